@@ -1,0 +1,1 @@
+"""Medic's bot: alert intake, the investigation pipeline, planning, approval, the CLI and Slack."""

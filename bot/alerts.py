@@ -1,0 +1,77 @@
+"""Alerts in: the Alertmanager webhook (version 4) payload, validated."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from datetime import datetime
+from typing import Any, Literal
+
+from pydantic import BaseModel, ConfigDict, Field, ValidationError
+
+from bot.errors import InputError
+
+SERVICE_LABELS = ("service", "app", "deployment", "job")
+
+
+class Alert(BaseModel):
+    model_config = ConfigDict(extra="allow", populate_by_name=True)
+
+    status: Literal["firing", "resolved"]
+    labels: dict[str, str] = Field(min_length=1)
+    annotations: dict[str, str] = Field(default_factory=dict)
+    starts_at: datetime = Field(alias="startsAt")
+    ends_at: datetime | None = Field(None, alias="endsAt")
+    generator_url: str = Field("", alias="generatorURL")
+    fingerprint: str = ""
+
+    @property
+    def name(self) -> str:
+        return self.labels.get("alertname", "alert")
+
+    @property
+    def service(self) -> str | None:
+        return next((self.labels[k] for k in SERVICE_LABELS if self.labels.get(k)), None)
+
+    @property
+    def identity(self) -> str:
+        """Alertmanager's fingerprint, or a stable hash of the label set when it is missing."""
+        if self.fingerprint:
+            return self.fingerprint
+        canonical = json.dumps(self.labels, sort_keys=True, separators=(",", ":"))
+        return hashlib.sha256(canonical.encode()).hexdigest()[:16]
+
+
+class AlertGroup(BaseModel):
+    """One webhook notification: a group of alerts sharing ``groupKey``."""
+
+    model_config = ConfigDict(extra="allow", populate_by_name=True)
+
+    version: str = "4"
+    group_key: str = Field("", alias="groupKey")
+    status: Literal["firing", "resolved"] = "firing"
+    receiver: str = ""
+    group_labels: dict[str, str] = Field(default_factory=dict, alias="groupLabels")
+    common_labels: dict[str, str] = Field(default_factory=dict, alias="commonLabels")
+    common_annotations: dict[str, str] = Field(default_factory=dict, alias="commonAnnotations")
+    external_url: str = Field("", alias="externalURL")
+    alerts: list[Alert] = Field(min_length=1)
+
+
+def parse_alerts(payload: bytes | str | dict[str, Any]) -> AlertGroup:
+    """Validate a webhook payload (or a single bare alert object, wrapped into a group)."""
+    if isinstance(payload, bytes | str):
+        try:
+            payload = json.loads(payload)
+        except (json.JSONDecodeError, UnicodeDecodeError) as exc:
+            raise InputError(f"malformed alert: not JSON ({exc})") from exc
+    if not isinstance(payload, dict):
+        raise InputError("malformed alert: expected a JSON object")
+    if "alerts" not in payload and "labels" in payload:
+        payload = {"status": payload.get("status", "firing"), "alerts": [payload]}
+    try:
+        return AlertGroup.model_validate(payload)
+    except ValidationError as exc:
+        problem = exc.errors()[0]
+        where = ".".join(str(p) for p in problem["loc"])
+        raise InputError(f"malformed alert: {where}: {problem['msg']}") from exc

@@ -1,0 +1,42 @@
+"""The state database: SQLite in the data directory by default, any SQLAlchemy URL at scale."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from sqlalchemy import Engine, create_engine, event
+
+from bot.errors import ConfigError
+
+
+def sqlite_engine(data_dir: Path) -> Engine:
+    engine = create_engine(f"sqlite:///{data_dir / 'medic.db'}")
+
+    @event.listens_for(engine, "connect")
+    def _pragmas(conn, _record):  # type: ignore[no-untyped-def]
+        # WAL lets readers proceed while a transition commits; busy_timeout waits out other writers.
+        conn.execute("PRAGMA journal_mode=WAL")
+        conn.execute("PRAGMA busy_timeout=5000")
+
+    return engine
+
+
+def prepare_data_dir(path: Path) -> Path:
+    """Create the data directory if needed and make sure Medic can write in it."""
+    path = path.expanduser()
+    if path.exists() and not path.is_dir():
+        raise ConfigError(f"data directory {path} is a file; set MEDIC_DATA_DIR to a directory")
+    try:
+        path.mkdir(parents=True, exist_ok=True)
+    except OSError as exc:
+        raise ConfigError(
+            f"cannot create data directory {path}: {exc.strerror}; set MEDIC_DATA_DIR"
+        ) from exc
+    import os
+
+    if not os.access(path, os.R_OK | os.W_OK | os.X_OK):
+        raise ConfigError(
+            f"data directory {path} is not readable and writable; fix its permissions or set "
+            "MEDIC_DATA_DIR"
+        )
+    return path

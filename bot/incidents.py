@@ -1,0 +1,138 @@
+"""Incidents: alerts become incidents, deduplicated by fingerprint while open, persisted."""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+from typing import Any
+
+from sqlalchemy import Engine, Float, Integer, String, Text, select, update
+from sqlalchemy.orm import DeclarativeBase, Mapped, Session, mapped_column
+
+from bot.alerts import Alert
+
+
+class _Base(DeclarativeBase):
+    pass
+
+
+class _IncidentRow(_Base):
+    __tablename__ = "incidents"
+
+    seq: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    fingerprint: Mapped[str] = mapped_column(String(64), index=True)
+    group_key: Mapped[str] = mapped_column(Text, default="")
+    alertname: Mapped[str] = mapped_column(String(253))
+    service: Mapped[str] = mapped_column(String(253))
+    namespace: Mapped[str] = mapped_column(String(253))
+    status: Mapped[str] = mapped_column(String(16), index=True)
+    starts_at: Mapped[float] = mapped_column(Float)
+    created_at: Mapped[float] = mapped_column(Float)
+    resolved_at: Mapped[float | None] = mapped_column(Float, nullable=True)
+    labels: Mapped[str] = mapped_column(Text)
+    annotations: Mapped[str] = mapped_column(Text)
+
+
+@dataclass(frozen=True)
+class Incident:
+    id: str
+    fingerprint: str
+    group_key: str
+    alertname: str
+    service: str
+    namespace: str
+    status: str
+    starts_at: float
+    created_at: float
+    resolved_at: float | None
+    labels: dict[str, str]
+    annotations: dict[str, str]
+
+    @property
+    def summary(self) -> str:
+        return self.annotations.get("summary") or f"{self.alertname} on {self.service}"
+
+
+def incident_id(seq: int) -> str:
+    return f"INC-{seq:04d}"
+
+
+class IncidentStore:
+    def __init__(self, engine: Engine) -> None:
+        self._engine = engine
+        _Base.metadata.create_all(engine)
+
+    def open_or_attach(
+        self, alert: Alert, *, service: str, namespace: str, group_key: str, now: float
+    ) -> tuple[Incident, bool]:
+        """The open incident with this alert's fingerprint, or a new one; True when new."""
+        with Session(self._engine) as session, session.begin():
+            existing = session.scalars(
+                select(_IncidentRow).where(
+                    _IncidentRow.fingerprint == alert.identity, _IncidentRow.status == "open"
+                )
+            ).first()
+            if existing is not None:
+                return _to_incident(existing), False
+            row = _IncidentRow(
+                fingerprint=alert.identity,
+                group_key=group_key,
+                alertname=alert.name,
+                service=service,
+                namespace=namespace,
+                status="open",
+                starts_at=alert.starts_at.timestamp(),
+                created_at=now,
+                labels=json.dumps(alert.labels, sort_keys=True),
+                annotations=json.dumps(alert.annotations, sort_keys=True),
+            )
+            session.add(row)
+            session.flush()
+            return _to_incident(row), True
+
+    def get(self, id_: str) -> Incident | None:
+        seq = _seq(id_)
+        if seq is None:
+            return None
+        with Session(self._engine) as session:
+            row = session.get(_IncidentRow, seq)
+            return _to_incident(row) if row else None
+
+    def resolve(self, id_: str, now: float) -> None:
+        seq = _seq(id_)
+        with Session(self._engine) as session, session.begin():
+            session.execute(
+                update(_IncidentRow)
+                .where(_IncidentRow.seq == seq, _IncidentRow.status == "open")
+                .values(status="resolved", resolved_at=now)
+            )
+
+    def open_incidents(self) -> list[Incident]:
+        with Session(self._engine) as session:
+            rows = session.scalars(
+                select(_IncidentRow).where(_IncidentRow.status == "open").order_by(_IncidentRow.seq)
+            )
+            return [_to_incident(r) for r in rows]
+
+
+def _seq(id_: str) -> int | None:
+    prefix, _, number = id_.partition("-")
+    return int(number) if prefix == "INC" and number.isdigit() else None
+
+
+def _to_incident(row: _IncidentRow) -> Incident:
+    labels: dict[str, Any] = json.loads(row.labels)
+    return Incident(
+        id=incident_id(row.seq),
+        fingerprint=row.fingerprint,
+        group_key=row.group_key,
+        alertname=row.alertname,
+        service=row.service,
+        namespace=row.namespace,
+        status=row.status,
+        starts_at=row.starts_at,
+        created_at=row.created_at,
+        resolved_at=row.resolved_at,
+        labels=labels,
+        annotations=json.loads(row.annotations),
+    )

@@ -1,0 +1,149 @@
+"""The investigation: for one incident, what is abnormal (metrics), what the logs say (templates),
+what happened before (similar incidents), and therefore what is likely wrong (hypotheses).
+
+Each source may fail; the investigation goes on without it and says so in its notes.
+"""
+
+from __future__ import annotations
+
+import time
+from dataclasses import dataclass, field
+
+from bot.config import InvestigationSettings
+from bot.diagnosis import Hypothesis, Relatedness, diagnose
+from bot.incidents import Incident
+from bot.signals import SignalCatalog
+from detectors import Finding, MetricSource, MetricSourceError, RobustBaselineDetector, Series
+from knowledge.errors import KnowledgeError
+from knowledge.logs import LogLine, LogSource
+from knowledge.memory import IncidentMemory
+from knowledge.records import SimilarIncident
+from knowledge.templates import TemplateChanges, TemplateMiner
+from tools.clock import Clock
+from tools.errors import ToolError
+
+
+@dataclass(frozen=True)
+class Window:
+    """Baseline [baseline_start, split) against the suspect window [split, end)."""
+
+    baseline_start: float
+    split: float
+    end: float
+
+
+@dataclass
+class Investigation:
+    incident_id: str
+    window: Window
+    series: list[Series]
+    findings: list[Finding]
+    templates: TemplateChanges | None
+    similar: list[SimilarIncident]
+    hypotheses: list[Hypothesis]
+    symptoms: list[str]
+    notes: list[str] = field(default_factory=list)
+    seconds: float = 0.0
+
+    @property
+    def abnormal_templates(self) -> list[str]:
+        return [t.template for t in self.templates.abnormal] if self.templates else []
+
+
+class Investigator:
+    def __init__(
+        self,
+        metrics: MetricSource,
+        logs: LogSource,
+        memory: IncidentMemory,
+        catalog: SignalCatalog,
+        detector: RobustBaselineDetector,
+        settings: InvestigationSettings,
+        clock: Clock,
+        relatedness: Relatedness | None = None,
+    ) -> None:
+        self._metrics = metrics
+        self._logs = logs
+        self._memory = memory
+        self._catalog = catalog
+        self._detector = detector
+        self._settings = settings
+        self._clock = clock
+        self._relatedness = relatedness
+
+    def window_for(self, incident: Incident) -> Window:
+        split = incident.starts_at - 60.0 * self._settings.lead_minutes
+        return Window(
+            baseline_start=split - 60.0 * self._settings.baseline_minutes,
+            split=split,
+            end=max(self._clock.now(), incident.starts_at + 60.0),
+        )
+
+    def investigate(self, incident: Incident) -> Investigation:
+        started = time.perf_counter()
+        window = self.window_for(incident)
+        notes: list[str] = []
+        ns, svc = incident.namespace, incident.service
+
+        try:
+            series = self._metrics.fetch(ns, svc, window.baseline_start, window.end)
+        except (MetricSourceError, ToolError) as exc:
+            series = []
+            notes.append(f"metrics unavailable, continuing without them: {exc}")
+        findings = self._detector.detect_all(series, window.split)
+
+        templates = self._template_changes(ns, svc, window, notes)
+        abnormal = [t.template for t in templates.abnormal] if templates else []
+        symptoms = [self._catalog.symptom_text(f) for f in findings if self._catalog.is_bad(f)]
+
+        try:
+            similar = self._memory.similar(
+                service=svc,
+                title=incident.summary,
+                symptoms=symptoms,
+                templates=abnormal,
+                limit=self._settings.similar_limit,
+                exclude={incident.id},
+            )
+        except KnowledgeError as exc:
+            similar = []
+            notes.append(f"incident memory unavailable: {exc}")
+
+        hypotheses = diagnose(
+            findings,
+            templates.abnormal if templates else [],
+            similar,
+            self._catalog,
+            measured_metrics={s.metric for s in series if len(s)},
+            relatedness=self._relatedness,
+            min_similarity=self._settings.min_similarity,
+        )
+        return Investigation(
+            incident_id=incident.id,
+            window=window,
+            series=series,
+            findings=findings,
+            templates=templates,
+            similar=similar,
+            hypotheses=hypotheses,
+            symptoms=symptoms,
+            notes=notes,
+            seconds=time.perf_counter() - started,
+        )
+
+    def _template_changes(
+        self, namespace: str, service: str, window: Window, notes: list[str]
+    ) -> TemplateChanges | None:
+        try:
+            lines = self._logs.fetch(namespace, service, window.baseline_start, window.end)
+        except (KnowledgeError, ToolError) as exc:
+            notes.append(f"logs unavailable, continuing without them: {exc}")
+            return None
+        baseline: list[LogLine] = [line for line in lines if line.timestamp < window.split]
+        current = [line for line in lines if line.timestamp >= window.split]
+        return TemplateMiner().compare(
+            baseline,
+            current,
+            baseline_minutes=(window.split - window.baseline_start) / 60.0,
+            current_minutes=(window.end - window.split) / 60.0,
+        )

@@ -1,0 +1,90 @@
+"""Wiring: build the incident flow from settings, a cluster and a clock. The only place that knows
+which concrete adapter sits behind each interface."""
+
+from __future__ import annotations
+
+from bot.config import Settings
+from bot.database import prepare_data_dir, sqlite_engine
+from bot.flow import IncidentFlow
+from bot.incidents import IncidentStore
+from bot.investigation import Investigator
+from bot.planner import Planner, load_runbooks
+from bot.signals import SignalCatalog
+from detectors import InMemoryMetricSource, RobustBaselineDetector, Series
+from knowledge.embeddings import MiniLMEmbedding
+from knowledge.logs import InMemoryLogSource, LogLine
+from knowledge.memory import IncidentMemory, open_chroma
+from knowledge.samples import sample_incidents
+from tools.backends import Backends
+from tools.clock import Clock
+from tools.executor import Executor
+from tools.guard import Guard
+from tools.policy import load_policy
+from tools.proposals import ProposalStore
+from tools.sim import SimulatedCluster
+
+
+def sim_metric_source(sim: SimulatedCluster) -> InMemoryMetricSource:
+    return InMemoryMetricSource(
+        lambda ns, svc, start, end: [
+            Series.of(s.metric, s.timestamps, s.values, s.labels)
+            for s in sim.metrics(ns, svc, start, end)
+        ]
+    )
+
+
+def sim_log_source(sim: SimulatedCluster) -> InMemoryLogSource:
+    return InMemoryLogSource(
+        lambda ns, svc, start, end: [
+            LogLine(line.timestamp, line.message, line.level, line.pod)
+            for line in sim.logs(ns, svc, start, end)
+        ]
+    )
+
+
+def build_sim_flow(
+    settings: Settings,
+    sim: SimulatedCluster,
+    clock: Clock,
+    embedder: MiniLMEmbedding | None = None,
+) -> IncidentFlow:
+    """The flow on embedded defaults: SQLite and Chroma in the data directory, the simulated
+    cluster for metrics, logs and actions."""
+    data_dir = prepare_data_dir(settings.data_dir)
+    policy = load_policy(settings.policy)
+    runbooks = load_runbooks(settings.runbooks_dir)
+    engine = sqlite_engine(data_dir)
+    embedder = embedder or MiniLMEmbedding()
+    memory = IncidentMemory(open_chroma(data_dir / "chroma"), embedder)
+    memory.seed(sample_incidents())
+
+    catalog = SignalCatalog()
+    metrics = sim_metric_source(sim)
+    backends = Backends(cluster=sim, cache=sim)
+    guard = Guard(policy, sim)
+    proposals = ProposalStore(engine)
+    investigator = Investigator(
+        metrics=metrics,
+        logs=sim_log_source(sim),
+        memory=memory,
+        catalog=catalog,
+        detector=RobustBaselineDetector(),
+        settings=settings.investigation,
+        clock=clock,
+        relatedness=embedder.relatedness,
+    )
+    return IncidentFlow(
+        incidents=IncidentStore(engine),
+        proposals=proposals,
+        investigator=investigator,
+        planner=Planner(runbooks, sim, catalog, settings.investigation.min_similarity),
+        guard=guard,
+        executor=Executor(proposals, guard, backends, clock),
+        backends=backends,
+        memory=memory,
+        metrics=metrics,
+        catalog=catalog,
+        clock=clock,
+        verification=settings.verification,
+        default_namespace=sim.scenario.namespace,
+    )

@@ -1,0 +1,82 @@
+"""One incident handled end to end from a terminal: the same flow Slack drives, with y/N prompts in
+place of buttons. Used by `medic demo` and `medic investigate`."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any
+
+from bot import messages
+from bot.alerts import AlertGroup
+from bot.flow import IncidentFlow
+from bot.render import ThreadPrinter
+from tools.proposals import Proposal, ProposalStatus
+
+# Approve (True), reject (False), or leave pending (None) - asked per proposal.
+Decider = Callable[[Proposal], bool | None]
+
+REPORTED_STATUS = {
+    ProposalStatus.SUCCEEDED: "executed",
+    ProposalStatus.EXECUTING: "approved",
+}
+
+
+def handle_alert(
+    flow: IncidentFlow, group: AlertGroup, decide: Decider, user: str, printer: ThreadPrinter
+) -> dict[str, Any]:
+    """Run one alert group through the whole path; returns the machine-readable summary."""
+    incident, new = flow.intake(group)[0]
+    printer.alert(group, incident, new)
+    investigation = flow.investigate(incident)
+    proposals = flow.propose(incident, investigation)
+    printer.investigation(investigation, proposals)
+
+    pending = [p for p in proposals if p.status is ProposalStatus.PROPOSED]
+    stopped = False
+    for proposal in pending:
+        choice = decide(proposal)
+        if choice is None:
+            stopped = True
+            continue
+        outcome = (
+            flow.approve(proposal.id, user, proposal.digest)
+            if choice
+            else flow.reject(proposal.id, user)
+        )
+        printer.outcome(outcome)
+    if stopped:
+        printer.note(messages.STOPPED_NOT_INTERACTIVE)
+
+    final = flow.proposals.for_incident(incident.id)
+    verified = False
+    if any(p.status is ProposalStatus.SUCCEEDED for p in final):
+        verification = flow.verify(incident, investigation)
+        printer.verification(verification)
+        verified = verification.recovered
+        record = flow.remember(incident, investigation, verification)
+        if record is not None:
+            printer.remembered(record)
+    elif pending and not stopped:
+        printer.note(messages.NOTHING_EXECUTED)
+
+    shown = {p.id for p in proposals}
+    return {
+        "incident_id": incident.id,
+        "service": incident.service,
+        "anomalies": list(dict.fromkeys(f.metric for f in investigation.findings)),
+        "hypotheses": [{"text": h.text, "score": h.score} for h in investigation.hypotheses],
+        "similar_incidents": [
+            {"id": m.record.id, "similarity": m.similarity} for m in investigation.similar
+        ],
+        "proposals": [
+            {
+                "tool": p.action.tool,
+                "target": p.action.target,
+                "parameters": p.action.params,
+                "status": REPORTED_STATUS.get(p.status, p.status.value),
+            }
+            for p in final
+            if p.id in shown
+        ],
+        "verified": verified,
+    }

@@ -1,0 +1,1 @@
+"""Incident memory: log templates, embeddings, the vector store, similar-incident search."""

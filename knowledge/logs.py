@@ -1,0 +1,50 @@
+"""Log lines and where they come from."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from typing import Protocol
+
+
+@dataclass(frozen=True)
+class LogLine:
+    timestamp: float
+    message: str
+    level: str = ""
+    source: str = ""
+
+
+class LogSource(Protocol):
+    """Log lines of one service's pods over a time range (Unix seconds, end exclusive)."""
+
+    def fetch(self, namespace: str, service: str, start: float, end: float) -> list[LogLine]: ...
+
+
+class InMemoryLogSource:
+    """Answers from a callable, so a simulation can serve live logs."""
+
+    def __init__(self, fetcher: Callable[[str, str, float, float], Sequence[LogLine]]) -> None:
+        self._fetcher = fetcher
+
+    def fetch(self, namespace: str, service: str, start: float, end: float) -> list[LogLine]:
+        return [
+            line
+            for line in self._fetcher(namespace, service, start, end)
+            if start <= line.timestamp < end
+        ]
+
+
+LEVELS = frozenset(
+    {"TRACE", "DEBUG", "INFO", "NOTICE", "WARN", "WARNING", "ERROR", "CRITICAL", "FATAL"}
+)
+
+
+def parse_line(text: str, timestamp: float = 0.0) -> LogLine:
+    """Split a plain ``[ISO-time] [LEVEL] message`` line; the unrecognised stays in the message."""
+    parts = text.strip().split(" ", 2)
+    if parts and len(parts[0]) >= 19 and parts[0][4:5] == "-" and parts[0][10:11] == "T":
+        parts = text.strip().split(" ", 3)[1:]
+    if len(parts) >= 2 and parts[0].upper().strip("[]:") in LEVELS:
+        return LogLine(timestamp, " ".join(parts[1:]), parts[0].upper().strip("[]:"))
+    return LogLine(timestamp, " ".join(parts))

@@ -1,0 +1,32 @@
+from __future__ import annotations
+
+from sqlalchemy import create_engine
+
+from bot.alerts import parse_alerts
+from bot.incidents import IncidentStore
+
+ALERT = {
+    "status": "firing",
+    "labels": {"alertname": "HighLatency", "service": "recommender"},
+    "startsAt": "2026-11-28T10:00:00Z",
+    "fingerprint": "abc123",
+}
+
+
+def test_same_fingerprint_attaches_while_open_and_opens_anew_once_resolved(tmp_path) -> None:  # type: ignore[no-untyped-def]
+    store = IncidentStore(create_engine(f"sqlite:///{tmp_path / 'db.sqlite'}"))
+    alert = parse_alerts(ALERT).alerts[0]
+    first, new1 = store.open_or_attach(
+        alert, service="recommender", namespace="shop", group_key="g", now=1.0
+    )
+    again, new2 = store.open_or_attach(
+        alert, service="recommender", namespace="shop", group_key="g", now=2.0
+    )
+    assert (new1, new2) == (True, False) and again.id == first.id == "INC-0001"
+    store.resolve(first.id, now=3.0)
+    later, new3 = store.open_or_attach(
+        alert, service="recommender", namespace="shop", group_key="g", now=4.0
+    )
+    assert new3 and later.id == "INC-0002"
+    assert store.get("INC-0001").status == "resolved"  # type: ignore[union-attr]
+    assert [i.id for i in store.open_incidents()] == ["INC-0002"]

@@ -1,0 +1,43 @@
+"""Shared fixtures: an isolated environment for every test, and the embedding model loaded once."""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from knowledge.embeddings import MiniLMEmbedding
+from tools.clock import VirtualClock
+from tools.sim import SCENARIOS, SimulatedCluster
+
+START = 1_800_000_000.0
+
+
+@pytest.fixture(autouse=True)
+def clean_environ(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> Iterator[None]:
+    """No MEDIC_* or SLACK_* variable leaks in from the developer's shell; data goes to tmp."""
+    for key in list(os.environ):
+        if key.startswith(("MEDIC_", "SLACK_")):
+            monkeypatch.delenv(key)
+    monkeypatch.setenv("MEDIC_DATA_DIR", str(tmp_path / "data"))
+    yield
+
+
+@pytest.fixture(scope="session")
+def embedder() -> MiniLMEmbedding:
+    model = MiniLMEmbedding()
+    model.warm_up()
+    return model
+
+
+@pytest.fixture
+def clock() -> VirtualClock:
+    return VirtualClock(START)
+
+
+@pytest.fixture
+def sim(clock: VirtualClock) -> SimulatedCluster:
+    """The demo's simulated cluster, 20 minutes into the input-size surge."""
+    return SimulatedCluster(SCENARIOS["input-size-surge"], clock)

@@ -1,0 +1,91 @@
+"""The incident memory in embedded Chroma, with the real embedding model."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import pytest
+
+from knowledge.embeddings import MiniLMEmbedding
+from knowledge.errors import KnowledgeError
+from knowledge.memory import COLLECTION, IncidentMemory, open_chroma
+from knowledge.records import IncidentRecord
+from knowledge.samples import sample_incidents
+
+PAYLOAD_TEMPLATES = [
+    "WARN Request payload <SIZE> exceeds soft limit <SIZE> for user u-<NUM>",
+    "WARN Slow request: scoring <NUM> candidates took <DURATION>",
+]
+
+
+@pytest.fixture
+def memory(tmp_path: Path, embedder: MiniLMEmbedding) -> IncidentMemory:
+    mem = IncidentMemory(open_chroma(tmp_path / "chroma"), embedder)
+    mem.seed(sample_incidents())
+    return mem
+
+
+def test_sample_memory_is_written_for_this_project_and_loads_once(memory: IncidentMemory) -> None:
+    samples = sample_incidents()
+    assert len(samples) >= 20
+    assert all(s.root_cause and s.symptoms and s.log_lines and s.postmortem for s in samples)
+    assert memory.count() == len(samples)
+    assert memory.seed(samples) == 0
+
+
+def test_similar_finds_the_payload_incident_and_explains_why(memory: IncidentMemory) -> None:
+    matches = memory.similar(
+        service="recommender",
+        title="recommender p95 latency high",
+        symptoms=["p95 latency up 11x", "request payload size up 3x"],
+        templates=PAYLOAD_TEMPLATES,
+    )
+    assert matches[0].record.id == "PAST-001"
+    assert "shares 2 of 2 abnormal log templates" in matches[0].explanation
+    assert "same service" in matches[0].explanation
+    assert matches[0].similarity > matches[-1].similarity
+
+
+def test_unrelated_incident_is_not_the_best_match(memory: IncidentMemory) -> None:
+    matches = memory.similar(
+        service="auth",
+        title="auth login failures",
+        symptoms=["error ratio up 100x"],
+        templates=["ERROR x509 certificate has expired or is not yet valid"],
+    )
+    assert matches[0].record.cause == "cert-expiry"
+
+
+def test_remembered_incident_is_found_later_but_never_matches_itself(
+    memory: IncidentMemory,
+) -> None:
+    record = IncidentRecord(
+        id="INC-0042",
+        title="recommender payload surge",
+        service="recommender",
+        namespace="shop",
+        symptoms=["p95 latency up 11x", "request payload size up 3x"],
+        templates=PAYLOAD_TEMPLATES,
+        root_cause="Input size increase",
+        cause="input-size-surge",
+    )
+    memory.add(record)
+    query = {
+        "service": "recommender",
+        "title": "recommender payload surge",
+        "symptoms": record.symptoms,
+        "templates": PAYLOAD_TEMPLATES,
+    }
+    assert memory.similar(**query)[0].record.id == "INC-0042"  # type: ignore[arg-type]
+    assert "INC-0042" not in [m.record.id for m in memory.similar(**query, exclude={"INC-0042"})]  # type: ignore[arg-type]
+
+
+def test_memory_built_with_another_model_is_refused(
+    tmp_path: Path, embedder: MiniLMEmbedding
+) -> None:
+    client = open_chroma(tmp_path / "chroma")
+    client.create_collection(
+        COLLECTION, embedding_function=embedder, metadata={"embedding_model": "other@1"}
+    )  # type: ignore[arg-type]
+    with pytest.raises(KnowledgeError, match="medic knowledge reindex"):
+        IncidentMemory(client, embedder)

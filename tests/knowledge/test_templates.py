@@ -1,0 +1,64 @@
+from __future__ import annotations
+
+import pytest
+
+from knowledge.logs import LogLine, parse_line
+from knowledge.templates import TemplateMiner, readable
+
+
+def lines(messages: list[str], level: str = "INFO", start: float = 0.0) -> list[LogLine]:
+    return [LogLine(start + i, m, level) for i, m in enumerate(messages)]
+
+
+@pytest.mark.parametrize(
+    ("message", "placeholder"),
+    [
+        ("connect to 10.0.3.17:6379 failed", "<IP>"),
+        ("job 123e4567-e89b-12d3-a456-426614174000 done", "<UUID>"),
+        ("payload 6210 bytes too big", "<SIZE>"),
+        ("took 1840 ms", "<DURATION>"),
+        ("call https://api.example.com/v1/x?y=1 failed", "<URL>"),
+        ("cannot open /var/lib/app/data.db", "<PATH>"),
+        ("mail to ops@example.com bounced", "<EMAIL>"),
+        ("object 0x7ffe12ab freed", "<HEX>"),
+        ("queue depth 57", "<NUM>"),
+    ],
+)
+def test_masking_turns_variables_into_typed_placeholders(message: str, placeholder: str) -> None:
+    miner = TemplateMiner()
+    template = miner.template(miner.cluster_of(LogLine(0, message)))
+    assert placeholder in template
+
+
+def test_messages_differing_only_in_variables_share_a_template() -> None:
+    miner = TemplateMiner()
+    a = miner.cluster_of(
+        LogLine(0, "Request payload 6210 bytes exceeds limit for user u-1234", "WARN")
+    )
+    b = miner.cluster_of(
+        LogLine(0, "Request payload 9100 bytes exceeds limit for user u-9876", "WARN")
+    )
+    c = miner.cluster_of(LogLine(0, "Cache memory at 91% of limit", "WARN"))
+    assert a == b != c
+
+
+def test_compare_finds_new_and_surging_templates_but_not_steady_ones() -> None:
+    baseline = lines([f"served user u-{i} in {i} ms" for i in range(600)])
+    baseline += lines([f"cache hit ratio 0.{i}" for i in range(6)])
+    current = lines([f"served user u-{i} in {i} ms" for i in range(100)])
+    current += lines([f"cache hit ratio 0.{i}" for i in range(30)])
+    current += lines([f"payload {i} bytes exceeds soft limit" for i in range(20)], "WARN")
+    changes = TemplateMiner().compare(baseline, current, baseline_minutes=60, current_minutes=10)
+    assert [s.template for s in changes.new] == ["WARN payload <SIZE> exceeds soft limit"]
+    assert [s.template for s in changes.surging] == ["INFO cache hit ratio <NUM>"]
+    assert changes.abnormal[0].level == "WARN"  # warnings before info
+
+
+def test_readable_strips_placeholders() -> None:
+    assert readable("WARN payload <SIZE> exceeds <*> limit") == "WARN payload exceeds limit"
+
+
+def test_parse_line_splits_timestamp_and_level() -> None:
+    line = parse_line("2026-01-02T03:04:05.123Z WARN disk almost full")
+    assert (line.level, line.message) == ("WARN", "disk almost full")
+    assert parse_line("no level here").message == "no level here"

@@ -1,0 +1,64 @@
+"""The vocabulary of remediation: actions, their results, and the digest approval binds to."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from dataclasses import dataclass, field
+from enum import StrEnum
+from typing import Any
+
+
+class ToolStatus(StrEnum):
+    SUCCEEDED = "succeeded"
+    FAILED = "failed"
+    REFUSED = "refused"
+    APPROVAL_REQUIRED = "approval_required"
+    DRY_RUN = "dry_run"
+
+
+class Risk(StrEnum):
+    LOW = "low"
+    MEDIUM = "medium"
+    HIGH = "high"
+
+
+@dataclass(frozen=True)
+class Action:
+    """One concrete change: a tool, the workload it targets, and exact parameters."""
+
+    tool: str
+    namespace: str
+    name: str
+    params: dict[str, Any] = field(default_factory=dict)
+
+    @property
+    def target(self) -> str:
+        return f"{self.namespace}/{self.name}"
+
+    def digest(self) -> str:
+        """SHA-256 over the canonical JSON of the action: what an approval is bound to."""
+        canonical = json.dumps(
+            {
+                "tool": self.tool,
+                "namespace": self.namespace,
+                "name": self.name,
+                "params": self.params,
+            },
+            sort_keys=True,
+            separators=(",", ":"),
+        )
+        return hashlib.sha256(canonical.encode()).hexdigest()
+
+
+@dataclass(frozen=True)
+class ToolResult:
+    """The one result type every tool call returns, instead of raising into the caller."""
+
+    status: ToolStatus
+    summary: str
+    details: dict[str, Any] = field(default_factory=dict)
+
+    @property
+    def ok(self) -> bool:
+        return self.status is ToolStatus.SUCCEEDED

@@ -1,0 +1,254 @@
+"""Proposals and their state machine, persisted with SQLAlchemy.
+
+proposed -> approved -> executing -> succeeded | failed, or proposed -> rejected | expired;
+``refused`` records a proposal the guard turned down when it was made. Every transition is one
+conditional UPDATE, so a double click, a retried request or two processes approving the same
+proposal change it once; the loser is told who won and when.
+"""
+
+from __future__ import annotations
+
+import json
+import uuid
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from enum import StrEnum
+from typing import Any
+
+from sqlalchemy import Engine, Float, Integer, String, Text, select, update
+from sqlalchemy.orm import DeclarativeBase, Mapped, Session, mapped_column
+
+from tools.actions import Action, ToolResult
+
+
+class ProposalStatus(StrEnum):
+    PROPOSED = "proposed"
+    REFUSED = "refused"
+    APPROVED = "approved"
+    REJECTED = "rejected"
+    EXPIRED = "expired"
+    EXECUTING = "executing"
+    SUCCEEDED = "succeeded"
+    FAILED = "failed"
+
+
+class _Base(DeclarativeBase):
+    pass
+
+
+class _ProposalRow(_Base):
+    __tablename__ = "proposals"
+
+    id: Mapped[str] = mapped_column(String(32), primary_key=True)
+    incident_id: Mapped[str] = mapped_column(String(64), index=True)
+    tool: Mapped[str] = mapped_column(String(64))
+    namespace: Mapped[str] = mapped_column(String(253))
+    name: Mapped[str] = mapped_column(String(253))
+    params: Mapped[str] = mapped_column(Text)
+    digest: Mapped[str] = mapped_column(String(64))
+    status: Mapped[str] = mapped_column(String(16), index=True)
+    source: Mapped[str] = mapped_column(String(64))
+    rationale: Mapped[str] = mapped_column(Text, default="")
+    preview: Mapped[str] = mapped_column(Text, default="")
+    recipe: Mapped[str] = mapped_column(Text, default="{}")
+    rank: Mapped[int] = mapped_column(Integer, default=0)
+    created_at: Mapped[float] = mapped_column(Float)
+    expires_at: Mapped[float] = mapped_column(Float)
+    decided_by: Mapped[str | None] = mapped_column(String(128), nullable=True)
+    decided_at: Mapped[float | None] = mapped_column(Float, nullable=True)
+    finished_at: Mapped[float | None] = mapped_column(Float, nullable=True)
+    outcome: Mapped[str] = mapped_column(Text, default="")
+
+
+@dataclass(frozen=True)
+class Proposal:
+    id: str
+    incident_id: str
+    action: Action
+    digest: str
+    status: ProposalStatus
+    source: str
+    rationale: str
+    preview: str
+    recipe: dict[str, Any]
+    created_at: float
+    expires_at: float
+    decided_by: str | None
+    decided_at: float | None
+    finished_at: float | None
+    outcome: str
+
+
+@dataclass(frozen=True)
+class Transition:
+    """The answer to a request to move a proposal: did it move, and if not, why not."""
+
+    ok: bool
+    proposal: Proposal
+    reason: str = ""
+
+
+def _when(ts: float | None) -> str:
+    return datetime.fromtimestamp(ts or 0, UTC).strftime("%H:%M:%S UTC")
+
+
+class ProposalStore:
+    def __init__(self, engine: Engine) -> None:
+        self._engine = engine
+        _Base.metadata.create_all(engine)
+
+    def create(
+        self,
+        incident_id: str,
+        action: Action,
+        *,
+        source: str,
+        rationale: str,
+        preview: str,
+        recipe: dict[str, Any],
+        now: float,
+        ttl_seconds: float,
+        rank: int = 0,
+        refused_because: str | None = None,
+    ) -> Proposal:
+        """Record a proposal; ``rank`` orders the proposals of one plan (0 = best)."""
+        row = _ProposalRow(
+            id=uuid.uuid4().hex[:12],
+            incident_id=incident_id,
+            tool=action.tool,
+            namespace=action.namespace,
+            name=action.name,
+            params=json.dumps(action.params, sort_keys=True),
+            digest=action.digest(),
+            status=ProposalStatus.REFUSED if refused_because else ProposalStatus.PROPOSED,
+            source=source,
+            rationale=rationale,
+            preview=preview,
+            recipe=json.dumps(recipe, sort_keys=True),
+            rank=rank,
+            created_at=now,
+            expires_at=now + ttl_seconds,
+            outcome=refused_because or "",
+        )
+        with Session(self._engine) as session, session.begin():
+            session.add(row)
+            session.flush()
+            return _to_proposal(row)
+
+    def get(self, proposal_id: str) -> Proposal | None:
+        with Session(self._engine) as session:
+            row = session.get(_ProposalRow, proposal_id)
+            return _to_proposal(row) if row else None
+
+    def for_incident(self, incident_id: str) -> list[Proposal]:
+        with Session(self._engine) as session:
+            rows = session.scalars(
+                select(_ProposalRow)
+                .where(_ProposalRow.incident_id == incident_id)
+                .order_by(_ProposalRow.created_at, _ProposalRow.rank)
+            )
+            return [_to_proposal(r) for r in rows]
+
+    def approve(self, proposal_id: str, user: str, digest: str, now: float) -> Transition:
+        """Approve what was shown: the digest must match the stored action, before it expires."""
+        moved = self._move(
+            proposal_id,
+            ProposalStatus.PROPOSED,
+            ProposalStatus.APPROVED,
+            extra_where=(_ProposalRow.digest == digest, _ProposalRow.expires_at > now),
+            values={"decided_by": user, "decided_at": now},
+        )
+        return self._explain(proposal_id, moved, digest=digest, now=now)
+
+    def reject(self, proposal_id: str, user: str, now: float) -> Transition:
+        moved = self._move(
+            proposal_id,
+            ProposalStatus.PROPOSED,
+            ProposalStatus.REJECTED,
+            values={"decided_by": user, "decided_at": now},
+        )
+        return self._explain(proposal_id, moved, now=now)
+
+    def begin_execution(self, proposal_id: str) -> Transition:
+        """approved -> executing; only one caller ever wins."""
+        moved = self._move(proposal_id, ProposalStatus.APPROVED, ProposalStatus.EXECUTING)
+        return self._explain(proposal_id, moved)
+
+    def finish(self, proposal_id: str, result: ToolResult, now: float) -> Proposal:
+        status = ProposalStatus.SUCCEEDED if result.ok else ProposalStatus.FAILED
+        self._move(
+            proposal_id,
+            ProposalStatus.EXECUTING,
+            status,
+            values={"finished_at": now, "outcome": result.summary},
+        )
+        proposal = self.get(proposal_id)
+        assert proposal is not None
+        return proposal
+
+    def _move(
+        self,
+        proposal_id: str,
+        source: ProposalStatus,
+        target: ProposalStatus,
+        extra_where: tuple[Any, ...] = (),
+        values: dict[str, Any] | None = None,
+    ) -> bool:
+        stmt = (
+            update(_ProposalRow)
+            .where(_ProposalRow.id == proposal_id, _ProposalRow.status == source, *extra_where)
+            .values(status=target, **(values or {}))
+        )
+        with Session(self._engine) as session, session.begin():
+            return session.execute(stmt).rowcount == 1  # type: ignore[attr-defined,no-any-return]
+
+    def _explain(
+        self, proposal_id: str, moved: bool, digest: str | None = None, now: float | None = None
+    ) -> Transition:
+        proposal = self.get(proposal_id)
+        if proposal is None:
+            raise KeyError(f"no proposal {proposal_id}")
+        if moved:
+            return Transition(True, proposal)
+        return Transition(False, proposal, why_not(proposal, digest=digest, now=now))
+
+
+def why_not(proposal: Proposal, digest: str | None = None, now: float | None = None) -> str:
+    """Why a proposal in its current state cannot be approved or executed, in words."""
+    status = proposal.status
+    by = f"by {proposal.decided_by} at {_when(proposal.decided_at)}"
+    if status is ProposalStatus.PROPOSED and digest is not None and digest != proposal.digest:
+        return "the action changed since it was shown; approve the current version"
+    if status is ProposalStatus.PROPOSED and now is not None and proposal.expires_at <= now:
+        return f"the proposal expired at {_when(proposal.expires_at)}"
+    if status in (ProposalStatus.SUCCEEDED, ProposalStatus.FAILED):
+        return f"already executed (approved {by}, finished at {_when(proposal.finished_at)})"
+    if status is ProposalStatus.EXECUTING:
+        return f"already executing (approved {by})"
+    if status is ProposalStatus.APPROVED:
+        return f"already approved {by}"
+    if status is ProposalStatus.REJECTED:
+        return f"already rejected {by}"
+    if status is ProposalStatus.REFUSED:
+        return f"refused by policy: {proposal.outcome}"
+    return f"the proposal is {status.value}"
+
+
+def _to_proposal(row: _ProposalRow) -> Proposal:
+    return Proposal(
+        id=row.id,
+        incident_id=row.incident_id,
+        action=Action(row.tool, row.namespace, row.name, json.loads(row.params)),
+        digest=row.digest,
+        status=ProposalStatus(row.status),
+        source=row.source,
+        rationale=row.rationale,
+        preview=row.preview,
+        recipe=json.loads(row.recipe),
+        created_at=row.created_at,
+        expires_at=row.expires_at,
+        decided_by=row.decided_by,
+        decided_at=row.decided_at,
+        finished_at=row.finished_at,
+        outcome=row.outcome,
+    )

@@ -1,0 +1,275 @@
+"""The simulated cluster: deployments whose metrics and logs follow from the scenario and from the
+actions taken on them. Everything is a deterministic function of (time, state history), so a
+metric read twice gives the same answer and a read after an action shows its effect.
+"""
+
+from __future__ import annotations
+
+import fnmatch
+import math
+import zlib
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from typing import NamedTuple
+
+import numpy as np
+import numpy.typing as npt
+
+from tools.backends import DeploymentInfo
+from tools.clock import Clock
+from tools.errors import TargetNotFoundError
+from tools.sim.scenarios import Scenario, ServiceProfile
+
+FloatArray = npt.NDArray[np.float64]
+
+STEP = 15.0  # seconds between metric samples, like a Prometheus scrape interval
+READY_DELAY = 30.0  # seconds before a new replica takes traffic
+CACHE_FILL_TAU = 180.0  # seconds for the cache to follow a change in entry size
+CACHE_WARMUP_TAU = 1200.0  # seconds for a purged cache to refill
+PURGE_REMAINDER = 0.05  # fraction of the cache left right after a purge (entries in flight)
+
+
+class SimSeries(NamedTuple):
+    metric: str
+    labels: dict[str, str]
+    timestamps: FloatArray
+    values: FloatArray
+
+
+class SimLogLine(NamedTuple):
+    timestamp: float
+    level: str
+    pod: str
+    message: str
+
+    def render(self) -> str:
+        iso = datetime.fromtimestamp(self.timestamp, UTC).strftime("%Y-%m-%dT%H:%M:%S.%f")[:-3]
+        return f"{iso}Z {self.level} {self.pod} {self.message}"
+
+
+@dataclass
+class _Deployment:
+    profile: ServiceProfile
+    replica_changes: list[tuple[float, int]]
+    purges: list[float] = field(default_factory=list)
+    restarts: list[float] = field(default_factory=list)
+    revision: int = 7
+
+    @property
+    def replicas(self) -> int:
+        return self.replica_changes[-1][1]
+
+
+def _noise(key: str, ts: FloatArray) -> FloatArray:
+    """Deterministic noise in [-1, 1) per (series, sample time): splitmix64 of the sample index."""
+    with np.errstate(over="ignore"):
+        x = (ts // STEP).astype(np.int64).astype(np.uint64) ^ np.uint64(zlib.crc32(key.encode()))
+        x = x + np.uint64(0x9E3779B97F4A7C15)
+        x = (x ^ (x >> np.uint64(30))) * np.uint64(0xBF58476D1CE4E5B9)
+        x = (x ^ (x >> np.uint64(27))) * np.uint64(0x94D049BB133111EB)
+        x = x ^ (x >> np.uint64(31))
+    return np.asarray((x >> np.uint64(11)).astype(np.float64) / 2.0**52 - 1.0, dtype=np.float64)
+
+
+class SimulatedCluster:
+    """Deployments of one namespace, driven by a scenario anchored at the clock's current time."""
+
+    def __init__(self, scenario: Scenario, clock: Clock) -> None:
+        self.scenario = scenario
+        self.clock = clock
+        self.anchor = clock.now()
+        self._deployments = {
+            p.name: _Deployment(p, [(-math.inf, p.replicas)]) for p in scenario.services
+        }
+
+    # --- cluster backend -------------------------------------------------------------------------
+    def get_deployment(self, namespace: str, name: str) -> DeploymentInfo:
+        dep = self._find(namespace, name)
+        now = self.clock.now()
+        return DeploymentInfo(
+            namespace=namespace,
+            name=name,
+            replicas=dep.replicas,
+            ready_replicas=int(self._ready_replicas(dep, np.array([now]))[0]),
+            revision=dep.revision,
+        )
+
+    def list_deployments(self, namespace: str) -> list[DeploymentInfo]:
+        if namespace != self.scenario.namespace:
+            return []
+        return [self.get_deployment(namespace, name) for name in self._deployments]
+
+    def scale(self, namespace: str, name: str, replicas: int) -> None:
+        self._find(namespace, name).replica_changes.append((self.clock.now(), replicas))
+
+    def restart(self, namespace: str, name: str) -> None:
+        self._find(namespace, name).restarts.append(self.clock.now())
+
+    def rollback(self, namespace: str, name: str) -> tuple[int, int]:
+        dep = self._find(namespace, name)
+        before = dep.revision
+        dep.revision -= 1
+        return before, dep.revision
+
+    # --- cache backend ---------------------------------------------------------------------------
+    def purge(self, pattern: str) -> tuple[int, int]:
+        now = np.array([self.clock.now()])
+        keys = freed = 0
+        for name, dep in self._deployments.items():
+            if not fnmatch.fnmatchcase(f"{name}:recs:u-00001", pattern):
+                continue
+            size = float(self._cache(dep, now)[0])
+            entry = dep.profile.payload_bytes * float(self._driver(dep, "payload", now)[0]) * 8
+            keys += int(size * (1 - PURGE_REMAINDER) / entry)
+            freed += int(size * (1 - PURGE_REMAINDER))
+            dep.purges.append(float(now[0]))
+        return keys, freed
+
+    # --- observability ---------------------------------------------------------------------------
+    def metrics(self, namespace: str, name: str, start: float, end: float) -> list[SimSeries]:
+        """Samples every STEP seconds in [start, min(end, now))."""
+        dep = self._find(namespace, name)
+        first = math.ceil(start / STEP) * STEP
+        ts = np.arange(first, min(end, self.clock.now() + 1e-9), STEP, dtype=np.float64)
+        state = self._state(dep, ts, jitter=True)
+        labels = {"region": self.scenario.region}
+        return [SimSeries(metric, dict(labels), ts, values) for metric, values in state.items()]
+
+    def logs(self, namespace: str, name: str, start: float, end: float) -> list[SimLogLine]:
+        """Log lines of all pods in [start, min(end, now)), drawn per minute from the scenario's
+        patterns with weights that follow the service's condition."""
+        dep = self._find(namespace, name)
+        profile = dep.profile
+        end = min(end, self.clock.now())
+        lines: list[SimLogLine] = []
+        for minute in range(math.floor(start / 60), math.ceil(end / 60)):
+            t0 = minute * 60.0
+            mid = np.array([t0 + 30.0])
+            state = {k: float(v[0]) for k, v in self._state(dep, mid, jitter=False).items()}
+            cond = {
+                "u": state["cpu_utilization_pct"] / 100.0,
+                "payload": state["request_payload_bytes"] / profile.payload_bytes,
+                "cache": state["cache_memory_bytes"] / profile.cache_limit_bytes,
+            }
+            weights = np.array([max(0.0, p.weight(cond)) for p in profile.logs])
+            weights /= weights.sum()
+            rng = np.random.default_rng(zlib.crc32(f"{profile.name}/{minute}".encode()))
+            replicas = max(1, int(self._ready_replicas(dep, mid)[0]))
+            picks = rng.choice(len(weights), size=profile.log_lines_per_minute, p=weights)
+            offsets = np.sort(rng.uniform(0, 60, size=profile.log_lines_per_minute))
+            for idx, offset in zip(picks, offsets, strict=True):
+                t = t0 + float(offset)
+                if not start <= t < end:
+                    continue
+                pattern = profile.logs[idx]
+                pod = _pod_name(profile.name, int(rng.integers(replicas)))
+                message = pattern.template.format(**_fields(rng, state, cond))
+                lines.append(SimLogLine(t, pattern.level, pod, message))
+        return lines
+
+    # --- the model -------------------------------------------------------------------------------
+    def _find(self, namespace: str, name: str) -> _Deployment:
+        if namespace != self.scenario.namespace:
+            raise TargetNotFoundError(
+                f"no namespace {namespace!r} in the simulated cluster "
+                f"(it has {self.scenario.namespace!r})"
+            )
+        dep = self._deployments.get(name)
+        if dep is None:
+            known = ", ".join(sorted(self._deployments))
+            raise TargetNotFoundError(
+                f"no deployment {name!r} in namespace {namespace!r} (known: {known})"
+            )
+        return dep
+
+    def _driver(self, dep: _Deployment, driver: str, ts: FloatArray) -> FloatArray:
+        factor = np.ones_like(ts)
+        for surge in self.scenario.surges:
+            if surge.service == dep.profile.name and surge.driver == driver:
+                factor *= np.where(ts >= self.anchor + surge.offset, surge.factor, 1.0)
+        return factor
+
+    def _ready_replicas(self, dep: _Deployment, ts: FloatArray) -> FloatArray:
+        ready = np.full_like(ts, float(dep.replica_changes[0][1]))
+        previous = dep.replica_changes[0][1]
+        for when, replicas in dep.replica_changes[1:]:
+            effective = when + (READY_DELAY if replicas > previous else 0.0)
+            ready = np.where(ts >= effective, float(replicas), ready)
+            previous = replicas
+        return ready
+
+    def _cache(self, dep: _Deployment, ts: FloatArray) -> FloatArray:
+        """Cache size: follows the entry size (payload) with a short lag; a purge empties it and
+        it refills slowly from there."""
+        profile = dep.profile
+        events = sorted(
+            [
+                (self.anchor + s.offset, "surge")
+                for s in self.scenario.surges
+                if s.service == profile.name and s.driver == "payload"
+            ]
+            + [(p, "purge") for p in dep.purges]
+        )
+        value = np.full_like(ts, profile.cache_bytes)
+        level, since, target, tau = profile.cache_bytes, -math.inf, profile.cache_bytes, 1.0
+        for when, kind in events:
+            at = (
+                level
+                if since == -math.inf
+                else target + (level - target) * math.exp(-(when - since) / tau)
+            )
+            level, since = (at * PURGE_REMAINDER, when) if kind == "purge" else (at, when)
+            target = profile.cache_bytes * float(self._driver(dep, "payload", np.array([when]))[0])
+            tau = CACHE_WARMUP_TAU if kind == "purge" else CACHE_FILL_TAU
+            after = ts >= when
+            value = np.where(after, target + (level - target) * np.exp(-(ts - when) / tau), value)
+        return value
+
+    def _state(self, dep: _Deployment, ts: FloatArray, *, jitter: bool) -> dict[str, FloatArray]:
+        p = dep.profile
+
+        def noise(metric: str, amplitude: float) -> FloatArray:
+            if not jitter:
+                return np.ones_like(ts)
+            return 1.0 + amplitude * _noise(f"{p.name}/{metric}", ts)
+
+        rate = p.request_rate * (1 + 0.05 * np.sin(2 * np.pi * ts / 3600.0))
+        rate = rate * self._driver(dep, "rate", ts) * noise("rate", 0.03)
+        payload = p.payload_bytes * self._driver(dep, "payload", ts) * noise("payload", 0.04)
+        replicas = np.maximum(self._ready_replicas(dep, ts), 1.0)
+        utilisation = rate * payload / (replicas * p.replica_capacity)
+        cache = self._cache(dep, ts) * noise("cache", 0.01)
+        gc_penalty = 1.0 + 2.0 * np.clip(cache / p.cache_limit_bytes - 0.7, 0.0, None)
+        busy = np.minimum(utilisation, 0.9)
+        latency = p.base_latency_ms * (1 + 0.1 * (busy / (1 - busy)) ** 2) * gc_penalty
+        errors = 0.002 + 0.3 * np.clip(utilisation - 0.85, 0.0, None)
+        return {
+            "latency_p95_ms": latency * noise("latency", 0.04),
+            "request_rate": rate,
+            "request_payload_bytes": payload,
+            "cpu_utilization_pct": np.minimum(utilisation, 1.0) * 100 * noise("cpu", 0.03),
+            "cache_memory_bytes": cache,
+            "error_ratio": errors * noise("errors", 0.1),
+        }
+
+
+def _pod_name(service: str, index: int) -> str:
+    """A stable, Kubernetes-looking pod name for replica ``index``."""
+    return f"{service}-6f7c9d8b5-{zlib.crc32(f'{service}/{index}'.encode()) % 36**5:05x}"
+
+
+def _fields(
+    rng: np.random.Generator, state: dict[str, float], cond: dict[str, float]
+) -> dict[str, str]:
+    latency = state["latency_p95_ms"]
+    return {
+        "n": str(int(rng.integers(5, 60))),
+        "uid": f"u-{int(rng.integers(10_000, 99_999))}",
+        "ms": str(int(latency * rng.uniform(0.3, 1.0))),
+        "ratio": f"{max(0.05, 0.92 - 0.5 * max(0.0, cond['cache'] - 0.7)):.2f}",
+        "bytes": str(int(state["request_payload_bytes"] * rng.uniform(0.8, 1.3))),
+        "pct": str(round(cond["cache"] * 100)),
+        "evict": str(int(rng.integers(200, 5000))),
+        "order": f"{int(rng.integers(16**7, 16**8)):08x}",
+        "amount": f"{rng.uniform(5, 400):.2f}",
+    }

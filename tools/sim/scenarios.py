@@ -1,0 +1,173 @@
+"""Scenario definitions: the services of the simulated shop and what goes wrong with them."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Any, Literal
+
+# A log pattern's weight as a function of the service's condition at that minute:
+# u (CPU utilisation, 1.0 = saturated), payload (factor vs normal), cache (fraction of limit).
+Weight = Callable[[dict[str, float]], float]
+
+
+@dataclass(frozen=True)
+class LogPattern:
+    level: str
+    template: str
+    weight: Weight
+
+
+@dataclass(frozen=True)
+class ServiceProfile:
+    """The normal behaviour of one service; replica_capacity is payload bytes/s per replica."""
+
+    name: str
+    replicas: int
+    request_rate: float
+    payload_bytes: float
+    replica_capacity: float
+    base_latency_ms: float
+    cache_bytes: float
+    cache_limit_bytes: float
+    log_lines_per_minute: int
+    logs: tuple[LogPattern, ...]
+
+
+@dataclass(frozen=True)
+class Surge:
+    """A driver of ``service`` multiplied by ``factor`` from ``offset`` seconds after the start."""
+
+    service: str
+    driver: Literal["payload", "rate"]
+    factor: float
+    offset: float
+
+
+@dataclass(frozen=True)
+class Scenario:
+    name: str
+    description: str
+    namespace: str
+    region: str
+    services: tuple[ServiceProfile, ...]
+    surges: tuple[Surge, ...]
+    alert_labels: dict[str, str]
+    alert_annotations: dict[str, str]
+    alert_offset: float
+    extra: dict[str, Any] = field(default_factory=dict)
+
+
+def _const(value: float) -> Weight:
+    return lambda _c: value
+
+
+def _above(key: str, threshold: float, scale: float) -> Weight:
+    return lambda c: max(0.0, c[key] - threshold) * scale
+
+
+GiB = 2**30
+
+RECOMMENDER = ServiceProfile(
+    name="recommender",
+    replicas=3,
+    request_rate=120.0,
+    payload_bytes=2100.0,
+    replica_capacity=280_000.0,
+    base_latency_ms=170.0,
+    cache_bytes=1.2 * GiB,
+    cache_limit_bytes=4.0 * GiB,
+    log_lines_per_minute=40,
+    logs=(
+        LogPattern("INFO", "Served {n} recommendations to user {uid} in {ms} ms", _const(0.8)),
+        LogPattern("INFO", "Cache hit ratio {ratio} over the last 60s", _const(0.05)),
+        LogPattern(
+            "INFO",
+            "Refreshed candidate pool: {n} items from feature-store in {ms} ms",
+            _const(0.05),
+        ),
+        LogPattern(
+            "WARN",
+            "Request payload {bytes} bytes exceeds soft limit 4096 bytes for user {uid}",
+            _above("payload", 1.5, 0.4),
+        ),
+        LogPattern(
+            "WARN",
+            "Cache memory at {pct}% of limit, evicting {evict} entries",
+            _above("cache", 0.75, 1.0),
+        ),
+        LogPattern(
+            "WARN", "Slow request: scoring {n} candidates took {ms} ms", _above("u", 0.7, 1.0)
+        ),
+        LogPattern(
+            "ERROR",
+            "Timed out after 2000 ms waiting for a scoring worker (queue depth {n})",
+            _above("u", 0.85, 2.0),
+        ),
+    ),
+)
+
+CHECKOUT = ServiceProfile(
+    name="checkout",
+    replicas=4,
+    request_rate=35.0,
+    payload_bytes=900.0,
+    replica_capacity=40_000.0,
+    base_latency_ms=240.0,
+    cache_bytes=0.3 * GiB,
+    cache_limit_bytes=2.0 * GiB,
+    log_lines_per_minute=20,
+    logs=(
+        LogPattern("INFO", "Order {order} placed: {n} items, total {amount} EUR", _const(0.6)),
+        LogPattern("INFO", "Payment authorised for order {order} in {ms} ms", _const(0.35)),
+        LogPattern("WARN", "Retrying payment provider call for order {order}", _const(0.05)),
+    ),
+)
+
+FRONTEND = ServiceProfile(
+    name="frontend",
+    replicas=6,
+    request_rate=400.0,
+    payload_bytes=600.0,
+    replica_capacity=150_000.0,
+    base_latency_ms=90.0,
+    cache_bytes=0.5 * GiB,
+    cache_limit_bytes=3.0 * GiB,
+    log_lines_per_minute=30,
+    logs=(
+        LogPattern("INFO", "GET /product/{order} 200 {ms}ms", _const(0.7)),
+        LogPattern("INFO", "GET /cart 200 {ms}ms", _const(0.25)),
+        LogPattern(
+            "WARN", "Recommendations unavailable, rendering fallback carousel", _const(0.05)
+        ),
+    ),
+)
+
+INPUT_SIZE_SURGE = Scenario(
+    name="input-size-surge",
+    description=(
+        "Global e-commerce platform: recommender in eu-west-1 shows a p95 latency spike. A "
+        "client release started sending full browsing histories, tripling request payloads; "
+        "scoring saturates the replicas and the recommendation cache bloats with oversized "
+        "entries."
+    ),
+    namespace="shop",
+    region="eu-west-1",
+    services=(RECOMMENDER, CHECKOUT, FRONTEND),
+    surges=(Surge("recommender", "payload", 3.0, -20 * 60.0),),
+    alert_labels={
+        "alertname": "RecommenderLatencyHigh",
+        "service": "recommender",
+        "namespace": "shop",
+        "region": "eu-west-1",
+        "severity": "page",
+    },
+    alert_annotations={
+        "summary": "recommender p95 latency above 500 ms in eu-west-1",
+        "description": "p95 latency of recommender has been above 500 ms for 5 minutes.",
+        "runbook_url": "https://runbooks.example.com/recommender/latency",
+    },
+    alert_offset=-16 * 60.0,
+)
+
+SCENARIOS: dict[str, Scenario] = {s.name: s for s in (INPUT_SIZE_SURGE,)}
