@@ -2,19 +2,20 @@
 
 from __future__ import annotations
 
-import functools
 import getpass
 import json
 import sys
 import time
 from collections.abc import Callable
 from pathlib import Path
-from typing import Annotated, Any, ParamSpec, TypeVar
+from typing import Annotated, Any
 
 import typer
 
 from bot import messages
-from bot.errors import ConfigError, InputError, MedicError
+from bot.cli_errors import reports_errors
+from bot.cli_eval import eval_app
+from bot.errors import ConfigError, InputError
 
 app = typer.Typer(
     help="Medic: investigates alerts, proposes guarded remediation, remembers what worked.",
@@ -23,8 +24,7 @@ app = typer.Typer(
     add_completion=False,
 )
 
-P = ParamSpec("P")
-R = TypeVar("R")
+app.add_typer(eval_app, name="eval")
 
 YesOption = Annotated[bool, typer.Option("--yes", "-y", help="Approve every allowed proposal.")]
 JsonOption = Annotated[
@@ -33,26 +33,6 @@ JsonOption = Annotated[
 ScenarioOption = Annotated[
     str, typer.Option("--scenario", help="Scenario of the simulated cluster.")
 ]
-
-
-def reports_errors(command: Callable[P, R]) -> Callable[P, R]:
-    """Turn Medic's own errors into one line on stderr and a non-zero exit, never a traceback."""
-
-    @functools.wraps(command)
-    def wrapper(*args: P.args, **kwargs: P.kwargs) -> R:
-        from knowledge.errors import KnowledgeError
-        from tools.errors import ToolError
-
-        try:
-            return command(*args, **kwargs)
-        except MedicError as exc:
-            typer.echo(f"medic: {exc}", err=True)
-            raise typer.Exit(exc.exit_code) from None
-        except (ToolError, KnowledgeError) as exc:
-            typer.echo(f"medic: {exc}", err=True)
-            raise typer.Exit(1) from None
-
-    return wrapper
 
 
 @app.callback(invoke_without_command=True)
