@@ -16,6 +16,7 @@ from bot import messages
 from bot.cli_errors import reports_errors
 from bot.cli_eval import eval_app
 from bot.errors import ConfigError, InputError
+from bot.eval_nab import eval_nab  # noqa: F401  (registers `medic eval nab`)
 
 app = typer.Typer(
     help="Medic: investigates alerts, proposes guarded remediation, remembers what worked.",

@@ -13,7 +13,7 @@ from bot.config import InvestigationSettings
 from bot.diagnosis import Hypothesis, Relatedness, diagnose
 from bot.incidents import Incident
 from bot.signals import SignalCatalog
-from detectors import Finding, MetricSource, MetricSourceError, RobustBaselineDetector, Series
+from detectors import DetectorSuite, Finding, MetricSource, MetricSourceError, Series
 from knowledge.errors import KnowledgeError
 from knowledge.logs import LogLine, LogSource
 from knowledge.memory import IncidentMemory
@@ -44,6 +44,8 @@ class Investigation:
     symptoms: list[str]
     notes: list[str] = field(default_factory=list)
     seconds: float = 0.0
+    forecasts: list[Finding] = field(default_factory=list)  # limits about to be crossed
+    drift: list[Finding] = field(default_factory=list)  # model inputs whose distribution moved
 
     @property
     def abnormal_templates(self) -> list[str]:
@@ -57,7 +59,7 @@ class Investigator:
         logs: LogSource,
         memory: IncidentMemory,
         catalog: SignalCatalog,
-        detector: RobustBaselineDetector,
+        detectors: DetectorSuite,
         settings: InvestigationSettings,
         clock: Clock,
         relatedness: Relatedness | None = None,
@@ -66,7 +68,7 @@ class Investigator:
         self._logs = logs
         self._memory = memory
         self._catalog = catalog
-        self._detector = detector
+        self._detectors = detectors
         self._settings = settings
         self._clock = clock
         self._relatedness = relatedness
@@ -90,7 +92,8 @@ class Investigator:
         except (MetricSourceError, ToolError) as exc:
             series = []
             notes.append(f"metrics unavailable, continuing without them: {exc}")
-        findings = self._detector.detect_all(series, window.split)
+        analysis = self._detectors.analyse(series, window.split)
+        findings = analysis.anomalies
 
         templates = self._template_changes(ns, svc, window, notes)
         abnormal = [t.template for t in templates.abnormal] if templates else []
@@ -129,6 +132,8 @@ class Investigator:
             symptoms=symptoms,
             notes=notes,
             seconds=time.perf_counter() - started,
+            forecasts=analysis.forecasts,
+            drift=analysis.drift,
         )
 
     def _template_changes(

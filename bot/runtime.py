@@ -3,6 +3,8 @@ which concrete adapter sits behind each interface."""
 
 from __future__ import annotations
 
+import httpx
+
 from bot.config import Settings
 from bot.database import prepare_data_dir, sqlite_engine
 from bot.flow import IncidentFlow
@@ -10,7 +12,7 @@ from bot.incidents import IncidentStore
 from bot.investigation import Investigator
 from bot.planner import Planner, load_runbooks
 from bot.signals import SignalCatalog
-from detectors import InMemoryMetricSource, RobustBaselineDetector, Series
+from detectors import InMemoryMetricSource, MetricSource, PrometheusMetricSource, Series
 from knowledge.embeddings import MiniLMEmbedding
 from knowledge.logs import InMemoryLogSource, LogLine
 from knowledge.memory import IncidentMemory, open_chroma
@@ -31,6 +33,17 @@ def sim_metric_source(sim: SimulatedCluster) -> InMemoryMetricSource:
             for s in sim.metrics(ns, svc, start, end)
         ]
     )
+
+
+def metric_source(settings: Settings, sim: SimulatedCluster) -> MetricSource:
+    """The configured metric source: the cluster's own metrics, or Prometheus."""
+    m = settings.metrics
+    if m.source == "prometheus":
+        client = httpx.Client(base_url=m.prometheus_url, timeout=m.timeout_seconds)
+        return PrometheusMetricSource(
+            client, m.queries, m.step_seconds, m.max_points, breakdowns=m.breakdowns
+        )
+    return sim_metric_source(sim)
 
 
 def sim_log_source(sim: SimulatedCluster) -> InMemoryLogSource:
@@ -59,7 +72,7 @@ def build_sim_flow(
     memory.seed(sample_incidents())
 
     catalog = SignalCatalog()
-    metrics = sim_metric_source(sim)
+    metrics = metric_source(settings, sim)
     backends = Backends(cluster=sim, cache=sim)
     guard = Guard(policy, sim)
     proposals = ProposalStore(engine)
@@ -68,7 +81,7 @@ def build_sim_flow(
         logs=sim_log_source(sim),
         memory=memory,
         catalog=catalog,
-        detector=RobustBaselineDetector(),
+        detectors=settings.detectors.suite(),
         settings=settings.investigation,
         clock=clock,
         relatedness=embedder.relatedness,
