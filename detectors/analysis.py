@@ -26,6 +26,7 @@ from detectors.robust import baseline_z
 from detectors.series import FloatArray, Series
 
 MIN_TAIL = 8
+MIN_REFERENCE = 30  # baseline statistics needed to calibrate a detector
 
 
 @dataclass(frozen=True)
@@ -65,7 +66,7 @@ def detect_anomalies(
     joint = _joint_surprises(usable, split, config)
     findings = []
     for p, shared in zip(usable, joint, strict=True):
-        surprises = {m.detector: _member_surprise(m, p) for m in config.univariate}
+        surprises = {m.detector: _member_surprise(m, p, config.tail) for m in config.univariate}
         if shared is not None:
             surprises[MULTIVARIATE] = shared
         finding = _finding(p, surprises, config, rules)
@@ -75,17 +76,17 @@ def detect_anomalies(
     return sorted(findings, key=lambda f: (f.start, -f.confidence))
 
 
-def _member_surprise(member: Member, p: _Prepared) -> FloatArray:
+def _member_surprise(member: Member, p: _Prepared, tail: float) -> FloatArray:
     detector = build_detector(member)
     baseline, window = detector.judge(p.series.timestamps, p.series.values, p.split)
-    return _calibrated(baseline, window, detector.sides)
+    return _calibrated(baseline, window, detector.sides, tail)
 
 
-def _calibrated(baseline: FloatArray, window: FloatArray, sides: Sides) -> FloatArray:
+def _calibrated(baseline: FloatArray, window: FloatArray, sides: Sides, tail: float) -> FloatArray:
     finite = baseline[np.isfinite(baseline)]
-    if finite.size < 30:
+    if finite.size < MIN_REFERENCE:
         return np.full(window.shape, np.nan)
-    return TailModel(finite, sides, tail=0.05, min_tail=MIN_TAIL).surprise(window)
+    return TailModel(finite, sides, tail=tail, min_tail=MIN_TAIL).surprise(window)
 
 
 def _joint_surprises(
@@ -108,7 +109,8 @@ def _joint_surprises(
         ]
     )
     baseline, window = JointIsolation().judge(z, split)
-    shared = _calibrated(baseline, window, Sides.UPPER)[:, None] * deviation_shares(z[split:])
+    joint = _calibrated(baseline, window, Sides.UPPER, config.tail)
+    shared = joint[:, None] * deviation_shares(z[split:])
     out: list[FloatArray | None] = []
     for k, p in enumerate(usable):
         mine = np.full(len(p.series) - p.split, np.nan)

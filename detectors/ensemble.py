@@ -96,10 +96,10 @@ DEFAULT_ENSEMBLE = EnsembleConfig(
         Member("rarity", explained_by="seasonal"),
         Member("discord"),
         Member("seasonal", weight=0.0),
-        Member("robust_z", weight=0.5),
-        Member("holt", weight=0.5),
-        Member("cusum", weight=0.5),
-        Member(MULTIVARIATE, weight=0.5),
+        Member("robust_z", weight=0.3),
+        Member("holt", weight=0.3),
+        Member("cusum", weight=0.3),
+        Member(MULTIVARIATE, weight=0.3),
     )
 )
 

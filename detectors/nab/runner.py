@@ -10,8 +10,6 @@ from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
 
-import numpy as np
-
 from detectors.ensemble import DETECTORS, EnsembleConfig, score_series
 from detectors.errors import DetectorConfigError
 from detectors.nab.baselines import null_scores, windowed_gaussian_scores
@@ -97,7 +95,3 @@ def write_results(
             ):
                 writer.writerow([stamp, repr(float(value)), repr(float(score)), int(label)])
     return out / detector
-
-
-def scores_are_valid(scores: FloatArray) -> bool:
-    return bool(np.all(np.isfinite(scores)) and np.all((scores >= 0) & (scores <= 1)))

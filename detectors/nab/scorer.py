@@ -68,7 +68,6 @@ class _Rows:
 
     worth: FloatArray
     window: np.ndarray  # corpus-wide window id, OUTSIDE or PROBATIONARY
-    file_of_row: np.ndarray
     windows: int  # windows with at least one scorable row
 
 
@@ -95,18 +94,17 @@ def row_worth(file: NabFile, profile: Profile) -> tuple[FloatArray, np.ndarray]:
 
 
 def _rows(corpus: NabCorpus, profile: Profile) -> _Rows:
-    worths, windows, owners = [], [], []
+    worths, windows = [], []
     offset = 0
-    for f, file in enumerate(corpus.files):
+    for file in corpus.files:
         worth, window = row_worth(file, profile)
         window = np.where(window >= 0, window + offset, window)
         offset += len(file.windows)
         worths.append(worth)
         windows.append(window)
-        owners.append(np.full(len(file), f))
     window = np.concatenate(windows)
     scored = np.unique(window[window >= 0]).size
-    return _Rows(np.concatenate(worths), window, np.concatenate(owners), scored)
+    return _Rows(np.concatenate(worths), window, scored)
 
 
 def threshold_curve(
