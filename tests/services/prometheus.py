@@ -20,13 +20,15 @@ import httpx
 import pytest
 
 READY_TIMEOUT = 30.0
+# Read at import: the autouse clean_environ fixture removes MEDIC_* variables before each test.
+IN_CI = os.environ.get("MEDIC_CI") == "1"
 
 
 def _binary(name: str) -> str:
     path = shutil.which(name) or (f"/usr/bin/{name}" if Path(f"/usr/bin/{name}").exists() else None)
     if path is None:
         message = f"{name} is not installed (Debian package 'prometheus')"
-        if os.environ.get("MEDIC_CI") == "1":
+        if IN_CI:
             pytest.fail(message)
         pytest.skip(message)
     return path
