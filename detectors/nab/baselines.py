@@ -8,9 +8,9 @@ import math
 
 import numpy as np
 
+from detectors.nab.scorer import NULL_SCORE
 from detectors.series import FloatArray
 
-NULL_SCORE = 0.5
 GAUSSIAN_WINDOW = 6400
 GAUSSIAN_STEP = 100
 

@@ -122,20 +122,22 @@ def threshold_curve(
         group = window[grouped]
         rank = np.cumsum(np.append(True, group[1:] != group[:-1])) - 1
         span = 2.0 * float(np.max(np.abs(worth[grouped]))) + 2.0 * fn_weight + 1.0
+        # the running best of each window, its first detection replacing the -FN it started at
         best = np.maximum.accumulate(worth[grouped] + rank * span) - rank * span
         first = np.append(True, group[1:] != group[:-1])
-        previous = np.where(first, -fn_weight, np.roll(best, 1))
-        delta[grouped] = np.maximum(best, -fn_weight) - np.maximum(previous, -fn_weight)
+        delta[grouped] = best - np.where(first, -fn_weight, np.roll(best, 1))
     totals = -fn_weight * rows.windows + np.cumsum(delta)
     last_of_value = np.append(score[1:] != score[:-1], True)
     thresholds = np.concatenate([[NO_DETECTION], score[last_of_value]])
     return thresholds, np.concatenate([[-fn_weight * rows.windows], totals[last_of_value]])
 
 
-def best_threshold(scores: FloatArray, rows: _Rows, fn_weight: float) -> float:
+def best_threshold(scores: FloatArray, rows: _Rows, fn_weight: float) -> tuple[float, float]:
+    """The threshold with the best raw total, and that total."""
     thresholds, totals = threshold_curve(scores, rows, fn_weight)
     # Sums in another order than NAB's differ in the last bits; ties go to the higher threshold.
-    return float(thresholds[int(np.argmax(np.round(totals, 9)))])
+    best = int(np.argmax(np.round(totals, 9)))
+    return float(thresholds[best]), float(totals[best])
 
 
 def score_file(file: NabFile, scores: FloatArray, profile: Profile, threshold: float) -> FileScore:
@@ -168,14 +170,13 @@ def score_corpus(
             raise ValueError(f"{file.name}: {values.size} scores for {len(file)} rows")
         ordered.append(values)
     rows = _rows(corpus, profile)
-    threshold = best_threshold(np.concatenate(ordered), rows, profile.fn_weight)
+    threshold, _ = best_threshold(np.concatenate(ordered), rows, profile.fn_weight)
     files = tuple(
         score_file(file, values, profile, threshold)
         for file, values in zip(corpus.files, ordered, strict=True)
     )
-    null_scores = np.full(rows.worth.size, NULL_SCORE)
-    null_threshold = best_threshold(null_scores, rows, profile.fn_weight)
-    null_total = _total_at(null_scores, rows, profile.fn_weight, null_threshold)
+    # NAB's zero point is the null detector's own optimised score, computed the same way.
+    _, null_total = best_threshold(np.full(rows.worth.size, NULL_SCORE), rows, profile.fn_weight)
     return CorpusScore(
         profile=profile.name,
         threshold=threshold,
@@ -184,8 +185,3 @@ def score_corpus(
         perfect=profile.tp_weight * corpus.window_count,
         files=files,
     )
-
-
-def _total_at(scores: FloatArray, rows: _Rows, fn_weight: float, threshold: float) -> float:
-    thresholds, totals = threshold_curve(scores, rows, fn_weight)
-    return float(totals[int(np.flatnonzero(thresholds == threshold)[0])])
