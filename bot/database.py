@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 from pathlib import Path
 
 from sqlalchemy import Engine, create_engine, event
@@ -32,8 +33,6 @@ def prepare_data_dir(path: Path) -> Path:
         raise ConfigError(
             f"cannot create data directory {path}: {exc.strerror}; set MEDIC_DATA_DIR"
         ) from exc
-    import os
-
     if not os.access(path, os.R_OK | os.W_OK | os.X_OK):
         raise ConfigError(
             f"data directory {path} is not readable and writable; fix its permissions or set "
