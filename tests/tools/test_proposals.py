@@ -45,6 +45,7 @@ def test_expired_proposal_cannot_be_approved(store: ProposalStore) -> None:
     pid = propose(store, ttl=60)
     result = store.approve(pid, "U1", ACTION.digest(), NOW + 61)
     assert not result.ok and "expired" in result.reason
+    assert store.get(pid).status is ProposalStatus.EXPIRED  # type: ignore[union-attr]
 
 
 def test_rejected_proposal_cannot_be_approved(store: ProposalStore) -> None:
@@ -78,7 +79,7 @@ def test_only_one_of_many_threads_begins_execution(store: ProposalStore) -> None
 
     def race() -> None:
         barrier.wait()
-        wins.append(store.begin_execution(pid).ok)
+        wins.append(store.begin_execution(pid, NOW + 2).ok)
 
     threads = [threading.Thread(target=race) for _ in range(8)]
     for t in threads:
