@@ -12,12 +12,24 @@ from collections.abc import Callable
 from typing import TypeVar
 
 import redis
+from redis.backoff import NoBackoff
+from redis.retry import Retry
 
 from tools.backends import PurgeResult
 from tools.errors import InvalidRequestError, PermissionDeniedError, TransientError
 from tools.retry import RetryPolicy
 
 T = TypeVar("T")
+
+
+def client_for(url: str, connect_timeout: float = 5.0) -> redis.Redis:
+    """A client without redis-py's own retries: ``RetryPolicy`` decides what is retried."""
+    return redis.Redis.from_url(
+        url,
+        socket_timeout=10,
+        socket_connect_timeout=connect_timeout,
+        retry=Retry(NoBackoff(), 0),
+    )
 
 
 class RedisCache:
@@ -30,9 +42,7 @@ class RedisCache:
 
     @classmethod
     def from_url(cls, url: str, *, batch: int = 500) -> RedisCache:
-        return cls(
-            redis.Redis.from_url(url, socket_timeout=10, socket_connect_timeout=5), batch=batch
-        )
+        return cls(client_for(url), batch=batch)
 
     def purge(self, pattern: str, *, dry_run: bool = False) -> PurgeResult:
         keys = 0

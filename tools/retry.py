@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import time
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import TypeVar
 
 from tenacity import RetryCallState, Retrying, retry_if_exception, stop_after_attempt
@@ -27,14 +27,9 @@ class RetryPolicy:
     initial_seconds: float = 0.5
     max_seconds: float = 8.0
     max_retry_after_seconds: float = 30.0  # a longer Retry-After is treated as a failure
+    sleep: Callable[[float], None] = field(default=time.sleep, compare=False)
 
-    def call(
-        self,
-        fn: Callable[[], T],
-        *,
-        idempotent: bool,
-        sleep: Callable[[float], None] | None = None,
-    ) -> T:
+    def call(self, fn: Callable[[], T], *, idempotent: bool) -> T:
         """``fn()``, retried while it raises a ``TransientError`` that is safe to retry."""
         jitter = wait_random_exponential(multiplier=self.initial_seconds, max=self.max_seconds)
 
@@ -55,7 +50,7 @@ class RetryPolicy:
             wait=wait,
             retry=retry_if_exception(retryable),
             reraise=True,
-            sleep=sleep if sleep is not None else time.sleep,
+            sleep=self.sleep,
         )
         return retrying(fn)
 

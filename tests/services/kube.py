@@ -46,6 +46,8 @@ def merge_patch(target: Any, patch: Any) -> Any:
 class KubeApiEmulator(kmock.KubernetesEmulator):
     # (method, status, headers) answered, in order, to the next matching requests
     failures: list[tuple[str, int, dict[str, str]]] = attrs.field(factory=list)
+    # how many of the next patches are applied but answered 504, as when a gateway times out
+    lost_answers: int = 0
 
     def __attrs_post_init__(self) -> None:
         super().__attrs_post_init__()
@@ -89,6 +91,9 @@ class KubeApiEmulator(kmock.KubernetesEmulator):
                 meta["generation"] = int(meta.get("generation", 1)) + 1
         if request.params.get("dryRun") != "All":
             self.objects[key] = updated
+            if self.lost_answers:
+                self.lost_answers -= 1
+                raise kmock.KubernetesError(status=504, reason="GatewayTimeout")
         return k8s_objects.scale_of(updated) if request.subresource == "scale" else updated
 
 
@@ -109,6 +114,10 @@ class KubeApi:
 
     def requests(self, method: str) -> list[rendering.Request]:
         return [r for r in list(self.emulator) if r.method == enums.method(method)]
+
+    def lose_next_answer(self) -> None:
+        """Apply the next patch but answer 504, as a gateway that timed out after forwarding."""
+        self.emulator.lost_answers += 1
 
     def fail(self, method: str, status: int, times: int = 1, **headers: str) -> None:
         """Answer the next ``times`` requests with ``method`` by ``status`` and ``headers``."""
