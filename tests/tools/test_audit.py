@@ -3,6 +3,7 @@ on SQLite and on PostgreSQL."""
 
 from __future__ import annotations
 
+import itertools
 from pathlib import Path
 
 import pytest
@@ -42,7 +43,8 @@ def test_intact_log_verifies_and_lists_in_order(engine: Engine) -> None:
     assert report.ok and report.entries == 5 and report.head == log.entries()[-1].hash
     assert [e.actor for e in log.entries()] == ["U0", "U1", "U2", "U3", "U4"]
     assert [e.actor for e in log.entries(limit=2)] == ["U3", "U4"]
-    assert all(b.prev_hash == a.hash for a, b in zip(log.entries(), log.entries()[1:]))
+    entries = log.entries()
+    assert all(b.prev_hash == a.hash for a, b in itertools.pairwise(entries))
 
 
 @pytest.mark.parametrize(

@@ -1,5 +1,5 @@
 """Contract tests of the Kubernetes adapter against kmock's emulated API server: the requests it
-sends (dry run first, patch types, bodies), what it makes of 403/404/409/429/5xx, and its retries."""
+sends (dry run first, patch types, bodies), what it makes of 403/404/409/429/5xx, its retries."""
 
 from __future__ import annotations
 
