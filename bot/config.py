@@ -60,6 +60,11 @@ class Settings(BaseSettings):
     database_url: str | None = Field(
         None, description="SQLAlchemy URL of the state database; default SQLite in data_dir."
     )
+    kubeconfig: str | None = Field(
+        None,
+        validation_alias=AliasChoices("KUBECONFIG", "kubeconfig"),
+        description="kubeconfig file(s) for cluster=kube outside a cluster (KUBECONFIG).",
+    )
     kube_context: str | None = Field(None, description="kubeconfig context for cluster=kube.")
     redis_url: str | None = Field(None, description="Redis holding the caches purge_cache clears.")
     alertmanager_url: str | None = Field(None, description="Alertmanager base URL for silences.")

@@ -57,7 +57,7 @@ def kube_backends(settings: Settings) -> Backends:
     from tools.kube import KubernetesCluster, load_api_client
     from tools.redis_cache import RedisCache
 
-    api = load_api_client(settings.kube_context)
+    api = load_api_client(settings.kubeconfig, settings.kube_context)
     return Backends(
         cluster=KubernetesCluster(api, name=f"kube:{api.configuration.host}"),
         cache=RedisCache.from_url(settings.redis_url)

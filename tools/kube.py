@@ -43,8 +43,9 @@ FIELD_MANAGER = "medic"
 TIMEOUT = (5.0, 30.0)  # connect, read (seconds)
 
 
-def load_api_client(context: str | None = None) -> k8s.ApiClient:
-    """An API client from the in-cluster service account, else from kubeconfig (``context``)."""
+def load_api_client(config_file: str | None = None, context: str | None = None) -> k8s.ApiClient:
+    """An API client from the in-cluster service account, else from kubeconfig (``config_file``,
+    default ~/.kube/config; ``context``, default the current one)."""
     try:
         k8s_config.load_incluster_config()  # type: ignore[no-untyped-call]
         configuration = k8s.Configuration.get_default_copy()
@@ -53,7 +54,9 @@ def load_api_client(context: str | None = None) -> k8s.ApiClient:
         configuration = k8s.Configuration()
         try:
             k8s_config.load_kube_config(  # type: ignore[no-untyped-call]
-                context=context, client_configuration=configuration
+                config_file=config_file or "~/.kube/config",
+                context=context,
+                client_configuration=configuration,
             )
         except (k8s_config.ConfigException, OSError) as exc:
             raise BackendUnavailableError(
@@ -83,13 +86,6 @@ class KubernetesCluster:
     # --- reads -----------------------------------------------------------------------------------
     def get_deployment(self, namespace: str, name: str) -> DeploymentInfo:
         return _info(self._read(namespace, name))
-
-    def list_deployments(self, namespace: str) -> list[DeploymentInfo]:
-        found = self._call(
-            f"list deployments in {namespace}",
-            lambda: self._apps.list_namespaced_deployment(namespace, _request_timeout=TIMEOUT),
-        )
-        return [_info(d) for d in found.items]
 
     def recent_rollouts(self, namespace: str, name: str, limit: int = 5) -> list[Rollout]:
         return [

@@ -4,6 +4,7 @@ sends (dry run first, patch types, bodies), what it makes of 403/404/409/429/5xx
 from __future__ import annotations
 
 import json
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -283,3 +284,32 @@ def test_proposal_shows_the_server_dry_run_and_approval_executes_it_once(
         ("executed", "cli:alice"),
     ]
     assert json.loads(json.dumps(workflow.audit.entries()[0].params)) == {"replicas": 6}
+
+
+def test_the_role_in_docker_grants_exactly_what_the_adapter_uses(
+    shop: KubeApi, cluster: KubernetesCluster, sim: SimulatedCluster
+) -> None:
+    import yaml
+
+    for tool in ("deployment_status", "recent_rollouts", "pod_restarts"):
+        run(cluster, sim, tool, False)
+    for tool, params in (("scale", {"replicas": 4}), ("restart", {}), ("rollback", {})):
+        run(cluster, sim, tool, True, **params)
+        run(cluster, sim, tool, False, **params)
+    used = set()
+    for request in list(shop.emulator):
+        verb = {"GET": "get" if request.name else "list", "PATCH": "patch"}[request.method.value]
+        resource = request.resource.plural + (
+            f"/{request.subresource}" if request.subresource else ""
+        )
+        used.add((request.resource.group, resource, verb))
+    path = Path(__file__).parents[2] / "docker" / "rbac.yaml"
+    role = next(d for d in yaml.safe_load_all(path.read_text()) if d["kind"] == "Role")
+    granted = {
+        (group, resource, verb)
+        for rule in role["rules"]
+        for group in rule["apiGroups"]
+        for resource in rule["resources"]
+        for verb in rule["verbs"]
+    }
+    assert used == granted
