@@ -16,7 +16,7 @@ from datetime import UTC, datetime
 from enum import StrEnum
 from typing import Any
 
-from sqlalchemy import Engine, Float, Integer, String, Text, func, select, update
+from sqlalchemy import Engine, Float, Integer, String, Text, func, inspect, select, text, update
 from sqlalchemy.orm import DeclarativeBase, Mapped, Session, mapped_column
 
 from tools.actions import Action, ToolResult
@@ -103,6 +103,7 @@ class ProposalStore:
     def __init__(self, engine: Engine) -> None:
         self._engine = engine
         _Base.metadata.create_all(engine)
+        _add_missing_columns(engine)
 
     def create(
         self,
@@ -273,6 +274,23 @@ def why_not(proposal: Proposal, digest: str | None = None, now: float | None = N
     if status is ProposalStatus.REFUSED:
         return f"refused by policy: {proposal.outcome}"
     return f"the proposal is {status.value}"
+
+
+def _add_missing_columns(engine: Engine) -> None:
+    """Columns added since a data directory was created (nullable or defaulted), so an existing
+    ``.medic`` keeps working without a migration tool."""
+    existing = {c["name"] for c in inspect(engine).get_columns(_ProposalRow.__tablename__)}
+    added = {
+        "requested_by": "VARCHAR(128) DEFAULT 'medic' NOT NULL",
+        "cluster": "VARCHAR(256) DEFAULT '' NOT NULL",
+        "started_at": "FLOAT",
+    }
+    with engine.begin() as conn:
+        for name, ddl in added.items():
+            if name not in existing:
+                conn.execute(
+                    text(f"ALTER TABLE {_ProposalRow.__tablename__} ADD COLUMN {name} {ddl}")
+                )
 
 
 def _to_proposal(row: _ProposalRow) -> Proposal:
