@@ -148,18 +148,7 @@ class KubernetesCluster:
         self, namespace: str, name: str, *, restarted_at: str, dry_run: bool = False
     ) -> None:
         body = {"spec": {"template": {"metadata": {"annotations": {RESTARTED_AT: restarted_at}}}}}
-        self._call(
-            f"restart {namespace}/{name}",
-            lambda: self._apps.patch_namespaced_deployment(
-                name,
-                namespace,
-                body,
-                dry_run="All" if dry_run else None,
-                field_manager=FIELD_MANAGER,
-                _content_type=MERGE_PATCH,
-                _request_timeout=TIMEOUT,
-            ),
-        )
+        self._patch("restart", namespace, name, body, MERGE_PATCH, dry_run)
 
     def rollback(self, namespace: str, name: str, *, dry_run: bool = False) -> RollbackPlan:
         deployment = self._read(namespace, name)
@@ -181,18 +170,7 @@ class KubernetesCluster:
             {"op": "replace", "path": "/spec/template", "value": template},
         ]
         try:
-            self._call(
-                f"roll back {namespace}/{name}",
-                lambda: self._apps.patch_namespaced_deployment(
-                    name,
-                    namespace,
-                    patch,
-                    dry_run="All" if dry_run else None,
-                    field_manager=FIELD_MANAGER,
-                    _content_type=JSON_PATCH,
-                    _request_timeout=TIMEOUT,
-                ),
-            )
+            self._patch("roll back", namespace, name, patch, JSON_PATCH, dry_run)
         except ConflictError:
             now = self._apps.api_client.sanitize_for_serialization(
                 self._read(namespace, name).spec.template
@@ -212,6 +190,22 @@ class KubernetesCluster:
             f"read deployment {namespace}/{name}",
             lambda: self._apps.read_namespaced_deployment(
                 name, namespace, _request_timeout=TIMEOUT
+            ),
+        )
+
+    def _patch(
+        self, verb: str, namespace: str, name: str, body: Any, content_type: str, dry_run: bool
+    ) -> None:
+        self._call(
+            f"{verb} {namespace}/{name}",
+            lambda: self._apps.patch_namespaced_deployment(
+                name,
+                namespace,
+                body,
+                dry_run="All" if dry_run else None,
+                field_manager=FIELD_MANAGER,
+                _content_type=content_type,
+                _request_timeout=TIMEOUT,
             ),
         )
 
