@@ -7,13 +7,18 @@ from __future__ import annotations
 import getpass
 import sys
 import time
-from typing import Annotated, Any
+from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 import yaml
 
 from bot import messages
 from bot.errors import ConfigError, InputError, MedicError
+
+if TYPE_CHECKING:
+    from bot.config import Settings
+    from tools.actions import ToolResult
+    from tools.workflow import RemediationWorkflow
 
 EXIT_REFUSED = 3
 EXIT_FAILED = 4
@@ -70,8 +75,7 @@ def act(
 
     if dry_run or TOOLS[tool].read_only:
         run = workflow.read if TOOLS[tool].read_only else workflow.dry_run
-        result = run(action, user)
-        _finish(result.status, result.summary, result.details.get("rule"))
+        _finish(run(action, user))
         return
     outcome = workflow.propose("manual", action, requested_by=user, source="cli")
     result = outcome.result
@@ -82,7 +86,7 @@ def act(
             typer.echo(messages.ACT_NOT_APPROVED.format(id=proposal.id))
             return
         result = workflow.approve(proposal.id, user, proposal.digest).result
-    _finish(result.status, result.summary, result.details.get("rule"))
+    _finish(result)
 
 
 def _confirm(preview: str) -> bool:
@@ -102,7 +106,7 @@ def _params(pairs: list[str]) -> dict[str, Any]:
     return params
 
 
-def _workflow(settings: Any, scenario: str) -> Any:
+def _workflow(settings: Settings, scenario: str) -> RemediationWorkflow:
     from bot.database import prepare_data_dir, state_engine
     from bot.runtime import build_workflow, kube_backends, sim_backends
     from tools.clock import SystemClock, VirtualClock
@@ -125,13 +129,15 @@ def _workflow(settings: Any, scenario: str) -> Any:
     return build_workflow(settings, backends, SystemClock(), engine)
 
 
-def _finish(status: Any, summary: str, rule: Any) -> None:
+def _finish(result: ToolResult) -> None:
+    """Print a success; raise the error whose exit code says what went wrong."""
     from tools.actions import ToolStatus
 
-    if status in (ToolStatus.SUCCEEDED, ToolStatus.DRY_RUN):
-        prefix = "dry run: " if status is ToolStatus.DRY_RUN else ""
-        typer.echo(prefix + summary)
+    if result.status in (ToolStatus.SUCCEEDED, ToolStatus.DRY_RUN):
+        prefix = "dry run: " if result.status is ToolStatus.DRY_RUN else ""
+        typer.echo(prefix + result.summary)
         return
-    if status is ToolStatus.REFUSED:
-        raise (InputError if rule in BAD_INPUT_RULES else PolicyRefusalError)(summary)
-    raise ActionFailedError(summary)
+    if result.status is ToolStatus.REFUSED:
+        bad_input = result.details.get("rule") in BAD_INPUT_RULES
+        raise (InputError if bad_input else PolicyRefusalError)(result.summary)
+    raise ActionFailedError(result.summary)
