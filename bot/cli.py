@@ -13,6 +13,8 @@ from typing import Annotated, Any
 import typer
 
 from bot import messages
+from bot.cli_act import act
+from bot.cli_audit import audit_app
 from bot.cli_errors import reports_errors
 from bot.cli_eval import eval_app
 from bot.errors import ConfigError, InputError
@@ -25,6 +27,8 @@ app = typer.Typer(
 )
 
 app.add_typer(eval_app, name="eval")
+app.add_typer(audit_app, name="audit")
+app.command()(reports_errors(act))
 
 YesOption = Annotated[bool, typer.Option("--yes", "-y", help="Approve every allowed proposal.")]
 JsonOption = Annotated[

@@ -57,6 +57,17 @@ class Settings(BaseSettings):
         None, validation_alias=AliasChoices("SLACK_APP_TOKEN", "slack_app_token")
     )
     policy: Path | None = None
+    database_url: str | None = Field(
+        None, description="SQLAlchemy URL of the state database; default SQLite in data_dir."
+    )
+    kubeconfig: str | None = Field(
+        None,
+        validation_alias=AliasChoices("KUBECONFIG", "kubeconfig"),
+        description="kubeconfig file(s) for cluster=kube outside a cluster (KUBECONFIG).",
+    )
+    kube_context: str | None = Field(None, description="kubeconfig context for cluster=kube.")
+    redis_url: str | None = Field(None, description="Redis holding the caches purge_cache clears.")
+    alertmanager_url: str | None = Field(None, description="Alertmanager base URL for silences.")
     runbooks_dir: Path | None = None
     investigation: InvestigationSettings = Field(default_factory=InvestigationSettings)
     verification: VerificationSettings = Field(default_factory=VerificationSettings)

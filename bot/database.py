@@ -6,8 +6,23 @@ import os
 from pathlib import Path
 
 from sqlalchemy import Engine, create_engine, event
+from sqlalchemy.exc import ArgumentError
 
 from bot.errors import ConfigError
+
+
+def state_engine(data_dir: Path, url: str | None = None) -> Engine:
+    """The state database: ``url`` (e.g. ``postgresql+psycopg://medic@db/medic``, shared by several
+    bot replicas) or SQLite in the data directory."""
+    if url is None:
+        return sqlite_engine(data_dir)
+    try:
+        return create_engine(url, pool_pre_ping=True)
+    except (ArgumentError, ImportError) as exc:
+        raise ConfigError(
+            f"cannot use database_url {url.split('@')[-1]!r}: {exc}; use e.g. "
+            "postgresql+psycopg://USER@HOST/DB"
+        ) from exc
 
 
 def sqlite_engine(data_dir: Path) -> Engine:

@@ -15,3 +15,7 @@ CLUSTER_REQUIRED = (
     "choose a cluster explicitly: --cluster sim (the simulated demo cluster) or set MEDIC_CLUSTER"
 )
 KUBE_NOT_AVAILABLE = "MEDIC_CLUSTER=kube is not available in this version yet; use --cluster sim"
+ACT_NOT_APPROVED = (
+    "Proposal {id} recorded, not approved: nothing was executed. Re-run with --yes, or approve "
+    "it in Slack."
+)
