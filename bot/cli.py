@@ -15,6 +15,7 @@ import typer
 from bot import messages
 from bot.cli_errors import reports_errors
 from bot.cli_eval import eval_app
+from bot.cli_knowledge import register as register_knowledge
 from bot.errors import ConfigError, InputError
 
 app = typer.Typer(
@@ -25,6 +26,7 @@ app = typer.Typer(
 )
 
 app.add_typer(eval_app, name="eval")
+register_knowledge(app)
 
 YesOption = Annotated[bool, typer.Option("--yes", "-y", help="Approve every allowed proposal.")]
 JsonOption = Annotated[

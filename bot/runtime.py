@@ -3,6 +3,10 @@ which concrete adapter sits behind each interface."""
 
 from __future__ import annotations
 
+from pathlib import Path
+
+from chromadb.api import ClientAPI
+
 from bot.config import Settings
 from bot.database import prepare_data_dir, sqlite_engine
 from bot.flow import IncidentFlow
@@ -13,8 +17,9 @@ from bot.signals import SignalCatalog
 from detectors import InMemoryMetricSource, RobustBaselineDetector, Series
 from knowledge.embeddings import MiniLMEmbedding
 from knowledge.logs import InMemoryLogSource, LogLine
-from knowledge.memory import IncidentMemory, open_chroma
+from knowledge.memory import IncidentMemory
 from knowledge.samples import sample_incidents
+from knowledge.store import connect_chroma, open_chroma
 from tools.backends import Backends
 from tools.clock import Clock
 from tools.executor import Executor
@@ -42,6 +47,13 @@ def sim_log_source(sim: SimulatedCluster) -> InMemoryLogSource:
     )
 
 
+def vector_store(settings: Settings, data_dir: Path) -> ClientAPI:
+    """Chroma: the server named by ``chroma_url``, else embedded in the data directory."""
+    if settings.chroma_url:
+        return connect_chroma(settings.chroma_url)
+    return open_chroma(data_dir / "chroma")
+
+
 def build_sim_flow(
     settings: Settings,
     sim: SimulatedCluster,
@@ -55,7 +67,7 @@ def build_sim_flow(
     runbooks = load_runbooks(settings.runbooks_dir)
     engine = sqlite_engine(data_dir)
     embedder = embedder or MiniLMEmbedding()
-    memory = IncidentMemory(open_chroma(data_dir / "chroma"), embedder)
+    memory = IncidentMemory(vector_store(settings, data_dir), embedder)
     memory.seed(sample_incidents())
 
     catalog = SignalCatalog()

@@ -21,7 +21,13 @@ from knowledge.logs import LogLine, iso_seconds, parse_line
 MAX_LINE_BYTES = 64 * 1024
 _GZIP_MAGIC = b"\x1f\x8b"
 # Formats recognised only to be refused politely: zip, bzip2, xz, zstd, 7z, PNG, JPEG, PDF, ELF.
-_FOREIGN_MAGIC: tuple[bytes, ...] = (b"PK\x03\x04", b"BZh", b"\xfd7zXZ", b"\x28\xb5\x2f\xfd", b"7z\xbc\xaf")
+_FOREIGN_MAGIC: tuple[bytes, ...] = (
+    b"PK\x03\x04",
+    b"BZh",
+    b"\xfd7zXZ",
+    b"\x28\xb5\x2f\xfd",
+    b"7z\xbc\xaf",
+)
 _FOREIGN_MAGIC += (b"\x89PNG", b"\xff\xd8\xff", b"%PDF", b"\x7fELF")
 MESSAGE_KEYS = ("message", "msg", "log", "MESSAGE", "text", "event")
 LEVEL_KEYS = ("level", "severity", "lvl", "levelname", "log.level")

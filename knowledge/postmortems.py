@@ -118,8 +118,9 @@ def _json_lines(file: Path, report: ReadReport) -> Iterator[Postmortem]:
 def _from_json(item: Any, origin: str) -> Postmortem | None:
     if not isinstance(item, dict):
         return None
-    fields = {k: str(item[k]).strip() for k in ("title", "summary", "body", "url") if item.get(k)}
-    text = "\n\n".join(fields[k] for k in ("summary", "body") if k in fields)
+    keys = ("title", "summary", "description", "body", "url")
+    fields = {k: str(item[k]).strip() for k in keys if item.get(k)}
+    text = "\n\n".join(fields[k] for k in ("summary", "description", "body") if k in fields)
     if not text and "title" not in fields:
         return None
     company = str(item.get("company") or "").strip()

@@ -75,6 +75,7 @@ class TemplateMiner:
         self._masked_of_raw: dict[str, str] = {}
         self._cluster_of_masked: dict[str, int] = {}
         self._key_of_masked: dict[str, tuple[str, str]] = {}
+        self._spelling: dict[str, str] = {}
         self.lines_seen = 0
 
     @property
@@ -119,6 +120,9 @@ class TemplateMiner:
         key = template_key(
             cluster.log_template_tokens, self._miner.drain.get_content_as_tokens(masked)
         )
+        # Placeholder types do not split a template ("<IP> <PATH>" and "<IP> <*>" are one);
+        # the first spelling seen is the one shown.
+        key = self._spelling.setdefault(_MASK.sub("<*>", key), key)
         self._key_of_masked[masked] = (current, key)
         return key
 
