@@ -20,6 +20,7 @@ from knowledge.logs import InMemoryLogSource, LogLine
 from knowledge.memory import IncidentMemory
 from knowledge.samples import sample_incidents
 from knowledge.store import connect_chroma, open_chroma
+from knowledge.template_state import state_path
 from tools.backends import Backends
 from tools.clock import Clock
 from tools.executor import Executor
@@ -84,6 +85,7 @@ def build_sim_flow(
         settings=settings.investigation,
         clock=clock,
         relatedness=embedder.relatedness,
+        template_state=state_path(data_dir),
     )
     return IncidentFlow(
         incidents=IncidentStore(engine),
