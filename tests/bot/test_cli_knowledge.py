@@ -40,7 +40,10 @@ def _log_rows(minute: float, errors_in: str | None) -> list[list[object]]:
                 f"12:00:00.000 INFO  c.Svc#10 TraceID: {i:032x} SpanID: {i:016x} [get][ok id={i}]\n"
             )
             if service == errors_in and i % 3 == 0:
-                message = f"12:00:00.000 ERROR c.Svc#99 TraceID: {i:032x} SpanID: {i:016x} [get][failed: NullPointerException at step {i}]\n"
+                message = (
+                    f"12:00:00.000 ERROR c.Svc#99 TraceID: {i:032x} SpanID: {i:016x} "
+                    f"[get][failed: NullPointerException at step {i}]\n"
+                )
             ts = minute + i
             log = json.dumps({"log": message, "stream": "stdout"})
             rows.append([ts, int(ts * 1e9), "node", pod, "server", f"{i:032x}", f"{i:016x}", log])

@@ -52,9 +52,9 @@ def chroma_server(path: Path, timeout: float = 60.0) -> Iterator[str]:
                 try:
                     with urllib.request.urlopen(f"{url}/api/v2/heartbeat", timeout=1):
                         break
-                except OSError:
+                except OSError as exc:
                     if process.poll() is not None or time.monotonic() > deadline:
-                        raise RuntimeError(f"chroma server did not start: {log.read_text()}")
+                        raise RuntimeError(f"chroma did not start: {log.read_text()}") from exc
                     time.sleep(0.2)
             yield url
         finally:
