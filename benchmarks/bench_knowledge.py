@@ -82,8 +82,29 @@ def search_latency(docs: int, queries: int, embedder: MiniLMEmbedding) -> dict[s
     """``docs`` synthetic documents (postmortem-like sentences, random unit vectors: Chroma's
     cost does not depend on what the vectors mean); p50/p95 of real queries."""
     rng = np.random.default_rng(7)
-    words = ["database", "cache", "timeout", "deploy", "rollback", "dns", "certificate", "disk", "memory", "cpu"]
-    words += ["latency", "network", "partition", "queue", "overload", "config", "replica", "failover", "leader"]
+    words = [
+        "database",
+        "cache",
+        "timeout",
+        "deploy",
+        "rollback",
+        "dns",
+        "certificate",
+        "disk",
+        "memory",
+        "cpu",
+    ]
+    words += [
+        "latency",
+        "network",
+        "partition",
+        "queue",
+        "overload",
+        "config",
+        "replica",
+        "failover",
+        "leader",
+    ]
     with tempfile.TemporaryDirectory() as tmp:
         client = open_chroma(Path(tmp) / "chroma")
         store = collection(client, POSTMORTEMS, embedder)
