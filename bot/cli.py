@@ -17,6 +17,7 @@ from bot.cli_act import act
 from bot.cli_audit import audit_app
 from bot.cli_errors import reports_errors
 from bot.cli_eval import eval_app
+from bot.cli_knowledge import register as register_knowledge
 from bot.errors import ConfigError, InputError
 
 app = typer.Typer(
@@ -29,6 +30,7 @@ app = typer.Typer(
 app.add_typer(eval_app, name="eval")
 app.add_typer(audit_app, name="audit")
 app.command()(reports_errors(act))
+register_knowledge(app)
 
 YesOption = Annotated[bool, typer.Option("--yes", "-y", help="Approve every allowed proposal.")]
 JsonOption = Annotated[

@@ -56,6 +56,9 @@ class Settings(BaseSettings):
     slack_app_token: SecretStr | None = Field(
         None, validation_alias=AliasChoices("SLACK_APP_TOKEN", "slack_app_token")
     )
+    chroma_url: str | None = Field(
+        None, description="Chroma server (http://host:port); unset: embedded in data_dir/chroma."
+    )
     policy: Path | None = None
     database_url: str | None = Field(
         None, description="SQLAlchemy URL of the state database; default SQLite in data_dir."

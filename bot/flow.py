@@ -19,7 +19,7 @@ from bot.signals import SignalCatalog
 from bot.verification import Verification, verify
 from detectors import MetricSource
 from knowledge.memory import IncidentMemory
-from knowledge.records import IncidentRecord, Remediation
+from knowledge.records import IncidentRecord, Remediation, TemplateCount
 from tools.actions import Principal
 from tools.backends import Backends
 from tools.clock import Clock
@@ -163,8 +163,20 @@ class IncidentFlow:
             service=incident.service,
             namespace=incident.namespace,
             started_at=started,
+            alert=incident.summary,
             symptoms=investigation.symptoms,
+            abnormal_metrics=list(dict.fromkeys(f.metric for f in investigation.findings)),
             templates=investigation.abnormal_templates,
+            template_counts=[
+                TemplateCount(
+                    template=t.template,
+                    level=t.level,
+                    baseline=t.baseline_count,
+                    current=t.current_count,
+                    change="new" if t.is_new else "surging",
+                )
+                for t in (investigation.templates.abnormal if investigation.templates else [])
+            ],
             root_cause=top.text if top else "unknown",
             cause=top.cause if top else "unknown",
             remediation=[

@@ -3,6 +3,9 @@ which concrete adapter sits behind each interface."""
 
 from __future__ import annotations
 
+from pathlib import Path
+
+from chromadb.api import ClientAPI
 from sqlalchemy import Engine
 
 from bot.config import Settings
@@ -15,8 +18,10 @@ from bot.signals import SignalCatalog
 from detectors import InMemoryMetricSource, RobustBaselineDetector, Series
 from knowledge.embeddings import MiniLMEmbedding
 from knowledge.logs import InMemoryLogSource, LogLine
-from knowledge.memory import IncidentMemory, open_chroma
+from knowledge.memory import IncidentMemory
 from knowledge.samples import sample_incidents
+from knowledge.store import connect_chroma, open_chroma
+from knowledge.template_state import state_path
 from tools.audit import AuditLog
 from tools.backends import Backends, NotConfigured
 from tools.clock import Clock
@@ -83,6 +88,13 @@ def build_workflow(
     )
 
 
+def vector_store(settings: Settings, data_dir: Path) -> ClientAPI:
+    """Chroma: the server named by ``chroma_url``, else embedded in the data directory."""
+    if settings.chroma_url:
+        return connect_chroma(settings.chroma_url)
+    return open_chroma(data_dir / "chroma")
+
+
 def build_sim_flow(
     settings: Settings,
     sim: SimulatedCluster,
@@ -97,7 +109,7 @@ def build_sim_flow(
     backends = sim_backends(sim)
     workflow = build_workflow(settings, backends, clock, engine)
     embedder = embedder or MiniLMEmbedding()
-    memory = IncidentMemory(open_chroma(data_dir / "chroma"), embedder)
+    memory = IncidentMemory(vector_store(settings, data_dir), embedder)
     memory.seed(sample_incidents())
 
     catalog = SignalCatalog()
@@ -111,6 +123,7 @@ def build_sim_flow(
         settings=settings.investigation,
         clock=clock,
         relatedness=embedder.relatedness,
+        template_state=state_path(data_dir),
     )
     return IncidentFlow(
         incidents=IncidentStore(engine),
