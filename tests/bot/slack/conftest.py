@@ -114,9 +114,10 @@ class Medic:
         }
         return self.signed(urlencode(form), "application/x-www-form-urlencoded")
 
-    def click(self, message: Message, action_id: str, user: str, index: int = 0) -> httpx.Response:
-        """``user`` clicks (and confirms) the ``index``-th button ``action_id`` in ``message``."""
-        button = [b for b in message.buttons() if b["action_id"] == action_id][index]
+    def click(self, message: Message, button: dict[str, Any], user: str) -> httpx.Response:
+        """``user`` clicks (and confirms) ``button`` of ``message`` - possibly one shown before
+        the message changed, as a stale Slack client would."""
+        action_id = button["action_id"]
         payload = {
             "type": "block_actions",
             "team": {"id": "T1"},

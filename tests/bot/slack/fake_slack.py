@@ -57,6 +57,17 @@ class Message:
         ]
 
 
+    def button(self, action_id: str, about: str) -> dict[str, Any]:
+        """The ``action_id`` button whose confirm dialog mentions ``about``."""
+        found = [
+            b
+            for b in self.buttons()
+            if b["action_id"] == action_id and about in b["confirm"]["text"]["text"]
+        ]
+        assert len(found) == 1, f"no single {action_id} button about {about!r}"
+        return found[0]
+
+
 @dataclass
 class File:
     id: str

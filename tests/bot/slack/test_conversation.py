@@ -21,21 +21,22 @@ def test_alert_becomes_a_thread_that_an_approver_fixes_once(medic: Medic) -> Non
     assert charts and charts[0].content.startswith(b"\x89PNG")
 
     # Someone who is not an approver clicks Approve: told so, privately; nothing changes.
-    assert medic.click(diagnosis, "medic_approve", STRANGER).status_code == 200
+    scale_out = diagnosis.button("medic_approve", "scale shop/recommender replicas=6")
+    assert medic.click(diagnosis, scale_out, STRANGER).status_code == 200
     medic.settle()
     assert "not allowed" in medic.slack.ephemeral_texts()[-1]
     assert medic.sim.get_deployment("shop", "recommender").replicas == 3
     assert diagnosis.updates == 0
 
     # The approver approves scaling out: the message changes in place, the action runs once.
-    assert medic.click(diagnosis, "medic_approve", APPROVER).status_code == 200
+    assert medic.click(diagnosis, scale_out, APPROVER).status_code == 200
     medic.settle()
     text = diagnosis.all_text()
     assert f"Approved by <@{APPROVER}>" in text and "scaled recommender 3 -> 6" in text
     assert medic.sim.get_deployment("shop", "recommender").replicas == 6
 
     # A second click on the same (stale) button is refused privately and runs nothing.
-    medic.click(diagnosis, "medic_approve", APPROVER)
+    medic.click(diagnosis, scale_out, APPROVER)
     medic.settle()
     assert "already" in medic.slack.ephemeral_texts()[-1]
     assert medic.sim.get_deployment("shop", "recommender").replicas == 6
