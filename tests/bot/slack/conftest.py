@@ -5,10 +5,11 @@ webhook posts."""
 from __future__ import annotations
 
 import json
+import shutil
 import socket
 import threading
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -26,8 +27,9 @@ from bot.runtime import build_sim_flow
 from bot.slack.service import MedicService
 from knowledge.embeddings import MiniLMEmbedding
 from tests.bot.slack.fake_slack import FakeSlack, Message
+from tests.conftest import START
 from tools.clock import VirtualClock
-from tools.sim import SimulatedCluster
+from tools.sim import SCENARIOS, SimulatedCluster
 
 SECRET = "test-signing-secret"
 ALERTS = "C0ALERTS"
@@ -176,11 +178,27 @@ def write_config(path: Path, **extra: Any) -> Path:
     return path
 
 
+@pytest.fixture(scope="session")
+def seeded_data_dir(tmp_path_factory: pytest.TempPathFactory, embedder: MiniLMEmbedding) -> Path:
+    """A data directory whose incident memory is already seeded: copied for each bot, so each
+    test does not embed the sample incidents again."""
+    path = tmp_path_factory.mktemp("seeded") / "data"
+    clock = VirtualClock(START)
+    build_sim_flow(
+        load_settings(data_dir=path), SimulatedCluster(SCENARIOS["input-size-surge"], clock), clock,
+        embedder,
+    )  # fmt: skip
+    return path
+
+
 @pytest.fixture
 def medic_env(
-    tmp_path: Path, fake_slack: FakeSlack, monkeypatch: pytest.MonkeyPatch
+    tmp_path: Path, fake_slack: FakeSlack, monkeypatch: pytest.MonkeyPatch, seeded_data_dir: Path
 ) -> Path:
     """The variables an operator sets: tokens, the config file, and the Slack API URL."""
+    data = tmp_path / "medic-data"
+    shutil.copytree(seeded_data_dir, data)
+    monkeypatch.setenv("MEDIC_DATA_DIR", str(data))
     config = write_config(tmp_path / "medic.yaml")
     monkeypatch.setenv("MEDIC_CONFIG", str(config))
     monkeypatch.setenv("SLACK_BOT_TOKEN", "xoxb-test")
@@ -191,19 +209,36 @@ def medic_env(
 
 
 @pytest.fixture
-def medic(
+def start_medic(
     medic_env: Path,
     fake_slack: FakeSlack,
     sim: SimulatedCluster,
     clock: VirtualClock,
     embedder: MiniLMEmbedding,
-) -> Iterator[Medic]:
-    settings = load_settings()
-    service = MedicService(settings, build_sim_flow(settings, sim, clock, embedder))
-    service.start()
-    server, thread, url = serve_in_thread(service.asgi)
-    with httpx.Client(timeout=30) as http:
-        yield Medic(service, url, fake_slack, sim, http)
-    server.should_exit = True
-    thread.join(timeout=10)
-    service.stop()
+    monkeypatch: pytest.MonkeyPatch,
+) -> Iterator[Callable[..., Medic]]:
+    """Start the bot with extra environment variables (all stopped at the end of the test)."""
+    running: list[tuple[uvicorn.Server, threading.Thread, MedicService, httpx.Client]] = []
+
+    def start(**env: str) -> Medic:
+        for key, value in env.items():
+            monkeypatch.setenv(key, value)
+        settings = load_settings()
+        service = MedicService(settings, build_sim_flow(settings, sim, clock, embedder))
+        service.start()
+        server, thread, url = serve_in_thread(service.asgi)
+        http = httpx.Client(timeout=30)
+        running.append((server, thread, service, http))
+        return Medic(service, url, fake_slack, sim, http)
+
+    yield start
+    for server, thread, service, http in running:
+        http.close()
+        server.should_exit = True
+        thread.join(timeout=10)
+        service.stop()
+
+
+@pytest.fixture
+def medic(start_medic: Callable[..., Medic]) -> Medic:
+    return start_medic()

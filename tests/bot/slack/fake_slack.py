@@ -43,7 +43,9 @@ class Message:
         for block in self.blocks:
             parts.append(str(block.get("text", {}).get("text", "")))
             parts += [str(f.get("text", "")) for f in block.get("fields", [])]
-            parts += [e["text"] for e in block.get("elements", []) if isinstance(e.get("text"), str)]
+            parts += [
+                e["text"] for e in block.get("elements", []) if isinstance(e.get("text"), str)
+            ]
         text = "\n".join(parts)
         return text.replace("&lt;", "<").replace("&gt;", ">").replace("&amp;", "&")
 
@@ -55,7 +57,6 @@ class Message:
             for e in b.get("elements", [])
             if e.get("type") == "button"
         ]
-
 
     def button(self, action_id: str, about: str) -> dict[str, Any]:
         """The ``action_id`` button whose confirm dialog mentions ``about``."""
@@ -209,7 +210,11 @@ class FakeSlack:
         fault = self._fault(method)
         if fault is not None:
             if fault.kind == "ratelimited":
-                return 429, {"Retry-After": str(fault.retry_after)}, {"ok": False, "error": "ratelimited"}
+                return (
+                    429,
+                    {"Retry-After": str(fault.retry_after)},
+                    {"ok": False, "error": "ratelimited"},
+                )
             if fault.kind == "server_error":
                 return 500, {"Content-Type": "text/plain"}, b"internal error"
             return 200, {}, {"ok": False, "error": fault.kind}
