@@ -16,9 +16,11 @@ import time
 from collections.abc import Awaitable, Callable
 from concurrent.futures import ThreadPoolExecutor
 from typing import Any
+from urllib.parse import parse_qsl
 
 from prometheus_client import CONTENT_TYPE_LATEST
 from slack_bolt import App, BoltRequest
+from slack_bolt.request.internals import build_context
 
 from bot.slack.metrics import BotMetrics
 from bot.slack.webhook import AlertmanagerWebhook
@@ -34,6 +36,35 @@ SLACK_MAX_BODY = 1_048_576
 
 class BodyTooLargeError(Exception):
     pass
+
+
+class SlackRequest(BoltRequest):
+    """A Bolt request that reads a slash command's form right even when its text contains the
+    word "payload": bolt-python (1.30) then takes the form for an interactivity payload, finds
+    none and drops the command (``/medic search cache payload`` would go unanswered)."""
+
+    def __init__(
+        self,
+        *,
+        body: str,
+        query: str | dict[str, Any] | None,
+        headers: dict[str, Any],
+        context: dict[str, Any] | None = None,
+    ) -> None:
+        super().__init__(body=body, query=query, headers=headers, context=context)
+        if not self.body and body and self.content_type == "application/x-www-form-urlencoded":
+            form = dict(parse_qsl(body, keep_blank_values=True))
+            if "payload" not in form:
+                self.body = form
+                self.context = build_context(self.context, form)
+
+    def to_copyable(self) -> BoltRequest:
+        return SlackRequest(
+            body=self.raw_body,
+            query=self.query,
+            headers=self.headers,
+            context=self.context.to_copyable(),
+        )
 
 
 class MedicServer:
@@ -101,7 +132,7 @@ class MedicServer:
         except BodyTooLargeError:
             await _respond(send, 413, {"error": "too large"})
             return
-        request = BoltRequest(
+        request = SlackRequest(
             body=body.decode("utf-8", errors="replace"),
             query=scope.get("query_string", b"").decode("latin-1"),
             headers={k: [v] for k, v in headers.items()},

@@ -24,6 +24,7 @@ from slack_sdk.signature import SignatureVerifier
 from bot.config import load_settings
 from bot.demo import scenario_alert
 from bot.runtime import build_sim_flow
+from bot.slack.decisions import Silencer
 from bot.slack.service import MedicService
 from knowledge.embeddings import MiniLMEmbedding
 from tests.bot.slack.fake_slack import FakeSlack, Message
@@ -220,11 +221,12 @@ def start_medic(
     """Start the bot with extra environment variables (all stopped at the end of the test)."""
     running: list[tuple[uvicorn.Server, threading.Thread, MedicService, httpx.Client]] = []
 
-    def start(**env: str) -> Medic:
+    def start(silencer: Silencer | None = None, **env: str) -> Medic:
         for key, value in env.items():
             monkeypatch.setenv(key, value)
         settings = load_settings()
-        service = MedicService(settings, build_sim_flow(settings, sim, clock, embedder))
+        flow = build_sim_flow(settings, sim, clock, embedder)
+        service = MedicService(settings, flow, silencer=silencer)
         service.start()
         server, thread, url = serve_in_thread(service.asgi)
         http = httpx.Client(timeout=30)

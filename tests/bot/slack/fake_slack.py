@@ -46,8 +46,7 @@ class Message:
             parts += [
                 e["text"] for e in block.get("elements", []) if isinstance(e.get("text"), str)
             ]
-        text = "\n".join(parts)
-        return text.replace("&lt;", "<").replace("&gt;", ">").replace("&amp;", "&")
+        return decode("\n".join(parts))
 
     def buttons(self) -> list[dict[str, Any]]:
         return [
@@ -140,8 +139,6 @@ class FakeSlack:
                 self.end_headers()
                 self.wfile.write(data)
 
-            do_GET = do_POST
-
         self._server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
         self._server.daemon_threads = True
         self.url = f"http://127.0.0.1:{self._server.server_address[1]}"
@@ -191,7 +188,7 @@ class FakeSlack:
 
     def ephemeral_texts(self) -> list[str]:
         with self._lock:
-            return [str(r.get("text", "")) for r in self.responses]
+            return [decode(str(r.get("text", ""))) for r in self.responses]
 
     # --- the API ---------------------------------------------------------------------------------
     def _handle(self, path: str, headers: Any, raw: bytes) -> tuple[int, dict[str, str], Any]:
@@ -218,7 +215,16 @@ class FakeSlack:
             if fault.kind == "server_error":
                 return 500, {"Content-Type": "text/plain"}, b"internal error"
             return 200, {}, {"ok": False, "error": fault.kind}
-        handler = getattr(self, "_" + method.replace(".", "_"), None)
+        handler = {
+            "auth.test": self._auth_test,
+            "chat.postMessage": self._post_message,
+            "chat.update": self._update,
+            "chat.postEphemeral": self._post_ephemeral,
+            "files.getUploadURLExternal": self._upload_url,
+            "files.completeUploadExternal": self._complete_upload,
+            "apps.connections.open": self._connections_open,
+            "usergroups.list": self._usergroups,
+        }.get(method)
         if handler is None:
             return 200, {}, {"ok": False, "error": "unknown_method"}
         return 200, {"Content-Type": "application/json"}, handler(args)
@@ -229,7 +235,7 @@ class FakeSlack:
     def _auth_test(self, _args: dict[str, Any]) -> dict[str, Any]:
         return {"ok": True, "user_id": BOT_USER, "bot_id": BOT_ID, "team_id": "T1", "team": "t"}
 
-    def _chat_postMessage(self, args: dict[str, Any]) -> dict[str, Any]:
+    def _post_message(self, args: dict[str, Any]) -> dict[str, Any]:
         blocks = _blocks(args)
         if block_problems(blocks):
             return {"ok": False, "error": "invalid_blocks"}
@@ -241,7 +247,7 @@ class FakeSlack:
             self.messages[ts] = message
         return {"ok": True, "channel": message.channel, "ts": ts}
 
-    def _chat_update(self, args: dict[str, Any]) -> dict[str, Any]:
+    def _update(self, args: dict[str, Any]) -> dict[str, Any]:
         blocks = _blocks(args)
         if block_problems(blocks):
             return {"ok": False, "error": "invalid_blocks"}
@@ -253,12 +259,12 @@ class FakeSlack:
             message.updates += 1
         return {"ok": True, "channel": message.channel, "ts": message.ts}
 
-    def _chat_postEphemeral(self, args: dict[str, Any]) -> dict[str, Any]:
+    def _post_ephemeral(self, args: dict[str, Any]) -> dict[str, Any]:
         with self._lock:
             self.responses.append(args)
         return {"ok": True, "message_ts": self._next_ts()}
 
-    def _files_getUploadURLExternal(self, args: dict[str, Any]) -> dict[str, Any]:
+    def _upload_url(self, args: dict[str, Any]) -> dict[str, Any]:
         file = File(id=f"F{next(self._ids):06d}", filename=str(args.get("filename", "")))
         with self._lock:
             self.files.append(file)
@@ -271,7 +277,7 @@ class FakeSlack:
                     file.content = raw
         return 200, {"Content-Type": "text/plain"}, b"OK - " + str(len(raw)).encode()
 
-    def _files_completeUploadExternal(self, args: dict[str, Any]) -> dict[str, Any]:
+    def _complete_upload(self, args: dict[str, Any]) -> dict[str, Any]:
         described = json.loads(args["files"]) if isinstance(args["files"], str) else args["files"]
         done = []
         with self._lock:
@@ -285,16 +291,21 @@ class FakeSlack:
                         done.append({"id": file.id, "title": file.title})
         return {"ok": True, "files": done}
 
-    def _apps_connections_open(self, _args: dict[str, Any]) -> dict[str, Any]:
+    def _connections_open(self, _args: dict[str, Any]) -> dict[str, Any]:
         return {"ok": True, "url": self.socket_url}
 
-    def _usergroups_list(self, _args: dict[str, Any]) -> dict[str, Any]:
+    def _usergroups(self, _args: dict[str, Any]) -> dict[str, Any]:
         return {"ok": True, "usergroups": self.usergroups}
 
     def uploaded(self, thread_ts: str | None = None) -> Iterator[File]:
         with self._lock:
             files = list(self.files)
         return (f for f in files if f.content and (thread_ts is None or f.thread_ts == thread_ts))
+
+
+def decode(text: str) -> str:
+    """Slack's entities as a reader sees them."""
+    return text.replace("&lt;", "<").replace("&gt;", ">").replace("&amp;", "&")
 
 
 def _args(content_type: str, raw: bytes) -> dict[str, Any]:
