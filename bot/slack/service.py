@@ -5,6 +5,8 @@ which concrete piece sits behind each part of the bot."""
 from __future__ import annotations
 
 import logging
+import signal
+import threading
 from typing import Any
 
 import uvicorn
@@ -163,7 +165,11 @@ class MedicService:
         self.asgi.close()
 
     def serve(self, host: str, port: int) -> None:
-        """Run until interrupted (Ctrl-C, SIGTERM)."""
+        """Run until interrupted (Ctrl-C, SIGTERM), then stop the workers and return."""
+        if threading.current_thread() is threading.main_thread():
+            # uvicorn re-raises the signal it shut down on; a quiet handler lets us stop cleanly.
+            for sig in (signal.SIGINT, signal.SIGTERM):
+                signal.signal(sig, lambda *_: None)
         self.start()
         try:
             uvicorn.Server(

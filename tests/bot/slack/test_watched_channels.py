@@ -46,7 +46,9 @@ def test_an_alert_message_is_answered_in_its_thread(medic: Medic) -> None:
 def test_slack_retries_never_start_a_second_investigation(medic: Medic) -> None:
     event = alertmanager_post("[FIRING:1] RecommenderLatencyHigh recommender (page)")
     medic.event(event, "Ev1")
-    retry = medic.event(event, "Ev1", **{"X-Slack-Retry-Num": "1", "X-Slack-Retry-Reason": "http_timeout"})
+    retry = medic.event(
+        event, "Ev1", **{"X-Slack-Retry-Num": "1", "X-Slack-Retry-Reason": "http_timeout"}
+    )
     assert retry.status_code == 200
     medic.event(event, "Ev1")  # a redelivery without the header (as over Socket Mode)
     medic.settle()
