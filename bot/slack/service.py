@@ -7,6 +7,7 @@ from __future__ import annotations
 import logging
 import signal
 import threading
+import time
 from typing import Any
 
 import uvicorn
@@ -14,6 +15,7 @@ from prometheus_client import CollectorRegistry
 from slack_bolt.adapter.socket_mode import SocketModeHandler
 from slack_sdk import WebClient
 
+from bot.alerts import parse_alerts
 from bot.config import Settings
 from bot.database import prepare_data_dir, sqlite_engine
 from bot.errors import ConfigError
@@ -22,6 +24,7 @@ from bot.slack.app import build_app
 from bot.slack.commands import CommandAnswers
 from bot.slack.decisions import Decisions, Silencer
 from bot.slack.delivery import SlackDelivery
+from bot.slack.inbox import AlertInbox, AlertIntake
 from bot.slack.jobs import Jobs
 from bot.slack.metrics import BotMetrics
 from bot.slack.outbox import Outbox
@@ -120,13 +123,16 @@ class MedicService:
             resolve_service=service_resolver(flow),
             listener_executor=self.jobs.listeners,
         )
+        inbox = AlertInbox(engine)
+        self.intake = AlertIntake(inbox, self._receive, self.threads.notice)
         token = settings.webhook.token
         self.webhook = AlertmanagerWebhook(
-            self.threads,
+            inbox,
             self.metrics,
             token=token.get_secret_value() if token else None,
             max_body_bytes=settings.webhook.max_body_bytes,
         )
+        self.webhook.on_queued = self.intake.wake
         app_token = settings.slack_app_token
         self.socket_mode = (
             SocketModeHandler(self.bolt, app_token.get_secret_value()) if app_token else None
@@ -141,16 +147,39 @@ class MedicService:
     def _wake_delivery(self) -> None:
         self.delivery.wake()
 
+    def _receive(self, body: str, source: str, received_at: float) -> None:
+        self.threads.receive(parse_alerts(body), source=source, received_at=received_at)
+
+    def settle(self, timeout: float) -> bool:
+        """Wait until everything received has been handled and delivered (tests, benchmarks)."""
+        deadline = time.monotonic() + timeout
+
+        def left() -> float:
+            return max(0.0, deadline - time.monotonic())
+
+        while left() > 0:
+            if (
+                self.intake.wait_idle(left())
+                and self.jobs.wait_idle(left())
+                and self.delivery.wait_idle(left())
+                and self.intake.wait_idle(0)
+                and self.jobs.wait_idle(0)
+            ):
+                return True
+        return False
+
     def health(self) -> dict[str, Any]:
         counts = self.outbox.counts()
         return {
             "status": "ok",
             "slack": "socket_mode" if self.socket_mode else "http",
+            "inbox": {"pending": self.intake.pending()},
             "outbox": {"pending": counts.get("pending", 0), "dead": counts.get("dead", 0)},
         }
 
     def start(self) -> None:
         self.delivery.start()
+        self.intake.start()
         resumed = self.threads.resume()
         if resumed:
             log.info("resumed %d interrupted investigation(s)", resumed)
@@ -160,6 +189,7 @@ class MedicService:
     def stop(self) -> None:
         if self.socket_mode is not None:
             self.socket_mode.close()  # type: ignore[no-untyped-call]
+        self.intake.stop()
         self.delivery.stop()
         self.jobs.shutdown()
         self.asgi.close()

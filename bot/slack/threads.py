@@ -92,12 +92,13 @@ class IncidentThreads:
         channel: str | None = None,
         thread_key: str | None = None,
         root_ts: str | None = None,
+        received_at: float | None = None,
     ) -> Receipt:
         """Take in one notification: incidents opened or attached, the thread posted or its root
         updated, new services queued for investigation, resolved alerts' proposals withdrawn.
         Raises InputError before anything is stored when an alert cannot be handled."""
         with self._intake_lock:
-            received = self._wall()
+            received = received_at or self._wall()
             pairs = self.flow.intake(group)
             key = thread_key or group.group_key or f"alert:{group.alerts[0].identity}"
             existing = self.store.thread(key)
@@ -153,6 +154,18 @@ class IncidentThreads:
             self.outbox.post(key, channel, payload, now=now, ref=ROOT, in_thread=False)
         else:
             self.outbox.update(key, ROOT, channel, payload, now=now)
+
+    def notice(self, text: str) -> None:
+        """A message of its own in the alert channel (no thread): intake problems."""
+        if self.alert_channel is None:
+            return
+        now = self._wall()
+        message = blocks.note_message(f":warning: {text}")
+        self.outbox.post(
+            f"notice:{now}", self.alert_channel, message.payload(), now=now, ref=ROOT,
+            in_thread=False,
+        )  # fmt: skip
+        self._wake()
 
     def resume(self) -> int:
         """Queue the investigations a stop interrupted; returns how many."""

@@ -1,18 +1,19 @@
-"""`POST /alertmanager`: Alertmanager's webhook (version 4). Checks the optional bearer token,
-validates the payload (400 with the reason), and hands the notification to the incident threads;
-the answer comes before any investigation, and once it is 200 the notification is persisted."""
+"""`POST /alertmanager`: Alertmanager's webhook (version 4). Checks the optional bearer token and
+the payload (400 with the reason), writes the notification to the alert inbox and answers: once
+the answer is 200 the notification is persisted, and everything else happens after it."""
 
 from __future__ import annotations
 
 import hmac
 import time
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
-from bot.alerts import parse_alerts
-from bot.errors import ConfigError, InputError
+from bot.alerts import SERVICE_LABELS, parse_alerts
+from bot.errors import InputError
+from bot.slack.inbox import AlertInbox
 from bot.slack.metrics import BotMetrics
-from bot.slack.threads import IncidentThreads
 
 
 @dataclass(frozen=True)
@@ -24,13 +25,14 @@ class WebhookResponse:
 class AlertmanagerWebhook:
     def __init__(
         self,
-        threads: IncidentThreads,
+        inbox: AlertInbox,
         metrics: BotMetrics,
         *,
         token: str | None,
         max_body_bytes: int,
     ) -> None:
-        self._threads = threads
+        self._inbox = inbox
+        self.on_queued: Callable[[], None] = lambda: None
         self._metrics = metrics
         self._token = token
         self.max_body_bytes = max_body_bytes
@@ -56,18 +58,15 @@ class AlertmanagerWebhook:
             group = parse_alerts(body)
             if group.version != "4":
                 raise InputError(f"unsupported webhook version {group.version!r}; expected 4")
-            receipt = self._threads.receive(group, source="alertmanager")
+            for alert in group.alerts:
+                if alert.status == "firing" and alert.service is None:
+                    raise InputError(
+                        f"alert {alert.name} has no service label (looked for "
+                        f"{', '.join(SERVICE_LABELS)})"
+                    )
         except InputError as exc:
             return self.reject(400, "malformed", str(exc))
-        except ConfigError as exc:
-            return self.reject(503, "config", str(exc))
+        queued = self._inbox.add(body.decode("utf-8"), "alertmanager", time.time())
+        self.on_queued()
         self._metrics.intake_seconds.observe(time.perf_counter() - started)
-        return WebhookResponse(
-            200,
-            {
-                "thread": receipt.thread_key,
-                "incidents": receipt.incidents,
-                "investigating": receipt.investigating,
-                "withdrawn": receipt.withdrawn,
-            },
-        )
+        return WebhookResponse(200, {"queued": queued, "alerts": len(group.alerts)})

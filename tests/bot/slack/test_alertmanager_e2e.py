@@ -11,7 +11,7 @@ from pathlib import Path
 import pytest
 
 from tests.bot.slack.alertmanager_service import running_alertmanager
-from tests.bot.slack.conftest import Medic
+from tests.bot.slack.harness import Medic
 from tools.clock import VirtualClock
 
 TOKEN = "am-webhook-token"

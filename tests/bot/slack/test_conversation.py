@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from tests.bot.slack.conftest import APPROVER, STRANGER, Medic
+from tests.bot.slack.harness import APPROVER, STRANGER, Medic
 
 
 def test_alert_becomes_a_thread_that_an_approver_fixes_once(medic: Medic) -> None:

@@ -7,7 +7,7 @@ import threading
 from collections.abc import Callable
 
 from bot.incidents import Incident
-from tests.bot.slack.conftest import ALERTS, APPROVER, STRANGER, Medic
+from tests.bot.slack.harness import ALERTS, APPROVER, STRANGER, Medic
 from tools.actions import ToolResult, ToolStatus
 
 

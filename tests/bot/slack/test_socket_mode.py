@@ -12,8 +12,8 @@ from typing import Any
 import pytest
 from websockets.sync.server import ServerConnection, serve
 
-from tests.bot.slack.conftest import ALERTS, APPROVER, Medic
 from tests.bot.slack.fake_slack import FakeSlack
+from tests.bot.slack.harness import ALERTS, APPROVER, Medic
 
 
 class SocketModeSlack:

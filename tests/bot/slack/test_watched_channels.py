@@ -5,8 +5,8 @@ from __future__ import annotations
 
 from typing import Any
 
-from tests.bot.slack.conftest import WATCHED, Medic
 from tests.bot.slack.fake_slack import BOT_ID
+from tests.bot.slack.harness import WATCHED, Medic
 from tests.conftest import START
 
 ALERT_TS = f"{START - 16 * 60:.6f}"
