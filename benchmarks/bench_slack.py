@@ -1,5 +1,6 @@
 """The Slack bot's targets, on loopback against the fake Slack Web API
-(tests/bot/slack/fake_slack.py) with embedded defaults (simulated cluster, SQLite, embedded Chroma, warm model):
+(tests/bot/slack/fake_slack.py), with embedded defaults (simulated cluster, SQLite, embedded Chroma,
+warm model); client and bot share one process, so the numbers are pessimistic:
 
 1. ack: signed Slack requests (slash commands, button clicks, events) answered - p95 <= 300 ms;
 2. alert -> diagnosis: Alertmanager webhook post to the diagnosis arriving at Slack, one alert at a
@@ -217,8 +218,6 @@ def bench_burst(medic: Medic, total: int, seconds: float, outage: float) -> dict
 
 
 def main() -> None:
-    if os.environ.get("SWITCH"):
-        sys.setswitchinterval(float(os.environ["SWITCH"]))
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--acks", type=int, default=50, help="rounds of 4 Slack requests")
     parser.add_argument("--alerts", type=int, default=20, help="alerts for alert -> diagnosis")
