@@ -67,3 +67,5 @@ SLACK_INVESTIGATION_FAILED = (
     "The investigation of {incident} failed: {error}. "
     "Try again with `/medic investigate {service} {namespace}`."
 )
+SLACK_PROPOSAL_GONE = "That proposal no longer exists."
+SLACK_BLOCKS_REFUSED = "\n\n(Slack refused this message's layout; shown as plain text.)"

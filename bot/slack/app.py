@@ -28,8 +28,6 @@ from tools.actions import ToolStatus
 
 log = logging.getLogger(__name__)
 
-GONE = "That proposal no longer exists."
-
 
 def ephemeral(respond: Respond, text: str) -> None:
     fitted = fit([section(text)], text)
@@ -122,7 +120,7 @@ def _register_buttons(
         proposal_id, _, digest = value.partition(":")
         outcome = threads.decide(approve, proposal_id, user_of(body["user"]["id"]), digest)
         if outcome is None:
-            ephemeral(respond, GONE)
+            ephemeral(respond, messages.SLACK_PROPOSAL_GONE)
         elif outcome.result.status is ToolStatus.REFUSED:
             ephemeral(respond, messages.SLACK_REFUSED.format(reason=outcome.result.summary))
 

@@ -15,6 +15,7 @@ from typing import Any
 from slack_sdk import WebClient
 from slack_sdk.errors import SlackApiError, SlackClientError
 
+from bot import messages
 from bot.slack.metrics import BotMetrics
 from bot.slack.outbox import ROOT, Outbox, OutboxItem
 
@@ -25,7 +26,6 @@ TRANSIENT_ERRORS = {"ratelimited", "internal_error", "fatal_error", "service_una
 BLOCK_ERRORS = {"invalid_blocks", "invalid_blocks_format", "msg_blocks_too_long"}
 MAX_BACKOFF = 300.0
 DEFAULT_RETRY_AFTER = 30.0
-BLOCKS_REFUSED_NOTE = "\n\n(Slack refused this message's layout; shown as plain text.)"
 
 # Called after a message was posted: (item, ts).
 OnPosted = Callable[[OutboxItem, str], None]
@@ -124,7 +124,7 @@ class SlackDelivery:
             if exc.blocks_refused and "blocks" in item.payload:
                 log.error("slack refused the blocks of %s (%s); sending text", item.thread_key, exc)
                 self._metrics.slack_calls.labels(item.op, "blocks_refused").inc()
-                payload = {"text": item.payload.get("text", "") + BLOCKS_REFUSED_NOTE}
+                payload = {"text": item.payload.get("text", "") + messages.SLACK_BLOCKS_REFUSED}
                 self._outbox.retry_at(item.id, self._clock(), str(exc), payload)
                 return
             log.error("slack %s for %s failed for good: %s", item.op, item.thread_key, exc)

@@ -52,7 +52,7 @@ class Jobs:
     def wait_idle(self, timeout: float) -> bool:
         return all(
             pool.wait_idle(timeout)
-            for pool in (self.listeners, self.investigations, self.verifications, self.listeners)
+            for pool in (self.listeners, self.investigations, self.verifications)
         )
 
     def shutdown(self) -> None:

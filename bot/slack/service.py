@@ -34,6 +34,7 @@ from bot.slack.server import MedicServer
 from bot.slack.thread_store import ThreadStore
 from bot.slack.threads import IncidentThreads
 from bot.slack.usergroups import UserGroups, names_groups
+from bot.slack.watched import ServiceResolver
 from bot.slack.webhook import AlertmanagerWebhook
 from tools.errors import ToolError
 
@@ -62,7 +63,7 @@ def web_client(settings: Settings) -> WebClient:
     return WebClient(token=token, base_url=base_url, timeout=10, retry_handlers=[])
 
 
-def service_resolver(flow: IncidentFlow) -> Any:
+def service_resolver(flow: IncidentFlow) -> ServiceResolver:
     """(namespace, service) for the first word of an alert that names a known deployment."""
 
     def resolve(words: list[str]) -> tuple[str, str] | None:

@@ -17,7 +17,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 
 from bot import messages
-from bot.alerts import AlertGroup
+from bot.alerts import AlertGroup, manual_alert, parse_alerts
 from bot.errors import ConfigError, InputError
 from bot.flow import IncidentFlow, Outcome
 from bot.incidents import Incident
@@ -440,8 +440,6 @@ class IncidentThreads:
         self, service: str, namespace: str | None, user: str, channel: str
     ) -> Receipt:
         """`/medic investigate`: a manual alert, in a new thread in the asking channel."""
-        from bot.alerts import manual_alert, parse_alerts
-
         now = self.flow.clock.now()
         ns = namespace or self.flow.default_namespace
         payload = manual_alert(service, ns, now, {"requested_by": user, "request": f"{now:.3f}"})

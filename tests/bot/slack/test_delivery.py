@@ -9,7 +9,8 @@ import pytest
 from slack_sdk import WebClient
 
 from bot.database import sqlite_engine
-from bot.slack.delivery import BLOCKS_REFUSED_NOTE, SlackDelivery
+from bot.messages import SLACK_BLOCKS_REFUSED
+from bot.slack.delivery import SlackDelivery
 from bot.slack.metrics import BotMetrics
 from bot.slack.outbox import ROOT, Outbox
 from tests.bot.slack.fake_slack import FakeSlack
@@ -102,7 +103,7 @@ def test_refused_blocks_fall_back_to_the_text(
     delivery.deliver_due()
     delivery.deliver_due()
     (root,) = fake_slack.roots()
-    assert root.text == "alert" + BLOCKS_REFUSED_NOTE and root.blocks == []
+    assert root.text == "alert" + SLACK_BLOCKS_REFUSED and root.blocks == []
 
 
 def test_a_permanent_error_is_kept_as_dead_with_its_reason(
