@@ -10,8 +10,8 @@ from sqlalchemy import Engine, create_engine, event
 from bot.errors import ConfigError
 
 
-def sqlite_engine(data_dir: Path) -> Engine:
-    engine = create_engine(f"sqlite:///{data_dir / 'medic.db'}")
+def sqlite_engine(data_dir: Path, name: str = "medic.db") -> Engine:
+    engine = create_engine(f"sqlite:///{data_dir / name}")
 
     @event.listens_for(engine, "connect")
     def _pragmas(conn, _record):  # type: ignore[no-untyped-def]

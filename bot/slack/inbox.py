@@ -52,10 +52,12 @@ class InboxItem:
 class AlertInbox:
     def __init__(self, engine: Engine) -> None:
         self._engine = engine
+        # Writers in this process queue here instead of in SQLite's sleeping busy handler.
+        self._write = threading.Lock()
         _Base.metadata.create_all(engine)
 
     def add(self, body: str, source: str, now: float) -> int:
-        with Session(self._engine) as session, session.begin():
+        with self._write, Session(self._engine) as session, session.begin():
             row = _InboxRow(source=source, body=body, status=PENDING, received_at=now)
             session.add(row)
             session.flush()
@@ -72,7 +74,7 @@ class AlertInbox:
 
     def finish(self, item_id: int, status: str, error: str = "") -> None:
         """Mark an attempt: done, failed for good, or (PENDING) to be tried again."""
-        with Session(self._engine) as session, session.begin():
+        with self._write, Session(self._engine) as session, session.begin():
             session.execute(
                 update(_InboxRow)
                 .where(_InboxRow.id == item_id)

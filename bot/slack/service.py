@@ -94,7 +94,8 @@ class MedicService:
         charts: bool = True,
         registry: CollectorRegistry | None = None,
     ) -> None:
-        engine = sqlite_engine(prepare_data_dir(settings.data_dir))
+        data_dir = prepare_data_dir(settings.data_dir)
+        engine = sqlite_engine(data_dir)
         self.settings = settings
         self.metrics = BotMetrics(registry)
         self.client = client or web_client(settings)
@@ -126,7 +127,8 @@ class MedicService:
             resolve_service=service_resolver(flow),
             listener_executor=self.jobs.listeners,
         )
-        inbox = AlertInbox(engine)
+        # A file of its own: the webhook's insert never waits behind the threads' writes.
+        inbox = AlertInbox(sqlite_engine(data_dir, "inbox.db"))
         self.intake = AlertIntake(inbox, self._receive, self.threads.notice)
         token = settings.webhook.token
         self.webhook = AlertmanagerWebhook(
