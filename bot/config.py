@@ -36,6 +36,21 @@ class VerificationSettings(BaseModel):
     )
 
 
+class SlackSettings(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    alert_pattern: str | None = Field(
+        None,
+        description="Regex for alert messages in watched channels; named groups alertname, "
+        "service, namespace, status.",
+    )
+
+
+class WebhookSettings(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    token: SecretStr | None = Field(None, description="Bearer token Alertmanager must send.")
+    max_body_bytes: int = Field(1_048_576, gt=0, description="Larger bodies get 413.")
+
+
 class Settings(BaseSettings):
     model_config = SettingsConfigDict(
         env_prefix="MEDIC_", env_nested_delimiter="__", extra="forbid", populate_by_name=True
@@ -74,6 +89,8 @@ class Settings(BaseSettings):
     runbooks_dir: Path | None = None
     investigation: InvestigationSettings = Field(default_factory=InvestigationSettings)
     verification: VerificationSettings = Field(default_factory=VerificationSettings)
+    slack: SlackSettings = Field(default_factory=SlackSettings)
+    webhook: WebhookSettings = Field(default_factory=WebhookSettings)
 
 
 def load_settings(**overrides: Any) -> Settings:

@@ -25,8 +25,8 @@ def state_engine(data_dir: Path, url: str | None = None) -> Engine:
         ) from exc
 
 
-def sqlite_engine(data_dir: Path) -> Engine:
-    engine = create_engine(f"sqlite:///{data_dir / 'medic.db'}")
+def sqlite_engine(data_dir: Path, name: str = "medic.db") -> Engine:
+    engine = create_engine(f"sqlite:///{data_dir / name}")
 
     @event.listens_for(engine, "connect")
     def _pragmas(conn, _record):  # type: ignore[no-untyped-def]

@@ -68,8 +68,10 @@ class ApproverRule(BaseModel):
         )
 
     def admits(self, who: Principal) -> bool:
+        # Slack user groups by id (S0123) or handle, with or without the leading @
+        theirs = {g.lstrip("@") for g in who.groups}
         return any(fnmatch.fnmatchcase(who.id, u) for u in self.users) or bool(
-            who.groups & set(self.groups)
+            theirs & {g.lstrip("@") for g in self.groups}
         )
 
 

@@ -28,6 +28,7 @@ class ProposalStatus(StrEnum):
     APPROVED = "approved"
     REJECTED = "rejected"
     EXPIRED = "expired"
+    WITHDRAWN = "withdrawn"
     EXECUTING = "executing"
     SUCCEEDED = "succeeded"
     FAILED = "failed"
@@ -201,6 +202,16 @@ class ProposalStore:
         )
         return self._explain(proposal_id, moved, now=now)
 
+    def withdraw(self, proposal_id: str, reason: str, now: float) -> Transition:
+        """proposed -> withdrawn: Medic takes a pending proposal back (its alert resolved)."""
+        moved = self._move(
+            proposal_id,
+            ProposalStatus.PROPOSED,
+            ProposalStatus.WITHDRAWN,
+            values={"decided_by": "medic", "decided_at": now, "outcome": reason},
+        )
+        return self._explain(proposal_id, moved, now=now)
+
     def begin_execution(self, proposal_id: str, now: float) -> Transition:
         """approved -> executing; only one caller ever wins."""
         moved = self._move(
@@ -273,6 +284,8 @@ def why_not(proposal: Proposal, digest: str | None = None, now: float | None = N
         return f"already rejected {by}"
     if status is ProposalStatus.REFUSED:
         return f"refused by policy: {proposal.outcome}"
+    if status is ProposalStatus.WITHDRAWN:
+        return f"withdrawn at {_when(proposal.decided_at)}: {proposal.outcome}"
     return f"the proposal is {status.value}"
 
 

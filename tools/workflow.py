@@ -162,6 +162,16 @@ class RemediationWorkflow:
             self._log(who.id, "rejected", proposal.action, allowed, summary, proposal_id)
         return Outcome(transition.proposal, ToolResult(status, summary))
 
+    def withdraw(self, proposal_id: str, reason: str) -> Outcome:
+        """Medic takes back a pending proposal (e.g. its alert resolved). Nothing runs, so no
+        approver is needed; the audit log records it."""
+        transition = self.proposals.withdraw(proposal_id, reason, self.clock.now())
+        status = ToolStatus.SUCCEEDED if transition.ok else ToolStatus.REFUSED
+        if transition.ok:
+            action = transition.proposal.action
+            self._log("medic", "withdrawn", action, Decision.allow(reason), reason, proposal_id)
+        return Outcome(transition.proposal, ToolResult(status, transition.reason or reason))
+
     def _approve(
         self, proposal: Proposal, who: Principal, digest: str, *, checked: bool
     ) -> Outcome:
