@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import hashlib
 import json
-from datetime import datetime
+from datetime import UTC, datetime
 from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
@@ -75,3 +75,20 @@ def parse_alerts(payload: bytes | str | dict[str, Any]) -> AlertGroup:
         problem = exc.errors()[0]
         where = ".".join(str(p) for p in problem["loc"])
         raise InputError(f"malformed alert: {where}: {problem['msg']}") from exc
+
+
+def manual_alert(
+    service: str, namespace: str, starts_at: float, extra_labels: dict[str, str] | None = None
+) -> dict[str, Any]:
+    """The alert of an investigation someone asked for by name (CLI or Slack)."""
+    return {
+        "status": "firing",
+        "labels": {
+            "alertname": "ManualInvestigation",
+            "service": service,
+            "namespace": namespace,
+            **(extra_labels or {}),
+        },
+        "annotations": {"summary": f"manual investigation of {service}"},
+        "startsAt": datetime.fromtimestamp(starts_at, UTC).isoformat(),
+    }

@@ -13,8 +13,12 @@ from typing import Annotated, Any
 import typer
 
 from bot import messages
+from bot.cli_act import act
+from bot.cli_audit import audit_app
 from bot.cli_errors import reports_errors
 from bot.cli_eval import eval_app
+from bot.cli_knowledge import register as register_knowledge
+from bot.cli_serve import serve
 from bot.errors import ConfigError, InputError
 from bot.eval_nab import eval_nab  # noqa: F401  (registers `medic eval nab`)
 
@@ -26,6 +30,10 @@ app = typer.Typer(
 )
 
 app.add_typer(eval_app, name="eval")
+app.add_typer(audit_app, name="audit")
+app.command()(reports_errors(act))
+register_knowledge(app)
+app.command()(serve)
 
 YesOption = Annotated[bool, typer.Option("--yes", "-y", help="Approve every allowed proposal.")]
 JsonOption = Annotated[
@@ -79,6 +87,7 @@ def investigate(
     as_json: JsonOption = False,
 ) -> None:
     """Investigate an alert (--alert FILE) or a service by name, then propose remediation."""
+    from bot.alerts import manual_alert
     from bot.config import load_settings
 
     settings = load_settings(cluster=cluster)
@@ -95,7 +104,7 @@ def investigate(
         assert service is not None
         _run_session(
             scenario,
-            lambda s, anchor: _manual_alert(service, namespace or s.namespace, anchor),
+            lambda s, anchor: manual_alert(service, namespace or s.namespace, anchor),
             yes=yes,
             as_json=as_json,
         )
@@ -108,17 +117,6 @@ def _read_alert(path: Path) -> bytes:
         return path.read_bytes()
     except OSError as exc:
         raise InputError(f"cannot read alert file {path}: {exc.strerror}") from exc
-
-
-def _manual_alert(service: str, namespace: str, anchor: float) -> dict[str, Any]:
-    from datetime import UTC, datetime
-
-    return {
-        "status": "firing",
-        "labels": {"alertname": "ManualInvestigation", "service": service, "namespace": namespace},
-        "annotations": {"summary": f"manual investigation of {service}"},
-        "startsAt": datetime.fromtimestamp(anchor, UTC).isoformat(),
-    }
 
 
 def _run_session(

@@ -164,6 +164,21 @@ class MetricsSettings(BaseModel):
     timeout_seconds: float = Field(5, gt=0)
 
 
+class SlackSettings(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    alert_pattern: str | None = Field(
+        None,
+        description="Regex for alert messages in watched channels; named groups alertname, "
+        "service, namespace, status.",
+    )
+
+
+class WebhookSettings(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    token: SecretStr | None = Field(None, description="Bearer token Alertmanager must send.")
+    max_body_bytes: int = Field(1_048_576, gt=0, description="Larger bodies get 413.")
+
+
 class Settings(BaseSettings):
     model_config = SettingsConfigDict(
         env_prefix="MEDIC_", env_nested_delimiter="__", extra="forbid", populate_by_name=True
@@ -184,12 +199,28 @@ class Settings(BaseSettings):
     slack_app_token: SecretStr | None = Field(
         None, validation_alias=AliasChoices("SLACK_APP_TOKEN", "slack_app_token")
     )
+    chroma_url: str | None = Field(
+        None, description="Chroma server (http://host:port); unset: embedded in data_dir/chroma."
+    )
     policy: Path | None = None
+    database_url: str | None = Field(
+        None, description="SQLAlchemy URL of the state database; default SQLite in data_dir."
+    )
+    kubeconfig: str | None = Field(
+        None,
+        validation_alias=AliasChoices("KUBECONFIG", "kubeconfig"),
+        description="kubeconfig file(s) for cluster=kube outside a cluster (KUBECONFIG).",
+    )
+    kube_context: str | None = Field(None, description="kubeconfig context for cluster=kube.")
+    redis_url: str | None = Field(None, description="Redis holding the caches purge_cache clears.")
+    alertmanager_url: str | None = Field(None, description="Alertmanager base URL for silences.")
     runbooks_dir: Path | None = None
     investigation: InvestigationSettings = Field(default_factory=InvestigationSettings)
     verification: VerificationSettings = Field(default_factory=VerificationSettings)
     detectors: DetectorSettings = Field(default_factory=DetectorSettings)
     metrics: MetricsSettings = Field(default_factory=MetricsSettings)
+    slack: SlackSettings = Field(default_factory=SlackSettings)
+    webhook: WebhookSettings = Field(default_factory=WebhookSettings)
 
 
 def load_settings(**overrides: Any) -> Settings:

@@ -2,15 +2,31 @@
 
 from __future__ import annotations
 
+import os
 from pathlib import Path
 
 from sqlalchemy import Engine, create_engine, event
+from sqlalchemy.exc import ArgumentError
 
 from bot.errors import ConfigError
 
 
-def sqlite_engine(data_dir: Path) -> Engine:
-    engine = create_engine(f"sqlite:///{data_dir / 'medic.db'}")
+def state_engine(data_dir: Path, url: str | None = None) -> Engine:
+    """The state database: ``url`` (e.g. ``postgresql+psycopg://medic@db/medic``, shared by several
+    bot replicas) or SQLite in the data directory."""
+    if url is None:
+        return sqlite_engine(data_dir)
+    try:
+        return create_engine(url, pool_pre_ping=True)
+    except (ArgumentError, ImportError) as exc:
+        raise ConfigError(
+            f"cannot use database_url {url.split('@')[-1]!r}: {exc}; use e.g. "
+            "postgresql+psycopg://USER@HOST/DB"
+        ) from exc
+
+
+def sqlite_engine(data_dir: Path, name: str = "medic.db") -> Engine:
+    engine = create_engine(f"sqlite:///{data_dir / name}")
 
     @event.listens_for(engine, "connect")
     def _pragmas(conn, _record):  # type: ignore[no-untyped-def]
@@ -32,8 +48,6 @@ def prepare_data_dir(path: Path) -> Path:
         raise ConfigError(
             f"cannot create data directory {path}: {exc.strerror}; set MEDIC_DATA_DIR"
         ) from exc
-    import os
-
     if not os.access(path, os.R_OK | os.W_OK | os.X_OK):
         raise ConfigError(
             f"data directory {path} is not readable and writable; fix its permissions or set "

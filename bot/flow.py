@@ -6,7 +6,7 @@ intake -> investigate -> propose (planner + guard) -> approve/reject -> execute 
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from collections.abc import Iterable
 from datetime import UTC, datetime
 
 from bot.alerts import AlertGroup
@@ -19,23 +19,17 @@ from bot.signals import SignalCatalog
 from bot.verification import Verification, verify
 from detectors import MetricSource
 from knowledge.memory import IncidentMemory
-from knowledge.records import IncidentRecord, Remediation
-from tools.actions import ToolResult, ToolStatus
+from knowledge.records import IncidentRecord, Remediation, TemplateCount
+from tools.actions import Principal
 from tools.backends import Backends
-from tools.catalog import TOOLS
 from tools.clock import Clock
 from tools.errors import ToolError
-from tools.executor import Executor
-from tools.guard import Guard
-from tools.proposals import Proposal, ProposalStatus, ProposalStore
+from tools.proposals import Proposal, ProposalStatus
+from tools.workflow import Outcome, RemediationWorkflow
 
+__all__ = ["IncidentFlow", "Outcome"]
 
-@dataclass(frozen=True)
-class Outcome:
-    """What happened when someone decided on a proposal."""
-
-    proposal: Proposal
-    result: ToolResult
+PLANNER = "medic:planner"
 
 
 class IncidentFlow:
@@ -43,11 +37,9 @@ class IncidentFlow:
         self,
         *,
         incidents: IncidentStore,
-        proposals: ProposalStore,
+        workflow: RemediationWorkflow,
         investigator: Investigator,
         planner: Planner,
-        guard: Guard,
-        executor: Executor,
         backends: Backends,
         memory: IncidentMemory,
         metrics: MetricSource,
@@ -57,11 +49,10 @@ class IncidentFlow:
         default_namespace: str,
     ) -> None:
         self.incidents = incidents
-        self.proposals = proposals
+        self.workflow = workflow
+        self.proposals = workflow.proposals
         self.investigator = investigator
         self.planner = planner
-        self.guard = guard
-        self.executor = executor
         self.backends = backends
         self.memory = memory
         self.metrics = metrics
@@ -102,8 +93,9 @@ class IncidentFlow:
         return self.investigator.investigate(incident)
 
     def propose(self, incident: Incident, investigation: Investigation) -> list[Proposal]:
-        """Plan, ask the guard about every planned action, and record each as a proposal (refused
-        ones too, with the rule that refused them)."""
+        """Plan, and put every planned action through the guarded workflow: each is recorded as a
+        proposal with its dry-run preview (refused ones too, with the rule that refused them; one
+        that an auto-run rule covers has already run)."""
         plans = self.planner.plan(
             namespace=incident.namespace,
             service=incident.service,
@@ -112,48 +104,31 @@ class IncidentFlow:
             hypotheses=investigation.hypotheses,
             similar=investigation.similar,
         )
-        created = []
-        ttl = self.guard.policy.approval_ttl_seconds
-        for rank, plan in enumerate(plans):
-            decision = self.guard.check(plan.action)
-            preview = (
-                TOOLS[plan.action.tool].preview(self.backends, plan.action)
-                if decision.allowed
-                else ""
-            )
-            created.append(
-                self.proposals.create(
-                    incident.id,
-                    plan.action,
-                    source=", ".join(plan.sources),
-                    rationale="; ".join(plan.reasons),
-                    preview=preview,
-                    recipe=plan.recipe.model_dump(exclude={"why"}),
-                    now=self.clock.now(),
-                    ttl_seconds=ttl,
-                    rank=rank,
-                    refused_because=None
-                    if decision.allowed
-                    else f"{decision.rule}: {decision.reason}",
-                )
-            )
-        return created
+        return [
+            self.workflow.propose(
+                incident.id,
+                plan.action,
+                requested_by=PLANNER,
+                source=", ".join(plan.sources),
+                rationale="; ".join(plan.reasons),
+                recipe=plan.recipe.model_dump(exclude={"why"}),
+                rank=rank,
+            ).proposal
+            for rank, plan in enumerate(plans)
+        ]
 
-    def approve(self, proposal_id: str, user: str, digest: str) -> Outcome:
-        """Approve exactly what was shown (``digest``) and execute it once."""
-        transition = self.proposals.approve(proposal_id, user, digest, self.clock.now())
-        if not transition.ok:
-            return Outcome(transition.proposal, ToolResult(ToolStatus.REFUSED, transition.reason))
-        result = self.executor.execute(proposal_id)
-        proposal = self.proposals.get(proposal_id)
-        assert proposal is not None
-        return Outcome(proposal, result)
+    def approve(
+        self, proposal_id: str, user: Principal | str, digest: str, groups: Iterable[str] = ()
+    ) -> Outcome:
+        """``user`` (a Slack user id with ``groups``, their Slack user groups; or a CLI user)
+        approves exactly what was shown (``digest``); the guard checks the approver first and the
+        action runs exactly once. A refusal's summary is addressed to ``user``."""
+        return self.workflow.approve(proposal_id, user, digest, groups)
 
-    def reject(self, proposal_id: str, user: str) -> Outcome:
-        transition = self.proposals.reject(proposal_id, user, self.clock.now())
-        status = ToolStatus.REFUSED if not transition.ok else ToolStatus.SUCCEEDED
-        summary = transition.reason or f"rejected by {user}"
-        return Outcome(transition.proposal, ToolResult(status, summary))
+    def reject(
+        self, proposal_id: str, user: Principal | str, groups: Iterable[str] = ()
+    ) -> Outcome:
+        return self.workflow.reject(proposal_id, user, groups)
 
     def verify(self, incident: Incident, investigation: Investigation) -> Verification:
         return verify(
@@ -188,8 +163,20 @@ class IncidentFlow:
             service=incident.service,
             namespace=incident.namespace,
             started_at=started,
+            alert=incident.summary,
             symptoms=investigation.symptoms,
+            abnormal_metrics=list(dict.fromkeys(f.metric for f in investigation.findings)),
             templates=investigation.abnormal_templates,
+            template_counts=[
+                TemplateCount(
+                    template=t.template,
+                    level=t.level,
+                    baseline=t.baseline_count,
+                    current=t.current_count,
+                    change="new" if t.is_new else "surging",
+                )
+                for t in (investigation.templates.abnormal if investigation.templates else [])
+            ],
             root_cause=top.text if top else "unknown",
             cause=top.cause if top else "unknown",
             remediation=[

@@ -7,7 +7,9 @@ Each source may fail; the investigation goes on without it and says so in its no
 from __future__ import annotations
 
 import time
+from collections import Counter
 from dataclasses import dataclass, field
+from pathlib import Path
 
 from bot.config import InvestigationSettings
 from bot.diagnosis import Hypothesis, Relatedness, diagnose
@@ -17,7 +19,9 @@ from detectors import DetectorSuite, Finding, MetricSource, MetricSourceError, S
 from knowledge.errors import KnowledgeError
 from knowledge.logs import LogLine, LogSource
 from knowledge.memory import IncidentMemory
+from knowledge.ranking import ComponentWindow, RankedCause, features, rank
 from knowledge.records import SimilarIncident
+from knowledge.template_state import load_miner, save_miner
 from knowledge.templates import TemplateChanges, TemplateMiner
 from tools.clock import Clock
 from tools.errors import ToolError
@@ -46,6 +50,7 @@ class Investigation:
     seconds: float = 0.0
     forecasts: list[Finding] = field(default_factory=list)  # limits about to be crossed
     drift: list[Finding] = field(default_factory=list)  # model inputs whose distribution moved
+    components: list[RankedCause] = field(default_factory=list)
 
     @property
     def abnormal_templates(self) -> list[str]:
@@ -63,6 +68,7 @@ class Investigator:
         settings: InvestigationSettings,
         clock: Clock,
         relatedness: Relatedness | None = None,
+        template_state: Path | None = None,
     ) -> None:
         self._metrics = metrics
         self._logs = logs
@@ -72,6 +78,7 @@ class Investigator:
         self._settings = settings
         self._clock = clock
         self._relatedness = relatedness
+        self._template_state = template_state
 
     def window_for(self, incident: Incident) -> Window:
         split = incident.starts_at - 60.0 * self._settings.lead_minutes
@@ -95,7 +102,7 @@ class Investigator:
         analysis = self._detectors.analyse(series, window.split)
         findings = analysis.anomalies
 
-        templates = self._template_changes(ns, svc, window, notes)
+        templates, components = self._template_changes(ns, svc, window, notes)
         abnormal = [t.template for t in templates.abnormal] if templates else []
         symptoms = [self._catalog.symptom_text(f) for f in findings if self._catalog.is_bad(f)]
 
@@ -105,6 +112,7 @@ class Investigator:
                 title=incident.summary,
                 symptoms=symptoms,
                 templates=abnormal,
+                namespace=ns,
                 limit=self._settings.similar_limit,
                 exclude={incident.id},
             )
@@ -134,21 +142,51 @@ class Investigator:
             seconds=time.perf_counter() - started,
             forecasts=analysis.forecasts,
             drift=analysis.drift,
+            components=components,
         )
 
     def _template_changes(
         self, namespace: str, service: str, window: Window, notes: list[str]
-    ) -> TemplateChanges | None:
+    ) -> tuple[TemplateChanges | None, list[RankedCause]]:
+        """New and surging templates, and the service's log sources (pods) ranked by evidence.
+        Templates come from the persisted miner when there is one, so they keep their identity
+        from one incident to the next."""
         try:
             lines = self._logs.fetch(namespace, service, window.baseline_start, window.end)
+            miner = load_miner(self._template_state) if self._template_state else TemplateMiner()
         except (KnowledgeError, ToolError) as exc:
             notes.append(f"logs unavailable, continuing without them: {exc}")
-            return None
+            return None, []
         baseline: list[LogLine] = [line for line in lines if line.timestamp < window.split]
         current = [line for line in lines if line.timestamp >= window.split]
-        return TemplateMiner().compare(
-            baseline,
-            current,
-            baseline_minutes=(window.split - window.baseline_start) / 60.0,
-            current_minutes=(window.end - window.split) / 60.0,
+        base_minutes = (window.split - window.baseline_start) / 60.0
+        cur_minutes = (window.end - window.split) / 60.0
+        changes = miner.compare(baseline, current, base_minutes, cur_minutes)
+        components = rank(
+            {
+                source: features(
+                    ComponentWindow(
+                        name=source,
+                        baseline_templates=Counter(
+                            miner.templates_of(
+                                x for x in baseline if (x.source or service) == source
+                            )
+                        ),
+                        current_templates=Counter(
+                            miner.templates_of(
+                                x for x in current if (x.source or service) == source
+                            )
+                        ),
+                        baseline_minutes=base_minutes,
+                        current_minutes=cur_minutes,
+                    )
+                )
+                for source in sorted({line.source or service for line in lines})
+            }
         )
+        if self._template_state:
+            try:
+                save_miner(miner, self._template_state)
+            except KnowledgeError as exc:
+                notes.append(f"template state not saved: {exc}")
+        return changes, components

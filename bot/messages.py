@@ -18,3 +18,53 @@ CLUSTER_REQUIRED = (
     "choose a cluster explicitly: --cluster sim (the simulated demo cluster) or set MEDIC_CLUSTER"
 )
 KUBE_NOT_AVAILABLE = "MEDIC_CLUSTER=kube is not available in this version yet; use --cluster sim"
+ACT_NOT_APPROVED = (
+    "Proposal {id} recorded, not approved: nothing was executed. Re-run with --yes, or approve "
+    "it in Slack."
+)
+
+# --- decisions, shared by the terminal and Slack -----------------------------------------------
+APPROVED_BY = "Approved by {user} at {when} - {summary}"
+REJECTED_BY = "Rejected by {user}: {preview}"
+WITHDRAWN = "Withdrawn: {reason} - {preview}"
+DECISION_FAILED = "{preview}: {status} - {summary}"
+ALERT_RESOLVED_REASON = "the alert resolved before anyone decided"
+
+# --- Slack -------------------------------------------------------------------------------------
+SLACK_HELP = "\n".join(
+    (
+        "*Medic* investigates alerts, proposes guarded fixes and remembers what worked.",
+        "`/medic help` - this help",
+        "`/medic investigate SERVICE [NAMESPACE]` - investigate a service now, in a new thread",
+        "`/medic search TEXT` - search past incidents and postmortems",
+        "`/medic postmortem draft [INC-ID]` - a Markdown draft from the incident's timeline",
+        "`/medic status` - open incidents and pending proposals",
+        "`/medic silence DURATION [INC-ID]` - silence the incident's alerts (`30m`, `2h`, `1d`)",
+        "Without an INC-ID, `postmortem` and `silence` use this channel's latest open incident.",
+    )
+)
+SLACK_COMMAND_PROBLEM = ":warning: {problem}\n\n{help}"
+SLACK_INVESTIGATING = "Investigating {service} in {namespace}: the findings follow in a new thread."
+SLACK_MANUAL_ROOT = "Manual investigation of *{service}* ({namespace}) requested by <@{user}>"
+SLACK_SEARCHING = "Searching for _{text}_..."
+SLACK_NO_SEARCH_RESULTS = "Nothing found for _{text}_."
+SLACK_DRAFTING = "Drafting the postmortem for {incident}: it follows as a file in its thread."
+SLACK_NO_INCIDENT = (
+    "No open incident with a thread in this channel: name one, e.g. `/medic {command} INC-0007`."
+)
+SLACK_UNKNOWN_INCIDENT = (
+    "No incident {incident} with a Medic thread: check the id in `/medic status`."
+)
+SLACK_NOTHING_OPEN = "No open incidents and no pending proposals."
+SLACK_REFUSED = "Not done: {reason}"
+SLACK_SILENCED = "Silenced the alerts of {incident} for {duration} (by <@{user}>): {summary}"
+SLACK_VERIFYING = "verifying in {minutes:g} min"
+SLACK_REMEMBERED = "Remembered {id} ({outcome}): the next similar incident will find it."
+SLACK_MORE_IN_FILE = "... (the full text is in the attached file)"
+SLACK_ALERT_RESOLVED = "The alert resolved: {count} pending proposal(s) withdrawn."
+SLACK_INVESTIGATION_FAILED = (
+    "The investigation of {incident} failed: {error}. "
+    "Try again with `/medic investigate {service} {namespace}`."
+)
+SLACK_PROPOSAL_GONE = "That proposal no longer exists."
+SLACK_BLOCKS_REFUSED = "\n\n(Slack refused this message's layout; shown as plain text.)"

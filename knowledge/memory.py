@@ -6,37 +6,28 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterable, Sequence
-from pathlib import Path
 from typing import Any
 
-import chromadb
 from chromadb.api import ClientAPI
-from chromadb.config import Settings
 
-from knowledge.embeddings import MiniLMEmbedding, model_version
-from knowledge.errors import KnowledgeError
+from knowledge.embeddings import MiniLMEmbedding
 from knowledge.logs import parse_line
 from knowledge.records import IncidentRecord, SimilarIncident
-from knowledge.templates import TemplateMiner, readable
+from knowledge.store import collection, open_chroma
+from knowledge.templates import ERROR_LEVELS, TemplateMiner, readable
+
+__all__ = ["COLLECTION", "IncidentMemory", "open_chroma"]
 
 COLLECTION = "medic_incidents"
 _WORD = re.compile(r"[a-z][a-z0-9_-]+")
 
-# How a match is scored: meaning of the text, shared abnormal log templates, same service.
-WEIGHT_EMBEDDING = 0.65
-WEIGHT_TEMPLATES = 0.25
+# How a match is scored: meaning of the text, shared abnormal log templates, same place.
+WEIGHT_EMBEDDING = 0.55
+WEIGHT_TEMPLATES = 0.30
 WEIGHT_SERVICE = 0.10
+WEIGHT_NAMESPACE = 0.05
 TEMPLATE_MATCH = 0.6  # token Jaccard at which two templates count as the same
-
-
-def open_chroma(path: Path) -> ClientAPI:
-    """An embedded Chroma client in ``path`` with telemetry off."""
-    try:
-        return chromadb.PersistentClient(
-            path=str(path), settings=Settings(anonymized_telemetry=False)
-        )
-    except Exception as exc:  # chromadb raises assorted errors for an unusable directory
-        raise KnowledgeError(f"cannot open the incident memory in {path}: {exc}") from exc
+SHOWN_TEMPLATES = 3
 
 
 def incident_text(
@@ -47,15 +38,29 @@ def incident_text(
     return f"{title}. service {service}. symptoms: {'; '.join(symptoms)}. logs: {logs}"
 
 
+def _focus(templates: Sequence[str]) -> list[str]:
+    """The warning-or-worse templates when there are any (their level leads the template)."""
+    errors = [t for t in templates if _is_error(t)]
+    return errors or list(templates)
+
+
+def _is_error(template: str) -> bool:
+    return template.split(" ", 1)[0].upper() in ERROR_LEVELS
+
+
 def _tokens(template: str) -> frozenset[str]:
     return frozenset(_WORD.findall(readable(template).lower()))
 
 
 def shared_templates(current: Sequence[str], past: Sequence[str]) -> list[str]:
     """The current templates that also occurred in a past incident (fuzzy: token Jaccard)."""
+    past_set = set(past)
     past_tokens = [_tokens(t) for t in past]
     shared = []
     for template in current:
+        if template in past_set:
+            shared.append(template)
+            continue
         mine = _tokens(template)
         for theirs in past_tokens:
             union = mine | theirs
@@ -66,19 +71,11 @@ def shared_templates(current: Sequence[str], past: Sequence[str]) -> list[str]:
 
 
 class IncidentMemory:
+    """Past incidents in a Chroma collection; ``similar`` ranks them against the current one."""
+
     def __init__(self, client: ClientAPI, embedder: MiniLMEmbedding) -> None:
         self._embedder = embedder
-        self._collection = client.get_or_create_collection(
-            COLLECTION,
-            embedding_function=embedder,  # type: ignore[arg-type]
-            metadata={"embedding_model": model_version()},
-        )
-        stored = (self._collection.metadata or {}).get("embedding_model")
-        if stored != model_version():
-            raise KnowledgeError(
-                f"the incident memory was built with {stored}, not {model_version()}; "
-                "rebuild it with `medic knowledge reindex`"
-            )
+        self._collection = collection(client, COLLECTION, embedder)
 
     def count(self) -> int:
         return int(self._collection.count())
@@ -97,11 +94,14 @@ class IncidentMemory:
             ],
             metadatas=[
                 {
+                    "kind": "incident",
+                    "title": record.title,
                     "service": record.service,
                     "namespace": record.namespace,
                     "cause": record.cause,
                     "outcome": record.outcome,
                     "source": record.source,
+                    "url": record.postmortem_url,
                     "record": record.model_dump_json(),
                 }
             ],
@@ -122,6 +122,7 @@ class IncidentMemory:
         title: str,
         symptoms: Sequence[str],
         templates: Sequence[str],
+        namespace: str | None = None,
         limit: int = 3,
         exclude: Iterable[str] = (),
     ) -> list[SimilarIncident]:
@@ -141,31 +142,51 @@ class IncidentMemory:
             record = IncidentRecord.model_validate_json(str(meta["record"]))
             if record.id in excluded:
                 continue
-            matches.append(self._score(record, 1.0 - float(distance), service, templates))
+            matches.append(
+                score_match(record, 1.0 - float(distance), service, namespace, templates)
+            )
         matches.sort(key=lambda m: m.similarity, reverse=True)
         return matches[:limit]
 
-    @staticmethod
-    def _score(
-        record: IncidentRecord, embedding: float, service: str, templates: Sequence[str]
-    ) -> SimilarIncident:
-        shared = shared_templates(templates, record.templates)
-        overlap = len(shared) / len(templates) if templates else 0.0
-        same_service = record.service == service
-        score = (
-            WEIGHT_EMBEDDING * max(0.0, embedding)
-            + WEIGHT_TEMPLATES * overlap
-            + WEIGHT_SERVICE * same_service
+
+def score_match(
+    record: IncidentRecord,
+    embedding: float,
+    service: str,
+    namespace: str | None,
+    templates: Sequence[str],
+) -> SimilarIncident:
+    """Combine embedding similarity, shared abnormal templates (warnings and errors first) and
+    place into one score, and say why."""
+    focus = _focus(templates)
+    past = _focus(record.templates)
+    shared = shared_templates(focus, past)
+    overlap = 2 * len(shared) / (len(focus) + len(past)) if focus and past else 0.0
+    same_service = record.service == service
+    same_namespace = namespace is not None and record.namespace == namespace
+    score = (
+        WEIGHT_EMBEDDING * max(0.0, embedding)
+        + WEIGHT_TEMPLATES * overlap
+        + WEIGHT_SERVICE * same_service
+        + WEIGHT_NAMESPACE * same_namespace
+    )
+    reasons = [f"text similarity {embedding:.2f}"]
+    if focus:
+        kind = "error templates" if _is_error(focus[0]) else "abnormal log templates"
+        shown = "; ".join(shared[:SHOWN_TEMPLATES]) + (
+            "; ..." if len(shared) > SHOWN_TEMPLATES else ""
         )
-        reasons = [f"text similarity {embedding:.2f}"]
-        if templates:
-            reasons.append(f"shares {len(shared)} of {len(templates)} abnormal log templates")
-        if same_service:
-            reasons.append(f"same service ({service})")
-        return SimilarIncident(
-            record=record,
-            similarity=round(min(1.0, score), 4),
-            embedding_similarity=round(embedding, 4),
-            shared_templates=shared,
-            explanation="; ".join(reasons),
+        reasons.append(
+            f"shares {len(shared)} of {len(focus)} {kind}" + (f": {shown}" if shared else "")
         )
+    if same_service:
+        reasons.append(f"same service ({service})")
+    if same_namespace:
+        reasons.append(f"same namespace ({namespace})")
+    return SimilarIncident(
+        record=record,
+        similarity=round(min(1.0, score), 4),
+        embedding_similarity=round(embedding, 4),
+        shared_templates=shared,
+        explanation="; ".join(reasons),
+    )

@@ -23,22 +23,50 @@ class Remediation(BaseModel):
         return f"{self.tool}({args})" if args else self.tool
 
 
+class TemplateCount(BaseModel):
+    """One log template of an incident: how often before (baseline) and during it."""
+
+    model_config = ConfigDict(extra="forbid")
+    template: str
+    level: str = ""
+    baseline: int = 0
+    current: int = 0
+    change: Literal["new", "surging", "steady"] = "new"
+
+
 class IncidentRecord(BaseModel):
+    """What Medic remembers of an incident: where and when, what was abnormal (log templates,
+    metrics), the root cause, what was done, whether it worked, and the postmortem."""
+
     model_config = ConfigDict(extra="forbid")
     id: str
     title: str
     service: str
     namespace: str = "default"
+    alert: str = ""
     started_at: str = ""
+    ended_at: str = ""
     symptoms: list[str] = Field(default_factory=list)
+    abnormal_metrics: list[str] = Field(default_factory=list)
     log_lines: list[str] = Field(default_factory=list)
     templates: list[str] = Field(default_factory=list)
+    template_counts: list[TemplateCount] = Field(default_factory=list)
     root_cause: str
     cause: str = Field(description="Short cause key, e.g. input-size-surge.")
     remediation: list[Remediation] = Field(default_factory=list)
     outcome: Literal["resolved", "not_resolved", "unknown"] = "resolved"
     postmortem: str = ""
+    postmortem_url: str = ""
     source: Literal["sample", "medic", "imported"] = "medic"
+
+    @property
+    def error_templates(self) -> list[str]:
+        """Templates at warning level or worse, when levels are known; else all templates."""
+        errors = [c.template for c in self.template_counts if c.level in ("ERROR", "WARN", "FATAL")]
+        return errors or [t for t in self.templates if t.split(" ", 1)[0] in _ERROR_WORDS]
+
+
+_ERROR_WORDS = frozenset({"ERROR", "WARN", "WARNING", "FATAL", "CRITICAL"})
 
 
 class SimilarIncident(BaseModel):

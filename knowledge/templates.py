@@ -1,7 +1,13 @@
 """Log template mining with Drain3, and what changed between a baseline and an incident window.
 
-Messages are masked first and the masked text is cached, so repeated messages cost a dictionary
-lookup rather than a walk of Drain's tree: ingest cost grows with distinct messages, not lines.
+Messages are masked first (``knowledge.masking``); both the raw and the masked text are cached, so a
+repeated message costs a dictionary lookup rather than a regex pass and a walk of Drain's tree:
+ingest cost grows with distinct messages, not lines.
+
+Drain merges messages of equal length that differ in a few tokens. That is right for variables the
+masks missed, wrong for words: "VM Paused" and "VM Resumed" are different events. So a line's
+template keeps the plain words Drain wildcarded, and runs of placeholders collapse to one (a
+variable that spans a varying number of tokens is still one variable).
 """
 
 from __future__ import annotations
@@ -18,13 +24,162 @@ from knowledge.logs import LogLine
 from knowledge.masking import masking_instructions
 
 LEVEL_ORDER = {"FATAL": 0, "CRITICAL": 0, "ERROR": 1, "WARN": 2, "WARNING": 2}
+ERROR_LEVELS = frozenset({"FATAL", "CRITICAL", "ERROR", "WARN", "WARNING"})
 _MASK = re.compile(r"<[A-Z]+>|<\*>")
+_PLACEHOLDER = re.compile(r"^<(?:[A-Z]+|\*)>$")
+_WORD = re.compile(r"^[A-Za-z]+[.:,;]?$")
 _SPACES = re.compile(r"\s+")
+RAW_CACHE_LIMIT = 200_000
 
 
 def readable(template: str) -> str:
     """A template without its placeholders, for embedding: 'Request payload bytes exceeds ...'."""
     return _SPACES.sub(" ", _MASK.sub(" ", template)).strip()
+
+
+def default_config() -> TemplateMinerConfig:
+    """Medic's one setting for every system: generic masks, Drain similarity 0.5, depth 5, and
+    ``=``, ``:`` and ``,`` as extra token delimiters (key=value, "status: 200", lists)."""
+    config = TemplateMinerConfig()
+    config.masking_instructions = masking_instructions()
+    config.mask_prefix, config.mask_suffix = "<", ">"
+    config.drain_sim_th = 0.5
+    config.drain_depth = 5
+    config.drain_extra_delimiters = ["=", ":", ","]
+    config.profiling_enabled = False
+    return config
+
+
+def template_key(template_tokens: Sequence[str], message_tokens: Sequence[str]) -> str:
+    """The template of one message in a Drain cluster: the cluster's tokens, plain words the
+    cluster wildcarded put back, runs of placeholders collapsed into one."""
+    same_shape = len(template_tokens) == len(message_tokens)
+    out: list[str] = []
+    for i, cluster_token in enumerate(template_tokens):
+        token = cluster_token
+        if token == "<*>" and same_shape and _WORD.match(message_tokens[i]):
+            token = message_tokens[i]
+        if out and _PLACEHOLDER.match(token) and _PLACEHOLDER.match(out[-1]):
+            if token != out[-1]:
+                out[-1] = "<*>"
+            continue
+        out.append(token)
+    return " ".join(out)
+
+
+class TemplateMiner:
+    """Drain3 behind two caches; ``template`` resolves a masked message with the current state."""
+
+    def __init__(self, config: TemplateMinerConfig | None = None) -> None:
+        self._miner = Drain3Miner(config=config or default_config())
+        self._masked_of_raw: dict[str, str] = {}
+        self._cluster_of_masked: dict[str, int] = {}
+        self._key_of_masked: dict[str, tuple[str, str]] = {}
+        self._spelling: dict[str, str] = {}
+        self.lines_seen = 0
+
+    @property
+    def drain3(self) -> Drain3Miner:
+        """The wrapped Drain3 miner (for persistence)."""
+        return self._miner
+
+    @property
+    def cluster_count(self) -> int:
+        return len(self._miner.drain.id_to_cluster)
+
+    def add(self, line: LogLine | str) -> str:
+        """Mine one line; returns its masked text, the handle for ``template``."""
+        text = line if isinstance(line, str) else _text(line)
+        self.lines_seen += 1
+        masked = self._masked_of_raw.get(text)
+        if masked is None:
+            masked = self._miner.masker.mask(text.strip())
+            if len(self._masked_of_raw) >= RAW_CACHE_LIMIT:
+                self._masked_of_raw.clear()
+            self._masked_of_raw[text] = masked
+        if masked not in self._cluster_of_masked:
+            cluster, _ = self._miner.drain.add_log_message(masked)
+            self._cluster_of_masked[masked] = cluster.cluster_id
+        return masked
+
+    def template(self, masked: str) -> str:
+        """The template of a masked message as the miner stands now."""
+        cluster_id = self._cluster_of_masked.get(masked)
+        if cluster_id is None:
+            masked = self.add(masked)
+            cluster_id = self._cluster_of_masked[masked]
+        cluster = self._miner.drain.id_to_cluster.get(cluster_id)
+        if cluster is None:  # evicted: mine it again
+            del self._cluster_of_masked[masked]
+            self.add(masked)
+            return self.template(masked)
+        current = cluster.get_template()
+        cached = self._key_of_masked.get(masked)
+        if cached is not None and cached[0] == current:
+            return cached[1]
+        key = template_key(
+            cluster.log_template_tokens, self._miner.drain.get_content_as_tokens(masked)
+        )
+        # Placeholder types do not split a template ("<IP> <PATH>" and "<IP> <*>" are one);
+        # the first spelling seen is the one shown.
+        key = self._spelling.setdefault(_MASK.sub("<*>", key), key)
+        self._key_of_masked[masked] = (current, key)
+        return key
+
+    def templates_of(self, lines: Iterable[LogLine | str]) -> list[str]:
+        """The template of every line, resolved after all of them were mined."""
+        masked = [self.add(line) for line in lines]
+        return [self.template(m) for m in masked]
+
+    def templates(self, lines: Iterable[LogLine]) -> list[str]:
+        """Distinct templates of ``lines``, in order of first appearance."""
+        return list(dict.fromkeys(self.templates_of(lines)))
+
+    def compare(
+        self,
+        baseline: Sequence[LogLine],
+        current: Sequence[LogLine],
+        baseline_minutes: float,
+        current_minutes: float,
+        *,
+        surge_ratio: float = 3.0,
+        min_count: int = 3,
+    ) -> TemplateChanges:
+        """New and surging templates of ``current`` against ``baseline`` (rates per minute)."""
+        keys = self.templates_of([*baseline, *current])
+        before = Counter(keys[: len(baseline)])
+        after: Counter[str] = Counter()
+        examples: dict[str, LogLine] = {}
+        for key, line in zip(keys[len(baseline) :], current, strict=True):
+            after[key] += 1
+            examples.setdefault(key, line)
+        base_minutes = max(baseline_minutes, 1.0)
+        cur_minutes = max(current_minutes, 1.0)
+        new: list[TemplateStat] = []
+        surging: list[TemplateStat] = []
+        for key, count in after.items():
+            if count < min_count:
+                continue
+            stat = TemplateStat(
+                template=key,
+                level=examples[key].level.upper(),
+                baseline_count=before[key],
+                current_count=count,
+                baseline_rate=before[key] / base_minutes,
+                current_rate=count / cur_minutes,
+                example=examples[key].message,
+            )
+            # one occurrence of smoothing, so a template seen once before is not "infinite" growth
+            if stat.is_new:
+                new.append(stat)
+            elif stat.current_rate >= surge_ratio * (before[key] + 1) / base_minutes:
+                surging.append(stat)
+        return TemplateChanges(new, surging, total_templates=len(set(before) | set(after)))
+
+
+def _text(line: LogLine) -> str:
+    """The level is part of the template: an ERROR and an INFO with the same words differ."""
+    return f"{line.level} {line.message}" if line.level else line.message
 
 
 @dataclass(frozen=True)
@@ -42,6 +197,10 @@ class TemplateStat:
     @property
     def is_new(self) -> bool:
         return self.baseline_count == 0
+
+    @property
+    def is_error(self) -> bool:
+        return self.level in ERROR_LEVELS
 
     @property
     def change(self) -> str:
@@ -65,80 +224,3 @@ class TemplateChanges:
             self.new + self.surging,
             key=lambda s: (LEVEL_ORDER.get(s.level, 3), -s.current_rate),
         )
-
-
-def default_config() -> TemplateMinerConfig:
-    config = TemplateMinerConfig()
-    config.masking_instructions = masking_instructions()
-    config.mask_prefix, config.mask_suffix = "<", ">"
-    config.drain_sim_th = 0.4
-    config.drain_depth = 4
-    config.profiling_enabled = False
-    return config
-
-
-class TemplateMiner:
-    def __init__(self, config: TemplateMinerConfig | None = None) -> None:
-        self._miner = Drain3Miner(config=config or default_config())
-        self._by_masked: dict[str, int] = {}
-
-    def cluster_of(self, line: LogLine) -> int:
-        """The Drain cluster id of a line (its level is part of the template)."""
-        text = f"{line.level} {line.message}" if line.level else line.message
-        masked = self._miner.masker.mask(text.strip())
-        cluster_id = self._by_masked.get(masked)
-        if cluster_id is None:
-            cluster, _ = self._miner.drain.add_log_message(masked)
-            cluster_id = cluster.cluster_id
-            self._by_masked[masked] = cluster_id
-        return cluster_id
-
-    def template(self, cluster_id: int) -> str:
-        cluster = self._miner.drain.id_to_cluster.get(cluster_id)
-        return cluster.get_template() if cluster is not None else ""
-
-    def templates(self, lines: Iterable[LogLine]) -> list[str]:
-        """Distinct templates of ``lines``, in order of first appearance."""
-        ids = list(dict.fromkeys(self.cluster_of(line) for line in lines))
-        return [self.template(i) for i in ids]
-
-    def compare(
-        self,
-        baseline: Sequence[LogLine],
-        current: Sequence[LogLine],
-        baseline_minutes: float,
-        current_minutes: float,
-        *,
-        surge_ratio: float = 3.0,
-        min_count: int = 3,
-    ) -> TemplateChanges:
-        """New and surging templates of ``current`` against ``baseline`` (rates per minute)."""
-        before = Counter(self.cluster_of(line) for line in baseline)
-        examples: dict[int, LogLine] = {}
-        after: Counter[int] = Counter()
-        for line in current:
-            cid = self.cluster_of(line)
-            after[cid] += 1
-            examples.setdefault(cid, line)
-        base_minutes = max(baseline_minutes, 1.0)
-        cur_minutes = max(current_minutes, 1.0)
-        new: list[TemplateStat] = []
-        surging: list[TemplateStat] = []
-        for cid, count in after.items():
-            if count < min_count:
-                continue
-            stat = TemplateStat(
-                template=self.template(cid),
-                level=examples[cid].level.upper(),
-                baseline_count=before[cid],
-                current_count=count,
-                baseline_rate=before[cid] / base_minutes,
-                current_rate=count / cur_minutes,
-                example=examples[cid].message,
-            )
-            # one occurrence of smoothing, so a template seen once before is not "infinite" growth
-            if stat.is_new:
-                new.append(stat)
-            elif stat.current_rate >= surge_ratio * (before[cid] + 1) / base_minutes:
-                surging.append(stat)
-        return TemplateChanges(new, surging, total_templates=len(set(before) | set(after)))

@@ -1,5 +1,6 @@
-"""Remediation tools, their backends, the guard (policy) and the executor.
+"""Remediation tools, their backends, the guard (policy), the executor and the audit log.
 
-Nothing in this package imports ``bot``; the planner and Slack reach tools only through the guard
-and the executor.
+Nothing in this package imports ``bot``. Every entry point - Slack, the CLI, the planner, LangChain
+tools, auto-run rules - reaches the tools only through ``tools.workflow.RemediationWorkflow``, which
+asks the guard and records everything in the audit log.
 """

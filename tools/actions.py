@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from enum import StrEnum
 from typing import Any
@@ -18,6 +19,7 @@ class ToolStatus(StrEnum):
 
 
 class Risk(StrEnum):
+    NONE = "none"  # read-only
     LOW = "low"
     MEDIUM = "medium"
     HIGH = "high"
@@ -49,6 +51,22 @@ class Action:
             separators=(",", ":"),
         )
         return hashlib.sha256(canonical.encode()).hexdigest()
+
+
+@dataclass(frozen=True)
+class Principal:
+    """Who asks for or approves an action: a Slack user id with the user groups they belong to, a
+    local user of the CLI (``cli:alice``), or Medic itself (``medic:planner``, ``policy:auto_run``).
+    """
+
+    id: str
+    groups: frozenset[str] = frozenset()
+
+    @classmethod
+    def of(cls, user: str | Principal, groups: Iterable[str] = ()) -> Principal:
+        if isinstance(user, Principal):
+            return user
+        return cls(user, frozenset(groups))
 
 
 @dataclass(frozen=True)

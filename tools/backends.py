@@ -1,13 +1,17 @@
-"""Interfaces of the systems tools change: a cluster and a cache.
+"""Interfaces of the systems tools read and change: a cluster, a cache, an alert manager.
 
-The simulated cluster implements both; the Kubernetes and Redis adapters implement them for real.
-Only the executor calls the write methods, after the guard and the approval state allow it.
+The simulated cluster implements all three; ``tools.kube``, ``tools.redis_cache`` and
+``tools.alertmanager`` implement them for real. Only the executor calls the write methods, after the
+guard and the approval state allow it, and always with ``dry_run=True`` first: a dry run goes as
+far as the backend allows (Kubernetes: server-side ``dryRun=All``) and changes nothing.
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Protocol
+
+from tools.errors import BackendUnavailableError
 
 
 @dataclass(frozen=True)
@@ -17,25 +21,94 @@ class DeploymentInfo:
     replicas: int
     ready_replicas: int
     revision: int
+    images: tuple[str, ...] = ()
+    updated_replicas: int | None = None
+    available_replicas: int | None = None
+
+
+@dataclass(frozen=True)
+class Rollout:
+    """One revision of a Deployment, from its ReplicaSet: what changed and when."""
+
+    revision: int
+    created_at: str
+    images: tuple[str, ...]
+    replicas: int
+    change_cause: str = ""
+
+
+@dataclass(frozen=True)
+class RollbackPlan:
+    """Where a rollback goes: from the current revision to the previous one, with their images."""
+
+    from_revision: int
+    to_revision: int
+    from_images: tuple[str, ...] = ()
+    to_images: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True)
+class PodRestarts:
+    pod: str
+    container: str
+    restarts: int
+    last_reason: str | None = None
+    last_exit_code: int | None = None
+    last_finished_at: str | None = None
+
+
+@dataclass(frozen=True)
+class PurgeResult:
+    keys: int
+    bytes_freed: int | None = None  # None when the cache cannot say
+
+
+@dataclass(frozen=True)
+class SilenceRequest:
+    matchers: dict[str, str]
+    starts_at: str  # RFC 3339
+    ends_at: str
+    created_by: str
+    comment: str
+    labels: dict[str, str] = field(default_factory=dict)
 
 
 class ClusterBackend(Protocol):
+    @property
+    def name(self) -> str:
+        """Which cluster this is (cooldowns and the audit log are kept per cluster)."""
+        ...
+
     def get_deployment(self, namespace: str, name: str) -> DeploymentInfo: ...
 
-    def list_deployments(self, namespace: str) -> list[DeploymentInfo]: ...
-
-    def scale(self, namespace: str, name: str, replicas: int) -> None: ...
-
-    def restart(self, namespace: str, name: str) -> None: ...
-
-    def rollback(self, namespace: str, name: str) -> tuple[int, int]:
-        """Return to the previous revision; returns (from_revision, to_revision)."""
+    def scale(self, namespace: str, name: str, replicas: int, *, dry_run: bool = False) -> int:
+        """Set the replica count; returns the count the server reports (or would report)."""
         ...
+
+    def restart(
+        self, namespace: str, name: str, *, restarted_at: str, dry_run: bool = False
+    ) -> None:
+        """Rollout restart: stamp the pod template with ``restarted_at``, as kubectl does."""
+        ...
+
+    def rollback(self, namespace: str, name: str, *, dry_run: bool = False) -> RollbackPlan:
+        """Put the previous revision's pod template back."""
+        ...
+
+    def recent_rollouts(self, namespace: str, name: str, limit: int = 5) -> list[Rollout]: ...
+
+    def pod_restarts(self, namespace: str, name: str) -> list[PodRestarts]: ...
 
 
 class CacheBackend(Protocol):
-    def purge(self, pattern: str) -> tuple[int, int]:
-        """Delete the keys matching ``pattern``; returns (keys deleted, bytes freed)."""
+    def purge(self, pattern: str, *, dry_run: bool = False) -> PurgeResult:
+        """Delete the keys matching ``pattern`` (a dry run only counts them)."""
+        ...
+
+
+class SilenceBackend(Protocol):
+    def silence(self, request: SilenceRequest, *, dry_run: bool = False) -> str:
+        """Create a silence; returns its id (a dry run checks the request and returns '')."""
         ...
 
 
@@ -43,3 +116,17 @@ class CacheBackend(Protocol):
 class Backends:
     cluster: ClusterBackend
     cache: CacheBackend
+    silences: SilenceBackend
+
+
+class NotConfigured:
+    """Stands in for a cache or alert manager Medic was not given: every use says what to set."""
+
+    def __init__(self, what: str, setting: str) -> None:
+        self._message = f"no {what} configured; set {setting}"
+
+    def purge(self, pattern: str, *, dry_run: bool = False) -> PurgeResult:
+        raise BackendUnavailableError(self._message)
+
+    def silence(self, request: SilenceRequest, *, dry_run: bool = False) -> str:
+        raise BackendUnavailableError(self._message)

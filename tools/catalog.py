@@ -1,18 +1,26 @@
 """The remediation tools, declared as data: name, description, typed parameters, risk,
 reversibility, how to verify, and how to run against the backends.
 
-Every run returns a ``ToolResult``; backend errors are caught by the executor, not here.
+Every tool runs in two modes: ``dry_run=True`` asks the backend what would happen and changes
+nothing (the preview shown with a proposal, and the check right before a real write), and
+``dry_run=False`` does it. Either way the answer is a ``ToolResult``; backend errors are raised as
+``ToolError`` and turned into failed results by the executor.
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
 from tools.actions import Action, Risk, ToolResult, ToolStatus
-from tools.backends import Backends
+from tools.backends import Backends, SilenceRequest
+
+
+class NoParams(BaseModel):
+    model_config = ConfigDict(extra="forbid")
 
 
 class ScaleParams(BaseModel):
@@ -20,17 +28,41 @@ class ScaleParams(BaseModel):
     replicas: int = Field(ge=0, description="Desired replica count.")
 
 
-class NoParams(BaseModel):
-    model_config = ConfigDict(extra="forbid")
-
-
 class PurgeCacheParams(BaseModel):
     model_config = ConfigDict(extra="forbid")
-    pattern: str = Field(min_length=2, description="Key pattern, e.g. 'recommender:*'.")
+    pattern: str = Field(
+        min_length=2,
+        description="Redis key pattern within an allowed prefix, e.g. 'recommender:*'.",
+    )
 
 
-Runner = Callable[[Backends, Action], ToolResult]
-Previewer = Callable[[Backends, Action], str]
+class SilenceParams(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    matchers: dict[str, str] = Field(
+        min_length=1,
+        description="Label equality matchers, e.g. {'alertname': 'X', 'service': 'y'}.",
+    )
+    duration_minutes: int = Field(ge=1, description="How long the silence lasts.")
+    comment: str = Field(default="", description="Why; shown in Alertmanager.")
+
+
+class RolloutsParams(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    limit: int = Field(default=5, ge=1, le=20, description="How many revisions to show.")
+
+
+@dataclass(frozen=True)
+class ToolContext:
+    """What a run needs besides the action: the backends, the time (fixed for the whole execution,
+    so a retried restart sends the same annotation), who asked, and the proposal it belongs to."""
+
+    backends: Backends
+    now: float
+    actor: str = "medic"
+    reference: str = ""
+
+
+Runner = Callable[[ToolContext, Action, bool], ToolResult]
 
 
 @dataclass(frozen=True)
@@ -42,7 +74,7 @@ class ToolSpec:
     reversible: bool
     verification: str
     run: Runner
-    preview: Previewer
+    read_only: bool = False
 
     def validate(self, action: Action) -> str | None:
         """The reason the action's parameters do not fit this tool, or None when they do."""
@@ -57,63 +89,127 @@ class ToolSpec:
         return None
 
 
-def _scale(backends: Backends, action: Action) -> ToolResult:
+def _result(dry_run: bool, summary: str, **details: object) -> ToolResult:
+    status = ToolStatus.DRY_RUN if dry_run else ToolStatus.SUCCEEDED
+    return ToolResult(status, summary, dict(details))
+
+
+def _iso(ts: float) -> str:
+    return datetime.fromtimestamp(ts, UTC).isoformat(timespec="seconds").replace("+00:00", "Z")
+
+
+def _scale(ctx: ToolContext, action: Action, dry_run: bool) -> ToolResult:
     replicas = ScaleParams.model_validate(action.params).replicas
-    before = backends.cluster.get_deployment(action.namespace, action.name).replicas
-    backends.cluster.scale(action.namespace, action.name, replicas)
-    return ToolResult(
-        ToolStatus.SUCCEEDED,
-        f"scaled {action.name} {before} -> {replicas}",
-        {"from": before, "to": replicas},
+    cluster = ctx.backends.cluster
+    before = cluster.get_deployment(action.namespace, action.name).replicas
+    after = cluster.scale(action.namespace, action.name, replicas, dry_run=dry_run)
+    verb = "scale deployment" if dry_run else "scaled deployment"
+    return _result(
+        dry_run,
+        f"{verb} {action.target}: {before} -> {after} replicas",
+        **{"from": before, "to": after},
     )
 
 
-def _scale_preview(backends: Backends, action: Action) -> str:
-    replicas = ScaleParams.model_validate(action.params).replicas
-    before = backends.cluster.get_deployment(action.namespace, action.name).replicas
-    return f"scale deployment {action.target}: {before} -> {replicas} replicas"
-
-
-def _restart(backends: Backends, action: Action) -> ToolResult:
-    backends.cluster.restart(action.namespace, action.name)
-    return ToolResult(ToolStatus.SUCCEEDED, f"restarted {action.name} (rolling)")
-
-
-def _restart_preview(backends: Backends, action: Action) -> str:
-    info = backends.cluster.get_deployment(action.namespace, action.name)
-    return f"rollout restart of deployment {action.target} ({info.replicas} pods, one at a time)"
-
-
-def _rollback(backends: Backends, action: Action) -> ToolResult:
-    before, after = backends.cluster.rollback(action.namespace, action.name)
-    return ToolResult(
-        ToolStatus.SUCCEEDED,
-        f"rolled back {action.name} from revision {before} to {after}",
-        {"from": before, "to": after},
+def _restart(ctx: ToolContext, action: Action, dry_run: bool) -> ToolResult:
+    info = ctx.backends.cluster.get_deployment(action.namespace, action.name)
+    at = _iso(ctx.now)
+    ctx.backends.cluster.restart(action.namespace, action.name, restarted_at=at, dry_run=dry_run)
+    verb = "rollout restart of" if dry_run else "restarted"
+    return _result(
+        dry_run,
+        f"{verb} deployment {action.target} ({info.replicas} pods, rolling; restartedAt {at})",
+        restarted_at=at,
     )
 
 
-def _rollback_preview(backends: Backends, action: Action) -> str:
-    info = backends.cluster.get_deployment(action.namespace, action.name)
-    return (
-        f"roll back deployment {action.target} from revision {info.revision} "
-        f"to revision {info.revision - 1}"
+def _rollback(ctx: ToolContext, action: Action, dry_run: bool) -> ToolResult:
+    plan = ctx.backends.cluster.rollback(action.namespace, action.name, dry_run=dry_run)
+
+    def rev(number: int, images: tuple[str, ...]) -> str:
+        return f"revision {number}" + (f" ({', '.join(images)})" if images else "")
+
+    verb = "roll back" if dry_run else "rolled back"
+    return _result(
+        dry_run,
+        f"{verb} deployment {action.target} from {rev(plan.from_revision, plan.from_images)} "
+        f"to {rev(plan.to_revision, plan.to_images)}",
+        **{"from": plan.from_revision, "to": plan.to_revision},
     )
 
 
-def _purge(backends: Backends, action: Action) -> ToolResult:
+def _purge(ctx: ToolContext, action: Action, dry_run: bool) -> ToolResult:
     pattern = PurgeCacheParams.model_validate(action.params).pattern
-    keys, freed = backends.cache.purge(pattern)
+    purged = ctx.backends.cache.purge(pattern, dry_run=dry_run)
+    size = "" if purged.bytes_freed is None else f", {purged.bytes_freed / 2**20:.1f} MiB"
+    if dry_run:
+        summary = f"delete {purged.keys} cache keys matching {pattern}{size} (SCAN + UNLINK)"
+    else:
+        summary = f"purged {purged.keys} cache keys matching {pattern}{size}"
+    return _result(dry_run, summary, keys=purged.keys, bytes_freed=purged.bytes_freed)
+
+
+def _silence(ctx: ToolContext, action: Action, dry_run: bool) -> ToolResult:
+    params = SilenceParams.model_validate(action.params)
+    ends = ctx.now + timedelta(minutes=params.duration_minutes).total_seconds()
+    comment = params.comment or f"Medic: remediation of {action.target}"
+    if ctx.reference:
+        comment += f" (proposal {ctx.reference})"
+    request = SilenceRequest(
+        matchers=params.matchers,
+        starts_at=_iso(ctx.now),
+        ends_at=_iso(ends),
+        created_by=ctx.actor,
+        comment=comment,
+    )
+    silence_id = ctx.backends.silences.silence(request, dry_run=dry_run)
+    shown = ", ".join(f"{k}={v}" for k, v in sorted(params.matchers.items()))
+    if dry_run:
+        summary = f"silence alerts {{{shown}}} for {params.duration_minutes} min until {_iso(ends)}"
+    else:
+        summary = f"silenced alerts {{{shown}}} until {_iso(ends)} (silence {silence_id})"
+    return _result(dry_run, summary, silence_id=silence_id, ends_at=_iso(ends))
+
+
+def _status(ctx: ToolContext, action: Action, _dry_run: bool) -> ToolResult:
+    info = ctx.backends.cluster.get_deployment(action.namespace, action.name)
+    images = ", ".join(info.images) or "unknown image"
     return ToolResult(
         ToolStatus.SUCCEEDED,
-        f"purged {keys} cache keys matching {pattern} ({freed / 2**30:.1f} GiB freed)",
-        {"keys": keys, "bytes_freed": freed},
+        f"deployment {action.target}: {info.ready_replicas}/{info.replicas} ready, "
+        f"revision {info.revision}, {images}",
+        {"replicas": info.replicas, "ready": info.ready_replicas, "revision": info.revision},
     )
 
 
-def _purge_preview(backends: Backends, action: Action) -> str:
-    pattern = PurgeCacheParams.model_validate(action.params).pattern
-    return f"delete cache keys matching {pattern} (SCAN + UNLINK, never FLUSHALL)"
+def _rollouts(ctx: ToolContext, action: Action, _dry_run: bool) -> ToolResult:
+    limit = RolloutsParams.model_validate(action.params).limit
+    rollouts = ctx.backends.cluster.recent_rollouts(action.namespace, action.name, limit)
+    lines = [
+        f"revision {r.revision} at {r.created_at}: {', '.join(r.images)}"
+        + (f" ({r.change_cause})" if r.change_cause else "")
+        for r in rollouts
+    ]
+    return ToolResult(
+        ToolStatus.SUCCEEDED,
+        f"recent rollouts of {action.target}: " + ("; ".join(lines) or "none recorded"),
+        {"revisions": [r.revision for r in rollouts]},
+    )
+
+
+def _restarts(ctx: ToolContext, action: Action, _dry_run: bool) -> ToolResult:
+    pods = ctx.backends.cluster.pod_restarts(action.namespace, action.name)
+    restarting = [p for p in pods if p.restarts]
+    lines = [
+        f"{p.pod}/{p.container}: {p.restarts} restarts"
+        + (f", last {p.last_reason} (exit {p.last_exit_code})" if p.last_reason else "")
+        for p in restarting
+    ]
+    return ToolResult(
+        ToolStatus.SUCCEEDED,
+        f"pod restarts of {action.target}: " + ("; ".join(lines) or f"none in {len(pods)} pods"),
+        {"restarts": sum(p.restarts for p in pods), "pods": len(pods)},
+    )
 
 
 TOOLS: dict[str, ToolSpec] = {
@@ -121,43 +217,83 @@ TOOLS: dict[str, ToolSpec] = {
     for spec in (
         ToolSpec(
             name="scale",
-            description="Set a Deployment's replica count.",
+            description="Set a Deployment's replica count (shows current -> new).",
             params=ScaleParams,
             risk=Risk.MEDIUM,
             reversible=True,
             verification="latency and saturation back within the baseline band",
             run=_scale,
-            preview=_scale_preview,
         ),
         ToolSpec(
             name="restart",
-            description="Rollout restart of a Deployment (new pods, one at a time).",
+            description="Rollout restart of a Deployment (new pods, one at a time), like "
+            "`kubectl rollout restart`.",
             params=NoParams,
             risk=Risk.MEDIUM,
             reversible=False,
             verification="error rate and restarts back to baseline",
             run=_restart,
-            preview=_restart_preview,
         ),
         ToolSpec(
             name="rollback",
-            description="Roll a Deployment back to its previous revision.",
+            description="Roll a Deployment back to its previous revision (the previous "
+            "ReplicaSet's pod template).",
             params=NoParams,
             risk=Risk.HIGH,
             reversible=True,
             verification="the symptom metric back within the baseline band",
             run=_rollback,
-            preview=_rollback_preview,
         ),
         ToolSpec(
             name="purge_cache",
-            description="Delete cache keys matching a pattern within an allowed key prefix.",
+            description="Delete Redis keys matching a pattern within an allowed key prefix "
+            "(SCAN + UNLINK in batches, never FLUSHALL).",
             params=PurgeCacheParams,
             risk=Risk.LOW,
             reversible=False,
             verification="cache memory drops; latency not worse",
             run=_purge,
-            preview=_purge_preview,
+        ),
+        ToolSpec(
+            name="silence",
+            description="Create an Alertmanager silence for the incident's alert matchers.",
+            params=SilenceParams,
+            risk=Risk.LOW,
+            reversible=True,
+            verification="the silence is active in Alertmanager",
+            run=_silence,
+        ),
+        ToolSpec(
+            name="deployment_status",
+            description="Replicas, readiness, revision and images of a Deployment.",
+            params=NoParams,
+            risk=Risk.NONE,
+            reversible=True,
+            verification="read-only",
+            run=_status,
+            read_only=True,
+        ),
+        ToolSpec(
+            name="recent_rollouts",
+            description="The latest revisions of a Deployment: when, which images, why.",
+            params=RolloutsParams,
+            risk=Risk.NONE,
+            reversible=True,
+            verification="read-only",
+            run=_rollouts,
+            read_only=True,
+        ),
+        ToolSpec(
+            name="pod_restarts",
+            description="Restart counts and last termination reasons of a Deployment's pods.",
+            params=NoParams,
+            risk=Risk.NONE,
+            reversible=True,
+            verification="read-only",
+            run=_restarts,
+            read_only=True,
         ),
     )
 }
+
+WRITE_TOOLS = tuple(name for name, spec in TOOLS.items() if not spec.read_only)

@@ -1,5 +1,7 @@
 """Errors raised by tool backends; the executor turns them into failed results."""
 
+from __future__ import annotations
+
 
 class ToolError(Exception):
     """A tool could not do what it was asked."""
@@ -11,6 +13,31 @@ class TargetNotFoundError(ToolError):
 
 class BackendUnavailableError(ToolError):
     """The cluster, cache or alert manager could not be reached."""
+
+
+class PermissionDeniedError(ToolError):
+    """The backend refused Medic's credentials for this operation (Kubernetes 403, Redis NOPERM)."""
+
+
+class ConflictError(ToolError):
+    """The target changed under Medic (Kubernetes 409); re-read and propose again."""
+
+
+class InvalidRequestError(ToolError):
+    """The backend rejected the request itself (400, 422): retrying cannot help."""
+
+
+class TransientError(BackendUnavailableError):
+    """A failure that may pass: a timeout, a 5xx, a 429. ``may_have_applied`` is False only when the
+    request certainly changed nothing (rate-limited, or the connection was never made), which is
+    the only case in which a non-idempotent step may be sent again."""
+
+    def __init__(
+        self, message: str, *, may_have_applied: bool, retry_after: float | None = None
+    ) -> None:
+        super().__init__(message)
+        self.may_have_applied = may_have_applied
+        self.retry_after = retry_after
 
 
 class PolicyError(ToolError):

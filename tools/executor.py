@@ -1,14 +1,17 @@
 """The executor: the only caller of a backend's write methods.
 
 It runs a proposal only if it is approved, the guard still allows it, and it wins the
-approved -> executing transition; backend errors become a failed result, never an exception.
+approved -> executing transition. It then asks the backend for a dry run (Kubernetes: server-side
+``dryRun=All``) and only if that passes makes the real change. Backend errors become a failed
+result, never an exception; a failed or interrupted execution is never re-run by itself.
 """
 
 from __future__ import annotations
 
 from tools.actions import ToolResult, ToolStatus
+from tools.audit import AuditLog
 from tools.backends import Backends
-from tools.catalog import TOOLS
+from tools.catalog import TOOLS, ToolContext
 from tools.clock import Clock
 from tools.errors import ToolError
 from tools.guard import Guard
@@ -17,12 +20,18 @@ from tools.proposals import ProposalStatus, ProposalStore, why_not
 
 class Executor:
     def __init__(
-        self, store: ProposalStore, guard: Guard, backends: Backends, clock: Clock
+        self,
+        store: ProposalStore,
+        guard: Guard,
+        backends: Backends,
+        clock: Clock,
+        audit: AuditLog,
     ) -> None:
         self._store = store
         self._guard = guard
         self._backends = backends
         self._clock = clock
+        self._audit = audit
 
     def execute(self, proposal_id: str) -> ToolResult:
         proposal = self._store.get(proposal_id)
@@ -32,18 +41,43 @@ class Executor:
             return ToolResult(ToolStatus.APPROVAL_REQUIRED, "the proposal has not been approved")
         if proposal.status is not ProposalStatus.APPROVED:
             return ToolResult(ToolStatus.REFUSED, why_not(proposal))
-        decision = self._guard.check(proposal.action)
+        action = proposal.action
+        now = self._clock.now()
+        decision = self._guard.check(action, now)
         if not decision.allowed:
-            return ToolResult(
-                ToolStatus.REFUSED, f"refused by policy ({decision.rule}): {decision.reason}"
-            )
-        started = self._store.begin_execution(proposal_id)
+            return ToolResult(ToolStatus.REFUSED, decision.text, {"rule": decision.rule})
+        started = self._store.begin_execution(proposal_id, now)
         if not started.ok:
             return ToolResult(ToolStatus.REFUSED, started.reason)
-        spec = TOOLS[proposal.action.tool]
+        spec = TOOLS[action.tool]
+        actor = proposal.decided_by or "unknown"
+        context = ToolContext(self._backends, now, f"medic for {actor}", proposal_id)
         try:
-            result = spec.run(self._backends, proposal.action)
+            preview = spec.run(context, action, True)
+            result = spec.run(context, action, False)
+            result = ToolResult(
+                result.status, result.summary, {**result.details, "dry_run": preview.summary}
+            )
         except ToolError as exc:
-            result = ToolResult(ToolStatus.FAILED, f"{proposal.action.tool} failed: {exc}")
+            result = ToolResult(
+                ToolStatus.FAILED, f"{action.tool} on {action.target} failed: {exc}"
+            )
+        except Exception as exc:  # a bug must still leave a record, never a half-told story
+            result = ToolResult(
+                ToolStatus.FAILED,
+                f"{action.tool} on {action.target} failed unexpectedly: "
+                f"{type(exc).__name__}: {exc}",
+            )
         self._store.finish(proposal_id, result, self._clock.now())
+        self._audit.append(
+            at=self._clock.now(),
+            actor=actor,
+            event="executed" if result.ok else "failed",
+            tool=action.tool,
+            target=action.target,
+            params=action.params,
+            decision=decision.text,
+            result=result.summary,
+            proposal_id=proposal_id,
+        )
         return result

@@ -1,17 +1,18 @@
-"""The guard: the one place that decides whether an action may run.
+"""The guard: the one place that decides whether an action may run and who may approve it.
 
-Every path to a tool - Slack button, CLI, planner, auto-run - asks the guard before proposing and
-the executor asks again before executing, because the policy or the cluster may have changed in
-between. A refusal names the rule that refused and why.
+``RemediationWorkflow`` asks it on every path to a tool - Slack button, CLI, planner, auto-run -
+when proposing, when someone approves, and again right before executing, because the policy or the
+cluster may have changed in between. A refusal names the rule that refused and why.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Protocol
 
-from tools.actions import Action
+from tools.actions import Action, Principal
 from tools.backends import ClusterBackend
-from tools.catalog import TOOLS, PurgeCacheParams, ScaleParams
+from tools.catalog import TOOLS, PurgeCacheParams, ScaleParams, SilenceParams
 from tools.errors import ToolError
 from tools.policy import Policy
 
@@ -23,56 +24,112 @@ class Decision:
     reason: str
 
     @classmethod
-    def allow(cls) -> Decision:
-        return cls(True, "allowed", "within policy")
+    def allow(cls, reason: str = "within policy") -> Decision:
+        return cls(True, "allowed", reason)
+
+    @classmethod
+    def refuse(cls, rule: str, reason: str) -> Decision:
+        return cls(False, rule, reason)
+
+    @property
+    def text(self) -> str:
+        return self.reason if self.allowed else f"refused by policy ({self.rule}): {self.reason}"
+
+
+class ActionHistory(Protocol):
+    def last_execution(self, action: Action, cluster: str) -> float | None:
+        """When the same tool last ran (or started running) on the same target in ``cluster``."""
+        ...
 
 
 class Guard:
-    def __init__(self, policy: Policy, cluster: ClusterBackend) -> None:
+    def __init__(self, policy: Policy, cluster: ClusterBackend, history: ActionHistory) -> None:
         self.policy = policy
         self._cluster = cluster
+        self._history = history
 
-    def check(self, action: Action) -> Decision:
+    def check(self, action: Action, now: float) -> Decision:
+        """May ``action`` run now? Every rule that applies, in a fixed order; the first refuses."""
         spec = TOOLS.get(action.tool)
         if spec is None:
-            return Decision(False, "unknown_tool", f"no tool named {action.tool!r}")
-        if action.tool not in self.policy.tools:
-            return Decision(False, "tools", f"tool {action.tool} is not allowed by policy")
-        if action.namespace not in self.policy.namespaces:
-            return Decision(
-                False,
+            return Decision.refuse("unknown_tool", f"no tool named {action.tool!r}")
+        found = self.policy.environment_of(action.namespace)
+        if found is None:
+            return Decision.refuse(
                 "namespaces",
-                f"namespace {action.namespace} is not in the allowed namespaces",
+                f"namespace {action.namespace} is not in any environment of the policy "
+                f"(allowed: {', '.join(self.policy.namespaces) or 'none'})",
+            )
+        env_name, env = found
+        allowed_workloads = self.policy.workloads.get(action.namespace)
+        if allowed_workloads is not None and action.name not in allowed_workloads:
+            return Decision.refuse(
+                "workloads",
+                f"{action.name} is not among the workloads Medic may touch in "
+                f"{action.namespace} ({', '.join(allowed_workloads) or 'none'})",
+            )
+        if not spec.read_only and action.tool not in env.tools:
+            return Decision.refuse(
+                "tools", f"tool {action.tool} is not allowed in environment {env_name}"
             )
         problem = spec.validate(action)
         if problem:
-            return Decision(False, "parameters", problem)
+            return Decision.refuse("parameters", problem)
         try:
             current = self._cluster.get_deployment(action.namespace, action.name)
         except ToolError as exc:
-            return Decision(False, "target", str(exc))
-        if action.tool == "scale":
-            return self._check_scale(action, current.replicas)
-        if action.tool == "purge_cache":
-            return self._check_purge(action)
-        return Decision.allow()
+            return Decision.refuse("target", str(exc))
+        if spec.read_only:
+            return Decision.allow()
+        specific = {
+            "scale": lambda: self._check_scale(action, current.replicas),
+            "purge_cache": lambda: self._check_purge(action),
+            "silence": lambda: self._check_silence(action),
+        }.get(action.tool, Decision.allow)()
+        if not specific.allowed:
+            return specific
+        return self._check_cooldown(action, now)
+
+    def may_approve(self, action: Action, requested_by: str, approver: Principal) -> Decision:
+        """May ``approver`` approve ``action``, which ``requested_by`` asked for?"""
+        found = self.policy.environment_of(action.namespace)
+        if found is not None and found[1].two_person_rule and approver.id == requested_by:
+            return Decision.refuse(
+                "two_person_rule",
+                f"you asked for this action, so someone else must approve it "
+                f"(two-person rule in {found[0]})",
+            )
+        rules = [r for r in self.policy.approvers if r.covers(action.tool, action.namespace)]
+        if not any(r.admits(approver) for r in rules):
+            return Decision.refuse(
+                "approvers",
+                f"you ({approver.id}) may not approve {action.tool} in {action.namespace}; "
+                "ask someone listed under approvers in the policy",
+            )
+        return Decision.allow(f"{approver.id} may approve {action.tool} in {action.namespace}")
+
+    def auto_runs(self, action: Action) -> bool:
+        """Does an auto-run rule let this action run without a human approval?"""
+        found = self.policy.environment_of(action.namespace)
+        return found is not None and any(
+            rule.tool == action.tool and found[0] in rule.environments
+            for rule in self.policy.auto_run
+        )
 
     def _check_scale(self, action: Action, current: int) -> Decision:
         replicas = ScaleParams.model_validate(action.params).replicas
         bounds = self.policy.replicas
         if replicas > bounds.max:
-            return Decision(
-                False, "replicas.max", f"{replicas} replicas is above the ceiling of {bounds.max}"
+            return Decision.refuse(
+                "replicas.max", f"{replicas} replicas is above the ceiling of {bounds.max}"
             )
         if replicas < bounds.min:
-            return Decision(
-                False, "replicas.min", f"{replicas} replicas is below the floor of {bounds.min}"
+            return Decision.refuse(
+                "replicas.min", f"{replicas} replicas is below the floor of {bounds.min}"
             )
         factor = self.policy.max_scale_factor
-        low, high = current / factor, current * factor
-        if current > 0 and not low <= replicas <= high:
-            return Decision(
-                False,
+        if current > 0 and not current / factor <= replicas <= current * factor:
+            return Decision.refuse(
                 "max_scale_factor",
                 f"{current} -> {replicas} changes replicas by more than {factor:g}x in one step",
             )
@@ -81,10 +138,31 @@ class Guard:
     def _check_purge(self, action: Action) -> Decision:
         pattern = PurgeCacheParams.model_validate(action.params).pattern
         if not any(pattern.startswith(p) for p in self.policy.cache_prefixes):
-            return Decision(
-                False,
+            return Decision.refuse(
                 "cache_prefixes",
                 f"pattern {pattern!r} is outside the allowed key prefixes "
                 f"({', '.join(self.policy.cache_prefixes) or 'none'})",
+            )
+        return Decision.allow()
+
+    def _check_silence(self, action: Action) -> Decision:
+        minutes = SilenceParams.model_validate(action.params).duration_minutes
+        if minutes > self.policy.silence_max_minutes:
+            return Decision.refuse(
+                "silence_max_minutes",
+                f"a {minutes} min silence is longer than the allowed "
+                f"{self.policy.silence_max_minutes} min",
+            )
+        return Decision.allow()
+
+    def _check_cooldown(self, action: Action, now: float) -> Decision:
+        last = self._history.last_execution(action, self._cluster.name)
+        cooldown = self.policy.cooldown_seconds
+        if last is not None and now - last < cooldown:
+            wait = cooldown - (now - last)
+            return Decision.refuse(
+                "cooldown",
+                f"{action.tool} already ran on {action.target} {now - last:.0f} s ago; "
+                f"wait {wait:.0f} s more (cooldown {cooldown:g} s)",
             )
         return Decision.allow()

@@ -1,14 +1,21 @@
-"""The remediation policy: what Medic may change, within which limits. Loaded from YAML."""
+"""The remediation policy: what Medic may change, within which limits, and who may approve.
+Loaded from YAML (``tools/default_policy.yaml`` is the shipped default); pure data, checked by the
+guard."""
 
 from __future__ import annotations
 
+import fnmatch
 from importlib import resources
 from pathlib import Path
 
 import yaml
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
+from tools.actions import Principal, Risk
+from tools.catalog import TOOLS, WRITE_TOOLS
 from tools.errors import PolicyError
+
+GLOB_CHARS = set("*?[]\\")
 
 
 class ReplicaBounds(BaseModel):
@@ -23,14 +30,119 @@ class ReplicaBounds(BaseModel):
         return self
 
 
+def _known_tools(tools: list[str]) -> list[str]:
+    unknown = [t for t in tools if t != "*" and t not in WRITE_TOOLS]
+    if unknown:
+        raise ValueError(f"unknown tools {unknown} (known: {', '.join(WRITE_TOOLS)})")
+    return tools
+
+
+class Environment(BaseModel):
+    """A group of namespaces with the same rules, e.g. production or staging."""
+
+    model_config = ConfigDict(extra="forbid")
+    namespaces: list[str] = Field(min_length=1)
+    tools: list[str] = Field(default_factory=list)
+    two_person_rule: bool = Field(
+        default=False, description="The person who asked for an action may not approve it."
+    )
+
+    _tools = field_validator("tools")(_known_tools)
+
+
+class ApproverRule(BaseModel):
+    """Who may approve which tools in which namespaces. Users are Slack user ids (or ``cli:NAME``
+    for the command line; ``*`` patterns allowed); groups are Slack user group ids or handles."""
+
+    model_config = ConfigDict(extra="forbid")
+    tools: list[str] = Field(default_factory=lambda: ["*"])
+    namespaces: list[str] = Field(default_factory=lambda: ["*"])
+    users: list[str] = Field(default_factory=list)
+    groups: list[str] = Field(default_factory=list)
+
+    _tools = field_validator("tools")(_known_tools)
+
+    def covers(self, tool: str, namespace: str) -> bool:
+        return ("*" in self.tools or tool in self.tools) and any(
+            fnmatch.fnmatchcase(namespace, n) for n in self.namespaces
+        )
+
+    def admits(self, who: Principal) -> bool:
+        # Slack user groups by id (S0123) or handle, with or without the leading @
+        theirs = {g.lstrip("@") for g in who.groups}
+        return any(fnmatch.fnmatchcase(who.id, u) for u in self.users) or bool(
+            theirs & {g.lstrip("@") for g in self.groups}
+        )
+
+
+class AutoRunRule(BaseModel):
+    """A low-risk tool that runs without a human approval in the named environments."""
+
+    model_config = ConfigDict(extra="forbid")
+    tool: str
+    environments: list[str] = Field(min_length=1)
+
+    @field_validator("tool")
+    @classmethod
+    def _low_risk(cls, tool: str) -> str:
+        spec = TOOLS.get(tool)
+        if spec is None or spec.read_only:
+            raise ValueError(f"auto_run names unknown tool {tool!r}")
+        if spec.risk is not Risk.LOW:
+            raise ValueError(f"auto_run may only name low-risk tools; {tool} is {spec.risk.value}")
+        return tool
+
+
 class Policy(BaseModel):
     model_config = ConfigDict(extra="forbid")
-    namespaces: list[str] = Field(default_factory=list)
-    tools: list[str] = Field(default_factory=list)
+    environments: dict[str, Environment] = Field(default_factory=dict)
+    workloads: dict[str, list[str]] = Field(
+        default_factory=dict,
+        description="Per namespace, the only Deployments Medic may touch; unlisted: all.",
+    )
     replicas: ReplicaBounds = Field(default_factory=ReplicaBounds)
     max_scale_factor: float = Field(default=2.0, gt=1.0)
+    cooldown_seconds: float = Field(default=600, ge=0)
     cache_prefixes: list[str] = Field(default_factory=list)
+    silence_max_minutes: int = Field(default=240, ge=1)
     approval_ttl_seconds: int = Field(default=900, gt=0)
+    approvers: list[ApproverRule] = Field(default_factory=list)
+    auto_run: list[AutoRunRule] = Field(default_factory=list)
+
+    @field_validator("cache_prefixes")
+    @classmethod
+    def _literal_prefixes(cls, prefixes: list[str]) -> list[str]:
+        for prefix in prefixes:
+            if not prefix or GLOB_CHARS & set(prefix):
+                raise ValueError(f"cache prefix {prefix!r} must be non-empty literal text")
+        return prefixes
+
+    @model_validator(mode="after")
+    def _consistent(self) -> Policy:
+        seen: dict[str, str] = {}
+        for env_name, env in self.environments.items():
+            for namespace in env.namespaces:
+                if namespace in seen:
+                    raise ValueError(
+                        f"namespace {namespace} is in two environments ({seen[namespace]}, "
+                        f"{env_name})"
+                    )
+                seen[namespace] = env_name
+        for rule in self.auto_run:
+            unknown = [e for e in rule.environments if e not in self.environments]
+            if unknown:
+                raise ValueError(f"auto_run names unknown environments {unknown}")
+        return self
+
+    def environment_of(self, namespace: str) -> tuple[str, Environment] | None:
+        for name, env in self.environments.items():
+            if namespace in env.namespaces:
+                return name, env
+        return None
+
+    @property
+    def namespaces(self) -> list[str]:
+        return [n for env in self.environments.values() for n in env.namespaces]
 
 
 def load_policy(path: Path | None = None) -> Policy:
@@ -47,6 +159,12 @@ def load_policy(path: Path | None = None) -> Policy:
     try:
         data = yaml.safe_load(text) or {}
         return Policy.model_validate(data)
-    except (yaml.YAMLError, ValidationError) as exc:
-        first = str(exc).splitlines()
-        raise PolicyError(f"invalid policy in {source}: {' '.join(first[:3])}") from exc
+    except yaml.YAMLError as exc:
+        first = " ".join(str(exc).split())
+        raise PolicyError(f"policy {source} is not valid YAML: {first}") from exc
+    except ValidationError as exc:
+        problem = exc.errors()[0]
+        where = ".".join(str(p) for p in problem["loc"]) or "policy"
+        raise PolicyError(
+            f"invalid policy in {source}: {where}: {problem['msg']}; fix the file and retry"
+        ) from exc

@@ -2,8 +2,9 @@
 
 proposed -> approved -> executing -> succeeded | failed, or proposed -> rejected | expired;
 ``refused`` records a proposal the guard turned down when it was made. Every transition is one
-conditional UPDATE, so a double click, a retried request or two processes approving the same
-proposal change it once; the loser is told who won and when.
+conditional UPDATE (``... WHERE id = ? AND status = ?``), which SQLite and PostgreSQL both execute
+atomically, so a double click, a retried request, two threads or two bot processes approving the
+same proposal change it once; the loser is told who won and when.
 """
 
 from __future__ import annotations
@@ -15,7 +16,7 @@ from datetime import UTC, datetime
 from enum import StrEnum
 from typing import Any
 
-from sqlalchemy import Engine, Float, Integer, String, Text, select, update
+from sqlalchemy import Engine, Float, Integer, String, Text, func, inspect, select, text, update
 from sqlalchemy.orm import DeclarativeBase, Mapped, Session, mapped_column
 
 from tools.actions import Action, ToolResult
@@ -27,6 +28,7 @@ class ProposalStatus(StrEnum):
     APPROVED = "approved"
     REJECTED = "rejected"
     EXPIRED = "expired"
+    WITHDRAWN = "withdrawn"
     EXECUTING = "executing"
     SUCCEEDED = "succeeded"
     FAILED = "failed"
@@ -47,7 +49,9 @@ class _ProposalRow(_Base):
     params: Mapped[str] = mapped_column(Text)
     digest: Mapped[str] = mapped_column(String(64))
     status: Mapped[str] = mapped_column(String(16), index=True)
-    source: Mapped[str] = mapped_column(String(64))
+    source: Mapped[str] = mapped_column(String(256))
+    requested_by: Mapped[str] = mapped_column(String(128), default="medic")
+    cluster: Mapped[str] = mapped_column(String(256), default="")
     rationale: Mapped[str] = mapped_column(Text, default="")
     preview: Mapped[str] = mapped_column(Text, default="")
     recipe: Mapped[str] = mapped_column(Text, default="{}")
@@ -56,6 +60,7 @@ class _ProposalRow(_Base):
     expires_at: Mapped[float] = mapped_column(Float)
     decided_by: Mapped[str | None] = mapped_column(String(128), nullable=True)
     decided_at: Mapped[float | None] = mapped_column(Float, nullable=True)
+    started_at: Mapped[float | None] = mapped_column(Float, nullable=True)
     finished_at: Mapped[float | None] = mapped_column(Float, nullable=True)
     outcome: Mapped[str] = mapped_column(Text, default="")
 
@@ -68,6 +73,8 @@ class Proposal:
     digest: str
     status: ProposalStatus
     source: str
+    requested_by: str
+    cluster: str
     rationale: str
     preview: str
     recipe: dict[str, Any]
@@ -75,6 +82,7 @@ class Proposal:
     expires_at: float
     decided_by: str | None
     decided_at: float | None
+    started_at: float | None
     finished_at: float | None
     outcome: str
 
@@ -96,6 +104,7 @@ class ProposalStore:
     def __init__(self, engine: Engine) -> None:
         self._engine = engine
         _Base.metadata.create_all(engine)
+        _add_missing_columns(engine)
 
     def create(
         self,
@@ -104,6 +113,8 @@ class ProposalStore:
         *,
         source: str,
         rationale: str,
+        requested_by: str = "medic",
+        cluster: str = "",
         preview: str,
         recipe: dict[str, Any],
         now: float,
@@ -122,6 +133,8 @@ class ProposalStore:
             digest=action.digest(),
             status=ProposalStatus.REFUSED if refused_because else ProposalStatus.PROPOSED,
             source=source,
+            requested_by=requested_by,
+            cluster=cluster,
             rationale=rationale,
             preview=preview,
             recipe=json.dumps(recipe, sort_keys=True),
@@ -149,6 +162,19 @@ class ProposalStore:
             )
             return [_to_proposal(r) for r in rows]
 
+    def last_execution(self, action: Action, cluster: str) -> float | None:
+        """When the same tool last started on the same target in ``cluster`` (for cooldowns)."""
+        with Session(self._engine) as session:
+            return session.scalar(
+                select(func.max(_ProposalRow.started_at)).where(
+                    _ProposalRow.tool == action.tool,
+                    _ProposalRow.namespace == action.namespace,
+                    _ProposalRow.name == action.name,
+                    _ProposalRow.cluster == cluster,
+                    _ProposalRow.status.in_([ProposalStatus.EXECUTING, ProposalStatus.SUCCEEDED]),
+                )
+            )
+
     def approve(self, proposal_id: str, user: str, digest: str, now: float) -> Transition:
         """Approve what was shown: the digest must match the stored action, before it expires."""
         moved = self._move(
@@ -158,6 +184,13 @@ class ProposalStore:
             extra_where=(_ProposalRow.digest == digest, _ProposalRow.expires_at > now),
             values={"decided_by": user, "decided_at": now},
         )
+        if not moved:
+            self._move(
+                proposal_id,
+                ProposalStatus.PROPOSED,
+                ProposalStatus.EXPIRED,
+                extra_where=(_ProposalRow.expires_at <= now,),
+            )
         return self._explain(proposal_id, moved, digest=digest, now=now)
 
     def reject(self, proposal_id: str, user: str, now: float) -> Transition:
@@ -169,9 +202,24 @@ class ProposalStore:
         )
         return self._explain(proposal_id, moved, now=now)
 
-    def begin_execution(self, proposal_id: str) -> Transition:
+    def withdraw(self, proposal_id: str, reason: str, now: float) -> Transition:
+        """proposed -> withdrawn: Medic takes a pending proposal back (its alert resolved)."""
+        moved = self._move(
+            proposal_id,
+            ProposalStatus.PROPOSED,
+            ProposalStatus.WITHDRAWN,
+            values={"decided_by": "medic", "decided_at": now, "outcome": reason},
+        )
+        return self._explain(proposal_id, moved, now=now)
+
+    def begin_execution(self, proposal_id: str, now: float) -> Transition:
         """approved -> executing; only one caller ever wins."""
-        moved = self._move(proposal_id, ProposalStatus.APPROVED, ProposalStatus.EXECUTING)
+        moved = self._move(
+            proposal_id,
+            ProposalStatus.APPROVED,
+            ProposalStatus.EXECUTING,
+            values={"started_at": now},
+        )
         return self._explain(proposal_id, moved)
 
     def finish(self, proposal_id: str, result: ToolResult, now: float) -> Proposal:
@@ -219,19 +267,43 @@ def why_not(proposal: Proposal, digest: str | None = None, now: float | None = N
     by = f"by {proposal.decided_by} at {_when(proposal.decided_at)}"
     if status is ProposalStatus.PROPOSED and digest is not None and digest != proposal.digest:
         return "the action changed since it was shown; approve the current version"
-    if status is ProposalStatus.PROPOSED and now is not None and proposal.expires_at <= now:
-        return f"the proposal expired at {_when(proposal.expires_at)}"
+    if status is ProposalStatus.EXPIRED or (
+        status is ProposalStatus.PROPOSED and now is not None and proposal.expires_at <= now
+    ):
+        return f"the proposal expired at {_when(proposal.expires_at)}; ask Medic to propose again"
     if status in (ProposalStatus.SUCCEEDED, ProposalStatus.FAILED):
-        return f"already executed (approved {by}, finished at {_when(proposal.finished_at)})"
+        return (
+            f"already executed by {proposal.decided_by} at {_when(proposal.started_at)} "
+            f"({status.value}: {proposal.outcome})"
+        )
     if status is ProposalStatus.EXECUTING:
-        return f"already executing (approved {by})"
+        return f"already being executed by {proposal.decided_by} since {_when(proposal.started_at)}"
     if status is ProposalStatus.APPROVED:
         return f"already approved {by}"
     if status is ProposalStatus.REJECTED:
         return f"already rejected {by}"
     if status is ProposalStatus.REFUSED:
         return f"refused by policy: {proposal.outcome}"
+    if status is ProposalStatus.WITHDRAWN:
+        return f"withdrawn at {_when(proposal.decided_at)}: {proposal.outcome}"
     return f"the proposal is {status.value}"
+
+
+def _add_missing_columns(engine: Engine) -> None:
+    """Columns added since a data directory was created (nullable or defaulted), so an existing
+    ``.medic`` keeps working without a migration tool."""
+    existing = {c["name"] for c in inspect(engine).get_columns(_ProposalRow.__tablename__)}
+    added = {
+        "requested_by": "VARCHAR(128) DEFAULT 'medic' NOT NULL",
+        "cluster": "VARCHAR(256) DEFAULT '' NOT NULL",
+        "started_at": "FLOAT",
+    }
+    with engine.begin() as conn:
+        for name, ddl in added.items():
+            if name not in existing:
+                conn.execute(
+                    text(f"ALTER TABLE {_ProposalRow.__tablename__} ADD COLUMN {name} {ddl}")
+                )
 
 
 def _to_proposal(row: _ProposalRow) -> Proposal:
@@ -242,6 +314,8 @@ def _to_proposal(row: _ProposalRow) -> Proposal:
         digest=row.digest,
         status=ProposalStatus(row.status),
         source=row.source,
+        requested_by=row.requested_by,
+        cluster=row.cluster,
         rationale=row.rationale,
         preview=row.preview,
         recipe=json.loads(row.recipe),
@@ -249,6 +323,7 @@ def _to_proposal(row: _ProposalRow) -> Proposal:
         expires_at=row.expires_at,
         decided_by=row.decided_by,
         decided_at=row.decided_at,
+        started_at=row.started_at,
         finished_at=row.finished_at,
         outcome=row.outcome,
     )

@@ -4,8 +4,10 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import yaml
+
 from bot.alerts import parse_alerts
-from bot.config import load_settings
+from bot.config import Settings, load_settings
 from bot.demo import scenario_alert
 from bot.runtime import build_sim_flow
 from knowledge.embeddings import MiniLMEmbedding
@@ -14,10 +16,21 @@ from tools.proposals import ProposalStatus
 from tools.sim import SimulatedCluster
 
 
+def slack_settings(tmp_path: Path) -> Settings:
+    """The default policy, plus Slack approvers: U1 by id and anyone in the user group S-SRE."""
+    policy = yaml.safe_load(
+        (Path(__file__).parents[2] / "tools" / "default_policy.yaml").read_text()
+    )
+    policy["approvers"].append({"users": ["U1"], "groups": ["S-SRE"]})
+    path = tmp_path / "policy.yaml"
+    path.write_text(yaml.safe_dump(policy))
+    return load_settings(data_dir=tmp_path / "d", policy=path)
+
+
 def test_purge_alone_does_not_recover_latency_and_is_remembered_as_such(
     tmp_path: Path, sim: SimulatedCluster, clock: VirtualClock, embedder: MiniLMEmbedding
 ) -> None:
-    flow = build_sim_flow(load_settings(data_dir=tmp_path / "d"), sim, clock, embedder)
+    flow = build_sim_flow(slack_settings(tmp_path), sim, clock, embedder)
     incident, _ = flow.intake(parse_alerts(scenario_alert(sim.scenario, sim.anchor)))[0]
     investigation = flow.investigate(incident)
     proposals = {p.action.tool: p for p in flow.propose(incident, investigation)}
@@ -38,17 +51,15 @@ def test_purge_alone_does_not_recover_latency_and_is_remembered_as_such(
 def test_approving_twice_executes_once(
     tmp_path: Path, sim: SimulatedCluster, clock: VirtualClock, embedder: MiniLMEmbedding
 ) -> None:
-    flow = build_sim_flow(load_settings(data_dir=tmp_path / "d"), sim, clock, embedder)
+    flow = build_sim_flow(slack_settings(tmp_path), sim, clock, embedder)
     incident, _ = flow.intake(parse_alerts(scenario_alert(sim.scenario, sim.anchor)))[0]
     scale = next(
         p for p in flow.propose(incident, flow.investigate(incident)) if p.action.tool == "scale"
     )
-    first = flow.approve(scale.id, "U1", scale.digest)
-    second = flow.approve(scale.id, "U2", scale.digest)
+    outsider = flow.approve(scale.id, "U3", scale.digest)
+    first = flow.approve(scale.id, "U2", scale.digest, groups=["S-SRE"])
+    second = flow.approve(scale.id, "U1", scale.digest)
+    assert not outsider.result.ok and "you (U3) may not approve scale" in outsider.result.summary
     assert first.result.ok
-    assert (
-        not second.result.ok
-        and "already" in second.result.summary
-        and "U1" in second.result.summary
-    )
+    assert not second.result.ok and second.result.summary.startswith("already executed by U2 at ")
     assert sim.get_deployment("shop", "recommender").replicas == 6

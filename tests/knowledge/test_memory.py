@@ -41,7 +41,7 @@ def test_similar_finds_the_payload_incident_and_explains_why(memory: IncidentMem
         templates=PAYLOAD_TEMPLATES,
     )
     assert matches[0].record.id == "PAST-001"
-    assert "shares 2 of 2 abnormal log templates" in matches[0].explanation
+    assert "shares 2 of 2 error templates" in matches[0].explanation
     assert "same service" in matches[0].explanation
     assert matches[0].similarity > matches[-1].similarity
 

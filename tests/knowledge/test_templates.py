@@ -25,20 +25,18 @@ def lines(messages: list[str], level: str = "INFO", start: float = 0.0) -> list[
     ],
 )
 def test_masking_turns_variables_into_typed_placeholders(message: str, placeholder: str) -> None:
-    miner = TemplateMiner()
-    template = miner.template(miner.cluster_of(LogLine(0, message)))
+    [template] = TemplateMiner().templates_of([LogLine(0, message)])
     assert placeholder in template
 
 
 def test_messages_differing_only_in_variables_share_a_template() -> None:
-    miner = TemplateMiner()
-    a = miner.cluster_of(
-        LogLine(0, "Request payload 6210 bytes exceeds limit for user u-1234", "WARN")
+    a, b, c = TemplateMiner().templates_of(
+        [
+            LogLine(0, "Request payload 6210 bytes exceeds limit for user u-1234", "WARN"),
+            LogLine(0, "Request payload 9100 bytes exceeds limit for user u-9876", "WARN"),
+            LogLine(0, "Cache memory at 91% of limit", "WARN"),
+        ]
     )
-    b = miner.cluster_of(
-        LogLine(0, "Request payload 9100 bytes exceeds limit for user u-9876", "WARN")
-    )
-    c = miner.cluster_of(LogLine(0, "Cache memory at 91% of limit", "WARN"))
     assert a == b != c
 
 

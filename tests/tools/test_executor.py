@@ -1,66 +1,116 @@
-"""Nothing reaches the cluster without approval and the guard; an approval executes once."""
+"""Nothing reaches the cluster without approval and the guard; an approval executes once, with a
+dry run before the real write; a failing backend is a failed result, recorded, never re-run."""
 
 from __future__ import annotations
 
 from tools.actions import Action, ToolStatus
+from tools.audit import AuditLog
 from tools.backends import Backends
 from tools.clock import VirtualClock
+from tools.errors import TransientError
 from tools.executor import Executor
 from tools.guard import Guard
 from tools.policy import Policy, load_policy
 from tools.proposals import ProposalStatus, ProposalStore
 from tools.sim import SimulatedCluster
 
-NOW = 1_800_000_000.0
+ACTION = Action("scale", "shop", "recommender", {"replicas": 6})
+
+
+class RecordingCluster:
+    """The simulated cluster, recording every write (and able to fail the real one)."""
+
+    def __init__(self, sim: SimulatedCluster, fail_real_writes: bool = False) -> None:
+        self._sim = sim
+        self.name = sim.name
+        self.calls: list[tuple[str, int, bool]] = []
+        self._fail = fail_real_writes
+
+    def get_deployment(self, namespace: str, name: str):  # type: ignore[no-untyped-def]
+        return self._sim.get_deployment(namespace, name)
+
+    def scale(self, namespace: str, name: str, replicas: int, *, dry_run: bool = False) -> int:
+        self.calls.append(("scale", replicas, dry_run))
+        if self._fail and not dry_run:
+            raise TransientError("503 from the API server", may_have_applied=True)
+        return self._sim.scale(namespace, name, replicas, dry_run=dry_run)
 
 
 def setup(
-    store: ProposalStore, sim: SimulatedCluster, clock: VirtualClock, policy: Policy | None = None
-) -> tuple[Executor, str, Action]:
-    action = Action("scale", "shop", "recommender", {"replicas": 6})
+    store: ProposalStore,
+    cluster: RecordingCluster,
+    sim: SimulatedCluster,
+    clock: VirtualClock,
+    audit: AuditLog,
+    policy: Policy | None = None,
+) -> tuple[Executor, str]:
     pid = store.create(
         "INC-0001",
-        action,
+        ACTION,
         source="s",
         rationale="",
         preview="",
         recipe={},
         now=clock.now(),
         ttl_seconds=900,
+        cluster=cluster.name,
     ).id
-    executor = Executor(store, Guard(policy or load_policy(), sim), Backends(sim, sim), clock)
-    return executor, pid, action
+    guard = Guard(policy or load_policy(), cluster, store)  # type: ignore[arg-type]
+    backends = Backends(cluster, sim, sim)  # type: ignore[arg-type]
+    return Executor(store, guard, backends, clock, audit), pid
 
 
 def test_unapproved_proposal_does_not_touch_the_cluster(
-    store: ProposalStore, sim: SimulatedCluster, clock: VirtualClock
-) -> None:
-    executor, pid, _ = setup(store, sim, clock)
-    result = executor.execute(pid)
-    assert result.status is ToolStatus.APPROVAL_REQUIRED
-    assert sim.get_deployment("shop", "recommender").replicas == 3
+    store: ProposalStore, sim: SimulatedCluster, clock: VirtualClock, engine
+) -> None:  # type: ignore[no-untyped-def]
+    cluster = RecordingCluster(sim)
+    executor, pid = setup(store, cluster, sim, clock, AuditLog(engine))
+    assert executor.execute(pid).status is ToolStatus.APPROVAL_REQUIRED
+    assert cluster.calls == []
 
 
-def test_approved_proposal_executes_exactly_once(
-    store: ProposalStore, sim: SimulatedCluster, clock: VirtualClock
-) -> None:
-    executor, pid, action = setup(store, sim, clock)
-    store.approve(pid, "U1", action.digest(), clock.now())
+def test_approved_proposal_dry_runs_then_executes_exactly_once(
+    store: ProposalStore, sim: SimulatedCluster, clock: VirtualClock, engine
+) -> None:  # type: ignore[no-untyped-def]
+    cluster = RecordingCluster(sim)
+    audit = AuditLog(engine)
+    executor, pid = setup(store, cluster, sim, clock, audit)
+    store.approve(pid, "U1", ACTION.digest(), clock.now())
     first = executor.execute(pid)
-    sim.scale("shop", "recommender", 4)  # someone changes it by hand afterwards
     second = executor.execute(pid)
-    assert first.status is ToolStatus.SUCCEEDED and first.summary == "scaled recommender 3 -> 6"
-    assert second.status is ToolStatus.REFUSED and "already executed" in second.summary
-    assert sim.get_deployment("shop", "recommender").replicas == 4
-    assert store.get(pid).status is ProposalStatus.SUCCEEDED  # type: ignore[union-attr]
+    assert first.status is ToolStatus.SUCCEEDED
+    assert first.summary == "scaled deployment shop/recommender: 3 -> 6 replicas"
+    assert cluster.calls == [("scale", 6, True), ("scale", 6, False)]
+    assert second.status is ToolStatus.REFUSED
+    assert second.summary.startswith("already executed by U1 at ")
+    assert [e.event for e in audit.entries()] == ["executed"]
 
 
 def test_policy_change_after_approval_still_stops_execution(
-    store: ProposalStore, sim: SimulatedCluster, clock: VirtualClock
-) -> None:
-    strict = Policy(namespaces=["other"], tools=["scale"])
-    executor, pid, action = setup(store, sim, clock, policy=strict)
-    store.approve(pid, "U1", action.digest(), clock.now())
+    store: ProposalStore, sim: SimulatedCluster, clock: VirtualClock, engine
+) -> None:  # type: ignore[no-untyped-def]
+    strict = Policy(environments={"prod": {"namespaces": ["other"], "tools": ["scale"]}})  # type: ignore[dict-item]
+    cluster = RecordingCluster(sim)
+    executor, pid = setup(store, cluster, sim, clock, AuditLog(engine), policy=strict)
+    store.approve(pid, "U1", ACTION.digest(), clock.now())
     result = executor.execute(pid)
-    assert result.status is ToolStatus.REFUSED and "namespaces" in result.summary
-    assert sim.get_deployment("shop", "recommender").replicas == 3
+    assert result.status is ToolStatus.REFUSED and "(namespaces)" in result.summary
+    assert cluster.calls == []
+    assert store.get(pid).status is ProposalStatus.APPROVED  # type: ignore[union-attr]
+
+
+def test_a_failed_write_is_recorded_and_never_run_again(
+    store: ProposalStore, sim: SimulatedCluster, clock: VirtualClock, engine
+) -> None:  # type: ignore[no-untyped-def]
+    cluster = RecordingCluster(sim, fail_real_writes=True)
+    audit = AuditLog(engine)
+    executor, pid = setup(store, cluster, sim, clock, audit)
+    store.approve(pid, "U1", ACTION.digest(), clock.now())
+    result = executor.execute(pid)
+    again = executor.execute(pid)
+    assert result.status is ToolStatus.FAILED
+    assert "scale on shop/recommender failed: 503 from the API server" in result.summary
+    assert store.get(pid).status is ProposalStatus.FAILED  # type: ignore[union-attr]
+    assert again.status is ToolStatus.REFUSED and "already executed by U1" in again.summary
+    assert cluster.calls == [("scale", 6, True), ("scale", 6, False)]
+    assert [(e.event, e.result) for e in audit.entries()] == [("failed", result.summary)]

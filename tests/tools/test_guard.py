@@ -3,69 +3,238 @@
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Any
 
 import pytest
 
-from tools.actions import Action
+from tools.actions import Action, Principal
 from tools.errors import PolicyError
 from tools.guard import Guard
 from tools.policy import Policy, load_policy
 from tools.sim import SimulatedCluster
 
+NOW = 1_800_000_000.0
+
+
+class History:
+    """When each (tool, target) last ran, as the proposal store would say."""
+
+    def __init__(self, runs: dict[tuple[str, str], float] | None = None) -> None:
+        self.runs = runs or {}
+
+    def last_execution(self, action: Action, cluster: str) -> float | None:
+        return self.runs.get((action.tool, action.target))
+
+
+def guard(sim: SimulatedCluster, history: History | None = None, **changes: Any) -> Guard:
+    policy = Policy.model_validate({**load_policy().model_dump(), **changes})
+    return Guard(policy, sim, history or History())
+
+
+def scale(replicas: Any, name: str = "recommender", namespace: str = "shop") -> Action:
+    return Action("scale", namespace, name, {"replicas": replicas})
+
+
+def purge(pattern: str) -> Action:
+    return Action("purge_cache", "shop", "recommender", {"pattern": pattern})
+
+
+def silence(minutes: int, **matchers: str) -> Action:
+    return Action(
+        "silence",
+        "shop",
+        "recommender",
+        {"matchers": matchers or {"alertname": "X"}, "duration_minutes": minutes},
+    )
+
 
 @pytest.mark.parametrize(
     ("action", "allowed", "rule"),
     [
-        (Action("scale", "shop", "recommender", {"replicas": 6}), True, "allowed"),
-        (Action("scale", "shop", "recommender", {"replicas": 9}), True, "allowed"),
-        (Action("scale", "shop", "recommender", {"replicas": 500}), False, "replicas.max"),
-        (Action("scale", "shop", "recommender", {"replicas": 0}), False, "replicas.min"),
-        (Action("scale", "shop", "recommender", {"replicas": 10}), False, "max_scale_factor"),
-        (Action("scale", "shop", "frontend", {"replicas": 1}), False, "max_scale_factor"),
-        (Action("scale", "kube-system", "coredns", {"replicas": 0}), False, "namespaces"),
+        (scale(6), True, "allowed"),  # 3 -> 6
+        (scale(9), True, "allowed"),  # 3 -> 9 = 3x, the largest step
+        (scale(1), True, "allowed"),  # 3 -> 1 = /3, the floor
+        (scale(500), False, "replicas.max"),
+        (scale(11), False, "replicas.max"),
+        (scale(0), False, "replicas.min"),
+        (scale(10), False, "max_scale_factor"),  # 3 -> 10 is more than 3x
+        (scale(1, "frontend"), False, "max_scale_factor"),  # 6 -> 1 is less than /3
+        (scale(0, "coredns", "kube-system"), False, "namespaces"),
         (Action("restart", "kube-system", "coredns", {}), False, "namespaces"),
-        (Action("scale", "shop", "payments", {"replicas": 2}), False, "target"),
-        (Action("scale", "shop", "recommender", {"replicas": "many"}), False, "parameters"),
+        (Action("restart", "default", "web", {}), False, "namespaces"),
+        (scale(2, "payments"), False, "workloads"),
+        (scale("many"), False, "parameters"),
+        (scale(-1), False, "parameters"),
         (Action("scale", "shop", "recommender", {"replicas": 4, "x": 1}), False, "parameters"),
+        (Action("scale", "shop", "recommender", {}), False, "parameters"),
+        (purge("recommender:*"), True, "allowed"),
+        (purge("recommender:recs:u-1*"), True, "allowed"),
+        (purge("*:*"), False, "cache_prefixes"),
+        (purge("session:*"), False, "cache_prefixes"),
+        (purge("recommender*"), False, "cache_prefixes"),  # would match recommender-secrets:...
+        (purge("[r]ecommender:*"), False, "cache_prefixes"),
+        (silence(60, alertname="RecommenderLatencyHigh", service="recommender"), True, "allowed"),
+        (silence(240), True, "allowed"),
+        (silence(241), False, "silence_max_minutes"),
+        (silence(0), False, "parameters"),
         (
-            Action("purge_cache", "shop", "recommender", {"pattern": "recommender:*"}),
-            True,
-            "allowed",
-        ),
-        (Action("purge_cache", "shop", "recommender", {"pattern": "*:*"}), False, "cache_prefixes"),
-        (
-            Action("purge_cache", "shop", "recommender", {"pattern": "session:*"}),
+            Action("silence", "shop", "recommender", {"matchers": {}, "duration_minutes": 5}),
             False,
-            "cache_prefixes",
+            "parameters",
         ),
         (Action("restart", "shop", "checkout", {}), True, "allowed"),
         (Action("rollback", "shop", "checkout", {}), True, "allowed"),
+        (Action("deployment_status", "shop", "checkout", {}), True, "allowed"),
+        (Action("pod_restarts", "kube-system", "coredns", {}), False, "namespaces"),
         (Action("delete_namespace", "shop", "checkout", {}), False, "unknown_tool"),
     ],
 )
 def test_policy_rules(sim: SimulatedCluster, action: Action, allowed: bool, rule: str) -> None:
-    decision = Guard(load_policy(), sim).check(action)
-    assert (decision.allowed, decision.rule) == (allowed, rule)
+    decision = guard(sim).check(action, NOW)
+    assert (decision.allowed, decision.rule) == (allowed, rule), decision.reason
     assert decision.reason
 
 
-def test_tool_missing_from_policy_is_refused(sim: SimulatedCluster) -> None:
-    policy = Policy(namespaces=["shop"], tools=["scale"])
-    decision = Guard(policy, sim).check(Action("restart", "shop", "checkout", {}))
-    assert (decision.allowed, decision.rule) == (False, "tools")
+def test_unknown_target_in_an_unlisted_namespace_is_refused_as_target(
+    sim: SimulatedCluster,
+) -> None:
+    decision = guard(sim, workloads={}).check(scale(2, "payments"), NOW)
+    assert (decision.allowed, decision.rule) == (False, "target")
+    assert "known: checkout, frontend, recommender" in decision.reason
 
 
-def test_refusal_names_the_ceiling(sim: SimulatedCluster) -> None:
-    decision = Guard(load_policy(), sim).check(
-        Action("scale", "shop", "recommender", {"replicas": 500})
+@pytest.mark.parametrize(
+    ("environment_tools", "tool", "allowed"),
+    [
+        (["scale"], "scale", True),
+        (["scale"], "restart", False),
+        ([], "purge_cache", False),
+        (["scale", "restart", "rollback", "purge_cache", "silence"], "rollback", True),
+    ],
+)
+def test_tools_are_allowed_per_environment(
+    sim: SimulatedCluster, environment_tools: list[str], tool: str, allowed: bool
+) -> None:
+    environments = {"production": {"namespaces": ["shop"], "tools": environment_tools}}
+    params = {"scale": {"replicas": 4}, "purge_cache": {"pattern": "recommender:*"}}.get(tool, {})
+    decision = guard(sim, environments=environments, auto_run=[]).check(
+        Action(tool, "shop", "recommender", params), NOW
     )
-    assert "ceiling of 10" in decision.reason
+    assert decision.allowed is allowed
+    if not allowed:
+        assert decision.rule == "tools" and "environment production" in decision.reason
 
 
-def test_policy_file_errors_are_clear(tmp_path: Path) -> None:
+@pytest.mark.parametrize(
+    ("last_run_ago", "tool", "allowed"),
+    [
+        (None, "scale", True),
+        (599, "scale", False),
+        (601, "scale", True),
+        (10, "purge_cache", True),  # another tool on the same target: its own cooldown
+    ],
+)
+def test_cooldown_per_tool_and_target(
+    sim: SimulatedCluster, last_run_ago: float | None, tool: str, allowed: bool
+) -> None:
+    runs = {} if last_run_ago is None else {("scale", "shop/recommender"): NOW - last_run_ago}
+    params = {"scale": {"replicas": 4}, "purge_cache": {"pattern": "recommender:*"}}[tool]
+    decision = guard(sim, History(runs)).check(Action(tool, "shop", "recommender", params), NOW)
+    assert decision.allowed is allowed
+    if not allowed:
+        assert decision.rule == "cooldown" and "wait 1 s more" in decision.reason
+
+
+APPROVERS = [
+    {"tools": ["scale", "restart"], "namespaces": ["shop"], "groups": ["S-SRE"]},
+    {"tools": ["rollback"], "namespaces": ["shop*"], "users": ["U-LEAD"]},
+    {"users": ["cli:*"]},
+]
+
+
+@pytest.mark.parametrize(
+    ("tool", "who", "allowed"),
+    [
+        ("scale", Principal("U1", frozenset({"S-SRE"})), True),
+        ("scale", Principal("U1", frozenset({"S-DEV"})), False),
+        ("scale", Principal("U1"), False),
+        ("rollback", Principal("U1", frozenset({"S-SRE"})), False),  # group covers scale, restart
+        ("rollback", Principal("U-LEAD"), True),
+        ("purge_cache", Principal("U-LEAD"), False),
+        ("purge_cache", Principal("cli:alice"), True),
+        ("purge_cache", Principal("clio"), False),
+    ],
+)
+def test_approvers_per_tool_and_namespace(
+    sim: SimulatedCluster, tool: str, who: Principal, allowed: bool
+) -> None:
+    action = Action(tool, "shop", "recommender", {})
+    decision = guard(sim, approvers=APPROVERS).may_approve(action, "medic:planner", who)
+    assert decision.allowed is allowed
+    if not allowed:
+        assert decision.rule == "approvers" and f"you ({who.id}) may not approve" in decision.reason
+
+
+@pytest.mark.parametrize(
+    ("two_person_rule", "requested_by", "approver", "allowed"),
+    [
+        (True, "cli:alice", "cli:alice", False),
+        (True, "cli:alice", "cli:bob", True),
+        (True, "medic:planner", "cli:alice", True),
+        (False, "cli:alice", "cli:alice", True),
+    ],
+)
+def test_two_person_rule(
+    sim: SimulatedCluster, two_person_rule: bool, requested_by: str, approver: str, allowed: bool
+) -> None:
+    environments = {
+        "production": {
+            "namespaces": ["shop"],
+            "tools": ["scale"],
+            "two_person_rule": two_person_rule,
+        }
+    }
+    decision = guard(sim, environments=environments, auto_run=[]).may_approve(
+        scale(4), requested_by, Principal(approver)
+    )
+    assert decision.allowed is allowed
+    if not allowed:
+        assert decision.rule == "two_person_rule"
+
+
+@pytest.mark.parametrize(
+    ("tool", "namespace", "auto"),
+    [
+        ("purge_cache", "shop-staging", True),
+        ("purge_cache", "shop", False),
+        ("scale", "shop-staging", False),
+    ],
+)
+def test_auto_run_rules(sim: SimulatedCluster, tool: str, namespace: str, auto: bool) -> None:
+    assert guard(sim).auto_runs(Action(tool, namespace, "recommender", {})) is auto
+
+
+@pytest.mark.parametrize(
+    ("yaml_text", "message"),
+    [
+        ("replicas: {min: 5, max: 2}\n", "replicas.min (5) is above replicas.max (2)"),
+        ("environments: {prod: {namespaces: [a], tools: [explode]}}\n", "unknown tools"),
+        ("auto_run: [{tool: rollback, environments: [x]}]\n", "only name low-risk tools"),
+        ("environments: {a: {namespaces: [x]}, b: {namespaces: [x]}}\n", "in two environments"),
+        ("cache_prefixes: ['*']\n", "must be non-empty literal text"),
+        ("approvers: [{users: [U1], tools: [reboot]}]\n", "unknown tools"),
+        ("tools: [scale]\n", "Extra inputs are not permitted"),
+        ("environments: [\n", "not valid YAML"),
+    ],
+)
+def test_policy_file_errors_are_clear(tmp_path: Path, yaml_text: str, message: str) -> None:
     bad = tmp_path / "policy.yaml"
-    bad.write_text("replicas: {min: 5, max: 2}\n")
-    with pytest.raises(PolicyError, match="invalid policy"):
+    bad.write_text(yaml_text)
+    with pytest.raises(PolicyError, match="policy") as info:
         load_policy(bad)
+    assert message in str(info.value) and "\n" not in str(info.value)
+
+
+def test_missing_policy_file_is_reported(tmp_path: Path) -> None:
     with pytest.raises(PolicyError, match="cannot read policy file"):
         load_policy(tmp_path / "missing.yaml")

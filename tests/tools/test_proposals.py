@@ -45,6 +45,7 @@ def test_expired_proposal_cannot_be_approved(store: ProposalStore) -> None:
     pid = propose(store, ttl=60)
     result = store.approve(pid, "U1", ACTION.digest(), NOW + 61)
     assert not result.ok and "expired" in result.reason
+    assert store.get(pid).status is ProposalStatus.EXPIRED  # type: ignore[union-attr]
 
 
 def test_rejected_proposal_cannot_be_approved(store: ProposalStore) -> None:
@@ -78,7 +79,7 @@ def test_only_one_of_many_threads_begins_execution(store: ProposalStore) -> None
 
     def race() -> None:
         barrier.wait()
-        wins.append(store.begin_execution(pid).ok)
+        wins.append(store.begin_execution(pid, NOW + 2).ok)
 
     threads = [threading.Thread(target=race) for _ in range(8)]
     for t in threads:
@@ -97,3 +98,23 @@ def test_proposals_survive_a_new_store_on_the_same_database(tmp_path) -> None:  
     again = ProposalStore(create_engine(url))
     assert again.get(pid) is not None
     assert [p.id for p in again.for_incident("INC-0001")] == [pid]
+
+
+def test_a_state_database_from_before_these_columns_keeps_working(tmp_path) -> None:  # type: ignore[no-untyped-def]
+    from sqlalchemy import create_engine, text
+
+    engine = create_engine(f"sqlite:///{tmp_path / 'old.db'}")
+    with engine.begin() as conn:
+        conn.execute(
+            text(
+                "CREATE TABLE proposals (id VARCHAR(32) PRIMARY KEY, incident_id VARCHAR(64), "
+                "tool VARCHAR(64), namespace VARCHAR(253), name VARCHAR(253), params TEXT, "
+                "digest VARCHAR(64), status VARCHAR(16), source VARCHAR(64), rationale TEXT, "
+                "preview TEXT, recipe TEXT, rank INTEGER, created_at FLOAT, expires_at FLOAT, "
+                "decided_by VARCHAR(128), decided_at FLOAT, finished_at FLOAT, outcome TEXT)"
+            )
+        )
+    store = ProposalStore(engine)
+    pid = propose(store)
+    assert store.approve(pid, "U1", ACTION.digest(), NOW + 1).ok
+    assert store.get(pid).requested_by == "medic"  # type: ignore[union-attr]

@@ -27,15 +27,28 @@ def test_surge_raises_latency_and_scaling_out_lowers_it(
 
 def test_purging_the_cache_frees_memory(sim: SimulatedCluster, clock: VirtualClock) -> None:
     before = recent_median(sim, "cache_memory_bytes", 60)
-    keys, freed = sim.purge("recommender:*")
+    preview = sim.purge("recommender:*", dry_run=True)
+    purged = sim.purge("recommender:*")
     clock.sleep(120)
-    assert keys > 0 and freed > 0.5 * before
+    assert preview == purged and purged.keys > 0 and (purged.bytes_freed or 0) > 0.5 * before
     assert recent_median(sim, "cache_memory_bytes", 60) < before / 2
 
 
 def test_purge_pattern_only_touches_matching_services(sim: SimulatedCluster) -> None:
-    assert sim.purge("checkout:*")[0] > 0
-    assert sim.purge("nothing-here:*") == (0, 0)
+    assert sim.purge("checkout:*").keys > 0
+    assert sim.purge("nothing-here:*").keys == 0
+
+
+def test_rollback_goes_to_the_previous_revision_as_a_new_one(sim: SimulatedCluster) -> None:
+    preview = sim.rollback("shop", "checkout", dry_run=True)
+    assert (preview.from_revision, preview.to_revision) == (7, 6)
+    assert sim.get_deployment("shop", "checkout").revision == 7
+    done = sim.rollback("shop", "checkout")
+    assert (done.from_revision, done.to_revision) == (7, 8)
+    assert done.to_images == preview.to_images == ("registry.example/shop/checkout:1.41.0",)
+    info = sim.get_deployment("shop", "checkout")
+    assert (info.revision, info.images) == (8, done.to_images)
+    assert [r.revision for r in sim.recent_rollouts("shop", "checkout")] == [8, 7]
 
 
 def test_metrics_are_deterministic_and_end_at_now(

@@ -15,9 +15,16 @@ from typing import NamedTuple
 import numpy as np
 import numpy.typing as npt
 
-from tools.backends import DeploymentInfo
+from tools.backends import (
+    DeploymentInfo,
+    PodRestarts,
+    PurgeResult,
+    RollbackPlan,
+    Rollout,
+    SilenceRequest,
+)
 from tools.clock import Clock
-from tools.errors import TargetNotFoundError
+from tools.errors import InvalidRequestError, TargetNotFoundError
 from tools.sim.scenarios import Scenario, ServiceProfile
 
 FloatArray = npt.NDArray[np.float64]
@@ -53,11 +60,16 @@ class _Deployment:
     replica_changes: list[tuple[float, int]]
     purges: list[float] = field(default_factory=list)
     restarts: list[float] = field(default_factory=list)
+    # (revision, image, created at) of every rollout, oldest first; the last one is live
+    revisions: list[tuple[int, str, float]] = field(default_factory=list)
     revision: int = 7
 
     @property
     def replicas(self) -> int:
         return self.replica_changes[-1][1]
+
+    def image_of(self, revision: int) -> str:
+        return next((image for rev, image, _ in self.revisions if rev == revision), "unknown")
 
 
 def _noise(key: str, ts: FloatArray) -> FloatArray:
@@ -79,10 +91,24 @@ class SimulatedCluster:
         self.clock = clock
         self.anchor = clock.now()
         self._deployments = {
-            p.name: _Deployment(p, [(-math.inf, p.replicas)]) for p in scenario.services
+            p.name: _Deployment(
+                p,
+                [(-math.inf, p.replicas)],
+                revisions=[
+                    (6, f"registry.example/shop/{p.name}:1.41.0", self.anchor - 9 * 86400.0),
+                    (7, f"registry.example/shop/{p.name}:1.42.0", self.anchor - 2 * 86400.0),
+                ],
+            )
+            for p in scenario.services
         }
+        self.silences: list[tuple[str, SilenceRequest]] = []
 
     # --- cluster backend -------------------------------------------------------------------------
+    @property
+    def name(self) -> str:
+        """Each simulated cluster is its own world: cooldowns never carry over between runs."""
+        return f"sim:{self.scenario.name}@{self.anchor:.0f}"
+
     def get_deployment(self, namespace: str, name: str) -> DeploymentInfo:
         dep = self._find(namespace, name)
         now = self.clock.now()
@@ -92,6 +118,7 @@ class SimulatedCluster:
             replicas=dep.replicas,
             ready_replicas=int(self._ready_replicas(dep, np.array([now]))[0]),
             revision=dep.revision,
+            images=(dep.image_of(dep.revision),),
         )
 
     def list_deployments(self, namespace: str) -> list[DeploymentInfo]:
@@ -99,20 +126,59 @@ class SimulatedCluster:
             return []
         return [self.get_deployment(namespace, name) for name in self._deployments]
 
-    def scale(self, namespace: str, name: str, replicas: int) -> None:
-        self._find(namespace, name).replica_changes.append((self.clock.now(), replicas))
-
-    def restart(self, namespace: str, name: str) -> None:
-        self._find(namespace, name).restarts.append(self.clock.now())
-
-    def rollback(self, namespace: str, name: str) -> tuple[int, int]:
+    def scale(self, namespace: str, name: str, replicas: int, *, dry_run: bool = False) -> int:
         dep = self._find(namespace, name)
-        before = dep.revision
-        dep.revision -= 1
-        return before, dep.revision
+        if not dry_run:
+            dep.replica_changes.append((self.clock.now(), replicas))
+        return replicas
+
+    def restart(
+        self, namespace: str, name: str, *, restarted_at: str, dry_run: bool = False
+    ) -> None:
+        dep = self._find(namespace, name)
+        if not dry_run:
+            dep.restarts.append(self.clock.now())
+
+    def rollback(self, namespace: str, name: str, *, dry_run: bool = False) -> RollbackPlan:
+        dep = self._find(namespace, name)
+        older = [rev for rev, _, _ in dep.revisions if rev < dep.revision]
+        if not older:
+            raise InvalidRequestError(f"deployment {name} has no earlier revision to roll back to")
+        previous = max(older)
+        plan = RollbackPlan(
+            dep.revision, previous, (dep.image_of(dep.revision),), (dep.image_of(previous),)
+        )
+        if not dry_run:
+            # Like the deployment controller: the old template comes back as a new revision.
+            new = max(rev for rev, _, _ in dep.revisions) + 1
+            image = dep.image_of(previous)
+            dep.revisions = [r for r in dep.revisions if r[0] != previous]
+            dep.revisions.append((new, image, self.clock.now()))
+            dep.revision = new
+            plan = RollbackPlan(plan.from_revision, new, plan.from_images, plan.to_images)
+        return plan
+
+    def recent_rollouts(self, namespace: str, name: str, limit: int = 5) -> list[Rollout]:
+        dep = self._find(namespace, name)
+        return [
+            Rollout(
+                revision=rev,
+                created_at=datetime.fromtimestamp(created, UTC).isoformat(timespec="seconds"),
+                images=(image,),
+                replicas=dep.replicas if rev == dep.revision else 0,
+            )
+            for rev, image, created in sorted(dep.revisions, reverse=True)[:limit]
+        ]
+
+    def pod_restarts(self, namespace: str, name: str) -> list[PodRestarts]:
+        dep = self._find(namespace, name)
+        return [
+            PodRestarts(pod=_pod_name(name, i), container=name, restarts=0)
+            for i in range(dep.replicas)
+        ]
 
     # --- cache backend ---------------------------------------------------------------------------
-    def purge(self, pattern: str) -> tuple[int, int]:
+    def purge(self, pattern: str, *, dry_run: bool = False) -> PurgeResult:
         now = np.array([self.clock.now()])
         keys = freed = 0
         for name, dep in self._deployments.items():
@@ -122,8 +188,17 @@ class SimulatedCluster:
             entry = dep.profile.payload_bytes * float(self._driver(dep, "payload", now)[0]) * 8
             keys += int(size * (1 - PURGE_REMAINDER) / entry)
             freed += int(size * (1 - PURGE_REMAINDER))
-            dep.purges.append(float(now[0]))
-        return keys, freed
+            if not dry_run:
+                dep.purges.append(float(now[0]))
+        return PurgeResult(keys, freed)
+
+    # --- silence backend -------------------------------------------------------------------------
+    def silence(self, request: SilenceRequest, *, dry_run: bool = False) -> str:
+        if dry_run:
+            return ""
+        silence_id = f"sim-silence-{len(self.silences) + 1}"
+        self.silences.append((silence_id, request))
+        return silence_id
 
     # --- observability ---------------------------------------------------------------------------
     def metrics(self, namespace: str, name: str, start: float, end: float) -> list[SimSeries]:

@@ -1,0 +1,143 @@
+"""`medic act`: run one remediation tool from the command line, through the same guard, approval,
+dry run and audit log as Slack. Exit codes: 0 done (or dry run shown), 2 bad input, 3 refused by
+policy, 4 failed."""
+
+from __future__ import annotations
+
+import getpass
+import sys
+import time
+from typing import TYPE_CHECKING, Annotated, Any
+
+import typer
+import yaml
+
+from bot import messages
+from bot.errors import ConfigError, InputError, MedicError
+
+if TYPE_CHECKING:
+    from bot.config import Settings
+    from tools.actions import ToolResult
+    from tools.workflow import RemediationWorkflow
+
+EXIT_REFUSED = 3
+EXIT_FAILED = 4
+# Guard rules that mean the command line itself was wrong, not that policy said no.
+BAD_INPUT_RULES = {"unknown_tool", "parameters", "target"}
+
+
+class PolicyRefusalError(MedicError):
+    exit_code = EXIT_REFUSED
+
+
+class ActionFailedError(MedicError):
+    exit_code = EXIT_FAILED
+
+
+def act(
+    tool: Annotated[
+        str,
+        typer.Argument(
+            help="scale, restart, rollback, purge_cache, silence, "
+            "or a read-only helper (deployment_status, ...)."
+        ),
+    ],
+    target: Annotated[str, typer.Option("--target", help="NAMESPACE/NAME of the Deployment.")],
+    param: Annotated[
+        list[str] | None,
+        typer.Option("--param", help="key=value (YAML value), repeatable: --param replicas=6"),
+    ] = None,
+    dry_run: Annotated[
+        bool, typer.Option("--dry-run", help="Show what would happen; change nothing.")
+    ] = False,
+    yes: Annotated[bool, typer.Option("--yes", "-y", help="Approve without asking.")] = False,
+    cluster: Annotated[
+        str | None, typer.Option("--cluster", help="sim or kube (default: MEDIC_CLUSTER).")
+    ] = None,
+    scenario: Annotated[
+        str, typer.Option("--scenario", help="Scenario of the simulated cluster.")
+    ] = "input-size-surge",
+) -> None:
+    """Run one tool on one Deployment: guard, dry run, approval, execution, audit."""
+    from bot.config import load_settings
+    from tools.actions import Action, ToolStatus
+    from tools.catalog import TOOLS
+
+    if tool not in TOOLS:
+        raise InputError(f"unknown tool {tool!r} (known: {', '.join(TOOLS)})")
+    namespace, _, name = target.partition("/")
+    if not namespace or not name or "/" in name:
+        raise InputError(f"--target must be NAMESPACE/NAME, got {target!r}")
+    action = Action(tool, namespace, name, _params(param or []))
+    settings = load_settings(cluster=cluster)
+    workflow = _workflow(settings, scenario)
+    user = f"cli:{getpass.getuser()}"
+
+    if dry_run or TOOLS[tool].read_only:
+        run = workflow.read if TOOLS[tool].read_only else workflow.dry_run
+        _finish(run(action, user))
+        return
+    outcome = workflow.propose("manual", action, requested_by=user, source="cli")
+    result = outcome.result
+    if result.status is ToolStatus.APPROVAL_REQUIRED:
+        proposal = outcome.proposal
+        typer.echo(f"proposal {proposal.id}: {proposal.preview}")
+        if not (yes or (sys.stdin.isatty() and _confirm(proposal.preview))):
+            typer.echo(messages.ACT_NOT_APPROVED.format(id=proposal.id))
+            return
+        result = workflow.approve(proposal.id, user, proposal.digest).result
+    _finish(result)
+
+
+def _confirm(preview: str) -> bool:
+    return typer.confirm(messages.APPROVE_PROMPT.format(preview=preview), default=False)
+
+
+def _params(pairs: list[str]) -> dict[str, Any]:
+    params: dict[str, Any] = {}
+    for pair in pairs:
+        key, sep, raw = pair.partition("=")
+        if not sep or not key:
+            raise InputError(f"--param must be key=value, got {pair!r}")
+        try:
+            params[key] = yaml.safe_load(raw) if raw else ""
+        except yaml.YAMLError as exc:
+            raise InputError(f"--param {key}: value is not valid YAML ({exc})") from exc
+    return params
+
+
+def _workflow(settings: Settings, scenario: str) -> RemediationWorkflow:
+    from bot.database import prepare_data_dir, state_engine
+    from bot.runtime import build_workflow, kube_backends, sim_backends
+    from tools.clock import SystemClock, VirtualClock
+    from tools.errors import BackendUnavailableError
+    from tools.sim import SCENARIOS, SimulatedCluster
+
+    if settings.cluster is None:
+        raise ConfigError(messages.CLUSTER_REQUIRED)
+    engine = state_engine(prepare_data_dir(settings.data_dir), settings.database_url)
+    if settings.cluster == "sim":
+        if scenario not in SCENARIOS:
+            raise InputError(f"unknown scenario {scenario!r} (known: {', '.join(SCENARIOS)})")
+        clock = VirtualClock(time.time())
+        backends = sim_backends(SimulatedCluster(SCENARIOS[scenario], clock))
+        return build_workflow(settings, backends, clock, engine)
+    try:
+        backends = kube_backends(settings)
+    except BackendUnavailableError as exc:
+        raise ConfigError(str(exc)) from exc
+    return build_workflow(settings, backends, SystemClock(), engine)
+
+
+def _finish(result: ToolResult) -> None:
+    """Print a success; raise the error whose exit code says what went wrong."""
+    from tools.actions import ToolStatus
+
+    if result.status in (ToolStatus.SUCCEEDED, ToolStatus.DRY_RUN):
+        prefix = "dry run: " if result.status is ToolStatus.DRY_RUN else ""
+        typer.echo(prefix + result.summary)
+        return
+    if result.status is ToolStatus.REFUSED:
+        bad_input = result.details.get("rule") in BAD_INPUT_RULES
+        raise (InputError if bad_input else PolicyRefusalError)(result.summary)
+    raise ActionFailedError(result.summary)

@@ -1,0 +1,58 @@
+"""`medic audit`: read and verify the hash-chained audit log of every proposal and action."""
+
+from __future__ import annotations
+
+import json
+from datetime import UTC, datetime
+from typing import Annotated
+
+import typer
+
+from bot.cli_errors import reports_errors
+from tools.audit import AuditLog
+
+audit_app = typer.Typer(
+    help="The audit log: who asked for, approved and ran what, with the policy's decision.",
+    no_args_is_help=True,
+)
+
+
+def _log() -> AuditLog:
+    from bot.config import load_settings
+    from bot.database import prepare_data_dir, state_engine
+
+    settings = load_settings()
+    return AuditLog(state_engine(prepare_data_dir(settings.data_dir), settings.database_url))
+
+
+@audit_app.command("list")
+@reports_errors
+def list_entries(
+    as_json: Annotated[bool, typer.Option("--json", help="One JSON object per line.")] = False,
+    limit: Annotated[int, typer.Option("--limit", min=1, help="Show the latest N entries.")] = 50,
+) -> None:
+    """The latest entries, oldest first."""
+    for entry in _log().entries(limit):
+        if as_json:
+            typer.echo(json.dumps(entry.as_dict(), sort_keys=True))
+            continue
+        when = datetime.fromtimestamp(entry.at, UTC).strftime("%Y-%m-%d %H:%M:%S")
+        params = json.dumps(entry.params, sort_keys=True) if entry.params else ""
+        typer.echo(
+            f"{entry.seq:>5} {when} {entry.actor:<20} {entry.event:<16} {entry.tool} "
+            f"{entry.target} {params}  [{entry.decision}]"
+            + (f" -> {entry.result}" if entry.result else "")
+        )
+
+
+@audit_app.command("verify")
+@reports_errors
+def verify() -> None:
+    """Recompute the hash chain; exit 1 if any entry was edited, deleted or reordered."""
+    report = _log().verify()
+    if report.ok:
+        typer.echo(f"audit log intact: {report.entries} entries, head {report.head}")
+        return
+    for problem in report.problems:
+        typer.echo(f"medic: audit log tampered: {problem}", err=True)
+    raise typer.Exit(1)

@@ -1,0 +1,226 @@
+"""`medic ingest`, `medic search`, `medic knowledge` and the knowledge evaluations
+(`medic eval rca`, `medic eval templates`): the incident memory from the command line."""
+
+from __future__ import annotations
+
+import json
+import sys
+import tempfile
+import time
+from pathlib import Path
+from typing import Annotated, Any
+
+import typer
+
+from bot.cli_errors import reports_errors
+from bot.cli_eval import eval_app
+from bot.errors import InputError
+
+ingest_app = typer.Typer(help="Feed the incident memory: logs, postmortems.", no_args_is_help=True)
+knowledge_app = typer.Typer(help="Maintain the incident memory.", no_args_is_help=True)
+
+JsonOption = Annotated[
+    bool, typer.Option("--json", help="Print a JSON summary as the last line of output.")
+]
+DataOption = Annotated[Path, typer.Option("--data", help="Directory of the benchmark data.")]
+
+
+def register(app: typer.Typer) -> None:
+    app.add_typer(ingest_app, name="ingest")
+    app.add_typer(knowledge_app, name="knowledge")
+    app.command()(search)
+
+
+def _data_dir() -> Path:
+    from bot.config import load_settings
+    from bot.database import prepare_data_dir
+
+    return prepare_data_dir(load_settings().data_dir)
+
+
+def _store() -> Any:
+    from bot.config import load_settings
+    from bot.database import prepare_data_dir
+    from bot.runtime import vector_store
+
+    settings = load_settings()
+    return vector_store(settings, prepare_data_dir(settings.data_dir))
+
+
+def _warn(report: Any) -> None:
+    for warning in report.warnings:
+        typer.echo(f"warning: {warning}", err=True)
+
+
+@ingest_app.command("logs")
+@reports_errors
+def ingest_logs(
+    paths: Annotated[list[Path], typer.Argument(help="Files or directories; - reads stdin.")],
+    as_json: JsonOption = False,
+) -> None:
+    """Mine log templates from files (plain, JSON lines, gzip), directories or stdin into the
+    template state of the data directory."""
+    from knowledge.log_files import ReadReport, read_logs
+    from knowledge.template_state import load_miner, save_miner, state_path
+
+    started = time.perf_counter()
+    path = state_path(_data_dir())
+    miner = load_miner(path)
+    before = miner.cluster_count
+    report = ReadReport()
+    templates = set(miner.templates_of(read_logs(paths, report, sys.stdin.buffer)))
+    save_miner(miner, path)
+    _warn(report)
+    summary = {
+        "lines": report.lines,
+        "files": report.files,
+        "skipped": dict(report.skipped),
+        "templates": len(templates),
+        "new_clusters": miner.cluster_count - before,
+        "seconds": round(time.perf_counter() - started, 3),
+    }
+    typer.echo(f"{report.summary()}: {len(templates)} templates ({summary['new_clusters']} new)")
+    if as_json:
+        typer.echo(json.dumps(summary))
+
+
+@ingest_app.command("postmortems")
+@reports_errors
+def ingest_postmortems(
+    path: Annotated[Path, typer.Argument(help="A Markdown or JSON-lines file, or a directory.")],
+    as_json: JsonOption = False,
+) -> None:
+    """Chunk, embed and store postmortems (Markdown; JSON lines with title/summary/body/url)."""
+    from rich.progress import Progress
+
+    from knowledge.embeddings import MiniLMEmbedding
+    from knowledge.log_files import ReadReport
+    from knowledge.postmortems import PostmortemLibrary, read_postmortems
+
+    if not path.exists():
+        raise InputError(f"{path} does not exist: give a postmortem file or directory")
+    started = time.perf_counter()
+    report = ReadReport()
+    found = list(read_postmortems(path, report))
+    library = PostmortemLibrary(_store(), MiniLMEmbedding())
+    with Progress(transient=True) as progress:
+        task = progress.add_task("embedding postmortems", total=len(found))
+        documents, chunks = library.ingest(found, lambda n: progress.advance(task, n))
+    _warn(report)
+    typer.echo(f"ingested {documents} postmortems as {chunks} chunks from {report.files} files")
+    if as_json:
+        summary = {
+            "postmortems": documents,
+            "chunks": chunks,
+            "skipped": dict(report.skipped),
+            "stored": library.count(),
+            "seconds": round(time.perf_counter() - started, 3),
+        }
+        typer.echo(json.dumps(summary))
+
+
+@reports_errors
+def search(
+    text: Annotated[str, typer.Argument(help="What to look for.")],
+    limit: Annotated[int, typer.Option("--limit", min=1, max=100)] = 5,
+    as_json: JsonOption = False,
+) -> None:
+    """Search postmortems and remembered incidents (BM25 keywords + embeddings)."""
+    from knowledge.embeddings import MiniLMEmbedding
+    from knowledge.memory import COLLECTION as INCIDENTS
+    from knowledge.postmortems import COLLECTION as POSTMORTEMS
+    from knowledge.search import HybridSearch
+    from knowledge.store import collection
+
+    if not text.strip():
+        raise InputError("give some text to search for")
+    embedder = MiniLMEmbedding()
+    client = _store()
+    index = HybridSearch(
+        [collection(client, name, embedder) for name in (POSTMORTEMS, INCIDENTS)], embedder
+    )
+    hits = index.search(text, limit)
+    for hit in hits:
+        typer.echo(
+            f"{hit.score:.2f}  [{hit.kind}] {hit.title}" + (f"  {hit.url}" if hit.url else "")
+        )
+        typer.echo(f"      {hit.snippet}")
+    if not hits:
+        typer.echo("nothing found (ingest postmortems with `medic ingest postmortems PATH`)")
+    if as_json:
+        typer.echo(json.dumps({"query": text, "hits": [vars(h) for h in hits]}))
+
+
+@knowledge_app.command("reindex")
+@reports_errors
+def reindex() -> None:
+    """Re-embed every stored incident and postmortem with the current embedding model."""
+    from knowledge.embeddings import MiniLMEmbedding, model_version
+    from knowledge.store import reindex as rebuild
+
+    counts = rebuild(_store(), MiniLMEmbedding())
+    for name, count in counts.items():
+        typer.echo(f"{name}: {count} documents re-embedded with {model_version()}")
+
+
+@knowledge_app.command("repair")
+@reports_errors
+def repair() -> None:
+    """Move a corrupted template state or embedded Chroma directory aside (kept, renamed), so
+    the next run starts fresh. Healthy ones are left alone."""
+    from knowledge.errors import KnowledgeError
+    from knowledge.store import move_aside, open_chroma
+    from knowledge.template_state import load_miner, state_path
+
+    data_dir = _data_dir()
+    checks = [(state_path(data_dir), load_miner), (data_dir / "chroma", open_chroma)]
+    moved = 0
+    for path, opener in checks:
+        if not path.exists():
+            continue
+        try:
+            opener(path)
+        except KnowledgeError as exc:
+            typer.echo(f"{exc}\nmoved to {move_aside(path)}")
+            moved += 1
+    typer.echo("nothing to repair" if not moved else f"{moved} store(s) moved aside")
+
+
+def _check_data(data: Path) -> None:
+    if not data.is_dir():
+        raise InputError(f"--data {data} is not a directory")
+
+
+@eval_app.command("rca")
+@reports_errors
+def eval_rca(data: DataOption, as_json: JsonOption = False) -> None:
+    """Rank root-cause services (AS@1/3/5) and retrieve similar incidents leave-one-out
+    (hit@1/3, MRR) on Nezha incidents; TF-IDF retrieval baseline in the same run."""
+    from knowledge.embeddings import MiniLMEmbedding
+    from knowledge.evaluation.rca import evaluate_rca
+
+    _check_data(data)
+    with tempfile.TemporaryDirectory() as workdir:
+        result = evaluate_rca(
+            data, MiniLMEmbedding(), Path(workdir), lambda s: typer.echo(s, err=True)
+        )
+    for row in result["per_incident"] if not as_json else []:
+        typer.echo(f"{row['id']}: {row['root_cause']} ({row['fault_type']}) ranked {row['rank']}")
+    if not as_json:
+        result.pop("per_incident")
+    typer.echo(json.dumps(result))
+
+
+@eval_app.command("templates")
+@reports_errors
+def eval_templates(data: DataOption, as_json: JsonOption = False) -> None:
+    """Grouping accuracy of template mining per loghub system, against default Drain3."""
+    from knowledge.evaluation.loghub import evaluate_templates
+
+    _check_data(data)
+    result = evaluate_templates(data)
+    if not as_json:
+        for system, accuracy in result["systems"].items():
+            baseline = result["baseline_drain3_default"]["systems"][system]
+            typer.echo(f"{system:12s} {accuracy:.4f}  (Drain3 default {baseline:.4f})")
+    typer.echo(json.dumps(result))

@@ -1,0 +1,61 @@
+"""`medic serve`: run the Slack bot and the Alertmanager webhook."""
+
+from __future__ import annotations
+
+import logging
+import time
+from typing import Annotated
+
+import typer
+
+from bot import messages
+from bot.cli_errors import reports_errors
+from bot.errors import ConfigError, InputError
+
+
+class FastForwardClock:
+    """Real time for the simulated cluster, except that waiting (verification's delay) is skipped:
+    the simulation jumps ahead instead of keeping a Slack thread waiting for minutes."""
+
+    def __init__(self) -> None:
+        self._skipped = 0.0
+
+    def now(self) -> float:
+        return time.time() + self._skipped
+
+    def sleep(self, seconds: float) -> None:
+        self._skipped += max(0.0, seconds)
+
+
+@reports_errors
+def serve(
+    host: Annotated[str, typer.Option("--host", help="Address to listen on.")] = "127.0.0.1",
+    port: Annotated[int, typer.Option("--port", help="Port to listen on.")] = 3000,
+    cluster: Annotated[
+        str | None, typer.Option("--cluster", help="sim or kube (default: MEDIC_CLUSTER).")
+    ] = None,
+    scenario: Annotated[
+        str, typer.Option("--scenario", help="Scenario of the simulated cluster.")
+    ] = "input-size-surge",
+) -> None:
+    """Run the bot: Slack (HTTP at POST /slack/events, or Socket Mode when SLACK_APP_TOKEN is
+    set), the Alertmanager webhook at POST /alertmanager, GET /healthz and GET /metrics."""
+    from bot.config import load_settings
+    from bot.runtime import build_sim_flow
+    from bot.slack.service import MedicService, check_settings
+    from tools.sim import SCENARIOS, SimulatedCluster
+
+    settings = load_settings(cluster=cluster)
+    if settings.cluster is None:
+        raise ConfigError(messages.CLUSTER_REQUIRED)
+    if settings.cluster == "kube":
+        raise ConfigError(messages.KUBE_NOT_AVAILABLE)
+    check_settings(settings)
+    if scenario not in SCENARIOS:
+        raise InputError(f"unknown scenario {scenario!r} (known: {', '.join(SCENARIOS)})")
+    logging.basicConfig(
+        level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s"
+    )
+    clock = FastForwardClock()
+    flow = build_sim_flow(settings, SimulatedCluster(SCENARIOS[scenario], clock), clock)
+    MedicService(settings, flow).serve(host, port)

@@ -1,0 +1,173 @@
+"""The Bolt app: the `/medic` command, the Approve/Reject buttons and messages in watched
+channels. Every listener acknowledges at once and does its work in a lazy listener, so Slack's
+3-second rule holds whatever an investigation costs; Slack's retries never start work twice."""
+
+from __future__ import annotations
+
+import logging
+import re
+from collections.abc import Callable
+from concurrent.futures import Executor
+from datetime import UTC, datetime
+from typing import Any
+
+from slack_bolt import Ack, App, BoltContext, BoltRequest, BoltResponse, Respond
+from slack_sdk import WebClient
+
+from bot import messages
+from bot.alerts import parse_alerts
+from bot.errors import MedicError
+from bot.slack.blocks import APPROVE_ACTION, REJECT_ACTION, section
+from bot.slack.commands import CommandAnswers, Help, immediate_reply, parse_command
+from bot.slack.decisions import SlackUser
+from bot.slack.limits import fit
+from bot.slack.threads import IncidentThreads
+from bot.slack.usergroups import UserGroups
+from bot.slack.watched import ServiceResolver, alert_from_message
+from tools.actions import ToolStatus
+
+log = logging.getLogger(__name__)
+
+
+def ephemeral(respond: Respond, text: str) -> None:
+    fitted = fit([section(text)], text)
+    respond(
+        text=fitted.text,
+        blocks=fitted.blocks,
+        response_type="ephemeral",
+        replace_original=False,
+    )
+
+
+def is_slack_retry(request: BoltRequest) -> bool:
+    return bool(request.headers.get("x-slack-retry-num"))
+
+
+def build_app(
+    *,
+    client: WebClient,
+    signing_secret: str | None,
+    threads: IncidentThreads,
+    answers: CommandAnswers,
+    groups: UserGroups,
+    watched_channels: list[str],
+    alert_pattern: str | None,
+    resolve_service: ServiceResolver,
+    listener_executor: Executor,
+) -> App:
+    app = App(
+        client=client,
+        signing_secret=signing_secret or "",
+        request_verification_enabled=signing_secret is not None,
+        token_verification_enabled=False,  # start even while Slack is unreachable
+        listener_executor=listener_executor,
+        raise_error_for_unhandled_request=False,
+    )
+
+    @app.middleware
+    def skip_retries(request: BoltRequest, next: Callable[[], BoltResponse]) -> BoltResponse:
+        """Slack retries an event it thinks we missed; the first delivery already started the
+        work, so a retry is acknowledged and dropped."""
+        if is_slack_retry(request):
+            return BoltResponse(status=200, body="")
+        return next()
+
+    def user_of(user_id: str) -> SlackUser:
+        return SlackUser(user_id, groups.of(user_id))
+
+    _register_command(app, answers, user_of)
+    _register_buttons(app, threads, user_of)
+    pattern = re.compile(alert_pattern) if alert_pattern else None
+    _register_watch(app, threads, set(watched_channels), pattern, resolve_service)
+    return app
+
+
+def _ack(ack: Ack) -> None:
+    ack()
+
+
+def _register_command(
+    app: App, answers: CommandAnswers, user_of: Callable[[str], SlackUser]
+) -> None:
+    """`/medic`: help and parse errors in the ack itself; everything else after it."""
+
+    def ack_command(ack: Ack, command: dict[str, Any]) -> None:
+        reply = immediate_reply(parse_command(command.get("text", "")))
+        if reply:
+            ack(response_type="ephemeral", text=reply)
+        else:
+            ack()
+
+    def answer_command(command: dict[str, Any], respond: Respond) -> None:
+        parsed = parse_command(command.get("text", ""))
+        if isinstance(parsed, Help):
+            return
+        text = answers.answer(parsed, user_of(command["user_id"]), command["channel_id"])
+        if text:
+            ephemeral(respond, text)
+
+    app.command("/medic")(ack=ack_command, lazy=[answer_command])
+
+
+def _register_buttons(
+    app: App, threads: IncidentThreads, user_of: Callable[[str], SlackUser]
+) -> None:
+    """Approve and Reject: the message updates in place for everyone; a refusal is told only to
+    the person who clicked."""
+
+    def decide(body: dict[str, Any], respond: Respond, approve: bool) -> None:
+        value = str(body["actions"][0].get("value", ""))
+        proposal_id, _, digest = value.partition(":")
+        outcome = threads.decide(approve, proposal_id, user_of(body["user"]["id"]), digest)
+        if outcome is None:
+            ephemeral(respond, messages.SLACK_PROPOSAL_GONE)
+        elif outcome.result.status is ToolStatus.REFUSED:
+            ephemeral(respond, messages.SLACK_REFUSED.format(reason=outcome.result.summary))
+
+    def approve(body: dict[str, Any], respond: Respond) -> None:
+        decide(body, respond, approve=True)
+
+    def reject(body: dict[str, Any], respond: Respond) -> None:
+        decide(body, respond, approve=False)
+
+    app.action(APPROVE_ACTION)(ack=_ack, lazy=[approve])
+    app.action(REJECT_ACTION)(ack=_ack, lazy=[reject])
+
+
+def _register_watch(
+    app: App,
+    threads: IncidentThreads,
+    watched: set[str],
+    pattern: re.Pattern[str] | None,
+    resolve_service: ServiceResolver,
+) -> None:
+    """Alert messages in watched channels get an investigation in their own thread."""
+
+    def on_message(body: dict[str, Any], event: dict[str, Any], context: BoltContext) -> None:
+        channel = str(event.get("channel", ""))
+        ts = str(event.get("ts", ""))
+        if channel not in watched or event.get("subtype") not in (None, "bot_message"):
+            return
+        if event.get("thread_ts") not in (None, ts):
+            return  # a reply in a thread, not an alert
+        if context.bot_id and event.get("bot_id") == context.bot_id:
+            return
+        key = str(body.get("event_id") or f"{channel}:{ts}")
+        if not threads.store.first_time(f"event:{key}", threads.flow.clock.now()):
+            return
+        alert = alert_from_message(event, pattern, resolve_service)
+        if alert is None:
+            return
+        started = datetime.fromtimestamp(float(ts or 0) or threads.flow.clock.now(), UTC)
+        try:
+            threads.receive(
+                parse_alerts(alert.payload(started.isoformat())),
+                source="slack",
+                channel=channel,
+                thread_key=f"slack:{channel}:{alert.title}",
+                root_ts=ts,
+            )
+        except MedicError as exc:
+            log.warning("alert message in %s not handled: %s", channel, exc)
+
+    app.event("message")(ack=_ack, lazy=[on_message])

@@ -1,0 +1,256 @@
+"""`/medic ...`: parsing (pure) and the answers. Parsing turns the command text into one typed
+command or a problem to show next to the help; answering uses the incident threads."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable
+from dataclasses import dataclass
+
+from bot import messages
+from bot.errors import InputError
+from bot.slack import blocks
+from bot.slack.decisions import SlackUser
+from bot.slack.postmortem import postmortem_draft
+from bot.slack.search import Searcher
+from bot.slack.threads import IncidentThreads
+
+_DURATION = re.compile(r"(\d+)([smhdw])")
+_UNIT = {"s": 1, "m": 60, "h": 3600, "d": 86400, "w": 604800}
+_NAME = re.compile(r"^[a-z0-9]([-a-z0-9.]{0,251}[a-z0-9])?$")
+_INCIDENT = re.compile(r"^INC-\d+$", re.IGNORECASE)
+MIN_SILENCE = 60
+MAX_SILENCE = 7 * 86400
+SEARCH_LIMIT = 5
+
+
+@dataclass(frozen=True)
+class Help:
+    problem: str = ""
+
+
+@dataclass(frozen=True)
+class Investigate:
+    service: str
+    namespace: str | None
+
+
+@dataclass(frozen=True)
+class Search:
+    text: str
+
+
+@dataclass(frozen=True)
+class PostmortemDraft:
+    incident: str | None
+
+
+@dataclass(frozen=True)
+class Status:
+    pass
+
+
+@dataclass(frozen=True)
+class Silence:
+    seconds: int
+    incident: str | None
+
+
+Command = Help | Investigate | Search | PostmortemDraft | Status | Silence
+
+
+def parse_duration(text: str) -> int | None:
+    """'90m', '2h', '1h30m', '1d' -> seconds; None when it is not a duration."""
+    text = text.strip().lower()
+    if not text or _DURATION.sub("", text):
+        return None
+    return sum(int(n) * _UNIT[u] for n, u in _DURATION.findall(text))
+
+
+def _incident_arg(args: list[str], usage: str) -> str | None:
+    if not args:
+        return None
+    if len(args) == 1 and _INCIDENT.match(args[0]):
+        return args[0].upper()
+    raise InputError(
+        f"expected an incident id like INC-0007 after `{usage}`, got `{' '.join(args)}`"
+    )
+
+
+def parse_command(text: str) -> Command:
+    """The command in ``text``; a Help carrying the problem when it is unknown or malformed."""
+    words = text.split()
+    if not words or words[0].lower() == "help":
+        return Help()
+    verb, args = words[0].lower(), words[1:]
+    try:
+        return _parse(verb, args, text)
+    except InputError as exc:
+        return Help(str(exc))
+
+
+def _investigate(args: list[str], _text: str) -> Command:
+    if not 1 <= len(args) <= 2:
+        raise InputError("usage: `/medic investigate SERVICE [NAMESPACE]`")
+    for name in args:
+        if not _NAME.match(name):
+            raise InputError(f"`{name}` is not a Kubernetes name (lowercase, digits, -, .)")
+    return Investigate(args[0], args[1] if len(args) > 1 else None)
+
+
+def _search(args: list[str], text: str) -> Command:
+    query = text.split(None, 1)[1].strip() if args else ""
+    if not query:
+        raise InputError("usage: `/medic search TEXT` - what should I look for?")
+    return Search(query)
+
+
+def _postmortem(args: list[str], _text: str) -> Command:
+    if not args or args[0].lower() != "draft":
+        raise InputError("usage: `/medic postmortem draft [INC-ID]`")
+    return PostmortemDraft(_incident_arg(args[1:], "postmortem draft"))
+
+
+def _status(args: list[str], _text: str) -> Command:
+    if args:
+        raise InputError("`/medic status` takes no arguments")
+    return Status()
+
+
+def _silence(args: list[str], _text: str) -> Command:
+    if not args:
+        raise InputError("usage: `/medic silence DURATION [INC-ID]`, e.g. `/medic silence 2h`")
+    seconds = parse_duration(args[0])
+    if seconds is None:
+        raise InputError(f"`{args[0]}` is not a duration: use e.g. `30m`, `2h`, `1d`")
+    if not MIN_SILENCE <= seconds <= MAX_SILENCE:
+        raise InputError("a silence lasts between 1 minute and 7 days")
+    return Silence(seconds, _incident_arg(args[1:], "silence DURATION"))
+
+
+PARSERS: dict[str, Callable[[list[str], str], Command]] = {
+    "investigate": _investigate,
+    "search": _search,
+    "postmortem": _postmortem,
+    "status": _status,
+    "silence": _silence,
+}
+
+
+def _parse(verb: str, args: list[str], text: str) -> Command:
+    parser = PARSERS.get(verb)
+    if parser is None:
+        raise InputError(f"unknown command `{verb}`")
+    return parser(args, text)
+
+
+def help_text(problem: str = "") -> str:
+    if problem:
+        return messages.SLACK_COMMAND_PROBLEM.format(problem=problem, help=messages.SLACK_HELP)
+    return messages.SLACK_HELP
+
+
+def immediate_reply(command: Command) -> str:
+    """What the ack says at once, before any slow work."""
+    if isinstance(command, Help):
+        return help_text(command.problem)
+    if isinstance(command, Investigate):
+        return messages.SLACK_INVESTIGATING.format(
+            service=command.service, namespace=command.namespace or "the default namespace"
+        )
+    if isinstance(command, Search):
+        return messages.SLACK_SEARCHING.format(text=blocks.escape(command.text))
+    return ""
+
+
+def duration_text(seconds: int) -> str:
+    parts = []
+    for unit, size in (("d", 86400), ("h", 3600), ("m", 60), ("s", 1)):
+        if seconds >= size:
+            parts.append(f"{seconds // size}{unit}")
+            seconds %= size
+    return "".join(parts)
+
+
+class CommandAnswers:
+    """The slow half of each command, run after the ack; returns the ephemeral answer."""
+
+    def __init__(self, threads: IncidentThreads, searcher: Searcher) -> None:
+        self._threads = threads
+        self._searcher = searcher
+
+    def answer(self, command: Command, user: SlackUser, channel: str) -> str:
+        try:
+            return self._answer(command, user, channel)
+        except InputError as exc:
+            return f":warning: {exc}"
+
+    def _answer(self, command: Command, user: SlackUser, channel: str) -> str:
+        threads = self._threads
+        if isinstance(command, Investigate):
+            threads.investigate_service(command.service, command.namespace, user.id, channel)
+            return ""
+        if isinstance(command, Search):
+            return self._search(command.text)
+        if isinstance(command, Status):
+            return self._status()
+        if isinstance(command, PostmortemDraft):
+            link = threads.incident_in(channel, command.incident, "postmortem draft")
+            incident = threads.flow.incidents.get(link.incident_id)
+            assert incident is not None
+            leader = threads.store.leader_of(link.incident_id) or link
+            timeline = threads.store.timeline(link.incident_id)
+            if leader.incident_id != link.incident_id:
+                timeline += threads.store.timeline(leader.incident_id)
+            draft = postmortem_draft(
+                incident, timeline, threads.flow.proposals.for_incident(leader.incident_id)
+            )
+            threads.post_file(link, f"postmortem-{incident.id}.md", f"Postmortem draft: "
+                              f"{incident.id}", draft)  # fmt: skip
+            return messages.SLACK_DRAFTING.format(incident=incident.id)
+        if isinstance(command, Silence):
+            link = threads.incident_in(channel, command.incident, "silence DURATION")
+            incident = threads.flow.incidents.get(link.incident_id)
+            assert incident is not None
+            result = threads.decisions.silence(incident, command.seconds, user)
+            if not result.ok:
+                return messages.SLACK_REFUSED.format(reason=result.summary)
+            text = messages.SLACK_SILENCED.format(
+                incident=incident.id,
+                duration=duration_text(command.seconds),
+                user=user.id,
+                summary=result.summary,
+            )
+            threads.note(link, text, kind="action")
+            return text
+        return help_text()
+
+    def _search(self, text: str) -> str:
+        hits = self._searcher.search(text, SEARCH_LIMIT)
+        if not hits:
+            return messages.SLACK_NO_SEARCH_RESULTS.format(text=blocks.escape(text))
+        lines = [f"*Results for _{blocks.escape(text)}_*"]
+        for hit in hits:
+            title = blocks.escape(hit.title)
+            name = f"<{hit.url}|{title}>" if hit.url else title
+            lines.append(f"• *{hit.id}* ({hit.kind}, {hit.score:.2f}) {name}")
+            if hit.detail:
+                lines.append(f"   {blocks.escape(hit.detail)}")
+        return "\n".join(lines)
+
+    def _status(self) -> str:
+        open_ = self._threads.open_incidents()
+        if not open_:
+            return messages.SLACK_NOTHING_OPEN
+        lines = [f"*{len(open_)} open incident(s)*"]
+        for incident, pending in open_:
+            lines.append(
+                f"• *{incident.id}* {blocks.escape(incident.summary)} "
+                f"({incident.service}, since {blocks.slack_time(incident.starts_at)})"
+            )
+            lines += [
+                f"   - pending: {blocks.escape(p.preview)} "
+                f"(expires {blocks.slack_time(p.expires_at)})"
+                for p in pending
+            ]
+        return "\n".join(lines)

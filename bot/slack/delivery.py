@@ -1,0 +1,211 @@
+"""Delivers the outbox to Slack: one worker thread, in order per thread, retrying while Slack is
+down or rate-limiting (honouring Retry-After), and falling back to plain text when Slack refuses
+a message's blocks.
+"""
+
+from __future__ import annotations
+
+import logging
+import random
+import threading
+import time
+from collections.abc import Callable
+from typing import Any
+
+from slack_sdk import WebClient
+from slack_sdk.errors import SlackApiError, SlackClientError
+
+from bot import messages
+from bot.slack.metrics import BotMetrics
+from bot.slack.outbox import ROOT, Outbox, OutboxItem
+
+log = logging.getLogger(__name__)
+
+TRANSIENT_ERRORS = {"ratelimited", "internal_error", "fatal_error", "service_unavailable",
+                    "request_timeout"}  # fmt: skip
+BLOCK_ERRORS = {"invalid_blocks", "invalid_blocks_format", "msg_blocks_too_long"}
+MAX_BACKOFF = 300.0
+DEFAULT_RETRY_AFTER = 30.0
+
+# Called after a message was posted: (item, ts).
+OnPosted = Callable[[OutboxItem, str], None]
+
+
+class RetryLaterError(Exception):
+    def __init__(self, after: float, reason: str) -> None:
+        super().__init__(reason)
+        self.after = after
+
+
+class SlackDelivery:
+    def __init__(
+        self,
+        outbox: Outbox,
+        client: WebClient,
+        metrics: BotMetrics,
+        on_posted: OnPosted | None = None,
+        clock: Callable[[], float] = time.time,
+    ) -> None:
+        self._outbox = outbox
+        self._client = client
+        self._metrics = metrics
+        self._on_posted = on_posted
+        self._clock = clock
+        self._wake = threading.Event()
+        self._stop = threading.Event()
+        self._idle = threading.Event()
+        self._thread: threading.Thread | None = None
+
+    # --- running ---------------------------------------------------------------------------------
+    def start(self) -> None:
+        self._thread = threading.Thread(target=self._run, name="slack-delivery", daemon=True)
+        self._thread.start()
+
+    def stop(self) -> None:
+        self._stop.set()
+        self._wake.set()
+        if self._thread is not None:
+            self._thread.join(timeout=10)
+
+    def wake(self) -> None:
+        self._idle.clear()
+        self._wake.set()
+
+    def wait_idle(self, timeout: float) -> bool:
+        """Wait until nothing is due (tests and benchmarks); False on timeout."""
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            self.wake()
+            if self._idle.wait(timeout=max(0.0, deadline - time.monotonic())) and not (
+                self._outbox.due(self._clock(), limit=1)
+            ):
+                return True
+        return False
+
+    def _run(self) -> None:
+        while not self._stop.is_set():
+            self._wake.clear()
+            try:
+                sent = self.deliver_due()
+            except Exception:  # a broken database must not kill the worker; it retries
+                log.exception("slack delivery failed; retrying")
+                sent = 0
+            if sent:
+                continue
+            self._idle.set()
+            next_at = self._outbox.next_due()
+            wait = 5.0 if next_at is None else min(5.0, max(0.05, next_at - self._clock()))
+            self._wake.wait(timeout=wait)
+
+    def deliver_due(self) -> int:
+        """Deliver every item whose time has come; returns how many were attempted."""
+        items = self._outbox.due(self._clock())
+        for item in items:
+            claimed = self._outbox.claim(item.id)
+            if claimed is not None:
+                self._deliver(claimed)
+        counts = self._outbox.counts()
+        self._metrics.outbox_pending.set(counts.get("pending", 0))
+        return len(items)
+
+    # --- one item --------------------------------------------------------------------------------
+    def _deliver(self, item: OutboxItem) -> None:
+        try:
+            ts = self._call(item)
+        except RetryLaterError as exc:
+            wait = exc.after if exc.after > 0 else self._backoff(item.attempts)
+            log.warning(
+                "slack %s for %s: %s; retrying in %.0f s", item.op, item.thread_key, exc, wait
+            )
+            self._metrics.slack_calls.labels(item.op, "retry").inc()
+            self._outbox.retry_at(item.id, self._clock() + wait, str(exc))
+            return
+        except RefusedError as exc:
+            if exc.blocks_refused and "blocks" in item.payload:
+                log.error("slack refused the blocks of %s (%s); sending text", item.thread_key, exc)
+                self._metrics.slack_calls.labels(item.op, "blocks_refused").inc()
+                payload = {"text": item.payload.get("text", "") + messages.SLACK_BLOCKS_REFUSED}
+                self._outbox.retry_at(item.id, self._clock(), str(exc), payload)
+                return
+            log.error("slack %s for %s failed for good: %s", item.op, item.thread_key, exc)
+            self._metrics.slack_calls.labels(item.op, "dead").inc()
+            self._outbox.dead(item.id, str(exc))
+            return
+        self._metrics.slack_calls.labels(item.op, "ok").inc()
+        if ts and item.ref and item.op == "post":
+            self._outbox.remember_message(item.thread_key, item.ref, item.channel, ts)
+        self._outbox.sent(item.id)
+        if ts and self._on_posted is not None:
+            self._on_posted(item, ts)
+
+    def _backoff(self, attempts: int) -> float:
+        return min(MAX_BACKOFF, 2.0 ** max(0, attempts - 1)) * random.uniform(0.5, 1.0)
+
+    def _call(self, item: OutboxItem) -> str:
+        thread_ts = None
+        if item.in_thread and item.op != "update":
+            root = self._outbox.message(item.thread_key, ROOT)
+            if root is None:
+                raise RefusedError("the thread's root message was never posted")
+            thread_ts = root.ts
+        try:
+            if item.op == "post":
+                return self._post(item, thread_ts)
+            if item.op == "update":
+                target = self._outbox.message(item.thread_key, item.ref)
+                if target is None:
+                    raise RefusedError(f"no posted message {item.ref} to update")
+                self._client.chat_update(
+                    channel=target.channel, ts=target.ts, **self._message(item.payload)
+                )
+                return target.ts
+            self._client.files_upload_v2(
+                channel=item.channel,
+                thread_ts=thread_ts,
+                content=item.file_content(),
+                filename=item.payload["filename"],
+                title=item.payload["title"],
+                initial_comment=item.payload["initial_comment"],
+            )
+            return ""
+        except SlackApiError as exc:
+            raise _classify(exc) from exc
+        except (SlackClientError, OSError) as exc:  # connection refused, timeouts, upload failures
+            raise RetryLaterError(0, f"{type(exc).__name__}: {exc}") from exc
+
+    def _post(self, item: OutboxItem, thread_ts: str | None) -> str:
+        response = self._client.chat_postMessage(
+            channel=item.channel,
+            thread_ts=thread_ts,
+            unfurl_links=False,
+            unfurl_media=False,
+            **self._message(item.payload),
+        )
+        return str(response.get("ts", ""))
+
+    @staticmethod
+    def _message(payload: dict[str, Any]) -> dict[str, Any]:
+        return {k: payload[k] for k in ("text", "blocks") if k in payload}
+
+
+class RefusedError(Exception):
+    def __init__(self, reason: str, blocks_refused: bool = False) -> None:
+        super().__init__(reason)
+        self.blocks_refused = blocks_refused
+
+
+def _classify(exc: SlackApiError) -> Exception:
+    response = exc.response
+    status = response.status_code
+    data = response.data if isinstance(response.data, dict) else {}
+    error = str(data.get("error", "")) or f"HTTP {status}"
+    if status == 429 or error == "ratelimited":
+        header = response.headers.get("Retry-After") or response.headers.get("retry-after")
+        try:
+            after = float(header) if header is not None else DEFAULT_RETRY_AFTER
+        except ValueError:
+            after = DEFAULT_RETRY_AFTER
+        return RetryLaterError(after, f"rate limited ({error})")
+    if status >= 500 or error in TRANSIENT_ERRORS:
+        return RetryLaterError(0, f"Slack unavailable ({error})")
+    return RefusedError(error, blocks_refused=error in BLOCK_ERRORS)

@@ -1,0 +1,170 @@
+"""The alert inbox: a webhook notification is validated, written here and acknowledged; one worker
+then takes notifications in arrival order into the incident threads.
+
+Answering Alertmanager costs one insert, whatever else the bot is doing (investigations hold the
+CPU), and a notification acknowledged is never lost: a stop in between resumes from the inbox.
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+
+from sqlalchemy import Engine, Float, Integer, String, Text, func, select, update
+from sqlalchemy.orm import DeclarativeBase, Mapped, Session, mapped_column
+
+from bot.errors import MedicError
+
+log = logging.getLogger(__name__)
+
+PENDING, DONE, FAILED = "pending", "done", "failed"
+MAX_ATTEMPTS = 5
+
+
+class _Base(DeclarativeBase):
+    pass
+
+
+class _InboxRow(_Base):
+    __tablename__ = "alert_inbox"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
+    source: Mapped[str] = mapped_column(String(32))
+    body: Mapped[str] = mapped_column(Text)
+    status: Mapped[str] = mapped_column(String(16), index=True, default=PENDING)
+    attempts: Mapped[int] = mapped_column(Integer, default=0)
+    received_at: Mapped[float] = mapped_column(Float)
+    error: Mapped[str] = mapped_column(Text, default="")
+
+
+@dataclass(frozen=True)
+class InboxItem:
+    id: int
+    source: str
+    body: str
+    attempts: int
+    received_at: float
+
+
+class AlertInbox:
+    def __init__(self, engine: Engine) -> None:
+        self._engine = engine
+        # Writers in this process queue here instead of in SQLite's sleeping busy handler.
+        self._write = threading.Lock()
+        _Base.metadata.create_all(engine)
+
+    def add(self, body: str, source: str, now: float) -> int:
+        with self._write, Session(self._engine) as session, session.begin():
+            row = _InboxRow(source=source, body=body, status=PENDING, received_at=now)
+            session.add(row)
+            session.flush()
+            return row.id
+
+    def oldest_pending(self) -> InboxItem | None:
+        with Session(self._engine) as session:
+            row = session.scalars(
+                select(_InboxRow).where(_InboxRow.status == PENDING).order_by(_InboxRow.id)
+            ).first()
+            if row is None:
+                return None
+            return InboxItem(row.id, row.source, row.body, row.attempts, row.received_at)
+
+    def finish(self, item_id: int, status: str, error: str = "") -> None:
+        """Mark an attempt: done, failed for good, or (PENDING) to be tried again."""
+        with self._write, Session(self._engine) as session, session.begin():
+            session.execute(
+                update(_InboxRow)
+                .where(_InboxRow.id == item_id)
+                .values(status=status, error=error, attempts=_InboxRow.attempts + 1)
+            )
+
+    def count(self, status: str = PENDING) -> int:
+        with Session(self._engine) as session:
+            return int(session.scalar(select(func.count()).where(_InboxRow.status == status)) or 0)
+
+
+# Takes one validated notification into the threads: (group JSON, source, received_at).
+Receiver = Callable[[str, str, float], None]
+# Tells the alert channel about a notification Medic cannot handle.
+Notifier = Callable[[str], None]
+
+
+class AlertIntake:
+    """The one worker that empties the inbox, in order."""
+
+    def __init__(self, inbox: AlertInbox, receive: Receiver, notify: Notifier) -> None:
+        self._inbox = inbox
+        self._receive = receive
+        self._notify = notify
+        self._wake = threading.Event()
+        self._stop = threading.Event()
+        self._idle = threading.Condition()
+        self._busy = False
+        self._thread: threading.Thread | None = None
+
+    def start(self) -> None:
+        self._thread = threading.Thread(target=self._run, name="alert-intake", daemon=True)
+        self._thread.start()
+
+    def stop(self) -> None:
+        self._stop.set()
+        self._wake.set()
+        if self._thread is not None:
+            self._thread.join(timeout=10)
+
+    def wake(self) -> None:
+        with self._idle:
+            self._busy = True
+        self._wake.set()
+
+    def pending(self) -> int:
+        return self._inbox.count()
+
+    def wait_idle(self, timeout: float) -> bool:
+        with self._idle:
+            return self._idle.wait_for(lambda: not self._busy, timeout=timeout)
+
+    def _run(self) -> None:
+        while not self._stop.is_set():
+            self._wake.clear()
+            worked = False
+            try:
+                worked = self.take_one()
+            except Exception:  # the database itself failed: wait and try again
+                log.exception("alert intake failed; retrying")
+                time.sleep(1.0)
+            if worked:
+                continue
+            with self._idle:
+                if not self._wake.is_set():
+                    self._busy = False
+                    self._idle.notify_all()
+            self._wake.wait(timeout=1.0)
+
+    def take_one(self) -> bool:
+        """Take the oldest waiting notification in; False when there was none."""
+        item = self._inbox.oldest_pending()
+        if item is None:
+            return False
+        try:
+            self._receive(item.body, item.source, item.received_at)
+        except MedicError as exc:  # e.g. an alert for a service Medic does not know
+            log.warning("alert notification %d not handled: %s", item.id, exc)
+            self._inbox.finish(item.id, FAILED, str(exc))
+            self._notify(str(exc))
+        except Exception as exc:
+            if item.attempts + 1 >= MAX_ATTEMPTS:
+                log.exception("alert notification %d failed %d times; giving up", item.id,
+                              MAX_ATTEMPTS)  # fmt: skip
+                self._inbox.finish(item.id, FAILED, repr(exc))
+                self._notify(f"an alert notification could not be handled: {exc}")
+            else:
+                log.exception("alert notification %d failed; retrying", item.id)
+                self._inbox.finish(item.id, PENDING, repr(exc))
+                time.sleep(min(30.0, 2.0**item.attempts))
+        else:
+            self._inbox.finish(item.id, DONE)
+        return True

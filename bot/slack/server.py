@@ -1,0 +1,212 @@
+"""The HTTP side of `medic serve`, as a small ASGI application run by uvicorn:
+
+- ``POST /slack/events``: events, slash commands and interactivity, verified and dispatched by Bolt
+  (absent in Socket Mode, where Slack talks over a WebSocket instead);
+- ``POST /alertmanager``: the Alertmanager webhook;
+- ``GET /healthz`` and ``GET /metrics`` (Prometheus text format).
+
+Blocking work (Bolt's ack path, intake) runs on a thread pool, never on the event loop.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import time
+from collections.abc import Awaitable, Callable
+from concurrent.futures import ThreadPoolExecutor
+from typing import Any
+from urllib.parse import parse_qsl
+
+from prometheus_client import CONTENT_TYPE_LATEST
+from slack_bolt import App, BoltRequest
+from slack_bolt.request.internals import build_context
+
+from bot.slack.metrics import BotMetrics
+from bot.slack.webhook import AlertmanagerWebhook
+
+Scope = dict[str, Any]
+Receive = Callable[[], Awaitable[dict[str, Any]]]
+Send = Callable[[dict[str, Any]], Awaitable[None]]
+
+Handler = Callable[[Scope, dict[str, str], Receive, Send], Awaitable[None]]
+
+SLACK_MAX_BODY = 1_048_576
+
+
+class BodyTooLargeError(Exception):
+    pass
+
+
+class SlackRequest(BoltRequest):
+    """A Bolt request that reads a slash command's form right even when its text contains the
+    word "payload": bolt-python (1.30) then takes the form for an interactivity payload, finds
+    none and drops the command (``/medic search cache payload`` would go unanswered)."""
+
+    def __init__(
+        self,
+        *,
+        body: str,
+        query: str | dict[str, Any] | None,
+        headers: dict[str, Any],
+        context: dict[str, Any] | None = None,
+    ) -> None:
+        super().__init__(body=body, query=query, headers=headers, context=context)
+        if not self.body and body and self.content_type == "application/x-www-form-urlencoded":
+            form = dict(parse_qsl(body, keep_blank_values=True))
+            if "payload" not in form:
+                self.body = form
+                self.context = build_context(self.context, form)
+
+    def to_copyable(self) -> BoltRequest:
+        return SlackRequest(
+            body=self.raw_body,
+            query=self.query,
+            headers=self.headers,
+            context=self.context.to_copyable(),
+        )
+
+
+class MedicServer:
+    def __init__(
+        self,
+        *,
+        bolt: App | None,
+        webhook: AlertmanagerWebhook,
+        metrics: BotMetrics,
+        health: Callable[[], dict[str, Any]],
+        workers: int = 8,
+    ) -> None:
+        self._bolt = bolt
+        self._webhook = webhook
+        self._metrics = metrics
+        self._health = health
+        self._pool = ThreadPoolExecutor(max_workers=workers, thread_name_prefix="http")
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] == "lifespan":
+            await _lifespan(receive, send)
+            return
+        if scope["type"] != "http":
+            return
+        method, path = scope["method"], scope["path"]
+        headers = {k.decode("latin-1").lower(): v.decode("latin-1") for k, v in scope["headers"]}
+        routes: dict[tuple[str, str], Handler] = {
+            ("POST", "/alertmanager"): self._alertmanager,
+            ("GET", "/healthz"): self._healthz,
+            ("GET", "/metrics"): self._prometheus,
+        }
+        if self._bolt is not None:
+            routes[("POST", "/slack/events")] = self._slack
+        handler = routes.get((method, path))
+        if handler is None:
+            known = {p for _m, p in routes}
+            status = 405 if path in known else 404
+            await _respond(send, status, {"error": "method not allowed" if status == 405 else
+                                          "not found"})  # fmt: skip
+            return
+        await handler(scope, headers, receive, send)
+
+    async def _run(self, fn: Callable[..., Any], *args: Any) -> Any:
+        return await asyncio.get_running_loop().run_in_executor(self._pool, fn, *args)
+
+    async def _alertmanager(
+        self, scope: Scope, headers: dict[str, str], receive: Receive, send: Send
+    ) -> None:
+        webhook = self._webhook
+        try:
+            body = await _read_body(receive, headers, webhook.max_body_bytes)
+        except BodyTooLargeError:
+            answer = webhook.reject(413, "too_large", f"body over {webhook.max_body_bytes} bytes")
+        else:
+            answer = await self._run(webhook.handle, headers.get("authorization"), body)
+        await _respond(send, answer.status, answer.body)
+
+    async def _slack(
+        self, scope: Scope, headers: dict[str, str], receive: Receive, send: Send
+    ) -> None:
+        assert self._bolt is not None
+        started = time.perf_counter()
+        try:
+            body = await _read_body(receive, headers, SLACK_MAX_BODY)
+        except BodyTooLargeError:
+            await _respond(send, 413, {"error": "too large"})
+            return
+        request = SlackRequest(
+            body=body.decode("utf-8", errors="replace"),
+            query=scope.get("query_string", b"").decode("latin-1"),
+            headers={k: [v] for k, v in headers.items()},
+        )
+        response = await self._run(self._bolt.dispatch, request)
+        out_headers = [
+            (k.encode("latin-1"), v.encode("latin-1"))
+            for k, values in response.headers.items()
+            for v in values
+        ]
+        await send(
+            {"type": "http.response.start", "status": response.status, "headers": out_headers}
+        )
+        await send({"type": "http.response.body", "body": response.body.encode()})
+        self._metrics.slack_ack_seconds.observe(time.perf_counter() - started)
+
+    async def _healthz(
+        self, scope: Scope, headers: dict[str, str], receive: Receive, send: Send
+    ) -> None:
+        await _respond(send, 200, await self._run(self._health))
+
+    async def _prometheus(
+        self, scope: Scope, headers: dict[str, str], receive: Receive, send: Send
+    ) -> None:
+        body = await self._run(self._metrics.exposition)
+        await send(
+            {
+                "type": "http.response.start",
+                "status": 200,
+                "headers": [(b"content-type", CONTENT_TYPE_LATEST.encode())],
+            }
+        )
+        await send({"type": "http.response.body", "body": body})
+
+    def close(self) -> None:
+        self._pool.shutdown(wait=False, cancel_futures=True)
+
+
+async def _read_body(receive: Receive, headers: dict[str, str], limit: int) -> bytes:
+    declared = headers.get("content-length", "")
+    if declared.isdigit() and int(declared) > limit:
+        raise BodyTooLargeError
+    chunks, size = [], 0
+    while True:
+        message = await receive()
+        chunk = message.get("body", b"")
+        size += len(chunk)
+        if size > limit:
+            raise BodyTooLargeError
+        chunks.append(chunk)
+        if not message.get("more_body"):
+            return b"".join(chunks)
+
+
+async def _respond(send: Send, status: int, body: dict[str, Any]) -> None:
+    data = json.dumps(body).encode()
+    await send(
+        {
+            "type": "http.response.start",
+            "status": status,
+            "headers": [
+                (b"content-type", b"application/json"),
+                (b"content-length", str(len(data)).encode()),
+            ],
+        }
+    )
+    await send({"type": "http.response.body", "body": data})
+
+
+async def _lifespan(receive: Receive, send: Send) -> None:
+    while True:
+        message = await receive()
+        if message["type"] == "lifespan.startup":
+            await send({"type": "lifespan.startup.complete"})
+        elif message["type"] == "lifespan.shutdown":
+            await send({"type": "lifespan.shutdown.complete"})
+            return

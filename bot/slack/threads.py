@@ -1,0 +1,501 @@
+"""Incidents as Slack threads: the Slack counterpart of :mod:`bot.session`, driving the same
+:class:`~bot.flow.IncidentFlow`.
+
+An alert group becomes one thread (root message updated as the group changes); the first incident
+of each service in the thread is investigated in the background and its diagnosis posted with
+Approve/Reject buttons; decisions update that message in place, executed actions are verified
+later and remembered. Everything posted goes through the persisted outbox.
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+import time
+from collections import OrderedDict
+from collections.abc import Callable
+from dataclasses import dataclass
+
+from bot import messages
+from bot.alerts import AlertGroup, manual_alert, parse_alerts
+from bot.errors import ConfigError, InputError
+from bot.flow import IncidentFlow, Outcome
+from bot.incidents import Incident
+from bot.investigation import Investigation
+from bot.slack import blocks
+from bot.slack.charts import chart_findings, metric_chart
+from bot.slack.decisions import Decisions, SlackUser
+from bot.slack.jobs import Jobs
+from bot.slack.limits import as_markdown, fit
+from bot.slack.metrics import BotMetrics
+from bot.slack.outbox import ROOT, Outbox, OutboxItem
+from bot.slack.thread_store import ThreadLink, ThreadStore
+from tools.actions import ToolStatus
+from tools.proposals import Proposal, ProposalStatus
+
+log = logging.getLogger(__name__)
+
+CACHED_INVESTIGATIONS = 256
+
+
+@dataclass(frozen=True)
+class Receipt:
+    """What intake did with one notification."""
+
+    thread_key: str
+    incidents: list[str]
+    investigating: list[str]
+    withdrawn: int
+
+
+def diagnosis_ref(incident_id: str) -> str:
+    return f"diagnosis:{incident_id}"
+
+
+class IncidentThreads:
+    def __init__(
+        self,
+        *,
+        flow: IncidentFlow,
+        decisions: Decisions,
+        store: ThreadStore,
+        outbox: Outbox,
+        jobs: Jobs,
+        metrics: BotMetrics,
+        alert_channel: str | None,
+        wake_delivery: Callable[[], None] = lambda: None,
+        charts: bool = True,
+        wall_clock: Callable[[], float] = time.time,
+    ) -> None:
+        self.flow = flow
+        self.decisions = decisions
+        self.store = store
+        self.outbox = outbox
+        self.jobs = jobs
+        self.metrics = metrics
+        self.alert_channel = alert_channel
+        self._wake = wake_delivery
+        self._charts = charts
+        self._wall = wall_clock
+        self._intake_lock = threading.Lock()
+        self._render_lock = threading.Lock()
+        self._verify_lock = threading.Lock()
+        self._verify_requests: dict[str, int] = {}
+        self._investigations: OrderedDict[str, Investigation] = OrderedDict()
+
+    # --- alerts in -----------------------------------------------------------------------------
+    def receive(
+        self,
+        group: AlertGroup,
+        *,
+        source: str,
+        channel: str | None = None,
+        thread_key: str | None = None,
+        root_ts: str | None = None,
+        received_at: float | None = None,
+    ) -> Receipt:
+        """Take in one notification: incidents opened or attached, the thread posted or its root
+        updated, new services queued for investigation, resolved alerts' proposals withdrawn.
+        Raises InputError before anything is stored when an alert cannot be handled."""
+        with self._intake_lock:
+            received = received_at or self._wall()
+            pairs = self.flow.intake(group)
+            key = thread_key or group.group_key or f"alert:{group.alerts[0].identity}"
+            existing = self.store.thread(key)
+            target = (existing.channel if existing else None) or channel or self.alert_channel
+            if target is None:
+                raise ConfigError("no alert channel: set MEDIC_ALERT_CHANNEL or alert_channel")
+            ids = list(dict.fromkeys(i.id for i, _new in pairs))
+            view = None
+            if root_ts is None:
+                known = existing.view.incidents if existing and existing.view else []
+                view = blocks.root_view(
+                    group, list(dict.fromkeys(known + ids)), self.flow.default_namespace
+                )
+            thread, created = self.store.open_thread(
+                key, target, view, external=root_ts is not None, now=received
+            )
+            if root_ts is not None and created:
+                self.outbox.remember_message(key, ROOT, target, root_ts)
+            if view is not None and not thread.external:
+                self._send_root(key, target, view, created, received)
+            investigate = []
+            for incident, new in pairs:
+                link = self.store.link(
+                    incident.id,
+                    key,
+                    service=incident.service,
+                    namespace=incident.namespace,
+                    received_at=received,
+                )
+                if new:
+                    self.store.record(
+                        incident.id,
+                        "alert",
+                        f"{incident.alertname} fired ({source}): {incident.summary}",
+                        incident.starts_at,
+                    )
+                    if link.lead:
+                        investigate.append(incident.id)
+            withdrawn = self._resolve(group, key, target)
+            self.metrics.alerts_received.labels(source).inc(len(group.alerts))
+        self._wake()
+        for incident_id in investigate:
+            self.jobs.investigations.submit(self.investigate, incident_id)
+        return Receipt(key, ids, investigate, withdrawn)
+
+    def _send_root(
+        self, key: str, channel: str, view: blocks.RootView, created: bool, now: float
+    ) -> None:
+        message = blocks.root_message(view)
+        fitted = fit(message.blocks, message.text)
+        payload = {"text": fitted.text, "blocks": fitted.blocks}
+        if created:
+            self.outbox.post(key, channel, payload, now=now, ref=ROOT, in_thread=False)
+        else:
+            self.outbox.update(key, ROOT, channel, payload, now=now)
+
+    def notice(self, text: str) -> None:
+        """A message of its own in the alert channel (no thread): intake problems."""
+        if self.alert_channel is None:
+            return
+        now = self._wall()
+        message = blocks.note_message(f":warning: {text}")
+        self.outbox.post(
+            f"notice:{now}", self.alert_channel, message.payload(), now=now, ref=ROOT,
+            in_thread=False,
+        )  # fmt: skip
+        self._wake()
+
+    def resume(self) -> int:
+        """Queue the investigations a stop interrupted; returns how many."""
+        waiting = self.store.awaiting_investigation()
+        for link in waiting:
+            self.jobs.investigations.submit(self.investigate, link.incident_id)
+        return len(waiting)
+
+    def on_posted(self, item: OutboxItem, ts: str) -> None:
+        """Delivery hook: a diagnosis reached Slack; measure from the alert's arrival."""
+        if item.op == "post" and item.ref.startswith("diagnosis:"):
+            link = self.store.link_of(item.ref.removeprefix("diagnosis:"))
+            if link is not None:
+                self.metrics.alert_to_diagnosis_seconds.observe(self._wall() - link.received_at)
+
+    # --- resolved alerts -------------------------------------------------------------------------
+    def _resolve(self, group: AlertGroup, key: str, channel: str) -> int:
+        resolved = {a.identity for a in group.alerts if a.status == "resolved"}
+        if not resolved:
+            return 0
+        now = self.flow.clock.now()
+        leaders: dict[str, ThreadLink] = {}
+        for incident in self.flow.incidents.open_incidents():
+            if incident.fingerprint not in resolved:
+                continue
+            self.flow.incidents.resolve(incident.id, now)
+            self.store.record(incident.id, "resolved", "the alert resolved", now)
+            leader = self.store.leader_of(incident.id)
+            if leader is not None:
+                leaders[leader.incident_id] = leader
+        withdrawn = 0
+        for leader in leaders.values():
+            members = [
+                link
+                for link in self.store.links(leader.thread_key)
+                if (link.service, link.namespace) == (leader.service, leader.namespace)
+            ]
+            if any(self._is_open(m.incident_id) for m in members):
+                continue
+            for proposal_id in leader.proposal_ids:
+                proposal = self.flow.proposals.get(proposal_id)
+                if proposal is not None and proposal.status is ProposalStatus.PROPOSED:
+                    outcome = self.decisions.withdraw(proposal_id)
+                    if outcome.result.ok:
+                        withdrawn += 1
+                        self.metrics.proposals.labels("withdrawn").inc()
+                        self.store.record(
+                            leader.incident_id, "decision", f"withdrawn: {proposal.preview}", now
+                        )
+            self._refresh_diagnosis(leader.incident_id)
+        if withdrawn:
+            self._reply(key, channel, blocks.note_message(
+                messages.SLACK_ALERT_RESOLVED.format(count=withdrawn)
+            ))  # fmt: skip
+        return withdrawn
+
+    def _is_open(self, incident_id: str) -> bool:
+        incident = self.flow.incidents.get(incident_id)
+        return incident is not None and incident.status == "open"
+
+    # --- investigation -------------------------------------------------------------------------
+    def investigate(self, incident_id: str) -> None:
+        """Investigate, propose, and post the diagnosis with its charts (a background job)."""
+        incident = self.flow.incidents.get(incident_id)
+        link = self.store.link_of(incident_id)
+        thread = self.store.thread(link.thread_key) if link else None
+        if incident is None or link is None or thread is None or link.investigated:
+            return
+        started = time.perf_counter()
+        try:
+            investigation = self.flow.investigate(incident)
+            proposals = self.flow.propose(incident, investigation)
+        except Exception as exc:
+            log.exception("investigation of %s failed", incident_id)
+            self.metrics.investigations.labels("failed").inc()
+            self.store.save_diagnosis(incident_id, "", [], [])
+            self._reply(link.thread_key, thread.channel, blocks.note_message(
+                messages.SLACK_INVESTIGATION_FAILED.format(
+                    incident=incident_id, error=exc, service=incident.service,
+                    namespace=incident.namespace,
+                )
+            ))  # fmt: skip
+            return
+        self.metrics.investigations.labels("ok").inc()
+        self.metrics.investigation_seconds.observe(time.perf_counter() - started)
+        self._cache(incident_id, investigation)
+        text, head = blocks.diagnosis_head(incident, investigation, self.flow.catalog)
+        self.store.save_diagnosis(incident_id, text, head, [p.id for p in proposals])
+        self._record_investigation(incident, investigation, proposals)
+        message = blocks.diagnosis_message(text, head, proposals)
+        self._reply(
+            link.thread_key, thread.channel, message, ref=diagnosis_ref(incident_id),
+            more=f"diagnosis-{incident_id}.md",
+        )  # fmt: skip
+        if self._charts:
+            self._post_charts(link.thread_key, thread.channel, incident, investigation)
+        self._wake()
+
+    def _cache(self, incident_id: str, investigation: Investigation) -> None:
+        self._investigations[incident_id] = investigation
+        while len(self._investigations) > CACHED_INVESTIGATIONS:
+            self._investigations.popitem(last=False)
+
+    def _investigation(self, incident: Incident) -> Investigation:
+        cached = self._investigations.get(incident.id)
+        if cached is None:  # after a restart: investigate again for the same window
+            cached = self.flow.investigate(incident)
+            self._cache(incident.id, cached)
+        return cached
+
+    def _record_investigation(
+        self, incident: Incident, inv: Investigation, proposals: list[Proposal]
+    ) -> None:
+        now = self.flow.clock.now()
+        catalog = self.flow.catalog
+        for f in inv.findings:
+            self.store.record(incident.id, "finding", catalog.describe(f), f.start)
+        for h in inv.hypotheses[:3]:
+            self.store.record(incident.id, "hypothesis", f"{h.text} (score {h.score:.2f})", now)
+        for m in inv.similar:
+            fixed = ", ".join(r.describe() for r in m.record.remediation) or "-"
+            self.store.record(
+                incident.id, "similar", f"{m.record.id} {m.record.title} (fixed by {fixed})", now
+            )
+        for p in proposals:
+            self.metrics.proposals.labels(p.status.value).inc()
+            text = p.preview if p.status is ProposalStatus.PROPOSED else f"refused: {p.outcome}"
+            self.store.record(incident.id, "proposal", text or blocks.exact_change(p.action), now)
+
+    def _post_charts(self, key: str, channel: str, incident: Incident, inv: Investigation) -> None:
+        series = {s.key: s for s in inv.series}
+        for finding in chart_findings(inv.findings, self.flow.catalog):
+            data = series.get(finding.key)
+            if data is None or len(data) < 2:
+                continue
+            png = metric_chart(data, finding, self.flow.catalog, incident.service)
+            self.outbox.upload(
+                key,
+                channel,
+                filename=f"{incident.id}-{finding.metric}.png",
+                title=f"{incident.service}: {finding.metric}",
+                content=png,
+                comment=f"{self.flow.catalog.describe(finding)} - the anomaly is shaded",
+                now=self._wall(),
+            )
+
+    def _reply(
+        self,
+        key: str,
+        channel: str,
+        message: blocks.Message,
+        *,
+        ref: str = "",
+        more: str = "details.md",
+    ) -> None:
+        fitted = fit(message.blocks, message.text)
+        now = self._wall()
+        self.outbox.post(
+            key, channel, {"text": fitted.text, "blocks": fitted.blocks}, now=now, ref=ref
+        )
+        if fitted.cut:
+            self.outbox.upload(
+                key,
+                channel,
+                filename=more,
+                title=f"Full text: {more}",
+                content=as_markdown(message.blocks).encode(),
+                comment="The message above was too long for Slack; here it is in full.",
+                now=now,
+            )
+        self._wake()
+
+    def _refresh_diagnosis(self, incident_id: str) -> None:
+        """Re-render the diagnosis message from the proposals' current state, in place."""
+        with self._render_lock:
+            link = self.store.link_of(incident_id)
+            thread = self.store.thread(link.thread_key) if link else None
+            if link is None or thread is None or not link.diagnosis_head:
+                return
+            proposals = [p for pid in link.proposal_ids if (p := self.flow.proposals.get(pid))]
+            message = blocks.diagnosis_message(
+                link.diagnosis_text, link.diagnosis_head, proposals, link.after
+            )
+            fitted = fit(message.blocks, message.text)
+            self.outbox.update(
+                link.thread_key,
+                diagnosis_ref(incident_id),
+                thread.channel,
+                {"text": fitted.text, "blocks": fitted.blocks},
+                now=self._wall(),
+            )
+        self._wake()
+
+    # --- decisions -----------------------------------------------------------------------------
+    def decide(
+        self, approve: bool, proposal_id: str, user: SlackUser, digest: str = ""
+    ) -> Outcome | None:
+        """Approve (and execute once) or reject; None when there is no such proposal. A refused
+        outcome changes nothing and is for the clicker's eyes only."""
+        outcome = (
+            self.decisions.approve(proposal_id, user, digest)
+            if approve
+            else self.decisions.reject(proposal_id, user)
+        )
+        if outcome is None or outcome.result.status is ToolStatus.REFUSED:
+            return outcome
+        proposal = outcome.proposal
+        now = self.flow.clock.now()
+        verb = "approved" if approve else "rejected"
+        self.store.record(proposal.incident_id, "decision", f"{verb} by {user.id}: "
+                          f"{proposal.preview}", now)  # fmt: skip
+        if approve:
+            self.store.record(
+                proposal.incident_id, "action", f"{outcome.result.status.value}: "
+                f"{outcome.result.summary}", now,
+            )  # fmt: skip
+        self.metrics.proposals.labels(proposal.status.value).inc()
+        self._refresh_diagnosis(proposal.incident_id)
+        if proposal.status is ProposalStatus.SUCCEEDED:
+            self._request_verification(proposal.incident_id)
+        return outcome
+
+    # --- verification and memory ---------------------------------------------------------------
+    def _request_verification(self, incident_id: str) -> None:
+        with self._verify_lock:
+            running = incident_id in self._verify_requests
+            self._verify_requests[incident_id] = self._verify_requests.get(incident_id, 0) + 1
+        if not running:
+            self.jobs.verifications.submit(self._verify, incident_id)
+
+    def _verify(self, incident_id: str) -> None:
+        """Verify after the configured delay; again if another action ran meanwhile."""
+        again = True
+        while again:
+            with self._verify_lock:
+                seen = self._verify_requests[incident_id]
+            try:
+                self._verify_once(incident_id)
+            finally:
+                with self._verify_lock:
+                    again = self._verify_requests[incident_id] != seen
+                    if not again:
+                        del self._verify_requests[incident_id]
+
+    def _verify_once(self, incident_id: str) -> None:
+        incident = self.flow.incidents.get(incident_id)
+        link = self.store.link_of(incident_id)
+        thread = self.store.thread(link.thread_key) if link else None
+        if incident is None or link is None or thread is None:
+            return
+        investigation = self._investigation(incident)
+        verification = self.flow.verify(incident, investigation)
+        summary = blocks.verification_summary(verification)
+        verdict = "recovered" if verification.recovered else "not recovered"
+        self.store.record(
+            incident_id, "verification", f"{verdict}: {summary}", self.flow.clock.now()
+        )
+        self.store.set_after(incident_id, summary)
+        self._refresh_diagnosis(incident_id)
+        self._reply(
+            link.thread_key, thread.channel, blocks.verification_message(incident_id, verification)
+        )
+        record = self.flow.remember(incident, investigation, verification)
+        if record is not None:
+            text = messages.SLACK_REMEMBERED.format(
+                id=record.id, outcome=record.outcome.replace("_", " ")
+            )
+            self._reply(link.thread_key, thread.channel, blocks.note_message(text))
+
+    # --- questions from slash commands ---------------------------------------------------------
+    def investigate_service(
+        self, service: str, namespace: str | None, user: str, channel: str
+    ) -> Receipt:
+        """`/medic investigate`: a manual alert, in a new thread in the asking channel."""
+        now = self.flow.clock.now()
+        ns = namespace or self.flow.default_namespace
+        payload = manual_alert(service, ns, now, {"requested_by": user, "request": f"{now:.3f}"})
+        payload["annotations"]["summary"] = messages.SLACK_MANUAL_ROOT.format(
+            service=service, namespace=ns, user=user
+        )
+        group = parse_alerts(payload)
+        return self.receive(
+            group,
+            source="slash",
+            channel=channel,
+            thread_key=f"manual:{channel}:{ns}/{service}:{now}",
+        )
+
+    def incident_in(self, channel: str, incident_id: str | None, command: str) -> ThreadLink:
+        """The incident a thread command is about: the named one, else the channel's latest open
+        incident with a thread."""
+        if incident_id:
+            link = self.store.link_of(incident_id.upper())
+            if link is None:
+                raise InputError(messages.SLACK_UNKNOWN_INCIDENT.format(incident=incident_id))
+            return link
+        for link in self.store.in_channel(channel):
+            if self._is_open(link.incident_id):
+                return link
+        raise InputError(messages.SLACK_NO_INCIDENT.format(command=command))
+
+    def post_file(self, link: ThreadLink, filename: str, title: str, content: str) -> None:
+        thread = self.store.thread(link.thread_key)
+        if thread is None:
+            return
+        self.outbox.upload(
+            link.thread_key,
+            thread.channel,
+            filename=filename,
+            title=title,
+            content=content.encode(),
+            comment=title,
+            now=self._wall(),
+        )
+        self._wake()
+
+    def note(self, link: ThreadLink, text: str, kind: str = "note") -> None:
+        thread = self.store.thread(link.thread_key)
+        if thread is None:
+            return
+        self.store.record(link.incident_id, kind, text, self.flow.clock.now())
+        self._reply(link.thread_key, thread.channel, blocks.note_message(text))
+
+    def open_incidents(self) -> list[tuple[Incident, list[Proposal]]]:
+        found = []
+        for incident in self.flow.incidents.open_incidents():
+            pending = [
+                p
+                for p in self.flow.proposals.for_incident(incident.id)
+                if p.status is ProposalStatus.PROPOSED
+            ]
+            found.append((incident, pending))
+        return found

@@ -1,0 +1,72 @@
+"""`POST /alertmanager`: Alertmanager's webhook (version 4). Checks the optional bearer token and
+the payload (400 with the reason), writes the notification to the alert inbox and answers: once
+the answer is 200 the notification is persisted, and everything else happens after it."""
+
+from __future__ import annotations
+
+import hmac
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any
+
+from bot.alerts import SERVICE_LABELS, parse_alerts
+from bot.errors import InputError
+from bot.slack.inbox import AlertInbox
+from bot.slack.metrics import BotMetrics
+
+
+@dataclass(frozen=True)
+class WebhookResponse:
+    status: int
+    body: dict[str, Any]
+
+
+class AlertmanagerWebhook:
+    def __init__(
+        self,
+        inbox: AlertInbox,
+        metrics: BotMetrics,
+        *,
+        token: str | None,
+        max_body_bytes: int,
+    ) -> None:
+        self._inbox = inbox
+        self.on_queued: Callable[[], None] = lambda: None
+        self._metrics = metrics
+        self._token = token
+        self.max_body_bytes = max_body_bytes
+
+    def authorized(self, authorization: str | None) -> bool:
+        """Alertmanager's ``http_config.authorization`` sends ``Authorization: Bearer TOKEN``."""
+        if self._token is None:
+            return True
+        scheme, _, given = (authorization or "").partition(" ")
+        return scheme.lower() == "bearer" and hmac.compare_digest(given.strip(), self._token)
+
+    def reject(self, status: int, reason: str, error: str) -> WebhookResponse:
+        self._metrics.webhook_rejected.labels(reason).inc()
+        return WebhookResponse(status, {"error": error})
+
+    def handle(self, authorization: str | None, body: bytes) -> WebhookResponse:
+        started = time.perf_counter()
+        if not self.authorized(authorization):
+            return self.reject(401, "unauthorized", "missing or wrong bearer token")
+        if len(body) > self.max_body_bytes:
+            return self.reject(413, "too_large", f"body over {self.max_body_bytes} bytes")
+        try:
+            group = parse_alerts(body)
+            if group.version != "4":
+                raise InputError(f"unsupported webhook version {group.version!r}; expected 4")
+            for alert in group.alerts:
+                if alert.status == "firing" and alert.service is None:
+                    raise InputError(
+                        f"alert {alert.name} has no service label (looked for "
+                        f"{', '.join(SERVICE_LABELS)})"
+                    )
+        except InputError as exc:
+            return self.reject(400, "malformed", str(exc))
+        queued = self._inbox.add(body.decode("utf-8"), "alertmanager", time.time())
+        self.on_queued()
+        self._metrics.intake_seconds.observe(time.perf_counter() - started)
+        return WebhookResponse(200, {"queued": queued, "alerts": len(group.alerts)})

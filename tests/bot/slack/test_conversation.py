@@ -1,0 +1,45 @@
+"""Scenario tests that read like the conversation in the alert channel."""
+
+from __future__ import annotations
+
+from tests.bot.slack.harness import APPROVER, STRANGER, Medic
+
+
+def test_alert_becomes_a_thread_that_an_approver_fixes_once(medic: Medic) -> None:
+    # Alertmanager posts the recommender's latency alert.
+    assert medic.alert(medic.demo_alert()).status_code == 200
+    medic.settle()
+
+    # One thread in the alert channel, its diagnosis with Approve / Reject buttons.
+    root = medic.root()
+    assert "[FIRING:1] RecommenderLatencyHigh" in root.all_text()
+    diagnosis = medic.diagnosis(root)
+    assert "Input size increase" in diagnosis.all_text()
+    labels = [b["text"]["text"] for b in diagnosis.buttons()]
+    assert labels.count("Approve") >= 2 and labels.count("Reject") == labels.count("Approve")
+    charts = list(medic.slack.uploaded(root.ts))
+    assert charts and charts[0].content.startswith(b"\x89PNG")
+
+    # Someone who is not an approver clicks Approve: told so, privately; nothing changes.
+    scale_out = diagnosis.button("medic_approve", "scale shop/recommender replicas=6")
+    assert medic.click(diagnosis, scale_out, STRANGER).status_code == 200
+    medic.settle()
+    assert "may not approve scale in shop" in medic.slack.ephemeral_texts()[-1]
+    assert medic.sim.get_deployment("shop", "recommender").replicas == 3
+    assert diagnosis.updates == 0
+
+    # The approver approves scaling out: the message changes in place, the action runs once.
+    assert medic.click(diagnosis, scale_out, APPROVER).status_code == 200
+    medic.settle()
+    text = diagnosis.all_text()
+    assert (
+        f"Approved by <@{APPROVER}>" in text
+        and "scaled deployment shop/recommender: 3 -> 6 replicas" in text
+    )
+    assert medic.sim.get_deployment("shop", "recommender").replicas == 6
+
+    # A second click on the same (stale) button is refused privately and runs nothing.
+    medic.click(diagnosis, scale_out, APPROVER)
+    medic.settle()
+    assert "already" in medic.slack.ephemeral_texts()[-1]
+    assert medic.sim.get_deployment("shop", "recommender").replicas == 6

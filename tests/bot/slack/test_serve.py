@@ -1,0 +1,78 @@
+"""`medic serve` as an operator starts it: what is missing is named; with the three variables set
+it serves health and metrics until stopped."""
+
+from __future__ import annotations
+
+import os
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import httpx
+import pytest
+from typer.testing import CliRunner
+
+from bot.cli import app
+from tests.bot.slack.fake_slack import FakeSlack
+from tests.services.binaries import free_port
+
+
+@pytest.mark.parametrize(
+    ("env", "problem"),
+    [
+        ({}, "choose a cluster explicitly"),
+        ({"MEDIC_CLUSTER": "kube"}, "MEDIC_CLUSTER=kube is not available"),
+        ({"MEDIC_CLUSTER": "sim"}, "set SLACK_BOT_TOKEN"),
+        ({"MEDIC_CLUSTER": "sim", "SLACK_BOT_TOKEN": "xoxb-1"}, "set SLACK_SIGNING_SECRET"),
+        (
+            {"MEDIC_CLUSTER": "sim", "SLACK_BOT_TOKEN": "xoxb-1", "SLACK_SIGNING_SECRET": "s"},
+            "set MEDIC_ALERT_CHANNEL",
+        ),
+    ],
+)
+def test_missing_configuration_is_named(
+    env: dict[str, str], problem: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    for key, value in env.items():
+        monkeypatch.setenv(key, value)
+    result = CliRunner().invoke(app, ["serve"])
+    assert result.exit_code == 2 and problem in result.stderr
+    assert len(result.stderr.strip().splitlines()) == 1
+
+
+@pytest.mark.slow
+def test_serve_runs_until_stopped(fake_slack: FakeSlack, tmp_path: Path) -> None:
+    port = free_port()
+    env = {
+        **os.environ,
+        "MEDIC_CLUSTER": "sim",
+        "MEDIC_DATA_DIR": str(tmp_path / "data"),
+        "SLACK_BOT_TOKEN": "xoxb-test",
+        "SLACK_SIGNING_SECRET": "secret",
+        "MEDIC_ALERT_CHANNEL": "C0ALERTS",
+        "MEDIC_SLACK_API_URL": fake_slack.api_url,
+    }
+    medic = Path(sys.executable).with_name("medic")
+    process = subprocess.Popen(
+        [str(medic), "serve", "--port", str(port)],
+        env=env,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+    )
+    try:
+        deadline = time.monotonic() + 120
+        while True:
+            assert process.poll() is None, process.stdout.read().decode()  # type: ignore[union-attr]
+            try:
+                health = httpx.get(f"http://127.0.0.1:{port}/healthz", timeout=1)
+                break
+            except httpx.HTTPError:
+                assert time.monotonic() < deadline, "medic serve did not start"
+                time.sleep(0.2)
+        assert health.json()["status"] == "ok"
+        assert "medic_alerts_received" in httpx.get(f"http://127.0.0.1:{port}/metrics").text
+    finally:
+        process.send_signal(signal.SIGTERM)
+        assert process.wait(timeout=30) == 0

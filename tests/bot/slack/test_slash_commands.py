@@ -1,0 +1,127 @@
+"""`/medic ...` as people type it: signed requests, answers only the asker sees, threads and files
+where they belong."""
+
+from __future__ import annotations
+
+import threading
+from datetime import datetime
+
+from bot.incidents import Incident
+from tests.bot.slack.harness import ALERTS, APPROVER, STRANGER, Medic
+
+
+def test_help_and_mistakes_are_answered_in_the_ack(medic: Medic) -> None:
+    help_ = medic.slash("help").json()
+    assert help_["response_type"] == "ephemeral" and "/medic search TEXT" in help_["text"]
+    wrong = medic.slash("reboot everything").json()
+    assert wrong["text"].startswith(":warning: unknown command `reboot`")
+    assert "/medic status" in wrong["text"]
+
+
+def test_unsigned_or_stale_requests_are_refused(medic: Medic) -> None:
+    answer = medic.http.post(
+        f"{medic.url}/slack/events",
+        content=b"command=/medic&text=status",
+        headers={"Content-Type": "application/x-www-form-urlencoded"},
+    )
+    assert answer.status_code == 401
+
+
+def test_investigate_acks_at_once_and_posts_a_new_thread(medic: Medic) -> None:
+    release = threading.Event()
+    investigate = medic.service.threads.flow.investigate
+
+    def slow_investigation(incident: Incident):  # type: ignore[no-untyped-def]
+        release.wait(timeout=30)
+        return investigate(incident)
+
+    medic.service.threads.flow.investigate = slow_investigation  # type: ignore[method-assign]
+    ack = medic.slash("investigate recommender", channel="C0TEAM")
+    assert ack.status_code == 200  # answered while the investigation is still held back
+    assert "Investigating recommender" in ack.json()["text"]
+    release.set()
+    medic.settle()
+
+    (root,) = medic.slack.roots("C0TEAM")
+    assert f"requested by <@{APPROVER}>" in root.all_text()
+    assert any("Medic investigated INC-0001" in m.all_text() for m in medic.slack.thread(root.ts))
+
+
+def test_investigating_an_unknown_service_says_so(medic: Medic) -> None:
+    medic.slash("investigate payments")
+    medic.settle()
+    assert "unknown service" in medic.slack.ephemeral_texts()[-1]
+    assert medic.slack.roots() == []
+
+
+def test_search_finds_past_incidents_with_what_fixed_them(medic: Medic) -> None:
+    medic.slash("search recommender latency after clients sent bigger payloads")
+    medic.settle()
+    answer = medic.slack.ephemeral_texts()[-1]
+    assert answer.startswith("Results for") or "*Results for" in answer
+    assert "PAST-001" in answer and "fixed by scale(factor=2)" in answer
+
+
+def test_status_lists_open_incidents_and_pending_proposals(medic: Medic) -> None:
+    medic.slash("status")
+    medic.settle()
+    assert medic.slack.ephemeral_texts()[-1] == "No open incidents and no pending proposals."
+    medic.alert(medic.demo_alert())
+    medic.settle()
+    medic.slash("status")
+    medic.settle()
+    status = medic.slack.ephemeral_texts()[-1]
+    assert "*1 open incident(s)*" in status and "INC-0001" in status
+    assert "pending: scale deployment shop/recommender: 3 -> 6 replicas" in status
+
+
+def test_postmortem_draft_is_a_markdown_file_in_the_incident_thread(medic: Medic) -> None:
+    medic.alert(medic.demo_alert())
+    medic.settle()
+    root = medic.root()
+    diagnosis = medic.diagnosis(root)
+    medic.click(diagnosis, diagnosis.button("medic_approve", "scale shop/recommender"), APPROVER)
+    medic.settle()
+
+    medic.slash("postmortem draft", channel=ALERTS)
+    medic.settle()
+    assert "Drafting the postmortem for INC-0001" in medic.slack.ephemeral_texts()[-1]
+    (draft,) = [f for f in medic.slack.uploaded(root.ts) if f.filename.endswith(".md")]
+    text = draft.content.decode()
+    assert draft.filename == "postmortem-INC-0001.md" and text.startswith("# Postmortem draft")
+    for expected in (
+        "RecommenderLatencyHigh fired",
+        "## What was abnormal",
+        "Input size increase",
+        f"approved by {APPROVER}",
+        "scaled deployment shop/recommender: 3 -> 6 replicas",
+        "## Verification",
+    ):
+        assert expected in text
+
+
+def test_thread_commands_need_an_incident(medic: Medic) -> None:
+    medic.slash("postmortem draft", channel="C0QUIET")
+    medic.settle()
+    assert "No open incident with a thread in this channel" in medic.slack.ephemeral_texts()[-1]
+    medic.slash("silence 2h INC-0042")
+    medic.settle()
+    assert "No incident INC-0042" in medic.slack.ephemeral_texts()[-1]
+
+
+def test_silence_is_a_guarded_action_of_an_approver(medic: Medic) -> None:
+    medic.alert(medic.demo_alert())
+    medic.settle()
+    medic.slash("silence 2h", user=STRANGER)
+    medic.settle()
+    assert "may not approve silence" in medic.slack.ephemeral_texts()[-1]
+    assert medic.sim.silences == []
+
+    medic.slash("silence 2h")
+    medic.settle()
+    [(_, request)] = medic.sim.silences
+    assert request.matchers["alertname"] == "RecommenderLatencyHigh"
+    duration = datetime.fromisoformat(request.ends_at) - datetime.fromisoformat(request.starts_at)
+    assert duration.total_seconds() == 7200
+    notes = [m.all_text() for m in medic.slack.thread(medic.root().ts)]
+    assert any("Silenced the alerts of INC-0001 for 2h" in n for n in notes)

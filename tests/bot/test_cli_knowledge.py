@@ -1,0 +1,171 @@
+"""The knowledge commands as a user runs them: eval commands on small synthetic data sets written
+here (not copies of benchmark data), ingest and search, errors as one line with exit code 2."""
+
+from __future__ import annotations
+
+import csv
+import gzip
+import io
+import json
+from datetime import UTC, datetime
+from pathlib import Path
+
+import pytest
+from typer.testing import CliRunner
+
+from bot.cli import app
+
+runner = CliRunner()
+START = datetime(2030, 5, 1, 10, 0, tzinfo=UTC).timestamp()
+PODS = {
+    "ts-a-service": "ts-a-service-5d4f8b7c9-abcde",
+    "ts-b-service": "ts-b-service-6c7d8e9f1-fghij",
+}
+
+
+def _gz_csv(path: Path, header: list[str], rows: list[list[object]]) -> None:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    text = io.StringIO()
+    writer = csv.writer(text)
+    writer.writerow(header)
+    writer.writerows(rows)
+    path.write_bytes(gzip.compress(text.getvalue().encode()))
+
+
+def _log_rows(minute: float, errors_in: str | None) -> list[list[object]]:
+    rows: list[list[object]] = []
+    for i in range(40):
+        for service, pod in PODS.items():
+            message = (
+                f"12:00:00.000 INFO  c.Svc#10 TraceID: {i:032x} SpanID: {i:016x} [get][ok id={i}]\n"
+            )
+            if service == errors_in and i % 3 == 0:
+                message = (
+                    f"12:00:00.000 ERROR c.Svc#99 TraceID: {i:032x} SpanID: {i:016x} "
+                    f"[get][failed: NullPointerException at step {i}]\n"
+                )
+            ts = minute + i
+            log = json.dumps({"log": message, "stream": "stdout"})
+            rows.append([ts, int(ts * 1e9), "node", pod, "server", f"{i:032x}", f"{i:016x}", log])
+    rows.append(
+        [minute, int(minute * 1e9), "node", PODS["ts-a-service"], "server", "", "", "{broken"]
+    )
+    return rows
+
+
+def write_nezha(root: Path) -> None:
+    """Three incidents: two exceptions in ts-a (errors in its logs), one CPU fault in ts-b."""
+    faults = [
+        ("ts-a-service", "exception", 0),
+        ("ts-a-service", "exception", 1),
+        ("ts-b-service", "cpu_contention", 2),
+    ]
+    index = []
+    _gz_csv(root / "free" / "log.csv.gz", HEADER, _log_rows(START - 600, None))
+    for number, (service, fault, slot) in enumerate(faults):
+        inject = START + 1200 * (slot + 1)
+        files = []
+        for minute in range(3):
+            name = f"fault/{number}_{minute}.csv.gz"
+            _gz_csv(
+                root / name,
+                HEADER,
+                _log_rows(inject + 60 * minute, service if fault == "exception" else None),
+            )
+            files.append(name)
+        index.append(
+            {
+                "incident_id": f"syn-{number}",
+                "inject_time": datetime.fromtimestamp(inject, UTC).strftime("%Y-%m-%d %H:%M:%S"),
+                "root_cause_service": service,
+                "fault_type": fault,
+                "log_files": files,
+                "fault_free_log": ["free/log.csv.gz"],
+                "metric_dir": "metric/",
+            }
+        )
+    cpu_fault = START + 1200 * 3
+    for service, pod in PODS.items():
+        rows = []
+        for minute in range(0, 80):
+            ts = START + 60 * minute
+            busy = service == "ts-b-service" and cpu_fault <= ts < cpu_fault + 180
+            rows.append(["t", int(ts), pod, 95.0 if busy else 20.0 + (minute % 3)])
+        _gz_csv(
+            root / "metric" / f"{pod}_metric.csv.gz",
+            ["Time", "TimeStamp", "PodName", "CpuUsageRate(%)"],
+            rows,
+        )
+    (root / "incidents_trainticket.jsonl").write_text(
+        "\n".join(json.dumps(i) for i in index) + "\n"
+    )
+
+
+HEADER = ["Timestamp", "TimeUnixNano", "Node", "PodName", "Container", "TraceID", "SpanID", "Log"]
+
+
+@pytest.mark.slow
+def test_eval_rca_ranks_the_faulty_service_and_retrieves_its_twin(tmp_path: Path) -> None:
+    write_nezha(tmp_path / "nezha")
+    result = runner.invoke(app, ["eval", "rca", "--data", str(tmp_path / "nezha")])
+    assert result.exit_code == 0, result.output
+    summary = json.loads(result.stdout.strip().splitlines()[-1])
+    assert summary["incidents"] == 3
+    assert summary["localization"]["as@1"] == 1.0
+    assert summary["retrieval"]["queries"] == 2
+    assert summary["retrieval"]["hit@1"] == 1.0
+    assert set(summary["baseline_tfidf_retrieval"]) == {"queries", "hit@1", "hit@3", "mrr"}
+
+
+def test_eval_templates_scores_each_system_against_default_drain3(tmp_path: Path) -> None:
+    rows = {
+        "Alpha": [("VM Paused", "E1"), ("VM Resumed", "E2"), ("VM Paused", "E1")]
+        + [(f"took {i} ms to serve /api/v1/items/{i}", "E3") for i in range(6)],
+        "Beta": [(f"user u{i} logged in from 10.0.0.{i}", "E1") for i in range(5)]
+        + [("", "E9"), ("disk full", "")],  # an empty content, a line without ground truth
+    }
+    for system, lines in rows.items():
+        (tmp_path / system).mkdir()
+        with (tmp_path / system / f"{system}_2k.log_structured.csv").open("w", newline="") as fh:
+            writer = csv.writer(fh)
+            writer.writerow(["LineId", "Content", "EventId", "EventTemplate"])
+            writer.writerows([i, content, event, ""] for i, (content, event) in enumerate(lines))
+    result = runner.invoke(app, ["eval", "templates", "--data", str(tmp_path)])
+    assert result.exit_code == 0, result.output
+    summary = json.loads(result.stdout.strip().splitlines()[-1])
+    assert summary["systems"] == {"Alpha": 1.0, "Beta": 1.0}
+    assert summary["baseline_drain3_default"]["systems"]["Alpha"] < 1.0  # merges Paused/Resumed
+
+
+@pytest.mark.parametrize("command", [["eval", "rca"], ["eval", "templates"]])
+def test_eval_without_data_is_one_line_and_exit_2(tmp_path: Path, command: list[str]) -> None:
+    result = runner.invoke(app, [*command, "--data", str(tmp_path / "nothing")])
+    assert result.exit_code == 2
+    assert result.stderr.strip() == f"medic: --data {tmp_path / 'nothing'} is not a directory"
+
+
+def test_ingest_logs_reports_what_it_skipped(tmp_path: Path) -> None:
+    (tmp_path / "app.log").write_bytes(
+        b"ERROR db timeout after 30 s\nbin\x00ary\nERROR db timeout after 31 s\n"
+    )
+    result = runner.invoke(app, ["ingest", "logs", str(tmp_path / "app.log"), "--json"])
+    assert result.exit_code == 0, result.output
+    summary = json.loads(result.stdout.strip().splitlines()[-1])
+    assert (summary["lines"], summary["templates"], summary["skipped"]) == (
+        2,
+        1,
+        {"binary line": 1},
+    )
+    assert "binary line, skipped" in result.stderr
+
+
+def test_corrupted_template_state_points_to_repair_which_fixes_it(tmp_path: Path) -> None:
+    data = Path(str(tmp_path / "data"))
+    data.mkdir()
+    (data / "drain3_state.bin").write_bytes(b"garbage")
+    (tmp_path / "app.log").write_text("INFO hello\n")
+    broken = runner.invoke(app, ["ingest", "logs", str(tmp_path / "app.log")])
+    assert broken.exit_code == 1 and "medic knowledge repair" in broken.stderr
+    assert runner.invoke(app, ["knowledge", "repair"]).exit_code == 0
+    assert runner.invoke(app, ["ingest", "logs", str(tmp_path / "app.log")]).exit_code == 0
+    assert len(list(data.glob("drain3_state.bin.broken-*"))) == 1

@@ -1,0 +1,196 @@
+"""The audit log: every proposal, decision and result, append-only and hash-chained.
+
+Each entry stores who, what (tool, target, parameters), the policy decision and the result, plus
+the SHA-256 of its own content and of the entry before it. Editing an entry breaks its hash,
+deleting one breaks the chain and the sequence, cutting the tail disagrees with the head record.
+``prev_hash`` is unique, so two writers that read the same head cannot both append after it: the
+loser retries on the new head, and the chain never forks (SQLite and PostgreSQL alike).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from dataclasses import asdict, dataclass
+from typing import Any
+
+from sqlalchemy import Engine, Float, Integer, String, Text, select
+from sqlalchemy.exc import IntegrityError, OperationalError
+from sqlalchemy.orm import DeclarativeBase, Mapped, Session, mapped_column
+
+GENESIS = "0" * 64
+APPEND_ATTEMPTS = 20
+
+
+class _Base(DeclarativeBase):
+    pass
+
+
+class _EntryRow(_Base):
+    __tablename__ = "audit_log"
+
+    seq: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=False)
+    at: Mapped[float] = mapped_column(Float)
+    actor: Mapped[str] = mapped_column(String(128))
+    event: Mapped[str] = mapped_column(String(32))
+    tool: Mapped[str] = mapped_column(String(64))
+    target: Mapped[str] = mapped_column(String(512))
+    params: Mapped[str] = mapped_column(Text)
+    decision: Mapped[str] = mapped_column(Text)
+    result: Mapped[str] = mapped_column(Text)
+    proposal_id: Mapped[str] = mapped_column(String(32))
+    prev_hash: Mapped[str] = mapped_column(String(64), unique=True)
+    hash: Mapped[str] = mapped_column(String(64))
+
+
+class _HeadRow(_Base):
+    """The last entry's sequence number and hash, updated with every append: a cut tail shows."""
+
+    __tablename__ = "audit_head"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=False)
+    seq: Mapped[int] = mapped_column(Integer)
+    hash: Mapped[str] = mapped_column(String(64))
+
+
+@dataclass(frozen=True)
+class AuditEntry:
+    seq: int
+    at: float
+    actor: str
+    event: str
+    tool: str
+    target: str
+    params: dict[str, Any]
+    decision: str
+    result: str
+    proposal_id: str
+    prev_hash: str
+    hash: str
+
+    def as_dict(self) -> dict[str, Any]:
+        return asdict(self)
+
+
+@dataclass(frozen=True)
+class AuditReport:
+    ok: bool
+    entries: int
+    head: str
+    problems: list[str]
+
+
+def entry_hash(seq: int, prev_hash: str, content: dict[str, Any]) -> str:
+    canonical = json.dumps(
+        {"seq": seq, "prev": prev_hash, **content}, sort_keys=True, separators=(",", ":")
+    )
+    return hashlib.sha256(canonical.encode()).hexdigest()
+
+
+class AuditLog:
+    def __init__(self, engine: Engine) -> None:
+        self._engine = engine
+        _Base.metadata.create_all(engine)
+
+    def append(
+        self,
+        *,
+        at: float,
+        actor: str,
+        event: str,
+        tool: str,
+        target: str,
+        params: dict[str, Any],
+        decision: str,
+        result: str,
+        proposal_id: str = "",
+    ) -> AuditEntry:
+        content = {
+            "at": at,
+            "actor": actor,
+            "event": event,
+            "tool": tool,
+            "target": target,
+            "params": json.dumps(params, sort_keys=True),
+            "decision": decision,
+            "result": result,
+            "proposal_id": proposal_id,
+        }
+        for _ in range(APPEND_ATTEMPTS):
+            try:
+                with Session(self._engine) as session, session.begin():
+                    head = session.get(_HeadRow, 1)
+                    seq, prev = (head.seq + 1, head.hash) if head else (1, GENESIS)
+                    digest = entry_hash(seq, prev, content)
+                    row = _EntryRow(seq=seq, prev_hash=prev, hash=digest, **content)
+                    session.add(row)
+                    if head is None:
+                        session.add(_HeadRow(id=1, seq=seq, hash=digest))
+                    else:
+                        head.seq, head.hash = seq, digest
+                    session.flush()
+                    return _to_entry(row)
+            except (IntegrityError, OperationalError):
+                continue  # another writer appended first (or held the lock): re-read the head
+        raise RuntimeError("could not append to the audit log: too much contention")
+
+    def entries(self, limit: int | None = None) -> list[AuditEntry]:
+        """Oldest first; with ``limit``, the latest ``limit`` entries."""
+        with Session(self._engine) as session:
+            query = select(_EntryRow).order_by(_EntryRow.seq.desc())
+            if limit is not None:
+                query = query.limit(limit)
+            return [_to_entry(r) for r in reversed(list(session.scalars(query)))]
+
+    def verify(self) -> AuditReport:
+        """Recompute every hash and link; any edited, deleted or reordered entry is a problem."""
+        problems: list[str] = []
+        prev, expected_seq = GENESIS, 1
+        with Session(self._engine) as session:
+            rows = list(session.scalars(select(_EntryRow).order_by(_EntryRow.seq)))
+            head = session.get(_HeadRow, 1)
+        for row in rows:
+            if row.seq != expected_seq:
+                problems.append(f"entries {expected_seq}..{row.seq - 1} are missing")
+            if row.prev_hash != prev:
+                problems.append(f"entry {row.seq} does not follow the entry before it")
+            content = {c: getattr(row, c) for c in _CONTENT}
+            if entry_hash(row.seq, row.prev_hash, content) != row.hash:
+                problems.append(f"entry {row.seq} was modified after it was written")
+            prev, expected_seq = row.hash, row.seq + 1
+        last_seq = rows[-1].seq if rows else 0
+        if head is not None and (head.seq != last_seq or head.hash != prev):
+            problems.append(f"the log ends at entry {last_seq} but entry {head.seq} was written")
+        if head is None and rows:
+            problems.append("the head record is missing")
+        return AuditReport(not problems, len(rows), prev, problems)
+
+
+_CONTENT = (
+    "at",
+    "actor",
+    "event",
+    "tool",
+    "target",
+    "params",
+    "decision",
+    "result",
+    "proposal_id",
+)
+
+
+def _to_entry(row: _EntryRow) -> AuditEntry:
+    return AuditEntry(
+        seq=row.seq,
+        at=row.at,
+        actor=row.actor,
+        event=row.event,
+        tool=row.tool,
+        target=row.target,
+        params=json.loads(row.params),
+        decision=row.decision,
+        result=row.result,
+        proposal_id=row.proposal_id,
+        prev_hash=row.prev_hash,
+        hash=row.hash,
+    )

@@ -1,0 +1,306 @@
+"""The Kubernetes cluster backend, through the official client (kubeconfig or in-cluster).
+
+Writes are PATCHes that are safe to resend: the scale subresource sets a replica count, a restart
+sets the pod-template annotation ``kubectl.kubernetes.io/restartedAt`` to a value fixed before the
+first attempt, a rollback replaces the template with the previous ReplicaSet's (a JSON patch that
+carries the resourceVersion it was computed from, so a concurrent change is a 409, not a silent
+overwrite; a 409 after a lost answer is resolved by re-reading: the template already in place
+means it was done). Every call retries transient failures (5xx, timeouts, 429 after Retry-After)
+and maps the API's answer to Medic's errors: 403 permission, 404 not found, 409 conflict, 4xx
+invalid.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import Any, TypeVar
+
+import urllib3
+from kubernetes import client as k8s
+from kubernetes import config as k8s_config
+from kubernetes.client.exceptions import ApiException
+
+from tools.backends import DeploymentInfo, PodRestarts, RollbackPlan, Rollout
+from tools.errors import (
+    BackendUnavailableError,
+    ConflictError,
+    InvalidRequestError,
+    PermissionDeniedError,
+    TargetNotFoundError,
+    ToolError,
+    TransientError,
+)
+from tools.retry import RetryPolicy
+
+T = TypeVar("T")
+
+REVISION = "deployment.kubernetes.io/revision"
+CHANGE_CAUSE = "kubernetes.io/change-cause"
+RESTARTED_AT = "kubectl.kubernetes.io/restartedAt"
+MERGE_PATCH = "application/merge-patch+json"
+JSON_PATCH = "application/json-patch+json"
+FIELD_MANAGER = "medic"
+TIMEOUT = (5.0, 30.0)  # connect, read (seconds)
+
+
+def load_api_client(config_file: str | None = None, context: str | None = None) -> k8s.ApiClient:
+    """An API client from the in-cluster service account, else from kubeconfig (``config_file``,
+    default ~/.kube/config; ``context``, default the current one)."""
+    try:
+        k8s_config.load_incluster_config()  # type: ignore[no-untyped-call]
+        configuration = k8s.Configuration.get_default_copy()
+        source = "in-cluster service account"
+    except k8s_config.ConfigException:
+        configuration = k8s.Configuration()
+        try:
+            k8s_config.load_kube_config(  # type: ignore[no-untyped-call]
+                config_file=config_file or "~/.kube/config",
+                context=context,
+                client_configuration=configuration,
+            )
+        except (k8s_config.ConfigException, OSError) as exc:
+            raise BackendUnavailableError(
+                f"no Kubernetes credentials: not in a cluster and kubeconfig failed ({exc}); "
+                "set KUBECONFIG or run Medic in the cluster"
+            ) from exc
+        source = f"kubeconfig context {context or 'current'}"
+    configuration.retries = False  # retries are ours: transient errors only, idempotent-aware
+    api = k8s.ApiClient(configuration)
+    api.user_agent = f"medic ({source})"
+    return api
+
+
+class KubernetesCluster:
+    def __init__(
+        self, api: k8s.ApiClient, *, name: str = "kube", retry: RetryPolicy | None = None
+    ) -> None:
+        self._apps = k8s.AppsV1Api(api)
+        self._core = k8s.CoreV1Api(api)
+        self._name = name
+        self._retry = retry or RetryPolicy()
+
+    @property
+    def name(self) -> str:
+        return self._name
+
+    # --- reads -----------------------------------------------------------------------------------
+    def get_deployment(self, namespace: str, name: str) -> DeploymentInfo:
+        return _info(self._read(namespace, name))
+
+    def recent_rollouts(self, namespace: str, name: str, limit: int = 5) -> list[Rollout]:
+        return [
+            Rollout(
+                revision=_revision(rs.metadata),
+                created_at=str(rs.metadata.creation_timestamp or ""),
+                images=_images(rs.spec.template),
+                replicas=(rs.spec.replicas or 0),
+                change_cause=(rs.metadata.annotations or {}).get(CHANGE_CAUSE, ""),
+            )
+            for rs in self._replica_sets(self._read(namespace, name))[:limit]
+        ]
+
+    def pod_restarts(self, namespace: str, name: str) -> list[PodRestarts]:
+        deployment = self._read(namespace, name)
+        selector = deployment.spec.selector.match_labels or {}
+        pods: Any = self._call(
+            f"list pods of {namespace}/{name}",
+            lambda: self._core.list_namespaced_pod(
+                namespace, label_selector=_selector(selector), _request_timeout=TIMEOUT
+            ),
+        )
+        found = []
+        for pod in pods.items:
+            if not _matches(pod.metadata.labels, selector):
+                continue
+            for status in (pod.status and pod.status.container_statuses) or []:
+                last = status.last_state.terminated if status.last_state else None
+                found.append(
+                    PodRestarts(
+                        pod=pod.metadata.name,
+                        container=status.name,
+                        restarts=status.restart_count,
+                        last_reason=last.reason if last else None,
+                        last_exit_code=last.exit_code if last else None,
+                        last_finished_at=str(last.finished_at)
+                        if last and last.finished_at
+                        else None,
+                    )
+                )
+        return found
+
+    # --- writes ----------------------------------------------------------------------------------
+    def scale(self, namespace: str, name: str, replicas: int, *, dry_run: bool = False) -> int:
+        scale: Any = self._call(
+            f"scale {namespace}/{name}",
+            lambda: self._apps.patch_namespaced_deployment_scale(
+                name,
+                namespace,
+                {"spec": {"replicas": replicas}},
+                dry_run="All" if dry_run else None,
+                field_manager=FIELD_MANAGER,
+                _content_type=MERGE_PATCH,
+                _request_timeout=TIMEOUT,
+            ),
+        )
+        return int(scale.spec.replicas)
+
+    def restart(
+        self, namespace: str, name: str, *, restarted_at: str, dry_run: bool = False
+    ) -> None:
+        body = {"spec": {"template": {"metadata": {"annotations": {RESTARTED_AT: restarted_at}}}}}
+        self._patch("restart", namespace, name, body, MERGE_PATCH, dry_run)
+
+    def rollback(self, namespace: str, name: str, *, dry_run: bool = False) -> RollbackPlan:
+        deployment = self._read(namespace, name)
+        current = _revision(deployment.metadata)
+        older = [rs for rs in self._replica_sets(deployment) if _revision(rs.metadata) < current]
+        if not older:
+            raise InvalidRequestError(
+                f"deployment {namespace}/{name} has no earlier revision to roll back to"
+            )
+        previous = older[0]
+        template = self._apps.api_client.sanitize_for_serialization(previous.spec.template)
+        template.get("metadata", {}).get("labels", {}).pop("pod-template-hash", None)
+        patch = [
+            {
+                "op": "replace",
+                "path": "/metadata/resourceVersion",
+                "value": deployment.metadata.resource_version,
+            },
+            {"op": "replace", "path": "/spec/template", "value": template},
+        ]
+        try:
+            self._patch("roll back", namespace, name, patch, JSON_PATCH, dry_run)
+        except ConflictError:
+            now = self._apps.api_client.sanitize_for_serialization(
+                self._read(namespace, name).spec.template
+            )
+            if dry_run or now != template:
+                raise
+        return RollbackPlan(
+            current,
+            _revision(previous.metadata),
+            _images(deployment.spec.template),
+            _images(previous.spec.template),
+        )
+
+    # --- plumbing --------------------------------------------------------------------------------
+    def _read(self, namespace: str, name: str) -> Any:
+        return self._call(
+            f"read deployment {namespace}/{name}",
+            lambda: self._apps.read_namespaced_deployment(
+                name, namespace, _request_timeout=TIMEOUT
+            ),
+        )
+
+    def _patch(
+        self, verb: str, namespace: str, name: str, body: Any, content_type: str, dry_run: bool
+    ) -> None:
+        self._call(
+            f"{verb} {namespace}/{name}",
+            lambda: self._apps.patch_namespaced_deployment(
+                name,
+                namespace,
+                body,
+                dry_run="All" if dry_run else None,
+                field_manager=FIELD_MANAGER,
+                _content_type=content_type,
+                _request_timeout=TIMEOUT,
+            ),
+        )
+
+    def _replica_sets(self, deployment: Any) -> list[Any]:
+        """The Deployment's ReplicaSets (controller-owned), newest revision first."""
+        meta = deployment.metadata
+        selector = deployment.spec.selector.match_labels or {}
+        found: Any = self._call(
+            f"list replicasets of {meta.namespace}/{meta.name}",
+            lambda: self._apps.list_namespaced_replica_set(
+                meta.namespace, label_selector=_selector(selector), _request_timeout=TIMEOUT
+            ),
+        )
+        owned = [
+            rs
+            for rs in found.items
+            if any(o.controller and o.uid == meta.uid for o in rs.metadata.owner_references or [])
+        ]
+        return sorted(owned, key=lambda rs: _revision(rs.metadata), reverse=True)
+
+    def _call(self, what: str, fn: Callable[[], T]) -> T:
+        def attempt() -> T:
+            try:
+                return fn()
+            except ApiException as exc:
+                raise _translate(what, exc) from exc
+            except urllib3.exceptions.NewConnectionError as exc:
+                raise TransientError(
+                    f"cannot connect to the Kubernetes API to {what}", may_have_applied=False
+                ) from exc
+            except urllib3.exceptions.HTTPError as exc:
+                raise TransientError(
+                    f"the Kubernetes API did not answer to {what}: {type(exc).__name__}",
+                    may_have_applied=True,
+                ) from exc
+
+        # Every Kubernetes write here is idempotent (see the module docstring).
+        return self._retry.call(attempt, idempotent=True)
+
+
+def _translate(what: str, exc: ApiException) -> ToolError:
+    status = int(exc.status or 0)
+    detail = f"{what}: Kubernetes answered {status} {exc.reason or ''}".rstrip()
+    if status == 403:
+        return PermissionDeniedError(
+            f"{detail}; Medic's service account lacks this permission (see docker/rbac.yaml)"
+        )
+    if status == 404:
+        return TargetNotFoundError(f"{detail}; check the namespace and the name")
+    if status == 409:
+        return ConflictError(f"{detail}; the Deployment changed meanwhile, propose again")
+    if status == 429:
+        retry_after = _retry_after(exc)
+        return TransientError(detail, may_have_applied=False, retry_after=retry_after)
+    if status >= 500 or status == 0:
+        return TransientError(detail, may_have_applied=True)
+    return InvalidRequestError(detail)
+
+
+def _retry_after(exc: ApiException) -> float | None:
+    value = (exc.headers or {}).get("Retry-After")
+    try:
+        return float(value) if value is not None else None
+    except ValueError:
+        return None
+
+
+def _revision(meta: Any) -> int:
+    try:
+        return int((meta.annotations or {}).get(REVISION, 0))
+    except ValueError:
+        return 0
+
+
+def _images(template: Any) -> tuple[str, ...]:
+    return tuple(c.image or "" for c in template.spec.containers)
+
+
+def _selector(labels: dict[str, str]) -> str:
+    return ",".join(f"{k}={v}" for k, v in sorted(labels.items()))
+
+
+def _matches(labels: dict[str, str] | None, selector: dict[str, str]) -> bool:
+    return all((labels or {}).get(k) == v for k, v in selector.items())
+
+
+def _info(deployment: Any) -> DeploymentInfo:
+    status = deployment.status
+    return DeploymentInfo(
+        namespace=deployment.metadata.namespace,
+        name=deployment.metadata.name,
+        replicas=deployment.spec.replicas if deployment.spec.replicas is not None else 1,
+        ready_replicas=(status.ready_replicas or 0) if status else 0,
+        revision=_revision(deployment.metadata),
+        images=_images(deployment.spec.template),
+        updated_replicas=status.updated_replicas if status else None,
+        available_replicas=status.available_replicas if status else None,
+    )

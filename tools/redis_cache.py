@@ -1,0 +1,90 @@
+"""The cache backend on Redis: delete the keys matching a pattern, in batches, never FLUSHALL.
+
+SCAN walks the keyspace without blocking the server; each batch is sized with MEMORY USAGE and
+removed with UNLINK (freed in the background). Deleting a key twice deletes nothing, so a batch is
+safe to resend after a transient failure. The guard has already checked that the pattern lies
+within an allowed key prefix.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import TypeVar
+
+import redis
+from redis.backoff import NoBackoff
+from redis.retry import Retry
+
+from tools.backends import PurgeResult
+from tools.errors import InvalidRequestError, PermissionDeniedError, TransientError
+from tools.retry import RetryPolicy
+
+T = TypeVar("T")
+
+
+def client_for(url: str, connect_timeout: float = 5.0) -> redis.Redis:
+    """A client without redis-py's own retries: ``RetryPolicy`` decides what is retried."""
+    return redis.Redis.from_url(
+        url,
+        socket_timeout=10,
+        socket_connect_timeout=connect_timeout,
+        retry=Retry(NoBackoff(), 0),
+    )
+
+
+class RedisCache:
+    def __init__(
+        self, client: redis.Redis, *, batch: int = 500, retry: RetryPolicy | None = None
+    ) -> None:
+        self._redis = client
+        self._batch = batch
+        self._retry = retry or RetryPolicy()
+
+    @classmethod
+    def from_url(cls, url: str, *, batch: int = 500) -> RedisCache:
+        return cls(client_for(url), batch=batch)
+
+    def purge(self, pattern: str, *, dry_run: bool = False) -> PurgeResult:
+        keys = 0
+        freed: int | None = 0
+        cursor = 0
+        while True:
+            cursor, batch = self._call(
+                lambda c=cursor: self._redis.scan(cursor=c, match=pattern, count=self._batch)  # type: ignore[misc]
+            )
+            if batch:
+                sizes = self._call(lambda b=batch: self._memory_usage(b))  # type: ignore[misc]
+                freed = None if freed is None or sizes is None else freed + sizes
+                if dry_run:
+                    keys += len(batch)
+                else:
+                    keys += int(self._call(lambda b=batch: self._redis.unlink(*b)))  # type: ignore[misc]
+            if int(cursor) == 0:
+                return PurgeResult(keys, freed)
+
+    def _memory_usage(self, keys: list[bytes]) -> int | None:
+        pipe = self._redis.pipeline(transaction=False)
+        for key in keys:
+            pipe.memory_usage(key)
+        try:
+            return sum(int(size or 0) for size in pipe.execute())
+        except redis.ResponseError:
+            return None  # MEMORY USAGE disabled (some managed Redis): count keys only
+
+    def _call(self, fn: Callable[[], T]) -> T:
+        def attempt() -> T:
+            try:
+                return fn()
+            except redis.exceptions.NoPermissionError as exc:
+                raise PermissionDeniedError(
+                    f"Redis refused Medic's user: {exc}; grant it SCAN, MEMORY and UNLINK on the "
+                    "allowed key prefixes"
+                ) from exc
+            except redis.ConnectionError as exc:
+                raise TransientError(f"cannot reach Redis: {exc}", may_have_applied=True) from exc
+            except redis.TimeoutError as exc:
+                raise TransientError(f"Redis timed out: {exc}", may_have_applied=True) from exc
+            except redis.ResponseError as exc:
+                raise InvalidRequestError(f"Redis refused the command: {exc}") from exc
+
+        return self._retry.call(attempt, idempotent=True)

@@ -1,0 +1,224 @@
+"""The guarded path from an intended action to its result, shared by every entry point: Slack
+buttons, slash commands, the CLI, the planner, LangChain tools and auto-run rules.
+
+propose: the guard checks the action; an allowed one gets a dry-run preview and waits for
+approval (or runs at once when an auto-run rule covers it); a refused one is recorded with the
+rule that refused it. approve: the guard checks the approver (approver lists, two-person rule),
+the store moves proposed -> approved atomically, bound to the digest of what was shown, and the
+executor runs it exactly once. Every step is written to the audit log.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from dataclasses import dataclass
+from typing import Any
+
+from tools.actions import Action, Principal, ToolResult, ToolStatus
+from tools.audit import AuditLog
+from tools.backends import Backends
+from tools.catalog import TOOLS, ToolContext
+from tools.clock import Clock
+from tools.errors import ToolError
+from tools.executor import Executor
+from tools.guard import Decision, Guard
+from tools.proposals import Proposal, ProposalStore
+
+AUTO_RUN = Principal("policy:auto_run")
+
+
+@dataclass(frozen=True)
+class Outcome:
+    """What happened to a proposal when someone (or a rule) decided on it."""
+
+    proposal: Proposal
+    result: ToolResult
+
+
+class RemediationWorkflow:
+    def __init__(
+        self,
+        *,
+        proposals: ProposalStore,
+        guard: Guard,
+        backends: Backends,
+        clock: Clock,
+        audit: AuditLog,
+    ) -> None:
+        self.proposals = proposals
+        self.guard = guard
+        self.backends = backends
+        self.clock = clock
+        self.audit = audit
+        self.executor = Executor(proposals, guard, backends, clock, audit)
+
+    @property
+    def cluster(self) -> str:
+        return self.backends.cluster.name
+
+    def check(self, action: Action) -> Decision:
+        return self.guard.check(action, self.clock.now())
+
+    def dry_run(self, action: Action, requested_by: str) -> ToolResult:
+        """What the action would do, asked of the backend without changing anything."""
+        decision = self.check(action)
+        self._log(requested_by, "dry_run", action, decision, "")
+        if not decision.allowed:
+            return ToolResult(ToolStatus.REFUSED, decision.text, {"rule": decision.rule})
+        return self._preview(action, requested_by)
+
+    def read(self, action: Action, requested_by: str) -> ToolResult:
+        """Run a read-only helper (deployment status, recent rollouts, pod restarts)."""
+        if action.tool in TOOLS and not TOOLS[action.tool].read_only:
+            return ToolResult(ToolStatus.REFUSED, f"{action.tool} changes things; propose it")
+        decision = self.check(action)
+        if not decision.allowed:
+            return ToolResult(ToolStatus.REFUSED, decision.text, {"rule": decision.rule})
+        return self._preview(action, requested_by)
+
+    def propose(
+        self,
+        incident_id: str,
+        action: Action,
+        *,
+        requested_by: str,
+        source: str,
+        rationale: str = "",
+        recipe: dict[str, Any] | None = None,
+        rank: int = 0,
+    ) -> Outcome:
+        """Record ``action`` as a proposal after the guard and a dry run; auto-run it if a rule
+        allows. The result says what is next: approval_required, refused, or the auto-run's."""
+        now = self.clock.now()
+        decision = self.check(action)
+        preview = self._preview(action, requested_by) if decision.allowed else None
+        if preview is not None and preview.status is not ToolStatus.DRY_RUN:
+            decision = Decision.refuse("dry_run", preview.summary)
+        refused = None if decision.allowed else f"{decision.rule}: {decision.reason}"
+        proposal = self.proposals.create(
+            incident_id,
+            action,
+            source=source,
+            rationale=rationale,
+            requested_by=requested_by,
+            cluster=self.cluster,
+            preview=preview.summary if preview and not refused else "",
+            recipe=recipe or {},
+            now=now,
+            ttl_seconds=self.guard.policy.approval_ttl_seconds,
+            rank=rank,
+            refused_because=refused,
+        )
+        event = "refused" if refused else "proposed"
+        self._log(requested_by, event, action, decision, proposal.preview, proposal.id)
+        if refused:
+            return Outcome(
+                proposal, ToolResult(ToolStatus.REFUSED, decision.text, {"rule": decision.rule})
+            )
+        if self.guard.auto_runs(action):
+            return self._approve(proposal, AUTO_RUN, proposal.digest, checked=True)
+        return Outcome(
+            proposal,
+            ToolResult(
+                ToolStatus.APPROVAL_REQUIRED,
+                f"proposal {proposal.id}: {proposal.preview} - waiting for approval",
+                {"proposal_id": proposal.id, "digest": proposal.digest},
+            ),
+        )
+
+    def approve(
+        self,
+        proposal_id: str,
+        approver: Principal | str,
+        digest: str,
+        groups: Iterable[str] = (),
+    ) -> Outcome:
+        """``approver`` (a Slack user id with their user groups, or a CLI user) approves exactly
+        what was shown (``digest``); it runs once. A refusal's text is addressed to the approver."""
+        who = Principal.of(approver, groups)
+        proposal = self.proposals.get(proposal_id)
+        if proposal is None:
+            raise ToolError(f"no proposal {proposal_id}")
+        return self._approve(proposal, who, digest, checked=False)
+
+    def reject(
+        self, proposal_id: str, user: Principal | str, groups: Iterable[str] = ()
+    ) -> Outcome:
+        """Turn a proposal down. Anyone who may approve it may reject it."""
+        who = Principal.of(user, groups)
+        proposal = self.proposals.get(proposal_id)
+        if proposal is None:
+            raise ToolError(f"no proposal {proposal_id}")
+        allowed = self.guard.may_approve(proposal.action, "", who)
+        if not allowed.allowed:
+            self._log(who.id, "reject_refused", proposal.action, allowed, "", proposal_id)
+            return Outcome(
+                proposal, ToolResult(ToolStatus.REFUSED, allowed.reason, {"rule": allowed.rule})
+            )
+        transition = self.proposals.reject(proposal_id, who.id, self.clock.now())
+        summary = transition.reason or f"rejected by {who.id}"
+        status = ToolStatus.SUCCEEDED if transition.ok else ToolStatus.REFUSED
+        if transition.ok:
+            self._log(who.id, "rejected", proposal.action, allowed, summary, proposal_id)
+        return Outcome(transition.proposal, ToolResult(status, summary))
+
+    def withdraw(self, proposal_id: str, reason: str) -> Outcome:
+        """Medic takes back a pending proposal (e.g. its alert resolved). Nothing runs, so no
+        approver is needed; the audit log records it."""
+        transition = self.proposals.withdraw(proposal_id, reason, self.clock.now())
+        status = ToolStatus.SUCCEEDED if transition.ok else ToolStatus.REFUSED
+        if transition.ok:
+            action = transition.proposal.action
+            self._log("medic", "withdrawn", action, Decision.allow(reason), reason, proposal_id)
+        return Outcome(transition.proposal, ToolResult(status, transition.reason or reason))
+
+    def _approve(
+        self, proposal: Proposal, who: Principal, digest: str, *, checked: bool
+    ) -> Outcome:
+        action = proposal.action
+        if not checked:
+            allowed = self.guard.may_approve(action, proposal.requested_by, who)
+            if not allowed.allowed:
+                self._log(who.id, "approval_refused", action, allowed, "", proposal.id)
+                return Outcome(
+                    proposal,
+                    ToolResult(ToolStatus.REFUSED, allowed.reason, {"rule": allowed.rule}),
+                )
+        else:
+            allowed = Decision.allow("auto_run rule of the policy")
+        transition = self.proposals.approve(proposal.id, who.id, digest, self.clock.now())
+        if not transition.ok:
+            return Outcome(transition.proposal, ToolResult(ToolStatus.REFUSED, transition.reason))
+        self._log(who.id, "approved", action, allowed, "", proposal.id)
+        result = self.executor.execute(proposal.id)
+        final = self.proposals.get(proposal.id)
+        assert final is not None
+        return Outcome(final, result)
+
+    def _preview(self, action: Action, requested_by: str) -> ToolResult:
+        context = ToolContext(self.backends, self.clock.now(), requested_by)
+        try:
+            return TOOLS[action.tool].run(context, action, True)
+        except ToolError as exc:
+            return ToolResult(ToolStatus.FAILED, f"the dry run of {action.tool} failed: {exc}")
+
+    def _log(
+        self,
+        actor: str,
+        event: str,
+        action: Action,
+        decision: Decision,
+        result: str,
+        proposal_id: str = "",
+    ) -> None:
+        self.audit.append(
+            at=self.clock.now(),
+            actor=actor,
+            event=event,
+            tool=action.tool,
+            target=action.target,
+            params=action.params,
+            decision=decision.text,
+            result=result,
+            proposal_id=proposal_id,
+        )
