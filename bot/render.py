@@ -17,7 +17,6 @@ from bot.incidents import Incident
 from bot.investigation import Investigation
 from bot.signals import SignalCatalog, format_value
 from bot.verification import Verification
-from detectors import Finding
 from knowledge.records import IncidentRecord
 from tools.actions import ToolStatus
 from tools.proposals import Proposal, ProposalStatus
@@ -25,20 +24,6 @@ from tools.proposals import Proposal, ProposalStatus
 
 def _time(ts: float) -> str:
     return datetime.fromtimestamp(ts, UTC).strftime("%H:%M:%S")
-
-
-def _duration(seconds: float) -> str:
-    if seconds == float("inf"):
-        return "never"
-    minutes = seconds / 60
-    return f"{minutes:.0f} min" if minutes < 120 else f"{minutes / 60:.1f} h"
-
-
-def _parts(finding: Finding) -> str:
-    return ", ".join(
-        " ".join(f"{k}={v}" for k, v in sorted(c.labels.items())) + f" {100 * c.share:.0f}%"
-        for c in finding.attribution[:4]
-    )
 
 
 def _reply(title: str, body: RenderableType, style: str = "cyan") -> RenderableType:
@@ -109,48 +94,16 @@ class ThreadPrinter:
                 f"{f.confidence:.2f}",
             )
         explained = [
-            Text(
-                f"  {self._name(f)}: " + messages.EXPLAINED_BY.format(parts=_parts(f)), style="dim"
-            )
+            Text(f"  {self.catalog.name(f)}: {self.catalog.attribution_text(f)}", style="dim")
             for f in inv.findings
             if f.attribution
         ]
         return Group(table, *explained) if explained else table
 
-    def _name(self, finding: Finding) -> str:
-        signal = self.catalog.signal(finding.metric)
-        return signal.description if signal else finding.key
-
     def _outlook(self, inv: Investigation) -> RenderableType:
-        lines = []
-        for f in inv.forecasts:
-            assert f.forecast is not None
-            unit = s.unit if (s := self.catalog.signal(f.metric)) else "count"
-            lines.append(
-                Text(
-                    "  "
-                    + messages.FORECAST.format(
-                        name=self._name(f),
-                        limit=format_value(f.forecast.threshold, unit),
-                        eta=_duration(f.forecast.eta),
-                        earliest=_duration(f.forecast.earliest),
-                        latest=_duration(f.forecast.latest),
-                    )
-                )
-            )
-        for f in inv.drift:
-            lines.append(
-                Text(
-                    "  "
-                    + messages.DRIFT.format(
-                        name=self._name(f),
-                        psi=f.details.get("psi", 0.0),
-                        ks=f.details.get("ks", 0.0),
-                        magnitude=f.magnitude,
-                    )
-                )
-            )
-        return Group(*lines)
+        return Group(
+            *(Text(f"  {self.catalog.outlook_text(f)}") for f in inv.forecasts + inv.drift)
+        )
 
     def _templates(self, inv: Investigation) -> RenderableType:
         stats = inv.templates.abnormal if inv.templates else []

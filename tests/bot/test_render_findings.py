@@ -4,9 +4,11 @@ from __future__ import annotations
 
 from rich.console import Console
 
+from bot.incidents import Incident
 from bot.investigation import Investigation, Window
 from bot.render import ThreadPrinter
 from bot.signals import SignalCatalog
+from bot.slack.blocks import diagnosis_head
 from detectors import Contribution, Direction, Finding, FindingKind, Forecast
 
 
@@ -32,7 +34,7 @@ def render(inv: Investigation) -> str:
     return console.export_text()
 
 
-def test_thread_says_which_pods_explain_what_is_coming_and_what_drifted() -> None:
+def investigation() -> Investigation:
     payload = finding(
         "request_payload_bytes",
         attribution=(
@@ -50,7 +52,7 @@ def test_thread_says_which_pods_explain_what_is_coming_and_what_drifted() -> Non
     drift = finding(
         "request_payload_bytes", kind=FindingKind.DRIFT, details={"psi": 1.77, "ks": 0.65}
     )
-    inv = Investigation(
+    return Investigation(
         incident_id="INC-1",
         window=Window(0.0, 1.0, 2.0),
         series=[],
@@ -62,7 +64,27 @@ def test_thread_says_which_pods_explain_what_is_coming_and_what_drifted() -> Non
         forecasts=[cache],
         drift=[drift],
     )
-    text = render(inv)
-    assert "request payload size: explained by pod=rec-b 92%, pod=rec-a 8%" in text
-    assert "cache memory reaches its limit 4.0 GiB in ~25 min (between 20 min and never)" in text
-    assert "request payload size drifted: PSI 1.77, KS 0.65, median 3.0x the reference" in text
+
+
+EXPLAINED = "explained by pod=rec-b 92%, pod=rec-a 8%"
+COMING = "cache memory reaches its limit 4.0 GiB in ~25 min (between 20 min and never)"
+DRIFTED = "request payload size drifted: PSI 1.77, KS 0.65, median 3.0x the reference"
+
+
+def test_terminal_thread_says_which_pods_explain_what_is_coming_and_what_drifted() -> None:
+    text = render(investigation())
+    assert f"request payload size: {EXPLAINED}" in text
+    assert COMING in text and DRIFTED in text
+
+
+def test_slack_diagnosis_says_the_same() -> None:
+    incident = Incident(
+        "INC-1", "fp", "g", "RecommenderLatencyHigh", "recommender", "shop", "open",
+        1_800_000_000.0, 1_800_000_000.0, None, {}, {},
+    )  # fmt: skip
+    _, blocks = diagnosis_head(incident, investigation(), SignalCatalog())
+    texts = [b["text"]["text"] for b in blocks if b.get("type") == "section"]
+    abnormal = next(t for t in texts if t.startswith("*What is abnormal*"))
+    assert EXPLAINED in abnormal
+    outlook = next(t for t in texts if t.startswith("*What is coming, what drifted*"))
+    assert COMING in outlook and DRIFTED in outlook
