@@ -26,7 +26,12 @@ from detectors.nab.scorer import score_file
 from detectors.series import FloatArray
 
 FULL_CORPUS_ROWS = 365_558
-DEFAULT_DATA = Path(__file__).resolve().parents[1].parent.parent / "shared" / "bench-data" / "nab"
+REPO = Path(__file__).resolve().parents[1]
+DEFAULT_DATA = next(  # ../shared from the main checkout, ../../shared from a worktree
+    (p / "shared" / "bench-data" / "nab" for p in (REPO.parent, REPO.parent.parent)
+     if (p / "shared" / "bench-data" / "nab").is_dir()),
+    REPO.parent / "shared" / "bench-data" / "nab",
+)  # fmt: skip
 PUBLISHED = [
     "ARTime",
     "numenta",
