@@ -20,6 +20,7 @@ from bot.cli_eval import eval_app
 from bot.cli_knowledge import register as register_knowledge
 from bot.cli_serve import serve
 from bot.errors import ConfigError, InputError
+from bot.eval_nab import eval_nab  # noqa: F401  (registers `medic eval nab`)
 
 app = typer.Typer(
     help="Medic: investigates alerts, proposes guarded remediation, remembers what worked.",

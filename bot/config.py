@@ -9,10 +9,28 @@ from pathlib import Path
 from typing import Any, Literal
 
 import yaml
-from pydantic import AliasChoices, BaseModel, ConfigDict, Field, SecretStr, ValidationError
+from pydantic import (
+    AliasChoices,
+    BaseModel,
+    ConfigDict,
+    Field,
+    SecretStr,
+    ValidationError,
+    model_validator,
+)
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from bot.errors import ConfigError
+from detectors import (
+    DEFAULT_ENSEMBLE,
+    DetectorConfigError,
+    DetectorSuite,
+    DriftRules,
+    EnsembleConfig,
+    FindingRules,
+    ForecastRules,
+    Member,
+)
 
 
 class InvestigationSettings(BaseModel):
@@ -34,6 +52,116 @@ class VerificationSettings(BaseModel):
     tolerance: float = Field(
         0.25, ge=0, description="Recovered if within this fraction of baseline."
     )
+
+
+class MemberSettings(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    detector: str
+    weight: float = Field(1.0, ge=0)
+    explained_by: str | None = None
+    params: dict[str, float] = Field(default_factory=dict)
+
+
+class DetectorSettings(BaseModel):
+    """Which detectors vote and how much (see docs/detectors.md), and when a metric is abnormal."""
+
+    model_config = ConfigDict(extra="forbid")
+    members: list[MemberSettings] = Field(
+        default_factory=lambda: [
+            MemberSettings(
+                detector=m.detector,
+                weight=m.weight,
+                explained_by=m.explained_by,
+                params=dict(m.params),
+            )
+            for m in DEFAULT_ENSEMBLE.members
+        ]
+    )
+    history: int = Field(DEFAULT_ENSEMBLE.history, ge=30)
+    tail: float = Field(DEFAULT_ENSEMBLE.tail, gt=0, lt=0.5)
+    suppression: float = Field(DEFAULT_ENSEMBLE.suppression, ge=0)
+    alert_score: float = Field(0.5, gt=0, lt=1, description="Ensemble score of an abnormal point.")
+    min_run: int = Field(3, ge=1, description="Consecutive abnormal points for a finding.")
+    min_relative_change: float = Field(0.1, ge=0)
+    min_baseline_points: int = Field(30, ge=30)
+    limits: dict[str, float] = Field(
+        default_factory=dict, description="Metric -> limit whose crossing is forecast."
+    )
+    forecast_horizon_minutes: float = Field(360, gt=0)
+    forecast_lookback_minutes: float = Field(30, gt=0)
+    drift_features: list[str] = Field(
+        default_factory=lambda: ["request_payload_bytes"],
+        description="Metrics that are a model's input features, checked for drift.",
+    )
+    psi_threshold: float = Field(0.25, gt=0)
+
+    @model_validator(mode="after")
+    def _valid_ensemble(self) -> DetectorSettings:
+        try:
+            self.ensemble()
+        except DetectorConfigError as exc:
+            raise ValueError(str(exc)) from exc
+        return self
+
+    def ensemble(self) -> EnsembleConfig:
+        return EnsembleConfig(
+            members=tuple(
+                Member(m.detector, m.weight, m.explained_by, dict(m.params)) for m in self.members
+            ),
+            history=self.history,
+            tail=self.tail,
+            suppression=self.suppression,
+        )
+
+    def suite(self) -> DetectorSuite:
+        return DetectorSuite(
+            ensemble=self.ensemble(),
+            rules=FindingRules(
+                self.alert_score, self.min_run, self.min_relative_change, self.min_baseline_points
+            ),
+            limits=dict(self.limits),
+            forecast=ForecastRules(
+                horizon=60 * self.forecast_horizon_minutes,
+                lookback=60 * self.forecast_lookback_minutes,
+            ),
+            drift_features=frozenset(self.drift_features),
+            drift=DriftRules(psi_threshold=self.psi_threshold),
+        )
+
+
+_SERVICE = 'namespace="{namespace}", service="{service}"'
+DEFAULT_QUERIES: dict[str, str] = {
+    "latency_p95_ms": "1000 * histogram_quantile(0.95, sum by (le) "
+    f"(rate(http_request_duration_seconds_bucket{{{_SERVICE}}}[5m])))",
+    "error_ratio": f'sum(rate(http_requests_total{{{_SERVICE}, code=~"5.."}}[5m])) / '
+    f"sum(rate(http_requests_total{{{_SERVICE}}}[5m]))",
+    "request_rate": f"sum(rate(http_requests_total{{{_SERVICE}}}[5m]))",
+    "request_payload_bytes": f"sum(rate(http_request_size_bytes_sum{{{_SERVICE}}}[5m])) / "
+    f"sum(rate(http_request_size_bytes_count{{{_SERVICE}}}[5m]))",
+    "cpu_utilization_pct": "100 * sum(rate(container_cpu_usage_seconds_total"
+    '{namespace="{namespace}", pod=~"{service}-.*"}[5m])) / sum(kube_pod_container_resource_limits'
+    '{namespace="{namespace}", pod=~"{service}-.*", resource="cpu"})',
+    "cache_memory_bytes": f"sum(redis_memory_used_bytes{{{_SERVICE}}})",
+}
+
+
+class MetricsSettings(BaseModel):
+    """Where metrics come from: the cluster's own (the simulation) or a Prometheus server."""
+
+    model_config = ConfigDict(extra="forbid")
+    source: Literal["cluster", "prometheus"] = "cluster"
+    prometheus_url: str = "http://127.0.0.1:9090"
+    queries: dict[str, str] = Field(
+        default_factory=lambda: dict(DEFAULT_QUERIES),
+        description="Metric name -> PromQL; {namespace} and {service} are filled in.",
+    )
+    breakdowns: dict[str, str] = Field(
+        default_factory=dict,
+        description="Metric name -> PromQL for the same metric by pod/endpoint (attribution).",
+    )
+    step_seconds: float = Field(15, gt=0, description="Smallest query_range step.")
+    max_points: int = Field(720, ge=10, description="Most points per series and query.")
+    timeout_seconds: float = Field(5, gt=0)
 
 
 class SlackSettings(BaseModel):
@@ -89,6 +217,8 @@ class Settings(BaseSettings):
     runbooks_dir: Path | None = None
     investigation: InvestigationSettings = Field(default_factory=InvestigationSettings)
     verification: VerificationSettings = Field(default_factory=VerificationSettings)
+    detectors: DetectorSettings = Field(default_factory=DetectorSettings)
+    metrics: MetricsSettings = Field(default_factory=MetricsSettings)
     slack: SlackSettings = Field(default_factory=SlackSettings)
     webhook: WebhookSettings = Field(default_factory=WebhookSettings)
 

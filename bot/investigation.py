@@ -15,7 +15,7 @@ from bot.config import InvestigationSettings
 from bot.diagnosis import Hypothesis, Relatedness, diagnose
 from bot.incidents import Incident
 from bot.signals import SignalCatalog
-from detectors import Finding, MetricSource, MetricSourceError, RobustBaselineDetector, Series
+from detectors import DetectorSuite, Finding, MetricSource, MetricSourceError, Series
 from knowledge.errors import KnowledgeError
 from knowledge.logs import LogLine, LogSource
 from knowledge.memory import IncidentMemory
@@ -48,6 +48,8 @@ class Investigation:
     symptoms: list[str]
     notes: list[str] = field(default_factory=list)
     seconds: float = 0.0
+    forecasts: list[Finding] = field(default_factory=list)  # limits about to be crossed
+    drift: list[Finding] = field(default_factory=list)  # model inputs whose distribution moved
     components: list[RankedCause] = field(default_factory=list)
 
     @property
@@ -62,7 +64,7 @@ class Investigator:
         logs: LogSource,
         memory: IncidentMemory,
         catalog: SignalCatalog,
-        detector: RobustBaselineDetector,
+        detectors: DetectorSuite,
         settings: InvestigationSettings,
         clock: Clock,
         relatedness: Relatedness | None = None,
@@ -72,7 +74,7 @@ class Investigator:
         self._logs = logs
         self._memory = memory
         self._catalog = catalog
-        self._detector = detector
+        self._detectors = detectors
         self._settings = settings
         self._clock = clock
         self._relatedness = relatedness
@@ -97,7 +99,8 @@ class Investigator:
         except (MetricSourceError, ToolError) as exc:
             series = []
             notes.append(f"metrics unavailable, continuing without them: {exc}")
-        findings = self._detector.detect_all(series, window.split)
+        analysis = self._detectors.analyse(series, window.split)
+        findings = analysis.anomalies
 
         templates, components = self._template_changes(ns, svc, window, notes)
         abnormal = [t.template for t in templates.abnormal] if templates else []
@@ -137,6 +140,8 @@ class Investigator:
             symptoms=symptoms,
             notes=notes,
             seconds=time.perf_counter() - started,
+            forecasts=analysis.forecasts,
+            drift=analysis.drift,
             components=components,
         )
 

@@ -5,6 +5,9 @@ STOPPED_NOT_INTERACTIVE = (
     "Not a terminal and --yes not given: proposals are recorded, nothing was executed."
 )
 NO_FINDINGS = "No metric left its normal band."
+EXPLAINED_BY = "explained by {parts}"
+FORECAST = "{name} reaches its limit {limit} in ~{eta} (between {earliest} and {latest})"
+DRIFT = "{name} drifted: PSI {psi:.2f}, KS {ks:.2f}, median {magnitude:.1f}x the reference"
 NO_TEMPLATES = "No new or surging log templates."
 NO_SIMILAR = "No similar past incident above the similarity threshold."
 NO_HYPOTHESIS = "No clear cause: the evidence is weak."

@@ -67,6 +67,8 @@ class ThreadPrinter:
         ]
         parts += [Text(f"! {note}", style="yellow") for note in inv.notes]
         parts += [Text("\nWhat is abnormal", style="bold"), self._findings(inv)]
+        if inv.forecasts or inv.drift:
+            parts += [Text("\nWhat is coming, what drifted", style="bold"), self._outlook(inv)]
         parts += [Text("\nWhat the logs say", style="bold"), self._templates(inv)]
         parts += [Text("\nLikely causes", style="bold"), self._hypotheses(inv)]
         parts += [Text("\nSimilar past incidents", style="bold"), self._similar(inv)]
@@ -91,7 +93,17 @@ class ThreadPrinter:
                 change,
                 f"{f.confidence:.2f}",
             )
-        return table
+        explained = [
+            Text(f"  {self.catalog.name(f)}: {self.catalog.attribution_text(f)}", style="dim")
+            for f in inv.findings
+            if f.attribution
+        ]
+        return Group(table, *explained) if explained else table
+
+    def _outlook(self, inv: Investigation) -> RenderableType:
+        return Group(
+            *(Text(f"  {self.catalog.outlook_text(f)}") for f in inv.forecasts + inv.drift)
+        )
 
     def _templates(self, inv: Investigation) -> RenderableType:
         stats = inv.templates.abnormal if inv.templates else []

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import httpx
 from chromadb.api import ClientAPI
 from sqlalchemy import Engine
 
@@ -15,7 +16,7 @@ from bot.incidents import IncidentStore
 from bot.investigation import Investigator
 from bot.planner import Planner, load_runbooks
 from bot.signals import SignalCatalog
-from detectors import InMemoryMetricSource, RobustBaselineDetector, Series
+from detectors import InMemoryMetricSource, MetricSource, PrometheusMetricSource, Series
 from knowledge.embeddings import MiniLMEmbedding
 from knowledge.logs import InMemoryLogSource, LogLine
 from knowledge.memory import IncidentMemory
@@ -39,6 +40,17 @@ def sim_metric_source(sim: SimulatedCluster) -> InMemoryMetricSource:
             for s in sim.metrics(ns, svc, start, end)
         ]
     )
+
+
+def metric_source(settings: Settings, sim: SimulatedCluster) -> MetricSource:
+    """The configured metric source: the cluster's own metrics, or Prometheus."""
+    m = settings.metrics
+    if m.source == "prometheus":
+        client = httpx.Client(base_url=m.prometheus_url, timeout=m.timeout_seconds)
+        return PrometheusMetricSource(
+            client, m.queries, m.step_seconds, m.max_points, breakdowns=m.breakdowns
+        )
+    return sim_metric_source(sim)
 
 
 def sim_log_source(sim: SimulatedCluster) -> InMemoryLogSource:
@@ -113,13 +125,13 @@ def build_sim_flow(
     memory.seed(sample_incidents())
 
     catalog = SignalCatalog()
-    metrics = sim_metric_source(sim)
+    metrics = metric_source(settings, sim)
     investigator = Investigator(
         metrics=metrics,
         logs=sim_log_source(sim),
         memory=memory,
         catalog=catalog,
-        detector=RobustBaselineDetector(),
+        detectors=settings.detectors.suite(),
         settings=settings.investigation,
         clock=clock,
         relatedness=embedder.relatedness,

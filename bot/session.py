@@ -64,6 +64,8 @@ def handle_alert(
         "incident_id": incident.id,
         "service": incident.service,
         "anomalies": list(dict.fromkeys(f.metric for f in investigation.findings)),
+        "forecasts": [f.key for f in investigation.forecasts],
+        "drift": [f.key for f in investigation.drift],
         "hypotheses": [{"text": h.text, "score": h.score} for h in investigation.hypotheses],
         "similar_incidents": [
             {"id": m.record.id, "similarity": m.similarity} for m in investigation.similar

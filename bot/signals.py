@@ -8,7 +8,8 @@ from typing import Literal
 
 from pydantic import BaseModel, ConfigDict
 
-from detectors import Direction, Finding
+from bot import messages
+from detectors import Direction, Finding, FindingKind
 
 
 class Signal(BaseModel):
@@ -124,6 +125,39 @@ class SignalCatalog:
         before, after = format_value(finding.baseline, unit), format_value(finding.observed, unit)
         return f"{name} {change} ({before} -> {after})"
 
+    def name(self, finding: Finding) -> str:
+        signal = self.signal(finding.metric)
+        return signal.description if signal else finding.key
+
+    def attribution_text(self, finding: Finding) -> str:
+        """'explained by pod=b 92%, pod=a 8%' (empty when the finding has no breakdowns)."""
+        if not finding.attribution:
+            return ""
+        parts = ", ".join(
+            " ".join(f"{k}={v}" for k, v in sorted(c.labels.items())) + f" {100 * c.share:.0f}%"
+            for c in finding.attribution[:4]
+        )
+        return messages.EXPLAINED_BY.format(parts=parts)
+
+    def outlook_text(self, finding: Finding) -> str:
+        """A forecast ('reaches its limit in ~25 min') or a drift ('PSI 1.77, KS 0.65')."""
+        if finding.kind is FindingKind.FORECAST and finding.forecast is not None:
+            signal = self.signal(finding.metric)
+            f = finding.forecast
+            return messages.FORECAST.format(
+                name=self.name(finding),
+                limit=format_value(f.threshold, signal.unit if signal else "count"),
+                eta=format_duration(f.eta),
+                earliest=format_duration(f.earliest),
+                latest=format_duration(f.latest),
+            )
+        return messages.DRIFT.format(
+            name=self.name(finding),
+            psi=finding.details.get("psi", 0.0),
+            ks=finding.details.get("ks", 0.0),
+            magnitude=finding.magnitude,
+        )
+
     def symptom_text(self, finding: Finding) -> str:
         """Short form used in incident records: 'p95 latency up 12x'."""
         signal = self.signal(finding.metric)
@@ -152,3 +186,10 @@ def format_value(value: float, unit: str) -> str:
     if unit == "rps":
         return f"{value:.0f} req/s"
     return f"{value:.3g}"
+
+
+def format_duration(seconds: float) -> str:
+    if seconds == float("inf"):
+        return "never"
+    minutes = seconds / 60
+    return f"{minutes:.0f} min" if minutes < 120 else f"{minutes / 60:.1f} h"

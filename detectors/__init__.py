@@ -1,20 +1,59 @@
-"""Statistical detectors over metric series: what is abnormal, since when, and how much.
+"""Statistical detectors over metric series: what is abnormal, since when, how much, which label
+values explain it, what limit is about to be crossed, and whether a model's inputs drifted.
 
-Pure numpy code over plain data; metric sources (Prometheus, in-memory) sit behind a small protocol.
+Pure numpy/scipy/scikit-learn code over plain data; metric sources (Prometheus, in-memory) sit
+behind a small protocol. ``detectors.nab`` evaluates the ensemble on the Numenta Anomaly Benchmark.
 """
 
-from detectors.findings import Direction, Finding
-from detectors.robust import RobustBaselineDetector, robust_zscore
+from detectors.analysis import FindingRules, detect_anomalies
+from detectors.drift import DriftRules, drift_finding, histogram_psi, psi
+from detectors.ensemble import (
+    DEFAULT_ENSEMBLE,
+    DETECTORS,
+    EnsembleConfig,
+    Member,
+    StreamingEnsemble,
+    score_series,
+)
+from detectors.errors import DetectorConfigError, DetectorError, MetricSourceError, NabCorpusError
+from detectors.findings import Contribution, Direction, Finding, FindingKind, Forecast
+from detectors.forecast import ForecastRules, forecast_finding, time_to_threshold
+from detectors.prometheus import PrometheusMetricSource
+from detectors.robust import robust_zscore
 from detectors.series import Series
-from detectors.sources import InMemoryMetricSource, MetricSource, MetricSourceError
+from detectors.sources import InMemoryMetricSource, MetricSource
+from detectors.suite import Analysis, DetectorSuite
 
 __all__ = [
+    "DEFAULT_ENSEMBLE",
+    "DETECTORS",
+    "Analysis",
+    "Contribution",
+    "DetectorConfigError",
+    "DetectorError",
+    "DetectorSuite",
     "Direction",
+    "DriftRules",
+    "EnsembleConfig",
     "Finding",
+    "FindingKind",
+    "FindingRules",
+    "Forecast",
+    "ForecastRules",
     "InMemoryMetricSource",
+    "Member",
     "MetricSource",
     "MetricSourceError",
-    "RobustBaselineDetector",
+    "NabCorpusError",
+    "PrometheusMetricSource",
     "Series",
+    "StreamingEnsemble",
+    "detect_anomalies",
+    "drift_finding",
+    "forecast_finding",
+    "histogram_psi",
+    "psi",
     "robust_zscore",
+    "score_series",
+    "time_to_threshold",
 ]

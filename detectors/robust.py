@@ -1,120 +1,122 @@
-"""Robust baseline detector: median/MAD z-scores of a window against the window before it.
-
-Median and MAD ignore the outliers they are looking for, so one spike in the baseline does not
-hide the next one. A metric is abnormal when a sustained run of points (not a single sample) leaves
-the band in the same direction and moves by a meaningful relative amount.
-"""
+"""Robust z-scores: distance from the median in units of the MAD, which ignore the outliers they
+are looking for, so one spike in the reference does not hide the next one."""
 
 from __future__ import annotations
 
+import bisect
 import math
-from collections.abc import Iterable
+from collections import deque
+from collections.abc import Callable
 
 import numpy as np
 
-from detectors.findings import Direction, Finding
-from detectors.series import FloatArray, Series
+from detectors.calibration import Sides
+from detectors.detector import NO_EVIDENCE
+from detectors.series import FloatArray
 
 # MAD of a normal distribution is 0.6745 sigma; scaling by 1.4826 makes it a sigma estimate.
 MAD_TO_SIGMA = 1.4826
 
 
-def robust_zscore(values: FloatArray, baseline: FloatArray) -> FloatArray:
-    """Z-scores of ``values`` against the median and MAD of ``baseline``.
+def robust_scale(median: float, mad: float) -> float:
+    """MAD as a sigma estimate, floored so that a flat reference does not divide by zero: any
+    movement off a constant line then scores very high."""
+    return max(mad * MAD_TO_SIGMA, 1e-9 * max(abs(median), 1.0))
 
-    A flat baseline has MAD 0; the scale then falls back to 1% of the median's magnitude (or a
-    tiny epsilon for an all-zero baseline), so any real movement off a constant line scores high
-    instead of dividing by zero.
-    """
+
+def robust_zscore(values: FloatArray, baseline: FloatArray) -> FloatArray:
+    """Z-scores of ``values`` against the median and MAD of ``baseline`` (zeros if it is empty)."""
     if baseline.size == 0:
         return np.zeros_like(values)
     median = float(np.median(baseline))
-    mad = float(np.median(np.abs(baseline - median))) * MAD_TO_SIGMA
-    scale = max(mad, 0.01 * abs(median), 1e-9)
-    return (values - median) / scale
+    mad = float(np.median(np.abs(baseline - median)))
+    return (values - median) / robust_scale(median, mad)
 
 
-class RobustBaselineDetector:
-    """Find sustained departures from the baseline window.
+class RollingMedian:
+    """Median and MAD of the last ``window`` values in O(log window) per query (sorted list)."""
 
-    ``threshold`` is the |z| a point must exceed, ``min_run`` the number of consecutive points that
-    must exceed it in one direction, and ``min_relative_change`` the smallest change of level worth
-    reporting (a 2% move of a very stable metric is significant but not interesting).
-    """
+    def __init__(self, window: int) -> None:
+        self.window = window
+        self._values: deque[float] = deque()
+        self._sorted: list[float] = []
 
-    name = "robust_baseline"
+    def __len__(self) -> int:
+        return len(self._sorted)
 
-    def __init__(
-        self,
-        threshold: float = 4.0,
-        min_run: int = 3,
-        min_baseline_points: int = 10,
-        min_relative_change: float = 0.1,
-    ) -> None:
-        self.threshold = threshold
-        self.min_run = min_run
-        self.min_baseline_points = min_baseline_points
-        self.min_relative_change = min_relative_change
+    def add(self, x: float) -> None:
+        self._values.append(x)
+        bisect.insort(self._sorted, x)
+        if len(self._values) > self.window:
+            old = self._values.popleft()
+            del self._sorted[bisect.bisect_left(self._sorted, old)]
 
-    def detect(self, series: Series, split_at: float) -> Finding | None:
-        """Compare the points at or after ``split_at`` with the points before it."""
-        baseline = series.values[series.timestamps < split_at]
-        scan = series.between(split_at, math.inf)
-        if baseline.size < self.min_baseline_points or len(scan) < self.min_run:
-            return None
-        level = float(np.median(baseline))
-        z = robust_zscore(scan.values, baseline)
-        relative = np.abs(scan.values - level) / max(abs(level), 1e-9)
-        meaningful = relative >= self.min_relative_change
-        for direction, sign in ((Direction.UP, 1.0), (Direction.DOWN, -1.0)):
-            abnormal = (sign * z > self.threshold) & meaningful
-            first = _first_run(abnormal, self.min_run)
-            if first is None:
-                continue
-            return self._finding(series, scan, z, abnormal, first, direction, level)
-        return None
+    def median(self) -> float:
+        srt = self._sorted
+        m = len(srt)
+        return (srt[(m - 1) // 2] + srt[m // 2]) / 2
 
-    def detect_all(self, series: Iterable[Series], split_at: float) -> list[Finding]:
-        """Findings for every abnormal series, earliest first."""
-        found = [f for s in series if (f := self.detect(s, split_at)) is not None]
-        return sorted(found, key=lambda f: (f.start, -f.confidence))
+    def mad(self) -> float:
+        """Median absolute deviation (as numpy computes it), without sorting the deviations: the
+        deviations below and above the median are two sorted sequences, and the middle ones of
+        their union are found by binary search."""
+        srt = self._sorted
+        m = len(srt)
+        med = self.median()
+        half = m // 2  # values srt[:half] lie below the median, srt[half:] at or above it
 
-    def _finding(
-        self,
-        series: Series,
-        scan: Series,
-        z: FloatArray,
-        abnormal: np.ndarray,
-        first: int,
-        direction: Direction,
-        level: float,
-    ) -> Finding:
-        hits = np.flatnonzero(abnormal[first:]) + first
-        observed = float(np.median(scan.values[hits]))
-        persistence = hits.size / (scan.values.size - first)
-        strength = float(np.median(np.abs(z[hits])))
-        confidence = persistence * (1.0 - math.exp(-strength / self.threshold))
-        magnitude = min(abs(observed) / max(abs(level), 1e-9), 1e6)
-        return Finding(
-            metric=series.metric,
-            labels=dict(series.labels),
-            start=float(scan.timestamps[first]),
-            end=float(scan.timestamps[hits[-1]]),
-            direction=direction,
-            baseline=level,
-            observed=observed,
-            magnitude=magnitude,
-            confidence=round(confidence, 4),
-            detector=self.name,
-            details={"median_abs_z": strength, "persistence": persistence},
-        )
+        def below(i: int) -> float:  # i-th smallest deviation of the lower half
+            return med - srt[half - 1 - i]
+
+        def above(j: int) -> float:  # j-th smallest deviation of the upper half
+            return srt[half + j] - med
+
+        lower = _kth_smallest(below, half, above, m - half, (m - 1) // 2)
+        upper = _kth_smallest(below, half, above, m - half, m // 2)
+        return (lower + upper) / 2
 
 
-def _first_run(mask: np.ndarray, length: int) -> int | None:
-    """Index where the first run of ``length`` consecutive True values starts."""
-    run = 0
-    for i, flag in enumerate(mask):
-        run = run + 1 if flag else 0
-        if run == length:
-            return i - length + 1
-    return None
+def _kth_smallest(
+    a: Callable[[int], float], len_a: int, b: Callable[[int], float], len_b: int, k: int
+) -> float:
+    """k-th smallest (0-based) of the union of two ascending sequences given by index functions."""
+    lo, hi = max(0, k + 1 - len_b), min(k + 1, len_a)
+    while lo < hi:
+        i = (lo + hi) // 2
+        if a(i) < b(k - i):  # taking i from a and k+1-i from b: a's next is still smaller
+            lo = i + 1
+        else:
+            hi = i
+    i, j = lo, k + 1 - lo
+    return max(a(i - 1) if i > 0 else -math.inf, b(j - 1) if j > 0 else -math.inf)
+
+
+class RollingRobustZ:
+    """z-score of each point against the median and MAD of the previous ``window`` points."""
+
+    name = "robust_z"
+    sides = Sides.BOTH
+
+    def __init__(self, window: int = 240, min_points: int = 10) -> None:
+        self.min_points = min_points
+        self._reference = RollingMedian(window)
+
+    def update(self, t: float, x: float, learn: bool = True) -> float:
+        z = NO_EVIDENCE
+        if len(self._reference) >= self.min_points:
+            median = self._reference.median()
+            z = (x - median) / robust_scale(median, self._reference.mad())
+        if learn:
+            self._reference.add(x)
+        return z
+
+    def judge(self, t: FloatArray, x: FloatArray, split: int) -> tuple[FloatArray, FloatArray]:
+        z = baseline_z(x, split, self.min_points)
+        return z[:split], z[split:]
+
+
+def baseline_z(x: FloatArray, split: int, min_points: int) -> FloatArray:
+    """Robust z of every point against the points before ``split`` (NaN if they are too few)."""
+    if split < min_points:
+        return np.full(x.shape, np.nan)
+    return robust_zscore(x, x[:split])

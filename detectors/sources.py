@@ -5,11 +5,10 @@ from __future__ import annotations
 from collections.abc import Callable, Sequence
 from typing import Protocol
 
+from detectors.errors import MetricSourceError
 from detectors.series import Series
 
-
-class MetricSourceError(Exception):
-    """A metric source could not answer (unreachable, bad query); investigations go on without."""
+__all__ = ["Fetcher", "InMemoryMetricSource", "MetricSource", "MetricSourceError"]
 
 
 class MetricSource(Protocol):

@@ -163,9 +163,10 @@ def _findings(inv: Investigation, catalog: SignalCatalog) -> str:
         return messages.NO_FINDINGS
     lines = []
     for f in inv.findings[:MAX_FINDINGS]:
+        explained = f" - {escape(catalog.attribution_text(f))}" if f.attribution else ""
         lines.append(
             f"• {escape(catalog.describe(f))} since {slack_time(f.start)}, "
-            f"confidence {f.confidence:.2f}"
+            f"confidence {f.confidence:.2f}{explained}"
         )
     if len(inv.findings) > MAX_FINDINGS:
         lines.append(f"• and {len(inv.findings) - MAX_FINDINGS} more")
@@ -231,6 +232,11 @@ def diagnosis_head(
     if inv.notes:
         blocks.append(context(*(f":warning: {escape(n)}" for n in inv.notes)))
     blocks.append(section(f"*What is abnormal*\n{_findings(inv, catalog)}"))
+    if inv.forecasts or inv.drift:
+        outlook = "\n".join(
+            f"• {escape(catalog.outlook_text(f))}" for f in inv.forecasts + inv.drift
+        )
+        blocks.append(section(f"*What is coming, what drifted*\n{outlook}"))
     blocks.append(section(f"*What the logs say*\n{_templates(inv)}"))
     blocks.append(section("*Likely causes*"))
     blocks.extend(_hypotheses(inv))

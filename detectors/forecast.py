@@ -1,0 +1,84 @@
+"""Forecasting exhaustion: when will a metric (disk, memory, a connection pool) cross its limit?
+
+A robust linear trend (Theil-Sen: the median of pairwise slopes, with its confidence interval) is
+fitted to the recent points. The crossing time follows from the trend; the interval's faster and
+slower slopes bound it (``earliest``/``latest``; ``latest`` is infinite when the slower slope
+might never get there). A predictive alert fires before the outage, not after.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+
+import numpy as np
+from scipy.stats import theilslopes
+
+from detectors.findings import Direction, Finding, FindingKind, Forecast, ratio
+from detectors.series import Series
+
+MIN_POINTS = 10
+
+
+@dataclass(frozen=True)
+class ForecastRules:
+    horizon: float = 6 * 3600.0  # report crossings expected within this many seconds
+    lookback: float = 1800.0  # fit the trend on this many seconds before the last point
+    confidence: float = 0.9
+
+
+def time_to_threshold(series: Series, threshold: float, rules: ForecastRules) -> Forecast | None:
+    """The crossing of ``threshold`` at the current trend, in seconds after the last point; the
+    limit is approached from the side the recent points started on (0 if already crossed).
+    None if the trend does not head there or there are too few points."""
+    s = Series.of(series.metric, series.timestamps, series.values, series.labels)
+    if len(s) < MIN_POINTS or not math.isfinite(threshold):
+        return None
+    recent = s.between(float(s.timestamps[-1]) - rules.lookback, math.inf)
+    if len(recent) < MIN_POINTS or np.ptp(recent.timestamps) <= 0:
+        return None
+    t = recent.timestamps - recent.timestamps[-1]  # now = 0; keeps the fit well conditioned
+    slope, level, low, high = (
+        float(v) for v in theilslopes(recent.values, t, alpha=rules.confidence)[:4]
+    )
+    side = 1.0 if threshold >= float(np.median(recent.values[: MIN_POINTS // 2])) else -1.0
+    gap = side * (threshold - level)  # > 0 while the limit is still ahead
+    if gap <= 0:
+        return Forecast(threshold, 0.0, 0.0, 0.0, slope)
+    slower, faster = sorted((side * low, side * high))
+    if side * slope <= 0 or not math.isfinite(slope):
+        return None
+    return Forecast(
+        threshold,
+        eta=gap / (side * slope),
+        earliest=gap / faster if faster > 0 else math.inf,
+        latest=gap / slower if slower > 0 else math.inf,
+        slope=slope,
+    )
+
+
+def forecast_finding(
+    series: Series, threshold: float, rules: ForecastRules = ForecastRules()
+) -> Finding | None:
+    """A forecast finding when the crossing may come within ``rules.horizon``."""
+    forecast = time_to_threshold(series, threshold, rules)
+    if forecast is None or forecast.earliest > rules.horizon:
+        return None
+    now = float(series.timestamps[-1])
+    level = float(series.values[-1])
+    within = forecast.latest <= rules.horizon
+    return Finding(
+        metric=series.metric,
+        labels=dict(series.labels),
+        start=now,
+        end=now + forecast.eta,
+        direction=Direction.UP if threshold >= level else Direction.DOWN,
+        baseline=level,
+        observed=threshold,
+        magnitude=ratio(threshold, level),
+        confidence=0.9 if within else 0.5,
+        detector="forecast",
+        details={"eta_seconds": forecast.eta, "slope_per_second": forecast.slope},
+        kind=FindingKind.FORECAST,
+        forecast=forecast,
+    )

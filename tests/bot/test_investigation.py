@@ -1,0 +1,76 @@
+"""The investigation with its metrics from Prometheus: the demo's metrics served by a real server,
+and an unreachable server that the investigation survives and reports."""
+
+from __future__ import annotations
+
+import time
+from pathlib import Path
+
+import pytest
+
+from bot.alerts import parse_alerts
+from bot.config import load_settings
+from bot.demo import scenario_alert
+from bot.runtime import build_sim_flow
+from knowledge.embeddings import MiniLMEmbedding
+from tests.services.prometheus import free_port, openmetrics_gauges, running_prometheus
+from tools.clock import VirtualClock
+from tools.sim import SCENARIOS, SimulatedCluster
+
+pytestmark = pytest.mark.slow
+SERVICE = (("namespace", "shop"), ("service", "recommender"))
+
+
+def recent_sim() -> tuple[SimulatedCluster, VirtualClock]:
+    clock = VirtualClock(time.time())  # Prometheus keeps recent samples only
+    return SimulatedCluster(SCENARIOS["input-size-surge"], clock), clock
+
+
+def prometheus_settings(data: Path, url: str, metrics: list[str]) -> dict[str, object]:
+    queries = {m: f'sim_{m}{{namespace="{{namespace}}", service="{{service}}"}}' for m in metrics}
+    return {
+        "data_dir": data,
+        "metrics": {"source": "prometheus", "prometheus_url": url, "queries": queries},
+    }
+
+
+def test_demo_metrics_served_by_prometheus_lead_to_the_same_diagnosis(
+    tmp_path: Path, embedder: MiniLMEmbedding
+) -> None:
+    sim, clock = recent_sim()
+    series = sim.metrics("shop", "recommender", clock.now() - 7200, clock.now())
+    text = openmetrics_gauges(
+        {
+            (f"sim_{s.metric}", SERVICE + tuple(sorted(s.labels.items()))): list(
+                zip(s.timestamps.tolist(), s.values.tolist(), strict=True)
+            )
+            for s in series
+        }
+    )
+    with running_prometheus(tmp_path / "prometheus", text) as url:
+        settings = load_settings(**prometheus_settings(tmp_path, url, [s.metric for s in series]))
+        flow = build_sim_flow(settings, sim, clock, embedder)
+        incident, _ = flow.intake(parse_alerts(scenario_alert(sim.scenario, sim.anchor)))[0]
+        investigation = flow.investigate(incident)
+    assert investigation.notes == []
+    assert {"latency_p95_ms", "request_payload_bytes"} <= {f.metric for f in investigation.findings}
+    assert investigation.hypotheses[0].cause == "input-size-surge"
+    assert [f.metric for f in investigation.drift] == ["request_payload_bytes"]
+
+
+def test_unreachable_prometheus_is_reported_and_the_investigation_goes_on(
+    tmp_path: Path, embedder: MiniLMEmbedding
+) -> None:
+    sim, clock = recent_sim()
+    url = f"http://127.0.0.1:{free_port()}"
+    settings = load_settings(**prometheus_settings(tmp_path, url, ["latency_p95_ms"]))
+    flow = build_sim_flow(settings, sim, clock, embedder)
+    incident, _ = flow.intake(parse_alerts(scenario_alert(sim.scenario, sim.anchor)))[0]
+    investigation = flow.investigate(incident)
+    assert investigation.findings == [] and investigation.series == []
+    [note] = investigation.notes
+    assert note.startswith("metrics unavailable, continuing without them") and "unreachable" in note
+    assert (
+        investigation.templates is not None and investigation.templates.abnormal
+    )  # logs still read
+    assert investigation.hypotheses  # from the logs and the incident memory

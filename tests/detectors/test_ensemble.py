@@ -1,0 +1,101 @@
+from __future__ import annotations
+
+import math
+
+import numpy as np
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from detectors import DEFAULT_ENSEMBLE, DetectorConfigError, EnsembleConfig, Member, score_series
+from detectors.analysis import combine_surprises
+from detectors.ensemble import CausalSuppressor, combine
+from tests.detectors.signals import noise, times, with_shift, with_spike
+
+RARITY_ONLY = EnsembleConfig((Member("rarity"),))
+
+
+def test_a_spike_is_the_top_score_and_noise_stays_low() -> None:
+    values = with_spike(noise(2000, sigma=0.05), 1500, 2.0)
+    scores = score_series(DEFAULT_ENSEMBLE, times(2000), values, learning_points=300)
+    assert int(np.argmax(scores)) == 1500
+    assert scores[1500] > 0.6
+    assert np.max(np.delete(scores, 1500)) < 0.5
+
+
+def test_learning_period_scores_zero() -> None:
+    values = with_spike(noise(600), 100, 5.0)
+    scores = score_series(DEFAULT_ENSEMBLE, times(600), values, learning_points=300)
+    assert not scores[:300].any()
+
+
+def test_one_alarm_per_event_not_one_per_point() -> None:
+    values = with_shift(noise(2000, sigma=0.05), 1500, 3.0)
+    scores = score_series(RARITY_ONLY, times(2000), values, learning_points=500)
+    alarms = np.flatnonzero(scores > 0.5)
+    assert alarms.size >= 1 and alarms[0] == 1500
+    assert alarms.size <= 2  # the rest of the new level is suppressed while it is not worse
+
+
+def test_suppressor_keeps_only_scores_beating_the_recent_window() -> None:
+    suppressor = CausalSuppressor(window=3)
+    kept = [suppressor.update(s) for s in [0.1, 0.9, 0.5, 0.95, 0.2, 0.3, 0.1, 0.1, 0.1, 0.4]]
+    assert kept == [0.1, 0.9, 0.0, 0.95, 0.0, 0.0, 0.0, 0.0, 0.0, 0.4]
+
+
+def test_non_finite_points_score_zero_and_do_not_disturb_the_rest() -> None:
+    values = noise(800)
+    values[[400, 401, 600]] = [np.nan, np.inf, -np.inf]
+    scores = score_series(DEFAULT_ENSEMBLE, times(800), values, learning_points=200)
+    assert scores[[400, 401, 600]].tolist() == [0.0, 0.0, 0.0]
+    assert np.max(scores) < 0.5
+
+
+def test_explained_member_counts_only_what_its_explanation_leaves() -> None:
+    members = (Member("rarity", explained_by="seasonal"), Member("seasonal", weight=0.0))
+    assert combine({"rarity": 9.0, "seasonal": 1.0}, members) == 1.0
+    assert combine({"rarity": 9.0, "seasonal": math.nan}, members) == 9.0  # no history yet
+
+
+def test_weights_scale_votes_and_more_voters_pay_a_correction() -> None:
+    one = (Member("rarity"),)
+    two = (Member("rarity"), Member("holt", weight=0.5))
+    assert combine({"rarity": 6.0}, one) == 6.0
+    assert combine({"rarity": 6.0, "holt": 10.0}, two) == pytest.approx(6.0 - math.log10(2))
+
+
+@settings(max_examples=80, deadline=None)
+@given(
+    st.dictionaries(
+        st.sampled_from(["rarity", "holt", "seasonal", "discord"]),
+        st.one_of(st.floats(0, 1e3), st.just(math.nan)),
+    )
+)
+def test_vectorised_and_scalar_combination_agree(surprises: dict[str, float]) -> None:
+    members = DEFAULT_ENSEMBLE.univariate
+    scalar = combine(surprises, members)
+    vector = combine_surprises({k: np.array([v]) for k, v in surprises.items()}, members, 1)
+    assert vector[0] == pytest.approx(scalar)
+
+
+@pytest.mark.parametrize(
+    ("members", "problem"),
+    [
+        ((Member("magic"),), "unknown detector 'magic'"),
+        ((Member("rarity", weight=-1),), "weight must be >= 0"),
+        ((Member("rarity", explained_by="seasonal"),), "explained_by 'seasonal'"),
+        ((Member("rarity"), Member("rarity")), "only once"),
+        ((Member("rarity", weight=0),), "at least one member"),
+    ],
+)
+def test_bad_configuration_is_refused_with_a_reason(
+    members: tuple[Member, ...], problem: str
+) -> None:
+    with pytest.raises(DetectorConfigError, match=problem):
+        EnsembleConfig(members)
+
+
+def test_bad_detector_parameters_are_a_configuration_error() -> None:
+    config = EnsembleConfig((Member("holt", params={"alpha": 5.0}),))
+    with pytest.raises(DetectorConfigError, match="holt: bad parameters"):
+        score_series(config, times(10), noise(10), 5)

@@ -1,0 +1,115 @@
+"""The Prometheus metric source against a real Prometheus (Debian package), backfilled with
+``promtool tsdb create-blocks-from openmetrics`` at recent timestamps."""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Iterator
+from pathlib import Path
+
+import httpx
+import numpy as np
+import pytest
+
+from detectors import (
+    DEFAULT_ENSEMBLE,
+    FindingRules,
+    MetricSourceError,
+    PrometheusMetricSource,
+    detect_anomalies,
+)
+from detectors.prometheus import choose_step
+from tests.services.prometheus import free_port, openmetrics_gauges, running_prometheus
+
+STEP = 15.0
+POINTS = 480  # two hours at 15 s, ending a minute ago: well inside the retention window
+NOW = time.time() // STEP * STEP - 60.0
+START = NOW - STEP * (POINTS - 1)
+SURGE = NOW - 20 * 60.0  # the last 20 minutes: pod "b" triples its payload
+
+
+def _samples() -> dict[tuple[str, tuple[tuple[str, str], ...]], list[tuple[float, float]]]:
+    rng = np.random.default_rng(7)
+    t = START + STEP * np.arange(POINTS)
+    samples = {}
+    for pod in ("a", "b", "c"):
+        values = 2000 + rng.normal(0, 40, POINTS)
+        if pod == "b":
+            values[t >= SURGE] *= 3
+        labels = (("namespace", "shop"), ("pod", pod), ("service", "recommender"))
+        samples[("payload_bytes", labels)] = list(zip(t.tolist(), values.tolist(), strict=True))
+    return samples
+
+
+@pytest.fixture(scope="module")
+def prometheus(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+    with running_prometheus(
+        tmp_path_factory.mktemp("prometheus"), openmetrics_gauges(_samples())
+    ) as url:
+        yield url
+
+
+def source(url: str, queries: dict[str, str]) -> PrometheusMetricSource:
+    return PrometheusMetricSource(httpx.Client(base_url=url, timeout=5), queries)
+
+
+def test_fetches_every_series_of_a_query_with_its_labels(prometheus: str) -> None:
+    queries = {
+        "request_payload_bytes": 'payload_bytes{namespace="{namespace}", service="{service}"}'
+    }
+    found = source(prometheus, queries).fetch("shop", "recommender", START, NOW + 1)
+    assert sorted(s.labels["pod"] for s in found) == ["a", "b", "c"]
+    assert all(s.metric == "request_payload_bytes" for s in found)
+    assert all("__name__" not in s.labels for s in found)
+    assert all(len(s) == POINTS and np.all(np.diff(s.timestamps) == STEP) for s in found)
+
+
+def test_aggregate_and_breakdown_explain_which_pod_surged(prometheus: str) -> None:
+    selector = 'namespace="{namespace}", service="{service}"'
+    client = httpx.Client(base_url=prometheus, timeout=5)
+    metrics = PrometheusMetricSource(
+        client,
+        {"request_payload_bytes": f"sum by (namespace, service) (payload_bytes{{{selector}}})"},
+        breakdowns={"request_payload_bytes": f"payload_bytes{{{selector}}}"},
+    )
+    series = metrics.fetch("shop", "recommender", START, NOW + 1)
+    assert len(series) == 4 and {s.metric for s in series} == {"request_payload_bytes"}
+    [finding] = detect_anomalies(series, NOW - 30 * 60, DEFAULT_ENSEMBLE, FindingRules())
+    assert finding.labels == {"namespace": "shop", "service": "recommender"}
+    assert abs(finding.start - SURGE) <= STEP
+    assert finding.attribution[0].labels == {"pod": "b"}
+    assert finding.attribution[0].share > 0.9
+
+
+def test_step_follows_the_window(prometheus: str) -> None:
+    queries = {"m": 'payload_bytes{pod="a"}'}
+    [day] = source(prometheus, queries).fetch("shop", "recommender", NOW - 7200, NOW + 1)
+    assert np.diff(day.timestamps).min() == choose_step(NOW - 7200, NOW + 1, 15.0, 720) == 15.0
+    coarse = PrometheusMetricSource(httpx.Client(base_url=prometheus), queries, max_points=60)
+    [thin] = coarse.fetch("shop", "recommender", NOW - 7200, NOW + 1)
+    assert len(thin) <= 61 and np.diff(thin.timestamps).min() == 121.0
+
+
+def test_a_bad_query_names_the_metric(prometheus: str) -> None:
+    with pytest.raises(
+        MetricSourceError, match=r"query for latency_p95_ms failed \(HTTP 400, bad_data"
+    ):
+        source(prometheus, {"latency_p95_ms": "sum(("}).fetch("shop", "x", START, NOW)
+
+
+def test_an_instant_vector_query_result_is_still_a_range(prometheus: str) -> None:
+    [s] = source(prometheus, {"m": "vector(1)"}).fetch("shop", "x", NOW - 600, NOW + 1)
+    assert (s.values == 1.0).all()
+
+
+def test_unreachable_prometheus_is_a_metric_source_error() -> None:
+    url = f"http://127.0.0.1:{free_port()}"
+    with pytest.raises(MetricSourceError, match="unreachable"):
+        source(url, {"m": "up"}).fetch("shop", "x", NOW - 600, NOW)
+
+
+def test_something_else_than_prometheus_is_a_metric_source_error(tmp_path: Path) -> None:
+    transport = httpx.MockTransport(lambda request: httpx.Response(200, text="<html>hello</html>"))
+    client = httpx.Client(base_url="http://not-prometheus", transport=transport)
+    with pytest.raises(MetricSourceError, match="without JSON"):
+        PrometheusMetricSource(client, {"m": "up"}).fetch("shop", "x", NOW - 600, NOW)
