@@ -17,9 +17,10 @@ START = 1_800_000_000.0
 
 @pytest.fixture(autouse=True)
 def clean_environ(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> Iterator[None]:
-    """No MEDIC_* or SLACK_* variable leaks in from the developer's shell; data goes to tmp."""
+    """No MEDIC_* or SLACK_* variable leaks in from the developer's shell; data goes to tmp.
+    MEDIC_CI stays: it tells the service launchers to fail, not skip, when a binary is missing."""
     for key in list(os.environ):
-        if key.startswith(("MEDIC_", "SLACK_")):
+        if key.startswith(("MEDIC_", "SLACK_")) and key != "MEDIC_CI":
             monkeypatch.delenv(key)
     monkeypatch.setenv("MEDIC_DATA_DIR", str(tmp_path / "data"))
     yield
