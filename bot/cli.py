@@ -17,6 +17,7 @@ from bot.cli_act import act
 from bot.cli_audit import audit_app
 from bot.cli_errors import reports_errors
 from bot.cli_eval import eval_app
+from bot.cli_scenarios import scenarios
 from bot.errors import ConfigError, InputError
 
 app = typer.Typer(
@@ -27,6 +28,7 @@ app = typer.Typer(
 )
 
 app.add_typer(eval_app, name="eval")
+eval_app.command()(reports_errors(scenarios))
 app.add_typer(audit_app, name="audit")
 app.command()(reports_errors(act))
 

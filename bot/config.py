@@ -36,6 +36,18 @@ class VerificationSettings(BaseModel):
     )
 
 
+class LLMSettings(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    model: str | None = Field(
+        None,
+        description="A LangChain chat model for init_chat_model, e.g. 'openai:gpt-4o-mini', "
+        "'anthropic:claude-sonnet-4-5', 'ollama:llama3.1'; none: plan without an LLM.",
+    )
+    timeout_seconds: float = Field(30, gt=0, description="Give up on the model after this long.")
+    max_steps: int = Field(3, ge=1, le=8, description="Model turns (read-only tool calls between).")
+    temperature: float = Field(0.0, ge=0, le=2)
+
+
 class Settings(BaseSettings):
     model_config = SettingsConfigDict(
         env_prefix="MEDIC_", env_nested_delimiter="__", extra="forbid", populate_by_name=True
@@ -71,6 +83,7 @@ class Settings(BaseSettings):
     runbooks_dir: Path | None = None
     investigation: InvestigationSettings = Field(default_factory=InvestigationSettings)
     verification: VerificationSettings = Field(default_factory=VerificationSettings)
+    llm: LLMSettings = Field(default_factory=LLMSettings)
 
 
 def load_settings(**overrides: Any) -> Settings:

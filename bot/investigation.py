@@ -9,6 +9,7 @@ from __future__ import annotations
 import time
 from dataclasses import dataclass, field
 
+from bot.changes import Change
 from bot.config import InvestigationSettings
 from bot.diagnosis import Hypothesis, Relatedness, diagnose
 from bot.incidents import Incident
@@ -44,6 +45,7 @@ class Investigation:
     symptoms: list[str]
     notes: list[str] = field(default_factory=list)
     seconds: float = 0.0
+    changes: list[Change] = field(default_factory=list)  # recent rollouts (bot.enrichment)
 
     @property
     def abnormal_templates(self) -> list[str]:

@@ -6,11 +6,16 @@ from __future__ import annotations
 from sqlalchemy import Engine
 
 from bot.config import Settings
+from bot.corrections import CorrectionStore
 from bot.database import prepare_data_dir, state_engine
 from bot.flow import IncidentFlow
 from bot.incidents import IncidentStore
 from bot.investigation import Investigator
-from bot.planner import Planner, load_runbooks
+from bot.planner import Planner
+from bot.planners.base import CandidatePlanner
+from bot.planners.changes import ChangePlanner
+from bot.planners.memory import MemoryPlanner
+from bot.planners.runbooks import RunbookPlanner, load_runbooks
 from bot.signals import SignalCatalog
 from detectors import InMemoryMetricSource, RobustBaselineDetector, Series
 from knowledge.embeddings import MiniLMEmbedding
@@ -83,6 +88,16 @@ def build_workflow(
     )
 
 
+def build_planner(settings: Settings, backends: Backends, workflow: RemediationWorkflow) -> Planner:
+    """Runbooks, memory and what changed; plus the LLM when a model is configured."""
+    planners: list[CandidatePlanner] = [
+        RunbookPlanner(load_runbooks(settings.runbooks_dir)),
+        MemoryPlanner(),
+        ChangePlanner(),
+    ]
+    return Planner(planners, backends.cluster, workflow.guard.policy)
+
+
 def build_sim_flow(
     settings: Settings,
     sim: SimulatedCluster,
@@ -92,10 +107,10 @@ def build_sim_flow(
     """The flow on embedded defaults: SQLite and Chroma in the data directory, the simulated
     cluster for metrics, logs and actions."""
     data_dir = prepare_data_dir(settings.data_dir)
-    runbooks = load_runbooks(settings.runbooks_dir)
     engine = state_engine(data_dir, settings.database_url)
     backends = sim_backends(sim)
     workflow = build_workflow(settings, backends, clock, engine)
+    planner = build_planner(settings, backends, workflow)
     embedder = embedder or MiniLMEmbedding()
     memory = IncidentMemory(open_chroma(data_dir / "chroma"), embedder)
     memory.seed(sample_incidents())
@@ -116,7 +131,7 @@ def build_sim_flow(
         incidents=IncidentStore(engine),
         workflow=workflow,
         investigator=investigator,
-        planner=Planner(runbooks, sim, catalog, settings.investigation.min_similarity),
+        planner=planner,
         backends=backends,
         memory=memory,
         metrics=metrics,
@@ -124,4 +139,6 @@ def build_sim_flow(
         clock=clock,
         verification=settings.verification,
         default_namespace=sim.scenario.namespace,
+        corrections=CorrectionStore(engine),
+        min_similarity=settings.investigation.min_similarity,
     )
