@@ -93,14 +93,15 @@ def add_evidence(
     *,
     measured_metrics: set[str],
 ) -> list[Hypothesis]:
-    """The hypotheses with more evidence - (cause, evidence, summary if the cause is new) - scored
-    again and re-ranked."""
+    """The hypotheses with more evidence - (cause, evidence, summary) - scored again and
+    re-ranked."""
     board = _Board(catalog)
     board.update({h.cause: h for h in hypotheses})
     for cause, evidence, summary in items:
         h = board.of(cause)
+        if evidence.weight > max((e.weight for e in h.evidence), default=0.0):
+            h.summary = summary  # the strongest piece of evidence sums the hypothesis up
         h.evidence.append(evidence)
-        h.summary = h.summary or summary
     return _ranked(board, catalog, measured_metrics)
 
 

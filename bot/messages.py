@@ -20,3 +20,17 @@ ACT_NOT_APPROVED = (
     "Proposal {id} recorded, not approved: nothing was executed. Re-run with --yes, or approve "
     "it in Slack."
 )
+
+# The conversation in an incident thread (bot/conversation.py).
+CONVERSATION_HELP = (
+    "Ask me `why?`, `what changed?`, `show logs` or `what fixed this last time?` - or tell me the "
+    'real cause ("root cause was actually the DB pool") and I will remember it.'
+)
+NO_CHANGES = "No rollout of {service} in its recent history ({count} revisions read)."
+NO_CHANGES_READ = "I could not read the rollout history of {service}."
+CORRECTION_NOTED = "Noted: {what}. I will use it for the next similar incident."
+CORRECTION_UNCLEAR = (
+    "I could not tell which cause you mean; name it, e.g. "
+    '"root cause was actually the connection pool" or "a rollback fixed it".'
+)
+LLM_UNAVAILABLE = "(the LLM did not answer: {why}; this answer comes from the evidence alone)"

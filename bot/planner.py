@@ -14,7 +14,7 @@ from __future__ import annotations
 import math
 import time
 from collections.abc import Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any
 
 import numpy as np
@@ -23,11 +23,11 @@ from bot.diagnosis import Evidence
 from bot.planners.base import (
     Candidate,
     CandidatePlanner,
-    PlannerResult,
     PlanningContext,
     Recipe,
 )
 from bot.planners.runbooks import Runbook, load_runbooks
+from bot.untrusted import flag
 from tools.actions import Action
 from tools.backends import ClusterBackend
 from tools.catalog import TOOLS
@@ -58,6 +58,7 @@ class Plan:
     dropped: list[str] = field(default_factory=list)
     notes: list[str] = field(default_factory=list)
     evidence: list[tuple[str, Evidence, str]] = field(default_factory=list)
+    planners: list[str] = field(default_factory=list)  # which planners ran, and how
     seconds: float = 0.0
 
 
@@ -82,26 +83,28 @@ class Planner:
 
     def plan(self, context: PlanningContext) -> Plan:
         started = time.perf_counter()
-        plan = Plan()
-        results: list[tuple[str, PlannerResult]] = []
+        plan = Plan(notes=[f.note() for f in flag(untrusted_texts(context))])
+        candidates: list[Candidate] = []
         for planner in self.planners:
-            result = planner.propose(context)
-            results.append((planner.name, result))
+            result = planner.propose(replace(context, proposed=tuple(candidates)))
+            candidates += result.candidates
+            plan.planners.append(
+                f"{planner.name} ({result.status})" if result.status else planner.name
+            )
             plan.advice += [a for a in result.advice if a not in plan.advice]
             plan.notes += result.notes
             plan.dropped += result.dropped
             plan.evidence += result.evidence
         merged: dict[str, PlannedAction] = {}
-        for _, result in results:
-            for candidate in result.candidates:
-                action, problem = self._concrete(candidate, context)
-                if action is None:
-                    plan.dropped.append(f"{candidate.source}: {problem}")
-                    continue
-                entry = merged.setdefault(action.digest(), PlannedAction(action, candidate.recipe))
-                entry.support.append(candidate.weight)
-                entry.sources.append(candidate.source)
-                entry.reasons.append(candidate.reason + (f" ({problem})" if problem else ""))
+        for candidate in candidates:
+            action, problem = self._concrete(candidate, context)
+            if action is None:
+                plan.dropped.append(f"{candidate.source}: {problem}")
+                continue
+            entry = merged.setdefault(action.digest(), PlannedAction(action, candidate.recipe))
+            entry.support.append(candidate.weight)
+            entry.sources.append(candidate.source)
+            entry.reasons.append(candidate.reason + (f" ({problem})" if problem else ""))
         for entry in merged.values():
             entry.score = round(
                 _noisy_or([w for w in entry.support if w > 0])
@@ -154,3 +157,15 @@ class Planner:
         capped = max(current, min(ceiling, step))
         which = f"ceiling of {ceiling}" if ceiling <= step else f"step of {step}"
         return capped, f"{wanted} replicas capped at the policy's {which}"
+
+
+def untrusted_texts(context: PlanningContext) -> list[tuple[str, str]]:
+    """Everything in the evidence that people or programs outside Medic wrote."""
+    texts = [("log line", t.example) for t in context.templates]
+    texts += [("alert annotation", v) for v in context.annotations.values()]
+    texts += [("rollout annotation", f"{c.what} {c.change_cause}") for c in context.changes]
+    texts += [
+        ("past incident", f"{m.record.title} {m.record.root_cause} {m.record.postmortem}")
+        for m in context.similar
+    ]
+    return texts

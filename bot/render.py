@@ -75,9 +75,11 @@ class ThreadPrinter:
         parts += [Text("\nLikely causes", style="bold"), self._hypotheses(inv)]
         parts += [Text("\nSimilar past incidents", style="bold"), self._similar(inv)]
         parts += [Text("\nProposed actions", style="bold"), self._proposals(proposals)]
-        if plan is not None and plan.advice:
-            parts += [Text("\nFor a human", style="bold")]
-            parts += [Text(f"  - {advice}") for advice in plan.advice]
+        if plan is not None:
+            parts += [Text(f"  planned by {', '.join(plan.planners)}", style="dim")]
+            if plan.advice:
+                parts += [Text("\nFor a human", style="bold")]
+                parts += [Text(f"  - {advice}") for advice in plan.advice]
         self.console.print(_reply(f"Medic  {inv.incident_id}", Group(*parts)))
 
     def _findings(self, inv: Investigation) -> RenderableType:

@@ -14,6 +14,7 @@ from bot.investigation import Investigator
 from bot.planner import Planner
 from bot.planners.base import CandidatePlanner
 from bot.planners.changes import ChangePlanner
+from bot.planners.llm import LLMPlanner, load_model
 from bot.planners.memory import MemoryPlanner
 from bot.planners.runbooks import RunbookPlanner, load_runbooks
 from bot.signals import SignalCatalog
@@ -26,6 +27,7 @@ from tools.audit import AuditLog
 from tools.backends import Backends, NotConfigured
 from tools.clock import Clock
 from tools.guard import Guard
+from tools.langchain_tools import structured_tools
 from tools.policy import load_policy
 from tools.proposals import ProposalStore
 from tools.sim import SimulatedCluster
@@ -89,11 +91,20 @@ def build_workflow(
 
 
 def build_planner(settings: Settings, backends: Backends, workflow: RemediationWorkflow) -> Planner:
-    """Runbooks, memory and what changed; plus the LLM when a model is configured."""
+    """Runbooks, memory and what changed; then the LLM, when a model is configured (it sees what
+    the others proposed; without a model it only says that it is off)."""
+    model, unavailable = load_model(settings.llm)
     planners: list[CandidatePlanner] = [
         RunbookPlanner(load_runbooks(settings.runbooks_dir)),
         MemoryPlanner(),
         ChangePlanner(),
+        LLMPlanner(
+            model,
+            lambda incident_id: list(structured_tools(workflow, incident_id=incident_id)),
+            timeout_seconds=settings.llm.timeout_seconds,
+            max_steps=settings.llm.max_steps,
+            unavailable=unavailable,
+        ),
     ]
     return Planner(planners, backends.cluster, workflow.guard.policy)
 

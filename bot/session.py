@@ -81,5 +81,6 @@ def handle_alert(
             if p.id in shown
         ],
         "advice": plan.advice,
+        "planners": plan.planners,
         "verified": verified,
     }

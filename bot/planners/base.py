@@ -44,6 +44,7 @@ class PlanningContext:
     catalog: SignalCatalog
     corrections: Mapping[str, Correction] = field(default_factory=dict)  # of similar incidents
     min_similarity: float = 0.45
+    proposed: Sequence[Candidate] = ()  # what the planners that ran before this one proposed
 
     def hypothesis(self, cause: str) -> Hypothesis | None:
         return next((h for h in self.hypotheses if h.cause == cause), None)
@@ -68,6 +69,7 @@ class PlannerResult:
     notes: list[str] = field(default_factory=list)  # what the planner could not do, and why
     evidence: list[tuple[str, Evidence, str]] = field(default_factory=list)  # (cause, ., summary)
     dropped: list[str] = field(default_factory=list)  # proposals refused before the guard
+    status: str = ""  # how the planner ran, when that is worth saying ("off: no model ...")
 
 
 class CandidatePlanner(Protocol):

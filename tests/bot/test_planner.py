@@ -65,7 +65,7 @@ def context(
         findings=findings or [],
         hypotheses=hypotheses or [],
         similar=matches or [],
-        templates=[],
+        templates=extra.pop("templates", []),
         changes=changes or [],
         catalog=SignalCatalog(),
         **extra,
