@@ -27,6 +27,7 @@ class RunbookCondition(BaseModel):
     labels: dict[str, str] = Field(default_factory=dict)
     all_findings: list[str] = Field(default_factory=list)
     any_findings: list[str] = Field(default_factory=list)
+    no_findings: list[str] = Field(default_factory=list)  # none of these may be abnormal
     causes: list[str] = Field(default_factory=list)
 
 
@@ -53,6 +54,8 @@ class Runbook(BaseModel):
         required = [abnormal.get(m) for m in w.all_findings]
         optional = [abnormal[m] for m in w.any_findings if m in abnormal]
         if None in required or (w.any_findings and not optional):
+            return 0.0
+        if any(m in abnormal for m in w.no_findings):
             return 0.0
         if w.causes:
             likely = [

@@ -26,6 +26,11 @@ from tools.sim.scenarios import (
 )
 
 MINUTE = 60.0
+GC_PAUSE = LogPattern(
+    "WARN",
+    "GC pause {gc_ms} ms with heap at {mem_pct}% of the memory limit",
+    _above("mem", 0.8, 2.0),
+)
 
 RECOMMENDER_FULL = replace(
     RECOMMENDER,
@@ -71,11 +76,7 @@ RECOMMENDER_FULL = replace(
             "No space left on device",
             _above("disk", 0.97, 30.0),
         ),
-        LogPattern(
-            "WARN",
-            "GC pause {gc_ms} ms with heap at {mem_pct}% of the memory limit",
-            _above("mem", 0.8, 2.0),
-        ),
+        GC_PAUSE,
     ),
 )
 
@@ -114,11 +115,7 @@ CHECKOUT_FULL = replace(
             "Payment provider call for order {order} timed out after 5000 ms",
             _above("upstream", 8.0, 0.05),
         ),
-        LogPattern(
-            "WARN",
-            "GC pause {gc_ms} ms with heap at {mem_pct}% of the memory limit",
-            _above("mem", 0.8, 2.0),
-        ),
+        GC_PAUSE,
     ),
 )
 
