@@ -17,6 +17,15 @@ def scenarios(
     as_json: Annotated[
         bool, typer.Option("--json", help="One JSON object per scenario, then the summary.")
     ] = False,
+    variants: Annotated[
+        int,
+        typer.Option(
+            "--vary",
+            min=0,
+            max=20,
+            help="Also run N varied copies of each scenario (strength, timing, noise).",
+        ),
+    ] = 0,
 ) -> None:
     """Run the scenario suite through intake, investigation, planning and the guard; report how
     often the right remedy and the right cause come first (top-1) and in the first three."""
@@ -32,7 +41,7 @@ def scenarios(
         suite = [SCENARIOS[n] for n in names]
     settings = load_settings()
     settings = settings.model_copy(update={"llm": settings.llm.model_copy(update={"model": None})})
-    results = run_suite(suite, settings)
+    results = run_suite(suite, settings, variants=variants)
     for r in results:
         if as_json:
             typer.echo(json.dumps(r.to_json()))

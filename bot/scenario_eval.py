@@ -21,6 +21,7 @@ from knowledge.embeddings import MiniLMEmbedding
 from tools.clock import VirtualClock
 from tools.proposals import Proposal, ProposalStatus
 from tools.sim import Scenario, SimulatedCluster
+from tools.sim.suite import vary
 
 START = 1_800_000_000.0  # a fixed clock: the suite's results do not depend on the day it runs
 
@@ -56,11 +57,11 @@ def _is_fix(proposal: Proposal, scenario: Scenario, replicas: int) -> bool:
 
 
 def run_scenario(
-    scenario: Scenario, settings: Settings, embedder: MiniLMEmbedding
+    scenario: Scenario, settings: Settings, embedder: MiniLMEmbedding, start: float = START
 ) -> ScenarioResult:
     expected = scenario.expected
     assert expected is not None
-    clock = VirtualClock(START)
+    clock = VirtualClock(start)
     sim = SimulatedCluster(scenario, clock)
     flow = build_sim_flow(settings, sim, clock, embedder)
     incident, _ = flow.intake(parse_alerts(scenario_alert(scenario, sim.anchor)))[0]
@@ -98,12 +99,19 @@ def run_scenario(
 
 
 def run_suite(
-    scenarios: Sequence[Scenario], settings: Settings, embedder: MiniLMEmbedding | None = None
+    scenarios: Sequence[Scenario],
+    settings: Settings,
+    embedder: MiniLMEmbedding | None = None,
+    variants: int = 0,
 ) -> list[ScenarioResult]:
+    """Every scenario, then ``variants`` varied copies of each (stronger or weaker, shifted in
+    time, on another day so the noise differs)."""
     embedder = embedder or MiniLMEmbedding()
+    runs = [(s, START) for s in scenarios]
+    runs += [(vary(s, i), START + 86400.0 * i) for i in range(1, variants + 1) for s in scenarios]
     with tempfile.TemporaryDirectory(prefix="medic-scenarios-") as tmp:
         isolated = settings.model_copy(update={"data_dir": Path(tmp), "database_url": None})
-        return [run_scenario(s, isolated, embedder) for s in scenarios]
+        return [run_scenario(s, isolated, embedder, start) for s, start in runs]
 
 
 def summarise(results: Sequence[ScenarioResult]) -> dict[str, Any]:

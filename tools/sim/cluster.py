@@ -358,7 +358,8 @@ class SimulatedCluster:
             target = profile.cache_bytes * float(self._driver(dep, "payload", np.array([when]))[0])
             tau = CACHE_WARMUP_TAU if kind == "purge" else CACHE_FILL_TAU
             after = ts >= when
-            value = np.where(after, target + (level - target) * np.exp(-(ts - when) / tau), value)
+            decay = np.exp(-np.maximum(ts - when, 0.0) / tau)  # no overflow before ``when``
+            value = np.where(after, target + (level - target) * decay, value)
         return value
 
     def _state(self, dep: _Deployment, ts: FloatArray, *, jitter: bool) -> dict[str, FloatArray]:
