@@ -58,9 +58,10 @@ class Change:
 
 def _timestamp(text: str) -> float | None:
     try:
-        return datetime.fromisoformat(text).replace(tzinfo=UTC).timestamp()
+        when = datetime.fromisoformat(text)
     except ValueError:
         return None
+    return (when if when.tzinfo else when.replace(tzinfo=UTC)).timestamp()
 
 
 def _diff(before: dict[str, str], after: dict[str, str]) -> list[str]:

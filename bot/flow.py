@@ -145,7 +145,7 @@ class IncidentFlow:
         """Plan (unless given the plan), and put every planned action through the guarded
         workflow: each is recorded as a proposal with its dry-run preview (refused ones too, with
         the rule that refused them; one that an auto-run rule covers has already run)."""
-        plan = plan or self.plan(incident, investigation)
+        plan = plan if plan is not None else self.plan(incident, investigation)
         return [
             self.workflow.propose(
                 incident.id,

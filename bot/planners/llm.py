@@ -147,7 +147,7 @@ class LLMPlanner:
         name, args, call_id = call["name"], call.get("args") or {}, call.get("id") or ""
         if name == SUBMIT:
             self._submitted(args, items, result)
-            return None, False
+            return ToolMessage("plan received", tool_call_id=call_id), False
         tool = tools.get(name)
         schema = tool.args_schema if tool is not None else None
         if tool is None or not (isinstance(schema, type) and issubclass(schema, BaseModel)):
