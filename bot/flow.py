@@ -109,9 +109,10 @@ class IncidentFlow:
         )
 
     def plan(self, incident: Incident, investigation: Investigation) -> Plan:
-        """Every planner's proposals merged and ranked. Evidence a planner brings (the LLM's
-        hypotheses) joins the investigation's hypotheses; what it dropped or could not do joins
-        the investigation's notes, so every rendering of the thread shows it."""
+        """Every planner's proposals merged and ranked, and the runbooks' diagnostic steps run
+        (read-only helpers, through the guard). Evidence a planner brings (the LLM's hypotheses)
+        joins the investigation's hypotheses; what it dropped or could not do joins the
+        investigation's notes, so every rendering of the thread shows it."""
         context = PlanningContext(
             incident_id=incident.id,
             namespace=incident.namespace,
@@ -129,6 +130,10 @@ class IncidentFlow:
             min_similarity=self.min_similarity,
         )
         plan = self.planner.plan(context)
+        plan.checked = [
+            f"{self.workflow.read(action, PLANNER).summary} ({source})"
+            for action, source in plan.checks
+        ]
         if plan.evidence:
             investigation.hypotheses = add_evidence(
                 investigation.hypotheses,

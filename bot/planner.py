@@ -55,6 +55,8 @@ class Plan:
 
     actions: list[PlannedAction] = field(default_factory=list)
     advice: list[str] = field(default_factory=list)
+    checks: list[tuple[Action, str]] = field(default_factory=list)  # read-only helpers, source
+    checked: list[str] = field(default_factory=list)  # what they answered (set by the flow)
     dropped: list[str] = field(default_factory=list)
     notes: list[str] = field(default_factory=list)
     evidence: list[tuple[str, Evidence, str]] = field(default_factory=list)
@@ -92,6 +94,12 @@ class Planner:
                 f"{planner.name} ({result.status})" if result.status else planner.name
             )
             plan.advice += [a for a in result.advice if a not in plan.advice]
+            for check in result.checks:
+                action, problem = self._concrete(check, context, read_only=True)
+                if action is None:
+                    plan.dropped.append(f"{check.source}: {problem}")
+                elif all(action != done for done, _ in plan.checks):
+                    plan.checks.append((action, check.source))
             plan.notes += result.notes
             plan.dropped += result.dropped
             plan.evidence += result.evidence
@@ -117,7 +125,7 @@ class Planner:
         return plan
 
     def _concrete(
-        self, candidate: Candidate, context: PlanningContext
+        self, candidate: Candidate, context: PlanningContext, *, read_only: bool = False
     ) -> tuple[Action | None, str]:
         """The action a candidate stands for (and a note on how it was sized), or None and the
         reason it cannot be proposed."""
@@ -125,8 +133,9 @@ class Planner:
         spec = TOOLS.get(recipe.tool)
         if spec is None:
             return None, f"unknown tool {recipe.tool!r} dropped (known: {', '.join(TOOLS)})"
-        if spec.read_only:
-            return None, f"{recipe.tool} is a read-only helper, not a remedy; dropped"
+        if spec.read_only != read_only:
+            wrong = "a read-only helper, not a remedy" if spec.read_only else "not read-only"
+            return None, f"{recipe.tool} is {wrong}; dropped"
         namespace, name = candidate.target or (context.namespace, context.service)
         params: dict[str, Any] = {
             k: v.format(service=name) if isinstance(v, str) else v for k, v in recipe.params.items()

@@ -77,6 +77,9 @@ class ThreadPrinter:
         parts += [Text("\nProposed actions", style="bold"), self._proposals(proposals)]
         if plan is not None:
             parts += [Text(f"  planned by {', '.join(plan.planners)}", style="dim")]
+            if plan.checked:
+                parts += [Text("\nChecked", style="bold")]
+                parts += [Text(f"  - {line}") for line in plan.checked]
             if plan.advice:
                 parts += [Text("\nFor a human", style="bold")]
                 parts += [Text(f"  - {advice}") for advice in plan.advice]

@@ -80,6 +80,7 @@ def handle_alert(
             for p in final
             if p.id in shown
         ],
+        "checked": plan.checked,
         "advice": plan.advice,
         "planners": plan.planners,
         "verified": verified,

@@ -66,6 +66,7 @@ class Candidate:
 class PlannerResult:
     candidates: list[Candidate] = field(default_factory=list)
     advice: list[str] = field(default_factory=list)  # steps for a human, never executed
+    checks: list[Candidate] = field(default_factory=list)  # read-only helpers to run now
     notes: list[str] = field(default_factory=list)  # what the planner could not do, and why
     evidence: list[tuple[str, Evidence, str]] = field(default_factory=list)  # (cause, ., summary)
     dropped: list[str] = field(default_factory=list)  # proposals refused before the guard

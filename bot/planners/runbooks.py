@@ -1,5 +1,6 @@
-"""Runbooks: YAML rules from alert labels, abnormal metrics and likely causes to proposed tools
-(with parameter recipes) and steps for a human. Medic ships runbooks for the common Kubernetes
+"""Runbooks: YAML rules from alert labels, abnormal metrics and likely causes to diagnostic steps
+(read-only helpers Medic runs itself), proposed tools (with parameter recipes) and steps for a
+human. Medic ships runbooks for the common Kubernetes
 failure modes; teams add theirs in the directory named by ``runbooks_dir``.
 
 A runbook's support is as strong as what it matched: the score of the likely cause it names, or
@@ -36,13 +37,14 @@ class Runbook(BaseModel):
     name: str
     description: str = ""
     when: RunbookCondition
+    diagnose: list[Recipe] = Field(default_factory=list)  # read-only helpers Medic runs itself
     propose: list[Recipe] = Field(default_factory=list)
     advice: list[str] = Field(default_factory=list)
 
     @model_validator(mode="after")
     def _says_something(self) -> Runbook:
-        if not self.propose and not self.advice:
-            raise ValueError(f"runbook {self.name} proposes nothing and gives no advice")
+        if not (self.propose or self.advice or self.diagnose):
+            raise ValueError(f"runbook {self.name} has no diagnose, propose or advice")
         return self
 
     def strength(self, context: PlanningContext) -> float:
@@ -111,4 +113,8 @@ class RunbookPlanner:
                 for recipe in runbook.propose
             ]
             result.advice += [f"{text} (runbook {runbook.name})" for text in runbook.advice]
+            result.checks += [
+                Candidate(recipe, 0.0, f"runbook:{runbook.name}", recipe.why or runbook.description)
+                for recipe in runbook.diagnose
+            ]
         return result

@@ -163,7 +163,12 @@ def test_a_thread_about_a_bad_rollout(tmp_path: Path, embedder: MiniLMEmbedding)
     flow = build_sim_flow(load_settings(data_dir=tmp_path / "d"), sim, clock, embedder)
     incident = flow.intake(parse_alerts(scenario_alert(sim.scenario, sim.anchor)))[0][0]
     inv = flow.investigate(incident)
-    evidence = IncidentEvidence(incident, inv, flow.plan(incident, inv))
+    plan = flow.plan(incident, inv)
+    assert any(
+        line.startswith("pod restarts of shop/checkout: ") and "last Error (exit 2)" in line
+        for line in plan.checked
+    )
+    evidence = IncidentEvidence(incident, inv, plan)
 
     why = answer("@medic why?", evidence, flow.catalog).text
     assert why.startswith("Most likely: Bad rollout: rollout of checkout rev 8")

@@ -169,6 +169,24 @@ def test_unknown_tools_read_only_helpers_and_bad_parameters_are_dropped_and_repo
     assert "invalid parameters for purge_cache" in dropped
 
 
+def test_runbooks_diagnostic_steps_are_read_only_helpers(
+    tmp_path: Path, sim: SimulatedCluster
+) -> None:
+    (tmp_path / "team.yaml").write_text(
+        "- name: look\n  when: {causes: [crash-loop]}\n  diagnose:\n"
+        "    - {tool: deployment_status}\n    - {tool: pod_restarts}\n    - {tool: restart}\n"
+    )
+    plan = planner(sim, tmp_path).plan(context(hypotheses=[likely("crash-loop", 0.7)]))
+    checks = [(a.tool, a.target, source) for a, source in plan.checks]
+    assert checks == [  # each helper once, whichever runbook asked first
+        ("pod_restarts", "shop/recommender", "runbook:crashing-process"),
+        ("recent_rollouts", "shop/recommender", "runbook:crashing-process"),
+        ("deployment_status", "shop/recommender", "runbook:look"),
+    ]
+    assert plan.actions == []  # a write tool among the diagnostic steps is never run
+    assert "runbook:look: restart is not read-only; dropped" in plan.dropped
+
+
 def test_scaling_is_sized_within_the_policy(sim: SimulatedCluster) -> None:
     plan = planner(sim, replicas={"min": 1, "max": 4}).plan(
         context(LOAD, [likely("input-size-surge")])

@@ -227,10 +227,29 @@ class SimulatedCluster:
         ]
 
     def pod_restarts(self, namespace: str, name: str) -> list[PodRestarts]:
+        """Restarts over the last hour, spread over the pods, with the last termination's reason:
+        OOMKilled (exit 137) while memory is at the limit, Error (exit 2) for a crash."""
         dep = self._find(namespace, name)
+        total, reason, code = 0, None, None
+        if dep.profile.extended:
+            now = self.clock.now()
+            ts = np.arange(now - 3600.0, now, STEP, dtype=np.float64)
+            state, cond = self._model(dep, ts, jitter=False)
+            total = int(state["pod_restarts_per_min"].sum() * STEP / 60.0)
+            if total:
+                recent = cond["oom"][-40:].max() > 0
+                reason, code = ("OOMKilled", 137) if recent else ("Error", 2)
+        pods = max(dep.replicas, 1)
+        counts = [total // pods + (i < total % pods) for i in range(dep.replicas)]
         return [
-            PodRestarts(pod=_pod_name(name, i), container=name, restarts=0)
-            for i in range(dep.replicas)
+            PodRestarts(
+                pod=_pod_name(name, i),
+                container=name,
+                restarts=count,
+                last_reason=reason if count else None,
+                last_exit_code=code if count else None,
+            )
+            for i, count in enumerate(counts)
         ]
 
     # --- cache backend ---------------------------------------------------------------------------
