@@ -73,6 +73,11 @@ def _diff(before: dict[str, str], after: dict[str, str]) -> list[str]:
     ]
 
 
+def _short(image: str) -> str:
+    """The image without its registry path: 'checkout:1.43.0'."""
+    return image.rsplit("/", 1)[-1]
+
+
 def changes_from(rollouts: Sequence[Rollout], service: str) -> list[Change]:
     """The changes between consecutive revisions, newest first."""
     ordered = sorted(rollouts, key=lambda r: r.revision)
@@ -87,8 +92,8 @@ def changes_from(rollouts: Sequence[Rollout], service: str) -> list[Change]:
         if model:
             kind, what = "model", "; ".join(model)
         elif before.images != after.images:
-            was = ", ".join(before.images)
-            kind, what = "image", f"image {', '.join(after.images)} (was {was})"
+            now, was = ", ".join(map(_short, after.images)), ", ".join(map(_short, before.images))
+            kind, what = "image", f"image {now} (was {was})"
         else:
             kind, what = "config", "; ".join(labels) or "pod template changed"
         live = after.revision == ordered[-1].revision

@@ -33,7 +33,7 @@ def test_each_revision_is_compared_with_the_one_before() -> None:
     assert (model.kind, model.cause, model.live) == ("model", "model-change", False)
     assert model.what == "model-version m2 (was m1)"
     assert (image.kind, image.cause) == ("image", "bad-rollout")
-    assert image.what == "image r/app:2 (was r/app:1)"
+    assert image.what == "image app:2 (was app:1)"
     assert model.at - image.at == 86400 + 3600
     assert changes_from(history[:1], "app") == []
 

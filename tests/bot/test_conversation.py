@@ -173,7 +173,7 @@ def test_a_thread_about_a_bad_rollout(tmp_path: Path, embedder: MiniLMEmbedding)
     why = answer("@medic why?", evidence, flow.catalog).text
     assert why.startswith("Most likely: Bad rollout: rollout of checkout rev 8")
     changed = answer("@medic what changed?", evidence, flow.catalog).text
-    assert "rev 8" in changed and "registry.example/shop/checkout:1.43.0" in changed
+    assert "rev 8" in changed and "image checkout:1.43.0 (was checkout:1.42.0)" in changed
     logs = answer("@medic show logs", evidence, flow.catalog).text
     assert "nil pointer dereference" in logs
 

@@ -148,11 +148,11 @@ class Scenario:
         return self.alert_labels["service"]
 
 
-def _const(value: float) -> Weight:
+def const(value: float) -> Weight:
     return lambda _c: value
 
 
-def _above(key: str, threshold: float, scale: float) -> Weight:
+def above(key: str, threshold: float, scale: float) -> Weight:
     return lambda c: max(0.0, c[key] - threshold) * scale
 
 
@@ -169,30 +169,30 @@ RECOMMENDER = ServiceProfile(
     cache_limit_bytes=4.0 * GiB,
     log_lines_per_minute=40,
     logs=(
-        LogPattern("INFO", "Served {n} recommendations to user {uid} in {ms} ms", _const(0.8)),
-        LogPattern("INFO", "Cache hit ratio {ratio} over the last 60s", _const(0.05)),
+        LogPattern("INFO", "Served {n} recommendations to user {uid} in {ms} ms", const(0.8)),
+        LogPattern("INFO", "Cache hit ratio {ratio} over the last 60s", const(0.05)),
         LogPattern(
             "INFO",
             "Refreshed candidate pool: {n} items from feature-store in {ms} ms",
-            _const(0.05),
+            const(0.05),
         ),
         LogPattern(
             "WARN",
             "Request payload {bytes} bytes exceeds soft limit 4096 bytes for user {uid}",
-            _above("payload", 1.5, 0.4),
+            above("payload", 1.5, 0.4),
         ),
         LogPattern(
             "WARN",
             "Cache memory at {pct}% of limit, evicting {evict} entries",
-            _above("cache", 0.75, 1.0),
+            above("cache", 0.75, 1.0),
         ),
         LogPattern(
-            "WARN", "Slow request: scoring {n} candidates took {ms} ms", _above("u", 0.7, 1.0)
+            "WARN", "Slow request: scoring {n} candidates took {ms} ms", above("u", 0.7, 1.0)
         ),
         LogPattern(
             "ERROR",
             "Timed out after 2000 ms waiting for a scoring worker (queue depth {n})",
-            _above("u", 0.85, 2.0),
+            above("u", 0.85, 2.0),
         ),
     ),
 )
@@ -208,9 +208,9 @@ CHECKOUT = ServiceProfile(
     cache_limit_bytes=2.0 * GiB,
     log_lines_per_minute=20,
     logs=(
-        LogPattern("INFO", "Order {order} placed: {n} items, total {amount} EUR", _const(0.6)),
-        LogPattern("INFO", "Payment authorised for order {order} in {ms} ms", _const(0.35)),
-        LogPattern("WARN", "Retrying payment provider call for order {order}", _const(0.05)),
+        LogPattern("INFO", "Order {order} placed: {n} items, total {amount} EUR", const(0.6)),
+        LogPattern("INFO", "Payment authorised for order {order} in {ms} ms", const(0.35)),
+        LogPattern("WARN", "Retrying payment provider call for order {order}", const(0.05)),
     ),
 )
 
@@ -225,11 +225,9 @@ FRONTEND = ServiceProfile(
     cache_limit_bytes=3.0 * GiB,
     log_lines_per_minute=30,
     logs=(
-        LogPattern("INFO", "GET /product/{order} 200 {ms}ms", _const(0.7)),
-        LogPattern("INFO", "GET /cart 200 {ms}ms", _const(0.25)),
-        LogPattern(
-            "WARN", "Recommendations unavailable, rendering fallback carousel", _const(0.05)
-        ),
+        LogPattern("INFO", "GET /product/{order} 200 {ms}ms", const(0.7)),
+        LogPattern("INFO", "GET /cart 200 {ms}ms", const(0.25)),
+        LogPattern("WARN", "Recommendations unavailable, rendering fallback carousel", const(0.05)),
     ),
 )
 

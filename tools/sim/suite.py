@@ -23,14 +23,14 @@ from tools.sim.scenarios import (
     Scenario,
     ServiceProfile,
     Surge,
-    _above,
+    above,
 )
 
 MINUTE = 60.0
 GC_PAUSE = LogPattern(
     "WARN",
     "GC pause {gc_ms} ms with heap at {mem_pct}% of the memory limit",
-    _above("mem", 0.8, 2.0),
+    above("mem", 0.8, 2.0),
 )
 
 RECOMMENDER_FULL = replace(
@@ -48,34 +48,34 @@ RECOMMENDER_FULL = replace(
         LogPattern(
             "WARN",
             "Cache miss for {n} concurrent requests on recs:{uid}; recomputing from feature-store",
-            _above("miss", 0.3, 1.0),
+            above("miss", 0.3, 1.0),
         ),
         LogPattern(
             "WARN",
             "feature-store GetFeatures took {up_ms} ms (budget 300 ms)",
-            _above("upstream", 3.0, 0.05),
+            above("upstream", 3.0, 0.05),
         ),
         LogPattern(
             "ERROR",
             "Timed out after 800 ms calling feature-store GetFeatures for user {uid}",
-            _above("upstream", 8.0, 0.05),
+            above("upstream", 8.0, 0.05),
         ),
         LogPattern(
             "WARN",
             "Inputs outside the training range of model {model} in {drift_pct}% of requests "
             "(feature basket_value)",
-            _above("drift", 0.1, 1.0),
+            above("drift", 0.1, 1.0),
         ),
         LogPattern(
             "WARN",
             "Re-ranking {n} candidates with the diversity service took {ms} ms (budget 150 ms)",
-            _above("slow", 0.0, 0.3),
+            above("slow", 0.0, 0.3),
         ),
         LogPattern(
             "ERROR",
             "Failed to write feature snapshot to /scratch/snapshots/{order}.parquet: "
             "No space left on device",
-            _above("disk", 0.97, 30.0),
+            above("disk", 0.97, 30.0),
         ),
         GC_PAUSE,
     ),
@@ -97,24 +97,24 @@ CHECKOUT_FULL = replace(
             "ERROR",
             "panic: runtime error: invalid memory address or nil pointer dereference "
             "[signal SIGSEGV] in applyCoupon",
-            _above("crash", 0.0, 2.0),
+            above("crash", 0.0, 2.0),
         ),
         LogPattern(
             "ERROR",
             "Timeout acquiring connection from pool orders-db after 2000 ms "
             "(all connections in use, {n} waiting)",
-            _above("pool", 1.0, 0.5),
+            above("pool", 1.0, 0.5),
         ),
         LogPattern(
             "ERROR",
             "Payment provider call failed for order {order}: x509: certificate has expired or is "
             "not yet valid",
-            _above("tls", 0.0, 1.5),
+            above("tls", 0.0, 1.5),
         ),
         LogPattern(
             "ERROR",
             "Payment provider call for order {order} timed out after 5000 ms",
-            _above("upstream", 8.0, 0.05),
+            above("upstream", 8.0, 0.05),
         ),
         GC_PAUSE,
     ),
@@ -129,22 +129,22 @@ FRONTEND_FULL = replace(
     template_labels={"app": "frontend"},
     logs=(
         *FRONTEND.logs,
-        LogPattern("WARN", "Slow render of /product/{order}: {ms} ms", _above("lat", 1.5, 0.2)),
+        LogPattern("WARN", "Slow render of /product/{order}: {ms} ms", above("lat", 1.5, 0.2)),
         LogPattern(
             "ERROR",
             "Thumbnail render failed: write /tmp/thumbs/{order}.webp: no space left on device",
-            _above("disk", 0.97, 30.0),
+            above("disk", 0.97, 30.0),
         ),
         LogPattern(
             "WARN",
             "Heap at {mem_pct}% of the memory limit with {n} requests in flight",
-            _above("mem", 0.8, 2.0),
+            above("mem", 0.8, 2.0),
         ),
         LogPattern(
             "ERROR",
             "upstream connect error or disconnect/reset before headers. reset reason: "
             "connection termination",
-            _above("oom", 0.0, 1.0),
+            above("oom", 0.0, 1.0),
         ),
     ),
 )
