@@ -35,7 +35,8 @@ MASKING_RULES: tuple[tuple[str, str], ...] = (
     (_B + r"(?=[0-9a-fA-F]*\d)(?=[0-9a-fA-F]*[a-fA-F])[0-9a-fA-F]{8,}" + _E, "HEX"),
     (_B + r"\d+(?:\.\d+)?\s?(?:ns|us|µs|ms|s|sec|secs|min|mins|h)" + _E, "DURATION"),
     (_B + r"\d+(?:\.\d+)?\s?(?:[KMGTP]i?B|bytes|B)" + _E, "SIZE"),
-    (r"(?<![A-Za-z0-9_.])[-+]?\d+(?:\.\d+)?%?(?![A-Za-z0-9_])", "NUM"),
+    # a number glued to a name by '#' is a source location (Class#123), not a value
+    (r"(?<![A-Za-z0-9_.])(?<![A-Za-z0-9_]#)[-+]?\d+(?:\.\d+)?%?(?![A-Za-z0-9_])", "NUM"),
 )
 
 

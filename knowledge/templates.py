@@ -5,9 +5,10 @@ repeated message costs a dictionary lookup rather than a regex pass and a walk o
 ingest cost grows with distinct messages, not lines.
 
 Drain merges messages of equal length that differ in a few tokens. That is right for variables the
-masks missed, wrong for words: "VM Paused" and "VM Resumed" are different events. So a line's
-template keeps the plain words Drain wildcarded, and runs of placeholders collapse to one (a
-variable that spans a varying number of tokens is still one variable).
+masks missed, wrong for words: "VM Paused" and "VM Resumed" are different events, and so are two
+log statements whose source locations (``Class#123``) differ. So a line's template keeps the plain
+words and source locations Drain wildcarded, and runs of placeholders collapse to one (a variable
+that spans a varying number of tokens is still one variable).
 """
 
 from __future__ import annotations
@@ -28,6 +29,7 @@ ERROR_LEVELS = frozenset({"FATAL", "CRITICAL", "ERROR", "WARN", "WARNING"})
 _MASK = re.compile(r"<[A-Z]+>|<\*>")
 _PLACEHOLDER = re.compile(r"^<(?:[A-Z]+|\*)>$")
 _WORD = re.compile(r"^[A-Za-z]+[.:,;]?$")
+_LOCATION = re.compile(r"^[A-Za-z_$][\w.$]*#\d+$")  # a logger's source location: Class#123
 _SPACES = re.compile(r"\s+")
 RAW_CACHE_LIMIT = 200_000
 
@@ -57,7 +59,11 @@ def template_key(template_tokens: Sequence[str], message_tokens: Sequence[str]) 
     out: list[str] = []
     for i, cluster_token in enumerate(template_tokens):
         token = cluster_token
-        if token == "<*>" and same_shape and _WORD.match(message_tokens[i]):
+        if (
+            token == "<*>"
+            and same_shape
+            and (_WORD.match(message_tokens[i]) or _LOCATION.match(message_tokens[i]))
+        ):
             token = message_tokens[i]
         if out and _PLACEHOLDER.match(token) and _PLACEHOLDER.match(out[-1]):
             if token != out[-1]:
