@@ -14,7 +14,7 @@ _E = r"(?![A-Za-z0-9_])"  # right boundary
 
 MASKING_RULES: tuple[tuple[str, str], ...] = (
     (r"[a-zA-Z][a-zA-Z0-9+.-]*://[^\s\"'<>]+", "URL"),
-    (r"[\w.+-]+@[\w-]+(?:\.[\w-]+)+", "EMAIL"),
+    (r"(?<![\w.+-])[\w.+-]+@[\w-]+(?:\.[\w-]+)+", "EMAIL"),  # starts a run: linear, not quadratic
     (
         _B + r"[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}" + _E,
         "UUID",
