@@ -17,7 +17,7 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 
 from knowledge.records import IncidentRecord, SimilarIncident
-from knowledge.templates import ERROR_LEVELS, readable
+from knowledge.templates import is_error, readable
 
 WEIGHT_EMBEDDING = 0.35
 WEIGHT_TEMPLATES = 0.30
@@ -53,10 +53,6 @@ def metric_family(name: str) -> str:
     """``CpuUsageRate(%)`` and ``cpu_utilization`` are both ``cpu``; unknown names stay."""
     lowered = name.lower()
     return next((family for family, pattern in _FAMILIES if pattern.search(lowered)), lowered)
-
-
-def is_error(template: str) -> bool:
-    return template.split(" ", 1)[0].upper() in ERROR_LEVELS
 
 
 class TemplateRarity:

@@ -28,7 +28,7 @@ from dataclasses import dataclass, field
 
 import numpy as np
 
-from knowledge.templates import ERROR_LEVELS
+from knowledge.templates import is_error
 from knowledge.traces import TraceEvidence, quantile
 
 SMOOTHING = 0.5
@@ -39,7 +39,6 @@ MIN_HISTORY = 3
 USUAL_QUANTILE = 0.5
 CLOSE = 0.9  # a candidate within 10% of the leader's score counts as tied for the time rule
 SHOWN = 3
-ABNORMAL = 3.0  # a metric deviating 3 spreads beyond its usual deviation is abnormal
 CLEAR_FALL = 4.0  # deviance from which a template's fall is named (about 2 sigma)
 
 
@@ -71,7 +70,6 @@ class Features:
     first_deviation: float | None
     evidence: tuple[str, ...]
     abnormal_templates: tuple[str, ...]  # surging errors, then falling ones, then from traces
-    abnormal_metrics: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -105,10 +103,6 @@ def _deviance(observed: float, expected: float) -> float:
     if observed <= 0:
         return 2.0 * expected
     return 2.0 * (observed * math.log(observed / expected) - (observed - expected))
-
-
-def _is_error(template: str) -> bool:
-    return template.split(" ", 1)[0].upper() in ERROR_LEVELS
 
 
 def features(window: ComponentWindow) -> Features:
@@ -146,7 +140,6 @@ def features(window: ComponentWindow) -> Features:
         first_deviation=min(firsts) if firsts else None,
         evidence=tuple(evidence),
         abnormal_templates=tuple(dict.fromkeys(templates)),
-        abnormal_metrics=tuple(m.name for m in found if m.score >= ABNORMAL),
     )
 
 
@@ -158,7 +151,7 @@ def _error_surge(window: ComponentWindow) -> tuple[float, list[str]]:
     parts = []
     for template, observed in cur.items():
         expected = (base.get(template, 0) + SMOOTHING) * scale
-        if observed > expected and _is_error(template):
+        if observed > expected and is_error(template):
             parts.append((_deviance(observed, expected), template))
     parts.sort(reverse=True)
     return sum(p for p, _ in parts), [t for _, t in parts]

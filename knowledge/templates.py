@@ -56,6 +56,11 @@ def skeleton(text: str) -> bytes:
     return key + b"#" + ",".join(locations).encode()
 
 
+def is_error(template: str) -> bool:
+    """Whether a template is warning-or-worse (its level leads it)."""
+    return template.split(" ", 1)[0].upper() in ERROR_LEVELS
+
+
 def readable(template: str) -> str:
     """A template without its placeholders, for embedding: 'Request payload bytes exceeds ...'."""
     return _SPACES.sub(" ", _MASK.sub(" ", template)).strip()

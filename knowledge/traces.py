@@ -1,6 +1,6 @@
 """What request traces in the logs say about where an incident started.
 
-Many services log a trace id (and a span id) with every line. Ordering one trace's lines by time
+Many services log a trace id with every line. Ordering one trace's lines by time
 gives the path a request took through the components; a baseline window tells what usually follows
 what. Two pieces of evidence come from that:
 
@@ -43,7 +43,6 @@ class TraceEvent:
     timestamp: float
     component: str
     template: str
-    span: str = ""
 
     @property
     def step(self) -> tuple[str, str]:
@@ -54,7 +53,6 @@ class TraceEvent:
 class Blame:
     component: str
     kind: str  # "missing", "deviates", "stops", "new"
-    after: str  # the last expected template before the deviation
     expected: str
     seen: str
 
@@ -113,7 +111,7 @@ class FlowModel:
             called.add(before[0])
             followers = self._next.get(before)
             if not followers:
-                return Blame(before[0], "new", before[1], "", before[1])
+                return Blame(before[0], "new", "", before[1])
             support = sum(followers.values())
             if after == _END and cut_off:
                 return None
@@ -125,10 +123,10 @@ class FlowModel:
             expected = followers.most_common(1)[0][0]
             if expected != _END and expected[0] not in called and expected[0] != after[0]:
                 # the usual call into another component did not happen: it failed unlogged
-                return Blame(expected[0], "missing", before[1], expected[1], after[1])
+                return Blame(expected[0], "missing", expected[1], after[1])
             if after == _END:
-                return Blame(before[0], "stops", before[1], expected[1], "")
-            return Blame(after[0], "deviates", before[1], expected[1], after[1])
+                return Blame(before[0], "stops", expected[1], "")
+            return Blame(after[0], "deviates", expected[1], after[1])
         return None
 
 

@@ -42,11 +42,10 @@ class NezhaIncident:
 
 @dataclass
 class ServiceLogs:
-    """Log lines per service; the trace and span id of a line are kept alongside (same index)."""
+    """Log lines per service; ``trace`` of a line is kept alongside (same index)."""
 
     lines: dict[str, list[LogLine]] = field(default_factory=lambda: defaultdict(list))
     traces: dict[str, list[str]] = field(default_factory=lambda: defaultdict(list))
-    spans: dict[str, list[str]] = field(default_factory=lambda: defaultdict(list))
     bad_rows: int = 0
 
     @property
@@ -102,7 +101,6 @@ def read_logs(files: list[Path]) -> ServiceLogs:
                     line = _line(text, nanos / 1e9, service)
                     logs.lines[service].append(line)
                     logs.traces[service].append(row.get("TraceID") or "")
-                    logs.spans[service].append(row.get("SpanID") or "")
         except (OSError, EOFError) as exc:
             raise KnowledgeError(f"cannot read {file}: {exc}") from exc
     return logs

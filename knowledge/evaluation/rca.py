@@ -56,7 +56,7 @@ def evaluate_rca(
         cur = _logs(logs_cache, incident.log_files)
         if incident.metric_dir not in metrics_cache:
             metrics_cache[incident.metric_dir] = read_metrics(incident.metric_dir)
-        found = _features(incident, base, cur, metrics_cache[incident.metric_dir], miner)
+        found = incident_features(incident, base, cur, metrics_cache[incident.metric_dir], miner)
         text = " ".join(line.message for lines in cur.lines.values() for line in lines)
         cases.append(_Case(incident, found, text))
         progress(f"{incident.id}: {cur.total} lines, {len(found)} services")
@@ -92,13 +92,15 @@ def _logs(cache: dict[tuple[Path, ...], ServiceLogs], files: list[Path]) -> Serv
     return cache[key]
 
 
-def _features(
+def incident_features(
     incident: NezhaIncident,
     base: ServiceLogs,
     cur: ServiceLogs,
     metrics: dict[str, dict[str, list[tuple[float, float]]]],
     miner: TemplateMiner,
 ) -> dict[str, Features]:
+    """Every service's evidence for one incident: its logs in the fault window against the
+    fault-free baseline, the request traces of both, its metrics up to the window's end."""
     start = incident.inject_time
     end = start + FAULT_SECONDS + GAP_SECONDS
     services = sorted(set(base.lines) | set(cur.lines) | set(metrics))
@@ -131,10 +133,10 @@ def _features(
 
 def _events(logs: ServiceLogs, templates: dict[str, list[str]]) -> list[TraceEvent]:
     return [
-        TraceEvent(trace, line.timestamp, service, template, span)
+        TraceEvent(trace, line.timestamp, service, template)
         for service, lines in logs.lines.items()
-        for line, template, trace, span in zip(
-            lines, templates[service], logs.traces[service], logs.spans[service], strict=True
+        for line, template, trace in zip(
+            lines, templates[service], logs.traces[service], strict=True
         )
     ]
 

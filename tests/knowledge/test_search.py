@@ -6,6 +6,7 @@ import json
 from pathlib import Path
 
 import pytest
+from chromadb.api import ClientAPI
 
 from knowledge.embeddings import MiniLMEmbedding
 from knowledge.log_files import ReadReport
@@ -44,12 +45,16 @@ def test_postmortems_are_read_from_markdown_and_json_lines(tmp_path: Path) -> No
     assert report.skipped == {"JSON without title/summary/body": 1, "unparseable JSON": 1}
 
 
+def stored(tmp_path: Path, embedder: MiniLMEmbedding) -> tuple[ClientAPI, PostmortemLibrary]:
+    write_postmortems(tmp_path / "pm")
+    client = open_chroma(tmp_path / "chroma")
+    return client, PostmortemLibrary(client, embedder)
+
+
 def test_hybrid_search_finds_by_keyword_and_by_meaning(
     tmp_path: Path, embedder: MiniLMEmbedding
 ) -> None:
-    write_postmortems(tmp_path / "pm")
-    client = open_chroma(tmp_path / "chroma")
-    library = PostmortemLibrary(client, embedder)
+    client, library = stored(tmp_path, embedder)
     progress: list[int] = []
     assert library.ingest(read_postmortems(tmp_path / "pm", ReadReport()), progress.append) == (
         3,
@@ -78,9 +83,7 @@ def test_hybrid_search_finds_by_keyword_and_by_meaning(
 def test_keyword_indexes_persist_and_follow_the_store(
     tmp_path: Path, embedder: MiniLMEmbedding
 ) -> None:
-    write_postmortems(tmp_path / "pm")
-    client = open_chroma(tmp_path / "chroma")
-    library = PostmortemLibrary(client, embedder)
+    client, library = stored(tmp_path, embedder)
     library.ingest(read_postmortems(tmp_path / "pm", ReadReport()))
     store = collection(client, POSTMORTEMS, embedder)
     index_dir = tmp_path / "search"
