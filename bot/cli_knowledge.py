@@ -23,6 +23,7 @@ JsonOption = Annotated[
     bool, typer.Option("--json", help="Print a JSON summary as the last line of output.")
 ]
 DataOption = Annotated[Path, typer.Option("--data", help="Directory of the benchmark data.")]
+SEARCH_DIR = "search"  # keyword indexes of `medic search`, in the data directory
 
 
 def register(app: typer.Typer) -> None:
@@ -137,7 +138,9 @@ def search(
     embedder = MiniLMEmbedding()
     client = _store()
     index = HybridSearch(
-        [collection(client, name, embedder) for name in (POSTMORTEMS, INCIDENTS)], embedder
+        [collection(client, name, embedder) for name in (POSTMORTEMS, INCIDENTS)],
+        embedder,
+        index_dir=_data_dir() / SEARCH_DIR,
     )
     hits = index.search(text, limit)
     for hit in hits:
@@ -154,11 +157,15 @@ def search(
 @knowledge_app.command("reindex")
 @reports_errors
 def reindex() -> None:
-    """Re-embed every stored incident and postmortem with the current embedding model."""
+    """Re-embed every stored incident and postmortem with the current embedding model, and
+    rebuild the keyword indexes of search."""
+    import shutil
+
     from knowledge.embeddings import MiniLMEmbedding, model_version
     from knowledge.store import reindex as rebuild
 
     counts = rebuild(_store(), MiniLMEmbedding())
+    shutil.rmtree(_data_dir() / SEARCH_DIR, ignore_errors=True)  # rebuilt on the next search
     for name, count in counts.items():
         typer.echo(f"{name}: {count} documents re-embedded with {model_version()}")
 

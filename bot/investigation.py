@@ -114,6 +114,7 @@ class Investigator:
                 title=incident.summary,
                 symptoms=symptoms,
                 templates=abnormal,
+                metrics=[f.metric for f in findings],
                 namespace=ns,
                 limit=self._settings.similar_limit,
                 exclude={incident.id},

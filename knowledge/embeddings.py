@@ -15,6 +15,7 @@ from chromadb.api.types import Documents, EmbeddingFunction, Embeddings, Space
 from chromadb.utils.embedding_functions import register_embedding_function
 
 from knowledge.errors import KnowledgeError
+from knowledge.templates import embedding_text
 
 if TYPE_CHECKING:
     from sentence_transformers import SentenceTransformer
@@ -22,6 +23,10 @@ if TYPE_CHECKING:
 MODEL_NAME = "all-MiniLM-L6-v2"
 DIMENSIONS = 384
 CACHE_LIMIT = 50_000
+# Medic embeds small batches (a query, an incident, a few templates). On CPU, more intra-op
+# threads buy little for those and, on a host whose cores are busy, make a single query wait for
+# descheduled threads: with 2 threads a query's p95 was 707 ms, with one 15 ms (2 shared cores).
+CPU_THREADS = 1
 
 
 def model_directory() -> Path:
@@ -53,6 +58,8 @@ def _load(directory: str, device: str | None) -> SentenceTransformer:
     import torch
 
     device = device or ("cuda" if torch.cuda.is_available() else "cpu")  # the GPU when present
+    if device == "cpu":
+        torch.set_num_threads(CPU_THREADS)
     return SentenceTransformer(directory, device=device, local_files_only=True)
 
 
@@ -92,6 +99,11 @@ class MiniLMEmbedding(EmbeddingFunction[Documents]):
         if not texts:
             return np.zeros((0, DIMENSIONS), dtype=np.float32)
         return np.stack([self._cache[t] for t in texts])
+
+    def embed_templates(self, templates: Sequence[str]) -> np.ndarray:
+        """One vector per log template (``knowledge.templates.embedding_text``), each distinct
+        one embedded once per process."""
+        return self.encode_unique([embedding_text(t) for t in templates])
 
     def relatedness(self, texts: Sequence[str], others: Sequence[str]) -> np.ndarray:
         """Cosine similarity of every text with every other (rows: texts)."""

@@ -14,7 +14,7 @@ _E = r"(?![A-Za-z0-9_])"  # right boundary
 
 MASKING_RULES: tuple[tuple[str, str], ...] = (
     (r"[a-zA-Z][a-zA-Z0-9+.-]*://[^\s\"'<>]+", "URL"),
-    (r"[\w.+-]+@[\w-]+(?:\.[\w-]+)+", "EMAIL"),
+    (r"(?<![\w.+-])[\w.+-]+@[\w-]+(?:\.[\w-]+)+", "EMAIL"),  # starts a run: linear, not quadratic
     (
         _B + r"[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}" + _E,
         "UUID",
@@ -35,7 +35,8 @@ MASKING_RULES: tuple[tuple[str, str], ...] = (
     (_B + r"(?=[0-9a-fA-F]*\d)(?=[0-9a-fA-F]*[a-fA-F])[0-9a-fA-F]{8,}" + _E, "HEX"),
     (_B + r"\d+(?:\.\d+)?\s?(?:ns|us|µs|ms|s|sec|secs|min|mins|h)" + _E, "DURATION"),
     (_B + r"\d+(?:\.\d+)?\s?(?:[KMGTP]i?B|bytes|B)" + _E, "SIZE"),
-    (r"(?<![A-Za-z0-9_.])[-+]?\d+(?:\.\d+)?%?(?![A-Za-z0-9_])", "NUM"),
+    # a number glued to a name by '#' is a source location (Class#123), not a value
+    (r"(?<![A-Za-z0-9_.])(?<![A-Za-z0-9_]#)[-+]?\d+(?:\.\d+)?%?(?![A-Za-z0-9_])", "NUM"),
 )
 
 

@@ -1,15 +1,22 @@
 """Root-cause ranking: which component (service) most likely started an incident, with evidence.
 
-Each component gets three pieces of evidence from an incident window against its baseline window:
-- error surprise: new or surging warning/error templates (Poisson deviance of the counts against
-  the baseline rate),
-- log mix shift: how far the component's template proportions moved (a code path that stops
-  logging half-way shows up here even when nothing logs an error),
-- metric deviation: robust z-scores of its own metrics (median/MAD of the baseline), capped.
-When earlier windows of the same components are known (``history``), every piece is measured
-against how that component usually looks in such windows (median/MAD over history), so a service
-that is always noisy does not win every incident. Ties between close candidates go to the one
-that deviated first (anomalies propagate from the cause to its callers).
+Each component gets up to six kinds of evidence ("channels") from the incident window against a
+baseline window:
+- errors: new or surging warning/error templates (Poisson deviance against the baseline rate),
+- drops: templates that stopped or fell behind their usual share of the component's logs (a code
+  path that throws half-way stops logging before it reaches its next line),
+- flow: request traces whose first deviation points at the component (``knowledge.traces``),
+- delay: how much slower its hand-offs to other components got (``knowledge.traces``),
+- saturation: sustained CPU deviation against the hour before, measured against how that metric
+  usually deviates (the same statistic over earlier windows of the series),
+- latency: latency metrics, only when no traces are available (a per-hop delay measured in the
+  traces is direct; a pod's latency percentile mixes in every callee and idles at random values).
+
+Channels are fused without weights: each value is compared with what is usual for that component
+in that channel - its own history of earlier windows when known, else its peers in this window -
+as the log of the excess ratio, and the logs add up. A component that is always noisy in a channel
+gains nothing from it; one that is quiet and now deviates in two channels leads. Ties between close
+candidates go to the one that deviated first (anomalies propagate from the cause to its callers).
 """
 
 from __future__ import annotations
@@ -19,41 +26,50 @@ import statistics
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 
-from knowledge.templates import ERROR_LEVELS
+import numpy as np
 
-METRIC_Z_CAP = 20.0
-METRIC_TOP = 3  # metrics summed per component
-OUT_OF_BAND = 3.0  # |z| from which a metric point counts as deviating (for timing, evidence)
+from knowledge.templates import is_error
+from knowledge.traces import TraceEvidence, quantile
+
 SMOOTHING = 0.5
+OUT_OF_BAND = 3.0  # |z| from which a metric point counts as deviating (for timing, evidence)
+METRIC_BASELINE_SECONDS = 3600.0
+METRIC_NULL_WINDOWS = 20  # earlier windows whose deviation tells what is usual for a metric
+MIN_HISTORY = 3
+USUAL_QUANTILE = 0.5
 CLOSE = 0.9  # a candidate within 10% of the leader's score counts as tied for the time rule
+SHOWN = 3
+CLEAR_FALL = 4.0  # deviance from which a template's fall is named (about 2 sigma)
 
 
 @dataclass(frozen=True)
 class ComponentWindow:
-    """One component's logs (template counts) and metrics in the baseline and incident windows."""
+    """One component's logs (template counts) and metrics around an incident.
+
+    ``metrics``: whole series by metric name, the incident window and the time before it (the
+    deviation of a metric is judged against its own earlier windows). ``window``: the incident's
+    [start, end) for the metrics. ``traces``: what request traces say about the component.
+    """
 
     name: str
     baseline_templates: Mapping[str, int]
     current_templates: Mapping[str, int]
     baseline_minutes: float
     current_minutes: float
-    metrics: Mapping[str, tuple[Sequence[float], Sequence[tuple[float, float]]]] = field(
-        default_factory=dict
-    )
+    metrics: Mapping[str, Sequence[tuple[float, float]]] = field(default_factory=dict)
+    window: tuple[float, float] | None = None
     first_seen: Mapping[str, float] = field(default_factory=dict)  # template -> first timestamp
+    traces: TraceEvidence | None = None
 
 
 @dataclass(frozen=True)
 class Features:
-    error_surprise: float
-    mix_shift: float
-    metric_deviation: float
+    """A component's evidence: one number per channel, and what a responder should read."""
+
+    channels: Mapping[str, float]
     first_deviation: float | None
     evidence: tuple[str, ...]
-    abnormal_templates: tuple[str, ...]
-
-    def values(self) -> tuple[float, float, float]:
-        return self.error_surprise, self.mix_shift, self.metric_deviation
+    abnormal_templates: tuple[str, ...]  # surging errors, then falling ones, then from traces
 
 
 @dataclass(frozen=True)
@@ -62,6 +78,24 @@ class RankedCause:
     score: float
     evidence: list[str]
     first_deviation: float | None
+    channels: dict[str, float] = field(default_factory=dict)  # each channel's part of the score
+
+    @property
+    def signals(self) -> list[str]:
+        """The kinds of evidence that clearly implicate the component, in words a metric
+        family understands (``knowledge.matching.metric_family``)."""
+        return [SIGNALS[c] for c, part in self.channels.items() if part >= CLEAR_SIGNAL]
+
+
+SIGNALS = {
+    "errors": "error logs",
+    "drops": "missing log lines",
+    "flow": "request flow deviation",
+    "delay": "hand-off latency",
+    "saturation": "cpu saturation",
+    "latency": "latency",
+}
+CLEAR_SIGNAL = 1.0  # log excess ratio: e-fold more than usual
 
 
 def _deviance(observed: float, expected: float) -> float:
@@ -72,80 +106,165 @@ def _deviance(observed: float, expected: float) -> float:
 
 
 def features(window: ComponentWindow) -> Features:
-    """The three pieces of evidence of one component, with what a responder should read."""
-    base, cur = window.baseline_templates, window.current_templates
-    templates = set(base) | set(cur)
-    scale = max(window.current_minutes, 1e-9) / max(window.baseline_minutes, 1e-9)
-    base_total, cur_total = sum(base.values()), sum(cur.values())
-    surprise = 0.0
-    surging: list[tuple[float, str]] = []
-    shift = 0.0
-    for template in templates:
-        observed = cur.get(template, 0)
-        expected = (base.get(template, 0) + SMOOTHING) * scale
-        if template.split(" ", 1)[0].upper() in ERROR_LEVELS and observed > expected:
-            part = _deviance(observed, expected)
-            surprise += part
-            surging.append((part, template))
-        if base_total and cur_total:
-            share = (base.get(template, 0) + SMOOTHING) / (base_total + SMOOTHING * len(templates))
-            shift += _deviance(observed, cur_total * share)
-    mix_shift = shift
-    surging.sort(reverse=True)
+    """The evidence of one component, with what a responder should read."""
+    channels: dict[str, float] = {}
     evidence: list[str] = []
+    errors, surging = _error_surge(window)
+    channels["errors"] = math.sqrt(errors)
     if surging:
-        names = "; ".join(t for _, t in surging[:3])
+        names = "; ".join(surging[:SHOWN])
         evidence.append(f"{len(surging)} new or surging error templates: {names}")
-    if mix_shift > 0:
-        evidence.append(f"log template mix shifted (deviance {mix_shift:.1f})")
-    deviations, first = _metric_deviations(window)
-    for z, name, _ in [d for d in deviations if d[2] is not None][:METRIC_TOP]:
-        evidence.append(f"{name} {z:+.1f} robust z against baseline")
-    firsts = [window.first_seen[t] for _, t in surging if t in window.first_seen]
-    if first is not None:
-        firsts.append(first)
+    drops, dropped = _drops(window)
+    channels["drops"] = drops
+    if dropped:
+        shown = [f"{t} ({o} lines, ~{e:.0f} expected)" for t, o, e in dropped[:SHOWN]]
+        evidence.append(f"logs less than usual: {'; '.join(shown)}")
+    traced: list[str] = []
+    if window.traces is not None:
+        channels["flow"] = float(window.traces.blamed)
+        channels["delay"] = max(0.0, window.traces.delay)
+        evidence += window.traces.describe()
+        traced = [t for _, *pair in window.traces.examples for t in pair if t]
+    metrics = [_metric_deviation(name, s, window.window) for name, s in window.metrics.items()]
+    found = sorted((m for m in metrics if m is not None), key=lambda m: -m.score)
+    for kind in ("saturation", "latency"):
+        scores = [m.score for m in found if m.kind == kind]
+        if scores:
+            channels[kind] = max(0.0, *scores)
+    evidence += [m.describe() for m in found[:SHOWN] if m.score > 1.0]
+    firsts = [window.first_seen[t] for t in surging if t in window.first_seen]
+    firsts += [m.first_out_of_band for m in found if m.first_out_of_band is not None]
+    templates = [*surging, *(t for t, _, _ in dropped), *traced]
     return Features(
-        error_surprise=surprise,
-        mix_shift=mix_shift,
-        metric_deviation=sum(min(abs(z), METRIC_Z_CAP) for z, _, _ in deviations[:METRIC_TOP]),
+        channels=channels,
         first_deviation=min(firsts) if firsts else None,
         evidence=tuple(evidence),
-        abnormal_templates=tuple(t for _, t in surging),
+        abnormal_templates=tuple(dict.fromkeys(templates)),
     )
 
 
-def _metric_deviations(
-    window: ComponentWindow,
-) -> tuple[list[tuple[float, str, float | None]], float | None]:
-    """(z, metric, first timestamp out of band), strongest first; and the earliest such time."""
-    out: list[tuple[float, str, float | None]] = []
-    for name, (baseline, current) in window.metrics.items():
-        if len(baseline) < 3 or not current:
-            continue
-        median = statistics.median(baseline)
-        mad = 1.4826 * statistics.median(abs(v - median) for v in baseline)
-        spread = max(mad, 0.5 * statistics.pstdev(baseline), 0.05 * abs(median), 1e-6)
-        zs = [((v - median) / spread, ts) for ts, v in current]
-        z, _ = max(zs, key=lambda item: abs(item[0]))
-        outside = [ts for value, ts in zs if abs(value) >= OUT_OF_BAND]
-        out.append((z, name, min(outside) if outside else None))
-    out.sort(key=lambda item: -abs(item[0]))
-    return out, min((ts for _, _, ts in out if ts is not None), default=None)
+def _error_surge(window: ComponentWindow) -> tuple[float, list[str]]:
+    """Deviance of the warning-or-worse templates that grew, and those templates (largest
+    first)."""
+    base, cur = window.baseline_templates, window.current_templates
+    scale = max(window.current_minutes, 1e-9) / max(window.baseline_minutes, 1e-9)
+    parts = []
+    for template, observed in cur.items():
+        expected = (base.get(template, 0) + SMOOTHING) * scale
+        if observed > expected and is_error(template):
+            parts.append((_deviance(observed, expected), template))
+    parts.sort(reverse=True)
+    return sum(p for p, _ in parts), [t for _, t in parts]
+
+
+def _drops(window: ComponentWindow) -> tuple[float, list[tuple[str, int, float]]]:
+    """How far templates fell below their usual share of the component's lines: the deviance
+    of the falls per 100 current lines, square-rooted (a z-like number); and the templates that
+    clearly fell (observed, expected), largest fall first."""
+    base, cur = window.baseline_templates, window.current_templates
+    base_total, cur_total = sum(base.values()), sum(cur.values())
+    if not base_total or not cur_total:
+        return 0.0, []
+    templates = set(base) | set(cur)
+    falls = []
+    for template in templates:
+        share = (base.get(template, 0) + SMOOTHING) / (base_total + SMOOTHING * len(templates))
+        expected = cur_total * share
+        observed = cur.get(template, 0)
+        if observed < expected:
+            falls.append((_deviance(observed, expected), template, observed, expected))
+    falls.sort(reverse=True)
+    clear = [(t, o, e) for d, t, o, e in falls if d >= CLEAR_FALL]
+    return math.sqrt(100.0 * sum(f[0] for f in falls) / cur_total), clear
+
+
+@dataclass(frozen=True)
+class _MetricDeviation:
+    name: str
+    kind: str
+    score: float  # how much more it deviates than it usually does
+    z: float
+    first_out_of_band: float | None
+
+    def describe(self) -> str:
+        return f"{self.name} {self.z:+.1f} robust z against the hour before"
+
+
+def metric_kind(name: str) -> str:
+    """Which channel a metric feeds, from its name."""
+    lowered = name.lower()
+    if "cpu" in lowered:
+        return "saturation"
+    if "latency" in lowered or "duration" in lowered:
+        return "latency"
+    return "other"
+
+
+def _metric_deviation(
+    name: str, series: Sequence[tuple[float, float]], window: tuple[float, float] | None
+) -> _MetricDeviation | None:
+    """The sustained deviation of a metric in the window (its second-largest robust z, so one
+    odd sample is not enough), against the same statistic over earlier windows."""
+    kind = metric_kind(name)
+    if window is None or kind == "other" or not series:
+        return None
+    start, end = window
+    length = end - start
+    times = np.array([ts for ts, _ in series], dtype=np.float64)
+    values = np.array([v for _, v in series], dtype=np.float64)
+    order = np.argsort(times, kind="stable")
+    times, values = times[order], values[order]
+    found = _sustained_z(times, values, start, end)
+    if found is None:
+        return None
+    z, first = found
+    null = [
+        abs(past[0])
+        for k in range(1, METRIC_NULL_WINDOWS + 1)
+        if (past := _sustained_z(times, values, start - k * length, end - k * length)) is not None
+    ]
+    if len(null) >= MIN_HISTORY:
+        usual = float(np.median(null))
+        spread = 1.4826 * float(np.median(np.abs(np.array(null) - usual)))
+        score = (abs(z) - usual) / max(spread, 0.1 * usual, 1e-3)
+    else:
+        score = min(abs(z), 10.0)
+    return _MetricDeviation(name, kind, score, z, first)
+
+
+def _sustained_z(
+    times: np.ndarray, values: np.ndarray, start: float, end: float
+) -> tuple[float, float | None] | None:
+    low, mid, high = np.searchsorted(times, [start - METRIC_BASELINE_SECONDS, start, end])
+    baseline = values[low:mid]
+    current = values[mid:high]
+    if len(baseline) < MIN_HISTORY or not len(current):
+        return None
+    median = float(np.median(baseline))
+    mad = 1.4826 * float(np.median(np.abs(baseline - median)))
+    zs = (current - median) / max(mad, 0.05 * abs(median), 1e-3)
+    strongest = zs[np.argsort(-np.abs(zs), kind="stable")]
+    outside = times[mid:high][np.abs(zs) >= OUT_OF_BAND]
+    return float(strongest[min(1, len(zs) - 1)]), (float(outside[0]) if len(outside) else None)
 
 
 def rank(
     current: Mapping[str, Features], history: Sequence[Mapping[str, Features]] = ()
 ) -> list[RankedCause]:
     """Components by evidence, strongest first. ``history``: the same components' features in
-    other windows, the yardstick of what is usual for each."""
-    scores: dict[str, float] = {}
+    other windows, the yardstick of what is usual for each; without it, the other components of
+    this window are the yardstick."""
+    traced = any("delay" in f.channels for f in current.values())
+    parts: dict[str, dict[str, float]] = {}
     for name, found in current.items():
-        past = [h[name].values() for h in history if name in h]
-        scores[name] = sum(
-            _normalised(value, [p[i] for p in past], [c.values()[i] for c in current.values()])
-            for i, value in enumerate(found.values())
-        )
-    order = sorted(scores, key=lambda n: -scores[n])
+        parts[name] = {}
+        for channel, value in found.channels.items():
+            if channel == "latency" and traced:
+                continue
+            usual = _usual(channel, name, current, history)
+            parts[name][channel] = math.log1p(max(0.0, value - usual) / (usual + 1.0))
+    scores = {name: sum(p.values()) for name, p in parts.items()}
+    order = sorted(scores, key=lambda n: (-scores[n], n))
     order = _earliest_first(order, scores, current)
     return [
         RankedCause(
@@ -153,20 +272,24 @@ def rank(
             score=round(scores[name], 4),
             evidence=list(current[name].evidence),
             first_deviation=current[name].first_deviation,
+            channels={c: round(v, 4) for c, v in parts[name].items() if v > 0},
         )
         for name in order
     ]
 
 
-def _normalised(value: float, past: list[float], peers: list[float]) -> float:
-    """How unusual ``value`` is: robust z against the component's own history when there is
-    one, else its share of the largest value among the components."""
-    if len(past) >= 3:
-        median = statistics.median(past)
-        mad = 1.4826 * statistics.median(abs(p - median) for p in past)
-        return max(0.0, (value - median) / max(mad, 0.1 * abs(median), 1e-3))
-    top = max(peers, default=0.0)
-    return value / top if top > 0 else 0.0
+def _usual(
+    channel: str,
+    name: str,
+    current: Mapping[str, Features],
+    history: Sequence[Mapping[str, Features]],
+) -> float:
+    """The upper quartile of the component's own past values, or the median of its peers'."""
+    past = [max(0.0, h[name].channels.get(channel, 0.0)) for h in history if name in h]
+    if len(past) >= MIN_HISTORY:
+        return quantile(past, USUAL_QUANTILE)
+    peers = [max(0.0, f.channels.get(channel, 0.0)) for n, f in current.items() if n != name]
+    return statistics.median(peers) if peers else 0.0
 
 
 def _earliest_first(

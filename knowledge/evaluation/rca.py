@@ -27,8 +27,8 @@ from knowledge.ranking import ComponentWindow, Features, RankedCause, features, 
 from knowledge.records import IncidentRecord
 from knowledge.store import open_chroma
 from knowledge.templates import TemplateMiner
+from knowledge.traces import TraceEvent, trace_evidence
 
-BASELINE_SECONDS = 1800.0  # metrics: the half hour before the injection
 GAP_SECONDS = 60.0
 SIGNATURE_COMPONENTS = 3
 KS = (1, 3, 5)
@@ -56,7 +56,7 @@ def evaluate_rca(
         cur = _logs(logs_cache, incident.log_files)
         if incident.metric_dir not in metrics_cache:
             metrics_cache[incident.metric_dir] = read_metrics(incident.metric_dir)
-        found = _features(incident, base, cur, metrics_cache[incident.metric_dir], miner)
+        found = incident_features(incident, base, cur, metrics_cache[incident.metric_dir], miner)
         text = " ".join(line.message for lines in cur.lines.values() for line in lines)
         cases.append(_Case(incident, found, text))
         progress(f"{incident.id}: {cur.total} lines, {len(found)} services")
@@ -92,39 +92,53 @@ def _logs(cache: dict[tuple[Path, ...], ServiceLogs], files: list[Path]) -> Serv
     return cache[key]
 
 
-def _features(
+def incident_features(
     incident: NezhaIncident,
     base: ServiceLogs,
     cur: ServiceLogs,
     metrics: dict[str, dict[str, list[tuple[float, float]]]],
     miner: TemplateMiner,
 ) -> dict[str, Features]:
+    """Every service's evidence for one incident: its logs in the fault window against the
+    fault-free baseline, the request traces of both, its metrics up to the window's end."""
     start = incident.inject_time
+    end = start + FAULT_SECONDS + GAP_SECONDS
+    services = sorted(set(base.lines) | set(cur.lines) | set(metrics))
+    base_templates = {s: miner.templates_of(base.lines.get(s, [])) for s in services}
+    cur_templates = {s: miner.templates_of(cur.lines.get(s, [])) for s in services}
+    traces = trace_evidence(_events(base, base_templates), _events(cur, cur_templates))
     out: dict[str, Features] = {}
-    for service in sorted(set(base.lines) | set(cur.lines) | set(metrics)):
+    for service in services:
         current_lines = cur.lines.get(service, [])
-        current_templates = miner.templates_of(current_lines)
         first_seen: dict[str, float] = {}
-        for template, line in zip(current_templates, current_lines, strict=True):
+        for template, line in zip(cur_templates[service], current_lines, strict=True):
             first_seen[template] = min(first_seen.get(template, line.timestamp), line.timestamp)
-        series = {
-            name: (
-                [v for ts, v in points if start - BASELINE_SECONDS <= ts < start - GAP_SECONDS],
-                [(ts, v) for ts, v in points if start <= ts < start + FAULT_SECONDS + GAP_SECONDS],
-            )
-            for name, points in metrics.get(service, {}).items()
-        }
         window = ComponentWindow(
             name=service,
-            baseline_templates=Counter(miner.templates_of(base.lines.get(service, []))),
-            current_templates=Counter(current_templates),
+            baseline_templates=Counter(base_templates[service]),
+            current_templates=Counter(cur_templates[service]),
             baseline_minutes=len(incident.baseline_log_files),
             current_minutes=len(incident.log_files),
-            metrics=series,
+            metrics={
+                name: [(ts, v) for ts, v in points if ts < end]
+                for name, points in metrics.get(service, {}).items()
+            },
+            window=(start, end),
             first_seen=first_seen,
+            traces=traces.get(service),
         )
         out[service] = features(window)
     return out
+
+
+def _events(logs: ServiceLogs, templates: dict[str, list[str]]) -> list[TraceEvent]:
+    return [
+        TraceEvent(trace, line.timestamp, service, template)
+        for service, lines in logs.lines.items()
+        for line, template, trace in zip(
+            lines, templates[service], logs.traces[service], strict=True
+        )
+    ]
 
 
 def _position(case: _Case) -> int | None:
@@ -152,29 +166,28 @@ def _queries(cases: Sequence[_Case]) -> list[int]:
     return [i for i, c in enumerate(cases) if labels[_label(c.incident)] > 1]
 
 
-def _signature(case: _Case) -> tuple[str, list[str], list[str]]:
+def _signature(case: _Case) -> tuple[str, list[str], list[str], list[str]]:
     """What Medic knows of an incident before its cause is confirmed: the top-ranked services,
-    their abnormal templates and evidence."""
+    their abnormal templates and evidence, and the kinds of evidence against the suspect."""
     top = (case.ranking or [])[:SIGNATURE_COMPONENTS]
-    templates = [
-        f"{t} @{r.component}"
-        for r in top
-        for t in case.features[r.component].abnormal_templates[:10]
-    ]
+    templates = [t for r in top for t in case.features[r.component].abnormal_templates[:10]]
     symptoms = [f"{r.component}: {e}" for r in top for e in r.evidence[:3]]
-    return (top[0].component if top else ""), symptoms, templates
+    suspect = top[0].component if top else ""
+    metrics = top[0].signals if top else []
+    return suspect, symptoms, templates, metrics
 
 
 def _retrieval(cases: Sequence[_Case], embedder: MiniLMEmbedding, workdir: Path) -> dict[str, Any]:
     memory = IncidentMemory(open_chroma(workdir / "chroma"), embedder)
     for case in cases:
-        suspect, symptoms, templates = _signature(case)
+        suspect, symptoms, templates, metrics = _signature(case)
         memory.add(
             IncidentRecord(
                 id=case.incident.id,
                 title=f"TrainTicket incident, {suspect} suspected",
                 service=case.incident.root_cause,
                 symptoms=symptoms,
+                abnormal_metrics=metrics,
                 templates=templates,
                 root_cause=f"{case.incident.fault_type} in {case.incident.root_cause}",
                 cause=case.incident.fault_type,
@@ -185,12 +198,13 @@ def _retrieval(cases: Sequence[_Case], embedder: MiniLMEmbedding, workdir: Path)
     ranks: list[int | None] = []
     for i in _queries(cases):
         case = cases[i]
-        suspect, symptoms, templates = _signature(case)
+        suspect, symptoms, templates, metrics = _signature(case)
         matches = memory.similar(
             service=suspect,
             title=f"TrainTicket incident, {suspect} suspected",
             symptoms=symptoms,
             templates=templates,
+            metrics=metrics,
             limit=len(cases),
             exclude={case.incident.id},
         )

@@ -40,7 +40,8 @@ def test_similar_finds_the_payload_incident_and_explains_why(memory: IncidentMem
         symptoms=["p95 latency up 11x", "request payload size up 3x"],
         templates=PAYLOAD_TEMPLATES,
     )
-    assert matches[0].record.id == "PAST-001"
+    # the two recommender payload surges (one fixed by scaling, one where a restart did not help)
+    assert {m.record.id for m in matches[:2]} == {"PAST-001", "PAST-020"}
     assert "shares 2 of 2 error templates" in matches[0].explanation
     assert "same service" in matches[0].explanation
     assert matches[0].similarity > matches[-1].similarity

@@ -6,6 +6,7 @@ import json
 from pathlib import Path
 
 import pytest
+from chromadb.api import ClientAPI
 
 from knowledge.embeddings import MiniLMEmbedding
 from knowledge.log_files import ReadReport
@@ -44,12 +45,16 @@ def test_postmortems_are_read_from_markdown_and_json_lines(tmp_path: Path) -> No
     assert report.skipped == {"JSON without title/summary/body": 1, "unparseable JSON": 1}
 
 
+def stored(tmp_path: Path, embedder: MiniLMEmbedding) -> tuple[ClientAPI, PostmortemLibrary]:
+    write_postmortems(tmp_path / "pm")
+    client = open_chroma(tmp_path / "chroma")
+    return client, PostmortemLibrary(client, embedder)
+
+
 def test_hybrid_search_finds_by_keyword_and_by_meaning(
     tmp_path: Path, embedder: MiniLMEmbedding
 ) -> None:
-    write_postmortems(tmp_path / "pm")
-    client = open_chroma(tmp_path / "chroma")
-    library = PostmortemLibrary(client, embedder)
+    client, library = stored(tmp_path, embedder)
     progress: list[int] = []
     assert library.ingest(read_postmortems(tmp_path / "pm", ReadReport()), progress.append) == (
         3,
@@ -73,3 +78,25 @@ def test_hybrid_search_finds_by_keyword_and_by_meaning(
     assert by_meaning.title == "Resolver outage" and by_meaning.keyword_rank is None
     kinds = {h.kind for h in search.search("connection pool exhausted", limit=3)[:2]}
     assert kinds == {"postmortem", "incident"}
+
+
+def test_keyword_indexes_persist_and_follow_the_store(
+    tmp_path: Path, embedder: MiniLMEmbedding
+) -> None:
+    client, library = stored(tmp_path, embedder)
+    library.ingest(read_postmortems(tmp_path / "pm", ReadReport()))
+    store = collection(client, POSTMORTEMS, embedder)
+    index_dir = tmp_path / "search"
+    HybridSearch([store], embedder, index_dir)
+    saved = index_dir / f"{POSTMORTEMS}.keywords.npz"
+    assert saved.exists()
+    (tmp_path / "pm2").mkdir()
+    (tmp_path / "pm2" / "queue.md").write_text("# Queue backlog\n\nThe kafka consumer lag grew.\n")
+    library.ingest(read_postmortems(tmp_path / "pm2", ReadReport()))
+    store.delete(where={"title": "Resolver outage"})
+    search = HybridSearch([store], embedder, index_dir)
+    assert search.size == 3
+    assert search.search("kafka consumer lag", limit=1)[0].keyword_rank == 1
+    assert all(h.title != "Resolver outage" for h in search.search("zone file typo"))
+    saved.write_bytes(b"not an index")
+    assert HybridSearch([store], embedder, index_dir).size == 3  # rebuilt from the store

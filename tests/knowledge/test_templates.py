@@ -3,7 +3,7 @@ from __future__ import annotations
 import pytest
 
 from knowledge.logs import LogLine, parse_line
-from knowledge.templates import TemplateMiner, readable
+from knowledge.templates import EMBEDDED_WORDS, TemplateMiner, embedding_text, readable, skeleton
 
 
 def lines(messages: list[str], level: str = "INFO", start: float = 0.0) -> list[LogLine]:
@@ -50,6 +50,33 @@ def test_compare_finds_new_and_surging_templates_but_not_steady_ones() -> None:
     assert [s.template for s in changes.new] == ["WARN payload <SIZE> exceeds soft limit"]
     assert [s.template for s in changes.surging] == ["INFO cache hit ratio <NUM>"]
     assert changes.abnormal[0].level == "WARN"  # warnings before info
+
+
+def test_lines_of_one_shape_share_a_skeleton_and_are_masked_once() -> None:
+    shaped = [
+        f"order {i:08x}-1f2e-4d3c-8b9a-{i:012x} paid {i * 37} cents in {i % 9} ms"
+        for i in range(1, 500)
+    ]
+    assert len({skeleton(line) for line in shaped}) == 1
+    miner = TemplateMiner()
+    templates = miner.templates_of(shaped)
+    assert len(set(templates)) == 1 and "<UUID>" in templates[0]
+    assert miner.lines_seen == 499 and miner.cluster_count == 1
+
+
+def test_skeleton_keeps_words_and_source_locations() -> None:
+    assert skeleton("VM Paused") != skeleton("VM Resumed")
+    assert skeleton("c.s.Impl#31 [query]") != skeleton("c.s.Impl#34 [query]")
+    one, two = TemplateMiner().templates_of(
+        ["c.s.Impl#31 [query][id 5]", "c.s.Impl#34 [query][id 7]"]
+    )
+    assert one != two  # different log statements, though Drain puts them in one cluster
+
+
+def test_a_template_is_embedded_by_its_head() -> None:
+    long = "INFO t.s.Impl#9 [get][Routes Response is] " + "field <*> " * 200
+    assert len(embedding_text(long).split()) == EMBEDDED_WORDS
+    assert embedding_text("WARN payload <SIZE> exceeds limit") == "WARN payload exceeds limit"
 
 
 def test_readable_strips_placeholders() -> None:

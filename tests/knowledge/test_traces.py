@@ -1,0 +1,99 @@
+"""Request traces in the logs: the first step a trace takes that the baseline makes unlikely
+points at the component where the incident started; so does a component that got slow to hand
+requests on."""
+
+from __future__ import annotations
+
+from knowledge.traces import FlowModel, TraceEvent, group_traces, trace_evidence
+
+# gateway calls route, route answers, gateway finishes; the usual request
+USUAL = [
+    ("gateway", "INFO query travels"),
+    ("route", "INFO query route by id"),
+    ("gateway", "INFO travels done"),
+]
+
+
+def trace(
+    trace_id: str, steps: list[tuple[str, str]], start: float = 0.0, gap: float = 0.005
+) -> list[TraceEvent]:
+    return [
+        TraceEvent(trace_id, start + i * gap, component, template)
+        for i, (component, template) in enumerate(steps)
+    ]
+
+
+def baseline(count: int = 20) -> list[TraceEvent]:
+    return [e for i in range(count) for e in trace(f"b{i}", USUAL, start=10.0 * i)]
+
+
+def test_a_callee_that_fails_before_logging_is_blamed_for_the_missing_step() -> None:
+    model = FlowModel(group_traces(baseline()))
+    skipped = trace("t", [USUAL[0], ("gateway", "ERROR route unavailable")])
+    found = model.blame(skipped)
+    assert found is not None
+    assert (found.component, found.kind, found.expected) == (
+        "route",
+        "missing",
+        "INFO query route by id",
+    )
+
+
+def test_the_component_that_does_the_unexpected_is_blamed() -> None:
+    model = FlowModel(group_traces(baseline()))
+    failed = trace("t", [*USUAL[:2], ("gateway", "ERROR bad answer from route")])
+    found = model.blame(failed)
+    assert found is not None and (found.component, found.kind) == ("gateway", "deviates")
+
+
+def test_a_request_that_stops_inside_a_component_blames_it_unless_the_window_cut_it() -> None:
+    model = FlowModel(group_traces(baseline()))
+    stopped = trace("t", USUAL[:2])
+    found = model.blame(stopped)
+    assert found is not None and (found.component, found.kind) == ("route", "stops")
+    assert model.blame(stopped, cut_off=True) is None
+
+
+def test_a_usual_request_and_a_never_seen_step() -> None:
+    model = FlowModel(group_traces(baseline()))
+    assert model.blame(trace("t", USUAL)) is None
+    found = model.blame(trace("t", [("billing", "INFO charge card")]))
+    assert found is not None and (found.component, found.kind) == ("billing", "new")
+
+
+def test_trace_evidence_counts_blamed_traces_and_explains_them() -> None:
+    current = [
+        e
+        for i in range(6)
+        for e in trace(f"c{i}", [USUAL[0], ("gateway", "ERROR route unavailable")], 10.0 * i)
+    ]
+    evidence = trace_evidence(baseline(), current)
+    assert evidence["route"].blamed == 6
+    assert evidence["route"].describe() == [
+        "first deviation of 6 request traces (the call that should log "
+        "'INFO query route by id' never arrived)"
+    ]
+    assert "gateway" not in evidence or evidence["gateway"].blamed == 0
+
+
+def test_a_component_whose_replies_are_delayed_hands_off_slower_and_its_caller_does_not() -> None:
+    def delayed(i: int) -> list[TraceEvent]:
+        # route's reply reaches the gateway 300 ms late (a network delay on route's pod)
+        return [
+            TraceEvent(f"c{i}", 10.0 * i, "gateway", USUAL[0][1]),
+            TraceEvent(f"c{i}", 10.0 * i + 0.005, "route", USUAL[1][1]),
+            TraceEvent(f"c{i}", 10.0 * i + 0.310, "gateway", USUAL[2][1]),
+        ]
+
+    base = [
+        TraceEvent(f"b{i}", 10.0 * i + offset, component, template)
+        for i in range(20)
+        for offset, (component, template) in zip(
+            (0.0, 0.005 + 0.0001 * (i % 5), 0.010 + 0.0002 * (i % 5)), USUAL, strict=True
+        )
+    ]
+    evidence = trace_evidence(base, [e for i in range(10) for e in delayed(i)])
+    assert evidence["route"].delay > 50
+    assert abs(evidence["route"].delay_seconds - 0.3) < 0.01
+    assert evidence["gateway"].delay < 1
+    assert "hands requests on 300 ms slower than usual" in evidence["route"].describe()
