@@ -23,12 +23,13 @@ from bot.planners.memory import MemoryPlanner
 from bot.planners.runbooks import RunbookPlanner, load_runbooks
 from bot.signals import SignalCatalog
 from detectors import InMemoryMetricSource, MetricSource, PrometheusMetricSource, Series
-from knowledge.embeddings import MiniLMEmbedding
+from knowledge.embeddings import MiniLMEmbedding, model_version
 from knowledge.logs import InMemoryLogSource, LogLine
 from knowledge.memory import IncidentMemory
 from knowledge.samples import sample_incidents
 from knowledge.store import connect_chroma, open_chroma
 from knowledge.template_state import state_path
+from knowledge.vector_cache import VectorCache
 from tools.audit import AuditLog
 from tools.backends import Backends, NotConfigured
 from tools.clock import Clock
@@ -38,6 +39,8 @@ from tools.policy import load_policy
 from tools.proposals import ProposalStore
 from tools.sim import SimulatedCluster
 from tools.workflow import RemediationWorkflow
+
+VECTORS = "vectors.db"  # the embedding cache in the data directory
 
 
 def sim_metric_source(sim: SimulatedCluster) -> InMemoryMetricSource:
@@ -146,7 +149,7 @@ def build_sim_flow(
     backends = sim_backends(sim)
     workflow = build_workflow(settings, backends, clock, engine)
     planner = build_planner(settings, backends, workflow)
-    embedder = embedder or MiniLMEmbedding()
+    embedder = embedder or MiniLMEmbedding(vectors=VectorCache(data_dir / VECTORS, model_version()))
     memory = IncidentMemory(vector_store(settings, data_dir), embedder)
     memory.seed(sample_incidents())
 

@@ -16,6 +16,7 @@ from chromadb.utils.embedding_functions import register_embedding_function
 
 from knowledge.errors import KnowledgeError
 from knowledge.templates import embedding_text
+from knowledge.vector_cache import VectorCache
 
 if TYPE_CHECKING:
     from sentence_transformers import SentenceTransformer
@@ -70,10 +71,16 @@ class MiniLMEmbedding(EmbeddingFunction[Documents]):
     The model is loaded on first use and shared by every instance in the process.
     """
 
-    def __init__(self, model_dir: str | None = None, device: str | None = None) -> None:
+    def __init__(
+        self,
+        model_dir: str | None = None,
+        device: str | None = None,
+        vectors: VectorCache | None = None,
+    ) -> None:
         self.model_dir = model_dir or str(model_directory())
         self.device = device
         self._cache: dict[str, np.ndarray] = {}
+        self._vectors = vectors  # on disk, shared with other processes and later runs
 
     def __call__(self, input: Documents) -> Embeddings:
         return list(self.encode(list(input)))
@@ -88,14 +95,20 @@ class MiniLMEmbedding(EmbeddingFunction[Documents]):
         return np.asarray(vectors, dtype=np.float32)
 
     def encode_unique(self, texts: Sequence[str], batch_size: int = 64) -> np.ndarray:
-        """Like ``encode``, but each distinct text is embedded once per process: repeated log
-        templates cost a dictionary lookup."""
+        """Like ``encode``, but each distinct text is embedded once per process - or once ever
+        with a ``VectorCache``: repeated log templates cost a lookup."""
         missing = [t for t in dict.fromkeys(texts) if t not in self._cache]
         if missing:
             if len(self._cache) + len(missing) > CACHE_LIMIT:
                 self._cache.clear()
-            for text, vector in zip(missing, self.encode(missing, batch_size), strict=True):
-                self._cache[text] = vector
+            stored = self._vectors.get_many(missing) if self._vectors else {}
+            self._cache.update(stored)
+            missing = [t for t in missing if t not in stored]
+        if missing:
+            fresh = dict(zip(missing, self.encode(missing, batch_size), strict=True))
+            self._cache.update(fresh)
+            if self._vectors is not None:
+                self._vectors.put_many(fresh)
         if not texts:
             return np.zeros((0, DIMENSIONS), dtype=np.float32)
         return np.stack([self._cache[t] for t in texts])
