@@ -217,6 +217,9 @@ def test_the_image_installs_the_pinned_cpu_torch_and_every_package() -> None:
     packages = {p for p in project["tool"]["setuptools"]["packages"] if "." not in p}
     copied = set(re.findall(r"^COPY (\w+) \./\1$", dockerfile, flags=re.MULTILINE))
     assert copied == packages
+    ignore = (DOCKER / "Dockerfile.dockerignore").read_text().splitlines()
+    sent = {line[1:] for line in ignore if line.startswith("!")}
+    assert sent == packages | {"pyproject.toml", "README.md"}  # the context holds what is copied
     assert "MiniLMEmbedding().warm_up()" in dockerfile  # the model loads at build, offline
     assert "HF_HUB_OFFLINE=1" in dockerfile and "TRANSFORMERS_OFFLINE=1" in dockerfile
     assert re.search(r"^USER 10001$", dockerfile, flags=re.MULTILINE)
