@@ -8,7 +8,7 @@ import sys
 import time
 from collections.abc import Callable
 from pathlib import Path
-from typing import Annotated, Any
+from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 
@@ -22,6 +22,9 @@ from bot.cli_scenarios import scenarios
 from bot.cli_serve import serve
 from bot.errors import ConfigError, InputError
 from bot.eval_nab import eval_nab  # noqa: F401  (registers `medic eval nab`)
+
+if TYPE_CHECKING:
+    from bot.config import Settings
 
 app = typer.Typer(
     help="Medic: investigates alerts, proposes guarded remediation, remembers what worked.",
@@ -62,11 +65,14 @@ def main(
 def demo(yes: YesOption = False, as_json: JsonOption = False) -> None:
     """Run the demo: a recommender latency spike caused by an input-size surge, on the simulated
     cluster with embedded defaults. Asks before every action unless --yes."""
+    from bot.config import load_settings
     from bot.demo import scenario_alert
+    from tools.sim import SCENARIOS
 
     _run_session(
+        load_settings(cluster="sim"),
         "input-size-surge",
-        scenario_alert,
+        lambda _namespace, anchor: scenario_alert(SCENARIOS["input-size-surge"], anchor),
         yes=yes,
         as_json=as_json,
     )
@@ -76,7 +82,10 @@ def demo(yes: YesOption = False, as_json: JsonOption = False) -> None:
 @reports_errors
 def investigate(
     service: Annotated[str | None, typer.Argument(help="Service to investigate now.")] = None,
-    namespace: Annotated[str | None, typer.Argument(help="Namespace of the service.")] = None,
+    namespace: Annotated[
+        str | None,
+        typer.Argument(help="Namespace of the service (default: default_namespace)."),
+    ] = None,
     alert: Annotated[
         Path | None,
         typer.Option("--alert", help="Alertmanager webhook JSON (a file, or - for stdin)."),
@@ -95,18 +104,17 @@ def investigate(
     settings = load_settings(cluster=cluster)
     if settings.cluster is None:
         raise ConfigError(messages.CLUSTER_REQUIRED)
-    if settings.cluster == "kube":
-        raise ConfigError(messages.KUBE_NOT_AVAILABLE)
     if (alert is None) == (service is None):
         raise InputError("give either a SERVICE or --alert FILE")
     if alert is not None:
         text = _read_alert(alert)
-        _run_session(scenario, lambda _s, _a: text, yes=yes, as_json=as_json)
+        _run_session(settings, scenario, lambda _ns, _anchor: text, yes=yes, as_json=as_json)
     else:
         assert service is not None
         _run_session(
+            settings,
             scenario,
-            lambda s, anchor: manual_alert(service, namespace or s.namespace, anchor),
+            lambda default_ns, anchor: manual_alert(service, namespace or default_ns, anchor),
             yes=yes,
             as_json=as_json,
         )
@@ -122,33 +130,34 @@ def _read_alert(path: Path) -> bytes:
 
 
 def _run_session(
+    settings: Settings,
     scenario_name: str,
-    alert_for: Callable[[Any, float], bytes | dict[str, Any]],
+    alert_for: Callable[[str, float], bytes | dict[str, Any]],
     *,
     yes: bool,
     as_json: bool,
 ) -> None:
+    """One alert through the whole flow on the configured cluster. ``alert_for(namespace, now)``
+    gives the alert (``namespace``: for a service named without one)."""
     started = time.perf_counter()
     from rich.console import Console
 
     from bot.alerts import parse_alerts
-    from bot.config import load_settings
     from bot.render import ThreadPrinter
-    from bot.runtime import build_sim_flow
+    from bot.runtime import build_flow, default_namespace, simulated_cluster
     from bot.session import handle_alert
-    from tools.clock import VirtualClock
-    from tools.sim import SCENARIOS, SimulatedCluster
+    from tools.clock import Clock, SystemClock, VirtualClock
 
-    scenario = SCENARIOS.get(scenario_name)
-    if scenario is None:
-        raise InputError(f"unknown scenario {scenario_name!r} (known: {', '.join(SCENARIOS)})")
-    settings = load_settings()
-    clock = VirtualClock(time.time())
-    sim = SimulatedCluster(scenario, clock)
-    group = parse_alerts(
-        alert_for(scenario, sim.anchor)
-    )  # bad input fails before anything is written
-    flow = build_sim_flow(settings, sim, clock)
+    clock: Clock = SystemClock()
+    sim = None
+    anchor = clock.now()
+    if settings.cluster == "sim":
+        clock = VirtualClock(time.time())
+        sim = simulated_cluster(scenario_name, clock)
+        anchor = sim.anchor
+    # bad input fails before anything is written
+    group = parse_alerts(alert_for(default_namespace(settings, sim), anchor))
+    flow = build_flow(settings, clock, sim=sim)
     # Wide lines when writing to a file or pipe, so the thread reads well in CI logs too.
     printer = ThreadPrinter(Console(width=None if _interactive() else 120), flow.catalog)
     report = handle_alert(flow, group, _decider(yes), f"cli:{getpass.getuser()}", printer)

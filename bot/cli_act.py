@@ -108,25 +108,17 @@ def _params(pairs: list[str]) -> dict[str, Any]:
 
 def _workflow(settings: Settings, scenario: str) -> RemediationWorkflow:
     from bot.database import prepare_data_dir, state_engine
-    from bot.runtime import build_workflow, kube_backends, sim_backends
+    from bot.runtime import build_workflow, kube_backends, sim_backends, simulated_cluster
     from tools.clock import SystemClock, VirtualClock
-    from tools.errors import BackendUnavailableError
-    from tools.sim import SCENARIOS, SimulatedCluster
 
     if settings.cluster is None:
         raise ConfigError(messages.CLUSTER_REQUIRED)
     engine = state_engine(prepare_data_dir(settings.data_dir), settings.database_url)
     if settings.cluster == "sim":
-        if scenario not in SCENARIOS:
-            raise InputError(f"unknown scenario {scenario!r} (known: {', '.join(SCENARIOS)})")
         clock = VirtualClock(time.time())
-        backends = sim_backends(SimulatedCluster(SCENARIOS[scenario], clock))
+        backends = sim_backends(simulated_cluster(scenario, clock))
         return build_workflow(settings, backends, clock, engine)
-    try:
-        backends = kube_backends(settings)
-    except BackendUnavailableError as exc:
-        raise ConfigError(str(exc)) from exc
-    return build_workflow(settings, backends, SystemClock(), engine)
+    return build_workflow(settings, kube_backends(settings), SystemClock(), engine)
 
 
 def _finish(result: ToolResult) -> None:

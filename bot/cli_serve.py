@@ -10,7 +10,7 @@ import typer
 
 from bot import messages
 from bot.cli_errors import reports_errors
-from bot.errors import ConfigError, InputError
+from bot.errors import ConfigError
 
 
 class FastForwardClock:
@@ -35,27 +35,26 @@ def serve(
         str | None, typer.Option("--cluster", help="sim or kube (default: MEDIC_CLUSTER).")
     ] = None,
     scenario: Annotated[
-        str, typer.Option("--scenario", help="Scenario of the simulated cluster.")
+        str, typer.Option("--scenario", help="Scenario of the simulated cluster (sim only).")
     ] = "input-size-surge",
 ) -> None:
     """Run the bot: Slack (HTTP at POST /slack/events, or Socket Mode when SLACK_APP_TOKEN is
     set), the Alertmanager webhook at POST /alertmanager, GET /healthz and GET /metrics."""
     from bot.config import load_settings
-    from bot.runtime import build_sim_flow
+    from bot.runtime import build_flow, simulated_cluster
     from bot.slack.service import MedicService, check_settings
-    from tools.sim import SCENARIOS, SimulatedCluster
+    from tools.clock import Clock, SystemClock
 
     settings = load_settings(cluster=cluster)
     if settings.cluster is None:
         raise ConfigError(messages.CLUSTER_REQUIRED)
-    if settings.cluster == "kube":
-        raise ConfigError(messages.KUBE_NOT_AVAILABLE)
     check_settings(settings)
-    if scenario not in SCENARIOS:
-        raise InputError(f"unknown scenario {scenario!r} (known: {', '.join(SCENARIOS)})")
+    clock: Clock = SystemClock()
+    sim = None
+    if settings.cluster == "sim":
+        clock = FastForwardClock()
+        sim = simulated_cluster(scenario, clock)
     logging.basicConfig(
         level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s"
     )
-    clock = FastForwardClock()
-    flow = build_sim_flow(settings, SimulatedCluster(SCENARIOS[scenario], clock), clock)
-    MedicService(settings, flow).serve(host, port)
+    MedicService(settings, build_flow(settings, clock, sim=sim)).serve(host, port)

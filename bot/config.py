@@ -149,8 +149,12 @@ class MetricsSettings(BaseModel):
     """Where metrics come from: the cluster's own (the simulation) or a Prometheus server."""
 
     model_config = ConfigDict(extra="forbid")
-    source: Literal["cluster", "prometheus"] = "cluster"
-    prometheus_url: str = "http://127.0.0.1:9090"
+    source: Literal["cluster", "prometheus"] | None = Field(
+        None, description="cluster or prometheus; unset: cluster for sim, prometheus for kube."
+    )
+    prometheus_url: str | None = Field(
+        None, description="Prometheus base URL, e.g. http://prometheus.monitoring:9090."
+    )
     queries: dict[str, str] = Field(
         default_factory=lambda: dict(DEFAULT_QUERIES),
         description="Metric name -> PromQL; {namespace} and {service} are filled in.",
@@ -224,6 +228,11 @@ class Settings(BaseSettings):
         description="kubeconfig file(s) for cluster=kube outside a cluster (KUBECONFIG).",
     )
     kube_context: str | None = Field(None, description="kubeconfig context for cluster=kube.")
+    default_namespace: str | None = Field(
+        None,
+        description="Namespace of a service named without one (an alert without a namespace "
+        "label, `medic investigate SERVICE`); unset: the simulated cluster's, or `default`.",
+    )
     redis_url: str | None = Field(None, description="Redis holding the caches purge_cache clears.")
     alertmanager_url: str | None = Field(None, description="Alertmanager base URL for silences.")
     runbooks_dir: Path | None = None

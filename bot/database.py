@@ -6,7 +6,7 @@ import os
 from pathlib import Path
 
 from sqlalchemy import Engine, create_engine, event
-from sqlalchemy.exc import ArgumentError
+from sqlalchemy.exc import ArgumentError, SQLAlchemyError
 
 from bot.errors import ConfigError
 
@@ -16,13 +16,22 @@ def state_engine(data_dir: Path, url: str | None = None) -> Engine:
     bot replicas) or SQLite in the data directory."""
     if url is None:
         return sqlite_engine(data_dir)
+    where = url.split("@")[-1]
     try:
-        return create_engine(url, pool_pre_ping=True)
+        engine = create_engine(url, pool_pre_ping=True)
     except (ArgumentError, ImportError) as exc:
         raise ConfigError(
-            f"cannot use database_url {url.split('@')[-1]!r}: {exc}; use e.g. "
-            "postgresql+psycopg://USER@HOST/DB"
+            f"cannot use database_url {where!r}: {exc}; use e.g. postgresql+psycopg://USER@HOST/DB"
         ) from exc
+    try:
+        engine.connect().close()
+    except SQLAlchemyError as exc:
+        reason = (str(getattr(exc, "orig", None) or exc).strip().splitlines() or ["no detail"])[0]
+        raise ConfigError(
+            f"cannot connect to the state database {where!r}: {reason}; check database_url "
+            "(MEDIC_DATABASE_URL) and that the server is up"
+        ) from exc
+    return engine
 
 
 def sqlite_engine(data_dir: Path, name: str = "medic.db") -> Engine:

@@ -27,7 +27,7 @@ from knowledge.records import IncidentRecord, Remediation, TemplateCount
 from tools.actions import Principal
 from tools.backends import Backends
 from tools.clock import Clock
-from tools.errors import ToolError
+from tools.errors import TargetNotFoundError
 from tools.proposals import Proposal, ProposalStatus
 from tools.workflow import Outcome, RemediationWorkflow
 
@@ -83,8 +83,10 @@ class IncidentFlow:
             namespace = alert.labels.get("namespace") or self.default_namespace
             try:
                 self.backends.cluster.get_deployment(namespace, service)
-            except ToolError as exc:
+            except TargetNotFoundError as exc:
                 raise InputError(f"unknown service: {exc}") from exc
+            # Any other ToolError (API server unreachable, no permission) is not the alert's
+            # fault: it propagates, so the CLI says what failed and the webhook retries later.
             targets.append((alert, service, namespace))
         return [
             self.incidents.open_or_attach(

@@ -18,7 +18,18 @@ REMEMBERED = "Remembered {id} ({outcome}) - the next similar incident will find 
 CLUSTER_REQUIRED = (
     "choose a cluster explicitly: --cluster sim (the simulated demo cluster) or set MEDIC_CLUSTER"
 )
-KUBE_NOT_AVAILABLE = "MEDIC_CLUSTER=kube is not available in this version yet; use --cluster sim"
+PROMETHEUS_URL_REQUIRED = (
+    "metrics.source is prometheus but no server is set: set metrics.prometheus_url "
+    "(MEDIC_METRICS__PROMETHEUS_URL), e.g. http://prometheus.monitoring:9090"
+)
+KUBE_PROMETHEUS_REQUIRED = (
+    "cluster kube reads its metrics from Prometheus: set metrics.prometheus_url "
+    "(MEDIC_METRICS__PROMETHEUS_URL), e.g. http://prometheus.monitoring:9090"
+)
+KUBE_HAS_NO_METRICS = (
+    "cluster kube has no metrics of its own: drop metrics.source: cluster (or set it to "
+    "prometheus) and set metrics.prometheus_url"
+)
 ACT_NOT_APPROVED = (
     "Proposal {id} recorded, not approved: nothing was executed. Re-run with --yes, or approve "
     "it in Slack."

@@ -1,17 +1,22 @@
 """Wiring: build the incident flow from settings, a cluster and a clock. The only place that knows
-which concrete adapter sits behind each interface."""
+which concrete adapter sits behind each interface: the simulated cluster, or Kubernetes with
+Prometheus, pod logs, Redis and Alertmanager."""
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import httpx
 from chromadb.api import ClientAPI
 from sqlalchemy import Engine
 
+from bot import messages
 from bot.config import Settings
 from bot.corrections import CorrectionStore
 from bot.database import prepare_data_dir, state_engine
+from bot.errors import ConfigError, InputError
 from bot.flow import IncidentFlow
 from bot.incidents import IncidentStore
 from bot.investigation import Investigator
@@ -24,7 +29,7 @@ from bot.planners.runbooks import RunbookPlanner, load_runbooks
 from bot.signals import SignalCatalog
 from detectors import InMemoryMetricSource, MetricSource, PrometheusMetricSource, Series
 from knowledge.embeddings import MiniLMEmbedding, model_version
-from knowledge.logs import InMemoryLogSource, LogLine
+from knowledge.logs import InMemoryLogSource, LogLine, LogSource
 from knowledge.memory import IncidentMemory
 from knowledge.samples import sample_incidents
 from knowledge.store import connect_chroma, open_chroma
@@ -33,14 +38,32 @@ from knowledge.vector_cache import VectorCache
 from tools.audit import AuditLog
 from tools.backends import Backends, NotConfigured
 from tools.clock import Clock
+from tools.errors import BackendUnavailableError
 from tools.guard import Guard
 from tools.langchain_tools import structured_tools
 from tools.policy import load_policy
 from tools.proposals import ProposalStore
-from tools.sim import SimulatedCluster
+from tools.sim import SCENARIOS, SimulatedCluster
 from tools.workflow import RemediationWorkflow
 
 VECTORS = "vectors.db"  # the embedding cache in the data directory
+
+
+if TYPE_CHECKING:
+    from kubernetes.client import ApiClient
+
+
+@dataclass(frozen=True)
+class ClusterSources:
+    """What one cluster gives an investigation: its backends (reads and actions), its metrics, its
+    logs, the namespace of a service named without one, and whether the memory starts from the
+    sample incidents (written for the simulated shop; a real cluster's memory starts empty)."""
+
+    backends: Backends
+    metrics: MetricSource
+    logs: LogSource
+    default_namespace: str
+    seed_samples: bool
 
 
 def sim_metric_source(sim: SimulatedCluster) -> InMemoryMetricSource:
@@ -52,15 +75,31 @@ def sim_metric_source(sim: SimulatedCluster) -> InMemoryMetricSource:
     )
 
 
-def metric_source(settings: Settings, sim: SimulatedCluster) -> MetricSource:
-    """The configured metric source: the cluster's own metrics, or Prometheus."""
+class UpToNow:
+    """Recorded metrics end at the present: a window reaching past ``clock.now()`` (an alert that
+    began a moment ago) is cut there. Read beyond it, a rate() fades as its window empties, which
+    the detectors would rightly report as a drop in traffic."""
+
+    def __init__(self, source: MetricSource, clock: Clock) -> None:
+        self._source = source
+        self._clock = clock
+
+    def fetch(self, namespace: str, service: str, start: float, end: float) -> list[Series]:
+        return self._source.fetch(namespace, service, start, min(end, self._clock.now()))
+
+
+def prometheus_source(
+    settings: Settings, clock: Clock, missing: str = messages.PROMETHEUS_URL_REQUIRED
+) -> MetricSource:
+    """The Prometheus metric source of ``metrics``; ``missing`` says what to do without a URL."""
     m = settings.metrics
-    if m.source == "prometheus":
-        client = httpx.Client(base_url=m.prometheus_url, timeout=m.timeout_seconds)
-        return PrometheusMetricSource(
-            client, m.queries, m.step_seconds, m.max_points, breakdowns=m.breakdowns
-        )
-    return sim_metric_source(sim)
+    if not m.prometheus_url:
+        raise ConfigError(missing)
+    client = httpx.Client(base_url=m.prometheus_url, timeout=m.timeout_seconds)
+    source = PrometheusMetricSource(
+        client, m.queries, m.step_seconds, m.max_points, breakdowns=m.breakdowns
+    )
+    return UpToNow(source, clock)
 
 
 def sim_log_source(sim: SimulatedCluster) -> InMemoryLogSource:
@@ -76,15 +115,52 @@ def sim_backends(sim: SimulatedCluster) -> Backends:
     return Backends(cluster=sim, cache=sim, silences=sim)
 
 
-def kube_backends(settings: Settings) -> Backends:
+def simulated_cluster(scenario: str, clock: Clock) -> SimulatedCluster:
+    """The simulated cluster playing ``scenario`` (one of tools.sim.SCENARIOS)."""
+    if scenario not in SCENARIOS:
+        raise InputError(f"unknown scenario {scenario!r} (known: {', '.join(SCENARIOS)})")
+    return SimulatedCluster(SCENARIOS[scenario], clock)
+
+
+def default_namespace(settings: Settings, sim: SimulatedCluster | None) -> str:
+    """The namespace of a service named without one: configured, else the simulated shop's, else
+    Kubernetes' own ``default``."""
+    return settings.default_namespace or (sim.scenario.namespace if sim else "default")
+
+
+def sim_sources(settings: Settings, sim: SimulatedCluster, clock: Clock) -> ClusterSources:
+    """The simulated cluster; its own metrics unless ``metrics.source`` is prometheus."""
+    return ClusterSources(
+        backends=sim_backends(sim),
+        metrics=prometheus_source(settings, clock)
+        if settings.metrics.source == "prometheus"
+        else sim_metric_source(sim),
+        logs=sim_log_source(sim),
+        default_namespace=default_namespace(settings, sim),
+        seed_samples=True,
+    )
+
+
+def kube_api_client(settings: Settings) -> ApiClient:
+    """The Kubernetes API client: in-cluster service account, else kubeconfig (KUBECONFIG,
+    ``kube_context``). Only reads the credentials; nothing is sent yet."""
+    from tools.kube import load_api_client
+
+    try:
+        return load_api_client(settings.kubeconfig, settings.kube_context)
+    except BackendUnavailableError as exc:
+        raise ConfigError(str(exc)) from exc
+
+
+def kube_backends(settings: Settings, api: ApiClient | None = None) -> Backends:
     """The real thing: Kubernetes from kubeconfig or the in-cluster service account, Redis and
     Alertmanager from their URLs (a tool whose backend is not configured is refused at its dry
     run, saying what to set)."""
     from tools.alertmanager import AlertmanagerSilences
-    from tools.kube import KubernetesCluster, load_api_client
+    from tools.kube import KubernetesCluster
     from tools.redis_cache import RedisCache
 
-    api = load_api_client(settings.kubeconfig, settings.kube_context)
+    api = api or kube_api_client(settings)
     return Backends(
         cluster=KubernetesCluster(api, name=f"kube:{api.configuration.host}"),
         cache=RedisCache.from_url(settings.redis_url)
@@ -93,6 +169,26 @@ def kube_backends(settings: Settings) -> Backends:
         silences=AlertmanagerSilences.from_url(settings.alertmanager_url)
         if settings.alertmanager_url
         else NotConfigured("Alertmanager", "MEDIC_ALERTMANAGER_URL"),
+    )
+
+
+def kube_sources(settings: Settings, clock: Clock) -> ClusterSources:
+    """Kubernetes for deployments, pod logs and actions; Prometheus for metrics (required: the
+    cluster has no metric store of its own). Configuration is checked before anything connects."""
+    from kubernetes.client import AppsV1Api, CoreV1Api
+
+    from knowledge.kube_logs import KubernetesLogSource
+
+    if settings.metrics.source == "cluster":
+        raise ConfigError(messages.KUBE_HAS_NO_METRICS)
+    metrics = prometheus_source(settings, clock, messages.KUBE_PROMETHEUS_REQUIRED)
+    api = kube_api_client(settings)
+    return ClusterSources(
+        backends=kube_backends(settings, api),
+        metrics=metrics,
+        logs=KubernetesLogSource(CoreV1Api(api), AppsV1Api(api), now=clock.now),
+        default_namespace=default_namespace(settings, None),
+        seed_samples=False,
     )
 
 
@@ -136,28 +232,57 @@ def build_planner(settings: Settings, backends: Backends, workflow: RemediationW
     return Planner(planners, backends.cluster, workflow.guard.policy)
 
 
+def build_flow(
+    settings: Settings,
+    clock: Clock,
+    *,
+    sim: SimulatedCluster | None = None,
+    embedder: MiniLMEmbedding | None = None,
+) -> IncidentFlow:
+    """The flow for ``settings.cluster``, never chosen silently: ``sim`` (the simulated cluster
+    given) or ``kube`` (Kubernetes, Prometheus, pod logs, Redis and Alertmanager when configured).
+    The same state database, memory, planner, guard and workflow either way."""
+    if settings.cluster is None:
+        raise ConfigError(messages.CLUSTER_REQUIRED)
+    if settings.cluster == "kube":
+        return assemble_flow(settings, kube_sources(settings, clock), clock, embedder)
+    if sim is None:
+        raise ValueError("cluster sim needs the simulated cluster")
+    return build_sim_flow(settings, sim, clock, embedder)
+
+
 def build_sim_flow(
     settings: Settings,
     sim: SimulatedCluster,
     clock: Clock,
     embedder: MiniLMEmbedding | None = None,
 ) -> IncidentFlow:
-    """The flow on embedded defaults: SQLite and Chroma in the data directory, the simulated
-    cluster for metrics, logs and actions."""
+    """The flow on embedded defaults: the simulated cluster for metrics, logs and actions."""
+    return assemble_flow(settings, sim_sources(settings, sim, clock), clock, embedder)
+
+
+def assemble_flow(
+    settings: Settings,
+    sources: ClusterSources,
+    clock: Clock,
+    embedder: MiniLMEmbedding | None = None,
+) -> IncidentFlow:
+    """One cluster's sources behind the configured state database (SQLite in the data directory
+    by default) and incident memory (embedded Chroma, or the server at ``chroma_url``)."""
     data_dir = prepare_data_dir(settings.data_dir)
     engine = state_engine(data_dir, settings.database_url)
-    backends = sim_backends(sim)
+    backends = sources.backends
     workflow = build_workflow(settings, backends, clock, engine)
     planner = build_planner(settings, backends, workflow)
     embedder = embedder or MiniLMEmbedding(vectors=VectorCache(data_dir / VECTORS, model_version()))
     memory = IncidentMemory(vector_store(settings, data_dir), embedder)
-    memory.seed(sample_incidents())
+    if sources.seed_samples:
+        memory.seed(sample_incidents())
 
     catalog = SignalCatalog()
-    metrics = metric_source(settings, sim)
     investigator = Investigator(
-        metrics=metrics,
-        logs=sim_log_source(sim),
+        metrics=sources.metrics,
+        logs=sources.logs,
         memory=memory,
         catalog=catalog,
         detectors=settings.detectors.suite(),
@@ -173,11 +298,11 @@ def build_sim_flow(
         planner=planner,
         backends=backends,
         memory=memory,
-        metrics=metrics,
+        metrics=sources.metrics,
         catalog=catalog,
         clock=clock,
         verification=settings.verification,
-        default_namespace=sim.scenario.namespace,
+        default_namespace=sources.default_namespace,
         corrections=CorrectionStore(engine),
         min_similarity=settings.investigation.min_similarity,
     )

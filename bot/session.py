@@ -67,6 +67,7 @@ def handle_alert(
         "anomalies": list(dict.fromkeys(f.metric for f in investigation.findings)),
         "forecasts": [f.key for f in investigation.forecasts],
         "drift": [f.key for f in investigation.drift],
+        "log_templates": investigation.abnormal_templates,
         "hypotheses": [{"text": h.text, "score": h.score} for h in investigation.hypotheses],
         "similar_incidents": [
             {"id": m.record.id, "similarity": m.similarity} for m in investigation.similar
@@ -77,6 +78,7 @@ def handle_alert(
                 "target": p.action.target,
                 "parameters": p.action.params,
                 "status": REPORTED_STATUS.get(p.status, p.status.value),
+                "preview": p.preview,
                 "source": p.source,
             }
             for p in final
@@ -85,5 +87,6 @@ def handle_alert(
         "checked": plan.checked,
         "advice": plan.advice,
         "planners": plan.planners,
+        "notes": investigation.notes,
         "verified": verified,
     }
