@@ -28,19 +28,25 @@ class KubernetesLogSource:
         *,
         now: Callable[[], float] = time.time,
         limit_bytes: int = 20_000_000,
+        timeout_seconds: float = 10.0,
     ) -> None:
         self._core = core
         self._apps = apps
         self._now = now
         self._limit_bytes = limit_bytes
+        self._timeout = timeout_seconds  # per request: a hung API server must not hang the alert
         self.report = ReadReport()
 
     def fetch(self, namespace: str, service: str, start: float, end: float) -> list[LogLine]:
         try:
-            deployment = self._apps.read_namespaced_deployment(service, namespace)
+            deployment = self._apps.read_namespaced_deployment(
+                service, namespace, _request_timeout=self._timeout
+            )
             labels = deployment.spec.selector.match_labels or {}
             selector = ",".join(f"{k}={v}" for k, v in sorted(labels.items()))
-            pods = self._core.list_namespaced_pod(namespace, label_selector=selector).items
+            pods = self._core.list_namespaced_pod(
+                namespace, label_selector=selector, _request_timeout=self._timeout
+            ).items
         except ApiException as exc:
             raise LogSourceError(
                 f"cannot list the pods of {namespace}/{service}: {exc.status} {exc.reason}"
@@ -71,6 +77,7 @@ class KubernetesLogSource:
                 timestamps=True,
                 previous=previous,
                 limit_bytes=self._limit_bytes,
+                _request_timeout=self._timeout,
             )
         except ApiException as exc:
             if previous and exc.status in (400, 404):  # no previous instance after all
@@ -78,6 +85,8 @@ class KubernetesLogSource:
             raise LogSourceError(
                 f"cannot read the logs of {namespace}/{pod}/{container}: {exc.status} {exc.reason}"
             ) from exc
+        except HTTPError as exc:
+            raise LogSourceError(f"Kubernetes API unreachable: {exc}") from exc
         source = f"{pod}/{container}" + (" (previous)" if previous else "")
         return [line for raw in str(text).splitlines() if (line := _line(raw, source))]
 
