@@ -113,19 +113,31 @@ def sensitivity_variants() -> dict[str, EnsembleConfig]:
         "tail=0.03": replace(DEFAULT_ENSEMBLE, tail=0.03),
         "tail=0.08": replace(DEFAULT_ENSEMBLE, tail=0.08),
         "suppression=0.2": replace(DEFAULT_ENSEMBLE, suppression=0.2),
+        "suppression=0.6": replace(DEFAULT_ENSEMBLE, suppression=0.6),
         "suppression=0.8": replace(DEFAULT_ENSEMBLE, suppression=0.8),
+        "grouping=0 (none)": replace(DEFAULT_ENSEMBLE, grouping=0.0),
+        "grouping=0.005": replace(DEFAULT_ENSEMBLE, grouping=0.005),
+        "grouping=0.02": replace(DEFAULT_ENSEMBLE, grouping=0.02),
+        "grouping=0.04": replace(DEFAULT_ENSEMBLE, grouping=0.04),
+        "period_correction=0 (none)": replace(DEFAULT_ENSEMBLE, period_correction=0.0),
+        "period_correction=0.5": replace(DEFAULT_ENSEMBLE, period_correction=0.5),
+        "period_correction=1.5": replace(DEFAULT_ENSEMBLE, period_correction=1.5),
+        "period_correction=2": replace(DEFAULT_ENSEMBLE, period_correction=2.0),
+        "reference_points=100": replace(DEFAULT_ENSEMBLE, reference_points=100),
+        "reference_points=10000": replace(DEFAULT_ENSEMBLE, reference_points=10000),
         "discord length=16": with_member("discord", length=16),
         "discord length=64": with_member("discord", length=64),
         "no seasonal explanation": replace(
             DEFAULT_ENSEMBLE,
             members=tuple(replace(m, explained_by=None) for m in DEFAULT_ENSEMBLE.members),
         ),
-        "rarity + discord only": EnsembleConfig(
-            (
+        "rarity + discord only": replace(
+            DEFAULT_ENSEMBLE,
+            members=(
                 Member("rarity", explained_by="seasonal"),
                 Member("discord"),
                 Member("seasonal", weight=0.0),
-            )
+            ),
         ),
     }
 
@@ -194,10 +206,8 @@ def main() -> None:
             moved[name] = {
                 p: round(r.normalized, 1) for p, r in score_profiles(corpus, scores).items()
             }
-            print(
-                f"  sensitivity {name:24s} "
-                + "  ".join(f"{p} {v:5.1f}" for p, v in moved[name].items())
-            )
+            moved[name]["leave_half_out"] = leave_half_out(corpus, scores)["transferred_mean"]
+            print(f"  sensitivity {name:28s} {_row(moved[name])}", flush=True)
         summary["sensitivity"] = moved
     print(json.dumps(summary))
 
