@@ -113,7 +113,7 @@ DEFAULT_ENSEMBLE = EnsembleConfig(
     members=(
         Member("rarity", explained_by="seasonal"),
         Member("discord"),
-        Member("seasonal", weight=0.0),
+        Member("seasonal", weight=0.3),
         Member("robust_z", weight=0.3),
         Member("holt", weight=0.3),
         Member("cusum", weight=0.3),
