@@ -18,6 +18,7 @@ from bot.cli_audit import audit_app
 from bot.cli_errors import reports_errors
 from bot.cli_eval import eval_app
 from bot.cli_knowledge import register as register_knowledge
+from bot.cli_scenarios import scenarios
 from bot.cli_serve import serve
 from bot.errors import ConfigError, InputError
 from bot.eval_nab import eval_nab  # noqa: F401  (registers `medic eval nab`)
@@ -30,6 +31,7 @@ app = typer.Typer(
 )
 
 app.add_typer(eval_app, name="eval")
+eval_app.command()(reports_errors(scenarios))
 app.add_typer(audit_app, name="audit")
 app.command()(reports_errors(act))
 register_knowledge(app)

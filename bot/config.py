@@ -185,6 +185,18 @@ class WebhookSettings(BaseModel):
     max_body_bytes: int = Field(1_048_576, gt=0, description="Larger bodies get 413.")
 
 
+class LLMSettings(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    model: str | None = Field(
+        None,
+        description="A LangChain chat model for init_chat_model, e.g. 'openai:gpt-4o-mini', "
+        "'anthropic:claude-sonnet-4-5', 'ollama:llama3.1'; none: plan without an LLM.",
+    )
+    timeout_seconds: float = Field(30, gt=0, description="Give up on the model after this long.")
+    max_steps: int = Field(3, ge=1, le=8, description="Model turns (read-only tool calls between).")
+    temperature: float = Field(0.0, ge=0, le=2)
+
+
 class Settings(BaseSettings):
     model_config = SettingsConfigDict(
         env_prefix="MEDIC_", env_nested_delimiter="__", extra="forbid", populate_by_name=True
@@ -227,6 +239,7 @@ class Settings(BaseSettings):
     metrics: MetricsSettings = Field(default_factory=MetricsSettings)
     slack: SlackSettings = Field(default_factory=SlackSettings)
     webhook: WebhookSettings = Field(default_factory=WebhookSettings)
+    llm: LLMSettings = Field(default_factory=LLMSettings)
 
 
 def load_settings(**overrides: Any) -> Settings:

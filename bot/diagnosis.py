@@ -1,14 +1,17 @@
 """Diagnosis: ranked hypotheses about the cause, each with the evidence behind it.
 
-Evidence comes from three places - metric findings (a driver that moved first is the strongest),
-abnormal log templates, and the causes of similar past incidents - and is combined per cause with a
-noisy-OR, so independent pieces of evidence add up without exceeding 1. A cause whose tell-tale
-metric was measured and found normal is marked down: memory alone must not outvote the data.
+Evidence comes from metric findings (a driver that moved first is the strongest), abnormal log
+templates (those that name their cause outright, like an expired certificate, and those close in
+meaning to a cause), the causes of similar past incidents, and later from what changed (recent
+rollouts) and an optional LLM. It is combined per cause with a noisy-OR, so independent pieces of
+evidence add up without exceeding 1. A cause whose tell-tale metric was measured and found normal
+is marked down: memory or an opinion alone must not outvote the data. When even the best score is
+low, the honest answer is "no clear cause".
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Literal
@@ -29,15 +32,18 @@ EARLIEST = 0.1
 MEMORY_WEIGHT = 0.5
 LOG_WEIGHT = 0.2
 LOG_MIN_RELATEDNESS = 0.3
+SIGNATURE_WEIGHT = 0.5  # a log message that names its cause; +0.1 if new, +0.1 if an error
 CONTRADICTED = 0.3
 SAME_TIME = 60.0  # seconds within which two changes count as simultaneous
+CLEAR_CAUSE = 0.35  # below this best score, the answer is "no clear cause"
+ERROR_LEVELS = frozenset({"ERROR", "FATAL", "CRITICAL"})
 
 Relatedness = Callable[[Sequence[str], Sequence[str]], np.ndarray]
 
 
 @dataclass(frozen=True)
 class Evidence:
-    kind: Literal["metric", "logs", "memory", "against"]
+    kind: Literal["metric", "logs", "memory", "change", "llm", "against"]
     text: str
     weight: float
 
@@ -73,9 +79,66 @@ def diagnose(
     board = _Board(catalog)
     _metric_evidence(board, findings, catalog)
     _memory_evidence(board, similar, min_similarity)
+    named = _signature_evidence(board, templates, catalog)
     if relatedness is not None:
-        _log_evidence(board, templates, catalog, relatedness)
+        others = [t for t in templates if t.template not in named]
+        _log_evidence(board, others, catalog, relatedness)
+    return _ranked(board, catalog, measured_metrics)
+
+
+def add_evidence(
+    hypotheses: Sequence[Hypothesis],
+    items: Iterable[tuple[str, Evidence, str]],
+    catalog: SignalCatalog,
+    *,
+    measured_metrics: set[str],
+) -> list[Hypothesis]:
+    """The hypotheses with more evidence - (cause, evidence, summary) - scored again and
+    re-ranked."""
+    board = _Board(catalog)
+    board.update({h.cause: h for h in hypotheses})
+    for cause, evidence, summary in items:
+        h = board.of(cause)
+        if evidence.weight > max((e.weight for e in h.evidence), default=0.0):
+            h.summary = summary  # the strongest piece of evidence sums the hypothesis up
+        h.evidence.append(evidence)
+    return _ranked(board, catalog, measured_metrics)
+
+
+def replace_memory_evidence(
+    hypotheses: Sequence[Hypothesis],
+    similar: Sequence[SimilarIncident],
+    catalog: SignalCatalog,
+    *,
+    measured_metrics: set[str],
+    min_similarity: float,
+) -> list[Hypothesis]:
+    """The hypotheses with their memory evidence taken again from ``similar`` (e.g. after people
+    corrected the cause of a past incident); a hypothesis left without evidence goes."""
+    board = _Board(catalog)
+    for h in hypotheses:
+        kept = [e for e in h.evidence if e.kind not in ("memory", "against")]
+        if kept:
+            board[h.cause] = Hypothesis(h.cause, h.title, h.summary, h.score, kept)
+    _memory_evidence(board, similar, min_similarity)
+    return _ranked(board, catalog, measured_metrics)
+
+
+def clear_cause(hypotheses: Sequence[Hypothesis]) -> Hypothesis | None:
+    """The best hypothesis when the evidence for it is strong enough to say so; otherwise None."""
+    if hypotheses and hypotheses[0].score >= CLEAR_CAUSE:
+        return hypotheses[0]
+    return None
+
+
+def anomaly_start(findings: Sequence[Finding], catalog: SignalCatalog) -> float | None:
+    """When the first metric began to move the wrong way."""
+    return min((f.start for f in findings if catalog.is_bad(f)), default=None)
+
+
+def _ranked(board: _Board, catalog: SignalCatalog, measured_metrics: set[str]) -> list[Hypothesis]:
     for h in board.values():
+        h.evidence = [e for e in h.evidence if e.kind != "against"]
         h.score = 1.0 - float(np.prod([1.0 - e.weight for e in h.evidence]))
         signal = catalog.signal_for_cause(h.cause)
         measured_normal = signal is not None and signal.metric in measured_metrics
@@ -143,6 +206,22 @@ def _memory_evidence(
         h = board.of(record.cause)
         h.evidence.append(Evidence("memory", text, MEMORY_WEIGHT * match.similarity))
         h.summary = h.summary or f"as in {record.id}, {record.title[0].lower()}{record.title[1:]}"
+
+
+def _signature_evidence(
+    board: _Board, templates: Sequence[TemplateStat], catalog: SignalCatalog
+) -> set[str]:
+    """Evidence from templates that name their cause; returns the templates used."""
+    named: set[str] = set()
+    for stat in templates:
+        for cause in catalog.causes_named_by(stat.template):
+            weight = SIGNATURE_WEIGHT + 0.1 * stat.is_new + 0.1 * (stat.level in ERROR_LEVELS)
+            text = f"{stat.change} log template: {stat.template} ({stat.current_rate:.1f}/min)"
+            h = board.of(cause)
+            h.evidence.append(Evidence("logs", text, weight))
+            h.summary = h.summary or catalog.cause(cause).description
+            named.add(stat.template)
+    return named
 
 
 def _log_evidence(

@@ -11,10 +11,14 @@ from datetime import UTC, datetime
 
 from bot.alerts import AlertGroup
 from bot.config import VerificationSettings
+from bot.corrections import Correction, CorrectionStore, corrected, parse_correction
+from bot.diagnosis import add_evidence
+from bot.enrichment import enrich
 from bot.errors import InputError
 from bot.incidents import Incident, IncidentStore
 from bot.investigation import Investigation, Investigator
-from bot.planner import Planner
+from bot.planner import Plan, Planner
+from bot.planners.base import PlanningContext
 from bot.signals import SignalCatalog
 from bot.verification import Verification, verify
 from detectors import MetricSource
@@ -47,6 +51,8 @@ class IncidentFlow:
         clock: Clock,
         verification: VerificationSettings,
         default_namespace: str,
+        corrections: CorrectionStore | None = None,
+        min_similarity: float = 0.45,
     ) -> None:
         self.incidents = incidents
         self.workflow = workflow
@@ -60,6 +66,8 @@ class IncidentFlow:
         self.clock = clock
         self.verification = verification
         self.default_namespace = default_namespace
+        self.corrections = corrections
+        self.min_similarity = min_similarity
 
     def intake(self, group: AlertGroup) -> list[tuple[Incident, bool]]:
         """Open (or attach to) an incident per firing alert. Every alert is checked before any is
@@ -90,32 +98,86 @@ class IncidentFlow:
         ]
 
     def investigate(self, incident: Incident) -> Investigation:
-        return self.investigator.investigate(incident)
+        """The investigation, with what changed in the service and corrected past incidents."""
+        return enrich(
+            self.investigator.investigate(incident),
+            incident,
+            self.backends.cluster,
+            self.catalog,
+            self.corrections,
+            self.min_similarity,
+        )
 
-    def propose(self, incident: Incident, investigation: Investigation) -> list[Proposal]:
-        """Plan, and put every planned action through the guarded workflow: each is recorded as a
-        proposal with its dry-run preview (refused ones too, with the rule that refused them; one
-        that an auto-run rule covers has already run)."""
-        plans = self.planner.plan(
+    def plan(self, incident: Incident, investigation: Investigation) -> Plan:
+        """Every planner's proposals merged and ranked, and the runbooks' diagnostic steps run
+        (read-only helpers, through the guard). Evidence a planner brings (the LLM's hypotheses)
+        joins the investigation's hypotheses; what it dropped or could not do joins the
+        investigation's notes, so every rendering of the thread shows it."""
+        context = PlanningContext(
+            incident_id=incident.id,
             namespace=incident.namespace,
             service=incident.service,
+            summary=incident.summary,
             labels=incident.labels,
+            annotations=incident.annotations,
             findings=investigation.findings,
             hypotheses=investigation.hypotheses,
             similar=investigation.similar,
+            templates=investigation.templates.abnormal if investigation.templates else [],
+            changes=investigation.changes,
+            catalog=self.catalog,
+            corrections=self._corrections(m.record.id for m in investigation.similar),
+            min_similarity=self.min_similarity,
         )
+        plan = self.planner.plan(context)
+        plan.checked = [
+            f"{self.workflow.read(action, PLANNER).summary} ({source})"
+            for action, source in plan.checks
+        ]
+        if plan.evidence:
+            investigation.hypotheses = add_evidence(
+                investigation.hypotheses,
+                plan.evidence,
+                self.catalog,
+                measured_metrics={s.metric for s in investigation.series if len(s)},
+            )
+        investigation.notes += plan.notes + [f"dropped: {d}" for d in plan.dropped]
+        return plan
+
+    def propose(
+        self, incident: Incident, investigation: Investigation, plan: Plan | None = None
+    ) -> list[Proposal]:
+        """Plan (unless given the plan), and put every planned action through the guarded
+        workflow: each is recorded as a proposal with its dry-run preview (refused ones too, with
+        the rule that refused them; one that an auto-run rule covers has already run)."""
+        plan = plan if plan is not None else self.plan(incident, investigation)
         return [
             self.workflow.propose(
                 incident.id,
-                plan.action,
+                planned.action,
                 requested_by=PLANNER,
-                source=", ".join(plan.sources),
-                rationale="; ".join(plan.reasons),
-                recipe=plan.recipe.model_dump(exclude={"why"}),
+                source=", ".join(planned.sources),
+                rationale="; ".join(planned.reasons),
+                recipe=planned.recipe.model_dump(exclude={"why"}),
                 rank=rank,
             ).proposal
-            for rank, plan in enumerate(plans)
+            for rank, planned in enumerate(plan.actions)
         ]
+
+    def correct(self, incident_id: str, text: str, by: str) -> Correction | None:
+        """Record what a person says the cause or the fix really was; None when ``text`` names
+        neither (it is then not a correction)."""
+        if self.corrections is None or self.incidents.get(incident_id) is None:
+            return None
+        parsed = parse_correction(text, self.catalog)
+        if parsed is None:
+            return None
+        cause, fix = parsed
+        correction = Correction(incident_id, cause, fix, text, by, self.clock.now())
+        return self.corrections.add(correction)
+
+    def _corrections(self, incident_ids: Iterable[str]) -> dict[str, Correction]:
+        return self.corrections.latest(incident_ids) if self.corrections else {}
 
     def approve(
         self, proposal_id: str, user: Principal | str, digest: str, groups: Iterable[str] = ()
@@ -186,6 +248,7 @@ class IncidentFlow:
             postmortem=f"Medic: {done}. Verification: {checks}.",
             source="medic",
         )
+        record = corrected(record, self._corrections([incident.id]).get(incident.id))
         self.memory.add(record)
         if verification.recovered:
             self.incidents.resolve(incident.id, self.clock.now())

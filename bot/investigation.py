@@ -11,6 +11,7 @@ from collections import Counter
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from bot.changes import Change
 from bot.config import InvestigationSettings
 from bot.diagnosis import Hypothesis, Relatedness, diagnose
 from bot.incidents import Incident
@@ -51,6 +52,7 @@ class Investigation:
     forecasts: list[Finding] = field(default_factory=list)  # limits about to be crossed
     drift: list[Finding] = field(default_factory=list)  # model inputs whose distribution moved
     components: list[RankedCause] = field(default_factory=list)
+    changes: list[Change] = field(default_factory=list)  # recent rollouts (bot.enrichment)
 
     @property
     def abnormal_templates(self) -> list[str]:

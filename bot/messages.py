@@ -11,6 +11,7 @@ DRIFT = "{name} drifted: PSI {psi:.2f}, KS {ks:.2f}, median {magnitude:.1f}x the
 NO_TEMPLATES = "No new or surging log templates."
 NO_SIMILAR = "No similar past incident above the similarity threshold."
 NO_HYPOTHESIS = "No clear cause: the evidence is weak."
+NO_CLEAR_CAUSE = "No clear cause: the evidence is weak. The best guesses, for what they are worth:"
 NO_PROPOSALS = "No remediation to propose."
 NOTHING_EXECUTED = "Nothing was executed, so there is nothing to verify or remember yet."
 REMEMBERED = "Remembered {id} ({outcome}) - the next similar incident will find it."
@@ -68,3 +69,16 @@ SLACK_INVESTIGATION_FAILED = (
 )
 SLACK_PROPOSAL_GONE = "That proposal no longer exists."
 SLACK_BLOCKS_REFUSED = "\n\n(Slack refused this message's layout; shown as plain text.)"
+# The conversation in an incident thread (bot/conversation.py).
+CONVERSATION_HELP = (
+    "Ask me `why?`, `what changed?`, `show logs` or `what fixed this last time?` - or tell me the "
+    'real cause ("root cause was actually the DB pool") and I will remember it.'
+)
+NO_CHANGES = "No rollout of {service} in its recent history ({count} revisions read)."
+NO_CHANGES_READ = "I could not read the rollout history of {service}."
+CORRECTION_NOTED = "Noted: {what}. I will use it for the next similar incident."
+CORRECTION_UNCLEAR = (
+    "I could not tell which cause you mean; name it, e.g. "
+    '"root cause was actually the connection pool" or "a rollback fixed it".'
+)
+LLM_UNAVAILABLE = "(the LLM did not answer: {why}; this answer comes from the evidence alone)"

@@ -1,174 +1,180 @@
-"""Planning: turn a diagnosis into concrete proposed actions.
+"""Planning: turn an incident's evidence into a ranked plan of concrete actions.
 
-Two planners, one output: runbooks (YAML rules over findings, labels and likely causes) and memory
-(what fixed the most similar past incidents, weighted by similarity and by whether it worked).
-Their proposals are merged by the exact action, scored, and ranked; the guard sees every one.
+Every planner (runbooks, memory, what changed, the optional LLM) proposes candidate remedies with
+a support weight and a reason. Here they are made concrete (a scale factor becomes a replica count
+read from the cluster), checked against the tool catalog - an unknown tool, a read-only helper or
+parameters that fail the tool's schema are dropped and reported, never proposed - merged when they
+are the same action (keeping every source and reason), scored (independent support combines by a
+noisy-OR; a remedy that failed before counts against itself) and ranked. The guard still sees
+every action that survives.
 """
 
 from __future__ import annotations
 
 import math
+import time
 from collections.abc import Sequence
-from dataclasses import dataclass, field
-from importlib import resources
-from pathlib import Path
+from dataclasses import dataclass, field, replace
 from typing import Any
 
-import yaml
-from pydantic import BaseModel, ConfigDict, Field, ValidationError
+import numpy as np
 
-from bot.diagnosis import Hypothesis
-from bot.errors import ConfigError
-from bot.signals import SignalCatalog
-from detectors import Finding
-from knowledge.records import SimilarIncident
+from bot.diagnosis import Evidence
+from bot.planners.base import (
+    Candidate,
+    CandidatePlanner,
+    PlanningContext,
+    Recipe,
+)
+from bot.planners.runbooks import Runbook, load_runbooks
+from bot.untrusted import flag
 from tools.actions import Action
 from tools.backends import ClusterBackend
+from tools.catalog import TOOLS
 from tools.errors import ToolError
+from tools.policy import Policy
 
-RUNBOOK_WEIGHT = 0.6
-MEMORY_WEIGHT = 0.5
-OUTCOME_SIGN = {"resolved": 1.0, "not_resolved": -1.0, "unknown": 0.3}
-TOP_CAUSES = 3
+__all__ = ["Plan", "PlannedAction", "Planner", "Recipe", "Runbook", "load_runbooks"]
 
-
-class Recipe(BaseModel):
-    """A tool with parameter recipe: ``scale`` takes ``factor``; strings may use ``{service}``."""
-
-    model_config = ConfigDict(extra="forbid")
-    tool: str
-    params: dict[str, Any] = Field(default_factory=dict)
-    why: str = ""
-
-
-class RunbookCondition(BaseModel):
-    model_config = ConfigDict(extra="forbid")
-    labels: dict[str, str] = Field(default_factory=dict)
-    all_findings: list[str] = Field(default_factory=list)
-    any_findings: list[str] = Field(default_factory=list)
-    causes: list[str] = Field(default_factory=list)
-
-
-class Runbook(BaseModel):
-    model_config = ConfigDict(extra="forbid")
-    name: str
-    description: str = ""
-    when: RunbookCondition
-    propose: list[Recipe] = Field(min_length=1)
-
-    def matches(self, labels: dict[str, str], abnormal: set[str], likely_causes: set[str]) -> bool:
-        w = self.when
-        return (
-            all(labels.get(k) == v for k, v in w.labels.items())
-            and all(m in abnormal for m in w.all_findings)
-            and (not w.any_findings or any(m in abnormal for m in w.any_findings))
-            and (not w.causes or any(c in likely_causes for c in w.causes))
-        )
-
-
-def load_runbooks(directory: Path | None = None) -> list[Runbook]:
-    """Medic's shipped runbooks plus every *.yaml in ``directory``."""
-    sources: list[tuple[str, str]] = [
-        ("default runbooks", resources.files("bot.runbooks").joinpath("default.yaml").read_text())
-    ]
-    if directory is not None:
-        if not directory.is_dir():
-            raise ConfigError(f"runbooks_dir {directory} is not a directory")
-        sources += [(str(p), p.read_text()) for p in sorted(directory.glob("*.y*ml"))]
-    runbooks: list[Runbook] = []
-    for name, text in sources:
-        try:
-            items = yaml.safe_load(text) or []
-            runbooks += [Runbook.model_validate(item) for item in items]
-        except (yaml.YAMLError, ValidationError, TypeError) as exc:
-            raise ConfigError(f"invalid runbook file {name}: {str(exc).splitlines()[0]}") from exc
-    return runbooks
+MIN_SCORE = 0.05  # below this, a remedy is not worth a human's attention
 
 
 @dataclass
 class PlannedAction:
     action: Action
     recipe: Recipe
-    score: float = 0.0  # sum of the supporting weights; ranks proposals, not a probability
+    score: float = 0.0  # combined support; ranks proposals, not a probability
     sources: list[str] = field(default_factory=list)
     reasons: list[str] = field(default_factory=list)
+    support: list[float] = field(default_factory=list)
+
+
+@dataclass
+class Plan:
+    """The merged plan: ranked actions, steps for a human, what was dropped and why, notes."""
+
+    actions: list[PlannedAction] = field(default_factory=list)
+    advice: list[str] = field(default_factory=list)
+    checks: list[tuple[Action, str]] = field(default_factory=list)  # read-only helpers, source
+    checked: list[str] = field(default_factory=list)  # what they answered (set by the flow)
+    dropped: list[str] = field(default_factory=list)
+    notes: list[str] = field(default_factory=list)
+    evidence: list[tuple[str, Evidence, str]] = field(default_factory=list)
+    planners: list[str] = field(default_factory=list)  # which planners ran, and how
+    seconds: float = 0.0
+
+
+def _noisy_or(weights: Sequence[float]) -> float:
+    return 1.0 - float(np.prod([1.0 - min(w, 0.99) for w in weights])) if weights else 0.0
 
 
 class Planner:
+    """Runs the planners and merges their candidates. With the ``policy``, a scale recipe (a
+    factor) is sized within the policy's replica ceiling and step, so the proposal is one the guard
+    can allow."""
+
     def __init__(
         self,
-        runbooks: Sequence[Runbook],
+        planners: Sequence[CandidatePlanner],
         cluster: ClusterBackend,
-        catalog: SignalCatalog,
-        min_similarity: float = 0.45,
+        policy: Policy | None = None,
     ) -> None:
-        self._runbooks = list(runbooks)
+        self.planners = list(planners)
         self._cluster = cluster
-        self._catalog = catalog
-        self._min_similarity = min_similarity
+        self._policy = policy
 
-    def plan(
-        self,
-        *,
-        namespace: str,
-        service: str,
-        labels: dict[str, str],
-        findings: Sequence[Finding],
-        hypotheses: Sequence[Hypothesis],
-        similar: Sequence[SimilarIncident],
-    ) -> list[PlannedAction]:
-        planned: dict[str, PlannedAction] = {}
-
-        def add(recipe: Recipe, weight: float, source: str, reason: str) -> None:
-            action = self._resolve(recipe, namespace, service)
+    def plan(self, context: PlanningContext) -> Plan:
+        started = time.perf_counter()
+        plan = Plan(notes=[f.note() for f in flag(untrusted_texts(context))])
+        candidates: list[Candidate] = []
+        for planner in self.planners:
+            result = planner.propose(replace(context, proposed=tuple(candidates)))
+            candidates += result.candidates
+            plan.planners.append(
+                f"{planner.name} ({result.status})" if result.status else planner.name
+            )
+            plan.advice += [a for a in result.advice if a not in plan.advice]
+            for check in result.checks:
+                action, problem = self._concrete(check, context, read_only=True)
+                if action is None:
+                    plan.dropped.append(f"{check.source}: {problem}")
+                elif all(action != done for done, _ in plan.checks):
+                    plan.checks.append((action, check.source))
+            plan.notes += result.notes
+            plan.dropped += result.dropped
+            plan.evidence += result.evidence
+        merged: dict[str, PlannedAction] = {}
+        for candidate in candidates:
+            action, problem = self._concrete(candidate, context)
             if action is None:
-                return
-            entry = planned.setdefault(action.digest(), PlannedAction(action, recipe))
-            entry.score += weight
-            entry.sources.append(source)
-            entry.reasons.append(reason)
-
-        abnormal = {f.metric for f in findings if self._catalog.is_bad(f)}
-        likely = {h.cause for h in hypotheses[:TOP_CAUSES] if h.score > 0}
-        for runbook in self._runbooks:
-            if runbook.matches(labels, abnormal, likely):
-                for recipe in runbook.propose:
-                    add(
-                        recipe,
-                        RUNBOOK_WEIGHT,
-                        f"runbook:{runbook.name}",
-                        recipe.why or runbook.description,
-                    )
-
-        for match in similar:
-            if match.similarity < self._min_similarity:
+                plan.dropped.append(f"{candidate.source}: {problem}")
                 continue
-            record = match.record
-            sign = OUTCOME_SIGN[record.outcome]
-            for remedy in record.remediation:
-                if remedy.tool is None:
-                    continue
-                verb = "fixed" if sign > 0 else "did not fix"
-                add(
-                    Recipe(tool=remedy.tool, params=remedy.params),
-                    MEMORY_WEIGHT * match.similarity * sign,
-                    f"memory:{record.id}",
-                    f"{verb} {record.id} ({match.similarity:.2f} similar)",
-                )
+            entry = merged.setdefault(action.digest(), PlannedAction(action, candidate.recipe))
+            entry.support.append(candidate.weight)
+            entry.sources.append(candidate.source)
+            entry.reasons.append(candidate.reason + (f" ({problem})" if problem else ""))
+        for entry in merged.values():
+            entry.score = round(
+                _noisy_or([w for w in entry.support if w > 0])
+                - _noisy_or([-w for w in entry.support if w < 0]),
+                3,
+            )
+        ranked = [p for p in merged.values() if p.score >= MIN_SCORE]
+        plan.actions = sorted(ranked, key=lambda p: p.score, reverse=True)
+        plan.seconds = time.perf_counter() - started
+        return plan
 
-        ranked = [p for p in planned.values() if p.score > 0]
-        return sorted(ranked, key=lambda p: p.score, reverse=True)
-
-    def _resolve(self, recipe: Recipe, namespace: str, service: str) -> Action | None:
-        """A concrete action from a recipe; None when the target cannot be read."""
+    def _concrete(
+        self, candidate: Candidate, context: PlanningContext, *, read_only: bool = False
+    ) -> tuple[Action | None, str]:
+        """The action a candidate stands for (and a note on how it was sized), or None and the
+        reason it cannot be proposed."""
+        recipe = candidate.recipe
+        spec = TOOLS.get(recipe.tool)
+        if spec is None:
+            return None, f"unknown tool {recipe.tool!r} dropped (known: {', '.join(TOOLS)})"
+        if spec.read_only != read_only:
+            wrong = "a read-only helper, not a remedy" if spec.read_only else "not read-only"
+            return None, f"{recipe.tool} is {wrong}; dropped"
+        namespace, name = candidate.target or (context.namespace, context.service)
         params: dict[str, Any] = {
-            k: v.format(service=service) if isinstance(v, str) else v
-            for k, v in recipe.params.items()
+            k: v.format(service=name) if isinstance(v, str) else v for k, v in recipe.params.items()
         }
+        note = ""
         if recipe.tool == "scale" and "factor" in params:
             try:
-                current = self._cluster.get_deployment(namespace, service).replicas
-            except ToolError:
-                return None
-            params = {"replicas": max(1, math.ceil(current * float(params.pop("factor"))))}
-        return Action(recipe.tool, namespace, service, params)
+                factor = float(params.pop("factor"))
+                current = self._cluster.get_deployment(namespace, name).replicas
+            except (ToolError, TypeError, ValueError) as exc:
+                return None, f"cannot size scale for {namespace}/{name}: {exc}"
+            replicas, note = self._sized(current, factor)
+            if replicas == current:
+                return None, f"{namespace}/{name} cannot scale further: {note}"
+            params = {"replicas": replicas, **params}
+        action = Action(recipe.tool, namespace, name, params)
+        problem = spec.validate(action)
+        return (None, f"{problem}; dropped") if problem else (action, note)
+
+    def _sized(self, current: int, factor: float) -> tuple[int, str]:
+        wanted = max(1, math.ceil(current * factor))
+        if self._policy is None or wanted <= current:
+            return wanted, ""
+        ceiling = self._policy.replicas.max
+        step = math.floor(current * self._policy.max_scale_factor)
+        if wanted <= min(ceiling, step):
+            return wanted, ""
+        capped = max(current, min(ceiling, step))
+        which = f"ceiling of {ceiling}" if ceiling <= step else f"step of {step}"
+        return capped, f"{wanted} replicas capped at the policy's {which}"
+
+
+def untrusted_texts(context: PlanningContext) -> list[tuple[str, str]]:
+    """Everything in the evidence that people or programs outside Medic wrote."""
+    texts = [("log line", t.example) for t in context.templates]
+    texts += [("alert annotation", v) for v in context.annotations.values()]
+    texts += [("rollout annotation", f"{c.what} {c.change_cause}") for c in context.changes]
+    texts += [
+        ("past incident", f"{m.record.title} {m.record.root_cause} {m.record.postmortem}")
+        for m in context.similar
+    ]
+    return texts

@@ -12,9 +12,11 @@ from rich.text import Text
 
 from bot import messages
 from bot.alerts import AlertGroup
+from bot.diagnosis import clear_cause
 from bot.flow import Outcome
 from bot.incidents import Incident
 from bot.investigation import Investigation
+from bot.planner import Plan
 from bot.signals import SignalCatalog, format_value
 from bot.verification import Verification
 from knowledge.records import IncidentRecord
@@ -57,7 +59,9 @@ class ThreadPrinter:
             )
         )
 
-    def investigation(self, inv: Investigation, proposals: list[Proposal]) -> None:
+    def investigation(
+        self, inv: Investigation, proposals: list[Proposal], plan: Plan | None = None
+    ) -> None:
         parts: list[RenderableType] = [
             Text(
                 f"Investigated {len(inv.series)} series and the service's logs in "
@@ -73,6 +77,14 @@ class ThreadPrinter:
         parts += [Text("\nLikely causes", style="bold"), self._hypotheses(inv)]
         parts += [Text("\nSimilar past incidents", style="bold"), self._similar(inv)]
         parts += [Text("\nProposed actions", style="bold"), self._proposals(proposals)]
+        if plan is not None:
+            parts += [Text(f"  planned by {', '.join(plan.planners)}", style="dim")]
+            if plan.checked:
+                parts += [Text("\nChecked", style="bold")]
+                parts += [Text(f"  - {line}") for line in plan.checked]
+            if plan.advice:
+                parts += [Text("\nFor a human", style="bold")]
+                parts += [Text(f"  - {advice}") for advice in plan.advice]
         self.console.print(_reply(f"Medic  {inv.incident_id}", Group(*parts)))
 
     def _findings(self, inv: Investigation) -> RenderableType:
@@ -118,6 +130,8 @@ class ThreadPrinter:
         if not inv.hypotheses:
             return Text(messages.NO_HYPOTHESIS)
         lines: list[RenderableType] = []
+        if clear_cause(inv.hypotheses) is None:
+            lines.append(Text(messages.NO_CLEAR_CAUSE, style="yellow"))
         for rank, h in enumerate(inv.hypotheses[:4], 1):
             lines.append(
                 Text.assemble((f"  {rank}. ", "bold"), (h.text, "bold"), f"  score {h.score:.2f}")

@@ -10,11 +10,17 @@ from chromadb.api import ClientAPI
 from sqlalchemy import Engine
 
 from bot.config import Settings
+from bot.corrections import CorrectionStore
 from bot.database import prepare_data_dir, state_engine
 from bot.flow import IncidentFlow
 from bot.incidents import IncidentStore
 from bot.investigation import Investigator
-from bot.planner import Planner, load_runbooks
+from bot.planner import Planner
+from bot.planners.base import CandidatePlanner
+from bot.planners.changes import ChangePlanner
+from bot.planners.llm import LLMPlanner, load_model
+from bot.planners.memory import MemoryPlanner
+from bot.planners.runbooks import RunbookPlanner, load_runbooks
 from bot.signals import SignalCatalog
 from detectors import InMemoryMetricSource, MetricSource, PrometheusMetricSource, Series
 from knowledge.embeddings import MiniLMEmbedding
@@ -27,6 +33,7 @@ from tools.audit import AuditLog
 from tools.backends import Backends, NotConfigured
 from tools.clock import Clock
 from tools.guard import Guard
+from tools.langchain_tools import structured_tools
 from tools.policy import load_policy
 from tools.proposals import ProposalStore
 from tools.sim import SimulatedCluster
@@ -107,6 +114,25 @@ def vector_store(settings: Settings, data_dir: Path) -> ClientAPI:
     return open_chroma(data_dir / "chroma")
 
 
+def build_planner(settings: Settings, backends: Backends, workflow: RemediationWorkflow) -> Planner:
+    """Runbooks, memory and what changed; then the LLM, when a model is configured (it sees what
+    the others proposed; without a model it only says that it is off)."""
+    model, unavailable = load_model(settings.llm)
+    planners: list[CandidatePlanner] = [
+        RunbookPlanner(load_runbooks(settings.runbooks_dir)),
+        MemoryPlanner(),
+        ChangePlanner(),
+        LLMPlanner(
+            model,
+            lambda incident_id: list(structured_tools(workflow, incident_id=incident_id)),
+            timeout_seconds=settings.llm.timeout_seconds,
+            max_steps=settings.llm.max_steps,
+            unavailable=unavailable,
+        ),
+    ]
+    return Planner(planners, backends.cluster, workflow.guard.policy)
+
+
 def build_sim_flow(
     settings: Settings,
     sim: SimulatedCluster,
@@ -116,10 +142,10 @@ def build_sim_flow(
     """The flow on embedded defaults: SQLite and Chroma in the data directory, the simulated
     cluster for metrics, logs and actions."""
     data_dir = prepare_data_dir(settings.data_dir)
-    runbooks = load_runbooks(settings.runbooks_dir)
     engine = state_engine(data_dir, settings.database_url)
     backends = sim_backends(sim)
     workflow = build_workflow(settings, backends, clock, engine)
+    planner = build_planner(settings, backends, workflow)
     embedder = embedder or MiniLMEmbedding()
     memory = IncidentMemory(vector_store(settings, data_dir), embedder)
     memory.seed(sample_incidents())
@@ -141,7 +167,7 @@ def build_sim_flow(
         incidents=IncidentStore(engine),
         workflow=workflow,
         investigator=investigator,
-        planner=Planner(runbooks, sim, catalog, settings.investigation.min_similarity),
+        planner=planner,
         backends=backends,
         memory=memory,
         metrics=metrics,
@@ -149,4 +175,6 @@ def build_sim_flow(
         clock=clock,
         verification=settings.verification,
         default_namespace=sim.scenario.namespace,
+        corrections=CorrectionStore(engine),
+        min_similarity=settings.investigation.min_similarity,
     )

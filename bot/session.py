@@ -28,8 +28,9 @@ def handle_alert(
     incident, new = flow.intake(group)[0]
     printer.alert(group, incident, new)
     investigation = flow.investigate(incident)
-    proposals = flow.propose(incident, investigation)
-    printer.investigation(investigation, proposals)
+    plan = flow.plan(incident, investigation)
+    proposals = flow.propose(incident, investigation, plan)
+    printer.investigation(investigation, proposals, plan)
 
     pending = [p for p in proposals if p.status is ProposalStatus.PROPOSED]
     stopped = False
@@ -76,9 +77,13 @@ def handle_alert(
                 "target": p.action.target,
                 "parameters": p.action.params,
                 "status": REPORTED_STATUS.get(p.status, p.status.value),
+                "source": p.source,
             }
             for p in final
             if p.id in shown
         ],
+        "checked": plan.checked,
+        "advice": plan.advice,
+        "planners": plan.planners,
         "verified": verified,
     }

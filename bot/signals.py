@@ -1,9 +1,11 @@
-"""What metrics mean: which are symptoms, which are drivers of load, which are resources, and which
-cause an abnormal one points to. The detectors only know numbers; this catalog lets the diagnosis
-and the runbooks speak about them."""
+"""What metrics and log lines mean: which metrics are symptoms, which are drivers of load, which
+are resources, and which cause an abnormal one points to; which well-known log messages name a
+cause outright (an expired certificate, a full disk). The detectors only know numbers and
+templates; this catalog lets the diagnosis and the runbooks speak about them."""
 
 from __future__ import annotations
 
+import re
 from typing import Literal
 
 from pydantic import BaseModel, ConfigDict
@@ -20,6 +22,7 @@ class Signal(BaseModel):
     unit: Literal["ms", "bytes", "pct", "rps", "ratio", "count"]
     bad_direction: Direction = Direction.UP
     cause: str | None = None
+    load: bool = False  # more work asked of the service (it explains changes that follow it)
 
 
 class Cause(BaseModel):
@@ -27,6 +30,18 @@ class Cause(BaseModel):
     key: str
     title: str
     description: str
+    aliases: tuple[str, ...] = ()  # what people call it ("db pool"), for corrections
+
+
+class LogSignature(BaseModel):
+    """A message that names its cause whatever the service: 'x509: certificate has expired'."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+    cause: str
+    pattern: str  # a case-insensitive regular expression over the template text
+
+    def matches(self, template: str) -> bool:
+        return re.search(self.pattern, template, re.IGNORECASE) is not None
 
 
 DEFAULT_SIGNALS: tuple[Signal, ...] = (
@@ -38,6 +53,7 @@ DEFAULT_SIGNALS: tuple[Signal, ...] = (
         kind="driver",
         unit="bytes",
         cause="input-size-surge",
+        load=True,
     ),
     Signal(
         metric="request_rate",
@@ -45,6 +61,7 @@ DEFAULT_SIGNALS: tuple[Signal, ...] = (
         kind="driver",
         unit="rps",
         cause="traffic-surge",
+        load=True,
     ),
     Signal(
         metric="cpu_utilization_pct",
@@ -59,6 +76,88 @@ DEFAULT_SIGNALS: tuple[Signal, ...] = (
         kind="resource",
         unit="bytes",
         cause="cache-bloat",
+    ),
+    Signal(
+        metric="click_through_rate",
+        description="click-through rate",
+        kind="symptom",
+        unit="ratio",
+        bad_direction=Direction.DOWN,
+    ),
+    Signal(
+        metric="pod_restarts_per_min",
+        description="container restarts",
+        kind="symptom",
+        unit="count",
+    ),
+    Signal(
+        metric="upstream_error_ratio",
+        description="errors calling the dependency",
+        kind="symptom",
+        unit="ratio",
+    ),
+    Signal(
+        metric="db_pool_wait_ms",
+        description="wait for a database connection",
+        kind="symptom",
+        unit="ms",
+    ),
+    Signal(
+        metric="memory_working_set_ratio",
+        description="memory (of the limit)",
+        kind="resource",
+        unit="ratio",
+        cause="memory-leak",
+    ),
+    Signal(
+        metric="cpu_throttled_ratio",
+        description="CPU throttling",
+        kind="resource",
+        unit="ratio",
+        cause="cpu-limit",
+    ),
+    Signal(
+        metric="node_cpu_utilization_pct",
+        description="CPU of the pods' nodes",
+        kind="driver",
+        unit="pct",
+        cause="noisy-neighbour",
+    ),
+    Signal(
+        metric="disk_usage_ratio",
+        description="disk usage",
+        kind="resource",
+        unit="ratio",
+        cause="disk-full",
+    ),
+    Signal(
+        metric="db_pool_in_use_ratio",
+        description="database pool in use",
+        kind="resource",
+        unit="ratio",
+        cause="connection-pool-exhaustion",
+    ),
+    Signal(
+        metric="upstream_latency_ms",
+        description="dependency latency",
+        kind="driver",
+        unit="ms",
+        cause="dependency-timeout",
+    ),
+    Signal(
+        metric="cache_hit_ratio",
+        description="cache hit ratio",
+        kind="driver",
+        unit="ratio",
+        bad_direction=Direction.DOWN,
+        cause="cache-stampede",
+    ),
+    Signal(
+        metric="feature_drift_psi",
+        description="model input drift (PSI)",
+        kind="driver",
+        unit="count",
+        cause="model-drift",
     ),
 )
 
@@ -82,6 +181,138 @@ DEFAULT_CAUSES: tuple[Cause, ...] = (
         key="cache-bloat",
         title="Cache bloat",
         description="cache memory filled with oversized or stale entries, causing evictions",
+        aliases=("cache memory", "oversized cache entries"),
+    ),
+    Cause(
+        key="cache-stampede",
+        title="Cache stampede",
+        description="many cache entries expired at once and every miss recomputes the value",
+        aliases=("thundering herd", "cache miss storm", "cold cache"),
+    ),
+    Cause(
+        key="bad-rollout",
+        title="Bad rollout",
+        description="a new release of the service misbehaves",
+        aliases=("bad deploy", "bad release", "the deploy", "the release", "new version"),
+    ),
+    Cause(
+        key="config-change",
+        title="Config change",
+        description="a configuration change of the service took effect just before the symptoms",
+        aliases=("config", "configuration", "configmap", "feature flag"),
+    ),
+    Cause(
+        key="model-change",
+        title="Model change",
+        description="a new model version went live just before the symptoms",
+        aliases=("new model", "model version", "retrain", "model rollout"),
+    ),
+    Cause(
+        key="model-drift",
+        title="Model input drift",
+        description="live inputs no longer look like the data the model was trained on",
+        aliases=("drift", "data drift", "feature drift", "training range"),
+    ),
+    Cause(
+        key="memory-leak",
+        title="Memory leak",
+        description="memory grows without a matching rise in load until pods hit their limit",
+        aliases=("leak", "heap growth", "memory growth"),
+    ),
+    Cause(
+        key="memory-limit",
+        title="Memory limit too low",
+        description="the pods need more memory than their limit and are OOM-killed",
+        aliases=("oom", "oomkilled", "out of memory", "memory limit"),
+    ),
+    Cause(
+        key="cpu-limit",
+        title="CPU limit too low",
+        description="the containers hit their CPU limit and are throttled",
+        aliases=("cpu limit", "throttling", "cpu throttling"),
+    ),
+    Cause(
+        key="noisy-neighbour",
+        title="Noisy neighbour",
+        description="another workload on the same node takes its CPU",
+        aliases=("noisy neighbor", "node contention", "busy node", "batch job on the node"),
+    ),
+    Cause(
+        key="disk-full",
+        title="Disk full",
+        description="a disk of the pods is full, so writes fail",
+        aliases=("disk", "no space left", "ephemeral storage", "volume full"),
+    ),
+    Cause(
+        key="connection-pool-exhaustion",
+        title="Connection pool exhaustion",
+        description="every database connection of the pool is busy and requests wait for one",
+        aliases=("db pool", "database pool", "connection pool", "database connections", "pool"),
+    ),
+    Cause(
+        key="dependency-timeout",
+        title="Slow dependency",
+        description="a service this one calls answers slowly or times out",
+        aliases=("dependency", "upstream", "downstream service", "third party", "provider"),
+    ),
+    Cause(
+        key="cert-expiry",
+        title="Certificate expired",
+        description="a TLS certificate in use has expired, so connections fail",
+        aliases=("certificate", "cert", "tls", "x509", "ssl"),
+    ),
+    Cause(
+        key="crash-loop",
+        title="Application crash",
+        description="the process crashes on some requests and its containers restart",
+        aliases=("crash", "panic", "segfault", "crash loop", "crashloop"),
+    ),
+    Cause(
+        key="dns-failure",
+        title="DNS failure",
+        description="name lookups fail, so connections to other services cannot be made",
+        aliases=("dns", "name resolution", "coredns"),
+    ),
+    Cause(
+        key="slow-query",
+        title="Slow database query",
+        description="a database query became slow, for example after an index was dropped",
+        aliases=("slow query", "missing index", "database"),
+    ),
+)
+
+# Log messages that name their cause in any service. Deliberately narrow: a pattern must not fire
+# on the ordinary warnings of a healthy service (e.g. a queue wait is not a dependency timeout).
+DEFAULT_LOG_SIGNATURES: tuple[LogSignature, ...] = (
+    LogSignature(
+        cause="cert-expiry",
+        pattern=r"x509:.*(expired|not yet valid)|certificate (has )?expired|"
+        r"certificate verify failed|CERTIFICATE_VERIFY_FAILED",
+    ),
+    LogSignature(cause="disk-full", pattern=r"no space left on device|ENOSPC|disk quota exceeded"),
+    LogSignature(
+        cause="connection-pool-exhaustion",
+        pattern=r"(acquir|obtain|get)\w* (a )?connection from (the )?pool|connection pool "
+        r"(exhausted|timeout)|too many clients|remaining connection slots",
+    ),
+    LogSignature(
+        cause="dependency-timeout",
+        pattern=r"(timed out|timeout|deadline exceeded).{0,60}\b(calling|connecting to|"
+        r"request to|upstream)\b|\bcall\b.{0,60}\b(timed out|timeout)\b|upstream request timeout",
+    ),
+    LogSignature(
+        cause="dns-failure",
+        pattern=r"no such host|NXDOMAIN|temporary failure in name resolution|could not resolve",
+    ),
+    LogSignature(
+        cause="crash-loop",
+        pattern=r"\bpanic:|segmentation fault|SIGSEGV|fatal error:|unhandled exception|"
+        r"Traceback \(most recent call last\)",
+    ),
+    LogSignature(
+        cause="model-drift",
+        pattern=r"(outside|out of) (the )?training (range|distribution)|unseen categor|"
+        r"(feature|input|prediction)s? (distribution )?drift",
     ),
 )
 
@@ -91,9 +322,19 @@ class SignalCatalog:
         self,
         signals: tuple[Signal, ...] = DEFAULT_SIGNALS,
         causes: tuple[Cause, ...] = DEFAULT_CAUSES,
+        log_signatures: tuple[LogSignature, ...] = DEFAULT_LOG_SIGNATURES,
     ) -> None:
         self._signals = {s.metric: s for s in signals}
         self._causes = {c.key: c for c in causes}
+        self.log_signatures = log_signatures
+
+    @property
+    def causes(self) -> list[Cause]:
+        return list(self._causes.values())
+
+    def causes_named_by(self, template: str) -> list[str]:
+        """The causes a log template names outright (usually none)."""
+        return list(dict.fromkeys(s.cause for s in self.log_signatures if s.matches(template)))
 
     def signal(self, metric: str) -> Signal | None:
         return self._signals.get(metric)

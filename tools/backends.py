@@ -35,6 +35,9 @@ class Rollout:
     images: tuple[str, ...]
     replicas: int
     change_cause: str = ""
+    # the pod template's labels and annotations (e.g. a model version), minus Kubernetes' own
+    labels: dict[str, str] = field(default_factory=dict)
+    annotations: dict[str, str] = field(default_factory=dict)
 
 
 @dataclass(frozen=True)

@@ -37,6 +37,7 @@ T = TypeVar("T")
 REVISION = "deployment.kubernetes.io/revision"
 CHANGE_CAUSE = "kubernetes.io/change-cause"
 RESTARTED_AT = "kubectl.kubernetes.io/restartedAt"
+POD_TEMPLATE_HASH = "pod-template-hash"
 MERGE_PATCH = "application/merge-patch+json"
 JSON_PATCH = "application/json-patch+json"
 FIELD_MANAGER = "medic"
@@ -95,6 +96,8 @@ class KubernetesCluster:
                 images=_images(rs.spec.template),
                 replicas=(rs.spec.replicas or 0),
                 change_cause=(rs.metadata.annotations or {}).get(CHANGE_CAUSE, ""),
+                labels=_own(getattr(rs.spec.template.metadata, "labels", None)),
+                annotations=_own(getattr(rs.spec.template.metadata, "annotations", None)),
             )
             for rs in self._replica_sets(self._read(namespace, name))[:limit]
         ]
@@ -160,7 +163,7 @@ class KubernetesCluster:
             )
         previous = older[0]
         template = self._apps.api_client.sanitize_for_serialization(previous.spec.template)
-        template.get("metadata", {}).get("labels", {}).pop("pod-template-hash", None)
+        template.get("metadata", {}).get("labels", {}).pop(POD_TEMPLATE_HASH, None)
         patch = [
             {
                 "op": "replace",
@@ -278,6 +281,11 @@ def _revision(meta: Any) -> int:
         return int((meta.annotations or {}).get(REVISION, 0))
     except ValueError:
         return 0
+
+
+def _own(meta: dict[str, str] | None) -> dict[str, str]:
+    """Labels or annotations as the team wrote them: without the ones Kubernetes adds itself."""
+    return {k: v for k, v in (meta or {}).items() if k not in (POD_TEMPLATE_HASH, RESTARTED_AT)}
 
 
 def _images(template: Any) -> tuple[str, ...]:

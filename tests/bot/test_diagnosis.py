@@ -3,10 +3,11 @@ outvote a metric that was measured and found normal."""
 
 from __future__ import annotations
 
-from bot.diagnosis import diagnose
+from bot.diagnosis import Evidence, add_evidence, clear_cause, diagnose
 from bot.signals import SignalCatalog
 from detectors import Direction, Finding
 from knowledge.records import IncidentRecord, Remediation, SimilarIncident
+from knowledge.templates import TemplateStat
 
 
 def finding(metric: str, start: float, magnitude: float = 3.0, confidence: float = 0.95) -> Finding:
@@ -102,3 +103,54 @@ def test_similar_incidents_corroborate_the_same_cause() -> None:
         findings, [], [match("input-size-surge", 0.9)], CATALOG, measured_metrics=MEASURED
     )[0].score
     assert backed > alone
+
+
+def stat(template: str, level: str = "ERROR", baseline: int = 0) -> TemplateStat:
+    return TemplateStat(template, level, baseline, 30, baseline / 60, 6.0, template)
+
+
+def test_log_messages_that_name_their_cause_are_evidence_for_it() -> None:
+    templates = [
+        stat("Payment call failed: x509: certificate has expired or is not yet valid"),
+        stat("Timed out after <NUM> ms waiting for a scoring worker (queue depth <NUM>)"),
+    ]
+    ranked = diagnose(
+        [finding("error_ratio", 1000)], templates, [], CATALOG, measured_metrics=MEASURED
+    )
+    assert [h.cause for h in ranked] == ["cert-expiry"]  # a queue wait is not a dependency timeout
+    assert ranked[0].score == 0.7 and ranked[0].evidence[0].kind == "logs"
+
+
+def test_weak_evidence_is_no_clear_cause() -> None:
+    weak = diagnose(
+        [finding("cpu_utilization_pct", 1000, confidence=0.3)],
+        [],
+        [],
+        CATALOG,
+        measured_metrics=MEASURED,
+    )
+    assert weak and clear_cause(weak) is None
+    strong = diagnose(
+        [finding("latency_p95_ms", 1000), finding("request_rate", 1000)],
+        [],
+        [],
+        CATALOG,
+        measured_metrics=MEASURED,
+    )
+    assert clear_cause(strong) is strong[0]
+
+
+def test_added_evidence_reranks_and_the_strongest_piece_sums_up() -> None:
+    ranked = diagnose(
+        [finding("latency_p95_ms", 1000), finding("cpu_utilization_pct", 1000, confidence=0.5)],
+        [],
+        [],
+        CATALOG,
+        measured_metrics=MEASURED,
+    )
+    change = Evidence("change", "rollout of recommender rev 8 at 10:02 UTC", 0.9)
+    reranked = add_evidence(
+        ranked, [("bad-rollout", change, change.text)], CATALOG, measured_metrics=MEASURED
+    )
+    assert reranked[0].cause == "bad-rollout" and reranked[0].score == 0.9
+    assert reranked[0].text == "Bad rollout: rollout of recommender rev 8 at 10:02 UTC"

@@ -104,6 +104,7 @@ def test_reads_status_rollouts_and_pod_restarts(
         (2, ("shop/recommender:1.4.2",)),
         (1, ("shop/recommender:1.4.1",)),
     ]
+    assert rollouts[0].labels == {"app": "recommender"}  # without Kubernetes' pod-template-hash
     restarts = run(cluster, sim, "pod_restarts", False)
     assert restarts.summary == (
         "pod restarts of shop/recommender: recommender-a1/recommender: 4 restarts, last OOMKilled "

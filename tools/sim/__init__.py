@@ -6,6 +6,7 @@ and the executor cannot tell the difference. It is only ever used when chosen ex
 """
 
 from tools.sim.cluster import SimLogLine, SimSeries, SimulatedCluster
-from tools.sim.scenarios import SCENARIOS, Scenario
+from tools.sim.scenarios import Scenario
+from tools.sim.suite import SCENARIOS
 
 __all__ = ["SCENARIOS", "Scenario", "SimLogLine", "SimSeries", "SimulatedCluster"]

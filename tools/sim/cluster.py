@@ -8,7 +8,7 @@ from __future__ import annotations
 import fnmatch
 import math
 import zlib
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime
 from typing import NamedTuple
 
@@ -25,7 +25,8 @@ from tools.backends import (
 )
 from tools.clock import Clock
 from tools.errors import InvalidRequestError, TargetNotFoundError
-from tools.sim.scenarios import Scenario, ServiceProfile
+from tools.sim import faults
+from tools.sim.scenarios import Effects, Release, Scenario, ServiceProfile
 
 FloatArray = npt.NDArray[np.float64]
 
@@ -34,6 +35,18 @@ READY_DELAY = 30.0  # seconds before a new replica takes traffic
 CACHE_FILL_TAU = 180.0  # seconds for the cache to follow a change in entry size
 CACHE_WARMUP_TAU = 1200.0  # seconds for a purged cache to refill
 PURGE_REMAINDER = 0.05  # fraction of the cache left right after a purge (entries in flight)
+EXTENDED_NOISE = {
+    "memory_working_set_ratio": 0.02,
+    "cpu_throttled_ratio": 0.1,
+    "node_cpu_utilization_pct": 0.04,
+    "disk_usage_ratio": 0.005,
+    "upstream_latency_ms": 0.06,
+    "upstream_error_ratio": 0.1,
+    "cache_hit_ratio": 0.01,
+    "click_through_rate": 0.03,
+    "feature_drift_psi": 0.1,
+    "db_pool_wait_ms": 0.1,
+}
 
 
 class SimSeries(NamedTuple):
@@ -54,22 +67,50 @@ class SimLogLine(NamedTuple):
         return f"{iso}Z {self.level} {self.pod} {self.message}"
 
 
+@dataclass(frozen=True)
+class _Revision:
+    """One revision of a deployment's pod template, as its ReplicaSet records it."""
+
+    number: int
+    image: str
+    created: float
+    labels: dict[str, str] = field(default_factory=dict)
+    annotations: dict[str, str] = field(default_factory=dict)
+    change_cause: str = ""
+    effects: Effects = field(default_factory=Effects)
+
+
 @dataclass
 class _Deployment:
     profile: ServiceProfile
     replica_changes: list[tuple[float, int]]
     purges: list[float] = field(default_factory=list)
     restarts: list[float] = field(default_factory=list)
-    # (revision, image, created at) of every rollout, oldest first; the last one is live
-    revisions: list[tuple[int, str, float]] = field(default_factory=list)
+    # every revision, oldest first; ``revision`` is the live one
+    revisions: list[_Revision] = field(default_factory=list)
     revision: int = 7
+    # (since, effects) of the live template, oldest first: what faults.py needs to know
+    live: list[tuple[float, Effects]] = field(default_factory=list)
 
     @property
     def replicas(self) -> int:
         return self.replica_changes[-1][1]
 
+    def get(self, revision: int) -> _Revision | None:
+        return next((r for r in self.revisions if r.number == revision), None)
+
     def image_of(self, revision: int) -> str:
-        return next((image for rev, image, _ in self.revisions if rev == revision), "unknown")
+        found = self.get(revision)
+        return found.image if found else "unknown"
+
+    def release(self, at: float, template: _Revision) -> _Revision:
+        """A new live revision with ``template``'s contents, created ``at``."""
+        number = max(r.number for r in self.revisions) + 1
+        new = replace(template, number=number, created=at)
+        self.revisions.append(new)
+        self.revision = number
+        self.live.append((at, new.effects))
+        return new
 
 
 def _noise(key: str, ts: FloatArray) -> FloatArray:
@@ -90,18 +131,31 @@ class SimulatedCluster:
         self.scenario = scenario
         self.clock = clock
         self.anchor = clock.now()
-        self._deployments = {
-            p.name: _Deployment(
-                p,
-                [(-math.inf, p.replicas)],
-                revisions=[
-                    (6, f"registry.example/shop/{p.name}:1.41.0", self.anchor - 9 * 86400.0),
-                    (7, f"registry.example/shop/{p.name}:1.42.0", self.anchor - 2 * 86400.0),
-                ],
-            )
-            for p in scenario.services
-        }
+        self._deployments = {p.name: self._deployment(p) for p in scenario.services}
         self.silences: list[tuple[str, SilenceRequest]] = []
+
+    def _deployment(self, profile: ServiceProfile) -> _Deployment:
+        """Two old revisions, then the scenario's releases of this service."""
+        dep = _Deployment(profile, [(-math.inf, profile.replicas)])
+        for number, version, age in ((6, "1.41.0", 9 * 86400.0), (7, "1.42.0", 2 * 86400.0)):
+            image = f"registry.example/shop/{profile.name}:{version}"
+            labels = dict(profile.template_labels)
+            dep.revisions.append(_Revision(number, image, self.anchor - age, labels))
+        dep.live.append((-math.inf, Effects()))
+        releases: list[Release] = [r for r in self.scenario.releases if r.service == profile.name]
+        for release in sorted(releases, key=lambda r: r.offset):
+            current = dep.revisions[-1]
+            template = _Revision(
+                number=0,
+                image=release.image or current.image,
+                created=0.0,
+                labels={**current.labels, **release.labels},
+                annotations={**current.annotations, **release.annotations},
+                change_cause=release.change_cause,
+                effects=release.effects,
+            )
+            dep.release(self.anchor + release.offset, template)
+        return dep
 
     # --- cluster backend -------------------------------------------------------------------------
     @property
@@ -141,40 +195,61 @@ class SimulatedCluster:
 
     def rollback(self, namespace: str, name: str, *, dry_run: bool = False) -> RollbackPlan:
         dep = self._find(namespace, name)
-        older = [rev for rev, _, _ in dep.revisions if rev < dep.revision]
+        older = [r.number for r in dep.revisions if r.number < dep.revision]
         if not older:
             raise InvalidRequestError(f"deployment {name} has no earlier revision to roll back to")
-        previous = max(older)
+        previous = dep.get(max(older))
+        assert previous is not None
         plan = RollbackPlan(
-            dep.revision, previous, (dep.image_of(dep.revision),), (dep.image_of(previous),)
+            dep.revision, previous.number, (dep.image_of(dep.revision),), (previous.image,)
         )
         if not dry_run:
             # Like the deployment controller: the old template comes back as a new revision.
-            new = max(rev for rev, _, _ in dep.revisions) + 1
-            image = dep.image_of(previous)
-            dep.revisions = [r for r in dep.revisions if r[0] != previous]
-            dep.revisions.append((new, image, self.clock.now()))
-            dep.revision = new
-            plan = RollbackPlan(plan.from_revision, new, plan.from_images, plan.to_images)
+            dep.revisions.remove(previous)
+            new = dep.release(self.clock.now(), previous)
+            plan = RollbackPlan(plan.from_revision, new.number, plan.from_images, plan.to_images)
         return plan
 
     def recent_rollouts(self, namespace: str, name: str, limit: int = 5) -> list[Rollout]:
         dep = self._find(namespace, name)
+        newest = sorted(dep.revisions, key=lambda r: r.number, reverse=True)[:limit]
         return [
             Rollout(
-                revision=rev,
-                created_at=datetime.fromtimestamp(created, UTC).isoformat(timespec="seconds"),
-                images=(image,),
-                replicas=dep.replicas if rev == dep.revision else 0,
+                revision=r.number,
+                created_at=datetime.fromtimestamp(r.created, UTC).isoformat(timespec="seconds"),
+                images=(r.image,),
+                replicas=dep.replicas if r.number == dep.revision else 0,
+                change_cause=r.change_cause,
+                labels=dict(r.labels),
+                annotations=dict(r.annotations),
             )
-            for rev, image, created in sorted(dep.revisions, reverse=True)[:limit]
+            for r in newest
         ]
 
     def pod_restarts(self, namespace: str, name: str) -> list[PodRestarts]:
+        """Restarts over the last hour, spread over the pods, with the last termination's reason:
+        OOMKilled (exit 137) while memory is at the limit, Error (exit 2) for a crash."""
         dep = self._find(namespace, name)
+        total, reason, code = 0, None, None
+        if dep.profile.extended:
+            now = self.clock.now()
+            ts = np.arange(now - 3600.0, now, STEP, dtype=np.float64)
+            state, cond = self._model(dep, ts, jitter=False)
+            total = int(state["pod_restarts_per_min"].sum() * STEP / 60.0)
+            if total:
+                recent = cond["oom"][-40:].max() > 0
+                reason, code = ("OOMKilled", 137) if recent else ("Error", 2)
+        pods = max(dep.replicas, 1)
+        counts = [total // pods + (i < total % pods) for i in range(dep.replicas)]
         return [
-            PodRestarts(pod=_pod_name(name, i), container=name, restarts=0)
-            for i in range(dep.replicas)
+            PodRestarts(
+                pod=_pod_name(name, i),
+                container=name,
+                restarts=count,
+                last_reason=reason if count else None,
+                last_exit_code=code if count else None,
+            )
+            for i, count in enumerate(counts)
         ]
 
     # --- cache backend ---------------------------------------------------------------------------
@@ -220,12 +295,14 @@ class SimulatedCluster:
         for minute in range(math.floor(start / 60), math.ceil(end / 60)):
             t0 = minute * 60.0
             mid = np.array([t0 + 30.0])
-            state = {k: float(v[0]) for k, v in self._state(dep, mid, jitter=False).items()}
+            arrays, extended = self._model(dep, mid, jitter=False)
+            state = {k: float(v[0]) for k, v in arrays.items()}
             cond = {
                 "u": state["cpu_utilization_pct"] / 100.0,
                 "payload": state["request_payload_bytes"] / profile.payload_bytes,
                 "cache": state["cache_memory_bytes"] / profile.cache_limit_bytes,
             }
+            cond.update({k: float(v[0]) for k, v in extended.items()})
             weights = np.array([max(0.0, p.weight(cond)) for p in profile.logs])
             weights /= weights.sum()
             rng = np.random.default_rng(zlib.crc32(f"{profile.name}/{minute}".encode()))
@@ -238,7 +315,10 @@ class SimulatedCluster:
                     continue
                 pattern = profile.logs[idx]
                 pod = _pod_name(profile.name, int(rng.integers(replicas)))
-                message = pattern.template.format(**_fields(rng, state, cond))
+                values = _fields(rng, state, cond)
+                if profile.extended:
+                    values.update(_extended_fields(rng, state, cond, dep))
+                message = pattern.template.format(**values)
                 lines.append(SimLogLine(t, pattern.level, pod, message))
         return lines
 
@@ -297,10 +377,17 @@ class SimulatedCluster:
             target = profile.cache_bytes * float(self._driver(dep, "payload", np.array([when]))[0])
             tau = CACHE_WARMUP_TAU if kind == "purge" else CACHE_FILL_TAU
             after = ts >= when
-            value = np.where(after, target + (level - target) * np.exp(-(ts - when) / tau), value)
+            decay = np.exp(-np.maximum(ts - when, 0.0) / tau)  # no overflow before ``when``
+            value = np.where(after, target + (level - target) * decay, value)
         return value
 
     def _state(self, dep: _Deployment, ts: FloatArray, *, jitter: bool) -> dict[str, FloatArray]:
+        return self._model(dep, ts, jitter=jitter)[0]
+
+    def _model(
+        self, dep: _Deployment, ts: FloatArray, *, jitter: bool
+    ) -> tuple[dict[str, FloatArray], dict[str, FloatArray]]:
+        """The metrics at each time, and the conditions the log patterns react to."""
         p = dep.profile
 
         def noise(metric: str, amplitude: float) -> FloatArray:
@@ -312,13 +399,21 @@ class SimulatedCluster:
         rate = rate * self._driver(dep, "rate", ts) * noise("rate", 0.03)
         payload = p.payload_bytes * self._driver(dep, "payload", ts) * noise("payload", 0.04)
         replicas = np.maximum(self._ready_replicas(dep, ts), 1.0)
-        utilisation = rate * payload / (replicas * p.replica_capacity)
+        pressure = self._pressure(dep, ts, rate) if p.extended else None
+        # The plain profiles (the demo) multiply by one and add zero: exactly the original model.
+        work, serving, slow, extra, more_errors = (
+            (pressure.work, pressure.serving, pressure.slow, pressure.extra_ms, pressure.errors)
+            if pressure
+            else (1.0, 1.0, 1.0, 0.0, 0.0)
+        )
+        utilisation = rate * payload * work / (replicas * p.replica_capacity * serving)
         cache = self._cache(dep, ts) * noise("cache", 0.01)
         gc_penalty = 1.0 + 2.0 * np.clip(cache / p.cache_limit_bytes - 0.7, 0.0, None)
         busy = np.minimum(utilisation, 0.9)
         latency = p.base_latency_ms * (1 + 0.1 * (busy / (1 - busy)) ** 2) * gc_penalty
-        errors = 0.002 + 0.3 * np.clip(utilisation - 0.85, 0.0, None)
-        return {
+        latency = latency * slow + extra
+        errors = 0.002 + 0.3 * np.clip(utilisation - 0.85, 0.0, None) + more_errors
+        state = {
             "latency_p95_ms": latency * noise("latency", 0.04),
             "request_rate": rate,
             "request_payload_bytes": payload,
@@ -326,6 +421,46 @@ class SimulatedCluster:
             "cache_memory_bytes": cache,
             "error_ratio": errors * noise("errors", 0.1),
         }
+        if pressure is None:
+            return state, {}
+        mem, gc, oom = faults.memory(p, pressure, utilisation, latency / p.base_latency_ms)
+        latency = latency * gc * (1 + oom)
+        errors = errors + 0.12 * oom
+        state["latency_p95_ms"] = latency * noise("latency", 0.04)
+        state["error_ratio"] = errors * noise("errors", 0.1)
+        state["memory_working_set_ratio"] = mem * noise("memory", 0.02)
+        extended = dict(pressure.metrics)
+        extended["pod_restarts_per_min"] = extended["pod_restarts_per_min"] + 0.5 * oom * replicas
+        for metric, values in extended.items():
+            state[metric] = values * noise(metric, EXTENDED_NOISE.get(metric, 0.03))
+        cond = dict(pressure.cond)
+        cond["lat"] = latency / p.base_latency_ms
+        return state, cond
+
+    def _pressure(self, dep: _Deployment, ts: FloatArray, rate: FloatArray) -> faults.Pressure:
+        p = dep.profile
+        history = faults.History(
+            replaced=sorted([*dep.restarts, *(since for since, _ in dep.live[1:])]),
+            live=dep.live,
+            purges=dep.purges,
+            ready=lambda t: self._ready_replicas(dep, t),
+        )
+        mine = [f for f in self.scenario.faults if f.service == p.name]
+        hit = np.full_like(ts, p.hit_ratio)
+        if p.hit_ratio:
+            resets = [(self.anchor + f.offset, f.size) for f in mine if f.kind == "stampede"]
+            resets += [(t, faults.PURGED_HIT_RATIO) for t in dep.purges]
+            changes = [t + READY_DELAY for t, _ in dep.replica_changes[1:]]
+
+            def utilisation_at(t: float, hit_ratio: float) -> float:
+                at = np.array([t])
+                demand = p.request_rate * float(self._driver(dep, "rate", at)[0])
+                demand *= p.payload_bytes * float(self._driver(dep, "payload", at)[0])
+                work = float(faults.miss_work(p, np.array([hit_ratio]))[0])
+                return demand * work / (float(history.ready(at)[0]) * p.replica_capacity)
+
+            hit = faults.hit_ratio(p, resets, history, changes, utilisation_at, ts)
+        return faults.pressure(p, mine, self.anchor, history, ts, hit, rate)
 
 
 def _pod_name(service: str, index: int) -> str:
@@ -347,4 +482,18 @@ def _fields(
         "evict": str(int(rng.integers(200, 5000))),
         "order": f"{int(rng.integers(16**7, 16**8)):08x}",
         "amount": f"{rng.uniform(5, 400):.2f}",
+    }
+
+
+def _extended_fields(
+    rng: np.random.Generator, state: dict[str, float], cond: dict[str, float], dep: _Deployment
+) -> dict[str, str]:
+    live = dep.get(dep.revision)
+    return {
+        "up_ms": str(int(state.get("upstream_latency_ms", 0.0) * rng.uniform(0.8, 1.2))),
+        "mem_pct": str(round(100 * cond.get("mem", 0.0))),
+        "gc_ms": str(int(rng.uniform(150, 900))),
+        "drift_pct": str(round(100 * min(1.0, cond.get("drift", 0.0) * rng.uniform(0.6, 0.9)))),
+        "model": (live.labels.get("model-version", "unknown") if live else "unknown"),
+        "disk_pct": str(round(100 * cond.get("disk", 0.0))),
     }

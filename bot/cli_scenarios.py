@@ -1,0 +1,57 @@
+"""`medic eval scenarios`: the scenario suite in the simulated cluster, LLM off."""
+
+from __future__ import annotations
+
+import json
+from typing import Annotated
+
+import typer
+
+from bot.errors import InputError
+
+
+def scenarios(
+    names: Annotated[
+        list[str] | None, typer.Argument(help="Scenarios to run (default: the whole suite).")
+    ] = None,
+    as_json: Annotated[
+        bool, typer.Option("--json", help="One JSON object per scenario, then the summary.")
+    ] = False,
+    variants: Annotated[
+        int,
+        typer.Option(
+            "--vary",
+            min=0,
+            max=20,
+            help="Also run N varied copies of each scenario (strength, timing, noise).",
+        ),
+    ] = 0,
+) -> None:
+    """Run the scenario suite through intake, investigation, planning and the guard; report how
+    often the right remedy and the right cause come first (top-1) and in the first three."""
+    from bot.config import load_settings
+    from bot.scenario_eval import run_suite, summarise
+    from tools.sim import SCENARIOS
+
+    suite = [s for s in SCENARIOS.values() if s.expected is not None]
+    if names:
+        unknown = [n for n in names if n not in SCENARIOS]
+        if unknown:
+            raise InputError(f"unknown scenario {unknown[0]!r} (known: {', '.join(SCENARIOS)})")
+        suite = [SCENARIOS[n] for n in names]
+    settings = load_settings()
+    settings = settings.model_copy(update={"llm": settings.llm.model_copy(update={"model": None})})
+    results = run_suite(suite, settings, variants=variants)
+    for r in results:
+        if as_json:
+            typer.echo(json.dumps(r.to_json()))
+            continue
+        top = r.proposals[0] if r.proposals else None
+        shown = f"{top['tool']} ({top['source']})" if top else "nothing"
+        cause = r.hypotheses[0]["cause"] if r.hypotheses else "no clear cause"
+        typer.echo(
+            f"{'ok ' if r.remediation_rank == 1 else 'MISS'} {r.name:38s} fix {r.fix or 'none':9s}"
+            f" first {shown}; cause {'ok' if r.hypothesis_rank == 1 else 'MISS'} {cause}"
+            f"; planning {r.planning_ms:.1f} ms"
+        )
+    typer.echo(json.dumps(summarise(results)))

@@ -1,0 +1,203 @@
+"""The conversation in an incident thread: `@medic why?`, `what changed?`, `show logs`, `what fixed
+this last time?`, and corrections ("root cause was actually the DB pool").
+
+Answers are pure functions of the incident's evidence - the investigation, the plan and the
+corrections recorded on the incident. A correction is recognised here and recorded by the caller
+(``IncidentFlow.correct``). With a chat model configured, ``ask_llm`` answers free-form from the
+same evidence, untrusted text delimited as data, falling back to these answers.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from typing import Any, Literal
+
+from langchain_core.messages import HumanMessage, SystemMessage
+
+from bot import messages
+from bot.briefing import evidence_items, render
+from bot.changes import HISTORY, weigh_changes
+from bot.corrections import Correction, parse_correction
+from bot.deadline import failure, within
+from bot.diagnosis import anomaly_start, clear_cause
+from bot.incidents import Incident
+from bot.investigation import Investigation
+from bot.planner import Plan
+from bot.signals import SignalCatalog
+from prompts import load_prompt
+
+Intent = Literal["why", "what_changed", "logs", "last_time", "correction", "help"]
+
+_LAST_TIME = re.compile(r"last time|before|previous|what (fixed|worked)|similar|happened again")
+_CHANGED = re.compile(r"chang|deploy|rollout|roll-out|release|what's new")
+_LOGS = re.compile(r"\blogs?\b")
+_WHY = re.compile(r"\bwhy\b|cause|explain|what happened|what's wrong|what is wrong")
+
+
+@dataclass(frozen=True)
+class IncidentEvidence:
+    incident: Incident
+    investigation: Investigation
+    plan: Plan | None = None
+    corrections: Sequence[Correction] = field(default_factory=tuple)  # on this incident
+
+
+@dataclass(frozen=True)
+class Reply:
+    intent: Intent
+    text: str
+    correction: tuple[str | None, str | None] | None = None  # (cause, fix) to record
+
+
+def intent_of(text: str, catalog: SignalCatalog) -> Intent:
+    q = text.lower().strip()
+    if _LAST_TIME.search(q):
+        return "last_time"
+    if not q.endswith("?") and parse_correction(text, catalog) is not None:
+        return "correction"
+    if _CHANGED.search(q):
+        return "what_changed"
+    if _LOGS.search(q):
+        return "logs"
+    if _WHY.search(q):
+        return "why"
+    return "help"
+
+
+def answer(text: str, evidence: IncidentEvidence, catalog: SignalCatalog) -> Reply:
+    """What Medic replies to ``text`` in the incident's thread."""
+    intent = intent_of(text, catalog)
+    if intent == "correction":
+        parsed = parse_correction(text, catalog)
+        assert parsed is not None
+        return Reply(intent, _noted(parsed, catalog), parsed)
+    reply = {
+        "why": _why,
+        "what_changed": _what_changed,
+        "logs": _logs,
+        "last_time": _last_time,
+        "help": _help,
+    }[intent](evidence, catalog)
+    return Reply(intent, reply)
+
+
+def _help(_evidence: IncidentEvidence, _catalog: SignalCatalog) -> str:
+    return messages.CONVERSATION_HELP
+
+
+def _noted(parsed: tuple[str | None, str | None], catalog: SignalCatalog) -> str:
+    cause, fix = parsed
+    parts = []
+    if cause is not None:
+        parts.append(f"the root cause was {catalog.cause(cause).title.lower()}")
+    if fix is not None:
+        parts.append(f"what fixed it was {fix.replace('_', ' ')}")
+    return messages.CORRECTION_NOTED.format(what=" and ".join(parts))
+
+
+def _why(evidence: IncidentEvidence, catalog: SignalCatalog) -> str:
+    hypotheses = evidence.investigation.hypotheses
+    lines = []
+    people = [c for c in evidence.corrections if c.cause]
+    if people:
+        latest = people[-1]
+        lines.append(f"{latest.by} said: {latest.text!r}.")
+    best = clear_cause(hypotheses)
+    if best is None:
+        lines.append(messages.NO_HYPOTHESIS)
+    else:
+        lines.append(f"Most likely: {best.text} (score {best.score:.2f}).")
+        lines += [f"- {e.kind}: {e.text}" for e in best.evidence if e.weight > 0][:5]
+    others = hypotheses[1:4] if best else hypotheses[:3]
+    if others:
+        lines.append(
+            ("Also possible: " if best else "Weak guesses: ")
+            + "; ".join(f"{h.title} ({h.score:.2f})" for h in others)
+        )
+    return "\n".join(lines)
+
+
+def _what_changed(evidence: IncidentEvidence, catalog: SignalCatalog) -> str:
+    inv = evidence.investigation
+    service = evidence.incident.service
+    if not inv.changes:
+        unread = any("rollout history unavailable" in n for n in inv.notes)
+        template = messages.NO_CHANGES_READ if unread else messages.NO_CHANGES
+        return template.format(service=service, count=HISTORY)
+    weighed = {change: e for change, e in weigh_changes(inv.changes, inv.findings, catalog)}
+    start = anomaly_start(inv.findings, catalog)
+    lines = []
+    for change in inv.changes:
+        if change in weighed:
+            lines.append(f"- {weighed[change].text} (evidence {weighed[change].weight:.2f})")
+        elif start is not None and change.at > start:
+            lines.append(f"- {change.describe()}, after the symptoms began")
+        else:
+            ago = datetime.fromtimestamp(change.at, UTC).strftime("%Y-%m-%d %H:%M")
+            lines.append(f"- {change.describe()} ({ago}), too long before to matter")
+    return "\n".join(lines)
+
+
+def _logs(evidence: IncidentEvidence, catalog: SignalCatalog) -> str:
+    stats = evidence.investigation.templates.abnormal if evidence.investigation.templates else []
+    if not stats:
+        return messages.NO_TEMPLATES
+    return "\n".join(
+        f"- [{s.change}] {s.current_rate:.1f}/min, e.g. `{_quoted(s.example)}`" for s in stats[:8]
+    )
+
+
+def _quoted(text: str) -> str:
+    """Log text inside inline code: it cannot close the code span or mention anyone."""
+    return text.replace("`", "'").replace("<", "‹").replace("@", "@\u200b")
+
+
+def _last_time(evidence: IncidentEvidence, catalog: SignalCatalog) -> str:
+    similar = evidence.investigation.similar
+    if not similar:
+        return messages.NO_SIMILAR
+    lines = []
+    for m in similar:
+        r = m.record
+        done = ", ".join(x.describe() for x in r.remediation) or "nothing recorded"
+        outcome = r.outcome.replace("_", " ")
+        lines.append(
+            f"- {r.id} ({m.similarity:.2f} similar): {r.title}. Done: {done} -> {outcome}."
+            + (" (cause corrected by people)" if "corrected by" in r.root_cause else "")
+        )
+    return "\n".join(lines)
+
+
+def ask_llm(
+    model: Any,
+    text: str,
+    evidence: IncidentEvidence,
+    catalog: SignalCatalog,
+    timeout_seconds: float = 30.0,
+) -> str:
+    """A free-form answer from a chat model over the evidence, or the evidence-only answer with a
+    note when the model fails or takes too long."""
+    inv = evidence.investigation
+    items = evidence_items(
+        findings=inv.findings,
+        hypotheses=inv.hypotheses,
+        templates=inv.templates.abnormal if inv.templates else [],
+        changes=inv.changes,
+        similar=inv.similar,
+        annotations=evidence.incident.annotations,
+        catalog=catalog,
+    )
+    prompt = [
+        SystemMessage(load_prompt("conversation_system")),
+        HumanMessage(f"Evidence:\n{render(items)}\n\nQuestion: {text}"),
+    ]
+    try:
+        reply = within(timeout_seconds, lambda: model.invoke(prompt))
+        return str(reply.content)
+    except Exception as exc:  # any client error or the deadline: answer from the evidence
+        why = failure(exc)
+    fallback = answer(text, evidence, catalog).text
+    return f"{fallback}\n{messages.LLM_UNAVAILABLE.format(why=why)}"

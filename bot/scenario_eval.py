@@ -1,0 +1,127 @@
+"""The scenario suite through the whole path - intake, investigation, what changed, planning and
+the guard - with the LLM off: is the right remedy proposed first, and the right cause named first?
+
+Every scenario runs in its own simulated cluster against one fresh data directory (the sample
+memory only: nothing a scenario does is remembered for the next one).
+"""
+
+from __future__ import annotations
+
+import tempfile
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from bot.alerts import parse_alerts
+from bot.config import Settings
+from bot.demo import scenario_alert
+from bot.runtime import build_sim_flow
+from knowledge.embeddings import MiniLMEmbedding
+from tools.clock import VirtualClock
+from tools.proposals import Proposal, ProposalStatus
+from tools.sim import Scenario, SimulatedCluster
+from tools.sim.suite import vary
+
+START = 1_800_000_000.0  # a fixed clock: the suite's results do not depend on the day it runs
+
+
+@dataclass
+class ScenarioResult:
+    name: str
+    fix: str | None
+    tempting: str
+    causes: tuple[str, ...]
+    proposals: list[dict[str, Any]]
+    hypotheses: list[dict[str, Any]]
+    remediation_rank: int | None  # 1-based rank of the fix; for "no fix", 1 when nothing proposed
+    hypothesis_rank: int | None
+    planning_ms: float
+    advice: list[str] = field(default_factory=list)
+
+    def to_json(self) -> dict[str, Any]:
+        return self.__dict__ | {"causes": list(self.causes)}
+
+
+def _is_fix(proposal: Proposal, scenario: Scenario, replicas: int) -> bool:
+    expected = scenario.expected
+    assert expected is not None
+    action = proposal.action
+    if (action.tool, action.namespace, action.name) != (
+        expected.fix,
+        scenario.namespace,
+        scenario.service,
+    ):
+        return False
+    return action.tool != "scale" or int(action.params.get("replicas", 0)) > replicas
+
+
+def run_scenario(
+    scenario: Scenario, settings: Settings, embedder: MiniLMEmbedding, start: float = START
+) -> ScenarioResult:
+    expected = scenario.expected
+    assert expected is not None
+    clock = VirtualClock(start)
+    sim = SimulatedCluster(scenario, clock)
+    flow = build_sim_flow(settings, sim, clock, embedder)
+    incident, _ = flow.intake(parse_alerts(scenario_alert(scenario, sim.anchor)))[0]
+    investigation = flow.investigate(incident)
+    replicas = sim.get_deployment(scenario.namespace, scenario.service).replicas
+    plan = flow.plan(incident, investigation)
+    proposals = [
+        p
+        for p in flow.propose(incident, investigation, plan)
+        if p.status is not ProposalStatus.REFUSED
+    ]
+    if expected.fix is None:
+        remediation = 1 if not proposals else None
+    else:
+        remediation = next(
+            (i for i, p in enumerate(proposals, 1) if _is_fix(p, scenario, replicas)), None
+        )
+    causes = [h.cause for h in investigation.hypotheses]
+    hypothesis = next((i for i, c in enumerate(causes, 1) if c in expected.causes), None)
+    return ScenarioResult(
+        name=scenario.name,
+        fix=expected.fix,
+        tempting=expected.tempting,
+        causes=expected.causes,
+        proposals=[
+            {"tool": p.action.tool, "params": p.action.params, "source": p.source}
+            for p in proposals
+        ],
+        hypotheses=[{"cause": h.cause, "score": h.score} for h in investigation.hypotheses[:4]],
+        remediation_rank=remediation,
+        hypothesis_rank=hypothesis,
+        planning_ms=round(plan.seconds * 1000, 2),
+        advice=plan.advice,
+    )
+
+
+def run_suite(
+    scenarios: Sequence[Scenario],
+    settings: Settings,
+    embedder: MiniLMEmbedding | None = None,
+    variants: int = 0,
+) -> list[ScenarioResult]:
+    """Every scenario, then ``variants`` varied copies of each (stronger or weaker, shifted in
+    time, on another day so the noise differs)."""
+    embedder = embedder or MiniLMEmbedding()
+    runs = [(s, START) for s in scenarios]
+    runs += [(vary(s, i), START + 86400.0 * i) for i in range(1, variants + 1) for s in scenarios]
+    with tempfile.TemporaryDirectory(prefix="medic-scenarios-") as tmp:
+        isolated = settings.model_copy(update={"data_dir": Path(tmp), "database_url": None})
+        return [run_scenario(s, isolated, embedder, start) for s, start in runs]
+
+
+def summarise(results: Sequence[ScenarioResult]) -> dict[str, Any]:
+    def share(ranks: list[int | None], k: int) -> float:
+        return round(sum(1 for r in ranks if r is not None and r <= k) / len(ranks), 3)
+
+    remediation = [r.remediation_rank for r in results]
+    hypothesis = [r.hypothesis_rank for r in results]
+    return {
+        "scenarios": len(results),
+        "remediation": {"top1": share(remediation, 1), "top3": share(remediation, 3)},
+        "hypothesis": {"top1": share(hypothesis, 1), "top3": share(hypothesis, 3)},
+    }

@@ -1,0 +1,54 @@
+"""Untrusted text: log lines, alert annotations, change causes and postmortems are written by
+whoever can write a log line or an alert, not by the on-call team. They reach an LLM only
+delimited and labelled as data, and text that reads like an instruction to Medic is flagged in
+the thread, so nobody mistakes it for Medic's own reasoning."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterable
+from dataclasses import dataclass
+
+INSTRUCTION = re.compile(
+    r"\b(ignore|disregard|forget|override)\b.{0,30}\b(instructions?|prompts?|rules|above|"
+    r"previous|prior)\b|\byou are now\b|\bnew instructions\b|\bsystem prompt\b|\bas an ai\b|"
+    r"\bdeveloper mode\b|</?\s*data\b|^\s*(system|assistant|user)\s*:|"
+    r"\b(scale|delete|drain|cordon|restart|roll ?back|purge|silence)\b[^.]{0,60}"
+    r"(\bto 0\b|\bkube-system\b|--all\b|\ball namespaces\b)",
+    re.IGNORECASE | re.MULTILINE,
+)
+
+
+@dataclass(frozen=True)
+class Flag:
+    source: str  # where the text came from: "log template", "alert annotation", ...
+    text: str
+
+    def note(self) -> str:
+        shown = self.text if len(self.text) <= 160 else self.text[:157] + "..."
+        return (
+            f"possible prompt injection in a {self.source}: {shown!r} reads like an instruction "
+            "to Medic; it is treated as data and nothing it asks for is done"
+        )
+
+
+def looks_like_instruction(text: str) -> bool:
+    return INSTRUCTION.search(text) is not None
+
+
+def flag(items: Iterable[tuple[str, str]]) -> list[Flag]:
+    """The (source, text) items that read like instructions, each once."""
+    seen: set[str] = set()
+    flags = []
+    for source, text in items:
+        if text not in seen and looks_like_instruction(text):
+            seen.add(text)
+            flags.append(Flag(source, text))
+    return flags
+
+
+def as_data(source: str, text: str) -> str:
+    """``text`` delimited and labelled as untrusted data; angle brackets inside are neutralised so
+    the text cannot close its own delimiter."""
+    safe = text.replace("<", "\u2039").replace(">", "\u203a")
+    return f'<data source="{source}" trust="untrusted">{safe}</data>'

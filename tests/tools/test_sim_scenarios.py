@@ -1,0 +1,97 @@
+"""The scenario suite plays out as its expectations say: the fix brings the symptoms back to normal
+within the verification delay, the tempting remedy does not, and "what changed" is visible."""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+import pytest
+
+from tools.clock import VirtualClock
+from tools.sim import SCENARIOS, Scenario, SimulatedCluster
+
+START = 1_800_000_000.0
+SYMPTOMS = {"latency_p95_ms": 1, "error_ratio": 1, "click_through_rate": -1}
+
+
+def medians(sim: SimulatedCluster, start: float, end: float) -> dict[str, float]:
+    return {
+        s.metric: float(np.median(s.values))
+        for s in sim.metrics("shop", sim.scenario.service, start, end)
+    }
+
+
+def act(sim: SimulatedCluster, tool: str) -> None:
+    service = sim.scenario.service
+    if tool == "scale":
+        sim.scale("shop", service, 2 * sim.get_deployment("shop", service).replicas)
+    elif tool == "restart":
+        sim.restart("shop", service, restarted_at="now")
+    elif tool == "rollback":
+        sim.rollback("shop", service)
+    else:
+        assert tool == "purge_cache"
+        sim.purge(f"{service}:*")
+
+
+def recovered_after(scenario: Scenario, tools: tuple[str, ...]) -> bool:
+    clock = VirtualClock(START)
+    sim = SimulatedCluster(scenario, clock)
+    normal = medians(sim, START - 90 * 60, START - 40 * 60)
+    for tool in tools:
+        act(sim, tool)
+    clock.sleep(300)
+    after = medians(sim, clock.now() - 180, clock.now())
+    return all(
+        (after[m] - normal[m]) * sign <= 0.25 * abs(normal[m])
+        for m, sign in SYMPTOMS.items()
+        if m in normal
+    )
+
+
+SUITE = [s for s in SCENARIOS.values() if s.expected is not None]
+
+
+def test_the_suite_has_twelve_distinct_incidents() -> None:
+    assert len(SUITE) >= 12
+    stories = {(s.service, s.expected.causes, s.expected.fix) for s in SUITE if s.expected}
+    assert len(stories) == len(SUITE)
+
+
+@pytest.mark.parametrize("scenario", SUITE, ids=lambda s: s.name)
+def test_the_fix_works_and_the_tempting_remedy_does_not(scenario: Scenario) -> None:
+    expected = scenario.expected
+    assert expected is not None
+    assert not recovered_after(scenario, ()), "the incident must not end on its own"
+    assert not recovered_after(scenario, (expected.tempting, *expected.also))
+    if expected.fix is not None:
+        assert recovered_after(scenario, (expected.fix, *expected.also))
+
+
+def test_releases_show_in_the_rollout_history_with_their_labels() -> None:
+    clock = VirtualClock(START)
+    sim = SimulatedCluster(SCENARIOS["model-drift-after-retrain"], clock)
+    latest, previous = sim.recent_rollouts("shop", "recommender")[:2]
+    assert latest.revision == 8 and latest.images == previous.images
+    assert latest.labels["model-version"] == "recsys-2026-11-27"
+    assert previous.labels["model-version"] == "recsys-2026-11-20"
+    assert latest.change_cause.startswith("nightly retrain")
+    created = latest.created_at.replace("+00:00", "")
+    assert math.isclose(
+        np.datetime64(created).astype("datetime64[s]").astype(float), START - 20 * 60
+    )
+    sim.rollback("shop", "recommender")
+    assert sim.recent_rollouts("shop", "recommender")[0].labels["model-version"] == (
+        "recsys-2026-11-20"
+    )
+
+
+def test_failures_leave_their_trace_in_the_logs() -> None:
+    clock = VirtualClock(START)
+    sim = SimulatedCluster(SCENARIOS["certificate-expiry"], clock)
+    before = sim.logs("shop", "checkout", START - 3600, START - 1500)
+    during = sim.logs("shop", "checkout", START - 600, START)
+    expired = "x509: certificate has expired"
+    assert not [line for line in before if expired in line.message]
+    assert [line for line in during if expired in line.message]
