@@ -127,6 +127,13 @@ def sensitivity_variants() -> dict[str, EnsembleConfig]:
         )
         return replace(DEFAULT_ENSEMBLE, members=members)
 
+    def with_weight(detector: str, weight: float) -> EnsembleConfig:
+        members = tuple(
+            replace(m, weight=weight) if m.detector == detector else m
+            for m in DEFAULT_ENSEMBLE.members
+        )
+        return replace(DEFAULT_ENSEMBLE, members=members)
+
     return {
         "tail=0.03": replace(DEFAULT_ENSEMBLE, tail=0.03),
         "tail=0.08": replace(DEFAULT_ENSEMBLE, tail=0.08),
@@ -148,6 +155,11 @@ def sensitivity_variants() -> dict[str, EnsembleConfig]:
         "no seasonal explanation": replace(
             DEFAULT_ENSEMBLE,
             members=tuple(replace(m, explained_by=None) for m in DEFAULT_ENSEMBLE.members),
+        ),
+        "seasonal weight=0 (explains only)": with_weight("seasonal", 0.0),
+        "seasonal weight=0.5": with_weight("seasonal", 0.5),
+        "previous default (grouping 0, period_correction 0, seasonal 0)": replace(
+            with_weight("seasonal", 0.0), grouping=0.0, period_correction=0.0
         ),
         "rarity + discord only": replace(
             DEFAULT_ENSEMBLE,
@@ -230,7 +242,7 @@ def main() -> None:
                 p: round(r.normalized, 1) for p, r in score_profiles(corpus, scores).items()
             }
             moved[name]["leave_half_out"] = leave_half_out(corpus, scores)["transferred_mean"]
-            print(f"  sensitivity {name:28s} {_row(moved[name])}", flush=True)
+            print(f"  sensitivity {name:32s} {_row(moved[name])}", flush=True)
         summary["sensitivity"] = moved
     print(json.dumps(summary))
 
