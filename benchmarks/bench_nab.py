@@ -101,6 +101,24 @@ def leave_half_out(
     }
 
 
+def leave_category_out(corpus: NabCorpus, scores: dict[str, FloatArray]) -> float:
+    """Each category scored with the threshold chosen on all the other categories (a harsher test
+    of one threshold for heterogeneous series); the categories' totals normalised together."""
+    profile = corpus.profile("standard")
+    raw = 0.0
+    for category in sorted({f.category for f in corpus.files}):
+        others = [f for f in corpus.files if f.category != category]
+        rest = _subset(corpus, others)
+        threshold = score_corpus(rest, {f.name: scores[f.name] for f in others}, profile).threshold
+        raw += sum(
+            score_file(f, scores[f.name], profile, threshold).score
+            for f in corpus.files
+            if f.category == category
+        )
+    null = -profile.fn_weight * corpus.window_count
+    return round(100 * (raw - null) / (profile.tp_weight * corpus.window_count - null), 1)
+
+
 def sensitivity_variants() -> dict[str, EnsembleConfig]:
     def with_member(detector: str, **params: float) -> EnsembleConfig:
         members = tuple(
@@ -109,23 +127,47 @@ def sensitivity_variants() -> dict[str, EnsembleConfig]:
         )
         return replace(DEFAULT_ENSEMBLE, members=members)
 
+    def with_weight(detector: str, weight: float) -> EnsembleConfig:
+        members = tuple(
+            replace(m, weight=weight) if m.detector == detector else m
+            for m in DEFAULT_ENSEMBLE.members
+        )
+        return replace(DEFAULT_ENSEMBLE, members=members)
+
     return {
         "tail=0.03": replace(DEFAULT_ENSEMBLE, tail=0.03),
         "tail=0.08": replace(DEFAULT_ENSEMBLE, tail=0.08),
         "suppression=0.2": replace(DEFAULT_ENSEMBLE, suppression=0.2),
+        "suppression=0.6": replace(DEFAULT_ENSEMBLE, suppression=0.6),
         "suppression=0.8": replace(DEFAULT_ENSEMBLE, suppression=0.8),
+        "grouping=0 (none)": replace(DEFAULT_ENSEMBLE, grouping=0.0),
+        "grouping=0.005": replace(DEFAULT_ENSEMBLE, grouping=0.005),
+        "grouping=0.02": replace(DEFAULT_ENSEMBLE, grouping=0.02),
+        "grouping=0.04": replace(DEFAULT_ENSEMBLE, grouping=0.04),
+        "period_correction=0 (none)": replace(DEFAULT_ENSEMBLE, period_correction=0.0),
+        "period_correction=0.5": replace(DEFAULT_ENSEMBLE, period_correction=0.5),
+        "period_correction=1.5": replace(DEFAULT_ENSEMBLE, period_correction=1.5),
+        "period_correction=2": replace(DEFAULT_ENSEMBLE, period_correction=2.0),
+        "reference_points=100": replace(DEFAULT_ENSEMBLE, reference_points=100),
+        "reference_points=10000": replace(DEFAULT_ENSEMBLE, reference_points=10000),
         "discord length=16": with_member("discord", length=16),
         "discord length=64": with_member("discord", length=64),
         "no seasonal explanation": replace(
             DEFAULT_ENSEMBLE,
             members=tuple(replace(m, explained_by=None) for m in DEFAULT_ENSEMBLE.members),
         ),
-        "rarity + discord only": EnsembleConfig(
-            (
+        "seasonal weight=0 (explains only)": with_weight("seasonal", 0.0),
+        "seasonal weight=0.5": with_weight("seasonal", 0.5),
+        "previous default (grouping 0, period_correction 0, seasonal 0)": replace(
+            with_weight("seasonal", 0.0), grouping=0.0, period_correction=0.0
+        ),
+        "rarity + discord only": replace(
+            DEFAULT_ENSEMBLE,
+            members=(
                 Member("rarity", explained_by="seasonal"),
                 Member("discord"),
                 Member("seasonal", weight=0.0),
-            )
+            ),
         ),
     }
 
@@ -176,6 +218,11 @@ def main() -> None:
             f"on the other: {halves['transferred_mean']} +- {halves['transferred_std']} "
             f"(the other half's own best threshold: {halves['own_threshold_mean']})"
         )
+        halves["leave_category_out"] = leave_category_out(corpus, ensemble_scores)
+        print(
+            "leave-one-category-out (standard): each category at the threshold chosen on the "
+            f"others: {halves['leave_category_out']}"
+        )
         rate = corpus.rows / seconds["ensemble"]
         summary |= {
             "leave_half_out": halves,
@@ -194,10 +241,8 @@ def main() -> None:
             moved[name] = {
                 p: round(r.normalized, 1) for p, r in score_profiles(corpus, scores).items()
             }
-            print(
-                f"  sensitivity {name:24s} "
-                + "  ".join(f"{p} {v:5.1f}" for p, v in moved[name].items())
-            )
+            moved[name]["leave_half_out"] = leave_half_out(corpus, scores)["transferred_mean"]
+            print(f"  sensitivity {name:32s} {_row(moved[name])}", flush=True)
         summary["sensitivity"] = moved
     print(json.dumps(summary))
 

@@ -80,6 +80,9 @@ class DetectorSettings(BaseModel):
     history: int = Field(DEFAULT_ENSEMBLE.history, ge=30)
     tail: float = Field(DEFAULT_ENSEMBLE.tail, gt=0, lt=0.5)
     suppression: float = Field(DEFAULT_ENSEMBLE.suppression, ge=0)
+    grouping: float = Field(DEFAULT_ENSEMBLE.grouping, ge=0)
+    reference_points: int = Field(DEFAULT_ENSEMBLE.reference_points, ge=1)
+    period_correction: float = Field(DEFAULT_ENSEMBLE.period_correction, ge=0)
     alert_score: float = Field(0.5, gt=0, lt=1, description="Ensemble score of an abnormal point.")
     min_run: int = Field(3, ge=1, description="Consecutive abnormal points for a finding.")
     min_relative_change: float = Field(0.1, ge=0)
@@ -111,6 +114,9 @@ class DetectorSettings(BaseModel):
             history=self.history,
             tail=self.tail,
             suppression=self.suppression,
+            grouping=self.grouping,
+            reference_points=self.reference_points,
+            period_correction=self.period_correction,
         )
 
     def suite(self) -> DetectorSuite:

@@ -16,6 +16,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 
 import numpy as np
+from threadpoolctl import threadpool_limits
 
 from detectors.attribution import attribute, split_breakdowns
 from detectors.calibration import HALF_SCORE_SURPRISE, Sides, TailModel, surprise_score
@@ -52,7 +53,17 @@ def detect_anomalies(
     series: Sequence[Series], split: float, config: EnsembleConfig, rules: FindingRules
 ) -> list[Finding]:
     """Findings for every abnormal series, earliest first; breakdowns of a series (same metric,
-    more labels) are not reported themselves but explain its finding (``attribution``)."""
+    more labels) are not reported themselves but explain its finding (``attribution``).
+
+    Runs with one BLAS thread: the matrices are small, and on a busy machine a thread pool per
+    product made an alert three times slower (60 ms -> 200 ms, ``bench_detectors.py``)."""
+    with threadpool_limits(limits=1, user_api="blas"):
+        return _detect(series, split, config, rules)
+
+
+def _detect(
+    series: Sequence[Series], split: float, config: EnsembleConfig, rules: FindingRules
+) -> list[Finding]:
     cleaned = [Series.of(s.metric, s.timestamps, s.values, s.labels) for s in series]
     wholes, breakdowns = split_breakdowns(cleaned)
     prepared = [

@@ -3,8 +3,11 @@
 A statistic (a value, a residual, a distance) is compared with its own history: inside the
 observed range its p-value is the empirical rank; beyond the most extreme ``tail`` fraction the
 tail is extrapolated with an exponential fitted to the excesses (peaks over threshold), so a value
-far beyond anything seen gets a tiny p-value rather than just "the largest so far". The surprise
-is ``-log10(p)``: 2 means 1 in 100, 5 means 1 in 100,000, whatever the units or noise of the series.
+far beyond anything seen gets a tiny p-value rather than just "the largest so far". The
+extrapolation never claims a value rarer than the history shows: a p-value is at least the
+observed frequency of values as extreme (a daily spike of the usual height is not made rare by a
+tail fitted mostly to smaller excesses). The surprise is ``-log10(p)``: 2 means 1 in 100, 5 means
+1 in 100,000, whatever the units or noise of the series.
 """
 
 from __future__ import annotations
@@ -59,10 +62,15 @@ class TailModel:
         upper = v >= self._median if self.sides is Sides.BOTH else np.ones(v.shape, dtype=bool)
         count_hi = m - np.searchsorted(ref, v, side="left")
         count_lo = np.searchsorted(ref, v, side="right")
-        with np.errstate(over="ignore", invalid="ignore"):
+        with np.errstate(over="ignore", invalid="ignore", divide="ignore"):
             log_base = math.log10(k / (m + 1))
-            beyond_hi = log_base - (v - self._hi) / self._hi_scale / LOG10
-            beyond_lo = log_base - (self._lo - v) / self._lo_scale / LOG10
+            # the model's p, but never below the observed frequency (log10(0) = -inf: no floor)
+            beyond_hi = np.maximum(
+                log_base - (v - self._hi) / self._hi_scale / LOG10, np.log10(count_hi / (m + 1))
+            )
+            beyond_lo = np.maximum(
+                log_base - (self._lo - v) / self._lo_scale / LOG10, np.log10(count_lo / (m + 1))
+            )
             log_p = np.where(
                 upper,
                 np.where(v > self._hi, beyond_hi, np.log10((count_hi + 1) / (m + 1))),
@@ -112,14 +120,19 @@ class TailCalibrator:
         median, hi, hi_scale, lo, lo_scale, k = self._edges
         srt = self._sorted
         if self.sides is Sides.UPPER or value >= median:
-            if value > hi:
-                log_p = math.log10(k / (m + 1)) - (value - hi) / hi_scale / LOG10
-            else:
-                log_p = math.log10((m - bisect.bisect_left(srt, value) + 1) / (m + 1))
-        elif value < lo:
-            log_p = math.log10(k / (m + 1)) - (lo - value) / lo_scale / LOG10
+            count = m - bisect.bisect_left(srt, value)  # history values at least as high
+            beyond = value > hi
+            excess = (value - hi) / hi_scale
         else:
-            log_p = math.log10((bisect.bisect_right(srt, value) + 1) / (m + 1))
+            count = bisect.bisect_right(srt, value)  # history values at least as low
+            beyond = value < lo
+            excess = (lo - value) / lo_scale
+        if not beyond:
+            log_p = math.log10((count + 1) / (m + 1))
+        else:
+            log_p = math.log10(k / (m + 1)) - excess / LOG10
+            if count:  # never rarer than the history shows
+                log_p = max(log_p, math.log10(count / (m + 1)))
         return max(-log_p, 0.0)
 
     def learn(self, value: float) -> None:

@@ -5,9 +5,16 @@ code. A member's surprise is multiplied by its weight; a member may be ``explain
 (rarity explained by the seasonal baseline: a value normal for this time of day is not rare);
 the combined surprise is the largest weighted one, less log10 of the number of voting members
 (a Bonferroni correction, so more members do not mean more false alarms). It is scored in [0, 1]
-(``surprise_score``) and, in streaming use, only a point that beats every score of the previous
-``suppression`` x learning-period points is reported (causal non-maximum suppression: one alarm
-per event, not one per point of it).
+(``surprise_score``).
+
+In streaming use the learning period sets the time scale: the Bonferroni correction also counts
+the learning period in units of ``reference_points`` (a series judged on a ten times longer scale
+has ten times more chances of a false alarm, so it must be ten times rarer to score the same);
+only a point that beats every score of the previous ``suppression`` x learning-period points
+opens an alarm (causal non-maximum suppression: one alarm per event, not one per point of it);
+and the alarm is held for ``grouping`` x learning-period points, then reports the largest score
+of the points it held (one alarm for an event that builds up over a few points, as Alertmanager's
+``group_wait`` groups the alerts of one incident).
 """
 
 from __future__ import annotations
@@ -15,7 +22,7 @@ from __future__ import annotations
 import math
 from collections import deque
 from collections.abc import Callable, Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 
 import numpy as np
 
@@ -55,6 +62,9 @@ class EnsembleConfig:
     history: int = 8640  # points each calibrator remembers
     tail: float = 0.05  # fraction of the history treated as the tail (peaks over threshold)
     suppression: float = 0.4  # non-maximum suppression window, as a fraction of the learning period
+    grouping: float = 0.01  # streaming: an alarm is held this fraction of the learning period
+    reference_points: int = 1000  # streaming: learning periods are counted in units of this
+    period_correction: float = 1.0  # exponent of that count in the correction (0: none)
 
     def __post_init__(self) -> None:
         names = [m.detector for m in self.members]
@@ -76,9 +86,17 @@ class EnsembleConfig:
             raise DetectorConfigError("each detector may appear in the ensemble only once")
         if not any(m.weight > 0 for m in self.members):
             raise DetectorConfigError("the ensemble needs at least one member with weight > 0")
-        if not (0 < self.tail < 0.5 and self.history >= 30 and self.suppression >= 0):
+        if not (
+            0 < self.tail < 0.5
+            and self.history >= 30
+            and self.suppression >= 0
+            and self.grouping >= 0
+            and self.reference_points >= 1
+            and self.period_correction >= 0
+        ):
             raise DetectorConfigError(
-                "ensemble needs 0 < tail < 0.5, history >= 30, suppression >= 0"
+                "ensemble needs 0 < tail < 0.5, history >= 30, suppression >= 0, "
+                "grouping >= 0, reference_points >= 1, period_correction >= 0"
             )
 
     @property
@@ -88,14 +106,14 @@ class EnsembleConfig:
     def only(self, detector: str) -> EnsembleConfig:
         """The same settings with a single member: to score one detector on its own."""
         params = next((m.params for m in self.members if m.detector == detector), {})
-        return EnsembleConfig((Member(detector, params=params),), self.history, self.tail, 1.0)
+        return replace(self, members=(Member(detector, params=params),), suppression=1.0)
 
 
 DEFAULT_ENSEMBLE = EnsembleConfig(
     members=(
         Member("rarity", explained_by="seasonal"),
         Member("discord"),
-        Member("seasonal", weight=0.0),
+        Member("seasonal", weight=0.3),
         Member("robust_z", weight=0.3),
         Member("holt", weight=0.3),
         Member("cusum", weight=0.3),
@@ -111,8 +129,11 @@ def build_detector(member: Member) -> PointDetector:
         raise DetectorConfigError(f"detector {member.detector}: bad parameters ({exc})") from exc
 
 
-def combine(surprises: Mapping[str, float], members: tuple[Member, ...]) -> float:
-    """Weighted, explained-away, Bonferroni-corrected maximum of the members' surprises."""
+def combine(
+    surprises: Mapping[str, float], members: tuple[Member, ...], multiplicity: float = 1.0
+) -> float:
+    """Weighted, explained-away, Bonferroni-corrected maximum of the members' surprises; the
+    correction counts the voters times ``multiplicity`` (further chances of a false alarm)."""
     best = 0.0
     voters = 0
     for m in members:
@@ -125,7 +146,7 @@ def combine(surprises: Mapping[str, float], members: tuple[Member, ...]) -> floa
             if not math.isnan(explanation):
                 surprise = min(surprise, explanation)
         best = max(best, surprise * m.weight)
-    return max(best - math.log10(max(voters, 1)), 0.0)
+    return max(best - math.log10(max(voters, 1) * multiplicity), 0.0)
 
 
 class CausalSuppressor:
@@ -150,9 +171,34 @@ class CausalSuppressor:
         return kept
 
 
+class AlarmGroup:
+    """Holds an alarm for ``hold`` points and then reports the largest score seen meanwhile;
+    alarms raised while one is held belong to it. ``hold`` 0 reports every alarm at once."""
+
+    def __init__(self, hold: int) -> None:
+        self.hold = hold
+        self._left = -1  # points still to hold; -1 when no alarm is held
+        self._best = 0.0
+
+    def update(self, alarm: float, score: float) -> float:
+        """``alarm``: the suppressed score of this point (0: no alarm); ``score``: its raw score."""
+        if self._left < 0:
+            if alarm <= 0:
+                return 0.0
+            self._left, self._best = self.hold, alarm
+        else:
+            self._left -= 1
+            self._best = max(self._best, score)
+        if self._left > 0:
+            return 0.0
+        self._left = -1
+        return self._best
+
+
 class StreamingEnsemble:
     """Scores a series one point at a time: learn for ``learning_points`` points (scores 0),
-    then report suppressed scores in [0, 1]. Non-finite points score 0 and are not learnt."""
+    then report suppressed, grouped scores in [0, 1]. Non-finite points score 0 and are not
+    learnt."""
 
     def __init__(self, config: EnsembleConfig, learning_points: int) -> None:
         self.config = config
@@ -164,7 +210,10 @@ class StreamingEnsemble:
             TailCalibrator(d.sides, history=config.history, tail=config.tail)
             for d in self._detectors
         ]
+        periods = max(learning_points, 1) / config.reference_points
+        self._multiplicity = periods**config.period_correction
         self._suppressor = CausalSuppressor(int(config.suppression * learning_points))
+        self._group = AlarmGroup(round(config.grouping * learning_points))
         self._seen = 0
 
     def update(self, t: float, x: float) -> float:
@@ -178,11 +227,11 @@ class StreamingEnsemble:
             surprises[member.detector] = (
                 calibrator.update(statistic) if math.isfinite(statistic) else math.nan
             )
-        score = float(surprise_score(combine(surprises, self._members)))
+        score = float(surprise_score(combine(surprises, self._members, self._multiplicity)))
         if self._seen < self.learning_points:
             score = 0.0
         self._seen += 1
-        return self._suppressor.update(score)
+        return self._group.update(self._suppressor.update(score), score)
 
 
 def score_series(

@@ -10,6 +10,8 @@ from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass
 from pathlib import Path
 
+from threadpoolctl import threadpool_limits
+
 from detectors.ensemble import DETECTORS, EnsembleConfig, score_series
 from detectors.errors import DetectorConfigError
 from detectors.nab.baselines import null_scores, windowed_gaussian_scores
@@ -38,12 +40,16 @@ class FileRun:
 def _score_file(task: tuple[str, EnsembleConfig, NabFile]) -> FileRun:
     detector, config, file = task
     started = time.perf_counter()
-    if detector in BASELINES:
-        scores = BASELINES[detector](file.values)
-    else:
-        chosen = config if detector == ENSEMBLE else config.only(detector)
-        scores = score_series(chosen, file.epoch, file.values, file.probation)
+    with threadpool_limits(limits=1, user_api="blas"):  # files run in parallel, not products
+        scores = _scores(detector, config, file)
     return FileRun(file.name, scores, time.perf_counter() - started)
+
+
+def _scores(detector: str, config: EnsembleConfig, file: NabFile) -> FloatArray:
+    if detector in BASELINES:
+        return BASELINES[detector](file.values)
+    chosen = config if detector == ENSEMBLE else config.only(detector)
+    return score_series(chosen, file.epoch, file.values, file.probation)
 
 
 def run_detector(

@@ -16,6 +16,15 @@ def test_surprise_grows_with_distance_beyond_everything_seen() -> None:
     assert model.surprise(np.array([0.0]))[0] < 0.5  # the middle is not surprising
 
 
+def test_a_spike_height_seen_before_is_no_rarer_than_its_frequency() -> None:
+    reference = np.random.default_rng(2).normal(0, 1, 1000)
+    reference[::100] = 20.0  # a spike of the same height every 100 points: 1 % of the history
+    model = TailModel(reference, Sides.BOTH, 0.05, 8)
+    usual, new_record = model.surprise(np.array([20.0, 30.0]))
+    assert usual <= -math.log10(10 / 1001) + 1e-9  # at most as rare as 10 in 1001
+    assert new_record > usual + 1
+
+
 def test_both_sides_are_surprising_unless_only_the_upper_side_counts() -> None:
     reference = np.random.default_rng(1).normal(0, 1, 500)
     both = TailModel(reference, Sides.BOTH, 0.05, 8).surprise(np.array([-8.0, 8.0]))

@@ -9,18 +9,20 @@ from hypothesis import strategies as st
 
 from detectors import DEFAULT_ENSEMBLE, DetectorConfigError, EnsembleConfig, Member, score_series
 from detectors.analysis import combine_surprises
-from detectors.ensemble import CausalSuppressor, combine
+from detectors.ensemble import AlarmGroup, CausalSuppressor, combine
 from tests.detectors.signals import noise, times, with_shift, with_spike
 
 RARITY_ONLY = EnsembleConfig((Member("rarity"),))
 
 
-def test_a_spike_is_the_top_score_and_noise_stays_low() -> None:
+def test_a_spike_is_the_top_score_reported_after_the_grouping_delay() -> None:
     values = with_spike(noise(2000, sigma=0.05), 1500, 2.0)
     scores = score_series(DEFAULT_ENSEMBLE, times(2000), values, learning_points=300)
-    assert int(np.argmax(scores)) == 1500
-    assert scores[1500] > 0.6
-    assert np.max(np.delete(scores, 1500)) < 0.5
+    held = round(DEFAULT_ENSEMBLE.grouping * 300)
+    assert held > 0
+    assert int(np.argmax(scores)) == 1500 + held
+    assert scores[1500 + held] > 0.6
+    assert np.max(np.delete(scores, 1500 + held)) < 0.5
 
 
 def test_learning_period_scores_zero() -> None:
@@ -33,8 +35,26 @@ def test_one_alarm_per_event_not_one_per_point() -> None:
     values = with_shift(noise(2000, sigma=0.05), 1500, 3.0)
     scores = score_series(RARITY_ONLY, times(2000), values, learning_points=500)
     alarms = np.flatnonzero(scores > 0.5)
-    assert alarms.size >= 1 and alarms[0] == 1500
+    assert alarms.size >= 1 and alarms[0] == 1500 + round(RARITY_ONLY.grouping * 500)
     assert alarms.size <= 2  # the rest of the new level is suppressed while it is not worse
+
+
+def test_an_event_building_up_over_points_raises_one_alarm_with_its_peak() -> None:
+    group = AlarmGroup(hold=3)
+    raw = [0.0, 0.3, 0.5, 0.9, 0.6, 0.0, 0.0, 0.7]
+    alarms = [0.0, 0.3, 0.5, 0.9, 0.0, 0.0, 0.0, 0.7]  # what non-maximum suppression lets through
+    reported = [group.update(a, s) for a, s in zip(alarms, raw, strict=True)]
+    assert reported == [0.0, 0.0, 0.0, 0.0, 0.9, 0.0, 0.0, 0.0]  # the last alarm is still held
+    assert AlarmGroup(hold=0).update(0.4, 0.4) == 0.4
+
+
+def test_a_longer_learning_period_needs_a_rarer_event_for_the_same_score() -> None:
+    values = with_spike(noise(4000, sigma=0.05), 3500, 1.3)
+    short = score_series(RARITY_ONLY, times(4000), values, learning_points=300)
+    long = score_series(RARITY_ONLY, times(4000), values, learning_points=3000)
+    assert 0 < long.max() < short.max()
+    members = (Member("rarity"),)
+    assert combine({"rarity": 6.0}, members, multiplicity=10.0) == pytest.approx(5.0)
 
 
 def test_suppressor_keeps_only_scores_beating_the_recent_window() -> None:
