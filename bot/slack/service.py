@@ -22,6 +22,7 @@ from bot.config import Settings
 from bot.database import prepare_data_dir, sqlite_engine, state_engine
 from bot.errors import ConfigError
 from bot.flow import IncidentFlow
+from bot.planners.llm import load_model
 from bot.runtime import vector_store
 from bot.slack.app import build_app
 from bot.slack.commands import CommandAnswers
@@ -29,6 +30,7 @@ from bot.slack.decisions import Decisions
 from bot.slack.delivery import SlackDelivery
 from bot.slack.inbox import AlertInbox, AlertIntake
 from bot.slack.jobs import Jobs
+from bot.slack.mentions import Mentions
 from bot.slack.metrics import BotMetrics
 from bot.slack.outbox import Outbox
 from bot.slack.search import KnowledgeSearch, Searcher
@@ -100,7 +102,10 @@ class MedicService:
         searcher: Searcher | None = None,
         charts: bool = True,
         registry: CollectorRegistry | None = None,
+        chat_model: Any | None = None,
     ) -> None:
+        """``chat_model`` answers `@medic` questions; by default the one configured in
+        ``llm.model``, if any."""
         data_dir = prepare_data_dir(settings.data_dir)
         engine = state_engine(data_dir, settings.database_url)
         self.settings = settings
@@ -138,6 +143,11 @@ class MedicService:
             alert_pattern=settings.slack.alert_pattern,
             resolve_service=service_resolver(flow),
             listener_executor=self.jobs.listeners,
+            mentions=Mentions(
+                self.threads,
+                chat_model if chat_model is not None else load_model(settings.llm)[0],
+                settings.llm.timeout_seconds,
+            ),
         )
         # A file of its own: the webhook's insert never waits behind the threads' writes.
         inbox = AlertInbox(sqlite_engine(data_dir, "inbox.db"))

@@ -6,6 +6,7 @@ import shutil
 import threading
 from collections.abc import Callable, Iterator
 from pathlib import Path
+from typing import Any
 
 import httpx
 import pytest
@@ -71,12 +72,12 @@ def start_medic(
     """Start the bot with extra environment variables (all stopped at the end of the test)."""
     running: list[tuple[uvicorn.Server, threading.Thread, MedicService, httpx.Client]] = []
 
-    def start(**env: str) -> Medic:
+    def start(chat_model: Any = None, **env: str) -> Medic:
         for key, value in env.items():
             monkeypatch.setenv(key, value)
         settings = load_settings()
         flow = build_sim_flow(settings, sim, clock, embedder)
-        service = MedicService(settings, flow)
+        service = MedicService(settings, flow, chat_model=chat_model)
         service.start()
         server, thread, url = serve_in_thread(service.asgi)
         http = httpx.Client(timeout=30)

@@ -21,7 +21,7 @@ from slack_sdk.signature import SignatureVerifier
 
 from bot.demo import scenario_alert
 from bot.slack.service import MedicService
-from tests.bot.slack.fake_slack import FakeSlack, Message
+from tests.bot.slack.fake_slack import BOT_USER, FakeSlack, Message, decode
 from tools.sim import SimulatedCluster
 
 SECRET = "test-signing-secret"
@@ -54,6 +54,7 @@ class Medic:
     slack: FakeSlack
     sim: SimulatedCluster
     http: httpx.Client
+    mentions_sent: int = 0
 
     def settle(self, timeout: float = 60) -> None:
         """Wait until every acknowledged request has done its work and reached Slack."""
@@ -135,6 +136,38 @@ class Medic:
             "event": event,
         }
         return self.signed(json.dumps(body), "application/json", **headers)
+
+    def mention(
+        self,
+        text: str,
+        *,
+        thread: Message | None = None,
+        user: str = APPROVER,
+        channel: str = ALERTS,
+        **headers: str,
+    ) -> httpx.Response:
+        """``user`` writes "@medic ``text``" in ``thread`` (or at the top of ``channel``)."""
+        self.mentions_sent += 1
+        ts = f"1800000100.{self.mentions_sent:06d}"
+        event = {
+            "type": "app_mention",
+            "user": user,
+            "text": f"<@{BOT_USER}> {text}",
+            "ts": ts,
+            "channel": thread.channel if thread else channel,
+            "event_ts": ts,
+        }
+        if thread is not None:
+            event["thread_ts"] = thread.ts
+        return self.event(event, f"EvMention{self.mentions_sent}", **headers)
+
+    def answers(self, root_ts: str) -> list[str]:
+        """Medic's answers to people in the thread of ``root_ts``, oldest first."""
+        return [
+            decode(m.blocks[0]["text"]["text"])
+            for m in self.slack.thread(root_ts)
+            if m.blocks and m.blocks[0].get("block_id") == "answer"
+        ]
 
     # --- reading the channel --------------------------------------------------------------------
     def root(self) -> Message:
