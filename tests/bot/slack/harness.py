@@ -20,7 +20,8 @@ import yaml
 from slack_sdk.signature import SignatureVerifier
 
 from bot.demo import scenario_alert
-from bot.slack.service import MedicService
+from bot.slack.front import FrontProcess
+from bot.slack.service import FrontedServer, MedicService, listen
 from tests.bot.slack.fake_slack import BOT_USER, FakeSlack, Message, decode
 from tools.sim import SimulatedCluster
 
@@ -45,6 +46,19 @@ def serve_in_thread(app: Any) -> tuple[uvicorn.Server, threading.Thread, str]:
     return server, thread, f"http://127.0.0.1:{sock.getsockname()[1]}"
 
 
+def serve_fronted(service: MedicService) -> tuple[FrontedServer, threading.Thread, str]:
+    """The bot as `medic serve` runs it: the webhook in the front process on an ephemeral port,
+    the rest behind it."""
+    listener = listen("127.0.0.1", 0)
+    fronted = FrontedServer(service, listener, log_level="warning")
+    thread = threading.Thread(target=fronted.run, daemon=True)
+    thread.start()
+    deadline = time.monotonic() + 10
+    while not fronted.server.started and time.monotonic() < deadline:
+        time.sleep(0.01)
+    return fronted, thread, f"http://127.0.0.1:{listener.getsockname()[1]}"
+
+
 @dataclass
 class Medic:
     """The bot under test, and the people and systems that talk to it."""
@@ -54,6 +68,7 @@ class Medic:
     slack: FakeSlack
     sim: SimulatedCluster
     http: httpx.Client
+    front: FrontProcess | None = None  # the front process, when run as `medic serve` runs it
     mentions_sent: int = 0
 
     def settle(self, timeout: float = 60) -> None:
