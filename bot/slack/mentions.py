@@ -65,11 +65,12 @@ class Mentions:
         else the thread's first; None outside an incident's thread."""
         store = self._threads.store
         key = self._threads.outbox.thread_of_message(mention.channel, mention.thread_ts or "")
-        leads = [link for link in store.links(key) if link.lead] if key else []
+        links = store.links(key) if key else []
+        leads = [link for link in links if link.lead]
         if not leads:
             return None
         named = {i.upper() for i in _INCIDENT.findall(mention.text)}
-        for link in store.links(key or ""):
+        for link in links:
             if link.incident_id in named:
                 return store.leader_of(link.incident_id) or link
         words = set(_WORD.findall(mention.text.lower()))

@@ -58,7 +58,6 @@ class BotMetrics:
 
 class WebhookMetrics:
     def __init__(self, registry: CollectorRegistry) -> None:
-        self.registry = registry
         self.rejected = Counter(
             "medic_webhook_rejected",
             "Webhook requests refused, by reason.",
