@@ -31,6 +31,7 @@ from prometheus_client import CollectorRegistry, generate_latest
 from pydantic import BaseModel
 
 from bot.slack.asgi import (
+    MAX_BODY,
     BodyTooLargeError,
     Receive,
     Scope,
@@ -46,7 +47,6 @@ from bot.slack.webhook import AlertmanagerWebhook
 
 log = logging.getLogger(__name__)
 
-MAX_BODY = 1_048_576  # anything but the webhook (Slack's requests are far smaller)
 # Headers that describe one connection or encoding, set again on each side.
 NOT_PASSED = frozenset(
     {"host", "connection", "keep-alive", "transfer-encoding", "content-length", "content-encoding",
@@ -183,7 +183,6 @@ class FrontProcess:
         on_queued: Callable[[], None],
         log_level: str = "info",
     ) -> None:
-        self._listen_fd = listen_fd
         self._config = FrontConfig(
             listen_fd=listen_fd,
             wake_fd=-1,  # a new pipe for each start
@@ -214,26 +213,32 @@ class FrontProcess:
             log.error("the front process exited (%s); starting it again in %.1f s", code, delay)
             self._stopping.wait(delay)
 
-    def _run_once(self) -> int | None:
+    def _run_once(self) -> int | str | None:
+        """Run the front process until it ends; its exit code (or why it did not start)."""
         wake_read, wake_write = os.pipe()
-        try:
-            config = self._config.model_copy(update={"wake_fd": wake_write})
-            with self._lock:
-                if self._stopping.is_set():
-                    os.close(wake_read)
-                    return None
-                process = self._process = subprocess.Popen(
-                    [sys.executable, "-m", "bot.slack.front"],
-                    stdin=subprocess.PIPE,
-                    pass_fds=(self._listen_fd, wake_write),
-                )
-        finally:
-            os.close(wake_write)
-        assert process.stdin is not None
-        with contextlib.suppress(BrokenPipeError):  # it died at once: its wakes end below
-            process.stdin.write(config.model_dump_json().encode() + b"\n")
-            process.stdin.flush()
         with os.fdopen(wake_read, "rb", buffering=0) as wakes:
+            try:
+                with self._lock:
+                    if self._stopping.is_set():
+                        return None
+                    # A session of its own: a Ctrl-C on the terminal stops the bot, which then
+                    # stops it; it never dies first and gets restarted on the way out.
+                    process = self._process = subprocess.Popen(
+                        [sys.executable, "-m", "bot.slack.front"],
+                        stdin=subprocess.PIPE,
+                        pass_fds=(self._config.listen_fd, wake_write),
+                        start_new_session=True,
+                    )
+            except OSError as exc:
+                return f"not started: {exc}"
+            finally:
+                os.close(wake_write)
+            config = self._config.model_copy(update={"wake_fd": wake_write})
+            assert process.stdin is not None
+            # BrokenPipeError: it died at once (its wakes end below); ValueError: stopped.
+            with contextlib.suppress(BrokenPipeError, ValueError):
+                process.stdin.write(config.model_dump_json().encode() + b"\n")
+                process.stdin.flush()
             while wakes.read(4096):  # b"" at EOF: the process ended
                 self._on_queued()
         return process.wait()

@@ -23,6 +23,7 @@ from slack_bolt import App, BoltRequest
 from slack_bolt.request.internals import build_context
 
 from bot.slack.asgi import (
+    MAX_BODY,
     BodyTooLargeError,
     Receive,
     Scope,
@@ -36,8 +37,6 @@ from bot.slack.metrics import BotMetrics
 from bot.slack.webhook import AlertmanagerWebhook
 
 Handler = Callable[[Scope, dict[str, str], Receive, Send], Awaitable[None]]
-
-SLACK_MAX_BODY = 1_048_576
 
 
 class SlackRequest(BoltRequest):
@@ -127,7 +126,7 @@ class MedicServer:
         assert self._bolt is not None
         started = time.perf_counter()
         try:
-            body = await read_body(receive, headers, SLACK_MAX_BODY)
+            body = await read_body(receive, headers, MAX_BODY)
         except BodyTooLargeError:
             await respond(send, 413, {"error": "too large"})
             return

@@ -253,6 +253,7 @@ class MedicService:
             for sig in (signal.SIGINT, signal.SIGTERM):
                 signal.signal(sig, lambda *_: None)
         self.start()
+        log.info("Medic listening on %s:%d (the webhook in a front process)", host, port)
         try:
             FrontedServer(self, listener).run()
         finally:

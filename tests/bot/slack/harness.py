@@ -20,6 +20,8 @@ import yaml
 from slack_sdk.signature import SignatureVerifier
 
 from bot.demo import scenario_alert
+from bot.incidents import Incident
+from bot.investigation import Investigation
 from bot.slack.front import FrontProcess
 from bot.slack.service import FrontedServer, MedicService, listen
 from tests.bot.slack.fake_slack import BOT_USER, FakeSlack, Message, decode
@@ -74,6 +76,19 @@ class Medic:
     def settle(self, timeout: float = 60) -> None:
         """Wait until every acknowledged request has done its work and reached Slack."""
         assert self.service.settle(timeout), "the bot did not settle"
+
+    def hold_investigations(self) -> threading.Event:
+        """Investigations wait until the returned event is set (at most 30 s)."""
+        release = threading.Event()
+        flow = self.service.threads.flow
+        investigate = flow.investigate
+
+        def held(incident: Incident) -> Investigation:
+            release.wait(timeout=30)
+            return investigate(incident)
+
+        flow.investigate = held  # type: ignore[method-assign]
+        return release
 
     # --- Alertmanager ---------------------------------------------------------------------------
     def alert(self, payload: dict[str, Any], token: str | None = None) -> httpx.Response:

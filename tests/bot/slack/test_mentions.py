@@ -5,14 +5,12 @@ remembered for the next similar incident, a short help anywhere else."""
 from __future__ import annotations
 
 import itertools
-import threading
 from collections.abc import Callable
 
 from langchain_core.language_models.fake_chat_models import GenericFakeChatModel
 from langchain_core.messages import AIMessage
 
 from bot import messages
-from bot.incidents import Incident
 from tests.bot.slack.fake_slack import BOT_USER, Message
 from tests.bot.slack.harness import ALERTS, APPROVER, Medic
 
@@ -101,14 +99,7 @@ def test_a_mention_elsewhere_gets_a_short_help_and_own_or_retried_events_none(
 
 
 def test_a_question_before_the_diagnosis_is_told_to_wait(medic: Medic) -> None:
-    release = threading.Event()
-    investigate = medic.service.threads.flow.investigate
-
-    def slow_investigation(incident: Incident):  # type: ignore[no-untyped-def]
-        release.wait(timeout=30)
-        return investigate(incident)
-
-    medic.service.threads.flow.investigate = slow_investigation  # type: ignore[method-assign]
+    release = medic.hold_investigations()
     medic.alert(medic.demo_alert())
     assert medic.service.intake.wait_idle(30) and medic.service.delivery.wait_idle(30)
     root = medic.root()
