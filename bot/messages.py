@@ -85,6 +85,17 @@ CONVERSATION_HELP = (
     "Ask me `why?`, `what changed?`, `show logs` or `what fixed this last time?` - or tell me the "
     'real cause ("root cause was actually the DB pool") and I will remember it.'
 )
+MENTION_HELP = (
+    "I answer in an incident's thread: mention me there with `why?`, `what changed?`, `show logs` "
+    "or `what fixed this last time?`, or tell me the real cause. `/medic help` lists my commands."
+)
+MENTION_INVESTIGATING = (
+    "Still investigating {incident}: ask again once its diagnosis is in this thread."
+)
+MENTION_NO_DIAGNOSIS = (
+    "The investigation of {incident} failed, so I have no evidence to answer from. "
+    "Try `/medic investigate {service} {namespace}`."
+)
 NO_CHANGES = "No rollout of {service} in its recent history ({count} revisions read)."
 NO_CHANGES_READ = "I could not read the rollout history of {service}."
 CORRECTION_NOTED = "Noted: {what}. I will use it for the next similar incident."

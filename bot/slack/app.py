@@ -1,6 +1,7 @@
-"""The Bolt app: the `/medic` command, the Approve/Reject buttons and messages in watched
-channels. Every listener acknowledges at once and does its work in a lazy listener, so Slack's
-3-second rule holds whatever an investigation costs; Slack's retries never start work twice."""
+"""The Bolt app: the `/medic` command, the Approve/Reject buttons, messages in watched channels
+and `@medic` mentions. Every listener acknowledges at once and does its work in a lazy listener,
+so Slack's 3-second rule holds whatever an investigation costs; Slack's retries never start work
+twice."""
 
 from __future__ import annotations
 
@@ -21,6 +22,7 @@ from bot.slack.blocks import APPROVE_ACTION, REJECT_ACTION, section
 from bot.slack.commands import CommandAnswers, Help, immediate_reply, parse_command
 from bot.slack.decisions import SlackUser
 from bot.slack.limits import fit
+from bot.slack.mentions import Mention, Mentions
 from bot.slack.threads import IncidentThreads
 from bot.slack.usergroups import UserGroups
 from bot.slack.watched import ServiceResolver, alert_from_message
@@ -54,6 +56,7 @@ def build_app(
     alert_pattern: str | None,
     resolve_service: ServiceResolver,
     listener_executor: Executor,
+    mentions: Mentions,
 ) -> App:
     app = App(
         client=client,
@@ -79,7 +82,21 @@ def build_app(
     _register_buttons(app, threads, user_of)
     pattern = re.compile(alert_pattern) if alert_pattern else None
     _register_watch(app, threads, set(watched_channels), pattern, resolve_service)
+    _register_mentions(app, threads, mentions)
     return app
+
+
+def _is_own(event: dict[str, Any], context: BoltContext) -> bool:
+    return bool(
+        (context.bot_id and event.get("bot_id") == context.bot_id)
+        or (context.bot_user_id and event.get("user") == context.bot_user_id)
+    )
+
+
+def _first_delivery(threads: IncidentThreads, body: dict[str, Any], fallback: str) -> bool:
+    """False for an event already handled (Slack redelivers without the retry header too)."""
+    key = str(body.get("event_id") or fallback)
+    return threads.store.first_time(f"event:{key}", threads.flow.clock.now())
 
 
 def _ack(ack: Ack) -> None:
@@ -150,10 +167,7 @@ def _register_watch(
             return
         if event.get("thread_ts") not in (None, ts):
             return  # a reply in a thread, not an alert
-        if context.bot_id and event.get("bot_id") == context.bot_id:
-            return
-        key = str(body.get("event_id") or f"{channel}:{ts}")
-        if not threads.store.first_time(f"event:{key}", threads.flow.clock.now()):
+        if _is_own(event, context) or not _first_delivery(threads, body, f"{channel}:{ts}"):
             return
         alert = alert_from_message(event, pattern, resolve_service)
         if alert is None:
@@ -171,3 +185,18 @@ def _register_watch(
             log.warning("alert message in %s not handled: %s", channel, exc)
 
     app.event("message")(ack=_ack, lazy=[on_message])
+
+
+def _register_mentions(app: App, threads: IncidentThreads, mentions: Mentions) -> None:
+    """`@medic ...`: answered in its thread after the ack, once per event, never for Medic's own
+    messages."""
+
+    def on_mention(body: dict[str, Any], event: dict[str, Any], context: BoltContext) -> None:
+        mention = Mention.of(event)
+        if _is_own(event, context) or not _first_delivery(
+            threads, body, f"mention:{mention.channel}:{mention.ts}"
+        ):
+            return
+        mentions.reply(mention)
+
+    app.event("app_mention")(ack=_ack, lazy=[on_mention])

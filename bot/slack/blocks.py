@@ -13,8 +13,10 @@ from pydantic import BaseModel, Field
 
 from bot import messages
 from bot.alerts import AlertGroup
+from bot.diagnosis import clear_cause
 from bot.incidents import Incident
 from bot.investigation import Investigation
+from bot.planner import Plan
 from bot.signals import SignalCatalog
 from bot.slack.decisions import is_withdrawn
 from bot.slack.limits import Block
@@ -187,6 +189,8 @@ def _hypotheses(inv: Investigation) -> list[Block]:
     if not inv.hypotheses:
         return [section(messages.NO_HYPOTHESIS)]
     blocks = []
+    if clear_cause(inv.hypotheses) is None:
+        blocks.append(section(f":grey_question: {messages.NO_CLEAR_CAUSE}"))
     for rank, h in enumerate(inv.hypotheses[:MAX_HYPOTHESES], 1):
         blocks.append(section(f"*{rank}. {escape(h.text)}* - score {h.score:.2f}"))
         evidence = [
@@ -213,11 +217,32 @@ def _similar(inv: Investigation) -> str:
     return "\n".join(lines)
 
 
+def _bullets(title: str, lines: list[str]) -> Block:
+    return section(f"*{title}*\n" + "\n".join(f"• {escape(line)}" for line in lines))
+
+
+def _plan(plan: Plan | None) -> tuple[list[Block], list[Block]]:
+    """What the plan adds around the proposals: (the diagnostic steps run and the advice for a
+    human, before them; which planners ran and how, under their heading)."""
+    if plan is None:
+        return [], []
+    before = []
+    if plan.checked:
+        before.append(_bullets("Checked", plan.checked))
+    if plan.advice:
+        before.append(_bullets("For a human", plan.advice))
+    planners = [context(f"planned by {escape(', '.join(plan.planners))}")] if plan.planners else []
+    return before, planners
+
+
 def diagnosis_head(
-    incident: Incident, inv: Investigation, catalog: SignalCatalog
+    incident: Incident, inv: Investigation, catalog: SignalCatalog, plan: Plan | None = None
 ) -> tuple[str, list[Block]]:
-    """The part of the diagnosis that never changes: (fallback text, blocks)."""
-    top = inv.hypotheses[0].title if inv.hypotheses else "no clear cause"
+    """The part of the diagnosis that never changes: (fallback text, blocks). With the ``plan``:
+    the runbooks' diagnostic steps, advice for a human and which planners ran (the dropped
+    proposals and the planners' notes are among the investigation's notes)."""
+    best = clear_cause(inv.hypotheses)
+    top = best.title if best else "no clear cause"
     text = (
         f"Medic investigated {incident.id} ({incident.service}): {len(inv.findings)} abnormal "
         f"metric(s); most likely {top}"
@@ -241,8 +266,11 @@ def diagnosis_head(
     blocks.append(section("*Likely causes*"))
     blocks.extend(_hypotheses(inv))
     blocks.append(section(f"*Similar past incidents*\n{_similar(inv)}"))
+    before, planners = _plan(plan)
+    blocks.extend(before)
     blocks.append({"type": "divider"})
     blocks.append(section("*Proposed actions*"))
+    blocks.extend(planners)
     return text, blocks
 
 
@@ -370,3 +398,8 @@ def verification_message(incident_id: str, v: Verification) -> Message:
 
 def note_message(text: str) -> Message:
     return Message(text, [context(text)])
+
+
+def answer_message(text: str) -> Message:
+    """Medic's answer to a question in a thread: plain words, any alert or log text escaped."""
+    return Message(escape(text), [section(escape(text), block_id="answer")])

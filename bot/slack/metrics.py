@@ -1,4 +1,6 @@
-"""The bot's Prometheus metrics, on a registry of its own (served at ``GET /metrics``)."""
+"""The bot's Prometheus metrics, on a registry of its own (served at ``GET /metrics``). The
+webhook's are apart: they live where the webhook runs (under `medic serve`, the front process,
+whose ``GET /metrics`` adds them to the bot's)."""
 
 from __future__ import annotations
 
@@ -13,15 +15,6 @@ class BotMetrics:
         r = self.registry
         self.alerts_received = Counter(
             "medic_alerts_received", "Alerts received, by source.", ["source"], registry=r
-        )
-        self.webhook_rejected = Counter(
-            "medic_webhook_rejected", "Webhook requests refused, by reason.", ["reason"], registry=r
-        )
-        self.intake_seconds = Histogram(
-            "medic_intake_seconds",
-            "Time to accept an alert notification.",
-            registry=r,
-            buckets=LATENCY_BUCKETS,
         )
         self.investigations = Counter(
             "medic_investigations", "Investigations run, by result.", ["result"], registry=r
@@ -61,3 +54,19 @@ class BotMetrics:
 
     def exposition(self) -> bytes:
         return generate_latest(self.registry)
+
+
+class WebhookMetrics:
+    def __init__(self, registry: CollectorRegistry) -> None:
+        self.rejected = Counter(
+            "medic_webhook_rejected",
+            "Webhook requests refused, by reason.",
+            ["reason"],
+            registry=registry,
+        )
+        self.intake_seconds = Histogram(
+            "medic_intake_seconds",
+            "Time to accept an alert notification.",
+            registry=registry,
+            buckets=LATENCY_BUCKETS,
+        )

@@ -53,11 +53,12 @@ def postmortem_draft(
         entries = [e for e in timeline if e.kind == kind]
         lines += ["", f"## {title}", ""]
         lines += [f"- {e.text}" for e in entries] or ["- none recorded"]
+    corrections = [
+        f"- corrected in the thread by {e.text}" for e in timeline if e.kind == "correction"
+    ]
+    lines += ["", "## Root cause", ""]
+    lines += corrections or ["_Confirm or correct Medic's top hypothesis._"]
     lines += [
-        "",
-        "## Root cause",
-        "",
-        "_Confirm or correct Medic's top hypothesis._",
         "",
         "## Follow-ups",
         "",

@@ -1,8 +1,9 @@
-"""The HTTP side of `medic serve`, as a small ASGI application run by uvicorn:
+"""The bot's HTTP side, as a small ASGI application run by uvicorn:
 
 - ``POST /slack/events``: events, slash commands and interactivity, verified and dispatched by Bolt
   (absent in Socket Mode, where Slack talks over a WebSocket instead);
-- ``POST /alertmanager``: the Alertmanager webhook;
+- ``POST /alertmanager``: the Alertmanager webhook, when it runs in this process (under
+  `medic serve` it runs in the front process instead, see :mod:`bot.slack.front`);
 - ``GET /healthz`` and ``GET /metrics`` (Prometheus text format).
 
 Blocking work (Bolt's ack path, intake) runs on a thread pool, never on the event loop.
@@ -11,7 +12,6 @@ Blocking work (Bolt's ack path, intake) runs on a thread pool, never on the even
 from __future__ import annotations
 
 import asyncio
-import json
 import time
 from collections.abc import Awaitable, Callable
 from concurrent.futures import ThreadPoolExecutor
@@ -22,20 +22,21 @@ from prometheus_client import CONTENT_TYPE_LATEST
 from slack_bolt import App, BoltRequest
 from slack_bolt.request.internals import build_context
 
+from bot.slack.asgi import (
+    MAX_BODY,
+    BodyTooLargeError,
+    Receive,
+    Scope,
+    Send,
+    header_dict,
+    lifespan,
+    read_body,
+    respond,
+)
 from bot.slack.metrics import BotMetrics
 from bot.slack.webhook import AlertmanagerWebhook
 
-Scope = dict[str, Any]
-Receive = Callable[[], Awaitable[dict[str, Any]]]
-Send = Callable[[dict[str, Any]], Awaitable[None]]
-
 Handler = Callable[[Scope, dict[str, str], Receive, Send], Awaitable[None]]
-
-SLACK_MAX_BODY = 1_048_576
-
-
-class BodyTooLargeError(Exception):
-    pass
 
 
 class SlackRequest(BoltRequest):
@@ -72,7 +73,7 @@ class MedicServer:
         self,
         *,
         bolt: App | None,
-        webhook: AlertmanagerWebhook,
+        webhook: AlertmanagerWebhook | None,
         metrics: BotMetrics,
         health: Callable[[], dict[str, Any]],
         workers: int = 8,
@@ -85,25 +86,26 @@ class MedicServer:
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] == "lifespan":
-            await _lifespan(receive, send)
+            await lifespan(receive, send)
             return
         if scope["type"] != "http":
             return
         method, path = scope["method"], scope["path"]
-        headers = {k.decode("latin-1").lower(): v.decode("latin-1") for k, v in scope["headers"]}
+        headers = header_dict(scope)
         routes: dict[tuple[str, str], Handler] = {
-            ("POST", "/alertmanager"): self._alertmanager,
             ("GET", "/healthz"): self._healthz,
             ("GET", "/metrics"): self._prometheus,
         }
+        if self._webhook is not None:
+            routes[("POST", "/alertmanager")] = self._alertmanager
         if self._bolt is not None:
             routes[("POST", "/slack/events")] = self._slack
         handler = routes.get((method, path))
         if handler is None:
             known = {p for _m, p in routes}
             status = 405 if path in known else 404
-            await _respond(send, status, {"error": "method not allowed" if status == 405 else
-                                          "not found"})  # fmt: skip
+            await respond(send, status, {"error": "method not allowed" if status == 405 else
+                                         "not found"})  # fmt: skip
             return
         await handler(scope, headers, receive, send)
 
@@ -114,13 +116,9 @@ class MedicServer:
         self, scope: Scope, headers: dict[str, str], receive: Receive, send: Send
     ) -> None:
         webhook = self._webhook
-        try:
-            body = await _read_body(receive, headers, webhook.max_body_bytes)
-        except BodyTooLargeError:
-            answer = webhook.reject(413, "too_large", f"body over {webhook.max_body_bytes} bytes")
-        else:
-            answer = await self._run(webhook.handle, headers.get("authorization"), body)
-        await _respond(send, answer.status, answer.body)
+        assert webhook is not None
+        answer = await webhook.answer(receive, headers, self._run)
+        await respond(send, answer.status, answer.body)
 
     async def _slack(
         self, scope: Scope, headers: dict[str, str], receive: Receive, send: Send
@@ -128,9 +126,9 @@ class MedicServer:
         assert self._bolt is not None
         started = time.perf_counter()
         try:
-            body = await _read_body(receive, headers, SLACK_MAX_BODY)
+            body = await read_body(receive, headers, MAX_BODY)
         except BodyTooLargeError:
-            await _respond(send, 413, {"error": "too large"})
+            await respond(send, 413, {"error": "too large"})
             return
         request = SlackRequest(
             body=body.decode("utf-8", errors="replace"),
@@ -152,7 +150,7 @@ class MedicServer:
     async def _healthz(
         self, scope: Scope, headers: dict[str, str], receive: Receive, send: Send
     ) -> None:
-        await _respond(send, 200, await self._run(self._health))
+        await respond(send, 200, await self._run(self._health))
 
     async def _prometheus(
         self, scope: Scope, headers: dict[str, str], receive: Receive, send: Send
@@ -169,44 +167,3 @@ class MedicServer:
 
     def close(self) -> None:
         self._pool.shutdown(wait=False, cancel_futures=True)
-
-
-async def _read_body(receive: Receive, headers: dict[str, str], limit: int) -> bytes:
-    declared = headers.get("content-length", "")
-    if declared.isdigit() and int(declared) > limit:
-        raise BodyTooLargeError
-    chunks, size = [], 0
-    while True:
-        message = await receive()
-        chunk = message.get("body", b"")
-        size += len(chunk)
-        if size > limit:
-            raise BodyTooLargeError
-        chunks.append(chunk)
-        if not message.get("more_body"):
-            return b"".join(chunks)
-
-
-async def _respond(send: Send, status: int, body: dict[str, Any]) -> None:
-    data = json.dumps(body).encode()
-    await send(
-        {
-            "type": "http.response.start",
-            "status": status,
-            "headers": [
-                (b"content-type", b"application/json"),
-                (b"content-length", str(len(data)).encode()),
-            ],
-        }
-    )
-    await send({"type": "http.response.body", "body": data})
-
-
-async def _lifespan(receive: Receive, send: Send) -> None:
-    while True:
-        message = await receive()
-        if message["type"] == "lifespan.startup":
-            await send({"type": "lifespan.startup.complete"})
-        elif message["type"] == "lifespan.shutdown":
-            await send({"type": "lifespan.shutdown.complete"})
-            return

@@ -1,15 +1,20 @@
-"""Wiring of the Slack bot: from settings and an incident flow to a running service (HTTP server,
-outbox delivery, background jobs, Socket Mode when an app token is set). The only place that knows
-which concrete piece sits behind each part of the bot."""
+"""Wiring of the Slack bot: from settings and an incident flow to a running service (HTTP server
+with the webhook in a front process, outbox delivery, background jobs, Socket Mode when an app
+token is set). The only place that knows which concrete piece sits behind each part of the bot."""
 
 from __future__ import annotations
 
 import logging
 import re
+import shutil
 import signal
+import socket
 import sys
+import tempfile
 import threading
 import time
+from functools import cached_property
+from pathlib import Path
 from typing import Any
 
 import uvicorn
@@ -19,17 +24,20 @@ from slack_sdk import WebClient
 
 from bot.alerts import parse_alerts
 from bot.config import Settings
-from bot.database import prepare_data_dir, sqlite_engine, state_engine
+from bot.database import prepare_data_dir, state_engine
 from bot.errors import ConfigError
 from bot.flow import IncidentFlow
+from bot.planners.llm import load_model
 from bot.runtime import vector_store
 from bot.slack.app import build_app
 from bot.slack.commands import CommandAnswers
 from bot.slack.decisions import Decisions
 from bot.slack.delivery import SlackDelivery
-from bot.slack.inbox import AlertInbox, AlertIntake
+from bot.slack.front import FrontProcess
+from bot.slack.inbox import AlertInbox, AlertIntake, inbox_engine
 from bot.slack.jobs import Jobs
-from bot.slack.metrics import BotMetrics
+from bot.slack.mentions import Mentions
+from bot.slack.metrics import BotMetrics, WebhookMetrics
 from bot.slack.outbox import Outbox
 from bot.slack.search import KnowledgeSearch, Searcher
 from bot.slack.server import MedicServer
@@ -100,8 +108,11 @@ class MedicService:
         searcher: Searcher | None = None,
         charts: bool = True,
         registry: CollectorRegistry | None = None,
+        chat_model: Any | None = None,
     ) -> None:
-        data_dir = prepare_data_dir(settings.data_dir)
+        """``chat_model`` answers `@medic` questions; by default the one configured in
+        ``llm.model``, if any."""
+        data_dir = self.data_dir = prepare_data_dir(settings.data_dir)
         engine = state_engine(data_dir, settings.database_url)
         self.settings = settings
         self.metrics = BotMetrics(registry)
@@ -138,28 +149,46 @@ class MedicService:
             alert_pattern=settings.slack.alert_pattern,
             resolve_service=service_resolver(flow),
             listener_executor=self.jobs.listeners,
+            mentions=Mentions(
+                self.threads,
+                chat_model if chat_model is not None else load_model(settings.llm)[0],
+                settings.llm.timeout_seconds,
+            ),
         )
         # A file of its own: the webhook's insert never waits behind the threads' writes.
-        inbox = AlertInbox(sqlite_engine(data_dir, "inbox.db"))
-        self.intake = AlertIntake(inbox, self._receive, self.threads.notice)
-        token = settings.webhook.token
-        self.webhook = AlertmanagerWebhook(
-            inbox,
-            self.metrics,
-            token=token.get_secret_value() if token else None,
-            max_body_bytes=settings.webhook.max_body_bytes,
-        )
-        self.webhook.on_queued = self.intake.wake
+        self.inbox = AlertInbox(inbox_engine(data_dir))
+        self.intake = AlertIntake(self.inbox, self._receive, self.threads.notice)
         app_token = settings.slack_app_token
         self.socket_mode = (
             SocketModeHandler(self.bolt, app_token.get_secret_value()) if app_token else None
         )
-        self.asgi = MedicServer(
+        self.app = self._server(webhook=None)
+
+    def _server(self, webhook: AlertmanagerWebhook | None) -> MedicServer:
+        return MedicServer(
             bolt=None if self.socket_mode else self.bolt,
-            webhook=self.webhook,
+            webhook=webhook,
             metrics=self.metrics,
             health=self.health,
         )
+
+    @property
+    def webhook_token(self) -> str | None:
+        token = self.settings.webhook.token
+        return token.get_secret_value() if token else None
+
+    @cached_property
+    def asgi(self) -> MedicServer:
+        """The whole HTTP side in this one process, webhook included (tests, embedding).
+        `medic serve` runs :attr:`app` behind a front process that answers the webhook."""
+        webhook = AlertmanagerWebhook(
+            self.inbox,
+            WebhookMetrics(self.metrics.registry),
+            token=self.webhook_token,
+            max_body_bytes=self.settings.webhook.max_body_bytes,
+        )
+        webhook.on_queued = self.intake.wake
+        return self._server(webhook)
 
     def _wake_delivery(self) -> None:
         self.delivery.wake()
@@ -195,8 +224,8 @@ class MedicService:
         }
 
     def start(self) -> None:
-        # Webhook and Slack answers wait for the GIL behind CPU-bound investigations; a 1 ms
-        # switch interval (Python's default is 5 ms) keeps their p95 low (docs/benchmarks.md).
+        # Slack's answers wait for the GIL behind CPU-bound investigations; a 1 ms switch
+        # interval (Python's default is 5 ms) keeps their p95 low (docs/benchmarks.md).
         sys.setswitchinterval(SWITCH_INTERVAL)
         self.delivery.start()
         self.intake.start()
@@ -212,18 +241,75 @@ class MedicService:
         self.intake.stop()
         self.delivery.stop()
         self.jobs.shutdown()
-        self.asgi.close()
+        self.app.close()
+        if "asgi" in self.__dict__:
+            self.asgi.close()
 
     def serve(self, host: str, port: int) -> None:
         """Run until interrupted (Ctrl-C, SIGTERM), then stop the workers and return."""
+        listener = listen(host, port)
         if threading.current_thread() is threading.main_thread():
             # uvicorn re-raises the signal it shut down on; a quiet handler lets us stop cleanly.
             for sig in (signal.SIGINT, signal.SIGTERM):
                 signal.signal(sig, lambda *_: None)
         self.start()
+        log.info("Medic listening on %s:%d (the webhook in a front process)", host, port)
         try:
-            uvicorn.Server(
-                uvicorn.Config(self.asgi, host=host, port=port, log_level="info", lifespan="on")
-            ).run()
+            FrontedServer(self, listener).run()
         finally:
             self.stop()
+
+
+def listen(host: str, port: int) -> socket.socket:
+    """The socket `medic serve` listens on (bound here, so a port in use is one clear error)."""
+    family = socket.AF_INET6 if ":" in host else socket.AF_INET
+    try:
+        return socket.create_server((host, port), family=family, backlog=2048)
+    except OSError as exc:
+        raise ConfigError(
+            f"cannot listen on {host}:{port}: {exc.strerror or exc}; choose another --host or "
+            "--port"
+        ) from exc
+
+
+class FrontedServer:
+    """The HTTP side of `medic serve`: the front process on ``listener`` (the webhook answered
+    there, see :mod:`bot.slack.front`), and this process's own server behind it on a unix socket
+    in a private temporary directory. It keeps ``listener`` open (a front process started again
+    finds the same port, with the connections that waited) and closes it when done."""
+
+    def __init__(
+        self, service: MedicService, listener: socket.socket, log_level: str = "info"
+    ) -> None:
+        self._listener = listener
+        self._dir = Path(tempfile.mkdtemp(prefix="medic-"))
+        path = str(self._dir / "bot.sock")
+        self._socket = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+        self._socket.bind(path)
+        self._socket.listen(512)
+        self.front = FrontProcess(
+            listen_fd=listener.fileno(),
+            bot_socket=path,
+            data_dir=service.data_dir,
+            token=service.webhook_token,
+            max_body_bytes=service.settings.webhook.max_body_bytes,
+            on_queued=service.intake.wake,
+            log_level=log_level,
+        )
+        self.server = uvicorn.Server(
+            uvicorn.Config(service.app, log_level=log_level, access_log=False, lifespan="on")
+        )
+
+    def run(self) -> None:
+        """Serve until :meth:`stop` (or a signal, in the main thread)."""
+        self.front.start()
+        try:
+            self.server.run(sockets=[self._socket])
+        finally:
+            self.front.stop()
+            self._socket.close()
+            self._listener.close()
+            shutil.rmtree(self._dir, ignore_errors=True)
+
+    def stop(self) -> None:
+        self.server.should_exit = True

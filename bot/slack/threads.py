@@ -12,7 +12,6 @@ from __future__ import annotations
 import logging
 import threading
 import time
-from collections import OrderedDict
 from collections.abc import Callable
 from dataclasses import dataclass
 
@@ -25,6 +24,7 @@ from bot.investigation import Investigation
 from bot.slack import blocks
 from bot.slack.charts import chart_findings, metric_chart
 from bot.slack.decisions import Decisions, SlackUser
+from bot.slack.evidence import Diagnosed, EvidenceCache
 from bot.slack.jobs import Jobs
 from bot.slack.limits import as_markdown, fit
 from bot.slack.metrics import BotMetrics
@@ -34,8 +34,6 @@ from tools.actions import ToolStatus
 from tools.proposals import Proposal, ProposalStatus
 
 log = logging.getLogger(__name__)
-
-CACHED_INVESTIGATIONS = 256
 
 
 @dataclass(frozen=True)
@@ -81,7 +79,7 @@ class IncidentThreads:
         self._render_lock = threading.Lock()
         self._verify_lock = threading.Lock()
         self._verify_requests: dict[str, int] = {}
-        self._investigations: OrderedDict[str, Investigation] = OrderedDict()
+        self._evidence = EvidenceCache(flow)
 
     # --- alerts in -----------------------------------------------------------------------------
     def receive(
@@ -237,7 +235,8 @@ class IncidentThreads:
         started = time.perf_counter()
         try:
             investigation = self.flow.investigate(incident)
-            proposals = self.flow.propose(incident, investigation)
+            plan = self.flow.plan(incident, investigation)
+            proposals = self.flow.propose(incident, investigation, plan)
         except Exception as exc:
             log.exception("investigation of %s failed", incident_id)
             self.metrics.investigations.labels("failed").inc()
@@ -251,8 +250,8 @@ class IncidentThreads:
             return
         self.metrics.investigations.labels("ok").inc()
         self.metrics.investigation_seconds.observe(time.perf_counter() - started)
-        self._cache(incident_id, investigation)
-        text, head = blocks.diagnosis_head(incident, investigation, self.flow.catalog)
+        self._evidence.keep(incident_id, investigation, plan)
+        text, head = blocks.diagnosis_head(incident, investigation, self.flow.catalog, plan)
         self.store.save_diagnosis(incident_id, text, head, [p.id for p in proposals])
         self._record_investigation(incident, investigation, proposals)
         message = blocks.diagnosis_message(text, head, proposals)
@@ -264,17 +263,9 @@ class IncidentThreads:
             self._post_charts(link.thread_key, thread.channel, incident, investigation)
         self._wake()
 
-    def _cache(self, incident_id: str, investigation: Investigation) -> None:
-        self._investigations[incident_id] = investigation
-        while len(self._investigations) > CACHED_INVESTIGATIONS:
-            self._investigations.popitem(last=False)
-
-    def _investigation(self, incident: Incident) -> Investigation:
-        cached = self._investigations.get(incident.id)
-        if cached is None:  # after a restart: investigate again for the same window
-            cached = self.flow.investigate(incident)
-            self._cache(incident.id, cached)
-        return cached
+    def evidence(self, incident: Incident) -> Diagnosed:
+        """The investigation and plan behind the incident's diagnosis."""
+        return self._evidence.of(incident)
 
     def _record_investigation(
         self, incident: Incident, inv: Investigation, proposals: list[Proposal]
@@ -416,7 +407,7 @@ class IncidentThreads:
         thread = self.store.thread(link.thread_key) if link else None
         if incident is None or link is None or thread is None:
             return
-        investigation = self._investigation(incident)
+        investigation = self.evidence(incident).investigation
         verification = self.flow.verify(incident, investigation)
         summary = blocks.verification_summary(verification)
         verdict = "recovered" if verification.recovered else "not recovered"
@@ -481,6 +472,15 @@ class IncidentThreads:
             now=self._wall(),
         )
         self._wake()
+
+    def say(self, channel: str, root_ts: str, text: str) -> None:
+        """Medic's answer to a person in the thread of ``root_ts``: an incident's thread or any
+        other (then remembered as a thread of its own, so the reply finds its place)."""
+        key = self.outbox.thread_of_message(channel, root_ts)
+        if key is None:
+            key = f"conversation:{channel}:{root_ts}"
+            self.outbox.remember_message(key, ROOT, channel, root_ts)
+        self._reply(key, channel, blocks.answer_message(text))
 
     def note(self, link: ThreadLink, text: str, kind: str = "note") -> None:
         thread = self.store.thread(link.thread_key)

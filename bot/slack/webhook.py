@@ -6,14 +6,18 @@ from __future__ import annotations
 
 import hmac
 import time
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from typing import Any
 
 from bot.alerts import SERVICE_LABELS, parse_alerts
 from bot.errors import InputError
+from bot.slack.asgi import BodyTooLargeError, Receive, read_body
 from bot.slack.inbox import AlertInbox
-from bot.slack.metrics import BotMetrics
+from bot.slack.metrics import WebhookMetrics
+
+# Runs a blocking function off the event loop: (function, *args) -> its result.
+Runner = Callable[..., Awaitable[Any]]
 
 
 @dataclass(frozen=True)
@@ -26,7 +30,7 @@ class AlertmanagerWebhook:
     def __init__(
         self,
         inbox: AlertInbox,
-        metrics: BotMetrics,
+        metrics: WebhookMetrics,
         *,
         token: str | None,
         max_body_bytes: int,
@@ -45,8 +49,20 @@ class AlertmanagerWebhook:
         return scheme.lower() == "bearer" and hmac.compare_digest(given.strip(), self._token)
 
     def reject(self, status: int, reason: str, error: str) -> WebhookResponse:
-        self._metrics.webhook_rejected.labels(reason).inc()
+        self._metrics.rejected.labels(reason).inc()
         return WebhookResponse(status, {"error": error})
+
+    async def answer(
+        self, receive: Receive, headers: dict[str, str], run: Runner
+    ) -> WebhookResponse:
+        """Read the request (refused beyond the size limit) and handle it with ``run``, off the
+        event loop."""
+        try:
+            body = await read_body(receive, headers, self.max_body_bytes)
+        except BodyTooLargeError:
+            return self.reject(413, "too_large", f"body over {self.max_body_bytes} bytes")
+        answer: WebhookResponse = await run(self.handle, headers.get("authorization"), body)
+        return answer
 
     def handle(self, authorization: str | None, body: bytes) -> WebhookResponse:
         started = time.perf_counter()

@@ -6,6 +6,7 @@ import shutil
 import threading
 from collections.abc import Callable, Iterator
 from pathlib import Path
+from typing import Any
 
 import httpx
 import pytest
@@ -13,10 +14,10 @@ import uvicorn
 
 from bot.config import load_settings
 from bot.runtime import build_sim_flow
-from bot.slack.service import MedicService
+from bot.slack.service import FrontedServer, MedicService
 from knowledge.embeddings import MiniLMEmbedding
 from tests.bot.slack.fake_slack import FakeSlack
-from tests.bot.slack.harness import SECRET, Medic, serve_in_thread, write_config
+from tests.bot.slack.harness import SECRET, Medic, serve_fronted, serve_in_thread, write_config
 from tests.conftest import START
 from tools.clock import VirtualClock
 from tools.sim import SCENARIOS, SimulatedCluster
@@ -68,25 +69,32 @@ def start_medic(
     embedder: MiniLMEmbedding,
     monkeypatch: pytest.MonkeyPatch,
 ) -> Iterator[Callable[..., Medic]]:
-    """Start the bot with extra environment variables (all stopped at the end of the test)."""
-    running: list[tuple[uvicorn.Server, threading.Thread, MedicService, httpx.Client]] = []
+    """Start the bot with extra environment variables (all stopped at the end of the test): in
+    this one process, or ``fronted`` as `medic serve` runs it (the webhook in a front process)."""
+    running: list[tuple[uvicorn.Server | FrontedServer, threading.Thread, MedicService,
+                        httpx.Client]] = []  # fmt: skip
 
-    def start(**env: str) -> Medic:
+    def start(chat_model: Any = None, fronted: bool = False, **env: str) -> Medic:
         for key, value in env.items():
             monkeypatch.setenv(key, value)
         settings = load_settings()
         flow = build_sim_flow(settings, sim, clock, embedder)
-        service = MedicService(settings, flow)
+        service = MedicService(settings, flow, chat_model=chat_model)
         service.start()
-        server, thread, url = serve_in_thread(service.asgi)
+        server: uvicorn.Server | FrontedServer
+        server, thread, url = serve_fronted(service) if fronted else serve_in_thread(service.asgi)
         http = httpx.Client(timeout=30)
         running.append((server, thread, service, http))
-        return Medic(service, url, fake_slack, sim, http)
+        front = server.front if isinstance(server, FrontedServer) else None
+        return Medic(service, url, fake_slack, sim, http, front)
 
     yield start
     for server, thread, service, http in running:
         http.close()
-        server.should_exit = True
+        if isinstance(server, FrontedServer):
+            server.stop()
+        else:
+            server.should_exit = True
         thread.join(timeout=10)
         service.stop()
 

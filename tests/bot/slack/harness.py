@@ -20,8 +20,11 @@ import yaml
 from slack_sdk.signature import SignatureVerifier
 
 from bot.demo import scenario_alert
-from bot.slack.service import MedicService
-from tests.bot.slack.fake_slack import FakeSlack, Message
+from bot.incidents import Incident
+from bot.investigation import Investigation
+from bot.slack.front import FrontProcess
+from bot.slack.service import FrontedServer, MedicService, listen
+from tests.bot.slack.fake_slack import BOT_USER, FakeSlack, Message, decode
 from tools.sim import SimulatedCluster
 
 SECRET = "test-signing-secret"
@@ -45,6 +48,19 @@ def serve_in_thread(app: Any) -> tuple[uvicorn.Server, threading.Thread, str]:
     return server, thread, f"http://127.0.0.1:{sock.getsockname()[1]}"
 
 
+def serve_fronted(service: MedicService) -> tuple[FrontedServer, threading.Thread, str]:
+    """The bot as `medic serve` runs it: the webhook in the front process on an ephemeral port,
+    the rest behind it."""
+    listener = listen("127.0.0.1", 0)
+    fronted = FrontedServer(service, listener, log_level="warning")
+    thread = threading.Thread(target=fronted.run, daemon=True)
+    thread.start()
+    deadline = time.monotonic() + 10
+    while not fronted.server.started and time.monotonic() < deadline:
+        time.sleep(0.01)
+    return fronted, thread, f"http://127.0.0.1:{listener.getsockname()[1]}"
+
+
 @dataclass
 class Medic:
     """The bot under test, and the people and systems that talk to it."""
@@ -54,10 +70,25 @@ class Medic:
     slack: FakeSlack
     sim: SimulatedCluster
     http: httpx.Client
+    front: FrontProcess | None = None  # the front process, when run as `medic serve` runs it
+    mentions_sent: int = 0
 
     def settle(self, timeout: float = 60) -> None:
         """Wait until every acknowledged request has done its work and reached Slack."""
         assert self.service.settle(timeout), "the bot did not settle"
+
+    def hold_investigations(self) -> threading.Event:
+        """Investigations wait until the returned event is set (at most 30 s)."""
+        release = threading.Event()
+        flow = self.service.threads.flow
+        investigate = flow.investigate
+
+        def held(incident: Incident) -> Investigation:
+            release.wait(timeout=30)
+            return investigate(incident)
+
+        flow.investigate = held  # type: ignore[method-assign]
+        return release
 
     # --- Alertmanager ---------------------------------------------------------------------------
     def alert(self, payload: dict[str, Any], token: str | None = None) -> httpx.Response:
@@ -135,6 +166,38 @@ class Medic:
             "event": event,
         }
         return self.signed(json.dumps(body), "application/json", **headers)
+
+    def mention(
+        self,
+        text: str,
+        *,
+        thread: Message | None = None,
+        user: str = APPROVER,
+        channel: str = ALERTS,
+        **headers: str,
+    ) -> httpx.Response:
+        """``user`` writes "@medic ``text``" in ``thread`` (or at the top of ``channel``)."""
+        self.mentions_sent += 1
+        ts = f"1800000100.{self.mentions_sent:06d}"
+        event = {
+            "type": "app_mention",
+            "user": user,
+            "text": f"<@{BOT_USER}> {text}",
+            "ts": ts,
+            "channel": thread.channel if thread else channel,
+            "event_ts": ts,
+        }
+        if thread is not None:
+            event["thread_ts"] = thread.ts
+        return self.event(event, f"EvMention{self.mentions_sent}", **headers)
+
+    def answers(self, root_ts: str) -> list[str]:
+        """Medic's answers to people in the thread of ``root_ts``, oldest first."""
+        return [
+            decode(m.blocks[0]["text"]["text"])
+            for m in self.slack.thread(root_ts)
+            if m.blocks and m.blocks[0].get("block_id") == "answer"
+        ]
 
     # --- reading the channel --------------------------------------------------------------------
     def root(self) -> Message:

@@ -35,7 +35,7 @@ def wait_for(condition: Callable[[], bool], timeout: float = 60) -> None:
 def test_an_alert_in_alertmanager_becomes_a_thread(
     start_medic: Callable[..., Medic], tmp_path: Path
 ) -> None:
-    medic = start_medic(MEDIC_WEBHOOK__TOKEN=TOKEN)
+    medic = start_medic(fronted=True, MEDIC_WEBHOOK__TOKEN=TOKEN)  # as `medic serve` runs
     config = {
         "route": {
             "receiver": "medic",

@@ -7,13 +7,27 @@ import io
 
 import numpy as np
 from matplotlib.image import imread
+from rich.console import Console
 
+from bot import messages
 from bot.alerts import parse_alerts
+from bot.diagnosis import Evidence, Hypothesis
+from bot.incidents import Incident
+from bot.investigation import Investigation, Window
+from bot.planner import Plan
+from bot.render import ThreadPrinter
 from bot.signals import SignalCatalog
-from bot.slack.blocks import decision_line, proposal_blocks, root_message, root_view
+from bot.slack.blocks import (
+    decision_line,
+    diagnosis_head,
+    proposal_blocks,
+    root_message,
+    root_view,
+)
 from bot.slack.charts import metric_chart
 from bot.slack.limits import violations
 from detectors import Direction, Finding, Series
+from tests.bot.slack.fake_slack import Message
 from tools.actions import Action
 from tools.proposals import Proposal, ProposalStatus
 
@@ -114,3 +128,39 @@ def test_chart_shades_the_anomaly_window() -> None:
     shaded = (np.abs(image[..., 0] - 0.98) < 0.03) & (np.abs(image[..., 1] - 0.87) < 0.04)
     left, right = shaded[:, :300].sum(), shaded[:, 400:].sum()
     assert right > 10 * max(left, 1)  # the shading sits where the anomaly is (the right part)
+
+
+def test_the_diagnosis_shows_the_plan_as_the_terminal_does() -> None:
+    incident = Incident(
+        "INC-0007", "fp", "g", "CheckoutErrorRateHigh", "checkout", "shop", "open", T0, T0, None,
+        {}, {},
+    )  # fmt: skip
+    weak = Hypothesis(
+        "traffic-surge", "Traffic surge", score=0.21,
+        evidence=[Evidence("memory", "PAST-003 (0.42 similar): campaign traffic", 0.21)],
+    )  # fmt: skip
+    inv = Investigation(
+        incident_id=incident.id, window=Window(0.0, 1.0, 2.0), series=[], findings=[],
+        templates=None, similar=[], hypotheses=[weak], symptoms=[],
+        notes=["dropped: llm: scale on kube-system/coredns dropped"],
+    )  # fmt: skip
+    plan = Plan(
+        checked=["pod restarts of shop/checkout: 4, last Error (exit 2) (runbook:bad-rollout)"],
+        advice=["check the pool size and long-running queries (runbook pool-exhausted)"],
+        planners=["runbooks", "memory", "what-changed", "llm (off: no model configured)"],
+    )
+    console = Console(record=True, width=300)
+    ThreadPrinter(console, SignalCatalog()).investigation(inv, [], plan)
+    terminal = console.export_text()
+    text, blocks = diagnosis_head(incident, inv, SignalCatalog(), plan)
+    slack = Message("C1", "1.1", text, blocks, "1.0").all_text()
+    assert "most likely no clear cause" in text
+    for shown in (
+        messages.NO_CLEAR_CAUSE,
+        "Traffic surge",
+        "dropped: llm: scale on kube-system/coredns dropped",
+        plan.checked[0],
+        plan.advice[0],
+        "planned by runbooks, memory, what-changed, llm (off: no model configured)",
+    ):
+        assert shown in terminal and shown in slack, shown

@@ -15,6 +15,9 @@ def test_alert_becomes_a_thread_that_an_approver_fixes_once(medic: Medic) -> Non
     assert "[FIRING:1] RecommenderLatencyHigh" in root.all_text()
     diagnosis = medic.diagnosis(root)
     assert "Input size increase" in diagnosis.all_text()
+    # The merged plan: each proposal's planners, and which planners ran.
+    assert "source: runbook:scale-out-on-load, memory:PAST-001" in diagnosis.all_text()
+    assert "planned by runbooks, memory, what-changed, llm (off: " in diagnosis.all_text()
     labels = [b["text"]["text"] for b in diagnosis.buttons()]
     assert labels.count("Approve") >= 2 and labels.count("Reject") == labels.count("Approve")
     charts = list(medic.slack.uploaded(root.ts))

@@ -16,10 +16,10 @@ def test_manifest_matches_the_bot() -> None:
     manifest = yaml.safe_load(MANIFEST.read_text())
     (command,) = manifest["features"]["slash_commands"]
     assert command["command"] == "/medic"
-    scopes = set(manifest["oauth_config"]["scopes"]["bot"])
-    assert {"chat:write", "commands", "files:write", "channels:history"} <= scopes
+    scopes = {"chat:write", "commands", "files:write", "channels:history", "app_mentions:read"}
+    assert scopes <= set(manifest["oauth_config"]["scopes"]["bot"])
     settings = manifest["settings"]
-    assert "message.channels" in settings["event_subscriptions"]["bot_events"]
+    assert {"message.channels", "app_mention"} <= set(settings["event_subscriptions"]["bot_events"])
     assert settings["interactivity"]["is_enabled"] is True
     urls = {
         command["url"],

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import os
 import signal
+import socket
 import subprocess
 import sys
 import time
@@ -15,6 +16,8 @@ import pytest
 from typer.testing import CliRunner
 
 from bot.cli import app
+from bot.errors import ConfigError
+from bot.slack.service import listen
 from tests.bot.slack.fake_slack import FakeSlack
 from tests.services.binaries import free_port
 
@@ -40,6 +43,13 @@ def test_missing_configuration_is_named(
     result = CliRunner().invoke(app, ["serve"])
     assert result.exit_code == 2 and problem in result.stderr
     assert len(result.stderr.strip().splitlines()) == 1
+
+
+def test_a_port_in_use_is_named() -> None:
+    with socket.create_server(("127.0.0.1", 0)) as taken:
+        port = taken.getsockname()[1]
+        with pytest.raises(ConfigError, match=f"cannot listen on 127.0.0.1:{port}: Address"):
+            listen("127.0.0.1", port)
 
 
 @pytest.mark.slow
@@ -72,7 +82,19 @@ def test_serve_runs_until_stopped(fake_slack: FakeSlack, tmp_path: Path) -> None
                 assert time.monotonic() < deadline, "medic serve did not start"
                 time.sleep(0.2)
         assert health.json()["status"] == "ok"
-        assert "medic_alerts_received" in httpx.get(f"http://127.0.0.1:{port}/metrics").text
+        metrics = httpx.get(f"http://127.0.0.1:{port}/metrics").text
+        assert "medic_alerts_received" in metrics and "medic_intake_seconds" in metrics
+        # Alertmanager's webhook, answered by the front process, handled by the bot behind it.
+        alert = {"status": "firing", "labels": {"alertname": "Down", "service": "payments"},
+                 "startsAt": "2027-01-15T08:00:00Z"}  # fmt: skip
+        answer = httpx.post(f"http://127.0.0.1:{port}/alertmanager", json={"alerts": [alert]})
+        assert answer.status_code == 200
+        while not fake_slack.roots():
+            assert time.monotonic() < deadline, "the alert never reached the bot"
+            time.sleep(0.1)
+        assert "unknown service" in fake_slack.roots()[0].all_text()
     finally:
         process.send_signal(signal.SIGTERM)
         assert process.wait(timeout=30) == 0
+    with pytest.raises(httpx.ConnectError):  # the front process is gone too
+        httpx.get(f"http://127.0.0.1:{port}/healthz", timeout=1)

@@ -3,10 +3,8 @@ where they belong."""
 
 from __future__ import annotations
 
-import threading
 from datetime import datetime
 
-from bot.incidents import Incident
 from tests.bot.slack.harness import ALERTS, APPROVER, STRANGER, Medic
 
 
@@ -28,14 +26,7 @@ def test_unsigned_or_stale_requests_are_refused(medic: Medic) -> None:
 
 
 def test_investigate_acks_at_once_and_posts_a_new_thread(medic: Medic) -> None:
-    release = threading.Event()
-    investigate = medic.service.threads.flow.investigate
-
-    def slow_investigation(incident: Incident):  # type: ignore[no-untyped-def]
-        release.wait(timeout=30)
-        return investigate(incident)
-
-    medic.service.threads.flow.investigate = slow_investigation  # type: ignore[method-assign]
+    release = medic.hold_investigations()
     ack = medic.slash("investigate recommender", channel="C0TEAM")
     assert ack.status_code == 200  # answered while the investigation is still held back
     assert "Investigating recommender" in ack.json()["text"]

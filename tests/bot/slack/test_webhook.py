@@ -1,14 +1,23 @@
 """`POST /alertmanager`: Alertmanager's grouping becomes Slack threads; bad requests are refused
-with their reason; health and metrics."""
+with their reason; health and metrics. The bot runs as `medic serve` runs it: the webhook in its
+front process, everything else passed on to the bot."""
 
 from __future__ import annotations
 
 import copy
+import os
+import signal
+import time
 from collections.abc import Callable
 
 import pytest
 
 from tests.bot.slack.harness import Medic
+
+
+@pytest.fixture
+def medic(start_medic: Callable[..., Medic]) -> Medic:
+    return start_medic(fronted=True)
 
 
 def with_second_alert(payload: dict[str, object]) -> dict[str, object]:
@@ -89,18 +98,34 @@ def test_an_alert_for_an_unknown_service_is_reported_in_the_channel(medic: Medic
 
 
 def test_an_accepted_notification_survives_a_stop(start_medic: Callable[..., Medic]) -> None:
-    first = start_medic()
+    first = start_medic(fronted=True)
     first.service.intake.stop()  # the bot stops right after answering Alertmanager
     assert first.alert(first.demo_alert()).status_code == 200
     first.service.stop()
-    second = start_medic()  # same data directory
+    second = start_medic(fronted=True)  # same data directory
     second.settle()
     assert "[FIRING:1] RecommenderLatencyHigh" in second.root().all_text()
     second.diagnosis(second.root())
 
 
+def test_the_front_process_is_started_again_should_it_die(medic: Medic) -> None:
+    assert medic.front is not None and medic.front.pid is not None
+    killed = medic.front.pid
+    os.kill(killed, signal.SIGKILL)
+    deadline = time.monotonic() + 10
+    while medic.front.pid == killed:
+        assert time.monotonic() < deadline
+        time.sleep(0.01)
+    # Alertmanager's next notification waits in the port's queue until the front is back.
+    assert medic.alert(medic.demo_alert()).status_code == 200
+    medic.settle()
+    medic.diagnosis(medic.root())
+
+
 def test_bearer_token_and_size_limit(start_medic: Callable[..., Medic]) -> None:
-    medic = start_medic(MEDIC_WEBHOOK__TOKEN="s3cret", MEDIC_WEBHOOK__MAX_BODY_BYTES="4000")
+    medic = start_medic(
+        fronted=True, MEDIC_WEBHOOK__TOKEN="s3cret", MEDIC_WEBHOOK__MAX_BODY_BYTES="4000"
+    )
     payload = medic.demo_alert()
     assert medic.alert(payload).status_code == 401
     assert medic.alert(payload, token="wrong").status_code == 401
@@ -124,5 +149,6 @@ def test_health_and_metrics(medic: Medic) -> None:
     assert 'medic_investigations_total{result="ok"} 1.0' in metrics
     assert 'medic_proposals_total{status="proposed"}' in metrics
     assert "medic_alert_to_diagnosis_seconds_count 1.0" in metrics
+    assert "medic_intake_seconds_count 1.0" in metrics  # the front process's own
     assert medic.http.get(f"{medic.url}/nowhere").status_code == 404
     assert medic.http.get(f"{medic.url}/alertmanager").status_code == 405

@@ -1,0 +1,103 @@
+"""`@medic ...` in Slack: the conversation of :mod:`bot.conversation` in an incident's thread.
+
+A question (`why?`, `what changed?`, `show logs`, `what fixed this last time?`) is answered in the
+thread from the incident's evidence - by the configured chat model when there is one, falling back
+to the evidence alone; a correction ("root cause was actually the DB pool") is recorded on the
+incident for the next similar one. A mention anywhere else gets a short help. This is the slow
+half of a mention, run after Slack's ack.
+"""
+
+from __future__ import annotations
+
+import logging
+import re
+from dataclasses import dataclass
+from typing import Any
+
+from bot import messages
+from bot.conversation import IncidentEvidence, answer, ask_llm
+from bot.slack.thread_store import ThreadLink
+from bot.slack.threads import IncidentThreads
+
+log = logging.getLogger(__name__)
+
+_MENTION = re.compile(r"<@[UW][A-Z0-9]+(\|[^>]*)?>")
+_INCIDENT = re.compile(r"\bINC-\d+\b", re.IGNORECASE)
+_WORD = re.compile(r"[a-z0-9][-a-z0-9.]*")
+
+
+@dataclass(frozen=True)
+class Mention:
+    channel: str
+    ts: str
+    thread_ts: str | None  # the thread's root, when the mention is a reply in a thread
+    user: str
+    text: str  # without the mentions
+
+    @classmethod
+    def of(cls, event: dict[str, Any]) -> Mention:
+        return cls(
+            channel=str(event.get("channel", "")),
+            ts=str(event.get("ts", "")),
+            thread_ts=str(event["thread_ts"]) if event.get("thread_ts") else None,
+            user=str(event.get("user", "")),
+            text=" ".join(_MENTION.sub(" ", str(event.get("text", ""))).split()),
+        )
+
+
+class Mentions:
+    def __init__(
+        self, threads: IncidentThreads, model: Any | None = None, timeout_seconds: float = 30.0
+    ) -> None:
+        self._threads = threads
+        self._model = model
+        self._timeout = timeout_seconds
+
+    def reply(self, mention: Mention) -> None:
+        """Answer ``mention`` in its thread."""
+        root = mention.thread_ts or mention.ts
+        link = self._incident_of(mention) if mention.thread_ts else None
+        text = messages.MENTION_HELP if link is None else self._answer(link, mention)
+        self._threads.say(mention.channel, root, text)
+
+    def _incident_of(self, mention: Mention) -> ThreadLink | None:
+        """The incident the mention is about: the thread's incident it names (by id or service),
+        else the thread's first; None outside an incident's thread."""
+        store = self._threads.store
+        key = self._threads.outbox.thread_of_message(mention.channel, mention.thread_ts or "")
+        links = store.links(key) if key else []
+        leads = [link for link in links if link.lead]
+        if not leads:
+            return None
+        named = {i.upper() for i in _INCIDENT.findall(mention.text)}
+        for link in links:
+            if link.incident_id in named:
+                return store.leader_of(link.incident_id) or link
+        words = set(_WORD.findall(mention.text.lower()))
+        return next((link for link in leads if link.service in words), leads[0])
+
+    def _answer(self, link: ThreadLink, mention: Mention) -> str:
+        flow = self._threads.flow
+        incident = flow.incidents.get(link.incident_id)
+        if incident is None or not link.investigated:
+            return messages.MENTION_INVESTIGATING.format(incident=link.incident_id)
+        if not link.diagnosis_head:  # the investigation failed: nothing to answer from
+            return messages.MENTION_NO_DIAGNOSIS.format(
+                incident=incident.id, service=incident.service, namespace=incident.namespace
+            )
+        diagnosed = self._threads.evidence(incident)
+        corrections = flow.corrections.latest([incident.id]) if flow.corrections else {}
+        evidence = IncidentEvidence(
+            incident, diagnosed.investigation, diagnosed.plan, tuple(corrections.values())
+        )
+        reply = answer(mention.text, evidence, flow.catalog)
+        if reply.intent == "correction":
+            if flow.correct(incident.id, mention.text, mention.user) is None:
+                return messages.CORRECTION_UNCLEAR
+            self._threads.store.record(
+                incident.id, "correction", f"{mention.user}: {mention.text}", flow.clock.now()
+            )
+            return reply.text
+        if self._model is not None:
+            return ask_llm(self._model, mention.text, evidence, flow.catalog, self._timeout)
+        return reply.text
