@@ -18,6 +18,7 @@ from bot.cli_audit import audit_app
 from bot.cli_errors import reports_errors
 from bot.cli_eval import eval_app
 from bot.cli_knowledge import register as register_knowledge
+from bot.cli_options import DEFAULT_SCENARIO, ClusterOption, ScenarioOption
 from bot.cli_scenarios import scenarios
 from bot.cli_serve import serve
 from bot.errors import ConfigError, InputError
@@ -43,9 +44,6 @@ app.command()(serve)
 YesOption = Annotated[bool, typer.Option("--yes", "-y", help="Approve every allowed proposal.")]
 JsonOption = Annotated[
     bool, typer.Option("--json", help="Print a JSON summary as the last line of output.")
-]
-ScenarioOption = Annotated[
-    str, typer.Option("--scenario", help="Scenario of the simulated cluster.")
 ]
 
 
@@ -90,10 +88,8 @@ def investigate(
         Path | None,
         typer.Option("--alert", help="Alertmanager webhook JSON (a file, or - for stdin)."),
     ] = None,
-    cluster: Annotated[
-        str | None, typer.Option("--cluster", help="sim or kube (default: MEDIC_CLUSTER).")
-    ] = None,
-    scenario: ScenarioOption = "input-size-surge",
+    cluster: ClusterOption = None,
+    scenario: ScenarioOption = DEFAULT_SCENARIO,
     yes: YesOption = False,
     as_json: JsonOption = False,
 ) -> None:

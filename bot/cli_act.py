@@ -13,6 +13,7 @@ import typer
 import yaml
 
 from bot import messages
+from bot.cli_options import DEFAULT_SCENARIO, ClusterOption, ScenarioOption
 from bot.errors import ConfigError, InputError, MedicError
 
 if TYPE_CHECKING:
@@ -51,12 +52,8 @@ def act(
         bool, typer.Option("--dry-run", help="Show what would happen; change nothing.")
     ] = False,
     yes: Annotated[bool, typer.Option("--yes", "-y", help="Approve without asking.")] = False,
-    cluster: Annotated[
-        str | None, typer.Option("--cluster", help="sim or kube (default: MEDIC_CLUSTER).")
-    ] = None,
-    scenario: Annotated[
-        str, typer.Option("--scenario", help="Scenario of the simulated cluster.")
-    ] = "input-size-surge",
+    cluster: ClusterOption = None,
+    scenario: ScenarioOption = DEFAULT_SCENARIO,
 ) -> None:
     """Run one tool on one Deployment: guard, dry run, approval, execution, audit."""
     from bot.config import load_settings

@@ -10,6 +10,7 @@ import typer
 
 from bot import messages
 from bot.cli_errors import reports_errors
+from bot.cli_options import DEFAULT_SCENARIO, ClusterOption, ScenarioOption
 from bot.errors import ConfigError
 
 
@@ -31,12 +32,8 @@ class FastForwardClock:
 def serve(
     host: Annotated[str, typer.Option("--host", help="Address to listen on.")] = "127.0.0.1",
     port: Annotated[int, typer.Option("--port", help="Port to listen on.")] = 3000,
-    cluster: Annotated[
-        str | None, typer.Option("--cluster", help="sim or kube (default: MEDIC_CLUSTER).")
-    ] = None,
-    scenario: Annotated[
-        str, typer.Option("--scenario", help="Scenario of the simulated cluster (sim only).")
-    ] = "input-size-surge",
+    cluster: ClusterOption = None,
+    scenario: ScenarioOption = DEFAULT_SCENARIO,
 ) -> None:
     """Run the bot: Slack (HTTP at POST /slack/events, or Socket Mode when SLACK_APP_TOKEN is
     set), the Alertmanager webhook at POST /alertmanager, GET /healthz and GET /metrics."""

@@ -13,7 +13,8 @@ from bot.config import load_settings
 from bot.demo import scenario_alert
 from bot.runtime import build_sim_flow
 from knowledge.embeddings import MiniLMEmbedding
-from tests.services.prometheus import free_port, openmetrics_gauges, running_prometheus
+from tests.services.binaries import free_port
+from tests.services.prometheus import openmetrics_gauges, running_prometheus
 from tools.clock import VirtualClock
 from tools.sim import SCENARIOS, SimulatedCluster
 

@@ -19,7 +19,8 @@ from detectors import (
     detect_anomalies,
 )
 from detectors.prometheus import choose_step
-from tests.services.prometheus import free_port, openmetrics_gauges, running_prometheus
+from tests.services.binaries import free_port
+from tests.services.prometheus import openmetrics_gauges, running_prometheus
 
 STEP = 15.0
 POINTS = 480  # two hours at 15 s, ending a minute ago: well inside the retention window

@@ -30,7 +30,7 @@ class Alertmanager:
 @contextlib.contextmanager
 def running_alertmanager(tmp: Path, config: dict[str, Any] | None = None) -> Iterator[Alertmanager]:
     """Alertmanager with ``config`` (its YAML as a dict; default: route everything nowhere)."""
-    binary = require("prometheus-alertmanager", "prometheus-alertmanager")
+    binary = require("prometheus-alertmanager", "apt-get install prometheus-alertmanager")
     config_file = tmp / "alertmanager.yml"
     config_file.write_text(yaml.safe_dump(config or BLACKHOLE))
     port = free_port()

@@ -14,11 +14,12 @@ from pathlib import Path
 import pytest
 
 
-def require(binary: str, package: str) -> str:
-    """The path of ``binary``; a missing one skips the test locally and fails it in CI."""
+def require(binary: str, install: str) -> str:
+    """The path of ``binary``; a missing one skips the test locally and fails it in CI, saying
+    how to ``install`` it."""
     found = shutil.which(binary) or (binary if Path(binary).is_file() else None)
     if found is None:
-        message = f"{binary} not found: apt-get install {package}"
+        message = f"{binary} not found: {install}"
         if os.environ.get("MEDIC_CI") == "1":
             pytest.fail(message)
         pytest.skip(message)
@@ -36,18 +37,26 @@ def wait_until(
     what: str,
     process: subprocess.Popen[bytes] | None,
     timeout: float = 30.0,
+    log: Path | None = None,
 ) -> None:
+    """Poll ``ready`` until it is true; a service that exits or stays unready fails the test with
+    the tail of its ``log``."""
+
+    def tail() -> str:
+        return f":\n{log.read_text(errors='replace')[-2000:]}" if log and log.exists() else ""
+
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
         if process is not None and process.poll() is not None:
-            raise RuntimeError(f"{what} exited with {process.returncode} before it was ready")
+            code = process.returncode
+            raise RuntimeError(f"{what} exited with {code} before it was ready{tail()}")
         try:
             if ready():
                 return
         except Exception:  # not listening yet: any client error means "try again"
             pass
         time.sleep(0.1)
-    raise RuntimeError(f"{what} was not ready after {timeout:.0f} s")
+    raise RuntimeError(f"{what} was not ready after {timeout:.0f} s{tail()}")
 
 
 def stop(process: subprocess.Popen[bytes]) -> None:

@@ -4,39 +4,24 @@ and a temporary directory, for tests of Medic's server mode."""
 from __future__ import annotations
 
 import os
-import shutil
-import socket
 import subprocess
 import sys
-import time
-import urllib.request
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
 
+import httpx
 import pytest
 
-
-def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
-
-
-def _binary() -> str | None:
-    beside = Path(sys.executable).with_name("chroma")
-    return str(beside) if beside.exists() else shutil.which("chroma")
+from tests.services.binaries import free_port, require, stop, wait_until
 
 
 @contextmanager
 def chroma_server(path: Path, timeout: float = 60.0) -> Iterator[str]:
     """Start the server; yields its URL; stops it afterwards."""
-    binary = _binary()
-    if binary is None:
-        if os.environ.get("MEDIC_CI") == "1":
-            pytest.fail("chroma binary missing (pip package chromadb)")
-        pytest.skip("chroma binary missing")
-    port = _free_port()
+    beside = Path(sys.executable).with_name("chroma")  # the virtualenv's, not a stray one on PATH
+    binary = str(beside) if beside.exists() else require("chroma", "pip install chromadb")
+    port = free_port()
     url = f"http://127.0.0.1:{port}"
     log = path.parent / "chroma-server.log"
     with log.open("wb") as out:
@@ -47,23 +32,16 @@ def chroma_server(path: Path, timeout: float = 60.0) -> Iterator[str]:
             env={**os.environ, "ANONYMIZED_TELEMETRY": "False"},
         )
         try:
-            deadline = time.monotonic() + timeout
-            while True:
-                try:
-                    with urllib.request.urlopen(f"{url}/api/v2/heartbeat", timeout=1):
-                        break
-                except OSError as exc:
-                    if process.poll() is not None or time.monotonic() > deadline:
-                        raise RuntimeError(f"chroma did not start: {log.read_text()}") from exc
-                    time.sleep(0.2)
+            wait_until(
+                lambda: httpx.get(f"{url}/api/v2/heartbeat", timeout=1).is_success,
+                "chroma",
+                process,
+                timeout,
+                log,
+            )
             yield url
         finally:
-            process.terminate()
-            try:
-                process.wait(timeout=10)
-            except subprocess.TimeoutExpired:
-                process.kill()
-                process.wait()
+            stop(process)
 
 
 @pytest.fixture

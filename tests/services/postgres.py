@@ -25,7 +25,7 @@ def _as_server_user(args: list[str]) -> list[str]:
 @pytest.fixture(scope="session")
 def postgres_server() -> Iterator[str]:
     """The admin URL of a running server (trust authentication on loopback only)."""
-    pg_ctl = require(str(BIN / "pg_ctl"), "postgresql")
+    pg_ctl = require(str(BIN / "pg_ctl"), "apt-get install postgresql")
     root = Path(tempfile.mkdtemp(prefix="medic-pg-"))
     data = root / "data"
     if os.geteuid() == 0:

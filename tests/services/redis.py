@@ -14,7 +14,7 @@ from tests.services.binaries import free_port, require, stop, wait_until
 
 @pytest.fixture
 def redis_url(tmp_path: Path) -> Iterator[str]:
-    binary = require("redis-server", "redis-server")
+    binary = require("redis-server", "apt-get install redis-server")
     port = free_port()
     process = subprocess.Popen(
         [
