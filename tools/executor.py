@@ -15,7 +15,7 @@ from tools.catalog import TOOLS, ToolContext
 from tools.clock import Clock
 from tools.errors import ToolError
 from tools.guard import Guard
-from tools.proposals import ProposalStatus, ProposalStore, why_not
+from tools.proposals import Proposal, ProposalStatus, ProposalStore, why_not
 
 
 class Executor:
@@ -43,14 +43,21 @@ class Executor:
             return ToolResult(ToolStatus.REFUSED, why_not(proposal))
         action = proposal.action
         now = self._clock.now()
+        actor = proposal.decided_by or "unknown"
         decision = self._guard.check(action, now)
         if not decision.allowed:
+            self._store.refuse_approved(proposal_id, decision.refusal or decision.reason, now)
+            self._log_refusal(proposal, actor, decision.text, now)
             return ToolResult(ToolStatus.REFUSED, decision.text, {"rule": decision.rule})
-        started = self._store.begin_execution(proposal_id, now)
+        cooldown = self._guard.cooldown
+        started = self._store.begin_execution(
+            proposal_id, now, lambda last: cooldown(action, last, now).refusal
+        )
         if not started.ok:
+            if started.proposal.status is ProposalStatus.REFUSED:
+                self._log_refusal(proposal, actor, started.reason, now)
             return ToolResult(ToolStatus.REFUSED, started.reason)
         spec = TOOLS[action.tool]
-        actor = proposal.decided_by or "unknown"
         context = ToolContext(self._backends, now, f"medic for {actor}", proposal_id)
         try:
             preview = spec.run(context, action, True)
@@ -81,3 +88,17 @@ class Executor:
             proposal_id=proposal_id,
         )
         return result
+
+    def _log_refusal(self, proposal: Proposal, actor: str, why: str, now: float) -> None:
+        action = proposal.action
+        self._audit.append(
+            at=now,
+            actor=actor,
+            event="refused",
+            tool=action.tool,
+            target=action.target,
+            params=action.params,
+            decision=why,
+            result="not executed",
+            proposal_id=proposal.id,
+        )

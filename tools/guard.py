@@ -35,6 +35,11 @@ class Decision:
     def text(self) -> str:
         return self.reason if self.allowed else f"refused by policy ({self.rule}): {self.reason}"
 
+    @property
+    def refusal(self) -> str | None:
+        """How a proposal records this refusal (``rule: reason``); None when allowed."""
+        return None if self.allowed else f"{self.rule}: {self.reason}"
+
 
 class ActionHistory(Protocol):
     def last_execution(self, action: Action, cluster: str) -> float | None:
@@ -156,7 +161,11 @@ class Guard:
         return Decision.allow()
 
     def _check_cooldown(self, action: Action, now: float) -> Decision:
-        last = self._history.last_execution(action, self._cluster.name)
+        return self.cooldown(action, self._history.last_execution(action, self._cluster.name), now)
+
+    def cooldown(self, action: Action, last: float | None, now: float) -> Decision:
+        """May ``action`` start at ``now`` when the same tool last started on its target at
+        ``last``? The executor asks again under the target's lock, right before starting."""
         cooldown = self.policy.cooldown_seconds
         if last is not None and now - last < cooldown:
             wait = cooldown - (now - last)

@@ -4,19 +4,23 @@ proposed -> approved -> executing -> succeeded | failed, or proposed -> rejected
 ``refused`` records a proposal the guard turned down when it was made. Every transition is one
 conditional UPDATE (``... WHERE id = ? AND status = ?``), which SQLite and PostgreSQL both execute
 atomically, so a double click, a retried request, two threads or two bot processes approving the
-same proposal change it once; the loser is told who won and when.
+same proposal change it once; the loser is told who won and when. Starting an execution also
+takes a per-target lock row, so two *different* proposals for the same tool and workload cannot
+both pass the cooldown by starting at the same moment.
 """
 
 from __future__ import annotations
 
 import json
 import uuid
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from enum import StrEnum
 from typing import Any
 
 from sqlalchemy import Engine, Float, Integer, String, Text, func, inspect, select, text, update
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import DeclarativeBase, Mapped, Session, mapped_column
 
 from tools.actions import Action, ToolResult
@@ -63,6 +67,15 @@ class _ProposalRow(_Base):
     started_at: Mapped[float | None] = mapped_column(Float, nullable=True)
     finished_at: Mapped[float | None] = mapped_column(Float, nullable=True)
     outcome: Mapped[str] = mapped_column(Text, default="")
+
+
+class _TargetLockRow(_Base):
+    """One row per cluster, tool and workload; starting an execution there writes it first."""
+
+    __tablename__ = "execution_locks"
+
+    key: Mapped[str] = mapped_column(String(800), primary_key=True)
+    locked_at: Mapped[float] = mapped_column(Float)
 
 
 @dataclass(frozen=True)
@@ -165,15 +178,7 @@ class ProposalStore:
     def last_execution(self, action: Action, cluster: str) -> float | None:
         """When the same tool last started on the same target in ``cluster`` (for cooldowns)."""
         with Session(self._engine) as session:
-            return session.scalar(
-                select(func.max(_ProposalRow.started_at)).where(
-                    _ProposalRow.tool == action.tool,
-                    _ProposalRow.namespace == action.namespace,
-                    _ProposalRow.name == action.name,
-                    _ProposalRow.cluster == cluster,
-                    _ProposalRow.status.in_([ProposalStatus.EXECUTING, ProposalStatus.SUCCEEDED]),
-                )
-            )
+            return _last_start(session, action, cluster)
 
     def approve(self, proposal_id: str, user: str, digest: str, now: float) -> Transition:
         """Approve what was shown: the digest must match the stored action, before it expires."""
@@ -212,13 +217,52 @@ class ProposalStore:
         )
         return self._explain(proposal_id, moved, now=now)
 
-    def begin_execution(self, proposal_id: str, now: float) -> Transition:
-        """approved -> executing; only one caller ever wins."""
+    def begin_execution(
+        self,
+        proposal_id: str,
+        now: float,
+        may_start: Callable[[float | None], str | None] = lambda _last: None,
+    ) -> Transition:
+        """approved -> executing; only one caller ever wins. ``may_start`` gets when the same
+        tool last started on the same target (another proposal) and returns a refusal (``rule:
+        reason``), or None; a refused proposal becomes ``refused``, so it does not hang approved.
+
+        The target's lock row is written first, so on PostgreSQL a second start on the same
+        target waits for this transaction (and on SQLite for the database's write lock) and then
+        sees this start: a cooldown cannot be passed by two proposals at once.
+        """
+        proposal = self.get(proposal_id)
+        if proposal is None:
+            raise KeyError(f"no proposal {proposal_id}")
+        action = proposal.action
+        key = "/".join((proposal.cluster, action.tool, action.namespace, action.name))
+        with Session(self._engine) as session, session.begin():
+            _lock_target(session, key, now)
+            refusal = may_start(_last_start(session, action, proposal.cluster))
+            values = (
+                {"status": ProposalStatus.EXECUTING, "started_at": now}
+                if refusal is None
+                else {"status": ProposalStatus.REFUSED, "finished_at": now, "outcome": refusal}
+            )
+            stmt = (
+                update(_ProposalRow)
+                .where(
+                    _ProposalRow.id == proposal_id,
+                    _ProposalRow.status == ProposalStatus.APPROVED,
+                )
+                .values(**values)
+            )
+            moved = session.execute(stmt).rowcount == 1  # type: ignore[attr-defined]
+        return self._explain(proposal_id, moved and refusal is None)
+
+    def refuse_approved(self, proposal_id: str, reason: str, now: float) -> Transition:
+        """approved -> refused: the guard turned the action down when it was about to run (the
+        policy or the cluster changed after the approval)."""
         moved = self._move(
             proposal_id,
             ProposalStatus.APPROVED,
-            ProposalStatus.EXECUTING,
-            values={"started_at": now},
+            ProposalStatus.REFUSED,
+            values={"finished_at": now, "outcome": reason},
         )
         return self._explain(proposal_id, moved)
 
@@ -287,6 +331,32 @@ def why_not(proposal: Proposal, digest: str | None = None, now: float | None = N
     if status is ProposalStatus.WITHDRAWN:
         return f"withdrawn at {_when(proposal.decided_at)}: {proposal.outcome}"
     return f"the proposal is {status.value}"
+
+
+def _last_start(session: Session, action: Action, cluster: str) -> float | None:
+    return session.scalar(
+        select(func.max(_ProposalRow.started_at)).where(
+            _ProposalRow.tool == action.tool,
+            _ProposalRow.namespace == action.namespace,
+            _ProposalRow.name == action.name,
+            _ProposalRow.cluster == cluster,
+            _ProposalRow.status.in_([ProposalStatus.EXECUTING, ProposalStatus.SUCCEEDED]),
+        )
+    )
+
+
+def _lock_target(session: Session, key: str, now: float) -> None:
+    """Write the target's lock row (creating it the first time); the write holds it until the
+    transaction ends. Two first-timers race on the primary key: the loser's insert fails after
+    the winner commits, and it then updates the row like everyone after it."""
+    lock = update(_TargetLockRow).where(_TargetLockRow.key == key).values(locked_at=now)
+    if session.execute(lock).rowcount == 1:  # type: ignore[attr-defined]
+        return
+    try:
+        with session.begin_nested():
+            session.add(_TargetLockRow(key=key, locked_at=now))
+    except IntegrityError:
+        session.execute(lock)
 
 
 def _add_missing_columns(engine: Engine) -> None:

@@ -94,7 +94,7 @@ class RemediationWorkflow:
         preview = self._preview(action, requested_by) if decision.allowed else None
         if preview is not None and preview.status is not ToolStatus.DRY_RUN:
             decision = Decision.refuse("dry_run", preview.summary)
-        refused = None if decision.allowed else f"{decision.rule}: {decision.reason}"
+        refused = decision.refusal
         proposal = self.proposals.create(
             incident_id,
             action,

@@ -354,14 +354,19 @@ class IncidentThreads:
     def decide(
         self, approve: bool, proposal_id: str, user: SlackUser, digest: str = ""
     ) -> Outcome | None:
-        """Approve (and execute once) or reject; None when there is no such proposal. A refused
-        outcome changes nothing and is for the clicker's eyes only."""
+        """Approve (and execute once) or reject; None when there is no such proposal. A refusal
+        is for the clicker's eyes only; when the guard stopped an approved action as it was to
+        run (cooldown, a changed policy) the proposal is refused and the thread shows it."""
         outcome = (
             self.decisions.approve(proposal_id, user, digest)
             if approve
             else self.decisions.reject(proposal_id, user)
         )
-        if outcome is None or outcome.result.status is ToolStatus.REFUSED:
+        if outcome is None:
+            return None
+        if outcome.result.status is ToolStatus.REFUSED:
+            if outcome.proposal.status is ProposalStatus.REFUSED:
+                self._refresh_diagnosis(outcome.proposal.incident_id)
             return outcome
         proposal = outcome.proposal
         now = self.flow.clock.now()

@@ -153,3 +153,58 @@ def test_two_processes_on_postgres_execute_once(postgres_url: str, tmp_path: Pat
     assert ProposalStore(engine).get(pid).status is ProposalStatus.SUCCEEDED  # type: ignore[union-attr]
     report = AuditLog(engine).verify()
     assert report.ok and report.entries == 3  # proposed, approved, executed: once each
+
+
+def race_two_proposals(url: str, ledger: Path) -> None:
+    """Two incidents' proposals of the same change, approved at the same moment by two people:
+    each passes the guard on its own, but the cooldown lets only one of them run; the other is
+    refused (not left hanging as approved), and the audit log says so."""
+    engine = create_engine(url)
+    flow = workflow(engine, ledger)
+    proposals = [
+        flow.propose(incident, ACTION, requested_by="medic:planner", source="test").proposal
+        for incident in ("INC-1", "INC-2")
+    ]
+    barrier = threading.Barrier(2)
+    results: dict[str, Any] = {}
+
+    def click(n: int) -> None:
+        barrier.wait()
+        p = proposals[n]
+        results[p.id] = flow.approve(p.id, Principal(f"cli:user{n}"), p.digest).result
+
+    pool = [threading.Thread(target=click, args=(n,)) for n in range(2)]
+    for t in pool:
+        t.start()
+    for t in pool:
+        t.join()
+    statuses = {pid: flow.proposals.get(pid).status for pid in results}  # type: ignore[union-attr]
+    assert sorted(r.status for r in results.values()) == [
+        ToolStatus.REFUSED,
+        ToolStatus.SUCCEEDED,
+    ], [r.summary for r in results.values()]
+    assert len(ledger.read_text().splitlines()) == 1
+    for pid, result in results.items():
+        if result.status is ToolStatus.REFUSED:
+            assert "cooldown" in result.summary, result.summary
+            assert statuses[pid] is ProposalStatus.REFUSED
+        else:
+            assert statuses[pid] is ProposalStatus.SUCCEEDED
+    events = [e.event for e in AuditLog(engine).entries()]
+    assert sorted(events) == sorted(["proposed"] * 2 + ["approved"] * 2 + ["executed", "refused"])
+    assert AuditLog(engine).verify().ok
+
+
+@pytest.mark.parametrize("attempt", range(5))
+def test_cooldown_holds_between_two_proposals_on_sqlite(tmp_path: Path, attempt: int) -> None:
+    race_two_proposals(f"sqlite:///{tmp_path / 'state.db'}", tmp_path / "ledger")
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("attempt", range(5))
+def test_cooldown_holds_between_two_proposals_on_postgres(
+    postgres_url: str,  # noqa: F811
+    tmp_path: Path,
+    attempt: int,
+) -> None:
+    race_two_proposals(postgres_url, tmp_path / "ledger")

@@ -96,7 +96,12 @@ def test_policy_change_after_approval_still_stops_execution(
     result = executor.execute(pid)
     assert result.status is ToolStatus.REFUSED and "(namespaces)" in result.summary
     assert cluster.calls == []
-    assert store.get(pid).status is ProposalStatus.APPROVED  # type: ignore[union-attr]
+    # refused, not left "approved" (which Slack would show as executing for ever), and recorded
+    refused = store.get(pid)
+    assert refused is not None and refused.status is ProposalStatus.REFUSED
+    assert refused.outcome.startswith("namespaces: namespace shop is not in any environment")
+    assert executor.execute(pid).summary.startswith("refused by policy: namespaces:")
+    assert [e.event for e in AuditLog(engine).entries()][-1] == "refused"
 
 
 def test_a_failed_write_is_recorded_and_never_run_again(

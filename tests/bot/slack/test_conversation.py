@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
-from tests.bot.slack.harness import APPROVER, STRANGER, Medic
+import copy
+
+from tests.bot.slack.harness import ALERTS, APPROVER, STRANGER, Medic
 
 
 def test_alert_becomes_a_thread_that_an_approver_fixes_once(medic: Medic) -> None:
@@ -46,3 +48,37 @@ def test_alert_becomes_a_thread_that_an_approver_fixes_once(medic: Medic) -> Non
     medic.settle()
     assert "already" in medic.slack.ephemeral_texts()[-1]
     assert medic.sim.get_deployment("shop", "recommender").replicas == 6
+
+
+def test_an_approved_action_the_cooldown_stops_is_shown_refused(medic: Medic) -> None:
+    # Two alert groups for the recommender (two regions), each with its own scale-out proposal.
+    first = medic.demo_alert()
+    second = copy.deepcopy(first)
+    second["groupKey"] = first["groupKey"] + "-us"
+    second["alerts"][0]["fingerprint"] = "us-east-1-latency"
+    second["alerts"][0]["labels"]["region"] = "us-east-1"
+    for payload in (first, second):
+        assert medic.alert(payload).status_code == 200
+    medic.settle()
+    roots = medic.slack.roots(ALERTS)
+    assert len(roots) == 2
+    diagnoses = [medic.diagnosis(root) for root in roots]
+    buttons = [d.button("medic_approve", "scale shop/recommender replicas=6") for d in diagnoses]
+
+    # The first is approved and runs; approving the second would scale again within the
+    # cooldown: the clicker is told why, and the second thread shows the proposal refused
+    # instead of "executing" or live buttons.
+    medic.click(diagnoses[0], buttons[0], APPROVER)
+    medic.settle()
+    assert medic.sim.get_deployment("shop", "recommender").replicas == 6
+    medic.click(diagnoses[1], buttons[1], APPROVER)
+    medic.settle()
+    assert "cooldown" in medic.slack.ephemeral_texts()[-1]
+    text = diagnoses[1].all_text()
+    assert "refused by policy: cooldown: scale already ran on shop/recommender" in text
+    assert not [
+        b
+        for b in diagnoses[1].buttons()
+        if "scale shop/recommender replicas=6" in b["confirm"]["text"]["text"]
+    ]
+    assert "executing" not in text
