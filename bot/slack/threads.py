@@ -30,6 +30,7 @@ from bot.slack.limits import as_markdown, fit
 from bot.slack.metrics import BotMetrics
 from bot.slack.outbox import ROOT, Outbox, OutboxItem
 from bot.slack.thread_store import ThreadLink, ThreadStore
+from bot.verification import Verification
 from tools.actions import ToolStatus
 from tools.proposals import Proposal, ProposalStatus
 
@@ -393,36 +394,49 @@ class IncidentThreads:
             self.jobs.verifications.submit(self._verify, incident_id)
 
     def _verify(self, incident_id: str) -> None:
-        """Verify after the configured delay; again if another action ran meanwhile."""
-        again = True
-        while again:
+        """Verify after the configured delay, and say so once: when another action ran during the
+        wait, this measurement is stale and the verification starts over (one verdict, one
+        memory record, covering every action)."""
+        while True:
             with self._verify_lock:
                 seen = self._verify_requests[incident_id]
             try:
-                self._verify_once(incident_id)
-            finally:
+                measured = self._measure(incident_id)
+            except BaseException:
                 with self._verify_lock:
-                    again = self._verify_requests[incident_id] != seen
-                    if not again:
-                        del self._verify_requests[incident_id]
-
-    def _verify_once(self, incident_id: str) -> None:
-        incident = self.flow.incidents.get(incident_id)
-        link = self.store.link_of(incident_id)
-        thread = self.store.thread(link.thread_key) if link else None
-        if incident is None or link is None or thread is None:
+                    del self._verify_requests[incident_id]
+                raise
+            with self._verify_lock:
+                if self._verify_requests[incident_id] != seen:
+                    continue
+                del self._verify_requests[incident_id]
+            if measured is not None:
+                self._publish_verification(*measured)
             return
+
+    def _measure(self, incident_id: str) -> tuple[Incident, Investigation, Verification] | None:
+        incident = self.flow.incidents.get(incident_id)
+        if incident is None or self.store.link_of(incident_id) is None:
+            return None
         investigation = self.evidence(incident).investigation
-        verification = self.flow.verify(incident, investigation)
+        return incident, investigation, self.flow.verify(incident, investigation)
+
+    def _publish_verification(
+        self, incident: Incident, investigation: Investigation, verification: Verification
+    ) -> None:
+        link = self.store.link_of(incident.id)
+        thread = self.store.thread(link.thread_key) if link else None
+        if link is None or thread is None:
+            return
         summary = blocks.verification_summary(verification)
         verdict = "recovered" if verification.recovered else "not recovered"
         self.store.record(
-            incident_id, "verification", f"{verdict}: {summary}", self.flow.clock.now()
+            incident.id, "verification", f"{verdict}: {summary}", self.flow.clock.now()
         )
-        self.store.set_after(incident_id, summary)
-        self._refresh_diagnosis(incident_id)
+        self.store.set_after(incident.id, summary)
+        self._refresh_diagnosis(incident.id)
         self._reply(
-            link.thread_key, thread.channel, blocks.verification_message(incident_id, verification)
+            link.thread_key, thread.channel, blocks.verification_message(incident.id, verification)
         )
         record = self.flow.remember(incident, investigation, verification)
         if record is not None:

@@ -3,8 +3,14 @@
 from __future__ import annotations
 
 import copy
+import threading
+import time
 
+from bot.incidents import Incident
+from bot.investigation import Investigation
+from bot.verification import Verification
 from tests.bot.slack.harness import ALERTS, APPROVER, STRANGER, Medic
+from tools.proposals import ProposalStatus
 
 
 def test_alert_becomes_a_thread_that_an_approver_fixes_once(medic: Medic) -> None:
@@ -82,3 +88,39 @@ def test_an_approved_action_the_cooldown_stops_is_shown_refused(medic: Medic) ->
         if "scale shop/recommender replicas=6" in b["confirm"]["text"]["text"]
     ]
     assert "executing" not in text
+
+
+def test_two_quick_approvals_get_one_verdict_and_one_memory(medic: Medic) -> None:
+    medic.alert(medic.demo_alert())
+    medic.settle()
+    root = medic.root()
+    diagnosis = medic.diagnosis(root)
+    approves = [b for b in diagnosis.buttons() if b["action_id"] == "medic_approve"]
+    assert len(approves) >= 2
+
+    # The first action's verification is still waiting when the second action runs.
+    flow = medic.service.threads.flow
+    verify, waiting, release = flow.verify, threading.Event(), threading.Event()
+
+    def held(incident: Incident, investigation: Investigation) -> Verification:
+        waiting.set()
+        release.wait(timeout=30)
+        return verify(incident, investigation)
+
+    flow.verify = held  # type: ignore[method-assign]
+    medic.click(diagnosis, approves[0], APPROVER)
+    assert waiting.wait(timeout=30)
+    medic.click(diagnosis, approves[1], APPROVER)
+    deadline = time.monotonic() + 30
+    while (
+        sum(p.status is ProposalStatus.SUCCEEDED for p in flow.proposals.for_incident("INC-0001"))
+        < 2
+    ):
+        assert time.monotonic() < deadline, "the second approval did not run"
+        time.sleep(0.05)
+    release.set()
+    medic.settle()
+
+    said = [m.text for m in medic.slack.thread(root.ts)]
+    assert sum("Remembered INC-0001" in t for t in said) == 1, said
+    assert sum(t.startswith("Verification") for t in said) == 1, said
