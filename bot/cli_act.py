@@ -1,6 +1,6 @@
 """`medic act`: run one remediation tool from the command line, through the same guard, approval,
 dry run and audit log as Slack. Exit codes: 0 done (or dry run shown), 2 bad input, 3 refused by
-policy, 4 failed."""
+policy, 4 failed (or the cluster could not be reached)."""
 
 from __future__ import annotations
 
@@ -126,7 +126,9 @@ def _finish(result: ToolResult) -> None:
         prefix = "dry run: " if result.status is ToolStatus.DRY_RUN else ""
         typer.echo(prefix + result.summary)
         return
-    if result.status is ToolStatus.REFUSED:
-        bad_input = result.details.get("rule") in BAD_INPUT_RULES
-        raise (InputError if bad_input else PolicyRefusalError)(result.summary)
+    from tools.guard import UNREACHABLE
+
+    rule = result.details.get("rule")
+    if result.status is ToolStatus.REFUSED and rule != UNREACHABLE:
+        raise (InputError if rule in BAD_INPUT_RULES else PolicyRefusalError)(result.summary)
     raise ActionFailedError(result.summary)

@@ -13,8 +13,11 @@ from typing import Protocol
 from tools.actions import Action, Principal
 from tools.backends import ClusterBackend
 from tools.catalog import TOOLS, PurgeCacheParams, ScaleParams, SilenceParams
-from tools.errors import ToolError
+from tools.errors import BackendUnavailableError, ToolError
 from tools.policy import Policy
+
+# The rule of a refusal because the cluster could not be asked about the target.
+UNREACHABLE = "unreachable"
 
 
 @dataclass(frozen=True)
@@ -33,7 +36,11 @@ class Decision:
 
     @property
     def text(self) -> str:
-        return self.reason if self.allowed else f"refused by policy ({self.rule}): {self.reason}"
+        if self.allowed:
+            return self.reason
+        if self.rule == UNREACHABLE:  # not the policy's verdict: the target could not be checked
+            return f"not done: {self.reason}"
+        return f"refused by policy ({self.rule}): {self.reason}"
 
     @property
     def refusal(self) -> str | None:
@@ -82,6 +89,8 @@ class Guard:
             return Decision.refuse("parameters", problem)
         try:
             current = self._cluster.get_deployment(action.namespace, action.name)
+        except BackendUnavailableError as exc:
+            return Decision.refuse(UNREACHABLE, str(exc))
         except ToolError as exc:
             return Decision.refuse("target", str(exc))
         if spec.read_only:

@@ -77,6 +77,7 @@ class KubernetesCluster:
     ) -> None:
         self._apps = k8s.AppsV1Api(api)
         self._core = k8s.CoreV1Api(api)
+        self._host = api.configuration.host  # named in connection errors: which API server
         self._name = name
         self._retry = retry or RetryPolicy()
 
@@ -237,11 +238,13 @@ class KubernetesCluster:
                 raise _translate(what, exc) from exc
             except urllib3.exceptions.NewConnectionError as exc:
                 raise TransientError(
-                    f"cannot connect to the Kubernetes API to {what}", may_have_applied=False
+                    f"cannot connect to the Kubernetes API at {self._host} to {what}",
+                    may_have_applied=False,
                 ) from exc
             except urllib3.exceptions.HTTPError as exc:
                 raise TransientError(
-                    f"the Kubernetes API did not answer to {what}: {type(exc).__name__}",
+                    f"the Kubernetes API at {self._host} did not answer to {what}: "
+                    f"{type(exc).__name__}",
                     may_have_applied=True,
                 ) from exc
 

@@ -308,9 +308,19 @@ def test_an_unreachable_api_server_is_named(
     monkeypatch.setenv("MEDIC_CONFIG", str(config))
     code, out, err = medic("investigate", SERVICE, "--cluster", "kube")
     assert code == 1 and err.strip() == (
-        "medic: cannot connect to the Kubernetes API to read deployment shop/recommender"
+        f"medic: cannot connect to the Kubernetes API at {server} to read deployment "
+        "shop/recommender"
     )
     assert out == ""
+
+    # acting on it is not a policy refusal nor bad input: the action could not be done (exit 4)
+    code, out, err = medic(
+        "act", "scale", "--target", f"shop/{SERVICE}", "--param", "replicas=4", "--cluster", "kube"
+    )
+    assert code == 4 and err.strip() == (
+        f"medic: not done: cannot connect to the Kubernetes API at {server} to read deployment "
+        "shop/recommender"
+    )
 
 
 @pytest.mark.slow

@@ -247,12 +247,13 @@ def test_missing_deployment_is_not_found(cluster: KubernetesCluster) -> None:
 def test_unreachable_api_server_is_retried_then_reported(sleeps: Sleeps) -> None:
     from tests.services.binaries import free_port
 
-    configuration = k8s.Configuration(host=f"http://127.0.0.1:{free_port()}")
+    server = f"http://127.0.0.1:{free_port()}"
+    configuration = k8s.Configuration(host=server)
     configuration.retries = False
     cluster = KubernetesCluster(
         k8s.ApiClient(configuration), retry=RetryPolicy(attempts=2, sleep=sleeps)
     )
-    with pytest.raises(TransientError, match="cannot connect to the Kubernetes API"):
+    with pytest.raises(TransientError, match=f"cannot connect to the Kubernetes API at {server}"):
         cluster.get_deployment("shop", "recommender")
     assert len(sleeps) == 1
 
