@@ -37,6 +37,10 @@ _WORD = re.compile(r"^[A-Za-z]+[.:,;]?$")
 _LOCATION = re.compile(r"^[A-Za-z_$][\w.$]*#\d+$")  # a logger's source location: Class#123
 _SPACES = re.compile(r"\s+")
 CACHE_LIMIT = 200_000
+# A log event is named in its head; what follows a thousand characters is a payload dump (a 16 KB
+# response body, a serialised object). Mining only the head keeps the masks' cost per line bounded
+# and lets such lines share a skeleton, where each dump's words would otherwise make it new.
+MINED_CHARS = 1000
 EMBEDDED_WORDS = 16
 _VARIABLE = b"0123456789abcdefABCDEF"
 _DIGITS = re.compile(r"\d*")
@@ -54,6 +58,14 @@ def skeleton(text: str) -> bytes:
         locations.append(digits.group() if digits else "")
         mark = text.find("#", mark + 1)
     return key + b"#" + ",".join(locations).encode()
+
+
+def _head(text: str) -> str:
+    """The first ``MINED_CHARS`` of a message, cut at a space, the rest one placeholder."""
+    if len(text) <= MINED_CHARS:
+        return text
+    cut = text.rfind(" ", 0, MINED_CHARS)
+    return text[: cut if cut > 0 else MINED_CHARS] + " <*>"
 
 
 def is_error(template: str) -> bool:
@@ -130,7 +142,7 @@ class TemplateMiner:
 
     def add(self, line: LogLine | str) -> str:
         """Mine one line; returns its masked text, the handle for ``template``."""
-        text = line if isinstance(line, str) else _text(line)
+        text = _head(line if isinstance(line, str) else _text(line))
         self.lines_seen += 1
         shape = skeleton(text)
         masked = self._masked_of_skeleton.get(shape)

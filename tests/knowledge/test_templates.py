@@ -64,6 +64,22 @@ def test_lines_of_one_shape_share_a_skeleton_and_are_masked_once() -> None:
     assert miner.lines_seen == 499 and miner.cluster_count == 1
 
 
+def test_a_payload_dump_after_the_head_does_not_make_a_line_new() -> None:
+    head = "INFO s.s.SeatServiceImpl#151 [getLeftTicketOfInterval][result is] " + "ok " * 400
+    stations = ["shanghai", "beijing", "nanjing", "suzhou", "taiyuan", "wuxi"]
+    dumps = [
+        head + " ".join(f"Ticket(startStation={a}, destStation={b})" for b in stations)
+        for a in stations
+    ]
+    miner = TemplateMiner()
+    templates = miner.templates_of(dumps)
+    assert len(set(templates)) == 1 and templates[0].endswith("<*>")
+    assert miner.cluster_count == 1
+    # what a head says still tells events apart
+    other = TemplateMiner().templates_of([dumps[0], dumps[0].replace("INFO", "ERROR", 1)])
+    assert other[0] != other[1]
+
+
 def test_skeleton_keeps_words_and_source_locations() -> None:
     assert skeleton("VM Paused") != skeleton("VM Resumed")
     assert skeleton("c.s.Impl#31 [query]") != skeleton("c.s.Impl#34 [query]")
