@@ -46,8 +46,8 @@ class Executor:
         actor = proposal.decided_by or "unknown"
         decision = self._guard.check(action, now)
         if not decision.allowed:
-            self._store.refuse_approved(proposal_id, decision.refusal or decision.reason, now)
-            self._log_refusal(proposal, actor, decision.text, now)
+            if self._store.refuse_approved(proposal_id, decision.refusal or "", now).ok:
+                self._log_refusal(proposal, actor, decision.text, now)
             return ToolResult(ToolStatus.REFUSED, decision.text, {"rule": decision.rule})
         cooldown = self._guard.cooldown
         started = self._store.begin_execution(
