@@ -126,7 +126,7 @@ def _finish(result: ToolResult) -> None:
         prefix = "dry run: " if result.status is ToolStatus.DRY_RUN else ""
         typer.echo(prefix + result.summary)
         return
-    from tools.guard import UNREACHABLE
+    from tools.actions import UNREACHABLE
 
     rule = result.details.get("rule")
     if result.status is ToolStatus.REFUSED and rule != UNREACHABLE:

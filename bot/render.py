@@ -168,7 +168,7 @@ class ThreadPrinter:
                 lines.append(
                     Text(
                         f"  {rank}. {p.action.tool} {p.action.target} {p.action.params}"
-                        f"  refused by policy: {p.outcome}",
+                        f"  {p.refusal}",
                         style="yellow",
                     )
                 )

@@ -9,6 +9,10 @@ from dataclasses import dataclass, field
 from enum import StrEnum
 from typing import Any
 
+# The rule of a refusal because the cluster could not be asked about the target: not the policy's
+# verdict, so it reads "not done", not "refused by policy".
+UNREACHABLE = "unreachable"
+
 
 class ToolStatus(StrEnum):
     SUCCEEDED = "succeeded"

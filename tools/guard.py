@@ -10,14 +10,11 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Protocol
 
-from tools.actions import Action, Principal
+from tools.actions import UNREACHABLE, Action, Principal
 from tools.backends import ClusterBackend
 from tools.catalog import TOOLS, PurgeCacheParams, ScaleParams, SilenceParams
 from tools.errors import BackendUnavailableError, ToolError
 from tools.policy import Policy
-
-# The rule of a refusal because the cluster could not be asked about the target.
-UNREACHABLE = "unreachable"
 
 
 @dataclass(frozen=True)
@@ -38,7 +35,7 @@ class Decision:
     def text(self) -> str:
         if self.allowed:
             return self.reason
-        if self.rule == UNREACHABLE:  # not the policy's verdict: the target could not be checked
+        if self.rule == UNREACHABLE:
             return f"not done: {self.reason}"
         return f"refused by policy ({self.rule}): {self.reason}"
 

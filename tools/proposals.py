@@ -23,7 +23,7 @@ from sqlalchemy import Engine, Float, Integer, String, Text, func, inspect, sele
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import DeclarativeBase, Mapped, Session, mapped_column
 
-from tools.actions import Action, ToolResult
+from tools.actions import UNREACHABLE, Action, ToolResult
 
 
 class ProposalStatus(StrEnum):
@@ -98,6 +98,14 @@ class Proposal:
     started_at: float | None
     finished_at: float | None
     outcome: str
+
+    @property
+    def refusal(self) -> str:
+        """Why a refused proposal was refused, in words (its outcome is ``rule: reason``)."""
+        rule, _, reason = self.outcome.partition(": ")
+        return (
+            f"not done: {reason}" if rule == UNREACHABLE else f"refused by policy: {self.outcome}"
+        )
 
 
 @dataclass(frozen=True)
@@ -327,7 +335,7 @@ def why_not(proposal: Proposal, digest: str | None = None, now: float | None = N
     if status is ProposalStatus.REJECTED:
         return f"already rejected {by}"
     if status is ProposalStatus.REFUSED:
-        return f"refused by policy: {proposal.outcome}"
+        return proposal.refusal
     if status is ProposalStatus.WITHDRAWN:
         return f"withdrawn at {_when(proposal.decided_at)}: {proposal.outcome}"
     return f"the proposal is {status.value}"

@@ -345,7 +345,7 @@ def decision_line(p: Proposal, after: str = "") -> str:
         )
     if p.status is ProposalStatus.EXPIRED:
         return f":zzz: Expired: {escape(p.preview)}"
-    return f"~{escape(exact_change(p.action))}~ refused by policy: {escape(p.outcome)}"
+    return f"~{escape(exact_change(p.action))}~ {escape(p.refusal)}"
 
 
 def proposal_blocks(p: Proposal, after: str = "") -> list[Block]:

@@ -284,7 +284,7 @@ class IncidentThreads:
             )
         for p in proposals:
             self.metrics.proposals.labels(p.status.value).inc()
-            text = p.preview if p.status is ProposalStatus.PROPOSED else f"refused: {p.outcome}"
+            text = p.preview if p.status is ProposalStatus.PROPOSED else p.refusal
             self.store.record(incident.id, "proposal", text or blocks.exact_change(p.action), now)
 
     def _post_charts(self, key: str, channel: str, incident: Incident, inv: Investigation) -> None:

@@ -104,6 +104,12 @@ def test_decisions_read_as_what_happened() -> None:
     assert ":x: Approved by" in failed and "failed: scale failed: 403" in failed
     refused = decision_line(proposal(ProposalStatus.REFUSED, outcome="replicas.max: 60 > 10"))
     assert "refused by policy: replicas.max" in refused
+    unreachable = proposal(
+        ProposalStatus.REFUSED, outcome="unreachable: cannot connect to the Kubernetes API at x"
+    )
+    assert decision_line(unreachable).endswith(
+        "~ not done: cannot connect to the Kubernetes API at x"
+    )
     assert len(proposal_blocks(proposal(ProposalStatus.SUCCEEDED))) == 1  # no buttons any more
 
 
