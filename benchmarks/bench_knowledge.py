@@ -34,7 +34,7 @@ from sklearn.feature_extraction.text import CountVectorizer
 
 from knowledge.bm25 import K1, B
 from knowledge.embeddings import MiniLMEmbedding, model_version
-from knowledge.evaluation.loghub import drain3_default_groups
+from knowledge.evaluation.grouping import drain3_default_groups
 from knowledge.memory import COLLECTION as INCIDENTS
 from knowledge.postmortems import COLLECTION as POSTMORTEMS
 from knowledge.search import HybridSearch, open_keyword_index

@@ -19,7 +19,7 @@ import time
 from collections import defaultdict
 from pathlib import Path
 
-from knowledge.evaluation.nezha import ServiceLogs, load_index, read_logs, read_metrics
+from knowledge.evaluation.fault_data import ServiceLogs, load_index, read_logs, read_metrics
 from knowledge.evaluation.rca import incident_features
 from knowledge.ranking import rank
 from knowledge.templates import TemplateMiner

@@ -222,7 +222,7 @@ def eval_rca(data: DataOption, as_json: JsonOption = False) -> None:
 @reports_errors
 def eval_templates(data: DataOption, as_json: JsonOption = False) -> None:
     """Grouping accuracy of template mining per loghub system, against default Drain3."""
-    from knowledge.evaluation.loghub import evaluate_templates
+    from knowledge.evaluation.grouping import evaluate_templates
 
     _check_data(data)
     result = evaluate_templates(data)

@@ -14,7 +14,7 @@ import numpy as np
 from sklearn.feature_extraction.text import TfidfVectorizer
 
 from knowledge.embeddings import MiniLMEmbedding
-from knowledge.evaluation.nezha import (
+from knowledge.evaluation.fault_data import (
     FAULT_SECONDS,
     NezhaIncident,
     ServiceLogs,

@@ -1,5 +1,7 @@
 """Reading the Nezha TrainTicket data set: the incident index, per-minute log CSVs (gzip) and
-per-pod metric CSVs. Layout as described in the data set's README; nothing is copied."""
+per-pod metric CSVs, from the directory given with ``--data`` (e.g.
+``../shared/bench-data/rca/nezha``), in the layout its README describes. No data is in the
+repository; the tests write small synthetic directories of the same shape."""
 
 from __future__ import annotations
 

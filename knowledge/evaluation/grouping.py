@@ -1,6 +1,7 @@
 """`medic eval templates`: grouping accuracy of template mining on loghub's 2k-line samples
 (``<S>/<S>_2k.log_structured.csv``, the ``Content`` column), Medic's miner against Drain3 with its
-default settings in the same run."""
+default settings in the same run. The samples are read from the directory given with ``--data``
+(e.g. ``../shared/bench-data/loghub``); none of them is in the repository."""
 
 from __future__ import annotations
 
