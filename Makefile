@@ -4,7 +4,7 @@ VENV ?= .venv
 PYTHON ?= python3
 BIN := $(VENV)/bin
 
-.PHONY: demo test lint typecheck unit bench clean
+.PHONY: demo test lint typecheck unit bench soak clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -32,6 +32,10 @@ typecheck: $(VENV)/.stamp-dev
 
 unit: $(VENV)/.stamp-dev
 	$(BIN)/pytest
+
+# The long reliability suites (issue 11); CI runs their fast slice inside `make test`.
+soak: $(VENV)/.stamp-dev
+	$(BIN)/pytest -m soak
 
 bench: $(VENV)/.stamp-dev
 	@for script in benchmarks/bench_*.py; do echo "== $$script"; $(BIN)/python $$script || exit 1; done
