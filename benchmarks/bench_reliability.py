@@ -7,11 +7,13 @@
 - ``duplicates``: >= 200 notifications delivered to two replicas at once: 0 duplicate incidents,
   0 threads without a diagnosis;
 - ``storm``: 10,000 alerts in 10 minutes over 1,000 groups on 2 replicas: none lost, RSS of each
-  `medic serve` <= 1 GiB.
+  `medic serve` <= 1 GiB;
+- ``bounds``: an investigation from an absurd but accepted alert time peaks at the RSS of a fresh
+  one (+100 MiB); `medic serve` exits within 30 s of SIGTERM, even mid-investigation.
 
 Each part prints its numbers (and a baseline measured in the same run where one applies) and the
 script ends with one JSON line. Usage:
-  python benchmarks/bench_reliability.py [--parts fuzz,crash,duplicates,storm] [part options]
+  python benchmarks/bench_reliability.py [--parts fuzz,crash,duplicates,storm,bounds] [options]
 """
 
 from __future__ import annotations
@@ -26,7 +28,7 @@ from typing import Any
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-PARTS = ("fuzz", "crash", "duplicates", "storm")
+PARTS = ("fuzz", "crash", "duplicates", "storm", "bounds")
 
 
 def _load(name: str) -> ModuleType | None:

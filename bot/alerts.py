@@ -1,17 +1,46 @@
-"""Alerts in: the Alertmanager webhook (version 4) payload, validated."""
+"""Alerts in: the Alertmanager webhook (version 4) payload, validated.
+
+An alert's times must be real ones: with a timezone, not before ``EARLIEST`` and, when the caller
+says what time it is, not more than ``MAX_AHEAD`` ahead of it. Anything else (an unset time read as
+1970 or year 1, seconds read as milliseconds, a broken template) is refused naming the field,
+because an investigation from it would read decades of metrics. Times that are real but awkward
+(an alert firing for days, a sender whose clock runs ahead) are accepted; the investigation
+reads a bounded window and says so (``bot.investigation``).
+"""
 
 from __future__ import annotations
 
 import hashlib
 import json
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from typing import Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationError
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, ValidationInfo, field_validator
+from pydantic_core import PydanticCustomError
 
+from bot import messages
 from bot.errors import InputError
 
 SERVICE_LABELS = ("service", "app", "deployment", "job")
+EARLIEST = datetime(2000, 1, 1, tzinfo=UTC)
+MAX_AHEAD = timedelta(days=365)
+GO_ZERO_TIME = datetime(1, 1, 1, tzinfo=UTC)  # Alertmanager's endsAt of a firing alert: no end
+
+
+def _real_time(value: datetime, info: ValidationInfo) -> datetime:
+    """``value`` if it can be an alert's time; otherwise a validation error saying why."""
+    if value.tzinfo is None or value.utcoffset() is None:
+        raise PydanticCustomError("alert_time", messages.ALERT_TIME_WITHOUT_ZONE)
+    if value < EARLIEST:
+        raise PydanticCustomError(
+            "alert_time", messages.ALERT_TIME_TOO_EARLY, {"value": value.isoformat()}
+        )
+    now = (info.context or {}).get("now")
+    if now is not None and value > datetime.fromtimestamp(now, UTC) + MAX_AHEAD:
+        raise PydanticCustomError(
+            "alert_time", messages.ALERT_TIME_TOO_LATE, {"value": value.isoformat()}
+        )
+    return value
 
 
 class Alert(BaseModel):
@@ -24,6 +53,18 @@ class Alert(BaseModel):
     ends_at: datetime | None = Field(None, alias="endsAt")
     generator_url: str = Field("", alias="generatorURL")
     fingerprint: str = ""
+
+    @field_validator("starts_at")
+    @classmethod
+    def _starts_at(cls, value: datetime, info: ValidationInfo) -> datetime:
+        return _real_time(value, info)
+
+    @field_validator("ends_at")
+    @classmethod
+    def _ends_at(cls, value: datetime | None, info: ValidationInfo) -> datetime | None:
+        if value is None or value == GO_ZERO_TIME:
+            return None
+        return _real_time(value, info)
 
     @property
     def name(self) -> str:
@@ -58,8 +99,9 @@ class AlertGroup(BaseModel):
     alerts: list[Alert] = Field(min_length=1)
 
 
-def parse_alerts(payload: bytes | str | dict[str, Any]) -> AlertGroup:
-    """Validate a webhook payload (or a single bare alert object, wrapped into a group)."""
+def parse_alerts(payload: bytes | str | dict[str, Any], now: float | None = None) -> AlertGroup:
+    """Validate a webhook payload (or a single bare alert object, wrapped into a group); with
+    ``now`` (Unix seconds, the receiver's clock), times too far ahead of it are refused as well."""
     if isinstance(payload, bytes | str):
         try:
             payload = json.loads(payload)
@@ -70,7 +112,7 @@ def parse_alerts(payload: bytes | str | dict[str, Any]) -> AlertGroup:
     if "alerts" not in payload and "labels" in payload:
         payload = {"status": payload.get("status", "firing"), "alerts": [payload]}
     try:
-        return AlertGroup.model_validate(payload)
+        return AlertGroup.model_validate(payload, context={"now": now})
     except ValidationError as exc:
         problem = exc.errors()[0]
         where = ".".join(str(p) for p in problem["loc"])

@@ -152,7 +152,7 @@ def _run_session(
         sim = simulated_cluster(scenario_name, clock)
         anchor = sim.anchor
     # bad input fails before anything is written
-    group = parse_alerts(alert_for(default_namespace(settings, sim), anchor))
+    group = parse_alerts(alert_for(default_namespace(settings, sim), anchor), now=clock.now())
     flow = build_flow(settings, clock, sim=sim)
     # Wide lines when writing to a file or pipe, so the thread reads well in CI logs too.
     printer = ThreadPrinter(Console(width=None if _interactive() else 120), flow.catalog)

@@ -43,6 +43,24 @@ class InvestigationSettings(BaseModel):
     )
     similar_limit: int = Field(3, ge=1)
     min_similarity: float = Field(0.45, ge=0, le=1)
+    max_window_minutes: float = Field(
+        360,
+        gt=0,
+        description="Longest window read (baseline included); an older alert gets the most "
+        "recent window.",
+    )
+    timeout_seconds: float = Field(
+        60, gt=0, description="Time budget of one investigation (its sources included)."
+    )
+    max_log_lines: int = Field(50_000, ge=100, description="Most log lines read per investigation.")
+
+    @model_validator(mode="after")
+    def _window_holds_a_baseline(self) -> InvestigationSettings:
+        if self.max_window_minutes <= self.baseline_minutes + self.lead_minutes:
+            raise ValueError(
+                "max_window_minutes must be longer than baseline_minutes + lead_minutes"
+            )
+        return self
 
 
 class VerificationSettings(BaseModel):
@@ -170,8 +188,13 @@ class MetricsSettings(BaseModel):
         description="Metric name -> PromQL for the same metric by pod/endpoint (attribution).",
     )
     step_seconds: float = Field(15, gt=0, description="Smallest query_range step.")
-    max_points: int = Field(720, ge=10, description="Most points per series and query.")
+    max_points: int = Field(
+        720, ge=10, description="Most points per series, from any metric source."
+    )
     timeout_seconds: float = Field(5, gt=0)
+    max_response_bytes: int = Field(
+        8 * 1024 * 1024, ge=1024, description="Largest answer read from Prometheus per query."
+    )
 
 
 class SlackSettings(BaseModel):

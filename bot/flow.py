@@ -6,10 +6,12 @@ intake -> investigate -> propose (planner + guard) -> approve/reject -> execute 
 
 from __future__ import annotations
 
+import threading
 from collections.abc import Iterable
 from datetime import UTC, datetime
 
 from bot.alerts import AlertGroup
+from bot.budget import Budget
 from bot.config import VerificationSettings
 from bot.corrections import Correction, CorrectionStore, corrected, parse_correction
 from bot.diagnosis import add_evidence
@@ -99,10 +101,19 @@ class IncidentFlow:
             for alert, service, namespace in targets
         ]
 
-    def investigate(self, incident: Incident) -> Investigation:
-        """The investigation, with what changed in the service and corrected past incidents."""
+    def budget(self, stop: threading.Event | None = None) -> Budget:
+        """A new investigation's time budget (``investigation.timeout_seconds`` from now), ended
+        early when ``stop`` is set."""
+        return self.investigator.budget(stop)
+
+    def investigate(self, incident: Incident, budget: Budget | None = None) -> Investigation:
+        """The investigation, with what changed in the service and corrected past incidents,
+        within ``budget`` (by default a new one)."""
+        budget = budget or self.budget()
+        investigation = self.investigator.investigate(incident, budget)
+        budget.check("reading what changed")
         return enrich(
-            self.investigator.investigate(incident),
+            investigation,
             incident,
             self.backends.cluster,
             self.catalog,

@@ -1,16 +1,22 @@
 """The investigation: for one incident, what is abnormal (metrics), what the logs say (templates),
 what happened before (similar incidents), and therefore what is likely wrong (hypotheses).
 
-Each source may fail; the investigation goes on without it and says so in its notes.
+Each source may fail; the investigation goes on without it and says so in its notes. The work is
+bounded whatever the alert says: the window is at most ``max_window_minutes`` long and ends now,
+at most ``max_log_lines`` log lines are read, and a time budget is checked between stages and
+handed to the sources (:mod:`bot.budget`).
 """
 
 from __future__ import annotations
 
+import threading
 import time
 from collections import Counter
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from bot import messages
+from bot.budget import Budget
 from bot.changes import Change
 from bot.config import InvestigationSettings
 from bot.diagnosis import Hypothesis, Relatedness, diagnose
@@ -30,11 +36,13 @@ from tools.errors import ToolError
 
 @dataclass(frozen=True)
 class Window:
-    """Baseline [baseline_start, split) against the suspect window [split, end)."""
+    """Baseline [baseline_start, split) against the suspect window [split, end); ``note`` says
+    why it is not the window the alert's start asked for."""
 
     baseline_start: float
     split: float
     end: float
+    note: str = ""
 
 
 @dataclass
@@ -83,31 +91,52 @@ class Investigator:
         self._template_state = template_state
 
     def window_for(self, incident: Incident) -> Window:
-        split = incident.starts_at - 60.0 * self._settings.lead_minutes
-        return Window(
-            baseline_start=split - 60.0 * self._settings.baseline_minutes,
-            split=split,
-            end=max(self._clock.now(), incident.starts_at + 60.0),
-        )
+        """The lead time before the alert's start and the baseline before that, up to now; never
+        longer than ``max_window_minutes`` nor ahead of the clock, whatever the start says."""
+        now = self._clock.now()
+        baseline = 60.0 * self._settings.baseline_minutes
+        longest = 60.0 * self._settings.max_window_minutes
+        onset, note = incident.starts_at, ""
+        if onset > now + 60.0:
+            onset, note = now, messages.WINDOW_AHEAD.format(ahead=_span(onset - now))
+        end = max(now, onset + 60.0)
+        split = onset - 60.0 * self._settings.lead_minutes
+        if end - (split - baseline) > longest:
+            split = end - longest + baseline
+            note = messages.WINDOW_RECENT.format(age=_span(now - onset), longest=_span(longest))
+        return Window(baseline_start=split - baseline, split=split, end=end, note=note)
 
-    def investigate(self, incident: Incident) -> Investigation:
+    def budget(self, stop: threading.Event | None = None) -> Budget:
+        """A new investigation's time budget (``timeout_seconds``), ended early by ``stop``."""
+        return Budget(self._settings.timeout_seconds, stop)
+
+    def investigate(self, incident: Incident, budget: Budget | None = None) -> Investigation:
+        """Everything the sources say about ``incident`` within ``budget`` (by default a new
+        one): OutOfTimeError when it runs out between stages."""
         started = time.perf_counter()
+        budget = budget or self.budget()
         window = self.window_for(incident)
-        notes: list[str] = []
+        notes: list[str] = [window.note] if window.note else []
         ns, svc = incident.namespace, incident.service
 
+        budget.check("reading the metrics")
         try:
-            series = self._metrics.fetch(ns, svc, window.baseline_start, window.end)
+            series = self._metrics.fetch(
+                ns, svc, window.baseline_start, window.end, time_left=budget.share()
+            )
         except (MetricSourceError, ToolError) as exc:
             series = []
             notes.append(f"metrics unavailable, continuing without them: {exc}")
+        budget.check("running the detectors")
         analysis = self._detectors.analyse(series, window.split)
         findings = analysis.anomalies
 
-        templates, components = self._template_changes(ns, svc, window, notes)
+        budget.check("reading the logs")
+        templates, components = self._template_changes(ns, svc, window, notes, budget)
         abnormal = [t.template for t in templates.abnormal] if templates else []
         symptoms = [self._catalog.symptom_text(f) for f in findings if self._catalog.is_bad(f)]
 
+        budget.check("searching similar incidents")
         try:
             similar = self._memory.similar(
                 service=svc,
@@ -149,17 +178,21 @@ class Investigator:
         )
 
     def _template_changes(
-        self, namespace: str, service: str, window: Window, notes: list[str]
+        self, namespace: str, service: str, window: Window, notes: list[str], budget: Budget
     ) -> tuple[TemplateChanges | None, list[RankedCause]]:
         """New and surging templates, and the service's log sources (pods) ranked by evidence.
         Templates come from the persisted miner when there is one, so they keep their identity
         from one incident to the next."""
         try:
-            lines = self._logs.fetch(namespace, service, window.baseline_start, window.end)
+            lines = self._logs.fetch(
+                namespace, service, window.baseline_start, window.end, time_left=budget.share()
+            )
             miner = load_miner(self._template_state) if self._template_state else TemplateMiner()
         except (KnowledgeError, ToolError) as exc:
             notes.append(f"logs unavailable, continuing without them: {exc}")
             return None, []
+        lines = _spread(lines, self._settings.max_log_lines, notes)
+        budget.check("mining the log templates")
         baseline: list[LogLine] = [line for line in lines if line.timestamp < window.split]
         current = [line for line in lines if line.timestamp >= window.split]
         base_minutes = (window.split - window.baseline_start) / 60.0
@@ -193,3 +226,22 @@ class Investigator:
             except KnowledgeError as exc:
                 notes.append(f"template state not saved: {exc}")
         return changes, components
+
+
+def _spread(lines: list[LogLine], most: int, notes: list[str]) -> list[LogLine]:
+    """At most ``most`` lines, evenly spread over the window, whatever the source returned."""
+    if len(lines) <= most:
+        return lines
+    step = -(-len(lines) // most)
+    kept = lines[::step]
+    notes.append(messages.LOG_LINES_CAPPED.format(kept=len(kept), read=len(lines)))
+    return kept
+
+
+def _span(seconds: float) -> str:
+    """A duration as a person says it: 40 min, 5.5 h, 20,439 days."""
+    if seconds >= 2 * 86400:
+        return f"{seconds / 86400:,.0f} days"
+    if seconds >= 3600:
+        return f"{seconds / 3600:.1f} h".replace(".0 h", " h")
+    return f"{max(seconds, 0.0) / 60:.0f} min"

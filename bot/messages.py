@@ -30,6 +30,31 @@ KUBE_HAS_NO_METRICS = (
     "cluster kube has no metrics of its own: drop metrics.source: cluster (or set it to "
     "prometheus) and set metrics.prometheus_url"
 )
+# --- alert times (bot/alerts.py) and the bounded investigation (bot/investigation.py) ---------
+ALERT_TIME_WITHOUT_ZONE = "has no timezone: send RFC 3339, e.g. 2026-01-15T08:00:00Z"
+ALERT_TIME_TOO_EARLY = (
+    "{value} is before 2000-01-01: not a real alert time (an unset or zero time, or a number in "
+    "the wrong unit?)"
+)
+ALERT_TIME_TOO_LATE = (
+    "{value} is more than a year ahead of this host's clock: not a real alert time"
+)
+WINDOW_AHEAD = (
+    "the alert starts {ahead} ahead of Medic's clock (clock skew?): investigated up to now"
+)
+WINDOW_RECENT = (
+    "the alert began {age} ago, before the longest window Medic reads "
+    "(investigation.max_window_minutes = {longest}): investigated the most recent {longest}, "
+    "whose baseline may already be abnormal"
+)
+LOG_LINES_CAPPED = (
+    "read {kept} of {read} log lines (investigation.max_log_lines), evenly spread over the window"
+)
+INVESTIGATION_OUT_OF_TIME = (
+    "it ran out of its {seconds:g} s budget (investigation.timeout_seconds) before {stage}"
+)
+INVESTIGATION_STOPPED = "Medic is stopping: stopped before {stage}; it resumes at the next start"
+INVESTIGATION_INTERNAL_ERROR = "an internal error (the details are in Medic's log)"
 ACT_NOT_APPROVED = (
     "Proposal {id} recorded, not approved: nothing was executed. Re-run with --yes, or approve "
     "it in Slack."
@@ -75,7 +100,7 @@ SLACK_REMEMBERED = "Remembered {id} ({outcome}): the next similar incident will 
 SLACK_MORE_IN_FILE = "... (the full text is in the attached file)"
 SLACK_ALERT_RESOLVED = "The alert resolved: {count} pending proposal(s) withdrawn."
 SLACK_INVESTIGATION_FAILED = (
-    "The investigation of {incident} failed: {error}. "
+    "The investigation of {incident} failed: {reason}. "
     "Try again with `/medic investigate {service} {namespace}`."
 )
 SLACK_PROPOSAL_GONE = "That proposal no longer exists."

@@ -27,7 +27,14 @@ from bot.planners.llm import LLMPlanner, load_model
 from bot.planners.memory import MemoryPlanner
 from bot.planners.runbooks import RunbookPlanner, load_runbooks
 from bot.signals import SignalCatalog
-from detectors import InMemoryMetricSource, MetricSource, PrometheusMetricSource, Series
+from detectors import (
+    InMemoryMetricSource,
+    MetricSource,
+    PrometheusMetricSource,
+    Series,
+    TimeLeft,
+    choose_step,
+)
 from knowledge.embeddings import MiniLMEmbedding, model_version
 from knowledge.logs import InMemoryLogSource, LogLine, LogSource
 from knowledge.memory import IncidentMemory
@@ -43,7 +50,7 @@ from tools.guard import Guard
 from tools.langchain_tools import structured_tools
 from tools.policy import load_policy
 from tools.proposals import ProposalStore
-from tools.sim import SCENARIOS, SimulatedCluster
+from tools.sim import SCENARIOS, SCRAPE_INTERVAL, SimulatedCluster
 from tools.workflow import RemediationWorkflow
 
 VECTORS = "vectors.db"  # the embedding cache in the data directory
@@ -66,12 +73,17 @@ class ClusterSources:
     seed_samples: bool
 
 
-def sim_metric_source(sim: SimulatedCluster) -> InMemoryMetricSource:
+def sim_metric_source(sim: SimulatedCluster, max_points: int) -> InMemoryMetricSource:
+    """The simulated cluster's own metrics, sampled like Prometheus: every scrape interval, or
+    coarser so that a series has at most ``max_points`` points."""
     return InMemoryMetricSource(
         lambda ns, svc, start, end: [
             Series.of(s.metric, s.timestamps, s.values, s.labels)
-            for s in sim.metrics(ns, svc, start, end)
-        ]
+            for s in sim.metrics(
+                ns, svc, start, end, step=choose_step(start, end, SCRAPE_INTERVAL, max_points)
+            )
+        ],
+        max_points,
     )
 
 
@@ -84,8 +96,18 @@ class UpToNow:
         self._source = source
         self._clock = clock
 
-    def fetch(self, namespace: str, service: str, start: float, end: float) -> list[Series]:
-        return self._source.fetch(namespace, service, start, min(end, self._clock.now()))
+    def fetch(
+        self,
+        namespace: str,
+        service: str,
+        start: float,
+        end: float,
+        *,
+        time_left: TimeLeft | None = None,
+    ) -> list[Series]:
+        return self._source.fetch(
+            namespace, service, start, min(end, self._clock.now()), time_left=time_left
+        )
 
 
 def prometheus_source(
@@ -97,7 +119,12 @@ def prometheus_source(
         raise ConfigError(missing)
     client = httpx.Client(base_url=m.prometheus_url, timeout=m.timeout_seconds)
     source = PrometheusMetricSource(
-        client, m.queries, m.step_seconds, m.max_points, breakdowns=m.breakdowns
+        client,
+        m.queries,
+        m.step_seconds,
+        m.max_points,
+        breakdowns=m.breakdowns,
+        max_response_bytes=m.max_response_bytes,
     )
     return UpToNow(source, clock)
 
@@ -134,7 +161,7 @@ def sim_sources(settings: Settings, sim: SimulatedCluster, clock: Clock) -> Clus
         backends=sim_backends(sim),
         metrics=prometheus_source(settings, clock)
         if settings.metrics.source == "prometheus"
-        else sim_metric_source(sim),
+        else sim_metric_source(sim, settings.metrics.max_points),
         logs=sim_log_source(sim),
         default_namespace=default_namespace(settings, sim),
         seed_samples=True,
@@ -186,7 +213,12 @@ def kube_sources(settings: Settings, clock: Clock) -> ClusterSources:
     return ClusterSources(
         backends=kube_backends(settings, api),
         metrics=metrics,
-        logs=KubernetesLogSource(CoreV1Api(api), AppsV1Api(api), now=clock.now),
+        logs=KubernetesLogSource(
+            CoreV1Api(api),
+            AppsV1Api(api),
+            now=clock.now,
+            max_lines=settings.investigation.max_log_lines,
+        ),
         default_namespace=default_namespace(settings, None),
         seed_samples=False,
     )

@@ -18,10 +18,10 @@ from detectors.ensemble import (
 from detectors.errors import DetectorConfigError, DetectorError, MetricSourceError, NabCorpusError
 from detectors.findings import Contribution, Direction, Finding, FindingKind, Forecast
 from detectors.forecast import ForecastRules, forecast_finding, time_to_threshold
-from detectors.prometheus import PrometheusMetricSource
+from detectors.prometheus import PrometheusMetricSource, choose_step
 from detectors.robust import robust_zscore
 from detectors.series import Series
-from detectors.sources import InMemoryMetricSource, MetricSource
+from detectors.sources import InMemoryMetricSource, MetricSource, TimeLeft
 from detectors.suite import Analysis, DetectorSuite
 
 __all__ = [
@@ -48,6 +48,8 @@ __all__ = [
     "PrometheusMetricSource",
     "Series",
     "StreamingEnsemble",
+    "TimeLeft",
+    "choose_step",
     "detect_anomalies",
     "drift_finding",
     "forecast_finding",

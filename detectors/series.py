@@ -67,3 +67,10 @@ class Series:
         """The samples with ``start <= t < end``."""
         mask = (self.timestamps >= start) & (self.timestamps < end)
         return Series(self.metric, self.timestamps[mask], self.values[mask], dict(self.labels))
+
+    def at_most(self, points: int) -> Series:
+        """This series, or every k-th sample of it so that at most ``points`` remain."""
+        if len(self) <= points:
+            return self
+        step = -(-len(self) // points)
+        return Series(self.metric, self.timestamps[::step], self.values[::step], dict(self.labels))

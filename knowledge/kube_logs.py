@@ -1,6 +1,7 @@
 """Kubernetes pod logs through the official client: every pod of a deployment (found by the
 deployment's label selector), every container, the previous container instance too when it
-restarted, over a time window.
+restarted, over a time window. At most ``max_lines`` in all (the most recent of each container,
+shared evenly) and ``limit_bytes`` per container, each request within the caller's time left.
 """
 
 from __future__ import annotations
@@ -15,7 +16,7 @@ from urllib3.exceptions import HTTPError
 
 from knowledge.errors import LogSourceError
 from knowledge.log_files import ReadReport, parse_any
-from knowledge.logs import LogLine, iso_seconds
+from knowledge.logs import LogLine, TimeLeft, iso_seconds
 
 
 class KubernetesLogSource:
@@ -29,23 +30,34 @@ class KubernetesLogSource:
         now: Callable[[], float] = time.time,
         limit_bytes: int = 20_000_000,
         timeout_seconds: float = 10.0,
+        max_lines: int = 50_000,
     ) -> None:
         self._core = core
         self._apps = apps
         self._now = now
         self._limit_bytes = limit_bytes
         self._timeout = timeout_seconds  # per request: a hung API server must not hang the alert
+        self._max_lines = max_lines
         self.report = ReadReport()
 
-    def fetch(self, namespace: str, service: str, start: float, end: float) -> list[LogLine]:
+    def fetch(
+        self,
+        namespace: str,
+        service: str,
+        start: float,
+        end: float,
+        *,
+        time_left: TimeLeft | None = None,
+    ) -> list[LogLine]:
+        timeout = self._timeout_within(time_left)
         try:
             deployment = self._apps.read_namespaced_deployment(
-                service, namespace, _request_timeout=self._timeout
+                service, namespace, _request_timeout=timeout
             )
             labels = deployment.spec.selector.match_labels or {}
             selector = ",".join(f"{k}={v}" for k, v in sorted(labels.items()))
             pods = self._core.list_namespaced_pod(
-                namespace, label_selector=selector, _request_timeout=self._timeout
+                namespace, label_selector=selector, _request_timeout=self._timeout_within(time_left)
             ).items
         except ApiException as exc:
             raise LogSourceError(
@@ -54,19 +66,39 @@ class KubernetesLogSource:
         except HTTPError as exc:
             raise LogSourceError(f"Kubernetes API unreachable: {exc}") from exc
         since = max(1, int(self._now() - start) + 1)
+        reads = [
+            (str(pod.metadata.name) if pod.metadata else "", container, previous)
+            for pod in pods
+            for container, restarted in _containers(pod)
+            for previous in ((False, True) if restarted else (False,))
+        ]
+        tail = max(1, self._max_lines // max(len(reads), 1))
         lines: list[LogLine] = []
-        for pod in pods:
-            name = str(pod.metadata.name) if pod.metadata else ""
-            for container, restarted in _containers(pod):
-                lines += self._read(namespace, name, container, since, False)
-                if restarted:
-                    lines += self._read(namespace, name, container, since, True)
+        for name, container, previous in reads[: self._max_lines]:
+            timeout = self._timeout_within(time_left)
+            lines += self._read(namespace, name, container, since, previous, tail, timeout)
         lines = [line for line in lines if start <= line.timestamp < end]
         lines.sort(key=lambda line: line.timestamp)
         return lines
 
+    def _timeout_within(self, time_left: TimeLeft | None) -> float:
+        """The per-request timeout, never beyond the caller's time left."""
+        if time_left is None:
+            return self._timeout
+        left = time_left()
+        if left <= 0:
+            raise LogSourceError("no time left to read the pod logs")
+        return min(self._timeout, left)
+
     def _read(
-        self, namespace: str, pod: str, container: str, since: int, previous: bool
+        self,
+        namespace: str,
+        pod: str,
+        container: str,
+        since: int,
+        previous: bool,
+        tail: int,
+        timeout: float,
     ) -> list[LogLine]:
         try:
             text = self._core.read_namespaced_pod_log(
@@ -77,7 +109,8 @@ class KubernetesLogSource:
                 timestamps=True,
                 previous=previous,
                 limit_bytes=self._limit_bytes,
-                _request_timeout=self._timeout,
+                tail_lines=tail,
+                _request_timeout=timeout,
             )
         except ApiException as exc:
             if previous and exc.status in (400, 404):  # no previous instance after all

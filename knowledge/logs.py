@@ -7,6 +7,12 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Protocol
 
+from knowledge.errors import LogSourceError
+
+# Seconds the caller can still wait (an investigation's budget): a source asks before each
+# request and waits no longer; at 0 it stops with LogSourceError.
+TimeLeft = Callable[[], float]
+
 
 @dataclass(frozen=True)
 class LogLine:
@@ -19,7 +25,15 @@ class LogLine:
 class LogSource(Protocol):
     """Log lines of one service's pods over a time range (Unix seconds, end exclusive)."""
 
-    def fetch(self, namespace: str, service: str, start: float, end: float) -> list[LogLine]: ...
+    def fetch(
+        self,
+        namespace: str,
+        service: str,
+        start: float,
+        end: float,
+        *,
+        time_left: TimeLeft | None = None,
+    ) -> list[LogLine]: ...
 
 
 class InMemoryLogSource:
@@ -28,7 +42,17 @@ class InMemoryLogSource:
     def __init__(self, fetcher: Callable[[str, str, float, float], Sequence[LogLine]]) -> None:
         self._fetcher = fetcher
 
-    def fetch(self, namespace: str, service: str, start: float, end: float) -> list[LogLine]:
+    def fetch(
+        self,
+        namespace: str,
+        service: str,
+        start: float,
+        end: float,
+        *,
+        time_left: TimeLeft | None = None,
+    ) -> list[LogLine]:
+        if time_left is not None and time_left() <= 0:
+            raise LogSourceError("no time left to read the logs")
         return [
             line
             for line in self._fetcher(namespace, service, start, end)

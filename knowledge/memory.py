@@ -4,12 +4,16 @@ rare log templates, place and abnormal metrics (``knowledge.matching``), every m
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Iterator, Sequence
+from contextlib import contextmanager
 from typing import Any
 
+import httpx
 from chromadb.api import ClientAPI
+from chromadb.errors import ChromaError
 
 from knowledge.embeddings import MiniLMEmbedding
+from knowledge.errors import KnowledgeError
 from knowledge.logs import parse_line
 from knowledge.matching import Query, TemplateRarity, score_match
 from knowledge.records import IncidentRecord, SimilarIncident
@@ -19,6 +23,18 @@ from knowledge.templates import TemplateMiner, readable
 __all__ = ["COLLECTION", "IncidentMemory", "open_chroma"]
 
 COLLECTION = "medic_incidents"
+
+
+@contextmanager
+def _answering() -> Iterator[None]:
+    """A Chroma server that is down or failing is a KnowledgeError: the investigation goes on
+    without the memory and says so."""
+    try:
+        yield
+    except (httpx.HTTPError, ChromaError) as exc:
+        raise KnowledgeError(
+            f"the vector store did not answer ({type(exc).__name__}: {exc})"
+        ) from exc
 
 
 def incident_text(
@@ -49,6 +65,7 @@ class IncidentMemory:
     def count(self) -> int:
         return int(self._collection.count())
 
+    @_answering()
     def add(self, record: IncidentRecord) -> IncidentRecord:
         """Store (or replace) a record; templates are mined from its log lines when missing."""
         if not record.templates and record.log_lines:
@@ -85,6 +102,7 @@ class IncidentMemory:
         added = [self.add(r) for r in records if r.id not in existing]
         return len(added)
 
+    @_answering()
     def similar(
         self,
         *,

@@ -9,7 +9,6 @@ import logging
 import re
 from collections.abc import Callable
 from concurrent.futures import Executor
-from datetime import UTC, datetime
 from typing import Any
 
 from slack_bolt import Ack, App, BoltContext, BoltRequest, BoltResponse, Respond
@@ -25,7 +24,7 @@ from bot.slack.limits import fit
 from bot.slack.mentions import Mention, Mentions
 from bot.slack.threads import IncidentThreads
 from bot.slack.usergroups import UserGroups
-from bot.slack.watched import ServiceResolver, alert_from_message
+from bot.slack.watched import ServiceResolver, alert_from_message, posted_at
 from tools.actions import ToolStatus
 
 log = logging.getLogger(__name__)
@@ -172,10 +171,9 @@ def _register_watch(
         alert = alert_from_message(event, pattern, resolve_service)
         if alert is None:
             return
-        started = datetime.fromtimestamp(float(ts or 0) or threads.flow.clock.now(), UTC)
         try:
             threads.receive(
-                parse_alerts(alert.payload(started.isoformat())),
+                parse_alerts(alert.payload(posted_at(ts, threads.flow.clock.now()))),
                 source="slack",
                 channel=channel,
                 thread_key=f"slack:{channel}:{alert.title}",

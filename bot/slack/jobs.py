@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import logging
 import threading
+import time
 from collections.abc import Callable
 from concurrent.futures import Future, ThreadPoolExecutor
 from typing import Any
@@ -50,8 +51,10 @@ class Jobs:
         self.listeners = TrackedExecutor(listener_workers, "slack-lazy")
 
     def wait_idle(self, timeout: float) -> bool:
+        """Wait until every pool is idle, ``timeout`` seconds in all."""
+        deadline = time.monotonic() + timeout
         return all(
-            pool.wait_idle(timeout)
+            pool.wait_idle(max(0.0, deadline - time.monotonic()))
             for pool in (self.listeners, self.investigations, self.verifications)
         )
 

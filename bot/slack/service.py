@@ -55,6 +55,7 @@ SLACK_API_URL = "https://slack.com/api/"
 SWITCH_INTERVAL = 0.001
 DNS_LABEL = re.compile(r"[a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?")
 MAX_CANDIDATES = 20  # words of an alert message tried as deployment names
+STOP_GRACE_SECONDS = 10.0  # running jobs' time to finish once `medic serve` is asked to stop
 
 
 def check_settings(settings: Settings) -> None:
@@ -235,27 +236,34 @@ class MedicService:
         if self.socket_mode is not None:
             self.socket_mode.connect()  # type: ignore[no-untyped-call]
 
-    def stop(self) -> None:
+    def stop(self, grace: float = STOP_GRACE_SECONDS) -> None:
+        """Stop taking work, end the running investigation at its next stage and give the other
+        running jobs (an approved action executing) ``grace`` seconds. What did not finish is in
+        the database: an investigation resumes at the next start."""
+        self.threads.stop_investigations()
         if self.socket_mode is not None:
             self.socket_mode.close()  # type: ignore[no-untyped-call]
         self.intake.stop()
-        self.delivery.stop()
         self.jobs.shutdown()
+        if not self.jobs.wait_idle(grace):
+            log.warning("background jobs still running after %g s; stopping without them", grace)
+        self.delivery.stop()
         self.app.close()
         if "asgi" in self.__dict__:
             self.asgi.close()
 
     def serve(self, host: str, port: int) -> None:
         """Run until interrupted (Ctrl-C, SIGTERM), then stop the workers and return."""
-        listener = listen(host, port)
+        server = FrontedServer(self, listen(host, port))
         if threading.current_thread() is threading.main_thread():
-            # uvicorn re-raises the signal it shut down on; a quiet handler lets us stop cleanly.
+            # uvicorn handles the signals while it runs and re-raises the one it stopped on;
+            # before and after, a signal asks it to stop (a no-op by then).
             for sig in (signal.SIGINT, signal.SIGTERM):
-                signal.signal(sig, lambda *_: None)
-        self.start()
-        log.info("Medic listening on %s:%d (the webhook in a front process)", host, port)
+                signal.signal(sig, lambda *_: server.stop())
         try:
-            FrontedServer(self, listener).run()
+            self.start()
+            log.info("Medic listening on %s:%d (the webhook in a front process)", host, port)
+            server.run()
         finally:
             self.stop()
 

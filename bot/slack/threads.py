@@ -17,7 +17,8 @@ from dataclasses import dataclass
 
 from bot import messages
 from bot.alerts import AlertGroup, manual_alert, parse_alerts
-from bot.errors import ConfigError, InputError
+from bot.budget import StoppedError
+from bot.errors import ConfigError, InputError, MedicError
 from bot.flow import IncidentFlow, Outcome
 from bot.incidents import Incident
 from bot.investigation import Investigation
@@ -31,7 +32,9 @@ from bot.slack.metrics import BotMetrics
 from bot.slack.outbox import ROOT, Outbox, OutboxItem
 from bot.slack.thread_store import ThreadLink, ThreadStore
 from bot.verification import Verification
+from knowledge.errors import KnowledgeError
 from tools.actions import ToolStatus
+from tools.errors import ToolError
 from tools.proposals import Proposal, ProposalStatus
 
 log = logging.getLogger(__name__)
@@ -49,6 +52,14 @@ class Receipt:
 
 def diagnosis_ref(incident_id: str) -> str:
     return f"diagnosis:{incident_id}"
+
+
+def failure_reason(exc: Exception) -> str:
+    """Why an investigation failed, for the thread: Medic's own errors are written for people;
+    anything else (a MemoryError, a library's internals) is only in the log."""
+    if isinstance(exc, MedicError | ToolError | KnowledgeError):
+        return str(exc)
+    return messages.INVESTIGATION_INTERNAL_ERROR
 
 
 class IncidentThreads:
@@ -81,6 +92,7 @@ class IncidentThreads:
         self._verify_lock = threading.Lock()
         self._verify_requests: dict[str, int] = {}
         self._evidence = EvidenceCache(flow)
+        self._stopping = threading.Event()
 
     # --- alerts in -----------------------------------------------------------------------------
     def receive(
@@ -166,6 +178,11 @@ class IncidentThreads:
         )  # fmt: skip
         self._wake()
 
+    def stop_investigations(self) -> None:
+        """Shutting down: a running investigation ends at its next stage, unfinished (it is
+        investigated again at the next start)."""
+        self._stopping.set()
+
     def resume(self) -> int:
         """Queue the investigations a stop interrupted; returns how many."""
         waiting = self.store.awaiting_investigation()
@@ -234,17 +251,22 @@ class IncidentThreads:
         if incident is None or link is None or thread is None or link.investigated:
             return
         started = time.perf_counter()
+        budget = self.flow.budget(self._stopping)
         try:
-            investigation = self.flow.investigate(incident)
+            investigation = self.flow.investigate(incident, budget)
+            budget.check("planning")
             plan = self.flow.plan(incident, investigation)
             proposals = self.flow.propose(incident, investigation, plan)
+        except StoppedError as exc:
+            log.info("investigation of %s not finished: %s", incident_id, exc)
+            return
         except Exception as exc:
             log.exception("investigation of %s failed", incident_id)
             self.metrics.investigations.labels("failed").inc()
             self.store.save_diagnosis(incident_id, "", [], [])
             self._reply(link.thread_key, thread.channel, blocks.note_message(
                 messages.SLACK_INVESTIGATION_FAILED.format(
-                    incident=incident_id, error=exc, service=incident.service,
+                    incident=incident_id, reason=failure_reason(exc), service=incident.service,
                     namespace=incident.namespace,
                 )
             ))  # fmt: skip

@@ -7,6 +7,7 @@ from __future__ import annotations
 import re
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
+from datetime import UTC, datetime
 from typing import Any
 
 from bot.alerts import SERVICE_LABELS
@@ -33,6 +34,16 @@ class WatchedAlert:
             "annotations": {"summary": self.summary},
             "startsAt": starts_at,
         }
+
+
+def posted_at(ts: str, now: float) -> str:
+    """The alert's start: when its message was posted (Slack's ``ts``, Unix seconds), or ``now``
+    when that is no usable time. One that is usable but absurd is refused by the alert's own
+    checks (``bot.alerts``)."""
+    try:
+        return datetime.fromtimestamp(float(ts) or now, UTC).isoformat()
+    except (ValueError, OverflowError, OSError):
+        return datetime.fromtimestamp(now, UTC).isoformat()
 
 
 def message_texts(event: dict[str, Any]) -> Iterator[str]:

@@ -70,8 +70,9 @@ class AlertmanagerWebhook:
             return self.reject(401, "unauthorized", "missing or wrong bearer token")
         if len(body) > self.max_body_bytes:
             return self.reject(413, "too_large", f"body over {self.max_body_bytes} bytes")
+        now = time.time()
         try:
-            group = parse_alerts(body)
+            group = parse_alerts(body, now=now)
             if group.version != "4":
                 raise InputError(f"unsupported webhook version {group.version!r}; expected 4")
             for alert in group.alerts:
@@ -82,7 +83,7 @@ class AlertmanagerWebhook:
                     )
         except InputError as exc:
             return self.reject(400, "malformed", str(exc))
-        queued = self._inbox.add(body.decode("utf-8"), "alertmanager", time.time())
+        queued = self._inbox.add(body.decode("utf-8"), "alertmanager", now)
         self.on_queued()
         self._metrics.intake_seconds.observe(time.perf_counter() - started)
         return WebhookResponse(200, {"queued": queued, "alerts": len(group.alerts)})

@@ -9,7 +9,7 @@ import pytest
 from bot.config import load_settings
 from bot.errors import ConfigError
 from bot.runtime import UpToNow, build_flow, kube_sources, sim_sources
-from detectors import Series
+from detectors import Series, TimeLeft
 from tools.clock import VirtualClock
 from tools.sim import SimulatedCluster
 
@@ -18,7 +18,15 @@ class RecordingSource:
     def __init__(self) -> None:
         self.windows: list[tuple[float, float]] = []
 
-    def fetch(self, namespace: str, service: str, start: float, end: float) -> list[Series]:
+    def fetch(
+        self,
+        namespace: str,
+        service: str,
+        start: float,
+        end: float,
+        *,
+        time_left: TimeLeft | None = None,
+    ) -> list[Series]:
         self.windows.append((start, end))
         return []
 

@@ -3,6 +3,7 @@
 
 from __future__ import annotations
 
+import threading
 import time
 from collections.abc import Iterator
 from pathlib import Path
@@ -21,6 +22,7 @@ from detectors import (
 from detectors.prometheus import choose_step
 from tests.services.binaries import free_port
 from tests.services.prometheus import openmetrics_gauges, running_prometheus
+from tests.services.stalling import stalling_server
 
 STEP = 15.0
 POINTS = 480  # two hours at 15 s, ending a minute ago: well inside the retention window
@@ -114,3 +116,40 @@ def test_something_else_than_prometheus_is_a_metric_source_error(tmp_path: Path)
     client = httpx.Client(base_url="http://not-prometheus", transport=transport)
     with pytest.raises(MetricSourceError, match="without JSON"):
         PrometheusMetricSource(client, {"m": "up"}).fetch("shop", "x", NOW - 600, NOW)
+
+
+def test_an_answer_beyond_max_response_bytes_is_refused(prometheus: str) -> None:
+    """A query that matches far more than expected (every pod of a big cluster, a label typo)
+    costs at most ``metrics.max_response_bytes`` of memory, and says which query to narrow."""
+    queries = {"request_payload_bytes": 'payload_bytes{namespace="{namespace}"}'}
+    capped = PrometheusMetricSource(
+        httpx.Client(base_url=prometheus, timeout=5), queries, max_response_bytes=4096
+    )
+    with pytest.raises(MetricSourceError, match=r"over 4,096 bytes \(metrics.max_response_bytes\)"
+                       ": narrow metrics.queries.request_payload_bytes"):  # fmt: skip
+        capped.fetch("shop", "recommender", START, NOW + 1)
+
+
+@pytest.mark.parametrize("mode", ["silent", "trickle"])
+def test_a_slow_prometheus_is_given_up_on_when_the_callers_time_is_up(mode: str) -> None:
+    """A server that never answers, or answers a byte at a time (each read well within the
+    client's timeout, the whole never done), holds the caller no longer than its time left."""
+    left_until = time.monotonic() + 1.0
+    outcome: list[BaseException] = []
+    with stalling_server(mode) as (url, arrived):  # type: ignore[arg-type]
+        metrics = source(url, {"latency_p95_ms": "up"})
+
+        def fetch() -> None:
+            try:
+                metrics.fetch("shop", "recommender", START, NOW,
+                              time_left=lambda: left_until - time.monotonic())  # fmt: skip
+            except BaseException as exc:
+                outcome.append(exc)
+
+        caller = threading.Thread(target=fetch, daemon=True)
+        caller.start()
+        caller.join(timeout=30)  # a guard against a hang, not a measurement
+        assert arrived.is_set() and not caller.is_alive()
+    [error] = outcome
+    assert isinstance(error, MetricSourceError)
+    assert "Prometheus" in str(error)

@@ -276,11 +276,14 @@ class SimulatedCluster:
         return silence_id
 
     # --- observability ---------------------------------------------------------------------------
-    def metrics(self, namespace: str, name: str, start: float, end: float) -> list[SimSeries]:
-        """Samples every STEP seconds in [start, min(end, now))."""
+    def metrics(
+        self, namespace: str, name: str, start: float, end: float, step: float = STEP
+    ) -> list[SimSeries]:
+        """Samples every ``step`` seconds (a scrape every STEP, by default) in
+        [start, min(end, now))."""
         dep = self._find(namespace, name)
-        first = math.ceil(start / STEP) * STEP
-        ts = np.arange(first, min(end, self.clock.now() + 1e-9), STEP, dtype=np.float64)
+        first = math.ceil(start / step) * step
+        ts = np.arange(first, min(end, self.clock.now() + 1e-9), step, dtype=np.float64)
         state = self._state(dep, ts, jitter=True)
         labels = {"region": self.scenario.region}
         return [SimSeries(metric, dict(labels), ts, values) for metric, values in state.items()]

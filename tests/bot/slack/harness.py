@@ -19,6 +19,7 @@ import uvicorn
 import yaml
 from slack_sdk.signature import SignatureVerifier
 
+from bot.budget import Budget
 from bot.demo import scenario_alert
 from bot.incidents import Incident
 from bot.investigation import Investigation
@@ -83,9 +84,9 @@ class Medic:
         flow = self.service.threads.flow
         investigate = flow.investigate
 
-        def held(incident: Incident) -> Investigation:
+        def held(incident: Incident, budget: Budget | None = None) -> Investigation:
             release.wait(timeout=30)
-            return investigate(incident)
+            return investigate(incident, budget)
 
         flow.investigate = held  # type: ignore[method-assign]
         return release

@@ -4,7 +4,9 @@ from __future__ import annotations
 
 import re
 
-from bot.slack.watched import alert_from_message
+import pytest
+
+from bot.slack.watched import alert_from_message, posted_at
 
 KNOWN = {"recommender", "checkout"}
 
@@ -75,3 +77,17 @@ def test_a_configured_pattern_reads_other_alert_formats() -> None:
         "service": "recommender",
         "namespace": "shop",
     }
+
+
+@pytest.mark.parametrize(
+    ("ts", "started"),
+    [
+        ("1800000000.000100", "2027-01-15T08:00:00.000100+00:00"),
+        ("", "2027-01-15T08:00:00+00:00"),  # none: Medic's clock
+        ("not-a-time", "2027-01-15T08:00:00+00:00"),
+        ("nan", "2027-01-15T08:00:00+00:00"),
+        ("1e300", "2027-01-15T08:00:00+00:00"),  # beyond any calendar
+    ],
+)
+def test_a_watched_alert_starts_when_its_message_was_posted(ts: str, started: str) -> None:
+    assert posted_at(ts, now=1_800_000_000.0) == started
