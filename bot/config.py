@@ -195,6 +195,7 @@ class MetricsSettings(BaseModel):
     max_response_bytes: int = Field(
         8 * 1024 * 1024, ge=1024, description="Largest answer read from Prometheus per query."
     )
+    max_series: int = Field(200, ge=1, description="Most series one Prometheus query may return.")
 
 
 class SlackSettings(BaseModel):

@@ -262,7 +262,7 @@ class IncidentFlow:
             source="medic",
         )
         record = corrected(record, self._corrections([incident.id]).get(incident.id))
-        self.memory.add(record)
-        if verification.recovered:
+        if verification.recovered:  # first: a memory that is down does not keep it open
             self.incidents.resolve(incident.id, self.clock.now())
+        self.memory.add(record)
         return record

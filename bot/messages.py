@@ -97,6 +97,10 @@ SLACK_REFUSED = "Not done: {reason}"
 SLACK_SILENCED = "Silenced the alerts of {incident} for {duration} (by <@{user}>): {summary}"
 SLACK_VERIFYING = "verifying in {minutes:g} min"
 SLACK_REMEMBERED = "Remembered {id} ({outcome}): the next similar incident will find it."
+SLACK_NOT_REMEMBERED = (
+    "{id} is not remembered: {reason}. The verification and the actions are in its timeline and "
+    "the audit log."
+)
 SLACK_MORE_IN_FILE = "... (the full text is in the attached file)"
 SLACK_ALERT_RESOLVED = "The alert resolved: {count} pending proposal(s) withdrawn."
 SLACK_INVESTIGATION_FAILED = (

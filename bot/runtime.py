@@ -125,6 +125,7 @@ def prometheus_source(
         m.max_points,
         breakdowns=m.breakdowns,
         max_response_bytes=m.max_response_bytes,
+        max_series=m.max_series,
     )
     return UpToNow(source, clock)
 

@@ -8,9 +8,11 @@ same metric by pod, endpoint...): its series carry the metric's name and more la
 detectors say which label values explain a change.
 Any failure (unreachable, timeout, HTTP or query error, malformed answer) raises MetricSourceError
 naming the server and the metric, and the investigation goes on without metrics. Reading is
-bounded: no request waits longer than the caller's time left, and an answer larger than
-``max_response_bytes`` is refused as it streams in, so a query matching thousands of series (or a
-server that never stops sending) costs neither unbounded memory nor time.
+bounded: no request waits longer than the caller's time left, an answer larger than
+``max_response_bytes`` is refused as it streams in and one with more than ``max_series`` series
+once read, so a query matching thousands of series (or a server that never stops sending) costs
+neither unbounded memory nor detector time; a server sending more points than asked for is
+thinned to ``max_points``.
 """
 
 from __future__ import annotations
@@ -41,12 +43,14 @@ class PrometheusMetricSource:
         max_points: int = 720,
         breakdowns: Mapping[str, str] | None = None,
         max_response_bytes: int = 8 * 1024 * 1024,
+        max_series: int = 200,
     ) -> None:
         self._client = client
         self._queries = [*queries.items(), *(breakdowns or {}).items()]
         self._min_step = min_step
         self._max_points = max_points
         self._max_bytes = max_response_bytes
+        self._max_series = max_series
 
     def fetch(
         self,
@@ -64,7 +68,8 @@ class PrometheusMetricSource:
             for labels, times, values in self._query_range(
                 metric, query, start, end, step, time_left
             ):
-                found.append(Series.of(metric, times, values, labels).between(start, end))
+                series = Series.of(metric, times, values, labels).between(start, end)
+                found.append(series.at_most(self._max_points))
         return found
 
     def _query_range(
@@ -104,6 +109,11 @@ class PrometheusMetricSource:
             data = body["data"]
             if data["resultType"] != "matrix":
                 raise ValueError(f"resultType {data['resultType']!r}, expected a range vector")
+            if len(data["result"]) > self._max_series:
+                raise MetricSourceError(
+                    f"Prometheus's answer for {metric} has {len(data['result']):,} series, over "
+                    f"metrics.max_series ({self._max_series}): narrow metrics.queries.{metric}"
+                )
             return [
                 (
                     {k: str(v) for k, v in item["metric"].items() if k != "__name__"},

@@ -1,7 +1,8 @@
 """Kubernetes pod logs through the official client: every pod of a deployment (found by the
 deployment's label selector), every container, the previous container instance too when it
-restarted, over a time window. At most ``max_lines`` in all (the most recent of each container,
-shared evenly) and ``limit_bytes`` per container, each request within the caller's time left.
+restarted, over a time window. At most ``max_lines`` lines and ``limit_bytes`` bytes in all (the
+most recent of each container, shared evenly between them), each request within the caller's time
+left.
 """
 
 from __future__ import annotations
@@ -18,6 +19,9 @@ from knowledge.errors import LogSourceError
 from knowledge.log_files import ReadReport, parse_any
 from knowledge.logs import LogLine, TimeLeft, iso_seconds
 
+MIN_READ_BYTES = 64 * 1024  # a container's smallest share of limit_bytes: beyond
+# limit_bytes // MIN_READ_BYTES containers (762 by default) the first ones are read
+
 
 class KubernetesLogSource:
     """A ``LogSource`` over the Kubernetes API (clients injected, e.g. from a kubeconfig)."""
@@ -28,7 +32,7 @@ class KubernetesLogSource:
         apps: AppsV1Api,
         *,
         now: Callable[[], float] = time.time,
-        limit_bytes: int = 20_000_000,
+        limit_bytes: int = 50_000_000,
         timeout_seconds: float = 10.0,
         max_lines: int = 50_000,
     ) -> None:
@@ -49,10 +53,9 @@ class KubernetesLogSource:
         *,
         time_left: TimeLeft | None = None,
     ) -> list[LogLine]:
-        timeout = self._timeout_within(time_left)
         try:
             deployment = self._apps.read_namespaced_deployment(
-                service, namespace, _request_timeout=timeout
+                service, namespace, _request_timeout=self._timeout_within(time_left)
             )
             labels = deployment.spec.selector.match_labels or {}
             selector = ",".join(f"{k}={v}" for k, v in sorted(labels.items()))
@@ -72,11 +75,15 @@ class KubernetesLogSource:
             for container, restarted in _containers(pod)
             for previous in ((False, True) if restarted else (False,))
         ]
+        reads = reads[: max(1, min(self._max_lines, self._limit_bytes // MIN_READ_BYTES))]
         tail = max(1, self._max_lines // max(len(reads), 1))
+        size = self._limit_bytes // max(len(reads), 1)
         lines: list[LogLine] = []
-        for name, container, previous in reads[: self._max_lines]:
-            timeout = self._timeout_within(time_left)
-            lines += self._read(namespace, name, container, since, previous, tail, timeout)
+        for name, container, previous in reads:
+            lines += self._read(
+                namespace, name, container, since, previous, tail, size,
+                self._timeout_within(time_left),
+            )  # fmt: skip
         lines = [line for line in lines if start <= line.timestamp < end]
         lines.sort(key=lambda line: line.timestamp)
         return lines
@@ -98,6 +105,7 @@ class KubernetesLogSource:
         since: int,
         previous: bool,
         tail: int,
+        size: int,
         timeout: float,
     ) -> list[LogLine]:
         try:
@@ -108,7 +116,7 @@ class KubernetesLogSource:
                 since_seconds=since,
                 timestamps=True,
                 previous=previous,
-                limit_bytes=self._limit_bytes,
+                limit_bytes=size,
                 tail_lines=tail,
                 _request_timeout=timeout,
             )

@@ -460,7 +460,13 @@ class IncidentThreads:
         self._reply(
             link.thread_key, thread.channel, blocks.verification_message(incident.id, verification)
         )
-        record = self.flow.remember(incident, investigation, verification)
+        try:
+            record = self.flow.remember(incident, investigation, verification)
+        except KnowledgeError as exc:  # the memory's store is down: say so, keep the rest
+            log.warning("incident %s not remembered: %s", incident.id, exc)
+            text = messages.SLACK_NOT_REMEMBERED.format(id=incident.id, reason=exc)
+            self._reply(link.thread_key, thread.channel, blocks.note_message(text))
+            return
         if record is not None:
             text = messages.SLACK_REMEMBERED.format(
                 id=record.id, outcome=record.outcome.replace("_", " ")

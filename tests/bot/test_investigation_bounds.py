@@ -19,9 +19,11 @@ import pytest
 from hypothesis import HealthCheck, event, given, settings
 from hypothesis import strategies as st
 from prometheus_client import CollectorRegistry
+from typer.testing import CliRunner
 
 from bot.alerts import parse_alerts
 from bot.budget import Budget, OutOfTimeError, StoppedError
+from bot.cli import app
 from bot.config import load_settings
 from bot.flow import IncidentFlow
 from bot.incidents import Incident
@@ -187,3 +189,17 @@ def test_an_alert_from_2000_costs_the_memory_of_a_fresh_one(tmp_path: Path) -> N
     assert code == 0, summary
     assert any("most recent 6 h" in note for note in summary["notes"])
     assert rss <= fresh_rss + 100, (rss, fresh_rss)
+
+
+def test_medic_investigate_refuses_an_alert_from_1970_in_one_line(tmp_path: Path) -> None:
+    alert = tmp_path / "alert.json"
+    alert.write_text(json.dumps({"alerts": [{"status": "firing", "labels": LABELS,
+                                             "startsAt": 12345}]}))  # fmt: skip
+    result = CliRunner().invoke(app, ["investigate", "--alert", str(alert), "--cluster", "sim"])
+    assert result.exit_code == 2
+    assert result.stderr == (
+        "medic: malformed alert: alerts.0.startsAt: 1970-01-01T03:25:45+00:00 is before "
+        "2000-01-01: not a real alert time (an unset or zero time, or a number in the wrong "
+        "unit?)\n"
+    )
+    assert not Path(os.environ["MEDIC_DATA_DIR"]).exists()  # nothing written

@@ -130,6 +130,16 @@ def test_an_answer_beyond_max_response_bytes_is_refused(prometheus: str) -> None
         capped.fetch("shop", "recommender", START, NOW + 1)
 
 
+def test_an_answer_beyond_max_series_is_refused(prometheus: str) -> None:
+    queries = {"request_payload_bytes": 'payload_bytes{namespace="{namespace}"}'}  # 3 pods
+    capped = PrometheusMetricSource(
+        httpx.Client(base_url=prometheus, timeout=5), queries, max_series=2
+    )
+    with pytest.raises(MetricSourceError, match=r"has 3 series, over metrics.max_series \(2\): "
+                       "narrow metrics.queries.request_payload_bytes"):  # fmt: skip
+        capped.fetch("shop", "recommender", START, NOW + 1)
+
+
 @pytest.mark.parametrize("mode", ["silent", "trickle"])
 def test_a_slow_prometheus_is_given_up_on_when_the_callers_time_is_up(mode: str) -> None:
     """A server that never answers, or answers a byte at a time (each read well within the

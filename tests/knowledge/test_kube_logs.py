@@ -50,7 +50,11 @@ def pod(name: str, restarts: int) -> dict[str, Any]:
     }
 
 
+ASKED: list[dict[str, str]] = []  # the query of every log request, for the bounds test
+
+
 def log_body(request: kmock.Request) -> str:
+    ASKED.append(dict(request.params))
     previous = request.params.get("previous") == "true"
     assert request.params.get("timestamps") == "true"
     if previous:
@@ -123,3 +127,15 @@ def test_unknown_deployment_is_a_log_source_error(
     core, apps = kube
     with pytest.raises(LogSourceError, match="cannot list the pods of shop/ghost: 404"):
         KubernetesLogSource(core, apps, now=lambda: NOW).fetch("shop", "ghost", 0, NOW)
+
+
+def test_lines_bytes_and_time_read_are_bounded_in_all(kube: tuple[CoreV1Api, AppsV1Api]) -> None:
+    """Three containers to read (rec-1, its previous instance, rec-2) share the line and byte
+    limits evenly, each asking the API server for its most recent lines only."""
+    core, apps = kube
+    ASKED.clear()
+    source = KubernetesLogSource(core, apps, now=lambda: NOW, max_lines=300, limit_bytes=900_000)
+    source.fetch("shop", "recommender", NOW - 60, NOW + 60)
+    assert [(q["tailLines"], q["limitBytes"]) for q in ASKED] == [("100", "300000")] * 3
+    with pytest.raises(LogSourceError, match="no time left to read the pod logs"):
+        source.fetch("shop", "recommender", NOW - 60, NOW + 60, time_left=lambda: 0.0)

@@ -6,13 +6,14 @@ breaks inside, fails in words a person understands."""
 from __future__ import annotations
 
 from collections.abc import Callable
+from pathlib import Path
 
 import pytest
 
 from bot.budget import Budget
 from bot.incidents import Incident
 from bot.investigation import Investigation
-from tests.bot.slack.harness import Medic
+from tests.bot.slack.harness import APPROVER, Medic
 from tests.services.binaries import free_port
 from tests.services.chroma import chroma_server
 from tests.services.stalling import stalling_server
@@ -63,14 +64,26 @@ def test_prometheus_down_or_slow_costs_the_metrics_not_the_diagnosis(
 
 
 def test_the_chroma_server_down_costs_the_memory_not_the_diagnosis(
-    start_medic: Callable[..., Medic], tmp_path: object
+    start_medic: Callable[..., Medic], tmp_path: Path
 ) -> None:
-    with chroma_server(tmp_path / "chroma") as url:  # type: ignore[operator]
+    """Down before the alert: the diagnosis comes without similar incidents; still down when the
+    approved fix is verified: the thread says the incident is not remembered, and it is resolved
+    all the same."""
+    with chroma_server(tmp_path / "chroma") as url:
         medic = start_medic(MEDIC_CHROMA_URL=url)
     text = diagnosis_notes(medic)  # the server is gone
     assert "incident memory unavailable: the vector store did not answer (ConnectError" in text
     assert "Input size increase" in text  # metrics and logs still diagnose it
-    assert medic.service.threads.flow.incidents.get("INC-0001") is not None
+    diagnosis = medic.diagnosis(medic.root())
+    for change in ("replicas", "purge"):  # the demo's fix: scale out and purge the cache
+        medic.click(diagnosis, diagnosis.button("medic_approve", change), APPROVER)
+    medic.settle()
+    said = [m.text for m in medic.slack.thread(medic.root().ts)]
+    assert any(t.startswith("Verification") for t in said), said
+    assert any(t.startswith("INC-0001 is not remembered: the vector store did not answer") and
+               "in its timeline and the audit log" in t for t in said), said  # fmt: skip
+    incident = medic.service.threads.flow.incidents.get("INC-0001")
+    assert incident is not None and incident.status == "resolved"
 
 
 def failure_message(medic: Medic) -> str:
