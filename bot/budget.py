@@ -23,6 +23,8 @@ class StoppedError(MedicError):
 
 
 class Budget:
+    """``seconds`` from now, unless ``stop`` is set first."""
+
     def __init__(
         self,
         seconds: float,

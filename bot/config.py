@@ -46,11 +46,12 @@ class InvestigationSettings(BaseModel):
     max_window_minutes: float = Field(
         360,
         gt=0,
-        description="Longest window read (baseline included); an older alert gets the most "
-        "recent window.",
+        le=7 * 24 * 60,
+        description="Longest window read (baseline included, a week at most); an older alert "
+        "gets the most recent window.",
     )
     timeout_seconds: float = Field(
-        60, gt=0, description="Time budget of one investigation (its sources included)."
+        60, gt=0, le=3600, description="Time budget of one investigation (its sources included)."
     )
     max_log_lines: int = Field(50_000, ge=100, description="Most log lines read per investigation.")
 
@@ -189,7 +190,10 @@ class MetricsSettings(BaseModel):
     )
     step_seconds: float = Field(15, gt=0, description="Smallest query_range step.")
     max_points: int = Field(
-        720, ge=10, description="Most points per series, from any metric source."
+        720,
+        ge=10,
+        le=11_000,  # Prometheus refuses more points per series
+        description="Most points per series, from any metric source.",
     )
     timeout_seconds: float = Field(5, gt=0)
     max_response_bytes: int = Field(

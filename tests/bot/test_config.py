@@ -43,3 +43,24 @@ def test_unreadable_or_invalid_yaml_is_a_config_error(
     monkeypatch.setenv("MEDIC_CONFIG", str(bad))
     with pytest.raises(ConfigError, match="mapping"):
         load_settings()
+
+
+@pytest.mark.parametrize(
+    ("setting", "value", "problem"),
+    [
+        ("MEDIC_INVESTIGATION__MAX_WINDOW_MINUTES", "inf", "max_window_minutes: Input should be "
+         "less than or equal to 10080"),
+        ("MEDIC_INVESTIGATION__MAX_WINDOW_MINUTES", "70", "max_window_minutes must be longer "
+         "than baseline_minutes \\+ lead_minutes"),
+        ("MEDIC_INVESTIGATION__TIMEOUT_SECONDS", "0", "timeout_seconds: Input should be greater"),
+        ("MEDIC_INVESTIGATION__TIMEOUT_SECONDS", "nan", "timeout_seconds: Input should be less"),
+        ("MEDIC_METRICS__MAX_POINTS", "100000", "max_points: Input should be less than or equal "
+         "to 11000"),
+    ],
+)  # fmt: skip
+def test_bounds_that_would_not_bound_are_refused(
+    monkeypatch: pytest.MonkeyPatch, setting: str, value: str, problem: str
+) -> None:
+    monkeypatch.setenv(setting, value)
+    with pytest.raises(ConfigError, match=problem):
+        load_settings()
