@@ -72,6 +72,18 @@ def test_an_alert_firing_for_days_is_investigated_over_the_most_recent_window(
     assert any("log lines (investigation.max_log_lines)" in n for n in investigation.notes)
 
 
+@pytest.mark.parametrize(
+    ("starts_at", "age"), [(12345.0, "20,833 days"), (-62135596800.0, "739,995 days")]
+)
+def test_an_incident_stored_from_1970_or_year_1_gets_the_most_recent_window(
+    flow: IncidentFlow, starts_at: float, age: str
+) -> None:
+    """What an older Medic let in (and resumed after every restart) is bounded all the same."""
+    window = flow.investigator.window_for(incident(starts_at))
+    assert (window.baseline_start, window.end) == (START - 360 * 60, START)
+    assert f"the alert began {age} ago" in window.note
+
+
 def test_an_alert_ahead_of_the_clock_is_investigated_up_to_now(flow: IncidentFlow) -> None:
     window = flow.investigator.window_for(incident(START + 3 * 3600))
     assert window.end == START + 60 and window.split == START - 15 * 60
