@@ -36,7 +36,14 @@ from knowledge.store import connect_chroma, open_chroma
 from knowledge.template_state import state_path
 from knowledge.vector_cache import VectorCache
 from tools.audit import AuditLog
-from tools.backends import Backends, NotConfigured
+from tools.backends import (
+    Backends,
+    CacheBackend,
+    ClusterBackend,
+    NoCluster,
+    NotConfigured,
+    SilenceBackend,
+)
 from tools.clock import Clock
 from tools.errors import BackendUnavailableError
 from tools.guard import Guard
@@ -111,8 +118,29 @@ def sim_log_source(sim: SimulatedCluster) -> InMemoryLogSource:
     )
 
 
-def sim_backends(sim: SimulatedCluster) -> Backends:
-    return Backends(cluster=sim, cache=sim, silences=sim)
+def sim_backends(settings: Settings, sim: SimulatedCluster) -> Backends:
+    """The simulated cluster for deployments and actions on them; for purge_cache and silence a
+    configured Redis and Alertmanager (a real service named in the settings is never ignored),
+    else the simulation's own."""
+    return Backends(
+        cluster=sim, cache=cache_backend(settings, sim), silences=silence_backend(settings, sim)
+    )
+
+
+def cache_backend(settings: Settings, otherwise: CacheBackend) -> CacheBackend:
+    """Redis at ``redis_url`` when it is set, else ``otherwise``."""
+    from tools.redis_cache import RedisCache
+
+    return RedisCache.from_url(settings.redis_url) if settings.redis_url else otherwise
+
+
+def silence_backend(settings: Settings, otherwise: SilenceBackend) -> SilenceBackend:
+    """Alertmanager at ``alertmanager_url`` when it is set, else ``otherwise``."""
+    from tools.alertmanager import AlertmanagerSilences
+
+    if settings.alertmanager_url:
+        return AlertmanagerSilences.from_url(settings.alertmanager_url)
+    return otherwise
 
 
 def simulated_cluster(scenario: str, clock: Clock) -> SimulatedCluster:
@@ -131,7 +159,7 @@ def default_namespace(settings: Settings, sim: SimulatedCluster | None) -> str:
 def sim_sources(settings: Settings, sim: SimulatedCluster, clock: Clock) -> ClusterSources:
     """The simulated cluster; its own metrics unless ``metrics.source`` is prometheus."""
     return ClusterSources(
-        backends=sim_backends(sim),
+        backends=sim_backends(settings, sim),
         metrics=prometheus_source(settings, clock)
         if settings.metrics.source == "prometheus"
         else sim_metric_source(sim),
@@ -152,24 +180,32 @@ def kube_api_client(settings: Settings) -> ApiClient:
         raise ConfigError(str(exc)) from exc
 
 
-def kube_backends(settings: Settings, api: ApiClient | None = None) -> Backends:
-    """The real thing: Kubernetes from kubeconfig or the in-cluster service account, Redis and
-    Alertmanager from their URLs (a tool whose backend is not configured is refused at its dry
-    run, saying what to set)."""
-    from tools.alertmanager import AlertmanagerSilences
-    from tools.kube import KubernetesCluster
-    from tools.redis_cache import RedisCache
-
-    api = api or kube_api_client(settings)
+def kube_backends(settings: Settings, cluster: ClusterBackend) -> Backends:
+    """The real thing: ``cluster`` (Kubernetes), Redis and Alertmanager from their URLs (a tool
+    whose backend is not configured is refused at its dry run, saying what to set)."""
     return Backends(
-        cluster=KubernetesCluster(api, name=f"kube:{api.configuration.host}"),
-        cache=RedisCache.from_url(settings.redis_url)
-        if settings.redis_url
-        else NotConfigured("Redis", "MEDIC_REDIS_URL"),
-        silences=AlertmanagerSilences.from_url(settings.alertmanager_url)
-        if settings.alertmanager_url
-        else NotConfigured("Alertmanager", "MEDIC_ALERTMANAGER_URL"),
+        cluster=cluster,
+        cache=cache_backend(settings, NotConfigured("Redis", "MEDIC_REDIS_URL")),
+        silences=silence_backend(settings, NotConfigured("Alertmanager", "MEDIC_ALERTMANAGER_URL")),
     )
+
+
+def kube_cluster(
+    settings: Settings, api: ApiClient | None = None, *, required: bool = True
+) -> ClusterBackend:
+    """Kubernetes from kubeconfig or the in-cluster service account. Without credentials: a
+    configuration error, or - when the caller's tool does not touch the cluster (``required``
+    false: a silence, a purge) - a stand-in named ``kube`` that says why at every use."""
+    from tools.kube import KubernetesCluster
+
+    if api is None:
+        try:
+            api = kube_api_client(settings)
+        except ConfigError as exc:
+            if required:
+                raise
+            return NoCluster("kube", str(exc))
+    return KubernetesCluster(api, name=f"kube:{api.configuration.host}")
 
 
 def kube_sources(settings: Settings, clock: Clock) -> ClusterSources:
@@ -184,7 +220,7 @@ def kube_sources(settings: Settings, clock: Clock) -> ClusterSources:
     metrics = prometheus_source(settings, clock, messages.KUBE_PROMETHEUS_REQUIRED)
     api = kube_api_client(settings)
     return ClusterSources(
-        backends=kube_backends(settings, api),
+        backends=kube_backends(settings, kube_cluster(settings, api)),
         metrics=metrics,
         logs=KubernetesLogSource(CoreV1Api(api), AppsV1Api(api), now=clock.now),
         default_namespace=default_namespace(settings, None),

@@ -11,12 +11,11 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 
 from bot import messages
+from bot.alerts import SERVICE_LABELS
 from bot.flow import IncidentFlow, Outcome
 from bot.incidents import Incident
 from tools.actions import Action, Principal, ToolResult
 from tools.proposals import Proposal, ProposalStatus
-
-SILENCED_LABELS = ("alertname", "service", "namespace")
 
 
 @dataclass(frozen=True)
@@ -50,14 +49,17 @@ class Decisions:
 
     def silence(self, incident: Incident, seconds: float, user: SlackUser) -> ToolResult:
         """Silence the incident's alerts: a `silence` proposal asked for and approved by ``user``,
-        so it passes the same guard (policy, approvers, two-person rule) as every other write."""
-        matchers = {k: incident.labels[k] for k in SILENCED_LABELS if incident.labels.get(k)}
+        so it passes the same guard (policy, silence scope, approvers, two-person rule) as every
+        other write. The matchers are the alert's own name, namespace and workload labels."""
+        labels = incident.labels
+        workload = next((k for k in SERVICE_LABELS if labels.get(k) == incident.service), "service")
+        matchers = {k: labels[k] for k in ("alertname", "namespace") if labels.get(k)}
         action = Action(
             "silence",
             incident.namespace,
             incident.service,
             {
-                "matchers": matchers or {"alertname": incident.alertname},
+                "matchers": {**matchers, workload: incident.service},
                 "duration_minutes": max(1, math.ceil(seconds / 60)),
                 "comment": f"{incident.id}: silenced from Slack by {user.id}",
             },

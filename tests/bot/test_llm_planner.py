@@ -77,7 +77,7 @@ def submit(*hypotheses: dict[str, Any], injection: bool = False) -> tuple[str, d
 def planner_with(sim: SimulatedCluster, clock: VirtualClock, tmp_path: Path) -> Any:
     workflow = build_workflow(
         load_settings(),
-        sim_backends(sim),
+        sim_backends(load_settings(), sim),
         clock,
         create_engine(f"sqlite:///{tmp_path / 'state.db'}"),
     )
