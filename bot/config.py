@@ -161,9 +161,10 @@ class MetricsSettings(BaseModel):
     prometheus_url: str | None = Field(
         None, description="Prometheus base URL, e.g. http://prometheus.monitoring:9090."
     )
-    queries: dict[str, str] = Field(
-        default_factory=lambda: dict(DEFAULT_QUERIES),
-        description="Metric name -> PromQL; {namespace} and {service} are filled in.",
+    queries: dict[str, str | None] = Field(
+        default_factory=dict,
+        description="Metric name -> PromQL ({namespace} and {service} are filled in), added to "
+        "the shipped DEFAULT_QUERIES or replacing one of them; null drops a default.",
     )
     breakdowns: dict[str, str] = Field(
         default_factory=dict,
@@ -172,6 +173,12 @@ class MetricsSettings(BaseModel):
     step_seconds: float = Field(15, gt=0, description="Smallest query_range step.")
     max_points: int = Field(720, ge=10, description="Most points per series and query.")
     timeout_seconds: float = Field(5, gt=0)
+
+    def effective_queries(self) -> dict[str, str]:
+        """The PromQL per metric in effect: the shipped defaults, overridden and extended by
+        ``queries``; a metric set to null (or empty) there is not read."""
+        merged = {**DEFAULT_QUERIES, **self.queries}
+        return {metric: query for metric, query in merged.items() if query and query.strip()}
 
 
 class SlackSettings(BaseModel):
@@ -258,13 +265,26 @@ def load_settings(**overrides: Any) -> Settings:
     from_file = _read_yaml(Path(config_path)) if config_path else {}
     try:
         from_env = Settings()
-        merged = {**from_file, **from_env.model_dump(include=from_env.model_fields_set)}
+        merged = _merged(from_file, from_env.model_dump(exclude_unset=True))
         merged.update({k: v for k, v in overrides.items() if v is not None})
         return Settings.model_validate(merged)
     except ValidationError as exc:
         problem = exc.errors()[0]
         where = ".".join(str(p) for p in problem["loc"]) or "settings"
         raise ConfigError(f"invalid configuration: {where}: {problem['msg']}") from exc
+
+
+def _merged(base: dict[str, Any], override: dict[str, Any]) -> dict[str, Any]:
+    """``override`` over ``base``, key by key at every depth: one variable such as
+    MEDIC_METRICS__PROMETHEUS_URL replaces that setting, not the file's whole ``metrics``."""
+    merged = dict(base)
+    for key, value in override.items():
+        below = merged.get(key)
+        if isinstance(below, dict) and isinstance(value, dict):
+            merged[key] = _merged(below, value)
+        else:
+            merged[key] = value
+    return merged
 
 
 def _read_yaml(path: Path) -> dict[str, Any]:

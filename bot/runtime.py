@@ -104,7 +104,7 @@ def prometheus_source(
         raise ConfigError(missing)
     client = httpx.Client(base_url=m.prometheus_url, timeout=m.timeout_seconds)
     source = PrometheusMetricSource(
-        client, m.queries, m.step_seconds, m.max_points, breakdowns=m.breakdowns
+        client, m.effective_queries(), m.step_seconds, m.max_points, breakdowns=m.breakdowns
     )
     return UpToNow(source, clock)
 
