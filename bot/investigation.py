@@ -16,7 +16,14 @@ from bot.config import InvestigationSettings
 from bot.diagnosis import Hypothesis, Relatedness, diagnose
 from bot.incidents import Incident
 from bot.signals import SignalCatalog
-from detectors import DetectorSuite, Finding, MetricSource, MetricSourceError, Series
+from detectors import (
+    DetectorSuite,
+    Finding,
+    MetricSource,
+    MetricSourceError,
+    PartialMetricsError,
+    Series,
+)
 from knowledge.errors import KnowledgeError
 from knowledge.logs import LogLine, LogSource
 from knowledge.memory import IncidentMemory
@@ -98,6 +105,9 @@ class Investigator:
 
         try:
             series = self._metrics.fetch(ns, svc, window.baseline_start, window.end)
+        except PartialMetricsError as exc:  # a bad query costs only its own metric
+            series = exc.series
+            notes += [f"metric {m} not investigated: {why}" for m, why in exc.failed.items()]
         except (MetricSourceError, ToolError) as exc:
             series = []
             notes.append(f"metrics unavailable, continuing without them: {exc}")

@@ -6,8 +6,11 @@ Each metric name maps to a PromQL template in which ``{namespace}`` and ``{servi
 kept, with its labels (``__name__`` dropped). A metric may also have a ``breakdowns`` query (the
 same metric by pod, endpoint...): its series carry the metric's name and more labels, so the
 detectors say which label values explain a change.
-Any failure (unreachable, timeout, HTTP or query error, malformed answer) raises MetricSourceError
-naming the server and the metric, and the investigation goes on without metrics.
+A query that fails (a PromQL error, a timeout, a malformed answer) costs only its own metric:
+the others are still read, and PartialMetricsError carries them with each failure, naming the
+metric and the error. A server that cannot be reached, or is not a Prometheus, fails the whole
+fetch with MetricSourceError (no other query would fare better); the investigation goes on
+without metrics and says so.
 """
 
 from __future__ import annotations
@@ -18,7 +21,7 @@ from typing import Any
 
 import httpx
 
-from detectors.errors import MetricSourceError
+from detectors.errors import MetricSourceError, PartialMetricsError
 from detectors.series import Series
 
 
@@ -37,30 +40,50 @@ class PrometheusMetricSource:
         breakdowns: Mapping[str, str] | None = None,
     ) -> None:
         self._client = client
-        self._queries = [*queries.items(), *(breakdowns or {}).items()]
+        self._queries = [(m, q, "queries") for m, q in queries.items()]
+        self._queries += [(m, q, "breakdowns") for m, q in (breakdowns or {}).items()]
         self._min_step = min_step
         self._max_points = max_points
 
     def fetch(self, namespace: str, service: str, start: float, end: float) -> list[Series]:
         step = choose_step(start, end, self._min_step, self._max_points)
         found: list[Series] = []
-        for metric, template in self._queries:
+        failed: dict[str, str] = {}
+        for metric, template, setting in self._queries:
             query = template.replace("{namespace}", namespace).replace("{service}", service)
-            for labels, times, values in self._query_range(metric, query, start, end, step):
+            try:
+                rows = self._query_range(metric, query, start, end, step, setting)
+            except _QueryFailedError as exc:
+                name = metric if setting == "queries" else f"{metric} ({setting})"
+                failed[name] = str(exc)
+                continue
+            for labels, times, values in rows:
                 found.append(Series.of(metric, times, values, labels).between(start, end))
+        if failed:
+            raise PartialMetricsError(found, failed)
         return found
 
     def _query_range(
-        self, metric: str, query: str, start: float, end: float, step: float
+        self, metric: str, query: str, start: float, end: float, step: float, setting: str
     ) -> list[tuple[dict[str, str], list[float], list[float]]]:
         where = str(self._client.base_url)
         params = {"query": query, "start": f"{start:.3f}", "end": f"{end:.3f}", "step": f"{step:g}"}
+        check = f"check metrics.{setting}.{metric}"
         try:
             response = self._client.get("/api/v1/query_range", params=params)
-        except httpx.HTTPError as exc:
+        except (httpx.ConnectError, httpx.ConnectTimeout) as exc:
             raise MetricSourceError(
                 f"Prometheus at {where} is unreachable ({type(exc).__name__}: {exc}); "
                 "check metrics.prometheus_url"
+            ) from exc
+        except httpx.TimeoutException as exc:
+            raise _QueryFailedError(
+                f"Prometheus query for {metric} timed out ({type(exc).__name__}); {check}"
+            ) from exc
+        except httpx.HTTPError as exc:
+            raise _QueryFailedError(
+                f"Prometheus did not answer the query for {metric} ({type(exc).__name__}: "
+                f"{_cut(str(exc))})"
             ) from exc
         try:
             body: Any = response.json()
@@ -72,10 +95,10 @@ class PrometheusMetricSource:
                 f"for {metric}; is metrics.prometheus_url a Prometheus server?"
             )
         if response.status_code != 200 or body.get("status") != "success":
-            raise MetricSourceError(
+            raise _QueryFailedError(
                 f"Prometheus query for {metric} failed (HTTP {response.status_code}, "
-                f"{body.get('errorType', 'error')}: {body.get('error', 'no detail')}); "
-                f"check metrics.queries.{metric}"
+                f"{_cut(str(body.get('errorType', 'error')))}: "
+                f"{_cut(str(body.get('error', 'no detail')))}); {check}"
             )
         try:
             data = body["data"]
@@ -90,6 +113,17 @@ class PrometheusMetricSource:
                 for item in data["result"]
             ]
         except (KeyError, TypeError, ValueError) as exc:
-            raise MetricSourceError(
-                f"Prometheus at {where} returned an unexpected answer for {metric}: {exc}"
+            raise _QueryFailedError(
+                f"Prometheus at {where} returned an unexpected answer for {metric}: "
+                f"{_cut(str(exc))}"
             ) from exc
+
+
+class _QueryFailedError(MetricSourceError):
+    """One query failed; the server answers, so the other metrics are still read."""
+
+
+def _cut(text: str, limit: int = 300) -> str:
+    """An error from the server, on one line and short enough for a note in the thread."""
+    line = " ".join(text.split())
+    return line if len(line) <= limit else line[: limit - 3] + "..."

@@ -59,6 +59,37 @@ def test_demo_metrics_served_by_prometheus_lead_to_the_same_diagnosis(
     assert [f.metric for f in investigation.drift] == ["request_payload_bytes"]
 
 
+def test_a_bad_query_costs_only_its_metric_and_the_investigation_names_it(
+    tmp_path: Path, embedder: MiniLMEmbedding
+) -> None:
+    """Issue 11: one bad PromQL query discarded every metric of the investigation."""
+    sim, clock = recent_sim()
+    series = sim.metrics("shop", "recommender", clock.now() - 7200, clock.now())
+    text = openmetrics_gauges(
+        {
+            (f"sim_{s.metric}", SERVICE + tuple(sorted(s.labels.items()))): list(
+                zip(s.timestamps.tolist(), s.values.tolist(), strict=True)
+            )
+            for s in series
+        }
+    )
+    with running_prometheus(tmp_path / "prometheus", text) as url:
+        settings = load_settings(**prometheus_settings(tmp_path, url, [s.metric for s in series]))
+        settings.metrics.queries["error_ratio"] = "sum(rate(http_requests_total[5m]"  # unclosed
+        flow = build_sim_flow(settings, sim, clock, embedder)
+        incident, _ = flow.intake(parse_alerts(scenario_alert(sim.scenario, sim.anchor)))[0]
+        investigation = flow.investigate(incident)
+    [note] = investigation.notes
+    assert note.startswith(
+        "metric error_ratio not investigated: Prometheus query for error_ratio failed (HTTP 400, "
+        "bad_data: "
+    )
+    assert note.endswith("; check metrics.queries.error_ratio")
+    assert "error_ratio" not in {s.metric for s in investigation.series}
+    assert {"latency_p95_ms", "request_payload_bytes"} <= {f.metric for f in investigation.findings}
+    assert investigation.hypotheses[0].cause == "input-size-surge"
+
+
 def test_unreachable_prometheus_is_reported_and_the_investigation_goes_on(
     tmp_path: Path, embedder: MiniLMEmbedding
 ) -> None:
