@@ -113,6 +113,14 @@ class Guard:
             )
         rules = [r for r in self.policy.approvers if r.covers(action.tool, action.namespace)]
         if not any(r.admits(approver) for r in rules):
+            groups = sorted({g for r in rules for g in r.groups})
+            if approver.groups_unknown and groups:  # not the policy's verdict: Slack's silence
+                return Decision.refuse(
+                    UNREACHABLE,
+                    f"could not read your Slack user groups: {approver.groups_unknown}; the "
+                    f"approvers of {action.tool} in {action.namespace} include the groups "
+                    f"{', '.join(groups)}, so whether you may approve is unknown",
+                )
             return Decision.refuse(
                 "approvers",
                 f"you ({approver.id}) may not approve {action.tool} in {action.namespace}; "

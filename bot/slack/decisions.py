@@ -22,6 +22,11 @@ from tools.proposals import Proposal, ProposalStatus
 class SlackUser:
     id: str
     groups: Sequence[str] = field(default_factory=tuple)
+    groups_unknown: str = ""  # why the groups could not be read from Slack, if they could not
+
+    @property
+    def principal(self) -> Principal:
+        return Principal.of(self.id, self.groups, self.groups_unknown)
 
 
 def is_withdrawn(proposal: Proposal) -> bool:
@@ -36,12 +41,12 @@ class Decisions:
         """Approve and execute once; None when there is no such proposal."""
         if self._flow.proposals.get(proposal_id) is None:
             return None
-        return self._flow.approve(proposal_id, user.id, digest, user.groups)
+        return self._flow.approve(proposal_id, user.principal, digest)
 
     def reject(self, proposal_id: str, user: SlackUser) -> Outcome | None:
         if self._flow.proposals.get(proposal_id) is None:
             return None
-        return self._flow.reject(proposal_id, user.id, user.groups)
+        return self._flow.reject(proposal_id, user.principal)
 
     def withdraw(self, proposal_id: str) -> Outcome:
         """Take back a pending proposal because its alert resolved."""
@@ -64,7 +69,7 @@ class Decisions:
                 "comment": f"{incident.id}: silenced from Slack by {user.id}",
             },
         )
-        who = Principal.of(user.id, user.groups)
+        who = user.principal
         proposed = self._flow.workflow.propose(
             incident.id,
             action,

@@ -1,0 +1,72 @@
+"""Approvers named by Slack user group: a member approves; when Slack cannot say who is in the
+group, the person who clicked is told that cause - not "you may not approve" - it is audited,
+nothing runs, and a click once Slack answers again works."""
+
+from __future__ import annotations
+
+import pytest
+from slack_sdk import WebClient
+
+from bot.slack.usergroups import UserGroups
+from tests.bot.slack.harness import Medic
+from tests.services.binaries import free_port
+
+MEMBER = "U0GROUPMEMBER"
+SRE_ONCALL = {"id": "S0SREONCALL", "handle": "sre-oncall", "users": [MEMBER]}
+
+
+@pytest.mark.parametrize(
+    ("fault", "cause"),
+    [
+        (
+            "missing_scope",
+            "could not read your Slack user groups: missing_scope (the Slack app needs the "
+            "usergroups:read scope",
+        ),
+        ("server_error", "could not read your Slack user groups: Slack answered HTTP 500"),
+        ("ratelimited", "could not read your Slack user groups: Slack answered ratelimited"),
+    ],
+)
+def test_a_failed_group_lookup_tells_the_clicker_why(medic: Medic, fault: str, cause: str) -> None:
+    medic.slack.usergroups = [SRE_ONCALL]
+    medic.slack.fail("usergroups.list", fault, times=3)  # the client's own retries included
+    medic.alert(medic.demo_alert())
+    medic.settle()
+    diagnosis = medic.diagnosis(medic.root())
+    scale_out = diagnosis.button("medic_approve", "scale shop/recommender replicas=6")
+
+    medic.click(diagnosis, scale_out, MEMBER)
+    medic.settle()
+    refusal = medic.slack.ephemeral_texts()[-1]
+    assert refusal.startswith(f"Not done: {cause}"), refusal
+    assert "approvers of scale in shop include the groups @sre-oncall" in refusal
+    assert "may not approve" not in refusal
+    assert medic.sim.get_deployment("shop", "recommender").replicas == 3
+    [entry] = [e for e in medic.service.threads.flow.workflow.audit.entries() if e.actor == MEMBER]
+    assert entry.event == "approval_refused"
+    assert entry.decision.startswith(f"not done: {cause}")
+
+    medic.slack.faults.clear()  # Slack answers again: the same click works
+    medic.click(diagnosis, scale_out, MEMBER)
+    medic.settle()
+    assert f"Approved by <@{MEMBER}>" in diagnosis.all_text()
+    assert medic.sim.get_deployment("shop", "recommender").replicas == 6
+
+
+def test_someone_outside_the_groups_is_still_told_they_may_not_approve(medic: Medic) -> None:
+    medic.slack.usergroups = [SRE_ONCALL]
+    medic.alert(medic.demo_alert())
+    medic.settle()
+    diagnosis = medic.diagnosis(medic.root())
+    scale_out = diagnosis.button("medic_approve", "scale shop/recommender replicas=6")
+    medic.click(diagnosis, scale_out, "U0SOMEONEELSE")
+    medic.settle()
+    assert "you (U0SOMEONEELSE) may not approve scale in shop" in medic.slack.ephemeral_texts()[-1]
+
+
+def test_slack_out_of_reach_is_a_cause_too() -> None:
+    """Connection refused is not a SlackApiError: it used to escape the click's handler."""
+    client = WebClient(base_url=f"http://127.0.0.1:{free_port()}/api/", timeout=2)
+    membership = UserGroups(client, enabled=True).of(MEMBER)
+    assert membership.groups == ()
+    assert membership.unknown.startswith("Slack could not be asked (URLError: ")
