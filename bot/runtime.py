@@ -13,6 +13,7 @@ from chromadb.api import ClientAPI
 from sqlalchemy import Engine
 
 from bot import messages
+from bot.chat import ChatModel, load_chat_model
 from bot.config import Settings
 from bot.corrections import CorrectionStore
 from bot.database import prepare_data_dir, state_engine
@@ -23,7 +24,7 @@ from bot.investigation import Investigator
 from bot.planner import Planner
 from bot.planners.base import CandidatePlanner
 from bot.planners.changes import ChangePlanner
-from bot.planners.llm import LLMPlanner, load_model
+from bot.planners.llm import LLMPlanner
 from bot.planners.memory import MemoryPlanner
 from bot.planners.runbooks import RunbookPlanner, load_runbooks
 from bot.signals import SignalCatalog
@@ -249,10 +250,15 @@ def vector_store(settings: Settings, data_dir: Path) -> ClientAPI:
     return open_chroma(data_dir / "chroma")
 
 
-def build_planner(settings: Settings, backends: Backends, workflow: RemediationWorkflow) -> Planner:
-    """Runbooks, memory and what changed; then the LLM, when a model is configured (it sees what
-    the others proposed; without a model it only says that it is off)."""
-    model, unavailable = load_model(settings.llm)
+def build_planner(
+    settings: Settings,
+    backends: Backends,
+    workflow: RemediationWorkflow,
+    chat: tuple[ChatModel | None, str] = (None, "no model configured (llm.model)"),
+) -> Planner:
+    """Runbooks, memory and what changed; then the LLM, when ``chat`` has a model (it sees what
+    the others proposed; without a model it only says that it is off, and why)."""
+    model, unavailable = chat
     planners: list[CandidatePlanner] = [
         RunbookPlanner(load_runbooks(settings.runbooks_dir)),
         MemoryPlanner(),
@@ -260,7 +266,6 @@ def build_planner(settings: Settings, backends: Backends, workflow: RemediationW
         LLMPlanner(
             model,
             lambda incident_id: list(structured_tools(workflow, incident_id=incident_id)),
-            timeout_seconds=settings.llm.timeout_seconds,
             max_steps=settings.llm.max_steps,
             unavailable=unavailable,
         ),
@@ -309,7 +314,8 @@ def assemble_flow(
     engine = state_engine(data_dir, settings.database_url)
     backends = sources.backends
     workflow = build_workflow(settings, backends, clock, engine)
-    planner = build_planner(settings, backends, workflow)
+    chat = load_chat_model(settings.llm)  # one per process: its in-flight bound is shared
+    planner = build_planner(settings, backends, workflow, chat)
     embedder = embedder or MiniLMEmbedding(vectors=VectorCache(data_dir / VECTORS, model_version()))
     memory = IncidentMemory(vector_store(settings, data_dir), embedder)
     if sources.seed_samples:
@@ -341,4 +347,5 @@ def assemble_flow(
         default_namespace=sources.default_namespace,
         corrections=CorrectionStore(engine),
         min_similarity=settings.investigation.min_similarity,
+        chat=chat[0],
     )
