@@ -254,7 +254,7 @@ def build_planner(
     settings: Settings,
     backends: Backends,
     workflow: RemediationWorkflow,
-    chat: tuple[ChatModel | None, str] = (None, "no model configured (llm.model)"),
+    chat: tuple[ChatModel | None, str],
 ) -> Planner:
     """Runbooks, memory and what changed; then the LLM, when ``chat`` has a model (it sees what
     the others proposed; without a model it only says that it is off, and why)."""

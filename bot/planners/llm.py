@@ -27,7 +27,7 @@ from bot.chat import ChatModel
 from bot.deadline import Deadline, failure
 from bot.diagnosis import Evidence
 from bot.planners.base import Candidate, PlannerResult, PlanningContext, Recipe
-from bot.untrusted import Flag, looks_like_instruction
+from bot.untrusted import Flag, looks_like_instruction, one_line
 from prompts import load_prompt
 from tools.catalog import TOOLS
 
@@ -41,14 +41,9 @@ SUMMARY_LIMIT = 500  # characters of the model's summary shown to people
 EXPLANATION_LIMIT = 300
 
 
-def _cut(limit: int) -> Any:
+def _cut(limit: int) -> Callable[[str], str]:
     """A validator keeping the model's text to one line of at most ``limit`` characters."""
-
-    def cut(text: str) -> str:
-        line = " ".join(text.split())
-        return line if len(line) <= limit else line[: limit - 1] + "\u2026"
-
-    return cut
+    return lambda text: one_line(text, limit)
 
 
 class LLMHypothesis(BaseModel):
