@@ -16,6 +16,8 @@ from detectors import Finding
 from knowledge.records import SimilarIncident
 from knowledge.templates import TemplateStat
 
+MAX_ANNOTATIONS = 20  # an alert's annotations a model is shown, each at most one data line
+
 
 @dataclass(frozen=True)
 class Item:
@@ -60,7 +62,7 @@ def evidence_items(
     ]
     raw += [
         ("alert annotation", as_data("alert annotation", f"{k}: {v}"))
-        for k, v in annotations.items()
+        for k, v in list(annotations.items())[:MAX_ANNOTATIONS]
     ]
     raw += [
         ("medic hypothesis", f"{h.cause} ({h.title}) score {h.score:.2f}") for h in hypotheses[:5]

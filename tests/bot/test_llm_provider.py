@@ -137,6 +137,22 @@ def test_every_alert_string_in_the_prompt_is_one_line_inside_the_data_section(
     assert '<data source="alert" trust="untrusted">shop/recommender</data>' in prompt
 
 
+def test_a_huge_alert_gives_a_bounded_prompt(fake_llm: FakeLLM, planner_on: Planning) -> None:
+    """Hostile input is bounded: a 100 KB summary, 5,000 annotations and labels of 10 KB each."""
+    plan_context = context(LOAD, HYPOTHESES, labels={f"l{i}": "v" * 10_000 for i in range(50)})
+    plan_context = type(plan_context)(
+        **{
+            **plan_context.__dict__,
+            "summary": "s" * 100_000,
+            "annotations": {f"a{i}": "x" * 10_000 for i in range(5_000)},
+        }
+    )
+    planner_on().plan(plan_context)
+    [prompt] = fake_llm.prompts()[:1]
+    assert len(prompt) < 40_000
+    assert prompt.count('source="alert annotation"') == 20
+
+
 def test_a_partly_invalid_plan_keeps_its_valid_parts_and_the_injection_report(
     fake_llm: FakeLLM, planner_on: Planning
 ) -> None:
