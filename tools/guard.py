@@ -185,7 +185,8 @@ class Guard:
         """A silence reaches no further than its target: Alertmanager ANDs the matchers (all
         literal equalities, see SilenceParams), so pinning ``namespace`` and a workload label to
         the target's bounds it, and anything more only narrows it."""
-        shown = "{" + ", ".join(f"{k}={v}" for k, v in sorted(matchers.items())) + "}"
+        shown = ", ".join(f"{k}={v}" for k, v in sorted(matchers.items()))
+        shown = "{" + (shown if len(shown) <= 200 else shown[:199] + "\u2026") + "}"
         namespace = matchers.get("namespace")
         if namespace != action.namespace:
             where = "in every namespace" if namespace is None else f"in namespace {namespace}"

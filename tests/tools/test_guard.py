@@ -153,6 +153,12 @@ def test_a_silence_reaches_no_further_than_its_target(
     assert says in decision.reason
 
 
+def test_a_silence_refusal_quotes_its_matchers_briefly(sim: SimulatedCluster) -> None:
+    huge = {f"label_{i}": "v" * 1024 for i in range(15)} | {"namespace": "kube-system"}
+    decision = guard(sim).check(silence_of(huge), NOW)
+    assert decision.rule == "silence.scope" and len(decision.reason) < 400
+
+
 def test_a_platform_environment_may_allow_namespace_wide_silences(sim: SimulatedCluster) -> None:
     environments = {
         "production": {"namespaces": ["shop"], "tools": ["silence"], "silence_scope": "namespace"}
