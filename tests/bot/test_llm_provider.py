@@ -62,6 +62,7 @@ def planner_on(sim: SimulatedCluster, clock: VirtualClock, tmp_path: Path) -> Pl
     )
 
     def make(**llm: Any) -> Planner:
+        make.workflow = workflow  # type: ignore[attr-defined]
         model, why = load_chat_model(LLMSettings(model=MODEL, **llm))
         assert model is not None, why
         planners: list[CandidatePlanner] = [
@@ -111,6 +112,29 @@ def test_a_real_provider_proposes_and_its_proposals_join_the_plan(
     assert "LLM: payloads tripled" in plan.advice
     tools = {t["function"]["name"] for t in fake_llm.requests[0]["tools"]}
     assert {"scale", "silence", "SubmitPlan"} <= tools
+
+
+def test_a_models_silence_wider_than_the_workload_is_refused_by_the_guard(
+    fake_llm: FakeLLM, planner_on: Planning
+) -> None:
+    """The model may propose a silence; the guard holds it to the incident's workload."""
+    wide = tool_call(
+        "silence",
+        namespace="shop",
+        workload="recommender",
+        matchers={"alertname": "RecommenderLatencyHigh"},
+        duration_minutes=30,
+    )
+    fake_llm.script(reply("", wide))
+    plan = planner_on().plan(context(LOAD, HYPOTHESES))
+    [silence] = [p.action for p in plan.actions if p.action.tool == "silence"]
+    workflow = planner_on.workflow  # type: ignore[attr-defined]
+    outcome = workflow.propose("INC-0001", silence, requested_by="medic:planner", source="llm")
+    assert outcome.proposal.status.value == "refused"
+    assert outcome.result.summary.startswith(
+        "refused by policy (silence.scope): a silence for shop/recommender must match "
+        "namespace=shop; {alertname=RecommenderLatencyHigh} would silence alerts in every namespace"
+    )
 
 
 def test_every_alert_string_in_the_prompt_is_one_line_inside_the_data_section(
