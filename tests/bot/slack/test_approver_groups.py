@@ -7,7 +7,8 @@ from __future__ import annotations
 import pytest
 from slack_sdk import WebClient
 
-from bot.slack.usergroups import UserGroups
+from bot.slack.usergroups import Membership, UserGroups
+from tests.bot.slack.fake_slack import FakeSlack
 from tests.bot.slack.harness import Medic
 from tests.services.binaries import free_port
 
@@ -15,21 +16,13 @@ MEMBER = "U0GROUPMEMBER"
 SRE_ONCALL = {"id": "S0SREONCALL", "handle": "sre-oncall", "users": [MEMBER]}
 
 
-@pytest.mark.parametrize(
-    ("fault", "cause"),
-    [
-        (
-            "missing_scope",
-            "could not read your Slack user groups: missing_scope (the Slack app needs the "
-            "usergroups:read scope",
-        ),
-        ("server_error", "could not read your Slack user groups: Slack answered HTTP 500"),
-        ("ratelimited", "could not read your Slack user groups: Slack answered ratelimited"),
-    ],
-)
-def test_a_failed_group_lookup_tells_the_clicker_why(medic: Medic, fault: str, cause: str) -> None:
+def test_a_failed_group_lookup_tells_the_clicker_why(medic: Medic) -> None:
+    cause = (
+        "could not read your Slack user groups: missing_scope (the Slack app needs the "
+        "usergroups:read scope"
+    )
     medic.slack.usergroups = [SRE_ONCALL]
-    medic.slack.fail("usergroups.list", fault, times=3)  # the client's own retries included
+    medic.slack.fail("usergroups.list", "missing_scope", times=3)
     medic.alert(medic.demo_alert())
     medic.settle()
     diagnosis = medic.diagnosis(medic.root())
@@ -51,6 +44,23 @@ def test_a_failed_group_lookup_tells_the_clicker_why(medic: Medic, fault: str, c
     medic.settle()
     assert f"Approved by <@{MEMBER}>" in diagnosis.all_text()
     assert medic.sim.get_deployment("shop", "recommender").replicas == 6
+
+
+@pytest.mark.parametrize(
+    ("fault", "cause"),
+    [
+        ("server_error", "Slack answered HTTP 500 to usergroups.list"),
+        ("ratelimited", "Slack answered ratelimited to usergroups.list"),
+        ("invalid_auth", "Slack answered invalid_auth to usergroups.list"),
+    ],
+)
+def test_each_slack_failure_is_named(fake_slack: FakeSlack, fault: str, cause: str) -> None:
+    fake_slack.usergroups = [SRE_ONCALL]
+    fake_slack.fail("usergroups.list", fault, times=3)
+    groups = UserGroups(WebClient(base_url=fake_slack.api_url, token="xoxb-test"), enabled=True)
+    assert groups.of(MEMBER) == Membership((), cause)
+    fake_slack.faults.clear()
+    assert groups.of(MEMBER) == Membership(("S0SREONCALL", "sre-oncall"), "")  # asked again
 
 
 def test_someone_outside_the_groups_is_still_told_they_may_not_approve(medic: Medic) -> None:
