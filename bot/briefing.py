@@ -1,6 +1,7 @@
 """An incident's evidence as numbered items (E1, E2, ...) for a language model: Medic's own
 measurements and conclusions as plain text, anything people or programs outside Medic wrote (log
-lines, alert annotations, rollout annotations, postmortems) delimited and labelled as data."""
+lines, alert labels and annotations - names included -, rollout annotations, postmortems)
+delimited and labelled as data, one line each (:func:`bot.untrusted.as_data`)."""
 
 from __future__ import annotations
 
@@ -14,6 +15,8 @@ from bot.untrusted import as_data
 from detectors import Finding
 from knowledge.records import SimilarIncident
 from knowledge.templates import TemplateStat
+
+MAX_ANNOTATIONS = 20  # an alert's annotations a model is shown, each at most one data line
 
 
 @dataclass(frozen=True)
@@ -57,7 +60,10 @@ def evidence_items(
         )
         for m in similar
     ]
-    raw += [("alert annotation", f"{k}: " + as_data("alert", v)) for k, v in annotations.items()]
+    raw += [
+        ("alert annotation", as_data("alert annotation", f"{k}: {v}"))
+        for k, v in list(annotations.items())[:MAX_ANNOTATIONS]
+    ]
     raw += [
         ("medic hypothesis", f"{h.cause} ({h.title}) score {h.score:.2f}") for h in hypotheses[:5]
     ]
@@ -66,3 +72,16 @@ def evidence_items(
 
 def render(items: Sequence[Item]) -> str:
     return "\n".join(f"{i.id} [{i.kind}] {i.text}" for i in items) or "(none)"
+
+
+def alert_data(namespace: str, service: str, summary: str, labels: Mapping[str, str]) -> str:
+    """What the alert says about itself - its workload, summary and labels - as untrusted data:
+    the workload was named by the alert, so even it stays inside the data section."""
+    shown = ", ".join(f"{k}={v}" for k, v in sorted(labels.items()))
+    return "\n".join(
+        [
+            "- workload (namespace/name): " + as_data("alert", f"{namespace}/{service}"),
+            "- summary: " + as_data("alert", summary),
+            "- labels: " + as_data("alert", shown),
+        ]
+    )

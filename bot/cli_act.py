@@ -67,7 +67,7 @@ def act(
         raise InputError(f"--target must be NAMESPACE/NAME, got {target!r}")
     action = Action(tool, namespace, name, _params(param or []))
     settings = load_settings(cluster=cluster)
-    workflow = _workflow(settings, scenario)
+    workflow = _workflow(settings, scenario, TOOLS[tool].touches_cluster)
     user = f"cli:{getpass.getuser()}"
 
     if dry_run or TOOLS[tool].read_only:
@@ -103,9 +103,17 @@ def _params(pairs: list[str]) -> dict[str, Any]:
     return params
 
 
-def _workflow(settings: Settings, scenario: str) -> RemediationWorkflow:
+def _workflow(settings: Settings, scenario: str, needs_cluster: bool) -> RemediationWorkflow:
+    """The guarded workflow on the chosen cluster. On ``kube`` a tool that does not touch the
+    cluster (a silence, a purge) needs no Kubernetes credentials."""
     from bot.database import prepare_data_dir, state_engine
-    from bot.runtime import build_workflow, kube_backends, sim_backends, simulated_cluster
+    from bot.runtime import (
+        build_workflow,
+        kube_backends,
+        kube_cluster,
+        sim_backends,
+        simulated_cluster,
+    )
     from tools.clock import SystemClock, VirtualClock
 
     if settings.cluster is None:
@@ -113,9 +121,10 @@ def _workflow(settings: Settings, scenario: str) -> RemediationWorkflow:
     engine = state_engine(prepare_data_dir(settings.data_dir), settings.database_url)
     if settings.cluster == "sim":
         clock = VirtualClock(time.time())
-        backends = sim_backends(simulated_cluster(scenario, clock))
+        backends = sim_backends(settings, simulated_cluster(scenario, clock))
         return build_workflow(settings, backends, clock, engine)
-    return build_workflow(settings, kube_backends(settings), SystemClock(), engine)
+    cluster = kube_cluster(settings, required=needs_cluster)
+    return build_workflow(settings, kube_backends(settings, cluster), SystemClock(), engine)
 
 
 def _finish(result: ToolResult) -> None:

@@ -180,9 +180,10 @@ class MetricsSettings(BaseModel):
     prometheus_url: str | None = Field(
         None, description="Prometheus base URL, e.g. http://prometheus.monitoring:9090."
     )
-    queries: dict[str, str] = Field(
-        default_factory=lambda: dict(DEFAULT_QUERIES),
-        description="Metric name -> PromQL; {namespace} and {service} are filled in.",
+    queries: dict[str, str | None] = Field(
+        default_factory=dict,
+        description="Metric name -> PromQL ({namespace} and {service} are filled in), added to "
+        "the shipped DEFAULT_QUERIES or replacing one of them; null drops a default.",
     )
     breakdowns: dict[str, str] = Field(
         default_factory=dict,
@@ -200,6 +201,12 @@ class MetricsSettings(BaseModel):
         8 * 1024 * 1024, ge=1024, description="Largest answer read from Prometheus per query."
     )
     max_series: int = Field(200, ge=1, description="Most series one Prometheus query may return.")
+
+    def effective_queries(self) -> dict[str, str]:
+        """The PromQL per metric in effect: the shipped defaults, overridden and extended by
+        ``queries``; a metric set to null (or empty) there is not read."""
+        merged = {**DEFAULT_QUERIES, **self.queries}
+        return {metric: query for metric, query in merged.items() if query and query.strip()}
 
 
 class SlackSettings(BaseModel):
@@ -224,7 +231,15 @@ class LLMSettings(BaseModel):
         description="A LangChain chat model for init_chat_model, e.g. 'openai:gpt-4o-mini', "
         "'anthropic:claude-sonnet-4-5', 'ollama:llama3.1'; none: plan without an LLM.",
     )
-    timeout_seconds: float = Field(30, gt=0, description="Give up on the model after this long.")
+    timeout_seconds: float = Field(
+        30, gt=0, le=600, description="Give up on the model after this long (one conversation)."
+    )
+    max_retries: int = Field(
+        1, ge=0, le=5, description="Retries of a failed request, within timeout_seconds."
+    )
+    max_in_flight: int = Field(
+        2, ge=1, le=16, description="Conversations with the model at once in one process."
+    )
     max_steps: int = Field(3, ge=1, le=8, description="Model turns (read-only tool calls between).")
     temperature: float = Field(0.0, ge=0, le=2)
 
@@ -286,13 +301,26 @@ def load_settings(**overrides: Any) -> Settings:
     from_file = _read_yaml(Path(config_path)) if config_path else {}
     try:
         from_env = Settings()
-        merged = {**from_file, **from_env.model_dump(include=from_env.model_fields_set)}
+        merged = _merged(from_file, from_env.model_dump(exclude_unset=True))
         merged.update({k: v for k, v in overrides.items() if v is not None})
         return Settings.model_validate(merged)
     except ValidationError as exc:
         problem = exc.errors()[0]
         where = ".".join(str(p) for p in problem["loc"]) or "settings"
         raise ConfigError(f"invalid configuration: {where}: {problem['msg']}") from exc
+
+
+def _merged(base: dict[str, Any], override: dict[str, Any]) -> dict[str, Any]:
+    """``override`` over ``base``, key by key at every depth: one variable such as
+    MEDIC_METRICS__PROMETHEUS_URL replaces that setting, not the file's whole ``metrics``."""
+    merged = dict(base)
+    for key, value in override.items():
+        below = merged.get(key)
+        if isinstance(below, dict) and isinstance(value, dict):
+            merged[key] = _merged(below, value)
+        else:
+            merged[key] = value
+    return merged
 
 
 def _read_yaml(path: Path) -> dict[str, Any]:

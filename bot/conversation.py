@@ -13,20 +13,22 @@ import re
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
-from typing import Any, Literal
+from typing import Literal
 
 from langchain_core.messages import HumanMessage, SystemMessage
 
 from bot import messages
 from bot.briefing import evidence_items, render
 from bot.changes import HISTORY, weigh_changes
+from bot.chat import ChatModel
 from bot.corrections import Correction, parse_correction
-from bot.deadline import failure, within
+from bot.deadline import failure
 from bot.diagnosis import anomaly_start, clear_cause
 from bot.incidents import Incident
 from bot.investigation import Investigation
 from bot.planner import Plan
 from bot.signals import SignalCatalog
+from bot.untrusted import Flag, looks_like_instruction
 from prompts import load_prompt
 
 Intent = Literal["why", "what_changed", "logs", "last_time", "correction", "help"]
@@ -171,15 +173,11 @@ def _last_time(evidence: IncidentEvidence, catalog: SignalCatalog) -> str:
     return "\n".join(lines)
 
 
-def ask_llm(
-    model: Any,
-    text: str,
-    evidence: IncidentEvidence,
-    catalog: SignalCatalog,
-    timeout_seconds: float = 30.0,
-) -> str:
+def ask_llm(model: ChatModel, text: str, evidence: IncidentEvidence, catalog: SignalCatalog) -> str:
     """A free-form answer from a chat model over the evidence, or the evidence-only answer with a
-    note when the model fails or takes too long."""
+    note when the model fails, takes too long or is busy. An answer that reads like an
+    instruction is not given as Medic's: the evidence-only answer is, with the model's text
+    quoted in a flag."""
     inv = evidence.investigation
     items = evidence_items(
         findings=inv.findings,
@@ -195,9 +193,10 @@ def ask_llm(
         HumanMessage(f"Evidence:\n{render(items)}\n\nQuestion: {text}"),
     ]
     try:
-        reply = within(timeout_seconds, lambda: model.invoke(prompt))
-        return str(reply.content)
-    except Exception as exc:  # any client error or the deadline: answer from the evidence
+        reply = str(model.run(lambda _deadline: model.model.invoke(prompt)).content)
+    except Exception as exc:  # any client error, the deadline, no free slot: the evidence
         why = failure(exc)
-    fallback = answer(text, evidence, catalog).text
-    return f"{fallback}\n{messages.LLM_UNAVAILABLE.format(why=why)}"
+        return f"{answer(text, evidence, catalog).text}\n{messages.LLM_UNAVAILABLE.format(why=why)}"
+    if looks_like_instruction(reply):
+        return f"{answer(text, evidence, catalog).text}\n{Flag('LLM answer', reply).note()}"
+    return reply

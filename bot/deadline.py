@@ -1,8 +1,19 @@
-"""Calling a slow, fallible thing (a language model) with a deadline."""
+"""Calling a slow, fallible thing (a language model) with a deadline and a bound on how many such
+calls run at once.
+
+Python cannot stop a thread, so a call that misses its deadline is abandoned, not killed: it runs
+on a daemon thread (it never keeps the process from exiting), it holds its slot until it really
+ends (so abandoned calls cannot pile up: past ``limit`` a new call is refused at once), and it gets
+the :class:`Deadline` to check between its steps, so it starts nothing new once the time is up.
+The call's own I/O must end by itself too: the model's provider is given a timeout and a retry
+limit (:mod:`bot.chat`).
+"""
 
 from __future__ import annotations
 
 import concurrent.futures
+import threading
+import time
 from collections.abc import Callable
 from typing import TypeVar
 
@@ -10,25 +21,62 @@ T = TypeVar("T")
 
 
 class DeadlineExceededError(Exception):
-    """No answer within the deadline (the call goes on in the background; its answer is lost)."""
+    """No answer within the deadline (the call is abandoned; its answer is lost)."""
 
 
-def within(seconds: float, call: Callable[[], T]) -> T:
-    """``call()``'s result, its exception, or DeadlineExceededError after ``seconds``."""
-    pool = concurrent.futures.ThreadPoolExecutor(max_workers=1, thread_name_prefix="medic-llm")
-    try:
-        future = pool.submit(call)
+class BusyError(Exception):
+    """Every slot is taken by a call still running (possibly abandoned): try again later."""
+
+
+class Deadline:
+    def __init__(self, seconds: float, clock: Callable[[], float] = time.monotonic) -> None:
+        self.seconds = seconds
+        self._clock = clock
+        self._ends = clock() + seconds
+
+    @property
+    def remaining(self) -> float:
+        return max(0.0, self._ends - self._clock())
+
+    def check(self) -> None:
+        """Raise DeadlineExceededError once the time is up: call it before each new step."""
+        if self.remaining <= 0:
+            raise DeadlineExceededError(f"no answer within {self.seconds:g} s")
+
+
+class BoundedCalls:
+    """At most ``limit`` calls at once, each under its own deadline."""
+
+    def __init__(self, limit: int) -> None:
+        self.limit = limit
+        self._slots = threading.BoundedSemaphore(limit)
+
+    def run(self, seconds: float, call: Callable[[Deadline], T]) -> T:
+        """``call(deadline)``'s result or exception; DeadlineExceededError after ``seconds``;
+        BusyError at once when ``limit`` calls are still running."""
+        if not self._slots.acquire(blocking=False):
+            raise BusyError(f"{self.limit} model calls are still running; not asking another")
+        deadline = Deadline(seconds)
+        future: concurrent.futures.Future[T] = concurrent.futures.Future()
+
+        def work() -> None:
+            try:
+                future.set_result(call(deadline))
+            except BaseException as exc:  # handed to the waiting caller, if it still waits
+                future.set_exception(exc)
+            finally:
+                self._slots.release()
+
+        threading.Thread(target=work, name="medic-llm", daemon=True).start()
         done, _ = concurrent.futures.wait([future], timeout=seconds)
         if not done:
             raise DeadlineExceededError(f"no answer within {seconds:g} s")
         return future.result()
-    finally:
-        pool.shutdown(wait=False, cancel_futures=True)
 
 
 def failure(exc: BaseException) -> str:
     """One line saying what went wrong."""
-    if isinstance(exc, DeadlineExceededError):
+    if isinstance(exc, DeadlineExceededError | BusyError):
         return str(exc)
     first = str(exc).strip().splitlines()[0] if str(exc).strip() else ""
     return f"{type(exc).__name__}: {first}" if first else type(exc).__name__

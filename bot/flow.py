@@ -12,6 +12,7 @@ from datetime import UTC, datetime
 
 from bot.alerts import AlertGroup
 from bot.budget import Budget
+from bot.chat import ChatModel
 from bot.config import VerificationSettings
 from bot.corrections import Correction, CorrectionStore, corrected, parse_correction
 from bot.diagnosis import add_evidence
@@ -55,8 +56,10 @@ class IncidentFlow:
         default_namespace: str,
         corrections: CorrectionStore | None = None,
         min_similarity: float = 0.45,
+        chat: ChatModel | None = None,
     ) -> None:
         self.incidents = incidents
+        self.chat = chat  # the configured chat model, for answers in a thread (bot.chat)
         self.workflow = workflow
         self.proposals = workflow.proposals
         self.investigator = investigator

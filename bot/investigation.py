@@ -22,7 +22,14 @@ from bot.config import InvestigationSettings
 from bot.diagnosis import Hypothesis, Relatedness, diagnose
 from bot.incidents import Incident
 from bot.signals import SignalCatalog
-from detectors import DetectorSuite, Finding, MetricSource, MetricSourceError, Series
+from detectors import (
+    DetectorSuite,
+    Finding,
+    MetricSource,
+    MetricSourceError,
+    PartialMetricsError,
+    Series,
+)
 from knowledge.errors import KnowledgeError
 from knowledge.logs import LogLine, LogSource
 from knowledge.memory import IncidentMemory
@@ -124,6 +131,14 @@ class Investigator:
             series = self._metrics.fetch(
                 ns, svc, window.baseline_start, window.end, time_left=budget.share()
             )
+        except PartialMetricsError as exc:  # a bad query costs only its own metric
+            series = exc.series
+            if series:
+                notes += [f"metric {m} not investigated: {why}" for m, why in exc.failed.items()]
+            else:  # every query failed (a silent server): one note, not one per metric
+                first = next(iter(exc.failed.values()))
+                more = f" (and {len(exc.failed) - 1} more)" if len(exc.failed) > 1 else ""
+                notes.append(f"metrics unavailable, continuing without them: {first}{more}")
         except (MetricSourceError, ToolError) as exc:
             series = []
             notes.append(f"metrics unavailable, continuing without them: {exc}")

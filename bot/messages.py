@@ -94,6 +94,10 @@ SLACK_UNKNOWN_INCIDENT = (
 )
 SLACK_NOTHING_OPEN = "No open incidents and no pending proposals."
 SLACK_REFUSED = "Not done: {reason}"
+GROUPS_MISSING_SCOPE = (
+    "missing_scope (the Slack app needs the {needed} scope: add it under OAuth & Permissions "
+    "and reinstall the app)"
+)
 SLACK_SILENCED = "Silenced the alerts of {incident} for {duration} (by <@{user}>): {summary}"
 SLACK_VERIFYING = "verifying in {minutes:g} min"
 SLACK_REMEMBERED = "Remembered {id} ({outcome}): the next similar incident will find it."

@@ -13,6 +13,7 @@ from chromadb.api import ClientAPI
 from sqlalchemy import Engine
 
 from bot import messages
+from bot.chat import ChatModel, load_chat_model
 from bot.config import Settings
 from bot.corrections import CorrectionStore
 from bot.database import prepare_data_dir, state_engine
@@ -23,7 +24,7 @@ from bot.investigation import Investigator
 from bot.planner import Planner
 from bot.planners.base import CandidatePlanner
 from bot.planners.changes import ChangePlanner
-from bot.planners.llm import LLMPlanner, load_model
+from bot.planners.llm import LLMPlanner
 from bot.planners.memory import MemoryPlanner
 from bot.planners.runbooks import RunbookPlanner, load_runbooks
 from bot.signals import SignalCatalog
@@ -43,7 +44,14 @@ from knowledge.store import connect_chroma, open_chroma
 from knowledge.template_state import state_path
 from knowledge.vector_cache import VectorCache
 from tools.audit import AuditLog
-from tools.backends import Backends, NotConfigured
+from tools.backends import (
+    Backends,
+    CacheBackend,
+    ClusterBackend,
+    NoCluster,
+    NotConfigured,
+    SilenceBackend,
+)
 from tools.clock import Clock
 from tools.errors import BackendUnavailableError
 from tools.guard import Guard
@@ -120,7 +128,7 @@ def prometheus_source(
     client = httpx.Client(base_url=m.prometheus_url, timeout=m.timeout_seconds)
     source = PrometheusMetricSource(
         client,
-        m.queries,
+        m.effective_queries(),
         m.step_seconds,
         m.max_points,
         breakdowns=m.breakdowns,
@@ -139,8 +147,29 @@ def sim_log_source(sim: SimulatedCluster) -> InMemoryLogSource:
     )
 
 
-def sim_backends(sim: SimulatedCluster) -> Backends:
-    return Backends(cluster=sim, cache=sim, silences=sim)
+def sim_backends(settings: Settings, sim: SimulatedCluster) -> Backends:
+    """The simulated cluster for deployments and actions on them; for purge_cache and silence a
+    configured Redis and Alertmanager (a real service named in the settings is never ignored),
+    else the simulation's own."""
+    return Backends(
+        cluster=sim, cache=cache_backend(settings, sim), silences=silence_backend(settings, sim)
+    )
+
+
+def cache_backend(settings: Settings, otherwise: CacheBackend) -> CacheBackend:
+    """Redis at ``redis_url`` when it is set, else ``otherwise``."""
+    from tools.redis_cache import RedisCache
+
+    return RedisCache.from_url(settings.redis_url) if settings.redis_url else otherwise
+
+
+def silence_backend(settings: Settings, otherwise: SilenceBackend) -> SilenceBackend:
+    """Alertmanager at ``alertmanager_url`` when it is set, else ``otherwise``."""
+    from tools.alertmanager import AlertmanagerSilences
+
+    if settings.alertmanager_url:
+        return AlertmanagerSilences.from_url(settings.alertmanager_url)
+    return otherwise
 
 
 def simulated_cluster(scenario: str, clock: Clock) -> SimulatedCluster:
@@ -159,7 +188,7 @@ def default_namespace(settings: Settings, sim: SimulatedCluster | None) -> str:
 def sim_sources(settings: Settings, sim: SimulatedCluster, clock: Clock) -> ClusterSources:
     """The simulated cluster; its own metrics unless ``metrics.source`` is prometheus."""
     return ClusterSources(
-        backends=sim_backends(sim),
+        backends=sim_backends(settings, sim),
         metrics=prometheus_source(settings, clock)
         if settings.metrics.source == "prometheus"
         else sim_metric_source(sim, settings.metrics.max_points),
@@ -180,24 +209,32 @@ def kube_api_client(settings: Settings) -> ApiClient:
         raise ConfigError(str(exc)) from exc
 
 
-def kube_backends(settings: Settings, api: ApiClient | None = None) -> Backends:
-    """The real thing: Kubernetes from kubeconfig or the in-cluster service account, Redis and
-    Alertmanager from their URLs (a tool whose backend is not configured is refused at its dry
-    run, saying what to set)."""
-    from tools.alertmanager import AlertmanagerSilences
-    from tools.kube import KubernetesCluster
-    from tools.redis_cache import RedisCache
-
-    api = api or kube_api_client(settings)
+def kube_backends(settings: Settings, cluster: ClusterBackend) -> Backends:
+    """The real thing: ``cluster`` (Kubernetes), Redis and Alertmanager from their URLs (a tool
+    whose backend is not configured is refused at its dry run, saying what to set)."""
     return Backends(
-        cluster=KubernetesCluster(api, name=f"kube:{api.configuration.host}"),
-        cache=RedisCache.from_url(settings.redis_url)
-        if settings.redis_url
-        else NotConfigured("Redis", "MEDIC_REDIS_URL"),
-        silences=AlertmanagerSilences.from_url(settings.alertmanager_url)
-        if settings.alertmanager_url
-        else NotConfigured("Alertmanager", "MEDIC_ALERTMANAGER_URL"),
+        cluster=cluster,
+        cache=cache_backend(settings, NotConfigured("Redis", "MEDIC_REDIS_URL")),
+        silences=silence_backend(settings, NotConfigured("Alertmanager", "MEDIC_ALERTMANAGER_URL")),
     )
+
+
+def kube_cluster(
+    settings: Settings, api: ApiClient | None = None, *, required: bool = True
+) -> ClusterBackend:
+    """Kubernetes from kubeconfig or the in-cluster service account. Without credentials: a
+    configuration error, or - when the caller's tool does not touch the cluster (``required``
+    false: a silence, a purge) - a stand-in named ``kube`` that says why at every use."""
+    from tools.kube import KubernetesCluster
+
+    if api is None:
+        try:
+            api = kube_api_client(settings)
+        except ConfigError as exc:
+            if required:
+                raise
+            return NoCluster("kube", str(exc))
+    return KubernetesCluster(api, name=f"kube:{api.configuration.host}")
 
 
 def kube_sources(settings: Settings, clock: Clock) -> ClusterSources:
@@ -212,7 +249,7 @@ def kube_sources(settings: Settings, clock: Clock) -> ClusterSources:
     metrics = prometheus_source(settings, clock, messages.KUBE_PROMETHEUS_REQUIRED)
     api = kube_api_client(settings)
     return ClusterSources(
-        backends=kube_backends(settings, api),
+        backends=kube_backends(settings, kube_cluster(settings, api)),
         metrics=metrics,
         logs=KubernetesLogSource(
             CoreV1Api(api),
@@ -246,10 +283,15 @@ def vector_store(settings: Settings, data_dir: Path) -> ClientAPI:
     return open_chroma(data_dir / "chroma")
 
 
-def build_planner(settings: Settings, backends: Backends, workflow: RemediationWorkflow) -> Planner:
-    """Runbooks, memory and what changed; then the LLM, when a model is configured (it sees what
-    the others proposed; without a model it only says that it is off)."""
-    model, unavailable = load_model(settings.llm)
+def build_planner(
+    settings: Settings,
+    backends: Backends,
+    workflow: RemediationWorkflow,
+    chat: tuple[ChatModel | None, str],
+) -> Planner:
+    """Runbooks, memory and what changed; then the LLM, when ``chat`` has a model (it sees what
+    the others proposed; without a model it only says that it is off, and why)."""
+    model, unavailable = chat
     planners: list[CandidatePlanner] = [
         RunbookPlanner(load_runbooks(settings.runbooks_dir)),
         MemoryPlanner(),
@@ -257,7 +299,6 @@ def build_planner(settings: Settings, backends: Backends, workflow: RemediationW
         LLMPlanner(
             model,
             lambda incident_id: list(structured_tools(workflow, incident_id=incident_id)),
-            timeout_seconds=settings.llm.timeout_seconds,
             max_steps=settings.llm.max_steps,
             unavailable=unavailable,
         ),
@@ -306,7 +347,8 @@ def assemble_flow(
     engine = state_engine(data_dir, settings.database_url)
     backends = sources.backends
     workflow = build_workflow(settings, backends, clock, engine)
-    planner = build_planner(settings, backends, workflow)
+    chat = load_chat_model(settings.llm)  # one per process: its in-flight bound is shared
+    planner = build_planner(settings, backends, workflow, chat)
     embedder = embedder or MiniLMEmbedding(vectors=VectorCache(data_dir / VECTORS, model_version()))
     memory = IncidentMemory(vector_store(settings, data_dir), embedder)
     if sources.seed_samples:
@@ -338,4 +380,5 @@ def assemble_flow(
         default_namespace=sources.default_namespace,
         corrections=CorrectionStore(engine),
         min_similarity=settings.investigation.min_similarity,
+        chat=chat[0],
     )

@@ -47,8 +47,19 @@ def flag(items: Iterable[tuple[str, str]]) -> list[Flag]:
     return flags
 
 
-def as_data(source: str, text: str) -> str:
-    """``text`` delimited and labelled as untrusted data; angle brackets inside are neutralised so
-    the text cannot close its own delimiter."""
-    safe = text.replace("<", "\u2039").replace(">", "\u203a")
+DATA_LIMIT = 1000  # characters of one untrusted item a model is shown
+
+
+def one_line(text: str, limit: int) -> str:
+    """``text`` on one line (every run of whitespace, line breaks included, becomes one space)
+    of at most ``limit`` characters."""
+    line = " ".join(text.split())
+    return line if len(line) <= limit else line[: limit - 1] + "\u2026"
+
+
+def as_data(source: str, text: str, limit: int = DATA_LIMIT) -> str:
+    """``text`` delimited and labelled as untrusted data, on one line (it cannot start a line of
+    its own that reads like the prompt's) of at most ``limit`` characters; angle brackets inside
+    are neutralised so the text cannot close its own delimiter."""
+    safe = one_line(text, limit).replace("<", "\u2039").replace(">", "\u203a")
     return f'<data source="{source}" trust="untrusted">{safe}</data>'

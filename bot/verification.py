@@ -9,7 +9,14 @@ import numpy as np
 
 from bot.config import VerificationSettings
 from bot.signals import SignalCatalog, format_value
-from detectors import Direction, Finding, MetricSource, MetricSourceError, Series
+from detectors import (
+    Direction,
+    Finding,
+    MetricSource,
+    MetricSourceError,
+    PartialMetricsError,
+    Series,
+)
 from tools.clock import Clock
 from tools.errors import ToolError
 
@@ -52,12 +59,12 @@ def verify(
     clock.sleep(settings.delay_seconds)
     now = clock.now()
     try:
-        series = {
-            s.key: s
-            for s in source.fetch(namespace, service, now - settings.window_seconds, now + 1)
-        }
+        fetched = source.fetch(namespace, service, now - settings.window_seconds, now + 1)
+    except PartialMetricsError as exc:  # another metric's bad query: judge what was read
+        fetched = exc.series
     except (MetricSourceError, ToolError) as exc:
         return Verification(False, [], f"could not re-read metrics: {exc}")
+    series = {s.key: s for s in fetched}
     checks = [_check(f, series.get(f.key), catalog, settings.tolerance) for f in symptoms]
     return Verification(all(c.recovered for c in checks), checks)
 

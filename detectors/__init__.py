@@ -15,7 +15,13 @@ from detectors.ensemble import (
     StreamingEnsemble,
     score_series,
 )
-from detectors.errors import DetectorConfigError, DetectorError, MetricSourceError, NabCorpusError
+from detectors.errors import (
+    DetectorConfigError,
+    DetectorError,
+    MetricSourceError,
+    NabCorpusError,
+    PartialMetricsError,
+)
 from detectors.findings import Contribution, Direction, Finding, FindingKind, Forecast
 from detectors.forecast import ForecastRules, forecast_finding, time_to_threshold
 from detectors.prometheus import PrometheusMetricSource, choose_step
@@ -45,6 +51,7 @@ __all__ = [
     "MetricSource",
     "MetricSourceError",
     "NabCorpusError",
+    "PartialMetricsError",
     "PrometheusMetricSource",
     "Series",
     "StreamingEnsemble",

@@ -6,13 +6,17 @@ Each metric name maps to a PromQL template in which ``{namespace}`` and ``{servi
 kept, with its labels (``__name__`` dropped). A metric may also have a ``breakdowns`` query (the
 same metric by pod, endpoint...): its series carry the metric's name and more labels, so the
 detectors say which label values explain a change.
-Any failure (unreachable, timeout, HTTP or query error, malformed answer) raises MetricSourceError
-naming the server and the metric, and the investigation goes on without metrics. Reading is
-bounded: no request waits longer than the caller's time left, an answer larger than
+A query that fails (a PromQL error, a timeout, a malformed answer) costs only its own metric:
+the others are still read, and PartialMetricsError carries them with each failure, naming the
+metric and the error. A server that cannot be reached, or is not a Prometheus, fails the whole
+fetch with MetricSourceError (no other query would fare better); the investigation goes on
+without metrics and says so.
+Reading is bounded: no request waits longer than the caller's time left (when it runs out,
+the metrics not yet read are failed, the others kept), an answer larger than
 ``max_response_bytes`` is refused as it streams in and one with more than ``max_series`` series
-once read, so a query matching thousands of series (or a server that never stops sending) costs
-neither unbounded memory nor detector time; a server sending more points than asked for is
-thinned to ``max_points``.
+once read (each costing only its metric), so a query matching thousands of series (or a server
+that never stops sending) costs neither unbounded memory nor detector time; a server sending more
+points than asked for is thinned to ``max_points``.
 """
 
 from __future__ import annotations
@@ -24,7 +28,7 @@ from typing import Any
 
 import httpx
 
-from detectors.errors import MetricSourceError
+from detectors.errors import MetricSourceError, PartialMetricsError
 from detectors.series import Series
 from detectors.sources import TimeLeft
 
@@ -46,7 +50,8 @@ class PrometheusMetricSource:
         max_series: int = 200,
     ) -> None:
         self._client = client
-        self._queries = [*queries.items(), *(breakdowns or {}).items()]
+        self._queries = [(m, q, "queries") for m, q in queries.items()]
+        self._queries += [(m, q, "breakdowns") for m, q in (breakdowns or {}).items()]
         self._min_step = min_step
         self._max_points = max_points
         self._max_bytes = max_response_bytes
@@ -63,13 +68,23 @@ class PrometheusMetricSource:
     ) -> list[Series]:
         step = choose_step(start, end, self._min_step, self._max_points)
         found: list[Series] = []
-        for metric, template in self._queries:
+        failed: dict[str, str] = {}
+        for metric, template, setting in self._queries:
             query = template.replace("{namespace}", namespace).replace("{service}", service)
-            for labels, times, values in self._query_range(
-                metric, query, start, end, step, time_left
-            ):
+            name = metric if setting == "queries" else f"{metric} ({setting})"
+            if time_left is not None and time_left() <= 0:
+                failed[name] = "no time left in the investigation's budget to read it"
+                continue
+            try:
+                rows = self._query_range(metric, query, start, end, step, setting, time_left)
+            except _QueryFailedError as exc:
+                failed[name] = str(exc)
+                continue
+            for labels, times, values in rows:
                 series = Series.of(metric, times, values, labels).between(start, end)
                 found.append(series.at_most(self._max_points))
+        if failed:
+            raise PartialMetricsError(found, failed)
         return found
 
     def _query_range(
@@ -79,16 +94,27 @@ class PrometheusMetricSource:
         start: float,
         end: float,
         step: float,
+        setting: str,
         time_left: TimeLeft | None,
     ) -> list[tuple[dict[str, str], list[float], list[float]]]:
         where = str(self._client.base_url)
         params = {"query": query, "start": f"{start:.3f}", "end": f"{end:.3f}", "step": f"{step:g}"}
+        path = f"metrics.{setting}.{metric}"
         try:
-            response, content = self._get(metric, params, time_left)
-        except httpx.HTTPError as exc:
+            response, content = self._get(metric, params, time_left, path)
+        except (httpx.ConnectError, httpx.ConnectTimeout) as exc:
             raise MetricSourceError(
                 f"Prometheus at {where} is unreachable ({type(exc).__name__}: {exc}); "
                 "check metrics.prometheus_url"
+            ) from exc
+        except httpx.TimeoutException as exc:
+            raise _QueryFailedError(
+                f"Prometheus query for {metric} timed out ({type(exc).__name__}); check {path}"
+            ) from exc
+        except httpx.HTTPError as exc:
+            raise _QueryFailedError(
+                f"Prometheus did not answer the query for {metric} ({type(exc).__name__}: "
+                f"{_cut(str(exc))})"
             ) from exc
         try:
             body: Any = json.loads(content)
@@ -100,19 +126,19 @@ class PrometheusMetricSource:
                 f"for {metric}; is metrics.prometheus_url a Prometheus server?"
             )
         if response.status_code != 200 or body.get("status") != "success":
-            raise MetricSourceError(
+            raise _QueryFailedError(
                 f"Prometheus query for {metric} failed (HTTP {response.status_code}, "
-                f"{body.get('errorType', 'error')}: {body.get('error', 'no detail')}); "
-                f"check metrics.queries.{metric}"
+                f"{_cut(str(body.get('errorType', 'error')))}: "
+                f"{_cut(str(body.get('error', 'no detail')))}); check {path}"
             )
         try:
             data = body["data"]
             if data["resultType"] != "matrix":
                 raise ValueError(f"resultType {data['resultType']!r}, expected a range vector")
             if len(data["result"]) > self._max_series:
-                raise MetricSourceError(
+                raise _QueryFailedError(
                     f"Prometheus's answer for {metric} has {len(data['result']):,} series, over "
-                    f"metrics.max_series ({self._max_series}): narrow metrics.queries.{metric}"
+                    f"metrics.max_series ({self._max_series}): narrow metrics.{setting}.{metric}"
                 )
             return [
                 (
@@ -123,20 +149,19 @@ class PrometheusMetricSource:
                 for item in data["result"]
             ]
         except (KeyError, TypeError, ValueError) as exc:
-            raise MetricSourceError(
-                f"Prometheus at {where} returned an unexpected answer for {metric}: {exc}"
+            raise _QueryFailedError(
+                f"Prometheus at {where} returned an unexpected answer for {metric}: "
+                f"{_cut(str(exc))}"
             ) from exc
 
     def _get(
-        self, metric: str, params: dict[str, str], time_left: TimeLeft | None
+        self, metric: str, params: dict[str, str], time_left: TimeLeft | None, path: str
     ) -> tuple[httpx.Response, bytes]:
         """The answer to one query_range and its body, read within the time left and at most
         ``max_response_bytes`` of it."""
         timeout = self._client.timeout
         if time_left is not None:
-            left = time_left()
-            if left <= 0:
-                raise MetricSourceError(f"no time left to query Prometheus for {metric}")
+            left = max(time_left(), 0.001)
             timeout = httpx.Timeout(left if timeout.read is None else min(left, timeout.read))
         content = bytearray()
         with self._client.stream(
@@ -145,12 +170,22 @@ class PrometheusMetricSource:
             for chunk in response.iter_bytes():
                 content += chunk
                 if len(content) > self._max_bytes:
-                    raise MetricSourceError(
+                    raise _QueryFailedError(
                         f"Prometheus's answer for {metric} is over {self._max_bytes:,} bytes "
-                        f"(metrics.max_response_bytes): narrow metrics.queries.{metric}"
+                        f"(metrics.max_response_bytes): narrow {path}"
                     )
                 if time_left is not None and time_left() <= 0:
-                    raise MetricSourceError(
+                    raise _QueryFailedError(
                         f"no time left to read Prometheus's answer for {metric}"
                     )
         return response, bytes(content)
+
+
+class _QueryFailedError(MetricSourceError):
+    """One query failed; the server answers, so the other metrics are still read."""
+
+
+def _cut(text: str, limit: int = 300) -> str:
+    """An error from the server, on one line and short enough for a note in the thread."""
+    line = " ".join(text.split())
+    return line if len(line) <= limit else line[: limit - 3] + "..."

@@ -65,12 +65,17 @@ class Principal:
 
     id: str
     groups: frozenset[str] = frozenset()
+    # Why ``groups`` could not be read (Slack said missing_scope, was down, ...); empty when they
+    # were. A refusal then names this cause rather than "you may not approve".
+    groups_unknown: str = ""
 
     @classmethod
-    def of(cls, user: str | Principal, groups: Iterable[str] = ()) -> Principal:
+    def of(
+        cls, user: str | Principal, groups: Iterable[str] = (), groups_unknown: str = ""
+    ) -> Principal:
         if isinstance(user, Principal):
             return user
-        return cls(user, frozenset(groups))
+        return cls(user, frozenset(groups), groups_unknown)
 
 
 @dataclass(frozen=True)

@@ -9,7 +9,7 @@ far as the backend allows (Kubernetes: server-side ``dryRun=All``) and changes n
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import Protocol
+from typing import NoReturn, Protocol
 
 from tools.errors import BackendUnavailableError
 
@@ -133,3 +133,21 @@ class NotConfigured:
 
     def silence(self, request: SilenceRequest, *, dry_run: bool = False) -> str:
         raise BackendUnavailableError(self._message)
+
+
+class NoCluster:
+    """Stands in for a cluster Medic has no credentials for, where the tool at hand needs none
+    (a silence talks to Alertmanager alone): every use says why there is no cluster."""
+
+    def __init__(self, name: str, why: str) -> None:
+        self._name = name
+        self._why = why
+
+    @property
+    def name(self) -> str:
+        return self._name
+
+    def _refuse(self, *_args: object, **_kwargs: object) -> NoReturn:
+        raise BackendUnavailableError(self._why)
+
+    get_deployment = scale = restart = rollback = recent_rollouts = pod_restarts = _refuse

@@ -9,11 +9,12 @@ nothing (the preview shown with a proposal, and the check right before a real wr
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationError
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 
 from tools.actions import Action, Risk, ToolResult, ToolStatus
 from tools.backends import Backends, SilenceRequest
@@ -36,14 +37,34 @@ class PurgeCacheParams(BaseModel):
     )
 
 
+# A Prometheus label name: nothing else can be a matcher's name, so `service=~` or `namespace!`
+# cannot smuggle an operator in (every matcher Medic sends is a literal equality).
+LABEL_NAME = re.compile(r"[a-zA-Z_][a-zA-Z0-9_]{0,127}")
+
+
 class SilenceParams(BaseModel):
     model_config = ConfigDict(extra="forbid")
     matchers: dict[str, str] = Field(
         min_length=1,
-        description="Label equality matchers, e.g. {'alertname': 'X', 'service': 'y'}.",
+        max_length=16,
+        description="Label equality matchers (literal, never regex): the target's namespace and "
+        "workload, e.g. {'namespace': 'shop', 'service': 'y', 'alertname': 'X'}.",
     )
     duration_minutes: int = Field(ge=1, description="How long the silence lasts.")
-    comment: str = Field(default="", description="Why; shown in Alertmanager.")
+    comment: str = Field(default="", max_length=500, description="Why; shown in Alertmanager.")
+
+    @field_validator("matchers")
+    @classmethod
+    def _literal_equality(cls, matchers: dict[str, str]) -> dict[str, str]:
+        for name, value in matchers.items():
+            if not LABEL_NAME.fullmatch(name):
+                raise ValueError(
+                    f"matcher name {name[:40]!r} is not a label name (letters, digits, _; "
+                    "matchers are literal equalities, no =~ or !=)"
+                )
+            if not value or len(value) > 1024:
+                raise ValueError(f"matcher {name} needs a value of 1 to 1024 characters")
+        return matchers
 
 
 class RolloutsParams(BaseModel):
@@ -75,6 +96,9 @@ class ToolSpec:
     verification: str
     run: Runner
     read_only: bool = False
+    # Whether the tool reads or changes the cluster; the guard asks the cluster about the
+    # target only then (a silence talks to Alertmanager alone, so it needs no cluster access).
+    touches_cluster: bool = True
 
     def validate(self, action: Action) -> str | None:
         """The reason the action's parameters do not fit this tool, or None when they do."""
@@ -253,6 +277,7 @@ TOOLS: dict[str, ToolSpec] = {
             reversible=False,
             verification="cache memory drops; latency not worse",
             run=_purge,
+            touches_cluster=False,
         ),
         ToolSpec(
             name="silence",
@@ -262,6 +287,7 @@ TOOLS: dict[str, ToolSpec] = {
             reversible=True,
             verification="the silence is active in Alertmanager",
             run=_silence,
+            touches_cluster=False,
         ),
         ToolSpec(
             name="deployment_status",

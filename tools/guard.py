@@ -14,7 +14,7 @@ from tools.actions import UNREACHABLE, Action, Principal
 from tools.backends import ClusterBackend
 from tools.catalog import TOOLS, PurgeCacheParams, ScaleParams, SilenceParams
 from tools.errors import BackendUnavailableError, ToolError
-from tools.policy import Policy
+from tools.policy import Environment, Policy
 
 
 @dataclass(frozen=True)
@@ -84,18 +84,19 @@ class Guard:
         problem = spec.validate(action)
         if problem:
             return Decision.refuse("parameters", problem)
-        try:
-            current = self._cluster.get_deployment(action.namespace, action.name)
-        except BackendUnavailableError as exc:
-            return Decision.refuse(UNREACHABLE, str(exc))
-        except ToolError as exc:
-            return Decision.refuse("target", str(exc))
+        if spec.touches_cluster:
+            try:
+                current = self._cluster.get_deployment(action.namespace, action.name)
+            except BackendUnavailableError as exc:
+                return Decision.refuse(UNREACHABLE, str(exc))
+            except ToolError as exc:
+                return Decision.refuse("target", str(exc))
         if spec.read_only:
             return Decision.allow()
         specific = {
             "scale": lambda: self._check_scale(action, current.replicas),
             "purge_cache": lambda: self._check_purge(action),
-            "silence": lambda: self._check_silence(action),
+            "silence": lambda: self._check_silence(action, env_name, env),
         }.get(action.tool, Decision.allow)()
         if not specific.allowed:
             return specific
@@ -112,6 +113,14 @@ class Guard:
             )
         rules = [r for r in self.policy.approvers if r.covers(action.tool, action.namespace)]
         if not any(r.admits(approver) for r in rules):
+            groups = sorted({g for r in rules for g in r.groups})
+            if approver.groups_unknown and groups:  # not the policy's verdict: Slack's silence
+                return Decision.refuse(
+                    UNREACHABLE,
+                    f"could not read your Slack user groups: {approver.groups_unknown}; the "
+                    f"approvers of {action.tool} in {action.namespace} include the groups "
+                    f"{', '.join(groups)}, so whether you may approve is unknown",
+                )
             return Decision.refuse(
                 "approvers",
                 f"you ({approver.id}) may not approve {action.tool} in {action.namespace}; "
@@ -156,13 +165,44 @@ class Guard:
             )
         return Decision.allow()
 
-    def _check_silence(self, action: Action) -> Decision:
-        minutes = SilenceParams.model_validate(action.params).duration_minutes
+    def _check_silence(self, action: Action, env_name: str, env: Environment) -> Decision:
+        params = SilenceParams.model_validate(action.params)
+        scope = self._silence_scope(action, params.matchers, env_name, env)
+        if not scope.allowed:
+            return scope
+        minutes = params.duration_minutes
         if minutes > self.policy.silence_max_minutes:
             return Decision.refuse(
                 "silence_max_minutes",
                 f"a {minutes} min silence is longer than the allowed "
                 f"{self.policy.silence_max_minutes} min",
+            )
+        return Decision.allow()
+
+    def _silence_scope(
+        self, action: Action, matchers: dict[str, str], env_name: str, env: Environment
+    ) -> Decision:
+        """A silence reaches no further than its target: Alertmanager ANDs the matchers (all
+        literal equalities, see SilenceParams), so pinning ``namespace`` and a workload label to
+        the target's bounds it, and anything more only narrows it."""
+        shown = ", ".join(f"{k}={v}" for k, v in sorted(matchers.items()))
+        shown = "{" + (shown if len(shown) <= 200 else shown[:199] + "\u2026") + "}"
+        namespace = matchers.get("namespace")
+        if namespace != action.namespace:
+            where = "in every namespace" if namespace is None else f"in namespace {namespace}"
+            return Decision.refuse(
+                "silence.scope",
+                f"a silence for {action.target} must match namespace={action.namespace}; "
+                f"{shown} would silence alerts {where}",
+            )
+        labels = self.policy.silence_workload_labels
+        if env.silence_scope == "workload" and all(matchers.get(k) != action.name for k in labels):
+            return Decision.refuse(
+                "silence.scope",
+                f"a silence for {action.target} must also match its workload "
+                f"({' or '.join(f'{k}={action.name}' for k in labels)}); {shown} would silence "
+                f"other workloads' alerts in {action.namespace} (environment {env_name} allows "
+                "silence_scope: workload)",
             )
         return Decision.allow()
 

@@ -7,6 +7,7 @@ from __future__ import annotations
 import fnmatch
 from importlib import resources
 from pathlib import Path
+from typing import Literal
 
 import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
@@ -45,6 +46,11 @@ class Environment(BaseModel):
     tools: list[str] = Field(default_factory=list)
     two_person_rule: bool = Field(
         default=False, description="The person who asked for an action may not approve it."
+    )
+    silence_scope: Literal["workload", "namespace"] = Field(
+        default="workload",
+        description="The widest silence allowed here: its matchers pin the target's namespace "
+        "and workload (workload), or only its namespace (namespace, e.g. for a platform team).",
     )
 
     _tools = field_validator("tools")(_known_tools)
@@ -105,6 +111,11 @@ class Policy(BaseModel):
     cooldown_seconds: float = Field(default=600, ge=0)
     cache_prefixes: list[str] = Field(default_factory=list)
     silence_max_minutes: int = Field(default=240, ge=1)
+    silence_workload_labels: list[str] = Field(
+        default_factory=lambda: ["service", "app", "deployment", "job"],
+        min_length=1,
+        description="Alert labels that name the workload; a silence pins one of them to it.",
+    )
     approval_ttl_seconds: int = Field(default=900, gt=0)
     approvers: list[ApproverRule] = Field(default_factory=list)
     auto_run: list[AutoRunRule] = Field(default_factory=list)

@@ -14,12 +14,12 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import Any
 
-from tools.actions import Action, Principal, ToolResult, ToolStatus
+from tools.actions import UNREACHABLE, Action, Principal, ToolResult, ToolStatus
 from tools.audit import AuditLog
 from tools.backends import Backends
 from tools.catalog import TOOLS, ToolContext
 from tools.clock import Clock
-from tools.errors import ToolError
+from tools.errors import ToolError, TransientError
 from tools.executor import Executor
 from tools.guard import Decision, Guard
 from tools.proposals import Proposal, ProposalStore
@@ -93,7 +93,9 @@ class RemediationWorkflow:
         decision = self.check(action)
         preview = self._preview(action, requested_by) if decision.allowed else None
         if preview is not None and preview.status is not ToolStatus.DRY_RUN:
-            decision = Decision.refuse("dry_run", preview.summary)
+            # a backend that cannot be reached is "not done", not the policy's verdict
+            rule = UNREACHABLE if preview.details.get("unreachable") else "dry_run"
+            decision = Decision.refuse(rule, preview.summary)
         refused = decision.refusal
         proposal = self.proposals.create(
             incident_id,
@@ -199,6 +201,12 @@ class RemediationWorkflow:
         context = ToolContext(self.backends, self.clock.now(), requested_by)
         try:
             return TOOLS[action.tool].run(context, action, True)
+        except TransientError as exc:  # down, timed out, overloaded: try again later
+            return ToolResult(
+                ToolStatus.FAILED,
+                f"the dry run of {action.tool} failed: {exc}",
+                {"unreachable": True},
+            )
         except ToolError as exc:
             return ToolResult(ToolStatus.FAILED, f"the dry run of {action.tool} failed: {exc}")
 

@@ -75,7 +75,8 @@ def build_app(
         return next()
 
     def user_of(user_id: str) -> SlackUser:
-        return SlackUser(user_id, groups.of(user_id))
+        membership = groups.of(user_id)
+        return SlackUser(user_id, membership.groups, membership.unknown)
 
     _register_command(app, answers, user_of)
     _register_buttons(app, threads, user_of)

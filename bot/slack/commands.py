@@ -213,8 +213,9 @@ class CommandAnswers:
             incident = threads.flow.incidents.get(link.incident_id)
             assert incident is not None
             result = threads.decisions.silence(incident, command.seconds, user)
-            if not result.ok:
-                return messages.SLACK_REFUSED.format(reason=result.summary)
+            if not result.ok:  # a refusal already reading "not done: ..." says it once
+                reason = result.summary.removeprefix("not done: ")
+                return messages.SLACK_REFUSED.format(reason=reason)
             text = messages.SLACK_SILENCED.format(
                 incident=incident.id,
                 duration=duration_text(command.seconds),

@@ -11,18 +11,22 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 
 from bot import messages
+from bot.alerts import SERVICE_LABELS
 from bot.flow import IncidentFlow, Outcome
 from bot.incidents import Incident
 from tools.actions import Action, Principal, ToolResult
 from tools.proposals import Proposal, ProposalStatus
-
-SILENCED_LABELS = ("alertname", "service", "namespace")
 
 
 @dataclass(frozen=True)
 class SlackUser:
     id: str
     groups: Sequence[str] = field(default_factory=tuple)
+    groups_unknown: str = ""  # why the groups could not be read from Slack, if they could not
+
+    @property
+    def principal(self) -> Principal:
+        return Principal.of(self.id, self.groups, self.groups_unknown)
 
 
 def is_withdrawn(proposal: Proposal) -> bool:
@@ -37,12 +41,12 @@ class Decisions:
         """Approve and execute once; None when there is no such proposal."""
         if self._flow.proposals.get(proposal_id) is None:
             return None
-        return self._flow.approve(proposal_id, user.id, digest, user.groups)
+        return self._flow.approve(proposal_id, user.principal, digest)
 
     def reject(self, proposal_id: str, user: SlackUser) -> Outcome | None:
         if self._flow.proposals.get(proposal_id) is None:
             return None
-        return self._flow.reject(proposal_id, user.id, user.groups)
+        return self._flow.reject(proposal_id, user.principal)
 
     def withdraw(self, proposal_id: str) -> Outcome:
         """Take back a pending proposal because its alert resolved."""
@@ -50,19 +54,22 @@ class Decisions:
 
     def silence(self, incident: Incident, seconds: float, user: SlackUser) -> ToolResult:
         """Silence the incident's alerts: a `silence` proposal asked for and approved by ``user``,
-        so it passes the same guard (policy, approvers, two-person rule) as every other write."""
-        matchers = {k: incident.labels[k] for k in SILENCED_LABELS if incident.labels.get(k)}
+        so it passes the same guard (policy, silence scope, approvers, two-person rule) as every
+        other write. The matchers are the alert's own name, namespace and workload labels."""
+        labels = incident.labels
+        workload = next((k for k in SERVICE_LABELS if labels.get(k) == incident.service), "service")
+        matchers = {k: labels[k] for k in ("alertname", "namespace") if labels.get(k)}
         action = Action(
             "silence",
             incident.namespace,
             incident.service,
             {
-                "matchers": matchers or {"alertname": incident.alertname},
+                "matchers": {**matchers, workload: incident.service},
                 "duration_minutes": max(1, math.ceil(seconds / 60)),
                 "comment": f"{incident.id}: silenced from Slack by {user.id}",
             },
         )
-        who = Principal.of(user.id, user.groups)
+        who = user.principal
         proposed = self._flow.workflow.propose(
             incident.id,
             action,

@@ -15,6 +15,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from bot import messages
+from bot.chat import ChatModel
 from bot.conversation import IncidentEvidence, answer, ask_llm
 from bot.slack.thread_store import ThreadLink
 from bot.slack.threads import IncidentThreads
@@ -46,12 +47,9 @@ class Mention:
 
 
 class Mentions:
-    def __init__(
-        self, threads: IncidentThreads, model: Any | None = None, timeout_seconds: float = 30.0
-    ) -> None:
+    def __init__(self, threads: IncidentThreads, model: ChatModel | None = None) -> None:
         self._threads = threads
         self._model = model
-        self._timeout = timeout_seconds
 
     def reply(self, mention: Mention) -> None:
         """Answer ``mention`` in its thread."""
@@ -99,5 +97,5 @@ class Mentions:
             )
             return reply.text
         if self._model is not None:
-            return ask_llm(self._model, mention.text, evidence, flow.catalog, self._timeout)
+            return ask_llm(self._model, mention.text, evidence, flow.catalog)
         return reply.text

@@ -23,11 +23,11 @@ from slack_bolt.adapter.socket_mode import SocketModeHandler
 from slack_sdk import WebClient
 
 from bot.alerts import parse_alerts
+from bot.chat import bounded
 from bot.config import Settings
 from bot.database import prepare_data_dir, state_engine
 from bot.errors import ConfigError
 from bot.flow import IncidentFlow
-from bot.planners.llm import load_model
 from bot.runtime import vector_store
 from bot.slack.app import build_app
 from bot.slack.commands import CommandAnswers
@@ -111,8 +111,8 @@ class MedicService:
         registry: CollectorRegistry | None = None,
         chat_model: Any | None = None,
     ) -> None:
-        """``chat_model`` answers `@medic` questions; by default the one configured in
-        ``llm.model``, if any."""
+        """``chat_model`` (a LangChain chat model) answers `@medic` questions; by default the
+        one configured in ``llm.model`` (``flow.chat``), if any."""
         data_dir = self.data_dir = prepare_data_dir(settings.data_dir)
         engine = state_engine(data_dir, settings.database_url)
         self.settings = settings
@@ -152,8 +152,7 @@ class MedicService:
             listener_executor=self.jobs.listeners,
             mentions=Mentions(
                 self.threads,
-                chat_model if chat_model is not None else load_model(settings.llm)[0],
-                settings.llm.timeout_seconds,
+                flow.chat if chat_model is None else bounded(chat_model, settings.llm),
             ),
         )
         # A file of its own: the webhook's insert never waits behind the threads' writes.

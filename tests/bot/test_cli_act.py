@@ -6,15 +6,20 @@ from __future__ import annotations
 import json
 import os
 from pathlib import Path
+from typing import Any
 
+import httpx
 import pytest
+import redis
 import yaml
 from sqlalchemy import create_engine, text
 from typer.testing import CliRunner
 
 from bot.cli import app
 from tests.services import k8s_objects as objects
+from tests.services.alertmanager import Alertmanager, running_alertmanager
 from tests.services.kube import DEPLOYMENTS, KubeApi, kube_api  # noqa: F401  (fixture)
+from tests.services.redis import redis_url  # noqa: F401  (fixture)
 
 
 def medic(*args: str, input: str | None = None) -> tuple[int, str, str]:
@@ -198,3 +203,119 @@ def test_kube_without_credentials_is_a_configuration_error(
     monkeypatch.setenv("KUBECONFIG", str(tmp_path / "missing"))
     code, _, err = medic("act", "restart", "--target", "shop/x", "--cluster", "kube")
     assert code == 2 and "no Kubernetes credentials" in err
+
+
+def firing(namespace: str, service: str, alertname: str) -> dict[str, Any]:
+    labels = {"alertname": alertname, "namespace": namespace, "service": service}
+    return {"labels": labels, "annotations": {"summary": f"{alertname} on {service}"}}
+
+
+SHOP_ALERTS = [
+    firing("shop", "recommender", "RecommenderLatencyHigh"),
+    firing("shop", "recommender", "X"),
+    firing("shop", "checkout", "X"),
+    firing("shop-staging", "recommender", "X"),
+    firing("kube-system", "coredns", "CoreDNSDown"),
+]
+
+
+def suppressed(alertmanager: Alertmanager) -> set[tuple[str, str, str]]:
+    alerts = httpx.get(f"{alertmanager.url}/api/v2/alerts", timeout=10).json()
+    return {
+        (a["labels"]["namespace"], a["labels"]["service"], a["labels"]["alertname"])
+        for a in alerts
+        if a["status"]["state"] == "suppressed"
+    }
+
+
+def test_a_silence_reaches_only_its_targets_alerts_in_a_real_alertmanager(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Issue 11: `matchers={namespace: kube-system}` silenced every kube-system alert and
+    `matchers={alertname: X}` X in every namespace; both exited 0."""
+    with running_alertmanager(tmp_path) as alertmanager:
+        alertmanager.post_alerts(SHOP_ALERTS)
+        monkeypatch.setenv("MEDIC_ALERTMANAGER_URL", alertmanager.url)
+        silence = (
+            "silence",
+            "--target",
+            "shop/recommender",
+            "--param",
+            "duration_minutes=60",
+            "--yes",
+        )
+        for matchers in ("{namespace: kube-system}", "{alertname: X}", "{namespace: shop}"):
+            code, _, err = act(*silence, "--param", f"matchers={matchers}")
+            assert code == 3 and "refused by policy (silence.scope)" in err, err
+        assert httpx.get(f"{alertmanager.url}/api/v2/silences", timeout=10).json() == []
+        assert suppressed(alertmanager) == set()
+
+        code, out, err = act(
+            *silence, "--param", "matchers={namespace: shop, service: recommender}"
+        )
+        assert code == 0, err
+        assert "silenced alerts {namespace=shop, service=recommender}" in out
+        assert suppressed(alertmanager) == {
+            ("shop", "recommender", "RecommenderLatencyHigh"),
+            ("shop", "recommender", "X"),
+        }
+    events = [json.loads(line) for line in medic("audit", "list", "--json")[1].splitlines()]
+    assert [e["event"] for e in events] == ["refused"] * 3 + ["proposed", "approved", "executed"]
+    assert all("silence.scope" in e["decision"] for e in events[:3])
+
+
+def test_a_silence_on_kube_needs_no_kubernetes_credentials(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Issue 11: `medic act silence --cluster kube` demanded Kubernetes credentials although it
+    only talks to Alertmanager. Tools that do touch the cluster still need them."""
+    monkeypatch.setenv("KUBECONFIG", str(tmp_path / "missing"))
+    with running_alertmanager(tmp_path) as alertmanager:
+        alertmanager.post_alerts(SHOP_ALERTS)
+        monkeypatch.setenv("MEDIC_ALERTMANAGER_URL", alertmanager.url)
+        code, out, err = medic(
+            "act",
+            "silence",
+            "--target",
+            "shop/recommender",
+            "--param",
+            "matchers={namespace: shop, service: recommender, alertname: X}",
+            "--param",
+            "duration_minutes=30",
+            "--yes",
+            "--cluster",
+            "kube",
+        )
+        assert code == 0, err
+        assert out.splitlines()[-1].startswith("silenced alerts {alertname=X, namespace=shop")
+        assert suppressed(alertmanager) == {("shop", "recommender", "X")}
+        code, _, err = medic(
+            "act", "silence", "--target", "shop/recommender", "--param",
+            "matchers={alertname: X}", "--param", "duration_minutes=30", "--yes",
+            "--cluster", "kube",
+        )  # fmt: skip
+        assert code == 3 and "(silence.scope)" in err
+    code, _, err = medic(
+        "act", "scale", "--target", "shop/x", "--param", "replicas=2", "--cluster", "kube"
+    )
+    assert code == 2 and "no Kubernetes credentials" in err
+
+
+def test_sim_uses_the_configured_redis_for_purge_cache(
+    redis_url: str,  # noqa: F811
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """Issue 11: with --cluster sim a purge preview showed the simulated cache although a real
+    Redis was configured. The simulated cluster stays for the deployments."""
+    client = redis.Redis.from_url(redis_url)
+    client.mset({f"recommender:recs:u-{i}": "x" for i in range(7)} | {"checkout:cart:1": "y"})
+    monkeypatch.setenv("MEDIC_REDIS_URL", redis_url)
+    purge = ("purge_cache", "--target", "shop/recommender", "--param", "pattern=recommender:*")
+    code, out, err = act(*purge, "--dry-run")
+    assert code == 0, err
+    assert out.startswith("dry run: delete 7 cache keys matching recommender:*")
+    code, out, err = act(*purge, "--yes")
+    assert code == 0 and out.splitlines()[-1].startswith("purged 7 cache keys"), err
+    assert client.keys() == [b"checkout:cart:1"]
+    code, out, _ = act("deployment_status", "--target", "shop/recommender")
+    assert code == 0 and "deployment shop/recommender: 3/3 ready" in out  # still the simulation

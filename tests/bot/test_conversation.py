@@ -12,7 +12,8 @@ from langchain_core.messages import AIMessage
 
 from bot.alerts import parse_alerts
 from bot.changes import Change
-from bot.config import load_settings
+from bot.chat import bounded
+from bot.config import LLMSettings, load_settings
 from bot.conversation import IncidentEvidence, answer, ask_llm, intent_of
 from bot.demo import scenario_alert
 from bot.diagnosis import Evidence, Hypothesis
@@ -145,13 +146,16 @@ def test_a_correction_is_recognised_for_recording() -> None:
 def test_the_llm_answers_when_configured_and_falls_back_when_it_fails() -> None:
     evidence = IncidentEvidence(INCIDENT, investigation())
     model = GenericFakeChatModel(messages=iter([AIMessage("The rollout at 00:15 (E1).")]))
-    assert ask_llm(model, "why?", evidence, CATALOG) == "The rollout at 00:15 (E1)."
+    assert ask_llm(bounded(model, LLMSettings()), "why?", evidence, CATALOG) == (
+        "The rollout at 00:15 (E1)."
+    )
 
     class Broken(GenericFakeChatModel):
         def invoke(self, *args: object, **kwargs: object) -> AIMessage:  # type: ignore[override]
             raise TimeoutError("read timed out")
 
-    fallback = ask_llm(Broken(messages=itertools.repeat(AIMessage(""))), "why?", evidence, CATALOG)
+    broken = bounded(Broken(messages=itertools.repeat(AIMessage(""))), LLMSettings())
+    fallback = ask_llm(broken, "why?", evidence, CATALOG)
     assert fallback.startswith("No clear cause")
     assert "the LLM did not answer: TimeoutError: read timed out" in fallback
 

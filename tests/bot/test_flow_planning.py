@@ -9,7 +9,8 @@ from pathlib import Path
 import pytest
 
 from bot.alerts import parse_alerts
-from bot.config import load_settings
+from bot.chat import bounded
+from bot.config import LLMSettings, load_settings
 from bot.demo import scenario_alert
 from bot.flow import IncidentFlow
 from bot.incidents import Incident
@@ -41,7 +42,10 @@ def test_an_injected_log_line_produces_no_proposal_even_when_the_llm_obeys_it(
     obedient = scripted(
         calls(("scale", {"namespace": "kube-system", "workload": "coredns", "replicas": 0}))
     )
-    llm = LLMPlanner(obedient, lambda i: list(structured_tools(flow.workflow, incident_id=i)))
+    llm = LLMPlanner(
+        bounded(obedient, LLMSettings()),
+        lambda i: list(structured_tools(flow.workflow, incident_id=i)),
+    )
     flow.planner = Planner([*flow.planner.planners[:-1], llm], sim, flow.workflow.guard.policy)
 
     incident = open_incident(flow, sim)

@@ -11,6 +11,7 @@ import pytest
 from bot.alerts import parse_alerts
 from bot.config import load_settings
 from bot.demo import scenario_alert
+from bot.investigation import Investigation
 from bot.runtime import build_sim_flow
 from knowledge.embeddings import MiniLMEmbedding
 from tests.services.binaries import free_port
@@ -35,9 +36,11 @@ def prometheus_settings(data: Path, url: str, metrics: list[str]) -> dict[str, o
     }
 
 
-def test_demo_metrics_served_by_prometheus_lead_to_the_same_diagnosis(
-    tmp_path: Path, embedder: MiniLMEmbedding
-) -> None:
+def investigated_through_prometheus(
+    tmp_path: Path, embedder: MiniLMEmbedding, **queries: str
+) -> Investigation:
+    """The demo's incident investigated with its metrics served by a real Prometheus, with
+    ``queries`` added to (or replacing) the configured ones."""
     sim, clock = recent_sim()
     series = sim.metrics("shop", "recommender", clock.now() - 7200, clock.now())
     text = openmetrics_gauges(
@@ -50,13 +53,37 @@ def test_demo_metrics_served_by_prometheus_lead_to_the_same_diagnosis(
     )
     with running_prometheus(tmp_path / "prometheus", text) as url:
         settings = load_settings(**prometheus_settings(tmp_path, url, [s.metric for s in series]))
+        settings.metrics.queries.update(queries)
         flow = build_sim_flow(settings, sim, clock, embedder)
         incident, _ = flow.intake(parse_alerts(scenario_alert(sim.scenario, sim.anchor)))[0]
-        investigation = flow.investigate(incident)
+        return flow.investigate(incident)
+
+
+def test_demo_metrics_served_by_prometheus_lead_to_the_same_diagnosis(
+    tmp_path: Path, embedder: MiniLMEmbedding
+) -> None:
+    investigation = investigated_through_prometheus(tmp_path, embedder)
     assert investigation.notes == []
     assert {"latency_p95_ms", "request_payload_bytes"} <= {f.metric for f in investigation.findings}
     assert investigation.hypotheses[0].cause == "input-size-surge"
     assert [f.metric for f in investigation.drift] == ["request_payload_bytes"]
+
+
+def test_a_bad_query_costs_only_its_metric_and_the_investigation_names_it(
+    tmp_path: Path, embedder: MiniLMEmbedding
+) -> None:
+    """Issue 11: one bad PromQL query discarded every metric of the investigation."""
+    unclosed = "sum(rate(http_requests_total[5m]"
+    investigation = investigated_through_prometheus(tmp_path, embedder, error_ratio=unclosed)
+    [note] = investigation.notes
+    assert note.startswith(
+        "metric error_ratio not investigated: Prometheus query for error_ratio failed (HTTP 400, "
+        "bad_data: "
+    )
+    assert note.endswith("; check metrics.queries.error_ratio")
+    assert "error_ratio" not in {s.metric for s in investigation.series}
+    assert {"latency_p95_ms", "request_payload_bytes"} <= {f.metric for f in investigation.findings}
+    assert investigation.hypotheses[0].cause == "input-size-surge"
 
 
 def test_unreachable_prometheus_is_reported_and_the_investigation_goes_on(

@@ -18,10 +18,11 @@ from langchain_core.language_models.fake_chat_models import (
 from langchain_core.messages import AIMessage, BaseMessage, ToolMessage
 from sqlalchemy import create_engine
 
+from bot.chat import bounded, load_chat_model
 from bot.config import LLMSettings, load_settings
 from bot.planner import Planner, load_runbooks
 from bot.planners.changes import ChangePlanner
-from bot.planners.llm import LLMPlanner, load_model
+from bot.planners.llm import LLMPlanner
 from bot.planners.memory import MemoryPlanner
 from bot.planners.runbooks import RunbookPlanner
 from bot.runtime import build_workflow, sim_backends
@@ -77,16 +78,15 @@ def submit(*hypotheses: dict[str, Any], injection: bool = False) -> tuple[str, d
 def planner_with(sim: SimulatedCluster, clock: VirtualClock, tmp_path: Path) -> Any:
     workflow = build_workflow(
         load_settings(),
-        sim_backends(sim),
+        sim_backends(load_settings(), sim),
         clock,
         create_engine(f"sqlite:///{tmp_path / 'state.db'}"),
     )
 
     def make(model: Any, timeout: float = 10.0) -> Planner:
         llm = LLMPlanner(
-            model,
+            None if model is None else bounded(model, LLMSettings(timeout_seconds=timeout)),
             lambda incident_id: list(structured_tools(workflow, incident_id=incident_id)),
-            timeout_seconds=timeout,
         )
         planners = [RunbookPlanner(load_runbooks()), MemoryPlanner(), ChangePlanner(), llm]
         return Planner(planners, sim, workflow.guard.policy)
@@ -226,8 +226,8 @@ def test_a_slow_or_failing_model_leaves_the_other_plan_and_says_so(planner_with:
 
 
 def test_a_model_that_cannot_be_loaded_is_reported_in_one_line() -> None:
-    model, why = load_model(LLMSettings(model="nosuchprovider:some-model"))
+    model, why = load_chat_model(LLMSettings(model="nosuchprovider:some-model"))
     assert model is None
     assert why.startswith("cannot use model 'nosuchprovider:some-model': ")
     assert "\n" not in why
-    assert load_model(LLMSettings()) == (None, "no model configured (llm.model)")
+    assert load_chat_model(LLMSettings()) == (None, "no model configured (llm.model)")

@@ -10,7 +10,10 @@ from bot.config import load_settings
 from bot.errors import ConfigError
 from bot.runtime import UpToNow, build_flow, kube_sources, sim_sources
 from detectors import Series, TimeLeft
+from tools.alertmanager import AlertmanagerSilences
+from tools.backends import Backends
 from tools.clock import VirtualClock
+from tools.redis_cache import RedisCache
 from tools.sim import SimulatedCluster
 
 
@@ -77,3 +80,16 @@ def test_kube_takes_its_namespace_from_config_and_needs_credentials(
     assert not sources.seed_samples  # a real cluster's memory starts empty
     monkeypatch.setenv("MEDIC_DEFAULT_NAMESPACE", "shop")
     assert kube_sources(load_settings(cluster="kube"), clock).default_namespace == "shop"
+
+
+def test_sim_keeps_a_configured_redis_and_alertmanager(
+    clock: VirtualClock, sim: SimulatedCluster, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """`medic serve --cluster sim` (sim_sources) and `medic act` (sim_backends) alike."""
+    assert sim_sources(load_settings(), sim, clock).backends == Backends(sim, sim, sim)
+    monkeypatch.setenv("MEDIC_REDIS_URL", "redis://127.0.0.1:1/0")
+    monkeypatch.setenv("MEDIC_ALERTMANAGER_URL", "http://127.0.0.1:1")
+    backends = sim_sources(load_settings(), sim, clock).backends
+    assert backends.cluster is sim
+    assert isinstance(backends.cache, RedisCache)
+    assert isinstance(backends.silences, AlertmanagerSilences)

@@ -16,6 +16,7 @@ from detectors import (
     DEFAULT_ENSEMBLE,
     FindingRules,
     MetricSourceError,
+    PartialMetricsError,
     PrometheusMetricSource,
     detect_anomalies,
 )
@@ -93,11 +94,46 @@ def test_step_follows_the_window(prometheus: str) -> None:
     assert len(thin) <= 61 and np.diff(thin.timestamps).min() == 121.0
 
 
-def test_a_bad_query_names_the_metric(prometheus: str) -> None:
-    with pytest.raises(
-        MetricSourceError, match=r"query for latency_p95_ms failed \(HTTP 400, bad_data"
-    ):
-        source(prometheus, {"latency_p95_ms": "sum(("}).fetch("shop", "x", START, NOW)
+def test_a_bad_query_costs_only_its_own_metric(prometheus: str) -> None:
+    """Issue 11: one bad PromQL query discarded every metric of the investigation."""
+    selector = 'namespace="{namespace}", service="{service}"'
+    metrics = PrometheusMetricSource(
+        httpx.Client(base_url=prometheus, timeout=5),
+        {"latency_p95_ms": "sum((", "request_payload_bytes": f"payload_bytes{{{selector}}}"},
+        breakdowns={"request_payload_bytes": "rate(payload_bytes[5m]"},
+    )
+    with pytest.raises(PartialMetricsError) as raised:
+        metrics.fetch("shop", "recommender", START, NOW + 1)
+    assert sorted(s.labels["pod"] for s in raised.value.series) == ["a", "b", "c"]
+    failed = raised.value.failed
+    assert set(failed) == {"latency_p95_ms", "request_payload_bytes (breakdowns)"}
+    assert failed["latency_p95_ms"].startswith(
+        "Prometheus query for latency_p95_ms failed (HTTP 400, bad_data: "
+    )
+    assert failed["latency_p95_ms"].endswith("check metrics.queries.latency_p95_ms")
+    assert (
+        "check metrics.breakdowns.request_payload_bytes"
+        in failed["request_payload_bytes (breakdowns)"]
+    )
+
+
+def test_a_query_that_times_out_costs_only_its_own_metric() -> None:
+    def answer(request: httpx.Request) -> httpx.Response:
+        if "slow_metric" in request.url.params["query"]:
+            raise httpx.ReadTimeout("timed out", request=request)
+        result = [{"metric": {}, "values": [[NOW - 60, "1"], [NOW, "2"]]}]
+        return httpx.Response(
+            200, json={"status": "success", "data": {"resultType": "matrix", "result": result}}
+        )
+
+    client = httpx.Client(base_url="http://prometheus", transport=httpx.MockTransport(answer))
+    metrics = PrometheusMetricSource(client, {"slow": "slow_metric", "fast": "fast_metric"})
+    with pytest.raises(PartialMetricsError) as raised:
+        metrics.fetch("shop", "x", NOW - 600, NOW + 1)
+    assert [s.metric for s in raised.value.series] == ["fast"]
+    assert raised.value.failed == {
+        "slow": "Prometheus query for slow timed out (ReadTimeout); check metrics.queries.slow"
+    }
 
 
 def test_an_instant_vector_query_result_is_still_a_range(prometheus: str) -> None:

@@ -28,12 +28,15 @@ class Alertmanager:
 
 
 @contextlib.contextmanager
-def running_alertmanager(tmp: Path, config: dict[str, Any] | None = None) -> Iterator[Alertmanager]:
-    """Alertmanager with ``config`` (its YAML as a dict; default: route everything nowhere)."""
+def running_alertmanager(
+    tmp: Path, config: dict[str, Any] | None = None, port: int | None = None
+) -> Iterator[Alertmanager]:
+    """Alertmanager with ``config`` (its YAML as a dict; default: route everything nowhere), on
+    ``port`` (default: a free one; the same one again is a restart)."""
     binary = require("prometheus-alertmanager", "apt-get install prometheus-alertmanager")
     config_file = tmp / "alertmanager.yml"
     config_file.write_text(yaml.safe_dump(config or BLACKHOLE))
-    port = free_port()
+    port = port or free_port()
     url = f"http://127.0.0.1:{port}"
     process = subprocess.Popen(
         [

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import subprocess
 from collections.abc import Iterator
 from pathlib import Path
@@ -12,10 +13,12 @@ import redis
 from tests.services.binaries import free_port, require, stop, wait_until
 
 
-@pytest.fixture
-def redis_url(tmp_path: Path) -> Iterator[str]:
+@contextlib.contextmanager
+def running_redis(tmp_path: Path, port: int | None = None) -> Iterator[str]:
+    """redis-server on ``port`` (default: a free one); its URL. Started again on the same port,
+    it is the same Redis to its clients (a restart)."""
     binary = require("redis-server", "apt-get install redis-server")
-    port = free_port()
+    port = port or free_port()
     process = subprocess.Popen(
         [
             binary,
@@ -41,3 +44,9 @@ def redis_url(tmp_path: Path) -> Iterator[str]:
         yield url
     finally:
         stop(process)
+
+
+@pytest.fixture
+def redis_url(tmp_path: Path) -> Iterator[str]:
+    with running_redis(tmp_path) as url:
+        yield url

@@ -39,12 +39,15 @@ def purge(pattern: str) -> Action:
     return Action("purge_cache", "shop", "recommender", {"pattern": pattern})
 
 
+PINNED = {"namespace": "shop", "service": "recommender"}
+
+
 def silence(minutes: int, **matchers: str) -> Action:
     return Action(
         "silence",
         "shop",
         "recommender",
-        {"matchers": matchers or {"alertname": "X"}, "duration_minutes": minutes},
+        {"matchers": matchers or {**PINNED, "alertname": "X"}, "duration_minutes": minutes},
     )
 
 
@@ -73,7 +76,7 @@ def silence(minutes: int, **matchers: str) -> Action:
         (purge("session:*"), False, "cache_prefixes"),
         (purge("recommender*"), False, "cache_prefixes"),  # would match recommender-secrets:...
         (purge("[r]ecommender:*"), False, "cache_prefixes"),
-        (silence(60, alertname="RecommenderLatencyHigh", service="recommender"), True, "allowed"),
+        (silence(60, alertname="RecommenderLatencyHigh", **PINNED), True, "allowed"),
         (silence(240), True, "allowed"),
         (silence(241), False, "silence_max_minutes"),
         (silence(0), False, "parameters"),
@@ -101,6 +104,73 @@ def test_unknown_target_in_an_unlisted_namespace_is_refused_as_target(
     decision = guard(sim, workloads={}).check(scale(2, "payments"), NOW)
     assert (decision.allowed, decision.rule) == (False, "target")
     assert "known: checkout, frontend, recommender" in decision.reason
+
+
+def silence_of(matchers: Any, namespace: str = "shop", name: str = "recommender") -> Action:
+    return Action("silence", namespace, name, {"matchers": matchers, "duration_minutes": 60})
+
+
+@pytest.mark.parametrize(
+    ("matchers", "rule", "says"),
+    [
+        # the reproductions of issue 11: every kube-system alert; X in every namespace
+        ({"namespace": "kube-system"}, "silence.scope", "alerts in namespace kube-system"),
+        ({"alertname": "X"}, "silence.scope", "alerts in every namespace"),
+        ({"service": "recommender"}, "silence.scope", "in every namespace"),
+        ({"namespace": "shop"}, "silence.scope", "other workloads' alerts in shop"),
+        ({"namespace": "shop", "alertname": "X"}, "silence.scope", "must also match its workload"),
+        ({"namespace": "shop", "service": "checkout"}, "silence.scope", "service=recommender"),
+        ({"namespace": "shop ", "service": "recommender"}, "silence.scope", "namespace=shop;"),
+        ({"Namespace": "shop", "service": "recommender"}, "silence.scope", "every namespace"),
+        # operators and regexes cannot be spelled: a matcher name is a label name
+        ({"namespace": "shop", "service=~": ".*"}, "parameters", "not a label name"),
+        ({"namespace=~": ".*", "service": "recommender"}, "parameters", "no =~ or !="),
+        ({"namespace!": "x", **PINNED}, "parameters", "not a label name"),
+        # an empty value matches alerts *without* the label: never a pin, never accepted
+        ({"namespace": "", "service": "recommender"}, "parameters", "1 to 1024 characters"),
+        ({**PINNED, "app": ""}, "parameters", "1 to 1024 characters"),
+        # Alertmanager's own matcher objects are not the parameter's shape
+        (
+            [{"name": "namespace", "value": "shop|kube-system", "isRegex": True}],
+            "parameters",
+            "dictionary",
+        ),
+        ({f"l{i}": "v" for i in range(17)} | PINNED, "parameters", "at most 16"),
+        # a regex-looking value is a literal (isRegex false): it pins nothing else
+        ({"namespace": "shop|kube-system", "service": "recommender"}, "silence.scope", "must"),
+        ({"namespace": "shop", "service": ".*"}, "silence.scope", "must also match"),
+        # pinned: extra matchers only narrow it, any workload label names the workload
+        ({**PINNED, "alertname": "X", "severity": "page"}, "allowed", ""),
+        ({"namespace": "shop", "app": "recommender"}, "allowed", ""),
+        ({"namespace": "shop", "job": "recommender", "service": "other"}, "allowed", ""),
+    ],
+)
+def test_a_silence_reaches_no_further_than_its_target(
+    sim: SimulatedCluster, matchers: Any, rule: str, says: str
+) -> None:
+    decision = guard(sim).check(silence_of(matchers), NOW)
+    assert decision.rule == rule, decision.reason
+    assert says in decision.reason
+
+
+def test_a_silence_refusal_quotes_its_matchers_briefly(sim: SimulatedCluster) -> None:
+    huge = {f"label_{i}": "v" * 1024 for i in range(15)} | {"namespace": "kube-system"}
+    decision = guard(sim).check(silence_of(huge), NOW)
+    assert decision.rule == "silence.scope" and len(decision.reason) < 400
+
+
+def test_a_platform_environment_may_allow_namespace_wide_silences(sim: SimulatedCluster) -> None:
+    environments = {
+        "production": {"namespaces": ["shop"], "tools": ["silence"], "silence_scope": "namespace"}
+    }
+    wide = guard(sim, environments=environments, auto_run=[])
+    assert wide.check(silence_of({"namespace": "shop"}), NOW).allowed
+    refused = wide.check(silence_of({"alertname": "X"}), NOW)
+    assert (refused.rule, refused.allowed) == ("silence.scope", False)  # never across namespaces
+    assert not guard(sim).check(silence_of({"namespace": "shop"}), NOW).allowed
+    custom = guard(sim, silence_workload_labels=["workload"])
+    assert custom.check(silence_of({"namespace": "shop", "workload": "recommender"}), NOW).allowed
+    assert not custom.check(silence_of(PINNED), NOW).allowed
 
 
 @pytest.mark.parametrize(

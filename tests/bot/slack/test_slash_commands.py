@@ -3,9 +3,16 @@ where they belong."""
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from datetime import datetime
+from pathlib import Path
+from typing import Any
+
+import httpx
 
 from tests.bot.slack.harness import ALERTS, APPROVER, STRANGER, Medic
+from tests.services.alertmanager import running_alertmanager
+from tests.services.binaries import free_port
 
 
 def test_help_and_mistakes_are_answered_in_the_ack(medic: Medic) -> None:
@@ -116,3 +123,61 @@ def test_silence_is_a_guarded_action_of_an_approver(medic: Medic) -> None:
     assert duration.total_seconds() == 7200
     notes = [m.all_text() for m in medic.slack.thread(medic.root().ts)]
     assert any("Silenced the alerts of INC-0001 for 2h" in n for n in notes)
+
+
+def alert_labelled(medic: Medic, **labels: str | None) -> dict[str, Any]:
+    """The demo alert with some labels replaced (None: removed)."""
+    payload = medic.demo_alert()
+    for alert in payload["alerts"]:
+        alert["labels"] = {k: v for k, v in {**alert["labels"], **labels}.items() if v is not None}
+    return payload
+
+
+def test_silence_from_slack_pins_the_incidents_namespace_and_workload(medic: Medic) -> None:
+    """The workload label is whichever one named the service (here `app`), so the silence
+    reaches that workload's alerts and no other's."""
+    medic.alert(alert_labelled(medic, service=None, app="recommender"))
+    medic.settle()
+    medic.slash("silence 30m")
+    medic.settle()
+    [(_, request)] = medic.sim.silences
+    assert request.matchers == {
+        "alertname": "RecommenderLatencyHigh",
+        "namespace": "shop",
+        "app": "recommender",
+    }
+
+
+def test_silence_from_slack_is_refused_when_it_cannot_be_kept_to_the_workload(
+    medic: Medic,
+) -> None:
+    """An alert without a namespace label (its namespace came from default_namespace): a silence
+    of its labels would silence the service in every namespace; the guard says so."""
+    medic.alert(alert_labelled(medic, namespace=None))
+    medic.settle()
+    medic.slash("silence 2h")
+    medic.settle()
+    refusal = medic.slack.ephemeral_texts()[-1]
+    assert "refused by policy (silence.scope)" in refusal
+    assert "must match namespace=shop" in refusal and "in every namespace" in refusal
+    assert medic.sim.silences == []
+
+
+def test_silence_while_alertmanager_is_down_says_so_and_works_once_it_is_back(
+    start_medic: Callable[..., Medic], tmp_path: Path
+) -> None:
+    port = free_port()
+    medic = start_medic(MEDIC_ALERTMANAGER_URL=f"http://127.0.0.1:{port}")
+    medic.alert(medic.demo_alert())
+    medic.settle()
+    medic.slash("silence 2h")
+    medic.settle()
+    refusal = medic.slack.ephemeral_texts()[-1]
+    assert refusal.startswith("Not done: the dry run of silence failed: cannot reach Alertmanager")
+    with running_alertmanager(tmp_path, port=port) as alertmanager:
+        medic.slash("silence 2h")
+        medic.settle()
+        assert medic.slack.ephemeral_texts()[-1].startswith("Silenced the alerts of INC-0001")
+        [created] = httpx.get(f"{alertmanager.url}/api/v2/silences", timeout=10).json()
+        assert {m["name"] for m in created["matchers"]} == {"alertname", "namespace", "service"}
+    assert medic.sim.silences == []  # the configured Alertmanager, never the simulation's
