@@ -69,6 +69,7 @@ def act(
     settings = load_settings(cluster=cluster)
     workflow = _workflow(settings, scenario)
     user = f"cli:{getpass.getuser()}"
+    _settle_interrupted(workflow, settings.reconcile.after_seconds)
 
     if dry_run or TOOLS[tool].read_only:
         run = workflow.read if TOOLS[tool].read_only else workflow.dry_run
@@ -84,6 +85,20 @@ def act(
             return
         result = workflow.approve(proposal.id, user, proposal.digest).result
     _finish(result)
+
+
+def _settle_interrupted(workflow: RemediationWorkflow, after_seconds: float) -> None:
+    """What an interrupted `medic act` or bot left executing is settled before anything new."""
+    for done in workflow.settle_interrupted(after_seconds):
+        action = done.proposal.action
+        params = (f"{k}={v}" for k, v in sorted(action.params.items()))
+        change = " ".join([action.tool, action.target, *params])
+        typer.echo(
+            messages.ACT_SETTLED.format(
+                change=change, status=done.proposal.status.value, finding=done.finding
+            ),
+            err=True,
+        )
 
 
 def _confirm(preview: str) -> bool:
@@ -110,7 +125,9 @@ def _workflow(settings: Settings, scenario: str) -> RemediationWorkflow:
 
     if settings.cluster is None:
         raise ConfigError(messages.CLUSTER_REQUIRED)
-    engine = state_engine(prepare_data_dir(settings.data_dir), settings.database_url)
+    engine = state_engine(
+        prepare_data_dir(settings.data_dir), settings.database_url, settings.database
+    )
     if settings.cluster == "sim":
         clock = VirtualClock(time.time())
         backends = sim_backends(simulated_cluster(scenario, clock))

@@ -20,7 +20,7 @@ from kubernetes import client as k8s
 from kubernetes import config as k8s_config
 from kubernetes.client.exceptions import ApiException
 
-from tools.backends import DeploymentInfo, PodRestarts, RollbackPlan, Rollout
+from tools.backends import DeploymentInfo, PodRestarts, RollbackPlan, Rollout, template_digest
 from tools.errors import (
     BackendUnavailableError,
     ConflictError,
@@ -87,7 +87,9 @@ class KubernetesCluster:
 
     # --- reads -----------------------------------------------------------------------------------
     def get_deployment(self, namespace: str, name: str) -> DeploymentInfo:
-        return _info(self._read(namespace, name))
+        deployment = self._read(namespace, name)
+        template = self._apps.api_client.sanitize_for_serialization(deployment.spec.template)
+        return _info(deployment, template)
 
     def recent_rollouts(self, namespace: str, name: str, limit: int = 5) -> list[Rollout]:
         return [
@@ -186,6 +188,7 @@ class KubernetesCluster:
             _revision(previous.metadata),
             _images(deployment.spec.template),
             _images(previous.spec.template),
+            template_digest(template),
         )
 
     # --- plumbing --------------------------------------------------------------------------------
@@ -303,8 +306,10 @@ def _matches(labels: dict[str, str] | None, selector: dict[str, str]) -> bool:
     return all((labels or {}).get(k) == v for k, v in selector.items())
 
 
-def _info(deployment: Any) -> DeploymentInfo:
+def _info(deployment: Any, template: dict[str, Any]) -> DeploymentInfo:
+    """``template``: the pod template as the API serves it (for its restart stamp and digest)."""
     status = deployment.status
+    annotations = template.get("metadata", {}).get("annotations") or {}
     return DeploymentInfo(
         namespace=deployment.metadata.namespace,
         name=deployment.metadata.name,
@@ -314,4 +319,6 @@ def _info(deployment: Any) -> DeploymentInfo:
         images=_images(deployment.spec.template),
         updated_replicas=status.updated_replicas if status else None,
         available_replicas=status.available_replicas if status else None,
+        restarted_at=annotations.get(RESTARTED_AT),
+        template=template_digest(template),
     )

@@ -24,7 +24,7 @@ from slack_sdk import WebClient
 
 from bot.alerts import parse_alerts
 from bot.config import Settings
-from bot.database import prepare_data_dir, state_engine
+from bot.database import StateHealth, prepare_data_dir, state_engine
 from bot.errors import ConfigError
 from bot.flow import IncidentFlow
 from bot.planners.llm import load_model
@@ -35,7 +35,7 @@ from bot.slack.decisions import Decisions
 from bot.slack.delivery import SlackDelivery
 from bot.slack.front import FrontProcess
 from bot.slack.inbox import AlertInbox, AlertIntake, inbox_engine
-from bot.slack.jobs import Jobs
+from bot.slack.jobs import Jobs, Periodic
 from bot.slack.mentions import Mentions
 from bot.slack.metrics import BotMetrics, WebhookMetrics
 from bot.slack.outbox import Outbox
@@ -113,11 +113,12 @@ class MedicService:
         """``chat_model`` answers `@medic` questions; by default the one configured in
         ``llm.model``, if any."""
         data_dir = self.data_dir = prepare_data_dir(settings.data_dir)
-        engine = state_engine(data_dir, settings.database_url)
+        engine = state_engine(data_dir, settings.database_url, settings.database)
         self.settings = settings
         self.metrics = BotMetrics(registry)
         self.client = client or web_client(settings)
         self.jobs = Jobs()
+        self.state = StateHealth(engine)
         self.outbox = Outbox(engine)
         self.threads = IncidentThreads(
             flow=flow,
@@ -155,6 +156,9 @@ class MedicService:
                 settings.llm.timeout_seconds,
             ),
         )
+        self.reconciler = Periodic(
+            settings.reconcile.interval_seconds, self._settle_interrupted, "reconcile"
+        )
         # A file of its own: the webhook's insert never waits behind the threads' writes.
         self.inbox = AlertInbox(inbox_engine(data_dir))
         self.intake = AlertIntake(self.inbox, self._receive, self.threads.notice)
@@ -190,6 +194,11 @@ class MedicService:
         webhook.on_queued = self.intake.wake
         return self._server(webhook)
 
+    def _settle_interrupted(self) -> None:
+        settled = self.threads.settle_interrupted(self.settings.reconcile.after_seconds)
+        if settled:
+            log.info("settled %d interrupted action(s); see their threads", settled)
+
     def _wake_delivery(self) -> None:
         self.delivery.wake()
 
@@ -215,13 +224,19 @@ class MedicService:
         return False
 
     def health(self) -> dict[str, Any]:
-        counts = self.outbox.counts()
-        return {
-            "status": "ok",
+        """What `/healthz` answers: ``status`` is ok only while the state database takes a write
+        and a read (a click could not be recorded otherwise; answered 503)."""
+        problem = self.state.problem(time.time())
+        health: dict[str, Any] = {
+            "status": "ok" if problem is None else "unhealthy",
+            "state": {"ok": problem is None, **({"error": problem} if problem else {})},
             "slack": "socket_mode" if self.socket_mode else "http",
             "inbox": {"pending": self.intake.pending()},
-            "outbox": {"pending": counts.get("pending", 0), "dead": counts.get("dead", 0)},
         }
+        if problem is None:
+            counts = self.outbox.counts()
+            health["outbox"] = {"pending": counts.get("pending", 0), "dead": counts.get("dead", 0)}
+        return health
 
     def start(self) -> None:
         # Slack's answers wait for the GIL behind CPU-bound investigations; a 1 ms switch
@@ -232,15 +247,18 @@ class MedicService:
         resumed = self.threads.resume()
         if resumed:
             log.info("resumed %d interrupted investigation(s)", resumed)
+        self.reconciler.start()  # interrupted actions: now, then every reconcile.interval
         if self.socket_mode is not None:
             self.socket_mode.connect()  # type: ignore[no-untyped-call]
 
     def stop(self) -> None:
         if self.socket_mode is not None:
             self.socket_mode.close()  # type: ignore[no-untyped-call]
+        self.reconciler.stop()
         self.intake.stop()
         self.delivery.stop()
         self.jobs.shutdown()
+        self.state.close()
         self.app.close()
         if "asgi" in self.__dict__:
             self.asgi.close()
