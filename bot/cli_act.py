@@ -13,6 +13,7 @@ import typer
 import yaml
 
 from bot import messages
+from bot.cli_errors import EXIT_FAILED
 from bot.cli_options import DEFAULT_SCENARIO, ClusterOption, ScenarioOption
 from bot.errors import ConfigError, InputError, MedicError
 
@@ -22,7 +23,6 @@ if TYPE_CHECKING:
     from tools.workflow import RemediationWorkflow
 
 EXIT_REFUSED = 3
-EXIT_FAILED = 4
 # Guard rules that mean the command line itself was wrong, not that policy said no.
 BAD_INPUT_RULES = {"unknown_tool", "parameters", "target"}
 

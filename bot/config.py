@@ -183,6 +183,9 @@ class SlackSettings(BaseModel):
         description="Regex for alert messages in watched channels; named groups alertname, "
         "service, namespace, status.",
     )
+    timeout_seconds: float = Field(
+        10, gt=0, le=120, description="How long one Slack Web API call may take."
+    )
 
 
 class WebhookSettings(BaseModel):

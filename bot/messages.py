@@ -30,6 +30,7 @@ KUBE_HAS_NO_METRICS = (
     "cluster kube has no metrics of its own: drop metrics.source: cluster (or set it to "
     "prometheus) and set metrics.prometheus_url"
 )
+STATE_UNAVAILABLE = "medic: not recorded: {reason}; try again in a minute"
 ACT_SETTLED = "medic: settled an interrupted action: {change} -> {status}: {finding}"
 ACT_NOT_APPROVED = (
     "Proposal {id} recorded, not approved: nothing was executed. Re-run with --yes, or approve "
@@ -92,8 +93,8 @@ SLACK_INTERRUPTED = {
     "{finding}.",
 }
 SLACK_RESUMED = (
-    ":arrow_forward: `{change}` was approved just before Medic stopped and had not started; "
-    "it ran now: {finding}"
+    ":arrow_forward: `{change}` was approved just before Medic stopped, and had not started. "
+    "Now: {finding}"
 )
 SLACK_NOT_RECORDED = "Not recorded: {reason}. Nothing was changed; please try again in a minute."
 SLACK_NOT_FINISHED = (

@@ -73,8 +73,16 @@ def load_api_client(config_file: str | None = None, context: str | None = None) 
 
 class KubernetesCluster:
     def __init__(
-        self, api: k8s.ApiClient, *, name: str = "kube", retry: RetryPolicy | None = None
+        self,
+        api: k8s.ApiClient,
+        *,
+        name: str = "kube",
+        retry: RetryPolicy | None = None,
+        timeout: tuple[float, float] = TIMEOUT,
     ) -> None:
+        """``timeout``: (connect, read) seconds per request; a request that times out is retried
+        like a 5xx (every write here is safe to send again)."""
+        self._timeout = timeout
         self._apps = k8s.AppsV1Api(api)
         self._core = k8s.CoreV1Api(api)
         self._host = api.configuration.host  # named in connection errors: which API server
@@ -111,7 +119,7 @@ class KubernetesCluster:
         pods: Any = self._call(
             f"list pods of {namespace}/{name}",
             lambda: self._core.list_namespaced_pod(
-                namespace, label_selector=_selector(selector), _request_timeout=TIMEOUT
+                namespace, label_selector=_selector(selector), _request_timeout=self._timeout
             ),
         )
         found = []
@@ -145,7 +153,7 @@ class KubernetesCluster:
                 dry_run="All" if dry_run else None,
                 field_manager=FIELD_MANAGER,
                 _content_type=MERGE_PATCH,
-                _request_timeout=TIMEOUT,
+                _request_timeout=self._timeout,
             ),
         )
         return int(scale.spec.replicas)
@@ -196,7 +204,7 @@ class KubernetesCluster:
         return self._call(
             f"read deployment {namespace}/{name}",
             lambda: self._apps.read_namespaced_deployment(
-                name, namespace, _request_timeout=TIMEOUT
+                name, namespace, _request_timeout=self._timeout
             ),
         )
 
@@ -212,7 +220,7 @@ class KubernetesCluster:
                 dry_run="All" if dry_run else None,
                 field_manager=FIELD_MANAGER,
                 _content_type=content_type,
-                _request_timeout=TIMEOUT,
+                _request_timeout=self._timeout,
             ),
         )
 
@@ -223,7 +231,7 @@ class KubernetesCluster:
         found: Any = self._call(
             f"list replicasets of {meta.namespace}/{meta.name}",
             lambda: self._apps.list_namespaced_replica_set(
-                meta.namespace, label_selector=_selector(selector), _request_timeout=TIMEOUT
+                meta.namespace, label_selector=_selector(selector), _request_timeout=self._timeout
             ),
         )
         owned = [

@@ -144,6 +144,8 @@ OnMoved = Callable[[Session, Proposal], None]
 
 
 def _token() -> str:
+    """A transition's claim token: made once per call, outside the transaction that may be
+    retried (hence each public transition and its ``@transaction`` helper)."""
     return uuid.uuid4().hex
 
 
@@ -288,7 +290,7 @@ class ProposalStore:
                     where=(_ProposalRow.expires_at <= now,),
                     status=ProposalStatus.EXPIRED,
                 )
-            return _settle(session, proposal_id, fresh, token, then, digest=digest, now=now)
+            return _read_back(session, proposal_id, fresh, token, then, digest=digest, now=now)
 
     def reject(
         self, proposal_id: str, user: str, now: float, then: OnMoved | None = None
@@ -356,7 +358,7 @@ class ProposalStore:
                 else {"status": ProposalStatus.REFUSED, "finished_at": now, "outcome": refusal}
             )  # fmt: skip
             fresh = _update(session, proposal_id, ProposalStatus.APPROVED, token, (), **values)
-            moved = _settle(session, proposal_id, fresh, token, then)
+            moved = _read_back(session, proposal_id, fresh, token, then)
         started = moved.ok and moved.proposal.status is ProposalStatus.EXECUTING
         return Transition(started, moved.proposal, "" if started else why_not(moved.proposal))
 
@@ -411,7 +413,7 @@ class ProposalStore:
     ) -> Transition:
         with Session(self._engine) as session, session.begin():
             fresh = _update(session, proposal_id, source, token, where, **values)
-            return _settle(session, proposal_id, fresh, token, then, now=now)
+            return _read_back(session, proposal_id, fresh, token, then, now=now)
 
 
 def _update(
@@ -431,7 +433,7 @@ def _update(
     return session.execute(stmt).rowcount == 1  # type: ignore[attr-defined,no-any-return]
 
 
-def _settle(
+def _read_back(
     session: Session,
     proposal_id: str,
     fresh: bool,

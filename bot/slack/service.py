@@ -73,7 +73,8 @@ def check_settings(settings: Settings) -> None:
 def web_client(settings: Settings) -> WebClient:
     base_url = (settings.slack_api_url or SLACK_API_URL).rstrip("/") + "/"
     token = settings.slack_bot_token.get_secret_value() if settings.slack_bot_token else None
-    return WebClient(token=token, base_url=base_url, timeout=10, retry_handlers=[])
+    timeout = round(settings.slack.timeout_seconds)  # the client takes whole seconds
+    return WebClient(token=token, base_url=base_url, timeout=max(1, timeout), retry_handlers=[])
 
 
 def service_resolver(flow: IncidentFlow) -> ServiceResolver:

@@ -23,6 +23,7 @@ from tests.bot.slack.conftest import (  # noqa: F401  (fixtures)
     start_medic,
 )
 from tests.bot.slack.harness import APPROVER, Medic
+from tests.reliability.at_write import AtWrite, Killed, die
 from tests.services.alertmanager import alertmanager_url  # noqa: F401  (fixture)
 from tests.services.kube import DEPLOYMENTS, KubeApi, kube_api  # noqa: F401  (fixture)
 from tests.services.redis import redis_url  # noqa: F401  (fixture)
@@ -58,32 +59,12 @@ SILENCE = Action(
 )
 
 
-class Killed(BaseException):
-    """The process dies here (kill -9): nothing after this line of the execution runs."""
-
-
-class DyingAt:
-    """A backend whose ``method`` dies right before, or right after, its real (not dry-run)
-    write; everything else passes through."""
-
-    def __init__(self, backend: Any, method: str, after_write: bool) -> None:
-        self._backend = backend
-        self._method = method
-        self._after = after_write
-
-    def __getattr__(self, name: str) -> Any:
-        real = getattr(self._backend, name)
-        if name != self._method:
-            return real
-
-        def dying(*args: Any, dry_run: bool = False, **kwargs: Any) -> Any:
-            if dry_run:
-                return real(*args, dry_run=True, **kwargs)
-            if self._after:
-                real(*args, **kwargs)
-            raise Killed
-
-        return dying
+def at_write(backends: Backends, tool: str, **around: Callable[[], None]) -> Backends:
+    """``backends`` with ``around`` (before=, after=) the real write of ``tool``."""
+    role = {"purge_cache": "cache", "silence": "silences"}.get(tool, "cluster")
+    method = {"purge_cache": "purge"}.get(tool, tool)
+    wrapped = AtWrite(getattr(backends, role), method, **around)
+    return Backends(**{**vars(backends), role: wrapped})
 
 
 def remediation(engine: Engine, backends: Backends, clock: VirtualClock) -> RemediationWorkflow:
@@ -103,10 +84,8 @@ def interrupt(
 ) -> Proposal:
     """``action`` proposed, approved by cli:alice, and its process killed right before or right
     after the real write: it is left executing."""
-    role = {"purge_cache": "cache", "silence": "silences"}.get(action.tool, "cluster")
-    method = {"purge_cache": "purge"}.get(action.tool, action.tool)
-    dying = DyingAt(getattr(backends, role), method, after_write)
-    flow = remediation(engine, Backends(**{**vars(backends), role: dying}), clock)
+    dies = {"after": die} if after_write else {"before": die}
+    flow = remediation(engine, at_write(backends, action.tool, **dies), clock)
     proposal = flow.propose("INC-1", action, requested_by="medic:planner", source="t").proposal
     with pytest.raises(Killed):
         flow.approve(proposal.id, Principal("cli:alice"), proposal.digest)
@@ -146,16 +125,22 @@ def engine(tmp_path: Path) -> Engine:
     return create_engine(f"sqlite:///{tmp_path / 'state.db'}")
 
 
-@pytest.fixture
-def kube(shop: KubeApi) -> Backends:  # noqa: F811
-    configuration = k8s.Configuration(host=shop.url)
+def kube_backends(api: KubeApi, attempts: int, **options: Any) -> Backends:
+    """Kubernetes (kmock) as `medic` reaches it, without waiting between attempts."""
+    configuration = k8s.Configuration(host=api.url)
     configuration.retries = False
     cluster = KubernetesCluster(
         k8s.ApiClient(configuration),
         name="kube:test",
-        retry=RetryPolicy(attempts=2, initial_seconds=0.01, sleep=lambda _s: None),
+        retry=RetryPolicy(attempts=attempts, initial_seconds=0.01, sleep=lambda _s: None),
+        **options,
     )
     return Backends(cluster, cluster, cluster)  # type: ignore[arg-type]  (only the cluster used)
+
+
+@pytest.fixture
+def kube(shop: KubeApi) -> Backends:  # noqa: F811
+    return kube_backends(shop, attempts=2)
 
 
 def writes(api: KubeApi) -> int:
@@ -342,8 +327,7 @@ def test_an_interrupted_action_is_shown_in_its_thread_after_a_restart(
     diagnosis = medic.diagnosis(medic.root())
     flow = medic.service.threads.flow
     real = flow.workflow.backends
-    flow.workflow.executor._backends = Backends(DyingAt(real.cluster, "scale", True), real.cache,
-                                                real.silences)  # type: ignore[arg-type]  # fmt: skip
+    flow.workflow.executor._backends = at_write(real, "scale", after=die)
     medic.click(diagnosis, diagnosis.button("medic_approve", "scale shop/recommender"), APPROVER)
     medic.settle()  # the click's work died with the "process"
     assert sim.get_deployment("shop", "recommender").replicas == 6
@@ -374,3 +358,32 @@ def test_an_interrupted_action_is_shown_in_its_thread_after_a_restart(
     assert ToolStatus.SUCCEEDED.value in [
         p.status.value for p in restarted.service.threads.flow.proposals.for_incident("INC-0001")
     ]
+
+
+def test_medic_act_settles_what_an_interrupted_medic_act_left_and_audit_shows_it(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    from bot.cli_act import _workflow
+    from bot.config import load_settings
+    from tests.bot.test_cli_act import medic
+
+    monkeypatch.setenv("MEDIC_RECONCILE__AFTER_SECONDS", "0.001")
+    killed = _workflow(load_settings(cluster="sim"), "input-size-surge")  # as `medic act` builds it
+    killed.executor._backends = at_write(killed.backends, "scale", after=die)
+    proposal = killed.propose("manual", SCALE, requested_by="cli:alice", source="cli").proposal
+    with pytest.raises(Killed):
+        killed.approve(proposal.id, "cli:alice", proposal.digest)
+
+    code, out, err = medic("act", "deployment_status", "--target", "shop/recommender",
+                           "--cluster", "sim")  # fmt: skip
+    assert code == 0 and out.startswith("deployment shop/recommender: ")
+    assert err == (
+        "medic: settled an interrupted action: scale shop/recommender replicas=6 -> unknown: it "
+        "ran on a simulated cluster that ended with the process running it\n"
+    )
+    code, out, _ = medic("audit", "list")
+    assert code == 0
+    [line] = [line for line in out.splitlines() if " reconciled " in line]
+    assert "medic:reconcile" in line and "-> unknown: it ran on a simulated cluster" in line
+    assert medic("act", "deployment_status", "--target", "shop/recommender", "--cluster",
+                 "sim")[2] == ""  # settled once  # fmt: skip

@@ -210,3 +210,22 @@ def test_an_approval_whose_commit_answer_was_lost_executes_once(
     proxy.close()
     assert proxy.cuts == 1
     check_done_once(engine, ledger, proposal.id, result)
+
+
+def test_medic_act_on_a_locked_database_says_so_in_one_line(
+    monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    from tests.bot.test_cli_act import medic
+
+    monkeypatch.setenv("MEDIC_DATABASE__BUSY_TIMEOUT_SECONDS", "0.1")
+    monkeypatch.setenv("MEDIC_DATABASE__RETRY_SECONDS", "0.5")
+    status = ("act", "deployment_status", "--target", "shop/recommender", "--cluster", "sim")
+    assert medic(*status)[0] == 0  # the state database and its tables exist
+    with write_locked(tmp_path / "data" / "medic.db"):
+        code, out, err = medic("act", "scale", "--target", "shop/recommender", "--param",
+                               "replicas=6", "--yes", "--cluster", "sim")  # fmt: skip
+    assert code == 4 and out == ""
+    assert err == (
+        "medic: not recorded: the state database is locked by another process (database is "
+        "locked); try again in a minute\n"
+    )

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import fnmatch
 import math
+import uuid
 import zlib
 from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime
@@ -140,6 +141,7 @@ class SimulatedCluster:
         self.scenario = scenario
         self.clock = clock
         self.anchor = clock.now()
+        self._world = uuid.uuid4().hex[:8]
         self._deployments = {p.name: self._deployment(p) for p in scenario.services}
         self.silences: list[tuple[str, SilenceRequest]] = []
 
@@ -169,8 +171,10 @@ class SimulatedCluster:
     # --- cluster backend -------------------------------------------------------------------------
     @property
     def name(self) -> str:
-        """Each simulated cluster is its own world: cooldowns never carry over between runs."""
-        return f"sim:{self.scenario.name}@{self.anchor:.0f}"
+        """Each simulated cluster is its own world, even two started in the same second:
+        cooldowns never carry over between runs, and an action interrupted in one is never
+        judged by another's state."""
+        return f"sim:{self.scenario.name}@{self.anchor:.0f}#{self._world}"
 
     def get_deployment(self, namespace: str, name: str) -> DeploymentInfo:
         dep = self._find(namespace, name)
