@@ -8,7 +8,10 @@ asks :class:`StateHealth` whether the database can be written and read right now
 
 from __future__ import annotations
 
+import logging
 import os
+import threading
+import time
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -25,6 +28,9 @@ if TYPE_CHECKING:
 
 BUSY_TIMEOUT_SECONDS = 5.0  # SQLite: how long a statement waits for another writer
 PROBE_TIMEOUT = 2.0  # seconds /healthz waits for the state database
+CACHE_SECONDS = 1.0  # a flood of /healthz costs the database one probe write a second
+
+log = logging.getLogger(__name__)
 
 
 def state_engine(
@@ -98,17 +104,29 @@ class StateHealth:
         except IntegrityError:
             pass  # another replica wrote it first
         self._probe = _probe_engine(engine, timeout)
+        self._lock = threading.Lock()
+        self._asked = -CACHE_SECONDS
+        self._last: str | None = None
 
     def problem(self, now: float) -> str | None:
-        """None when a write and a read went through; otherwise what is wrong, in words."""
+        """None when a write and a read went through; otherwise what is wrong, in words (no
+        host or driver detail: /healthz answers anyone). Asked at most once per second."""
+        with self._lock:
+            if time.monotonic() - self._asked < CACHE_SECONDS:
+                return self._last
+            self._last = self._ask(now)
+            self._asked = time.monotonic()
+            return self._last
+
+    def _ask(self, now: float) -> str | None:
         try:
             with Session(self._probe) as session, session.begin():
                 session.execute(update(_ProbeRow).where(_ProbeRow.id == 1).values(at=now))
             with Session(self._probe) as session:
                 session.get(_ProbeRow, 1)
         except SQLAlchemyError as exc:
-            orig = getattr(exc, "orig", None) or exc
-            return transient_reason(exc) or (str(orig).strip().splitlines() or ["failed"])[0]
+            log.warning("state database health check failed: %s", exc)
+            return transient_reason(exc) or f"the state database failed ({type(exc).__name__})"
         return None
 
     def close(self) -> None:

@@ -42,26 +42,23 @@ _PG_CONFLICT = ("40001", "40P01")
 
 
 def transient_reason(exc: BaseException) -> str | None:
-    """Why ``exc`` may pass if the transaction runs again, in plain words; None if it will not."""
+    """Why ``exc`` may pass if the transaction runs again, in plain words (no host, no driver
+    detail: the words are shown to people; the exception itself goes to the log); None if it
+    will not pass."""
     if not isinstance(exc, DBAPIError):
         return None
     orig = exc.orig
     code = getattr(orig, "sqlite_errorcode", None)
     if code is not None:
-        return _detailed(LOCKED, orig) if code & 0xFF in (_SQLITE_BUSY, _SQLITE_LOCKED) else None
+        return LOCKED if code & 0xFF in (_SQLITE_BUSY, _SQLITE_LOCKED) else None
     state = getattr(orig, "sqlstate", None)
     if exc.connection_invalidated or (state is None and isinstance(exc, OperationalError)):
-        return _detailed(UNREACHABLE, orig)
+        return UNREACHABLE
     if state is not None and (state.startswith("08") or state in _PG_GONE):
-        return _detailed(UNREACHABLE, orig)
+        return UNREACHABLE
     if state in _PG_CONFLICT:
-        return _detailed(CONFLICT, orig)
+        return CONFLICT
     return None
-
-
-def _detailed(reason: str, orig: BaseException | None) -> str:
-    first = (str(orig).strip().splitlines() or [""])[0][:160] if orig is not None else ""
-    return f"{reason} ({first})" if first else reason
 
 
 def with_retry_budget(engine: Engine, seconds: float) -> Engine:
@@ -110,10 +107,14 @@ def transaction(method: Callable[Concatenate[S, P], R]) -> Callable[Concatenate[
 
 
 def _log_retry(state: RetryCallState) -> None:
+    """Once per transaction at warning level; each further attempt at debug level."""
     exc = state.outcome.exception() if state.outcome else None
-    log.warning(
-        "%s (attempt %d, %.1f s); retrying",
+    orig = getattr(exc, "orig", None) or exc
+    log.log(
+        logging.WARNING if state.attempt_number == 1 else logging.DEBUG,
+        "%s (%s; attempt %d, %.1f s); retrying",
         transient_reason(exc) if exc else "state database error",
+        (str(orig).strip().splitlines() or [""])[0][:200],
         state.attempt_number,
         state.seconds_since_start or 0.0,
     )

@@ -44,7 +44,13 @@ def ephemeral(respond: Respond, text: str) -> None:
 
 def not_recorded(respond: Respond, exc: StateUnavailableError, what: str) -> None:
     """Tell the person their click could not be (fully) recorded, and why, in plain words."""
-    log.warning("%s %s: %s", what, "not finished" if exc.recorded else "not recorded", exc.reason)
+    log.warning(
+        "%s %s: %s (%s)",
+        what,
+        "not finished" if exc.recorded else "not recorded",
+        exc.reason,
+        exc.__cause__,
+    )
     template = messages.SLACK_NOT_FINISHED if exc.recorded else messages.SLACK_NOT_RECORDED
     ephemeral(respond, template.format(reason=escape(exc.reason)))
 

@@ -28,6 +28,7 @@ log = logging.getLogger(__name__)
 
 MARK = "medic_outbox_item"  # the metadata event type of every message Medic posts
 LOOKUP_PAGES = 5  # pages of 200 messages searched for an earlier attempt's post
+SKEW = 300.0  # seconds Slack's clock may be behind Medic's when looking for that post
 CANNOT_LOOK = {"missing_scope", "not_in_channel", "channel_not_found", "not_allowed_token_type"}
 TRANSIENT_ERRORS = {"ratelimited", "internal_error", "fatal_error", "service_unavailable",
                     "request_timeout"}  # fmt: skip
@@ -199,7 +200,7 @@ class SlackDelivery:
     def _posted_before(self, item: OutboxItem, thread_ts: str | None) -> str | None:
         """The ts of the message an earlier attempt posted for ``item``, if Slack has it. Without
         the permission to read the channel, None: the post is sent again (at least once)."""
-        look: dict[str, Any] = {"channel": item.channel, "oldest": f"{item.created_at - 1:.6f}",
+        look: dict[str, Any] = {"channel": item.channel, "oldest": f"{item.created_at - SKEW:.6f}",
                                 "limit": 200, "include_all_metadata": True}  # fmt: skip
         cursor = None
         try:
