@@ -13,6 +13,7 @@ import typer
 import yaml
 
 from bot import messages
+from bot.cli_errors import EXIT_FAILED
 from bot.cli_options import DEFAULT_SCENARIO, ClusterOption, ScenarioOption
 from bot.errors import ConfigError, InputError, MedicError
 
@@ -22,7 +23,6 @@ if TYPE_CHECKING:
     from tools.workflow import RemediationWorkflow
 
 EXIT_REFUSED = 3
-EXIT_FAILED = 4
 # Guard rules that mean the command line itself was wrong, not that policy said no.
 BAD_INPUT_RULES = {"unknown_tool", "parameters", "target"}
 
@@ -69,6 +69,7 @@ def act(
     settings = load_settings(cluster=cluster)
     workflow = _workflow(settings, scenario, TOOLS[tool].touches_cluster)
     user = f"cli:{getpass.getuser()}"
+    _settle_interrupted(workflow, settings.reconcile.after_seconds)
 
     if dry_run or TOOLS[tool].read_only:
         run = workflow.read if TOOLS[tool].read_only else workflow.dry_run
@@ -84,6 +85,20 @@ def act(
             return
         result = workflow.approve(proposal.id, user, proposal.digest).result
     _finish(result)
+
+
+def _settle_interrupted(workflow: RemediationWorkflow, after_seconds: float) -> None:
+    """What an interrupted `medic act` or bot left executing is settled before anything new."""
+    for done in workflow.settle_interrupted(after_seconds):
+        action = done.proposal.action
+        params = (f"{k}={v}" for k, v in sorted(action.params.items()))
+        change = " ".join([action.tool, action.target, *params])
+        typer.echo(
+            messages.ACT_SETTLED.format(
+                change=change, status=done.proposal.status.value, finding=done.finding
+            ),
+            err=True,
+        )
 
 
 def _confirm(preview: str) -> bool:
@@ -118,7 +133,9 @@ def _workflow(settings: Settings, scenario: str, needs_cluster: bool) -> Remedia
 
     if settings.cluster is None:
         raise ConfigError(messages.CLUSTER_REQUIRED)
-    engine = state_engine(prepare_data_dir(settings.data_dir), settings.database_url)
+    engine = state_engine(
+        prepare_data_dir(settings.data_dir), settings.database_url, settings.database
+    )
     if settings.cluster == "sim":
         clock = VirtualClock(time.time())
         backends = sim_backends(settings, simulated_cluster(scenario, clock))

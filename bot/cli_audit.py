@@ -22,7 +22,9 @@ def _log() -> AuditLog:
     from bot.database import prepare_data_dir, state_engine
 
     settings = load_settings()
-    return AuditLog(state_engine(prepare_data_dir(settings.data_dir), settings.database_url))
+    return AuditLog(
+        state_engine(prepare_data_dir(settings.data_dir), settings.database_url, settings.database)
+    )
 
 
 @audit_app.command("list")

@@ -20,6 +20,7 @@ from pydantic import (
 )
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
+from bot.database import BUSY_TIMEOUT_SECONDS
 from bot.errors import ConfigError
 from detectors import (
     DEFAULT_ENSEMBLE,
@@ -31,6 +32,7 @@ from detectors import (
     ForecastRules,
     Member,
 )
+from tools.transactions import DEFAULT_RETRY_SECONDS
 
 
 class InvestigationSettings(BaseModel):
@@ -216,6 +218,9 @@ class SlackSettings(BaseModel):
         description="Regex for alert messages in watched channels; named groups alertname, "
         "service, namespace, status.",
     )
+    timeout_seconds: float = Field(
+        10, gt=0, le=120, description="How long one Slack Web API call may take."
+    )
 
 
 class WebhookSettings(BaseModel):
@@ -242,6 +247,42 @@ class LLMSettings(BaseModel):
     )
     max_steps: int = Field(3, ge=1, le=8, description="Model turns (read-only tool calls between).")
     temperature: float = Field(0.0, ge=0, le=2)
+
+
+class DatabaseSettings(BaseModel):
+    """How long Medic waits out a busy state database before telling the person it could not
+    record what they did (see tools/transactions.py)."""
+
+    model_config = ConfigDict(extra="forbid")
+    busy_timeout_seconds: float = Field(
+        BUSY_TIMEOUT_SECONDS,
+        ge=0,
+        le=60,
+        description="SQLite: how long one statement waits for another writer.",
+    )
+    retry_seconds: float = Field(
+        DEFAULT_RETRY_SECONDS,
+        ge=0,
+        le=600,
+        description="How long a transaction is retried on a transient error (SQLite locked, "
+        "PostgreSQL restarted or unreachable, serialization failure) before giving up.",
+    )
+
+
+class ReconcileSettings(BaseModel):
+    """Actions interrupted mid-execution (a crash, a kill): checked against the target's real
+    state and settled, never run again (tools/reconcile.py)."""
+
+    model_config = ConfigDict(extra="forbid")
+    after_seconds: float = Field(
+        600,
+        gt=0,
+        description="An action still executing this long after it started is taken for "
+        "interrupted; the tools' retries give up well before (docs/security.md).",
+    )
+    interval_seconds: float = Field(
+        60, gt=0, description="How often `medic serve` looks for interrupted actions."
+    )
 
 
 class Settings(BaseSettings):
@@ -292,6 +333,8 @@ class Settings(BaseSettings):
     slack: SlackSettings = Field(default_factory=SlackSettings)
     webhook: WebhookSettings = Field(default_factory=WebhookSettings)
     llm: LLMSettings = Field(default_factory=LLMSettings)
+    database: DatabaseSettings = Field(default_factory=DatabaseSettings)
+    reconcile: ReconcileSettings = Field(default_factory=ReconcileSettings)
 
 
 def load_settings(**overrides: Any) -> Settings:

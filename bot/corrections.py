@@ -17,6 +17,7 @@ from sqlalchemy.orm import DeclarativeBase, Mapped, Session, mapped_column
 
 from bot.signals import SignalCatalog
 from knowledge.records import IncidentRecord, Remediation
+from tools.transactions import transaction
 
 
 class _Base(DeclarativeBase):
@@ -50,6 +51,7 @@ class CorrectionStore:
         self._engine = engine
         _Base.metadata.create_all(engine)
 
+    @transaction
     def add(self, correction: Correction) -> Correction:
         with Session(self._engine) as session, session.begin():
             session.add(
@@ -64,6 +66,7 @@ class CorrectionStore:
             )
         return correction
 
+    @transaction
     def latest(self, incident_ids: Iterable[str]) -> dict[str, Correction]:
         """The latest correction of each incident that has one."""
         ids = list(dict.fromkeys(incident_ids))

@@ -1,21 +1,47 @@
-"""The state database: SQLite in the data directory by default, any SQLAlchemy URL at scale."""
+"""The state database: SQLite in the data directory by default, any SQLAlchemy URL at scale.
+
+SQLite runs in WAL mode (readers never wait for a writer) with a busy timeout (a writer waits
+that long for another one); transactions that still meet a lock, or a PostgreSQL server that
+restarts, are retried for ``database.retry_seconds`` (:mod:`tools.transactions`). ``/healthz``
+asks :class:`StateHealth` whether the database can be written and read right now.
+"""
 
 from __future__ import annotations
 
+import logging
 import os
+import threading
+import time
 from pathlib import Path
+from typing import TYPE_CHECKING, Any
 
-from sqlalchemy import Engine, create_engine, event
-from sqlalchemy.exc import ArgumentError, SQLAlchemyError
+from sqlalchemy import Engine, Float, Integer, create_engine, event, update
+from sqlalchemy.exc import ArgumentError, IntegrityError, SQLAlchemyError
+from sqlalchemy.orm import DeclarativeBase, Mapped, Session, mapped_column
+from sqlalchemy.pool import NullPool
 
 from bot.errors import ConfigError
+from tools.transactions import DEFAULT_RETRY_SECONDS, transient_reason, with_retry_budget
+
+if TYPE_CHECKING:
+    from bot.config import DatabaseSettings
+
+BUSY_TIMEOUT_SECONDS = 5.0  # SQLite: how long a statement waits for another writer
+PROBE_TIMEOUT = 2.0  # seconds /healthz waits for the state database
+CACHE_SECONDS = 1.0  # a flood of /healthz costs the database one probe write a second
+
+log = logging.getLogger(__name__)
 
 
-def state_engine(data_dir: Path, url: str | None = None) -> Engine:
+def state_engine(
+    data_dir: Path, url: str | None = None, database: DatabaseSettings | None = None
+) -> Engine:
     """The state database: ``url`` (e.g. ``postgresql+psycopg://medic@db/medic``, shared by several
-    bot replicas) or SQLite in the data directory."""
+    bot replicas) or SQLite in the data directory, with its busy timeout and retry budget."""
+    busy = database.busy_timeout_seconds if database else BUSY_TIMEOUT_SECONDS
+    retry = database.retry_seconds if database else DEFAULT_RETRY_SECONDS
     if url is None:
-        return sqlite_engine(data_dir)
+        return with_retry_budget(sqlite_engine(data_dir, busy_timeout=busy), retry)
     where = url.split("@")[-1]
     try:
         engine = create_engine(url, pool_pre_ping=True)
@@ -31,19 +57,94 @@ def state_engine(data_dir: Path, url: str | None = None) -> Engine:
             f"cannot connect to the state database {where!r}: {reason}; check database_url "
             "(MEDIC_DATABASE_URL) and that the server is up"
         ) from exc
-    return engine
+    return with_retry_budget(engine, retry)
 
 
-def sqlite_engine(data_dir: Path, name: str = "medic.db") -> Engine:
-    engine = create_engine(f"sqlite:///{data_dir / name}")
+def sqlite_engine(
+    data_dir: Path, name: str = "medic.db", busy_timeout: float = BUSY_TIMEOUT_SECONDS
+) -> Engine:
+    return _sqlite(f"sqlite:///{data_dir / name}", busy_timeout)
+
+
+def _sqlite(url: str, busy_timeout: float, **kwargs: Any) -> Engine:
+    # The driver's timeout is SQLite's busy timeout: how long a statement waits for a writer.
+    engine = create_engine(url, connect_args={"timeout": busy_timeout}, **kwargs)
 
     @event.listens_for(engine, "connect")
-    def _pragmas(conn, _record):  # type: ignore[no-untyped-def]
-        # WAL lets readers proceed while a transition commits; busy_timeout waits out other writers.
+    def _wal(conn, _record):  # type: ignore[no-untyped-def]
+        # WAL lets readers proceed while a transition commits.
         conn.execute("PRAGMA journal_mode=WAL")
-        conn.execute("PRAGMA busy_timeout=5000")
 
     return engine
+
+
+class _Base(DeclarativeBase):
+    pass
+
+
+class _ProbeRow(_Base):
+    """One row /healthz rewrites: the state database takes writes."""
+
+    __tablename__ = "medic_health"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=False)
+    at: Mapped[float] = mapped_column(Float)
+
+
+class StateHealth:
+    """Whether the state database can be written and read right now, asked on connections of
+    its own with a short timeout, so a locked or unreachable database answers quickly."""
+
+    def __init__(self, engine: Engine, timeout: float = PROBE_TIMEOUT) -> None:
+        _Base.metadata.create_all(engine)
+        try:
+            with Session(engine) as session, session.begin():
+                if session.get(_ProbeRow, 1) is None:
+                    session.add(_ProbeRow(id=1, at=0.0))
+        except IntegrityError:
+            pass  # another replica wrote it first
+        self._probe = _probe_engine(engine, timeout)
+        self._lock = threading.Lock()
+        self._asked = -CACHE_SECONDS
+        self._last: str | None = None
+
+    def problem(self, now: float) -> str | None:
+        """None when a write and a read went through; otherwise what is wrong, in words (no
+        host or driver detail: /healthz answers anyone). Asked at most once per second."""
+        with self._lock:
+            if time.monotonic() - self._asked < CACHE_SECONDS:
+                return self._last
+            self._last = self._ask(now)
+            self._asked = time.monotonic()
+            return self._last
+
+    def _ask(self, now: float) -> str | None:
+        try:
+            with Session(self._probe) as session, session.begin():
+                session.execute(update(_ProbeRow).where(_ProbeRow.id == 1).values(at=now))
+            with Session(self._probe) as session:
+                session.get(_ProbeRow, 1)
+        except SQLAlchemyError as exc:
+            log.warning("state database health check failed: %s", exc)
+            return transient_reason(exc) or f"the state database failed ({type(exc).__name__})"
+        return None
+
+    def close(self) -> None:
+        self._probe.dispose()
+
+
+def _probe_engine(engine: Engine, timeout: float) -> Engine:
+    url = engine.url
+    if url.get_backend_name() == "sqlite":
+        return _sqlite(url.render_as_string(hide_password=False), timeout, poolclass=NullPool)
+    ms = int(timeout * 1000)
+    args: dict[str, Any] = {}
+    if url.get_driver_name() == "psycopg":
+        args = {
+            "connect_timeout": max(1, round(timeout)),
+            "options": f"-c lock_timeout={ms} -c statement_timeout={ms}",
+        }
+    return create_engine(url, poolclass=NullPool, connect_args=args)
 
 
 def prepare_data_dir(path: Path) -> Path:

@@ -32,7 +32,7 @@ from tools.backends import Backends
 from tools.clock import Clock
 from tools.errors import TargetNotFoundError
 from tools.proposals import Proposal, ProposalStatus
-from tools.workflow import Outcome, RemediationWorkflow
+from tools.workflow import Outcome, RemediationWorkflow, Settled
 
 __all__ = ["IncidentFlow", "Outcome"]
 
@@ -207,6 +207,11 @@ class IncidentFlow:
         self, proposal_id: str, user: Principal | str, groups: Iterable[str] = ()
     ) -> Outcome:
         return self.workflow.reject(proposal_id, user, groups)
+
+    def settle_interrupted(self, after_seconds: float) -> list[Settled]:
+        """Actions a stopped process left executing (or approved, not started): judged from
+        their targets' state and recorded, never run twice (tools/reconcile.py)."""
+        return self.workflow.settle_interrupted(after_seconds)
 
     def verify(self, incident: Incident, investigation: Investigation) -> Verification:
         return verify(

@@ -10,6 +10,7 @@ from sqlalchemy import Engine, Float, Integer, String, Text, select, update
 from sqlalchemy.orm import DeclarativeBase, Mapped, Session, mapped_column
 
 from bot.alerts import Alert
+from tools.transactions import transaction
 
 
 class _Base(DeclarativeBase):
@@ -62,6 +63,7 @@ class IncidentStore:
         self._engine = engine
         _Base.metadata.create_all(engine)
 
+    @transaction
     def open_or_attach(
         self, alert: Alert, *, service: str, namespace: str, group_key: str, now: float
     ) -> tuple[Incident, bool]:
@@ -90,6 +92,7 @@ class IncidentStore:
             session.flush()
             return _to_incident(row), True
 
+    @transaction
     def get(self, id_: str) -> Incident | None:
         seq = _seq(id_)
         if seq is None:
@@ -98,6 +101,7 @@ class IncidentStore:
             row = session.get(_IncidentRow, seq)
             return _to_incident(row) if row else None
 
+    @transaction
     def resolve(self, id_: str, now: float) -> None:
         seq = _seq(id_)
         with Session(self._engine) as session, session.begin():
@@ -107,6 +111,7 @@ class IncidentStore:
                 .values(status="resolved", resolved_at=now)
             )
 
+    @transaction
     def open_incidents(self) -> list[Incident]:
         with Session(self._engine) as session:
             rows = session.scalars(

@@ -55,6 +55,8 @@ INVESTIGATION_OUT_OF_TIME = (
 )
 INVESTIGATION_STOPPED = "Medic is stopping: stopped before {stage}; it resumes at the next start"
 INVESTIGATION_INTERNAL_ERROR = "an internal error (the details are in Medic's log)"
+STATE_UNAVAILABLE = "medic: not recorded: {reason}; try again in a minute"
+ACT_SETTLED = "medic: settled an interrupted action: {change} -> {status}: {finding}"
 ACT_NOT_APPROVED = (
     "Proposal {id} recorded, not approved: nothing was executed. Re-run with --yes, or approve "
     "it in Slack."
@@ -112,6 +114,26 @@ SLACK_INVESTIGATION_FAILED = (
     "Try again with `/medic investigate {service} {namespace}`."
 )
 SLACK_PROPOSAL_GONE = "That proposal no longer exists."
+# An action a stop interrupted, settled from its target's state (tools/reconcile.py).
+SLACK_INTERRUPTED = {
+    "succeeded": ":white_check_mark: `{change}` was interrupted when Medic stopped, after it took "
+    "effect: {finding}. It will not be run again.",
+    "failed": ":x: `{change}` was interrupted when Medic stopped, before it took effect: "
+    "{finding}. It will not be run again; approve a new proposal if it is still needed.",
+    "unknown": ":grey_question: `{change}` was interrupted when Medic stopped, and Medic cannot "
+    "tell whether it took effect: {finding}. Check {target} by hand; it will not be run again.",
+    "refused": ":no_entry_sign: `{change}` was approved, but Medic stopped before it started: "
+    "{finding}.",
+}
+SLACK_RESUMED = (
+    ":arrow_forward: `{change}` was approved just before Medic stopped, and had not started. "
+    "Now: {finding}"
+)
+SLACK_NOT_RECORDED = "Not recorded: {reason}. Nothing was changed; please try again in a minute."
+SLACK_NOT_FINISHED = (
+    "Your decision was recorded, but Medic could not finish: {reason}. What became of it will be "
+    "checked and posted in this thread once the state database answers again."
+)
 SLACK_BLOCKS_REFUSED = "\n\n(Slack refused this message's layout; shown as plain text.)"
 # The conversation in an incident thread (bot/conversation.py).
 CONVERSATION_HELP = (

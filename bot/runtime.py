@@ -344,7 +344,7 @@ def assemble_flow(
     """One cluster's sources behind the configured state database (SQLite in the data directory
     by default) and incident memory (embedded Chroma, or the server at ``chroma_url``)."""
     data_dir = prepare_data_dir(settings.data_dir)
-    engine = state_engine(data_dir, settings.database_url)
+    engine = state_engine(data_dir, settings.database_url, settings.database)
     backends = sources.backends
     workflow = build_workflow(settings, backends, clock, engine)
     chat = load_chat_model(settings.llm)  # one per process: its in-flight bound is shared

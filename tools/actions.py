@@ -12,6 +12,9 @@ from typing import Any
 # The rule of a refusal because the cluster could not be asked about the target: not the policy's
 # verdict, so it reads "not done", not "refused by policy".
 UNREACHABLE = "unreachable"
+# The rule of an approved action that never started because Medic stopped, and whose approval
+# expired before it could be carried out: not a policy verdict either.
+INTERRUPTED = "interrupted"
 
 
 class ToolStatus(StrEnum):

@@ -61,16 +61,20 @@ class AlertmanagerSilences:
 
         return self._retry.call(create, idempotent=False)
 
+    def find(self, text: str) -> str | None:
+        """The id of a silence whose comment contains ``text``, or None."""
+        return self._retry.call(lambda: self._lookup(text), idempotent=True)
+
     def _find(self, token: str) -> str | None:
         """The id of the silence carrying ``token``, if the lost request did create it."""
         try:
-            silences = self._json("GET", "/api/v2/silences")
+            return self._lookup(token)
         except ToolError:
             return None
-        for s in silences:
-            if token in s.get("comment", ""):
-                return str(s["id"])
-        return None
+
+    def _lookup(self, text: str) -> str | None:
+        silences = self._json("GET", "/api/v2/silences")
+        return next((str(s["id"]) for s in silences if text in s.get("comment", "")), None)
 
     def _json(self, method: str, path: str, body: dict[str, Any] | None = None) -> Any:
         try:

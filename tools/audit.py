@@ -3,20 +3,28 @@
 Each entry stores who, what (tool, target, parameters), the policy decision and the result, plus
 the SHA-256 of its own content and of the entry before it. Editing an entry breaks its hash,
 deleting one breaks the chain and the sequence, cutting the tail disagrees with the head record.
-``prev_hash`` is unique, so two writers that read the same head cannot both append after it: the
-loser retries on the new head, and the chain never forks (SQLite and PostgreSQL alike).
+An entry is appended under a lock on the head record, and ``prev_hash`` is unique, so two writers
+that read the same head cannot both append after it: the loser retries on the new head, and the
+chain never forks (SQLite and PostgreSQL alike). A proposal's transition writes its entry in its
+own transaction (``append(..., session=...)``): the change and its record commit together.
 """
 
 from __future__ import annotations
 
 import hashlib
 import json
+from collections.abc import Callable
 from dataclasses import asdict, dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from sqlalchemy import Engine, Float, Integer, String, Text, select
-from sqlalchemy.exc import IntegrityError, OperationalError
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import DeclarativeBase, Mapped, Session, mapped_column
+
+from tools.transactions import transaction
+
+if TYPE_CHECKING:
+    from tools.proposals import Proposal
 
 GENESIS = "0" * 64
 APPEND_ATTEMPTS = 20
@@ -91,6 +99,17 @@ class AuditLog:
     def __init__(self, engine: Engine) -> None:
         self._engine = engine
         _Base.metadata.create_all(engine)
+        self._create_head()
+
+    @transaction
+    def _create_head(self) -> None:
+        """The head record exists from the start (entry 0), so every append can lock it."""
+        try:
+            with Session(self._engine) as session, session.begin():
+                if session.get(_HeadRow, 1) is None:
+                    session.add(_HeadRow(id=1, seq=0, hash=GENESIS))
+        except IntegrityError:
+            pass  # another process created it first
 
     def append(
         self,
@@ -104,7 +123,10 @@ class AuditLog:
         decision: str,
         result: str,
         proposal_id: str = "",
+        session: Session | None = None,
     ) -> AuditEntry:
+        """Append one entry: in a transaction of its own, or inside ``session``'s (a proposal's
+        transition), committed or rolled back with it."""
         content = {
             "at": at,
             "actor": actor,
@@ -116,24 +138,44 @@ class AuditLog:
             "result": result,
             "proposal_id": proposal_id,
         }
+        if session is not None:
+            return _append_in(session, content)
         for _ in range(APPEND_ATTEMPTS):
             try:
-                with Session(self._engine) as session, session.begin():
-                    head = session.get(_HeadRow, 1)
-                    seq, prev = (head.seq + 1, head.hash) if head else (1, GENESIS)
-                    digest = entry_hash(seq, prev, content)
-                    row = _EntryRow(seq=seq, prev_hash=prev, hash=digest, **content)
-                    session.add(row)
-                    if head is None:
-                        session.add(_HeadRow(id=1, seq=seq, hash=digest))
-                    else:
-                        head.seq, head.hash = seq, digest
-                    session.flush()
-                    return _to_entry(row)
-            except (IntegrityError, OperationalError):
-                continue  # another writer appended first (or held the lock): re-read the head
+                return self._append(content)
+            except IntegrityError:
+                continue  # another writer appended after the head this one read: read it again
         raise RuntimeError("could not append to the audit log: too much contention")
 
+    def entry(
+        self, *, at: float, actor: str, event: str, decision: str, result: str = ""
+    ) -> Callable[[Session, Proposal], None]:
+        """The entry a proposal's transition writes about it, inside the transition's own
+        transaction (``then`` of :class:`~tools.proposals.ProposalStore`)."""
+
+        def write(session: Session, proposal: Proposal) -> None:
+            action = proposal.action
+            self.append(
+                at=at,
+                actor=actor,
+                event=event,
+                tool=action.tool,
+                target=action.target,
+                params=action.params,
+                decision=decision,
+                result=result,
+                proposal_id=proposal.id,
+                session=session,
+            )
+
+        return write
+
+    @transaction
+    def _append(self, content: dict[str, Any]) -> AuditEntry:
+        with Session(self._engine) as session, session.begin():
+            return _append_in(session, content)
+
+    @transaction
     def entries(self, limit: int | None = None) -> list[AuditEntry]:
         """Oldest first; with ``limit``, the latest ``limit`` entries."""
         with Session(self._engine) as session:
@@ -142,6 +184,7 @@ class AuditLog:
                 query = query.limit(limit)
             return [_to_entry(r) for r in reversed(list(session.scalars(query)))]
 
+    @transaction
     def verify(self) -> AuditReport:
         """Recompute every hash and link; any edited, deleted or reordered entry is a problem."""
         problems: list[str] = []
@@ -164,6 +207,21 @@ class AuditLog:
         if head is None and rows:
             problems.append("the head record is missing")
         return AuditReport(not problems, len(rows), prev, problems)
+
+
+def _append_in(session: Session, content: dict[str, Any]) -> AuditEntry:
+    """The next entry after the head, which stays locked until the transaction ends."""
+    head = session.get(_HeadRow, 1, with_for_update=True, populate_existing=True)
+    seq, prev = (head.seq + 1, head.hash) if head else (1, GENESIS)
+    digest = entry_hash(seq, prev, content)
+    row = _EntryRow(seq=seq, prev_hash=prev, hash=digest, **content)
+    session.add(row)
+    if head is None:  # a log whose head record was lost: verify() says so
+        session.add(_HeadRow(id=1, seq=seq, hash=digest))
+    else:
+        head.seq, head.hash = seq, digest
+    session.flush()
+    return _to_entry(row)
 
 
 _CONTENT = (

@@ -8,10 +8,18 @@ far as the backend allows (Kubernetes: server-side ``dryRun=All``) and changes n
 
 from __future__ import annotations
 
+import hashlib
+import json
 from dataclasses import dataclass, field
-from typing import NoReturn, Protocol
+from typing import Any, NoReturn, Protocol
 
 from tools.errors import BackendUnavailableError
+
+
+def template_digest(template: Any) -> str:
+    """SHA-256 of a pod template's canonical JSON: equal digests, equal templates."""
+    canonical = json.dumps(template, sort_keys=True, separators=(",", ":"), default=str)
+    return hashlib.sha256(canonical.encode()).hexdigest()
 
 
 @dataclass(frozen=True)
@@ -24,6 +32,8 @@ class DeploymentInfo:
     images: tuple[str, ...] = ()
     updated_replicas: int | None = None
     available_replicas: int | None = None
+    restarted_at: str | None = None  # the pod template's rollout-restart stamp, if any
+    template: str = ""  # a digest of the pod template (what a rollback puts back)
 
 
 @dataclass(frozen=True)
@@ -48,6 +58,7 @@ class RollbackPlan:
     to_revision: int
     from_images: tuple[str, ...] = ()
     to_images: tuple[str, ...] = ()
+    to_template: str = ""  # the digest the Deployment's pod template will have
 
 
 @dataclass(frozen=True)
@@ -114,6 +125,11 @@ class SilenceBackend(Protocol):
         """Create a silence; returns its id (a dry run checks the request and returns '')."""
         ...
 
+    def find(self, text: str) -> str | None:
+        """The id of a silence whose comment contains ``text`` (Medic marks each silence with
+        its proposal), or None."""
+        ...
+
 
 @dataclass(frozen=True)
 class Backends:
@@ -132,6 +148,9 @@ class NotConfigured:
         raise BackendUnavailableError(self._message)
 
     def silence(self, request: SilenceRequest, *, dry_run: bool = False) -> str:
+        raise BackendUnavailableError(self._message)
+
+    def find(self, text: str) -> str | None:
         raise BackendUnavailableError(self._message)
 
 

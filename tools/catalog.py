@@ -158,7 +158,7 @@ def _rollback(ctx: ToolContext, action: Action, dry_run: bool) -> ToolResult:
         dry_run,
         f"{verb} deployment {action.target} from {rev(plan.from_revision, plan.from_images)} "
         f"to {rev(plan.to_revision, plan.to_images)}",
-        **{"from": plan.from_revision, "to": plan.to_revision},
+        **{"from": plan.from_revision, "to": plan.to_revision, "template": plan.to_template},
     )
 
 
@@ -173,12 +173,18 @@ def _purge(ctx: ToolContext, action: Action, dry_run: bool) -> ToolResult:
     return _result(dry_run, summary, keys=purged.keys, bytes_freed=purged.bytes_freed)
 
 
+def silence_marker(proposal_id: str) -> str:
+    """What a silence Medic creates for a proposal carries in its comment: how an interrupted
+    execution finds it afterwards (tools/reconcile.py)."""
+    return f"(proposal {proposal_id})"
+
+
 def _silence(ctx: ToolContext, action: Action, dry_run: bool) -> ToolResult:
     params = SilenceParams.model_validate(action.params)
     ends = ctx.now + timedelta(minutes=params.duration_minutes).total_seconds()
     comment = params.comment or f"Medic: remediation of {action.target}"
     if ctx.reference:
-        comment += f" (proposal {ctx.reference})"
+        comment += f" {silence_marker(ctx.reference)}"
     request = SilenceRequest(
         matchers=params.matchers,
         starts_at=_iso(ctx.now),

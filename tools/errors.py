@@ -42,3 +42,19 @@ class TransientError(BackendUnavailableError):
 
 class PolicyError(ToolError):
     """The policy file is missing, unreadable or invalid."""
+
+
+class StateUnavailableError(Exception):
+    """The state database could not record or read something within its retry budget (locked by
+    another process, server restarting or unreachable). ``reason`` says so in plain words;
+    ``recorded`` is True when the person's decision itself was stored before the failure (only
+    what came after it is missing)."""
+
+    def __init__(self, reason: str, *, recorded: bool = False) -> None:
+        super().__init__(reason)
+        self.reason = reason
+        self.recorded = recorded
+
+    def after_recording(self) -> StateUnavailableError:
+        """The same failure, raised after the decision was stored."""
+        return StateUnavailableError(self.reason, recorded=True)

@@ -20,7 +20,7 @@ from kubernetes import client as k8s
 from kubernetes import config as k8s_config
 from kubernetes.client.exceptions import ApiException
 
-from tools.backends import DeploymentInfo, PodRestarts, RollbackPlan, Rollout
+from tools.backends import DeploymentInfo, PodRestarts, RollbackPlan, Rollout, template_digest
 from tools.errors import (
     BackendUnavailableError,
     ConflictError,
@@ -73,8 +73,16 @@ def load_api_client(config_file: str | None = None, context: str | None = None) 
 
 class KubernetesCluster:
     def __init__(
-        self, api: k8s.ApiClient, *, name: str = "kube", retry: RetryPolicy | None = None
+        self,
+        api: k8s.ApiClient,
+        *,
+        name: str = "kube",
+        retry: RetryPolicy | None = None,
+        timeout: tuple[float, float] = TIMEOUT,
     ) -> None:
+        """``timeout``: (connect, read) seconds per request; a request that times out is retried
+        like a 5xx (every write here is safe to send again)."""
+        self._timeout = timeout
         self._apps = k8s.AppsV1Api(api)
         self._core = k8s.CoreV1Api(api)
         self._host = api.configuration.host  # named in connection errors: which API server
@@ -87,7 +95,9 @@ class KubernetesCluster:
 
     # --- reads -----------------------------------------------------------------------------------
     def get_deployment(self, namespace: str, name: str) -> DeploymentInfo:
-        return _info(self._read(namespace, name))
+        deployment = self._read(namespace, name)
+        template = self._apps.api_client.sanitize_for_serialization(deployment.spec.template)
+        return _info(deployment, template)
 
     def recent_rollouts(self, namespace: str, name: str, limit: int = 5) -> list[Rollout]:
         return [
@@ -109,7 +119,7 @@ class KubernetesCluster:
         pods: Any = self._call(
             f"list pods of {namespace}/{name}",
             lambda: self._core.list_namespaced_pod(
-                namespace, label_selector=_selector(selector), _request_timeout=TIMEOUT
+                namespace, label_selector=_selector(selector), _request_timeout=self._timeout
             ),
         )
         found = []
@@ -143,7 +153,7 @@ class KubernetesCluster:
                 dry_run="All" if dry_run else None,
                 field_manager=FIELD_MANAGER,
                 _content_type=MERGE_PATCH,
-                _request_timeout=TIMEOUT,
+                _request_timeout=self._timeout,
             ),
         )
         return int(scale.spec.replicas)
@@ -186,6 +196,7 @@ class KubernetesCluster:
             _revision(previous.metadata),
             _images(deployment.spec.template),
             _images(previous.spec.template),
+            template_digest(template),
         )
 
     # --- plumbing --------------------------------------------------------------------------------
@@ -193,7 +204,7 @@ class KubernetesCluster:
         return self._call(
             f"read deployment {namespace}/{name}",
             lambda: self._apps.read_namespaced_deployment(
-                name, namespace, _request_timeout=TIMEOUT
+                name, namespace, _request_timeout=self._timeout
             ),
         )
 
@@ -209,7 +220,7 @@ class KubernetesCluster:
                 dry_run="All" if dry_run else None,
                 field_manager=FIELD_MANAGER,
                 _content_type=content_type,
-                _request_timeout=TIMEOUT,
+                _request_timeout=self._timeout,
             ),
         )
 
@@ -220,7 +231,7 @@ class KubernetesCluster:
         found: Any = self._call(
             f"list replicasets of {meta.namespace}/{meta.name}",
             lambda: self._apps.list_namespaced_replica_set(
-                meta.namespace, label_selector=_selector(selector), _request_timeout=TIMEOUT
+                meta.namespace, label_selector=_selector(selector), _request_timeout=self._timeout
             ),
         )
         owned = [
@@ -303,8 +314,10 @@ def _matches(labels: dict[str, str] | None, selector: dict[str, str]) -> bool:
     return all((labels or {}).get(k) == v for k, v in selector.items())
 
 
-def _info(deployment: Any) -> DeploymentInfo:
+def _info(deployment: Any, template: dict[str, Any]) -> DeploymentInfo:
+    """``template``: the pod template as the API serves it (for its restart stamp and digest)."""
     status = deployment.status
+    annotations = template.get("metadata", {}).get("annotations") or {}
     return DeploymentInfo(
         namespace=deployment.metadata.namespace,
         name=deployment.metadata.name,
@@ -314,4 +327,6 @@ def _info(deployment: Any) -> DeploymentInfo:
         images=_images(deployment.spec.template),
         updated_replicas=status.updated_replicas if status else None,
         available_replicas=status.available_replicas if status else None,
+        restarted_at=annotations.get(RESTARTED_AT),
+        template=template_digest(template),
     )

@@ -1,12 +1,19 @@
 """Proposals and their state machine, persisted with SQLAlchemy.
 
-proposed -> approved -> executing -> succeeded | failed, or proposed -> rejected | expired;
-``refused`` records a proposal the guard turned down when it was made. Every transition is one
-conditional UPDATE (``... WHERE id = ? AND status = ?``), which SQLite and PostgreSQL both execute
-atomically, so a double click, a retried request, two threads or two bot processes approving the
-same proposal change it once; the loser is told who won and when. Starting an execution also
-takes a per-target lock row, so two *different* proposals for the same tool and workload cannot
-both pass the cooldown by starting at the same moment.
+proposed -> approved -> executing -> succeeded | failed | unknown, or proposed -> rejected |
+expired | withdrawn; ``refused`` records a proposal the guard turned down. ``unknown`` is an
+execution that was interrupted (a crash, a kill) and whose effect the target's state could not
+tell; like succeeded and failed it is final: Medic never runs an action twice.
+
+Every transition is one conditional UPDATE (``... WHERE id = ? AND status = ?``), which SQLite and
+PostgreSQL both execute atomically, so a double click, a retried request, two threads or two bot
+processes approving the same proposal change it once; the loser is told who won and when. Each
+transition is one transaction, retried on transient database errors (:mod:`tools.transactions`),
+and writes a claim token: an attempt retried after a commit whose answer was lost recognises its
+own earlier success instead of reporting a lost race. The audit entry of a transition (``then``)
+is written in the same transaction, so neither exists without the other. Starting an execution
+also takes a per-target lock row, so two *different* proposals for the same tool and workload
+cannot both pass the cooldown by starting at the same moment.
 """
 
 from __future__ import annotations
@@ -14,16 +21,17 @@ from __future__ import annotations
 import json
 import uuid
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from enum import StrEnum
 from typing import Any
 
 from sqlalchemy import Engine, Float, Integer, String, Text, func, inspect, select, text, update
-from sqlalchemy.exc import IntegrityError
+from sqlalchemy.exc import IntegrityError, SQLAlchemyError
 from sqlalchemy.orm import DeclarativeBase, Mapped, Session, mapped_column
 
-from tools.actions import UNREACHABLE, Action, ToolResult
+from tools.actions import INTERRUPTED, UNREACHABLE, Action, ToolResult
+from tools.transactions import transaction
 
 
 class ProposalStatus(StrEnum):
@@ -36,6 +44,11 @@ class ProposalStatus(StrEnum):
     EXECUTING = "executing"
     SUCCEEDED = "succeeded"
     FAILED = "failed"
+    UNKNOWN = "unknown"
+
+
+# An execution ended: it ran, it did not, or (interrupted) nobody can tell.
+EXECUTED = (ProposalStatus.SUCCEEDED, ProposalStatus.FAILED, ProposalStatus.UNKNOWN)
 
 
 class _Base(DeclarativeBase):
@@ -67,6 +80,10 @@ class _ProposalRow(_Base):
     started_at: Mapped[float | None] = mapped_column(Float, nullable=True)
     finished_at: Mapped[float | None] = mapped_column(Float, nullable=True)
     outcome: Mapped[str] = mapped_column(Text, default="")
+    # the token of the last transition: a retried attempt finds its own earlier success by it
+    claim: Mapped[str] = mapped_column(String(32), default="")
+    # what the execution's dry run said the write would do (JSON), for settling an interruption
+    expected: Mapped[str] = mapped_column(Text, default="{}")
 
 
 class _TargetLockRow(_Base):
@@ -98,14 +115,15 @@ class Proposal:
     started_at: float | None
     finished_at: float | None
     outcome: str
+    expected: dict[str, Any] = field(default_factory=dict)  # what the execution's dry run said
 
     @property
     def refusal(self) -> str:
         """Why a refused proposal was refused, in words (its outcome is ``rule: reason``)."""
         rule, _, reason = self.outcome.partition(": ")
-        return (
-            f"not done: {reason}" if rule == UNREACHABLE else f"refused by policy: {self.outcome}"
-        )
+        if rule in (UNREACHABLE, INTERRUPTED):
+            return f"not done: {reason}"
+        return f"refused by policy: {self.outcome}"
 
 
 @dataclass(frozen=True)
@@ -119,6 +137,16 @@ class Transition:
 
 def _when(ts: float | None) -> str:
     return datetime.fromtimestamp(ts or 0, UTC).strftime("%H:%M:%S UTC")
+
+
+# Runs inside a transition's transaction when (and only when) it moved: the audit entry.
+OnMoved = Callable[[Session, Proposal], None]
+
+
+def _token() -> str:
+    """A transition's claim token: made once per call, outside the transaction that may be
+    retried (hence each public transition and its ``@transaction`` helper)."""
+    return uuid.uuid4().hex
 
 
 class ProposalStore:
@@ -142,9 +170,10 @@ class ProposalStore:
         ttl_seconds: float,
         rank: int = 0,
         refused_because: str | None = None,
+        then: OnMoved | None = None,
     ) -> Proposal:
         """Record a proposal; ``rank`` orders the proposals of one plan (0 = best)."""
-        row = _ProposalRow(
+        values = dict(
             id=uuid.uuid4().hex[:12],
             incident_id=incident_id,
             tool=action.tool,
@@ -164,16 +193,29 @@ class ProposalStore:
             expires_at=now + ttl_seconds,
             outcome=refused_because or "",
         )
+        return self._insert(values, then)
+
+    @transaction
+    def _insert(self, values: dict[str, Any], then: OnMoved | None) -> Proposal:
         with Session(self._engine) as session, session.begin():
+            existing = session.get(_ProposalRow, values["id"])
+            if existing is not None:  # an earlier attempt committed, its answer was lost
+                return _to_proposal(existing)
+            row = _ProposalRow(**values, claim="", expected="{}")
             session.add(row)
             session.flush()
-            return _to_proposal(row)
+            proposal = _to_proposal(row)
+            if then is not None:
+                then(session, proposal)
+            return proposal
 
+    @transaction
     def get(self, proposal_id: str) -> Proposal | None:
         with Session(self._engine) as session:
             row = session.get(_ProposalRow, proposal_id)
             return _to_proposal(row) if row else None
 
+    @transaction
     def for_incident(self, incident_id: str) -> list[Proposal]:
         with Session(self._engine) as session:
             rows = session.scalars(
@@ -183,134 +225,234 @@ class ProposalStore:
             )
             return [_to_proposal(r) for r in rows]
 
+    @transaction
     def last_execution(self, action: Action, cluster: str) -> float | None:
         """When the same tool last started on the same target in ``cluster`` (for cooldowns)."""
         with Session(self._engine) as session:
             return _last_start(session, action, cluster)
 
-    def approve(self, proposal_id: str, user: str, digest: str, now: float) -> Transition:
-        """Approve what was shown: the digest must match the stored action, before it expires."""
-        moved = self._move(
-            proposal_id,
-            ProposalStatus.PROPOSED,
-            ProposalStatus.APPROVED,
-            extra_where=(_ProposalRow.digest == digest, _ProposalRow.expires_at > now),
-            values={"decided_by": user, "decided_at": now},
-        )
-        if not moved:
-            self._move(
+    @transaction
+    def interrupted(self, before: float) -> list[Proposal]:
+        """Executions started before ``before`` and still running, and approvals given before it
+        that never started: what a process that died left behind, oldest first."""
+        with Session(self._engine) as session:
+            rows = session.scalars(
+                select(_ProposalRow)
+                .where(
+                    ((_ProposalRow.status == ProposalStatus.EXECUTING)
+                     & (_ProposalRow.started_at < before))
+                    | ((_ProposalRow.status == ProposalStatus.APPROVED)
+                       & (_ProposalRow.decided_at < before))
+                )
+                .order_by(_ProposalRow.decided_at)
+            )  # fmt: skip
+            return [_to_proposal(r) for r in rows]
+
+    def approve(
+        self,
+        proposal_id: str,
+        user: str,
+        digest: str,
+        now: float,
+        then: OnMoved | None = None,
+    ) -> Transition:
+        """Approve what was shown: the digest must match the stored action, before it expires (an
+        expired proposal becomes ``expired``)."""
+        return self._approve(proposal_id, user, digest, now, then, _token())
+
+    @transaction
+    def _approve(
+        self,
+        proposal_id: str,
+        user: str,
+        digest: str,
+        now: float,
+        then: OnMoved | None,
+        token: str,
+    ) -> Transition:
+        with Session(self._engine) as session, session.begin():
+            fresh = _update(
+                session,
                 proposal_id,
                 ProposalStatus.PROPOSED,
-                ProposalStatus.EXPIRED,
-                extra_where=(_ProposalRow.expires_at <= now,),
+                token,
+                (_ProposalRow.digest == digest, _ProposalRow.expires_at > now),
+                status=ProposalStatus.APPROVED,
+                decided_by=user,
+                decided_at=now,
             )
-        return self._explain(proposal_id, moved, digest=digest, now=now)
+            if not fresh:
+                _update(
+                    session,
+                    proposal_id,
+                    ProposalStatus.PROPOSED,
+                    token="",
+                    where=(_ProposalRow.expires_at <= now,),
+                    status=ProposalStatus.EXPIRED,
+                )
+            return _read_back(session, proposal_id, fresh, token, then, digest=digest, now=now)
 
-    def reject(self, proposal_id: str, user: str, now: float) -> Transition:
-        moved = self._move(
+    def reject(
+        self, proposal_id: str, user: str, now: float, then: OnMoved | None = None
+    ) -> Transition:
+        return self._move(
             proposal_id,
             ProposalStatus.PROPOSED,
-            ProposalStatus.REJECTED,
-            values={"decided_by": user, "decided_at": now},
+            then,
+            _token(),
+            {"status": ProposalStatus.REJECTED, "decided_by": user, "decided_at": now},
+            now=now,
         )
-        return self._explain(proposal_id, moved, now=now)
 
-    def withdraw(self, proposal_id: str, reason: str, now: float) -> Transition:
+    def withdraw(
+        self, proposal_id: str, reason: str, now: float, then: OnMoved | None = None
+    ) -> Transition:
         """proposed -> withdrawn: Medic takes a pending proposal back (its alert resolved)."""
-        moved = self._move(
-            proposal_id,
-            ProposalStatus.PROPOSED,
-            ProposalStatus.WITHDRAWN,
-            values={"decided_by": "medic", "decided_at": now, "outcome": reason},
-        )
-        return self._explain(proposal_id, moved, now=now)
+        values = {"status": ProposalStatus.WITHDRAWN, "decided_by": "medic", "decided_at": now,
+                  "outcome": reason}  # fmt: skip
+        return self._move(proposal_id, ProposalStatus.PROPOSED, then, _token(), values, now=now)
 
     def begin_execution(
         self,
         proposal_id: str,
         now: float,
         may_start: Callable[[float | None], str | None] = lambda _last: None,
+        *,
+        expected: dict[str, Any] | None = None,
+        then: OnMoved | None = None,
     ) -> Transition:
         """approved -> executing; only one caller ever wins. ``may_start`` gets when the same
         tool last started on the same target (another proposal) and returns a refusal (``rule:
         reason``), or None; a refused proposal becomes ``refused``, so it does not hang approved.
+        ``expected`` is what the dry run said the write will do (kept for settling an
+        interruption); ``then`` writes the audit entry of the start or the refusal.
 
         The target's lock row is written first, so on PostgreSQL a second start on the same
         target waits for this transaction (and on SQLite for the database's write lock) and then
         sees this start: a cooldown cannot be passed by two proposals at once.
         """
-        proposal = self.get(proposal_id)
-        if proposal is None:
-            raise KeyError(f"no proposal {proposal_id}")
-        action = proposal.action
-        key = "/".join((proposal.cluster, action.tool, action.namespace, action.name))
+        return self._begin(proposal_id, now, may_start, expected or {}, then, _token())
+
+    @transaction
+    def _begin(
+        self,
+        proposal_id: str,
+        now: float,
+        may_start: Callable[[float | None], str | None],
+        expected: dict[str, Any],
+        then: OnMoved | None,
+        token: str,
+    ) -> Transition:
         with Session(self._engine) as session, session.begin():
-            _lock_target(session, key, now)
-            refusal = may_start(_last_start(session, action, proposal.cluster))
-            values = (
-                {"status": ProposalStatus.EXECUTING, "started_at": now}
+            row = session.get(_ProposalRow, proposal_id)
+            if row is None:
+                raise KeyError(f"no proposal {proposal_id}")
+            action = _to_proposal(row).action
+            _lock_target(session, "/".join((row.cluster, action.tool, action.namespace,
+                                             action.name)), now)  # fmt: skip
+            refusal = may_start(_last_start(session, action, row.cluster))
+            values: dict[str, Any] = (
+                {"status": ProposalStatus.EXECUTING, "started_at": now,
+                 "expected": json.dumps(expected, sort_keys=True)}
                 if refusal is None
                 else {"status": ProposalStatus.REFUSED, "finished_at": now, "outcome": refusal}
-            )
-            stmt = (
-                update(_ProposalRow)
-                .where(
-                    _ProposalRow.id == proposal_id,
-                    _ProposalRow.status == ProposalStatus.APPROVED,
-                )
-                .values(**values)
-            )
-            moved = session.execute(stmt).rowcount == 1  # type: ignore[attr-defined]
-        return self._explain(proposal_id, moved and refusal is None)
+            )  # fmt: skip
+            fresh = _update(session, proposal_id, ProposalStatus.APPROVED, token, (), **values)
+            moved = _read_back(session, proposal_id, fresh, token, then)
+        started = moved.ok and moved.proposal.status is ProposalStatus.EXECUTING
+        return Transition(started, moved.proposal, "" if started else why_not(moved.proposal))
 
-    def refuse_approved(self, proposal_id: str, reason: str, now: float) -> Transition:
+    def refuse_approved(
+        self, proposal_id: str, reason: str, now: float, then: OnMoved | None = None
+    ) -> Transition:
         """approved -> refused: the guard turned the action down when it was about to run (the
         policy or the cluster changed after the approval)."""
-        moved = self._move(
-            proposal_id,
-            ProposalStatus.APPROVED,
-            ProposalStatus.REFUSED,
-            values={"finished_at": now, "outcome": reason},
-        )
-        return self._explain(proposal_id, moved)
+        values = {"status": ProposalStatus.REFUSED, "finished_at": now, "outcome": reason}
+        return self._move(proposal_id, ProposalStatus.APPROVED, then, _token(), values)
 
-    def finish(self, proposal_id: str, result: ToolResult, now: float) -> Proposal:
+    def finish(
+        self, proposal_id: str, result: ToolResult, now: float, then: OnMoved | None = None
+    ) -> Proposal:
         status = ProposalStatus.SUCCEEDED if result.ok else ProposalStatus.FAILED
-        self._move(
+        values = {"status": status, "finished_at": now, "outcome": result.summary}
+        return self._move(proposal_id, ProposalStatus.EXECUTING, then, _token(), values).proposal
+
+    def settle(
+        self,
+        proposal_id: str,
+        started_at: float,
+        status: ProposalStatus,
+        outcome: str,
+        now: float,
+        then: OnMoved | None = None,
+    ) -> Transition:
+        """executing -> succeeded | failed | unknown for an interrupted execution (the one that
+        started at ``started_at``), from what its target shows now."""
+        assert status in EXECUTED
+        values = {"status": status, "finished_at": now, "outcome": outcome}
+        return self._move(
             proposal_id,
             ProposalStatus.EXECUTING,
-            status,
-            values={"finished_at": now, "outcome": result.summary},
+            then,
+            _token(),
+            values,
+            where=(_ProposalRow.started_at == started_at,),
         )
-        proposal = self.get(proposal_id)
-        assert proposal is not None
-        return proposal
 
+    @transaction
     def _move(
         self,
         proposal_id: str,
         source: ProposalStatus,
-        target: ProposalStatus,
-        extra_where: tuple[Any, ...] = (),
-        values: dict[str, Any] | None = None,
-    ) -> bool:
-        stmt = (
-            update(_ProposalRow)
-            .where(_ProposalRow.id == proposal_id, _ProposalRow.status == source, *extra_where)
-            .values(status=target, **(values or {}))
-        )
-        with Session(self._engine) as session, session.begin():
-            return session.execute(stmt).rowcount == 1  # type: ignore[attr-defined,no-any-return]
-
-    def _explain(
-        self, proposal_id: str, moved: bool, digest: str | None = None, now: float | None = None
+        then: OnMoved | None,
+        token: str,
+        values: dict[str, Any],
+        *,
+        where: tuple[Any, ...] = (),
+        now: float | None = None,
     ) -> Transition:
-        proposal = self.get(proposal_id)
-        if proposal is None:
-            raise KeyError(f"no proposal {proposal_id}")
-        if moved:
-            return Transition(True, proposal)
-        return Transition(False, proposal, why_not(proposal, digest=digest, now=now))
+        with Session(self._engine) as session, session.begin():
+            fresh = _update(session, proposal_id, source, token, where, **values)
+            return _read_back(session, proposal_id, fresh, token, then, now=now)
+
+
+def _update(
+    session: Session,
+    proposal_id: str,
+    source: ProposalStatus,
+    token: str,
+    where: tuple[Any, ...],
+    **values: Any,
+) -> bool:
+    """The conditional UPDATE of one transition; True when it moved the row."""
+    stmt = (
+        update(_ProposalRow)
+        .where(_ProposalRow.id == proposal_id, _ProposalRow.status == source, *where)
+        .values(claim=token, **values)
+    )
+    return session.execute(stmt).rowcount == 1  # type: ignore[attr-defined,no-any-return]
+
+
+def _read_back(
+    session: Session,
+    proposal_id: str,
+    fresh: bool,
+    token: str,
+    then: OnMoved | None,
+    digest: str | None = None,
+    now: float | None = None,
+) -> Transition:
+    """Read the proposal back in the transaction that moved it (or did not): moved by this call
+    when its UPDATE did it now, or when an earlier attempt of the same call did (the claim)."""
+    row = session.get(_ProposalRow, proposal_id, populate_existing=True)
+    if row is None:
+        raise KeyError(f"no proposal {proposal_id}")
+    proposal = _to_proposal(row)
+    if fresh and then is not None:
+        then(session, proposal)
+    if fresh or (token and row.claim == token):
+        return Transition(True, proposal)
+    return Transition(False, proposal, why_not(proposal, digest=digest, now=now))
 
 
 def why_not(proposal: Proposal, digest: str | None = None, now: float | None = None) -> str:
@@ -323,7 +465,7 @@ def why_not(proposal: Proposal, digest: str | None = None, now: float | None = N
         status is ProposalStatus.PROPOSED and now is not None and proposal.expires_at <= now
     ):
         return f"the proposal expired at {_when(proposal.expires_at)}; ask Medic to propose again"
-    if status in (ProposalStatus.SUCCEEDED, ProposalStatus.FAILED):
+    if status in EXECUTED:
         return (
             f"already executed by {proposal.decided_by} at {_when(proposal.started_at)} "
             f"({status.value}: {proposal.outcome})"
@@ -348,7 +490,10 @@ def _last_start(session: Session, action: Action, cluster: str) -> float | None:
             _ProposalRow.namespace == action.namespace,
             _ProposalRow.name == action.name,
             _ProposalRow.cluster == cluster,
-            _ProposalRow.status.in_([ProposalStatus.EXECUTING, ProposalStatus.SUCCEEDED]),
+            # an interrupted execution that may have taken effect counts as one that did
+            _ProposalRow.status.in_(
+                [ProposalStatus.EXECUTING, ProposalStatus.SUCCEEDED, ProposalStatus.UNKNOWN]
+            ),
         )
     )
 
@@ -369,19 +514,25 @@ def _lock_target(session: Session, key: str, now: float) -> None:
 
 def _add_missing_columns(engine: Engine) -> None:
     """Columns added since a data directory was created (nullable or defaulted), so an existing
-    ``.medic`` keeps working without a migration tool."""
-    existing = {c["name"] for c in inspect(engine).get_columns(_ProposalRow.__tablename__)}
+    ``.medic`` keeps working without a migration tool. Replicas starting together may race to
+    add a column: the loser finds it there and moves on."""
     added = {
         "requested_by": "VARCHAR(128) DEFAULT 'medic' NOT NULL",
         "cluster": "VARCHAR(256) DEFAULT '' NOT NULL",
         "started_at": "FLOAT",
+        "claim": "VARCHAR(32) DEFAULT '' NOT NULL",
+        "expected": "TEXT DEFAULT '{}' NOT NULL",
     }
-    with engine.begin() as conn:
-        for name, ddl in added.items():
-            if name not in existing:
-                conn.execute(
-                    text(f"ALTER TABLE {_ProposalRow.__tablename__} ADD COLUMN {name} {ddl}")
-                )
+    table = _ProposalRow.__tablename__
+    for name, ddl in added.items():
+        if name in {c["name"] for c in inspect(engine).get_columns(table)}:
+            continue
+        try:
+            with engine.begin() as conn:
+                conn.execute(text(f"ALTER TABLE {table} ADD COLUMN {name} {ddl}"))
+        except SQLAlchemyError:
+            if name not in {c["name"] for c in inspect(engine).get_columns(table)}:
+                raise
 
 
 def _to_proposal(row: _ProposalRow) -> Proposal:
@@ -404,4 +555,5 @@ def _to_proposal(row: _ProposalRow) -> Proposal:
         started_at=row.started_at,
         finished_at=row.finished_at,
         outcome=row.outcome,
+        expected=json.loads(row.expected or "{}"),
     )

@@ -5,7 +5,8 @@ propose: the guard checks the action; an allowed one gets a dry-run preview and 
 approval (or runs at once when an auto-run rule covers it); a refused one is recorded with the
 rule that refused it. approve: the guard checks the approver (approver lists, two-person rule),
 the store moves proposed -> approved atomically, bound to the digest of what was shown, and the
-executor runs it exactly once. Every step is written to the audit log.
+executor runs it exactly once. Every step is written to the audit log, each change of a proposal
+in the same transaction as the change itself.
 """
 
 from __future__ import annotations
@@ -14,17 +15,19 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import Any
 
-from tools.actions import UNREACHABLE, Action, Principal, ToolResult, ToolStatus
+from tools.actions import INTERRUPTED, UNREACHABLE, Action, Principal, ToolResult, ToolStatus
 from tools.audit import AuditLog
 from tools.backends import Backends
 from tools.catalog import TOOLS, ToolContext
 from tools.clock import Clock
-from tools.errors import ToolError, TransientError
+from tools.errors import StateUnavailableError, ToolError, TransientError
 from tools.executor import Executor
 from tools.guard import Decision, Guard
-from tools.proposals import Proposal, ProposalStore
+from tools.proposals import Proposal, ProposalStatus, ProposalStore
+from tools.reconcile import observe
 
 AUTO_RUN = Principal("policy:auto_run")
+RECONCILER = "medic:reconcile"
 
 
 @dataclass(frozen=True)
@@ -33,6 +36,16 @@ class Outcome:
 
     proposal: Proposal
     result: ToolResult
+
+
+@dataclass(frozen=True)
+class Settled:
+    """An action interrupted by a stop, settled: the proposal as it is now and what was found
+    (or, for an approval that never started, what running it now did)."""
+
+    proposal: Proposal
+    finding: str
+    ran_now: bool = False  # an approval that had not started, carried out by this call
 
 
 class RemediationWorkflow:
@@ -97,6 +110,8 @@ class RemediationWorkflow:
             rule = UNREACHABLE if preview.details.get("unreachable") else "dry_run"
             decision = Decision.refuse(rule, preview.summary)
         refused = decision.refusal
+        event = "refused" if refused else "proposed"
+        shown = preview.summary if preview and not refused else ""
         proposal = self.proposals.create(
             incident_id,
             action,
@@ -104,15 +119,16 @@ class RemediationWorkflow:
             rationale=rationale,
             requested_by=requested_by,
             cluster=self.cluster,
-            preview=preview.summary if preview and not refused else "",
+            preview=shown,
             recipe=recipe or {},
             now=now,
             ttl_seconds=self.guard.policy.approval_ttl_seconds,
             rank=rank,
             refused_because=refused,
+            then=self.audit.entry(
+                at=now, actor=requested_by, event=event, decision=decision.text, result=shown
+            ),
         )
-        event = "refused" if refused else "proposed"
-        self._log(requested_by, event, action, decision, proposal.preview, proposal.id)
         if refused:
             return Outcome(
                 proposal, ToolResult(ToolStatus.REFUSED, decision.text, {"rule": decision.rule})
@@ -157,22 +173,82 @@ class RemediationWorkflow:
             return Outcome(
                 proposal, ToolResult(ToolStatus.REFUSED, allowed.reason, {"rule": allowed.rule})
             )
-        transition = self.proposals.reject(proposal_id, who.id, self.clock.now())
-        summary = transition.reason or f"rejected by {who.id}"
+        now = self.clock.now()
+        done = f"rejected by {who.id}"
+        logged = self.audit.entry(
+            at=now, actor=who.id, event="rejected", decision=allowed.text, result=done
+        )
+        transition = self.proposals.reject(proposal_id, who.id, now, then=logged)
         status = ToolStatus.SUCCEEDED if transition.ok else ToolStatus.REFUSED
-        if transition.ok:
-            self._log(who.id, "rejected", proposal.action, allowed, summary, proposal_id)
-        return Outcome(transition.proposal, ToolResult(status, summary))
+        return Outcome(transition.proposal, ToolResult(status, transition.reason or done))
 
     def withdraw(self, proposal_id: str, reason: str) -> Outcome:
         """Medic takes back a pending proposal (e.g. its alert resolved). Nothing runs, so no
         approver is needed; the audit log records it."""
-        transition = self.proposals.withdraw(proposal_id, reason, self.clock.now())
+        now = self.clock.now()
+        logged = self.audit.entry(
+            at=now, actor="medic", event="withdrawn", decision=reason, result=reason
+        )
+        transition = self.proposals.withdraw(proposal_id, reason, now, then=logged)
         status = ToolStatus.SUCCEEDED if transition.ok else ToolStatus.REFUSED
-        if transition.ok:
-            action = transition.proposal.action
-            self._log("medic", "withdrawn", action, Decision.allow(reason), reason, proposal_id)
         return Outcome(transition.proposal, ToolResult(status, transition.reason or reason))
+
+    def settle_interrupted(self, after_seconds: float) -> list[Settled]:
+        """Settle what a stopped process left behind (``tools.reconcile``): executions running
+        for longer than ``after_seconds`` are judged from their target's state, never run again;
+        approvals that never started run now if still valid, else are refused. Returns what was
+        settled by this call (another replica may settle some first)."""
+        now = self.clock.now()
+        settled = []
+        for proposal in self.proposals.interrupted(now - after_seconds):
+            if proposal.status is ProposalStatus.APPROVED:
+                done = self._carry_out(proposal, now)
+            else:
+                done = self._judge(proposal, now)
+            if done is not None:
+                settled.append(done)
+        return settled
+
+    def _judge(self, proposal: Proposal, now: float) -> Settled | None:
+        observed = observe(self.backends, proposal)
+        if observed is None or proposal.started_at is None:
+            return None
+        logged = self.audit.entry(
+            at=now,
+            actor=RECONCILER,
+            event="reconciled",
+            decision="interrupted execution, judged from the target's state; not run again",
+            result=f"{observed.status.value}: {observed.text}",
+        )
+        moved = self.proposals.settle(
+            proposal.id,
+            proposal.started_at,
+            observed.status,
+            f"interrupted; {observed.text}",
+            now,
+            then=logged,
+        )
+        return Settled(moved.proposal, observed.text) if moved.ok else None
+
+    def _carry_out(self, proposal: Proposal, now: float) -> Settled | None:
+        if proposal.cluster != self.cluster:
+            return None
+        if proposal.expires_at > now:
+            result = self.executor.execute(proposal.id)
+            final = self.proposals.get(proposal.id)
+            assert final is not None
+            if result.status is ToolStatus.REFUSED and final.status is not ProposalStatus.REFUSED:
+                return None  # another process is carrying it out
+            return Settled(final, result.summary, ran_now=True)
+        reason = (
+            f"{INTERRUPTED}: approved by {proposal.decided_by}, but Medic stopped before running "
+            "it and the approval has expired; ask for a new proposal"
+        )
+        logged = self.audit.entry(
+            at=now, actor=RECONCILER, event="refused", decision=reason, result="not executed"
+        )
+        moved = self.proposals.refuse_approved(proposal.id, reason, now, then=logged)
+        return Settled(moved.proposal, moved.proposal.refusal) if moved.ok else None
 
     def _approve(
         self, proposal: Proposal, who: Principal, digest: str, *, checked: bool
@@ -188,12 +264,17 @@ class RemediationWorkflow:
                 )
         else:
             allowed = Decision.allow("auto_run rule of the policy")
-        transition = self.proposals.approve(proposal.id, who.id, digest, self.clock.now())
+        now = self.clock.now()
+        logged = self.audit.entry(at=now, actor=who.id, event="approved", decision=allowed.text)
+        transition = self.proposals.approve(proposal.id, who.id, digest, now, then=logged)
         if not transition.ok:
             return Outcome(transition.proposal, ToolResult(ToolStatus.REFUSED, transition.reason))
-        self._log(who.id, "approved", action, allowed, "", proposal.id)
-        result = self.executor.execute(proposal.id)
-        final = self.proposals.get(proposal.id)
+        try:
+            result = self.executor.execute(proposal.id)
+            final = self.proposals.get(proposal.id)
+        except StateUnavailableError as exc:
+            # The approval is stored: the interrupted rest is settled by the reconciler.
+            raise exc.after_recording() from exc
         assert final is not None
         return Outcome(final, result)
 

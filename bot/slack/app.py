@@ -17,7 +17,7 @@ from slack_sdk import WebClient
 from bot import messages
 from bot.alerts import parse_alerts
 from bot.errors import MedicError
-from bot.slack.blocks import APPROVE_ACTION, REJECT_ACTION, section
+from bot.slack.blocks import APPROVE_ACTION, REJECT_ACTION, escape, section
 from bot.slack.commands import CommandAnswers, Help, immediate_reply, parse_command
 from bot.slack.decisions import SlackUser
 from bot.slack.limits import fit
@@ -26,6 +26,7 @@ from bot.slack.threads import IncidentThreads
 from bot.slack.usergroups import UserGroups
 from bot.slack.watched import ServiceResolver, alert_from_message, posted_at
 from tools.actions import ToolStatus
+from tools.errors import StateUnavailableError
 
 log = logging.getLogger(__name__)
 
@@ -38,6 +39,19 @@ def ephemeral(respond: Respond, text: str) -> None:
         response_type="ephemeral",
         replace_original=False,
     )
+
+
+def not_recorded(respond: Respond, exc: StateUnavailableError, what: str) -> None:
+    """Tell the person their click could not be (fully) recorded, and why, in plain words."""
+    log.warning(
+        "%s %s: %s (%s)",
+        what,
+        "not finished" if exc.recorded else "not recorded",
+        exc.reason,
+        exc.__cause__,
+    )
+    template = messages.SLACK_NOT_FINISHED if exc.recorded else messages.SLACK_NOT_RECORDED
+    ephemeral(respond, template.format(reason=escape(exc.reason)))
 
 
 def is_slack_retry(request: BoltRequest) -> bool:
@@ -119,7 +133,11 @@ def _register_command(
         parsed = parse_command(command.get("text", ""))
         if isinstance(parsed, Help):
             return
-        text = answers.answer(parsed, user_of(command["user_id"]), command["channel_id"])
+        try:
+            text = answers.answer(parsed, user_of(command["user_id"]), command["channel_id"])
+        except StateUnavailableError as exc:
+            not_recorded(respond, exc, f"/medic {command.get('text', '')[:80]!r}")
+            return
         if text:
             ephemeral(respond, text)
 
@@ -135,7 +153,13 @@ def _register_buttons(
     def decide(body: dict[str, Any], respond: Respond, approve: bool) -> None:
         value = str(body["actions"][0].get("value", ""))
         proposal_id, _, digest = value.partition(":")
-        outcome = threads.decide(approve, proposal_id, user_of(body["user"]["id"]), digest)
+        user = user_of(body["user"]["id"])
+        try:
+            outcome = threads.decide(approve, proposal_id, user, digest)
+        except StateUnavailableError as exc:
+            verb = "approval" if approve else "rejection"
+            not_recorded(respond, exc, f"{verb} of {proposal_id[:32]!r} by {user.id}")
+            return
         if outcome is None:
             ephemeral(respond, messages.SLACK_PROPOSAL_GONE)
         elif outcome.result.status is ToolStatus.REFUSED:

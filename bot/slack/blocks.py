@@ -339,6 +339,10 @@ def decision_line(p: Proposal, after: str = "") -> str:
         return ":x: " + messages.APPROVED_BY.format(
             user=user, when=when, summary=f"failed: {escape(p.outcome)}"
         )
+    if p.status is ProposalStatus.UNKNOWN:
+        return ":grey_question: " + messages.APPROVED_BY.format(
+            user=user, when=when, summary=f"outcome unknown: {escape(p.outcome)}"
+        )
     if p.status in (ProposalStatus.APPROVED, ProposalStatus.EXECUTING):
         return ":hourglass_flowing_sand: " + messages.APPROVED_BY.format(
             user=user, when=when, summary="executing"
@@ -394,6 +398,18 @@ def verification_message(incident_id: str, v: Verification) -> Message:
     if v.note:
         lines.append(escape(v.note))
     return Message(f"Verification of {incident_id}: {verdict}", [section("\n".join(lines))])
+
+
+def interrupted_message(p: Proposal, finding: str, ran_now: bool) -> Message:
+    """What became of an action a stop interrupted (or of an approval it left unstarted)."""
+    change = escape(exact_change(p.action))
+    if ran_now:
+        text = messages.SLACK_RESUMED.format(change=change, finding=escape(finding))
+    else:
+        text = messages.SLACK_INTERRUPTED[p.status.value].format(
+            change=change, finding=escape(finding), target=escape(p.action.target)
+        )
+    return Message(text, [section(text)])
 
 
 def note_message(text: str) -> Message:

@@ -1,6 +1,11 @@
 """Delivers the outbox to Slack: one worker thread, in order per thread, retrying while Slack is
 down or rate-limiting (honouring Retry-After), and falling back to plain text when Slack refuses
 a message's blocks.
+
+A post that timed out (or met a 5xx) may have reached Slack all the same. Every post carries its
+outbox item in the message's metadata, and before a post is sent again Medic looks for it in the
+channel or thread: a message Slack did take is recorded, not posted twice. Updates replace the
+whole message, so sending one again is harmless; a file upload may arrive twice.
 """
 
 from __future__ import annotations
@@ -21,6 +26,10 @@ from bot.slack.outbox import ROOT, Outbox, OutboxItem
 
 log = logging.getLogger(__name__)
 
+MARK = "medic_outbox_item"  # the metadata event type of every message Medic posts
+LOOKUP_PAGES = 5  # pages of 200 messages searched for an earlier attempt's post
+SKEW = 300.0  # seconds Slack's clock may be behind Medic's when looking for that post
+CANNOT_LOOK = {"missing_scope", "not_in_channel", "channel_not_found", "not_allowed_token_type"}
 TRANSIENT_ERRORS = {"ratelimited", "internal_error", "fatal_error", "service_unavailable",
                     "request_timeout"}  # fmt: skip
 BLOCK_ERRORS = {"invalid_blocks", "invalid_blocks_format", "msg_blocks_too_long"}
@@ -174,14 +183,49 @@ class SlackDelivery:
             raise RetryLaterError(0, f"{type(exc).__name__}: {exc}") from exc
 
     def _post(self, item: OutboxItem, thread_ts: str | None) -> str:
+        if item.attempts > 1:  # an earlier attempt's answer may have been lost
+            earlier = self._posted_before(item, thread_ts)
+            if earlier:
+                return earlier
         response = self._client.chat_postMessage(
             channel=item.channel,
             thread_ts=thread_ts,
             unfurl_links=False,
             unfurl_media=False,
+            metadata={"event_type": MARK, "event_payload": {"item": _mark(item)}},
             **self._message(item.payload),
         )
         return str(response.get("ts", ""))
+
+    def _posted_before(self, item: OutboxItem, thread_ts: str | None) -> str | None:
+        """The ts of the message an earlier attempt posted for ``item``, if Slack has it. Without
+        the permission to read the channel, None: the post is sent again (at least once)."""
+        look: dict[str, Any] = {"channel": item.channel, "oldest": f"{item.created_at - SKEW:.6f}",
+                                "limit": 200, "include_all_metadata": True}  # fmt: skip
+        cursor = None
+        try:
+            for _ in range(LOOKUP_PAGES):
+                page = (
+                    self._client.conversations_replies(ts=thread_ts, cursor=cursor, **look)
+                    if thread_ts
+                    else self._client.conversations_history(cursor=cursor, **look)
+                )
+                for message in page.get("messages") or []:
+                    meta = message.get("metadata") or {}
+                    if meta.get("event_type") == MARK and (
+                        (meta.get("event_payload") or {}).get("item") == _mark(item)
+                    ):
+                        return str(message.get("ts", ""))
+                cursor = (page.get("response_metadata") or {}).get("next_cursor")
+                if not cursor:
+                    return None
+        except SlackApiError as exc:
+            data = exc.response.data if isinstance(exc.response.data, dict) else {}
+            if data.get("error") in CANNOT_LOOK:
+                log.warning("cannot look for an earlier post of %s: %s", item.thread_key, exc)
+                return None
+            raise
+        return None
 
     @staticmethod
     def _message(payload: dict[str, Any]) -> dict[str, Any]:
@@ -192,6 +236,11 @@ class RefusedError(Exception):
     def __init__(self, reason: str, blocks_refused: bool = False) -> None:
         super().__init__(reason)
         self.blocks_refused = blocks_refused
+
+
+def _mark(item: OutboxItem) -> str:
+    """Names one outbox item for ever (the id alone is reused by a new data directory)."""
+    return f"{item.id}@{item.created_at:.6f}"
 
 
 def _classify(exc: SlackApiError) -> Exception:

@@ -22,11 +22,13 @@ from sqlalchemy.orm import DeclarativeBase, Mapped, Session, mapped_column
 
 from bot.database import sqlite_engine
 from bot.errors import MedicError
+from tools.errors import StateUnavailableError
 
 log = logging.getLogger(__name__)
 
 PENDING, DONE, FAILED = "pending", "done", "failed"
 MAX_ATTEMPTS = 5
+STATE_PAUSE = 1.0  # seconds between tries while the state database is away
 
 
 class _Base(DeclarativeBase):
@@ -105,10 +107,17 @@ Notifier = Callable[[str], None]
 class AlertIntake:
     """The one worker that empties the inbox, in order."""
 
-    def __init__(self, inbox: AlertInbox, receive: Receiver, notify: Notifier) -> None:
+    def __init__(
+        self,
+        inbox: AlertInbox,
+        receive: Receiver,
+        notify: Notifier,
+        pause: Callable[[float], None] = time.sleep,
+    ) -> None:
         self._inbox = inbox
         self._receive = receive
         self._notify = notify
+        self._pause = pause
         self._wake = threading.Event()
         self._stop = threading.Event()
         self._idle = threading.Condition()
@@ -174,6 +183,11 @@ class AlertIntake:
             return False
         try:
             self._receive(item.body, item.source, item.received_at)
+        except StateUnavailableError as exc:
+            # The state database's fault, not the notification's: it waits for as long as that
+            # takes, and the tries do not count against it.
+            log.warning("alert notification %d waits: %s", item.id, exc.reason)
+            self._pause(STATE_PAUSE)
         except MedicError as exc:  # e.g. an alert for a service Medic does not know
             log.warning("alert notification %d not handled: %s", item.id, exc)
             self._inbox.finish(item.id, FAILED, str(exc))
@@ -187,7 +201,7 @@ class AlertIntake:
             else:
                 log.exception("alert notification %d failed; retrying", item.id)
                 self._inbox.finish(item.id, PENDING, repr(exc))
-                time.sleep(min(30.0, 2.0**item.attempts))
+                self._pause(min(30.0, 2.0**item.attempts))
         else:
             self._inbox.finish(item.id, DONE)
         return True

@@ -61,3 +61,30 @@ class Jobs:
     def shutdown(self) -> None:
         for pool in (self.listeners, self.investigations, self.verifications):
             pool.shutdown(wait=False, cancel_futures=True)
+
+
+class Periodic:
+    """Runs ``work`` at once and then every ``interval`` seconds on a thread of its own, until
+    stopped; a failing run is logged and the next one comes all the same."""
+
+    def __init__(self, interval: float, work: Callable[[], object], name: str) -> None:
+        self._interval = interval
+        self._work = work
+        self._stop = threading.Event()
+        self._thread = threading.Thread(target=self._run, name=name, daemon=True)
+
+    def start(self) -> None:
+        self._thread.start()
+
+    def stop(self) -> None:
+        self._stop.set()
+        if self._thread.is_alive():
+            self._thread.join(timeout=10)
+
+    def _run(self) -> None:
+        while not self._stop.is_set():
+            try:
+                self._work()
+            except Exception:
+                log.exception("%s failed; again in %.0f s", self._thread.name, self._interval)
+            self._stop.wait(self._interval)

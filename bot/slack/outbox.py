@@ -16,6 +16,8 @@ from typing import Any, Literal
 from sqlalchemy import Boolean, Engine, Float, Integer, String, Text, func, select, update
 from sqlalchemy.orm import DeclarativeBase, Mapped, Session, mapped_column
 
+from tools.transactions import transaction
+
 Op = Literal["post", "update", "upload"]
 PENDING, SENDING, SENT, DEAD = "pending", "sending", "sent", "dead"
 ROOT = "root"
@@ -79,6 +81,7 @@ class Outbox:
         _Base.metadata.create_all(engine)
         self._requeue_interrupted()
 
+    @transaction
     def _requeue_interrupted(self) -> None:
         """Items caught mid-delivery by a stop are sent again (at least once, never lost)."""
         with Session(self._engine) as session, session.begin():
@@ -100,6 +103,7 @@ class Outbox:
         """A new message: the thread's root (``in_thread=False``) or a reply in the thread."""
         self._add(thread_key, "post", ref, channel, in_thread, payload, now)
 
+    @transaction
     def update(
         self, thread_key: str, ref: str, channel: str, payload: dict[str, Any], *, now: float
     ) -> None:
@@ -145,6 +149,7 @@ class Outbox:
         }
         self._add(thread_key, "upload", "", channel, True, payload, now)
 
+    @transaction
     def _add(
         self,
         thread_key: str,
@@ -178,15 +183,18 @@ class Outbox:
         )
 
     # --- posted messages -----------------------------------------------------------------------
+    @transaction
     def remember_message(self, thread_key: str, ref: str, channel: str, ts: str) -> None:
         with Session(self._engine) as session, session.begin():
             session.merge(_MessageRow(thread_key=thread_key, ref=ref, channel=channel, ts=ts))
 
+    @transaction
     def message(self, thread_key: str, ref: str) -> PostedMessage | None:
         with Session(self._engine) as session:
             row = session.get(_MessageRow, (thread_key, ref))
             return PostedMessage(row.channel, row.ts) if row else None
 
+    @transaction
     def thread_of_message(self, channel: str, ts: str) -> str | None:
         with Session(self._engine) as session:
             return session.scalars(
@@ -196,6 +204,7 @@ class Outbox:
             ).first()
 
     # --- delivering ----------------------------------------------------------------------------
+    @transaction
     def due(self, now: float, limit: int = 100) -> list[OutboxItem]:
         """The oldest waiting item of each thread, if its time has come."""
         with Session(self._engine) as session:
@@ -207,6 +216,7 @@ class Outbox:
             heads.setdefault(row.thread_key, row)
         return [_item(r) for r in heads.values() if r.next_at <= now][:limit]
 
+    @transaction
     def next_due(self) -> float | None:
         with Session(self._engine) as session:
             value = session.scalar(
@@ -214,6 +224,7 @@ class Outbox:
             )
             return float(value) if value is not None else None
 
+    @transaction
     def claim(self, item_id: int) -> OutboxItem | None:
         """Mark an item as being sent; its content no longer changes. None if it was taken."""
         with Session(self._engine) as session, session.begin():
@@ -234,6 +245,7 @@ class Outbox:
     def dead(self, item_id: int, error: str) -> None:
         self._finish(item_id, DEAD, error)
 
+    @transaction
     def retry_at(
         self, item_id: int, at: float, error: str, payload: dict[str, Any] | None = None
     ) -> None:
@@ -243,12 +255,14 @@ class Outbox:
         with Session(self._engine) as session, session.begin():
             session.execute(update(_ItemRow).where(_ItemRow.id == item_id).values(**values))
 
+    @transaction
     def _finish(self, item_id: int, status: str, error: str) -> None:
         with Session(self._engine) as session, session.begin():
             session.execute(
                 update(_ItemRow).where(_ItemRow.id == item_id).values(status=status, error=error)
             )
 
+    @transaction
     def counts(self) -> dict[str, int]:
         with Session(self._engine) as session:
             rows = session.execute(
@@ -256,6 +270,7 @@ class Outbox:
             ).all()
             return {str(status): int(n) for status, n in rows}
 
+    @transaction
     def dead_items(self) -> list[tuple[OutboxItem, str]]:
         with Session(self._engine) as session:
             rows = session.scalars(select(_ItemRow).where(_ItemRow.status == DEAD)).all()

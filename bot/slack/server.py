@@ -150,7 +150,8 @@ class MedicServer:
     async def _healthz(
         self, scope: Scope, headers: dict[str, str], receive: Receive, send: Send
     ) -> None:
-        await respond(send, 200, await self._run(self._health))
+        health = await self._run(self._health)
+        await respond(send, 200 if health.get("status") == "ok" else 503, health)
 
     async def _prometheus(
         self, scope: Scope, headers: dict[str, str], receive: Receive, send: Send

@@ -25,7 +25,7 @@ from slack_sdk import WebClient
 from bot.alerts import parse_alerts
 from bot.chat import bounded
 from bot.config import Settings
-from bot.database import prepare_data_dir, state_engine
+from bot.database import StateHealth, prepare_data_dir, state_engine
 from bot.errors import ConfigError
 from bot.flow import IncidentFlow
 from bot.runtime import vector_store
@@ -35,7 +35,7 @@ from bot.slack.decisions import Decisions
 from bot.slack.delivery import SlackDelivery
 from bot.slack.front import FrontProcess
 from bot.slack.inbox import AlertInbox, AlertIntake, inbox_engine
-from bot.slack.jobs import Jobs
+from bot.slack.jobs import Jobs, Periodic
 from bot.slack.mentions import Mentions
 from bot.slack.metrics import BotMetrics, WebhookMetrics
 from bot.slack.outbox import Outbox
@@ -74,7 +74,8 @@ def check_settings(settings: Settings) -> None:
 def web_client(settings: Settings) -> WebClient:
     base_url = (settings.slack_api_url or SLACK_API_URL).rstrip("/") + "/"
     token = settings.slack_bot_token.get_secret_value() if settings.slack_bot_token else None
-    return WebClient(token=token, base_url=base_url, timeout=10, retry_handlers=[])
+    timeout = round(settings.slack.timeout_seconds)  # the client takes whole seconds
+    return WebClient(token=token, base_url=base_url, timeout=max(1, timeout), retry_handlers=[])
 
 
 def service_resolver(flow: IncidentFlow) -> ServiceResolver:
@@ -114,11 +115,12 @@ class MedicService:
         """``chat_model`` (a LangChain chat model) answers `@medic` questions; by default the
         one configured in ``llm.model`` (``flow.chat``), if any."""
         data_dir = self.data_dir = prepare_data_dir(settings.data_dir)
-        engine = state_engine(data_dir, settings.database_url)
+        engine = state_engine(data_dir, settings.database_url, settings.database)
         self.settings = settings
         self.metrics = BotMetrics(registry)
         self.client = client or web_client(settings)
         self.jobs = Jobs()
+        self.state = StateHealth(engine)
         self.outbox = Outbox(engine)
         self.threads = IncidentThreads(
             flow=flow,
@@ -155,6 +157,9 @@ class MedicService:
                 flow.chat if chat_model is None else bounded(chat_model, settings.llm),
             ),
         )
+        self.reconciler = Periodic(
+            settings.reconcile.interval_seconds, self._settle_interrupted, "reconcile"
+        )
         # A file of its own: the webhook's insert never waits behind the threads' writes.
         self.inbox = AlertInbox(inbox_engine(data_dir))
         self.intake = AlertIntake(self.inbox, self._receive, self.threads.notice)
@@ -190,6 +195,11 @@ class MedicService:
         webhook.on_queued = self.intake.wake
         return self._server(webhook)
 
+    def _settle_interrupted(self) -> None:
+        settled = self.threads.settle_interrupted(self.settings.reconcile.after_seconds)
+        if settled:
+            log.info("settled %d interrupted action(s); see their threads", settled)
+
     def _wake_delivery(self) -> None:
         self.delivery.wake()
 
@@ -215,13 +225,19 @@ class MedicService:
         return False
 
     def health(self) -> dict[str, Any]:
-        counts = self.outbox.counts()
-        return {
-            "status": "ok",
+        """What `/healthz` answers: ``status`` is ok only while the state database takes a write
+        and a read (a click could not be recorded otherwise; answered 503)."""
+        problem = self.state.problem(time.time())
+        health: dict[str, Any] = {
+            "status": "ok" if problem is None else "unhealthy",
+            "state": {"ok": problem is None, **({"error": problem} if problem else {})},
             "slack": "socket_mode" if self.socket_mode else "http",
             "inbox": {"pending": self.intake.pending()},
-            "outbox": {"pending": counts.get("pending", 0), "dead": counts.get("dead", 0)},
         }
+        if problem is None:
+            counts = self.outbox.counts()
+            health["outbox"] = {"pending": counts.get("pending", 0), "dead": counts.get("dead", 0)}
+        return health
 
     def start(self) -> None:
         # Slack's answers wait for the GIL behind CPU-bound investigations; a 1 ms switch
@@ -232,6 +248,7 @@ class MedicService:
         resumed = self.threads.resume()
         if resumed:
             log.info("resumed %d interrupted investigation(s)", resumed)
+        self.reconciler.start()  # interrupted actions: now, then every reconcile.interval
         if self.socket_mode is not None:
             self.socket_mode.connect()  # type: ignore[no-untyped-call]
 
@@ -242,11 +259,13 @@ class MedicService:
         self.threads.stop_investigations()
         if self.socket_mode is not None:
             self.socket_mode.close()  # type: ignore[no-untyped-call]
+        self.reconciler.stop()
         self.intake.stop()
         self.jobs.shutdown()
         if not self.jobs.wait_idle(grace):
             log.warning("background jobs still running after %g s; stopping without them", grace)
         self.delivery.stop()
+        self.state.close()
         self.app.close()
         if "asgi" in self.__dict__:
             self.asgi.close()

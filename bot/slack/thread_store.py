@@ -15,6 +15,7 @@ from sqlalchemy.orm import DeclarativeBase, Mapped, Session, mapped_column
 
 from bot.slack.blocks import RootView
 from bot.slack.limits import Block
+from tools.transactions import transaction
 
 
 class _Base(DeclarativeBase):
@@ -101,11 +102,13 @@ class ThreadStore:
         _Base.metadata.create_all(engine)
 
     # --- threads -------------------------------------------------------------------------------
+    @transaction
     def thread(self, key: str) -> ThreadRecord | None:
         with Session(self._engine) as session:
             row = session.get(_ThreadRow, key)
             return _thread(row) if row else None
 
+    @transaction
     def open_thread(
         self, key: str, channel: str, view: RootView | None, *, external: bool, now: float
     ) -> tuple[ThreadRecord, bool]:
@@ -130,6 +133,7 @@ class ThreadStore:
             return _thread(row), True
 
     # --- incidents in threads ------------------------------------------------------------------
+    @transaction
     def link(
         self,
         incident_id: str,
@@ -165,11 +169,13 @@ class ThreadStore:
             session.flush()
             return _link(row)
 
+    @transaction
     def link_of(self, incident_id: str) -> ThreadLink | None:
         with Session(self._engine) as session:
             row = session.get(_LinkRow, incident_id)
             return _link(row) if row else None
 
+    @transaction
     def links(self, thread_key: str) -> list[ThreadLink]:
         with Session(self._engine) as session:
             rows = session.scalars(
@@ -193,6 +199,7 @@ class ThreadStore:
             None,
         )
 
+    @transaction
     def awaiting_investigation(self) -> list[ThreadLink]:
         with Session(self._engine) as session:
             rows = session.scalars(
@@ -216,12 +223,14 @@ class ThreadStore:
     def set_after(self, incident_id: str, after: str) -> None:
         self._update(incident_id, after=after)
 
-    def _update(self, incident_id: str, **values: Any) -> None:
+    @transaction
+    def _update(self, incident_id: str, /, **values: Any) -> None:
         with Session(self._engine) as session, session.begin():
             session.execute(
                 update(_LinkRow).where(_LinkRow.incident_id == incident_id).values(**values)
             )
 
+    @transaction
     def in_channel(self, channel: str) -> list[ThreadLink]:
         """Incidents with a thread in ``channel``, newest first."""
         with Session(self._engine) as session:
@@ -234,10 +243,12 @@ class ThreadStore:
             return [_link(r) for r in rows]
 
     # --- timeline ------------------------------------------------------------------------------
+    @transaction
     def record(self, incident_id: str, kind: str, text: str, at: float) -> None:
         with Session(self._engine) as session, session.begin():
             session.add(_EventRow(incident_id=incident_id, at=at, kind=kind, text=text))
 
+    @transaction
     def timeline(self, incident_id: str) -> list[TimelineEntry]:
         with Session(self._engine) as session:
             rows = session.scalars(
@@ -248,6 +259,7 @@ class ThreadStore:
             return [TimelineEntry(r.at, r.kind, r.text) for r in rows]
 
     # --- Slack deliveries handled once ---------------------------------------------------------
+    @transaction
     def first_time(self, key: str, now: float) -> bool:
         """True the first time ``key`` (a Slack event id, a message ts) is seen, ever."""
         try:

@@ -34,7 +34,7 @@ from bot.slack.thread_store import ThreadLink, ThreadStore
 from bot.verification import Verification
 from knowledge.errors import KnowledgeError
 from tools.actions import ToolStatus
-from tools.errors import ToolError
+from tools.errors import StateUnavailableError, ToolError
 from tools.proposals import Proposal, ProposalStatus
 
 log = logging.getLogger(__name__)
@@ -189,6 +189,26 @@ class IncidentThreads:
         for link in waiting:
             self.jobs.investigations.submit(self.investigate, link.incident_id)
         return len(waiting)
+
+    def settle_interrupted(self, after_seconds: float) -> int:
+        """Settle the actions a stopped process interrupted and say in each one's thread what
+        its target shows; returns how many."""
+        settled = self.flow.settle_interrupted(after_seconds)
+        now = self.flow.clock.now()
+        for done in settled:
+            proposal = done.proposal
+            self.store.record(proposal.incident_id, "action", f"{proposal.status.value} "
+                              f"(interrupted): {done.finding}", now)  # fmt: skip
+            self.metrics.proposals.labels(proposal.status.value).inc()
+            self._refresh_diagnosis(proposal.incident_id)
+            link = self.store.link_of(proposal.incident_id)
+            thread = self.store.thread(link.thread_key) if link else None
+            if link is not None and thread is not None:
+                message = blocks.interrupted_message(proposal, done.finding, done.ran_now)
+                self._reply(link.thread_key, thread.channel, message)
+            if proposal.status is ProposalStatus.SUCCEEDED:
+                self._request_verification(proposal.incident_id)
+        return len(settled)
 
     def on_posted(self, item: OutboxItem, ts: str) -> None:
         """Delivery hook: a diagnosis reached Slack; measure from the alert's arrival."""
@@ -387,10 +407,18 @@ class IncidentThreads:
         )
         if outcome is None:
             return None
+        try:
+            self._show_decision(outcome, approve, user)
+        except StateUnavailableError as exc:
+            raise exc.after_recording() from exc
+        return outcome
+
+    def _show_decision(self, outcome: Outcome, approve: bool, user: SlackUser) -> None:
+        """The decision in the incident's timeline and its diagnosis message."""
         if outcome.result.status is ToolStatus.REFUSED:
             if outcome.proposal.status is ProposalStatus.REFUSED:
                 self._refresh_diagnosis(outcome.proposal.incident_id)
-            return outcome
+            return
         proposal = outcome.proposal
         now = self.flow.clock.now()
         verb = "approved" if approve else "rejected"
@@ -405,7 +433,6 @@ class IncidentThreads:
         self._refresh_diagnosis(proposal.incident_id)
         if proposal.status is ProposalStatus.SUCCEEDED:
             self._request_verification(proposal.incident_id)
-        return outcome
 
     # --- verification and memory ---------------------------------------------------------------
     def _request_verification(self, incident_id: str) -> None:

@@ -126,12 +126,18 @@ def test_audit_list_and_verify_notice_an_edited_entry() -> None:
     code, out, _ = medic("audit", "list", "--json")
     entries = [json.loads(line) for line in out.splitlines()]
     assert code == 0
-    assert [e["event"] for e in entries] == ["proposed", "approved", "executed", "refused"]
-    assert entries[3]["decision"].startswith("refused by policy (replicas.max)")
+    assert [e["event"] for e in entries] == [
+        "proposed",
+        "approved",
+        "started",
+        "executed",
+        "refused",
+    ]
+    assert entries[4]["decision"].startswith("refused by policy (replicas.max)")
     code, out, _ = medic("audit", "list")
     assert code == 0 and "executed" in out and "shop/recommender" in out
     code, out, _ = medic("audit", "verify")
-    assert code == 0 and out.startswith("audit log intact: 4 entries, head ")
+    assert code == 0 and out.startswith("audit log intact: 5 entries, head ")
 
     db = Path(os.environ["MEDIC_DATA_DIR"]) / "medic.db"
     with create_engine(f"sqlite:///{db}").begin() as conn:
@@ -260,7 +266,12 @@ def test_a_silence_reaches_only_its_targets_alerts_in_a_real_alertmanager(
             ("shop", "recommender", "X"),
         }
     events = [json.loads(line) for line in medic("audit", "list", "--json")[1].splitlines()]
-    assert [e["event"] for e in events] == ["refused"] * 3 + ["proposed", "approved", "executed"]
+    assert [e["event"] for e in events] == ["refused"] * 3 + [
+        "proposed",
+        "approved",
+        "started",
+        "executed",
+    ]
     assert all("silence.scope" in e["decision"] for e in events[:3])
 
 

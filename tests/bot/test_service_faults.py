@@ -79,7 +79,7 @@ def test_a_service_down_while_proposing_is_not_done_naming_it_and_a_retry_works(
         code, out, err = act(tool[0], "--target", "shop/recommender", *tool[1:])
         assert code == 0, err
         assert out.splitlines()[-1].startswith(("purged 0 cache keys", "silenced alerts"))
-    assert audit_events() == ["refused", "proposed", "approved", "executed"]
+    assert audit_events() == ["refused", "proposed", "approved", "started", "executed"]
 
 
 def test_redis_down_while_executing_fails_naming_it_and_a_new_proposal_works(
@@ -98,7 +98,7 @@ def test_redis_down_while_executing_fails_naming_it_and_a_new_proposal_works(
     assert outcome.result.summary.startswith("purge_cache on shop/recommender failed: ")
     assert "cannot reach Redis" in outcome.result.summary
     assert outcome.proposal.status is ProposalStatus.FAILED
-    assert [e.event for e in flow.audit.entries()] == ["proposed", "approved", "failed"]
+    assert [e.event for e in flow.audit.entries()] == ["proposed", "approved", "started", "failed"]
     assert flow.audit.verify().ok
     with running_redis(tmp_path, port) as url:  # back: proposed again, it runs
         redis.Redis.from_url(url).mset({"recommender:a": "1"})
@@ -123,7 +123,7 @@ def test_alertmanager_down_while_executing_creates_nothing_twice(
     outcome = flow.approve(proposed.id, "cli:anna", proposed.digest)
     assert outcome.result.status is ToolStatus.FAILED
     assert "cannot reach Alertmanager" in outcome.result.summary
-    assert [e.event for e in flow.audit.entries()] == ["proposed", "approved", "failed"]
+    assert [e.event for e in flow.audit.entries()] == ["proposed", "approved", "started", "failed"]
     with running_alertmanager(tmp_path / "am2", port=port) as alertmanager:
         again = flow.propose("INC-1", SILENCE, requested_by="cli:anna", source="cli").proposal
         done = flow.approve(again.id, "cli:anna", again.digest)

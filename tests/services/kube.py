@@ -5,7 +5,8 @@ kmock stores objects and serves reads; this subclass adds what the adapter relie
 emulator leaves out: JSON and merge patches, the ``scale`` subresource, server-side dry run
 (``dryRun=All`` computes the result and stores nothing) and resourceVersion/generation bumps.
 ``KubeApi.fail`` injects the next responses' errors (403, 409, 429 with Retry-After, 5xx); an
-injected error changes nothing, as on a real API server that refused the request.
+injected error changes nothing, as on a real API server that refused the request. ``delay`` makes
+the next requests slow (a client timing out), ``lose_next_answer`` applies a patch and answers 504.
 """
 
 from __future__ import annotations
@@ -14,6 +15,7 @@ import asyncio
 import copy
 import threading
 from collections.abc import Iterator
+from contextlib import contextmanager
 from typing import Any
 
 import attrs
@@ -48,12 +50,19 @@ class KubeApiEmulator(kmock.KubernetesEmulator):
     failures: list[tuple[str, int, dict[str, str]]] = attrs.field(factory=list)
     # how many of the next patches are applied but answered 504, as when a gateway times out
     lost_answers: int = 0
+    # (method, seconds) the next matching requests wait before they are handled, in order
+    delays: list[tuple[str, float]] = attrs.field(factory=list)
 
     def __attrs_post_init__(self) -> None:
         super().__attrs_post_init__()
         (self.fallback**1)[enums.action.UPDATE] << self._serve_patch
 
     async def _handle(self, request: rendering.Request) -> Any:
+        for index, (method, seconds) in enumerate(self.delays):
+            if request.method == enums.method(method):
+                del self.delays[index]
+                await asyncio.sleep(seconds)
+                break
         for index, (method, status, headers) in enumerate(self.failures):
             if request.method == enums.method(method):
                 del self.failures[index]
@@ -119,14 +128,19 @@ class KubeApi:
         """Apply the next patch but answer 504, as a gateway that timed out after forwarding."""
         self.emulator.lost_answers += 1
 
+    def delay(self, method: str, seconds: float, times: int = 1) -> None:
+        """Handle the next ``times`` requests with ``method`` only after ``seconds`` (a client
+        with a shorter timeout gives up; the request is still carried out)."""
+        self.emulator.delays.extend([(method, seconds)] * times)
+
     def fail(self, method: str, status: int, times: int = 1, **headers: str) -> None:
         """Answer the next ``times`` requests with ``method`` by ``status`` and ``headers``."""
         self.emulator.failures.extend([(method, status, headers)] * times)
 
 
-@pytest.fixture
-def kube_api() -> Iterator[KubeApi]:
-    """A fresh emulated Kubernetes API on 127.0.0.1 for one test."""
+@contextmanager
+def running_kube_api() -> Iterator[KubeApi]:
+    """A fresh emulated Kubernetes API on 127.0.0.1 (in a thread of this process)."""
     loop = asyncio.new_event_loop()
     ready = threading.Event()
     stop = asyncio.Event()
@@ -141,10 +155,17 @@ def kube_api() -> Iterator[KubeApi]:
     thread = threading.Thread(target=loop.run_until_complete, args=(serve(),), daemon=True)
     thread.start()
     if not ready.wait(10):
-        pytest.fail("the kmock Kubernetes emulator did not start")
+        raise RuntimeError("the kmock Kubernetes emulator did not start")
     try:
         yield holder["api"]
     finally:
         loop.call_soon_threadsafe(stop.set)
         thread.join(10)
         loop.close()
+
+
+@pytest.fixture
+def kube_api() -> Iterator[KubeApi]:
+    """A fresh emulated Kubernetes API on 127.0.0.1 for one test."""
+    with running_kube_api() as api:
+        yield api

@@ -44,8 +44,10 @@ class CountingCluster(SimulatedCluster):
         return super().scale(namespace, name, replicas, dry_run=dry_run)
 
 
-def workflow(engine: Engine, ledger: Path) -> RemediationWorkflow:
-    cluster = CountingCluster(ledger)
+def workflow(
+    engine: Engine, ledger: Path, cluster: CountingCluster | None = None
+) -> RemediationWorkflow:
+    cluster = cluster or CountingCluster(ledger)
     proposals = ProposalStore(engine)
     return RemediationWorkflow(
         proposals=proposals,
@@ -152,7 +154,7 @@ def test_two_processes_on_postgres_execute_once(postgres_url: str, tmp_path: Pat
     assert lines[0].split()[0] != str(os.getpid())  # it ran in one of the two processes
     assert ProposalStore(engine).get(pid).status is ProposalStatus.SUCCEEDED  # type: ignore[union-attr]
     report = AuditLog(engine).verify()
-    assert report.ok and report.entries == 3  # proposed, approved, executed: once each
+    assert report.ok and report.entries == 4  # proposed, approved, started, executed: once each
 
 
 def race_two_proposals(url: str, ledger: Path) -> None:
@@ -191,7 +193,9 @@ def race_two_proposals(url: str, ledger: Path) -> None:
         else:
             assert statuses[pid] is ProposalStatus.SUCCEEDED
     events = [e.event for e in AuditLog(engine).entries()]
-    assert sorted(events) == sorted(["proposed"] * 2 + ["approved"] * 2 + ["executed", "refused"])
+    assert sorted(events) == sorted(
+        ["proposed"] * 2 + ["approved"] * 2 + ["started", "executed", "refused"]
+    )
     assert AuditLog(engine).verify().ok
 
 

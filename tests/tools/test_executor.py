@@ -83,7 +83,7 @@ def test_approved_proposal_dry_runs_then_executes_exactly_once(
     assert cluster.calls == [("scale", 6, True), ("scale", 6, False)]
     assert second.status is ToolStatus.REFUSED
     assert second.summary.startswith("already executed by U1 at ")
-    assert [e.event for e in audit.entries()] == ["executed"]
+    assert [e.event for e in audit.entries()] == ["started", "executed"]
 
 
 def test_policy_change_after_approval_still_stops_execution(
@@ -118,4 +118,7 @@ def test_a_failed_write_is_recorded_and_never_run_again(
     assert store.get(pid).status is ProposalStatus.FAILED  # type: ignore[union-attr]
     assert again.status is ToolStatus.REFUSED and "already executed by U1" in again.summary
     assert cluster.calls == [("scale", 6, True), ("scale", 6, False)]
-    assert [(e.event, e.result) for e in audit.entries()] == [("failed", result.summary)]
+    assert [(e.event, e.result) for e in audit.entries()] == [
+        ("started", ""),
+        ("failed", result.summary),
+    ]

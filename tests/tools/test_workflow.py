@@ -56,6 +56,7 @@ def test_slack_approver_refusal_is_addressed_to_them_and_changes_nothing(
         "proposed",
         "approval_refused",
         "approved",
+        "started",
         "executed",
     ]
 

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import fnmatch
 import math
+import uuid
 import zlib
 from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime
@@ -22,6 +23,7 @@ from tools.backends import (
     RollbackPlan,
     Rollout,
     SilenceRequest,
+    template_digest,
 )
 from tools.clock import Clock
 from tools.errors import InvalidRequestError, TargetNotFoundError
@@ -86,6 +88,7 @@ class _Deployment:
     replica_changes: list[tuple[float, int]]
     purges: list[float] = field(default_factory=list)
     restarts: list[float] = field(default_factory=list)
+    restarted_at: str | None = None  # the last rollout restart's stamp
     # every revision, oldest first; ``revision`` is the live one
     revisions: list[_Revision] = field(default_factory=list)
     revision: int = 7
@@ -95,6 +98,13 @@ class _Deployment:
     @property
     def replicas(self) -> int:
         return self.replica_changes[-1][1]
+
+    def template(self, revision: int) -> str:
+        """The digest of a revision's pod template (what a rollback puts back)."""
+        found = self.get(revision)
+        if found is None:
+            return ""
+        return template_digest([found.image, found.labels, found.annotations])
 
     def get(self, revision: int) -> _Revision | None:
         return next((r for r in self.revisions if r.number == revision), None)
@@ -131,6 +141,7 @@ class SimulatedCluster:
         self.scenario = scenario
         self.clock = clock
         self.anchor = clock.now()
+        self._world = uuid.uuid4().hex[:8]
         self._deployments = {p.name: self._deployment(p) for p in scenario.services}
         self.silences: list[tuple[str, SilenceRequest]] = []
 
@@ -160,8 +171,10 @@ class SimulatedCluster:
     # --- cluster backend -------------------------------------------------------------------------
     @property
     def name(self) -> str:
-        """Each simulated cluster is its own world: cooldowns never carry over between runs."""
-        return f"sim:{self.scenario.name}@{self.anchor:.0f}"
+        """Each simulated cluster is its own world, even two started in the same second:
+        cooldowns never carry over between runs, and an action interrupted in one is never
+        judged by another's state."""
+        return f"sim:{self.scenario.name}@{self.anchor:.0f}#{self._world}"
 
     def get_deployment(self, namespace: str, name: str) -> DeploymentInfo:
         dep = self._find(namespace, name)
@@ -173,6 +186,8 @@ class SimulatedCluster:
             ready_replicas=int(self._ready_replicas(dep, np.array([now]))[0]),
             revision=dep.revision,
             images=(dep.image_of(dep.revision),),
+            restarted_at=dep.restarted_at,
+            template=dep.template(dep.revision),
         )
 
     def list_deployments(self, namespace: str) -> list[DeploymentInfo]:
@@ -192,6 +207,7 @@ class SimulatedCluster:
         dep = self._find(namespace, name)
         if not dry_run:
             dep.restarts.append(self.clock.now())
+            dep.restarted_at = restarted_at
 
     def rollback(self, namespace: str, name: str, *, dry_run: bool = False) -> RollbackPlan:
         dep = self._find(namespace, name)
@@ -201,13 +217,17 @@ class SimulatedCluster:
         previous = dep.get(max(older))
         assert previous is not None
         plan = RollbackPlan(
-            dep.revision, previous.number, (dep.image_of(dep.revision),), (previous.image,)
+            dep.revision,
+            previous.number,
+            (dep.image_of(dep.revision),),
+            (previous.image,),
+            dep.template(previous.number),
         )
         if not dry_run:
             # Like the deployment controller: the old template comes back as a new revision.
             dep.revisions.remove(previous)
             new = dep.release(self.clock.now(), previous)
-            plan = RollbackPlan(plan.from_revision, new.number, plan.from_images, plan.to_images)
+            plan = replace(plan, to_revision=new.number)
         return plan
 
     def recent_rollouts(self, namespace: str, name: str, limit: int = 5) -> list[Rollout]:
@@ -274,6 +294,9 @@ class SimulatedCluster:
         silence_id = f"sim-silence-{len(self.silences) + 1}"
         self.silences.append((silence_id, request))
         return silence_id
+
+    def find(self, text: str) -> str | None:
+        return next((sid for sid, request in self.silences if text in request.comment), None)
 
     # --- observability ---------------------------------------------------------------------------
     def metrics(

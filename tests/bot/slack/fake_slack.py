@@ -1,7 +1,8 @@
 """A local fake of the Slack Web API for tests (the way bolt-python's tests mock it): an HTTP server
 on an ephemeral port that records every call and payload, keeps messages as a Slack client would
 show them (updates applied), accepts file uploads and response_url posts, and can misbehave on
-request: 429 with Retry-After, ``invalid_blocks``, 5xx, or down altogether.
+request: 429 with Retry-After, ``invalid_blocks``, 5xx, a call done but answered too late (a
+timeout), or down altogether.
 
 Its Block Kit checks are written independently of Medic's, so they catch a renderer that breaks
 Slack's limits.
@@ -19,6 +20,7 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 from urllib.parse import parse_qs
 
+NO_ANSWER: tuple[int, dict[str, str], bytes] = (0, {}, b"")  # hang up instead of answering
 BOT_USER = "UMEDICBOT"
 BOT_ID = "BMEDIC"
 
@@ -38,6 +40,7 @@ class Message:
     blocks: list[dict[str, Any]]
     thread_ts: str | None
     updates: int = 0
+    metadata: dict[str, Any] | None = None
 
     def all_text(self) -> str:
         """Everything a reader sees in the message, as one string (entities decoded)."""
@@ -83,9 +86,9 @@ class File:
 
 @dataclass
 class Fault:
-    kind: str  # "ratelimited", "server_error", "invalid_blocks"
+    kind: str  # "ratelimited", "server_error", "invalid_blocks", "timeout"
     times: int
-    retry_after: int = 1
+    retry_after: int = 1  # ratelimited: the Retry-After header; timeout: seconds before answering
 
 
 def block_problems(blocks: list[dict[str, Any]]) -> list[str]:
@@ -129,10 +132,19 @@ class FakeSlack:
             def log_message(self, *_args: Any) -> None:
                 pass
 
+            def do_GET(self) -> None:  # the conversations.* reads
+                path, _, query = self.path.partition("?")
+                self._answer(*fake._handle(path, {}, query.encode()))
+
             def do_POST(self) -> None:
                 length = int(self.headers.get("Content-Length") or 0)
                 raw = self.rfile.read(length)
-                status, headers, body = fake._handle(self.path, self.headers, raw)
+                self._answer(*fake._handle(self.path, self.headers, raw))
+
+            def _answer(self, status: int, headers: dict[str, str], body: Any) -> None:
+                if status == NO_ANSWER[0]:
+                    self.close_connection = True  # hang up without a word
+                    return
                 self.send_response(status)
                 for key, value in headers.items():
                     self.send_header(key, value)
@@ -157,6 +169,8 @@ class FakeSlack:
 
     # --- misbehaving on request ------------------------------------------------------------------
     def fail(self, method: str, kind: str, times: int = 1, retry_after: int = 1) -> None:
+        """The next ``times`` calls of ``method`` fail with ``kind``; a ``timeout`` does the call,
+        then waits ``retry_after`` seconds (the client gives up first) and hangs up unanswered."""
         with self._lock:
             self.faults.setdefault(method, []).append(Fault(kind, times, retry_after))
 
@@ -207,6 +221,10 @@ class FakeSlack:
         if self.is_down:
             return 503, {"Content-Type": "text/html"}, b"<html>Slack is down</html>"
         fault = self._fault(method)
+        if fault is not None and fault.kind == "timeout":
+            self._call(method, args)
+            time.sleep(fault.retry_after)
+            return NO_ANSWER
         if fault is not None:
             if fault.kind == "ratelimited":
                 return (
@@ -217,6 +235,9 @@ class FakeSlack:
             if fault.kind == "server_error":
                 return 500, {"Content-Type": "text/plain"}, b"internal error"
             return 200, {}, {"ok": False, "error": fault.kind}
+        return self._call(method, args)
+
+    def _call(self, method: str, args: dict[str, Any]) -> tuple[int, dict[str, str], Any]:
         handler = {
             "auth.test": self._auth_test,
             "chat.postMessage": self._post_message,
@@ -226,6 +247,8 @@ class FakeSlack:
             "files.completeUploadExternal": self._complete_upload,
             "apps.connections.open": self._connections_open,
             "usergroups.list": self._usergroups,
+            "conversations.replies": self._replies,
+            "conversations.history": self._history,
         }.get(method)
         if handler is None:
             return 200, {}, {"ok": False, "error": "unknown_method"}
@@ -242,8 +265,14 @@ class FakeSlack:
         if block_problems(blocks):
             return {"ok": False, "error": "invalid_blocks"}
         ts = self._next_ts()
+        metadata = args.get("metadata")
         message = Message(
-            args["channel"], ts, str(args.get("text", "")), blocks, args.get("thread_ts")
+            args["channel"],
+            ts,
+            str(args.get("text", "")),
+            blocks,
+            args.get("thread_ts"),
+            metadata=json.loads(metadata) if isinstance(metadata, str) else metadata,
         )
         with self._lock:
             self.messages[ts] = message
@@ -295,6 +324,33 @@ class FakeSlack:
 
     def _connections_open(self, _args: dict[str, Any]) -> dict[str, Any]:
         return {"ok": True, "url": self.socket_url}
+
+    def _replies(self, args: dict[str, Any]) -> dict[str, Any]:
+        """A thread: its root, then its replies, oldest first."""
+        with self._lock:
+            found = [m for m in self.messages.values() if m.channel == args["channel"]
+                     and args["ts"] in (m.ts, m.thread_ts)]  # fmt: skip
+        return self._listed(found, args)
+
+    def _history(self, args: dict[str, Any]) -> dict[str, Any]:
+        """A channel's own messages (not thread replies), newest first."""
+        with self._lock:
+            found = [m for m in self.messages.values()
+                     if m.channel == args["channel"] and m.thread_ts is None]  # fmt: skip
+        return self._listed(found[::-1], args)
+
+    def _listed(self, found: list[Message], args: dict[str, Any]) -> dict[str, Any]:
+        oldest = float(args.get("oldest") or 0)
+        metadata = str(args.get("include_all_metadata", "")).lower() in ("1", "true")
+        return {
+            "ok": True,
+            "messages": [
+                {"ts": m.ts, "text": m.text, "thread_ts": m.thread_ts}
+                | ({"metadata": m.metadata} if metadata and m.metadata else {})
+                for m in found
+                if float(m.ts) > oldest
+            ],
+        }
 
     def _usergroups(self, _args: dict[str, Any]) -> dict[str, Any]:
         return {"ok": True, "usergroups": self.usergroups}

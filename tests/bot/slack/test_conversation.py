@@ -118,6 +118,8 @@ def test_two_quick_approvals_get_one_verdict_and_one_memory(medic: Medic) -> Non
     ):
         assert time.monotonic() < deadline, "the second approval did not run"
         time.sleep(0.05)
+    # the second click's handler has asked for verification too (it does so after recording)
+    assert medic.service.jobs.listeners.wait_idle(30)
     release.set()
     medic.settle()
 

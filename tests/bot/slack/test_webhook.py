@@ -140,6 +140,7 @@ def test_health_and_metrics(medic: Medic) -> None:
     health = medic.http.get(f"{medic.url}/healthz").json()
     assert health == {
         "status": "ok",
+        "state": {"ok": True},
         "slack": "http",
         "inbox": {"pending": 0},
         "outbox": {"pending": 0, "dead": 0},

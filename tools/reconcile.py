@@ -1,0 +1,140 @@
+"""Interrupted executions, settled from what their target shows - never run again.
+
+A process that dies between ``approved -> executing`` and ``finish`` (kill -9, OOM, a node lost)
+leaves its proposal ``executing``. Once it has been executing longer than any execution can take
+(the tools' retries end well before ``reconcile.after_seconds``), the target is asked what it
+shows now, and the proposal is marked succeeded, failed or unknown, with the finding:
+
+- scale: the Deployment's replica count is the one asked for;
+- restart: the pod template carries the execution's restart stamp;
+- rollback: the pod template is the one the rollback was putting back;
+- purge_cache: no (or far fewer) keys match the pattern any more;
+- silence: Alertmanager holds a silence marked with the proposal.
+
+The action itself is never sent again. A target that cannot be asked right now (a transient
+error) is asked again on the next pass. An approval that never started (the process died right
+after it) is carried out through the executor - guard, cooldown and exactly-once included - while
+the approval is still valid, and refused once it has expired.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import datetime
+
+from tools.backends import Backends
+from tools.catalog import silence_marker
+from tools.errors import ToolError, TransientError
+from tools.proposals import Proposal, ProposalStatus
+
+SIM = "sim:"  # the name prefix of simulated clusters: each lives and dies with its process
+
+
+@dataclass(frozen=True)
+class Observed:
+    """What the target shows about an interrupted execution, and the verdict it supports."""
+
+    status: ProposalStatus
+    text: str
+
+
+Check = Callable[[Backends, Proposal], Observed]
+
+
+def _ok(text: str) -> Observed:
+    return Observed(ProposalStatus.SUCCEEDED, text)
+
+
+def _not_done(text: str) -> Observed:
+    return Observed(ProposalStatus.FAILED, text)
+
+
+def _unknown(text: str) -> Observed:
+    return Observed(ProposalStatus.UNKNOWN, text)
+
+
+def _scale(backends: Backends, p: Proposal) -> Observed:
+    want = int(p.action.params["replicas"])
+    have = backends.cluster.get_deployment(p.action.namespace, p.action.name).replicas
+    if have == want:
+        return _ok(f"{p.action.target} has {have} replicas, as the scale set")
+    return _not_done(f"{p.action.target} has {have} replicas, not {want}: the scale did not happen")
+
+
+def _restart(backends: Backends, p: Proposal) -> Observed:
+    stamp = str(p.expected.get("restarted_at") or "")
+    have = backends.cluster.get_deployment(p.action.namespace, p.action.name).restarted_at
+    if not stamp:
+        return _unknown("the execution's restart stamp was not recorded")
+    if have == stamp:
+        return _ok(f"the pod template of {p.action.target} carries the restart stamp {stamp}")
+    try:
+        later = have is not None and _time(have) > _time(stamp)
+    except ValueError:
+        return _unknown(f"the pod template's restart stamp {have!r} cannot be read")
+    if later:
+        return _unknown(f"{p.action.target} was restarted again since (stamp {have})")
+    return _not_done(
+        f"the pod template's restart stamp is {have or 'absent'}, not {stamp}: "
+        "the restart did not happen"
+    )
+
+
+def _rollback(backends: Backends, p: Proposal) -> Observed:
+    want = str(p.expected.get("template") or "")
+    info = backends.cluster.get_deployment(p.action.namespace, p.action.name)
+    if want and info.template == want:
+        return _ok(
+            f"{p.action.target} runs the pod template of revision {p.expected.get('to')} again"
+        )
+    if info.revision == p.expected.get("from"):
+        return _not_done(f"{p.action.target} is still at revision {info.revision}")
+    return _unknown(f"{p.action.target} is at revision {info.revision}, changed by someone else")
+
+
+def _purge(backends: Backends, p: Proposal) -> Observed:
+    pattern = str(p.action.params["pattern"])
+    before = int(p.expected.get("keys") or 0)
+    now = backends.cache.purge(pattern, dry_run=True).keys
+    found = f"{now} keys match {pattern} now, {before} did before the purge"
+    if now == 0 or now * 10 <= before:
+        return _ok(found)
+    return _unknown(f"{found}: the purge may not have finished, or the cache refilled")
+
+
+def _silence(backends: Backends, p: Proposal) -> Observed:
+    silence_id = backends.silences.find(silence_marker(p.id))
+    if silence_id:
+        return _ok(f"silence {silence_id} of this proposal is in Alertmanager")
+    return _not_done("Alertmanager holds no silence of this proposal: it was not created")
+
+
+CHECKS: dict[str, Check] = {
+    "scale": _scale,
+    "restart": _restart,
+    "rollback": _rollback,
+    "purge_cache": _purge,
+    "silence": _silence,
+}
+
+
+def observe(backends: Backends, proposal: Proposal) -> Observed | None:
+    """What the target of an interrupted execution shows; None when it cannot be asked now."""
+    if proposal.cluster != backends.cluster.name:
+        if proposal.cluster.startswith(SIM):
+            return _unknown("it ran on a simulated cluster that ended with the process running it")
+        return None  # another cluster's proposal: settled by a Medic that works on that one
+    check = CHECKS.get(proposal.action.tool)
+    if check is None:
+        return _unknown(f"Medic cannot check {proposal.action.tool} afterwards")
+    try:
+        return check(backends, proposal)
+    except TransientError:
+        return None
+    except ToolError as exc:
+        return _unknown(f"the target could not be checked: {exc}")
+
+
+def _time(stamp: str) -> datetime:
+    return datetime.fromisoformat(stamp.replace("Z", "+00:00"))
