@@ -308,6 +308,13 @@ class Settings(BaseSettings):
     chroma_url: str | None = Field(
         None, description="Chroma server (http://host:port); unset: embedded in data_dir/chroma."
     )
+    chroma_timeout_seconds: int = Field(
+        10,
+        ge=1,
+        le=600,
+        description="Longest wait for an answer from the Chroma server, per request; past it the "
+        "incident memory is a skipped source.",
+    )
     policy: Path | None = None
     database_url: str | None = Field(
         None, description="SQLAlchemy URL of the state database; default SQLite in data_dir."
