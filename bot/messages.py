@@ -111,7 +111,7 @@ GROUPS_MISSING_SCOPE = (
     "missing_scope (the Slack app needs the {needed} scope: add it under OAuth & Permissions "
     "and reinstall the app)"
 )
-SLACK_SILENCED = "Silenced the alerts of {incident} for {duration} (by <@{user}>): {summary}"
+SLACK_SILENCED = "Silenced the alerts of {incident} for {duration} (by {user}): {summary}"
 SLACK_VERIFYING = "verifying in {minutes:g} min"
 SLACK_REMEMBERED = "Remembered {id} ({outcome}): the next similar incident will find it."
 SLACK_NOT_REMEMBERED = (

@@ -16,6 +16,7 @@ from typing import Any, Literal
 from sqlalchemy import Boolean, Engine, Float, Integer, String, Text, func, select, update
 from sqlalchemy.orm import DeclarativeBase, Mapped, Session, mapped_column
 
+from bot.slack.mrkdwn import Mrkdwn
 from tools.transactions import transaction
 
 Op = Literal["post", "update", "upload"]
@@ -138,9 +139,10 @@ class Outbox:
         filename: str,
         title: str,
         content: bytes,
-        comment: str,
+        comment: Mrkdwn,
         now: float,
     ) -> None:
+        """A file for the thread; ``title`` is shown as plain text, ``comment`` as mrkdwn."""
         payload = {
             "filename": filename,
             "title": title,
