@@ -122,7 +122,14 @@ def test_duplicate_deliveries_make_one_incident_one_thread_one_diagnosis_one_exe
 def test_a_replica_that_dies_mid_investigation_is_replaced_after_its_lease(
     replicas: Replicas,
 ) -> None:
-    replicas.count_investigations(die=lambda replica, n: n == 1)  # the first try dies
+    first = threading.Event()
+
+    def first_try_dies(_replica: str, _n: int) -> bool:
+        dies = not first.is_set()
+        first.set()
+        return dies
+
+    replicas.count_investigations(die=first_try_dies)  # the replica taking it over finishes it
     assert replicas.a.alert(group_alert(replicas.a, 0)).status_code == 200
     wait_for(lambda: len(replicas.investigated) >= 1, 60, "nobody started investigating")
     died = replicas.investigated[0]
