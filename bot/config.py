@@ -58,6 +58,20 @@ class InvestigationSettings(BaseModel):
         60, gt=0, le=3600, description="Time budget of one investigation (its sources included)."
     )
     max_log_lines: int = Field(50_000, ge=100, description="Most log lines read per investigation.")
+    lease_seconds: float = Field(
+        60,
+        ge=1,
+        le=3600,
+        description="An investigation's lease among replicas: renewed every third of it while "
+        "the investigation runs; once it runs out (its replica died), another replica takes over.",
+    )
+    max_attempts: int = Field(
+        2,
+        ge=1,
+        le=10,
+        description="Tries of one investigation that never finished (killed, out of memory) "
+        "before it is dead-lettered: said once in its thread, never tried again.",
+    )
 
     @model_validator(mode="after")
     def _window_holds_a_baseline(self) -> InvestigationSettings:

@@ -1,16 +1,40 @@
-"""Incidents: alerts become incidents, deduplicated by fingerprint while open, persisted."""
+"""Incidents: alerts become incidents, deduplicated by fingerprint while open, persisted.
+
+The database holds the rule: a partial unique index allows one open incident per fingerprint, and
+an incident is opened with ``INSERT .. ON CONFLICT DO NOTHING``, so replicas taking in the same
+notification at once (an Alertmanager HA pair sends each one to every replica) open it once.
+"""
 
 from __future__ import annotations
 
 import json
+import logging
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import Engine, Float, Integer, String, Text, select, update
+from sqlalchemy import (
+    Engine,
+    Float,
+    Index,
+    Integer,
+    String,
+    Text,
+    func,
+    inspect,
+    select,
+    text,
+    update,
+)
+from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.orm import DeclarativeBase, Mapped, Session, mapped_column
 
 from bot.alerts import Alert
 from tools.transactions import transaction
+from tools.upsert import insert_new
+
+log = logging.getLogger(__name__)
+
+OPEN = text("status = 'open'")  # the predicate of the partial unique index, as ON CONFLICT names it
 
 
 class _Base(DeclarativeBase):
@@ -32,6 +56,19 @@ class _IncidentRow(_Base):
     resolved_at: Mapped[float | None] = mapped_column(Float, nullable=True)
     labels: Mapped[str] = mapped_column(Text)
     annotations: Mapped[str] = mapped_column(Text)
+
+    __table_args__ = (
+        Index(
+            "uq_incidents_open_fingerprint",
+            "fingerprint",
+            unique=True,
+            postgresql_where=OPEN,
+            sqlite_where=OPEN,
+        ),
+    )
+
+
+_OPEN_INDEX = next(i for i in _IncidentRow.__table__.indexes if i.unique)  # type: ignore[attr-defined]
 
 
 @dataclass(frozen=True)
@@ -62,35 +99,36 @@ class IncidentStore:
     def __init__(self, engine: Engine) -> None:
         self._engine = engine
         _Base.metadata.create_all(engine)
+        _add_open_index(engine)
 
     @transaction
     def open_or_attach(
         self, alert: Alert, *, service: str, namespace: str, group_key: str, now: float
     ) -> tuple[Incident, bool]:
-        """The open incident with this alert's fingerprint, or a new one; True when new."""
+        """The open incident with this alert's fingerprint, or a new one; True when new (for
+        exactly one of several replicas taking in the same alert at once)."""
+        values = {
+            "fingerprint": alert.identity,
+            "group_key": group_key,
+            "alertname": alert.name,
+            "service": service,
+            "namespace": namespace,
+            "status": "open",
+            "starts_at": alert.starts_at.timestamp(),
+            "created_at": now,
+            "labels": json.dumps(alert.labels, sort_keys=True),
+            "annotations": json.dumps(alert.annotations, sort_keys=True),
+        }
+        opened = select(_IncidentRow).where(
+            _IncidentRow.fingerprint == alert.identity, _IncidentRow.status == "open"
+        )
         with Session(self._engine) as session, session.begin():
-            existing = session.scalars(
-                select(_IncidentRow).where(
-                    _IncidentRow.fingerprint == alert.identity, _IncidentRow.status == "open"
-                )
-            ).first()
-            if existing is not None:
-                return _to_incident(existing), False
-            row = _IncidentRow(
-                fingerprint=alert.identity,
-                group_key=group_key,
-                alertname=alert.name,
-                service=service,
-                namespace=namespace,
-                status="open",
-                starts_at=alert.starts_at.timestamp(),
-                created_at=now,
-                labels=json.dumps(alert.labels, sort_keys=True),
-                annotations=json.dumps(alert.annotations, sort_keys=True),
-            )
-            session.add(row)
-            session.flush()
-            return _to_incident(row), True
+            while True:  # the open one found may resolve before it is read: then insert again
+                row = session.scalars(opened).first()
+                if row is not None:
+                    return _to_incident(row), False
+                if insert_new(session, _IncidentRow, values, key=["fingerprint"], where=OPEN):
+                    return _to_incident(session.scalars(opened).one()), True
 
     @transaction
     def get(self, id_: str) -> Incident | None:
@@ -102,14 +140,16 @@ class IncidentStore:
             return _to_incident(row) if row else None
 
     @transaction
-    def resolve(self, id_: str, now: float) -> None:
+    def resolve(self, id_: str, now: float) -> bool:
+        """Resolve an open incident; True for the one caller that resolved it."""
         seq = _seq(id_)
         with Session(self._engine) as session, session.begin():
-            session.execute(
+            done = session.execute(
                 update(_IncidentRow)
                 .where(_IncidentRow.seq == seq, _IncidentRow.status == "open")
                 .values(status="resolved", resolved_at=now)
             )
+            return bool(done.rowcount == 1)  # type: ignore[attr-defined]
 
     @transaction
     def open_incidents(self) -> list[Incident]:
@@ -118,6 +158,34 @@ class IncidentStore:
                 select(_IncidentRow).where(_IncidentRow.status == "open").order_by(_IncidentRow.seq)
             )
             return [_to_incident(r) for r in rows]
+
+
+def _add_open_index(engine: Engine) -> None:
+    """The one-open-incident-per-fingerprint index on a database created before it existed (no
+    migration tool yet: issue 12 brings Alembic). Duplicates left by earlier versions are resolved
+    first, keeping the oldest open incident of each fingerprint. Replicas starting together may
+    race to add it: the loser finds it there and moves on."""
+    table, name = _IncidentRow.__tablename__, _OPEN_INDEX.name
+    if name in {i["name"] for i in inspect(engine).get_indexes(table)}:
+        return
+    oldest = (
+        select(func.min(_IncidentRow.seq))
+        .where(_IncidentRow.status == "open")
+        .group_by(_IncidentRow.fingerprint)
+    )
+    try:
+        with engine.begin() as conn:
+            duplicates = conn.execute(
+                update(_IncidentRow)
+                .where(_IncidentRow.status == "open", _IncidentRow.seq.not_in(oldest))
+                .values(status="resolved", resolved_at=_IncidentRow.created_at)
+            ).rowcount
+            if duplicates:
+                log.warning("resolved %d duplicate open incident(s) of one fingerprint", duplicates)
+            _OPEN_INDEX.create(conn)
+    except SQLAlchemyError:
+        if name not in {i["name"] for i in inspect(engine).get_indexes(table)}:
+            raise
 
 
 def _seq(id_: str) -> int | None:

@@ -124,6 +124,11 @@ SLACK_INVESTIGATION_FAILED = (
     "The investigation of {incident} failed: {reason}. "
     "Try again with `/medic investigate {service} {namespace}`."
 )
+SLACK_INVESTIGATION_DEAD = (
+    ":skull: The investigation of {incident} was interrupted {attempts} times (Medic stopped, was "
+    "killed or ran out of memory while it ran) and will not be tried again. Investigate by hand "
+    "with `/medic investigate {service} {namespace}`; Medic's log says where it stopped."
+)
 SLACK_PROPOSAL_GONE = "That proposal no longer exists."
 # An action a stop interrupted, settled from its target's state (tools/reconcile.py).
 SLACK_INTERRUPTED = {

@@ -26,11 +26,12 @@ from datetime import UTC, datetime
 from enum import StrEnum
 from typing import Any
 
-from sqlalchemy import Engine, Float, Integer, String, Text, func, inspect, select, text, update
-from sqlalchemy.exc import IntegrityError, SQLAlchemyError
+from sqlalchemy import Engine, Float, Integer, String, Text, func, select, update
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import DeclarativeBase, Mapped, Session, mapped_column
 
 from tools.actions import INTERRUPTED, UNREACHABLE, Action, ToolResult
+from tools.schema import add_missing_columns
 from tools.transactions import transaction
 
 
@@ -513,26 +514,18 @@ def _lock_target(session: Session, key: str, now: float) -> None:
 
 
 def _add_missing_columns(engine: Engine) -> None:
-    """Columns added since a data directory was created (nullable or defaulted), so an existing
-    ``.medic`` keeps working without a migration tool. Replicas starting together may race to
-    add a column: the loser finds it there and moves on."""
-    added = {
-        "requested_by": "VARCHAR(128) DEFAULT 'medic' NOT NULL",
-        "cluster": "VARCHAR(256) DEFAULT '' NOT NULL",
-        "started_at": "FLOAT",
-        "claim": "VARCHAR(32) DEFAULT '' NOT NULL",
-        "expected": "TEXT DEFAULT '{}' NOT NULL",
-    }
-    table = _ProposalRow.__tablename__
-    for name, ddl in added.items():
-        if name in {c["name"] for c in inspect(engine).get_columns(table)}:
-            continue
-        try:
-            with engine.begin() as conn:
-                conn.execute(text(f"ALTER TABLE {table} ADD COLUMN {name} {ddl}"))
-        except SQLAlchemyError:
-            if name not in {c["name"] for c in inspect(engine).get_columns(table)}:
-                raise
+    """Columns added since a data directory was created (see tools/schema.py)."""
+    add_missing_columns(
+        engine,
+        _ProposalRow.__tablename__,
+        {
+            "requested_by": "VARCHAR(128) DEFAULT 'medic' NOT NULL",
+            "cluster": "VARCHAR(256) DEFAULT '' NOT NULL",
+            "started_at": "FLOAT",
+            "claim": "VARCHAR(32) DEFAULT '' NOT NULL",
+            "expected": "TEXT DEFAULT '{}' NOT NULL",
+        },
+    )
 
 
 def _to_proposal(row: _ProposalRow) -> Proposal:

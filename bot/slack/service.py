@@ -132,6 +132,8 @@ class MedicService:
             alert_channel=settings.alert_channel,
             wake_delivery=self._wake_delivery,
             charts=charts,
+            lease_seconds=settings.investigation.lease_seconds,
+            max_attempts=settings.investigation.max_attempts,
         )
         self.delivery = SlackDelivery(
             self.outbox, self.client, self.metrics, on_posted=self.threads.on_posted
@@ -159,6 +161,10 @@ class MedicService:
         )
         self.reconciler = Periodic(
             settings.reconcile.interval_seconds, self._settle_interrupted, "reconcile"
+        )
+        # Investigations a stop left, or a dead replica's once their lease ran out.
+        self.resumer = Periodic(
+            settings.investigation.lease_seconds / 2, self._resume_investigations, "resume"
         )
         # A file of its own: the webhook's insert never waits behind the threads' writes.
         self.inbox = AlertInbox(inbox_engine(data_dir))
@@ -199,6 +205,11 @@ class MedicService:
         settled = self.threads.settle_interrupted(self.settings.reconcile.after_seconds)
         if settled:
             log.info("settled %d interrupted action(s); see their threads", settled)
+
+    def _resume_investigations(self) -> None:
+        resumed = self.threads.resume()
+        if resumed:
+            log.info("resumed %d interrupted investigation(s)", resumed)
 
     def _wake_delivery(self) -> None:
         self.delivery.wake()
@@ -253,9 +264,7 @@ class MedicService:
         sys.setswitchinterval(SWITCH_INTERVAL)
         self.delivery.start()
         self.intake.start()
-        resumed = self.threads.resume()
-        if resumed:
-            log.info("resumed %d interrupted investigation(s)", resumed)
+        self.resumer.start()  # interrupted investigations: now, then every half lease
         self.reconciler.start()  # interrupted actions: now, then every reconcile.interval
         if self.socket_mode is not None:
             self.socket_mode.connect()  # type: ignore[no-untyped-call]
@@ -268,10 +277,14 @@ class MedicService:
         if self.socket_mode is not None:
             self.socket_mode.close()  # type: ignore[no-untyped-call]
         self.reconciler.stop()
+        self.resumer.stop()
         self.intake.stop()
         self.jobs.shutdown()
         if not self.jobs.wait_idle(grace):
             log.warning("background jobs still running after %g s; stopping without them", grace)
+            released = self.threads.release_leases()
+            if released:
+                log.info("%d investigation(s) left unfinished, for the next start", released)
         self.delivery.stop()
         self.state.close()
         self.app.close()

@@ -1,21 +1,43 @@
 """What the Slack side remembers, persisted next to the incidents: one thread per alert group,
 which incidents live in which thread (and which one leads the investigation of its service), the
 diagnosis shown in the thread, each incident's timeline, and Slack event ids already handled.
+
+Several replicas share these tables. A thread and an incident's place in it are inserted with
+``INSERT .. ON CONFLICT DO NOTHING`` (one root message, one link, whoever comes first), the choice
+of the incident that leads a service's investigation is made holding the thread's row lock, and
+each investigation is run under a lease (:meth:`ThreadStore.claim`): one replica at a time,
+renewed while it runs, taken over by another replica once it expires, and dead-lettered after
+``investigation.max_attempts`` tries that never finished.
 """
 
 from __future__ import annotations
 
 import json
+from collections.abc import Callable
 from dataclasses import dataclass
+from enum import StrEnum
 from typing import Any
 
-from sqlalchemy import Boolean, Engine, Float, Integer, String, Text, select, update
+from sqlalchemy import (
+    Boolean,
+    ColumnElement,
+    Engine,
+    Float,
+    Integer,
+    String,
+    Text,
+    or_,
+    select,
+    update,
+)
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import DeclarativeBase, Mapped, Session, mapped_column
 
 from bot.slack.blocks import RootView
 from bot.slack.limits import Block
+from tools.schema import add_missing_columns
 from tools.transactions import transaction
+from tools.upsert import insert_new
 
 
 class _Base(DeclarativeBase):
@@ -47,6 +69,20 @@ class _LinkRow(_Base):
     diagnosis_head: Mapped[str] = mapped_column(Text, default="[]")
     proposal_ids: Mapped[str] = mapped_column(Text, default="[]")
     after: Mapped[str] = mapped_column(Text, default="")
+    # The investigation's lease: who runs it, until when, how many tries began, dead-lettered.
+    lease_owner: Mapped[str] = mapped_column(String(64), default="")
+    lease_until: Mapped[float] = mapped_column(Float, default=0.0)
+    attempts: Mapped[int] = mapped_column(Integer, default=0)
+    dead: Mapped[bool] = mapped_column(Boolean, default=False)
+
+
+# Added to slack_thread_incidents after it was first created (tools/schema.py).
+_LINK_COLUMNS = {
+    "lease_owner": "VARCHAR(64) DEFAULT '' NOT NULL",
+    "lease_until": "FLOAT DEFAULT 0 NOT NULL",
+    "attempts": "INTEGER DEFAULT 0 NOT NULL",
+    "dead": "BOOLEAN DEFAULT FALSE NOT NULL",
+}
 
 
 class _EventRow(_Base):
@@ -87,6 +123,28 @@ class ThreadLink:
     diagnosis_head: list[Block]
     proposal_ids: list[str]
     after: str
+    attempts: int = 0
+    dead: bool = False
+
+
+class Claim(StrEnum):
+    """What :meth:`ThreadStore.claim` found."""
+
+    MINE = "mine"  # the lease is the caller's: investigate
+    BUSY = "busy"  # another replica holds a lease that has not expired
+    DONE = "done"  # investigated already (or nothing to investigate)
+    DEAD_NOW = "dead_now"  # too many tries: dead-lettered by this call (say so, once)
+    DEAD = "dead"  # dead-lettered before
+
+
+@dataclass(frozen=True)
+class ThreadOpened:
+    """The thread after :meth:`ThreadStore.open_thread`: created by this call, or its root view
+    changed by it."""
+
+    thread: ThreadRecord
+    created: bool
+    changed: bool
 
 
 @dataclass(frozen=True)
@@ -100,6 +158,7 @@ class ThreadStore:
     def __init__(self, engine: Engine) -> None:
         self._engine = engine
         _Base.metadata.create_all(engine)
+        add_missing_columns(engine, _LinkRow.__tablename__, _LINK_COLUMNS)
 
     # --- threads -------------------------------------------------------------------------------
     @transaction
@@ -111,26 +170,32 @@ class ThreadStore:
     @transaction
     def open_thread(
         self, key: str, channel: str, view: RootView | None, *, external: bool, now: float
-    ) -> tuple[ThreadRecord, bool]:
-        """The thread for ``key``, created if new (True) - else its root view is replaced."""
-        data = view.model_dump_json() if view else ""
+    ) -> ThreadOpened:
+        """The thread for ``key``, created if new - else its root view is replaced by ``view``,
+        keeping the incidents it listed (another replica may have added some)."""
         with Session(self._engine) as session, session.begin():
-            row = session.get(_ThreadRow, key)
-            if row is not None:
-                if view is not None:
-                    row.view, row.updated_at = data, now
-                return _thread(row), False
-            row = _ThreadRow(
-                key=key,
-                channel=channel,
-                external=external,
-                view=data,
-                created_at=now,
-                updated_at=now,
+            values = {
+                "key": key,
+                "channel": channel,
+                "external": external,
+                "view": view.model_dump_json() if view else "",
+                "created_at": now,
+                "updated_at": now,
+            }
+            created = insert_new(session, _ThreadRow, values, key=["key"])
+            row = session.get(_ThreadRow, key, with_for_update=True, populate_existing=True)
+            assert row is not None  # inserted by this call or an earlier one
+            if created or view is None:
+                return ThreadOpened(_thread(row), created, created)
+            before = _thread(row).view
+            known = before.incidents if before else []
+            merged = view.model_copy(
+                update={"incidents": list(dict.fromkeys(known + view.incidents))}
             )
-            session.add(row)
-            session.flush()
-            return _thread(row), True
+            if merged == before:
+                return ThreadOpened(_thread(row), False, False)
+            row.view, row.updated_at = merged.model_dump_json(), now
+            return ThreadOpened(_thread(row), False, True)
 
     # --- incidents in threads ------------------------------------------------------------------
     @transaction
@@ -142,32 +207,37 @@ class ThreadStore:
         service: str,
         namespace: str,
         received_at: float,
-    ) -> ThreadLink:
-        """Put an incident in a thread. The first incident of a service in a thread leads: it is
-        the one investigated; later ones of the same service join its diagnosis."""
+        is_open: Callable[[str], bool],
+    ) -> tuple[ThreadLink, bool]:
+        """Put an incident in a thread; True when this call did. An incident leads - it is the
+        one investigated - unless an open incident of its service already is in the thread;
+        then it joins that one's diagnosis. A group that resolved and fires again thus gets a
+        new investigation in the same thread. Decided holding the thread's row lock, so two
+        replicas linking two incidents of one service at once make one the leader."""
         with Session(self._engine) as session, session.begin():
+            session.get(_ThreadRow, thread_key, with_for_update=True)
             existing = session.get(_LinkRow, incident_id)
             if existing is not None:
-                return _link(existing)
-            leader = session.scalars(
-                select(_LinkRow).where(
+                return _link(existing), False
+            same_service = session.scalars(
+                select(_LinkRow.incident_id).where(
                     _LinkRow.thread_key == thread_key,
                     _LinkRow.service == service,
                     _LinkRow.namespace == namespace,
-                    _LinkRow.lead.is_(True),
                 )
-            ).first()
-            row = _LinkRow(
-                incident_id=incident_id,
-                thread_key=thread_key,
-                service=service,
-                namespace=namespace,
-                lead=leader is None,
-                received_at=received_at,
-            )
-            session.add(row)
-            session.flush()
-            return _link(row)
+            ).all()
+            values = {
+                "incident_id": incident_id,
+                "thread_key": thread_key,
+                "service": service,
+                "namespace": namespace,
+                "lead": not any(is_open(other) for other in same_service),
+                "received_at": received_at,
+            }
+            created = insert_new(session, _LinkRow, values, key=["incident_id"])
+            row = session.get(_LinkRow, incident_id, populate_existing=True)
+            assert row is not None
+            return _link(row), created
 
     @transaction
     def link_of(self, incident_id: str) -> ThreadLink | None:
@@ -186,39 +256,114 @@ class ThreadStore:
             return [_link(r) for r in rows]
 
     def leader_of(self, incident_id: str) -> ThreadLink | None:
-        """The incident whose diagnosis covers this one (itself when it leads)."""
+        """The incident whose diagnosis covers this one (itself when it leads): the latest
+        leader of its service in the thread that came before it."""
         link = self.link_of(incident_id)
         if link is None or link.lead:
             return link
-        return next(
-            (
-                other
-                for other in self.links(link.thread_key)
-                if other.lead and (other.service, other.namespace) == (link.service, link.namespace)
-            ),
-            None,
-        )
+        leaders = [
+            other
+            for other in self.links(link.thread_key)
+            if other.lead
+            and (other.service, other.namespace) == (link.service, link.namespace)
+            and other.received_at <= link.received_at
+        ]
+        return leaders[-1] if leaders else None
 
     @transaction
-    def awaiting_investigation(self) -> list[ThreadLink]:
+    def awaiting_investigation(self, now: float) -> list[ThreadLink]:
+        """Leading incidents not investigated yet, not dead-lettered, whose lease (if any) has
+        expired: a stop or a dead replica left them."""
         with Session(self._engine) as session:
             rows = session.scalars(
                 select(_LinkRow)
-                .where(_LinkRow.lead.is_(True), _LinkRow.investigated.is_(False))
+                .where(
+                    _LinkRow.lead.is_(True),
+                    _LinkRow.investigated.is_(False),
+                    _LinkRow.dead.is_(False),
+                    _LinkRow.lease_until <= now,
+                )
                 .order_by(_LinkRow.received_at)
             )
             return [_link(r) for r in rows]
 
+    # --- the investigation's lease -------------------------------------------------------------
+    @transaction
+    def claim(
+        self, incident_id: str, owner: str, *, now: float, seconds: float, max_attempts: int
+    ) -> Claim:
+        """Take the lease on an incident's investigation for ``seconds``, as try number
+        ``attempts + 1``, unless another holder's lease is still running. A try that never
+        finished (its process was killed, ran out of memory) counts: after ``max_attempts`` of
+        them the investigation is dead-lettered instead. ``owner`` is unique to this try, so a
+        claim whose commit was retried finds itself."""
+        with Session(self._engine) as session, session.begin():
+            row = session.get(_LinkRow, incident_id, with_for_update=True)
+            if row is None or not row.lead or row.investigated:
+                return Claim.DONE
+            if row.dead:
+                return Claim.DEAD
+            if row.lease_owner == owner:
+                return Claim.MINE
+            if row.lease_until > now:
+                return Claim.BUSY
+            if row.attempts >= max_attempts:
+                row.dead, row.lease_owner, row.lease_until = True, "", 0.0
+                return Claim.DEAD_NOW
+            row.attempts += 1
+            row.lease_owner, row.lease_until = owner, now + seconds
+            return Claim.MINE
+
+    @transaction
+    def renew(self, incident_id: str, owner: str, until: float) -> bool:
+        """Extend ``owner``'s lease; False when it is no longer theirs."""
+        with Session(self._engine) as session, session.begin():
+            renewed = session.execute(
+                update(_LinkRow)
+                .where(_LinkRow.incident_id == incident_id, _LinkRow.lease_owner == owner)
+                .values(lease_until=until)
+            )
+            return bool(renewed.rowcount == 1)  # type: ignore[attr-defined]
+
+    @transaction
+    def release(self, incident_id: str, owner: str) -> None:
+        """Give the lease back unfinished (the service is stopping): the try does not count, and
+        any replica may take the investigation at once."""
+        with Session(self._engine) as session, session.begin():
+            session.execute(
+                update(_LinkRow)
+                .where(_LinkRow.incident_id == incident_id, _LinkRow.lease_owner == owner)
+                .values(lease_owner="", lease_until=0.0, attempts=_LinkRow.attempts - 1)
+            )
+
+    @transaction
     def save_diagnosis(
-        self, incident_id: str, text: str, head: list[Block], proposal_ids: list[str]
-    ) -> None:
-        self._update(
-            incident_id,
-            investigated=True,
-            diagnosis_text=text,
-            diagnosis_head=json.dumps(head),
-            proposal_ids=json.dumps(proposal_ids),
-        )
+        self,
+        incident_id: str,
+        text: str,
+        head: list[Block],
+        proposal_ids: list[str],
+        owner: str | None = None,
+    ) -> bool:
+        """The investigation's result, kept if ``owner`` (when given) still holds the lease and
+        nobody saved one before; True when kept - the caller then posts it, once."""
+        fenced: list[ColumnElement[bool]] = [_LinkRow.investigated.is_(False)]
+        if owner is not None:
+            fenced.append(or_(_LinkRow.lease_owner == owner, _LinkRow.lease_owner == ""))
+        with Session(self._engine) as session, session.begin():
+            saved = session.execute(
+                update(_LinkRow)
+                .where(_LinkRow.incident_id == incident_id, *fenced)
+                .values(
+                    investigated=True,
+                    diagnosis_text=text,
+                    diagnosis_head=json.dumps(head),
+                    proposal_ids=json.dumps(proposal_ids),
+                    lease_owner="",
+                    lease_until=0.0,
+                )
+            )
+            return bool(saved.rowcount == 1)  # type: ignore[attr-defined]
 
     def set_after(self, incident_id: str, after: str) -> None:
         self._update(incident_id, after=after)
@@ -288,4 +433,6 @@ def _link(row: _LinkRow) -> ThreadLink:
         diagnosis_head=json.loads(row.diagnosis_head),
         proposal_ids=json.loads(row.proposal_ids),
         after=row.after,
+        attempts=row.attempts or 0,
+        dead=bool(row.dead),
     )

@@ -5,13 +5,20 @@ An alert group becomes one thread (root message updated as the group changes); t
 of each service in the thread is investigated in the background and its diagnosis posted with
 Approve/Reject buttons; decisions update that message in place, executed actions are verified
 later and remembered. Everything posted goes through the persisted outbox.
+
+Several replicas may share the state database and take in the same notifications: the database
+decides which one opens an incident, posts the root, and investigates (under a lease, see
+:mod:`bot.slack.lease`); the others join what it did.
 """
 
 from __future__ import annotations
 
 import logging
+import os
+import socket
 import threading
 import time
+import uuid
 from collections.abc import Callable
 from dataclasses import dataclass
 
@@ -27,11 +34,12 @@ from bot.slack.charts import chart_findings, metric_chart
 from bot.slack.decisions import Decisions, SlackUser
 from bot.slack.evidence import Diagnosed, EvidenceCache
 from bot.slack.jobs import Jobs
+from bot.slack.lease import LeaseKeeper
 from bot.slack.limits import as_markdown, fit
 from bot.slack.metrics import BotMetrics
 from bot.slack.mrkdwn import Mrkdwn, escape, markup, plain
 from bot.slack.outbox import ROOT, Outbox, OutboxItem
-from bot.slack.thread_store import ThreadLink, ThreadStore
+from bot.slack.thread_store import Claim, ThreadLink, ThreadRecord, ThreadStore
 from bot.verification import Verification
 from knowledge.errors import KnowledgeError
 from tools.actions import ToolStatus
@@ -53,6 +61,12 @@ class Receipt:
 
 def diagnosis_ref(incident_id: str) -> str:
     return f"diagnosis:{incident_id}"
+
+
+def replica_name() -> str:
+    """This process among the replicas sharing the state database (host and pid), as lease
+    holders are written: the log can tell which replica ran what."""
+    return f"{socket.gethostname()[:40]}:{os.getpid()}"
 
 
 def failure_reason(exc: Exception) -> str:
@@ -77,7 +91,12 @@ class IncidentThreads:
         wake_delivery: Callable[[], None] = lambda: None,
         charts: bool = True,
         wall_clock: Callable[[], float] = time.time,
+        lease_seconds: float = 60.0,
+        max_attempts: int = 2,
     ) -> None:
+        """``lease_seconds``: how long an investigation's lease lasts unrenewed (a dead replica's
+        investigation is taken over after that); ``max_attempts``: tries that never finished
+        before it is dead-lettered."""
         self.flow = flow
         self.decisions = decisions
         self.store = store
@@ -94,6 +113,12 @@ class IncidentThreads:
         self._verify_requests: dict[str, int] = {}
         self._evidence = EvidenceCache(flow)
         self._stopping = threading.Event()
+        self._lease_seconds = lease_seconds
+        self._max_attempts = max_attempts
+        self._replica = replica_name()
+        self._queue_lock = threading.Lock()
+        self._queued: set[str] = set()
+        self._running: dict[str, str] = {}  # incident id -> the lease its investigation holds
 
     # --- alerts in -----------------------------------------------------------------------------
     def receive(
@@ -120,25 +145,26 @@ class IncidentThreads:
             ids = list(dict.fromkeys(i.id for i, _new in pairs))
             view = None
             if root_ts is None:
-                known = existing.view.incidents if existing and existing.view else []
-                view = blocks.root_view(
-                    group, list(dict.fromkeys(known + ids)), self.flow.default_namespace
-                )
-            thread, created = self.store.open_thread(
+                view = blocks.root_view(group, ids, self.flow.default_namespace)
+            opened = self.store.open_thread(
                 key, target, view, external=root_ts is not None, now=received
             )
-            if root_ts is not None and created:
+            thread = opened.thread
+            if root_ts is not None and opened.created:
                 self.outbox.remember_message(key, ROOT, target, root_ts)
-            if view is not None and not thread.external:
-                self._send_root(key, target, view, created, received)
+            if thread.view is not None and not thread.external and opened.changed:
+                self._send_root(key, target, thread.view, opened.created, received)
             investigate = []
             for incident, new in pairs:
-                link = self.store.link(
+                # Another replica may take in the same notification at once: the database lets
+                # one of them open the incident and one link it; the one that links it leads.
+                link, linked = self.store.link(
                     incident.id,
                     key,
                     service=incident.service,
                     namespace=incident.namespace,
                     received_at=received,
+                    is_open=self._is_open,
                 )
                 if new:
                     self.store.record(
@@ -147,13 +173,13 @@ class IncidentThreads:
                         f"{incident.alertname} fired ({source}): {incident.summary}",
                         incident.starts_at,
                     )
-                    if link.lead:
-                        investigate.append(incident.id)
+                if linked and link.lead:
+                    investigate.append(incident.id)
             withdrawn = self._resolve(group, key, target)
             self.metrics.alerts_received.labels(source).inc(len(group.alerts))
         self._wake()
         for incident_id in investigate:
-            self.jobs.investigations.submit(self.investigate, incident_id)
+            self._queue_investigation(incident_id)
         return Receipt(key, ids, investigate, withdrawn)
 
     def _send_root(
@@ -187,9 +213,9 @@ class IncidentThreads:
             channel = existing.channel if existing else self.alert_channel
             known = existing.view.incidents if existing and existing.view else []
             view = blocks.root_view(group, known, self.flow.default_namespace)
-            thread, created = self.store.open_thread(key, channel, view, external=False, now=now)
-            if not thread.external:
-                self._send_root(key, channel, view, created, now)
+            opened = self.store.open_thread(key, channel, view, external=False, now=now)
+            if opened.thread.view is not None and not opened.thread.external and opened.changed:
+                self._send_root(key, channel, opened.thread.view, opened.created, now)
             self._reply(key, channel, message)
 
     def stop_investigations(self) -> None:
@@ -197,12 +223,31 @@ class IncidentThreads:
         investigated again at the next start)."""
         self._stopping.set()
 
+    def release_leases(self) -> int:
+        """The process is ending with investigations still running (a stalled source outlived
+        the stop's grace): give their leases back, uncounted, so the next start or another
+        replica takes them at once instead of after the lease; returns how many."""
+        with self._queue_lock:
+            running = dict(self._running)
+        for incident_id, owner in running.items():
+            self.store.release(incident_id, owner)
+        return len(running)
+
     def resume(self) -> int:
-        """Queue the investigations a stop interrupted; returns how many."""
-        waiting = self.store.awaiting_investigation()
-        for link in waiting:
-            self.jobs.investigations.submit(self.investigate, link.incident_id)
-        return len(waiting)
+        """Queue the investigations nobody runs: a stop interrupted them, or the replica running
+        them died and their lease expired (asked at start and every half lease); returns how
+        many. Dead-lettered ones are not tried again."""
+        waiting = self.store.awaiting_investigation(self._wall())
+        return sum(self._queue_investigation(link.incident_id) for link in waiting)
+
+    def _queue_investigation(self, incident_id: str) -> bool:
+        """Queue an investigation unless it waits in this replica's queue already."""
+        with self._queue_lock:
+            if incident_id in self._queued:
+                return False
+            self._queued.add(incident_id)
+        self.jobs.investigations.submit(self.investigate, incident_id)
+        return True
 
     def settle_interrupted(self, after_seconds: float) -> int:
         """Settle the actions a stopped process interrupted and say in each one's thread what
@@ -241,8 +286,8 @@ class IncidentThreads:
         for incident in self.flow.incidents.open_incidents():
             if incident.fingerprint not in resolved:
                 continue
-            self.flow.incidents.resolve(incident.id, now)
-            self.store.record(incident.id, "resolved", "the alert resolved", now)
+            if self.flow.incidents.resolve(incident.id, now):  # once among the replicas
+                self.store.record(incident.id, "resolved", "the alert resolved", now)
             leader = self.store.leader_of(incident.id)
             if leader is not None:
                 leaders[leader.incident_id] = leader
@@ -278,39 +323,84 @@ class IncidentThreads:
 
     # --- investigation -------------------------------------------------------------------------
     def investigate(self, incident_id: str) -> None:
-        """Investigate, propose, and post the diagnosis with its charts (a background job)."""
+        """Investigate, propose, and post the diagnosis with its charts (a background job), if
+        this replica gets the investigation's lease."""
+        try:
+            self._investigate(incident_id)
+        finally:
+            with self._queue_lock:
+                self._queued.discard(incident_id)
+
+    def _investigate(self, incident_id: str) -> None:
         incident = self.flow.incidents.get(incident_id)
         link = self.store.link_of(incident_id)
         thread = self.store.thread(link.thread_key) if link else None
-        if incident is None or link is None or thread is None or link.investigated:
+        if incident is None or link is None or thread is None or link.investigated or link.dead:
             return
-        started = time.perf_counter()
-        budget = self.flow.budget(self._stopping)
+        owner = f"{self._replica}:{uuid.uuid4().hex[:12]}"
+        claim = self.store.claim(
+            incident_id,
+            owner,
+            now=self._wall(),
+            seconds=self._lease_seconds,
+            max_attempts=self._max_attempts,
+        )
+        if claim is Claim.DEAD_NOW:
+            self._dead_letter(incident, link, thread)
+        if claim is not Claim.MINE:
+            return
+        log.info("investigating %s (try %d, lease %s)", incident_id, link.attempts + 1, owner)
+        with self._queue_lock:
+            self._running[incident_id] = owner
         try:
-            investigation = self.flow.investigate(incident, budget)
-            budget.check("planning")
-            plan = self.flow.plan(incident, investigation)
-            proposals = self.flow.propose(incident, investigation, plan)
-        except StoppedError as exc:
-            log.info("investigation of %s not finished: %s", incident_id, exc)
-            return
-        except Exception as exc:
-            log.exception("investigation of %s failed", incident_id)
-            self.metrics.investigations.labels("failed").inc()
-            self.store.save_diagnosis(incident_id, "", [], [])
-            self._reply(link.thread_key, thread.channel, blocks.note_message(
-                markup(
-                    messages.SLACK_INVESTIGATION_FAILED, incident=incident_id,
-                    reason=failure_reason(exc), service=incident.service,
-                    namespace=incident.namespace,
-                )
-            ))  # fmt: skip
+            self._run_investigation(incident, link, thread, owner)
+        finally:
+            with self._queue_lock:
+                self._running.pop(incident_id, None)
+
+    def _run_investigation(
+        self, incident: Incident, link: ThreadLink, thread: ThreadRecord, owner: str
+    ) -> None:
+        incident_id = incident.id
+
+        def renew() -> bool:
+            return self.store.renew(incident_id, owner, self._wall() + self._lease_seconds)
+
+        started = time.perf_counter()
+        with LeaseKeeper(renew, self._lease_seconds, self._stopping) as lease:
+            budget = self.flow.budget(lease.stop)
+            try:
+                investigation = self.flow.investigate(incident, budget)
+                budget.check("planning")
+                plan = self.flow.plan(incident, investigation)
+                proposals = self.flow.propose(incident, investigation, plan)
+            except StoppedError as exc:
+                if not lease.lost:  # stopping: any replica may take it over at once
+                    self.store.release(incident_id, owner)
+                log.info("investigation of %s not finished: %s", incident_id, exc)
+                return
+            except Exception as exc:
+                log.exception("investigation of %s failed", incident_id)
+                if self.store.save_diagnosis(incident_id, "", [], [], owner):
+                    self.metrics.investigations.labels("failed").inc()
+                    self._reply(link.thread_key, thread.channel, blocks.note_message(
+                        markup(
+                            messages.SLACK_INVESTIGATION_FAILED, incident=incident_id,
+                            reason=failure_reason(exc), service=incident.service,
+                            namespace=incident.namespace,
+                        )
+                    ))  # fmt: skip
+                return
+        text, head = blocks.diagnosis_head(incident, investigation, self.flow.catalog, plan)
+        if not self.store.save_diagnosis(incident_id, text, head, [p.id for p in proposals], owner):
+            log.warning("investigation of %s was taken over; its result is dropped", incident_id)
+            for proposal in proposals:
+                if proposal.status is ProposalStatus.PROPOSED:
+                    self.decisions.withdraw(proposal.id)
             return
         self.metrics.investigations.labels("ok").inc()
         self.metrics.investigation_seconds.observe(time.perf_counter() - started)
         self._evidence.keep(incident_id, investigation, plan)
-        text, head = blocks.diagnosis_head(incident, investigation, self.flow.catalog, plan)
-        self.store.save_diagnosis(incident_id, text, head, [p.id for p in proposals])
         self._record_investigation(incident, investigation, proposals)
         message = blocks.diagnosis_message(text, head, proposals)
         self._reply(
@@ -320,6 +410,25 @@ class IncidentThreads:
         if self._charts:
             self._post_charts(link.thread_key, thread.channel, incident, investigation)
         self._wake()
+
+    def _dead_letter(self, incident: Incident, link: ThreadLink, thread: ThreadRecord) -> None:
+        """Said once, by the replica whose claim dead-lettered it."""
+        log.error("investigation of %s dead-lettered after %d unfinished tries", incident.id,
+                  self._max_attempts)  # fmt: skip
+        self.metrics.investigations.labels("dead").inc()
+        self.store.record(
+            incident.id,
+            "investigation",
+            f"dead-lettered after {self._max_attempts} unfinished tries",
+            self.flow.clock.now(),
+        )
+        self._reply(link.thread_key, thread.channel, blocks.note_message(
+            markup(
+                messages.SLACK_INVESTIGATION_DEAD, incident=incident.id,
+                attempts=self._max_attempts, service=incident.service,
+                namespace=incident.namespace,
+            )
+        ))  # fmt: skip
 
     def evidence(self, incident: Incident) -> Diagnosed:
         """The investigation and plan behind the incident's diagnosis."""
