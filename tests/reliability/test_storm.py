@@ -6,26 +6,37 @@ posted within the drain time, and neither replica's memory leaves its bound. The
 (10,000 alerts in 10 minutes over 1,000 groups) is ``benchmarks/reliability/storm.py``.
 
 In the default suite, what the storm showed: taking in a resolved alert read every open incident,
-so intake slowed down as a storm went on and the inboxes fell minutes behind."""
+so intake slowed down as a storm went on and the inboxes fell minutes behind; and with two
+replicas delivering one outbox, an update of a root message (the group's new state) was given up
+for good when it came up while the other replica was still posting that root."""
 
 from __future__ import annotations
 
+import threading
+import time
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
 import pytest
+from slack_sdk import WebClient
 from sqlalchemy import event
 
 from bot.alerts import parse_alerts
+from bot.database import sqlite_engine
 from bot.incidents import _IncidentRow
+from bot.slack.delivery import SlackDelivery
+from bot.slack.metrics import BotMetrics
+from bot.slack.outbox import ROOT, Outbox
 from tests.bot.slack.conftest import (  # noqa: F401  (fixtures)
     fake_slack,
     medic_env,
     seeded_data_dir,
     start_medic,
 )
+from tests.bot.slack.fake_slack import FakeSlack
 from tests.bot.slack.harness import Medic
+from tests.bot.slack.test_delivery import Clock, text
 from tests.bot.slack.test_webhook import resolved
 from tests.reliability.storm import StormConfig, StormRun
 from tests.services.chroma import chroma_server
@@ -66,6 +77,38 @@ def test_a_resolved_alert_is_taken_in_without_reading_every_other_open_incident(
     assert len(incidents.open_incidents()) == OTHERS_OPEN  # the others are still open
     # Its own incident, looked up a few times; not the 300 others (read in full before).
     assert len(read) < 20, f"{len(read)} incident rows read to resolve one alert"
+
+
+def test_a_root_update_waits_for_the_root_another_replica_is_still_posting(
+    tmp_path: Path,
+    fake_slack: FakeSlack,  # noqa: F811
+) -> None:
+    engine = sqlite_engine(tmp_path)  # one state database, two replicas' outboxes
+    outboxes = [Outbox(engine), Outbox(engine)]
+    clock = Clock()
+    client = WebClient(token="xoxb-test", base_url=fake_slack.api_url, timeout=10,
+                       retry_handlers=[])  # fmt: skip
+    replicas = [SlackDelivery(o, client, BotMetrics(), clock=clock) for o in outboxes]
+    outboxes[0].post("g1", "C1", text("[FIRING:1]"), now=clock.now, ref=ROOT, in_thread=False)
+    # Slack takes replica 0's post of the root but answers only after the client gave up.
+    fake_slack.fail("chat.postMessage", "timeout", retry_after=2)
+    posting = threading.Thread(target=replicas[0].deliver_due)
+    posting.start()
+    while not fake_slack.calls_to("chat.postMessage"):
+        time.sleep(0.01)
+
+    # Meanwhile the group's next notification updates the root, through replica 1.
+    outboxes[1].update("g1", ROOT, "C1", text("[FIRING:2]"), now=clock.now)
+    replicas[1].deliver_due()
+    posting.join()
+    for _ in range(5):
+        clock.now += 600
+        for replica in replicas:
+            replica.deliver_due()
+
+    assert outboxes[0].counts() == {"sent": 2}  # nothing given up
+    (root,) = fake_slack.roots()
+    assert root.text == "[FIRING:2]"  # Slack shows the group as it is now
 
 
 @pytest.mark.soak
