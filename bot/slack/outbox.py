@@ -197,6 +197,21 @@ class Outbox:
             return PostedMessage(row.channel, row.ts) if row else None
 
     @transaction
+    def posting(self, thread_key: str, ref: str) -> bool:
+        """Whether a post of message ``ref`` is still on its way: waiting, or being sent (by this
+        process or, with several replicas on one database, by another)."""
+        with Session(self._engine) as session:
+            found = session.scalars(
+                select(_ItemRow.id).where(
+                    _ItemRow.thread_key == thread_key,
+                    _ItemRow.ref == ref,
+                    _ItemRow.op == "post",
+                    _ItemRow.status.in_((PENDING, SENDING)),
+                )
+            ).first()
+            return found is not None
+
+    @transaction
     def thread_of_message(self, channel: str, ts: str) -> str | None:
         with Session(self._engine) as session:
             return session.scalars(

@@ -283,9 +283,7 @@ class IncidentThreads:
             return 0
         now = self.flow.clock.now()
         leaders: dict[str, ThreadLink] = {}
-        for incident in self.flow.incidents.open_incidents():
-            if incident.fingerprint not in resolved:
-                continue
+        for incident in self.flow.incidents.open_with_fingerprints(resolved):
             if self.flow.incidents.resolve(incident.id, now):  # once among the replicas
                 self.store.record(incident.id, "resolved", "the alert resolved", now)
             leader = self.store.leader_of(incident.id)
