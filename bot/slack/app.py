@@ -21,7 +21,7 @@ from bot.slack.blocks import APPROVE_ACTION, REJECT_ACTION, section
 from bot.slack.commands import CommandAnswers, Help, immediate_reply, parse_command
 from bot.slack.decisions import SlackUser
 from bot.slack.limits import fit
-from bot.slack.mentions import Mention, Mentions
+from bot.slack.mentions import SLACK_TS, Mention, Mentions
 from bot.slack.mrkdwn import Mrkdwn, markup
 from bot.slack.threads import IncidentThreads
 from bot.slack.usergroups import UserGroups
@@ -205,6 +205,8 @@ def _register_watch(
         ts = str(event.get("ts", ""))
         if channel not in watched or event.get("subtype") not in (None, "bot_message"):
             return
+        if not SLACK_TS.fullmatch(ts):
+            return  # not a message Slack posted: nothing to reply to
         if event.get("thread_ts") not in (None, ts):
             return  # a reply in a thread, not an alert
         if _is_own(event, context) or not _first_delivery(threads, body, f"{channel}:{ts}"):
@@ -232,6 +234,9 @@ def _register_mentions(app: App, threads: IncidentThreads, mentions: Mentions) -
 
     def on_mention(body: dict[str, Any], event: dict[str, Any], context: BoltContext) -> None:
         mention = Mention.of(event)
+        if not mention.addressable():
+            log.warning("app_mention without a valid channel and ts; not answered")
+            return
         if _is_own(event, context) or not _first_delivery(
             threads, body, f"mention:{mention.channel}:{mention.ts}"
         ):

@@ -25,6 +25,8 @@ log = logging.getLogger(__name__)
 _MENTION = re.compile(r"<@[UW][A-Z0-9]+(\|[^>]*)?>")
 _INCIDENT = re.compile(r"\bINC-\d+\b", re.IGNORECASE)
 _WORD = re.compile(r"[a-z0-9][-a-z0-9.]*")
+SLACK_TS = re.compile(r"\d{1,12}\.\d{1,9}")  # a message's id in its channel, e.g. 1800000000.000100
+CHANNEL_ID = re.compile(r"[A-Z0-9]{1,32}")
 
 
 @dataclass(frozen=True)
@@ -43,6 +45,15 @@ class Mention:
             thread_ts=str(event["thread_ts"]) if event.get("thread_ts") else None,
             user=str(event.get("user", "")),
             text=" ".join(_MENTION.sub(" ", str(event.get("text", ""))).split()),
+        )
+
+    def addressable(self) -> bool:
+        """Whether a reply can be placed: ids as Slack writes them (an answer to anything else
+        would go to a thread Medic cannot name, or to the channel itself)."""
+        return bool(
+            CHANNEL_ID.fullmatch(self.channel)
+            and SLACK_TS.fullmatch(self.ts)
+            and (self.thread_ts is None or SLACK_TS.fullmatch(self.thread_ts))
         )
 
 

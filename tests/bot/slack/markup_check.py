@@ -48,10 +48,12 @@ def strings(value: Any) -> Iterator[str]:
                     stack.append(json.loads(item))
 
 
-def sent(slack: FakeSlack) -> list[Any]:
-    """Everything Medic sent to Slack: the calls' arguments and the response_url posts."""
+def sent(slack: FakeSlack) -> list[tuple[str, Any]]:
+    """Everything Medic sent to Slack, as (where, what): the calls' arguments and the
+    response_url posts."""
     with slack._lock:
-        return [c.args for c in slack.calls] + list(slack.responses)
+        calls = [(c.method, c.args) for c in slack.calls]
+        return calls + [("response_url", r) for r in slack.responses]
 
 
 def foreign_markup(texts: Iterable[str], users: Iterable[str]) -> list[str]:
@@ -66,5 +68,9 @@ def foreign_markup(texts: Iterable[str], users: Iterable[str]) -> list[str]:
 
 
 def unescaped(slack: FakeSlack, users: Iterable[str] = ()) -> list[str]:
-    """Markup in what Medic sent to ``slack`` that Medic did not write."""
-    return foreign_markup((s for args in sent(slack) for s in strings(args)), users)
+    """Markup in what Medic sent to ``slack`` that Medic did not write, each with where it was."""
+    return [
+        f"{where}: {found}"
+        for where, args in sent(slack)
+        for found in foreign_markup(strings(args), users)
+    ]

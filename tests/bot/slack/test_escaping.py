@@ -174,3 +174,13 @@ def test_an_alert_with_a_lone_surrogate_is_a_400_not_a_notification_stuck_for_ev
     answer = medic.http.post(f"{medic.url}/alertmanager", content=body)
     assert answer.status_code == 400 and "surrogate" in answer.json()["error"]
     assert medic.service.intake.pending() == 0
+
+
+def test_a_mention_with_a_made_up_thread_is_not_answered_into_it(medic: Medic) -> None:
+    event = {"type": "app_mention", "user": APPROVER, "text": "<@UMEDICBOT> why?",
+             "ts": "1800000100.000001", "channel": "C0ALERTS",
+             "thread_ts": "1.2<!here>"}  # fmt: skip
+    assert medic.event(event, "EvForged").status_code == 200
+    medic.settle()
+    assert medic.slack.calls_to("chat.postMessage") == []
+    assert unescaped(medic.slack, [APPROVER]) == []
