@@ -259,3 +259,23 @@ def test_soak_configuration(rnd: random.Random, tmp_path: Path) -> None:
     fuzz_environment(rnd)
     fuzz_policy(rnd, tmp_path)
     fuzz_runbooks(rnd, tmp_path)
+
+
+def test_a_policy_allowing_absurd_silences_is_refused_and_so_is_the_silence(
+    tmp_path: Path,
+) -> None:
+    # a policy allowing any silence let a 10^12-minute one through: a traceback (year 1903351)
+    policy = tmp_path / "policy.yaml"
+    shipped = (Path(__file__).parents[2] / "tools" / "default_policy.yaml").read_text()
+    policy.write_text(shipped + "\nsilence_max_minutes: 1000000000000000\n")
+    with pytest.raises(PolicyError, match=r"silence_max_minutes: Input should be less than"):
+        load_policy(policy)
+    (tmp_path / "medic.yaml").write_text("policy: policy.yaml\n")
+    policy.write_text(shipped)
+    os.environ["MEDIC_CONFIG"] = str(tmp_path / "medic.yaml")
+    result = CliRunner().invoke(app, [
+        "act", "silence", "--target", "shop/recommender", "--cluster", "sim", "--yes", "--param",
+        "matchers={namespace: shop, service: recommender}", "--param",
+        "duration_minutes=999999999999",
+    ])  # fmt: skip
+    assert result.exit_code == 2 and "less than or equal to 527040" in result.stderr
