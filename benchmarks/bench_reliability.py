@@ -8,12 +8,15 @@
   0 threads without a diagnosis;
 - ``storm``: 10,000 alerts in 10 minutes over 1,000 groups on 2 replicas: none lost, RSS of each
   `medic serve` <= 1 GiB;
+- ``fuzzcli``: hostile `medic act` / `medic investigate` arguments, configuration files,
+  MEDIC_* variables, policy and runbook YAML: 0 tracebacks, 0 wrong exit codes, 0 unclear
+  errors, 0 inputs over the time or memory budget;
 - ``bounds``: an investigation from an absurd but accepted alert time peaks at the RSS of a fresh
   one (+100 MiB); `medic serve` exits within 30 s of SIGTERM, even mid-investigation.
 
 Each part prints its numbers (and a baseline measured in the same run where one applies) and the
 script ends with one JSON line. Usage:
-  python benchmarks/bench_reliability.py [--parts fuzz,crash,duplicates,storm,bounds] [options]
+  python benchmarks/bench_reliability.py [--parts fuzz,crash,duplicates,...,fuzzcli] [options]
 """
 
 from __future__ import annotations
@@ -28,7 +31,7 @@ from typing import Any
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-PARTS = ("fuzz", "crash", "duplicates", "storm", "bounds")
+PARTS = ("fuzz", "crash", "duplicates", "storm", "bounds", "fuzzcli")
 
 
 def _load(name: str) -> ModuleType | None:

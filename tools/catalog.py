@@ -24,9 +24,15 @@ class NoParams(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
 
+# Beyond these a value is a typo or an attack, whatever a policy allows: a silence of more than
+# a year cannot be given an end time a person can read (year 1903351 was a traceback).
+MAX_REPLICAS = 100_000
+MAX_SILENCE_MINUTES = 366 * 24 * 60
+
+
 class ScaleParams(BaseModel):
     model_config = ConfigDict(extra="forbid")
-    replicas: int = Field(ge=0, description="Desired replica count.")
+    replicas: int = Field(ge=0, le=MAX_REPLICAS, description="Desired replica count.")
 
 
 class PurgeCacheParams(BaseModel):
@@ -50,7 +56,9 @@ class SilenceParams(BaseModel):
         description="Label equality matchers (literal, never regex): the target's namespace and "
         "workload, e.g. {'namespace': 'shop', 'service': 'y', 'alertname': 'X'}.",
     )
-    duration_minutes: int = Field(ge=1, description="How long the silence lasts.")
+    duration_minutes: int = Field(
+        ge=1, le=MAX_SILENCE_MINUTES, description="How long the silence lasts (a year at most)."
+    )
     comment: str = Field(default="", max_length=500, description="Why; shown in Alertmanager.")
 
     @field_validator("matchers")

@@ -12,7 +12,7 @@ from typing import Literal
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
 from tools.actions import Principal, Risk
-from tools.catalog import TOOLS, WRITE_TOOLS
+from tools.catalog import MAX_REPLICAS, MAX_SILENCE_MINUTES, TOOLS, WRITE_TOOLS
 from tools.errors import PolicyError
 from tools.yaml_input import YamlInputError, load_yaml
 
@@ -22,7 +22,7 @@ GLOB_CHARS = set("*?[]\\")
 class ReplicaBounds(BaseModel):
     model_config = ConfigDict(extra="forbid")
     min: int = Field(default=1, ge=0)
-    max: int = Field(default=20, ge=1)
+    max: int = Field(default=20, ge=1, le=MAX_REPLICAS)
 
     @model_validator(mode="after")
     def _ordered(self) -> ReplicaBounds:
@@ -110,7 +110,7 @@ class Policy(BaseModel):
     max_scale_factor: float = Field(default=2.0, gt=1.0)
     cooldown_seconds: float = Field(default=600, ge=0)
     cache_prefixes: list[str] = Field(default_factory=list)
-    silence_max_minutes: int = Field(default=240, ge=1)
+    silence_max_minutes: int = Field(default=240, ge=1, le=MAX_SILENCE_MINUTES)
     silence_workload_labels: list[str] = Field(
         default_factory=lambda: ["service", "app", "deployment", "job"],
         min_length=1,

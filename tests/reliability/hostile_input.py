@@ -18,7 +18,23 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any, TypeVar
 
+from pydantic import BaseModel
+
+from bot.config import Settings
+from tools.policy import Policy
+
 T = TypeVar("T")
+
+# The settings a configuration file or variable can set: sections and their keys, top-level keys.
+SECTIONS = {
+    name: list(field.annotation.model_fields)
+    for name, field in Settings.model_fields.items()
+    if isinstance(field.annotation, type) and issubclass(field.annotation, BaseModel)
+}
+TOP = [name for name in Settings.model_fields if name not in SECTIONS]
+POLICY_KEYS = list(Policy.model_fields)
+TOOLS = ["scale", "restart", "rollback", "purge_cache", "silence", "pod_restarts", "reboot"]
+PARAM_KEYS = ["replicas", "pattern", "matchers", "duration_minutes", "comment", "limit"]
 
 # Characters a terminal acts on (escape sequences, carriage return, bidi override) and others
 # that break naive handling (NUL, a lone surrogate as argv carries non-UTF-8 bytes, BOM).
@@ -165,6 +181,69 @@ def alert_payload(rnd: random.Random) -> bytes:
     if kind == 5:
         payload["alerts"] = rnd.choice([[], None, "x", [None], [[alert]]])
     return json.dumps(payload, ensure_ascii=False).encode("utf-8", "surrogatepass")
+
+
+def act_args(rnd: random.Random) -> list[str]:
+    """`medic act` arguments (dry run): a tool, a target, --param pairs, a cluster."""
+    tool = rnd.choice(TOOLS)
+    target = rnd.choice(["shop/recommender", "shop/checkout", text(rnd), "shop/"])
+    cluster = rnd.choice(["sim"] * 9 + [text(rnd, 40)])
+    args = ["act", tool, "--target", target, "--cluster", cluster, "--dry-run"]
+    for _ in range(rnd.randint(0, 3)):
+        key = text(rnd, 80) if rnd.random() < 0.1 else rnd.choice(PARAM_KEYS)
+        args += ["--param", f"{key}={yaml_value(rnd)}"]
+    return args
+
+
+def config_file(rnd: random.Random) -> bytes:
+    """A MEDIC_CONFIG file: a hostile value at a real setting, hostile text as the whole file,
+    sometimes a byte that is not UTF-8."""
+    if rnd.random() < 0.2:
+        body = yaml_value(rnd)
+    else:
+        section = rnd.choice([*SECTIONS, *TOP])
+        value = yaml_value(rnd).replace("\n", " ")
+        if section in SECTIONS:
+            body = f"{section}:\n  {rnd.choice(SECTIONS[section])}: {value}\n"
+        else:
+            body = f"{section}: {value}\n"
+    raw = body.encode("utf-8", "surrogatepass")
+    if rnd.random() < 0.1:
+        at = rnd.randrange(len(raw) + 1)
+        raw = raw[:at] + b"\xff" + raw[at:]
+    return raw
+
+
+def variable(rnd: random.Random) -> tuple[str, str]:
+    """A MEDIC_* variable (a section, or one key of it) and a hostile value an environment can
+    hold (no NUL, valid UTF-8)."""
+    section = rnd.choice([*SECTIONS, *TOP])
+    name = f"MEDIC_{section.upper()}"
+    if section in SECTIONS and rnd.random() < 0.7:
+        name += "__" + rnd.choice(SECTIONS[section]).upper()
+    value = rnd.choice([yaml_value(rnd), text(rnd), "nan", "-inf", "1e999", "9" * 400, "{bad"])
+    value = value.replace("\x00", "").encode("utf-8", "surrogateescape").decode("utf-8", "replace")
+    return name, value
+
+
+def policy_file(rnd: random.Random) -> bytes:
+    if rnd.random() < 0.3:
+        body = yaml_value(rnd)
+    else:
+        body = f"{rnd.choice(POLICY_KEYS)}: {yaml_value(rnd).replace(chr(10), ' ')}\n"
+    return body.encode("utf-8", "surrogatepass")
+
+
+def runbook_file(rnd: random.Random) -> bytes:
+    value = yaml_value(rnd).replace("\n", " ")
+    body = rnd.choice(
+        [
+            value,
+            f"- name: x\n  when: {{labels: {{alertname: X}}}}\n  advice: [{value}]\n",
+            f"- name: x\n  when: {{}}\n  propose: [{{tool: scale, params: {{factor: {value}}}}}]\n",
+        ]
+    )
+    return body.encode("utf-8", "surrogatepass")
 
 
 @dataclass(frozen=True)

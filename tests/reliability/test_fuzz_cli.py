@@ -34,7 +34,6 @@ SOAK = settings(FAST, max_examples=1500, derandomize=False)
 SECONDS = 10.0  # per input, on a shared 2-core machine (a refusal takes milliseconds)
 PEAK_BYTES = 64 * 2**20  # Python allocations per input (an alias bomb once took gigabytes)
 ACT_CODES = {0, 2, 3}  # done, bad input, refused (4, failed, would be a fault of the simulation)
-TOOLS = ["scale", "restart", "rollback", "purge_cache", "silence", "pod_restarts", "reboot"]
 
 
 @pytest.fixture(autouse=True, scope="module")
@@ -138,12 +137,7 @@ def test_an_absurd_audit_limit_is_a_usage_error() -> None:
 
 
 def fuzz_act(rnd: random.Random) -> None:
-    tool = rnd.choice(TOOLS)
-    target = rnd.choice(["shop/recommender", "shop/checkout", hostile.text(rnd), "shop/"])
-    key = rnd.choice(["replicas", "pattern", "matchers", "duration_minutes", "comment", "limit"])
-    key = hostile.text(rnd, 80) if rnd.random() < 0.1 else key
-    params = [f"{key}={hostile.yaml_value(rnd)}" for _ in range(rnd.randint(0, 3))]
-    result = act(tool, target, *params, cluster=rnd.choice(["sim"] * 9 + [hostile.text(rnd, 40)]))
+    result = medic(*hostile.act_args(rnd))
     assert result.exit_code in ACT_CODES, (result.exit_code, result.stderr[:300])
 
 

@@ -23,12 +23,12 @@ from pydantic import BaseModel
 from typer.testing import CliRunner
 
 from bot.cli import app
-from bot.config import Settings, load_settings
+from bot.config import load_settings
 from bot.errors import ConfigError
 from bot.planners.runbooks import load_runbooks
 from tests.reliability import hostile_input as hostile
 from tools.errors import PolicyError
-from tools.policy import Policy, load_policy
+from tools.policy import load_policy
 
 FAST = settings(
     max_examples=15,
@@ -39,14 +39,6 @@ FAST = settings(
 SOAK = settings(FAST, max_examples=1500, derandomize=False)
 SECONDS = 10.0
 PEAK_BYTES = 64 * 2**20
-
-SECTIONS = {
-    name: list(field.annotation.model_fields)
-    for name, field in Settings.model_fields.items()
-    if isinstance(field.annotation, type) and issubclass(field.annotation, BaseModel)
-}
-TOP = [name for name in Settings.model_fields if name not in SECTIONS]
-POLICY_KEYS = list(Policy.model_fields)
 
 
 def bounded(call: Callable[[], Any], refused: type[Exception], names: str, what: str = "") -> Any:
@@ -77,22 +69,9 @@ def assert_finite(model: BaseModel) -> None:
             assert all(math.isfinite(v) for v in value.values() if isinstance(v, float))
 
 
-def config_text(rnd: random.Random) -> str:
-    """A MEDIC_CONFIG file: a hostile value at a real setting, or hostile text as the file."""
-    if rnd.random() < 0.2:
-        return hostile.yaml_value(rnd)
-    section = rnd.choice([*SECTIONS, *TOP])
-    value = hostile.yaml_value(rnd).replace("\n", " ")
-    if section in SECTIONS:
-        return f"{section}:\n  {rnd.choice(SECTIONS[section])}: {value}\n"
-    return f"{section}: {value}\n"
-
-
 def fuzz_config_file(rnd: random.Random, tmp_path: Path) -> None:
     path = tmp_path / "medic.yaml"
-    raw = config_text(rnd).encode("utf-8", "surrogatepass")
-    if rnd.random() < 0.1:
-        raw = raw[: rnd.randrange(len(raw) + 1)] + b"\xff" + raw[rnd.randrange(len(raw) + 1) :]
+    raw = hostile.config_file(rnd)
     path.write_bytes(raw)
     os.environ["MEDIC_CONFIG"] = str(path)
     try:
@@ -100,37 +79,25 @@ def fuzz_config_file(rnd: random.Random, tmp_path: Path) -> None:
     finally:
         del os.environ["MEDIC_CONFIG"]
     if loaded is not None:
-        for section in SECTIONS:
+        for section in hostile.SECTIONS:
             assert_finite(getattr(loaded, section))
 
 
 def fuzz_environment(rnd: random.Random) -> None:
-    section = rnd.choice([*SECTIONS, *TOP])
-    variable = f"MEDIC_{section.upper()}"
-    if section in SECTIONS and rnd.random() < 0.7:
-        variable += "__" + rnd.choice(SECTIONS[section]).upper()
-    value = rnd.choice(
-        [hostile.yaml_value(rnd), hostile.text(rnd), "nan", "-inf", "1e999", "9" * 400, "{bad"]
-    )
-    value = value.replace("\x00", "").encode("utf-8", "surrogateescape").decode("utf-8", "replace")
+    variable, value = hostile.variable(rnd)
     os.environ[variable] = value
     try:
         loaded = bounded(lambda: load_settings(cluster="sim"), ConfigError, "MEDIC_")
     finally:
         del os.environ[variable]
     if loaded is not None:
-        for section_name in SECTIONS:
+        for section_name in hostile.SECTIONS:
             assert_finite(getattr(loaded, section_name))
 
 
 def fuzz_policy(rnd: random.Random, tmp_path: Path) -> None:
     path = tmp_path / "policy.yaml"
-    if rnd.random() < 0.3:
-        text = hostile.yaml_value(rnd)
-    else:
-        key = rnd.choice(POLICY_KEYS)
-        text = f"{key}: {hostile.yaml_value(rnd).replace(chr(10), ' ')}\n"
-    path.write_bytes(text.encode("utf-8", "surrogatepass"))
+    path.write_bytes(hostile.policy_file(rnd))
     loaded = bounded(lambda: load_policy(path), PolicyError, str(path))
     if loaded is not None:
         assert_finite(loaded)
@@ -140,15 +107,7 @@ def fuzz_runbooks(rnd: random.Random, tmp_path: Path) -> None:
     directory = tmp_path / "runbooks"
     directory.mkdir(exist_ok=True)
     path = directory / "team.yaml"
-    value = hostile.yaml_value(rnd).replace("\n", " ")
-    text = rnd.choice(
-        [
-            value,
-            f"- name: x\n  when: {{labels: {{alertname: X}}}}\n  advice: [{value}]\n",
-            f"- name: x\n  when: {{}}\n  propose: [{{tool: scale, params: {{factor: {value}}}}}]\n",
-        ]
-    )
-    path.write_bytes(text.encode("utf-8", "surrogatepass"))
+    path.write_bytes(hostile.runbook_file(rnd))
     bounded(lambda: load_runbooks(directory), ConfigError, str(path))
 
 
@@ -300,3 +259,23 @@ def test_soak_configuration(rnd: random.Random, tmp_path: Path) -> None:
     fuzz_environment(rnd)
     fuzz_policy(rnd, tmp_path)
     fuzz_runbooks(rnd, tmp_path)
+
+
+def test_a_policy_allowing_absurd_silences_is_refused_and_so_is_the_silence(
+    tmp_path: Path,
+) -> None:
+    # a policy allowing any silence let a 10^12-minute one through: a traceback (year 1903351)
+    policy = tmp_path / "policy.yaml"
+    shipped = (Path(__file__).parents[2] / "tools" / "default_policy.yaml").read_text()
+    policy.write_text(shipped + "\nsilence_max_minutes: 1000000000000000\n")
+    with pytest.raises(PolicyError, match=r"silence_max_minutes: Input should be less than"):
+        load_policy(policy)
+    (tmp_path / "medic.yaml").write_text("policy: policy.yaml\n")
+    policy.write_text(shipped)
+    os.environ["MEDIC_CONFIG"] = str(tmp_path / "medic.yaml")
+    result = CliRunner().invoke(app, [
+        "act", "silence", "--target", "shop/recommender", "--cluster", "sim", "--yes", "--param",
+        "matchers={namespace: shop, service: recommender}", "--param",
+        "duration_minutes=999999999999",
+    ])  # fmt: skip
+    assert result.exit_code == 2 and "less than or equal to 527040" in result.stderr
