@@ -16,6 +16,7 @@ from typing import Any, Literal
 from sqlalchemy import Boolean, Engine, Float, Integer, String, Text, func, select, update
 from sqlalchemy.orm import DeclarativeBase, Mapped, Session, mapped_column
 
+from tools.schema import create_tables
 from tools.transactions import transaction
 
 Op = Literal["post", "update", "upload"]
@@ -78,7 +79,7 @@ class PostedMessage:
 class Outbox:
     def __init__(self, engine: Engine) -> None:
         self._engine = engine
-        _Base.metadata.create_all(engine)
+        create_tables(engine, _Base.metadata)
         self._requeue_interrupted()
 
     @transaction
