@@ -283,9 +283,9 @@ class ReplicaRun:
 
     def _kill_mid_investigation(self, report: ReplicaReport) -> None:
         victim = self.replicas[0]
-        deadline = time.monotonic() + 120
-        while victim.investigations_started() == 0:
-            assert time.monotonic() < deadline, f"{victim.name} never investigated"
+        # Once it logs an investigation; code that does not log them (a baseline) after 30 s.
+        deadline = time.monotonic() + 30
+        while victim.investigations_started() == 0 and time.monotonic() < deadline:
             time.sleep(0.05)
         victim.kill()
         report.kills += 1
