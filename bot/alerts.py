@@ -20,6 +20,7 @@ from pydantic_core import PydanticCustomError
 
 from bot import messages
 from bot.errors import InputError
+from bot.payloads import check_depth, load_json
 
 SERVICE_LABELS = ("service", "app", "deployment", "job")
 EARLIEST = datetime(2000, 1, 1, tzinfo=UTC)
@@ -103,10 +104,9 @@ def parse_alerts(payload: bytes | str | dict[str, Any], now: float | None = None
     """Validate a webhook payload (or a single bare alert object, wrapped into a group); with
     ``now`` (Unix seconds, the receiver's clock), times too far ahead of it are refused as well."""
     if isinstance(payload, bytes | str):
-        try:
-            payload = json.loads(payload)
-        except (json.JSONDecodeError, UnicodeDecodeError) as exc:
-            raise InputError(f"malformed alert: not JSON ({exc})") from exc
+        payload = load_json(payload, "malformed alert")
+    else:  # data (a test, a YAML file): the same limits as a JSON text
+        check_depth(payload, "malformed alert")
     if not isinstance(payload, dict):
         raise InputError("malformed alert: expected a JSON object")
     if "alerts" not in payload and "labels" in payload:

@@ -103,7 +103,7 @@ def investigate(
     if (alert is None) == (service is None):
         raise InputError("give either a SERVICE or --alert FILE")
     if alert is not None:
-        text = _read_alert(alert)
+        text = _read_alert(alert, settings.webhook.max_body_bytes)
         _run_session(settings, scenario, lambda _ns, _anchor: text, yes=yes, as_json=as_json)
     else:
         assert service is not None
@@ -116,13 +116,21 @@ def investigate(
         )
 
 
-def _read_alert(path: Path) -> bytes:
-    if str(path) == "-":
-        return sys.stdin.buffer.read()
+def _read_alert(path: Path, max_bytes: int) -> bytes:
+    """The alert's bytes, refused beyond ``max_bytes`` (webhook.max_body_bytes, as the webhook)."""
     try:
-        return path.read_bytes()
+        if str(path) == "-":
+            text = sys.stdin.buffer.read(max_bytes + 1)
+        else:
+            with path.open("rb") as file:
+                text = file.read(max_bytes + 1)
     except OSError as exc:
         raise InputError(f"cannot read alert file {path}: {exc.strerror}") from exc
+    if len(text) > max_bytes:
+        raise InputError(
+            f"alert {path} is over {max_bytes:,} bytes (webhook.max_body_bytes): not an alert"
+        )
+    return text
 
 
 def _run_session(

@@ -5,17 +5,18 @@ policy, 4 failed (or the cluster could not be reached)."""
 from __future__ import annotations
 
 import getpass
+import re
 import sys
 import time
 from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
-import yaml
 
 from bot import messages
-from bot.cli_errors import EXIT_FAILED
+from bot.cli_errors import EXIT_FAILED, printable
 from bot.cli_options import DEFAULT_SCENARIO, ClusterOption, ScenarioOption
 from bot.errors import ConfigError, InputError, MedicError
+from tools.yaml_input import YamlInputError, load_yaml
 
 if TYPE_CHECKING:
     from bot.config import Settings
@@ -25,6 +26,8 @@ if TYPE_CHECKING:
 EXIT_REFUSED = 3
 # Guard rules that mean the command line itself was wrong, not that policy said no.
 BAD_INPUT_RULES = {"unknown_tool", "parameters", "target"}
+PARAM_NAME = re.compile(r"[A-Za-z_][A-Za-z0-9_]{0,63}")
+MAX_PARAM_BYTES = 65_536  # one --param value (a silence's matchers and comment fit many times)
 
 
 class PolicyRefusalError(MedicError):
@@ -79,8 +82,8 @@ def act(
     result = outcome.result
     if result.status is ToolStatus.APPROVAL_REQUIRED:
         proposal = outcome.proposal
-        typer.echo(f"proposal {proposal.id}: {proposal.preview}")
-        if not (yes or (sys.stdin.isatty() and _confirm(proposal.preview))):
+        typer.echo(f"proposal {proposal.id}: {printable(proposal.preview)}")
+        if not (yes or (sys.stdin.isatty() and _confirm(printable(proposal.preview)))):
             typer.echo(messages.ACT_NOT_APPROVED.format(id=proposal.id))
             return
         result = workflow.approve(proposal.id, user, proposal.digest).result
@@ -95,7 +98,7 @@ def _settle_interrupted(workflow: RemediationWorkflow, after_seconds: float) -> 
         change = " ".join([action.tool, action.target, *params])
         typer.echo(
             messages.ACT_SETTLED.format(
-                change=change, status=done.proposal.status.value, finding=done.finding
+                change=printable(change), status=done.proposal.status.value, finding=done.finding
             ),
             err=True,
         )
@@ -111,10 +114,12 @@ def _params(pairs: list[str]) -> dict[str, Any]:
         key, sep, raw = pair.partition("=")
         if not sep or not key:
             raise InputError(f"--param must be key=value, got {pair!r}")
+        if not PARAM_NAME.fullmatch(key):
+            raise InputError(f"--param {key!r} is not a parameter name (letters, digits, _)")
         try:
-            params[key] = yaml.safe_load(raw) if raw else ""
-        except yaml.YAMLError as exc:
-            raise InputError(f"--param {key}: value is not valid YAML ({exc})") from exc
+            params[key] = load_yaml(raw, f"--param {key}", max_bytes=MAX_PARAM_BYTES) if raw else ""
+        except YamlInputError as exc:
+            raise InputError(str(exc)) from exc
     return params
 
 
@@ -150,7 +155,7 @@ def _finish(result: ToolResult) -> None:
 
     if result.status in (ToolStatus.SUCCEEDED, ToolStatus.DRY_RUN):
         prefix = "dry run: " if result.status is ToolStatus.DRY_RUN else ""
-        typer.echo(prefix + result.summary)
+        typer.echo(prefix + printable(result.summary))
         return
     from tools.actions import UNREACHABLE
 

@@ -11,6 +11,8 @@ import typer
 from bot.cli_errors import reports_errors
 from tools.audit import AuditLog
 
+MAX_LIMIT = 1_000_000  # entries one `medic audit list` prints; more is not a listing
+
 audit_app = typer.Typer(
     help="The audit log: who asked for, approved and ran what, with the policy's decision.",
     no_args_is_help=True,
@@ -31,7 +33,9 @@ def _log() -> AuditLog:
 @reports_errors
 def list_entries(
     as_json: Annotated[bool, typer.Option("--json", help="One JSON object per line.")] = False,
-    limit: Annotated[int, typer.Option("--limit", min=1, help="Show the latest N entries.")] = 50,
+    limit: Annotated[
+        int, typer.Option("--limit", min=1, max=MAX_LIMIT, help="Show the latest N entries.")
+    ] = 50,
 ) -> None:
     """The latest entries, oldest first."""
     for entry in _log().entries(limit):

@@ -5,10 +5,10 @@ environment (which wins), then passed down. Nothing else reads the environment.
 from __future__ import annotations
 
 import os
+import re
 from pathlib import Path
 from typing import Any, Literal
 
-import yaml
 from pydantic import (
     AliasChoices,
     BaseModel,
@@ -18,8 +18,9 @@ from pydantic import (
     ValidationError,
     model_validator,
 )
-from pydantic_settings import BaseSettings, SettingsConfigDict
+from pydantic_settings import BaseSettings, SettingsConfigDict, SettingsError
 
+from bot import messages
 from bot.database import BUSY_TIMEOUT_SECONDS
 from bot.errors import ConfigError
 from detectors import (
@@ -33,10 +34,11 @@ from detectors import (
     Member,
 )
 from tools.transactions import DEFAULT_RETRY_SECONDS
+from tools.yaml_input import YamlInputError, load_yaml
 
 
 class InvestigationSettings(BaseModel):
-    model_config = ConfigDict(extra="forbid")
+    model_config = ConfigDict(extra="forbid", allow_inf_nan=False)
     baseline_minutes: float = Field(
         60, gt=0, description="Length of the normal window compared against."
     )
@@ -81,7 +83,7 @@ class InvestigationSettings(BaseModel):
 
 
 class VerificationSettings(BaseModel):
-    model_config = ConfigDict(extra="forbid")
+    model_config = ConfigDict(extra="forbid", allow_inf_nan=False)
     delay_seconds: float = Field(300, ge=0, description="Wait after acting before re-reading.")
     window_seconds: float = Field(180, gt=0, description="Recent window whose median is judged.")
     tolerance: float = Field(
@@ -90,7 +92,7 @@ class VerificationSettings(BaseModel):
 
 
 class MemberSettings(BaseModel):
-    model_config = ConfigDict(extra="forbid")
+    model_config = ConfigDict(extra="forbid", allow_inf_nan=False)
     detector: str
     weight: float = Field(1.0, ge=0)
     explained_by: str | None = None
@@ -100,7 +102,7 @@ class MemberSettings(BaseModel):
 class DetectorSettings(BaseModel):
     """Which detectors vote and how much (see docs/detectors.md), and when a metric is abnormal."""
 
-    model_config = ConfigDict(extra="forbid")
+    model_config = ConfigDict(extra="forbid", allow_inf_nan=False)
     members: list[MemberSettings] = Field(
         default_factory=lambda: [
             MemberSettings(
@@ -189,7 +191,7 @@ DEFAULT_QUERIES: dict[str, str] = {
 class MetricsSettings(BaseModel):
     """Where metrics come from: the cluster's own (the simulation) or a Prometheus server."""
 
-    model_config = ConfigDict(extra="forbid")
+    model_config = ConfigDict(extra="forbid", allow_inf_nan=False)
     source: Literal["cluster", "prometheus"] | None = Field(
         None, description="cluster or prometheus; unset: cluster for sim, prometheus for kube."
     )
@@ -226,7 +228,7 @@ class MetricsSettings(BaseModel):
 
 
 class SlackSettings(BaseModel):
-    model_config = ConfigDict(extra="forbid")
+    model_config = ConfigDict(extra="forbid", allow_inf_nan=False)
     alert_pattern: str | None = Field(
         None,
         description="Regex for alert messages in watched channels; named groups alertname, "
@@ -238,13 +240,13 @@ class SlackSettings(BaseModel):
 
 
 class WebhookSettings(BaseModel):
-    model_config = ConfigDict(extra="forbid")
+    model_config = ConfigDict(extra="forbid", allow_inf_nan=False)
     token: SecretStr | None = Field(None, description="Bearer token Alertmanager must send.")
     max_body_bytes: int = Field(1_048_576, gt=0, description="Larger bodies get 413.")
 
 
 class LLMSettings(BaseModel):
-    model_config = ConfigDict(extra="forbid")
+    model_config = ConfigDict(extra="forbid", allow_inf_nan=False)
     model: str | None = Field(
         None,
         description="A LangChain chat model for init_chat_model, e.g. 'openai:gpt-4o-mini', "
@@ -267,7 +269,7 @@ class DatabaseSettings(BaseModel):
     """How long Medic waits out a busy state database before telling the person it could not
     record what they did (see tools/transactions.py)."""
 
-    model_config = ConfigDict(extra="forbid")
+    model_config = ConfigDict(extra="forbid", allow_inf_nan=False)
     busy_timeout_seconds: float = Field(
         BUSY_TIMEOUT_SECONDS,
         ge=0,
@@ -287,7 +289,7 @@ class ReconcileSettings(BaseModel):
     """Actions interrupted mid-execution (a crash, a kill): checked against the target's real
     state and settled, never run again (tools/reconcile.py)."""
 
-    model_config = ConfigDict(extra="forbid")
+    model_config = ConfigDict(extra="forbid", allow_inf_nan=False)
     after_seconds: float = Field(
         600,
         gt=0,
@@ -301,7 +303,11 @@ class ReconcileSettings(BaseModel):
 
 class Settings(BaseSettings):
     model_config = SettingsConfigDict(
-        env_prefix="MEDIC_", env_nested_delimiter="__", extra="forbid", populate_by_name=True
+        env_prefix="MEDIC_",
+        env_nested_delimiter="__",
+        extra="forbid",
+        populate_by_name=True,
+        allow_inf_nan=False,
     )
 
     data_dir: Path = Path(".medic")
@@ -321,6 +327,13 @@ class Settings(BaseSettings):
     )
     chroma_url: str | None = Field(
         None, description="Chroma server (http://host:port); unset: embedded in data_dir/chroma."
+    )
+    chroma_timeout_seconds: int = Field(
+        10,
+        ge=1,
+        le=600,
+        description="Longest wait for an answer from the Chroma server, per request; past it the "
+        "incident memory is a skipped source.",
     )
     policy: Path | None = None
     database_url: str | None = Field(
@@ -353,18 +366,67 @@ class Settings(BaseSettings):
 
 def load_settings(**overrides: Any) -> Settings:
     """Settings from MEDIC_CONFIG's YAML, overridden by the environment, overridden by ``overrides``
-    (command-line options). Paths in the YAML are relative to the YAML file."""
+    (command-line options). Paths in the YAML are relative to the YAML file. A bad value is a
+    ``ConfigError`` naming the setting and where it came from (file, variable or option)."""
     config_path = os.environ.get("MEDIC_CONFIG")
     from_file = _read_yaml(Path(config_path)) if config_path else {}
+    from_env = _from_environment()
+    given = {k: v for k, v in overrides.items() if v is not None}
+    merged = {**_merged(from_file, from_env), **given}
     try:
-        from_env = Settings()
-        merged = _merged(from_file, from_env.model_dump(exclude_unset=True))
-        merged.update({k: v for k, v in overrides.items() if v is not None})
         return Settings.model_validate(merged)
     except ValidationError as exc:
-        problem = exc.errors()[0]
-        where = ".".join(str(p) for p in problem["loc"]) or "settings"
-        raise ConfigError(f"invalid configuration: {where}: {problem['msg']}") from exc
+        loc = tuple(str(p) for p in exc.errors()[0]["loc"])
+        if loc[:1] and loc[0] in given:
+            origin = messages.CONFIG_FROM_OPTION.format(option=loc[0].replace("_", "-"))
+        elif _holds(from_env, loc):
+            origin = messages.CONFIG_FROM_VARIABLE.format(variable=_variable(loc))
+        elif config_path:
+            origin = messages.CONFIG_FROM_FILE.format(path=config_path)
+        else:
+            origin = messages.CONFIG_FROM_VARIABLE.format(variable="the environment")
+        raise ConfigError(_invalid(exc, origin)) from exc
+
+
+def _from_environment() -> dict[str, Any]:
+    """The settings the environment sets (MEDIC_*, SLACK_*, KUBECONFIG), and only those."""
+    try:
+        return Settings().model_dump(exclude_unset=True)
+    except ValidationError as exc:
+        loc = tuple(str(p) for p in exc.errors()[0]["loc"])
+        origin = messages.CONFIG_FROM_VARIABLE.format(variable=_variable(loc))
+        raise ConfigError(_invalid(exc, origin)) from exc
+    except (SettingsError, RecursionError) as exc:  # a list or section that is not JSON
+        field = re.search(r'field "(\w+)"', str(exc))
+        variable = _variable((field.group(1),)) if field else "a MEDIC_* variable"
+        raise ConfigError(messages.CONFIG_VARIABLE_NOT_JSON.format(variable=variable)) from exc
+
+
+def _invalid(exc: ValidationError, origin: str) -> str:
+    problem = exc.errors()[0]
+    where = ".".join(str(p) for p in problem["loc"]) or "settings"
+    return messages.CONFIG_INVALID.format(where=where, origin=origin, problem=problem["msg"])
+
+
+def _variable(loc: tuple[str, ...]) -> str:
+    """The environment variable of the setting at ``loc`` (the first two levels name it)."""
+    field = Settings.model_fields.get(loc[0]) if loc else None
+    alias = field.validation_alias if field is not None else None
+    if isinstance(alias, AliasChoices) and isinstance(alias.choices[0], str):
+        return alias.choices[0]
+    return "MEDIC_" + "__".join(loc[:2]).upper()
+
+
+def _holds(data: dict[str, Any], loc: tuple[str, ...]) -> bool:
+    """Whether ``data`` sets the setting at ``loc`` (or the section above it)."""
+    below: Any = data
+    for key in loc:
+        if not isinstance(below, dict) or key not in below:
+            return False
+        below = below[key]
+        if not isinstance(below, dict):
+            return True
+    return True
 
 
 def _merged(base: dict[str, Any], override: dict[str, Any]) -> dict[str, Any]:
@@ -382,11 +444,14 @@ def _merged(base: dict[str, Any], override: dict[str, Any]) -> dict[str, Any]:
 
 def _read_yaml(path: Path) -> dict[str, Any]:
     try:
-        data = yaml.safe_load(path.read_text()) or {}
+        text = path.read_bytes()
     except OSError as exc:
-        raise ConfigError(f"cannot read MEDIC_CONFIG file {path}: {exc.strerror}") from exc
-    except yaml.YAMLError as exc:
-        raise ConfigError(f"MEDIC_CONFIG file {path} is not valid YAML: {exc}") from exc
+        reason = exc.strerror
+        raise ConfigError(messages.CONFIG_UNREADABLE.format(path=path, reason=reason)) from exc
+    try:
+        data = load_yaml(text, f"MEDIC_CONFIG file {path}") or {}
+    except YamlInputError as exc:
+        raise ConfigError(str(exc)) from exc
     if not isinstance(data, dict):
         raise ConfigError(f"MEDIC_CONFIG file {path} must hold a mapping of settings")
     for key in ("policy", "runbooks_dir", "data_dir"):

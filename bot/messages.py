@@ -18,6 +18,17 @@ REMEMBERED = "Remembered {id} ({outcome}) - the next similar incident will find 
 CLUSTER_REQUIRED = (
     "choose a cluster explicitly: --cluster sim (the simulated demo cluster) or set MEDIC_CLUSTER"
 )
+# --- configuration (bot/config.py) -----------------------------------------------------------
+CONFIG_INVALID = "invalid configuration: {where}: {problem} ({origin})"
+CONFIG_FROM_FILE = "in {path}"
+CONFIG_FROM_VARIABLE = "from {variable}"
+CONFIG_FROM_OPTION = "from --{option}"
+CONFIG_UNREADABLE = "cannot read MEDIC_CONFIG file {path}: {reason}"
+CONFIG_VARIABLE_NOT_JSON = (
+    "invalid configuration: {variable} is not valid JSON (a list or a section set from the "
+    "environment is JSON, e.g. MEDIC_WATCHED_CHANNELS='[\"C123\"]'; or set one key, e.g. "
+    "MEDIC_VERIFICATION__DELAY_SECONDS=120)"
+)
 PROMETHEUS_URL_REQUIRED = (
     "metrics.source is prometheus but no server is set: set metrics.prometheus_url "
     "(MEDIC_METRICS__PROMETHEUS_URL), e.g. http://prometheus.monitoring:9090"
@@ -100,7 +111,7 @@ GROUPS_MISSING_SCOPE = (
     "missing_scope (the Slack app needs the {needed} scope: add it under OAuth & Permissions "
     "and reinstall the app)"
 )
-SLACK_SILENCED = "Silenced the alerts of {incident} for {duration} (by <@{user}>): {summary}"
+SLACK_SILENCED = "Silenced the alerts of {incident} for {duration} (by {user}): {summary}"
 SLACK_VERIFYING = "verifying in {minutes:g} min"
 SLACK_REMEMBERED = "Remembered {id} ({outcome}): the next similar incident will find it."
 SLACK_NOT_REMEMBERED = (

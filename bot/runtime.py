@@ -279,7 +279,7 @@ def build_workflow(
 def vector_store(settings: Settings, data_dir: Path) -> ClientAPI:
     """Chroma: the server named by ``chroma_url``, else embedded in the data directory."""
     if settings.chroma_url:
-        return connect_chroma(settings.chroma_url)
+        return connect_chroma(settings.chroma_url, settings.chroma_timeout_seconds)
     return open_chroma(data_dir / "chroma")
 
 

@@ -11,6 +11,7 @@ from typing import Any
 from urllib.parse import urlparse
 
 import chromadb
+import httpx
 from chromadb.api import ClientAPI
 from chromadb.api.models.Collection import Collection
 from chromadb.config import Settings
@@ -40,20 +41,33 @@ def open_chroma(path: Path) -> ClientAPI:
     return client
 
 
-def connect_chroma(url: str) -> ClientAPI:
-    """A client of the Chroma server at ``url`` (http://host:port)."""
+def connect_chroma(url: str, timeout_seconds: int = 10) -> ClientAPI:
+    """A client of the Chroma server at ``url`` (http://host:port) whose every request ends
+    within ``timeout_seconds`` of silence.
+
+    chromadb 1.5 builds its httpx session with ``timeout=None`` and has no setting for it
+    (chroma-core/chroma#5805), so a server that accepts connections and never answers would hold
+    an investigation, a verification or a search for ever. The server is asked for its heartbeat
+    under the timeout first (the client's constructor makes a request of its own), then the
+    client's session gets the timeout; ``tests/knowledge/test_chroma_server.py`` fails if a
+    chromadb upgrade moves the session."""
     parsed = urlparse(url)
     if parsed.scheme not in ("http", "https") or not parsed.hostname:
         raise KnowledgeError(f"chroma_url {url!r} is not an http(s)://host:port URL")
     try:
-        return chromadb.HttpClient(
+        httpx.get(f"{url.rstrip('/')}/api/v2/heartbeat", timeout=timeout_seconds).raise_for_status()
+        client = chromadb.HttpClient(
             host=parsed.hostname,
             port=parsed.port or (443 if parsed.scheme == "https" else 8000),
             ssl=parsed.scheme == "https",
             settings=_settings(),
         )
     except Exception as exc:
-        raise KnowledgeError(f"cannot reach the Chroma server at {url}: {exc}") from exc
+        raise KnowledgeError(
+            f"cannot reach the Chroma server at {url}: {type(exc).__name__}: {exc}"
+        ) from exc
+    client._server._session.timeout = httpx.Timeout(timeout_seconds)  # type: ignore[attr-defined]
+    return client
 
 
 def collection(client: ClientAPI, name: str, embedder: MiniLMEmbedding) -> Collection:

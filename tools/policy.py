@@ -9,12 +9,12 @@ from importlib import resources
 from pathlib import Path
 from typing import Literal
 
-import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
 from tools.actions import Principal, Risk
 from tools.catalog import TOOLS, WRITE_TOOLS
 from tools.errors import PolicyError
+from tools.yaml_input import YamlInputError, load_yaml
 
 GLOB_CHARS = set("*?[]\\")
 
@@ -160,22 +160,21 @@ def load_policy(path: Path | None = None) -> Policy:
     """The policy at ``path``, or Medic's default policy when no path is given."""
     try:
         if path is None:
-            text = resources.files("tools").joinpath("default_policy.yaml").read_text()
+            text = resources.files("tools").joinpath("default_policy.yaml").read_bytes()
             source = "default policy"
         else:
-            text = path.read_text()
-            source = str(path)
+            text = path.read_bytes()
+            source = f"policy {path}"
     except OSError as exc:
         raise PolicyError(f"cannot read policy file {path or 'default'}: {exc}") from exc
     try:
-        data = yaml.safe_load(text) or {}
+        data = load_yaml(text, source) or {}
         return Policy.model_validate(data)
-    except yaml.YAMLError as exc:
-        first = " ".join(str(exc).split())
-        raise PolicyError(f"policy {source} is not valid YAML: {first}") from exc
+    except YamlInputError as exc:
+        raise PolicyError(f"{exc}; fix the file and retry") from exc
     except ValidationError as exc:
         problem = exc.errors()[0]
         where = ".".join(str(p) for p in problem["loc"]) or "policy"
         raise PolicyError(
-            f"invalid policy in {source}: {where}: {problem['msg']}; fix the file and retry"
+            f"invalid {source}: {where}: {problem['msg']}; fix the file and retry"
         ) from exc

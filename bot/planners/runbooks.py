@@ -12,11 +12,11 @@ from __future__ import annotations
 from importlib import resources
 from pathlib import Path
 
-import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
 
 from bot.errors import ConfigError
 from bot.planners.base import Candidate, PlannerResult, PlanningContext, Recipe
+from tools.yaml_input import YamlInputError, load_yaml
 
 RUNBOOK_WEIGHT = 0.8
 TOP_CAUSES = 3
@@ -74,20 +74,34 @@ class Runbook(BaseModel):
 
 def load_runbooks(directory: Path | None = None) -> list[Runbook]:
     """Medic's shipped runbooks plus every *.yaml in ``directory``."""
-    sources: list[tuple[str, str]] = [
-        ("default runbooks", resources.files("bot.runbooks").joinpath("default.yaml").read_text())
+    sources: list[tuple[str, bytes]] = [
+        ("default runbooks", resources.files("bot.runbooks").joinpath("default.yaml").read_bytes())
     ]
     if directory is not None:
         if not directory.is_dir():
             raise ConfigError(f"runbooks_dir {directory} is not a directory")
-        sources += [(str(p), p.read_text()) for p in sorted(directory.glob("*.y*ml"))]
+        for path in sorted(directory.glob("*.y*ml")):
+            try:
+                sources.append((str(path), path.read_bytes()))
+            except OSError as exc:
+                raise ConfigError(f"cannot read runbook file {path}: {exc.strerror}") from exc
     runbooks: list[Runbook] = []
     for name, text in sources:
         try:
-            items = yaml.safe_load(text) or []
-            runbooks += [Runbook.model_validate(item) for item in items]
-        except (yaml.YAMLError, ValidationError, TypeError) as exc:
-            raise ConfigError(f"invalid runbook file {name}: {str(exc).splitlines()[0]}") from exc
+            items = load_yaml(text, f"runbook file {name}") or []
+        except YamlInputError as exc:
+            raise ConfigError(str(exc)) from exc
+        if not isinstance(items, list):
+            raise ConfigError(f"runbook file {name} must hold a list of runbooks")
+        for index, item in enumerate(items):
+            try:
+                runbooks.append(Runbook.model_validate(item))
+            except ValidationError as exc:
+                problem = exc.errors()[0]
+                where = ".".join(str(p) for p in (index, *problem["loc"]))
+                raise ConfigError(
+                    f"invalid runbook file {name}: {where}: {problem['msg']}"
+                ) from exc
     return runbooks
 
 

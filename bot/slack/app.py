@@ -17,11 +17,12 @@ from slack_sdk import WebClient
 from bot import messages
 from bot.alerts import parse_alerts
 from bot.errors import MedicError
-from bot.slack.blocks import APPROVE_ACTION, REJECT_ACTION, escape, section
+from bot.slack.blocks import APPROVE_ACTION, REJECT_ACTION, section
 from bot.slack.commands import CommandAnswers, Help, immediate_reply, parse_command
 from bot.slack.decisions import SlackUser
 from bot.slack.limits import fit
 from bot.slack.mentions import Mention, Mentions
+from bot.slack.mrkdwn import Mrkdwn, markup
 from bot.slack.threads import IncidentThreads
 from bot.slack.usergroups import UserGroups
 from bot.slack.watched import ServiceResolver, alert_from_message, posted_at
@@ -31,14 +32,28 @@ from tools.errors import StateUnavailableError
 log = logging.getLogger(__name__)
 
 
-def ephemeral(respond: Respond, text: str) -> None:
+def ephemeral(respond: Respond | None, text: Mrkdwn) -> None:
+    """An answer only the person sees, through the request's response_url (a request without
+    one, which Slack never sends, gets its answer in the log only)."""
+    if respond is None or respond.response_url is None:
+        log.warning("no response_url to answer on: %s", text[:200])
+        return
     fitted = fit([section(text)], text)
-    respond(
-        text=fitted.text,
-        blocks=fitted.blocks,
-        response_type="ephemeral",
-        replace_original=False,
-    )
+    try:
+        respond(
+            text=fitted.text,
+            blocks=fitted.blocks,
+            response_type="ephemeral",
+            replace_original=False,
+        )
+    except OSError as exc:  # the response_url did not answer: nothing else to tell it by
+        log.warning("answer not delivered to the response_url: %s", exc)
+
+
+def ephemeral_ack(ack: Ack, text: Mrkdwn) -> None:
+    """Acknowledge with an answer only the sender sees, within Block Kit's limits."""
+    fitted = fit([section(text)], text)
+    ack(response_type="ephemeral", text=fitted.text, blocks=fitted.blocks)
 
 
 def not_recorded(respond: Respond, exc: StateUnavailableError, what: str) -> None:
@@ -51,7 +66,7 @@ def not_recorded(respond: Respond, exc: StateUnavailableError, what: str) -> Non
         exc.__cause__,
     )
     template = messages.SLACK_NOT_FINISHED if exc.recorded else messages.SLACK_NOT_RECORDED
-    ephemeral(respond, template.format(reason=escape(exc.reason)))
+    ephemeral(respond, markup(template, reason=exc.reason))
 
 
 def is_slack_retry(request: BoltRequest) -> bool:
@@ -123,18 +138,19 @@ def _register_command(
     """`/medic`: help and parse errors in the ack itself; everything else after it."""
 
     def ack_command(ack: Ack, command: dict[str, Any]) -> None:
-        reply = immediate_reply(parse_command(command.get("text", "")))
+        reply = immediate_reply(parse_command(str(command.get("text", ""))))
         if reply:
-            ack(response_type="ephemeral", text=reply)
+            ephemeral_ack(ack, reply)
         else:
             ack()
 
     def answer_command(command: dict[str, Any], respond: Respond) -> None:
-        parsed = parse_command(command.get("text", ""))
+        parsed = parse_command(str(command.get("text", "")))
         if isinstance(parsed, Help):
             return
         try:
-            text = answers.answer(parsed, user_of(command["user_id"]), command["channel_id"])
+            user, channel = str(command.get("user_id", "")), str(command.get("channel_id", ""))
+            text = answers.answer(parsed, user_of(user), channel)
         except StateUnavailableError as exc:
             not_recorded(respond, exc, f"/medic {command.get('text', '')[:80]!r}")
             return
@@ -153,7 +169,7 @@ def _register_buttons(
     def decide(body: dict[str, Any], respond: Respond, approve: bool) -> None:
         value = str(body["actions"][0].get("value", ""))
         proposal_id, _, digest = value.partition(":")
-        user = user_of(body["user"]["id"])
+        user = user_of(str((body.get("user") or {}).get("id", "")))
         try:
             outcome = threads.decide(approve, proposal_id, user, digest)
         except StateUnavailableError as exc:
@@ -161,9 +177,9 @@ def _register_buttons(
             not_recorded(respond, exc, f"{verb} of {proposal_id[:32]!r} by {user.id}")
             return
         if outcome is None:
-            ephemeral(respond, messages.SLACK_PROPOSAL_GONE)
+            ephemeral(respond, markup(messages.SLACK_PROPOSAL_GONE))
         elif outcome.result.status is ToolStatus.REFUSED:
-            ephemeral(respond, messages.SLACK_REFUSED.format(reason=outcome.result.summary))
+            ephemeral(respond, markup(messages.SLACK_REFUSED, reason=outcome.result.summary))
 
     def approve(body: dict[str, Any], respond: Respond) -> None:
         decide(body, respond, approve=True)

@@ -1,6 +1,11 @@
 """Block Kit for the alert thread: the root message, the diagnosis with its proposals and buttons,
 verification and notes. Pure functions from plain data to messages; every message leaves through
 :func:`bot.slack.limits.fit` before it is sent.
+
+Every text here is :class:`~bot.slack.mrkdwn.Mrkdwn`: the builders (:func:`section`,
+:func:`context`, :func:`mrkdwn`, :class:`Message`) take nothing else, so alert, log, label, user
+and model text reaches a block only through :func:`~bot.slack.mrkdwn.markup` or
+:func:`~bot.slack.mrkdwn.escape`, and links only through :func:`~bot.slack.mrkdwn.link`.
 """
 
 from __future__ import annotations
@@ -20,6 +25,8 @@ from bot.planner import Plan
 from bot.signals import SignalCatalog
 from bot.slack.decisions import is_withdrawn
 from bot.slack.limits import Block
+from bot.slack.mrkdwn import Mrkdwn, escape, joined, link, markup
+from bot.slack.mrkdwn import plain as plain_text
 from bot.verification import Verification
 from tools.actions import Action
 from tools.proposals import Proposal, ProposalStatus
@@ -32,50 +39,51 @@ MAX_TEMPLATES = 6
 MAX_FINDINGS = 8
 
 
+__all__ = ["Message", "Mrkdwn", "escape", "link", "markup"]
+
+
 @dataclass(frozen=True)
 class Message:
-    text: str
+    text: Mrkdwn  # the fallback: notifications, and clients that show no blocks, read it
     blocks: list[Block]
 
     def payload(self) -> dict[str, Any]:
         return {"text": self.text, "blocks": self.blocks}
 
 
-def mrkdwn(text: str) -> dict[str, str]:
+def mrkdwn(text: Mrkdwn) -> dict[str, str]:
     return {"type": "mrkdwn", "text": text}
 
 
 def plain(text: str) -> dict[str, Any]:
-    return {"type": "plain_text", "text": text, "emoji": True}
+    return {"type": "plain_text", "text": plain_text(text), "emoji": True}
 
 
-def section(text: str, block_id: str | None = None) -> Block:
+def section(text: Mrkdwn, block_id: str | None = None) -> Block:
     block: Block = {"type": "section", "text": mrkdwn(text)}
     if block_id:
         block["block_id"] = block_id
     return block
 
 
-def context(*texts: str) -> Block:
+def context(*texts: Mrkdwn) -> Block:
     return {"type": "context", "elements": [mrkdwn(t) for t in texts[:10]]}
 
 
-def escape(text: str) -> str:
-    """Slack's three control characters, so alert text cannot fake mentions or links."""
-    return text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;")
-
-
-def slack_time(ts: float) -> str:
+def slack_time(ts: float) -> Mrkdwn:
     """A time Slack shows in each reader's time zone, with UTC as the fallback."""
-    fallback = datetime.fromtimestamp(ts, UTC).strftime("%H:%M UTC")
-    return f"<!date^{int(ts)}^{{time}}|{fallback}>"
+    try:
+        fallback = datetime.fromtimestamp(ts, UTC).strftime("%H:%M UTC")
+    except (OverflowError, OSError, ValueError):
+        return Mrkdwn("an unknown time")
+    return Mrkdwn(f"<!date^{int(ts)}^{{time}}|{fallback}>")
 
 
-def who(user: str | None) -> str:
+def who(user: str | None) -> Mrkdwn:
     """A mention for a Slack user id, the plain name for anyone else (the CLI, Medic itself)."""
-    if user and user[:1] in "UW" and user.isalnum():
-        return f"<@{user}>"
-    return user or "someone"
+    if user and user[:1] in "UW" and user.isalnum() and user.isascii():
+        return Mrkdwn(f"<@{user}>")
+    return escape(user or "someone")
 
 
 def exact_change(action: Action) -> str:
@@ -130,95 +138,109 @@ def root_message(view: RootView) -> Message:
     count = f":{view.firing}" if firing else ""
     title = f"[{word}{count}] {view.alertname}"
     fields = [
-        mrkdwn(f"*Service*\n{escape(view.service or '-')}"),
-        mrkdwn(f"*Namespace*\n{escape(view.namespace or '-')}"),
-        mrkdwn(f"*Severity*\n{escape(view.severity or '-')}"),
-        mrkdwn(f"*Alerts*\n{view.firing} firing, {view.resolved} resolved"),
+        mrkdwn(markup("*Service*\n{}", view.service or "-")),
+        mrkdwn(markup("*Namespace*\n{}", view.namespace or "-")),
+        mrkdwn(markup("*Severity*\n{}", view.severity or "-")),
+        mrkdwn(markup("*Alerts*\n{} firing, {} resolved", view.firing, view.resolved)),
     ]
-    body = f"*{escape(view.summary)}*"
+    body = markup("*{}*", view.summary)
     if view.description:
-        body += f"\n{escape(view.description)}"
+        body = markup("{}\n{}", body, view.description)
     notes = []
     if view.group_labels:
-        notes.append(
-            "group: " + ", ".join(f"{k}={escape(v)}" for k, v in sorted(view.group_labels.items()))
-        )
+        labels = (markup("{}={}", k, v) for k, v in sorted(view.group_labels.items()))
+        notes.append(markup("group: {}", joined(", ", labels)))
     if view.incidents:
-        notes.append("incidents: " + ", ".join(view.incidents))
+        notes.append(markup("incidents: {}", ", ".join(view.incidents)))
     if view.source_url:
-        notes.append(f"<{view.source_url}|Alertmanager>")
+        notes.append(link(view.source_url, "Alertmanager"))
     blocks: list[Block] = [
         {"type": "header", "text": plain(f"{icon} {title}")},
         section(body),
         {"type": "section", "fields": fields},
     ]
     if notes:
-        blocks.append(context(" · ".join(notes)))
-    return Message(f"{title} - {view.summary}", blocks)
+        blocks.append(context(joined(" · ", notes)))
+    return Message(markup("{} - {}", title, view.summary), blocks)
 
 
 # --- the diagnosis -----------------------------------------------------------------------------
 
 
-def _findings(inv: Investigation, catalog: SignalCatalog) -> str:
+def _findings(inv: Investigation, catalog: SignalCatalog) -> Mrkdwn:
     if not inv.findings:
-        return messages.NO_FINDINGS
+        return markup(messages.NO_FINDINGS)
     lines = []
     for f in inv.findings[:MAX_FINDINGS]:
-        explained = f" - {escape(catalog.attribution_text(f))}" if f.attribution else ""
+        explained = markup(" - {}", catalog.attribution_text(f)) if f.attribution else ""
         lines.append(
-            f"• {escape(catalog.describe(f))} since {slack_time(f.start)}, "
-            f"confidence {f.confidence:.2f}{explained}"
+            markup(
+                "• {} since {}, confidence {:.2f}{}",
+                catalog.describe(f),
+                slack_time(f.start),
+                f.confidence,
+                Mrkdwn(explained),
+            )
         )
     if len(inv.findings) > MAX_FINDINGS:
-        lines.append(f"• and {len(inv.findings) - MAX_FINDINGS} more")
-    return "\n".join(lines)
+        lines.append(markup("• and {} more", len(inv.findings) - MAX_FINDINGS))
+    return joined("\n", lines)
 
 
-def _templates(inv: Investigation) -> str:
+def _templates(inv: Investigation) -> Mrkdwn:
     stats = inv.templates.abnormal if inv.templates else []
     if not stats:
-        return messages.NO_TEMPLATES
-    return "\n".join(
-        f"• [{s.change}] `{escape(s.template)}` ({s.current_rate:.1f}/min)"
-        for s in stats[:MAX_TEMPLATES]
+        return markup(messages.NO_TEMPLATES)
+    return joined(
+        "\n",
+        (
+            markup("• [{}] `{}` ({:.1f}/min)", s.change, s.template, s.current_rate)
+            for s in stats[:MAX_TEMPLATES]
+        ),
     )
 
 
 def _hypotheses(inv: Investigation) -> list[Block]:
     if not inv.hypotheses:
-        return [section(messages.NO_HYPOTHESIS)]
+        return [section(markup(messages.NO_HYPOTHESIS))]
     blocks = []
     if clear_cause(inv.hypotheses) is None:
-        blocks.append(section(f":grey_question: {messages.NO_CLEAR_CAUSE}"))
+        blocks.append(section(markup(":grey_question: {}", messages.NO_CLEAR_CAUSE)))
     for rank, h in enumerate(inv.hypotheses[:MAX_HYPOTHESES], 1):
-        blocks.append(section(f"*{rank}. {escape(h.text)}* - score {h.score:.2f}"))
+        blocks.append(section(markup("*{}. {}* - score {:.2f}", rank, h.text, h.score)))
         evidence = [
-            f"{':warning: ' if e.kind == 'against' else ''}{e.kind}: {escape(e.text)}"
+            markup("{}{}: {}", Mrkdwn(":warning: " if e.kind == "against" else ""), e.kind, e.text)
             for e in h.evidence[:MAX_EVIDENCE]
         ]
         if evidence:
-            blocks.append(context("\n".join(evidence)))
+            blocks.append(context(joined("\n", evidence)))
     return blocks
 
 
-def _similar(inv: Investigation) -> str:
+def _similar(inv: Investigation) -> Mrkdwn:
     if not inv.similar:
-        return messages.NO_SIMILAR
+        return markup(messages.NO_SIMILAR)
     lines = []
     for m in inv.similar:
         r = m.record
         fixed = ", ".join(x.describe() for x in r.remediation) or "-"
         lines.append(
-            f"• *{escape(r.id)}* ({m.similarity:.2f}) {escape(r.title)}\n"
-            f"   fixed by: {escape(fixed)} -> {r.outcome.replace('_', ' ')}; "
-            f"matched on {escape(m.explanation)}"
+            markup(
+                "• *{}* ({:.2f}) {}\n   fixed by: {} -> {}; matched on {}",
+                r.id,
+                m.similarity,
+                r.title,
+                fixed,
+                r.outcome.replace("_", " "),
+                m.explanation,
+            )
         )
-    return "\n".join(lines)
+    return joined("\n", lines)
 
 
 def _bullets(title: str, lines: list[str]) -> Block:
-    return section(f"*{title}*\n" + "\n".join(f"• {escape(line)}" for line in lines))
+    items = joined("\n", (markup("• {}", line) for line in lines))
+    return section(markup("*{}*\n{}", title, items))
 
 
 def _plan(plan: Plan | None) -> tuple[list[Block], list[Block]]:
@@ -231,53 +253,62 @@ def _plan(plan: Plan | None) -> tuple[list[Block], list[Block]]:
         before.append(_bullets("Checked", plan.checked))
     if plan.advice:
         before.append(_bullets("For a human", plan.advice))
-    planners = [context(f"planned by {escape(', '.join(plan.planners))}")] if plan.planners else []
+    planners = [context(markup("planned by {}", ", ".join(plan.planners)))] if plan.planners else []
     return before, planners
 
 
 def diagnosis_head(
     incident: Incident, inv: Investigation, catalog: SignalCatalog, plan: Plan | None = None
-) -> tuple[str, list[Block]]:
+) -> tuple[Mrkdwn, list[Block]]:
     """The part of the diagnosis that never changes: (fallback text, blocks). With the ``plan``:
     the runbooks' diagnostic steps, advice for a human and which planners ran (the dropped
     proposals and the planners' notes are among the investigation's notes)."""
     best = clear_cause(inv.hypotheses)
     top = best.title if best else "no clear cause"
-    text = (
-        f"Medic investigated {incident.id} ({incident.service}): {len(inv.findings)} abnormal "
-        f"metric(s); most likely {top}"
+    text = markup(
+        "Medic investigated {} ({}): {} abnormal metric(s); most likely {}",
+        incident.id,
+        incident.service,
+        len(inv.findings),
+        top,
     )
     blocks: list[Block] = [
         section(
-            f":mag: *Medic investigated {incident.id}* - {escape(incident.service)} in "
-            f"{escape(incident.namespace)}: {len(inv.series)} series and the service's logs in "
-            f"{inv.seconds:.2f} s"
+            markup(
+                ":mag: *Medic investigated {}* - {} in {}: {} series and the service's logs in "
+                "{:.2f} s",
+                incident.id,
+                incident.service,
+                incident.namespace,
+                len(inv.series),
+                inv.seconds,
+            )
         )
     ]
     if inv.notes:
-        blocks.append(context(*(f":warning: {escape(n)}" for n in inv.notes)))
-    blocks.append(section(f"*What is abnormal*\n{_findings(inv, catalog)}"))
+        blocks.append(context(*(markup(":warning: {}", n) for n in inv.notes)))
+    blocks.append(section(markup("*What is abnormal*\n{}", _findings(inv, catalog))))
     if inv.forecasts or inv.drift:
-        outlook = "\n".join(
-            f"• {escape(catalog.outlook_text(f))}" for f in inv.forecasts + inv.drift
+        outlook = joined(
+            "\n", (markup("• {}", catalog.outlook_text(f)) for f in inv.forecasts + inv.drift)
         )
-        blocks.append(section(f"*What is coming, what drifted*\n{outlook}"))
-    blocks.append(section(f"*What the logs say*\n{_templates(inv)}"))
-    blocks.append(section("*Likely causes*"))
+        blocks.append(section(markup("*What is coming, what drifted*\n{}", outlook)))
+    blocks.append(section(markup("*What the logs say*\n{}", _templates(inv))))
+    blocks.append(section(Mrkdwn("*Likely causes*")))
     blocks.extend(_hypotheses(inv))
-    blocks.append(section(f"*Similar past incidents*\n{_similar(inv)}"))
+    blocks.append(section(markup("*Similar past incidents*\n{}", _similar(inv))))
     before, planners = _plan(plan)
     blocks.extend(before)
     blocks.append({"type": "divider"})
-    blocks.append(section("*Proposed actions*"))
+    blocks.append(section(Mrkdwn("*Proposed actions*")))
     blocks.extend(planners)
     return text, blocks
 
 
-def _confirm(title: str, text: str, confirm: str, style: str | None = None) -> dict[str, Any]:
+def _confirm(title: str, text: Mrkdwn, confirm: str, style: str | None = None) -> dict[str, Any]:
     dialog: dict[str, Any] = {
         "title": plain(title),
-        "text": mrkdwn(text[:297] + "..." if len(text) > 300 else text),
+        "text": mrkdwn(Mrkdwn(text[:297] + "...") if len(text) > 300 else text),
         "confirm": plain(confirm),
         "deny": plain("Cancel"),
     }
@@ -300,7 +331,7 @@ def _buttons(p: Proposal) -> Block:
                 "value": f"{p.id}:{p.digest}",
                 "confirm": _confirm(
                     "Approve this change?",
-                    f"*{change}*\nDry run: {p.preview}",
+                    markup("*{}*\nDry run: {}", change, p.preview),
                     "Approve",
                     "primary",
                 ),
@@ -312,65 +343,71 @@ def _buttons(p: Proposal) -> Block:
                 "style": "danger",
                 "value": p.id,
                 "confirm": _confirm(
-                    "Reject this change?", f"*{change}* will not run.", "Reject", "danger"
+                    "Reject this change?", markup("*{}* will not run.", change), "Reject", "danger"
                 ),
             },
         ],
     }
 
 
-def decision_line(p: Proposal, after: str = "") -> str:
+def decision_line(p: Proposal, after: str = "") -> Mrkdwn:
     """One line on a decided proposal: who, when, what happened (and what verification found)."""
     user, when = who(p.decided_by), slack_time(p.decided_at or 0)
     if is_withdrawn(p):
-        return ":leftwards_arrow_with_hook: " + messages.WITHDRAWN.format(
-            reason=messages.ALERT_RESOLVED_REASON, preview=escape(p.preview)
+        return markup(
+            ":leftwards_arrow_with_hook: " + messages.WITHDRAWN,
+            reason=messages.ALERT_RESOLVED_REASON,
+            preview=p.preview,
         )
     if p.status is ProposalStatus.REJECTED:
-        return ":no_entry_sign: " + messages.REJECTED_BY.format(
-            user=user, preview=escape(p.preview)
-        )
+        return markup(":no_entry_sign: " + messages.REJECTED_BY, user=user, preview=p.preview)
     if p.status is ProposalStatus.SUCCEEDED:
-        summary = escape(p.outcome) + (f" - {escape(after)}" if after else "")
-        return ":white_check_mark: " + messages.APPROVED_BY.format(
-            user=user, when=when, summary=summary
+        summary = markup("{} - {}", p.outcome, after) if after else escape(p.outcome)
+        return markup(
+            ":white_check_mark: " + messages.APPROVED_BY, user=user, when=when, summary=summary
         )
     if p.status is ProposalStatus.FAILED:
-        return ":x: " + messages.APPROVED_BY.format(
-            user=user, when=when, summary=f"failed: {escape(p.outcome)}"
-        )
+        summary = markup("failed: {}", p.outcome)
+        return markup(":x: " + messages.APPROVED_BY, user=user, when=when, summary=summary)
     if p.status is ProposalStatus.UNKNOWN:
-        return ":grey_question: " + messages.APPROVED_BY.format(
-            user=user, when=when, summary=f"outcome unknown: {escape(p.outcome)}"
+        summary = markup("outcome unknown: {}", p.outcome)
+        return markup(
+            ":grey_question: " + messages.APPROVED_BY, user=user, when=when, summary=summary
         )
     if p.status in (ProposalStatus.APPROVED, ProposalStatus.EXECUTING):
-        return ":hourglass_flowing_sand: " + messages.APPROVED_BY.format(
-            user=user, when=when, summary="executing"
+        return markup(
+            ":hourglass_flowing_sand: " + messages.APPROVED_BY,
+            user=user,
+            when=when,
+            summary="executing",
         )
     if p.status is ProposalStatus.EXPIRED:
-        return f":zzz: Expired: {escape(p.preview)}"
-    return f"~{escape(exact_change(p.action))}~ {escape(p.refusal)}"
+        return markup(":zzz: Expired: {}", p.preview)
+    return markup("~{}~ {}", exact_change(p.action), p.refusal)
 
 
 def proposal_blocks(p: Proposal, after: str = "") -> list[Block]:
     block_id = f"proposal:{p.id}"
     if p.status is ProposalStatus.PROPOSED:
-        text = (
-            f"*{escape(p.preview)}*\nwhy: {escape(p.rationale)}\n"
-            f"source: {escape(p.source)} · expires {slack_time(p.expires_at)}"
+        text = markup(
+            "*{}*\nwhy: {}\nsource: {} · expires {}",
+            p.preview,
+            p.rationale,
+            p.source,
+            slack_time(p.expires_at),
         )
         return [section(text, block_id), _buttons(p)]
     return [section(decision_line(p, after), block_id)]
 
 
 def diagnosis_message(
-    text: str, head: list[Block], proposals: list[Proposal], after: str = ""
+    text: Mrkdwn, head: list[Block], proposals: list[Proposal], after: str = ""
 ) -> Message:
     """The diagnosis with the current state of each proposal; ``after`` is what verification
     found, appended to executed proposals."""
     blocks = list(head)
     if not proposals:
-        blocks.append(section(messages.NO_PROPOSALS))
+        blocks.append(section(markup(messages.NO_PROPOSALS)))
     for p in proposals:
         blocks.extend(proposal_blocks(p, after))
     return Message(text, blocks)
@@ -392,27 +429,31 @@ def verification_summary(v: Verification) -> str:
 
 def verification_message(incident_id: str, v: Verification) -> Message:
     verdict = "recovered" if v.recovered else "not recovered"
-    icon = ":white_check_mark:" if v.recovered else ":warning:"
-    lines = [f"{icon} *Verification of {incident_id}: {verdict}*"]
-    lines += [f"• {escape(c.text)}" for c in v.checks]
+    icon = Mrkdwn(":white_check_mark:" if v.recovered else ":warning:")
+    lines = [markup("{} *Verification of {}: {}*", icon, incident_id, verdict)]
+    lines += [markup("• {}", c.text) for c in v.checks]
     if v.note:
         lines.append(escape(v.note))
-    return Message(f"Verification of {incident_id}: {verdict}", [section("\n".join(lines))])
+    fallback = markup("Verification of {}: {}", incident_id, verdict)
+    return Message(fallback, [section(joined("\n", lines))])
 
 
 def interrupted_message(p: Proposal, finding: str, ran_now: bool) -> Message:
     """What became of an action a stop interrupted (or of an approval it left unstarted)."""
-    change = escape(exact_change(p.action))
+    change = exact_change(p.action)
     if ran_now:
-        text = messages.SLACK_RESUMED.format(change=change, finding=escape(finding))
+        text = markup(messages.SLACK_RESUMED, change=change, finding=finding)
     else:
-        text = messages.SLACK_INTERRUPTED[p.status.value].format(
-            change=change, finding=escape(finding), target=escape(p.action.target)
+        text = markup(
+            messages.SLACK_INTERRUPTED[p.status.value],
+            change=change,
+            finding=finding,
+            target=p.action.target,
         )
     return Message(text, [section(text)])
 
 
-def note_message(text: str) -> Message:
+def note_message(text: Mrkdwn) -> Message:
     return Message(text, [context(text)])
 
 

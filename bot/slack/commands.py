@@ -11,6 +11,7 @@ from bot import messages
 from bot.errors import InputError
 from bot.slack import blocks
 from bot.slack.decisions import SlackUser
+from bot.slack.mrkdwn import Mrkdwn, escape, joined, link, markup
 from bot.slack.postmortem import postmortem_draft
 from bot.slack.search import Searcher
 from bot.slack.threads import IncidentThreads
@@ -22,6 +23,8 @@ _INCIDENT = re.compile(r"^INC-\d+$", re.IGNORECASE)
 MIN_SILENCE = 60
 MAX_SILENCE = 7 * 86400
 SEARCH_LIMIT = 5
+MAX_SEARCH_TEXT = 1000  # characters of `/medic search` text searched for
+MAX_ECHO = 200  # characters of a person's own text shown back to them
 
 
 @dataclass(frozen=True)
@@ -102,7 +105,7 @@ def _search(args: list[str], text: str) -> Command:
     query = text.split(None, 1)[1].strip() if args else ""
     if not query:
         raise InputError("usage: `/medic search TEXT` - what should I look for?")
-    return Search(query)
+    return Search(query[:MAX_SEARCH_TEXT])
 
 
 def _postmortem(args: list[str], _text: str) -> Command:
@@ -144,23 +147,34 @@ def _parse(verb: str, args: list[str], text: str) -> Command:
     return parser(args, text)
 
 
-def help_text(problem: str = "") -> str:
+def echo(text: str, limit: int = MAX_ECHO) -> str:
+    """A person's own text, as much of it as is worth showing back to them."""
+    return text if len(text) <= limit else text[: limit - 1] + "\u2026"
+
+
+def help_text(problem: str = "") -> Mrkdwn:
     if problem:
-        return messages.SLACK_COMMAND_PROBLEM.format(problem=problem, help=messages.SLACK_HELP)
-    return messages.SLACK_HELP
+        return markup(
+            messages.SLACK_COMMAND_PROBLEM,
+            problem=echo(problem, 2 * MAX_ECHO),
+            help=Mrkdwn(messages.SLACK_HELP),
+        )
+    return Mrkdwn(messages.SLACK_HELP)
 
 
-def immediate_reply(command: Command) -> str:
+def immediate_reply(command: Command) -> Mrkdwn:
     """What the ack says at once, before any slow work."""
     if isinstance(command, Help):
         return help_text(command.problem)
     if isinstance(command, Investigate):
-        return messages.SLACK_INVESTIGATING.format(
-            service=command.service, namespace=command.namespace or "the default namespace"
+        return markup(
+            messages.SLACK_INVESTIGATING,
+            service=command.service,
+            namespace=command.namespace or "the default namespace",
         )
     if isinstance(command, Search):
-        return messages.SLACK_SEARCHING.format(text=blocks.escape(command.text))
-    return ""
+        return markup(messages.SLACK_SEARCHING, text=echo(command.text))
+    return Mrkdwn("")
 
 
 def duration_text(seconds: int) -> str:
@@ -179,17 +193,17 @@ class CommandAnswers:
         self._threads = threads
         self._searcher = searcher
 
-    def answer(self, command: Command, user: SlackUser, channel: str) -> str:
+    def answer(self, command: Command, user: SlackUser, channel: str) -> Mrkdwn:
         try:
             return self._answer(command, user, channel)
         except InputError as exc:
-            return f":warning: {exc}"
+            return markup(":warning: {}", exc)
 
-    def _answer(self, command: Command, user: SlackUser, channel: str) -> str:
+    def _answer(self, command: Command, user: SlackUser, channel: str) -> Mrkdwn:
         threads = self._threads
         if isinstance(command, Investigate):
             threads.investigate_service(command.service, command.namespace, user.id, channel)
-            return ""
+            return Mrkdwn("")
         if isinstance(command, Search):
             return self._search(command.text)
         if isinstance(command, Status):
@@ -207,7 +221,7 @@ class CommandAnswers:
             )
             threads.post_file(link, f"postmortem-{incident.id}.md", f"Postmortem draft: "
                               f"{incident.id}", draft)  # fmt: skip
-            return messages.SLACK_DRAFTING.format(incident=incident.id)
+            return markup(messages.SLACK_DRAFTING, incident=incident.id)
         if isinstance(command, Silence):
             link = threads.incident_in(channel, command.incident, "silence DURATION")
             incident = threads.flow.incidents.get(link.incident_id)
@@ -215,43 +229,47 @@ class CommandAnswers:
             result = threads.decisions.silence(incident, command.seconds, user)
             if not result.ok:  # a refusal already reading "not done: ..." says it once
                 reason = result.summary.removeprefix("not done: ")
-                return messages.SLACK_REFUSED.format(reason=reason)
-            text = messages.SLACK_SILENCED.format(
+                return markup(messages.SLACK_REFUSED, reason=reason)
+            text = markup(
+                messages.SLACK_SILENCED,
                 incident=incident.id,
                 duration=duration_text(command.seconds),
-                user=user.id,
+                user=blocks.who(user.id),
                 summary=result.summary,
             )
             threads.note(link, text, kind="action")
             return text
         return help_text()
 
-    def _search(self, text: str) -> str:
+    def _search(self, text: str) -> Mrkdwn:
         hits = self._searcher.search(text, SEARCH_LIMIT)
         if not hits:
-            return messages.SLACK_NO_SEARCH_RESULTS.format(text=blocks.escape(text))
-        lines = [f"*Results for _{blocks.escape(text)}_*"]
+            return markup(messages.SLACK_NO_SEARCH_RESULTS, text=echo(text))
+        lines = [markup("*Results for _{}_*", echo(text))]
         for hit in hits:
-            title = blocks.escape(hit.title)
-            name = f"<{hit.url}|{title}>" if hit.url else title
-            lines.append(f"• *{hit.id}* ({hit.kind}, {hit.score:.2f}) {name}")
+            name = link(hit.url, hit.title) if hit.url else escape(hit.title)
+            lines.append(markup("• *{}* ({}, {:.2f}) {}", hit.id, hit.kind, hit.score, name))
             if hit.detail:
-                lines.append(f"   {blocks.escape(hit.detail)}")
-        return "\n".join(lines)
+                lines.append(markup("   {}", hit.detail))
+        return joined("\n", lines)
 
-    def _status(self) -> str:
+    def _status(self) -> Mrkdwn:
         open_ = self._threads.open_incidents()
         if not open_:
-            return messages.SLACK_NOTHING_OPEN
-        lines = [f"*{len(open_)} open incident(s)*"]
+            return Mrkdwn(messages.SLACK_NOTHING_OPEN)
+        lines = [markup("*{} open incident(s)*", len(open_))]
         for incident, pending in open_:
             lines.append(
-                f"• *{incident.id}* {blocks.escape(incident.summary)} "
-                f"({incident.service}, since {blocks.slack_time(incident.starts_at)})"
+                markup(
+                    "• *{}* {} ({}, since {})",
+                    incident.id,
+                    incident.summary,
+                    incident.service,
+                    blocks.slack_time(incident.starts_at),
+                )
             )
             lines += [
-                f"   - pending: {blocks.escape(p.preview)} "
-                f"(expires {blocks.slack_time(p.expires_at)})"
+                markup("   - pending: {} (expires {})", p.preview, blocks.slack_time(p.expires_at))
                 for p in pending
             ]
-        return "\n".join(lines)
+        return joined("\n", lines)

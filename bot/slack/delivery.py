@@ -35,6 +35,7 @@ TRANSIENT_ERRORS = {"ratelimited", "internal_error", "fatal_error", "service_una
 BLOCK_ERRORS = {"invalid_blocks", "invalid_blocks_format", "msg_blocks_too_long"}
 MAX_BACKOFF = 300.0
 DEFAULT_RETRY_AFTER = 30.0
+POSTING_WAIT = 1.0  # seconds a reply or update waits for its message's post, again and again
 
 # Called after a message was posted: (item, ts).
 OnPosted = Callable[[OutboxItem, str], None]
@@ -155,7 +156,7 @@ class SlackDelivery:
         if item.in_thread and item.op != "update":
             root = self._outbox.message(item.thread_key, ROOT)
             if root is None:
-                raise RefusedError("the thread's root message was never posted")
+                raise self._not_posted(item, ROOT, "the thread's root message was never posted")
             thread_ts = root.ts
         try:
             if item.op == "post":
@@ -163,7 +164,9 @@ class SlackDelivery:
             if item.op == "update":
                 target = self._outbox.message(item.thread_key, item.ref)
                 if target is None:
-                    raise RefusedError(f"no posted message {item.ref} to update")
+                    raise self._not_posted(
+                        item, item.ref, f"no posted message {item.ref} to update"
+                    )
                 self._client.chat_update(
                     channel=target.channel, ts=target.ts, **self._message(item.payload)
                 )
@@ -181,6 +184,14 @@ class SlackDelivery:
             raise _classify(exc) from exc
         except (SlackClientError, OSError) as exc:  # connection refused, timeouts, upload failures
             raise RetryLaterError(0, f"{type(exc).__name__}: {exc}") from exc
+
+    def _not_posted(self, item: OutboxItem, ref: str, reason: str) -> Exception:
+        """The message ``item`` replies to or updates is not in Slack: while its post is on its
+        way (another replica may be sending it right now, out of the thread's order) the item
+        waits for it; a post that will never come makes it fail for good."""
+        if self._outbox.posting(item.thread_key, ref):
+            return RetryLaterError(POSTING_WAIT, f"message {ref} is still being posted")
+        return RefusedError(reason)
 
     def _post(self, item: OutboxItem, thread_ts: str | None) -> str:
         if item.attempts > 1:  # an earlier attempt's answer may have been lost

@@ -100,8 +100,8 @@ class AlertInbox:
 
 # Takes one validated notification into the threads: (group JSON, source, received_at).
 Receiver = Callable[[str, str, float], None]
-# Tells the alert channel about a notification Medic cannot handle.
-Notifier = Callable[[str], None]
+# Tells people about a notification Medic cannot handle: (its body, what is wrong, in words).
+Notifier = Callable[[str, str], None]
 
 
 class AlertIntake:
@@ -191,13 +191,13 @@ class AlertIntake:
         except MedicError as exc:  # e.g. an alert for a service Medic does not know
             log.warning("alert notification %d not handled: %s", item.id, exc)
             self._inbox.finish(item.id, FAILED, str(exc))
-            self._notify(str(exc))
+            self._notify(item.body, str(exc))
         except Exception as exc:
             if item.attempts + 1 >= MAX_ATTEMPTS:
                 log.exception("alert notification %d failed %d times; giving up", item.id,
                               MAX_ATTEMPTS)  # fmt: skip
                 self._inbox.finish(item.id, FAILED, repr(exc))
-                self._notify(f"an alert notification could not be handled: {exc}")
+                self._notify(item.body, f"an alert notification could not be handled: {exc}")
             else:
                 log.exception("alert notification %d failed; retrying", item.id)
                 self._inbox.finish(item.id, PENDING, repr(exc))

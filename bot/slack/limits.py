@@ -100,12 +100,24 @@ def violations(blocks: list[Block], text: str = "") -> list[str]:
     return found
 
 
+def _whole(head: str) -> str:
+    """``head`` without a markup token or an entity the cut left open (a half ``<!date...``
+    or ``&am`` would show as garbage, and a half token is not Medic's markup any more)."""
+    opened = head.rfind("<")
+    if opened > head.rfind(">"):
+        head = head[:opened]
+    amp = head.rfind("&")
+    if amp > head.rfind(";") and len(head) - amp <= len("&amp;"):
+        head = head[:amp]
+    return head
+
+
 def _shorten(value: str, limit: int, suffix: str) -> str:
     if len(value) <= limit:
         return value
     if len(suffix) >= limit:
-        return value[: limit - 1] + "…"
-    return value[: limit - len(suffix)].rstrip() + suffix
+        return _whole(value[: limit - 1]) + "…"
+    return _whole(value[: limit - len(suffix)]).rstrip() + suffix
 
 
 def fit(blocks: list[Block], text: str) -> Fitted:

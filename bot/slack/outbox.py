@@ -16,6 +16,7 @@ from typing import Any, Literal
 from sqlalchemy import Boolean, Engine, Float, Integer, String, Text, func, select, update
 from sqlalchemy.orm import DeclarativeBase, Mapped, Session, mapped_column
 
+from bot.slack.mrkdwn import Mrkdwn
 from tools.schema import create_tables
 from tools.transactions import transaction
 
@@ -139,9 +140,10 @@ class Outbox:
         filename: str,
         title: str,
         content: bytes,
-        comment: str,
+        comment: Mrkdwn,
         now: float,
     ) -> None:
+        """A file for the thread; ``title`` is shown as plain text, ``comment`` as mrkdwn."""
         payload = {
             "filename": filename,
             "title": title,
@@ -194,6 +196,21 @@ class Outbox:
         with Session(self._engine) as session:
             row = session.get(_MessageRow, (thread_key, ref))
             return PostedMessage(row.channel, row.ts) if row else None
+
+    @transaction
+    def posting(self, thread_key: str, ref: str) -> bool:
+        """Whether a post of message ``ref`` is still on its way: waiting, or being sent (by this
+        process or, with several replicas on one database, by another)."""
+        with Session(self._engine) as session:
+            found = session.scalars(
+                select(_ItemRow.id).where(
+                    _ItemRow.thread_key == thread_key,
+                    _ItemRow.ref == ref,
+                    _ItemRow.op == "post",
+                    _ItemRow.status.in_((PENDING, SENDING)),
+                )
+            ).first()
+            return found is not None
 
     @transaction
     def thread_of_message(self, channel: str, ts: str) -> str | None:

@@ -22,6 +22,8 @@ from prometheus_client import CONTENT_TYPE_LATEST
 from slack_bolt import App, BoltRequest
 from slack_bolt.request.internals import build_context
 
+from bot.errors import InputError
+from bot.payloads import MAX_DEPTH, check_depth
 from bot.slack.asgi import (
     MAX_BODY,
     BodyTooLargeError,
@@ -42,7 +44,10 @@ Handler = Callable[[Scope, dict[str, str], Receive, Send], Awaitable[None]]
 class SlackRequest(BoltRequest):
     """A Bolt request that reads a slash command's form right even when its text contains the
     word "payload": bolt-python (1.30) then takes the form for an interactivity payload, finds
-    none and drops the command (``/medic search cache payload`` would go unanswered)."""
+    none and drops the command (``/medic search cache payload`` would go unanswered).
+
+    A body Bolt cannot take (not JSON, nested too deeply, not an object) raises InputError:
+    answered 400, where Bolt's own parser would end in a 500."""
 
     def __init__(
         self,
@@ -52,7 +57,20 @@ class SlackRequest(BoltRequest):
         headers: dict[str, Any],
         context: dict[str, Any] | None = None,
     ) -> None:
-        super().__init__(body=body, query=query, headers=headers, context=context)
+        try:
+            super().__init__(body=body, query=query, headers=headers, context=context)
+        except RecursionError as exc:
+            raise InputError(f"JSON nested more than {MAX_DEPTH} levels deep") from exc
+        except ValueError as exc:  # JSONDecodeError
+            raise InputError(f"not JSON ({exc})") from exc
+        except (AttributeError, TypeError) as exc:  # a JSON value that is not an object
+            raise InputError("expected a JSON object") from exc
+        if not isinstance(self.body, dict):
+            raise InputError("expected a JSON object")
+        check_depth(self.body, "request body")
+        problem = shape_problem(self.body)
+        if problem is not None:
+            raise InputError(problem)
         if not self.body and body and self.content_type == "application/x-www-form-urlencoded":
             form = dict(parse_qsl(body, keep_blank_values=True))
             if "payload" not in form:
@@ -66,6 +84,42 @@ class SlackRequest(BoltRequest):
             headers=self.headers,
             context=self.context.to_copyable(),
         )
+
+
+# The parts of Slack's payloads that Bolt reads into without checking: each must be an object.
+OBJECTS = ("event", "view", "message", "user", "team", "channel", "container", "enterprise",
+           "workflow_step", "state")  # fmt: skip
+EVENT_OBJECTS = ("message", "previous_message", "workflow_step", "item", "view")
+LISTS = ("actions", "authorizations")
+
+
+def shape_problem(body: dict[str, Any]) -> str | None:
+    """What in a Slack payload is not shaped as Slack shapes it (Bolt would fail on it with a
+    500); None when Bolt can take it."""
+    for key in OBJECTS:
+        if key in body and not isinstance(body[key], dict):
+            return f"{key} must be an object"
+    for key in LISTS:
+        items = body.get(key, [])
+        if not isinstance(items, list) or not all(isinstance(i, dict) for i in items):
+            return f"{key} must be a list of objects"
+    if body.get("type") == "block_actions" and not body.get("actions"):
+        return "block_actions without actions"
+    event = body.get("event", {})
+    if body.get("type") == "event_callback" and not isinstance(event.get("type"), str):
+        return "event_callback without an event type"
+    for key in EVENT_OBJECTS:
+        if event.get(key) is not None and not isinstance(event[key], dict):
+            return f"event.{key} must be an object"
+    return None
+
+
+def timestamp_problem(headers: dict[str, str]) -> str | None:
+    """Why the signature's timestamp cannot be checked (Bolt would answer that with a 500)."""
+    timestamp = headers.get("x-slack-request-timestamp")
+    if timestamp is not None and not (timestamp.isascii() and timestamp.strip().isdigit()):
+        return "X-Slack-Request-Timestamp is not a number of seconds"
+    return None
 
 
 class MedicServer:
@@ -130,11 +184,21 @@ class MedicServer:
         except BodyTooLargeError:
             await respond(send, 413, {"error": "too large"})
             return
-        request = SlackRequest(
-            body=body.decode("utf-8", errors="replace"),
-            query=scope.get("query_string", b"").decode("latin-1"),
-            headers={k: [v] for k, v in headers.items()},
-        )
+        problem = timestamp_problem(headers)
+        if problem is not None:
+            await respond(send, 400, {"error": problem})
+            return
+        try:
+            request = await self._run(
+                lambda: SlackRequest(
+                    body=body.decode("utf-8", errors="replace"),
+                    query=scope.get("query_string", b"").decode("latin-1"),
+                    headers={k: [v] for k, v in headers.items()},
+                )
+            )
+        except InputError as exc:
+            await respond(send, 400, {"error": f"malformed request: {exc}"})
+            return
         response = await self._run(self._bolt.dispatch, request)
         out_headers = [
             (k.encode("latin-1"), v.encode("latin-1"))

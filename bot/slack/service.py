@@ -26,7 +26,7 @@ from bot.alerts import parse_alerts
 from bot.chat import bounded
 from bot.config import Settings
 from bot.database import StateHealth, prepare_data_dir, state_engine
-from bot.errors import ConfigError
+from bot.errors import ConfigError, InputError
 from bot.flow import IncidentFlow
 from bot.runtime import vector_store
 from bot.slack.app import build_app
@@ -168,7 +168,7 @@ class MedicService:
         )
         # A file of its own: the webhook's insert never waits behind the threads' writes.
         self.inbox = AlertInbox(inbox_engine(data_dir))
-        self.intake = AlertIntake(self.inbox, self._receive, self.threads.notice)
+        self.intake = AlertIntake(self.inbox, self._receive, self._cannot_handle)
         app_token = settings.slack_app_token
         self.socket_mode = (
             SocketModeHandler(self.bolt, app_token.get_secret_value()) if app_token else None
@@ -216,6 +216,14 @@ class MedicService:
 
     def _receive(self, body: str, source: str, received_at: float) -> None:
         self.threads.receive(parse_alerts(body), source=source, received_at=received_at)
+
+    def _cannot_handle(self, body: str, problem: str) -> None:
+        """Say why a notification was not handled: in its alert group's thread when it parses."""
+        try:
+            group = parse_alerts(body)
+        except InputError:
+            group = None
+        self.threads.notice(problem, group)
 
     def settle(self, timeout: float) -> bool:
         """Wait until everything received has been handled and delivered (tests, benchmarks)."""

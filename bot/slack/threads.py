@@ -37,6 +37,7 @@ from bot.slack.jobs import Jobs
 from bot.slack.lease import LeaseKeeper
 from bot.slack.limits import as_markdown, fit
 from bot.slack.metrics import BotMetrics
+from bot.slack.mrkdwn import Mrkdwn, escape, markup, plain
 from bot.slack.outbox import ROOT, Outbox, OutboxItem
 from bot.slack.thread_store import Claim, ThreadLink, ThreadRecord, ThreadStore
 from bot.verification import Verification
@@ -192,17 +193,30 @@ class IncidentThreads:
         else:
             self.outbox.update(key, ROOT, channel, payload, now=now)
 
-    def notice(self, text: str) -> None:
-        """A message of its own in the alert channel (no thread): intake problems."""
+    def notice(self, text: str, group: AlertGroup | None = None) -> None:
+        """An intake problem (``text``, plain words): in the thread of the alert ``group`` it is
+        about (its root posted if it is new), else a message of its own in the alert channel."""
         if self.alert_channel is None:
             return
         now = self._wall()
-        message = blocks.note_message(f":warning: {text}")
-        self.outbox.post(
-            f"notice:{now}", self.alert_channel, message.payload(), now=now, ref=ROOT,
-            in_thread=False,
-        )  # fmt: skip
-        self._wake()
+        message = blocks.note_message(markup(":warning: {}", text))
+        if group is None:
+            self.outbox.post(
+                f"notice:{now}", self.alert_channel, message.payload(), now=now, ref=ROOT,
+                in_thread=False,
+            )  # fmt: skip
+            self._wake()
+            return
+        with self._intake_lock:
+            key = group.group_key or f"alert:{group.alerts[0].identity}"
+            existing = self.store.thread(key)
+            channel = existing.channel if existing else self.alert_channel
+            known = existing.view.incidents if existing and existing.view else []
+            view = blocks.root_view(group, known, self.flow.default_namespace)
+            opened = self.store.open_thread(key, channel, view, external=False, now=now)
+            if opened.thread.view is not None and not opened.thread.external and opened.changed:
+                self._send_root(key, channel, opened.thread.view, opened.created, now)
+            self._reply(key, channel, message)
 
     def stop_investigations(self) -> None:
         """Shutting down: a running investigation ends at its next stage, unfinished (it is
@@ -269,9 +283,7 @@ class IncidentThreads:
             return 0
         now = self.flow.clock.now()
         leaders: dict[str, ThreadLink] = {}
-        for incident in self.flow.incidents.open_incidents():
-            if incident.fingerprint not in resolved:
-                continue
+        for incident in self.flow.incidents.open_with_fingerprints(resolved):
             if self.flow.incidents.resolve(incident.id, now):  # once among the replicas
                 self.store.record(incident.id, "resolved", "the alert resolved", now)
             leader = self.store.leader_of(incident.id)
@@ -299,7 +311,7 @@ class IncidentThreads:
             self._refresh_diagnosis(leader.incident_id)
         if withdrawn:
             self._reply(key, channel, blocks.note_message(
-                messages.SLACK_ALERT_RESOLVED.format(count=withdrawn)
+                markup(messages.SLACK_ALERT_RESOLVED, count=withdrawn)
             ))  # fmt: skip
         return withdrawn
 
@@ -370,9 +382,10 @@ class IncidentThreads:
                 if self.store.save_diagnosis(incident_id, "", [], [], owner):
                     self.metrics.investigations.labels("failed").inc()
                     self._reply(link.thread_key, thread.channel, blocks.note_message(
-                        messages.SLACK_INVESTIGATION_FAILED.format(
-                            incident=incident_id, reason=failure_reason(exc),
-                            service=incident.service, namespace=incident.namespace,
+                        markup(
+                            messages.SLACK_INVESTIGATION_FAILED, incident=incident_id,
+                            reason=failure_reason(exc), service=incident.service,
+                            namespace=incident.namespace,
                         )
                     ))  # fmt: skip
                 return
@@ -408,8 +421,9 @@ class IncidentThreads:
             self.flow.clock.now(),
         )
         self._reply(link.thread_key, thread.channel, blocks.note_message(
-            messages.SLACK_INVESTIGATION_DEAD.format(
-                incident=incident.id, attempts=self._max_attempts, service=incident.service,
+            markup(
+                messages.SLACK_INVESTIGATION_DEAD, incident=incident.id,
+                attempts=self._max_attempts, service=incident.service,
                 namespace=incident.namespace,
             )
         ))  # fmt: skip
@@ -448,9 +462,9 @@ class IncidentThreads:
                 key,
                 channel,
                 filename=f"{incident.id}-{finding.metric}.png",
-                title=f"{incident.service}: {finding.metric}",
+                title=plain(f"{incident.service}: {finding.metric}"),
                 content=png,
-                comment=f"{self.flow.catalog.describe(finding)} - the anomaly is shaded",
+                comment=markup("{} - the anomaly is shaded", self.flow.catalog.describe(finding)),
                 now=self._wall(),
             )
 
@@ -475,7 +489,7 @@ class IncidentThreads:
                 filename=more,
                 title=f"Full text: {more}",
                 content=as_markdown(message.blocks).encode(),
-                comment="The message above was too long for Slack; here it is in full.",
+                comment=Mrkdwn("The message above was too long for Slack; here it is in full."),
                 now=now,
             )
         self._wake()
@@ -488,8 +502,9 @@ class IncidentThreads:
             if link is None or thread is None or not link.diagnosis_head:
                 return
             proposals = [p for pid in link.proposal_ids if (p := self.flow.proposals.get(pid))]
+            # The stored text and head are Medic's own rendering of the diagnosis (escaped then).
             message = blocks.diagnosis_message(
-                link.diagnosis_text, link.diagnosis_head, proposals, link.after
+                Mrkdwn(link.diagnosis_text), link.diagnosis_head, proposals, link.after
             )
             fitted = fit(message.blocks, message.text)
             self.outbox.update(
@@ -599,12 +614,12 @@ class IncidentThreads:
             record = self.flow.remember(incident, investigation, verification)
         except KnowledgeError as exc:  # the memory's store is down: say so, keep the rest
             log.warning("incident %s not remembered: %s", incident.id, exc)
-            text = messages.SLACK_NOT_REMEMBERED.format(id=incident.id, reason=exc)
+            text = markup(messages.SLACK_NOT_REMEMBERED, id=incident.id, reason=exc)
             self._reply(link.thread_key, thread.channel, blocks.note_message(text))
             return
         if record is not None:
-            text = messages.SLACK_REMEMBERED.format(
-                id=record.id, outcome=record.outcome.replace("_", " ")
+            text = markup(
+                messages.SLACK_REMEMBERED, id=record.id, outcome=record.outcome.replace("_", " ")
             )
             self._reply(link.thread_key, thread.channel, blocks.note_message(text))
 
@@ -648,9 +663,9 @@ class IncidentThreads:
             link.thread_key,
             thread.channel,
             filename=filename,
-            title=title,
+            title=plain(title),
             content=content.encode(),
-            comment=title,
+            comment=escape(title),
             now=self._wall(),
         )
         self._wake()
@@ -664,7 +679,7 @@ class IncidentThreads:
             self.outbox.remember_message(key, ROOT, channel, root_ts)
         self._reply(key, channel, blocks.answer_message(text))
 
-    def note(self, link: ThreadLink, text: str, kind: str = "note") -> None:
+    def note(self, link: ThreadLink, text: Mrkdwn, kind: str = "note") -> None:
         thread = self.store.thread(link.thread_key)
         if thread is None:
             return

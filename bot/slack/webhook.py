@@ -72,7 +72,11 @@ class AlertmanagerWebhook:
             return self.reject(413, "too_large", f"body over {self.max_body_bytes} bytes")
         now = time.time()
         try:
-            group = parse_alerts(body, now=now)
+            text = body.decode("utf-8")
+        except UnicodeDecodeError:
+            return self.reject(400, "malformed", "malformed alert: the body is not UTF-8")
+        try:
+            group = parse_alerts(text, now=now)
             if group.version != "4":
                 raise InputError(f"unsupported webhook version {group.version!r}; expected 4")
             for alert in group.alerts:
@@ -83,7 +87,7 @@ class AlertmanagerWebhook:
                     )
         except InputError as exc:
             return self.reject(400, "malformed", str(exc))
-        queued = self._inbox.add(body.decode("utf-8"), "alertmanager", now)
+        queued = self._inbox.add(text, "alertmanager", now)
         self.on_queued()
         self._metrics.intake_seconds.observe(time.perf_counter() - started)
         return WebhookResponse(200, {"queued": queued, "alerts": len(group.alerts)})

@@ -49,11 +49,14 @@ def test_unreadable_or_invalid_yaml_is_a_config_error(
     ("setting", "value", "problem"),
     [
         ("MEDIC_INVESTIGATION__MAX_WINDOW_MINUTES", "inf", "max_window_minutes: Input should be "
+         "a finite number"),
+        ("MEDIC_INVESTIGATION__MAX_WINDOW_MINUTES", "1e9", "max_window_minutes: Input should be "
          "less than or equal to 10080"),
         ("MEDIC_INVESTIGATION__MAX_WINDOW_MINUTES", "70", "max_window_minutes must be longer "
          "than baseline_minutes \\+ lead_minutes"),
         ("MEDIC_INVESTIGATION__TIMEOUT_SECONDS", "0", "timeout_seconds: Input should be greater"),
-        ("MEDIC_INVESTIGATION__TIMEOUT_SECONDS", "nan", "timeout_seconds: Input should be less"),
+        ("MEDIC_INVESTIGATION__TIMEOUT_SECONDS", "nan", "timeout_seconds: Input should be a "
+         "finite"),
         ("MEDIC_METRICS__MAX_POINTS", "100000", "max_points: Input should be less than or equal "
          "to 11000"),
     ],

@@ -247,7 +247,9 @@ def test_an_alert_waits_for_the_state_database_however_long_that_takes(tmp_path:
             raise problem
         received.append(body)
 
-    intake = AlertIntake(inbox, receive, notices.append, pause=lambda _seconds: None)
+    intake = AlertIntake(
+        inbox, receive, lambda _body, text: notices.append(text), pause=lambda _seconds: None
+    )
     inbox.add('{"a": 1}', "alertmanager", 0.0)
     for _ in range(20):
         if not intake.take_one():

@@ -19,6 +19,15 @@ from tests.services.binaries import free_port, require, stop, wait_until
 @contextmanager
 def chroma_server(path: Path, timeout: float = 60.0) -> Iterator[str]:
     """Start the server; yields its URL; stops it afterwards."""
+    with chroma_process(path, timeout) as (url, _):
+        yield url
+
+
+@contextmanager
+def chroma_process(
+    path: Path, timeout: float = 60.0
+) -> Iterator[tuple[str, subprocess.Popen[bytes]]]:
+    """Start the server; yields its URL and process (to freeze it, say); stops it afterwards."""
     beside = Path(sys.executable).with_name("chroma")  # the virtualenv's, not a stray one on PATH
     binary = str(beside) if beside.exists() else require("chroma", "pip install chromadb")
     port = free_port()
@@ -39,7 +48,7 @@ def chroma_server(path: Path, timeout: float = 60.0) -> Iterator[str]:
                 timeout,
                 log,
             )
-            yield url
+            yield url, process
         finally:
             stop(process)
 

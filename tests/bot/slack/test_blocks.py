@@ -27,7 +27,7 @@ from bot.slack.blocks import (
 from bot.slack.charts import metric_chart
 from bot.slack.limits import violations
 from detectors import Direction, Finding, Series
-from tests.bot.slack.fake_slack import Message
+from tests.bot.slack.fake_slack import Message, decode
 from tools.actions import Action
 from tools.proposals import Proposal, ProposalStatus
 
@@ -86,7 +86,7 @@ def test_a_pending_proposal_has_buttons_whose_dialogs_state_the_exact_change() -
     section, actions = proposal_blocks(proposal(ProposalStatus.PROPOSED))
     approve, reject = actions["elements"]
     assert approve["value"] == "p1:" + "d" * 64 and reject["value"] == "p1"
-    dialog = approve["confirm"]["text"]["text"]
+    dialog = decode(approve["confirm"]["text"]["text"])  # as the reader sees it
     assert "scale shop/recommender replicas=6" in dialog
     assert "Dry run: scale deployment shop/recommender: 3 -> 6 replicas" in dialog
     assert violations([section, actions]) == []

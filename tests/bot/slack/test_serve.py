@@ -89,10 +89,11 @@ def test_serve_runs_until_stopped(fake_slack: FakeSlack, tmp_path: Path) -> None
                  "startsAt": "2027-01-15T08:00:00Z"}  # fmt: skip
         answer = httpx.post(f"http://127.0.0.1:{port}/alertmanager", json={"alerts": [alert]})
         assert answer.status_code == 200
-        while not fake_slack.roots():
+        while not (fake_slack.roots() and fake_slack.thread(fake_slack.roots()[0].ts)):
             assert time.monotonic() < deadline, "the alert never reached the bot"
             time.sleep(0.1)
-        assert "unknown service" in fake_slack.roots()[0].all_text()
+        (warning,) = fake_slack.thread(fake_slack.roots()[0].ts)  # in the alert's thread
+        assert "unknown service" in warning.all_text()
     finally:
         process.send_signal(signal.SIGTERM)
         assert process.wait(timeout=30) == 0

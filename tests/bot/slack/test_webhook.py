@@ -88,12 +88,12 @@ def test_malformed_payloads_get_400_with_the_reason(medic: Medic, body: bytes, r
     assert medic.slack.calls == []
 
 
-def test_an_alert_for_an_unknown_service_is_reported_in_the_channel(medic: Medic) -> None:
+def test_an_alert_for_an_unknown_service_is_reported_in_its_thread(medic: Medic) -> None:
     payload = medic.demo_alert()
     payload["alerts"][0]["labels"]["service"] = "payments"
     assert medic.alert(payload).status_code == 200
     medic.settle()
-    (notice,) = medic.slack.roots()
+    (notice,) = medic.slack.thread(medic.root().ts)
     assert "unknown service: no deployment 'payments'" in notice.all_text()
 
 
