@@ -17,6 +17,7 @@ from sqlalchemy.orm import DeclarativeBase, Mapped, Session, mapped_column
 
 from bot.signals import SignalCatalog
 from knowledge.records import IncidentRecord, Remediation
+from tools.schema import create_tables
 from tools.transactions import transaction
 
 
@@ -49,7 +50,7 @@ class Correction:
 class CorrectionStore:
     def __init__(self, engine: Engine) -> None:
         self._engine = engine
-        _Base.metadata.create_all(engine)
+        create_tables(engine, _Base.metadata)
 
     @transaction
     def add(self, correction: Correction) -> Correction:

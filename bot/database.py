@@ -21,6 +21,7 @@ from sqlalchemy.orm import DeclarativeBase, Mapped, Session, mapped_column
 from sqlalchemy.pool import NullPool
 
 from bot.errors import ConfigError
+from tools.schema import create_tables
 from tools.transactions import DEFAULT_RETRY_SECONDS, transient_reason, with_retry_budget
 
 if TYPE_CHECKING:
@@ -96,7 +97,7 @@ class StateHealth:
     its own with a short timeout, so a locked or unreachable database answers quickly."""
 
     def __init__(self, engine: Engine, timeout: float = PROBE_TIMEOUT) -> None:
-        _Base.metadata.create_all(engine)
+        create_tables(engine, _Base.metadata)
         try:
             with Session(engine) as session, session.begin():
                 if session.get(_ProbeRow, 1) is None:

@@ -14,6 +14,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from sqlalchemy import (
+    Connection,
     Engine,
     Float,
     Index,
@@ -26,10 +27,10 @@ from sqlalchemy import (
     text,
     update,
 )
-from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.orm import DeclarativeBase, Mapped, Session, mapped_column
 
 from bot.alerts import Alert
+from tools.schema import change_schema, create_tables
 from tools.transactions import transaction
 from tools.upsert import insert_new
 
@@ -101,7 +102,7 @@ def incident_id(seq: int) -> str:
 class IncidentStore:
     def __init__(self, engine: Engine) -> None:
         self._engine = engine
-        _Base.metadata.create_all(engine)
+        create_tables(engine, _Base.metadata)
         _add_open_index(engine)
 
     @transaction
@@ -180,31 +181,33 @@ class IncidentStore:
 
 
 def _add_open_index(engine: Engine) -> None:
-    """The one-open-incident-per-fingerprint index on a database created before it existed (no
-    migration tool yet: issue 12 brings Alembic). Duplicates left by earlier versions are resolved
-    first, keeping the oldest open incident of each fingerprint. Replicas starting together may
-    race to add it: the loser finds it there and moves on."""
+    """The one-open-incident-per-fingerprint index on a database created before it existed (see
+    tools/schema.py). Duplicates left by earlier versions are resolved first, keeping the oldest
+    open incident of each fingerprint."""
     table, name = _IncidentRow.__tablename__, _OPEN_INDEX.name
-    if name in {i["name"] for i in inspect(engine).get_indexes(table)}:
-        return
-    oldest = (
-        select(func.min(_IncidentRow.seq))
-        .where(_IncidentRow.status == "open")
-        .group_by(_IncidentRow.fingerprint)
-    )
-    try:
-        with engine.begin() as conn:
-            duplicates = conn.execute(
-                update(_IncidentRow)
-                .where(_IncidentRow.status == "open", _IncidentRow.seq.not_in(oldest))
-                .values(status="resolved", resolved_at=_IncidentRow.created_at)
-            ).rowcount
-            if duplicates:
-                log.warning("resolved %d duplicate open incident(s) of one fingerprint", duplicates)
-            _OPEN_INDEX.create(conn)
-    except SQLAlchemyError:
-        if name not in {i["name"] for i in inspect(engine).get_indexes(table)}:
-            raise
+
+    def present(inspected: Engine | Connection) -> bool:
+        return name in {i["name"] for i in inspect(inspected).get_indexes(table)}
+
+    def add(conn: Connection) -> None:
+        if present(conn):  # another replica added it while this one waited for the lock
+            return
+        oldest = (
+            select(func.min(_IncidentRow.seq))
+            .where(_IncidentRow.status == "open")
+            .group_by(_IncidentRow.fingerprint)
+        )
+        duplicates = conn.execute(
+            update(_IncidentRow)
+            .where(_IncidentRow.status == "open", _IncidentRow.seq.not_in(oldest))
+            .values(status="resolved", resolved_at=_IncidentRow.created_at)
+        ).rowcount
+        if duplicates:
+            log.warning("resolved %d duplicate open incident(s) of one fingerprint", duplicates)
+        _OPEN_INDEX.create(conn)
+
+    if not present(engine):
+        change_schema(engine, add)
 
 
 def _seq(id_: str) -> int | None:

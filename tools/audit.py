@@ -21,6 +21,7 @@ from sqlalchemy import Engine, Float, Integer, String, Text, select
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import DeclarativeBase, Mapped, Session, mapped_column
 
+from tools.schema import create_tables
 from tools.transactions import transaction
 
 if TYPE_CHECKING:
@@ -98,7 +99,7 @@ def entry_hash(seq: int, prev_hash: str, content: dict[str, Any]) -> str:
 class AuditLog:
     def __init__(self, engine: Engine) -> None:
         self._engine = engine
-        _Base.metadata.create_all(engine)
+        create_tables(engine, _Base.metadata)
         self._create_head()
 
     @transaction

@@ -31,7 +31,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import DeclarativeBase, Mapped, Session, mapped_column
 
 from tools.actions import INTERRUPTED, UNREACHABLE, Action, ToolResult
-from tools.schema import add_missing_columns
+from tools.schema import add_missing_columns, create_tables
 from tools.transactions import transaction
 
 
@@ -153,7 +153,7 @@ def _token() -> str:
 class ProposalStore:
     def __init__(self, engine: Engine) -> None:
         self._engine = engine
-        _Base.metadata.create_all(engine)
+        create_tables(engine, _Base.metadata)
         _add_missing_columns(engine)
 
     def create(

@@ -57,7 +57,8 @@ def run(args: argparse.Namespace) -> dict[str, Any]:
         f"over {report.groups} groups ({report.episodes} firing episodes), {report.kills} kill(s), "
         f"{report.seconds:.0f} s: {report.incidents} incidents ({report.duplicate_incidents} "
         f"duplicate), {report.threads} threads ({report.duplicate_threads} duplicate roots), "
-        f"{report.threads_without_diagnosis} threads without a diagnosis, "
+        f"{report.threads_without_diagnosis} threads without a diagnosis "
+        f"({report.episodes_without_diagnosis} episodes), "
         f"{report.duplicate_diagnoses} incidents diagnosed twice, {report.investigations_started} "
         f"investigations started, {report.dead_lettered} dead-lettered, "
         f"{report.refused_deliveries} refused deliveries",

@@ -17,6 +17,7 @@ from sqlalchemy import Boolean, Engine, Float, Integer, String, Text, func, sele
 from sqlalchemy.orm import DeclarativeBase, Mapped, Session, mapped_column
 
 from bot.slack.mrkdwn import Mrkdwn
+from tools.schema import create_tables
 from tools.transactions import transaction
 
 Op = Literal["post", "update", "upload"]
@@ -79,7 +80,7 @@ class PostedMessage:
 class Outbox:
     def __init__(self, engine: Engine) -> None:
         self._engine = engine
-        _Base.metadata.create_all(engine)
+        create_tables(engine, _Base.metadata)
         self._requeue_interrupted()
 
     @transaction

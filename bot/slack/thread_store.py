@@ -35,7 +35,7 @@ from sqlalchemy.orm import DeclarativeBase, Mapped, Session, mapped_column
 
 from bot.slack.blocks import RootView
 from bot.slack.limits import Block
-from tools.schema import add_missing_columns
+from tools.schema import add_missing_columns, create_tables
 from tools.transactions import transaction
 from tools.upsert import insert_new
 
@@ -157,7 +157,7 @@ class TimelineEntry:
 class ThreadStore:
     def __init__(self, engine: Engine) -> None:
         self._engine = engine
-        _Base.metadata.create_all(engine)
+        create_tables(engine, _Base.metadata)
         add_missing_columns(engine, _LinkRow.__tablename__, _LINK_COLUMNS)
 
     # --- threads -------------------------------------------------------------------------------

@@ -8,8 +8,8 @@ fake Slack are compared with what the notifications asked for:
 
 - a duplicate incident: more incidents for a group than it had firing episodes;
 - a duplicate thread: more than one root message for a group;
-- a thread without a diagnosis: a group with an episode whose incident has no diagnosis (nor a
-  failure or dead-letter note) in its thread;
+- a thread without a diagnosis: a group with a firing episode (its first firing, or firing again
+  after it resolved) whose incident has no diagnosis (nor a failure note) in its thread;
 - a duplicate diagnosis: an incident diagnosed twice.
 """
 
@@ -53,7 +53,8 @@ class ReplicaReport:
     duplicate_incidents: int = 0
     threads: int = 0
     duplicate_threads: int = 0
-    threads_without_diagnosis: int = 0
+    threads_without_diagnosis: int = 0  # a group with a firing episode never diagnosed
+    episodes_without_diagnosis: int = 0
     duplicate_diagnoses: int = 0
     refused_deliveries: int = 0  # answers other than 200 from a live replica
     investigations_started: int = 0
@@ -67,6 +68,7 @@ class ReplicaReport:
         return (
             self.duplicate_incidents == 0
             and self.threads_without_diagnosis == 0
+            and self.episodes_without_diagnosis == 0
             and self.duplicate_threads == 0
             and self.duplicate_diagnoses == 0
             and self.refused_deliveries == 0
@@ -281,9 +283,9 @@ class ReplicaRun:
 
     def _kill_mid_investigation(self, report: ReplicaReport) -> None:
         victim = self.replicas[0]
-        deadline = time.monotonic() + 120
-        while victim.investigations_started() == 0:
-            assert time.monotonic() < deadline, f"{victim.name} never investigated"
+        # Once it logs an investigation; code that does not log them (a baseline) after 30 s.
+        deadline = time.monotonic() + 30
+        while victim.investigations_started() == 0 and time.monotonic() < deadline:
             time.sleep(0.05)
         victim.kill()
         report.kills += 1
@@ -338,12 +340,8 @@ class ReplicaRun:
                     conn.scalar(text("SELECT count(*) FROM slack_thread_incidents WHERE dead")) or 0
                 )
             thread_keys = int(conn.scalar(text("SELECT count(*) FROM slack_threads")) or 0)
-            leads = conn.execute(
-                text(
-                    "SELECT l.incident_id, m.ts FROM slack_thread_incidents l LEFT JOIN "
-                    "slack_messages m ON m.thread_key = l.thread_key AND m.ref = 'root' "
-                    "WHERE l.lead"
-                )
+            roots_of = conn.execute(
+                text("SELECT thread_key, ts FROM slack_messages WHERE ref = 'root'")
             ).all()
         engine.dispose()
         per_group = Counter(int(fp.removeprefix("replica")) for _seq, fp in incidents)
@@ -358,13 +356,27 @@ class ReplicaRun:
         report.threads = thread_keys
         report.duplicate_threads = max(0, len(roots) - thread_keys)
         diagnosed: Counter[str] = Counter()
+        episodes_diagnosed: Counter[int] = Counter()
+        group_of = {ts: _group(key) for key, ts in roots_of}
         for root in roots:
             for message in self.slack.thread(root.ts):
                 for found in DIAGNOSED.finditer(message.text):
-                    diagnosed[next(x for x in found.groups() if x)] += 1
+                    incident = next(x for x in found.groups() if x)
+                    diagnosed[incident] += 1
+                    if diagnosed[incident] == 1 and root.ts in group_of:
+                        episodes_diagnosed[group_of[root.ts]] += 1
         report.duplicate_diagnoses = sum(1 for n in diagnosed.values() if n > 1)
-        without = {ts or "(no root)" for incident, ts in leads if incident not in diagnosed}
-        report.threads_without_diagnosis = len(without)
-        for incident, ts in leads:
-            if incident not in diagnosed:
-                report.problems.append(f"{incident} (thread {ts}): no diagnosis")
+        report.episodes_without_diagnosis = sum(
+            max(0, episodes[g] - episodes_diagnosed[g]) for g in range(groups)
+        )
+        for g in range(groups):
+            if episodes_diagnosed[g] < episodes[g]:
+                report.threads_without_diagnosis += 1
+                report.problems.append(
+                    f"group {g}: {episodes[g]} firing episodes, {episodes_diagnosed[g]} diagnosed"
+                )
+
+
+def _group(thread_key: str) -> int:
+    found = re.search(r'shard="(\d+)"', thread_key)
+    return int(found.group(1)) if found else -1

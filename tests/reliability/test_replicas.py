@@ -153,7 +153,7 @@ def test_an_investigation_that_dies_twice_is_dead_lettered_and_said_once(
     root = replicas.roots()[0]
     words = "will not be tried again"
     wait_for(lambda: len(replicas.notes(root, words)) == 1, 60, "no dead-letter note")
-    time.sleep(2 * LEASE)  # sweeps on both replicas come and go
+    time.sleep(LEASE)  # sweeps on both replicas come and go (one every half lease)
     replicas.settle()
 
     assert len(replicas.investigated) == 2  # two tries, never a third
