@@ -27,10 +27,10 @@ R = TypeVar("R")
 def printable(text: str, limit: int = MAX_LINE) -> str:
     """``text`` as one line safe for a terminal: every control or invisible character written as
     an escape (``\\x1b``, ``\\n``, ``\\u202e``), at most ``limit`` characters."""
-    shown = "".join(
-        ch if unicodedata.category(ch) not in _HIDDEN else ascii(ch)[1:-1] for ch in text
+    shown = "".join(  # escapes only lengthen: the first ``limit`` characters are enough
+        ch if unicodedata.category(ch) not in _HIDDEN else ascii(ch)[1:-1] for ch in text[:limit]
     )
-    return shown if len(shown) <= limit else shown[: limit - 1] + "\u2026"
+    return shown if len(shown) <= limit and len(text) <= limit else shown[: limit - 1] + "\u2026"
 
 
 def reports_errors(command: Callable[P, R]) -> Callable[P, R]:

@@ -443,17 +443,18 @@ def _merged(base: dict[str, Any], override: dict[str, Any]) -> dict[str, Any]:
 
 
 def _read_yaml(path: Path) -> dict[str, Any]:
+    shown = str(path) if str(path).isprintable() else repr(str(path))  # a path is text too
     try:
         text = path.read_bytes()
     except OSError as exc:
         reason = exc.strerror
-        raise ConfigError(messages.CONFIG_UNREADABLE.format(path=path, reason=reason)) from exc
+        raise ConfigError(messages.CONFIG_UNREADABLE.format(path=shown, reason=reason)) from exc
     try:
-        data = load_yaml(text, f"MEDIC_CONFIG file {path}") or {}
+        data = load_yaml(text, f"MEDIC_CONFIG file {shown}") or {}
     except YamlInputError as exc:
         raise ConfigError(str(exc)) from exc
     if not isinstance(data, dict):
-        raise ConfigError(f"MEDIC_CONFIG file {path} must hold a mapping of settings")
+        raise ConfigError(f"MEDIC_CONFIG file {shown} must hold a mapping of settings")
     for key in ("policy", "runbooks_dir", "data_dir"):
         if isinstance(data.get(key), str):
             data[key] = (path.parent / data[key]).resolve()

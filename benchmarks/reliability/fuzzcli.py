@@ -45,7 +45,7 @@ SURFACES = ("act", "investigate", "config", "environment", "policy", "runbooks")
 def add_arguments(group: argparse._ArgumentGroup) -> None:
     group.add_argument("--fuzzcli-inputs", type=int, default=1000, help="inputs per surface")
     group.add_argument("--fuzzcli-seed", type=int, default=11)
-    group.add_argument("--fuzzcli-seconds", type=float, default=2.0, help="budget per input")
+    group.add_argument("--fuzzcli-seconds", type=float, default=5.0, help="budget per input")
     group.add_argument("--fuzzcli-mib", type=float, default=64.0, help="MiB budget per input")
     group.add_argument("--fuzzcli-surfaces", default=",".join(SURFACES))
 

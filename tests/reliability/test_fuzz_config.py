@@ -279,3 +279,10 @@ def test_a_policy_allowing_absurd_silences_is_refused_and_so_is_the_silence(
         "duration_minutes=999999999999",
     ])  # fmt: skip
     assert result.exit_code == 2 and "less than or equal to 527040" in result.stderr
+
+
+def test_a_config_path_with_a_line_break_is_named_on_one_line(tmp_path: Path) -> None:
+    os.environ["MEDIC_CONFIG"] = str(tmp_path / "a\nb\x1b[2J.yaml")
+    with pytest.raises(ConfigError, match="cannot read MEDIC_CONFIG file") as info:
+        load_settings()
+    assert "\n" not in str(info.value) and "\x1b" not in str(info.value)
