@@ -53,7 +53,7 @@ def show(report: StormReport) -> None:
         print(f"  {name} RSS MiB: idle {rss['idle']}, warm {rss['warm']}, peak {rss['peak']} "
               f"(bot process {rss['peak_bot_process']}), at the last send "
               f"{rss['at_last_send']}, end {rss['end']}")  # fmt: skip
-    for what in ("lost", "duplicates", "undone", "counts", "log_errors"):
+    for what in ("lost", "late", "duplicates", "undone", "counts", "log_errors"):
         print(f"  {what}: {r[what]}")
     for problem in r["problems"][:10]:
         print(f"    {problem}")

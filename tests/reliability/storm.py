@@ -265,6 +265,7 @@ class StormReport:
             "drain_seconds": None if self.drain_seconds is None else round(self.drain_seconds, 1),
             "rss_mib": self.rss_mib,
             "lost": self.verdict.lost,
+            "late": self.verdict.late,
             "duplicates": self.verdict.duplicates,
             "undone": self.verdict.undone,
             "counts": self.verdict.counts,
@@ -454,6 +455,7 @@ class StormRun:
         report.accepted_alerts = len({f for n in accepted for f in n.firing + n.resolved})
         report.accepted_groups = len({n.group for n in accepted})
         held = read_state(self.database_url)
+        held.read_inboxes(sorted(self.root.glob("replica-*/inbox.db")))
         report.verdict = judge(
             plan, accepted, held, roots_in_slack(slack, CHANNEL, held.root_items)
         )

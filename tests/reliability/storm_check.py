@@ -1,8 +1,9 @@
 """What Medic holds after a storm, read from its state database and the fake Slack, judged
 against the notifications the replicas accepted (answered 200):
 
-- lost: an accepted group without its thread or without its root posted in Slack; an accepted
-  firing alert without an incident in its group's thread;
+- lost: an accepted group without its thread or without its root posted in Slack, an accepted
+  firing alert without an incident in its group's thread (unless a notification of the group is
+  still in a replica's inbox: then it is late), an accepted notification an inbox gave up on;
 - duplicates: more incidents for an alert than it had firing episodes, an alert open twice, an
   incident in no thread (left by an intake retried after a conflict), two investigations of one
   service in one thread, two root messages for one group;
@@ -13,8 +14,12 @@ against the notifications the replicas accepted (answered 200):
 
 from __future__ import annotations
 
+import json
+import sqlite3
 from collections import Counter, defaultdict
+from contextlib import closing
 from dataclasses import dataclass, field
+from pathlib import Path
 
 from sqlalchemy import create_engine, text
 
@@ -39,6 +44,20 @@ class HeldState:
     diagnosed: set[int]  # seqs whose diagnosis reached Slack
     root_items: dict[int, str]  # outbox item id of a root post -> thread key
     outbox_dead: int
+    waiting: set[str] = field(default_factory=set)  # groups with a notification still in an inbox
+    given_up: int = 0  # accepted notifications an inbox gave up on
+
+    def read_inboxes(self, inboxes: list[Path]) -> None:
+        """What the replicas' inboxes still hold (not taken in yet) and gave up on."""
+        for path in inboxes:
+            with closing(sqlite3.connect(path)) as db:
+                for status, body in db.execute(
+                    "SELECT status, body FROM alert_inbox WHERE status != 'done'"
+                ):
+                    if status == "failed":
+                        self.given_up += 1
+                    else:
+                        self.waiting.add(str(json.loads(body).get("groupKey", "")))
 
     def open_count(self, fingerprint: str) -> int:
         return sum(status == "open" for _seq, status in self.incidents.get(fingerprint, []))
@@ -103,6 +122,7 @@ def roots_in_slack(slack: FakeSlack, channel: str, root_items: dict[int, str]) -
 @dataclass
 class Verdict:
     lost: dict[str, int] = field(default_factory=dict)
+    late: dict[str, int] = field(default_factory=dict)
     duplicates: dict[str, int] = field(default_factory=dict)
     undone: dict[str, int] = field(default_factory=dict)
     counts: dict[str, int] = field(default_factory=dict)
@@ -147,7 +167,7 @@ def judge(
         link = held.links.get(seq)
         return link is not None and link.thread == key
 
-    lost = {
+    missing = {
         "group without thread": keys - held.threads,
         "thread without its root in Slack": (keys & held.threads) - held.roots,
         "alert without incident in its thread": {
@@ -155,7 +175,15 @@ def judge(
             if not any(in_thread(seq, thread_of(f)) for seq, _s in held.incidents.get(f, []))
         },
     }  # fmt: skip
+    # A group with a notification still in an inbox is late, not lost: it is taken in later.
+    lost = {what: {i for i in items if (thread_of(i) if what.startswith("alert") else i)
+                   not in held.waiting} for what, items in missing.items()}  # fmt: skip
     verdict.lost = {what.replace(" ", "_"): len(items) for what, items in lost.items()}
+    verdict.lost["notifications_given_up"] = held.given_up
+    verdict.late = {
+        "groups_with_a_notification_still_in_an_inbox": len(keys & held.waiting),
+        **{what.replace(" ", "_"): len(missing[what]) - len(lost[what]) for what in missing},
+    }
     for what, items in lost.items():
         verdict.problems += [f"lost: {what}: {item}" for item in sorted(items)[:5]]
 
