@@ -172,14 +172,14 @@ def _findings(inv: Investigation, catalog: SignalCatalog) -> Mrkdwn:
         return markup(messages.NO_FINDINGS)
     lines = []
     for f in inv.findings[:MAX_FINDINGS]:
-        explained = markup(" - {}", catalog.attribution_text(f)) if f.attribution else ""
+        explained = markup(" - {}", catalog.attribution_text(f)) if f.attribution else Mrkdwn("")
         lines.append(
             markup(
                 "• {} since {}, confidence {:.2f}{}",
                 catalog.describe(f),
                 slack_time(f.start),
                 f.confidence,
-                Mrkdwn(explained),
+                explained,
             )
         )
     if len(inv.findings) > MAX_FINDINGS:

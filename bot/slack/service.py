@@ -167,7 +167,9 @@ class MedicService:
             settings.investigation.lease_seconds / 2, self._resume_investigations, "resume"
         )
         # A file of its own: the webhook's insert never waits behind the threads' writes.
-        self.inbox = AlertInbox(inbox_engine(data_dir))
+        inbox = inbox_engine(data_dir)
+        self.inbox = AlertInbox(inbox)
+        self._engines = (engine, inbox)  # their pooled connections are closed at stop
         self.intake = AlertIntake(self.inbox, self._receive, self._cannot_handle)
         app_token = settings.slack_app_token
         self.socket_mode = (
@@ -287,6 +289,8 @@ class MedicService:
                 log.info("%d investigation(s) left unfinished, for the next start", released)
         self.delivery.stop()
         self.state.close()
+        for engine in self._engines:
+            engine.dispose()
         self.app.close()
         if "asgi" in self.__dict__:
             self.asgi.close()
