@@ -26,7 +26,7 @@ class NoParams(BaseModel):
 
 # Beyond these a value is a typo or an attack, whatever a policy allows: a silence of more than
 # a year cannot be given an end time a person can read (year 1903351 was a traceback).
-MAX_REPLICAS = 100_000
+MAX_REPLICAS = 1_000_000
 MAX_SILENCE_MINUTES = 366 * 24 * 60
 
 

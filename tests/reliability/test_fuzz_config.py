@@ -125,32 +125,38 @@ def fuzz_runbooks(rnd: random.Random, tmp_path: Path) -> None:
     ],
     ids=["alias-bomb", "deep", "huge-int", "inf", "nan"],
 )
-def test_a_hostile_config_file_is_refused_naming_it(tmp_path: Path, text: str, says: str) -> None:
+def test_a_hostile_config_file_is_refused_naming_it(
+    monkeypatch: pytest.MonkeyPatch, tmp_path: Path, text: str, says: str
+) -> None:
     path = tmp_path / "medic.yaml"
     path.write_text(text)
-    os.environ["MEDIC_CONFIG"] = str(path)
+    monkeypatch.setenv("MEDIC_CONFIG", str(path))
     with pytest.raises(ConfigError, match=says) as info:
         load_settings()
     assert str(path) in str(info.value)
 
 
-def test_a_config_file_that_is_not_utf8_is_refused_naming_it(tmp_path: Path) -> None:
+def test_a_config_file_that_is_not_utf8_is_refused_naming_it(
+    monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
     path = tmp_path / "medic.yaml"
     path.write_bytes(b"alert_channel: caf\xe9\n")  # Latin-1
-    os.environ["MEDIC_CONFIG"] = str(path)
+    monkeypatch.setenv("MEDIC_CONFIG", str(path))
     with pytest.raises(ConfigError, match="is not UTF-8 text") as info:
         load_settings()
     assert str(path) in str(info.value)
 
 
-def test_a_bad_value_names_the_setting_and_its_file(tmp_path: Path) -> None:
+def test_a_bad_value_names_the_setting_and_its_file(
+    monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
     path = tmp_path / "medic.yaml"
     path.write_text("verification:\n  delay_seconds: -5\n")
-    os.environ["MEDIC_CONFIG"] = str(path)
+    monkeypatch.setenv("MEDIC_CONFIG", str(path))
     with pytest.raises(ConfigError, match=r"verification\.delay_seconds") as info:
         load_settings()
     assert f"in {path}" in str(info.value)
-    os.environ["MEDIC_VERIFICATION__DELAY_SECONDS"] = "nan"
+    monkeypatch.setenv("MEDIC_VERIFICATION__DELAY_SECONDS", "nan")
     with pytest.raises(ConfigError, match="from MEDIC_VERIFICATION__DELAY_SECONDS"):
         load_settings()
 
@@ -163,8 +169,10 @@ def test_a_bad_value_names_the_setting_and_its_file(tmp_path: Path) -> None:
         ("MEDIC_LLM", "[" * 5000),
     ],
 )
-def test_a_variable_that_is_not_json_is_a_config_error_naming_it(variable: str, value: str) -> None:
-    os.environ[variable] = value
+def test_a_variable_that_is_not_json_is_a_config_error_naming_it(
+    monkeypatch: pytest.MonkeyPatch, variable: str, value: str
+) -> None:
+    monkeypatch.setenv(variable, value)
     with pytest.raises(ConfigError, match="is not valid JSON") as info:
         load_settings()
     assert variable in str(info.value) or "MEDIC_" in str(info.value)
@@ -183,14 +191,14 @@ def test_a_variable_that_is_not_json_is_a_config_error_naming_it(variable: str, 
     ids=["not-utf8", "alias-bomb", "huge-int", "deep"],
 )
 def test_a_hostile_policy_is_refused_and_medic_act_exits_2(
-    tmp_path: Path, raw: bytes, says: str
+    monkeypatch: pytest.MonkeyPatch, tmp_path: Path, raw: bytes, says: str
 ) -> None:
     path = tmp_path / "policy.yaml"
     path.write_bytes(raw)
     with pytest.raises(PolicyError, match=says):
         load_policy(path)
     (tmp_path / "medic.yaml").write_text("policy: policy.yaml\n")
-    os.environ["MEDIC_CONFIG"] = str(tmp_path / "medic.yaml")
+    monkeypatch.setenv("MEDIC_CONFIG", str(tmp_path / "medic.yaml"))
     result = CliRunner().invoke(
         app,
         [
@@ -262,6 +270,7 @@ def test_soak_configuration(rnd: random.Random, tmp_path: Path) -> None:
 
 
 def test_a_policy_allowing_absurd_silences_is_refused_and_so_is_the_silence(
+    monkeypatch: pytest.MonkeyPatch,
     tmp_path: Path,
 ) -> None:
     # a policy allowing any silence let a 10^12-minute one through: a traceback (year 1903351)
@@ -272,7 +281,7 @@ def test_a_policy_allowing_absurd_silences_is_refused_and_so_is_the_silence(
         load_policy(policy)
     (tmp_path / "medic.yaml").write_text("policy: policy.yaml\n")
     policy.write_text(shipped)
-    os.environ["MEDIC_CONFIG"] = str(tmp_path / "medic.yaml")
+    monkeypatch.setenv("MEDIC_CONFIG", str(tmp_path / "medic.yaml"))
     result = CliRunner().invoke(app, [
         "act", "silence", "--target", "shop/recommender", "--cluster", "sim", "--yes", "--param",
         "matchers={namespace: shop, service: recommender}", "--param",
@@ -281,8 +290,10 @@ def test_a_policy_allowing_absurd_silences_is_refused_and_so_is_the_silence(
     assert result.exit_code == 2 and "less than or equal to 527040" in result.stderr
 
 
-def test_a_config_path_with_a_line_break_is_named_on_one_line(tmp_path: Path) -> None:
-    os.environ["MEDIC_CONFIG"] = str(tmp_path / "a\nb\x1b[2J.yaml")
+def test_a_config_path_with_a_line_break_is_named_on_one_line(
+    monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    monkeypatch.setenv("MEDIC_CONFIG", str(tmp_path / "a\nb\x1b[2J.yaml"))
     with pytest.raises(ConfigError, match="cannot read MEDIC_CONFIG file") as info:
         load_settings()
     assert "\n" not in str(info.value) and "\x1b" not in str(info.value)
