@@ -23,7 +23,12 @@ def clean_environ(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> Iterator[N
         if key.startswith(("MEDIC_", "SLACK_")) and key != "MEDIC_CI":
             monkeypatch.delenv(key)
     monkeypatch.setenv("MEDIC_DATA_DIR", str(tmp_path / "data"))
+    kept = {k for k in os.environ if k.startswith(("MEDIC_", "SLACK_"))}
     yield
+    # A variable a test set in os.environ itself (not through monkeypatch) ends with it, or it
+    # would reach session fixtures set up later (a seeded data directory failing to load).
+    for key in [k for k in os.environ if k.startswith(("MEDIC_", "SLACK_")) and k not in kept]:
+        del os.environ[key]
 
 
 @pytest.fixture(scope="session")

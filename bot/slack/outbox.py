@@ -19,6 +19,7 @@ from sqlalchemy.orm import DeclarativeBase, Mapped, Session, mapped_column
 from bot.slack.mrkdwn import Mrkdwn
 from tools.schema import create_tables
 from tools.transactions import transaction
+from tools.upsert import insert_new
 
 Op = Literal["post", "update", "upload"]
 PENDING, SENDING, SENT, DEAD = "pending", "sending", "sent", "dead"
@@ -188,8 +189,16 @@ class Outbox:
     # --- posted messages -----------------------------------------------------------------------
     @transaction
     def remember_message(self, thread_key: str, ref: str, channel: str, ts: str) -> None:
+        # Insert or replace, atomically: two deliveries (threads, replicas) remembering the same
+        # message at once must not collide on its key as a read-then-insert merge does.
+        values = {"thread_key": thread_key, "ref": ref, "channel": channel, "ts": ts}
         with Session(self._engine) as session, session.begin():
-            session.merge(_MessageRow(thread_key=thread_key, ref=ref, channel=channel, ts=ts))
+            if not insert_new(session, _MessageRow, values, key=["thread_key", "ref"]):
+                session.execute(
+                    update(_MessageRow)
+                    .where(_MessageRow.thread_key == thread_key, _MessageRow.ref == ref)
+                    .values(channel=channel, ts=ts)
+                )
 
     @transaction
     def message(self, thread_key: str, ref: str) -> PostedMessage | None:
