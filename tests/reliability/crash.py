@@ -17,7 +17,7 @@ from __future__ import annotations
 import json
 import os
 import random
-import selectors
+import select
 import signal
 import subprocess
 import sys
@@ -146,29 +146,28 @@ class CrashRun:
 
     def kill_one(self) -> None:
         """Start a worker, let it run cycles for a random moment, kill it (SIGKILL)."""
-        with (self.workdir / "workers.log").open("a") as log:
+        with (self.workdir / "workers.log").open("a") as errors:
             worker = subprocess.Popen(
                 [sys.executable, "-m", "tests.reliability.crash_worker", "--first",
                  str(self.cycles()), *self._args()],
                 cwd=ROOT,
                 stdout=subprocess.PIPE,
-                stderr=log,
+                stderr=errors,
             )  # fmt: skip
         assert worker.stdout is not None
-        with selectors.DefaultSelector() as waiting:  # epoll: no limit on descriptor numbers
-            waiting.register(worker.stdout, selectors.EVENT_READ)
-            ready = waiting.select(READY_TIMEOUT)
-        line = worker.stdout.readline() if ready else b""
-        if line.strip() != b"ready":
-            worker.kill()
+        with worker.stdout:  # poll, not select: any descriptor number (a long suite's are high)
+            waiting = select.poll()
+            waiting.register(worker.stdout, select.POLLIN)
+            ready = waiting.poll(READY_TIMEOUT * 1000)
+            line = worker.stdout.readline() if ready else b""
+            if line.strip() != b"ready":
+                worker.kill()
+                worker.wait()
+                tail = (self.workdir / "workers.log").read_text()[-2000:]
+                raise RuntimeError(f"a crash worker did not start ({line!r}):\n{tail}")
+            time.sleep(self.rng.uniform(0.0, self.window))
+            os.kill(worker.pid, signal.SIGKILL)
             worker.wait()
-            worker.stdout.close()
-            tail = (self.workdir / "workers.log").read_text()[-2000:]
-            raise RuntimeError(f"a crash worker did not start ({line!r}):\n{tail}")
-        time.sleep(self.rng.uniform(0.0, self.window))
-        os.kill(worker.pid, signal.SIGKILL)
-        worker.wait()
-        worker.stdout.close()
         self.report.kills += 1
 
     def run(self, kills: int = 0, min_cycles: int = 0) -> CrashReport:
