@@ -72,6 +72,7 @@ def run(args: argparse.Namespace) -> dict[str, Any]:
         tmp = Path(args.storm_keep or stack.enter_context(
             tempfile.TemporaryDirectory(prefix="medic-storm-")
         ))  # fmt: skip
+        tmp.mkdir(parents=True, exist_ok=True)
         database = stack.enter_context(running_postgres()).database()
         chroma = stack.enter_context(chroma_server(tmp / "chroma"))
         report = StormRun(tmp / "run", database, chroma, config).run()

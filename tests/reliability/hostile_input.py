@@ -18,12 +18,26 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any, TypeVar
 
+from hypothesis import HealthCheck, settings
 from pydantic import BaseModel
 
 from bot.config import Settings
 from tools.policy import Policy
 
 T = TypeVar("T")
+
+# The fuzz suites' pace: a fixed fast slice in the default suite, many random examples in soak.
+FAST = settings(
+    max_examples=15,
+    derandomize=True,
+    deadline=None,
+    suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow],
+)
+SOAK = settings(FAST, max_examples=1500, derandomize=False)
+# What one input may cost, on a shared 2-core machine (a refusal takes milliseconds; an alias bomb
+# once took minutes and gigabytes).
+SECONDS = 10.0
+PEAK_BYTES = 64 * 2**20
 
 # The settings a configuration file or variable can set: sections and their keys, top-level keys.
 SECTIONS = {

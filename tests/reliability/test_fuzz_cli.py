@@ -16,23 +16,15 @@ from typing import Any
 
 import pytest
 import yaml
-from hypothesis import HealthCheck, given, settings
+from hypothesis import given
 from hypothesis import strategies as st
 from typer.testing import CliRunner, Result
 
 from bot.cli import app
 from bot.cli_errors import MAX_LINE
 from tests.reliability import hostile_input as hostile
+from tests.reliability.hostile_input import FAST, PEAK_BYTES, SECONDS, SOAK
 
-FAST = settings(
-    max_examples=15,
-    derandomize=True,
-    deadline=None,
-    suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow],
-)
-SOAK = settings(FAST, max_examples=1500, derandomize=False)
-SECONDS = 10.0  # per input, on a shared 2-core machine (a refusal takes milliseconds)
-PEAK_BYTES = 64 * 2**20  # Python allocations per input (an alias bomb once took gigabytes)
 ACT_CODES = {0, 2, 3}  # done, bad input, refused (4, failed, would be a fault of the simulation)
 
 

@@ -17,7 +17,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from hypothesis import HealthCheck, given, settings
+from hypothesis import given
 from hypothesis import strategies as st
 from pydantic import BaseModel
 from typer.testing import CliRunner
@@ -27,18 +27,9 @@ from bot.config import load_settings
 from bot.errors import ConfigError
 from bot.planners.runbooks import load_runbooks
 from tests.reliability import hostile_input as hostile
+from tests.reliability.hostile_input import FAST, PEAK_BYTES, SECONDS, SOAK
 from tools.errors import PolicyError
 from tools.policy import load_policy
-
-FAST = settings(
-    max_examples=15,
-    derandomize=True,
-    deadline=None,
-    suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow],
-)
-SOAK = settings(FAST, max_examples=1500, derandomize=False)
-SECONDS = 10.0
-PEAK_BYTES = 64 * 2**20
 
 
 def bounded(call: Callable[[], Any], refused: type[Exception], names: str, what: str = "") -> Any:
