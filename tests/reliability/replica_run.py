@@ -105,8 +105,8 @@ class Replica:
                 stderr=out,
             )
 
-    def wait_ready(self) -> None:
-        deadline = time.monotonic() + READY_TIMEOUT
+    def wait_ready(self, timeout: float = READY_TIMEOUT) -> None:
+        deadline = time.monotonic() + timeout
         while True:
             assert self.process is not None and self.process.poll() is None, self.tail()
             try:
@@ -133,6 +133,20 @@ class Replica:
 
     def alive(self) -> bool:
         return self.process is not None and self.process.poll() is None
+
+    def pids(self) -> list[int]:
+        """The bot's process and its children (the front process), as they are now."""
+        assert self.process is not None
+        found = [self.process.pid]
+        for task in Path(f"/proc/{self.process.pid}/task").glob("*"):
+            try:
+                found += [int(p) for p in (task / "children").read_text().split()]
+            except OSError:
+                continue
+        return found
+
+    def health(self) -> dict[str, Any]:
+        return dict(httpx.get(f"{self.url}/healthz", timeout=10).json())
 
     def inbox_pending(self) -> int:
         try:

@@ -18,8 +18,6 @@ import asyncio
 import multiprocessing
 import os
 import statistics
-import subprocess
-import sys
 import threading
 import time
 from collections import Counter
@@ -31,62 +29,29 @@ import httpx
 from sqlalchemy import create_engine, text
 
 from tests.bot.slack.fake_slack import FakeSlack
+from tests.reliability.replica_run import Replica
 from tests.reliability.storm_check import Verdict, judge, read_state, roots_in_slack
 from tests.reliability.storm_plan import (
     NAMESPACE,
     StormPlan,
     plan_storm,
 )
-from tests.services.binaries import free_port, wait_until
+from tests.services.binaries import wait_until
 
-MEDIC = str(Path(sys.executable).with_name("medic"))
 CHANNEL = "C0STORM"
 READY_TIMEOUT = 240.0  # a replica's start on a busy machine: imports, model, schema, seeding
 MIB = 1024 * 1024
 
 
 # --- the replicas --------------------------------------------------------------------------------
-@dataclass
-class Replica:
-    index: int
-    url: str
-    process: subprocess.Popen[bytes]
-    log: Path
-
-    def pids(self) -> list[int]:
-        """The bot's process and its children (the front process), as they are now."""
-        found = [self.process.pid]
-        for task in Path(f"/proc/{self.process.pid}/task").glob("*"):
-            try:
-                found += [int(p) for p in (task / "children").read_text().split()]
-            except OSError:
-                continue
-        return found
-
-    def health(self) -> dict[str, Any]:
-        answer = httpx.get(f"{self.url}/healthz", timeout=10)
-        return dict(answer.json())
-
-    def stop(self) -> None:
-        if self.process.poll() is None:
-            self.process.terminate()
-            try:
-                self.process.wait(30)
-            except subprocess.TimeoutExpired:
-                self.process.kill()
-                self.process.wait()
-
-
 def start_replica(
     index: int, root: Path, *, database_url: str, chroma_url: str, slack: FakeSlack
 ) -> Replica:
-    """`medic serve --cluster sim` with a data directory (its inbox) of its own."""
-    port = free_port()
-    data = root / f"replica-{index}"
+    """`medic serve --cluster sim` named ``replica-INDEX``, with a data directory (its inbox) of
+    its own."""
     env = {
         **os.environ,
         "MEDIC_CLUSTER": "sim",
-        "MEDIC_DATA_DIR": str(data),
         "MEDIC_DATABASE_URL": database_url,
         "MEDIC_CHROMA_URL": chroma_url,
         "MEDIC_ALERT_CHANNEL": CHANNEL,
@@ -95,16 +60,9 @@ def start_replica(
         "SLACK_SIGNING_SECRET": "storm-secret",
         "ANONYMIZED_TELEMETRY": "False",
     }
-    log = root / f"replica-{index}.log"
-    with log.open("wb") as out:
-        process = subprocess.Popen(
-            [MEDIC, "serve", "--port", str(port)], env=env, stdout=out, stderr=subprocess.STDOUT
-        )
-    replica = Replica(index, f"http://127.0.0.1:{port}", process, log)
-    wait_until(
-        lambda: replica.health().get("status") == "ok", f"replica {index}", process,
-        READY_TIMEOUT, log,
-    )  # fmt: skip
+    replica = Replica(f"replica-{index}", root, env)
+    replica.start()
+    replica.wait_ready(READY_TIMEOUT)
     return replica
 
 
@@ -124,16 +82,16 @@ def rss_bytes(pid: int) -> int:
 class MemoryTrace:
     """Each replica's RSS (bot and front process summed, and the bot alone) over time."""
 
-    samples: dict[int, list[tuple[float, int, int]]] = field(default_factory=dict)
+    samples: dict[str, list[tuple[float, int, int]]] = field(default_factory=dict)
 
-    def add(self, replica: int, at: float, total: int, bot: int) -> None:
+    def add(self, replica: str, at: float, total: int, bot: int) -> None:
         self.samples.setdefault(replica, []).append((at, total, bot))
 
-    def peak(self, replica: int, bot_only: bool = False) -> int:
+    def peak(self, replica: str, bot_only: bool = False) -> int:
         samples = self.samples.get(replica, [])
         return max((bot if bot_only else total for _at, total, bot in samples), default=0)
 
-    def at(self, replica: int, moment: float) -> int:
+    def at(self, replica: str, moment: float) -> int:
         """The total RSS sampled last at or before ``moment``."""
         before = [s[1] for s in self.samples.get(replica, []) if s[0] <= moment]
         return before[-1] if before else 0
@@ -156,7 +114,7 @@ class MemorySampler:
         now = time.monotonic()
         for replica in self._replicas:
             sizes = [rss_bytes(pid) for pid in replica.pids()]
-            self.trace.add(replica.index, now, sum(sizes), sizes[0])
+            self.trace.add(replica.name, now, sum(sizes), sizes[0])
 
     def _run(self) -> None:
         while not self._stop.is_set():
@@ -309,7 +267,7 @@ class StormRun:
             finally:
                 sampler.stop()
             self._memory(sampler.trace)
-            self.report.log_errors = {f"replica-{r.index}": _log_errors(r.log) for r in replicas}
+            self.report.log_errors = {r.name: _log_errors(r.log) for r in replicas}
         finally:
             for replica in replicas:
                 replica.stop()
@@ -356,12 +314,12 @@ class StormRun:
         for replica in replicas:
             body = {
                 "version": "4",
-                "groupKey": f"storm-warm-up-{replica.index}",
+                "groupKey": f"storm-warm-up-{replica.name}",
                 "status": "firing",
                 "alerts": [{
                     "status": "firing",
                     "labels": {"alertname": "WarmUp", "namespace": NAMESPACE,
-                               "service": "recommender", "replica": str(replica.index)},
+                               "service": "recommender", "replica": replica.name},
                     "startsAt": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime(now - 120)),
                 }],
             }  # fmt: skip
@@ -464,7 +422,7 @@ class StormRun:
 
     def _memory(self, trace: MemoryTrace) -> None:
         for replica, _samples in sorted(trace.samples.items()):
-            self.report.rss_mib[f"replica-{replica}"] = {
+            self.report.rss_mib[replica] = {
                 "idle": round(trace.at(replica, self._idle) / MIB, 1),
                 "warm": round(trace.at(replica, self._start) / MIB, 1),
                 "peak": round(trace.peak(replica) / MIB, 1),
