@@ -72,6 +72,15 @@ class Alert(BaseModel):
         return self.labels.get("alertname", "alert")
 
     @property
+    def changed_at(self) -> datetime:
+        """When the alert last changed state: its end once resolved, else its start. Copies of
+        one notification can arrive out of order (an Alertmanager HA pair, a lagging replica);
+        these times say which is the newer."""
+        if self.status == "resolved" and self.ends_at is not None:
+            return self.ends_at
+        return self.starts_at
+
+    @property
     def service(self) -> str | None:
         return next((self.labels[k] for k in SERVICE_LABELS if self.labels.get(k)), None)
 
@@ -98,6 +107,22 @@ class AlertGroup(BaseModel):
     common_annotations: dict[str, str] = Field(default_factory=dict, alias="commonAnnotations")
     external_url: str = Field("", alias="externalURL")
     alerts: list[Alert] = Field(min_length=1)
+
+    @property
+    def changed_at(self) -> datetime:
+        """The newest state change among the group's alerts (see :attr:`Alert.changed_at`)."""
+        return max(a.changed_at for a in self.alerts)
+
+    def ended_episodes(self) -> dict[str, float]:
+        """Each resolved alert's identity and the start (Unix seconds) of the episode it ended. It
+        ends the open incident of that start or an earlier one, never a later one: a late copy
+        from before the alert fired again must leave the new incident open."""
+        ended: dict[str, float] = {}
+        for alert in self.alerts:
+            if alert.status == "resolved":
+                started = alert.starts_at.timestamp()
+                ended[alert.identity] = max(started, ended.get(alert.identity, started))
+        return ended
 
 
 def parse_alerts(payload: bytes | str | dict[str, Any], now: float | None = None) -> AlertGroup:

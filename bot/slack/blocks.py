@@ -109,6 +109,17 @@ class RootView(BaseModel):
     incidents: list[str] = Field(default_factory=list)
     group_labels: dict[str, str] = Field(default_factory=dict)
     source_url: str = ""
+    changed_at: datetime | None = None  # the newest alert change shown (None: stored before it)
+
+    def outdated_by(self, view: RootView) -> bool:
+        """Whether ``view`` (a later notification) replaces this one. A resolved copy older than
+        what this view shows is a late duplicate - a replica or an Alertmanager peer that lagged
+        across a resolve and a refire - and must not turn a firing thread back to RESOLVED. A
+        firing copy always applies: an alert can fire again with its old start time (Prometheus
+        restores it after an outage), and a late one is followed by its peer's resolved copy."""
+        if view.status == "firing" or self.changed_at is None or view.changed_at is None:
+            return True
+        return view.changed_at >= self.changed_at
 
 
 def root_view(group: AlertGroup, incidents: list[str], default_namespace: str) -> RootView:
@@ -129,6 +140,7 @@ def root_view(group: AlertGroup, incidents: list[str], default_namespace: str) -
         incidents=incidents,
         group_labels=group.group_labels,
         source_url=group.external_url,
+        changed_at=group.changed_at,
     )
 
 

@@ -171,8 +171,9 @@ class ThreadStore:
     def open_thread(
         self, key: str, channel: str, view: RootView | None, *, external: bool, now: float
     ) -> ThreadOpened:
-        """The thread for ``key``, created if new - else its root view is replaced by ``view``,
-        keeping the incidents it listed (another replica may have added some)."""
+        """The thread for ``key``, created if new - else its root view is replaced by ``view``
+        unless ``view`` is a late copy of an older state, keeping the incidents it listed
+        (another replica may have added some)."""
         with Session(self._engine) as session, session.begin():
             values = {
                 "key": key,
@@ -189,7 +190,8 @@ class ThreadStore:
                 return ThreadOpened(_thread(row), created, created)
             before = _thread(row).view
             known = before.incidents if before else []
-            merged = view.model_copy(
+            shown = view if before is None or before.outdated_by(view) else before
+            merged = shown.model_copy(
                 update={"incidents": list(dict.fromkeys(known + view.incidents))}
             )
             if merged == before:

@@ -278,12 +278,14 @@ class IncidentThreads:
 
     # --- resolved alerts -------------------------------------------------------------------------
     def _resolve(self, group: AlertGroup, key: str, channel: str) -> int:
-        resolved = {a.identity for a in group.alerts if a.status == "resolved"}
-        if not resolved:
+        ended = group.ended_episodes()
+        if not ended:
             return 0
         now = self.flow.clock.now()
         leaders: dict[str, ThreadLink] = {}
-        for incident in self.flow.incidents.open_with_fingerprints(resolved):
+        for incident in self.flow.incidents.open_with_fingerprints(ended):
+            if incident.starts_at > ended[incident.fingerprint]:
+                continue  # a later episode: this is a late copy from before it fired again
             if self.flow.incidents.resolve(incident.id, now):  # once among the replicas
                 self.store.record(incident.id, "resolved", "the alert resolved", now)
             leader = self.store.leader_of(incident.id)

@@ -13,6 +13,7 @@ import re
 import threading
 import time
 from collections.abc import Callable, Iterator
+from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -45,8 +46,11 @@ def replicas(
     yield Replicas(a, b, fake_slack)
 
 
-def group_alert(medic: Medic, shard: int, status: str = "firing") -> dict[str, Any]:
-    """The demo's alert as a group of its own (``shard``), firing or resolved."""
+def group_alert(
+    medic: Medic, shard: int, status: str = "firing", *, earlier: timedelta | None = None
+) -> dict[str, Any]:
+    """The demo's alert as a group of its own (``shard``), firing or resolved; ``earlier``
+    moves its start back (an earlier episode, resolved five minutes after it started)."""
     payload = copy.deepcopy(medic.demo_alert())
     payload["groupKey"] = f'{{}}:{{alertname="RecommenderLatencyHigh", shard="{shard}"}}'
     payload["status"] = status
@@ -54,7 +58,11 @@ def group_alert(medic: Medic, shard: int, status: str = "firing") -> dict[str, A
         alert["labels"]["shard"] = str(shard)
         alert["fingerprint"] = f"{alert['fingerprint'][:12]}{shard:04d}"
         alert["status"] = status
-        if status == "resolved":
+        if earlier is not None:
+            starts = datetime.fromisoformat(alert["startsAt"]) - earlier
+            alert["startsAt"] = starts.isoformat()
+            alert["endsAt"] = (starts + timedelta(minutes=5)).isoformat()
+        elif status == "resolved":
             alert["endsAt"] = "2027-01-15T08:00:00Z"
     return payload
 
@@ -183,3 +191,29 @@ def test_a_group_that_resolves_and_fires_again_is_investigated_again_in_its_thre
     assert first != second  # the new incident, investigated in the same thread
     again = replicas.diagnoses(root)[1]
     assert again.button("medic_approve", "scale shop/recommender")  # something to act on
+
+
+def test_a_late_resolved_copy_from_before_a_refire_leaves_the_new_incident_firing(
+    replicas: Replicas,
+) -> None:
+    """Replica b lags across a resolve and a refire: the resolved copy it takes in last is older
+    than the refire, so the thread stays FIRING and the new incident open."""
+    earlier = timedelta(minutes=20)
+    replicas.deliver(group_alert(replicas.a, 0, earlier=earlier))
+    replicas.settle()
+    late = group_alert(replicas.a, 0, "resolved", earlier=earlier)
+    assert replicas.a.alert(late).status_code == 200
+    replicas.settle()
+    assert replicas.a.alert(group_alert(replicas.a, 0)).status_code == 200  # fires again
+    replicas.settle()
+    root = replicas.roots()[0]
+    assert "FIRING" in root.text
+
+    assert replicas.b.alert(late).status_code == 200  # b's copy of the resolve, taken in late
+    replicas.settle()
+
+    root = replicas.roots()[0]
+    assert "FIRING" in root.text, root.text
+    first, second = (incident_of(m) for m in replicas.diagnoses(root))
+    incidents = replicas.a.service.threads.flow.incidents
+    assert [i.id for i in incidents.open_incidents()] == [second] != [first]
