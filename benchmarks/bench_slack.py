@@ -39,8 +39,8 @@ import httpx
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from bot.config import load_settings
-from bot.runtime import build_sim_flow
 from bot.slack.service import MedicService
+from bot.wiring import build_sim_flow
 from knowledge.embeddings import MiniLMEmbedding
 from tests.bot.slack.fake_slack import FakeSlack
 from tests.bot.slack.harness import (

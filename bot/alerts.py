@@ -5,7 +5,7 @@ says what time it is, not more than ``MAX_AHEAD`` ahead of it. Anything else (an
 1970 or year 1, seconds read as milliseconds, a broken template) is refused naming the field,
 because an investigation from it would read decades of metrics. Times that are real but awkward
 (an alert firing for days, a sender whose clock runs ahead) are accepted; the investigation
-reads a bounded window and says so (``bot.investigation``).
+reads a bounded window and says so (``bot.diagnosis.investigation``).
 """
 
 from __future__ import annotations

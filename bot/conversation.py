@@ -18,16 +18,16 @@ from typing import Literal
 from langchain_core.messages import HumanMessage, SystemMessage
 
 from bot import messages
-from bot.briefing import evidence_items, render
-from bot.changes import HISTORY, weigh_changes
-from bot.chat import ChatModel
-from bot.corrections import Correction, parse_correction
-from bot.deadline import failure
-from bot.diagnosis import anomaly_start, clear_cause
+from bot.diagnosis.changes import HISTORY, weigh_changes
+from bot.diagnosis.corrections import Correction, parse_correction
+from bot.diagnosis.hypotheses import anomaly_start, clear_cause
+from bot.diagnosis.investigation import Investigation
+from bot.diagnosis.signals import SignalCatalog
 from bot.incidents import Incident
-from bot.investigation import Investigation
-from bot.planner import Plan
-from bot.signals import SignalCatalog
+from bot.llm.calls import failure
+from bot.llm.evidence import evidence_items, render
+from bot.llm.model import ChatModel
+from bot.planners.combine import Plan
 from bot.untrusted import Flag, looks_like_instruction
 from prompts import load_prompt
 

@@ -11,19 +11,19 @@ from collections.abc import Iterable
 from datetime import UTC, datetime
 
 from bot.alerts import AlertGroup
-from bot.budget import Budget
-from bot.chat import ChatModel
 from bot.config import VerificationSettings
-from bot.corrections import Correction, CorrectionStore, corrected, parse_correction
-from bot.diagnosis import add_evidence
-from bot.enrichment import enrich
+from bot.diagnosis.budget import Budget
+from bot.diagnosis.corrections import Correction, CorrectionStore, corrected, parse_correction
+from bot.diagnosis.enrichment import enrich
+from bot.diagnosis.hypotheses import add_evidence
+from bot.diagnosis.investigation import Investigation, Investigator
+from bot.diagnosis.signals import SignalCatalog
+from bot.diagnosis.verification import Verification, verify
 from bot.errors import InputError
 from bot.incidents import Incident, IncidentStore
-from bot.investigation import Investigation, Investigator
-from bot.planner import Plan, Planner
+from bot.llm.model import ChatModel
 from bot.planners.base import PlanningContext
-from bot.signals import SignalCatalog
-from bot.verification import Verification, verify
+from bot.planners.combine import Plan, Planner
 from detectors import MetricSource
 from knowledge.memory import IncidentMemory
 from knowledge.records import IncidentRecord, Remediation, TemplateCount
@@ -59,7 +59,7 @@ class IncidentFlow:
         chat: ChatModel | None = None,
     ) -> None:
         self.incidents = incidents
-        self.chat = chat  # the configured chat model, for answers in a thread (bot.chat)
+        self.chat = chat  # the configured chat model, for answers in a thread (bot.llm.model)
         self.workflow = workflow
         self.proposals = workflow.proposals
         self.investigator = investigator

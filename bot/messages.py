@@ -41,7 +41,7 @@ KUBE_HAS_NO_METRICS = (
     "cluster kube has no metrics of its own: drop metrics.source: cluster (or set it to "
     "prometheus) and set metrics.prometheus_url"
 )
-# --- alert times (bot/alerts.py) and the bounded investigation (bot/investigation.py) ---------
+# --- alert times (bot/alerts.py), the bounded investigation (bot/diagnosis/investigation.py)
 ALERT_TIME_WITHOUT_ZONE = "has no timezone: send RFC 3339, e.g. 2026-01-15T08:00:00Z"
 ALERT_TIME_TOO_EARLY = (
     "{value} is before 2000-01-01: not a real alert time (an unset or zero time, or a number in "

@@ -31,7 +31,7 @@ from typing import Any
 import yaml
 from typer.testing import CliRunner
 
-from bot.cli import app
+from bot.cli.app import app
 from bot.config import load_settings
 from bot.errors import ConfigError
 from bot.planners.runbooks import load_runbooks

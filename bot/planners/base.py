@@ -8,10 +8,10 @@ from typing import Any, Protocol
 
 from pydantic import BaseModel, ConfigDict, Field
 
-from bot.changes import Change
-from bot.corrections import Correction
-from bot.diagnosis import Evidence, Hypothesis
-from bot.signals import SignalCatalog
+from bot.diagnosis.changes import Change
+from bot.diagnosis.corrections import Correction
+from bot.diagnosis.hypotheses import Evidence, Hypothesis
+from bot.diagnosis.signals import SignalCatalog
 from detectors import Finding
 from knowledge.records import SimilarIncident
 from knowledge.templates import TemplateStat

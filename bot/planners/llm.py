@@ -8,9 +8,9 @@ that cite evidence ids, with a confidence. A call to an unknown tool, with argum
 tool's schema, or aimed at another workload than the incident's is dropped and reported. Without a
 model, or when it fails, takes too long or is busy, Medic plans with the other planners and says
 so. The model is a dependency like any other: bounded in time, retries and calls in flight
-(:mod:`bot.chat`); what it submits is checked item by item (an invalid hypothesis is dropped and
-reported, the rest kept - its report of injected instructions above all), and its free text goes
-through the same injection check as alert text before anyone is shown it.
+(:mod:`bot.llm.model`); what it submits is checked item by item (an invalid hypothesis is
+dropped and reported, the rest kept - its report of injected instructions above all), and its
+free text goes through the same injection check as alert text before anyone is shown it.
 """
 
 from __future__ import annotations
@@ -22,10 +22,10 @@ from langchain_core.messages import AIMessage, BaseMessage, HumanMessage, System
 from langchain_core.tools import BaseTool
 from pydantic import BaseModel, Field, ValidationError, field_validator
 
-from bot.briefing import Item, alert_data, evidence_items, render
-from bot.chat import ChatModel
-from bot.deadline import Deadline, failure
-from bot.diagnosis import Evidence
+from bot.diagnosis.hypotheses import Evidence
+from bot.llm.calls import Deadline, failure
+from bot.llm.evidence import Item, alert_data, evidence_items, render
+from bot.llm.model import ChatModel
 from bot.planners.base import Candidate, PlannerResult, PlanningContext, Recipe
 from bot.untrusted import Flag, looks_like_instruction, one_line
 from prompts import load_prompt

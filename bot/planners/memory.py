@@ -5,7 +5,7 @@ lends its remedies nothing."""
 
 from __future__ import annotations
 
-from bot.corrections import corrected
+from bot.diagnosis.corrections import corrected
 from bot.planners.base import Candidate, PlannerResult, PlanningContext, Recipe
 
 MEMORY_WEIGHT = 0.5

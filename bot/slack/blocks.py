@@ -18,16 +18,16 @@ from pydantic import BaseModel, Field
 
 from bot import messages
 from bot.alerts import AlertGroup
-from bot.diagnosis import clear_cause
+from bot.diagnosis.hypotheses import clear_cause
+from bot.diagnosis.investigation import Investigation
+from bot.diagnosis.signals import SignalCatalog
+from bot.diagnosis.verification import Verification
 from bot.incidents import Incident
-from bot.investigation import Investigation
-from bot.planner import Plan
-from bot.signals import SignalCatalog
+from bot.planners.combine import Plan
 from bot.slack.decisions import is_withdrawn
 from bot.slack.limits import Block
 from bot.slack.mrkdwn import Mrkdwn, escape, joined, link, markup
 from bot.slack.mrkdwn import plain as plain_text
-from bot.verification import Verification
 from tools.actions import Action
 from tools.proposals import Proposal, ProposalStatus
 

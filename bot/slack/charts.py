@@ -13,7 +13,7 @@ from matplotlib.backends.backend_agg import FigureCanvasAgg
 from matplotlib.dates import DateFormatter
 from matplotlib.figure import Figure
 
-from bot.signals import SignalCatalog, format_value
+from bot.diagnosis.signals import SignalCatalog, format_value
 from detectors import Finding, Series
 
 

@@ -8,10 +8,10 @@ import threading
 from collections import OrderedDict
 from typing import NamedTuple
 
+from bot.diagnosis.investigation import Investigation
 from bot.flow import IncidentFlow
 from bot.incidents import Incident
-from bot.investigation import Investigation
-from bot.planner import Plan
+from bot.planners.combine import Plan
 
 CACHED = 256
 

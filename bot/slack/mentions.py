@@ -15,8 +15,8 @@ from dataclasses import dataclass
 from typing import Any
 
 from bot import messages
-from bot.chat import ChatModel
 from bot.conversation import IncidentEvidence, answer, ask_llm
+from bot.llm.model import ChatModel
 from bot.slack.thread_store import ThreadLink
 from bot.slack.threads import IncidentThreads
 

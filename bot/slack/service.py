@@ -23,12 +23,11 @@ from slack_bolt.adapter.socket_mode import SocketModeHandler
 from slack_sdk import WebClient
 
 from bot.alerts import parse_alerts
-from bot.chat import bounded
 from bot.config import Settings
 from bot.database import StateHealth, prepare_data_dir, state_engine
 from bot.errors import ConfigError, InputError
 from bot.flow import IncidentFlow
-from bot.runtime import vector_store
+from bot.llm.model import bounded
 from bot.slack.app import build_app
 from bot.slack.commands import CommandAnswers
 from bot.slack.decisions import Decisions
@@ -46,6 +45,7 @@ from bot.slack.threads import IncidentThreads
 from bot.slack.usergroups import UserGroups, names_groups
 from bot.slack.watched import ServiceResolver
 from bot.slack.webhook import AlertmanagerWebhook
+from bot.wiring import vector_store
 from knowledge.embeddings import MiniLMEmbedding
 from tools.errors import ToolError
 

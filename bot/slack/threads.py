@@ -1,4 +1,4 @@
-"""Incidents as Slack threads: the Slack counterpart of :mod:`bot.session`, driving the same
+"""Incidents as Slack threads: the Slack counterpart of :mod:`bot.cli.session`, driving the same
 :class:`~bot.flow.IncidentFlow`.
 
 An alert group becomes one thread (root message updated as the group changes); the first incident
@@ -24,11 +24,12 @@ from dataclasses import dataclass
 
 from bot import messages
 from bot.alerts import AlertGroup, manual_alert, parse_alerts
-from bot.budget import StoppedError
+from bot.diagnosis.budget import StoppedError
+from bot.diagnosis.investigation import Investigation
+from bot.diagnosis.verification import Verification
 from bot.errors import ConfigError, InputError, MedicError
 from bot.flow import IncidentFlow, Outcome
 from bot.incidents import Incident
-from bot.investigation import Investigation
 from bot.slack import blocks
 from bot.slack.charts import chart_findings, metric_chart
 from bot.slack.decisions import Decisions, SlackUser
@@ -40,7 +41,6 @@ from bot.slack.metrics import BotMetrics
 from bot.slack.mrkdwn import Mrkdwn, escape, markup, plain
 from bot.slack.outbox import ROOT, Outbox, OutboxItem
 from bot.slack.thread_store import Claim, ThreadLink, ThreadRecord, ThreadStore
-from bot.verification import Verification
 from knowledge.errors import KnowledgeError
 from tools.actions import ToolStatus
 from tools.errors import StateUnavailableError, ToolError

@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
-from bot.changes import changes_from, weigh_changes
-from bot.signals import SignalCatalog
+from bot.diagnosis.changes import changes_from, weigh_changes
+from bot.diagnosis.signals import SignalCatalog
 from tests.bot.test_diagnosis import finding
 from tools.backends import Rollout
 

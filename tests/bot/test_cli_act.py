@@ -15,7 +15,7 @@ import yaml
 from sqlalchemy import create_engine, text
 from typer.testing import CliRunner
 
-from bot.cli import app
+from bot.cli.app import app
 from tests.services import k8s_objects as objects
 from tests.services.alertmanager import Alertmanager, running_alertmanager
 from tests.services.kube import DEPLOYMENTS, KubeApi, kube_api  # noqa: F401  (fixture)

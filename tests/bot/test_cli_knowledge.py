@@ -13,7 +13,7 @@ from pathlib import Path
 import pytest
 from typer.testing import CliRunner
 
-from bot.cli import app
+from bot.cli.app import app
 
 runner = CliRunner()
 START = datetime(2030, 5, 1, 10, 0, tzinfo=UTC).timestamp()

@@ -11,16 +11,16 @@ from langchain_core.language_models.fake_chat_models import GenericFakeChatModel
 from langchain_core.messages import AIMessage
 
 from bot.alerts import parse_alerts
-from bot.changes import Change
-from bot.chat import bounded
+from bot.cli.demo import scenario_alert
 from bot.config import LLMSettings, load_settings
 from bot.conversation import IncidentEvidence, answer, ask_llm, intent_of
-from bot.demo import scenario_alert
-from bot.diagnosis import Evidence, Hypothesis
+from bot.diagnosis.changes import Change
+from bot.diagnosis.hypotheses import Evidence, Hypothesis
+from bot.diagnosis.investigation import Investigation, Window
+from bot.diagnosis.signals import SignalCatalog
 from bot.incidents import Incident
-from bot.investigation import Investigation, Window
-from bot.runtime import build_sim_flow
-from bot.signals import SignalCatalog
+from bot.llm.model import bounded
+from bot.wiring import build_sim_flow
 from knowledge.embeddings import MiniLMEmbedding
 from knowledge.records import Remediation
 from knowledge.templates import TemplateChanges, TemplateStat

@@ -10,7 +10,7 @@ from typing import Any
 import pytest
 from typer.testing import CliRunner
 
-from bot.cli import app
+from bot.cli.app import app
 
 pytestmark = pytest.mark.slow
 
@@ -61,7 +61,7 @@ def test_demo_not_on_a_terminal_proposes_and_stops() -> None:
 
 
 def test_demo_on_a_terminal_asks_for_each_proposal(monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setattr("bot.cli._interactive", lambda: True)
+    monkeypatch.setattr("bot.cli.app._interactive", lambda: True)
     code, out, _ = run("demo", "--json", input="y\nn\n")
     assert code == 0
     statuses = [p["status"] for p in summary(out)["proposals"]]

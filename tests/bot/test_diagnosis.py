@@ -3,8 +3,8 @@ outvote a metric that was measured and found normal."""
 
 from __future__ import annotations
 
-from bot.diagnosis import Evidence, add_evidence, clear_cause, diagnose
-from bot.signals import SignalCatalog
+from bot.diagnosis.hypotheses import Evidence, add_evidence, clear_cause, diagnose
+from bot.diagnosis.signals import SignalCatalog
 from detectors import Direction, Finding
 from knowledge.records import IncidentRecord, Remediation, SimilarIncident
 from knowledge.templates import TemplateStat

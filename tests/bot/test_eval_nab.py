@@ -7,7 +7,7 @@ from pathlib import Path
 
 from typer.testing import CliRunner
 
-from bot.cli import app
+from bot.cli.app import app
 from tests.detectors.nab_fixtures import spiky_corpus
 
 

@@ -9,14 +9,14 @@ from pathlib import Path
 import pytest
 
 from bot.alerts import parse_alerts
-from bot.chat import bounded
+from bot.cli.demo import scenario_alert
 from bot.config import LLMSettings, load_settings
-from bot.demo import scenario_alert
 from bot.flow import IncidentFlow
 from bot.incidents import Incident
-from bot.planner import Planner
+from bot.llm.model import bounded
+from bot.planners.combine import Planner
 from bot.planners.llm import LLMPlanner
-from bot.runtime import build_sim_flow
+from bot.wiring import build_sim_flow
 from knowledge.embeddings import MiniLMEmbedding
 from tests.bot.test_llm_planner import INJECTED, calls, scripted
 from tools.clock import VirtualClock

@@ -9,10 +9,10 @@ from pathlib import Path
 import pytest
 
 from bot.alerts import parse_alerts
+from bot.cli.demo import scenario_alert
 from bot.config import load_settings
-from bot.demo import scenario_alert
-from bot.investigation import Investigation
-from bot.runtime import build_sim_flow
+from bot.diagnosis.investigation import Investigation
+from bot.wiring import build_sim_flow
 from knowledge.embeddings import MiniLMEmbedding
 from tests.services.binaries import free_port
 from tests.services.prometheus import openmetrics_gauges, running_prometheus

@@ -22,15 +22,15 @@ from prometheus_client import CollectorRegistry
 from typer.testing import CliRunner
 
 from bot.alerts import parse_alerts
-from bot.budget import Budget, OutOfTimeError, StoppedError
-from bot.cli import app
+from bot.cli.app import app
 from bot.config import load_settings
+from bot.diagnosis.budget import Budget, OutOfTimeError, StoppedError
 from bot.flow import IncidentFlow
 from bot.incidents import Incident
-from bot.runtime import build_sim_flow
 from bot.slack.inbox import AlertInbox, inbox_engine
 from bot.slack.metrics import WebhookMetrics
 from bot.slack.webhook import AlertmanagerWebhook
+from bot.wiring import build_sim_flow
 from knowledge.embeddings import MiniLMEmbedding
 from tests.conftest import START
 from tests.services.capped import capped

@@ -22,7 +22,7 @@ import redis
 import yaml
 from typer.testing import CliRunner
 
-from bot.cli import app
+from bot.cli.app import app
 from tests.bot.kube_shop import (
     NAMESPACE,
     SERVICE,

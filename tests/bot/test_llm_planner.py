@@ -18,14 +18,14 @@ from langchain_core.language_models.fake_chat_models import (
 from langchain_core.messages import AIMessage, BaseMessage, ToolMessage
 from sqlalchemy import create_engine
 
-from bot.chat import bounded, load_chat_model
 from bot.config import LLMSettings, load_settings
-from bot.planner import Planner, load_runbooks
-from bot.planners.changes import ChangePlanner
+from bot.llm.model import bounded, load_chat_model
+from bot.planners.combine import Planner, load_runbooks
 from bot.planners.llm import LLMPlanner
 from bot.planners.memory import MemoryPlanner
+from bot.planners.rollback import ChangePlanner
 from bot.planners.runbooks import RunbookPlanner
-from bot.runtime import build_workflow, sim_backends
+from bot.wiring import build_workflow, sim_backends
 from knowledge.templates import TemplateStat
 from tests.bot.test_diagnosis import finding
 from tests.bot.test_planner import context, likely

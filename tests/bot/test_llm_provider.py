@@ -16,16 +16,16 @@ from typing import Any
 import pytest
 from sqlalchemy import create_engine
 
-from bot.chat import load_chat_model
 from bot.config import LLMSettings, load_settings
 from bot.conversation import IncidentEvidence, ask_llm
-from bot.planner import Plan, Planner, load_runbooks
+from bot.llm.model import load_chat_model
 from bot.planners.base import CandidatePlanner
-from bot.planners.changes import ChangePlanner
+from bot.planners.combine import Plan, Planner, load_runbooks
 from bot.planners.llm import LLMPlanner
 from bot.planners.memory import MemoryPlanner
+from bot.planners.rollback import ChangePlanner
 from bot.planners.runbooks import RunbookPlanner
-from bot.runtime import build_workflow, sim_backends
+from bot.wiring import build_workflow, sim_backends
 from tests.bot.fake_llm import FakeLLM, reply, tool_call
 from tests.bot.test_conversation import CATALOG, INCIDENT, investigation
 from tests.bot.test_llm_planner import HYPOTHESES, LOAD

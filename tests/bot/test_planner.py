@@ -7,15 +7,15 @@ from typing import Any
 
 import pytest
 
-from bot.changes import Change
-from bot.diagnosis import Evidence, Hypothesis
+from bot.diagnosis.changes import Change
+from bot.diagnosis.hypotheses import Evidence, Hypothesis
+from bot.diagnosis.signals import SignalCatalog
 from bot.errors import ConfigError
-from bot.planner import Planner, load_runbooks
 from bot.planners.base import PlanningContext
-from bot.planners.changes import ChangePlanner
+from bot.planners.combine import Planner, load_runbooks
 from bot.planners.memory import MemoryPlanner
+from bot.planners.rollback import ChangePlanner
 from bot.planners.runbooks import RunbookPlanner
-from bot.signals import SignalCatalog
 from detectors import Finding
 from knowledge.records import IncidentRecord, Remediation, SimilarIncident
 from tests.bot.test_diagnosis import finding

@@ -4,10 +4,10 @@ from __future__ import annotations
 
 from rich.console import Console
 
+from bot.cli.render import ThreadPrinter
+from bot.diagnosis.investigation import Investigation, Window
+from bot.diagnosis.signals import SignalCatalog
 from bot.incidents import Incident
-from bot.investigation import Investigation, Window
-from bot.render import ThreadPrinter
-from bot.signals import SignalCatalog
 from bot.slack.blocks import diagnosis_head
 from detectors import Contribution, Direction, Finding, FindingKind, Forecast
 

@@ -8,7 +8,7 @@ import pytest
 
 from bot.config import load_settings
 from bot.errors import ConfigError
-from bot.runtime import UpToNow, build_flow, kube_sources, sim_sources
+from bot.wiring import UpToNow, build_flow, kube_sources, sim_sources
 from detectors import Series, TimeLeft
 from tools.alertmanager import AlertmanagerSilences
 from tools.backends import Backends

@@ -13,9 +13,9 @@ import redis
 from sqlalchemy import create_engine
 from typer.testing import CliRunner
 
-from bot.cli import app
+from bot.cli.app import app
 from bot.config import load_settings
-from bot.runtime import build_workflow, sim_backends
+from bot.wiring import build_workflow, sim_backends
 from tests.services.alertmanager import running_alertmanager
 from tests.services.binaries import free_port
 from tests.services.redis import running_redis

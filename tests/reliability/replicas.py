@@ -14,9 +14,9 @@ from typing import Any
 
 import httpx
 
-from bot.budget import Budget
+from bot.diagnosis.budget import Budget
+from bot.diagnosis.investigation import Investigation
 from bot.incidents import Incident
-from bot.investigation import Investigation
 from tests.bot.slack.fake_slack import FakeSlack, Message
 from tests.bot.slack.harness import ALERTS, Medic
 

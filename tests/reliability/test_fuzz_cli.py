@@ -20,8 +20,8 @@ from hypothesis import given
 from hypothesis import strategies as st
 from typer.testing import CliRunner, Result
 
-from bot.cli import app
-from bot.cli_errors import MAX_LINE
+from bot.cli.app import app
+from bot.cli.errors import MAX_LINE
 from tests.reliability import hostile_input as hostile
 from tests.reliability.hostile_input import FAST, PEAK_BYTES, SECONDS, SOAK
 

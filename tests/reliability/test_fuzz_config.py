@@ -22,7 +22,7 @@ from hypothesis import strategies as st
 from pydantic import BaseModel
 from typer.testing import CliRunner
 
-from bot.cli import app
+from bot.cli.app import app
 from bot.config import load_settings
 from bot.errors import ConfigError
 from bot.planners.runbooks import load_runbooks

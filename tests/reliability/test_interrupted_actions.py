@@ -363,7 +363,7 @@ def test_an_interrupted_action_is_shown_in_its_thread_after_a_restart(
 def test_medic_act_settles_what_an_interrupted_medic_act_left_and_audit_shows_it(
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
-    from bot.cli_act import _workflow
+    from bot.cli.act import _workflow
     from bot.config import load_settings
     from tests.bot.test_cli_act import medic
 

@@ -13,8 +13,8 @@ import pytest
 from sqlalchemy import create_engine, text
 
 from bot.alerts import parse_alerts
-from bot.corrections import CorrectionStore
 from bot.database import StateHealth
+from bot.diagnosis.corrections import CorrectionStore
 from bot.incidents import IncidentStore
 from bot.slack.outbox import Outbox
 from bot.slack.thread_store import Claim, ThreadStore

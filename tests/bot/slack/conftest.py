@@ -13,8 +13,8 @@ import pytest
 import uvicorn
 
 from bot.config import load_settings
-from bot.runtime import build_sim_flow
 from bot.slack.service import FrontedServer, MedicService
+from bot.wiring import build_sim_flow
 from knowledge.embeddings import MiniLMEmbedding
 from tests.bot.slack.fake_slack import FakeSlack
 from tests.bot.slack.harness import SECRET, Medic, serve_fronted, serve_in_thread, write_config

@@ -19,10 +19,10 @@ import uvicorn
 import yaml
 from slack_sdk.signature import SignatureVerifier
 
-from bot.budget import Budget
-from bot.demo import scenario_alert
+from bot.cli.demo import scenario_alert
+from bot.diagnosis.budget import Budget
+from bot.diagnosis.investigation import Investigation
 from bot.incidents import Incident
-from bot.investigation import Investigation
 from bot.slack.front import FrontProcess
 from bot.slack.service import FrontedServer, MedicService, listen
 from tests.bot.slack.fake_slack import BOT_USER, FakeSlack, Message, decode

@@ -11,12 +11,12 @@ from rich.console import Console
 
 from bot import messages
 from bot.alerts import parse_alerts
-from bot.diagnosis import Evidence, Hypothesis
+from bot.cli.render import ThreadPrinter
+from bot.diagnosis.hypotheses import Evidence, Hypothesis
+from bot.diagnosis.investigation import Investigation, Window
+from bot.diagnosis.signals import SignalCatalog
 from bot.incidents import Incident
-from bot.investigation import Investigation, Window
-from bot.planner import Plan
-from bot.render import ThreadPrinter
-from bot.signals import SignalCatalog
+from bot.planners.combine import Plan
 from bot.slack.blocks import (
     decision_line,
     diagnosis_head,

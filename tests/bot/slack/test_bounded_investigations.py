@@ -10,9 +10,9 @@ from pathlib import Path
 
 import pytest
 
-from bot.budget import Budget
+from bot.diagnosis.budget import Budget
+from bot.diagnosis.investigation import Investigation
 from bot.incidents import Incident
-from bot.investigation import Investigation
 from tests.bot.slack.harness import APPROVER, Medic
 from tests.services.binaries import free_port
 from tests.services.chroma import chroma_server

@@ -6,9 +6,9 @@ import copy
 import threading
 import time
 
+from bot.diagnosis.investigation import Investigation
+from bot.diagnosis.verification import Verification
 from bot.incidents import Incident
-from bot.investigation import Investigation
-from bot.verification import Verification
 from tests.bot.slack.harness import ALERTS, APPROVER, STRANGER, Medic
 from tools.proposals import ProposalStatus
 

@@ -15,7 +15,7 @@ import httpx
 import pytest
 from typer.testing import CliRunner
 
-from bot.cli import app
+from bot.cli.app import app
 from bot.errors import ConfigError
 from bot.slack.service import listen
 from tests.bot.slack.fake_slack import FakeSlack

@@ -6,7 +6,7 @@ on a daemon thread (it never keeps the process from exiting), it holds its slot 
 ends (so abandoned calls cannot pile up: past ``limit`` a new call is refused at once), and it gets
 the :class:`Deadline` to check between its steps, so it starts nothing new once the time is up.
 The call's own I/O must end by itself too: the model's provider is given a timeout and a retry
-limit (:mod:`bot.chat`).
+limit (:mod:`bot.llm.model`).
 """
 
 from __future__ import annotations

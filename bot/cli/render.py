@@ -12,13 +12,13 @@ from rich.text import Text
 
 from bot import messages
 from bot.alerts import AlertGroup
-from bot.diagnosis import clear_cause
+from bot.diagnosis.hypotheses import clear_cause
+from bot.diagnosis.investigation import Investigation
+from bot.diagnosis.signals import SignalCatalog, format_value
+from bot.diagnosis.verification import Verification
 from bot.flow import Outcome
 from bot.incidents import Incident
-from bot.investigation import Investigation
-from bot.planner import Plan
-from bot.signals import SignalCatalog, format_value
-from bot.verification import Verification
+from bot.planners.combine import Plan
 from knowledge.records import IncidentRecord
 from tools.actions import ToolStatus
 from tools.proposals import Proposal, ProposalStatus

@@ -12,8 +12,8 @@ from typing import Annotated, Any
 
 import typer
 
-from bot.cli_errors import reports_errors
-from bot.cli_eval import eval_app
+from bot.cli.errors import reports_errors
+from bot.cli.eval import eval_app
 from bot.errors import InputError
 
 ingest_app = typer.Typer(help="Feed the incident memory: logs, postmortems.", no_args_is_help=True)
@@ -42,7 +42,7 @@ def _data_dir() -> Path:
 def _store() -> Any:
     from bot.config import load_settings
     from bot.database import prepare_data_dir
-    from bot.runtime import vector_store
+    from bot.wiring import vector_store
 
     settings = load_settings()
     return vector_store(settings, prepare_data_dir(settings.data_dir))

@@ -13,21 +13,21 @@ from chromadb.api import ClientAPI
 from sqlalchemy import Engine
 
 from bot import messages
-from bot.chat import ChatModel, load_chat_model
 from bot.config import Settings
-from bot.corrections import CorrectionStore
 from bot.database import prepare_data_dir, state_engine
+from bot.diagnosis.corrections import CorrectionStore
+from bot.diagnosis.investigation import Investigator
+from bot.diagnosis.signals import SignalCatalog
 from bot.errors import ConfigError, InputError
 from bot.flow import IncidentFlow
 from bot.incidents import IncidentStore
-from bot.investigation import Investigator
-from bot.planner import Planner
+from bot.llm.model import ChatModel, load_chat_model
 from bot.planners.base import CandidatePlanner
-from bot.planners.changes import ChangePlanner
+from bot.planners.combine import Planner
 from bot.planners.llm import LLMPlanner
 from bot.planners.memory import MemoryPlanner
+from bot.planners.rollback import ChangePlanner
 from bot.planners.runbooks import RunbookPlanner, load_runbooks
-from bot.signals import SignalCatalog
 from detectors import (
     InMemoryMetricSource,
     MetricSource,

@@ -8,7 +8,7 @@ from typing import Annotated
 
 import typer
 
-from bot.cli_errors import reports_errors
+from bot.cli.errors import reports_errors
 from tools.audit import AuditLog
 
 MAX_LIMIT = 1_000_000  # entries one `medic audit list` prints; more is not a listing

@@ -30,7 +30,7 @@ def scenarios(
     """Run the scenario suite through intake, investigation, planning and the guard; report how
     often the right remedy and the right cause come first (top-1) and in the first three."""
     from bot.config import load_settings
-    from bot.scenario_eval import run_suite, summarise
+    from bot.evaluation.scenarios import run_suite, summarise
     from tools.sim import SCENARIOS
 
     suite = [s for s in SCENARIOS.values() if s.expected is not None]

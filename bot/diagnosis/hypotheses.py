@@ -18,7 +18,7 @@ from typing import Literal
 
 import numpy as np
 
-from bot.signals import SignalCatalog
+from bot.diagnosis.signals import SignalCatalog
 from detectors import Finding
 from knowledge.records import SimilarIncident
 from knowledge.templates import TemplateStat, readable

@@ -13,8 +13,8 @@ from typing import TYPE_CHECKING, Annotated, Any
 import typer
 
 from bot import messages
-from bot.cli_errors import EXIT_FAILED, printable
-from bot.cli_options import DEFAULT_SCENARIO, ClusterOption, ScenarioOption
+from bot.cli.errors import EXIT_FAILED, printable
+from bot.cli.options import DEFAULT_SCENARIO, ClusterOption, ScenarioOption
 from bot.errors import ConfigError, InputError, MedicError
 from tools.yaml_input import YamlInputError, load_yaml
 
@@ -127,7 +127,7 @@ def _workflow(settings: Settings, scenario: str, needs_cluster: bool) -> Remedia
     """The guarded workflow on the chosen cluster. On ``kube`` a tool that does not touch the
     cluster (a silence, a purge) needs no Kubernetes credentials."""
     from bot.database import prepare_data_dir, state_engine
-    from bot.runtime import (
+    from bot.wiring import (
         build_workflow,
         kube_backends,
         kube_cluster,

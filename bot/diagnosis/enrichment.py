@@ -3,12 +3,12 @@ what people said about similar past incidents (their corrections). Both join the
 
 from __future__ import annotations
 
-from bot.changes import read_changes, weigh_changes
-from bot.corrections import CorrectionStore, corrected
-from bot.diagnosis import add_evidence, replace_memory_evidence
+from bot.diagnosis.changes import read_changes, weigh_changes
+from bot.diagnosis.corrections import CorrectionStore, corrected
+from bot.diagnosis.hypotheses import add_evidence, replace_memory_evidence
+from bot.diagnosis.investigation import Investigation
+from bot.diagnosis.signals import SignalCatalog
 from bot.incidents import Incident
-from bot.investigation import Investigation
-from bot.signals import SignalCatalog
 from tools.backends import ClusterBackend
 
 

@@ -8,7 +8,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from bot.config import VerificationSettings
-from bot.signals import SignalCatalog, format_value
+from bot.diagnosis.signals import SignalCatalog, format_value
 from detectors import (
     Direction,
     Finding,

@@ -10,8 +10,8 @@ from typing import Annotated
 
 import typer
 
-from bot.cli_errors import reports_errors
-from bot.cli_eval import eval_app
+from bot.cli.errors import reports_errors
+from bot.cli.eval import eval_app
 from bot.errors import ConfigError, InputError
 
 

@@ -4,7 +4,7 @@ what happened before (similar incidents), and therefore what is likely wrong (hy
 Each source may fail; the investigation goes on without it and says so in its notes. The work is
 bounded whatever the alert says: the window is at most ``max_window_minutes`` long and ends now,
 at most ``max_log_lines`` log lines are read, and a time budget is checked between stages and
-handed to the sources (:mod:`bot.budget`).
+handed to the sources (:mod:`bot.diagnosis.budget`).
 """
 
 from __future__ import annotations
@@ -16,12 +16,12 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 from bot import messages
-from bot.budget import Budget
-from bot.changes import Change
 from bot.config import InvestigationSettings
-from bot.diagnosis import Hypothesis, Relatedness, diagnose
+from bot.diagnosis.budget import Budget
+from bot.diagnosis.changes import Change
+from bot.diagnosis.hypotheses import Hypothesis, Relatedness, diagnose
+from bot.diagnosis.signals import SignalCatalog
 from bot.incidents import Incident
-from bot.signals import SignalCatalog
 from detectors import (
     DetectorSuite,
     Finding,
@@ -67,7 +67,9 @@ class Investigation:
     forecasts: list[Finding] = field(default_factory=list)  # limits about to be crossed
     drift: list[Finding] = field(default_factory=list)  # model inputs whose distribution moved
     components: list[RankedCause] = field(default_factory=list)
-    changes: list[Change] = field(default_factory=list)  # recent rollouts (bot.enrichment)
+    changes: list[Change] = field(
+        default_factory=list
+    )  # recent rollouts (bot.diagnosis.enrichment)
 
     @property
     def abnormal_templates(self) -> list[str]:

@@ -11,8 +11,8 @@ from typing import Annotated, NoReturn
 import typer
 
 from bot import messages
-from bot.cli_errors import reports_errors
-from bot.cli_options import DEFAULT_SCENARIO, ClusterOption, ScenarioOption
+from bot.cli.errors import reports_errors
+from bot.cli.options import DEFAULT_SCENARIO, ClusterOption, ScenarioOption
 from bot.errors import ConfigError
 
 
@@ -40,8 +40,8 @@ def serve(
     """Run the bot: Slack (HTTP at POST /slack/events, or Socket Mode when SLACK_APP_TOKEN is
     set), the Alertmanager webhook at POST /alertmanager, GET /healthz and GET /metrics."""
     from bot.config import load_settings
-    from bot.runtime import build_flow, simulated_cluster
     from bot.slack.service import MedicService, check_settings
+    from bot.wiring import build_flow, simulated_cluster
     from tools.clock import Clock, SystemClock
 
     settings = load_settings(cluster=cluster)

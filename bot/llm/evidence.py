@@ -8,9 +8,9 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 
-from bot.changes import Change
-from bot.diagnosis import Hypothesis
-from bot.signals import SignalCatalog
+from bot.diagnosis.changes import Change
+from bot.diagnosis.hypotheses import Hypothesis
+from bot.diagnosis.signals import SignalCatalog
 from bot.untrusted import as_data
 from detectors import Finding
 from knowledge.records import SimilarIncident

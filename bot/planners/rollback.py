@@ -4,7 +4,7 @@ one a rollback undoes."""
 
 from __future__ import annotations
 
-from bot.changes import weigh_changes
+from bot.diagnosis.changes import weigh_changes
 from bot.planners.base import Candidate, PlannerResult, PlanningContext, Recipe
 
 CHANGE_PLAN_WEIGHT = 0.8

@@ -19,7 +19,7 @@ from typing import Any
 
 import numpy as np
 
-from bot.diagnosis import Evidence
+from bot.diagnosis.hypotheses import Evidence
 from bot.planners.base import (
     Candidate,
     CandidatePlanner,

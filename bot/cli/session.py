@@ -8,8 +8,8 @@ from typing import Any
 
 from bot import messages
 from bot.alerts import AlertGroup
+from bot.cli.render import ThreadPrinter
 from bot.flow import IncidentFlow
-from bot.render import ThreadPrinter
 from tools.proposals import Proposal, ProposalStatus
 
 # Approve (True), reject (False), or leave pending (None) - asked per proposal.

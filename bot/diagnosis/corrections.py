@@ -15,7 +15,7 @@ from typing import Any
 from sqlalchemy import Engine, Float, Integer, String, Text, select
 from sqlalchemy.orm import DeclarativeBase, Mapped, Session, mapped_column
 
-from bot.signals import SignalCatalog
+from bot.diagnosis.signals import SignalCatalog
 from knowledge.records import IncidentRecord, Remediation
 from tools.schema import create_tables
 from tools.transactions import transaction

@@ -5,7 +5,7 @@
   call with all its retries fits in the deadline. (Provider clients' own defaults are far longer:
   the OpenAI client waits 600 s and retries twice.)
 - A conversation with the model (the planner's turns, an `@medic` answer) runs under
-  ``llm.timeout_seconds`` and starts no new turn past it (:class:`bot.deadline.Deadline`).
+  ``llm.timeout_seconds`` and starts no new turn past it (:class:`bot.llm.calls.Deadline`).
 - At most ``llm.max_in_flight`` conversations run at once in the process, abandoned ones
   included; past that a new one is refused at once, and Medic answers without the model.
 """
@@ -18,7 +18,7 @@ from dataclasses import dataclass
 from typing import Any, TypeVar
 
 from bot.config import LLMSettings
-from bot.deadline import BoundedCalls, Deadline, failure
+from bot.llm.calls import BoundedCalls, Deadline, failure
 
 log = logging.getLogger(__name__)
 

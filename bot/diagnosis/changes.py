@@ -12,8 +12,8 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Literal
 
-from bot.diagnosis import Evidence, anomaly_start
-from bot.signals import SignalCatalog
+from bot.diagnosis.hypotheses import Evidence, anomaly_start
+from bot.diagnosis.signals import SignalCatalog
 from detectors import Direction, Finding
 from tools.backends import ClusterBackend, Rollout
 from tools.errors import ToolError

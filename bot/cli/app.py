@@ -13,16 +13,16 @@ from typing import TYPE_CHECKING, Annotated, Any
 import typer
 
 from bot import messages
-from bot.cli_act import act
-from bot.cli_audit import audit_app
-from bot.cli_errors import reports_errors
-from bot.cli_eval import eval_app
-from bot.cli_knowledge import register as register_knowledge
-from bot.cli_options import DEFAULT_SCENARIO, ClusterOption, ScenarioOption
-from bot.cli_scenarios import scenarios
-from bot.cli_serve import serve
+from bot.cli.act import act
+from bot.cli.audit import audit_app
+from bot.cli.errors import reports_errors
+from bot.cli.eval import eval_app
+from bot.cli.knowledge import register as register_knowledge
+from bot.cli.options import DEFAULT_SCENARIO, ClusterOption, ScenarioOption
+from bot.cli.scenarios import scenarios
+from bot.cli.serve import serve
 from bot.errors import ConfigError, InputError
-from bot.eval_nab import eval_nab  # noqa: F401  (registers `medic eval nab`)
+from bot.evaluation.nab import eval_nab  # noqa: F401  (registers `medic eval nab`)
 
 if TYPE_CHECKING:
     from bot.config import Settings
@@ -63,8 +63,8 @@ def main(
 def demo(yes: YesOption = False, as_json: JsonOption = False) -> None:
     """Run the demo: a recommender latency spike caused by an input-size surge, on the simulated
     cluster with embedded defaults. Asks before every action unless --yes."""
+    from bot.cli.demo import scenario_alert
     from bot.config import load_settings
-    from bot.demo import scenario_alert
     from tools.sim import SCENARIOS
 
     _run_session(
@@ -147,9 +147,9 @@ def _run_session(
     from rich.console import Console
 
     from bot.alerts import parse_alerts
-    from bot.render import ThreadPrinter
-    from bot.runtime import build_flow, default_namespace, simulated_cluster
-    from bot.session import handle_alert
+    from bot.cli.render import ThreadPrinter
+    from bot.cli.session import handle_alert
+    from bot.wiring import build_flow, default_namespace, simulated_cluster
     from tools.clock import Clock, SystemClock, VirtualClock
 
     clock: Clock = SystemClock()
