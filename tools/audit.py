@@ -19,9 +19,9 @@ from typing import TYPE_CHECKING, Any
 
 from sqlalchemy import Engine, Float, Integer, String, Text, select
 from sqlalchemy.exc import IntegrityError
-from sqlalchemy.orm import DeclarativeBase, Mapped, Session, mapped_column
+from sqlalchemy.orm import Mapped, Session, mapped_column
 
-from tools.schema import create_tables
+from tools.schema import Base, record_from
 from tools.transactions import transaction
 
 if TYPE_CHECKING:
@@ -31,11 +31,7 @@ GENESIS = "0" * 64
 APPEND_ATTEMPTS = 20
 
 
-class _Base(DeclarativeBase):
-    pass
-
-
-class _EntryRow(_Base):
+class _EntryRow(Base):
     __tablename__ = "audit_log"
 
     seq: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=False)
@@ -52,7 +48,7 @@ class _EntryRow(_Base):
     hash: Mapped[str] = mapped_column(String(64))
 
 
-class _HeadRow(_Base):
+class _HeadRow(Base):
     """The last entry's sequence number and hash, updated with every append: a cut tail shows."""
 
     __tablename__ = "audit_head"
@@ -99,7 +95,6 @@ def entry_hash(seq: int, prev_hash: str, content: dict[str, Any]) -> str:
 class AuditLog:
     def __init__(self, engine: Engine) -> None:
         self._engine = engine
-        create_tables(engine, _Base.metadata)
         self._create_head()
 
     @transaction
@@ -239,17 +234,4 @@ _CONTENT = (
 
 
 def _to_entry(row: _EntryRow) -> AuditEntry:
-    return AuditEntry(
-        seq=row.seq,
-        at=row.at,
-        actor=row.actor,
-        event=row.event,
-        tool=row.tool,
-        target=row.target,
-        params=json.loads(row.params),
-        decision=row.decision,
-        result=row.result,
-        proposal_id=row.proposal_id,
-        prev_hash=row.prev_hash,
-        hash=row.hash,
-    )
+    return record_from(AuditEntry, row, params=json.loads(row.params))

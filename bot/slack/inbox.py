@@ -18,11 +18,12 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from sqlalchemy import Engine, Float, Integer, String, Text, func, select, update
-from sqlalchemy.orm import DeclarativeBase, Mapped, Session, mapped_column
+from sqlalchemy.orm import Mapped, Session, mapped_column
 
 from bot.database import sqlite_engine
 from bot.errors import MedicError
 from tools.errors import StateUnavailableError
+from tools.schema import Base, record_from
 
 log = logging.getLogger(__name__)
 
@@ -31,11 +32,7 @@ MAX_ATTEMPTS = 5
 STATE_PAUSE = 1.0  # seconds between tries while the state database is away
 
 
-class _Base(DeclarativeBase):
-    pass
-
-
-class _InboxRow(_Base):
+class _InboxRow(Base):
     __tablename__ = "alert_inbox"
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
@@ -66,7 +63,6 @@ class AlertInbox:
         self._engine = engine
         # Writers in this process queue here instead of in SQLite's sleeping busy handler.
         self._write = threading.Lock()
-        _Base.metadata.create_all(engine)
 
     def add(self, body: str, source: str, now: float) -> int:
         with self._write, Session(self._engine) as session, session.begin():
@@ -82,7 +78,7 @@ class AlertInbox:
             ).first()
             if row is None:
                 return None
-            return InboxItem(row.id, row.source, row.body, row.attempts, row.received_at)
+            return record_from(InboxItem, row)
 
     def finish(self, item_id: int, status: str, error: str = "") -> None:
         """Mark an attempt: done, failed for good, or (PENDING) to be tried again."""

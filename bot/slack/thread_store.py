@@ -31,20 +31,16 @@ from sqlalchemy import (
     update,
 )
 from sqlalchemy.exc import IntegrityError
-from sqlalchemy.orm import DeclarativeBase, Mapped, Session, mapped_column
+from sqlalchemy.orm import Mapped, Session, mapped_column
 
 from bot.slack.blocks import RootView
 from bot.slack.limits import Block
-from tools.schema import add_missing_columns, create_tables
+from tools.schema import Base, record_from
 from tools.transactions import transaction
 from tools.upsert import insert_new
 
 
-class _Base(DeclarativeBase):
-    pass
-
-
-class _ThreadRow(_Base):
+class _ThreadRow(Base):
     __tablename__ = "slack_threads"
 
     key: Mapped[str] = mapped_column(Text, primary_key=True)
@@ -55,7 +51,7 @@ class _ThreadRow(_Base):
     updated_at: Mapped[float] = mapped_column(Float)
 
 
-class _LinkRow(_Base):
+class _LinkRow(Base):
     __tablename__ = "slack_thread_incidents"
 
     incident_id: Mapped[str] = mapped_column(String(64), primary_key=True)
@@ -76,16 +72,7 @@ class _LinkRow(_Base):
     dead: Mapped[bool] = mapped_column(Boolean, default=False)
 
 
-# Added to slack_thread_incidents after it was first created (tools/schema.py).
-_LINK_COLUMNS = {
-    "lease_owner": "VARCHAR(64) DEFAULT '' NOT NULL",
-    "lease_until": "FLOAT DEFAULT 0 NOT NULL",
-    "attempts": "INTEGER DEFAULT 0 NOT NULL",
-    "dead": "BOOLEAN DEFAULT FALSE NOT NULL",
-}
-
-
-class _EventRow(_Base):
+class _EventRow(Base):
     __tablename__ = "slack_timeline"
 
     seq: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
@@ -95,7 +82,7 @@ class _EventRow(_Base):
     text: Mapped[str] = mapped_column(Text)
 
 
-class _SeenRow(_Base):
+class _SeenRow(Base):
     __tablename__ = "slack_seen"
 
     key: Mapped[str] = mapped_column(String(255), primary_key=True)
@@ -157,8 +144,6 @@ class TimelineEntry:
 class ThreadStore:
     def __init__(self, engine: Engine) -> None:
         self._engine = engine
-        create_tables(engine, _Base.metadata)
-        add_missing_columns(engine, _LinkRow.__tablename__, _LINK_COLUMNS)
 
     # --- threads -------------------------------------------------------------------------------
     @transaction
@@ -403,7 +388,7 @@ class ThreadStore:
                 .where(_EventRow.incident_id == incident_id)
                 .order_by(_EventRow.seq)
             )
-            return [TimelineEntry(r.at, r.kind, r.text) for r in rows]
+            return [record_from(TimelineEntry, r) for r in rows]
 
     # --- Slack deliveries handled once ---------------------------------------------------------
     @transaction
@@ -423,18 +408,11 @@ def _thread(row: _ThreadRow) -> ThreadRecord:
 
 
 def _link(row: _LinkRow) -> ThreadLink:
-    return ThreadLink(
-        incident_id=row.incident_id,
-        thread_key=row.thread_key,
-        service=row.service,
-        namespace=row.namespace,
-        lead=row.lead,
-        received_at=row.received_at,
-        investigated=row.investigated,
-        diagnosis_text=row.diagnosis_text,
+    return record_from(
+        ThreadLink,
+        row,
         diagnosis_head=json.loads(row.diagnosis_head),
         proposal_ids=json.loads(row.proposal_ids),
-        after=row.after,
         attempts=row.attempts or 0,
         dead=bool(row.dead),
     )
