@@ -13,6 +13,7 @@ import bot.incidents
 import bot.slack.inbox
 import bot.slack.outbox
 import bot.slack.thread_store
+import bot.slack.thread_tables
 import tools.audit
 import tools.proposals
 from tools.schema import Base
@@ -24,6 +25,7 @@ STORES = (
     bot.slack.inbox,
     bot.slack.outbox,
     bot.slack.thread_store,
+    bot.slack.thread_tables,
     tools.audit,
     tools.proposals,
 )

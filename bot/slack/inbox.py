@@ -5,7 +5,9 @@ Answering Alertmanager costs one insert, whatever else the bot is doing (investi
 CPU), and a notification acknowledged is never lost: a stop in between resumes from the inbox. The
 inbox is a SQLite file of its own, written by the webhook (under `medic serve`, in the front
 process) and emptied by the bot's worker; each write is one statement committed on its own, so
-neither side holds the file's lock while it waits for the CPU.
+neither side holds the file's lock while it waits for the CPU. Like every Medic database the file
+is migrated to the one schema (:mod:`tools.schema`) when its engine is made; only
+``alert_inbox`` is used in it.
 """
 
 from __future__ import annotations
