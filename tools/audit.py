@@ -25,6 +25,7 @@ from tools.schema import Base, record_from
 from tools.transactions import transaction
 
 if TYPE_CHECKING:
+    from tools.actions import Action
     from tools.proposals import Proposal
 
 GENESIS = "0" * 64
@@ -143,6 +144,34 @@ class AuditLog:
                 continue  # another writer appended after the head this one read: read it again
         raise RuntimeError("could not append to the audit log: too much contention")
 
+    def record(
+        self,
+        action: Action,
+        *,
+        at: float,
+        actor: str,
+        event: str,
+        decision: str,
+        result: str = "",
+        proposal_id: str = "",
+        session: Session | None = None,
+    ) -> AuditEntry:
+        """The one way an entry about an action is written: its tool, target and parameters
+        come from ``action`` - a refusal, a dry run, or (through :meth:`entry`) a proposal's
+        transition."""
+        return self.append(
+            at=at,
+            actor=actor,
+            event=event,
+            tool=action.tool,
+            target=action.target,
+            params=action.params,
+            decision=decision,
+            result=result,
+            proposal_id=proposal_id,
+            session=session,
+        )
+
     def entry(
         self, *, at: float, actor: str, event: str, decision: str, result: str = ""
     ) -> Callable[[Session, Proposal], None]:
@@ -150,14 +179,11 @@ class AuditLog:
         transaction (``then`` of :class:`~tools.proposals.ProposalStore`)."""
 
         def write(session: Session, proposal: Proposal) -> None:
-            action = proposal.action
-            self.append(
+            self.record(
+                proposal.action,
                 at=at,
                 actor=actor,
                 event=event,
-                tool=action.tool,
-                target=action.target,
-                params=action.params,
                 decision=decision,
                 result=result,
                 proposal_id=proposal.id,

@@ -24,6 +24,7 @@ from sqlalchemy.orm import Mapped, Session, mapped_column
 
 from bot.database import sqlite_engine
 from bot.errors import MedicError
+from bot.slack.worker import Worker
 from tools.errors import StateUnavailableError
 from tools.schema import Base, record_from
 
@@ -102,8 +103,11 @@ Receiver = Callable[[str, str, float], None]
 Notifier = Callable[[str, str], None]
 
 
-class AlertIntake:
+class AlertIntake(Worker):
     """The one worker that empties the inbox, in order."""
+
+    name = "alert-intake"
+    failure_pause = 1.0
 
     def __init__(
         self,
@@ -112,67 +116,21 @@ class AlertIntake:
         notify: Notifier,
         pause: Callable[[float], None] = time.sleep,
     ) -> None:
+        super().__init__()
         self._inbox = inbox
         self._receive = receive
         self._notify = notify
         self._pause = pause
-        self._wake = threading.Event()
-        self._stop = threading.Event()
-        self._idle = threading.Condition()
-        self._busy = False
-        self._thread: threading.Thread | None = None
-
-    def start(self) -> None:
-        self._thread = threading.Thread(target=self._run, name="alert-intake", daemon=True)
-        self._thread.start()
-
-    def stop(self) -> None:
-        self._stop.set()
-        self._wake.set()
-        if self._thread is not None:
-            self._thread.join(timeout=10)
-
-    def wake(self) -> None:
-        with self._idle:
-            self._busy = True
-        self._wake.set()
 
     def pending(self) -> int:
         return self._inbox.count()
 
-    def wait_idle(self, timeout: float) -> bool:
-        """Wait until the inbox is empty (tests, benchmarks): also what another process wrote and
-        has not announced yet."""
-        deadline = time.monotonic() + timeout
-        while True:
-            with self._idle:
-                idle = self._idle.wait_for(
-                    lambda: not self._busy, timeout=max(0.0, deadline - time.monotonic())
-                )
-            if not idle:
-                return False
-            if self.pending() == 0:
-                return True
-            if time.monotonic() >= deadline:
-                return False
-            self.wake()
+    def work(self) -> bool:
+        return self.take_one()
 
-    def _run(self) -> None:
-        while not self._stop.is_set():
-            self._wake.clear()
-            worked = False
-            try:
-                worked = self.take_one()
-            except Exception:  # the database itself failed: wait and try again
-                log.exception("alert intake failed; retrying")
-                time.sleep(1.0)
-            if worked:
-                continue
-            with self._idle:
-                if not self._wake.is_set():
-                    self._busy = False
-                    self._idle.notify_all()
-            self._wake.wait(timeout=1.0)
+    def settled(self) -> bool:
+        """The inbox is empty: also of what another process wrote and has not announced."""
+        return self.pending() == 0
 
     def take_one(self) -> bool:
         """Take the oldest waiting notification in; False when there was none."""
