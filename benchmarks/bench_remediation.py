@@ -23,6 +23,7 @@ from tools.clock import VirtualClock
 from tools.guard import Guard
 from tools.policy import load_policy
 from tools.proposals import ProposalStore
+from tools.schema import upgraded
 from tools.sim import SCENARIOS, SimulatedCluster
 from tools.workflow import RemediationWorkflow
 
@@ -32,7 +33,7 @@ def main() -> None:
     parser.add_argument("--runs", type=int, default=200)
     args = parser.parse_args()
     with tempfile.TemporaryDirectory() as tmp:
-        engine = create_engine(f"sqlite:///{Path(tmp) / 'state.db'}")
+        engine = upgraded(create_engine(f"sqlite:///{Path(tmp) / 'state.db'}"))
         clock = VirtualClock(1_800_000_000.0)
         sim = SimulatedCluster(SCENARIOS["input-size-surge"], clock)
         proposals = ProposalStore(engine)

@@ -4,6 +4,10 @@ SQLite runs in WAL mode (readers never wait for a writer) with a busy timeout (a
 that long for another one); transactions that still meet a lock, or a PostgreSQL server that
 restarts, are retried for ``database.retry_seconds`` (:mod:`tools.transactions`). ``/healthz``
 asks :class:`StateHealth` whether the database can be written and read right now.
+
+Every engine made here has its database at this release's schema first: the Alembic upgrade
+(:func:`tools.schema.upgrade`, under a lock) runs when the engine is made - a no-op costing one
+read when the database is already there - so the stores, which never create tables, find theirs.
 """
 
 from __future__ import annotations
@@ -17,11 +21,11 @@ from typing import TYPE_CHECKING, Any
 
 from sqlalchemy import Engine, Float, Integer, create_engine, event, update
 from sqlalchemy.exc import ArgumentError, IntegrityError, SQLAlchemyError
-from sqlalchemy.orm import DeclarativeBase, Mapped, Session, mapped_column
+from sqlalchemy.orm import Mapped, Session, mapped_column
 from sqlalchemy.pool import NullPool
 
 from bot.errors import ConfigError
-from tools.schema import create_tables
+from tools.schema import Base, SchemaError, upgrade
 from tools.transactions import DEFAULT_RETRY_SECONDS, transient_reason, with_retry_budget
 
 if TYPE_CHECKING:
@@ -35,14 +39,20 @@ log = logging.getLogger(__name__)
 
 
 def state_engine(
-    data_dir: Path, url: str | None = None, database: DatabaseSettings | None = None
+    data_dir: Path,
+    url: str | None = None,
+    database: DatabaseSettings | None = None,
+    *,
+    migrate: bool = True,
 ) -> Engine:
     """The state database: ``url`` (e.g. ``postgresql+psycopg://medic@db/medic``, shared by several
-    bot replicas) or SQLite in the data directory, with its busy timeout and retry budget."""
+    bot replicas) or SQLite in the data directory, with its busy timeout and retry budget; at
+    this release's schema unless ``migrate`` is False (``medic db upgrade`` migrates itself)."""
     busy = database.busy_timeout_seconds if database else BUSY_TIMEOUT_SECONDS
     retry = database.retry_seconds if database else DEFAULT_RETRY_SECONDS
     if url is None:
-        return with_retry_budget(sqlite_engine(data_dir, busy_timeout=busy), retry)
+        engine = sqlite_engine(data_dir, busy_timeout=busy, migrate=migrate)
+        return with_retry_budget(engine, retry)
     where = url.split("@")[-1]
     try:
         engine = create_engine(url, pool_pre_ping=True)
@@ -58,13 +68,28 @@ def state_engine(
             f"cannot connect to the state database {where!r}: {reason}; check database_url "
             "(MEDIC_DATABASE_URL) and that the server is up"
         ) from exc
-    return with_retry_budget(engine, retry)
+    return with_retry_budget(migrated(engine) if migrate else engine, retry)
 
 
 def sqlite_engine(
-    data_dir: Path, name: str = "medic.db", busy_timeout: float = BUSY_TIMEOUT_SECONDS
+    data_dir: Path,
+    name: str = "medic.db",
+    busy_timeout: float = BUSY_TIMEOUT_SECONDS,
+    *,
+    migrate: bool = True,
 ) -> Engine:
-    return _sqlite(f"sqlite:///{data_dir / name}", busy_timeout)
+    engine = _sqlite(f"sqlite:///{data_dir / name}", busy_timeout)
+    return migrated(engine) if migrate else engine
+
+
+def migrated(engine: Engine) -> Engine:
+    """``engine`` with its database at this release's schema; a database a newer release wrote
+    is a configuration problem, said in words."""
+    try:
+        upgrade(engine)
+    except SchemaError as exc:
+        raise ConfigError(str(exc)) from exc
+    return engine
 
 
 def _sqlite(url: str, busy_timeout: float, **kwargs: Any) -> Engine:
@@ -79,11 +104,7 @@ def _sqlite(url: str, busy_timeout: float, **kwargs: Any) -> Engine:
     return engine
 
 
-class _Base(DeclarativeBase):
-    pass
-
-
-class _ProbeRow(_Base):
+class _ProbeRow(Base):
     """One row /healthz rewrites: the state database takes writes."""
 
     __tablename__ = "medic_health"
@@ -97,7 +118,6 @@ class StateHealth:
     its own with a short timeout, so a locked or unreachable database answers quickly."""
 
     def __init__(self, engine: Engine, timeout: float = PROBE_TIMEOUT) -> None:
-        create_tables(engine, _Base.metadata)
         try:
             with Session(engine) as session, session.begin():
                 if session.get(_ProbeRow, 1) is None:

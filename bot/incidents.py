@@ -8,44 +8,24 @@ notification at once (an Alertmanager HA pair sends each one to every replica) o
 from __future__ import annotations
 
 import json
-import logging
 from collections.abc import Collection
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import (
-    Connection,
-    Engine,
-    Float,
-    Index,
-    Integer,
-    String,
-    Text,
-    func,
-    inspect,
-    select,
-    text,
-    update,
-)
-from sqlalchemy.orm import DeclarativeBase, Mapped, Session, mapped_column
+from sqlalchemy import Engine, Float, Index, Integer, String, Text, select, text, update
+from sqlalchemy.orm import Mapped, Session, mapped_column
 
 from bot.alerts import Alert
-from tools.schema import change_schema, create_tables
+from tools.schema import Base, record_from
 from tools.transactions import transaction
 from tools.upsert import insert_new
-
-log = logging.getLogger(__name__)
 
 OPEN = text("status = 'open'")  # the predicate of the partial unique index, as ON CONFLICT names it
 
 LOOKUP_CHUNK = 500  # fingerprints per IN (...): well within every database's parameter limit
 
 
-class _Base(DeclarativeBase):
-    pass
-
-
-class _IncidentRow(_Base):
+class _IncidentRow(Base):
     __tablename__ = "incidents"
 
     seq: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
@@ -60,6 +40,8 @@ class _IncidentRow(_Base):
     resolved_at: Mapped[float | None] = mapped_column(Float, nullable=True)
     labels: Mapped[str] = mapped_column(Text)
     annotations: Mapped[str] = mapped_column(Text)
+    # The assembled diagnosis (revision 0002), written and read by the incident flow.
+    diagnosis: Mapped[str | None] = mapped_column(Text, nullable=True)
 
     __table_args__ = (
         Index(
@@ -70,9 +52,6 @@ class _IncidentRow(_Base):
             sqlite_where=OPEN,
         ),
     )
-
-
-_OPEN_INDEX = next(i for i in _IncidentRow.__table__.indexes if i.unique)  # type: ignore[attr-defined]
 
 
 @dataclass(frozen=True)
@@ -102,8 +81,6 @@ def incident_id(seq: int) -> str:
 class IncidentStore:
     def __init__(self, engine: Engine) -> None:
         self._engine = engine
-        create_tables(engine, _Base.metadata)
-        _add_open_index(engine)
 
     @transaction
     def open_or_attach(
@@ -180,36 +157,6 @@ class IncidentStore:
             return [_to_incident(r) for r in rows]
 
 
-def _add_open_index(engine: Engine) -> None:
-    """The one-open-incident-per-fingerprint index on a database created before it existed (see
-    tools/schema.py). Duplicates left by earlier versions are resolved first, keeping the oldest
-    open incident of each fingerprint."""
-    table, name = _IncidentRow.__tablename__, _OPEN_INDEX.name
-
-    def present(inspected: Engine | Connection) -> bool:
-        return name in {i["name"] for i in inspect(inspected).get_indexes(table)}
-
-    def add(conn: Connection) -> None:
-        if present(conn):  # another replica added it while this one waited for the lock
-            return
-        oldest = (
-            select(func.min(_IncidentRow.seq))
-            .where(_IncidentRow.status == "open")
-            .group_by(_IncidentRow.fingerprint)
-        )
-        duplicates = conn.execute(
-            update(_IncidentRow)
-            .where(_IncidentRow.status == "open", _IncidentRow.seq.not_in(oldest))
-            .values(status="resolved", resolved_at=_IncidentRow.created_at)
-        ).rowcount
-        if duplicates:
-            log.warning("resolved %d duplicate open incident(s) of one fingerprint", duplicates)
-        _OPEN_INDEX.create(conn)
-
-    if not present(engine):
-        change_schema(engine, add)
-
-
 def _seq(id_: str) -> int | None:
     prefix, _, number = id_.partition("-")
     return int(number) if prefix == "INC" and number.isdigit() else None
@@ -217,17 +164,10 @@ def _seq(id_: str) -> int | None:
 
 def _to_incident(row: _IncidentRow) -> Incident:
     labels: dict[str, Any] = json.loads(row.labels)
-    return Incident(
+    return record_from(
+        Incident,
+        row,
         id=incident_id(row.seq),
-        fingerprint=row.fingerprint,
-        group_key=row.group_key,
-        alertname=row.alertname,
-        service=row.service,
-        namespace=row.namespace,
-        status=row.status,
-        starts_at=row.starts_at,
-        created_at=row.created_at,
-        resolved_at=row.resolved_at,
         labels=labels,
         annotations=json.loads(row.annotations),
     )

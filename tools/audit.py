@@ -19,23 +19,20 @@ from typing import TYPE_CHECKING, Any
 
 from sqlalchemy import Engine, Float, Integer, String, Text, select
 from sqlalchemy.exc import IntegrityError
-from sqlalchemy.orm import DeclarativeBase, Mapped, Session, mapped_column
+from sqlalchemy.orm import Mapped, Session, mapped_column
 
-from tools.schema import create_tables
+from tools.schema import Base, record_from
 from tools.transactions import transaction
 
 if TYPE_CHECKING:
+    from tools.actions import Action
     from tools.proposals import Proposal
 
 GENESIS = "0" * 64
 APPEND_ATTEMPTS = 20
 
 
-class _Base(DeclarativeBase):
-    pass
-
-
-class _EntryRow(_Base):
+class _EntryRow(Base):
     __tablename__ = "audit_log"
 
     seq: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=False)
@@ -52,7 +49,7 @@ class _EntryRow(_Base):
     hash: Mapped[str] = mapped_column(String(64))
 
 
-class _HeadRow(_Base):
+class _HeadRow(Base):
     """The last entry's sequence number and hash, updated with every append: a cut tail shows."""
 
     __tablename__ = "audit_head"
@@ -99,7 +96,6 @@ def entry_hash(seq: int, prev_hash: str, content: dict[str, Any]) -> str:
 class AuditLog:
     def __init__(self, engine: Engine) -> None:
         self._engine = engine
-        create_tables(engine, _Base.metadata)
         self._create_head()
 
     @transaction
@@ -148,6 +144,34 @@ class AuditLog:
                 continue  # another writer appended after the head this one read: read it again
         raise RuntimeError("could not append to the audit log: too much contention")
 
+    def record(
+        self,
+        action: Action,
+        *,
+        at: float,
+        actor: str,
+        event: str,
+        decision: str,
+        result: str = "",
+        proposal_id: str = "",
+        session: Session | None = None,
+    ) -> AuditEntry:
+        """The one way an entry about an action is written: its tool, target and parameters
+        come from ``action`` - a refusal, a dry run, or (through :meth:`entry`) a proposal's
+        transition."""
+        return self.append(
+            at=at,
+            actor=actor,
+            event=event,
+            tool=action.tool,
+            target=action.target,
+            params=action.params,
+            decision=decision,
+            result=result,
+            proposal_id=proposal_id,
+            session=session,
+        )
+
     def entry(
         self, *, at: float, actor: str, event: str, decision: str, result: str = ""
     ) -> Callable[[Session, Proposal], None]:
@@ -155,14 +179,11 @@ class AuditLog:
         transaction (``then`` of :class:`~tools.proposals.ProposalStore`)."""
 
         def write(session: Session, proposal: Proposal) -> None:
-            action = proposal.action
-            self.append(
+            self.record(
+                proposal.action,
                 at=at,
                 actor=actor,
                 event=event,
-                tool=action.tool,
-                target=action.target,
-                params=action.params,
                 decision=decision,
                 result=result,
                 proposal_id=proposal.id,
@@ -239,17 +260,4 @@ _CONTENT = (
 
 
 def _to_entry(row: _EntryRow) -> AuditEntry:
-    return AuditEntry(
-        seq=row.seq,
-        at=row.at,
-        actor=row.actor,
-        event=row.event,
-        tool=row.tool,
-        target=row.target,
-        params=json.loads(row.params),
-        decision=row.decision,
-        result=row.result,
-        proposal_id=row.proposal_id,
-        prev_hash=row.prev_hash,
-        hash=row.hash,
-    )
+    return record_from(AuditEntry, row, params=json.loads(row.params))

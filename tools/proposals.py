@@ -28,10 +28,10 @@ from typing import Any
 
 from sqlalchemy import Engine, Float, Integer, String, Text, func, select, update
 from sqlalchemy.exc import IntegrityError
-from sqlalchemy.orm import DeclarativeBase, Mapped, Session, mapped_column
+from sqlalchemy.orm import Mapped, Session, mapped_column
 
 from tools.actions import INTERRUPTED, UNREACHABLE, Action, ToolResult
-from tools.schema import add_missing_columns, create_tables
+from tools.schema import Base, record_from
 from tools.transactions import transaction
 
 
@@ -52,11 +52,7 @@ class ProposalStatus(StrEnum):
 EXECUTED = (ProposalStatus.SUCCEEDED, ProposalStatus.FAILED, ProposalStatus.UNKNOWN)
 
 
-class _Base(DeclarativeBase):
-    pass
-
-
-class _ProposalRow(_Base):
+class _ProposalRow(Base):
     __tablename__ = "proposals"
 
     id: Mapped[str] = mapped_column(String(32), primary_key=True)
@@ -87,7 +83,7 @@ class _ProposalRow(_Base):
     expected: Mapped[str] = mapped_column(Text, default="{}")
 
 
-class _TargetLockRow(_Base):
+class _TargetLockRow(Base):
     """One row per cluster, tool and workload; starting an execution there writes it first."""
 
     __tablename__ = "execution_locks"
@@ -153,8 +149,6 @@ def _token() -> str:
 class ProposalStore:
     def __init__(self, engine: Engine) -> None:
         self._engine = engine
-        create_tables(engine, _Base.metadata)
-        _add_missing_columns(engine)
 
     def create(
         self,
@@ -513,40 +507,12 @@ def _lock_target(session: Session, key: str, now: float) -> None:
         session.execute(lock)
 
 
-def _add_missing_columns(engine: Engine) -> None:
-    """Columns added since a data directory was created (see tools/schema.py)."""
-    add_missing_columns(
-        engine,
-        _ProposalRow.__tablename__,
-        {
-            "requested_by": "VARCHAR(128) DEFAULT 'medic' NOT NULL",
-            "cluster": "VARCHAR(256) DEFAULT '' NOT NULL",
-            "started_at": "FLOAT",
-            "claim": "VARCHAR(32) DEFAULT '' NOT NULL",
-            "expected": "TEXT DEFAULT '{}' NOT NULL",
-        },
-    )
-
-
 def _to_proposal(row: _ProposalRow) -> Proposal:
-    return Proposal(
-        id=row.id,
-        incident_id=row.incident_id,
+    return record_from(
+        Proposal,
+        row,
         action=Action(row.tool, row.namespace, row.name, json.loads(row.params)),
-        digest=row.digest,
         status=ProposalStatus(row.status),
-        source=row.source,
-        requested_by=row.requested_by,
-        cluster=row.cluster,
-        rationale=row.rationale,
-        preview=row.preview,
         recipe=json.loads(row.recipe),
-        created_at=row.created_at,
-        expires_at=row.expires_at,
-        decided_by=row.decided_by,
-        decided_at=row.decided_at,
-        started_at=row.started_at,
-        finished_at=row.finished_at,
-        outcome=row.outcome,
         expected=json.loads(row.expected or "{}"),
     )

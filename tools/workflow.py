@@ -300,13 +300,11 @@ class RemediationWorkflow:
         result: str,
         proposal_id: str = "",
     ) -> None:
-        self.audit.append(
+        self.audit.record(
+            action,
             at=self.clock.now(),
             actor=actor,
             event=event,
-            tool=action.tool,
-            target=action.target,
-            params=action.params,
             decision=decision.text,
             result=result,
             proposal_id=proposal_id,

@@ -15,6 +15,7 @@ import typer
 from bot import messages
 from bot.cli.act import act
 from bot.cli.audit import audit_app
+from bot.cli.db import db_app
 from bot.cli.errors import reports_errors
 from bot.cli.eval import eval_app
 from bot.cli.knowledge import register as register_knowledge
@@ -37,6 +38,7 @@ app = typer.Typer(
 app.add_typer(eval_app, name="eval")
 eval_app.command()(reports_errors(scenarios))
 app.add_typer(audit_app, name="audit")
+app.add_typer(db_app, name="db")
 app.command()(reports_errors(act))
 register_knowledge(app)
 app.command()(serve)

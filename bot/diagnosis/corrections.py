@@ -9,23 +9,19 @@ from __future__ import annotations
 
 import re
 from collections.abc import Iterable
-from dataclasses import dataclass
+from dataclasses import asdict, dataclass
 from typing import Any
 
 from sqlalchemy import Engine, Float, Integer, String, Text, select
-from sqlalchemy.orm import DeclarativeBase, Mapped, Session, mapped_column
+from sqlalchemy.orm import Mapped, Session, mapped_column
 
 from bot.diagnosis.signals import SignalCatalog
 from knowledge.records import IncidentRecord, Remediation
-from tools.schema import create_tables
+from tools.schema import Base, record_from
 from tools.transactions import transaction
 
 
-class _Base(DeclarativeBase):
-    pass
-
-
-class _CorrectionRow(_Base):
+class _CorrectionRow(Base):
     __tablename__ = "corrections"
 
     seq: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
@@ -50,21 +46,11 @@ class Correction:
 class CorrectionStore:
     def __init__(self, engine: Engine) -> None:
         self._engine = engine
-        create_tables(engine, _Base.metadata)
 
     @transaction
     def add(self, correction: Correction) -> Correction:
         with Session(self._engine) as session, session.begin():
-            session.add(
-                _CorrectionRow(
-                    incident_id=correction.incident_id,
-                    cause=correction.cause,
-                    fix=correction.fix,
-                    text=correction.text,
-                    by=correction.by,
-                    at=correction.at,
-                )
-            )
+            session.add(_CorrectionRow(**asdict(correction)))
         return correction
 
     @transaction
@@ -79,10 +65,7 @@ class CorrectionStore:
                 .where(_CorrectionRow.incident_id.in_(ids))
                 .order_by(_CorrectionRow.seq)
             )
-            return {
-                r.incident_id: Correction(r.incident_id, r.cause, r.fix, r.text, r.by, r.at)
-                for r in rows
-            }
+            return {r.incident_id: record_from(Correction, r) for r in rows}
 
 
 _CORRECTION = re.compile(

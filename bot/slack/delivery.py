@@ -12,7 +12,6 @@ from __future__ import annotations
 
 import logging
 import random
-import threading
 import time
 from collections.abc import Callable
 from typing import Any
@@ -23,6 +22,7 @@ from slack_sdk.errors import SlackApiError, SlackClientError
 from bot import messages
 from bot.slack.metrics import BotMetrics
 from bot.slack.outbox import ROOT, Outbox, OutboxItem
+from bot.slack.worker import Worker
 
 log = logging.getLogger(__name__)
 
@@ -47,7 +47,9 @@ class RetryLaterError(Exception):
         self.after = after
 
 
-class SlackDelivery:
+class SlackDelivery(Worker):
+    name = "slack-delivery"
+
     def __init__(
         self,
         outbox: Outbox,
@@ -56,56 +58,25 @@ class SlackDelivery:
         on_posted: OnPosted | None = None,
         clock: Callable[[], float] = time.time,
     ) -> None:
+        super().__init__()
         self._outbox = outbox
         self._client = client
         self._metrics = metrics
         self._on_posted = on_posted
         self._clock = clock
-        self._wake = threading.Event()
-        self._stop = threading.Event()
-        self._idle = threading.Event()
-        self._thread: threading.Thread | None = None
 
     # --- running ---------------------------------------------------------------------------------
-    def start(self) -> None:
-        self._thread = threading.Thread(target=self._run, name="slack-delivery", daemon=True)
-        self._thread.start()
+    def work(self) -> bool:
+        return self.deliver_due() > 0
 
-    def stop(self) -> None:
-        self._stop.set()
-        self._wake.set()
-        if self._thread is not None:
-            self._thread.join(timeout=10)
+    def settled(self) -> bool:
+        """Nothing is due (tests and benchmarks)."""
+        return not self._outbox.due(self._clock(), limit=1)
 
-    def wake(self) -> None:
-        self._idle.clear()
-        self._wake.set()
-
-    def wait_idle(self, timeout: float) -> bool:
-        """Wait until nothing is due (tests and benchmarks); False on timeout."""
-        deadline = time.monotonic() + timeout
-        while time.monotonic() < deadline:
-            self.wake()
-            if self._idle.wait(timeout=max(0.0, deadline - time.monotonic())) and not (
-                self._outbox.due(self._clock(), limit=1)
-            ):
-                return True
-        return False
-
-    def _run(self) -> None:
-        while not self._stop.is_set():
-            self._wake.clear()
-            try:
-                sent = self.deliver_due()
-            except Exception:  # a broken database must not kill the worker; it retries
-                log.exception("slack delivery failed; retrying")
-                sent = 0
-            if sent:
-                continue
-            self._idle.set()
-            next_at = self._outbox.next_due()
-            wait = 5.0 if next_at is None else min(5.0, max(0.05, next_at - self._clock()))
-            self._wake.wait(timeout=wait)
+    def pause(self) -> float:
+        """Until the next retry is due, at most 5 s (a replica's new items wake it sooner)."""
+        next_at = self._outbox.next_due()
+        return 5.0 if next_at is None else min(5.0, max(0.05, next_at - self._clock()))
 
     def deliver_due(self) -> int:
         """Deliver every item whose time has come; returns how many were attempted."""

@@ -5,7 +5,9 @@ Answering Alertmanager costs one insert, whatever else the bot is doing (investi
 CPU), and a notification acknowledged is never lost: a stop in between resumes from the inbox. The
 inbox is a SQLite file of its own, written by the webhook (under `medic serve`, in the front
 process) and emptied by the bot's worker; each write is one statement committed on its own, so
-neither side holds the file's lock while it waits for the CPU.
+neither side holds the file's lock while it waits for the CPU. Like every Medic database the file
+is migrated to the one schema (:mod:`tools.schema`) when its engine is made; only
+``alert_inbox`` is used in it.
 """
 
 from __future__ import annotations
@@ -18,11 +20,13 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from sqlalchemy import Engine, Float, Integer, String, Text, func, select, update
-from sqlalchemy.orm import DeclarativeBase, Mapped, Session, mapped_column
+from sqlalchemy.orm import Mapped, Session, mapped_column
 
 from bot.database import sqlite_engine
 from bot.errors import MedicError
+from bot.slack.worker import Worker
 from tools.errors import StateUnavailableError
+from tools.schema import Base, record_from
 
 log = logging.getLogger(__name__)
 
@@ -31,11 +35,7 @@ MAX_ATTEMPTS = 5
 STATE_PAUSE = 1.0  # seconds between tries while the state database is away
 
 
-class _Base(DeclarativeBase):
-    pass
-
-
-class _InboxRow(_Base):
+class _InboxRow(Base):
     __tablename__ = "alert_inbox"
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
@@ -66,7 +66,6 @@ class AlertInbox:
         self._engine = engine
         # Writers in this process queue here instead of in SQLite's sleeping busy handler.
         self._write = threading.Lock()
-        _Base.metadata.create_all(engine)
 
     def add(self, body: str, source: str, now: float) -> int:
         with self._write, Session(self._engine) as session, session.begin():
@@ -82,7 +81,7 @@ class AlertInbox:
             ).first()
             if row is None:
                 return None
-            return InboxItem(row.id, row.source, row.body, row.attempts, row.received_at)
+            return record_from(InboxItem, row)
 
     def finish(self, item_id: int, status: str, error: str = "") -> None:
         """Mark an attempt: done, failed for good, or (PENDING) to be tried again."""
@@ -104,8 +103,11 @@ Receiver = Callable[[str, str, float], None]
 Notifier = Callable[[str, str], None]
 
 
-class AlertIntake:
+class AlertIntake(Worker):
     """The one worker that empties the inbox, in order."""
+
+    name = "alert-intake"
+    failure_pause = 1.0
 
     def __init__(
         self,
@@ -114,67 +116,21 @@ class AlertIntake:
         notify: Notifier,
         pause: Callable[[float], None] = time.sleep,
     ) -> None:
+        super().__init__()
         self._inbox = inbox
         self._receive = receive
         self._notify = notify
         self._pause = pause
-        self._wake = threading.Event()
-        self._stop = threading.Event()
-        self._idle = threading.Condition()
-        self._busy = False
-        self._thread: threading.Thread | None = None
-
-    def start(self) -> None:
-        self._thread = threading.Thread(target=self._run, name="alert-intake", daemon=True)
-        self._thread.start()
-
-    def stop(self) -> None:
-        self._stop.set()
-        self._wake.set()
-        if self._thread is not None:
-            self._thread.join(timeout=10)
-
-    def wake(self) -> None:
-        with self._idle:
-            self._busy = True
-        self._wake.set()
 
     def pending(self) -> int:
         return self._inbox.count()
 
-    def wait_idle(self, timeout: float) -> bool:
-        """Wait until the inbox is empty (tests, benchmarks): also what another process wrote and
-        has not announced yet."""
-        deadline = time.monotonic() + timeout
-        while True:
-            with self._idle:
-                idle = self._idle.wait_for(
-                    lambda: not self._busy, timeout=max(0.0, deadline - time.monotonic())
-                )
-            if not idle:
-                return False
-            if self.pending() == 0:
-                return True
-            if time.monotonic() >= deadline:
-                return False
-            self.wake()
+    def work(self) -> bool:
+        return self.take_one()
 
-    def _run(self) -> None:
-        while not self._stop.is_set():
-            self._wake.clear()
-            worked = False
-            try:
-                worked = self.take_one()
-            except Exception:  # the database itself failed: wait and try again
-                log.exception("alert intake failed; retrying")
-                time.sleep(1.0)
-            if worked:
-                continue
-            with self._idle:
-                if not self._wake.is_set():
-                    self._busy = False
-                    self._idle.notify_all()
-            self._wake.wait(timeout=1.0)
+    def settled(self) -> bool:
+        """The inbox is empty: also of what another process wrote and has not announced."""
+        return self.pending() == 0
 
     def take_one(self) -> bool:
         """Take the oldest waiting notification in; False when there was none."""

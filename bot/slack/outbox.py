@@ -14,10 +14,10 @@ from dataclasses import dataclass
 from typing import Any, Literal
 
 from sqlalchemy import Boolean, Engine, Float, Integer, String, Text, func, select, update
-from sqlalchemy.orm import DeclarativeBase, Mapped, Session, mapped_column
+from sqlalchemy.orm import Mapped, Session, mapped_column
 
 from bot.slack.mrkdwn import Mrkdwn
-from tools.schema import create_tables
+from tools.schema import Base, record_from
 from tools.transactions import transaction
 from tools.upsert import insert_new
 
@@ -26,11 +26,7 @@ PENDING, SENDING, SENT, DEAD = "pending", "sending", "sent", "dead"
 ROOT = "root"
 
 
-class _Base(DeclarativeBase):
-    pass
-
-
-class _ItemRow(_Base):
+class _ItemRow(Base):
     __tablename__ = "slack_outbox"
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
@@ -47,7 +43,7 @@ class _ItemRow(_Base):
     error: Mapped[str] = mapped_column(Text, default="")
 
 
-class _MessageRow(_Base):
+class _MessageRow(Base):
     __tablename__ = "slack_messages"
 
     thread_key: Mapped[str] = mapped_column(Text, primary_key=True)
@@ -81,7 +77,6 @@ class PostedMessage:
 class Outbox:
     def __init__(self, engine: Engine) -> None:
         self._engine = engine
-        create_tables(engine, _Base.metadata)
         self._requeue_interrupted()
 
     @transaction
@@ -305,14 +300,4 @@ class Outbox:
 
 
 def _item(row: _ItemRow) -> OutboxItem:
-    return OutboxItem(
-        id=row.id,
-        thread_key=row.thread_key,
-        op=row.op,  # type: ignore[arg-type]
-        ref=row.ref,
-        channel=row.channel,
-        in_thread=row.in_thread,
-        payload=json.loads(row.payload),
-        attempts=row.attempts,
-        created_at=row.created_at,
-    )
+    return record_from(OutboxItem, row, payload=json.loads(row.payload))

@@ -7,7 +7,8 @@ Several replicas share these tables. A thread and an incident's place in it are 
 of the incident that leads a service's investigation is made holding the thread's row lock, and
 each investigation is run under a lease (:meth:`ThreadStore.claim`): one replica at a time,
 renewed while it runs, taken over by another replica once it expires, and dead-lettered after
-``investigation.max_attempts`` tries that never finished.
+``investigation.max_attempts`` tries that never finished. The tables are declared in
+:mod:`bot.slack.thread_tables`.
 """
 
 from __future__ import annotations
@@ -18,88 +19,16 @@ from dataclasses import dataclass
 from enum import StrEnum
 from typing import Any
 
-from sqlalchemy import (
-    Boolean,
-    ColumnElement,
-    Engine,
-    Float,
-    Integer,
-    String,
-    Text,
-    or_,
-    select,
-    update,
-)
+from sqlalchemy import ColumnElement, Engine, or_, select, update
 from sqlalchemy.exc import IntegrityError
-from sqlalchemy.orm import DeclarativeBase, Mapped, Session, mapped_column
+from sqlalchemy.orm import Session
 
 from bot.slack.blocks import RootView
 from bot.slack.limits import Block
-from tools.schema import add_missing_columns, create_tables
+from bot.slack.thread_tables import EventRow, LinkRow, SeenRow, ThreadRow
+from tools.schema import record_from
 from tools.transactions import transaction
 from tools.upsert import insert_new
-
-
-class _Base(DeclarativeBase):
-    pass
-
-
-class _ThreadRow(_Base):
-    __tablename__ = "slack_threads"
-
-    key: Mapped[str] = mapped_column(Text, primary_key=True)
-    channel: Mapped[str] = mapped_column(String(64))
-    external: Mapped[bool] = mapped_column(Boolean, default=False)
-    view: Mapped[str] = mapped_column(Text, default="")
-    created_at: Mapped[float] = mapped_column(Float)
-    updated_at: Mapped[float] = mapped_column(Float)
-
-
-class _LinkRow(_Base):
-    __tablename__ = "slack_thread_incidents"
-
-    incident_id: Mapped[str] = mapped_column(String(64), primary_key=True)
-    thread_key: Mapped[str] = mapped_column(Text, index=True)
-    service: Mapped[str] = mapped_column(String(253))
-    namespace: Mapped[str] = mapped_column(String(253))
-    lead: Mapped[bool] = mapped_column(Boolean)
-    received_at: Mapped[float] = mapped_column(Float)
-    investigated: Mapped[bool] = mapped_column(Boolean, default=False)
-    diagnosis_text: Mapped[str] = mapped_column(Text, default="")
-    diagnosis_head: Mapped[str] = mapped_column(Text, default="[]")
-    proposal_ids: Mapped[str] = mapped_column(Text, default="[]")
-    after: Mapped[str] = mapped_column(Text, default="")
-    # The investigation's lease: who runs it, until when, how many tries began, dead-lettered.
-    lease_owner: Mapped[str] = mapped_column(String(64), default="")
-    lease_until: Mapped[float] = mapped_column(Float, default=0.0)
-    attempts: Mapped[int] = mapped_column(Integer, default=0)
-    dead: Mapped[bool] = mapped_column(Boolean, default=False)
-
-
-# Added to slack_thread_incidents after it was first created (tools/schema.py).
-_LINK_COLUMNS = {
-    "lease_owner": "VARCHAR(64) DEFAULT '' NOT NULL",
-    "lease_until": "FLOAT DEFAULT 0 NOT NULL",
-    "attempts": "INTEGER DEFAULT 0 NOT NULL",
-    "dead": "BOOLEAN DEFAULT FALSE NOT NULL",
-}
-
-
-class _EventRow(_Base):
-    __tablename__ = "slack_timeline"
-
-    seq: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
-    incident_id: Mapped[str] = mapped_column(String(64), index=True)
-    at: Mapped[float] = mapped_column(Float)
-    kind: Mapped[str] = mapped_column(String(32))
-    text: Mapped[str] = mapped_column(Text)
-
-
-class _SeenRow(_Base):
-    __tablename__ = "slack_seen"
-
-    key: Mapped[str] = mapped_column(String(255), primary_key=True)
-    at: Mapped[float] = mapped_column(Float)
 
 
 @dataclass(frozen=True)
@@ -157,14 +86,12 @@ class TimelineEntry:
 class ThreadStore:
     def __init__(self, engine: Engine) -> None:
         self._engine = engine
-        create_tables(engine, _Base.metadata)
-        add_missing_columns(engine, _LinkRow.__tablename__, _LINK_COLUMNS)
 
     # --- threads -------------------------------------------------------------------------------
     @transaction
     def thread(self, key: str) -> ThreadRecord | None:
         with Session(self._engine) as session:
-            row = session.get(_ThreadRow, key)
+            row = session.get(ThreadRow, key)
             return _thread(row) if row else None
 
     @transaction
@@ -183,8 +110,8 @@ class ThreadStore:
                 "created_at": now,
                 "updated_at": now,
             }
-            created = insert_new(session, _ThreadRow, values, key=["key"])
-            row = session.get(_ThreadRow, key, with_for_update=True, populate_existing=True)
+            created = insert_new(session, ThreadRow, values, key=["key"])
+            row = session.get(ThreadRow, key, with_for_update=True, populate_existing=True)
             assert row is not None  # inserted by this call or an earlier one
             if created or view is None:
                 return ThreadOpened(_thread(row), created, created)
@@ -217,15 +144,15 @@ class ThreadStore:
         new investigation in the same thread. Decided holding the thread's row lock, so two
         replicas linking two incidents of one service at once make one the leader."""
         with Session(self._engine) as session, session.begin():
-            session.get(_ThreadRow, thread_key, with_for_update=True)
-            existing = session.get(_LinkRow, incident_id)
+            session.get(ThreadRow, thread_key, with_for_update=True)
+            existing = session.get(LinkRow, incident_id)
             if existing is not None:
                 return _link(existing), False
             same_service = session.scalars(
-                select(_LinkRow.incident_id).where(
-                    _LinkRow.thread_key == thread_key,
-                    _LinkRow.service == service,
-                    _LinkRow.namespace == namespace,
+                select(LinkRow.incident_id).where(
+                    LinkRow.thread_key == thread_key,
+                    LinkRow.service == service,
+                    LinkRow.namespace == namespace,
                 )
             ).all()
             values = {
@@ -236,24 +163,24 @@ class ThreadStore:
                 "lead": not any(is_open(other) for other in same_service),
                 "received_at": received_at,
             }
-            created = insert_new(session, _LinkRow, values, key=["incident_id"])
-            row = session.get(_LinkRow, incident_id, populate_existing=True)
+            created = insert_new(session, LinkRow, values, key=["incident_id"])
+            row = session.get(LinkRow, incident_id, populate_existing=True)
             assert row is not None
             return _link(row), created
 
     @transaction
     def link_of(self, incident_id: str) -> ThreadLink | None:
         with Session(self._engine) as session:
-            row = session.get(_LinkRow, incident_id)
+            row = session.get(LinkRow, incident_id)
             return _link(row) if row else None
 
     @transaction
     def links(self, thread_key: str) -> list[ThreadLink]:
         with Session(self._engine) as session:
             rows = session.scalars(
-                select(_LinkRow)
-                .where(_LinkRow.thread_key == thread_key)
-                .order_by(_LinkRow.received_at)
+                select(LinkRow)
+                .where(LinkRow.thread_key == thread_key)
+                .order_by(LinkRow.received_at)
             )
             return [_link(r) for r in rows]
 
@@ -278,14 +205,14 @@ class ThreadStore:
         expired: a stop or a dead replica left them."""
         with Session(self._engine) as session:
             rows = session.scalars(
-                select(_LinkRow)
+                select(LinkRow)
                 .where(
-                    _LinkRow.lead.is_(True),
-                    _LinkRow.investigated.is_(False),
-                    _LinkRow.dead.is_(False),
-                    _LinkRow.lease_until <= now,
+                    LinkRow.lead.is_(True),
+                    LinkRow.investigated.is_(False),
+                    LinkRow.dead.is_(False),
+                    LinkRow.lease_until <= now,
                 )
-                .order_by(_LinkRow.received_at)
+                .order_by(LinkRow.received_at)
             )
             return [_link(r) for r in rows]
 
@@ -300,7 +227,7 @@ class ThreadStore:
         them the investigation is dead-lettered instead. ``owner`` is unique to this try, so a
         claim whose commit was retried finds itself."""
         with Session(self._engine) as session, session.begin():
-            row = session.get(_LinkRow, incident_id, with_for_update=True)
+            row = session.get(LinkRow, incident_id, with_for_update=True)
             if row is None or not row.lead or row.investigated:
                 return Claim.DONE
             if row.dead:
@@ -321,8 +248,8 @@ class ThreadStore:
         """Extend ``owner``'s lease; False when it is no longer theirs."""
         with Session(self._engine) as session, session.begin():
             renewed = session.execute(
-                update(_LinkRow)
-                .where(_LinkRow.incident_id == incident_id, _LinkRow.lease_owner == owner)
+                update(LinkRow)
+                .where(LinkRow.incident_id == incident_id, LinkRow.lease_owner == owner)
                 .values(lease_until=until)
             )
             return bool(renewed.rowcount == 1)  # type: ignore[attr-defined]
@@ -333,9 +260,9 @@ class ThreadStore:
         any replica may take the investigation at once."""
         with Session(self._engine) as session, session.begin():
             session.execute(
-                update(_LinkRow)
-                .where(_LinkRow.incident_id == incident_id, _LinkRow.lease_owner == owner)
-                .values(lease_owner="", lease_until=0.0, attempts=_LinkRow.attempts - 1)
+                update(LinkRow)
+                .where(LinkRow.incident_id == incident_id, LinkRow.lease_owner == owner)
+                .values(lease_owner="", lease_until=0.0, attempts=LinkRow.attempts - 1)
             )
 
     @transaction
@@ -349,13 +276,13 @@ class ThreadStore:
     ) -> bool:
         """The investigation's result, kept if ``owner`` (when given) still holds the lease and
         nobody saved one before; True when kept - the caller then posts it, once."""
-        fenced: list[ColumnElement[bool]] = [_LinkRow.investigated.is_(False)]
+        fenced: list[ColumnElement[bool]] = [LinkRow.investigated.is_(False)]
         if owner is not None:
-            fenced.append(or_(_LinkRow.lease_owner == owner, _LinkRow.lease_owner == ""))
+            fenced.append(or_(LinkRow.lease_owner == owner, LinkRow.lease_owner == ""))
         with Session(self._engine) as session, session.begin():
             saved = session.execute(
-                update(_LinkRow)
-                .where(_LinkRow.incident_id == incident_id, *fenced)
+                update(LinkRow)
+                .where(LinkRow.incident_id == incident_id, *fenced)
                 .values(
                     investigated=True,
                     diagnosis_text=text,
@@ -374,7 +301,7 @@ class ThreadStore:
     def _update(self, incident_id: str, /, **values: Any) -> None:
         with Session(self._engine) as session, session.begin():
             session.execute(
-                update(_LinkRow).where(_LinkRow.incident_id == incident_id).values(**values)
+                update(LinkRow).where(LinkRow.incident_id == incident_id).values(**values)
             )
 
     @transaction
@@ -382,10 +309,10 @@ class ThreadStore:
         """Incidents with a thread in ``channel``, newest first."""
         with Session(self._engine) as session:
             rows = session.scalars(
-                select(_LinkRow)
-                .join(_ThreadRow, _ThreadRow.key == _LinkRow.thread_key)
-                .where(_ThreadRow.channel == channel)
-                .order_by(_LinkRow.received_at.desc())
+                select(LinkRow)
+                .join(ThreadRow, ThreadRow.key == LinkRow.thread_key)
+                .where(ThreadRow.channel == channel)
+                .order_by(LinkRow.received_at.desc())
             )
             return [_link(r) for r in rows]
 
@@ -393,17 +320,15 @@ class ThreadStore:
     @transaction
     def record(self, incident_id: str, kind: str, text: str, at: float) -> None:
         with Session(self._engine) as session, session.begin():
-            session.add(_EventRow(incident_id=incident_id, at=at, kind=kind, text=text))
+            session.add(EventRow(incident_id=incident_id, at=at, kind=kind, text=text))
 
     @transaction
     def timeline(self, incident_id: str) -> list[TimelineEntry]:
         with Session(self._engine) as session:
             rows = session.scalars(
-                select(_EventRow)
-                .where(_EventRow.incident_id == incident_id)
-                .order_by(_EventRow.seq)
+                select(EventRow).where(EventRow.incident_id == incident_id).order_by(EventRow.seq)
             )
-            return [TimelineEntry(r.at, r.kind, r.text) for r in rows]
+            return [record_from(TimelineEntry, r) for r in rows]
 
     # --- Slack deliveries handled once ---------------------------------------------------------
     @transaction
@@ -411,30 +336,23 @@ class ThreadStore:
         """True the first time ``key`` (a Slack event id, a message ts) is seen, ever."""
         try:
             with Session(self._engine) as session, session.begin():
-                session.add(_SeenRow(key=key[:255], at=now))
+                session.add(SeenRow(key=key[:255], at=now))
         except IntegrityError:
             return False
         return True
 
 
-def _thread(row: _ThreadRow) -> ThreadRecord:
+def _thread(row: ThreadRow) -> ThreadRecord:
     view = RootView.model_validate_json(row.view) if row.view else None
     return ThreadRecord(row.key, row.channel, row.external, view)
 
 
-def _link(row: _LinkRow) -> ThreadLink:
-    return ThreadLink(
-        incident_id=row.incident_id,
-        thread_key=row.thread_key,
-        service=row.service,
-        namespace=row.namespace,
-        lead=row.lead,
-        received_at=row.received_at,
-        investigated=row.investigated,
-        diagnosis_text=row.diagnosis_text,
+def _link(row: LinkRow) -> ThreadLink:
+    return record_from(
+        ThreadLink,
+        row,
         diagnosis_head=json.loads(row.diagnosis_head),
         proposal_ids=json.loads(row.proposal_ids),
-        after=row.after,
         attempts=row.attempts or 0,
         dead=bool(row.dead),
     )

@@ -4,6 +4,7 @@ from sqlalchemy import create_engine
 
 from bot.alerts import parse_alerts
 from bot.incidents import IncidentStore
+from tools.schema import upgraded
 
 ALERT = {
     "status": "firing",
@@ -14,7 +15,7 @@ ALERT = {
 
 
 def test_same_fingerprint_attaches_while_open_and_opens_anew_once_resolved(tmp_path) -> None:  # type: ignore[no-untyped-def]
-    store = IncidentStore(create_engine(f"sqlite:///{tmp_path / 'db.sqlite'}"))
+    store = IncidentStore(upgraded(create_engine(f"sqlite:///{tmp_path / 'db.sqlite'}")))
     alert = parse_alerts(ALERT).alerts[0]
     first, new1 = store.open_or_attach(
         alert, service="recommender", namespace="shop", group_key="g", now=1.0

@@ -32,6 +32,7 @@ from tests.bot.test_llm_planner import HYPOTHESES, LOAD
 from tests.bot.test_planner import context
 from tools.clock import VirtualClock
 from tools.langchain_tools import structured_tools
+from tools.schema import upgraded
 from tools.sim import SimulatedCluster
 
 MODEL = "openai:gpt-test"
@@ -58,7 +59,7 @@ def planner_on(sim: SimulatedCluster, clock: VirtualClock, tmp_path: Path) -> Pl
         load_settings(),
         sim_backends(load_settings(), sim),
         clock,
-        create_engine(f"sqlite:///{tmp_path / 'state.db'}"),
+        upgraded(create_engine(f"sqlite:///{tmp_path / 'state.db'}")),
     )
 
     def make(**llm: Any) -> Planner:

@@ -22,6 +22,7 @@ from tests.services.redis import running_redis
 from tools.actions import Action, ToolStatus
 from tools.clock import VirtualClock
 from tools.proposals import ProposalStatus
+from tools.schema import upgraded
 from tools.sim import SimulatedCluster
 from tools.workflow import RemediationWorkflow
 
@@ -48,7 +49,7 @@ def workflow(sim: SimulatedCluster, clock: VirtualClock, data: Path) -> Remediat
     """The guarded workflow as `medic serve --cluster sim` wires it, with the configured Redis
     and Alertmanager (MEDIC_REDIS_URL, MEDIC_ALERTMANAGER_URL) behind purge_cache and silence."""
     settings = load_settings()
-    engine = create_engine(f"sqlite:///{data / 'state.db'}")
+    engine = upgraded(create_engine(f"sqlite:///{data / 'state.db'}"))
     return build_workflow(settings, sim_backends(settings, sim), clock, engine)
 
 

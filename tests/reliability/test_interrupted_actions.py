@@ -40,6 +40,7 @@ from tools.policy import load_policy
 from tools.proposals import Proposal, ProposalStatus, ProposalStore
 from tools.redis_cache import RedisCache
 from tools.retry import RetryPolicy
+from tools.schema import upgraded
 from tools.sim import SimulatedCluster
 from tools.workflow import RemediationWorkflow, Settled
 
@@ -122,7 +123,7 @@ def check_settled(
 
 @pytest.fixture
 def engine(tmp_path: Path) -> Engine:
-    return create_engine(f"sqlite:///{tmp_path / 'state.db'}")
+    return upgraded(create_engine(f"sqlite:///{tmp_path / 'state.db'}"))
 
 
 def kube_backends(api: KubeApi, attempts: int, **options: Any) -> Backends:

@@ -1,8 +1,9 @@
 """The state database's schema with several replicas: replicas starting together on an empty
-PostgreSQL database all start (one creates each table, the others find it); a database written by
-a version before replicas were safe keeps working - the one-open-incident index and the lease
-columns are added in place at start (no Alembic yet, issue 12), on SQLite and PostgreSQL, and
-duplicate open incidents that version could leave are resolved, keeping the oldest."""
+database all upgrade it and start (one runs the migrations under the lock, the others wait and
+find them done), on PostgreSQL and SQLite; a database written by a version before replicas were
+safe keeps working - the first migration adds the one-open-incident index and the lease columns
+in place, on SQLite and PostgreSQL, and resolves the duplicate open incidents that version could
+leave, keeping the oldest."""
 
 from __future__ import annotations
 
@@ -21,6 +22,7 @@ from bot.slack.thread_store import Claim, ThreadStore
 from tests.services.postgres import postgres_server, postgres_url  # noqa: F401  (fixtures)
 from tools.audit import AuditLog
 from tools.proposals import ProposalStore
+from tools.schema import head, revision, upgrade
 
 # The two tables as the version before this one created them.
 OLD_SCHEMA = [
@@ -64,8 +66,9 @@ def test_an_existing_database_gets_the_index_and_lease_columns_and_loses_its_dup
             "TRUE, 1.0, FALSE, '', '[]', '[]', '')"
         ))  # fmt: skip
 
+    upgrade(engine)
+    assert upgrade(engine) == (head(), head())  # a second replica starting finds it all done
     incidents, threads = IncidentStore(engine), ThreadStore(engine)
-    IncidentStore(engine), ThreadStore(engine)  # a second replica starting finds it all done
 
     assert [i.id for i in incidents.open_incidents()] == ["INC-0001"]
     alert = parse_alerts(ALERT).alerts[0]
@@ -78,17 +81,24 @@ def test_an_existing_database_gets_the_index_and_lease_columns_and_loses_its_dup
     engine.dispose()
 
 
+@pytest.mark.parametrize("database", ["sqlite", "postgresql"])
 def test_replicas_starting_together_on_an_empty_database_all_start(
-    postgres_url: str,  # noqa: F811
+    database: str, tmp_path: Path, request: pytest.FixtureRequest
 ) -> None:
+    url = (
+        request.getfixturevalue("postgres_url")
+        if database == "postgresql"
+        else f"sqlite:///{tmp_path / 'new.db'}"
+    )
     starting = 4
     barrier = threading.Barrier(starting)
     failures: list[BaseException] = []
 
     def start() -> None:
-        engine = create_engine(postgres_url)
+        engine = create_engine(url)
         try:
             barrier.wait(timeout=30)
+            upgrade(engine)
             for store in (IncidentStore, ThreadStore, Outbox, ProposalStore, AuditLog,
                           CorrectionStore, StateHealth):  # fmt: skip
                 store(engine)
@@ -103,3 +113,6 @@ def test_replicas_starting_together_on_an_empty_database_all_start(
     for replica in replicas:
         replica.join(timeout=120)
     assert failures == []
+    engine = create_engine(url)
+    assert revision(engine) == head()
+    engine.dispose()

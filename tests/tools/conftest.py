@@ -12,6 +12,7 @@ from tools.clock import VirtualClock
 from tools.guard import Guard
 from tools.policy import Policy, load_policy
 from tools.proposals import ProposalStore
+from tools.schema import upgraded
 from tools.sim import SimulatedCluster
 from tools.workflow import RemediationWorkflow
 
@@ -25,7 +26,7 @@ def policy() -> Policy:
 
 @pytest.fixture
 def engine(tmp_path: Path) -> Engine:
-    return create_engine(f"sqlite:///{tmp_path / 'state.db'}")
+    return upgraded(create_engine(f"sqlite:///{tmp_path / 'state.db'}"))
 
 
 @pytest.fixture

@@ -11,13 +11,14 @@ from sqlalchemy import Engine, create_engine, text
 
 from tests.services.postgres import postgres_server, postgres_url  # noqa: F401  (fixtures)
 from tools.audit import AuditLog
+from tools.schema import upgraded
 
 
 @pytest.fixture(params=["sqlite", pytest.param("postgresql", marks=pytest.mark.slow)])
 def engine(request: pytest.FixtureRequest, tmp_path: Path) -> Engine:
     if request.param == "sqlite":
-        return create_engine(f"sqlite:///{tmp_path / 'audit.db'}")
-    return create_engine(request.getfixturevalue("postgres_url"))
+        return upgraded(create_engine(f"sqlite:///{tmp_path / 'audit.db'}"))
+    return upgraded(create_engine(request.getfixturevalue("postgres_url")))
 
 
 def filled(engine: Engine, n: int = 5) -> AuditLog:

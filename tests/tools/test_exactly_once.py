@@ -22,6 +22,7 @@ from tools.clock import VirtualClock
 from tools.guard import Guard
 from tools.policy import load_policy
 from tools.proposals import ProposalStatus, ProposalStore
+from tools.schema import upgraded
 from tools.sim import SCENARIOS, SimulatedCluster
 from tools.workflow import RemediationWorkflow
 
@@ -48,7 +49,7 @@ def workflow(
     engine: Engine, ledger: Path, cluster: CountingCluster | None = None
 ) -> RemediationWorkflow:
     cluster = cluster or CountingCluster(ledger)
-    proposals = ProposalStore(engine)
+    proposals = ProposalStore(upgraded(engine))
     return RemediationWorkflow(
         proposals=proposals,
         guard=Guard(load_policy(), cluster, proposals),

@@ -30,6 +30,7 @@ from tools.kube import RESTARTED_AT, KubernetesCluster
 from tools.policy import load_policy
 from tools.proposals import ProposalStore
 from tools.retry import RetryPolicy
+from tools.schema import upgraded
 from tools.sim import SimulatedCluster
 from tools.workflow import RemediationWorkflow
 
@@ -264,7 +265,7 @@ def test_unreachable_api_server_is_retried_then_reported(sleeps: Sleeps) -> None
 def test_proposal_shows_the_server_dry_run_and_approval_executes_it_once(
     shop: KubeApi, cluster: KubernetesCluster, sim: SimulatedCluster, tmp_path: Any
 ) -> None:
-    engine = create_engine(f"sqlite:///{tmp_path / 'state.db'}")
+    engine = upgraded(create_engine(f"sqlite:///{tmp_path / 'state.db'}"))
     proposals = ProposalStore(engine)
     workflow = RemediationWorkflow(
         proposals=proposals,

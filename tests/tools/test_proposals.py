@@ -6,6 +6,7 @@ import threading
 
 from tools.actions import Action
 from tools.proposals import ProposalStatus, ProposalStore
+from tools.schema import upgraded
 
 ACTION = Action("scale", "shop", "recommender", {"replicas": 6})
 NOW = 1_800_000_000.0
@@ -94,8 +95,8 @@ def test_proposals_survive_a_new_store_on_the_same_database(tmp_path) -> None:  
     from sqlalchemy import create_engine
 
     url = f"sqlite:///{tmp_path / 'state.db'}"
-    pid = propose(ProposalStore(create_engine(url)))
-    again = ProposalStore(create_engine(url))
+    pid = propose(ProposalStore(upgraded(create_engine(url))))
+    again = ProposalStore(upgraded(create_engine(url)))
     assert again.get(pid) is not None
     assert [p.id for p in again.for_incident("INC-0001")] == [pid]
 
@@ -114,7 +115,7 @@ def test_a_state_database_from_before_these_columns_keeps_working(tmp_path) -> N
                 "decided_by VARCHAR(128), decided_at FLOAT, finished_at FLOAT, outcome TEXT)"
             )
         )
-    store = ProposalStore(engine)
+    store = ProposalStore(upgraded(engine))
     pid = propose(store)
     assert store.approve(pid, "U1", ACTION.digest(), NOW + 1).ok
     assert store.get(pid).requested_by == "medic"  # type: ignore[union-attr]
