@@ -30,15 +30,22 @@ from detectors import (
     PartialMetricsError,
     Series,
 )
-from knowledge.errors import KnowledgeError
-from knowledge.logs import LogLine, LogSource
-from knowledge.memory import IncidentMemory
-from knowledge.ranking import ComponentWindow, RankedCause, features, rank_components
-from knowledge.records import SimilarIncident
-from knowledge.template_state import load_miner, save_miner
-from knowledge.templates import TemplateChanges, TemplateMiner
-from tools.clock import Clock
-from tools.errors import ToolError
+from knowledge import (
+    ComponentWindow,
+    IncidentMemory,
+    KnowledgeError,
+    LogLine,
+    LogSource,
+    RankedCause,
+    SimilarIncident,
+    TemplateChanges,
+    TemplateMiner,
+    features,
+    load_miner,
+    rank_components,
+    save_miner,
+)
+from tools import Clock, ToolError
 
 
 @dataclass(frozen=True)

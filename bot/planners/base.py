@@ -13,8 +13,7 @@ from bot.diagnosis.corrections import Correction
 from bot.diagnosis.hypotheses import Evidence, Hypothesis
 from bot.diagnosis.signals import Glossary
 from detectors import Finding
-from knowledge.records import SimilarIncident
-from knowledge.templates import TemplateStat
+from knowledge import SimilarIncident, TemplateStat
 
 
 class Recipe(BaseModel):
