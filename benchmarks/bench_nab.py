@@ -20,9 +20,9 @@ from pathlib import Path
 import numpy as np
 
 from detectors import DEFAULT_ENSEMBLE, EnsembleConfig, Member
-from detectors.nab import NabCorpus, NabFile, load_corpus, score_corpus
-from detectors.nab.runner import run_detector, score_profiles
-from detectors.nab.scorer import score_file
+from detectors.evaluation import NabCorpus, NabFile, load_corpus, score_corpus
+from detectors.evaluation.runner import run_detector, score_profiles
+from detectors.evaluation.scorer import score_file
 from detectors.series import FloatArray
 
 FULL_CORPUS_ROWS = 365_558

@@ -21,7 +21,7 @@ from pathlib import Path
 
 from knowledge.evaluation.fault_data import ServiceLogs, load_index, read_logs, read_metrics
 from knowledge.evaluation.rca import incident_features
-from knowledge.ranking import rank
+from knowledge.ranking import rank_components
 from knowledge.templates import TemplateMiner
 
 REPO = Path(__file__).resolve().parents[1]
@@ -100,7 +100,7 @@ def main() -> None:
             features = incident_features(
                 incident, base, slowed, metrics[incident.metric_dir], miner
             )
-            order = [r.component for r in rank(features, history)]
+            order = [r.component for r in rank_components(features, history)]
             positions.append(order.index(target) + 1 if target in order else None)
     hits = [p for p in positions if p is not None]
     print(

@@ -21,8 +21,8 @@ from pydantic_core import PydanticCustomError
 from bot import messages
 from bot.errors import InputError
 from bot.payloads import check_depth, load_json
+from tools import SERVICE_LABELS
 
-SERVICE_LABELS = ("service", "app", "deployment", "job")
 EARLIEST = datetime(2000, 1, 1, tzinfo=UTC)
 MAX_AHEAD = timedelta(days=365)
 GO_ZERO_TIME = datetime(1, 1, 1, tzinfo=UTC)  # Alertmanager's endsAt of a firing alert: no end

@@ -22,7 +22,7 @@ from bot.diagnosis.changes import HISTORY, weigh_changes
 from bot.diagnosis.corrections import Correction, parse_correction
 from bot.diagnosis.hypotheses import anomaly_start, clear_cause
 from bot.diagnosis.investigation import Investigation
-from bot.diagnosis.signals import SignalCatalog
+from bot.diagnosis.signals import Glossary
 from bot.incidents import Incident
 from bot.llm.calls import failure
 from bot.llm.evidence import evidence_items, render
@@ -54,7 +54,7 @@ class Reply:
     correction: tuple[str | None, str | None] | None = None  # (cause, fix) to record
 
 
-def intent_of(text: str, catalog: SignalCatalog) -> Intent:
+def intent_of(text: str, catalog: Glossary) -> Intent:
     q = text.lower().strip()
     if _LAST_TIME.search(q):
         return "last_time"
@@ -69,7 +69,7 @@ def intent_of(text: str, catalog: SignalCatalog) -> Intent:
     return "help"
 
 
-def answer(text: str, evidence: IncidentEvidence, catalog: SignalCatalog) -> Reply:
+def answer(text: str, evidence: IncidentEvidence, catalog: Glossary) -> Reply:
     """What Medic replies to ``text`` in the incident's thread."""
     intent = intent_of(text, catalog)
     if intent == "correction":
@@ -86,11 +86,11 @@ def answer(text: str, evidence: IncidentEvidence, catalog: SignalCatalog) -> Rep
     return Reply(intent, reply)
 
 
-def _help(_evidence: IncidentEvidence, _catalog: SignalCatalog) -> str:
+def _help(_evidence: IncidentEvidence, _catalog: Glossary) -> str:
     return messages.CONVERSATION_HELP
 
 
-def _noted(parsed: tuple[str | None, str | None], catalog: SignalCatalog) -> str:
+def _noted(parsed: tuple[str | None, str | None], catalog: Glossary) -> str:
     cause, fix = parsed
     parts = []
     if cause is not None:
@@ -100,7 +100,7 @@ def _noted(parsed: tuple[str | None, str | None], catalog: SignalCatalog) -> str
     return messages.CORRECTION_NOTED.format(what=" and ".join(parts))
 
 
-def _why(evidence: IncidentEvidence, catalog: SignalCatalog) -> str:
+def _why(evidence: IncidentEvidence, catalog: Glossary) -> str:
     hypotheses = evidence.investigation.hypotheses
     lines = []
     people = [c for c in evidence.corrections if c.cause]
@@ -122,7 +122,7 @@ def _why(evidence: IncidentEvidence, catalog: SignalCatalog) -> str:
     return "\n".join(lines)
 
 
-def _what_changed(evidence: IncidentEvidence, catalog: SignalCatalog) -> str:
+def _what_changed(evidence: IncidentEvidence, catalog: Glossary) -> str:
     inv = evidence.investigation
     service = evidence.incident.service
     if not inv.changes:
@@ -143,7 +143,7 @@ def _what_changed(evidence: IncidentEvidence, catalog: SignalCatalog) -> str:
     return "\n".join(lines)
 
 
-def _logs(evidence: IncidentEvidence, catalog: SignalCatalog) -> str:
+def _logs(evidence: IncidentEvidence, catalog: Glossary) -> str:
     stats = evidence.investigation.templates.abnormal if evidence.investigation.templates else []
     if not stats:
         return messages.NO_TEMPLATES
@@ -157,7 +157,7 @@ def _quoted(text: str) -> str:
     return text.replace("`", "'").replace("<", "‹").replace("@", "@\u200b")
 
 
-def _last_time(evidence: IncidentEvidence, catalog: SignalCatalog) -> str:
+def _last_time(evidence: IncidentEvidence, catalog: Glossary) -> str:
     similar = evidence.investigation.similar
     if not similar:
         return messages.NO_SIMILAR
@@ -173,7 +173,7 @@ def _last_time(evidence: IncidentEvidence, catalog: SignalCatalog) -> str:
     return "\n".join(lines)
 
 
-def ask_llm(model: ChatModel, text: str, evidence: IncidentEvidence, catalog: SignalCatalog) -> str:
+def ask_llm(model: ChatModel, text: str, evidence: IncidentEvidence, catalog: Glossary) -> str:
     """A free-form answer from a chat model over the evidence, or the evidence-only answer with a
     note when the model fails, takes too long or is busy. An answer that reads like an
     instruction is not given as Medic's: the evidence-only answer is, with the model's text

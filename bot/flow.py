@@ -17,7 +17,7 @@ from bot.diagnosis.corrections import Correction, CorrectionStore, corrected, pa
 from bot.diagnosis.enrichment import enrich
 from bot.diagnosis.hypotheses import add_evidence
 from bot.diagnosis.investigation import Investigation, Investigator
-from bot.diagnosis.signals import SignalCatalog
+from bot.diagnosis.signals import Glossary
 from bot.diagnosis.verification import Verification, verify
 from bot.errors import InputError
 from bot.incidents import Incident, IncidentStore
@@ -50,7 +50,7 @@ class IncidentFlow:
         backends: Backends,
         memory: IncidentMemory,
         metrics: MetricSource,
-        catalog: SignalCatalog,
+        catalog: Glossary,
         clock: Clock,
         verification: VerificationSettings,
         default_namespace: str,

@@ -17,7 +17,7 @@ from bot.config import Settings
 from bot.database import prepare_data_dir, state_engine
 from bot.diagnosis.corrections import CorrectionStore
 from bot.diagnosis.investigation import Investigator
-from bot.diagnosis.signals import SignalCatalog
+from bot.diagnosis.signals import Glossary
 from bot.errors import ConfigError, InputError
 from bot.flow import IncidentFlow
 from bot.incidents import IncidentStore
@@ -354,7 +354,7 @@ def assemble_flow(
     if sources.seed_samples:
         memory.seed(sample_incidents())
 
-    catalog = SignalCatalog()
+    catalog = Glossary()
     investigator = Investigator(
         metrics=sources.metrics,
         logs=sources.logs,

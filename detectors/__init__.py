@@ -2,7 +2,8 @@
 values explain it, what limit is about to be crossed, and whether a model's inputs drifted.
 
 Pure numpy/scipy/scikit-learn code over plain data; metric sources (Prometheus, in-memory) sit
-behind a small protocol. ``detectors.nab`` evaluates the ensemble on the Numenta Anomaly Benchmark.
+behind a small protocol. ``detectors.evaluation`` scores the ensemble on the Numenta Anomaly
+Benchmark (each package's evaluation lives in its ``evaluation`` subpackage).
 """
 
 from detectors.analysis import FindingRules, detect_anomalies

@@ -5,7 +5,7 @@ A match combines four things, each in [0, 1]:
 - shared abnormal log templates, each weighted by how rare it is in the memory (a template every
   incident has says nothing; one only two incidents share says a lot),
 - the same service (and namespace),
-- the same families of abnormal metrics (CPU, latency, errors, ...).
+- the same families of abnormal metrics (CPU, latency, errors, ...; ``knowledge.vocabulary``).
 """
 
 from __future__ import annotations
@@ -18,6 +18,7 @@ from dataclasses import dataclass
 
 from knowledge.records import IncidentRecord, SimilarIncident
 from knowledge.templates import is_error, readable
+from knowledge.vocabulary import default_vocabulary
 
 WEIGHT_EMBEDDING = 0.35
 WEIGHT_TEMPLATES = 0.30
@@ -27,16 +28,6 @@ WEIGHT_NAMESPACE = 0.05
 TEMPLATE_MATCH = 0.6  # token Jaccard at which two templates count as the same
 SHOWN_TEMPLATES = 3
 _WORD = re.compile(r"[a-z][a-z0-9_-]+")
-_FAMILIES = (
-    ("cpu", re.compile(r"cpu|throttl")),
-    ("memory", re.compile(r"mem|heap|oom|rss")),
-    ("latency", re.compile(r"latenc|duration|p9\d|response.?time")),
-    ("errors", re.compile(r"error|fail|5xx|success")),
-    ("flow", re.compile(r"missing|flow|trace")),
-    ("traffic", re.compile(r"request|workload|rate|ops|qps|rps|payload")),
-    ("network", re.compile(r"network|bytes|packet|net_")),
-    ("disk", re.compile(r"disk|syscall|io_|iops|fs_")),
-)
 
 
 @dataclass(frozen=True)
@@ -50,9 +41,9 @@ class Query:
 
 
 def metric_family(name: str) -> str:
-    """``CpuUsageRate(%)`` and ``cpu_utilization`` are both ``cpu``; unknown names stay."""
-    lowered = name.lower()
-    return next((family for family, pattern in _FAMILIES if pattern.search(lowered)), lowered)
+    """``CpuUsageRate(%)`` and ``cpu_utilization`` are both ``cpu``; unknown names stay. The
+    families are data, in ``knowledge/vocabulary.yaml``."""
+    return default_vocabulary().family(name)
 
 
 class TemplateRarity:

@@ -30,6 +30,7 @@ import numpy as np
 
 from knowledge.templates import is_error
 from knowledge.traces import TraceEvidence, quantile
+from knowledge.vocabulary import default_vocabulary
 
 SMOOTHING = 0.5
 OUT_OF_BAND = 3.0  # |z| from which a metric point counts as deviating (for timing, evidence)
@@ -84,17 +85,10 @@ class RankedCause:
     def signals(self) -> list[str]:
         """The kinds of evidence that clearly implicate the component, in words a metric
         family understands (``knowledge.matching.metric_family``)."""
-        return [SIGNALS[c] for c, part in self.channels.items() if part >= CLEAR_SIGNAL]
+        words = default_vocabulary().channel_words
+        return [words[c] for c, part in self.channels.items() if part >= CLEAR_SIGNAL]
 
 
-SIGNALS = {
-    "errors": "error logs",
-    "drops": "missing log lines",
-    "flow": "request flow deviation",
-    "delay": "hand-off latency",
-    "saturation": "cpu saturation",
-    "latency": "latency",
-}
 CLEAR_SIGNAL = 1.0  # log excess ratio: e-fold more than usual
 
 
@@ -191,13 +185,9 @@ class _MetricDeviation:
 
 
 def metric_kind(name: str) -> str:
-    """Which channel a metric feeds, from its name."""
-    lowered = name.lower()
-    if "cpu" in lowered:
-        return "saturation"
-    if "latency" in lowered or "duration" in lowered:
-        return "latency"
-    return "other"
+    """Which channel a metric feeds, from its name (``saturation``, ``latency`` or ``other``;
+    the patterns are data, in ``knowledge/vocabulary.yaml``)."""
+    return default_vocabulary().channel(name)
 
 
 def _metric_deviation(
@@ -248,7 +238,7 @@ def _sustained_z(
     return float(strongest[min(1, len(zs) - 1)]), (float(outside[0]) if len(outside) else None)
 
 
-def rank(
+def rank_components(
     current: Mapping[str, Features], history: Sequence[Mapping[str, Features]] = ()
 ) -> list[RankedCause]:
     """Components by evidence, strongest first. ``history``: the same components' features in

@@ -30,8 +30,12 @@ TAIL = 100
 
 @dataclass(frozen=True)
 class SearchHit:
+    """One result: a postmortem or a remembered incident, with a snippet to show under its title
+    (``/medic search`` shows an incident's service, cause and fix there instead) and where each
+    ranking put it."""
+
     id: str
-    kind: str
+    kind: str  # "incident" or "postmortem"
     title: str
     url: str
     snippet: str

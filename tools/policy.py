@@ -17,6 +17,10 @@ from tools.errors import PolicyError
 from tools.yaml_input import YamlInputError, load_yaml
 
 GLOB_CHARS = set("*?[]\\")
+# The alert labels that name a workload, in the order they are tried: an alert's service is the
+# first one set (``bot.alerts``), and a silence must pin one of them to its target (the default of
+# ``silence_workload_labels``).
+SERVICE_LABELS = ("service", "app", "deployment", "job")
 
 
 class ReplicaBounds(BaseModel):
@@ -112,7 +116,7 @@ class Policy(BaseModel):
     cache_prefixes: list[str] = Field(default_factory=list)
     silence_max_minutes: int = Field(default=240, ge=1, le=MAX_SILENCE_MINUTES)
     silence_workload_labels: list[str] = Field(
-        default_factory=lambda: ["service", "app", "deployment", "job"],
+        default_factory=lambda: list(SERVICE_LABELS),
         min_length=1,
         description="Alert labels that name the workload; a silence pins one of them to it.",
     )

@@ -14,7 +14,7 @@ from bot import messages
 from bot.alerts import AlertGroup
 from bot.diagnosis.hypotheses import clear_cause
 from bot.diagnosis.investigation import Investigation
-from bot.diagnosis.signals import SignalCatalog, format_value
+from bot.diagnosis.signals import Glossary, format_value
 from bot.diagnosis.verification import Verification
 from bot.flow import Outcome
 from bot.incidents import Incident
@@ -34,7 +34,7 @@ def _reply(title: str, body: RenderableType, style: str = "cyan") -> RenderableT
 
 
 class ThreadPrinter:
-    def __init__(self, console: Console, catalog: SignalCatalog) -> None:
+    def __init__(self, console: Console, catalog: Glossary) -> None:
         self.console = console
         self.catalog = catalog
 

@@ -13,7 +13,7 @@ from datetime import UTC, datetime
 from typing import Literal
 
 from bot.diagnosis.hypotheses import Evidence, anomaly_start
-from bot.diagnosis.signals import SignalCatalog
+from bot.diagnosis.signals import Glossary
 from detectors import Direction, Finding
 from tools.backends import ClusterBackend, Rollout
 from tools.errors import ToolError
@@ -113,7 +113,7 @@ def read_changes(
 
 
 def weigh_changes(
-    changes: Sequence[Change], findings: Sequence[Finding], catalog: SignalCatalog
+    changes: Sequence[Change], findings: Sequence[Finding], catalog: Glossary
 ) -> list[tuple[Change, Evidence]]:
     """Each change close enough before the anomaly to matter, with its evidence."""
     start = anomaly_start(findings, catalog)

@@ -15,7 +15,7 @@ from typing import Any
 from sqlalchemy import Engine, Float, Integer, String, Text, select
 from sqlalchemy.orm import Mapped, Session, mapped_column
 
-from bot.diagnosis.signals import SignalCatalog
+from bot.diagnosis.signals import Glossary
 from knowledge.records import IncidentRecord, Remediation
 from tools.schema import Base, record_from
 from tools.transactions import transaction
@@ -96,7 +96,7 @@ def _mentions(text: str, phrase: str) -> bool:
     return _words(phrase) in text
 
 
-def parse_correction(text: str, catalog: SignalCatalog) -> tuple[str | None, str | None] | None:
+def parse_correction(text: str, catalog: Glossary) -> tuple[str | None, str | None] | None:
     """(cause key, fix tool) named by a correction such as "root cause was actually the DB pool,
     a rollback fixed it"; None when the text is not a correction or names neither."""
     if not _CORRECTION.search(text) and not _FIXED_BY.search(text):

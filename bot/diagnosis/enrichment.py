@@ -7,7 +7,7 @@ from bot.diagnosis.changes import read_changes, weigh_changes
 from bot.diagnosis.corrections import CorrectionStore, corrected
 from bot.diagnosis.hypotheses import add_evidence, replace_memory_evidence
 from bot.diagnosis.investigation import Investigation
-from bot.diagnosis.signals import SignalCatalog
+from bot.diagnosis.signals import Glossary
 from bot.incidents import Incident
 from tools.backends import ClusterBackend
 
@@ -16,7 +16,7 @@ def enrich(
     investigation: Investigation,
     incident: Incident,
     cluster: ClusterBackend,
-    catalog: SignalCatalog,
+    catalog: Glossary,
     corrections: CorrectionStore | None,
     min_similarity: float,
 ) -> Investigation:

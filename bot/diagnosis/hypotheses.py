@@ -18,7 +18,7 @@ from typing import Literal
 
 import numpy as np
 
-from bot.diagnosis.signals import SignalCatalog
+from bot.diagnosis.signals import Glossary
 from detectors import Finding
 from knowledge.records import SimilarIncident
 from knowledge.templates import TemplateStat, readable
@@ -69,7 +69,7 @@ def diagnose(
     findings: Sequence[Finding],
     templates: Sequence[TemplateStat],
     similar: Sequence[SimilarIncident],
-    catalog: SignalCatalog,
+    catalog: Glossary,
     *,
     measured_metrics: set[str],
     relatedness: Relatedness | None = None,
@@ -89,7 +89,7 @@ def diagnose(
 def add_evidence(
     hypotheses: Sequence[Hypothesis],
     items: Iterable[tuple[str, Evidence, str]],
-    catalog: SignalCatalog,
+    catalog: Glossary,
     *,
     measured_metrics: set[str],
 ) -> list[Hypothesis]:
@@ -108,7 +108,7 @@ def add_evidence(
 def replace_memory_evidence(
     hypotheses: Sequence[Hypothesis],
     similar: Sequence[SimilarIncident],
-    catalog: SignalCatalog,
+    catalog: Glossary,
     *,
     measured_metrics: set[str],
     min_similarity: float,
@@ -131,12 +131,12 @@ def clear_cause(hypotheses: Sequence[Hypothesis]) -> Hypothesis | None:
     return None
 
 
-def anomaly_start(findings: Sequence[Finding], catalog: SignalCatalog) -> float | None:
+def anomaly_start(findings: Sequence[Finding], catalog: Glossary) -> float | None:
     """When the first metric began to move the wrong way."""
     return min((f.start for f in findings if catalog.is_bad(f)), default=None)
 
 
-def _ranked(board: _Board, catalog: SignalCatalog, measured_metrics: set[str]) -> list[Hypothesis]:
+def _ranked(board: _Board, catalog: Glossary, measured_metrics: set[str]) -> list[Hypothesis]:
     for h in board.values():
         h.evidence = [e for e in h.evidence if e.kind != "against"]
         h.score = 1.0 - float(np.prod([1.0 - e.weight for e in h.evidence]))
@@ -153,7 +153,7 @@ def _ranked(board: _Board, catalog: SignalCatalog, measured_metrics: set[str]) -
 class _Board(dict[str, Hypothesis]):
     """Hypotheses by cause, created on first evidence."""
 
-    def __init__(self, catalog: SignalCatalog) -> None:
+    def __init__(self, catalog: Glossary) -> None:
         super().__init__()
         self._catalog = catalog
 
@@ -163,7 +163,7 @@ class _Board(dict[str, Hypothesis]):
         return self[cause]
 
 
-def _metric_evidence(board: _Board, findings: Sequence[Finding], catalog: SignalCatalog) -> None:
+def _metric_evidence(board: _Board, findings: Sequence[Finding], catalog: Glossary) -> None:
     bad = [f for f in findings if catalog.is_bad(f)]
     kinds = {f.key: s.kind for f in bad if (s := catalog.signal(f.metric))}
     symptom_start = min((f.start for f in bad if kinds.get(f.key) == "symptom"), default=None)
@@ -209,7 +209,7 @@ def _memory_evidence(
 
 
 def _signature_evidence(
-    board: _Board, templates: Sequence[TemplateStat], catalog: SignalCatalog
+    board: _Board, templates: Sequence[TemplateStat], catalog: Glossary
 ) -> set[str]:
     """Evidence from templates that name their cause; returns the templates used."""
     named: set[str] = set()
@@ -227,7 +227,7 @@ def _signature_evidence(
 def _log_evidence(
     board: _Board,
     templates: Sequence[TemplateStat],
-    catalog: SignalCatalog,
+    catalog: Glossary,
     relatedness: Relatedness,
 ) -> None:
     """Attach each abnormal template to the cause whose description it is closest to in meaning."""

@@ -20,7 +20,7 @@ from bot.config import InvestigationSettings
 from bot.diagnosis.budget import Budget
 from bot.diagnosis.changes import Change
 from bot.diagnosis.hypotheses import Hypothesis, Relatedness, diagnose
-from bot.diagnosis.signals import SignalCatalog
+from bot.diagnosis.signals import Glossary
 from bot.incidents import Incident
 from detectors import (
     DetectorSuite,
@@ -30,15 +30,22 @@ from detectors import (
     PartialMetricsError,
     Series,
 )
-from knowledge.errors import KnowledgeError
-from knowledge.logs import LogLine, LogSource
-from knowledge.memory import IncidentMemory
-from knowledge.ranking import ComponentWindow, RankedCause, features, rank
-from knowledge.records import SimilarIncident
-from knowledge.template_state import load_miner, save_miner
-from knowledge.templates import TemplateChanges, TemplateMiner
-from tools.clock import Clock
-from tools.errors import ToolError
+from knowledge import (
+    ComponentWindow,
+    IncidentMemory,
+    KnowledgeError,
+    LogLine,
+    LogSource,
+    RankedCause,
+    SimilarIncident,
+    TemplateChanges,
+    TemplateMiner,
+    features,
+    load_miner,
+    rank_components,
+    save_miner,
+)
+from tools import Clock, ToolError
 
 
 @dataclass(frozen=True)
@@ -82,7 +89,7 @@ class Investigator:
         metrics: MetricSource,
         logs: LogSource,
         memory: IncidentMemory,
-        catalog: SignalCatalog,
+        catalog: Glossary,
         detectors: DetectorSuite,
         settings: InvestigationSettings,
         clock: Clock,
@@ -215,7 +222,7 @@ class Investigator:
         base_minutes = (window.split - window.baseline_start) / 60.0
         cur_minutes = (window.end - window.split) / 60.0
         changes = miner.compare(baseline, current, base_minutes, cur_minutes)
-        components = rank(
+        components = rank_components(
             {
                 source: features(
                     ComponentWindow(

@@ -8,7 +8,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from bot.config import VerificationSettings
-from bot.diagnosis.signals import SignalCatalog, format_value
+from bot.diagnosis.signals import Glossary, format_value
 from detectors import (
     Direction,
     Finding,
@@ -42,7 +42,7 @@ class Verification:
 def verify(
     source: MetricSource,
     clock: Clock,
-    catalog: SignalCatalog,
+    catalog: Glossary,
     namespace: str,
     service: str,
     findings: Sequence[Finding],
@@ -70,7 +70,7 @@ def verify(
 
 
 def _check(
-    finding: Finding, series: Series | None, catalog: SignalCatalog, tolerance: float
+    finding: Finding, series: Series | None, catalog: Glossary, tolerance: float
 ) -> MetricCheck:
     signal = catalog.signal(finding.metric)
     name = signal.description if signal else finding.metric

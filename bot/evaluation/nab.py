@@ -40,9 +40,9 @@ def eval_nab(
     normalise to null = 0, perfect = 100. Progress goes to stderr."""
     from bot.config import load_settings
     from detectors.errors import DetectorConfigError, NabCorpusError
-    from detectors.nab import load_corpus
-    from detectors.nab.runner import FileRun, run_detector, score_profiles
-    from detectors.nab.runner import write_results as write_nab_results
+    from detectors.evaluation import load_corpus
+    from detectors.evaluation.runner import FileRun, run_detector, score_profiles
+    from detectors.evaluation.runner import write_results as write_nab_results
 
     started = time.perf_counter()
     settings = load_settings()

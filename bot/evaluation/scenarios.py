@@ -19,9 +19,9 @@ from bot.config import Settings
 from bot.wiring import build_sim_flow
 from knowledge.embeddings import MiniLMEmbedding
 from tools.clock import VirtualClock
+from tools.evaluation import vary
 from tools.proposals import Proposal, ProposalStatus
 from tools.sim import Scenario, SimulatedCluster
-from tools.sim.suite import vary
 
 START = 1_800_000_000.0  # a fixed clock: the suite's results do not depend on the day it runs
 

@@ -10,7 +10,7 @@ from dataclasses import dataclass
 
 from bot.diagnosis.changes import Change
 from bot.diagnosis.hypotheses import Hypothesis
-from bot.diagnosis.signals import SignalCatalog
+from bot.diagnosis.signals import Glossary
 from bot.untrusted import as_data
 from detectors import Finding
 from knowledge.records import SimilarIncident
@@ -34,7 +34,7 @@ def evidence_items(
     changes: Sequence[Change],
     similar: Sequence[SimilarIncident],
     annotations: Mapping[str, str],
-    catalog: SignalCatalog,
+    catalog: Glossary,
 ) -> list[Item]:
     raw: list[tuple[str, str]] = []
     raw += [("metric", f"{catalog.describe(f)}, since {f.start:.0f}") for f in findings]

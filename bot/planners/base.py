@@ -11,10 +11,9 @@ from pydantic import BaseModel, ConfigDict, Field
 from bot.diagnosis.changes import Change
 from bot.diagnosis.corrections import Correction
 from bot.diagnosis.hypotheses import Evidence, Hypothesis
-from bot.diagnosis.signals import SignalCatalog
+from bot.diagnosis.signals import Glossary
 from detectors import Finding
-from knowledge.records import SimilarIncident
-from knowledge.templates import TemplateStat
+from knowledge import SimilarIncident, TemplateStat
 
 
 class Recipe(BaseModel):
@@ -41,7 +40,7 @@ class PlanningContext:
     similar: Sequence[SimilarIncident]
     templates: Sequence[TemplateStat]
     changes: Sequence[Change]
-    catalog: SignalCatalog
+    catalog: Glossary
     corrections: Mapping[str, Correction] = field(default_factory=dict)  # of similar incidents
     min_similarity: float = 0.45
     proposed: Sequence[Candidate] = ()  # what the planners that ran before this one proposed

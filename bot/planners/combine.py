@@ -28,11 +28,7 @@ from bot.planners.base import (
 )
 from bot.planners.runbooks import Runbook, load_runbooks
 from bot.untrusted import flag
-from tools.actions import Action
-from tools.backends import ClusterBackend
-from tools.catalog import TOOLS
-from tools.errors import ToolError
-from tools.policy import Policy
+from tools import TOOLS, Action, ClusterBackend, Policy, ToolError
 
 __all__ = ["Plan", "PlannedAction", "Planner", "Recipe", "Runbook", "load_runbooks"]
 

@@ -29,7 +29,7 @@ from bot.llm.model import ChatModel
 from bot.planners.base import Candidate, PlannerResult, PlanningContext, Recipe
 from bot.untrusted import Flag, looks_like_instruction, one_line
 from prompts import load_prompt
-from tools.catalog import TOOLS
+from tools import TOOLS
 
 LLM_WEIGHT = 0.45  # support of a proposal the model made
 LLM_EVIDENCE = 0.3  # weight of the model's opinion on a cause, times its confidence

@@ -16,7 +16,7 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_valida
 
 from bot.errors import ConfigError
 from bot.planners.base import Candidate, PlannerResult, PlanningContext, Recipe
-from tools.yaml_input import YamlInputError, load_yaml
+from tools import YamlInputError, load_yaml
 
 RUNBOOK_WEIGHT = 0.8
 TOP_CAUSES = 3

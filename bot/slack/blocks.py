@@ -20,7 +20,7 @@ from bot import messages
 from bot.alerts import AlertGroup
 from bot.diagnosis.hypotheses import clear_cause
 from bot.diagnosis.investigation import Investigation
-from bot.diagnosis.signals import SignalCatalog
+from bot.diagnosis.signals import Glossary
 from bot.diagnosis.verification import Verification
 from bot.incidents import Incident
 from bot.planners.combine import Plan
@@ -179,7 +179,7 @@ def root_message(view: RootView) -> Message:
 # --- the diagnosis -----------------------------------------------------------------------------
 
 
-def _findings(inv: Investigation, catalog: SignalCatalog) -> Mrkdwn:
+def _findings(inv: Investigation, catalog: Glossary) -> Mrkdwn:
     if not inv.findings:
         return markup(messages.NO_FINDINGS)
     lines = []
@@ -270,7 +270,7 @@ def _plan(plan: Plan | None) -> tuple[list[Block], list[Block]]:
 
 
 def diagnosis_head(
-    incident: Incident, inv: Investigation, catalog: SignalCatalog, plan: Plan | None = None
+    incident: Incident, inv: Investigation, catalog: Glossary, plan: Plan | None = None
 ) -> tuple[Mrkdwn, list[Block]]:
     """The part of the diagnosis that never changes: (fallback text, blocks). With the ``plan``:
     the runbooks' diagnostic steps, advice for a human and which planners ran (the dropped

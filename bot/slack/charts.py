@@ -13,7 +13,7 @@ from matplotlib.backends.backend_agg import FigureCanvasAgg
 from matplotlib.dates import DateFormatter
 from matplotlib.figure import Figure
 
-from bot.diagnosis.signals import SignalCatalog, format_value
+from bot.diagnosis.signals import Glossary, format_value
 from detectors import Finding, Series
 
 
@@ -22,7 +22,7 @@ def _dates(timestamps: list[float]) -> list[float]:
     return [t / 86400.0 for t in timestamps]
 
 
-def metric_chart(series: Series, finding: Finding, catalog: SignalCatalog, title: str) -> bytes:
+def metric_chart(series: Series, finding: Finding, catalog: Glossary, title: str) -> bytes:
     """PNG of ``series`` with the finding's window shaded and its baseline level drawn."""
     signal = catalog.signal(finding.metric)
     unit = signal.unit if signal else "count"
@@ -51,9 +51,7 @@ def metric_chart(series: Series, finding: Finding, catalog: SignalCatalog, title
     return out.getvalue()
 
 
-def chart_findings(
-    findings: list[Finding], catalog: SignalCatalog, limit: int = 2
-) -> list[Finding]:
+def chart_findings(findings: list[Finding], catalog: Glossary, limit: int = 2) -> list[Finding]:
     """The findings worth a chart: the bad-direction symptoms first, then the strongest others."""
     bad = [f for f in findings if catalog.is_bad(f)]
 

@@ -249,8 +249,8 @@ class CommandAnswers:
         for hit in hits:
             name = link(hit.url, hit.title) if hit.url else escape(hit.title)
             lines.append(markup("• *{}* ({}, {:.2f}) {}", hit.id, hit.kind, hit.score, name))
-            if hit.detail:
-                lines.append(markup("   {}", hit.detail))
+            if hit.snippet:
+                lines.append(markup("   {}", hit.snippet))
         return joined("\n", lines)
 
     def _status(self) -> Mrkdwn:

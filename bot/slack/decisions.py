@@ -11,9 +11,9 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 
 from bot import messages
-from bot.alerts import SERVICE_LABELS
 from bot.flow import IncidentFlow, Outcome
 from bot.incidents import Incident
+from tools import SERVICE_LABELS
 from tools.actions import Action, Principal, ToolResult
 from tools.proposals import Proposal, ProposalStatus
 

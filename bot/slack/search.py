@@ -4,27 +4,20 @@ knowledge package's hybrid search (BM25 + embeddings) of postmortems and remembe
 from __future__ import annotations
 
 import threading
-from dataclasses import dataclass
+from dataclasses import replace
 from typing import Protocol
 
 from chromadb.api import ClientAPI
 
-from knowledge.embeddings import MiniLMEmbedding
-from knowledge.memory import COLLECTION as INCIDENTS
-from knowledge.postmortems import COLLECTION as POSTMORTEMS
-from knowledge.records import IncidentRecord
-from knowledge.search import HybridSearch
-from knowledge.store import collection
-
-
-@dataclass(frozen=True)
-class SearchHit:
-    kind: str  # "incident" or "postmortem"
-    id: str
-    title: str
-    score: float
-    detail: str = ""
-    url: str = ""
+from knowledge import (
+    INCIDENT_COLLECTION,
+    POSTMORTEM_COLLECTION,
+    HybridSearch,
+    IncidentRecord,
+    MiniLMEmbedding,
+    SearchHit,
+    collection,
+)
 
 
 class Searcher(Protocol):
@@ -37,7 +30,9 @@ class KnowledgeSearch:
 
     def __init__(self, client: ClientAPI, embedder: MiniLMEmbedding) -> None:
         self._embedder = embedder
-        self._collections = [collection(client, n, embedder) for n in (POSTMORTEMS, INCIDENTS)]
+        self._collections = [
+            collection(client, n, embedder) for n in (POSTMORTEM_COLLECTION, INCIDENT_COLLECTION)
+        ]
         self._lock = threading.Lock()
         self._sizes: tuple[int, ...] = ()
         self._index: HybridSearch | None = None
@@ -50,10 +45,7 @@ class KnowledgeSearch:
             index = self._index
         hits = index.search(text, limit)
         fixes = self._fixes([h.id for h in hits if h.kind == "incident"])
-        return [
-            SearchHit(h.kind, h.id, h.title, h.score, fixes.get(h.id, h.snippet), h.url)
-            for h in hits
-        ]
+        return [replace(h, snippet=fixes.get(h.id, h.snippet)) for h in hits]
 
     def _fixes(self, incident_ids: list[str]) -> dict[str, str]:
         """For incidents: the service, root cause and what fixed it, from the stored record."""

@@ -10,7 +10,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
-from bot.alerts import SERVICE_LABELS
+from tools import SERVICE_LABELS
 
 _HEAD = re.compile(r"\[(FIRING|RESOLVED)(?::\d+)?\]\s*(?P<rest>[^\n]+)", re.IGNORECASE)
 _PAIR = re.compile(r"\b([a-z_][a-z0-9_]*)\s*[:=]\s*`?([A-Za-z0-9_.:/-]+)`?")

@@ -10,11 +10,12 @@ from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from typing import Any
 
-from bot.alerts import SERVICE_LABELS, parse_alerts
+from bot.alerts import parse_alerts
 from bot.errors import InputError
 from bot.slack.asgi import BodyTooLargeError, Receive, read_body
 from bot.slack.inbox import AlertInbox
 from bot.slack.metrics import WebhookMetrics
+from tools import SERVICE_LABELS
 
 # Runs a blocking function off the event loop: (function, *args) -> its result.
 Runner = Callable[..., Awaitable[Any]]

@@ -23,7 +23,7 @@ from knowledge.evaluation.fault_data import (
     read_metrics,
 )
 from knowledge.memory import IncidentMemory
-from knowledge.ranking import ComponentWindow, Features, RankedCause, features, rank
+from knowledge.ranking import ComponentWindow, Features, RankedCause, features, rank_components
 from knowledge.records import IncidentRecord
 from knowledge.store import open_chroma
 from knowledge.templates import TemplateMiner
@@ -62,7 +62,7 @@ def evaluate_rca(
         progress(f"{incident.id}: {cur.total} lines, {len(found)} services")
     for i, case in enumerate(cases):
         history = [c.features for j, c in enumerate(cases) if j != i]
-        case.ranking = rank(case.features, history)
+        case.ranking = rank_components(case.features, history)
     localization = _localization(cases)
     retrieval = _retrieval(cases, embedder, workdir)
     baseline = _tfidf_retrieval(cases)

@@ -3,11 +3,11 @@
 from __future__ import annotations
 
 from bot.diagnosis.changes import changes_from, weigh_changes
-from bot.diagnosis.signals import SignalCatalog
+from bot.diagnosis.signals import Glossary
 from tests.bot.test_diagnosis import finding
 from tools.backends import Rollout
 
-CATALOG = SignalCatalog()
+CATALOG = Glossary()
 
 
 def rollout(revision: int, at: str, image: str = "r/app:1", **fields: object) -> Rollout:

@@ -17,7 +17,7 @@ from bot.conversation import IncidentEvidence, answer, ask_llm, intent_of
 from bot.diagnosis.changes import Change
 from bot.diagnosis.hypotheses import Evidence, Hypothesis
 from bot.diagnosis.investigation import Investigation, Window
-from bot.diagnosis.signals import SignalCatalog
+from bot.diagnosis.signals import Glossary
 from bot.incidents import Incident
 from bot.llm.model import bounded
 from bot.wiring import build_sim_flow
@@ -29,7 +29,7 @@ from tests.bot.test_planner import similar
 from tools.clock import VirtualClock
 from tools.sim import SCENARIOS, SimulatedCluster
 
-CATALOG = SignalCatalog()
+CATALOG = Glossary()
 INCIDENT = Incident(
     id="INC-0007",
     fingerprint="f",

@@ -4,7 +4,7 @@ outvote a metric that was measured and found normal."""
 from __future__ import annotations
 
 from bot.diagnosis.hypotheses import Evidence, add_evidence, clear_cause, diagnose
-from bot.diagnosis.signals import SignalCatalog
+from bot.diagnosis.signals import Glossary
 from detectors import Direction, Finding
 from knowledge.records import IncidentRecord, Remediation, SimilarIncident
 from knowledge.templates import TemplateStat
@@ -44,7 +44,7 @@ def match(cause: str, similarity: float, outcome: str = "resolved") -> SimilarIn
     )
 
 
-CATALOG = SignalCatalog()
+CATALOG = Glossary()
 MEASURED = {"latency_p95_ms", "request_payload_bytes", "cpu_utilization_pct", "request_rate"}
 
 

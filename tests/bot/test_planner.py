@@ -9,7 +9,7 @@ import pytest
 
 from bot.diagnosis.changes import Change
 from bot.diagnosis.hypotheses import Evidence, Hypothesis
-from bot.diagnosis.signals import SignalCatalog
+from bot.diagnosis.signals import Glossary
 from bot.errors import ConfigError
 from bot.planners.base import PlanningContext
 from bot.planners.combine import Planner, load_runbooks
@@ -67,7 +67,7 @@ def context(
         similar=matches or [],
         templates=extra.pop("templates", []),
         changes=changes or [],
-        catalog=SignalCatalog(),
+        catalog=Glossary(),
         **extra,
     )
 

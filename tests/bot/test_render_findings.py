@@ -6,7 +6,7 @@ from rich.console import Console
 
 from bot.cli.render import ThreadPrinter
 from bot.diagnosis.investigation import Investigation, Window
-from bot.diagnosis.signals import SignalCatalog
+from bot.diagnosis.signals import Glossary
 from bot.incidents import Incident
 from bot.slack.blocks import diagnosis_head
 from detectors import Contribution, Direction, Finding, FindingKind, Forecast
@@ -30,7 +30,7 @@ def finding(metric: str, **extra: object) -> Finding:
 
 def render(inv: Investigation) -> str:
     console = Console(record=True, width=160)
-    ThreadPrinter(console, SignalCatalog()).investigation(inv, [])
+    ThreadPrinter(console, Glossary()).investigation(inv, [])
     return console.export_text()
 
 
@@ -82,7 +82,7 @@ def test_slack_diagnosis_says_the_same() -> None:
         "INC-1", "fp", "g", "RecommenderLatencyHigh", "recommender", "shop", "open",
         1_800_000_000.0, 1_800_000_000.0, None, {}, {},
     )  # fmt: skip
-    _, blocks = diagnosis_head(incident, investigation(), SignalCatalog())
+    _, blocks = diagnosis_head(incident, investigation(), Glossary())
     texts = [b["text"]["text"] for b in blocks if b.get("type") == "section"]
     abnormal = next(t for t in texts if t.startswith("*What is abnormal*"))
     assert EXPLAINED in abnormal

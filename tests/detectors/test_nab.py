@@ -12,10 +12,10 @@ import numpy as np
 import pytest
 
 from detectors import DEFAULT_ENSEMBLE, NabCorpusError
-from detectors.nab import DEFAULT_PROFILES, NabCorpus, Profile, load_corpus, score_corpus
-from detectors.nab.baselines import windowed_gaussian_scores
-from detectors.nab.runner import run_detector, write_results
-from detectors.nab.scorer import score_file
+from detectors.evaluation import DEFAULT_PROFILES, NabCorpus, Profile, load_corpus, score_corpus
+from detectors.evaluation.baselines import windowed_gaussian_scores
+from detectors.evaluation.runner import run_detector, write_results
+from detectors.evaluation.scorer import score_file
 from tests.detectors.nab_fixtures import spiky_corpus, stamp, write_corpus, write_file
 
 REPO = Path(__file__).resolve().parents[2]

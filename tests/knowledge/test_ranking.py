@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from collections import Counter
 
-from knowledge.ranking import ComponentWindow, Features, features, rank
+from knowledge.ranking import ComponentWindow, Features, features, rank_components
 from knowledge.traces import TraceEvidence
 
 QUIET = {"INFO served request": 60}
@@ -35,7 +35,7 @@ def test_new_error_templates_lead_and_are_named_in_the_evidence() -> None:
         "payments": features(window("payments", {**QUIET, "ERROR card service timeout": 12})),
         "cart": features(window("cart", QUIET)),
     }
-    top, other = rank(found)
+    top, other = rank_components(found)
     assert top.component == "payments"
     assert "1 new or surging error templates: ERROR card service timeout" in top.evidence[0]
     assert other.score < top.score
@@ -47,7 +47,7 @@ def test_a_code_path_that_stops_logging_is_named_with_what_was_expected() -> Non
     stopped = Counter({"INFO query start": 30, "INFO query done": 3})
     broken = ComponentWindow("route", Counter(normal), stopped, 1, 1)
     steady = ComponentWindow("price", Counter(normal), Counter(normal), 1, 1)
-    ranked = rank({"route": features(broken), "price": features(steady)})
+    ranked = rank_components({"route": features(broken), "price": features(steady)})
     assert ranked[0].component == "route"
     assert "logs less than usual: INFO query done (3 lines, ~16 expected)" in ranked[0].evidence
     assert features(broken).abnormal_templates == ("INFO query done",)
@@ -62,7 +62,7 @@ def test_a_sustained_cpu_rise_is_saturation_from_its_first_minute() -> None:
     )
     assert busy.first_deviation == START + 60.0
     assert any(e.startswith("cpu +") for e in busy.evidence)
-    top = rank({"food": busy, "cart": calm})[0]
+    top = rank_components({"food": busy, "cart": calm})[0]
     assert (top.component, top.signals) == ("food", ["cpu saturation"])
 
 
@@ -82,7 +82,7 @@ def test_traces_feed_flow_and_delay_and_then_pod_latency_is_ignored() -> None:
             window("gateway", QUIET, metrics=slow_pod, window=WINDOW, traces=TraceEvidence())
         ),
     }
-    ranked = rank(found)
+    ranked = rank_components(found)
     assert ranked[0].component == "route"
     assert ranked[1].score == 0.0  # its latency metric does not count: the traces measure delay
     assert "latency" not in ranked[1].channels
@@ -90,7 +90,7 @@ def test_traces_feed_flow_and_delay_and_then_pod_latency_is_ignored() -> None:
         "route": features(window("route", QUIET)),
         "gateway": features(window("gateway", QUIET, metrics=slow_pod, window=WINDOW)),
     }
-    assert rank(without_traces)[0].component == "gateway"
+    assert rank_components(without_traces)[0].component == "gateway"
 
 
 def test_a_component_that_is_always_noisy_is_measured_against_its_own_history() -> None:
@@ -99,13 +99,13 @@ def test_a_component_that_is_always_noisy_is_measured_against_its_own_history() 
 
     history = [{"noisy": found(48.0 + i), "db": found(0.0)} for i in range(5)]
     current = {"noisy": found(50.0), "db": found(4.0)}
-    assert rank(current)[0].component == "noisy"  # without history the loudest wins
-    assert rank(current, history)[0].component == "db"
+    assert rank_components(current)[0].component == "noisy"  # without history the loudest wins
+    assert rank_components(current, history)[0].component == "db"
 
 
 def test_of_two_close_candidates_the_earliest_deviation_leads() -> None:
     late = Features({"errors": 10.0}, 200.0, ("late",), ())
     early = Features({"errors": 9.9}, 100.0, ("early",), ())
     quiet = Features({"errors": 0.0}, None, (), ())
-    ranked = rank({"caller": late, "callee": early, "db": quiet})
+    ranked = rank_components({"caller": late, "callee": early, "db": quiet})
     assert [r.component for r in ranked] == ["callee", "caller", "db"]

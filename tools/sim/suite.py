@@ -1,5 +1,7 @@
 """The scenario suite: twelve incidents of the simulated shop, each with the remediation that fixes
-it and a wrong one that is tempting to pick. ``medic eval scenarios`` runs them all.
+it and a wrong one that is tempting to pick. ``medic eval scenarios`` runs them all (varied by
+``tools.evaluation.vary``); the demo, ``medic serve`` on the simulated cluster and the tests play
+them too, which is why the suite lives with the simulator and not in ``tools/evaluation``.
 
 The services export what real ones do (memory, restarts, throttling, disk, connection pool,
 dependency latency, model quality), whatever the scenario; only the failure differs.
@@ -7,7 +9,6 @@ dependency latency, model quality), whatever the scenario; only the failure diff
 
 from __future__ import annotations
 
-import random
 from dataclasses import replace
 
 from tools.sim.scenarios import (
@@ -405,51 +406,3 @@ SUITE: tuple[Scenario, ...] = (
 )
 
 SCENARIOS: dict[str, Scenario] = {s.name: s for s in (INPUT_SIZE_SURGE, *SUITE)}
-
-
-def vary(scenario: Scenario, seed: int) -> Scenario:
-    """A variant of ``scenario`` for robustness checks: every failure 0.75-1.3 times as strong,
-    shifted up to 3 minutes, and the alert up to a minute earlier or later."""
-    rng = random.Random(f"{scenario.name}/{seed}")
-    strength = rng.uniform(0.75, 1.3)
-    shift = rng.uniform(-180.0, 180.0)
-
-    def stronger(value: float, neutral: float = 0.0) -> float:
-        return neutral + (value - neutral) * strength
-
-    return replace(
-        scenario,
-        name=f"{scenario.name}~{seed}",
-        surges=tuple(
-            replace(s, factor=stronger(s.factor, 1.0), offset=s.offset + shift)
-            for s in scenario.surges
-        ),
-        releases=tuple(
-            replace(
-                r,
-                offset=r.offset + shift,
-                effects=replace(
-                    r.effects,
-                    crash=stronger(r.effects.crash),
-                    extra_latency_ms=stronger(r.effects.extra_latency_ms),
-                    cpu_cost=stronger(r.effects.cpu_cost, 1.0),
-                    drift=stronger(r.effects.drift),
-                    pool_size=rng.randint(3, 8) if r.effects.pool_size else None,
-                ),
-            )
-            for r in scenario.releases
-        ),
-        faults=tuple(
-            replace(
-                f,
-                offset=f.offset + shift,
-                size=float(rng.randint(2, 3))
-                if f.kind == "noisy_neighbour"
-                else min(0.3, stronger(f.size))
-                if f.kind == "stampede"
-                else stronger(f.size),
-            )
-            for f in scenario.faults
-        ),
-        alert_offset=scenario.alert_offset + shift + rng.uniform(-60.0, 60.0),
-    )

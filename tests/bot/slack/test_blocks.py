@@ -14,7 +14,7 @@ from bot.alerts import parse_alerts
 from bot.cli.render import ThreadPrinter
 from bot.diagnosis.hypotheses import Evidence, Hypothesis
 from bot.diagnosis.investigation import Investigation, Window
-from bot.diagnosis.signals import SignalCatalog
+from bot.diagnosis.signals import Glossary
 from bot.incidents import Incident
 from bot.planners.combine import Plan
 from bot.slack.blocks import (
@@ -128,7 +128,7 @@ def test_chart_shades_the_anomaly_window() -> None:
         confidence=0.9,
         detector="robust",
     )
-    png = metric_chart(Series.of("latency_p95_ms", ts, values), finding, SignalCatalog(), "rec")
+    png = metric_chart(Series.of("latency_p95_ms", ts, values), finding, Glossary(), "rec")
     image = imread(io.BytesIO(png), format="png")
     assert image.shape[:2] == (300, 800)
     shaded = (np.abs(image[..., 0] - 0.98) < 0.03) & (np.abs(image[..., 1] - 0.87) < 0.04)
@@ -156,9 +156,9 @@ def test_the_diagnosis_shows_the_plan_as_the_terminal_does() -> None:
         planners=["runbooks", "memory", "what-changed", "llm (off: no model configured)"],
     )
     console = Console(record=True, width=300)
-    ThreadPrinter(console, SignalCatalog()).investigation(inv, [], plan)
+    ThreadPrinter(console, Glossary()).investigation(inv, [], plan)
     terminal = console.export_text()
-    text, blocks = diagnosis_head(incident, inv, SignalCatalog(), plan)
+    text, blocks = diagnosis_head(incident, inv, Glossary(), plan)
     slack = Message("C1", "1.1", text, blocks, "1.0").all_text()
     assert "most likely no clear cause" in text
     for shown in (

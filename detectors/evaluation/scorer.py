@@ -16,8 +16,8 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from detectors.nab.corpus import NabCorpus, NabFile
-from detectors.nab.profiles import Profile
+from detectors.evaluation.corpus import NabCorpus, NabFile
+from detectors.evaluation.profiles import Profile
 from detectors.series import FloatArray
 
 NO_DETECTION = 1.1  # NAB's starting threshold: above every legal score

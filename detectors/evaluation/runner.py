@@ -14,9 +14,9 @@ from threadpoolctl import threadpool_limits
 
 from detectors.ensemble import DETECTORS, EnsembleConfig, score_series
 from detectors.errors import DetectorConfigError
-from detectors.nab.baselines import null_scores, windowed_gaussian_scores
-from detectors.nab.corpus import NabCorpus, NabFile
-from detectors.nab.scorer import CorpusScore, score_corpus
+from detectors.evaluation.baselines import null_scores, windowed_gaussian_scores
+from detectors.evaluation.corpus import NabCorpus, NabFile
+from detectors.evaluation.scorer import CorpusScore, score_corpus
 from detectors.series import FloatArray
 
 ENSEMBLE = "ensemble"

@@ -8,7 +8,7 @@ import math
 
 import numpy as np
 
-from detectors.nab.scorer import NULL_SCORE
+from detectors.evaluation.scorer import NULL_SCORE
 from detectors.series import FloatArray
 
 GAUSSIAN_WINDOW = 6400

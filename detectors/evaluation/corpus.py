@@ -14,7 +14,7 @@ from pathlib import Path
 import numpy as np
 
 from detectors.errors import NabCorpusError
-from detectors.nab.profiles import DEFAULT_PROFILES, Profile, load_profiles
+from detectors.evaluation.profiles import DEFAULT_PROFILES, Profile, load_profiles
 from detectors.series import FloatArray
 
 PROBATIONARY_FRACTION = 0.15
