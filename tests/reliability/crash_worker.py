@@ -2,8 +2,9 @@
 settles what the process before it left behind, says ``ready``, then runs approve -> execute
 cycles until it is killed with SIGKILL at a moment it does not know.
 
-Each cycle proposes a change no other cycle makes - ``scale shop/dep-K`` to ``2 + i`` replicas, or
-a silence marked with its proposal - so every write the backends receive belongs to one cycle, and
+Each cycle proposes a change no other cycle makes - ``scale shop/dep-K`` to ``10 + i`` replicas
+(more than any deployment starts with, so a scale that was never written never looks done), or a
+silence marked with its proposal - so every write the backends receive belongs to one cycle, and
 approves it as ``cli:crash``. The answer the person would have seen is appended to ``--answers``
 once ``approve`` returns; what the settling did, to ``--settled``.
 """
@@ -43,7 +44,7 @@ def cycle_action(i: int) -> Action:
     if i % 4 == 3:
         matchers = {"alertname": f"Crash{i}", "namespace": NAMESPACE, "service": name}
         return Action("silence", NAMESPACE, name, {"matchers": matchers, "duration_minutes": 5})
-    return Action("scale", NAMESPACE, name, {"replicas": 2 + i})
+    return Action("scale", NAMESPACE, name, {"replicas": 10 + i})
 
 
 def build(
