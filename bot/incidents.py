@@ -30,7 +30,7 @@ from sqlalchemy import (
 from sqlalchemy.orm import DeclarativeBase, Mapped, Session, mapped_column
 
 from bot.alerts import Alert
-from tools.schema import change_schema, create_tables
+from tools.schema import add_missing_columns, change_schema, create_tables
 from tools.transactions import transaction
 from tools.upsert import insert_new
 
@@ -60,6 +60,9 @@ class _IncidentRow(_Base):
     resolved_at: Mapped[float | None] = mapped_column(Float, nullable=True)
     labels: Mapped[str] = mapped_column(Text)
     annotations: Mapped[str] = mapped_column(Text)
+    # The assembled diagnosis (bot.diagnosis.stored), JSON: verification and memory after a
+    # restart read it instead of investigating and planning again. NULL until diagnosed.
+    diagnosis: Mapped[str | None] = mapped_column(Text, nullable=True, deferred=True)
 
     __table_args__ = (
         Index(
@@ -103,6 +106,7 @@ class IncidentStore:
     def __init__(self, engine: Engine) -> None:
         self._engine = engine
         create_tables(engine, _Base.metadata)
+        add_missing_columns(engine, _IncidentRow.__tablename__, {"diagnosis": "TEXT"})
         _add_open_index(engine)
 
     @transaction
@@ -154,6 +158,26 @@ class IncidentStore:
                 .values(status="resolved", resolved_at=now)
             )
             return bool(done.rowcount == 1)  # type: ignore[attr-defined]
+
+    @transaction
+    def save_diagnosis(self, id_: str, diagnosis: str) -> None:
+        """Keep the incident's assembled diagnosis (JSON) with it, replacing an earlier one."""
+        with Session(self._engine) as session, session.begin():
+            session.execute(
+                update(_IncidentRow)
+                .where(_IncidentRow.seq == _seq(id_))
+                .values(diagnosis=diagnosis)
+            )
+
+    @transaction
+    def diagnosis(self, id_: str) -> str | None:
+        """The incident's stored diagnosis (JSON); None when it was never diagnosed (or was
+        diagnosed by a version that did not keep it)."""
+        seq = _seq(id_)
+        if seq is None:
+            return None
+        with Session(self._engine) as session:
+            return session.scalar(select(_IncidentRow.diagnosis).where(_IncidentRow.seq == seq))
 
     @transaction
     def open_with_fingerprints(self, fingerprints: Collection[str]) -> list[Incident]:

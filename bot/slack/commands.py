@@ -226,7 +226,13 @@ class CommandAnswers:
             link = threads.incident_in(channel, command.incident, "silence DURATION")
             incident = threads.flow.incidents.get(link.incident_id)
             assert incident is not None
-            result = threads.decisions.silence(incident, command.seconds, user)
+            result = threads.flow.silence(
+                incident,
+                command.seconds,
+                user.principal,
+                source="slack:/medic silence",
+                where="Slack",
+            )
             if not result.ok:  # a refusal already reading "not done: ..." says it once
                 reason = result.summary.removeprefix("not done: ")
                 return markup(messages.SLACK_REFUSED, reason=reason)

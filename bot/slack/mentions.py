@@ -94,10 +94,10 @@ class Mentions:
             return messages.MENTION_NO_DIAGNOSIS.format(
                 incident=incident.id, service=incident.service, namespace=incident.namespace
             )
-        diagnosed = self._threads.evidence(incident)
-        corrections = flow.corrections.latest([incident.id]) if flow.corrections else {}
+        diagnosis = flow.diagnosis_of(incident)
+        corrections = flow.corrections_of([incident.id])
         evidence = IncidentEvidence(
-            incident, diagnosed.investigation, diagnosed.plan, tuple(corrections.values())
+            incident, diagnosis.investigation, diagnosis.plan, tuple(corrections.values())
         )
         reply = answer(mention.text, evidence, flow.catalog)
         if reply.intent == "correction":
