@@ -158,6 +158,12 @@ class IncidentFlow:
         """Take back a pending proposal because its alert resolved."""
         return self.workflow.withdraw(proposal_id, messages.ALERT_RESOLVED_REASON)
 
+    def incident(self, incident_id: str) -> Incident | None:
+        return self.incidents.get(incident_id)
+
+    def proposal(self, proposal_id: str) -> Proposal | None:
+        return self.proposals.get(proposal_id)
+
     def is_open(self, incident_id: str) -> bool:
         incident = self.incidents.get(incident_id)
         return incident is not None and incident.status == "open"

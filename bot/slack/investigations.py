@@ -125,7 +125,7 @@ class InvestigationJobs:
                 self._queued.discard(incident_id)
 
     def _investigate(self, incident_id: str) -> None:
-        incident = self.flow.incidents.get(incident_id)
+        incident = self.flow.incident(incident_id)
         link = self.store.link_of(incident_id)
         thread = self.store.thread(link.thread_key) if link else None
         if incident is None or link is None or thread is None or link.investigated or link.dead:

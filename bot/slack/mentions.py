@@ -87,7 +87,7 @@ class Mentions:
 
     def _answer(self, link: ThreadLink, mention: Mention) -> str:
         flow = self._threads.flow
-        incident = flow.incidents.get(link.incident_id)
+        incident = flow.incident(link.incident_id)
         if incident is None or not link.investigated:
             return messages.MENTION_INVESTIGATING.format(incident=link.incident_id)
         if not link.diagnosis_head:  # the investigation failed: nothing to answer from

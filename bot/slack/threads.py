@@ -65,7 +65,7 @@ class IncidentThreads:
         self.poster = ThreadPoster(
             store=store,
             outbox=outbox,
-            proposal=flow.proposals.get,
+            proposal=flow.proposal,
             wake_delivery=wake_delivery,
             wall_clock=wall_clock,
         )

@@ -67,7 +67,7 @@ class Verifications:
             return
 
     def _measure(self, incident_id: str) -> tuple[Incident, Investigation, Verification] | None:
-        incident = self.flow.incidents.get(incident_id)
+        incident = self.flow.incident(incident_id)
         if incident is None or self.store.link_of(incident_id) is None:
             return None
         investigation = self.flow.diagnosis_of(incident).investigation
