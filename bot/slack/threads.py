@@ -17,10 +17,9 @@ from collections.abc import Callable
 
 from bot import messages
 from bot.errors import InputError
-from bot.flow import IncidentFlow, Outcome
+from bot.flow import IncidentFlow
 from bot.incidents import Incident
 from bot.slack import blocks
-from bot.slack.decisions import SlackUser
 from bot.slack.intake import AlertIntake, Receipt
 from bot.slack.investigations import InvestigationJobs
 from bot.slack.jobs import Jobs
@@ -106,14 +105,9 @@ class IncidentThreads:
         self.resume = self.investigations.resume
         self.release_leases = self.investigations.release_leases
         self.stop_investigations = self.investigations.stop
+        self.decide = self.outcomes.decide  # a click on Approve or Reject
         self.settle_interrupted = self.outcomes.settle_interrupted
         self.post_file = self.poster.post_file
-
-    def decide(
-        self, approve: bool, proposal_id: str, user: SlackUser, digest: str = ""
-    ) -> Outcome | None:
-        """A click on Approve or Reject (:meth:`DecisionOutcomes.decide`)."""
-        return self.outcomes.decide(approve, proposal_id, user, digest)
 
     def on_posted(self, item: OutboxItem, ts: str) -> None:
         """Delivery hook: a diagnosis reached Slack; measure from the alert's arrival."""
