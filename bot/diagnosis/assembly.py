@@ -17,6 +17,8 @@ from bot.diagnosis.corrections import Correction, corrected
 from bot.diagnosis.hypotheses import add_evidence, replace_memory_evidence
 from bot.diagnosis.investigation import Investigation
 from bot.diagnosis.signals import SignalCatalog
+from bot.incidents import Incident
+from bot.planners.base import PlanningContext
 from bot.planners.combine import Plan
 
 
@@ -75,6 +77,32 @@ def with_context(
         hypotheses=hypotheses,
         changes=list(changes),
         notes=investigation.notes + ([change_note] if change_note else []),
+    )
+
+
+def planning_context(
+    incident: Incident,
+    investigation: Investigation,
+    catalog: SignalCatalog,
+    corrections: Mapping[str, Correction],
+    min_similarity: float,
+) -> PlanningContext:
+    """The incident's evidence as every planner sees it."""
+    return PlanningContext(
+        incident_id=incident.id,
+        namespace=incident.namespace,
+        service=incident.service,
+        summary=incident.summary,
+        labels=incident.labels,
+        annotations=incident.annotations,
+        findings=investigation.findings,
+        hypotheses=investigation.hypotheses,
+        similar=investigation.similar,
+        templates=investigation.templates.abnormal if investigation.templates else [],
+        changes=investigation.changes,
+        catalog=catalog,
+        corrections=corrections,
+        min_similarity=min_similarity,
     )
 
 
