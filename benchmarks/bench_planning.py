@@ -1,9 +1,10 @@
 """Planning speed: what planning adds to an investigation with the LLM off.
 
 For every scenario of the suite: the investigation itself (detectors, templates, memory search,
-diagnosis), then what planning adds - reading recent rollouts and corrections (enrich) and the
-planners with merging and ranking (plan) - and, for reference, putting the plan through the guard
-(propose: guard, dry run, proposal rows, audit entries). Prints medians and one JSON line; target:
+diagnosis), then what planning adds - reading recent rollouts and corrections (enrich, now
+flow.with_context) and the planners with merging and ranking (plan) - and, for reference,
+putting the plan through the guard (propose: guard, dry run, proposal rows, audit entries). Prints
+medians and one JSON line; target:
 enrich + plan under 100 ms. Timings on a shared machine are noisy: compare ratios and medians.
 Usage: python benchmarks/bench_planning.py [--runs N]
 """
@@ -21,7 +22,6 @@ from pathlib import Path
 from bot.alerts import parse_alerts
 from bot.cli.demo import scenario_alert
 from bot.config import load_settings
-from bot.diagnosis.enrichment import enrich
 from bot.wiring import build_sim_flow
 from knowledge.embeddings import MiniLMEmbedding
 from tools.clock import VirtualClock
@@ -44,14 +44,7 @@ def run(runs: int, data_dir: Path) -> dict[str, list[float]]:
             t0 = time.perf_counter()
             investigation = flow.investigator.investigate(incident)
             t1 = time.perf_counter()
-            enrich(
-                investigation,
-                incident,
-                flow.backends.cluster,
-                flow.catalog,
-                flow.corrections,
-                flow.min_similarity,
-            )
+            investigation = flow.with_context(incident, investigation)
             t2 = time.perf_counter()
             plan = flow.plan(incident, investigation)
             t3 = time.perf_counter()

@@ -1,45 +1,63 @@
-"""The incident flow: the one sequence every entry point (CLI, Slack, webhook) drives.
+"""The incident flow: the one way in for every front end (Slack, the CLI, the webhooks).
 
-intake -> investigate -> propose (planner + guard) -> approve/reject -> execute -> verify
--> remember
+intake -> diagnose (investigate -> plan -> propose, through the guard) -> decide (approve or
+reject) -> verify -> remember; resolve (and withdraw what nobody decided) when the alerts end.
+Front ends translate between their medium and these methods; they never reach past them into the
+stores, the planner or the guarded workflow, and no rule of the incident lives in a front end.
 """
 
 from __future__ import annotations
 
+import math
 import threading
-from collections.abc import Iterable
-from datetime import UTC, datetime
+from collections.abc import Iterable, Sequence
+from dataclasses import replace
+from typing import NamedTuple
 
+from bot import messages
 from bot.alerts import AlertGroup
 from bot.config import VerificationSettings
+from bot.diagnosis.assembly import Diagnosis, assemble, planning_context, with_context
 from bot.diagnosis.budget import Budget
+from bot.diagnosis.changes import read_changes
 from bot.diagnosis.corrections import Correction, CorrectionStore, corrected, parse_correction
-from bot.diagnosis.enrichment import enrich
-from bot.diagnosis.hypotheses import add_evidence
 from bot.diagnosis.investigation import Investigation, Investigator
+from bot.diagnosis.record import incident_record
 from bot.diagnosis.signals import Glossary
+from bot.diagnosis.stored import KeptDiagnoses
 from bot.diagnosis.verification import Verification, verify
 from bot.errors import InputError
 from bot.incidents import Incident, IncidentStore
 from bot.llm.model import ChatModel
-from bot.planners.base import PlanningContext
 from bot.planners.combine import Plan, Planner
 from detectors import MetricSource
 from knowledge.memory import IncidentMemory
-from knowledge.records import IncidentRecord, Remediation, TemplateCount
-from tools.actions import Principal
+from knowledge.records import IncidentRecord
+from tools import SERVICE_LABELS
+from tools.actions import Action, Principal, ToolResult
 from tools.backends import Backends
 from tools.clock import Clock
 from tools.errors import TargetNotFoundError
 from tools.proposals import Proposal, ProposalStatus
 from tools.workflow import Outcome, RemediationWorkflow, Settled
 
-__all__ = ["IncidentFlow", "Outcome"]
+__all__ = ["Diagnosed", "IncidentFlow", "Outcome"]
 
 PLANNER = "medic:planner"
 
 
+class Diagnosed(NamedTuple):
+    """What :meth:`IncidentFlow.diagnose` made: the diagnosis and the proposals put to people."""
+
+    diagnosis: Diagnosis
+    proposals: list[Proposal]
+
+
 class IncidentFlow:
+    """Every step of an incident, for every front end. (About 320 lines, over the house's 250: it
+    is the one way in, so every step is a method here; each is short and hands the work to the
+    module that does it.)"""
+
     def __init__(
         self,
         *,
@@ -73,7 +91,9 @@ class IncidentFlow:
         self.default_namespace = default_namespace
         self.corrections = corrections
         self.min_similarity = min_similarity
+        self.diagnoses = KeptDiagnoses(incidents)
 
+    # --- intake and resolution -----------------------------------------------------------------
     def intake(self, group: AlertGroup) -> list[tuple[Incident, bool]]:
         """Open (or attach to) an incident per firing alert. Every alert is checked before any is
         stored, so a bad one leaves nothing half-written."""
@@ -104,10 +124,103 @@ class IncidentFlow:
             for alert, service, namespace in targets
         ]
 
+    def resolve(self, group: AlertGroup) -> list[tuple[Incident, bool]]:
+        """End the open incidents of the group's resolved alerts: only those that started at or
+        before the resolved copy's start (a later episode is not ended by a late copy from before
+        it fired again). Each with True for the one caller, among the replicas, that ended it."""
+        ended = group.ended_episodes()
+        if not ended:
+            return []
+        now = self.clock.now()
+        return [
+            (incident, self.incidents.resolve(incident.id, now))
+            for incident in self.incidents.open_with_fingerprints(ended)
+            if incident.starts_at <= ended[incident.fingerprint]
+        ]
+
+    def withdraw_when_resolved(
+        self, proposal_ids: Sequence[str], incident_ids: Iterable[str]
+    ) -> list[Proposal] | None:
+        """The proposals (of ``proposal_ids``) nobody decided, withdrawn once every incident
+        they answer (``incident_ids``: all of one service's alerts in a thread) has resolved;
+        returns those withdrawn by this call, None while one of the incidents is still open."""
+        if any(self.is_open(i) for i in incident_ids):
+            return None
+        withdrawn = []
+        for proposal_id in proposal_ids:
+            proposal = self.proposals.get(proposal_id)
+            pending = proposal is not None and proposal.status is ProposalStatus.PROPOSED
+            if pending and self.withdraw(proposal_id).result.ok:
+                assert proposal is not None
+                withdrawn.append(proposal)
+        return withdrawn
+
+    def withdraw(self, proposal_id: str) -> Outcome:
+        """Take back a pending proposal because its alert resolved."""
+        return self.workflow.withdraw(proposal_id, messages.ALERT_RESOLVED_REASON)
+
+    def incident(self, incident_id: str) -> Incident | None:
+        return self.incidents.get(incident_id)
+
+    def proposal(self, proposal_id: str) -> Proposal | None:
+        return self.proposals.get(proposal_id)
+
+    def is_open(self, incident_id: str) -> bool:
+        incident = self.incidents.get(incident_id)
+        return incident is not None and incident.status == "open"
+
+    def proposals_of(self, incident_id: str) -> list[Proposal]:
+        """Every proposal made for the incident, in the order they were made."""
+        return self.proposals.for_incident(incident_id)
+
+    def open_incidents(self) -> list[tuple[Incident, list[Proposal]]]:
+        """The open incidents, each with its proposals waiting for a decision."""
+        return [
+            (
+                incident,
+                [
+                    p
+                    for p in self.proposals.for_incident(incident.id)
+                    if p.status is ProposalStatus.PROPOSED
+                ],
+            )
+            for incident in self.incidents.open_incidents()
+        ]
+
+    # --- diagnosis -----------------------------------------------------------------------------
     def budget(self, stop: threading.Event | None = None) -> Budget:
         """A new investigation's time budget (``investigation.timeout_seconds`` from now), ended
         early when ``stop`` is set."""
         return self.investigator.budget(stop)
+
+    def diagnose(
+        self, incident: Incident, budget: Budget | None = None, *, keep: bool = True
+    ) -> Diagnosed:
+        """Investigate, plan and propose: the diagnosis, assembled once from all the evidence,
+        and its proposals through the guard. Kept with the incident unless ``keep`` is False
+        (a front end that may yet drop it keeps it with :meth:`keep` once it is posted)."""
+        budget = budget or self.budget()
+        investigation = self.investigate(incident, budget)
+        budget.check("planning")
+        plan = self.plan(incident, investigation)
+        diagnosis = assemble(investigation, plan, self.catalog)
+        proposals = self.propose(incident, diagnosis.investigation, plan)
+        if keep:
+            self.keep(diagnosis)
+        return Diagnosed(diagnosis, proposals)
+
+    def keep(self, diagnosis: Diagnosis) -> None:
+        """Keep ``diagnosis`` with its incident, for verification and memory later."""
+        self.diagnoses.keep(diagnosis)
+
+    def diagnosis_of(self, incident: Incident) -> Diagnosis:
+        """The diagnosis posted for ``incident`` (kept, also across a restart); diagnosed again,
+        never proposed again, only when none was kept."""
+        return self.diagnoses.of(incident, self._rediagnose)
+
+    def _rediagnose(self, incident: Incident) -> Diagnosis:
+        investigation = self.investigate(incident)
+        return assemble(investigation, self.plan(incident, investigation), self.catalog)
 
     def investigate(self, incident: Incident, budget: Budget | None = None) -> Investigation:
         """The investigation, with what changed in the service and corrected past incidents,
@@ -115,50 +228,36 @@ class IncidentFlow:
         budget = budget or self.budget()
         investigation = self.investigator.investigate(incident, budget)
         budget.check("reading what changed")
-        return enrich(
+        return self.with_context(incident, investigation)
+
+    def with_context(self, incident: Incident, investigation: Investigation) -> Investigation:
+        """``investigation`` with the service's recent rollouts and the corrected causes of its
+        similar past incidents weighed in (bot.diagnosis.assembly)."""
+        changes, note = read_changes(self.backends.cluster, incident.namespace, incident.service)
+        return with_context(
             investigation,
-            incident,
-            self.backends.cluster,
-            self.catalog,
-            self.corrections,
-            self.min_similarity,
+            changes=changes,
+            change_note=note or "",
+            corrections=self._corrections(m.record.id for m in investigation.similar),
+            catalog=self.catalog,
+            min_similarity=self.min_similarity,
         )
 
     def plan(self, incident: Incident, investigation: Investigation) -> Plan:
         """Every planner's proposals merged and ranked, and the runbooks' diagnostic steps run
-        (read-only helpers, through the guard). Evidence a planner brings (the LLM's hypotheses)
-        joins the investigation's hypotheses; what it dropped or could not do joins the
-        investigation's notes, so every rendering of the thread shows it."""
-        context = PlanningContext(
-            incident_id=incident.id,
-            namespace=incident.namespace,
-            service=incident.service,
-            summary=incident.summary,
-            labels=incident.labels,
-            annotations=incident.annotations,
-            findings=investigation.findings,
-            hypotheses=investigation.hypotheses,
-            similar=investigation.similar,
-            templates=investigation.templates.abnormal if investigation.templates else [],
-            changes=investigation.changes,
-            catalog=self.catalog,
-            corrections=self._corrections(m.record.id for m in investigation.similar),
-            min_similarity=self.min_similarity,
+        (read-only helpers, through the guard). What the planners bring joins the diagnosis in
+        :func:`bot.diagnosis.assembly.assemble`."""
+        corrections = self._corrections(m.record.id for m in investigation.similar)
+        plan = self.planner.plan(
+            planning_context(
+                incident, investigation, self.catalog, corrections, self.min_similarity
+            )
         )
-        plan = self.planner.plan(context)
-        plan.checked = [
+        checked = [
             f"{self.workflow.read(action, PLANNER).summary} ({source})"
             for action, source in plan.checks
         ]
-        if plan.evidence:
-            investigation.hypotheses = add_evidence(
-                investigation.hypotheses,
-                plan.evidence,
-                self.catalog,
-                measured_metrics={s.metric for s in investigation.series if len(s)},
-            )
-        investigation.notes += plan.notes + [f"dropped: {d}" for d in plan.dropped]
-        return plan
+        return replace(plan, checked=checked)
 
     def propose(
         self, incident: Incident, investigation: Investigation, plan: Plan | None = None
@@ -192,28 +291,63 @@ class IncidentFlow:
         correction = Correction(incident_id, cause, fix, text, by, self.clock.now())
         return self.corrections.add(correction)
 
+    def corrections_of(self, incident_ids: Iterable[str]) -> dict[str, Correction]:
+        """The latest correction of each of these incidents that has one."""
+        return self._corrections(incident_ids)
+
     def _corrections(self, incident_ids: Iterable[str]) -> dict[str, Correction]:
         return self.corrections.latest(incident_ids) if self.corrections else {}
 
-    def approve(
-        self, proposal_id: str, user: Principal | str, digest: str, groups: Iterable[str] = ()
-    ) -> Outcome:
-        """``user`` (a Slack user id with ``groups``, their Slack user groups; or a CLI user)
-        approves exactly what was shown (``digest``); the guard checks the approver first and the
-        action runs exactly once. A refusal's summary is addressed to ``user``."""
-        return self.workflow.approve(proposal_id, user, digest, groups)
-
-    def reject(
-        self, proposal_id: str, user: Principal | str, groups: Iterable[str] = ()
-    ) -> Outcome:
+    # --- decisions -----------------------------------------------------------------------------
+    def decide(
+        self,
+        proposal_id: str,
+        user: Principal | str,
+        *,
+        approve: bool,
+        digest: str = "",
+        groups: Iterable[str] = (),
+    ) -> Outcome | None:
+        """``user`` (a Slack user with their user groups, or a CLI user) approves exactly what was
+        shown (``digest``) - the guard checks the approver first and the action runs exactly
+        once - or rejects. None when there is no such proposal; a refusal's summary is
+        addressed to ``user``."""
+        if self.proposals.get(proposal_id) is None:
+            return None
+        if approve:
+            return self.workflow.approve(proposal_id, user, digest, groups)
         return self.workflow.reject(proposal_id, user, groups)
+
+    def silence(
+        self, incident: Incident, seconds: float, user: Principal, *, source: str, where: str
+    ) -> ToolResult:
+        """Silence the incident's alerts: a `silence` proposal asked for and approved by ``user``
+        (from ``where``, e.g. Slack), so it passes the same guard (policy, silence scope,
+        approvers, two-person rule) as every other write. The matchers are the alert's own name,
+        namespace and workload labels."""
+        action = silence_action(incident, seconds, f"silenced from {where} by {user.id}")
+        proposed = self.workflow.propose(
+            incident.id,
+            action,
+            requested_by=user.id,
+            source=source,
+            rationale=f"requested by {user.id}",
+            recipe={"tool": "silence", "params": action.params},
+        )
+        proposal = proposed.proposal
+        if proposal.status is not ProposalStatus.PROPOSED:
+            return proposed.result
+        return self.workflow.approve(proposal.id, user, proposal.digest).result
 
     def settle_interrupted(self, after_seconds: float) -> list[Settled]:
         """Actions a stopped process left executing (or approved, not started): judged from
         their targets' state and recorded, never run twice (tools/reconcile.py)."""
         return self.workflow.settle_interrupted(after_seconds)
 
+    # --- after an action -----------------------------------------------------------------------
     def verify(self, incident: Incident, investigation: Investigation) -> Verification:
+        """Whether the metrics the diagnosis found abnormal (``investigation.findings``) are
+        back to normal."""
         return verify(
             self.metrics,
             self.clock,
@@ -236,41 +370,27 @@ class IncidentFlow:
         ]
         if not executed:
             return None
-        top = investigation.hypotheses[0] if investigation.hypotheses else None
-        started = datetime.fromtimestamp(incident.starts_at, UTC).isoformat(timespec="seconds")
-        done = "; ".join(p.outcome for p in executed)
-        checks = "; ".join(c.text for c in verification.checks) or verification.note
-        record = IncidentRecord(
-            id=incident.id,
-            title=f"{incident.summary}" + (f" - {top.title.lower()}" if top else ""),
-            service=incident.service,
-            namespace=incident.namespace,
-            started_at=started,
-            alert=incident.summary,
-            symptoms=investigation.symptoms,
-            abnormal_metrics=list(dict.fromkeys(f.metric for f in investigation.findings)),
-            templates=investigation.abnormal_templates,
-            template_counts=[
-                TemplateCount(
-                    template=t.template,
-                    level=t.level,
-                    baseline=t.baseline_count,
-                    current=t.current_count,
-                    change="new" if t.is_new else "surging",
-                )
-                for t in (investigation.templates.abnormal if investigation.templates else [])
-            ],
-            root_cause=top.text if top else "unknown",
-            cause=top.cause if top else "unknown",
-            remediation=[
-                Remediation(tool=p.action.tool, params=p.recipe.get("params", {})) for p in executed
-            ],
-            outcome="resolved" if verification.recovered else "not_resolved",
-            postmortem=f"Medic: {done}. Verification: {checks}.",
-            source="medic",
-        )
+        record = incident_record(incident, investigation, executed, verification)
         record = corrected(record, self._corrections([incident.id]).get(incident.id))
         if verification.recovered:  # first: a memory that is down does not keep it open
             self.incidents.resolve(incident.id, self.clock.now())
         self.memory.add(record)
         return record
+
+
+def silence_action(incident: Incident, seconds: float, comment: str) -> Action:
+    """A silence of the incident's alerts for ``seconds``: the matchers are the alert's own
+    name, namespace and workload labels."""
+    labels = incident.labels
+    workload = next((k for k in SERVICE_LABELS if labels.get(k) == incident.service), "service")
+    matchers = {k: labels[k] for k in ("alertname", "namespace") if labels.get(k)}
+    return Action(
+        "silence",
+        incident.namespace,
+        incident.service,
+        {
+            "matchers": {**matchers, workload: incident.service},
+            "duration_minutes": max(1, math.ceil(seconds / 60)),
+            "comment": f"{incident.id}: {comment}",
+        },
+    )

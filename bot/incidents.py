@@ -40,8 +40,9 @@ class _IncidentRow(Base):
     resolved_at: Mapped[float | None] = mapped_column(Float, nullable=True)
     labels: Mapped[str] = mapped_column(Text)
     annotations: Mapped[str] = mapped_column(Text)
-    # The assembled diagnosis (revision 0002), written and read by the incident flow.
-    diagnosis: Mapped[str | None] = mapped_column(Text, nullable=True)
+    # The assembled diagnosis (bot.diagnosis.stored), JSON: verification and memory after a
+    # restart read it instead of investigating and planning again. NULL until diagnosed.
+    diagnosis: Mapped[str | None] = mapped_column(Text, nullable=True, deferred=True)
 
     __table_args__ = (
         Index(
@@ -131,6 +132,26 @@ class IncidentStore:
                 .values(status="resolved", resolved_at=now)
             )
             return bool(done.rowcount == 1)  # type: ignore[attr-defined]
+
+    @transaction
+    def save_diagnosis(self, id_: str, diagnosis: str) -> None:
+        """Keep the incident's assembled diagnosis (JSON) with it, replacing an earlier one."""
+        with Session(self._engine) as session, session.begin():
+            session.execute(
+                update(_IncidentRow)
+                .where(_IncidentRow.seq == _seq(id_))
+                .values(diagnosis=diagnosis)
+            )
+
+    @transaction
+    def diagnosis(self, id_: str) -> str | None:
+        """The incident's stored diagnosis (JSON); None when it was never diagnosed (or was
+        diagnosed by a version that did not keep it)."""
+        seq = _seq(id_)
+        if seq is None:
+            return None
+        with Session(self._engine) as session:
+            return session.scalar(select(_IncidentRow.diagnosis).where(_IncidentRow.seq == seq))
 
     @transaction
     def open_with_fingerprints(self, fingerprints: Collection[str]) -> list[Incident]:

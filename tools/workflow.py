@@ -134,7 +134,7 @@ class RemediationWorkflow:
                 proposal, ToolResult(ToolStatus.REFUSED, decision.text, {"rule": decision.rule})
             )
         if self.guard.auto_runs(action):
-            return self._approve(proposal, AUTO_RUN, proposal.digest, checked=True)
+            return self._approve_and_run(proposal, AUTO_RUN, proposal.digest, checked=True)
         return Outcome(
             proposal,
             ToolResult(
@@ -157,7 +157,7 @@ class RemediationWorkflow:
         proposal = self.proposals.get(proposal_id)
         if proposal is None:
             raise ToolError(f"no proposal {proposal_id}")
-        return self._approve(proposal, who, digest, checked=False)
+        return self._approve_and_run(proposal, who, digest, checked=False)
 
     def reject(
         self, proposal_id: str, user: Principal | str, groups: Iterable[str] = ()
@@ -250,7 +250,7 @@ class RemediationWorkflow:
         moved = self.proposals.refuse_approved(proposal.id, reason, now, then=logged)
         return Settled(moved.proposal, moved.proposal.refusal) if moved.ok else None
 
-    def _approve(
+    def _approve_and_run(
         self, proposal: Proposal, who: Principal, digest: str, *, checked: bool
     ) -> Outcome:
         action = proposal.action

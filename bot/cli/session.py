@@ -27,9 +27,8 @@ def handle_alert(
     """Run one alert group through the whole path; returns the machine-readable summary."""
     incident, new = flow.intake(group)[0]
     printer.alert(group, incident, new)
-    investigation = flow.investigate(incident)
-    plan = flow.plan(incident, investigation)
-    proposals = flow.propose(incident, investigation, plan)
+    diagnosis, proposals = flow.diagnose(incident)
+    investigation, plan = diagnosis.investigation, diagnosis.plan
     printer.investigation(investigation, proposals, plan)
 
     pending = [p for p in proposals if p.status is ProposalStatus.PROPOSED]
@@ -39,16 +38,13 @@ def handle_alert(
         if choice is None:
             stopped = True
             continue
-        outcome = (
-            flow.approve(proposal.id, user, proposal.digest)
-            if choice
-            else flow.reject(proposal.id, user)
-        )
+        outcome = flow.decide(proposal.id, user, approve=choice, digest=proposal.digest)
+        assert outcome is not None  # the flow proposed it a moment ago
         printer.outcome(outcome)
     if stopped:
         printer.note(messages.STOPPED_NOT_INTERACTIVE)
 
-    final = flow.proposals.for_incident(incident.id)
+    final = flow.proposals_of(incident.id)
     verified = False
     if any(p.status is ProposalStatus.SUCCEEDED for p in final):
         verification = flow.verify(incident, investigation)

@@ -12,7 +12,7 @@ low, the honest answer is "no clear cause".
 from __future__ import annotations
 
 from collections.abc import Callable, Iterable, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime
 from typing import Literal
 
@@ -94,9 +94,9 @@ def add_evidence(
     measured_metrics: set[str],
 ) -> list[Hypothesis]:
     """The hypotheses with more evidence - (cause, evidence, summary) - scored again and
-    re-ranked."""
+    re-ranked, as new values (those given are left as they were)."""
     board = _Board(catalog)
-    board.update({h.cause: h for h in hypotheses})
+    board.update({h.cause: replace(h, evidence=list(h.evidence)) for h in hypotheses})
     for cause, evidence, summary in items:
         h = board.of(cause)
         if evidence.weight > max((e.weight for e in h.evidence), default=0.0):

@@ -59,8 +59,11 @@ class Window:
     note: str = ""
 
 
-@dataclass
+@dataclass(frozen=True)
 class Investigation:
+    """What the sources said about one incident. Never changed once made: what changed, the
+    corrections and the plan are weighed in by :mod:`bot.diagnosis.assembly` into new values."""
+
     incident_id: str
     window: Window
     series: list[Series]
@@ -74,9 +77,7 @@ class Investigation:
     forecasts: list[Finding] = field(default_factory=list)  # limits about to be crossed
     drift: list[Finding] = field(default_factory=list)  # model inputs whose distribution moved
     components: list[RankedCause] = field(default_factory=list)
-    changes: list[Change] = field(
-        default_factory=list
-    )  # recent rollouts (bot.diagnosis.enrichment)
+    changes: list[Change] = field(default_factory=list)  # recent rollouts (assembly.with_context)
 
     @property
     def abnormal_templates(self) -> list[str]:

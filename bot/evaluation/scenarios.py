@@ -65,14 +65,10 @@ def run_scenario(
     sim = SimulatedCluster(scenario, clock)
     flow = build_sim_flow(settings, sim, clock, embedder)
     incident, _ = flow.intake(parse_alerts(scenario_alert(scenario, sim.anchor)))[0]
-    investigation = flow.investigate(incident)
     replicas = sim.get_deployment(scenario.namespace, scenario.service).replicas
-    plan = flow.plan(incident, investigation)
-    proposals = [
-        p
-        for p in flow.propose(incident, investigation, plan)
-        if p.status is not ProposalStatus.REFUSED
-    ]
+    diagnosis, proposed = flow.diagnose(incident)
+    investigation, plan = diagnosis.investigation, diagnosis.plan
+    proposals = [p for p in proposed if p.status is not ProposalStatus.REFUSED]
     if expected.fix is None:
         remediation = 1 if not proposals else None
     else:

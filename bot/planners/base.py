@@ -75,4 +75,7 @@ class PlannerResult:
 class CandidatePlanner(Protocol):
     name: str
 
-    def propose(self, context: PlanningContext) -> PlannerResult: ...
+    def candidates(self, context: PlanningContext) -> PlannerResult:
+        """The remedies this planner supports or advises against for ``context``, with
+        advice, read-only checks, evidence and notes; the combiner turns them into actions."""
+        ...

@@ -84,7 +84,7 @@ class Planner:
         plan = Plan(notes=[f.note() for f in flag(untrusted_texts(context))])
         candidates: list[Candidate] = []
         for planner in self.planners:
-            result = planner.propose(replace(context, proposed=tuple(candidates)))
+            result = planner.candidates(replace(context, proposed=tuple(candidates)))
             candidates += result.candidates
             plan.planners.append(
                 f"{planner.name} ({result.status})" if result.status else planner.name

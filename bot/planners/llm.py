@@ -122,7 +122,7 @@ class LLMPlanner:
         self._max_steps = max_steps
         self._unavailable = unavailable or "no model configured (llm.model)"
 
-    def propose(self, context: PlanningContext) -> PlannerResult:
+    def candidates(self, context: PlanningContext) -> PlannerResult:
         result = PlannerResult()
         model = self._model
         if model is None:

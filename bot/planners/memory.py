@@ -17,7 +17,7 @@ LIKELY = 0.2
 class MemoryPlanner:
     name = "memory"
 
-    def propose(self, context: PlanningContext) -> PlannerResult:
+    def candidates(self, context: PlanningContext) -> PlannerResult:
         result = PlannerResult()
         for match in context.similar:
             if match.similarity < context.min_similarity:

@@ -14,7 +14,7 @@ WORTH_UNDOING = 0.3
 class ChangePlanner:
     name = "what-changed"
 
-    def propose(self, context: PlanningContext) -> PlannerResult:
+    def candidates(self, context: PlanningContext) -> PlannerResult:
         result = PlannerResult()
         for change, evidence in weigh_changes(context.changes, context.findings, context.catalog):
             if evidence.weight < WORTH_UNDOING:

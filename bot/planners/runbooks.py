@@ -111,7 +111,7 @@ class RunbookPlanner:
     def __init__(self, runbooks: list[Runbook]) -> None:
         self._runbooks = runbooks
 
-    def propose(self, context: PlanningContext) -> PlannerResult:
+    def candidates(self, context: PlanningContext) -> PlannerResult:
         result = PlannerResult()
         for runbook in self._runbooks:
             strength = runbook.strength(context)

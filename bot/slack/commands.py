@@ -210,23 +210,29 @@ class CommandAnswers:
             return self._status()
         if isinstance(command, PostmortemDraft):
             link = threads.incident_in(channel, command.incident, "postmortem draft")
-            incident = threads.flow.incidents.get(link.incident_id)
+            incident = threads.flow.incident(link.incident_id)
             assert incident is not None
             leader = threads.store.leader_of(link.incident_id) or link
             timeline = threads.store.timeline(link.incident_id)
             if leader.incident_id != link.incident_id:
                 timeline += threads.store.timeline(leader.incident_id)
             draft = postmortem_draft(
-                incident, timeline, threads.flow.proposals.for_incident(leader.incident_id)
+                incident, timeline, threads.flow.proposals_of(leader.incident_id)
             )
             threads.post_file(link, f"postmortem-{incident.id}.md", f"Postmortem draft: "
                               f"{incident.id}", draft)  # fmt: skip
             return markup(messages.SLACK_DRAFTING, incident=incident.id)
         if isinstance(command, Silence):
             link = threads.incident_in(channel, command.incident, "silence DURATION")
-            incident = threads.flow.incidents.get(link.incident_id)
+            incident = threads.flow.incident(link.incident_id)
             assert incident is not None
-            result = threads.decisions.silence(incident, command.seconds, user)
+            result = threads.flow.silence(
+                incident,
+                command.seconds,
+                user.principal,
+                source="slack:/medic silence",
+                where="Slack",
+            )
             if not result.ok:  # a refusal already reading "not done: ..." says it once
                 reason = result.summary.removeprefix("not done: ")
                 return markup(messages.SLACK_REFUSED, reason=reason)

@@ -87,17 +87,17 @@ class Mentions:
 
     def _answer(self, link: ThreadLink, mention: Mention) -> str:
         flow = self._threads.flow
-        incident = flow.incidents.get(link.incident_id)
+        incident = flow.incident(link.incident_id)
         if incident is None or not link.investigated:
             return messages.MENTION_INVESTIGATING.format(incident=link.incident_id)
         if not link.diagnosis_head:  # the investigation failed: nothing to answer from
             return messages.MENTION_NO_DIAGNOSIS.format(
                 incident=incident.id, service=incident.service, namespace=incident.namespace
             )
-        diagnosed = self._threads.evidence(incident)
-        corrections = flow.corrections.latest([incident.id]) if flow.corrections else {}
+        diagnosis = flow.diagnosis_of(incident)
+        corrections = flow.corrections_of([incident.id])
         evidence = IncidentEvidence(
-            incident, diagnosed.investigation, diagnosed.plan, tuple(corrections.values())
+            incident, diagnosis.investigation, diagnosis.plan, tuple(corrections.values())
         )
         reply = answer(mention.text, evidence, flow.catalog)
         if reply.intent == "correction":

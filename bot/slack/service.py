@@ -30,7 +30,6 @@ from bot.flow import IncidentFlow
 from bot.llm.model import bounded
 from bot.slack.app import build_app
 from bot.slack.commands import CommandAnswers
-from bot.slack.decisions import Decisions
 from bot.slack.delivery import SlackDelivery
 from bot.slack.front import FrontProcess
 from bot.slack.inbox import AlertInbox, AlertIntake, inbox_engine
@@ -124,7 +123,6 @@ class MedicService:
         self.outbox = Outbox(engine)
         self.threads = IncidentThreads(
             flow=flow,
-            decisions=Decisions(flow),
             store=ThreadStore(engine),
             outbox=self.outbox,
             jobs=self.jobs,

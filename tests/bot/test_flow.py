@@ -34,7 +34,9 @@ def test_purge_alone_does_not_recover_latency_and_is_remembered_as_such(
     incident, _ = flow.intake(parse_alerts(scenario_alert(sim.scenario, sim.anchor)))[0]
     investigation = flow.investigate(incident)
     proposals = {p.action.tool: p for p in flow.propose(incident, investigation)}
-    outcome = flow.approve(proposals["purge_cache"].id, "U1", proposals["purge_cache"].digest)
+    outcome = flow.decide(
+        proposals["purge_cache"].id, "U1", approve=True, digest=proposals["purge_cache"].digest
+    )
     assert outcome.result.ok and "cache keys matching recommender:*" in outcome.result.summary
 
     verification = flow.verify(incident, investigation)
@@ -56,9 +58,9 @@ def test_approving_twice_executes_once(
     scale = next(
         p for p in flow.propose(incident, flow.investigate(incident)) if p.action.tool == "scale"
     )
-    outsider = flow.approve(scale.id, "U3", scale.digest)
-    first = flow.approve(scale.id, "U2", scale.digest, groups=["S-SRE"])
-    second = flow.approve(scale.id, "U1", scale.digest)
+    outsider = flow.decide(scale.id, "U3", approve=True, digest=scale.digest)
+    first = flow.decide(scale.id, "U2", approve=True, digest=scale.digest, groups=["S-SRE"])
+    second = flow.decide(scale.id, "U1", approve=True, digest=scale.digest)
     assert not outsider.result.ok and "you (U3) may not approve scale" in outsider.result.summary
     assert first.result.ok
     assert not second.result.ok and second.result.summary.startswith("already executed by U2 at ")

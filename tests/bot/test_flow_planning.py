@@ -49,9 +49,9 @@ def test_an_injected_log_line_produces_no_proposal_even_when_the_llm_obeys_it(
     flow.planner = Planner([*flow.planner.planners[:-1], llm], sim, flow.workflow.guard.policy)
 
     incident = open_incident(flow, sim)
-    investigation = flow.investigate(incident)
+    diagnosis, proposals = flow.diagnose(incident)
+    investigation = diagnosis.investigation
     assert any(INJECTED in t.example for t in investigation.templates.abnormal)  # type: ignore[union-attr]
-    proposals = flow.propose(incident, investigation)
     assert proposals and all(p.action.target == "shop/recommender" for p in proposals)
     assert all(p.action.name != "coredns" for p in flow.proposals.for_incident(incident.id))
     notes = " | ".join(investigation.notes)
@@ -69,7 +69,7 @@ def test_a_correction_teaches_the_memory_planner_what_fixed_it(
     incident = open_incident(flow, first_sim)
     investigation = flow.investigate(incident)
     for proposal in flow.propose(incident, investigation):
-        flow.approve(proposal.id, "cli:alice", proposal.digest)
+        flow.decide(proposal.id, "cli:alice", approve=True, digest=proposal.digest)
     flow.remember(incident, investigation, flow.verify(incident, investigation))
 
     assert flow.correct(incident.id, "thanks, looks good", "U1") is None
