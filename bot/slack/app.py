@@ -10,6 +10,7 @@ import re
 from collections.abc import Callable
 from concurrent.futures import Executor
 from typing import Any
+from urllib.parse import urlsplit
 
 from slack_bolt import Ack, App, BoltContext, BoltRequest, BoltResponse, Respond
 from slack_sdk import WebClient
@@ -32,11 +33,23 @@ from tools.errors import StateUnavailableError
 log = logging.getLogger(__name__)
 
 
+def _web_url(url: str) -> bool:
+    """Whether ``url`` is an http(s) URL with a host: a response_url is data from the request."""
+    try:
+        parts = urlsplit(url)
+        return parts.scheme in {"http", "https"} and bool(parts.hostname)
+    except ValueError:  # e.g. an unclosed IPv6 bracket
+        return False
+
+
 def ephemeral(respond: Respond | None, text: Mrkdwn) -> None:
     """An answer only the person sees, through the request's response_url (a request without
     one, which Slack never sends, gets its answer in the log only)."""
     if respond is None or respond.response_url is None:
         log.warning("no response_url to answer on: %s", text[:200])
+        return
+    if not _web_url(respond.response_url):
+        log.warning("response_url is not an http(s) URL; answer dropped: %s", text[:200])
         return
     fitted = fit([section(text)], text)
     try:
@@ -46,7 +59,7 @@ def ephemeral(respond: Respond | None, text: Mrkdwn) -> None:
             response_type="ephemeral",
             replace_original=False,
         )
-    except OSError as exc:  # the response_url did not answer: nothing else to tell it by
+    except (OSError, ValueError) as exc:  # it did not answer: nothing else to tell it by
         log.warning("answer not delivered to the response_url: %s", exc)
 
 
