@@ -16,6 +16,8 @@ import time
 import uuid
 from collections.abc import Callable
 
+from sqlalchemy.orm import Session
+
 from bot import messages
 from bot.diagnosis.assembly import Diagnosis
 from bot.diagnosis.budget import StoppedError
@@ -170,19 +172,31 @@ class InvestigationJobs:
                 return
             except Exception as exc:
                 log.exception("investigation of %s failed", incident_id)
-                if self.store.save_diagnosis(incident_id, "", [], [], owner):
+                note = blocks.note_message(markup(
+                    messages.SLACK_INVESTIGATION_FAILED, incident=incident_id,
+                    reason=failure_reason(exc), service=incident.service,
+                    namespace=incident.namespace,
+                ))  # fmt: skip
+
+                def say(session: Session) -> None:
+                    self.poster.reply(link.thread_key, thread.channel, note, session=session)
+
+                if self.store.save_diagnosis(incident_id, "", [], [], owner, then=say):
                     self.metrics.investigations.labels("failed").inc()
-                    self.poster.reply(link.thread_key, thread.channel, blocks.note_message(
-                        markup(
-                            messages.SLACK_INVESTIGATION_FAILED, incident=incident_id,
-                            reason=failure_reason(exc), service=incident.service,
-                            namespace=incident.namespace,
-                        )
-                    ))  # fmt: skip
+                    self.poster.wake()
                 return
         investigation, plan = diagnosis.investigation, diagnosis.plan
         text, head = blocks.diagnosis_head(incident, investigation, self.flow.catalog, plan)
-        if not self.store.save_diagnosis(incident_id, text, head, [p.id for p in proposals], owner):
+        message = blocks.diagnosis_message(text, head, proposals)
+
+        def post(session: Session) -> None:  # queued with the save: a kill cannot split them
+            self.poster.reply(
+                link.thread_key, thread.channel, message, ref=diagnosis_ref(incident_id),
+                more=f"diagnosis-{incident_id}.md", session=session,
+            )  # fmt: skip
+
+        ids = [p.id for p in proposals]
+        if not self.store.save_diagnosis(incident_id, text, head, ids, owner, then=post):
             log.warning("investigation of %s was taken over; its result is dropped", incident_id)
             for proposal in proposals:
                 if proposal.status is ProposalStatus.PROPOSED:
@@ -195,11 +209,6 @@ class InvestigationJobs:
             self.metrics.proposals.labels(p.status.value).inc()
         record_diagnosis(self.store, self.flow.catalog, incident, investigation, proposals,
                          self.flow.clock.now())  # fmt: skip
-        message = blocks.diagnosis_message(text, head, proposals)
-        self.poster.reply(
-            link.thread_key, thread.channel, message, ref=diagnosis_ref(incident_id),
-            more=f"diagnosis-{incident_id}.md",
-        )  # fmt: skip
         if self._charts:
             self._post_charts(link.thread_key, thread.channel, incident, diagnosis)
         self.poster.wake()

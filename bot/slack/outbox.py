@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import base64
 import json
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any, Literal
 
@@ -97,9 +98,11 @@ class Outbox:
         now: float,
         ref: str = "",
         in_thread: bool = True,
+        session: Session | None = None,
     ) -> None:
-        """A new message: the thread's root (``in_thread=False``) or a reply in the thread."""
-        self._add(thread_key, "post", ref, channel, in_thread, payload, now)
+        """A new message: the thread's root (``in_thread=False``) or a reply in the thread; queued
+        in ``session``'s transaction when given (see :meth:`ThreadStore.save_diagnosis`)."""
+        self._add(thread_key, "post", ref, channel, in_thread, payload, now, session)
 
     @transaction
     def update(
@@ -138,6 +141,7 @@ class Outbox:
         content: bytes,
         comment: Mrkdwn,
         now: float,
+        session: Session | None = None,
     ) -> None:
         """A file for the thread; ``title`` is shown as plain text, ``comment`` as mrkdwn."""
         payload = {
@@ -146,9 +150,8 @@ class Outbox:
             "initial_comment": comment,
             "content_b64": base64.b64encode(content).decode(),
         }
-        self._add(thread_key, "upload", "", channel, True, payload, now)
+        self._add(thread_key, "upload", "", channel, True, payload, now, session)
 
-    @transaction
     def _add(
         self,
         thread_key: str,
@@ -158,11 +161,20 @@ class Outbox:
         in_thread: bool,
         payload: dict[str, Any],
         now: float,
+        session: Session | None,
     ) -> None:
+        def row() -> _ItemRow:
+            return self._row(thread_key, op, ref, channel, in_thread, json.dumps(payload), now)
+
+        if session is not None:  # the caller's transaction (and its retries) decide
+            session.add(row())
+        else:
+            self._add_alone(row)
+
+    @transaction
+    def _add_alone(self, row: Callable[[], _ItemRow]) -> None:
         with Session(self._engine) as session, session.begin():
-            session.add(
-                self._row(thread_key, op, ref, channel, in_thread, json.dumps(payload), now)
-            )
+            session.add(row())
 
     @staticmethod
     def _row(

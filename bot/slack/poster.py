@@ -7,6 +7,8 @@ from __future__ import annotations
 import threading
 from collections.abc import Callable
 
+from sqlalchemy.orm import Session
+
 from bot.slack import blocks
 from bot.slack.limits import as_markdown, fit
 from bot.slack.mrkdwn import Mrkdwn, escape, plain
@@ -61,11 +63,19 @@ class ThreadPoster:
         *,
         ref: str = "",
         more: str = "details.md",
+        session: Session | None = None,
     ) -> None:
+        """Queue ``message`` in the thread (in ``session``'s transaction when given), with its
+        full text as a file when Slack's limits cut it."""
         fitted = fit(message.blocks, message.text)
         now = self._wall()
         self.outbox.post(
-            key, channel, {"text": fitted.text, "blocks": fitted.blocks}, now=now, ref=ref
+            key,
+            channel,
+            {"text": fitted.text, "blocks": fitted.blocks},
+            now=now,
+            ref=ref,
+            session=session,
         )
         if fitted.cut:
             self.outbox.upload(
@@ -76,8 +86,10 @@ class ThreadPoster:
                 content=as_markdown(message.blocks).encode(),
                 comment=Mrkdwn("The message above was too long for Slack; here it is in full."),
                 now=now,
+                session=session,
             )
-        self._wake()
+        if session is None:
+            self._wake()
 
     def reply_to(self, incident_id: str, message: blocks.Message) -> None:
         """A reply in the thread of ``incident_id``, if it has one."""

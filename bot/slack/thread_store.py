@@ -273,9 +273,12 @@ class ThreadStore:
         head: list[Block],
         proposal_ids: list[str],
         owner: str | None = None,
+        then: Callable[[Session], None] | None = None,
     ) -> bool:
         """The investigation's result, kept if ``owner`` (when given) still holds the lease and
-        nobody saved one before; True when kept - the caller then posts it, once."""
+        nobody saved one before; True when kept. ``then`` runs in the same transaction when it is
+        kept - the outbox post of the result, so a process killed right after the save still has
+        it posted, and nobody sees it investigated before its post is queued."""
         fenced: list[ColumnElement[bool]] = [LinkRow.investigated.is_(False)]
         if owner is not None:
             fenced.append(or_(LinkRow.lease_owner == owner, LinkRow.lease_owner == ""))
@@ -292,7 +295,10 @@ class ThreadStore:
                     lease_until=0.0,
                 )
             )
-            return bool(saved.rowcount == 1)  # type: ignore[attr-defined]
+            kept = bool(saved.rowcount == 1)  # type: ignore[attr-defined]
+            if kept and then is not None:
+                then(session)
+            return kept
 
     def set_after(self, incident_id: str, after: str) -> None:
         self._update(incident_id, after=after)
