@@ -1,4 +1,22 @@
-"""User-facing wording in one place, so tone stays consistent and reviewable."""
+"""User-facing wording in one place, so tone stays consistent and reviewable.
+
+The rule (issue 12 kept it, and says where it stops): every sentence Medic says to a person -
+replies and notes in Slack, lines on the terminal, prompts, errors a user must act on, help - and
+the headings of the thread's sections live here, grouped by where they are read. Code refers to
+them by name and fills in the data; Slack code passes them to ``bot.slack.mrkdwn.markup``, which
+escapes every value it fills in.
+
+What stays beside its code, on purpose:
+- the layout of one item's data in a renderer: bullets, field labels such as ``why:``,
+  ``source:``, ``score 0.82``, ``*Service*`` (they are layout, reviewed with the layout);
+- command-line ``--help`` texts (typer's ``help=`` beside each option, reviewed with
+  ``medic --help``) and Prometheus metric descriptions (operators' metadata, not replies);
+- log messages for operators, and exception text raised in ``detectors/``, ``knowledge/`` and
+  ``tools/`` (those packages never import ``bot``; their errors reach a user through a template
+  here, e.g. ``SLACK_NOT_RECORDED``);
+- data that carries words: the runbooks (``bot/runbooks/*.yaml``) and the signal catalog's
+  metric and cause descriptions (``bot/diagnosis/signals.py``).
+"""
 
 APPROVE_PROMPT = "Approve: {preview}?"
 STOPPED_NOT_INTERACTIVE = (
@@ -13,6 +31,8 @@ NO_SIMILAR = "No similar past incident above the similarity threshold."
 NO_HYPOTHESIS = "No clear cause: the evidence is weak."
 NO_CLEAR_CAUSE = "No clear cause: the evidence is weak. The best guesses, for what they are worth:"
 NO_PROPOSALS = "No remediation to propose."
+UNKNOWN_TIME = "an unknown time"
+SOMEONE = "someone"  # a decision whose author was not recorded
 NOTHING_EXECUTED = "Nothing was executed, so there is nothing to verify or remember yet."
 REMEMBERED = "Remembered {id} ({outcome}) - the next similar incident will find it."
 CLUSTER_REQUIRED = (
@@ -73,14 +93,50 @@ ACT_NOT_APPROVED = (
     "it in Slack."
 )
 
+# --- the diagnosis, shown alike on the terminal and in Slack (bot/views.py) --------------------
+HEADING_ABNORMAL = "What is abnormal"
+HEADING_OUTLOOK = "What is coming, what drifted"
+HEADING_LOGS = "What the logs say"
+HEADING_CAUSES = "Likely causes"
+HEADING_SIMILAR = "Similar past incidents"
+HEADING_CHECKED = "Checked"
+HEADING_ADVICE = "For a human"
+HEADING_PROPOSALS = "Proposed actions"
+MORE_FINDINGS = "and {count} more"
+PLANNED_BY = "planned by {planners}"
+NO_CLEAR_CAUSE_SHORT = "no clear cause"
+DIAGNOSIS_SUMMARY = (
+    "Medic investigated {incident} ({service}): {count} abnormal metric(s); most likely {cause}"
+)
+INVESTIGATED = "Investigated {series} series and the service's logs in {seconds:.2f} s."
+SLACK_DIAGNOSIS_HEAD = (
+    ":mag: *Medic investigated {incident}* - {service} in {namespace}: {series} series and the "
+    "service's logs in {seconds:.2f} s"
+)
+VERIFICATION_OF = "Verification of {incident}: {verdict}"
+RECOVERED = "recovered"
+NOT_RECOVERED = "not recovered"
+TERMINAL_VERIFICATION = "verification: {verdict}"
+
 # --- decisions, shared by the terminal and Slack -----------------------------------------------
 APPROVED_BY = "Approved by {user} at {when} - {summary}"
 REJECTED_BY = "Rejected by {user}: {preview}"
 WITHDRAWN = "Withdrawn: {reason} - {preview}"
 DECISION_FAILED = "{preview}: {status} - {summary}"
 ALERT_RESOLVED_REASON = "the alert resolved before anyone decided"
+EXPIRED = "Expired: {preview}"
+OUTCOME_FAILED = "failed: {outcome}"
+OUTCOME_UNKNOWN = "outcome unknown: {outcome}"
+OUTCOME_EXECUTING = "executing"
 
 # --- Slack -------------------------------------------------------------------------------------
+SLACK_APPROVE = "Approve"
+SLACK_REJECT = "Reject"
+SLACK_CANCEL = "Cancel"
+SLACK_CONFIRM_APPROVE = "Approve this change?"
+SLACK_CONFIRM_APPROVE_TEXT = "*{change}*\nDry run: {preview}"
+SLACK_CONFIRM_REJECT = "Reject this change?"
+SLACK_CONFIRM_REJECT_TEXT = "*{change}* will not run."
 SLACK_HELP = "\n".join(
     (
         "*Medic* investigates alerts, proposes guarded fixes and remembers what worked.",
