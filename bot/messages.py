@@ -14,6 +14,9 @@ What stays beside its code, on purpose:
 - log messages for operators, and exception text raised in ``detectors/``, ``knowledge/`` and
   ``tools/`` (those packages never import ``bot``; their errors reach a user through a template
   here, e.g. ``SLACK_NOT_RECORDED``);
+- documents laid out as a whole: the postmortem draft (``bot/slack/postmortem.py``) and the
+  prompts (``prompts/``), each one template read as one text;
+- HTTP answers to machines (the webhook's and the API's error bodies);
 - data that carries words: the runbooks (``bot/runbooks/*.yaml``) and the signal catalog's
   metric and cause descriptions (``bot/diagnosis/signals.py``).
 """
@@ -167,6 +170,8 @@ GROUPS_MISSING_SCOPE = (
     "missing_scope (the Slack app needs the {needed} scope: add it under OAuth & Permissions "
     "and reinstall the app)"
 )
+GROUPS_SLACK_ANSWERED = "Slack answered {error} to usergroups.list"
+GROUPS_SLACK_UNREACHABLE = "Slack could not be asked ({failure})"
 SLACK_SILENCED = "Silenced the alerts of {incident} for {duration} (by {user}): {summary}"
 SLACK_VERIFYING = "verifying in {minutes:g} min"
 SLACK_REMEMBERED = "Remembered {id} ({outcome}): the next similar incident will find it."
@@ -223,6 +228,17 @@ MENTION_NO_DIAGNOSIS = (
     "The investigation of {incident} failed, so I have no evidence to answer from. "
     "Try `/medic investigate {service} {namespace}`."
 )
+CORRECTED_CAUSE = "the root cause was {cause}"
+CORRECTED_FIX = "what fixed it was {fix}"
+PERSON_SAID = "{by} said: {text!r}."
+MOST_LIKELY = "Most likely: {cause} (score {score:.2f})."
+ALSO_POSSIBLE = "Also possible: {causes}"
+WEAK_GUESSES = "Weak guesses: {causes}"
+CHANGE_AFTER_SYMPTOMS = "{change}, after the symptoms began"
+CHANGE_TOO_EARLY = "{change} ({at}), too long before to matter"
+PAST_INCIDENT = "{id} ({similarity:.2f} similar): {title}. Done: {done} -> {outcome}."
+NOTHING_RECORDED = "nothing recorded"
+CAUSE_CORRECTED = "(cause corrected by people)"
 NO_CHANGES = "No rollout of {service} in its recent history ({count} revisions read)."
 NO_CHANGES_READ = "I could not read the rollout history of {service}."
 CORRECTION_NOTED = "Noted: {what}. I will use it for the next similar incident."
