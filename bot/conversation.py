@@ -125,7 +125,7 @@ def _what_changed(evidence: IncidentEvidence, catalog: SignalCatalog) -> str:
     inv = evidence.investigation
     service = evidence.incident.service
     if not inv.changes:
-        unread = any("rollout history unavailable" in n for n in inv.notes)
+        unread = any(messages.ROLLOUT_HISTORY_UNREAD in n for n in inv.notes)
         template = messages.NO_CHANGES_READ if unread else messages.NO_CHANGES
         return template.format(service=service, count=HISTORY)
     weighed = {change: e for change, e in weigh_changes(inv.changes, inv.findings, catalog)}

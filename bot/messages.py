@@ -88,6 +88,22 @@ INVESTIGATION_OUT_OF_TIME = (
     "it ran out of its {seconds:g} s budget (investigation.timeout_seconds) before {stage}"
 )
 INVESTIGATION_STOPPED = "Medic is stopping: stopped before {stage}; it resumes at the next start"
+METRIC_NOT_INVESTIGATED = "metric {metric} not investigated: {why}"
+METRICS_UNAVAILABLE = "metrics unavailable, continuing without them: {why}"
+MEMORY_UNAVAILABLE = "incident memory unavailable: {why}"
+LOGS_UNAVAILABLE = "logs unavailable, continuing without them: {why}"
+TEMPLATE_STATE_NOT_SAVED = "template state not saved: {why}"
+ROLLOUT_HISTORY_UNREAD = "rollout history unavailable"  # the conversation looks for it in the notes
+ROLLOUT_HISTORY_UNAVAILABLE = ROLLOUT_HISTORY_UNREAD + ", continuing without it: {why}"
+# --- the planners' notes (bot/planners/): what they dropped and why ---------------------------
+LLM_UNKNOWN_TOOL = "llm: unknown tool {tool!r} dropped"
+LLM_BAD_ARGUMENTS = "llm: {tool} with arguments failing its schema: {problem}"
+LLM_OTHER_WORKLOAD = (
+    "llm: {tool} on {target} dropped: Medic acts only on the incident's workload {workload}"
+)
+LLM_PLAN_PROBLEM = "llm: SubmitPlan {problem}; dropped"
+LLM_REPORTS_INJECTION = "the LLM reports instructions inside the data it was given"
+LLM_UNCITED = "the LLM's hypothesis {cause!r} cited no evidence; ignored"
 INVESTIGATION_INTERNAL_ERROR = "an internal error (the details are in Medic's log)"
 STATE_UNAVAILABLE = "medic: not recorded: {reason}; try again in a minute"
 ACT_SETTLED = "medic: settled an interrupted action: {change} -> {status}: {finding}"
@@ -105,7 +121,7 @@ HEADING_SIMILAR = "Similar past incidents"
 HEADING_CHECKED = "Checked"
 HEADING_ADVICE = "For a human"
 HEADING_PROPOSALS = "Proposed actions"
-MORE_FINDINGS = "and {count} more"
+AND_MORE = "and {count} more"
 PLANNED_BY = "planned by {planners}"
 NO_CLEAR_CAUSE_SHORT = "no clear cause"
 DIAGNOSIS_SUMMARY = (

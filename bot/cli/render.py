@@ -60,7 +60,7 @@ def _findings(view: DiagnosisView) -> RenderableType:
         )
     lines: list[RenderableType] = [table]
     if view.more_findings:
-        lines.append(Text("  " + messages.MORE_FINDINGS.format(count=view.more_findings)))
+        lines.append(Text("  " + messages.AND_MORE.format(count=view.more_findings)))
     lines += [Text(f"  {f.name}: {f.explained}", style="dim") for f in view.findings if f.explained]
     return Group(*lines) if len(lines) > 1 else table
 

@@ -66,7 +66,7 @@ def test_both_surfaces_show_the_same_items_cut_at_the_same_caps() -> None:
     shown = {"terminal": terminal(investigation()), "slack": slack(investigation())}
     for surface, text in shown.items():
         assert [m for m in METRICS if m in text] == METRICS[:8], surface
-        assert messages.MORE_FINDINGS.format(count=3) in text, surface
+        assert messages.AND_MORE.format(count=3) in text, surface
         assert [i for i in range(8) if f"worker {i} failed" in text] == [2, 3, 4, 5, 6, 7], surface
         assert [i for i in range(6) if f"Cause {i}" in text] == [0, 1, 2, 3], surface
         assert [j for j in range(6) if f"evidence 0.{j}" in text] == [0, 1, 2, 3], surface

@@ -36,7 +36,7 @@ def _findings(view: DiagnosisView) -> Mrkdwn:
         for f in view.findings
     ]
     if view.more_findings:
-        lines.append(markup("• " + messages.MORE_FINDINGS, count=view.more_findings))
+        lines.append(markup("• " + messages.AND_MORE, count=view.more_findings))
     return joined("\n", lines)
 
 
