@@ -136,6 +136,8 @@ VERIFICATION_OF = "Verification of {incident}: {verdict}"
 RECOVERED = "recovered"
 NOT_RECOVERED = "not recovered"
 TERMINAL_VERIFICATION = "verification: {verdict}"
+TERMINAL_OPENED = "opened {incident}"
+TERMINAL_ATTACHED = "attached to open {incident}"
 
 # --- decisions, shared by the terminal and Slack -----------------------------------------------
 APPROVED_BY = "Approved by {user} at {when} - {summary}"

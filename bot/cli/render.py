@@ -176,7 +176,9 @@ class ThreadPrinter:
             f"  ({alert.labels.get('severity', '-')})",
         )
         labels = " ".join(f"{k}={v}" for k, v in sorted(alert.labels.items()) if k != "alertname")
-        status = f"opened {incident.id}" if new else f"attached to open {incident.id}"
+        status = (messages.TERMINAL_OPENED if new else messages.TERMINAL_ATTACHED).format(
+            incident=incident.id
+        )
         body = Group(
             head, Text(incident.summary), Text(labels, style="dim"), Text(status, style="dim")
         )
