@@ -94,9 +94,9 @@ def _noted(parsed: tuple[str | None, str | None], catalog: Glossary) -> str:
     cause, fix = parsed
     parts = []
     if cause is not None:
-        parts.append(f"the root cause was {catalog.cause(cause).title.lower()}")
+        parts.append(messages.CORRECTED_CAUSE.format(cause=catalog.cause(cause).title.lower()))
     if fix is not None:
-        parts.append(f"what fixed it was {fix.replace('_', ' ')}")
+        parts.append(messages.CORRECTED_FIX.format(fix=fix.replace("_", " ")))
     return messages.CORRECTION_NOTED.format(what=" and ".join(parts))
 
 
@@ -106,19 +106,18 @@ def _why(evidence: IncidentEvidence, catalog: Glossary) -> str:
     people = [c for c in evidence.corrections if c.cause]
     if people:
         latest = people[-1]
-        lines.append(f"{latest.by} said: {latest.text!r}.")
+        lines.append(messages.PERSON_SAID.format(by=latest.by, text=latest.text))
     best = clear_cause(hypotheses)
     if best is None:
         lines.append(messages.NO_HYPOTHESIS)
     else:
-        lines.append(f"Most likely: {best.text} (score {best.score:.2f}).")
+        lines.append(messages.MOST_LIKELY.format(cause=best.text, score=best.score))
         lines += [f"- {e.kind}: {e.text}" for e in best.evidence if e.weight > 0][:5]
     others = hypotheses[1:4] if best else hypotheses[:3]
     if others:
-        lines.append(
-            ("Also possible: " if best else "Weak guesses: ")
-            + "; ".join(f"{h.title} ({h.score:.2f})" for h in others)
-        )
+        template = messages.ALSO_POSSIBLE if best else messages.WEAK_GUESSES
+        causes = "; ".join(f"{h.title} ({h.score:.2f})" for h in others)
+        lines.append(template.format(causes=causes))
     return "\n".join(lines)
 
 
@@ -126,7 +125,7 @@ def _what_changed(evidence: IncidentEvidence, catalog: Glossary) -> str:
     inv = evidence.investigation
     service = evidence.incident.service
     if not inv.changes:
-        unread = any("rollout history unavailable" in n for n in inv.notes)
+        unread = any(messages.ROLLOUT_HISTORY_UNREAD in n for n in inv.notes)
         template = messages.NO_CHANGES_READ if unread else messages.NO_CHANGES
         return template.format(service=service, count=HISTORY)
     weighed = {change: e for change, e in weigh_changes(inv.changes, inv.findings, catalog)}
@@ -136,10 +135,10 @@ def _what_changed(evidence: IncidentEvidence, catalog: Glossary) -> str:
         if change in weighed:
             lines.append(f"- {weighed[change].text} (evidence {weighed[change].weight:.2f})")
         elif start is not None and change.at > start:
-            lines.append(f"- {change.describe()}, after the symptoms began")
+            lines.append("- " + messages.CHANGE_AFTER_SYMPTOMS.format(change=change.describe()))
         else:
             ago = datetime.fromtimestamp(change.at, UTC).strftime("%Y-%m-%d %H:%M")
-            lines.append(f"- {change.describe()} ({ago}), too long before to matter")
+            lines.append("- " + messages.CHANGE_TOO_EARLY.format(change=change.describe(), at=ago))
     return "\n".join(lines)
 
 
@@ -164,12 +163,13 @@ def _last_time(evidence: IncidentEvidence, catalog: Glossary) -> str:
     lines = []
     for m in similar:
         r = m.record
-        done = ", ".join(x.describe() for x in r.remediation) or "nothing recorded"
+        done = ", ".join(x.describe() for x in r.remediation) or messages.NOTHING_RECORDED
         outcome = r.outcome.replace("_", " ")
-        lines.append(
-            f"- {r.id} ({m.similarity:.2f} similar): {r.title}. Done: {done} -> {outcome}."
-            + (" (cause corrected by people)" if "corrected by" in r.root_cause else "")
+        past = messages.PAST_INCIDENT.format(
+            id=r.id, similarity=m.similarity, title=r.title, done=done, outcome=outcome
         )
+        corrected = " " + messages.CAUSE_CORRECTED if "corrected by" in r.root_cause else ""
+        lines.append(f"- {past}{corrected}")
     return "\n".join(lines)
 
 

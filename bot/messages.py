@@ -1,4 +1,25 @@
-"""User-facing wording in one place, so tone stays consistent and reviewable."""
+"""User-facing wording in one place, so tone stays consistent and reviewable.
+
+The rule (issue 12 kept it, and says where it stops): every sentence Medic says to a person -
+replies and notes in Slack, lines on the terminal, prompts, errors a user must act on, help - and
+the headings of the thread's sections live here, grouped by where they are read. Code refers to
+them by name and fills in the data; Slack code passes them to ``bot.slack.mrkdwn.markup``, which
+escapes every value it fills in.
+
+What stays beside its code, on purpose:
+- the layout of one item's data in a renderer: bullets, field labels such as ``why:``,
+  ``source:``, ``score 0.82``, ``*Service*`` (they are layout, reviewed with the layout);
+- command-line ``--help`` texts (typer's ``help=`` beside each option, reviewed with
+  ``medic --help``) and Prometheus metric descriptions (operators' metadata, not replies);
+- log messages for operators, and exception text raised in ``detectors/``, ``knowledge/`` and
+  ``tools/`` (those packages never import ``bot``; their errors reach a user through a template
+  here, e.g. ``SLACK_NOT_RECORDED``);
+- documents laid out as a whole: the postmortem draft (``bot/slack/postmortem.py``) and the
+  prompts (``prompts/``), each one template read as one text;
+- HTTP answers to machines (the webhook's and the API's error bodies);
+- data that carries words: the runbooks (``bot/runbooks/*.yaml``) and the signal catalog's
+  metric and cause descriptions (``bot/diagnosis/signals.py``).
+"""
 
 APPROVE_PROMPT = "Approve: {preview}?"
 STOPPED_NOT_INTERACTIVE = (
@@ -13,6 +34,8 @@ NO_SIMILAR = "No similar past incident above the similarity threshold."
 NO_HYPOTHESIS = "No clear cause: the evidence is weak."
 NO_CLEAR_CAUSE = "No clear cause: the evidence is weak. The best guesses, for what they are worth:"
 NO_PROPOSALS = "No remediation to propose."
+UNKNOWN_TIME = "an unknown time"
+SOMEONE = "someone"  # a decision whose author was not recorded
 NOTHING_EXECUTED = "Nothing was executed, so there is nothing to verify or remember yet."
 REMEMBERED = "Remembered {id} ({outcome}) - the next similar incident will find it."
 CLUSTER_REQUIRED = (
@@ -65,6 +88,22 @@ INVESTIGATION_OUT_OF_TIME = (
     "it ran out of its {seconds:g} s budget (investigation.timeout_seconds) before {stage}"
 )
 INVESTIGATION_STOPPED = "Medic is stopping: stopped before {stage}; it resumes at the next start"
+METRIC_NOT_INVESTIGATED = "metric {metric} not investigated: {why}"
+METRICS_UNAVAILABLE = "metrics unavailable, continuing without them: {why}"
+MEMORY_UNAVAILABLE = "incident memory unavailable: {why}"
+LOGS_UNAVAILABLE = "logs unavailable, continuing without them: {why}"
+TEMPLATE_STATE_NOT_SAVED = "template state not saved: {why}"
+ROLLOUT_HISTORY_UNREAD = "rollout history unavailable"  # the conversation looks for it in the notes
+ROLLOUT_HISTORY_UNAVAILABLE = ROLLOUT_HISTORY_UNREAD + ", continuing without it: {why}"
+# --- the planners' notes (bot/planners/): what they dropped and why ---------------------------
+LLM_UNKNOWN_TOOL = "llm: unknown tool {tool!r} dropped"
+LLM_BAD_ARGUMENTS = "llm: {tool} with arguments failing its schema: {problem}"
+LLM_OTHER_WORKLOAD = (
+    "llm: {tool} on {target} dropped: Medic acts only on the incident's workload {workload}"
+)
+LLM_PLAN_PROBLEM = "llm: SubmitPlan {problem}; dropped"
+LLM_REPORTS_INJECTION = "the LLM reports instructions inside the data it was given"
+LLM_UNCITED = "the LLM's hypothesis {cause!r} cited no evidence; ignored"
 INVESTIGATION_INTERNAL_ERROR = "an internal error (the details are in Medic's log)"
 STATE_UNAVAILABLE = "medic: not recorded: {reason}; try again in a minute"
 ACT_SETTLED = "medic: settled an interrupted action: {change} -> {status}: {finding}"
@@ -73,14 +112,52 @@ ACT_NOT_APPROVED = (
     "it in Slack."
 )
 
+# --- the diagnosis, shown alike on the terminal and in Slack (bot/views.py) --------------------
+HEADING_ABNORMAL = "What is abnormal"
+HEADING_OUTLOOK = "What is coming, what drifted"
+HEADING_LOGS = "What the logs say"
+HEADING_CAUSES = "Likely causes"
+HEADING_SIMILAR = "Similar past incidents"
+HEADING_CHECKED = "Checked"
+HEADING_ADVICE = "For a human"
+HEADING_PROPOSALS = "Proposed actions"
+AND_MORE = "and {count} more"
+PLANNED_BY = "planned by {planners}"
+NO_CLEAR_CAUSE_SHORT = "no clear cause"
+DIAGNOSIS_SUMMARY = (
+    "Medic investigated {incident} ({service}): {count} abnormal metric(s); most likely {cause}"
+)
+INVESTIGATED = "Investigated {series} series and the service's logs in {seconds:.2f} s."
+SLACK_DIAGNOSIS_HEAD = (
+    ":mag: *Medic investigated {incident}* - {service} in {namespace}: {series} series and the "
+    "service's logs in {seconds:.2f} s"
+)
+VERIFICATION_OF = "Verification of {incident}: {verdict}"
+RECOVERED = "recovered"
+NOT_RECOVERED = "not recovered"
+TERMINAL_VERIFICATION = "verification: {verdict}"
+TERMINAL_OPENED = "opened {incident}"
+TERMINAL_ATTACHED = "attached to open {incident}"
+
 # --- decisions, shared by the terminal and Slack -----------------------------------------------
 APPROVED_BY = "Approved by {user} at {when} - {summary}"
 REJECTED_BY = "Rejected by {user}: {preview}"
 WITHDRAWN = "Withdrawn: {reason} - {preview}"
 DECISION_FAILED = "{preview}: {status} - {summary}"
 ALERT_RESOLVED_REASON = "the alert resolved before anyone decided"
+EXPIRED = "Expired: {preview}"
+OUTCOME_FAILED = "failed: {outcome}"
+OUTCOME_UNKNOWN = "outcome unknown: {outcome}"
+OUTCOME_EXECUTING = "executing"
 
 # --- Slack -------------------------------------------------------------------------------------
+SLACK_APPROVE = "Approve"
+SLACK_REJECT = "Reject"
+SLACK_CANCEL = "Cancel"
+SLACK_CONFIRM_APPROVE = "Approve this change?"
+SLACK_CONFIRM_APPROVE_TEXT = "*{change}*\nDry run: {preview}"
+SLACK_CONFIRM_REJECT = "Reject this change?"
+SLACK_CONFIRM_REJECT_TEXT = "*{change}* will not run."
 SLACK_HELP = "\n".join(
     (
         "*Medic* investigates alerts, proposes guarded fixes and remembers what worked.",
@@ -111,6 +188,8 @@ GROUPS_MISSING_SCOPE = (
     "missing_scope (the Slack app needs the {needed} scope: add it under OAuth & Permissions "
     "and reinstall the app)"
 )
+GROUPS_SLACK_ANSWERED = "Slack answered {error} to usergroups.list"
+GROUPS_SLACK_UNREACHABLE = "Slack could not be asked ({failure})"
 SLACK_SILENCED = "Silenced the alerts of {incident} for {duration} (by {user}): {summary}"
 SLACK_VERIFYING = "verifying in {minutes:g} min"
 SLACK_REMEMBERED = "Remembered {id} ({outcome}): the next similar incident will find it."
@@ -167,6 +246,17 @@ MENTION_NO_DIAGNOSIS = (
     "The investigation of {incident} failed, so I have no evidence to answer from. "
     "Try `/medic investigate {service} {namespace}`."
 )
+CORRECTED_CAUSE = "the root cause was {cause}"
+CORRECTED_FIX = "what fixed it was {fix}"
+PERSON_SAID = "{by} said: {text!r}."
+MOST_LIKELY = "Most likely: {cause} (score {score:.2f})."
+ALSO_POSSIBLE = "Also possible: {causes}"
+WEAK_GUESSES = "Weak guesses: {causes}"
+CHANGE_AFTER_SYMPTOMS = "{change}, after the symptoms began"
+CHANGE_TOO_EARLY = "{change} ({at}), too long before to matter"
+PAST_INCIDENT = "{id} ({similarity:.2f} similar): {title}. Done: {done} -> {outcome}."
+NOTHING_RECORDED = "nothing recorded"
+CAUSE_CORRECTED = "(cause corrected by people)"
 NO_CHANGES = "No rollout of {service} in its recent history ({count} revisions read)."
 NO_CHANGES_READ = "I could not read the rollout history of {service}."
 CORRECTION_NOTED = "Noted: {what}. I will use it for the next similar incident."

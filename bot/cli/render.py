@@ -1,4 +1,9 @@
-"""The conversation on a terminal, laid out as it appears in the alert's Slack thread."""
+"""The conversation on a terminal, laid out as it appears in the alert's Slack thread.
+
+The diagnosis is rendered from the same :class:`~bot.views.DiagnosisView` as Slack's, so the
+two show the same items. Everything printed goes through :class:`rich.text.Text` (titles too),
+which never reads rich markup: ``[bold]`` in a log line or an alert label is shown as written.
+"""
 
 from __future__ import annotations
 
@@ -12,13 +17,13 @@ from rich.text import Text
 
 from bot import messages
 from bot.alerts import AlertGroup
-from bot.diagnosis.hypotheses import clear_cause
 from bot.diagnosis.investigation import Investigation
-from bot.diagnosis.signals import Glossary, format_value
+from bot.diagnosis.signals import Glossary
 from bot.diagnosis.verification import Verification
 from bot.flow import Outcome
 from bot.incidents import Incident
 from bot.planners.combine import Plan
+from bot.views import DiagnosisView, PlanView, diagnosis_view
 from knowledge.records import IncidentRecord
 from tools.actions import ToolStatus
 from tools.proposals import Proposal, ProposalStatus
@@ -30,10 +35,135 @@ def _time(ts: float) -> str:
 
 def _reply(title: str, body: RenderableType, style: str = "cyan") -> RenderableType:
     """A message in the thread: indented under the alert, like a Slack thread reply."""
-    return Padding(Panel(body, title=title, title_align="left", border_style=style), (0, 0, 0, 4))
+    panel = Panel(body, title=Text(title), title_align="left", border_style=style)
+    return Padding(panel, (0, 0, 0, 4))
+
+
+def _heading(title: str) -> Text:
+    return Text(f"\n{title}", style="bold")
+
+
+def _findings(view: DiagnosisView) -> RenderableType:
+    if not view.findings:
+        return Text(messages.NO_FINDINGS)
+    table = Table(show_edge=False, pad_edge=False, box=None)
+    for col in ("metric", "since", "baseline", "now", "change", "confidence"):
+        table.add_column(col)
+    for f in view.findings:
+        table.add_row(
+            Text(f.name),
+            _time(f.since),
+            f.baseline,
+            f.observed,
+            f.change,
+            f"{f.confidence:.2f}",
+        )
+    lines: list[RenderableType] = [table]
+    if view.more_findings:
+        lines.append(Text("  " + messages.AND_MORE.format(count=view.more_findings)))
+    lines += [Text(f"  {f.name}: {f.explained}", style="dim") for f in view.findings if f.explained]
+    return Group(*lines) if len(lines) > 1 else table
+
+
+def _templates(view: DiagnosisView) -> RenderableType:
+    if not view.templates:
+        return Text(messages.NO_TEMPLATES)
+    return Group(
+        *(Text(f"  [{t.change:>4}] {t.template}  ({t.rate:.1f}/min)") for t in view.templates)
+    )
+
+
+def _hypotheses(view: DiagnosisView) -> RenderableType:
+    if not view.hypotheses:
+        return Text(messages.NO_HYPOTHESIS)
+    lines: list[RenderableType] = []
+    if view.likely is None:
+        lines.append(Text(messages.NO_CLEAR_CAUSE, style="yellow"))
+    for h in view.hypotheses:
+        lines.append(
+            Text.assemble((f"  {h.rank}. ", "bold"), (h.text, "bold"), f"  score {h.score:.2f}")
+        )
+        lines += [
+            Text(f"       - {e.kind}: {e.text}", style="yellow" if e.against else "dim")
+            for e in h.evidence
+        ]
+    return Group(*lines)
+
+
+def _similar(view: DiagnosisView) -> RenderableType:
+    if not view.similar:
+        return Text(messages.NO_SIMILAR)
+    lines: list[RenderableType] = []
+    for s in view.similar:
+        lines.append(Text(f"  {s.id}  {s.similarity:.2f}  {s.title}"))
+        lines.append(Text(f"       what was done: {s.fixed_by} -> {s.outcome}", style="dim"))
+        lines.append(Text(f"       why it matched: {s.why}", style="dim"))
+    return Group(*lines)
+
+
+def _proposals(proposals: list[Proposal]) -> RenderableType:
+    if not proposals:
+        return Text(messages.NO_PROPOSALS)
+    lines: list[RenderableType] = []
+    for rank, p in enumerate(proposals, 1):
+        if p.status is ProposalStatus.REFUSED:
+            lines.append(
+                Text(
+                    f"  {rank}. {p.action.tool} {p.action.target} {p.action.params}  {p.refusal}",
+                    style="yellow",
+                )
+            )
+            continue
+        lines.append(
+            Text.assemble(
+                f"  {rank}. ",
+                (p.preview, "bold"),
+                "   ",
+                (f"[{messages.SLACK_APPROVE}]", "bold green"),
+                " ",
+                (f"[{messages.SLACK_REJECT}]", "bold red"),
+            )
+        )
+        lines.append(Text(f"       why: {p.rationale}", style="dim"))
+        lines.append(Text(f"       source: {p.source}", style="dim"))
+    return Group(*lines)
+
+
+def _plan(plan: PlanView) -> list[RenderableType]:
+    parts: list[RenderableType] = [
+        Text("  " + messages.PLANNED_BY.format(planners=", ".join(plan.planners)), style="dim")
+    ]
+    if plan.checked:
+        parts += [_heading(messages.HEADING_CHECKED), *(Text(f"  - {c}") for c in plan.checked)]
+    if plan.advice:
+        parts += [_heading(messages.HEADING_ADVICE), *(Text(f"  - {a}") for a in plan.advice)]
+    return parts
+
+
+def diagnosis(view: DiagnosisView, proposals: list[Proposal]) -> RenderableType:
+    """The diagnosis reply: the view's sections, then the proposals and the plan."""
+    parts: list[RenderableType] = [
+        Text(messages.INVESTIGATED.format(series=view.series, seconds=view.seconds), style="dim")
+    ]
+    parts += [Text(f"! {note}", style="yellow") for note in view.notes]
+    parts += [_heading(messages.HEADING_ABNORMAL), _findings(view)]
+    if view.outlook:
+        parts += [
+            _heading(messages.HEADING_OUTLOOK),
+            Group(*(Text(f"  {o}") for o in view.outlook)),
+        ]
+    parts += [_heading(messages.HEADING_LOGS), _templates(view)]
+    parts += [_heading(messages.HEADING_CAUSES), _hypotheses(view)]
+    parts += [_heading(messages.HEADING_SIMILAR), _similar(view)]
+    parts += [_heading(messages.HEADING_PROPOSALS), _proposals(proposals)]
+    if view.plan is not None:
+        parts += _plan(view.plan)
+    return _reply(f"Medic  {view.incident_id}", Group(*parts))
 
 
 class ThreadPrinter:
+    """Prints each step of the incident flow as the reply Slack would post in the thread."""
+
     def __init__(self, console: Console, catalog: Glossary) -> None:
         self.console = console
         self.catalog = catalog
@@ -46,14 +176,16 @@ class ThreadPrinter:
             f"  ({alert.labels.get('severity', '-')})",
         )
         labels = " ".join(f"{k}={v}" for k, v in sorted(alert.labels.items()) if k != "alertname")
-        status = f"opened {incident.id}" if new else f"attached to open {incident.id}"
+        status = (messages.TERMINAL_OPENED if new else messages.TERMINAL_ATTACHED).format(
+            incident=incident.id
+        )
         body = Group(
             head, Text(incident.summary), Text(labels, style="dim"), Text(status, style="dim")
         )
         self.console.print(
             Panel(
                 body,
-                title=f"#alerts  Alertmanager  {_time(incident.starts_at)}",
+                title=Text(f"#alerts  Alertmanager  {_time(incident.starts_at)}"),
                 title_align="left",
                 border_style="red",
             )
@@ -62,130 +194,7 @@ class ThreadPrinter:
     def investigation(
         self, inv: Investigation, proposals: list[Proposal], plan: Plan | None = None
     ) -> None:
-        parts: list[RenderableType] = [
-            Text(
-                f"Investigated {len(inv.series)} series and the service's logs in "
-                f"{inv.seconds:.2f} s.",
-                style="dim",
-            ),
-        ]
-        parts += [Text(f"! {note}", style="yellow") for note in inv.notes]
-        parts += [Text("\nWhat is abnormal", style="bold"), self._findings(inv)]
-        if inv.forecasts or inv.drift:
-            parts += [Text("\nWhat is coming, what drifted", style="bold"), self._outlook(inv)]
-        parts += [Text("\nWhat the logs say", style="bold"), self._templates(inv)]
-        parts += [Text("\nLikely causes", style="bold"), self._hypotheses(inv)]
-        parts += [Text("\nSimilar past incidents", style="bold"), self._similar(inv)]
-        parts += [Text("\nProposed actions", style="bold"), self._proposals(proposals)]
-        if plan is not None:
-            parts += [Text(f"  planned by {', '.join(plan.planners)}", style="dim")]
-            if plan.checked:
-                parts += [Text("\nChecked", style="bold")]
-                parts += [Text(f"  - {line}") for line in plan.checked]
-            if plan.advice:
-                parts += [Text("\nFor a human", style="bold")]
-                parts += [Text(f"  - {advice}") for advice in plan.advice]
-        self.console.print(_reply(f"Medic  {inv.incident_id}", Group(*parts)))
-
-    def _findings(self, inv: Investigation) -> RenderableType:
-        if not inv.findings:
-            return Text(messages.NO_FINDINGS)
-        table = Table(show_edge=False, pad_edge=False, box=None)
-        for col in ("metric", "since", "baseline", "now", "change", "confidence"):
-            table.add_column(col)
-        for f in inv.findings:
-            signal = self.catalog.signal(f.metric)
-            unit = signal.unit if signal else "count"
-            change = f"{f.direction.value} {f.magnitude:.1f}x"
-            table.add_row(
-                signal.description if signal else f.key,
-                _time(f.start),
-                format_value(f.baseline, unit),
-                format_value(f.observed, unit),
-                change,
-                f"{f.confidence:.2f}",
-            )
-        explained = [
-            Text(f"  {self.catalog.name(f)}: {self.catalog.attribution_text(f)}", style="dim")
-            for f in inv.findings
-            if f.attribution
-        ]
-        return Group(table, *explained) if explained else table
-
-    def _outlook(self, inv: Investigation) -> RenderableType:
-        return Group(
-            *(Text(f"  {self.catalog.outlook_text(f)}") for f in inv.forecasts + inv.drift)
-        )
-
-    def _templates(self, inv: Investigation) -> RenderableType:
-        stats = inv.templates.abnormal if inv.templates else []
-        if not stats:
-            return Text(messages.NO_TEMPLATES)
-        lines = []
-        for s in stats[:6]:
-            lines.append(Text(f"  [{s.change:>4}] {s.template}  ({s.current_rate:.1f}/min)"))
-        return Group(*lines)
-
-    def _hypotheses(self, inv: Investigation) -> RenderableType:
-        if not inv.hypotheses:
-            return Text(messages.NO_HYPOTHESIS)
-        lines: list[RenderableType] = []
-        if clear_cause(inv.hypotheses) is None:
-            lines.append(Text(messages.NO_CLEAR_CAUSE, style="yellow"))
-        for rank, h in enumerate(inv.hypotheses[:4], 1):
-            lines.append(
-                Text.assemble((f"  {rank}. ", "bold"), (h.text, "bold"), f"  score {h.score:.2f}")
-            )
-            for e in h.evidence[:4]:
-                lines.append(
-                    Text(
-                        f"       - {e.kind}: {e.text}",
-                        style="dim" if e.kind != "against" else "yellow",
-                    )
-                )
-        return Group(*lines)
-
-    def _similar(self, inv: Investigation) -> RenderableType:
-        if not inv.similar:
-            return Text(messages.NO_SIMILAR)
-        lines: list[RenderableType] = []
-        for m in inv.similar:
-            r = m.record
-            fixed = ", ".join(x.describe() for x in r.remediation) or "-"
-            lines.append(Text(f"  {r.id}  {m.similarity:.2f}  {r.title}"))
-            lines.append(
-                Text(f"       what was done: {fixed} -> {r.outcome.replace('_', ' ')}", style="dim")
-            )
-            lines.append(Text(f"       why it matched: {m.explanation}", style="dim"))
-        return Group(*lines)
-
-    def _proposals(self, proposals: list[Proposal]) -> RenderableType:
-        if not proposals:
-            return Text(messages.NO_PROPOSALS)
-        lines: list[RenderableType] = []
-        for rank, p in enumerate(proposals, 1):
-            if p.status is ProposalStatus.REFUSED:
-                lines.append(
-                    Text(
-                        f"  {rank}. {p.action.tool} {p.action.target} {p.action.params}"
-                        f"  {p.refusal}",
-                        style="yellow",
-                    )
-                )
-                continue
-            lines.append(
-                Text.assemble(
-                    f"  {rank}. ",
-                    (p.preview, "bold"),
-                    "   ",
-                    ("[Approve]", "bold green"),
-                    " ",
-                    ("[Reject]", "bold red"),
-                )
-            )
-            lines.append(Text(f"       why: {p.rationale}", style="dim"))
-            lines.append(Text(f"       source: {p.source}", style="dim"))
-        return Group(*lines)
+        self.console.print(diagnosis(diagnosis_view(inv, self.catalog, plan), proposals))
 
     def outcome(self, outcome: Outcome) -> None:
         p, result = outcome.proposal, outcome.result
@@ -207,10 +216,10 @@ class ThreadPrinter:
         lines = [Text(c.text, style="green" if c.recovered else "yellow") for c in v.checks]
         if v.note:
             lines.append(Text(v.note, style="yellow"))
-        verdict = "Recovered" if v.recovered else "Not recovered"
+        verdict = (messages.RECOVERED if v.recovered else messages.NOT_RECOVERED).capitalize()
         self.console.print(
             _reply(
-                f"Medic  verification: {verdict}",
+                "Medic  " + messages.TERMINAL_VERIFICATION.format(verdict=verdict),
                 Group(*lines),
                 "green" if v.recovered else "yellow",
             )

@@ -12,6 +12,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Literal
 
+from bot import messages
 from bot.diagnosis.hypotheses import Evidence, anomaly_start
 from bot.diagnosis.signals import Glossary
 from detectors import Direction, Finding
@@ -108,7 +109,7 @@ def read_changes(
     try:
         rollouts = cluster.recent_rollouts(namespace, service, HISTORY)
     except ToolError as exc:
-        return [], f"rollout history unavailable, continuing without it: {exc}"
+        return [], messages.ROLLOUT_HISTORY_UNAVAILABLE.format(why=exc)
     return changes_from(rollouts, service), None
 
 

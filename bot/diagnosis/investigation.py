@@ -144,14 +144,18 @@ class Investigator:
         except PartialMetricsError as exc:  # a bad query costs only its own metric
             series = exc.series
             if series:
-                notes += [f"metric {m} not investigated: {why}" for m, why in exc.failed.items()]
+                notes += [
+                    messages.METRIC_NOT_INVESTIGATED.format(metric=m, why=why)
+                    for m, why in exc.failed.items()
+                ]
             else:  # every query failed (a silent server): one note, not one per metric
                 first = next(iter(exc.failed.values()))
-                more = f" (and {len(exc.failed) - 1} more)" if len(exc.failed) > 1 else ""
-                notes.append(f"metrics unavailable, continuing without them: {first}{more}")
+                more = len(exc.failed) - 1
+                why = f"{first} ({messages.AND_MORE.format(count=more)})" if more else first
+                notes.append(messages.METRICS_UNAVAILABLE.format(why=why))
         except (MetricSourceError, ToolError) as exc:
             series = []
-            notes.append(f"metrics unavailable, continuing without them: {exc}")
+            notes.append(messages.METRICS_UNAVAILABLE.format(why=exc))
         budget.check("running the detectors")
         analysis = self._detectors.analyse(series, window.split)
         findings = analysis.anomalies
@@ -175,7 +179,7 @@ class Investigator:
             )
         except KnowledgeError as exc:
             similar = []
-            notes.append(f"incident memory unavailable: {exc}")
+            notes.append(messages.MEMORY_UNAVAILABLE.format(why=exc))
 
         hypotheses = diagnose(
             findings,
@@ -214,7 +218,7 @@ class Investigator:
             )
             miner = load_miner(self._template_state) if self._template_state else TemplateMiner()
         except (KnowledgeError, ToolError) as exc:
-            notes.append(f"logs unavailable, continuing without them: {exc}")
+            notes.append(messages.LOGS_UNAVAILABLE.format(why=exc))
             return None, []
         lines = _spread(lines, self._settings.max_log_lines, notes)
         budget.check("mining the log templates")
@@ -249,7 +253,7 @@ class Investigator:
             try:
                 save_miner(miner, self._template_state)
             except KnowledgeError as exc:
-                notes.append(f"template state not saved: {exc}")
+                notes.append(messages.TEMPLATE_STATE_NOT_SAVED.format(why=exc))
         return changes, components
 
 

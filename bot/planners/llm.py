@@ -22,6 +22,7 @@ from langchain_core.messages import AIMessage, BaseMessage, HumanMessage, System
 from langchain_core.tools import BaseTool
 from pydantic import BaseModel, Field, ValidationError, field_validator
 
+from bot import messages
 from bot.diagnosis.hypotheses import Evidence
 from bot.llm.calls import Deadline, failure
 from bot.llm.evidence import Item, alert_data, evidence_items, render
@@ -190,21 +191,24 @@ class LLMPlanner:
         tool = tools.get(name)
         schema = tool.args_schema if tool is not None else None
         if tool is None or not (isinstance(schema, type) and issubclass(schema, BaseModel)):
-            result.dropped.append(f"llm: unknown tool {name!r} dropped")
+            result.dropped.append(messages.LLM_UNKNOWN_TOOL.format(tool=name))
             return ToolMessage(f"unknown tool {name}; dropped", tool_call_id=call_id), False
         try:
             values = schema.model_validate(args).model_dump()
         except ValidationError as exc:
             problem = "; ".join(f"{'.'.join(map(str, e['loc']))}: {e['msg']}" for e in exc.errors())
-            result.dropped.append(f"llm: {name} with arguments failing its schema: {problem}")
+            result.dropped.append(messages.LLM_BAD_ARGUMENTS.format(tool=name, problem=problem))
             return ToolMessage(f"invalid arguments: {problem}", tool_call_id=call_id), False
         target = (values.pop("namespace"), values.pop("workload"))
         if TOOLS[name].read_only:
             return ToolMessage(str(tool.invoke(args)), tool_call_id=call_id), True
         if target != (context.namespace, context.service):
             result.dropped.append(
-                f"llm: {name} on {target[0]}/{target[1]} dropped: Medic acts only on the "
-                f"incident's workload {context.namespace}/{context.service}"
+                messages.LLM_OTHER_WORKLOAD.format(
+                    tool=name,
+                    target=f"{target[0]}/{target[1]}",
+                    workload=f"{context.namespace}/{context.service}",
+                )
             )
             return ToolMessage("dropped: not the incident's workload", tool_call_id=call_id), False
         params = {k: v for k, v in values.items() if k in args}
@@ -217,9 +221,9 @@ class LLMPlanner:
     @staticmethod
     def _submitted(args: Any, items: list[Item], result: PlannerResult) -> None:
         plan, problems = read_plan(args)
-        result.dropped += [f"llm: SubmitPlan {problem}; dropped" for problem in problems]
+        result.dropped += [messages.LLM_PLAN_PROBLEM.format(problem=p) for p in problems]
         if plan.injection_suspected:
-            result.notes.append("the LLM reports instructions inside the data it was given")
+            result.notes.append(messages.LLM_REPORTS_INJECTION)
         known = {i.id for i in items}
         for h in plan.hypotheses:
             if looks_like_instruction(h.explanation):
@@ -227,7 +231,7 @@ class LLMPlanner:
                 continue
             cited = [e for e in h.evidence if e in known]
             if not cited:
-                result.notes.append(f"the LLM's hypothesis {h.cause!r} cited no evidence; ignored")
+                result.notes.append(messages.LLM_UNCITED.format(cause=h.cause))
                 continue
             text = f"LLM ({h.confidence:.2f}): {h.explanation} [cites {', '.join(cited)}]"
             result.evidence.append(

@@ -81,6 +81,7 @@ def _why(exc: Exception) -> str:
             return messages.GROUPS_MISSING_SCOPE.format(
                 needed=data.get("needed") or "usergroups:read"
             )
-        return f"Slack answered {error} to usergroups.list"
+        return messages.GROUPS_SLACK_ANSWERED.format(error=error)
     first = str(exc).strip().splitlines()[0][:200] if str(exc).strip() else ""
-    return f"Slack could not be asked ({type(exc).__name__}{': ' + first if first else ''})"
+    failure = f"{type(exc).__name__}: {first}" if first else type(exc).__name__
+    return messages.GROUPS_SLACK_UNREACHABLE.format(failure=failure)
