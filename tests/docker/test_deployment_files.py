@@ -214,7 +214,9 @@ def test_the_image_installs_the_pinned_cpu_torch_and_every_package() -> None:
     project = tomllib.loads((ROOT / "pyproject.toml").read_text())
     [torch] = [d for d in project["project"]["dependencies"] if d.startswith("torch")]
     assert f"--index-url https://download.pytorch.org/whl/cpu {torch}" in dockerfile
-    packages = {p for p in project["tool"]["setuptools"]["packages"] if "." not in p}
+    packages = {
+        p.removesuffix("*") for p in project["tool"]["setuptools"]["packages"]["find"]["include"]
+    }
     copied = set(re.findall(r"^COPY (\w+) \./\1$", dockerfile, flags=re.MULTILINE))
     assert copied == packages
     ignore = (DOCKER / "Dockerfile.dockerignore").read_text().splitlines()
