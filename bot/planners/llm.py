@@ -23,7 +23,7 @@ from langchain_core.tools import BaseTool
 from pydantic import BaseModel, Field, ValidationError, field_validator
 
 from bot.diagnosis.hypotheses import Evidence
-from bot.llm.calls import Deadline, failure
+from bot.llm.calls import Deadline, describe_failure
 from bot.llm.evidence import Item, alert_data, evidence_items, render
 from bot.llm.model import ChatModel
 from bot.planners.base import Candidate, PlannerResult, PlanningContext, Recipe
@@ -131,7 +131,7 @@ class LLMPlanner:
         try:
             done = model.run(lambda deadline: self._converse(model.model, context, deadline))
         except Exception as exc:  # the model's client may raise anything: fall back, say why
-            why = failure(exc)
+            why = describe_failure(exc)
         else:
             done.status = "used"
             return done
