@@ -1,6 +1,7 @@
-"""Assembling the incident flow and its remediation path from adapters already built: one
-cluster's sources, the state database, the incident memory's store, an embedder and the chat
-model. :class:`bot.wiring.Wiring` decides which adapters; this module only puts them together."""
+"""Putting the incident flow and its remediation path together from the parts a
+:class:`~bot.wiring.Wiring` built: one cluster's sources, the state database, the incident
+memory's store, the embedding and chat models. Which concrete adapter each part is, the wiring
+decides; this module only assembles them."""
 
 from __future__ import annotations
 
