@@ -30,11 +30,6 @@ if TYPE_CHECKING:
 BUSY_TIMEOUT_SECONDS = 5.0  # SQLite: how long a statement waits for another writer
 PROBE_TIMEOUT = 2.0  # seconds /healthz waits for the state database
 CACHE_SECONDS = 1.0  # a flood of /healthz costs the database one probe write a second
-# One engine serves the incident flow and the Slack side (bot.wiring): it keeps the connections
-# the two engines with SQLAlchemy's default pools (5, and 10 more at a peak, each) kept, so a
-# burst of alerts reuses connections instead of opening one per transaction (bench_slack drained
-# 1,000 alerts in 90 s with one default pool, 70 s with this one, as with two).
-STATE_POOL: dict[str, Any] = {"pool_size": 10, "max_overflow": 20}
 
 log = logging.getLogger(__name__)
 
@@ -47,10 +42,10 @@ def state_engine(
     busy = database.busy_timeout_seconds if database else BUSY_TIMEOUT_SECONDS
     retry = database.retry_seconds if database else DEFAULT_RETRY_SECONDS
     if url is None:
-        return with_retry_budget(sqlite_engine(data_dir, busy_timeout=busy, **STATE_POOL), retry)
+        return with_retry_budget(sqlite_engine(data_dir, busy_timeout=busy), retry)
     where = url.split("@")[-1]
     try:
-        engine = create_engine(url, pool_pre_ping=True, **STATE_POOL)
+        engine = create_engine(url, pool_pre_ping=True)
     except (ArgumentError, ImportError) as exc:
         raise ConfigError(
             f"cannot use database_url {where!r}: {exc}; use e.g. postgresql+psycopg://USER@HOST/DB"
@@ -67,12 +62,9 @@ def state_engine(
 
 
 def sqlite_engine(
-    data_dir: Path,
-    name: str = "medic.db",
-    busy_timeout: float = BUSY_TIMEOUT_SECONDS,
-    **pool: Any,
+    data_dir: Path, name: str = "medic.db", busy_timeout: float = BUSY_TIMEOUT_SECONDS
 ) -> Engine:
-    return _sqlite(f"sqlite:///{data_dir / name}", busy_timeout, **pool)
+    return _sqlite(f"sqlite:///{data_dir / name}", busy_timeout)
 
 
 def _sqlite(url: str, busy_timeout: float, **kwargs: Any) -> Engine:
