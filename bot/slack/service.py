@@ -104,13 +104,13 @@ class MedicService:
         registry: CollectorRegistry | None = None,
         chat_model: Any | None = None,
     ) -> None:
-        """The adapters come from ``wiring`` (the flow's own, so one engine and one Chroma client
-        serve both); ``client`` and ``searcher`` replace its Slack client and search.
+        """The adapters come from ``wiring`` (the flow's, so one Chroma client serves both);
+        ``client`` and ``searcher`` replace its Slack client and search.
         ``chat_model`` (a LangChain chat model) answers `@medic` questions; by default the one
         configured in ``llm.model`` (``flow.chat``), if any."""
         settings = self.settings = wiring.settings
         self.data_dir = wiring.data_dir
-        engine = wiring.engine
+        engine = wiring.slack_engine
         self.metrics = BotMetrics(registry)
         self.client = client or wiring.slack_client
         self.jobs = Jobs()
