@@ -18,8 +18,8 @@ import time
 from pathlib import Path
 
 from bot.alerts import parse_alerts
-from bot.cli.demo import scenario_alert
 from bot.config import load_settings
+from bot.demo import scenario_alert
 from bot.wiring import build_sim_flow
 from knowledge.embeddings import MiniLMEmbedding
 from tools.clock import VirtualClock

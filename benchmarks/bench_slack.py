@@ -40,7 +40,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from bot.config import load_settings
 from bot.slack.service import MedicService
-from bot.wiring import build_sim_flow
+from bot.wiring import Wiring
 from knowledge.embeddings import MiniLMEmbedding
 from tests.bot.slack.fake_slack import FakeSlack
 from tests.bot.slack.harness import (
@@ -72,10 +72,10 @@ def start(tmp: Path, fake: FakeSlack, embedder: MiniLMEmbedding, layout: str) ->
             "MEDIC_SLACK_API_URL": fake.api_url,
         }
     )
-    settings = load_settings()
+    wiring = Wiring(load_settings(), embedder=embedder)
     clock = VirtualClock(time.time())
     sim = SimulatedCluster(SCENARIOS["input-size-surge"], clock)
-    service = MedicService(settings, build_sim_flow(settings, sim, clock, embedder))
+    service = MedicService(wiring, wiring.sim_flow(sim, clock))
     service.start()
     if layout == "fronted":
         fronted, _thread, url = serve_fronted(service)

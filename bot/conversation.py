@@ -24,7 +24,7 @@ from bot.diagnosis.hypotheses import anomaly_start, clear_cause
 from bot.diagnosis.investigation import Investigation
 from bot.diagnosis.signals import Glossary
 from bot.incidents import Incident
-from bot.llm.calls import failure
+from bot.llm.calls import describe_failure
 from bot.llm.evidence import evidence_items, render
 from bot.llm.model import ChatModel
 from bot.planners.combine import Plan
@@ -195,7 +195,7 @@ def ask_llm(model: ChatModel, text: str, evidence: IncidentEvidence, catalog: Gl
     try:
         reply = str(model.run(lambda _deadline: model.model.invoke(prompt)).content)
     except Exception as exc:  # any client error, the deadline, no free slot: the evidence
-        why = failure(exc)
+        why = describe_failure(exc)
         return f"{answer(text, evidence, catalog).text}\n{messages.LLM_UNAVAILABLE.format(why=why)}"
     if looks_like_instruction(reply):
         return f"{answer(text, evidence, catalog).text}\n{Flag('LLM answer', reply).note()}"

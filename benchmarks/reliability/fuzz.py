@@ -30,7 +30,7 @@ from typing import Any
 
 import httpx
 
-from bot.cli.demo import scenario_alert
+from bot.demo import scenario_alert
 from tests.bot.slack.fake_slack import FakeSlack
 from tests.bot.slack.harness import SECRET, write_config
 from tests.bot.slack.markup_check import foreign_markup, sent, strings

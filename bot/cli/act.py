@@ -126,27 +126,20 @@ def _params(pairs: list[str]) -> dict[str, Any]:
 def _workflow(settings: Settings, scenario: str, needs_cluster: bool) -> RemediationWorkflow:
     """The guarded workflow on the chosen cluster. On ``kube`` a tool that does not touch the
     cluster (a silence, a purge) needs no Kubernetes credentials."""
-    from bot.database import prepare_data_dir, state_engine
-    from bot.wiring import (
-        build_workflow,
-        kube_backends,
-        kube_cluster,
-        sim_backends,
-        simulated_cluster,
-    )
-    from tools.clock import SystemClock, VirtualClock
+    from bot.wiring import Wiring
+    from bot.wiring.sources import simulated_cluster
+    from tools.clock import Clock, SystemClock, VirtualClock
 
     if settings.cluster is None:
         raise ConfigError(messages.CLUSTER_REQUIRED)
-    engine = state_engine(
-        prepare_data_dir(settings.data_dir), settings.database_url, settings.database
-    )
+    wiring = Wiring(settings)
+    _ = wiring.engine  # opened first, as ever: a state database that fails is said first
+    clock: Clock = SystemClock()
+    sim = None
     if settings.cluster == "sim":
         clock = VirtualClock(time.time())
-        backends = sim_backends(settings, simulated_cluster(scenario, clock))
-        return build_workflow(settings, backends, clock, engine)
-    cluster = kube_cluster(settings, required=needs_cluster)
-    return build_workflow(settings, kube_backends(settings, cluster), SystemClock(), engine)
+        sim = simulated_cluster(scenario, clock)
+    return wiring.workflow(wiring.backends(sim, cluster_required=needs_cluster), clock)
 
 
 def _finish(result: ToolResult) -> None:

@@ -17,13 +17,12 @@ from bot.cli.act import act
 from bot.cli.audit import audit_app
 from bot.cli.db import db_app
 from bot.cli.errors import reports_errors
-from bot.cli.eval import eval_app
+from bot.cli.eval import eval_app, eval_nab
 from bot.cli.knowledge import register as register_knowledge
 from bot.cli.options import DEFAULT_SCENARIO, ClusterOption, ScenarioOption
 from bot.cli.scenarios import scenarios
 from bot.cli.serve import serve
 from bot.errors import ConfigError, InputError
-from bot.evaluation.nab import eval_nab  # noqa: F401  (registers `medic eval nab`)
 
 if TYPE_CHECKING:
     from bot.config import Settings
@@ -36,6 +35,7 @@ app = typer.Typer(
 )
 
 app.add_typer(eval_app, name="eval")
+eval_app.command("nab")(reports_errors(eval_nab))
 eval_app.command()(reports_errors(scenarios))
 app.add_typer(audit_app, name="audit")
 app.add_typer(db_app, name="db")
@@ -65,8 +65,8 @@ def main(
 def demo(yes: YesOption = False, as_json: JsonOption = False) -> None:
     """Run the demo: a recommender latency spike caused by an input-size surge, on the simulated
     cluster with embedded defaults. Asks before every action unless --yes."""
-    from bot.cli.demo import scenario_alert
     from bot.config import load_settings
+    from bot.demo import scenario_alert
     from tools.sim import SCENARIOS
 
     _run_session(
@@ -151,7 +151,8 @@ def _run_session(
     from bot.alerts import parse_alerts
     from bot.cli.render import ThreadPrinter
     from bot.cli.session import handle_alert
-    from bot.wiring import build_flow, default_namespace, simulated_cluster
+    from bot.wiring import Wiring
+    from bot.wiring.sources import default_namespace, simulated_cluster
     from tools.clock import Clock, SystemClock, VirtualClock
 
     clock: Clock = SystemClock()
@@ -163,7 +164,7 @@ def _run_session(
         anchor = sim.anchor
     # bad input fails before anything is written
     group = parse_alerts(alert_for(default_namespace(settings, sim), anchor), now=clock.now())
-    flow = build_flow(settings, clock, sim=sim)
+    flow = Wiring(settings).flow(clock, sim=sim)
     # Wide lines when writing to a file or pipe, so the thread reads well in CI logs too.
     printer = ThreadPrinter(Console(width=None if _interactive() else 120), flow.catalog)
     report = handle_alert(flow, group, _decider(yes), f"cli:{getpass.getuser()}", printer)

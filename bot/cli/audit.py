@@ -21,12 +21,9 @@ audit_app = typer.Typer(
 
 def _log() -> AuditLog:
     from bot.config import load_settings
-    from bot.database import prepare_data_dir, state_engine
+    from bot.wiring import Wiring
 
-    settings = load_settings()
-    return AuditLog(
-        state_engine(prepare_data_dir(settings.data_dir), settings.database_url, settings.database)
-    )
+    return AuditLog(Wiring(load_settings()).engine)
 
 
 @audit_app.command("list")

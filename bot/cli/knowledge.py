@@ -8,13 +8,16 @@ import sys
 import tempfile
 import time
 from pathlib import Path
-from typing import Annotated, Any
+from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 
 from bot.cli.errors import reports_errors
 from bot.cli.eval import eval_app
 from bot.errors import InputError
+
+if TYPE_CHECKING:
+    from bot.wiring import Wiring
 
 ingest_app = typer.Typer(help="Feed the incident memory: logs, postmortems.", no_args_is_help=True)
 knowledge_app = typer.Typer(help="Maintain the incident memory.", no_args_is_help=True)
@@ -32,20 +35,12 @@ def register(app: typer.Typer) -> None:
     app.command()(search)
 
 
-def _data_dir() -> Path:
+def _wiring() -> Wiring:
+    """The adapters of this command, from settings read once."""
     from bot.config import load_settings
-    from bot.database import prepare_data_dir
+    from bot.wiring import Wiring
 
-    return prepare_data_dir(load_settings().data_dir)
-
-
-def _store() -> Any:
-    from bot.config import load_settings
-    from bot.database import prepare_data_dir
-    from bot.wiring import vector_store
-
-    settings = load_settings()
-    return vector_store(settings, prepare_data_dir(settings.data_dir))
+    return Wiring(load_settings())
 
 
 def _warn(report: Any) -> None:
@@ -65,7 +60,7 @@ def ingest_logs(
     from knowledge.template_state import load_miner, save_miner, state_path
 
     started = time.perf_counter()
-    path = state_path(_data_dir())
+    path = state_path(_wiring().data_dir)
     miner = load_miner(path)
     before = miner.cluster_count
     report = ReadReport()
@@ -94,7 +89,6 @@ def ingest_postmortems(
     """Chunk, embed and store postmortems (Markdown; JSON lines with title/summary/body/url)."""
     from rich.progress import Progress
 
-    from knowledge.embeddings import MiniLMEmbedding
     from knowledge.log_files import ReadReport
     from knowledge.postmortems import PostmortemLibrary, read_postmortems
 
@@ -103,7 +97,8 @@ def ingest_postmortems(
     started = time.perf_counter()
     report = ReadReport()
     found = list(read_postmortems(path, report))
-    library = PostmortemLibrary(_store(), MiniLMEmbedding())
+    wiring = _wiring()
+    library = PostmortemLibrary(wiring.vector_store, wiring.embedder)
     with Progress(transient=True) as progress:
         task = progress.add_task("embedding postmortems", total=len(found))
         documents, chunks = library.ingest(found, lambda n: progress.advance(task, n))
@@ -127,7 +122,6 @@ def search(
     as_json: JsonOption = False,
 ) -> None:
     """Search postmortems and remembered incidents (BM25 keywords + embeddings)."""
-    from knowledge.embeddings import MiniLMEmbedding
     from knowledge.memory import COLLECTION as INCIDENTS
     from knowledge.postmortems import COLLECTION as POSTMORTEMS
     from knowledge.search import HybridSearch
@@ -135,12 +129,13 @@ def search(
 
     if not text.strip():
         raise InputError("give some text to search for")
-    embedder = MiniLMEmbedding()
-    client = _store()
+    wiring = _wiring()
+    embedder = wiring.embedder
+    client = wiring.vector_store
     index = HybridSearch(
         [collection(client, name, embedder) for name in (POSTMORTEMS, INCIDENTS)],
         embedder,
-        index_dir=_data_dir() / SEARCH_DIR,
+        index_dir=wiring.data_dir / SEARCH_DIR,
     )
     hits = index.search(text, limit)
     for hit in hits:
@@ -161,11 +156,12 @@ def reindex() -> None:
     rebuild the keyword indexes of search."""
     import shutil
 
-    from knowledge.embeddings import MiniLMEmbedding, model_version
+    from knowledge.embeddings import model_version
     from knowledge.store import reindex as rebuild
 
-    counts = rebuild(_store(), MiniLMEmbedding())
-    shutil.rmtree(_data_dir() / SEARCH_DIR, ignore_errors=True)  # rebuilt on the next search
+    wiring = _wiring()
+    counts = rebuild(wiring.vector_store, wiring.embedder)
+    shutil.rmtree(wiring.data_dir / SEARCH_DIR, ignore_errors=True)  # rebuilt on the next search
     for name, count in counts.items():
         typer.echo(f"{name}: {count} documents re-embedded with {model_version()}")
 
@@ -175,12 +171,13 @@ def reindex() -> None:
 def repair() -> None:
     """Move a corrupted template state or embedded Chroma directory aside (kept, renamed), so
     the next run starts fresh. Healthy ones are left alone."""
+    from bot.wiring.process import CHROMA
     from knowledge.errors import KnowledgeError
     from knowledge.store import move_aside, open_chroma
     from knowledge.template_state import load_miner, state_path
 
-    data_dir = _data_dir()
-    checks = [(state_path(data_dir), load_miner), (data_dir / "chroma", open_chroma)]
+    data_dir = _wiring().data_dir
+    checks = [(state_path(data_dir), load_miner), (data_dir / CHROMA, open_chroma)]
     moved = 0
     for path, opener in checks:
         if not path.exists():
@@ -203,13 +200,13 @@ def _check_data(data: Path) -> None:
 def eval_rca(data: DataOption, as_json: JsonOption = False) -> None:
     """Rank root-cause services (AS@1/3/5) and retrieve similar incidents leave-one-out
     (hit@1/3, MRR) on Nezha incidents; TF-IDF retrieval baseline in the same run."""
-    from knowledge.embeddings import MiniLMEmbedding
+    from bot.wiring import embedding_model
     from knowledge.evaluation.rca import evaluate_rca
 
     _check_data(data)
     with tempfile.TemporaryDirectory() as workdir:
         result = evaluate_rca(
-            data, MiniLMEmbedding(), Path(workdir), lambda s: typer.echo(s, err=True)
+            data, embedding_model(), Path(workdir), lambda s: typer.echo(s, err=True)
         )
     for row in result["per_incident"] if not as_json else []:
         typer.echo(f"{row['id']}: {row['root_cause']} ({row['fault_type']}) ranked {row['rank']}")

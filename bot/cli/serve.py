@@ -41,7 +41,8 @@ def serve(
     set), the Alertmanager webhook at POST /alertmanager, GET /healthz and GET /metrics."""
     from bot.config import load_settings
     from bot.slack.service import MedicService, check_settings
-    from bot.wiring import build_flow, simulated_cluster
+    from bot.wiring import Wiring
+    from bot.wiring.sources import simulated_cluster
     from tools.clock import Clock, SystemClock
 
     settings = load_settings(cluster=cluster)
@@ -56,7 +57,8 @@ def serve(
     logging.basicConfig(
         level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s"
     )
-    MedicService(settings, build_flow(settings, clock, sim=sim)).serve(host, port)
+    wiring = Wiring(settings)
+    MedicService(wiring, wiring.flow(clock, sim=sim)).serve(host, port)
     exit_now()
 
 

@@ -1,51 +1,64 @@
-"""`medic eval nab`: score a detector on a directory in NAB's layout, exactly as NAB scores."""
+"""Scoring a detector on a directory in NAB's layout, exactly as NAB scores: run it over every
+file, pick one threshold per cost profile for the whole corpus, normalise to null = 0,
+perfect = 100. The command (`medic eval nab`) is in :mod:`bot.cli.eval`; this module knows no
+terminal."""
 
 from __future__ import annotations
 
-import json
-import os
-import time
+from collections.abc import Callable
+from dataclasses import dataclass
 from pathlib import Path
-from typing import Annotated
+from typing import Any
 
-import typer
-
-from bot.cli.errors import reports_errors
-from bot.cli.eval import eval_app
 from bot.errors import ConfigError, InputError
+from detectors import EnsembleConfig
+from detectors.evaluation.scorer import CorpusScore
 
 
-@eval_app.command("nab")
-@reports_errors
-def eval_nab(
-    data: Annotated[
-        Path, typer.Option("--data", help="Corpus root: data/, labels/combined_windows.json.")
-    ],
-    detector: Annotated[
-        str, typer.Option("--detector", help="ensemble (configured), one detector, or a baseline.")
-    ] = "ensemble",
-    profile: Annotated[
-        str | None, typer.Option("--profile", help="Report only this cost profile.")
-    ] = None,
-    write_results: Annotated[
-        Path | None,
-        typer.Option("--write-results", help="Also write NAB's results layout under this dir."),
-    ] = None,
-    jobs: Annotated[
-        int, typer.Option("--jobs", min=1, help="Files scored in parallel (default: 2 or fewer).")
-    ] = min(2, os.cpu_count() or 1),
-    as_json: Annotated[bool, typer.Option("--json", help="Print only the JSON summary.")] = False,
-) -> None:
-    """Run a detector over every file, pick one threshold per profile for the whole corpus, and
-    normalise to null = 0, perfect = 100. Progress goes to stderr."""
-    from bot.config import load_settings
+@dataclass(frozen=True)
+class NabEvaluation:
+    """One detector on one corpus: its score under each profile asked for."""
+
+    detector: str
+    files: int
+    rows: int
+    scores: tuple[CorpusScore, ...]
+    seconds: float
+    results_dir: Path | None = None  # where NAB's results layout was written, if asked
+
+    def summary(self) -> dict[str, Any]:
+        """The JSON object `medic eval nab` ends with."""
+        return {
+            "detector": self.detector,
+            "files": self.files,
+            "scores": {s.profile: round(s.normalized, 2) for s in self.scores},
+            "thresholds": {s.profile: s.threshold for s in self.scores},
+            "seconds": round(self.seconds, 2),
+        }
+
+
+def evaluate_nab(
+    data: Path,
+    detector: str,
+    ensemble: EnsembleConfig,
+    *,
+    profile: str | None,
+    jobs: int,
+    write_results: Path | None,
+    progress: Callable[[str], None],
+) -> NabEvaluation:
+    """Score ``detector`` (ensemble: the configured ``ensemble``; one detector; or a baseline)
+    on the corpus at ``data``, under ``profile`` or every profile of the corpus. ``progress``
+    hears one line per file scored. A malformed corpus or an unknown profile is bad input; an
+    unknown detector is a configuration error."""
+    import time
+
     from detectors.errors import DetectorConfigError, NabCorpusError
     from detectors.evaluation import load_corpus
     from detectors.evaluation.runner import FileRun, run_detector, score_profiles
     from detectors.evaluation.runner import write_results as write_nab_results
 
     started = time.perf_counter()
-    settings = load_settings()
     try:
         corpus = load_corpus(data)
         profiles = [corpus.profile(profile)] if profile else list(corpus.profiles)
@@ -54,34 +67,24 @@ def eval_nab(
         def report(run: FileRun) -> None:
             nonlocal done
             done += 1
-            typer.echo(
-                f"[{done}/{len(corpus)}] {run.name} ({run.scores.size} rows, {run.seconds:.1f} s)",
-                err=True,
+            progress(
+                f"[{done}/{len(corpus)}] {run.name} ({run.scores.size} rows, {run.seconds:.1f} s)"
             )
 
-        scores = run_detector(corpus, detector, settings.detectors.ensemble(), jobs, report)
+        scores = run_detector(corpus, detector, ensemble, jobs, report)
     except NabCorpusError as exc:
         raise InputError(str(exc)) from exc
     except DetectorConfigError as exc:
         raise ConfigError(str(exc)) from exc
     results = score_profiles(corpus, scores)
+    where = None
     if write_results is not None:
         where = write_nab_results(write_results, detector, corpus, scores)
-        typer.echo(f"results written to {where}", err=True)
-    seconds = time.perf_counter() - started
-    if not as_json:
-        typer.echo(f"{detector} on {len(corpus)} files ({corpus.rows} rows) in {seconds:.1f} s")
-        for p in profiles:
-            r = results[p.name]
-            typer.echo(
-                f"  {p.name:20s} score {r.normalized:6.2f}  threshold {r.threshold:.4f}  "
-                f"raw {r.raw:8.3f}  (null {r.null:g}, perfect {r.perfect:g})"
-            )
-    summary = {
-        "detector": detector,
-        "files": len(corpus),
-        "scores": {p.name: round(results[p.name].normalized, 2) for p in profiles},
-        "thresholds": {p.name: results[p.name].threshold for p in profiles},
-        "seconds": round(seconds, 2),
-    }
-    typer.echo(json.dumps(summary))
+    return NabEvaluation(
+        detector=detector,
+        files=len(corpus),
+        rows=corpus.rows,
+        scores=tuple(results[p.name] for p in profiles),
+        seconds=time.perf_counter() - started,
+        results_dir=where,
+    )

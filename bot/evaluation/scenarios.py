@@ -14,9 +14,9 @@ from pathlib import Path
 from typing import Any
 
 from bot.alerts import parse_alerts
-from bot.cli.demo import scenario_alert
 from bot.config import Settings
-from bot.wiring import build_sim_flow
+from bot.demo import scenario_alert
+from bot.wiring import build_sim_flow, embedding_model
 from knowledge.embeddings import MiniLMEmbedding
 from tools.clock import VirtualClock
 from tools.evaluation import vary
@@ -102,7 +102,7 @@ def run_suite(
 ) -> list[ScenarioResult]:
     """Every scenario, then ``variants`` varied copies of each (stronger or weaker, shifted in
     time, on another day so the noise differs)."""
-    embedder = embedder or MiniLMEmbedding()
+    embedder = embedder or embedding_model()
     runs = [(s, START) for s in scenarios]
     runs += [(vary(s, i), START + 86400.0 * i) for i in range(1, variants + 1) for s in scenarios]
     with tempfile.TemporaryDirectory(prefix="medic-scenarios-") as tmp:

@@ -51,7 +51,7 @@ class BoundedCalls:
         self.limit = limit
         self._slots = threading.BoundedSemaphore(limit)
 
-    def run(self, seconds: float, call: Callable[[Deadline], T]) -> T:
+    def run_with_deadline(self, seconds: float, call: Callable[[Deadline], T]) -> T:
         """``call(deadline)``'s result or exception; DeadlineExceededError after ``seconds``;
         BusyError at once when ``limit`` calls are still running."""
         if not self._slots.acquire(blocking=False):
@@ -74,7 +74,7 @@ class BoundedCalls:
         return future.result()
 
 
-def failure(exc: BaseException) -> str:
+def describe_failure(exc: BaseException) -> str:
     """One line saying what went wrong."""
     if isinstance(exc, DeadlineExceededError | BusyError):
         return str(exc)

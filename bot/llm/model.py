@@ -18,7 +18,7 @@ from dataclasses import dataclass
 from typing import Any, TypeVar
 
 from bot.config import LLMSettings
-from bot.llm.calls import BoundedCalls, Deadline, failure
+from bot.llm.calls import BoundedCalls, Deadline, describe_failure
 
 log = logging.getLogger(__name__)
 
@@ -72,7 +72,7 @@ class ChatModel:
 
     def run(self, conversation: Callable[[Deadline], T]) -> T:
         """``conversation(deadline)`` on a bounded slot under ``timeout_seconds``."""
-        return self.calls.run(self.timeout_seconds, conversation)
+        return self.calls.run_with_deadline(self.timeout_seconds, conversation)
 
 
 def bounded(model: Any, settings: LLMSettings) -> ChatModel:
@@ -99,5 +99,5 @@ def load_chat_model(settings: LLMSettings) -> tuple[ChatModel | None, str]:
 
         model = init_chat_model(settings.model, temperature=settings.temperature, **limits)
     except Exception as exc:  # a missing provider package, key or unknown name: plan without
-        return None, f"cannot use model {settings.model!r}: {failure(exc)}"
+        return None, f"cannot use model {settings.model!r}: {describe_failure(exc)}"
     return bounded(model, settings), ""

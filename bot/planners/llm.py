@@ -24,7 +24,7 @@ from pydantic import BaseModel, Field, ValidationError, field_validator
 
 from bot import messages
 from bot.diagnosis.hypotheses import Evidence
-from bot.llm.calls import Deadline, failure
+from bot.llm.calls import Deadline, describe_failure
 from bot.llm.evidence import Item, alert_data, evidence_items, render
 from bot.llm.model import ChatModel
 from bot.planners.base import Candidate, PlannerResult, PlanningContext, Recipe
@@ -132,7 +132,7 @@ class LLMPlanner:
         try:
             done = model.run(lambda deadline: self._converse(model.model, context, deadline))
         except Exception as exc:  # the model's client may raise anything: fall back, say why
-            why = failure(exc)
+            why = describe_failure(exc)
         else:
             done.status = "used"
             return done

@@ -1,6 +1,7 @@
-"""Wiring of the Slack bot: from settings and an incident flow to a running service (HTTP server
-with the webhook in a front process, outbox delivery, background jobs, Socket Mode when an app
-token is set). The only place that knows which concrete piece sits behind each part of the bot."""
+"""The Slack bot as one service: from the adapters of :class:`bot.wiring.Wiring` and an incident
+flow to a running service (HTTP server with the webhook in a front process, outbox delivery,
+background jobs, Socket Mode when an app token is set). It puts the bot's own parts together;
+which concrete adapter sits behind each interface is decided in :mod:`bot.wiring`."""
 
 from __future__ import annotations
 
@@ -24,7 +25,7 @@ from slack_sdk import WebClient
 
 from bot.alerts import parse_alerts
 from bot.config import Settings
-from bot.database import StateHealth, prepare_data_dir, state_engine
+from bot.database import StateHealth
 from bot.errors import ConfigError, InputError
 from bot.flow import IncidentFlow
 from bot.llm.model import bounded
@@ -32,7 +33,7 @@ from bot.slack.app import build_app
 from bot.slack.commands import CommandAnswers
 from bot.slack.delivery import SlackDelivery
 from bot.slack.front import FrontProcess
-from bot.slack.inbox import AlertInbox, AlertIntake, inbox_engine
+from bot.slack.inbox import AlertInbox, AlertIntake
 from bot.slack.jobs import Jobs, Periodic
 from bot.slack.mentions import Mentions
 from bot.slack.metrics import BotMetrics, WebhookMetrics
@@ -44,13 +45,11 @@ from bot.slack.threads import IncidentThreads
 from bot.slack.usergroups import UserGroups, names_groups
 from bot.slack.watched import ServiceResolver
 from bot.slack.webhook import AlertmanagerWebhook
-from bot.wiring import vector_store
-from knowledge.embeddings import MiniLMEmbedding
+from bot.wiring import Wiring
 from tools.errors import ToolError
 
 log = logging.getLogger(__name__)
 
-SLACK_API_URL = "https://slack.com/api/"
 SWITCH_INTERVAL = 0.001
 DNS_LABEL = re.compile(r"[a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?")
 MAX_CANDIDATES = 20  # words of an alert message tried as deployment names
@@ -68,13 +67,6 @@ def check_settings(settings: Settings) -> None:
         )
     if not settings.alert_channel:
         raise ConfigError("set MEDIC_ALERT_CHANNEL (or alert_channel) to the channel id for alerts")
-
-
-def web_client(settings: Settings) -> WebClient:
-    base_url = (settings.slack_api_url or SLACK_API_URL).rstrip("/") + "/"
-    token = settings.slack_bot_token.get_secret_value() if settings.slack_bot_token else None
-    timeout = round(settings.slack.timeout_seconds)  # the client takes whole seconds
-    return WebClient(token=token, base_url=base_url, timeout=max(1, timeout), retry_handlers=[])
 
 
 def service_resolver(flow: IncidentFlow) -> ServiceResolver:
@@ -102,7 +94,7 @@ def service_resolver(flow: IncidentFlow) -> ServiceResolver:
 class MedicService:
     def __init__(
         self,
-        settings: Settings,
+        wiring: Wiring,
         flow: IncidentFlow,
         *,
         client: WebClient | None = None,
@@ -111,13 +103,15 @@ class MedicService:
         registry: CollectorRegistry | None = None,
         chat_model: Any | None = None,
     ) -> None:
-        """``chat_model`` (a LangChain chat model) answers `@medic` questions; by default the
-        one configured in ``llm.model`` (``flow.chat``), if any."""
-        data_dir = self.data_dir = prepare_data_dir(settings.data_dir)
-        engine = state_engine(data_dir, settings.database_url, settings.database)
-        self.settings = settings
+        """The adapters come from ``wiring`` (the flow's, so one Chroma client serves both);
+        ``client`` and ``searcher`` replace its Slack client and search.
+        ``chat_model`` (a LangChain chat model) answers `@medic` questions; by default the one
+        configured in ``llm.model`` (``flow.chat``), if any."""
+        settings = self.settings = wiring.settings
+        self.data_dir = wiring.data_dir
+        engine = wiring.slack_engine
         self.metrics = BotMetrics(registry)
-        self.client = client or web_client(settings)
+        self.client = client or wiring.slack_client
         self.jobs = Jobs()
         self.state = StateHealth(engine)
         self.outbox = Outbox(engine)
@@ -143,7 +137,7 @@ class MedicService:
             threads=self.threads,
             answers=CommandAnswers(
                 self.threads,
-                searcher or KnowledgeSearch(vector_store(settings, data_dir), MiniLMEmbedding()),
+                searcher or KnowledgeSearch(wiring.vector_store, wiring.embedder),
             ),
             groups=UserGroups(
                 self.client, enabled=names_groups(flow.workflow.guard.policy.approvers)
@@ -165,7 +159,7 @@ class MedicService:
             settings.investigation.lease_seconds / 2, self._resume_investigations, "resume"
         )
         # A file of its own: the webhook's insert never waits behind the threads' writes.
-        inbox = inbox_engine(data_dir)
+        inbox = wiring.inbox_engine
         self.inbox = AlertInbox(inbox)
         self._engines = (engine, inbox)  # their pooled connections are closed at stop
         self.intake = AlertIntake(self.inbox, self._receive, self._cannot_handle)

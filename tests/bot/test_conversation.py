@@ -11,9 +11,9 @@ from langchain_core.language_models.fake_chat_models import GenericFakeChatModel
 from langchain_core.messages import AIMessage
 
 from bot.alerts import parse_alerts
-from bot.cli.demo import scenario_alert
 from bot.config import LLMSettings, load_settings
 from bot.conversation import IncidentEvidence, answer, ask_llm, intent_of
+from bot.demo import scenario_alert
 from bot.diagnosis.changes import Change
 from bot.diagnosis.hypotheses import Evidence, Hypothesis
 from bot.diagnosis.investigation import Investigation, Window

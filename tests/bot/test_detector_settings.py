@@ -12,7 +12,7 @@ import pytest
 
 from bot.config import DEFAULT_QUERIES, Settings, load_settings
 from bot.errors import ConfigError
-from bot.wiring import prometheus_source
+from bot.wiring.sources import prometheus_source
 from detectors import Series
 from tests.conftest import START
 from tests.detectors.signals import noise, times, with_shift

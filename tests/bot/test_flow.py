@@ -7,8 +7,8 @@ from pathlib import Path
 import yaml
 
 from bot.alerts import parse_alerts
-from bot.cli.demo import scenario_alert
 from bot.config import Settings, load_settings
+from bot.demo import scenario_alert
 from bot.wiring import build_sim_flow
 from knowledge.embeddings import MiniLMEmbedding
 from tools.clock import VirtualClock

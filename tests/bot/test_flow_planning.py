@@ -9,8 +9,8 @@ from pathlib import Path
 import pytest
 
 from bot.alerts import parse_alerts
-from bot.cli.demo import scenario_alert
 from bot.config import LLMSettings, load_settings
+from bot.demo import scenario_alert
 from bot.flow import IncidentFlow
 from bot.incidents import Incident
 from bot.llm.model import bounded

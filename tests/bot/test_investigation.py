@@ -9,8 +9,8 @@ from pathlib import Path
 import pytest
 
 from bot.alerts import parse_alerts
-from bot.cli.demo import scenario_alert
 from bot.config import load_settings
+from bot.demo import scenario_alert
 from bot.diagnosis.investigation import Investigation
 from bot.wiring import build_sim_flow
 from knowledge.embeddings import MiniLMEmbedding

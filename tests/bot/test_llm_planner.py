@@ -25,7 +25,8 @@ from bot.planners.llm import LLMPlanner
 from bot.planners.memory import MemoryPlanner
 from bot.planners.rollback import ChangePlanner
 from bot.planners.runbooks import RunbookPlanner
-from bot.wiring import build_workflow, sim_backends
+from bot.wiring.backends import sim_backends
+from bot.wiring.flow import build_workflow
 from knowledge.templates import TemplateStat
 from tests.bot.test_diagnosis import finding
 from tests.bot.test_planner import context, likely

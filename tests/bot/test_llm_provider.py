@@ -25,7 +25,8 @@ from bot.planners.llm import LLMPlanner
 from bot.planners.memory import MemoryPlanner
 from bot.planners.rollback import ChangePlanner
 from bot.planners.runbooks import RunbookPlanner
-from bot.wiring import build_workflow, sim_backends
+from bot.wiring.backends import sim_backends
+from bot.wiring.flow import build_workflow
 from tests.bot.fake_llm import FakeLLM, reply, tool_call
 from tests.bot.test_conversation import CATALOG, INCIDENT, investigation
 from tests.bot.test_llm_planner import HYPOTHESES, LOAD

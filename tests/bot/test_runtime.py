@@ -8,7 +8,8 @@ import pytest
 
 from bot.config import load_settings
 from bot.errors import ConfigError
-from bot.wiring import UpToNow, build_flow, kube_sources, sim_sources
+from bot.wiring import build_flow
+from bot.wiring.sources import UpToNow, kube_sources, sim_sources
 from detectors import Series, TimeLeft
 from tools.alertmanager import AlertmanagerSilences
 from tools.backends import Backends

@@ -15,7 +15,8 @@ from typer.testing import CliRunner
 
 from bot.cli.app import app
 from bot.config import load_settings
-from bot.wiring import build_workflow, sim_backends
+from bot.wiring.backends import sim_backends
+from bot.wiring.flow import build_workflow
 from tests.services.alertmanager import running_alertmanager
 from tests.services.binaries import free_port
 from tests.services.redis import running_redis

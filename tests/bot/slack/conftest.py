@@ -14,7 +14,7 @@ import uvicorn
 
 from bot.config import load_settings
 from bot.slack.service import FrontedServer, MedicService
-from bot.wiring import build_sim_flow
+from bot.wiring import Wiring, build_sim_flow
 from knowledge.embeddings import MiniLMEmbedding
 from tests.bot.slack.fake_slack import FakeSlack
 from tests.bot.slack.harness import SECRET, Medic, serve_fronted, serve_in_thread, write_config
@@ -77,9 +77,8 @@ def start_medic(
     def start(chat_model: Any = None, fronted: bool = False, **env: str) -> Medic:
         for key, value in env.items():
             monkeypatch.setenv(key, value)
-        settings = load_settings()
-        flow = build_sim_flow(settings, sim, clock, embedder)
-        service = MedicService(settings, flow, chat_model=chat_model)
+        wiring = Wiring(load_settings(), embedder=embedder)
+        service = MedicService(wiring, wiring.sim_flow(sim, clock), chat_model=chat_model)
         service.start()
         server: uvicorn.Server | FrontedServer
         server, thread, url = serve_fronted(service) if fronted else serve_in_thread(service.asgi)

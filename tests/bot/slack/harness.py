@@ -19,7 +19,7 @@ import uvicorn
 import yaml
 from slack_sdk.signature import SignatureVerifier
 
-from bot.cli.demo import scenario_alert
+from bot.demo import scenario_alert
 from bot.diagnosis.budget import Budget
 from bot.diagnosis.investigation import Investigation
 from bot.incidents import Incident

@@ -1,5 +1,6 @@
-"""The demo scenario's alert: what Alertmanager would send when the recommender's latency alert
-fires in the simulated cluster."""
+"""The alerts of the simulated scenarios: what Alertmanager would send when a scenario's alert
+fires in the simulated cluster (the demo's recommender latency alert, and every scenario of the
+suite). Used by `medic demo`, the scenario evaluation, tests and benchmarks alike."""
 
 from __future__ import annotations
 

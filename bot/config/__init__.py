@@ -1,0 +1,37 @@
+"""Configuration: one typed object, read once from the YAML file named by MEDIC_CONFIG and the
+environment (which wins), then passed down. Nothing else reads the environment.
+
+One module per concern - :mod:`~bot.config.diagnosis`, :mod:`~bot.config.metrics`,
+:mod:`~bot.config.front`, :mod:`~bot.config.llm`, :mod:`~bot.config.state` - gathered by
+:class:`Settings` (:mod:`~bot.config.settings`) and read by :func:`load_settings`
+(:mod:`~bot.config.loading`). Import from the package: ``from bot.config import Settings``.
+"""
+
+from bot.config.diagnosis import (
+    DetectorSettings,
+    InvestigationSettings,
+    MemberSettings,
+    VerificationSettings,
+)
+from bot.config.front import SlackSettings, WebhookSettings
+from bot.config.llm import LLMSettings
+from bot.config.loading import load_settings
+from bot.config.metrics import DEFAULT_QUERIES, MetricsSettings
+from bot.config.settings import Settings
+from bot.config.state import DatabaseSettings, ReconcileSettings
+
+__all__ = [
+    "DEFAULT_QUERIES",
+    "DatabaseSettings",
+    "DetectorSettings",
+    "InvestigationSettings",
+    "LLMSettings",
+    "MemberSettings",
+    "MetricsSettings",
+    "ReconcileSettings",
+    "Settings",
+    "SlackSettings",
+    "VerificationSettings",
+    "WebhookSettings",
+    "load_settings",
+]

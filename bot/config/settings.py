@@ -1,0 +1,79 @@
+"""The one typed settings object: top-level settings, read from MEDIC_* (and SLACK_*,
+KUBECONFIG) variables, with one section per concern (the section modules beside this one)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Literal
+
+from pydantic import AliasChoices, Field, SecretStr
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+from bot.config.diagnosis import DetectorSettings, InvestigationSettings, VerificationSettings
+from bot.config.front import SlackSettings, WebhookSettings
+from bot.config.llm import LLMSettings
+from bot.config.metrics import MetricsSettings
+from bot.config.state import DatabaseSettings, ReconcileSettings
+
+
+class Settings(BaseSettings):
+    model_config = SettingsConfigDict(
+        env_prefix="MEDIC_",
+        env_nested_delimiter="__",
+        extra="forbid",
+        populate_by_name=True,
+        allow_inf_nan=False,
+    )
+
+    data_dir: Path = Path(".medic")
+    cluster: Literal["kube", "sim"] | None = None
+    config: Path | None = None
+    alert_channel: str | None = None
+    watched_channels: list[str] = Field(default_factory=list)
+    slack_api_url: str | None = None
+    slack_bot_token: SecretStr | None = Field(
+        None, validation_alias=AliasChoices("SLACK_BOT_TOKEN", "slack_bot_token")
+    )
+    slack_signing_secret: SecretStr | None = Field(
+        None, validation_alias=AliasChoices("SLACK_SIGNING_SECRET", "slack_signing_secret")
+    )
+    slack_app_token: SecretStr | None = Field(
+        None, validation_alias=AliasChoices("SLACK_APP_TOKEN", "slack_app_token")
+    )
+    chroma_url: str | None = Field(
+        None, description="Chroma server (http://host:port); unset: embedded in data_dir/chroma."
+    )
+    chroma_timeout_seconds: int = Field(
+        10,
+        ge=1,
+        le=600,
+        description="Longest wait for an answer from the Chroma server, per request; past it the "
+        "incident memory is a skipped source.",
+    )
+    policy: Path | None = None
+    database_url: str | None = Field(
+        None, description="SQLAlchemy URL of the state database; default SQLite in data_dir."
+    )
+    kubeconfig: str | None = Field(
+        None,
+        validation_alias=AliasChoices("KUBECONFIG", "kubeconfig"),
+        description="kubeconfig file(s) for cluster=kube outside a cluster (KUBECONFIG).",
+    )
+    kube_context: str | None = Field(None, description="kubeconfig context for cluster=kube.")
+    default_namespace: str | None = Field(
+        None,
+        description="Namespace of a service named without one (an alert without a namespace "
+        "label, `medic investigate SERVICE`); unset: the simulated cluster's, or `default`.",
+    )
+    redis_url: str | None = Field(None, description="Redis holding the caches purge_cache clears.")
+    alertmanager_url: str | None = Field(None, description="Alertmanager base URL for silences.")
+    runbooks_dir: Path | None = None
+    investigation: InvestigationSettings = Field(default_factory=InvestigationSettings)
+    verification: VerificationSettings = Field(default_factory=VerificationSettings)
+    detectors: DetectorSettings = Field(default_factory=DetectorSettings)
+    metrics: MetricsSettings = Field(default_factory=MetricsSettings)
+    slack: SlackSettings = Field(default_factory=SlackSettings)
+    webhook: WebhookSettings = Field(default_factory=WebhookSettings)
+    llm: LLMSettings = Field(default_factory=LLMSettings)
+    database: DatabaseSettings = Field(default_factory=DatabaseSettings)
+    reconcile: ReconcileSettings = Field(default_factory=ReconcileSettings)

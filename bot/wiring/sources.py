@@ -1,0 +1,156 @@
+"""What one cluster gives an investigation - its backends, metrics, logs and the namespace of a
+service named without one - for the simulated cluster or for Kubernetes with Prometheus and pod
+logs. Configuration is checked before anything connects."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import httpx
+
+from bot import messages
+from bot.config import Settings
+from bot.errors import ConfigError, InputError
+from bot.wiring.backends import kube_api_client, kube_backends, kube_cluster, sim_backends
+from detectors import (
+    InMemoryMetricSource,
+    MetricSource,
+    PrometheusMetricSource,
+    Series,
+    TimeLeft,
+    choose_step,
+)
+from knowledge.logs import InMemoryLogSource, LogLine, LogSource
+from tools.backends import Backends
+from tools.clock import Clock
+from tools.sim import SCENARIOS, SCRAPE_INTERVAL, SimulatedCluster
+
+
+@dataclass(frozen=True)
+class ClusterSources:
+    """What one cluster gives an investigation: its backends (reads and actions), its metrics, its
+    logs, the namespace of a service named without one, and whether the memory starts from the
+    sample incidents (written for the simulated shop; a real cluster's memory starts empty)."""
+
+    backends: Backends
+    metrics: MetricSource
+    logs: LogSource
+    default_namespace: str
+    seed_samples: bool
+
+
+def sim_metric_source(sim: SimulatedCluster, max_points: int) -> InMemoryMetricSource:
+    """The simulated cluster's own metrics, sampled like Prometheus: every scrape interval, or
+    coarser so that a series has at most ``max_points`` points."""
+    return InMemoryMetricSource(
+        lambda ns, svc, start, end: [
+            Series.of(s.metric, s.timestamps, s.values, s.labels)
+            for s in sim.metrics(
+                ns, svc, start, end, step=choose_step(start, end, SCRAPE_INTERVAL, max_points)
+            )
+        ],
+        max_points,
+    )
+
+
+class UpToNow:
+    """Recorded metrics end at the present: a window reaching past ``clock.now()`` (an alert that
+    began a moment ago) is cut there. Read beyond it, a rate() fades as its window empties, which
+    the detectors would rightly report as a drop in traffic."""
+
+    def __init__(self, source: MetricSource, clock: Clock) -> None:
+        self._source = source
+        self._clock = clock
+
+    def fetch(
+        self,
+        namespace: str,
+        service: str,
+        start: float,
+        end: float,
+        *,
+        time_left: TimeLeft | None = None,
+    ) -> list[Series]:
+        return self._source.fetch(
+            namespace, service, start, min(end, self._clock.now()), time_left=time_left
+        )
+
+
+def prometheus_source(
+    settings: Settings, clock: Clock, missing: str = messages.PROMETHEUS_URL_REQUIRED
+) -> MetricSource:
+    """The Prometheus metric source of ``metrics``; ``missing`` says what to do without a URL."""
+    m = settings.metrics
+    if not m.prometheus_url:
+        raise ConfigError(missing)
+    client = httpx.Client(base_url=m.prometheus_url, timeout=m.timeout_seconds)
+    source = PrometheusMetricSource(
+        client,
+        m.effective_queries(),
+        m.step_seconds,
+        m.max_points,
+        breakdowns=m.breakdowns,
+        max_response_bytes=m.max_response_bytes,
+        max_series=m.max_series,
+    )
+    return UpToNow(source, clock)
+
+
+def sim_log_source(sim: SimulatedCluster) -> InMemoryLogSource:
+    return InMemoryLogSource(
+        lambda ns, svc, start, end: [
+            LogLine(line.timestamp, line.message, line.level, line.pod)
+            for line in sim.logs(ns, svc, start, end)
+        ]
+    )
+
+
+def simulated_cluster(scenario: str, clock: Clock) -> SimulatedCluster:
+    """The simulated cluster playing ``scenario`` (one of tools.sim.SCENARIOS)."""
+    if scenario not in SCENARIOS:
+        raise InputError(f"unknown scenario {scenario!r} (known: {', '.join(SCENARIOS)})")
+    return SimulatedCluster(SCENARIOS[scenario], clock)
+
+
+def default_namespace(settings: Settings, sim: SimulatedCluster | None) -> str:
+    """The namespace of a service named without one: configured, else the simulated shop's, else
+    Kubernetes' own ``default``."""
+    return settings.default_namespace or (sim.scenario.namespace if sim else "default")
+
+
+def sim_sources(settings: Settings, sim: SimulatedCluster, clock: Clock) -> ClusterSources:
+    """The simulated cluster; its own metrics unless ``metrics.source`` is prometheus."""
+    return ClusterSources(
+        backends=sim_backends(settings, sim),
+        metrics=prometheus_source(settings, clock)
+        if settings.metrics.source == "prometheus"
+        else sim_metric_source(sim, settings.metrics.max_points),
+        logs=sim_log_source(sim),
+        default_namespace=default_namespace(settings, sim),
+        seed_samples=True,
+    )
+
+
+def kube_sources(settings: Settings, clock: Clock) -> ClusterSources:
+    """Kubernetes for deployments, pod logs and actions; Prometheus for metrics (required: the
+    cluster has no metric store of its own). Configuration is checked before anything connects."""
+    from kubernetes.client import AppsV1Api, CoreV1Api
+
+    from knowledge.kube_logs import KubernetesLogSource
+
+    if settings.metrics.source == "cluster":
+        raise ConfigError(messages.KUBE_HAS_NO_METRICS)
+    metrics = prometheus_source(settings, clock, messages.KUBE_PROMETHEUS_REQUIRED)
+    api = kube_api_client(settings)
+    return ClusterSources(
+        backends=kube_backends(settings, kube_cluster(settings, api)),
+        metrics=metrics,
+        logs=KubernetesLogSource(
+            CoreV1Api(api),
+            AppsV1Api(api),
+            now=clock.now,
+            max_lines=settings.investigation.max_log_lines,
+        ),
+        default_namespace=default_namespace(settings, None),
+        seed_samples=False,
+    )
