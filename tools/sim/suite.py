@@ -4,7 +4,8 @@ it and a wrong one that is tempting to pick. ``medic eval scenarios`` runs them 
 them too, which is why the suite lives with the simulator and not in ``tools/evaluation``.
 
 The services export what real ones do (memory, restarts, throttling, disk, connection pool,
-dependency latency, model quality), whatever the scenario; only the failure differs.
+dependency latency, model quality), whatever the scenario; only the failure differs. (Just over
+400 lines: most of it is the twelve scenarios' data, kept in one place so they can be compared.)
 """
 
 from __future__ import annotations
