@@ -6,7 +6,6 @@ which concrete adapter sits behind each interface is decided in :mod:`bot.wiring
 from __future__ import annotations
 
 import logging
-import re
 import shutil
 import signal
 import socket
@@ -43,16 +42,12 @@ from bot.slack.server import MedicServer
 from bot.slack.thread_store import ThreadStore
 from bot.slack.threads import IncidentThreads
 from bot.slack.usergroups import UserGroups, names_groups
-from bot.slack.watched import ServiceResolver
 from bot.slack.webhook import AlertmanagerWebhook
 from bot.wiring import Wiring
-from tools.errors import ToolError
 
 log = logging.getLogger(__name__)
 
 SWITCH_INTERVAL = 0.001
-DNS_LABEL = re.compile(r"[a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?")
-MAX_CANDIDATES = 20  # words of an alert message tried as deployment names
 STOP_GRACE_SECONDS = 10.0  # running jobs' time to finish once `medic serve` is asked to stop
 
 
@@ -67,28 +62,6 @@ def check_settings(settings: Settings) -> None:
         )
     if not settings.alert_channel:
         raise ConfigError("set MEDIC_ALERT_CHANNEL (or alert_channel) to the channel id for alerts")
-
-
-def service_resolver(flow: IncidentFlow) -> ServiceResolver:
-    """(namespace, service) for the first word of an alert that names a deployment Medic knows:
-    namespaces from the policy (a word naming one is tried first), deployments looked up by name
-    (a GET per candidate word, so the bot needs no permission to list deployments)."""
-
-    def resolve(words: list[str]) -> tuple[str, str] | None:
-        policy = flow.workflow.guard.policy
-        namespaces = list(dict.fromkeys([flow.default_namespace, *policy.namespaces]))
-        preferred = [w for w in words if w in namespaces]
-        candidates = [w for w in dict.fromkeys(words) if DNS_LABEL.fullmatch(w)][:MAX_CANDIDATES]
-        for namespace in preferred + [n for n in namespaces if n not in preferred]:
-            for word in candidates:
-                try:
-                    flow.backends.cluster.get_deployment(namespace, word)
-                except ToolError:
-                    continue
-                return namespace, word
-        return None
-
-    return resolve
 
 
 class MedicService:
@@ -139,12 +112,10 @@ class MedicService:
                 self.threads,
                 searcher or KnowledgeSearch(wiring.vector_store, wiring.embedder),
             ),
-            groups=UserGroups(
-                self.client, enabled=names_groups(flow.workflow.guard.policy.approvers)
-            ),
+            groups=UserGroups(self.client, enabled=names_groups(flow.policy.approvers)),
             watched_channels=settings.watched_channels,
             alert_pattern=settings.slack.alert_pattern,
-            resolve_service=service_resolver(flow),
+            resolve_service=flow.find_service,
             listener_executor=self.jobs.listeners,
             mentions=Mentions(
                 self.threads,
