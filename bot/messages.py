@@ -198,6 +198,11 @@ SLACK_NOT_REMEMBERED = (
     "the audit log."
 )
 SLACK_MORE_IN_FILE = "... (the full text is in the attached file)"
+SLACK_FULL_TEXT_TITLE = "Full text: {filename}"
+SLACK_FULL_TEXT_COMMENT = "The message above was too long for Slack; here it is in full."
+SLACK_POSTMORTEM_TITLE = "Postmortem draft: {incident}"
+SLACK_SEARCH_RESULTS = "*Results for _{text}_*"
+SLACK_OPEN_INCIDENTS = "*{count} open incident(s)*"
 SLACK_ALERT_RESOLVED = "The alert resolved: {count} pending proposal(s) withdrawn."
 SLACK_INVESTIGATION_FAILED = (
     "The investigation of {incident} failed: {reason}. "

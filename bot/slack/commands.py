@@ -219,8 +219,8 @@ class CommandAnswers:
             draft = postmortem_draft(
                 incident, timeline, threads.flow.proposals_of(leader.incident_id)
             )
-            threads.post_file(link, f"postmortem-{incident.id}.md", f"Postmortem draft: "
-                              f"{incident.id}", draft)  # fmt: skip
+            title = messages.SLACK_POSTMORTEM_TITLE.format(incident=incident.id)
+            threads.post_file(link, f"postmortem-{incident.id}.md", title, draft)
             return markup(messages.SLACK_DRAFTING, incident=incident.id)
         if isinstance(command, Silence):
             link = threads.incident_in(channel, command.incident, "silence DURATION")
@@ -251,7 +251,7 @@ class CommandAnswers:
         hits = self._searcher.search(text, SEARCH_LIMIT)
         if not hits:
             return markup(messages.SLACK_NO_SEARCH_RESULTS, text=echo(text))
-        lines = [markup("*Results for _{}_*", echo(text))]
+        lines = [markup(messages.SLACK_SEARCH_RESULTS, text=echo(text))]
         for hit in hits:
             name = link(hit.url, hit.title) if hit.url else escape(hit.title)
             lines.append(markup("• *{}* ({}, {:.2f}) {}", hit.id, hit.kind, hit.score, name))
@@ -263,7 +263,7 @@ class CommandAnswers:
         open_ = self._threads.open_incidents()
         if not open_:
             return Mrkdwn(messages.SLACK_NOTHING_OPEN)
-        lines = [markup("*{} open incident(s)*", len(open_))]
+        lines = [markup(messages.SLACK_OPEN_INCIDENTS, count=len(open_))]
         for incident, pending in open_:
             lines.append(
                 markup(

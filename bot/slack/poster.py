@@ -9,9 +9,10 @@ from collections.abc import Callable
 
 from sqlalchemy.orm import Session
 
+from bot import messages
 from bot.slack import blocks
 from bot.slack.limits import as_markdown, fit
-from bot.slack.mrkdwn import Mrkdwn, escape, plain
+from bot.slack.mrkdwn import Mrkdwn, escape, markup, plain
 from bot.slack.outbox import ROOT, Outbox
 from bot.slack.thread_store import ThreadLink, ThreadStore
 from tools.proposals import Proposal
@@ -82,9 +83,9 @@ class ThreadPoster:
                 key,
                 channel,
                 filename=more,
-                title=f"Full text: {more}",
+                title=messages.SLACK_FULL_TEXT_TITLE.format(filename=more),
                 content=as_markdown(message.blocks).encode(),
-                comment=Mrkdwn("The message above was too long for Slack; here it is in full."),
+                comment=markup(messages.SLACK_FULL_TEXT_COMMENT),
                 now=now,
                 session=session,
             )
