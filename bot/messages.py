@@ -9,6 +9,9 @@ escapes every value it fills in.
 What stays beside its code, on purpose:
 - the layout of one item's data in a renderer: bullets, field labels such as ``why:``,
   ``source:``, ``score 0.82``, ``*Service*`` (they are layout, reviewed with the layout);
+- a command's one-line report of what it did, mostly its data (``ingested 12 postmortems as 40
+  chunks``, ``upgraded from 0001 to 0002``, ``audit log intact: 16 entries``), beside the
+  command that prints it, like a renderer's layout;
 - command-line ``--help`` texts (typer's ``help=`` beside each option, reviewed with
   ``medic --help``) and Prometheus metric descriptions (operators' metadata, not replies);
 - log messages for operators, and exception text raised in ``detectors/``, ``knowledge/`` and
