@@ -80,6 +80,7 @@ class MedicService:
         ``client`` and ``searcher`` replace its Slack client and search.
         ``chat_model`` (a LangChain chat model) answers `@medic` questions; by default the one
         configured in ``llm.model`` (``flow.chat``), if any."""
+        self.wiring = wiring
         settings = self.settings = wiring.settings
         self.data_dir = wiring.data_dir
         engine = wiring.slack_engine
@@ -254,6 +255,7 @@ class MedicService:
         self.state.close()
         for engine in self._engines:
             engine.dispose()
+        self.wiring.close()
         self.app.close()
         if "asgi" in self.__dict__:
             self.asgi.close()

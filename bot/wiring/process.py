@@ -54,6 +54,18 @@ class Wiring:
         self.settings = settings
         self._given_embedder = embedder
 
+    def close(self) -> None:
+        """Release what was built: the engines' pooled connections and the embedded Chroma's
+        files (a process that builds one Wiring holds them to its end; tests build hundreds)."""
+        for name in ("engine", "slack_engine", "inbox_engine"):
+            engine = self.__dict__.get(name)
+            if engine is not None:
+                engine.dispose()
+        store = self.__dict__.get("vector_store")
+        close = getattr(store, "close", None)  # a Client has it; the ClientAPI protocol does not
+        if callable(close):
+            close()
+
     @cached_property
     def data_dir(self) -> Path:
         """The data directory, created if needed and checked writable."""

@@ -113,8 +113,10 @@ class FakeLLM:
 
     def _hang(self, connection: socket.socket) -> None:
         """Answer nothing; return when the client closes the connection (or the server stops)."""
+        poller = select.poll()  # not select(): it fails on descriptors above 1023
+        poller.register(connection, select.POLLIN)
         while not self._stopping.is_set():
-            readable, _, _ = select.select([connection], [], [], 0.05)
+            readable = poller.poll(50)
             if readable and not connection.recv(1, socket.MSG_PEEK):
                 with self._lock:
                     self.abandoned += 1

@@ -46,3 +46,34 @@ def test_medic_search_loads_chroma_but_not_the_incident_flow() -> None:
     loaded = result["loaded"]
     assert result["code"] == 0 and isinstance(loaded, list)
     assert "chromadb" in loaded and "bot.flow" not in loaded
+
+
+def open_files_under(path: Path) -> list[str]:
+    found = []
+    for fd in Path("/proc/self/fd").iterdir():
+        try:
+            target = str(fd.readlink())
+        except OSError:  # closed meanwhile
+            continue
+        if target.startswith(str(path)):
+            found.append(target)
+    return found
+
+
+def test_closing_the_wiring_releases_the_database_and_the_embedded_chroma(tmp_path: Path) -> None:
+    from sqlalchemy import text
+
+    from bot.config import load_settings
+    from bot.wiring import Wiring
+
+    wiring = Wiring(load_settings(data_dir=str(tmp_path)))
+    with wiring.engine.connect() as conn:
+        conn.execute(text("SELECT 1"))
+    wiring.vector_store.heartbeat()
+    opened = open_files_under(tmp_path)
+    assert any(f.endswith("medic.db") for f in opened) and len(opened) >= 4
+
+    wiring.close()  # a process (a test) that builds many would run out of descriptors
+
+    left = open_files_under(tmp_path)  # chromadb keeps a handle of its own SQLite open at most
+    assert all(f.endswith("chroma.sqlite3") for f in left) and len(left) <= 2, left
