@@ -10,7 +10,6 @@ import re
 from collections.abc import Callable
 from concurrent.futures import Executor
 from typing import Any
-from urllib.parse import urlsplit
 
 from slack_bolt import Ack, App, BoltContext, BoltRequest, BoltResponse, Respond
 from slack_sdk import WebClient
@@ -23,7 +22,7 @@ from bot.slack.commands import CommandAnswers, Help, immediate_reply, parse_comm
 from bot.slack.decisions import SlackUser
 from bot.slack.limits import fit
 from bot.slack.mentions import SLACK_TS, Mention, Mentions
-from bot.slack.mrkdwn import Mrkdwn, markup
+from bot.slack.mrkdwn import Mrkdwn, markup, safe_url
 from bot.slack.threads import IncidentThreads
 from bot.slack.usergroups import UserGroups
 from bot.slack.watched import ServiceResolver, alert_from_message, posted_at
@@ -33,22 +32,13 @@ from tools.errors import StateUnavailableError
 log = logging.getLogger(__name__)
 
 
-def _web_url(url: str) -> bool:
-    """Whether ``url`` is an http(s) URL with a host: a response_url is data from the request."""
-    try:
-        parts = urlsplit(url)
-        return parts.scheme in {"http", "https"} and bool(parts.hostname)
-    except ValueError:  # e.g. an unclosed IPv6 bracket
-        return False
-
-
 def ephemeral(respond: Respond | None, text: Mrkdwn) -> None:
     """An answer only the person sees, through the request's response_url (a request without
     one, which Slack never sends, gets its answer in the log only)."""
     if respond is None or respond.response_url is None:
         log.warning("no response_url to answer on: %s", text[:200])
         return
-    if not _web_url(respond.response_url):
+    if safe_url(respond.response_url) is None:  # data from the request, like any link
         log.warning("response_url is not an http(s) URL; answer dropped: %s", text[:200])
         return
     fitted = fit([section(text)], text)

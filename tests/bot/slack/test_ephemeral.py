@@ -13,7 +13,10 @@ from bot.slack.app import ephemeral
 from bot.slack.mrkdwn import Mrkdwn
 
 
-@pytest.mark.parametrize("url", ["1", "http://[", "file:///etc/passwd", "https://"])
+@pytest.mark.parametrize(
+    "url",
+    ["1", "http://[", "file:///etc/passwd", "https://", "<!channel>", "https://a." + "b" * 5000],
+)
 def test_a_response_url_that_is_not_a_web_url_is_dropped_with_a_warning(
     url: str, caplog: pytest.LogCaptureFixture
 ) -> None:
