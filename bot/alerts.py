@@ -77,7 +77,9 @@ class Alert(BaseModel):
         one notification can arrive out of order (an Alertmanager HA pair, a lagging replica);
         these times say which is the newer."""
         if self.status == "resolved" and self.ends_at is not None:
-            return self.ends_at
+            # never before its own start: a sender whose clock runs ahead starts alerts in the
+            # future, and its resolved copy must still be newer than its firing one
+            return max(self.ends_at, self.starts_at)
         return self.starts_at
 
     @property

@@ -170,3 +170,21 @@ def test_the_diagnosis_shows_the_plan_as_the_terminal_does() -> None:
         "planned by runbooks, memory, what-changed, llm (off: no model configured)",
     ):
         assert shown in terminal and shown in slack, shown
+
+
+def test_a_resolved_copy_from_a_sender_whose_clock_runs_ahead_still_resolves_the_root() -> None:
+    from datetime import UTC, datetime, timedelta
+
+    from bot.slack.blocks import root_view
+
+    now = datetime.now(UTC)
+    ahead = (now + timedelta(minutes=10)).isoformat()  # accepted: a clock that runs ahead
+
+    def group(status: str, ends: str) -> dict[str, object]:
+        alert = {"status": status, "labels": {"alertname": "A", "service": "checkout"},
+                 "startsAt": ahead, "endsAt": ends, "fingerprint": "f1"}  # fmt: skip
+        return {"groupKey": "g", "status": status, "alerts": [alert]}
+
+    firing = root_view(parse_alerts(group("firing", "0001-01-01T00:00:00Z")), [], "shop")
+    resolved = root_view(parse_alerts(group("resolved", now.isoformat())), [], "shop")
+    assert firing.outdated_by(resolved)  # before: the resolved copy looked older, and was dropped
