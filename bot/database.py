@@ -20,7 +20,13 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from sqlalchemy import Engine, Float, Integer, create_engine, event, update
-from sqlalchemy.exc import ArgumentError, IntegrityError, SQLAlchemyError
+from sqlalchemy.exc import (
+    ArgumentError,
+    DatabaseError,
+    IntegrityError,
+    OperationalError,
+    SQLAlchemyError,
+)
 from sqlalchemy.orm import Mapped, Session, mapped_column
 from sqlalchemy.pool import NullPool
 
@@ -78,7 +84,18 @@ def sqlite_engine(
     *,
     migrate: bool = True,
 ) -> Engine:
-    engine = _sqlite(f"sqlite:///{data_dir / name}", busy_timeout)
+    path = data_dir / name
+    engine = _sqlite(f"sqlite:///{path}", busy_timeout)
+    try:
+        engine.connect().close()
+    except DatabaseError as exc:
+        if isinstance(exc, OperationalError):  # locked, busy: the retries' business, not a fault
+            raise
+        engine.dispose()
+        raise ConfigError(
+            f"{path} is not a SQLite database ({exc.orig}); move it aside to start afresh, or "
+            "restore it from a backup"
+        ) from exc
     return migrated(engine) if migrate else engine
 
 

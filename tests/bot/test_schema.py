@@ -158,3 +158,9 @@ def test_a_database_a_newer_release_wrote_is_refused_in_words(tmp_path: Path) ->
         conn.execute(text("UPDATE alembic_version SET version_num = '9999'"))
     with pytest.raises(ConfigError, match=r"schema revision 9999.*newer Medic"):
         sqlite_engine(tmp_path)
+
+
+def test_a_state_file_that_is_not_a_database_is_refused_in_one_line(tmp_path: Path) -> None:
+    (tmp_path / "medic.db").write_bytes(b"not a database, some other file" * 100)
+    with pytest.raises(ConfigError, match=r"medic\.db is not a SQLite database"):
+        sqlite_engine(tmp_path)  # before: sqlite3's DatabaseError, a traceback from every command
