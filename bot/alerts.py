@@ -23,6 +23,8 @@ from bot.errors import InputError
 from bot.payloads import check_depth, load_json
 from tools import SERVICE_LABELS
 
+SINCE_ANNOTATION = "medic_since"  # an alert, or a manual investigation, asking for its window
+
 EARLIEST = datetime(2000, 1, 1, tzinfo=UTC)
 MAX_AHEAD = timedelta(days=365)
 GO_ZERO_TIME = datetime(1, 1, 1, tzinfo=UTC)  # Alertmanager's endsAt of a firing alert: no end
@@ -147,9 +149,17 @@ def parse_alerts(payload: bytes | str | dict[str, Any], now: float | None = None
 
 
 def manual_alert(
-    service: str, namespace: str, starts_at: float, extra_labels: dict[str, str] | None = None
+    service: str,
+    namespace: str,
+    starts_at: float,
+    extra_labels: dict[str, str] | None = None,
+    since: int | None = None,
 ) -> dict[str, Any]:
-    """The alert of an investigation someone asked for by name (CLI or Slack)."""
+    """The alert of an investigation someone asked for by name (CLI or Slack); ``since``
+    (seconds) asks for the suspect window to be that long, up to now (``medic_since``, also a
+    label: a request for another window is another incident, not the open one of the service)."""
+    annotations = {"summary": f"manual investigation of {service}"}
+    asked = {SINCE_ANNOTATION: f"{since}s"} if since is not None else {}
     return {
         "status": "firing",
         "labels": {
@@ -157,7 +167,8 @@ def manual_alert(
             "service": service,
             "namespace": namespace,
             **(extra_labels or {}),
+            **asked,
         },
-        "annotations": {"summary": f"manual investigation of {service}"},
+        "annotations": annotations | asked,
         "startsAt": datetime.fromtimestamp(starts_at, UTC).isoformat(),
     }

@@ -84,6 +84,18 @@ WINDOW_RECENT = (
     "(investigation.max_window_minutes = {longest}): investigated the most recent {longest}, "
     "whose baseline may already be abnormal"
 )
+WINDOW_SINCE_CAPPED = (
+    "the window asked for ({asked}) is longer than the longest window Medic reads "
+    "(investigation.max_window_minutes = {longest}, baseline included): investigated the most "
+    "recent part"
+)
+WINDOW_SINCE_IGNORED = (
+    "ignored medic_since {value!r}: not a duration of a minute or more (e.g. 30m, 2h)"
+)
+WINDOW_USED = "Suspect window {start} to {end}, against {baseline_start} to {start}: {why}."
+WINDOW_FROM_ALERT = "from a lead before the alert's start"
+WINDOW_FROM_ONSET = "from the onset of {metric}, which was already abnormal at the alert"
+WINDOW_AS_ASKED = "the last {span}, as asked"
 LOG_LINES_CAPPED = (
     "read {kept} of {read} log lines (investigation.max_log_lines), evenly spread over the window"
 )
@@ -165,7 +177,8 @@ SLACK_HELP = "\n".join(
     (
         "*Medic* investigates alerts, proposes guarded fixes and remembers what worked.",
         "`/medic help` - this help",
-        "`/medic investigate SERVICE [NAMESPACE]` - investigate a service now, in a new thread",
+        "`/medic investigate SERVICE [NAMESPACE] [since 30m]` - investigate a service now, in a "
+        "new thread (by default from its symptoms' onset)",
         "`/medic search TEXT` - search past incidents and postmortems",
         "`/medic postmortem draft [INC-ID]` - a Markdown draft from the incident's timeline",
         "`/medic status` - open incidents and pending proposals",

@@ -31,6 +31,17 @@ MAX_NOTES = 10  # a Block Kit context holds at most 10 elements, one note each
 
 
 @dataclass(frozen=True)
+class WindowView:
+    """The stretch of time judged: baseline [baseline_start, start) against [start, end), and
+    how the start was chosen, in words."""
+
+    baseline_start: float
+    start: float
+    end: float
+    why: str
+
+
+@dataclass(frozen=True)
 class FindingView:
     """One abnormal metric: Slack shows it as ``sentence``, the terminal as a table row."""
 
@@ -95,6 +106,7 @@ class DiagnosisView:
     incident_id: str
     series: int  # how many series were read
     seconds: float  # how long the investigation took
+    window: WindowView
     notes: tuple[str, ...]
     findings: tuple[FindingView, ...]
     more_findings: int  # abnormal metrics beyond MAX_FINDINGS, counted but not shown
@@ -136,6 +148,9 @@ def diagnosis_view(
         incident_id=inv.incident_id,
         series=len(inv.series),
         seconds=inv.seconds,
+        window=WindowView(
+            inv.window.baseline_start, inv.window.split, inv.window.end, inv.window.describe()
+        ),
         notes=tuple(inv.notes[:MAX_NOTES]),
         findings=tuple(_finding(f, catalog) for f in inv.findings[:MAX_FINDINGS]),
         more_findings=max(0, len(inv.findings) - MAX_FINDINGS),

@@ -90,6 +90,13 @@ def investigate(
         Path | None,
         typer.Option("--alert", help="Alertmanager webhook JSON (a file, or - for stdin)."),
     ] = None,
+    since: Annotated[
+        str | None,
+        typer.Option(
+            "--since",
+            help="Suspect window: the last 30m, 2h, ... (default: from the symptoms' onset).",
+        ),
+    ] = None,
     cluster: ClusterOption = None,
     scenario: ScenarioOption = DEFAULT_SCENARIO,
     yes: YesOption = False,
@@ -98,12 +105,20 @@ def investigate(
     """Investigate an alert (--alert FILE) or a service by name, then propose remediation."""
     from bot.alerts import manual_alert
     from bot.config import load_settings
+    from bot.durations import parse_duration
 
     settings = load_settings(cluster=cluster)
     if settings.cluster is None:
         raise ConfigError(messages.CLUSTER_REQUIRED)
     if (alert is None) == (service is None):
         raise InputError("give either a SERVICE or --alert FILE")
+    seconds = None
+    if since is not None:
+        if alert is not None:
+            raise InputError("--since is for a SERVICE; an alert file sets medic_since instead")
+        seconds = parse_duration(since)
+        if seconds is None or seconds < 60:
+            raise InputError(f"--since {since[:40]!r} is not a duration of a minute or more")
     if alert is not None:
         text = _read_alert(alert, settings.webhook.max_body_bytes)
         _run_session(settings, scenario, lambda _ns, _anchor: text, yes=yes, as_json=as_json)
@@ -112,7 +127,9 @@ def investigate(
         _run_session(
             settings,
             scenario,
-            lambda default_ns, anchor: manual_alert(service, namespace or default_ns, anchor),
+            lambda default_ns, anchor: manual_alert(
+                service, namespace or default_ns, anchor, since=seconds
+            ),
             yes=yes,
             as_json=as_json,
         )

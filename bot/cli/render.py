@@ -143,7 +143,16 @@ def _plan(plan: PlanView) -> list[RenderableType]:
 def diagnosis(view: DiagnosisView, proposals: list[Proposal]) -> RenderableType:
     """The diagnosis reply: the view's sections, then the proposals and the plan."""
     parts: list[RenderableType] = [
-        Text(messages.INVESTIGATED.format(series=view.series, seconds=view.seconds), style="dim")
+        Text(messages.INVESTIGATED.format(series=view.series, seconds=view.seconds), style="dim"),
+        Text(
+            messages.WINDOW_USED.format(
+                start=_time(view.window.start),
+                end=_time(view.window.end),
+                baseline_start=_time(view.window.baseline_start),
+                why=view.window.why,
+            ),
+            style="dim",
+        ),
     ]
     parts += [Text(f"! {note}", style="yellow") for note in view.notes]
     parts += [_heading(messages.HEADING_ABNORMAL), _findings(view)]

@@ -4,6 +4,7 @@ place of buttons. Used by `medic demo` and `medic investigate`."""
 from __future__ import annotations
 
 from collections.abc import Callable
+from datetime import UTC, datetime
 from typing import Any
 
 from bot import messages
@@ -61,6 +62,13 @@ def handle_alert(
         "incident_id": incident.id,
         "service": incident.service,
         "anomalies": list(dict.fromkeys(f.metric for f in investigation.findings)),
+        "window": {
+            "baseline_start": _iso(investigation.window.baseline_start),
+            "start": _iso(investigation.window.split),
+            "end": _iso(investigation.window.end),
+            "chosen": investigation.window.why,
+            "onset_of": investigation.window.onset_of or None,
+        },
         "forecasts": [f.key for f in investigation.forecasts],
         "drift": [f.key for f in investigation.drift],
         "log_templates": investigation.abnormal_templates,
@@ -86,3 +94,8 @@ def handle_alert(
         "notes": investigation.notes,
         "verified": verified,
     }
+
+
+def _iso(ts: float) -> str:
+    """A time in the JSON report: RFC 3339 in UTC, to the second."""
+    return datetime.fromtimestamp(ts, UTC).isoformat(timespec="seconds")

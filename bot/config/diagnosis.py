@@ -27,6 +27,13 @@ class InvestigationSettings(BaseModel):
     lead_minutes: float = Field(
         15, ge=0, description="How long before the alert's start an anomaly may have begun."
     )
+    max_lookback_minutes: float = Field(
+        60,
+        ge=0,
+        description="How far before the lead a symptom's onset may move the suspect window when "
+        "the symptom was already abnormal there (0: never; the window then starts lead_minutes "
+        "before the alert).",
+    )
     similar_limit: int = Field(3, ge=1)
     min_similarity: float = Field(0.45, ge=0, le=1)
     max_window_minutes: float = Field(

@@ -12,7 +12,7 @@ from __future__ import annotations
 import threading
 import time
 from collections import Counter
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 
 from bot import messages
@@ -21,6 +21,13 @@ from bot.diagnosis.budget import Budget
 from bot.diagnosis.changes import Change
 from bot.diagnosis.hypotheses import Hypothesis, Relatedness, diagnose
 from bot.diagnosis.signals import Glossary
+from bot.diagnosis.window import (
+    Window,
+    earliest_split,
+    onset,
+    probe,
+    suspect_window,
+)
 from bot.incidents import Incident
 from detectors import (
     DetectorSuite,
@@ -46,17 +53,6 @@ from knowledge import (
     save_miner,
 )
 from tools import Clock, ToolError
-
-
-@dataclass(frozen=True)
-class Window:
-    """Baseline [baseline_start, split) against the suspect window [split, end); ``note`` says
-    why it is not the window the alert's start asked for."""
-
-    baseline_start: float
-    split: float
-    end: float
-    note: str = ""
 
 
 @dataclass(frozen=True)
@@ -108,20 +104,11 @@ class Investigator:
         self._template_state = template_state
 
     def window_for(self, incident: Incident) -> Window:
-        """The lead time before the alert's start and the baseline before that, up to now; never
-        longer than ``max_window_minutes`` nor ahead of the clock, whatever the start says."""
-        now = self._clock.now()
-        baseline = 60.0 * self._settings.baseline_minutes
-        longest = 60.0 * self._settings.max_window_minutes
-        onset, note = incident.starts_at, ""
-        if onset > now + 60.0:
-            onset, note = now, messages.WINDOW_AHEAD.format(ahead=_span(onset - now))
-        end = max(now, onset + 60.0)
-        split = onset - 60.0 * self._settings.lead_minutes
-        if end - (split - baseline) > longest:
-            split = end - longest + baseline
-            note = messages.WINDOW_RECENT.format(age=_span(now - onset), longest=_span(longest))
-        return Window(baseline_start=split - baseline, split=split, end=end, note=note)
+        """The window the alert asks for (before any onset moves it): bounded by
+        ``max_window_minutes`` and the clock, whatever the alert says."""
+        return suspect_window(
+            incident.starts_at, incident.annotations, self._clock.now(), self._settings
+        )
 
     def budget(self, stop: threading.Event | None = None) -> Budget:
         """A new investigation's time budget (``timeout_seconds``), ended early by ``stop``."""
@@ -135,12 +122,12 @@ class Investigator:
         window = self.window_for(incident)
         notes: list[str] = [window.note] if window.note else []
         ns, svc = incident.namespace, incident.service
+        earliest = earliest_split(window, self._settings)
+        reach = earliest - (window.split - window.baseline_start)  # the onset's baseline too
 
         budget.check("reading the metrics")
         try:
-            series = self._metrics.fetch(
-                ns, svc, window.baseline_start, window.end, time_left=budget.share()
-            )
+            series = self._metrics.fetch(ns, svc, reach, window.end, time_left=budget.share())
         except PartialMetricsError as exc:  # a bad query costs only its own metric
             series = exc.series
             if series:
@@ -157,7 +144,16 @@ class Investigator:
             series = []
             notes.append(messages.METRICS_UNAVAILABLE.format(why=exc))
         budget.check("running the detectors")
-        analysis = self._detectors.analyse(series, window.split)
+        analysis = self._detectors.analyse(_within(series, window), window.split)
+        if earliest < window.split:
+            probed = probe(window, earliest)
+            began = onset(
+                window, self._detectors.analyse(_within(series, probed), earliest).anomalies
+            )
+            if began is not None:
+                window = replace(probe(window, began.start), onset_of=self._catalog.name(began))
+                analysis = self._detectors.analyse(_within(series, window), window.split)
+        series = _within(series, window)
         findings = analysis.anomalies
 
         budget.check("reading the logs")
@@ -257,6 +253,12 @@ class Investigator:
         return changes, components
 
 
+def _within(series: list[Series], window: Window) -> list[Series]:
+    """The samples of ``window`` (baseline and suspect window): more were read only to find an
+    onset, and the detectors learn from everything before the split."""
+    return [s.between(window.baseline_start, window.end + 1.0) for s in series]
+
+
 def _spread(lines: list[LogLine], most: int, notes: list[str]) -> list[LogLine]:
     """At most ``most`` lines, evenly spread over the window, whatever the source returned."""
     if len(lines) <= most:
@@ -265,12 +267,3 @@ def _spread(lines: list[LogLine], most: int, notes: list[str]) -> list[LogLine]:
     kept = lines[::step]
     notes.append(messages.LOG_LINES_CAPPED.format(kept=len(kept), read=len(lines)))
     return kept
-
-
-def _span(seconds: float) -> str:
-    """A duration as a person says it: 40 min, 5.5 h, 20,439 days."""
-    if seconds >= 2 * 86400:
-        return f"{seconds / 86400:,.0f} days"
-    if seconds >= 3600:
-        return f"{seconds / 3600:.1f} h".replace(".0 h", " h")
-    return f"{max(seconds, 0.0) / 60:.0f} min"

@@ -8,6 +8,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 
 from bot import messages
+from bot.durations import parse_duration
 from bot.errors import InputError
 from bot.slack import blocks
 from bot.slack.decisions import SlackUser
@@ -16,8 +17,6 @@ from bot.slack.postmortem import postmortem_draft
 from bot.slack.search import Searcher
 from bot.slack.threads import IncidentThreads
 
-_DURATION = re.compile(r"(\d+)([smhdw])")
-_UNIT = {"s": 1, "m": 60, "h": 3600, "d": 86400, "w": 604800}
 _NAME = re.compile(r"^[a-z0-9]([-a-z0-9.]{0,251}[a-z0-9])?$")
 _INCIDENT = re.compile(r"^INC-\d+$", re.IGNORECASE)
 MIN_SILENCE = 60
@@ -36,6 +35,7 @@ class Help:
 class Investigate:
     service: str
     namespace: str | None
+    since: int | None = None  # seconds of suspect window asked for
 
 
 @dataclass(frozen=True)
@@ -62,14 +62,6 @@ class Silence:
 Command = Help | Investigate | Search | PostmortemDraft | Status | Silence
 
 
-def parse_duration(text: str) -> int | None:
-    """'90m', '2h', '1h30m', '1d' -> seconds; None when it is not a duration."""
-    text = text.strip().lower()
-    if not text or _DURATION.sub("", text):
-        return None
-    return sum(int(n) * _UNIT[u] for n, u in _DURATION.findall(text))
-
-
 def _incident_arg(args: list[str], usage: str) -> str | None:
     if not args:
         return None
@@ -93,12 +85,19 @@ def parse_command(text: str) -> Command:
 
 
 def _investigate(args: list[str], _text: str) -> Command:
+    usage = "usage: `/medic investigate SERVICE [NAMESPACE] [since 30m]`"
+    since = None
+    if len(args) >= 2 and args[-2].lower() == "since":
+        since = parse_duration(args[-1])
+        if since is None or since < 60:
+            raise InputError(f"`{args[-1][:40]}` is not a duration of a minute or more: {usage}")
+        args = args[:-2]
     if not 1 <= len(args) <= 2:
-        raise InputError("usage: `/medic investigate SERVICE [NAMESPACE]`")
+        raise InputError(usage)
     for name in args:
         if not _NAME.match(name):
             raise InputError(f"`{name}` is not a Kubernetes name (lowercase, digits, -, .)")
-    return Investigate(args[0], args[1] if len(args) > 1 else None)
+    return Investigate(args[0], args[1] if len(args) > 1 else None, since)
 
 
 def _search(args: list[str], text: str) -> Command:
@@ -202,7 +201,9 @@ class CommandAnswers:
     def _answer(self, command: Command, user: SlackUser, channel: str) -> Mrkdwn:
         threads = self._threads
         if isinstance(command, Investigate):
-            threads.investigate_service(command.service, command.namespace, user.id, channel)
+            threads.investigate_service(
+                command.service, command.namespace, user.id, channel, since=command.since
+            )
             return Mrkdwn("")
         if isinstance(command, Search):
             return self._search(command.text)

@@ -149,12 +149,20 @@ class AlertIntake:
             self.poster.reply(key, channel, message)
 
     def investigate_service(
-        self, service: str, namespace: str | None, user: str, channel: str
+        self,
+        service: str,
+        namespace: str | None,
+        user: str,
+        channel: str,
+        since: int | None = None,
     ) -> Receipt:
-        """`/medic investigate`: a manual alert, in a new thread in the asking channel."""
+        """`/medic investigate`: a manual alert, in a new thread in the asking channel; ``since``
+        (seconds) asks for the suspect window's length."""
         now = self.flow.clock.now()
         ns = namespace or self.flow.default_namespace
-        payload = manual_alert(service, ns, now, {"requested_by": user, "request": f"{now:.3f}"})
+        payload = manual_alert(
+            service, ns, now, {"requested_by": user, "request": f"{now:.3f}"}, since=since
+        )
         payload["annotations"]["summary"] = messages.SLACK_MANUAL_ROOT.format(
             service=service, namespace=ns, user=user
         )

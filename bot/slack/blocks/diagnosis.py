@@ -129,6 +129,18 @@ def diagnosis_blocks(incident: Incident, view: DiagnosisView) -> tuple[Mrkdwn, l
             )
         )
     ]
+    w = view.window
+    blocks.append(
+        context(
+            markup(
+                messages.WINDOW_USED,
+                start=slack_time(w.start),
+                end=slack_time(w.end),
+                baseline_start=slack_time(w.baseline_start),
+                why=w.why,
+            )
+        )
+    )
     if view.notes:
         blocks.append(context(*(markup(":warning: {}", n) for n in view.notes)))
     blocks.append(_heading(messages.HEADING_ABNORMAL, _findings(view)))

@@ -26,6 +26,8 @@ from bot.slack.commands import (
         ("help", Help()),
         ("investigate recommender", Investigate("recommender", None)),
         ("investigate recommender shop", Investigate("recommender", "shop")),
+        ("investigate recommender since 30m", Investigate("recommender", None, 1800)),
+        ("investigate recommender shop SINCE 2h", Investigate("recommender", "shop", 7200)),
         ("search cache bloat after release", Search("cache bloat after release")),
         ("SEARCH  p95   latency ", Search("p95   latency")),
         ("postmortem draft", PostmortemDraft(None)),
@@ -43,8 +45,10 @@ def test_commands(text: str, command: Command) -> None:
     ("text", "problem"),
     [
         ("reboot everything", "unknown command `reboot`"),
-        ("investigate", "usage: `/medic investigate SERVICE [NAMESPACE]`"),
-        ("investigate a b c", "usage: `/medic investigate SERVICE [NAMESPACE]`"),
+        ("investigate", "usage: `/medic investigate SERVICE [NAMESPACE] [since 30m]`"),
+        ("investigate a b c", "usage: `/medic investigate SERVICE [NAMESPACE] [since 30m]`"),
+        ("investigate a since soon", "`soon` is not a duration of a minute or more"),
+        ("investigate a since 30s", "`30s` is not a duration of a minute or more"),
         ("investigate Recommender!", "`Recommender!` is not a Kubernetes name"),
         ("search", "usage: `/medic search TEXT`"),
         ("postmortem", "usage: `/medic postmortem draft [INC-ID]`"),
@@ -66,7 +70,15 @@ def test_malformed_commands_get_help_naming_the_problem(text: str, problem: str)
 
 @pytest.mark.parametrize(
     ("text", "seconds"),
-    [("90m", 5400), ("2h", 7200), ("1d", 86400), ("1h30m", 5400), ("2x", None), ("", None)],
+    [
+        ("90m", 5400),
+        ("2h", 7200),
+        ("1d", 86400),
+        ("1h30m", 5400),
+        ("2x", None),
+        ("", None),
+        ("9" * 40 + "s", None),  # no arithmetic on a number nobody means
+    ],
 )
 def test_durations(text: str, seconds: int | None) -> None:
     assert parse_duration(text) == seconds

@@ -1,0 +1,18 @@
+"""Durations as people type them ('30m', '2h', '1h30m', '1d'): for `/medic silence`,
+`/medic investigate ... since`, `medic investigate --since` and the ``medic_since`` annotation."""
+
+from __future__ import annotations
+
+import re
+
+_DURATION = re.compile(r"(\d{1,9})([smhdw])")
+_UNIT = {"s": 1, "m": 60, "h": 3600, "d": 86400, "w": 604800}
+MAX_TEXT = 32  # characters: no real duration is longer, and the regex stays cheap
+
+
+def parse_duration(text: str) -> int | None:
+    """'90m', '2h', '1h30m', '1d' -> seconds; None when it is not a duration."""
+    text = text.strip().lower()
+    if not text or len(text) > MAX_TEXT or _DURATION.sub("", text):
+        return None
+    return sum(int(n) * _UNIT[u] for n, u in _DURATION.findall(text))
