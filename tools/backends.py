@@ -113,6 +113,11 @@ class ClusterBackend(Protocol):
 
     def pod_restarts(self, namespace: str, name: str) -> list[PodRestarts]: ...
 
+    def workloads(self, namespace: str, limit: int) -> list[str]:
+        """Names of the namespace's Deployments and StatefulSets, sorted, at most ``limit``:
+        the services an investigation looks at around the alerting one."""
+        ...
+
 
 class CacheBackend(Protocol):
     def purge(self, pattern: str, *, dry_run: bool = False) -> PurgeResult:
@@ -170,3 +175,4 @@ class NoCluster:
         raise BackendUnavailableError(self._why)
 
     get_deployment = scale = restart = rollback = recent_rollouts = pod_restarts = _refuse
+    workloads = _refuse

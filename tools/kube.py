@@ -142,6 +142,24 @@ class KubernetesCluster:
                 )
         return found
 
+    def workloads(self, namespace: str, limit: int) -> list[str]:
+        """One page of each kind (``limit`` items): a namespace with more workloads than an
+        investigation looks at is cut, not paged through."""
+        deployments: Any = self._call(
+            f"list deployments in {namespace}",
+            lambda: self._apps.list_namespaced_deployment(
+                namespace, limit=limit, _request_timeout=self._timeout
+            ),
+        )
+        stateful: Any = self._call(
+            f"list statefulsets in {namespace}",
+            lambda: self._apps.list_namespaced_stateful_set(
+                namespace, limit=limit, _request_timeout=self._timeout
+            ),
+        )
+        names = {item.metadata.name for item in [*deployments.items, *stateful.items]}
+        return sorted(names)[:limit]
+
     # --- writes ----------------------------------------------------------------------------------
     def scale(self, namespace: str, name: str, replicas: int, *, dry_run: bool = False) -> int:
         scale: Any = self._call(

@@ -50,6 +50,27 @@ def deployment(
     }
 
 
+def stateful_set(name: str, namespace: str = "shop", replicas: int = 1) -> dict[str, Any]:
+    return {
+        "apiVersion": "apps/v1",
+        "kind": "StatefulSet",
+        "metadata": {
+            "name": name,
+            "namespace": namespace,
+            "uid": f"uid-{namespace}-{name}",
+            "resourceVersion": "100",
+            "labels": {"app": name},
+        },
+        "spec": {
+            "replicas": replicas,
+            "serviceName": name,
+            "selector": {"matchLabels": {"app": name}},
+            "template": pod_template(name, f"shop/{name}:1"),
+        },
+        "status": {"replicas": replicas, "readyReplicas": replicas},
+    }
+
+
 def replica_set(
     owner: dict[str, Any], revision: int, image: str, replicas: int, created: str
 ) -> dict[str, Any]:

@@ -29,6 +29,7 @@ from tests.services import k8s_objects
 DEPLOYMENTS = kmock.resource("apps/v1/deployments")
 REPLICASETS = kmock.resource("apps/v1/replicasets")
 PODS = kmock.resource("v1/pods")
+STATEFULSETS = kmock.resource("apps/v1/statefulsets")
 
 
 def merge_patch(target: Any, patch: Any) -> Any:
@@ -114,7 +115,13 @@ class KubeApi:
         self.url = url
 
     def put(self, obj: dict[str, Any]) -> None:
-        kind = {"Deployment": DEPLOYMENTS, "ReplicaSet": REPLICASETS, "Pod": PODS}[obj["kind"]]
+        kinds = {
+            "Deployment": DEPLOYMENTS,
+            "ReplicaSet": REPLICASETS,
+            "Pod": PODS,
+            "StatefulSet": STATEFULSETS,
+        }
+        kind = kinds[obj["kind"]]
         meta = obj["metadata"]
         self.emulator.objects[kind, meta["namespace"], meta["name"]] = copy.deepcopy(obj)
 

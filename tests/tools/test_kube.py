@@ -113,6 +113,28 @@ def test_reads_status_rollouts_and_pod_restarts(
     )
 
 
+def test_lists_the_namespaces_deployments_and_statefulsets_as_its_workloads(
+    shop: KubeApi, cluster: KubernetesCluster
+) -> None:
+    shop.put(objects.deployment("checkout"))
+    shop.put(objects.stateful_set("redis"))
+    shop.put(objects.deployment("elsewhere", namespace="other"))
+    assert cluster.workloads("shop", limit=50) == ["checkout", "recommender", "redis"]
+    assert cluster.workloads("shop", limit=2) == ["checkout", "recommender"]
+    assert cluster.workloads("empty", limit=50) == []
+    listed = [r.url.path for r in shop.requests("GET")]
+    assert "/apis/apps/v1/namespaces/shop/deployments" in listed
+    assert "/apis/apps/v1/namespaces/shop/statefulsets" in listed
+
+
+def test_a_service_account_that_may_not_list_workloads_is_told_what_to_grant(
+    shop: KubeApi, cluster: KubernetesCluster
+) -> None:
+    shop.fail("GET", 403)
+    with pytest.raises(PermissionDeniedError, match=r"list deployments in shop.*rbac\.yaml"):
+        cluster.workloads("shop", limit=50)
+
+
 def test_scale_dry_runs_on_the_server_then_patches_the_scale_subresource(
     shop: KubeApi, cluster: KubernetesCluster, sim: SimulatedCluster
 ) -> None:

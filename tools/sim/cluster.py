@@ -194,6 +194,11 @@ class SimulatedCluster:
             template=dep.template(dep.revision),
         )
 
+    def workloads(self, namespace: str, limit: int) -> list[str]:
+        if namespace != self.scenario.namespace:
+            return []
+        return sorted(self._deployments)[:limit]
+
     def list_deployments(self, namespace: str) -> list[DeploymentInfo]:
         if namespace != self.scenario.namespace:
             return []
