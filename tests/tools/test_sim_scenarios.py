@@ -10,20 +10,23 @@ import pytest
 
 from tools.clock import VirtualClock
 from tools.sim import SCENARIOS, Scenario, SimulatedCluster
+from tools.sim.victims import VICTIMS
+
+VICTIMS_BY_NAME = {s.name: s for s in VICTIMS}
 
 START = 1_800_000_000.0
 SYMPTOMS = {"latency_p95_ms": 1, "error_ratio": 1, "click_through_rate": -1}
 
 
 def medians(sim: SimulatedCluster, start: float, end: float) -> dict[str, float]:
-    return {
-        s.metric: float(np.median(s.values))
-        for s in sim.metrics("shop", sim.scenario.service, start, end)
-    }
+    return medians_of(sim, sim.scenario.service, start, end)
 
 
-def act(sim: SimulatedCluster, tool: str) -> None:
-    service = sim.scenario.service
+def medians_of(sim: SimulatedCluster, service: str, start: float, end: float) -> dict[str, float]:
+    return {s.metric: float(np.median(s.values)) for s in sim.metrics("shop", service, start, end)}
+
+
+def act(sim: SimulatedCluster, tool: str, service: str) -> None:
     if tool == "scale":
         sim.scale("shop", service, 2 * sim.get_deployment("shop", service).replicas)
     elif tool == "restart":
@@ -35,12 +38,14 @@ def act(sim: SimulatedCluster, tool: str) -> None:
         sim.purge(f"{service}:*")
 
 
-def recovered_after(scenario: Scenario, tools: tuple[str, ...]) -> bool:
+def recovered_after(scenario: Scenario, actions: tuple[tuple[str, str], ...]) -> bool:
+    """Whether the alerted service's symptoms are back to normal 5 minutes after ``actions``
+    ((tool, service) each)."""
     clock = VirtualClock(START)
     sim = SimulatedCluster(scenario, clock)
     normal = medians(sim, START - 90 * 60, START - 40 * 60)
-    for tool in tools:
-        act(sim, tool)
+    for tool, service in actions:
+        act(sim, tool, service)
     clock.sleep(300)
     after = medians(sim, clock.now() - 180, clock.now())
     return all(
@@ -59,14 +64,38 @@ def test_the_suite_has_twelve_distinct_incidents() -> None:
     assert len(stories) == len(SUITE)
 
 
-@pytest.mark.parametrize("scenario", SUITE, ids=lambda s: s.name)
+@pytest.mark.parametrize("scenario", SUITE + list(VICTIMS), ids=lambda s: s.name)
 def test_the_fix_works_and_the_tempting_remedy_does_not(scenario: Scenario) -> None:
     expected = scenario.expected
     assert expected is not None
+    here, origin = scenario.service, scenario.origin
     assert not recovered_after(scenario, ()), "the incident must not end on its own"
-    assert not recovered_after(scenario, (expected.tempting, *expected.also))
+    tempting = ((expected.tempting, here), *((t, origin) for t in expected.also))
+    assert not recovered_after(scenario, tempting)
     if expected.fix is not None:
-        assert recovered_after(scenario, (expected.fix, *expected.also))
+        assert recovered_after(
+            scenario, ((expected.fix, origin), *((t, origin) for t in expected.also))
+        )
+
+
+@pytest.mark.parametrize("scenario", VICTIMS, ids=lambda s: s.name)
+def test_a_victim_is_not_cured_where_it_pages(scenario: Scenario) -> None:
+    """Where the fault starts elsewhere, the fix applied to the alerting service does not help:
+    the origin must be found (the one scenario whose origin pages is the control)."""
+    expected = scenario.expected
+    assert expected is not None and expected.fix is not None
+    cured_here = recovered_after(scenario, ((expected.fix, scenario.service),))
+    assert cured_here == (scenario.origin == scenario.service)
+
+
+def test_a_victim_feels_its_origin_through_the_call() -> None:
+    """frontend's dependency latency is checkout's own p95, delay included."""
+    sim = SimulatedCluster(VICTIMS_BY_NAME["slow-dependency"], VirtualClock(START))
+    checkout = medians_of(sim, "checkout", START - 300, START)
+    frontend = medians_of(sim, "frontend", START - 300, START)
+    assert checkout["latency_p95_ms"] > 800  # 600 ms of delay on ~245 ms
+    assert abs(frontend["upstream_latency_ms"] - checkout["latency_p95_ms"]) < 0.1 * 800
+    assert checkout["error_ratio"] < 0.01  # a delay, not an error
 
 
 def test_releases_show_in_the_rollout_history_with_their_labels() -> None:

@@ -420,9 +420,11 @@ class SimulatedCluster:
         return self._model(dep, ts, jitter=jitter)[0]
 
     def _model(
-        self, dep: _Deployment, ts: FloatArray, *, jitter: bool
+        self, dep: _Deployment, ts: FloatArray, *, jitter: bool, callers: tuple[str, ...] = ()
     ) -> tuple[dict[str, FloatArray], dict[str, FloatArray]]:
-        """The metrics at each time, and the conditions the log patterns react to."""
+        """The metrics at each time, and the conditions the log patterns react to. A service
+        whose dependency is simulated too sees that service's latency and errors (``callers``:
+        the services on the way here, so a cycle of calls ends)."""
         p = dep.profile
 
         def noise(metric: str, amplitude: float) -> FloatArray:
@@ -434,7 +436,7 @@ class SimulatedCluster:
         rate = rate * self._driver(dep, "rate", ts) * noise("rate", 0.03)
         payload = p.payload_bytes * self._driver(dep, "payload", ts) * noise("payload", 0.04)
         replicas = np.maximum(self._ready_replicas(dep, ts), 1.0)
-        pressure = self._pressure(dep, ts, rate) if p.extended else None
+        pressure = self._pressure(dep, ts, rate, callers) if p.extended else None
         # The plain profiles (the demo) multiply by one and add zero: exactly the original model.
         work, serving, slow, extra, more_errors = (
             (pressure.work, pressure.serving, pressure.slow, pressure.extra_ms, pressure.errors)
@@ -472,7 +474,19 @@ class SimulatedCluster:
         cond["lat"] = latency / p.base_latency_ms
         return state, cond
 
-    def _pressure(self, dep: _Deployment, ts: FloatArray, rate: FloatArray) -> faults.Pressure:
+    def _dependency(
+        self, dep: _Deployment, ts: FloatArray, callers: tuple[str, ...]
+    ) -> tuple[FloatArray, FloatArray] | None:
+        """The p95 latency and error ratio of the simulated service ``dep`` calls, if any."""
+        callee = self._deployments.get(dep.profile.dependency)
+        if callee is None or callee.profile.name in (*callers, dep.profile.name):
+            return None
+        state, _ = self._model(callee, ts, jitter=False, callers=(*callers, dep.profile.name))
+        return state["latency_p95_ms"], state["error_ratio"]
+
+    def _pressure(
+        self, dep: _Deployment, ts: FloatArray, rate: FloatArray, callers: tuple[str, ...]
+    ) -> faults.Pressure:
         p = dep.profile
         history = faults.History(
             replaced=sorted([*dep.restarts, *(since for since, _ in dep.live[1:])]),
@@ -495,7 +509,8 @@ class SimulatedCluster:
                 return demand * work / (float(history.ready(at)[0]) * p.replica_capacity)
 
             hit = faults.hit_ratio(p, resets, history, changes, utilisation_at, ts)
-        return faults.pressure(p, mine, self.anchor, history, ts, hit, rate)
+        dependency = self._dependency(dep, ts, callers)
+        return faults.pressure(p, mine, self.anchor, history, ts, hit, rate, dependency)
 
 
 def _pod_name(service: str, index: int) -> str:

@@ -133,6 +133,7 @@ class _PodFaults:
     disk_full: FloatArray  # share of requests failing on a full disk
     tls: FloatArray  # share of pods holding an expired certificate
     upstream: FloatArray  # dependency latency
+    delay_ms: FloatArray  # added to every response by a network delay on the pods
     leak: FloatArray  # leaked share of the memory limit in the pods running since the leak began
     leak_share: FloatArray  # share of the pods that carry it
 
@@ -143,6 +144,7 @@ def _pod_faults(
     anchor: float,
     history: History,
     ts: FloatArray,
+    upstream: FloatArray | None,
 ) -> _PodFaults:
     one, zero = np.ones_like(ts), np.zeros_like(ts)
     out = _PodFaults(
@@ -153,7 +155,8 @@ def _pod_faults(
         disk=one * DISK_BASE,
         disk_full=zero.copy(),
         tls=zero.copy(),
-        upstream=one * profile.dependency_latency_ms,
+        upstream=one * profile.dependency_latency_ms if upstream is None else upstream.copy(),
+        delay_ms=zero.copy(),
         leak=zero.copy(),
         leak_share=zero.copy(),
     )
@@ -183,6 +186,9 @@ def _pod_faults(
         elif fault.kind == "slow_dependency":
             slower = profile.dependency_latency_ms * fault.size
             out.upstream = np.where(active, slower, out.upstream)
+        elif fault.kind == "network_delay":
+            delayed = active & (since <= onset)
+            out.delay_ms = np.where(delayed, fault.size, out.delay_ms)
     return out
 
 
@@ -194,18 +200,23 @@ def pressure(
     ts: FloatArray,
     hit: FloatArray,
     rate: FloatArray,
+    dependency: tuple[FloatArray, FloatArray] | None = None,
 ) -> Pressure:
-    """What the faults and the live revision do to the service before load is applied."""
+    """What the faults and the live revision do to the service before load is applied.
+    ``dependency``: the latency and error ratio of the service it calls, when that service is
+    simulated too (otherwise a steady ``dependency_latency_ms`` and no errors)."""
     zero = np.zeros_like(ts)
     eff = effects_at(history, ts)
-    pods = _pod_faults(profile, faults, anchor, history, ts)
+    upstream, upstream_errors = dependency if dependency is not None else (None, zero)
+    pods = _pod_faults(profile, faults, anchor, history, ts, upstream)
     timeouts = np.clip(pods.upstream / TIMEOUT_MS - 0.5, 0.0, 1.0)
     work = eff["cpu_cost"] * pods.work * (1 - 0.25 * timeouts) * (1 + 0.5 * pods.tls)
     if profile.hit_ratio:
         work = work * miss_work(profile, hit)
-    extra = eff["extra_latency_ms"] + np.minimum(pods.upstream, TIMEOUT_MS)
+    extra = eff["extra_latency_ms"] + np.minimum(pods.upstream, TIMEOUT_MS) + pods.delay_ms
     extra = extra - profile.dependency_latency_ms
     errors = 0.6 * eff["crash"] + 0.15 * timeouts + 0.3 * pods.disk_full + 0.55 * pods.tls
+    errors = errors + upstream_errors  # a failed call fails the request that made it
     slow = pods.slow * (1 + 0.8 * _p95(pods.tls))
 
     metrics: dict[str, FloatArray] = {
@@ -216,7 +227,7 @@ def pressure(
     }
     if profile.dependency:
         metrics["upstream_latency_ms"] = pods.upstream
-        metrics["upstream_error_ratio"] = 0.001 + 0.999 * pods.tls
+        metrics["upstream_error_ratio"] = 0.001 + 0.999 * pods.tls + upstream_errors
     if profile.hit_ratio:
         metrics["cache_hit_ratio"] = hit
     if profile.ctr:
@@ -242,6 +253,7 @@ def pressure(
         "slow": eff["extra_latency_ms"] / 100.0,
         "leak": pods.leak,
         "leak_share": pods.leak_share,
+        "upstream_errors": upstream_errors,
     }
     return Pressure(work, 1.0 - 0.5 * eff["crash"], slow, extra, errors, metrics, cond)
 

@@ -48,7 +48,9 @@ class ServiceProfile:
     extended: bool = False
     memory_base: float = 0.45  # working set / memory limit at rest
     memory_per_load: float = 0.2  # extra working set per unit of utilisation (in-flight requests)
-    dependency: str = ""  # the upstream the service calls on every request, if any
+    # The upstream the service calls on every request, if any. When it names another service of
+    # the scenario, its latency and errors are that service's own (a victim follows its origin).
+    dependency: str = ""
     dependency_latency_ms: float = 40.0
     pool_size: int = 0  # database connections per pod; 0 = no database
     pool_hold_seconds: float = 1.5  # how long a request holds a connection
@@ -92,7 +94,13 @@ class Release:
 
 
 FaultKind = Literal[
-    "leak", "noisy_neighbour", "stampede", "disk_fill", "cert_expiry", "slow_dependency"
+    "leak",
+    "noisy_neighbour",
+    "stampede",
+    "disk_fill",
+    "cert_expiry",
+    "slow_dependency",
+    "network_delay",
 ]
 
 
@@ -105,6 +113,8 @@ class Fault:
     entries expire at once, leaving a hit ratio of ``size``. disk_fill: scratch files fill ``size``
     of the disk per hour. cert_expiry: the client certificate loaded at start-up expires (a renewed
     one is already in the Secret). slow_dependency: the dependency answers ``size`` times slower.
+    network_delay: every response from the pods running at the onset leaves ``size`` ms late (a
+    chaos tool's netem delay on their interfaces; pods started later are not affected).
     """
 
     kind: FaultKind
@@ -124,6 +134,9 @@ class Expectation:
     fix: str | None
     tempting: str
     also: tuple[str, ...] = ()
+    # Where the fault started, when not the alerted service: the fix (and ``also``) acts there,
+    # the tempting remedy on the alerted service.
+    origin: str | None = None
 
 
 @dataclass(frozen=True)
@@ -146,6 +159,11 @@ class Scenario:
     def service(self) -> str:
         """The alerted service."""
         return self.alert_labels["service"]
+
+    @property
+    def origin(self) -> str:
+        """The service where the fault started: the alerted one unless it is a victim."""
+        return (self.expected.origin if self.expected else None) or self.service
 
 
 def const(value: float) -> Weight:
