@@ -20,14 +20,14 @@ from __future__ import annotations
 
 import re
 from collections import Counter
-from collections.abc import Iterable, Sequence
+from collections.abc import Container, Iterable, Sequence
 from dataclasses import dataclass
 
 from drain3 import TemplateMiner as Drain3Miner
 from drain3.template_miner_config import TemplateMinerConfig
 
 from knowledge.logs import LogLine
-from knowledge.masking import masking_instructions
+from knowledge.masking import MASK_NAMES, masking_instructions
 
 LEVEL_ORDER = {"FATAL": 0, "CRITICAL": 0, "ERROR": 1, "WARN": 2, "WARNING": 2}
 ERROR_LEVELS = frozenset({"FATAL", "CRITICAL", "ERROR", "WARN", "WARNING"})
@@ -85,22 +85,44 @@ def embedding_text(template: str) -> str:
     return " ".join(readable(template).split()[:EMBEDDED_WORDS])
 
 
-def default_config() -> TemplateMinerConfig:
-    """Medic's one setting for every system: generic masks, Drain similarity 0.5, depth 5, and
-    ``=``, ``:`` and ``,`` as extra token delimiters (key=value, "status: 200", lists)."""
+@dataclass(frozen=True)
+class MinerSettings:
+    """The choices the miner makes, so that they can be compared on systems they were not made
+    on (``benchmarks/generalization/templates.py``). The defaults are Medic's."""
+
+    similarity: float = 0.5  # Drain: share of equal tokens for a line to join a cluster
+    depth: int = 5  # Drain: tree depth; the first depth-2 tokens route a line
+    masks: tuple[str, ...] = MASK_NAMES
+    delimiters: tuple[str, ...] = ("=", ":", ",")
+    # A position Drain wildcarded keeps its words (an event: "VM Paused", "VM Resumed") when at
+    # most this many distinct words fill it in the cluster, else it is a variable (user names,
+    # hosts); None keeps them all, 0 none.
+    word_values: int | None = 3
+
+
+def default_config(settings: MinerSettings | None = None) -> TemplateMinerConfig:
+    """Drain3's configuration for ``settings`` (Medic's by default: generic masks, similarity
+    0.5, depth 5, and ``=``, ``:`` and ``,`` as extra token delimiters for key=value, "status:
+    200" and lists)."""
+    settings = settings or MinerSettings()
     config = TemplateMinerConfig()
-    config.masking_instructions = masking_instructions()
+    config.masking_instructions = masking_instructions(settings.masks)
     config.mask_prefix, config.mask_suffix = "<", ">"
-    config.drain_sim_th = 0.5
-    config.drain_depth = 5
-    config.drain_extra_delimiters = ["=", ":", ","]
+    config.drain_sim_th = settings.similarity
+    config.drain_depth = settings.depth
+    config.drain_extra_delimiters = list(settings.delimiters)
     config.profiling_enabled = False
     return config
 
 
-def template_key(template_tokens: Sequence[str], message_tokens: Sequence[str]) -> str:
+def template_key(
+    template_tokens: Sequence[str],
+    message_tokens: Sequence[str],
+    restore: Container[int] = range(1 << 30),
+) -> str:
     """The template of one message in a Drain cluster: the cluster's tokens, plain words the
-    cluster wildcarded put back, runs of placeholders collapsed into one."""
+    cluster wildcarded put back at the positions in ``restore``, runs of placeholders collapsed
+    into one."""
     same_shape = len(template_tokens) == len(message_tokens)
     out: list[str] = []
     for i, cluster_token in enumerate(template_tokens):
@@ -108,6 +130,7 @@ def template_key(template_tokens: Sequence[str], message_tokens: Sequence[str]) 
         if (
             token == "<*>"
             and same_shape
+            and i in restore
             and (_WORD.match(message_tokens[i]) or _LOCATION.match(message_tokens[i]))
         ):
             token = message_tokens[i]
@@ -119,16 +142,25 @@ def template_key(template_tokens: Sequence[str], message_tokens: Sequence[str]) 
     return " ".join(out)
 
 
+_EVERYWHERE: Container[int] = range(1 << 30)
+_NOWHERE: Container[int] = ()
+
+
 class TemplateMiner:
     """Drain3 behind the skeleton fast path; ``template`` resolves a masked message with the
     current state."""
 
-    def __init__(self, config: TemplateMinerConfig | None = None) -> None:
-        self._miner = Drain3Miner(config=config or default_config())
+    def __init__(
+        self, config: TemplateMinerConfig | None = None, settings: MinerSettings | None = None
+    ) -> None:
+        self.settings = settings or MinerSettings()
+        self._miner = Drain3Miner(config=config or default_config(self.settings))
         self._masked_of_skeleton: dict[bytes, str] = {}
         self._cluster_of_masked: dict[str, int] = {}
-        self._key_of_masked: dict[str, tuple[tuple[str, ...], str]] = {}
+        self._key_of_masked: dict[str, tuple[tuple[str, ...], str, Container[int]]] = {}
         self._spelling: dict[str, str] = {}
+        self._members: dict[int, list[str]] = {}
+        self._restored: dict[int, tuple[int, tuple[str, ...], frozenset[int]]] = {}
         self.lines_seen = 0
 
     @property
@@ -154,6 +186,7 @@ class TemplateMiner:
             if masked not in self._cluster_of_masked:
                 cluster, _ = self._miner.drain.add_log_message(masked)
                 self._cluster_of_masked[masked] = cluster.cluster_id
+                self._members.setdefault(cluster.cluster_id, []).append(masked)
         return masked
 
     def template(self, masked: str) -> str:
@@ -168,15 +201,39 @@ class TemplateMiner:
             self._masked_of_skeleton.clear()
             return self.template(self.add(masked))
         tokens = cluster.log_template_tokens  # Drain replaces the tuple when the template changes
+        restore = self._restore_positions(cluster_id, tokens)
         cached = self._key_of_masked.get(masked)
-        if cached is not None and cached[0] is tokens:
+        if cached is not None and cached[0] is tokens and cached[2] is restore:
             return cached[1]
-        key = template_key(tokens, self._miner.drain.get_content_as_tokens(masked))
+        key = template_key(tokens, self._miner.drain.get_content_as_tokens(masked), restore)
         # Placeholder types do not split a template ("<IP> <PATH>" and "<IP> <*>" are one);
         # the first spelling seen is the one shown.
         key = self._spelling.setdefault(_MASK.sub("<*>", key), key)
-        self._key_of_masked[masked] = (tokens, key)
+        self._key_of_masked[masked] = (tokens, key, restore)
         return key
+
+    def _restore_positions(self, cluster_id: int, tokens: tuple[str, ...]) -> Container[int]:
+        """The wildcarded positions of a cluster whose words stay in its templates: those that
+        at most ``word_values`` distinct words fill (a closed set of events), not an open set."""
+        limit = self.settings.word_values
+        if limit is None:
+            return _EVERYWHERE
+        if limit == 0:
+            return _NOWHERE
+        members = self._members.get(cluster_id, ())
+        cached = self._restored.get(cluster_id)
+        if cached is not None and cached[0] == len(members) and cached[1] is tokens:
+            return cached[2]
+        split = self._miner.drain.get_content_as_tokens
+        values: dict[int, set[str]] = {i: set() for i, t in enumerate(tokens) if t == "<*>"}
+        for masked in members:
+            message = split(masked)
+            if len(message) == len(tokens):
+                for i, seen in values.items():
+                    seen.add(message[i])
+        kept = frozenset(i for i, seen in values.items() if len(seen) <= limit)
+        self._restored[cluster_id] = (len(members), tokens, kept)
+        return kept
 
     def templates_of(self, lines: Iterable[LogLine | str]) -> list[str]:
         """The template of every line, resolved after all of them were mined."""

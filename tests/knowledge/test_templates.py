@@ -103,3 +103,18 @@ def test_parse_line_splits_timestamp_and_level() -> None:
     line = parse_line("2026-01-02T03:04:05.123Z WARN disk almost full")
     assert (line.level, line.message) == ("WARN", "disk almost full")
     assert parse_line("no level here").message == "no level here"
+
+
+def test_a_word_position_filled_by_many_names_is_a_variable() -> None:
+    users = ["alice", "bob", "carol", "dave", "erin", "frank", "grace", "heidi"]
+    logins = [f"Invalid user {u} from 10.0.0.{i}" for i, u in enumerate(users * 3)]
+    templates = TemplateMiner().templates_of(logins)
+    assert set(templates) == {"Invalid user <*> from <IP>"}
+
+
+def test_a_word_position_with_few_values_still_tells_events_apart() -> None:
+    events = ["Paused", "Resumed", "Stopped"] * 20
+    lines = [f"[instance: {i:08x}-1f2e-4d3c-8b9a-{i:012x}] VM {e}" for i, e in enumerate(events)]
+    templates = TemplateMiner().templates_of(lines)
+    assert len(set(templates)) == 3
+    assert {t.split()[-1] for t in templates} == {"Paused", "Resumed", "Stopped"}
