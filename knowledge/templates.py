@@ -91,7 +91,8 @@ class MinerSettings:
     on (``benchmarks/generalization/templates.py``). The defaults are Medic's."""
 
     similarity: float = 0.5  # Drain: share of equal tokens for a line to join a cluster
-    depth: int = 5  # Drain: tree depth; the first depth-2 tokens route a line
+    depth: int = 5  # Drain: tree depth; the first depth-3 tokens route a line
+    max_children: int = 100  # Drain: a tree node's branches before other tokens share "<*>"
     masks: tuple[str, ...] = MASK_NAMES
     delimiters: tuple[str, ...] = ("=", ":", ",")
     # A position Drain wildcarded keeps its words (an event: "VM Paused", "VM Resumed") when at
@@ -110,6 +111,7 @@ def default_config(settings: MinerSettings | None = None) -> TemplateMinerConfig
     config.mask_prefix, config.mask_suffix = "<", ">"
     config.drain_sim_th = settings.similarity
     config.drain_depth = settings.depth
+    config.drain_max_children = settings.max_children
     config.drain_extra_delimiters = list(settings.delimiters)
     config.profiling_enabled = False
     return config
@@ -118,22 +120,19 @@ def default_config(settings: MinerSettings | None = None) -> TemplateMinerConfig
 def template_key(
     template_tokens: Sequence[str],
     message_tokens: Sequence[str],
-    restore: Container[int] = range(1 << 30),
+    variables: Container[int] = (),
 ) -> str:
-    """The template of one message in a Drain cluster: the cluster's tokens, plain words the
-    cluster wildcarded put back at the positions in ``restore``, runs of placeholders collapsed
-    into one."""
+    """The template of one message in a Drain cluster: the cluster's tokens, with the source
+    locations and plain words the cluster wildcarded put back (words only outside the positions
+    in ``variables``), runs of placeholders collapsed into one."""
     same_shape = len(template_tokens) == len(message_tokens)
     out: list[str] = []
     for i, cluster_token in enumerate(template_tokens):
         token = cluster_token
-        if (
-            token == "<*>"
-            and same_shape
-            and i in restore
-            and (_WORD.match(message_tokens[i]) or _LOCATION.match(message_tokens[i]))
-        ):
-            token = message_tokens[i]
+        if token == "<*>" and same_shape:
+            value = message_tokens[i]
+            if _LOCATION.match(value) or (i not in variables and _WORD.match(value)):
+                token = value
         if out and _PLACEHOLDER.match(token) and _PLACEHOLDER.match(out[-1]):
             if token != out[-1]:
                 out[-1] = "<*>"
@@ -143,7 +142,7 @@ def template_key(
 
 
 _EVERYWHERE: Container[int] = range(1 << 30)
-_NOWHERE: Container[int] = ()
+_NOWHERE: frozenset[int] = frozenset()
 
 
 class TemplateMiner:
@@ -160,7 +159,7 @@ class TemplateMiner:
         self._key_of_masked: dict[str, tuple[tuple[str, ...], str, Container[int]]] = {}
         self._spelling: dict[str, str] = {}
         self._members: dict[int, list[str]] = {}
-        self._restored: dict[int, tuple[int, tuple[str, ...], frozenset[int]]] = {}
+        self._variables: dict[int, tuple[int, tuple[str, ...], Container[int]]] = {}
         self.lines_seen = 0
 
     @property
@@ -201,39 +200,46 @@ class TemplateMiner:
             self._masked_of_skeleton.clear()
             return self.template(self.add(masked))
         tokens = cluster.log_template_tokens  # Drain replaces the tuple when the template changes
-        restore = self._restore_positions(cluster_id, tokens)
+        variables = self._variable_positions(cluster_id, tokens)
         cached = self._key_of_masked.get(masked)
-        if cached is not None and cached[0] is tokens and cached[2] is restore:
+        if cached is not None and cached[0] is tokens and cached[2] is variables:
             return cached[1]
-        key = template_key(tokens, self._miner.drain.get_content_as_tokens(masked), restore)
+        key = template_key(tokens, self._miner.drain.get_content_as_tokens(masked), variables)
         # Placeholder types do not split a template ("<IP> <PATH>" and "<IP> <*>" are one);
         # the first spelling seen is the one shown.
         key = self._spelling.setdefault(_MASK.sub("<*>", key), key)
-        self._key_of_masked[masked] = (tokens, key, restore)
+        self._key_of_masked[masked] = (tokens, key, variables)
         return key
 
-    def _restore_positions(self, cluster_id: int, tokens: tuple[str, ...]) -> Container[int]:
-        """The wildcarded positions of a cluster whose words stay in its templates: those that
-        at most ``word_values`` distinct words fill (a closed set of events), not an open set."""
+    def _variable_positions(self, cluster_id: int, tokens: tuple[str, ...]) -> Container[int]:
+        """The wildcarded positions of a cluster that are variables: more than ``word_values``
+        distinct tokens fill them among lines of one log statement (an open set: user names,
+        hosts), where a closed set of a few words names events ("VM Paused", "VM Resumed").
+        Lines of one statement are those with the same source locations: a cluster Drain formed
+        of many statements (``Impl#31 ... Order``, ``Impl#48 ... user``) has words that differ
+        by statement, not by value."""
         limit = self.settings.word_values
         if limit is None:
-            return _EVERYWHERE
-        if limit == 0:
             return _NOWHERE
+        if limit == 0:
+            return _EVERYWHERE
         members = self._members.get(cluster_id, ())
-        cached = self._restored.get(cluster_id)
+        cached = self._variables.get(cluster_id)
         if cached is not None and cached[0] == len(members) and cached[1] is tokens:
             return cached[2]
+        wildcards = [i for i, t in enumerate(tokens) if t == "<*>"]
+        seen: dict[tuple[int, tuple[str, ...]], set[str]] = {}
         split = self._miner.drain.get_content_as_tokens
-        values: dict[int, set[str]] = {i: set() for i, t in enumerate(tokens) if t == "<*>"}
         for masked in members:
             message = split(masked)
-            if len(message) == len(tokens):
-                for i, seen in values.items():
-                    seen.add(message[i])
-        kept = frozenset(i for i, seen in values.items() if len(seen) <= limit)
-        self._restored[cluster_id] = (len(members), tokens, kept)
-        return kept
+            if len(message) != len(tokens):
+                continue
+            statement = tuple(t for t in message if "#" in t and _LOCATION.match(t))
+            for i in wildcards:
+                seen.setdefault((i, statement), set()).add(message[i])
+        found = frozenset(i for (i, _), values in seen.items() if len(values) > limit)
+        self._variables[cluster_id] = (len(members), tokens, found)
+        return found
 
     def templates_of(self, lines: Iterable[LogLine | str]) -> list[str]:
         """The template of every line, resolved after all of them were mined."""

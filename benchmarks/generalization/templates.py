@@ -55,13 +55,22 @@ SETTINGS: tuple[tuple[str, MinerSettings], ...] = (
     ("no extra delimiters", replace(BEFORE, delimiters=())),
     ("wildcarded words stay <*>", replace(BEFORE, word_values=0)),
 )
-# new parts: each compared with and without its variants among the candidates
+OPEN_WORDS = replace(BEFORE, word_values=3)
+# new parts, in the order they were added: each is compared with and without its variants among
+# the candidates, on top of the parts before it (its variants start from the earlier parts' pick)
 PARTS: tuple[tuple[str, tuple[tuple[str, MinerSettings], ...]], ...] = (
     (
         "open-set word positions",
         tuple(
             (f"words kept up to {k} values", replace(BEFORE, word_values=k))
             for k in (2, 3, 4, 5, 8)
+        ),
+    ),
+    (
+        "open-set tree branches",
+        tuple(
+            (f"tree nodes branch up to {k} ways", replace(OPEN_WORDS, max_children=k))
+            for k in (4, 8, 16)
         ),
     ),
 )
@@ -141,11 +150,13 @@ def claims_for(systems: Systems, views: Sequence[str]) -> list[Claim]:
                 area, "settings chosen on inner systems", "system", nested(base, groups, summarize)
             ),
         ]
+        candidates = base
         for part, variants in PARTS:
-            with_ = [*base, *(method(n, s) for n, s in variants)]
-            result = compare(base, with_, groups, summarize)
+            with_ = [*candidates, *(method(n, s) for n, s in variants)]
+            result = compare(candidates, with_, groups, summarize)
             verdict = "kept" if result.keeps else "dropped"
             out.append(Claim(area, f"+ {part} ({verdict})", "system", result.with_))
+            candidates = with_
         if kind == "mean":
             drain3: Fixed[Item, float] = Fixed("Drain3 defaults", systems.drain3)
             baseline = nested([drain3], groups, summarize)

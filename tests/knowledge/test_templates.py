@@ -118,3 +118,16 @@ def test_a_word_position_with_few_values_still_tells_events_apart() -> None:
     templates = TemplateMiner().templates_of(lines)
     assert len(set(templates)) == 3
     assert {t.split()[-1] for t in templates} == {"Paused", "Resumed", "Stopped"}
+
+
+def test_words_that_differ_by_log_statement_stay_in_its_template() -> None:
+    # one Drain cluster of six statements: each word belongs to its statement, none is a value
+    words = ["Order", "User", "Route", "Price", "Seat", "Food"]
+    lines = [
+        f"INFO c.s.Impl#{10 + i} get {word} by id {n}"
+        for n in range(5)
+        for i, word in enumerate(words)
+    ]
+    templates = set(TemplateMiner().templates_of(lines))
+    assert len(templates) == 6
+    assert all(any(f"{word} by id" in t for t in templates) for word in words)
