@@ -96,9 +96,11 @@ class MinerSettings:
     masks: tuple[str, ...] = MASK_NAMES
     delimiters: tuple[str, ...] = ("=", ":", ",")
     # A position Drain wildcarded keeps its words (an event: "VM Paused", "VM Resumed") when at
-    # most this many distinct words fill it in the cluster, else it is a variable (user names,
-    # hosts); None keeps them all, 0 none.
+    # most this many distinct tokens fill it among one statement's lines, else it is a variable
+    # (user names, hosts); None keeps them all, 0 none. Chosen on held-out systems (issue 13).
     word_values: int | None = 3
+    # ... and it is a variable when it holds a word in one line and a number or an id in another
+    mixed_slots: bool = True
 
 
 def default_config(settings: MinerSettings | None = None) -> TemplateMinerConfig:
@@ -237,9 +239,18 @@ class TemplateMiner:
             statement = tuple(t for t in message if "#" in t and _LOCATION.match(t))
             for i in wildcards:
                 seen.setdefault((i, statement), set()).add(message[i])
-        found = frozenset(i for (i, _), values in seen.items() if len(values) > limit)
+        found = frozenset(
+            i for (i, _), values in seen.items() if len(values) > limit or self._mixed(values)
+        )
         self._variables[cluster_id] = (len(members), tokens, found)
         return found
+
+    def _mixed(self, values: set[str]) -> bool:
+        """A slot that holds a word in one line and a number or an id in another."""
+        if not self.settings.mixed_slots:
+            return False
+        words = sum(1 for v in values if _WORD.match(v))
+        return 0 < words < len(values)
 
     def templates_of(self, lines: Iterable[LogLine | str]) -> list[str]:
         """The template of every line, resolved after all of them were mined."""

@@ -41,7 +41,7 @@ DEV_SYSTEMS = (
     "Zookeeper",
 )
 VIEWS = ("as is", "worded")
-BEFORE = replace(MinerSettings(), word_values=None)  # the miner before issue 13
+BEFORE = MinerSettings(word_values=None, mixed_slots=False, max_children=100)  # before issue 13
 
 # one change at a time from the miner before issue 13, simplest first (a tie keeps the earlier)
 SETTINGS: tuple[tuple[str, MinerSettings], ...] = (
@@ -56,6 +56,7 @@ SETTINGS: tuple[tuple[str, MinerSettings], ...] = (
     ("wildcarded words stay <*>", replace(BEFORE, word_values=0)),
 )
 OPEN_WORDS = replace(BEFORE, word_values=3)
+MIXED = replace(OPEN_WORDS, mixed_slots=True)
 # new parts, in the order they were added: each is compared with and without its variants among
 # the candidates, on top of the parts before it (its variants start from the earlier parts' pick)
 PARTS: tuple[tuple[str, tuple[tuple[str, MinerSettings], ...]], ...] = (
@@ -67,9 +68,13 @@ PARTS: tuple[tuple[str, tuple[tuple[str, MinerSettings], ...]], ...] = (
         ),
     ),
     (
+        "slots of words and numbers are variables",
+        (("a slot holding a word and a non-word is a variable", MIXED),),
+    ),
+    (
         "open-set tree branches",
         tuple(
-            (f"tree nodes branch up to {k} ways", replace(OPEN_WORDS, max_children=k))
+            (f"tree nodes branch up to {k} ways", replace(MIXED, max_children=k))
             for k in (4, 8, 16)
         ),
     ),

@@ -131,3 +131,12 @@ def test_words_that_differ_by_log_statement_stay_in_its_template() -> None:
     templates = set(TemplateMiner().templates_of(lines))
     assert len(templates) == 6
     assert all(any(f"{word} by id" in t for t in templates) for word in words)
+
+
+def test_a_slot_holding_words_and_numbers_is_a_variable() -> None:
+    states = ["Installed"] * 10 + ["112", "80", "Staged"]
+    lines = [
+        f"Read out applicability for package KB{i}, CurrentState: {s}" for i, s in enumerate(states)
+    ]
+    templates = set(TemplateMiner().templates_of(lines))
+    assert templates == {"Read out applicability for package <*> CurrentState <*>"}
