@@ -106,6 +106,10 @@ class MinerSettings:
     word_values: int | None = 3
     # ... and it is a variable when it holds a word in one line and a number or an id in another
     mixed_slots: bool = True
+    # One of the first tokens, which Drain's tree splits on (so no cluster ever sees its values
+    # vary), is a variable when more than this many values fill it among templates otherwise
+    # equal (and naming the event in at least two words); None: never.
+    routed_values: int | None = 8
 
 
 def default_config(settings: MinerSettings | None = None) -> TemplateMinerConfig:
@@ -152,6 +156,71 @@ _EVERYWHERE: Container[int] = range(1 << 30)
 _NOWHERE: frozenset[int] = frozenset()
 
 
+class RoutedSlots:
+    """Variables among the first tokens of templates, which Drain's tree routes on.
+
+    Drain sends lines whose first tokens differ down different branches, so a user name or a
+    host in those tokens splits one event into a cluster per value, and no cluster sees the
+    value vary. Across templates it shows: many templates equal but for that token. When more
+    than ``limit`` values fill it, and the rest names the event in at least
+    ``CONTEXT_WORDS`` plain words, the token is a variable. Source locations are never merged:
+    they name a statement. Every template ever resolved counts, so identities stay stable
+    across calls (a baseline and an incident window resolved apart agree)."""
+
+    CONTEXT_WORDS = 2
+
+    def __init__(self, positions: int, limit: int | None, spelling: dict[str, str]) -> None:
+        self._positions = positions
+        self._limit = limit
+        self._spelling = spelling
+        self._known: set[str] = set()
+        self._values: dict[tuple[int, tuple[str, ...]], set[str]] = {}
+
+    def _slots(self, tokens: list[str]) -> Iterable[tuple[int, tuple[str, ...]]]:
+        for i in range(min(self._positions, len(tokens))):
+            token = tokens[i]
+            if not _PLACEHOLDER.match(token) and not _LOCATION.match(token):
+                yield i, (*tokens[:i], "<*>", *tokens[i + 1 :])
+
+    def add(self, key: str) -> None:
+        if self._limit is None or key in self._known:
+            return
+        self._known.add(key)
+        tokens = key.split(" ")
+        for slot in self._slots(tokens):
+            self._values.setdefault(slot, set()).add(tokens[slot[0]])
+
+    def merged(self, key: str) -> str:
+        """``key`` with its routed variables as ``<*>``."""
+        if self._limit is None:
+            return key
+        tokens = key.split(" ")
+        variables = [
+            i
+            for i, rest in self._slots(tokens)
+            if len(self._values.get((i, rest), ())) > self._limit
+            and sum(1 for t in rest if _WORD.match(t)) >= self.CONTEXT_WORDS
+        ]
+        if not variables:
+            return key
+        for i in variables:
+            tokens[i] = "<*>"
+        merged = " ".join(_collapsed(tokens))
+        return self._spelling.setdefault(_MASK.sub("<*>", merged), merged)
+
+
+def _collapsed(tokens: Iterable[str]) -> list[str]:
+    """Runs of placeholders as one."""
+    out: list[str] = []
+    for token in tokens:
+        if out and _PLACEHOLDER.match(token) and _PLACEHOLDER.match(out[-1]):
+            if token != out[-1]:
+                out[-1] = "<*>"
+            continue
+        out.append(token)
+    return out
+
+
 class TemplateMiner:
     """Drain3 behind the skeleton fast path; ``template`` resolves a masked message with the
     current state."""
@@ -167,6 +236,9 @@ class TemplateMiner:
         self._spelling: dict[str, str] = {}
         self._members: dict[int, list[str]] = {}
         self._variables: dict[int, tuple[int, tuple[str, ...], Container[int]]] = {}
+        self._routed = RoutedSlots(
+            max(self.settings.depth - 3, 0), self.settings.routed_values, self._spelling
+        )
         self.lines_seen = 0
 
     @property
@@ -197,6 +269,10 @@ class TemplateMiner:
 
     def template(self, masked: str) -> str:
         """The template of a masked message as the miner stands now."""
+        return self._routed.merged(self._statement_key(masked))
+
+    def _statement_key(self, masked: str) -> str:
+        """The template as its Drain cluster gives it, before the routed slots are merged."""
         cluster_id = self._cluster_of_masked.get(masked)
         if cluster_id is None:
             masked = self.add(masked)
@@ -205,7 +281,7 @@ class TemplateMiner:
         if cluster is None:  # evicted: mine it again
             del self._cluster_of_masked[masked]
             self._masked_of_skeleton.clear()
-            return self.template(self.add(masked))
+            return self._statement_key(self.add(masked))
         tokens = cluster.log_template_tokens  # Drain replaces the tuple when the template changes
         variables = self._variable_positions(cluster_id, tokens)
         cached = self._key_of_masked.get(masked)
@@ -216,6 +292,7 @@ class TemplateMiner:
         # the first spelling seen is the one shown.
         key = self._spelling.setdefault(_MASK.sub("<*>", key), key)
         self._key_of_masked[masked] = (tokens, key, variables)
+        self._routed.add(key)
         return key
 
     def _variable_positions(self, cluster_id: int, tokens: tuple[str, ...]) -> Container[int]:
@@ -260,7 +337,8 @@ class TemplateMiner:
     def templates_of(self, lines: Iterable[LogLine | str]) -> list[str]:
         """The template of every line, resolved after all of them were mined."""
         masked = [self.add(line) for line in lines]
-        keys = {m: self.template(m) for m in dict.fromkeys(masked)}
+        statements = {m: self._statement_key(m) for m in dict.fromkeys(masked)}
+        keys = {m: self._routed.merged(k) for m, k in statements.items()}
         return [keys[m] for m in masked]
 
     def templates(self, lines: Iterable[LogLine]) -> list[str]:

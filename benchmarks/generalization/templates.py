@@ -41,7 +41,9 @@ DEV_SYSTEMS = (
     "Zookeeper",
 )
 VIEWS = ("as is", "worded")
-BEFORE = MinerSettings(word_values=None, mixed_slots=False, max_children=100)  # before issue 13
+BEFORE = MinerSettings(  # the miner before issue 13
+    word_values=None, mixed_slots=False, max_children=100, routed_values=None
+)
 
 # one change at a time from the miner before issue 13, simplest first (a tie keeps the earlier)
 SETTINGS: tuple[tuple[str, MinerSettings], ...] = (
@@ -76,6 +78,13 @@ PARTS: tuple[tuple[str, tuple[tuple[str, MinerSettings], ...]], ...] = (
         tuple(
             (f"tree nodes branch up to {k} ways", replace(MIXED, max_children=k))
             for k in (4, 8, 16)
+        ),
+    ),
+    (
+        "open-set routed tokens",
+        tuple(
+            (f"routed tokens kept up to {k} values", replace(MIXED, routed_values=k))
+            for k in (3, 8)
         ),
     ),
 )

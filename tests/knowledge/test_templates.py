@@ -140,3 +140,14 @@ def test_a_slot_holding_words_and_numbers_is_a_variable() -> None:
     ]
     templates = set(TemplateMiner().templates_of(lines))
     assert templates == {"Read out applicability for package <*> CurrentState <*>"}
+
+
+def test_a_name_in_the_first_tokens_is_a_variable_across_templates() -> None:
+    # Drain's tree splits on the first two tokens, so each user gets a cluster of its own
+    users = ["alice", "bob", "carol", "dave", "erin", "frank", "grace", "heidi", "ivan", "judy"]
+    lines = [f"session {u} opened from 10.0.0.{i} over ssh" for i, u in enumerate(users * 2)]
+    assert set(TemplateMiner().templates_of(lines)) == {"session <*> opened from <IP> over ssh"}
+    # a few first words still name different events
+    verbs = ["started", "stopped", "paused"] * 5
+    jobs = [f"job {v} after {i} retries on queue" for i, v in enumerate(verbs)]
+    assert len(set(TemplateMiner().templates_of(jobs))) == 3
