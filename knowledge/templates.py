@@ -138,22 +138,33 @@ def template_key(
     in ``variables``), runs of placeholders collapsed into one."""
     same_shape = len(template_tokens) == len(message_tokens)
     out: list[str] = []
-    for i, cluster_token in enumerate(template_tokens):
-        token = cluster_token
-        if token == "<*>" and same_shape:
-            value = message_tokens[i]
-            if _LOCATION.match(value) or (i not in variables and _WORD.match(value)):
-                token = value
-        if out and _PLACEHOLDER.match(token) and _PLACEHOLDER.match(out[-1]):
-            if token != out[-1]:
-                out[-1] = "<*>"
-            continue
-        out.append(token)
-    return " ".join(out)
+    for i, token in enumerate(template_tokens):
+        value = message_tokens[i] if token == "<*>" and same_shape else token
+        restored = _LOCATION.match(value) or (i not in variables and _WORD.match(value))
+        out.append(value if restored else token)
+    return " ".join(_collapsed(out))
 
 
 _EVERYWHERE: Container[int] = range(1 << 30)
 _NOWHERE: frozenset[int] = frozenset()
+
+
+@dataclass
+class _Slot:
+    """What fills one token position among one statement's lines: up to ``limit + 1`` distinct
+    values (enough to tell an open set), and whether a word and a non-word were both seen."""
+
+    values: set[str]
+    word: bool = False
+    other: bool = False
+
+    def add(self, value: str, limit: int) -> None:
+        if len(self.values) <= limit:
+            self.values.add(value)
+        if _WORD.match(value):
+            self.word = True
+        else:
+            self.other = True
 
 
 class RoutedSlots:
@@ -234,7 +245,10 @@ class TemplateMiner:
         self._cluster_of_masked: dict[str, int] = {}
         self._key_of_masked: dict[str, tuple[tuple[str, ...], str, Container[int]]] = {}
         self._spelling: dict[str, str] = {}
-        self._members: dict[int, list[str]] = {}
+        # per cluster: how many distinct messages joined it, and its slots keyed by (message
+        # length, position, source locations), updated once per distinct message
+        self._members: Counter[int] = Counter()
+        self._slots: dict[int, dict[tuple[int, int, tuple[str, ...]], _Slot]] = {}
         self._variables: dict[int, tuple[int, tuple[str, ...], Container[int]]] = {}
         self._routed = RoutedSlots(
             max(self.settings.depth - 3, 0), self.settings.routed_values, self._spelling
@@ -264,8 +278,20 @@ class TemplateMiner:
             if masked not in self._cluster_of_masked:
                 cluster, _ = self._miner.drain.add_log_message(masked)
                 self._cluster_of_masked[masked] = cluster.cluster_id
-                self._members.setdefault(cluster.cluster_id, []).append(masked)
+                self._joined(cluster.cluster_id, masked)
         return masked
+
+    def _joined(self, cluster_id: int, masked: str) -> None:
+        """Count what fills each position of a message new to its cluster."""
+        self._members[cluster_id] += 1
+        limit = self.settings.word_values
+        if not limit:
+            return
+        message = self._miner.drain.get_content_as_tokens(masked)
+        statement = tuple(t for t in message if "#" in t and _LOCATION.match(t))
+        slots = self._slots.setdefault(cluster_id, {})
+        for i, value in enumerate(message):
+            slots.setdefault((len(message), i, statement), _Slot(set())).add(value, limit)
 
     def template(self, masked: str) -> str:
         """The template of a masked message as the miner stands now."""
@@ -307,32 +333,21 @@ class TemplateMiner:
             return _NOWHERE
         if limit == 0:
             return _EVERYWHERE
-        members = self._members.get(cluster_id, ())
+        members = self._members[cluster_id]
         cached = self._variables.get(cluster_id)
-        if cached is not None and cached[0] == len(members) and cached[1] is tokens:
+        if cached is not None and cached[0] == members and cached[1] is tokens:
             return cached[2]
-        wildcards = [i for i, t in enumerate(tokens) if t == "<*>"]
-        seen: dict[tuple[int, tuple[str, ...]], set[str]] = {}
-        split = self._miner.drain.get_content_as_tokens
-        for masked in members:
-            message = split(masked)
-            if len(message) != len(tokens):
-                continue
-            statement = tuple(t for t in message if "#" in t and _LOCATION.match(t))
-            for i in wildcards:
-                seen.setdefault((i, statement), set()).add(message[i])
         found = frozenset(
-            i for (i, _), values in seen.items() if len(values) > limit or self._mixed(values)
+            i
+            for (length, i, _), slot in self._slots.get(cluster_id, {}).items()
+            if length == len(tokens)
+            and tokens[i] == "<*>"
+            and (
+                len(slot.values) > limit or (self.settings.mixed_slots and slot.word and slot.other)
+            )
         )
-        self._variables[cluster_id] = (len(members), tokens, found)
+        self._variables[cluster_id] = (members, tokens, found)
         return found
-
-    def _mixed(self, values: set[str]) -> bool:
-        """A slot that holds a word in one line and a number or an id in another."""
-        if not self.settings.mixed_slots:
-            return False
-        words = sum(1 for v in values if _WORD.match(v))
-        return 0 < words < len(values)
 
     def templates_of(self, lines: Iterable[LogLine | str]) -> list[str]:
         """The template of every line, resolved after all of them were mined."""
