@@ -151,3 +151,13 @@ def test_a_name_in_the_first_tokens_is_a_variable_across_templates() -> None:
     verbs = ["started", "stopped", "paused"] * 5
     jobs = [f"job {v} after {i} retries on queue" for i, v in enumerate(verbs)]
     assert len(set(TemplateMiner().templates_of(jobs))) == 3
+
+
+def test_new_user_names_in_the_incident_window_are_not_new_templates() -> None:
+    names = ["alice", "bob", "carol", "dave", "erin", "frank", "grace", "heidi", "ivan", "judy"]
+    baseline = lines([f"Invalid user {n} from 10.0.0.{i}" for i, n in enumerate(names * 3)])
+    others = ["mallory", "oscar", "peggy", "trent", "victor", "walter"]
+    current = lines([f"Invalid user {n} from 10.0.1.{i}" for i, n in enumerate(others * 5)])
+    changes = TemplateMiner().compare(baseline, current, baseline_minutes=60, current_minutes=10)
+    assert changes.new == []
+    assert [s.template for s in changes.surging] == ["INFO Invalid user <*> from <IP>"]
