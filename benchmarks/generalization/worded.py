@@ -14,7 +14,9 @@ word, so how often values repeat is kept; the ground truth is unchanged, because
 
 It exaggerates (every id, pid and counter of a slot becomes a word, and a timestamp inside a
 variable loses its shape), which is why it is a second view beside the unchanged systems, never a
-replacement for them.
+replacement for them. A third view, *phrased*, spells each rewritten value that holds a digit as
+one to three words instead: a variable of varying length, as free text has, which Drain (one
+cluster per token count) cannot see vary. It was added after the choices, as a check.
 """
 
 from __future__ import annotations
@@ -22,6 +24,7 @@ from __future__ import annotations
 import csv
 import hashlib
 import re
+from collections.abc import Callable
 from pathlib import Path
 
 _DIGIT_RUN = re.compile(r"(?=[A-Za-z0-9]{3})[A-Za-z0-9]*\d[A-Za-z0-9]*")
@@ -51,8 +54,24 @@ def _rewritten(slot: str) -> bool:
     return _digest(slot) % 2 == 1
 
 
-def worded_line(content: str, event: str, template: str) -> str:
-    """``content`` with the digit-bearing runs of half its variable slots made words."""
+def phrase_for(value: str) -> str:
+    """One to three pronounceable words, a fixed function of ``value``."""
+    return " ".join(word_for(f"{value}/{k}") for k in range(1 + _digest(value) % 3))
+
+
+def _as_words(value: str) -> str:
+    return _DIGIT_RUN.sub(lambda run: word_for(run.group()), value)
+
+
+def _as_phrase(value: str) -> str:
+    return phrase_for(value) if any(c.isdigit() for c in value) else value
+
+
+def worded_line(
+    content: str, event: str, template: str, rewrite: Callable[[str], str] = _as_words
+) -> str:
+    """``content`` with half its variable slots rewritten: by default the digit-bearing runs
+    made words."""
     parts = template.split("<*>")
     pattern = "^" + "(.*?)".join(re.escape(p) for p in parts) + "$"
     match = re.match(pattern, content, re.DOTALL)
@@ -61,20 +80,23 @@ def worded_line(content: str, event: str, template: str) -> str:
     out = [parts[0]]
     for i, value in enumerate(match.groups()):
         if _rewritten(f"{event}/{i}"):
-            out.append(_DIGIT_RUN.sub(lambda run: word_for(run.group()), value))
+            out.append(rewrite(value))
         else:
             out.append(value)
         out.append(parts[i + 1])
     return "".join(out)
 
 
-def read_worded(path: Path) -> tuple[list[str], list[str]]:
-    """(contents, event ids) of one structured CSV, its variables worded."""
+def read_worded(path: Path, phrases: bool = False) -> tuple[list[str], list[str]]:
+    """(contents, event ids) of one structured CSV, its variables worded, or with ``phrases``
+    spelled as a phrase of one to three words (a variable of varying length, as free text
+    has)."""
+    rewrite = _as_phrase if phrases else _as_words
     contents, events = [], []
     with path.open(encoding="utf-8", errors="replace", newline="") as fh:
         for row in csv.DictReader(fh):
             if row.get("EventId") and row.get("Content") is not None:
                 template = row.get("EventTemplate") or ""
-                contents.append(worded_line(row["Content"], row["EventId"], template))
+                contents.append(worded_line(row["Content"], row["EventId"], template, rewrite))
                 events.append(row["EventId"])
     return contents, events

@@ -1,5 +1,6 @@
 """The loghub part of the generalisation report: every claim is made per system fold, on loghub's
-view, the worded view and both, with Drain3 defaults measured in the same run."""
+view, the worded view, both, and the phrased check, with Drain3 defaults measured in the same
+run."""
 
 from __future__ import annotations
 
@@ -50,7 +51,7 @@ def test_the_report_has_dev_beside_outer_for_every_view(tmp_path: Path) -> None:
     areas = {c.area for c in found}
     assert areas == {
         f"{view} {summary}"
-        for view in ("loghub", "loghub worded", "loghub as is+worded")
+        for view in ("loghub", "loghub worded", "loghub as is+worded", "loghub phrased")
         for summary in ("grouping accuracy", "worst - Drain3")
     }
     assert all(len(c.estimate.folds) == 3 for c in found)
