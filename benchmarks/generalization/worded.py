@@ -59,16 +59,18 @@ def phrase_for(value: str) -> str:
     return " ".join(word_for(f"{value}/{k}") for k in range(1 + _digest(value) % 3))
 
 
-def _as_words(value: str) -> str:
+def as_words(value: str) -> str:
+    """Every run of 3+ letters and digits holding a digit made a word."""
     return _DIGIT_RUN.sub(lambda run: word_for(run.group()), value)
 
 
-def _as_phrase(value: str) -> str:
+def as_phrase(value: str) -> str:
+    """A value holding a digit made a phrase of one to three words."""
     return phrase_for(value) if any(c.isdigit() for c in value) else value
 
 
 def worded_line(
-    content: str, event: str, template: str, rewrite: Callable[[str], str] = _as_words
+    content: str, event: str, template: str, rewrite: Callable[[str], str] = as_words
 ) -> str:
     """``content`` with half its variable slots rewritten: by default the digit-bearing runs
     made words."""
@@ -91,7 +93,7 @@ def read_worded(path: Path, phrases: bool = False) -> tuple[list[str], list[str]
     """(contents, event ids) of one structured CSV, its variables worded, or with ``phrases``
     spelled as a phrase of one to three words (a variable of varying length, as free text
     has)."""
-    rewrite = _as_phrase if phrases else _as_words
+    rewrite = as_phrase if phrases else as_words
     contents, events = [], []
     with path.open(encoding="utf-8", errors="replace", newline="") as fh:
         for row in csv.DictReader(fh):

@@ -2,7 +2,7 @@ from __future__ import annotations
 
 import re
 
-from benchmarks.generalization.worded import word_for, worded_line
+from benchmarks.generalization.worded import as_phrase, phrase_for, word_for, worded_line
 
 TEMPLATE = "Deleting block blk_<*> file <*> for user <*>"
 
@@ -33,3 +33,12 @@ def test_the_same_value_becomes_the_same_word_and_short_numbers_stay() -> None:
 
 def test_a_line_that_does_not_fit_its_template_is_left_alone() -> None:
     assert worded_line("something else 123", "E1", TEMPLATE) == "something else 123"
+
+
+def test_a_phrased_variable_is_one_to_three_words_and_still_fits_its_template() -> None:
+    lengths = {len(phrase_for(str(n)).split()) for n in range(200)}
+    assert lengths == {1, 2, 3}
+    line = "Deleting block blk_-6330812010936261924 file /mnt/dfs/subdir32/blk_1350 for user u42x"
+    phrased = {worded_line(line, f"E{i}", TEMPLATE, as_phrase) for i in range(40)}
+    assert all(_matches(TEMPLATE, p) for p in phrased)
+    assert any(" for user " + phrase_for("u42x") in p for p in phrased)
