@@ -186,6 +186,7 @@ class RoutedSlots:
         self._spelling = spelling
         self._known: set[str] = set()
         self._values: dict[tuple[int, tuple[str, ...]], set[str]] = {}
+        self._merged: dict[str, str] = {}  # valid until the next new template
 
     def _slots(self, tokens: list[str]) -> Iterable[tuple[int, tuple[str, ...]]]:
         for i in range(min(self._positions, len(tokens))):
@@ -197,6 +198,7 @@ class RoutedSlots:
         if self._limit is None or key in self._known:
             return
         self._known.add(key)
+        self._merged.clear()
         tokens = key.split(" ")
         for slot in self._slots(tokens):
             self._values.setdefault(slot, set()).add(tokens[slot[0]])
@@ -205,11 +207,17 @@ class RoutedSlots:
         """``key`` with its routed variables as ``<*>``."""
         if self._limit is None:
             return key
+        merged = self._merged.get(key)
+        if merged is None:
+            merged = self._merged[key] = self._merge(key, self._limit)
+        return merged
+
+    def _merge(self, key: str, limit: int) -> str:
         tokens = key.split(" ")
         variables = [
             i
             for i, rest in self._slots(tokens)
-            if len(self._values.get((i, rest), ())) > self._limit
+            if len(self._values.get((i, rest), ())) > limit
             and sum(1 for t in rest if _WORD.match(t)) >= self.CONTEXT_WORDS
         ]
         if not variables:
