@@ -40,5 +40,9 @@ MASKING_RULES: tuple[tuple[str, str], ...] = (
 )
 
 
-def masking_instructions() -> list[MaskingInstruction]:
-    return [MaskingInstruction(pattern, name) for pattern, name in MASKING_RULES]
+MASK_NAMES = tuple(dict.fromkeys(name for _, name in MASKING_RULES))
+
+
+def masking_instructions(names: tuple[str, ...] = MASK_NAMES) -> list[MaskingInstruction]:
+    """The rules whose placeholder is in ``names``, in their order."""
+    return [MaskingInstruction(pattern, name) for pattern, name in MASKING_RULES if name in names]

@@ -11,23 +11,28 @@ skeleton, as the masks keep them too. The price: words that differ only in the l
 
 Drain merges messages of equal length that differ in a few tokens. That is right for variables the
 masks missed, wrong for words: "VM Paused" and "VM Resumed" are different events, and so are two
-log statements whose source locations (``Class#123``) differ. So a line's template keeps the plain
-words and source locations Drain wildcarded, and runs of placeholders collapse to one (a variable
-that spans a varying number of tokens is still one variable).
+log statements whose source locations (``Class#123``) differ. So a line's template keeps the source
+locations Drain wildcarded, and the plain words of a slot that behaves like a closed set of events,
+judged on the system's own lines: at most ``word_values`` (3) distinct tokens fill it among the
+lines of one statement, and it never holds a number or an id there. A slot filled by many words
+(user names, hosts, programs) or by words and numbers alike is a variable: keeping its words would
+split one event into as many templates as there are users. Runs of placeholders collapse to one (a
+variable that spans a varying number of tokens is still one variable). Issue 13 chose these rules
+on loghub systems held out from the choice (``benchmarks/generalization/templates.py``).
 """
 
 from __future__ import annotations
 
 import re
 from collections import Counter
-from collections.abc import Iterable, Sequence
+from collections.abc import Container, Iterable, Sequence
 from dataclasses import dataclass
 
 from drain3 import TemplateMiner as Drain3Miner
 from drain3.template_miner_config import TemplateMinerConfig
 
 from knowledge.logs import LogLine
-from knowledge.masking import masking_instructions
+from knowledge.masking import MASK_NAMES, masking_instructions
 
 LEVEL_ORDER = {"FATAL": 0, "CRITICAL": 0, "ERROR": 1, "WARN": 2, "WARNING": 2}
 ERROR_LEVELS = frozenset({"FATAL", "CRITICAL", "ERROR", "WARN", "WARNING"})
@@ -85,50 +90,177 @@ def embedding_text(template: str) -> str:
     return " ".join(readable(template).split()[:EMBEDDED_WORDS])
 
 
-def default_config() -> TemplateMinerConfig:
-    """Medic's one setting for every system: generic masks, Drain similarity 0.5, depth 5, and
-    ``=``, ``:`` and ``,`` as extra token delimiters (key=value, "status: 200", lists)."""
+@dataclass(frozen=True)
+class MinerSettings:
+    """The choices the miner makes, so that they can be compared on systems they were not made
+    on (``benchmarks/generalization/templates.py``). The defaults are Medic's."""
+
+    similarity: float = 0.5  # Drain: share of equal tokens for a line to join a cluster
+    depth: int = 5  # Drain: tree depth; the first depth-3 tokens route a line
+    max_children: int = 100  # Drain: a tree node's branches before other tokens share "<*>"
+    masks: tuple[str, ...] = MASK_NAMES
+    delimiters: tuple[str, ...] = ("=", ":", ",")
+    # A position Drain wildcarded keeps its words (an event: "VM Paused", "VM Resumed") when at
+    # most this many distinct tokens fill it among one statement's lines, else it is a variable
+    # (user names, hosts); None keeps them all, 0 none. Chosen on held-out systems (issue 13).
+    word_values: int | None = 3
+    # ... and it is a variable when it holds a word in one line and a number or an id in another
+    mixed_slots: bool = True
+    # One of the first tokens, which Drain's tree splits on (so no cluster ever sees its values
+    # vary), is a variable when more than this many values fill it among templates otherwise
+    # equal (and naming the event in at least two words); None: never.
+    routed_values: int | None = 8
+
+
+def default_config(settings: MinerSettings | None = None) -> TemplateMinerConfig:
+    """Drain3's configuration for ``settings`` (Medic's by default: generic masks, similarity
+    0.5, depth 5, and ``=``, ``:`` and ``,`` as extra token delimiters for key=value, "status:
+    200" and lists)."""
+    settings = settings or MinerSettings()
     config = TemplateMinerConfig()
-    config.masking_instructions = masking_instructions()
+    config.masking_instructions = masking_instructions(settings.masks)
     config.mask_prefix, config.mask_suffix = "<", ">"
-    config.drain_sim_th = 0.5
-    config.drain_depth = 5
-    config.drain_extra_delimiters = ["=", ":", ","]
+    config.drain_sim_th = settings.similarity
+    config.drain_depth = settings.depth
+    config.drain_max_children = settings.max_children
+    config.drain_extra_delimiters = list(settings.delimiters)
     config.profiling_enabled = False
     return config
 
 
-def template_key(template_tokens: Sequence[str], message_tokens: Sequence[str]) -> str:
-    """The template of one message in a Drain cluster: the cluster's tokens, plain words the
-    cluster wildcarded put back, runs of placeholders collapsed into one."""
+def template_key(
+    template_tokens: Sequence[str],
+    message_tokens: Sequence[str],
+    variables: Container[int] = (),
+) -> str:
+    """The template of one message in a Drain cluster: the cluster's tokens, with the source
+    locations and plain words the cluster wildcarded put back (words only outside the positions
+    in ``variables``), runs of placeholders collapsed into one."""
     same_shape = len(template_tokens) == len(message_tokens)
     out: list[str] = []
-    for i, cluster_token in enumerate(template_tokens):
-        token = cluster_token
-        if (
-            token == "<*>"
-            and same_shape
-            and (_WORD.match(message_tokens[i]) or _LOCATION.match(message_tokens[i]))
-        ):
-            token = message_tokens[i]
+    for i, token in enumerate(template_tokens):
+        value = message_tokens[i] if token == "<*>" and same_shape else token
+        restored = _LOCATION.match(value) or (i not in variables and _WORD.match(value))
+        out.append(value if restored else token)
+    return " ".join(_collapsed(out))
+
+
+_EVERYWHERE: Container[int] = range(1 << 30)
+_NOWHERE: frozenset[int] = frozenset()
+
+
+@dataclass
+class _Slot:
+    """What fills one token position among one statement's lines: up to ``limit + 1`` distinct
+    values (enough to tell an open set), and whether a word and a non-word were both seen."""
+
+    values: set[str]
+    word: bool = False
+    other: bool = False
+
+    def add(self, value: str, limit: int) -> None:
+        if len(self.values) <= limit:
+            self.values.add(value)
+        if _WORD.match(value):
+            self.word = True
+        else:
+            self.other = True
+
+
+class RoutedSlots:
+    """Variables among the first tokens of templates, which Drain's tree routes on.
+
+    Drain sends lines whose first tokens differ down different branches, so a user name or a
+    host in those tokens splits one event into a cluster per value, and no cluster sees the
+    value vary. Across templates it shows: many templates equal but for that token. When more
+    than ``limit`` values fill it, and the rest names the event in at least
+    ``CONTEXT_WORDS`` plain words, the token is a variable. Source locations are never merged:
+    they name a statement. Every template ever resolved counts, so identities stay stable
+    across calls (a baseline and an incident window resolved apart agree)."""
+
+    CONTEXT_WORDS = 2
+
+    def __init__(self, positions: int, limit: int | None, spelling: dict[str, str]) -> None:
+        self._positions = positions
+        self._limit = limit
+        self._spelling = spelling
+        self._known: set[str] = set()
+        self._values: dict[tuple[int, tuple[str, ...]], set[str]] = {}
+        self._merged: dict[str, str] = {}  # valid until the next new template
+
+    def _slots(self, tokens: list[str]) -> Iterable[tuple[int, tuple[str, ...]]]:
+        for i in range(min(self._positions, len(tokens))):
+            token = tokens[i]
+            if not _PLACEHOLDER.match(token) and not _LOCATION.match(token):
+                yield i, (*tokens[:i], "<*>", *tokens[i + 1 :])
+
+    def add(self, key: str) -> None:
+        if self._limit is None or key in self._known:
+            return
+        self._known.add(key)
+        self._merged.clear()
+        tokens = key.split(" ")
+        for slot in self._slots(tokens):
+            self._values.setdefault(slot, set()).add(tokens[slot[0]])
+
+    def merged(self, key: str) -> str:
+        """``key`` with its routed variables as ``<*>``."""
+        if self._limit is None:
+            return key
+        merged = self._merged.get(key)
+        if merged is None:
+            merged = self._merged[key] = self._merge(key, self._limit)
+        return merged
+
+    def _merge(self, key: str, limit: int) -> str:
+        tokens = key.split(" ")
+        variables = [
+            i
+            for i, rest in self._slots(tokens)
+            if len(self._values.get((i, rest), ())) > limit
+            and sum(1 for t in rest if _WORD.match(t)) >= self.CONTEXT_WORDS
+        ]
+        if not variables:
+            return key
+        for i in variables:
+            tokens[i] = "<*>"
+        merged = " ".join(_collapsed(tokens))
+        return self._spelling.setdefault(_MASK.sub("<*>", merged), merged)
+
+
+def _collapsed(tokens: Iterable[str]) -> list[str]:
+    """Runs of placeholders as one."""
+    out: list[str] = []
+    for token in tokens:
         if out and _PLACEHOLDER.match(token) and _PLACEHOLDER.match(out[-1]):
             if token != out[-1]:
                 out[-1] = "<*>"
             continue
         out.append(token)
-    return " ".join(out)
+    return out
 
 
 class TemplateMiner:
     """Drain3 behind the skeleton fast path; ``template`` resolves a masked message with the
     current state."""
 
-    def __init__(self, config: TemplateMinerConfig | None = None) -> None:
-        self._miner = Drain3Miner(config=config or default_config())
+    def __init__(
+        self, config: TemplateMinerConfig | None = None, settings: MinerSettings | None = None
+    ) -> None:
+        self.settings = settings or MinerSettings()
+        self._miner = Drain3Miner(config=config or default_config(self.settings))
         self._masked_of_skeleton: dict[bytes, str] = {}
         self._cluster_of_masked: dict[str, int] = {}
-        self._key_of_masked: dict[str, tuple[tuple[str, ...], str]] = {}
+        self._key_of_masked: dict[str, tuple[tuple[str, ...], str, Container[int]]] = {}
         self._spelling: dict[str, str] = {}
+        # per cluster: how many distinct messages joined it, and its slots keyed by (message
+        # length, position, source locations), updated once per distinct message
+        self._members: Counter[int] = Counter()
+        self._slots: dict[int, dict[tuple[int, int, tuple[str, ...]], _Slot]] = {}
+        self._variables: dict[int, tuple[int, tuple[str, ...], Container[int]]] = {}
+        self._routed = RoutedSlots(
+            max(self.settings.depth - 3, 0), self.settings.routed_values, self._spelling
+        )
         self.lines_seen = 0
 
     @property
@@ -154,10 +286,27 @@ class TemplateMiner:
             if masked not in self._cluster_of_masked:
                 cluster, _ = self._miner.drain.add_log_message(masked)
                 self._cluster_of_masked[masked] = cluster.cluster_id
+                self._joined(cluster.cluster_id, masked)
         return masked
+
+    def _joined(self, cluster_id: int, masked: str) -> None:
+        """Count what fills each position of a message new to its cluster."""
+        self._members[cluster_id] += 1
+        limit = self.settings.word_values
+        if not limit:
+            return
+        message = self._miner.drain.get_content_as_tokens(masked)
+        statement = tuple(t for t in message if "#" in t and _LOCATION.match(t))
+        slots = self._slots.setdefault(cluster_id, {})
+        for i, value in enumerate(message):
+            slots.setdefault((len(message), i, statement), _Slot(set())).add(value, limit)
 
     def template(self, masked: str) -> str:
         """The template of a masked message as the miner stands now."""
+        return self._routed.merged(self._statement_key(masked))
+
+    def _statement_key(self, masked: str) -> str:
+        """The template as its Drain cluster gives it, before the routed slots are merged."""
         cluster_id = self._cluster_of_masked.get(masked)
         if cluster_id is None:
             masked = self.add(masked)
@@ -166,22 +315,53 @@ class TemplateMiner:
         if cluster is None:  # evicted: mine it again
             del self._cluster_of_masked[masked]
             self._masked_of_skeleton.clear()
-            return self.template(self.add(masked))
+            return self._statement_key(self.add(masked))
         tokens = cluster.log_template_tokens  # Drain replaces the tuple when the template changes
+        variables = self._variable_positions(cluster_id, tokens)
         cached = self._key_of_masked.get(masked)
-        if cached is not None and cached[0] is tokens:
+        if cached is not None and cached[0] is tokens and cached[2] is variables:
             return cached[1]
-        key = template_key(tokens, self._miner.drain.get_content_as_tokens(masked))
+        key = template_key(tokens, self._miner.drain.get_content_as_tokens(masked), variables)
         # Placeholder types do not split a template ("<IP> <PATH>" and "<IP> <*>" are one);
         # the first spelling seen is the one shown.
         key = self._spelling.setdefault(_MASK.sub("<*>", key), key)
-        self._key_of_masked[masked] = (tokens, key)
+        self._key_of_masked[masked] = (tokens, key, variables)
+        self._routed.add(key)
         return key
+
+    def _variable_positions(self, cluster_id: int, tokens: tuple[str, ...]) -> Container[int]:
+        """The wildcarded positions of a cluster that are variables: more than ``word_values``
+        distinct tokens fill them among lines of one log statement (an open set: user names,
+        hosts), where a closed set of a few words names events ("VM Paused", "VM Resumed").
+        Lines of one statement are those with the same source locations: a cluster Drain formed
+        of many statements (``Impl#31 ... Order``, ``Impl#48 ... user``) has words that differ
+        by statement, not by value."""
+        limit = self.settings.word_values
+        if limit is None:
+            return _NOWHERE
+        if limit == 0:
+            return _EVERYWHERE
+        members = self._members[cluster_id]
+        cached = self._variables.get(cluster_id)
+        if cached is not None and cached[0] == members and cached[1] is tokens:
+            return cached[2]
+        found = frozenset(
+            i
+            for (length, i, _), slot in self._slots.get(cluster_id, {}).items()
+            if length == len(tokens)
+            and tokens[i] == "<*>"
+            and (
+                len(slot.values) > limit or (self.settings.mixed_slots and slot.word and slot.other)
+            )
+        )
+        self._variables[cluster_id] = (members, tokens, found)
+        return found
 
     def templates_of(self, lines: Iterable[LogLine | str]) -> list[str]:
         """The template of every line, resolved after all of them were mined."""
         masked = [self.add(line) for line in lines]
-        keys = {m: self.template(m) for m in dict.fromkeys(masked)}
+        statements = {m: self._statement_key(m) for m in dict.fromkeys(masked)}
+        keys = {m: self._routed.merged(k) for m, k in statements.items()}
         return [keys[m] for m in masked]
 
     def templates(self, lines: Iterable[LogLine]) -> list[str]:

@@ -103,3 +103,61 @@ def test_parse_line_splits_timestamp_and_level() -> None:
     line = parse_line("2026-01-02T03:04:05.123Z WARN disk almost full")
     assert (line.level, line.message) == ("WARN", "disk almost full")
     assert parse_line("no level here").message == "no level here"
+
+
+def test_a_word_position_filled_by_many_names_is_a_variable() -> None:
+    users = ["alice", "bob", "carol", "dave", "erin", "frank", "grace", "heidi"]
+    logins = [f"Invalid user {u} from 10.0.0.{i}" for i, u in enumerate(users * 3)]
+    templates = TemplateMiner().templates_of(logins)
+    assert set(templates) == {"Invalid user <*> from <IP>"}
+
+
+def test_a_word_position_with_few_values_still_tells_events_apart() -> None:
+    events = ["Paused", "Resumed", "Stopped"] * 20
+    lines = [f"[instance: {i:08x}-1f2e-4d3c-8b9a-{i:012x}] VM {e}" for i, e in enumerate(events)]
+    templates = TemplateMiner().templates_of(lines)
+    assert len(set(templates)) == 3
+    assert {t.split()[-1] for t in templates} == {"Paused", "Resumed", "Stopped"}
+
+
+def test_words_that_differ_by_log_statement_stay_in_its_template() -> None:
+    # one Drain cluster of six statements: each word belongs to its statement, none is a value
+    words = ["Order", "User", "Route", "Price", "Seat", "Food"]
+    lines = [
+        f"INFO c.s.Impl#{10 + i} get {word} by id {n}"
+        for n in range(5)
+        for i, word in enumerate(words)
+    ]
+    templates = set(TemplateMiner().templates_of(lines))
+    assert len(templates) == 6
+    assert all(any(f"{word} by id" in t for t in templates) for word in words)
+
+
+def test_a_slot_holding_words_and_numbers_is_a_variable() -> None:
+    states = ["Installed"] * 10 + ["112", "80", "Staged"]
+    lines = [
+        f"Read out applicability for package KB{i}, CurrentState: {s}" for i, s in enumerate(states)
+    ]
+    templates = set(TemplateMiner().templates_of(lines))
+    assert templates == {"Read out applicability for package <*> CurrentState <*>"}
+
+
+def test_a_name_in_the_first_tokens_is_a_variable_across_templates() -> None:
+    # Drain's tree splits on the first two tokens, so each user gets a cluster of its own
+    users = ["alice", "bob", "carol", "dave", "erin", "frank", "grace", "heidi", "ivan", "judy"]
+    lines = [f"session {u} opened from 10.0.0.{i} over ssh" for i, u in enumerate(users * 2)]
+    assert set(TemplateMiner().templates_of(lines)) == {"session <*> opened from <IP> over ssh"}
+    # a few first words still name different events
+    verbs = ["started", "stopped", "paused"] * 5
+    jobs = [f"job {v} after {i} retries on queue" for i, v in enumerate(verbs)]
+    assert len(set(TemplateMiner().templates_of(jobs))) == 3
+
+
+def test_new_user_names_in_the_incident_window_are_not_new_templates() -> None:
+    names = ["alice", "bob", "carol", "dave", "erin", "frank", "grace", "heidi", "ivan", "judy"]
+    baseline = lines([f"Invalid user {n} from 10.0.0.{i}" for i, n in enumerate(names * 3)])
+    others = ["mallory", "oscar", "peggy", "trent", "victor", "walter"]
+    current = lines([f"Invalid user {n} from 10.0.1.{i}" for i, n in enumerate(others * 5)])
+    changes = TemplateMiner().compare(baseline, current, baseline_minutes=60, current_minutes=10)
+    assert changes.new == []
+    assert [s.template for s in changes.surging] == ["INFO Invalid user <*> from <IP>"]

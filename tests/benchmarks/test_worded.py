@@ -1,0 +1,44 @@
+from __future__ import annotations
+
+import re
+
+from benchmarks.generalization.worded import as_phrase, phrase_for, word_for, worded_line
+
+TEMPLATE = "Deleting block blk_<*> file <*> for user <*>"
+
+
+def _matches(template: str, line: str) -> bool:
+    pattern = "^" + "(.*?)".join(re.escape(p) for p in template.split("<*>")) + "$"
+    return re.match(pattern, line) is not None
+
+
+def test_worded_lines_still_fit_their_ground_truth_template() -> None:
+    line = "Deleting block blk_-6330812010936261924 file /mnt/dfs/subdir32/blk_1350 for user u42x"
+    events = [f"E{i}" for i in range(40)]
+    worded = [worded_line(line, event, TEMPLATE) for event in events]
+    assert all(_matches(TEMPLATE, w) for w in worded)
+    # some slots are rewritten, some are not, and a rewritten id has no digits left
+    assert any(w != line for w in worded) and any(w == line for w in worded)
+    assert any("blk_-" + word_for("6330812010936261924") in w for w in worded)
+
+
+def test_the_same_value_becomes_the_same_word_and_short_numbers_stay() -> None:
+    assert word_for("50010") == word_for("50010") != word_for("50011")
+    assert word_for("50010").isalpha()
+    line = "PacketResponder 1 for block blk_38865049064139660 terminating"
+    template = "PacketResponder <*> for block blk_<*> terminating"
+    worded = {worded_line(line, f"E{i}", template) for i in range(40)}
+    assert all(w.startswith("PacketResponder 1 for block") for w in worded)
+
+
+def test_a_line_that_does_not_fit_its_template_is_left_alone() -> None:
+    assert worded_line("something else 123", "E1", TEMPLATE) == "something else 123"
+
+
+def test_a_phrased_variable_is_one_to_three_words_and_still_fits_its_template() -> None:
+    lengths = {len(phrase_for(str(n)).split()) for n in range(200)}
+    assert lengths == {1, 2, 3}
+    line = "Deleting block blk_-6330812010936261924 file /mnt/dfs/subdir32/blk_1350 for user u42x"
+    phrased = {worded_line(line, f"E{i}", TEMPLATE, as_phrase) for i in range(40)}
+    assert all(_matches(TEMPLATE, p) for p in phrased)
+    assert any(" for user " + phrase_for("u42x") in p for p in phrased)
