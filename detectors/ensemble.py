@@ -9,15 +9,16 @@ the combined surprise is the largest weighted one, less log10 of the number of v
 
 In streaming use the learning period sets the time scale: the Bonferroni correction also counts
 the learning period in units of ``reference_points`` (a series judged on a ten times longer scale
-has ten times more chances of a false alarm, so it must be ten times rarer to score the same);
+has ten times more chances of a false alarm, so it must be rarer to score the same: with the
+default exponent 2, a hundred times);
 only a point that beats every score of the previous ``suppression`` x learning-period points
 opens an alarm (causal non-maximum suppression: one alarm per event, not one per point of it);
 and the alarm is held for ``grouping`` x learning-period points, then reports the largest score
 of the points it held (one alarm for an event that builds up over a few points, as Alertmanager's
-``group_wait`` groups the alerts of one incident). Last, each alarm is discounted by how many
-alarms at least as strong the series has already raised (``RecurrenceDiscount``): what a series
-does again and again is its normal, so one threshold means the same on a bursty series as on a
-quiet one. Every choice here was made by nested validation on NAB (docs/benchmarks.md).
+``group_wait`` groups the alerts of one incident). Optionally (``recurrence``, off by default)
+each alarm is then discounted by how many alarms at least as strong the series has already
+raised (``RecurrenceDiscount``): what a series does again and again is its normal. The default's
+members and constants are those that nested validation on NAB kept (docs/benchmarks.md).
 """
 
 from __future__ import annotations
