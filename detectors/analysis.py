@@ -20,7 +20,13 @@ from threadpoolctl import threadpool_limits
 
 from detectors.attribution import attribute, split_breakdowns
 from detectors.calibration import HALF_SCORE_SURPRISE, Sides, TailModel, surprise_score
-from detectors.ensemble import MULTIVARIATE, EnsembleConfig, Member, build_detector
+from detectors.ensemble import (
+    MULTIVARIATE,
+    EnsembleConfig,
+    Member,
+    build_detector,
+    combine_surprises,
+)
 from detectors.findings import Direction, Finding, ratio
 from detectors.multivariate import JointIsolation, deviation_shares
 from detectors.robust import baseline_z
@@ -128,24 +134,6 @@ def _joint_surprises(
         mine[np.searchsorted(p.window.timestamps, common[split:])] = shared[:, k]
         out.append(mine)
     return out
-
-
-def combine_surprises(
-    surprises: dict[str, FloatArray], members: tuple[Member, ...], size: int
-) -> FloatArray:
-    """Vectorised ``detectors.ensemble.combine``: weighted, explained-away, Bonferroni max."""
-    best = np.zeros(size)
-    voters = 0
-    for m in members:
-        if m.weight <= 0:
-            continue
-        voters += 1
-        surprise = surprises.get(m.detector, np.full(size, np.nan))
-        if m.explained_by is not None and m.explained_by in surprises:
-            explanation = surprises[m.explained_by]
-            surprise = np.where(np.isnan(explanation), surprise, np.minimum(surprise, explanation))
-        best = np.fmax(best, surprise * m.weight)
-    return np.maximum(best - math.log10(max(voters, 1)), 0.0)
 
 
 def _finding(

@@ -109,6 +109,10 @@ class DetectorSettings(BaseModel):
     grouping: float = Field(DEFAULT_ENSEMBLE.grouping, ge=0)
     reference_points: int = Field(DEFAULT_ENSEMBLE.reference_points, ge=1)
     period_correction: float = Field(DEFAULT_ENSEMBLE.period_correction, ge=0)
+    recurrence: bool = Field(
+        DEFAULT_ENSEMBLE.recurrence,
+        description="Streaming: discount an alarm by the series' earlier alarms as strong.",
+    )
     alert_score: float = Field(0.5, gt=0, lt=1, description="Ensemble score of an abnormal point.")
     min_run: int = Field(3, ge=1, description="Consecutive abnormal points for a finding.")
     min_relative_change: float = Field(0.1, ge=0)
@@ -143,6 +147,7 @@ class DetectorSettings(BaseModel):
             grouping=self.grouping,
             reference_points=self.reference_points,
             period_correction=self.period_correction,
+            recurrence=self.recurrence,
         )
 
     def suite(self) -> DetectorSuite:

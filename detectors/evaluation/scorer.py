@@ -11,7 +11,7 @@ detector scores 0 and the perfect one 100. Probationary rows are never scored.
 from __future__ import annotations
 
 import math
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 
 import numpy as np
@@ -93,10 +93,10 @@ def row_worth(file: NabFile, profile: Profile) -> tuple[FloatArray, np.ndarray]:
     return worth, window
 
 
-def _rows(corpus: NabCorpus, profile: Profile) -> _Rows:
+def _rows(files: Sequence[NabFile], profile: Profile) -> _Rows:
     worths, windows = [], []
     offset = 0
-    for file in corpus.files:
+    for file in files:
         worth, window = row_worth(file, profile)
         window = np.where(window >= 0, window + offset, window)
         offset += len(file.windows)
@@ -140,6 +140,22 @@ def best_threshold(scores: FloatArray, rows: _Rows, fn_weight: float) -> tuple[f
     return float(thresholds[best]), float(totals[best])
 
 
+def threshold_for(
+    files: Sequence[NabFile], scores: Mapping[str, FloatArray], profile: Profile
+) -> float:
+    """The one threshold NAB chooses for ``profile`` on these files (as ``score_corpus`` does on a
+    whole corpus): to fit a threshold on some files and score others with it."""
+    rows = _rows(files, profile)
+    ordered = np.concatenate([np.asarray(scores[f.name], dtype=np.float64) for f in files])
+    threshold, _ = best_threshold(ordered, rows, profile.fn_weight)
+    return threshold
+
+
+def scored_windows(file: NabFile) -> int:
+    """Windows with at least one row after the probationary period (the ones NAB scores)."""
+    return sum(1 for _, right in file.windows if right >= file.probation)
+
+
 def score_file(file: NabFile, scores: FloatArray, profile: Profile, threshold: float) -> FileScore:
     worth, window = row_worth(file, profile)
     scored = window != PROBATIONARY
@@ -169,7 +185,7 @@ def score_corpus(
         if values.shape != (len(file),):
             raise ValueError(f"{file.name}: {values.size} scores for {len(file)} rows")
         ordered.append(values)
-    rows = _rows(corpus, profile)
+    rows = _rows(corpus.files, profile)
     threshold, _ = best_threshold(np.concatenate(ordered), rows, profile.fn_weight)
     files = tuple(
         score_file(file, values, profile, threshold)

@@ -42,6 +42,15 @@ def test_ensemble_members_and_rules_come_from_the_yaml(
     assert suite.analyse([doubled], 200 * 15.0).anomalies == []  # +40% < the configured 50%
 
 
+def test_the_recurrence_discount_is_off_by_default_and_can_be_switched_on(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    configure(tmp_path, monkeypatch, "detectors:\n  recurrence: true\n")
+    assert load_settings().detectors.ensemble().recurrence
+    configure(tmp_path, monkeypatch, "detectors:\n  min_run: 3\n")
+    assert not load_settings().detectors.ensemble().recurrence
+
+
 @pytest.mark.parametrize(
     ("yaml", "problem"),
     [

@@ -1,15 +1,24 @@
 from __future__ import annotations
 
 import math
+from dataclasses import replace
 
 import numpy as np
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from detectors import DEFAULT_ENSEMBLE, DetectorConfigError, EnsembleConfig, Member, score_series
+from detectors import (
+    DEFAULT_ENSEMBLE,
+    DetectorConfigError,
+    EnsembleConfig,
+    Member,
+    StreamingEnsemble,
+    score_series,
+)
 from detectors.analysis import combine_surprises
-from detectors.ensemble import AlarmGroup, CausalSuppressor, combine
+from detectors.calibration import surprise_score
+from detectors.ensemble import AlarmGroup, CausalSuppressor, RecurrenceDiscount, combine
 from tests.detectors.signals import noise, times, with_shift, with_spike
 
 RARITY_ONLY = EnsembleConfig((Member("rarity"),))
@@ -119,3 +128,37 @@ def test_bad_detector_parameters_are_a_configuration_error() -> None:
     config = EnsembleConfig((Member("holt", params={"alpha": 5.0}),))
     with pytest.raises(DetectorConfigError, match="holt: bad parameters"):
         score_series(config, times(10), noise(10), 5)
+
+
+@pytest.mark.parametrize("recurrence", [False, True])
+def test_scoring_a_whole_series_gives_exactly_the_streamed_scores(recurrence: bool) -> None:
+    """The NAB evaluation scores member by member; a live stream scores point by point."""
+    values = with_spike(with_shift(noise(1500, sigma=0.05), 900, 1.4), 1200, 3.0)
+    values[[300, 301]] = [np.nan, np.inf]
+    config = replace(DEFAULT_ENSEMBLE, recurrence=recurrence)
+    ensemble = StreamingEnsemble(config, learning_points=200)
+    streamed = [ensemble.update(t, x) for t, x in zip(times(1500), values, strict=True)]
+    assert score_series(config, times(1500), values, 200).tolist() == streamed
+
+
+def test_an_alarm_the_series_keeps_raising_counts_less_each_time() -> None:
+    discount = RecurrenceDiscount()
+    five, eight = (float(surprise_score(s)) for s in (5.0, 8.0))
+    assert discount.update(five) == five  # the first of its size is not discounted
+    assert discount.update(0.0) == 0.0
+    assert discount.update(five) == pytest.approx(float(surprise_score(5.0 - math.log10(2))))
+    assert discount.update(five) == pytest.approx(float(surprise_score(5.0 - math.log10(3))))
+    assert discount.update(eight) == pytest.approx(eight)  # stronger than all before it
+
+
+def test_recurring_bursts_stop_alarming_while_a_new_kind_of_event_still_does() -> None:
+    values = noise(6000, sigma=0.05)
+    for at in range(1000, 5000, 400):  # a burst of the same height every 400 points
+        values[at] *= 1.6
+    values[5500] *= 3.0
+    config = replace(DEFAULT_ENSEMBLE, recurrence=True)
+    plain = score_series(DEFAULT_ENSEMBLE, times(6000), values, 500)
+    discounted = score_series(config, times(6000), values, 500)
+    bursts = slice(3000, 5100)
+    assert discounted[bursts].max() < plain[bursts].max()
+    assert discounted[5500:5520].max() == pytest.approx(plain[5500:5520].max())

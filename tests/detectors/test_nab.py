@@ -6,6 +6,7 @@ from __future__ import annotations
 import csv
 import json
 import math
+from dataclasses import replace
 from pathlib import Path
 
 import numpy as np
@@ -15,7 +16,7 @@ from detectors import DEFAULT_ENSEMBLE, NabCorpusError
 from detectors.evaluation import DEFAULT_PROFILES, NabCorpus, Profile, load_corpus, score_corpus
 from detectors.evaluation.baselines import windowed_gaussian_scores
 from detectors.evaluation.runner import run_detector, write_results
-from detectors.evaluation.scorer import score_file
+from detectors.evaluation.scorer import score_file, threshold_for
 from tests.detectors.nab_fixtures import spiky_corpus, stamp, write_corpus, write_file
 
 REPO = Path(__file__).resolve().parents[2]
@@ -188,3 +189,14 @@ def test_reproduces_upstream_per_file_results_of_windowed_gaussian() -> None:
             assert (ours.tp, ours.tn, ours.fp, ours.fn) == tuple(
                 int(row[k]) for k in ("TP", "TN", "FP", "FN")
             )
+
+
+def test_a_threshold_fitted_on_some_files_is_the_one_nab_picks_on_them(tmp_path: Path) -> None:
+    corpus = load_corpus(spiky_corpus(tmp_path))
+    rng = np.random.default_rng(5)
+    scores = {f.name: np.round(rng.random(len(f)) ** 6, 3) for f in corpus.files}
+    some = corpus.files[:2]
+    subset = replace(corpus, files=some, window_count=sum(len(f.windows) for f in some))
+    for profile in DEFAULT_PROFILES:
+        expected = score_corpus(subset, scores, profile).threshold
+        assert threshold_for(some, scores, profile) == expected
