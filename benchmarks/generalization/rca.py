@@ -27,15 +27,16 @@ from pathlib import Path
 from benchmarks.generalization import rca_replay
 from benchmarks.generalization.protocol import Claim, Comparison, Fixed, compare, nested
 from knowledge.evaluation.fault_data import load_index, read_logs, read_metrics
-from knowledge.evaluation.rca import incident_features
+from knowledge.evaluation.rca import incident_features, window_events
 from knowledge.ranking import DEFAULT_CHANNELS, Features, rank_components
 from knowledge.templates import TemplateMiner
+from knowledge.traces import TraceHistory
 
 SEED = 13
 PER_HOST = 1  # replays of each kind per real incident
 NEZHA = Path("rca") / "nezha"
 
-ISSUE_4 = (DEFAULT_CHANNELS - {"flow", "delay"}) | {"flow_untimed", "delay_exact"}
+ISSUE_4 = (DEFAULT_CHANNELS - {"flow", "delay", "stretch"}) | {"flow_untimed", "delay_exact"}
 # Components tried, in order: each replaces (or adds) channels of the set kept so far and stays
 # only if the outer estimate rises by fault type and by hour (forward selection, ``selection``).
 STEPS: dict[str, tuple[frozenset[str], frozenset[str]]] = {
@@ -43,6 +44,10 @@ STEPS: dict[str, tuple[frozenset[str], frozenset[str]]] = {
     "pooled delay": (frozenset({"delay_exact"}), frozenset({"delay"})),
     "stretch": (frozenset(), frozenset({"stretch"})),
     "latency with traces": (frozenset(), frozenset({"latency_traced"})),
+    "history for rare steps": (
+        frozenset({"flow", "delay"}),
+        frozenset({"flow_history", "delay_history"}),
+    ),
 }
 GROUPINGS = ("fault type", "hour")
 
@@ -71,17 +76,37 @@ def load_cases(data: Path, kinds: Sequence[str] = rca_replay.KINDS) -> list[Case
         key: read_logs(list(key)) for key in {tuple(i.baseline_log_files) for i in incidents}
     }
     rng = random.Random(SEED)
+    windows = {i.id: read_logs(i.log_files) for i in incidents}
+    # every window mined first, as ``medic eval rca`` does: templates independent of order
+    events = {i.id: window_events(windows[i.id], miner) for i in incidents}
+    histories = {
+        i.id: TraceHistory(e for other, found in events.items() if other != i.id for e in found)
+        for i in incidents
+    }
     cases: list[Case] = []
-    for incident in incidents:
+    for incident in incidents:  # the real ones first, so their features are medic eval rca's
         base = baselines[tuple(incident.baseline_log_files)]
-        current = read_logs(incident.log_files)
-        found = incident_features(incident, base, current, metrics[incident.metric_dir], miner)
-        hour = datetime.fromtimestamp(incident.inject_time, UTC).strftime("%H")
+        found = incident_features(
+            incident,
+            base,
+            windows[incident.id],
+            metrics[incident.metric_dir],
+            miner,
+            histories[incident.id],
+        )
         cases.append(
             Case(
-                incident.id, incident.fault_type, hour, incident.root_cause, incident.id, "", found
+                incident.id,
+                incident.fault_type,
+                _hour(incident.inject_time),
+                incident.root_cause,
+                incident.id,
+                "",
+                found,
             )
         )
+    for incident in incidents:
+        base, current = baselines[tuple(incident.baseline_log_files)], windows[incident.id]
         active = rca_replay.active_services(current, incident.inject_time)
         targets = [s for s in active if s != incident.root_cause]
         for kind in kinds:
@@ -90,12 +115,14 @@ def load_cases(data: Path, kinds: Sequence[str] = rca_replay.KINDS) -> list[Case
                 logs, changed = rca_replay.replay(
                     fault, current, metrics[incident.metric_dir], base, incident.inject_time, rng
                 )
-                replayed = incident_features(incident, base, logs, changed, miner)
+                replayed = incident_features(
+                    incident, base, logs, changed, miner, histories[incident.id]
+                )
                 cases.append(
                     Case(
                         f"{incident.id}/{kind}{n}",
                         kind,
-                        hour,
+                        _hour(incident.inject_time),
                         fault.target,
                         incident.id,
                         incident.root_cause,
@@ -104,6 +131,10 @@ def load_cases(data: Path, kinds: Sequence[str] = rca_replay.KINDS) -> list[Case
                     )
                 )
     return cases
+
+
+def _hour(moment: float) -> str:
+    return datetime.fromtimestamp(moment, UTC).strftime("%H")
 
 
 def cached_cases(data: Path, cache: Path | None) -> list[Case]:

@@ -142,3 +142,22 @@ def test_a_late_reply_from_a_step_rare_in_the_baseline_is_judged_against_its_lin
     assert evidence["route"].delay > 50  # route usually answers the gateway in 5 ms
     assert abs(evidence["route"].delay_seconds - 0.5) < 0.01
     assert evidence["gateway"].delay < 1
+
+
+def test_a_component_slower_between_its_own_lines_stretches_without_handing_off_later() -> None:
+    # route logs twice per request (before and after its database query); the query got slow
+    steps = [*USUAL[:2], ("route", "INFO route found"), USUAL[2]]
+    base = [
+        TraceEvent(f"b{i}", 10.0 * i + 0.005 * k + 0.0001 * (i % 5), component, template)
+        for i in range(20)
+        for k, (component, template) in enumerate(steps)
+    ]
+    offsets = (0.0, 0.005, 0.405, 0.410)  # 400 ms between route's own lines, hand-offs as usual
+    current = [
+        TraceEvent(f"c{i}", 10.0 * i + offset, component, template)
+        for i in range(8)
+        for offset, (component, template) in zip(offsets, steps, strict=True)
+    ]
+    evidence = trace_evidence(base, current)
+    assert evidence["route"].stretch > 50
+    assert evidence["route"].delay < 1 and evidence["gateway"].stretch < 1
