@@ -1,27 +1,24 @@
 """Root-cause ranking: which component (service) most likely started an incident, with evidence.
 
-Each component gets up to seven kinds of evidence ("channels") from the incident window against a
+Each component gets up to six kinds of evidence ("channels") from the incident window against a
 baseline window:
 - errors: new or surging warning/error templates (Poisson deviance against the baseline rate),
 - drops: templates that stopped or fell behind their usual share of the component's logs (a code
   path that throws half-way stops logging before it reaches its next line),
 - flow: request traces whose first deviation points at the component (``knowledge.traces``),
 - delay: how much slower its hand-offs to other components got (``knowledge.traces``),
-- stretch: how much slower the steps between its own lines got (``knowledge.traces``): a
-  service slowed by its own work, or by a database across a delayed network, that does not show
-  in its hand-offs,
 - saturation: sustained CPU deviation against the hour before, measured against how that metric
   usually deviates (the same statistic over earlier windows of the series),
 - latency: latency metrics, only when no traces are available (a per-hop delay measured in the
   traces is direct; a pod's latency percentile mixes in every callee and idles at random values).
 
-The timed flow blame, the pooled delay and stretch were added in issue 13 by the generalisation
-protocol (``benchmarks/generalization/rca.py``: each kept because the outer estimate rose with it,
-by fault type and by hour). The candidates it measured are computed alongside but scored only
-when named in ``channels``: ``flow_untimed`` and ``delay_exact`` (issue 4's flow blame and
-hand-off delay), ``latency_traced`` (latency metrics even when traces exist) and
-``flow_history``/``delay_history`` (other windows' traces asked about steps the baseline saw too
-rarely); none of the last three raised the outer estimate.
+The flow blame is timed and the delay pooled since issue 13 (``knowledge.traces``), both kept
+by the generalisation protocol (``benchmarks/generalization/rca.py``: the outer estimate rose
+with each, by fault type and by hour). The candidates it measured are computed alongside but
+scored only when named in ``channels``: ``flow_untimed`` and ``delay_exact`` (issue 4's flow blame
+and hand-off delay), ``stretch`` (the slowdown of the steps between a component's own lines) and
+``latency_traced`` (latency metrics even when traces exist); neither of the last two raised the
+outer estimate robustly.
 """
 
 from __future__ import annotations
@@ -46,9 +43,7 @@ USUAL_QUANTILE = 0.5
 CLOSE = 0.9  # a candidate within 10% of the leader's score counts as tied for the time rule
 SHOWN = 3
 CLEAR_FALL = 4.0  # deviance from which a template's fall is named (about 2 sigma)
-DEFAULT_CHANNELS = frozenset(
-    {"errors", "drops", "flow", "delay", "stretch", "saturation", "latency"}
-)
+DEFAULT_CHANNELS = frozenset({"errors", "drops", "flow", "delay", "saturation", "latency"})
 
 
 @dataclass(frozen=True)
@@ -130,8 +125,6 @@ def features(window: ComponentWindow) -> Features:
         channels["flow_untimed"] = float(window.traces.blamed_untimed)
         channels["delay_exact"] = max(0.0, window.traces.delay_exact)
         channels["stretch"] = max(0.0, window.traces.stretch)
-        channels["flow_history"] = float(window.traces.blamed_history)
-        channels["delay_history"] = max(0.0, window.traces.delay_history)
         evidence += window.traces.describe()
         traced = [t for _, *pair in window.traces.examples for t in pair if t]
     metrics = [_metric_deviation(name, s, window.window) for name, s in window.metrics.items()]

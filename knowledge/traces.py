@@ -82,8 +82,6 @@ class TraceEvidence:
     blamed_untimed: int = 0  # the flow blame without timing or pooling (issue 4's)
     delay_exact: float = 0.0  # the delay against exact pairs of steps only (issue 4's)
     stretch: float = 0.0  # upper quartile of the slowdown of its own steps, in baseline spreads
-    blamed_history: int = 0  # the timed blame, asking other windows about rare steps
-    delay_history: float = 0.0  # the pooled delay, asking other windows about rare hand-offs
     examples: Counter[tuple[str, str, str]] = field(default_factory=Counter)
 
     def describe(self) -> list[str]:
@@ -132,15 +130,13 @@ class FlowModel:
         trace: Sequence[TraceEvent],
         cut_off: bool = False,
         timed: bool = False,
-        fallback: FlowModel | None = None,
     ) -> Blame | None:
         """The first step of ``trace`` the baseline makes unlikely, and whom it points at.
         ``cut_off``: the trace may continue beyond the window, so its end proves nothing.
         ``timed``: a deviation right after another component handed off late is that
         component's (the caller gave up waiting for it); and a step too rare in the baseline to
         judge is judged by what usually follows its component (a quiet service's requests that
-        stop after it, or whose caller gives up on it). ``fallback``: a model of other windows
-        (the component's history), asked about steps this baseline saw too rarely."""
+        stop after it, or whose caller gives up on it)."""
         steps = [*(e.step for e in trace), _END]
         times = [e.timestamp for e in trace]
         called: set[str] = set()
@@ -149,10 +145,7 @@ class FlowModel:
             followers = self._next.get(before)
             if after == _END and cut_off:
                 return None
-            rare = not followers or sum(followers.values()) < MIN_SUPPORT
-            if rare and fallback is not None and before in fallback._next:
-                return fallback.blame(trace[k:], cut_off, timed)
-            if timed and rare:
+            if timed and (not followers or sum(followers.values()) < MIN_SUPPORT):
                 found = self._component_blame(before, after, times, k)
                 if found is not None:
                     return found
@@ -204,24 +197,11 @@ class FlowModel:
         return gap - usual[0] > LATE_SPREADS * usual[1]
 
 
-class TraceHistory:
-    """What the traces of other windows (a component's history) say is usual: asked only about
-    steps and hand-offs the incident's own baseline saw too rarely to judge."""
-
-    def __init__(self, events: Iterable[TraceEvent]) -> None:
-        traces = group_traces(events)
-        self.flow = FlowModel(traces)
-        self.handoffs = usual_gaps(traces, pooled=True)
-
-
 def trace_evidence(
-    baseline: Iterable[TraceEvent],
-    current: Iterable[TraceEvent],
-    history: TraceHistory | None = None,
+    baseline: Iterable[TraceEvent], current: Iterable[TraceEvent]
 ) -> dict[str, TraceEvidence]:
-    """Flow blame and hand-off delay of every component seen in the current window's traces;
-    with ``history``, also their versions that fall back on it (``blamed_history``,
-    ``delay_history``)."""
+    """Flow blame, hand-off delay and stretch of every component seen in the current window's
+    traces, with issue 4's untimed blame and exact-pair delay beside them."""
     base_traces = group_traces(baseline)
     cur_traces = group_traces(current)
     out: dict[str, TraceEvidence] = defaultdict(TraceEvidence)
@@ -239,14 +219,6 @@ def trace_evidence(
         plain = model.blame(trace, cut_off=cut_off)
         if plain is not None:
             out[plain.component].blamed_untimed += 1
-        if history is not None:
-            known = model.blame(trace, cut_off=cut_off, timed=True, fallback=history.flow)
-            if known is not None:
-                out[known.component].blamed_history += 1
-    if history is not None:
-        helped = _step_delays(base_traces, cur_traces, pooled=True, fallback=history.handoffs)
-        for component, (delay, _) in helped.items():
-            out[component].delay_history = delay
     for component, (delay, seconds) in _step_delays(base_traces, cur_traces, pooled=True).items():
         out[component].delay = delay
         out[component].delay_seconds = seconds
@@ -320,7 +292,6 @@ def _step_delays(
     current: Sequence[Sequence[TraceEvent]],
     own: bool = False,
     pooled: bool = False,
-    fallback: dict[_Key, tuple[float, float]] | None = None,
 ) -> dict[str, tuple[float, float]]:
     """Per component: the upper quartile of how much slower its hand-offs (or, with ``own``,
     the steps between its own lines) are than the same ones in the baseline (in baseline
@@ -330,8 +301,6 @@ def _step_delays(
     slower: dict[str, list[tuple[float, float]]] = defaultdict(list)
     for before, after in _steps(current, own):
         found = usual_gap(usual, before.step, after.step, pooled)
-        if found is None and fallback is not None:
-            found = usual_gap(fallback, before.step, after.step, pooled)
         if found is not None:
             excess = after.timestamp - before.timestamp - found[0]
             slower[before.component].append((excess / found[1], excess))

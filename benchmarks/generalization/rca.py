@@ -27,16 +27,15 @@ from pathlib import Path
 from benchmarks.generalization import rca_replay
 from benchmarks.generalization.protocol import Claim, Comparison, Fixed, compare, nested
 from knowledge.evaluation.fault_data import load_index, read_logs, read_metrics
-from knowledge.evaluation.rca import incident_features, window_events
+from knowledge.evaluation.rca import incident_features
 from knowledge.ranking import DEFAULT_CHANNELS, Features, rank_components
 from knowledge.templates import TemplateMiner
-from knowledge.traces import TraceHistory
 
 SEED = 13
 PER_HOST = 1  # replays of each kind per real incident
 NEZHA = Path("rca") / "nezha"
 
-ISSUE_4 = (DEFAULT_CHANNELS - {"flow", "delay", "stretch"}) | {"flow_untimed", "delay_exact"}
+ISSUE_4 = (DEFAULT_CHANNELS - {"flow", "delay"}) | {"flow_untimed", "delay_exact"}
 # Components tried, in order: each replaces (or adds) channels of the set kept so far and stays
 # only if the outer estimate rises by fault type and by hour (forward selection, ``selection``).
 STEPS: dict[str, tuple[frozenset[str], frozenset[str]]] = {
@@ -44,10 +43,6 @@ STEPS: dict[str, tuple[frozenset[str], frozenset[str]]] = {
     "pooled delay": (frozenset({"delay_exact"}), frozenset({"delay"})),
     "stretch": (frozenset(), frozenset({"stretch"})),
     "latency with traces": (frozenset(), frozenset({"latency_traced"})),
-    "history for rare steps": (
-        frozenset({"flow", "delay"}),
-        frozenset({"flow_history", "delay_history"}),
-    ),
 }
 GROUPINGS = ("fault type", "hour")
 
@@ -77,22 +72,11 @@ def load_cases(data: Path, kinds: Sequence[str] = rca_replay.KINDS) -> list[Case
     }
     rng = random.Random(SEED)
     windows = {i.id: read_logs(i.log_files) for i in incidents}
-    # every window mined first, as ``medic eval rca`` does: templates independent of order
-    events = {i.id: window_events(windows[i.id], miner) for i in incidents}
-    histories = {
-        i.id: TraceHistory(e for other, found in events.items() if other != i.id for e in found)
-        for i in incidents
-    }
     cases: list[Case] = []
-    for incident in incidents:  # the real ones first, so their features are medic eval rca's
+    for incident in incidents:  # the real ones first, mined in order as medic eval rca does
         base = baselines[tuple(incident.baseline_log_files)]
         found = incident_features(
-            incident,
-            base,
-            windows[incident.id],
-            metrics[incident.metric_dir],
-            miner,
-            histories[incident.id],
+            incident, base, windows[incident.id], metrics[incident.metric_dir], miner
         )
         cases.append(
             Case(
@@ -115,9 +99,7 @@ def load_cases(data: Path, kinds: Sequence[str] = rca_replay.KINDS) -> list[Case
                 logs, changed = rca_replay.replay(
                     fault, current, metrics[incident.metric_dir], base, incident.inject_time, rng
                 )
-                replayed = incident_features(
-                    incident, base, logs, changed, miner, histories[incident.id]
-                )
+                replayed = incident_features(incident, base, logs, changed, miner)
                 cases.append(
                     Case(
                         f"{incident.id}/{kind}{n}",

@@ -27,7 +27,7 @@ from knowledge.ranking import ComponentWindow, Features, RankedCause, features, 
 from knowledge.records import IncidentRecord
 from knowledge.store import open_chroma
 from knowledge.templates import TemplateMiner
-from knowledge.traces import TraceEvent, TraceHistory, trace_evidence
+from knowledge.traces import TraceEvent, trace_evidence
 
 GAP_SECONDS = 60.0
 SIGNATURE_COMPONENTS = 3
@@ -50,8 +50,6 @@ def evaluate_rca(
     miner = TemplateMiner()
     logs_cache: dict[tuple[Path, ...], ServiceLogs] = {}
     metrics_cache: dict[Path, dict[str, dict[str, list[tuple[float, float]]]]] = {}
-    for incident in incidents:  # every window mined first: templates independent of order
-        window_events(_logs(logs_cache, incident.log_files), miner)
     cases: list[_Case] = []
     for incident in incidents:
         base = _logs(logs_cache, incident.baseline_log_files)
@@ -100,18 +98,15 @@ def incident_features(
     cur: ServiceLogs,
     metrics: dict[str, dict[str, list[tuple[float, float]]]],
     miner: TemplateMiner,
-    history: TraceHistory | None = None,
 ) -> dict[str, Features]:
     """Every service's evidence for one incident: its logs in the fault window against the
-    fault-free baseline, the request traces of both, its metrics up to the window's end.
-    ``history``: the traces of other incidents' windows, asked about steps the baseline saw
-    too rarely (the ``flow_history`` and ``delay_history`` channels)."""
+    fault-free baseline, the request traces of both, its metrics up to the window's end."""
     start = incident.inject_time
     end = start + FAULT_SECONDS + GAP_SECONDS
     services = sorted(set(base.lines) | set(cur.lines) | set(metrics))
     base_templates = {s: miner.templates_of(base.lines.get(s, [])) for s in services}
     cur_templates = {s: miner.templates_of(cur.lines.get(s, [])) for s in services}
-    traces = trace_evidence(_events(base, base_templates), _events(cur, cur_templates), history)
+    traces = trace_evidence(_events(base, base_templates), _events(cur, cur_templates))
     out: dict[str, Features] = {}
     for service in services:
         current_lines = cur.lines.get(service, [])
@@ -134,11 +129,6 @@ def incident_features(
         )
         out[service] = features(window)
     return out
-
-
-def window_events(logs: ServiceLogs, miner: TemplateMiner) -> list[TraceEvent]:
-    """A window's traced lines as trace events (for another window's ``TraceHistory``)."""
-    return _events(logs, {s: miner.templates_of(lines) for s, lines in logs.lines.items()})
 
 
 def _events(logs: ServiceLogs, templates: dict[str, list[str]]) -> list[TraceEvent]:
