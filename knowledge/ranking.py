@@ -16,9 +16,10 @@ The flow blame is timed and the delay pooled since issue 13 (``knowledge.traces`
 by the generalisation protocol (``benchmarks/generalization/rca.py``: the outer estimate rose
 with each, by fault type and by hour). The candidates it measured are computed alongside but
 scored only when named in ``channels``: ``flow_untimed`` and ``delay_exact`` (issue 4's flow blame
-and hand-off delay), ``stretch`` (the slowdown of the steps between a component's own lines) and
-``latency_traced`` (latency metrics even when traces exist); neither of the last two raised the
-outer estimate robustly.
+and hand-off delay), ``stretch`` (the slowdown of the steps between a component's own lines),
+``latency_traced`` (latency metrics even when traces exist) and ``flow_share`` (the flow blame as
+a percentage of the traces the component appears in); none of the last three raised the outer
+estimate robustly.
 """
 
 from __future__ import annotations
@@ -125,6 +126,8 @@ def features(window: ComponentWindow) -> Features:
         channels["flow_untimed"] = float(window.traces.blamed_untimed)
         channels["delay_exact"] = max(0.0, window.traces.delay_exact)
         channels["stretch"] = max(0.0, window.traces.stretch)
+        share = window.traces.blamed / max(window.traces.traced, 1)
+        channels["flow_share"] = 100.0 * share
         evidence += window.traces.describe()
         traced = [t for _, *pair in window.traces.examples for t in pair if t]
     metrics = [_metric_deviation(name, s, window.window) for name, s in window.metrics.items()]

@@ -80,6 +80,7 @@ class TraceEvidence:
     delay: float = 0.0  # upper quartile of its hand-offs' slowdown, in baseline spreads (pooled)
     delay_seconds: float = 0.0
     blamed_untimed: int = 0  # the flow blame without timing or pooling (issue 4's)
+    traced: int = 0  # current traces it appears in (what ``blamed`` is a share of)
     delay_exact: float = 0.0  # the delay against exact pairs of steps only (issue 4's)
     stretch: float = 0.0  # upper quartile of the slowdown of its own steps, in baseline spreads
     examples: Counter[tuple[str, str, str]] = field(default_factory=Counter)
@@ -209,6 +210,7 @@ def trace_evidence(
         return {}
     model = FlowModel(base_traces)
     window_end = max(t[-1].timestamp for t in cur_traces)
+    appearances: Counter[str] = Counter()
     for trace in cur_traces:
         cut_off = trace[-1].timestamp > window_end - EDGE_SECONDS
         found = model.blame(trace, cut_off=cut_off, timed=True)
@@ -219,11 +221,15 @@ def trace_evidence(
         plain = model.blame(trace, cut_off=cut_off)
         if plain is not None:
             out[plain.component].blamed_untimed += 1
+        for component in {e.component for e in trace}:
+            appearances[component] += 1
     for component, (delay, seconds) in _step_delays(base_traces, cur_traces, pooled=True).items():
         out[component].delay = delay
         out[component].delay_seconds = seconds
     for component, (delay, _) in _step_delays(base_traces, cur_traces).items():
         out[component].delay_exact = delay
+    for component, evidence in out.items():
+        evidence.traced = appearances[component]
     stretched = _step_delays(base_traces, cur_traces, own=True, pooled=True)
     for component, (stretch, _) in stretched.items():
         out[component].stretch = stretch

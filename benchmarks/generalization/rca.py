@@ -43,6 +43,7 @@ STEPS: dict[str, tuple[frozenset[str], frozenset[str]]] = {
     "pooled delay": (frozenset({"delay_exact"}), frozenset({"delay"})),
     "stretch": (frozenset(), frozenset({"stretch"})),
     "latency with traces": (frozenset(), frozenset({"latency_traced"})),
+    "flow as a share of its traces": (frozenset({"flow"}), frozenset({"flow_share"})),
 }
 GROUPINGS = ("fault type", "hour")
 
