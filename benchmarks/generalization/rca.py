@@ -43,7 +43,7 @@ STEPS: dict[str, tuple[frozenset[str], frozenset[str]]] = {
     "pooled delay": (frozenset({"delay_exact"}), frozenset({"delay"})),
     "stretch": (frozenset(), frozenset({"stretch"})),
     "latency with traces": (frozenset(), frozenset({"latency_traced"})),
-    "flow as a share of its traces": (frozenset({"flow"}), frozenset({"flow_share"})),
+    "flow share": (frozenset({"flow"}), frozenset({"flow_share"})),
 }
 GROUPINGS = ("fault type", "hour")
 
@@ -258,6 +258,6 @@ def claims(data: Path, cache: Path | None = None) -> list[Claim]:
     for step in steps:
         verdict = "kept" if step.keeps else "dropped"
         for by, result in step.results.items():
-            what = f"+ {step.name} ({verdict}; without: {result.without.outer_score:.3f})"
+            what = f"+{step.name} {verdict}, without {result.without.outer_score:.3f}"
             out.append(Claim("Nezha AS@1 selection", what, by, result.with_))
     return out
