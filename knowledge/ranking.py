@@ -12,6 +12,12 @@ baseline window:
 - latency: latency metrics, only when no traces are available (a per-hop delay measured in the
   traces is direct; a pod's latency percentile mixes in every callee and idles at random values).
 
+Channels are fused without weights: each value is compared with what is usual for that component
+in that channel - its own history of earlier windows when known, else its peers in this window -
+as the log of the excess ratio, and the logs add up. A component that is always noisy in a channel
+gains nothing from it; one that is quiet and now deviates in two channels leads. Ties between close
+candidates go to the one that deviated first (anomalies propagate from the cause to its callers).
+
 The flow blame is timed and the delay pooled since issue 13 (``knowledge.traces``), both kept
 by the generalisation protocol (``benchmarks/generalization/rca.py``: the outer estimate rose
 with each, by fault type and by hour). The candidates it measured are computed alongside but

@@ -144,15 +144,16 @@ class FlowModel:
         for k, (before, after) in enumerate(itertools.pairwise(steps)):
             called.add(before[0])
             followers = self._next.get(before)
-            if after == _END and cut_off:
-                return None
-            if timed and (not followers or sum(followers.values()) < MIN_SUPPORT):
+            rare = not followers or sum(followers.values()) < MIN_SUPPORT
+            if timed and rare and not (after == _END and cut_off):
                 found = self._component_blame(before, after, times, k)
                 if found is not None:
                     return found
             if not followers:
                 return Blame(before[0], "new", "", before[1])
             support = sum(followers.values())
+            if after == _END and cut_off:
+                return None
             if support < MIN_SUPPORT:
                 continue
             likelihood = (followers[after] + SMOOTHING) / (support + 1.0)
