@@ -1,119 +1,67 @@
-"""Root-cause ranking under a network delay, which the development split of Nezha has none of.
+"""Root-cause ranking under faults the development split of Nezha has none of, replayed.
 
-A network delay on a pod slows every packet it sends. This script replays it on real incidents:
-in the fault window of an incident, every time a target service hands a request on to another
-service (its call or its reply), the rest of that request's trace is shifted later by ``--delay``
-seconds. The incident keeps its own fault, so the delayed service competes with a real root cause;
-the script reports how often the delayed service ranks first and in the top three, the other
-incidents of the day serving as each service's history as in ``medic eval rca``.
+``benchmarks/generalization/rca_replay.py`` replays a fault on a service of each real incident
+the way it would show: ``delay`` (a network delay on the pod: every packet it sends is late, so
+its replies and its calls out, database included, are slow; 50 ms-1 s with jitter), ``timeout``
+(1-3 s, past the callers' patience: requests are cut, the one that gave up logs a timeout half
+the time) and ``slow`` (its own steps 2-11 times slower, CPU up half the time). The incident keeps
+its own fault, left out of the ranking; the other incidents of the day serve as each service's
+history, as in ``medic eval rca``. The script reports how often the replayed service ranks first
+and in the top three, per kind and per size, under the default channels and under issue 4's.
+The same cases are the replayed fault types of ``benchmarks/bench_generalization.py --area rca``.
 
-Usage: python benchmarks/bench_rca_delay.py [--data DIR] [--delay SECONDS] [--incidents N]
+Usage: python benchmarks/bench_rca_delay.py [--data DIR] [--cache DIR] [--json]
 """
 
 from __future__ import annotations
 
 import argparse
-import dataclasses
 import json
 import time
 from collections import defaultdict
 from pathlib import Path
 
-from knowledge.evaluation.fault_data import ServiceLogs, load_index, read_logs, read_metrics
-from knowledge.evaluation.rca import incident_features
-from knowledge.ranking import rank_components
-from knowledge.templates import TemplateMiner
-
-REPO = Path(__file__).resolve().parents[1]
-DATA = (
-    next(  # ../shared/bench-data beside the checkout (or beside the worktrees' folder)
-        (
-            p / "shared" / "bench-data"
-            for p in (REPO.parent, REPO.parent.parent)
-            if (p / "shared").is_dir()
-        ),
-        REPO.parent / "shared" / "bench-data",
-    )
-    / "rca"
-    / "nezha"
-)
-TARGETS = [
-    "ts-basic-service",
-    "ts-contacts-service",
-    "ts-food-service",
-    "ts-preserve-service",
-    "ts-price-service",
-    "ts-route-service",
-    "ts-security-service",
-    "ts-travel-service",
-    "ts-travel2-service",
-    "ts-verification-code-service",
-]
-
-
-def delayed(logs: ServiceLogs, service: str, since: float, delay: float) -> ServiceLogs:
-    """``logs`` with every hand-off of ``service`` after ``since`` taking ``delay`` longer."""
-    events = defaultdict(list)
-    for name, lines in logs.lines.items():
-        for i, line in enumerate(lines):
-            if logs.traces[name][i]:
-                events[logs.traces[name][i]].append((line.timestamp, name, i))
-    moved: dict[tuple[str, int], float] = {}
-    for trace in events.values():
-        trace.sort()
-        shift = 0.0
-        for k, (timestamp, name, i) in enumerate(trace):
-            moved[(name, i)] = timestamp + shift
-            handing_off = k + 1 < len(trace) and trace[k + 1][1] != name
-            if timestamp >= since and name == service and handing_off:
-                shift += delay
-    out = ServiceLogs()
-    for name, lines in logs.lines.items():
-        for i, line in enumerate(lines):
-            when = moved.get((name, i), line.timestamp)
-            out.lines[name].append(dataclasses.replace(line, timestamp=when))
-            out.traces[name].append(logs.traces[name][i])
-    return out
+from benchmarks.bench_generalization import default_data
+from benchmarks.generalization.rca import ISSUE_4, NEZHA, cached_cases, positions
+from benchmarks.generalization.rca_replay import KINDS
+from knowledge.ranking import DEFAULT_CHANNELS
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__)
-    parser.add_argument("--data", type=Path, default=DATA)
-    parser.add_argument("--delay", type=float, default=0.2)
-    parser.add_argument("--incidents", type=int, default=8, help="incidents used as background")
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--data", type=Path, default=default_data(), help="bench-data root")
+    parser.add_argument("--cache", type=Path, default=None, help="keep the cases here")
+    parser.add_argument("--json", action="store_true")
     args = parser.parse_args()
     started = time.perf_counter()
-    incidents = load_index(args.data)
-    miner = TemplateMiner()
-    metrics = {i.metric_dir: read_metrics(i.metric_dir) for i in incidents}
-    logs = {i.id: (read_logs(i.baseline_log_files), read_logs(i.log_files)) for i in incidents}
-    found = {
-        i.id: incident_features(i, *logs[i.id], metrics[i.metric_dir], miner) for i in incidents
-    }
-    step = max(1, len(incidents) // args.incidents)
-    positions = []
-    for incident in incidents[::step][: args.incidents]:
-        history = [f for other, f in found.items() if other != incident.id]
-        base, current = logs[incident.id]
-        for target in [t for t in TARGETS if t != incident.root_cause]:
-            slowed = delayed(current, target, incident.inject_time, args.delay)
-            features = incident_features(
-                incident, base, slowed, metrics[incident.metric_dir], miner
+    everything = cached_cases(args.data / NEZHA, args.cache)  # the real ones are the history
+    cases = [c for c in everything if c.fault_type in KINDS]
+    rows = []
+    for label, channels in (("defaults", DEFAULT_CHANNELS), ("issue 4", ISSUE_4)):
+        ranks = positions(everything, channels)
+        by: dict[str, list[int | None]] = defaultdict(list)
+        for case in cases:
+            by[case.fault_type].append(ranks[case.id])
+            by[f"{case.fault_type} {case.size:g}"].append(ranks[case.id])
+        for what, found in sorted(by.items()):
+            rows.append(
+                {
+                    "channels": label,
+                    "cases": what,
+                    "n": len(found),
+                    "first": round(sum(r == 1 for r in found) / len(found), 4),
+                    "top3": round(sum(r is not None and r <= 3 for r in found) / len(found), 4),
+                }
             )
-            order = [r.component for r in rank_components(features, history)]
-            positions.append(order.index(target) + 1 if target in order else None)
-    hits = [p for p in positions if p is not None]
-    print(
-        json.dumps(
-            {
-                "delay_s": args.delay,
-                "cases": len(positions),
-                "delayed_service_first": round(sum(p == 1 for p in hits) / len(positions), 4),
-                "delayed_service_top3": round(sum(p <= 3 for p in hits) / len(positions), 4),
-                "seconds": round(time.perf_counter() - started, 1),
-            }
+    if args.json:
+        print(json.dumps({"rows": rows, "seconds": round(time.perf_counter() - started, 1)}))
+        return
+    print(f"{'channels':<10} {'cases':<24} {'n':>4} {'first':>7} {'top 3':>7}")
+    for row in rows:
+        print(
+            f"{row['channels']:<10} {row['cases']:<24} {row['n']:>4} "
+            f"{row['first']:>7.1%} {row['top3']:>7.1%}"
         )
-    )
 
 
 if __name__ == "__main__":

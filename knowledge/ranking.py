@@ -17,13 +17,22 @@ in that channel - its own history of earlier windows when known, else its peers 
 as the log of the excess ratio, and the logs add up. A component that is always noisy in a channel
 gains nothing from it; one that is quiet and now deviates in two channels leads. Ties between close
 candidates go to the one that deviated first (anomalies propagate from the cause to its callers).
+
+The flow blame is timed and the delay pooled since issue 13 (``knowledge.traces``), both kept
+by the generalisation protocol (``benchmarks/generalization/rca.py``: the outer estimate rose
+with each, by fault type and by hour). The candidates it measured are computed alongside but
+scored only when named in ``channels``: ``flow_untimed`` and ``delay_exact`` (issue 4's flow blame
+and hand-off delay), ``stretch`` (the slowdown of the steps between a component's own lines),
+``latency_traced`` (latency metrics even when traces exist) and ``flow_share`` (the flow blame as
+a percentage of the traces the component appears in); none of the last three raised the outer
+estimate robustly.
 """
 
 from __future__ import annotations
 
 import math
 import statistics
-from collections.abc import Mapping, Sequence
+from collections.abc import Collection, Mapping, Sequence
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -41,6 +50,7 @@ USUAL_QUANTILE = 0.5
 CLOSE = 0.9  # a candidate within 10% of the leader's score counts as tied for the time rule
 SHOWN = 3
 CLEAR_FALL = 4.0  # deviance from which a template's fall is named (about 2 sigma)
+DEFAULT_CHANNELS = frozenset({"errors", "drops", "flow", "delay", "saturation", "latency"})
 
 
 @dataclass(frozen=True)
@@ -86,7 +96,9 @@ class RankedCause:
         """The kinds of evidence that clearly implicate the component, in words a metric
         family understands (``knowledge.matching.metric_family``)."""
         words = default_vocabulary().channel_words
-        return [words[c] for c, part in self.channels.items() if part >= CLEAR_SIGNAL]
+        return [
+            words[c] for c, part in self.channels.items() if part >= CLEAR_SIGNAL and c in words
+        ]
 
 
 CLEAR_SIGNAL = 1.0  # log excess ratio: e-fold more than usual
@@ -117,6 +129,11 @@ def features(window: ComponentWindow) -> Features:
     if window.traces is not None:
         channels["flow"] = float(window.traces.blamed)
         channels["delay"] = max(0.0, window.traces.delay)
+        channels["flow_untimed"] = float(window.traces.blamed_untimed)
+        channels["delay_exact"] = max(0.0, window.traces.delay_exact)
+        channels["stretch"] = max(0.0, window.traces.stretch)
+        share = window.traces.blamed / max(window.traces.traced, 1)
+        channels["flow_share"] = 100.0 * share
         evidence += window.traces.describe()
         traced = [t for _, *pair in window.traces.examples for t in pair if t]
     metrics = [_metric_deviation(name, s, window.window) for name, s in window.metrics.items()]
@@ -239,17 +256,22 @@ def _sustained_z(
 
 
 def rank_components(
-    current: Mapping[str, Features], history: Sequence[Mapping[str, Features]] = ()
+    current: Mapping[str, Features],
+    history: Sequence[Mapping[str, Features]] = (),
+    channels: Collection[str] = DEFAULT_CHANNELS,
 ) -> list[RankedCause]:
     """Components by evidence, strongest first. ``history``: the same components' features in
     other windows, the yardstick of what is usual for each; without it, the other components of
-    this window are the yardstick."""
+    this window are the yardstick. ``channels``: the kinds of evidence scored (``latency`` counts
+    only without traces unless ``latency_traced`` is named too)."""
     traced = any("delay" in f.channels for f in current.values())
     parts: dict[str, dict[str, float]] = {}
     for name, found in current.items():
         parts[name] = {}
         for channel, value in found.channels.items():
-            if channel == "latency" and traced:
+            if channel not in channels:
+                continue
+            if channel == "latency" and traced and "latency_traced" not in channels:
                 continue
             usual = _usual(channel, name, current, history)
             parts[name][channel] = math.log1p(max(0.0, value - usual) / (usual + 1.0))

@@ -13,6 +13,20 @@ what. Two pieces of evidence come from that:
 - hand-off delay: how much slower a component hands a request on to the next one (its call or its
   reply) than the same hand-off in the baseline. A network delay on one component slows every
   packet it sends, so its hand-offs slow down and its neighbours' do not.
+
+Both are judged so that a fault type that only slows things down still points at its service
+(issue 13, chosen by the generalisation protocol over the exact-pair versions of issue 4, which
+are kept beside them for that comparison):
+
+- the flow blame is *timed*: a deviation which follows a hand-off that took far longer than usual
+  is charged to the component that handed off late (a caller that times out logs the error, but
+  the callee's late reply caused it); and a step too rare in a short baseline to judge is judged
+  by what usually follows its component.
+- the hand-off delay is *pooled*: a pair of steps too rare in the baseline is judged against the
+  same step handing on to the same component, or failing that the two components' link.
+- stretch (a candidate, not scored by default): like the hand-off delay, over the steps between
+  a component's own consecutive lines: a service slowed by its own work, or by calls to
+  something that does not log (a database across a delayed network), takes longer between them.
 """
 
 from __future__ import annotations
@@ -31,6 +45,7 @@ EDGE_SECONDS = 3.0  # a trace ending this close to the window end may be cut off
 CLOCK_RESOLUTION = 0.001  # log timestamps are milliseconds at best
 MIN_HANDOFFS = 5
 DELAY_QUANTILE = 0.75  # most hand-offs of a delayed component are slow, not just a few
+LATE_SPREADS = 10.0  # a hand-off this many baseline spreads slower than usual is late
 _START = ("", "<start>")
 _END = ("", "<end>")
 
@@ -52,7 +67,7 @@ class TraceEvent:
 @dataclass(frozen=True)
 class Blame:
     component: str
-    kind: str  # "missing", "deviates", "stops", "new"
+    kind: str  # "missing", "deviates", "stops", "new", "late"
     expected: str
     seen: str
 
@@ -61,9 +76,13 @@ class Blame:
 class TraceEvidence:
     """What the traces say about one component."""
 
-    blamed: int = 0
-    delay: float = 0.0  # upper quartile of its hand-offs' slowdown, in baseline spreads
+    blamed: int = 0  # traces whose first deviation points at it (timed blame)
+    delay: float = 0.0  # upper quartile of its hand-offs' slowdown, in baseline spreads (pooled)
     delay_seconds: float = 0.0
+    blamed_untimed: int = 0  # the flow blame without timing or pooling (issue 4's)
+    traced: int = 0  # current traces it appears in (what ``blamed`` is a share of)
+    delay_exact: float = 0.0  # the delay against exact pairs of steps only (issue 4's)
+    stretch: float = 0.0  # upper quartile of the slowdown of its own steps, in baseline spreads
     examples: Counter[tuple[str, str, str]] = field(default_factory=Counter)
 
     def describe(self) -> list[str]:
@@ -74,6 +93,7 @@ class TraceEvidence:
                 "missing": f"the call that should log '{expected}' never arrived",
                 "stops": f"requests stop after it instead of '{expected}'",
                 "new": f"'{seen}' was never seen in the baseline",
+                "late": f"it answered '{expected}' late and the caller then did '{seen}'",
             }.get(kind, f"'{seen}' instead of the usual '{expected}'")
             out.append(f"first deviation of {self.blamed} request traces ({what})")
         if self.delay_seconds >= CLOCK_RESOLUTION and self.delay > 1.0:
@@ -97,19 +117,38 @@ class FlowModel:
 
     def __init__(self, traces: Iterable[Sequence[TraceEvent]]) -> None:
         self._next: dict[tuple[str, str], Counter[tuple[str, str]]] = defaultdict(Counter)
+        self._next_component: dict[str, Counter[str]] = defaultdict(Counter)
+        traces = list(traces)
         for trace in traces:
             steps = [_START, *(e.step for e in trace), _END]
             for before, after in itertools.pairwise(steps):
                 self._next[before][after] += 1
+                self._next_component[before[0]][after[0]] += 1
+        self._gaps = usual_gaps(traces, pooled=True)
 
-    def blame(self, trace: Sequence[TraceEvent], cut_off: bool = False) -> Blame | None:
+    def blame(
+        self,
+        trace: Sequence[TraceEvent],
+        cut_off: bool = False,
+        timed: bool = False,
+    ) -> Blame | None:
         """The first step of ``trace`` the baseline makes unlikely, and whom it points at.
-        ``cut_off``: the trace may continue beyond the window, so its end proves nothing."""
+        ``cut_off``: the trace may continue beyond the window, so its end proves nothing.
+        ``timed``: a deviation right after another component handed off late is that
+        component's (the caller gave up waiting for it); and a step too rare in the baseline to
+        judge is judged by what usually follows its component (a quiet service's requests that
+        stop after it, or whose caller gives up on it)."""
         steps = [*(e.step for e in trace), _END]
+        times = [e.timestamp for e in trace]
         called: set[str] = set()
-        for before, after in itertools.pairwise(steps):
+        for k, (before, after) in enumerate(itertools.pairwise(steps)):
             called.add(before[0])
             followers = self._next.get(before)
+            rare = not followers or sum(followers.values()) < MIN_SUPPORT
+            if timed and rare and not (after == _END and cut_off):
+                found = self._component_blame(before, after, times, k)
+                if found is not None:
+                    return found
             if not followers:
                 return Blame(before[0], "new", "", before[1])
             support = sum(followers.values())
@@ -121,6 +160,12 @@ class FlowModel:
             if likelihood >= UNLIKELY:
                 continue
             expected = followers.most_common(1)[0][0]
+            if timed and after != _END and before[0] != after[0]:
+                usual = self._gaps.get((before, expected)) or usual_gap(
+                    self._gaps, before, after, pooled=True
+                )
+                if usual is not None and self._late(times[k + 1] - times[k], usual):
+                    return Blame(before[0], "late", before[1], after[1])
             if expected != _END and expected[0] not in called and expected[0] != after[0]:
                 # the usual call into another component did not happen: it failed unlogged
                 return Blame(expected[0], "missing", expected[1], after[1])
@@ -129,11 +174,36 @@ class FlowModel:
             return Blame(after[0], "deviates", expected[1], after[1])
         return None
 
+    def _component_blame(
+        self, before: tuple[str, str], after: tuple[str, str], times: Sequence[float], k: int
+    ) -> Blame | None:
+        """For a step rare in the baseline: requests that end after a component that is
+        usually followed by another, or that another picks up late, point at it."""
+        followers = self._next_component.get(before[0])
+        support = sum(followers.values()) if followers else 0
+        if not followers or support < MIN_SUPPORT:
+            return None
+        if after == _END:
+            likelihood = (followers[""] + SMOOTHING) / (support + 1.0)
+            usual_next = followers.most_common(1)[0][0]
+            return Blame(before[0], "stops", usual_next, "") if likelihood < UNLIKELY else None
+        if after[0] == before[0]:
+            return None
+        usual = usual_gap(self._gaps, before, after, pooled=True)
+        if usual is not None and self._late(times[k + 1] - times[k], usual):
+            return Blame(before[0], "late", before[1], after[1])
+        return None
+
+    @staticmethod
+    def _late(gap: float, usual: tuple[float, float]) -> bool:
+        return gap - usual[0] > LATE_SPREADS * usual[1]
+
 
 def trace_evidence(
     baseline: Iterable[TraceEvent], current: Iterable[TraceEvent]
 ) -> dict[str, TraceEvidence]:
-    """Flow blame and hand-off delay of every component seen in the current window's traces."""
+    """Flow blame, hand-off delay and stretch of every component seen in the current window's
+    traces, with issue 4's untimed blame and exact-pair delay beside them."""
     base_traces = group_traces(baseline)
     cur_traces = group_traces(current)
     out: dict[str, TraceEvidence] = defaultdict(TraceEvidence)
@@ -141,43 +211,103 @@ def trace_evidence(
         return {}
     model = FlowModel(base_traces)
     window_end = max(t[-1].timestamp for t in cur_traces)
+    appearances: Counter[str] = Counter()
     for trace in cur_traces:
-        found = model.blame(trace, cut_off=trace[-1].timestamp > window_end - EDGE_SECONDS)
+        cut_off = trace[-1].timestamp > window_end - EDGE_SECONDS
+        found = model.blame(trace, cut_off=cut_off, timed=True)
         if found is not None:
             evidence = out[found.component]
             evidence.blamed += 1
             evidence.examples[(found.kind, found.expected, found.seen)] += 1
-    for component, (delay, seconds) in _handoff_delays(base_traces, cur_traces).items():
+        plain = model.blame(trace, cut_off=cut_off)
+        if plain is not None:
+            out[plain.component].blamed_untimed += 1
+        for component in {e.component for e in trace}:
+            appearances[component] += 1
+    for component, (delay, seconds) in _step_delays(base_traces, cur_traces, pooled=True).items():
         out[component].delay = delay
         out[component].delay_seconds = seconds
+    for component, (delay, _) in _step_delays(base_traces, cur_traces).items():
+        out[component].delay_exact = delay
+    for component, evidence in out.items():
+        evidence.traced = appearances[component]
+    stretched = _step_delays(base_traces, cur_traces, own=True, pooled=True)
+    for component, (stretch, _) in stretched.items():
+        out[component].stretch = stretch
     return dict(out)
 
 
-def _handoffs(traces: Iterable[Sequence[TraceEvent]]) -> Iterable[tuple[TraceEvent, TraceEvent]]:
+_Key = tuple[object, ...]
+
+
+def _steps(
+    traces: Iterable[Sequence[TraceEvent]], own: bool = False
+) -> Iterable[tuple[TraceEvent, TraceEvent]]:
+    """Consecutive lines of a trace: hand-offs from one component to another, or with ``own``
+    the steps within one component (the two never overlap, so no gap counts twice)."""
     for trace in traces:
         for before, after in itertools.pairwise(trace):
-            if before.component != after.component:
+            if (before.component == after.component) == own:
                 yield before, after
 
 
-def _handoff_delays(
-    baseline: Sequence[Sequence[TraceEvent]], current: Sequence[Sequence[TraceEvent]]
-) -> dict[str, tuple[float, float]]:
-    """Per component: the upper quartile of how much slower its hand-offs are than the same
-    hand-offs in the baseline (in baseline spreads, and in seconds). The component that sends
-    is charged: a delayed network delays what a component sends."""
-    gaps: dict[tuple[tuple[str, str], tuple[str, str]], list[float]] = defaultdict(list)
-    for before, after in _handoffs(baseline):
-        gaps[(before.step, after.step)].append(after.timestamp - before.timestamp)
-    usual: dict[tuple[tuple[str, str], tuple[str, str]], tuple[float, float]] = {}
+def _keys(before: tuple[str, str], after: tuple[str, str], pooled: bool) -> list[_Key]:
+    """What a step from ``before`` to ``after`` is compared with: the same pair of steps; when
+    ``pooled``, failing that, the same step handing on to the same component, then any step
+    of the one component followed by the other (a quiet service's exact pairs are too rare in
+    a short baseline, its links to its neighbours are not)."""
+    exact: list[_Key] = [(before, after)]
+    if not pooled:
+        return exact
+    return [*exact, (before, after[0]), (before[0], after[0])]
+
+
+def usual_gaps(
+    traces: Iterable[Sequence[TraceEvent]], own: bool = False, pooled: bool = False
+) -> dict[_Key, tuple[float, float]]:
+    """The usual time from one step to the next (median, and a robust spread floored at a
+    tenth of the median and the clock's resolution), for keys (``_keys``) seen often enough."""
+    gaps: dict[_Key, list[float]] = defaultdict(list)
+    for before, after in _steps(traces, own):
+        for key in _keys(before.step, after.step, pooled):
+            gaps[key].append(after.timestamp - before.timestamp)
+    usual: dict[_Key, tuple[float, float]] = {}
     for kind, values in gaps.items():
         if len(values) >= MIN_SUPPORT:
             median = statistics.median(values)
             mad = 1.4826 * statistics.median(abs(v - median) for v in values)
             usual[kind] = (median, max(mad, 0.1 * median, CLOCK_RESOLUTION))
+    return usual
+
+
+def usual_gap(
+    usual: dict[_Key, tuple[float, float]],
+    before: tuple[str, str],
+    after: tuple[str, str],
+    pooled: bool,
+) -> tuple[float, float] | None:
+    """The most specific usual gap known for a step, if any."""
+    for key in _keys(before, after, pooled):
+        found = usual.get(key)
+        if found is not None:
+            return found
+    return None
+
+
+def _step_delays(
+    baseline: Sequence[Sequence[TraceEvent]],
+    current: Sequence[Sequence[TraceEvent]],
+    own: bool = False,
+    pooled: bool = False,
+) -> dict[str, tuple[float, float]]:
+    """Per component: the upper quartile of how much slower its hand-offs (or, with ``own``,
+    the steps between its own lines) are than the same ones in the baseline (in baseline
+    spreads, and in seconds). The component that sends is charged: a delayed network delays
+    what a component sends."""
+    usual = usual_gaps(baseline, own, pooled)
     slower: dict[str, list[tuple[float, float]]] = defaultdict(list)
-    for before, after in _handoffs(current):
-        found = usual.get((before.step, after.step))
+    for before, after in _steps(current, own):
+        found = usual_gap(usual, before.step, after.step, pooled)
         if found is not None:
             excess = after.timestamp - before.timestamp - found[0]
             slower[before.component].append((excess / found[1], excess))

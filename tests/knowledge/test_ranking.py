@@ -6,7 +6,7 @@ from __future__ import annotations
 from collections import Counter
 
 from knowledge.ranking import ComponentWindow, Features, features, rank_components
-from knowledge.traces import TraceEvidence
+from knowledge.traces import TraceEvent, TraceEvidence, trace_evidence
 
 QUIET = {"INFO served request": 60}
 START = 10_000.0
@@ -109,3 +109,37 @@ def test_of_two_close_candidates_the_earliest_deviation_leads() -> None:
     quiet = Features({"errors": 0.0}, None, (), ())
     ranked = rank_components({"caller": late, "callee": early, "db": quiet})
     assert [r.component for r in ranked] == ["callee", "caller", "db"]
+
+
+def test_a_callee_that_answers_too_late_leads_over_the_caller_that_logs_the_timeout() -> None:
+    usual = [
+        ("gateway", "INFO query travels"),
+        ("route", "INFO query route"),
+        ("gateway", "INFO done"),
+    ]
+    base = [
+        TraceEvent(f"b{i}", 10.0 * i + 0.005 * k, component, template)
+        for i in range(20)
+        for k, (component, template) in enumerate(usual)
+    ]
+    current = [
+        e
+        for i in range(8)
+        for e in [
+            TraceEvent(f"c{i}", 10.0 * i, *usual[0]),
+            TraceEvent(f"c{i}", 10.0 * i + 0.005, *usual[1]),
+            TraceEvent(f"c{i}", 10.0 * i + 1.005, "gateway", "ERROR read timed out"),
+        ]
+    ]
+    traces = trace_evidence(base, current)
+    found = {
+        "gateway": features(
+            window("gateway", {**QUIET, "ERROR read timed out": 8}, traces=traces["gateway"])
+        ),
+        "route": features(window("route", QUIET, traces=traces["route"])),
+    }
+    ranked = rank_components(found)
+    assert ranked[0].component == "route"
+    assert any("answered 'INFO query route' late" in e for e in ranked[0].evidence)
+    issue_4 = {"errors", "drops", "flow_untimed", "delay_exact", "saturation", "latency"}
+    assert rank_components(found, channels=issue_4)[0].component == "gateway"

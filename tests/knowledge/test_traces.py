@@ -97,3 +97,67 @@ def test_a_component_whose_replies_are_delayed_hands_off_slower_and_its_caller_d
     assert abs(evidence["route"].delay_seconds - 0.3) < 0.01
     assert evidence["gateway"].delay < 1
     assert "hands requests on 300 ms slower than usual" in evidence["route"].describe()
+
+
+def test_a_caller_that_gives_up_on_a_late_callee_blames_the_callee_when_timed() -> None:
+    model = FlowModel(group_traces(baseline()))
+    # route logs its line on time, its reply never comes back in time, the gateway times out
+    gave_up = [
+        *trace("t", USUAL[:2]),
+        TraceEvent("t", 1.005, "gateway", "ERROR read timed out"),
+    ]
+    untimed = model.blame(gave_up)
+    assert untimed is not None and (untimed.component, untimed.kind) == ("gateway", "deviates")
+    timed = model.blame(gave_up, timed=True)
+    assert timed is not None and (timed.component, timed.kind) == ("route", "late")
+    # the same error logged as fast as usual is the gateway's own doing
+    prompt = trace("t", [*USUAL[:2], ("gateway", "ERROR read timed out")])
+    found = model.blame(prompt, timed=True)
+    assert found is not None and found.component == "gateway"
+
+
+def test_requests_that_stop_after_a_rarely_logged_step_blame_its_component_when_timed() -> None:
+    rare = ("route", "INFO query route by name")
+    base = baseline(19) + trace("r", [USUAL[0], rare, USUAL[2]], start=500.0)
+    model = FlowModel(group_traces(base))
+    stopped = trace("t", [USUAL[0], rare])  # route always answers the gateway; here it never did
+    assert model.blame(stopped) is None  # one baseline sighting is too few to judge the step
+    found = model.blame(stopped, timed=True)
+    assert found is not None and (found.component, found.kind) == ("route", "stops")
+
+
+def test_a_late_reply_from_a_step_rare_in_the_baseline_is_judged_against_its_link() -> None:
+    rare = ("route", "INFO query route by name")
+    current = [
+        e
+        for i in range(8)
+        for e in [
+            TraceEvent(f"c{i}", 10.0 * i, "gateway", USUAL[0][1]),
+            TraceEvent(f"c{i}", 10.0 * i + 0.005, *rare),
+            TraceEvent(f"c{i}", 10.0 * i + 0.505, "gateway", USUAL[2][1]),
+        ]
+    ]
+    evidence = trace_evidence(baseline(), current)
+    assert evidence["route"].delay_exact == 0.0  # no baseline pair to compare with
+    assert evidence["route"].delay > 50  # route usually answers the gateway in 5 ms
+    assert abs(evidence["route"].delay_seconds - 0.5) < 0.01
+    assert evidence["gateway"].delay < 1
+
+
+def test_a_component_slower_between_its_own_lines_stretches_without_handing_off_later() -> None:
+    # route logs twice per request (before and after its database query); the query got slow
+    steps = [*USUAL[:2], ("route", "INFO route found"), USUAL[2]]
+    base = [
+        TraceEvent(f"b{i}", 10.0 * i + 0.005 * k + 0.0001 * (i % 5), component, template)
+        for i in range(20)
+        for k, (component, template) in enumerate(steps)
+    ]
+    offsets = (0.0, 0.005, 0.405, 0.410)  # 400 ms between route's own lines, hand-offs as usual
+    current = [
+        TraceEvent(f"c{i}", 10.0 * i + offset, component, template)
+        for i in range(8)
+        for offset, (component, template) in zip(offsets, steps, strict=True)
+    ]
+    evidence = trace_evidence(base, current)
+    assert evidence["route"].stretch > 50
+    assert evidence["route"].delay < 1 and evidence["gateway"].stretch < 1

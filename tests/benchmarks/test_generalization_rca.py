@@ -1,0 +1,49 @@
+"""The root-cause claims of the generalisation protocol (issue 13): a channel joins the defaults
+only if the outer estimate rises with it on held-out fault types and hours; one that changes
+nothing stays out."""
+
+from __future__ import annotations
+
+from benchmarks.generalization.rca import Case, as_at, selection
+from knowledge.ranking import Features
+
+SERVICES = ("route", "price", "seat")
+
+
+def features(flow: float, flow_untimed: float) -> Features:
+    return Features(
+        channels={"errors": 0.0, "drops": 0.0, "flow": flow, "flow_untimed": flow_untimed},
+        first_deviation=None,
+        evidence=(),
+        abnormal_templates=(),
+    )
+
+
+def case(number: int) -> Case:
+    """The root answers late and its caller logs the timeout: the timed blame points at the
+    root, issue 4's untimed blame at the caller."""
+    root = SERVICES[number % 3]
+    caller = SERVICES[(number + 1) % 3]
+    found = {
+        name: features(10.0 if name == root else 0.0, 10.0 if name == caller else 0.0)
+        for name in SERVICES
+    }
+    fault = ("exception", "return", "delay")[number % 3]
+    return Case(f"i{number}", fault, f"{8 + number // 3:02d}", root, f"i{number}", "", found)
+
+
+def test_the_timed_blame_is_kept_and_a_component_that_changes_nothing_is_dropped() -> None:
+    cases = [case(n) for n in range(9)]
+    steps = {step.name: step for step in selection(cases, {})}
+    timed = steps["timed flow"]
+    assert timed.keeps
+    for result in timed.results.values():
+        assert result.without.outer_score == 0.0  # issue 4's blame names the caller every time
+        assert result.with_.outer_score == 1.0
+    assert not steps["pooled delay"].keeps  # no delay evidence anywhere: nothing to gain
+
+
+def test_as_at_k_counts_ranks_within_k_and_unranked_as_misses() -> None:
+    assert as_at(1)([1, 2, None, 1]) == 0.5
+    assert as_at(3)([1, 2, None, 4]) == 0.5
+    assert as_at(1)([]) == 0.0
