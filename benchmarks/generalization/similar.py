@@ -63,10 +63,9 @@ from knowledge.matching import (
     evidence_profile,
     evidence_similarity,
     match_parts,
-    suspects_of,
 )
 from knowledge.memory import incident_text
-from knowledge.ranking import rank_components
+from knowledge.ranking import RankedCause, rank_components
 from knowledge.templates import TemplateMiner
 
 AREA = "similar incident"
@@ -162,9 +161,9 @@ def load(data: Path) -> Corpus:
         for w, width in enumerate(WIDTHS):  # the cheap parts again, at each width
             profiles = [evidence_profile(r[view], width) for r in rankings]
             for q, ranking in enumerate(rankings):
-                query = Query(signatures[q].suspect, (), suspects=suspects_of(ranking[view], width))
+                suspects = suspects_of(ranking[view], width)
                 for r, record in enumerate(records):
-                    parts[view, w, q, r, PARTS.index("place@k")] = query.suspicion(record.service)
+                    parts[view, w, q, r, PARTS.index("place@k")] = suspects.get(record.service, 0.0)
                     parts[view, w, q, r, PARTS.index("evidence")] = (
                         evidence_similarity(profiles[q], profiles[r])
                         if profiles[q] and profiles[r]
@@ -181,6 +180,15 @@ def load(data: Path) -> Corpus:
         for q in retrieval_queries(incidents)
     )
     return Corpus(items, parts, alike, np.asarray((matrix @ matrix.T).toarray()))
+
+
+def suspects_of(ranking: Sequence[RankedCause], top: int) -> dict[str, float]:
+    """The ``top`` services of a ranking by their score relative to the leader's (a tried and
+    dropped place part: the same service as any of them, by that share)."""
+    lead = ranking[0].score if ranking else 0.0
+    if lead <= 0:
+        return {ranking[0].component: 1.0} if ranking else {}
+    return {r.component: max(0.0, min(1.0, r.score / lead)) for r in ranking[:top]}
 
 
 def first_alike(scores: np.ndarray, tiebreak: np.ndarray, alike: np.ndarray, query: int) -> int:
