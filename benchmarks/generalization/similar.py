@@ -75,7 +75,18 @@ VIEWS = ("as ranked", "weak ranking", "silent cause")
 WIDTHS = (3, 6, 10, 50)
 # the parts of a match, in this order in the precomputed arrays; "place@1" is "same service as
 # the suspect", "place@k" the signature's suspects by their score relative to the leader's
-PARTS = ("text", "templates", "place@1", "place@k", "metrics", "evidence", "namespace")
+# "meaning" is the templates part by embedding instead of shared tokens
+PARTS = (
+    "text",
+    "templates",
+    "place@1",
+    "place@k",
+    "metrics",
+    "evidence",
+    "namespace",
+    "meaning",
+    "window",
+)
 GRID_STEP = 0.1  # the fitted-weights candidate searches the simplex of weights in these steps
 FUSION_K = 60.0  # reciprocal rank fusion's usual constant (Cormack et al., SIGIR 2009)
 
@@ -145,11 +156,16 @@ def load(data: Path) -> Corpus:
         )
         cosine = np.asarray(query_text @ record_text.T, dtype=np.float64)
         rarity = TemplateRarity(r.templates for r in records)
+        meaning = [_template_vectors(embedder, r.templates, rarity) for r in records]
+        for q, r in itertools.product(range(count), range(count)):
+            parts[view, :, q, r, PARTS.index("meaning")] = soft_template_similarity(
+                meaning[q], meaning[r]
+            )
         for q, s in enumerate(signatures):
             query = Query(s.suspect, s.templates, s.metrics, evidence=s.evidence)
             for r, record in enumerate(records):
                 found_parts, _ = match_parts(record, float(cosine[q, r]), query, rarity)
-                parts[view, :, q, r] = (
+                parts[view, :, q, r, : PARTS.index("evidence") + 2] = (
                     found_parts.text,
                     found_parts.templates,
                     float(record.service == s.suspect),
@@ -174,12 +190,35 @@ def load(data: Path) -> Corpus:
         [[q != r and labels[q] == labels[r] for r in range(count)] for q in range(count)]
     )
     matrix = TfidfVectorizer(max_features=50_000, sublinear_tf=True).fit_transform(texts)
+    parts[..., PARTS.index("window")] = np.asarray((matrix @ matrix.T).toarray())[None, None]
     items = tuple(
         Item(view, q, _hour(incidents[q].inject_time), incidents[q].fault_type)
         for view in range(len(VIEWS))
         for q in retrieval_queries(incidents)
     )
     return Corpus(items, parts, alike, np.asarray((matrix @ matrix.T).toarray()))
+
+
+def _template_vectors(
+    embedder: MiniLMEmbedding, templates: Sequence[str], rarity: TemplateRarity
+) -> tuple[np.ndarray, np.ndarray]:
+    distinct = list(dict.fromkeys(templates))
+    weights = np.array([rarity.weight(t) for t in distinct])
+    return np.asarray(embedder.embed_templates(distinct), dtype=np.float64), weights
+
+
+def soft_template_similarity(
+    mine: tuple[np.ndarray, np.ndarray], theirs: tuple[np.ndarray, np.ndarray]
+) -> float:
+    """Templates by meaning (a tried part): each template's best cosine among the other
+    incident's templates, weighted by rarity, averaged both ways; 0 when either has none."""
+    (a, wa), (b, wb) = mine, theirs
+    if not len(a) or not len(b):
+        return 0.0
+    cosine = np.clip(a @ b.T, 0.0, 1.0)
+    there = float(wa @ cosine.max(axis=1) / wa.sum())
+    back = float(wb @ cosine.max(axis=0) / wb.sum())
+    return (there + back) / 2.0
 
 
 def suspects_of(ranking: Sequence[RankedCause], top: int) -> dict[str, float]:
@@ -230,17 +269,18 @@ def combine(parts: np.ndarray, weights: np.ndarray) -> np.ndarray:
     return np.asarray(np.where(total > 0, score / np.where(total > 0, total, 1.0), 0.0))
 
 
-def _vector(weights: Weights, place: str) -> np.ndarray:
-    """A ``Weights`` as a vector over ``PARTS``, its place weight on ``place@1`` or ``place@k``."""
+def _vector(weights: Weights, place: str, templates: str = "templates") -> np.ndarray:
+    """A ``Weights`` as a vector over ``PARTS``, its place weight on ``place@1`` or ``place@k``,
+    its templates weight on ``templates`` or ``meaning``."""
     out = dict.fromkeys(PARTS, 0.0)
     out.update(
-        text=weights.text,
-        templates=weights.templates,
         metrics=weights.metrics,
         evidence=weights.evidence,
         namespace=weights.namespace,
+        text=weights.text,
     )
     out[place] = weights.place
+    out[templates] = weights.templates
     return np.array([out[p] for p in PARTS])
 
 
@@ -411,12 +451,16 @@ class Config:
     suspects: bool = False
     evidence: bool = False
     width: int = 3
+    meaning: bool = False
+    window: bool = False
 
     @property
     def name(self) -> str:
         words = ["equal weights" if self.equal else "issue-4 weights"]
         words += ["top suspects" if self.suspects else "suspect only"]
         words += ["evidence profile"] if self.evidence else []
+        words += ["templates by meaning"] if self.meaning else []
+        words += ["window text"] if self.window else []
         return ", ".join(words) + (f", width {self.width}" if self.width != WIDTHS[0] else "")
 
     @property
@@ -427,10 +471,11 @@ class Config:
     def parts(self) -> tuple[str, ...]:
         return (
             "text",
-            "templates",
+            "meaning" if self.meaning else "templates",
             self.place,
             "metrics",
             *(("evidence",) if self.evidence else ()),
+            *(("window",) if self.window else ()),
         )
 
     def weights(self) -> Weights:
@@ -451,7 +496,12 @@ class Config:
         )
 
     def method(self, corpus: Corpus) -> Fixed[Item, int]:
-        return weighted(self.name, corpus, _vector(self.weights(), self.place), self.width)
+        vector = _vector(self.weights(), self.place, self.parts[1])
+        if self.window:  # a tried part; it takes an equal share
+            share = 1.0 / len(self.parts)
+            vector = vector * (1.0 if self.equal else 1.0 - share)
+            vector[PARTS.index("window")] = share
+        return weighted(self.name, corpus, vector, self.width)
 
 
 Step = Callable[[Config, Corpus], list[Method[Item, Any, int]]]
@@ -460,6 +510,7 @@ COMPONENTS: tuple[tuple[str, Step], ...] = (
     ("equal weights", lambda c, corpus: [replace(c, equal=True).method(corpus)]),
     ("top-3 suspects", lambda c, corpus: [replace(c, suspects=True).method(corpus)]),
     ("evidence profile", lambda c, corpus: [replace(c, evidence=True).method(corpus)]),
+    ("templates by meaning", lambda c, corpus: [replace(c, meaning=True).method(corpus)]),
     (
         "wider suspects and profile",
         lambda c, corpus: [replace(c, width=w).method(corpus) for w in WIDTHS[1:]],
@@ -513,6 +564,7 @@ def _configs(config: Config) -> list[Config]:
         replace(config, equal=True),
         replace(config, suspects=True),
         replace(config, evidence=True),
+        replace(config, meaning=True),
         *(replace(config, width=w) for w in WIDTHS),
     ]
 
@@ -523,8 +575,18 @@ def claims(data: Path) -> list[Claim]:
     out: list[Claim] = []
     for d in decisions:
         verdict = "kept" if d.comparison.keeps else "dropped"
-        what = f"+ {d.component} ({verdict}; without {d.comparison.without.outer_score:.3f})"
+        what = f"+ {d.component} ({verdict}; {d.comparison.without.outer_score:.3f} without)"
         out.append(Claim(f"{AREA} hit@3+MRR/1000, 3 views", what, "hour", d.comparison.with_))
+    # the raw window text as a part (TF-IDF cosine) is measured beside the kept parts but is not
+    # a candidate: IncidentMemory keeps no window text to score it with (docs: what remains)
+    window = compare(
+        kept,
+        [*kept, replace(config, window=True).method(corpus)],
+        by_hour(corpus.items),
+        hit3_then_mrr,
+    )
+    what = f"+ window text, measured only ({window.without.outer_score:.3f} without)"
+    out.append(Claim(f"{AREA} hit@3+MRR/1000, 3 views", what, "hour", window.with_))
     baselines = [tfidf(corpus), text_alone(corpus), Config().method(corpus)]
     groupings: tuple[tuple[str, Callable[[Item], str]], ...] = (
         ("hour", lambda i: i.hour),
