@@ -22,7 +22,7 @@ from knowledge.evaluation.fault_data import (
     read_logs,
     read_metrics,
 )
-from knowledge.matching import evidence_profile
+from knowledge.matching import evidence_profile, window_words
 from knowledge.memory import IncidentMemory
 from knowledge.ranking import ComponentWindow, Features, RankedCause, features, rank_components
 from knowledge.records import IncidentRecord
@@ -207,10 +207,14 @@ def incident_signature(
     )
 
 
-def memory_record(incident: NezhaIncident, signature: Signature) -> IncidentRecord:
-    """The incident as the memory keeps it once its cause is confirmed."""
+def memory_record(
+    incident: NezhaIncident, signature: Signature, words: dict[str, float] | None = None
+) -> IncidentRecord:
+    """The incident as the memory keeps it once its cause is confirmed; ``words``: its window's
+    log words (``knowledge.matching.window_words``)."""
     return IncidentRecord(
         id=incident.id,
+        words=words or {},
         title=signature.title,
         service=incident.root_cause,
         symptoms=signature.symptoms,
@@ -227,8 +231,9 @@ def memory_record(incident: NezhaIncident, signature: Signature) -> IncidentReco
 def _retrieval(cases: Sequence[_Case], embedder: MiniLMEmbedding, workdir: Path) -> dict[str, Any]:
     memory = IncidentMemory(open_chroma(workdir / "chroma"), embedder)
     signatures = [incident_signature(c.ranking or [], c.features) for c in cases]
-    for case, signature in zip(cases, signatures, strict=True):
-        memory.add(memory_record(case.incident, signature))
+    words = [window_words([c.text]) for c in cases]
+    for case, signature, said in zip(cases, signatures, words, strict=True):
+        memory.add(memory_record(case.incident, signature, said))
     ranks: list[int | None] = []
     for i in _queries(cases):
         case, signature = cases[i], signatures[i]
@@ -241,6 +246,7 @@ def _retrieval(cases: Sequence[_Case], embedder: MiniLMEmbedding, workdir: Path)
             limit=len(cases),
             exclude={case.incident.id},
             evidence=signature.evidence,
+            words=words[i],
         )
         wanted = relevance_label(case.incident)
         found = [m.record.service == wanted[0] and m.record.cause == wanted[1] for m in matches]
