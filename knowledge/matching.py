@@ -1,6 +1,6 @@
 """How alike a past incident is to the current one, and why: pure scoring, no storage.
 
-A match combines up to seven parts, each in [0, 1]:
+A match combines six parts, each in [0, 1]:
 - the meaning of the incident text (embedding similarity, from the store),
 - shared abnormal log templates, each weighted by how rare it is in the memory (a template every
   incident has says nothing; one only two incidents share says a lot),
@@ -13,11 +13,8 @@ A match combines up to seven parts, each in [0, 1]:
   first) and even when the exact log templates differ,
 - the same namespace.
 
-- the words of the incident window's log lines (TF-IDF cosine), when both sides keep them: they
-  do not depend on the ranking, so they hold when the suspect is wrong.
-
-The parts add up with ``default_weights``; ``benchmarks/generalization/similar.py`` decides which
-parts and weights stay by nested validation (docs/benchmarks.md, "Similar incidents").
+The parts add up with ``WEIGHTS``; ``benchmarks/generalization/similar.py`` decides which parts
+and weights stay by nested validation (docs/benchmarks.md, "Similar incidents").
 """
 
 from __future__ import annotations
@@ -35,9 +32,7 @@ from knowledge.vocabulary import default_vocabulary
 
 TEMPLATE_MATCH = 0.6  # token Jaccard at which two templates count as the same
 SHOWN_TEMPLATES = 3
-WINDOW_WORDS = 2000  # words kept per record (~40 KB); a dev window has 1,204-1,644
 _WORD = re.compile(r"[a-z][a-z0-9_-]+")
-_TOKEN = re.compile(r"\b\w\w+\b")
 
 
 @dataclass(frozen=True)
@@ -52,11 +47,9 @@ class Weights:
     metrics: float
     evidence: float
     namespace: float
-    window: float = 0.0
 
     def combine(self, parts: MatchParts) -> float:
         pairs = [
-            (self.window, parts.window),
             (self.text, parts.text),
             (self.templates, parts.templates),
             (self.place, parts.place),
@@ -72,19 +65,10 @@ class Weights:
 # issue 4's weights, fitted by hand on the development split (the place was "same service as
 # the suspect", and there was no evidence profile)
 ISSUE4_WEIGHTS = Weights(0.35, 0.30, 0.20, 0.10, 0.0, 0.05)
-# Chosen by nested validation (benchmarks/generalization/similar.py, docs/benchmarks.md "Similar
-# incidents"). When the window's words are known they carry most of the match: the weight search
-# kept on the inner folds put 0.5-0.7 on them in every outer fold and raised the outer hit@3 from
-# 0.783 to 0.928. Without them (the live investigation keeps none yet) the parts count the same,
-# the choice made before the window's words were a candidate. The namespace, which the Nezha data
-# cannot judge (one namespace), keeps issue 4's small share as a tie-breaker.
-WINDOW_WEIGHTS = Weights(0.2, 0.0, 0.1, 0.0, 0.0, 0.05, window=0.7)
+# chosen by nested validation (benchmarks/generalization/similar.py): the parts the Nezha
+# evaluation can judge count the same; the namespace, which it cannot (one namespace), keeps
+# issue 4's small share as a tie-breaker
 WEIGHTS = Weights(0.2, 0.2, 0.2, 0.2, 0.2, 0.05)
-
-
-def default_weights(parts: MatchParts) -> Weights:
-    """``WINDOW_WEIGHTS`` when the window's words can be judged, else ``WEIGHTS``."""
-    return WINDOW_WEIGHTS if parts.window is not None else WEIGHTS
 
 
 @dataclass(frozen=True)
@@ -98,7 +82,6 @@ class Query:
     metrics: Sequence[str] = ()
     namespace: str | None = None
     evidence: Mapping[str, float] = field(default_factory=dict)
-    words: Mapping[str, float] = field(default_factory=dict)
 
 
 @dataclass(frozen=True)
@@ -111,7 +94,6 @@ class MatchParts:
     metrics: float
     evidence: float | None
     namespace: float | None
-    window: float | None = None
 
 
 def evidence_key(service: str, channel: str) -> str:
@@ -133,41 +115,6 @@ def metric_family(name: str) -> str:
     """``CpuUsageRate(%)`` and ``cpu_utilization`` are both ``cpu``; unknown names stay. The
     families are data, in ``knowledge/vocabulary.yaml``."""
     return default_vocabulary().family(name)
-
-
-def window_words(lines: Iterable[str], limit: int = WINDOW_WORDS) -> dict[str, float]:
-    """The words of an incident window's log lines: word -> 1 + log(count), the ``limit`` most
-    frequent. Unlike the signature it does not depend on the ranking: a fault whose cause the
-    ranking misses still changes what the window's lines say."""
-    counts: Counter[str] = Counter()
-    for line in lines:
-        counts.update(_TOKEN.findall(line.lower()))
-    return {w: round(1.0 + math.log(c), 4) for w, c in counts.most_common(limit)}
-
-
-class WordRarity:
-    """Inverse document frequency of window words over the remembered incidents."""
-
-    def __init__(self, documents: Iterable[Mapping[str, float]] = ()) -> None:
-        self._frequency: Counter[str] = Counter()
-        self._documents = 0
-        for words in documents:
-            self._documents += 1
-            self._frequency.update(words.keys())
-
-    def weight(self, word: str) -> float:
-        return math.log((1 + self._documents) / (1 + self._frequency[word])) + 1.0
-
-
-def window_similarity(
-    current: Mapping[str, float], past: Mapping[str, float], rarity: WordRarity
-) -> float:
-    """Cosine of the two windows' words, each weighted by its rarity (TF-IDF)."""
-    mine = {w: v * rarity.weight(w) for w, v in current.items()}
-    theirs = {w: v * rarity.weight(w) for w, v in past.items()}
-    dot = sum(v * theirs[w] for w, v in mine.items() if w in theirs)
-    norm = math.sqrt(sum(v * v for v in mine.values()) * sum(v * v for v in theirs.values()))
-    return max(0.0, min(1.0, dot / norm)) if norm else 0.0
 
 
 class TemplateRarity:
@@ -239,11 +186,7 @@ def evidence_similarity(current: Mapping[str, float], past: Mapping[str, float])
 
 
 def match_parts(
-    record: IncidentRecord,
-    embedding: float,
-    query: Query,
-    rarity: TemplateRarity,
-    words: WordRarity | None = None,
+    record: IncidentRecord, embedding: float, query: Query, rarity: TemplateRarity
 ) -> tuple[MatchParts, list[str]]:
     """Each part of the match, and the shared templates (rarest first)."""
     templates, shared = template_similarity(query.templates, record.templates, rarity)
@@ -258,11 +201,6 @@ def match_parts(
             else None
         ),
         namespace=None if query.namespace is None else float(record.namespace == query.namespace),
-        window=(
-            window_similarity(query.words, record.words, words)
-            if words is not None and query.words and record.words
-            else None
-        ),
     )
     return parts, shared
 
@@ -272,13 +210,10 @@ def score_match(
     embedding: float,
     query: Query,
     rarity: TemplateRarity,
-    weights: Weights | None = None,
-    words: WordRarity | None = None,
+    weights: Weights = WEIGHTS,
 ) -> SimilarIncident:
-    """Combine the parts of a match into one score (by ``default_weights`` unless ``weights``
-    are given), and say why."""
-    parts, shared = match_parts(record, embedding, query, rarity, words)
-    weights = weights or default_weights(parts)
+    """Combine the parts of a match into one score, and say why."""
+    parts, shared = match_parts(record, embedding, query, rarity)
     reasons = [f"text similarity {embedding:.2f}"]
     if query.templates:
         distinct = list(dict.fromkeys(query.templates))
@@ -297,8 +232,6 @@ def score_match(
         reasons.append(f"same abnormal metrics ({', '.join(families)})")
     if weights.evidence and parts.evidence:
         reasons.append(f"same kinds of evidence on the same services ({parts.evidence:.2f})")
-    if weights.window and parts.window:
-        reasons.append(f"window logs alike ({parts.window:.2f})")
     if parts.place:
         reasons.append(f"same service ({query.service})")
     if parts.namespace:

@@ -16,7 +16,7 @@ from chromadb.errors import ChromaError
 from knowledge.embeddings import MiniLMEmbedding
 from knowledge.errors import KnowledgeError
 from knowledge.logs import parse_line
-from knowledge.matching import Query, TemplateRarity, WordRarity, score_match
+from knowledge.matching import Query, TemplateRarity, score_match
 from knowledge.records import IncidentRecord, SimilarIncident
 from knowledge.store import collection, open_chroma, read_all
 from knowledge.templates import TemplateMiner, readable
@@ -52,17 +52,14 @@ class IncidentMemory:
     def __init__(self, client: ClientAPI, embedder: MiniLMEmbedding) -> None:
         self._embedder = embedder
         self._collection = collection(client, COLLECTION, embedder)
-        self._rarity: tuple[TemplateRarity, WordRarity] | None = None
+        self._rarity: TemplateRarity | None = None
 
-    def _template_rarity(self) -> tuple[TemplateRarity, WordRarity]:
-        """Template and window-word document frequencies over every stored record, read once
-        per process."""
+    def _template_rarity(self) -> TemplateRarity:
+        """Template document frequencies over every stored record, read once per process."""
         if self._rarity is None:
             _, _, metadatas = read_all(self._collection)
-            records = [IncidentRecord.model_validate_json(str(m["record"])) for m in metadatas]
-            self._rarity = (
-                TemplateRarity(r.templates for r in records),
-                WordRarity(r.words for r in records),
+            self._rarity = TemplateRarity(
+                IncidentRecord.model_validate_json(str(m["record"])).templates for m in metadatas
             )
         return self._rarity
 
@@ -119,12 +116,10 @@ class IncidentMemory:
         limit: int = 3,
         exclude: Iterable[str] = (),
         evidence: Mapping[str, float] | None = None,
-        words: Mapping[str, float] | None = None,
     ) -> list[SimilarIncident]:
         """The best ``limit`` matches: the nearest incidents by text and every incident of the
         same service, re-scored (``knowledge.matching``). ``evidence``: the evidence profile of
-        a root-cause ranking, when there is one (``knowledge.matching.evidence_profile``);
-        ``words``: the window's log words (``knowledge.matching.window_words``)."""
+        a root-cause ranking, when there is one (``knowledge.matching.evidence_profile``)."""
         total = self.count()
         if total == 0:
             return []
@@ -146,10 +141,8 @@ class IncidentMemory:
                 record = IncidentRecord.model_validate_json(str(meta["record"]))
                 if record.id not in excluded:
                     candidates[record.id] = (record, 1.0 - float(distance))
-        query = Query(service, templates, metrics, namespace, evidence or {}, words or {})
-        rarity, word_rarity = self._template_rarity()
-        matches = [
-            score_match(r, sim, query, rarity, words=word_rarity) for r, sim in candidates.values()
-        ]
+        query = Query(service, templates, metrics, namespace, evidence or {})
+        rarity = self._template_rarity()
+        matches = [score_match(r, sim, query, rarity) for r, sim in candidates.values()]
         matches.sort(key=lambda m: m.similarity, reverse=True)
         return matches[:limit]

@@ -55,11 +55,6 @@ class IncidentRecord(BaseModel):
         " suspect or the exact log templates differ.",
     )
     log_lines: list[str] = Field(default_factory=list)
-    words: dict[str, float] = Field(
-        default_factory=dict,
-        description="The incident window's most frequent log words, word -> 1 + log(count)"
-        " (knowledge.matching.window_words).",
-    )
     templates: list[str] = Field(default_factory=list)
     template_counts: list[TemplateCount] = Field(default_factory=list)
     root_cause: str

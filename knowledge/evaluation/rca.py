@@ -22,7 +22,7 @@ from knowledge.evaluation.fault_data import (
     read_logs,
     read_metrics,
 )
-from knowledge.matching import evidence_profile, window_words
+from knowledge.matching import evidence_profile
 from knowledge.memory import IncidentMemory
 from knowledge.ranking import ComponentWindow, Features, RankedCause, features, rank_components
 from knowledge.records import IncidentRecord
@@ -207,14 +207,10 @@ def incident_signature(
     )
 
 
-def memory_record(
-    incident: NezhaIncident, signature: Signature, words: dict[str, float] | None = None
-) -> IncidentRecord:
-    """The incident as the memory keeps it once its cause is confirmed; ``words``: its window's
-    log words (``knowledge.matching.window_words``)."""
+def memory_record(incident: NezhaIncident, signature: Signature) -> IncidentRecord:
+    """The incident as the memory keeps it once its cause is confirmed."""
     return IncidentRecord(
         id=incident.id,
-        words=words or {},
         title=signature.title,
         service=incident.root_cause,
         symptoms=signature.symptoms,
@@ -231,9 +227,8 @@ def memory_record(
 def _retrieval(cases: Sequence[_Case], embedder: MiniLMEmbedding, workdir: Path) -> dict[str, Any]:
     memory = IncidentMemory(open_chroma(workdir / "chroma"), embedder)
     signatures = [incident_signature(c.ranking or [], c.features) for c in cases]
-    words = [window_words([c.text]) for c in cases]
-    for case, signature, said in zip(cases, signatures, words, strict=True):
-        memory.add(memory_record(case.incident, signature, said))
+    for case, signature in zip(cases, signatures, strict=True):
+        memory.add(memory_record(case.incident, signature))
     ranks: list[int | None] = []
     for i in _queries(cases):
         case, signature = cases[i], signatures[i]
@@ -246,7 +241,6 @@ def _retrieval(cases: Sequence[_Case], embedder: MiniLMEmbedding, workdir: Path)
             limit=len(cases),
             exclude={case.incident.id},
             evidence=signature.evidence,
-            words=words[i],
         )
         wanted = relevance_label(case.incident)
         found = [m.record.service == wanted[0] and m.record.cause == wanted[1] for m in matches]

@@ -8,14 +8,10 @@ from knowledge.matching import (
     WEIGHTS,
     Query,
     TemplateRarity,
-    WordRarity,
-    default_weights,
     evidence_key,
     evidence_profile,
     evidence_similarity,
-    match_parts,
     score_match,
-    window_words,
 )
 from knowledge.ranking import RankedCause
 from knowledge.records import IncidentRecord
@@ -102,33 +98,3 @@ def test_the_default_weights_count_the_judged_parts_alike() -> None:
     judged = [WEIGHTS.text, WEIGHTS.templates, WEIGHTS.place, WEIGHTS.metrics, WEIGHTS.evidence]
     assert len(set(judged)) == 1
     assert WEIGHTS.namespace < WEIGHTS.text
-
-
-def test_the_window_words_find_the_same_fault_when_suspect_and_templates_differ() -> None:
-    # the ranking blamed a victim and mined no template the past incident has, but the window's
-    # log lines tell the same story (requests to the route service timing out)
-    window = ["GET /api/v1/routeservice/routes timed out after 5000 ms"] * 30 + ["order created"]
-    query = Query(
-        "ts-order",
-        ["ERROR c.s.OrderServiceImpl#90 [create][unexpected reply]"],
-        words=window_words(window),
-    )
-    same_fault = record("route-delay", "ts-route", [TIMEOUT], {}).model_copy(
-        update={"words": window_words([*window[5:], "route query slow"])}
-    )
-    victim = record("order-bug", "ts-order", [REFUSED], {}).model_copy(
-        update={"words": window_words(["order created"] * 40 + ["payment refused"] * 10)}
-    )
-    rarity = TemplateRarity([same_fault.templates, victim.templates])
-    words = WordRarity([same_fault.words, victim.words])
-    found = {r.id: score_match(r, 0.4, query, rarity, words=words) for r in (same_fault, victim)}
-    assert found["route-delay"].similarity > found["order-bug"].similarity
-    assert "window logs alike" in found["route-delay"].explanation
-
-
-def test_without_window_words_the_parts_count_alike() -> None:
-    past = record("p", "checkout", [TIMEOUT], {})
-    query = Query("checkout", [TIMEOUT])
-    parts, _ = match_parts(past, 0.5, query, TemplateRarity([past.templates]))
-    assert parts.window is None
-    assert default_weights(parts) == WEIGHTS
