@@ -1,11 +1,20 @@
 """How alike a past incident is to the current one, and why: pure scoring, no storage.
 
-A match combines four things, each in [0, 1]:
+A match combines six parts, each in [0, 1]:
 - the meaning of the incident text (embedding similarity, from the store),
 - shared abnormal log templates, each weighted by how rare it is in the memory (a template every
   incident has says nothing; one only two incidents share says a lot),
-- the same service (and namespace),
-- the same families of abnormal metrics (CPU, latency, errors, ...; ``knowledge.vocabulary``).
+- the same service as the suspect (the ranking's top few by their relative score were tried
+  instead, and dropped: docs/benchmarks.md, "Similar incidents"),
+- the same families of abnormal metrics (CPU, latency, errors, ...; ``knowledge.vocabulary``),
+- the same kinds of evidence against the same services (the evidence profile: which channel
+  implicated which service, how strongly). A fault leaves the same pattern in its neighbours even
+  when the ranking blames one of them (network delays on held-out data: the cause 3 of 14 times
+  first) and even when the exact log templates differ,
+- the same namespace.
+
+The parts add up with ``WEIGHTS``; ``benchmarks/generalization/similar.py`` decides which parts
+and weights stay by nested validation (docs/benchmarks.md, "Similar incidents").
 """
 
 from __future__ import annotations
@@ -13,31 +22,93 @@ from __future__ import annotations
 import math
 import re
 from collections import Counter
-from collections.abc import Iterable, Sequence
-from dataclasses import dataclass
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass, field
 
+from knowledge.ranking import RankedCause
 from knowledge.records import IncidentRecord, SimilarIncident
 from knowledge.templates import is_error, readable
 from knowledge.vocabulary import default_vocabulary
 
-WEIGHT_EMBEDDING = 0.35
-WEIGHT_TEMPLATES = 0.30
-WEIGHT_SERVICE = 0.20
-WEIGHT_METRICS = 0.10
-WEIGHT_NAMESPACE = 0.05
 TEMPLATE_MATCH = 0.6  # token Jaccard at which two templates count as the same
 SHOWN_TEMPLATES = 3
 _WORD = re.compile(r"[a-z][a-z0-9_-]+")
 
 
 @dataclass(frozen=True)
+class Weights:
+    """How much each part of a match counts. A part that cannot be judged (no namespace given,
+    no evidence profile on one side) is left out and the others share its weight, so a match is
+    in [0, 1] whichever parts are known."""
+
+    text: float
+    templates: float
+    place: float
+    metrics: float
+    evidence: float
+    namespace: float
+
+    def combine(self, parts: MatchParts) -> float:
+        pairs = [
+            (self.text, parts.text),
+            (self.templates, parts.templates),
+            (self.place, parts.place),
+            (self.metrics, parts.metrics),
+            (self.evidence, parts.evidence),
+            (self.namespace, parts.namespace),
+        ]
+        known = [(w, p) for w, p in pairs if p is not None]
+        total = sum(w for w, _ in known)
+        return sum(w * p for w, p in known) / total if total else 0.0
+
+
+# issue 4's weights, fitted by hand on the development split (the place was "same service as
+# the suspect", and there was no evidence profile)
+ISSUE4_WEIGHTS = Weights(0.35, 0.30, 0.20, 0.10, 0.0, 0.05)
+# chosen by nested validation (benchmarks/generalization/similar.py): the parts the Nezha
+# evaluation can judge count the same; the namespace, which it cannot (one namespace), keeps
+# issue 4's small share as a tie-breaker
+WEIGHTS = Weights(0.2, 0.2, 0.2, 0.2, 0.2, 0.05)
+
+
+@dataclass(frozen=True)
 class Query:
-    """The current incident as the memory sees it."""
+    """The current incident as the memory sees it. ``evidence``: the evidence profile,
+    ``evidence_key(service, channel)`` -> strength (``evidence_profile``), when a root-cause
+    ranking gave one."""
 
     service: str
     templates: Sequence[str]
     metrics: Sequence[str] = ()
     namespace: str | None = None
+    evidence: Mapping[str, float] = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class MatchParts:
+    """Each part of a match, in [0, 1], before weighting; None: it cannot be judged."""
+
+    text: float
+    templates: float
+    place: float
+    metrics: float
+    evidence: float | None
+    namespace: float | None
+
+
+def evidence_key(service: str, channel: str) -> str:
+    return f"{service} {channel}"
+
+
+def evidence_profile(ranking: Sequence[RankedCause], top: int) -> dict[str, float]:
+    """What each of the ``top`` services is suspected for: ``evidence_key`` -> the channel's
+    part of its score (``RankedCause.channels``)."""
+    return {
+        evidence_key(r.component, channel): part
+        for r in ranking[:top]
+        for channel, part in r.channels.items()
+        if part > 0
+    }
 
 
 def metric_family(name: str) -> str:
@@ -106,22 +177,43 @@ def metric_similarity(current: Sequence[str], past: Sequence[str]) -> float:
     return len(mine & theirs) / len(mine | theirs) if mine and theirs else 0.0
 
 
-def score_match(
+def evidence_similarity(current: Mapping[str, float], past: Mapping[str, float]) -> float:
+    """Cosine of two evidence profiles; 0 when either is empty. Each profile is scaled by its own
+    length, so an incident with loud evidence is not more alike than a quiet one."""
+    dot = sum(v * past[k] for k, v in current.items() if k in past)
+    norm = math.sqrt(sum(v * v for v in current.values()) * sum(v * v for v in past.values()))
+    return max(0.0, min(1.0, dot / norm)) if norm else 0.0
+
+
+def match_parts(
     record: IncidentRecord, embedding: float, query: Query, rarity: TemplateRarity
-) -> SimilarIncident:
-    """Combine embedding similarity, rare shared templates, place and metric families into one
-    score, and say why."""
+) -> tuple[MatchParts, list[str]]:
+    """Each part of the match, and the shared templates (rarest first)."""
     templates, shared = template_similarity(query.templates, record.templates, rarity)
-    metrics = metric_similarity(query.metrics, record.abnormal_metrics)
-    same_service = record.service == query.service
-    same_namespace = query.namespace is not None and record.namespace == query.namespace
-    score = (
-        WEIGHT_EMBEDDING * max(0.0, embedding)
-        + WEIGHT_TEMPLATES * templates
-        + WEIGHT_SERVICE * same_service
-        + WEIGHT_METRICS * metrics
-        + WEIGHT_NAMESPACE * same_namespace
+    parts = MatchParts(
+        text=max(0.0, min(1.0, embedding)),
+        templates=templates,
+        place=float(record.service == query.service),
+        metrics=metric_similarity(query.metrics, record.abnormal_metrics),
+        evidence=(
+            evidence_similarity(query.evidence, record.evidence)
+            if query.evidence and record.evidence
+            else None
+        ),
+        namespace=None if query.namespace is None else float(record.namespace == query.namespace),
     )
+    return parts, shared
+
+
+def score_match(
+    record: IncidentRecord,
+    embedding: float,
+    query: Query,
+    rarity: TemplateRarity,
+    weights: Weights = WEIGHTS,
+) -> SimilarIncident:
+    """Combine the parts of a match into one score, and say why."""
+    parts, shared = match_parts(record, embedding, query, rarity)
     reasons = [f"text similarity {embedding:.2f}"]
     if query.templates:
         distinct = list(dict.fromkeys(query.templates))
@@ -132,19 +224,21 @@ def score_match(
         reasons.append(
             f"shares {len(shared)} of {len(distinct)} {kind}" + (f": {shown}" if shared else "")
         )
-    if metrics:
+    if parts.metrics:
         families = sorted(
             {metric_family(m) for m in query.metrics}
             & {metric_family(m) for m in record.abnormal_metrics}
         )
         reasons.append(f"same abnormal metrics ({', '.join(families)})")
-    if same_service:
+    if weights.evidence and parts.evidence:
+        reasons.append(f"same kinds of evidence on the same services ({parts.evidence:.2f})")
+    if parts.place:
         reasons.append(f"same service ({query.service})")
-    if same_namespace:
+    if parts.namespace:
         reasons.append(f"same namespace ({query.namespace})")
     return SimilarIncident(
         record=record,
-        similarity=round(min(1.0, score), 4),
+        similarity=round(min(1.0, weights.combine(parts)), 4),
         embedding_similarity=round(embedding, 4),
         shared_templates=shared,
         explanation="; ".join(reasons),

@@ -1,10 +1,11 @@
 """Incident memory: past incidents in Chroma, searched by embedding and re-scored with shared
-rare log templates, place and abnormal metrics (``knowledge.matching``), every match explained.
+rare log templates, place, abnormal metrics and the evidence profile (``knowledge.matching``),
+every match explained.
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Iterator, Sequence
+from collections.abc import Iterable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from typing import Any
 
@@ -114,9 +115,11 @@ class IncidentMemory:
         namespace: str | None = None,
         limit: int = 3,
         exclude: Iterable[str] = (),
+        evidence: Mapping[str, float] | None = None,
     ) -> list[SimilarIncident]:
         """The best ``limit`` matches: the nearest incidents by text and every incident of the
-        same service, re-scored (``knowledge.matching``)."""
+        same service, re-scored (``knowledge.matching``). ``evidence``: the evidence profile of
+        a root-cause ranking, when there is one (``knowledge.matching.evidence_profile``)."""
         total = self.count()
         if total == 0:
             return []
@@ -138,7 +141,7 @@ class IncidentMemory:
                 record = IncidentRecord.model_validate_json(str(meta["record"]))
                 if record.id not in excluded:
                     candidates[record.id] = (record, 1.0 - float(distance))
-        query = Query(service, templates, metrics, namespace)
+        query = Query(service, templates, metrics, namespace, evidence or {})
         rarity = self._template_rarity()
         matches = [score_match(r, sim, query, rarity) for r, sim in candidates.values()]
         matches.sort(key=lambda m: m.similarity, reverse=True)

@@ -48,6 +48,12 @@ class IncidentRecord(BaseModel):
     ended_at: str = ""
     symptoms: list[str] = Field(default_factory=list)
     abnormal_metrics: list[str] = Field(default_factory=list)
+    evidence: dict[str, float] = Field(
+        default_factory=dict,
+        description="The evidence profile when it was investigated: 'service channel' -> strength"
+        " (knowledge.matching.evidence_key); alike incidents leave alike profiles even when the"
+        " suspect or the exact log templates differ.",
+    )
     log_lines: list[str] = Field(default_factory=list)
     templates: list[str] = Field(default_factory=list)
     template_counts: list[TemplateCount] = Field(default_factory=list)

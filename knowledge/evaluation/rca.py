@@ -22,6 +22,7 @@ from knowledge.evaluation.fault_data import (
     read_logs,
     read_metrics,
 )
+from knowledge.matching import evidence_profile
 from knowledge.memory import IncidentMemory
 from knowledge.ranking import ComponentWindow, Features, RankedCause, features, rank_components
 from knowledge.records import IncidentRecord
@@ -31,6 +32,7 @@ from knowledge.traces import TraceEvent, trace_evidence
 
 GAP_SECONDS = 60.0
 SIGNATURE_COMPONENTS = 3
+PROFILE_COMPONENTS = 3
 KS = (1, 3, 5)
 
 
@@ -157,58 +159,90 @@ def _share(hits: int, total: int) -> float:
     return round(hits / total, 4) if total else 0.0
 
 
-def _label(incident: NezhaIncident) -> tuple[str, str]:
+def relevance_label(incident: NezhaIncident) -> tuple[str, str]:
+    """Two incidents are alike for retrieval when the same fault hit the same service."""
     return incident.root_cause, incident.fault_type
 
 
+def retrieval_queries(incidents: Sequence[NezhaIncident]) -> list[int]:
+    """The incidents that have an alike other incident: the leave-one-out queries."""
+    labels = Counter(relevance_label(i) for i in incidents)
+    return [k for k, i in enumerate(incidents) if labels[relevance_label(i)] > 1]
+
+
 def _queries(cases: Sequence[_Case]) -> list[int]:
-    labels = Counter(_label(c.incident) for c in cases)
-    return [i for i, c in enumerate(cases) if labels[_label(c.incident)] > 1]
+    return retrieval_queries([c.incident for c in cases])
 
 
-def _signature(case: _Case) -> tuple[str, list[str], list[str], list[str]]:
-    """What Medic knows of an incident before its cause is confirmed: the top-ranked services,
-    their abnormal templates and evidence, and the kinds of evidence against the suspect."""
-    top = (case.ranking or [])[:SIGNATURE_COMPONENTS]
-    templates = [t for r in top for t in case.features[r.component].abnormal_templates[:10]]
-    symptoms = [f"{r.component}: {e}" for r in top for e in r.evidence[:3]]
-    suspect = top[0].component if top else ""
-    metrics = top[0].signals if top else []
-    return suspect, symptoms, templates, metrics
+@dataclass(frozen=True)
+class Signature:
+    """What Medic knows of an incident before its cause is confirmed: the suspect (the top of
+    the ranking), the top-ranked services' abnormal templates and evidence, the kinds of evidence
+    against the suspect, and the evidence profile."""
+
+    suspect: str
+    symptoms: list[str]
+    templates: list[str]
+    metrics: list[str]
+    evidence: dict[str, float]
+
+    @property
+    def title(self) -> str:
+        return f"TrainTicket incident, {self.suspect} suspected"
+
+
+def incident_signature(
+    ranking: Sequence[RankedCause], found: dict[str, Features], width: int = PROFILE_COMPONENTS
+) -> Signature:
+    """The signature: templates, symptoms and metrics from the top-ranked services, the
+    evidence profile from the ``width`` top-ranked. (Passing the top services as ``suspects``
+    was tried and dropped: docs/benchmarks.md, "Similar incidents".)"""
+    top = list(ranking[:SIGNATURE_COMPONENTS])
+    return Signature(
+        suspect=top[0].component if top else "",
+        symptoms=[f"{r.component}: {e}" for r in top for e in r.evidence[:3]],
+        templates=[t for r in top for t in found[r.component].abnormal_templates[:10]],
+        metrics=top[0].signals if top else [],
+        evidence=evidence_profile(ranking, width),
+    )
+
+
+def memory_record(incident: NezhaIncident, signature: Signature) -> IncidentRecord:
+    """The incident as the memory keeps it once its cause is confirmed."""
+    return IncidentRecord(
+        id=incident.id,
+        title=signature.title,
+        service=incident.root_cause,
+        symptoms=signature.symptoms,
+        abnormal_metrics=signature.metrics,
+        evidence=signature.evidence,
+        templates=signature.templates,
+        root_cause=f"{incident.fault_type} in {incident.root_cause}",
+        cause=incident.fault_type,
+        outcome="unknown",
+        source="imported",
+    )
 
 
 def _retrieval(cases: Sequence[_Case], embedder: MiniLMEmbedding, workdir: Path) -> dict[str, Any]:
     memory = IncidentMemory(open_chroma(workdir / "chroma"), embedder)
-    for case in cases:
-        suspect, symptoms, templates, metrics = _signature(case)
-        memory.add(
-            IncidentRecord(
-                id=case.incident.id,
-                title=f"TrainTicket incident, {suspect} suspected",
-                service=case.incident.root_cause,
-                symptoms=symptoms,
-                abnormal_metrics=metrics,
-                templates=templates,
-                root_cause=f"{case.incident.fault_type} in {case.incident.root_cause}",
-                cause=case.incident.fault_type,
-                outcome="unknown",
-                source="imported",
-            )
-        )
+    signatures = [incident_signature(c.ranking or [], c.features) for c in cases]
+    for case, signature in zip(cases, signatures, strict=True):
+        memory.add(memory_record(case.incident, signature))
     ranks: list[int | None] = []
     for i in _queries(cases):
-        case = cases[i]
-        suspect, symptoms, templates, metrics = _signature(case)
+        case, signature = cases[i], signatures[i]
         matches = memory.similar(
-            service=suspect,
-            title=f"TrainTicket incident, {suspect} suspected",
-            symptoms=symptoms,
-            templates=templates,
-            metrics=metrics,
+            service=signature.suspect,
+            title=signature.title,
+            symptoms=signature.symptoms,
+            templates=signature.templates,
+            metrics=signature.metrics,
             limit=len(cases),
             exclude={case.incident.id},
+            evidence=signature.evidence,
         )
-        wanted = _label(case.incident)
+        wanted = relevance_label(case.incident)
         found = [m.record.service == wanted[0] and m.record.cause == wanted[1] for m in matches]
         ranks.append(found.index(True) + 1 if True in found else None)
     return _retrieval_scores(ranks)
@@ -223,7 +257,9 @@ def _tfidf_retrieval(cases: Sequence[_Case]) -> dict[str, Any]:
     ranks: list[int | None] = []
     for i in _queries(cases):
         order = [j for j in np.argsort(-similarity[i]) if j != i]
-        found = [_label(cases[j].incident) == _label(cases[i].incident) for j in order]
+        found = [
+            relevance_label(cases[j].incident) == relevance_label(cases[i].incident) for j in order
+        ]
         ranks.append(found.index(True) + 1 if True in found else None)
     return _retrieval_scores(ranks)
 

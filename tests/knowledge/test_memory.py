@@ -90,3 +90,31 @@ def test_memory_built_with_another_model_is_refused(
     )  # type: ignore[arg-type]
     with pytest.raises(KnowledgeError, match="medic knowledge reindex"):
         IncidentMemory(client, embedder)
+
+
+def test_the_evidence_profile_is_remembered_and_tells_alike_incidents_apart(
+    memory: IncidentMemory,
+) -> None:
+    # two past incidents of the same service with the same text; only what the fault did - a
+    # slower hand-off from cart against errors in the cart - tells them apart
+    for rid, channel in (("INC-DELAY", "delay"), ("INC-ERRORS", "errors")):
+        memory.add(
+            IncidentRecord(
+                id=rid,
+                title="cart incident",
+                service="cart",
+                evidence={f"cart {channel}": 2.0, "checkout flow": 1.0},
+                root_cause="unknown",
+                cause=rid.lower(),
+            )
+        )
+    matches = memory.similar(
+        service="cart",
+        title="cart incident",
+        symptoms=[],
+        templates=[],
+        evidence={"cart delay": 1.5, "checkout flow": 0.5},
+        limit=2,
+    )
+    assert [m.record.id for m in matches] == ["INC-DELAY", "INC-ERRORS"]
+    assert "same kinds of evidence" in matches[0].explanation
