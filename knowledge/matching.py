@@ -4,13 +4,13 @@ A match combines six parts, each in [0, 1]:
 - the meaning of the incident text (embedding similarity, from the store),
 - shared abnormal log templates, each weighted by how rare it is in the memory (a template every
   incident has says nothing; one only two incidents share says a lot),
-- the same service as the suspect (the ranking's top few by their relative score were tried
-  instead, and dropped: docs/benchmarks.md, "Similar incidents"),
+- the place: how strongly the past incident's confirmed service is suspected now. The ranking's
+  top few suspects count by their score relative to the leader, not the leader alone, because the
+  leader is often a victim of the cause (network delays on held-out data: 3 of 14 first),
 - the same families of abnormal metrics (CPU, latency, errors, ...; ``knowledge.vocabulary``),
 - the same kinds of evidence against the same services (the evidence profile: which channel
   implicated which service, how strongly). A fault leaves the same pattern in its neighbours even
-  when the ranking blames one of them (network delays on held-out data: the cause 3 of 14 times
-  first) and even when the exact log templates differ,
+  when the ranking blames one of them, and even when the exact log templates differ,
 - the same namespace.
 
 The parts add up with ``WEIGHTS``; ``benchmarks/generalization/similar.py`` decides which parts
@@ -73,15 +73,24 @@ WEIGHTS = Weights(0.2, 0.2, 0.2, 0.2, 0.2, 0.05)
 
 @dataclass(frozen=True)
 class Query:
-    """The current incident as the memory sees it. ``evidence``: the evidence profile,
-    ``evidence_key(service, channel)`` -> strength (``evidence_profile``), when a root-cause
-    ranking gave one."""
+    """The current incident as the memory sees it.
+
+    ``suspects``: the ranking's top services, each by its score relative to the leader's (1.0);
+    without them the ``service`` is the only suspect. ``evidence``: the evidence profile,
+    ``evidence_key(service, channel)`` -> strength (``evidence_profile``)."""
 
     service: str
     templates: Sequence[str]
     metrics: Sequence[str] = ()
     namespace: str | None = None
+    suspects: Mapping[str, float] = field(default_factory=dict)
     evidence: Mapping[str, float] = field(default_factory=dict)
+
+    def suspicion(self, service: str) -> float:
+        """How strongly ``service`` is suspected, in [0, 1]."""
+        if not self.suspects:
+            return float(service == self.service)
+        return max(0.0, min(1.0, self.suspects.get(service, 0.0)))
 
 
 @dataclass(frozen=True)
@@ -98,6 +107,14 @@ class MatchParts:
 
 def evidence_key(service: str, channel: str) -> str:
     return f"{service} {channel}"
+
+
+def suspects_of(ranking: Sequence[RankedCause], top: int) -> dict[str, float]:
+    """The ``top`` services of a ranking by their score relative to the leader's."""
+    lead = ranking[0].score if ranking else 0.0
+    if lead <= 0:
+        return {ranking[0].component: 1.0} if ranking else {}
+    return {r.component: max(0.0, r.score / lead) for r in ranking[:top]}
 
 
 def evidence_profile(ranking: Sequence[RankedCause], top: int) -> dict[str, float]:
@@ -193,7 +210,7 @@ def match_parts(
     parts = MatchParts(
         text=max(0.0, min(1.0, embedding)),
         templates=templates,
-        place=float(record.service == query.service),
+        place=query.suspicion(record.service),
         metrics=metric_similarity(query.metrics, record.abnormal_metrics),
         evidence=(
             evidence_similarity(query.evidence, record.evidence)
@@ -232,8 +249,10 @@ def score_match(
         reasons.append(f"same abnormal metrics ({', '.join(families)})")
     if weights.evidence and parts.evidence:
         reasons.append(f"same kinds of evidence on the same services ({parts.evidence:.2f})")
-    if parts.place:
+    if record.service == query.service:
         reasons.append(f"same service ({query.service})")
+    elif parts.place:
+        reasons.append(f"{record.service} is suspected too ({parts.place:.2f} of the leader)")
     if parts.namespace:
         reasons.append(f"same namespace ({query.namespace})")
     return SimilarIncident(

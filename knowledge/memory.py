@@ -115,11 +115,13 @@ class IncidentMemory:
         namespace: str | None = None,
         limit: int = 3,
         exclude: Iterable[str] = (),
+        suspects: Mapping[str, float] | None = None,
         evidence: Mapping[str, float] | None = None,
     ) -> list[SimilarIncident]:
-        """The best ``limit`` matches: the nearest incidents by text and every incident of the
-        same service, re-scored (``knowledge.matching``). ``evidence``: the evidence profile of
-        a root-cause ranking, when there is one (``knowledge.matching.evidence_profile``)."""
+        """The best ``limit`` matches: the nearest incidents by text and every incident of a
+        suspected service, re-scored (``knowledge.matching``). ``suspects`` (service -> score
+        relative to the leader) and ``evidence`` (the evidence profile) come from a root-cause
+        ranking when there is one; without them ``service`` is the only suspect."""
         total = self.count()
         if total == 0:
             return []
@@ -127,9 +129,11 @@ class IncidentMemory:
         text = incident_text(service, title, symptoms, templates)
         vector = self._embedder.encode_unique([text])[0].tolist()
         candidates: dict[str, tuple[IncidentRecord, float]] = {}
+        places = sorted({service, *(suspects or {})})
+        where = {"service": places[0]} if len(places) == 1 else {"service": {"$in": places}}
         searches: list[dict[str, Any]] = [
             {"n_results": min(total, max(4 * limit, 20) + len(excluded))},
-            {"n_results": min(total, 50), "where": {"service": service}},
+            {"n_results": min(total, 50), "where": where},
         ]
         for search in searches:
             result = self._collection.query(
@@ -141,7 +145,7 @@ class IncidentMemory:
                 record = IncidentRecord.model_validate_json(str(meta["record"]))
                 if record.id not in excluded:
                     candidates[record.id] = (record, 1.0 - float(distance))
-        query = Query(service, templates, metrics, namespace, evidence or {})
+        query = Query(service, templates, metrics, namespace, suspects or {}, evidence or {})
         rarity = self._template_rarity()
         matches = [score_match(r, sim, query, rarity) for r, sim in candidates.values()]
         matches.sort(key=lambda m: m.similarity, reverse=True)

@@ -63,9 +63,10 @@ from knowledge.matching import (
     evidence_profile,
     evidence_similarity,
     match_parts,
+    suspects_of,
 )
 from knowledge.memory import incident_text
-from knowledge.ranking import RankedCause, rank_components
+from knowledge.ranking import rank_components
 from knowledge.templates import TemplateMiner
 
 AREA = "similar incident"
@@ -219,15 +220,6 @@ def soft_template_similarity(
     there = float(wa @ cosine.max(axis=1) / wa.sum())
     back = float(wb @ cosine.max(axis=0) / wb.sum())
     return (there + back) / 2.0
-
-
-def suspects_of(ranking: Sequence[RankedCause], top: int) -> dict[str, float]:
-    """The ``top`` services of a ranking by their score relative to the leader's (a tried and
-    dropped place part: the same service as any of them, by that share)."""
-    lead = ranking[0].score if ranking else 0.0
-    if lead <= 0:
-        return {ranking[0].component: 1.0} if ranking else {}
-    return {r.component: max(0.0, min(1.0, r.score / lead)) for r in ranking[:top]}
 
 
 def first_alike(scores: np.ndarray, tiebreak: np.ndarray, alike: np.ndarray, query: int) -> int:

@@ -22,7 +22,7 @@ from knowledge.evaluation.fault_data import (
     read_logs,
     read_metrics,
 )
-from knowledge.matching import evidence_profile
+from knowledge.matching import evidence_profile, suspects_of
 from knowledge.memory import IncidentMemory
 from knowledge.ranking import ComponentWindow, Features, RankedCause, features, rank_components
 from knowledge.records import IncidentRecord
@@ -185,6 +185,7 @@ class Signature:
     templates: list[str]
     metrics: list[str]
     evidence: dict[str, float]
+    suspects: dict[str, float]
 
     @property
     def title(self) -> str:
@@ -194,9 +195,9 @@ class Signature:
 def incident_signature(
     ranking: Sequence[RankedCause], found: dict[str, Features], width: int = PROFILE_COMPONENTS
 ) -> Signature:
-    """The signature: templates, symptoms and metrics from the top-ranked services, the
-    evidence profile from the ``width`` top-ranked. (Passing the top services as ``suspects``
-    was tried and dropped: docs/benchmarks.md, "Similar incidents".)"""
+    """The signature: templates, symptoms and metrics from the top-ranked services; the
+    evidence profile and the suspects (by score relative to the leader's) from the ``width``
+    top-ranked."""
     top = list(ranking[:SIGNATURE_COMPONENTS])
     return Signature(
         suspect=top[0].component if top else "",
@@ -204,6 +205,7 @@ def incident_signature(
         templates=[t for r in top for t in found[r.component].abnormal_templates[:10]],
         metrics=top[0].signals if top else [],
         evidence=evidence_profile(ranking, width),
+        suspects=suspects_of(ranking, width),
     )
 
 
@@ -241,6 +243,7 @@ def _retrieval(cases: Sequence[_Case], embedder: MiniLMEmbedding, workdir: Path)
             limit=len(cases),
             exclude={case.incident.id},
             evidence=signature.evidence,
+            suspects=signature.suspects,
         )
         wanted = relevance_label(case.incident)
         found = [m.record.service == wanted[0] and m.record.cause == wanted[1] for m in matches]

@@ -12,6 +12,7 @@ from knowledge.matching import (
     evidence_profile,
     evidence_similarity,
     score_match,
+    suspects_of,
 )
 from knowledge.ranking import RankedCause
 from knowledge.records import IncidentRecord
@@ -98,3 +99,21 @@ def test_the_default_weights_count_the_judged_parts_alike() -> None:
     judged = [WEIGHTS.text, WEIGHTS.templates, WEIGHTS.place, WEIGHTS.metrics, WEIGHTS.evidence]
     assert len(set(judged)) == 1
     assert WEIGHTS.namespace < WEIGHTS.text
+
+
+def test_a_past_incident_of_the_runner_up_suspect_counts_by_its_share_of_the_lead() -> None:
+    # the ranking leads with ts-order (a victim) and has ts-route at 0.8 of its score: a past
+    # incident of ts-route is still in the same place, by that share; one of a service the
+    # ranking does not suspect is not
+    ranking = [
+        RankedCause("ts-order", 5.0, [], None),
+        RankedCause("ts-route", 4.0, [], None),
+        RankedCause("ts-travel", 1.0, [], None),
+    ]
+    query = Query("ts-order", [TIMEOUT], suspects=suspects_of(ranking, 3))
+    rarity = TemplateRarity([[TIMEOUT]])
+    route = score_match(record("route", "ts-route", [TIMEOUT], {}), 0.5, query, rarity)
+    payment = score_match(record("payment", "ts-payment", [TIMEOUT], {}), 0.5, query, rarity)
+    assert route.similarity > payment.similarity
+    assert "ts-route is suspected too (0.80 of the leader)" in route.explanation
+    assert "suspected" not in payment.explanation
