@@ -146,12 +146,12 @@ class Investigator:
         budget.check("running the detectors")
         analysis = self._detectors.analyse(_within(series, window), window.split)
         if earliest < window.split:
-            probed = probe(window, earliest)
-            began = onset(
-                window, self._detectors.analyse(_within(series, probed), earliest).anomalies
-            )
+            probed = _within(series, probe(window, earliest))
+            judged = self._detectors.analyse(probed, earliest).anomalies
+            began = onset(window, earliest, judged, probed)
             if began is not None:
-                window = replace(probe(window, began.start), onset_of=self._catalog.name(began))
+                at, symptom = began
+                window = replace(probe(window, at), onset_of=self._catalog.name(symptom))
                 analysis = self._detectors.analyse(_within(series, window), window.split)
         series = _within(series, window)
         findings = analysis.anomalies

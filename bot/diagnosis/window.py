@@ -20,7 +20,8 @@ from bot import messages
 from bot.alerts import SINCE_ANNOTATION
 from bot.config import InvestigationSettings
 from bot.durations import parse_duration
-from detectors import Finding
+from detectors import Finding, Series
+from detectors.onset import level_change
 
 Why = Literal["alert", "onset", "asked"]
 
@@ -96,13 +97,28 @@ def probe(window: Window, at: float) -> Window:
     return replace(window, baseline_start=at - baseline, split=at, why="onset")
 
 
-def onset(window: Window, probed: Sequence[Finding]) -> Finding | None:
-    """Among the findings of the detectors judging from the earliest split, the earliest symptom
-    that was abnormal before the alert's window began and still is in it: the trouble's onset.
-    None when every symptom began inside the alert's window (its onset is already in it); a blip
-    that ended before the window is not an onset."""
-    early = [f for f in probed if f.start < window.split <= f.end]
-    return min(early, key=lambda f: f.start, default=None)
+def onset(
+    window: Window, earliest: float, probed: Sequence[Finding], series: Sequence[Series]
+) -> tuple[float, Finding] | None:
+    """When the trouble began, and the symptom that says so: among the findings of the detectors
+    judging from the ``earliest`` split, those abnormal before the alert's window began and
+    still abnormal in it; for each, its first abnormal point, unless that lies before the change
+    to the level its series holds now (``detectors.onset.level_change`` over the samples from
+    ``earliest`` on: an odd point long before a surge is not its start). The earliest such start
+    before the alert's split, or None (every symptom began inside the alert's window, so its
+    onset is already in it)."""
+    by_key = {s.key: s for s in series}
+    found = []
+    for f in probed:
+        s = by_key.get(f.key)
+        if s is None or not f.start < window.split <= f.end:
+            continue
+        change = level_change(s, earliest)
+        # the detectors' first abnormal point is exact for a clean start
+        began = f.start if change is None else max(f.start, change)
+        if began < window.split:
+            found.append((began, f))
+    return min(found, key=lambda pair: pair[0], default=None)
 
 
 def span(seconds: float) -> str:

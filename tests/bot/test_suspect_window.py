@@ -8,6 +8,7 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
+import numpy as np
 import pytest
 
 from bot.config import InvestigationSettings, load_settings
@@ -16,7 +17,7 @@ from bot.flow import IncidentFlow
 from bot.incidents import Incident
 from bot.slack.blocks.diagnosis import diagnosis_head
 from bot.wiring import build_sim_flow
-from detectors import Direction, Finding
+from detectors import Direction, Finding, Series
 from knowledge.embeddings import MiniLMEmbedding
 from tests.conftest import START
 from tools.clock import VirtualClock
@@ -96,9 +97,30 @@ def finding(start: float, end: float) -> Finding:
                    confidence=0.9, detector="rarity")  # fmt: skip
 
 
-def test_a_blip_that_ended_before_the_window_is_not_an_onset() -> None:
-    window = Window(START - 75 * 60, START - 15 * 60, START)
-    assert onset(window, [finding(START - 50 * 60, START - 45 * 60)]) is None
-    assert onset(window, [finding(START - 10 * 60, START)]) is None  # began inside: no move
-    began = onset(window, [finding(START - 10 * 60, START), finding(START - 25 * 60, START)])
-    assert began is not None and began.start == START - 25 * 60
+def latency(levels: list[tuple[float, float]]) -> Series:
+    """p95 latency every 15 s over the last two hours: ``levels`` are (since, value), in order."""
+    t = np.arange(START - 7200, START, 15.0)
+    values = np.full(t.shape, 100.0)
+    for since, value in levels:
+        values[t >= since] = value
+    values += np.random.default_rng(7).normal(0, 2, t.size)
+    return Series.of("latency_p95_ms", t, values)
+
+
+WINDOW = Window(START - 75 * 60, START - 15 * 60, START)
+EARLIEST = START - 75 * 60  # the probe's split: 60 minutes further back
+
+
+def test_the_onset_is_where_the_level_of_now_began_not_an_odd_point_before_it() -> None:
+    # a one-minute blip 50 minutes ago, then the surge 25 minutes ago: the detectors' finding
+    # starts at the blip, but the trouble started with the surge
+    series = latency([(START - 50 * 60, 400.0), (START - 49 * 60, 100.0), (START - 25 * 60, 300.0)])
+    began = onset(WINDOW, EARLIEST, [finding(START - 50 * 60, START)], [series])
+    assert began is not None and abs(began[0] - (START - 25 * 60)) <= 15
+
+
+def test_a_blip_that_ended_before_the_window_or_a_change_inside_it_moves_nothing() -> None:
+    blip = latency([(START - 50 * 60, 400.0), (START - 45 * 60, 100.0)])
+    assert onset(WINDOW, EARLIEST, [finding(START - 50 * 60, START - 45 * 60)], [blip]) is None
+    inside = latency([(START - 10 * 60, 300.0)])
+    assert onset(WINDOW, EARLIEST, [finding(START - 10 * 60, START)], [inside]) is None
