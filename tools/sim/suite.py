@@ -154,7 +154,9 @@ FRONTEND_FULL = replace(
 SERVICES: tuple[ServiceProfile, ...] = (RECOMMENDER_FULL, CHECKOUT_FULL, FRONTEND_FULL)
 
 
-def _alert(service: str, name: str, summary: str, description: str) -> dict[str, dict[str, str]]:
+def shop_alert(
+    service: str, name: str, summary: str, description: str
+) -> dict[str, dict[str, str]]:
     return {
         "labels": {
             "alertname": name,
@@ -167,7 +169,7 @@ def _alert(service: str, name: str, summary: str, description: str) -> dict[str,
     }
 
 
-def _scenario(
+def shop_scenario(
     name: str,
     description: str,
     alert: dict[str, dict[str, str]],
@@ -177,13 +179,15 @@ def _scenario(
     surges: tuple[Surge, ...] = (),
     releases: tuple[Release, ...] = (),
     faults: tuple[Fault, ...] = (),
+    services: tuple[ServiceProfile, ...] = SERVICES,
 ) -> Scenario:
+    """One incident of the shop in eu-west-1 (``services``: the suite's three by default)."""
     return Scenario(
         name=name,
         description=description,
         namespace="shop",
         region="eu-west-1",
-        services=SERVICES,
+        services=services,
         surges=surges,
         alert_labels=alert["labels"],
         alert_annotations=alert["annotations"],
@@ -195,12 +199,12 @@ def _scenario(
 
 
 SUITE: tuple[Scenario, ...] = (
-    _scenario(
+    shop_scenario(
         "oom-after-traffic-surge",
         "A flash sale triples frontend traffic; requests in flight grow the pods' heaps past "
         "their memory limit and the kernel OOM-kills them. More replicas spread the requests; "
         "restarting only brings the pods back into the same load.",
-        _alert(
+        shop_alert(
             "frontend",
             "FrontendErrorRateHigh",
             "frontend 5xx ratio above 2% in eu-west-1",
@@ -210,11 +214,11 @@ SUITE: tuple[Scenario, ...] = (
         Expectation(causes=("traffic-surge",), fix="scale", tempting="restart"),
         surges=(Surge("frontend", "rate", 2.6, -22 * MINUTE),),
     ),
-    _scenario(
+    shop_scenario(
         "crash-loop-after-bad-rollout",
         "Release 1.43.0 of checkout panics on orders with stacked coupons; the new pods crash "
         "and restart. Restarting brings back the same release; rolling back fixes it.",
-        _alert(
+        shop_alert(
             "checkout",
             "CheckoutErrorRateHigh",
             "checkout error ratio above 5% in eu-west-1",
@@ -232,12 +236,12 @@ SUITE: tuple[Scenario, ...] = (
             ),
         ),
     ),
-    _scenario(
+    shop_scenario(
         "cache-stampede",
         "Recommendation cache entries written during a bulk warm-up expire together; every miss "
         "recomputes from the feature store, the replicas saturate and misses time out before "
         "they are written back. More replicas let the cache refill; purging it starts over.",
-        _alert(
+        shop_alert(
             "recommender",
             "RecommenderLatencyHigh",
             "recommender p95 latency above 500 ms in eu-west-1",
@@ -247,12 +251,12 @@ SUITE: tuple[Scenario, ...] = (
         Expectation(causes=("cache-stampede",), fix="scale", tempting="purge_cache"),
         faults=(Fault("stampede", "recommender", -21 * MINUTE, size=0.12),),
     ),
-    _scenario(
+    shop_scenario(
         "noisy-neighbour",
         "A batch job lands on the node that runs two frontend pods and takes its CPU; those pods "
         "are throttled and p95 latency follows them. A rollout restart lets the scheduler place "
         "the pods elsewhere; more replicas leave the two slow ones serving.",
-        _alert(
+        shop_alert(
             "frontend",
             "FrontendLatencyHigh",
             "frontend p95 latency above 300 ms in eu-west-1",
@@ -270,12 +274,12 @@ SUITE: tuple[Scenario, ...] = (
         ),
         faults=(Fault("noisy_neighbour", "frontend", -20 * MINUTE, size=2),),
     ),
-    _scenario(
+    shop_scenario(
         "pool-exhaustion-after-config-change",
         "A config change lowers checkout's database pool from 50 to 5 connections per pod; "
         "requests queue for a connection and time out. Rolling the config back fixes it; a "
         "restart keeps the same config, and twice the replicas still have too few connections.",
-        _alert(
+        shop_alert(
             "checkout",
             "CheckoutLatencyHigh",
             "checkout p95 latency above 1 s in eu-west-1",
@@ -297,12 +301,12 @@ SUITE: tuple[Scenario, ...] = (
             ),
         ),
     ),
-    _scenario(
+    shop_scenario(
         "disk-filling",
         "A failing clean-up leaves thumbnails in frontend's scratch emptyDir; the disk fills and "
         "renders fail. A rollout restart gives every pod an empty scratch disk; new replicas "
         "leave the full ones failing.",
-        _alert(
+        shop_alert(
             "frontend",
             "FrontendErrorRateHigh",
             "frontend 5xx ratio above 2% in eu-west-1",
@@ -312,13 +316,13 @@ SUITE: tuple[Scenario, ...] = (
         Expectation(causes=("disk-full",), fix="restart", tempting="scale"),
         faults=(Fault("disk_fill", "frontend", -26 * MINUTE, size=3.0),),
     ),
-    _scenario(
+    shop_scenario(
         "certificate-expiry",
         "checkout's client certificate for the payment provider expired; cert-manager renewed "
         "the Secret yesterday but the pods load it only at start-up. Payments fail, retries burn "
         "CPU. A rollout restart loads the renewed certificate; new replicas leave the old pods "
         "failing.",
-        _alert(
+        shop_alert(
             "checkout",
             "CheckoutErrorRateHigh",
             "checkout error ratio above 5% in eu-west-1",
@@ -328,12 +332,12 @@ SUITE: tuple[Scenario, ...] = (
         Expectation(causes=("cert-expiry",), fix="restart", tempting="scale"),
         faults=(Fault("cert_expiry", "checkout", -19 * MINUTE),),
     ),
-    _scenario(
+    shop_scenario(
         "dependency-timeout",
         "The managed feature store answers twenty times slower; recommender waits for it and "
         "times out. Nothing on recommender fixes it; more replicas only add calls to the "
         "struggling dependency.",
-        _alert(
+        shop_alert(
             "recommender",
             "RecommenderLatencyHigh",
             "recommender p95 latency above 500 ms in eu-west-1",
@@ -343,12 +347,12 @@ SUITE: tuple[Scenario, ...] = (
         Expectation(causes=("dependency-timeout",), fix=None, tempting="scale"),
         faults=(Fault("slow_dependency", "recommender", -20 * MINUTE, size=20.0),),
     ),
-    _scenario(
+    shop_scenario(
         "model-drift-after-retrain",
         "The nightly retrain shipped model recsys-2026-11-27, trained on data where basket_value "
         "was in cents; live inputs fall outside its training range and click-through drops. "
         "Rolling back restores the previous model; a restart reloads the same one.",
-        _alert(
+        shop_alert(
             "recommender",
             "RecommenderClickThroughLow",
             "recommender click-through rate 40% below normal in eu-west-1",
@@ -366,12 +370,12 @@ SUITE: tuple[Scenario, ...] = (
             ),
         ),
     ),
-    _scenario(
+    shop_scenario(
         "memory-leak",
         "A new client calls checkout's order export, whose buffers are never released; heaps "
         "grow until garbage collection stalls requests and pods are OOM-killed. A rollout restart "
         "empties the heaps and buys hours; new replicas leave the bloated pods serving.",
-        _alert(
+        shop_alert(
             "checkout",
             "CheckoutLatencyHigh",
             "checkout p95 latency above 1 s in eu-west-1",
@@ -381,12 +385,12 @@ SUITE: tuple[Scenario, ...] = (
         Expectation(causes=("memory-leak",), fix="restart", tempting="scale"),
         faults=(Fault("leak", "checkout", -24 * MINUTE, size=2.0),),
     ),
-    _scenario(
+    shop_scenario(
         "latency-regression-after-rollout",
         "Release 1.43.0 of recommender re-ranks every response with a synchronous call to a new "
         "diversity service: each request takes 400 ms longer and a little more CPU. Rolling back "
         "fixes it; more replicas do not make a request faster.",
-        _alert(
+        shop_alert(
             "recommender",
             "RecommenderLatencyHigh",
             "recommender p95 latency above 500 ms in eu-west-1",

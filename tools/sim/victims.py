@@ -31,7 +31,8 @@ from tools.sim.suite import (
     GC_PAUSE,
     MINUTE,
     RECOMMENDER_FULL,
-    _alert,
+    shop_alert,
+    shop_scenario,
 )
 
 FRONTEND_CALLS_CHECKOUT = replace(
@@ -94,15 +95,16 @@ CHECKOUT_CALLS_PAYMENTS = replace(
 )
 
 SHOP = (RECOMMENDER_FULL, CHECKOUT_FULL, FRONTEND_CALLS_CHECKOUT)
+PAGED_AFTER = -15 * MINUTE  # the alert's time, relative to the fault's start ~20 minutes before
 CASCADE_SHOP = (RECOMMENDER_FULL, PAYMENTS, CHECKOUT_CALLS_PAYMENTS, FRONTEND_CALLS_CHECKOUT)
 
-FRONTEND_SLOW = _alert(
+FRONTEND_SLOW = shop_alert(
     "frontend",
     "FrontendLatencyHigh",
     "frontend p95 latency above 300 ms in eu-west-1",
     "p95 latency of frontend has been above 300 ms for 5 minutes.",
 )
-FRONTEND_FAILING = _alert(
+FRONTEND_FAILING = shop_alert(
     "frontend",
     "FrontendErrorRateHigh",
     "frontend 5xx ratio above 2% in eu-west-1",
@@ -110,72 +112,51 @@ FRONTEND_FAILING = _alert(
 )
 
 
-def _victim(
-    name: str,
-    description: str,
-    alert: dict[str, dict[str, str]],
-    expected: Expectation,
-    services: tuple[ServiceProfile, ...] = SHOP,
-    *,
-    surges: tuple[Surge, ...] = (),
-    releases: tuple[Release, ...] = (),
-    faults: tuple[Fault, ...] = (),
-) -> Scenario:
-    return Scenario(
-        name=name,
-        description=description,
-        namespace="shop",
-        region="eu-west-1",
-        services=services,
-        surges=surges,
-        alert_labels=alert["labels"],
-        alert_annotations=alert["annotations"],
-        alert_offset=-15 * MINUTE,
-        releases=releases,
-        faults=faults,
-        expected=expected,
-    )
-
-
 VICTIMS: tuple[Scenario, ...] = (
-    _victim(
+    shop_scenario(
         "slow-dependency",
         "A network delay of 600 ms lands on checkout's pods (a chaos experiment left running); "
         "every checkout call from frontend waits for it and frontend pages on latency. checkout "
         "logs no error. A rollout restart of checkout gets pods without the delay; more frontend "
         "replicas wait just the same.",
         FRONTEND_SLOW,
+        PAGED_AFTER,
         Expectation(
             causes=("dependency-timeout",), fix="restart", tempting="scale", origin="checkout"
         ),
+        services=SHOP,
         faults=(Fault("network_delay", "checkout", -20 * MINUTE, size=600.0),),
     ),
-    _victim(
+    shop_scenario(
         "saturated-upstream",
         "A partner's batch integration quadruples the orders sent straight to checkout; its "
         "replicas saturate and slow down, and frontend, which calls checkout on every page, pages "
         "on latency. More checkout replicas fix it; restarting frontend changes nothing.",
         FRONTEND_SLOW,
+        PAGED_AFTER,
         Expectation(
             causes=("dependency-timeout", "traffic-surge", "cpu-saturation"),
             fix="scale",
             tempting="restart",
             origin="checkout",
         ),
+        services=SHOP,
         surges=(Surge("checkout", "rate", 4.0, -20 * MINUTE),),
     ),
-    _victim(
+    shop_scenario(
         "dependency-bad-rollout",
         "Release 1.44.0 of checkout panics on a quarter of the orders; frontend returns the "
         "failures to its users and pages on errors. Rolling checkout back fixes it; restarting "
         "frontend does not.",
         FRONTEND_FAILING,
+        PAGED_AFTER,
         Expectation(
             causes=("dependency-timeout", "bad-rollout", "crash-loop"),
             fix="rollback",
             tempting="restart",
             origin="checkout",
         ),
+        services=SHOP,
         releases=(
             Release(
                 "checkout",
@@ -186,12 +167,13 @@ VICTIMS: tuple[Scenario, ...] = (
             ),
         ),
     ),
-    _victim(
+    shop_scenario(
         "cascading-failure",
         "Release 2.3.0 of payments panics on split tenders; checkout's charges fail, so do its "
         "orders, and frontend pages on errors: three services, one origin. Rolling payments back "
         "fixes all three; restarting frontend or checkout does not.",
         FRONTEND_FAILING,
+        PAGED_AFTER,
         Expectation(
             causes=("dependency-timeout", "bad-rollout", "crash-loop"),
             fix="rollback",
@@ -209,13 +191,15 @@ VICTIMS: tuple[Scenario, ...] = (
             ),
         ),
     ),
-    _victim(
+    shop_scenario(
         "frontend-own-regression",
         "Release 1.43.0 of frontend renders the product page with a synchronous call to a new "
         "reviews widget: 350 ms more per request. checkout is healthy. Rolling frontend back "
         "fixes it; more replicas do not make a request faster.",
         FRONTEND_SLOW,
+        PAGED_AFTER,
         Expectation(causes=("bad-rollout",), fix="rollback", tempting="scale"),
+        services=SHOP,
         releases=(
             Release(
                 "frontend",
