@@ -3,11 +3,12 @@
 By default the suspect window starts a short lead before the alert's start. When the trouble
 began earlier, that baseline is already abnormal and the metrics that moved first look normal.
 So the detectors also judge from ``investigation.max_lookback_minutes`` further back: a symptom
-they find abnormal before the alert's window began, and still abnormal in it, marks the onset,
-and the window starts there (the detectors' own rules decide, no threshold of its own). Someone
-who knows better says so (``--since 30m``, or the ``medic_since`` annotation): that window is used
-as given. The window is always bounded: never
-longer than ``max_window_minutes`` nor ahead of the clock, whatever the alert says.
+they find abnormal before the alert's window began, and still abnormal in it, marks the onset
+(its first abnormal point, or where its present level began when an odd point came long before:
+``detectors.onset``), and the window starts there. The detectors' own rules decide; there is no
+threshold of its own. Someone who knows better says so (``--since 30m``, or the ``medic_since``
+annotation): that window is used as given. The window is always bounded: never longer than
+``max_window_minutes`` nor ahead of the clock, whatever the alert says.
 """
 
 from __future__ import annotations
