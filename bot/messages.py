@@ -89,9 +89,7 @@ WINDOW_SINCE_CAPPED = (
     "(investigation.max_window_minutes = {longest}, baseline included): investigated the most "
     "recent part"
 )
-WINDOW_SINCE_IGNORED = (
-    "ignored medic_since {value!r}: not a duration of a minute or more (e.g. 30m, 2h)"
-)
+WINDOW_SINCE_IGNORED = "ignored medic_since {value!r}: it {problem}"
 WINDOW_USED = "Suspect window {start} to {end}, against {baseline_start} to {start}: {why}."
 WINDOW_FROM_ALERT = "from a lead before the alert's start"
 WINDOW_FROM_ONSET = "from the onset of {metric}, which was already abnormal at the alert"

@@ -105,7 +105,7 @@ def investigate(
     """Investigate an alert (--alert FILE) or a service by name, then propose remediation."""
     from bot.alerts import manual_alert
     from bot.config import load_settings
-    from bot.durations import parse_duration
+    from bot.durations import WINDOW_PROBLEM, parse_window
 
     settings = load_settings(cluster=cluster)
     if settings.cluster is None:
@@ -116,9 +116,9 @@ def investigate(
     if since is not None:
         if alert is not None:
             raise InputError("--since is for a SERVICE; an alert file sets medic_since instead")
-        seconds = parse_duration(since)
-        if seconds is None or seconds < 60:
-            raise InputError(f"--since {since[:40]!r} is not a duration of a minute or more")
+        seconds = parse_window(since)
+        if seconds is None:
+            raise InputError(f"--since {since[:40]!r} {WINDOW_PROBLEM}")
     if alert is not None:
         text = _read_alert(alert, settings.webhook.max_body_bytes)
         _run_session(settings, scenario, lambda _ns, _anchor: text, yes=yes, as_json=as_json)

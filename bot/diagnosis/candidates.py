@@ -39,9 +39,13 @@ def candidates(
         for callee in callees:
             callers.setdefault(callee, []).append(caller)
     found: dict[str, Candidate] = {service: Candidate(service, "alerting", 0)}
-    for relation, graph in (("calls", dependencies), ("called_by", callers)):
+    graphs: tuple[tuple[Relation, Mapping[str, Sequence[str]]], ...] = (
+        ("calls", dependencies),
+        ("called_by", callers),
+    )
+    for relation, graph in graphs:
         for name, hops in _reachable(service, graph):
-            found.setdefault(name, Candidate(name, relation, hops))  # type: ignore[arg-type]
+            found.setdefault(name, Candidate(name, relation, hops))
     for name in sorted(workloads):
         found.setdefault(name, Candidate(name, "namespace", None))
     return list(found.values())[: max(limit, 1)]

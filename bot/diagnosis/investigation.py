@@ -144,16 +144,15 @@ class Investigator:
             series = []
             notes.append(messages.METRICS_UNAVAILABLE.format(why=exc))
         budget.check("running the detectors")
-        analysis = self._detectors.analyse(_within(series, window), window.split)
-        if earliest < window.split:
+        if earliest < window.split:  # judged from further back first: did it start earlier?
             probed = _within(series, probe(window, earliest))
             judged = self._detectors.analyse(probed, earliest).anomalies
             began = onset(window, earliest, judged, probed)
             if began is not None:
                 at, symptom = began
                 window = replace(probe(window, at), onset_of=self._catalog.name(symptom))
-                analysis = self._detectors.analyse(_within(series, window), window.split)
         series = _within(series, window)
+        analysis = self._detectors.analyse(series, window.split)
         findings = analysis.anomalies
 
         budget.check("reading the logs")

@@ -20,7 +20,7 @@ from typing import Literal
 from bot import messages
 from bot.alerts import SINCE_ANNOTATION
 from bot.config import InvestigationSettings
-from bot.durations import parse_duration
+from bot.durations import WINDOW_PROBLEM, parse_window
 from detectors import Finding, Series
 from detectors.onset import level_change
 
@@ -64,9 +64,9 @@ def suspect_window(
     why: Why = "alert"
     asked = annotations.get(SINCE_ANNOTATION)
     if asked is not None:
-        seconds = parse_duration(asked)
-        if seconds is None or seconds < 60:
-            note = messages.WINDOW_SINCE_IGNORED.format(value=asked[:40])
+        seconds = parse_window(asked)
+        if seconds is None:
+            note = messages.WINDOW_SINCE_IGNORED.format(value=asked[:40], problem=WINDOW_PROBLEM)
         else:
             split, why = end - seconds, "asked"
     if end - (split - baseline) > longest:

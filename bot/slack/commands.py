@@ -8,7 +8,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 
 from bot import messages
-from bot.durations import parse_duration
+from bot.durations import WINDOW_PROBLEM, parse_duration, parse_window
 from bot.errors import InputError
 from bot.slack import blocks
 from bot.slack.decisions import SlackUser
@@ -88,9 +88,9 @@ def _investigate(args: list[str], _text: str) -> Command:
     usage = "usage: `/medic investigate SERVICE [NAMESPACE] [since 30m]`"
     since = None
     if len(args) >= 2 and args[-2].lower() == "since":
-        since = parse_duration(args[-1])
-        if since is None or since < 60:
-            raise InputError(f"`{args[-1][:40]}` is not a duration of a minute or more: {usage}")
+        since = parse_window(args[-1])
+        if since is None:
+            raise InputError(f"`{args[-1][:40]}` {WINDOW_PROBLEM}: {usage}")
         args = args[:-2]
     if not 1 <= len(args) <= 2:
         raise InputError(usage)

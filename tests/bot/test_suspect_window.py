@@ -10,12 +10,15 @@ from pathlib import Path
 
 import numpy as np
 import pytest
+from typer.testing import CliRunner
 
+from bot.cli.app import app
 from bot.config import InvestigationSettings, load_settings
 from bot.diagnosis.window import Window, onset, suspect_window
 from bot.flow import IncidentFlow
 from bot.incidents import Incident
 from bot.slack.blocks.diagnosis import diagnosis_head
+from bot.slack.commands import Help, help_text, parse_command
 from bot.wiring import build_sim_flow
 from detectors import Direction, Finding, Series
 from knowledge.embeddings import MiniLMEmbedding
@@ -124,3 +127,31 @@ def test_a_blip_that_ended_before_the_window_or_a_change_inside_it_moves_nothing
     assert onset(WINDOW, EARLIEST, [finding(START - 50 * 60, START - 45 * 60)], [blip]) is None
     inside = latency([(START - 10 * 60, 300.0)])
     assert onset(WINDOW, EARLIEST, [finding(START - 10 * 60, START)], [inside]) is None
+
+
+@pytest.mark.parametrize(
+    ("argv", "says"),
+    [
+        (["--since", "3x"], "--since '3x' is not a duration of a minute or more"),
+        (["--since", "30s"], "is not a duration of a minute or more"),
+        (["--since", "9" * 5000 + "m"], "is not a duration of a minute or more"),
+        (["--since", "<!channel>"], "is not a duration of a minute or more"),
+        (["--since", "30m", "--alert", "alert.json"], "--since is for a SERVICE"),
+    ],
+)
+def test_a_window_that_is_not_one_is_refused_in_one_line(argv: list[str], says: str) -> None:
+    if "--alert" in argv:
+        args = ["investigate", "--cluster", "sim", *argv]
+    else:
+        args = ["investigate", "recommender", "--cluster", "sim", *argv]
+    result = CliRunner().invoke(app, args)
+    assert result.exit_code == 2 and says in result.stderr
+    assert len(result.stderr.strip().splitlines()) == 1 and len(result.stderr) < 300
+
+
+def test_markup_in_a_slack_since_is_shown_as_text() -> None:
+    parsed = parse_command("investigate recommender since <!channel><https://evil.example|x>")
+    assert isinstance(parsed, Help)
+    answer = help_text(parsed.problem)
+    assert "<!channel>" not in answer and "<https://evil" not in answer
+    assert "&lt;!channel&gt;" in answer
