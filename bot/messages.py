@@ -105,6 +105,11 @@ METRIC_NOT_INVESTIGATED = "metric {metric} not investigated: {why}"
 METRICS_UNAVAILABLE = "metrics unavailable, continuing without them: {why}"
 MEMORY_UNAVAILABLE = "incident memory unavailable: {why}"
 LOGS_UNAVAILABLE = "logs unavailable, continuing without them: {why}"
+WORKLOADS_UNAVAILABLE = "could not list the services around this one, ranking without them: {why}"
+CANDIDATES_NOT_READ = (
+    "metrics of {count} services around this one not read (out of time or unavailable): {names}"
+)
+CANDIDATE_LOGS_UNAVAILABLE = "logs of {service} unavailable, ranked on its metrics: {why}"
 TEMPLATE_STATE_NOT_SAVED = "template state not saved: {why}"
 ROLLOUT_HISTORY_UNREAD = "rollout history unavailable"  # the conversation looks for it in the notes
 ROLLOUT_HISTORY_UNAVAILABLE = ROLLOUT_HISTORY_UNREAD + ", continuing without it: {why}"

@@ -11,6 +11,9 @@ baseline window:
   usually deviates (the same statistic over earlier windows of the series),
 - latency: latency metrics, only when no traces are available (a per-hop delay measured in the
   traces is direct; a pod's latency percentile mixes in every callee and idles at random values).
+- shift: any other metric's sustained deviation (error ratios, request rates, memory). Not
+  scored by default: it did not raise the outer estimate on Nezha; the live screen
+  (``knowledge.origins.screen``) uses it to choose whose logs to read.
 
 Channels are fused without weights: each value is compared with what is usual for that component
 in that channel - its own history of earlier windows when known, else its peers in this window -
@@ -50,6 +53,7 @@ USUAL_QUANTILE = 0.5
 CLOSE = 0.9  # a candidate within 10% of the leader's score counts as tied for the time rule
 SHOWN = 3
 CLEAR_FALL = 4.0  # deviance from which a template's fall is named (about 2 sigma)
+SELF_MEASURED = frozenset({"saturation", "latency", "shift"})  # judged against their own past
 DEFAULT_CHANNELS = frozenset({"errors", "drops", "flow", "delay", "saturation", "latency"})
 
 
@@ -138,7 +142,7 @@ def features(window: ComponentWindow) -> Features:
         traced = [t for _, *pair in window.traces.examples for t in pair if t]
     metrics = [_metric_deviation(name, s, window.window) for name, s in window.metrics.items()]
     found = sorted((m for m in metrics if m is not None), key=lambda m: -m.score)
-    for kind in ("saturation", "latency"):
+    for kind in ("saturation", "latency", "shift"):
         scores = [m.score for m in found if m.kind == kind]
         if scores:
             channels[kind] = max(0.0, *scores)
@@ -213,7 +217,8 @@ def _metric_deviation(
     """The sustained deviation of a metric in the window (its second-largest robust z, so one
     odd sample is not enough), against the same statistic over earlier windows."""
     kind = metric_kind(name)
-    if window is None or kind == "other" or not series:
+    kind = "shift" if kind == "other" else kind
+    if window is None or not series:
         return None
     start, end = window
     length = end - start
@@ -296,10 +301,15 @@ def _usual(
     current: Mapping[str, Features],
     history: Sequence[Mapping[str, Features]],
 ) -> float:
-    """The upper quartile of the component's own past values, or the median of its peers'."""
+    """The median of the component's own past values; without them, nothing for a metric
+    channel (its value already measures the metric against its own earlier windows), else the
+    median of its peers' (a service that is a victim of the same fault is a poor yardstick for
+    a metric, but the only one for its logs)."""
     past = [max(0.0, h[name].channels.get(channel, 0.0)) for h in history if name in h]
     if len(past) >= MIN_HISTORY:
         return quantile(past, USUAL_QUANTILE)
+    if channel in SELF_MEASURED:
+        return 0.0
     peers = [max(0.0, f.channels.get(channel, 0.0)) for n, f in current.items() if n != name]
     return statistics.median(peers) if peers else 0.0
 

@@ -47,6 +47,20 @@ class InvestigationSettings(BaseModel):
         60, gt=0, le=3600, description="Time budget of one investigation (its sources included)."
     )
     max_log_lines: int = Field(50_000, ge=100, description="Most log lines read per investigation.")
+    max_candidates: int = Field(
+        50,
+        ge=1,
+        le=500,
+        description="Most services ranked as where the fault may have started: the alerting "
+        "one, what it calls, what calls it, then the namespace's other workloads.",
+    )
+    log_candidates: int = Field(
+        3,
+        ge=0,
+        le=50,
+        description="Services around the alerting one whose logs are read: those the metrics put "
+        "highest (the alerting service's logs are always read).",
+    )
     lease_seconds: float = Field(
         60,
         ge=1,

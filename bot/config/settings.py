@@ -4,9 +4,9 @@ KUBECONFIG) variables, with one section per concern (the section modules beside 
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Literal
+from typing import Annotated, Literal
 
-from pydantic import AliasChoices, Field, SecretStr
+from pydantic import AliasChoices, Field, SecretStr, StringConstraints
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from bot.config.diagnosis import DetectorSettings, InvestigationSettings, VerificationSettings
@@ -14,6 +14,8 @@ from bot.config.front import SlackSettings, WebhookSettings
 from bot.config.llm import LLMSettings
 from bot.config.metrics import MetricsSettings
 from bot.config.state import DatabaseSettings, ReconcileSettings
+
+ServiceName = Annotated[str, StringConstraints(pattern=r"^[a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?$")]
 
 
 class Settings(BaseSettings):
@@ -68,6 +70,12 @@ class Settings(BaseSettings):
     redis_url: str | None = Field(None, description="Redis holding the caches purge_cache clears.")
     alertmanager_url: str | None = Field(None, description="Alertmanager base URL for silences.")
     runbooks_dir: Path | None = None
+    dependencies: dict[ServiceName, list[ServiceName]] = Field(
+        default_factory=dict,
+        max_length=1000,
+        description="The call graph where no trace source tells it: each service -> the services "
+        "it calls (same namespace). Where a fault started is then followed down the calls.",
+    )
     investigation: InvestigationSettings = Field(default_factory=InvestigationSettings)
     verification: VerificationSettings = Field(default_factory=VerificationSettings)
     detectors: DetectorSettings = Field(default_factory=DetectorSettings)

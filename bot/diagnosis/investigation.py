@@ -20,6 +20,7 @@ from bot.config import InvestigationSettings
 from bot.diagnosis.budget import Budget
 from bot.diagnosis.changes import Change
 from bot.diagnosis.hypotheses import Hypothesis, Relatedness, diagnose
+from bot.diagnosis.origins import OriginFinder, Origins
 from bot.diagnosis.signals import Glossary
 from bot.diagnosis.window import (
     Window,
@@ -74,6 +75,7 @@ class Investigation:
     drift: list[Finding] = field(default_factory=list)  # model inputs whose distribution moved
     components: list[RankedCause] = field(default_factory=list)
     changes: list[Change] = field(default_factory=list)  # recent rollouts (assembly.with_context)
+    origins: Origins = field(default_factory=lambda: Origins([], {}, frozenset()))
 
     @property
     def abnormal_templates(self) -> list[str]:
@@ -92,6 +94,7 @@ class Investigator:
         clock: Clock,
         relatedness: Relatedness | None = None,
         template_state: Path | None = None,
+        origins: OriginFinder | None = None,
     ) -> None:
         self._metrics = metrics
         self._logs = logs
@@ -102,6 +105,7 @@ class Investigator:
         self._clock = clock
         self._relatedness = relatedness
         self._template_state = template_state
+        self._origins = origins
 
     def window_for(self, incident: Incident) -> Window:
         """The window the alert asks for (before any onset moves it): bounded by
@@ -156,7 +160,7 @@ class Investigator:
         findings = analysis.anomalies
 
         budget.check("reading the logs")
-        templates, components = self._template_changes(ns, svc, window, notes, budget)
+        templates, components, origins = self._logs_and_origins(ns, svc, window, notes, budget)
         abnormal = [t.template for t in templates.abnormal] if templates else []
         symptoms = [self._catalog.symptom_text(f) for f in findings if self._catalog.is_bad(f)]
 
@@ -199,14 +203,35 @@ class Investigator:
             forecasts=analysis.forecasts,
             drift=analysis.drift,
             components=components,
+            origins=origins,
         )
 
-    def _template_changes(
+    def _logs_and_origins(
         self, namespace: str, service: str, window: Window, notes: list[str], budget: Budget
-    ) -> tuple[TemplateChanges | None, list[RankedCause]]:
-        """New and surging templates, and the service's log sources (pods) ranked by evidence.
-        Templates come from the persisted miner when there is one, so they keep their identity
-        from one incident to the next."""
+    ) -> tuple[TemplateChanges | None, list[RankedCause], Origins]:
+        """The service's template changes and its pods ranked; then the services around it
+        ranked (their templates from the same miner, saved once both are done)."""
+        read = self._read_logs(namespace, service, window, notes, budget)
+        templates: TemplateChanges | None = None
+        components: list[RankedCause] = []
+        origins = Origins([], {}, frozenset())
+        lines, miner = read if read is not None else ([], TemplateMiner())
+        if read is not None:
+            budget.check("mining the log templates")
+            templates, components = _template_changes(service, window, lines, miner)
+        if self._origins is not None:
+            budget.check("ranking the services around it")
+            origins = self._origins.find(namespace, service, window, lines, miner, budget, notes)
+        if read is not None:
+            self._save_miner(miner, notes)
+        return templates, components, origins
+
+    def _read_logs(
+        self, namespace: str, service: str, window: Window, notes: list[str], budget: Budget
+    ) -> tuple[list[LogLine], TemplateMiner] | None:
+        """The service's log lines in the window (at most ``max_log_lines``, spread evenly) and
+        the template miner: the persisted one when there is one, so templates keep their
+        identity from one incident to the next."""
         try:
             lines = self._logs.fetch(
                 namespace, service, window.baseline_start, window.end, time_left=budget.share()
@@ -214,42 +239,45 @@ class Investigator:
             miner = load_miner(self._template_state) if self._template_state else TemplateMiner()
         except (KnowledgeError, ToolError) as exc:
             notes.append(messages.LOGS_UNAVAILABLE.format(why=exc))
-            return None, []
-        lines = _spread(lines, self._settings.max_log_lines, notes)
-        budget.check("mining the log templates")
-        baseline: list[LogLine] = [line for line in lines if line.timestamp < window.split]
-        current = [line for line in lines if line.timestamp >= window.split]
-        base_minutes = (window.split - window.baseline_start) / 60.0
-        cur_minutes = (window.end - window.split) / 60.0
-        changes = miner.compare(baseline, current, base_minutes, cur_minutes)
-        components = rank_components(
-            {
-                source: features(
-                    ComponentWindow(
-                        name=source,
-                        baseline_templates=Counter(
-                            miner.templates_of(
-                                x for x in baseline if (x.source or service) == source
-                            )
-                        ),
-                        current_templates=Counter(
-                            miner.templates_of(
-                                x for x in current if (x.source or service) == source
-                            )
-                        ),
-                        baseline_minutes=base_minutes,
-                        current_minutes=cur_minutes,
-                    )
-                )
-                for source in sorted({line.source or service for line in lines})
-            }
-        )
+            return None
+        return _spread(lines, self._settings.max_log_lines, notes), miner
+
+    def _save_miner(self, miner: TemplateMiner, notes: list[str]) -> None:
         if self._template_state:
             try:
                 save_miner(miner, self._template_state)
             except KnowledgeError as exc:
                 notes.append(messages.TEMPLATE_STATE_NOT_SAVED.format(why=exc))
-        return changes, components
+
+
+def _template_changes(
+    service: str, window: Window, lines: list[LogLine], miner: TemplateMiner
+) -> tuple[TemplateChanges, list[RankedCause]]:
+    """New and surging templates, and the service's log sources (pods) ranked by evidence."""
+    baseline: list[LogLine] = [line for line in lines if line.timestamp < window.split]
+    current = [line for line in lines if line.timestamp >= window.split]
+    base_minutes = (window.split - window.baseline_start) / 60.0
+    cur_minutes = (window.end - window.split) / 60.0
+    changes = miner.compare(baseline, current, base_minutes, cur_minutes)
+    components = rank_components(
+        {
+            source: features(
+                ComponentWindow(
+                    name=source,
+                    baseline_templates=Counter(
+                        miner.templates_of(x for x in baseline if (x.source or service) == source)
+                    ),
+                    current_templates=Counter(
+                        miner.templates_of(x for x in current if (x.source or service) == source)
+                    ),
+                    baseline_minutes=base_minutes,
+                    current_minutes=cur_minutes,
+                )
+            )
+            for source in sorted({line.source or service for line in lines})
+        }
+    )
+    return changes, components
 
 
 def _within(series: list[Series], window: Window) -> list[Series]:

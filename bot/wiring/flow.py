@@ -12,6 +12,7 @@ from sqlalchemy import Engine
 from bot.config import Settings
 from bot.diagnosis.corrections import CorrectionStore
 from bot.diagnosis.investigation import Investigator
+from bot.diagnosis.origins import OriginFinder
 from bot.diagnosis.signals import Glossary
 from bot.flow import IncidentFlow
 from bot.incidents import IncidentStore
@@ -100,6 +101,14 @@ def assemble_flow(wiring: Wiring, sources: ClusterSources, clock: Clock) -> Inci
         clock=clock,
         relatedness=embedder.relatedness,
         template_state=state_path(wiring.data_dir),
+        origins=OriginFinder(
+            metrics=sources.metrics,
+            logs=sources.logs,
+            directories=[backends.cluster],
+            graphs=[lambda _: settings.dependencies]
+            + ([sources.call_graph] if sources.call_graph else []),
+            settings=settings.investigation,
+        ),
     )
     return IncidentFlow(
         incidents=IncidentStore(wiring.engine),

@@ -10,6 +10,7 @@ import httpx
 
 from bot import messages
 from bot.config import Settings
+from bot.diagnosis.origins import CallGraph
 from bot.errors import ConfigError, InputError
 from bot.wiring.backends import kube_api_client, kube_backends, kube_cluster, sim_backends
 from detectors import (
@@ -37,6 +38,7 @@ class ClusterSources:
     logs: LogSource
     default_namespace: str
     seed_samples: bool
+    call_graph: CallGraph | None = None  # who calls whom, where the cluster can tell
 
 
 def sim_metric_source(sim: SimulatedCluster, max_points: int) -> InMemoryMetricSource:
@@ -128,6 +130,7 @@ def sim_sources(settings: Settings, sim: SimulatedCluster, clock: Clock) -> Clus
         logs=sim_log_source(sim),
         default_namespace=default_namespace(settings, sim),
         seed_samples=True,
+        call_graph=sim.call_graph,
     )
 
 

@@ -155,6 +155,8 @@ def running_kube_api() -> Iterator[KubeApi]:
 
     async def serve() -> None:
         async with KubeApiEmulator() as emulator, kmock.Server(emulator) as server:
+            for kind in (DEPLOYMENTS, REPLICASETS, PODS, STATEFULSETS):  # known even when empty,
+                emulator.resources[kind] = {}  # as an API server lists no object, not a 404
             holder["api"] = KubeApi(emulator, str(server.url).rstrip("/"))
             ready.set()
             await stop.wait()

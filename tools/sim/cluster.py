@@ -199,6 +199,17 @@ class SimulatedCluster:
             return []
         return sorted(self._deployments)[:limit]
 
+    def call_graph(self, namespace: str) -> dict[str, list[str]]:
+        """Who calls whom in the shop (each service's dependency that is simulated too), as a
+        trace source would tell it."""
+        if namespace != self.scenario.namespace:
+            return {}
+        return {
+            name: [dep.profile.dependency]
+            for name, dep in sorted(self._deployments.items())
+            if dep.profile.dependency in self._deployments
+        }
+
     def list_deployments(self, namespace: str) -> list[DeploymentInfo]:
         if namespace != self.scenario.namespace:
             return []

@@ -1,0 +1,213 @@
+"""Which service the fault started in, for a live investigation: the services around the alerting
+one (``bot.diagnosis.candidates``) ranked by the same code ``medic eval rca`` measures
+(``knowledge.origins``).
+
+The fan-out is bounded: at most ``investigation.max_candidates`` services, each read for its
+metrics only (cheap, in parallel), then the logs of the ``log_candidates`` the metrics put highest
+and of the alerting service. Every read shares the investigation's budget; a candidate whose
+metrics or logs cannot be read is ranked on what was read, and the notes say so once.
+"""
+
+from __future__ import annotations
+
+from collections import Counter
+from collections.abc import Callable, Mapping, Sequence
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass
+from typing import Protocol
+
+from bot import messages
+from bot.config import InvestigationSettings
+from bot.diagnosis.budget import Budget
+from bot.diagnosis.candidates import Candidate, candidates
+from bot.diagnosis.window import Window
+from detectors import MetricSource, MetricSourceError, PartialMetricsError, Series
+from knowledge import KnowledgeError, LogLine, LogSource, TemplateMiner
+from knowledge.origins import Origin, rank_origins, screen
+from knowledge.ranking import METRIC_BASELINE_SECONDS, METRIC_NULL_WINDOWS, ComponentWindow
+from knowledge.ranking import features as evidence_of
+from tools import ToolError
+
+READERS = 8  # candidates whose metrics are read at once
+
+
+class Directory(Protocol):
+    """Names the workloads of a namespace (the cluster's Deployments and StatefulSets, the
+    services a metric source has series for)."""
+
+    def workloads(self, namespace: str, limit: int) -> list[str]: ...
+
+
+CallGraph = Callable[[str], Mapping[str, Sequence[str]]]  # namespace -> service -> its callees
+
+
+@dataclass(frozen=True)
+class Origins:
+    """The ranked services (most likely origin first), how each relates to the alerting one, and
+    which had their logs read."""
+
+    ranked: list[Origin]
+    relations: Mapping[str, Candidate]
+    with_logs: frozenset[str]
+
+    def relation(self, service: str) -> Candidate | None:
+        return self.relations.get(service)
+
+
+class OriginFinder:
+    def __init__(
+        self,
+        metrics: MetricSource,
+        logs: LogSource,
+        directories: Sequence[Directory],
+        graphs: Sequence[CallGraph],
+        settings: InvestigationSettings,
+    ) -> None:
+        self._metrics = metrics
+        self._logs = logs
+        self._directories = directories
+        self._graphs = graphs
+        self._settings = settings
+
+    def graph(self, namespace: str) -> dict[str, list[str]]:
+        """Every known call edge of ``namespace``: each source's edges, merged."""
+        merged: dict[str, list[str]] = {}
+        for source in self._graphs:
+            for caller, callees in source(namespace).items():
+                known = merged.setdefault(caller, [])
+                known += [c for c in callees if c not in known and c != caller]
+        return merged
+
+    def find(
+        self,
+        namespace: str,
+        service: str,
+        window: Window,
+        own_lines: Sequence[LogLine],
+        miner: TemplateMiner,
+        budget: Budget,
+        notes: list[str],
+    ) -> Origins:
+        """The candidates around ``service`` ranked in ``window`` (``own_lines``: the alerting
+        service's logs, already read)."""
+        graph = self.graph(namespace)
+        workloads = self._workloads(namespace, notes)
+        around = candidates(service, workloads, graph, self._settings.max_candidates)
+        relations = {c.service: c for c in around}
+        if len(around) < 2:
+            return Origins([], relations, frozenset())
+        series = self._read_metrics(namespace, [c.service for c in around], window, budget)
+        unread = [c.service for c in around if c.service not in series]
+        if series and unread:
+            notes.append(messages.CANDIDATES_NOT_READ.format(count=len(unread), names=_few(unread)))
+        screened = {
+            name: evidence_of(_window(name, window, metrics=s)) for name, s in series.items()
+        }
+        chosen = screen(screened, self._settings.log_candidates, always={service})
+        lines = {service: list(own_lines)}
+        for name in chosen:
+            if name != service and budget.left() > 0:
+                lines[name] = self._read_logs(namespace, name, window, budget, notes)
+        found = dict(screened)
+        for name, read in lines.items():
+            baseline = [x for x in read if x.timestamp < window.split]
+            current = [x for x in read if x.timestamp >= window.split]
+            current_templates = miner.templates_of(current)
+            first_seen: dict[str, float] = {}
+            for template, line in zip(current_templates, current, strict=True):
+                first_seen.setdefault(template, line.timestamp)
+            found[name] = evidence_of(
+                _window(
+                    name,
+                    window,
+                    metrics=series.get(name, {}),
+                    baseline=Counter(miner.templates_of(baseline)),
+                    current=Counter(current_templates),
+                    first_seen=first_seen,
+                )
+            )
+        return Origins(rank_origins(found, graph=graph), relations, frozenset(lines))
+
+    def _workloads(self, namespace: str, notes: list[str]) -> list[str]:
+        names: list[str] = []
+        for directory in self._directories:
+            try:
+                names += directory.workloads(namespace, self._settings.max_candidates)
+            except (ToolError, MetricSourceError, KnowledgeError) as exc:
+                notes.append(messages.WORKLOADS_UNAVAILABLE.format(why=exc))
+        return sorted(set(names))
+
+    def _read_metrics(
+        self, namespace: str, names: Sequence[str], window: Window, budget: Budget
+    ) -> dict[str, dict[str, list[tuple[float, float]]]]:
+        """Each candidate's metrics, from as far back as the ranking compares them with (its own
+        earlier windows), within the longest window an investigation reads."""
+        length = max(window.end - window.split, 60.0)
+        reach = window.split - METRIC_BASELINE_SECONDS - METRIC_NULL_WINDOWS * length
+        reach = max(reach, window.end - 60.0 * self._settings.max_window_minutes)
+        time_left = budget.share()
+
+        def read(name: str) -> tuple[str, list[Series] | None]:
+            if time_left() <= 0:
+                return name, None
+            try:
+                return name, self._metrics.fetch(
+                    namespace, name, reach, window.end, time_left=time_left
+                )
+            except PartialMetricsError as exc:
+                return name, exc.series
+            except (MetricSourceError, ToolError):
+                return name, None
+
+        first = read(names[0])  # the alerting service: when its metrics cannot be read, the
+        if first[1] is None:  # source is down, and the others are not tried (already noted)
+            return {}
+        with ThreadPoolExecutor(max_workers=READERS) as pool:
+            read_all = [first, *pool.map(read, names[1:])]
+        return {
+            name: {
+                s.metric: list(zip(s.timestamps.tolist(), s.values.tolist(), strict=True))
+                for s in got
+            }
+            for name, got in read_all
+            if got is not None
+        }
+
+    def _read_logs(
+        self, namespace: str, name: str, window: Window, budget: Budget, notes: list[str]
+    ) -> list[LogLine]:
+        try:
+            lines = self._logs.fetch(
+                namespace, name, window.baseline_start, window.end, time_left=budget.share()
+            )
+        except (KnowledgeError, ToolError) as exc:
+            notes.append(messages.CANDIDATE_LOGS_UNAVAILABLE.format(service=name, why=exc))
+            return []
+        most = self._settings.max_log_lines
+        return lines if len(lines) <= most else lines[:: -(-len(lines) // most)]
+
+
+def _window(
+    name: str,
+    window: Window,
+    metrics: Mapping[str, Sequence[tuple[float, float]]],
+    baseline: Mapping[str, int] | None = None,
+    current: Mapping[str, int] | None = None,
+    first_seen: Mapping[str, float] | None = None,
+) -> ComponentWindow:
+    return ComponentWindow(
+        name=name,
+        baseline_templates=baseline or {},
+        current_templates=current or {},
+        baseline_minutes=(window.split - window.baseline_start) / 60.0,
+        current_minutes=(window.end - window.split) / 60.0,
+        metrics=metrics,
+        window=(window.split, window.end),
+        first_seen=first_seen or {},
+    )
+
+
+def _few(names: Sequence[str], shown: int = 3) -> str:
+    more = len(names) - shown
+    listed = ", ".join(names[:shown])
+    return f"{listed} ({messages.AND_MORE.format(count=more)})" if more > 0 else listed

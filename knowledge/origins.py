@@ -1,0 +1,121 @@
+"""Where an incident started: the one root-cause ranker that both a live investigation
+(``bot.diagnosis.origins``) and ``medic eval rca`` call, so the evaluation measures what users get.
+
+It ranks services by their evidence (``knowledge.ranking``: error surges, template drops, trace
+hand-offs, CPU and latency against each service's own history), then follows the call path: a
+leader that calls a service which is itself clearly abnormal - seen to turn abnormal at a known
+time, no later than the leader - is taken to be affected downstream, and the deepest such service
+leads. The call graph comes from the configuration, a trace source or the simulated shop; without
+one (the Nezha evaluation) the path rule has nothing to follow and the evidence order stands.
+
+The live investigation cannot read every candidate's logs in its budget, so it ranks in two
+stages: every candidate on cheap metric evidence first (``screen``), then the few the screen puts
+highest - and the alerting service - with their logs too. ``medic eval rca`` reports both: the
+ranking with every service's logs, and the one the live screen would have given.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Collection, Mapping, Sequence
+from dataclasses import dataclass, replace
+
+from knowledge.ranking import (
+    CLEAR_SIGNAL,
+    DEFAULT_CHANNELS,
+    Features,
+    RankedCause,
+    rank_components,
+)
+
+SCREEN_CHANNELS = frozenset({"saturation", "latency", "shift"})  # what metrics alone can say
+LATER = 60.0  # seconds: a callee that turned abnormal this much after its caller did not cause it
+
+
+@dataclass(frozen=True)
+class Origin:
+    """A ranked service and, when the call path moved it, the service it is downstream of."""
+
+    cause: RankedCause
+    downstream_of: str | None = None
+
+    @property
+    def service(self) -> str:
+        return self.cause.component
+
+    @property
+    def began(self) -> bool:
+        """Whether the service was seen to deviate at a known time (a point out of band, a
+        template that surged): a score alone can come from a metric that barely moved."""
+        return self.cause.first_deviation is not None
+
+    @property
+    def clear(self) -> bool:
+        """Whether any kind of evidence clearly implicates the service (e-fold its usual)."""
+        return any(part >= CLEAR_SIGNAL for part in self.cause.channels.values())
+
+
+def rank_origins(
+    current: Mapping[str, Features],
+    history: Sequence[Mapping[str, Features]] = (),
+    graph: Mapping[str, Sequence[str]] | None = None,
+    channels: Collection[str] = DEFAULT_CHANNELS,
+) -> list[Origin]:
+    """Services by evidence, the most likely origin first: ``rank_components`` over ``current``
+    (``history``: the same services' features in other windows), then the call path of
+    ``graph`` (service -> the services it calls)."""
+    ranked = [Origin(c) for c in rank_components(current, history, channels)]
+    return follow_calls(ranked, graph or {})
+
+
+def screen(current: Mapping[str, Features], keep: int, always: Collection[str] = ()) -> list[str]:
+    """The services worth reading logs for: the ``keep`` strongest on metric evidence alone (with
+    ``always`` besides), in ranking order."""
+    ranked = [c.component for c in rank_components(current, (), SCREEN_CHANNELS)]
+    chosen = [name for name in ranked if name in always]
+    chosen += [name for name in ranked if name not in always][: max(keep, 0)]
+    return chosen
+
+
+def follow_calls(ranked: Sequence[Origin], graph: Mapping[str, Sequence[str]]) -> list[Origin]:
+    """The call-path rule: from the leader, move to the strongest clearly abnormal service it
+    calls (directly or further down) that turned abnormal no later than it did, until none is
+    left; that service leads and the ones passed on the way are marked downstream of it."""
+    if not ranked or not graph or ranked[0].cause.score <= 0:
+        return list(ranked)
+    by_name = {o.service: o for o in ranked}
+    path = [ranked[0]]
+    while deeper := _abnormal_callee(path[-1], by_name, graph, {o.service for o in path}):
+        path.append(deeper)
+    if len(path) == 1:
+        return list(ranked)
+    origin = path[-1]
+    moved = {o.service: replace(o, downstream_of=origin.service) for o in path[:-1]}
+    rest = [moved.get(o.service, o) for o in ranked if o.service != origin.service]
+    return [origin, *rest]
+
+
+def _abnormal_callee(
+    caller: Origin,
+    by_name: Mapping[str, Origin],
+    graph: Mapping[str, Sequence[str]],
+    seen: set[str],
+) -> Origin | None:
+    """The strongest service below ``caller`` in the call graph that is clearly abnormal and
+    was not later than the caller to deviate."""
+    below: list[Origin] = []
+    stack, visited = list(graph.get(caller.service, ())), set(seen)
+    while stack:
+        name = stack.pop()
+        if name in visited:
+            continue
+        visited.add(name)
+        stack += graph.get(name, ())
+        found = by_name.get(name)
+        if found is not None and found.clear and not _later(found, caller) and found.began:
+            below.append(found)
+    return max(below, key=lambda o: (o.cause.score, o.service), default=None)
+
+
+def _later(callee: Origin, caller: Origin) -> bool:
+    began, caller_began = callee.cause.first_deviation, caller.cause.first_deviation
+    return began is not None and caller_began is not None and began > caller_began + LATER
