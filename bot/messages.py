@@ -289,3 +289,7 @@ CORRECTION_UNCLEAR = (
     '"root cause was actually the connection pool" or "a rollback fixed it".'
 )
 LLM_UNAVAILABLE = "(the LLM did not answer: {why}; this answer comes from the evidence alone)"
+
+# --- Where the fault started (issue 14): proposals on the origin --------------------------------
+
+# --- Where the fault started (issue 14): the thread, the terminal, "why not X?" -----------------
