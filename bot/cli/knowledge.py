@@ -197,19 +197,43 @@ def _check_data(data: Path) -> None:
 
 @eval_app.command("rca")
 @reports_errors
-def eval_rca(data: DataOption, as_json: JsonOption = False) -> None:
-    """Rank root-cause services (AS@1/3/5) and retrieve similar incidents leave-one-out
-    (hit@1/3, MRR) on Nezha incidents; TF-IDF retrieval baseline in the same run."""
+def eval_rca(
+    data: DataOption,
+    log_candidates: Annotated[
+        int | None,
+        typer.Option(
+            "--log-candidates",
+            min=0,
+            max=500,
+            help="Services whose logs the screened ranking reads, as a live investigation "
+            "does (default: investigation.log_candidates).",
+        ),
+    ] = None,
+    as_json: JsonOption = False,
+) -> None:
+    """Rank root-cause services (AS@1/3/5) with the live ranker - every service's logs read, and
+    only the screened few's as a live investigation reads them - and retrieve similar incidents
+    leave-one-out (hit@1/3, MRR) on Nezha incidents; TF-IDF retrieval baseline in the same run."""
+    from bot.config import load_settings
     from bot.wiring import embedding_model
     from knowledge.evaluation.rca import evaluate_rca
 
     _check_data(data)
+    if log_candidates is None:
+        log_candidates = load_settings().investigation.log_candidates
     with tempfile.TemporaryDirectory() as workdir:
         result = evaluate_rca(
-            data, embedding_model(), Path(workdir), lambda s: typer.echo(s, err=True)
+            data,
+            embedding_model(),
+            Path(workdir),
+            lambda s: typer.echo(s, err=True),
+            log_candidates=log_candidates,
         )
     for row in result["per_incident"] if not as_json else []:
-        typer.echo(f"{row['id']}: {row['root_cause']} ({row['fault_type']}) ranked {row['rank']}")
+        typer.echo(
+            f"{row['id']}: {row['root_cause']} ({row['fault_type']}) ranked {row['rank']}, "
+            f"screened {row['screened_rank']}"
+        )
     if not as_json:
         result.pop("per_incident")
     typer.echo(json.dumps(result))

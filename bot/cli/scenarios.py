@@ -28,7 +28,8 @@ def scenarios(
     ] = 0,
 ) -> None:
     """Run the scenario suite through intake, investigation, planning and the guard; report how
-    often the right remedy and the right cause come first (top-1) and in the first three."""
+    often the right remedy, the right cause and the service where the fault started come first
+    (top-1) and in the first three."""
     from bot.config import load_settings
     from bot.evaluation.scenarios import run_suite, summarise
     from tools.sim import SCENARIOS
@@ -47,11 +48,13 @@ def scenarios(
             typer.echo(json.dumps(r.to_json()))
             continue
         top = r.proposals[0] if r.proposals else None
-        shown = f"{top['tool']} ({top['source']})" if top else "nothing"
+        shown = f"{top['tool']} {top['service']} ({top['source']})" if top else "nothing"
         cause = r.hypotheses[0]["cause"] if r.hypotheses else "no clear cause"
+        origin = r.origins[0]["service"] if r.origins else "none ranked"
         typer.echo(
             f"{'ok ' if r.remediation_rank == 1 else 'MISS'} {r.name:38s} fix {r.fix or 'none':9s}"
             f" first {shown}; cause {'ok' if r.hypothesis_rank == 1 else 'MISS'} {cause}"
+            f"; origin {'ok' if r.origin_rank == 1 else 'MISS'} {origin}"
             f"; planning {r.planning_ms:.1f} ms"
         )
     typer.echo(json.dumps(summarise(results)))

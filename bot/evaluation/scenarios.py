@@ -1,8 +1,12 @@
 """The scenario suite through the whole path - intake, investigation, what changed, planning and
-the guard - with the LLM off: is the right remedy proposed first, and the right cause named first?
+the guard - with the LLM off: is the right remedy proposed first, the right cause named first, and
+the service where the fault started ranked first among the origins?
 
-Every scenario runs in its own simulated cluster against one fresh data directory (the sample
-memory only: nothing a scenario does is remembered for the next one).
+Every run - each scenario and each ``--vary`` copy - has its own simulated cluster and its own
+fresh data directory (state database, template state, the sample memory only). A shared state
+database let a varied copy's alert, which has the same labels and so the same fingerprint, join
+the previous run's still-open incident: its window then started from that incident's start, a day
+earlier, and the copy was not investigated as the variation it claims to be.
 """
 
 from __future__ import annotations
@@ -18,6 +22,7 @@ from bot.config import Settings
 from bot.demo import scenario_alert
 from bot.wiring import build_sim_flow, embedding_model
 from knowledge.embeddings import MiniLMEmbedding
+from knowledge.origins import Origin
 from tools.clock import VirtualClock
 from tools.evaluation import vary
 from tools.proposals import Proposal, ProposalStatus
@@ -38,22 +43,35 @@ class ScenarioResult:
     hypothesis_rank: int | None
     planning_ms: float
     advice: list[str] = field(default_factory=list)
+    origin: str = ""  # where the fault started: the expected origin, else the alerting service
+    origin_rank: int | None = None  # its 1-based rank among the investigation's origins
+    origins: list[dict[str, Any]] = field(default_factory=list)  # the first few, as ranked
+    window_minutes: float = 0.0  # the suspect window the investigation judged
 
     def to_json(self) -> dict[str, Any]:
         return self.__dict__ | {"causes": list(self.causes)}
 
 
 def _is_fix(proposal: Proposal, scenario: Scenario, replicas: int) -> bool:
+    """Whether ``proposal`` is the expected fix on the workload where the fault started (a
+    victim's fix acts on its origin; ``replicas``: the origin's before any action)."""
     expected = scenario.expected
     assert expected is not None
     action = proposal.action
     if (action.tool, action.namespace, action.name) != (
         expected.fix,
         scenario.namespace,
-        scenario.service,
+        scenario.origin,
     ):
         return False
     return action.tool != "scale" or int(action.params.get("replicas", 0)) > replicas
+
+
+def origin_rank(ranked: Sequence[Origin], origin: str) -> int | None:
+    """The 1-based rank of ``origin`` among the ranked origins; None when it is not among them
+    (an investigation that ranked nothing has not found it either)."""
+    names = [o.service for o in ranked]
+    return names.index(origin) + 1 if origin in names else None
 
 
 def run_scenario(
@@ -65,7 +83,7 @@ def run_scenario(
     sim = SimulatedCluster(scenario, clock)
     flow = build_sim_flow(settings, sim, clock, embedder)
     incident, _ = flow.intake(parse_alerts(scenario_alert(scenario, sim.anchor)))[0]
-    replicas = sim.get_deployment(scenario.namespace, scenario.service).replicas
+    replicas = sim.get_deployment(scenario.namespace, scenario.origin).replicas
     diagnosis, proposed = flow.diagnose(incident)
     investigation, plan = diagnosis.investigation, diagnosis.plan
     proposals = [p for p in proposed if p.status is not ProposalStatus.REFUSED]
@@ -83,7 +101,12 @@ def run_scenario(
         tempting=expected.tempting,
         causes=expected.causes,
         proposals=[
-            {"tool": p.action.tool, "params": p.action.params, "source": p.source}
+            {
+                "tool": p.action.tool,
+                "service": p.action.name,
+                "params": p.action.params,
+                "source": p.source,
+            }
             for p in proposals
         ],
         hypotheses=[{"cause": h.cause, "score": h.score} for h in investigation.hypotheses[:4]],
@@ -91,6 +114,13 @@ def run_scenario(
         hypothesis_rank=hypothesis,
         planning_ms=round(plan.seconds * 1000, 2),
         advice=plan.advice,
+        origin=scenario.origin,
+        origin_rank=origin_rank(investigation.origins.ranked, scenario.origin),
+        origins=[
+            {"service": o.service, "score": o.cause.score, "downstream_of": o.downstream_of}
+            for o in investigation.origins.ranked[:4]
+        ],
+        window_minutes=round((investigation.window.end - investigation.window.split) / 60.0, 1),
     )
 
 
@@ -101,13 +131,19 @@ def run_suite(
     variants: int = 0,
 ) -> list[ScenarioResult]:
     """Every scenario, then ``variants`` varied copies of each (stronger or weaker, shifted in
-    time, on another day so the noise differs)."""
+    time, on another day so the noise differs); each run in its own data directory (see the
+    module docstring: nothing of one run is seen by the next)."""
     embedder = embedder or embedding_model()
     runs = [(s, START) for s in scenarios]
     runs += [(vary(s, i), START + 86400.0 * i) for i in range(1, variants + 1) for s in scenarios]
+    results = []
     with tempfile.TemporaryDirectory(prefix="medic-scenarios-") as tmp:
-        isolated = settings.model_copy(update={"data_dir": Path(tmp), "database_url": None})
-        return [run_scenario(s, isolated, embedder, start) for s, start in runs]
+        for n, (scenario, start) in enumerate(runs):
+            isolated = settings.model_copy(
+                update={"data_dir": Path(tmp) / f"run-{n}", "database_url": None}
+            )
+            results.append(run_scenario(scenario, isolated, embedder, start))
+    return results
 
 
 def summarise(results: Sequence[ScenarioResult]) -> dict[str, Any]:
@@ -116,8 +152,10 @@ def summarise(results: Sequence[ScenarioResult]) -> dict[str, Any]:
 
     remediation = [r.remediation_rank for r in results]
     hypothesis = [r.hypothesis_rank for r in results]
+    origin = [r.origin_rank for r in results]
     return {
         "scenarios": len(results),
         "remediation": {"top1": share(remediation, 1), "top3": share(remediation, 3)},
         "hypothesis": {"top1": share(hypothesis, 1), "top3": share(hypothesis, 3)},
+        "origin": {"top1": share(origin, 1), "top3": share(origin, 3)},
     }

@@ -1,11 +1,20 @@
 """`medic eval rca`: root-cause service ranking (AS@k) and leave-one-out similar-incident retrieval
-(hit@k, MRR) on the Nezha incidents, with a plain TF-IDF retrieval baseline from the same run."""
+(hit@k, MRR) on the Nezha incidents, with a plain TF-IDF retrieval baseline from the same run.
+
+The ranking is the live investigation's (``knowledge.origins.rank_origins``), seen two ways: with
+every service's logs read ("localization"), and as the live fan-out reads them
+("localization_screened"): every service on its metrics alone (``screen``), the logs - templates
+and the traces among them - only of the ``log_candidates`` the metrics put highest. Nezha names no
+alerting service, so no service is read whatever the screen says (live, the alerting one is).
+Both rank against the same history (the other incidents), so the difference is what the screen
+leaves unread. Nezha has no call graph either: the call-path rule has nothing to follow here.
+"""
 
 from __future__ import annotations
 
 import time
 from collections import Counter
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Collection, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -24,7 +33,8 @@ from knowledge.evaluation.fault_data import (
 )
 from knowledge.matching import evidence_profile, suspects_of
 from knowledge.memory import IncidentMemory
-from knowledge.ranking import ComponentWindow, Features, RankedCause, features, rank_components
+from knowledge.origins import rank_origins, screen
+from knowledge.ranking import ComponentWindow, Features, RankedCause, features
 from knowledge.records import IncidentRecord
 from knowledge.store import open_chroma
 from knowledge.templates import TemplateMiner
@@ -34,6 +44,9 @@ GAP_SECONDS = 60.0
 SIGNATURE_COMPONENTS = 3
 PROFILE_COMPONENTS = 3
 KS = (1, 3, 5)
+LOG_CANDIDATES = 3  # the live default (investigation.log_candidates)
+
+Metrics = dict[str, dict[str, list[tuple[float, float]]]]  # service -> metric -> points
 
 
 @dataclass
@@ -41,12 +54,34 @@ class _Case:
     incident: NezhaIncident
     features: dict[str, Features]
     text: str
+    screened: dict[str, Features]
     ranking: list[RankedCause] | None = None
+    screened_ranking: list[RankedCause] | None = None
+
+
+@dataclass(frozen=True)
+class MinedIncident:
+    """One incident's logs mined into templates once, so that each choice of whose logs are
+    read ranks the same templates."""
+
+    incident: NezhaIncident
+    services: list[str]
+    base: ServiceLogs
+    cur: ServiceLogs
+    base_templates: dict[str, list[str]]
+    cur_templates: dict[str, list[str]]
+    metrics: Metrics
 
 
 def evaluate_rca(
-    data: Path, embedder: MiniLMEmbedding, workdir: Path, progress: Callable[[str], None] = print
+    data: Path,
+    embedder: MiniLMEmbedding,
+    workdir: Path,
+    progress: Callable[[str], None] = print,
+    log_candidates: int = LOG_CANDIDATES,
 ) -> dict[str, Any]:
+    """Both localizations (``log_candidates``: whose logs the screened one reads), retrieval
+    and its baseline, and each incident's ranks."""
     started = time.perf_counter()
     incidents = load_index(data)
     miner = TemplateMiner()
@@ -58,19 +93,23 @@ def evaluate_rca(
         cur = _logs(logs_cache, incident.log_files)
         if incident.metric_dir not in metrics_cache:
             metrics_cache[incident.metric_dir] = read_metrics(incident.metric_dir)
-        found = incident_features(incident, base, cur, metrics_cache[incident.metric_dir], miner)
+        mined = mine_incident(incident, base, cur, metrics_cache[incident.metric_dir], miner)
+        found = evidence(mined)
         text = " ".join(line.message for lines in cur.lines.values() for line in lines)
-        cases.append(_Case(incident, found, text))
+        cases.append(_Case(incident, found, text, screened_evidence(mined, log_candidates)))
         progress(f"{incident.id}: {cur.total} lines, {len(found)} services")
     for i, case in enumerate(cases):
         history = [c.features for j, c in enumerate(cases) if j != i]
-        case.ranking = rank_components(case.features, history)
-    localization = _localization(cases)
+        case.ranking = [o.cause for o in rank_origins(case.features, history)]
+        case.screened_ranking = [o.cause for o in rank_origins(case.screened, history)]
+    localization = _localization([_position(c.incident, c.ranking) for c in cases])
+    screened = _localization([_position(c.incident, c.screened_ranking) for c in cases])
     retrieval = _retrieval(cases, embedder, workdir)
     baseline = _tfidf_retrieval(cases)
     return {
         "incidents": len(cases),
         "localization": localization,
+        "localization_screened": screened | {"log_candidates": log_candidates},
         "retrieval": retrieval,
         "baseline_tfidf_retrieval": baseline,
         "per_incident": [
@@ -78,8 +117,9 @@ def evaluate_rca(
                 "id": c.incident.id,
                 "root_cause": c.incident.root_cause,
                 "fault_type": c.incident.fault_type,
-                "rank": _position(c),
+                "rank": _position(c.incident, c.ranking),
                 "top3": [r.component for r in (c.ranking or [])[:3]],
+                "screened_rank": _position(c.incident, c.screened_ranking),
             }
             for c in cases
         ],
@@ -98,32 +138,61 @@ def incident_features(
     incident: NezhaIncident,
     base: ServiceLogs,
     cur: ServiceLogs,
-    metrics: dict[str, dict[str, list[tuple[float, float]]]],
+    metrics: Metrics,
     miner: TemplateMiner,
 ) -> dict[str, Features]:
     """Every service's evidence for one incident: its logs in the fault window against the
     fault-free baseline, the request traces of both, its metrics up to the window's end."""
+    return evidence(mine_incident(incident, base, cur, metrics, miner))
+
+
+def mine_incident(
+    incident: NezhaIncident,
+    base: ServiceLogs,
+    cur: ServiceLogs,
+    metrics: Metrics,
+    miner: TemplateMiner,
+) -> MinedIncident:
+    services = sorted(set(base.lines) | set(cur.lines) | set(metrics))
+    return MinedIncident(
+        incident=incident,
+        services=services,
+        base=base,
+        cur=cur,
+        base_templates={s: miner.templates_of(base.lines.get(s, [])) for s in services},
+        cur_templates={s: miner.templates_of(cur.lines.get(s, [])) for s in services},
+        metrics=metrics,
+    )
+
+
+def evidence(mined: MinedIncident, read: Collection[str] | None = None) -> dict[str, Features]:
+    """Every service's evidence when the logs of ``read`` (None: every service) are read: their
+    templates, and the traces as far as those logs tell them; the others on metrics alone."""
+    incident = mined.incident
     start = incident.inject_time
     end = start + FAULT_SECONDS + GAP_SECONDS
-    services = sorted(set(base.lines) | set(cur.lines) | set(metrics))
-    base_templates = {s: miner.templates_of(base.lines.get(s, [])) for s in services}
-    cur_templates = {s: miner.templates_of(cur.lines.get(s, [])) for s in services}
-    traces = trace_evidence(_events(base, base_templates), _events(cur, cur_templates))
+    logged = set(mined.services if read is None else read)
+    traces = trace_evidence(
+        _events(mined.base, mined.base_templates, logged),
+        _events(mined.cur, mined.cur_templates, logged),
+    )
     out: dict[str, Features] = {}
-    for service in services:
-        current_lines = cur.lines.get(service, [])
+    for service in mined.services:
+        has_logs = service in logged
+        current_lines = mined.cur.lines.get(service, []) if has_logs else []
+        current = mined.cur_templates[service] if has_logs else []
         first_seen: dict[str, float] = {}
-        for template, line in zip(cur_templates[service], current_lines, strict=True):
+        for template, line in zip(current, current_lines, strict=True):
             first_seen[template] = min(first_seen.get(template, line.timestamp), line.timestamp)
         window = ComponentWindow(
             name=service,
-            baseline_templates=Counter(base_templates[service]),
-            current_templates=Counter(cur_templates[service]),
+            baseline_templates=Counter(mined.base_templates[service] if has_logs else []),
+            current_templates=Counter(current),
             baseline_minutes=len(incident.baseline_log_files),
             current_minutes=len(incident.log_files),
             metrics={
                 name: [(ts, v) for ts, v in points if ts < end]
-                for name, points in metrics.get(service, {}).items()
+                for name, points in mined.metrics.get(service, {}).items()
             },
             window=(start, end),
             first_seen=first_seen,
@@ -133,25 +202,33 @@ def incident_features(
     return out
 
 
-def _events(logs: ServiceLogs, templates: dict[str, list[str]]) -> list[TraceEvent]:
+def screened_evidence(mined: MinedIncident, keep: int) -> dict[str, Features]:
+    """The evidence the live fan-out gathers: every service ranked on its metrics alone, the
+    logs read for the ``keep`` the metrics put highest (``knowledge.origins.screen``)."""
+    return evidence(mined, read=screen(evidence(mined, read=()), keep))
+
+
+def _events(
+    logs: ServiceLogs, templates: dict[str, list[str]], services: Collection[str]
+) -> list[TraceEvent]:
     return [
         TraceEvent(trace, line.timestamp, service, template)
         for service, lines in logs.lines.items()
+        if service in services
         for line, template, trace in zip(
             lines, templates[service], logs.traces[service], strict=True
         )
     ]
 
 
-def _position(case: _Case) -> int | None:
-    names = [r.component for r in case.ranking or []]
-    return names.index(case.incident.root_cause) + 1 if case.incident.root_cause in names else None
+def _position(incident: NezhaIncident, ranking: Sequence[RankedCause] | None) -> int | None:
+    names = [r.component for r in ranking or []]
+    return names.index(incident.root_cause) + 1 if incident.root_cause in names else None
 
 
-def _localization(cases: Sequence[_Case]) -> dict[str, float]:
-    ranks = [_position(c) for c in cases]
+def _localization(ranks: Sequence[int | None]) -> dict[str, float]:
     return {
-        f"as@{k}": _share(sum(1 for r in ranks if r is not None and r <= k), len(cases)) for k in KS
+        f"as@{k}": _share(sum(1 for r in ranks if r is not None and r <= k), len(ranks)) for k in KS
     }
 
 

@@ -1,7 +1,8 @@
-"""The scenario suite: twelve incidents of the simulated shop, each with the remediation that fixes
-it and a wrong one that is tempting to pick. ``medic eval scenarios`` runs them all (varied by
-``tools.evaluation.vary``); the demo, ``medic serve`` on the simulated cluster and the tests play
-them too, which is why the suite lives with the simulator and not in ``tools/evaluation``.
+"""The scenario suite: incidents of the simulated shop, each with the remediation that fixes it and
+a wrong one that is tempting to pick. ``medic eval scenarios`` runs them all with the demo's and
+the victims' (``tools.sim.SCENARIOS``, varied by ``tools.evaluation.vary``); the demo, ``medic
+serve`` on the simulated cluster and the tests play them too, which is why the suite lives with
+the simulator and not in ``tools/evaluation``.
 
 The services export what real ones do (memory, restarts, throttling, disk, connection pool,
 dependency latency, model quality), whatever the scenario; only the failure differs. (Just over
@@ -15,7 +16,6 @@ from dataclasses import replace
 from tools.sim.scenarios import (
     CHECKOUT,
     FRONTEND,
-    INPUT_SIZE_SURGE,
     RECOMMENDER,
     Effects,
     Expectation,
@@ -409,5 +409,3 @@ SUITE: tuple[Scenario, ...] = (
         ),
     ),
 )
-
-SCENARIOS: dict[str, Scenario] = {s.name: s for s in (INPUT_SIZE_SURGE, *SUITE)}
