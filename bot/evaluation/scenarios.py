@@ -23,9 +23,10 @@ from bot.demo import scenario_alert
 from bot.wiring import build_sim_flow, embedding_model
 from knowledge.embeddings import MiniLMEmbedding
 from knowledge.origins import Origin
+from tools.actions import Action
 from tools.clock import VirtualClock
 from tools.evaluation import vary
-from tools.proposals import Proposal, ProposalStatus
+from tools.proposals import ProposalStatus
 from tools.sim import Scenario, SimulatedCluster
 
 START = 1_800_000_000.0  # a fixed clock: the suite's results do not depend on the day it runs
@@ -52,12 +53,11 @@ class ScenarioResult:
         return self.__dict__ | {"causes": list(self.causes)}
 
 
-def _is_fix(proposal: Proposal, scenario: Scenario, replicas: int) -> bool:
-    """Whether ``proposal`` is the expected fix on the workload where the fault started (a
+def is_fix(action: Action, scenario: Scenario, replicas: int) -> bool:
+    """Whether ``action`` is the expected fix on the workload where the fault started (a
     victim's fix acts on its origin; ``replicas``: the origin's before any action)."""
     expected = scenario.expected
     assert expected is not None
-    action = proposal.action
     if (action.tool, action.namespace, action.name) != (
         expected.fix,
         scenario.namespace,
@@ -91,7 +91,7 @@ def run_scenario(
         remediation = 1 if not proposals else None
     else:
         remediation = next(
-            (i for i, p in enumerate(proposals, 1) if _is_fix(p, scenario, replicas)), None
+            (i for i, p in enumerate(proposals, 1) if is_fix(p.action, scenario, replicas)), None
         )
     causes = [h.cause for h in investigation.hypotheses]
     hypothesis = next((i for i, c in enumerate(causes, 1) if c in expected.causes), None)

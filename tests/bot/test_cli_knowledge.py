@@ -112,9 +112,31 @@ def test_eval_rca_ranks_the_faulty_service_and_retrieves_its_twin(tmp_path: Path
     summary = json.loads(result.stdout.strip().splitlines()[-1])
     assert summary["incidents"] == 3
     assert summary["localization"]["as@1"] == 1.0
+    # the live screen reads the logs of the 3 services the metrics put highest: here, both
+    assert summary["localization_screened"] == {
+        "as@1": 1.0,
+        "as@3": 1.0,
+        "as@5": 1.0,
+        "log_candidates": 3,
+    }
     assert summary["retrieval"]["queries"] == 2
     assert summary["retrieval"]["hit@1"] == 1.0
     assert set(summary["baseline_tfidf_retrieval"]) == {"queries", "hit@1", "hit@3", "mrr"}
+
+
+@pytest.mark.slow
+def test_eval_rca_screened_reads_the_logs_of_as_many_as_asked(tmp_path: Path) -> None:
+    """``--log-candidates`` sets the screened view's reading (what it misses without logs is
+    tested in tests/knowledge/test_rca_screen.py); each incident's line shows both ranks."""
+    write_nezha(tmp_path / "nezha")
+    result = runner.invoke(
+        app, ["eval", "rca", "--data", str(tmp_path / "nezha"), "--log-candidates", "0"]
+    )
+    assert result.exit_code == 0, result.output
+    assert "syn-2: ts-b-service (cpu_contention) ranked 1, screened 1" in result.stdout
+    summary = json.loads(result.stdout.strip().splitlines()[-1])
+    assert summary["localization"]["as@1"] == 1.0
+    assert summary["localization_screened"]["log_candidates"] == 0
 
 
 def test_eval_templates_scores_each_system_against_default_drain3(tmp_path: Path) -> None:
