@@ -5,7 +5,7 @@ The ranking is the live investigation's (``knowledge.origins.rank_origins``), se
 every service's logs read ("localization"), and as the live fan-out reads them
 ("localization_screened"): every service on its metrics alone (``screen``), the logs - templates
 and the traces among them - only of the ``log_candidates`` the metrics put highest. Nezha names no
-alerting service, so no service is read whatever the screen says (live, the alerting one is).
+alerting service, so the screen alone decides (live, the alerting service's logs are read too).
 Both rank against the same history (the other incidents), so the difference is what the screen
 leaves unread. Nezha has no call graph either: the call-path rule has nothing to follow here.
 """
@@ -153,6 +153,8 @@ def mine_incident(
     metrics: Metrics,
     miner: TemplateMiner,
 ) -> MinedIncident:
+    """Every service's baseline and fault-window lines as templates (``miner`` keeps its state
+    across incidents, as the live template state does)."""
     services = sorted(set(base.lines) | set(cur.lines) | set(metrics))
     return MinedIncident(
         incident=incident,
