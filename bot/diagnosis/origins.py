@@ -134,7 +134,8 @@ class OriginFinder:
             try:
                 names += directory.workloads(namespace, self._settings.max_candidates)
             except (ToolError, MetricSourceError, KnowledgeError) as exc:
-                notes.append(messages.WORKLOADS_UNAVAILABLE.format(why=exc))
+                if not any(str(exc) in note for note in notes):  # a server down is named once
+                    notes.append(messages.WORKLOADS_UNAVAILABLE.format(why=exc))
         return sorted(set(names))
 
     def _read_metrics(
