@@ -1,17 +1,22 @@
-"""Trace ids in the logs of a live investigation (issue 14): the lines of the services read are
-joined into request traces, so a callee that got slow to answer leads, even when it exports no
-latency metric and its caller's latency is what paged."""
+"""Where the live ranking's candidates and traces come from (issue 14). Trace ids in the logs:
+the lines of the services read are joined into request traces, so a callee that got slow to
+answer leads, even when it exports no latency metric and its caller's latency is what paged.
+Directories: one that refuses (a cluster without the RBAC to list workloads) costs only its
+names."""
 
 from __future__ import annotations
+
+from collections.abc import Sequence
 
 import numpy as np
 
 from bot.config import InvestigationSettings
 from bot.diagnosis.budget import Budget
-from bot.diagnosis.origins import OriginFinder, Origins
+from bot.diagnosis.origins import Directory, OriginFinder, Origins
 from bot.diagnosis.window import Window
 from detectors import InMemoryMetricSource, Series
 from knowledge import InMemoryLogSource, LogLine, TemplateMiner
+from tools import PermissionDeniedError
 
 SPLIT = 1_765_000_000.0  # the suspect window starts here
 END = SPLIT + 15 * 60
@@ -52,14 +57,24 @@ def frontend_latency() -> list[Series]:
     return [Series.of("latency_p95_ms", times, values)]
 
 
-def origins_of(logs: dict[str, list[LogLine]]) -> tuple[Origins, list[str]]:
+class Forbidden:
+    def workloads(self, namespace: str, limit: int) -> list[str]:
+        raise PermissionDeniedError(
+            f"list deployments in {namespace}: Kubernetes answered 403 Forbidden; Medic's "
+            "service account lacks this permission (see docker/rbac.yaml)"
+        )
+
+
+def origins_of(
+    logs: dict[str, list[LogLine]], directories: Sequence[Directory] = (Namespace(),)
+) -> tuple[Origins, list[str]]:
     metrics = InMemoryMetricSource(
         lambda ns, svc, start, end: frontend_latency() if svc == "frontend" else []
     )
     finder = OriginFinder(
         metrics=metrics,
         logs=InMemoryLogSource(lambda ns, svc, start, end: logs.get(svc, [])),
-        directories=[Namespace()],
+        directories=directories,
         graphs=[],
         settings=InvestigationSettings(),
     )
@@ -84,3 +99,15 @@ def test_without_trace_ids_the_paging_service_leads_on_its_latency() -> None:
     origins, _ = origins_of(shop_logs(traced=False))
     assert origins.ranked[0].service == "frontend"
     assert "delay" not in origins.ranked[0].cause.channels
+
+
+def test_a_directory_that_refuses_costs_its_names_not_the_ranking() -> None:
+    """A cluster without the `list` verbs of docker/rbac.yaml: one note naming the permission,
+    and the services another directory (Prometheus's label values) names are still ranked."""
+    origins, notes = origins_of(shop_logs(traced=True), directories=[Forbidden(), Namespace()])
+    assert notes == [
+        "could not list the services around this one, ranking without them: list deployments "
+        "in shop: Kubernetes answered 403 Forbidden; Medic's service account lacks this "
+        "permission (see docker/rbac.yaml)"
+    ]
+    assert [o.service for o in origins.ranked] == ["payments", "frontend"]
