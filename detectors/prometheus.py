@@ -265,7 +265,7 @@ class _QueryFailedError(MetricSourceError):
 
 def _unreachable(where: str, exc: httpx.HTTPError) -> MetricSourceError:
     """One wording for a server that cannot be reached, whichever request found out: an
-    investigation names it once (``bot.diagnosis.origins`` leaves out a note it already has)."""
+    investigation that hears it twice (its series, its services) says it once."""
     return MetricSourceError(
         f"Prometheus at {where} is unreachable ({type(exc).__name__}: {exc}); "
         "check metrics.prometheus_url"

@@ -119,3 +119,5 @@ def test_unreachable_prometheus_is_reported_and_the_investigation_goes_on(
         investigation.templates is not None and investigation.templates.abnormal
     )  # logs still read
     assert investigation.hypotheses  # from the logs and the incident memory
+    # Prometheus cannot name the shop's services either (said once, above); the cluster still does
+    assert set(investigation.origins.relations) == {"recommender", "checkout", "frontend"}
