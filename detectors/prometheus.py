@@ -47,6 +47,7 @@ from detectors.sources import TimeLeft
 WORKLOAD_NAME = re.compile(r"[a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?")
 WORKLOADS_LOOKBACK = 6 * 3600.0  # seconds of series whose services count as the namespace's
 TOO_MANY_WORKLOADS = "the investigation goes on with the services the cluster lists"
+WORKLOADS_TIMEOUT = 10.0  # seconds for the list, when the client sets no read timeout
 
 
 def selector_label(queries: Mapping[str, str], placeholder: str, default: str) -> str:
@@ -220,8 +221,8 @@ class PrometheusMetricSource:
         """The services of ``namespace``: the values of the service label on its series of the
         last ``workloads_lookback`` seconds, sorted, at most ``limit`` (a service gone for longer
         has nothing left to rank). Values that cannot name a workload are left out. One request,
-        within the client's timeout and ``max_response_bytes``; MetricSourceError when it fails,
-        naming the server and what to check."""
+        answered whole within the client's read timeout and ``max_response_bytes``;
+        MetricSourceError when it fails, naming the server and what to check."""
         where = str(self._client.base_url)
         end = self._now()
         params = {
@@ -233,8 +234,13 @@ class PrometheusMetricSource:
         }
         what = f"the {self._service_label} values of namespace {_cut(namespace, 80)}"
         endpoint = f"/api/v1/label/{self._service_label}/values"
+        # the whole answer within the timeout, not each read of it: a server sending a byte at a
+        # time would otherwise hold the investigation for ever
+        deadline = time.monotonic() + (self._client.timeout.read or WORKLOADS_TIMEOUT)
         try:
-            response, content = self._get(endpoint, params, None, what, TOO_MANY_WORKLOADS)
+            response, content = self._get(
+                endpoint, params, lambda: deadline - time.monotonic(), what, TOO_MANY_WORKLOADS
+            )
         except (httpx.ConnectError, httpx.ConnectTimeout) as exc:
             raise _unreachable(where, exc) from exc
         except httpx.HTTPError as exc:

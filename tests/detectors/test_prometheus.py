@@ -268,3 +268,26 @@ def test_a_services_list_beyond_max_response_bytes_is_refused(prometheus: str) -
     )
     with pytest.raises(MetricSourceError, match=r"over 4,096 bytes"):
         capped.workloads("shop", 50)  # the 64 KiB label value
+
+
+@pytest.mark.parametrize("mode", ["silent", "trickle"])
+def test_a_slow_prometheus_lists_no_services_after_its_timeout(mode: str) -> None:
+    """A server that never answers the list, or answers it a byte at a time (each read well
+    within the timeout), holds the investigation no longer than metrics.timeout_seconds."""
+    outcome: list[BaseException] = []
+    with stalling_server(mode) as (url, arrived):  # type: ignore[arg-type]
+        metrics = PrometheusMetricSource(httpx.Client(base_url=url, timeout=1.0), {"m": "up"})
+
+        def list_services() -> None:
+            try:
+                metrics.workloads("shop", 50)
+            except BaseException as exc:
+                outcome.append(exc)
+
+        caller = threading.Thread(target=list_services, daemon=True)
+        caller.start()
+        caller.join(timeout=30)  # a guard against a hang, not a measurement
+        assert arrived.is_set() and not caller.is_alive()
+    [error] = outcome
+    assert isinstance(error, MetricSourceError)
+    assert "the service values of namespace shop" in str(error)
