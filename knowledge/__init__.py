@@ -31,7 +31,15 @@ if TYPE_CHECKING:
     from knowledge.store import collection, connect_chroma, move_aside, open_chroma, reindex
     from knowledge.template_state import load_miner, save_miner, state_path
     from knowledge.templates import TemplateChanges, TemplateMiner, TemplateStat, readable
-    from knowledge.traces import FlowModel, TraceEvent, TraceEvidence, group_traces, trace_evidence
+    from knowledge.traces import (
+        FlowModel,
+        TraceEvent,
+        TraceEvidence,
+        group_traces,
+        trace_events,
+        trace_evidence,
+        trace_id_of,
+    )
     from knowledge.vector_cache import VectorCache
     from knowledge.vocabulary import Cause, LogSignature, Signal, Vocabulary, default_vocabulary
 
@@ -91,7 +99,9 @@ _EXPORTS: dict[str, tuple[str, str]] = {
     "reindex": ("knowledge.store", "reindex"),
     "save_miner": ("knowledge.template_state", "save_miner"),
     "state_path": ("knowledge.template_state", "state_path"),
+    "trace_events": ("knowledge.traces", "trace_events"),
     "trace_evidence": ("knowledge.traces", "trace_evidence"),
+    "trace_id_of": ("knowledge.traces", "trace_id_of"),
 }
 
 __all__ = [
@@ -149,7 +159,9 @@ __all__ = [
     "reindex",
     "save_miner",
     "state_path",
+    "trace_events",
     "trace_evidence",
+    "trace_id_of",
 ]
 
 

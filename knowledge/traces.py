@@ -27,16 +27,23 @@ are kept beside them for that comparison):
 - stretch (a candidate, not scored by default): like the hand-off delay, over the steps between
   a component's own consecutive lines: a service slowed by its own work, or by calls to
   something that does not log (a database across a delayed network), takes longer between them.
+
+A live investigation reads plain log lines, not a data set with a trace column: ``trace_id_of``
+finds the id in a line's text, in the shapes tracing libraries log it, and ``trace_events``
+turns the lines of several services into the events the evidence is computed from.
 """
 
 from __future__ import annotations
 
 import itertools
 import math
+import re
 import statistics
 from collections import Counter, defaultdict
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
+
+from knowledge.logs import LogLine
 
 UNLIKELY = 0.05  # a successor seen in fewer than 5% of the baseline continuations deviates
 MIN_SUPPORT = 3  # baseline occurrences of a step before its successors are judged
@@ -46,6 +53,22 @@ CLOCK_RESOLUTION = 0.001  # log timestamps are milliseconds at best
 MIN_HANDOFFS = 5
 DELAY_QUANTILE = 0.75  # most hand-offs of a delayed component are slow, not just a few
 LATE_SPREADS = 10.0  # a hand-off this many baseline spreads slower than usual is late
+TRACE_SCAN = 4096  # characters of a line searched for a trace id (ids come early; bodies do not)
+TRACE_MENTIONS = 8  # places in a line where "trace" is tried as the key of an id
+# `trace_id=..`, `traceId":"..`, `traceID: ..`, `TraceID: .. SpanID: ..` (Nezha), `trace.id`
+# (ECS), `dd.trace_id`, `traceparent: 00-..-..-01` (W3C): a key, an optional closing quote, `:`
+# or `=`, an optional opening quote, and a value of 8 to 128 characters; tried only where a line
+# says "trace", every repetition bounded, so a line costs time linear in its length
+_KEYED_ID = re.compile(
+    r"trace(?:[_.-]?id|(parent))[\"']?\s{0,3}[:=]\s{0,3}[\"']?"
+    r"([0-9A-Za-z][0-9A-Za-z_-]{7,127})(?![0-9A-Za-z_-])",
+    re.IGNORECASE,
+)
+# the value of a W3C traceparent: version, the 32-hex trace id, the parent span id, the flags
+_TRACEPARENT = re.compile(r"[0-9a-f]{2}-([0-9a-f]{32})-[0-9a-f]{16}-[0-9a-f]{2}", re.IGNORECASE)
+_HEX = re.compile(r"[0-9a-fA-F]+")
+_DIGIT = re.compile(r"[0-9]")
+_WORD = "abcdefghijklmnopqrstuvwxyz0123456789"
 _START = ("", "<start>")
 _END = ("", "<end>")
 
@@ -99,6 +122,53 @@ class TraceEvidence:
         if self.delay_seconds >= CLOCK_RESOLUTION and self.delay > 1.0:
             out.append(f"hands requests on {1000 * self.delay_seconds:.0f} ms slower than usual")
         return out
+
+
+def trace_id_of(message: str) -> str:
+    """The trace id a log line carries, or "" (none, or a placeholder such as ``null``,
+    ``undefined`` or an all-zero id, which W3C Trace Context declares invalid). A hexadecimal
+    id is lower-cased, so a service logging ``TraceID: 4BF9..`` and one sending
+    ``traceparent: 00-4bf9..-..`` join the same trace."""
+    text = message[:TRACE_SCAN]
+    lowered = text.lower()
+    if len(lowered) != len(text):  # a character whose lower case is longer: positions differ
+        found = _KEYED_ID.search(text)
+        return _valid(found) if found else ""
+    at = lowered.find("trace")
+    for _ in range(TRACE_MENTIONS):
+        if at < 0:
+            break
+        if at == 0 or lowered[at - 1] not in _WORD:  # `subtraceid` is no key; `dd.trace_id` is
+            found = _KEYED_ID.match(text, at)
+            if found:
+                return _valid(found)
+        at = lowered.find("trace", at + 5)
+    return ""
+
+
+def _valid(found: re.Match[str]) -> str:
+    value = found.group(2)
+    if found.group(1):  # a traceparent: its trace id is the second field
+        parent = _TRACEPARENT.fullmatch(value)
+        if parent is None:
+            return ""
+        value = parent.group(1)
+    if not _DIGIT.search(value) or not value.strip("0-_"):
+        return ""
+    return value.lower() if _HEX.fullmatch(value) else value
+
+
+def trace_events(
+    component: str, lines: Sequence[LogLine], templates: Sequence[str]
+) -> list[TraceEvent]:
+    """The traced ones among ``component``'s ``lines`` (``templates``: each line's template) as
+    trace events; a line without a trace id is left out."""
+    events = []
+    for line, template in zip(lines, templates, strict=True):
+        trace = trace_id_of(line.message)
+        if trace:
+            events.append(TraceEvent(trace, line.timestamp, component, template))
+    return events
 
 
 def group_traces(events: Iterable[TraceEvent]) -> list[list[TraceEvent]]:

@@ -6,6 +6,11 @@ The fan-out is bounded: at most ``investigation.max_candidates`` services, each 
 metrics only (cheap, in parallel), then the logs of the ``log_candidates`` the metrics put highest
 and of the alerting service. Every read shares the investigation's budget; a candidate whose
 metrics or logs cannot be read is ranked on what was read, and the notes say so once.
+
+Where those logs carry trace ids (``knowledge.traces.trace_id_of``), the lines of the services
+read are joined into request traces, and the flow and hand-off delay that ``medic eval rca``
+scores on Nezha's traces are scored live too: a callee that got slow to answer shows as its own
+delay, not as its callers' latency.
 """
 
 from __future__ import annotations
@@ -13,7 +18,7 @@ from __future__ import annotations
 from collections import Counter
 from collections.abc import Callable, Mapping, Sequence
 from concurrent.futures import ThreadPoolExecutor
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Protocol
 
 from bot import messages
@@ -22,7 +27,15 @@ from bot.diagnosis.budget import Budget
 from bot.diagnosis.candidates import Candidate, candidates
 from bot.diagnosis.window import Window
 from detectors import MetricSource, MetricSourceError, PartialMetricsError, Series
-from knowledge import KnowledgeError, LogLine, LogSource, TemplateMiner
+from knowledge import (
+    KnowledgeError,
+    LogLine,
+    LogSource,
+    TemplateMiner,
+    TraceEvent,
+    trace_events,
+    trace_evidence,
+)
 from knowledge.origins import Origin, rank_origins, screen
 from knowledge.ranking import METRIC_BASELINE_SECONDS, METRIC_NULL_WINDOWS, ComponentWindow
 from knowledge.ranking import features as evidence_of
@@ -109,23 +122,30 @@ class OriginFinder:
             if name != service and budget.left() > 0:
                 lines[name] = self._read_logs(namespace, name, window, budget, notes)
         found = dict(screened)
+        windows: dict[str, ComponentWindow] = {}
+        before: list[TraceEvent] = []  # the traced lines of the services read, in the baseline
+        after: list[TraceEvent] = []  # and in the window
         for name, read in lines.items():
             baseline = [x for x in read if x.timestamp < window.split]
             current = [x for x in read if x.timestamp >= window.split]
+            baseline_templates = miner.templates_of(baseline)
             current_templates = miner.templates_of(current)
             first_seen: dict[str, float] = {}
             for template, line in zip(current_templates, current, strict=True):
                 first_seen.setdefault(template, line.timestamp)
-            found[name] = evidence_of(
-                _window(
-                    name,
-                    window,
-                    metrics=series.get(name, {}),
-                    baseline=Counter(miner.templates_of(baseline)),
-                    current=Counter(current_templates),
-                    first_seen=first_seen,
-                )
+            windows[name] = _window(
+                name,
+                window,
+                metrics=series.get(name, {}),
+                baseline=Counter(baseline_templates),
+                current=Counter(current_templates),
+                first_seen=first_seen,
             )
+            before += trace_events(name, baseline, baseline_templates)
+            after += trace_events(name, current, current_templates)
+        traces = trace_evidence(before, after)
+        for name, component in windows.items():
+            found[name] = evidence_of(replace(component, traces=traces.get(name)))
         return Origins(rank_origins(found, graph=graph), relations, frozenset(lines))
 
     def _workloads(self, namespace: str, notes: list[str]) -> list[str]:
@@ -134,7 +154,8 @@ class OriginFinder:
             try:
                 names += directory.workloads(namespace, self._settings.max_candidates)
             except (ToolError, MetricSourceError, KnowledgeError) as exc:
-                notes.append(messages.WORKLOADS_UNAVAILABLE.format(why=exc))
+                if not any(str(exc) in note for note in notes):  # a server down is named once
+                    notes.append(messages.WORKLOADS_UNAVAILABLE.format(why=exc))
         return sorted(set(names))
 
     def _read_metrics(

@@ -104,7 +104,7 @@ def assemble_flow(wiring: Wiring, sources: ClusterSources, clock: Clock) -> Inci
         origins=OriginFinder(
             metrics=sources.metrics,
             logs=sources.logs,
-            directories=[backends.cluster],
+            directories=[backends.cluster, *sources.directories],
             graphs=[lambda _: settings.dependencies]
             + ([sources.call_graph] if sources.call_graph else []),
             settings=settings.investigation,

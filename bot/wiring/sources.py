@@ -10,7 +10,7 @@ import httpx
 
 from bot import messages
 from bot.config import Settings
-from bot.diagnosis.origins import CallGraph
+from bot.diagnosis.origins import CallGraph, Directory
 from bot.errors import ConfigError, InputError
 from bot.wiring.backends import kube_api_client, kube_backends, kube_cluster, sim_backends
 from detectors import (
@@ -39,6 +39,7 @@ class ClusterSources:
     default_namespace: str
     seed_samples: bool
     call_graph: CallGraph | None = None  # who calls whom, where the cluster can tell
+    directories: tuple[Directory, ...] = ()  # who else names the namespace's services
 
 
 def sim_metric_source(sim: SimulatedCluster, max_points: int) -> InMemoryMetricSource:
@@ -82,11 +83,19 @@ def prometheus_source(
     settings: Settings, clock: Clock, missing: str = messages.PROMETHEUS_URL_REQUIRED
 ) -> MetricSource:
     """The Prometheus metric source of ``metrics``; ``missing`` says what to do without a URL."""
+    return UpToNow(prometheus_server(settings, clock, missing), clock)
+
+
+def prometheus_server(
+    settings: Settings, clock: Clock, missing: str = messages.PROMETHEUS_URL_REQUIRED
+) -> PrometheusMetricSource:
+    """Prometheus as ``metrics`` configures it, both for series and for the services it has
+    series of (over the longest window an investigation reads)."""
     m = settings.metrics
     if not m.prometheus_url:
         raise ConfigError(missing)
     client = httpx.Client(base_url=m.prometheus_url, timeout=m.timeout_seconds)
-    source = PrometheusMetricSource(
+    return PrometheusMetricSource(
         client,
         m.effective_queries(),
         m.step_seconds,
@@ -94,8 +103,9 @@ def prometheus_source(
         breakdowns=m.breakdowns,
         max_response_bytes=m.max_response_bytes,
         max_series=m.max_series,
+        now=clock.now,
+        workloads_lookback=60.0 * settings.investigation.max_window_minutes,
     )
-    return UpToNow(source, clock)
 
 
 def sim_log_source(sim: SimulatedCluster) -> InMemoryLogSource:
@@ -122,15 +132,19 @@ def default_namespace(settings: Settings, sim: SimulatedCluster | None) -> str:
 
 def sim_sources(settings: Settings, sim: SimulatedCluster, clock: Clock) -> ClusterSources:
     """The simulated cluster; its own metrics unless ``metrics.source`` is prometheus."""
+    prometheus = (
+        prometheus_server(settings, clock) if settings.metrics.source == "prometheus" else None
+    )
     return ClusterSources(
         backends=sim_backends(settings, sim),
-        metrics=prometheus_source(settings, clock)
-        if settings.metrics.source == "prometheus"
+        metrics=UpToNow(prometheus, clock)
+        if prometheus
         else sim_metric_source(sim, settings.metrics.max_points),
         logs=sim_log_source(sim),
         default_namespace=default_namespace(settings, sim),
         seed_samples=True,
         call_graph=sim.call_graph,
+        directories=(prometheus,) if prometheus else (),
     )
 
 
@@ -143,11 +157,11 @@ def kube_sources(settings: Settings, clock: Clock) -> ClusterSources:
 
     if settings.metrics.source == "cluster":
         raise ConfigError(messages.KUBE_HAS_NO_METRICS)
-    metrics = prometheus_source(settings, clock, messages.KUBE_PROMETHEUS_REQUIRED)
+    prometheus = prometheus_server(settings, clock, messages.KUBE_PROMETHEUS_REQUIRED)
     api = kube_api_client(settings)
     return ClusterSources(
         backends=kube_backends(settings, kube_cluster(settings, api)),
-        metrics=metrics,
+        metrics=UpToNow(prometheus, clock),
         logs=KubernetesLogSource(
             CoreV1Api(api),
             AppsV1Api(api),
@@ -156,4 +170,5 @@ def kube_sources(settings: Settings, clock: Clock) -> ClusterSources:
         ),
         default_namespace=default_namespace(settings, None),
         seed_samples=False,
+        directories=(prometheus,),
     )

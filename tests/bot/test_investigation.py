@@ -37,20 +37,23 @@ def prometheus_settings(data: Path, url: str, metrics: list[str]) -> dict[str, o
 
 
 def investigated_through_prometheus(
-    tmp_path: Path, embedder: MiniLMEmbedding, **queries: str
+    tmp_path: Path, embedder: MiniLMEmbedding, also: str = "", **queries: str
 ) -> Investigation:
     """The demo's incident investigated with its metrics served by a real Prometheus, with
-    ``queries`` added to (or replacing) the configured ones."""
+    ``queries`` added to (or replacing) the configured ones; ``also``: a service the simulated
+    cluster does not run that has series in the shop's namespace too."""
     sim, clock = recent_sim()
     series = sim.metrics("shop", "recommender", clock.now() - 7200, clock.now())
-    text = openmetrics_gauges(
-        {
-            (f"sim_{s.metric}", SERVICE + tuple(sorted(s.labels.items()))): list(
-                zip(s.timestamps.tolist(), s.values.tolist(), strict=True)
-            )
-            for s in series
-        }
-    )
+    samples = {
+        (f"sim_{s.metric}", SERVICE + tuple(sorted(s.labels.items()))): list(
+            zip(s.timestamps.tolist(), s.values.tolist(), strict=True)
+        )
+        for s in series
+    }
+    if also:
+        labels = (("namespace", "shop"), ("service", also))
+        samples[("sim_request_rate", labels)] = [(clock.now() - 60 * k, 5.0) for k in range(60)]
+    text = openmetrics_gauges(samples)
     with running_prometheus(tmp_path / "prometheus", text) as url:
         settings = load_settings(**prometheus_settings(tmp_path, url, [s.metric for s in series]))
         settings.metrics.queries.update(queries)
@@ -67,6 +70,20 @@ def test_demo_metrics_served_by_prometheus_lead_to_the_same_diagnosis(
     assert {"latency_p95_ms", "request_payload_bytes"} <= {f.metric for f in investigation.findings}
     assert investigation.hypotheses[0].cause == "input-size-surge"
     assert [f.metric for f in investigation.drift] == ["request_payload_bytes"]
+
+
+def test_a_service_prometheus_has_series_of_is_ranked_among_the_candidates(
+    tmp_path: Path, embedder: MiniLMEmbedding
+) -> None:
+    """Issue 14: the services around the alerting one come from Prometheus too - here one the
+    cluster does not list (a managed service that exports metrics, say)."""
+    investigation = investigated_through_prometheus(tmp_path, embedder, also="search-api")
+    for note in investigation.notes:  # the cluster has no pods of it: its metrics must do
+        assert note.startswith("logs of search-api unavailable, ranked on its metrics")
+    relation = investigation.origins.relation("search-api")
+    assert relation is not None and relation.relation == "namespace"
+    assert "search-api" in {o.service for o in investigation.origins.ranked}
+    assert {"checkout", "frontend"} <= set(investigation.origins.relations)  # the cluster's too
 
 
 def test_a_bad_query_costs_only_its_metric_and_the_investigation_names_it(
@@ -102,3 +119,5 @@ def test_unreachable_prometheus_is_reported_and_the_investigation_goes_on(
         investigation.templates is not None and investigation.templates.abnormal
     )  # logs still read
     assert investigation.hypotheses  # from the logs and the incident memory
+    # Prometheus cannot name the shop's services either (said once, above); the cluster still does
+    assert set(investigation.origins.relations) == {"recommender", "checkout", "frontend"}

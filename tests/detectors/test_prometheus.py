@@ -12,6 +12,7 @@ import httpx
 import numpy as np
 import pytest
 
+from bot.config import MetricsSettings
 from detectors import (
     DEFAULT_ENSEMBLE,
     FindingRules,
@@ -20,7 +21,7 @@ from detectors import (
     PrometheusMetricSource,
     detect_anomalies,
 )
-from detectors.prometheus import choose_step
+from detectors.prometheus import choose_step, selector_label
 from tests.services.binaries import free_port
 from tests.services.prometheus import openmetrics_gauges, running_prometheus
 from tests.services.stalling import stalling_server
@@ -30,6 +31,15 @@ POINTS = 480  # two hours at 15 s, ending a minute ago: well inside the retentio
 NOW = time.time() // STEP * STEP - 60.0
 START = NOW - STEP * (POINTS - 1)
 SURGE = NOW - 20 * 60.0  # the last 20 minutes: pod "b" triples its payload
+MARKUP = "<!channel> & <https://evil.example|click>"
+HUGE = "x" * 65536
+SERVICES = [  # (namespace, service) of an `up` series each, beside the payload series
+    ("shop", "checkout"),
+    ("shop", "payments"),
+    ("shop", MARKUP),
+    ("shop", HUGE),
+    ("billing", "ledger"),
+]
 
 
 def _samples() -> dict[tuple[str, tuple[tuple[str, str], ...]], list[tuple[float, float]]]:
@@ -42,6 +52,9 @@ def _samples() -> dict[tuple[str, tuple[tuple[str, str], ...]], list[tuple[float
             values[t >= SURGE] *= 3
         labels = (("namespace", "shop"), ("pod", pod), ("service", "recommender"))
         samples[("payload_bytes", labels)] = list(zip(t.tolist(), values.tolist(), strict=True))
+    for namespace, service in SERVICES:
+        labels = (("namespace", namespace), ("service", service))
+        samples[("up", labels)] = [(float(ts), 1.0) for ts in t[-40:]]
     return samples
 
 
@@ -199,3 +212,82 @@ def test_a_slow_prometheus_is_given_up_on_when_the_callers_time_is_up(mode: str)
     [error] = outcome
     assert isinstance(error, MetricSourceError)
     assert "Prometheus" in str(error)
+
+
+def test_the_services_of_a_namespace_are_its_service_label_values(prometheus: str) -> None:
+    """Issue 14: the services around an alerting one, from the series Prometheus holds - each
+    once, sorted; another namespace's are not listed."""
+    metrics = source(
+        prometheus, {"m": 'payload_bytes{namespace="{namespace}", service="{service}"}'}
+    )
+    assert metrics.workloads("shop", 50) == ["checkout", "payments", "recommender"]
+    assert metrics.workloads("billing", 50) == ["ledger"]
+    assert metrics.workloads("shop", 2) == ["checkout", "payments"]
+    assert metrics.workloads("nowhere", 50) == []
+
+
+def test_a_label_value_that_cannot_name_a_workload_is_left_out(prometheus: str) -> None:
+    """Label values are data from whatever exports metrics: markup, or a 64 KiB value, is not a
+    service to read, query or show."""
+    listed = source(prometheus, {"m": "up"}).workloads("shop", 50)
+    assert MARKUP not in listed and HUGE not in listed
+    assert all(len(name) <= 63 and "<" not in name for name in listed)
+
+
+def test_a_namespace_cannot_break_out_of_the_selector(prometheus: str) -> None:
+    """The namespace comes from an alert: quoted as a PromQL string, it selects nothing rather
+    than another namespace's series."""
+    metrics = source(prometheus, {"m": "up"})
+    assert metrics.workloads('shop"} or {namespace="billing', 50) == []
+    assert metrics.workloads('shop\\", namespace=~".+', 50) == []
+
+
+def test_the_service_label_is_the_one_the_queries_select_on(prometheus: str) -> None:
+    """A source whose PromQL names services by another label lists that label's values."""
+    by_pod = source(prometheus, {"m": 'payload_bytes{namespace="{namespace}", pod="{service}"}'})
+    assert by_pod.workloads("shop", 50) == ["a", "b", "c"]
+
+
+def test_the_default_queries_name_namespace_and_service() -> None:
+    queries = MetricsSettings().effective_queries()
+    assert selector_label(queries, "{namespace}", "?") == "namespace"
+    assert selector_label(queries, "{service}", "?") == "service"
+    assert selector_label({"cpu": 'x{pod=~"{service}-.*"}'}, "{service}", "service") == "service"
+
+
+def test_listing_the_services_of_an_unreachable_prometheus_is_a_metric_source_error() -> None:
+    url = f"http://127.0.0.1:{free_port()}"
+    with pytest.raises(MetricSourceError, match=r"^Prometheus at .* is unreachable .*"
+                       r"check metrics.prometheus_url$"):  # fmt: skip
+        source(url, {"m": "up"}).workloads("shop", 50)
+
+
+def test_a_services_list_beyond_max_response_bytes_is_refused(prometheus: str) -> None:
+    capped = PrometheusMetricSource(
+        httpx.Client(base_url=prometheus, timeout=5), {"m": "up"}, max_response_bytes=4096
+    )
+    with pytest.raises(MetricSourceError, match=r"over 4,096 bytes"):
+        capped.workloads("shop", 50)  # the 64 KiB label value
+
+
+@pytest.mark.parametrize("mode", ["silent", "trickle"])
+def test_a_slow_prometheus_lists_no_services_after_its_timeout(mode: str) -> None:
+    """A server that never answers the list, or answers it a byte at a time (each read well
+    within the timeout), holds the investigation no longer than metrics.timeout_seconds."""
+    outcome: list[BaseException] = []
+    with stalling_server(mode) as (url, arrived):  # type: ignore[arg-type]
+        metrics = PrometheusMetricSource(httpx.Client(base_url=url, timeout=1.0), {"m": "up"})
+
+        def list_services() -> None:
+            try:
+                metrics.workloads("shop", 50)
+            except BaseException as exc:
+                outcome.append(exc)
+
+        caller = threading.Thread(target=list_services, daemon=True)
+        caller.start()
+        caller.join(timeout=30)  # a guard against a hang, not a measurement
+        assert arrived.is_set() and not caller.is_alive()
+    [error] = outcome
+    assert isinstance(error, MetricSourceError)
+    assert "the service values of namespace shop" in str(error)
