@@ -16,6 +16,9 @@ from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from typing import Protocol
 
+import numpy as np
+import numpy.typing as npt
+
 from bot import messages
 from bot.config import InvestigationSettings
 from bot.diagnosis.budget import Budget
@@ -24,7 +27,12 @@ from bot.diagnosis.window import Window
 from detectors import MetricSource, MetricSourceError, PartialMetricsError, Series
 from knowledge import KnowledgeError, LogLine, LogSource, TemplateMiner
 from knowledge.origins import Origin, rank_origins, screen
-from knowledge.ranking import METRIC_BASELINE_SECONDS, METRIC_NULL_WINDOWS, ComponentWindow
+from knowledge.ranking import (
+    METRIC_BASELINE_SECONDS,
+    METRIC_NULL_WINDOWS,
+    ComponentWindow,
+    MetricSamples,
+)
 from knowledge.ranking import features as evidence_of
 from tools import ToolError
 
@@ -139,7 +147,7 @@ class OriginFinder:
 
     def _read_metrics(
         self, namespace: str, names: Sequence[str], window: Window, budget: Budget
-    ) -> dict[str, dict[str, list[tuple[float, float]]]]:
+    ) -> dict[str, dict[str, npt.NDArray[np.float64]]]:
         """Each candidate's metrics, from as far back as the ranking compares them with (its own
         earlier windows), within the longest window an investigation reads."""
         length = max(window.end - window.split, 60.0)
@@ -165,10 +173,7 @@ class OriginFinder:
         with ThreadPoolExecutor(max_workers=READERS) as pool:
             read_all = [first, *pool.map(read, names[1:])]
         return {
-            name: {
-                s.metric: list(zip(s.timestamps.tolist(), s.values.tolist(), strict=True))
-                for s in got
-            }
+            name: {s.metric: np.column_stack((s.timestamps, s.values)) for s in got}
             for name, got in read_all
             if got is not None
         }
@@ -190,7 +195,7 @@ class OriginFinder:
 def _window(
     name: str,
     window: Window,
-    metrics: Mapping[str, Sequence[tuple[float, float]]],
+    metrics: Mapping[str, MetricSamples],
     baseline: Mapping[str, int] | None = None,
     current: Mapping[str, int] | None = None,
     first_seen: Mapping[str, float] | None = None,
