@@ -4,8 +4,9 @@ one (``bot.diagnosis.candidates``) ranked by the same code ``medic eval rca`` me
 
 The fan-out is bounded: at most ``investigation.max_candidates`` services, each read for its
 metrics only (cheap, in parallel), then the logs of the ``log_candidates`` the metrics put highest
-and of the alerting service. Every read shares the investigation's budget; a candidate whose
-metrics or logs cannot be read is ranked on what was read, and the notes say so once.
+(at once: each is hours of lines from a remote API) and of the alerting service. Every read
+shares the investigation's budget; a candidate whose metrics or logs cannot be read is ranked on
+what was read, and the notes say so once.
 """
 
 from __future__ import annotations
@@ -113,9 +114,15 @@ class OriginFinder:
         }
         chosen = screen(screened, self._settings.log_candidates, always={service})
         lines = {service: list(own_lines)}
-        for name in chosen:
-            if name != service and budget.left() > 0:
-                lines[name] = self._read_logs(namespace, name, window, budget, notes)
+        others = [name for name in chosen if name != service]
+        with ThreadPoolExecutor(max_workers=max(len(others), 1)) as pool:  # a few, at once
+            answers = list(
+                pool.map(lambda name: self._read_logs(namespace, name, window, budget), others)
+            )
+        for name, (got, note) in zip(others, answers, strict=True):
+            notes += [note] if note else []  # in ranking order, whichever answered first
+            if got is not None:
+                lines[name] = got
         found = dict(screened)
         for name, read in lines.items():
             baseline = [x for x in read if x.timestamp < window.split]
@@ -179,17 +186,20 @@ class OriginFinder:
         }
 
     def _read_logs(
-        self, namespace: str, name: str, window: Window, budget: Budget, notes: list[str]
-    ) -> list[LogLine]:
+        self, namespace: str, name: str, window: Window, budget: Budget
+    ) -> tuple[list[LogLine] | None, str]:
+        """A candidate's log lines (None: no time was left to ask), and a note when its logs
+        could not be read."""
+        if budget.left() <= 0:
+            return None, ""
         try:
             lines = self._logs.fetch(
                 namespace, name, window.baseline_start, window.end, time_left=budget.share()
             )
         except (KnowledgeError, ToolError) as exc:
-            notes.append(messages.CANDIDATE_LOGS_UNAVAILABLE.format(service=name, why=exc))
-            return []
+            return [], messages.CANDIDATE_LOGS_UNAVAILABLE.format(service=name, why=exc)
         most = self._settings.max_log_lines
-        return lines if len(lines) <= most else lines[:: -(-len(lines) // most)]
+        return (lines if len(lines) <= most else lines[:: -(-len(lines) // most)]), ""
 
 
 def _window(
