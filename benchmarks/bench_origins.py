@@ -1,17 +1,21 @@
 """Live root cause at scale (issue 14): a warm investigation of frontend's alert in a namespace of
-50 services, beside the same incident in the 4-service shop, interleaved in one run.
+50 services, beside the same incident in the 4-service shop and the same namespace with the
+services around frontend not ranked (``max_candidates`` 1), interleaved in one run.
 
 The incident is the cascading failure (payments' bad release fails checkout's charges, frontend
 pages on errors); the namespace adds healthy neighbours built from the shop's profiles
-(``tools.sim.namespace``), 11-15 metrics each. Every candidate's metrics are screened, the logs
-of the top ``investigation.log_candidates`` and of frontend are read. The baseline is set to 90
-minutes, so with the suspect window from the alert (its lead, 30 minutes here) every log read
-spans 2 hours; the script prints the span it measured.
+(``tools.sim.namespace``), 11 to 16 metrics each (723 in all). Every candidate's metrics are
+screened, the logs of the top ``investigation.log_candidates`` and of frontend are read. The
+baseline is set to 90 minutes, so with the suspect window from the alert (its lead, 30 minutes
+here) every log read spans 2 hours; the script prints the span it measured.
 
 Each run has its own anchor (a day apart: other noise, same incident) and is checked: the origin
 named first must be payments. "sources" is the time spent inside the simulated cluster producing
 metrics and log lines (what Prometheus and the Kubernetes API would take), summed over threads.
+``--source-ms`` makes each read wait first, as a request to Prometheus or the Kubernetes API
+would (the simulated sources answer at once).
 Usage: python benchmarks/bench_origins.py [--runs N] [--services N] [--baseline-minutes M]
+       [--source-ms MS]
 """
 
 from __future__ import annotations
@@ -43,10 +47,12 @@ T = TypeVar("T")
 
 
 class TimedCluster(SimulatedCluster):
-    """The simulated cluster, counting the time spent producing metrics and logs."""
+    """The simulated cluster, counting the time spent producing metrics and logs; each read
+    first waits ``latency`` seconds (off the GIL, like a request to a remote API)."""
 
-    def __init__(self, scenario: Scenario, clock: VirtualClock) -> None:
+    def __init__(self, scenario: Scenario, clock: VirtualClock, latency: float = 0.0) -> None:
         super().__init__(scenario, clock)
+        self.latency = latency
         self.seconds = 0.0
         self.log_lines = 0
         self._lock = threading.Lock()
@@ -54,6 +60,7 @@ class TimedCluster(SimulatedCluster):
     def _timed(self, read: Callable[[], T]) -> T:
         t0 = time.perf_counter()
         try:
+            time.sleep(self.latency)
             return read()
         finally:
             with self._lock:
@@ -74,10 +81,10 @@ class TimedCluster(SimulatedCluster):
 
 
 def one_run(
-    scenario: Scenario, settings: Settings, embedder: MiniLMEmbedding, day: int
+    scenario: Scenario, settings: Settings, embedder: MiniLMEmbedding, day: int, latency: float
 ) -> dict[str, Any]:
     clock = VirtualClock(START + day * DAY)
-    sim = TimedCluster(scenario, clock)
+    sim = TimedCluster(scenario, clock, latency)
     flow = build_sim_flow(settings, sim, clock, embedder)
     incident, _ = flow.intake(parse_alerts(scenario_alert(scenario, sim.anchor)))[0]
     t0, cpu0 = time.perf_counter(), time.process_time()
@@ -107,6 +114,9 @@ def main() -> None:
     parser.add_argument("--runs", type=int, default=10)
     parser.add_argument("--services", type=int, default=50)
     parser.add_argument("--baseline-minutes", type=float, default=90.0)
+    parser.add_argument(
+        "--source-ms", type=float, default=0.0, help="wait before each metric or log read"
+    )
     args = parser.parse_args()
     embedder = MiniLMEmbedding()
     embedder.warm_up()
@@ -127,10 +137,13 @@ def main() -> None:
         }
         for day in range(args.runs + 1):  # run 0 opens the stores and seeds the memory
             for name, (scenario, _) in setups.items():  # interleaved: all see the same load
-                found = one_run(scenario, settings[name], embedder, day)
+                found = one_run(scenario, settings[name], embedder, day, args.source_ms / 1000)
                 if day:
                     results[name].append(found)
-    print(f"cpus: {os.cpu_count()}  load: {os.getloadavg()[0]:.2f}  warm runs: {args.runs}")
+    print(
+        f"cpus: {os.cpu_count()}  load: {os.getloadavg()[0]:.2f}  warm runs: {args.runs}  "
+        f"source latency: {args.source_ms:.0f} ms a read"
+    )
     summary = {}
     for name, runs in results.items():
         total = [r["seconds"] for r in runs]

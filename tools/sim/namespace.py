@@ -4,7 +4,7 @@ errors) with healthy neighbours until the namespace holds ``size`` services.
 
 The neighbours are the shop's own profiles under other names, each busier or quieter than the
 original and most calling another neighbour (call chains up to three deep, as a trace source
-would report them), so every one exports the extended metric set (11 to 15 metrics) and writes
+would report them), so every one exports the extended metric set (11 to 16 metrics) and writes
 the logs of a real service. They share the namespace and nothing else: the right answer stays
 payments, now among ``size`` candidates instead of four. Deterministic: the same ``size`` gives
 the same namespace.
