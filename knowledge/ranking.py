@@ -39,10 +39,16 @@ from collections.abc import Collection, Mapping, Sequence
 from dataclasses import dataclass, field
 
 import numpy as np
+import numpy.typing as npt
 
 from knowledge.templates import is_error
 from knowledge.traces import TraceEvidence, quantile
 from knowledge.vocabulary import default_vocabulary
+
+# A metric's samples: (time, value) pairs, or the same as an (n, 2) array, which a live
+# investigation passes as read (turning a wide namespace's series into tuples and back cost more
+# than judging them).
+MetricSamples = Sequence[tuple[float, float]] | npt.NDArray[np.float64]
 
 SMOOTHING = 0.5
 OUT_OF_BAND = 3.0  # |z| from which a metric point counts as deviating (for timing, evidence)
@@ -71,7 +77,7 @@ class ComponentWindow:
     current_templates: Mapping[str, int]
     baseline_minutes: float
     current_minutes: float
-    metrics: Mapping[str, Sequence[tuple[float, float]]] = field(default_factory=dict)
+    metrics: Mapping[str, MetricSamples] = field(default_factory=dict)
     window: tuple[float, float] | None = None
     first_seen: Mapping[str, float] = field(default_factory=dict)  # template -> first timestamp
     traces: TraceEvidence | None = None
@@ -212,32 +218,34 @@ def metric_kind(name: str) -> str:
 
 
 def _metric_deviation(
-    name: str, series: Sequence[tuple[float, float]], window: tuple[float, float] | None
+    name: str, series: MetricSamples, window: tuple[float, float] | None
 ) -> _MetricDeviation | None:
     """The sustained deviation of a metric in the window (its second-largest robust z, so one
     odd sample is not enough), against the same statistic over earlier windows."""
     kind = metric_kind(name)
     kind = "shift" if kind == "other" else kind
-    if window is None or not series:
+    if window is None or not len(series):
         return None
     start, end = window
     length = end - start
-    times = np.array([ts for ts, _ in series], dtype=np.float64)
-    values = np.array([v for _, v in series], dtype=np.float64)
+    if isinstance(series, np.ndarray):
+        times = np.asarray(series[:, 0], dtype=np.float64)
+        values = np.asarray(series[:, 1], dtype=np.float64)
+    else:
+        times = np.array([ts for ts, _ in series], dtype=np.float64)
+        values = np.array([v for _, v in series], dtype=np.float64)
     order = np.argsort(times, kind="stable")
     times, values = times[order], values[order]
     found = _sustained_z(times, values, start, end)
     if found is None:
         return None
     z, first = found
-    null = [
-        abs(past[0])
-        for k in range(1, METRIC_NULL_WINDOWS + 1)
-        if (past := _sustained_z(times, values, start - k * length, end - k * length)) is not None
-    ]
+    earlier = np.arange(1, METRIC_NULL_WINDOWS + 1, dtype=np.float64) * length
+    null = [abs(past) for past in _sustained_zs(times, values, start - earlier, end - earlier)]
     if len(null) >= MIN_HISTORY:
-        usual = float(np.median(null))
-        spread = 1.4826 * float(np.median(np.abs(np.array(null) - usual)))
+        past = np.array(null, dtype=np.float64)
+        usual = float(_medians(past[None, :])[0])
+        spread = 1.4826 * float(_medians(np.abs(past - usual)[None, :])[0])
         score = (abs(z) - usual) / max(spread, 0.1 * usual, 1e-3)
     else:
         score = min(abs(z), 10.0)
@@ -252,12 +260,53 @@ def _sustained_z(
     current = values[mid:high]
     if len(baseline) < MIN_HISTORY or not len(current):
         return None
-    median = float(np.median(baseline))
-    mad = 1.4826 * float(np.median(np.abs(baseline - median)))
+    median = float(_medians(baseline[None, :])[0])
+    mad = 1.4826 * float(_medians(np.abs(baseline - median)[None, :])[0])
     zs = (current - median) / max(mad, 0.05 * abs(median), 1e-3)
     strongest = zs[np.argsort(-np.abs(zs), kind="stable")]
     outside = times[mid:high][np.abs(zs) >= OUT_OF_BAND]
     return float(strongest[min(1, len(zs) - 1)]), (float(outside[0]) if len(outside) else None)
+
+
+def _sustained_zs(
+    times: np.ndarray, values: np.ndarray, starts: np.ndarray, ends: np.ndarray
+) -> list[float]:
+    """``_sustained_z``'s statistic for many windows at once, those with enough data in order
+    (the same numbers, bit for bit): the null windows of every metric of every candidate are
+    most of a wide namespace's screening, and one numpy call per window costs more than its
+    arithmetic. Windows holding as many baseline and current samples are computed together."""
+    low = np.searchsorted(times, starts - METRIC_BASELINE_SECONDS)
+    mid = np.searchsorted(times, starts)
+    high = np.searchsorted(times, ends)
+    sizes, counts = mid - low, high - mid
+    usable = (sizes >= MIN_HISTORY) & (counts > 0)
+    found = np.full(len(starts), np.nan)
+    for size, count in {
+        (int(b), int(c)) for b, c in zip(sizes[usable], counts[usable], strict=True)
+    }:
+        rows = np.flatnonzero(usable & (sizes == size) & (counts == count))
+        baseline = values[low[rows, None] + np.arange(size)]
+        current = values[mid[rows, None] + np.arange(count)]
+        median = _medians(baseline)
+        mad = 1.4826 * _medians(np.abs(baseline - median[:, None]))
+        scale = np.maximum(np.maximum(mad, 0.05 * np.abs(median)), 1e-3)
+        zs = (current - median[:, None]) / scale[:, None]
+        strongest = np.argsort(-np.abs(zs), axis=1, kind="stable")[:, min(1, count - 1)]
+        found[rows] = zs[np.arange(len(rows)), strongest]
+    return [float(z) for z, ok in zip(found, usable, strict=True) if ok]
+
+
+def _medians(rows: npt.NDArray[np.float64]) -> npt.NDArray[np.float64]:
+    """``np.median(rows, axis=1)``, the same numbers, without its generic machinery (most of
+    its cost on rows this short): the middle order statistic or the mean of the two middle
+    ones, NaN for a row holding a NaN."""
+    half = rows.shape[1] // 2
+    if rows.shape[1] % 2:
+        found = np.partition(rows, half, axis=1)[:, half]
+    else:
+        part = np.partition(rows, (half - 1, half), axis=1)
+        found = (part[:, half - 1] + part[:, half]) / 2.0
+    return np.where(np.isnan(rows).any(axis=1), np.nan, found)
 
 
 def rank_components(

@@ -4,8 +4,9 @@ one (``bot.diagnosis.candidates``) ranked by the same code ``medic eval rca`` me
 
 The fan-out is bounded: at most ``investigation.max_candidates`` services, each read for its
 metrics only (cheap, in parallel), then the logs of the ``log_candidates`` the metrics put highest
-and of the alerting service. Every read shares the investigation's budget; a candidate whose
-metrics or logs cannot be read is ranked on what was read, and the notes say so once.
+and of the alerting service (at once: each is hours of lines from a remote API). Every read
+shares the investigation's budget; a candidate whose metrics or logs cannot be read is ranked on
+what was read, and the notes say so once.
 
 Where those logs carry trace ids (``knowledge.traces.trace_id_of``), the lines of the services
 read are joined into request traces, and the flow and hand-off delay that ``medic eval rca``
@@ -20,6 +21,9 @@ from collections.abc import Callable, Mapping, Sequence
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, replace
 from typing import Protocol
+
+import numpy as np
+import numpy.typing as npt
 
 from bot import messages
 from bot.config import InvestigationSettings
@@ -37,7 +41,12 @@ from knowledge import (
     trace_evidence,
 )
 from knowledge.origins import Origin, rank_origins, screen
-from knowledge.ranking import METRIC_BASELINE_SECONDS, METRIC_NULL_WINDOWS, ComponentWindow
+from knowledge.ranking import (
+    METRIC_BASELINE_SECONDS,
+    METRIC_NULL_WINDOWS,
+    ComponentWindow,
+    MetricSamples,
+)
 from knowledge.ranking import features as evidence_of
 from tools import ToolError
 
@@ -118,9 +127,15 @@ class OriginFinder:
         }
         chosen = screen(screened, self._settings.log_candidates, always={service})
         lines = {service: list(own_lines)}
-        for name in chosen:
-            if name != service and budget.left() > 0:
-                lines[name] = self._read_logs(namespace, name, window, budget, notes)
+        others = [name for name in chosen if name != service]
+        with ThreadPoolExecutor(max_workers=min(max(len(others), 1), READERS)) as pool:
+            answers = list(
+                pool.map(lambda name: self._read_logs(namespace, name, window, budget), others)
+            )
+        for name, (got, note) in zip(others, answers, strict=True):
+            notes += [note] if note else []  # in ranking order, whichever answered first
+            if got is not None:
+                lines[name] = got
         found = dict(screened)
         windows: dict[str, ComponentWindow] = {}
         before: list[TraceEvent] = []  # the traced lines of the services read, in the baseline
@@ -160,7 +175,7 @@ class OriginFinder:
 
     def _read_metrics(
         self, namespace: str, names: Sequence[str], window: Window, budget: Budget
-    ) -> dict[str, dict[str, list[tuple[float, float]]]]:
+    ) -> dict[str, dict[str, npt.NDArray[np.float64]]]:
         """Each candidate's metrics, from as far back as the ranking compares them with (its own
         earlier windows), within the longest window an investigation reads."""
         length = max(window.end - window.split, 60.0)
@@ -186,32 +201,32 @@ class OriginFinder:
         with ThreadPoolExecutor(max_workers=READERS) as pool:
             read_all = [first, *pool.map(read, names[1:])]
         return {
-            name: {
-                s.metric: list(zip(s.timestamps.tolist(), s.values.tolist(), strict=True))
-                for s in got
-            }
+            name: {s.metric: np.column_stack((s.timestamps, s.values)) for s in got}
             for name, got in read_all
             if got is not None
         }
 
     def _read_logs(
-        self, namespace: str, name: str, window: Window, budget: Budget, notes: list[str]
-    ) -> list[LogLine]:
+        self, namespace: str, name: str, window: Window, budget: Budget
+    ) -> tuple[list[LogLine] | None, str]:
+        """A candidate's log lines (None: no time was left to ask), and a note when its logs
+        could not be read."""
+        if budget.left() <= 0:
+            return None, ""
         try:
             lines = self._logs.fetch(
                 namespace, name, window.baseline_start, window.end, time_left=budget.share()
             )
         except (KnowledgeError, ToolError) as exc:
-            notes.append(messages.CANDIDATE_LOGS_UNAVAILABLE.format(service=name, why=exc))
-            return []
+            return [], messages.CANDIDATE_LOGS_UNAVAILABLE.format(service=name, why=exc)
         most = self._settings.max_log_lines
-        return lines if len(lines) <= most else lines[:: -(-len(lines) // most)]
+        return (lines if len(lines) <= most else lines[:: -(-len(lines) // most)]), ""
 
 
 def _window(
     name: str,
     window: Window,
-    metrics: Mapping[str, Sequence[tuple[float, float]]],
+    metrics: Mapping[str, MetricSamples],
     baseline: Mapping[str, int] | None = None,
     current: Mapping[str, int] | None = None,
     first_seen: Mapping[str, float] | None = None,

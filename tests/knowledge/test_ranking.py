@@ -5,6 +5,8 @@ from __future__ import annotations
 
 from collections import Counter
 
+import numpy as np
+
 from knowledge.ranking import ComponentWindow, Features, features, rank_components
 from knowledge.traces import TraceEvent, TraceEvidence, trace_evidence
 
@@ -143,3 +145,18 @@ def test_a_callee_that_answers_too_late_leads_over_the_caller_that_logs_the_time
     assert any("answered 'INFO query route' late" in e for e in ranked[0].evidence)
     issue_4 = {"errors", "drops", "flow_untimed", "delay_exact", "saturation", "latency"}
     assert rank_components(found, channels=issue_4)[0].component == "gateway"
+
+
+def test_a_metric_read_as_an_array_is_judged_as_the_same_samples_in_pairs() -> None:
+    """The live investigation passes each metric as read (an (n, 2) array), ``medic eval rca``
+    as pairs: the same samples must give the same evidence, earlier windows and all."""
+    rng = np.random.default_rng(7)
+    times = START + 30.0 * np.arange(-1200, 8)  # 10 hours: more earlier windows than data
+    values = 20.0 + rng.normal(0, 1.0, len(times)) + 8.0 * (np.arange(len(times)) % 240 < 12)
+    values[-6:] += 30.0
+    pairs = list(zip(times.tolist(), values.tolist(), strict=True))
+    as_read = features(
+        window("food", QUIET, metrics={"cpu": np.column_stack((times, values))}, window=WINDOW)
+    )
+    assert as_read == features(window("food", QUIET, metrics={"cpu": pairs}, window=WINDOW))
+    assert as_read.channels["saturation"] > 0  # judged against its earlier windows, not empty
