@@ -291,5 +291,15 @@ CORRECTION_UNCLEAR = (
 LLM_UNAVAILABLE = "(the LLM did not answer: {why}; this answer comes from the evidence alone)"
 
 # --- Where the fault started (issue 14): proposals on the origin --------------------------------
+ORIGIN_METRICS_UNAVAILABLE = (
+    "metrics of {service} (the likely origin) unavailable, its remedies planned without them: {why}"
+)
+ORIGIN_LOGS_UNAVAILABLE = (
+    "logs of {service} (the likely origin) unavailable, its remedies planned without them: {why}"
+)
+AFFECTED_DOWNSTREAM = (
+    "{service} is affected downstream of {origin}: acting on {service} would not help, so "
+    "remedies are proposed on {origin}"
+)
 
 # --- Where the fault started (issue 14): the thread, the terminal, "why not X?" -----------------

@@ -7,6 +7,12 @@ parameters that fail the tool's schema are dropped and reported, never proposed 
 are the same action (keeping every source and reason), scored (independent support combines by a
 noisy-OR; a remedy that failed before counts against itself) and ranked. The guard still sees
 every action that survives.
+
+When the fault started in another service than the alerting one, the planners run twice - on the
+alerting service's own evidence and on the origin's - and the two plans are merged
+(:func:`with_origin`): the origin's remedies act on the origin, so the guard's policy, cooldowns
+and approvers are those of that workload, and the alerting service is told why acting on it would
+not help. Its own evidence still proposes what it supports (a leak of its own is still a leak).
 """
 
 from __future__ import annotations
@@ -19,6 +25,7 @@ from typing import Any
 
 import numpy as np
 
+from bot import messages
 from bot.diagnosis.hypotheses import Evidence
 from bot.planners.base import (
     Candidate,
@@ -30,7 +37,15 @@ from bot.planners.runbooks import Runbook, load_runbooks
 from bot.untrusted import flag
 from tools import TOOLS, Action, ClusterBackend, Policy, ToolError
 
-__all__ = ["Plan", "PlannedAction", "Planner", "Recipe", "Runbook", "load_runbooks"]
+__all__ = [
+    "Plan",
+    "PlannedAction",
+    "Planner",
+    "Recipe",
+    "Runbook",
+    "load_runbooks",
+    "with_origin",
+]
 
 MIN_SCORE = 0.05  # below this, a remedy is not worth a human's attention
 
@@ -58,6 +73,7 @@ class Plan:
     evidence: list[tuple[str, Evidence, str]] = field(default_factory=list)
     planners: list[str] = field(default_factory=list)  # which planners ran, and how
     seconds: float = 0.0
+    origin_evidence: list[tuple[str, Evidence, str]] = field(default_factory=list)  # on the origin
 
 
 def _noisy_or(weights: Sequence[float]) -> float:
@@ -85,7 +101,8 @@ class Planner:
         candidates: list[Candidate] = []
         for planner in self.planners:
             result = planner.candidates(replace(context, proposed=tuple(candidates)))
-            candidates += result.candidates
+            here = (context.namespace, context.service)
+            candidates += [c if c.target else replace(c, target=here) for c in result.candidates]
             plan.planners.append(
                 f"{planner.name} ({result.status})" if result.status else planner.name
             )
@@ -162,6 +179,30 @@ class Planner:
         capped = max(current, min(ceiling, step))
         which = f"ceiling of {ceiling}" if ceiling <= step else f"step of {step}"
         return capped, f"{wanted} replicas capped at the policy's {which}"
+
+
+def with_origin(own: Plan, origin: Plan, service: str, origin_service: str) -> Plan:
+    """One plan from the alerting ``service``'s own (``own``) and the one made on the origin's
+    evidence: every action ranked by its support (they act on different workloads, so none merge),
+    the advice that acting on ``service`` would not help first, and what the planners said about
+    the origin's causes kept apart (it joins the origin's hypotheses, not the alerting one's)."""
+    downstream = messages.AFFECTED_DOWNSTREAM.format(service=service, origin=origin_service)
+    return Plan(
+        actions=sorted([*origin.actions, *own.actions], key=lambda p: p.score, reverse=True),
+        advice=_once([downstream, *origin.advice, *own.advice]),
+        checks=[*origin.checks, *(c for c in own.checks if c not in origin.checks)],
+        checked=[*origin.checked, *own.checked],
+        dropped=_once([*origin.dropped, *own.dropped]),
+        notes=_once([*own.notes, *origin.notes]),
+        evidence=own.evidence,
+        planners=_once([*own.planners, *origin.planners]),
+        seconds=own.seconds + origin.seconds,
+        origin_evidence=origin.evidence,
+    )
+
+
+def _once(items: Sequence[str]) -> list[str]:
+    return list(dict.fromkeys(items))
 
 
 def untrusted_texts(context: PlanningContext) -> list[tuple[str, str]]:

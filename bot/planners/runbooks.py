@@ -30,6 +30,7 @@ class RunbookCondition(BaseModel):
     any_findings: list[str] = Field(default_factory=list)
     no_findings: list[str] = Field(default_factory=list)  # none of these may be abnormal
     causes: list[str] = Field(default_factory=list)
+    no_causes: list[str] = Field(default_factory=list)  # none of these may be a likely cause
 
 
 class Runbook(BaseModel):
@@ -59,15 +60,15 @@ class Runbook(BaseModel):
             return 0.0
         if any(m in abnormal for m in w.no_findings):
             return 0.0
+        likely = {
+            h.cause: h.score
+            for h in context.hypotheses[:TOP_CAUSES]
+            if h.score >= LIKELY and not any(e.kind == "against" for e in h.evidence)
+        }
+        if any(cause in likely for cause in w.no_causes):
+            return 0.0
         if w.causes:
-            likely = [
-                h.score
-                for h in context.hypotheses[:TOP_CAUSES]
-                if h.cause in w.causes
-                and h.score >= LIKELY
-                and not any(e.kind == "against" for e in h.evidence)
-            ]
-            return max(likely, default=0.0)
+            return max((likely[c] for c in w.causes if c in likely), default=0.0)
         matched = [f.confidence for f in [*required, *optional] if f is not None]
         return sum(matched) / len(matched) if matched else 1.0
 
