@@ -189,6 +189,7 @@ def origin_context(
         catalog=catalog,
         corrections=corrections,
         min_similarity=min_similarity,
+        affected=(incident.service,),
     )
 
 

@@ -80,6 +80,13 @@ def _noisy_or(weights: Sequence[float]) -> float:
     return 1.0 - float(np.prod([1.0 - min(w, 0.99) for w in weights])) if weights else 0.0
 
 
+def _score(support: Sequence[float]) -> float:
+    """Independent support combined, less what speaks against the action."""
+    return round(
+        _noisy_or([w for w in support if w > 0]) - _noisy_or([-w for w in support if w < 0]), 3
+    )
+
+
 class Planner:
     """Runs the planners and merges their candidates. With the ``policy``, a scale recipe (a
     factor) is sized within the policy's replica ceiling and step, so the proposal is one the guard
@@ -127,11 +134,7 @@ class Planner:
             entry.sources.append(candidate.source)
             entry.reasons.append(candidate.reason + (f" ({problem})" if problem else ""))
         for entry in merged.values():
-            entry.score = round(
-                _noisy_or([w for w in entry.support if w > 0])
-                - _noisy_or([-w for w in entry.support if w < 0]),
-                3,
-            )
+            entry.score = _score(entry.support)
         ranked = [p for p in merged.values() if p.score >= MIN_SCORE]
         plan.actions = sorted(ranked, key=lambda p: p.score, reverse=True)
         plan.seconds = time.perf_counter() - started
@@ -183,12 +186,37 @@ class Planner:
 
 def with_origin(own: Plan, origin: Plan, service: str, origin_service: str) -> Plan:
     """One plan from the alerting ``service``'s own (``own``) and the one made on the origin's
-    evidence: every action ranked by its support (they act on different workloads, so none merge),
-    the advice that acting on ``service`` would not help first, and what the planners said about
-    the origin's causes kept apart (it joins the origin's hypotheses, not the alerting one's)."""
+    evidence: every action ranked by its support (the origin's first on a tie; an action both
+    propose - a past fix on the origin that both remember - once, each source's support counted
+    once), the advice that acting on ``service`` would not help first, and what the planners said
+    about the origin's causes kept apart (it joins the origin's hypotheses, not the alerting
+    one's)."""
     downstream = messages.AFFECTED_DOWNSTREAM.format(service=service, origin=origin_service)
+    merged: dict[str, PlannedAction] = {}
+    for planned in [*origin.actions, *own.actions]:
+        entry = merged.get(planned.action.digest())
+        if entry is None:
+            merged[planned.action.digest()] = replace(
+                planned,
+                sources=list(planned.sources),
+                reasons=list(planned.reasons),
+                support=list(planned.support),
+            )
+            continue
+        for source, reason, weight in zip(
+            planned.sources, planned.reasons, planned.support, strict=True
+        ):
+            if source not in entry.sources:
+                entry.sources.append(source)
+                entry.reasons.append(reason)
+                entry.support.append(weight)
+        entry.score = _score(entry.support)
     return Plan(
-        actions=sorted([*origin.actions, *own.actions], key=lambda p: p.score, reverse=True),
+        actions=sorted(
+            (p for p in merged.values() if p.score >= MIN_SCORE),
+            key=lambda p: p.score,
+            reverse=True,
+        ),
         advice=_once([downstream, *origin.advice, *own.advice]),
         checks=[*origin.checks, *(c for c in own.checks if c not in origin.checks)],
         checked=[*origin.checked, *own.checked],

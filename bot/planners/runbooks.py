@@ -31,6 +31,7 @@ class RunbookCondition(BaseModel):
     no_findings: list[str] = Field(default_factory=list)  # none of these may be abnormal
     causes: list[str] = Field(default_factory=list)
     no_causes: list[str] = Field(default_factory=list)  # none of these may be a likely cause
+    origin: bool = False  # only on a service found to be the origin of another one's alert
 
 
 class Runbook(BaseModel):
@@ -53,6 +54,8 @@ class Runbook(BaseModel):
         w = self.when
         abnormal = {f.metric: f for f in context.findings if context.catalog.is_bad(f)}
         if not all(context.labels.get(k) == v for k, v in w.labels.items()):
+            return 0.0
+        if w.origin and not context.affected:
             return 0.0
         required = [abnormal.get(m) for m in w.all_findings]
         optional = [abnormal[m] for m in w.any_findings if m in abnormal]

@@ -67,7 +67,9 @@ def test_a_victims_alert_gets_the_remedy_on_the_origin_and_advice_for_itself(
 def test_approving_the_origins_remedy_acts_on_the_origin_and_the_audit_names_it(
     tmp_path: Path, embedder: MiniLMEmbedding
 ) -> None:
-    flow, sim, _, (_, proposals) = diagnosed("dependency-bad-rollout", tmp_path, embedder)
+    flow, sim, incident, (diagnosis, proposals) = diagnosed(
+        "dependency-bad-rollout", tmp_path, embedder
+    )
     before = {n: sim.get_deployment("shop", n).revision for n in ("checkout", "frontend")}
     rollback = proposals[0]
     outcome = flow.decide(rollback.id, "cli:alice", approve=True, digest=rollback.digest)
@@ -76,6 +78,10 @@ def test_approving_the_origins_remedy_acts_on_the_origin_and_the_audit_names_it(
     assert sim.get_deployment("shop", "frontend").revision == before["frontend"]
     executed = [e for e in flow.workflow.audit.entries() if e.proposal_id == rollback.id]
     assert executed and {e.target for e in executed} == {"shop/checkout"}
+    investigation = diagnosis.investigation
+    record = flow.remember(incident, investigation, flow.verify(incident, investigation))
+    assert record is not None and record.service == "frontend"
+    assert [(r.tool, r.workload) for r in record.remediation] == [("rollback", "checkout")]
 
 
 def test_a_policy_that_forbids_the_origin_refuses_its_remedy_naming_the_rule(
