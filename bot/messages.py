@@ -297,6 +297,10 @@ ORIGIN_METRICS_UNAVAILABLE = (
 ORIGIN_LOGS_UNAVAILABLE = (
     "logs of {service} (the likely origin) unavailable, its remedies planned without them: {why}"
 )
+ORIGIN_IS_A_DEPENDENCY = (
+    "{origin}, which {service} calls, deviated first and leads the ranking of the services around "
+    "it"
+)
 AFFECTED_DOWNSTREAM = (
     "{service} is affected downstream of {origin}: acting on {service} would not help, so "
     "remedies are proposed on {origin}"

@@ -13,10 +13,17 @@ from __future__ import annotations
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, replace
 
+from bot import messages
 from bot.diagnosis.at_origin import OriginLook
 from bot.diagnosis.changes import Change, weigh_changes
 from bot.diagnosis.corrections import Correction, corrected
-from bot.diagnosis.hypotheses import Hypothesis, add_evidence, replace_memory_evidence
+from bot.diagnosis.hypotheses import (
+    DRIVER_WEIGHT,
+    Evidence,
+    Hypothesis,
+    add_evidence,
+    replace_memory_evidence,
+)
 from bot.diagnosis.investigation import Investigation
 from bot.diagnosis.signals import Glossary
 from bot.incidents import Incident
@@ -55,18 +62,23 @@ def with_context(
     catalog: Glossary,
     min_similarity: float,
 ) -> Investigation:
-    """The investigation with what changed in the service and the corrected causes of similar
-    past incidents weighed into its hypotheses: what the planners are shown."""
+    """The investigation with what changed in the service, the corrected causes of similar
+    past incidents and an origin among its dependencies weighed into its hypotheses: what the
+    planners are shown."""
+    measured = measured_metrics(investigation)
     similar, hypotheses = _weighed(
         investigation.findings,
         investigation.similar,
         investigation.hypotheses,
-        measured_metrics(investigation),
+        measured,
         changes,
         corrections,
         catalog,
         min_similarity,
     )
+    dependency = _origin_among_dependencies(investigation)
+    if dependency:
+        hypotheses = add_evidence(hypotheses, dependency, catalog, measured_metrics=measured)
     return replace(
         investigation,
         similar=similar,
@@ -74,6 +86,19 @@ def with_context(
         changes=list(changes),
         notes=investigation.notes + ([change_note] if change_note else []),
     )
+
+
+def _origin_among_dependencies(investigation: Investigation) -> list[tuple[str, Evidence, str]]:
+    """A slow (or failing) dependency as a cause of the alerting service's symptoms, when the
+    origin found elsewhere is a service it calls: its own metrics need not show it (not every
+    service exports its calls' latency), the ranking of its neighbours does."""
+    look, origins = investigation.at_origin, investigation.origins
+    related = origins.relation(look.service) if look else None
+    alerting = next((c.service for c in origins.relations.values() if c.relation == "alerting"), "")
+    if look is None or related is None or related.relation != "calls" or not alerting:
+        return []
+    text = messages.ORIGIN_IS_A_DEPENDENCY.format(origin=look.service, service=alerting)
+    return [("dependency-timeout", Evidence("metric", text, DRIVER_WEIGHT), text)]
 
 
 def look_with_context(

@@ -1,12 +1,17 @@
 """Which origin is worth planning on: another service than the alerting one, clearly implicated
-and seen to deviate at a known time - not a quiet service that merely scored highest."""
+and seen to deviate at a known time - not a quiet service that merely scored highest; and an
+origin the alerting service calls is a slow dependency of it, a mere neighbour is not."""
 
 from __future__ import annotations
 
-from bot.diagnosis.at_origin import origin_elsewhere
+from bot.diagnosis.assembly import with_context
+from bot.diagnosis.at_origin import OriginLook, origin_elsewhere
+from bot.diagnosis.candidates import Candidate, Relation
+from bot.diagnosis.hypotheses import Hypothesis
 from bot.diagnosis.origins import Origins
 from knowledge.origins import Origin
 from knowledge.ranking import RankedCause
+from tests.bot.test_conversation import CATALOG, investigation
 
 
 def ranked(*causes: RankedCause) -> Origins:
@@ -29,3 +34,38 @@ def test_no_origin_elsewhere_when_the_alerting_service_leads_or_the_leader_is_no
     assert origin_elsewhere(ranked(cause("checkout", 0.5)), "frontend") is None  # not clear
     assert origin_elsewhere(ranked(cause("checkout", 3.0, began=None)), "frontend") is None
     assert origin_elsewhere(ranked(), "frontend") is None
+
+
+def look(service: str) -> OriginLook:
+    return OriginLook(service, [], None, [], [], [], [])
+
+
+def origins_around(relation: Relation) -> Origins:
+    return Origins(
+        [Origin(cause("checkout", 3.0)), Origin(cause("frontend", 2.0), "checkout")],
+        {
+            "frontend": Candidate("frontend", "alerting", 0),
+            "checkout": Candidate("checkout", relation, 1 if relation == "calls" else None),
+        },
+        frozenset({"frontend", "checkout"}),
+    )
+
+
+def weighed(relation: Relation) -> list[Hypothesis]:
+    found = investigation(origins=origins_around(relation), at_origin=look("checkout"))
+    return with_context(
+        found, changes=[], change_note="", corrections={}, catalog=CATALOG, min_similarity=0.45
+    ).hypotheses
+
+
+def test_an_origin_the_alerting_service_calls_is_a_slow_dependency_of_it() -> None:
+    [dependency] = weighed("calls")
+    assert dependency.cause == "dependency-timeout" and dependency.score >= 0.35
+    assert dependency.summary == (
+        "checkout, which frontend calls, deviated first and leads the ranking of the services "
+        "around it"
+    )
+
+
+def test_an_origin_that_is_only_a_neighbour_is_no_dependency() -> None:
+    assert weighed("namespace") == []

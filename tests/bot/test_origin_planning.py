@@ -62,6 +62,7 @@ def test_a_victims_alert_gets_the_remedy_on_the_origin_and_advice_for_itself(
     )
     look = diagnosis.investigation.at_origin
     assert look is not None and look.service == workload and look.findings
+    assert diagnosis.investigation.hypotheses[0].cause == "dependency-timeout"
 
 
 def test_approving_the_origins_remedy_acts_on_the_origin_and_the_audit_names_it(
