@@ -255,7 +255,7 @@ class Investigator:
             )
             origin = origin_elsewhere(origins, service)
             if origin is not None:
-                budget.check(f"looking at {origin.service}")
+                budget.check("looking at the likely origin")
                 at_origin = self._look_at(
                     incident, origin.service, window, around.get(origin.service), miner, budget
                 )
