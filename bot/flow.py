@@ -26,6 +26,7 @@ from bot.diagnosis.assembly import (
     planning_context,
     with_context,
 )
+from bot.diagnosis.at_origin import downstream_advice
 from bot.diagnosis.budget import Budget
 from bot.diagnosis.changes import read_changes
 from bot.diagnosis.corrections import Correction, CorrectionStore, corrected, parse_correction
@@ -311,7 +312,8 @@ class IncidentFlow:
                     self.min_similarity,
                 )
             )
-            plan = with_origin(plan, there, incident.service, look.service)
+            advice = downstream_advice(investigation.origins, incident.service, look.service)
+            plan = with_origin(plan, there, advice)
         checked = [
             f"{self.workflow.read(action, PLANNER).summary} ({source})"
             for action, source in plan.checks

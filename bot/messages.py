@@ -305,5 +305,10 @@ AFFECTED_DOWNSTREAM = (
     "{service} is affected downstream of {origin}: acting on {service} would not help, so "
     "remedies are proposed on {origin}"
 )
+ORIGIN_LEADS = (
+    "{origin} turned abnormal first and leads the services around {service}, though no call from "
+    "{service} to {origin} is known: remedies are proposed on {origin}; check how {service} "
+    "depends on it"
+)
 
 # --- Where the fault started (issue 14): the thread, the terminal, "why not X?" -----------------

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
+from bot import messages
 from bot.diagnosis.changes import Change
 from bot.diagnosis.hypotheses import Hypothesis
 from bot.diagnosis.origins import Origins
@@ -43,3 +44,15 @@ def origin_elsewhere(origins: Origins, service: str) -> Origin | None:
         return None
     first = origins.ranked[0]
     return first if first.service != service and first.clear and first.began else None
+
+
+def downstream_advice(origins: Origins, service: str, origin: str) -> str:
+    """What the alerting ``service``'s responders are told: that acting on it would not help
+    when a known call path leads from it to ``origin`` (it calls the origin, or the call-path rule
+    passed it on the way there); otherwise only that the origin leads - without a known call,
+    "downstream" would be a guess."""
+    related = origins.relation(origin)
+    passed = any(o.service == service and o.downstream_of == origin for o in origins.ranked)
+    if passed or (related is not None and related.relation == "calls"):
+        return messages.AFFECTED_DOWNSTREAM.format(service=service, origin=origin)
+    return messages.ORIGIN_LEADS.format(service=service, origin=origin)

@@ -25,7 +25,6 @@ from typing import Any
 
 import numpy as np
 
-from bot import messages
 from bot.diagnosis.hypotheses import Evidence
 from bot.planners.base import (
     Candidate,
@@ -184,14 +183,13 @@ class Planner:
         return capped, f"{wanted} replicas capped at the policy's {which}"
 
 
-def with_origin(own: Plan, origin: Plan, service: str, origin_service: str) -> Plan:
+def with_origin(own: Plan, origin: Plan, advice: str) -> Plan:
     """One plan from the alerting ``service``'s own (``own``) and the one made on the origin's
     evidence: every action ranked by its support (the origin's first on a tie; an action both
     propose - a past fix on the origin that both remember - once, each source's support counted
-    once), the advice that acting on ``service`` would not help first, and what the planners said
-    about the origin's causes kept apart (it joins the origin's hypotheses, not the alerting
-    one's)."""
-    downstream = messages.AFFECTED_DOWNSTREAM.format(service=service, origin=origin_service)
+    once), ``advice`` for the alerting service's responders first (why its remedies are on the
+    origin), and what the planners said about the origin's causes kept apart (it joins the
+    origin's hypotheses, not the alerting one's)."""
     merged: dict[str, PlannedAction] = {}
     for planned in [*origin.actions, *own.actions]:
         entry = merged.get(planned.action.digest())
@@ -217,7 +215,7 @@ def with_origin(own: Plan, origin: Plan, service: str, origin_service: str) -> P
             key=lambda p: p.score,
             reverse=True,
         ),
-        advice=_once([downstream, *origin.advice, *own.advice]),
+        advice=_once([advice, *origin.advice, *own.advice]),
         checks=[*origin.checks, *(c for c in own.checks if c not in origin.checks)],
         checked=[*origin.checked, *own.checked],
         dropped=_once([*origin.dropped, *own.dropped]),

@@ -5,7 +5,7 @@ origin the alerting service calls is a slow dependency of it, a mere neighbour i
 from __future__ import annotations
 
 from bot.diagnosis.assembly import with_context
-from bot.diagnosis.at_origin import OriginLook, origin_elsewhere
+from bot.diagnosis.at_origin import OriginLook, downstream_advice, origin_elsewhere
 from bot.diagnosis.candidates import Candidate, Relation
 from bot.diagnosis.hypotheses import Hypothesis
 from bot.diagnosis.origins import Origins
@@ -40,9 +40,12 @@ def look(service: str) -> OriginLook:
     return OriginLook(service, [], None, [], [], [], [])
 
 
-def origins_around(relation: Relation) -> Origins:
+def origins_around(relation: Relation, passed: bool = True) -> Origins:
     return Origins(
-        [Origin(cause("checkout", 3.0)), Origin(cause("frontend", 2.0), "checkout")],
+        [
+            Origin(cause("checkout", 3.0)),
+            Origin(cause("frontend", 2.0), "checkout" if passed else None),
+        ],
         {
             "frontend": Candidate("frontend", "alerting", 0),
             "checkout": Candidate("checkout", relation, 1 if relation == "calls" else None),
@@ -69,3 +72,16 @@ def test_an_origin_the_alerting_service_calls_is_a_slow_dependency_of_it() -> No
 
 def test_an_origin_that_is_only_a_neighbour_is_no_dependency() -> None:
     assert weighed("namespace") == []
+
+
+def test_the_alerting_service_is_told_acting_on_it_would_not_help_only_on_a_known_call_path() -> (
+    None
+):
+    calls = downstream_advice(origins_around("calls", passed=False), "frontend", "checkout")
+    assert calls.startswith(
+        "frontend is affected downstream of checkout: acting on frontend would not help"
+    )
+    passed = downstream_advice(origins_around("namespace", passed=True), "frontend", "checkout")
+    assert passed == calls  # the call-path rule passed frontend on the way to checkout
+    unlinked = downstream_advice(origins_around("namespace", passed=False), "frontend", "checkout")
+    assert "would not help" not in unlinked and "no call from frontend to checkout" in unlinked
