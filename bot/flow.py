@@ -18,7 +18,15 @@ from typing import NamedTuple
 from bot import messages
 from bot.alerts import AlertGroup
 from bot.config import VerificationSettings
-from bot.diagnosis.assembly import Diagnosis, assemble, planning_context, with_context
+from bot.diagnosis.assembly import (
+    Diagnosis,
+    assemble,
+    look_with_context,
+    origin_context,
+    planning_context,
+    with_context,
+)
+from bot.diagnosis.at_origin import downstream_advice
 from bot.diagnosis.budget import Budget
 from bot.diagnosis.changes import read_changes
 from bot.diagnosis.corrections import Correction, CorrectionStore, corrected, parse_correction
@@ -30,7 +38,7 @@ from bot.diagnosis.verification import Verification, verify
 from bot.errors import InputError
 from bot.incidents import Incident, IncidentStore
 from bot.llm.model import ChatModel
-from bot.planners.combine import Plan, Planner
+from bot.planners.combine import Plan, Planner, with_origin
 from detectors import MetricSource
 from knowledge.memory import IncidentMemory
 from knowledge.records import IncidentRecord
@@ -58,8 +66,8 @@ class Diagnosed(NamedTuple):
 
 
 class IncidentFlow:
-    """Every step of an incident, for every front end. (About 350 lines, and the module just over
-    400, over the house's 250 and 400: it is the one way in, so every step is a method here; each
+    """Every step of an incident, for every front end. (About 390 lines, and the module about
+    450, over the house's 250 and 400: it is the one way in, so every step is a method here; each
     is short and hands the work to the module that does it.)"""
 
     def __init__(
@@ -257,9 +265,10 @@ class IncidentFlow:
 
     def with_context(self, incident: Incident, investigation: Investigation) -> Investigation:
         """``investigation`` with the service's recent rollouts and the corrected causes of its
-        similar past incidents weighed in (bot.diagnosis.assembly)."""
+        similar past incidents weighed in (bot.diagnosis.assembly); the same for the origin's
+        own evidence when the fault started in another service."""
         changes, note = read_changes(self.backends.cluster, incident.namespace, incident.service)
-        return with_context(
+        investigation = with_context(
             investigation,
             changes=changes,
             change_note=note or "",
@@ -267,17 +276,44 @@ class IncidentFlow:
             catalog=self.catalog,
             min_similarity=self.min_similarity,
         )
+        look = investigation.at_origin
+        if look is None:
+            return investigation
+        changes, note = read_changes(self.backends.cluster, incident.namespace, look.service)
+        look = look_with_context(
+            look,
+            changes=changes,
+            change_note=note or "",
+            corrections=self._corrections(m.record.id for m in look.similar),
+            catalog=self.catalog,
+            min_similarity=self.min_similarity,
+        )
+        return replace(investigation, at_origin=look)
 
     def plan(self, incident: Incident, investigation: Investigation) -> Plan:
         """Every planner's proposals merged and ranked, and the runbooks' diagnostic steps run
-        (read-only helpers, through the guard). What the planners bring joins the diagnosis in
-        :func:`bot.diagnosis.assembly.assemble`."""
+        (read-only helpers, through the guard). When the fault started in another service, the
+        planners plan on that origin's evidence too and its remedies act on it. What the planners
+        bring joins the diagnosis in :func:`bot.diagnosis.assembly.assemble`."""
         corrections = self._corrections(m.record.id for m in investigation.similar)
         plan = self.planner.plan(
             planning_context(
                 incident, investigation, self.catalog, corrections, self.min_similarity
             )
         )
+        look = investigation.at_origin
+        if look is not None:
+            there = self.planner.plan(
+                origin_context(
+                    incident,
+                    look,
+                    self.catalog,
+                    self._corrections(m.record.id for m in look.similar),
+                    self.min_similarity,
+                )
+            )
+            advice = downstream_advice(investigation.origins, incident.service, look.service)
+            plan = with_origin(plan, there, advice)
         checked = [
             f"{self.workflow.read(action, PLANNER).summary} ({source})"
             for action, source in plan.checks

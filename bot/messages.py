@@ -291,5 +291,24 @@ CORRECTION_UNCLEAR = (
 LLM_UNAVAILABLE = "(the LLM did not answer: {why}; this answer comes from the evidence alone)"
 
 # --- Where the fault started (issue 14): proposals on the origin --------------------------------
+ORIGIN_METRICS_UNAVAILABLE = (
+    "metrics of {service} (the likely origin) unavailable, its remedies planned without them: {why}"
+)
+ORIGIN_LOGS_UNAVAILABLE = (
+    "logs of {service} (the likely origin) unavailable, its remedies planned without them: {why}"
+)
+ORIGIN_IS_A_DEPENDENCY = (
+    "{origin}, which {service} calls, deviated first and leads the ranking of the services around "
+    "it"
+)
+AFFECTED_DOWNSTREAM = (
+    "{service} is affected downstream of {origin}: acting on {service} would not help, so "
+    "remedies are proposed on {origin}"
+)
+ORIGIN_LEADS = (
+    "{origin} turned abnormal first and leads the services around {service}, though no call from "
+    "{service} to {origin} is known: remedies are proposed on {origin}; check how {service} "
+    "depends on it"
+)
 
 # --- Where the fault started (issue 14): the thread, the terminal, "why not X?" -----------------

@@ -15,12 +15,14 @@ class Remediation(BaseModel):
     tool: str | None = None
     params: dict[str, Any] = Field(default_factory=dict)
     manual: str | None = None
+    workload: str | None = None  # acted on instead of the incident's service (the fault's origin)
 
     def describe(self) -> str:
         if self.tool is None:
             return self.manual or "manual fix"
         args = ", ".join(f"{k}={v}" for k, v in sorted(self.params.items()))
-        return f"{self.tool}({args})" if args else self.tool
+        done = f"{self.tool}({args})" if args else self.tool
+        return f"{done} on {self.workload}" if self.workload else done
 
 
 class TemplateCount(BaseModel):

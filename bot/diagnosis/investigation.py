@@ -17,6 +17,7 @@ from pathlib import Path
 
 from bot import messages
 from bot.config import InvestigationSettings
+from bot.diagnosis.at_origin import OriginLook, origin_elsewhere
 from bot.diagnosis.budget import Budget
 from bot.diagnosis.changes import Change
 from bot.diagnosis.hypotheses import Hypothesis, Relatedness, diagnose
@@ -76,6 +77,7 @@ class Investigation:
     components: list[RankedCause] = field(default_factory=list)
     changes: list[Change] = field(default_factory=list)  # recent rollouts (assembly.with_context)
     origins: Origins = field(default_factory=lambda: Origins([], {}, frozenset()))
+    at_origin: OriginLook | None = None  # the origin's own evidence, when it is another service
 
     @property
     def abnormal_templates(self) -> list[str]:
@@ -160,35 +162,14 @@ class Investigator:
         findings = analysis.anomalies
 
         budget.check("reading the logs")
-        templates, components, origins = self._logs_and_origins(ns, svc, window, notes, budget)
-        abnormal = [t.template for t in templates.abnormal] if templates else []
+        templates, components, origins, at_origin = self._logs_and_origins(
+            incident, window, notes, budget
+        )
         symptoms = [self._catalog.symptom_text(f) for f in findings if self._catalog.is_bad(f)]
 
         budget.check("searching similar incidents")
-        try:
-            similar = self._memory.similar(
-                service=svc,
-                title=incident.summary,
-                symptoms=symptoms,
-                templates=abnormal,
-                metrics=[f.metric for f in findings],
-                namespace=ns,
-                limit=self._settings.similar_limit,
-                exclude={incident.id},
-            )
-        except KnowledgeError as exc:
-            similar = []
-            notes.append(messages.MEMORY_UNAVAILABLE.format(why=exc))
-
-        hypotheses = diagnose(
-            findings,
-            templates.abnormal if templates else [],
-            similar,
-            self._catalog,
-            measured_metrics={s.metric for s in series if len(s)},
-            relatedness=self._relatedness,
-            min_similarity=self._settings.min_similarity,
-        )
+        similar = self._similar(incident, svc, symptoms, templates, findings, notes)
+        hypotheses = self._diagnose(findings, templates, similar, series)
         return Investigation(
             incident_id=incident.id,
             window=window,
@@ -204,27 +185,138 @@ class Investigator:
             drift=analysis.drift,
             components=components,
             origins=origins,
+            at_origin=at_origin,
+        )
+
+    def _similar(
+        self,
+        incident: Incident,
+        service: str,
+        symptoms: list[str],
+        templates: TemplateChanges | None,
+        findings: list[Finding],
+        notes: list[str],
+    ) -> list[SimilarIncident]:
+        """``service``'s past incidents most like this one (none, and a note, when the memory
+        cannot be searched)."""
+        try:
+            return self._memory.similar(
+                service=service,
+                title=incident.summary,
+                symptoms=symptoms,
+                templates=[t.template for t in templates.abnormal] if templates else [],
+                metrics=[f.metric for f in findings],
+                namespace=incident.namespace,
+                limit=self._settings.similar_limit,
+                exclude={incident.id},
+            )
+        except KnowledgeError as exc:
+            notes.append(messages.MEMORY_UNAVAILABLE.format(why=exc))
+            return []
+
+    def _diagnose(
+        self,
+        findings: list[Finding],
+        templates: TemplateChanges | None,
+        similar: list[SimilarIncident],
+        series: list[Series],
+    ) -> list[Hypothesis]:
+        return diagnose(
+            findings,
+            templates.abnormal if templates else [],
+            similar,
+            self._catalog,
+            measured_metrics={s.metric for s in series if len(s)},
+            relatedness=self._relatedness,
+            min_similarity=self._settings.min_similarity,
         )
 
     def _logs_and_origins(
-        self, namespace: str, service: str, window: Window, notes: list[str], budget: Budget
-    ) -> tuple[TemplateChanges | None, list[RankedCause], Origins]:
+        self, incident: Incident, window: Window, notes: list[str], budget: Budget
+    ) -> tuple[TemplateChanges | None, list[RankedCause], Origins, OriginLook | None]:
         """The service's template changes and its pods ranked; then the services around it
-        ranked (their templates from the same miner, saved once both are done)."""
+        ranked, and a look at the origin when it is another service (their templates from the
+        same miner, saved once all are done)."""
+        namespace, service = incident.namespace, incident.service
         read = self._read_logs(namespace, service, window, notes, budget)
         templates: TemplateChanges | None = None
         components: list[RankedCause] = []
         origins = Origins([], {}, frozenset())
+        at_origin: OriginLook | None = None
         lines, miner = read if read is not None else ([], TemplateMiner())
         if read is not None:
             budget.check("mining the log templates")
             templates, components = _template_changes(service, window, lines, miner)
         if self._origins is not None:
             budget.check("ranking the services around it")
-            origins = self._origins.find(namespace, service, window, lines, miner, budget, notes)
+            around: dict[str, list[LogLine]] = {}
+            origins = self._origins.find(
+                namespace, service, window, lines, miner, budget, notes, lines_read=around
+            )
+            origin = origin_elsewhere(origins, service)
+            if origin is not None:
+                budget.check("looking at the likely origin")
+                at_origin = self._look_at(
+                    incident, origin.service, window, around.get(origin.service), miner, budget
+                )
         if read is not None:
             self._save_miner(miner, notes)
-        return templates, components, origins
+        return templates, components, origins, at_origin
+
+    def _look_at(
+        self,
+        incident: Incident,
+        service: str,
+        window: Window,
+        lines: list[LogLine] | None,
+        miner: TemplateMiner,
+        budget: Budget,
+    ) -> OriginLook:
+        """The origin ``service``'s own evidence in the alerting service's ``window``: its
+        metrics judged by the detectors, its logs' templates (``lines``: as the ranking read
+        them; read here only when it did not), its past incidents and its likely causes."""
+        notes: list[str] = []
+        try:
+            series = self._metrics.fetch(
+                incident.namespace,
+                service,
+                window.baseline_start,
+                window.end,
+                time_left=budget.share(),
+            )
+        except PartialMetricsError as exc:
+            series = exc.series
+        except (MetricSourceError, ToolError) as exc:
+            series = []
+            notes.append(messages.ORIGIN_METRICS_UNAVAILABLE.format(service=service, why=exc))
+        series = _within(series, window)
+        findings = self._detectors.analyse(series, window.split).anomalies
+        if lines is None:
+            try:
+                lines = self._logs.fetch(
+                    incident.namespace,
+                    service,
+                    window.baseline_start,
+                    window.end,
+                    time_left=budget.share(),
+                )
+            except (KnowledgeError, ToolError) as exc:
+                notes.append(messages.ORIGIN_LOGS_UNAVAILABLE.format(service=service, why=exc))
+                lines = []
+            lines = _spread(lines, self._settings.max_log_lines, [])
+        templates = _compare(window, lines, miner) if lines else None
+        symptoms = [self._catalog.symptom_text(f) for f in findings if self._catalog.is_bad(f)]
+        similar = self._similar(incident, service, symptoms, templates, findings, notes)
+        return OriginLook(
+            service=service,
+            findings=findings,
+            templates=templates,
+            similar=similar,
+            hypotheses=self._diagnose(findings, templates, similar, series),
+            symptoms=symptoms,
+            measured=sorted({s.metric for s in series if len(s)}),
+            notes=notes,
+        )
 
     def _read_logs(
         self, namespace: str, service: str, window: Window, notes: list[str], budget: Budget
@@ -258,7 +350,7 @@ def _template_changes(
     current = [line for line in lines if line.timestamp >= window.split]
     base_minutes = (window.split - window.baseline_start) / 60.0
     cur_minutes = (window.end - window.split) / 60.0
-    changes = miner.compare(baseline, current, base_minutes, cur_minutes)
+    changes = _compare(window, lines, miner)
     components = rank_components(
         {
             source: features(
@@ -278,6 +370,16 @@ def _template_changes(
         }
     )
     return changes, components
+
+
+def _compare(window: Window, lines: list[LogLine], miner: TemplateMiner) -> TemplateChanges:
+    """The templates new or surging in ``window``'s suspect part against its baseline."""
+    return miner.compare(
+        [line for line in lines if line.timestamp < window.split],
+        [line for line in lines if line.timestamp >= window.split],
+        (window.split - window.baseline_start) / 60.0,
+        (window.end - window.split) / 60.0,
+    )
 
 
 def _within(series: list[Series], window: Window) -> list[Series]:

@@ -109,9 +109,11 @@ class OriginFinder:
         miner: TemplateMiner,
         budget: Budget,
         notes: list[str],
+        lines_read: dict[str, list[LogLine]] | None = None,
     ) -> Origins:
         """The candidates around ``service`` ranked in ``window`` (``own_lines``: the alerting
-        service's logs, already read)."""
+        service's logs, already read). ``lines_read``, when given, is left holding the lines read
+        per service, so a closer look at the origin does not read its logs again."""
         graph = self.graph(namespace)
         workloads = self._workloads(namespace, notes)
         around = candidates(service, workloads, graph, self._settings.max_candidates)
@@ -126,7 +128,8 @@ class OriginFinder:
             name: evidence_of(_window(name, window, metrics=s)) for name, s in series.items()
         }
         chosen = screen(screened, self._settings.log_candidates, always={service})
-        lines = {service: list(own_lines)}
+        lines = lines_read if lines_read is not None else {}
+        lines[service] = list(own_lines)
         others = [name for name in chosen if name != service]
         with ThreadPoolExecutor(max_workers=min(max(len(others), 1), READERS)) as pool:
             answers = list(

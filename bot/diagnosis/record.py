@@ -48,7 +48,12 @@ def incident_record(
         root_cause=top.text if top else "unknown",
         cause=top.cause if top else "unknown",
         remediation=[
-            Remediation(tool=p.action.tool, params=p.recipe.get("params", {})) for p in executed
+            Remediation(
+                tool=p.action.tool,
+                params=p.recipe.get("params", {}),
+                workload=p.action.name if p.action.name != incident.service else None,
+            )
+            for p in executed
         ],
         outcome="resolved" if verification.recovered else "not_resolved",
         postmortem=f"Medic: {done}. Verification: {checks}.",

@@ -44,6 +44,7 @@ class PlanningContext:
     corrections: Mapping[str, Correction] = field(default_factory=dict)  # of similar incidents
     min_similarity: float = 0.45
     proposed: Sequence[Candidate] = ()  # what the planners that ran before this one proposed
+    affected: Sequence[str] = ()  # services whose alert this one's fault explains (its origin)
 
     def hypothesis(self, cause: str) -> Hypothesis | None:
         return next((h for h in self.hypotheses if h.cause == cause), None)

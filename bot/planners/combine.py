@@ -7,6 +7,12 @@ parameters that fail the tool's schema are dropped and reported, never proposed 
 are the same action (keeping every source and reason), scored (independent support combines by a
 noisy-OR; a remedy that failed before counts against itself) and ranked. The guard still sees
 every action that survives.
+
+When the fault started in another service than the alerting one, the planners run twice - on the
+alerting service's own evidence and on the origin's - and the two plans are merged
+(:func:`with_origin`): the origin's remedies act on the origin, so the guard's policy, cooldowns
+and approvers are those of that workload, and the alerting service is told why acting on it would
+not help. Its own evidence still proposes what it supports (a leak of its own is still a leak).
 """
 
 from __future__ import annotations
@@ -30,7 +36,15 @@ from bot.planners.runbooks import Runbook, load_runbooks
 from bot.untrusted import flag
 from tools import TOOLS, Action, ClusterBackend, Policy, ToolError
 
-__all__ = ["Plan", "PlannedAction", "Planner", "Recipe", "Runbook", "load_runbooks"]
+__all__ = [
+    "Plan",
+    "PlannedAction",
+    "Planner",
+    "Recipe",
+    "Runbook",
+    "load_runbooks",
+    "with_origin",
+]
 
 MIN_SCORE = 0.05  # below this, a remedy is not worth a human's attention
 
@@ -58,10 +72,18 @@ class Plan:
     evidence: list[tuple[str, Evidence, str]] = field(default_factory=list)
     planners: list[str] = field(default_factory=list)  # which planners ran, and how
     seconds: float = 0.0
+    origin_evidence: list[tuple[str, Evidence, str]] = field(default_factory=list)  # on the origin
 
 
 def _noisy_or(weights: Sequence[float]) -> float:
     return 1.0 - float(np.prod([1.0 - min(w, 0.99) for w in weights])) if weights else 0.0
+
+
+def _score(support: Sequence[float]) -> float:
+    """Independent support combined, less what speaks against the action."""
+    return round(
+        _noisy_or([w for w in support if w > 0]) - _noisy_or([-w for w in support if w < 0]), 3
+    )
 
 
 class Planner:
@@ -85,7 +107,8 @@ class Planner:
         candidates: list[Candidate] = []
         for planner in self.planners:
             result = planner.candidates(replace(context, proposed=tuple(candidates)))
-            candidates += result.candidates
+            here = (context.namespace, context.service)
+            candidates += [c if c.target else replace(c, target=here) for c in result.candidates]
             plan.planners.append(
                 f"{planner.name} ({result.status})" if result.status else planner.name
             )
@@ -110,11 +133,7 @@ class Planner:
             entry.sources.append(candidate.source)
             entry.reasons.append(candidate.reason + (f" ({problem})" if problem else ""))
         for entry in merged.values():
-            entry.score = round(
-                _noisy_or([w for w in entry.support if w > 0])
-                - _noisy_or([-w for w in entry.support if w < 0]),
-                3,
-            )
+            entry.score = _score(entry.support)
         ranked = [p for p in merged.values() if p.score >= MIN_SCORE]
         plan.actions = sorted(ranked, key=lambda p: p.score, reverse=True)
         plan.seconds = time.perf_counter() - started
@@ -162,6 +181,54 @@ class Planner:
         capped = max(current, min(ceiling, step))
         which = f"ceiling of {ceiling}" if ceiling <= step else f"step of {step}"
         return capped, f"{wanted} replicas capped at the policy's {which}"
+
+
+def with_origin(own: Plan, origin: Plan, advice: str) -> Plan:
+    """One plan from the alerting ``service``'s own (``own``) and the one made on the origin's
+    evidence: every action ranked by its support (the origin's first on a tie; an action both
+    propose - a past fix on the origin that both remember - once, each source's support counted
+    once), ``advice`` for the alerting service's responders first (why its remedies are on the
+    origin), and what the planners said about the origin's causes kept apart (it joins the
+    origin's hypotheses, not the alerting one's)."""
+    merged: dict[str, PlannedAction] = {}
+    for planned in [*origin.actions, *own.actions]:
+        entry = merged.get(planned.action.digest())
+        if entry is None:
+            merged[planned.action.digest()] = replace(
+                planned,
+                sources=list(planned.sources),
+                reasons=list(planned.reasons),
+                support=list(planned.support),
+            )
+            continue
+        for source, reason, weight in zip(
+            planned.sources, planned.reasons, planned.support, strict=True
+        ):
+            if source not in entry.sources:
+                entry.sources.append(source)
+                entry.reasons.append(reason)
+                entry.support.append(weight)
+        entry.score = _score(entry.support)
+    return Plan(
+        actions=sorted(
+            (p for p in merged.values() if p.score >= MIN_SCORE),
+            key=lambda p: p.score,
+            reverse=True,
+        ),
+        advice=_once([advice, *origin.advice, *own.advice]),
+        checks=[*origin.checks, *(c for c in own.checks if c not in origin.checks)],
+        checked=[*origin.checked, *own.checked],
+        dropped=_once([*origin.dropped, *own.dropped]),
+        notes=_once([*own.notes, *origin.notes]),
+        evidence=own.evidence,
+        planners=_once([*own.planners, *origin.planners]),
+        seconds=own.seconds + origin.seconds,
+        origin_evidence=origin.evidence,
+    )
+
+
+def _once(items: Sequence[str]) -> list[str]:
+    return list(dict.fromkeys(items))
 
 
 def untrusted_texts(context: PlanningContext) -> list[tuple[str, str]]:

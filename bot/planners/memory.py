@@ -1,7 +1,8 @@
 """Memory: the remedies of the most similar past incidents, read through people's corrections,
 weighted by similarity and by outcome (a remedy that did not resolve counts against itself), and
 by whether the past incident's cause fits this one: a past cause that today's metrics contradict
-lends its remedies nothing."""
+lends its remedies nothing. A remedy that acted on another workload (the origin of a fault that
+paged the service) is proposed on that workload again, not on the service that paged."""
 
 from __future__ import annotations
 
@@ -34,12 +35,14 @@ class MemoryPlanner:
             for remedy in record.remediation:
                 if remedy.tool is None:
                     continue
+                workload = remedy.workload or context.service
                 result.candidates.append(
                     Candidate(
                         Recipe(tool=remedy.tool, params=remedy.params),
                         MEMORY_WEIGHT * match.similarity * sign * fits,
                         f"memory:{record.id}",
                         f"{verb} {record.id} ({match.similarity:.2f} similar{note})",
+                        target=(context.namespace, workload),
                     )
                 )
         return result

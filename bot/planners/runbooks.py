@@ -30,6 +30,8 @@ class RunbookCondition(BaseModel):
     any_findings: list[str] = Field(default_factory=list)
     no_findings: list[str] = Field(default_factory=list)  # none of these may be abnormal
     causes: list[str] = Field(default_factory=list)
+    no_causes: list[str] = Field(default_factory=list)  # none of these may be a likely cause
+    origin: bool = False  # only on a service found to be the origin of another one's alert
 
 
 class Runbook(BaseModel):
@@ -53,21 +55,23 @@ class Runbook(BaseModel):
         abnormal = {f.metric: f for f in context.findings if context.catalog.is_bad(f)}
         if not all(context.labels.get(k) == v for k, v in w.labels.items()):
             return 0.0
+        if w.origin and not context.affected:
+            return 0.0
         required = [abnormal.get(m) for m in w.all_findings]
         optional = [abnormal[m] for m in w.any_findings if m in abnormal]
         if None in required or (w.any_findings and not optional):
             return 0.0
         if any(m in abnormal for m in w.no_findings):
             return 0.0
+        likely = {
+            h.cause: h.score
+            for h in context.hypotheses[:TOP_CAUSES]
+            if h.score >= LIKELY and not any(e.kind == "against" for e in h.evidence)
+        }
+        if any(cause in likely for cause in w.no_causes):
+            return 0.0
         if w.causes:
-            likely = [
-                h.score
-                for h in context.hypotheses[:TOP_CAUSES]
-                if h.cause in w.causes
-                and h.score >= LIKELY
-                and not any(e.kind == "against" for e in h.evidence)
-            ]
-            return max(likely, default=0.0)
+            return max((likely[c] for c in w.causes if c in likely), default=0.0)
         matched = [f.confidence for f in [*required, *optional] if f is not None]
         return sum(matched) / len(matched) if matched else 1.0
 

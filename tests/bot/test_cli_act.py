@@ -68,7 +68,7 @@ def test_scaling_within_policy_is_done() -> None:
             "(cache_prefixes)",
         ),
         (("scale", "--target", "shop/recommender", "--param", "replicas=many"), 2, "(parameters)"),
-        (("scale", "--target", "shop/payments", "--param", "replicas=2"), 3, "(workloads)"),
+        (("scale", "--target", "shop/billing", "--param", "replicas=2"), 3, "(workloads)"),
         (
             ("scale", "--target", "recommender", "--param", "replicas=2"),
             2,

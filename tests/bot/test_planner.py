@@ -12,7 +12,7 @@ from bot.diagnosis.hypotheses import Evidence, Hypothesis
 from bot.diagnosis.signals import Glossary
 from bot.errors import ConfigError
 from bot.planners.base import PlanningContext
-from bot.planners.combine import Planner, load_runbooks
+from bot.planners.combine import Planner, load_runbooks, with_origin
 from bot.planners.memory import MemoryPlanner
 from bot.planners.rollback import ChangePlanner
 from bot.planners.runbooks import RunbookPlanner
@@ -58,7 +58,7 @@ def context(
     return PlanningContext(
         incident_id="INC-0001",
         namespace="shop",
-        service="recommender",
+        service=extra.pop("service", "recommender"),
         summary="recommender p95 latency above 500 ms",
         labels=extra.pop("labels", {}),
         annotations={},
@@ -210,3 +210,52 @@ def test_team_runbooks_are_loaded_and_bad_ones_reported(tmp_path: Path) -> None:
     (tmp_path / "broken.yaml").write_text("- name: x\n  when: {}\n  propose: []\n")
     with pytest.raises(ConfigError, match=r"broken\.yaml"):
         load_runbooks(tmp_path)
+
+
+def test_an_origin_slower_with_nothing_to_explain_it_is_restarted_but_a_lone_alert_is_not(
+    sim: SimulatedCluster,
+) -> None:
+    slow = [finding("latency_p95_ms", 0)]
+    origin = {"service": "checkout", "affected": ("frontend",)}
+    plan = planner(sim).plan(context(slow, **origin))
+    assert [(p.action.tool, p.action.target, p.sources) for p in plan.actions] == [
+        ("restart", "shop/checkout", ["runbook:restart-slow-pods"])
+    ]
+    assert planner(sim).plan(context(slow, service="checkout")).actions == []  # paged itself
+    after_release = planner(sim).plan(context(slow, [likely("bad-rollout", 0.9)], **origin))
+    assert "runbook:restart-slow-pods" not in [s for p in after_release.actions for s in p.sources]
+    under_load = planner(sim).plan(context([*slow, finding("request_rate", 0)], **origin))
+    assert all(p.action.tool != "restart" for p in under_load.actions)
+
+
+def test_a_plan_on_the_origin_acts_there_and_tells_the_alerting_service_why(
+    sim: SimulatedCluster,
+) -> None:
+    rules = planner(sim)
+    own = rules.plan(context([finding("latency_p95_ms", 0)], service="frontend"))
+    there = rules.plan(
+        context(
+            [finding("request_rate", 0), finding("latency_p95_ms", 0)],
+            [likely("traffic-surge")],
+            service="checkout",
+        )
+    )
+    plan = with_origin(own, there, "frontend is affected downstream of checkout")
+    assert [(p.action.tool, p.action.target) for p in plan.actions][:1] == [
+        ("scale", "shop/checkout")
+    ]
+    assert plan.advice[0] == "frontend is affected downstream of checkout"
+    assert {p.action.target for p in plan.actions} <= {"shop/checkout", "shop/frontend"}
+
+
+def test_a_past_fix_on_the_origin_is_proposed_on_the_origin_once(sim: SimulatedCluster) -> None:
+    past = similar(
+        "PAST-O", 0.9, "resolved", Remediation(tool="restart", workload="checkout"), cause="x"
+    )
+    rules = planner(sim)
+    own = rules.plan(context(matches=[past], service="frontend"))
+    assert [(p.action.tool, p.action.target) for p in own.actions] == [("restart", "shop/checkout")]
+    there = rules.plan(context(matches=[past], service="checkout", affected=("frontend",)))
+    [restart] = with_origin(own, there, "frontend is affected downstream of checkout").actions
+    assert restart.action.target == "shop/checkout" and restart.sources == ["memory:PAST-O"]
+    assert restart.score == own.actions[0].score

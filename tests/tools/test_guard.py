@@ -65,7 +65,7 @@ def silence(minutes: int, **matchers: str) -> Action:
         (scale(0, "coredns", "kube-system"), False, "namespaces"),
         (Action("restart", "kube-system", "coredns", {}), False, "namespaces"),
         (Action("restart", "default", "web", {}), False, "namespaces"),
-        (scale(2, "payments"), False, "workloads"),
+        (scale(2, "billing"), False, "workloads"),
         (scale("many"), False, "parameters"),
         (scale(-1), False, "parameters"),
         (Action("scale", "shop", "recommender", {"replicas": 4, "x": 1}), False, "parameters"),

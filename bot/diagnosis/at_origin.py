@@ -1,0 +1,58 @@
+"""A look at the origin: when the fault started in another service than the one that paged, the
+same questions are asked of that service - its metrics judged in the same window, its logs'
+templates, its past incidents, its causes and its rollouts - so remedies are planned where the
+fault is. Acting on the alerting service would only treat a symptom: a restart of frontend does
+not make checkout answer faster.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+from bot import messages
+from bot.diagnosis.changes import Change
+from bot.diagnosis.hypotheses import Hypothesis
+from bot.diagnosis.origins import Origins
+from detectors import Finding
+from knowledge import SimilarIncident, TemplateChanges
+from knowledge.origins import Origin
+
+
+@dataclass(frozen=True)
+class OriginLook:
+    """What the sources said about the origin service (kept with the diagnosis; its metric
+    series are not: ``measured`` names the metrics that had samples)."""
+
+    service: str
+    findings: list[Finding]
+    templates: TemplateChanges | None
+    similar: list[SimilarIncident]
+    hypotheses: list[Hypothesis]
+    symptoms: list[str]
+    measured: list[str]
+    changes: list[Change] = field(default_factory=list)  # its rollouts (assembly.with_context)
+    notes: list[str] = field(default_factory=list)
+
+
+def origin_elsewhere(origins: Origins, service: str) -> Origin | None:
+    """The most likely origin when it is not ``service`` (the alerting one) and clear evidence
+    implicates it - the call path passed ``service`` on the way to it, or it simply leads - seen
+    to deviate at a known time. None when the alerting service leads, or the leader's case is
+    too weak to act on elsewhere: a score is relative (the strongest of several quiet services is
+    no origin), and a service that never turned abnormal did not start anything."""
+    if not origins.ranked:
+        return None
+    first = origins.ranked[0]
+    return first if first.service != service and first.clear and first.began else None
+
+
+def downstream_advice(origins: Origins, service: str, origin: str) -> str:
+    """What the alerting ``service``'s responders are told: that acting on it would not help
+    when a known call path leads from it to ``origin`` (it calls the origin, or the call-path rule
+    passed it on the way there); otherwise only that the origin leads - without a known call,
+    "downstream" would be a guess."""
+    related = origins.relation(origin)
+    passed = any(o.service == service and o.downstream_of == origin for o in origins.ranked)
+    if passed or (related is not None and related.relation == "calls"):
+        return messages.AFFECTED_DOWNSTREAM.format(service=service, origin=origin)
+    return messages.ORIGIN_LEADS.format(service=service, origin=origin)
