@@ -293,3 +293,47 @@ LLM_UNAVAILABLE = "(the LLM did not answer: {why}; this answer comes from the ev
 # --- Where the fault started (issue 14): proposals on the origin --------------------------------
 
 # --- Where the fault started (issue 14): the thread, the terminal, "why not X?" -----------------
+# The thread and the terminal (bot/views.py builds the sentences, each renderer lays them out).
+HEADING_ORIGIN = "Where it started"
+ORIGIN_ELSEWHERE = "Most likely origin: {origin} ({signal} out of the ordinary{when}); {path}."
+ORIGIN_ITSELF = (
+    "Most likely origin: {service} itself ({signal} out of the ordinary{when}); the {count} other "
+    "service(s) looked at ({names}) show weaker evidence."
+)
+ORIGIN_UNCLEAR = (
+    "No service stands out as the origin among the {count} looked at; the strongest evidence, "
+    "weak, is on {origin}."
+)
+ORIGIN_SIGNAL = "behaviour"  # when no kind of evidence stands out
+ORIGIN_SINCE = " since {began}"
+ORIGIN_BEFORE = " since {began}, {minutes} min before {mark}"
+ORIGIN_AFTER = " since {began}, {minutes} min after {mark}"
+ORIGIN_AS = " since {began}, as {mark}"
+SYMPTOM_MOVED = {"up": "{service}'s {symptom} rose", "down": "{service}'s {symptom} fell"}
+SYMPTOM_DEVIATED = "{service} deviated"
+ORIGIN_PATH = {
+    "calls": "{service} calls it and is affected downstream",
+    "calls_via": "{service} calls it through {between} other service(s) and is affected downstream",
+    "called_by": "it calls {service}",
+    "namespace": "no call between it and {service} is known",
+}
+# One candidate's facts, joined by "; " after its name and score.
+RELATION = {
+    "alerting": "the alerting service",
+    "calls": "called by {service}",
+    "calls_via": "called by {service} through {between} other service(s)",
+    "called_by": "calls {service}",
+    "called_by_via": "calls {service} through {between} other service(s)",
+    "namespace": "same namespace as {service}, no known call",
+    "unknown": "how it relates to {service} is unknown",
+}
+DOWNSTREAM_OF = "downstream of {origin}"
+FIRST_DEVIATED = "first deviated at {began}"
+NO_TIMED_DEVIATION = "no timed deviation"
+LOGS_READ = "logs and metrics read"
+METRICS_ONLY = "metrics read, logs not"
+ORIGINS_LOOKED_AT = (
+    "{count} service(s) looked at around {service} (what it calls, what calls it, the namespace's "
+    "workloads); logs read for {logs}."
+)
+DIAGNOSIS_SUMMARY_ORIGIN = "; most likely started in {origin}"

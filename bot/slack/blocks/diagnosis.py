@@ -12,10 +12,10 @@ from bot.diagnosis.investigation import Investigation
 from bot.diagnosis.signals import Glossary
 from bot.incidents import Incident
 from bot.planners.combine import Plan
-from bot.slack.blocks.elements import context, section, slack_time
+from bot.slack.blocks.elements import context, phrase, section, slack_time
 from bot.slack.limits import Block
 from bot.slack.mrkdwn import Mrkdwn, joined, markup
-from bot.views import DiagnosisView, PlanView, diagnosis_view
+from bot.views import DiagnosisView, OriginsView, PlanView, diagnosis_view
 
 
 def _heading(title: str, body: Mrkdwn) -> Block:
@@ -63,6 +63,19 @@ def _hypotheses(view: DiagnosisView) -> list[Block]:
         ]
         if evidence:
             blocks.append(context(joined("\n", evidence)))
+    return blocks
+
+
+def _origins(origins: OriginsView) -> list[Block]:
+    """Where it started: the headline, then each shown candidate's facts and evidence."""
+    blocks = [_heading(messages.HEADING_ORIGIN, phrase(origins.headline))]
+    for o in origins.ranked:
+        facts = joined("; ", (phrase(f) for f in o.facts))
+        lines = [markup("*{}. {}* - score {:.2f}; {}", o.rank, o.service, o.score, facts)]
+        lines += [markup("• {}", e) for e in o.evidence]
+        blocks.append(context(joined("\n", lines)))
+    more = markup(" " + messages.AND_MORE, count=origins.more) if origins.more else Mrkdwn("")
+    blocks.append(context(markup("{}{}", phrase(origins.looked_at), more)))
     return blocks
 
 
@@ -117,6 +130,10 @@ def diagnosis_blocks(incident: Incident, view: DiagnosisView) -> tuple[Mrkdwn, l
         count=view.abnormal,
         cause=view.likely or messages.NO_CLEAR_CAUSE_SHORT,
     )
+    origins = view.origins
+    if origins is not None and origins.origin.clear and origins.origin.service != origins.service:
+        origin = markup(messages.DIAGNOSIS_SUMMARY_ORIGIN, origin=origins.origin.service)
+        text = joined("", (text, origin))
     blocks: list[Block] = [
         section(
             markup(
@@ -143,6 +160,8 @@ def diagnosis_blocks(incident: Incident, view: DiagnosisView) -> tuple[Mrkdwn, l
     )
     if view.notes:
         blocks.append(context(*(markup(":warning: {}", n) for n in view.notes)))
+    if view.origins is not None:
+        blocks.extend(_origins(view.origins))
     blocks.append(_heading(messages.HEADING_ABNORMAL, _findings(view)))
     if view.outlook:
         outlook = joined("\n", (markup("• {}", line) for line in view.outlook))
