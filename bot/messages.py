@@ -256,8 +256,9 @@ SLACK_NOT_FINISHED = (
 SLACK_BLOCKS_REFUSED = "\n\n(Slack refused this message's layout; shown as plain text.)"
 # The conversation in an incident thread (bot/conversation.py).
 CONVERSATION_HELP = (
-    "Ask me `why?`, `what changed?`, `show logs` or `what fixed this last time?` - or tell me the "
-    'real cause ("root cause was actually the DB pool") and I will remember it.'
+    "Ask me `why?`, `why not checkout?`, `what changed?`, `show logs` or `what fixed this last "
+    'time?` - or tell me the real cause ("root cause was actually the DB pool") and I will '
+    "remember it."
 )
 MENTION_HELP = (
     "I answer in an incident's thread: mention me there with `why?`, `what changed?`, `show logs` "
@@ -337,3 +338,44 @@ ORIGINS_LOOKED_AT = (
     "workloads); logs read for {logs}."
 )
 DIAGNOSIS_SUMMARY_ORIGIN = "; most likely started in {origin}"
+# `@medic why not X?` (bot/why_not.py): X is the person's text, quoted with !r where it may be
+# no service at all.
+WHY_NOT_NO_NAME = "Which service? Ask e.g. `why not checkout?`."
+WHY_NOT_NO_RANKING = (
+    "I did not rank the services around {service} for this incident (a single service, no "
+    "metrics to compare, or a diagnosis made before Medic ranked them), so I cannot compare "
+    "{name!r} with it."
+)
+WHY_NOT_NOT_LOOKED_AT = (
+    "{name!r} was not among the {count} service(s) I looked at around {service}: {names}. I look "
+    "at what {service} calls and what calls it (the call graph, `dependencies:` in the "
+    "configuration), then the other workloads of {namespace}, at most "
+    "investigation.max_candidates in all."
+)
+WHY_NOT_UNREAD = (
+    "{name} was among the services I looked at ({relation}), but its metrics could not be read, "
+    "so it was not ranked."
+)
+WHY_NOT_IS_ORIGIN = "{name} is what I rank first (score {score:.2f}). {headline}"
+WHY_NOT_RANK = (
+    "{name} is number {rank} of {count} (score {score:.2f}; {facts}); the most likely origin is "
+    "{origin} (score {origin_score:.2f})."
+)
+WHY_NOT_DOWNSTREAM = "{name} calls {origin} and is affected downstream: {timing}."
+WHY_NOT_AFTER = (
+    "{name} turned abnormal at {began}, {minutes} min after {origin} did ({origin_began})"
+)
+WHY_NOT_BEFORE = (
+    "{name} turned abnormal at {began}, {minutes} min before {origin} did ({origin_began}), but "
+    "{origin}'s evidence is clearer"
+)
+WHY_NOT_SAME_TIME = "{name} turned abnormal at {began}, as {origin} did"
+WHY_NOT_UNTIMED = "when {name} turned abnormal is not known"
+WHY_NOT_QUIET = (
+    "{name} showed nothing that stands out against its own history in what I read ({read}) from "
+    "{start} to {end}."
+)
+WHY_NOT_READ_ALL = "its metrics and logs"
+WHY_NOT_READ_METRICS = "its metrics; its logs were not read, as only the highest on metrics are"
+WHY_NOT_EVIDENCE = "Its evidence:"
+WHY_NOT_NO_EVIDENCE = "Nothing in its evidence stands out."

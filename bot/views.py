@@ -288,7 +288,7 @@ def origins_view(
             messages.ORIGINS_LOOKED_AT,
             count=len(found.relations),
             service=service,
-            logs=_names(sorted(found.with_logs)),
+            logs=listed(sorted(found.with_logs)),
         ),
     )
 
@@ -314,7 +314,7 @@ def _origin(rank: int, o: Origin, inv: Investigation, service: str) -> OriginVie
     relation = candidate.relation if candidate else "unknown"
     hops = candidate.hops if candidate else None
     began = o.cause.first_deviation
-    facts = [_relation_phrase(relation, hops, service)]
+    facts = [relation_phrase(relation, hops, service)]
     if o.downstream_of:
         facts.append(Phrase.of(messages.DOWNSTREAM_OF, origin=o.downstream_of))
     if began is None:
@@ -339,7 +339,8 @@ def _origin(rank: int, o: Origin, inv: Investigation, service: str) -> OriginVie
     )
 
 
-def _relation_phrase(relation: str, hops: int | None, service: str) -> Phrase:
+def relation_phrase(relation: str, hops: int | None, service: str) -> Phrase:
+    """Where a candidate sits relative to the alerting ``service`` ('called by frontend')."""
     between = (hops or 1) - 1
     key = f"{relation}_via" if between > 0 and f"{relation}_via" in messages.RELATION else relation
     template = messages.RELATION.get(key, messages.RELATION["unknown"])
@@ -364,7 +365,7 @@ def _headline(
             signal=origin.signal,
             when=when,
             count=len(others),
-            names=_names(others),
+            names=listed(others),
         )
     between = (origin.hops or 1) - 1
     path_key = origin.relation if origin.relation in messages.ORIGIN_PATH else "namespace"
@@ -404,7 +405,8 @@ def _cut(text: str, most: int = MAX_EVIDENCE_CHARS) -> str:
     return text if len(text) <= most else text[: most - 1] + "\u2026"
 
 
-def _names(names: list[str], most: int = MAX_NAMES) -> str:
+def listed(names: list[str], most: int = MAX_NAMES) -> str:
+    """'a, b, c (and 4 more)': a bounded list of names for a sentence."""
     shown = ", ".join(names[:most])
     more = len(names) - most
     return f"{shown} ({messages.AND_MORE.format(count=more)})" if more > 0 else shown
