@@ -1,0 +1,59 @@
+"""A victim's alert in Slack: frontend pages because checkout is slow. The thread says where it
+started, and `@medic why not frontend?` answers from the ranking, also after a restart."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+
+import pytest
+
+from tests.bot.slack.fake_slack import decode
+from tests.bot.slack.harness import Medic
+from tests.bot.slack.test_mentions import alert_thread, ask
+from tools.clock import VirtualClock
+from tools.sim import SimulatedCluster
+from tools.sim.victims import VICTIMS
+
+SLOW_CHECKOUT = next(s for s in VICTIMS if s.name == "slow-dependency")
+
+
+@pytest.fixture
+def sim(clock: VirtualClock) -> SimulatedCluster:
+    """The shop with a network delay on checkout's pods; frontend, which calls it, pages."""
+    return SimulatedCluster(SLOW_CHECKOUT, clock)
+
+
+def test_a_victims_thread_names_the_origin_and_why_not_is_answered_after_a_restart(
+    start_medic: Callable[..., Medic],
+) -> None:
+    first = start_medic()
+    root = alert_thread(first)
+    assert "frontend" in root.all_text()
+    diagnosis = first.diagnosis(root)
+    text = diagnosis.all_text()
+    assert "Where it started" in text
+    assert "Most likely origin: checkout (latency out of the ordinary since " in text
+    assert "before frontend's p95 latency rose); frontend calls it and is affected downstream." in (
+        text
+    )
+    assert (
+        "*2. frontend* - score" in text and "the alerting service; downstream of checkout" in text
+    )
+    assert "most likely started in checkout" in decode(diagnosis.text)  # the notification
+
+    why_not = ask(first, root, "why not frontend?")
+    assert why_not.startswith("frontend is number 2 of 3 (score ")
+    assert "the most likely origin is checkout" in why_not
+    assert "frontend calls checkout and is affected downstream: frontend turned abnormal at " in (
+        why_not
+    )
+    assert "min after checkout did (" in why_not
+
+    first.service.stop()
+    again = start_medic()  # the ranking comes back from the incidents table
+    again.mentions_sent = first.mentions_sent  # Slack's event ids go on, not start again
+    assert ask(again, root, "why not frontend?") == why_not
+    unknown = ask(again, root, "why not pay<ments>?")
+    assert unknown.startswith("'pay<ments' was not among the 3 service(s) I looked at")
+    raw = [m for m in again.slack.thread(root.ts) if m.blocks[0].get("block_id") == "answer"]
+    assert "pay&lt;ments" in raw[-1].blocks[0]["text"]["text"]  # shown, never markup
