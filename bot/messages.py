@@ -316,6 +316,7 @@ ORIGIN_PATH = {
     "calls": "{service} calls it and is affected downstream",
     "calls_via": "{service} calls it through {between} other service(s) and is affected downstream",
     "called_by": "it calls {service}",
+    "called_by_via": "it calls {service} through {between} other service(s)",
     "namespace": "no call between it and {service} is known",
 }
 # One candidate's facts, joined by "; " after its name and score.

@@ -357,25 +357,24 @@ def _headline(
     others = [o.service for o in ranked if o.service != origin.service]
     if not origin.clear:
         return Phrase.of(messages.ORIGIN_UNCLEAR, count=len(ranked), origin=origin.service)
-    when = _when(origin.began, mark, marked_at)
-    if origin.service == service:
+    if origin.service == service:  # timed against its own symptom: no lead to tell
         return Phrase.of(
             messages.ORIGIN_ITSELF,
             service=service,
             signal=origin.signal,
-            when=when,
+            when=_when(origin.began, None, None),
             count=len(others),
             names=listed(others),
         )
     between = (origin.hops or 1) - 1
     path_key = origin.relation if origin.relation in messages.ORIGIN_PATH else "namespace"
-    if path_key == "calls" and between > 0:
-        path_key = "calls_via"
+    if between > 0 and f"{path_key}_via" in messages.ORIGIN_PATH:
+        path_key = f"{path_key}_via"
     return Phrase.of(
         messages.ORIGIN_ELSEWHERE,
         origin=origin.service,
         signal=origin.signal,
-        when=when,
+        when=_when(origin.began, mark, marked_at),
         path=Phrase.of(messages.ORIGIN_PATH[path_key], service=service, between=between),
     )
 

@@ -11,6 +11,7 @@ from rich.console import Console
 
 from bot import messages
 from bot.cli.render import ThreadPrinter
+from bot.conversation import IncidentEvidence, answer
 from bot.diagnosis.assembly import Diagnosis
 from bot.diagnosis.candidates import Candidate
 from bot.diagnosis.investigation import Investigation
@@ -124,8 +125,9 @@ def test_when_the_alerting_service_is_the_origin_the_thread_says_so() -> None:
     inv = investigation(own)
     for text in (slack(inv)[1], terminal(inv)):
         assert "Most likely origin: frontend itself (latency out of the ordinary since " in text
-        assert "as frontend's p95 latency rose); the 1 other service(s) looked at (checkout) " \
-            "show weaker evidence." in text  # fmt: skip
+        assert "UTC); the 1 other service(s) looked at (checkout) show weaker evidence." in (
+            text.replace("<!date^1800000240^{time}|08:04 UTC>", "08:04 UTC")
+        )
         assert "started in" not in text
 
 
@@ -191,3 +193,23 @@ def test_a_diagnosis_kept_before_origins_reads_back_and_renders() -> None:
     assert messages.HEADING_ORIGIN not in terminal(old.investigation)
     again = from_json(to_json(Diagnosis(investigation(shop_origins()), Plan())))
     assert again.investigation.origins == shop_origins()  # kept across a restart
+
+
+def test_an_origin_two_calls_away_is_placed_on_the_path() -> None:
+    cascade = Origins(
+        [ranked("payments", 2.6, T0, ["pod_restarts_per_min +1109.2"], {"saturation": 2.3}),
+         ranked("checkout", 0.7, T0, [], {"errors": 0.3}, downstream_of="payments"),
+         ranked("frontend", 0.7, T0, [], {"errors": 0.5}, downstream_of="payments")],
+        {"frontend": Candidate("frontend", "alerting", 0),
+         "checkout": Candidate("checkout", "calls", 1),
+         "payments": Candidate("payments", "calls", 2)},
+        frozenset({"frontend", "checkout", "payments"}),
+    )  # fmt: skip
+    inv = investigation(cascade)
+    for text in (slack(inv)[1], terminal(inv)):
+        assert "Most likely origin: payments (cpu saturation out of the ordinary since " in text
+        assert "frontend calls it through 1 other service(s) and is affected downstream." in text
+        assert "called by frontend through 1 other service(s)" in text
+    why_not = answer("why not checkout?", IncidentEvidence(FRONTEND, inv), Glossary()).text
+    assert "checkout calls payments and is affected downstream: checkout turned abnormal at " \
+        "08:00 UTC, as payments did." in why_not  # fmt: skip
