@@ -363,6 +363,9 @@ WHY_NOT_RANK = (
     "{origin} (score {origin_score:.2f})."
 )
 WHY_NOT_DOWNSTREAM = "{name} calls {origin} and is affected downstream: {timing}."
+WHY_NOT_DOWNSTREAM_VIA = (
+    "{name} calls {origin} through {between} other service(s) and is affected downstream: {timing}."
+)
 WHY_NOT_AFTER = (
     "{name} turned abnormal at {began}, {minutes} min after {origin} did ({origin_began})"
 )
@@ -372,9 +375,10 @@ WHY_NOT_BEFORE = (
 )
 WHY_NOT_SAME_TIME = "{name} turned abnormal at {began}, as {origin} did"
 WHY_NOT_UNTIMED = "when {name} turned abnormal is not known"
-WHY_NOT_QUIET = (
-    "{name} showed nothing that stands out against its own history in what I read ({read}) from "
-    "{start} to {end}."
+WHY_NOT_QUIET = "{name} showed nothing unusual in what I read ({read}) from {start} to {end}."
+WHY_NOT_WEAK = (
+    "{name}'s evidence is weak: no kind of it is clearly beyond what is usual for {name}, in what "
+    "I read ({read}) from {start} to {end}."
 )
 WHY_NOT_READ_ALL = "its metrics and logs"
 WHY_NOT_READ_METRICS = "its metrics; its logs were not read, as only the highest on metrics are"

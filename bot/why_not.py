@@ -9,6 +9,7 @@ those that were and how they were chosen. Pure: the caller passes the investigat
 from __future__ import annotations
 
 import re
+from collections.abc import Mapping, Sequence
 from datetime import UTC, datetime
 
 from bot import messages
@@ -93,16 +94,21 @@ def _ranked_below(
             origin_score=origin.score,
         )
     ]
-    if _calls_origin(mine, origin, view.service):
+    hops = _calls_origin(mine, origin, view.service, inv.origins.calls)
+    if hops is not None:
         began = _abnormal_since(mine, view.service, inv, catalog)
+        template = messages.WHY_NOT_DOWNSTREAM_VIA if hops > 1 else messages.WHY_NOT_DOWNSTREAM
         lines.append(
-            messages.WHY_NOT_DOWNSTREAM.format(
-                name=mine.service, origin=origin.service, timing=_timing(mine, began, origin)
+            template.format(
+                name=mine.service,
+                origin=origin.service,
+                between=hops - 1,
+                timing=_timing(mine, began, origin),
             )
         )
-    if not mine.clear:
+    if not mine.clear and mine.service != view.service:  # the alerting one paged: not quiet
         lines.append(
-            messages.WHY_NOT_QUIET.format(
+            (messages.WHY_NOT_WEAK if mine.evidence else messages.WHY_NOT_QUIET).format(
                 name=mine.service,
                 read=messages.WHY_NOT_READ_ALL if mine.logs_read else messages.WHY_NOT_READ_METRICS,
                 start=_utc(inv.window.split),
@@ -112,14 +118,32 @@ def _ranked_below(
     return lines + _evidence(mine)
 
 
-def _calls_origin(mine: OriginView, origin: OriginView, service: str) -> bool:
-    """Whether ``mine`` is known to call the origin: the call path went through it, or the
-    alerting service calls the origin, or the origin calls the alerting service ``mine``."""
-    if mine.downstream_of == origin.service:
-        return True
-    if mine.service == service:
-        return origin.relation == "calls"
-    return origin.service == service and mine.relation == "called_by"
+def _calls_origin(
+    mine: OriginView, origin: OriginView, service: str, calls: Mapping[str, Sequence[str]]
+) -> int | None:
+    """How many calls away from ``mine`` the origin is, when ``mine`` is known to call it (the
+    known calls among the candidates, else what the ranking and the relations to the alerting
+    ``service`` tell); None when it is not known to."""
+    hops = _distance(mine.service, origin.service, calls)
+    if hops is not None:
+        return hops
+    if mine.service == service and origin.relation == "calls":
+        return origin.hops or 1
+    if origin.service == service and mine.relation == "called_by":
+        return mine.hops or 1
+    return 1 if mine.downstream_of == origin.service else None
+
+
+def _distance(start: str, goal: str, calls: Mapping[str, Sequence[str]]) -> int | None:
+    """Calls from ``start`` to ``goal`` along ``calls``, the fewest; None when unreachable."""
+    seen, frontier, hops = {start}, [start], 0
+    while frontier:
+        hops += 1
+        frontier = [c for name in frontier for c in calls.get(name, ()) if c not in seen]
+        if goal in frontier:
+            return hops
+        seen.update(frontier)
+    return None
 
 
 def _abnormal_since(

@@ -62,7 +62,9 @@ def shop_origins(*extra: Origin, alerting: str = "frontend") -> Origins:
         "recommender": Candidate("recommender", "namespace", None),
         **{o.service: Candidate(o.service, "namespace", None) for o in extra},
     }
-    return Origins(found, relations, frozenset({"frontend", "checkout"}))
+    return Origins(
+        found, relations, frozenset({"frontend", "checkout"}), {"frontend": ["checkout"]}
+    )
 
 
 def investigation(origins: Origins | None = None) -> Investigation:
@@ -196,20 +198,31 @@ def test_a_diagnosis_kept_before_origins_reads_back_and_renders() -> None:
 
 
 def test_an_origin_two_calls_away_is_placed_on_the_path() -> None:
+    # The ranking led with payments on its own evidence: the call path marked nobody downstream,
+    # and the known calls among the services looked at say who calls whom.
     cascade = Origins(
         [ranked("payments", 2.6, T0, ["pod_restarts_per_min +1109.2"], {"saturation": 2.3}),
-         ranked("checkout", 0.7, T0, [], {"errors": 0.3}, downstream_of="payments"),
-         ranked("frontend", 0.7, T0, [], {"errors": 0.5}, downstream_of="payments")],
+         ranked("checkout", 0.7, T0 + 60, ["ERROR payments Charge failed"], {"errors": 0.3}),
+         ranked("frontend", 0.7, T0, [], {"errors": 0.5})],
         {"frontend": Candidate("frontend", "alerting", 0),
          "checkout": Candidate("checkout", "calls", 1),
          "payments": Candidate("payments", "calls", 2)},
         frozenset({"frontend", "checkout", "payments"}),
+        {"frontend": ["checkout"], "checkout": ["payments"]},
     )  # fmt: skip
     inv = investigation(cascade)
     for text in (slack(inv)[1], terminal(inv)):
         assert "Most likely origin: payments (cpu saturation out of the ordinary since " in text
         assert "frontend calls it through 1 other service(s) and is affected downstream." in text
         assert "called by frontend through 1 other service(s)" in text
-    why_not = answer("why not checkout?", IncidentEvidence(FRONTEND, inv), Glossary()).text
+
+    def why_not(name: str) -> str:
+        return answer(f"why not {name}?", IncidentEvidence(FRONTEND, inv), Glossary()).text
+
     assert "checkout calls payments and is affected downstream: checkout turned abnormal at " \
-        "08:00 UTC, as payments did." in why_not  # fmt: skip
+        "08:01 UTC, 1 min after payments did (08:00 UTC)." in why_not("checkout")  # fmt: skip
+    assert "checkout's evidence is weak" in why_not("checkout")
+    frontend = why_not("frontend")
+    assert "frontend calls payments through 1 other service(s) and is affected downstream: " \
+        "frontend turned abnormal at 08:04 UTC, 4 min after payments" in frontend  # fmt: skip
+    assert "weak" not in why_not("frontend")  # it paged: its own symptoms are in the thread

@@ -41,9 +41,8 @@ def test_why_not_the_origin_itself_gives_its_evidence() -> None:
 def test_a_quiet_service_is_said_to_be_quiet_with_what_was_read() -> None:
     reply = ask("what about recommender")
     assert (
-        "recommender showed nothing that stands out against its own history in what I read (its "
-        "metrics; its logs were not read, as only the highest on metrics are) from 07:50 UTC to "
-        "08:15 UTC." in reply
+        "recommender showed nothing unusual in what I read (its metrics; its logs were not read, "
+        "as only the highest on metrics are) from 07:50 UTC to 08:15 UTC." in reply
     )
     assert messages.WHY_NOT_NO_EVIDENCE in reply
 

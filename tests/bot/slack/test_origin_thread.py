@@ -14,13 +14,19 @@ from tools.clock import VirtualClock
 from tools.sim import SimulatedCluster
 from tools.sim.victims import VICTIMS
 
-SLOW_CHECKOUT = next(s for s in VICTIMS if s.name == "slow-dependency")
+VICTIM = {s.name: s for s in VICTIMS}
 
 
 @pytest.fixture
-def sim(clock: VirtualClock) -> SimulatedCluster:
-    """The shop with a network delay on checkout's pods; frontend, which calls it, pages."""
-    return SimulatedCluster(SLOW_CHECKOUT, clock)
+def victim() -> str:
+    """The victim scenario played (a test parametrizes another): a network delay on checkout's
+    pods; frontend, which calls it, pages."""
+    return "slow-dependency"
+
+
+@pytest.fixture
+def sim(clock: VirtualClock, victim: str) -> SimulatedCluster:
+    return SimulatedCluster(VICTIM[victim], clock)
 
 
 def test_a_victims_thread_names_the_origin_and_why_not_is_answered_after_a_restart(
@@ -57,3 +63,16 @@ def test_a_victims_thread_names_the_origin_and_why_not_is_answered_after_a_resta
     assert unknown.startswith("'pay<ments' was not among the 3 service(s) I looked at")
     raw = [m for m in again.slack.thread(root.ts) if m.blocks[0].get("block_id") == "answer"]
     assert "pay&lt;ments" in raw[-1].blocks[0]["text"]["text"]  # shown, never markup
+
+
+@pytest.mark.parametrize("victim", ["cascading-failure"])
+def test_in_a_cascade_the_thread_names_the_service_two_calls_away(medic: Medic) -> None:
+    root = alert_thread(medic)
+    text = medic.diagnosis(root).all_text()
+    assert "Most likely origin: payments (" in text
+    assert "frontend calls it through 1 other service(s) and is affected downstream." in text
+    why_not = ask(medic, root, "why not checkout?")
+    assert why_not.startswith("checkout is number ") and "most likely origin is payments" in why_not
+    assert "checkout calls payments and is affected downstream: checkout turned abnormal at " in (
+        why_not
+    )
