@@ -1,7 +1,8 @@
 """`@medic why not X?` in an incident's thread: why Medic does not take service X for where the
 fault started, answered from the ranking the investigation kept (``Investigation.origins``).
 
-X is the person's text: only a bounded service-like word is taken from it, it is compared with
+Only "why not X" (and "why isn't it X") asks it: "what about the logs?" is another question. X is
+the person's text: only a bounded service-like word is taken from it, it is compared with
 the services that were looked at and never acted on; an X that was not looked at gets the list of
 those that were and how they were chosen. Pure: the caller passes the investigation.
 """
@@ -19,8 +20,9 @@ from bot.incidents import Incident
 from bot.views import OriginsView, OriginView, listed, origins_view, relation_phrase
 
 MAX_NAME = 63  # a Kubernetes workload name is a DNS label: 63 characters at most
+MAX_QUESTION = 500  # characters of the question read: the name comes right after "why not"
 _QUESTION = re.compile(
-    r"\b(?:why\s+not|why\s+(?:isn'?t|wasn'?t|is\s+it\s+not)\s+it|what\s+about)\b\s*(?P<rest>.*)",
+    r"\bwhy\s+(?:not|(?:isn'?t|wasn'?t|is\s+it\s+not)\s+it)\b\s*(?P<rest>.*)",
     re.IGNORECASE | re.DOTALL,
 )
 _NAME = re.compile(r"[A-Za-z0-9][-A-Za-z0-9_.]*")
@@ -28,13 +30,13 @@ _NAME = re.compile(r"[A-Za-z0-9][-A-Za-z0-9_.]*")
 
 def asks_why_not(text: str) -> bool:
     """Whether ``text`` asks why some service is not the origin."""
-    return _QUESTION.search(text) is not None
+    return _QUESTION.search(text[:MAX_QUESTION]) is not None
 
 
 def target(text: str) -> str | None:
     """The service ``text`` asks about ('checkout' in "why not checkout?"), bounded; '' when
     the question names none; None when ``text`` is no such question."""
-    found = _QUESTION.search(text)
+    found = _QUESTION.search(text[:MAX_QUESTION])
     if found is None:
         return None
     words = found.group("rest").split()

@@ -76,3 +76,18 @@ def test_in_a_cascade_the_thread_names_the_service_two_calls_away(medic: Medic) 
     assert "checkout calls payments and is affected downstream: checkout turned abnormal at " in (
         why_not
     )
+
+
+def test_why_not_asks_in_the_threads_incident_though_x_has_one_of_its_own(medic: Medic) -> None:
+    # frontend and checkout both page in one alert group: one thread, two incidents.
+    payload = medic.demo_alert()
+    frontend = payload["alerts"][0]
+    checkout = {**frontend, "labels": {**frontend["labels"], "service": "checkout"},
+                "fingerprint": "checkout-alert"}  # fmt: skip
+    payload["alerts"] = [frontend, checkout]
+    assert medic.alert(payload).status_code == 200
+    medic.settle()
+    root = medic.root()
+    reply = ask(medic, root, "why not checkout?")
+    assert reply.startswith("checkout is what I rank first"), reply
+    assert "frontend calls it and is affected downstream" in reply  # frontend's incident
