@@ -338,7 +338,7 @@ ORIGINS_LOOKED_AT = (
     "{count} service(s) looked at around {service} (what it calls, what calls it, the namespace's "
     "workloads); logs read for {logs}."
 )
-DIAGNOSIS_SUMMARY_ORIGIN = "; most likely started in {origin}"
+DIAGNOSIS_SUMMARY_ORIGIN = "; likely origin: {origin}"
 # `@medic why not X?` (bot/why_not.py): X is the person's text, quoted with !r where it may be
 # no service at all.
 WHY_NOT_NO_NAME = "Which service? Ask e.g. `why not checkout?`."

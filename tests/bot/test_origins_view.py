@@ -113,7 +113,7 @@ def test_the_thread_and_the_terminal_name_the_origin_its_onset_and_the_call_path
             text.replace("*", "").replace(" - score", "  score")
         ), surface  # fmt: skip
     assert "08:00 UTC, 4 min before" in shown["terminal"]
-    assert "most likely started in checkout" in seen.splitlines()[0]  # the notification
+    assert "; likely origin: checkout" in seen.splitlines()[0]  # the notification
 
 
 def test_when_the_alerting_service_is_the_origin_the_thread_says_so() -> None:
@@ -130,7 +130,7 @@ def test_when_the_alerting_service_is_the_origin_the_thread_says_so() -> None:
         assert "UTC); the 1 other service(s) looked at (checkout) show weaker evidence." in (
             text.replace("<!date^1800000240^{time}|08:04 UTC>", "08:04 UTC")
         )
-        assert "started in" not in text
+        assert "; likely origin:" not in text  # the notification names no other service
 
 
 def test_a_weak_leader_is_not_called_the_origin() -> None:

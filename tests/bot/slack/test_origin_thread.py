@@ -45,7 +45,7 @@ def test_a_victims_thread_names_the_origin_and_why_not_is_answered_after_a_resta
     assert (
         "*2. frontend* - score" in text and "the alerting service; downstream of checkout" in text
     )
-    assert "most likely started in checkout" in decode(diagnosis.text)  # the notification
+    assert "; likely origin: checkout" in decode(diagnosis.text)  # the notification
 
     why_not = ask(first, root, "why not frontend?")
     assert why_not.startswith("frontend is number 2 of 3 (score ")
