@@ -176,6 +176,11 @@ class OriginsView:
     def origin(self) -> OriginView:
         return self.ranked[0]
 
+    @property
+    def elsewhere(self) -> bool:
+        """Whether the fault clearly started in another service than the alerting one."""
+        return self.origin.clear and self.origin.service != self.service
+
 
 @dataclass(frozen=True)
 class DiagnosisView:

@@ -80,8 +80,9 @@ def _origins(origins: OriginsView) -> RenderableType:
             )
         )
         lines += [Text(f"       - {e}", style="dim") for e in o.evidence]
-    more = " " + messages.AND_MORE.format(count=origins.more) if origins.more else ""
-    lines.append(Text("  " + origins.looked_at.plain(_utc) + more, style="dim"))
+    if origins.more:
+        lines.append(Text("  " + messages.AND_MORE.format(count=origins.more)))
+    lines.append(Text("  " + origins.looked_at.plain(_utc), style="dim"))
     return Group(*lines)
 
 

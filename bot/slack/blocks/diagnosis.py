@@ -74,8 +74,8 @@ def _origins(origins: OriginsView) -> list[Block]:
         lines = [markup("*{}. {}* - score {:.2f}; {}", o.rank, o.service, o.score, facts)]
         lines += [markup("• {}", e) for e in o.evidence]
         blocks.append(context(joined("\n", lines)))
-    more = markup(" " + messages.AND_MORE, count=origins.more) if origins.more else Mrkdwn("")
-    blocks.append(context(markup("{}{}", phrase(origins.looked_at), more)))
+    more = [markup(messages.AND_MORE, count=origins.more)] if origins.more else []
+    blocks.append(context(*more, phrase(origins.looked_at)))
     return blocks
 
 
@@ -130,9 +130,8 @@ def diagnosis_blocks(incident: Incident, view: DiagnosisView) -> tuple[Mrkdwn, l
         count=view.abnormal,
         cause=view.likely or messages.NO_CLEAR_CAUSE_SHORT,
     )
-    origins = view.origins
-    if origins is not None and origins.origin.clear and origins.origin.service != origins.service:
-        origin = markup(messages.DIAGNOSIS_SUMMARY_ORIGIN, origin=origins.origin.service)
+    if view.origins is not None and view.origins.elsewhere:
+        origin = markup(messages.DIAGNOSIS_SUMMARY_ORIGIN, origin=view.origins.origin.service)
         text = joined("", (text, origin))
     blocks: list[Block] = [
         section(
