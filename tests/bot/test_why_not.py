@@ -5,8 +5,11 @@ at, which were and why. X is the person's text: a name, never markup or an instr
 
 from __future__ import annotations
 
+import dataclasses
+
 from bot import messages
 from bot.conversation import IncidentEvidence, answer, intent_of
+from bot.diagnosis.candidates import Candidate
 from bot.diagnosis.signals import Glossary
 from bot.why_not import target
 from tests.bot.test_origins_view import FRONTEND, investigation, shop_origins
@@ -71,4 +74,17 @@ def test_the_name_asked_about_is_bounded_and_only_a_name() -> None:
 def test_without_a_ranking_the_answer_says_why_it_cannot_compare() -> None:
     assert ask("why not checkout?", with_ranking=False) == messages.WHY_NOT_NO_RANKING.format(
         service="frontend", name="checkout"
+    )
+
+
+def test_a_service_looked_at_but_unread_is_said_to_be_unread() -> None:
+    origins = shop_origins()
+    unread = dataclasses.replace(
+        origins, relations={**origins.relations, "payments": Candidate("payments", "calls", 2)}
+    )
+    inv = investigation(unread)
+    reply = answer("why not payments?", IncidentEvidence(FRONTEND, inv), CATALOG).text
+    assert reply == (
+        "payments was among the services I looked at (called by frontend through 1 other "
+        "service(s)), but its metrics could not be read, so it was not ranked."
     )
