@@ -17,7 +17,7 @@ from bot import messages
 from bot.diagnosis.investigation import Investigation
 from bot.diagnosis.signals import Glossary
 from bot.incidents import Incident
-from bot.views import OriginsView, OriginView, listed, origins_view, relation_phrase
+from bot.origin_views import OriginsView, OriginView, listed, origins_view, relation_phrase
 
 MAX_NAME = 63  # a Kubernetes workload name is a DNS label: 63 characters at most
 MAX_QUESTION = 500  # characters of the question read: the name comes right after "why not"

@@ -22,8 +22,9 @@ from bot.diagnosis.signals import Glossary
 from bot.diagnosis.verification import Verification
 from bot.flow import Outcome
 from bot.incidents import Incident
+from bot.origin_views import OriginsView
 from bot.planners.combine import Plan
-from bot.views import DiagnosisView, OriginsView, PlanView, diagnosis_view
+from bot.views import DiagnosisView, PlanView, diagnosis_view
 from knowledge.records import IncidentRecord
 from tools.actions import ToolStatus
 from tools.proposals import Proposal, ProposalStatus

@@ -13,7 +13,7 @@ from bot.cli.render import ThreadPrinter
 from bot.diagnosis.investigation import Investigation
 from bot.diagnosis.signals import Glossary
 from bot.flow import IncidentFlow
-from bot.views import MAX_ORIGINS_REPORTED, origins_view
+from bot.origin_views import MAX_ORIGINS_REPORTED, origins_view
 from tools.proposals import Proposal, ProposalStatus
 
 # Approve (True), reject (False), or leave pending (None) - asked per proposal.

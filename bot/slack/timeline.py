@@ -10,9 +10,9 @@ from datetime import UTC, datetime
 from bot.diagnosis.investigation import Investigation
 from bot.diagnosis.signals import Glossary
 from bot.incidents import Incident
+from bot.origin_views import origins_view
 from bot.slack import blocks
 from bot.slack.thread_store import ThreadStore
-from bot.views import origins_view
 from tools.proposals import Proposal, ProposalStatus
 
 

@@ -11,7 +11,7 @@ import pytest
 from typer.testing import CliRunner
 
 from bot.cli.app import app
-from bot.views import MAX_ORIGIN_EVIDENCE
+from bot.origin_views import MAX_ORIGIN_EVIDENCE
 from tools.sim import SCENARIOS
 from tools.sim.victims import VICTIMS
 

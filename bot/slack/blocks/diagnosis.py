@@ -11,11 +11,12 @@ from bot import messages
 from bot.diagnosis.investigation import Investigation
 from bot.diagnosis.signals import Glossary
 from bot.incidents import Incident
+from bot.origin_views import OriginsView
 from bot.planners.combine import Plan
 from bot.slack.blocks.elements import context, phrase, section, slack_time
 from bot.slack.limits import Block
 from bot.slack.mrkdwn import Mrkdwn, joined, markup
-from bot.views import DiagnosisView, OriginsView, PlanView, diagnosis_view
+from bot.views import DiagnosisView, PlanView, diagnosis_view
 
 
 def _heading(title: str, body: Mrkdwn) -> Block:

@@ -13,10 +13,10 @@ from datetime import UTC, datetime
 from typing import Any
 
 from bot import messages
+from bot.origin_views import At, Phrase, PhraseValue
 from bot.slack.limits import Block
 from bot.slack.mrkdwn import Mrkdwn, escape, markup
 from bot.slack.mrkdwn import plain as plain_text
-from bot.views import At, Phrase, PhraseValue
 from tools.actions import Action
 
 MAX_CONTEXT_ELEMENTS = 10  # Block Kit's limit for one context block
