@@ -1,5 +1,6 @@
-"""The conversation in an incident thread: `@medic why?`, `what changed?`, `show logs`, `what fixed
-this last time?`, and corrections ("root cause was actually the DB pool").
+"""The conversation in an incident thread: `@medic why?`, `why not checkout?`, `what changed?`,
+`show logs`, `what fixed this last time?`, and corrections ("root cause was actually the DB
+pool").
 
 Answers are pure functions of the incident's evidence - the investigation, the plan and the
 corrections recorded on the incident. A correction is recognised here and recorded by the caller
@@ -29,9 +30,10 @@ from bot.llm.evidence import evidence_items, render
 from bot.llm.model import ChatModel
 from bot.planners.combine import Plan
 from bot.untrusted import Flag, looks_like_instruction
+from bot.why_not import asks_why_not, why_not
 from prompts import load_prompt
 
-Intent = Literal["why", "what_changed", "logs", "last_time", "correction", "help"]
+Intent = Literal["why", "why_not", "what_changed", "logs", "last_time", "correction", "help"]
 
 _LAST_TIME = re.compile(r"last time|before|previous|what (fixed|worked)|similar|happened again")
 _CHANGED = re.compile(r"chang|deploy|rollout|roll-out|release|what's new")
@@ -56,6 +58,8 @@ class Reply:
 
 def intent_of(text: str, catalog: Glossary) -> Intent:
     q = text.lower().strip()
+    if asks_why_not(q):
+        return "why_not"
     if _LAST_TIME.search(q):
         return "last_time"
     if not q.endswith("?") and parse_correction(text, catalog) is not None:
@@ -76,6 +80,8 @@ def answer(text: str, evidence: IncidentEvidence, catalog: Glossary) -> Reply:
         parsed = parse_correction(text, catalog)
         assert parsed is not None
         return Reply(intent, _noted(parsed, catalog), parsed)
+    if intent == "why_not":
+        return Reply(intent, why_not(text, evidence.incident, evidence.investigation, catalog))
     reply = {
         "why": _why,
         "what_changed": _what_changed,

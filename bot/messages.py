@@ -256,8 +256,9 @@ SLACK_NOT_FINISHED = (
 SLACK_BLOCKS_REFUSED = "\n\n(Slack refused this message's layout; shown as plain text.)"
 # The conversation in an incident thread (bot/conversation.py).
 CONVERSATION_HELP = (
-    "Ask me `why?`, `what changed?`, `show logs` or `what fixed this last time?` - or tell me the "
-    'real cause ("root cause was actually the DB pool") and I will remember it.'
+    "Ask me `why?`, `why not checkout?`, `what changed?`, `show logs` or `what fixed this last "
+    'time?` - or tell me the real cause ("root cause was actually the DB pool") and I will '
+    "remember it."
 )
 MENTION_HELP = (
     "I answer in an incident's thread: mention me there with `why?`, `what changed?`, `show logs` "
@@ -312,3 +313,93 @@ ORIGIN_LEADS = (
 )
 
 # --- Where the fault started (issue 14): the thread, the terminal, "why not X?" -----------------
+# The thread and the terminal (bot/views.py builds the sentences, each renderer lays them out).
+HEADING_ORIGIN = "Where it started"
+ORIGIN_ELSEWHERE = "Most likely origin: {origin} ({signal} out of the ordinary{when}); {path}."
+ORIGIN_ITSELF = (
+    "Most likely origin: {service} itself ({signal} out of the ordinary{when}); the {count} other "
+    "service(s) looked at ({names}) show weaker evidence."
+)
+ORIGIN_UNCLEAR = (
+    "No service stands out as the origin among the {count} looked at; the strongest evidence, "
+    "weak, is on {origin}."
+)
+ORIGIN_SIGNAL = "behaviour"  # when no kind of evidence stands out
+ORIGIN_SINCE = " since {began}"
+ORIGIN_BEFORE = " since {began}, {minutes} min before {mark}"
+ORIGIN_AFTER = " since {began}, {minutes} min after {mark}"
+ORIGIN_AS = " since {began}, as {mark}"
+SYMPTOM_MOVED = {"up": "{service}'s {symptom} rose", "down": "{service}'s {symptom} fell"}
+SYMPTOM_DEVIATED = "{service} deviated"
+ORIGIN_PATH = {
+    "calls": "{service} calls it and is affected downstream",
+    "calls_via": "{service} calls it through {between} other service(s) and is affected downstream",
+    "called_by": "it calls {service}",
+    "called_by_via": "it calls {service} through {between} other service(s)",
+    "namespace": "no call between it and {service} is known",
+}
+# One candidate's facts, joined by "; " after its name and score.
+RELATION = {
+    "alerting": "the alerting service",
+    "calls": "called by {service}",
+    "calls_via": "called by {service} through {between} other service(s)",
+    "called_by": "calls {service}",
+    "called_by_via": "calls {service} through {between} other service(s)",
+    "namespace": "same namespace as {service}, no known call",
+    "unknown": "how it relates to {service} is unknown",
+}
+DOWNSTREAM_OF = "downstream of {origin}"
+FIRST_DEVIATED = "first deviated at {began}"
+NO_TIMED_DEVIATION = "no timed deviation"
+LOGS_READ = "logs and metrics read"
+METRICS_ONLY = "metrics read, logs not"
+ORIGINS_LOOKED_AT = (
+    "{count} service(s) looked at around {service} (what it calls, what calls it, the namespace's "
+    "workloads); logs read for {logs}."
+)
+DIAGNOSIS_SUMMARY_ORIGIN = "; likely origin: {origin}"
+# `@medic why not X?` (bot/why_not.py): X is the person's text, quoted with !r where it may be
+# no service at all.
+WHY_NOT_NO_NAME = "Which service? Ask e.g. `why not checkout?`."
+WHY_NOT_NO_RANKING = (
+    "I did not rank the services around {service} for this incident (a single service, no "
+    "metrics to compare, or a diagnosis made before Medic ranked them), so I cannot compare "
+    "{name!r} with it."
+)
+WHY_NOT_NOT_LOOKED_AT = (
+    "{name!r} was not among the {count} service(s) I looked at around {service}: {names}. I look "
+    "at what {service} calls and what calls it (the call graph, `dependencies:` in the "
+    "configuration), then the other workloads of {namespace}, at most "
+    "investigation.max_candidates in all."
+)
+WHY_NOT_UNREAD = (
+    "{name} was among the services I looked at ({relation}), but its metrics could not be read, "
+    "so it was not ranked."
+)
+WHY_NOT_IS_ORIGIN = "{name} is what I rank first (score {score:.2f}). {headline}"
+WHY_NOT_RANK = (
+    "{name} is number {rank} of {count} (score {score:.2f}; {facts}); the most likely origin is "
+    "{origin} (score {origin_score:.2f})."
+)
+WHY_NOT_DOWNSTREAM = "{name} calls {origin} and is affected downstream: {timing}."
+WHY_NOT_DOWNSTREAM_VIA = (
+    "{name} calls {origin} through {between} other service(s) and is affected downstream: {timing}."
+)
+WHY_NOT_AFTER = (
+    "{name} turned abnormal at {began}, {minutes} min after {origin} did ({origin_began})"
+)
+WHY_NOT_BEFORE = (
+    "{name} turned abnormal at {began}, {minutes} min before {origin} did ({origin_began}), but "
+    "{origin}'s evidence is clearer"
+)
+WHY_NOT_SAME_TIME = "{name} turned abnormal at {began}, as {origin} did"
+WHY_NOT_UNTIMED = "when {name} turned abnormal is not known"
+WHY_NOT_QUIET = "{name} showed nothing unusual in what I read ({read}) from {start} to {end}."
+WHY_NOT_WEAK = (
+    "{name}'s evidence is weak: no kind of it is clearly beyond what is usual for {name}, in what "
+    "I read ({read}) from {start} to {end}."
+)
+WHY_NOT_READ_ALL = "its metrics and logs"
+WHY_NOT_READ_METRICS = "its metrics; its logs were not read, as only the highest on metrics are"
+WHY_NOT_EVIDENCE = "Its evidence:"
+WHY_NOT_NO_EVIDENCE = "Nothing in its evidence stands out."

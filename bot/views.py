@@ -1,11 +1,12 @@
 """What the alert's thread shows about a diagnosis, as plain immutable data.
 
-Slack (``bot.slack.blocks``) and the terminal (``bot.cli.render``) show the same sections - what
-is abnormal, what is coming, what the logs say, likely causes with their evidence, similar past
-incidents, the plan - and used to pick and cut the items each on its own, so the two could
-disagree on what was shown. :func:`diagnosis_view` picks them once, with the caps below, and each
-renderer only lays the view out and escapes it for its medium (Slack's mrkdwn, rich's markup).
-Nothing here is markup: every string is data or Medic's plain words.
+Slack (``bot.slack.blocks``) and the terminal (``bot.cli.render``) show the same sections - where
+it started (``bot.origin_views``), what is abnormal, what is coming, what the logs say, likely
+causes with their evidence, similar past incidents, the plan - and used to pick and cut the items
+each on its own, so the two could disagree on what was shown. :func:`diagnosis_view` picks them
+once, with the caps below, and each renderer only lays the view out and escapes it for its medium
+(Slack's mrkdwn, rich's markup). Nothing here is markup: every string is data or Medic's plain
+words.
 
 Proposals and verifications are rendered from :class:`tools.proposals.Proposal` and
 :class:`bot.diagnosis.verification.Verification` themselves: both are plain values already and
@@ -20,6 +21,7 @@ from bot.diagnosis.hypotheses import clear_cause
 from bot.diagnosis.investigation import Investigation
 from bot.diagnosis.signals import Glossary, format_value
 from bot.diagnosis.verification import Verification
+from bot.origin_views import OriginsView, origins_view
 from bot.planners.combine import Plan
 from detectors import Finding
 
@@ -116,6 +118,7 @@ class DiagnosisView:
     likely: str | None  # the clear cause's title, None when the evidence is too weak for one
     similar: tuple[SimilarView, ...]
     plan: PlanView | None
+    origins: OriginsView | None = None  # None when the services around were not ranked
 
     @property
     def abnormal(self) -> int:
@@ -182,6 +185,7 @@ def diagnosis_view(
         plan=None
         if plan is None
         else PlanView(tuple(plan.checked), tuple(plan.advice), tuple(plan.planners)),
+        origins=origins_view(inv, catalog),
     )
 
 

@@ -22,6 +22,7 @@ from bot.diagnosis.signals import Glossary
 from bot.diagnosis.verification import Verification
 from bot.flow import Outcome
 from bot.incidents import Incident
+from bot.origin_views import OriginsView
 from bot.planners.combine import Plan
 from bot.views import DiagnosisView, PlanView, diagnosis_view
 from knowledge.records import IncidentRecord
@@ -63,6 +64,27 @@ def _findings(view: DiagnosisView) -> RenderableType:
         lines.append(Text("  " + messages.AND_MORE.format(count=view.more_findings)))
     lines += [Text(f"  {f.name}: {f.explained}", style="dim") for f in view.findings if f.explained]
     return Group(*lines) if len(lines) > 1 else table
+
+
+def _utc(ts: float) -> str:
+    return datetime.fromtimestamp(ts, UTC).strftime("%H:%M UTC")
+
+
+def _origins(origins: OriginsView) -> RenderableType:
+    """Where it started: the headline, then each shown candidate's facts and evidence."""
+    lines: list[RenderableType] = [Text(origins.headline.plain(_utc))]
+    for o in origins.ranked:
+        facts = "; ".join(f.plain(_utc) for f in o.facts)
+        lines.append(
+            Text.assemble(
+                (f"  {o.rank}. ", "bold"), (o.service, "bold"), f"  score {o.score:.2f}; {facts}"
+            )
+        )
+        lines += [Text(f"       - {e}", style="dim") for e in o.evidence]
+    if origins.more:
+        lines.append(Text("  " + messages.AND_MORE.format(count=origins.more)))
+    lines.append(Text("  " + origins.looked_at.plain(_utc), style="dim"))
+    return Group(*lines)
 
 
 def _templates(view: DiagnosisView) -> RenderableType:
@@ -155,6 +177,8 @@ def diagnosis(view: DiagnosisView, proposals: list[Proposal]) -> RenderableType:
         ),
     ]
     parts += [Text(f"! {note}", style="yellow") for note in view.notes]
+    if view.origins is not None:
+        parts += [_heading(messages.HEADING_ORIGIN), _origins(view.origins)]
     parts += [_heading(messages.HEADING_ABNORMAL), _findings(view)]
     if view.outlook:
         parts += [

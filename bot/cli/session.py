@@ -10,7 +10,10 @@ from typing import Any
 from bot import messages
 from bot.alerts import AlertGroup
 from bot.cli.render import ThreadPrinter
+from bot.diagnosis.investigation import Investigation
+from bot.diagnosis.signals import Glossary
 from bot.flow import IncidentFlow
+from bot.origin_views import MAX_ORIGINS_REPORTED, origins_view
 from tools.proposals import Proposal, ProposalStatus
 
 # Approve (True), reject (False), or leave pending (None) - asked per proposal.
@@ -69,6 +72,7 @@ def handle_alert(
             "chosen": investigation.window.why,
             "onset_of": investigation.window.onset_of or None,
         },
+        "origins": _origins(investigation, flow.catalog),
         "forecasts": [f.key for f in investigation.forecasts],
         "drift": [f.key for f in investigation.drift],
         "log_templates": investigation.abnormal_templates,
@@ -94,6 +98,27 @@ def handle_alert(
         "notes": investigation.notes,
         "verified": verified,
     }
+
+
+def _origins(investigation: Investigation, catalog: Glossary) -> list[dict[str, Any]]:
+    """The ranked services, most likely origin first, as the thread's view has them (the same
+    caps on evidence), the first ``MAX_ORIGINS_REPORTED``."""
+    view = origins_view(investigation, catalog, shown=MAX_ORIGINS_REPORTED)
+    if view is None:
+        return []
+    return [
+        {
+            "service": o.service,
+            "score": o.score,
+            "relation": o.relation,
+            "hops": o.hops,
+            "downstream_of": o.downstream_of,
+            "first_deviation": None if o.began is None else _iso(o.began),
+            "evidence": list(o.evidence),
+            "logs_read": o.logs_read,
+        }
+        for o in view.ranked
+    ]
 
 
 def _iso(ts: float) -> str:

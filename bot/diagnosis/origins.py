@@ -19,7 +19,7 @@ from __future__ import annotations
 from collections import Counter
 from collections.abc import Callable, Mapping, Sequence
 from concurrent.futures import ThreadPoolExecutor
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, field, replace
 from typing import Protocol
 
 import numpy as np
@@ -65,12 +65,14 @@ CallGraph = Callable[[str], Mapping[str, Sequence[str]]]  # namespace -> service
 
 @dataclass(frozen=True)
 class Origins:
-    """The ranked services (most likely origin first), how each relates to the alerting one, and
-    which had their logs read."""
+    """The ranked services (most likely origin first), how each relates to the alerting one,
+    which had their logs read, and the known calls among them (kept with the diagnosis, so "why
+    not X?" can say whether X calls the origin, also after a restart)."""
 
     ranked: list[Origin]
     relations: Mapping[str, Candidate]
     with_logs: frozenset[str]
+    calls: Mapping[str, list[str]] = field(default_factory=dict)  # among the candidates
 
     def relation(self, service: str) -> Candidate | None:
         return self.relations.get(service)
@@ -164,7 +166,12 @@ class OriginFinder:
         traces = trace_evidence(before, after)
         for name, component in windows.items():
             found[name] = evidence_of(replace(component, traces=traces.get(name)))
-        return Origins(rank_origins(found, graph=graph), relations, frozenset(lines))
+        among = {
+            caller: [c for c in callees if c in relations]
+            for caller, callees in graph.items()
+            if caller in relations and any(c in relations for c in callees)
+        }
+        return Origins(rank_origins(found, graph=graph), relations, frozenset(lines), among)
 
     def _workloads(self, namespace: str, notes: list[str]) -> list[str]:
         names: list[str] = []

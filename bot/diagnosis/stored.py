@@ -12,7 +12,7 @@ from collections import OrderedDict
 from collections.abc import Callable
 from typing import Any
 
-from pydantic import BaseModel, ConfigDict, ValidationError, create_model
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, create_model
 
 from bot.diagnosis.assembly import Diagnosis
 from bot.diagnosis.investigation import Investigation
@@ -22,16 +22,25 @@ from bot.planners.combine import Plan
 CACHED = 256  # diagnoses kept in memory, most recent first
 
 # The investigation as stored: every field but the series (numbers only charts need, posted
-# with the diagnosis). Infinity (an unbounded forecast) is written as JSON's Infinity.
+# with the diagnosis). Infinity (an unbounded forecast) is written as JSON's Infinity. A field
+# with a default may be missing: a diagnosis kept by an earlier version (before the origins,
+# issue 14) reads back with that default instead of being diagnosed again.
 _STORED_CONFIG = ConfigDict(ser_json_inf_nan="constants")
+
+
+def _stored_field(f: dataclasses.Field[Any]) -> tuple[Any, Any]:
+    hint = typing.get_type_hints(Investigation)[f.name]
+    if f.default is not dataclasses.MISSING:
+        return hint, f.default
+    if f.default_factory is not dataclasses.MISSING:
+        return hint, Field(default_factory=f.default_factory)
+    return hint, ...
+
+
 _StoredInvestigation: type[BaseModel] = create_model(  # type: ignore[call-overload]
     "StoredInvestigation",
     __config__=_STORED_CONFIG,
-    **{
-        f.name: (typing.get_type_hints(Investigation)[f.name], ...)
-        for f in dataclasses.fields(Investigation)
-        if f.name != "series"
-    },
+    **{f.name: _stored_field(f) for f in dataclasses.fields(Investigation) if f.name != "series"},
 )
 
 

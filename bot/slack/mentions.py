@@ -2,9 +2,10 @@
 
 A question (`why?`, `what changed?`, `show logs`, `what fixed this last time?`) is answered in the
 thread from the incident's evidence - by the configured chat model when there is one, falling back
-to the evidence alone; a correction ("root cause was actually the DB pool") is recorded on the
-incident for the next similar one. A mention anywhere else gets a short help. This is the slow
-half of a mention, run after Slack's ack.
+to the evidence alone; `why not X?` always from the ranking of the services around the incident
+(its numbers and times are exact, the model's paraphrase would not be). A correction ("root cause
+was actually the DB pool") is recorded on the incident for the next similar one. A mention
+anywhere else gets a short help. This is the slow half of a mention, run after Slack's ack.
 """
 
 from __future__ import annotations
@@ -19,6 +20,7 @@ from bot.conversation import IncidentEvidence, answer, ask_llm
 from bot.llm.model import ChatModel
 from bot.slack.thread_store import ThreadLink
 from bot.slack.threads import IncidentThreads
+from bot.why_not import target
 
 log = logging.getLogger(__name__)
 
@@ -83,6 +85,7 @@ class Mentions:
             if link.incident_id in named:
                 return store.leader_of(link.incident_id) or link
         words = set(_WORD.findall(mention.text.lower()))
+        words.discard((target(mention.text) or "").lower())  # "why not X?" asks in this thread
         return next((link for link in leads if link.service in words), leads[0])
 
     def _answer(self, link: ThreadLink, mention: Mention) -> str:
@@ -107,6 +110,6 @@ class Mentions:
                 incident.id, "correction", f"{mention.user}: {mention.text}", flow.clock.now()
             )
             return reply.text
-        if self._model is not None:
+        if self._model is not None and reply.intent != "why_not":  # the ranking answers exactly
             return ask_llm(self._model, mention.text, evidence, flow.catalog)
         return reply.text

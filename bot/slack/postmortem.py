@@ -11,6 +11,7 @@ from bot.slack.thread_store import TimelineEntry
 from tools.proposals import Proposal, ProposalStatus
 
 SECTIONS = (
+    ("origin", "Where it started"),
     ("finding", "What was abnormal"),
     ("hypothesis", "Likely causes (Medic's ranking)"),
     ("similar", "Similar past incidents"),

@@ -11,8 +11,9 @@ from bot import messages
 from bot.diagnosis.investigation import Investigation
 from bot.diagnosis.signals import Glossary
 from bot.incidents import Incident
+from bot.origin_views import OriginsView
 from bot.planners.combine import Plan
-from bot.slack.blocks.elements import context, section, slack_time
+from bot.slack.blocks.elements import context, phrase, section, slack_time
 from bot.slack.limits import Block
 from bot.slack.mrkdwn import Mrkdwn, joined, markup
 from bot.views import DiagnosisView, PlanView, diagnosis_view
@@ -63,6 +64,19 @@ def _hypotheses(view: DiagnosisView) -> list[Block]:
         ]
         if evidence:
             blocks.append(context(joined("\n", evidence)))
+    return blocks
+
+
+def _origins(origins: OriginsView) -> list[Block]:
+    """Where it started: the headline, then each shown candidate's facts and evidence."""
+    blocks = [_heading(messages.HEADING_ORIGIN, phrase(origins.headline))]
+    for o in origins.ranked:
+        facts = joined("; ", (phrase(f) for f in o.facts))
+        lines = [markup("*{}. {}* - score {:.2f}; {}", o.rank, o.service, o.score, facts)]
+        lines += [markup("• {}", e) for e in o.evidence]
+        blocks.append(context(joined("\n", lines)))
+    more = [markup(messages.AND_MORE, count=origins.more)] if origins.more else []
+    blocks.append(context(*more, phrase(origins.looked_at)))
     return blocks
 
 
@@ -117,6 +131,9 @@ def diagnosis_blocks(incident: Incident, view: DiagnosisView) -> tuple[Mrkdwn, l
         count=view.abnormal,
         cause=view.likely or messages.NO_CLEAR_CAUSE_SHORT,
     )
+    if view.origins is not None and view.origins.elsewhere:
+        origin = markup(messages.DIAGNOSIS_SUMMARY_ORIGIN, origin=view.origins.origin.service)
+        text = joined("", (text, origin))
     blocks: list[Block] = [
         section(
             markup(
@@ -143,6 +160,8 @@ def diagnosis_blocks(incident: Incident, view: DiagnosisView) -> tuple[Mrkdwn, l
     )
     if view.notes:
         blocks.append(context(*(markup(":warning: {}", n) for n in view.notes)))
+    if view.origins is not None:
+        blocks.extend(_origins(view.origins))
     blocks.append(_heading(messages.HEADING_ABNORMAL, _findings(view)))
     if view.outlook:
         outlook = joined("\n", (markup("• {}", line) for line in view.outlook))

@@ -13,8 +13,9 @@ from datetime import UTC, datetime
 from typing import Any
 
 from bot import messages
+from bot.origin_views import At, Phrase, PhraseValue
 from bot.slack.limits import Block
-from bot.slack.mrkdwn import Mrkdwn, escape
+from bot.slack.mrkdwn import Mrkdwn, escape, markup
 from bot.slack.mrkdwn import plain as plain_text
 from tools.actions import Action
 
@@ -72,3 +73,17 @@ def exact_change(action: Action) -> str:
     """'scale shop/recommender replicas=6': the change a button runs, as a reviewer checks it."""
     params = " ".join(f"{k}={v}" for k, v in sorted(action.params.items()))
     return f"{action.tool} {action.target}" + (f" {params}" if params else "")
+
+
+def phrase(p: Phrase) -> Mrkdwn:
+    """A sentence of the view (``bot.views.Phrase``) as mrkdwn: every value escaped, times
+    shown in each reader's time zone."""
+
+    def value(v: PhraseValue) -> object:
+        if isinstance(v, Phrase):
+            return phrase(v)
+        if isinstance(v, At):
+            return slack_time(v.ts)
+        return v
+
+    return markup(p.template, **{k: value(v) for k, v in p.values})
