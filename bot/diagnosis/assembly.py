@@ -171,22 +171,7 @@ def planning_context(
     min_similarity: float,
 ) -> PlanningContext:
     """The incident's evidence as every planner sees it."""
-    return PlanningContext(
-        incident_id=incident.id,
-        namespace=incident.namespace,
-        service=incident.service,
-        summary=incident.summary,
-        labels=incident.labels,
-        annotations=incident.annotations,
-        findings=investigation.findings,
-        hypotheses=investigation.hypotheses,
-        similar=investigation.similar,
-        templates=investigation.templates.abnormal if investigation.templates else [],
-        changes=investigation.changes,
-        catalog=catalog,
-        corrections=corrections,
-        min_similarity=min_similarity,
-    )
+    return _context(incident, investigation, catalog, corrections, min_similarity)
 
 
 def origin_context(
@@ -199,22 +184,35 @@ def origin_context(
     """The origin's evidence as every planner sees it: its findings, causes, past incidents and
     rollouts, with the alert that paged (on another service) for its labels and words. What the
     planners propose acts on the origin."""
+    return replace(
+        _context(incident, look, catalog, corrections, min_similarity),
+        service=look.service,
+        affected=(incident.service,),
+    )
+
+
+def _context(
+    incident: Incident,
+    evidence: Investigation | OriginLook,
+    catalog: Glossary,
+    corrections: Mapping[str, Correction],
+    min_similarity: float,
+) -> PlanningContext:
     return PlanningContext(
         incident_id=incident.id,
         namespace=incident.namespace,
-        service=look.service,
+        service=incident.service,
         summary=incident.summary,
         labels=incident.labels,
         annotations=incident.annotations,
-        findings=look.findings,
-        hypotheses=look.hypotheses,
-        similar=look.similar,
-        templates=look.templates.abnormal if look.templates else [],
-        changes=look.changes,
+        findings=evidence.findings,
+        hypotheses=evidence.hypotheses,
+        similar=evidence.similar,
+        templates=evidence.templates.abnormal if evidence.templates else [],
+        changes=evidence.changes,
         catalog=catalog,
         corrections=corrections,
         min_similarity=min_similarity,
-        affected=(incident.service,),
     )
 
 
