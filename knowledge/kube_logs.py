@@ -1,5 +1,6 @@
-"""Kubernetes pod logs through the official client: every pod of a deployment (found by the
-deployment's label selector), every container, the previous container instance too when it
+"""Kubernetes pod logs through the official client: every pod of a workload (a Deployment, else a
+StatefulSet of that name - a database or a queue is often where a fault starts - found by its
+label selector), every container, the previous container instance too when it
 restarted, over a time window. At most ``max_lines`` lines and ``limit_bytes`` bytes in all (the
 most recent of each container, shared evenly between them), each request within the caller's time
 left.
@@ -54,10 +55,8 @@ class KubernetesLogSource:
         time_left: TimeLeft | None = None,
     ) -> list[LogLine]:
         try:
-            deployment = self._apps.read_namespaced_deployment(
-                service, namespace, _request_timeout=self._timeout_within(time_left)
-            )
-            labels = deployment.spec.selector.match_labels or {}
+            workload = self._workload(namespace, service, time_left)
+            labels = workload.spec.selector.match_labels or {}
             selector = ",".join(f"{k}={v}" for k, v in sorted(labels.items()))
             pods = self._core.list_namespaced_pod(
                 namespace, label_selector=selector, _request_timeout=self._timeout_within(time_left)
@@ -87,6 +86,19 @@ class KubernetesLogSource:
         lines = [line for line in lines if start <= line.timestamp < end]
         lines.sort(key=lambda line: line.timestamp)
         return lines
+
+    def _workload(self, namespace: str, service: str, time_left: TimeLeft | None) -> Any:
+        """The Deployment named ``service``, else the StatefulSet (ApiException when neither)."""
+        try:
+            return self._apps.read_namespaced_deployment(
+                service, namespace, _request_timeout=self._timeout_within(time_left)
+            )
+        except ApiException as exc:
+            if exc.status != 404:
+                raise
+        return self._apps.read_namespaced_stateful_set(
+            service, namespace, _request_timeout=self._timeout_within(time_left)
+        )
 
     def _timeout_within(self, time_left: TimeLeft | None) -> float:
         """The per-request timeout, never beyond the caller's time left."""

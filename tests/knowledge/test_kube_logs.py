@@ -29,6 +29,17 @@ DEPLOYMENT = {
     },
 }
 
+STATEFUL_SET = {
+    "apiVersion": "apps/v1",
+    "kind": "StatefulSet",
+    "metadata": {"name": "orders-db", "namespace": "shop"},
+    "spec": {
+        "serviceName": "orders-db",
+        "selector": {"matchLabels": {"app": "recommender"}},  # the same pods, for brevity
+        "template": DEPLOYMENT["spec"]["template"],
+    },
+}
+
 
 def pod(name: str, restarts: int) -> dict[str, Any]:
     return {
@@ -86,9 +97,13 @@ def kube() -> Iterator[tuple[CoreV1Api, AppsV1Api]]:
             }
             for name in ("rec-1", "rec-2"):
                 handler[f"get {pods_path}/{name}/log"] << log_body
-            handler["get /apis/apps/v1/namespaces/shop/deployments/ghost"] << (
-                lambda _r: kmock.KubernetesNotFoundError()
-            )
+            for kind in ("deployments", "statefulsets"):
+                for name in ("ghost", "orders-db"):
+                    if (kind, name) != ("statefulsets", "orders-db"):
+                        handler[f"get /apis/apps/v1/namespaces/shop/{kind}/{name}"] << (
+                            lambda _r: kmock.KubernetesNotFoundError()
+                        )
+            handler["get /apis/apps/v1/namespaces/shop/statefulsets/orders-db"] << STATEFUL_SET
             state["url"], state["handler"] = str(server.url).rstrip("/"), handler
             ready.set()
             await stop.wait()
@@ -119,6 +134,13 @@ def test_pods_of_a_deployment_with_previous_containers(
         ("INFO", "served", "rec-1/app"),
         ("INFO", "served", "rec-2/app"),
     ]
+
+
+def test_a_statefulsets_pods_are_read_too(kube: tuple[CoreV1Api, AppsV1Api]) -> None:
+    """A database that is a StatefulSet, ranked as where a fault may have started, is read."""
+    core, apps = kube
+    lines = KubernetesLogSource(core, apps, now=lambda: NOW).fetch("shop", "orders-db", 0, NOW + 60)
+    assert {line.source for line in lines} == {"rec-1/app", "rec-2/app", "rec-1/app (previous)"}
 
 
 def test_unknown_deployment_is_a_log_source_error(
