@@ -80,15 +80,17 @@ def main() -> None:
     for name, values in warm.items():
         print(f"warm {name:12s} median {statistics.median(values) * 1000:8.1f} ms")
     print(f"warm total p95          {p95 * 1000:8.1f} ms   (target < 2000 ms)")
-    print(f"cold demo    median {statistics.median(cold):8.2f} s  (import, model load, seed, run)")
-    print(f"warm/cold ratio     {statistics.median(warm['total']) / statistics.median(cold):8.3f}")
+    cold_median = statistics.median(cold) if cold else None  # --cold-runs 0: warm runs only
+    if cold_median is not None:
+        print(f"cold demo    median {cold_median:8.2f} s  (import, model load, seed, run)")
+        print(f"warm/cold ratio     {statistics.median(warm['total']) / cold_median:8.3f}")
     print(
         json.dumps(
             {
                 "warm_investigation_median_s": round(statistics.median(warm["total"]), 3),
                 "warm_investigation_p95_s": round(p95, 3),
                 "stages_median_s": {k: round(statistics.median(v), 4) for k, v in warm.items()},
-                "cold_demo_median_s": round(statistics.median(cold), 2),
+                "cold_demo_median_s": None if cold_median is None else round(cold_median, 2),
             }
         )
     )

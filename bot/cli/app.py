@@ -62,17 +62,20 @@ def main(
 
 @app.command()
 @reports_errors
-def demo(yes: YesOption = False, as_json: JsonOption = False) -> None:
-    """Run the demo: a recommender latency spike caused by an input-size surge, on the simulated
-    cluster with embedded defaults. Asks before every action unless --yes."""
+def demo(
+    scenario: ScenarioOption = DEFAULT_SCENARIO, yes: YesOption = False, as_json: JsonOption = False
+) -> None:
+    """Run the demo: a recommender latency spike caused by an input-size surge (or any scenario
+    of the suite: --scenario slow-dependency), on the simulated cluster with embedded defaults.
+    Asks before every action unless --yes."""
     from bot.config import load_settings
     from bot.demo import scenario_alert
     from tools.sim import SCENARIOS
 
     _run_session(
         load_settings(cluster="sim"),
-        "input-size-surge",
-        lambda _namespace, anchor: scenario_alert(SCENARIOS["input-size-surge"], anchor),
+        scenario,
+        lambda _namespace, anchor: scenario_alert(SCENARIOS[scenario], anchor),
         yes=yes,
         as_json=as_json,
     )

@@ -51,6 +51,29 @@ def test_demo_with_yes_fixes_verifies_and_remembers_for_next_time() -> None:
     assert similar[first["incident_id"]] == max(similar.values())
 
 
+def test_demo_plays_any_scenario_a_victims_fix_acts_on_its_origin() -> None:
+    code, out, err = run("demo", "--scenario", "slow-dependency", "--yes", "--json")
+    assert code == 0, err
+    report = summary(out)
+    assert report["service"] == "frontend"  # the alert is frontend's; checkout is slow
+    assert report["origins"][0]["service"] == "checkout"
+    first = report["proposals"][0]
+    assert (first["tool"], first["target"], first["status"]) == (
+        "restart",
+        "shop/checkout",
+        "executed",
+    )
+    assert all(p["target"] != "shop/frontend" for p in report["proposals"])
+    assert report["verified"] is True
+
+
+def test_demo_of_an_unknown_scenario_is_one_line_and_exit_2() -> None:
+    code, out, err = run("demo", "--scenario", "<!channel>", "--yes")
+    assert code == 2
+    assert err.startswith("medic: unknown scenario '<!channel>' (known: input-size-surge, ")
+    assert len(err.strip().splitlines()) == 1 and out == ""
+
+
 def test_demo_not_on_a_terminal_proposes_and_stops() -> None:
     code, out, _ = run("demo", "--json")
     assert code == 0
