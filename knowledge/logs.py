@@ -65,6 +65,12 @@ LEVELS = frozenset(
 )
 
 
+def spread(lines: list[LogLine], most: int) -> list[LogLine]:
+    """At most ``most`` of ``lines``, evenly spread over them (every k-th), whatever a source
+    returned: a cap that keeps the whole window in view, not only its start."""
+    return lines if len(lines) <= most else lines[:: -(-len(lines) // most)]
+
+
 def parse_line(text: str, timestamp: float = 0.0) -> LogLine:
     """Split a plain ``[ISO-time] [LEVEL] message`` line; the unrecognised stays in the message.
     A leading ISO-8601 time becomes the timestamp unless one is given."""

@@ -54,6 +54,7 @@ from knowledge import (
     rank_components,
     save_miner,
 )
+from knowledge.logs import spread
 from tools import Clock, ToolError
 
 
@@ -390,9 +391,7 @@ def _within(series: list[Series], window: Window) -> list[Series]:
 
 def _spread(lines: list[LogLine], most: int, notes: list[str]) -> list[LogLine]:
     """At most ``most`` lines, evenly spread over the window, whatever the source returned."""
-    if len(lines) <= most:
-        return lines
-    step = -(-len(lines) // most)
-    kept = lines[::step]
-    notes.append(messages.LOG_LINES_CAPPED.format(kept=len(kept), read=len(lines)))
+    kept = spread(lines, most)
+    if len(kept) < len(lines):
+        notes.append(messages.LOG_LINES_CAPPED.format(kept=len(kept), read=len(lines)))
     return kept

@@ -40,6 +40,7 @@ from knowledge import (
     trace_events,
     trace_evidence,
 )
+from knowledge.logs import spread
 from knowledge.origins import Origin, rank_origins, screen
 from knowledge.ranking import (
     METRIC_BASELINE_SECONDS,
@@ -229,8 +230,7 @@ class OriginFinder:
             )
         except (KnowledgeError, ToolError) as exc:
             return [], messages.CANDIDATE_LOGS_UNAVAILABLE.format(service=name, why=exc)
-        most = self._settings.max_log_lines
-        return (lines if len(lines) <= most else lines[:: -(-len(lines) // most)]), ""
+        return spread(lines, self._settings.max_log_lines), ""
 
 
 def _window(
