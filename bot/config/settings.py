@@ -16,6 +16,7 @@ from bot.config.metrics import MetricsSettings
 from bot.config.state import DatabaseSettings, ReconcileSettings
 
 ServiceName = Annotated[str, StringConstraints(pattern=r"^[a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?$")]
+Callees = Annotated[list[ServiceName], Field(max_length=500)]  # a namespace's worth at most
 
 
 class Settings(BaseSettings):
@@ -70,7 +71,7 @@ class Settings(BaseSettings):
     redis_url: str | None = Field(None, description="Redis holding the caches purge_cache clears.")
     alertmanager_url: str | None = Field(None, description="Alertmanager base URL for silences.")
     runbooks_dir: Path | None = None
-    dependencies: dict[ServiceName, list[ServiceName]] = Field(
+    dependencies: dict[ServiceName, Callees] = Field(
         default_factory=dict,
         max_length=1000,
         description="The call graph where no trace source tells it: each service -> the services "

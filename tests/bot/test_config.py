@@ -59,11 +59,41 @@ def test_unreadable_or_invalid_yaml_is_a_config_error(
          "finite"),
         ("MEDIC_METRICS__MAX_POINTS", "100000", "max_points: Input should be less than or equal "
          "to 11000"),
+        ("MEDIC_INVESTIGATION__MAX_CANDIDATES", "100000", "max_candidates: Input should be less "
+         "than or equal to 500"),
+        ("MEDIC_INVESTIGATION__LOG_CANDIDATES", "-1", "log_candidates: Input should be greater"),
     ],
 )  # fmt: skip
 def test_bounds_that_would_not_bound_are_refused(
     monkeypatch: pytest.MonkeyPatch, setting: str, value: str, problem: str
 ) -> None:
     monkeypatch.setenv(setting, value)
+    with pytest.raises(ConfigError, match=problem):
+        load_settings()
+
+
+@pytest.mark.parametrize(
+    ("yaml", "problem"),
+    [
+        ('dependencies:\n  "<!channel>": [checkout]\n', "dependencies.<!channel>.\\[key\\]: "
+         "String should match pattern"),
+        ("dependencies:\n  frontend: [https://evil.example/x]\n", "dependencies.frontend.0: "
+         "String should match pattern"),
+        ("dependencies:\n  frontend: checkout\n", "dependencies.frontend: Input should be a "
+         "valid list"),
+        ("dependencies:\n  frontend: [" + ", ".join(f"s{i}" for i in range(501)) + "]\n",
+         "dependencies.frontend: List should have at most 500 items"),
+        ("dependencies:\n" + "".join(f"  s{i}: [x]\n" for i in range(1001)),
+         "dependencies: Dictionary should have at most 1000 items"),
+    ],
+)  # fmt: skip
+def test_a_call_graph_that_is_not_workload_names_is_refused(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, yaml: str, problem: str
+) -> None:
+    """``dependencies:`` names workloads: markup, links, a bare string or an unbounded graph is
+    a configuration error naming the entry, before anything reads it."""
+    config = tmp_path / "medic.yaml"
+    config.write_text(yaml)
+    monkeypatch.setenv("MEDIC_CONFIG", str(config))
     with pytest.raises(ConfigError, match=problem):
         load_settings()

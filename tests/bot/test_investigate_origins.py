@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import json
 from datetime import datetime, timedelta
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -47,3 +48,36 @@ def test_the_demo_service_is_its_own_origin_and_the_whole_symptom_is_caught() ->
     assert report["origins"][0]["relation"] == "alerting"
     assert {o["service"] for o in report["origins"]} == {"recommender", "checkout", "frontend"}
     assert "Most likely origin: recommender itself" in printed
+
+
+def test_a_configured_call_graph_with_cycles_and_strangers_still_finds_the_origin(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A hand-written ``dependencies:`` may call itself, go round in a circle or name a service
+    the namespace does not have: the ranking ends, and the slow dependency is still named."""
+    config = tmp_path / "medic.yaml"
+    config.write_text(
+        "dependencies:\n"
+        "  frontend: [frontend, checkout, ghost]\n"
+        "  checkout: [frontend, recommender]\n"
+        "  recommender: [checkout]\n"
+    )
+    monkeypatch.setenv("MEDIC_CONFIG", str(config))
+    report, _ = investigate("frontend", "--scenario", "slow-dependency")
+    origins = {o["service"]: o for o in report["origins"]}
+    assert report["origins"][0]["service"] == "checkout"
+    assert origins["frontend"]["downstream_of"] == "checkout"
+    assert "ghost" not in origins  # nothing was read of it: said, not ranked
+    assert any("not read" in note and "ghost" in note for note in report["notes"])
+
+
+def test_a_call_graph_naming_markup_is_one_line_and_exit_2(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    config = tmp_path / "medic.yaml"
+    config.write_text('dependencies:\n  frontend: ["<!channel>"]\n')
+    monkeypatch.setenv("MEDIC_CONFIG", str(config))
+    result = CliRunner().invoke(app, ["investigate", "frontend", "--cluster", "sim"])
+    assert result.exit_code == 2
+    assert result.stderr.startswith("medic: invalid configuration: dependencies.frontend.0")
+    assert len(result.stderr.strip().splitlines()) == 1
