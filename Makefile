@@ -3,6 +3,8 @@
 VENV ?= .venv
 PYTHON ?= python3
 BIN := $(VENV)/bin
+# Installed without its exact pins, which conflict with mlflow's (see pyproject.toml).
+DRAIN3 := drain3==0.9.11
 
 .PHONY: demo test lint typecheck unit bench soak clean
 
@@ -12,10 +14,12 @@ $(BIN)/python:
 
 $(VENV)/.stamp-run: pyproject.toml | $(BIN)/python
 	$(BIN)/python -m pip install -q -e .
+	$(BIN)/python -m pip install -q --no-deps $(DRAIN3)
 	touch $@
 
 $(VENV)/.stamp-dev: pyproject.toml | $(BIN)/python
 	$(BIN)/python -m pip install -q -e '.[dev]'
+	$(BIN)/python -m pip install -q --no-deps $(DRAIN3)
 	touch $@ $(VENV)/.stamp-run
 
 demo: $(VENV)/.stamp-run

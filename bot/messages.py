@@ -403,3 +403,13 @@ WHY_NOT_READ_ALL = "its metrics and logs"
 WHY_NOT_READ_METRICS = "its metrics; its logs were not read, as only the highest on metrics are"
 WHY_NOT_EVIDENCE = "Its evidence:"
 WHY_NOT_NO_EVIDENCE = "Nothing in its evidence stands out."
+
+# --- The model registry (issue 15): MLflow, the simulated model, `--mlflow` on evaluations ------
+
+# --- Model-aware investigation (issue 15): serving version, drift against training, quality ----
+
+# --- MLOps actions (issue 15): promote_model, retrain, their proposals and verification ---------
+
+# --- The watch (issue 15): heads-up threads before alerts fire ----------------------------------
+
+# --- Nezha through the live path (issue 14): log budget and history ----------------------------

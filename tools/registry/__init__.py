@@ -1,0 +1,34 @@
+"""The model registry seam: which versions of a model exist, which one an alias names, what each was
+trained on, and the two changes Medic may make (move an alias, start a training run).
+
+MLflow is the registry Medic ships with (``tools.registry.mlflow``: an embedded SQLite store in the
+data directory, or a team's ``mlflow server``); SageMaker, Vertex AI or Azure ML registries plug in
+by implementing ``ModelRegistry`` and ``TrainingPipeline`` (``tools.registry.base``). The in-memory
+implementation (``tools.registry.memory``) serves unit tests.
+"""
+
+from tools.registry.base import (
+    AliasMove,
+    FeatureHistogram,
+    ModelRegistry,
+    ModelVersion,
+    RegistryError,
+    ServedModel,
+    TrainingPipeline,
+    TrainingProfile,
+    TrainingRun,
+)
+from tools.registry.memory import MemoryRegistry
+
+__all__ = [
+    "AliasMove",
+    "FeatureHistogram",
+    "MemoryRegistry",
+    "ModelRegistry",
+    "ModelVersion",
+    "RegistryError",
+    "ServedModel",
+    "TrainingPipeline",
+    "TrainingProfile",
+    "TrainingRun",
+]
