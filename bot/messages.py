@@ -405,6 +405,14 @@ WHY_NOT_EVIDENCE = "Its evidence:"
 WHY_NOT_NO_EVIDENCE = "Nothing in its evidence stands out."
 
 # --- The model registry (issue 15): MLflow, the simulated model, `--mlflow` on evaluations ------
+# `medic eval ... --mlflow` (bot/evaluation/tracking.py); {store} has no credentials in it.
+MLFLOW_URI_INVALID = (
+    "--mlflow-uri {uri!r} is not an http(s) URI of an MLflow server (e.g. http://mlflow:5000); "
+    "give --mlflow alone for the embedded store in the data directory"
+)
+MLFLOW_NOT_LOGGED = (
+    "the evaluation ran (its result is above) but was not logged to MLflow at {store}: {reason}"
+)
 
 # --- Model-aware investigation (issue 15): serving version, drift against training, quality ----
 
