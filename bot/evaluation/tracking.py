@@ -6,8 +6,9 @@ A run holds the command's options and the configuration in force as params (``op
 ``.``), and as tags the code version (``medic.code_version``, ``medic.git_commit``,
 ``medic.git_dirty``), the data digest (``medic.data_digest``...), the embedding model's version
 (``medic.embedding_model``) and the configuration's digest (``medic.config_digest``). The
-configuration itself is the artifact ``configuration.json``. Runs go to one experiment per
-command, ``medic-eval-<command>``.
+configuration itself is the artifact ``configuration.json``, and the embedding model and the
+configuration are versioned as registered models (:mod:`bot.evaluation.components`). Runs go to
+one experiment per command, ``medic-eval-<command>``.
 
 mlflow is imported only here and only when a run is logged: importing it costs about 2 s, which
 an evaluation without ``--mlflow`` does not pay. Nothing reaches the network but the tracking
@@ -31,6 +32,7 @@ from urllib.parse import urlsplit, urlunsplit
 
 from bot import messages
 from bot.errors import InputError, MedicError
+from bot.evaluation.components import DETECTOR_CONFIG, EMBEDDING_MODEL, register_components
 from bot.evaluation.provenance import code_version, config_digest, data_digest
 from bot.untrusted import one_line
 
@@ -246,6 +248,12 @@ def _write(
             json.dumps(configuration, indent=2, sort_keys=True, default=str),
             "configuration.json",
         )
+        digests = {
+            EMBEDDING_MODEL: configuration["embedding_model"],
+            DETECTOR_CONFIG: configuration["config_digest"],
+        }
+        for model, version in register_components(client, run_id, digests).items():
+            client.set_tag(run_id, f"medic.version.{model}", version)
         client.set_terminated(run_id, "FINISHED")
     except Exception:
         # a half-logged run is marked as such, not left "running" forever; if the store is gone

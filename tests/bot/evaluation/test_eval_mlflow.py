@@ -93,6 +93,18 @@ def test_runs_on_other_data_and_configuration_are_one_query_apart(
     assert tags[0]["medic.data_digest"] != tags[2]["medic.data_digest"]
     assert tags[0]["medic.config_digest"] == tags[1]["medic.config_digest"]
     assert tags[0]["medic.config_digest"] != tags[2]["medic.config_digest"]
+    # the configuration is versioned in the registry: a new version only when it changed
+    config = "medic.version.medic-detector-config"
+    assert tags[0][config] == tags[1][config] != tags[2][config]
+    versions = client.search_model_versions("name='medic-detector-config'")
+    assert {v.tags["digest"] for v in versions} == {
+        tags[0]["medic.config_digest"],
+        tags[2]["medic.config_digest"],
+    }
+    embedding = "medic.version.medic-embedding-model"
+    assert tags[0][embedding] == tags[2][embedding]
+    (model,) = client.search_model_versions("name='medic-embedding-model'")
+    assert model.tags["digest"] == tags[0]["medic.embedding_model"]
     # quality across code versions and data: one query over the command's experiment
     experiment = client.get_experiment_by_name("medic-eval-nab")
     assert experiment is not None
