@@ -185,3 +185,26 @@ def test_without_mlflow_mlflow_is_not_even_imported(tmp_path: Path) -> None:
         [sys.executable, "-c", script], capture_output=True, text=True, cwd=ROOT, check=True
     )
     assert done.stdout.strip() == "False False"
+
+
+@pytest.mark.slow
+def test_a_scenario_run_on_the_server_holds_the_suites_summary(mlflow_server: str) -> None:
+    code, line, err = run("scenarios", "input-size-surge", "--mlflow-uri", mlflow_server)
+    assert code == 0, err
+    assert line is not None
+    logged = MlflowClient(mlflow_server).get_run(line["mlflow_run_id"])
+    assert logged.data.metrics == {
+        "scenarios": 1.0,
+        **{
+            f"{k}.{n}": line[k][n] for k in ("remediation", "hypothesis", "origin") for n in line[k]
+        },
+    }
+    assert logged.data.metrics["remediation.top1"] == 1.0
+    assert logged.data.params["option.scenarios"] == "input-size-surge"
+    assert logged.data.params["option.vary"] == "0"
+    # the scenarios' data: the simulated shop and the sample incidents, not their bytecode
+    assert logged.data.tags["medic.data_digest_partial"] == "false"
+    sources = [p for p in (ROOT / "tools" / "sim").rglob("*") if p.is_file()]
+    samples = [p for p in (ROOT / "knowledge" / "samples").rglob("*") if p.is_file()]
+    expected = [p for p in sources + samples if "__pycache__" not in p.parts]
+    assert logged.data.tags["medic.data_files"] == str(len(expected))
