@@ -272,6 +272,8 @@ def _client(store: TrackingStore) -> Any:
     """An MlflowClient on ``store``, with telemetry off and HTTP requests bounded. These are
     process environment variables because MLflow reads them nowhere else."""
     os.environ["MLFLOW_DISABLE_TELEMETRY"] = "true"
+    # "View run at <URL>" on stdout would follow the JSON line (and a URL's credentials)
+    os.environ["MLFLOW_SUPPRESS_PRINTING_URL_TO_STDOUT"] = "true"
     os.environ["MLFLOW_HTTP_REQUEST_TIMEOUT"] = str(REQUEST_TIMEOUT_SECONDS)
     os.environ["MLFLOW_HTTP_REQUEST_MAX_RETRIES"] = str(REQUEST_RETRIES)
     os.environ["MLFLOW_HTTP_REQUEST_BACKOFF_FACTOR"] = str(REQUEST_BACKOFF)

@@ -23,9 +23,11 @@ ROOT = Path(__file__).resolve().parents[3]
 
 
 def run(*args: str) -> tuple[int, dict[str, Any] | None, str]:
-    """Exit code, the last line of output as JSON (None when there is none), stderr."""
+    """Exit code, the last line of output as JSON (None when there is none), stderr. With
+    --json, that line is all of the output: nothing of MLflow's ("View run at") before it."""
     result = CliRunner().invoke(app, ["eval", *args])
     lines = result.stdout.strip().splitlines()
+    assert "--json" not in args or len(lines) <= 1, result.stdout
     return result.exit_code, json.loads(lines[-1]) if lines else None, result.stderr
 
 
