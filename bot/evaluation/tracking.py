@@ -23,6 +23,7 @@ import logging
 import math
 import os
 import re
+import threading
 import time
 from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass
@@ -45,6 +46,7 @@ MAX_KEY_CHARS = 250  # MLflow's limit for a metric or param name
 REQUEST_TIMEOUT_SECONDS = 10
 REQUEST_RETRIES = 2
 REQUEST_BACKOFF = 1
+MAX_LOGGING_SECONDS = 120.0  # all of one run's logging, whatever the server does
 _BATCH = 100  # params or tags per log_batch call (MLflow's limit); metrics go 900 at a time
 _KEY_CHARACTER = re.compile(r"[^A-Za-z0-9_\-. /]")  # what MLflow accepts in a name
 
@@ -203,13 +205,29 @@ def log_evaluation(
         "config_digest": tags["medic.config_digest"],
         "embedding_model": embedding_model,
     }
-    try:
-        return _write(run.command, store, params, metrics, tags, configuration)
-    except Exception as exc:  # MLflow, requests, SQLAlchemy, OSError: any failure to record
+    outcome: list[str | Exception] = []
+
+    def write() -> None:
+        try:
+            outcome.append(_write(run.command, store, params, metrics, tags, configuration))
+        except Exception as exc:  # MLflow, requests, SQLAlchemy, OSError: any failure to record
+            outcome.append(exc)
+
+    # A request timeout bounds each read, not an answer that trickles in for ever: the whole
+    # logging has a deadline, past which the thread is left behind (a daemon: the CLI exits).
+    worker = threading.Thread(target=write, name="mlflow-logging", daemon=True)
+    worker.start()
+    worker.join(MAX_LOGGING_SECONDS)
+    if not outcome:
+        reason = messages.MLFLOW_NO_ANSWER.format(seconds=MAX_LOGGING_SECONDS)
+        raise TrackingError(messages.MLFLOW_NOT_LOGGED.format(store=store.shown, reason=reason))
+    if isinstance(outcome[0], Exception):
+        exc = outcome[0]
         reason = one_line(store.redact(str(exc) or type(exc).__name__), 300)
         raise TrackingError(
             messages.MLFLOW_NOT_LOGGED.format(store=store.shown, reason=reason)
         ) from exc
+    return outcome[0]
 
 
 def _write(

@@ -16,8 +16,10 @@ from mlflow import MlflowClient
 from typer.testing import CliRunner
 
 from bot.cli.app import app
+from bot.evaluation import tracking
 from tests.detectors.nab_fixtures import spiky_corpus
 from tests.services.binaries import free_port
+from tests.services.stalling import stalling_server
 
 ROOT = Path(__file__).resolve().parents[3]
 
@@ -148,6 +150,21 @@ def test_a_server_that_is_down_leaves_the_result_printed_one_line_and_exit_4(
     last = err.strip().splitlines()[-1]
     assert last.startswith("medic: the evaluation ran (its result is above) but was not logged")
     assert down.replace("ci:s3cret@", "") in last and "s3cret" not in err
+
+
+def test_a_server_whose_answer_never_ends_is_given_up_on(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Each read of the answer is quick, so no request timeout fires: the deadline on the whole
+    logging does (cut to 3 s here from 120)."""
+    monkeypatch.setattr(tracking, "MAX_LOGGING_SECONDS", 3.0)
+    corpus = spiky_corpus(tmp_path / "corpus")
+    with stalling_server("trickle") as (url, arrived):
+        code, line, err = nab(corpus, "--mlflow-uri", url)
+    assert arrived.is_set()
+    assert code == 4
+    assert line is not None and line["mlflow_run_id"] is None and line["files"] == 4
+    assert err.strip().splitlines()[-1].endswith("no complete answer within 3 s")
 
 
 @pytest.mark.parametrize("uri", ["ftp://mlflow:5000", "slow-dependency", "http://"])
