@@ -414,6 +414,7 @@ MLFLOW_NOT_LOGGED = (
     "the evaluation ran (its result is above) but was not logged to MLflow at {store}: {reason}"
 )
 MLFLOW_NO_ANSWER = "no complete answer within {seconds:g} s"
+MLFLOW_CANNOT_CONNECT = "cannot connect ({error})"
 
 # --- Model-aware investigation (issue 15): serving version, drift against training, quality ----
 

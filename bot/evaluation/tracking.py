@@ -48,6 +48,7 @@ REQUEST_RETRIES = 2
 REQUEST_BACKOFF = 1
 MAX_LOGGING_SECONDS = 120.0  # all of one run's logging, whatever the server does
 _BATCH = 100  # params or tags per log_batch call (MLflow's limit); metrics go 900 at a time
+_SYSTEM_ERROR = re.compile(r"\[Errno -?\d+\] ([^'\"()\[\]]{1,100})")
 _KEY_CHARACTER = re.compile(r"[^A-Za-z0-9_\-. /]")  # what MLflow accepts in a name
 
 
@@ -223,11 +224,20 @@ def log_evaluation(
         raise TrackingError(messages.MLFLOW_NOT_LOGGED.format(store=store.shown, reason=reason))
     if isinstance(outcome[0], Exception):
         exc = outcome[0]
-        reason = one_line(store.redact(str(exc) or type(exc).__name__), 300)
+        reason = _reason(store.redact(str(exc) or type(exc).__name__))
         raise TrackingError(
             messages.MLFLOW_NOT_LOGGED.format(store=store.shown, reason=reason)
         ) from exc
     return outcome[0]
+
+
+def _reason(error: str) -> str:
+    """MLflow's error, or for a server that cannot be reached only the system's word for it:
+    its message wraps that in a page of urllib3 retry details."""
+    system = _SYSTEM_ERROR.search(error)
+    if system is not None:
+        return messages.MLFLOW_CANNOT_CONNECT.format(error=system.group(1).strip())
+    return one_line(error, 300)
 
 
 def _write(
