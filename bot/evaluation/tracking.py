@@ -176,7 +176,7 @@ def log_evaluation(
     installed). Raises TrackingError, naming the store, when it cannot be logged (the store is
     down or refuses): the result itself is the caller's to print either way."""
     if embedding_model is None:
-        from knowledge.embeddings import model_version
+        from knowledge import model_version
 
         embedding_model = model_version()
     code = code_version()
