@@ -16,9 +16,9 @@ import re
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import replace
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Annotated
 
-from pydantic import BaseModel, ConfigDict, Field, field_validator
+from pydantic import BaseModel, ConfigDict, Field, StringConstraints, field_validator
 
 from tools.actions import Action, ToolResult, ToolStatus
 from tools.errors import BackendUnavailableError, ConflictError, InvalidRequestError, ToolError
@@ -38,12 +38,15 @@ if TYPE_CHECKING:
 # (control characters) or bounded is refused; the name is escaped wherever it is shown.
 MAX_MODEL_NAME = 256
 CONTROL = re.compile(r"[\x00-\x1f\x7f]")
-ALIAS = re.compile(r"[A-Za-z0-9_-]{1,64}")
+ALIAS = re.compile(r"^[A-Za-z0-9_-]{1,64}$")
 VERSION = re.compile(r"[A-Za-z0-9._-]{1,64}")
 # How many versions are read to find the one before the alias's: a model with more has its
 # previous version among the newest anyway.
 VERSIONS_READ = 100
 MAX_SHOWN = 300  # a registry's or pipeline's own words, cut to one line of this many characters
+
+
+VersionText = Annotated[str, StringConstraints(pattern=f"^{VERSION.pattern}$")]
 
 
 def _version(value: object) -> object:
@@ -67,14 +70,12 @@ class ModelParams(BaseModel):
 
 class PromoteModelParams(ModelParams):
     alias: str = Field(default="champion", pattern=ALIAS.pattern, description="The alias moved.")
-    version: str | None = Field(
+    version: VersionText | None = Field(
         default=None,
-        pattern=VERSION.pattern,
         description="The version the alias will name; default: the one before its current one.",
     )
-    from_version: str | None = Field(
+    from_version: VersionText | None = Field(
         default=None,
-        pattern=VERSION.pattern,
         description="The version the alias must name now (set when proposed): if it moved, "
         "the change is refused and needs a new proposal.",
     )
