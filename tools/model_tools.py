@@ -191,6 +191,17 @@ def _start(pipeline: TrainingPipeline, model: str, reference: str) -> TrainingRu
     return pipeline.start(model)
 
 
+def _newest(registry: ModelRegistry, model: str) -> str | None:
+    """The newest registered version before the run: verification looks for a newer one. None
+    when the registry cannot say (the run does not depend on it)."""
+    try:
+        with registry_errors():
+            versions = registry.versions(model, limit=1)
+    except ToolError:
+        return None
+    return versions[0].version if versions else None
+
+
 def retrain(ctx: ToolContext, action: Action, dry_run: bool) -> ToolResult:
     model = RetrainParams.model_validate(action.params).model
     pipeline = ctx.backends.training
@@ -220,6 +231,7 @@ def retrain(ctx: ToolContext, action: Action, dry_run: bool) -> ToolResult:
         summary,
         {
             "model": model,
+            "newest": _newest(ctx.backends.registry, model),
             "run_id": run.run_id,
             "minutes": estimate.estimate_minutes,
             "cost": one_line(estimate.estimate_cost),
