@@ -11,6 +11,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+import yaml
 from kubernetes import client as k8s
 from sqlalchemy import Engine
 
@@ -206,3 +207,31 @@ def test_the_policy_refuses_a_template_that_is_not_a_bounded_job(
     path.write_text(json.dumps({"training_jobs": jobs_entry}))
     with pytest.raises(PolicyError, match=problem):
         load_policy(path)
+
+
+def test_the_training_role_grants_exactly_what_retrain_asks(
+    pipeline: KubeJobPipeline,
+    kube_api: KubeApi,  # noqa: F811
+) -> None:
+    run = pipeline.start(MODEL, dry_run=True)
+    run = pipeline.start(MODEL, reference="a1b2c3d4e5f6")
+    pipeline.status(MODEL, run.run_id)
+    verbs = {"POST": "create", "GET": "get"}
+    used = {
+        (r.resource.group, r.resource.plural, verbs[r.method.value], r.namespace)
+        for r in list(kube_api.emulator)
+    }
+    path = Path(__file__).parents[2] / "docker" / "rbac.yaml"
+    [role] = [
+        d
+        for d in yaml.safe_load_all(path.read_text())
+        if d["kind"] == "Role" and d["metadata"]["name"] == "medic-training"
+    ]
+    granted = {
+        (group, resource, verb, role["metadata"]["namespace"])
+        for rule in role["rules"]
+        for group in rule["apiGroups"]
+        for resource in rule["resources"]
+        for verb in rule["verbs"]
+    }
+    assert used == granted
