@@ -11,6 +11,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from bot import messages
 from tools.errors import ToolError
 from tools.model_tools import one_line, registry_errors
 from tools.proposals import Proposal
@@ -39,7 +40,8 @@ def model_checks(registry: ModelRegistry, proposal: Proposal) -> list[StateCheck
             if proposal.action.tool == "retrain":
                 return _retrained(registry, proposal)
     except ToolError as exc:
-        return [StateCheck("model:registry", "model registry", False, f"registry: {exc}")]
+        text = messages.VERIFY_REGISTRY_DOWN.format(error=exc)
+        return [StateCheck("model:registry", "model registry", False, text)]
     return []
 
 
@@ -50,10 +52,13 @@ def _promoted(registry: ModelRegistry, proposal: Proposal) -> StateCheck:
     current = registry.alias(model, alias)
     have = current.version if current else None
     shown = f"alias {alias} of {one_line(model)}"
+    name = one_line(model)
     if have == want:
-        return StateCheck(f"model:{alias}", shown, True, f"{shown} names version {want}")
-    now = f"version {have}" if have else "no version"
-    return StateCheck(f"model:{alias}", shown, False, f"{shown} names {now}, not version {want}")
+        text = messages.VERIFY_ALIAS_HOLDS.format(alias=alias, model=name, version=want)
+        return StateCheck(f"model:{alias}", shown, True, text)
+    now = messages.VERIFY_VERSION.format(version=have) if have else messages.VERIFY_NO_VERSION
+    text = messages.VERIFY_ALIAS_MOVED.format(alias=alias, model=name, now=now, version=want)
+    return StateCheck(f"model:{alias}", shown, False, text)
 
 
 def _retrained(registry: ModelRegistry, proposal: Proposal) -> list[StateCheck]:
@@ -63,27 +68,22 @@ def _retrained(registry: ModelRegistry, proposal: Proposal) -> list[StateCheck]:
     newest = versions[0] if versions else None
     name = one_line(model)
     if newest is None or newest.version == before:
-        was = f"newest is still version {before}" if before else "no version registered"
-        return [
-            StateCheck(
-                "model:trained",
-                f"training of {name}",
-                False,
-                f"training of {name} has not registered a new version yet ({was})",
-            )
-        ]
-    registered = StateCheck(
-        "model:trained",
-        f"training of {name}",
-        True,
-        f"training of {name} finished: version {newest.version} registered",
-    )
+        was = (
+            messages.VERIFY_STILL_NEWEST.format(version=before)
+            if before
+            else messages.VERIFY_NONE_REGISTERED
+        )
+        text = messages.VERIFY_NOT_TRAINED.format(model=name, was=was)
+        return [StateCheck("model:trained", f"training of {name}", False, text)]
+    text = messages.VERIFY_TRAINED.format(model=name, version=newest.version)
+    registered = StateCheck("model:trained", f"training of {name}", True, text)
     serving = registry.alias(model, SERVING_ALIAS)
     serves = serving is not None and serving.version == newest.version
-    now = f"version {serving.version}" if serving else "no version"
-    text = (
-        f"{SERVING_ALIAS} of {name} serves version {newest.version}"
-        if serves
-        else f"{SERVING_ALIAS} of {name} serves {now}, not the new version {newest.version}"
+    now = (
+        messages.VERIFY_VERSION.format(version=serving.version)
+        if serving
+        else messages.VERIFY_NO_VERSION
     )
+    template = messages.VERIFY_SERVING if serves else messages.VERIFY_NOT_SERVING
+    text = template.format(alias=SERVING_ALIAS, model=name, now=now, version=newest.version)
     return [registered, StateCheck("model:serving", f"{SERVING_ALIAS} of {name}", serves, text)]

@@ -8,6 +8,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from bot import messages
 from bot.config import VerificationSettings
 from bot.diagnosis.model_checks import StateCheck
 from bot.diagnosis.signals import Glossary, format_value
@@ -60,8 +61,7 @@ def with_model_checks(
                 f"quality:{quality_metric}",
                 "quality proxy",
                 False,
-                f"quality proxy {quality_metric}: was not among the abnormal metrics, so its "
-                "recovery could not be judged",
+                messages.VERIFY_QUALITY_UNJUDGED.format(metric=quality_metric),
             )
         )
     every = [*verification.checks, *added]

@@ -25,6 +25,7 @@ from typing import Any
 
 import numpy as np
 
+from bot import messages
 from bot.diagnosis.hypotheses import Evidence
 from bot.planners.base import (
     Candidate,
@@ -161,9 +162,9 @@ class Planner:
         if any(isinstance(v, str) and "{model}" in v for v in recipe.params.values()):
             model = self._served_model(namespace, name)
             if not model:
-                return None, (
-                    f"{recipe.tool} dropped: {namespace}/{name} serves no registered model that "
-                    f"Medic can see (pod template label {MODEL_LABEL})"
+                target = f"{namespace}/{name}"
+                return None, messages.MODEL_NOT_SERVED.format(
+                    tool=recipe.tool, target=target, label=MODEL_LABEL
                 )
             names["model"] = model
         try:
