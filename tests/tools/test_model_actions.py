@@ -293,3 +293,35 @@ def test_without_a_registry_the_proposal_says_what_to_set(
     assert "no training pipeline configured; set training_jobs in the policy" in (
         outcome.result.summary
     )
+
+
+@pytest.mark.parametrize(
+    ("moved_to", "status", "finding"),
+    [
+        ("2", ProposalStatus.SUCCEEDED, "alias champion of recommender-ranker names version 2"),
+        ("3", ProposalStatus.FAILED, "alias champion of recommender-ranker still names version 3"),
+        ("1", ProposalStatus.UNKNOWN, "names version 1, changed by someone else"),
+    ],
+)
+def test_an_interrupted_promotion_is_settled_from_the_registry_never_run_again(
+    make: Factory,
+    registry: MemoryRegistry,
+    clock: VirtualClock,
+    moved_to: str,
+    status: ProposalStatus,
+    finding: str,
+) -> None:
+    """Medic died between starting the promotion and recording its end: the registry says what
+    happened, and the alias is not moved a second time."""
+    flow = make()
+    proposal = flow.propose("INC-1", PROMOTE, requested_by="cli:alice", source="cli").proposal
+    now = clock.now()
+    flow.proposals.approve(proposal.id, "cli:alice", proposal.digest, now)
+    preview = flow.dry_run(proposal.action, "cli:alice")
+    assert flow.proposals.begin_execution(proposal.id, now, expected=preview.details).ok
+    registry.set_alias(MODEL, "champion", moved_to)  # what the write did, or did not, do
+    clock.sleep(3600)
+    [settled] = flow.settle_interrupted(after_seconds=600)
+    assert settled.proposal.status is status
+    assert finding in settled.finding
+    assert champion(registry) == moved_to
