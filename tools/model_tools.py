@@ -170,9 +170,10 @@ def promote_model(ctx: ToolContext, action: Action, dry_run: bool) -> ToolResult
         move = registry.set_alias(params.model, params.alias, target, dry_run=dry_run)
     was = f"version {move.previous}" if move.previous else "no version"
     verb = "move" if dry_run else "moved"
+    undo = f"; reversible: promote {move.previous} again" if move.previous else ""
     summary = (
         f"{verb} alias {move.alias} of model {one_line(move.model)} from {was} to version "
-        f"{move.version} (served by {action.target}; reversible: promote {move.previous} again)"
+        f"{move.version} (served by {action.target}{undo})"
     )
     status = ToolStatus.DRY_RUN if dry_run else ToolStatus.SUCCEEDED
     return ToolResult(

@@ -325,3 +325,23 @@ def test_an_interrupted_promotion_is_settled_from_the_registry_never_run_again(
     assert settled.proposal.status is status
     assert finding in settled.finding
     assert champion(registry) == moved_to
+
+
+def test_an_alias_set_for_the_first_time_names_no_version_to_go_back_to(
+    make: Factory, registry: MemoryRegistry
+) -> None:
+    flow = make()
+    first = Action(
+        "promote_model", "shop", "recommender", {"model": MODEL, "alias": "canary", "version": "3"}
+    )
+    proposed = flow.propose("INC-1", first, requested_by="cli:alice", source="cli").proposal
+    assert proposed.preview == (
+        "move alias canary of model recommender-ranker from no version to version 3 "
+        "(served by shop/recommender)"
+    )
+    assert "from_version" not in proposed.action.params
+    unnamed = Action("promote_model", "shop", "recommender", {"model": MODEL, "alias": "shadow"})
+    refused = flow.propose("INC-1", unnamed, requested_by="cli:alice", source="cli")
+    assert "alias shadow of recommender-ranker names no version; name the version" in (
+        refused.result.summary
+    )
