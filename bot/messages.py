@@ -419,6 +419,25 @@ MLFLOW_CANNOT_CONNECT = "cannot connect ({error})"
 # --- Model-aware investigation (issue 15): serving version, drift against training, quality ----
 
 # --- MLOps actions (issue 15): promote_model, retrain, their proposals and verification ---------
+MODEL_NOT_SERVED = (
+    "{tool} dropped: {target} serves no registered model that Medic can see (pod template label "
+    "{label})"
+)
+VERIFY_ALIAS_HOLDS = "alias {alias} of {model} names version {version}"
+VERIFY_ALIAS_MOVED = "alias {alias} of {model} names {now}, not version {version}"
+VERIFY_NO_VERSION = "no version"
+VERIFY_VERSION = "version {version}"
+VERIFY_NOT_TRAINED = "training of {model} has not registered a new version yet ({was})"
+VERIFY_STILL_NEWEST = "newest is still version {version}"
+VERIFY_NONE_REGISTERED = "no version registered"
+VERIFY_TRAINED = "training of {model} finished: version {version} registered"
+VERIFY_SERVING = "{alias} of {model} serves version {version}"
+VERIFY_NOT_SERVING = "{alias} of {model} serves {now}, not the new version {version}"
+VERIFY_REGISTRY_DOWN = "registry: {error}"
+VERIFY_QUALITY_UNJUDGED = (
+    "quality proxy {metric}: was not among the abnormal metrics, so its recovery could not be "
+    "judged"
+)
 
 # --- The watch (issue 15): heads-up threads before alerts fire ----------------------------------
 
