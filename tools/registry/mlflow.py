@@ -15,6 +15,7 @@ telemetry is off. ``import mlflow`` costs ~2 s, so it happens on first use, not 
 
 from __future__ import annotations
 
+import itertools
 import json
 import math
 import os
@@ -131,7 +132,9 @@ class MlflowRegistry:
             from mlflow import MlflowClient
 
             logging.getLogger("mlflow").setLevel(logging.WARNING)  # migrations chatter at INFO
-            self._client = MlflowClient(tracking_uri=self.tracking_uri, registry_uri=self.registry_uri)
+            self._client = MlflowClient(
+                tracking_uri=self.tracking_uri, registry_uri=self.registry_uri
+            )
         return self._client
 
     @contextmanager
@@ -271,13 +274,34 @@ class MlflowRegistry:
     ) -> ModelVersion:
         """One finished training run (params, offline metrics, the profile artifact) and the
         version it registers: what a training pipeline records when it ends."""
+        run_id = self.start_run(model, params)
+        return self.finish_run(
+            model, run_id, metrics=metrics, profile=profile, description=description, tags=tags
+        )
+
+    def start_run(self, model: str, params: dict[str, str]) -> str:
+        """A training run of ``model`` begins (in the ``medic-training`` experiment); its id."""
         client = self.client()
-        with self._answering(f"logging a training run of {_clip(model, 100)!r}"):
-            experiment = self._experiment()
-            run = client.create_run(experiment, tags={"medic.model": model})
-            run_id = run.info.run_id
+        with self._answering(f"starting a training run of {_clip(model, 100)!r}"):
+            run = client.create_run(self._experiment(), tags={"medic.model": model})
             for key, value in params.items():
-                client.log_param(run_id, key, value)
+                client.log_param(run.info.run_id, key, value)
+            return str(run.info.run_id)
+
+    def finish_run(
+        self,
+        model: str,
+        run_id: str,
+        *,
+        metrics: dict[str, float],
+        profile: TrainingProfile,
+        description: str = "",
+        tags: dict[str, str] | None = None,
+    ) -> ModelVersion:
+        """The run ends: its metrics and training profile are logged and it registers the next
+        version of ``model`` (the registered model is created on its first version)."""
+        client = self.client()
+        with self._answering(f"registering a version of {_clip(model, 100)!r}"):
             for key, number in metrics.items():
                 client.log_metric(run_id, key, number)
             client.log_text(run_id, profile_json(profile), PROFILE_ARTIFACT)
@@ -320,8 +344,10 @@ class MlflowRegistry:
                 raise RegistryError(
                     f"{self.name}: model {_clip(model, 100)!r} is not registered"
                 ) from exc
-            raise RegistryError(f"{self.name}: reading model {_clip(model, 100)!r}: "
-                                f"{_one_line(exc)}") from exc  # fmt: skip
+            reason = _one_line(exc)
+            raise RegistryError(
+                f"{self.name}: reading model {_clip(model, 100)!r}: {reason}"
+            ) from exc
 
     @staticmethod
     def _aliases_by_version(registered: Any) -> dict[str, tuple[str, ...]]:
@@ -341,10 +367,7 @@ class MlflowRegistry:
             aliases=aliases.get(version, tuple(_clip(a, 100) for a in found.aliases or ())),
             metrics=self._metrics(run_id),
             description=_clip(found.description or ""),
-            tags={
-                _clip(k, 200): _clip(v)
-                for k, v in list((found.tags or {}).items())[:MAX_TAGS]
-            },
+            tags={_clip(k, 200): _clip(v) for k, v in list((found.tags or {}).items())[:MAX_TAGS]},
         )
 
     def _metrics(self, run_id: str) -> dict[str, float]:
@@ -404,7 +427,9 @@ def parse_profile(raw: bytes) -> TrainingProfile:
         raise RegistryError("training profile has no list of features")
     features = data["features"]
     if len(features) > MAX_FEATURES:
-        raise RegistryError(f"training profile has {len(features)} features (at most {MAX_FEATURES})")
+        raise RegistryError(
+            f"training profile has {len(features)} features (at most {MAX_FEATURES})"
+        )
     hists = tuple(_histogram(f) for f in features)
     predictions = data.get("predictions")
     return TrainingProfile(
@@ -428,9 +453,11 @@ def _histogram(item: Any) -> FeatureHistogram:
         e = tuple(float(x) for x in edges)
         c = tuple(float(x) for x in counts)
     except (TypeError, ValueError) as exc:
-        raise RegistryError(f"training profile: {name[:60]!r} has a value that is no number") from exc
+        raise RegistryError(
+            f"training profile: {name[:60]!r} has a value that is no number"
+        ) from exc
     if not all(math.isfinite(x) for x in (*e, *c)) or any(x < 0 for x in c):
         raise RegistryError(f"training profile: {name[:60]!r} has an infinite or negative value")
-    if any(b <= a for a, b in zip(e, e[1:], strict=False)):
+    if any(b <= a for a, b in itertools.pairwise(e)):
         raise RegistryError(f"training profile: {name[:60]!r} has edges that do not increase")
     return FeatureHistogram(feature=name, edges=e, counts=c)
