@@ -405,6 +405,11 @@ WHY_NOT_EVIDENCE = "Its evidence:"
 WHY_NOT_NO_EVIDENCE = "Nothing in its evidence stands out."
 
 # --- The model registry (issue 15): MLflow, the simulated model, `--mlflow` on evaluations ------
+TRAINING_NOT_CONFIGURED = (
+    "no training pipeline is configured for this cluster: retraining needs one (a Kubernetes Job "
+    "template in the policy, or a Kubeflow / SageMaker pipeline adapter; see the README's "
+    "'Pointing Medic at your MLflow')"
+)
 
 # --- Model-aware investigation (issue 15): serving version, drift against training, quality ----
 

@@ -19,16 +19,21 @@ from tools.registry.base import (
     TrainingRun,
 )
 from tools.registry.memory import MemoryRegistry
+from tools.registry.mlflow import MlflowRegistry, embedded_store
+from tools.registry.unconfigured import NoTrainingPipeline
 
 __all__ = [
     "AliasMove",
     "FeatureHistogram",
     "MemoryRegistry",
+    "MlflowRegistry",
     "ModelRegistry",
     "ModelVersion",
+    "NoTrainingPipeline",
     "RegistryError",
     "ServedModel",
     "TrainingPipeline",
     "TrainingProfile",
     "TrainingRun",
+    "embedded_store",
 ]

@@ -125,6 +125,15 @@ class ShopTraining:
         self.registry = registry
         self.sim = sim
         self._runs: dict[str, _Run] = {}
+        self._seeded = False
+
+    def ready(self) -> None:
+        """Seed the registry for the shop on first use (building the wiring writes nothing), and
+        register the runs that have finished since the last look."""
+        if not self._seeded and self.sim.shop_model is not None:
+            seed_registry(self.registry, self.sim.shop_model, self.sim.clock.now())
+        self._seeded = True
+        self.settle()
 
     def _shop(self, model: str) -> ShopModel:
         shop = self.sim.shop_model
@@ -135,12 +144,14 @@ class ShopTraining:
 
     def estimate(self, model: str) -> TrainingRun:
         self._shop(model)
+        self.ready()
         return TrainingRun(model, "", "dry_run", TRAIN_MINUTES, TRAIN_COST)
 
     def start(self, model: str, *, dry_run: bool = False) -> TrainingRun:
         shop = self._shop(model)
         if dry_run:
             return self.estimate(model)
+        self.ready()
         now = self.sim.clock.now()
         spec = shop.train(now)
         params = _params(spec, now) | {"window_minutes": f"{TRAIN_WINDOW / MINUTE:.0f}"}
@@ -149,7 +160,7 @@ class ShopTraining:
         return TrainingRun(model, run_id, "started", TRAIN_MINUTES, TRAIN_COST)
 
     def status(self, model: str, run_id: str) -> TrainingRun:
-        self.settle()
+        self.ready()
         run = self._runs.get(run_id)
         if run is None:
             raise RegistryError(f"no training run {run_id[:64]!r} of {model[:100]!r} started here")
@@ -194,24 +205,24 @@ class ShopRegistry:
         return self.registry.name
 
     def versions(self, model: str, limit: int = 20) -> list[ModelVersion]:
-        self.training.settle()
+        self.training.ready()
         return self.registry.versions(model, limit)
 
     def alias(self, model: str, alias: str) -> ModelVersion | None:
-        self.training.settle()
+        self.training.ready()
         return self.registry.alias(model, alias)
 
     def alias_since(self, version: ModelVersion, alias: str) -> datetime | None:
         return self.registry.alias_since(version, alias)
 
     def training_profile(self, model: str, version: str) -> TrainingProfile | None:
-        self.training.settle()
+        self.training.ready()
         return self.registry.training_profile(model, version)
 
     def set_alias(
         self, model: str, alias: str, version: str, *, dry_run: bool = False
     ) -> AliasMove:
-        self.training.settle()
+        self.training.ready()
         move = self.registry.set_alias(model, alias, version, dry_run=dry_run)
         shop = self.training.sim.shop_model
         if not dry_run and shop is not None and (model, alias) == (shop.name, shop.alias):
@@ -220,9 +231,8 @@ class ShopRegistry:
 
 
 def shop_registry(registry: MlflowRegistry, sim: SimulatedCluster) -> ShopRegistry:
-    """The simulated shop's registry and pipeline on ``registry``, seeded for ``sim``'s
-    scenario (nothing is written for a scenario whose services serve no model)."""
+    """The simulated shop's registry and pipeline (``.training``) on ``registry``, seeded for
+    ``sim``'s scenario at their first use (nothing is written for a scenario whose services
+    serve no model). Alias moves are stamped with the simulation's clock."""
     registry.clock = sim.clock
-    if sim.shop_model is not None:
-        seed_registry(registry, sim.shop_model, sim.clock.now())
     return ShopRegistry(registry, ShopTraining(registry, sim))
