@@ -50,8 +50,11 @@ MAX_TEXT = 500  # characters kept of a description, a tag value or a name shown
 MAX_TAGS = 50
 MAX_METRICS = 50
 MAX_VERSIONS = 100
+MAX_CACHED = 1000  # runs and versions whose immutable parts are kept in memory
 
 T = TypeVar("T")
+K = TypeVar("K")
+V = TypeVar("V")
 
 
 def embedded_store(data_dir: Path) -> tuple[str, Path]:
@@ -105,6 +108,11 @@ class MlflowRegistry:
         self.timeout_seconds = timeout_seconds
         self.clock: Clock = clock or SystemClock()
         self._client: MlflowClient | None = None
+        # What never changes once written, kept so a warm investigation asks only what can:
+        # a version's run, a finished run's metrics, its training profile.
+        self._run_of: dict[tuple[str, str], str] = {}
+        self._metrics_of: dict[str, dict[str, float]] = {}
+        self._profile_of: dict[str, TrainingProfile | None] = {}
 
     @classmethod
     def embedded(cls, data_dir: Path, **kwargs: Any) -> MlflowRegistry:
@@ -173,17 +181,21 @@ class MlflowRegistry:
         return [self._version(v, aliases) for v in list(found)[:limit]]
 
     def alias(self, model: str, alias: str) -> ModelVersion | None:
-        registered = self._registered(model)
-        aliases = self._aliases_by_version(registered)
-        named = dict(getattr(registered, "aliases", {}) or {}).get(alias)
-        if named is None:
-            return None
+        """One call when the alias is set (MLflow resolves it); when it is not, a second one
+        tells an unset alias (None) from an unknown model (RegistryError)."""
         client = self.client()
-        found = self._call(
-            f"version {named} of {_clip(model, 100)!r}",
-            lambda: client.get_model_version(model, str(named)),
-        )
-        return self._version(found, aliases)
+        try:
+            found = client.get_model_version_by_alias(model, alias)
+        except Exception as exc:
+            if not self._missing(exc):
+                raise RegistryError(
+                    f"{self.name}: alias {_clip(alias, 60)!r} of {_clip(model, 100)!r}: "
+                    f"{_one_line(exc)}"
+                ) from exc
+            self._registered(model)  # raises if the model is the thing missing
+            return None
+        names = tuple(sorted(_clip(a, 100) for a in (found.aliases or ()))) or (_clip(alias, 100),)
+        return self._version(found, {str(found.version): names})
 
     def alias_since(self, version: ModelVersion, alias: str) -> datetime | None:
         """When ``alias`` last moved to ``version`` (its ``medic.alias.<alias>.since`` tag), if
@@ -196,17 +208,25 @@ class MlflowRegistry:
         return when if when.tzinfo else when.replace(tzinfo=UTC)
 
     def training_profile(self, model: str, version: str) -> TrainingProfile | None:
-        client = self.client()
-        found = self._call(
-            f"version {_clip(version, 40)} of {_clip(model, 100)!r}",
-            lambda: client.get_model_version(model, version),
-        )
-        run_id = getattr(found, "run_id", None)
+        run_id = self._run_of.get((model, version))
+        if run_id is None:
+            client = self.client()
+            found = self._call(
+                f"version {_clip(version, 40)} of {_clip(model, 100)!r}",
+                lambda: client.get_model_version(model, version),
+            )
+            run_id = str(getattr(found, "run_id", None) or "")
+            _keep(self._run_of, (model, version), run_id)
         if not run_id:
             return None
-        return self._call(
+        if run_id in self._profile_of:
+            return self._profile_of[run_id]
+        profile = self._call(
             f"training profile of version {_clip(version, 40)}", lambda: self._profile(run_id)
         )
+        if profile is not None:  # a run may log its profile later; a logged one stays
+            _keep(self._profile_of, run_id, profile)
+        return profile
 
     def _profile(self, run_id: str) -> TrainingProfile | None:
         client = self.client()
@@ -317,6 +337,12 @@ class MlflowRegistry:
             )
         return self._version(created, {})
 
+    def forget(self, model: str) -> None:
+        """Drop what is remembered of ``model``'s versions: it was deleted and may be registered
+        again with the same version numbers and other runs."""
+        for key in [k for k in self._run_of if k[0] == model]:
+            del self._run_of[key]
+
     def _experiment(self) -> str:
         client = self.client()
         found = client.get_experiment_by_name(EXPERIMENT)
@@ -359,6 +385,7 @@ class MlflowRegistry:
     def _version(self, found: Any, aliases: dict[str, tuple[str, ...]]) -> ModelVersion:
         version = str(found.version)
         run_id = str(found.run_id or "")
+        _keep(self._run_of, (str(found.name), version), run_id)
         return ModelVersion(
             model=_clip(found.name, 200),
             version=_clip(version, 40),
@@ -374,6 +401,8 @@ class MlflowRegistry:
         """The training run's offline metrics (none when the run is gone or was never logged)."""
         if not run_id:
             return {}
+        if run_id in self._metrics_of:
+            return dict(self._metrics_of[run_id])
         client = self.client()
         try:
             run = client.get_run(run_id)
@@ -382,11 +411,21 @@ class MlflowRegistry:
                 return {}
             raise RegistryError(f"{self.name}: reading run {run_id}: {_one_line(exc)}") from exc
         metrics = run.data.metrics or {}
-        return {
+        kept = {
             _clip(k, 100): float(v)
             for k, v in list(metrics.items())[:MAX_METRICS]
             if isinstance(v, int | float) and math.isfinite(v)
         }
+        if run.info.status == "FINISHED":  # a running one may log more
+            _keep(self._metrics_of, run_id, kept)
+        return dict(kept)
+
+
+def _keep(cache: dict[K, V], key: K, value: V) -> None:
+    """Remember ``value``; a full cache starts over (bounded memory, whatever the registry)."""
+    if len(cache) >= MAX_CACHED:
+        cache.clear()
+    cache[key] = value
 
 
 def _name_filter(where: str, model: str) -> str:

@@ -74,6 +74,7 @@ def seed_registry(registry: MlflowRegistry, shop: ShopModel, now: float) -> bool
             with_client.delete_registered_model(shop.name)
         except Exception as exc:
             raise RegistryError(f"{registry.name}: resetting {shop.name!r}: {exc}") from exc
+        registry.forget(shop.name)
     if not warm:
         for number in sorted(shop.versions, key=int)[:seeds]:
             spec = shop.versions[number]
