@@ -4,9 +4,13 @@ directory and a real ``mlflow server`` on loopback."""
 from __future__ import annotations
 
 import json
+import os
+import subprocess
+import sys
 import time
 import uuid
 from datetime import UTC, datetime
+from pathlib import Path
 
 import pytest
 
@@ -188,3 +192,24 @@ def test_a_malformed_profile_is_one_clear_error(profile: bytes, problem: str) ->
 def test_a_name_with_both_quotes_is_refused_not_misread(registry: MlflowRegistry) -> None:
     with pytest.raises(RegistryError, match="both kinds of quote"):
         registry.versions("""a'b"c""")
+
+
+def test_mlflow_is_imported_on_first_use_and_its_telemetry_is_off(tmp_path: Path) -> None:
+    """``import mlflow`` costs seconds: commands that never touch the registry must not pay it;
+    and nothing of MLflow's may reach the network."""
+    code = (
+        "import sys\n"
+        "from pathlib import Path\n"
+        "import bot.wiring, tools.registry, tools.sim.training\n"
+        "assert 'mlflow' not in sys.modules, 'imported too early'\n"
+        "from tools.registry import MlflowRegistry\n"
+        f"MlflowRegistry.embedded(Path({str(tmp_path)!r})).client()\n"
+        "from mlflow.environment_variables import MLFLOW_DISABLE_TELEMETRY\n"
+        "from mlflow.telemetry.utils import is_telemetry_disabled\n"
+        "assert MLFLOW_DISABLE_TELEMETRY.get() and is_telemetry_disabled()\n"
+    )
+    # as a user's shell has it: no MLflow settings, not under pytest or CI (MLflow would then
+    # turn its telemetry off by itself)
+    ci = {"PYTEST_CURRENT_TEST", "CI", "GITHUB_ACTIONS", "GITLAB_CI", "DO_NOT_TRACK"}
+    env = {k: v for k, v in os.environ.items() if not k.startswith("MLFLOW_") and k not in ci}
+    subprocess.run([sys.executable, "-c", code], check=True, env=env, timeout=120)
