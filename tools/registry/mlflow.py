@@ -20,11 +20,13 @@ import json
 import math
 import os
 import tempfile
+import threading
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from datetime import UTC, datetime
+from functools import update_wrapper
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, TypeVar
+from typing import TYPE_CHECKING, Any, Concatenate, ParamSpec, TypeVar
 
 from tools.clock import Clock, SystemClock
 from tools.registry.base import (
@@ -52,7 +54,9 @@ MAX_METRICS = 50
 MAX_VERSIONS = 100
 MAX_CACHED = 1000  # runs and versions whose immutable parts are kept in memory
 
+MAX_STUCK = 4  # calls left waiting on a server that never finishes its answer; then refuse at once
 T = TypeVar("T")
+P = ParamSpec("P")
 K = TypeVar("K")
 V = TypeVar("V")
 
@@ -88,6 +92,35 @@ def _one_line(exc: BaseException) -> str:
     return _clip(text or type(exc).__name__, 300)
 
 
+_inside = threading.local()  # set in a bounded call's thread: calls it makes are not bounded again
+
+
+def bounded(
+    calls: int,
+) -> Callable[
+    [Callable[Concatenate[MlflowRegistry, P], T]], Callable[Concatenate[MlflowRegistry, P], T]
+]:
+    """Run the method within ``calls`` x the timeout (+1 s) of real time, whatever the server
+    does. MLflow's HTTP timeout bounds each read of the socket, not the answer: a server that
+    sends a byte a second never times out. A server's call runs in a daemon thread that is
+    abandoned at the deadline; with MAX_STUCK abandoned and still waiting, the next call is
+    refused at once. The embedded store (no network) runs in the caller's thread."""
+
+    def wrap(
+        method: Callable[Concatenate[MlflowRegistry, P], T],
+    ) -> Callable[Concatenate[MlflowRegistry, P], T]:
+        def run(self: MlflowRegistry, /, *args: P.args, **kwargs: P.kwargs) -> T:
+            if self.embedded_only or getattr(_inside, "active", False):
+                return method(self, *args, **kwargs)
+            limit = calls * self.timeout_seconds + 1.0
+            return self._within(limit, method.__name__, lambda: method(self, *args, **kwargs))
+
+        update_wrapper(run, method)
+        return run
+
+    return wrap
+
+
 class MlflowRegistry:
     """A ``ModelRegistry`` on MLflow's client. ``tracking_uri``: ``sqlite:///...`` (embedded) or
     ``http(s)://...`` (a server); ``registry_uri`` defaults to it. ``artifacts``: where an
@@ -113,6 +146,45 @@ class MlflowRegistry:
         self._run_of: dict[tuple[str, str], str] = {}
         self._metrics_of: dict[str, dict[str, float]] = {}
         self._profile_of: dict[str, TrainingProfile | None] = {}
+        self._stuck = 0
+        self._stuck_lock = threading.Lock()
+
+    @property
+    def embedded_only(self) -> bool:
+        """Whether both stores are local databases (no server to wait for)."""
+        return self.tracking_uri.startswith("sqlite:") and self.registry_uri.startswith("sqlite:")
+
+    def _within(self, limit: float, what: str, call: Callable[[], T]) -> T:
+        if self._stuck >= MAX_STUCK:
+            raise RegistryError(
+                f"{self.name}: {what}: {self._stuck} earlier calls are still waiting for the "
+                "server's answer"
+            )
+        box: dict[str, Any] = {}
+        abandoned = threading.Event()
+
+        def work() -> None:
+            _inside.active = True
+            try:
+                box["value"] = call()
+            except BaseException as exc:  # handed to the caller's thread
+                box["error"] = exc
+            finally:
+                if abandoned.is_set():
+                    with self._stuck_lock:
+                        self._stuck -= 1
+
+        thread = threading.Thread(target=work, name="medic-registry-call", daemon=True)
+        thread.start()
+        thread.join(limit)
+        if thread.is_alive():
+            with self._stuck_lock:
+                abandoned.set()
+                self._stuck += 1
+            raise RegistryError(f"{self.name}: {what}: no complete answer within {limit:.0f} s")
+        if "error" in box:
+            raise box["error"]
+        return box["value"]  # type: ignore[no-any-return]
 
     @classmethod
     def embedded(cls, data_dir: Path, **kwargs: Any) -> MlflowRegistry:
@@ -164,6 +236,7 @@ class MlflowRegistry:
         return code == "RESOURCE_DOES_NOT_EXIST" or "not found" in str(exc).lower()
 
     # --- reads -----------------------------------------------------------------------------------
+    @bounded(2)
     def versions(self, model: str, limit: int = 20) -> list[ModelVersion]:
         limit = max(1, min(limit, MAX_VERSIONS))
         client = self.client()
@@ -180,6 +253,7 @@ class MlflowRegistry:
         )
         return [self._version(v, aliases) for v in list(found)[:limit]]
 
+    @bounded(2)
     def alias(self, model: str, alias: str) -> ModelVersion | None:
         """One call when the alias is set (MLflow resolves it); when it is not, a second one
         tells an unset alias (None) from an unknown model (RegistryError)."""
@@ -207,6 +281,7 @@ class MlflowRegistry:
             return None
         return when if when.tzinfo else when.replace(tzinfo=UTC)
 
+    @bounded(3)
     def training_profile(self, model: str, version: str) -> TrainingProfile | None:
         run_id = self._run_of.get((model, version))
         if run_id is None:
@@ -248,6 +323,7 @@ class MlflowRegistry:
         return parse_profile(raw)
 
     # --- writes ----------------------------------------------------------------------------------
+    @bounded(3)
     def set_alias(
         self,
         model: str,
@@ -299,6 +375,7 @@ class MlflowRegistry:
             model, run_id, metrics=metrics, profile=profile, description=description, tags=tags
         )
 
+    @bounded(3)
     def start_run(self, model: str, params: dict[str, str]) -> str:
         """A training run of ``model`` begins (in the ``medic-training`` experiment); its id."""
         client = self.client()
@@ -308,6 +385,7 @@ class MlflowRegistry:
                 client.log_param(run.info.run_id, key, value)
             return str(run.info.run_id)
 
+    @bounded(6)
     def finish_run(
         self,
         model: str,

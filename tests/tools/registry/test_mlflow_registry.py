@@ -213,3 +213,14 @@ def test_mlflow_is_imported_on_first_use_and_its_telemetry_is_off(tmp_path: Path
     ci = {"PYTEST_CURRENT_TEST", "CI", "GITHUB_ACTIONS", "GITLAB_CI", "DO_NOT_TRACK"}
     env = {k: v for k, v in os.environ.items() if not k.startswith("MLFLOW_") and k not in ci}
     subprocess.run([sys.executable, "-c", code], check=True, env=env, timeout=120)
+
+
+def test_a_server_that_trickles_its_answer_is_a_registry_error_at_the_deadline() -> None:
+    """MLflow's HTTP timeout bounds each socket read, not the answer: a byte every 0.2 s would
+    keep it waiting for ever. The call is abandoned at its deadline."""
+    with stalling_server("trickle", interval=0.2) as (url, arrived):
+        trickling = MlflowRegistry(url, timeout_seconds=1)
+        started = time.monotonic()
+        with pytest.raises(RegistryError, match="no complete answer within 3 s"):
+            trickling.alias("recommender-ranker", "champion")
+        assert arrived.is_set() and time.monotonic() - started < 8
