@@ -87,8 +87,20 @@ def _clip(text: object, limit: int = MAX_TEXT) -> str:
     return value if len(value) <= limit else value[: limit - 1] + "…"
 
 
+# What MLflow's long transport errors come down to, in the words a person acts on.
+_TRANSPORT = (
+    ("Connection refused", "cannot reach the server (connection refused)"),
+    ("Name or service not known", "cannot resolve the server's host name"),
+    ("Read timed out", "the server did not answer in time"),
+    ("ConnectTimeout", "the server did not accept the connection in time"),
+)
+
+
 def _one_line(exc: BaseException) -> str:
     text = " ".join(str(exc).split())
+    for marker, said in _TRANSPORT:
+        if marker in text:
+            return said
     return _clip(text or type(exc).__name__, 300)
 
 

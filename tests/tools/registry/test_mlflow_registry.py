@@ -119,8 +119,12 @@ def test_unknown_models_and_versions_are_one_line_errors(registry: MlflowRegistr
 def test_a_server_that_is_down_is_a_registry_error_at_once() -> None:
     down = MlflowRegistry("http://127.0.0.1:9", timeout_seconds=2)
     started = time.monotonic()
-    with pytest.raises(RegistryError, match=r"mlflow at http://127\.0\.0\.1:9"):
+    with pytest.raises(RegistryError) as raised:
         down.versions("recommender-ranker")
+    assert str(raised.value) == (
+        "mlflow at http://127.0.0.1:9: reading model 'recommender-ranker': cannot reach the "
+        "server (connection refused)"
+    )
     assert time.monotonic() - started < 5  # MLflow alone retries for minutes
 
 
@@ -128,7 +132,7 @@ def test_a_server_that_never_answers_is_a_registry_error_within_the_timeout() ->
     with stalling_server("silent") as (url, arrived):
         hanging = MlflowRegistry(url, timeout_seconds=1)
         started = time.monotonic()
-        with pytest.raises(RegistryError) as raised:
+        with pytest.raises(RegistryError, match="did not answer in time") as raised:
             hanging.alias("recommender-ranker", "champion")
         assert arrived.is_set()
         assert time.monotonic() - started < 8
