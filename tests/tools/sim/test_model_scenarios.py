@@ -177,3 +177,19 @@ def test_live_inputs_match_the_serving_version_until_the_data_changes() -> None:
     assert after.predictions is not None and trained.predictions is not None
     assert after.features["basket_value"].edges == trained.feature("basket_value").edges  # type: ignore[union-attr]
     assert sim.feature_histograms("shop", "checkout", START - 600, START).features == {}
+
+
+@pytest.mark.parametrize("seed", [1, 2])
+@pytest.mark.parametrize("scenario", MODEL_SCENARIOS, ids=lambda s: s.name)
+def test_varied_the_fix_still_works_and_the_tempting_remedy_still_does_not(
+    scenario: Scenario, seed: int, data_dir: Path
+) -> None:
+    """``--vary``: the data shift stronger or weaker and earlier or later, the alias move too."""
+    from tools.evaluation.variation import vary
+
+    varied = vary(scenario, seed)
+    expected = varied.expected
+    assert expected is not None and expected.fix is not None
+    assert varied.extra["model"] != scenario.extra["model"] or not varied.extra["model"].moves[1:]
+    assert not played(varied, data_dir, (expected.tempting, *expected.also))[0]
+    assert played(varied, data_dir, (expected.fix, *expected.also))[0]
