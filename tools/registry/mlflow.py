@@ -124,6 +124,7 @@ def bounded(
         def run(self: MlflowRegistry, /, *args: P.args, **kwargs: P.kwargs) -> T:
             if self.embedded_only or getattr(_inside, "active", False):
                 return method(self, *args, **kwargs)
+            self.client()  # importing MLflow (seconds, once) is not the server's time
             limit = calls * self.timeout_seconds + 1.0
             return self._within(limit, method.__name__, lambda: method(self, *args, **kwargs))
 
