@@ -19,10 +19,11 @@ from tools.registry.base import (
     TrainingRun,
 )
 from tools.registry.memory import MemoryRegistry
-from tools.registry.mlflow import MlflowRegistry, embedded_store
+from tools.registry.mlflow import SINCE_TAG, MlflowRegistry, alias_since, embedded_store
 from tools.registry.unconfigured import NoTrainingPipeline
 
 __all__ = [
+    "SINCE_TAG",
     "AliasMove",
     "FeatureHistogram",
     "MemoryRegistry",
@@ -35,5 +36,6 @@ __all__ = [
     "TrainingPipeline",
     "TrainingProfile",
     "TrainingRun",
+    "alias_since",
     "embedded_store",
 ]

@@ -285,14 +285,8 @@ class MlflowRegistry:
         return self._version(found, {str(found.version): names})
 
     def alias_since(self, version: ModelVersion, alias: str) -> datetime | None:
-        """When ``alias`` last moved to ``version`` (its ``medic.alias.<alias>.since`` tag), if
-        Medic moved it or the tag was set by the pipeline that did."""
-        raw = version.tags.get(SINCE_TAG.format(alias=alias), "")
-        try:
-            when = datetime.fromisoformat(raw)
-        except ValueError:
-            return None
-        return when if when.tzinfo else when.replace(tzinfo=UTC)
+        """When ``alias`` last moved to ``version`` (see the module function)."""
+        return alias_since(version, alias)
 
     @bounded(3)
     def training_profile(self, model: str, version: str) -> TrainingProfile | None:
@@ -510,6 +504,17 @@ class MlflowRegistry:
         if run.info.status == "FINISHED":  # a running one may log more
             _keep(self._metrics_of, run_id, kept)
         return dict(kept)
+
+
+def alias_since(version: ModelVersion, alias: str) -> datetime | None:
+    """When ``alias`` last moved to ``version``: its ``medic.alias.<alias>.since`` tag, written
+    when Medic moved it (or by a deploy pipeline that sets the same tag); None without one."""
+    raw = version.tags.get(SINCE_TAG.format(alias=alias), "")
+    try:
+        when = datetime.fromisoformat(raw)
+    except ValueError:
+        return None
+    return when if when.tzinfo else when.replace(tzinfo=UTC)
 
 
 def _keep(cache: dict[K, V], key: K, value: V) -> None:
