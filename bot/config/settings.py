@@ -13,6 +13,7 @@ from bot.config.diagnosis import DetectorSettings, InvestigationSettings, Verifi
 from bot.config.front import SlackSettings, WebhookSettings
 from bot.config.llm import LLMSettings
 from bot.config.metrics import MetricsSettings
+from bot.config.registry import RegistrySettings
 from bot.config.state import DatabaseSettings, ReconcileSettings
 
 ServiceName = Annotated[str, StringConstraints(pattern=r"^[a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?$")]
@@ -86,3 +87,4 @@ class Settings(BaseSettings):
     llm: LLMSettings = Field(default_factory=LLMSettings)
     database: DatabaseSettings = Field(default_factory=DatabaseSettings)
     reconcile: ReconcileSettings = Field(default_factory=ReconcileSettings)
+    registry: RegistrySettings = Field(default_factory=RegistrySettings)

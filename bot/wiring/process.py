@@ -8,6 +8,7 @@ heavy parts are inside the properties for the same reason: importing this module
 
 from __future__ import annotations
 
+from dataclasses import replace
 from functools import cached_property
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -24,10 +25,13 @@ if TYPE_CHECKING:
     from bot.flow import IncidentFlow
     from bot.llm.model import ChatModel
     from bot.wiring.sources import ClusterSources
+    from detectors.features import FeatureSource
     from knowledge.embeddings import MiniLMEmbedding
     from tools.backends import Backends
     from tools.clock import Clock
+    from tools.registry import MlflowRegistry, ModelRegistry, TrainingPipeline
     from tools.sim import SimulatedCluster
+    from tools.sim.training import ShopRegistry
     from tools.workflow import RemediationWorkflow
 
 SLACK_API_URL = "https://slack.com/api/"
@@ -53,6 +57,7 @@ class Wiring:
     def __init__(self, settings: Settings, *, embedder: MiniLMEmbedding | None = None) -> None:
         self.settings = settings
         self._given_embedder = embedder
+        self._shops: dict[int, tuple[SimulatedCluster, ShopRegistry]] = {}
 
     def close(self) -> None:
         """Release what was built: the engines' pooled connections and the embedded Chroma's
@@ -148,6 +153,54 @@ class Wiring:
         timeout = round(s.slack.timeout_seconds)  # the client takes whole seconds
         return WebClient(token=token, base_url=base_url, timeout=max(1, timeout), retry_handlers=[])
 
+    @cached_property
+    def model_store(self) -> MlflowRegistry:
+        """MLflow as the ``registry`` settings say (embedded in the data directory by default);
+        nothing is imported or opened until the first call on it."""
+        from bot.wiring.registry import model_store
+        from tools.clock import SystemClock
+
+        return model_store(self.settings, self.data_dir, SystemClock())
+
+    def registry(self, sim: SimulatedCluster | None = None) -> ModelRegistry:
+        """The model registry: on the simulated cluster ``sim``, the shop's model in MLflow
+        (seeded on first use, kept in step with the simulation); otherwise ``model_store``."""
+        if sim is None:
+            return self.model_store
+        return self._shop(sim)
+
+    def training(self, sim: SimulatedCluster | None = None) -> TrainingPipeline:
+        """Where models are retrained: the simulated shop's pipeline on ``sim``; on a real
+        cluster a stand-in that says what to configure (until a pipeline adapter is wired)."""
+        if sim is None:
+            from bot.wiring.registry import no_training
+
+            return no_training()
+        return self._shop(sim).training
+
+    def features(self, sim: SimulatedCluster | None = None) -> FeatureSource | None:
+        """ML services' live input histograms: the simulated cluster's own; a real cluster's
+        Prometheus source is wired by the model-aware investigation (None until then)."""
+        return sim
+
+    def _shop(self, sim: SimulatedCluster) -> ShopRegistry:
+        """One shop registry per simulated cluster (its pending training runs live in it)."""
+        held = self._shops.get(id(sim))
+        if held is None or held[0] is not sim:
+            from bot.wiring.registry import sim_registry
+
+            held = (sim, sim_registry(self.settings, self.data_dir, sim))
+            self._shops[id(sim)] = held
+        return held[1]
+
+    def _with_models(self, sources: ClusterSources, sim: SimulatedCluster | None) -> ClusterSources:
+        return replace(
+            sources,
+            registry=self.registry(sim),
+            training=self.training(sim),
+            features=self.features(sim),
+        )
+
     def backends(self, sim: SimulatedCluster | None, *, cluster_required: bool = True) -> Backends:
         """The backends of ``settings.cluster`` alone, without metrics or logs (`medic act`):
         ``sim``, or Kubernetes - which a tool that does not touch the cluster (a silence, a purge;
@@ -172,8 +225,9 @@ class Wiring:
         from bot.wiring.sources import kube_sources, sim_sources
 
         if self._cluster() == "kube":
-            return kube_sources(self.settings, clock)
-        return sim_sources(self.settings, self._sim(sim), clock)
+            return self._with_models(kube_sources(self.settings, clock), None)
+        sim = self._sim(sim)
+        return self._with_models(sim_sources(self.settings, sim, clock), sim)
 
     def flow(self, clock: Clock, *, sim: SimulatedCluster | None = None) -> IncidentFlow:
         """The incident flow on ``settings.cluster`` (see :meth:`sources`): the same state
@@ -185,7 +239,8 @@ class Wiring:
         whatever ``settings.cluster`` says (tests, benchmarks, the scenario suite)."""
         from bot.wiring.sources import sim_sources
 
-        return self._assemble(sim_sources(self.settings, sim, clock), clock)
+        sources = self._with_models(sim_sources(self.settings, sim, clock), sim)
+        return self._assemble(sources, clock)
 
     def _assemble(self, sources: ClusterSources, clock: Clock) -> IncidentFlow:
         from bot.wiring.flow import assemble_flow

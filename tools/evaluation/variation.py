@@ -4,9 +4,11 @@ incident, stronger or weaker, earlier or later, so a score does not rest on one 
 from __future__ import annotations
 
 import random
+from collections.abc import Callable
 from dataclasses import replace
 
 from tools.sim import Scenario
+from tools.sim.models import ModelPlay
 
 
 def vary(scenario: Scenario, seed: int) -> Scenario:
@@ -54,4 +56,20 @@ def vary(scenario: Scenario, seed: int) -> Scenario:
             for f in scenario.faults
         ),
         alert_offset=scenario.alert_offset + shift + rng.uniform(-60.0, 60.0),
+        extra=_vary_model(scenario.extra, stronger, shift),
     )
+
+
+def _vary_model(
+    extra: dict[str, object], stronger: Callable[[float], float], shift: float
+) -> dict[str, object]:
+    """The model's story (``tools.sim.models.ModelPlay``) varied like the rest: a data shift as
+    much stronger and as shifted, an alias move of the last hour as shifted."""
+    play = extra.get("model")
+    if not isinstance(play, ModelPlay):
+        return dict(extra)
+    data_shift = play.data_shift
+    if data_shift is not None:
+        data_shift = (data_shift[0] + shift, stronger(data_shift[1]))
+    moves = tuple((t + shift if t > -3600.0 else t, v) for t, v in play.moves)
+    return {**extra, "model": replace(play, data_shift=data_shift, moves=moves)}

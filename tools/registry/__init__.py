@@ -19,17 +19,24 @@ from tools.registry.base import (
     TrainingRun,
 )
 from tools.registry.memory import MemoryRegistry, MemoryTraining
+from tools.registry.mlflow import SINCE_TAG, MlflowRegistry, alias_since, embedded_store
+from tools.registry.unconfigured import NoTrainingPipeline
 
 __all__ = [
+    "SINCE_TAG",
     "AliasMove",
     "FeatureHistogram",
     "MemoryRegistry",
     "MemoryTraining",
+    "MlflowRegistry",
     "ModelRegistry",
     "ModelVersion",
+    "NoTrainingPipeline",
     "RegistryError",
     "ServedModel",
     "TrainingPipeline",
     "TrainingProfile",
     "TrainingRun",
+    "alias_since",
+    "embedded_store",
 ]

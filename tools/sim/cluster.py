@@ -20,6 +20,8 @@ from typing import NamedTuple
 import numpy as np
 import numpy.typing as npt
 
+from detectors.features import FeatureWindow
+from detectors.sources import TimeLeft
 from tools.backends import (
     DeploymentInfo,
     PodRestarts,
@@ -32,6 +34,7 @@ from tools.backends import (
 from tools.clock import Clock
 from tools.errors import InvalidRequestError, TargetNotFoundError
 from tools.sim import faults
+from tools.sim.models import ShopModel, shop_model_for
 from tools.sim.scenarios import Effects, Release, Scenario, ServiceProfile
 
 FloatArray = npt.NDArray[np.float64]
@@ -148,6 +151,8 @@ class SimulatedCluster:
         self._world = uuid.uuid4().hex[:8]
         self._deployments = {p.name: self._deployment(p) for p in scenario.services}
         self.silences: list[tuple[str, SilenceRequest]] = []
+        # the registered model a service serves (tools/sim/models.py), when one does
+        self.shop_model: ShopModel | None = shop_model_for(scenario, self.anchor)
 
     def _deployment(self, profile: ServiceProfile) -> _Deployment:
         """Two old revisions, then the scenario's releases of this service."""
@@ -374,6 +379,24 @@ class SimulatedCluster:
                 lines.append(SimLogLine(t, pattern.level, pod, message))
         return lines
 
+    def feature_histograms(
+        self,
+        namespace: str,
+        service: str,
+        start: float,
+        end: float,
+        *,
+        time_left: TimeLeft | None = None,
+    ) -> FeatureWindow:
+        """The live inputs and predictions of the model ``service`` serves over [start,
+        min(end, now)), on the training profiles' bins (``detectors.features.FeatureSource``);
+        empty for a service that serves none."""
+        self._find(namespace, service)
+        model = self.shop_model
+        if model is None or model.service != service:
+            return FeatureWindow()
+        return model.window(start, min(end, self.clock.now()))
+
     # --- the model -------------------------------------------------------------------------------
     def _find(self, namespace: str, name: str) -> _Deployment:
         if namespace != self.scenario.namespace:
@@ -487,6 +510,9 @@ class SimulatedCluster:
         extended["pod_restarts_per_min"] = extended["pod_restarts_per_min"] + 0.5 * oom * replicas
         for metric, values in extended.items():
             state[metric] = values * noise(metric, EXTENDED_NOISE.get(metric, 0.03))
+        model = self.shop_model
+        if model is not None and model.service == p.name and "click_through_rate" in state:
+            state["click_through_rate"] = state["click_through_rate"] * model.quality(ts)
         cond = dict(pressure.cond)
         cond["lat"] = latency / p.base_latency_ms
         return state, cond

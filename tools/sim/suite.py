@@ -13,6 +13,7 @@ from __future__ import annotations
 
 from dataclasses import replace
 
+from tools.registry.base import ALIAS_LABEL, MODEL_LABEL
 from tools.sim.scenarios import (
     CHECKOUT,
     FRONTEND,
@@ -44,7 +45,13 @@ RECOMMENDER_FULL = replace(
     dependency_latency_ms=45.0,
     hit_ratio=0.92,
     ctr=0.041,
-    template_labels={"app": "recommender", "model-version": "recsys-2026-11-20"},
+    # the registered model it serves and the alias it follows (tools/sim/models.py)
+    template_labels={
+        "app": "recommender",
+        "model-version": "recsys-2026-11-20",
+        MODEL_LABEL: "recommender-ranker",
+        ALIAS_LABEL: "champion",
+    },
     logs=(
         *RECOMMENDER.logs,
         LogPattern(
