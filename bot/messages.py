@@ -415,11 +415,6 @@ MLFLOW_NOT_LOGGED = (
 )
 MLFLOW_NO_ANSWER = "no complete answer within {seconds:g} s"
 MLFLOW_CANNOT_CONNECT = "cannot connect ({error})"
-TRAINING_NOT_CONFIGURED = (
-    "no training pipeline is configured for this cluster: retraining needs one (a Kubernetes Job "
-    "template in the policy, or a Kubeflow / SageMaker pipeline adapter; see the README's "
-    "'Pointing Medic at your MLflow')"
-)
 
 # --- Model-aware investigation (issue 15): serving version, drift against training, quality ----
 

@@ -171,11 +171,12 @@ class Wiring:
 
     def training(self, sim: SimulatedCluster | None = None) -> TrainingPipeline:
         """Where models are retrained: the simulated shop's pipeline on ``sim``; on a real
-        cluster a stand-in that says what to configure (until a pipeline adapter is wired)."""
+        cluster a stand-in that says what to configure, which the policy's ``training_jobs``
+        replace with Kubernetes Jobs (``bot.wiring.backends.with_training_jobs``)."""
         if sim is None:
-            from bot.wiring.registry import no_training
+            from tools.backends import NO_TRAINING
 
-            return no_training()
+            return NO_TRAINING
         return self._shop(sim).training
 
     def features(self, sim: SimulatedCluster | None = None) -> FeatureSource | None:
@@ -194,12 +195,18 @@ class Wiring:
         return held[1]
 
     def _with_models(self, sources: ClusterSources, sim: SimulatedCluster | None) -> ClusterSources:
+        """The sources with the registry, pipeline and feature histograms, and the backends
+        with the same registry and pipeline (what promote_model and retrain act on)."""
         return replace(
             sources,
             registry=self.registry(sim),
             training=self.training(sim),
             features=self.features(sim),
+            backends=self._backends_with_models(sources.backends, sim),
         )
+
+    def _backends_with_models(self, backends: Backends, sim: SimulatedCluster | None) -> Backends:
+        return replace(backends, registry=self.registry(sim), training=self.training(sim))
 
     def backends(self, sim: SimulatedCluster | None, *, cluster_required: bool = True) -> Backends:
         """The backends of ``settings.cluster`` alone, without metrics or logs (`medic act`):
@@ -208,9 +215,10 @@ class Wiring:
         from bot.wiring.backends import kube_backends, kube_cluster, sim_backends
 
         if self._cluster() == "sim":
-            return sim_backends(self.settings, self._sim(sim))
+            sim = self._sim(sim)
+            return self._backends_with_models(sim_backends(self.settings, sim), sim)
         cluster = kube_cluster(self.settings, required=cluster_required)
-        return kube_backends(self.settings, cluster)
+        return self._backends_with_models(kube_backends(self.settings, cluster), None)
 
     def workflow(self, backends: Backends, clock: Clock) -> RemediationWorkflow:
         """The guarded remediation path on ``backends``: policy, proposals, audit log, executor."""

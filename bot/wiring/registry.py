@@ -6,10 +6,9 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from bot import messages
 from bot.config import Settings
 from tools.clock import Clock
-from tools.registry import MlflowRegistry, NoTrainingPipeline, embedded_store
+from tools.registry import MlflowRegistry, embedded_store
 from tools.sim import SimulatedCluster
 from tools.sim.training import ShopRegistry, shop_registry
 
@@ -34,7 +33,3 @@ def sim_registry(settings: Settings, data_dir: Path, sim: SimulatedCluster) -> S
     ``training`` is the shop's pipeline."""
     return shop_registry(model_store(settings, data_dir, sim.clock), sim)
 
-
-def no_training() -> NoTrainingPipeline:
-    """A real cluster's pipeline until one is configured: each use says what to set."""
-    return NoTrainingPipeline(messages.TRAINING_NOT_CONFIGURED)

@@ -12,7 +12,8 @@ from bot.config import load_settings
 from bot.errors import ConfigError
 from bot.wiring import Wiring
 from tools.clock import VirtualClock
-from tools.registry import MlflowRegistry, RegistryError
+from tools.errors import BackendUnavailableError
+from tools.registry import MlflowRegistry
 from tools.sim import SimulatedCluster
 from tools.sim.model_suite import MODEL_SCENARIOS
 
@@ -58,7 +59,7 @@ def test_a_bad_registry_setting_is_one_line_naming_it(
 
 def test_a_real_cluster_says_what_to_configure_for_retraining() -> None:
     training = Wiring(load_settings()).training()
-    with pytest.raises(RegistryError, match="no training pipeline is configured"):
+    with pytest.raises(BackendUnavailableError, match="set training_jobs in the policy"):
         training.start("recommender-ranker", dry_run=True)
 
 

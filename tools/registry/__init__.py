@@ -20,7 +20,6 @@ from tools.registry.base import (
 )
 from tools.registry.memory import MemoryRegistry, MemoryTraining
 from tools.registry.mlflow import SINCE_TAG, MlflowRegistry, alias_since, embedded_store
-from tools.registry.unconfigured import NoTrainingPipeline
 
 __all__ = [
     "SINCE_TAG",
@@ -31,7 +30,6 @@ __all__ = [
     "MlflowRegistry",
     "ModelRegistry",
     "ModelVersion",
-    "NoTrainingPipeline",
     "RegistryError",
     "ServedModel",
     "TrainingPipeline",
