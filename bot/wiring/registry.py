@@ -32,4 +32,3 @@ def sim_registry(settings: Settings, data_dir: Path, sim: SimulatedCluster) -> S
     """The simulated shop's model in the configured registry, on the simulation's clock; its
     ``training`` is the shop's pipeline."""
     return shop_registry(model_store(settings, data_dir, sim.clock), sim)
-
