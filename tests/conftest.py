@@ -1,4 +1,5 @@
-"""Shared fixtures: an isolated environment for every test, and the embedding model loaded once."""
+"""Shared fixtures: an isolated environment for every test, the embedding model loaded once, and
+one real ``mlflow server`` for the session."""
 
 from __future__ import annotations
 
@@ -47,3 +48,12 @@ def clock() -> VirtualClock:
 def sim(clock: VirtualClock) -> SimulatedCluster:
     """The demo's simulated cluster, 20 minutes into the input-size surge."""
     return SimulatedCluster(SCENARIOS["input-size-surge"], clock)
+
+
+@pytest.fixture(scope="session")
+def mlflow_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+    """The URL of one real ``mlflow server`` for the session (tests/services/mlflow_server.py)."""
+    from tests.services.mlflow_server import running_mlflow
+
+    with running_mlflow(tmp_path_factory.mktemp("mlflow-server")) as url:
+        yield url

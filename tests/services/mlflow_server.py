@@ -1,9 +1,13 @@
 """A real ``mlflow server`` on 127.0.0.1, run as users run it: a SQLite backend store in a
 temporary directory, artifacts served through the server (``--serve-artifacts`` to a local
-``--artifacts-destination``), one worker, an ephemeral port; ready before use, stopped after."""
+``--artifacts-destination``), one worker, an ephemeral port; ready before use, stopped after with
+its workers (its own process group). One per test session (``mlflow_server`` in tests/conftest.py):
+the server imports all of mlflow, which took 30 s on two busy cores."""
 
 from __future__ import annotations
 
+import os
+import signal
 import subprocess
 import sys
 from collections.abc import Iterator
@@ -12,7 +16,9 @@ from pathlib import Path
 
 import httpx
 
-from tests.services.binaries import free_port, require, stop, wait_until
+from tests.services.binaries import free_port, require, wait_until
+
+STARTUP_SECONDS = 180.0
 
 
 @contextmanager
@@ -50,15 +56,27 @@ def running_mlflow(tmp: Path) -> Iterator[str]:
             stderr=subprocess.STDOUT,
             env=env,
             cwd=tmp,
+            start_new_session=True,  # its own process group: the workers stop with it
         )
         try:
             wait_until(
                 lambda: httpx.get(f"{url}/health", timeout=1.0).status_code == 200,
                 "mlflow server",
                 process,
-                timeout=90.0,
+                timeout=STARTUP_SECONDS,
                 log=log,
             )
             yield url
         finally:
-            stop(process)
+            _stop_group(process)
+
+
+def _stop_group(process: subprocess.Popen[bytes]) -> None:
+    try:
+        os.killpg(process.pid, signal.SIGTERM)
+        process.wait(15)
+    except subprocess.TimeoutExpired:
+        os.killpg(process.pid, signal.SIGKILL)
+        process.wait(10)
+    except ProcessLookupError:
+        pass
