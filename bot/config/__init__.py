@@ -11,6 +11,7 @@ from bot.config.diagnosis import (
     DetectorSettings,
     InvestigationSettings,
     MemberSettings,
+    ModelSettings,
     VerificationSettings,
 )
 from bot.config.front import SlackSettings, WebhookSettings
@@ -28,6 +29,7 @@ __all__ = [
     "LLMSettings",
     "MemberSettings",
     "MetricsSettings",
+    "ModelSettings",
     "ReconcileSettings",
     "Settings",
     "SlackSettings",

@@ -1,0 +1,126 @@
+"""Drift of one model feature between two histograms: the training profile's and the live one.
+
+The two rarely share bins: a training profile is logged over the training data's own bins, a
+serving process exports Prometheus buckets (``le`` bounds, open at both ends). Both are read as
+the CDF they imply - mass spread evenly inside a finite bin, at its finite edge inside an open one
+- and compared there:
+
+- PSI over the reference's bins plus two overflow bins (below its lowest edge, above its highest):
+  live mass outside the training range is exactly what a model has never seen, and it counts;
+- KS: the largest gap between the two CDFs over every edge of either histogram, with its
+  asymptotic p-value from the counts when both have enough of them (counts that are rates, or a
+  handful of requests, give no meaningful p-value: None).
+
+Inputs are hostile (a registry artifact, an exporter): at most ``MAX_BINS`` bins each (finer ones
+are merged), edges that must increase, counts that must be finite and non-negative; anything else
+is a :class:`HistogramError` naming what was wrong.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+from scipy.special import kolmogorov
+
+from detectors.drift import histogram_psi
+from detectors.errors import DetectorError
+from detectors.features import Histogram
+
+MAX_BINS = 256  # per histogram: a finer one is merged down to this many
+MIN_COUNT = 20.0  # each side's total for a KS p-value to mean anything
+PSI_DRIFTED = 0.25  # the usual "significant shift"
+KS_DRIFTED = 0.2
+
+
+class HistogramError(DetectorError):
+    """A histogram that cannot be compared (bad edges or counts); the message says which."""
+
+
+@dataclass(frozen=True)
+class FeatureDrift:
+    """One feature's live distribution against a reference (a version's training data)."""
+
+    feature: str
+    psi: float
+    ks: float
+    ks_pvalue: float | None  # None when the counts are too few (or not counts) to give one
+    reference_total: float
+    live_total: float
+    outside: float  # share of live mass outside the reference's range (below or above it)
+
+    @property
+    def drifted(self) -> bool:
+        return self.psi >= PSI_DRIFTED and self.ks >= KS_DRIFTED
+
+
+def checked(histogram: Histogram, what: str, max_bins: int = MAX_BINS) -> Histogram:
+    """``histogram`` validated and merged down to at most ``max_bins`` bins."""
+    edges = np.asarray(histogram.edges, dtype=np.float64)
+    counts = np.asarray(histogram.counts, dtype=np.float64)
+    if counts.size == 0 or edges.size != counts.size + 1:
+        raise HistogramError(
+            f"{what}: {edges.size} edges for {counts.size} bins (needs one edge more than bins)"
+        )
+    if np.isnan(edges).any() or np.any(np.diff(edges) <= 0):
+        raise HistogramError(f"{what}: bin edges must increase")
+    if not np.isfinite(counts).all() or (counts < 0).any():
+        raise HistogramError(f"{what}: counts must be finite and not negative")
+    if counts.size > max_bins:
+        groups = np.array_split(np.arange(counts.size), max_bins)
+        counts = np.array([counts[g].sum() for g in groups])
+        edges = np.array([edges[g[0]] for g in groups] + [edges[-1]])
+    return Histogram(tuple(edges.tolist()), tuple(counts.tolist()))
+
+
+def cdf(histogram: Histogram, points: np.ndarray) -> np.ndarray:
+    """The share of ``histogram``'s mass at or below each point: spread evenly in a finite bin,
+    at the finite edge of an open one (Prometheus's first and ``+Inf`` buckets)."""
+    edges = np.asarray(histogram.edges, dtype=np.float64)
+    counts = np.asarray(histogram.counts, dtype=np.float64)
+    total = counts.sum()
+    if total <= 0:
+        return np.zeros(points.shape)
+    lo, hi = edges[:-1], edges[1:]
+    x = points[:, None]
+    with np.errstate(invalid="ignore", divide="ignore"):
+        inside = np.clip((x - lo) / (hi - lo), 0.0, 1.0)
+    # open bins: all their mass at the finite edge (or at infinity when both are open)
+    inside = np.where(np.isinf(lo) & np.isfinite(hi), (x >= hi).astype(float), inside)
+    inside = np.where(np.isinf(hi) & np.isfinite(lo), (x >= np.inf).astype(float), inside)
+    inside = np.where(np.isinf(lo) & np.isinf(hi), 0.0, inside)
+    inside = np.nan_to_num(inside, nan=0.0)
+    return np.asarray((inside * counts).sum(axis=1) / total)
+
+
+def rebinned(live: Histogram, reference_edges: tuple[float, ...]) -> np.ndarray:
+    """``live``'s counts over the reference's bins, with an overflow bin below and above."""
+    finite = np.asarray([e for e in reference_edges if np.isfinite(e)], dtype=np.float64)
+    shares = np.concatenate([[0.0], cdf(live, finite), [1.0]])
+    return np.diff(shares) * sum(live.counts)
+
+
+def feature_drift(feature: str, reference: Histogram, live: Histogram) -> FeatureDrift:
+    """How far ``live`` moved from ``reference`` (both :func:`checked` first)."""
+    reference = checked(reference, f"{feature} (training profile)")
+    live = checked(live, f"{feature} (live)")
+    ref_total, live_total = float(sum(reference.counts)), float(sum(live.counts))
+    expected = rebinned(reference, reference.edges)
+    actual = rebinned(live, reference.edges)
+    points = np.unique([e for e in reference.edges + live.edges if np.isfinite(e)])
+    gaps = np.abs(cdf(reference, points) - cdf(live, points)) if points.size else np.zeros(1)
+    ks = float(gaps.max()) if ref_total > 0 and live_total > 0 else 0.0
+    pvalue: float | None = None
+    if min(ref_total, live_total) >= MIN_COUNT:
+        n = ref_total * live_total / (ref_total + live_total)
+        pvalue = float(kolmogorov(np.sqrt(n) * ks))
+    outside = float((actual[0] + actual[-1]) / live_total) if live_total > 0 else 0.0
+    return FeatureDrift(
+        feature=feature,
+        psi=round(histogram_psi(expected, actual), 4),
+        ks=round(ks, 4),
+        ks_pvalue=pvalue,
+        reference_total=ref_total,
+        live_total=live_total,
+        outside=round(outside, 4),
+    )
