@@ -410,7 +410,7 @@ WHY_NOT_NO_EVIDENCE = "Nothing in its evidence stands out."
 # (bot/diagnosis/model.py, bot/views.py and the renderers): {model}, {feature}, {version} and the
 # registry's descriptions are the registry's or a label's text, escaped where rendered.
 HEADING_MODEL = "The model"
-MODEL_SERVING = "Serving version {version} of {model}"
+MODEL_SERVING = "Serving version {version} of {model}{since}"
 MODEL_SERVING_UNKNOWN = "Serving {model}: which version could not be told"
 MODEL_SINCE = " since {since}"
 MODEL_SINCE_ROLLOUT = " (since the rollout of {since})"

@@ -12,6 +12,7 @@ from sqlalchemy import Engine
 from bot.config import Settings
 from bot.diagnosis.corrections import CorrectionStore
 from bot.diagnosis.investigation import Investigator
+from bot.diagnosis.model import ModelInvestigator
 from bot.diagnosis.origins import OriginFinder
 from bot.diagnosis.signals import Glossary
 from bot.flow import IncidentFlow
@@ -34,6 +35,7 @@ from tools.guard import Guard
 from tools.langchain_tools import structured_tools
 from tools.policy import load_policy
 from tools.proposals import ProposalStore
+from tools.registry.base import ModelRegistry
 from tools.workflow import RemediationWorkflow
 
 if TYPE_CHECKING:
@@ -125,4 +127,14 @@ def assemble_flow(wiring: Wiring, sources: ClusterSources, clock: Clock) -> Inci
         corrections=CorrectionStore(wiring.engine),
         min_similarity=settings.investigation.min_similarity,
         chat=wiring.chat[0],
+        models=ModelInvestigator(
+            model_registry(wiring), sources.features, settings.investigation.model
+        ),
     )
+
+
+def model_registry(wiring: Wiring) -> ModelRegistry | None:
+    """The model registry ML services are looked up in: ``Wiring.registry`` (MLflow, built by
+    the registry's wiring) where the wiring has one, else none (the look then says so)."""
+    registry: ModelRegistry | None = getattr(wiring, "registry", None)
+    return registry
