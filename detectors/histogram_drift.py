@@ -5,9 +5,11 @@ serving process exports Prometheus buckets (``le`` bounds, open at both ends). B
 the CDF they imply - mass spread evenly inside a finite bin, at its finite edge inside an open one
 - and compared there:
 
-- PSI over the reference's bins plus two overflow bins (below its lowest edge, above its highest):
-  live mass outside the training range is exactly what a model has never seen, and it counts;
-- KS: the largest gap between the two CDFs over every edge of either histogram, with its
+- over the edges both resolve: the reference's range cut at the coarser histogram's inner edges
+  (re-binning fine onto coarse is near exact, coarse onto fine would invent a shape), plus an
+  overflow bin below and above the training range: live mass there is exactly what the model
+  has never seen, and it counts;
+- PSI over those bins; KS, the largest gap between the two CDFs at those edges, with its
   asymptotic p-value from the counts when both have enough of them (counts that are rates, or a
   handful of requests, give no meaningful p-value: None).
 
@@ -93,22 +95,37 @@ def cdf(histogram: Histogram, points: np.ndarray) -> np.ndarray:
     return np.asarray((inside * counts).sum(axis=1) / total)
 
 
-def rebinned(live: Histogram, reference_edges: tuple[float, ...]) -> np.ndarray:
-    """``live``'s counts over the reference's bins, with an overflow bin below and above."""
-    finite = np.asarray([e for e in reference_edges if np.isfinite(e)], dtype=np.float64)
-    shares = np.concatenate([[0.0], cdf(live, finite), [1.0]])
-    return np.diff(shares) * sum(live.counts)
+def common_edges(reference: Histogram, live: Histogram) -> np.ndarray:
+    """The edges both histograms resolve: the reference's range (its lowest and highest finite
+    edges) cut at the inner edges of whichever of the two is coarser there. Re-binning the
+    finer onto the coarser is near exact; the other way round would invent a shape inside each
+    coarse bin."""
+    ref = np.asarray([e for e in reference.edges if np.isfinite(e)], dtype=np.float64)
+    if ref.size == 0:
+        return ref
+    lo, hi = ref[0], ref[-1]
+    mine = ref[1:-1]
+    theirs = np.asarray([e for e in live.edges if np.isfinite(e) and lo < e < hi])
+    inner = theirs if theirs.size < mine.size else mine
+    return np.unique(np.concatenate([[lo], inner, [hi]]))
+
+
+def rebinned(histogram: Histogram, edges: np.ndarray) -> np.ndarray:
+    """``histogram``'s counts over ``edges``' bins, with an overflow bin below and above."""
+    shares = np.concatenate([[0.0], cdf(histogram, edges), [1.0]])
+    return np.diff(shares) * sum(histogram.counts)
 
 
 def feature_drift(feature: str, reference: Histogram, live: Histogram) -> FeatureDrift:
-    """How far ``live`` moved from ``reference`` (both :func:`checked` first)."""
+    """How far ``live`` moved from ``reference`` (both :func:`checked` first): PSI over their
+    :func:`common_edges` with an overflow bin at either end, KS over the same edges."""
     reference = checked(reference, f"{feature} (training profile)")
     live = checked(live, f"{feature} (live)")
     ref_total, live_total = float(sum(reference.counts)), float(sum(live.counts))
-    expected = rebinned(reference, reference.edges)
-    actual = rebinned(live, reference.edges)
-    points = np.unique([e for e in reference.edges + live.edges if np.isfinite(e)])
-    gaps = np.abs(cdf(reference, points) - cdf(live, points)) if points.size else np.zeros(1)
+    edges = common_edges(reference, live)
+    expected = rebinned(reference, edges)
+    actual = rebinned(live, edges)
+    gaps = np.abs(cdf(reference, edges) - cdf(live, edges)) if edges.size else np.zeros(1)
     ks = float(gaps.max()) if ref_total > 0 and live_total > 0 else 0.0
     pvalue: float | None = None
     if min(ref_total, live_total) >= MIN_COUNT:

@@ -30,7 +30,14 @@ from bot.config import ModelSettings
 from bot.diagnosis.hypotheses import Evidence
 from detectors import Direction, Finding, MetricSourceError, Series
 from detectors.features import FeatureSource, Histogram
-from detectors.histogram_drift import FeatureDrift, HistogramError, checked, feature_drift, rebinned
+from detectors.histogram_drift import (
+    FeatureDrift,
+    HistogramError,
+    checked,
+    common_edges,
+    feature_drift,
+    rebinned,
+)
 from tools.backends import Rollout
 from tools.errors import ToolError
 from tools.registry.base import (
@@ -90,12 +97,12 @@ class VersionDrift:
 
 @dataclass(frozen=True)
 class DriftChart:
-    """The most drifted feature's training and live shares over the training bins (with an
+    """The most drifted feature's training and live shares over the bins both resolve (with an
     overflow bin below and above the training range), for the thread's chart."""
 
     feature: str
     version: str
-    edges: tuple[float, ...]  # the training profile's finite edges
+    edges: tuple[float, ...]  # within the training range (detectors.histogram_drift)
     training: tuple[float, ...]  # len(edges) + 1 shares: below, each bin, above
     live: tuple[float, ...]
 
@@ -429,11 +436,12 @@ def _chart(
         return None
     ref = checked(_histogram(reference), top.feature)
     now = checked(live[top.feature], top.feature)
-    training, current = rebinned(ref, ref.edges), rebinned(now, ref.edges)
+    edges = common_edges(ref, now)
+    training, current = rebinned(ref, edges), rebinned(now, edges)
     return DriftChart(
         feature=top.feature,
         version=version[:MAX_NAME],
-        edges=tuple(e for e in ref.edges if np.isfinite(e)),
+        edges=tuple(edges.tolist()),
         training=tuple((training / max(training.sum(), 1e-12)).round(6).tolist()),
         live=tuple((current / max(current.sum(), 1e-12)).round(6).tolist()),
     )
