@@ -49,7 +49,7 @@ class FeatureDrift:
     ks_pvalue: float | None  # None when the counts are too few (or not counts) to give one
     reference_total: float
     live_total: float
-    outside: float  # share of live mass outside the reference's range (below or above it)
+    outside: float  # share of live mass outside the reference's range, as far as both resolve
 
     @property
     def drifted(self) -> bool:
@@ -76,8 +76,9 @@ def checked(histogram: Histogram, what: str, max_bins: int = MAX_BINS) -> Histog
 
 
 def cdf(histogram: Histogram, points: np.ndarray) -> np.ndarray:
-    """The share of ``histogram``'s mass at or below each point: spread evenly in a finite bin,
-    at the finite edge of an open one (Prometheus's first and ``+Inf`` buckets)."""
+    """The share of ``histogram``'s mass at or below each point: spread evenly in a finite bin;
+    in an open one (Prometheus's first and ``+Inf`` buckets) at or below its upper bound, or
+    above its lower one - where exactly, the histogram does not say."""
     edges = np.asarray(histogram.edges, dtype=np.float64)
     counts = np.asarray(histogram.counts, dtype=np.float64)
     total = counts.sum()
@@ -89,7 +90,7 @@ def cdf(histogram: Histogram, points: np.ndarray) -> np.ndarray:
         inside = np.clip((x - lo) / (hi - lo), 0.0, 1.0)
     # open bins: all their mass at the finite edge (or at infinity when both are open)
     inside = np.where(np.isinf(lo) & np.isfinite(hi), (x >= hi).astype(float), inside)
-    inside = np.where(np.isinf(hi) & np.isfinite(lo), (x >= np.inf).astype(float), inside)
+    inside = np.where(np.isinf(hi) & np.isfinite(lo), (x > lo).astype(float), inside)
     inside = np.where(np.isinf(lo) & np.isinf(hi), 0.0, inside)
     inside = np.nan_to_num(inside, nan=0.0)
     return np.asarray((inside * counts).sum(axis=1) / total)
@@ -97,15 +98,23 @@ def cdf(histogram: Histogram, points: np.ndarray) -> np.ndarray:
 
 def common_edges(reference: Histogram, live: Histogram) -> np.ndarray:
     """The edges both histograms resolve: the reference's range (its lowest and highest finite
-    edges) cut at the inner edges of whichever of the two is coarser there. Re-binning the
-    finer onto the coarser is near exact; the other way round would invent a shape inside each
-    coarse bin."""
+    edges), narrowed to the live one's where that is open beyond it (a Prometheus histogram's
+    ``+Inf`` bucket says nothing of where above its last bound a value was), cut at the inner
+    edges of whichever of the two is coarser there. Re-binning the finer onto the coarser is
+    near exact; the other way round would invent a shape inside each coarse bin."""
     ref = np.asarray([e for e in reference.edges if np.isfinite(e)], dtype=np.float64)
+    now = np.asarray([e for e in live.edges if np.isfinite(e)], dtype=np.float64)
     if ref.size == 0:
         return ref
     lo, hi = ref[0], ref[-1]
-    mine = ref[1:-1]
-    theirs = np.asarray([e for e in live.edges if np.isfinite(e) and lo < e < hi])
+    if now.size and np.isinf(live.edges[0]):
+        lo = max(lo, now[0])
+    if now.size and np.isinf(live.edges[-1]):
+        hi = min(hi, now[-1])
+    if hi <= lo:  # they share no resolved range: only below and above remain
+        return np.asarray([lo])
+    mine = ref[(ref > lo) & (ref < hi)]
+    theirs = now[(now > lo) & (now < hi)]
     inner = theirs if theirs.size < mine.size else mine
     return np.unique(np.concatenate([[lo], inner, [hi]]))
 

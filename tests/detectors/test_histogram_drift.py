@@ -37,6 +37,17 @@ def test_the_same_distribution_over_other_bins_is_no_drift() -> None:
     assert d.outside < 0.01
 
 
+def test_buckets_that_stop_inside_the_training_range_are_compared_as_far_as_they_go() -> None:
+    """The ``+Inf`` bucket above 100 says nothing of where its values are: no drift is made
+    of the training data's tail beyond it."""
+    ref, live = RNG.normal(80, 20, 20_000), RNG.normal(80, 20, 5_000)
+    edges = [-math.inf, 25.0, 50.0, 75.0, 100.0, math.inf]
+    counts, _ = np.histogram(live, edges)
+    short = Histogram(tuple(edges), tuple(counts.astype(float).tolist()))
+    d = feature_drift("basket_value", training(ref), short)
+    assert d.psi < 0.1 and d.ks < 0.1 and not d.drifted
+
+
 def test_a_shift_is_drift_and_the_mass_beyond_the_training_range_counts() -> None:
     ref, live = RNG.normal(80, 20, 20_000), RNG.normal(180, 30, 5_000)
     d = feature_drift("basket_value", training(ref), buckets(live))
