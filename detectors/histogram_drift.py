@@ -78,22 +78,16 @@ def checked(histogram: Histogram, what: str, max_bins: int = MAX_BINS) -> Histog
 def cdf(histogram: Histogram, points: np.ndarray) -> np.ndarray:
     """The share of ``histogram``'s mass at or below each point: spread evenly in a finite bin;
     in an open one (Prometheus's first and ``+Inf`` buckets) at or below its upper bound, or
-    above its lower one - where exactly, the histogram does not say."""
+    above its lower one - where exactly, the histogram does not say. One interpolation over the
+    finite edges does all three: left of them nothing, right of them everything."""
     edges = np.asarray(histogram.edges, dtype=np.float64)
     counts = np.asarray(histogram.counts, dtype=np.float64)
     total = counts.sum()
-    if total <= 0:
+    finite = np.isfinite(edges)
+    if total <= 0 or not finite.any():
         return np.zeros(points.shape)
-    lo, hi = edges[:-1], edges[1:]
-    x = points[:, None]
-    with np.errstate(invalid="ignore", divide="ignore"):
-        inside = np.clip((x - lo) / (hi - lo), 0.0, 1.0)
-    # open bins: all their mass at the finite edge (or at infinity when both are open)
-    inside = np.where(np.isinf(lo) & np.isfinite(hi), (x >= hi).astype(float), inside)
-    inside = np.where(np.isinf(hi) & np.isfinite(lo), (x > lo).astype(float), inside)
-    inside = np.where(np.isinf(lo) & np.isinf(hi), 0.0, inside)
-    inside = np.nan_to_num(inside, nan=0.0)
-    return np.asarray((inside * counts).sum(axis=1) / total)
+    below = np.concatenate([[0.0], np.cumsum(counts)]) / total
+    return np.interp(points, edges[finite], below[finite], left=0.0, right=1.0)
 
 
 def common_edges(reference: Histogram, live: Histogram) -> np.ndarray:
