@@ -146,28 +146,29 @@ def ml_shop(clock: VirtualClock) -> SimulatedCluster:
 
 
 def investigations(runs: int, features: int, data_dir: Path) -> dict[str, float]:
-    """Median milliseconds of the demo's investigation (warm), without and with the look."""
+    """Median milliseconds of the demo's investigation (warm), without and with the look, the
+    two interleaved so that a machine busy with something else weighs on both alike."""
     embedder = MiniLMEmbedding()
     embedder.warm_up()
-    out = {}
-    for label, with_look in (("without", False), ("with", True)):
-        times = []
-        for i in range(runs + 1):  # the first run warms the caches and is not counted
+    times: dict[str, list[float]] = {"without": [], "with": []}
+    for i in range(runs + 1):  # the first round warms the caches and is not counted
+        for label in times:
             clock = VirtualClock(START)
             sim = ml_shop(clock)
-            settings = load_settings(data_dir=data_dir / f"{label}-{i}")
-            flow = build_sim_flow(settings, sim, clock, embedder)
-            if with_look:
-                flow.models = ModelInvestigator(registry(features), live(features), ModelSettings())
-            else:
-                flow.models = None
+            flow = build_sim_flow(
+                load_settings(data_dir=data_dir / f"{label}-{i}"), sim, clock, embedder
+            )
+            flow.models = (
+                ModelInvestigator(registry(features), live(features), ModelSettings())
+                if label == "with"
+                else None
+            )
             incident, _ = flow.intake(parse_alerts(scenario_alert(sim.scenario, sim.anchor)))[0]
             began = time.perf_counter()
             flow.investigate(incident)
             if i:
-                times.append(1000 * (time.perf_counter() - began))
-        out[label] = statistics.median(times)
-    return out
+                times[label].append(1000 * (time.perf_counter() - began))
+    return {label: statistics.median(ms) for label, ms in times.items()}
 
 
 def main() -> None:
