@@ -87,7 +87,7 @@ def cdf(histogram: Histogram, points: np.ndarray) -> np.ndarray:
     if total <= 0 or not finite.any():
         return np.zeros(points.shape)
     below = np.concatenate([[0.0], np.cumsum(counts)]) / total
-    return np.interp(points, edges[finite], below[finite], left=0.0, right=1.0)
+    return np.asarray(np.interp(points, edges[finite], below[finite], left=0.0, right=1.0))
 
 
 def common_edges(reference: Histogram, live: Histogram) -> np.ndarray:
