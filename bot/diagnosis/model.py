@@ -214,6 +214,9 @@ class ModelInvestigator:
                 messages.MODEL_NO_REGISTRY.format(service=service, model=served.model)
             )
             return look.done()
+        if time_left() <= 0:
+            look.notes.append(messages.MODEL_OUT_OF_TIME.format(what="read the model registry"))
+            return look.done()
         try:
             self._read_registry(self._registry, look, window, time_left)
         except RegistryError as exc:

@@ -317,3 +317,14 @@ def test_a_model_label_that_is_no_name_is_said_not_followed(label: str) -> None:
     else:
         assert look is not None and "not a model name" in look.notes[0]
         assert registry.calls == 0
+
+
+def test_no_time_left_reads_no_registry_and_says_so() -> None:
+    registry, live = shop_registry(NOW), LiveFeatures({"basket_value": 90.0})
+    series, findings = ctr(True)
+    look = ModelInvestigator(registry, live, ModelSettings()).look(
+        "shop", "recommender", ML, WINDOW, series, findings, lambda: 0.0
+    )
+    assert look is not None and look.quality is not None and look.quality.fell
+    assert registry.calls == 0 and live.reads == 0
+    assert look.notes == ["No time left in the investigation's budget to read the model registry."]
