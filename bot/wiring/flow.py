@@ -25,6 +25,7 @@ from bot.planners.memory import MemoryPlanner
 from bot.planners.rollback import ChangePlanner
 from bot.planners.runbooks import RunbookPlanner, load_runbooks
 from bot.wiring.sources import ClusterSources
+from detectors import FeatureSource
 from knowledge.memory import IncidentMemory
 from knowledge.samples import sample_incidents
 from knowledge.template_state import state_path
@@ -128,7 +129,7 @@ def assemble_flow(wiring: Wiring, sources: ClusterSources, clock: Clock) -> Inci
         min_similarity=settings.investigation.min_similarity,
         chat=wiring.chat[0],
         models=ModelInvestigator(
-            model_registry(wiring), sources.features, settings.investigation.model
+            model_registry(wiring), model_features(wiring, sources), settings.investigation.model
         ),
     )
 
@@ -138,3 +139,10 @@ def model_registry(wiring: Wiring) -> ModelRegistry | None:
     the registry's wiring) where the wiring has one, else none (the look then says so)."""
     registry: ModelRegistry | None = getattr(wiring, "registry", None)
     return registry
+
+
+def model_features(wiring: Wiring, sources: ClusterSources) -> FeatureSource | None:
+    """ML services' live input histograms: the cluster's (Prometheus, for Kubernetes), else the
+    wiring's (``Wiring.features``: the simulated shop's model, built with its registry)."""
+    features: FeatureSource | None = sources.features or getattr(wiring, "features", None)
+    return features
