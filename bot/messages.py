@@ -445,6 +445,14 @@ MODEL_NO_REGISTRY = (
     "training data are not part of this diagnosis."
 )
 MODEL_LABEL_INVALID = "{service}'s {label} label is not a model name; the model was not looked at."
+MODEL_VERSION_UNKNOWN = (
+    "Version {version} of {model}, which the pod template names, is not among its {count} newest "
+    "versions in the registry."
+)
+MODEL_NO_QUALITY = (
+    "{service}'s quality proxy {metric} was not measured in the window (a metric of "
+    "metrics.queries; investigation.model.quality_metric), so a fall in quality is not judged."
+)
 MODEL_ALIAS_UNSET = "Alias {alias} of {model} names no version; which version serves is unknown."
 MODEL_NO_PROFILE = "Version {version} of {model} has no training profile; input drift not judged."
 MODEL_FEATURES_UNAVAILABLE = "Live feature histograms of {service} could not be read: {why}"

@@ -209,6 +209,12 @@ class ModelInvestigator:
             return ModelLook(service=service, model=served.model[:MAX_NAME], notes=[note])
         quality = self._quality(service, series, findings, window[1])
         look = _Draft(namespace, service, served, quality)
+        if quality is None:
+            look.notes.append(
+                messages.MODEL_NO_QUALITY.format(
+                    service=service, metric=self._settings.quality_for(service)
+                )
+            )
         if self._registry is None:
             look.notes.append(
                 messages.MODEL_NO_REGISTRY.format(service=service, model=served.model)
@@ -219,7 +225,7 @@ class ModelInvestigator:
             return look.done()
         try:
             self._read_registry(self._registry, look, window, time_left)
-        except RegistryError as exc:
+        except (RegistryError, OSError) as exc:  # OSError: an adapter's connection, untranslated
             look.notes.append(
                 messages.MODEL_REGISTRY_UNAVAILABLE.format(
                     registry=self._registry.name, model=served.model, why=_cut(str(exc))
@@ -239,6 +245,12 @@ class ModelInvestigator:
         serving: ModelVersion | None = None
         if served.version:
             serving = next((v for v in versions if v.version == served.version), None)
+            if serving is None:
+                look.notes.append(
+                    messages.MODEL_VERSION_UNKNOWN.format(
+                        version=served.version, model=served.model, count=len(versions)
+                    )
+                )
         else:
             serving = registry.alias(served.model, served.alias)
             if serving is None:
@@ -250,7 +262,7 @@ class ModelInvestigator:
             return
         look.version = serving.version[:MAX_NAME]
         look.description = _cut(serving.description, MAX_TEXT)
-        look.metrics = dict(sorted(serving.metrics.items())[:MAX_METRICS])
+        look.metrics = {_cut(k, 100): v for k, v in sorted(serving.metrics.items())[:MAX_METRICS]}
         moved = _tag_time(serving, served.alias) if served.alias else None
         look.since, look.since_from = (moved, "alias") if moved else (served.since, "rollout")
         if look.since is None:

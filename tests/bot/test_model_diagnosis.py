@@ -26,6 +26,7 @@ from tools.backends import Rollout
 from tools.registry.base import (
     ALIAS_LABEL,
     MODEL_LABEL,
+    VERSION_LABEL,
     FeatureHistogram,
     ModelVersion,
     RegistryError,
@@ -328,3 +329,33 @@ def test_no_time_left_reads_no_registry_and_says_so() -> None:
     assert look is not None and look.quality is not None and look.quality.fell
     assert registry.calls == 0 and live.reads == 0
     assert look.notes == ["No time left in the investigation's budget to read the model registry."]
+
+
+def test_a_pinned_version_serves_since_its_rollout_and_an_unknown_one_is_said() -> None:
+    registry = shop_registry(NOW - 86400.0)
+    pinned = [rollout({MODEL_LABEL: MODEL, VERSION_LABEL: "2"})]
+    look = look_at(
+        registry, LiveFeatures(dict.fromkeys(FEATURES, 50.0)), fell=False, rollouts=pinned
+    )
+    assert look is not None and (look.version, look.alias, look.since_from) == ("2", "", "rollout")
+    assert look.since == datetime(2026, 1, 1, tzinfo=UTC).timestamp() and look.previous == "1"
+    assert look.compared == 3 and [v.version for v in look.against] == ["1"]
+    gone = [rollout({MODEL_LABEL: MODEL, VERSION_LABEL: "9"})]
+    unknown = look_at(registry, None, fell=False, rollouts=gone)
+    assert unknown is not None and unknown.version == "9" and unknown.compared == 0
+    assert "Version 9 of recommender-ranker" in unknown.notes[0]
+    assert "not among its 3 newest versions" in unknown.notes[0]
+
+
+def test_an_ml_service_without_its_quality_metric_is_told_where_to_add_it() -> None:
+    look = ModelInvestigator(shop_registry(NOW), None, ModelSettings()).look(
+        "shop", "recommender", ML, WINDOW, [], [], lambda: 10.0
+    )
+    assert look is not None and look.quality is None
+    assert "quality proxy click_through_rate was not measured" in look.notes[0]
+    settings = ModelSettings(quality={"recommender": "search_success_ratio"})
+    other = ModelInvestigator(shop_registry(NOW), None, settings).look(
+        "shop", "recommender", ML, WINDOW, *ctr(True), lambda: 10.0
+    )
+    assert other is not None and other.quality is None
+    assert "search_success_ratio" in other.notes[0]
