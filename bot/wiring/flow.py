@@ -25,7 +25,6 @@ from bot.planners.memory import MemoryPlanner
 from bot.planners.rollback import ChangePlanner
 from bot.planners.runbooks import RunbookPlanner, load_runbooks
 from bot.wiring.sources import ClusterSources
-from detectors import FeatureSource
 from knowledge.memory import IncidentMemory
 from knowledge.samples import sample_incidents
 from knowledge.template_state import state_path
@@ -36,7 +35,6 @@ from tools.guard import Guard
 from tools.langchain_tools import structured_tools
 from tools.policy import load_policy
 from tools.proposals import ProposalStore
-from tools.registry.base import ModelRegistry
 from tools.workflow import RemediationWorkflow
 
 if TYPE_CHECKING:
@@ -128,21 +126,5 @@ def assemble_flow(wiring: Wiring, sources: ClusterSources, clock: Clock) -> Inci
         corrections=CorrectionStore(wiring.engine),
         min_similarity=settings.investigation.min_similarity,
         chat=wiring.chat[0],
-        models=ModelInvestigator(
-            model_registry(wiring), model_features(wiring, sources), settings.investigation.model
-        ),
+        models=ModelInvestigator(sources.registry, sources.features, settings.investigation.model),
     )
-
-
-def model_registry(wiring: Wiring) -> ModelRegistry | None:
-    """The model registry ML services are looked up in: ``Wiring.registry`` (MLflow, built by
-    the registry's wiring) where the wiring has one, else none (the look then says so)."""
-    registry: ModelRegistry | None = getattr(wiring, "registry", None)
-    return registry
-
-
-def model_features(wiring: Wiring, sources: ClusterSources) -> FeatureSource | None:
-    """ML services' live input histograms: the cluster's (Prometheus, for Kubernetes), else the
-    wiring's (``Wiring.features``: the simulated shop's model, built with its registry)."""
-    features: FeatureSource | None = sources.features or getattr(wiring, "features", None)
-    return features

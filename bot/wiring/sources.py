@@ -14,7 +14,6 @@ from bot.diagnosis.origins import CallGraph, Directory
 from bot.errors import ConfigError, InputError
 from bot.wiring.backends import kube_api_client, kube_backends, kube_cluster, sim_backends
 from detectors import (
-    FeatureSource,
     InMemoryMetricSource,
     MetricSource,
     PrometheusFeatureSource,
@@ -23,9 +22,11 @@ from detectors import (
     TimeLeft,
     choose_step,
 )
+from detectors.features import FeatureSource
 from knowledge.logs import InMemoryLogSource, LogLine, LogSource
 from tools.backends import Backends
 from tools.clock import Clock
+from tools.registry import ModelRegistry, TrainingPipeline
 from tools.sim import SCENARIOS, SCRAPE_INTERVAL, SimulatedCluster
 
 
@@ -42,7 +43,11 @@ class ClusterSources:
     seed_samples: bool
     call_graph: CallGraph | None = None  # who calls whom, where the cluster can tell
     directories: tuple[Directory, ...] = ()  # who else names the namespace's services
-    features: FeatureSource | None = None  # an ML service's live input histograms
+    # the model registry, where models are retrained, and ML services' live input histograms
+    # (filled in by Wiring: see bot/wiring/registry.py)
+    registry: ModelRegistry | None = None
+    training: TrainingPipeline | None = None
+    features: FeatureSource | None = None
 
 
 def sim_metric_source(sim: SimulatedCluster, max_points: int) -> InMemoryMetricSource:
