@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import argparse
 import dataclasses
+import importlib
 import json
 import statistics
 import tempfile
@@ -171,11 +172,49 @@ def investigations(runs: int, features: int, data_dir: Path) -> dict[str, float]
     return {label: statistics.median(ms) for label, ms in times.items()}
 
 
+def scenarios() -> list[dict[str, object]]:
+    """The MLOps scenarios (``tools.sim.model_suite``, with the shop's model in an embedded
+    MLflow) through the sim flow: each one's top hypotheses and what the look blamed."""
+    from bot.cli.session import _model
+    from bot.wiring import Wiring
+
+    try:  # imported by name: the module comes with the registry part's branch
+        suite = importlib.import_module("tools.sim.model_suite")
+    except ImportError:
+        print("no tools.sim.model_suite on this branch: the registry part brings it")
+        return []
+    embedder = MiniLMEmbedding()
+    embedder.warm_up()
+    found = []
+    for scenario in suite.MODEL_SCENARIOS:
+        with tempfile.TemporaryDirectory() as tmp:
+            clock = VirtualClock(START)
+            sim = SimulatedCluster(scenario, clock)
+            flow = Wiring(load_settings(data_dir=Path(tmp)), embedder=embedder).sim_flow(sim, clock)
+            incident, _ = flow.intake(parse_alerts(scenario_alert(sim.scenario, sim.anchor)))[0]
+            inv = flow.investigate(incident)
+            look = _model(inv.model) or {}
+            found.append(
+                {
+                    "scenario": scenario.name,
+                    "hypotheses": [(h.cause, h.score) for h in inv.hypotheses[:3]],
+                    "blamed": look.get("blamed"),
+                    "drifted": [d["feature"] for d in look.get("drift", []) if d["drifted"]],
+                }
+            )
+            print(json.dumps(found[-1]))
+    return found
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--runs", type=int, default=10)
     parser.add_argument("--features", type=int, default=20)
+    parser.add_argument("--scenarios", action="store_true", help="play the MLOps scenarios instead")
     args = parser.parse_args()
+    if args.scenarios:
+        print(json.dumps({"scenarios": scenarios()}))
+        return
     alone = {n: round(look_alone(n, max(args.runs, 5)), 2) for n in (5, 20, 50, 200)}
     for n, ms in alone.items():
         print(f"look alone, {n} features x 3 versions: {ms} ms (median)")
