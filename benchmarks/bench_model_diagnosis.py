@@ -27,7 +27,8 @@ import numpy as np
 from bot.alerts import parse_alerts
 from bot.config import ModelSettings, load_settings
 from bot.demo import scenario_alert
-from bot.diagnosis.model import ModelInvestigator, since_tag
+from bot.diagnosis.model import ModelInvestigator
+from bot.diagnosis.model_look import since_tag
 from bot.wiring import build_sim_flow
 from detectors.features import FeatureWindow, Histogram
 from detectors.sources import TimeLeft

@@ -31,7 +31,8 @@ from bot.diagnosis.budget import Budget
 from bot.diagnosis.changes import changes_from, read_changes, read_rollouts
 from bot.diagnosis.corrections import Correction, CorrectionStore, corrected, parse_correction
 from bot.diagnosis.investigation import Investigation, Investigator
-from bot.diagnosis.model import ModelInvestigator, ModelLook
+from bot.diagnosis.model import ModelInvestigator
+from bot.diagnosis.model_look import ModelLook
 from bot.diagnosis.record import incident_record
 from bot.diagnosis.signals import Glossary
 from bot.diagnosis.stored import KeptDiagnoses

@@ -14,7 +14,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from bot import messages
-from bot.diagnosis.model import DriftChart, ModelLook, model_evidence, quality_text
+from bot.diagnosis.model_evidence import model_evidence, quality_text
+from bot.diagnosis.model_look import DriftChart, ModelLook
 from bot.origin_views import At, Phrase
 
 MAX_FEATURES_SHOWN = 5  # features listed with PSI and KS; the chart shows the first drifted one

@@ -11,7 +11,8 @@ from bot import messages
 from bot.alerts import AlertGroup
 from bot.cli.render import ThreadPrinter
 from bot.diagnosis.investigation import Investigation
-from bot.diagnosis.model import ModelLook, model_evidence
+from bot.diagnosis.model_evidence import model_evidence
+from bot.diagnosis.model_look import ModelLook
 from bot.diagnosis.signals import Glossary
 from bot.flow import IncidentFlow
 from bot.model_views import MAX_FEATURES_SHOWN

@@ -25,7 +25,8 @@ from bot.diagnosis.hypotheses import (
     replace_memory_evidence,
 )
 from bot.diagnosis.investigation import Investigation
-from bot.diagnosis.model import ModelLook, model_evidence
+from bot.diagnosis.model_evidence import model_evidence
+from bot.diagnosis.model_look import ModelLook
 from bot.diagnosis.signals import Glossary
 from bot.incidents import Incident
 from bot.planners.base import PlanningContext

@@ -21,7 +21,7 @@ from bot.diagnosis.at_origin import OriginLook, origin_elsewhere
 from bot.diagnosis.budget import Budget
 from bot.diagnosis.changes import Change
 from bot.diagnosis.hypotheses import Hypothesis, Relatedness, diagnose
-from bot.diagnosis.model import ModelLook
+from bot.diagnosis.model_look import ModelLook
 from bot.diagnosis.origins import OriginFinder, Origins
 from bot.diagnosis.signals import Glossary
 from bot.diagnosis.window import (

@@ -8,26 +8,28 @@ costs nothing: no registry or feature read. The registry or the feature source f
 out of the investigation's time, is one note each; the look keeps what it read. Everything read
 from a label or the registry is data (escaped where shown), bounded in count and length.
 
-:func:`model_evidence` turns the look into evidence for two causes the rest of the diagnosis
-cannot see: ``input-drift`` (inputs drifted against every recent version's training data: the data
-changed, retrain) and ``model-regression`` (quality fell after the alias moved to a new version
-whose training data the inputs still match, or only the new version's: go back one version). A
-model whose inputs match its training data and whose quality is normal is not blamed: the look
-adds no evidence, and an overload keeps its own causes.
+What it found is a :class:`~bot.diagnosis.model_look.ModelLook`; what that says about the cause,
+:func:`bot.diagnosis.model_evidence.model_evidence`.
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import UTC, datetime
-from typing import Literal
 
 import numpy as np
 
 from bot import messages
 from bot.config import ModelSettings
-from bot.diagnosis.hypotheses import Evidence
+from bot.diagnosis.model_look import (
+    DriftChart,
+    ModelLook,
+    QualityProxy,
+    RegistryChange,
+    VersionDrift,
+    since_tag,
+)
 from detectors import Direction, Finding, MetricSourceError, Series
 from detectors.features import FeatureSource, Histogram
 from detectors.histogram_drift import (
@@ -56,92 +58,6 @@ MAX_NAME = 250  # a model, alias or version longer than this is not one
 MAX_TEXT = 300  # a version's description, cut
 MAX_METRICS = 8  # offline metrics shown
 MAX_DRIFT = 10  # features kept, most moved first
-DRIFT_WEIGHT = 0.8  # inputs drifted against every recent version's training data
-REGRESSION_WEIGHT = 0.8  # quality fell after the alias moved; inputs as before
-SUPPORT = 0.1  # the other sign agrees (quality fell with the drift, inputs moved with the move)
-
-
-def since_tag(alias: str) -> str:
-    """The version tag the registry adapter writes when ``alias`` moves to the version."""
-    return f"medic.alias.{alias}.since"
-
-
-@dataclass(frozen=True)
-class RegistryChange:
-    """What changed in the registry in (or just before) the window."""
-
-    kind: Literal["alias", "version"]
-    version: str
-    at: float
-    previous: str = ""  # the version the alias named before ('' when unknown or none)
-
-
-@dataclass(frozen=True)
-class QualityProxy:
-    """The service's quality metric (higher is better) in the window against its history."""
-
-    metric: str
-    baseline: float
-    observed: float
-    fell: bool
-
-
-@dataclass(frozen=True)
-class VersionDrift:
-    """The live inputs against one earlier version's training data."""
-
-    version: str
-    compared: int
-    drifted: tuple[str, ...]
-
-
-@dataclass(frozen=True)
-class DriftChart:
-    """The most drifted feature's training and live shares over the bins both resolve (with an
-    overflow bin below and above the training range), for the thread's chart."""
-
-    feature: str
-    version: str
-    edges: tuple[float, ...]  # within the training range (detectors.histogram_drift)
-    training: tuple[float, ...]  # len(edges) + 1 shares: below, each bin, above
-    live: tuple[float, ...]
-
-
-@dataclass(frozen=True)
-class ModelLook:
-    """What the look at one ML service found; notes say what could not be read."""
-
-    service: str
-    model: str
-    alias: str = ""
-    version: str = ""  # the serving version; '' when it could not be told
-    since: float | None = None
-    since_from: Literal["alias", "rollout", ""] = ""
-    previous: str = ""  # the version before the serving one (the alias's previous holder)
-    description: str = ""
-    metrics: dict[str, float] = field(default_factory=dict)
-    changes: list[RegistryChange] = field(default_factory=list)
-    compared: int = 0  # features compared with the serving version's training data
-    drift: list[FeatureDrift] = field(default_factory=list)  # most moved first
-    against: list[VersionDrift] = field(default_factory=list)  # earlier versions
-    predictions: FeatureDrift | None = None
-    quality: QualityProxy | None = None
-    chart: DriftChart | None = None
-    notes: list[str] = field(default_factory=list)
-
-    @property
-    def drifted(self) -> list[FeatureDrift]:
-        return [d for d in self.drift if d.drifted]
-
-    @property
-    def data_changed(self) -> bool:
-        """Drifted against the serving version's training data and every earlier one read."""
-        return bool(self.drifted) and all(v.drifted for v in self.against if v.compared)
-
-    @property
-    def alias_move(self) -> RegistryChange | None:
-        """The alias's move to the serving version, when it was in or just before the window."""
-        return next((c for c in self.changes if c.kind == "alias"), None)
 
 
 @dataclass(frozen=True)
@@ -514,60 +430,3 @@ def _timestamp(text: str) -> float | None:
 def _cut(text: str, limit: int = 300) -> str:
     line = " ".join(text.split())
     return line if len(line) <= limit else line[: limit - 3] + "..."
-
-
-def _clock(ts: float) -> str:
-    return datetime.fromtimestamp(ts, UTC).strftime("%H:%M UTC")
-
-
-def _features(drift: Sequence[FeatureDrift], most: int = 3) -> str:
-    return ", ".join(f"{d.feature} (PSI {d.psi:.2f}, KS {d.ks:.2f})" for d in drift[:most])
-
-
-def quality_text(q: QualityProxy) -> str:
-    if q.fell:
-        return messages.MODEL_QUALITY_FELL.format(
-            metric=q.metric, observed=q.observed, baseline=q.baseline
-        )
-    return messages.MODEL_QUALITY_NORMAL.format(
-        metric=q.metric, observed=q.observed, baseline=q.baseline
-    )
-
-
-def model_evidence(look: ModelLook | None) -> list[tuple[str, Evidence, str]]:
-    """Evidence for ``input-drift`` or ``model-regression`` from the look; none when the model
-    is fine (inputs match its training data, quality normal) or could not be judged."""
-    if look is None or not look.version:
-        return []
-    quality = look.quality
-    fell = quality is not None and quality.fell
-    move = look.alias_move
-    if look.data_changed:
-        text = messages.MODEL_EVIDENCE_DRIFT.format(
-            version=look.version, features=_features(look.drifted)
-        )
-        also = [v.version for v in look.against if v.compared]
-        if also:
-            text += messages.MODEL_EVIDENCE_DRIFT_ALL.format(versions=", ".join(also))
-        if quality is not None and fell:
-            text += messages.MODEL_EVIDENCE_QUALITY.format(quality=quality_text(quality))
-        weight = DRIFT_WEIGHT + (SUPPORT if fell else 0.0)
-        return [("input-drift", Evidence("model", text, weight), text)]
-    if move is not None and move.previous and quality is not None and fell:
-        if look.drifted:
-            inputs = messages.MODEL_EVIDENCE_INPUTS_NEW.format(
-                version=look.version, features=_features(look.drifted), previous=move.previous
-            )
-        else:
-            inputs = messages.MODEL_EVIDENCE_INPUTS_NORMAL.format(version=look.version)
-        text = messages.MODEL_EVIDENCE_REGRESSION.format(
-            quality=quality_text(quality),
-            alias=look.alias,
-            previous=move.previous,
-            version=look.version,
-            at=_clock(move.at),
-            inputs=inputs,
-        )
-        weight = REGRESSION_WEIGHT + (SUPPORT if look.compared else 0.0)
-        return [("model-regression", Evidence("model", text, weight), text)]
-    return []

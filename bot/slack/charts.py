@@ -15,7 +15,7 @@ from matplotlib.dates import DateFormatter
 from matplotlib.figure import Figure
 
 from bot import messages
-from bot.diagnosis.model import DriftChart
+from bot.diagnosis.model_look import DriftChart
 from bot.diagnosis.signals import Glossary, format_value
 from detectors import Finding, Series
 

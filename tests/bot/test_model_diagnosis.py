@@ -16,7 +16,8 @@ from bot.config import ModelSettings
 from bot.diagnosis.assembly import with_context
 from bot.diagnosis.hypotheses import diagnose
 from bot.diagnosis.investigation import Investigation
-from bot.diagnosis.model import ModelInvestigator, ModelLook, since_tag
+from bot.diagnosis.model import ModelInvestigator
+from bot.diagnosis.model_look import ModelLook, since_tag
 from bot.diagnosis.window import Window
 from detectors import Direction, Finding, Series
 from detectors.features import FeatureWindow, Histogram

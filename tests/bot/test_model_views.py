@@ -15,7 +15,7 @@ from bot.cli.render import ThreadPrinter
 from bot.cli.session import _model
 from bot.diagnosis.assembly import Diagnosis
 from bot.diagnosis.investigation import Investigation
-from bot.diagnosis.model import ModelLook
+from bot.diagnosis.model_look import ModelLook
 from bot.diagnosis.signals import Glossary
 from bot.diagnosis.stored import from_json, to_json
 from bot.diagnosis.window import Window
