@@ -32,11 +32,12 @@ from bot.diagnosis.changes import changes_from, read_changes, read_rollouts
 from bot.diagnosis.corrections import Correction, CorrectionStore, corrected, parse_correction
 from bot.diagnosis.investigation import Investigation, Investigator
 from bot.diagnosis.model import ModelInvestigator
+from bot.diagnosis.model_checks import MODEL_TOOLS, model_checks
 from bot.diagnosis.model_look import ModelLook
 from bot.diagnosis.record import incident_record
 from bot.diagnosis.signals import Glossary
 from bot.diagnosis.stored import KeptDiagnoses
-from bot.diagnosis.verification import Verification, verify
+from bot.diagnosis.verification import Verification, verify, with_model_checks
 from bot.errors import InputError
 from bot.incidents import Incident, IncidentStore
 from bot.llm.model import ChatModel
@@ -439,8 +440,9 @@ class IncidentFlow:
     # --- after an action -----------------------------------------------------------------------
     def verify(self, incident: Incident, investigation: Investigation) -> Verification:
         """Whether the metrics the diagnosis found abnormal (``investigation.findings``) are
-        back to normal."""
-        return verify(
+        back to normal; after a model remedy, also whether the registry shows it done and the
+        quality proxy recovered."""
+        verified = verify(
             self.metrics,
             self.clock,
             self.catalog,
@@ -449,6 +451,16 @@ class IncidentFlow:
             investigation.findings,
             self.verification,
         )
+        remedies = [
+            p
+            for p in self.proposals.for_incident(incident.id)
+            if p.status is ProposalStatus.SUCCEEDED and p.action.tool in MODEL_TOOLS
+        ]
+        if not remedies:
+            return verified
+        registry = self.workflow.backends.registry
+        checks = [c for p in remedies for c in model_checks(registry, p)]
+        return with_model_checks(verified, checks, self.verification.quality_metric)
 
     def remember(
         self, incident: Incident, investigation: Investigation, verification: Verification

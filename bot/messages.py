@@ -405,6 +405,16 @@ WHY_NOT_EVIDENCE = "Its evidence:"
 WHY_NOT_NO_EVIDENCE = "Nothing in its evidence stands out."
 
 # --- The model registry (issue 15): MLflow, the simulated model, `--mlflow` on evaluations ------
+# `medic eval ... --mlflow` (bot/evaluation/tracking.py); {store} has no credentials in it.
+MLFLOW_URI_INVALID = (
+    "--mlflow-uri {uri!r} is not an http(s) URI of an MLflow server (e.g. http://mlflow:5000); "
+    "give --mlflow alone for the embedded store in the data directory"
+)
+MLFLOW_NOT_LOGGED = (
+    "the evaluation ran (its result is above) but was not logged to MLflow at {store}: {reason}"
+)
+MLFLOW_NO_ANSWER = "no complete answer within {seconds:g} s"
+MLFLOW_CANNOT_CONNECT = "cannot connect ({error})"
 
 # --- Model-aware investigation (issue 15): serving version, drift against training, quality ----
 # (bot/diagnosis/model.py, bot/views.py and the renderers): {model}, {feature}, {version} and the
@@ -477,6 +487,25 @@ MODEL_EVIDENCE_INPUTS_NEW = (
 MODEL_VERDICT_FINE = "The model is not the cause: inputs match its training data and {quality}."
 
 # --- MLOps actions (issue 15): promote_model, retrain, their proposals and verification ---------
+MODEL_NOT_SERVED = (
+    "{tool} dropped: {target} serves no registered model that Medic can see (pod template label "
+    "{label})"
+)
+VERIFY_ALIAS_HOLDS = "alias {alias} of {model} names version {version}"
+VERIFY_ALIAS_MOVED = "alias {alias} of {model} names {now}, not version {version}"
+VERIFY_NO_VERSION = "no version"
+VERIFY_VERSION = "version {version}"
+VERIFY_NOT_TRAINED = "training of {model} has not registered a new version yet ({was})"
+VERIFY_STILL_NEWEST = "newest is still version {version}"
+VERIFY_NONE_REGISTERED = "no version registered"
+VERIFY_TRAINED = "training of {model} finished: version {version} registered"
+VERIFY_SERVING = "{alias} of {model} serves version {version}"
+VERIFY_NOT_SERVING = "{alias} of {model} serves {now}, not the new version {version}"
+VERIFY_REGISTRY_DOWN = "registry: {error}"
+VERIFY_QUALITY_UNJUDGED = (
+    "quality proxy {metric}: was not among the abnormal metrics, so its recovery could not be "
+    "judged"
+)
 
 # --- The watch (issue 15): heads-up threads before alerts fire ----------------------------------
 

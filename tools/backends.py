@@ -1,6 +1,7 @@
-"""Interfaces of the systems tools read and change: a cluster, a cache, an alert manager.
+"""Interfaces of the systems tools read and change: a cluster, a cache, an alert manager, and for
+ML services a model registry and a training pipeline (``tools.registry``).
 
-The simulated cluster implements all three; ``tools.kube``, ``tools.redis_cache`` and
+The simulated cluster implements the first three; ``tools.kube``, ``tools.redis_cache`` and
 ``tools.alertmanager`` implement them for real. Only the executor calls the write methods, after the
 guard and the approval state allow it, and always with ``dry_run=True`` first: a dry run goes as
 far as the backend allows (Kubernetes: server-side ``dryRun=All``) and changes nothing.
@@ -14,6 +15,14 @@ from dataclasses import dataclass, field
 from typing import Any, NoReturn, Protocol
 
 from tools.errors import BackendUnavailableError
+from tools.registry.base import (
+    AliasMove,
+    ModelRegistry,
+    ModelVersion,
+    TrainingPipeline,
+    TrainingProfile,
+    TrainingRun,
+)
 
 
 def template_digest(template: Any) -> str:
@@ -136,18 +145,17 @@ class SilenceBackend(Protocol):
         ...
 
 
-@dataclass(frozen=True)
-class Backends:
-    cluster: ClusterBackend
-    cache: CacheBackend
-    silences: SilenceBackend
-
-
 class NotConfigured:
-    """Stands in for a cache or alert manager Medic was not given: every use says what to set."""
+    """Stands in for a cache, alert manager, model registry or training pipeline Medic was not
+    given: every use says what to set."""
 
     def __init__(self, what: str, setting: str) -> None:
+        self._what = what
         self._message = f"no {what} configured; set {setting}"
+
+    @property
+    def name(self) -> str:
+        return f"no {self._what}"
 
     def purge(self, pattern: str, *, dry_run: bool = False) -> PurgeResult:
         raise BackendUnavailableError(self._message)
@@ -157,6 +165,50 @@ class NotConfigured:
 
     def find(self, text: str) -> str | None:
         raise BackendUnavailableError(self._message)
+
+    # ModelRegistry
+    def versions(self, model: str, limit: int = 20) -> list[ModelVersion]:
+        raise BackendUnavailableError(self._message)
+
+    def alias(self, model: str, alias: str) -> ModelVersion | None:
+        raise BackendUnavailableError(self._message)
+
+    def training_profile(self, model: str, version: str) -> TrainingProfile | None:
+        raise BackendUnavailableError(self._message)
+
+    def set_alias(
+        self, model: str, alias: str, version: str, *, dry_run: bool = False
+    ) -> AliasMove:
+        raise BackendUnavailableError(self._message)
+
+    # TrainingPipeline
+    def estimate(self, model: str) -> TrainingRun:
+        raise BackendUnavailableError(self._message)
+
+    def start(self, model: str, *, dry_run: bool = False) -> TrainingRun:
+        raise BackendUnavailableError(self._message)
+
+    def status(self, model: str, run_id: str) -> TrainingRun:
+        raise BackendUnavailableError(self._message)
+
+
+# Where ``promote_model`` and ``retrain`` say to point Medic when it has no registry or pipeline.
+NO_REGISTRY = NotConfigured("model registry", "registry in MEDIC_CONFIG (e.g. an MLflow URI)")
+NO_TRAINING = NotConfigured(
+    "training pipeline", "training_jobs in the policy (a Kubernetes Job template per model)"
+)
+
+
+@dataclass(frozen=True)
+class Backends:
+    """What tools act on. The registry and the training pipeline are needed by the MLOps tools
+    alone, so the stand-ins that say what to set are their defaults."""
+
+    cluster: ClusterBackend
+    cache: CacheBackend
+    silences: SilenceBackend
+    registry: ModelRegistry = NO_REGISTRY
+    training: TrainingPipeline = NO_TRAINING
 
 
 class NoCluster:

@@ -18,6 +18,13 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_valida
 
 from tools.actions import Action, Risk, ToolResult, ToolStatus
 from tools.backends import Backends, SilenceRequest
+from tools.model_tools import (
+    PromoteModelParams,
+    RetrainParams,
+    pin_promotion,
+    promote_model,
+    retrain,
+)
 
 
 class NoParams(BaseModel):
@@ -92,6 +99,9 @@ class ToolContext:
 
 
 Runner = Callable[[ToolContext, Action, bool], ToolResult]
+# Writes what an action leaves to be resolved (promote_model's "the previous version") into its
+# parameters when it is proposed, so the approval's digest binds exactly what was shown.
+Pinner = Callable[[Backends, Action], Action]
 
 
 @dataclass(frozen=True)
@@ -107,6 +117,11 @@ class ToolSpec:
     # Whether the tool reads or changes the cluster; the guard asks the cluster about the
     # target only then (a silence talks to Alertmanager alone, so it needs no cluster access).
     touches_cluster: bool = True
+    pin: Pinner | None = None
+
+    def pinned(self, backends: Backends, action: Action) -> Action:
+        """``action`` as it will be proposed: with its defaults resolved when the tool pins."""
+        return self.pin(backends, action) if self.pin else action
 
     def validate(self, action: Action) -> str | None:
         """The reason the action's parameters do not fit this tool, or None when they do."""
@@ -302,6 +317,29 @@ TOOLS: dict[str, ToolSpec] = {
             verification="the silence is active in Alertmanager",
             run=_silence,
             touches_cluster=False,
+        ),
+        ToolSpec(
+            name="promote_model",
+            description="Move a registered model's alias (default champion) to another version: "
+            "the one before its current one unless a version is named. The service follows the "
+            "alias.",
+            params=PromoteModelParams,
+            risk=Risk.MEDIUM,
+            reversible=True,
+            verification="the alias names the version and the quality proxy recovers",
+            run=promote_model,
+            pin=pin_promotion,
+        ),
+        ToolSpec(
+            name="retrain",
+            description="Start the model's training pipeline on recent data; the new version is "
+            "registered when it ends (the proposal says how long and what it costs).",
+            params=RetrainParams,
+            risk=Risk.MEDIUM,
+            reversible=False,
+            verification="the run finished, its version is registered and serving, and the "
+            "quality proxy recovers",
+            run=retrain,
         ),
         ToolSpec(
             name="deployment_status",

@@ -97,6 +97,8 @@ class Guard:
             "scale": lambda: self._check_scale(action, current.replicas),
             "purge_cache": lambda: self._check_purge(action),
             "silence": lambda: self._check_silence(action, env_name, env),
+            "promote_model": lambda: self._check_model(action),
+            "retrain": lambda: self._check_model(action),
         }.get(action.tool, Decision.allow)()
         if not specific.allowed:
             return specific
@@ -162,6 +164,19 @@ class Guard:
                 "cache_prefixes",
                 f"pattern {pattern!r} is outside the allowed key prefixes "
                 f"({', '.join(self.policy.cache_prefixes) or 'none'})",
+            )
+        return Decision.allow()
+
+    def _check_model(self, action: Action) -> Decision:
+        """Only the registered models the policy lists for the namespace: a service's alert must
+        not move another team's model."""
+        model = str(action.params["model"])  # validated against the tool's parameters above
+        allowed = self.policy.models.get(action.namespace, [])
+        if model not in allowed:
+            return Decision.refuse(
+                "models",
+                f"model {model[:80]!r} is not among the models Medic may touch in "
+                f"{action.namespace} ({', '.join(allowed) or 'none'})",
             )
         return Decision.allow()
 

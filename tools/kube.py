@@ -300,6 +300,10 @@ def _translate(what: str, exc: ApiException) -> ToolError:
     return InvalidRequestError(detail)
 
 
+# What another adapter of the same API (tools.registry.kube_job) makes of Kubernetes' answers.
+translate_api_error = _translate
+
+
 def _retry_after(exc: ApiException) -> float | None:
     value = (exc.headers or {}).get("Retry-After")
     try:

@@ -5,9 +5,10 @@ guard."""
 from __future__ import annotations
 
 import fnmatch
+import json
 from importlib import resources
 from pathlib import Path
-from typing import Literal
+from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
@@ -103,12 +104,47 @@ class AutoRunRule(BaseModel):
         return tool
 
 
+MAX_JOB_TEMPLATE_BYTES = 64 * 1024  # a Job spec is a page of YAML; more is a mistake or worse
+
+
+class TrainingJob(BaseModel):
+    """How ``retrain`` trains a model on a real cluster: a Kubernetes Job created from
+    ``template`` (a batch/v1 Job's ``spec``) in ``namespace``."""
+
+    model_config = ConfigDict(extra="forbid", allow_inf_nan=False)
+    namespace: str = Field(min_length=1, max_length=63, pattern=r"^[a-z0-9]([-a-z0-9]*[a-z0-9])?$")
+    template: dict[str, Any] = Field(description="The Job's spec (what `kubectl` puts under spec).")
+    minutes: float = Field(default=60, gt=0, le=7 * 24 * 60, description="How long a run takes.")
+    cost: str = Field(default="", max_length=200, description="What a run costs, in words.")
+
+    @field_validator("template")
+    @classmethod
+    def _bounded(cls, template: dict[str, Any]) -> dict[str, Any]:
+        size = len(json.dumps(template, default=str))
+        if size > MAX_JOB_TEMPLATE_BYTES:
+            raise ValueError(
+                f"the Job template is {size} bytes; at most {MAX_JOB_TEMPLATE_BYTES} are allowed"
+            )
+        if not isinstance(template.get("template"), dict):
+            raise ValueError("the Job template needs template: (the pod template of the Job)")
+        return template
+
+
 class Policy(BaseModel):
     model_config = ConfigDict(extra="forbid")
     environments: dict[str, Environment] = Field(default_factory=dict)
     workloads: dict[str, list[str]] = Field(
         default_factory=dict,
         description="Per namespace, the only Deployments Medic may touch; unlisted: all.",
+    )
+    models: dict[str, list[str]] = Field(
+        default_factory=dict,
+        description="Per namespace, the registered models promote_model and retrain may touch "
+        "there; a model not listed (or a namespace not listed) is refused.",
+    )
+    training_jobs: dict[str, TrainingJob] = Field(
+        default_factory=dict,
+        description="Per registered model, the Kubernetes Job that retrains it (real clusters).",
     )
     replicas: ReplicaBounds = Field(default_factory=ReplicaBounds)
     max_scale_factor: float = Field(default=2.0, gt=1.0)

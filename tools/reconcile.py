@@ -9,7 +9,8 @@ shows now, and the proposal is marked succeeded, failed or unknown, with the fin
 - restart: the pod template carries the execution's restart stamp;
 - rollback: the pod template is the one the rollback was putting back;
 - purge_cache: no (or far fewer) keys match the pattern any more;
-- silence: Alertmanager holds a silence marked with the proposal.
+- silence: Alertmanager holds a silence marked with the proposal;
+- promote_model: the registry's alias names the version the promotion was moving it to.
 
 The action itself is never sent again. A target that cannot be asked right now (a transient
 error) is asked again on the next pass. An approval that never started (the process died right
@@ -26,6 +27,7 @@ from datetime import datetime
 from tools.backends import Backends
 from tools.catalog import silence_marker
 from tools.errors import ToolError, TransientError
+from tools.model_tools import one_line, registry_errors
 from tools.proposals import Proposal, ProposalStatus
 
 SIM = "sim:"  # the name prefix of simulated clusters: each lives and dies with its process
@@ -110,12 +112,29 @@ def _silence(backends: Backends, p: Proposal) -> Observed:
     return _not_done("Alertmanager holds no silence of this proposal: it was not created")
 
 
+def _promote(backends: Backends, p: Proposal) -> Observed:
+    model, alias = str(p.action.params["model"]), str(p.action.params.get("alias", "champion"))
+    want = str(p.action.params.get("version") or p.expected.get("to") or "")
+    with registry_errors():
+        current = backends.registry.alias(model, alias)
+    have = current.version if current else None
+    if want and have == want:
+        return _ok(f"alias {alias} of {one_line(model)} names version {want}, as promoted")
+    if have is not None and have == p.expected.get("from"):
+        return _not_done(f"alias {alias} of {one_line(model)} still names version {have}")
+    return _unknown(
+        f"alias {alias} of {one_line(model)} names {f'version {have}' if have else 'no version'}, "
+        "changed by someone else"
+    )
+
+
 CHECKS: dict[str, Check] = {
     "scale": _scale,
     "restart": _restart,
     "rollback": _rollback,
     "purge_cache": _purge,
     "silence": _silence,
+    "promote_model": _promote,
 }
 
 

@@ -72,8 +72,15 @@ class RemediationWorkflow:
     def check(self, action: Action) -> Decision:
         return self.guard.check(action, self.clock.now())
 
+    def pinned(self, action: Action) -> Action:
+        """``action`` with what it leaves to be resolved written in (promote_model's previous
+        version), as it will be shown, approved and run."""
+        spec = TOOLS.get(action.tool)
+        return spec.pinned(self.backends, action) if spec else action
+
     def dry_run(self, action: Action, requested_by: str) -> ToolResult:
         """What the action would do, asked of the backend without changing anything."""
+        action = self.pinned(action)
         decision = self.check(action)
         self._log(requested_by, "dry_run", action, decision, "")
         if not decision.allowed:
@@ -103,6 +110,7 @@ class RemediationWorkflow:
         """Record ``action`` as a proposal after the guard and a dry run; auto-run it if a rule
         allows. The result says what is next: approval_required, refused, or the auto-run's."""
         now = self.clock.now()
+        action = self.pinned(action)
         decision = self.check(action)
         preview = self._preview(action, requested_by) if decision.allowed else None
         if preview is not None and preview.status is not ToolStatus.DRY_RUN:

@@ -42,7 +42,7 @@ def act(
     tool: Annotated[
         str,
         typer.Argument(
-            help="scale, restart, rollback, purge_cache, silence, "
+            help="scale, restart, rollback, purge_cache, silence, promote_model, retrain, "
             "or a read-only helper (deployment_status, ...)."
         ),
     ],

@@ -13,7 +13,8 @@ from typing import TYPE_CHECKING, Annotated, Any
 import typer
 
 from bot.cli.errors import reports_errors
-from bot.cli.eval import eval_app
+from bot.cli.eval import eval_app, evaluation_run, mlflow_store, print_result
+from bot.cli.options import MlflowOption, MlflowUriOption
 from bot.errors import InputError
 
 if TYPE_CHECKING:
@@ -210,6 +211,8 @@ def eval_rca(
         ),
     ] = None,
     as_json: JsonOption = False,
+    mlflow: MlflowOption = False,
+    mlflow_uri: MlflowUriOption = None,
 ) -> None:
     """Rank root-cause services (AS@1/3/5) with the live ranker - every service's logs read, and
     only the screened few's as a live investigation reads them - and retrieve similar incidents
@@ -219,8 +222,10 @@ def eval_rca(
     from knowledge.evaluation.rca import evaluate_rca
 
     _check_data(data)
+    settings = load_settings()
+    store = mlflow_store(mlflow, mlflow_uri, settings)
     if log_candidates is None:
-        log_candidates = load_settings().investigation.log_candidates
+        log_candidates = settings.investigation.log_candidates
     with tempfile.TemporaryDirectory() as workdir:
         result = evaluate_rca(
             data,
@@ -236,19 +241,30 @@ def eval_rca(
         )
     if not as_json:
         result.pop("per_incident")
-    typer.echo(json.dumps(result))
+    options = {"data": data, "log_candidates": log_candidates}
+    print_result(result, store, lambda: evaluation_run("rca", options, settings, [data]))
 
 
 @eval_app.command("templates")
 @reports_errors
-def eval_templates(data: DataOption, as_json: JsonOption = False) -> None:
+def eval_templates(
+    data: DataOption,
+    as_json: JsonOption = False,
+    mlflow: MlflowOption = False,
+    mlflow_uri: MlflowUriOption = None,
+) -> None:
     """Grouping accuracy of template mining per loghub system, against default Drain3."""
+    from bot.config import load_settings
     from knowledge.evaluation.grouping import evaluate_templates
 
     _check_data(data)
+    settings = load_settings()
+    store = mlflow_store(mlflow, mlflow_uri, settings)
     result = evaluate_templates(data)
     if not as_json:
         for system, accuracy in result["systems"].items():
             baseline = result["baseline_drain3_default"]["systems"][system]
             typer.echo(f"{system:12s} {accuracy:.4f}  (Drain3 default {baseline:.4f})")
-    typer.echo(json.dumps(result))
+    print_result(
+        result, store, lambda: evaluation_run("templates", {"data": data}, settings, [data])
+    )

@@ -13,3 +13,19 @@ ScenarioOption = Annotated[
     str, typer.Option("--scenario", help="Scenario of the simulated cluster (sim only).")
 ]
 DEFAULT_SCENARIO = "input-size-surge"
+MlflowOption = Annotated[
+    bool,
+    typer.Option(
+        "--mlflow",
+        help="Log the run to MLflow (params, metrics, code version, data digest): the embedded "
+        "store in the data directory, or --mlflow-uri's server.",
+    ),
+]
+MlflowUriOption = Annotated[
+    str | None,
+    typer.Option(
+        "--mlflow-uri",
+        metavar="URI",
+        help="An MLflow server to log the run to (http(s)://host:port); implies --mlflow.",
+    ),
+]

@@ -3,10 +3,13 @@
 from __future__ import annotations
 
 import json
+from pathlib import Path
 from typing import Annotated
 
 import typer
 
+from bot.cli.eval import evaluation_run, mlflow_store, print_result
+from bot.cli.options import MlflowOption, MlflowUriOption
 from bot.errors import InputError
 
 
@@ -26,6 +29,8 @@ def scenarios(
             help="Also run N varied copies of each scenario (strength, timing, noise).",
         ),
     ] = 0,
+    mlflow: MlflowOption = False,
+    mlflow_uri: MlflowUriOption = None,
 ) -> None:
     """Run the scenario suite through intake, investigation, planning and the guard; report how
     often the right remedy, the right cause and the service where the fault started come first
@@ -42,6 +47,7 @@ def scenarios(
         suite = [SCENARIOS[n] for n in names]
     settings = load_settings()
     settings = settings.model_copy(update={"llm": settings.llm.model_copy(update={"model": None})})
+    store = mlflow_store(mlflow, mlflow_uri, settings)
     results = run_suite(suite, settings, variants=variants)
     for r in results:
         if as_json:
@@ -57,4 +63,18 @@ def scenarios(
             f"; origin {'ok' if r.origin_rank == 1 else 'MISS'} {origin}"
             f"; planning {r.planning_ms:.1f} ms"
         )
-    typer.echo(json.dumps(summarise(results)))
+    options = {"scenarios": [s.name for s in suite], "vary": variants}
+    print_result(
+        summarise(results),
+        store,
+        lambda: evaluation_run("scenarios", options, settings, scenario_data()),
+    )
+
+
+def scenario_data() -> list[Path]:
+    """The scenario suite's data: the simulated shop and its scenarios (tools.sim) and the sample
+    incidents every run's memory is seeded with."""
+    import knowledge.samples
+    import tools.sim
+
+    return [Path(tools.sim.__file__).parent, Path(knowledge.samples.__file__).parent]

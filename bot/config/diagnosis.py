@@ -131,6 +131,13 @@ class VerificationSettings(BaseModel):
     tolerance: float = Field(
         0.25, ge=0, description="Recovered if within this fraction of baseline."
     )
+    quality_metric: str = Field(
+        "click_through_rate",
+        min_length=1,
+        max_length=200,
+        description="The quality proxy an ML service exports: after promote_model or retrain it "
+        "must be among the re-checked metrics and back to normal.",
+    )
 
 
 class MemberSettings(BaseModel):

@@ -1,4 +1,5 @@
-"""Verification: after acting, wait, re-read the symptom metrics and say whether they recovered."""
+"""Verification: after acting, wait, re-read the symptom metrics and say whether they recovered;
+after a model remedy, also whether the registry shows it and the quality proxy recovered."""
 
 from __future__ import annotations
 
@@ -7,7 +8,9 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from bot import messages
 from bot.config import VerificationSettings
+from bot.diagnosis.model_checks import StateCheck
 from bot.diagnosis.signals import Glossary, format_value
 from detectors import (
     Direction,
@@ -35,8 +38,35 @@ class MetricCheck:
 @dataclass(frozen=True)
 class Verification:
     recovered: bool
-    checks: list[MetricCheck]
+    checks: list[MetricCheck | StateCheck]
     note: str = ""
+
+
+def with_model_checks(
+    verification: Verification, checks: Sequence[StateCheck], quality_metric: str
+) -> Verification:
+    """``verification`` of a model remedy: recovered only if the registry facts hold
+    (``bot.diagnosis.model_checks``) and the quality proxy was re-checked and is back - a model
+    put back whose click-through stays low did not fix anything. "Not verified" names each fact
+    that did not hold."""
+    quality = [
+        c
+        for c in verification.checks
+        if isinstance(c, MetricCheck) and c.key.partition("{")[0] == quality_metric
+    ]
+    added: list[MetricCheck | StateCheck] = list(checks)
+    if not quality:
+        added.append(
+            StateCheck(
+                f"quality:{quality_metric}",
+                "quality proxy",
+                False,
+                messages.VERIFY_QUALITY_UNJUDGED.format(metric=quality_metric),
+            )
+        )
+    every = [*verification.checks, *added]
+    recovered = bool(quality) and verification.recovered and all(c.recovered for c in every)
+    return Verification(recovered, every, verification.note)
 
 
 def verify(
@@ -65,7 +95,9 @@ def verify(
     except (MetricSourceError, ToolError) as exc:
         return Verification(False, [], f"could not re-read metrics: {exc}")
     series = {s.key: s for s in fetched}
-    checks = [_check(f, series.get(f.key), catalog, settings.tolerance) for f in symptoms]
+    checks: list[MetricCheck | StateCheck] = [
+        _check(f, series.get(f.key), catalog, settings.tolerance) for f in symptoms
+    ]
     return Verification(all(c.recovered for c in checks), checks)
 
 

@@ -2,11 +2,11 @@
 
 Every planner (runbooks, memory, what changed, the optional LLM) proposes candidate remedies with
 a support weight and a reason. Here they are made concrete (a scale factor becomes a replica count
-read from the cluster), checked against the tool catalog - an unknown tool, a read-only helper or
-parameters that fail the tool's schema are dropped and reported, never proposed - merged when they
-are the same action (keeping every source and reason), scored (independent support combines by a
-noisy-OR; a remedy that failed before counts against itself) and ranked. The guard still sees
-every action that survives.
+read from the cluster, ``{model}`` the registered model the workload serves), checked against the
+tool catalog - an unknown tool, a read-only helper or parameters that fail the tool's schema are
+dropped and reported, never proposed - merged when they are the same action (keeping every source
+and reason), scored (independent support combines by a noisy-OR; a remedy that failed before
+counts against itself) and ranked. The guard still sees every action that survives.
 
 When the fault started in another service than the alerting one, the planners run twice - on the
 alerting service's own evidence and on the origin's - and the two plans are merged
@@ -25,6 +25,7 @@ from typing import Any
 
 import numpy as np
 
+from bot import messages
 from bot.diagnosis.hypotheses import Evidence
 from bot.planners.base import (
     Candidate,
@@ -33,8 +34,10 @@ from bot.planners.base import (
     Recipe,
 )
 from bot.planners.runbooks import Runbook, load_runbooks
+from bot.planners.served_model import ServedModel, from_pod_template
 from bot.untrusted import flag
 from tools import TOOLS, Action, ClusterBackend, Policy, ToolError
+from tools.registry.base import MODEL_LABEL
 
 __all__ = [
     "Plan",
@@ -96,10 +99,13 @@ class Planner:
         planners: Sequence[CandidatePlanner],
         cluster: ClusterBackend,
         policy: Policy | None = None,
+        served_model: ServedModel | None = None,
     ) -> None:
         self.planners = list(planners)
         self._cluster = cluster
         self._policy = policy
+        # what "{model}" in a recipe stands for: the registered model the workload serves
+        self._served_model = served_model or from_pod_template(cluster)
 
     def plan(self, context: PlanningContext) -> Plan:
         started = time.perf_counter()
@@ -152,9 +158,21 @@ class Planner:
             wrong = "a read-only helper, not a remedy" if spec.read_only else "not read-only"
             return None, f"{recipe.tool} is {wrong}; dropped"
         namespace, name = candidate.target or (context.namespace, context.service)
-        params: dict[str, Any] = {
-            k: v.format(service=name) if isinstance(v, str) else v for k, v in recipe.params.items()
-        }
+        names = {"service": name, "model": ""}
+        if any(isinstance(v, str) and "{model}" in v for v in recipe.params.values()):
+            model = self._served_model(namespace, name)
+            if not model:
+                target = f"{namespace}/{name}"
+                return None, messages.MODEL_NOT_SERVED.format(
+                    tool=recipe.tool, target=target, label=MODEL_LABEL
+                )
+            names["model"] = model
+        try:
+            params: dict[str, Any] = {
+                k: v.format(**names) if isinstance(v, str) else v for k, v in recipe.params.items()
+            }
+        except (KeyError, IndexError, ValueError) as exc:
+            return None, f"{recipe.tool} parameters name an unknown placeholder {exc}; dropped"
         note = ""
         if recipe.tool == "scale" and "factor" in params:
             try:

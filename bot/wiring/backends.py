@@ -1,15 +1,18 @@
-"""The backends of actions and reads on a cluster: the simulated cluster or Kubernetes, and the
-Redis and Alertmanager that purge_cache and silence use when their URLs are set. A real service
+"""The backends of actions and reads on a cluster: the simulated cluster or Kubernetes, the
+Redis and Alertmanager that purge_cache and silence use when their URLs are set, and on Kubernetes
+the policy's training Jobs that retrain starts. A real service
 named in the settings is never ignored; a missing one is refused at its dry run, saying what to
 set."""
 
 from __future__ import annotations
 
+from dataclasses import replace
 from typing import TYPE_CHECKING
 
 from bot.config import Settings
 from bot.errors import ConfigError
 from tools.backends import (
+    NO_TRAINING,
     Backends,
     CacheBackend,
     ClusterBackend,
@@ -18,6 +21,7 @@ from tools.backends import (
     SilenceBackend,
 )
 from tools.errors import BackendUnavailableError
+from tools.policy import Policy
 from tools.sim import SimulatedCluster
 
 if TYPE_CHECKING:
@@ -86,3 +90,20 @@ def kube_cluster(
                 raise
             return NoCluster("kube", str(exc))
     return KubernetesCluster(api, name=f"kube:{api.configuration.host}")
+
+
+def with_training_jobs(settings: Settings, backends: Backends, policy: Policy) -> Backends:
+    """On Kubernetes, ``retrain`` creates the policy's ``training_jobs`` Jobs, unless another
+    pipeline was wired (a simulated or MLflow one). Without cluster credentials (a silence from
+    the CLI) there is nothing to create Jobs with, and retrain says what to set."""
+    from tools.registry.kube_job import KubeJobPipeline
+
+    if (
+        settings.cluster != "kube"
+        or not policy.training_jobs
+        or backends.training is not NO_TRAINING
+        or isinstance(backends.cluster, NoCluster)
+    ):
+        return backends
+    pipeline = KubeJobPipeline(kube_api_client(settings), policy.training_jobs)
+    return replace(backends, training=pipeline)

@@ -24,6 +24,7 @@ from bot.planners.llm import LLMPlanner
 from bot.planners.memory import MemoryPlanner
 from bot.planners.rollback import ChangePlanner
 from bot.planners.runbooks import RunbookPlanner, load_runbooks
+from bot.wiring.backends import with_training_jobs
 from bot.wiring.sources import ClusterSources
 from knowledge.memory import IncidentMemory
 from knowledge.samples import sample_incidents
@@ -46,9 +47,11 @@ def build_workflow(
 ) -> RemediationWorkflow:
     """The guarded remediation path: policy, proposals, audit log, executor."""
     proposals = ProposalStore(engine)
+    policy = load_policy(settings.policy)
+    backends = with_training_jobs(settings, backends, policy)
     return RemediationWorkflow(
         proposals=proposals,
-        guard=Guard(load_policy(settings.policy), backends.cluster, proposals),
+        guard=Guard(policy, backends.cluster, proposals),
         backends=backends,
         clock=clock,
         audit=AuditLog(engine),

@@ -30,6 +30,7 @@ DEPLOYMENTS = kmock.resource("apps/v1/deployments")
 REPLICASETS = kmock.resource("apps/v1/replicasets")
 PODS = kmock.resource("v1/pods")
 STATEFULSETS = kmock.resource("apps/v1/statefulsets")
+JOBS = kmock.resource("batch/v1/jobs")
 
 
 def merge_patch(target: Any, patch: Any) -> Any:
@@ -57,6 +58,7 @@ class KubeApiEmulator(kmock.KubernetesEmulator):
     def __attrs_post_init__(self) -> None:
         super().__attrs_post_init__()
         (self.fallback**1)[enums.action.UPDATE] << self._serve_patch
+        (self.fallback**1)[enums.action.CREATE] << self._serve_create_or_dry_run
 
     async def _handle(self, request: rendering.Request) -> Any:
         for index, (method, seconds) in enumerate(self.delays):
@@ -71,10 +73,21 @@ class KubeApiEmulator(kmock.KubernetesEmulator):
                 response = await self._render_error(error)
                 response.headers.update(headers)
                 return response
-        if request.resource is not None and request.action == enums.action.UPDATE:
+        dry_create = request.action == enums.action.CREATE and request.params.get("dryRun") == "All"
+        if request.resource is not None and (request.action == enums.action.UPDATE or dry_create):
             # Skip the parent's unconditional merge: patches go to reactions, then _serve_patch.
             return await apps.RawHandler._handle(self, request)
         return await super()._handle(request)
+
+    async def _serve_create_or_dry_run(self, request: rendering.Request) -> rendering.Payload:
+        """A server-side dry run of a create answers what would be created and stores nothing;
+        a real one is kmock's own."""
+        if request.params.get("dryRun") == "All":
+            key = (request.resource, request.namespace, request.data["metadata"]["name"])
+            if key in self.objects and not self.objects[key].deleted:
+                raise kmock.KubernetesError(status=409, reason="AlreadyExists")
+            return copy.deepcopy(request.data)
+        return await kmock.KubernetesEmulator._serve_create(self, request)
 
     async def _serve_patch(self, request: rendering.Request) -> rendering.Payload:
         key = (request.resource, request.namespace, request.name)
@@ -120,6 +133,7 @@ class KubeApi:
             "ReplicaSet": REPLICASETS,
             "Pod": PODS,
             "StatefulSet": STATEFULSETS,
+            "Job": JOBS,
         }
         kind = kinds[obj["kind"]]
         meta = obj["metadata"]
@@ -155,7 +169,13 @@ def running_kube_api() -> Iterator[KubeApi]:
 
     async def serve() -> None:
         async with KubeApiEmulator() as emulator, kmock.Server(emulator) as server:
-            for kind in (DEPLOYMENTS, REPLICASETS, PODS, STATEFULSETS):  # known even when empty,
+            for kind in (
+                DEPLOYMENTS,
+                REPLICASETS,
+                PODS,
+                STATEFULSETS,
+                JOBS,
+            ):  # known even when empty,
                 emulator.resources[kind] = {}  # as an API server lists no object, not a 404
             holder["api"] = KubeApi(emulator, str(server.url).rstrip("/"))
             ready.set()

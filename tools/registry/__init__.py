@@ -18,12 +18,13 @@ from tools.registry.base import (
     TrainingProfile,
     TrainingRun,
 )
-from tools.registry.memory import MemoryRegistry
+from tools.registry.memory import MemoryRegistry, MemoryTraining
 
 __all__ = [
     "AliasMove",
     "FeatureHistogram",
     "MemoryRegistry",
+    "MemoryTraining",
     "ModelRegistry",
     "ModelVersion",
     "RegistryError",

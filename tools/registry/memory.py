@@ -1,12 +1,18 @@
-"""An in-memory model registry for unit tests: the same answers and refusals as the MLflow
-adapter, without a store."""
+"""An in-memory model registry and training pipeline for unit tests: the same answers and
+refusals as the MLflow adapter and a real pipeline, without a store."""
 
 from __future__ import annotations
 
 from dataclasses import replace
 from datetime import UTC, datetime
 
-from tools.registry.base import AliasMove, ModelVersion, RegistryError, TrainingProfile
+from tools.registry.base import (
+    AliasMove,
+    ModelVersion,
+    RegistryError,
+    TrainingProfile,
+    TrainingRun,
+)
 
 
 class MemoryRegistry:
@@ -79,3 +85,49 @@ class MemoryRegistry:
             )
         )
         return replace(version, aliases=names)
+
+
+class MemoryTraining:
+    """Training runs that finish when the test says so (``finish``): a run's new version is
+    registered in ``registry`` then, as a real pipeline registers it when training ends."""
+
+    def __init__(
+        self, registry: MemoryRegistry, *, minutes: float = 20.0, cost: str = "2 CPU-hours"
+    ) -> None:
+        self._registry = registry
+        self._minutes = minutes
+        self._cost = cost
+        self._runs: dict[str, TrainingRun] = {}
+        self.started: list[str] = []  # run ids in the order they were started
+
+    def estimate(self, model: str) -> TrainingRun:
+        self._registry.versions(model, limit=1)  # an unregistered model cannot be retrained
+        return TrainingRun(model, "", "dry_run", self._minutes, self._cost)
+
+    def start(self, model: str, *, dry_run: bool = False) -> TrainingRun:
+        estimate = self.estimate(model)
+        if dry_run:
+            return estimate
+        run_id = f"train-{model}-{len(self._runs) + 1}"
+        run = replace(estimate, run_id=run_id, status="started")
+        self._runs[run_id] = run
+        self.started.append(run_id)
+        return run
+
+    def status(self, model: str, run_id: str) -> TrainingRun:
+        run = self._runs.get(run_id)
+        if run is None or run.model != model:
+            raise RegistryError(f"no training run {run_id!r} of model {model!r}")
+        return run
+
+    def finish(self, run_id: str, *, failed: bool = False, **register: object) -> TrainingRun:
+        """End the run: register its new version (keyword arguments as for ``register``), or
+        mark it failed."""
+        run = self._runs[run_id]
+        if failed:
+            done = replace(run, status="failed")
+        else:
+            version = self._registry.register(run.model, **register)  # type: ignore[arg-type]
+            done = replace(run, status="finished", version=version.version)
+        self._runs[run_id] = done
+        return done

@@ -1,0 +1,347 @@
+"""promote_model and retrain through the guarded path, as a person approving them in Slack or the
+CLI sees them: the preview says from which version to which (or what a training run costs), the
+approval binds those exact versions, it runs once, the policy's model allowlist holds, and a
+registry that is down is one failed line, never a traceback."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from pathlib import Path
+
+import pytest
+from sqlalchemy import Engine
+
+from tools.actions import Action, ToolStatus
+from tools.audit import AuditLog
+from tools.backends import Backends
+from tools.clock import VirtualClock
+from tools.guard import Guard
+from tools.policy import Policy, load_policy
+from tools.proposals import ProposalStatus, ProposalStore
+from tools.registry import MemoryRegistry, MemoryTraining, RegistryError
+from tools.registry.base import AliasMove, ModelVersion
+from tools.sim import SimulatedCluster
+from tools.workflow import RemediationWorkflow
+
+MODEL = "recommender-ranker"
+Factory = Callable[..., RemediationWorkflow]
+PROMOTE = Action("promote_model", "shop", "recommender", {"model": MODEL})
+RETRAIN = Action("retrain", "shop", "recommender", {"model": MODEL})
+
+
+class Unreachable(MemoryRegistry):
+    """A registry that goes down when told to, as an MLflow server stopping does."""
+
+    down = False
+
+    def alias(self, model: str, alias: str) -> ModelVersion | None:
+        if self.down:
+            raise RegistryError(
+                "cannot reach mlflow at http://127.0.0.1:5000:\n  Connection refused\n  (errno 111)"
+            )
+        return super().alias(model, alias)
+
+    def set_alias(
+        self, model: str, alias: str, version: str, *, dry_run: bool = False
+    ) -> AliasMove:
+        if self.down:
+            raise RegistryError("cannot reach mlflow at http://127.0.0.1:5000")
+        return super().set_alias(model, alias, version, dry_run=dry_run)
+
+
+@pytest.fixture
+def registry() -> Unreachable:
+    registry = Unreachable()
+    for _ in range(3):
+        registry.register(MODEL)
+    registry.register("fraud-scorer")
+    registry.set_alias(MODEL, "champion", "3")
+    registry.set_alias("fraud-scorer", "champion", "1")
+    return registry
+
+
+@pytest.fixture
+def training(registry: MemoryRegistry) -> MemoryTraining:
+    return MemoryTraining(registry, minutes=45, cost="8 GPU-hours on the training pool")
+
+
+@pytest.fixture
+def make(
+    engine: Engine,
+    sim: SimulatedCluster,
+    clock: VirtualClock,
+    registry: MemoryRegistry,
+    training: MemoryTraining,
+) -> Factory:
+    def build(**policy_fields: object) -> RemediationWorkflow:
+        policy = Policy.model_validate({**load_policy().model_dump(), **policy_fields})
+        proposals = ProposalStore(engine)
+        return RemediationWorkflow(
+            proposals=proposals,
+            guard=Guard(policy, sim, proposals),
+            backends=Backends(sim, sim, sim, registry, training),
+            clock=clock,
+            audit=AuditLog(engine),
+        )
+
+    return build
+
+
+def champion(registry: MemoryRegistry) -> str | None:
+    current = registry.alias(MODEL, "champion")
+    return current.version if current else None
+
+
+def test_promote_is_proposed_with_the_versions_it_moves_between_and_runs_once_approved(
+    make: Factory, registry: MemoryRegistry
+) -> None:
+    flow = make()
+    proposed = flow.propose("INC-1", PROMOTE, requested_by="medic:planner", source="runbook:x")
+    assert proposed.result.status is ToolStatus.APPROVAL_REQUIRED
+    assert proposed.proposal.preview == (
+        "move alias champion of model recommender-ranker from version 3 to version 2 "
+        "(served by shop/recommender; reversible: promote 3 again)"
+    )
+    assert proposed.proposal.action.params == {
+        "model": MODEL,
+        "alias": "champion",
+        "version": "2",
+        "from_version": "3",
+    }
+    assert champion(registry) == "3"  # the dry run changed nothing
+
+    done = flow.approve(proposed.proposal.id, "cli:alice", proposed.proposal.digest)
+    assert done.result.ok, done.result.summary
+    assert champion(registry) == "2"
+    assert done.result.summary.startswith("moved alias champion of model recommender-ranker")
+    again = flow.approve(proposed.proposal.id, "cli:alice", proposed.proposal.digest)
+    assert again.result.status is ToolStatus.REFUSED and champion(registry) == "2"
+    executed = [e for e in flow.audit.entries() if e.event == "executed"]
+    assert len(executed) == 1
+    assert executed[0].params == proposed.proposal.action.params  # model, alias, from, to
+    assert "from version 3 to version 2" in executed[0].result
+
+
+def test_the_approval_binds_the_exact_version(make: Factory, registry: MemoryRegistry) -> None:
+    flow = make()
+    proposal = flow.propose("INC-1", PROMOTE, requested_by="medic:planner", source="x").proposal
+    other = Action(
+        "promote_model",
+        "shop",
+        "recommender",
+        {"model": MODEL, "alias": "champion", "version": "1", "from_version": "3"},
+    )
+    refused = flow.approve(proposal.id, "cli:alice", other.digest())
+    assert refused.result.status is ToolStatus.REFUSED
+    assert "changed since it was shown" in refused.result.summary
+    assert champion(registry) == "3"
+
+
+def test_a_registry_that_moved_after_the_proposal_needs_a_new_approval(
+    make: Factory, registry: MemoryRegistry
+) -> None:
+    flow = make()
+    proposal = flow.propose("INC-1", PROMOTE, requested_by="medic:planner", source="x").proposal
+    registry.register(MODEL)
+    registry.set_alias(MODEL, "champion", "4")  # someone deployed version 4 meanwhile
+    outcome = flow.approve(proposal.id, "cli:alice", proposal.digest)
+    assert outcome.result.status is ToolStatus.FAILED
+    assert "names version 4 now, not version 3 as shown when proposed" in outcome.result.summary
+    assert champion(registry) == "4"
+
+
+def test_an_expired_promotion_is_not_run(
+    make: Factory, registry: MemoryRegistry, clock: VirtualClock
+) -> None:
+    flow = make(approval_ttl_seconds=60)
+    proposal = flow.propose("INC-1", PROMOTE, requested_by="medic:planner", source="x").proposal
+    clock.sleep(61)
+    outcome = flow.approve(proposal.id, "cli:alice", proposal.digest)
+    assert outcome.result.status is ToolStatus.REFUSED and "expired" in outcome.result.summary
+    assert champion(registry) == "3"
+
+
+def test_a_model_not_in_the_allowlist_is_refused_naming_the_rule(
+    make: Factory, registry: MemoryRegistry
+) -> None:
+    flow = make()
+    other = Action("promote_model", "shop", "recommender", {"model": "fraud-scorer"})
+    outcome = flow.propose("INC-1", other, requested_by="cli:alice", source="cli")
+    assert outcome.result.summary == (
+        "refused by policy (models): model 'fraud-scorer' is not among the models Medic may "
+        "touch in shop (recommender-ranker)"
+    )
+    assert outcome.proposal.status is ProposalStatus.REFUSED
+    unlisted = make(models={})
+    refused = unlisted.propose("INC-1", RETRAIN, requested_by="cli:alice", source="cli")
+    assert refused.result.summary == (
+        "refused by policy (models): model 'recommender-ranker' is not among the models Medic "
+        "may touch in shop (none)"
+    )
+
+
+def test_approvers_cover_the_model_tools_as_any_other(
+    make: Factory, registry: MemoryRegistry
+) -> None:
+    flow = make(
+        approvers=[{"tools": ["promote_model"], "namespaces": ["shop"], "groups": ["S-ML"]}]
+    )
+    proposal = flow.propose("INC-1", PROMOTE, requested_by="medic:planner", source="x").proposal
+    refused = flow.approve(proposal.id, "U-DEV", proposal.digest, groups=["S-SRE"])
+    assert refused.result.summary.startswith("you (U-DEV) may not approve promote_model in shop")
+    assert champion(registry) == "3"
+    assert flow.approve(proposal.id, "U-ML", proposal.digest, groups=["S-ML"]).result.ok
+
+
+def test_a_registry_down_at_execution_is_one_failed_line(
+    make: Factory, registry: Unreachable
+) -> None:
+    flow = make()
+    proposal = flow.propose("INC-1", PROMOTE, requested_by="medic:planner", source="x").proposal
+    registry.down = True
+    outcome = flow.approve(proposal.id, "cli:alice", proposal.digest)
+    assert outcome.result.status is ToolStatus.FAILED
+    assert outcome.result.summary == (
+        "promote_model on shop/recommender failed: cannot reach mlflow at "
+        "http://127.0.0.1:5000: Connection refused (errno 111)"
+    )
+    assert outcome.proposal.status is ProposalStatus.FAILED
+    registry.down = False
+    assert champion(registry) == "3"
+
+
+def test_a_registry_down_when_proposing_is_not_a_policy_verdict(
+    make: Factory, registry: Unreachable
+) -> None:
+    registry.down = True
+    flow = make()
+    outcome = flow.propose("INC-1", PROMOTE, requested_by="medic:planner", source="x")
+    assert outcome.result.status is ToolStatus.REFUSED
+    assert "\n" not in outcome.result.summary
+    assert "the dry run of promote_model failed: cannot reach mlflow" in outcome.result.summary
+
+
+def test_promoting_a_named_version_and_nothing_to_go_back_to(
+    make: Factory, registry: MemoryRegistry
+) -> None:
+    flow = make(cooldown_seconds=0)
+    named = Action(
+        "promote_model", "shop", "recommender", {"model": MODEL, "version": 1}
+    )  # --param version=1 reads as a number
+    proposal = flow.propose("INC-1", named, requested_by="cli:alice", source="cli").proposal
+    assert "from version 3 to version 1" in proposal.preview
+    assert flow.approve(proposal.id, "cli:alice", proposal.digest).result.ok
+    oldest = flow.propose("INC-1", PROMOTE, requested_by="cli:alice", source="cli")
+    assert oldest.result.status is ToolStatus.REFUSED
+    assert "version 1 is the oldest of recommender-ranker" in oldest.result.summary
+
+
+def test_the_cooldown_holds_for_promotions(make: Factory, registry: MemoryRegistry) -> None:
+    flow = make()
+    first = flow.propose("INC-1", PROMOTE, requested_by="cli:alice", source="cli").proposal
+    assert flow.approve(first.id, "cli:alice", first.digest).result.ok
+    second = flow.propose("INC-1", PROMOTE, requested_by="cli:alice", source="cli")
+    assert second.result.summary.startswith("refused by policy (cooldown)")
+    assert champion(registry) == "2"
+
+
+def test_dry_run_of_either_tool_changes_nothing(
+    make: Factory, registry: MemoryRegistry, training: MemoryTraining
+) -> None:
+    flow = make()
+    promoted = flow.dry_run(PROMOTE, "cli:alice")
+    assert promoted.status is ToolStatus.DRY_RUN
+    assert "from version 3 to version 2" in promoted.summary
+    trained = flow.dry_run(RETRAIN, "cli:alice")
+    assert trained.status is ToolStatus.DRY_RUN
+    assert trained.summary == (
+        "start a training run of model recommender-ranker on recent data "
+        "(about 45 min, 8 GPU-hours on the training pool)"
+    )
+    assert champion(registry) == "3" and training.started == []
+    assert [v.version for v in registry.versions(MODEL)] == ["3", "2", "1"]
+
+
+def test_retrain_says_what_it_costs_and_starts_one_run_once_approved(
+    make: Factory, training: MemoryTraining
+) -> None:
+    flow = make()
+    proposal = flow.propose("INC-1", RETRAIN, requested_by="medic:planner", source="x").proposal
+    assert "about 45 min, 8 GPU-hours on the training pool" in proposal.preview
+    assert training.started == []
+    done = flow.approve(proposal.id, "cli:alice", proposal.digest)
+    assert done.result.ok
+    assert training.started == ["train-recommender-ranker-1"]
+    assert done.result.details["run_id"] == "train-recommender-ranker-1"
+    [executed] = [e for e in flow.audit.entries() if e.event == "executed"]
+    assert "started training run train-recommender-ranker-1" in executed.result
+
+
+def test_without_a_registry_the_proposal_says_what_to_set(
+    engine: Engine, sim: SimulatedCluster, clock: VirtualClock, tmp_path: Path
+) -> None:
+    proposals = ProposalStore(engine)
+    flow = RemediationWorkflow(
+        proposals=proposals,
+        guard=Guard(load_policy(), sim, proposals),
+        backends=Backends(sim, sim, sim),
+        clock=clock,
+        audit=AuditLog(engine),
+    )
+    outcome = flow.propose("INC-1", RETRAIN, requested_by="cli:alice", source="cli")
+    assert outcome.result.status is ToolStatus.REFUSED
+    assert "no training pipeline configured; set training_jobs in the policy" in (
+        outcome.result.summary
+    )
+
+
+@pytest.mark.parametrize(
+    ("moved_to", "status", "finding"),
+    [
+        ("2", ProposalStatus.SUCCEEDED, "alias champion of recommender-ranker names version 2"),
+        ("3", ProposalStatus.FAILED, "alias champion of recommender-ranker still names version 3"),
+        ("1", ProposalStatus.UNKNOWN, "names version 1, changed by someone else"),
+    ],
+)
+def test_an_interrupted_promotion_is_settled_from_the_registry_never_run_again(
+    make: Factory,
+    registry: MemoryRegistry,
+    clock: VirtualClock,
+    moved_to: str,
+    status: ProposalStatus,
+    finding: str,
+) -> None:
+    """Medic died between starting the promotion and recording its end: the registry says what
+    happened, and the alias is not moved a second time."""
+    flow = make()
+    proposal = flow.propose("INC-1", PROMOTE, requested_by="cli:alice", source="cli").proposal
+    now = clock.now()
+    flow.proposals.approve(proposal.id, "cli:alice", proposal.digest, now)
+    preview = flow.dry_run(proposal.action, "cli:alice")
+    assert flow.proposals.begin_execution(proposal.id, now, expected=preview.details).ok
+    registry.set_alias(MODEL, "champion", moved_to)  # what the write did, or did not, do
+    clock.sleep(3600)
+    [settled] = flow.settle_interrupted(after_seconds=600)
+    assert settled.proposal.status is status
+    assert finding in settled.finding
+    assert champion(registry) == moved_to
+
+
+def test_an_alias_set_for_the_first_time_names_no_version_to_go_back_to(
+    make: Factory, registry: MemoryRegistry
+) -> None:
+    flow = make()
+    first = Action(
+        "promote_model", "shop", "recommender", {"model": MODEL, "alias": "canary", "version": "3"}
+    )
+    proposed = flow.propose("INC-1", first, requested_by="cli:alice", source="cli").proposal
+    assert proposed.preview == (
+        "move alias canary of model recommender-ranker from no version to version 3 "
+        "(served by shop/recommender)"
+    )
+    assert "from_version" not in proposed.action.params
+    unnamed = Action("promote_model", "shop", "recommender", {"model": MODEL, "alias": "shadow"})
+    refused = flow.propose("INC-1", unnamed, requested_by="cli:alice", source="cli")
+    assert "alias shadow of recommender-ranker names no version; name the version" in (
+        refused.result.summary
+    )
