@@ -28,10 +28,12 @@ from bot.diagnosis.assembly import (
 )
 from bot.diagnosis.at_origin import downstream_advice
 from bot.diagnosis.budget import Budget
-from bot.diagnosis.changes import read_changes
+from bot.diagnosis.changes import changes_from, read_changes, read_rollouts
 from bot.diagnosis.corrections import Correction, CorrectionStore, corrected, parse_correction
 from bot.diagnosis.investigation import Investigation, Investigator
+from bot.diagnosis.model import ModelInvestigator
 from bot.diagnosis.model_checks import MODEL_TOOLS, model_checks
+from bot.diagnosis.model_look import ModelLook
 from bot.diagnosis.record import incident_record
 from bot.diagnosis.signals import Glossary
 from bot.diagnosis.stored import KeptDiagnoses
@@ -45,7 +47,7 @@ from knowledge.memory import IncidentMemory
 from knowledge.records import IncidentRecord
 from tools import SERVICE_LABELS
 from tools.actions import Action, Principal, ToolResult
-from tools.backends import Backends
+from tools.backends import Backends, Rollout
 from tools.clock import Clock
 from tools.errors import TargetNotFoundError, ToolError
 from tools.policy import Policy
@@ -88,8 +90,10 @@ class IncidentFlow:
         corrections: CorrectionStore | None = None,
         min_similarity: float = 0.45,
         chat: ChatModel | None = None,
+        models: ModelInvestigator | None = None,
     ) -> None:
         self.incidents = incidents
+        self.models = models  # the look at an ML service's model (bot.diagnosis.model)
         self.chat = chat  # the configured chat model, for answers in a thread (bot.llm.model)
         self.workflow = workflow
         self.proposals = workflow.proposals
@@ -262,13 +266,18 @@ class IncidentFlow:
         budget = budget or self.budget()
         investigation = self.investigator.investigate(incident, budget)
         budget.check("reading what changed")
-        return self.with_context(incident, investigation)
+        return self.with_context(incident, investigation, budget)
 
-    def with_context(self, incident: Incident, investigation: Investigation) -> Investigation:
-        """``investigation`` with the service's recent rollouts and the corrected causes of its
-        similar past incidents weighed in (bot.diagnosis.assembly); the same for the origin's
-        own evidence when the fault started in another service."""
-        changes, note = read_changes(self.backends.cluster, incident.namespace, incident.service)
+    def with_context(
+        self, incident: Incident, investigation: Investigation, budget: Budget | None = None
+    ) -> Investigation:
+        """``investigation`` with the service's recent rollouts, the look at its model (an ML
+        service's) and the corrected causes of its similar past incidents weighed in
+        (bot.diagnosis.assembly); the same for the origin's own evidence when the fault started
+        in another service."""
+        rollouts, note = read_rollouts(self.backends.cluster, incident.namespace, incident.service)
+        changes = changes_from(rollouts, incident.service)
+        model = self._model_look(incident, investigation, rollouts, budget or self.budget())
         investigation = with_context(
             investigation,
             changes=changes,
@@ -276,6 +285,7 @@ class IncidentFlow:
             corrections=self._corrections(m.record.id for m in investigation.similar),
             catalog=self.catalog,
             min_similarity=self.min_similarity,
+            model=model,
         )
         look = investigation.at_origin
         if look is None:
@@ -290,6 +300,27 @@ class IncidentFlow:
             min_similarity=self.min_similarity,
         )
         return replace(investigation, at_origin=look)
+
+    def _model_look(
+        self,
+        incident: Incident,
+        investigation: Investigation,
+        rollouts: Sequence[Rollout],
+        budget: Budget,
+    ) -> ModelLook | None:
+        """The look at the model ``incident``'s service serves; None when it serves none."""
+        if self.models is None:
+            return None
+        window = investigation.window
+        return self.models.look(
+            incident.namespace,
+            incident.service,
+            rollouts,
+            (window.baseline_start, window.split, window.end),
+            investigation.series,
+            investigation.findings,
+            budget.share(),
+        )
 
     def plan(self, incident: Incident, investigation: Investigation) -> Plan:
         """Every planner's proposals merged and ranked, and the runbooks' diagnostic steps run

@@ -417,6 +417,74 @@ MLFLOW_NO_ANSWER = "no complete answer within {seconds:g} s"
 MLFLOW_CANNOT_CONNECT = "cannot connect ({error})"
 
 # --- Model-aware investigation (issue 15): serving version, drift against training, quality ----
+# (bot/diagnosis/model.py, bot/views.py and the renderers): {model}, {feature}, {version} and the
+# registry's descriptions are the registry's or a label's text, escaped where rendered.
+HEADING_MODEL = "The model"
+MODEL_SERVING = "Serving version {version} of {model}{since}"
+MODEL_SERVING_UNKNOWN = "Serving {model}: which version could not be told"
+MODEL_SINCE = " since {since}"
+MODEL_SINCE_ROLLOUT = " (since the rollout of {since})"
+MODEL_ALIAS_MOVED = "alias {alias} moved from version {previous} to {version} at {at}"
+MODEL_ALIAS_SET = "alias {alias} set to version {version} at {at}"
+MODEL_NEW_VERSION = "new version {version} registered at {at}"
+MODEL_OFFLINE_METRICS = "offline metrics of version {version}: {metrics}"
+MODEL_DRIFT_LINE = (
+    "{feature}: PSI {psi:.2f}, KS {ks:.2f}{pvalue}, {outside:.0%} outside the training range"
+)
+MODEL_DRIFT_PVALUE = " (p {pvalue:.2g})"
+MODEL_NO_DRIFT = (
+    "Live inputs match version {version}'s training data ({count} feature(s) compared)."
+)
+MODEL_DRIFT_HEAD = "Inputs against version {version}'s training data, most moved first:"
+MODEL_DRIFT_PREVIOUS = (
+    "against version {version}'s training data: {drifted} of {count} feature(s) drifted"
+)
+MODEL_PREDICTIONS = "predictions: PSI {psi:.2f}, KS {ks:.2f} against the training outputs"
+MODEL_QUALITY_FELL = "{metric} fell to {observed:.3g} from {baseline:.3g} (its own history)"
+MODEL_QUALITY_NORMAL = "{metric} normal: {observed:.3g} (its history {baseline:.3g})"
+MODEL_CHART_TITLE = "{feature}: version {version}'s training data vs live"
+MODEL_CHART_TRAINING = "training (version {version})"
+MODEL_CHART_LIVE = "live"
+# notes: the investigation goes on without what they name
+MODEL_REGISTRY_UNAVAILABLE = (
+    "Model registry ({registry}) could not be read for {model}: {why}. The model's versions and "
+    "training data are not part of this diagnosis."
+)
+MODEL_NO_REGISTRY = (
+    "{service} serves model {model}, but no model registry is configured: its versions and "
+    "training data are not part of this diagnosis."
+)
+MODEL_LABEL_INVALID = "{service}'s {label} label is not a model name; the model was not looked at."
+MODEL_VERSION_UNKNOWN = (
+    "Version {version} of {model}, which the pod template names, is not among its {count} newest "
+    "versions in the registry."
+)
+MODEL_NO_QUALITY = (
+    "{service}'s quality proxy {metric} was not measured in the window (a metric of "
+    "metrics.queries; investigation.model.quality_metric), so a fall in quality is not judged."
+)
+MODEL_ALIAS_UNSET = "Alias {alias} of {model} names no version; which version serves is unknown."
+MODEL_NO_PROFILE = "Version {version} of {model} has no training profile; input drift not judged."
+MODEL_FEATURES_UNAVAILABLE = "Live feature histograms of {service} could not be read: {why}"
+MODEL_NO_FEATURES = (
+    "{service} exports no model_input_feature histograms in the window; input drift not judged."
+)
+MODEL_FEATURES_SKIPPED = "{count} feature(s) not compared ({first})."
+MODEL_FEATURES_CAPPED = "{count} feature(s) compared of {read} (investigation.model.max_features)."
+MODEL_OUT_OF_TIME = "No time left in the investigation's budget to {what}."
+# evidence for the hypotheses (input-drift, model-regression)
+MODEL_EVIDENCE_DRIFT = "live inputs drifted against version {version}'s training data: {features}"
+MODEL_EVIDENCE_DRIFT_ALL = "; also against version(s) {versions}"
+MODEL_EVIDENCE_QUALITY = "; {quality}"
+MODEL_EVIDENCE_REGRESSION = (
+    "{quality} after alias {alias} moved from version {previous} to {version} at {at}; {inputs}: "
+    "go back to version {previous}"
+)
+MODEL_EVIDENCE_INPUTS_NORMAL = "inputs within version {version}'s training data"
+MODEL_EVIDENCE_INPUTS_NEW = (
+    "inputs outside version {version}'s training data ({features}) but within version {previous}'s"
+)
+MODEL_VERDICT_FINE = "The model is not the cause: inputs match its training data and {quality}."
 
 # --- MLOps actions (issue 15): promote_model, retrain, their proposals and verification ---------
 MODEL_NOT_SERVED = (

@@ -21,6 +21,7 @@ from bot.diagnosis.hypotheses import clear_cause
 from bot.diagnosis.investigation import Investigation
 from bot.diagnosis.signals import Glossary, format_value
 from bot.diagnosis.verification import Verification
+from bot.model_views import ModelView, model_view
 from bot.origin_views import OriginsView, origins_view
 from bot.planners.combine import Plan
 from detectors import Finding
@@ -119,6 +120,7 @@ class DiagnosisView:
     similar: tuple[SimilarView, ...]
     plan: PlanView | None
     origins: OriginsView | None = None  # None when the services around were not ranked
+    model: ModelView | None = None  # None when the service serves no model
 
     @property
     def abnormal(self) -> int:
@@ -186,6 +188,7 @@ def diagnosis_view(
         if plan is None
         else PlanView(tuple(plan.checked), tuple(plan.advice), tuple(plan.planners)),
         origins=origins_view(inv, catalog),
+        model=model_view(inv.model),
     )
 
 

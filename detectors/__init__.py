@@ -23,9 +23,12 @@ from detectors.errors import (
     NabCorpusError,
     PartialMetricsError,
 )
+from detectors.features import FeatureSource, FeatureWindow, Histogram
 from detectors.findings import Contribution, Direction, Finding, FindingKind, Forecast
 from detectors.forecast import ForecastRules, forecast_finding, time_to_threshold
+from detectors.histogram_drift import FeatureDrift, HistogramError, feature_drift
 from detectors.prometheus import PrometheusMetricSource, choose_step
+from detectors.prometheus_features import PrometheusFeatureSource
 from detectors.robust import robust_zscore
 from detectors.series import Series
 from detectors.sources import InMemoryMetricSource, MetricSource, TimeLeft
@@ -42,17 +45,23 @@ __all__ = [
     "Direction",
     "DriftRules",
     "EnsembleConfig",
+    "FeatureDrift",
+    "FeatureSource",
+    "FeatureWindow",
     "Finding",
     "FindingKind",
     "FindingRules",
     "Forecast",
     "ForecastRules",
+    "Histogram",
+    "HistogramError",
     "InMemoryMetricSource",
     "Member",
     "MetricSource",
     "MetricSourceError",
     "NabCorpusError",
     "PartialMetricsError",
+    "PrometheusFeatureSource",
     "PrometheusMetricSource",
     "Series",
     "StreamingEnsemble",
@@ -60,6 +69,7 @@ __all__ = [
     "choose_step",
     "detect_anomalies",
     "drift_finding",
+    "feature_drift",
     "forecast_finding",
     "histogram_psi",
     "psi",

@@ -22,6 +22,7 @@ from bot.diagnosis.signals import Glossary
 from bot.diagnosis.verification import Verification
 from bot.flow import Outcome
 from bot.incidents import Incident
+from bot.model_views import model_lines
 from bot.origin_views import OriginsView
 from bot.planners.combine import Plan
 from bot.views import DiagnosisView, PlanView, diagnosis_view
@@ -184,6 +185,11 @@ def diagnosis(view: DiagnosisView, proposals: list[Proposal]) -> RenderableType:
         parts += [
             _heading(messages.HEADING_OUTLOOK),
             Group(*(Text(f"  {o}") for o in view.outlook)),
+        ]
+    if view.model is not None:
+        parts += [
+            _heading(messages.HEADING_MODEL),
+            Group(*(Text("  " * (d + 1) + p.plain(_utc)) for d, p in model_lines(view.model))),
         ]
     parts += [_heading(messages.HEADING_LOGS), _templates(view)]
     parts += [_heading(messages.HEADING_CAUSES), _hypotheses(view)]

@@ -11,9 +11,13 @@ from bot import messages
 from bot.alerts import AlertGroup
 from bot.cli.render import ThreadPrinter
 from bot.diagnosis.investigation import Investigation
+from bot.diagnosis.model_evidence import model_evidence
+from bot.diagnosis.model_look import ModelLook
 from bot.diagnosis.signals import Glossary
 from bot.flow import IncidentFlow
+from bot.model_views import MAX_FEATURES_SHOWN
 from bot.origin_views import MAX_ORIGINS_REPORTED, origins_view
+from detectors import FeatureDrift
 from tools.proposals import Proposal, ProposalStatus
 
 # Approve (True), reject (False), or leave pending (None) - asked per proposal.
@@ -73,6 +77,7 @@ def handle_alert(
             "onset_of": investigation.window.onset_of or None,
         },
         "origins": _origins(investigation, flow.catalog),
+        "model": _model(investigation.model),
         "forecasts": [f.key for f in investigation.forecasts],
         "drift": [f.key for f in investigation.drift],
         "log_templates": investigation.abnormal_templates,
@@ -119,6 +124,53 @@ def _origins(investigation: Investigation, catalog: Glossary) -> list[dict[str, 
         }
         for o in view.ranked
     ]
+
+
+def _model(look: ModelLook | None) -> dict[str, Any] | None:
+    """The look at the model (None: the service serves none), the features capped as shown."""
+    if look is None:
+        return None
+    evidence = model_evidence(look)
+
+    def drift(d: FeatureDrift) -> dict[str, Any]:
+        return {
+            "feature": d.feature,
+            "psi": d.psi,
+            "ks": d.ks,
+            "ks_pvalue": d.ks_pvalue,
+            "outside_training_range": d.outside,
+            "drifted": d.drifted,
+        }
+
+    return {
+        "model": look.model,
+        "alias": look.alias or None,
+        "version": look.version or None,
+        "since": None if look.since is None else _iso(look.since),
+        "since_from": look.since_from or None,
+        "previous_version": look.previous or None,
+        "offline_metrics": look.metrics,
+        "registry_changes": [
+            {"kind": c.kind, "version": c.version, "at": _iso(c.at), "previous": c.previous or None}
+            for c in look.changes
+        ],
+        "features_compared": look.compared,
+        "drift": [drift(d) for d in look.drift[:MAX_FEATURES_SHOWN]],
+        "earlier_versions": [
+            {"version": v.version, "compared": v.compared, "drifted": list(v.drifted)}
+            for v in look.against
+        ],
+        "prediction_drift": None if look.predictions is None else drift(look.predictions),
+        "quality": None
+        if look.quality is None
+        else {
+            "metric": look.quality.metric,
+            "baseline": look.quality.baseline,
+            "observed": look.quality.observed,
+            "fell": look.quality.fell,
+        },
+        "blamed": evidence[0][0] if evidence else None,
+    }
 
 
 def _iso(ts: float) -> str:

@@ -12,6 +12,7 @@ from bot.config.diagnosis import (
     DetectorSettings,
     InvestigationSettings,
     MemberSettings,
+    ModelSettings,
     VerificationSettings,
 )
 from bot.config.front import SlackSettings, WebhookSettings
@@ -30,6 +31,7 @@ __all__ = [
     "LLMSettings",
     "MemberSettings",
     "MetricsSettings",
+    "ModelSettings",
     "ReconcileSettings",
     "RegistrySettings",
     "Settings",

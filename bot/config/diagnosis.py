@@ -19,6 +19,44 @@ from detectors import (
 )
 
 
+class ModelSettings(BaseModel):
+    """How an ML service is looked at (bot.diagnosis.model): its quality proxy and how far back
+    its registry is read."""
+
+    model_config = ConfigDict(extra="forbid", allow_inf_nan=False)
+    quality_metric: str = Field(
+        "click_through_rate",
+        max_length=200,
+        description="The metric (a name in metrics.queries) whose fall says the model serves "
+        "worse answers; higher is better. Judged against its own history by the detectors.",
+    )
+    quality: dict[str, str] = Field(
+        default_factory=dict,
+        description="Per service, a quality metric other than quality_metric "
+        "(recommender: click_through_rate, search: search_success_ratio).",
+    )
+    previous_versions: int = Field(
+        2,
+        ge=0,
+        le=10,
+        description="Versions before the serving one whose training data the live inputs are "
+        "also compared with: drift against all of them says the data changed, not the model.",
+    )
+    registry_lookback_minutes: float = Field(
+        120,
+        ge=0,
+        le=7 * 24 * 60,
+        description="How long before the investigation's window a registry change (an alias "
+        "moved, a new version) still counts as what changed.",
+    )
+    max_features: int = Field(
+        50, ge=1, le=500, description="Most input features compared per investigation."
+    )
+
+    def quality_for(self, service: str) -> str:
+        return self.quality.get(service, self.quality_metric)
+
+
 class InvestigationSettings(BaseModel):
     model_config = ConfigDict(extra="forbid", allow_inf_nan=False)
     baseline_minutes: float = Field(
@@ -68,6 +106,7 @@ class InvestigationSettings(BaseModel):
         description="An investigation's lease among replicas: renewed every third of it while "
         "the investigation runs; once it runs out (its replica died), another replica takes over.",
     )
+    model: ModelSettings = Field(default_factory=ModelSettings)
     max_attempts: int = Field(
         2,
         ge=1,

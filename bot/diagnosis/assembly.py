@@ -25,6 +25,8 @@ from bot.diagnosis.hypotheses import (
     replace_memory_evidence,
 )
 from bot.diagnosis.investigation import Investigation
+from bot.diagnosis.model_evidence import model_evidence
+from bot.diagnosis.model_look import ModelLook
 from bot.diagnosis.signals import Glossary
 from bot.incidents import Incident
 from bot.planners.base import PlanningContext
@@ -61,10 +63,11 @@ def with_context(
     corrections: Mapping[str, Correction],
     catalog: Glossary,
     min_similarity: float,
+    model: ModelLook | None = None,
 ) -> Investigation:
     """The investigation with what changed in the service, the corrected causes of similar
-    past incidents and an origin among its dependencies weighed into its hypotheses: what the
-    planners are shown."""
+    past incidents, an origin among its dependencies and the look at its model (an ML
+    service's) weighed into its hypotheses: what the planners are shown."""
     measured = measured_metrics(investigation)
     similar, hypotheses = _weighed(
         investigation.findings,
@@ -79,12 +82,18 @@ def with_context(
     dependency = _origin_among_dependencies(investigation)
     if dependency:
         hypotheses = add_evidence(hypotheses, dependency, catalog, measured_metrics=measured)
+    about_model = model_evidence(model)
+    if about_model:
+        hypotheses = add_evidence(hypotheses, about_model, catalog, measured_metrics=measured)
     return replace(
         investigation,
         similar=similar,
         hypotheses=hypotheses,
         changes=list(changes),
-        notes=investigation.notes + ([change_note] if change_note else []),
+        notes=investigation.notes
+        + ([change_note] if change_note else [])
+        + (model.notes if model else []),
+        model=model,
     )
 
 

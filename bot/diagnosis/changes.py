@@ -102,15 +102,23 @@ def changes_from(rollouts: Sequence[Rollout], service: str) -> list[Change]:
     return changes[::-1]
 
 
+def read_rollouts(
+    cluster: ClusterBackend, namespace: str, service: str
+) -> tuple[list[Rollout], str | None]:
+    """The service's recent rollouts (what changed, and the model its pod template names), or
+    none and a note saying why they could not be read."""
+    try:
+        return cluster.recent_rollouts(namespace, service, HISTORY), None
+    except ToolError as exc:
+        return [], messages.ROLLOUT_HISTORY_UNAVAILABLE.format(why=exc)
+
+
 def read_changes(
     cluster: ClusterBackend, namespace: str, service: str
 ) -> tuple[list[Change], str | None]:
     """Recent changes of the service, or none and a note saying why they could not be read."""
-    try:
-        rollouts = cluster.recent_rollouts(namespace, service, HISTORY)
-    except ToolError as exc:
-        return [], messages.ROLLOUT_HISTORY_UNAVAILABLE.format(why=exc)
-    return changes_from(rollouts, service), None
+    rollouts, note = read_rollouts(cluster, namespace, service)
+    return changes_from(rollouts, service), note
 
 
 def weigh_changes(

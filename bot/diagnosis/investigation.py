@@ -21,6 +21,7 @@ from bot.diagnosis.at_origin import OriginLook, origin_elsewhere
 from bot.diagnosis.budget import Budget
 from bot.diagnosis.changes import Change
 from bot.diagnosis.hypotheses import Hypothesis, Relatedness, diagnose
+from bot.diagnosis.model_look import ModelLook
 from bot.diagnosis.origins import OriginFinder, Origins
 from bot.diagnosis.signals import Glossary
 from bot.diagnosis.window import (
@@ -79,6 +80,7 @@ class Investigation:
     changes: list[Change] = field(default_factory=list)  # recent rollouts (assembly.with_context)
     origins: Origins = field(default_factory=lambda: Origins([], {}, frozenset()))
     at_origin: OriginLook | None = None  # the origin's own evidence, when it is another service
+    model: ModelLook | None = None  # the look at the model it serves, when it is an ML service
 
     @property
     def abnormal_templates(self) -> list[str]:

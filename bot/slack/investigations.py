@@ -25,7 +25,7 @@ from bot.errors import MedicError
 from bot.flow import IncidentFlow
 from bot.incidents import Incident
 from bot.slack import blocks
-from bot.slack.charts import chart_findings, metric_chart
+from bot.slack.charts import chart_findings, drift_chart, metric_chart
 from bot.slack.jobs import Jobs
 from bot.slack.lease import LeaseKeeper
 from bot.slack.metrics import BotMetrics
@@ -248,4 +248,17 @@ class InvestigationJobs:
                 title=plain(f"{incident.service}: {finding.metric}"),
                 content=metric_chart(data, finding, catalog, incident.service),
                 comment=markup("{} - the anomaly is shaded", catalog.describe(finding)),
+            )
+        model = diagnosis.investigation.model
+        if model is not None and model.chart is not None:
+            title = messages.MODEL_CHART_TITLE.format(
+                feature=model.chart.feature, version=model.chart.version
+            )
+            self.poster.upload(
+                key,
+                channel,
+                filename=f"{incident.id}-model-drift.png",
+                title=plain(title),
+                content=drift_chart(model.chart),
+                comment=markup("{}", title),
             )

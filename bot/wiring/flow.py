@@ -12,6 +12,7 @@ from sqlalchemy import Engine
 from bot.config import Settings
 from bot.diagnosis.corrections import CorrectionStore
 from bot.diagnosis.investigation import Investigator
+from bot.diagnosis.model import ModelInvestigator
 from bot.diagnosis.origins import OriginFinder
 from bot.diagnosis.signals import Glossary
 from bot.flow import IncidentFlow
@@ -128,4 +129,5 @@ def assemble_flow(wiring: Wiring, sources: ClusterSources, clock: Clock) -> Inci
         corrections=CorrectionStore(wiring.engine),
         min_similarity=settings.investigation.min_similarity,
         chat=wiring.chat[0],
+        models=ModelInvestigator(sources.registry, sources.features, settings.investigation.model),
     )

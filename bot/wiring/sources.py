@@ -16,6 +16,7 @@ from bot.wiring.backends import kube_api_client, kube_backends, kube_cluster, si
 from detectors import (
     InMemoryMetricSource,
     MetricSource,
+    PrometheusFeatureSource,
     PrometheusMetricSource,
     Series,
     TimeLeft,
@@ -115,6 +116,19 @@ def prometheus_server(
     )
 
 
+def prometheus_features(settings: Settings) -> PrometheusFeatureSource:
+    """ML services' live feature histograms from the Prometheus ``metrics`` configures, read
+    within the same response bound (``model_input_feature_bucket``, ``model_prediction_bucket``)."""
+    m = settings.metrics
+    if not m.prometheus_url:
+        raise ConfigError(messages.PROMETHEUS_URL_REQUIRED)
+    return PrometheusFeatureSource(
+        httpx.Client(base_url=m.prometheus_url, timeout=m.timeout_seconds),
+        max_features=settings.investigation.model.max_features,
+        max_response_bytes=m.max_response_bytes,
+    )
+
+
 def sim_log_source(sim: SimulatedCluster) -> InMemoryLogSource:
     return InMemoryLogSource(
         lambda ns, svc, start, end: [
@@ -178,4 +192,5 @@ def kube_sources(settings: Settings, clock: Clock) -> ClusterSources:
         default_namespace=default_namespace(settings, None),
         seed_samples=False,
         directories=(prometheus,),
+        features=prometheus_features(settings),
     )

@@ -10,7 +10,7 @@ from bot.config import load_settings
 from bot.errors import ConfigError
 from bot.wiring import build_flow
 from bot.wiring.sources import UpToNow, kube_sources, sim_sources
-from detectors import Series, TimeLeft
+from detectors import PrometheusFeatureSource, Series, TimeLeft
 from tools.alertmanager import AlertmanagerSilences
 from tools.backends import Backends
 from tools.clock import VirtualClock
@@ -79,6 +79,7 @@ def test_kube_takes_its_namespace_from_config_and_needs_credentials(
     assert sources.default_namespace == "default"
     assert sources.backends.cluster.name == "kube:https://10.0.0.1:6443"
     assert not sources.seed_samples  # a real cluster's memory starts empty
+    assert isinstance(sources.features, PrometheusFeatureSource)  # ML services' live inputs
     monkeypatch.setenv("MEDIC_DEFAULT_NAMESPACE", "shop")
     assert kube_sources(load_settings(cluster="kube"), clock).default_namespace == "shop"
 

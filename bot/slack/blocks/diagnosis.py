@@ -11,6 +11,7 @@ from bot import messages
 from bot.diagnosis.investigation import Investigation
 from bot.diagnosis.signals import Glossary
 from bot.incidents import Incident
+from bot.model_views import ModelView, model_lines
 from bot.origin_views import OriginsView
 from bot.planners.combine import Plan
 from bot.slack.blocks.elements import context, phrase, section, slack_time
@@ -78,6 +79,16 @@ def _origins(origins: OriginsView) -> list[Block]:
     more = [markup(messages.AND_MORE, count=origins.more)] if origins.more else []
     blocks.append(context(*more, phrase(origins.looked_at)))
     return blocks
+
+
+def _model(model: ModelView) -> Mrkdwn:
+    return joined(
+        "\n",
+        (
+            markup("{}• {}", "    " * depth, phrase(p)) if depth else phrase(p)
+            for depth, p in model_lines(model)
+        ),
+    )
 
 
 def _similar(view: DiagnosisView) -> Mrkdwn:
@@ -166,6 +177,8 @@ def diagnosis_blocks(incident: Incident, view: DiagnosisView) -> tuple[Mrkdwn, l
     if view.outlook:
         outlook = joined("\n", (markup("• {}", line) for line in view.outlook))
         blocks.append(_heading(messages.HEADING_OUTLOOK, outlook))
+    if view.model is not None:
+        blocks.append(_heading(messages.HEADING_MODEL, _model(view.model)))
     blocks.append(_heading(messages.HEADING_LOGS, _templates(view)))
     blocks.append(section(markup("*{}*", messages.HEADING_CAUSES)))
     blocks.extend(_hypotheses(view))
