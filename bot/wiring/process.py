@@ -180,8 +180,8 @@ class Wiring:
         return self._shop(sim).training
 
     def features(self, sim: SimulatedCluster | None = None) -> FeatureSource | None:
-        """ML services' live input histograms: the simulated cluster's own; a real cluster's
-        Prometheus source is wired by the model-aware investigation (None until then)."""
+        """ML services' live input histograms on the simulated cluster: its own. A real
+        cluster's come from Prometheus, built with its other sources (``kube_sources``)."""
         return sim
 
     def _shop(self, sim: SimulatedCluster) -> ShopRegistry:
@@ -201,7 +201,7 @@ class Wiring:
             sources,
             registry=self.registry(sim),
             training=self.training(sim),
-            features=self.features(sim),
+            features=self.features(sim) or sources.features,
             backends=self._backends_with_models(sources.backends, sim),
         )
 
