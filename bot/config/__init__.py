@@ -19,6 +19,7 @@ from bot.config.loading import load_settings
 from bot.config.metrics import DEFAULT_QUERIES, MetricsSettings
 from bot.config.settings import Settings
 from bot.config.state import DatabaseSettings, ReconcileSettings
+from bot.config.watch import QuietHours, RightSizingSettings, WatchSettings
 
 __all__ = [
     "DEFAULT_QUERIES",
@@ -28,10 +29,13 @@ __all__ = [
     "LLMSettings",
     "MemberSettings",
     "MetricsSettings",
+    "QuietHours",
     "ReconcileSettings",
+    "RightSizingSettings",
     "Settings",
     "SlackSettings",
     "VerificationSettings",
+    "WatchSettings",
     "WebhookSettings",
     "load_settings",
 ]
