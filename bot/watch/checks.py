@@ -5,7 +5,7 @@ which the model registry's part computes) plugs in behind the same small interfa
 from __future__ import annotations
 
 import math
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Protocol
 
@@ -75,17 +75,21 @@ class ForecastCheck:
 @dataclass(frozen=True)
 class AnomalyCheck:
     """The streaming detectors of an investigation, over the last ``recent`` seconds against the
-    rest of the look-back: a metric that left its normal band and is still out of it."""
+    rest of the look-back: a symptom (``symptoms``: metric -> the direction that hurts) that
+    left its normal band the way that hurts. Drivers and resources alone (traffic rising in
+    the morning, a pool busier with it) are no heads-up: they are what a day looks like."""
 
     recent: float
     min_confidence: float
+    symptoms: Mapping[str, str]
     ensemble: EnsembleConfig = DEFAULT_ENSEMBLE
     rules: FindingRules = field(default_factory=FindingRules)
     name: str = "anomaly"
 
     def run(self, view: ServiceView) -> list[WatchFinding]:
         split = view.now - self.recent
-        findings = detect_anomalies(view.series, split, self.ensemble, self.rules)
+        watched = [s for s in view.series if s.metric in self.symptoms]
+        findings = detect_anomalies(watched, split, self.ensemble, self.rules)
         return [
             WatchFinding(
                 target=view.target,
@@ -99,6 +103,7 @@ class AnomalyCheck:
             )
             for f in findings
             if f.confidence >= self.min_confidence and f.end >= split
+            if self.symptoms.get(f.metric) == f.direction.value
         ]
 
 

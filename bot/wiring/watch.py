@@ -54,6 +54,13 @@ class WatchParts:
         )
 
 
+def symptoms() -> dict[str, str]:
+    """The metrics that hurt when they move (the vocabulary's symptoms), with the way they hurt."""
+    from knowledge.vocabulary import shipped_vocabulary
+
+    return {s.metric: s.bad_direction for s in shipped_vocabulary().signals if s.kind == "symptom"}
+
+
 def build_checks(settings: Settings, drift: DriftProbe | None = None) -> list[Check]:
     w = settings.watch
     checks: list[Check] = [
@@ -61,6 +68,7 @@ def build_checks(settings: Settings, drift: DriftProbe | None = None) -> list[Ch
         AnomalyCheck(
             recent=60 * w.recent_minutes,
             min_confidence=w.anomaly_confidence,
+            symptoms=symptoms(),
             ensemble=settings.detectors.suite().ensemble,
             rules=settings.detectors.suite().rules,
         ),
