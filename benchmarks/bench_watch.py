@@ -90,11 +90,11 @@ def make_watch(sim: SimulatedCluster, settings: Settings) -> Watch:
     )
 
 
-def alert_time(sim: SimulatedCluster, service: str, metric: str, threshold: float, end: float) -> float | None:
+def alert_time(
+    sim: SimulatedCluster, service: str, metric: str, threshold: float, end: float
+) -> float | None:
     """The first minute at which ``metric`` has been above ``threshold`` for FOR seconds."""
-    series = next(
-        s for s in sim.metrics("shop", service, sim.anchor, end) if s.metric == metric
-    )
+    series = next(s for s in sim.metrics("shop", service, sim.anchor, end) if s.metric == metric)
     above = series.values > threshold
     held_since = None
     for t, hot in zip(series.timestamps, above, strict=True):
@@ -164,7 +164,9 @@ def false_headsups(seed: int, days: float, step: float, settings: Settings) -> d
     }
 
 
-def run(label: str, spec: dict[str, object], week_step: float, settings: Settings) -> dict[str, object]:
+def run(
+    label: str, spec: dict[str, object], week_step: float, settings: Settings
+) -> dict[str, object]:
     started = time.perf_counter()
     faults = spec["faults"]
     assert isinstance(faults, list)
@@ -190,9 +192,7 @@ def run(label: str, spec: dict[str, object], week_step: float, settings: Setting
     threads = sum(int(w["threads"]) for w in weeks)  # type: ignore[call-overload]
     service_weeks = len(SERVICES) * days / 7 * len(weeks)
     return {
-        "leads_minutes": {
-            f"{lead.scenario}@{lead.rate:g}": lead.lead_minutes for lead in leads
-        },
+        "leads_minutes": {f"{lead.scenario}@{lead.rate:g}": lead.lead_minutes for lead in leads},
         "min_lead_minutes": min(
             (lead.lead_minutes for lead in leads if lead.lead_minutes is not None),
             default=None,

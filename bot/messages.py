@@ -186,6 +186,8 @@ SLACK_HELP = "\n".join(
         "`/medic postmortem draft [INC-ID]` - a Markdown draft from the incident's timeline",
         "`/medic status` - open incidents and pending proposals",
         "`/medic silence DURATION [INC-ID]` - silence the incident's alerts (`30m`, `2h`, `1d`)",
+        "`/medic watch list|add|remove [SERVICE [NAMESPACE]]` - what the watch looks at before "
+        "alerts fire",
         "Without an INC-ID, `postmortem` and `silence` use this channel's latest open incident.",
     )
 )

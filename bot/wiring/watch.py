@@ -23,6 +23,8 @@ from bot.watch.checks import (
 )
 from bot.watch.findings import Target
 from bot.watch.limits import LIMIT_QUERIES, USAGE_QUERIES, LimitSource, PrometheusLimits
+from bot.watch.loop import WatchLoop
+from bot.watch.publish import Deliver, HeadsUps
 from bot.watch.runner import Watch
 from bot.watch.store import WatchStore
 from bot.watch.targets import watched
@@ -138,6 +140,41 @@ def build_watch(settings: Settings, parts: WatchParts, checks: list[Check] | Non
         configured_limits=settings.watch.limits,
         replicas=replicas,
         verdict=verdict,
+    )
+
+
+def watch_loop(
+    settings: Settings,
+    flow: IncidentFlow,
+    store: WatchStore,
+    deliver: Deliver,
+    owner: str,
+    drift: DriftProbe | None = None,
+) -> WatchLoop | None:
+    """The scheduled watch of `medic serve` (None unless ``watch.enabled``), posting through
+    ``deliver``. ``drift``: the ML services' input-drift probe, once the registry's part has one."""
+    w = settings.watch
+    channel = w.channel or settings.alert_channel
+    if not w.enabled or channel is None:
+        return None
+    parts = WatchParts.of_flow(flow)
+    checks = build_checks(settings, drift)
+    headsups = HeadsUps(
+        store=store,
+        deliver=deliver,
+        channel=channel,
+        max_per_hour=w.max_per_hour,
+        quiet=w.quiet_hours,
+        rightsizing=rightsizing_of(checks),
+    )
+    return WatchLoop(
+        watch=build_watch(settings, parts, checks),
+        targets=lambda: watch_targets(settings, parts, store),
+        headsups=headsups,
+        store=store,
+        interval=w.interval_seconds,
+        owner=owner,
+        now=parts.clock.now,
     )
 
 
