@@ -84,7 +84,21 @@ class WatchSettings(BaseModel):
         le=7 * 24 * 60,
         description="A limit forecast to be reached within this long is a heads-up.",
     )
-    trend_minutes: float = Field(60, ge=5, le=24 * 60, description="The forecast's fit.")
+    trend_minutes: list[float] = Field(
+        default_factory=lambda: [60.0, 20.0],
+        min_length=1,
+        max_length=4,
+        description="The windows the forecast's trend is fitted on (minutes, each 5 to 1440); "
+        "the earliest crossing counts.",
+    )
+
+    @field_validator("trend_minutes")
+    @classmethod
+    def _windows(cls, minutes: list[float]) -> list[float]:
+        if any(not 5 <= m <= 24 * 60 for m in minutes):
+            raise ValueError("each trend window is 5 to 1440 minutes")
+        return minutes
+
     anomaly_confidence: float = Field(0.9, ge=0, le=1)
     max_per_hour: int = Field(6, ge=1, le=1000, description="Heads-ups per channel per hour.")
     open_hours: float = Field(

@@ -16,6 +16,7 @@ from detectors import (
     DEFAULT_ENSEMBLE,
     EnsembleConfig,
     FindingRules,
+    Forecast,
     ForecastRules,
     Series,
     detect_anomalies,
@@ -38,24 +39,24 @@ class Check(Protocol):
 @dataclass(frozen=True)
 class ForecastCheck:
     """A metric heading for its limit (discovered or configured) within ``horizon`` seconds at
-    its trend over the last ``trend`` seconds. Both the trend and its slower bound must get
-    there in time: a noisy flat line's fast bound alone is no heads-up."""
+    its trend over the last ``trends`` seconds (each window, the earliest crossing): the long
+    window is steady, the short one sees a leak that began a quarter of an hour ago (a robust
+    fit over a window that is mostly flat still says flat). The trend must get there within
+    the horizon and its slower bound within twice that: a noisy flat line's fast bound alone
+    is no heads-up."""
 
     horizon: float
-    trend: float
+    trends: tuple[float, ...]
     name: str = "forecast"
 
     def run(self, view: ServiceView) -> list[WatchFinding]:
-        rules = ForecastRules(horizon=self.horizon, lookback=self.trend)
         found: dict[str, WatchFinding] = {}
         for series in view.series:
             limit = view.limits.get(series.metric)
             if limit is None or len(series) == 0:
                 continue
-            forecast = time_to_threshold(series, limit.value, rules)
-            if forecast is None or forecast.eta > self.horizon:
-                continue
-            if forecast.latest > 2 * self.horizon:
+            forecast = self._earliest(series, limit.value)
+            if forecast is None:
                 continue
             finding = WatchFinding(
                 target=view.target,
@@ -70,6 +71,18 @@ class ForecastCheck:
             if known is None or (known.eta_seconds or 0) > forecast.eta:
                 found[series.metric] = finding  # the label set that gets there first
         return list(found.values())
+
+    def _earliest(self, series: Series, limit: float) -> Forecast | None:
+        found = []
+        for trend in self.trends:
+            rules = ForecastRules(horizon=self.horizon, lookback=trend)
+            forecast = time_to_threshold(series, limit, rules)
+            if forecast is None or forecast.eta > self.horizon:
+                continue
+            if forecast.latest > 2 * self.horizon:
+                continue
+            found.append(forecast)
+        return min(found, key=lambda f: f.eta, default=None)
 
 
 @dataclass(frozen=True)

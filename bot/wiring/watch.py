@@ -66,7 +66,9 @@ def symptoms() -> dict[str, str]:
 def build_checks(settings: Settings, drift: DriftProbe | None = None) -> list[Check]:
     w = settings.watch
     checks: list[Check] = [
-        ForecastCheck(horizon=60 * w.horizon_minutes, trend=60 * w.trend_minutes),
+        ForecastCheck(
+            horizon=60 * w.horizon_minutes, trends=tuple(60 * m for m in w.trend_minutes)
+        ),
         AnomalyCheck(
             recent=60 * w.recent_minutes,
             min_confidence=w.anomaly_confidence,
