@@ -16,7 +16,7 @@ over a share's 1.0 only for its own metric.
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
-from typing import Protocol
+from typing import Protocol, runtime_checkable
 
 from bot.watch.findings import Limit, Target
 from detectors import MetricSource, PartialMetricsError, Series
@@ -60,6 +60,52 @@ class NoLimits:
 
     def limits(self, target: Target, now: float) -> dict[str, Limit]:
         return {}
+
+
+@runtime_checkable
+class ContainerLimitsReader(Protocol):
+    """A cluster that reads the resource limits of a workload's pod template
+    (:meth:`tools.kube.KubernetesCluster.container_limits`)."""
+
+    def container_limits(self, namespace: str, name: str) -> dict[str, float]: ...
+
+
+# the resource limit of the pod template -> the usage metric it bounds
+CLUSTER_LIMITS = {"memory": "memory_working_set_bytes"}
+CLUSTER_ORIGIN = "the containers' memory limit in the Deployment's pod template"
+
+
+class ClusterLimits:
+    """Limits from the cluster itself: the pod template's memory limit bounds the working set.
+    A workload the cluster does not know (or a cluster away) has none from here."""
+
+    def __init__(self, cluster: ContainerLimitsReader) -> None:
+        self._cluster = cluster
+
+    def limits(self, target: Target, now: float) -> dict[str, Limit]:
+        try:
+            given = self._cluster.container_limits(target.namespace, target.service)
+        except Exception:  # not a Deployment, or the API away: Prometheus may still know
+            return {}
+        return {
+            metric: Limit(given[resource], CLUSTER_ORIGIN)
+            for resource, metric in CLUSTER_LIMITS.items()
+            if resource in given
+        }
+
+
+class CombinedLimits:
+    """The first source's limits, then what the next ones know besides."""
+
+    def __init__(self, *sources: LimitSource) -> None:
+        self._sources = sources
+
+    def limits(self, target: Target, now: float) -> dict[str, Limit]:
+        found: dict[str, Limit] = {}
+        for source in self._sources:
+            for metric, limit in source.limits(target, now).items():
+                found.setdefault(metric, limit)
+        return found
 
 
 class PrometheusLimits:

@@ -22,7 +22,15 @@ from bot.watch.checks import (
     RightSizingCheck,
 )
 from bot.watch.findings import Target
-from bot.watch.limits import LIMIT_QUERIES, USAGE_QUERIES, LimitSource, PrometheusLimits
+from bot.watch.limits import (
+    LIMIT_QUERIES,
+    USAGE_QUERIES,
+    ClusterLimits,
+    CombinedLimits,
+    ContainerLimitsReader,
+    LimitSource,
+    PrometheusLimits,
+)
 from bot.watch.loop import WatchLoop
 from bot.watch.publish import Deliver, HeadsUps
 from bot.watch.runner import Watch
@@ -121,12 +129,15 @@ def uses_prometheus(settings: Settings) -> bool:
 
 def build_watch(settings: Settings, parts: WatchParts, checks: list[Check] | None = None) -> Watch:
     metrics = parts.metrics
-    limits: LimitSource | None = None
+    cluster, workflow = parts.cluster, parts.workflow
+    sources: list[LimitSource] = []
+    if isinstance(cluster, ContainerLimitsReader):
+        sources.append(ClusterLimits(cluster))
     if uses_prometheus(settings):
         queries = {**settings.metrics.effective_queries(), **USAGE_QUERIES}
         metrics = UpToNow(_prometheus(settings, queries, parts.clock), parts.clock)
-        limits = PrometheusLimits(_prometheus(settings, dict(LIMIT_QUERIES), parts.clock))
-    cluster, workflow = parts.cluster, parts.workflow
+        sources.append(PrometheusLimits(_prometheus(settings, dict(LIMIT_QUERIES), parts.clock)))
+    limits = CombinedLimits(*sources)
 
     def replicas(target: Target) -> int | None:
         return cluster.get_deployment(target.namespace, target.service).replicas
