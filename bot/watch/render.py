@@ -28,6 +28,15 @@ def amount(metric: str, value: float) -> str:
     return f"{value:.3g}"
 
 
+MAX_SUBJECT = 120  # characters of a metric or feature name shown (a registry's names are data)
+
+
+def shown(name: str) -> str:
+    """A metric or feature name as it is shown: printable, and at most MAX_SUBJECT long."""
+    text = name if name.isprintable() else repr(name)
+    return text if len(text) <= MAX_SUBJECT else text[: MAX_SUBJECT - 1] + "\u2026"
+
+
 def duration(seconds: float) -> str:
     minutes = max(0, round(seconds / 60))
     if minutes < 120:
@@ -46,7 +55,7 @@ def _fields(
     common: dict[str, Any] = {"service": t.service, "namespace": t.namespace}
     if finding.concern is Concern.LIMIT and finding.limit is not None:
         return messages.WATCH_HEADSUP_LIMIT, common | {
-            "metric": finding.subject,
+            "metric": shown(finding.subject),
             "level": amount(finding.subject, finding.level),
             "limit": amount(finding.subject, finding.limit.value),
             "origin": finding.limit.origin,
@@ -54,7 +63,7 @@ def _fields(
         }
     if finding.concern is Concern.ANOMALY:
         return messages.WATCH_HEADSUP_ANOMALY, common | {
-            "metric": finding.subject,
+            "metric": shown(finding.subject),
             "direction": finding.details.get("direction", "out of its band"),
             "since": _clock(finding.since or 0.0),
             "level": amount(finding.subject, finding.level),
@@ -76,7 +85,7 @@ def _fields(
             "hours": f"{hours:g}",
         }
     return messages.WATCH_HEADSUP_DRIFT, common | {
-        "subject": finding.subject,
+        "subject": shown(finding.subject),
         "level": f"{finding.level:.3g}",
     }
 
