@@ -1,7 +1,7 @@
 """From findings to heads-ups: one thread per service while its heads-up is open (a later,
 different finding is a reply in it; the same finding again is nothing new), at most
-``max_per_hour`` new threads per channel per hour, none in quiet hours (see
-:mod:`bot.watch.gate` for why they are dropped, not held)."""
+``max_per_hour`` new threads per channel per hour, nothing at all in quiet hours (see
+:mod:`bot.watch.gate` for why they are dropped, not held). The rules are :func:`gate`'s."""
 
 from __future__ import annotations
 
@@ -54,25 +54,26 @@ class HeadsUps:
         for finding in findings:
             target = finding.target
             open_ = self._store.open_for(target, now)
-            if open_:
-                thread = open_[0].thread_key
-                self._store.seen(thread, now)
-                if any(h.finding == finding.key for h in open_ if h.thread_key == thread):
-                    done.held[Gate.OPEN.value] += 1
-                    continue
-                channel = open_[0].channel
-                self._store.record(thread, target, finding.key, channel, now, opens=False)
-                self._deliver(thread, channel, self._message(finding, root=False), False)
-                done.replies.append((finding, thread))
-                continue
+            thread = open_[0].thread_key if open_ else None
+            if thread is not None:
+                self._store.seen(thread, now)  # found again: the thread stays open
             verdict = gate(
-                already_open=False,
-                posted_last_hour=self._store.posted_since(self._channel, now - HOUR),
+                already_open=any(h.finding == finding.key for h in open_ if h.thread_key == thread),
+                # a reply in an open thread is no new thread: the hourly limit is for threads
+                posted_last_hour=(
+                    0 if thread else self._store.posted_since(self._channel, now - HOUR)
+                ),
                 max_per_hour=self._max,
                 quiet=in_quiet_hours(self._quiet, now),
             )
             if verdict is not Gate.POST:
                 done.held[verdict.value] += 1
+                continue
+            if thread is not None:
+                channel = open_[0].channel
+                self._store.record(thread, target, finding.key, channel, now, opens=False)
+                self._deliver(thread, channel, self._message(finding, root=False), False)
+                done.replies.append((finding, thread))
                 continue
             thread = f"watch:{target.name}:{finding.key}:{now:.0f}"
             self._store.record(thread, target, finding.key, self._channel, now, opens=True)
