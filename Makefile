@@ -6,7 +6,7 @@ BIN := $(VENV)/bin
 # Installed without its exact pins, which conflict with mlflow's (see pyproject.toml).
 DRAIN3 := drain3==0.9.11
 
-.PHONY: demo test lint typecheck unit bench soak clean
+.PHONY: demo test lint typecheck unit bench bench-watch soak clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -43,6 +43,10 @@ soak: $(VENV)/.stamp-dev
 
 bench: $(VENV)/.stamp-dev
 	@for script in benchmarks/bench_*.py; do echo "== $$script"; $(BIN)/python $$script || exit 1; done
+
+# The watch's long run (issue 15): heads-up lead times and four normal weeks (hours, not CI).
+bench-watch: $(VENV)/.stamp-dev
+	$(BIN)/python benchmarks/bench_watch.py --sets tuning check fresh
 
 clean:
 	rm -rf $(VENV) .medic .mypy_cache .ruff_cache .pytest_cache

@@ -186,6 +186,8 @@ SLACK_HELP = "\n".join(
         "`/medic postmortem draft [INC-ID]` - a Markdown draft from the incident's timeline",
         "`/medic status` - open incidents and pending proposals",
         "`/medic silence DURATION [INC-ID]` - silence the incident's alerts (`30m`, `2h`, `1d`)",
+        "`/medic watch list|add|remove [SERVICE [NAMESPACE]]` - what the watch looks at before "
+        "alerts fire",
         "Without an INC-ID, `postmortem` and `silence` use this channel's latest open incident.",
     )
 )
@@ -508,5 +510,61 @@ VERIFY_QUALITY_UNJUDGED = (
 )
 
 # --- The watch (issue 15): heads-up threads before alerts fire ----------------------------------
+WATCH_HEADSUP_LIMIT = (
+    ":eyes: *Heads-up: {service}* ({namespace}) - {metric} is heading for its limit: {level} now, "
+    "{limit} ({origin}) in about {eta} at its trend. No alert has fired yet."
+)
+WATCH_HEADSUP_ANOMALY = (
+    ":eyes: *Heads-up: {service}* ({namespace}) - {metric} went {direction} at {since}: {level} "
+    "against a usual {baseline}. No alert has fired yet."
+)
+WATCH_HEADSUP_SATURATED = (
+    ":eyes: *Heads-up: {service}* ({namespace}) - its replicas run hot: CPU at {level}% of the "
+    "limit. Scaling out before the latency alert: {replicas} -> {wanted} replicas."
+)
+WATCH_HEADSUP_OVER = (
+    ":eyes: *Heads-up: {service}* ({namespace}) - {replicas} replicas for a load {wanted} would "
+    "carry: CPU stayed below {level}% of the limit (95th percentile) for {hours} h."
+)
+WATCH_HEADSUP_DRIFT = (
+    ":eyes: *Heads-up: {service}* ({namespace}) - the inputs of its model moved away from its "
+    "training data: {subject} ({level})."
+)
+WATCH_PROPOSED = "Proposed: {action}. The guard says: {verdict}. Nothing changes unless approved."
+WATCH_HEADSUP_FOOTER = (
+    "Low severity, from the watch before any alert. If an alert for {service} fires, its "
+    "incident continues in this thread."
+)
+WATCH_METRICS_DOWN = (
+    "The metrics could not be read ({reason}): {count} service(s) not watched in this pass: "
+    "{services}."
+)
+WATCH_LIMITS_DOWN = (
+    "Limits could not be read from Prometheus ({reason}) for {count} service(s) ({services}); "
+    "their configured limits and shares were used."
+)
+WATCH_CHECK_FAILED = "The {check} check failed on {count} service(s) ({services}); see the log."
+WATCH_ONCE_ONLY = "`medic watch` runs one pass with --once; `medic serve` runs it on a schedule."
+WATCH_NOTHING = "The watch found nothing worth a heads-up in {count} service(s)."
+WATCH_NO_TARGETS = (
+    "Nothing to watch: set watch.services or watch.namespaces, or `/medic watch add SERVICE`."
+)
+WATCH_LIST_EMPTY = (
+    "Nothing is watched. `/medic watch add SERVICE [NAMESPACE]` adds a service; watch.services "
+    "in the configuration too."
+)
+WATCH_LIST_HEADER = "Watched services ({count}):"
+WATCH_LIST_OPEN = "Open heads-ups ({count}):"
+WATCH_ADDED = "Now watching {service} in {namespace}: its heads-ups go to the watch's channel."
+WATCH_ALREADY = "{service} in {namespace} is watched already."
+WATCH_REMOVED = "No longer watching {service} in {namespace} from Slack."
+WATCH_NOT_WATCHED = "{service} in {namespace} is not among the services added from Slack."
+WATCH_CONFIGURED = (
+    "{service} in {namespace} is watched by the configuration (watch.services or "
+    "watch.namespaces); remove it there."
+)
+WATCH_NOT_ALLOWED = (
+    "Only an approver of actions in {namespace} may change what the watch looks at there."
+)
 
 # --- Nezha through the live path (issue 14): log budget and history ----------------------------

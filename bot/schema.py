@@ -14,6 +14,7 @@ import bot.slack.inbox
 import bot.slack.outbox
 import bot.slack.thread_store
 import bot.slack.thread_tables
+import bot.watch.store
 import tools.audit
 import tools.proposals
 from tools.schema import Base
@@ -26,6 +27,7 @@ STORES = (
     bot.slack.outbox,
     bot.slack.thread_store,
     bot.slack.thread_tables,
+    bot.watch.store,
     tools.audit,
     tools.proposals,
 )

@@ -19,6 +19,7 @@ import urllib3
 from kubernetes import client as k8s
 from kubernetes import config as k8s_config
 from kubernetes.client.exceptions import ApiException
+from kubernetes.utils.quantity import parse_quantity
 
 from tools.backends import DeploymentInfo, PodRestarts, RollbackPlan, Rollout, template_digest
 from tools.errors import (
@@ -42,6 +43,7 @@ MERGE_PATCH = "application/merge-patch+json"
 JSON_PATCH = "application/json-patch+json"
 FIELD_MANAGER = "medic"
 TIMEOUT = (5.0, 30.0)  # connect, read (seconds)
+MAX_RESOURCES = 16  # resource names read per container's limits (a template is data too)
 
 
 def load_api_client(config_file: str | None = None, context: str | None = None) -> k8s.ApiClient:
@@ -98,6 +100,23 @@ class KubernetesCluster:
         deployment = self._read(namespace, name)
         template = self._apps.api_client.sanitize_for_serialization(deployment.spec.template)
         return _info(deployment, template)
+
+    def container_limits(self, namespace: str, name: str) -> dict[str, float]:
+        """The tightest limit per resource over the containers of the Deployment's pod template
+        (``memory`` in bytes, ``cpu`` in cores): what the watch forecasts usage against. A
+        quantity that does not parse is left out, not guessed."""
+        template = self._read(namespace, name).spec.template
+        limits: dict[str, float] = {}
+        for container in template.spec.containers or []:
+            given = (container.resources.limits if container.resources else None) or {}
+            for resource, quantity in list(given.items())[:MAX_RESOURCES]:
+                try:
+                    value = float(parse_quantity(quantity))  # type: ignore[no-untyped-call]
+                except (ValueError, TypeError, ArithmeticError):
+                    continue
+                if value > 0:
+                    limits[str(resource)] = min(value, limits.get(str(resource), value))
+        return limits
 
     def recent_rollouts(self, namespace: str, name: str, limit: int = 5) -> list[Rollout]:
         return [

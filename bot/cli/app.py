@@ -22,6 +22,7 @@ from bot.cli.knowledge import register as register_knowledge
 from bot.cli.options import DEFAULT_SCENARIO, ClusterOption, ScenarioOption
 from bot.cli.scenarios import scenarios
 from bot.cli.serve import serve
+from bot.cli.watch import watch
 from bot.errors import ConfigError, InputError
 
 if TYPE_CHECKING:
@@ -42,6 +43,7 @@ app.add_typer(db_app, name="db")
 app.command()(reports_errors(act))
 register_knowledge(app)
 app.command()(serve)
+app.command()(watch)
 
 YesOption = Annotated[bool, typer.Option("--yes", "-y", help="Approve every allowed proposal.")]
 JsonOption = Annotated[

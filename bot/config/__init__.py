@@ -22,6 +22,7 @@ from bot.config.metrics import DEFAULT_QUERIES, MetricsSettings
 from bot.config.registry import RegistrySettings
 from bot.config.settings import Settings
 from bot.config.state import DatabaseSettings, ReconcileSettings
+from bot.config.watch import QuietHours, RightSizingSettings, WatchSettings
 
 __all__ = [
     "DEFAULT_QUERIES",
@@ -32,11 +33,14 @@ __all__ = [
     "MemberSettings",
     "MetricsSettings",
     "ModelSettings",
+    "QuietHours",
     "ReconcileSettings",
     "RegistrySettings",
+    "RightSizingSettings",
     "Settings",
     "SlackSettings",
     "VerificationSettings",
+    "WatchSettings",
     "WebhookSettings",
     "load_settings",
 ]

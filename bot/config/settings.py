@@ -15,6 +15,7 @@ from bot.config.llm import LLMSettings
 from bot.config.metrics import MetricsSettings
 from bot.config.registry import RegistrySettings
 from bot.config.state import DatabaseSettings, ReconcileSettings
+from bot.config.watch import WatchSettings
 
 ServiceName = Annotated[str, StringConstraints(pattern=r"^[a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?$")]
 Callees = Annotated[list[ServiceName], Field(max_length=500)]  # a namespace's worth at most
@@ -88,3 +89,4 @@ class Settings(BaseSettings):
     database: DatabaseSettings = Field(default_factory=DatabaseSettings)
     reconcile: ReconcileSettings = Field(default_factory=ReconcileSettings)
     registry: RegistrySettings = Field(default_factory=RegistrySettings)
+    watch: WatchSettings = Field(default_factory=WatchSettings)

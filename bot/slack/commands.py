@@ -16,6 +16,7 @@ from bot.slack.mrkdwn import Mrkdwn, escape, joined, link, markup
 from bot.slack.postmortem import postmortem_draft
 from bot.slack.search import Searcher
 from bot.slack.threads import IncidentThreads
+from bot.slack.watch_commands import WatchCommands
 
 _NAME = re.compile(r"^[a-z0-9]([-a-z0-9.]{0,251}[a-z0-9])?$")
 _INCIDENT = re.compile(r"^INC-\d+$", re.IGNORECASE)
@@ -59,7 +60,14 @@ class Silence:
     incident: str | None
 
 
-Command = Help | Investigate | Search | PostmortemDraft | Status | Silence
+@dataclass(frozen=True)
+class Watch:
+    verb: str  # list, add or remove
+    service: str = ""
+    namespace: str | None = None
+
+
+Command = Help | Investigate | Search | PostmortemDraft | Status | Silence | Watch
 
 
 def _incident_arg(args: list[str], usage: str) -> str | None:
@@ -130,12 +138,36 @@ def _silence(args: list[str], _text: str) -> Command:
     return Silence(seconds, _incident_arg(args[1:], "silence DURATION"))
 
 
+_LABEL = re.compile(r"^[a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?$")  # what the watch stores
+
+
+def _watch(args: list[str], _text: str) -> Command:
+    usage = "usage: `/medic watch list`, `/medic watch add|remove SERVICE [NAMESPACE]`"
+    if not args or args[0].lower() not in ("list", "add", "remove"):
+        raise InputError(usage)
+    verb, names = args[0].lower(), args[1:]
+    if verb == "list":
+        if names:
+            raise InputError("`/medic watch list` takes no arguments")
+        return Watch("list")
+    if not 1 <= len(names) <= 2:
+        raise InputError(usage)
+    for name in names:
+        if not _LABEL.match(name):
+            raise InputError(
+                f"`{echo(name, 40)}` is not a Kubernetes name (lowercase letters, digits and -, "
+                "at most 63)"
+            )
+    return Watch(verb, names[0], names[1] if len(names) > 1 else None)
+
+
 PARSERS: dict[str, Callable[[list[str], str], Command]] = {
     "investigate": _investigate,
     "search": _search,
     "postmortem": _postmortem,
     "status": _status,
     "silence": _silence,
+    "watch": _watch,
 }
 
 
@@ -188,9 +220,12 @@ def duration_text(seconds: int) -> str:
 class CommandAnswers:
     """The slow half of each command, run after the ack; returns the ephemeral answer."""
 
-    def __init__(self, threads: IncidentThreads, searcher: Searcher) -> None:
+    def __init__(
+        self, threads: IncidentThreads, searcher: Searcher, watch: WatchCommands | None = None
+    ) -> None:
         self._threads = threads
         self._searcher = searcher
+        self._watch = watch
 
     def answer(self, command: Command, user: SlackUser, channel: str) -> Mrkdwn:
         try:
@@ -209,6 +244,8 @@ class CommandAnswers:
             return self._search(command.text)
         if isinstance(command, Status):
             return self._status()
+        if isinstance(command, Watch):
+            return self._watch_answer(command, user)
         if isinstance(command, PostmortemDraft):
             link = threads.incident_in(channel, command.incident, "postmortem draft")
             incident = threads.flow.incident(link.incident_id)
@@ -247,6 +284,15 @@ class CommandAnswers:
             threads.note(link, text, kind="action")
             return text
         return help_text()
+
+    def _watch_answer(self, command: Watch, user: SlackUser) -> Mrkdwn:
+        if self._watch is None:
+            return Mrkdwn(messages.WATCH_LIST_EMPTY)
+        if command.verb == "add":
+            return self._watch.add(user, command.service, command.namespace)
+        if command.verb == "remove":
+            return self._watch.remove(user, command.service, command.namespace)
+        return self._watch.list()
 
     def _search(self, text: str) -> Mrkdwn:
         hits = self._searcher.search(text, SEARCH_LIMIT)

@@ -24,6 +24,10 @@ from bot.slack.outbox import ROOT, Outbox
 from bot.slack.poster import ThreadPoster
 from bot.slack.thread_store import ThreadLink, ThreadStore
 
+# (the alert group's own thread key, its (namespace, service) pairs, now) -> the heads-up
+# thread it continues in, or None
+HeadsUpThread = Callable[[str, list[tuple[str, str]], float], str | None]
+
 
 @dataclass(frozen=True)
 class Receipt:
@@ -48,9 +52,11 @@ class AlertIntake:
         investigate: Callable[[str], bool],
         refresh: Callable[[str], None],
         wall_clock: Callable[[], float],
+        headsup: HeadsUpThread | None = None,
     ) -> None:
         """``investigate`` queues an incident's investigation; ``refresh`` re-renders its
-        diagnosis message."""
+        diagnosis message; ``headsup`` names the watch's heads-up thread an alert group joins
+        (one for its services posted before it fired), if any."""
         self.flow = flow
         self.store = store
         self.outbox = outbox
@@ -60,6 +66,7 @@ class AlertIntake:
         self._investigate = investigate
         self._refresh = refresh
         self._wall = wall_clock
+        self._headsup = headsup
         self._lock = threading.Lock()
 
     def receive(
@@ -80,6 +87,10 @@ class AlertIntake:
             pairs = self.flow.intake(group)
             key = thread_key or group.group_key or f"alert:{group.alerts[0].identity}"
             existing = self.store.thread(key)
+            if existing is None and thread_key is None and self._headsup is not None:
+                services = [(i.namespace, i.service) for i, _new in pairs]
+                key = self._headsup(key, services, received) or key
+                existing = self.store.thread(key)
             target = (existing.channel if existing else None) or channel or self.alert_channel
             if target is None:
                 raise ConfigError("no alert channel: set MEDIC_ALERT_CHANNEL or alert_channel")

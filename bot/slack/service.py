@@ -32,6 +32,7 @@ from bot.slack.app import build_app
 from bot.slack.commands import CommandAnswers
 from bot.slack.delivery import SlackDelivery
 from bot.slack.front import FrontProcess
+from bot.slack.headsups import SlackHeadsUps, headsup_thread
 from bot.slack.inbox import AlertInbox, AlertIntake
 from bot.slack.jobs import Jobs, Periodic
 from bot.slack.mentions import Mentions
@@ -42,8 +43,11 @@ from bot.slack.server import MedicServer
 from bot.slack.thread_store import ThreadStore
 from bot.slack.threads import IncidentThreads
 from bot.slack.usergroups import UserGroups, names_groups
+from bot.slack.watch_commands import WatchCommands, approver_anywhere_in
 from bot.slack.webhook import AlertmanagerWebhook
+from bot.watch.store import WatchStore
 from bot.wiring import Wiring
+from bot.wiring.watch import watch_loop
 
 log = logging.getLogger(__name__)
 
@@ -89,6 +93,7 @@ class MedicService:
         self.jobs = Jobs()
         self.state = StateHealth(engine)
         self.outbox = Outbox(engine)
+        self.watch_store = WatchStore(engine, 3600 * settings.watch.open_hours)
         self.threads = IncidentThreads(
             flow=flow,
             store=ThreadStore(engine),
@@ -100,6 +105,7 @@ class MedicService:
             charts=charts,
             lease_seconds=settings.investigation.lease_seconds,
             max_attempts=settings.investigation.max_attempts,
+            headsup=headsup_thread(self.watch_store),
         )
         self.delivery = SlackDelivery(
             self.outbox, self.client, self.metrics, on_posted=self.threads.on_posted
@@ -112,6 +118,13 @@ class MedicService:
             answers=CommandAnswers(
                 self.threads,
                 searcher or KnowledgeSearch(wiring.vector_store, wiring.embedder),
+                WatchCommands(
+                    store=self.watch_store,
+                    settings=settings.watch,
+                    default_namespace=flow.default_namespace,
+                    may_change=approver_anywhere_in(flow.policy),
+                    now=flow.clock.now,
+                ),
             ),
             groups=UserGroups(self.client, enabled=names_groups(flow.policy.approvers)),
             watched_channels=settings.watched_channels,
@@ -129,6 +142,19 @@ class MedicService:
         # Investigations a stop left, or a dead replica's once their lease ran out.
         self.resumer = Periodic(
             settings.investigation.lease_seconds / 2, self._resume_investigations, "resume"
+        )
+        # The watch: heads-ups before alerts fire, one replica per pass (watch.enabled).
+        self.watch = watch_loop(
+            settings,
+            flow,
+            self.watch_store,
+            SlackHeadsUps(
+                store=self.threads.store,
+                outbox=self.outbox,
+                poster=self.threads.poster,
+                wall_clock=time.time,
+            ),
+            owner=f"{socket.gethostname()}:{id(self):x}",
         )
         # A file of its own: the webhook's insert never waits behind the threads' writes.
         inbox = wiring.inbox_engine
@@ -232,6 +258,8 @@ class MedicService:
         self.intake.start()
         self.resumer.start()  # interrupted investigations: now, then every half lease
         self.reconciler.start()  # interrupted actions: now, then every reconcile.interval
+        if self.watch is not None:
+            self.watch.start()  # a pass now if no replica ran this slot, then every interval
         if self.socket_mode is not None:
             self.socket_mode.connect()  # type: ignore[no-untyped-call]
 
@@ -240,6 +268,8 @@ class MedicService:
         running jobs (an approved action executing) ``grace`` seconds. What did not finish is in
         the database: an investigation resumes at the next start."""
         self.threads.stop_investigations()
+        if self.watch is not None:
+            self.watch.stop()  # ends the wait at once, a running pass before its next service
         if self.socket_mode is not None:
             self.socket_mode.close()  # type: ignore[no-untyped-call]
         self.reconciler.stop()

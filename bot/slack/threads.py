@@ -20,7 +20,7 @@ from bot.errors import InputError
 from bot.flow import IncidentFlow
 from bot.incidents import Incident
 from bot.slack import blocks
-from bot.slack.intake import AlertIntake, Receipt
+from bot.slack.intake import AlertIntake, HeadsUpThread, Receipt
 from bot.slack.investigations import InvestigationJobs
 from bot.slack.jobs import Jobs
 from bot.slack.metrics import BotMetrics
@@ -50,6 +50,7 @@ class IncidentThreads:
         wall_clock: Callable[[], float] = time.time,
         lease_seconds: float = 60.0,
         max_attempts: int = 2,
+        headsup: HeadsUpThread | None = None,
     ) -> None:
         """``lease_seconds``: how long an investigation's lease lasts unrenewed (a dead replica's
         investigation is taken over after that); ``max_attempts``: tries that never finished
@@ -89,6 +90,7 @@ class IncidentThreads:
             investigate=self.investigations.queue,
             refresh=self.poster.refresh_diagnosis,
             wall_clock=wall_clock,
+            headsup=headsup,
         )
         self.verifications = Verifications(flow=flow, store=store, poster=self.poster, jobs=jobs)
         self.outcomes = DecisionOutcomes(

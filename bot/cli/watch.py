@@ -1,0 +1,121 @@
+"""`medic watch --once`: one pass of the watch from the command line, findings printed (a JSON
+summary as the last line with --json). It posts nothing: the heads-ups are `medic serve`'s."""
+
+from __future__ import annotations
+
+import json
+from typing import Annotated
+
+import typer
+
+from bot import messages
+from bot.cli.errors import reports_errors
+from bot.cli.options import DEFAULT_SCENARIO, ClusterOption, ScenarioOption
+from bot.errors import ConfigError, InputError
+
+ServiceOption = Annotated[
+    list[str] | None,
+    typer.Option(
+        "--service",
+        help="Watch this service too (NAMESPACE/SERVICE or SERVICE); may be repeated.",
+    ),
+]
+
+
+@reports_errors
+def watch(
+    once: Annotated[
+        bool, typer.Option("--once", help="Run one pass and print its findings.")
+    ] = False,
+    service: ServiceOption = None,
+    cluster: ClusterOption = None,
+    scenario: ScenarioOption = DEFAULT_SCENARIO,
+    as_json: Annotated[
+        bool, typer.Option("--json", help="Print a JSON summary as the last line of output.")
+    ] = False,
+) -> None:
+    """Look at the watched services now: limits about to be reached, metrics out of their band,
+    replicas too many or too few - before any alert fires."""
+    from pydantic import TypeAdapter, ValidationError
+
+    from bot.config import load_settings
+    from bot.config.watch import WatchedService
+    from bot.watch.render import finding_line
+    from bot.watch.store import WatchStore
+    from bot.watch.targets import parse_target
+    from bot.wiring import Wiring
+    from bot.wiring.sources import simulated_cluster
+    from bot.wiring.watch import (
+        WatchParts,
+        build_checks,
+        build_watch,
+        rightsizing_of,
+        watch_targets,
+    )
+    from tools.clock import SystemClock
+
+    if not once:
+        raise InputError(messages.WATCH_ONCE_ONLY)
+    settings = load_settings(cluster=cluster)
+    if settings.cluster is None:
+        raise ConfigError(messages.CLUSTER_REQUIRED)
+    checked = TypeAdapter(WatchedService)
+    for name in service or []:
+        try:
+            checked.validate_python(name)
+        except ValidationError:
+            raise InputError(
+                f"--service {name[:80]!r} is not NAMESPACE/SERVICE or SERVICE (Kubernetes names)"
+            ) from None
+    clock = SystemClock()
+    wiring = Wiring(settings)
+    sim = simulated_cluster(scenario, clock) if settings.cluster == "sim" else None
+    sources = wiring.sources(clock, sim)
+    parts = WatchParts(
+        sources.metrics,
+        sources.backends.cluster,
+        wiring.workflow(sources.backends, clock),
+        clock,
+        sources.default_namespace,
+    )
+    store = WatchStore(wiring.engine, 3600 * settings.watch.open_hours)
+    checks = build_checks(settings)
+    targets = watch_targets(settings, parts, store)
+    targets += [parse_target(s, parts.default_namespace) for s in service or []]
+    targets = list(dict.fromkeys(targets))
+    if not targets:
+        raise InputError(messages.WATCH_NO_TARGETS)
+    result = build_watch(settings, parts, checks).run(targets, clock.now())
+    rightsizing = rightsizing_of(checks)
+    for finding in result.findings:
+        typer.echo(f"- {finding_line(finding, rightsizing)}")
+    if not result.findings:
+        typer.echo(messages.WATCH_NOTHING.format(count=result.services))
+    for note in result.notes:
+        typer.echo(f"note: {note}")
+    wiring.close()
+    if as_json:
+        summary = {
+            "at": result.at,
+            "services": [t.name for t in targets],
+            "findings": [
+                {
+                    "service": f.target.service,
+                    "namespace": f.target.namespace,
+                    "concern": f.concern.value,
+                    "subject": f.subject,
+                    "key": f.key,
+                    "level": f.level,
+                    "limit": f.limit.value if f.limit else None,
+                    "limit_origin": f.limit.origin if f.limit else None,
+                    "eta_seconds": f.eta_seconds,
+                    "action": (
+                        {"tool": f.action.tool, "params": f.action.params} if f.action else None
+                    ),
+                    "verdict": f.verdict or None,
+                }
+                for f in result.findings
+            ],
+            "notes": result.notes,
+        }
+        typer.echo(json.dumps(summary))

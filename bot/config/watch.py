@@ -1,0 +1,119 @@
+"""Settings of the watch (``watch:``): which services it looks at before alerts fire, how often,
+where its heads-ups go, when it keeps quiet, and the thresholds of its checks."""
+
+from __future__ import annotations
+
+import re
+from typing import Annotated
+
+from pydantic import BaseModel, ConfigDict, Field, StringConstraints, field_validator
+
+# "namespace/service" or "service" (the default namespace): Kubernetes names, so a watched
+# service can never carry markup or a selector into a query.
+WatchedService = Annotated[
+    str,
+    StringConstraints(
+        pattern=r"^([a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?/)?[a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?$"
+    ),
+]
+Namespace = Annotated[str, StringConstraints(pattern=r"^[a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?$")]
+_CLOCK = re.compile(r"^([01]\d|2[0-3]):[0-5]\d$")
+
+
+class QuietHours(BaseModel):
+    """A daily span (UTC, ``HH:MM``; it may wrap past midnight) in which no heads-up is posted."""
+
+    model_config = ConfigDict(extra="forbid")
+    start: str
+    end: str
+
+    @field_validator("start", "end")
+    @classmethod
+    def _clock(cls, value: str) -> str:
+        if not _CLOCK.match(value):
+            raise ValueError(f"{value[:20]!r} is not a time of day HH:MM (UTC)")
+        return value
+
+    def minutes(self) -> tuple[int, int]:
+        def of(text: str) -> int:
+            hours, minutes = text.split(":")
+            return int(hours) * 60 + int(minutes)
+
+        return of(self.start), of(self.end)
+
+
+class RightSizingSettings(BaseModel):
+    """When a service's replicas are too many or too few for its load, judged on CPU utilisation
+    (percent of the CPU limit) sustained over ``window_hours`` (too many) or
+    ``saturated_minutes`` (too few)."""
+
+    model_config = ConfigDict(extra="forbid", allow_inf_nan=False)
+    enabled: bool = True
+    window_hours: float = Field(24, gt=0, le=24 * 14)
+    over_provisioned_below_pct: float = Field(15, ge=0, le=100)
+    saturated_above_pct: float = Field(80, gt=0, le=100)
+    saturated_minutes: float = Field(15, gt=0, le=24 * 60)
+    target_pct: float = Field(55, gt=0, le=100)
+
+
+class WatchSettings(BaseModel):
+    """The watch: checks over recent metrics of the watched services, and heads-up threads."""
+
+    model_config = ConfigDict(extra="forbid", allow_inf_nan=False)
+    enabled: bool = Field(
+        False,
+        description="Run the scheduled watch inside `medic serve` (`medic watch --once` "
+        "runs one pass whatever this says).",
+    )
+    services: list[WatchedService] = Field(
+        default_factory=list, max_length=500, description="`namespace/service` or `service`."
+    )
+    namespaces: list[Namespace] = Field(
+        default_factory=list,
+        max_length=50,
+        description="Every workload of these namespaces is watched too.",
+    )
+    max_services: int = Field(200, ge=1, le=2000, description="Most services in one pass.")
+    channel: str | None = Field(None, description="Where heads-ups go; unset: alert_channel.")
+    interval_seconds: float = Field(300, ge=10, le=86400)
+    lookback_minutes: float = Field(120, ge=10, le=24 * 60)
+    recent_minutes: float = Field(15, ge=1, le=240)
+    horizon_minutes: float = Field(
+        240,
+        gt=0,
+        le=7 * 24 * 60,
+        description="A limit forecast to be reached within this long is a heads-up.",
+    )
+    trend_minutes: list[float] = Field(
+        default_factory=lambda: [60.0, 20.0],
+        min_length=1,
+        max_length=4,
+        description="The windows the forecast's trend is fitted on (minutes, each 5 to 1440); "
+        "the earliest crossing counts.",
+    )
+
+    @field_validator("trend_minutes")
+    @classmethod
+    def _windows(cls, minutes: list[float]) -> list[float]:
+        if any(not 5 <= m <= 24 * 60 for m in minutes):
+            raise ValueError("each trend window is 5 to 1440 minutes")
+        return minutes
+
+    anomaly_confidence: float = Field(0.9, ge=0, le=1)
+    max_per_hour: int = Field(6, ge=1, le=1000, description="Heads-ups per channel per hour.")
+    open_hours: float = Field(
+        6,
+        gt=0,
+        le=24 * 14,
+        description="A heads-up stays open this long after the last pass that found it: the "
+        "same finding for the same service is not posted again meanwhile, and an alert for "
+        "the service joins its thread.",
+    )
+    quiet_hours: QuietHours | None = None
+    limits: dict[str, float] = Field(
+        default_factory=dict,
+        max_length=100,
+        description="Metric -> the limit its forecast heads for, beside the limits discovered "
+        "from the cluster and Prometheus.",
+    )
+    rightsizing: RightSizingSettings = Field(default_factory=RightSizingSettings)

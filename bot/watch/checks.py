@@ -1,0 +1,203 @@
+"""The watch's checks: each looks at one service's recent metrics and says what is worth a
+heads-up. Pure logic over a :class:`ServiceView`; a new check (drift of an ML service's inputs,
+which the model registry's part computes) plugs in behind the same small interface."""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass, field
+from typing import Protocol
+
+import numpy as np
+
+from bot.watch.findings import Concern, ServiceView, Target, WatchFinding
+from detectors import (
+    DEFAULT_ENSEMBLE,
+    EnsembleConfig,
+    FindingRules,
+    Forecast,
+    ForecastRules,
+    Series,
+    detect_anomalies,
+    time_to_threshold,
+)
+from tools.actions import Action
+
+CPU = "cpu_utilization_pct"
+
+
+class Check(Protocol):
+    """One kind of look at a service; ``name`` appears in notes and in `medic watch --json`."""
+
+    @property
+    def name(self) -> str: ...
+
+    def run(self, view: ServiceView) -> list[WatchFinding]: ...
+
+
+@dataclass(frozen=True)
+class ForecastCheck:
+    """A metric heading for its limit (discovered or configured) within ``horizon`` seconds at
+    its trend over the last ``trends`` seconds (each window, the earliest crossing): the long
+    window is steady, the short one sees a leak that began a quarter of an hour ago (a robust
+    fit over a window that is mostly flat still says flat). The trend must get there within
+    the horizon and its slower bound within twice that: a noisy flat line's fast bound alone
+    is no heads-up."""
+
+    horizon: float
+    trends: tuple[float, ...]
+    name: str = "forecast"
+
+    def run(self, view: ServiceView) -> list[WatchFinding]:
+        found: dict[str, WatchFinding] = {}
+        for series in view.series:
+            limit = view.limits.get(series.metric)
+            if limit is None or len(series) == 0:
+                continue
+            forecast = self._earliest(series, limit.value)
+            if forecast is None:
+                continue
+            finding = WatchFinding(
+                target=view.target,
+                concern=Concern.LIMIT,
+                subject=series.metric,
+                level=float(series.values[-1]),
+                limit=limit,
+                eta_seconds=forecast.eta,
+                confidence=0.9 if math.isfinite(forecast.latest) else 0.5,
+            )
+            known = found.get(series.metric)
+            if known is None or (known.eta_seconds or 0) > forecast.eta:
+                found[series.metric] = finding  # the label set that gets there first
+        return list(found.values())
+
+    def _earliest(self, series: Series, limit: float) -> Forecast | None:
+        found = []
+        for trend in self.trends:
+            rules = ForecastRules(horizon=self.horizon, lookback=trend)
+            forecast = time_to_threshold(series, limit, rules)
+            if forecast is None or forecast.eta > self.horizon:
+                continue
+            if forecast.latest > 2 * self.horizon:
+                continue
+            found.append(forecast)
+        return min(found, key=lambda f: f.eta, default=None)
+
+
+@dataclass(frozen=True)
+class AnomalyCheck:
+    """The streaming detectors of an investigation, over the last ``recent`` seconds against the
+    rest of the look-back: a symptom (``symptoms``: metric -> the direction that hurts) that
+    left its normal band the way that hurts. Drivers and resources alone (traffic rising in
+    the morning, a pool busier with it) are no heads-up: they are what a day looks like."""
+
+    recent: float
+    min_confidence: float
+    symptoms: Mapping[str, str]
+    ensemble: EnsembleConfig = DEFAULT_ENSEMBLE
+    rules: FindingRules = field(default_factory=FindingRules)
+    name: str = "anomaly"
+
+    def run(self, view: ServiceView) -> list[WatchFinding]:
+        split = view.now - self.recent
+        watched = [s for s in view.series if s.metric in self.symptoms]
+        findings = detect_anomalies(watched, split, self.ensemble, self.rules)
+        return [
+            WatchFinding(
+                target=view.target,
+                concern=Concern.ANOMALY,
+                subject=f.metric,
+                level=f.observed,
+                baseline=f.baseline,
+                since=f.start,
+                confidence=f.confidence,
+                details={"direction": f.direction.value},
+            )
+            for f in findings
+            if f.confidence >= self.min_confidence and f.end >= split
+            if self.symptoms.get(f.metric) == f.direction.value
+        ]
+
+
+@dataclass(frozen=True)
+class RightSizingCheck:
+    """Replicas against load, on CPU utilisation (percent of the CPU limit): below
+    ``over_below`` at the 95th percentile of a whole ``window`` (a day by default: a night's
+    lull is no reason) is over-provisioned; above ``saturated_above`` at the median of the last
+    ``saturated`` seconds is saturated - scale out before the latency alert. The proposed
+    replicas bring the load to ``target`` percent; the guard judges the change."""
+
+    window: float
+    over_below: float
+    saturated_above: float
+    saturated: float
+    target: float
+    name: str = "rightsizing"
+
+    def run(self, view: ServiceView) -> list[WatchFinding]:
+        replicas = view.replicas
+        if not replicas:
+            return []
+        found = []
+        recent = _values(view.series, CPU, view.now - self.saturated, view.now)
+        if recent.size >= 3 and (hot := float(np.median(recent))) > self.saturated_above:
+            wanted = math.ceil(replicas * hot / self.target)
+            if wanted > replicas:
+                found.append(self._finding(view, Concern.SATURATED, hot, replicas, wanted))
+        history = _values(view.history, CPU, view.now - self.window, view.now)
+        covered = _span(view.history, CPU, view.now - self.window) >= 0.9 * self.window
+        if not found and replicas > 1 and history.size >= 10 and covered:
+            busy = float(np.percentile(history, 95))
+            wanted = max(1, math.ceil(replicas * busy / self.target))
+            if busy < self.over_below and wanted < replicas:
+                found.append(self._finding(view, Concern.OVER_PROVISIONED, busy, replicas, wanted))
+        return found
+
+    def _finding(
+        self, view: ServiceView, concern: Concern, level: float, replicas: int, wanted: int
+    ) -> WatchFinding:
+        t = view.target
+        return WatchFinding(
+            target=t,
+            concern=concern,
+            subject=CPU,
+            level=level,
+            baseline=float(replicas),
+            confidence=0.9,
+            action=Action("scale", t.namespace, t.service, {"replicas": wanted}),
+        )
+
+
+# What the drift check asks: the findings about one service's model inputs at ``now``. The
+# model registry's part provides it (live feature histograms against the serving version's
+# training profile); the lead wires it in bot/wiring.
+DriftProbe = Callable[[Target, float], Sequence[WatchFinding]]
+
+
+@dataclass(frozen=True)
+class DriftCheck:
+    """Drift of an ML service's inputs against its training data: an extension point that runs
+    whatever ``probe`` the wiring gives it (nothing is reported for a service that serves no
+    registered model: the probe returns no findings)."""
+
+    probe: DriftProbe
+    name: str = "drift"
+
+    def run(self, view: ServiceView) -> list[WatchFinding]:
+        return list(self.probe(view.target, view.now))
+
+
+def _values(series: Sequence[Series], metric: str, start: float, end: float) -> np.ndarray:
+    parts = [s.between(start, end).values for s in series if s.metric == metric and not s.labels]
+    if not parts:  # labelled only (a region, a pod): all of them together
+        parts = [s.between(start, end).values for s in series if s.metric == metric]
+    return np.concatenate(parts) if parts else np.zeros(0)
+
+
+def _span(series: Sequence[Series], metric: str, start: float) -> float:
+    times = [s.between(start, math.inf).timestamps for s in series if s.metric == metric]
+    present = [t for t in times if t.size]
+    if not present:
+        return 0.0
+    return float(max(t[-1] for t in present) - min(t[0] for t in present))

@@ -1,0 +1,151 @@
+"""Where the watch learns the limits its forecasts head for, beside the configured ones:
+
+- metrics that are already a share of their limit (memory working set / the container's memory
+  limit, used / capacity of a disk, connections in use / pool size) head for 1.0;
+- Prometheus knows the others: the container memory limit from kube-state-metrics
+  (``kube_pod_container_resource_limits``), a volume's capacity from the kubelet, a connection
+  pool's maximum from the pool's own metrics. The watch reads the usage with
+  :data:`USAGE_QUERIES` and the limit with :data:`LIMIT_QUERIES`, through a
+  :class:`~detectors.PrometheusMetricSource` and so within its bounds (response size, series,
+  time).
+
+Configured limits win over discovered ones (the operator knows best); a discovered limit wins
+over a share's 1.0 only for its own metric.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from typing import Protocol, runtime_checkable
+
+from bot.watch.findings import Limit, Target
+from detectors import MetricSource, PartialMetricsError, Series
+
+SHARES: dict[str, str] = {
+    "memory_working_set_ratio": "the working set is a share of the memory limit",
+    "disk_usage_ratio": "the disk's used share",
+    "db_pool_in_use_ratio": "the connection pool's used share",
+}
+_NS, _POD = 'namespace="{namespace}"', 'pod=~"{service}-.*"'
+_PVC = 'persistentvolumeclaim=~"(.+-)?{service}(-.+)?"'
+USAGE_QUERIES: dict[str, str] = {
+    "memory_working_set_bytes": "max(container_memory_working_set_bytes"
+    f'{{{_NS}, {_POD}, container!=""}})',
+    "volume_used_bytes": f"max(kubelet_volume_stats_used_bytes{{{_NS}, {_PVC}}})",
+    "db_pool_connections_used": "max(db_client_connections_usage"
+    f'{{{_NS}, service="{{service}}", state="used"}})',
+}
+LIMIT_QUERIES: dict[str, str] = {
+    "memory_working_set_bytes": "min(kube_pod_container_resource_limits"
+    f'{{{_NS}, {_POD}, resource="memory"}})',
+    "volume_used_bytes": f"min(kubelet_volume_stats_capacity_bytes{{{_NS}, {_PVC}}})",
+    "db_pool_connections_used": f'min(db_client_connections_max{{{_NS}, service="{{service}}"}})',
+}
+LIMIT_ORIGINS: dict[str, str] = {
+    "memory_working_set_bytes": "the containers' memory limit (kube_pod_container_resource_limits)",
+    "volume_used_bytes": "the volume's capacity (kubelet_volume_stats_capacity_bytes)",
+    "db_pool_connections_used": "the pool's maximum (db_client_connections_max)",
+}
+LOOKBACK = 900.0  # seconds of limit series read: the latest value is the limit
+
+
+class LimitSource(Protocol):
+    """The limits of one service's metrics at ``now`` (metric -> limit)."""
+
+    def limits(self, target: Target, now: float) -> dict[str, Limit]: ...
+
+
+class NoLimits:
+    """Where nothing but the configured limits and the shares is known (the simulated cluster)."""
+
+    def limits(self, target: Target, now: float) -> dict[str, Limit]:
+        return {}
+
+
+@runtime_checkable
+class ContainerLimitsReader(Protocol):
+    """A cluster that reads the resource limits of a workload's pod template
+    (:meth:`tools.kube.KubernetesCluster.container_limits`)."""
+
+    def container_limits(self, namespace: str, name: str) -> dict[str, float]: ...
+
+
+# the resource limit of the pod template -> the usage metric it bounds
+CLUSTER_LIMITS = {"memory": "memory_working_set_bytes"}
+CLUSTER_ORIGIN = "the containers' memory limit in the Deployment's pod template"
+
+
+class ClusterLimits:
+    """Limits from the cluster itself: the pod template's memory limit bounds the working set.
+    A workload the cluster does not know (or a cluster away) has none from here."""
+
+    def __init__(self, cluster: ContainerLimitsReader) -> None:
+        self._cluster = cluster
+
+    def limits(self, target: Target, now: float) -> dict[str, Limit]:
+        try:
+            given = self._cluster.container_limits(target.namespace, target.service)
+        except Exception:  # not a Deployment, or the API away: Prometheus may still know
+            return {}
+        return {
+            metric: Limit(given[resource], CLUSTER_ORIGIN)
+            for resource, metric in CLUSTER_LIMITS.items()
+            if resource in given
+        }
+
+
+class CombinedLimits:
+    """The first source's limits, then what the next ones know besides."""
+
+    def __init__(self, *sources: LimitSource) -> None:
+        self._sources = sources
+
+    def limits(self, target: Target, now: float) -> dict[str, Limit]:
+        found: dict[str, Limit] = {}
+        for source in self._sources:
+            for metric, limit in source.limits(target, now).items():
+                found.setdefault(metric, limit)
+        return found
+
+
+class PrometheusLimits:
+    """Limits read from Prometheus (``source`` runs :data:`LIMIT_QUERIES`, or the operator's);
+    the smallest last value of each metric's limit series (the tightest pod's). A query that
+    fails costs only its own metric; Prometheus down raises MetricSourceError (one note)."""
+
+    def __init__(self, source: MetricSource, origins: Mapping[str, str] = LIMIT_ORIGINS) -> None:
+        self._source = source
+        self._origins = origins
+
+    def limits(self, target: Target, now: float) -> dict[str, Limit]:
+        try:
+            found = self._source.fetch(target.namespace, target.service, now - LOOKBACK, now)
+        except PartialMetricsError as exc:
+            found = exc.series
+        return latest_limits(found, self._origins)
+
+
+def latest_limits(series: Sequence[Series], origins: Mapping[str, str]) -> dict[str, Limit]:
+    """The smallest positive last value per metric, as a limit."""
+    tightest: dict[str, float] = {}
+    for s in series:
+        if len(s) == 0 or float(s.values[-1]) <= 0:
+            continue
+        value = float(s.values[-1])
+        tightest[s.metric] = min(value, tightest.get(s.metric, value))
+    return {
+        metric: Limit(value, origins.get(metric, f"Prometheus ({metric})"))
+        for metric, value in tightest.items()
+    }
+
+
+def limits_for(
+    series: Sequence[Series], configured: Mapping[str, float], discovered: Mapping[str, Limit]
+) -> dict[str, Limit]:
+    """Every limit of the metrics in ``series``: configured, else discovered, else 1.0 for a
+    share of its limit."""
+    present = {s.metric for s in series}
+    limits = {m: Limit(1.0, SHARES[m]) for m in present if m in SHARES}
+    limits.update({m: v for m, v in discovered.items() if m in present})
+    limits.update({m: Limit(v, "configured in watch.limits") for m, v in configured.items()})
+    return limits

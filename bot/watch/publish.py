@@ -1,0 +1,85 @@
+"""From findings to heads-ups: one thread per service while its heads-up is open (a later,
+different finding is a reply in it; the same finding again is nothing new), at most
+``max_per_hour`` new threads per channel per hour, nothing at all in quiet hours (see
+:mod:`bot.watch.gate` for why they are dropped, not held). The rules are :func:`gate`'s."""
+
+from __future__ import annotations
+
+from collections import Counter
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
+
+from bot.config.watch import QuietHours
+from bot.slack.blocks import Message
+from bot.watch.checks import RightSizingCheck
+from bot.watch.findings import WatchFinding
+from bot.watch.gate import HOUR, Gate, gate, in_quiet_hours
+from bot.watch.render import headsup_message
+from bot.watch.store import WatchStore
+
+# (thread key, channel, message, as the thread's root) -> queued for Slack
+Deliver = Callable[[str, str, Message, bool], None]
+
+
+@dataclass
+class Published:
+    """What became of one pass's findings: new threads, replies in open ones, and how many were
+    held back by each rule."""
+
+    threads: list[tuple[WatchFinding, str]] = field(default_factory=list)
+    replies: list[tuple[WatchFinding, str]] = field(default_factory=list)
+    held: Counter[str] = field(default_factory=Counter)
+
+
+class HeadsUps:
+    def __init__(
+        self,
+        *,
+        store: WatchStore,
+        deliver: Deliver,
+        channel: str,
+        max_per_hour: int,
+        quiet: QuietHours | None,
+        rightsizing: RightSizingCheck | None = None,
+    ) -> None:
+        self._store = store
+        self._deliver = deliver
+        self._channel = channel
+        self._max = max_per_hour
+        self._quiet = quiet
+        self._rightsizing = rightsizing
+
+    def publish(self, findings: Sequence[WatchFinding], now: float) -> Published:
+        done = Published()
+        for finding in findings:
+            target = finding.target
+            open_ = self._store.open_for(target, now)
+            thread = open_[0].thread_key if open_ else None
+            if thread is not None:
+                self._store.seen(thread, now)  # found again: the thread stays open
+            verdict = gate(
+                already_open=any(h.finding == finding.key for h in open_ if h.thread_key == thread),
+                # a reply in an open thread is no new thread: the hourly limit is for threads
+                posted_last_hour=(
+                    0 if thread else self._store.posted_since(self._channel, now - HOUR)
+                ),
+                max_per_hour=self._max,
+                quiet=in_quiet_hours(self._quiet, now),
+            )
+            if verdict is not Gate.POST:
+                done.held[verdict.value] += 1
+                continue
+            if thread is not None:
+                channel = open_[0].channel
+                self._store.record(thread, target, finding.key, channel, now, opens=False)
+                self._deliver(thread, channel, self._message(finding, root=False), False)
+                done.replies.append((finding, thread))
+                continue
+            thread = f"watch:{target.name}:{finding.key}:{now:.0f}"
+            self._store.record(thread, target, finding.key, self._channel, now, opens=True)
+            self._deliver(thread, self._channel, self._message(finding, root=True), True)
+            done.threads.append((finding, thread))
+        return done
+
+    def _message(self, finding: WatchFinding, *, root: bool) -> Message:
+        return headsup_message(finding, self._rightsizing, root=root)
