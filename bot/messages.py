@@ -413,3 +413,10 @@ WHY_NOT_NO_EVIDENCE = "Nothing in its evidence stands out."
 # --- The watch (issue 15): heads-up threads before alerts fire ----------------------------------
 
 # --- Nezha through the live path (issue 14): log budget and history ----------------------------
+CANDIDATE_LOGS_LATE = (
+    "logs of {count} services around this one not read in the time for logs, ranked on their "
+    "metrics: {names}"
+)
+CANDIDATES_LOGS_UNAVAILABLE = (
+    "logs of {count} services around this one unavailable, ranked on their metrics: {names}: {why}"
+)

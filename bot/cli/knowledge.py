@@ -219,8 +219,9 @@ def eval_rca(
     from knowledge.evaluation.rca import evaluate_rca
 
     _check_data(data)
+    live = load_settings().investigation
     if log_candidates is None:
-        log_candidates = load_settings().investigation.log_candidates
+        log_candidates = live.log_candidates
     with tempfile.TemporaryDirectory() as workdir:
         result = evaluate_rca(
             data,
@@ -228,6 +229,7 @@ def eval_rca(
             Path(workdir),
             lambda s: typer.echo(s, err=True),
             log_candidates=log_candidates,
+            max_log_lines=live.max_log_lines,
         )
     for row in result["per_incident"] if not as_json else []:
         typer.echo(
