@@ -60,6 +60,8 @@ from knowledge.ranking import features as evidence_of
 from tools import ToolError
 
 READERS = 8  # candidates whose metrics are read at once
+LOG_READERS = 3  # candidates whose logs are read at once: each is hours of lines (memory, and CPU
+# where a source draws them here, as the simulator does), so few are in flight when log_seconds ends
 
 
 class Directory(Protocol):
@@ -241,7 +243,7 @@ class OriginFinder:
         def time_left() -> float:
             return min(share(), max(0.0, deadline - time.monotonic()))
 
-        with ThreadPoolExecutor(max_workers=min(max(len(names), 1), READERS)) as pool:
+        with ThreadPoolExecutor(max_workers=min(max(len(names), 1), LOG_READERS)) as pool:
             answers = list(
                 pool.map(lambda name: self._read_logs(namespace, name, window, time_left), names)
             )
