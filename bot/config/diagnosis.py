@@ -68,7 +68,7 @@ class InvestigationSettings(BaseModel):
         "metrics rank them, within log_seconds (the alerting service's logs are always read).",
     )
     log_seconds: float = Field(
-        0.6,
+        0.3,
         gt=0,
         le=60,
         description="Time for reading the other candidates' logs: those not reached in it are "
