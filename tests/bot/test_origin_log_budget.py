@@ -5,13 +5,15 @@ down said once."""
 
 from __future__ import annotations
 
+import threading
 from collections.abc import Callable
 
 import numpy as np
 
+from bot import messages
 from bot.config import InvestigationSettings
 from bot.diagnosis.budget import Budget
-from bot.diagnosis.origins import OriginFinder
+from bot.diagnosis.origins import LOG_READERS, OriginFinder
 from bot.diagnosis.window import Window
 from detectors import InMemoryMetricSource, Series
 from knowledge import LogLine, LogSourceError, TemplateMiner
@@ -71,12 +73,13 @@ class MinuteLogs:
 
 
 def finder(logs: object, names: list[str], **settings: float) -> OriginFinder:
+    chosen: dict[str, float] = {"log_seconds": 60.0, **settings}
     return OriginFinder(
         metrics=InMemoryMetricSource(metrics),
         logs=logs,  # type: ignore[arg-type]
         directories=[Namespace(names)],
         graphs=[],
-        settings=InvestigationSettings(log_seconds=60, **settings),  # type: ignore[arg-type]
+        settings=InvestigationSettings(**chosen),  # type: ignore[arg-type]
     )
 
 
@@ -157,3 +160,37 @@ def test_a_service_that_always_fails_is_compared_with_its_own_past() -> None:
     assert alone.ranked[0].service == "batch"  # without a past, the loudest errors lead
     origins = found.find("shop", "front", WINDOW, [], TemplateMiner(), Budget(60.0), [])
     assert origins.ranked[0].service == "ledger"
+
+
+def test_candidates_not_reached_in_the_time_for_logs_are_one_note() -> None:
+    """Each read answers only once the time for logs is up (a slow source): the first reads,
+    made at once, are kept; the rest are not started and are named in one note."""
+
+    class Slow(MinuteLogs):
+        def fetch(
+            self,
+            namespace: str,
+            service: str,
+            start: float,
+            end: float,
+            *,
+            time_left: TimeLeft | None = None,
+        ) -> list[LogLine]:
+            assert time_left is not None
+            while time_left() > 0:
+                threading.Event().wait(0.01)
+            return super().fetch(namespace, service, start, end)
+
+    names = ["front", *[f"svc-{k:02d}" for k in range(12)]]
+    notes: list[str] = []
+    origins = finder(Slow(steady), names, log_seconds=0.05).find(
+        "shop", "front", WINDOW, [], TemplateMiner(), Budget(60.0), notes
+    )
+    assert len(origins.ranked) == 13
+    assert len(origins.with_logs) == 1 + LOG_READERS  # the alerting one, and the first reads
+    unread = sorted(set(names) - origins.with_logs)
+    assert len(unread) == 12 - LOG_READERS
+    assert notes == [
+        messages.CANDIDATE_LOGS_LATE.format(count=len(unread), names=notes[0].rsplit(": ", 1)[1])
+    ]
+    assert "(and 6 more)" in notes[0]
