@@ -5,7 +5,9 @@ incident with the others. Without it the ranking falls back on the other service
 window, which on Nezha names the origin first in about half the incidents instead of nine in ten.
 
 Kept in memory, bounded: the last ``keep`` investigations of each of at most ``NAMESPACES``
-namespaces (the least recently investigated is forgotten first); a restart starts empty.
+namespaces (the least recently investigated is forgotten first), each service's channel values
+only (what the ranking compares; the evidence texts and templates, which came from its logs, are
+not kept); a restart starts empty.
 """
 
 from __future__ import annotations
@@ -36,7 +38,9 @@ class OriginHistory:
             return
         with self._lock:
             kept = self._by_namespace.pop(namespace, None) or deque(maxlen=self._keep)
-            kept.append(dict(found))
+            kept.append(
+                {name: Features(dict(f.channels), None, (), ()) for name, f in found.items()}
+            )
             self._by_namespace[namespace] = kept
             while len(self._by_namespace) > NAMESPACES:
                 self._by_namespace.popitem(last=False)
