@@ -235,18 +235,20 @@ class OriginFinder:
         budget: Budget,
         notes: list[str],
     ) -> dict[str, list[LogLine]]:
-        """The logs of ``names``, asked for in that order (the strongest on metrics first) until
-        ``log_seconds`` have passed; one note for those not reached, one per source error."""
+        """The logs of ``names``, asked for in that order (the strongest on metrics first) while
+        ``log_seconds`` have not passed - a read once started may take the investigation's share
+        of time, so the first candidates are read even from a slow source; one note for those not
+        reached, one per source error."""
         share = budget.share()
         deadline = time.monotonic() + self._settings.log_seconds
 
-        def time_left() -> float:
-            return min(share(), max(0.0, deadline - time.monotonic()))
+        def in_time(name: str) -> tuple[list[LogLine] | None, str]:
+            if time.monotonic() >= deadline:
+                return None, ""
+            return self._read_logs(namespace, name, window, share)
 
         with ThreadPoolExecutor(max_workers=min(max(len(names), 1), LOG_READERS)) as pool:
-            answers = list(
-                pool.map(lambda name: self._read_logs(namespace, name, window, time_left), names)
-            )
+            answers = list(pool.map(in_time, names))
         read: dict[str, list[LogLine]] = {}
         late: list[str] = []
         failed: dict[str, list[str]] = {}  # why -> the services it kept unread
