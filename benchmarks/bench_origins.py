@@ -5,7 +5,8 @@ services around frontend not ranked (``max_candidates`` 1), interleaved in one r
 The incident is the cascading failure (payments' bad release fails checkout's charges, frontend
 pages on errors); the namespace adds healthy neighbours built from the shop's profiles
 (``tools.sim.namespace``), 11 to 16 metrics each (723 in all). Every candidate's metrics are
-screened, the logs of the top ``investigation.log_candidates`` and of frontend are read. The
+screened; frontend's logs are read, then the others' in screen order, as many as
+``investigation.log_seconds`` lets start (the "logs of" column). The
 baseline is set to 90 minutes, so with the suspect window from the alert (its lead, 30 minutes
 here) every log read spans 2 hours; the script prints the span it measured.
 

@@ -568,3 +568,10 @@ WATCH_NOT_ALLOWED = (
 )
 
 # --- Nezha through the live path (issue 14): log budget and history ----------------------------
+CANDIDATE_LOGS_LATE = (
+    "logs of {count} services around this one not read in the time for logs, ranked on their "
+    "metrics: {names}"
+)
+CANDIDATES_LOGS_UNAVAILABLE = (
+    "logs of {count} services around this one unavailable, ranked on their metrics: {names}: {why}"
+)

@@ -71,6 +71,19 @@ def spread(lines: list[LogLine], most: int) -> list[LogLine]:
     return lines if len(lines) <= most else lines[:: -(-len(lines) // most)]
 
 
+def fair_share(sizes: Sequence[int], total: int) -> int:
+    """The most lines each of several services keeps so that together they keep at most
+    ``total``: the max-min fair level, so a quiet service keeps all its lines and only the
+    loudest are thinned (by ``spread``) - an even cap would thin services that fit."""
+    left, count = max(total, 0), len(sizes)
+    for k, size in enumerate(sorted(sizes)):
+        level = left // (count - k)
+        if size > level:
+            return level
+        left -= size
+    return max(sizes, default=0)
+
+
 def parse_line(text: str, timestamp: float = 0.0) -> LogLine:
     """Split a plain ``[ISO-time] [LEVEL] message`` line; the unrecognised stays in the message.
     A leading ISO-8601 time becomes the timestamp unless one is given."""

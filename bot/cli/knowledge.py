@@ -224,8 +224,9 @@ def eval_rca(
     _check_data(data)
     settings = load_settings()
     store = mlflow_store(mlflow, mlflow_uri, settings)
+    live = settings.investigation
     if log_candidates is None:
-        log_candidates = settings.investigation.log_candidates
+        log_candidates = live.log_candidates
     with tempfile.TemporaryDirectory() as workdir:
         result = evaluate_rca(
             data,
@@ -233,6 +234,7 @@ def eval_rca(
             Path(workdir),
             lambda s: typer.echo(s, err=True),
             log_candidates=log_candidates,
+            max_log_lines=live.max_log_lines,
         )
     for row in result["per_incident"] if not as_json else []:
         typer.echo(

@@ -84,7 +84,13 @@ class InvestigationSettings(BaseModel):
     timeout_seconds: float = Field(
         60, gt=0, le=3600, description="Time budget of one investigation (its sources included)."
     )
-    max_log_lines: int = Field(50_000, ge=100, description="Most log lines read per investigation.")
+    max_log_lines: int = Field(
+        50_000,
+        ge=100,
+        le=1_000_000,
+        description="Most log lines an investigation ranks, all services together: each service "
+        "keeps its lines up to a fair share, the loudest are thinned evenly over the window.",
+    )
     max_candidates: int = Field(
         50,
         ge=1,
@@ -93,11 +99,25 @@ class InvestigationSettings(BaseModel):
         "one, what it calls, what calls it, then the namespace's other workloads.",
     )
     log_candidates: int = Field(
-        3,
+        50,
         ge=0,
-        le=50,
-        description="Services around the alerting one whose logs are read: those the metrics put "
-        "highest (the alerting service's logs are always read).",
+        le=500,
+        description="Services around the alerting one whose logs are read, in the order their "
+        "metrics rank them, within log_seconds (the alerting service's logs are always read).",
+    )
+    log_seconds: float = Field(
+        0.3,
+        gt=0,
+        le=60,
+        description="Time for reading the other candidates' logs: those not reached in it are "
+        "ranked on their metrics alone, and the thread says how many.",
+    )
+    origin_history: int = Field(
+        30,
+        ge=0,
+        le=1000,
+        description="Earlier investigations of a namespace whose evidence is kept (in memory) as "
+        "each service's own yardstick when ranking where a fault started (0: none).",
     )
     lease_seconds: float = Field(
         60,

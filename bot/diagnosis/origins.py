@@ -3,19 +3,26 @@ one (``bot.diagnosis.candidates``) ranked by the same code ``medic eval rca`` me
 (``knowledge.origins``).
 
 The fan-out is bounded: at most ``investigation.max_candidates`` services, each read for its
-metrics only (cheap, in parallel), then the logs of the ``log_candidates`` the metrics put highest
-and of the alerting service (at once: each is hours of lines from a remote API). Every read
-shares the investigation's budget; a candidate whose metrics or logs cannot be read is ranked on
-what was read, and the notes say so once.
+metrics first (cheap, in parallel), then the logs of up to ``log_candidates`` of them in the
+order the metrics rank them, within ``log_seconds`` (the alerting service's are read already).
+Logs are read for many, not a few, because the faults the Nezha data holds (exceptions, wrong
+returns, delays) show in a service's logs and traces long before its few metrics move. All
+services together keep at most ``max_log_lines`` lines: each its fair share, the loudest thinned
+evenly (``knowledge.logs.fair_share``, ``spread``). A candidate whose metrics or logs cannot be
+read is ranked on what was read, and the notes say so once.
 
 Where those logs carry trace ids (``knowledge.traces.trace_id_of``), the lines of the services
 read are joined into request traces, and the flow and hand-off delay that ``medic eval rca``
 scores on Nezha's traces are scored live too: a callee that got slow to answer shows as its own
 delay, not as its callers' latency.
+
+Each service is ranked against its own evidence in the namespace's earlier investigations
+(``OriginHistory``), as the evaluation ranks each incident against the others.
 """
 
 from __future__ import annotations
 
+import time
 from collections import Counter
 from collections.abc import Callable, Mapping, Sequence
 from concurrent.futures import ThreadPoolExecutor
@@ -29,6 +36,7 @@ from bot import messages
 from bot.config import InvestigationSettings
 from bot.diagnosis.budget import Budget
 from bot.diagnosis.candidates import Candidate, candidates
+from bot.diagnosis.origin_history import OriginHistory
 from bot.diagnosis.window import Window
 from detectors import MetricSource, MetricSourceError, PartialMetricsError, Series
 from knowledge import (
@@ -40,7 +48,7 @@ from knowledge import (
     trace_events,
     trace_evidence,
 )
-from knowledge.logs import spread
+from knowledge.logs import fair_share, spread
 from knowledge.origins import Origin, rank_origins, screen
 from knowledge.ranking import (
     METRIC_BASELINE_SECONDS,
@@ -52,6 +60,8 @@ from knowledge.ranking import features as evidence_of
 from tools import ToolError
 
 READERS = 8  # candidates whose metrics are read at once
+LOG_READERS = 3  # candidates whose logs are read at once: each is hours of lines (memory, and CPU
+# where a source draws them here, as the simulator does), so few are in flight when log_seconds ends
 
 
 class Directory(Protocol):
@@ -87,12 +97,14 @@ class OriginFinder:
         directories: Sequence[Directory],
         graphs: Sequence[CallGraph],
         settings: InvestigationSettings,
+        history: OriginHistory | None = None,
     ) -> None:
         self._metrics = metrics
         self._logs = logs
         self._directories = directories
         self._graphs = graphs
         self._settings = settings
+        self._history = history if history is not None else OriginHistory(settings.origin_history)
 
     def graph(self, namespace: str) -> dict[str, list[str]]:
         """Every known call edge of ``namespace``: each source's edges, merged."""
@@ -134,14 +146,10 @@ class OriginFinder:
         lines = lines_read if lines_read is not None else {}
         lines[service] = list(own_lines)
         others = [name for name in chosen if name != service]
-        with ThreadPoolExecutor(max_workers=min(max(len(others), 1), READERS)) as pool:
-            answers = list(
-                pool.map(lambda name: self._read_logs(namespace, name, window, budget), others)
-            )
-        for name, (got, note) in zip(others, answers, strict=True):
-            notes += [note] if note else []  # in ranking order, whichever answered first
-            if got is not None:
-                lines[name] = got
+        lines |= self._read_all_logs(namespace, others, window, budget, notes)
+        most = fair_share([len(got) for got in lines.values()], self._settings.max_log_lines)
+        for name, got in lines.items():
+            lines[name] = spread(got, max(most, 1))
         found = dict(screened)
         windows: dict[str, ComponentWindow] = {}
         before: list[TraceEvent] = []  # the traced lines of the services read, in the baseline
@@ -172,7 +180,9 @@ class OriginFinder:
             for caller, callees in graph.items()
             if caller in relations and any(c in relations for c in callees)
         }
-        return Origins(rank_origins(found, graph=graph), relations, frozenset(lines), among)
+        ranked = rank_origins(found, self._history.past(namespace), graph=graph)
+        self._history.keep(namespace, found)
+        return Origins(ranked, relations, frozenset(lines), among)
 
     def _workloads(self, namespace: str, notes: list[str]) -> list[str]:
         names: list[str] = []
@@ -217,19 +227,63 @@ class OriginFinder:
             if got is not None
         }
 
+    def _read_all_logs(
+        self,
+        namespace: str,
+        names: Sequence[str],
+        window: Window,
+        budget: Budget,
+        notes: list[str],
+    ) -> dict[str, list[LogLine]]:
+        """The logs of ``names``, asked for in that order (the strongest on metrics first) while
+        ``log_seconds`` have not passed - a read once started may take the investigation's share
+        of time, so the first candidates are read even from a slow source; one note for those not
+        reached, one per source error."""
+        share = budget.share()
+        deadline = time.monotonic() + self._settings.log_seconds
+
+        def in_time(name: str) -> tuple[list[LogLine] | None, str]:
+            if time.monotonic() >= deadline:
+                return None, ""
+            return self._read_logs(namespace, name, window, share)
+
+        with ThreadPoolExecutor(max_workers=min(max(len(names), 1), LOG_READERS)) as pool:
+            answers = list(pool.map(in_time, names))
+        read: dict[str, list[LogLine]] = {}
+        late: list[str] = []
+        failed: dict[str, list[str]] = {}  # why -> the services it kept unread
+        for name, (got, why) in zip(names, answers, strict=True):
+            if why:
+                failed.setdefault(why, []).append(name)
+            if got is None:
+                late.append(name)
+            else:
+                read[name] = got
+        for why, unread in failed.items():  # a log source down is one note, not one a service
+            notes.append(
+                messages.CANDIDATE_LOGS_UNAVAILABLE.format(service=unread[0], why=why)
+                if len(unread) == 1
+                else messages.CANDIDATES_LOGS_UNAVAILABLE.format(
+                    count=len(unread), names=_few(unread), why=why
+                )
+            )
+        if late:
+            notes.append(messages.CANDIDATE_LOGS_LATE.format(count=len(late), names=_few(late)))
+        return read
+
     def _read_logs(
-        self, namespace: str, name: str, window: Window, budget: Budget
+        self, namespace: str, name: str, window: Window, time_left: Callable[[], float]
     ) -> tuple[list[LogLine] | None, str]:
-        """A candidate's log lines (None: no time was left to ask), and a note when its logs
-        could not be read."""
-        if budget.left() <= 0:
+        """A candidate's log lines (None: no time was left to ask), and why its logs could not
+        be read."""
+        if time_left() <= 0:
             return None, ""
         try:
             lines = self._logs.fetch(
-                namespace, name, window.baseline_start, window.end, time_left=budget.share()
+                namespace, name, window.baseline_start, window.end, time_left=time_left
             )
         except (KnowledgeError, ToolError) as exc:
-            return [], messages.CANDIDATE_LOGS_UNAVAILABLE.format(service=name, why=exc)
+            return [], str(exc) or type(exc).__name__
         return spread(lines, self._settings.max_log_lines), ""
 
 

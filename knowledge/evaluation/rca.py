@@ -2,12 +2,17 @@
 (hit@k, MRR) on the Nezha incidents, with a plain TF-IDF retrieval baseline from the same run.
 
 The ranking is the live investigation's (``knowledge.origins.rank_origins``), seen two ways: with
-every service's logs read ("localization"), and as the live fan-out reads them
-("localization_screened"): every service on its metrics alone (``screen``), the logs - templates
-and the traces among them - only of the ``log_candidates`` the metrics put highest. Nezha names no
-alerting service, so the screen alone decides (live, the alerting service's logs are read too).
-Both rank against the same history (the other incidents), so the difference is what the screen
-leaves unread. Nezha has no call graph either: the call-path rule has nothing to follow here.
+every service's logs read in full ("localization"), and as the live fan-out reads them with the
+live defaults ("localization_screened"): every service on its metrics alone (``screen``), the
+logs - templates and the traces among them - of the ``log_candidates`` the metrics put highest,
+all services together within ``max_log_lines`` (each its fair share, the loudest thinned evenly,
+as ``bot.diagnosis.origins`` does). Nezha names no alerting service, so the screen alone decides
+(live, the alerting service's logs are read too). The live time for logs (``log_seconds``) is not
+emulated: it depends on the log source's speed. Both rank against the same history - the other
+incidents, standing for the evidence a live investigation keeps from the namespace's earlier
+ones (``bot.diagnosis.origin_history``) - so the difference is what the screen and the line
+budget leave unread. Nezha has no call graph either: the call-path rule has nothing to follow
+here.
 """
 
 from __future__ import annotations
@@ -31,6 +36,7 @@ from knowledge.evaluation.fault_data import (
     read_logs,
     read_metrics,
 )
+from knowledge.logs import fair_share
 from knowledge.matching import evidence_profile, suspects_of
 from knowledge.memory import IncidentMemory
 from knowledge.origins import rank_origins, screen
@@ -44,7 +50,8 @@ GAP_SECONDS = 60.0
 SIGNATURE_COMPONENTS = 3
 PROFILE_COMPONENTS = 3
 KS = (1, 3, 5)
-LOG_CANDIDATES = 3  # the live default (investigation.log_candidates)
+LOG_CANDIDATES = 50  # the live defaults (investigation.log_candidates, max_log_lines)
+MAX_LOG_LINES = 50_000
 
 Metrics = dict[str, dict[str, list[tuple[float, float]]]]  # service -> metric -> points
 
@@ -79,9 +86,10 @@ def evaluate_rca(
     workdir: Path,
     progress: Callable[[str], None] = print,
     log_candidates: int = LOG_CANDIDATES,
+    max_log_lines: int = MAX_LOG_LINES,
 ) -> dict[str, Any]:
-    """Both localizations (``log_candidates``: whose logs the screened one reads), retrieval
-    and its baseline, and each incident's ranks."""
+    """Both localizations (``log_candidates``: whose logs the screened one reads, all of them
+    within ``max_log_lines``), retrieval and its baseline, and each incident's ranks."""
     started = time.perf_counter()
     incidents = load_index(data)
     miner = TemplateMiner()
@@ -96,7 +104,8 @@ def evaluate_rca(
         mined = mine_incident(incident, base, cur, metrics_cache[incident.metric_dir], miner)
         found = evidence(mined)
         text = " ".join(line.message for lines in cur.lines.values() for line in lines)
-        cases.append(_Case(incident, found, text, screened_evidence(mined, log_candidates)))
+        live = screened_evidence(mined, log_candidates, max_log_lines, miner)
+        cases.append(_Case(incident, found, text, live))
         progress(f"{incident.id}: {cur.total} lines, {len(found)} services")
     for i, case in enumerate(cases):
         history = [c.features for j, c in enumerate(cases) if j != i]
@@ -109,7 +118,8 @@ def evaluate_rca(
     return {
         "incidents": len(cases),
         "localization": localization,
-        "localization_screened": screened | {"log_candidates": log_candidates},
+        "localization_screened": screened
+        | {"log_candidates": log_candidates, "max_log_lines": max_log_lines},
         "retrieval": retrieval,
         "baseline_tfidf_retrieval": baseline,
         "per_incident": [
@@ -204,10 +214,42 @@ def evidence(mined: MinedIncident, read: Collection[str] | None = None) -> dict[
     return out
 
 
-def screened_evidence(mined: MinedIncident, keep: int) -> dict[str, Features]:
+def screened_evidence(
+    mined: MinedIncident,
+    keep: int,
+    max_log_lines: int = MAX_LOG_LINES,
+    miner: TemplateMiner | None = None,
+) -> dict[str, Features]:
     """The evidence the live fan-out gathers: every service ranked on its metrics alone, the
-    logs read for the ``keep`` the metrics put highest (``knowledge.origins.screen``)."""
-    return evidence(mined, read=screen(evidence(mined, read=()), keep))
+    logs read for the ``keep`` the metrics put highest (``knowledge.origins.screen``), all of
+    them within ``max_log_lines`` (mined again by ``miner`` where the budget thinned them)."""
+    read = screen(evidence(mined, read=()), keep)
+    return evidence(within_budget(mined, read, max_log_lines, miner), read=read)
+
+
+def within_budget(
+    mined: MinedIncident,
+    read: Collection[str],
+    max_log_lines: int,
+    miner: TemplateMiner | None = None,
+) -> MinedIncident:
+    """``mined`` as the live fan-out keeps it: each read service's baseline and window lines
+    together cut to the fair share of ``max_log_lines`` (``knowledge.logs.fair_share``), every
+    k-th kept as ``spread`` keeps them from one time-ordered read."""
+    sizes = {s: len(mined.base.lines.get(s, [])) + len(mined.cur.lines.get(s, [])) for s in read}
+    most = max(fair_share(list(sizes.values()), max_log_lines), 1)
+    if all(size <= most for size in sizes.values()):
+        return mined
+    base, cur = ServiceLogs(), ServiceLogs()
+    for service in mined.services:
+        before, during = mined.base.lines.get(service, []), mined.cur.lines.get(service, [])
+        ids = mined.base.traces.get(service, []) + mined.cur.traces.get(service, [])
+        step = -(-sizes[service] // most) if sizes.get(service, 0) > most else 1
+        for k in range(0, len(before) + len(during), step):
+            side, line = (base, before[k]) if k < len(before) else (cur, during[k - len(before)])
+            side.lines[service].append(line)
+            side.traces[service].append(ids[k])
+    return mine_incident(mined.incident, base, cur, mined.metrics, miner or TemplateMiner())
 
 
 def _events(

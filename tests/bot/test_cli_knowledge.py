@@ -112,12 +112,13 @@ def test_eval_rca_ranks_the_faulty_service_and_retrieves_its_twin(tmp_path: Path
     summary = json.loads(result.stdout.strip().splitlines()[-1])
     assert summary["incidents"] == 3
     assert summary["localization"]["as@1"] == 1.0
-    # the live screen reads the logs of the 3 services the metrics put highest: here, both
+    # the live defaults: every service's logs, within the line budget
     assert summary["localization_screened"] == {
         "as@1": 1.0,
         "as@3": 1.0,
         "as@5": 1.0,
-        "log_candidates": 3,
+        "log_candidates": 50,
+        "max_log_lines": 50_000,
     }
     assert summary["retrieval"]["queries"] == 2
     assert summary["retrieval"]["hit@1"] == 1.0

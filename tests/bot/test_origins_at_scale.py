@@ -1,5 +1,6 @@
 """A victim's alert in a namespace of fifty services: every service is ranked on its metrics, the
-logs of only a few are read, and the origin is still named first (``benchmarks/bench_origins.py``
+logs of every one are read (in the order the metrics rank them, within the time for logs, here
+ample), and the origin is named first (``benchmarks/bench_origins.py``
 times the same investigation)."""
 
 from __future__ import annotations
@@ -26,13 +27,14 @@ def test_the_origin_is_found_among_fifty_services(
     scenario = wide_cascade(50)
     clock = VirtualClock(1_800_000_000.0)
     sim = SimulatedCluster(scenario, clock)
-    settings = load_settings(data_dir=tmp_path, investigation={"baseline_minutes": 90})
+    settings = load_settings(
+        data_dir=tmp_path, investigation={"baseline_minutes": 90, "log_seconds": 60}
+    )
     flow = build_sim_flow(settings, sim, clock, embedder)
     incident, _ = flow.intake(parse_alerts(scenario_alert(scenario, sim.anchor)))[0]
     origins = flow.investigate(incident).origins
     assert len(origins.ranked) == 50
     assert origins.ranked[0].service == "payments"
     assert origins.relation("payments") is not None
-    # logs read for the alerting service and the few the metrics put highest, no more
-    assert len(origins.with_logs) == settings.investigation.log_candidates + 1
+    assert len(origins.with_logs) == 50
     assert {"frontend", "payments"} <= origins.with_logs

@@ -7,7 +7,13 @@ from __future__ import annotations
 from pathlib import Path
 
 from knowledge.evaluation.fault_data import NezhaIncident, ServiceLogs
-from knowledge.evaluation.rca import MinedIncident, evidence, mine_incident, screened_evidence
+from knowledge.evaluation.rca import (
+    MinedIncident,
+    evidence,
+    mine_incident,
+    screened_evidence,
+    within_budget,
+)
 from knowledge.logs import LogLine
 from knowledge.origins import rank_origins
 from knowledge.templates import TemplateMiner
@@ -76,3 +82,16 @@ def test_only_the_services_the_metrics_put_highest_have_their_logs_read() -> Non
 def test_reading_every_service_is_the_full_view() -> None:
     incident = mined()
     assert screened_evidence(incident, keep=len(SERVICES)) == evidence(incident)
+
+
+def test_the_line_budget_thins_the_loudest_service_as_the_live_path_does() -> None:
+    """With room for 60 lines each (180 in all), every service's 120 lines are cut to every
+    second one - baseline and window alike, the failing service's errors among them."""
+    incident = mined()
+    thinned = within_budget(incident, SERVICES, 180)
+    for service in SERVICES:
+        kept = thinned.base.lines[service] + thinned.cur.lines[service]
+        assert len(kept) == 60
+        assert len(thinned.base.lines[service]) == 30
+    assert any(line.level == "ERROR" for line in thinned.cur.lines["ts-a-service"])
+    assert within_budget(incident, SERVICES, 50_000) is incident  # under budget: as read

@@ -1,0 +1,199 @@
+"""The origin finder reads what a Nezha-like fault needs: logs of every candidate (a fault that
+throws exceptions shows in a service's logs long before its metrics move), all of them within one
+line budget, each service compared with its own earlier investigations, and a log source that is
+down said once."""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Callable
+
+import numpy as np
+
+from bot import messages
+from bot.config import InvestigationSettings
+from bot.diagnosis.budget import Budget
+from bot.diagnosis.origins import LOG_READERS, OriginFinder
+from bot.diagnosis.window import Window
+from detectors import InMemoryMetricSource, Series
+from knowledge import LogLine, LogSourceError, TemplateMiner
+from knowledge.logs import TimeLeft
+
+NOW = 1_800_000_000.0
+WINDOW = Window(NOW - 7200.0, NOW - 1800.0, NOW)  # 90 minutes of baseline, 30 in the window
+BUSY = [f"svc-{k:02d}" for k in range(8)]  # CPU that jumps in the window: the metric screen's pick
+
+
+class Namespace:
+    def __init__(self, names: list[str]) -> None:
+        self.names = names
+
+    def workloads(self, namespace: str, limit: int) -> list[str]:
+        return self.names[:limit]
+
+
+def metrics(namespace: str, service: str, start: float, end: float) -> list[Series]:
+    """Flat CPU for every service, except the busy ones, whose CPU rises in the window."""
+    ts = np.arange(start, end, 60.0)
+    rng = np.random.default_rng(abs(hash(service)) % 2**32)
+    cpu = 30.0 + rng.normal(0.0, 1.0, len(ts))
+    if service in BUSY:
+        cpu[ts >= WINDOW.split] += 25.0
+    return [Series.of("cpu_utilization_pct", ts, cpu)]
+
+
+Lines = Callable[[str, float], list[str]]  # service, minute start -> that minute's messages
+
+
+def steady(service: str, minute: float) -> list[str]:
+    return [f"INFO served request {k} in 12 ms" for k in range(4)]
+
+
+class MinuteLogs:
+    """Log lines a minute apart, from ``lines`` (service, minute -> messages)."""
+
+    def __init__(self, lines: Lines) -> None:
+        self.lines = lines
+
+    def fetch(
+        self,
+        namespace: str,
+        service: str,
+        start: float,
+        end: float,
+        *,
+        time_left: TimeLeft | None = None,
+    ) -> list[LogLine]:
+        out = []
+        for minute in np.arange(start, end, 60.0):
+            for k, text in enumerate(self.lines(service, float(minute))):
+                level, _, message = text.partition(" ")
+                out.append(LogLine(float(minute) + k * 0.01, message, level, service))
+        return out
+
+
+def finder(logs: object, names: list[str], **settings: float) -> OriginFinder:
+    chosen: dict[str, float] = {"log_seconds": 60.0, **settings}
+    return OriginFinder(
+        metrics=InMemoryMetricSource(metrics),
+        logs=logs,  # type: ignore[arg-type]
+        directories=[Namespace(names)],
+        graphs=[],
+        settings=InvestigationSettings(**chosen),  # type: ignore[arg-type]
+    )
+
+
+def failing_ledger(service: str, minute: float) -> list[str]:
+    if service == "ledger" and minute >= WINDOW.split:
+        return [*steady(service, minute), *["ERROR NullPointerException in Ledger.post"] * 6]
+    return steady(service, minute)
+
+
+def test_an_origin_quiet_on_metrics_and_loud_in_logs_is_named_first() -> None:
+    names = ["front", *BUSY, "ledger", "mail"]
+    notes: list[str] = []
+    origins = finder(MinuteLogs(failing_ledger), names).find(
+        "shop", "front", WINDOW, [], TemplateMiner(), Budget(60.0), notes
+    )
+    assert origins.ranked[0].service == "ledger"
+    assert "ledger" in origins.with_logs
+    assert notes == []
+
+
+def test_fifty_candidates_with_two_hours_of_logs_stay_within_the_line_budget() -> None:
+    names = ["front", *[f"svc-{k:02d}" for k in range(48)], "quiet"]
+
+    def loud(service: str, minute: float) -> list[str]:  # 30 lines a minute, but "quiet"
+        count = 1 if service == "quiet" else 30
+        return [f"INFO served request {k} in 12 ms" for k in range(count)]
+
+    read: dict[str, list[LogLine]] = {}
+    finder(MinuteLogs(loud), names, max_log_lines=20_000).find(
+        "shop", "front", WINDOW, [], TemplateMiner(), Budget(60.0), [], lines_read=read
+    )
+    assert set(read) == set(names)
+    assert sum(len(lines) for lines in read.values()) <= 20_000
+    assert len(read["quiet"]) == 120  # a quiet service keeps every line; the loud are thinned
+    kept = read["svc-00"]
+    assert kept[0].timestamp < WINDOW.split <= kept[-1].timestamp  # evenly, the window in view
+
+
+def test_a_log_source_down_is_one_note_and_the_services_are_ranked_on_metrics() -> None:
+    class Down:
+        def fetch(self, *args: object, time_left: TimeLeft | None = None) -> list[LogLine]:
+            raise LogSourceError("Loki answered 503")
+
+    names = ["front", *[f"svc-{k:02d}" for k in range(20)]]
+    notes: list[str] = []
+    origins = finder(Down(), names).find(
+        "shop", "front", WINDOW, [], TemplateMiner(), Budget(60.0), notes
+    )
+    assert len(origins.ranked) == 21
+    assert len(notes) == 1
+    assert "20 services" in notes[0] and "Loki answered 503" in notes[0]
+
+
+def test_a_service_that_always_fails_is_compared_with_its_own_past() -> None:
+    """``batch`` logs a burst of errors in every window (a job that always fails); ``ledger``
+    starts failing now, less loudly. Against its own earlier investigations batch is usual."""
+
+    def burst(service: str, minute: float) -> list[str]:
+        lines = steady(service, minute)
+        if service == "batch" and minute >= WINDOW.split:
+            lines += ["ERROR job export failed: disk quota"] * 12
+        return lines
+
+    def now(service: str, minute: float) -> list[str]:
+        lines = burst(service, minute)
+        if service == "ledger" and minute >= WINDOW.split:
+            lines += ["ERROR NullPointerException in Ledger.post"] * 3
+        return lines
+
+    names = ["front", "batch", "ledger", "mail", "cart"]
+    logs = MinuteLogs(burst)
+    found = finder(logs, names)
+    for _ in range(3):  # earlier investigations of the namespace: batch failing as always
+        found.find("shop", "front", WINDOW, [], TemplateMiner(), Budget(60.0), [])
+    logs.lines = now
+    fresh = finder(MinuteLogs(now), names)
+    alone = fresh.find("shop", "front", WINDOW, [], TemplateMiner(), Budget(60.0), [])
+    assert alone.ranked[0].service == "batch"  # without a past, the loudest errors lead
+    origins = found.find("shop", "front", WINDOW, [], TemplateMiner(), Budget(60.0), [])
+    assert origins.ranked[0].service == "ledger"
+
+
+def test_candidates_not_reached_in_the_time_for_logs_are_one_note() -> None:
+    """A slow source: the first reads, started at once, are still read (a read under way keeps
+    the investigation's time, not only what is left of the time for logs); once that is up no
+    more are started, and those are ranked on their metrics and named in one note."""
+    started = threading.Barrier(LOG_READERS, timeout=20)
+
+    class Slow(MinuteLogs):
+        def fetch(
+            self,
+            namespace: str,
+            service: str,
+            start: float,
+            end: float,
+            *,
+            time_left: TimeLeft | None = None,
+        ) -> list[LogLine]:
+            started.wait()  # all first reads are under way, then each outlasts the time for logs
+            threading.Event().wait(1.5)
+            if time_left is None or time_left() <= 0:  # as a real source gives up
+                raise LogSourceError("no time left to read the logs")
+            return super().fetch(namespace, service, start, end)
+
+    names = ["front", *[f"svc-{k:02d}" for k in range(12)]]
+    notes: list[str] = []
+    origins = finder(Slow(steady), names, log_seconds=1.0).find(
+        "shop", "front", WINDOW, [], TemplateMiner(), Budget(60.0), notes
+    )
+    assert len(origins.ranked) == 13
+    assert len(origins.with_logs) == 1 + LOG_READERS  # the alerting one, and the first reads
+    unread = sorted(set(names) - origins.with_logs)
+    assert len(unread) == 12 - LOG_READERS
+    assert notes == [
+        messages.CANDIDATE_LOGS_LATE.format(count=len(unread), names=notes[0].rsplit(": ", 1)[1])
+    ]
+    assert "(and 6 more)" in notes[0]
