@@ -528,7 +528,7 @@ WATCH_HEADSUP_OVER = (
 )
 WATCH_HEADSUP_DRIFT = (
     ":eyes: *Heads-up: {service}* ({namespace}) - the inputs of its model moved away from its "
-    "training data: {subject} ({level})."
+    "training data: {subject} (PSI {level})."
 )
 WATCH_PROPOSED = "Proposed: {action}. The guard says: {verdict}. Nothing changes unless approved."
 WATCH_HEADSUP_FOOTER = (

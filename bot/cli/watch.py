@@ -49,6 +49,7 @@ def watch(
         WatchParts,
         build_checks,
         build_watch,
+        model_drift,
         rightsizing_of,
         watch_targets,
     )
@@ -79,7 +80,8 @@ def watch(
         sources.default_namespace,
     )
     store = WatchStore(wiring.engine, 3600 * settings.watch.open_hours)
-    checks = build_checks(settings)
+    drift = model_drift(settings, parts.cluster, sources.registry, sources.features)
+    checks = build_checks(settings, drift)
     targets = watch_targets(settings, parts, store)
     targets += [parse_target(s, parts.default_namespace) for s in service or []]
     targets = list(dict.fromkeys(targets))

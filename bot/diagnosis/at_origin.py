@@ -46,6 +46,15 @@ def origin_elsewhere(origins: Origins, service: str) -> Origin | None:
     return first if first.service != service and first.clear and first.began else None
 
 
+def named_origin(origins: Origins, service: str) -> str:
+    """The service the thread names as where the fault started: another one only when
+    ``origin_elsewhere`` finds it, else the alerting ``service`` itself - a weak leader elsewhere
+    is shown ("the strongest evidence, weak, is on X") but not named, and the proposals stay on
+    ``service``. What the scenario evaluation scores as the origin named first."""
+    elsewhere = origin_elsewhere(origins, service)
+    return elsewhere.service if elsewhere is not None else service
+
+
 def downstream_advice(origins: Origins, service: str, origin: str) -> str:
     """What the alerting ``service``'s responders are told: that acting on it would not help
     when a known call path leads from it to ``origin`` (it calls the origin, or the call-path rule

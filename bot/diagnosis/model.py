@@ -105,6 +105,14 @@ class ModelInvestigator:
         self._features = features
         self._settings = settings
 
+    @property
+    def registry(self) -> ModelRegistry | None:
+        return self._registry
+
+    @property
+    def features(self) -> FeatureSource | None:
+        return self._features
+
     def look(
         self,
         namespace: str,
@@ -233,7 +241,7 @@ class ModelInvestigator:
         if len(names) > most:
             look.notes.append(messages.MODEL_FEATURES_CAPPED.format(count=most, read=len(names)))
             names = names[:most]
-        drift, skipped = _compare(profile, live.features, names)
+        drift, skipped = compare_features(profile, live.features, names)
         look.compared = len(drift)
         look.drift = sorted(drift, key=lambda d: (-d.psi, d.feature))[:MAX_DRIFT]
         look.chart = _chart(profile, live.features, look.drift, serving.version)
@@ -253,7 +261,7 @@ class ModelInvestigator:
             before = registry.training_profile(model, version.version)
             if before is None:
                 continue
-            compared, more = _compare(before, live.features, names)
+            compared, more = compare_features(before, live.features, names)
             skipped += more
             look.against.append(
                 VersionDrift(
@@ -333,7 +341,7 @@ class _Draft:
         )
 
 
-def _compare(
+def compare_features(
     profile: TrainingProfile, live: dict[str, Histogram], names: Sequence[str]
 ) -> tuple[list[FeatureDrift], list[str]]:
     """Each named feature's drift against ``profile``; what could not be compared, and why."""

@@ -1,6 +1,6 @@
 """The scenario suite through the whole path - intake, investigation, what changed, planning and
 the guard - with the LLM off: is the right remedy proposed first, the right cause named first, and
-the service where the fault started ranked first among the origins?
+the service where the fault started named as the origin (``named_origin``, what the thread says)?
 
 Every run - each scenario and each ``--vary`` copy - has its own simulated cluster and its own
 fresh data directory (state database, template state, the sample memory only). A shared state
@@ -20,9 +20,10 @@ from typing import Any
 from bot.alerts import parse_alerts
 from bot.config import Settings
 from bot.demo import scenario_alert
+from bot.diagnosis.at_origin import named_origin
+from bot.diagnosis.origins import Origins
 from bot.wiring import build_sim_flow, embedding_model
 from knowledge.embeddings import MiniLMEmbedding
-from knowledge.origins import Origin
 from tools.actions import Action
 from tools.clock import VirtualClock
 from tools.evaluation import vary
@@ -67,11 +68,15 @@ def is_fix(action: Action, scenario: Scenario, replicas: int) -> bool:
     return action.tool != "scale" or int(action.params.get("replicas", 0)) > replicas
 
 
-def origin_rank(ranked: Sequence[Origin], origin: str) -> int | None:
-    """The 1-based rank of ``origin`` among the ranked origins; None when it is not among them
-    (an investigation that ranked nothing has not found it either)."""
-    names = [o.service for o in ranked]
-    return names.index(origin) + 1 if origin in names else None
+def origin_rank(origins: Origins, service: str, origin: str) -> int | None:
+    """1 when the thread names ``origin`` as where the fault started (``named_origin``: the
+    alerting ``service`` unless clear evidence leads elsewhere); otherwise its rank among the
+    ranked origins, at best 2 as it was not the one named; None when it is not among them (an
+    investigation that ranked nothing has not found it either)."""
+    if named_origin(origins, service) == origin:
+        return 1
+    names = [o.service for o in origins.ranked]
+    return max(2, names.index(origin) + 1) if origin in names else None
 
 
 def run_scenario(
@@ -115,7 +120,7 @@ def run_scenario(
         planning_ms=round(plan.seconds * 1000, 2),
         advice=plan.advice,
         origin=scenario.origin,
-        origin_rank=origin_rank(investigation.origins.ranked, scenario.origin),
+        origin_rank=origin_rank(investigation.origins, scenario.service, scenario.origin),
         origins=[
             {"service": o.service, "score": o.cause.score, "downstream_of": o.downstream_of}
             for o in investigation.origins.ranked[:4]

@@ -2,16 +2,16 @@
 ``{model}`` parameter names it.
 
 Read from the workload's pod template (its newest rollout's labels and annotations,
-``medic.io/model``): what a real service declares. This is the one place that answers it, so the
-planner can be pointed at the investigation's own answer (the registry-aware one) instead.
+``medic.io/model``): what a real service declares, read by the same rule as the model-aware
+investigation's (``bot.diagnosis.model.served_by``).
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable
 
+from bot.diagnosis.model import served_by
 from tools import ClusterBackend, ToolError
-from tools.registry.base import MODEL_LABEL
 
 # (namespace, workload) -> the registered model's name, or None when it serves none (or unknown)
 ServedModel = Callable[[str, str], str | None]
@@ -26,9 +26,7 @@ def from_pod_template(cluster: ClusterBackend) -> ServedModel:
             rollouts = cluster.recent_rollouts(namespace, name, 1)
         except ToolError:
             return None
-        if not rollouts:
-            return None
-        newest = rollouts[0]
-        return newest.labels.get(MODEL_LABEL) or newest.annotations.get(MODEL_LABEL) or None
+        served = served_by(rollouts)
+        return served.model if served is not None else None
 
     return served

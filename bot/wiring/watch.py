@@ -2,8 +2,8 @@
 sources (the flow's metrics; with Prometheus, also the usage and limit queries of
 :mod:`bot.watch.limits`), the cluster's replicas, and the guard's verdict on proposed changes.
 
-``drift`` is the extension point for the input-drift check of ML services: a
-:data:`~bot.watch.checks.DriftProbe` from the model registry's part, wired here once it lands."""
+The input-drift check of ML services runs when a model registry and live feature histograms are
+at hand (``model_drift``): the same reading and comparison as the model-aware investigation."""
 
 from __future__ import annotations
 
@@ -21,6 +21,7 @@ from bot.watch.checks import (
     ForecastCheck,
     RightSizingCheck,
 )
+from bot.watch.drift import drift_probe
 from bot.watch.findings import Target
 from bot.watch.limits import (
     LIMIT_QUERIES,
@@ -38,9 +39,11 @@ from bot.watch.store import WatchStore
 from bot.watch.targets import watched
 from bot.wiring.sources import UpToNow
 from detectors import MetricSource, PrometheusMetricSource
+from detectors.features import FeatureSource
 from tools.actions import Action
 from tools.backends import ClusterBackend
 from tools.clock import Clock
+from tools.registry import ModelRegistry
 from tools.workflow import RemediationWorkflow
 
 
@@ -99,6 +102,25 @@ def build_checks(settings: Settings, drift: DriftProbe | None = None) -> list[Ch
     if drift is not None:
         checks.append(DriftCheck(drift))
     return checks
+
+
+def model_drift(
+    settings: Settings,
+    cluster: ClusterBackend,
+    registry: ModelRegistry | None,
+    features: FeatureSource | None,
+) -> DriftProbe | None:
+    """The drift probe over the last ``watch.recent_minutes``; None without a registry or a
+    source of live feature histograms (nothing to compare)."""
+    if registry is None or features is None:
+        return None
+    return drift_probe(
+        cluster,
+        registry,
+        features,
+        60 * settings.watch.recent_minutes,
+        settings.investigation.model.max_features,
+    )
 
 
 def rightsizing_of(checks: list[Check]) -> RightSizingCheck | None:
@@ -165,12 +187,15 @@ def watch_loop(
     drift: DriftProbe | None = None,
 ) -> WatchLoop | None:
     """The scheduled watch of `medic serve` (None unless ``watch.enabled``), posting through
-    ``deliver``. ``drift``: the ML services' input-drift probe, once the registry's part has one."""
+    ``deliver``. ``drift``: the ML services' input-drift probe (default: from the flow's model
+    registry and feature histograms, when it has them)."""
     w = settings.watch
     channel = w.channel or settings.alert_channel
     if not w.enabled or channel is None:
         return None
     parts = WatchParts.of_flow(flow)
+    if drift is None and flow.models is not None:
+        drift = model_drift(settings, parts.cluster, flow.models.registry, flow.models.features)
     checks = build_checks(settings, drift)
     headsups = HeadsUps(
         store=store,

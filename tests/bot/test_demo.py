@@ -34,8 +34,8 @@ def test_demo_with_yes_fixes_verifies_and_remembers_for_next_time() -> None:
     assert len(first["hypotheses"]) >= 2
     assert first["hypotheses"][0]["score"] > first["hypotheses"][1]["score"]
     assert {(p["tool"], p["status"]) for p in first["proposals"]} == {
-        ("scale", "executed"),
-        ("purge_cache", "executed"),
+        ("scale", "succeeded"),
+        ("purge_cache", "succeeded"),
     }
     scale = next(p for p in first["proposals"] if p["tool"] == "scale")
     assert (scale["target"], scale["parameters"]) == ("shop/recommender", {"replicas": 6})
@@ -61,7 +61,7 @@ def test_demo_plays_any_scenario_a_victims_fix_acts_on_its_origin() -> None:
     assert (first["tool"], first["target"], first["status"]) == (
         "restart",
         "shop/checkout",
-        "executed",
+        "succeeded",
     )
     assert all(p["target"] != "shop/frontend" for p in report["proposals"])
     assert report["verified"] is True
@@ -88,7 +88,7 @@ def test_demo_on_a_terminal_asks_for_each_proposal(monkeypatch: pytest.MonkeyPat
     code, out, _ = run("demo", "--json", input="y\nn\n")
     assert code == 0
     statuses = [p["status"] for p in summary(out)["proposals"]]
-    assert statuses == ["executed", "rejected"]
+    assert statuses == ["succeeded", "rejected"]
     assert "Approve: scale deployment shop/recommender: 3 -> 6 replicas?" in out
 
 
@@ -144,3 +144,31 @@ def test_investigate_a_service_by_name_on_the_simulation() -> None:
     assert code == 0, err
     report = summary(out)
     assert report["service"] == "checkout" and report["anomalies"] == []
+
+
+def test_the_model_drift_demo_retrains_and_the_registry_shows_the_new_champion(
+    tmp_path: Path,
+) -> None:
+    """The seed's closed loop in one scenario: the inputs drifted against the served version's
+    training data, retraining is proposed and approved, the pipeline registers a new version and
+    moves the alias, and the click-through recovers - read back with MLflow's own client."""
+    from mlflow import MlflowClient
+
+    code, out, err = run("demo", "--scenario", "model-drift", "--yes", "--json")
+    assert code == 0, err
+    report = summary(out)
+    top = report["hypotheses"][0]["text"]
+    assert top.startswith("Input drift") and "version 3's training data" in top
+    assert "basket_value" in top
+    first = report["proposals"][0]
+    assert (first["tool"], first["target"], first["status"]) == (
+        "retrain",
+        "shop/recommender",
+        "succeeded",
+    )
+    assert report["model"]["blamed"] == "input-drift"
+    assert report["verified"] is True
+    store = tmp_path / "data" / "mlflow" / "mlflow.db"
+    client = MlflowClient(f"sqlite:///{store}")
+    champion = client.get_model_version_by_alias("recommender-ranker", "champion")
+    assert str(champion.version) == "4"  # trained on recent data by the approved run

@@ -40,3 +40,25 @@ def test_what_it_cannot_use_is_one_line_and_exit_2() -> None:
     assert code == 2 and "Nothing to watch" in err
     code, _out, err = medic("watch", "--cluster", "sim")
     assert code == 2 and "--once" in err
+
+
+def test_an_ml_service_whose_inputs_drifted_gets_a_heads_up_per_drifted_feature() -> None:
+    """The drift check reads the served version's training profile from the registry and the
+    live feature histograms, as the investigation does; a model that got worse on normal inputs
+    (model-regression) is not input drift."""
+    code, out, _err = medic(
+        "watch", "--once", "--cluster", "sim", "--scenario", "model-drift",
+        "--service", "shop/recommender", "--json",
+    )  # fmt: skip
+    assert code == 0, out
+    drifted = [f for f in json.loads(out.strip().splitlines()[-1])["findings"]]
+    assert {f["subject"] for f in drifted if f["concern"] == "drift"} >= {"basket_value"}
+    assert "hour_of_day" not in {f["subject"] for f in drifted}  # it did not move
+    assert "moved away from its training data: basket_value (PSI" in out
+    code, out, _err = medic(
+        "watch", "--once", "--cluster", "sim", "--scenario", "model-regression",
+        "--service", "shop/recommender", "--json",
+    )  # fmt: skip
+    assert code == 0, out
+    findings = json.loads(out.strip().splitlines()[-1])["findings"]
+    assert not [f for f in findings if f["concern"] == "drift"]
