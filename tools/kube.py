@@ -279,25 +279,27 @@ class KubernetesCluster:
         return sorted(owned, key=lambda rs: _revision(rs.metadata), reverse=True)
 
     def _call(self, what: str, fn: Callable[[], T]) -> T:
-        def attempt() -> T:
-            try:
-                return fn()
-            except ApiException as exc:
-                raise _translate(what, exc) from exc
-            except urllib3.exceptions.NewConnectionError as exc:
-                raise TransientError(
-                    f"cannot connect to the Kubernetes API at {self._host} to {what}",
-                    may_have_applied=False,
-                ) from exc
-            except urllib3.exceptions.HTTPError as exc:
-                raise TransientError(
-                    f"the Kubernetes API at {self._host} did not answer to {what}: "
-                    f"{type(exc).__name__}",
-                    may_have_applied=True,
-                ) from exc
-
         # Every Kubernetes write here is idempotent (see the module docstring).
-        return self._retry.call(attempt, idempotent=True)
+        return self._retry.call(lambda: api_call(self._host, what, fn), idempotent=True)
+
+
+def api_call(host: str, what: str, fn: Callable[[], T]) -> T:
+    """``fn()`` (one request to the API at ``host``) with the client's errors as Medic's: the
+    API's refusals translated (``_translate``), a connection never made transient and certainly
+    not applied, an answer that never came transient and perhaps applied."""
+    try:
+        return fn()
+    except ApiException as exc:
+        raise _translate(what, exc) from exc
+    except urllib3.exceptions.NewConnectionError as exc:
+        raise TransientError(
+            f"cannot connect to the Kubernetes API at {host} to {what}", may_have_applied=False
+        ) from exc
+    except urllib3.exceptions.HTTPError as exc:
+        raise TransientError(
+            f"the Kubernetes API at {host} did not answer to {what}: {type(exc).__name__}",
+            may_have_applied=True,
+        ) from exc
 
 
 def _translate(what: str, exc: ApiException) -> ToolError:
@@ -320,7 +322,6 @@ def _translate(what: str, exc: ApiException) -> ToolError:
 
 
 # What another adapter of the same API (tools.registry.kube_job) makes of Kubernetes' answers.
-translate_api_error = _translate
 
 
 def _retry_after(exc: ApiException) -> float | None:

@@ -19,12 +19,10 @@ import re
 from collections.abc import Callable, Mapping
 from typing import Any, TypeVar
 
-import urllib3
 from kubernetes import client as k8s
 from kubernetes.client.exceptions import ApiException
 
-from tools.errors import TransientError
-from tools.kube import TIMEOUT, translate_api_error
+from tools.kube import TIMEOUT, api_call
 from tools.policy import TrainingJob
 from tools.registry.base import RegistryError, TrainingRun
 from tools.retry import RetryPolicy
@@ -146,27 +144,16 @@ class KubeJobPipeline:
         }
 
     def _call(self, what: str, fn: Callable[[], T]) -> T:
-        def attempt() -> T:
+        def create() -> T:
             try:
                 return fn()
             except ApiException as exc:
                 if exc.status == 409:
                     raise _AlreadyExistsError() from exc
-                raise translate_api_error(what, exc) from exc
-            except urllib3.exceptions.NewConnectionError as exc:
-                raise TransientError(
-                    f"cannot connect to the Kubernetes API at {self._host} to {what}",
-                    may_have_applied=False,
-                ) from exc
-            except urllib3.exceptions.HTTPError as exc:
-                raise TransientError(
-                    f"the Kubernetes API at {self._host} did not answer to {what}: "
-                    f"{type(exc).__name__}",
-                    may_have_applied=True,
-                ) from exc
+                raise
 
         # A create with a fixed name is idempotent: a second one finds the first (409).
-        return self._retry.call(attempt, idempotent=True)
+        return self._retry.call(lambda: api_call(self._host, what, create), idempotent=True)
 
 
 class _AlreadyExistsError(Exception):
