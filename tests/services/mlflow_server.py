@@ -34,6 +34,8 @@ def running_mlflow(tmp: Path) -> Iterator[str]:
         "HOME": str(tmp),
         "MLFLOW_DISABLE_TELEMETRY": "true",
         "DO_NOT_TRACK": "true",
+        # Its job runner (8 worker processes, ~2 GB) serves MLflow's GenAI jobs, not a registry.
+        "MLFLOW_SERVER_ENABLE_JOB_EXECUTION": "false",
     }
     with log.open("wb") as out:
         process = subprocess.Popen(

@@ -10,6 +10,7 @@ import pytest
 
 from tools.clock import VirtualClock
 from tools.sim import SCENARIOS, Scenario, SimulatedCluster
+from tools.sim.model_suite import MODEL_SCENARIOS
 from tools.sim.victims import VICTIMS
 
 VICTIMS_BY_NAME = {s.name: s for s in VICTIMS}
@@ -56,18 +57,23 @@ def recovered_after(scenario: Scenario, actions: tuple[tuple[str, str], ...]) ->
 
 
 SUITE = [s for s in SCENARIOS.values() if s.expected is not None]
+# The model's scenarios act through the registry and its pipeline: tests/tools/sim/
+# test_model_scenarios.py plays their fixes and tempting remedies.
+CLUSTER_SUITE = [s for s in SUITE if s not in MODEL_SCENARIOS]
 
 
 def test_the_suite_has_twelve_distinct_incidents_and_the_victims() -> None:
     assert len(SUITE) >= 12 + len(VICTIMS)
     assert all(SCENARIOS[v.name] is v for v in VICTIMS)
-    stories = {
-        (s.service, s.origin, s.expected.causes, s.expected.fix) for s in SUITE if s.expected
+    stories = {  # the seed's overload of an ML service differs from the demo's by its temptation
+        (s.service, s.origin, s.expected.causes, s.expected.fix, s.expected.tempting)
+        for s in SUITE
+        if s.expected
     }
     assert len(stories) == len(SUITE)
 
 
-@pytest.mark.parametrize("scenario", SUITE, ids=lambda s: s.name)
+@pytest.mark.parametrize("scenario", CLUSTER_SUITE, ids=lambda s: s.name)
 def test_the_fix_works_and_the_tempting_remedy_does_not(scenario: Scenario) -> None:
     expected = scenario.expected
     assert expected is not None

@@ -16,6 +16,7 @@ from mlflow import MlflowClient
 from typer.testing import CliRunner
 
 from bot.cli.app import app
+from bot.config import InvestigationSettings
 from bot.evaluation import tracking
 from tests.detectors.nab_fixtures import spiky_corpus
 from tests.services.binaries import free_port
@@ -68,7 +69,9 @@ def test_a_run_on_the_server_holds_the_json_lines_numbers_code_and_data(
     assert tags["medic.embedding_model"].startswith("all-MiniLM-L6-v2@")
     assert params["option.detector"] == "ensemble" and params["option.jobs"] == "1"
     assert params["config.detectors.alert_score"] == "0.5"
-    assert params["config.investigation.log_candidates"] == "3"
+    assert params["config.investigation.log_candidates"] == str(
+        InvestigationSettings().log_candidates
+    )
     # the configuration in force, as a file on the server's artifact store
     saved = MlflowClient(mlflow_server).download_artifacts(
         logged.info.run_id, "configuration.json", str(tmp_path)
