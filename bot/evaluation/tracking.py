@@ -21,7 +21,6 @@ import contextlib
 import json
 import logging
 import math
-import os
 import re
 import threading
 import time
@@ -36,6 +35,7 @@ from bot.errors import InputError, MedicError
 from bot.evaluation.components import DETECTOR_CONFIG, EMBEDDING_MODEL, register_components
 from bot.evaluation.provenance import code_version, config_digest, data_digest
 from bot.untrusted import one_line
+from tools.registry import quiet_mlflow
 
 EXPERIMENT_PREFIX = "medic-eval-"
 MAX_METRICS = 500  # numbers of one JSON line logged; past them, the tag medic.metrics_dropped
@@ -297,14 +297,9 @@ def _artifacts(store: TrackingStore, command: str) -> str | None:
 
 
 def _client(store: TrackingStore) -> Any:
-    """An MlflowClient on ``store``, with telemetry off and HTTP requests bounded. These are
-    process environment variables because MLflow reads them nowhere else."""
-    os.environ["MLFLOW_DISABLE_TELEMETRY"] = "true"
-    # "View run at <URL>" on stdout would follow the JSON line (and a URL's credentials)
-    os.environ["MLFLOW_SUPPRESS_PRINTING_URL_TO_STDOUT"] = "true"
-    os.environ["MLFLOW_HTTP_REQUEST_TIMEOUT"] = str(REQUEST_TIMEOUT_SECONDS)
-    os.environ["MLFLOW_HTTP_REQUEST_MAX_RETRIES"] = str(REQUEST_RETRIES)
-    os.environ["MLFLOW_HTTP_REQUEST_BACKOFF_FACTOR"] = str(REQUEST_BACKOFF)
+    """An MlflowClient on ``store``, with telemetry off, HTTP requests bounded and no "View run
+    at <URL>" on stdout, where it would follow the JSON line (``quiet_mlflow``)."""
+    quiet_mlflow(REQUEST_TIMEOUT_SECONDS, retries=REQUEST_RETRIES, backoff=REQUEST_BACKOFF)
     if store.artifacts is not None:
         Path(store.tracking_uri.removeprefix("sqlite:///")).parent.mkdir(
             parents=True, exist_ok=True

@@ -19,7 +19,13 @@ from tools.registry.base import (
     TrainingRun,
 )
 from tools.registry.memory import MemoryRegistry, MemoryTraining
-from tools.registry.mlflow import SINCE_TAG, MlflowRegistry, alias_since, embedded_store
+from tools.registry.mlflow import (
+    SINCE_TAG,
+    MlflowRegistry,
+    alias_since,
+    embedded_store,
+    quiet_mlflow,
+)
 
 __all__ = [
     "SINCE_TAG",
@@ -37,4 +43,5 @@ __all__ = [
     "TrainingRun",
     "alias_since",
     "embedded_store",
+    "quiet_mlflow",
 ]

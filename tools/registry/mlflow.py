@@ -69,13 +69,15 @@ def embedded_store(data_dir: Path) -> tuple[str, Path]:
     return f"sqlite:///{root / 'mlflow.db'}", root / "artifacts"
 
 
-def quiet_mlflow(timeout_seconds: float) -> None:
-    """MLflow's process-wide settings, made before it is imported: telemetry off, one HTTP attempt
-    with a timeout of ``timeout_seconds``, no progress bars. MLflow reads these from the
-    environment at each request and offers no per-client option, so this is the one place Medic
-    writes the environment (it never reads its own settings from it here)."""
+def quiet_mlflow(timeout_seconds: float, retries: int = 0, backoff: int = 0) -> None:
+    """MLflow's process-wide settings, made before it is imported: telemetry off, HTTP requests
+    bounded (``1 + retries`` attempts of ``timeout_seconds`` each, ``backoff`` between them), no
+    progress bars, no run URLs on stdout. MLflow reads these from the environment at each request
+    and offers no per-client option, so this is the one place Medic writes the environment (the
+    registry and the evaluations' logging both call it; it never reads settings from it)."""
     os.environ["MLFLOW_DISABLE_TELEMETRY"] = "true"
-    os.environ["MLFLOW_HTTP_REQUEST_MAX_RETRIES"] = "0"
+    os.environ["MLFLOW_HTTP_REQUEST_MAX_RETRIES"] = str(retries)
+    os.environ["MLFLOW_HTTP_REQUEST_BACKOFF_FACTOR"] = str(backoff)
     os.environ["MLFLOW_HTTP_REQUEST_TIMEOUT"] = str(max(1, math.ceil(timeout_seconds)))
     os.environ["MLFLOW_ENABLE_ARTIFACTS_PROGRESS_BAR"] = "false"
     os.environ["MLFLOW_ENABLE_ASYNC_LOGGING"] = "false"
