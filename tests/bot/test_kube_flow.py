@@ -180,8 +180,8 @@ def test_investigate_propose_and_approve_on_kubernetes(
     assert code == 0, err
     report = summary(out)
     assert {p["tool"]: p["status"] for p in report["proposals"]} == {
-        "scale": "executed",
-        "purge_cache": "executed",
+        "scale": "succeeded",
+        "purge_cache": "succeeded",
     }
     assert shop.get(DEPLOYMENTS, NAMESPACE, SERVICE)["spec"]["replicas"] == 6
     assert scale_patches(shop) == ["All", "All", "All", None]  # propose, execute: dry run first
