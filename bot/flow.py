@@ -26,7 +26,7 @@ from bot.diagnosis.assembly import (
     planning_context,
     with_context,
 )
-from bot.diagnosis.at_origin import downstream_advice
+from bot.diagnosis.at_origin import downstream_advice, model_at_fault
 from bot.diagnosis.budget import Budget
 from bot.diagnosis.changes import changes_from, read_changes, read_rollouts
 from bot.diagnosis.corrections import Correction, CorrectionStore, corrected, parse_correction
@@ -278,6 +278,20 @@ class IncidentFlow:
         rollouts, note = read_rollouts(self.backends.cluster, incident.namespace, incident.service)
         changes = changes_from(rollouts, incident.service)
         model = self._model_look(incident, investigation, rollouts, budget or self.budget())
+        cause = model_at_fault(model)
+        if cause and investigation.at_origin is not None:  # the model, not the ranked leader
+            investigation = replace(
+                investigation,
+                at_origin=None,
+                notes=[
+                    *investigation.notes,
+                    messages.MODEL_IS_THE_ORIGIN.format(
+                        service=incident.service,
+                        leader=investigation.at_origin.service,
+                        cause=cause,
+                    ),
+                ],
+            )
         investigation = with_context(
             investigation,
             changes=changes,

@@ -322,6 +322,11 @@ ORIGIN_ITSELF = (
     "Most likely origin: {service} itself ({signal} out of the ordinary{when}); the {count} other "
     "service(s) looked at ({names}) show weaker evidence."
 )
+ORIGIN_MODEL = (
+    "Most likely origin: {service} itself - the model it serves ({cause}); the ranking of the "
+    "{count} service(s) around it cannot see a model's quality, and the strongest there, {leader}, "
+    "is not where this started."
+)
 ORIGIN_UNCLEAR = (
     "No service stands out as the origin among the {count} looked at; the strongest evidence, "
     "weak, is on {origin}."
@@ -419,6 +424,11 @@ MLFLOW_NO_ANSWER = "no complete answer within {seconds:g} s"
 MLFLOW_CANNOT_CONNECT = "cannot connect ({error})"
 
 # --- Model-aware investigation (issue 15): serving version, drift against training, quality ----
+# The origin ranking led elsewhere, but the alerting service's own model is at fault (bot/flow.py).
+MODEL_IS_THE_ORIGIN = (
+    "The ranking of the services around {service} led to {leader}, but the model {service} serves "
+    "is at fault ({cause}): the remedies act on {service}, not on {leader}."
+)
 # (bot/diagnosis/model.py, bot/views.py and the renderers): {model}, {feature}, {version} and the
 # registry's descriptions are the registry's or a label's text, escaped where rendered.
 HEADING_MODEL = "The model"

@@ -15,6 +15,7 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 
 from bot import messages
+from bot.diagnosis.at_origin import model_at_fault
 from bot.diagnosis.investigation import Investigation
 from bot.diagnosis.signals import Glossary
 from knowledge import default_vocabulary
@@ -95,10 +96,12 @@ class OriginsView:
     def origin(self) -> OriginView:
         return self.ranked[0]
 
+    model_home: bool = False  # the alerting service's own model is at fault, whoever ranks first
+
     @property
     def elsewhere(self) -> bool:
         """Whether the fault clearly started in another service than the alerting one."""
-        return self.origin.clear and self.origin.service != self.service
+        return not self.model_home and self.origin.clear and self.origin.service != self.service
 
 
 def origins_view(
@@ -115,9 +118,20 @@ def origins_view(
     views = tuple(
         _origin(rank, o, inv, service) for rank, o in enumerate(ranked[: max(shown, 1)], 1)
     )
+    cause = model_at_fault(inv.model)
+    headline = _headline(views[0], ranked, service, mark, marked_at)
+    if cause:
+        headline = Phrase.of(
+            messages.ORIGIN_MODEL,
+            service=service,
+            cause=next((h.title for h in inv.hypotheses if h.cause == cause), cause),
+            count=max(0, len(ranked) - 1),
+            leader=next((o.service for o in ranked if o.service != service), service),
+        )
     return OriginsView(
         service=service,
-        headline=_headline(views[0], ranked, service, mark, marked_at),
+        model_home=bool(cause),
+        headline=headline,
         ranked=views,
         more=max(0, len(ranked) - len(views)),
         looked_at=Phrase.of(

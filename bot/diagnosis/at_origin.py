@@ -12,6 +12,8 @@ from dataclasses import dataclass, field
 from bot import messages
 from bot.diagnosis.changes import Change
 from bot.diagnosis.hypotheses import Hypothesis
+from bot.diagnosis.model_evidence import model_evidence
+from bot.diagnosis.model_look import ModelLook
 from bot.diagnosis.origins import Origins
 from detectors import Finding
 from knowledge import SimilarIncident, TemplateChanges
@@ -46,11 +48,22 @@ def origin_elsewhere(origins: Origins, service: str) -> Origin | None:
     return first if first.service != service and first.clear and first.began else None
 
 
-def named_origin(origins: Origins, service: str) -> str:
-    """The service the thread names as where the fault started: another one only when
-    ``origin_elsewhere`` finds it, else the alerting ``service`` itself - a weak leader elsewhere
-    is shown ("the strongest evidence, weak, is on X") but not named, and the proposals stay on
-    ``service``. What the scenario evaluation scores as the origin named first."""
+def model_at_fault(model: ModelLook | None) -> str:
+    """The model cause (``input-drift``, ``model-regression``) the look at the alerting service's
+    model found, or "". Direct evidence on that service: the cross-service ranking has no channel
+    for a model's quality, so a bystander's chance surge must not outrank it."""
+    found = model_evidence(model)
+    return found[0][0] if found else ""
+
+
+def named_origin(origins: Origins, service: str, model: ModelLook | None = None) -> str:
+    """The service the thread names as where the fault started: the alerting ``service`` when
+    its own model is at fault (``model_at_fault``); another one only when ``origin_elsewhere``
+    finds it; else ``service`` itself - a weak leader elsewhere is shown ("the strongest evidence,
+    weak, is on X") but not named, and the proposals stay on ``service``. What the scenario
+    evaluation scores as the origin named first."""
+    if model_at_fault(model):
+        return service
     elsewhere = origin_elsewhere(origins, service)
     return elsewhere.service if elsewhere is not None else service
 

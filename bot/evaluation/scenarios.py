@@ -21,6 +21,7 @@ from bot.alerts import parse_alerts
 from bot.config import Settings
 from bot.demo import scenario_alert
 from bot.diagnosis.at_origin import named_origin
+from bot.diagnosis.model_look import ModelLook
 from bot.diagnosis.origins import Origins
 from bot.wiring import build_sim_flow, embedding_model
 from knowledge.embeddings import MiniLMEmbedding
@@ -68,12 +69,14 @@ def is_fix(action: Action, scenario: Scenario, replicas: int) -> bool:
     return action.tool != "scale" or int(action.params.get("replicas", 0)) > replicas
 
 
-def origin_rank(origins: Origins, service: str, origin: str) -> int | None:
+def origin_rank(
+    origins: Origins, service: str, origin: str, model: ModelLook | None = None
+) -> int | None:
     """1 when the thread names ``origin`` as where the fault started (``named_origin``: the
     alerting ``service`` unless clear evidence leads elsewhere); otherwise its rank among the
     ranked origins, at best 2 as it was not the one named; None when it is not among them (an
     investigation that ranked nothing has not found it either)."""
-    if named_origin(origins, service) == origin:
+    if named_origin(origins, service, model) == origin:
         return 1
     names = [o.service for o in origins.ranked]
     return max(2, names.index(origin) + 1) if origin in names else None
@@ -120,7 +123,9 @@ def run_scenario(
         planning_ms=round(plan.seconds * 1000, 2),
         advice=plan.advice,
         origin=scenario.origin,
-        origin_rank=origin_rank(investigation.origins, scenario.service, scenario.origin),
+        origin_rank=origin_rank(
+            investigation.origins, scenario.service, scenario.origin, investigation.model
+        ),
         origins=[
             {"service": o.service, "score": o.cause.score, "downstream_of": o.downstream_of}
             for o in investigation.origins.ranked[:4]

@@ -43,3 +43,23 @@ def test_a_true_origin_that_leads_without_clear_evidence_was_not_named() -> None
     assert named_origin(found, "frontend") == "frontend"
     assert origin_rank(found, "frontend", "payments") == 2  # shown first, but not named
     assert origin_rank(found, "frontend", "nowhere") is None
+
+
+def test_a_bystanders_chance_surge_does_not_outrank_the_alerting_services_own_model() -> None:
+    """model-drift, varied (seed 3): checkout's constant WARN template surges by chance and,
+    judged against peers (no history in a fresh data directory), clears the bar - but the
+    recommender's inputs drifted against its model's training data, which the ranking cannot
+    see. The thread names recommender, the remedy stays there, and checkout gets no look."""
+    from bot.config import load_settings
+    from bot.evaluation.scenarios import START, run_scenario
+    from bot.wiring import embedding_model
+    from tools.evaluation import vary
+    from tools.sim import SCENARIOS
+
+    scenario = vary(SCENARIOS["model-drift"], 3)
+    settings = load_settings(cluster="sim")
+    result = run_scenario(scenario, settings, embedding_model(), START + 3 * 86400.0)
+    assert result.origins[0]["service"] == "checkout"  # what the ranking alone says
+    assert result.origin_rank == 1
+    assert result.proposals[0]["tool"] == "retrain"
+    assert result.proposals[0]["service"] == "recommender"
