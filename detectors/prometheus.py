@@ -195,27 +195,12 @@ class PrometheusMetricSource:
         metric: str,
         remedy: str,
     ) -> tuple[httpx.Response, bytes]:
-        """The answer to one request (a query_range, a label's values) and its body, read within
-        the time left and at most ``max_response_bytes`` of it; ``remedy``: what to do about an
-        answer too large."""
-        timeout = self._client.timeout
-        if time_left is not None:
-            left = max(time_left(), 0.001)
-            timeout = httpx.Timeout(left if timeout.read is None else min(left, timeout.read))
-        content = bytearray()
-        with self._client.stream("GET", endpoint, params=params, timeout=timeout) as response:
-            for chunk in response.iter_bytes():
-                content += chunk
-                if len(content) > self._max_bytes:
-                    raise _QueryFailedError(
-                        f"Prometheus's answer for {metric} is over {self._max_bytes:,} bytes "
-                        f"(metrics.max_response_bytes): {remedy}"
-                    )
-                if time_left is not None and time_left() <= 0:
-                    raise _QueryFailedError(
-                        f"no time left to read Prometheus's answer for {metric}"
-                    )
-        return response, bytes(content)
+        """The answer to one request (a query_range, a label's values) and its body
+        (``bounded_get``); a failed read costs only this metric."""
+        return bounded_get(
+            self._client, endpoint, params, time_left, self._max_bytes, metric, remedy,
+            _QueryFailedError,
+        )  # fmt: skip
 
     def workloads(self, namespace: str, limit: int) -> list[str]:
         """The services of ``namespace``: the values of the service label on its series of the
@@ -263,6 +248,37 @@ class PrometheusMetricSource:
             raise MetricSourceError(f"Prometheus at {where} answered no list of {what}")
         names = {v for v in values if isinstance(v, str) and WORKLOAD_NAME.fullmatch(v)}
         return sorted(names)[: max(limit, 0)]
+
+
+def bounded_get(
+    client: httpx.Client,
+    endpoint: str,
+    params: dict[str, str],
+    time_left: TimeLeft | None,
+    max_bytes: int,
+    what: str,
+    remedy: str,
+    error: type[MetricSourceError] = MetricSourceError,
+) -> tuple[httpx.Response, bytes]:
+    """The answer to one GET and its body, read within the time left and at most ``max_bytes``
+    of it (a server sending a huge answer, or a byte at a time, raises ``error``); ``remedy``:
+    what to do about an answer too large."""
+    timeout = client.timeout
+    if time_left is not None:
+        left = max(time_left(), 0.001)
+        timeout = httpx.Timeout(left if timeout.read is None else min(left, timeout.read))
+    content = bytearray()
+    with client.stream("GET", endpoint, params=params, timeout=timeout) as response:
+        for chunk in response.iter_bytes():
+            content += chunk
+            if len(content) > max_bytes:
+                raise error(
+                    f"Prometheus's answer for {what} is over {max_bytes:,} bytes "
+                    f"(metrics.max_response_bytes): {remedy}"
+                )
+            if time_left is not None and time_left() <= 0:
+                raise error(f"no time left to read Prometheus's answer for {what}")
+    return response, bytes(content)
 
 
 class _QueryFailedError(MetricSourceError):

@@ -23,6 +23,7 @@ import httpx
 
 from detectors.errors import MetricSourceError
 from detectors.features import FeatureWindow, Histogram
+from detectors.prometheus import bounded_get
 from detectors.sources import TimeLeft
 
 FEATURES = "model_input_feature_bucket"
@@ -101,29 +102,18 @@ class PrometheusFeatureSource:
         self, query: str, at: float, time_left: TimeLeft | None
     ) -> list[tuple[dict[str, str], float]]:
         where = str(self._client.base_url)
-        timeout = self._client.timeout
-        if time_left is not None:
-            left = time_left()
-            if left <= 0:
-                raise MetricSourceError("no time left to read the live feature histograms")
-            timeout = httpx.Timeout(left if timeout.read is None else min(left, timeout.read))
-        content = bytearray()
+        if time_left is not None and time_left() <= 0:
+            raise MetricSourceError("no time left to read the live feature histograms")
         try:
-            with self._client.stream(
-                "GET",
+            response, content = bounded_get(
+                self._client,
                 "/api/v1/query",
-                params={"query": query, "time": f"{at:.3f}"},
-                timeout=timeout,
-            ) as response:
-                for chunk in response.iter_bytes():
-                    content += chunk
-                    if len(content) > self._max_bytes:
-                        raise MetricSourceError(
-                            f"Prometheus's answer for the feature histograms is over "
-                            f"{self._max_bytes:,} bytes"
-                        )
-                    if time_left is not None and time_left() <= 0:
-                        raise MetricSourceError("no time left to read the live feature histograms")
+                {"query": query, "time": f"{at:.3f}"},
+                time_left,
+                self._max_bytes,
+                "the feature histograms",
+                "lower investigation.model.max_features or raise metrics.max_response_bytes",
+            )
         except httpx.HTTPError as exc:
             raise MetricSourceError(
                 f"Prometheus at {where} did not answer the feature histograms query "

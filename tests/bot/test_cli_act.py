@@ -152,16 +152,7 @@ def test_act_against_kubernetes_through_kubeconfig(
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
     kube_api.put(objects.deployment("recommender"))
-    kubeconfig = {
-        "apiVersion": "v1",
-        "kind": "Config",
-        "clusters": [{"name": "test", "cluster": {"server": kube_api.url}}],
-        "users": [{"name": "medic", "user": {"token": "t0ken"}}],
-        "contexts": [{"name": "test", "context": {"cluster": "test", "user": "medic"}}],
-        "current-context": "test",
-    }
-    (tmp_path / "kubeconfig").write_text(yaml.safe_dump(kubeconfig))
-    monkeypatch.setenv("KUBECONFIG", str(tmp_path / "kubeconfig"))
+    monkeypatch.setenv("KUBECONFIG", str(kube_api.kubeconfig(tmp_path / "kubeconfig")))
     code, out, err = medic(
         "act",
         "scale",

@@ -16,12 +16,14 @@ import copy
 import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
+from pathlib import Path
 from typing import Any
 
 import attrs
 import jsonpatch
 import kmock
 import pytest
+import yaml
 from kmock._internal import apps, enums, rendering
 
 from tests.services import k8s_objects
@@ -126,6 +128,20 @@ class KubeApi:
     def __init__(self, emulator: KubeApiEmulator, url: str) -> None:
         self.emulator = emulator
         self.url = url
+
+    def kubeconfig(self, path: Path) -> Path:
+        """A kubeconfig at ``path`` whose one context points at this emulator (token auth), as
+        `medic` finds through KUBECONFIG."""
+        config = {
+            "apiVersion": "v1",
+            "kind": "Config",
+            "clusters": [{"name": "test", "cluster": {"server": self.url}}],
+            "users": [{"name": "medic", "user": {"token": "t0ken"}}],
+            "contexts": [{"name": "test", "context": {"cluster": "test", "user": "medic"}}],
+            "current-context": "test",
+        }
+        path.write_text(yaml.safe_dump(config))
+        return path
 
     def put(self, obj: dict[str, Any]) -> None:
         kinds = {
