@@ -585,3 +585,19 @@ CANDIDATE_LOGS_LATE = (
 CANDIDATES_LOGS_UNAVAILABLE = (
     "logs of {count} services around this one unavailable, ranked on their metrics: {names}: {why}"
 )
+
+# --- Origin history kept in the state database (issue 14) ---------------------------------------
+
+# --- Model gaps: prediction drift, ML origins, @medic on the model, registry down (issue 15) -----
+
+# --- The watch: approvable right-sizing, discovered quotas and disks (issue 15) ------------------
+
+# --- Alert receivers: Grafana, Datadog, PagerDuty, Opsgenie, generic; write-back (issue 16) -------
+
+# --- Evidence: Loki, Elasticsearch/OpenSearch, Kubernetes Events, VictoriaMetrics (issue 16) ------
+
+# --- Clusters: the clusters map (issue 16) ------------------------------------------------------
+
+# --- Postmortem search: relevance, one document one result (issue 17) --------------------------
+
+# --- Postmortem drafts (issue 17) and the simulated shop's exporter (issue 16) -------------------

@@ -2,7 +2,7 @@
 environment (which wins), then passed down. Nothing else reads the environment.
 
 One module per concern - :mod:`~bot.config.diagnosis`, :mod:`~bot.config.metrics`,
-:mod:`~bot.config.front`, :mod:`~bot.config.llm`, :mod:`~bot.config.state`,
+:mod:`~bot.config.front`, :mod:`~bot.config.llm`, :mod:`~bot.config.logs`, :mod:`~bot.config.state`,
 :mod:`~bot.config.registry` - gathered by
 :class:`Settings` (:mod:`~bot.config.settings`) and read by :func:`load_settings`
 (:mod:`~bot.config.loading`). Import from the package: ``from bot.config import Settings``.
@@ -18,6 +18,7 @@ from bot.config.diagnosis import (
 from bot.config.front import SlackSettings, WebhookSettings
 from bot.config.llm import LLMSettings
 from bot.config.loading import load_settings
+from bot.config.logs import LogsSettings
 from bot.config.metrics import DEFAULT_QUERIES, MetricsSettings
 from bot.config.registry import RegistrySettings
 from bot.config.settings import Settings
@@ -30,6 +31,7 @@ __all__ = [
     "DetectorSettings",
     "InvestigationSettings",
     "LLMSettings",
+    "LogsSettings",
     "MemberSettings",
     "MetricsSettings",
     "ModelSettings",

@@ -12,6 +12,7 @@ from pydantic_settings import BaseSettings, SettingsConfigDict
 from bot.config.diagnosis import DetectorSettings, InvestigationSettings, VerificationSettings
 from bot.config.front import SlackSettings, WebhookSettings
 from bot.config.llm import LLMSettings
+from bot.config.logs import LogsSettings
 from bot.config.metrics import MetricsSettings
 from bot.config.registry import RegistrySettings
 from bot.config.state import DatabaseSettings, ReconcileSettings
@@ -83,6 +84,7 @@ class Settings(BaseSettings):
     verification: VerificationSettings = Field(default_factory=VerificationSettings)
     detectors: DetectorSettings = Field(default_factory=DetectorSettings)
     metrics: MetricsSettings = Field(default_factory=MetricsSettings)
+    logs: LogsSettings = Field(default_factory=LogsSettings)
     slack: SlackSettings = Field(default_factory=SlackSettings)
     webhook: WebhookSettings = Field(default_factory=WebhookSettings)
     llm: LLMSettings = Field(default_factory=LLMSettings)
