@@ -42,6 +42,8 @@ from bot.errors import InputError
 from bot.incidents import Incident, IncidentStore
 from bot.llm.model import ChatModel
 from bot.planners.combine import Plan, Planner, with_origin
+from bot.watch.proposals import from_watch
+from bot.watch.verify import verify_change
 from detectors import MetricSource
 from knowledge.memory import IncidentMemory
 from knowledge.records import IncidentRecord
@@ -206,6 +208,13 @@ class IncidentFlow:
     def is_open(self, incident_id: str) -> bool:
         incident = self.incidents.get(incident_id)
         return incident is not None and incident.status == "open"
+
+    def keeps_lead(self, incident_id: str) -> bool:
+        """Whether an incident keeps a later alert of its service in the same thread from being
+        investigated on its own: an open alert's does; a heads-up's (bot.watch.proposals) never
+        does - it only carries the watch's proposed change."""
+        incident = self.incidents.get(incident_id)
+        return incident is not None and incident.status == "open" and not from_watch(incident)
 
     def proposals_of(self, incident_id: str) -> list[Proposal]:
         """Every proposal made for the incident, in the order they were made."""
@@ -475,6 +484,24 @@ class IncidentFlow:
         registry = self.workflow.backends.registry
         checks = [c for p in remedies for c in model_checks(registry, p)]
         return with_model_checks(verified, checks, self.verification.quality_metric)
+
+    def verify_change(self, incident: Incident) -> Verification:
+        """A heads-up's incident: whether the change the watch proposed, once approved and run,
+        took and left the service not running hot (bot.watch.verify). Resolved when verified:
+        there is nothing left to do, and nothing to remember - no fault was diagnosed."""
+        done = [
+            p
+            for p in self.proposals.for_incident(incident.id)
+            if p.status is ProposalStatus.SUCCEEDED
+        ]
+        if not done:
+            return Verification(False, [], messages.WATCH_NOTHING_CHANGED)
+        verified = verify_change(
+            done[-1], self.backends.cluster, self.metrics, self.clock, self.verification
+        )
+        if verified.recovered:
+            self.incidents.resolve(incident.id, self.clock.now())
+        return verified
 
     def remember(
         self, incident: Incident, investigation: Investigation, verification: Verification

@@ -591,6 +591,23 @@ CANDIDATES_LOGS_UNAVAILABLE = (
 # --- Model gaps: prediction drift, ML origins, @medic on the model, registry down (issue 15) -----
 
 # --- The watch: approvable right-sizing, discovered quotas and disks (issue 15) ------------------
+WATCH_INCIDENT_SUMMARY = "heads-up from the watch: {service} ({namespace}) {concern}"
+WATCH_RATIONALE = "{concern}: CPU at {level}% of the limit"
+WATCH_OFFER = (
+    "*{incident}* - the change the watch proposes for {service} ({namespace}). Approve it here "
+    "(or `medic approve {proposal}`); it runs once, through the guard, and is verified after."
+)
+WATCH_PROPOSAL_LINE = "Proposal {proposal} ({status}): approve with `medic approve {proposal}`."
+WATCH_VERIFY_UNREAD = "could not re-read the service after the change: {reason}"
+WATCH_VERIFY_REPLICAS = "replicas: {replicas} wanted {wanted}, {ready} ready"
+WATCH_VERIFY_NO_CPU = "CPU utilisation: no recent samples"
+WATCH_VERIFY_CPU = (
+    "CPU utilisation {after}% after the change, {verdict} the {ceiling}% the replicas may run "
+    "at (before: {before}%)"
+)
+WATCH_NOTHING_CHANGED = "nothing was changed: no approved change of this heads-up succeeded"
+APPROVE_NO_PROPOSAL = "No proposal {id}: `medic watch --once` and `medic act` print the ids."
+APPROVE_NOT_PENDING = "Proposal {id} is {status}, not waiting for approval."
 
 # --- Alert receivers: Grafana, Datadog, PagerDuty, Opsgenie, generic; write-back (issue 16) -------
 

@@ -116,7 +116,7 @@ class AlertIntake:
                     service=incident.service,
                     namespace=incident.namespace,
                     received_at=received,
-                    is_open=self.flow.is_open,
+                    is_open=self.flow.keeps_lead,
                 )
                 if new:
                     self.store.record(

@@ -144,17 +144,19 @@ class MedicService:
             settings.investigation.lease_seconds / 2, self._resume_investigations, "resume"
         )
         # The watch: heads-ups before alerts fire, one replica per pass (watch.enabled).
+        headsups = SlackHeadsUps(
+            store=self.threads.store,
+            outbox=self.outbox,
+            poster=self.threads.poster,
+            wall_clock=time.time,
+        )
         self.watch = watch_loop(
             settings,
             flow,
             self.watch_store,
-            SlackHeadsUps(
-                store=self.threads.store,
-                outbox=self.outbox,
-                poster=self.threads.poster,
-                wall_clock=time.time,
-            ),
+            headsups,
             owner=f"{socket.gethostname()}:{id(self):x}",
+            offer=headsups.offer,
         )
         # A file of its own: the webhook's insert never waits behind the threads' writes.
         inbox = wiring.inbox_engine

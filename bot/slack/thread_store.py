@@ -137,12 +137,14 @@ class ThreadStore:
         namespace: str,
         received_at: float,
         is_open: Callable[[str], bool],
+        lead: bool | None = None,
     ) -> tuple[ThreadLink, bool]:
         """Put an incident in a thread; True when this call did. An incident leads - it is the
         one investigated - unless an open incident of its service already is in the thread;
         then it joins that one's diagnosis. A group that resolved and fires again thus gets a
         new investigation in the same thread. Decided holding the thread's row lock, so two
-        replicas linking two incidents of one service at once make one the leader."""
+        replicas linking two incidents of one service at once make one the leader. ``lead``
+        decides instead (False: a heads-up's incident, never investigated)."""
         with Session(self._engine) as session, session.begin():
             session.get(ThreadRow, thread_key, with_for_update=True)
             existing = session.get(LinkRow, incident_id)
@@ -160,7 +162,9 @@ class ThreadStore:
                 "thread_key": thread_key,
                 "service": service,
                 "namespace": namespace,
-                "lead": not any(is_open(other) for other in same_service),
+                "lead": (
+                    not any(is_open(other) for other in same_service) if lead is None else lead
+                ),
                 "received_at": received_at,
             }
             created = insert_new(session, LinkRow, values, key=["incident_id"])

@@ -21,6 +21,7 @@ from bot.slack.jobs import Jobs
 from bot.slack.mrkdwn import markup
 from bot.slack.poster import ThreadPoster
 from bot.slack.thread_store import ThreadStore
+from bot.watch.proposals import from_watch
 from knowledge.errors import KnowledgeError
 
 log = logging.getLogger(__name__)
@@ -66,15 +67,19 @@ class Verifications:
                 self._publish(*measured)
             return
 
-    def _measure(self, incident_id: str) -> tuple[Incident, Investigation, Verification] | None:
+    def _measure(
+        self, incident_id: str
+    ) -> tuple[Incident, Investigation | None, Verification] | None:
         incident = self.flow.incident(incident_id)
         if incident is None or self.store.link_of(incident_id) is None:
             return None
+        if from_watch(incident):  # a heads-up's change: no diagnosis to re-read, none to keep
+            return incident, None, self.flow.verify_change(incident)
         investigation = self.flow.diagnosis_of(incident).investigation
         return incident, investigation, self.flow.verify(incident, investigation)
 
     def _publish(
-        self, incident: Incident, investigation: Investigation, verification: Verification
+        self, incident: Incident, investigation: Investigation | None, verification: Verification
     ) -> None:
         link = self.store.link_of(incident.id)
         thread = self.store.thread(link.thread_key) if link else None
@@ -91,6 +96,8 @@ class Verifications:
         reply(
             link.thread_key, thread.channel, blocks.verification_message(incident.id, verification)
         )
+        if investigation is None:
+            return
         try:
             record = self.flow.remember(incident, investigation, verification)
         except KnowledgeError as exc:  # the memory's store is down: say so, keep the rest

@@ -14,11 +14,14 @@ from bot.slack.blocks import Message
 from bot.watch.checks import RightSizingCheck
 from bot.watch.findings import WatchFinding
 from bot.watch.gate import HOUR, Gate, gate, in_quiet_hours
+from bot.watch.proposals import Proposed, WatchProposals
 from bot.watch.render import headsup_message
 from bot.watch.store import WatchStore
 
 # (thread key, channel, message, as the thread's root) -> queued for Slack
 Deliver = Callable[[str, str, Message, bool], None]
+# (thread key, channel, the finding's change as a proposal) -> its Approve/Reject in the thread
+Offer = Callable[[str, str, Proposed], None]
 
 
 @dataclass
@@ -29,6 +32,7 @@ class Published:
     threads: list[tuple[WatchFinding, str]] = field(default_factory=list)
     replies: list[tuple[WatchFinding, str]] = field(default_factory=list)
     held: Counter[str] = field(default_factory=Counter)
+    proposals: list[Proposed] = field(default_factory=list)
 
 
 class HeadsUps:
@@ -41,8 +45,14 @@ class HeadsUps:
         max_per_hour: int,
         quiet: QuietHours | None,
         rightsizing: RightSizingCheck | None = None,
+        proposals: WatchProposals | None = None,
+        offer: Offer | None = None,
     ) -> None:
+        """``proposals`` and ``offer``: a finding's proposed change becomes an approvable
+        proposal, offered in its heads-up thread (without them the change is only shown)."""
         self._store = store
+        self._proposals = proposals
+        self._offer = offer
         self._deliver = deliver
         self._channel = channel
         self._max = max_per_hour
@@ -73,13 +83,23 @@ class HeadsUps:
                 channel = open_[0].channel
                 self._store.record(thread, target, finding.key, channel, now, opens=False)
                 self._deliver(thread, channel, self._message(finding, root=False), False)
+                self._offered(thread, channel, finding, done)
                 done.replies.append((finding, thread))
                 continue
             thread = f"watch:{target.name}:{finding.key}:{now:.0f}"
             self._store.record(thread, target, finding.key, self._channel, now, opens=True)
             self._deliver(thread, self._channel, self._message(finding, root=True), True)
+            self._offered(thread, self._channel, finding, done)
             done.threads.append((finding, thread))
         return done
+
+    def _offered(self, thread: str, channel: str, finding: WatchFinding, done: Published) -> None:
+        if finding.action is None or self._proposals is None or self._offer is None:
+            return
+        proposed = self._proposals.propose(finding, thread)
+        if proposed is not None:
+            self._offer(thread, channel, proposed)
+            done.proposals.append(proposed)
 
     def _message(self, finding: WatchFinding, *, root: bool) -> Message:
         return headsup_message(finding, self._rightsizing, root=root)

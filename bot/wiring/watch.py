@@ -13,6 +13,7 @@ import httpx
 
 from bot.config import Settings
 from bot.flow import IncidentFlow
+from bot.incidents import IncidentStore
 from bot.watch.checks import (
     AnomalyCheck,
     Check,
@@ -33,7 +34,8 @@ from bot.watch.limits import (
     PrometheusLimits,
 )
 from bot.watch.loop import WatchLoop
-from bot.watch.publish import Deliver, HeadsUps
+from bot.watch.proposals import WatchProposals
+from bot.watch.publish import Deliver, HeadsUps, Offer
 from bot.watch.runner import Watch
 from bot.watch.store import WatchStore
 from bot.watch.targets import watched
@@ -185,10 +187,12 @@ def watch_loop(
     deliver: Deliver,
     owner: str,
     drift: DriftProbe | None = None,
+    offer: Offer | None = None,
 ) -> WatchLoop | None:
     """The scheduled watch of `medic serve` (None unless ``watch.enabled``), posting through
     ``deliver``. ``drift``: the ML services' input-drift probe (default: from the flow's model
-    registry and feature histograms, when it has them)."""
+    registry and feature histograms, when it has them). ``offer``: where a proposed change is
+    put to people (its heads-up thread), as a proposal of the heads-up's own incident."""
     w = settings.watch
     channel = w.channel or settings.alert_channel
     if not w.enabled or channel is None:
@@ -204,6 +208,8 @@ def watch_loop(
         max_per_hour=w.max_per_hour,
         quiet=w.quiet_hours,
         rightsizing=rightsizing_of(checks),
+        proposals=watch_proposals(settings, flow.incidents, flow.workflow) if offer else None,
+        offer=offer,
     )
     return WatchLoop(
         watch=build_watch(settings, parts, checks),
@@ -214,6 +220,13 @@ def watch_loop(
         owner=owner,
         now=parts.clock.now,
     )
+
+
+def watch_proposals(
+    settings: Settings, incidents: IncidentStore, workflow: RemediationWorkflow
+) -> WatchProposals:
+    """Findings' changes as proposals, verified against the right-sizing saturation threshold."""
+    return WatchProposals(incidents, workflow, settings.watch.rightsizing.saturated_above_pct)
 
 
 def watch_targets(settings: Settings, parts: WatchParts, store: WatchStore | None) -> list[Target]:

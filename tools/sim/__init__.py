@@ -8,6 +8,7 @@ and the executor cannot tell the difference. It is only ever used when chosen ex
 from tools.sim.cluster import STEP as SCRAPE_INTERVAL
 from tools.sim.cluster import SimLogLine, SimSeries, SimulatedCluster
 from tools.sim.model_suite import MODEL_SCENARIOS
+from tools.sim.rightsizing import OVER_PROVISIONED
 from tools.sim.scenarios import INPUT_SIZE_SURGE, Scenario
 from tools.sim.suite import SUITE
 from tools.sim.victims import VICTIMS
@@ -17,7 +18,7 @@ from tools.sim.victims import VICTIMS
 # victim of another, and the ML model's (named here, not in the suite's module, because they build
 # on its services).
 SCENARIOS: dict[str, Scenario] = {
-    s.name: s for s in (INPUT_SIZE_SURGE, *SUITE, *VICTIMS, *MODEL_SCENARIOS)
+    s.name: s for s in (INPUT_SIZE_SURGE, *SUITE, *VICTIMS, *MODEL_SCENARIOS, OVER_PROVISIONED)
 }
 
 __all__ = [
