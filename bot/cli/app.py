@@ -14,6 +14,7 @@ import typer
 
 from bot import messages
 from bot.cli.act import act
+from bot.cli.approve import approve
 from bot.cli.audit import audit_app
 from bot.cli.db import db_app
 from bot.cli.errors import reports_errors
@@ -41,6 +42,7 @@ eval_app.command()(reports_errors(scenarios))
 app.add_typer(audit_app, name="audit")
 app.add_typer(db_app, name="db")
 app.command()(reports_errors(act))
+app.command()(approve)
 register_knowledge(app)
 app.command()(serve)
 app.command()(watch)

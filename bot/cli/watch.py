@@ -1,5 +1,8 @@
 """`medic watch --once`: one pass of the watch from the command line, findings printed (a JSON
-summary as the last line with --json). It posts nothing: the heads-ups are `medic serve`'s."""
+summary as the last line with --json). It posts nothing: the heads-ups are `medic serve`'s. A
+proposed change (right-sizing) is recorded as a proposal through the guard, as `medic serve`
+records it, and its id printed: `medic approve ID` carries it out. A second pass finds the same
+proposal while it waits, instead of asking again."""
 
 from __future__ import annotations
 
@@ -51,8 +54,10 @@ def watch(
         build_watch,
         model_drift,
         rightsizing_of,
+        watch_proposals,
         watch_targets,
     )
+    from bot.incidents import IncidentStore
     from tools.clock import SystemClock
 
     if not once:
@@ -89,8 +94,19 @@ def watch(
         raise InputError(messages.WATCH_NO_TARGETS)
     result = build_watch(settings, parts, checks).run(targets, clock.now())
     rightsizing = rightsizing_of(checks)
+    proposer = watch_proposals(settings, IncidentStore(wiring.engine), parts.workflow)
+    proposed = {}
     for finding in result.findings:
         typer.echo(f"- {finding_line(finding, rightsizing)}")
+        made = proposer.propose(finding)
+        if made is not None:
+            proposed[id(finding)] = made.proposal
+            typer.echo(
+                "  "
+                + messages.WATCH_PROPOSAL_LINE.format(
+                    proposal=made.proposal.id, status=made.proposal.status.value
+                )
+            )
     if not result.findings:
         typer.echo(messages.WATCH_NOTHING.format(count=result.services))
     for note in result.notes:
@@ -115,6 +131,11 @@ def watch(
                         {"tool": f.action.tool, "params": f.action.params} if f.action else None
                     ),
                     "verdict": f.verdict or None,
+                    "proposal": (
+                        {"id": p.id, "status": p.status.value, "incident": p.incident_id}
+                        if (p := proposed.get(id(f)))
+                        else None
+                    ),
                 }
                 for f in result.findings
             ],
