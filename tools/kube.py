@@ -44,6 +44,7 @@ JSON_PATCH = "application/json-patch+json"
 FIELD_MANAGER = "medic"
 TIMEOUT = (5.0, 30.0)  # connect, read (seconds)
 MAX_RESOURCES = 16  # resource names read per container's limits (a template is data too)
+MAX_QUOTAS = 50  # ResourceQuotas read per namespace
 
 
 def load_api_client(config_file: str | None = None, context: str | None = None) -> k8s.ApiClient:
@@ -117,6 +118,30 @@ class KubernetesCluster:
                 if value > 0:
                     limits[str(resource)] = min(value, limits.get(str(resource), value))
         return limits
+
+    def resource_quotas(self, namespace: str) -> dict[str, float]:
+        """The tightest hard limit per resource over the namespace's ResourceQuotas
+        (``status.hard``, as the quota controller enforces it, else ``spec.hard``): what the
+        watch forecasts the namespace's usage against. A quantity that does not parse is left
+        out, not guessed."""
+        quotas: Any = self._call(
+            f"list resource quotas of {namespace}",
+            lambda: self._core.list_namespaced_resource_quota(
+                namespace, limit=MAX_QUOTAS, _request_timeout=self._timeout
+            ),
+        )
+        hard: dict[str, float] = {}
+        for quota in (quotas.items or [])[:MAX_QUOTAS]:
+            status, spec = quota.status, quota.spec
+            given = (status.hard if status else None) or (spec.hard if spec else None) or {}
+            for resource, quantity in list(given.items())[:MAX_RESOURCES]:
+                try:
+                    value = float(parse_quantity(quantity))  # type: ignore[no-untyped-call]
+                except (ValueError, TypeError, ArithmeticError):
+                    continue
+                if value > 0:
+                    hard[str(resource)] = min(value, hard.get(str(resource), value))
+        return hard
 
     def recent_rollouts(self, namespace: str, name: str, limit: int = 5) -> list[Rollout]:
         return [

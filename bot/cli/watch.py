@@ -7,7 +7,7 @@ proposal while it waits, instead of asking again."""
 from __future__ import annotations
 
 import json
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 
@@ -15,6 +15,10 @@ from bot import messages
 from bot.cli.errors import reports_errors
 from bot.cli.options import DEFAULT_SCENARIO, ClusterOption, ScenarioOption
 from bot.errors import ConfigError, InputError
+
+if TYPE_CHECKING:
+    from bot.watch.findings import Target, WatchPass
+    from tools.proposals import Proposal
 
 ServiceOption = Annotated[
     list[str] | None,
@@ -43,6 +47,7 @@ def watch(
 
     from bot.config import load_settings
     from bot.config.watch import WatchedService
+    from bot.incidents import IncidentStore
     from bot.watch.render import finding_line
     from bot.watch.store import WatchStore
     from bot.watch.targets import parse_target
@@ -57,7 +62,6 @@ def watch(
         watch_proposals,
         watch_targets,
     )
-    from bot.incidents import IncidentStore
     from tools.clock import SystemClock
 
     if not once:
@@ -95,7 +99,7 @@ def watch(
     result = build_watch(settings, parts, checks).run(targets, clock.now())
     rightsizing = rightsizing_of(checks)
     proposer = watch_proposals(settings, IncidentStore(wiring.engine), parts.workflow)
-    proposed = {}
+    proposed: dict[int, Proposal] = {}
     for finding in result.findings:
         typer.echo(f"- {finding_line(finding, rightsizing)}")
         made = proposer.propose(finding)
@@ -113,32 +117,38 @@ def watch(
         typer.echo(f"note: {note}")
     wiring.close()
     if as_json:
-        summary = {
-            "at": result.at,
-            "services": [t.name for t in targets],
-            "findings": [
-                {
-                    "service": f.target.service,
-                    "namespace": f.target.namespace,
-                    "concern": f.concern.value,
-                    "subject": f.subject,
-                    "key": f.key,
-                    "level": f.level,
-                    "limit": f.limit.value if f.limit else None,
-                    "limit_origin": f.limit.origin if f.limit else None,
-                    "eta_seconds": f.eta_seconds,
-                    "action": (
-                        {"tool": f.action.tool, "params": f.action.params} if f.action else None
-                    ),
-                    "verdict": f.verdict or None,
-                    "proposal": (
-                        {"id": p.id, "status": p.status.value, "incident": p.incident_id}
-                        if (p := proposed.get(id(f)))
-                        else None
-                    ),
-                }
-                for f in result.findings
-            ],
-            "notes": result.notes,
-        }
-        typer.echo(json.dumps(summary))
+        typer.echo(json.dumps(_summary(result, targets, proposed)))
+
+
+def _summary(
+    result: WatchPass, targets: list[Target], proposed: dict[int, Proposal]
+) -> dict[str, Any]:
+    """The JSON last line: the pass's findings, each with the proposal made of its change."""
+    return {
+        "at": result.at,
+        "services": [t.name for t in targets],
+        "findings": [
+            {
+                "service": f.target.service,
+                "namespace": f.target.namespace,
+                "concern": f.concern.value,
+                "subject": f.subject,
+                "key": f.key,
+                "level": f.level,
+                "limit": f.limit.value if f.limit else None,
+                "limit_origin": f.limit.origin if f.limit else None,
+                "eta_seconds": f.eta_seconds,
+                "action": (
+                    {"tool": f.action.tool, "params": f.action.params} if f.action else None
+                ),
+                "verdict": f.verdict or None,
+                "proposal": (
+                    {"id": p.id, "status": p.status.value, "incident": p.incident_id}
+                    if (p := proposed.get(id(f)))
+                    else None
+                ),
+            }
+            for f in result.findings
+        ],
+        "notes": result.notes,
+    }

@@ -9,6 +9,15 @@
   :class:`~detectors.PrometheusMetricSource` and so within its bounds (response size, series,
   time).
 
+- quotas: the namespace's ResourceQuota, its ``used`` against its ``hard`` per resource (pods,
+  requests and limits of CPU and memory, storage, claims), both from kube-state-metrics
+  (``kube_resourcequota``); the hard limits also from the Kubernetes API (:class:`QuotaLimits`),
+  where kube-state-metrics does not export quotas;
+- node disks: the used share of each filesystem of the nodes the service's pods run on
+  (``node_filesystem_avail_bytes`` / ``node_filesystem_size_bytes`` of node-exporter, joined to
+  ``kube_pod_info``'s ``node`` on the ``instance`` label, as kube-prometheus and OpenShift label
+  node-exporter's targets), heading for 1.0.
+
 Configured limits win over discovered ones (the operator knows best); a discovered limit wins
 over a share's 1.0 only for its own metric.
 """
@@ -21,30 +30,64 @@ from typing import Protocol, runtime_checkable
 from bot.watch.findings import Limit, Target
 from detectors import MetricSource, PartialMetricsError, Series
 
+NODE_DISK = "node_filesystem_used_ratio"
 SHARES: dict[str, str] = {
     "memory_working_set_ratio": "the working set is a share of the memory limit",
     "disk_usage_ratio": "the disk's used share",
     "db_pool_in_use_ratio": "the connection pool's used share",
+    NODE_DISK: "the node filesystem's size (node_filesystem_size_bytes)",
 }
 _NS, _POD = 'namespace="{namespace}"', 'pod=~"{service}-.*"'
 _PVC = 'persistentvolumeclaim=~"(.+-)?{service}(-.+)?"'
+# A ResourceQuota's resource (and the short name it may be written with) -> the usage metric
+# its hard limit bounds; the unit is the metric name's (bot.watch.render.amount).
+QUOTA_RESOURCES: dict[str, str] = {
+    "pods": "quota_pods",
+    "requests.cpu": "quota_requests_cpu_cores",
+    "cpu": "quota_requests_cpu_cores",
+    "requests.memory": "quota_requests_memory_bytes",
+    "memory": "quota_requests_memory_bytes",
+    "limits.cpu": "quota_limits_cpu_cores",
+    "limits.memory": "quota_limits_memory_bytes",
+    "requests.storage": "quota_requests_storage_bytes",
+    "persistentvolumeclaims": "quota_persistentvolumeclaims",
+}
+
+
+def _quota(metric: str, kind: str, pick: str) -> str:
+    names = "|".join(r for r, m in QUOTA_RESOURCES.items() if m == metric)
+    return f'{pick}(kube_resourcequota{{{_NS}, resource=~"{names}", type="{kind}"}})'
+
+
+_REAL_FS = '{fstype!~"tmpfs|overlay|squashfs|ramfs|nsfs"}'  # real disks, not memory or layers
+_SERVICE_NODES = (  # 1 per node running one of the service's pods, labelled as node-exporter is
+    "max by (instance) (label_replace(kube_pod_info{" + _NS + ", " + _POD + '}, "instance", '
+    '"$1", "node", "(.+)") * 0 + 1)'
+)
 USAGE_QUERIES: dict[str, str] = {
     "memory_working_set_bytes": "max(container_memory_working_set_bytes"
     f'{{{_NS}, {_POD}, container!=""}})',
     "volume_used_bytes": f"max(kubelet_volume_stats_used_bytes{{{_NS}, {_PVC}}})",
     "db_pool_connections_used": "max(db_client_connections_usage"
     f'{{{_NS}, service="{{service}}", state="used"}})',
+    NODE_DISK: f"max by (instance, mountpoint) ((1 - node_filesystem_avail_bytes{_REAL_FS} "
+    f"/ node_filesystem_size_bytes{_REAL_FS}) * on (instance) group_left() {_SERVICE_NODES})",
+    **{m: _quota(m, "used", "max") for m in dict.fromkeys(QUOTA_RESOURCES.values())},
 }
 LIMIT_QUERIES: dict[str, str] = {
     "memory_working_set_bytes": "min(kube_pod_container_resource_limits"
     f'{{{_NS}, {_POD}, resource="memory"}})',
     "volume_used_bytes": f"min(kubelet_volume_stats_capacity_bytes{{{_NS}, {_PVC}}})",
     "db_pool_connections_used": f'min(db_client_connections_max{{{_NS}, service="{{service}}"}})',
+    **{m: _quota(m, "hard", "min") for m in dict.fromkeys(QUOTA_RESOURCES.values())},
 }
+QUOTA_ORIGIN = "the namespace's ResourceQuota (hard, kube_resourcequota)"
+QUOTA_API_ORIGIN = "the namespace's ResourceQuota (hard, from the Kubernetes API)"
 LIMIT_ORIGINS: dict[str, str] = {
     "memory_working_set_bytes": "the containers' memory limit (kube_pod_container_resource_limits)",
     "volume_used_bytes": "the volume's capacity (kubelet_volume_stats_capacity_bytes)",
     "db_pool_connections_used": "the pool's maximum (db_client_connections_max)",
+    **{m: QUOTA_ORIGIN for m in QUOTA_RESOURCES.values()},
 }
 LOOKBACK = 900.0  # seconds of limit series read: the latest value is the limit
 
@@ -92,6 +135,35 @@ class ClusterLimits:
             for resource, metric in CLUSTER_LIMITS.items()
             if resource in given
         }
+
+
+@runtime_checkable
+class QuotaReader(Protocol):
+    """A cluster that reads a namespace's ResourceQuotas' hard limits
+    (:meth:`tools.kube.KubernetesCluster.resource_quotas`)."""
+
+    def resource_quotas(self, namespace: str) -> dict[str, float]: ...
+
+
+class QuotaLimits:
+    """The namespace's ResourceQuota hard limits, read from the Kubernetes API, bound the usage
+    metrics of :data:`QUOTA_RESOURCES` (their usage comes from Prometheus). A cluster away, or
+    no permission to list quotas, gives none from here."""
+
+    def __init__(self, cluster: QuotaReader) -> None:
+        self._cluster = cluster
+
+    def limits(self, target: Target, now: float) -> dict[str, Limit]:
+        try:
+            hard = self._cluster.resource_quotas(target.namespace)
+        except Exception:  # away, or forbidden: Prometheus may still know
+            return {}
+        found: dict[str, Limit] = {}
+        for resource, value in hard.items():
+            metric = QUOTA_RESOURCES.get(resource)
+            if metric is not None and (metric not in found or value < found[metric].value):
+                found[metric] = Limit(value, QUOTA_API_ORIGIN)
+        return found
 
 
 class CombinedLimits:

@@ -32,6 +32,8 @@ from bot.watch.limits import (
     ContainerLimitsReader,
     LimitSource,
     PrometheusLimits,
+    QuotaLimits,
+    QuotaReader,
 )
 from bot.watch.loop import WatchLoop
 from bot.watch.proposals import WatchProposals
@@ -157,6 +159,8 @@ def build_watch(settings: Settings, parts: WatchParts, checks: list[Check] | Non
     sources: list[LimitSource] = []
     if isinstance(cluster, ContainerLimitsReader):
         sources.append(ClusterLimits(cluster))
+    if isinstance(cluster, QuotaReader):
+        sources.append(QuotaLimits(cluster))
     if uses_prometheus(settings):
         queries = {**settings.metrics.effective_queries(), **USAGE_QUERIES}
         metrics = UpToNow(_prometheus(settings, queries, parts.clock), parts.clock)

@@ -1,0 +1,118 @@
+"""Limits the watch discovers in a real Prometheus, none configured: the namespace's
+ResourceQuota (kube-state-metrics' ``kube_resourcequota``, used against hard) and the disks of
+the nodes the service's pods run on (node-exporter's avail / size, joined to ``kube_pod_info``
+on the node) - each a forecast of the time to exhaustion. A filesystem in memory (tmpfs) and a
+node the service does not run on are not its limits."""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Iterator
+
+import httpx
+import numpy as np
+import pytest
+
+from bot.watch.checks import ForecastCheck
+from bot.watch.findings import Concern, Target
+from bot.watch.limits import (
+    LIMIT_QUERIES,
+    NODE_DISK,
+    QUOTA_ORIGIN,
+    SHARES,
+    USAGE_QUERIES,
+    PrometheusLimits,
+)
+from bot.watch.runner import Watch
+from detectors import PrometheusMetricSource
+from tests.services.prometheus import openmetrics_gauges, running_prometheus
+
+STEP = 15.0
+POINTS = 480  # two hours
+NOW = time.time() // STEP * STEP - 60.0
+GiB = 2.0**30
+Labels = tuple[tuple[str, str], ...]
+Samples = dict[tuple[str, Labels], list[tuple[float, float]]]
+
+
+def _ramp(t: np.ndarray, start: float, per_minute: float) -> np.ndarray:
+    """Flat for the first hour, then ``per_minute`` a minute over the last hour."""
+    return start + np.where(t > NOW - 3600, (t - (NOW - 3600)) / 60 * per_minute, 0.0)
+
+
+def _samples() -> Samples:
+    t = NOW - STEP * np.arange(POINTS)[::-1]
+    rng = np.random.default_rng(5)
+    samples: Samples = {}
+
+    def put(name: str, labels: Labels, values: np.ndarray | float) -> None:
+        series = np.broadcast_to(np.asarray(values, dtype=float), t.shape)
+        samples[(name, labels)] = list(zip(t.tolist(), series.tolist(), strict=True))
+
+    for pod, node in (("checkout-7d9f-a", "node-a"), ("frontend-5c4b-x", "node-b")):
+        put("kube_pod_info", (("namespace", "shop"), ("node", node), ("pod", pod)), 1.0)
+    quota = (("namespace", "shop"), ("resourcequota", "compute"))
+    put("kube_resourcequota", (*quota, ("resource", "requests.memory"), ("type", "hard")), 8 * GiB)
+    # 4 GiB requested, then 34 MiB more a minute: 6 GiB now, 8 GiB in about an hour
+    memory = _ramp(t, 4 * GiB, 2 * GiB / 60) + rng.normal(0, 0.01 * GiB, POINTS)
+    put("kube_resourcequota", (*quota, ("resource", "requests.memory"), ("type", "used")), memory)
+    put("kube_resourcequota", (*quota, ("resource", "pods"), ("type", "hard")), 40.0)
+    put("kube_resourcequota", (*quota, ("resource", "pods"), ("type", "used")), 12.0)
+
+    for node, fstype, mount, size, avail, per_minute in (
+        # checkout's node: 100 GiB, 40 free, then 0.25 GiB a minute: 25 free now, 100 min left
+        ("node-a", "ext4", "/var/lib/kubelet", 100 * GiB, 40 * GiB, -0.25 * GiB),
+        # in memory, about to fill: not a disk
+        ("node-a", "tmpfs", "/run", 2 * GiB, 1 * GiB, -0.016 * GiB),
+        # another service's node, filling faster: not checkout's
+        ("node-b", "ext4", "/var/lib/kubelet", 100 * GiB, 60 * GiB, -0.9 * GiB),
+    ):
+        fs = (("device", "/dev/x"), ("fstype", fstype), ("instance", node), ("mountpoint", mount))
+        put("node_filesystem_size_bytes", fs, size)
+        free = np.maximum(_ramp(t, avail, per_minute), 0.0)
+        put("node_filesystem_avail_bytes", fs, free)
+    return samples
+
+
+@pytest.fixture(scope="module")
+def prometheus(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+    with running_prometheus(
+        tmp_path_factory.mktemp("prometheus"), openmetrics_gauges(_samples())
+    ) as url:
+        yield url
+
+
+def test_the_quota_hard_limits_come_from_kube_state_metrics(prometheus: str) -> None:
+    client = httpx.Client(base_url=prometheus, timeout=5)
+    found = PrometheusLimits(PrometheusMetricSource(client, LIMIT_QUERIES)).limits(
+        Target("shop", "checkout"), NOW
+    )
+    assert found["quota_requests_memory_bytes"].value == 8 * GiB
+    assert found["quota_pods"].value == 40
+    assert found["quota_pods"].origin == QUOTA_ORIGIN
+
+
+def test_a_filling_quota_and_a_filling_node_disk_are_forecast_to_exhaustion(
+    prometheus: str,
+) -> None:
+    client = httpx.Client(base_url=prometheus, timeout=5)
+    watch = Watch(
+        metrics=PrometheusMetricSource(client, USAGE_QUERIES),
+        checks=[ForecastCheck(horizon=4 * 3600, trends=(3600.0, 1200.0))],
+        lookback=7200,
+        limits=PrometheusLimits(PrometheusMetricSource(client, LIMIT_QUERIES)),
+    )
+    result = watch.run([Target("shop", "checkout")], NOW)
+    assert result.notes == []
+    found = {f.subject: f for f in result.findings}
+    assert set(found) == {"quota_requests_memory_bytes", NODE_DISK}  # the pods quota is steady
+    assert all(f.concern is Concern.LIMIT for f in found.values())
+
+    memory = found["quota_requests_memory_bytes"]
+    assert memory.limit is not None and memory.limit.value == 8 * GiB
+    assert memory.eta_seconds is not None and 50 * 60 < memory.eta_seconds < 75 * 60
+
+    disk = found[NODE_DISK]
+    assert disk.limit is not None and disk.limit.origin == SHARES[NODE_DISK]
+    assert 0.7 < disk.level < 0.8  # node-a's disk, 75% used (not tmpfs, not node-b)
+    assert disk.eta_seconds is not None and 85 * 60 < disk.eta_seconds < 120 * 60
