@@ -5,6 +5,7 @@ different finding is a reply in it; the same finding again is nothing new), at m
 
 from __future__ import annotations
 
+import logging
 from collections import Counter
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
@@ -17,6 +18,8 @@ from bot.watch.gate import HOUR, Gate, gate, in_quiet_hours
 from bot.watch.proposals import Proposed, WatchProposals
 from bot.watch.render import headsup_message
 from bot.watch.store import WatchStore
+
+log = logging.getLogger(__name__)
 
 # (thread key, channel, message, as the thread's root) -> queued for Slack
 Deliver = Callable[[str, str, Message, bool], None]
@@ -96,10 +99,14 @@ class HeadsUps:
     def _offered(self, thread: str, channel: str, finding: WatchFinding, done: Published) -> None:
         if finding.action is None or self._proposals is None or self._offer is None:
             return
-        proposed = self._proposals.propose(finding, thread)
-        if proposed is not None:
-            self._offer(thread, channel, proposed)
-            done.proposals.append(proposed)
+        try:
+            proposed = self._proposals.propose(finding, thread)
+            if proposed is not None:
+                self._offer(thread, channel, proposed)
+                done.proposals.append(proposed)
+        except Exception:  # the heads-up is out; the rest of the pass's findings still go
+            log.exception("the change of %s could not be proposed", finding.target.name)
+            done.held["proposal failed"] += 1
 
     def _message(self, finding: WatchFinding, *, root: bool) -> Message:
         return headsup_message(finding, self._rightsizing, root=root)

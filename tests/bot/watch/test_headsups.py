@@ -12,8 +12,10 @@ from bot.config.watch import QuietHours
 from bot.database import state_engine
 from bot.slack.blocks import Message
 from bot.watch.findings import Concern, Limit, Target, WatchFinding
+from bot.watch.proposals import Proposed, WatchProposals
 from bot.watch.publish import HeadsUps
 from bot.watch.store import WatchStore
+from tools.actions import Action
 
 CHANNEL = "C0WATCH"
 NOON = 1_800_014_400.0  # 2027-01-15 12:00 UTC
@@ -109,3 +111,30 @@ def test_an_alert_of_the_service_takes_over_the_open_heads_up_thread(store: Watc
     # the same group later (resolved, renotified) finds it again; another group does not
     assert store.thread_for_alert("group-1", [], NOON + 120) == thread
     assert store.thread_for_alert("group-2", [Target(*checkout)], NOON + 120) is None
+
+
+class _ProposalsDown(WatchProposals):
+    """The state database failing as the change is proposed."""
+
+    def __init__(self) -> None:
+        pass
+
+    def propose(self, finding: WatchFinding, thread: str | None = None) -> Proposed | None:
+        raise OSError("database is locked")
+
+
+def test_a_change_that_cannot_be_proposed_costs_only_its_offer(store: WatchStore) -> None:
+    sent: Sent = []
+    offers: list[tuple[str, str, Proposed]] = []
+    over = WatchFinding(
+        target=Target("shop", "checkout"),
+        concern=Concern.OVER_PROVISIONED,
+        subject="cpu_utilization_pct",
+        level=12.0,
+        baseline=6.0,
+        action=Action("scale", "shop", "checkout", {"replicas": 2}),
+    )
+    publisher = headsups(store, sent, proposals=_ProposalsDown(), offer=lambda *o: offers.append(o))
+    done = publisher.publish([over, leak("frontend")], NOON)
+    assert [t.target.service for t, _key in done.threads] == ["checkout", "frontend"]
+    assert done.held["proposal failed"] == 1 and offers == [] and len(sent) == 2
