@@ -432,7 +432,13 @@ class IncidentFlow:
             return None
         if approve:
             return self.workflow.approve(proposal_id, user, digest, groups)
-        return self.workflow.reject(proposal_id, user, groups)
+        outcome = self.workflow.reject(proposal_id, user, groups)
+        declined = outcome.proposal
+        incident = self.incidents.get(declined.incident_id)
+        if declined.status is ProposalStatus.REJECTED and incident and from_watch(incident):
+            # a heads-up's change turned down: nothing is left of that incident to decide
+            self.incidents.resolve(incident.id, self.clock.now())
+        return outcome
 
     def silence(
         self, incident: Incident, seconds: float, user: Principal, *, source: str, where: str

@@ -86,3 +86,17 @@ def test_an_over_provisioned_service_is_scaled_in_once_by_an_approver_and_verifi
     ran = [e for e in flow.workflow.audit.entries() if e.event == "executed"]
     assert len(ran) == 1, ran
     assert unescaped(medic.slack, [APPROVER]) == []
+
+
+def test_a_rejected_change_changes_nothing_and_ends_the_heads_ups_incident(
+    start_medic: Callable[..., Medic],
+) -> None:
+    medic = start_medic(**WATCHING)
+    _root, offer = offered(medic)
+    flow = medic.service.threads.flow
+    (incident,) = [i for i, _pending in flow.open_incidents()]
+    medic.click(offer, offer.button("medic_reject", "scale shop/checkout replicas=2"), APPROVER)
+    medic.settle()
+    assert f"Rejected by <@{APPROVER}>" in offer.all_text() and not offer.buttons()
+    assert medic.sim.get_deployment("shop", "checkout").replicas == 6
+    assert not flow.is_open(incident.id)
