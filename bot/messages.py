@@ -591,6 +591,7 @@ CANDIDATES_LOGS_UNAVAILABLE = (
 # --- Model gaps: prediction drift, ML origins, @medic on the model, registry down (issue 15) -----
 
 # --- The watch: approvable right-sizing, discovered quotas and disks (issue 15) ------------------
+WATCH_HEADSUP_WHERE = " ({where})"
 WATCH_INCIDENT_SUMMARY = "heads-up from the watch: {service} ({namespace}) {concern}"
 WATCH_RATIONALE = "{concern}: CPU at {level}% of the limit"
 WATCH_OFFER = (

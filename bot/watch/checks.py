@@ -27,6 +27,14 @@ from tools.actions import Action
 CPU = "cpu_utilization_pct"
 
 
+MAX_WHERE_LABELS = 4  # label pairs naming which series of a metric (a node and its mount)
+
+
+def where(labels: Mapping[str, str]) -> str:
+    """Which series of a metric heads for its limit (``instance=node-a, mountpoint=/var``)."""
+    return ", ".join(f"{k}={v}" for k, v in sorted(labels.items())[:MAX_WHERE_LABELS])
+
+
 class Check(Protocol):
     """One kind of look at a service; ``name`` appears in notes and in `medic watch --json`."""
 
@@ -66,6 +74,7 @@ class ForecastCheck:
                 limit=limit,
                 eta_seconds=forecast.eta,
                 confidence=0.9 if math.isfinite(forecast.latest) else 0.5,
+                details={"where": where(series.labels)} if series.labels else {},
             )
             known = found.get(series.metric)
             if known is None or (known.eta_seconds or 0) > forecast.eta:

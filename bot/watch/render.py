@@ -54,8 +54,11 @@ def _fields(
     t = finding.target
     common: dict[str, Any] = {"service": t.service, "namespace": t.namespace}
     if finding.concern is Concern.LIMIT and finding.limit is not None:
+        metric = shown(finding.subject)
+        if finding.details.get("where"):
+            metric += messages.WATCH_HEADSUP_WHERE.format(where=shown(finding.details["where"]))
         return messages.WATCH_HEADSUP_LIMIT, common | {
-            "metric": shown(finding.subject),
+            "metric": metric,
             "level": amount(finding.subject, finding.level),
             "limit": amount(finding.subject, finding.limit.value),
             "origin": finding.limit.origin,

@@ -23,6 +23,7 @@ from bot.watch.limits import (
     USAGE_QUERIES,
     PrometheusLimits,
 )
+from bot.watch.render import finding_line
 from bot.watch.runner import Watch
 from detectors import PrometheusMetricSource
 from tests.services.prometheus import openmetrics_gauges, running_prometheus
@@ -116,3 +117,7 @@ def test_a_filling_quota_and_a_filling_node_disk_are_forecast_to_exhaustion(
     assert disk.limit is not None and disk.limit.origin == SHARES[NODE_DISK]
     assert 0.7 < disk.level < 0.8  # node-a's disk, 75% used (not tmpfs, not node-b)
     assert disk.eta_seconds is not None and 85 * 60 < disk.eta_seconds < 120 * 60
+    # the heads-up says which node and mount
+    assert "node_filesystem_used_ratio (instance=node-a, mountpoint=/var/lib/kubelet)" in (
+        finding_line(disk)
+    )
