@@ -27,12 +27,14 @@ from tools.actions import Action
 CPU = "cpu_utilization_pct"
 
 
-MAX_WHERE_LABELS = 4  # label pairs naming which series of a metric (a node and its mount)
+# The labels that say which of a metric's series heads for its limit (a node and its mount, a
+# volume claim, a quota's resource); a region or a pod is not news in a service's heads-up.
+WHERE_LABELS = ("instance", "node", "mountpoint", "persistentvolumeclaim", "resource")
 
 
 def where(labels: Mapping[str, str]) -> str:
     """Which series of a metric heads for its limit (``instance=node-a, mountpoint=/var``)."""
-    return ", ".join(f"{k}={v}" for k, v in sorted(labels.items())[:MAX_WHERE_LABELS])
+    return ", ".join(f"{k}={labels[k]}" for k in WHERE_LABELS if labels.get(k))
 
 
 class Check(Protocol):
@@ -74,7 +76,7 @@ class ForecastCheck:
                 limit=limit,
                 eta_seconds=forecast.eta,
                 confidence=0.9 if math.isfinite(forecast.latest) else 0.5,
-                details={"where": where(series.labels)} if series.labels else {},
+                details={"where": named} if (named := where(series.labels)) else {},
             )
             known = found.get(series.metric)
             if known is None or (known.eta_seconds or 0) > forecast.eta:
