@@ -593,6 +593,15 @@ CANDIDATES_LOGS_UNAVAILABLE = (
 # --- The watch: approvable right-sizing, discovered quotas and disks (issue 15) ------------------
 
 # --- Alert receivers: Grafana, Datadog, PagerDuty, Opsgenie, generic; write-back (issue 16) -------
+SLACK_SOURCE_FROM = "from {source} ({ids})"
+WRITEBACK_NOTE = (
+    "Medic's diagnosis of {incident} ({namespace}/{service}):\n{summary}\n{proposals}"
+    "Thread: {thread}"
+)
+WRITEBACK_PROPOSALS = "Proposed, waiting for approval in Slack: {proposals}\n"
+SLACK_WRITEBACK_FAILED = (
+    "The diagnosis could not be added to the {target}: {reason}. It is only in this thread."
+)
 
 # --- Evidence: Loki, Elasticsearch/OpenSearch, Kubernetes Events, VictoriaMetrics (issue 16) ------
 
