@@ -87,8 +87,13 @@ def test_401_is_final_at_once(api: VendorApi) -> None:
 
 def test_a_vendor_that_is_down_is_one_line_after_the_tries() -> None:
     pauses = Pauses()
-    notes = PagerDutyNotes(httpx.Client(timeout=1), token=PD_TOKEN, from_email=PD_FROM,
-                           api_url="http://127.0.0.1:9", retry=RetryPolicy(2, 1.0, pauses))  # fmt: skip
+    notes = PagerDutyNotes(
+        httpx.Client(timeout=1),
+        token=PD_TOKEN,
+        from_email=PD_FROM,
+        api_url="http://127.0.0.1:9",
+        retry=RetryPolicy(2, 1.0, pauses),
+    )
     with pytest.raises(NoteError, match="PagerDuty incident P1: ConnectError"):
         notes.add_note("P1", "text")
     assert len(pauses.taken) == 1

@@ -19,6 +19,7 @@ from tests.bot.receivers.payloads import pd_signature
 from tests.bot.receivers.vendor_api import GENIE_KEY, PD_FROM, PD_TOKEN, VendorApi
 from tests.bot.receivers.vendor_api import running_vendor_api as vendor_api
 from tests.bot.slack.harness import Medic
+from tests.bot.slack.markup_check import unescaped
 
 SECRET = "shared-secret-1"
 PD_SECRET = "pd-signing-secret"
@@ -150,3 +151,32 @@ def test_a_failed_write_back_is_said_in_the_thread(
     assert len(api.calls) == 1  # a 401 is not tried again
     metrics = medic.http.get(f"{medic.url}/metrics").text
     assert 'medic_writeback_notes_total{result="failed",target="pagerduty"} 1.0' in metrics
+
+
+PING = "<!channel> <@U0BOSS> <https://evil.example/login|Reset password> *bold*"
+
+
+@pytest.mark.slow
+def test_markup_in_every_field_of_every_source_reaches_slack_as_text(
+    start_medic: Callable[..., Medic], api: VendorApi
+) -> None:
+    medic = start_medic(fronted=True, **environment(api.url))
+    starts = medic.sim.anchor + medic.sim.scenario.alert_offset
+    tags = f"service:recommender,kube_namespace:shop,team:{PING}"
+    datadog = payloads.datadog(starts, id=PING, alert_id=PING, title=PING, status=PING,
+                               priority=PING, link=PING, cycle_key=PING, tags=tags)  # fmt: skip
+    grafana = payloads.grafana(starts)
+    grafana["alerts"][0]["annotations"] = {"summary": PING, "description": PING}
+    grafana["alerts"][0].update(fingerprint=PING, generatorURL=PING, dashboardURL="javascript:1")
+    grafana["externalURL"] = PING
+    pagerduty = payloads.pagerduty(starts, event_id="ping")
+    pagerduty["event"]["data"].update(id=PING, title=PING, html_url=PING, number=PING)
+    opsgenie = payloads.opsgenie(starts)
+    opsgenie["alert"].update(alertId=PING, message=PING, tinyId=PING, description=PING)
+    for source, payload in (("datadog", datadog), ("grafana", grafana),
+                            ("pagerduty", pagerduty), ("opsgenie", opsgenie)):  # fmt: skip
+        answer = send(medic, source, payload)
+        assert answer.status_code == 200, (source, answer.text)
+    medic.settle()
+    assert len(medic.slack.roots()) == 4
+    assert unescaped(medic.slack, []) == []  # every "<" Medic did not write is escaped
