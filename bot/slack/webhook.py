@@ -92,6 +92,8 @@ class AlertmanagerWebhook:
             return self.reject(400, "malformed", "malformed alert: the body is not UTF-8")
         try:
             group = checked_group(text, now)
+            if group.source is not None:  # only Medic's receivers say where an alert came from
+                raise InputError("malformed alert: medicSource is set by Medic's receivers only")
         except InputError as exc:
             return self.reject(400, "malformed", str(exc))
         queued = self._inbox.add(text, "alertmanager", now)

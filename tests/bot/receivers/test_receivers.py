@@ -17,7 +17,7 @@ from bot.config import ReceiverSettings
 from bot.slack.inbox import AlertInbox, inbox_engine
 from bot.slack.metrics import WebhookMetrics
 from bot.slack.receivers import ReceiverWebhooks
-from bot.slack.webhook import WebhookResponse
+from bot.slack.webhook import AlertmanagerWebhook, WebhookResponse
 from tests.bot.receivers import payloads
 from tests.bot.receivers.payloads import body, pd_signature
 
@@ -263,13 +263,18 @@ def test_too_many_alerts_and_long_texts_are_bounded(receivers: Receivers) -> Non
     assert len(group.alerts[0].labels["alertname"]) <= 200
 
 
-def test_alertmanager_payload_cannot_pose_as_a_source() -> None:
+def test_alertmanager_payload_cannot_pose_as_a_source(receivers: Receivers) -> None:
     alert = {"status": "firing", "labels": {"alertname": "A", "service": "s"},
              "startsAt": payloads.iso(STARTS)}  # fmt: skip
     posing = {"kind": "pagerduty", "ids": {"incident": "P1"}}
     group = parse_alerts({"alerts": [alert], "medicSource": posing})
     assert trusted_source(group, "alertmanager").source is None
     assert trusted_source(group, "pagerduty").source is not None
+    webhook = AlertmanagerWebhook(receivers.inbox, WebhookMetrics(CollectorRegistry()),
+                                  token=None, max_body_bytes=100_000)  # fmt: skip
+    answer = webhook.handle(None, body({"alerts": [alert], "medicSource": posing}))
+    assert answer.status == 400 and "medicSource" in answer.body["error"]
+    assert receivers.queued() == []
 
 
 def test_rejections_are_counted_by_source(receivers: Receivers) -> None:
