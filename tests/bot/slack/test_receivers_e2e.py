@@ -180,3 +180,20 @@ def test_markup_in_every_field_of_every_source_reaches_slack_as_text(
     medic.settle()
     assert len(medic.slack.roots()) == 4
     assert unescaped(medic.slack, []) == []  # every "<" Medic did not write is escaped
+
+
+@pytest.mark.slow
+def test_a_datadog_monitor_that_triggers_again_is_a_new_investigation_in_its_thread(
+    start_medic: Callable[..., Medic], api: VendorApi
+) -> None:
+    medic = start_medic(fronted=True, **environment(api.url))
+    starts = medic.sim.anchor + medic.sim.scenario.alert_offset
+    for payload in (payloads.datadog(starts), payloads.datadog(starts + 300, "Recovered"),
+                    payloads.datadog(starts + 600, "Re-Triggered")):  # fmt: skip
+        assert send(medic, "datadog", payload).status_code == 200
+        medic.settle()
+    root = medic.root()  # the monitor's one thread
+    assert "[FIRING:1]" in root.all_text() and "INC-0002" in root.all_text()
+    investigated = [m for m in medic.slack.thread(root.ts) if "Medic investigated" in m.all_text()]
+    assert [("INC-0001" in m.all_text(), "INC-0002" in m.all_text()) for m in investigated] == [
+        (True, False), (False, True)]  # fmt: skip
