@@ -14,7 +14,14 @@ from __future__ import annotations
 from typing import Any
 
 from bot.errors import InputError
-from bot.receivers.shape import alert_time, label, require_object, text
+from bot.receivers.shape import (
+    alert_time,
+    label,
+    list_or_empty,
+    object_or_empty,
+    require_object,
+    text,
+)
 
 KIND = "opsgenie"
 FIRING_ACTIONS = {"create"}
@@ -40,10 +47,8 @@ def opsgenie_group(payload: Any, now: float) -> dict[str, Any] | None:
     alert_id = label(alert.get("alertId"))
     if not alert_id:
         raise InputError("malformed alert: alert.alertId is missing")
-    details = alert.get("details") if isinstance(alert.get("details"), dict) else {}
-    assert isinstance(details, dict)
-    tags = alert.get("tags") if isinstance(alert.get("tags"), list) else []
-    assert isinstance(tags, list)
+    details = object_or_empty(alert.get("details"))
+    tags = list_or_empty(alert.get("tags"))
     service = label(details.get("service")) or _tag(tags, "service") or label(alert.get("entity"))
     namespace = label(details.get("namespace")) or _tag(tags, "namespace")
     message = text(alert.get("message"), 300) or f"Opsgenie alert {alert_id}"

@@ -21,7 +21,14 @@ from threading import Lock
 from typing import Any
 
 from bot.errors import InputError
-from bot.receivers.shape import alert_time, label, links, require_object, text
+from bot.receivers.shape import (
+    alert_time,
+    label,
+    links,
+    object_or_empty,
+    require_object,
+    text,
+)
 
 KIND = "pagerduty"
 FIRING_EVENTS = {"incident.triggered", "incident.reopened"}
@@ -69,8 +76,7 @@ class SeenEvents:
 def service_of(incident: dict[str, Any], services: dict[str, str]) -> tuple[str, str]:
     """(namespace, service) of a PagerDuty incident: its PagerDuty service mapped in the
     configuration (by id or name), else that service's name when it is a Kubernetes name."""
-    pd_service = incident.get("service") if isinstance(incident.get("service"), dict) else {}
-    assert isinstance(pd_service, dict)
+    pd_service = object_or_empty(incident.get("service"))
     for key in (text(pd_service.get("id"), 100), text(pd_service.get("summary"), 200)):
         if key and key in services:
             namespace, _, name = services[key].rpartition("/")
@@ -98,9 +104,8 @@ def pagerduty_group(payload: Any, services: dict[str, str]) -> dict[str, Any] | 
         labels["service"] = service
     if namespace:
         labels["namespace"] = namespace
-    priority = incident.get("priority")
-    urgency = label(priority.get("summary") if isinstance(priority, dict) else "") or label(
-        incident.get("urgency"))  # fmt: skip
+    priority = object_or_empty(incident.get("priority"))
+    urgency = label(priority.get("summary")) or label(incident.get("urgency"))
     if urgency:
         labels["severity"] = urgency
     started = alert_time(incident.get("created_at") or event.get("occurred_at"),
@@ -114,8 +119,7 @@ def pagerduty_group(payload: Any, services: dict[str, str]) -> dict[str, Any] | 
     }
     if status == "resolved":
         alert["endsAt"] = alert_time(event.get("occurred_at") or started, "event.occurred_at")
-    pd_service = incident.get("service") if isinstance(incident.get("service"), dict) else {}
-    assert isinstance(pd_service, dict)
+    pd_service = object_or_empty(incident.get("service"))
     ids = {"incident": incident_id}
     if incident.get("number") is not None:
         ids["number"] = label(incident.get("number"))

@@ -106,3 +106,12 @@ def require_object(value: Any, what: str) -> dict[str, Any]:
     if not isinstance(value, dict):
         raise InputError(f"malformed alert: {what} must be a JSON object")
     return value
+
+
+def object_or_empty(value: Any) -> dict[str, Any]:
+    """``value`` when it is a JSON object, else an empty one (an optional part sent wrong)."""
+    return value if isinstance(value, dict) else {}
+
+
+def list_or_empty(value: Any) -> list[Any]:
+    return value if isinstance(value, list) else []
