@@ -97,6 +97,31 @@ class Alert(BaseModel):
         return hashlib.sha256(canonical.encode()).hexdigest()[:16]
 
 
+class SourceLink(BaseModel):
+    """A link back to the alert in the tool that sent it (shown escaped, only if http(s))."""
+
+    model_config = ConfigDict(extra="forbid")
+    label: str = Field(max_length=60)
+    url: str = Field(max_length=2000)
+
+
+class AlertSource(BaseModel):
+    """Which tool an alert came from besides Alertmanager, with that tool's own ids and links:
+    shown in the thread, and the target of a note written back (PagerDuty, Opsgenie). Set only
+    by Medic's receivers (:mod:`bot.receivers`); a copy inside an Alertmanager payload is
+    dropped (:func:`trusted_source`)."""
+
+    model_config = ConfigDict(extra="forbid")
+    kind: str = Field(max_length=40)
+    ids: dict[str, str] = Field(default_factory=dict, max_length=8)
+    links: list[SourceLink] = Field(default_factory=list, max_length=8)
+
+    @field_validator("ids")
+    @classmethod
+    def _short_ids(cls, value: dict[str, str]) -> dict[str, str]:
+        return {k[:40]: v[:200] for k, v in value.items()}
+
+
 class AlertGroup(BaseModel):
     """One webhook notification: a group of alerts sharing ``groupKey``."""
 
@@ -111,6 +136,7 @@ class AlertGroup(BaseModel):
     common_annotations: dict[str, str] = Field(default_factory=dict, alias="commonAnnotations")
     external_url: str = Field("", alias="externalURL")
     alerts: list[Alert] = Field(min_length=1)
+    source: AlertSource | None = Field(None, alias="medicSource")
 
     @property
     def changed_at(self) -> datetime:
@@ -146,6 +172,15 @@ def parse_alerts(payload: bytes | str | dict[str, Any], now: float | None = None
         problem = exc.errors()[0]
         where = ".".join(str(p) for p in problem["loc"])
         raise InputError(f"malformed alert: {where}: {problem['msg']}") from exc
+
+
+def trusted_source(group: AlertGroup, receiver: str) -> AlertGroup:
+    """``group`` with its source kept only when the receiver that took it in (the inbox's
+    ``source``) is that source: an Alertmanager payload cannot pose as a PagerDuty incident and
+    have Medic write notes on it."""
+    if group.source is not None and group.source.kind != receiver:
+        return group.model_copy(update={"source": None})
+    return group
 
 
 def manual_alert(

@@ -611,6 +611,15 @@ APPROVE_NO_PROPOSAL = "No proposal {id}: `medic watch --once` and `medic act` pr
 APPROVE_NOT_PENDING = "Proposal {id} is {status}, not waiting for approval."
 
 # --- Alert receivers: Grafana, Datadog, PagerDuty, Opsgenie, generic; write-back (issue 16) -------
+SLACK_SOURCE_FROM = "from {source} ({ids})"
+WRITEBACK_NOTE = (
+    "Medic's diagnosis of {incident} ({namespace}/{service}):\n{summary}\n{proposals}"
+    "Thread: {thread}"
+)
+WRITEBACK_PROPOSALS = "Proposed, waiting for approval in Slack: {proposals}\n"
+SLACK_WRITEBACK_FAILED = (
+    "The diagnosis could not be added to the {target}: {reason}. It is only in this thread."
+)
 
 # --- Evidence: Loki, Elasticsearch/OpenSearch, Kubernetes Events, VictoriaMetrics (issue 16) ------
 

@@ -15,7 +15,7 @@ from bot.config.diagnosis import (
     ModelSettings,
     VerificationSettings,
 )
-from bot.config.front import SlackSettings, WebhookSettings
+from bot.config.front import ReceiverSettings, SlackSettings, WebhookSettings
 from bot.config.llm import LLMSettings
 from bot.config.loading import load_settings
 from bot.config.logs import LogsSettings
@@ -36,6 +36,7 @@ __all__ = [
     "MetricsSettings",
     "ModelSettings",
     "QuietHours",
+    "ReceiverSettings",
     "ReconcileSettings",
     "RegistrySettings",
     "RightSizingSettings",

@@ -10,7 +10,7 @@ from pydantic import AliasChoices, Field, SecretStr, StringConstraints
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from bot.config.diagnosis import DetectorSettings, InvestigationSettings, VerificationSettings
-from bot.config.front import SlackSettings, WebhookSettings
+from bot.config.front import ReceiverSettings, SlackSettings, WebhookSettings
 from bot.config.llm import LLMSettings
 from bot.config.logs import LogsSettings
 from bot.config.metrics import MetricsSettings
@@ -87,6 +87,7 @@ class Settings(BaseSettings):
     logs: LogsSettings = Field(default_factory=LogsSettings)
     slack: SlackSettings = Field(default_factory=SlackSettings)
     webhook: WebhookSettings = Field(default_factory=WebhookSettings)
+    receivers: ReceiverSettings = Field(default_factory=ReceiverSettings)
     llm: LLMSettings = Field(default_factory=LLMSettings)
     database: DatabaseSettings = Field(default_factory=DatabaseSettings)
     reconcile: ReconcileSettings = Field(default_factory=ReconcileSettings)

@@ -6,7 +6,8 @@ Investigations are CPU-bound Python; in the bot's process every request waits fo
 them. Here nothing else runs, so the webhook answers in milliseconds whatever the bot is doing, and
 a notification answered is stored: the bot's intake worker takes it from the inbox (woken through a
 pipe, and by its own polling should a wake be lost). The process lives as long as its parent: it
-stops when its stdin closes, and the parent starts it again should it die.
+stops when its stdin closes, and the parent starts it again should it die. The receivers of
+other tools' alerts (``/webhook/...``, :mod:`bot.slack.receivers`) are answered here too.
 """
 
 from __future__ import annotations
@@ -30,6 +31,7 @@ import uvicorn
 from prometheus_client import CollectorRegistry, generate_latest
 from pydantic import BaseModel
 
+from bot.config.front import ReceiverSettings
 from bot.slack.asgi import (
     MAX_BODY,
     BodyTooLargeError,
@@ -43,6 +45,7 @@ from bot.slack.asgi import (
 )
 from bot.slack.inbox import AlertInbox, inbox_engine
 from bot.slack.metrics import WebhookMetrics
+from bot.slack.receivers import ReceiverWebhooks
 from bot.slack.webhook import AlertmanagerWebhook
 
 log = logging.getLogger(__name__)
@@ -65,6 +68,7 @@ class FrontConfig(BaseModel):
     data_dir: str
     token: str | None
     max_body_bytes: int
+    receivers: dict[str, Any] = {}  # ReceiverSettings, secrets revealed (see config.revealed)
     log_level: str = "info"
 
 
@@ -72,9 +76,14 @@ class FrontServer:
     """The ASGI application of the front process."""
 
     def __init__(
-        self, webhook: AlertmanagerWebhook, bot: httpx.AsyncClient, registry: CollectorRegistry
+        self,
+        webhook: AlertmanagerWebhook,
+        bot: httpx.AsyncClient,
+        registry: CollectorRegistry,
+        receivers: ReceiverWebhooks | None = None,
     ) -> None:
         self._webhook = webhook
+        self._receivers = receivers
         self._bot = bot
         self._registry = registry
         self._pool = ThreadPoolExecutor(max_workers=4, thread_name_prefix="webhook")
@@ -86,7 +95,14 @@ class FrontServer:
         if scope["type"] != "http":
             return
         headers = header_dict(scope)
-        if scope["path"] != "/alertmanager":
+        receivers = self._receivers
+        if receivers is not None and receivers.handles(scope["path"]):
+            if scope["method"] != "POST":
+                await respond(send, 405, {"error": "method not allowed"})
+                return
+            answer = await receivers.answer(scope["path"], receive, headers, self._run)
+            await respond(send, answer.status, answer.body)
+        elif scope["path"] != "/alertmanager":
             await self._pass_on(scope, headers, receive, send)
         elif scope["method"] != "POST":
             await respond(send, 405, {"error": "method not allowed"})
@@ -138,13 +154,19 @@ def main() -> None:
             os.write(config.wake_fd, b"\x01")
 
     registry = CollectorRegistry()
+    inbox = AlertInbox(inbox_engine(Path(config.data_dir)))
+    metrics = WebhookMetrics(registry)
     webhook = AlertmanagerWebhook(
-        AlertInbox(inbox_engine(Path(config.data_dir))),
-        WebhookMetrics(registry),
-        token=config.token,
-        max_body_bytes=config.max_body_bytes,
+        inbox, metrics, token=config.token, max_body_bytes=config.max_body_bytes
     )
     webhook.on_queued = wake_the_bot
+    receivers = ReceiverWebhooks(
+        inbox,
+        metrics,
+        ReceiverSettings.model_validate(config.receivers),
+        max_body_bytes=config.max_body_bytes,
+    )
+    receivers.on_queued = wake_the_bot
     bot = httpx.AsyncClient(
         transport=httpx.AsyncHTTPTransport(uds=config.bot_socket),
         base_url="http://medic",
@@ -152,7 +174,7 @@ def main() -> None:
     )
     server = uvicorn.Server(
         uvicorn.Config(
-            FrontServer(webhook, bot, registry),
+            FrontServer(webhook, bot, registry, receivers),
             log_level=config.log_level,
             lifespan="on",
             timeout_graceful_shutdown=5,
@@ -181,6 +203,7 @@ class FrontProcess:
         token: str | None,
         max_body_bytes: int,
         on_queued: Callable[[], None],
+        receivers: dict[str, Any] | None = None,
         log_level: str = "info",
     ) -> None:
         self._config = FrontConfig(
@@ -190,6 +213,7 @@ class FrontProcess:
             data_dir=str(data_dir),
             token=token,
             max_body_bytes=max_body_bytes,
+            receivers=receivers or {},
             log_level=log_level,
         )
         self._on_queued = on_queued

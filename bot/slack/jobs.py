@@ -49,17 +49,18 @@ class Jobs:
         self.investigations = TrackedExecutor(1, "investigate")
         self.verifications = TrackedExecutor(verification_workers, "verify")
         self.listeners = TrackedExecutor(listener_workers, "slack-lazy")
+        self.writebacks = TrackedExecutor(2, "writeback")  # notes to PagerDuty/Opsgenie
 
     def wait_idle(self, timeout: float) -> bool:
         """Wait until every pool is idle, ``timeout`` seconds in all."""
         deadline = time.monotonic() + timeout
         return all(
             pool.wait_idle(max(0.0, deadline - time.monotonic()))
-            for pool in (self.listeners, self.investigations, self.verifications)
+            for pool in (self.listeners, self.investigations, self.verifications, self.writebacks)
         )
 
     def shutdown(self) -> None:
-        for pool in (self.listeners, self.investigations, self.verifications):
+        for pool in (self.listeners, self.investigations, self.verifications, self.writebacks):
             pool.shutdown(wait=False, cancel_futures=True)
 
 

@@ -64,6 +64,12 @@ class WebhookMetrics:
             ["reason"],
             registry=registry,
         )
+        self.receiver_requests = Counter(
+            "medic_receiver_requests",
+            "Requests to the receivers of other tools' alerts, by source and result.",
+            ["source", "result"],
+            registry=registry,
+        )
         self.intake_seconds = Histogram(
             "medic_intake_seconds",
             "Time to accept an alert notification.",

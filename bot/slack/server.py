@@ -2,7 +2,8 @@
 
 - ``POST /slack/events``: events, slash commands and interactivity, verified and dispatched by Bolt
   (absent in Socket Mode, where Slack talks over a WebSocket instead);
-- ``POST /alertmanager``: the Alertmanager webhook, when it runs in this process (under
+- ``POST /alertmanager`` and ``POST /webhook/<source>``: the Alertmanager webhook and the
+  receivers of other tools' alerts, when it runs in this process (under
   `medic serve` it runs in the front process instead, see :mod:`bot.slack.front`);
 - ``GET /healthz`` and ``GET /metrics`` (Prometheus text format).
 
@@ -36,6 +37,7 @@ from bot.slack.asgi import (
     respond,
 )
 from bot.slack.metrics import BotMetrics
+from bot.slack.receivers import ReceiverWebhooks
 from bot.slack.webhook import AlertmanagerWebhook
 
 Handler = Callable[[Scope, dict[str, str], Receive, Send], Awaitable[None]]
@@ -131,9 +133,11 @@ class MedicServer:
         metrics: BotMetrics,
         health: Callable[[], dict[str, Any]],
         workers: int = 8,
+        receivers: ReceiverWebhooks | None = None,
     ) -> None:
         self._bolt = bolt
         self._webhook = webhook
+        self._receivers = receivers
         self._metrics = metrics
         self._health = health
         self._pool = ThreadPoolExecutor(max_workers=workers, thread_name_prefix="http")
@@ -155,6 +159,9 @@ class MedicServer:
         if self._bolt is not None:
             routes[("POST", "/slack/events")] = self._slack
         handler = routes.get((method, path))
+        if self._receivers is not None and self._receivers.handles(path):
+            handler = self._receiver if method == "POST" else None
+            routes[("POST", path)] = self._receiver
         if handler is None:
             known = {p for _m, p in routes}
             status = 405 if path in known else 404
@@ -172,6 +179,14 @@ class MedicServer:
         webhook = self._webhook
         assert webhook is not None
         answer = await webhook.answer(receive, headers, self._run)
+        await respond(send, answer.status, answer.body)
+
+    async def _receiver(
+        self, scope: Scope, headers: dict[str, str], receive: Receive, send: Send
+    ) -> None:
+        receivers = self._receivers
+        assert receivers is not None
+        answer = await receivers.answer(scope["path"], receive, headers, self._run)
         await respond(send, answer.status, answer.body)
 
     async def _slack(

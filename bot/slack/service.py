@@ -22,8 +22,9 @@ from prometheus_client import CollectorRegistry
 from slack_bolt.adapter.socket_mode import SocketModeHandler
 from slack_sdk import WebClient
 
-from bot.alerts import parse_alerts
+from bot.alerts import parse_alerts, trusted_source
 from bot.config import Settings
+from bot.config.front import revealed
 from bot.database import StateHealth
 from bot.errors import ConfigError, InputError
 from bot.flow import IncidentFlow
@@ -38,6 +39,7 @@ from bot.slack.jobs import Jobs, Periodic
 from bot.slack.mentions import Mentions
 from bot.slack.metrics import BotMetrics, WebhookMetrics
 from bot.slack.outbox import Outbox
+from bot.slack.receivers import ReceiverWebhooks
 from bot.slack.search import KnowledgeSearch, Searcher
 from bot.slack.server import MedicServer
 from bot.slack.thread_store import ThreadStore
@@ -45,14 +47,23 @@ from bot.slack.threads import IncidentThreads
 from bot.slack.usergroups import UserGroups, names_groups
 from bot.slack.watch_commands import WatchCommands, approver_anywhere_in
 from bot.slack.webhook import AlertmanagerWebhook
+from bot.slack.writeback import WriteBack
 from bot.watch.store import WatchStore
 from bot.wiring import Wiring
+from bot.wiring.receivers import note_targets
 from bot.wiring.watch import watch_loop
+from tools.proposals import ProposalStatus
 
 log = logging.getLogger(__name__)
 
 SWITCH_INTERVAL = 0.001
 STOP_GRACE_SECONDS = 10.0  # running jobs' time to finish once `medic serve` is asked to stop
+
+
+def pending_previews(flow: IncidentFlow, ids: list[str]) -> list[str]:
+    """What the proposals ``ids`` that still wait for a decision would do, in words."""
+    found = (flow.proposal(i) for i in ids)
+    return [p.preview for p in found if p is not None and p.status is ProposalStatus.PROPOSED]
 
 
 def check_settings(settings: Settings) -> None:
@@ -107,6 +118,18 @@ class MedicService:
             max_attempts=settings.investigation.max_attempts,
             headsup=headsup_thread(self.watch_store),
         )
+        targets = note_targets(settings.receivers)
+        if targets:
+            self.threads.writeback = WriteBack(
+                targets=targets,
+                store=self.threads.store,
+                outbox=self.outbox,
+                poster=self.threads.poster,
+                pool=self.jobs.writebacks,
+                registry=self.metrics.registry,
+                slack_url=settings.receivers.slack_url,
+                pending=lambda ids: pending_previews(flow, ids),
+            )
         self.delivery = SlackDelivery(
             self.outbox, self.client, self.metrics, on_posted=self.threads.on_posted
         )
@@ -169,12 +192,15 @@ class MedicService:
         )
         self.app = self._server(webhook=None)
 
-    def _server(self, webhook: AlertmanagerWebhook | None) -> MedicServer:
+    def _server(
+        self, webhook: AlertmanagerWebhook | None, receivers: ReceiverWebhooks | None = None
+    ) -> MedicServer:
         return MedicServer(
             bolt=None if self.socket_mode else self.bolt,
             webhook=webhook,
             metrics=self.metrics,
             health=self.health,
+            receivers=receivers,
         )
 
     @property
@@ -186,14 +212,17 @@ class MedicService:
     def asgi(self) -> MedicServer:
         """The whole HTTP side in this one process, webhook included (tests, embedding).
         `medic serve` runs :attr:`app` behind a front process that answers the webhook."""
+        metrics = WebhookMetrics(self.metrics.registry)
+        max_body = self.settings.webhook.max_body_bytes
         webhook = AlertmanagerWebhook(
-            self.inbox,
-            WebhookMetrics(self.metrics.registry),
-            token=self.webhook_token,
-            max_body_bytes=self.settings.webhook.max_body_bytes,
+            self.inbox, metrics, token=self.webhook_token, max_body_bytes=max_body
         )
         webhook.on_queued = self.intake.wake
-        return self._server(webhook)
+        receivers = ReceiverWebhooks(
+            self.inbox, metrics, self.settings.receivers, max_body_bytes=max_body
+        )
+        receivers.on_queued = self.intake.wake
+        return self._server(webhook, receivers)
 
     def _settle_interrupted(self) -> None:
         settled = self.threads.settle_interrupted(self.settings.reconcile.after_seconds)
@@ -209,7 +238,8 @@ class MedicService:
         self.delivery.wake()
 
     def _receive(self, body: str, source: str, received_at: float) -> None:
-        self.threads.receive(parse_alerts(body), source=source, received_at=received_at)
+        group = trusted_source(parse_alerts(body), source)
+        self.threads.receive(group, source=source, received_at=received_at)
 
     def _cannot_handle(self, body: str, problem: str) -> None:
         """Say why a notification was not handled: in its alert group's thread when it parses."""
@@ -342,6 +372,7 @@ class FrontedServer:
             token=service.webhook_token,
             max_body_bytes=service.settings.webhook.max_body_bytes,
             on_queued=service.intake.wake,
+            receivers=revealed(service.settings.receivers),
             log_level=log_level,
         )
         self.server = uvicorn.Server(

@@ -30,6 +30,7 @@ from bot.slack.outcomes import DecisionOutcomes
 from bot.slack.poster import ThreadPoster
 from bot.slack.thread_store import ThreadLink, ThreadStore
 from bot.slack.verifying import Verifications
+from bot.slack.writeback import WriteBack
 from tools.proposals import Proposal
 
 __all__ = ["IncidentThreads", "Receipt"]
@@ -110,13 +111,18 @@ class IncidentThreads:
         self.decide = self.outcomes.decide  # a click on Approve or Reject
         self.settle_interrupted = self.outcomes.settle_interrupted
         self.post_file = self.poster.post_file
+        self.writeback: WriteBack | None = None  # set by the service when notes are configured
 
     def on_posted(self, item: OutboxItem, ts: str) -> None:
-        """Delivery hook: a diagnosis reached Slack; measure from the alert's arrival."""
+        """Delivery hook: a diagnosis reached Slack; measure from the alert's arrival, and write
+        it back to the alert's source (PagerDuty, Opsgenie) when one is configured."""
         if item.op == "post" and item.ref.startswith("diagnosis:"):
-            link = self.store.link_of(item.ref.removeprefix("diagnosis:"))
+            incident_id = item.ref.removeprefix("diagnosis:")
+            link = self.store.link_of(incident_id)
             if link is not None:
                 self.metrics.alert_to_diagnosis_seconds.observe(self._wall() - link.received_at)
+            if self.writeback is not None:
+                self.writeback.diagnosis_posted(incident_id)
 
     # --- questions from slash commands and mentions -------------------------------------------
     def incident_in(self, channel: str, incident_id: str | None, command: str) -> ThreadLink:

@@ -10,7 +10,7 @@ from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from typing import Any
 
-from bot.alerts import parse_alerts
+from bot.alerts import AlertGroup, parse_alerts
 from bot.errors import InputError
 from bot.slack.asgi import BodyTooLargeError, Receive, read_body
 from bot.slack.inbox import AlertInbox
@@ -19,6 +19,20 @@ from tools import SERVICE_LABELS
 
 # Runs a blocking function off the event loop: (function, *args) -> its result.
 Runner = Callable[..., Awaitable[Any]]
+
+
+def checked_group(text: str, now: float) -> AlertGroup:
+    """The alert group in ``text`` if Medic can take it in: version 4, and a service label on
+    every firing alert; InputError saying what is wrong otherwise."""
+    group = parse_alerts(text, now=now)
+    if group.version != "4":
+        raise InputError(f"unsupported webhook version {group.version!r}; expected 4")
+    for alert in group.alerts:
+        if alert.status == "firing" and alert.service is None:
+            raise InputError(
+                f"alert {alert.name} has no service label (looked for {', '.join(SERVICE_LABELS)})"
+            )
+    return group
 
 
 @dataclass(frozen=True)
@@ -77,15 +91,9 @@ class AlertmanagerWebhook:
         except UnicodeDecodeError:
             return self.reject(400, "malformed", "malformed alert: the body is not UTF-8")
         try:
-            group = parse_alerts(text, now=now)
-            if group.version != "4":
-                raise InputError(f"unsupported webhook version {group.version!r}; expected 4")
-            for alert in group.alerts:
-                if alert.status == "firing" and alert.service is None:
-                    raise InputError(
-                        f"alert {alert.name} has no service label (looked for "
-                        f"{', '.join(SERVICE_LABELS)})"
-                    )
+            group = checked_group(text, now)
+            if group.source is not None:  # only Medic's receivers say where an alert came from
+                raise InputError("malformed alert: medicSource is set by Medic's receivers only")
         except InputError as exc:
             return self.reject(400, "malformed", str(exc))
         queued = self._inbox.add(text, "alertmanager", now)

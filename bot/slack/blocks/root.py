@@ -9,10 +9,11 @@ from datetime import datetime
 
 from pydantic import BaseModel, Field
 
-from bot.alerts import AlertGroup
+from bot import messages
+from bot.alerts import AlertGroup, AlertSource
 from bot.slack.blocks.elements import Message, context, mrkdwn, plain, section
 from bot.slack.limits import Block
-from bot.slack.mrkdwn import joined, link, markup
+from bot.slack.mrkdwn import Mrkdwn, joined, link, markup
 
 
 class RootView(BaseModel):
@@ -30,6 +31,7 @@ class RootView(BaseModel):
     incidents: list[str] = Field(default_factory=list)
     group_labels: dict[str, str] = Field(default_factory=dict)
     source_url: str = ""
+    source: AlertSource | None = None  # a receiver's source: its ids and links (not Alertmanager)
     changed_at: datetime | None = None  # the newest alert change shown (None: stored before it)
 
     def outdated_by(self, view: RootView) -> bool:
@@ -61,8 +63,23 @@ def root_view(group: AlertGroup, incidents: list[str], default_namespace: str) -
         incidents=incidents,
         group_labels=group.group_labels,
         source_url=group.external_url,
+        source=group.source,
         changed_at=group.changed_at,
     )
+
+
+SOURCE_NAMES = {"grafana": "Grafana", "datadog": "Datadog", "pagerduty": "PagerDuty",
+                "opsgenie": "Opsgenie", "generic": "JSON webhook"}  # fmt: skip
+
+
+def source_notes(source: AlertSource) -> list[Mrkdwn]:
+    """Where the alert came from, with that tool's ids and links (escaped; http(s) links only)."""
+    name = SOURCE_NAMES.get(source.kind, source.kind)
+    ids = joined(", ", (markup("{} {}", k, v) for k, v in source.ids.items()))
+    notes = [markup(messages.SLACK_SOURCE_FROM, source=name, ids=ids) if source.ids
+             else markup("from {}", name)]  # fmt: skip
+    notes.extend(link(item.url, item.label) for item in source.links)
+    return notes
 
 
 def root_message(view: RootView) -> Message:
@@ -85,7 +102,9 @@ def root_message(view: RootView) -> Message:
         notes.append(markup("group: {}", joined(", ", labels)))
     if view.incidents:
         notes.append(markup("incidents: {}", ", ".join(view.incidents)))
-    if view.source_url:
+    if view.source is not None:
+        notes.extend(source_notes(view.source))
+    elif view.source_url:
         notes.append(link(view.source_url, "Alertmanager"))
     blocks: list[Block] = [
         {"type": "header", "text": plain(f"{icon} {title}")},

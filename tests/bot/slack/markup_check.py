@@ -2,10 +2,11 @@
 
 Slack reads ``<...>`` as a control sequence (``<!channel>``, ``<@U1>``, ``<#C1>``,
 ``<!subteam^S1>``, ``<https://x|label>``) in every text it renders as mrkdwn. Medic writes only a
-few of its own: a time (``<!date^...>``), a mention of the Slack user who clicked or asked, and a
-link labelled "Alertmanager" to the alert's source. Every other ``<`` in any string of any call -
-text, blocks, fallback, file titles and comments, ephemeral replies - is alert, user or model
-text that escaped the escaping. Written independently of Medic's renderer.
+few of its own: a time (``<!date^...>``), a mention of the Slack user who clicked or asked, and
+links to the alert's source labelled by Medic ("Alertmanager", "PagerDuty incident", ...). Every
+other ``<`` in any string of any call - text, blocks, fallback, file titles and comments,
+ephemeral replies - is alert, user or model text that escaped the escaping. Written
+independently of Medic's renderer.
 """
 
 from __future__ import annotations
@@ -27,7 +28,8 @@ def own_markup(users: Iterable[str]) -> re.Pattern[str]:
     return re.compile(
         r"<!date\^\d+\^\{time\}\|\d\d:\d\d UTC>"
         rf"|<@(?:{people})>"
-        r"|<https?://[^\s<>|]+\|Alertmanager>"
+        r"|<https?://[^\s<>|]+\|(?:Alertmanager|Grafana rule|dashboard|panel|silence|Grafana"
+        r"|Datadog event|PagerDuty incident|PagerDuty service)>"
     )
 
 
