@@ -17,7 +17,7 @@ What stays beside its code, on purpose:
 - log messages for operators, and exception text raised in ``detectors/``, ``knowledge/`` and
   ``tools/`` (those packages never import ``bot``; their errors reach a user through a template
   here, e.g. ``SLACK_NOT_RECORDED``);
-- documents laid out as a whole: the postmortem draft (``bot/slack/postmortem.py``) and the
+- documents laid out as a whole: the postmortem draft (``bot/postmortems/draft.py``) and the
   prompts (``prompts/``), each one template read as one text;
 - HTTP answers to machines (the webhook's and the API's error bodies);
 - data that carries words: the runbooks (``bot/runbooks/*.yaml``) and the signal catalog's
