@@ -227,9 +227,7 @@ def _impact(
         for o in view.ranked:
             if o.clear:
                 roles.setdefault(o.service, ["deviated too"])
-    services = [
-        f"{md_text(s, 120)} ({', '.join(r)})" for s, r in list(roles.items())[:MAX_ITEMS]
-    ]
+    services = [f"{md_text(s, 120)} ({', '.join(r)})" for s, r in list(roles.items())[:MAX_ITEMS]]
     labels = sorted(inc.labels.items())[:MAX_LABELS]
     lines = [
         f"- **Duration:** {lasted}",
