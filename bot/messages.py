@@ -601,3 +601,25 @@ CANDIDATES_LOGS_UNAVAILABLE = (
 # --- Postmortem search: relevance, one document one result (issue 17) --------------------------
 
 # --- Postmortem drafts (issue 17) and the simulated shop's exporter (issue 16) -------------------
+POSTMORTEM_NO_INCIDENT = "no incident {incident!r}: give an id like INC-0001 (`/medic status`)"
+POSTMORTEM_EMPTY = "the postmortem of {incident} is empty: nothing to publish"
+POSTMORTEM_TOO_LONG = "the postmortem of {incident} is over {limit:,} bytes"
+POSTMORTEM_NO_DRAFT = (
+    "{incident!r} has no saved draft: run `medic postmortem draft {incident}` first, or give the "
+    "finished FILE"
+)
+POSTMORTEM_UNREADABLE = "cannot use {file}: {why}"
+POSTMORTEM_NOT_TEXT = "{file} is not UTF-8 text"
+POSTMORTEM_FILE_TOO_LONG = "{file} is over {limit:,} bytes: not a postmortem"
+POSTMORTEM_PUBLISHED = "published the postmortem of {incident} into the memory ({chunks} chunks)"
+POSTMORTEM_WORDING_UNUSED = "\n_Medic's wording: {note}._\n"
+POSTMORTEM_WORDED_BY_LLM = (
+    "\n_Worded by the configured chat model from Medic's draft; its numbers, times, names and "
+    "links were checked against the record._\n"
+)
+WORDING_EMPTY = "the model answered nothing"
+WORDING_TOO_LONG = "the model's text is far longer than the draft"
+WORDING_MARKUP = "the model wrote HTML or a link"
+WORDING_UNSUPPORTED = "it states what the record does not: {facts}"
+WORDING_UNAVAILABLE = "the model was not available: {why}"
+WORDING_NOT_USED = "the model's wording was not used: {problem}"

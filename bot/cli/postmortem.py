@@ -9,6 +9,7 @@ from typing import TYPE_CHECKING, Annotated
 
 import typer
 
+from bot import messages
 from bot.cli.errors import reports_errors
 from bot.errors import InputError
 
@@ -50,7 +51,8 @@ def draft(
         try:
             out.write_text(drafted.markdown, encoding="utf-8")
         except OSError as exc:
-            raise InputError(f"cannot write {out}: {exc.strerror}") from exc
+            problem = messages.POSTMORTEM_UNREADABLE.format(file=out, why=exc.strerror)
+            raise InputError(problem) from exc
     elif not as_json:
         typer.echo(drafted.markdown, nl=False)
     if drafted.note:
@@ -88,17 +90,14 @@ def publish(
     if file is None:
         text = drafter.saved(incident)
         if text is None:
-            raise InputError(
-                f"{incident[:40]!r} has no saved draft: run `medic postmortem draft "
-                f"{incident[:40]}` first, or give the finished FILE"
-            )
+            raise InputError(messages.POSTMORTEM_NO_DRAFT.format(incident=incident[:40]))
     else:
         text = _read(file, MAX_POSTMORTEM_BYTES)
     documents, chunks = drafter.publish(
         incident, text, lambda: PostmortemLibrary(wiring.vector_store, wiring.embedder)
     )
     name = drafter.incident(incident).id
-    typer.echo(f"published the postmortem of {name} into the memory ({chunks} chunks)")
+    typer.echo(messages.POSTMORTEM_PUBLISHED.format(incident=name, chunks=chunks))
     if as_json:
         typer.echo(json.dumps({"incident_id": name, "postmortems": documents, "chunks": chunks}))
 
@@ -108,10 +107,11 @@ def _read(file: Path, max_bytes: int) -> str:
         with file.open("rb") as handle:
             data = handle.read(max_bytes + 1)
     except OSError as exc:
-        raise InputError(f"cannot read {file}: {exc.strerror}") from exc
+        problem = messages.POSTMORTEM_UNREADABLE.format(file=file, why=exc.strerror)
+        raise InputError(problem) from exc
     if len(data) > max_bytes:
-        raise InputError(f"{file} is over {max_bytes:,} bytes: not a postmortem")
+        raise InputError(messages.POSTMORTEM_FILE_TOO_LONG.format(file=file, limit=max_bytes))
     try:
         return data.decode("utf-8")
     except UnicodeDecodeError:
-        raise InputError(f"{file} is not UTF-8 text") from None
+        raise InputError(messages.POSTMORTEM_NOT_TEXT.format(file=file)) from None

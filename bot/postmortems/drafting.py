@@ -10,6 +10,7 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass, replace
 from typing import TYPE_CHECKING
 
+from bot import messages
 from bot.diagnosis.corrections import CorrectionStore
 from bot.diagnosis.signals import Glossary
 from bot.errors import InputError
@@ -68,7 +69,7 @@ class PostmortemDrafter:
         incident = self._incidents.get(incident_id.strip())
         if incident is None:
             shown = incident_id.strip()[:40]
-            raise InputError(f"no incident {shown!r}: give an id like INC-0001 (`/medic status`)")
+            raise InputError(messages.POSTMORTEM_NO_INCIDENT.format(incident=shown))
         return incident
 
     def draft(
@@ -100,10 +101,9 @@ class PostmortemDrafter:
         worded: Wording = reword(self._chat, plain)
         markdown = worded.markdown
         if worded.note:
-            markdown += f"\n_Medic's wording: {worded.note}._\n"
+            markdown += messages.POSTMORTEM_WORDING_UNUSED.format(note=worded.note)
         elif worded.by == "llm":
-            markdown += "\n_Worded by the configured chat model from Medic's draft; its numbers, "
-            markdown += "times, names and links were checked against the record._\n"
+            markdown += messages.POSTMORTEM_WORDED_BY_LLM
         self._postmortems.save_draft(
             incident.id, markdown, worded.by, worded.note, self._clock.now()
         )
@@ -121,11 +121,10 @@ class PostmortemDrafter:
         incident's postmortem, replacing an earlier publication of it; (postmortems, chunks)."""
         incident = self.incident(incident_id)
         if not text.strip():
-            raise InputError(f"the postmortem of {incident.id} is empty: nothing to publish")
+            raise InputError(messages.POSTMORTEM_EMPTY.format(incident=incident.id))
         if len(text.encode()) > MAX_POSTMORTEM_BYTES:
-            raise InputError(
-                f"the postmortem of {incident.id} is over {MAX_POSTMORTEM_BYTES:,} bytes"
-            )
+            limit = MAX_POSTMORTEM_BYTES
+            raise InputError(messages.POSTMORTEM_TOO_LONG.format(incident=incident.id, limit=limit))
         title = _title(text) or f"{incident.id}: {incident.summary}"
         postmortem = Postmortem(
             id=f"medic-{incident.id}",

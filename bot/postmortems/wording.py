@@ -15,6 +15,7 @@ from dataclasses import dataclass
 
 from langchain_core.messages import HumanMessage, SystemMessage
 
+from bot import messages
 from bot.llm.calls import describe_failure
 from bot.llm.model import ChatModel
 from bot.postmortems.escape import md_plain
@@ -59,15 +60,15 @@ def unsupported(reworded: str, draft: str) -> list[str]:
 def checked_wording(reworded: str, draft: str) -> str | None:
     """Why ``reworded`` cannot stand for ``draft``, or None when it can."""
     if not reworded.strip():
-        return "the model answered nothing"
+        return messages.WORDING_EMPTY
     if len(reworded) > MAX_GROWTH * len(draft):
-        return "the model's text is far longer than the draft"
+        return messages.WORDING_TOO_LONG
     if _MARKUP.search(reworded):
-        return "the model wrote HTML or a link"
+        return messages.WORDING_MARKUP
     missing = unsupported(reworded, draft)
     if missing:
         shown = ", ".join(repr(m[:40]) for m in missing[:3])
-        return f"it states what the record does not: {shown}"
+        return messages.WORDING_UNSUPPORTED.format(facts=shown)
     return None
 
 
@@ -79,11 +80,12 @@ def reword(model: ChatModel | None, draft: str) -> Wording:
     try:
         reply = model.run(lambda _deadline: model.model.invoke(prompt))
     except Exception as exc:  # any client error, the deadline, no free slot: the record's draft
-        return Wording(draft, "record", f"the model was not available: {describe_failure(exc)}")
+        why = describe_failure(exc)
+        return Wording(draft, "record", messages.WORDING_UNAVAILABLE.format(why=why))
     reworded = _unfenced(str(getattr(reply, "content", reply)))
     problem = checked_wording(reworded, draft)
     if problem is not None:
-        return Wording(draft, "record", f"the model's wording was not used: {problem}")
+        return Wording(draft, "record", messages.WORDING_NOT_USED.format(problem=problem))
     return Wording(reworded.strip() + "\n", "llm", "")
 
 
