@@ -623,3 +623,14 @@ WORDING_MARKUP = "the model wrote HTML or a link"
 WORDING_UNSUPPORTED = "it states what the record does not: {facts}"
 WORDING_UNAVAILABLE = "the model was not available: {why}"
 WORDING_NOT_USED = "the model's wording was not used: {problem}"
+SIM_EXPORT_HISTORY = (
+    "wrote {history} of the simulated shop ({scenario}) to {file} ({size:.1f} MB of OpenMetrics): "
+    "backfill it with `promtool tsdb create-blocks-from openmetrics {file} DATA_DIR`"
+)
+SIM_EXPORT_SERVING = (
+    "serving the simulated shop ({scenario}, namespace {namespace}) at "
+    "http://{host}:{port}/metrics - Ctrl-C stops it"
+)
+SIM_EXPORT_HISTORY_PROBLEM = "--history {text!r}: give a duration of at least 1m and at most 48h"
+SIM_EXPORT_PORT_PROBLEM = "cannot serve on {host}:{port}: {why}"
+SIM_EXPORT_NOTHING = "nothing to do: give --port to serve, --openmetrics FILE to write, or both"

@@ -23,6 +23,7 @@ from bot.cli.options import DEFAULT_SCENARIO, ClusterOption, ScenarioOption
 from bot.cli.postmortem import postmortem_app
 from bot.cli.scenarios import scenarios
 from bot.cli.serve import serve
+from bot.cli.sim import sim_app
 from bot.cli.watch import watch
 from bot.errors import ConfigError, InputError
 
@@ -42,6 +43,7 @@ eval_app.command()(reports_errors(scenarios))
 app.add_typer(audit_app, name="audit")
 app.add_typer(db_app, name="db")
 app.add_typer(postmortem_app, name="postmortem")
+app.add_typer(sim_app, name="sim")
 app.command()(reports_errors(act))
 register_knowledge(app)
 app.command()(serve)
