@@ -235,6 +235,7 @@ def write_history(collector: ShopCollector, sim: SimulatedCluster, path: Path) -
     try:
         with os.fdopen(fd, "wb") as out:
             out.write(text)
+        Path(tmp).chmod(0o644)  # mkstemp's 0600 would keep it from a promtool run as another user
         Path(tmp).replace(path)
     except BaseException:
         Path(tmp).unlink(missing_ok=True)
