@@ -44,7 +44,10 @@ class Event:
 
 
 def when(ts: float) -> str:
-    return datetime.fromtimestamp(ts, UTC).strftime("%Y-%m-%d %H:%M:%S UTC")
+    try:
+        return datetime.fromtimestamp(ts, UTC).strftime("%Y-%m-%d %H:%M:%S UTC")
+    except (ValueError, OverflowError, OSError):  # an absurd time from an alert: say so
+        return "(time out of range) UTC"
 
 
 def duration(seconds: float) -> str:
@@ -188,7 +191,7 @@ def _summary(file: IncidentFile, catalog: Glossary) -> list[str]:
         if file.investigation and file.investigation.hypotheses
         else None
     )
-    ran = [p for p in file.proposals if p.status is ProposalStatus.SUCCEEDED]
+    ran = [p for p in file.proposals if p.status is ProposalStatus.SUCCEEDED][:MAX_ITEMS]
     lines = [
         f"- **Alert:** {md_text(inc.alertname, 120)} on {md_text(inc.service, 120)} "
         f"(namespace {md_text(inc.namespace, 120)}), fired {when(inc.starts_at)}",
@@ -286,8 +289,10 @@ def _fix(file: IncidentFile) -> list[str]:
     lines = [
         f"- `{_change(p)}`, approved by {_who(p.decided_by)}: {p.status.value} - "
         f"{md_text(p.outcome or p.status.value)}"
-        for p in ran
+        for p in ran[:MAX_ITEMS]
     ]
+    if len(ran) > MAX_ITEMS:
+        lines.append(f"- _and {len(ran) - MAX_ITEMS} more actions (see the timeline)_")
     for v in file.verifications[-1:]:
         verdict = "recovered" if v.recovered else "not recovered"
         lines.append(f"- Verified {when(v.at)}: **{verdict}**")
@@ -316,7 +321,7 @@ def _action_items(file: IncidentFile, catalog: Glossary) -> list[str]:
     deviation, and preventing the cause."""
     advice = file.plan.advice if file.plan else []
     items = [f"- [ ] {md_text(a)} _(runbook advice)_" for a in advice[:MAX_ITEMS]]
-    for p in file.proposals:
+    for p in file.proposals[: MAX_ITEMS * 2]:
         if p.status is ProposalStatus.REFUSED:
             items.append(f"- [ ] Review why `{_change(p)}` was refused: {md_text(p.refusal)}")
         elif p.status in (ProposalStatus.FAILED, ProposalStatus.UNKNOWN):

@@ -6,15 +6,19 @@ that allows HTML would)."""
 from __future__ import annotations
 
 import re
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import replace
+from pathlib import Path
 
 from markdown_it import MarkdownIt
 
+from bot.database import state_engine
 from bot.diagnosis.signals import Glossary
 from bot.incidents import Incident
 from bot.postmortems.draft import postmortem_markdown
 from bot.postmortems.escape import md_plain, md_text
 from bot.postmortems.record import IncidentFile
-from bot.postmortems.store import VerificationEntry
+from bot.postmortems.store import PostmortemStore, VerificationEntry
 from tools.actions import Action
 from tools.proposals import Proposal, ProposalStatus
 
@@ -112,3 +116,24 @@ def test_escaping_round_trips_to_what_a_reader_sees() -> None:
         "see https[:]//x.example/a and www[.]y.example"
     )
     assert md_text("z" * 50, limit=10) == "z" * 9 + "…"
+
+
+def test_an_absurd_time_and_a_thousand_actions_still_make_a_bounded_draft() -> None:
+    file = hostile_file()
+    many = [replace(file.proposals[0], id=f"p{i}", created_at=T0 + i) for i in range(1000)]
+    absurd = replace(file.incident, starts_at=1e300)
+    markdown = postmortem_markdown(replace(file, incident=absurd, proposals=many), Glossary(), T0)
+    assert "(time out of range)" in markdown
+    assert "_and 992 more actions (see the timeline)_" in markdown
+    assert "more events_" in markdown  # the timeline keeps its head and its tail
+    assert len(markdown) < 200_000
+
+
+def test_the_same_draft_saved_twice_at_once_keeps_one_whole(tmp_path: Path) -> None:
+    (tmp_path / "state").mkdir()
+    store = PostmortemStore(state_engine(tmp_path / "state"))
+    texts = [f"# draft {i}\n" + "x" * 10_000 for i in range(8)]
+    with ThreadPoolExecutor(8) as pool:
+        list(pool.map(lambda t: store.save_draft("INC-0001", t, "record", "", T0), texts))
+    saved = store.draft("INC-0001")
+    assert saved is not None and saved.markdown in texts
