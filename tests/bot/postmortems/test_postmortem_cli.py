@@ -30,8 +30,9 @@ def test_the_demo_incident_drafts_into_a_postmortem_and_publishes_into_the_memor
     code, markdown, err = run("postmortem", "draft", incident)
     assert code == 0, err
     rows = [line for line in markdown.splitlines() if line.startswith("| 20")]
+    origin = next(i for i, row in enumerate(rows) if "First deviation at the origin" in row)
+    assert "recommender" in rows[origin]
     order = [
-        "First deviation at the origin, recommender",
         "Abnormal: p95 latency up",
         "Alert **RecommenderLatencyHigh** fired for recommender in shop",
         "Proposed `scale shop/recommender replicas=6`",
@@ -42,6 +43,9 @@ def test_the_demo_incident_drafts_into_a_postmortem_and_publishes_into_the_memor
     ]
     at = [next(i for i, row in enumerate(rows) if step in row) for step in order]
     assert at == sorted(at), rows
+    assert origin < at[1]  # where it started, before the alert fired (the findings may lead it)
+    times = [row.split("|")[1] for row in rows]
+    assert times == sorted(times)  # the timeline is in order of time
     for section in ("## Impact", "## Root cause", "## What fixed it", "## Action items"):
         assert section in markdown
     assert "**Where it started:** recommender" in markdown
