@@ -17,6 +17,7 @@ from bot.errors import InputError
 from bot.incidents import Incident, IncidentStore
 from bot.llm.model import ChatModel
 from bot.postmortems.draft import postmortem_markdown
+from bot.postmortems.escape import md_text
 from bot.postmortems.record import read_incident_file
 from bot.postmortems.store import PostmortemStore
 from bot.postmortems.wording import Wording, reword
@@ -101,7 +102,8 @@ class PostmortemDrafter:
         worded: Wording = reword(self._chat, plain)
         markdown = worded.markdown
         if worded.note:
-            markdown += messages.POSTMORTEM_WORDING_UNUSED.format(note=worded.note)
+            # the note quotes the model's words: data, made inert like any other field
+            markdown += messages.POSTMORTEM_WORDING_UNUSED.format(note=md_text(worded.note))
         elif worded.by == "llm":
             markdown += messages.POSTMORTEM_WORDED_BY_LLM
         self._postmortems.save_draft(
