@@ -69,7 +69,10 @@ def test_the_demo_incident_drafts_into_a_postmortem_and_publishes_into_the_memor
     assert first["postmortems"] == 1 and first["chunks"] >= 1
     code, out, err = run("search", "clients now cap payloads", "--json")
     assert code == 0, err
-    assert "clients now cap payloads" in out
+    hits = json.loads(out.strip().splitlines()[-1])["hits"]
+    assert incident in json.dumps(hits[0])  # the published postmortem comes first
+    code, out, err = run("postmortem", "publish", incident)  # the saved draft, republished
+    assert code == 0 and f"published the postmortem of {incident}" in out, err
 
 
 def test_an_unknown_incident_or_an_unreadable_file_is_one_line_exit_2(tmp_path: Path) -> None:
