@@ -42,6 +42,7 @@ from bot.errors import InputError
 from bot.incidents import Incident, IncidentStore
 from bot.llm.model import ChatModel
 from bot.planners.combine import Plan, Planner, with_origin
+from bot.postmortems.store import PostmortemStore
 from bot.watch.proposals import from_watch
 from bot.watch.verify import verify_change
 from detectors import MetricSource
@@ -93,6 +94,7 @@ class IncidentFlow:
         min_similarity: float = 0.45,
         chat: ChatModel | None = None,
         models: ModelInvestigator | None = None,
+        postmortems: PostmortemStore | None = None,
     ) -> None:
         self.incidents = incidents
         self.models = models  # the look at an ML service's model (bot.diagnosis.model)
@@ -111,6 +113,7 @@ class IncidentFlow:
         self.corrections = corrections
         self.min_similarity = min_similarity
         self.diagnoses = KeptDiagnoses(incidents)
+        self.postmortems = postmortems  # keeps each verification for the postmortem draft
 
     # --- intake and resolution -----------------------------------------------------------------
     def intake(self, group: AlertGroup) -> list[tuple[Incident, bool]]:
@@ -485,11 +488,19 @@ class IncidentFlow:
             for p in self.proposals.for_incident(incident.id)
             if p.status is ProposalStatus.SUCCEEDED and p.action.tool in MODEL_TOOLS
         ]
-        if not remedies:
-            return verified
-        registry = self.workflow.backends.registry
-        checks = [c for p in remedies for c in model_checks(registry, p)]
-        return with_model_checks(verified, checks, self.verification.quality_metric)
+        if remedies:
+            registry = self.workflow.backends.registry
+            checks = [c for p in remedies for c in model_checks(registry, p)]
+            verified = with_model_checks(verified, checks, self.verification.quality_metric)
+        if self.postmortems is not None:
+            self.postmortems.record_verification(
+                incident.id,
+                self.clock.now(),
+                verified.recovered,
+                [c.text for c in verified.checks],
+                verified.note,
+            )
+        return verified
 
     def verify_change(self, incident: Incident) -> Verification:
         """A heads-up's incident: whether the change the watch proposed, once approved and run,

@@ -17,7 +17,7 @@ What stays beside its code, on purpose:
 - log messages for operators, and exception text raised in ``detectors/``, ``knowledge/`` and
   ``tools/`` (those packages never import ``bot``; their errors reach a user through a template
   here, e.g. ``SLACK_NOT_RECORDED``);
-- documents laid out as a whole: the postmortem draft (``bot/slack/postmortem.py``) and the
+- documents laid out as a whole: the postmortem draft (``bot/postmortems/draft.py``) and the
   prompts (``prompts/``), each one template read as one text;
 - HTTP answers to machines (the webhook's and the API's error bodies);
 - data that carries words: the runbooks (``bot/runbooks/*.yaml``) and the signal catalog's
@@ -628,3 +628,36 @@ SLACK_WRITEBACK_FAILED = (
 # --- Postmortem search: relevance, one document one result (issue 17) --------------------------
 
 # --- Postmortem drafts (issue 17) and the simulated shop's exporter (issue 16) -------------------
+POSTMORTEM_NO_INCIDENT = "no incident {incident!r}: give an id like INC-0001 (`/medic status`)"
+POSTMORTEM_EMPTY = "the postmortem of {incident} is empty: nothing to publish"
+POSTMORTEM_TOO_LONG = "the postmortem of {incident} is over {limit:,} bytes"
+POSTMORTEM_NO_DRAFT = (
+    "{incident!r} has no saved draft: run `medic postmortem draft {incident}` first, or give the "
+    "finished FILE"
+)
+POSTMORTEM_UNREADABLE = "cannot use {file}: {why}"
+POSTMORTEM_NOT_TEXT = "{file} is not UTF-8 text"
+POSTMORTEM_FILE_TOO_LONG = "{file} is over {limit:,} bytes: not a postmortem"
+POSTMORTEM_PUBLISHED = "published the postmortem of {incident} into the memory ({chunks} chunks)"
+POSTMORTEM_WORDING_UNUSED = "\n_Medic's wording: {note}._\n"
+POSTMORTEM_WORDED_BY_LLM = (
+    "\n_Worded by the configured chat model from Medic's draft; its numbers, times, names and "
+    "links were checked against the record._\n"
+)
+WORDING_EMPTY = "the model answered nothing"
+WORDING_TOO_LONG = "the model's text is far longer than the draft"
+WORDING_MARKUP = "the model wrote HTML or a link"
+WORDING_UNSUPPORTED = "it states what the record does not: {facts}"
+WORDING_UNAVAILABLE = "the model was not available: {why}"
+WORDING_NOT_USED = "the model's wording was not used: {problem}"
+SIM_EXPORT_HISTORY = (
+    "wrote {history} of the simulated shop ({scenario}) to {file} ({size:.1f} MB of OpenMetrics): "
+    "backfill it with `promtool tsdb create-blocks-from openmetrics {file} DATA_DIR`"
+)
+SIM_EXPORT_SERVING = (
+    "serving the simulated shop ({scenario}, namespace {namespace}) at "
+    "http://{host}:{port}/metrics - Ctrl-C stops it"
+)
+SIM_EXPORT_HISTORY_PROBLEM = "--history {text!r}: give a duration of at least 1m and at most 48h"
+SIM_EXPORT_PORT_PROBLEM = "cannot serve on {host}:{port}: {why}"
+SIM_EXPORT_NOTHING = "nothing to do: give --port to serve, --openmetrics FILE to write, or both"

@@ -10,6 +10,7 @@ from sqlalchemy import MetaData
 import bot.database
 import bot.diagnosis.corrections
 import bot.incidents
+import bot.postmortems.store
 import bot.slack.inbox
 import bot.slack.outbox
 import bot.slack.thread_store
@@ -23,6 +24,7 @@ STORES = (
     bot.database,
     bot.diagnosis.corrections,
     bot.incidents,
+    bot.postmortems.store,
     bot.slack.inbox,
     bot.slack.outbox,
     bot.slack.thread_store,

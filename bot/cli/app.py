@@ -21,8 +21,10 @@ from bot.cli.errors import reports_errors
 from bot.cli.eval import eval_app, eval_nab
 from bot.cli.knowledge import register as register_knowledge
 from bot.cli.options import DEFAULT_SCENARIO, ClusterOption, ScenarioOption
+from bot.cli.postmortem import postmortem_app
 from bot.cli.scenarios import scenarios
 from bot.cli.serve import serve
+from bot.cli.sim import sim_app
 from bot.cli.watch import watch
 from bot.errors import ConfigError, InputError
 
@@ -41,6 +43,8 @@ eval_app.command("nab")(reports_errors(eval_nab))
 eval_app.command()(reports_errors(scenarios))
 app.add_typer(audit_app, name="audit")
 app.add_typer(db_app, name="db")
+app.add_typer(postmortem_app, name="postmortem")
+app.add_typer(sim_app, name="sim")
 app.command()(reports_errors(act))
 app.command()(approve)
 register_knowledge(app)

@@ -10,10 +10,10 @@ from dataclasses import dataclass
 from bot import messages
 from bot.durations import WINDOW_PROBLEM, parse_duration, parse_window
 from bot.errors import InputError
+from bot.postmortems.drafting import PostmortemDrafter, drafter_of
 from bot.slack import blocks
 from bot.slack.decisions import SlackUser
 from bot.slack.mrkdwn import Mrkdwn, escape, joined, link, markup
-from bot.slack.postmortem import postmortem_draft
 from bot.slack.search import Searcher
 from bot.slack.threads import IncidentThreads
 from bot.slack.watch_commands import WatchCommands
@@ -221,11 +221,19 @@ class CommandAnswers:
     """The slow half of each command, run after the ack; returns the ephemeral answer."""
 
     def __init__(
-        self, threads: IncidentThreads, searcher: Searcher, watch: WatchCommands | None = None
+        self,
+        threads: IncidentThreads,
+        searcher: Searcher,
+        watch: WatchCommands | None = None,
+        drafter: PostmortemDrafter | None = None,
     ) -> None:
         self._threads = threads
         self._searcher = searcher
         self._watch = watch
+        self._drafter_given = drafter
+
+    def _drafter(self) -> PostmortemDrafter:
+        return self._drafter_given or drafter_of(self._threads.flow)
 
     def answer(self, command: Command, user: SlackUser, channel: str) -> Mrkdwn:
         try:
@@ -248,18 +256,16 @@ class CommandAnswers:
             return self._watch_answer(command, user)
         if isinstance(command, PostmortemDraft):
             link = threads.incident_in(channel, command.incident, "postmortem draft")
-            incident = threads.flow.incident(link.incident_id)
-            assert incident is not None
             leader = threads.store.leader_of(link.incident_id) or link
-            timeline = threads.store.timeline(link.incident_id)
+            thread = threads.store.timeline(link.incident_id)
             if leader.incident_id != link.incident_id:
-                timeline += threads.store.timeline(leader.incident_id)
-            draft = postmortem_draft(
-                incident, timeline, threads.flow.proposals_of(leader.incident_id)
+                thread += threads.store.timeline(leader.incident_id)
+            drafted = self._drafter().draft(
+                link.incident_id, diagnosed_as=leader.incident_id, thread=thread
             )
-            title = messages.SLACK_POSTMORTEM_TITLE.format(incident=incident.id)
-            threads.post_file(link, f"postmortem-{incident.id}.md", title, draft)
-            return markup(messages.SLACK_DRAFTING, incident=incident.id)
+            title = messages.SLACK_POSTMORTEM_TITLE.format(incident=drafted.incident.id)
+            threads.post_file(link, drafted.filename, title, drafted.markdown)
+            return markup(messages.SLACK_DRAFTING, incident=drafted.incident.id)
         if isinstance(command, Silence):
             link = threads.incident_in(channel, command.incident, "silence DURATION")
             incident = threads.flow.incident(link.incident_id)

@@ -24,6 +24,7 @@ from bot.planners.llm import LLMPlanner
 from bot.planners.memory import MemoryPlanner
 from bot.planners.rollback import ChangePlanner
 from bot.planners.runbooks import RunbookPlanner, load_runbooks
+from bot.postmortems.store import PostmortemStore
 from bot.wiring.backends import with_training_jobs
 from bot.wiring.sources import ClusterSources
 from knowledge.memory import IncidentMemory
@@ -130,4 +131,5 @@ def assemble_flow(wiring: Wiring, sources: ClusterSources, clock: Clock) -> Inci
         min_similarity=settings.investigation.min_similarity,
         chat=wiring.chat[0],
         models=ModelInvestigator(sources.registry, sources.features, settings.investigation.model),
+        postmortems=PostmortemStore(wiring.engine),
     )

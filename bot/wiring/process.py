@@ -24,6 +24,7 @@ if TYPE_CHECKING:
 
     from bot.flow import IncidentFlow
     from bot.llm.model import ChatModel
+    from bot.postmortems.drafting import PostmortemDrafter
     from bot.wiring.sources import ClusterSources
     from detectors.features import FeatureSource
     from knowledge.embeddings import MiniLMEmbedding
@@ -140,6 +141,24 @@ class Wiring:
         from bot.llm.model import load_chat_model
 
         return load_chat_model(self.settings.llm)
+
+    def postmortem_drafter(self, clock: Clock) -> PostmortemDrafter:
+        """`medic postmortem`'s drafter: the state database's stores and the chat model, without
+        the cluster's sources (a draft is written from what is kept)."""
+        from bot.diagnosis.corrections import CorrectionStore
+        from bot.incidents import IncidentStore
+        from bot.postmortems.drafting import PostmortemDrafter
+        from bot.postmortems.store import PostmortemStore
+        from tools.proposals import ProposalStore
+
+        return PostmortemDrafter(
+            incidents=IncidentStore(self.engine),
+            proposals=ProposalStore(self.engine),
+            postmortems=PostmortemStore(self.engine),
+            clock=clock,
+            corrections=CorrectionStore(self.engine),
+            chat=self.chat[0],
+        )
 
     @cached_property
     def slack_client(self) -> WebClient:

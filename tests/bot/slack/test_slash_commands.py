@@ -86,14 +86,14 @@ def test_postmortem_draft_is_a_markdown_file_in_the_incident_thread(medic: Medic
     assert "Drafting the postmortem for INC-0001" in medic.slack.ephemeral_texts()[-1]
     (draft,) = [f for f in medic.slack.uploaded(root.ts) if f.filename.endswith(".md")]
     text = draft.content.decode()
-    assert draft.filename == "postmortem-INC-0001.md" and text.startswith("# Postmortem draft")
+    assert draft.filename == "postmortem-INC-0001.md" and text.startswith("# Postmortem: INC-0001")
     for expected in (
-        "RecommenderLatencyHigh fired",
-        "## What was abnormal",
-        "Input size increase",
-        f"approved by {APPROVER}",
+        "Alert **RecommenderLatencyHigh** fired",
+        "Abnormal: p95 latency up",
+        "**Input size increase**",
+        f"Approved by {APPROVER}: `scale shop/recommender replicas=6`",
         "scaled deployment shop/recommender: 3 -> 6 replicas",
-        "## Verification",
+        "## What fixed it",
     ):
         assert expected in text
 
