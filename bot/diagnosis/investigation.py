@@ -253,9 +253,14 @@ class Investigator:
         if self._origins is not None:
             budget.check("ranking the services around it")
             around: dict[str, list[LogLine]] = {}
+            noted = len(notes)
             origins = self._origins.find(
                 namespace, service, window, lines, miner, budget, notes, lines_read=around
             )
+            if read is None:  # the log source is down: said once, not again for the others
+                said = notes[noted - 1] if noted else ""
+                why = said.removeprefix(messages.LOGS_UNAVAILABLE.format(why=""))
+                notes[noted:] = [n for n in notes[noted:] if not (why and n.endswith(why))]
             origin = origin_elsewhere(origins, service)
             if origin is not None:
                 budget.check("looking at the likely origin")
