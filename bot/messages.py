@@ -595,6 +595,9 @@ CANDIDATES_LOGS_UNAVAILABLE = (
 # --- Alert receivers: Grafana, Datadog, PagerDuty, Opsgenie, generic; write-back (issue 16) -------
 
 # --- Evidence: Loki, Elasticsearch/OpenSearch, Kubernetes Events, VictoriaMetrics (issue 16) ------
+EVENT_EVIDENCE = "Kubernetes events ({count} in the window), latest: {event}"
+EVENTS_UNAVAILABLE = "Kubernetes events unavailable, continuing without them: {why}"
+WHAT_CHANGED_EVENTS = "Kubernetes events in the window:"
 
 # --- Clusters: the clusters map (issue 16) ------------------------------------------------------
 

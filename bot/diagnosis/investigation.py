@@ -57,6 +57,7 @@ from knowledge import (
 )
 from knowledge.logs import spread
 from tools import Clock, ToolError
+from tools.backends import ClusterEvent
 
 
 @dataclass(frozen=True)
@@ -81,6 +82,7 @@ class Investigation:
     origins: Origins = field(default_factory=lambda: Origins([], {}, frozenset()))
     at_origin: OriginLook | None = None  # the origin's own evidence, when it is another service
     model: ModelLook | None = None  # the look at the model it serves, when it is an ML service
+    events: list[ClusterEvent] = field(default_factory=list)  # Kubernetes Events in the window
 
     @property
     def abnormal_templates(self) -> list[str]:

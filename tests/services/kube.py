@@ -33,6 +33,7 @@ REPLICASETS = kmock.resource("apps/v1/replicasets")
 PODS = kmock.resource("v1/pods")
 STATEFULSETS = kmock.resource("apps/v1/statefulsets")
 JOBS = kmock.resource("batch/v1/jobs")
+EVENTS = kmock.resource("v1/events")
 
 
 def merge_patch(target: Any, patch: Any) -> Any:
@@ -150,6 +151,7 @@ class KubeApi:
             "Pod": PODS,
             "StatefulSet": STATEFULSETS,
             "Job": JOBS,
+            "Event": EVENTS,
         }
         kind = kinds[obj["kind"]]
         meta = obj["metadata"]
@@ -191,6 +193,7 @@ def running_kube_api() -> Iterator[KubeApi]:
                 PODS,
                 STATEFULSETS,
                 JOBS,
+                EVENTS,
             ):  # known even when empty,
                 emulator.resources[kind] = {}  # as an API server lists no object, not a 404
             holder["api"] = KubeApi(emulator, str(server.url).rstrip("/"))
