@@ -20,6 +20,7 @@ EVENT_WEIGHT = 0.3  # as a resource near its limit (RESOURCE_WEIGHT): the cluste
 MORE = 0.05  # per further pod or bucket with the same event, up to MOST
 MOST = 0.45
 MAX_EVENTS = 50  # read per service
+CONSEQUENCES = frozenset({"BackOff", "CrashLoopBackOff"})  # restarts: after an OOM kill, its own
 
 # reason -> the causes it supports (a message naming what ran out decides for Evicted)
 CAUSES_OF: dict[str, tuple[str, ...]] = {
@@ -52,9 +53,13 @@ def describe(event: ClusterEvent) -> str:
 
 def event_evidence(events: Sequence[ClusterEvent]) -> list[tuple[str, Evidence, str]]:
     """(cause, evidence, summary) per cause and reason: the most recent Event of that reason
-    speaks, weighed by how many there were."""
+    speaks, weighed by how many there were. A pod's BackOff after it was OOMKilled is not taken
+    for a crash of its own."""
+    killed = {e.name for e in events if "memory-leak" in causes_of(e)}
     grouped: dict[tuple[str, str], list[ClusterEvent]] = {}
     for event in events:
+        if event.name in killed and event.reason in CONSEQUENCES:
+            continue  # a pod restarting after it was OOMKilled: the kill's consequence
         for cause in causes_of(event):
             grouped.setdefault((cause, event.reason), []).append(event)
     items = []

@@ -95,12 +95,16 @@ def test_an_oomkilled_event_supports_the_memory_causes_and_backoff_a_crash_loop(
     kube_api.put(event("checkout-1", "OOMKilled", "Container app was OOMKilled", NOW - 200))
     kube_api.put(event("checkout-0", "Evicted", "The node was low on resource: memory.", NOW))
     kube_api.put(event("checkout-0", "FailedScheduling", "0/3 nodes are available", NOW))
+    kube_api.put(event("checkout-1", "BackOff", "Back-off restarting failed container", NOW))
+    kube_api.put(event("checkout-2", "BackOff", "Back-off restarting failed container", NOW))
     events = cluster(kube_api).recent_events("shop", "checkout", NOW - 3600)
     weights = {}
     for cause, evidence, _ in event_evidence(events):
         weights[cause] = max(weights.get(cause, 0.0), evidence.weight)
         assert evidence.kind == "event"
-    assert set(weights) == {"memory-leak", "memory-limit"}
+    # checkout-1 restarting after its OOM kill is its consequence; checkout-2's crash is its own
+    assert set(weights) == {"memory-leak", "memory-limit", "crash-loop"}
+    assert weights["crash-loop"] == 0.3
     assert weights["memory-leak"] > 0.3  # two pods OOMKilled weigh more than one
 
 
