@@ -60,7 +60,7 @@ def request_json(
         )
     try:
         return json.loads(content)
-    except ValueError as exc:
+    except (ValueError, RecursionError) as exc:  # nested past the parser's depth: not an answer
         raise LogSourceError(f"{what}: the answer is not JSON") from exc
 
 

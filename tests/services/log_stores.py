@@ -47,7 +47,7 @@ class FakeLoki:
     max_entries: int = 5000  # Loki's max_entries_limit_per_query
     tenant: str | None = None  # when set, requests must carry X-Scope-OrgID: tenant
     token: str | None = None  # when set, requests must carry Authorization: Bearer token
-    mode: str = "normal"  # normal | garbage | error | huge | slow
+    mode: str = "normal"  # normal | garbage | error | huge | nested | slow
     requests: list[dict[str, str]] = field(default_factory=list)
     headers: list[dict[str, str]] = field(default_factory=list)
 
@@ -66,6 +66,8 @@ class FakeLoki:
             return 500, "text/plain", b"rpc error: code = Unavailable desc = <all ingesters down>\n"
         if self.mode == "garbage":
             return 200, "application/json", b'{"status": "success", "data": [1, 2, 3]}'
+        if self.mode == "nested":
+            return 200, "application/json", b"[" * 200_000 + b"]" * 200_000
         if self.mode == "huge":
             return 200, "application/json", b'{"status":"success","data":' + b" " * 5_000_000
         if self.mode == "slow":
