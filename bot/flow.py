@@ -283,6 +283,7 @@ class IncidentFlow:
             incident.namespace,
             incident.service,
             investigation.window.baseline_start,
+            investigation.window.end,
         )
         model = self._model_look(incident, investigation, rollouts, budget or self.budget())
         cause = model_at_fault(model)

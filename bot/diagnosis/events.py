@@ -73,11 +73,13 @@ def event_evidence(events: Sequence[ClusterEvent]) -> list[tuple[str, Evidence, 
 
 
 def read_events(
-    cluster: ClusterBackend, namespace: str, service: str, since: float
+    cluster: ClusterBackend, namespace: str, service: str, since: float, until: float
 ) -> tuple[list[ClusterEvent], str | None]:
-    """The service's Events since ``since``, or none and a note saying why they could not be
-    read (the investigation goes on without them)."""
+    """The service's Events in ``[since, until]`` (the investigation's window: one diagnosed
+    again later must not take what happened afterwards for evidence), or none and a note saying
+    why they could not be read (the investigation goes on without them)."""
     try:
-        return cluster.recent_events(namespace, service, since, MAX_EVENTS), None
+        found = cluster.recent_events(namespace, service, since, MAX_EVENTS)
     except ToolError as exc:
         return [], messages.EVENTS_UNAVAILABLE.format(why=exc)
+    return [e for e in found if e.at <= until], None

@@ -80,12 +80,19 @@ def test_event_text_is_bounded_and_kept_on_one_line(kube_api: KubeApi) -> None: 
 
 def test_an_api_that_refuses_is_a_note_not_a_failure(kube_api: KubeApi) -> None:  # noqa: F811
     kube_api.fail("GET", 403)
-    events, note = read_events(cluster(kube_api), "shop", "checkout", NOW - 3600)
+    events, note = read_events(cluster(kube_api), "shop", "checkout", NOW - 3600, NOW)
     assert events == []
     assert note is not None and "Kubernetes events unavailable" in note and "403" in note
     kube_api.fail("GET", 403)
     with pytest.raises(ToolError):
         cluster(kube_api).recent_events("shop", "checkout", NOW - 3600)
+
+
+def test_events_after_the_window_are_not_evidence_for_it(kube_api: KubeApi) -> None:  # noqa: F811
+    kube_api.put(event("checkout-0", "OOMKilled", "during", NOW - 300))
+    kube_api.put(event("checkout-0", "OOMKilled", "an hour later", NOW + 3600))
+    events, note = read_events(cluster(kube_api), "shop", "checkout", NOW - 3600, NOW)
+    assert [e.message for e in events] == ["during"] and note is None
 
 
 def test_an_oomkilled_event_supports_the_memory_causes_and_backoff_a_crash_loop(
