@@ -129,3 +129,31 @@ def test_an_oomkilled_event_supports_the_memory_causes_and_backoff_a_crash_loop(
 )
 def test_objects_of_a_workload_are_told_from_look_alikes(name: str, belongs: bool) -> None:
     assert belongs_to(name, "checkout") is belongs
+
+
+def test_event_text_shown_in_a_thread_is_text_not_markup() -> None:
+    """An Event's message under "what changed?" and as evidence in the diagnosis: escaped."""
+    from bot.conversation import IncidentEvidence, answer
+    from bot.diagnosis.events import event_evidence
+    from bot.slack.blocks.replies import answer_message
+    from tests.bot.test_conversation import CATALOG, INCIDENT, investigation
+    from tools.backends import ClusterEvent
+
+    hostile = ClusterEvent(NOW, "OOMKilled", "<!channel> <https://evil|click> *now*", "Pod", "x-0")
+    reply = answer(
+        "what changed?", IncidentEvidence(INCIDENT, investigation(events=[hostile])), CATALOG
+    )
+    message = answer_message(reply.text).payload()
+    shown = str(message)
+    assert "&lt;!channel&gt;" in shown and "<!channel>" not in shown
+    assert "<https://evil|click>" not in shown
+    ((cause, evidence, summary), *_) = event_evidence([hostile])
+    assert "<!channel>" in evidence.text  # kept as the cluster said it; escaped where rendered
+    from bot.diagnosis.hypotheses import Hypothesis
+    from bot.slack.blocks import diagnosis_head
+
+    top = Hypothesis(cause, "Memory leak", summary, evidence.weight, [evidence])
+    text, head = diagnosis_head(INCIDENT, investigation(hypotheses=[top]), CATALOG)
+    rendered = str(head) + text
+    assert "OOMKilled" in rendered and "&lt;!channel&gt;" in rendered
+    assert "<!channel>" not in rendered and "<https://evil|click>" not in rendered
