@@ -21,6 +21,7 @@ from langchain_core.messages import HumanMessage, SystemMessage
 from bot import messages
 from bot.diagnosis.changes import HISTORY, weigh_changes
 from bot.diagnosis.corrections import Correction, parse_correction
+from bot.diagnosis.events import describe
 from bot.diagnosis.hypotheses import anomaly_start, clear_cause
 from bot.diagnosis.investigation import Investigation
 from bot.diagnosis.signals import Glossary
@@ -32,9 +33,11 @@ from bot.planners.combine import Plan
 from bot.untrusted import Flag, looks_like_instruction
 from bot.why_not import asks_why_not, why_not
 from prompts import load_prompt
+from tools.backends import ClusterEvent
 
 Intent = Literal["why", "why_not", "what_changed", "logs", "last_time", "correction", "help"]
 
+MAX_EVENT_LINES = 10  # Kubernetes Events listed under "what changed"
 _LAST_TIME = re.compile(r"last time|before|previous|what (fixed|worked)|similar|happened again")
 _CHANGED = re.compile(r"chang|deploy|rollout|roll-out|release|what's new")
 _LOGS = re.compile(r"\blogs?\b")
@@ -128,6 +131,19 @@ def _why(evidence: IncidentEvidence, catalog: Glossary) -> str:
 
 
 def _what_changed(evidence: IncidentEvidence, catalog: Glossary) -> str:
+    events = _events(evidence.investigation.events)
+    return _rollouts(evidence, catalog) + ("\n" + events if events else "")
+
+
+def _events(events: Sequence[ClusterEvent]) -> str:
+    """The Kubernetes Events in the window, most recent first (text: the thread escapes it)."""
+    if not events:
+        return ""
+    lines = [f"- {describe(e)}" for e in sorted(events, key=lambda e: -e.at)[:MAX_EVENT_LINES]]
+    return "\n".join([messages.WHAT_CHANGED_EVENTS, *lines])
+
+
+def _rollouts(evidence: IncidentEvidence, catalog: Glossary) -> str:
     inv = evidence.investigation
     service = evidence.incident.service
     if not inv.changes:

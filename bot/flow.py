@@ -30,6 +30,7 @@ from bot.diagnosis.at_origin import downstream_advice, model_at_fault
 from bot.diagnosis.budget import Budget
 from bot.diagnosis.changes import changes_from, read_changes, read_rollouts
 from bot.diagnosis.corrections import Correction, CorrectionStore, corrected, parse_correction
+from bot.diagnosis.events import read_events
 from bot.diagnosis.investigation import Investigation, Investigator
 from bot.diagnosis.model import ModelInvestigator
 from bot.diagnosis.model_checks import MODEL_TOOLS, model_checks
@@ -289,6 +290,13 @@ class IncidentFlow:
         in another service."""
         rollouts, note = read_rollouts(self.backends.cluster, incident.namespace, incident.service)
         changes = changes_from(rollouts, incident.service)
+        events, event_note = read_events(
+            self.backends.cluster,
+            incident.namespace,
+            incident.service,
+            investigation.window.baseline_start,
+            investigation.window.end,
+        )
         model = self._model_look(incident, investigation, rollouts, budget or self.budget())
         cause = model_at_fault(model)
         if cause and investigation.at_origin is not None:  # the model, not the ranked leader
@@ -312,6 +320,8 @@ class IncidentFlow:
             catalog=self.catalog,
             min_similarity=self.min_similarity,
             model=model,
+            events=events,
+            event_note=event_note or "",
         )
         look = investigation.at_origin
         if look is None:

@@ -622,6 +622,9 @@ SLACK_WRITEBACK_FAILED = (
 )
 
 # --- Evidence: Loki, Elasticsearch/OpenSearch, Kubernetes Events, VictoriaMetrics (issue 16) ------
+EVENT_EVIDENCE = "Kubernetes events ({count} in the window), latest: {event}"
+EVENTS_UNAVAILABLE = "Kubernetes events unavailable, continuing without them: {why}"
+WHAT_CHANGED_EVENTS = "Kubernetes events in the window:"
 
 # --- Clusters: the clusters map (issue 16) ------------------------------------------------------
 

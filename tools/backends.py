@@ -81,6 +81,21 @@ class PodRestarts:
 
 
 @dataclass(frozen=True)
+class ClusterEvent:
+    """One Kubernetes Event about a service's workload or its pods (OOMKilled, BackOff,
+    FailedScheduling, Unhealthy, Evicted, FailedMount...): cluster text, so bounded when read and
+    escaped where shown."""
+
+    at: float  # Unix seconds of its last occurrence
+    reason: str
+    message: str
+    kind: str  # of the object it is about: Pod, Deployment, ReplicaSet, StatefulSet
+    name: str
+    type: str = "Warning"  # or Normal
+    count: int = 1
+
+
+@dataclass(frozen=True)
 class PurgeResult:
     keys: int
     bytes_freed: int | None = None  # None when the cache cannot say
@@ -121,6 +136,13 @@ class ClusterBackend(Protocol):
     def recent_rollouts(self, namespace: str, name: str, limit: int = 5) -> list[Rollout]: ...
 
     def pod_restarts(self, namespace: str, name: str) -> list[PodRestarts]: ...
+
+    def recent_events(
+        self, namespace: str, name: str, since: float, limit: int = 50
+    ) -> list[ClusterEvent]:
+        """The Events since ``since`` (Unix seconds) about the workload ``name`` and its pods,
+        oldest first, at most ``limit`` (the most recent)."""
+        ...
 
     def workloads(self, namespace: str, limit: int) -> list[str]:
         """Names of the namespace's Deployments and StatefulSets, sorted, at most ``limit``:
@@ -227,4 +249,4 @@ class NoCluster:
         raise BackendUnavailableError(self._why)
 
     get_deployment = scale = restart = rollback = recent_rollouts = pod_restarts = _refuse
-    workloads = _refuse
+    workloads = recent_events = _refuse

@@ -12,6 +12,7 @@ invalid.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable
 from typing import Any, TypeVar
 
@@ -21,7 +22,14 @@ from kubernetes import config as k8s_config
 from kubernetes.client.exceptions import ApiException
 from kubernetes.utils.quantity import parse_quantity
 
-from tools.backends import DeploymentInfo, PodRestarts, RollbackPlan, Rollout, template_digest
+from tools.backends import (
+    ClusterEvent,
+    DeploymentInfo,
+    PodRestarts,
+    RollbackPlan,
+    Rollout,
+    template_digest,
+)
 from tools.errors import (
     BackendUnavailableError,
     ConflictError,
@@ -45,6 +53,9 @@ FIELD_MANAGER = "medic"
 TIMEOUT = (5.0, 30.0)  # connect, read (seconds)
 MAX_RESOURCES = 16  # resource names read per container's limits (a template is data too)
 MAX_QUOTAS = 50  # ResourceQuotas read per namespace
+EVENT_PAGE = 500  # Events asked for per request
+EVENT_PAGES = 4  # requests at most: a namespace flooded with Events is cut, not read for ever
+MAX_EVENT_TEXT = 300  # an Event's message as kept: cluster text, cut to a line of a thread
 
 
 def load_api_client(config_file: str | None = None, context: str | None = None) -> k8s.ApiClient:
@@ -185,6 +196,34 @@ class KubernetesCluster:
                     )
                 )
         return found
+
+    def recent_events(
+        self, namespace: str, name: str, since: float, limit: int = 50
+    ) -> list[ClusterEvent]:
+        """The namespace's Events (core/v1, pages of ``EVENT_PAGE``, at most ``EVENT_PAGES`` of
+        them: a namespace flooded with events is cut, not read for ever) about the workload
+        ``name`` or a pod, ReplicaSet or job of it by its generated name; the ``limit`` most
+        recent since ``since``, oldest first. Field selectors match names exactly, so the
+        workload's pods are matched here."""
+        found: list[ClusterEvent] = []
+        token: str | None = None
+
+        def page_after(token: str | None) -> Callable[[], Any]:
+            return lambda: self._core.list_namespaced_event(
+                namespace, limit=EVENT_PAGE, _continue=token, _request_timeout=self._timeout
+            )
+
+        for _ in range(EVENT_PAGES):
+            page: Any = self._call(f"list events in {namespace}", page_after(token))
+            for item in page.items or []:
+                event = cluster_event(item)
+                if event and event.at >= since and belongs_to(event.name, name):
+                    found.append(event)
+            token = page.metadata._continue if page.metadata else None
+            if not token:
+                break
+        found.sort(key=lambda e: e.at)
+        return found[-limit:] if limit > 0 else []
 
     def workloads(self, namespace: str, limit: int) -> list[str]:
         """One page of each kind (``limit`` items): a namespace with more workloads than an
@@ -355,6 +394,47 @@ def _retry_after(exc: ApiException) -> float | None:
         return float(value) if value is not None else None
     except ValueError:
         return None
+
+
+def belongs_to(obj: str, workload: str) -> bool:
+    """Whether an object named ``obj`` is the workload or one Kubernetes generated for it: a
+    Deployment's ReplicaSet (``name-<hash>``) or pod (``name-<hash>-<suffix>``), a StatefulSet's
+    pod (``name-<ordinal>``) - not another workload that merely shares the prefix."""
+    if obj == workload:
+        return True
+    if not obj.startswith(workload + "-"):
+        return False
+    return bool(_GENERATED.fullmatch(obj[len(workload) + 1 :]))
+
+
+# Kubernetes' generated suffixes use this alphabet (no vowels: k8s.io/apimachinery rand), so a
+# workload named like a suffix ("checkout-worker") is not taken for a pod of "checkout".
+_SAFE = "[bcdfghjklmnpqrstvwxz2456789]"
+_GENERATED = re.compile(rf"[0-9]+|{_SAFE}{{6,10}}(-{_SAFE}{{5}})?|{_SAFE}{{5}}")
+
+
+def cluster_event(item: Any) -> ClusterEvent | None:
+    """A core/v1 Event as Medic keeps it (text bounded, on one line); None without a time."""
+    when = item.last_timestamp or item.event_time or item.first_timestamp
+    if when is None and item.metadata is not None:
+        when = item.metadata.creation_timestamp
+    if when is None:
+        return None
+    involved = item.involved_object
+    return ClusterEvent(
+        at=when.timestamp(),
+        reason=_cut(item.reason, 64),
+        message=_cut(item.message, MAX_EVENT_TEXT),
+        kind=_cut(involved.kind if involved else "", 64),
+        name=_cut(involved.name if involved else "", 253),
+        type=_cut(item.type or "Normal", 16),
+        count=max(1, min(int(item.count or 1), 10**9)),
+    )
+
+
+def _cut(text: str | None, limit: int) -> str:
+    flat = " ".join((text or "").split())
+    return flat if len(flat) <= limit else flat[: limit - 1] + "…"
 
 
 def _revision(meta: Any) -> int:

@@ -17,6 +17,7 @@ from bot import messages
 from bot.diagnosis.at_origin import OriginLook
 from bot.diagnosis.changes import Change, weigh_changes
 from bot.diagnosis.corrections import Correction, corrected
+from bot.diagnosis.events import event_evidence
 from bot.diagnosis.hypotheses import (
     DRIVER_WEIGHT,
     Evidence,
@@ -33,6 +34,7 @@ from bot.planners.base import PlanningContext
 from bot.planners.combine import Plan
 from detectors import Finding
 from knowledge import SimilarIncident
+from tools.backends import ClusterEvent
 
 
 @dataclass(frozen=True)
@@ -64,10 +66,13 @@ def with_context(
     catalog: Glossary,
     min_similarity: float,
     model: ModelLook | None = None,
+    events: Sequence[ClusterEvent] = (),
+    event_note: str = "",
 ) -> Investigation:
     """The investigation with what changed in the service, the corrected causes of similar
-    past incidents, an origin among its dependencies and the look at its model (an ML
-    service's) weighed into its hypotheses: what the planners are shown."""
+    past incidents, an origin among its dependencies, the look at its model (an ML
+    service's) and the Kubernetes Events about its pods weighed into its hypotheses: what the
+    planners are shown."""
     measured = measured_metrics(investigation)
     similar, hypotheses = _weighed(
         investigation.findings,
@@ -85,6 +90,9 @@ def with_context(
     about_model = model_evidence(model)
     if about_model:
         hypotheses = add_evidence(hypotheses, about_model, catalog, measured_metrics=measured)
+    about_events = event_evidence(events)
+    if about_events:
+        hypotheses = add_evidence(hypotheses, about_events, catalog, measured_metrics=measured)
     return replace(
         investigation,
         similar=similar,
@@ -92,8 +100,10 @@ def with_context(
         changes=list(changes),
         notes=investigation.notes
         + ([change_note] if change_note else [])
-        + (model.notes if model else []),
+        + (model.notes if model else [])
+        + ([event_note] if event_note else []),
         model=model,
+        events=list(events),
     )
 
 

@@ -43,7 +43,7 @@ Relatedness = Callable[[Sequence[str], Sequence[str]], np.ndarray]
 
 @dataclass(frozen=True)
 class Evidence:
-    kind: Literal["metric", "logs", "memory", "change", "llm", "model", "against"]
+    kind: Literal["metric", "logs", "memory", "change", "llm", "model", "event", "against"]
     text: str
     weight: float
 

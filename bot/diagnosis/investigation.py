@@ -57,6 +57,7 @@ from knowledge import (
 )
 from knowledge.logs import spread
 from tools import Clock, ToolError
+from tools.backends import ClusterEvent
 
 
 @dataclass(frozen=True)
@@ -81,6 +82,7 @@ class Investigation:
     origins: Origins = field(default_factory=lambda: Origins([], {}, frozenset()))
     at_origin: OriginLook | None = None  # the origin's own evidence, when it is another service
     model: ModelLook | None = None  # the look at the model it serves, when it is an ML service
+    events: list[ClusterEvent] = field(default_factory=list)  # Kubernetes Events in the window
 
     @property
     def abnormal_templates(self) -> list[str]:
@@ -253,9 +255,14 @@ class Investigator:
         if self._origins is not None:
             budget.check("ranking the services around it")
             around: dict[str, list[LogLine]] = {}
+            noted = len(notes)
             origins = self._origins.find(
                 namespace, service, window, lines, miner, budget, notes, lines_read=around
             )
+            if read is None:  # the log source is down: said once, not again for the others
+                said = notes[noted - 1] if noted else ""
+                why = said.removeprefix(messages.LOGS_UNAVAILABLE.format(why=""))
+                notes[noted:] = [n for n in notes[noted:] if not (why and n.endswith(why))]
             origin = origin_elsewhere(origins, service)
             if origin is not None:
                 budget.check("looking at the likely origin")

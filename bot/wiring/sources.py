@@ -9,7 +9,7 @@ from dataclasses import dataclass
 import httpx
 
 from bot import messages
-from bot.config import Settings
+from bot.config import LogsSettings, Settings
 from bot.diagnosis.origins import CallGraph, Directory
 from bot.errors import ConfigError, InputError
 from bot.wiring.backends import kube_api_client, kube_backends, kube_cluster, sim_backends
@@ -129,6 +129,56 @@ def prometheus_features(settings: Settings) -> PrometheusFeatureSource:
     )
 
 
+def log_source(logs: LogsSettings, max_lines: int, own: LogSource) -> LogSource:
+    """The log source ``logs`` chooses: Loki, Elasticsearch/OpenSearch, or the cluster's ``own``
+    (its pod logs, the simulation's) when it names none or ``pods``. At most ``logs.max_lines``
+    lines per service, else ``max_lines`` (the investigation's). Nothing connects here."""
+    if logs.source not in ("loki", "elasticsearch") or not logs.url:
+        return own
+    most = logs.max_lines or max_lines
+    client = log_store_client(logs)
+    if logs.source == "loki":
+        from knowledge.loki_logs import LokiLabels, LokiLogSource
+
+        return LokiLogSource(
+            client,
+            labels=LokiLabels(**logs.labels.model_dump()),
+            max_lines=most,
+            page_lines=min(logs.page_lines, 5000),  # Loki's default max_entries_limit_per_query
+            max_response_bytes=logs.max_response_bytes,
+            slices=logs.slices,
+        )
+    from knowledge.elastic_logs import ElasticFields, ElasticsearchLogSource
+
+    return ElasticsearchLogSource(
+        client,
+        logs.index,
+        fields=ElasticFields(**logs.fields.model_dump()),
+        max_lines=most,
+        page_lines=logs.page_lines,
+        max_response_bytes=logs.max_response_bytes,
+        slices=logs.slices,
+    )
+
+
+def log_store_client(logs: LogsSettings) -> httpx.Client:
+    """An HTTP client for the log store at ``logs.url``: its authentication (basic, bearer
+    token or Elasticsearch API key) and Loki's tenant header."""
+    headers = {"X-Scope-OrgID": logs.tenant} if logs.tenant else {}
+    if logs.token:
+        headers["Authorization"] = f"Bearer {logs.token.get_secret_value()}"
+    elif logs.api_key:
+        headers["Authorization"] = f"ApiKey {logs.api_key.get_secret_value()}"
+    auth = (
+        httpx.BasicAuth(logs.username, logs.password.get_secret_value() if logs.password else "")
+        if logs.username
+        else None
+    )
+    return httpx.Client(
+        base_url=str(logs.url), headers=headers, auth=auth, timeout=logs.timeout_seconds
+    )
+
+
 def sim_log_source(sim: SimulatedCluster) -> InMemoryLogSource:
     return InMemoryLogSource(
         lambda ns, svc, start, end: [
@@ -161,7 +211,7 @@ def sim_sources(settings: Settings, sim: SimulatedCluster, clock: Clock) -> Clus
         metrics=UpToNow(prometheus, clock)
         if prometheus
         else sim_metric_source(sim, settings.metrics.max_points),
-        logs=sim_log_source(sim),
+        logs=log_source(settings.logs, settings.investigation.max_log_lines, sim_log_source(sim)),
         default_namespace=default_namespace(settings, sim),
         seed_samples=True,
         call_graph=sim.call_graph,
@@ -183,11 +233,15 @@ def kube_sources(settings: Settings, clock: Clock) -> ClusterSources:
     return ClusterSources(
         backends=kube_backends(settings, kube_cluster(settings, api)),
         metrics=UpToNow(prometheus, clock),
-        logs=KubernetesLogSource(
-            CoreV1Api(api),
-            AppsV1Api(api),
-            now=clock.now,
-            max_lines=settings.investigation.max_log_lines,
+        logs=log_source(
+            settings.logs,
+            settings.investigation.max_log_lines,
+            KubernetesLogSource(
+                CoreV1Api(api),
+                AppsV1Api(api),
+                now=clock.now,
+                max_lines=settings.investigation.max_log_lines,
+            ),
         ),
         default_namespace=default_namespace(settings, None),
         seed_samples=False,

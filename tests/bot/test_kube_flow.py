@@ -198,6 +198,7 @@ def test_investigate_propose_and_approve_on_kubernetes(
 
     used = used_by_medic(shop)
     assert ("", "pods/log", "get") in used
+    assert ("", "events", "list") in used  # the investigation's Kubernetes Events
     assert used <= granted_by_rbac()
 
 

@@ -34,6 +34,7 @@ PODS = kmock.resource("v1/pods")
 STATEFULSETS = kmock.resource("apps/v1/statefulsets")
 JOBS = kmock.resource("batch/v1/jobs")
 RESOURCEQUOTAS = kmock.resource("v1/resourcequotas")
+EVENTS = kmock.resource("v1/events")
 
 
 def merge_patch(target: Any, patch: Any) -> Any:
@@ -152,6 +153,7 @@ class KubeApi:
             "StatefulSet": STATEFULSETS,
             "Job": JOBS,
             "ResourceQuota": RESOURCEQUOTAS,
+            "Event": EVENTS,
         }
         kind = kinds[obj["kind"]]
         meta = obj["metadata"]
@@ -194,6 +196,7 @@ def running_kube_api() -> Iterator[KubeApi]:
                 STATEFULSETS,
                 JOBS,
                 RESOURCEQUOTAS,
+                EVENTS,
             ):  # known even when empty,
                 emulator.resources[kind] = {}  # as an API server lists no object, not a 404
             holder["api"] = KubeApi(emulator, str(server.url).rstrip("/"))

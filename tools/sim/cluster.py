@@ -23,6 +23,7 @@ import numpy.typing as npt
 from detectors.features import FeatureWindow
 from detectors.sources import TimeLeft
 from tools.backends import (
+    ClusterEvent,
     DeploymentInfo,
     PodRestarts,
     PurgeResult,
@@ -40,6 +41,14 @@ from tools.sim.scenarios import Effects, Release, Scenario, ServiceProfile
 FloatArray = npt.NDArray[np.float64]
 
 STEP = 15.0  # seconds between metric samples, like a Prometheus scrape interval
+EVENT_BUCKET = 300.0  # seconds: one Event per pod and reason per bucket, with its count
+SIM_EVENT_TEXT = {  # worded as the kubelet words them
+    "OOMKilled": "Container {container} in pod {pod} was OOMKilled (exit code 137): "
+    "memory limit reached",
+    "BackOff": "Back-off restarting failed container {container} in pod {pod}",
+    "Evicted": "The node was low on resource: ephemeral-storage. Container {container} was "
+    "using more than its request.",
+}
 READY_DELAY = 30.0  # seconds before a new replica takes traffic
 CACHE_FILL_TAU = 180.0  # seconds for the cache to follow a change in entry size
 CACHE_WARMUP_TAU = 1200.0  # seconds for a purged cache to refill
@@ -270,6 +279,44 @@ class SimulatedCluster:
             )
             for r in newest
         ]
+
+    def recent_events(
+        self, namespace: str, name: str, since: float, limit: int = 50
+    ) -> list[ClusterEvent]:
+        """The Events the service's condition implies since ``since``, as the kubelet would
+        record them, one per pod and kind per ``EVENT_BUCKET`` seconds with its count: OOMKilled
+        while pods run out of memory, BackOff while they restart, Evicted while the node's disk
+        is full. A service without pod-level faults (the demo's shop) has none."""
+        dep = self._find(namespace, name)
+        now = self.clock.now()
+        if not dep.profile.extended or since >= now:
+            return []
+        ts = np.arange(max(since, now - 6 * 3600.0), now, STEP, dtype=np.float64)
+        state, cond = self._model(dep, ts, jitter=False)
+        signs = {
+            "OOMKilled": cond["oom"] > 0.05,
+            "BackOff": state["pod_restarts_per_min"] > 0.2,
+            "Evicted": cond["disk"] > 0.97,
+        }
+        events: list[ClusterEvent] = []
+        for reason, on in signs.items():
+            for bucket in sorted({int(t // EVENT_BUCKET) for t in ts[on]}):
+                inside = on & (ts // EVENT_BUCKET == bucket)
+                count = int(inside.sum())
+                pod = _pod_name(name, bucket % max(dep.replicas, 1))
+                events.append(
+                    ClusterEvent(
+                        at=float(ts[inside].max()),
+                        reason=reason,
+                        message=SIM_EVENT_TEXT[reason].format(container=name, pod=pod),
+                        kind="Pod",
+                        name=pod,
+                        type="Warning",
+                        count=count,
+                    )
+                )
+        events.sort(key=lambda e: e.at)
+        return events[-limit:] if limit > 0 else []
 
     def pod_restarts(self, namespace: str, name: str) -> list[PodRestarts]:
         """Restarts over the last hour, spread over the pods, with the last termination's reason:

@@ -1,0 +1,107 @@
+"""What the remote log sources (Loki, Elasticsearch/OpenSearch) share: one bounded HTTP request
+(at most so many bytes, never past the caller's time left, a server that is down or answers an
+error as one ``LogSourceError`` line), the window cut into slices, and a bounded line."""
+
+from __future__ import annotations
+
+import itertools
+import json
+from typing import Any
+
+import httpx
+
+from knowledge.errors import LogSourceError
+from knowledge.logs import TimeLeft
+
+MAX_MESSAGE_CHARS = 4096  # one log line as Medic keeps it: longer ones are cut
+MAX_LABEL_CHARS = 253  # a pod or service name longer than Kubernetes allows is cut
+
+
+def request_json(
+    client: httpx.Client,
+    method: str,
+    path: str,
+    *,
+    what: str,
+    max_bytes: int,
+    time_left: TimeLeft | None,
+    params: dict[str, str] | None = None,
+    body: dict[str, Any] | None = None,
+) -> Any:
+    """The JSON answer to one request, read within the time left and at most ``max_bytes`` of
+    it. Anything else - unreachable, an error status, a body too large, too slow or not JSON -
+    is a ``LogSourceError`` saying which, with the server's own error cut to one short line."""
+    timeout = client.timeout
+    if time_left is not None:
+        left = time_left()
+        if left <= 0:
+            raise LogSourceError(f"no time left to read {what}")
+        timeout = httpx.Timeout(left if timeout.read is None else min(left, timeout.read))
+    content = bytearray()
+    try:
+        with client.stream(method, path, params=params, json=body, timeout=timeout) as response:
+            for chunk in response.iter_bytes():
+                content += chunk
+                if len(content) > max_bytes:
+                    raise LogSourceError(
+                        f"{what}: the answer is over {max_bytes:,} bytes "
+                        "(logs.max_response_bytes); lower logs.page_lines or raise the bound"
+                    )
+                if time_left is not None and time_left() <= 0:
+                    raise LogSourceError(f"no time left to read {what}")
+    except httpx.HTTPError as exc:
+        raise LogSourceError(
+            f"{what}: {client.base_url} is unreachable ({type(exc).__name__}: {one_line(str(exc))})"
+            "; check logs.url"
+        ) from exc
+    if response.status_code >= 400:
+        raise LogSourceError(
+            f"{what}: {response.status_code} {one_line(_error_text(bytes(content)))}"
+        )
+    try:
+        return json.loads(content)
+    except (ValueError, RecursionError) as exc:  # nested past the parser's depth: not an answer
+        raise LogSourceError(f"{what}: the answer is not JSON") from exc
+
+
+def _error_text(content: bytes) -> str:
+    """The reason in an error body: Elasticsearch's ``error.reason`` (root cause first), Loki's
+    plain-text message, or whatever the body says."""
+    text = content.decode("utf-8", "replace")
+    try:
+        body = json.loads(text)
+    except ValueError:
+        return text
+    if isinstance(body, dict):
+        error = body.get("error")
+        if isinstance(error, dict):
+            causes = error.get("root_cause")
+            first = causes[0] if isinstance(causes, list) and causes else error
+            if isinstance(first, dict):
+                return f"{first.get('type', '')}: {first.get('reason', '')}".strip(": ")
+        if isinstance(error, str):
+            return error
+        if isinstance(body.get("message"), str):
+            return str(body["message"])
+    return text
+
+
+def one_line(text: str, limit: int = 300) -> str:
+    """``text`` on one line and at most ``limit`` characters: a note in the thread, not a dump."""
+    flat = " ".join(text.split())
+    return flat if len(flat) <= limit else flat[: limit - 1] + "…"
+
+
+def slices(start: float, end: float, count: int) -> list[tuple[float, float]]:
+    """``[start, end)`` cut into ``count`` equal consecutive slices (fewer for a window shorter
+    than ``count`` seconds)."""
+    count = max(1, min(count, int(end - start) or 1))
+    step = (end - start) / count
+    edges = [start + k * step for k in range(count)] + [end]
+    return [(a, b) for a, b in itertools.pairwise(edges) if b > a]
+
+
+def bounded(text: Any, limit: int) -> str:
+    """A value from a log store as text of at most ``limit`` characters."""
+    value = text if isinstance(text, str) else "" if text is None else str(text)
+    return value[:limit]
