@@ -9,6 +9,7 @@ from sqlalchemy import MetaData
 
 import bot.database
 import bot.diagnosis.corrections
+import bot.diagnosis.origin_store
 import bot.incidents
 import bot.slack.inbox
 import bot.slack.outbox
@@ -22,6 +23,7 @@ from tools.schema import Base
 STORES = (
     bot.database,
     bot.diagnosis.corrections,
+    bot.diagnosis.origin_store,
     bot.incidents,
     bot.slack.inbox,
     bot.slack.outbox,
