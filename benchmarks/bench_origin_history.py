@@ -12,7 +12,9 @@ has already read before its suspect window - the baseline's log lines (templates
 cut in ``SLICES`` slices each judged against the rest, and its metrics in the ``SLICES`` windows
 of the same length before the suspect one - used as history while the namespace has fewer than
 ``MIN_HISTORY`` earlier investigations. No extra read: the lines and series are the ones the
-line budget and ``log_seconds`` already allowed. Prints JSON; about 5 minutes on 2 quiet cores.
+line budget and ``log_seconds`` already allowed. Also the live path with ``log_seconds`` emulated
+for log sources of ``--speeds`` lines a second (``knowledge.evaluation.rca.LogSpeed``). Prints
+JSON; about 5 minutes on 2 quiet cores.
 Usage: PYTHONPATH=. python benchmarks/bench_origin_history.py [--data DIR]
 """
 
@@ -26,6 +28,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 from benchmarks.generalization.protocol import Fixed, compare
+from bot.config import InvestigationSettings
 from knowledge.evaluation.fault_data import (
     FAULT_SECONDS,
     NezhaIncident,
@@ -38,6 +41,7 @@ from knowledge.evaluation.rca import (
     GAP_SECONDS,
     LOG_CANDIDATES,
     MAX_LOG_LINES,
+    LogSpeed,
     MinedIncident,
     _events,
     history_ranks,
@@ -146,6 +150,7 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--data", type=Path, default=Path("../shared/bench-data/rca/nezha"))
     parser.add_argument("--slices", type=int, default=SLICES)
+    parser.add_argument("--speeds", type=float, nargs="*", default=[2_000.0, 20_000.0])
     args = parser.parse_args()
     incidents = load_index(args.data)
     metrics = {d: read_metrics(d) for d in {i.metric_dir for i in incidents}}
@@ -163,6 +168,11 @@ def main() -> None:
     table: dict[str, Ranks] = dict(history_ranks(incidents, found))
     table["fresh + baseline"] = with_baseline(incidents, found, baselines, earlier=False)
     table["earlier_only + baseline"] = with_baseline(incidents, found, baselines, earlier=True)
+    for rate in args.speeds:  # the time for logs, at the live log_seconds, for a source this fast
+        speed = LogSpeed(InvestigationSettings().log_seconds, rate)
+        timed = [screened_evidence(m, LOG_CANDIDATES, MAX_LOG_LINES, miner, speed) for m in mined]
+        for mode, ranks in history_ranks(incidents, timed).items():
+            table[f"{mode}, {rate:.0f} lines/s"] = ranks
 
     def method(name: str) -> Fixed[NezhaIncident, int | None]:
         return Fixed(name, lambda incident: table[name][incident.id])

@@ -13,18 +13,24 @@ import zlib
 from pathlib import Path
 
 import numpy as np
+import pytest
 from sqlalchemy import create_engine
 
 from bot import messages
-from bot.config import InvestigationSettings
+from bot.alerts import parse_alerts
+from bot.config import InvestigationSettings, Settings
 from bot.database import state_engine
+from bot.demo import scenario_alert
 from bot.diagnosis.budget import Budget
 from bot.diagnosis.origin_store import StoredHistory
 from bot.diagnosis.origins import OriginFinder, Origins
+from bot.wiring import build_sim_flow, embedding_model
 from detectors import InMemoryMetricSource, Series
 from knowledge import TemplateMiner
 from tests.bot.test_origin_log_budget import BUSY, WINDOW, MinuteLogs, steady
 from tests.bot.test_origin_log_budget import Namespace as Workloads
+from tools.clock import VirtualClock
+from tools.sim import SCENARIOS, SimulatedCluster
 
 NAMES = ["front", "batch", "ledger", "mail", "cart"]
 ROOT = Path(__file__).resolve().parents[2]
@@ -117,3 +123,22 @@ def test_a_state_database_that_is_down_is_one_note_and_the_ranking_goes_on() -> 
     assert len(notes) == 1
     assert notes[0].startswith(messages.ORIGIN_HISTORY_UNREAD.split("{")[0])
     assert "cannot be reached" in notes[0]
+
+
+@pytest.mark.slow
+def test_the_flow_keeps_the_ranked_evidence_in_its_state_database(tmp_path: Path) -> None:
+    """The wiring gives the flow the database's history: what an investigation ranked is there
+    for the next process built over the same data directory."""
+    scenario = SCENARIOS["slow-dependency"]
+    clock = VirtualClock(1_800_000_000.0)
+    sim = SimulatedCluster(scenario, clock)
+    settings = Settings(data_dir=tmp_path)
+    flow = build_sim_flow(settings, sim, clock, embedding_model())
+    incident, _ = flow.intake(parse_alerts(scenario_alert(scenario, sim.anchor)))[0]
+    diagnosis, _ = flow.diagnose(incident)
+    ranked = {o.service for o in diagnosis.investigation.origins.ranked}
+    assert "checkout" in ranked
+
+    engine = state_engine(tmp_path)  # the next process
+    (kept,) = StoredHistory(engine, keep=30, now=clock.now).past(scenario.namespace)
+    assert set(kept) == ranked
