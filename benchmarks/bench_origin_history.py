@@ -151,6 +151,7 @@ def main() -> None:
     parser.add_argument("--data", type=Path, default=Path("../shared/bench-data/rca/nezha"))
     parser.add_argument("--slices", type=int, default=SLICES)
     parser.add_argument("--speeds", type=float, nargs="*", default=[2_000.0, 20_000.0])
+    parser.add_argument("--log-seconds", type=float, default=InvestigationSettings().log_seconds)
     args = parser.parse_args()
     incidents = load_index(args.data)
     metrics = {d: read_metrics(d) for d in {i.metric_dir for i in incidents}}
@@ -169,10 +170,10 @@ def main() -> None:
     table["fresh + baseline"] = with_baseline(incidents, found, baselines, earlier=False)
     table["earlier_only + baseline"] = with_baseline(incidents, found, baselines, earlier=True)
     for rate in args.speeds:  # the time for logs, at the live log_seconds, for a source this fast
-        speed = LogSpeed(InvestigationSettings().log_seconds, rate)
+        speed = LogSpeed(args.log_seconds, rate)
         timed = [screened_evidence(m, LOG_CANDIDATES, MAX_LOG_LINES, miner, speed) for m in mined]
         for mode, ranks in history_ranks(incidents, timed).items():
-            table[f"{mode}, {rate:.0f} lines/s"] = ranks
+            table[f"{mode}, {rate:.0f} lines/s, {args.log_seconds:g} s"] = ranks
 
     def method(name: str) -> Fixed[NezhaIncident, int | None]:
         return Fixed(name, lambda incident: table[name][incident.id])
