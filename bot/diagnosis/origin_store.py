@@ -121,6 +121,9 @@ class StoredHistory:
         self, namespace: str, token: str, numbers: dict[str, dict[str, float]], at: float
     ) -> None:
         with Session(self._engine) as session, session.begin():
+            known = session.scalar(
+                select(OriginHistoryRow.id).where(OriginHistoryRow.namespace == namespace).limit(1)
+            )
             rows = [
                 {
                     "namespace": namespace,
@@ -146,7 +149,8 @@ class StoredHistory:
                         OriginHistoryRow.investigation.in_(older),
                     )
                 )
-            _forget_least_recent(session)
+            if known is None:  # only a namespace new to the table can make one too many
+                _forget_least_recent(session)
 
 
 def _newest(namespace: str) -> Any:

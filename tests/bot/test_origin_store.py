@@ -13,6 +13,7 @@ from pathlib import Path
 import pytest
 from sqlalchemy import Engine, create_engine, func, select
 
+from bot.diagnosis import origin_store
 from bot.diagnosis.origin_history import MAX_CHANNELS, HistoryUnavailableError
 from bot.diagnosis.origin_store import OriginHistoryRow, StoredHistory
 from knowledge.ranking import Features
@@ -161,3 +162,15 @@ def test_a_database_that_is_down_is_history_unavailable() -> None:
         history.past("shop")
     with pytest.raises(HistoryUnavailableError, match="cannot be reached"):
         history.keep("shop", found(1.0))
+
+
+def test_past_the_namespace_bound_the_least_recently_investigated_is_deleted(
+    url: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr(origin_store, "NAMESPACES", 3)
+    history = StoredHistory(engine_of(url), keep=5, now=Ticking())
+    for namespace in ("a", "b", "c", "a"):  # a again: now the most recently investigated
+        history.keep(namespace, found(1.0))
+    history.keep("d", found(1.0))
+    assert history.past("b") == []
+    assert [len(history.past(n)) for n in ("a", "c", "d")] == [2, 1, 1]
