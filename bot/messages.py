@@ -587,6 +587,11 @@ CANDIDATES_LOGS_UNAVAILABLE = (
 )
 
 # --- Origin history kept in the state database (issue 14) ---------------------------------------
+ORIGIN_HISTORY_UNREAD = (
+    "earlier investigations of this namespace unreadable, so each service was ranked against the "
+    "others instead of its own past: {why}"
+)
+ORIGIN_HISTORY_UNKEPT = "this investigation's evidence was not kept for the next ones: {why}"
 
 # --- Model gaps: prediction drift, ML origins, @medic on the model, registry down (issue 15) -----
 

@@ -9,6 +9,7 @@ from sqlalchemy import MetaData
 
 import bot.database
 import bot.diagnosis.corrections
+import bot.diagnosis.origin_store
 import bot.incidents
 import bot.postmortems.store
 import bot.slack.inbox
@@ -23,6 +24,7 @@ from tools.schema import Base
 STORES = (
     bot.database,
     bot.diagnosis.corrections,
+    bot.diagnosis.origin_store,
     bot.incidents,
     bot.postmortems.store,
     bot.slack.inbox,

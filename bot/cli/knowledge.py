@@ -210,16 +210,37 @@ def eval_rca(
             "does (default: investigation.log_candidates).",
         ),
     ] = None,
+    log_lines_per_second: Annotated[
+        float | None,
+        typer.Option(
+            "--log-lines-per-second",
+            min=1.0,
+            max=1e9,
+            help="Emulate investigation.log_seconds for a log source this fast (plus "
+            "--log-request-seconds a read): only the logs read in time count "
+            "(localization_timed). Default: not emulated.",
+        ),
+    ] = None,
+    log_request_seconds: Annotated[
+        float,
+        typer.Option(
+            "--log-request-seconds",
+            min=0.0,
+            max=60.0,
+            help="With --log-lines-per-second: what each read costs before its lines.",
+        ),
+    ] = 0.05,
     as_json: JsonOption = False,
     mlflow: MlflowOption = False,
     mlflow_uri: MlflowUriOption = None,
 ) -> None:
     """Rank root-cause services (AS@1/3/5) with the live ranker - every service's logs read, and
-    only the screened few's as a live investigation reads them - and retrieve similar incidents
-    leave-one-out (hit@1/3, MRR) on Nezha incidents; TF-IDF retrieval baseline in the same run."""
+    only the screened few's as a live investigation reads them, against no history, the earlier
+    incidents only, or all others - and retrieve similar incidents leave-one-out (hit@1/3, MRR)
+    on Nezha incidents; TF-IDF retrieval baseline in the same run."""
     from bot.config import load_settings
     from bot.wiring import embedding_model
-    from knowledge.evaluation.rca import evaluate_rca
+    from knowledge.evaluation.rca import LogSpeed, evaluate_rca
 
     _check_data(data)
     settings = load_settings()
@@ -235,15 +256,22 @@ def eval_rca(
             lambda s: typer.echo(s, err=True),
             log_candidates=log_candidates,
             max_log_lines=live.max_log_lines,
+            speed=None
+            if log_lines_per_second is None
+            else LogSpeed(live.log_seconds, log_lines_per_second, log_request_seconds),
         )
     for row in result["per_incident"] if not as_json else []:
         typer.echo(
             f"{row['id']}: {row['root_cause']} ({row['fault_type']}) ranked {row['rank']}, "
-            f"screened {row['screened_rank']}"
+            f"screened {row['screened_rank']}, with no history {row['fresh_rank']}, "
+            f"with earlier incidents only {row['earlier_only_rank']}"
         )
     if not as_json:
         result.pop("per_incident")
-    options = {"data": data, "log_candidates": log_candidates}
+    options: dict[str, object] = {"data": data, "log_candidates": log_candidates}
+    if log_lines_per_second is not None:
+        options |= {"log_lines_per_second": log_lines_per_second}
+        options |= {"log_request_seconds": log_request_seconds}
     print_result(result, store, lambda: evaluation_run("rca", options, settings, [data]))
 
 

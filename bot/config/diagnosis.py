@@ -116,8 +116,9 @@ class InvestigationSettings(BaseModel):
         30,
         ge=0,
         le=1000,
-        description="Earlier investigations of a namespace whose evidence is kept (in memory) as "
-        "each service's own yardstick when ranking where a fault started (0: none).",
+        description="Earlier investigations of a namespace whose evidence is kept (in the state "
+        "database, shared by replicas) as each service's own yardstick when ranking where a "
+        "fault started (0: none).",
     )
     lease_seconds: float = Field(
         60,

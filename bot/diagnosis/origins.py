@@ -17,7 +17,9 @@ scores on Nezha's traces are scored live too: a callee that got slow to answer s
 delay, not as its callers' latency.
 
 Each service is ranked against its own evidence in the namespace's earlier investigations
-(``OriginHistory``), as the evaluation ranks each incident against the others.
+(``OriginHistory``: in the state database for the flow, ``bot.diagnosis.origin_store``), as the
+evaluation ranks each incident against the others. A history that cannot be read or written is
+one note; the services are then ranked against each other, and the investigation goes on.
 """
 
 from __future__ import annotations
@@ -36,7 +38,7 @@ from bot import messages
 from bot.config import InvestigationSettings
 from bot.diagnosis.budget import Budget
 from bot.diagnosis.candidates import Candidate, candidates
-from bot.diagnosis.origin_history import OriginHistory
+from bot.diagnosis.origin_history import HistoryUnavailableError, MemoryHistory, OriginHistory
 from bot.diagnosis.window import Window
 from detectors import MetricSource, MetricSourceError, PartialMetricsError, Series
 from knowledge import (
@@ -54,6 +56,7 @@ from knowledge.ranking import (
     METRIC_BASELINE_SECONDS,
     METRIC_NULL_WINDOWS,
     ComponentWindow,
+    Features,
     MetricSamples,
 )
 from knowledge.ranking import features as evidence_of
@@ -104,7 +107,7 @@ class OriginFinder:
         self._directories = directories
         self._graphs = graphs
         self._settings = settings
-        self._history = history if history is not None else OriginHistory(settings.origin_history)
+        self._history = history if history is not None else MemoryHistory(settings.origin_history)
 
     def graph(self, namespace: str) -> dict[str, list[str]]:
         """Every known call edge of ``namespace``: each source's edges, merged."""
@@ -180,9 +183,23 @@ class OriginFinder:
             for caller, callees in graph.items()
             if caller in relations and any(c in relations for c in callees)
         }
-        ranked = rank_origins(found, self._history.past(namespace), graph=graph)
-        self._history.keep(namespace, found)
+        ranked = rank_origins(found, self._past(namespace, notes), graph=graph)
+        self._keep(namespace, found, notes)
         return Origins(ranked, relations, frozenset(lines), among)
+
+    def _past(self, namespace: str, notes: list[str]) -> list[Mapping[str, Features]]:
+        try:
+            return self._history.past(namespace)
+        except HistoryUnavailableError as exc:
+            notes.append(messages.ORIGIN_HISTORY_UNREAD.format(why=exc))
+            return []
+
+    def _keep(self, namespace: str, found: Mapping[str, Features], notes: list[str]) -> None:
+        try:
+            self._history.keep(namespace, found)
+        except HistoryUnavailableError as exc:
+            if not any(str(exc) in note for note in notes):  # one note for a database down
+                notes.append(messages.ORIGIN_HISTORY_UNKEPT.format(why=exc))
 
     def _workloads(self, namespace: str, notes: list[str]) -> list[str]:
         names: list[str] = []

@@ -13,6 +13,7 @@ from bot.config import Settings
 from bot.diagnosis.corrections import CorrectionStore
 from bot.diagnosis.investigation import Investigator
 from bot.diagnosis.model import ModelInvestigator
+from bot.diagnosis.origin_store import StoredHistory
 from bot.diagnosis.origins import OriginFinder
 from bot.diagnosis.signals import Glossary
 from bot.flow import IncidentFlow
@@ -113,6 +114,7 @@ def assemble_flow(wiring: Wiring, sources: ClusterSources, clock: Clock) -> Inci
             graphs=[lambda _: settings.dependencies]
             + ([sources.call_graph] if sources.call_graph else []),
             settings=settings.investigation,
+            history=StoredHistory(wiring.engine, settings.investigation.origin_history, clock.now),
         ),
     )
     return IncidentFlow(

@@ -11,16 +11,18 @@ as ``bot.diagnosis.origins`` does). Nezha names no alerting service, so the scre
 emulated: it depends on the log source's speed. Both rank against the same history - the other
 incidents, standing for the evidence a live investigation keeps from the namespace's earlier
 ones (``bot.diagnosis.origin_history``) - so the difference is what the screen and the line
-budget leave unread. Nezha has no call graph either: the call-path rule has nothing to follow
-here.
+budget leave unread. ``history_modes`` then ranks the live path's evidence against each history a
+deployment may have (``history_ranks``): none, the earlier incidents only, or all the others.
+Nezha has no call graph either: the call-path rule has nothing to follow here.
 """
 
 from __future__ import annotations
 
+import heapq
 import time
 from collections import Counter
-from collections.abc import Callable, Collection, Sequence
-from dataclasses import dataclass
+from collections.abc import Callable, Collection, Mapping, Sequence
+from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
 
@@ -64,6 +66,8 @@ class _Case:
     screened: dict[str, Features]
     ranking: list[RankedCause] | None = None
     screened_ranking: list[RankedCause] | None = None
+    timed: dict[str, Features] = field(default_factory=dict)  # read in time at a log speed
+    timed_ranking: list[RankedCause] | None = None
 
 
 @dataclass(frozen=True)
@@ -87,9 +91,12 @@ def evaluate_rca(
     progress: Callable[[str], None] = print,
     log_candidates: int = LOG_CANDIDATES,
     max_log_lines: int = MAX_LOG_LINES,
+    speed: LogSpeed | None = None,
 ) -> dict[str, Any]:
     """Both localizations (``log_candidates``: whose logs the screened one reads, all of them
-    within ``max_log_lines``), retrieval and its baseline, and each incident's ranks."""
+    within ``max_log_lines``), the screened one against each history mode, and at ``speed``
+    (the time for logs emulated) when given; retrieval and its baseline; each incident's
+    ranks."""
     started = time.perf_counter()
     incidents = load_index(data)
     miner = TemplateMiner()
@@ -105,14 +112,19 @@ def evaluate_rca(
         found = evidence(mined)
         text = " ".join(line.message for lines in cur.lines.values() for line in lines)
         live = screened_evidence(mined, log_candidates, max_log_lines, miner)
-        cases.append(_Case(incident, found, text, live))
+        timed = (
+            screened_evidence(mined, log_candidates, max_log_lines, miner, speed) if speed else {}
+        )
+        cases.append(_Case(incident, found, text, live, timed=timed))
         progress(f"{incident.id}: {cur.total} lines, {len(found)} services")
     for i, case in enumerate(cases):
         history = [c.features for j, c in enumerate(cases) if j != i]
         case.ranking = [o.cause for o in rank_origins(case.features, history)]
         case.screened_ranking = [o.cause for o in rank_origins(case.screened, history)]
+        case.timed_ranking = [o.cause for o in rank_origins(case.timed, history)]
     localization = _localization([_position(c.incident, c.ranking) for c in cases])
     screened = _localization([_position(c.incident, c.screened_ranking) for c in cases])
+    modes = history_ranks([c.incident for c in cases], [c.screened for c in cases])
     retrieval = _retrieval(cases, embedder, workdir)
     baseline = _tfidf_retrieval(cases)
     return {
@@ -120,6 +132,17 @@ def evaluate_rca(
         "localization": localization,
         "localization_screened": screened
         | {"log_candidates": log_candidates, "max_log_lines": max_log_lines},
+        "history_modes": {mode: _localization(list(r.values())) for mode, r in modes.items()},
+        **(
+            {
+                "localization_timed": _localization(
+                    [_position(c.incident, c.timed_ranking) for c in cases]
+                )
+                | asdict(speed)
+            }
+            if speed
+            else {}
+        ),
         "retrieval": retrieval,
         "baseline_tfidf_retrieval": baseline,
         "per_incident": [
@@ -130,11 +153,46 @@ def evaluate_rca(
                 "rank": _position(c.incident, c.ranking),
                 "top3": [r.component for r in (c.ranking or [])[:3]],
                 "screened_rank": _position(c.incident, c.screened_ranking),
+                **{f"{mode}_rank": ranks[c.incident.id] for mode, ranks in modes.items()},
+                **({"timed_rank": _position(c.incident, c.timed_ranking)} if speed else {}),
             }
             for c in cases
         ],
         "seconds": round(time.perf_counter() - started, 2),
     }
+
+
+HISTORY_MODES = ("fresh", "earlier_only", "leave_one_out")
+
+
+def history_ranks(
+    incidents: Sequence[NezhaIncident],
+    found: Sequence[Mapping[str, Features]],
+    modes: Collection[str] = HISTORY_MODES,
+) -> dict[str, dict[str, int | None]]:
+    """Each incident's root-cause rank (incident id -> rank) when ranked against the history a
+    live deployment would have kept (``found``: each incident's evidence as the live path reads
+    it, which is also what it keeps): ``fresh`` - none (a first investigation, a restart before
+    the history was kept in the state database); ``earlier_only`` - the incidents before it in
+    time, as a deployment accumulates them; ``leave_one_out`` - every other incident, later ones
+    too (an upper bound a deployment only reaches after many incidents)."""
+    order = sorted(range(len(incidents)), key=lambda k: (incidents[k].inject_time, k))
+    out: dict[str, dict[str, int | None]] = {}
+    for mode in modes:
+        ranks: dict[str, int | None] = {}
+        for position, i in enumerate(order):
+            if mode == "fresh":
+                history: list[Mapping[str, Features]] = []
+            elif mode == "earlier_only":
+                history = [found[j] for j in order[:position]]
+            elif mode == "leave_one_out":
+                history = [found[j] for j in order if j != i]
+            else:
+                raise ValueError(f"unknown history mode {mode!r}")
+            ranking = [o.cause for o in rank_origins(found[i], history)]
+            ranks[incidents[i].id] = _position(incidents[i], ranking)
+        out[mode] = ranks
+    return out
 
 
 def _logs(cache: dict[tuple[Path, ...], ServiceLogs], files: list[Path]) -> ServiceLogs:
@@ -214,16 +272,49 @@ def evidence(mined: MinedIncident, read: Collection[str] | None = None) -> dict[
     return out
 
 
+@dataclass(frozen=True)
+class LogSpeed:
+    """A log source's speed, to emulate ``investigation.log_seconds``: a read costs
+    ``request_seconds`` plus its lines at ``lines_per_second``; ``readers`` run at once (as
+    ``bot.diagnosis.origins.LOG_READERS``), and a read is started only before ``log_seconds``
+    have passed - once started it finishes, as live."""
+
+    log_seconds: float
+    lines_per_second: float
+    request_seconds: float = 0.05
+    readers: int = 3
+
+    def reached(self, names: Sequence[str], sizes: Mapping[str, int]) -> list[str]:
+        """The services of ``names`` (in the order asked) whose logs are read in time."""
+        free = [0.0] * max(self.readers, 1)
+        out: list[str] = []
+        for name in names:
+            at = heapq.heappop(free)
+            if at >= self.log_seconds:
+                break
+            out.append(name)
+            cost = self.request_seconds + sizes.get(name, 0) / max(self.lines_per_second, 1e-9)
+            heapq.heappush(free, at + cost)
+        return out
+
+
 def screened_evidence(
     mined: MinedIncident,
     keep: int,
     max_log_lines: int = MAX_LOG_LINES,
     miner: TemplateMiner | None = None,
+    speed: LogSpeed | None = None,
 ) -> dict[str, Features]:
     """The evidence the live fan-out gathers: every service ranked on its metrics alone, the
-    logs read for the ``keep`` the metrics put highest (``knowledge.origins.screen``), all of
-    them within ``max_log_lines`` (mined again by ``miner`` where the budget thinned them)."""
+    logs read for the ``keep`` the metrics put highest (``knowledge.origins.screen``) - those
+    reached in time at ``speed``, when given - all of them within ``max_log_lines`` (mined again
+    by ``miner`` where the budget thinned them)."""
     read = screen(evidence(mined, read=()), keep)
+    if speed is not None:
+        sizes = {
+            s: len(mined.base.lines.get(s, [])) + len(mined.cur.lines.get(s, [])) for s in read
+        }
+        read = speed.reached(read, sizes)
     return evidence(within_budget(mined, read, max_log_lines, miner), read=read)
 
 

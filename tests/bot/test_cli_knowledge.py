@@ -123,6 +123,9 @@ def test_eval_rca_ranks_the_faulty_service_and_retrieves_its_twin(tmp_path: Path
     assert summary["retrieval"]["queries"] == 2
     assert summary["retrieval"]["hit@1"] == 1.0
     assert set(summary["baseline_tfidf_retrieval"]) == {"queries", "hit@1", "hit@3", "mrr"}
+    # the live path against each history a deployment may have
+    assert set(summary["history_modes"]) == {"fresh", "earlier_only", "leave_one_out"}
+    assert "localization_timed" not in summary  # the time for logs emulated only when asked
 
 
 @pytest.mark.slow
@@ -134,7 +137,7 @@ def test_eval_rca_screened_reads_the_logs_of_as_many_as_asked(tmp_path: Path) ->
         app, ["eval", "rca", "--data", str(tmp_path / "nezha"), "--log-candidates", "0"]
     )
     assert result.exit_code == 0, result.output
-    assert "syn-2: ts-b-service (cpu_contention) ranked 1, screened 1" in result.stdout
+    assert "syn-2: ts-b-service (cpu_contention) ranked 1, screened 1, " in result.stdout
     summary = json.loads(result.stdout.strip().splitlines()[-1])
     assert summary["localization"]["as@1"] == 1.0
     assert summary["localization_screened"]["log_candidates"] == 0
@@ -192,3 +195,17 @@ def test_corrupted_template_state_points_to_repair_which_fixes_it(tmp_path: Path
     assert runner.invoke(app, ["knowledge", "repair"]).exit_code == 0
     assert runner.invoke(app, ["ingest", "logs", str(tmp_path / "app.log")]).exit_code == 0
     assert len(list(data.glob("drain3_state.bin.broken-*"))) == 1
+
+
+@pytest.mark.slow
+def test_eval_rca_emulates_the_time_for_logs_of_a_source_of_a_given_speed(tmp_path: Path) -> None:
+    write_nezha(tmp_path / "nezha")
+    result = runner.invoke(
+        app,
+        ["eval", "rca", "--data", str(tmp_path / "nezha"), "--log-lines-per-second", "1",
+         "--json"],
+    )  # fmt: skip
+    assert result.exit_code == 0, result.output
+    timed = json.loads(result.stdout.strip().splitlines()[-1])["localization_timed"]
+    assert timed["lines_per_second"] == 1.0 and timed["log_seconds"] == 0.3
+    assert {"as@1", "as@3", "as@5", "readers", "request_seconds"} <= set(timed)

@@ -4,7 +4,7 @@ and only the numbers the ranking compares - never the log text the evidence quot
 
 from __future__ import annotations
 
-from bot.diagnosis.origin_history import NAMESPACES, OriginHistory
+from bot.diagnosis.origin_history import NAMESPACES, MemoryHistory
 from knowledge.ranking import Features
 
 
@@ -14,7 +14,7 @@ def found(errors: float) -> dict[str, Features]:
 
 
 def test_the_last_windows_of_each_namespace_are_kept_as_numbers_only() -> None:
-    history = OriginHistory(keep=3)
+    history = MemoryHistory(keep=3)
     for k in range(5):
         history.keep("shop", found(float(k)))
     past = history.past("shop")
@@ -24,7 +24,7 @@ def test_the_last_windows_of_each_namespace_are_kept_as_numbers_only() -> None:
 
 
 def test_the_least_recently_investigated_namespace_is_forgotten_first() -> None:
-    history = OriginHistory(keep=2)
+    history = MemoryHistory(keep=2)
     for k in range(NAMESPACES):
         history.keep(f"ns-{k}", found(1.0))
     history.keep("ns-0", found(2.0))  # investigated again: now the most recent
@@ -34,6 +34,6 @@ def test_the_least_recently_investigated_namespace_is_forgotten_first() -> None:
 
 
 def test_origin_history_zero_keeps_nothing() -> None:
-    history = OriginHistory(keep=0)
+    history = MemoryHistory(keep=0)
     history.keep("shop", found(1.0))
     assert history.past("shop") == []

@@ -1,0 +1,219 @@
+"""What the origin ranking is worth with the history a deployment has (issue 14), on Nezha through
+the live path (the live defaults' reading: ``knowledge.evaluation.rca.screened_evidence``), and
+whether a baseline read before the suspect window helps a first investigation - chosen with the
+nested protocol of issue 13 (``benchmarks.generalization.protocol``: outer by fault type and by
+hour; a component stays only if the outer estimate rises).
+
+History modes (``knowledge.evaluation.rca.history_ranks``): ``fresh`` (none), ``earlier_only``
+(the incidents before, in time order, as the state database accumulates them), ``leave_one_out``.
+
+The baseline tried: each service compared with itself in windows cut from what an investigation
+has already read before its suspect window - the baseline's log lines (templates and traces),
+cut in ``SLICES`` slices each judged against the rest, and its metrics in the ``SLICES`` windows
+of the same length before the suspect one - used as history while the namespace has fewer than
+``MIN_HISTORY`` earlier investigations. No extra read: the lines and series are the ones the
+line budget and ``log_seconds`` already allowed. Also the live path with ``log_seconds`` emulated
+for log sources of ``--speeds`` lines a second (``knowledge.evaluation.rca.LogSpeed``). Prints
+JSON; about 5 minutes on 2 quiet cores.
+Usage: PYTHONPATH=. python benchmarks/bench_origin_history.py [--data DIR]
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+from collections import Counter
+from collections.abc import Callable, Mapping, Sequence
+from datetime import UTC, datetime
+from pathlib import Path
+
+from benchmarks.generalization.protocol import Fixed, compare
+from bot.config import InvestigationSettings
+from knowledge.evaluation.fault_data import (
+    FAULT_SECONDS,
+    NezhaIncident,
+    ServiceLogs,
+    load_index,
+    read_logs,
+    read_metrics,
+)
+from knowledge.evaluation.rca import (
+    GAP_SECONDS,
+    LOG_CANDIDATES,
+    MAX_LOG_LINES,
+    LogSpeed,
+    MinedIncident,
+    _events,
+    history_ranks,
+    mine_incident,
+    screened_evidence,
+)
+from knowledge.origins import rank_origins
+from knowledge.ranking import MIN_HISTORY, ComponentWindow, Features, features
+from knowledge.templates import TemplateMiner
+from knowledge.traces import trace_evidence
+
+SLICES = 4
+Ranks = dict[str, int | None]
+Found = Mapping[str, Features]
+
+
+def self_baseline(mined: MinedIncident, slices: int = SLICES) -> list[dict[str, Features]]:
+    """``slices`` windows of each service against itself, from before the suspect window."""
+    incident = mined.incident
+    start = incident.inject_time
+    end = start + FAULT_SECONDS + GAP_SECONDS
+    length = end - start
+    stamps = [line.timestamp for lines in mined.base.lines.values() for line in lines]
+    if not stamps:
+        return []
+    first, last = min(stamps), max(stamps) + 1e-3
+    width = (last - first) / slices
+    out: list[dict[str, Features]] = []
+    for k in range(slices):
+        lo, hi = first + k * width, first + (k + 1) * width
+        rest, cut = ServiceLogs(), ServiceLogs()
+        rest_t: dict[str, list[str]] = {}
+        cut_t: dict[str, list[str]] = {}
+        for service in mined.services:
+            lines = mined.base.lines.get(service, [])
+            for line, template, trace in zip(
+                lines,
+                mined.base_templates[service],
+                mined.base.traces.get(service, []),
+                strict=True,
+            ):
+                side, names = (cut, cut_t) if lo <= line.timestamp < hi else (rest, rest_t)
+                side.lines[service].append(line)
+                side.traces[service].append(trace)
+                names.setdefault(service, []).append(template)
+        for names in (rest_t, cut_t):
+            for service in mined.services:
+                names.setdefault(service, [])
+        traces = trace_evidence(
+            _events(rest, rest_t, mined.services), _events(cut, cut_t, mined.services)
+        )
+        shift = (k + 1) * length
+        found: dict[str, Features] = {}
+        for service in mined.services:
+            now = cut_t[service]
+            first_seen: dict[str, float] = {}
+            for template, line in zip(now, cut.lines.get(service, []), strict=True):
+                first_seen.setdefault(template, line.timestamp)
+            window = ComponentWindow(
+                name=service,
+                baseline_templates=Counter(rest_t[service]),
+                current_templates=Counter(now),
+                baseline_minutes=(last - first - width) / 60.0,
+                current_minutes=width / 60.0,
+                metrics={
+                    name: [(ts, v) for ts, v in points if ts < end - shift]
+                    for name, points in mined.metrics.get(service, {}).items()
+                },
+                window=(start - shift, end - shift),
+                first_seen=first_seen,
+                traces=traces.get(service),
+            )
+            found[service] = features(window)
+        out.append(found)
+    return out
+
+
+def with_baseline(
+    incidents: Sequence[NezhaIncident],
+    found: Sequence[Found],
+    baselines: Sequence[Sequence[Found]],
+    earlier: bool,
+) -> Ranks:
+    """Ranks when the self-baseline stands in while fewer than ``MIN_HISTORY`` earlier
+    investigations are kept (``earlier``: the earlier incidents are kept; else none)."""
+    order = sorted(range(len(incidents)), key=lambda k: (incidents[k].inject_time, k))
+    out: Ranks = {}
+    for position, i in enumerate(order):
+        history: list[Found] = [found[j] for j in order[:position]] if earlier else []
+        if len(history) < MIN_HISTORY:
+            history = [*history, *baselines[i]]
+        names = [o.service for o in rank_origins(found[i], history)]
+        root = incidents[i].root_cause
+        out[incidents[i].id] = names.index(root) + 1 if root in names else None
+    return out
+
+
+def as_at(k: int) -> Callable[[Sequence[int | None]], float]:
+    def summarize(found: Sequence[int | None]) -> float:
+        return sum(1 for r in found if r is not None and r <= k) / len(found) if found else 0.0
+
+    return summarize
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__)
+    parser.add_argument("--data", type=Path, default=Path("../shared/bench-data/rca/nezha"))
+    parser.add_argument("--slices", type=int, default=SLICES)
+    parser.add_argument("--speeds", type=float, nargs="*", default=[2_000.0, 20_000.0])
+    parser.add_argument("--log-seconds", type=float, default=InvestigationSettings().log_seconds)
+    args = parser.parse_args()
+    incidents = load_index(args.data)
+    metrics = {d: read_metrics(d) for d in {i.metric_dir for i in incidents}}
+    bases = {tuple(i.baseline_log_files): read_logs(i.baseline_log_files) for i in incidents}
+    miner = TemplateMiner()
+    mined = [
+        mine_incident(
+            i, bases[tuple(i.baseline_log_files)], read_logs(i.log_files), metrics[i.metric_dir],
+            miner,
+        )
+        for i in incidents
+    ]  # fmt: skip
+    found = [screened_evidence(m, LOG_CANDIDATES, MAX_LOG_LINES, miner) for m in mined]
+    baselines = [self_baseline(m, args.slices) for m in mined]
+    table: dict[str, Ranks] = dict(history_ranks(incidents, found))
+    table["fresh + baseline"] = with_baseline(incidents, found, baselines, earlier=False)
+    table["earlier_only + baseline"] = with_baseline(incidents, found, baselines, earlier=True)
+    for rate in args.speeds:  # the time for logs, at the live log_seconds, for a source this fast
+        speed = LogSpeed(args.log_seconds, rate)
+        timed = [screened_evidence(m, LOG_CANDIDATES, MAX_LOG_LINES, miner, speed) for m in mined]
+        for mode, ranks in history_ranks(incidents, timed).items():
+            table[f"{mode}, {rate:.0f} lines/s, {args.log_seconds:g} s"] = ranks
+
+    def method(name: str) -> Fixed[NezhaIncident, int | None]:
+        return Fixed(name, lambda incident: table[name][incident.id])
+
+    by: dict[str, Callable[[NezhaIncident], str]] = {
+        "fault type": lambda i: i.fault_type,
+        "hour": lambda i: datetime.fromtimestamp(i.inject_time, UTC).strftime("%H"),
+    }
+    steps = {
+        "a baseline for a first investigation": (["fresh"], ["fresh", "fresh + baseline"]),
+        "a baseline while the history is short": (
+            ["earlier_only"],
+            ["earlier_only", "earlier_only + baseline"],
+        ),
+    }
+    report: dict[str, object] = {
+        "dev": {
+            n: {f"as@{k}": round(as_at(k)(list(r.values())), 4) for k in (1, 3)}
+            for n, r in table.items()
+        },
+    }
+    for step, (without, with_) in steps.items():
+        for grouping, key in by.items():
+            groups: dict[str, list[NezhaIncident]] = {}
+            for incident in incidents:
+                groups.setdefault(key(incident), []).append(incident)
+            for k in (1, 3):
+                c = compare(
+                    [method(n) for n in without], [method(n) for n in with_], groups, as_at(k)
+                )
+                report[f"{step} | {grouping} | AS@{k}"] = {
+                    "without": [round(c.without.dev_score, 4), round(c.without.outer_score, 4)],
+                    "with": [round(c.with_.dev_score, 4), round(c.with_.outer_score, 4)],
+                    "chosen": c.with_.choices(),
+                    "keeps": c.keeps,
+                }
+    for mode in ("fresh", "earlier_only", "leave_one_out"):  # no choice made: dev is outer
+        report[f"{mode} | outer"] = "same as dev: nothing is chosen on the data"
+    print(json.dumps(report, indent=1))
+
+
+if __name__ == "__main__":
+    main()
