@@ -12,7 +12,7 @@ import sqlalchemy as sa
 from alembic import op
 
 revision = "0006_postmortem_drafts"
-down_revision = "0003_watch"
+down_revision = "0004_origin_history"
 branch_labels = None
 depends_on = None
 
