@@ -597,6 +597,20 @@ CANDIDATES_LOGS_UNAVAILABLE = (
 # --- Evidence: Loki, Elasticsearch/OpenSearch, Kubernetes Events, VictoriaMetrics (issue 16) ------
 
 # --- Clusters: the clusters map (issue 16) ------------------------------------------------------
+CLUSTER_UNKNOWN = (
+    "alert {alert} names cluster {cluster} ({label} label), which is not in the clusters map "
+    "(known: {known}); Medic did not investigate it and proposes nothing there - add the "
+    "cluster to the configuration, or fix the label"
+)
+CLUSTER_NAME_UNKNOWN = "no cluster named {cluster} in the clusters map (known: {known})"
+CLUSTER_NOT_CONFIGURED = (
+    "no clusters map is configured: Medic works on one cluster here, so --cluster-name / "
+    "cluster {cluster} means nothing; set clusters and default_cluster to name several"
+)
+CLUSTERS_ACT_NEEDS_NAME = (
+    "with several clusters, `medic act` needs --cluster-name (one of: {known}); an action is "
+    "never sent to a cluster Medic picked for you"
+)
 
 # --- Postmortem search: relevance, one document one result (issue 17) --------------------------
 
