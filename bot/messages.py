@@ -180,8 +180,8 @@ SLACK_HELP = "\n".join(
     (
         "*Medic* investigates alerts, proposes guarded fixes and remembers what worked.",
         "`/medic help` - this help",
-        "`/medic investigate SERVICE [NAMESPACE] [since 30m]` - investigate a service now, in a "
-        "new thread (by default from its symptoms' onset)",
+        "`/medic investigate SERVICE [NAMESPACE] [since 30m] [cluster NAME]` - investigate a "
+        "service now, in a new thread (by default from its symptoms' onset)",
         "`/medic search TEXT` - search past incidents and postmortems",
         "`/medic postmortem draft [INC-ID]` - a Markdown draft from the incident's timeline",
         "`/medic status` - open incidents and pending proposals",

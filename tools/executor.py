@@ -47,7 +47,7 @@ class Executor:
         action = proposal.action
         now = self._clock.now()
         actor = proposal.decided_by or "unknown"
-        if proposal.cluster != self._guard.cluster_name:
+        if self._guard.bound and proposal.cluster != self._guard.cluster_name:
             # Bound at creation: these backends are another cluster's. Refused, left approved,
             # for its own cluster's executor (never run here).
             return ToolResult(

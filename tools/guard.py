@@ -65,6 +65,10 @@ class Guard:
         self._cluster = cluster
         self._history = history
         self.cluster_name = cluster_name or cluster.name
+        # Named (a cluster of the map): proposals are bound to it, and one bound to another
+        # cluster is refused here. Unnamed, replicas on simulated clusters are worlds of their
+        # own that share proposals, as they always did.
+        self.bound = cluster_name is not None
 
     def check(self, action: Action, now: float) -> Decision:
         """May ``action`` run now? Every rule that applies, in a fixed order; the first refuses."""

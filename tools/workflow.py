@@ -30,10 +30,12 @@ AUTO_RUN = Principal("policy:auto_run")
 CLUSTER_RULE = "cluster"
 
 
-def other_cluster(proposal: Proposal, cluster: str) -> Decision | None:
-    """The refusal of ``proposal`` by the workflow of ``cluster`` when the proposal was made for
-    another cluster (bound at creation, like its action's digest); None when it is this one's."""
-    if proposal.cluster == cluster:
+def other_cluster(proposal: Proposal, guard: Guard) -> Decision | None:
+    """The refusal of ``proposal`` by the workflow of ``guard``'s cluster when the proposal was
+    made for another cluster of the map (bound at creation, like its action's digest); None when
+    it is this one's, or when there is no map (one unnamed cluster)."""
+    cluster = guard.cluster_name
+    if not guard.bound or proposal.cluster == cluster:
         return None
     return Decision.refuse(
         CLUSTER_RULE,
@@ -182,7 +184,7 @@ class RemediationWorkflow:
         proposal = self.proposals.get(proposal_id)
         if proposal is None:
             raise ToolError(f"no proposal {proposal_id}")
-        elsewhere = other_cluster(proposal, self.cluster)
+        elsewhere = other_cluster(proposal, self.guard)
         if elsewhere is not None:
             self._log(who.id, "approval_refused", proposal.action, elsewhere, "", proposal_id)
             return Outcome(
@@ -199,7 +201,7 @@ class RemediationWorkflow:
         proposal = self.proposals.get(proposal_id)
         if proposal is None:
             raise ToolError(f"no proposal {proposal_id}")
-        allowed = other_cluster(proposal, self.cluster) or self.guard.may_approve(
+        allowed = other_cluster(proposal, self.guard) or self.guard.may_approve(
             proposal.action, "", who
         )
         if not allowed.allowed:

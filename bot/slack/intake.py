@@ -166,13 +166,20 @@ class AlertIntake:
         user: str,
         channel: str,
         since: int | None = None,
+        cluster: str | None = None,
     ) -> Receipt:
         """`/medic investigate`: a manual alert, in a new thread in the asking channel; ``since``
-        (seconds) asks for the suspect window's length."""
+        (seconds) asks for the suspect window's length; ``cluster`` names a cluster of the
+        clusters map (None: the default)."""
         now = self.flow.clock.now()
-        ns = namespace or self.flow.default_namespace
+        labels = self.flow.cluster_labels(cluster)  # an unknown name is refused here
+        ns = namespace or self.flow.namespace_in(cluster)
         payload = manual_alert(
-            service, ns, now, {"requested_by": user, "request": f"{now:.3f}"}, since=since
+            service,
+            ns,
+            now,
+            {"requested_by": user, "request": f"{now:.3f}", **labels},
+            since=since,
         )
         payload["annotations"]["summary"] = messages.SLACK_MANUAL_ROOT.format(
             service=service, namespace=ns, user=user
@@ -182,7 +189,9 @@ class AlertIntake:
             group,
             source="slash",
             channel=channel,
-            thread_key=f"manual:{channel}:{ns}/{service}:{now}",
+            thread_key=f"manual:{channel}:{ns}/{service}:{now}"
+            if cluster is None
+            else f"manual:{channel}:{cluster}:{ns}/{service}:{now}",
         )
 
     def _resolve(self, group: AlertGroup, key: str, channel: str) -> int:
