@@ -139,6 +139,8 @@ class RemediationWorkflow:
         refused = decision.refusal
         event = "refused" if refused else "proposed"
         shown = preview.summary if preview and not refused else ""
+        if shown and self.guard.bound:  # several clusters: the approver sees which one
+            shown = f"in cluster {self.cluster}: {shown}"
         proposal = self.proposals.create(
             incident_id,
             action,
