@@ -16,7 +16,7 @@ from dataclasses import replace
 from typing import NamedTuple
 
 from bot import messages
-from bot.alerts import AlertGroup
+from bot.alerts import Alert, AlertGroup
 from bot.clusters import FlowRouter, check_name, scoped
 from bot.config import VerificationSettings
 from bot.diagnosis.assembly import (
@@ -150,6 +150,26 @@ class IncidentFlow:
                 continue
             alerts.append(alert.model_copy(update={"fingerprint": scoped(name, alert.identity)}))
         return group.model_copy(update={"alerts": alerts})
+
+    def by_cluster(self, group: AlertGroup) -> list[AlertGroup]:
+        """``group`` split by cluster (several clusters): the default cluster's alerts keep the
+        group's key, another cluster's get it with ``@NAME`` after it - a thread per cluster, the
+        same one whether or not the other clusters' alerts come along. An alert naming an unknown
+        cluster is an InputError. Without a map, ``[group]``."""
+        if self.clusters is None:
+            return [group]
+        parts: dict[str, list[Alert]] = {}
+        for alert in group.alerts:
+            parts.setdefault(self.clusters.name_for(alert.labels, alert.name), []).append(alert)
+        split = []
+        for name, alerts in parts.items():
+            key = group.group_key or f"alert:{alerts[0].identity}"
+            if self.clusters.flow_named(name) is not self:
+                key = f"{key}@{name}"
+            elif not group.group_key:
+                key = ""
+            split.append(group.model_copy(update={"alerts": alerts, "group_key": key}))
+        return split
 
     def cluster_labels(self, cluster: str | None) -> dict[str, str]:
         """The labels that put a manual investigation in ``cluster`` (None: the default)."""

@@ -81,7 +81,33 @@ class AlertIntake:
     ) -> Receipt:
         """Take in one notification: incidents opened or attached, the thread posted or its root
         updated, new services queued for investigation, resolved alerts' proposals withdrawn.
-        Raises InputError before anything is stored when an alert cannot be handled."""
+        Raises InputError before anything is stored when an alert cannot be handled. With
+        several clusters, each cluster's alerts of the group get a thread of their own."""
+        parts = self.flow.by_cluster(group)  # an unknown cluster is refused here, before all
+        receipts = [
+            self._receive(part, source=source, channel=channel, thread_key=thread_key,
+                          root_ts=root_ts, received_at=received_at)
+            for part in parts
+        ]  # fmt: skip
+        if len(receipts) == 1:
+            return receipts[0]
+        return Receipt(
+            receipts[0].thread_key,
+            [i for r in receipts for i in r.incidents],
+            [i for r in receipts for i in r.investigating],
+            sum(r.withdrawn for r in receipts),
+        )
+
+    def _receive(
+        self,
+        group: AlertGroup,
+        *,
+        source: str,
+        channel: str | None,
+        thread_key: str | None,
+        root_ts: str | None,
+        received_at: float | None,
+    ) -> Receipt:
         with self._lock:
             received = received_at or self._wall()
             pairs = self.flow.intake(group)

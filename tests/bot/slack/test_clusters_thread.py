@@ -5,6 +5,7 @@ west shop only; an alert naming a cluster Medic does not know gets one note and 
 
 from __future__ import annotations
 
+import copy
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -129,3 +130,30 @@ def test_slash_investigate_names_the_cluster(two_clusters: TwoClusters) -> None:
     refusal = "no cluster named 'north' in the clusters map (known: east, west)"
     assert any(refusal in t for t in bot.slack.ephemeral_texts())
     assert len(bot.slack.roots(ALERTS)) == 1  # nothing started for it
+
+
+def test_one_notification_with_both_clusters_alerts_is_a_thread_per_cluster(
+    two_clusters: TwoClusters,
+) -> None:
+    bot = two_clusters
+    payload = bot.cluster_alert(None, "g-both")
+    west = copy.deepcopy(payload["alerts"][0])
+    west["labels"]["cluster"] = "west"  # same fingerprint, other cluster
+    payload["alerts"].append(west)
+    assert bot.alert(payload).status_code == 200
+    bot.settle()
+
+    roots = bot.slack.roots(ALERTS)
+    assert len(roots) == 2
+    texts = [bot.diagnosis(root).all_text() for root in roots]
+    assert sum("in cluster east:" in t for t in texts) == 1
+    assert sum("in cluster west:" in t for t in texts) == 1
+
+    # Resolved, the same split finds each cluster's incident and withdraws its proposals.
+    for alert in payload["alerts"]:
+        alert["status"] = "resolved"
+        alert["endsAt"] = alert["startsAt"]
+    payload["status"] = "resolved"
+    assert bot.alert(payload).status_code == 200
+    bot.settle()
+    assert bot.service.threads.flow.open_incidents() == []
