@@ -5,6 +5,7 @@ Medic does not know is refused - never handed to the default."""
 
 from __future__ import annotations
 
+import threading
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -253,3 +254,20 @@ def test_a_manual_investigation_names_its_cluster(clusters: Clusters) -> None:
     with pytest.raises(InputError, match="no cluster named 'north'"):
         flow.cluster_labels("north")
     assert flow.namespace_in("west") == "shop"
+
+
+def test_two_first_alerts_of_a_cluster_at_once_build_it_once(clusters: Clusters) -> None:
+    start = threading.Barrier(8)
+    built: list[IncidentFlow] = []
+
+    def first_alert() -> None:
+        start.wait()
+        built.append(clusters.routes.flow_for({"cluster": "west"}))
+
+    threads = [threading.Thread(target=first_alert) for _ in range(8)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(60)
+    assert len(built) == 8 and len({id(f) for f in built}) == 1
+    assert clusters.routes.built() == ["east", "west"]

@@ -113,3 +113,32 @@ def test_one_cluster_only_may_be_the_pods_own(tmp_path: Path) -> None:
         load_settings(
             clusters={"a": {"in_cluster": True}, "b": {"in_cluster": True}}, default_cluster="a"
         )
+
+
+def test_a_cluster_that_cannot_be_reached_is_one_line_and_the_other_still_works(
+    apis: dict[str, KubeApi], tmp_path: Path
+) -> None:
+    nowhere = {"prometheus_url": "http://127.0.0.1:9"}
+    settings = load_settings(
+        data_dir=tmp_path / "data",
+        kubeconfig=str(kubeconfig(tmp_path / "kubeconfig", {"a": apis["a"].url})),
+        clusters={
+            "a": {"context": "ctx-a", "metrics": nowhere, "default_namespace": NAMESPACE},
+            "gone": {"context": "ctx-gone", "metrics": nowhere, "default_namespace": NAMESPACE},
+        },
+        default_cluster="a",
+    )
+    clock = SystemClock()
+    wiring = Wiring(settings)
+    try:
+        flow = wiring.flow(clock)
+        alert = manual_alert(SERVICE, NAMESPACE, clock.now(), {"cluster": "gone"})
+        with pytest.raises(ConfigError, match="ctx-gone") as refused:
+            flow.intake(parse_alerts(alert))
+        assert "\n" not in str(refused.value)
+        assert flow.open_incidents() == []
+        assert wiring.cluster_flows(clock).built() == ["a"]  # not cached: tried again next time
+        [(incident, new)] = flow.intake(parse_alerts(manual_alert(SERVICE, NAMESPACE, clock.now())))
+        assert new and incident.service == SERVICE
+    finally:
+        wiring.close()
