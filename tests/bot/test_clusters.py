@@ -271,3 +271,19 @@ def test_two_first_alerts_of_a_cluster_at_once_build_it_once(clusters: Clusters)
         thread.join(60)
     assert len(built) == 8 and len({id(f) for f in built}) == 1
     assert clusters.routes.built() == ["east", "west"]
+
+
+def test_an_interrupted_approval_is_carried_out_by_its_own_cluster(
+    clusters: Clusters, clock: VirtualClock
+) -> None:
+    east_before = clusters.replicas("east")
+    west = clusters.proposals("west")["scale"]
+    # Approved, then the process stopped before running it.
+    clusters.routes.flow("west").proposals.approve(west.id, "U1", west.digest, clock.now())
+    clock.sleep(5)
+
+    settled = clusters.flow.settle_interrupted(after_seconds=1)
+
+    assert [s.proposal.id for s in settled] == [west.id] and settled[0].ran_now
+    assert clusters.replicas("west") == west.action.params["replicas"]
+    assert clusters.replicas("east") == east_before
