@@ -145,7 +145,9 @@ class MedicService:
         )
         # The watch: heads-ups before alerts fire, one replica per pass (watch.enabled).
         self.watch = watch_loop(
-            settings,
+            settings.clusters[settings.default_cluster].applied_to(settings)
+            if settings.clusters and settings.default_cluster
+            else settings,  # several clusters: the watch looks at the default one
             flow,
             self.watch_store,
             SlackHeadsUps(
