@@ -164,7 +164,7 @@ class IncidentFlow:
         split = []
         for name, alerts in parts.items():
             key = group.group_key or f"alert:{alerts[0].identity}"
-            if self.clusters.flow_named(name) is not self:
+            if name != self.cluster:  # this flow is the default cluster's (front ends hold it)
                 key = f"{key}@{name}"
             elif not group.group_key:
                 key = ""
