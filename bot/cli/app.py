@@ -75,7 +75,7 @@ def demo(
     from tools.sim import SCENARIOS
 
     _run_session(
-        load_settings(cluster="sim"),
+        load_settings(cluster="sim", clusters={}),  # the demo's own shop, whatever the map
         scenario,
         lambda _namespace, anchor: scenario_alert(SCENARIOS[scenario], anchor),
         yes=yes,

@@ -132,3 +132,10 @@ def test_a_bad_cluster_label_name_is_refused() -> None:
         load_settings(
             cluster_label="clu ster", clusters={"a": {"kind": "sim"}}, default_cluster="a"
         )
+
+
+def test_the_demo_runs_on_its_own_shop_beside_a_clusters_map(two_clusters: Path) -> None:
+    code, out, err = medic("demo", "--yes", "--json")
+    assert code == 0, err
+    report = json.loads(out.strip().splitlines()[-1])
+    assert any(p["status"] == "succeeded" for p in report["proposals"])
