@@ -11,12 +11,13 @@ from __future__ import annotations
 import math
 import re
 import threading
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import replace
 from typing import NamedTuple
 
 from bot import messages
-from bot.alerts import AlertGroup
+from bot.alerts import Alert, AlertGroup
+from bot.clusters import FlowRouter, check_name, scoped
 from bot.config import VerificationSettings
 from bot.diagnosis.assembly import (
     Diagnosis,
@@ -115,11 +116,84 @@ class IncidentFlow:
         self.min_similarity = min_similarity
         self.diagnoses = KeptDiagnoses(incidents)
         self.postmortems = postmortems  # keeps each verification for the postmortem draft
+        # Several clusters (bot.wiring.clusters): the flows of the others, to which this one -
+        # the default cluster's, the one front ends hold - hands what belongs to them.
+        self.clusters: FlowRouter | None = None
+
+    # --- clusters ------------------------------------------------------------------------------
+    @property
+    def cluster(self) -> str:
+        """The cluster this flow's proposals are bound to and its actions run on."""
+        return self.workflow.cluster
+
+    def _at(self, labels: Mapping[str, str], alert: str = "alert") -> IncidentFlow:
+        """The flow of the cluster of an alert (or incident) with ``labels``: this one, unless
+        several clusters are configured; an InputError when they name an unknown cluster."""
+        return self if self.clusters is None else self.clusters.flow_for(labels, alert)
+
+    def _of(self, proposal_id: str) -> IncidentFlow:
+        """The flow of the cluster ``proposal_id`` is bound to; this one when it is not in the
+        map (whose workflow then refuses it: it is for another cluster)."""
+        proposal = self.proposals.get(proposal_id)
+        if self.clusters is None or proposal is None:
+            return self
+        return self.clusters.flow_named(proposal.cluster) or self
+
+    def _scoped(self, group: AlertGroup, *, strict: bool) -> AlertGroup:
+        """``group`` with each alert's identity made its cluster's own (several clusters): the
+        same fingerprint from two clusters - two Alertmanagers, no external label, or a forged
+        one - is two incidents, never one whose actions would reach the other cluster. An alert
+        naming an unknown cluster is an InputError (``strict``), else left out."""
+        if self.clusters is None:
+            return group
+        alerts = []
+        for alert in group.alerts:
+            try:
+                name = self.clusters.name_for(alert.labels, alert.name)
+            except InputError:
+                if strict:
+                    raise
+                continue
+            alerts.append(alert.model_copy(update={"fingerprint": scoped(name, alert.identity)}))
+        return group.model_copy(update={"alerts": alerts})
+
+    def by_cluster(self, group: AlertGroup) -> list[AlertGroup]:
+        """``group`` split by cluster (several clusters): the default cluster's alerts keep the
+        group's key, another cluster's get it with ``@NAME`` after it - a thread per cluster, the
+        same one whether or not the other clusters' alerts come along. An alert naming an unknown
+        cluster is an InputError. Without a map, ``[group]``."""
+        if self.clusters is None:
+            return [group]
+        parts: dict[str, list[Alert]] = {}
+        for alert in group.alerts:
+            parts.setdefault(self.clusters.name_for(alert.labels, alert.name), []).append(alert)
+        split = []
+        for name, alerts in parts.items():
+            key = group.group_key or f"alert:{alerts[0].identity}"
+            if name != self.cluster:  # this flow is the default cluster's (front ends hold it)
+                key = f"{key}@{name}"
+            elif not group.group_key:
+                key = ""
+            split.append(group.model_copy(update={"alerts": alerts, "group_key": key}))
+        return split
+
+    def cluster_labels(self, cluster: str | None) -> dict[str, str]:
+        """The labels that put a manual investigation in ``cluster`` (None: the default)."""
+        if cluster is None:
+            return {}
+        if self.clusters is None:
+            raise InputError(messages.CLUSTER_NOT_CONFIGURED.format(cluster=cluster[:63]))
+        return {self.clusters.label: check_name(cluster, self.clusters.names)}
+
+    def namespace_in(self, cluster: str | None) -> str:
+        """The namespace of a service named without one, in ``cluster`` (None: the default)."""
+        return self._at(self.cluster_labels(cluster)).default_namespace
 
     # --- intake and resolution -----------------------------------------------------------------
     def intake(self, group: AlertGroup) -> list[tuple[Incident, bool]]:
         """Open (or attach to) an incident per firing alert. Every alert is checked before any is
         stored, so a bad one leaves nothing half-written."""
+        group = self._scoped(group, strict=True)
         targets = []
         for alert in (a for a in group.alerts if a.status == "firing"):
             service = alert.service
@@ -128,9 +202,10 @@ class IncidentFlow:
                     f"alert {alert.name} has no service label (looked for service, app, "
                     "deployment, job)"
                 )
-            namespace = alert.labels.get("namespace") or self.default_namespace
+            home = self._at(alert.labels, alert.name)  # its own cluster's deployments
+            namespace = alert.labels.get("namespace") or home.default_namespace
             try:
-                self.backends.cluster.get_deployment(namespace, service)
+                home.backends.cluster.get_deployment(namespace, service)
             except TargetNotFoundError as exc:
                 raise InputError(f"unknown service: {exc}") from exc
             # Any other ToolError (API server unreachable, no permission) is not the alert's
@@ -151,7 +226,7 @@ class IncidentFlow:
         """End the open incidents of the group's resolved alerts: only those that started at or
         before the resolved copy's start (a later episode is not ended by a late copy from before
         it fired again). Each with True for the one caller, among the replicas, that ended it."""
-        ended = group.ended_episodes()
+        ended = self._scoped(group, strict=False).ended_episodes()
         if not ended:
             return []
         now = self.clock.now()
@@ -250,6 +325,9 @@ class IncidentFlow:
         """Investigate, plan and propose: the diagnosis, assembled once from all the evidence,
         and its proposals through the guard. Kept with the incident unless ``keep`` is False
         (a front end that may yet drop it keeps it with :meth:`keep` once it is posted)."""
+        home = self._at(incident.labels)
+        if home is not self:
+            return home.diagnose(incident, budget, keep=keep)
         budget = budget or self.budget()
         investigation = self.investigate(incident, budget)
         budget.check("planning")
@@ -270,12 +348,18 @@ class IncidentFlow:
         return self.diagnoses.of(incident, self._rediagnose)
 
     def _rediagnose(self, incident: Incident) -> Diagnosis:
+        home = self._at(incident.labels)
+        if home is not self:
+            return home._rediagnose(incident)
         investigation = self.investigate(incident)
         return assemble(investigation, self.plan(incident, investigation), self.catalog)
 
     def investigate(self, incident: Incident, budget: Budget | None = None) -> Investigation:
         """The investigation, with what changed in the service and corrected past incidents,
         within ``budget`` (by default a new one)."""
+        home = self._at(incident.labels)
+        if home is not self:
+            return home.investigate(incident, budget)
         budget = budget or self.budget()
         investigation = self.investigator.investigate(incident, budget)
         budget.check("reading what changed")
@@ -288,6 +372,9 @@ class IncidentFlow:
         service's) and the corrected causes of its similar past incidents weighed in
         (bot.diagnosis.assembly); the same for the origin's own evidence when the fault started
         in another service."""
+        home = self._at(incident.labels)
+        if home is not self:
+            return home.with_context(incident, investigation, budget)
         rollouts, note = read_rollouts(self.backends.cluster, incident.namespace, incident.service)
         changes = changes_from(rollouts, incident.service)
         events, event_note = read_events(
@@ -363,6 +450,9 @@ class IncidentFlow:
         (read-only helpers, through the guard). When the fault started in another service, the
         planners plan on that origin's evidence too and its remedies act on it. What the planners
         bring joins the diagnosis in :func:`bot.diagnosis.assembly.assemble`."""
+        home = self._at(incident.labels)
+        if home is not self:
+            return home.plan(incident, investigation)
         corrections = self._corrections(m.record.id for m in investigation.similar)
         plan = self.planner.plan(
             planning_context(
@@ -394,6 +484,9 @@ class IncidentFlow:
         """Plan (unless given the plan), and put every planned action through the guarded
         workflow: each is recorded as a proposal with its dry-run preview (refused ones too, with
         the rule that refused them; one that an auto-run rule covers has already run)."""
+        home = self._at(incident.labels)
+        if home is not self:
+            return home.propose(incident, investigation, plan)
         plan = plan if plan is not None else self.plan(incident, investigation)
         return [
             self.workflow.propose(
@@ -443,9 +536,10 @@ class IncidentFlow:
         addressed to ``user``."""
         if self.proposals.get(proposal_id) is None:
             return None
+        workflow = self._of(proposal_id).workflow  # the proposal's own cluster's, only
         if approve:
-            return self.workflow.approve(proposal_id, user, digest, groups)
-        outcome = self.workflow.reject(proposal_id, user, groups)
+            return workflow.approve(proposal_id, user, digest, groups)
+        outcome = workflow.reject(proposal_id, user, groups)
         declined = outcome.proposal
         incident = self.incidents.get(declined.incident_id)
         if declined.status is ProposalStatus.REJECTED and incident and from_watch(incident):
@@ -460,6 +554,9 @@ class IncidentFlow:
         (from ``where``, e.g. Slack), so it passes the same guard (policy, silence scope,
         approvers, two-person rule) as every other write. The matchers are the alert's own name,
         namespace and workload labels."""
+        home = self._at(incident.labels)
+        if home is not self:
+            return home.silence(incident, seconds, user, source=source, where=where)
         action = silence_action(incident, seconds, f"silenced from {where} by {user.id}")
         proposed = self.workflow.propose(
             incident.id,
@@ -476,7 +573,10 @@ class IncidentFlow:
 
     def settle_interrupted(self, after_seconds: float) -> list[Settled]:
         """Actions a stopped process left executing (or approved, not started): judged from
-        their targets' state and recorded, never run twice (tools/reconcile.py)."""
+        their targets' state and recorded, never run twice (tools/reconcile.py); with several
+        clusters, each cluster's by its own workflow."""
+        if self.clusters is not None:
+            return self.clusters.settle_interrupted(after_seconds)
         return self.workflow.settle_interrupted(after_seconds)
 
     # --- after an action -----------------------------------------------------------------------
@@ -484,6 +584,9 @@ class IncidentFlow:
         """Whether the metrics the diagnosis found abnormal (``investigation.findings``) are
         back to normal; after a model remedy, also whether the registry shows it done and the
         quality proxy recovered."""
+        home = self._at(incident.labels)
+        if home is not self:
+            return home.verify(incident, investigation)
         verified = verify(
             self.metrics,
             self.clock,

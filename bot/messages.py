@@ -180,8 +180,8 @@ SLACK_HELP = "\n".join(
     (
         "*Medic* investigates alerts, proposes guarded fixes and remembers what worked.",
         "`/medic help` - this help",
-        "`/medic investigate SERVICE [NAMESPACE] [since 30m]` - investigate a service now, in a "
-        "new thread (by default from its symptoms' onset)",
+        "`/medic investigate SERVICE [NAMESPACE] [since 30m] [cluster NAME]` - investigate a "
+        "service now, in a new thread (by default from its symptoms' onset)",
         "`/medic search TEXT` - search past incidents and postmortems",
         "`/medic postmortem draft [INC-ID]` - a Markdown draft from the incident's timeline",
         "`/medic status` - open incidents and pending proposals",
@@ -632,6 +632,20 @@ EVENTS_UNAVAILABLE = "Kubernetes events unavailable, continuing without them: {w
 WHAT_CHANGED_EVENTS = "Kubernetes events in the window:"
 
 # --- Clusters: the clusters map (issue 16) ------------------------------------------------------
+CLUSTER_UNKNOWN = (
+    "alert {alert} names cluster {cluster} ({label} label), which is not in the clusters map "
+    "(known: {known}); Medic did not investigate it and proposes nothing there - add the "
+    "cluster to the configuration, or fix the label"
+)
+CLUSTER_NAME_UNKNOWN = "no cluster named {cluster} in the clusters map (known: {known})"
+CLUSTER_NOT_CONFIGURED = (
+    "no clusters map is configured: Medic works on one cluster here, so --cluster-name / "
+    "cluster {cluster} means nothing; set clusters and default_cluster to name several"
+)
+CLUSTERS_ACT_NEEDS_NAME = (
+    "with several clusters, `medic act` needs --cluster-name (one of: {known}); an action is "
+    "never sent to a cluster Medic picked for you"
+)
 
 # --- Postmortem search: relevance, one document one result (issue 17) --------------------------
 

@@ -1,8 +1,9 @@
 """The audit log: every proposal, decision and result, append-only and hash-chained.
 
-Each entry stores who, what (tool, target, parameters), the policy decision and the result, plus
-the SHA-256 of its own content and of the entry before it. Editing an entry breaks its hash,
-deleting one breaks the chain and the sequence, cutting the tail disagrees with the head record.
+Each entry stores who, what (tool, target, parameters, and the cluster when Medic has several),
+the policy decision and the result, plus the SHA-256 of its own content and of the entry before
+it. Editing an entry breaks its hash, deleting one breaks the chain and the sequence, cutting the
+tail disagrees with the head record.
 An entry is appended under a lock on the head record, and ``prev_hash`` is unique, so two writers
 that read the same head cannot both append after it: the loser retries on the new head, and the
 chain never forks (SQLite and PostgreSQL alike). A proposal's transition writes its entry in its
@@ -45,6 +46,8 @@ class _EntryRow(Base):
     decision: Mapped[str] = mapped_column(Text)
     result: Mapped[str] = mapped_column(Text)
     proposal_id: Mapped[str] = mapped_column(String(32))
+    # the cluster acted on (migration 0008_clusters); "" in entries written before it
+    cluster: Mapped[str] = mapped_column(String(256), default="", server_default="")
     prev_hash: Mapped[str] = mapped_column(String(64), unique=True)
     hash: Mapped[str] = mapped_column(String(64))
 
@@ -73,6 +76,7 @@ class AuditEntry:
     proposal_id: str
     prev_hash: str
     hash: str
+    cluster: str = ""
 
     def as_dict(self) -> dict[str, Any]:
         return asdict(self)
@@ -120,11 +124,12 @@ class AuditLog:
         decision: str,
         result: str,
         proposal_id: str = "",
+        cluster: str = "",
         session: Session | None = None,
     ) -> AuditEntry:
         """Append one entry: in a transaction of its own, or inside ``session``'s (a proposal's
         transition), committed or rolled back with it."""
-        content = {
+        content: dict[str, Any] = {
             "at": at,
             "actor": actor,
             "event": event,
@@ -134,6 +139,7 @@ class AuditLog:
             "decision": decision,
             "result": result,
             "proposal_id": proposal_id,
+            **_cluster_content(cluster),
         }
         if session is not None:
             return _append_in(session, content)
@@ -154,11 +160,12 @@ class AuditLog:
         decision: str,
         result: str = "",
         proposal_id: str = "",
+        cluster: str = "",
         session: Session | None = None,
     ) -> AuditEntry:
         """The one way an entry about an action is written: its tool, target and parameters
         come from ``action`` - a refusal, a dry run, or (through :meth:`entry`) a proposal's
-        transition."""
+        transition, whose cluster is the proposal's own."""
         return self.append(
             at=at,
             actor=actor,
@@ -169,6 +176,7 @@ class AuditLog:
             decision=decision,
             result=result,
             proposal_id=proposal_id,
+            cluster=cluster,
             session=session,
         )
 
@@ -187,6 +195,7 @@ class AuditLog:
                 decision=decision,
                 result=result,
                 proposal_id=proposal.id,
+                cluster=proposal.cluster,
                 session=session,
             )
 
@@ -219,7 +228,7 @@ class AuditLog:
                 problems.append(f"entries {expected_seq}..{row.seq - 1} are missing")
             if row.prev_hash != prev:
                 problems.append(f"entry {row.seq} does not follow the entry before it")
-            content = {c: getattr(row, c) for c in _CONTENT}
+            content = {c: getattr(row, c) for c in _CONTENT} | _cluster_content(row.cluster)
             if entry_hash(row.seq, row.prev_hash, content) != row.hash:
                 problems.append(f"entry {row.seq} was modified after it was written")
             prev, expected_seq = row.hash, row.seq + 1
@@ -257,6 +266,12 @@ _CONTENT = (
     "result",
     "proposal_id",
 )
+
+
+def _cluster_content(cluster: str) -> dict[str, str]:
+    """The cluster's part of an entry's hashed content: none when it names no cluster, so the
+    hashes of entries written before the column existed still check out."""
+    return {"cluster": cluster} if cluster else {}
 
 
 def _to_entry(row: _EntryRow) -> AuditEntry:

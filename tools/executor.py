@@ -47,6 +47,15 @@ class Executor:
         action = proposal.action
         now = self._clock.now()
         actor = proposal.decided_by or "unknown"
+        if self._guard.bound and proposal.cluster != self._guard.cluster_name:
+            # Bound at creation: these backends are another cluster's. Refused, left approved,
+            # for its own cluster's executor (never run here).
+            return ToolResult(
+                ToolStatus.REFUSED,
+                f"proposal {proposal_id} is for cluster {proposal.cluster or 'unnamed'}, not "
+                f"{self._guard.cluster_name}; not executed here",
+                {"rule": "cluster"},
+            )
         decision = self._guard.check(action, now)
         if not decision.allowed:
             refused = self._entry(now, actor, "refused", decision.text, "not executed")

@@ -14,7 +14,7 @@ from tools.actions import UNREACHABLE, Action, Principal
 from tools.backends import ClusterBackend
 from tools.catalog import TOOLS, PurgeCacheParams, ScaleParams, SilenceParams
 from tools.errors import BackendUnavailableError, ToolError
-from tools.policy import Environment, Policy
+from tools.policy import Environment, Policy, in_clusters
 
 
 @dataclass(frozen=True)
@@ -52,10 +52,23 @@ class ActionHistory(Protocol):
 
 
 class Guard:
-    def __init__(self, policy: Policy, cluster: ClusterBackend, history: ActionHistory) -> None:
+    def __init__(
+        self,
+        policy: Policy,
+        cluster: ClusterBackend,
+        history: ActionHistory,
+        cluster_name: str | None = None,
+    ) -> None:
+        """``cluster_name``: the cluster's name in Medic's clusters map, which policy rules
+        name and cooldowns are kept by; unset: the backend's own name (one implicit cluster)."""
         self.policy = policy
         self._cluster = cluster
         self._history = history
+        self.cluster_name = cluster_name or cluster.name
+        # Named (a cluster of the map): proposals are bound to it, and one bound to another
+        # cluster is refused here. Unnamed, replicas on simulated clusters are worlds of their
+        # own that share proposals, as they always did.
+        self.bound = cluster_name is not None
 
     def check(self, action: Action, now: float) -> Decision:
         """May ``action`` run now? Every rule that applies, in a fixed order; the first refuses."""
@@ -70,6 +83,12 @@ class Guard:
                 f"(allowed: {', '.join(self.policy.namespaces) or 'none'})",
             )
         env_name, env = found
+        if not in_clusters(env.clusters, self.cluster_name):
+            return Decision.refuse(
+                "clusters",
+                f"environment {env_name} holds in clusters {', '.join(env.clusters)}, not in "
+                f"{self.cluster_name}",
+            )
         allowed_workloads = self.policy.workloads.get(action.namespace)
         if allowed_workloads is not None and action.name not in allowed_workloads:
             return Decision.refuse(
@@ -113,7 +132,11 @@ class Guard:
                 f"you asked for this action, so someone else must approve it "
                 f"(two-person rule in {found[0]})",
             )
-        rules = [r for r in self.policy.approvers if r.covers(action.tool, action.namespace)]
+        rules = [
+            r
+            for r in self.policy.approvers
+            if r.covers(action.tool, action.namespace, self.cluster_name)
+        ]
         if not any(r.admits(approver) for r in rules):
             groups = sorted({g for r in rules for g in r.groups})
             if approver.groups_unknown and groups:  # not the policy's verdict: Slack's silence
@@ -134,7 +157,9 @@ class Guard:
         """Does an auto-run rule let this action run without a human approval?"""
         found = self.policy.environment_of(action.namespace)
         return found is not None and any(
-            rule.tool == action.tool and found[0] in rule.environments
+            rule.tool == action.tool
+            and found[0] in rule.environments
+            and in_clusters(rule.clusters, self.cluster_name)
             for rule in self.policy.auto_run
         )
 
@@ -222,7 +247,7 @@ class Guard:
         return Decision.allow()
 
     def _check_cooldown(self, action: Action, now: float) -> Decision:
-        return self.cooldown(action, self._history.last_execution(action, self._cluster.name), now)
+        return self.cooldown(action, self._history.last_execution(action, self.cluster_name), now)
 
     def cooldown(self, action: Action, last: float | None, now: float) -> Decision:
         """May ``action`` start at ``now`` when the same tool last started on its target at

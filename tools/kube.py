@@ -58,14 +58,24 @@ EVENT_PAGES = 4  # requests at most: a namespace flooded with Events is cut, not
 MAX_EVENT_TEXT = 300  # an Event's message as kept: cluster text, cut to a line of a thread
 
 
-def load_api_client(config_file: str | None = None, context: str | None = None) -> k8s.ApiClient:
+def load_api_client(
+    config_file: str | None = None, context: str | None = None, in_cluster: bool | None = None
+) -> k8s.ApiClient:
     """An API client from the in-cluster service account, else from kubeconfig (``config_file``,
-    default ~/.kube/config; ``context``, default the current one)."""
+    default ~/.kube/config; ``context``, default the current one). ``in_cluster`` true: only the
+    service account; false: only kubeconfig - with several clusters, a context that names another
+    cluster must not quietly become the pod's own."""
     try:
+        if in_cluster is False:
+            raise k8s_config.ConfigException("kubeconfig only")
         k8s_config.load_incluster_config()  # type: ignore[no-untyped-call]
         configuration = k8s.Configuration.get_default_copy()
         source = "in-cluster service account"
-    except k8s_config.ConfigException:
+    except k8s_config.ConfigException as exc:
+        if in_cluster:
+            raise BackendUnavailableError(
+                f"no in-cluster service account ({exc}); in_cluster is for Medic running in a pod"
+            ) from exc
         configuration = k8s.Configuration()
         try:
             k8s_config.load_kube_config(  # type: ignore[no-untyped-call]

@@ -36,6 +36,19 @@ class ReplicaBounds(BaseModel):
         return self
 
 
+CLUSTERS_FIELD = Field(
+    default_factory=lambda: ["*"],
+    min_length=1,
+    description="The clusters (names of Medic's clusters map; * patterns allowed) the rule holds "
+    "in; default: every cluster.",
+)
+
+
+def in_clusters(patterns: list[str], cluster: str) -> bool:
+    """Whether ``cluster`` (a name from Medic's clusters map) is one ``patterns`` names."""
+    return any(fnmatch.fnmatchcase(cluster, p) for p in patterns)
+
+
 def _known_tools(tools: list[str]) -> list[str]:
     unknown = [t for t in tools if t != "*" and t not in WRITE_TOOLS]
     if unknown:
@@ -57,6 +70,7 @@ class Environment(BaseModel):
         description="The widest silence allowed here: its matchers pin the target's namespace "
         "and workload (workload), or only its namespace (namespace, e.g. for a platform team).",
     )
+    clusters: list[str] = CLUSTERS_FIELD
 
     _tools = field_validator("tools")(_known_tools)
 
@@ -70,12 +84,16 @@ class ApproverRule(BaseModel):
     namespaces: list[str] = Field(default_factory=lambda: ["*"])
     users: list[str] = Field(default_factory=list)
     groups: list[str] = Field(default_factory=list)
+    clusters: list[str] = CLUSTERS_FIELD
 
     _tools = field_validator("tools")(_known_tools)
 
-    def covers(self, tool: str, namespace: str) -> bool:
-        return ("*" in self.tools or tool in self.tools) and any(
-            fnmatch.fnmatchcase(namespace, n) for n in self.namespaces
+    def covers(self, tool: str, namespace: str, cluster: str = "") -> bool:
+        """Whether the rule is about ``tool`` in ``namespace`` of ``cluster`` (unnamed: any)."""
+        return (
+            ("*" in self.tools or tool in self.tools)
+            and any(fnmatch.fnmatchcase(namespace, n) for n in self.namespaces)
+            and (not cluster or in_clusters(self.clusters, cluster))
         )
 
     def admits(self, who: Principal) -> bool:
@@ -92,6 +110,7 @@ class AutoRunRule(BaseModel):
     model_config = ConfigDict(extra="forbid")
     tool: str
     environments: list[str] = Field(min_length=1)
+    clusters: list[str] = CLUSTERS_FIELD
 
     @field_validator("tool")
     @classmethod

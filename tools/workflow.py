@@ -27,6 +27,23 @@ from tools.proposals import Proposal, ProposalStatus, ProposalStore
 from tools.reconcile import observe
 
 AUTO_RUN = Principal("policy:auto_run")
+CLUSTER_RULE = "cluster"
+
+
+def other_cluster(proposal: Proposal, guard: Guard) -> Decision | None:
+    """The refusal of ``proposal`` by the workflow of ``guard``'s cluster when the proposal was
+    made for another cluster of the map (bound at creation, like its action's digest); None when
+    it is this one's, or when there is no map (one unnamed cluster)."""
+    cluster = guard.cluster_name
+    if not guard.bound or proposal.cluster == cluster:
+        return None
+    return Decision.refuse(
+        CLUSTER_RULE,
+        f"proposal {proposal.id} is for cluster {proposal.cluster or 'unnamed'}, not "
+        f"{cluster}; it can only be approved and run there",
+    )
+
+
 RECONCILER = "medic:reconcile"
 
 
@@ -67,7 +84,9 @@ class RemediationWorkflow:
 
     @property
     def cluster(self) -> str:
-        return self.backends.cluster.name
+        """The cluster these backends act on (the guard's name for it): every proposal made
+        here is bound to it, and only proposals bound to it are approved or run here."""
+        return self.guard.cluster_name
 
     def check(self, action: Action) -> Decision:
         return self.guard.check(action, self.clock.now())
@@ -120,6 +139,8 @@ class RemediationWorkflow:
         refused = decision.refusal
         event = "refused" if refused else "proposed"
         shown = preview.summary if preview and not refused else ""
+        if shown and self.guard.bound:  # several clusters: the approver sees which one
+            shown = f"in cluster {self.cluster}: {shown}"
         proposal = self.proposals.create(
             incident_id,
             action,
@@ -165,6 +186,13 @@ class RemediationWorkflow:
         proposal = self.proposals.get(proposal_id)
         if proposal is None:
             raise ToolError(f"no proposal {proposal_id}")
+        elsewhere = other_cluster(proposal, self.guard)
+        if elsewhere is not None:
+            self._log(who.id, "approval_refused", proposal.action, elsewhere, "", proposal_id)
+            return Outcome(
+                proposal,
+                ToolResult(ToolStatus.REFUSED, elsewhere.text, {"rule": elsewhere.rule}),
+            )
         return self._approve_and_run(proposal, who, digest, checked=False)
 
     def reject(
@@ -175,7 +203,9 @@ class RemediationWorkflow:
         proposal = self.proposals.get(proposal_id)
         if proposal is None:
             raise ToolError(f"no proposal {proposal_id}")
-        allowed = self.guard.may_approve(proposal.action, "", who)
+        allowed = other_cluster(proposal, self.guard) or self.guard.may_approve(
+            proposal.action, "", who
+        )
         if not allowed.allowed:
             self._log(who.id, "reject_refused", proposal.action, allowed, "", proposal_id)
             return Outcome(
@@ -201,14 +231,18 @@ class RemediationWorkflow:
         status = ToolStatus.SUCCEEDED if transition.ok else ToolStatus.REFUSED
         return Outcome(transition.proposal, ToolResult(status, transition.reason or reason))
 
-    def settle_interrupted(self, after_seconds: float) -> list[Settled]:
+    def settle_interrupted(self, after_seconds: float, *, only_own: bool = False) -> list[Settled]:
         """Settle what a stopped process left behind (``tools.reconcile``): executions running
         for longer than ``after_seconds`` are judged from their target's state, never run again;
         approvals that never started run now if still valid, else are refused. Returns what was
-        settled by this call (another replica may settle some first)."""
+        settled by this call (another replica may settle some first). ``only_own``: only the
+        proposals bound to this workflow's cluster (with several clusters, each settles its
+        own)."""
         now = self.clock.now()
         settled = []
         for proposal in self.proposals.interrupted(now - after_seconds):
+            if only_own and proposal.cluster != self.cluster:
+                continue  # judged by the workflow of its own cluster, from that cluster's state
             if proposal.status is ProposalStatus.APPROVED:
                 done = self._carry_out(proposal, now)
             else:
@@ -316,4 +350,5 @@ class RemediationWorkflow:
             decision=decision.text,
             result=result,
             proposal_id=proposal_id,
+            cluster=self.cluster,
         )

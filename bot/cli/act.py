@@ -14,7 +14,7 @@ import typer
 
 from bot import messages
 from bot.cli.errors import EXIT_FAILED, printable
-from bot.cli.options import DEFAULT_SCENARIO, ClusterOption, ScenarioOption
+from bot.cli.options import DEFAULT_SCENARIO, ClusterNameOption, ClusterOption, ScenarioOption
 from bot.errors import ConfigError, InputError, MedicError
 from tools.yaml_input import YamlInputError, load_yaml
 
@@ -56,9 +56,11 @@ def act(
     ] = False,
     yes: Annotated[bool, typer.Option("--yes", "-y", help="Approve without asking.")] = False,
     cluster: ClusterOption = None,
+    cluster_name: ClusterNameOption = None,
     scenario: ScenarioOption = DEFAULT_SCENARIO,
 ) -> None:
-    """Run one tool on one Deployment: guard, dry run, approval, execution, audit."""
+    """Run one tool on one Deployment: guard, dry run, approval, execution, audit (with a
+    clusters map, in the cluster --cluster-name names)."""
     from bot.config import load_settings
     from tools.actions import Action, ToolStatus
     from tools.catalog import TOOLS
@@ -70,7 +72,7 @@ def act(
         raise InputError(f"--target must be NAMESPACE/NAME, got {target!r}")
     action = Action(tool, namespace, name, _params(param or []))
     settings = load_settings(cluster=cluster)
-    workflow = _workflow(settings, scenario, TOOLS[tool].touches_cluster)
+    workflow = _workflow(settings, scenario, TOOLS[tool].touches_cluster, cluster_name)
     user = f"cli:{getpass.getuser()}"
     _settle_interrupted(workflow, settings.reconcile.after_seconds)
 
@@ -123,20 +125,36 @@ def _params(pairs: list[str]) -> dict[str, Any]:
     return params
 
 
-def _workflow(settings: Settings, scenario: str, needs_cluster: bool) -> RemediationWorkflow:
+def _workflow(
+    settings: Settings, scenario: str, needs_cluster: bool, cluster_name: str | None = None
+) -> RemediationWorkflow:
     """The guarded workflow on the chosen cluster. On ``kube`` a tool that does not touch the
-    cluster (a silence, a purge) needs no Kubernetes credentials."""
+    cluster (a silence, a purge) needs no Kubernetes credentials. With a clusters map, the
+    cluster must be named: an action is never sent to one chosen by default."""
+    from bot.clusters import check_name
     from bot.wiring import Wiring
+    from bot.wiring.clusters import ClusterWiring
     from bot.wiring.sources import simulated_cluster
     from tools.clock import Clock, SystemClock, VirtualClock
 
-    if settings.cluster is None:
-        raise ConfigError(messages.CLUSTER_REQUIRED)
-    wiring = Wiring(settings)
+    if settings.clusters:
+        known = ", ".join(settings.clusters)
+        if cluster_name is None:
+            raise InputError(messages.CLUSTERS_ACT_NEEDS_NAME.format(known=known))
+        root = Wiring(settings)
+        _ = root.engine
+        wiring: Wiring = ClusterWiring(root, check_name(cluster_name, settings.clusters))
+        scenario = settings.clusters[cluster_name].scenario or scenario
+    elif cluster_name is not None:
+        raise InputError(messages.CLUSTER_NOT_CONFIGURED.format(cluster=cluster_name[:63]))
+    else:
+        if settings.cluster is None:
+            raise ConfigError(messages.CLUSTER_REQUIRED)
+        wiring = Wiring(settings)
     _ = wiring.engine  # opened first, as ever: a state database that fails is said first
     clock: Clock = SystemClock()
     sim = None
-    if settings.cluster == "sim":
+    if wiring.settings.cluster == "sim":
         clock = VirtualClock(time.time())
         sim = simulated_cluster(scenario, clock)
     return wiring.workflow(wiring.backends(sim, cluster_required=needs_cluster), clock)

@@ -20,7 +20,7 @@ from bot.cli.db import db_app
 from bot.cli.errors import reports_errors
 from bot.cli.eval import eval_app, eval_nab
 from bot.cli.knowledge import register as register_knowledge
-from bot.cli.options import DEFAULT_SCENARIO, ClusterOption, ScenarioOption
+from bot.cli.options import DEFAULT_SCENARIO, ClusterNameOption, ClusterOption, ScenarioOption
 from bot.cli.postmortem import postmortem_app
 from bot.cli.scenarios import scenarios
 from bot.cli.serve import serve
@@ -81,7 +81,7 @@ def demo(
     from tools.sim import SCENARIOS
 
     _run_session(
-        load_settings(cluster="sim"),
+        load_settings(cluster="sim", clusters={}),  # the demo's own shop, whatever the map
         scenario,
         lambda _namespace, anchor: scenario_alert(SCENARIOS[scenario], anchor),
         yes=yes,
@@ -109,20 +109,25 @@ def investigate(
         ),
     ] = None,
     cluster: ClusterOption = None,
+    cluster_name: ClusterNameOption = None,
     scenario: ScenarioOption = DEFAULT_SCENARIO,
     yes: YesOption = False,
     as_json: JsonOption = False,
 ) -> None:
-    """Investigate an alert (--alert FILE) or a service by name, then propose remediation."""
+    """Investigate an alert (--alert FILE) or a service by name, then propose remediation.
+    With a clusters map, an alert's cluster label (or --cluster-name for a SERVICE) names its
+    cluster."""
     from bot.alerts import manual_alert
     from bot.config import load_settings
     from bot.durations import WINDOW_PROBLEM, parse_window
 
     settings = load_settings(cluster=cluster)
-    if settings.cluster is None:
+    if settings.cluster is None and not settings.clusters:
         raise ConfigError(messages.CLUSTER_REQUIRED)
     if (alert is None) == (service is None):
         raise InputError("give either a SERVICE or --alert FILE")
+    if cluster_name is not None and alert is not None:
+        raise InputError("--cluster-name is for a SERVICE; an alert's cluster label names its own")
     seconds = None
     if since is not None:
         if alert is not None:
@@ -143,6 +148,7 @@ def investigate(
             ),
             yes=yes,
             as_json=as_json,
+            cluster_name=cluster_name,
         )
 
 
@@ -170,9 +176,11 @@ def _run_session(
     *,
     yes: bool,
     as_json: bool,
+    cluster_name: str | None = None,
 ) -> None:
     """One alert through the whole flow on the configured cluster. ``alert_for(namespace, now)``
-    gives the alert (``namespace``: for a service named without one)."""
+    gives the alert (``namespace``: for a service named without one); with a clusters map, in
+    ``cluster_name`` (None: the alert's cluster label, else default_cluster)."""
     started = time.perf_counter()
     from rich.console import Console
 
@@ -186,13 +194,25 @@ def _run_session(
     clock: Clock = SystemClock()
     sim = None
     anchor = clock.now()
-    if settings.cluster == "sim":
-        clock = VirtualClock(time.time())
-        sim = simulated_cluster(scenario_name, clock)
-        anchor = sim.anchor
-    # bad input fails before anything is written
-    group = parse_alerts(alert_for(default_namespace(settings, sim), anchor), now=clock.now())
-    flow = Wiring(settings).flow(clock, sim=sim)
+    if settings.clusters:
+        if any(c.kind == "sim" for c in settings.clusters.values()):
+            clock = VirtualClock(time.time())  # simulated shops anchored at this moment
+        flow = Wiring(settings).flow(clock)
+        labels = flow.cluster_labels(cluster_name)
+        alert = alert_for(flow.namespace_in(cluster_name), clock.now())
+        if isinstance(alert, dict) and labels:  # a service named on the command line
+            alert["labels"] = {**alert["labels"], **labels}
+        group = parse_alerts(alert, now=clock.now())
+    else:
+        if cluster_name is not None:
+            raise InputError(messages.CLUSTER_NOT_CONFIGURED.format(cluster=cluster_name[:63]))
+        if settings.cluster == "sim":
+            clock = VirtualClock(time.time())
+            sim = simulated_cluster(scenario_name, clock)
+            anchor = sim.anchor
+        # bad input fails before anything is written
+        group = parse_alerts(alert_for(default_namespace(settings, sim), anchor), now=clock.now())
+        flow = Wiring(settings).flow(clock, sim=sim)
     # Wide lines when writing to a file or pipe, so the thread reads well in CI logs too.
     printer = ThreadPrinter(Console(width=None if _interactive() else 120), flow.catalog)
     report = handle_alert(flow, group, _decider(yes), f"cli:{getpass.getuser()}", printer)

@@ -41,9 +41,10 @@ def list_entries(
             continue
         when = datetime.fromtimestamp(entry.at, UTC).strftime("%Y-%m-%d %H:%M:%S")
         params = json.dumps(entry.params, sort_keys=True) if entry.params else ""
+        where = f"{entry.cluster}:" if entry.cluster else ""  # several clusters: whose target
         typer.echo(
             f"{entry.seq:>5} {when} {entry.actor:<20} {entry.event:<16} {entry.tool} "
-            f"{entry.target} {params}  [{entry.decision}]"
+            f"{where}{entry.target} {params}  [{entry.decision}]"
             + (f" -> {entry.result}" if entry.result else "")
         )
 

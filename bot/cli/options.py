@@ -9,6 +9,14 @@ import typer
 ClusterOption = Annotated[
     str | None, typer.Option("--cluster", help="sim or kube (default: MEDIC_CLUSTER).")
 ]
+ClusterNameOption = Annotated[
+    str | None,
+    typer.Option(
+        "--cluster-name",
+        metavar="NAME",
+        help="The cluster of the clusters map (default: default_cluster).",
+    ),
+]
 ScenarioOption = Annotated[
     str, typer.Option("--scenario", help="Scenario of the simulated cluster (sim only).")
 ]

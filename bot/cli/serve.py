@@ -46,7 +46,7 @@ def serve(
     from tools.clock import Clock, SystemClock
 
     settings = load_settings(cluster=cluster)
-    if settings.cluster is None:
+    if settings.cluster is None and not settings.clusters:
         raise ConfigError(messages.CLUSTER_REQUIRED)
     check_settings(settings)
     clock: Clock = SystemClock()
@@ -54,6 +54,8 @@ def serve(
     if settings.cluster == "sim":
         clock = FastForwardClock()
         sim = simulated_cluster(scenario, clock)
+    elif any(c.kind == "sim" for c in settings.clusters.values()):
+        clock = FastForwardClock()  # the clusters map's simulated shops (a demo, tests)
     logging.basicConfig(
         level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s"
     )

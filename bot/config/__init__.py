@@ -8,6 +8,7 @@ One module per concern - :mod:`~bot.config.diagnosis`, :mod:`~bot.config.metrics
 (:mod:`~bot.config.loading`). Import from the package: ``from bot.config import Settings``.
 """
 
+from bot.config.clusters import ClusterSettings
 from bot.config.diagnosis import (
     DetectorSettings,
     InvestigationSettings,
@@ -27,6 +28,7 @@ from bot.config.watch import QuietHours, RightSizingSettings, WatchSettings
 
 __all__ = [
     "DEFAULT_QUERIES",
+    "ClusterSettings",
     "DatabaseSettings",
     "DetectorSettings",
     "InvestigationSettings",

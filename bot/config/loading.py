@@ -33,7 +33,7 @@ def load_settings(**overrides: Any) -> Settings:
         loc = tuple(str(p) for p in exc.errors()[0]["loc"])
         if loc[:1] and loc[0] in given:
             origin = messages.CONFIG_FROM_OPTION.format(option=loc[0].replace("_", "-"))
-        elif _holds(from_env, loc):
+        elif loc and _holds(from_env, loc):  # () is the settings as a whole: no one variable
             origin = messages.CONFIG_FROM_VARIABLE.format(variable=_variable(loc))
         elif config_path:
             origin = messages.CONFIG_FROM_FILE.format(path=config_path)

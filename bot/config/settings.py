@@ -6,9 +6,10 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Annotated, Literal
 
-from pydantic import AliasChoices, Field, SecretStr, StringConstraints
+from pydantic import AliasChoices, Field, SecretStr, StringConstraints, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
+from bot.config.clusters import MAX_CLUSTERS, ClusterName, ClusterSettings, LabelName
 from bot.config.diagnosis import DetectorSettings, InvestigationSettings, VerificationSettings
 from bot.config.front import ReceiverSettings, SlackSettings, WebhookSettings
 from bot.config.llm import LLMSettings
@@ -66,6 +67,11 @@ class Settings(BaseSettings):
         description="kubeconfig file(s) for cluster=kube outside a cluster (KUBECONFIG).",
     )
     kube_context: str | None = Field(None, description="kubeconfig context for cluster=kube.")
+    kube_in_cluster: bool | None = Field(
+        None,
+        description="true: only the in-cluster service account; false: only kubeconfig; unset: "
+        "the service account when Medic runs in a pod, else kubeconfig.",
+    )
     default_namespace: str | None = Field(
         None,
         description="Namespace of a service named without one (an alert without a namespace "
@@ -80,6 +86,20 @@ class Settings(BaseSettings):
         description="The call graph where no trace source tells it: each service -> the services "
         "it calls (same namespace). Where a fault started is then followed down the calls.",
     )
+    clusters: dict[ClusterName, ClusterSettings] = Field(
+        default_factory=dict,
+        max_length=MAX_CLUSTERS,
+        description="Several clusters: name -> its API, metrics, logs, Redis, Alertmanager. "
+        "Unset: the top-level settings are the one cluster.",
+    )
+    cluster_label: LabelName = Field(
+        "cluster", description="The alert label that names the alert's cluster (with clusters)."
+    )
+    default_cluster: ClusterName | None = Field(
+        None,
+        description="The cluster of an alert without the cluster label, and of a service named "
+        "without one (required with clusters).",
+    )
     investigation: InvestigationSettings = Field(default_factory=InvestigationSettings)
     verification: VerificationSettings = Field(default_factory=VerificationSettings)
     detectors: DetectorSettings = Field(default_factory=DetectorSettings)
@@ -93,3 +113,31 @@ class Settings(BaseSettings):
     reconcile: ReconcileSettings = Field(default_factory=ReconcileSettings)
     registry: RegistrySettings = Field(default_factory=RegistrySettings)
     watch: WatchSettings = Field(default_factory=WatchSettings)
+
+    @model_validator(mode="after")
+    def _one_cluster_setting(self) -> Settings:
+        """With the map, the clusters are its entries, named; the top-level ``cluster`` would be
+        a second, unnamed one (and which of them an alert meant could not be told)."""
+        if not self.clusters:
+            return self
+        if self.cluster is not None:
+            raise ValueError(
+                "set either cluster (one cluster) or clusters (several), not both; with "
+                "clusters, unset MEDIC_CLUSTER and --cluster"
+            )
+        if self.default_cluster is None:
+            raise ValueError(
+                f"clusters needs default_cluster: the cluster of an alert without the "
+                f"{self.cluster_label!r} label (one of: {', '.join(self.clusters)})"
+            )
+        if self.default_cluster not in self.clusters:
+            raise ValueError(
+                f"default_cluster {self.default_cluster} is not in clusters "
+                f"({', '.join(self.clusters)})"
+            )
+        in_cluster = [name for name, c in self.clusters.items() if c.in_cluster]
+        if len(in_cluster) > 1:
+            raise ValueError(
+                f"only one cluster can be the one Medic runs in (in_cluster): {in_cluster}"
+            )
+        return self

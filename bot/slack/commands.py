@@ -8,6 +8,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 
 from bot import messages
+from bot.config.clusters import CLUSTER_NAME_PATTERN
 from bot.durations import WINDOW_PROBLEM, parse_duration, parse_window
 from bot.errors import InputError
 from bot.postmortems.drafting import PostmortemDrafter, drafter_of
@@ -37,6 +38,7 @@ class Investigate:
     service: str
     namespace: str | None
     since: int | None = None  # seconds of suspect window asked for
+    cluster: str | None = None  # a cluster of the clusters map; None: the default
 
 
 @dataclass(frozen=True)
@@ -93,19 +95,26 @@ def parse_command(text: str) -> Command:
 
 
 def _investigate(args: list[str], _text: str) -> Command:
-    usage = "usage: `/medic investigate SERVICE [NAMESPACE] [since 30m]`"
-    since = None
-    if len(args) >= 2 and args[-2].lower() == "since":
-        since = parse_window(args[-1])
-        if since is None:
-            raise InputError(f"`{args[-1][:40]}` {WINDOW_PROBLEM}: {usage}")
+    usage = "usage: `/medic investigate SERVICE [NAMESPACE] [since 30m] [cluster NAME]`"
+    since = cluster = None
+    while len(args) >= 2 and args[-2].lower() in ("since", "cluster"):
+        if args[-2].lower() == "since" and since is None:
+            since = parse_window(args[-1])
+            if since is None:
+                raise InputError(f"`{args[-1][:40]}` {WINDOW_PROBLEM}: {usage}")
+        elif args[-2].lower() == "cluster" and cluster is None:
+            if not re.fullmatch(CLUSTER_NAME_PATTERN, args[-1]):
+                raise InputError(f"`{args[-1][:63]}` is not a cluster name: {usage}")
+            cluster = args[-1]
+        else:
+            raise InputError(usage)
         args = args[:-2]
     if not 1 <= len(args) <= 2:
         raise InputError(usage)
     for name in args:
         if not _NAME.match(name):
             raise InputError(f"`{name}` is not a Kubernetes name (lowercase, digits, -, .)")
-    return Investigate(args[0], args[1] if len(args) > 1 else None, since)
+    return Investigate(args[0], args[1] if len(args) > 1 else None, since, cluster)
 
 
 def _search(args: list[str], text: str) -> Command:
@@ -245,7 +254,12 @@ class CommandAnswers:
         threads = self._threads
         if isinstance(command, Investigate):
             threads.investigate_service(
-                command.service, command.namespace, user.id, channel, since=command.since
+                command.service,
+                command.namespace,
+                user.id,
+                channel,
+                since=command.since,
+                cluster=command.cluster,
             )
             return Mrkdwn("")
         if isinstance(command, Search):

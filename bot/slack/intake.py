@@ -81,7 +81,33 @@ class AlertIntake:
     ) -> Receipt:
         """Take in one notification: incidents opened or attached, the thread posted or its root
         updated, new services queued for investigation, resolved alerts' proposals withdrawn.
-        Raises InputError before anything is stored when an alert cannot be handled."""
+        Raises InputError before anything is stored when an alert cannot be handled. With
+        several clusters, each cluster's alerts of the group get a thread of their own."""
+        parts = self.flow.by_cluster(group)  # an unknown cluster is refused here, before all
+        receipts = [
+            self._receive(part, source=source, channel=channel, thread_key=thread_key,
+                          root_ts=root_ts, received_at=received_at)
+            for part in parts
+        ]  # fmt: skip
+        if len(receipts) == 1:
+            return receipts[0]
+        return Receipt(
+            receipts[0].thread_key,
+            [i for r in receipts for i in r.incidents],
+            [i for r in receipts for i in r.investigating],
+            sum(r.withdrawn for r in receipts),
+        )
+
+    def _receive(
+        self,
+        group: AlertGroup,
+        *,
+        source: str,
+        channel: str | None,
+        thread_key: str | None,
+        root_ts: str | None,
+        received_at: float | None,
+    ) -> Receipt:
         with self._lock:
             received = received_at or self._wall()
             pairs = self.flow.intake(group)
@@ -166,13 +192,20 @@ class AlertIntake:
         user: str,
         channel: str,
         since: int | None = None,
+        cluster: str | None = None,
     ) -> Receipt:
         """`/medic investigate`: a manual alert, in a new thread in the asking channel; ``since``
-        (seconds) asks for the suspect window's length."""
+        (seconds) asks for the suspect window's length; ``cluster`` names a cluster of the
+        clusters map (None: the default)."""
         now = self.flow.clock.now()
-        ns = namespace or self.flow.default_namespace
+        labels = self.flow.cluster_labels(cluster)  # an unknown name is refused here
+        ns = namespace or self.flow.namespace_in(cluster)
         payload = manual_alert(
-            service, ns, now, {"requested_by": user, "request": f"{now:.3f}"}, since=since
+            service,
+            ns,
+            now,
+            {"requested_by": user, "request": f"{now:.3f}", **labels},
+            since=since,
         )
         payload["annotations"]["summary"] = messages.SLACK_MANUAL_ROOT.format(
             service=service, namespace=ns, user=user
@@ -182,7 +215,9 @@ class AlertIntake:
             group,
             source="slash",
             channel=channel,
-            thread_key=f"manual:{channel}:{ns}/{service}:{now}",
+            thread_key=f"manual:{channel}:{ns}/{service}:{now}"
+            if cluster is None
+            else f"manual:{channel}:{cluster}:{ns}/{service}:{now}",
         )
 
     def _resolve(self, group: AlertGroup, key: str, channel: str) -> int:

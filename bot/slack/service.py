@@ -174,7 +174,9 @@ class MedicService:
             wall_clock=time.time,
         )
         self.watch = watch_loop(
-            settings,
+            settings.clusters[settings.default_cluster].applied_to(settings)
+            if settings.clusters and settings.default_cluster
+            else settings,  # several clusters: the watch looks at the default one
             flow,
             self.watch_store,
             headsups,

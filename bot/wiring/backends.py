@@ -59,7 +59,7 @@ def kube_api_client(settings: Settings) -> ApiClient:
     from tools.kube import load_api_client
 
     try:
-        return load_api_client(settings.kubeconfig, settings.kube_context)
+        return load_api_client(settings.kubeconfig, settings.kube_context, settings.kube_in_cluster)
     except BackendUnavailableError as exc:
         raise ConfigError(str(exc)) from exc
 

@@ -45,15 +45,20 @@ if TYPE_CHECKING:
 
 
 def build_workflow(
-    settings: Settings, backends: Backends, clock: Clock, engine: Engine
+    settings: Settings,
+    backends: Backends,
+    clock: Clock,
+    engine: Engine,
+    cluster_name: str | None = None,
 ) -> RemediationWorkflow:
-    """The guarded remediation path: policy, proposals, audit log, executor."""
+    """The guarded remediation path: policy, proposals, audit log, executor; bound to
+    ``cluster_name`` (a name of the clusters map; unset: the backend's own name)."""
     proposals = ProposalStore(engine)
     policy = load_policy(settings.policy)
     backends = with_training_jobs(settings, backends, policy)
     return RemediationWorkflow(
         proposals=proposals,
-        guard=Guard(policy, backends.cluster, proposals),
+        guard=Guard(policy, backends.cluster, proposals, cluster_name),
         backends=backends,
         clock=clock,
         audit=AuditLog(engine),

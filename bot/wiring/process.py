@@ -25,6 +25,7 @@ if TYPE_CHECKING:
     from bot.flow import IncidentFlow
     from bot.llm.model import ChatModel
     from bot.postmortems.drafting import PostmortemDrafter
+    from bot.wiring.clusters import ClusterFlows
     from bot.wiring.sources import ClusterSources
     from detectors.features import FeatureSource
     from knowledge.embeddings import MiniLMEmbedding
@@ -57,12 +58,18 @@ class Wiring:
 
     def __init__(self, settings: Settings, *, embedder: MiniLMEmbedding | None = None) -> None:
         self.settings = settings
-        self._given_embedder = embedder
+        self.given_embedder = embedder
         self._shops: dict[int, tuple[SimulatedCluster, ShopRegistry]] = {}
+        # The cluster of the clusters map this wiring is (bot.wiring.clusters); None: the one
+        # implicit cluster of the top-level settings.
+        self.cluster_name: str | None = None
+        self._cluster_flows: ClusterFlows | None = None
 
     def close(self) -> None:
         """Release what was built: the engines' pooled connections and the embedded Chroma's
         files (a process that builds one Wiring holds them to its end; tests build hundreds)."""
+        if self._cluster_flows is not None:
+            self._cluster_flows.close()
         for name in ("engine", "slack_engine", "inbox_engine"):
             engine = self.__dict__.get(name)
             if engine is not None:
@@ -121,14 +128,14 @@ class Wiring:
     def embedder(self) -> MiniLMEmbedding:
         """The embedding model for search and ingestion: a query or a postmortem is embedded
         once per process and not kept on disk."""
-        return self._given_embedder or embedding_model()
+        return self.given_embedder or embedding_model()
 
     @cached_property
     def investigation_embedder(self) -> MiniLMEmbedding:
         """The embedding model for investigations: log templates recur from one incident to the
         next, so their vectors are kept on disk (``vectors.db``) across runs and processes."""
-        if self._given_embedder is not None:
-            return self._given_embedder
+        if self.given_embedder is not None:
+            return self.given_embedder
         from knowledge.embeddings import MiniLMEmbedding, model_version
         from knowledge.vector_cache import VectorCache
 
@@ -243,7 +250,7 @@ class Wiring:
         """The guarded remediation path on ``backends``: policy, proposals, audit log, executor."""
         from bot.wiring.flow import build_workflow
 
-        return build_workflow(self.settings, backends, clock, self.engine)
+        return build_workflow(self.settings, backends, clock, self.engine, self.cluster_name)
 
     def sources(self, clock: Clock, sim: SimulatedCluster | None = None) -> ClusterSources:
         """What ``settings.cluster`` gives an investigation, never chosen silently: ``sim`` (the
@@ -258,8 +265,20 @@ class Wiring:
 
     def flow(self, clock: Clock, *, sim: SimulatedCluster | None = None) -> IncidentFlow:
         """The incident flow on ``settings.cluster`` (see :meth:`sources`): the same state
-        database, memory, planner, guard and workflow either way."""
+        database, memory, planner, guard and workflow either way. With a ``clusters`` map, the
+        default cluster's flow, which hands each incident and proposal to its own cluster's
+        (:meth:`cluster_flows`)."""
+        if self.settings.clusters:
+            return self.cluster_flows(clock).front()
         return self._assemble(self.sources(clock, sim), clock)
+
+    def cluster_flows(self, clock: Clock) -> ClusterFlows:
+        """The flows of the clusters map, each built on first use (one set per process)."""
+        if self._cluster_flows is None:
+            from bot.wiring.clusters import ClusterFlows
+
+            self._cluster_flows = ClusterFlows(self, clock)
+        return self._cluster_flows
 
     def sim_flow(self, sim: SimulatedCluster, clock: Clock) -> IncidentFlow:
         """The flow on embedded defaults: the simulated cluster for metrics, logs and actions,

@@ -28,6 +28,15 @@ from bot.slack.commands import (
         ("investigate recommender shop", Investigate("recommender", "shop")),
         ("investigate recommender since 30m", Investigate("recommender", None, 1800)),
         ("investigate recommender shop SINCE 2h", Investigate("recommender", "shop", 7200)),
+        ("investigate recommender cluster west", Investigate("recommender", None, None, "west")),
+        (
+            "investigate recommender shop since 2h cluster west",
+            Investigate("recommender", "shop", 7200, "west"),
+        ),
+        (
+            "investigate recommender cluster west since 30m",
+            Investigate("recommender", None, 1800, "west"),
+        ),
         ("search cache bloat after release", Search("cache bloat after release")),
         ("SEARCH  p95   latency ", Search("p95   latency")),
         ("postmortem draft", PostmortemDraft(None)),
@@ -45,8 +54,16 @@ def test_commands(text: str, command: Command) -> None:
     ("text", "problem"),
     [
         ("reboot everything", "unknown command `reboot`"),
-        ("investigate", "usage: `/medic investigate SERVICE [NAMESPACE] [since 30m]`"),
-        ("investigate a b c", "usage: `/medic investigate SERVICE [NAMESPACE] [since 30m]`"),
+        (
+            "investigate",
+            "usage: `/medic investigate SERVICE [NAMESPACE] [since 30m] [cluster NAME]`",
+        ),
+        (
+            "investigate a b c",
+            "usage: `/medic investigate SERVICE [NAMESPACE] [since 30m] [cluster NAME]`",
+        ),
+        ("investigate a cluster <!here>", "`<!here>` is not a cluster name"),
+        ("investigate a cluster b cluster c", "usage: `/medic investigate SERVICE"),
         ("investigate a since soon", "`soon` is not a duration of a minute or more"),
         ("investigate a since 30s", "`30s` is not a duration of a minute or more"),
         ("investigate Recommender!", "`Recommender!` is not a Kubernetes name"),
