@@ -10,7 +10,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Protocol
 
-from tools.actions import UNREACHABLE, Action, Principal
+from tools.actions import NOT_DONE_RULES, UNREACHABLE, Action, Principal
 from tools.backends import ClusterBackend
 from tools.catalog import TOOLS, PurgeCacheParams, ScaleParams, SilenceParams
 from tools.errors import BackendUnavailableError, ToolError
@@ -35,7 +35,7 @@ class Decision:
     def text(self) -> str:
         if self.allowed:
             return self.reason
-        if self.rule == UNREACHABLE:
+        if self.rule in NOT_DONE_RULES:
             return f"not done: {self.reason}"
         return f"refused by policy ({self.rule}): {self.reason}"
 

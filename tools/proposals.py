@@ -35,7 +35,7 @@ from sqlalchemy import Engine, Float, Integer, String, Text, func, select, updat
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Mapped, Session, mapped_column
 
-from tools.actions import INTERRUPTED, UNREACHABLE, Action, ToolResult
+from tools.actions import NOT_DONE_RULES, Action, ToolResult
 from tools.schema import Base, record_from
 from tools.transactions import transaction
 
@@ -123,7 +123,7 @@ class Proposal:
     def refusal(self) -> str:
         """Why a refused proposal was refused, in words (its outcome is ``rule: reason``)."""
         rule, _, reason = self.outcome.partition(": ")
-        if rule in (UNREACHABLE, INTERRUPTED):
+        if rule in NOT_DONE_RULES:
             return f"not done: {reason}"
         return f"refused by policy: {self.outcome}"
 

@@ -18,7 +18,7 @@ from tools.clock import VirtualClock
 from tools.guard import Guard
 from tools.policy import Policy, load_policy
 from tools.proposals import ProposalStatus, ProposalStore
-from tools.registry import MemoryRegistry, MemoryTraining, RegistryError
+from tools.registry import MemoryRegistry, MemoryTraining, RegistryUnavailableError
 from tools.registry.base import AliasMove, ModelVersion
 from tools.sim import SimulatedCluster
 from tools.workflow import RemediationWorkflow
@@ -36,7 +36,7 @@ class Unreachable(MemoryRegistry):
 
     def alias(self, model: str, alias: str) -> ModelVersion | None:
         if self.down:
-            raise RegistryError(
+            raise RegistryUnavailableError(
                 "cannot reach mlflow at http://127.0.0.1:5000:\n  Connection refused\n  (errno 111)"
             )
         return super().alias(model, alias)
@@ -45,7 +45,7 @@ class Unreachable(MemoryRegistry):
         self, model: str, alias: str, version: str, *, dry_run: bool = False
     ) -> AliasMove:
         if self.down:
-            raise RegistryError("cannot reach mlflow at http://127.0.0.1:5000")
+            raise RegistryUnavailableError("cannot reach mlflow at http://127.0.0.1:5000")
         return super().set_alias(model, alias, version, dry_run=dry_run)
 
 
@@ -202,8 +202,8 @@ def test_a_registry_down_at_execution_is_one_failed_line(
     outcome = flow.approve(proposal.id, "cli:alice", proposal.digest)
     assert outcome.result.status is ToolStatus.FAILED
     assert outcome.result.summary == (
-        "promote_model on shop/recommender failed: cannot reach mlflow at "
-        "http://127.0.0.1:5000: Connection refused (errno 111)"
+        "promote_model on shop/recommender failed: the model registry could not be reached "
+        "(cannot reach mlflow at http://127.0.0.1:5000: Connection refused (errno 111))"
     )
     assert outcome.proposal.status is ProposalStatus.FAILED
     registry.down = False
@@ -217,8 +217,22 @@ def test_a_registry_down_when_proposing_is_not_a_policy_verdict(
     flow = make()
     outcome = flow.propose("INC-1", PROMOTE, requested_by="medic:planner", source="x")
     assert outcome.result.status is ToolStatus.REFUSED
-    assert "\n" not in outcome.result.summary
-    assert "the dry run of promote_model failed: cannot reach mlflow" in outcome.result.summary
+    assert outcome.result.summary == (
+        "not done: the model registry could not be reached (cannot reach mlflow at "
+        "http://127.0.0.1:5000: Connection refused (errno 111))"
+    )
+    assert outcome.proposal.refusal == outcome.result.summary  # as Slack shows it
+    [entry] = [e for e in flow.audit.entries() if e.event == "refused"]
+    assert entry.decision == outcome.result.summary
+
+
+def test_a_version_that_does_not_exist_is_named(make: Factory, registry: MemoryRegistry) -> None:
+    flow = make()
+    named = Action("promote_model", "shop", "recommender", {"model": MODEL, "version": "9"})
+    outcome = flow.propose("INC-1", named, requested_by="cli:alice", source="cli")
+    assert outcome.result.summary == "not done: version 9 of recommender-ranker does not exist"
+    assert outcome.proposal.refusal == outcome.result.summary
+    assert flow.dry_run(named, "cli:alice").summary == outcome.result.summary
 
 
 def test_promoting_a_named_version_and_nothing_to_go_back_to(

@@ -29,6 +29,15 @@ class RegistryError(Exception):
     """The registry could not answer or refused a change; the message says which and why."""
 
 
+class RegistryUnavailableError(RegistryError):
+    """The registry could not be reached or did not answer in time: a dependency down, not an
+    answer about the model."""
+
+
+class RegistryNotFoundError(RegistryError):
+    """The model, version or run asked about does not exist in the registry."""
+
+
 @dataclass(frozen=True)
 class FeatureHistogram:
     """One feature's distribution: counts over bins with the given edges (len(edges) ==

@@ -9,7 +9,7 @@ from datetime import UTC, datetime
 from tools.registry.base import (
     AliasMove,
     ModelVersion,
-    RegistryError,
+    RegistryNotFoundError,
     TrainingProfile,
     TrainingRun,
 )
@@ -53,7 +53,7 @@ class MemoryRegistry:
 
     def versions(self, model: str, limit: int = 20) -> list[ModelVersion]:
         if model not in self._versions:
-            raise RegistryError(f"model {model!r} is not registered")
+            raise RegistryNotFoundError(f"model {model!r} is not registered")
         newest_first = sorted(self._versions[model], key=lambda v: int(v.version), reverse=True)
         return [self._with_aliases(v) for v in newest_first[:limit]]
 
@@ -70,7 +70,7 @@ class MemoryRegistry:
         self, model: str, alias: str, version: str, *, dry_run: bool = False
     ) -> AliasMove:
         if version not in {v.version for v in self.versions(model, limit=10**6)}:
-            raise RegistryError(f"model {model!r} has no version {version!r}")
+            raise RegistryNotFoundError(f"model {model!r} has no version {version!r}")
         previous = self._aliases.get((model, alias))
         if not dry_run:
             self._aliases[(model, alias)] = version
@@ -117,7 +117,7 @@ class MemoryTraining:
     def status(self, model: str, run_id: str) -> TrainingRun:
         run = self._runs.get(run_id)
         if run is None or run.model != model:
-            raise RegistryError(f"no training run {run_id!r} of model {model!r}")
+            raise RegistryNotFoundError(f"no training run {run_id!r} of model {model!r}")
         return run
 
     def finish(self, run_id: str, *, failed: bool = False, **register: object) -> TrainingRun:
