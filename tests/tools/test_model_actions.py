@@ -359,3 +359,37 @@ def test_an_alias_set_for_the_first_time_names_no_version_to_go_back_to(
     assert "alias shadow of recommender-ranker names no version; name the version" in (
         refused.result.summary
     )
+
+
+def test_cooldowns_count_per_model_not_per_service(
+    make: Factory, registry: MemoryRegistry, training: MemoryTraining
+) -> None:
+    """Two models served by one service each have their own cooldown, and so does one model
+    served by two services; the same model on the same service waits, in words naming it."""
+    registry.register("fraud-scorer")
+    registry.set_alias("fraud-scorer", "champion", "2")
+    flow = make(models={"shop": [MODEL, "fraud-scorer"]})
+
+    def run(action: Action) -> ToolStatus:
+        proposed = flow.propose("INC-1", action, requested_by="cli:alice", source="cli")
+        if proposed.result.status is not ToolStatus.APPROVAL_REQUIRED:
+            return proposed.result.status
+        return flow.approve(proposed.proposal.id, "cli:bob", proposed.proposal.digest).result.status
+
+    assert run(PROMOTE) is ToolStatus.SUCCEEDED
+    other_model = Action("promote_model", "shop", "recommender", {"model": "fraud-scorer"})
+    assert run(other_model) is ToolStatus.SUCCEEDED  # the same service, another model
+    assert registry.alias("fraud-scorer", "champion").version == "1"  # type: ignore[union-attr]
+    other_service = Action("retrain", "shop", "checkout", {"model": MODEL})
+    assert run(RETRAIN) is ToolStatus.SUCCEEDED
+    assert run(other_service) is ToolStatus.SUCCEEDED  # the same model, another service
+    assert len(training.started) == 2
+
+    again = flow.propose("INC-1", PROMOTE, requested_by="cli:alice", source="cli").result
+    assert again.status is ToolStatus.REFUSED
+    assert again.summary.startswith(
+        "refused by policy (cooldown): promote_model of model 'recommender-ranker' already ran "
+        "on shop/recommender 0 s ago"
+    )
+    twice = flow.propose("INC-1", RETRAIN, requested_by="cli:alice", source="cli").result
+    assert twice.summary.startswith("refused by policy (cooldown): retrain of model")
