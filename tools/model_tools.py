@@ -11,7 +11,6 @@ carrying out something nobody saw.
 
 from __future__ import annotations
 
-import inspect
 import re
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -35,8 +34,6 @@ from tools.registry.base import (
     RegistryError,
     RegistryNotFoundError,
     RegistryUnavailableError,
-    TrainingPipeline,
-    TrainingRun,
 )
 
 if TYPE_CHECKING:
@@ -52,6 +49,7 @@ VERSION = re.compile(r"[A-Za-z0-9._-]{1,64}")
 # How many versions are read to find the one before the alias's: a model with more has its
 # previous version among the newest anyway.
 VERSIONS_READ = 100
+SERVING_ALIAS = "champion"  # the alias a retrained version is served under (the pipeline moves it)
 MAX_SHOWN = 300  # a registry's or pipeline's own words, cut to one line of this many characters
 
 
@@ -222,15 +220,6 @@ def promote_model(ctx: ToolContext, action: Action, dry_run: bool) -> ToolResult
     )
 
 
-def _start(pipeline: TrainingPipeline, model: str, reference: str) -> TrainingRun:
-    """Start the run, naming it after the proposal when the pipeline can (a Kubernetes Job's
-    name carries it, so an interrupted execution can be found)."""
-    if reference and "reference" in inspect.signature(pipeline.start).parameters:
-        started: TrainingRun = pipeline.start(model, reference=reference)  # type: ignore[call-arg]
-        return started
-    return pipeline.start(model)
-
-
 def _newest(registry: ModelRegistry, model: str) -> str | None:
     """The newest registered version before the run: verification looks for a newer one. None
     when the registry cannot say (the run does not depend on it)."""
@@ -251,7 +240,8 @@ def retrain(ctx: ToolContext, action: Action, dry_run: bool) -> ToolResult:
             pipeline.start(model, dry_run=True)
             run = estimate
         else:
-            run = _start(pipeline, model, ctx.reference)
+            # the run carries the proposal, so an interrupted execution can be found by it
+            run = pipeline.start(model, reference=ctx.reference)
     cost = (
         f"about {estimate.estimate_minutes:g} min, {one_line(estimate.estimate_cost)}"
         if estimate.estimate_cost

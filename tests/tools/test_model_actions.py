@@ -393,3 +393,58 @@ def test_cooldowns_count_per_model_not_per_service(
     )
     twice = flow.propose("INC-1", RETRAIN, requested_by="cli:alice", source="cli").result
     assert twice.summary.startswith("refused by policy (cooldown): retrain of model")
+
+
+class Killed(BaseException):
+    """The process dying (kill -9, OOM): nothing after it runs, nothing catches it."""
+
+
+@pytest.mark.parametrize(
+    ("then", "status", "finding"),
+    [
+        ("finished", ProposalStatus.SUCCEEDED, "version 4 of recommender-ranker was registered"),
+        ("running", ProposalStatus.SUCCEEDED, "was started and is still running"),
+        ("failed", ProposalStatus.FAILED, "failed; the newest version is version 3"),
+        ("never", ProposalStatus.FAILED, "no training run of recommender-ranker was started"),
+    ],
+)
+def test_an_interrupted_retrain_is_settled_from_the_registry_and_pipeline(
+    make: Factory,
+    training: MemoryTraining,
+    clock: VirtualClock,
+    monkeypatch: pytest.MonkeyPatch,
+    then: str,
+    status: ProposalStatus,
+    finding: str,
+) -> None:
+    """Medic dies between starting the training run and recording it (or right before the
+    start): a new flow on the same state settles it from what the registry and the pipeline
+    hold - never as unknown, and the run is never started again."""
+    flow = make()
+    proposal = flow.propose("INC-1", RETRAIN, requested_by="medic:planner", source="x").proposal
+    start = training.start
+
+    def dies(model: str, *, dry_run: bool = False, reference: str = "") -> object:
+        if dry_run:
+            return start(model, dry_run=True)
+        if then != "never":
+            start(model, reference=reference)
+        raise Killed
+
+    monkeypatch.setattr(training, "start", dies)
+    with pytest.raises(Killed):
+        flow.approve(proposal.id, "cli:alice", proposal.digest)
+    monkeypatch.setattr(training, "start", start)
+    assert flow.proposals.get(proposal.id).status is ProposalStatus.EXECUTING  # type: ignore[union-attr]
+    if then == "finished":
+        training.finish(training.started[0])
+    elif then == "failed":
+        training.finish(training.started[0], failed=True)
+
+    clock.sleep(3600)
+    [settled] = make().settle_interrupted(after_seconds=600)  # another process, the same state
+    assert settled.proposal.status is status, settled.finding
+    assert finding in settled.finding
+    assert len(training.started) == (0 if then == "never" else 1)  # not started again
+    [entry] = [e for e in flow.audit.entries() if e.event == "reconciled"]
+    assert entry.result == f"{status.value}: {settled.finding}"

@@ -143,10 +143,17 @@ class TrainingPipeline(Protocol):
         """How long a run takes and what it costs, without starting one."""
         ...
 
-    def start(self, model: str, *, dry_run: bool = False) -> TrainingRun:
-        """Start a training run on recent data; its new version is registered when it ends."""
+    def start(self, model: str, *, dry_run: bool = False, reference: str = "") -> TrainingRun:
+        """Start a training run on recent data; its new version is registered when it ends.
+        ``reference`` (the proposal executing it) is kept with the run, for ``run_for``."""
         ...
 
     def status(self, model: str, run_id: str) -> TrainingRun:
         """The run's state now (``finished`` with ``version`` once registered)."""
+        ...
+
+    def run_for(self, model: str, reference: str) -> TrainingRun | None:
+        """The run ``reference`` started, as it is now; None when it started none. How a
+        retrain whose process died between starting the run and recording it is settled
+        (tools/reconcile.py)."""
         ...

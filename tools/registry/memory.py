@@ -98,13 +98,14 @@ class MemoryTraining:
         self._minutes = minutes
         self._cost = cost
         self._runs: dict[str, TrainingRun] = {}
+        self._references: dict[str, str] = {}  # reference -> run id
         self.started: list[str] = []  # run ids in the order they were started
 
     def estimate(self, model: str) -> TrainingRun:
         self._registry.versions(model, limit=1)  # an unregistered model cannot be retrained
         return TrainingRun(model, "", "dry_run", self._minutes, self._cost)
 
-    def start(self, model: str, *, dry_run: bool = False) -> TrainingRun:
+    def start(self, model: str, *, dry_run: bool = False, reference: str = "") -> TrainingRun:
         estimate = self.estimate(model)
         if dry_run:
             return estimate
@@ -112,7 +113,13 @@ class MemoryTraining:
         run = replace(estimate, run_id=run_id, status="started")
         self._runs[run_id] = run
         self.started.append(run_id)
+        if reference:
+            self._references[reference] = run_id
         return run
+
+    def run_for(self, model: str, reference: str) -> TrainingRun | None:
+        run_id = self._references.get(reference)
+        return self.status(model, run_id) if run_id else None
 
     def status(self, model: str, run_id: str) -> TrainingRun:
         run = self._runs.get(run_id)

@@ -416,14 +416,35 @@ class MlflowRegistry:
         )
 
     @bounded(3)
-    def start_run(self, model: str, params: dict[str, str]) -> str:
-        """A training run of ``model`` begins (in the ``medic-training`` experiment); its id."""
+    def start_run(
+        self, model: str, params: dict[str, str], tags: dict[str, str] | None = None
+    ) -> str:
+        """A training run of ``model`` begins (in the ``medic-training`` experiment), tagged
+        with ``tags`` too; its id."""
         client = self.client()
         with self._answering(f"starting a training run of {_clip(model, 100)!r}"):
-            run = client.create_run(self._experiment(), tags={"medic.model": model})
+            run = client.create_run(self._experiment(), tags={**(tags or {}), "medic.model": model})
             for key, value in params.items():
                 client.log_param(run.info.run_id, key, value)
             return str(run.info.run_id)
+
+    @bounded(2)
+    def run_tagged(self, key: str, value: str) -> str | None:
+        """The id of the newest run of the ``medic-training`` experiment tagged ``key`` =
+        ``value``; None when there is none (or no such experiment yet)."""
+        client = self.client()
+        with self._answering(f"runs tagged {_clip(key, 60)}"):
+            found = client.get_experiment_by_name(EXPERIMENT)
+            if found is None:
+                return None
+            text = value.replace("\\", "").replace("'", "")
+            runs = client.search_runs(
+                [str(found.experiment_id)],
+                filter_string=f"tags.`{key}` = '{text}'",
+                max_results=1,
+                order_by=["attributes.start_time DESC"],
+            )
+        return str(runs[0].info.run_id) if runs else None
 
     @bounded(6)
     def finish_run(
