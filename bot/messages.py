@@ -589,6 +589,23 @@ CANDIDATES_LOGS_UNAVAILABLE = (
 # --- Origin history kept in the state database (issue 14) ---------------------------------------
 
 # --- Model gaps: prediction drift, ML origins, @medic on the model, registry down (issue 15) -----
+# prediction drift weighed as evidence (bot.diagnosis.model_evidence)
+MODEL_EVIDENCE_OUTPUTS_MOVED = (
+    "; its outputs moved with them (prediction PSI {psi:.2f}, KS {ks:.2f}): the data changed, "
+    "not the model"
+)
+MODEL_EVIDENCE_OUTPUTS_STILL = (
+    "; its outputs stayed within its training predictions (PSI {psi:.2f}, KS {ks:.2f})"
+)
+MODEL_EVIDENCE_OUTPUTS_SIGN = (
+    "its outputs moved away from its training predictions (PSI {psi:.2f}, KS {ks:.2f})"
+)
+MODEL_EVIDENCE_OUTPUTS_TOO = "; its outputs moved too (prediction PSI {psi:.2f})"
+MODEL_EVIDENCE_SERVING = (
+    "the outputs of version {version} moved away from its training predictions (PSI {psi:.2f}, "
+    "KS {ks:.2f}) while its inputs stayed within its training data and its alias did not move: "
+    "the model or how it is served changed (a rollout, preprocessing, a feature store)"
+)
 
 # --- The watch: approvable right-sizing, discovered quotas and disks (issue 15) ------------------
 

@@ -48,12 +48,17 @@ def origin_elsewhere(origins: Origins, service: str) -> Origin | None:
     return first if first.service != service and first.clear and first.began else None
 
 
+# The model causes that name the service serving the model as the origin: the outputs alone moving
+# (``model-change``) is weighed in its hypotheses but does not outrank the services around it.
+STRONG_MODEL_CAUSES = ("input-drift", "model-regression")
+
+
 def model_at_fault(model: ModelLook | None) -> str:
     """The model cause (``input-drift``, ``model-regression``) the look at the alerting service's
     model found, or "". Direct evidence on that service: the cross-service ranking has no channel
     for a model's quality, so a bystander's chance surge must not outrank it."""
-    found = model_evidence(model)
-    return found[0][0] if found else ""
+    found = [cause for cause, _, _ in model_evidence(model) if cause in STRONG_MODEL_CAUSES]
+    return found[0] if found else ""
 
 
 def named_origin(origins: Origins, service: str, model: ModelLook | None = None) -> str:
