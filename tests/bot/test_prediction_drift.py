@@ -49,7 +49,7 @@ def test_outputs_moved_without_an_alias_move_is_the_serving_that_changed() -> No
     look = look_at(
         registry, LiveFeatures(dict.fromkeys(FEATURES, 50.0), predictions=75.0), fell=True
     )
-    cause, weight, text = evidence(look)
+    cause, _, text = evidence(look)
     assert cause == "model-change"
     assert "while its inputs stayed within its training data and its alias did not move" in text
     assert hypotheses(ctr(True)[1], look)[0] == "model-change"
