@@ -34,6 +34,7 @@ class OriginLook:
     measured: list[str]
     changes: list[Change] = field(default_factory=list)  # its rollouts (assembly.with_context)
     notes: list[str] = field(default_factory=list)
+    model: ModelLook | None = None  # the look at the model it serves, when it serves one
 
 
 def origin_elsewhere(origins: Origins, service: str) -> Origin | None:
