@@ -26,9 +26,9 @@ from bot.diagnosis.assembly import (
     planning_context,
     with_context,
 )
-from bot.diagnosis.at_origin import downstream_advice, model_at_fault
+from bot.diagnosis.at_origin import OriginLook, downstream_advice, model_at_fault, with_model_look
 from bot.diagnosis.budget import Budget
-from bot.diagnosis.changes import changes_from, read_changes, read_rollouts
+from bot.diagnosis.changes import changes_from, read_rollouts
 from bot.diagnosis.corrections import Correction, CorrectionStore, corrected, parse_correction
 from bot.diagnosis.investigation import Investigation, Investigator
 from bot.diagnosis.model import ModelInvestigator
@@ -304,7 +304,8 @@ class IncidentFlow:
         look = investigation.at_origin
         if look is None:
             return investigation
-        changes, note = read_changes(self.backends.cluster, incident.namespace, look.service)
+        rollouts, note = read_rollouts(self.backends.cluster, incident.namespace, look.service)
+        changes = changes_from(rollouts, look.service)
         look = look_with_context(
             look,
             changes=changes,
@@ -313,7 +314,33 @@ class IncidentFlow:
             catalog=self.catalog,
             min_similarity=self.min_similarity,
         )
+        look = self._origin_model_look(incident, investigation, look, rollouts, budget)
         return replace(investigation, at_origin=look)
+
+    def _origin_model_look(
+        self,
+        incident: Incident,
+        investigation: Investigation,
+        look: OriginLook,
+        rollouts: Sequence[Rollout],
+        budget: Budget | None,
+    ) -> OriginLook:
+        """The origin's look with the look at the model it serves, when it serves one: judged in
+        the same window, weighed into its hypotheses, so a model remedy is planned on it."""
+        if self.models is None:
+            return look
+        window = investigation.window
+        model = self.models.look(
+            incident.namespace,
+            look.service,
+            rollouts,
+            (window.baseline_start, window.split, window.end),
+            [],
+            look.findings,
+            (budget or self.budget()).share(),
+            measured=look.measured,
+        )
+        return with_model_look(look, model, self.catalog)
 
     def _model_look(
         self,
