@@ -210,4 +210,8 @@ def _why_not(
 
 
 def _utc(ts: float) -> str:
-    return datetime.fromtimestamp(ts, UTC).strftime("%Y-%m-%d %H:%M UTC")
+    """A time as the thread shows it; a registry's absurd one (year 10000) as its number."""
+    try:
+        return datetime.fromtimestamp(ts, UTC).strftime("%Y-%m-%d %H:%M UTC")
+    except (OverflowError, OSError, ValueError):
+        return f"{ts:.0f} (epoch seconds)"

@@ -25,8 +25,8 @@ PER_MODEL = frozenset({"promote_model", "retrain"})
 def cooldown_subject(action: Action) -> str:
     """What on ``action``'s target its cooldown counts per, besides the tool: the model for
     ``PER_MODEL`` tools, '' for every other (their cooldown is the target's)."""
-    if action.tool in PER_MODEL:
-        return str(action.params.get("model") or "")
+    if action.tool in PER_MODEL:  # bounded: a refused proposal's parameters are kept unchecked
+        return str(action.params.get("model") or "")[:256]
     return ""
 
 

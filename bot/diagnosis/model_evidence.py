@@ -31,7 +31,11 @@ MODEL_CAUSES = ("input-drift", "model-regression", "model-change")
 
 
 def _clock(ts: float) -> str:
-    return datetime.fromtimestamp(ts, UTC).strftime("%H:%M UTC")
+    """A time as the evidence shows it; a registry's absurd one (year 10000) as its number."""
+    try:
+        return datetime.fromtimestamp(ts, UTC).strftime("%H:%M UTC")
+    except (OverflowError, OSError, ValueError):
+        return f"{ts:.0f} (epoch seconds)"
 
 
 def _features(drift: Sequence[FeatureDrift], most: int = 3) -> str:

@@ -106,3 +106,8 @@ def test_a_registrys_hostile_text_stays_bounded_text() -> None:
     shown = answer_message(text)
     assert "<!channel>" not in str(shown) and "&lt;!channel&gt;" in str(shown)
     assert len(asked("did the inputs drift?", replace(look, compared=0))) <= MAX_ANSWER
+
+
+def test_an_absurd_time_from_the_registry_is_shown_as_a_number() -> None:
+    look = ModelLook(service="recommender", model="m", version="3", alias="champion", since=1e20)
+    assert "since 100000000000000000000 (epoch seconds)" in asked("which model is serving?", look)
