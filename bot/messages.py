@@ -589,6 +589,8 @@ CANDIDATES_LOGS_UNAVAILABLE = (
 # --- Origin history kept in the state database (issue 14) ---------------------------------------
 
 # --- Model gaps: prediction drift, ML origins, @medic on the model, registry down (issue 15) -----
+# the look at the origin's model, shown in the thread when the alerting service serves none
+MODEL_AT_ORIGIN = "At the origin {service}: {headline}"
 # `@medic` questions about the model, answered from the kept look (bot.model_questions)
 MODEL_Q_NONE = (
     "{service} serves no registered model Medic can see: its pod template has no {label} label "

@@ -11,6 +11,7 @@ from pathlib import Path
 from bot.alerts import parse_alerts
 from bot.config import load_settings
 from bot.demo import scenario_alert
+from bot.views import diagnosis_view
 from bot.wiring import build_sim_flow
 from knowledge.embeddings import MiniLMEmbedding
 from tools.clock import VirtualClock
@@ -37,6 +38,11 @@ def test_the_origins_model_is_looked_at_and_its_remedy_proposed_on_it(
     assert move is not None and (move.previous, move.version) == ("3", "4")
     assert look.hypotheses[0].cause == "model-regression"
     assert "alias champion moved from version 3 to 4" in look.hypotheses[0].summary
+
+    shown = diagnosis_view(inv, flow.catalog).model  # the thread's section "The model"
+    assert shown is not None and shown.headline.plain(str).startswith(
+        "At the origin recommender: Serving version 4 of recommender-ranker"
+    )
 
     first = proposals[0]
     assert (first.action.tool, first.action.target) == ("promote_model", "shop/recommender")
