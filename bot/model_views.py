@@ -134,9 +134,7 @@ def model_view(look: ModelLook | None, *, at_origin: bool = False) -> ModelView 
         model=look.model,
         version=look.version,
         alias=look.alias,
-        headline=Phrase.of(
-            messages.MODEL_AT_ORIGIN, service=look.service, headline=_headline(look)
-        )
+        headline=Phrase.of(messages.MODEL_AT_ORIGIN, service=look.service, headline=_headline(look))
         if at_origin
         else _headline(look),
         facts=_facts(look),
