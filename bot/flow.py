@@ -501,7 +501,39 @@ class IncidentFlow:
             return verified
         registry = self.workflow.backends.registry
         checks = [c for p in remedies for c in model_checks(registry, p)]
+        verified = self._origin_quality(incident, investigation, remedies, verified)
         return with_model_checks(verified, checks, self.verification.quality_metric)
+
+    def _origin_quality(
+        self,
+        incident: Incident,
+        investigation: Investigation,
+        remedies: Sequence[Proposal],
+        verified: Verification,
+    ) -> Verification:
+        """``verified`` with the quality proxy re-checked on the origin when a model remedy
+        acted there (the origin serves the model; the alerting service has no such metric)."""
+        look = investigation.at_origin
+        if look is None or all(p.action.name != look.service for p in remedies):
+            return verified
+        metric = self.verification.quality_metric
+        fell = [f for f in look.findings if f.metric == metric]
+        if not fell:
+            return verified
+        there = verify(
+            self.metrics,
+            self.clock,
+            self.catalog,
+            incident.namespace,
+            look.service,
+            fell,
+            self.verification,
+        )
+        return Verification(
+            verified.recovered and there.recovered,
+            [*verified.checks, *there.checks],
+            verified.note,
+        )
 
     def remember(
         self, incident: Incident, investigation: Investigation, verification: Verification

@@ -2,7 +2,7 @@
 latency because recommender, which it calls on every page, serves a slower and worse model
 version since its alias moved. The origin's model is looked at too, its regression weighs in the
 origin's causes, and the model's remedy - champion back one version - is proposed on the origin,
-through the guard, ahead of a restart."""
+through the guard, ahead of a restart; once done, the origin's quality proxy is verified too."""
 
 from __future__ import annotations
 
@@ -54,3 +54,9 @@ def test_the_origins_model_is_looked_at_and_its_remedy_proposed_on_it(
     assert done is not None and done.result.ok, done.result.summary if done else None
     champion = flow.workflow.backends.registry.alias("recommender-ranker", "champion")
     assert champion is not None and champion.version == "3"
+
+    clock.sleep(flow.verification.delay_seconds)
+    verification = flow.verify(incident, inv)  # frontend's latency, and the origin's quality
+    texts = [c.text for c in verification.checks]
+    assert verification.recovered, texts
+    assert any(t.startswith("click-through rate back to") for t in texts)
