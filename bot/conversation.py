@@ -1,6 +1,7 @@
 """The conversation in an incident thread: `@medic why?`, `why not checkout?`, `what changed?`,
-`show logs`, `what fixed this last time?`, and corrections ("root cause was actually the DB
-pool").
+`show logs`, `what fixed this last time?`, questions about the model ("which model is serving?",
+"did the inputs drift?", "why not roll back the model?": bot.model_questions), and corrections
+("root cause was actually the DB pool").
 
 Answers are pure functions of the incident's evidence - the investigation, the plan and the
 corrections recorded on the incident. A correction is recognised here and recorded by the caller
@@ -29,13 +30,16 @@ from bot.incidents import Incident
 from bot.llm.calls import describe_failure
 from bot.llm.evidence import evidence_items, render
 from bot.llm.model import ChatModel
+from bot.model_questions import answer_model_question, model_question
 from bot.planners.combine import Plan
 from bot.untrusted import Flag, looks_like_instruction
 from bot.why_not import asks_why_not, why_not
 from prompts import load_prompt
 from tools.backends import ClusterEvent
 
-Intent = Literal["why", "why_not", "what_changed", "logs", "last_time", "correction", "help"]
+Intent = Literal[
+    "why", "why_not", "model", "what_changed", "logs", "last_time", "correction", "help"
+]
 
 MAX_EVENT_LINES = 10  # Kubernetes Events listed under "what changed"
 _LAST_TIME = re.compile(r"last time|before|previous|what (fixed|worked)|similar|happened again")
@@ -61,6 +65,8 @@ class Reply:
 
 def intent_of(text: str, catalog: Glossary) -> Intent:
     q = text.lower().strip()
+    if model_question(q) is not None:  # "why not roll back the model?" asks about the model
+        return "model"
     if asks_why_not(q):
         return "why_not"
     if _LAST_TIME.search(q):
@@ -85,6 +91,14 @@ def answer(text: str, evidence: IncidentEvidence, catalog: Glossary) -> Reply:
         return Reply(intent, _noted(parsed, catalog), parsed)
     if intent == "why_not":
         return Reply(intent, why_not(text, evidence.incident, evidence.investigation, catalog))
+    if intent == "model":
+        question = model_question(text.lower().strip())
+        assert question is not None
+        service = evidence.incident.service
+        reply = answer_model_question(
+            question, text, service, evidence.investigation, evidence.plan
+        )
+        return Reply(intent, reply)
     reply = {
         "why": _why,
         "what_changed": _what_changed,

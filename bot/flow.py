@@ -27,9 +27,9 @@ from bot.diagnosis.assembly import (
     planning_context,
     with_context,
 )
-from bot.diagnosis.at_origin import downstream_advice, model_at_fault
+from bot.diagnosis.at_origin import OriginLook, downstream_advice, model_at_fault, with_model_look
 from bot.diagnosis.budget import Budget
-from bot.diagnosis.changes import changes_from, read_changes, read_rollouts
+from bot.diagnosis.changes import changes_from, read_rollouts
 from bot.diagnosis.corrections import Correction, CorrectionStore, corrected, parse_correction
 from bot.diagnosis.events import read_events
 from bot.diagnosis.investigation import Investigation, Investigator
@@ -413,7 +413,8 @@ class IncidentFlow:
         look = investigation.at_origin
         if look is None:
             return investigation
-        changes, note = read_changes(self.backends.cluster, incident.namespace, look.service)
+        rollouts, note = read_rollouts(self.backends.cluster, incident.namespace, look.service)
+        changes = changes_from(rollouts, look.service)
         look = look_with_context(
             look,
             changes=changes,
@@ -422,7 +423,33 @@ class IncidentFlow:
             catalog=self.catalog,
             min_similarity=self.min_similarity,
         )
+        look = self._origin_model_look(incident, investigation, look, rollouts, budget)
         return replace(investigation, at_origin=look)
+
+    def _origin_model_look(
+        self,
+        incident: Incident,
+        investigation: Investigation,
+        look: OriginLook,
+        rollouts: Sequence[Rollout],
+        budget: Budget | None,
+    ) -> OriginLook:
+        """The origin's look with the look at the model it serves, when it serves one: judged in
+        the same window, weighed into its hypotheses, so a model remedy is planned on it."""
+        if self.models is None:
+            return look
+        window = investigation.window
+        model = self.models.look(
+            incident.namespace,
+            look.service,
+            rollouts,
+            (window.baseline_start, window.split, window.end),
+            [],
+            look.findings,
+            (budget or self.budget()).share(),
+            measured=look.measured,
+        )
+        return with_model_look(look, model, self.catalog)
 
     def _model_look(
         self,
@@ -604,6 +631,7 @@ class IncidentFlow:
         if remedies:
             registry = self.workflow.backends.registry
             checks = [c for p in remedies for c in model_checks(registry, p)]
+            verified = self._origin_quality(incident, investigation, remedies, verified)
             verified = with_model_checks(verified, checks, self.verification.quality_metric)
         if self.postmortems is not None:
             self.postmortems.record_verification(
@@ -632,6 +660,37 @@ class IncidentFlow:
         if verified.recovered:
             self.incidents.resolve(incident.id, self.clock.now())
         return verified
+
+    def _origin_quality(
+        self,
+        incident: Incident,
+        investigation: Investigation,
+        remedies: Sequence[Proposal],
+        verified: Verification,
+    ) -> Verification:
+        """``verified`` with the quality proxy re-checked on the origin when a model remedy
+        acted there (the origin serves the model; the alerting service has no such metric)."""
+        look = investigation.at_origin
+        if look is None or all(p.action.name != look.service for p in remedies):
+            return verified
+        metric = self.verification.quality_metric
+        fell = [f for f in look.findings if f.metric == metric]
+        if not fell:
+            return verified
+        there = verify(
+            self.metrics,
+            self.clock,
+            self.catalog,
+            incident.namespace,
+            look.service,
+            fell,
+            self.verification,
+        )
+        return Verification(
+            verified.recovered and there.recovered,
+            [*verified.checks, *there.checks],
+            verified.note,
+        )
 
     def remember(
         self, incident: Incident, investigation: Investigation, verification: Verification

@@ -594,6 +594,76 @@ ORIGIN_HISTORY_UNREAD = (
 ORIGIN_HISTORY_UNKEPT = "this investigation's evidence was not kept for the next ones: {why}"
 
 # --- Model gaps: prediction drift, ML origins, @medic on the model, registry down (issue 15) -----
+# the look at the origin's model, shown in the thread when the alerting service serves none
+MODEL_AT_ORIGIN = "At the origin {service}: {headline}"
+# `@medic` questions about the model, answered from the kept look (bot.model_questions)
+MODEL_Q_NONE = (
+    "{service} serves no registered model Medic can see: its pod template has no {label} label "
+    "(or annotation), so no model was looked at."
+)
+MODEL_Q_UNTOLD = "{service} declares model {model}, but which version serves could not be told"
+MODEL_Q_SERVING = "{service} serves {model} version {version}"
+MODEL_Q_ALIAS = " (alias {alias})"
+MODEL_Q_SINCE = " since {at}"
+MODEL_Q_PREVIOUS = "The version before it: {previous}."
+MODEL_Q_METRICS = "Offline metrics of version {version}: {metrics}."
+MODEL_Q_NOT_JUDGED = "Input drift of {model} was not judged"
+MODEL_Q_DRIFTED = (
+    "Yes: against version {version}'s training data, {count} of {compared} features drifted: "
+    "{features}."
+)
+MODEL_Q_NOT_DRIFTED = (
+    "No: the {compared} features compared are within version {version}'s training data (the "
+    "most moved: {features})."
+)
+MODEL_Q_EARLIER = "Against version {version}'s training data: {drifted} of {compared} drifted."
+MODEL_Q_OUTPUTS = "Its outputs: prediction PSI {psi:.2f}, KS {ks:.2f} ({verdict})."
+MODEL_Q_OUTPUTS_MOVED = "moved away from its training predictions"
+MODEL_Q_OUTPUTS_SAME = "within its training predictions"
+MODEL_Q_NO_OUTPUTS = "Its outputs were not compared (no prediction histogram)."
+MODEL_Q_QUALITY = "Quality: {quality}."
+MODEL_Q_BACK_DRIFT = (
+    "Going back to an earlier version of {model} would not help: the live inputs drifted against "
+    "the training data of every recent version read ({versions}), so each was trained before "
+    "the data changed. Retraining on recent data is the remedy."
+)
+MODEL_Q_BACK_REGRESSION = "Going back is the remedy here: {evidence}."
+MODEL_Q_RETRAIN_REGRESSION = (
+    "Retraining would rerun the pipeline that produced version {version} on the same data; the "
+    "inputs are as version {previous} was trained on and it did better, so going back to it is "
+    "the remedy."
+)
+MODEL_Q_RETRAIN_DRIFT = "Retraining is the remedy here: {evidence}."
+MODEL_Q_SERVING_CHANGED = (
+    "Neither would help first: {evidence}. Look at what changed in {service} (`what changed?`)."
+)
+MODEL_Q_FINE = "The model is not the cause, so {what} would change nothing: {facts}."
+MODEL_Q_UNJUDGED = (
+    "Whether {model} is at fault could not be judged, so Medic proposes no model remedy: {why}."
+)
+MODEL_Q_PROPOSED = "Proposed in this thread: {actions}."
+MODEL_Q_ROLLBACK_WHAT = "rolling it back"
+MODEL_Q_RETRAIN_WHAT = "retraining it"
+MODEL_Q_FACT_INPUTS = "inputs within version {version}'s training data"
+MODEL_Q_FACT_NO_INPUTS = "inputs not compared"
+
+# prediction drift weighed as evidence (bot.diagnosis.model_evidence)
+MODEL_EVIDENCE_OUTPUTS_MOVED = (
+    "; its outputs moved with them (prediction PSI {psi:.2f}, KS {ks:.2f}): the data changed, "
+    "not the model"
+)
+MODEL_EVIDENCE_OUTPUTS_STILL = (
+    "; its outputs stayed within its training predictions (PSI {psi:.2f}, KS {ks:.2f})"
+)
+MODEL_EVIDENCE_OUTPUTS_SIGN = (
+    "its outputs moved away from its training predictions (PSI {psi:.2f}, KS {ks:.2f})"
+)
+MODEL_EVIDENCE_OUTPUTS_TOO = "; its outputs moved too (prediction PSI {psi:.2f})"
+MODEL_EVIDENCE_SERVING = (
+    "the outputs of version {version} moved away from its training predictions (PSI {psi:.2f}, "
+    "KS {ks:.2f}) while its inputs stayed within its training data and its alias did not move: "
+    "the model or how it is served changed (a rollout, preprocessing, a feature store)"
+)
 
 # --- The watch: approvable right-sizing, discovered quotas and disks (issue 15) ------------------
 WATCH_HEADSUP_WHERE = " ({where})"

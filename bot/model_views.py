@@ -96,7 +96,7 @@ def _facts(look: ModelLook) -> tuple[Phrase, ...]:
     return tuple(facts)
 
 
-def model_view(look: ModelLook | None) -> ModelView | None:
+def model_view(look: ModelLook | None, *, at_origin: bool = False) -> ModelView | None:
     """The view of ``look``; None for a service that serves no model."""
     if look is None:
         return None
@@ -134,7 +134,9 @@ def model_view(look: ModelLook | None) -> ModelView | None:
         model=look.model,
         version=look.version,
         alias=look.alias,
-        headline=_headline(look),
+        headline=Phrase.of(messages.MODEL_AT_ORIGIN, service=look.service, headline=_headline(look))
+        if at_origin
+        else _headline(look),
         facts=_facts(look),
         drift_head=head,
         features=features,

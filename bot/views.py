@@ -188,7 +188,8 @@ def diagnosis_view(
         if plan is None
         else PlanView(tuple(plan.checked), tuple(plan.advice), tuple(plan.planners)),
         origins=origins_view(inv, catalog),
-        model=model_view(inv.model),
+        model=model_view(inv.model)
+        or model_view(inv.at_origin.model if inv.at_origin else None, at_origin=True),
     )
 
 

@@ -15,6 +15,11 @@ UNREACHABLE = "unreachable"
 # The rule of an approved action that never started because Medic stopped, and whose approval
 # expired before it could be carried out: not a policy verdict either.
 INTERRUPTED = "interrupted"
+# The rules of a dry run that failed: the tool could not do it (a permission, a conflict) or what
+# it names does not exist (a model's version). Not policy verdicts either: they read "not done".
+DRY_RUN_FAILED = "dry_run"
+NOT_FOUND = "not_found"
+NOT_DONE_RULES = frozenset({UNREACHABLE, INTERRUPTED, DRY_RUN_FAILED, NOT_FOUND})
 
 
 class ToolStatus(StrEnum):

@@ -207,10 +207,13 @@ class NotConfigured:
     def estimate(self, model: str) -> TrainingRun:
         raise BackendUnavailableError(self._message)
 
-    def start(self, model: str, *, dry_run: bool = False) -> TrainingRun:
+    def start(self, model: str, *, dry_run: bool = False, reference: str = "") -> TrainingRun:
         raise BackendUnavailableError(self._message)
 
     def status(self, model: str, run_id: str) -> TrainingRun:
+        raise BackendUnavailableError(self._message)
+
+    def run_for(self, model: str, reference: str) -> TrainingRun | None:
         raise BackendUnavailableError(self._message)
 
 

@@ -40,6 +40,12 @@ class TransientError(BackendUnavailableError):
         self.retry_after = retry_after
 
 
+class DependencyUnavailableError(TransientError):
+    """A service a tool needs besides its target - the model registry, a training pipeline -
+    could not be reached; the message names it whole ("the model registry could not be reached
+    (...)"), so it is shown as it is."""
+
+
 class PolicyError(ToolError):
     """The policy file is missing, unreadable or invalid."""
 

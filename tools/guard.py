@@ -10,11 +10,24 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Protocol
 
-from tools.actions import UNREACHABLE, Action, Principal
+from tools.actions import NOT_DONE_RULES, UNREACHABLE, Action, Principal
 from tools.backends import ClusterBackend
 from tools.catalog import TOOLS, PurgeCacheParams, ScaleParams, SilenceParams
 from tools.errors import BackendUnavailableError, ToolError
 from tools.policy import Environment, Policy, in_clusters
+
+# Tools whose cooldown counts per registered model on the target: a service may serve several
+# models (and a model be served by several services), and promoting one says nothing about when
+# another may be promoted.
+PER_MODEL = frozenset({"promote_model", "retrain"})
+
+
+def cooldown_subject(action: Action) -> str:
+    """What on ``action``'s target its cooldown counts per, besides the tool: the model for
+    ``PER_MODEL`` tools, '' for every other (their cooldown is the target's)."""
+    if action.tool in PER_MODEL:  # bounded: a refused proposal's parameters are kept unchecked
+        return str(action.params.get("model") or "")[:256]
+    return ""
 
 
 @dataclass(frozen=True)
@@ -35,7 +48,7 @@ class Decision:
     def text(self) -> str:
         if self.allowed:
             return self.reason
-        if self.rule == UNREACHABLE:
+        if self.rule in NOT_DONE_RULES:
             return f"not done: {self.reason}"
         return f"refused by policy ({self.rule}): {self.reason}"
 
@@ -250,14 +263,17 @@ class Guard:
         return self.cooldown(action, self._history.last_execution(action, self.cluster_name), now)
 
     def cooldown(self, action: Action, last: float | None, now: float) -> Decision:
-        """May ``action`` start at ``now`` when the same tool last started on its target at
-        ``last``? The executor asks again under the target's lock, right before starting."""
+        """May ``action`` start at ``now`` when the same tool last started on its target (on the
+        same model there: ``cooldown_subject``) at ``last``? The executor asks again under the
+        target's lock, right before starting."""
         cooldown = self.policy.cooldown_seconds
         if last is not None and now - last < cooldown:
             wait = cooldown - (now - last)
+            subject = cooldown_subject(action)
+            what = f"{action.tool} of model {subject[:80]!r}" if subject else action.tool
             return Decision.refuse(
                 "cooldown",
-                f"{action.tool} already ran on {action.target} {now - last:.0f} s ago; "
+                f"{what} already ran on {action.target} {now - last:.0f} s ago; "
                 f"wait {wait:.0f} s more (cooldown {cooldown:g} s)",
             )
         return Decision.allow()

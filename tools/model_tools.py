@@ -11,7 +11,6 @@ carrying out something nobody saw.
 
 from __future__ import annotations
 
-import inspect
 import re
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -21,13 +20,20 @@ from typing import TYPE_CHECKING, Annotated
 from pydantic import BaseModel, ConfigDict, Field, StringConstraints, field_validator
 
 from tools.actions import Action, ToolResult, ToolStatus
-from tools.errors import BackendUnavailableError, ConflictError, InvalidRequestError, ToolError
+from tools.errors import (
+    ConflictError,
+    DependencyUnavailableError,
+    InvalidRequestError,
+    TargetNotFoundError,
+    ToolError,
+)
 from tools.registry.base import (
+    AliasMove,
     ModelRegistry,
     ModelVersion,
     RegistryError,
-    TrainingPipeline,
-    TrainingRun,
+    RegistryNotFoundError,
+    RegistryUnavailableError,
 )
 
 if TYPE_CHECKING:
@@ -43,6 +49,7 @@ VERSION = re.compile(r"[A-Za-z0-9._-]{1,64}")
 # How many versions are read to find the one before the alias's: a model with more has its
 # previous version among the newest anyway.
 VERSIONS_READ = 100
+SERVING_ALIAS = "champion"  # the alias a retrained version is served under (the pipeline moves it)
 MAX_SHOWN = 300  # a registry's or pipeline's own words, cut to one line of this many characters
 
 
@@ -94,15 +101,28 @@ def one_line(text: object) -> str:
     return flat if len(flat) <= MAX_SHOWN else flat[: MAX_SHOWN - 1] + "\u2026"
 
 
+def unreachable(exc: BaseException) -> DependencyUnavailableError:
+    """The registry (or pipeline) down, in the words every front end shows after "not done:"."""
+    return DependencyUnavailableError(
+        f"the model registry could not be reached ({one_line(exc)})", may_have_applied=True
+    )
+
+
 @contextmanager
 def registry_errors() -> Iterator[None]:
-    """The registry's and pipeline's failures as tool errors (the executor's failed result)."""
+    """The registry's and pipeline's failures as tool errors (the executor's failed result): a
+    registry that cannot be reached is a dependency down (transient, "not done"), one that
+    answered "no such model or version" names what is missing, anything else is its refusal."""
     try:
         yield
+    except RegistryUnavailableError as exc:
+        raise unreachable(exc) from exc
+    except RegistryNotFoundError as exc:
+        raise TargetNotFoundError(one_line(exc)) from exc
     except RegistryError as exc:
         raise ToolError(one_line(exc)) from exc
-    except (ConnectionError, TimeoutError, OSError) as exc:
-        raise BackendUnavailableError(f"model registry unreachable: {one_line(exc)}") from exc
+    except (ConnectionError, TimeoutError, OSError) as exc:  # an adapter's, untranslated
+        raise unreachable(exc) from exc
 
 
 def previous_version(registry: ModelRegistry, model: str, current: ModelVersion) -> str:
@@ -142,6 +162,23 @@ def _resolve(registry: ModelRegistry, params: PromoteModelParams) -> tuple[str |
     return current.version, previous_version(registry, params.model, current)
 
 
+def _set_alias(
+    registry: ModelRegistry, params: PromoteModelParams, version: str, dry_run: bool
+) -> AliasMove:
+    """Move the alias; a version the registry does not know is named as missing, in one
+    sentence whatever the adapter's words ("version 9 of X does not exist")."""
+    try:
+        return registry.set_alias(params.model, params.alias, version, dry_run=dry_run)
+    except RegistryNotFoundError as exc:
+        try:
+            registry.versions(params.model, limit=1)  # the model is there: the version is not
+        except RegistryError:
+            raise exc from None
+        raise TargetNotFoundError(
+            f"version {version} of {one_line(params.model)} does not exist"
+        ) from exc
+
+
 def pin_promotion(backends: Backends, action: Action) -> Action:
     """``action`` with the versions it would move between written into its parameters, so the
     proposal's digest binds them. Left as it is when the registry cannot say (the dry run then
@@ -167,7 +204,7 @@ def promote_model(ctx: ToolContext, action: Action, dry_run: bool) -> ToolResult
             raise InvalidRequestError(
                 f"alias {params.alias} of {params.model} already names version {target}"
             )
-        move = registry.set_alias(params.model, params.alias, target, dry_run=dry_run)
+        move = _set_alias(registry, params, target, dry_run)
     was = f"version {move.previous}" if move.previous else "no version"
     verb = "move" if dry_run else "moved"
     undo = f"; reversible: promote {move.previous} again" if move.previous else ""
@@ -181,15 +218,6 @@ def promote_model(ctx: ToolContext, action: Action, dry_run: bool) -> ToolResult
         summary,
         {"model": move.model, "alias": move.alias, "from": move.previous, "to": move.version},
     )
-
-
-def _start(pipeline: TrainingPipeline, model: str, reference: str) -> TrainingRun:
-    """Start the run, naming it after the proposal when the pipeline can (a Kubernetes Job's
-    name carries it, so an interrupted execution can be found)."""
-    if reference and "reference" in inspect.signature(pipeline.start).parameters:
-        started: TrainingRun = pipeline.start(model, reference=reference)  # type: ignore[call-arg]
-        return started
-    return pipeline.start(model)
 
 
 def _newest(registry: ModelRegistry, model: str) -> str | None:
@@ -212,7 +240,8 @@ def retrain(ctx: ToolContext, action: Action, dry_run: bool) -> ToolResult:
             pipeline.start(model, dry_run=True)
             run = estimate
         else:
-            run = _start(pipeline, model, ctx.reference)
+            # the run carries the proposal, so an interrupted execution can be found by it
+            run = pipeline.start(model, reference=ctx.reference)
     cost = (
         f"about {estimate.estimate_minutes:g} min, {one_line(estimate.estimate_cost)}"
         if estimate.estimate_cost

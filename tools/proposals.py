@@ -23,6 +23,7 @@ one does.)
 
 from __future__ import annotations
 
+import hashlib
 import json
 import uuid
 from collections.abc import Callable
@@ -35,7 +36,8 @@ from sqlalchemy import Engine, Float, Integer, String, Text, func, select, updat
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Mapped, Session, mapped_column
 
-from tools.actions import INTERRUPTED, UNREACHABLE, Action, ToolResult
+from tools.actions import NOT_DONE_RULES, Action, ToolResult
+from tools.guard import cooldown_subject
 from tools.schema import Base, record_from
 from tools.transactions import transaction
 
@@ -86,6 +88,9 @@ class _ProposalRow(Base):
     claim: Mapped[str] = mapped_column(String(32), default="")
     # what the execution's dry run said the write would do (JSON), for settling an interruption
     expected: Mapped[str] = mapped_column(Text, default="{}")
+    # what on the target the cooldown counts per (tools.guard.cooldown_subject): the model of
+    # promote_model and retrain; '' for the tools whose cooldown is the target's
+    subject: Mapped[str] = mapped_column(String(256), default="", server_default="")
 
 
 class _TargetLockRow(Base):
@@ -123,7 +128,7 @@ class Proposal:
     def refusal(self) -> str:
         """Why a refused proposal was refused, in words (its outcome is ``rule: reason``)."""
         rule, _, reason = self.outcome.partition(": ")
-        if rule in (UNREACHABLE, INTERRUPTED):
+        if rule in NOT_DONE_RULES:
             return f"not done: {reason}"
         return f"refused by policy: {self.outcome}"
 
@@ -180,6 +185,7 @@ class ProposalStore:
             namespace=action.namespace,
             name=action.name,
             params=json.dumps(action.params, sort_keys=True),
+            subject=cooldown_subject(action),
             digest=action.digest(),
             status=ProposalStatus.REFUSED if refused_because else ProposalStatus.PROPOSED,
             source=source,
@@ -227,7 +233,8 @@ class ProposalStore:
 
     @transaction
     def last_execution(self, action: Action, cluster: str) -> float | None:
-        """When the same tool last started on the same target in ``cluster`` (for cooldowns)."""
+        """When the same tool last started on the same target in ``cluster`` - for the model
+        tools, on the same model there (``tools.guard.cooldown_subject``) - for cooldowns."""
         with Session(self._engine) as session:
             return _last_start(session, action, cluster)
 
@@ -348,8 +355,7 @@ class ProposalStore:
             if row is None:
                 raise KeyError(f"no proposal {proposal_id}")
             action = _to_proposal(row).action
-            _lock_target(session, "/".join((row.cluster, action.tool, action.namespace,
-                                             action.name)), now)  # fmt: skip
+            _lock_target(session, _lock_key(row, action), now)
             refusal = may_start(_last_start(session, action, row.cluster))
             values: dict[str, Any] = (
                 {"status": ProposalStatus.EXECUTING, "started_at": now,
@@ -489,6 +495,7 @@ def _last_start(session: Session, action: Action, cluster: str) -> float | None:
             _ProposalRow.tool == action.tool,
             _ProposalRow.namespace == action.namespace,
             _ProposalRow.name == action.name,
+            _ProposalRow.subject == cooldown_subject(action),
             _ProposalRow.cluster == cluster,
             # an interrupted execution that may have taken effect counts as one that did
             _ProposalRow.status.in_(
@@ -496,6 +503,17 @@ def _last_start(session: Session, action: Action, cluster: str) -> float | None:
             ),
         )
     )
+
+
+def _lock_key(row: _ProposalRow, action: Action) -> str:
+    """The lock row of a start: the cluster, tool and workload - and the model for the model
+    tools, whose cooldown counts per model - within the column's 800 characters (a longer key
+    keeps its head and a digest of the whole)."""
+    parts = (row.cluster, action.tool, action.namespace, action.name)
+    key = "/".join(parts + ((row.subject,) if row.subject else ()))
+    if len(key) <= 800:
+        return key
+    return f"{key[:700]}#{hashlib.sha256(key.encode()).hexdigest()}"
 
 
 def _lock_target(session: Session, key: str, now: float) -> None:

@@ -10,7 +10,10 @@ shows now, and the proposal is marked succeeded, failed or unknown, with the fin
 - rollback: the pod template is the one the rollback was putting back;
 - purge_cache: no (or far fewer) keys match the pattern any more;
 - silence: Alertmanager holds a silence marked with the proposal;
-- promote_model: the registry's alias names the version the promotion was moving it to.
+- promote_model: the registry's alias names the version the promotion was moving it to;
+- retrain: a version newer than the one before the run is registered (the run finished), or the
+  pipeline holds the run this proposal started (finished, still running, or failed); neither
+  means the run was never started.
 
 The action itself is never sent again. A target that cannot be asked right now (a transient
 error) is asked again on the next pass. An approval that never started (the process died right
@@ -27,7 +30,7 @@ from datetime import datetime
 from tools.backends import Backends
 from tools.catalog import silence_marker
 from tools.errors import ToolError, TransientError
-from tools.model_tools import one_line, registry_errors
+from tools.model_tools import SERVING_ALIAS, one_line, registry_errors
 from tools.proposals import Proposal, ProposalStatus
 
 SIM = "sim:"  # the name prefix of simulated clusters: each lives and dies with its process
@@ -128,6 +131,56 @@ def _promote(backends: Backends, p: Proposal) -> Observed:
     )
 
 
+def _retrain(backends: Backends, p: Proposal) -> Observed:
+    """Did the interrupted retrain start its run? A newer version says it finished; else the
+    pipeline's run for this proposal says how far it got; neither, that it never started."""
+    model = str(p.action.params["model"])
+    name = one_line(model)
+    before = str(p.expected.get("newest") or "")
+    with registry_errors():
+        versions = backends.registry.versions(model, limit=1)
+        newest = versions[0] if versions else None
+        if newest is not None and newest.version != before and _newer(newest.version, before):
+            champion = backends.registry.alias(model, SERVING_ALIAS)
+            serving = (
+                f"{SERVING_ALIAS} names it"
+                if champion is not None and champion.version == newest.version
+                else f"{SERVING_ALIAS} names "
+                + (f"version {champion.version}" if champion else "no version")
+            )
+            return _ok(
+                f"version {newest.version} of {name} was registered after the run started "
+                f"(the newest before it: {before or 'none'}); {serving}"
+            )
+        run = backends.training.run_for(model, p.id)
+    was = f"version {before}" if before else "no version"
+    if run is None:
+        return _not_done(
+            f"no training run of {name} was started for this proposal and the newest version "
+            f"is still {was}: the retrain did not happen"
+        )
+    run_id = one_line(run.run_id)
+    if run.status == "failed":
+        return _not_done(f"training run {run_id} of {name} failed; the newest version is {was}")
+    if run.status == "finished":
+        return _ok(f"training run {run_id} of {name} finished (version {run.version or '?'})")
+    if run.status == "started":
+        return _ok(
+            f"training run {run_id} of {name} was started and is still running; its version "
+            "is checked when the incident is verified"
+        )
+    return _unknown(f"training run {run_id} of {name} was started; its state is {run.status!r}")
+
+
+def _newer(version: str, than: str) -> bool:
+    """Registries number versions; anything else differing from ``than`` counts as newer."""
+    if not than:
+        return True
+    if version.isdigit() and than.isdigit():
+        return int(version) > int(than)
+    return True
+
+
 CHECKS: dict[str, Check] = {
     "scale": _scale,
     "restart": _restart,
@@ -135,6 +188,7 @@ CHECKS: dict[str, Check] = {
     "purge_cache": _purge,
     "silence": _silence,
     "promote_model": _promote,
+    "retrain": _retrain,
 }
 
 

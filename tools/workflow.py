@@ -15,12 +15,27 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import Any
 
-from tools.actions import INTERRUPTED, UNREACHABLE, Action, Principal, ToolResult, ToolStatus
+from tools.actions import (
+    DRY_RUN_FAILED,
+    INTERRUPTED,
+    NOT_FOUND,
+    UNREACHABLE,
+    Action,
+    Principal,
+    ToolResult,
+    ToolStatus,
+)
 from tools.audit import AuditLog
 from tools.backends import Backends
 from tools.catalog import TOOLS, ToolContext
 from tools.clock import Clock
-from tools.errors import StateUnavailableError, ToolError, TransientError
+from tools.errors import (
+    DependencyUnavailableError,
+    StateUnavailableError,
+    TargetNotFoundError,
+    ToolError,
+    TransientError,
+)
 from tools.executor import Executor
 from tools.guard import Decision, Guard
 from tools.proposals import Proposal, ProposalStatus, ProposalStore
@@ -101,10 +116,14 @@ class RemediationWorkflow:
         """What the action would do, asked of the backend without changing anything."""
         action = self.pinned(action)
         decision = self.check(action)
-        self._log(requested_by, "dry_run", action, decision, "")
+        preview = self._preview(action, requested_by) if decision.allowed else None
+        if preview is not None and preview.status is not ToolStatus.DRY_RUN:
+            decision = _not_done(preview)
+        self._log(requested_by, "dry_run", action, decision, preview.summary if preview else "")
         if not decision.allowed:
             return ToolResult(ToolStatus.REFUSED, decision.text, {"rule": decision.rule})
-        return self._preview(action, requested_by)
+        assert preview is not None
+        return preview
 
     def read(self, action: Action, requested_by: str) -> ToolResult:
         """Run a read-only helper (deployment status, recent rollouts, pod restarts)."""
@@ -133,9 +152,7 @@ class RemediationWorkflow:
         decision = self.check(action)
         preview = self._preview(action, requested_by) if decision.allowed else None
         if preview is not None and preview.status is not ToolStatus.DRY_RUN:
-            # a backend that cannot be reached is "not done", not the policy's verdict
-            rule = UNREACHABLE if preview.details.get("unreachable") else "dry_run"
-            decision = Decision.refuse(rule, preview.summary)
+            decision = _not_done(preview)
         refused = decision.refusal
         event = "refused" if refused else "proposed"
         shown = preview.summary if preview and not refused else ""
@@ -324,12 +341,16 @@ class RemediationWorkflow:
         context = ToolContext(self.backends, self.clock.now(), requested_by)
         try:
             return TOOLS[action.tool].run(context, action, True)
+        except DependencyUnavailableError as exc:  # says itself what could not be reached
+            return ToolResult(ToolStatus.FAILED, str(exc), {"rule": UNREACHABLE})
         except TransientError as exc:  # down, timed out, overloaded: try again later
             return ToolResult(
                 ToolStatus.FAILED,
                 f"the dry run of {action.tool} failed: {exc}",
-                {"unreachable": True},
+                {"rule": UNREACHABLE},
             )
+        except TargetNotFoundError as exc:  # what the action names (a model's version) is not there
+            return ToolResult(ToolStatus.FAILED, str(exc), {"rule": NOT_FOUND})
         except ToolError as exc:
             return ToolResult(ToolStatus.FAILED, f"the dry run of {action.tool} failed: {exc}")
 
@@ -352,3 +373,10 @@ class RemediationWorkflow:
             proposal_id=proposal_id,
             cluster=self.cluster,
         )
+
+
+def _not_done(preview: ToolResult) -> Decision:
+    """A dry run that did not pass, as the refusal every front end shows: "not done: ..." - a
+    dependency down, something named that does not exist, or the tool's own failure - never
+    the policy's verdict (tools.actions.NOT_DONE_RULES)."""
+    return Decision.refuse(str(preview.details.get("rule") or DRY_RUN_FAILED), preview.summary)

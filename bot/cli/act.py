@@ -1,6 +1,8 @@
 """`medic act`: run one remediation tool from the command line, through the same guard, approval,
-dry run and audit log as Slack. Exit codes: 0 done (or dry run shown), 2 bad input, 3 refused by
-policy, 4 failed (or the cluster could not be reached)."""
+dry run and audit log as Slack. Exit codes: 0 done (or dry run shown), 2 bad input (including
+something named that does not exist: "not done: version 9 of X does not exist"), 3 refused by
+policy, 4 failed or not done (the cluster or the model registry could not be reached, the dry run
+failed)."""
 
 from __future__ import annotations
 
@@ -25,7 +27,7 @@ if TYPE_CHECKING:
 
 EXIT_REFUSED = 3
 # Guard rules that mean the command line itself was wrong, not that policy said no.
-BAD_INPUT_RULES = {"unknown_tool", "parameters", "target"}
+BAD_INPUT_RULES = {"unknown_tool", "parameters", "target", "not_found"}
 PARAM_NAME = re.compile(r"[A-Za-z_][A-Za-z0-9_]{0,63}")
 MAX_PARAM_BYTES = 65_536  # one --param value (a silence's matchers and comment fit many times)
 
@@ -168,9 +170,11 @@ def _finish(result: ToolResult) -> None:
         prefix = "dry run: " if result.status is ToolStatus.DRY_RUN else ""
         typer.echo(prefix + printable(result.summary))
         return
-    from tools.actions import UNREACHABLE
+    from tools.actions import NOT_DONE_RULES
 
     rule = result.details.get("rule")
-    if result.status is ToolStatus.REFUSED and rule != UNREACHABLE:
-        raise (InputError if rule in BAD_INPUT_RULES else PolicyRefusalError)(result.summary)
+    if result.status is ToolStatus.REFUSED and rule in BAD_INPUT_RULES:
+        raise InputError(result.summary)
+    if result.status is ToolStatus.REFUSED and rule not in NOT_DONE_RULES:
+        raise PolicyRefusalError(result.summary)
     raise ActionFailedError(result.summary)

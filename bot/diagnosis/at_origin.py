@@ -7,14 +7,15 @@ not make checkout answer faster.
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 
 from bot import messages
 from bot.diagnosis.changes import Change
-from bot.diagnosis.hypotheses import Hypothesis
+from bot.diagnosis.hypotheses import Hypothesis, add_evidence
 from bot.diagnosis.model_evidence import model_evidence
 from bot.diagnosis.model_look import ModelLook
 from bot.diagnosis.origins import Origins
+from bot.diagnosis.signals import Glossary
 from detectors import Finding
 from knowledge import SimilarIncident, TemplateChanges
 from knowledge.origins import Origin
@@ -34,6 +35,22 @@ class OriginLook:
     measured: list[str]
     changes: list[Change] = field(default_factory=list)  # its rollouts (assembly.with_context)
     notes: list[str] = field(default_factory=list)
+    model: ModelLook | None = None  # the look at the model it serves, when it serves one
+
+
+def with_model_look(look: OriginLook, model: ModelLook | None, catalog: Glossary) -> OriginLook:
+    """The origin's look with the look at the model it serves: what that says about the cause
+    (``model_evidence``) weighed into the origin's hypotheses - so its planners propose the
+    model's remedy on the origin - and its notes joined. Unchanged when it serves no model."""
+    if model is None:
+        return look
+    found = model_evidence(model)
+    hypotheses = (
+        add_evidence(look.hypotheses, found, catalog, measured_metrics=set(look.measured))
+        if found
+        else look.hypotheses
+    )
+    return replace(look, model=model, hypotheses=hypotheses, notes=[*look.notes, *model.notes])
 
 
 def origin_elsewhere(origins: Origins, service: str) -> Origin | None:
@@ -48,12 +65,17 @@ def origin_elsewhere(origins: Origins, service: str) -> Origin | None:
     return first if first.service != service and first.clear and first.began else None
 
 
+# The model causes that name the service serving the model as the origin: the outputs alone moving
+# (``model-change``) is weighed in its hypotheses but does not outrank the services around it.
+STRONG_MODEL_CAUSES = ("input-drift", "model-regression")
+
+
 def model_at_fault(model: ModelLook | None) -> str:
     """The model cause (``input-drift``, ``model-regression``) the look at the alerting service's
     model found, or "". Direct evidence on that service: the cross-service ranking has no channel
     for a model's quality, so a bystander's chance surge must not outrank it."""
-    found = model_evidence(model)
-    return found[0][0] if found else ""
+    found = [cause for cause, _, _ in model_evidence(model) if cause in STRONG_MODEL_CAUSES]
+    return found[0] if found else ""
 
 
 def named_origin(origins: Origins, service: str, model: ModelLook | None = None) -> str:

@@ -14,7 +14,7 @@ What it found is a :class:`~bot.diagnosis.model_look.ModelLook`; what that says 
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Collection, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
 
@@ -122,9 +122,13 @@ class ModelInvestigator:
         series: Sequence[Series],
         findings: Sequence[Finding],
         time_left: Callable[[], float],
+        *,
+        measured: Collection[str] = (),
     ) -> ModelLook | None:
         """The look at ``service`` over ``window`` (baseline start, split, end); None when its
-        pod template names no model (nothing else is read then)."""
+        pod template names no model (nothing else is read then). ``measured``: metrics that had
+        samples though their ``series`` are not given (the origin's: its quality proxy was
+        judged by the detectors, ``findings``, and is not "unmeasured" when not among them)."""
         served = served_by(rollouts)
         if served is None:
             return None
@@ -133,7 +137,7 @@ class ModelInvestigator:
             return ModelLook(service=service, model=served.model[:MAX_NAME], notes=[note])
         quality = self._quality(service, series, findings, window[1])
         look = _Draft(namespace, service, served, quality)
-        if quality is None:
+        if quality is None and self._settings.quality_for(service) not in measured:
             look.notes.append(
                 messages.MODEL_NO_QUALITY.format(
                     service=service, metric=self._settings.quality_for(service)

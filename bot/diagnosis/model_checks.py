@@ -13,12 +13,11 @@ from dataclasses import dataclass
 
 from bot import messages
 from tools.errors import ToolError
-from tools.model_tools import one_line, registry_errors
+from tools.model_tools import SERVING_ALIAS, one_line, registry_errors
 from tools.proposals import Proposal
 from tools.registry.base import ModelRegistry
 
 MODEL_TOOLS = ("promote_model", "retrain")
-SERVING_ALIAS = "champion"  # the alias a retrained version must be served under
 
 
 @dataclass(frozen=True)

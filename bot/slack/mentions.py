@@ -2,8 +2,9 @@
 
 A question (`why?`, `what changed?`, `show logs`, `what fixed this last time?`) is answered in the
 thread from the incident's evidence - by the configured chat model when there is one, falling back
-to the evidence alone; `why not X?` always from the ranking of the services around the incident
-(its numbers and times are exact, the model's paraphrase would not be). A correction ("root cause
+to the evidence alone; `why not X?` always from the ranking of the services around the incident,
+and questions about the model ("which model is serving?") always from the look at it (their
+numbers and times are exact, the model's paraphrase would not be). A correction ("root cause
 was actually the DB pool") is recorded on the incident for the next similar one. A mention
 anywhere else gets a short help. This is the slow half of a mention, run after Slack's ack.
 """
@@ -110,6 +111,7 @@ class Mentions:
                 incident.id, "correction", f"{mention.user}: {mention.text}", flow.clock.now()
             )
             return reply.text
-        if self._model is not None and reply.intent != "why_not":  # the ranking answers exactly
+        # the ranking and the look at the model answer exactly; a paraphrase would not
+        if self._model is not None and reply.intent not in ("why_not", "model"):
             return ask_llm(self._model, mention.text, evidence, flow.catalog)
         return reply.text

@@ -180,7 +180,9 @@ def test_act_against_kubernetes_through_kubeconfig(
         "--cluster",
         "kube",
     )
-    assert code == 3 and "no Redis configured; set MEDIC_REDIS_URL" in err
+    # a dry run that fails is "not done" (exit 4), not a policy verdict (exit 3)
+    assert code == 4 and "medic: not done: the dry run of purge_cache failed: no Redis" in err
+    assert "no Redis configured; set MEDIC_REDIS_URL" in err
     kube_api.fail("PATCH", 403, times=2)
     code, _, err = medic(
         "act",
@@ -191,7 +193,8 @@ def test_act_against_kubernetes_through_kubeconfig(
         "--cluster",
         "kube",
     )
-    assert code == 3 and "dry_run" in err and "lacks this permission" in err
+    assert code == 4 and "not done: the dry run of restart failed" in err
+    assert "lacks this permission" in err and "refused by policy" not in err
 
 
 def test_kube_without_credentials_is_a_configuration_error(

@@ -91,7 +91,8 @@ def test_promote_model_moves_the_alias_through_the_guard(registry: MemoryRegistr
         ([f"model={MODEL}", "version=two words"], 2, "(parameters)"),
         ([f"model={MODEL}", "alias=<!channel>"], 2, "(parameters)"),
         (["model="], 2, "(parameters)"),
-        ([f"model={MODEL}", "version=9"], 3, "model 'recommender-ranker' has no version '9'"),
+        # something named that does not exist is the command line's mistake, not a policy verdict
+        ([f"model={MODEL}", "version=9"], 2, "not done: version 9 of recommender-ranker does not"),
     ],
 )
 def test_refusals_and_bad_input_are_one_line(
@@ -150,3 +151,35 @@ def test_retrain_on_kubernetes_creates_the_policys_job(
     assert out.splitlines()[-1].startswith(
         f"started training run {job['metadata']['name']} of model recommender-ranker"
     )
+
+
+def test_a_registry_that_is_down_is_not_done_not_a_policy_refusal(
+    kube_api: KubeApi,  # noqa: F811
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """A real MLflow client against a port nothing listens on: the dry run and the proposal
+    both say the registry could not be reached, exit 4 (not 3, a policy verdict), and the audit
+    log records the same words."""
+    import socket
+
+    with socket.socket() as s:  # a free port, closed again: nothing answers there
+        s.bind(("127.0.0.1", 0))
+        port = s.getsockname()[1]
+    kube_api.put(objects.deployment("recommender"))
+    monkeypatch.setenv("KUBECONFIG", str(kube_api.kubeconfig(tmp_path / "kubeconfig")))
+    monkeypatch.setenv("MEDIC_REGISTRY__TRACKING_URI", f"http://127.0.0.1:{port}")
+    monkeypatch.setenv("MEDIC_REGISTRY__TIMEOUT_SECONDS", "2")
+    base = ["act", "promote_model", "--target", "shop/recommender", "--param", f"model={MODEL}"]
+    said = f"medic: not done: the model registry could not be reached (mlflow at http://127.0.0.1:{port}"
+    for extra in (["--dry-run"], ["--yes"]):
+        code, _, err = medic(*base, *extra, "--cluster", "kube")
+        assert code == 4, err
+        assert err.startswith(said) and len(err.strip().splitlines()) == 1
+        assert "refused by policy" not in err
+    code, out, _ = medic("audit", "list", "--json")
+    entries = [json.loads(line) for line in out.splitlines()]
+    decisions = [e["decision"] for e in entries if e["tool"] == "promote_model"]
+    assert len(decisions) == 2
+    assert all(d.startswith("not done: the model registry could not be reached") for d in decisions)
+    assert [e["event"] for e in entries if e["tool"] == "promote_model"] == ["dry_run", "refused"]

@@ -139,6 +139,19 @@ def test_a_retried_create_finds_its_own_job(
     assert len(jobs(kube_api)) == 1
 
 
+def test_the_run_of_a_proposal_is_found_by_its_name(
+    pipeline: KubeJobPipeline,
+    kube_api: KubeApi,  # noqa: F811
+) -> None:
+    """An interrupted retrain asks for the Job its proposal created: there (any state), or
+    not (404 is None, not an error)."""
+    assert pipeline.run_for(MODEL, "a1b2c3d4e5f6") is None
+    run = pipeline.start(MODEL, reference="a1b2c3d4e5f6")
+    found = pipeline.run_for(MODEL, "a1b2c3d4e5f6")
+    assert found is not None and (found.run_id, found.status) == (run.run_id, "started")
+    assert pipeline.run_for(MODEL, "ffffffffffff") is None
+
+
 def test_the_jobs_state_is_read_back(pipeline: KubeJobPipeline, kube_api: KubeApi) -> None:  # noqa: F811
     run = pipeline.start(MODEL, reference="a1b2c3d4e5f6")
     assert pipeline.status(MODEL, run.run_id).status == "started"

@@ -18,7 +18,7 @@ from tools.clock import VirtualClock
 from tools.guard import Guard
 from tools.policy import Policy, load_policy
 from tools.proposals import ProposalStatus, ProposalStore
-from tools.registry import MemoryRegistry, MemoryTraining, RegistryError
+from tools.registry import MemoryRegistry, MemoryTraining, RegistryUnavailableError
 from tools.registry.base import AliasMove, ModelVersion
 from tools.sim import SimulatedCluster
 from tools.workflow import RemediationWorkflow
@@ -36,7 +36,7 @@ class Unreachable(MemoryRegistry):
 
     def alias(self, model: str, alias: str) -> ModelVersion | None:
         if self.down:
-            raise RegistryError(
+            raise RegistryUnavailableError(
                 "cannot reach mlflow at http://127.0.0.1:5000:\n  Connection refused\n  (errno 111)"
             )
         return super().alias(model, alias)
@@ -45,7 +45,7 @@ class Unreachable(MemoryRegistry):
         self, model: str, alias: str, version: str, *, dry_run: bool = False
     ) -> AliasMove:
         if self.down:
-            raise RegistryError("cannot reach mlflow at http://127.0.0.1:5000")
+            raise RegistryUnavailableError("cannot reach mlflow at http://127.0.0.1:5000")
         return super().set_alias(model, alias, version, dry_run=dry_run)
 
 
@@ -202,8 +202,8 @@ def test_a_registry_down_at_execution_is_one_failed_line(
     outcome = flow.approve(proposal.id, "cli:alice", proposal.digest)
     assert outcome.result.status is ToolStatus.FAILED
     assert outcome.result.summary == (
-        "promote_model on shop/recommender failed: cannot reach mlflow at "
-        "http://127.0.0.1:5000: Connection refused (errno 111)"
+        "promote_model on shop/recommender failed: the model registry could not be reached "
+        "(cannot reach mlflow at http://127.0.0.1:5000: Connection refused (errno 111))"
     )
     assert outcome.proposal.status is ProposalStatus.FAILED
     registry.down = False
@@ -217,8 +217,22 @@ def test_a_registry_down_when_proposing_is_not_a_policy_verdict(
     flow = make()
     outcome = flow.propose("INC-1", PROMOTE, requested_by="medic:planner", source="x")
     assert outcome.result.status is ToolStatus.REFUSED
-    assert "\n" not in outcome.result.summary
-    assert "the dry run of promote_model failed: cannot reach mlflow" in outcome.result.summary
+    assert outcome.result.summary == (
+        "not done: the model registry could not be reached (cannot reach mlflow at "
+        "http://127.0.0.1:5000: Connection refused (errno 111))"
+    )
+    assert outcome.proposal.refusal == outcome.result.summary  # as Slack shows it
+    [entry] = [e for e in flow.audit.entries() if e.event == "refused"]
+    assert entry.decision == outcome.result.summary
+
+
+def test_a_version_that_does_not_exist_is_named(make: Factory, registry: MemoryRegistry) -> None:
+    flow = make()
+    named = Action("promote_model", "shop", "recommender", {"model": MODEL, "version": "9"})
+    outcome = flow.propose("INC-1", named, requested_by="cli:alice", source="cli")
+    assert outcome.result.summary == "not done: version 9 of recommender-ranker does not exist"
+    assert outcome.proposal.refusal == outcome.result.summary
+    assert flow.dry_run(named, "cli:alice").summary == outcome.result.summary
 
 
 def test_promoting_a_named_version_and_nothing_to_go_back_to(
@@ -345,3 +359,92 @@ def test_an_alias_set_for_the_first_time_names_no_version_to_go_back_to(
     assert "alias shadow of recommender-ranker names no version; name the version" in (
         refused.result.summary
     )
+
+
+def test_cooldowns_count_per_model_not_per_service(
+    make: Factory, registry: MemoryRegistry, training: MemoryTraining
+) -> None:
+    """Two models served by one service each have their own cooldown, and so does one model
+    served by two services; the same model on the same service waits, in words naming it."""
+    registry.register("fraud-scorer")
+    registry.set_alias("fraud-scorer", "champion", "2")
+    flow = make(models={"shop": [MODEL, "fraud-scorer"]})
+
+    def run(action: Action) -> ToolStatus:
+        proposed = flow.propose("INC-1", action, requested_by="cli:alice", source="cli")
+        if proposed.result.status is not ToolStatus.APPROVAL_REQUIRED:
+            return proposed.result.status
+        return flow.approve(proposed.proposal.id, "cli:bob", proposed.proposal.digest).result.status
+
+    assert run(PROMOTE) is ToolStatus.SUCCEEDED
+    other_model = Action("promote_model", "shop", "recommender", {"model": "fraud-scorer"})
+    assert run(other_model) is ToolStatus.SUCCEEDED  # the same service, another model
+    assert registry.alias("fraud-scorer", "champion").version == "1"  # type: ignore[union-attr]
+    other_service = Action("retrain", "shop", "checkout", {"model": MODEL})
+    assert run(RETRAIN) is ToolStatus.SUCCEEDED
+    assert run(other_service) is ToolStatus.SUCCEEDED  # the same model, another service
+    assert len(training.started) == 2
+
+    again = flow.propose("INC-1", PROMOTE, requested_by="cli:alice", source="cli").result
+    assert again.status is ToolStatus.REFUSED
+    assert again.summary.startswith(
+        "refused by policy (cooldown): promote_model of model 'recommender-ranker' already ran "
+        "on shop/recommender 0 s ago"
+    )
+    twice = flow.propose("INC-1", RETRAIN, requested_by="cli:alice", source="cli").result
+    assert twice.summary.startswith("refused by policy (cooldown): retrain of model")
+
+
+class Killed(BaseException):
+    """The process dying (kill -9, OOM): nothing after it runs, nothing catches it."""
+
+
+@pytest.mark.parametrize(
+    ("then", "status", "finding"),
+    [
+        ("finished", ProposalStatus.SUCCEEDED, "version 4 of recommender-ranker was registered"),
+        ("running", ProposalStatus.SUCCEEDED, "was started and is still running"),
+        ("failed", ProposalStatus.FAILED, "failed; the newest version is version 3"),
+        ("never", ProposalStatus.FAILED, "no training run of recommender-ranker was started"),
+    ],
+)
+def test_an_interrupted_retrain_is_settled_from_the_registry_and_pipeline(
+    make: Factory,
+    training: MemoryTraining,
+    clock: VirtualClock,
+    monkeypatch: pytest.MonkeyPatch,
+    then: str,
+    status: ProposalStatus,
+    finding: str,
+) -> None:
+    """Medic dies between starting the training run and recording it (or right before the
+    start): a new flow on the same state settles it from what the registry and the pipeline
+    hold - never as unknown, and the run is never started again."""
+    flow = make()
+    proposal = flow.propose("INC-1", RETRAIN, requested_by="medic:planner", source="x").proposal
+    start = training.start
+
+    def dies(model: str, *, dry_run: bool = False, reference: str = "") -> object:
+        if dry_run:
+            return start(model, dry_run=True)
+        if then != "never":
+            start(model, reference=reference)
+        raise Killed
+
+    monkeypatch.setattr(training, "start", dies)
+    with pytest.raises(Killed):
+        flow.approve(proposal.id, "cli:alice", proposal.digest)
+    monkeypatch.setattr(training, "start", start)
+    assert flow.proposals.get(proposal.id).status is ProposalStatus.EXECUTING  # type: ignore[union-attr]
+    if then == "finished":
+        training.finish(training.started[0])
+    elif then == "failed":
+        training.finish(training.started[0], failed=True)
+
+    clock.sleep(3600)
+    [settled] = make().settle_interrupted(after_seconds=600)  # another process, the same state
+    assert settled.proposal.status is status, settled.finding
+    assert finding in settled.finding
+    assert len(training.started) == (0 if then == "never" else 1)  # not started again
+    [entry] = [e for e in flow.audit.entries() if e.event == "reconciled"]
+    assert entry.result == f"{status.value}: {settled.finding}"

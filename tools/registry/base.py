@@ -29,6 +29,15 @@ class RegistryError(Exception):
     """The registry could not answer or refused a change; the message says which and why."""
 
 
+class RegistryUnavailableError(RegistryError):
+    """The registry could not be reached or did not answer in time: a dependency down, not an
+    answer about the model."""
+
+
+class RegistryNotFoundError(RegistryError):
+    """The model, version or run asked about does not exist in the registry."""
+
+
 @dataclass(frozen=True)
 class FeatureHistogram:
     """One feature's distribution: counts over bins with the given edges (len(edges) ==
@@ -134,10 +143,17 @@ class TrainingPipeline(Protocol):
         """How long a run takes and what it costs, without starting one."""
         ...
 
-    def start(self, model: str, *, dry_run: bool = False) -> TrainingRun:
-        """Start a training run on recent data; its new version is registered when it ends."""
+    def start(self, model: str, *, dry_run: bool = False, reference: str = "") -> TrainingRun:
+        """Start a training run on recent data; its new version is registered when it ends.
+        ``reference`` (the proposal executing it) is kept with the run, for ``run_for``."""
         ...
 
     def status(self, model: str, run_id: str) -> TrainingRun:
         """The run's state now (``finished`` with ``version`` once registered)."""
+        ...
+
+    def run_for(self, model: str, reference: str) -> TrainingRun | None:
+        """The run ``reference`` started, as it is now; None when it started none. How a
+        retrain whose process died between starting the run and recording it is settled
+        (tools/reconcile.py)."""
         ...

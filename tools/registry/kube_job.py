@@ -22,6 +22,7 @@ from typing import Any, TypeVar
 from kubernetes import client as k8s
 from kubernetes.client.exceptions import ApiException
 
+from tools.errors import TargetNotFoundError
 from tools.kube import TIMEOUT, api_call
 from tools.policy import TrainingJob
 from tools.registry.base import RegistryError, TrainingRun
@@ -125,6 +126,13 @@ class KubeJobPipeline:
             job.cost,
             version=str(annotations.get("medic.io/model-version", "")),
         )
+
+    def run_for(self, model: str, reference: str) -> TrainingRun | None:
+        """The Job named after ``reference`` (``job_name``), None when there is none."""
+        try:
+            return self.status(model, job_name(model, reference))
+        except TargetNotFoundError:
+            return None
 
     @staticmethod
     def _body(model: str, name: str, reference: str, job: TrainingJob) -> dict[str, Any]:

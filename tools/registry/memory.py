@@ -9,7 +9,7 @@ from datetime import UTC, datetime
 from tools.registry.base import (
     AliasMove,
     ModelVersion,
-    RegistryError,
+    RegistryNotFoundError,
     TrainingProfile,
     TrainingRun,
 )
@@ -53,7 +53,7 @@ class MemoryRegistry:
 
     def versions(self, model: str, limit: int = 20) -> list[ModelVersion]:
         if model not in self._versions:
-            raise RegistryError(f"model {model!r} is not registered")
+            raise RegistryNotFoundError(f"model {model!r} is not registered")
         newest_first = sorted(self._versions[model], key=lambda v: int(v.version), reverse=True)
         return [self._with_aliases(v) for v in newest_first[:limit]]
 
@@ -70,7 +70,7 @@ class MemoryRegistry:
         self, model: str, alias: str, version: str, *, dry_run: bool = False
     ) -> AliasMove:
         if version not in {v.version for v in self.versions(model, limit=10**6)}:
-            raise RegistryError(f"model {model!r} has no version {version!r}")
+            raise RegistryNotFoundError(f"model {model!r} has no version {version!r}")
         previous = self._aliases.get((model, alias))
         if not dry_run:
             self._aliases[(model, alias)] = version
@@ -98,13 +98,14 @@ class MemoryTraining:
         self._minutes = minutes
         self._cost = cost
         self._runs: dict[str, TrainingRun] = {}
+        self._references: dict[str, str] = {}  # reference -> run id
         self.started: list[str] = []  # run ids in the order they were started
 
     def estimate(self, model: str) -> TrainingRun:
         self._registry.versions(model, limit=1)  # an unregistered model cannot be retrained
         return TrainingRun(model, "", "dry_run", self._minutes, self._cost)
 
-    def start(self, model: str, *, dry_run: bool = False) -> TrainingRun:
+    def start(self, model: str, *, dry_run: bool = False, reference: str = "") -> TrainingRun:
         estimate = self.estimate(model)
         if dry_run:
             return estimate
@@ -112,12 +113,18 @@ class MemoryTraining:
         run = replace(estimate, run_id=run_id, status="started")
         self._runs[run_id] = run
         self.started.append(run_id)
+        if reference:
+            self._references[reference] = run_id
         return run
+
+    def run_for(self, model: str, reference: str) -> TrainingRun | None:
+        run_id = self._references.get(reference)
+        return self.status(model, run_id) if run_id else None
 
     def status(self, model: str, run_id: str) -> TrainingRun:
         run = self._runs.get(run_id)
         if run is None or run.model != model:
-            raise RegistryError(f"no training run {run_id!r} of model {model!r}")
+            raise RegistryNotFoundError(f"no training run {run_id!r} of model {model!r}")
         return run
 
     def finish(self, run_id: str, *, failed: bool = False, **register: object) -> TrainingRun:

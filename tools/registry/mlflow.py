@@ -34,6 +34,8 @@ from tools.registry.base import (
     FeatureHistogram,
     ModelVersion,
     RegistryError,
+    RegistryNotFoundError,
+    RegistryUnavailableError,
     TrainingProfile,
 )
 
@@ -106,6 +108,31 @@ def _one_line(exc: BaseException) -> str:
     return _clip(text or type(exc).__name__, 300)
 
 
+def _unreachable(exc: BaseException) -> bool:
+    """Whether MLflow failed to reach its server (the transport's error anywhere in the chain,
+    or one of its words), rather than answered."""
+    seen: set[int] = set()
+    cause: BaseException | None = exc
+    while cause is not None and id(cause) not in seen:
+        seen.add(id(cause))
+        kind = f"{type(cause).__module__}.{type(cause).__name__}"
+        if isinstance(cause, ConnectionError | TimeoutError) or kind.startswith(
+            ("requests.exceptions.", "urllib3.exceptions.")
+        ):
+            return True
+        cause = cause.__cause__ or cause.__context__
+    text = str(exc)
+    return any(marker in text for marker, _ in _TRANSPORT)
+
+
+def _failure(message: str, exc: BaseException, missing: bool = False) -> RegistryError:
+    """MLflow's ``exc`` as one line, of the kind that says what to do: the registry down
+    (a dependency), the thing asked about missing, or another refusal."""
+    if _unreachable(exc):
+        return RegistryUnavailableError(message)
+    return (RegistryNotFoundError if missing else RegistryError)(message)
+
+
 _inside = threading.local()  # set in a bounded call's thread: calls it makes are not bounded again
 
 
@@ -171,7 +198,7 @@ class MlflowRegistry:
 
     def _within(self, limit: float, what: str, call: Callable[[], T]) -> T:
         if self._stuck >= MAX_STUCK:
-            raise RegistryError(
+            raise RegistryUnavailableError(
                 f"{self.name}: {what}: {self._stuck} earlier calls are still waiting for the "
                 "server's answer"
             )
@@ -196,7 +223,9 @@ class MlflowRegistry:
             with self._stuck_lock:
                 abandoned.set()
                 self._stuck += 1
-            raise RegistryError(f"{self.name}: {what}: no complete answer within {limit:.0f} s")
+            raise RegistryUnavailableError(
+                f"{self.name}: {what}: no complete answer within {limit:.0f} s"
+            )
         if "error" in box:
             raise box["error"]
         return box["value"]  # type: ignore[no-any-return]
@@ -240,7 +269,8 @@ class MlflowRegistry:
         except RegistryError:
             raise
         except Exception as exc:  # MlflowException, requests' errors, SQLAlchemy's: all one line
-            raise RegistryError(f"{self.name}: {what}: {_one_line(exc)}") from exc
+            message = f"{self.name}: {what}: {_one_line(exc)}"
+            raise _failure(message, exc, self._missing(exc)) from exc
 
     def _call(self, what: str, call: Callable[[], T]) -> T:
         with self._answering(what):
@@ -277,9 +307,10 @@ class MlflowRegistry:
             found = client.get_model_version_by_alias(model, alias)
         except Exception as exc:
             if not self._missing(exc):
-                raise RegistryError(
+                raise _failure(
                     f"{self.name}: alias {_clip(alias, 60)!r} of {_clip(model, 100)!r}: "
-                    f"{_one_line(exc)}"
+                    f"{_one_line(exc)}",
+                    exc,
                 ) from exc
             self._registered(model)  # raises if the model is the thing missing
             return None
@@ -385,14 +416,35 @@ class MlflowRegistry:
         )
 
     @bounded(3)
-    def start_run(self, model: str, params: dict[str, str]) -> str:
-        """A training run of ``model`` begins (in the ``medic-training`` experiment); its id."""
+    def start_run(
+        self, model: str, params: dict[str, str], tags: dict[str, str] | None = None
+    ) -> str:
+        """A training run of ``model`` begins (in the ``medic-training`` experiment), tagged
+        with ``tags`` too; its id."""
         client = self.client()
         with self._answering(f"starting a training run of {_clip(model, 100)!r}"):
-            run = client.create_run(self._experiment(), tags={"medic.model": model})
+            run = client.create_run(self._experiment(), tags={**(tags or {}), "medic.model": model})
             for key, value in params.items():
                 client.log_param(run.info.run_id, key, value)
             return str(run.info.run_id)
+
+    @bounded(2)
+    def run_tagged(self, key: str, value: str) -> str | None:
+        """The id of the newest run of the ``medic-training`` experiment tagged ``key`` =
+        ``value``; None when there is none (or no such experiment yet)."""
+        client = self.client()
+        with self._answering(f"runs tagged {_clip(key, 60)}"):
+            found = client.get_experiment_by_name(EXPERIMENT)
+            if found is None:
+                return None
+            text = value.replace("\\", "").replace("'", "")
+            runs = client.search_runs(
+                [str(found.experiment_id)],
+                filter_string=f"tags.`{key}` = '{text}'",
+                max_results=1,
+                order_by=["attributes.start_time DESC"],
+            )
+        return str(runs[0].info.run_id) if runs else None
 
     @bounded(6)
     def finish_run(
@@ -454,12 +506,12 @@ class MlflowRegistry:
             return client.get_registered_model(model)
         except Exception as exc:
             if self._missing(exc):
-                raise RegistryError(
+                raise RegistryNotFoundError(
                     f"{self.name}: model {_clip(model, 100)!r} is not registered"
                 ) from exc
             reason = _one_line(exc)
-            raise RegistryError(
-                f"{self.name}: reading model {_clip(model, 100)!r}: {reason}"
+            raise _failure(
+                f"{self.name}: reading model {_clip(model, 100)!r}: {reason}", exc
             ) from exc
 
     @staticmethod
@@ -496,7 +548,7 @@ class MlflowRegistry:
         except Exception as exc:
             if self._missing(exc):
                 return {}
-            raise RegistryError(f"{self.name}: reading run {run_id}: {_one_line(exc)}") from exc
+            raise _failure(f"{self.name}: reading run {run_id}: {_one_line(exc)}", exc) from exc
         metrics = run.data.metrics or {}
         kept = {
             _clip(k, 100): float(v)

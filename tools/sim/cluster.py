@@ -536,6 +536,8 @@ class SimulatedCluster:
         busy = np.minimum(utilisation, 0.9)
         latency = p.base_latency_ms * (1 + 0.1 * (busy / (1 - busy)) ** 2) * gc_penalty
         latency = latency * slow + extra
+        if self.shop_model is not None and self.shop_model.service == p.name:
+            latency = latency + self.shop_model.extra_latency(ts)  # a slower model serving
         errors = 0.002 + 0.3 * np.clip(utilisation - 0.85, 0.0, None) + more_errors
         state = {
             "latency_p95_ms": latency * noise("latency", 0.04),

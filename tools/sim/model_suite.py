@@ -7,6 +7,9 @@
   retraining reruns the pipeline that produced the bad version; going back one version fixes it.
 - ``model-overload``: the seed's story on the extended profile - an input-size surge saturates
   the recommender while it serves the registered model; scale and purge, the model is fine.
+- ``slow-model-version``: a victim whose origin is the ML service - frontend calls recommender on
+  every page and pages on latency, because the version the alias moved to is slower (and ranks
+  worse); going back one version on recommender fixes it, restarting frontend does not.
 
 Data only; they join ``tools.sim.SCENARIOS`` once the investigation and the actions know the
 cause keys and tools they name.
@@ -17,7 +20,7 @@ from __future__ import annotations
 from dataclasses import replace
 
 from tools.sim.models import DAY, ModelPlay, SeedVersion
-from tools.sim.scenarios import Expectation, Scenario, Surge
+from tools.sim.scenarios import Expectation, LogPattern, Scenario, Surge, above
 from tools.sim.suite import (
     CHECKOUT_FULL,
     FRONTEND_FULL,
@@ -25,6 +28,21 @@ from tools.sim.suite import (
     RECOMMENDER_FULL,
     shop_alert,
     shop_scenario,
+)
+from tools.sim.victims import FRONTEND_SLOW, PAGED_AFTER
+
+FRONTEND_CALLS_RECOMMENDER = replace(
+    FRONTEND_FULL,
+    dependency="recommender",
+    dependency_latency_ms=174.0,  # recommender's p95 at rest: the call costs nothing extra then
+    logs=(
+        *FRONTEND_FULL.logs,
+        LogPattern(
+            "WARN",
+            "recommender GetRecommendations took {up_ms} ms (budget 300 ms)",
+            above("upstream", 1.6, 0.3),
+        ),
+    ),
 )
 
 CTR_ALERT = (
@@ -99,4 +117,37 @@ MODEL_OVERLOAD = _with_model(
     ModelPlay(),
 )
 
-MODEL_SCENARIOS: tuple[Scenario, ...] = (MODEL_DRIFT, MODEL_REGRESSION, MODEL_OVERLOAD)
+SLOW_MODEL_VERSION = _with_model(
+    shop_scenario(
+        "slow-model-version",
+        "The weekly CT pipeline promoted version 4 of recommender-ranker, which joins one more "
+        "feature-store table per candidate: scoring takes 400 ms longer and it ranks worse. "
+        "frontend waits on recommender on every page and pages on latency. Moving champion back "
+        "to version 3 on recommender fixes both; restarting frontend does not.",
+        FRONTEND_SLOW,
+        PAGED_AFTER,
+        Expectation(
+            causes=("dependency-timeout", "model-regression"),
+            fix="promote_model",
+            tempting="restart",
+            origin="recommender",
+        ),
+        services=(RECOMMENDER_FULL, CHECKOUT_FULL, FRONTEND_CALLS_RECOMMENDER),
+    ),
+    ModelPlay(
+        extra=(
+            SeedVersion(
+                -6, -1, 0.62, 0.738, 0.409, note="weekly CT (extra join)", extra_latency_ms=400.0
+            ),
+        ),
+        moves=((-6 * DAY, "3"), (-20 * MINUTE, "4")),
+        pipeline_quality=0.62,
+    ),
+)
+
+MODEL_SCENARIOS: tuple[Scenario, ...] = (
+    MODEL_DRIFT,
+    MODEL_REGRESSION,
+    MODEL_OVERLOAD,
+    SLOW_MODEL_VERSION,
+)

@@ -85,6 +85,7 @@ class SeedVersion:
     auc: float
     ndcg_at_10: float
     note: str = "weekly CT"
+    extra_latency_ms: float = 0.0  # added to every request while it serves (a slower model)
 
 
 SEED: tuple[SeedVersion, ...] = (
@@ -121,6 +122,7 @@ class VersionSpec:
     quality: float
     metrics: dict[str, float] = field(default_factory=dict)
     note: str = ""
+    extra_latency_ms: float = 0.0
 
 
 def _noise(key: str) -> float:
@@ -184,6 +186,7 @@ class ShopModel:
                 seed.quality,
                 metrics,
                 seed.note,
+                seed.extra_latency_ms,
             )
         self.moves: list[tuple[float, str]] = sorted((anchor + t, v) for t, v in play.moves)
 
@@ -276,6 +279,17 @@ class ShopModel:
         self.versions[number] = spec
         self.move(now + TRAIN_MINUTES * MINUTE, number)
         return spec
+
+    def extra_latency(self, ts: FloatArray) -> FloatArray:
+        """Milliseconds the serving version adds to every request at each time (0 for all but
+        a slower version: ``SeedVersion.extra_latency_ms``)."""
+        out = np.zeros_like(ts)
+        if not any(v.extra_latency_ms for v in self.versions.values()):
+            return out
+        for i, t in enumerate(ts.tolist()):
+            spec = self.serving_at(t)
+            out[i] = spec.extra_latency_ms if spec is not None else 0.0
+        return out
 
     # --- the quality proxy -----------------------------------------------------------------------
     def quality(self, ts: FloatArray) -> FloatArray:

@@ -33,6 +33,7 @@ from tools.sim.models import (
 )
 
 SEED_TAG = "medic.sim.seed"  # on every version the simulated shop registered: its seed's digest
+REFERENCE_TAG = "medic.proposal"  # the proposal that started a run
 RETRAINED = "retrain"  # the tag's value on versions its pipeline trained
 
 
@@ -148,7 +149,7 @@ class ShopTraining:
         self.ready()
         return TrainingRun(model, "", "dry_run", TRAIN_MINUTES, TRAIN_COST)
 
-    def start(self, model: str, *, dry_run: bool = False) -> TrainingRun:
+    def start(self, model: str, *, dry_run: bool = False, reference: str = "") -> TrainingRun:
         shop = self._shop(model)
         if dry_run:
             return self.estimate(model)
@@ -156,9 +157,20 @@ class ShopTraining:
         now = self.sim.clock.now()
         spec = shop.train(now)
         params = _params(spec, now) | {"window_minutes": f"{TRAIN_WINDOW / MINUTE:.0f}"}
-        run_id = self.registry.start_run(model, params)
+        tags = {REFERENCE_TAG: reference[:250]} if reference else {}
+        run_id = self.registry.start_run(model, params, tags=tags)
         self._runs[run_id] = _Run(spec, now + TRAIN_MINUTES * MINUTE)
         return TrainingRun(model, run_id, "started", TRAIN_MINUTES, TRAIN_COST)
+
+    def run_for(self, model: str, reference: str) -> TrainingRun | None:
+        """The run tagged with ``reference`` in MLflow (the tag outlives this object)."""
+        self._shop(model)
+        run_id = self.registry.run_tagged(REFERENCE_TAG, reference[:250])
+        if run_id is None:
+            return None
+        if run_id in self._runs:
+            return self.status(model, run_id)
+        return TrainingRun(model, run_id, "unknown", TRAIN_MINUTES, TRAIN_COST)
 
     def status(self, model: str, run_id: str) -> TrainingRun:
         self.ready()

@@ -15,7 +15,13 @@ from pathlib import Path
 import pytest
 
 from tests.services.stalling import stalling_server
-from tools.registry import FeatureHistogram, RegistryError, TrainingProfile
+from tools.registry import (
+    FeatureHistogram,
+    RegistryError,
+    RegistryNotFoundError,
+    RegistryUnavailableError,
+    TrainingProfile,
+)
 from tools.registry.mlflow import (
     MAX_FEATURES,
     MAX_PROFILE_BYTES,
@@ -111,7 +117,7 @@ def test_unknown_models_and_versions_are_one_line_errors(registry: MlflowRegistr
         lambda: registry.set_alias(model, "champion", "7"),
         lambda: registry.training_profile(model, "7"),
     ):
-        with pytest.raises(RegistryError) as raised:
+        with pytest.raises(RegistryNotFoundError) as raised:  # an answer: not "down"
             call()
         assert "\n" not in str(raised.value) and registry.name in str(raised.value)
 
@@ -119,7 +125,7 @@ def test_unknown_models_and_versions_are_one_line_errors(registry: MlflowRegistr
 def test_a_server_that_is_down_is_a_registry_error_at_once() -> None:
     down = MlflowRegistry("http://127.0.0.1:9", timeout_seconds=2)
     started = time.monotonic()
-    with pytest.raises(RegistryError) as raised:
+    with pytest.raises(RegistryUnavailableError) as raised:  # a dependency down
         down.versions("recommender-ranker")
     assert str(raised.value) == (
         "mlflow at http://127.0.0.1:9: reading model 'recommender-ranker': cannot reach the "
@@ -132,11 +138,22 @@ def test_a_server_that_never_answers_is_a_registry_error_within_the_timeout() ->
     with stalling_server("silent") as (url, arrived):
         hanging = MlflowRegistry(url, timeout_seconds=1)
         started = time.monotonic()
-        with pytest.raises(RegistryError, match="did not answer in time") as raised:
+        with pytest.raises(RegistryUnavailableError, match="did not answer in time") as raised:
             hanging.alias("recommender-ranker", "champion")
         assert arrived.is_set()
         assert time.monotonic() - started < 8
         assert "\n" not in str(raised.value)
+
+
+def test_a_run_is_found_by_its_tag_and_hostile_values_find_nothing(
+    registry: MlflowRegistry,
+) -> None:
+    """How an interrupted retrain finds the run its proposal started (tools/reconcile.py)."""
+    reference = uuid.uuid4().hex[:12]
+    run_id = registry.start_run("ranker-tagged", {}, tags={"medic.proposal": reference})
+    assert registry.run_tagged("medic.proposal", reference) == run_id
+    assert registry.run_tagged("medic.proposal", uuid.uuid4().hex[:12]) is None
+    assert registry.run_tagged("medic.proposal", "x' OR tags.`medic.model` != '") is None
 
 
 def test_hostile_names_and_descriptions_are_data_and_bounded(registry: MlflowRegistry) -> None:
