@@ -29,10 +29,10 @@ import time
 from pathlib import Path
 
 import numpy as np
+from knowledge.bm25 import K1, B
 from scipy import sparse
 from sklearn.feature_extraction.text import CountVectorizer
 
-from knowledge.bm25 import K1, B
 from knowledge.embeddings import MiniLMEmbedding, model_version
 from knowledge.evaluation.grouping import drain3_default_groups
 from knowledge.memory import COLLECTION as INCIDENTS

@@ -599,5 +599,10 @@ CANDIDATES_LOGS_UNAVAILABLE = (
 # --- Clusters: the clusters map (issue 16) ------------------------------------------------------
 
 # --- Postmortem search: relevance, one document one result (issue 17) --------------------------
+SEARCH_NO_CLOSE_MATCH = "no close match for {text!r}; the nearest ones:"
+SEARCH_NOT_CLOSE = "(nearest, not a close match)"
+SLACK_SEARCH_NO_CLOSE_MATCH = "*No close match for _{text}_* - the nearest ones:"
+SLACK_SEARCH_NOT_CLOSE = "_(nearest, not a close match)_"
+EVAL_QUESTIONS_UNREADABLE = "--queries {path}: {why}"
 
 # --- Postmortem drafts (issue 17) and the simulated shop's exporter (issue 16) -------------------
