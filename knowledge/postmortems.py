@@ -118,6 +118,7 @@ def _markdown(file: Path, report: ReadReport) -> Iterator[Postmortem]:
     title = heading.group(1) if heading else file.stem.replace("-", " ").replace("_", " ")
     url = next(iter(re.findall(r"^url:\s*(\S+)", text, re.MULTILINE)), "")
     body = (text[: heading.start()] + text[heading.end() :]) if heading else text
+    body = re.sub(r"^url:\s*\S+\s*$", "", body, flags=re.MULTILINE)  # shown as the link
     report.lines += 1
     yield Postmortem(document_id(url, text), title, body.strip(), url, str(file))
 

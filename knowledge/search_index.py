@@ -71,7 +71,7 @@ class SearchIndex:
                 docs.append(doc_of(row))
                 starts.append(i)
         texts = [r[1] for r in ordered]
-        ends = [*starts[1:], len(texts)]
+        ends = [*starts[1:], len(texts)] if starts else []
         whole = ["\n".join(texts[s:e]) for s, e in zip(starts, ends, strict=True)]
         vectors = (
             np.stack([np.asarray(r[3], dtype=np.float32) for r in ordered])
