@@ -29,6 +29,7 @@ DIMENSIONS = 384
 PAGE = 1000
 TAIL = 100
 FORMAT = 1
+MANIFEST = "current.json"
 
 
 @dataclass
@@ -45,7 +46,6 @@ class SearchIndex:
     starts: np.ndarray  # int64, one per document
     keywords: KeywordIndex
     source: str = ""
-    stamp: str = ""  # the store's files when the index last matched it (``store_stamp``)
 
     @property
     def size(self) -> int:
@@ -107,7 +107,6 @@ class SearchIndex:
             "name": self.name,
             "docs": self.docs,
             "source": self.source,
-            "stamp": self.stamp,
         }
         (tmp / "index.json").write_text(json.dumps(head))
         old = directory.with_name(f"{directory.name}.old-{id(self)}")
@@ -138,7 +137,6 @@ class SearchIndex:
             starts=starts.astype(np.int64),
             keywords=KeywordIndex.load(directory / "bm25", len(docs)),
             source=str(head["source"]),
-            stamp=str(head.get("stamp", "")),
         )
 
 
@@ -155,21 +153,23 @@ def store_stamp(store: Path) -> str:
     return ";".join(parts)
 
 
-def load_current(directory: Path, names: Sequence[str], stamp: str) -> list[SearchIndex] | None:
-    """The saved indexes of ``names`` when every one was saved against the store as it is now
-    (``stamp``); None when any is missing, unreadable or older."""
-    if not stamp:
+def load_current(directory: Path, stamp: str) -> list[SearchIndex] | None:
+    """The indexes listed in ``directory``'s manifest when it was written against the store as
+    it is now (``stamp``); None when it is missing, older, or an index is unreadable."""
+    try:
+        manifest = json.loads((directory / MANIFEST).read_text())
+        if not stamp or manifest.get("stamp") != stamp:
+            return None
+        return [SearchIndex.load(directory / str(name)) for name in manifest["names"]]
+    except (OSError, ValueError, KeyError, TypeError, AttributeError):
         return None
-    found = []
-    for name in names:
-        try:
-            index = SearchIndex.load(directory / name)
-        except (OSError, ValueError, KeyError):
-            return None
-        if index.stamp != stamp:
-            return None
-        found.append(index)
-    return found
+
+
+def mark_current(directory: Path, indexes: Sequence[SearchIndex], stamp: str) -> None:
+    """Record that ``indexes`` match the store as it is now (``stamp``), for ``load_current``."""
+    tmp = directory / f"{MANIFEST}.tmp"
+    tmp.write_text(json.dumps({"stamp": stamp, "names": [i.name for i in indexes]}))
+    tmp.replace(directory / MANIFEST)
 
 
 def fingerprint(found: Collection) -> str:

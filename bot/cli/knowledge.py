@@ -156,39 +156,32 @@ def search(
 def _search_indexes() -> tuple[list[SearchIndex], Encoder]:
     """The search indexes of postmortems and incidents and the query encoder. When the
     embedded store has not been written since the indexes were saved, they are read from
-    their files and the store is not opened (opening Chroma costs a terminal user seconds)."""
+    their files and the store is not opened (importing and opening Chroma cost a terminal user
+    seconds)."""
     from bot.config import load_settings
     from bot.wiring.process import CHROMA
-    from knowledge.memory import COLLECTION as INCIDENTS
-    from knowledge.postmortems import COLLECTION as POSTMORTEMS
-    from knowledge.search_index import load_current, store_stamp
+    from knowledge.query_encoder import query_encoder
+    from knowledge.search_index import load_current, mark_current, store_stamp
 
     settings = load_settings()
-    names = [POSTMORTEMS, INCIDENTS]
     store = None if settings.chroma_url else settings.data_dir / CHROMA
     directory = settings.data_dir / SEARCH_DIR
-    stamp = store_stamp(store) if store else ""
-    indexes = load_current(directory, names, stamp) if store else None
+    indexes = load_current(directory, store_stamp(store)) if store else None
     if indexes is not None:
-        from knowledge.query_encoder import query_encoder
-
         return indexes, query_encoder()
     from bot.wiring import Wiring
+    from knowledge.memory import COLLECTION as INCIDENTS
+    from knowledge.postmortems import COLLECTION as POSTMORTEMS
     from knowledge.search_index import open_index
     from knowledge.store import collection
 
     wiring = Wiring(settings)
     embedder = wiring.embedder
     client = wiring.vector_store
+    names = (POSTMORTEMS, INCIDENTS)
     indexes = [open_index(collection(client, n, embedder), directory) for n in names]
     if store is not None:
-        stamp = store_stamp(store)
-        for index in indexes:
-            if index.stamp != stamp:
-                index.stamp = stamp
-                index.save(directory / index.name)
-    from knowledge.query_encoder import query_encoder
-
+        mark_current(directory, indexes, store_stamp(store))
     return indexes, query_encoder()
 
 
