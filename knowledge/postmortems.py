@@ -255,4 +255,15 @@ class PostmortemLibrary:
             embeddings=list(vectors),
             metadatas=[m for _, _, m in pending],
         )
+        self._drop_older_ids(pending)
         return len(pending)
+
+    def _drop_older_ids(self, pending: list[tuple[str, str, dict[str, str | int]]]) -> None:
+        """Chunks an earlier version stored for these URLs under a per-file id (before
+        canonical ids): without this, a re-ingested postmortem would be two documents."""
+        urls = sorted({str(m["url"]) for _, _, m in pending if m["url"]})
+        docs = sorted({str(m["doc"]) for _, _, m in pending})
+        if urls:
+            self._collection.delete(
+                where={"$and": [{"url": {"$in": urls}}, {"doc": {"$nin": docs}}]}  # type: ignore[dict-item]
+            )

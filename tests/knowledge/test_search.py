@@ -243,3 +243,24 @@ def test_results_are_one_per_document_and_carry_relevance(
     hits: list[SearchHit] = search.search("pool exhausted", limit=20)
     assert len({h.id for h in hits}) == len(hits) == len(INCIDENTS_TOLD)
     assert all(isinstance(h.relevant, bool) for h in hits)
+
+
+def test_re_ingesting_replaces_chunks_an_earlier_version_stored_under_other_ids(
+    tmp_path: Path, embedder: MiniLMEmbedding
+) -> None:
+    client, library = stored(tmp_path, embedder)
+    old_style = {
+        "kind": "postmortem",
+        "title": "Resolver outage",
+        "url": "https://status.example/dns",
+    }
+    library.collection.upsert(
+        ids=["pm-0123456789abcdef-0"],
+        documents=["Resolver outage. A typo in the zone file."],
+        embeddings=[embedder.encode(["Resolver outage"])[0].tolist()],
+        metadatas=[{**old_style, "doc": "0123456789abcdef", "chunk": 0}],
+    )
+    library.ingest(read_postmortems(tmp_path / "pm", ReadReport()))
+    hits = searcher(client, embedder).search("zone file typo", limit=10)
+    assert [h.id for h in hits].count("0123456789abcdef") == 0
+    assert hits[0].id == "https://status.example/dns"
