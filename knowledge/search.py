@@ -30,7 +30,10 @@ KEYWORD_WEIGHT = 0.3
 RELEVANCE_Z = 3.0
 KEYWORD_Z = 6.0
 MIN_SPREAD = 1e-6
-NULL_SPREAD = (0.02, 0.5)  # floors of the null's spread (similarity, BM25): a tiny corpus
+# Floors of the null's spread (similarity, BM25): over a tiny corpus the null questions score
+# alike and any question would stand out (the 290-document corpora's spread is 0.055, 0.86).
+NULL_SPREAD = (0.05, 0.5)
+MAX_TITLE = 300
 NULL_QUESTIONS = (
     "how long should I boil an egg",
     "what time does the bakery open on sunday",
@@ -230,7 +233,7 @@ class HybridSearch:
         return SearchHit(
             id=index.docs[d],
             kind=str(meta.get("kind", "incident")),
-            title=str(meta.get("title") or index.texts[start][:80]),
+            title=_bounded(str(meta.get("title") or index.texts[start][:80]), MAX_TITLE),
             url=str(next((m["url"] for m in given if m.get("url")), "")),
             snippet=_snippet(_untitled(index.texts[shown], str(meta.get("title", "")))),
             score=round(score, 4),
@@ -244,6 +247,10 @@ def _untitled(text: str, title: str) -> str:
     """A header chunk shown as a snippet without the title it starts with (shown above it)."""
     title = title.rstrip(".")
     return text[len(title) :].lstrip(" .") if title and text.startswith(title) else text
+
+
+def _bounded(text: str, chars: int) -> str:
+    return text if len(text) <= chars else text[: chars - 3] + "..."
 
 
 def _snippet(text: str, chars: int = 240) -> str:
