@@ -114,11 +114,23 @@ def _scaled(values: np.ndarray) -> np.ndarray:
     return np.asarray((values - low) / (high - low))
 
 
-def _ranks(values: np.ndarray, keys: Sequence[str]) -> np.ndarray:
-    order = np.lexsort((np.asarray(keys), -np.round(values, DECIMALS)))
-    ranks = np.empty(len(values), dtype=np.int64)
-    ranks[order] = np.arange(1, len(values) + 1)
-    return ranks
+def _top(values: np.ndarray, tiebreak: np.ndarray, limit: int) -> np.ndarray:
+    """The ``limit`` best documents, best first, ties by document id: a partition of the
+    corpus, then a sort of the few at the top (sorting 100,000 ids per question cost more than
+    the whole search)."""
+    k = min(limit, len(values))
+    if k <= 0:
+        return np.zeros(0, dtype=np.int64)
+    threshold = np.partition(values, len(values) - k)[len(values) - k]
+    candidates = np.flatnonzero(values >= threshold)
+    order = np.lexsort((tiebreak[candidates], -values[candidates]))
+    return np.asarray(candidates[order][:k])
+
+
+def _rank(values: np.ndarray, tiebreak: np.ndarray, n: int) -> int:
+    """Where document ``n`` stands in ``values`` (1 = first), ties by document id."""
+    above = int(np.count_nonzero(values > values[n]))
+    return above + int(np.count_nonzero((values == values[n]) & (tiebreak < tiebreak[n]))) + 1
 
 
 class HybridSearch:
@@ -139,6 +151,10 @@ class HybridSearch:
         self.relevance_z = relevance_z
         self.keyword_z = keyword_z
         self._keys = [d for index in self._indexes for d in index.docs]
+        self._tiebreak = np.empty(len(self._keys), dtype=np.int64)  # each id's place in id order
+        self._tiebreak[sorted(range(len(self._keys)), key=self._keys.__getitem__)] = np.arange(
+            len(self._keys)
+        )
         self._null: Null | None = None
 
     @property
@@ -185,15 +201,14 @@ class HybridSearch:
         scores = self.scores(query)
         fused = np.round(scores.fused(self.keyword_weight), DECIMALS)
         null = self.null()
-        keyword_ranks = _ranks(scores.keyword, self._keys)
-        dense_ranks = _ranks(scores.dense, self._keys)
-        order = np.lexsort((np.asarray(self._keys), -fused))[:limit]
+        keyword = np.round(scores.keyword, DECIMALS)
+        dense = np.round(scores.dense, DECIMALS)
         return [
             self._hit(
                 int(n),
                 float(fused[n]),
-                int(keyword_ranks[n]) if scores.keyword[n] > 0 else None,
-                int(dense_ranks[n]),
+                _rank(keyword, self._tiebreak, int(n)) if scores.keyword[n] > 0 else None,
+                _rank(dense, self._tiebreak, int(n)),
                 null.relevant(
                     float(scores.dense[n]),
                     float(scores.keyword[n]),
@@ -202,7 +217,7 @@ class HybridSearch:
                 ),
                 scores.chunks,
             )
-            for n in order
+            for n in _top(fused, self._tiebreak, limit)
         ]
 
     def _locate(self, n: int) -> tuple[SearchIndex, int]:

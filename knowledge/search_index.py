@@ -32,7 +32,7 @@ FORMAT = 1
 MANIFEST = "current.json"
 
 
-@dataclass
+@dataclass(eq=False)  # identity: two indexes are never compared field by field
 class SearchIndex:
     """Chunks sorted by (document, chunk id), so each document's chunks are contiguous:
     ``starts[d]`` is the first chunk of document ``d``."""
