@@ -718,6 +718,11 @@ CLUSTERS_ACT_NEEDS_NAME = (
 )
 
 # --- Postmortem search: relevance, one document one result (issue 17) --------------------------
+SEARCH_NO_CLOSE_MATCH = "no close match for {text!r}; the nearest ones:"
+SEARCH_NOT_CLOSE = "(nearest, not a close match)"
+SLACK_SEARCH_NO_CLOSE_MATCH = "*No close match for _{text}_* - the nearest ones:"
+SLACK_SEARCH_NOT_CLOSE = "_(nearest, not a close match)_"
+EVAL_QUESTIONS_UNREADABLE = "--queries {path}: {why}"
 
 # --- Postmortem drafts (issue 17) and the simulated shop's exporter (issue 16) -------------------
 POSTMORTEM_NO_INCIDENT = "no incident {incident!r}: give an id like INC-0001 (`/medic status`)"

@@ -8,7 +8,6 @@ each one's squared z-score at that moment, so the metric that moved is the one t
 from __future__ import annotations
 
 import numpy as np
-from sklearn.ensemble import IsolationForest
 
 from detectors.series import FloatArray
 
@@ -31,6 +30,8 @@ class JointIsolation:
             nothing = np.full(rows, np.nan)
             return nothing[:split], nothing[split:]
         features = np.clip(np.nan_to_num(z, nan=0.0), -Z_CLIP, Z_CLIP)
+        from sklearn.ensemble import IsolationForest  # seconds to import: only when used
+
         forest = IsolationForest(
             n_estimators=self.trees,
             max_samples=min(self.max_samples, split),

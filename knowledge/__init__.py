@@ -27,7 +27,8 @@ if TYPE_CHECKING:
     from knowledge.postmortems import Postmortem, PostmortemLibrary, read_postmortems
     from knowledge.ranking import ComponentWindow, Features, RankedCause, features, rank_components
     from knowledge.records import IncidentRecord, Remediation, SimilarIncident, TemplateCount
-    from knowledge.search import HybridSearch, SearchHit, open_keyword_index
+    from knowledge.search import HybridSearch, SearchHit
+    from knowledge.search_index import SearchIndex, open_index
     from knowledge.store import collection, connect_chroma, move_aside, open_chroma, reindex
     from knowledge.template_state import load_miner, save_miner, state_path
     from knowledge.templates import TemplateChanges, TemplateMiner, TemplateStat, readable
@@ -70,6 +71,7 @@ _EXPORTS: dict[str, tuple[str, str]] = {
     "ReadReport": ("knowledge.log_files", "ReadReport"),
     "Remediation": ("knowledge.records", "Remediation"),
     "SearchHit": ("knowledge.search", "SearchHit"),
+    "SearchIndex": ("knowledge.search_index", "SearchIndex"),
     "Signal": ("knowledge.vocabulary", "Signal"),
     "SimilarIncident": ("knowledge.records", "SimilarIncident"),
     "TemplateChanges": ("knowledge.templates", "TemplateChanges"),
@@ -90,7 +92,7 @@ _EXPORTS: dict[str, tuple[str, str]] = {
     "model_version": ("knowledge.embeddings", "model_version"),
     "move_aside": ("knowledge.store", "move_aside"),
     "open_chroma": ("knowledge.store", "open_chroma"),
-    "open_keyword_index": ("knowledge.search", "open_keyword_index"),
+    "open_index": ("knowledge.search_index", "open_index"),
     "parse_line": ("knowledge.logs", "parse_line"),
     "rank_components": ("knowledge.ranking", "rank_components"),
     "read_logs": ("knowledge.log_files", "read_logs"),
@@ -130,6 +132,7 @@ __all__ = [
     "ReadReport",
     "Remediation",
     "SearchHit",
+    "SearchIndex",
     "Signal",
     "SimilarIncident",
     "TemplateChanges",
@@ -150,7 +153,7 @@ __all__ = [
     "model_version",
     "move_aside",
     "open_chroma",
-    "open_keyword_index",
+    "open_index",
     "parse_line",
     "rank_components",
     "read_logs",

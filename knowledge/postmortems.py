@@ -12,12 +12,18 @@ from pathlib import Path
 from typing import Any
 
 from chromadb.api import ClientAPI
+from chromadb.api.models.Collection import Collection
 
+from knowledge.canonical import document_id
 from knowledge.embeddings import MiniLMEmbedding
 from knowledge.log_files import ReadReport
 from knowledge.store import collection
 
 COLLECTION = "medic_postmortems"
+TEXT_FIELDS = ("summary", "description", "body")
+MAX_FIELD = 100_000  # characters of one field of one postmortem
+MAX_TAG = 200
+MAX_TAGS = 100
 CHUNK_CHARS = 1200
 BATCH = 64
 MARKDOWN = (".md", ".markdown")
@@ -27,25 +33,45 @@ _HEADING = re.compile(r"^#{1,6}\s+(.+?)\s*#*\s*$", re.MULTILINE)
 
 @dataclass(frozen=True)
 class Postmortem:
+    """One postmortem record. ``id`` is the canonical document id (``knowledge.canonical``):
+    records of the same write-up from several corpora share it; ``record`` tells them apart."""
+
     id: str
     title: str
     text: str
     url: str
     origin: str
+    titled: bool = True  # False when the title was made from the first words of the text
+    tags: tuple[str, ...] = ()
+    impact: str = ""
+
+    @property
+    def record(self) -> str:
+        return _identity(self.url, self.title, self.text, ",".join(self.tags), self.impact)
+
+    def header(self) -> str:
+        """The short fields as one chunk: title, impact and tags (tags and keywords)."""
+        parts = [self.title.rstrip(".") + "."]
+        if self.impact:
+            parts.append(f"Impact: {self.impact.rstrip('.')}.")
+        if self.tags:
+            parts.append(f"Tags: {', '.join(self.tags)}.")
+        return " ".join(parts)
 
     def chunks(self) -> list[str]:
-        """Paragraphs packed into chunks of about ``CHUNK_CHARS``; each starts with the title so
-        a chunk found alone still says what it belongs to."""
+        """The header, then the text's paragraphs packed into chunks of about ``CHUNK_CHARS``
+        (the title is in the header and metadata, not repeated in every chunk)."""
         paragraphs = [p.strip() for p in re.split(r"\n\s*\n", self.text) if p.strip()]
         chunks: list[str] = []
         current = ""
-        for paragraph in paragraphs or [""]:
+        for paragraph in paragraphs:
             if current and len(current) + len(paragraph) > CHUNK_CHARS:
                 chunks.append(current)
                 current = ""
             current = f"{current}\n\n{paragraph}" if current else paragraph
-        chunks.append(current)
-        return [f"{self.title}. {c}".strip() for c in chunks]
+        if current:
+            chunks.append(current)
+        return [self.header(), *chunks]
 
 
 def _identity(*parts: str) -> str:
@@ -91,8 +117,10 @@ def _markdown(file: Path, report: ReadReport) -> Iterator[Postmortem]:
     heading = _HEADING.search(text)
     title = heading.group(1) if heading else file.stem.replace("-", " ").replace("_", " ")
     url = next(iter(re.findall(r"^url:\s*(\S+)", text, re.MULTILINE)), "")
+    body = (text[: heading.start()] + text[heading.end() :]) if heading else text
+    body = re.sub(r"^url:\s*\S+\s*$", "", body, flags=re.MULTILINE)  # shown as the link
     report.lines += 1
-    yield Postmortem(_identity(str(file.name), text), title, text, url, str(file))
+    yield Postmortem(document_id(url, text), title, body.strip(), url, str(file))
 
 
 def _json_lines(file: Path, report: ReadReport) -> Iterator[Postmortem]:
@@ -118,20 +146,55 @@ def _json_lines(file: Path, report: ReadReport) -> Iterator[Postmortem]:
 def _from_json(item: Any, origin: str) -> Postmortem | None:
     if not isinstance(item, dict):
         return None
-    keys = ("title", "summary", "description", "body", "url")
-    fields = {k: str(item[k]).strip() for k in keys if item.get(k)}
-    text = "\n\n".join(fields[k] for k in ("summary", "description", "body") if k in fields)
-    if not text and "title" not in fields:
+    keys = ("title", "summary", "description", "body", "url", "impact", "company", "product")
+    fields = {k: str(item[k]).strip()[:MAX_FIELD] for k in keys if item.get(k)}
+    title = fields.get("title", "")
+    texts = [
+        _without(fields[k], title, fields.get("impact", "")) for k in TEXT_FIELDS if k in fields
+    ]
+    text = "\n\n".join(t for t in texts if t)
+    if not text and not title:
         return None
-    company = str(item.get("company") or "").strip()
-    title = fields.get("title") or (f"{company}: " if company else "") + _first_words(text)
+    tags = tuple(
+        dict.fromkeys(
+            str(tag).strip()[:MAX_TAG]
+            for key in ("tags", "keywords")
+            if isinstance(item.get(key), list)
+            for tag in item[key][:MAX_TAGS]
+            if str(tag).strip()
+        )
+    )
+    if fields.get("product"):
+        tags = (*tags, fields["product"])
+    company = fields.get("company", "")
+    made_up = (f"{company}: " if company else "") + _first_words(text)
     url = fields.get("url", "")
-    return Postmortem(_identity(url, title, text), title, text or title, url, origin)
+    return Postmortem(
+        id=document_id(url, text or title),
+        title=title or made_up,
+        text=text,
+        url=url,
+        origin=origin,
+        titled=bool(title),
+        tags=tags,
+        impact=fields.get("impact", ""),
+    )
+
+
+def _without(text: str, title: str, impact: str) -> str:
+    """A summary without the title (and impact) it repeats: k8s.af summaries are
+    "<title> — impact: <impact>", both already in the header chunk."""
+    if title and text.startswith(title):
+        text = text[len(title) :].lstrip(" -—:.")
+    if impact and text.lower().removeprefix("impact:").strip() == impact:
+        return ""
+    return text
 
 
 def _first_words(text: str, words: int = 10) -> str:
-    parts = text.split()
-    return " ".join(parts[:words]) + (" ..." if len(parts) > words else "")
+    """The first sentence, or its first ``words`` words: a title, so no trailing ellipsis."""
+    sentence = re.split(r"(?<=[.!?])\s", text.strip(), maxsplit=1)[0]
+    return " ".join(sentence.split()[:words]).rstrip(".,;:")
 
 
 class PostmortemLibrary:
@@ -140,6 +203,10 @@ class PostmortemLibrary:
     def __init__(self, client: ClientAPI, embedder: MiniLMEmbedding) -> None:
         self._embedder = embedder
         self._collection = collection(client, COLLECTION, embedder)
+
+    @property
+    def collection(self) -> Collection:
+        return self._collection
 
     def count(self) -> int:
         return int(self._collection.count())
@@ -159,12 +226,15 @@ class PostmortemLibrary:
                 meta: dict[str, str | int] = {
                     "kind": "postmortem",
                     "title": postmortem.title,
+                    "titled": int(postmortem.titled),
                     "url": postmortem.url,
                     "doc": postmortem.id,
+                    "record": postmortem.record,
                     "chunk": i,
-                    "origin": postmortem.origin,
+                    "origin": postmortem.origin[-500:],
                 }
-                pending.append((f"pm-{postmortem.id}-{i}", chunk, meta))
+                key = _identity(postmortem.id)
+                pending.append((f"pm-{key}-{postmortem.record}-{i}", chunk, meta))
             if len(pending) >= BATCH:
                 chunks += self._flush(pending)
                 if progress:
@@ -185,4 +255,15 @@ class PostmortemLibrary:
             embeddings=list(vectors),
             metadatas=[m for _, _, m in pending],
         )
+        self._drop_older_ids(pending)
         return len(pending)
+
+    def _drop_older_ids(self, pending: list[tuple[str, str, dict[str, str | int]]]) -> None:
+        """Chunks an earlier version stored for these URLs under a per-file id (before
+        canonical ids): without this, a re-ingested postmortem would be two documents."""
+        urls = sorted({str(m["url"]) for _, _, m in pending if m["url"]})
+        docs = sorted({str(m["doc"]) for _, _, m in pending})
+        if urls:
+            self._collection.delete(
+                where={"$and": [{"url": {"$in": urls}}, {"doc": {"$nin": docs}}]}  # type: ignore[dict-item]
+            )

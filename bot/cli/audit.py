@@ -4,12 +4,14 @@ from __future__ import annotations
 
 import json
 from datetime import UTC, datetime
-from typing import Annotated
+from typing import TYPE_CHECKING, Annotated
 
 import typer
 
 from bot.cli.errors import reports_errors
-from tools.audit import AuditLog
+
+if TYPE_CHECKING:
+    from tools.audit import AuditLog
 
 MAX_LIMIT = 1_000_000  # entries one `medic audit list` prints; more is not a listing
 
@@ -22,6 +24,7 @@ audit_app = typer.Typer(
 def _log() -> AuditLog:
     from bot.config import load_settings
     from bot.wiring import Wiring
+    from tools.audit import AuditLog  # SQLAlchemy and Alembic: not for every medic command
 
     return AuditLog(Wiring(load_settings()).engine)
 

@@ -19,6 +19,8 @@ from bot.errors import InputError
 
 if TYPE_CHECKING:
     from bot.wiring import Wiring
+    from knowledge.search import Encoder
+    from knowledge.search_index import SearchIndex
 
 ingest_app = typer.Typer(help="Feed the incident memory: logs, postmortems.", no_args_is_help=True)
 knowledge_app = typer.Typer(help="Maintain the incident memory.", no_args_is_help=True)
@@ -27,7 +29,8 @@ JsonOption = Annotated[
     bool, typer.Option("--json", help="Print a JSON summary as the last line of output.")
 ]
 DataOption = Annotated[Path, typer.Option("--data", help="Directory of the benchmark data.")]
-SEARCH_DIR = "search"  # keyword indexes of `medic search`, in the data directory
+SEARCH_DIR = "search"  # the search indexes of `medic search`, in the data directory
+MAX_SEARCH_TEXT = 1000  # characters, as `/medic search`
 
 
 def register(app: typer.Typer) -> None:
@@ -122,32 +125,64 @@ def search(
     limit: Annotated[int, typer.Option("--limit", min=1, max=100)] = 5,
     as_json: JsonOption = False,
 ) -> None:
-    """Search postmortems and remembered incidents (BM25 keywords + embeddings)."""
-    from knowledge.memory import COLLECTION as INCIDENTS
-    from knowledge.postmortems import COLLECTION as POSTMORTEMS
+    """Search postmortems and remembered incidents (BM25 keywords + embeddings); results that
+    are not close matches for the question are shown as the nearest ones."""
+    from bot import messages
     from knowledge.search import HybridSearch
-    from knowledge.store import collection
 
     if not text.strip():
         raise InputError("give some text to search for")
-    wiring = _wiring()
-    embedder = wiring.embedder
-    client = wiring.vector_store
-    index = HybridSearch(
-        [collection(client, name, embedder) for name in (POSTMORTEMS, INCIDENTS)],
-        embedder,
-        index_dir=wiring.data_dir / SEARCH_DIR,
-    )
-    hits = index.search(text, limit)
+    if len(text) > MAX_SEARCH_TEXT:
+        raise InputError(f"search text is {len(text)} characters; give at most {MAX_SEARCH_TEXT}")
+    indexes, encode = _search_indexes()
+    hits = HybridSearch(indexes, encode).search(text, limit)
+    close = any(hit.relevant for hit in hits)
+    if hits and not close:
+        typer.echo(messages.SEARCH_NO_CLOSE_MATCH.format(text=text))
     for hit in hits:
         typer.echo(
-            f"{hit.score:.2f}  [{hit.kind}] {hit.title}" + (f"  {hit.url}" if hit.url else "")
+            f"{hit.score:.2f}  [{hit.kind}] {hit.title}"
+            + (f"  {hit.url}" if hit.url else "")
+            + ("" if hit.relevant or not close else f"  {messages.SEARCH_NOT_CLOSE}")
         )
         typer.echo(f"      {hit.snippet}")
     if not hits:
         typer.echo("nothing found (ingest postmortems with `medic ingest postmortems PATH`)")
     if as_json:
-        typer.echo(json.dumps({"query": text, "hits": [vars(h) for h in hits]}))
+        found = {"query": text, "close_match": close, "hits": [vars(h) for h in hits]}
+        typer.echo(json.dumps(found))
+
+
+def _search_indexes() -> tuple[list[SearchIndex], Encoder]:
+    """The search indexes of postmortems and incidents and the query encoder. When the
+    embedded store has not been written since the indexes were saved, they are read from
+    their files and the store is not opened (importing and opening Chroma cost a terminal user
+    seconds)."""
+    from bot.config import load_settings
+    from bot.wiring.process import CHROMA
+    from knowledge.query_encoder import query_encoder
+    from knowledge.search_index import load_current, mark_current, store_stamp
+
+    settings = load_settings()
+    store = None if settings.chroma_url else settings.data_dir / CHROMA
+    directory = settings.data_dir / SEARCH_DIR
+    indexes = load_current(directory, store_stamp(store)) if store else None
+    if indexes is not None:
+        return indexes, query_encoder()
+    from bot.wiring import Wiring
+    from knowledge.memory import COLLECTION as INCIDENTS
+    from knowledge.postmortems import COLLECTION as POSTMORTEMS
+    from knowledge.search_index import open_index
+    from knowledge.store import collection
+
+    wiring = Wiring(settings)
+    embedder = wiring.embedder
+    client = wiring.vector_store
+    names = (POSTMORTEMS, INCIDENTS)
+    indexes = [open_index(collection(client, n, embedder), directory) for n in names]
+    if store is not None:
+        mark_current(directory, indexes, store_stamp(store))
+    return indexes, query_encoder()
 
 
 @knowledge_app.command("reindex")
@@ -273,6 +308,69 @@ def eval_rca(
         options |= {"log_lines_per_second": log_lines_per_second}
         options |= {"log_request_seconds": log_request_seconds}
     print_result(result, store, lambda: evaluation_run("rca", options, settings, [data]))
+
+
+@eval_app.command("postmortems")
+@reports_errors
+def eval_postmortems(
+    data: DataOption,
+    queries: Annotated[
+        Path | None,
+        typer.Option(
+            "--queries",
+            help="Questions (JSON lines: question, relevant canonical ids, split); default: "
+            "knowledge/evaluation/postmortem_questions.jsonl.",
+        ),
+    ] = None,
+    split: Annotated[
+        str, typer.Option("--split", help="dev (where parameters were chosen), test, or all.")
+    ] = "test",
+    as_json: JsonOption = False,
+    mlflow: MlflowOption = False,
+    mlflow_uri: MlflowUriOption = None,
+) -> None:
+    """Postmortem search (hit@1/3/10, MRR@10) on the questions' split, beside BM25 alone and
+    embeddings alone in the same run, and the share of off-topic questions given a result
+    marked relevant. The JSON corpora under --data are embedded into a fresh store."""
+    from bot import messages
+    from bot.config import load_settings
+    from bot.wiring import embedding_model
+    from knowledge.evaluation.postmortems import (
+        QUESTIONS,
+        SPLITS,
+        evaluate_postmortems,
+        load_questions,
+    )
+
+    _check_data(data)
+    if split not in SPLITS:
+        raise InputError(f"--split {split!r}: give one of {', '.join(SPLITS)}")
+    questions_file = queries or QUESTIONS
+    try:
+        load_questions(questions_file)
+    except (OSError, UnicodeDecodeError, ValueError) as exc:
+        why = exc.strerror if isinstance(exc, OSError) else str(exc)
+        message = messages.EVAL_QUESTIONS_UNREADABLE.format(path=questions_file, why=why)
+        raise InputError(message) from exc
+    settings = load_settings()
+    store = mlflow_store(mlflow, mlflow_uri, settings)
+    with tempfile.TemporaryDirectory() as workdir:
+        result = evaluate_postmortems(
+            data,
+            questions_file,
+            embedding_model(),
+            Path(workdir),
+            split,
+            lambda s: typer.echo(s, err=True),
+        )
+    if not as_json:
+        result.pop("misses")
+    options = {"data": data, "queries": questions_file, "split": split}
+    print_result(
+        result,
+        store,
+        lambda: evaluation_run("postmortems", options, settings, [data, questions_file]),
+    )
 
 
 @eval_app.command("templates")

@@ -318,10 +318,19 @@ class CommandAnswers:
         hits = self._searcher.search(text, SEARCH_LIMIT)
         if not hits:
             return markup(messages.SLACK_NO_SEARCH_RESULTS, text=echo(text))
-        lines = [markup(messages.SLACK_SEARCH_RESULTS, text=echo(text))]
+        close = any(hit.relevant for hit in hits)
+        lines = [
+            markup(messages.SLACK_SEARCH_RESULTS, text=echo(text))
+            if close
+            else markup(messages.SLACK_SEARCH_NO_CLOSE_MATCH, text=echo(text))
+        ]
         for hit in hits:
             name = link(hit.url, hit.title) if hit.url else escape(hit.title)
-            lines.append(markup("• *{}* ({}, {:.2f}) {}", hit.id, hit.kind, hit.score, name))
+            # a postmortem's id is its canonical URL, already behind the title's link
+            label = markup("*{}* ", hit.id) if hit.kind == "incident" else Mrkdwn("")
+            nearest = not hit.relevant and close
+            note = Mrkdwn(f" {messages.SLACK_SEARCH_NOT_CLOSE}" if nearest else "")
+            lines.append(markup("• {}({}, {:.2f}) {}{}", label, hit.kind, hit.score, name, note))
             if hit.snippet:
                 lines.append(markup("   {}", hit.snippet))
         return joined("\n", lines)

@@ -16,8 +16,11 @@ from knowledge import (
     IncidentRecord,
     MiniLMEmbedding,
     SearchHit,
+    SearchIndex,
     collection,
+    open_index,
 )
+from knowledge.query_encoder import query_encoder
 
 
 class Searcher(Protocol):
@@ -25,8 +28,9 @@ class Searcher(Protocol):
 
 
 class KnowledgeSearch:
-    """Postmortems and incidents, ranked by the knowledge package's hybrid search. The index is
-    rebuilt only when a collection changed size (an incident remembered, postmortems ingested)."""
+    """Postmortems and incidents, ranked by the knowledge package's hybrid search. A collection's
+    index is rebuilt only when the collection changed (an incident remembered, postmortems
+    ingested); the same index a command-line search reads, so both answer alike."""
 
     def __init__(self, client: ClientAPI, embedder: MiniLMEmbedding) -> None:
         self._embedder = embedder
@@ -34,18 +38,24 @@ class KnowledgeSearch:
             collection(client, n, embedder) for n in (POSTMORTEM_COLLECTION, INCIDENT_COLLECTION)
         ]
         self._lock = threading.Lock()
-        self._sizes: tuple[int, ...] = ()
-        self._index: HybridSearch | None = None
+        self._indexes: list[SearchIndex] = []
+        self._search: HybridSearch | None = None
 
     def search(self, text: str, limit: int) -> list[SearchHit]:
-        sizes = tuple(c.count() for c in self._collections)
         with self._lock:
-            if self._index is None or sizes != self._sizes:
-                self._index, self._sizes = HybridSearch(self._collections, self._embedder), sizes
-            index = self._index
-        hits = index.search(text, limit)
+            known = self._known()
+            fresh = [open_index(c, None, k) for c, k in zip(self._collections, known, strict=True)]
+            changed = [a is not b for a, b in zip(fresh, self._indexes, strict=False)]
+            if self._search is None or len(fresh) != len(self._indexes) or any(changed):
+                self._indexes = fresh
+                self._search = HybridSearch(fresh, query_encoder())
+            search = self._search
+        hits = search.search(text, limit)
         fixes = self._fixes([h.id for h in hits if h.kind == "incident"])
         return [replace(h, snippet=fixes.get(h.id, h.snippet)) for h in hits]
+
+    def _known(self) -> list[SearchIndex | None]:
+        return list(self._indexes) or [None] * len(self._collections)
 
     def _fixes(self, incident_ids: list[str]) -> dict[str, str]:
         """For incidents: the service, root cause and what fixed it, from the stored record."""

@@ -7,8 +7,12 @@ import csv
 import gzip
 import io
 import json
+import os
+import subprocess
+import sys
 from datetime import UTC, datetime
 from pathlib import Path
+from typing import Any
 
 import pytest
 from typer.testing import CliRunner
@@ -209,3 +213,80 @@ def test_eval_rca_emulates_the_time_for_logs_of_a_source_of_a_given_speed(tmp_pa
     timed = json.loads(result.stdout.strip().splitlines()[-1])["localization_timed"]
     assert timed["lines_per_second"] == 1.0 and timed["log_seconds"] == 0.3
     assert {"as@1", "as@3", "as@5", "readers", "request_seconds"} <= set(timed)
+
+
+POSTMORTEMS = [
+    {"title": "Resolver outage", "summary": "A typo in the zone file broke every lookup."},
+    {"title": "Disk full", "summary": "Audit logs filled the root volume; rotation was off."},
+    {"title": "Pool exhausted", "summary": "A deploy doubled workers and the pool ran dry."},
+    {"title": "Certificate expired", "summary": "The gateway certificate expired on a Sunday."},
+    {"title": "Pod evictions", "summary": "Pod Priorities made the scheduler evict pods."},
+]
+
+
+def _medic_json(*args: str) -> dict[str, Any]:
+    """`medic ARGS --json` in a fresh process: its last line."""
+    done = subprocess.run(
+        [sys.executable, "-c", "from bot.cli.app import app; app()", *args, "--json"],
+        capture_output=True,
+        text=True,
+        timeout=300,
+        env=os.environ | {"PYTHONPATH": str(Path(__file__).parents[2])},
+        check=True,
+    )
+    found: dict[str, Any] = json.loads(done.stdout.strip().splitlines()[-1])
+    return found
+
+
+def test_search_answers_alike_in_two_processes_and_says_when_nothing_is_close(
+    tmp_path: Path,
+) -> None:
+    (tmp_path / "pm.jsonl").write_text("\n".join(json.dumps(p) for p in POSTMORTEMS))
+    ingested = runner.invoke(app, ["ingest", "postmortems", str(tmp_path / "pm.jsonl")])
+    assert ingested.exit_code == 0, ingested.output
+    question = "higher-priority pods evicted"
+    first, second = _medic_json("search", question), _medic_json("search", question)
+    assert first == second and first["close_match"] is True
+    assert first["hits"][0]["title"] == "Pod evictions" and first["hits"][0]["relevant"]
+    off_topic = runner.invoke(app, ["search", "banana bread recipe with walnuts", "--json"])
+    assert off_topic.exit_code == 0, off_topic.output
+    assert off_topic.stdout.startswith("no close match for 'banana bread recipe with walnuts'")
+    found = json.loads(off_topic.stdout.strip().splitlines()[-1])
+    assert found["close_match"] is False and found["hits"]
+    assert not any(hit["relevant"] for hit in found["hits"])
+
+
+def test_eval_postmortems_reports_search_beside_both_baselines(tmp_path: Path) -> None:
+    corpus = tmp_path / "corpus"
+    corpus.mkdir()
+    rows = [{**p, "url": f"https://pm.example/{i}"} for i, p in enumerate(POSTMORTEMS)]
+    (corpus / "pm.jsonl").write_text("\n".join(json.dumps(r) for r in rows))
+    questions = [
+        {"question": "dns names stopped resolving", "relevant": ["https://pm.example/0"]},
+        {"question": "root volume ran out of space", "relevant": ["https://pm.example/1"]},
+        {"question": "cheap flights to lisbon", "relevant": []},
+    ]
+    file = tmp_path / "q.jsonl"
+    file.write_text("\n".join(json.dumps({**q, "split": "test"}) for q in questions))
+    result = runner.invoke(
+        app, ["eval", "postmortems", "--data", str(corpus), "--queries", str(file), "--json"]
+    )
+    assert result.exit_code == 0, result.output
+    summary = json.loads(result.stdout.strip().splitlines()[-1])
+    assert summary["queries"] == 2 and summary["hit@1"] == 1.0 and summary["mrr"] == 1.0
+    assert set(summary["baselines"]) == {"bm25", "dense"}
+    assert summary["off_topic"] == 1 and summary["off_topic_marked_relevant"] == 0.0
+    assert summary["seconds"] > 0
+
+
+def test_eval_postmortems_with_a_bad_question_file_is_one_line_and_exit_2(tmp_path: Path) -> None:
+    (tmp_path / "q.jsonl").write_text('{"question": "ok", "relevant": []}\n{"relevant": 3}\n')
+    result = runner.invoke(
+        app,
+        ["eval", "postmortems", "--data", str(tmp_path), "--queries", str(tmp_path / "q.jsonl")],
+    )
+    assert result.exit_code == 2
+    assert result.stderr.strip() == (
+        f"medic: --queries {tmp_path / 'q.jsonl'}: {tmp_path / 'q.jsonl'}:2: not a question "
+        "(want {question, relevant, split})"
+    )

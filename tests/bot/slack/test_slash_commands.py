@@ -60,6 +60,14 @@ def test_search_finds_past_incidents_with_what_fixed_them(medic: Medic) -> None:
     assert "PAST-001" in answer and "fixed by scale(factor=2)" in answer
 
 
+def test_an_off_topic_search_says_no_close_match_and_shows_the_nearest(medic: Medic) -> None:
+    medic.slash("search banana bread recipe with walnuts")
+    medic.settle()
+    answer = medic.slack.ephemeral_texts()[-1]
+    assert answer.startswith("*No close match for _banana bread recipe with walnuts_*")
+    assert "PAST-" in answer  # the nearest ones, shown as such
+
+
 def test_status_lists_open_incidents_and_pending_proposals(medic: Medic) -> None:
     medic.slash("status")
     medic.settle()
