@@ -81,7 +81,7 @@ def test_a_correction_in_the_thread_is_used_by_the_next_similar_incident(medic: 
     medic.settle()
     draft = next(f for f in medic.slack.uploaded(root.ts) if f.filename.endswith(".md"))
     root_cause = draft.content.decode().split("## Root cause")[1]
-    assert f"corrected in the thread by {APPROVER}: root cause was actually" in root_cause
+    assert f"Corrected in the thread by {APPROVER}: root cause was actually" in root_cause
 
 
 def test_a_mention_elsewhere_gets_a_short_help_and_own_or_retried_events_none(

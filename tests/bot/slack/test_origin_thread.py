@@ -58,8 +58,9 @@ def test_a_victims_thread_names_the_origin_and_why_not_is_answered_after_a_resta
     first.slash("postmortem draft INC-0001")
     first.settle()
     draft = next(f for f in first.slack.uploaded(root.ts) if f.filename.endswith(".md"))
-    started = draft.content.decode().split("## Where it started")[1].split("##")[0]
-    assert "- Most likely origin: checkout (latency out of the ordinary since " in started
+    root_cause = draft.content.decode().split("## Root cause")[1].split("\n## ")[0]
+    started = root_cause.split("**Where it started:** ")[1]
+    assert started.startswith("checkout, first deviating at ")
 
     first.service.stop()
     again = start_medic()  # the ranking comes back from the incidents table
