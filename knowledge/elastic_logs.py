@@ -29,8 +29,8 @@ from knowledge.log_http import (
     MAX_MESSAGE_CHARS,
     bounded,
     one_line,
+    read_sliced,
     request_json,
-    slices,
 )
 from knowledge.logs import LEVELS, LogLine, TimeLeft, parse_line
 
@@ -81,13 +81,14 @@ class ElasticsearchLogSource:
         *,
         time_left: TimeLeft | None = None,
     ) -> list[LogLine]:
-        parts = slices(start, end, self._slices)
-        share = max(1, self._max_lines // len(parts))
         self.requests = 0
-        lines: list[LogLine] = []
-        for a, b in parts:
-            lines += self._slice(namespace, service, a, b, share, time_left)
-        return [line for line in lines if start <= line.timestamp < end]
+        return read_sliced(
+            start,
+            end,
+            self._slices,
+            self._max_lines,
+            lambda a, b, share: self._slice(namespace, service, a, b, share, time_left),
+        )
 
     def _slice(
         self,

@@ -6,12 +6,13 @@ from __future__ import annotations
 
 import itertools
 import json
+from collections.abc import Callable
 from typing import Any
 
 import httpx
 
 from knowledge.errors import LogSourceError
-from knowledge.logs import TimeLeft
+from knowledge.logs import LogLine, TimeLeft
 
 MAX_MESSAGE_CHARS = 4096  # one log line as Medic keeps it: longer ones are cut
 MAX_LABEL_CHARS = 253  # a pod or service name longer than Kubernetes allows is cut
@@ -99,6 +100,22 @@ def slices(start: float, end: float, count: int) -> list[tuple[float, float]]:
     step = (end - start) / count
     edges = [start + k * step for k in range(count)] + [end]
     return [(a, b) for a, b in itertools.pairwise(edges) if b > a]
+
+
+def read_sliced(
+    start: float,
+    end: float,
+    count: int,
+    max_lines: int,
+    read: Callable[[float, float, int], list[LogLine]],
+) -> list[LogLine]:
+    """The lines of ``[start, end)`` read slice by slice (``read(a, b, share)``), each slice
+    with an equal share of ``max_lines``: a loud minute cannot crowd out the rest of the window,
+    which a single capped query, oldest or newest first, would."""
+    parts = slices(start, end, count)
+    share = max(1, max_lines // len(parts))
+    lines = [line for a, b in parts for line in read(a, b, share)]
+    return [line for line in lines if start <= line.timestamp < end]
 
 
 def bounded(text: Any, limit: int) -> str:

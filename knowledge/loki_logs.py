@@ -31,8 +31,8 @@ from knowledge.log_http import (
     MAX_MESSAGE_CHARS,
     bounded,
     one_line,
+    read_sliced,
     request_json,
-    slices,
 )
 from knowledge.logs import LogLine, TimeLeft
 
@@ -103,13 +103,14 @@ class LokiLogSource:
         time_left: TimeLeft | None = None,
     ) -> list[LogLine]:
         query = selector(self._labels, namespace, service)
-        parts = slices(start, end, self._slices)
-        share = max(1, self._max_lines // len(parts))
         self.requests = 0
-        lines: list[LogLine] = []
-        for a, b in parts:
-            lines += self._slice(query, int(a * NS), int(b * NS), share, time_left)
-        return [line for line in lines if start <= line.timestamp < end]
+        return read_sliced(
+            start,
+            end,
+            self._slices,
+            self._max_lines,
+            lambda a, b, share: self._slice(query, int(a * NS), int(b * NS), share, time_left),
+        )
 
     def _slice(
         self, query: str, start_ns: int, end_ns: int, want: int, time_left: TimeLeft | None

@@ -13,7 +13,7 @@ invalid.
 from __future__ import annotations
 
 import re
-from collections.abc import Callable
+from collections.abc import Callable, Iterable, Mapping
 from typing import Any, TypeVar
 
 import urllib3
@@ -56,6 +56,23 @@ MAX_QUOTAS = 50  # ResourceQuotas read per namespace
 EVENT_PAGE = 500  # Events asked for per request
 EVENT_PAGES = 4  # requests at most: a namespace flooded with Events is cut, not read for ever
 MAX_EVENT_TEXT = 300  # an Event's message as kept: cluster text, cut to a line of a thread
+
+
+def _tightest(quantities: Iterable[Mapping[str, Any]]) -> dict[str, float]:
+    """The smallest positive value per resource over ``quantities`` (Kubernetes quantities such
+    as ``512Mi`` or ``500m``, read by the client's own parser; at most ``MAX_RESOURCES`` names
+    each: a template or quota is data too). A quantity that does not parse is left out, not
+    guessed."""
+    tightest: dict[str, float] = {}
+    for given in quantities:
+        for resource, quantity in list(given.items())[:MAX_RESOURCES]:
+            try:
+                value = float(parse_quantity(quantity))  # type: ignore[no-untyped-call]
+            except (ValueError, TypeError, ArithmeticError):
+                continue
+            if value > 0:
+                tightest[str(resource)] = min(value, tightest.get(str(resource), value))
+    return tightest
 
 
 def load_api_client(
@@ -128,17 +145,10 @@ class KubernetesCluster:
         (``memory`` in bytes, ``cpu`` in cores): what the watch forecasts usage against. A
         quantity that does not parse is left out, not guessed."""
         template = self._read(namespace, name).spec.template
-        limits: dict[str, float] = {}
-        for container in template.spec.containers or []:
-            given = (container.resources.limits if container.resources else None) or {}
-            for resource, quantity in list(given.items())[:MAX_RESOURCES]:
-                try:
-                    value = float(parse_quantity(quantity))  # type: ignore[no-untyped-call]
-                except (ValueError, TypeError, ArithmeticError):
-                    continue
-                if value > 0:
-                    limits[str(resource)] = min(value, limits.get(str(resource), value))
-        return limits
+        return _tightest(
+            (c.resources.limits if c.resources else None) or {}
+            for c in template.spec.containers or []
+        )
 
     def resource_quotas(self, namespace: str) -> dict[str, float]:
         """The tightest hard limit per resource over the namespace's ResourceQuotas
@@ -151,18 +161,10 @@ class KubernetesCluster:
                 namespace, limit=MAX_QUOTAS, _request_timeout=self._timeout
             ),
         )
-        hard: dict[str, float] = {}
-        for quota in (quotas.items or [])[:MAX_QUOTAS]:
-            status, spec = quota.status, quota.spec
-            given = (status.hard if status else None) or (spec.hard if spec else None) or {}
-            for resource, quantity in list(given.items())[:MAX_RESOURCES]:
-                try:
-                    value = float(parse_quantity(quantity))  # type: ignore[no-untyped-call]
-                except (ValueError, TypeError, ArithmeticError):
-                    continue
-                if value > 0:
-                    hard[str(resource)] = min(value, hard.get(str(resource), value))
-        return hard
+        return _tightest(
+            (q.status.hard if q.status else None) or (q.spec.hard if q.spec else None) or {}
+            for q in (quotas.items or [])[:MAX_QUOTAS]
+        )
 
     def recent_rollouts(self, namespace: str, name: str, limit: int = 5) -> list[Rollout]:
         return [
