@@ -12,7 +12,6 @@ import math
 from dataclasses import dataclass
 
 import numpy as np
-from scipy.stats import theilslopes
 
 from detectors.findings import Direction, Finding, FindingKind, Forecast, ratio
 from detectors.series import Series
@@ -38,6 +37,9 @@ def time_to_threshold(series: Series, threshold: float, rules: ForecastRules) ->
     if len(recent) < MIN_POINTS or np.ptp(recent.timestamps) <= 0:
         return None
     t = recent.timestamps - recent.timestamps[-1]  # now = 0; keeps the fit well conditioned
+    # imported here, not at the top: see detectors.drift.drift_finding
+    from scipy.stats import theilslopes
+
     slope, level, low, high = (
         float(v) for v in theilslopes(recent.values, t, alpha=rules.confidence)[:4]
     )

@@ -23,7 +23,6 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 import numpy as np
-from scipy.special import kolmogorov
 
 from detectors.drift import histogram_psi
 from detectors.errors import DetectorError
@@ -133,6 +132,9 @@ def feature_drift(feature: str, reference: Histogram, live: Histogram) -> Featur
     pvalue: float | None = None
     if min(ref_total, live_total) >= MIN_COUNT:
         n = ref_total * live_total / (ref_total + live_total)
+        # imported here, not at the top: see detectors.drift.drift_finding
+        from scipy.special import kolmogorov
+
         pvalue = float(kolmogorov(np.sqrt(n) * ks))
     outside = float((actual[0] + actual[-1]) / live_total) if live_total > 0 else 0.0
     return FeatureDrift(

@@ -12,7 +12,6 @@ detectors' call, made before this is asked.
 from __future__ import annotations
 
 import numpy as np
-from scipy.stats import rankdata
 
 from detectors.series import Series
 
@@ -29,6 +28,9 @@ def level_change(series: Series, since: float) -> float | None:
         return None
     # U_k = 2 * (sum of the first k ranks) - k (n + 1), for k = 1 .. n - 1
     k = np.arange(1, n)
+    # imported here, not at the top: see detectors.drift.drift_finding
+    from scipy.stats import rankdata
+
     u = 2.0 * np.cumsum(rankdata(x))[:-1] - k * (n + 1.0)
     inside = np.abs(u[MIN_SIDE - 1 : n - MIN_SIDE])
     best = int(np.argmax(inside)) + MIN_SIDE - 1
