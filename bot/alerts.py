@@ -46,6 +46,9 @@ def _real_time(value: datetime, info: ValidationInfo) -> datetime:
     return value
 
 
+MAX_IDENTITY = 64  # characters of an alert's identity the incidents table keeps
+
+
 class Alert(BaseModel):
     model_config = ConfigDict(extra="allow", populate_by_name=True)
 
@@ -90,7 +93,12 @@ class Alert(BaseModel):
 
     @property
     def identity(self) -> str:
-        """Alertmanager's fingerprint, or a stable hash of the label set when it is missing."""
+        """Alertmanager's fingerprint, or a stable hash of the label set when it is missing. A
+        sender's fingerprint longer than ``MAX_IDENTITY`` is hashed (stably: its copies still
+        match): the incidents table keeps 64 characters, and PostgreSQL refuses a longer value,
+        which would lose the alert."""
+        if len(self.fingerprint) > MAX_IDENTITY:
+            return "h" + hashlib.sha256(self.fingerprint.encode()).hexdigest()[:40]
         if self.fingerprint:
             return self.fingerprint
         canonical = json.dumps(self.labels, sort_keys=True, separators=(",", ":"))
