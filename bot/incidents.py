@@ -22,6 +22,7 @@ from tools.upsert import insert_new
 
 OPEN = text("status = 'open'")  # the predicate of the partial unique index, as ON CONFLICT names it
 
+NAME_CHARS = 253  # an alert's name as kept (PostgreSQL refuses a longer value: the alert was lost)
 LOOKUP_CHUNK = 500  # fingerprints per IN (...): well within every database's parameter limit
 
 
@@ -31,7 +32,7 @@ class _IncidentRow(Base):
     seq: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
     fingerprint: Mapped[str] = mapped_column(String(64), index=True)
     group_key: Mapped[str] = mapped_column(Text, default="")
-    alertname: Mapped[str] = mapped_column(String(253))
+    alertname: Mapped[str] = mapped_column(String(NAME_CHARS))
     service: Mapped[str] = mapped_column(String(253))
     namespace: Mapped[str] = mapped_column(String(253))
     status: Mapped[str] = mapped_column(String(16), index=True)
@@ -92,7 +93,7 @@ class IncidentStore:
         values = {
             "fingerprint": alert.identity,
             "group_key": group_key,
-            "alertname": alert.name,
+            "alertname": alert.name[:NAME_CHARS],  # a label is data: cut to the column
             "service": service,
             "namespace": namespace,
             "status": "open",

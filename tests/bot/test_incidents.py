@@ -53,3 +53,15 @@ def test_a_fingerprint_longer_than_the_column_still_opens_one_incident_on_postgr
     )
     assert (new1, new2, new3) == (True, False, True)
     assert again.id == first.id != apart.id
+
+
+def test_an_absurdly_long_alertname_still_opens_an_incident_on_postgres(
+    postgres_url: str,  # noqa: F811
+) -> None:
+    store = IncidentStore(upgraded(create_engine(postgres_url)))
+    name = "<!channel> " + "x" * 5_000
+    alert = parse_alerts({**ALERT, "labels": {**ALERT["labels"], "alertname": name}}).alerts[0]
+    incident, new = store.open_or_attach(
+        alert, service="recommender", namespace="shop", group_key="g", now=1.0
+    )
+    assert new and store.get(incident.id) is not None
