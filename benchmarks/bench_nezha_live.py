@@ -19,6 +19,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 from benchmarks.generalization.protocol import Fixed, compare
+from benchmarks.generalization.rca import as_at
 from knowledge.evaluation.fault_data import NezhaIncident, load_index, read_logs, read_metrics
 from knowledge.evaluation.rca import evidence, mine_incident, screened_evidence
 from knowledge.origins import rank_origins
@@ -65,22 +66,14 @@ def ranks(
     return out
 
 
-def as_at(k: int) -> Callable[[Sequence[int | None]], float]:
-    def summarize(found: Sequence[int | None]) -> float:
-        return sum(1 for r in found if r is not None and r <= k) / len(found) if found else 0.0
-
-    return summarize
-
-
-def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__)
-    parser.add_argument("--data", type=Path, default=Path("../shared/bench-data/rca/nezha"))
-    args = parser.parse_args()
-    incidents = load_index(args.data)
-    table: dict[str, Ranks] = {}
-    for name, found in readings(incidents).items():
-        table[name] = ranks(incidents, found, history=True)
-        table[f"{name}, no history"] = ranks(incidents, found, history=False)
+def protocol_report(
+    incidents: Sequence[NezhaIncident],
+    table: Mapping[str, Ranks],
+    steps: Mapping[str, tuple[list[str], list[str]]],
+) -> dict[str, object]:
+    """AS@1/AS@3 of every way of ranking in ``table`` on the whole dev split, then each step
+    (``without`` -> ``with``) under the generalisation protocol, outer by fault type and by hour:
+    dev and outer side by side, and whether the step is kept."""
 
     def method(name: str) -> Fixed[NezhaIncident, int | None]:
         return Fixed(name, lambda incident: table[name][incident.id])
@@ -89,14 +82,9 @@ def main() -> None:
         "fault type": lambda i: i.fault_type,
         "hour": lambda i: datetime.fromtimestamp(i.inject_time, UTC).strftime("%H"),
     }
-    steps = {
-        "logs of every candidate": (["K=3"], ["K=3", "K=8", "all"]),
-        "each service against its own history": (["all, no history"], ["all, no history", "all"]),
-        "a tighter line budget": (["all"], ["all", *(f"all, {b} lines" for b in BUDGETS)]),
-    }
     report: dict[str, object] = {
         "dev": {
-            n: {"as@1": as_at(1)(list(r.values())), "as@3": as_at(3)(list(r.values()))}
+            n: {f"as@{k}": round(as_at(k)(list(r.values())), 4) for k in (1, 3)}
             for n, r in table.items()
         },
     }
@@ -115,7 +103,25 @@ def main() -> None:
                     "chosen": c.with_.choices(),
                     "keeps": c.keeps,
                 }
-    print(json.dumps(report, indent=1))
+    return report
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__)
+    parser.add_argument("--data", type=Path, default=Path("../shared/bench-data/rca/nezha"))
+    args = parser.parse_args()
+    incidents = load_index(args.data)
+    table: dict[str, Ranks] = {}
+    for name, found in readings(incidents).items():
+        table[name] = ranks(incidents, found, history=True)
+        table[f"{name}, no history"] = ranks(incidents, found, history=False)
+
+    steps = {
+        "logs of every candidate": (["K=3"], ["K=3", "K=8", "all"]),
+        "each service against its own history": (["all, no history"], ["all, no history", "all"]),
+        "a tighter line budget": (["all"], ["all", *(f"all, {b} lines" for b in BUDGETS)]),
+    }
+    print(json.dumps(protocol_report(incidents, table, steps), indent=1))
 
 
 if __name__ == "__main__":

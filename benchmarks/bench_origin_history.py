@@ -23,11 +23,10 @@ from __future__ import annotations
 import argparse
 import json
 from collections import Counter
-from collections.abc import Callable, Mapping, Sequence
-from datetime import UTC, datetime
+from collections.abc import Mapping, Sequence
 from pathlib import Path
 
-from benchmarks.generalization.protocol import Fixed, compare
+from benchmarks.bench_nezha_live import protocol_report
 from bot.config import InvestigationSettings
 from knowledge.evaluation.fault_data import (
     FAULT_SECONDS,
@@ -139,13 +138,6 @@ def with_baseline(
     return out
 
 
-def as_at(k: int) -> Callable[[Sequence[int | None]], float]:
-    def summarize(found: Sequence[int | None]) -> float:
-        return sum(1 for r in found if r is not None and r <= k) / len(found) if found else 0.0
-
-    return summarize
-
-
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--data", type=Path, default=Path("../shared/bench-data/rca/nezha"))
@@ -175,13 +167,6 @@ def main() -> None:
         for mode, ranks in history_ranks(incidents, timed).items():
             table[f"{mode}, {rate:.0f} lines/s, {args.log_seconds:g} s"] = ranks
 
-    def method(name: str) -> Fixed[NezhaIncident, int | None]:
-        return Fixed(name, lambda incident: table[name][incident.id])
-
-    by: dict[str, Callable[[NezhaIncident], str]] = {
-        "fault type": lambda i: i.fault_type,
-        "hour": lambda i: datetime.fromtimestamp(i.inject_time, UTC).strftime("%H"),
-    }
     steps = {
         "a baseline for a first investigation": (["fresh"], ["fresh", "fresh + baseline"]),
         "a baseline while the history is short": (
@@ -189,27 +174,7 @@ def main() -> None:
             ["earlier_only", "earlier_only + baseline"],
         ),
     }
-    report: dict[str, object] = {
-        "dev": {
-            n: {f"as@{k}": round(as_at(k)(list(r.values())), 4) for k in (1, 3)}
-            for n, r in table.items()
-        },
-    }
-    for step, (without, with_) in steps.items():
-        for grouping, key in by.items():
-            groups: dict[str, list[NezhaIncident]] = {}
-            for incident in incidents:
-                groups.setdefault(key(incident), []).append(incident)
-            for k in (1, 3):
-                c = compare(
-                    [method(n) for n in without], [method(n) for n in with_], groups, as_at(k)
-                )
-                report[f"{step} | {grouping} | AS@{k}"] = {
-                    "without": [round(c.without.dev_score, 4), round(c.without.outer_score, 4)],
-                    "with": [round(c.with_.dev_score, 4), round(c.with_.outer_score, 4)],
-                    "chosen": c.with_.choices(),
-                    "keeps": c.keeps,
-                }
+    report = protocol_report(incidents, table, steps)
     for mode in ("fresh", "earlier_only", "leave_one_out"):  # no choice made: dev is outer
         report[f"{mode} | outer"] = "same as dev: nothing is chosen on the data"
     print(json.dumps(report, indent=1))
