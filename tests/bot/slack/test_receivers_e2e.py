@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Callable, Iterator
+from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
 import httpx
@@ -18,7 +19,7 @@ from tests.bot.receivers import payloads
 from tests.bot.receivers.payloads import pd_signature
 from tests.bot.receivers.vendor_api import GENIE_KEY, PD_FROM, PD_TOKEN, VendorApi
 from tests.bot.receivers.vendor_api import running_vendor_api as vendor_api
-from tests.bot.slack.harness import Medic
+from tests.bot.slack.harness import ALERTS, Medic
 from tests.bot.slack.markup_check import unescaped
 
 SECRET = "shared-secret-1"
@@ -197,3 +198,25 @@ def test_a_datadog_monitor_that_triggers_again_is_a_new_investigation_in_its_thr
     investigated = [m for m in medic.slack.thread(root.ts) if "Medic investigated" in m.all_text()]
     assert [("INC-0001" in m.all_text(), "INC-0002" in m.all_text()) for m in investigated] == [
         (True, False), (False, True)]  # fmt: skip
+
+
+@pytest.mark.slow
+@pytest.mark.parametrize("source", ["grafana", "pagerduty"])
+def test_the_same_delivery_at_the_same_instant_is_one_incident_and_one_note(
+    start_medic: Callable[..., Medic], api: VendorApi, source: str
+) -> None:
+    # A Grafana HA pair sends every notification from each peer; PagerDuty retries a delivery
+    # it thinks was lost: copies arrive together, and must make one thread, one investigation
+    # and (PagerDuty) one note on the incident.
+    medic = start_medic(fronted=True, **environment(api.url))
+    starts = medic.sim.anchor + medic.sim.scenario.alert_offset
+    payload = FIRING[source](starts)
+    with ThreadPoolExecutor(4) as pool:
+        answers = list(pool.map(lambda _: send(medic, source, payload), range(4)))
+    assert all(a.status_code == 200 for a in answers), [a.text for a in answers]
+    medic.settle()
+
+    text = medic.root().all_text()
+    assert len(medic.slack.roots(ALERTS)) == 1
+    assert "INC-0001" in text and "INC-0002" not in text
+    assert len(api.notes()) == (1 if source == "pagerduty" else 0)
