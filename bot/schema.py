@@ -12,6 +12,7 @@ import bot.diagnosis.corrections
 import bot.diagnosis.origin_store
 import bot.incidents
 import bot.postmortems.store
+import bot.slack.deliveries
 import bot.slack.inbox
 import bot.slack.outbox
 import bot.slack.thread_store
@@ -27,6 +28,7 @@ STORES = (
     bot.diagnosis.origin_store,
     bot.incidents,
     bot.postmortems.store,
+    bot.slack.deliveries,
     bot.slack.inbox,
     bot.slack.outbox,
     bot.slack.thread_store,

@@ -30,8 +30,11 @@ import httpx
 import uvicorn
 from prometheus_client import CollectorRegistry, generate_latest
 from pydantic import BaseModel
+from sqlalchemy.exc import SQLAlchemyError
 
 from bot.config.front import ReceiverSettings
+from bot.database import state_engine
+from bot.errors import ConfigError
 from bot.slack.asgi import (
     MAX_BODY,
     BodyTooLargeError,
@@ -43,6 +46,7 @@ from bot.slack.asgi import (
     read_body,
     respond,
 )
+from bot.slack.deliveries import SharedDeliveries
 from bot.slack.inbox import AlertInbox, inbox_engine
 from bot.slack.metrics import WebhookMetrics
 from bot.slack.receivers import ReceiverWebhooks
@@ -69,6 +73,7 @@ class FrontConfig(BaseModel):
     token: str | None
     max_body_bytes: int
     receivers: dict[str, Any] = {}  # ReceiverSettings, secrets revealed (see config.revealed)
+    database_url: str | None = None  # the state database (SQLite in data_dir when None)
     log_level: str = "info"
 
 
@@ -143,6 +148,20 @@ class FrontServer:
         await send({"type": "http.response.body", "body": content})
 
 
+def shared_deliveries(config: FrontConfig) -> SharedDeliveries | None:
+    """The replay ledger on the state database the bot migrated before starting this process;
+    None (this process's memory) when PagerDuty is not enabled or the database cannot be opened:
+    the webhook keeps answering either way."""
+    if not ReceiverSettings.model_validate(config.receivers).pagerduty.enabled:
+        return None
+    try:
+        engine = state_engine(Path(config.data_dir), config.database_url, migrate=False)
+    except (ConfigError, SQLAlchemyError) as exc:
+        log.error("replays of PagerDuty deliveries are checked in this process only: %s", exc)
+        return None
+    return SharedDeliveries(engine)
+
+
 def main() -> None:
     """The front process (``python -m bot.slack.front``), configured on its stdin."""
     config = FrontConfig.model_validate_json(sys.stdin.readline())
@@ -165,6 +184,7 @@ def main() -> None:
         metrics,
         ReceiverSettings.model_validate(config.receivers),
         max_body_bytes=config.max_body_bytes,
+        deliveries=shared_deliveries(config),
     )
     receivers.on_queued = wake_the_bot
     bot = httpx.AsyncClient(
@@ -204,6 +224,7 @@ class FrontProcess:
         max_body_bytes: int,
         on_queued: Callable[[], None],
         receivers: dict[str, Any] | None = None,
+        database_url: str | None = None,
         log_level: str = "info",
     ) -> None:
         self._config = FrontConfig(
@@ -214,6 +235,7 @@ class FrontProcess:
             token=token,
             max_body_bytes=max_body_bytes,
             receivers=receivers or {},
+            database_url=database_url,
             log_level=log_level,
         )
         self._on_queued = on_queued

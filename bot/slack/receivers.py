@@ -19,7 +19,7 @@ import hmac
 import json
 import time
 from collections.abc import Callable
-from typing import Any
+from typing import Any, Protocol
 
 from bot.config.front import ReceiverSettings, SharedSecretReceiver
 from bot.errors import InputError
@@ -34,6 +34,7 @@ from bot.receivers import (
     signature_valid,
 )
 from bot.slack.asgi import BodyTooLargeError, Receive, read_body
+from bot.slack.deliveries import delivery_key
 from bot.slack.inbox import AlertInbox
 from bot.slack.metrics import WebhookMetrics
 from bot.slack.webhook import Runner, WebhookResponse, checked_group
@@ -55,6 +56,15 @@ def shared_secret_valid(headers: dict[str, str], secret: str) -> bool:
     return scheme.lower() == "bearer" and _same(given.strip(), secret)
 
 
+class DeliveryLedger(Protocol):
+    """Which signed deliveries were taken in already (:class:`bot.receivers.SeenEvents` in
+    memory, :class:`bot.slack.deliveries.SharedDeliveries` shared by every replica)."""
+
+    def seen(self, event_id: str) -> bool: ...
+
+    def remember(self, event_id: str) -> None: ...
+
+
 class ReceiverWebhooks:
     def __init__(
         self,
@@ -64,12 +74,16 @@ class ReceiverWebhooks:
         *,
         max_body_bytes: int,
         clock: Callable[[], float] = time.time,
+        deliveries: DeliveryLedger | None = None,
     ) -> None:
+        """``deliveries`` remembers PagerDuty's event ids against replays: give the shared one
+        (the state database) wherever several replicas or a restart may see the same delivery;
+        the default remembers them in this process only."""
         self._inbox = inbox
         self._metrics = metrics
         self._settings = settings
         self._clock = clock
-        self._seen = SeenEvents()
+        self._seen: DeliveryLedger = deliveries if deliveries is not None else SeenEvents()
         self.max_body_bytes = max_body_bytes
         self.on_queued: Callable[[], None] = lambda: None
 
@@ -134,8 +148,13 @@ class ReceiverWebhooks:
 
     @staticmethod
     def _event_id(payload: dict[str, Any]) -> str:
+        """PagerDuty's event id as a fixed-size key (hashed, never cut: two long ids sharing a
+        prefix are two deliveries); "" when the event has none."""
         event = payload.get("event")
-        return str(event.get("id", ""))[:200] if isinstance(event, dict) else ""
+        found = event.get("id") if isinstance(event, dict) else None
+        if found is None or found == "" or isinstance(found, dict | list):
+            return ""
+        return delivery_key(f"pagerduty:{found}")
 
     def _authenticator(
         self, kind: str, name: str

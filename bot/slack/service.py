@@ -31,6 +31,7 @@ from bot.flow import IncidentFlow
 from bot.llm.model import bounded
 from bot.slack.app import build_app
 from bot.slack.commands import CommandAnswers
+from bot.slack.deliveries import SharedDeliveries
 from bot.slack.delivery import SlackDelivery
 from bot.slack.front import FrontProcess
 from bot.slack.headsups import SlackHeadsUps, headsup_thread
@@ -221,7 +222,11 @@ class MedicService:
         )
         webhook.on_queued = self.intake.wake
         receivers = ReceiverWebhooks(
-            self.inbox, metrics, self.settings.receivers, max_body_bytes=max_body
+            self.inbox,
+            metrics,
+            self.settings.receivers,
+            max_body_bytes=max_body,
+            deliveries=SharedDeliveries(self.wiring.slack_engine),
         )
         receivers.on_queued = self.intake.wake
         return self._server(webhook, receivers)
@@ -375,6 +380,7 @@ class FrontedServer:
             max_body_bytes=service.settings.webhook.max_body_bytes,
             on_queued=service.intake.wake,
             receivers=revealed(service.settings.receivers),
+            database_url=service.settings.database_url,
             log_level=log_level,
         )
         self.server = uvicorn.Server(

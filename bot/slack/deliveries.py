@@ -1,0 +1,105 @@
+"""Deliveries a receiver already took in, kept in the state database (``receiver_deliveries``),
+so a replayed signed delivery - PagerDuty retrying, an attacker resending a captured request - is
+taken once across every replica and every restart, not once per process.
+
+Only a stable hash of the sender's event id is kept (the id is the sender's text: any length,
+any characters). The table is bounded in age (:data:`MAX_AGE_SECONDS`: a replay older than that
+is taken again, and reaches the incident store, which attaches a firing copy to an open incident)
+and in rows (:data:`MAX_ROWS`, the oldest go first). The state database being away never costs an
+alert: the delivery is then taken (at worst twice) and the failure logged.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import logging
+import time
+from collections.abc import Callable
+
+from sqlalchemy import Float, String, delete, select, update
+from sqlalchemy.engine import Engine
+from sqlalchemy.exc import SQLAlchemyError
+from sqlalchemy.orm import Mapped, Session, mapped_column
+
+from tools.schema import Base
+from tools.upsert import insert_new
+
+log = logging.getLogger(__name__)
+
+MAX_AGE_SECONDS = (
+    7 * 24 * 3600.0
+)  # PagerDuty retries for minutes; a week covers any replay worth it
+MAX_ROWS = 100_000
+
+
+class DeliveryRow(Base):
+    __tablename__ = "receiver_deliveries"
+
+    key: Mapped[str] = mapped_column(String(64), primary_key=True)
+    at: Mapped[float] = mapped_column(Float, index=True)
+
+
+def delivery_key(event_id: str) -> str:
+    """The stored identity of a delivery: SHA-256 of the sender's id, whatever its length."""
+    return hashlib.sha256(event_id.encode("utf-8", errors="surrogatepass")).hexdigest()
+
+
+class SharedDeliveries:
+    """The replay ledger of :class:`bot.slack.receivers.ReceiverWebhooks` on the state database
+    (the in-memory one is :class:`bot.receivers.SeenEvents`)."""
+
+    def __init__(
+        self,
+        engine: Engine,
+        *,
+        max_age: float = MAX_AGE_SECONDS,
+        max_rows: int = MAX_ROWS,
+        clock: Callable[[], float] = time.time,
+    ) -> None:
+        self._engine = engine
+        self._max_age = max_age
+        self._max_rows = max_rows
+        self._clock = clock
+
+    def seen(self, event_id: str) -> bool:
+        """Whether ``event_id`` was taken in within the age bound (False when it cannot be told:
+        a delivery taken twice is settled by the incident store, one refused is lost)."""
+        if not event_id:
+            return False
+        try:
+            with Session(self._engine) as session:
+                at = session.scalar(
+                    select(DeliveryRow.at).where(DeliveryRow.key == delivery_key(event_id))
+                )
+        except SQLAlchemyError as exc:
+            log.warning("replay check skipped, the state database failed: %s", _line(exc))
+            return False
+        return at is not None and at >= self._clock() - self._max_age
+
+    def remember(self, event_id: str) -> None:
+        """Record ``event_id`` once its delivery is stored, and drop what is past the bounds."""
+        if not event_id:
+            return
+        now = self._clock()
+        try:
+            with Session(self._engine) as session, session.begin():
+                key = delivery_key(event_id)
+                if not insert_new(session, DeliveryRow, {"key": key, "at": now}, key=["key"]):
+                    session.execute(
+                        update(DeliveryRow).where(DeliveryRow.key == key).values(at=now)
+                    )
+                session.execute(delete(DeliveryRow).where(DeliveryRow.at < now - self._max_age))
+                oldest_kept = session.scalar(
+                    select(DeliveryRow.at)
+                    .order_by(DeliveryRow.at.desc())
+                    .offset(self._max_rows - 1)
+                    .limit(1)
+                )
+                if oldest_kept is not None:
+                    session.execute(delete(DeliveryRow).where(DeliveryRow.at < oldest_kept))
+        except SQLAlchemyError as exc:
+            log.warning("delivery not recorded against replays: %s", _line(exc))
+
+
+def _line(exc: SQLAlchemyError) -> str:
+    return (str(getattr(exc, "orig", None) or exc).strip().splitlines() or ["no detail"])[0][:300]

@@ -1,0 +1,60 @@
+"""The replay ledger on the state database (``receiver_deliveries``): what one replica took in,
+another - or the same after a restart - knows; bounded in age and rows; an event id is a hashed
+identity, never cut (two long ids sharing a prefix are two deliveries)."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from sqlalchemy import create_engine, func, select
+from sqlalchemy.engine import Engine
+from sqlalchemy.orm import Session
+
+from bot.slack.deliveries import DeliveryRow, SharedDeliveries
+from tests.bot.receivers import payloads
+from tests.bot.receivers.payloads import body, pd_signature
+from tests.bot.receivers.test_receivers import PD_SECRET, STARTS, Receivers
+from tools.schema import upgraded
+
+
+def state(tmp_path: Path) -> Engine:
+    return upgraded(create_engine(f"sqlite:///{tmp_path / 'medic.db'}"))
+
+
+def rows(engine: Engine) -> int:
+    with Session(engine) as session:
+        return int(session.scalar(select(func.count()).select_from(DeliveryRow)) or 0)
+
+
+def test_what_one_instance_took_in_another_knows(tmp_path: Path) -> None:
+    engine = state(tmp_path)
+    SharedDeliveries(engine).remember("P1")
+    restarted = SharedDeliveries(engine)
+    assert restarted.seen("P1") and not restarted.seen("P2") and not restarted.seen("")
+
+
+def test_the_ledger_is_bounded_in_age_and_rows(tmp_path: Path) -> None:
+    engine = state(tmp_path)
+    now = [1_000.0]
+    ledger = SharedDeliveries(engine, max_age=100, max_rows=3, clock=lambda: now[0])
+    for n in range(5):
+        ledger.remember(f"E{n}")
+        now[0] += 1
+    assert rows(engine) == 3
+    assert [ledger.seen(f"E{n}") for n in range(5)] == [False, False, True, True, True]
+    now[0] += 200  # past the age bound: taken again, and the old rows go
+    assert not ledger.seen("E4")
+    ledger.remember("E5")
+    assert rows(engine) == 1
+
+
+def test_two_long_event_ids_sharing_a_prefix_are_two_deliveries(tmp_path: Path) -> None:
+    receivers = Receivers(tmp_path)
+    for last in "ab":
+        payload = payloads.pagerduty(STARTS, event_id="Q" * 5_000 + last)
+        payload["event"]["data"]["id"] = f"PGR0VU{last}"
+        raw = body(payload)
+        answer = receivers.post("pagerduty", raw, **{"X-PagerDuty-Signature": pd_signature(
+            raw, PD_SECRET)})  # fmt: skip
+        assert answer.status == 200 and "queued" in answer.body, answer.body
+    assert len(receivers.queued()) == 2
