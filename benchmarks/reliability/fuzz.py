@@ -37,6 +37,7 @@ from tests.bot.slack.markup_check import foreign_markup, sent, strings
 from tests.bot.slack.markup_check import unescaped as unescaped_in
 from tests.reliability.fuzz_inputs import (
     GENERATORS,
+    RECEIVER_ENV,
     SURFACES,
     USERS,
     FuzzRequest,
@@ -119,7 +120,8 @@ def _start(tmp: Path, slack: FakeSlack) -> tuple[subprocess.Popen[bytes], str]:
     port = free_port()
     env = {**os.environ, "MEDIC_CLUSTER": "sim", "MEDIC_DATA_DIR": str(tmp / "data"),
            "MEDIC_CONFIG": str(write_config(tmp / "medic.yaml")), "SLACK_BOT_TOKEN": "xoxb-bench",
-           "SLACK_SIGNING_SECRET": SECRET, "MEDIC_SLACK_API_URL": slack.api_url}  # fmt: skip
+           "SLACK_SIGNING_SECRET": SECRET, "MEDIC_SLACK_API_URL": slack.api_url,
+           **RECEIVER_ENV}  # fmt: skip
     with (tmp / "serve.log").open("w") as log:
         process = subprocess.Popen([MEDIC, "serve", "--port", str(port)], env=env, stdout=log,
                                    stderr=subprocess.STDOUT)  # fmt: skip

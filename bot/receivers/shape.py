@@ -66,12 +66,12 @@ def alert_time(value: Any, field: str) -> str:
     number = _number(value.strip()) if isinstance(value, str) else value
     if isinstance(number, bool) or not isinstance(number, int | float):
         raise InputError(f"malformed alert: {field}: not a time ({text(value, 40)!r})")
-    seconds = float(number)
-    if abs(seconds) >= EPOCH_NS_FROM:
-        seconds /= 1e9
-    elif abs(seconds) >= EPOCH_MS_FROM:
-        seconds /= 1e3
     try:
+        seconds = float(number)  # an integer of 400 digits is valid JSON: OverflowError
+        if abs(seconds) >= EPOCH_NS_FROM:
+            seconds /= 1e9
+        elif abs(seconds) >= EPOCH_MS_FROM:
+            seconds /= 1e3
         return datetime.fromtimestamp(seconds, UTC).isoformat()
     except (OverflowError, OSError, ValueError) as exc:
         raise InputError(f"malformed alert: {field}: not a time ({text(value, 40)!r})") from exc

@@ -1,5 +1,7 @@
 """Hostile requests for every HTTP surface of Medic: Alertmanager's webhook, Slack events, the
-`/medic` slash command and interactions (button clicks and the like).
+`/medic` slash command, interactions (button clicks and the like) and the receivers of other
+tools' alerts (``/webhook/grafana``, ``datadog``, ``pagerduty`` - signed and not -, ``opsgenie``
+and a generic mapped sender; :data:`RECEIVER_ENV` enables them as these requests expect).
 
 One generator per surface, each a function of a ``random.Random``: the fuzz tests drive them with
 Hypothesis (``st.randoms(use_true_random=False)``, so a failure shrinks and replays), the
@@ -15,17 +17,21 @@ while hostile text still reaches every kind of message, diagnoses included.
 
 from __future__ import annotations
 
+import hashlib
+import hmac
 import json
 import random
 import time
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
+from typing import Any
 from urllib.parse import urlencode
 
 from slack_sdk.signature import SignatureVerifier
 
-SURFACES = ("alertmanager", "events", "commands", "interactions")
+SURFACES = ("alertmanager", "events", "commands", "interactions", "grafana", "datadog",
+            "pagerduty", "opsgenie", "generic")  # fmt: skip
 KNOWN_SERVICES = ("recommender", "checkout", "frontend")
 NAMESPACE = "shop"
 USERS = ("U0APPROVER", "U0STRANGER")  # the people who really click (Slack vouches for them)
@@ -343,13 +349,199 @@ def interactions(rnd: random.Random, now: float, buttons: Sequence[str] = ()) ->
     return _tampered(rnd, request)
 
 
+# --- the receivers of other tools' alerts (/webhook/<source>) ---------------------------------
+GRAFANA_TOKEN = "fuzz-grafana-token"
+SHARED_SECRET = "fuzz-shared-secret"
+PD_SECRET = "fuzz-pd-signing-secret"
+GENERIC = {"secret": SHARED_SECRET, "alerts": "/events", "alertname": "/check",
+           "service": "svc.name", "namespace": "svc.ns", "status": "/state", "starts_at": "/at",
+           "fingerprint": "/id", "summary": "/text", "link": "/url"}  # fmt: skip
+RECEIVER_ENV = {
+    "MEDIC_RECEIVERS__GRAFANA__ENABLED": "true",
+    "MEDIC_RECEIVERS__GRAFANA__TOKEN": GRAFANA_TOKEN,
+    "MEDIC_RECEIVERS__DATADOG__ENABLED": "true",
+    "MEDIC_RECEIVERS__DATADOG__SECRET": SHARED_SECRET,
+    "MEDIC_RECEIVERS__OPSGENIE__ENABLED": "true",
+    "MEDIC_RECEIVERS__OPSGENIE__SECRET": SHARED_SECRET,
+    "MEDIC_RECEIVERS__PAGERDUTY__ENABLED": "true",
+    "MEDIC_RECEIVERS__PAGERDUTY__SECRETS": json.dumps([PD_SECRET]),
+    "MEDIC_RECEIVERS__PAGERDUTY__SERVICES": json.dumps({"Recommender API": "shop/recommender"}),
+    "MEDIC_RECEIVERS__GENERIC": json.dumps({"nagios": GENERIC}),
+}
+# A few fixed identities carry the known service: copies attach to their open incident, so the
+# investigations the fuzzing causes stay bounded (as KNOWN_GROUPS for Alertmanager).
+KNOWN_IDS = ("fuzz-known",)
+
+
+def vendor_time(rnd: random.Random, now: float) -> object:
+    """A vendor's time: mostly now-ish (ISO, epoch seconds or milliseconds), else absurd - year 1
+    and 9999, negative, NaN, 1e300, words, wrong types."""
+    pick = rnd.random()
+    if pick < 0.4:
+        return datetime.fromtimestamp(now - rnd.uniform(0, 7200), UTC).isoformat()
+    if pick < 0.55:
+        return int((now - rnd.uniform(0, 7200)) * rnd.choice((1, 1000)))
+    return rnd.choice(
+        ("0001-01-01T00:00:00Z", "9999-12-31T23:59:59Z", -1, -1e18, float("nan"), float("inf"),
+         1e300, -1e300, 10**400, "1e300", "NaN", "-5", "", "yesterday", None, True, [], {},
+         "2026-13-45T99:99:99Z", "0", 253402300800, 2**63, "\ud800")
+    )  # fmt: skip
+
+
+def hostile(rnd: random.Random, limit: int = 80) -> object:
+    """A value for a text field: mostly hostile text (now and then 2,000-20,000 characters),
+    sometimes the wrong type."""
+    pick = rnd.random()
+    if pick < 0.85:
+        return text(rnd, limit)
+    if pick < 0.93:
+        return rnd.choice(MARKUP) * rnd.randint(200, 2000)
+    return rnd.choice((None, 0, -1, 1e308, True, [], [text(rnd)], {"a": text(rnd)}, "", " "))
+
+
+def _messed(rnd: random.Random, value: Any, depth: int = 0) -> Any:
+    """``value`` with a few fields made hostile (text, types), recursively."""
+    if isinstance(value, dict):
+        return {k: (hostile(rnd) if rnd.random() < 0.15 else _messed(rnd, v, depth + 1))
+                for k, v in value.items()}  # fmt: skip
+    if isinstance(value, list) and depth < 6:
+        return [_messed(rnd, v, depth + 1) for v in value]
+    return value
+
+
+def _receiver(rnd: random.Random, source: str, payload: dict[str, Any],
+              headers: dict[str, str]) -> FuzzRequest:  # fmt: skip
+    """The request, hostile inside (or broken), with the source's credentials - wrong now and
+    then."""
+    body = _broken_json(rnd, _messed(rnd, payload) if rnd.random() < 0.3 else payload)
+    if source == "pagerduty":
+        signature = hmac.new(PD_SECRET.encode(), body, hashlib.sha256).hexdigest()
+        headers = {"X-PagerDuty-Signature": rnd.choice(
+            (f"v1={signature}", f"v1={signature}", f"v1={signature}", f"v1=00,v1={signature}",
+             f"v1={signature[::-1]}", "", "v1=" + "f" * 64, f"sha256={signature}",
+             ",".join(["v1=x"] * 50) + f",v1={signature}"))}  # fmt: skip
+    elif rnd.random() < 0.05:
+        headers = rnd.choice(({}, {k: v + "x" for k, v in headers.items()},
+                              {"Authorization": "Basic !!!"}))  # fmt: skip
+    path = f"/webhook/{'generic/nagios' if source == 'generic' else source}"
+    if rnd.random() < 0.02:
+        path = rnd.choice(("/webhook/", "/webhook/generic/nobody", "/webhook/grafana/x",
+                           "/webhook/" + "a" * 500))  # fmt: skip
+    return FuzzRequest(source, path, body, "application/json", headers=headers)
+
+
+def _service(rnd: random.Random, known: bool) -> object:
+    return rnd.choice(KNOWN_SERVICES[:1]) if known else hostile(rnd)
+
+
+def _id(rnd: random.Random, known: bool) -> object:
+    return rnd.choice(KNOWN_IDS) if known else rnd.choice(("x1", "x2", hostile(rnd, 300)))
+
+
+def grafana(rnd: random.Random, now: float) -> FuzzRequest:
+    known = rnd.random() < 0.15
+    alert = {
+        "status": rnd.choice(("firing", "firing", "resolved", hostile(rnd))),
+        "labels": {"alertname": "Fuzz" if known else hostile(rnd), "namespace": NAMESPACE,
+                   "service": _service(rnd, known), text(rnd, 10) or "k": hostile(rnd)},
+        "annotations": {"summary": hostile(rnd, 400), "description": hostile(rnd, 400)},
+        "startsAt": vendor_time(rnd, now),
+        "endsAt": rnd.choice(("0001-01-01T00:00:00Z", vendor_time(rnd, now))),
+        "generatorURL": rnd.choice(URLS), "fingerprint": _id(rnd, known),
+        "silenceURL": rnd.choice(URLS), "dashboardURL": rnd.choice(URLS),
+        "panelURL": rnd.choice(URLS), "values": {"B": rnd.choice((1.5, "NaN", None))},
+    }  # fmt: skip
+    payload = {
+        "receiver": hostile(rnd), "status": "firing", "orgId": 1,
+        "alerts": [alert] * rnd.randint(1, 2),
+        "groupLabels": {"alertname": hostile(rnd)}, "commonLabels": {}, "commonAnnotations": {},
+        "externalURL": rnd.choice(URLS), "version": rnd.choice(("1", "1", "1", "4", 1, None)),
+        "groupKey": rnd.choice(KNOWN_IDS) if known else hostile(rnd),
+        "title": hostile(rnd), "message": hostile(rnd),
+    }  # fmt: skip
+    return _receiver(rnd, "grafana", payload, {"Authorization": f"Bearer {GRAFANA_TOKEN}"})
+
+
+def datadog(rnd: random.Random, now: float) -> FuzzRequest:
+    known = rnd.random() < 0.15
+    service = _service(rnd, known)
+    payload = {
+        "id": hostile(rnd), "alert_id": _id(rnd, known), "cycle_key": hostile(rnd),
+        "title": hostile(rnd, 300),
+        "transition": rnd.choice(("Triggered", "Re-Triggered", "Recovered", "Warn", "No Data",
+                                  "Renotify", hostile(rnd))),
+        "status": hostile(rnd, 400), "priority": hostile(rnd),
+        "tags": rnd.choice((f"service:{service},kube_namespace:{NAMESPACE}", hostile(rnd, 2000),
+                            ",".join(f"k{i}:{text(rnd)}" for i in range(rnd.randint(0, 400))))),
+        "scope": hostile(rnd), "link": rnd.choice(URLS),
+        "date": vendor_time(rnd, now), "hostname": hostile(rnd),
+    }  # fmt: skip
+    return _receiver(rnd, "datadog", payload, {"X-Medic-Token": SHARED_SECRET})
+
+
+def pagerduty(rnd: random.Random, now: float) -> FuzzRequest:
+    known = rnd.random() < 0.15
+    incident = {
+        "id": _id(rnd, known), "type": "incident", "html_url": rnd.choice(URLS),
+        "number": rnd.choice((2, -1, 1e300, hostile(rnd))), "status": hostile(rnd),
+        "incident_key": hostile(rnd), "created_at": vendor_time(rnd, now),
+        "title": hostile(rnd, 300),
+        "service": {"id": hostile(rnd), "html_url": rnd.choice(URLS),
+                    "summary": "Recommender API" if known else hostile(rnd)},
+        "priority": {"summary": hostile(rnd)}, "urgency": hostile(rnd),
+    }  # fmt: skip
+    payload = {"event": {
+        "id": rnd.choice((f"ev-{rnd.getrandbits(32):x}", hostile(rnd, 300), "ev-replayed")),
+        "event_type": rnd.choice(("incident.triggered", "incident.reopened", "incident.resolved",
+                                  "incident.acknowledged", hostile(rnd))),
+        "resource_type": "incident", "occurred_at": vendor_time(rnd, now),
+        "agent": {"summary": hostile(rnd)}, "data": incident,
+    }}  # fmt: skip
+    return _receiver(rnd, "pagerduty", payload, {})
+
+
+def opsgenie(rnd: random.Random, now: float) -> FuzzRequest:
+    known = rnd.random() < 0.15
+    alert = {
+        "updatedAt": vendor_time(rnd, now), "createdAt": vendor_time(rnd, now),
+        "tags": [f"service:{_service(rnd, known)}", hostile(rnd)] * rnd.randint(1, 3),
+        "message": hostile(rnd, 300), "alertId": _id(rnd, known), "tinyId": hostile(rnd),
+        "entity": hostile(rnd), "details": {"namespace": NAMESPACE, "x": hostile(rnd)},
+        "priority": hostile(rnd), "description": hostile(rnd, 400), "source": hostile(rnd),
+    }  # fmt: skip
+    payload = {
+        "action": rnd.choice(("Create", "Close", "Delete", "AddNote", "Acknowledge", hostile(rnd))),
+        "alert": alert, "source": {"name": hostile(rnd)}, "integrationName": hostile(rnd),
+    }  # fmt: skip
+    return _receiver(rnd, "opsgenie", payload, {"X-Medic-Token": SHARED_SECRET})
+
+
+def generic(rnd: random.Random, now: float) -> FuzzRequest:
+    known = rnd.random() < 0.15
+    events = [
+        {"check": "Fuzz" if known else hostile(rnd),
+         "svc": {"name": _service(rnd, known), "ns": NAMESPACE if known else hostile(rnd)},
+         "state": rnd.choice(("CRITICAL", "OK", hostile(rnd))), "at": vendor_time(rnd, now),
+         "id": _id(rnd, known), "text": hostile(rnd, 400), "url": rnd.choice(URLS)}
+        for _ in range(rnd.choice((1, 1, 2, 3)))
+    ]  # fmt: skip
+    payload: dict[str, Any] = {"events": events if rnd.random() < 0.95 else hostile(rnd)}
+    return _receiver(rnd, "generic", payload, {"Authorization": f"Bearer {SHARED_SECRET}"})
+
+
 Generator = Callable[[random.Random, float], FuzzRequest]
 GENERATORS: dict[str, Generator] = {
     "alertmanager": alertmanager,
     "events": events,
     "commands": commands,
     "interactions": interactions,
+    "grafana": grafana,
+    "datadog": datadog,
+    "pagerduty": pagerduty,
+    "opsgenie": opsgenie,
+    "generic": generic,
 }
+RECEIVERS = ("grafana", "datadog", "pagerduty", "opsgenie", "generic")
 
 
 def with_response_url(request: FuzzRequest, slack_url: str) -> FuzzRequest:

@@ -1,5 +1,6 @@
 """Fuzzing every HTTP surface of the bot (Alertmanager's webhook, Slack events, `/medic`, button
-clicks) with Hypothesis, against the real ASGI app in this process and the recording fake Slack.
+clicks, the receivers of Grafana, Datadog, PagerDuty, Opsgenie and a generic sender) with
+Hypothesis, against the real ASGI app in this process and the recording fake Slack.
 
 For every input: never a 5xx, never an exception escaping into the log, an answer within a
 bounded time; and after all of them, nothing alert- or user-derived unescaped in any call Medic
@@ -11,6 +12,9 @@ runs many more examples (``@pytest.mark.soak``); ``benchmarks/reliability/fuzz.p
 
 from __future__ import annotations
 
+import hashlib
+import hmac
+import json
 import logging
 import random
 import time
@@ -21,6 +25,7 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
+from tests.bot.receivers import payloads
 from tests.bot.slack.conftest import (  # noqa: F401  (fixtures)
     fake_slack,
     medic_env,
@@ -31,12 +36,18 @@ from tests.bot.slack.harness import SECRET, Medic
 from tests.bot.slack.markup_check import foreign_markup, strings, unescaped
 from tests.reliability.fuzz_inputs import (
     GENERATORS,
+    GRAFANA_TOKEN,
+    PD_SECRET,
+    RECEIVER_ENV,
+    RECEIVERS,
+    SHARED_SECRET,
     USERS,
     FuzzRequest,
     interactions,
     with_response_url,
 )
 
+AFTER = "afterfuzz"  # the service of the valid alerts sent after the fuzzing
 MAX_ANSWER_SECONDS = 10.0  # one answer, on a loaded shared 2-core CI machine (Slack allows 3 s)
 
 
@@ -146,12 +157,59 @@ def test_slack_events_commands_and_clicks_under_fuzzing(
     assert medic.slack.responses  # the ephemeral answers were there to check
 
 
+def valid_deliveries(medic: Medic) -> list[tuple[str, bytes, dict[str, str]]]:
+    """One documented payload per receiver, each a new alert (an identity the fuzzing never
+    used) of a service the shop does not run (a warning in its own thread, no investigation:
+    cheap), with its credentials."""
+    starts = medic.sim.anchor + medic.sim.scenario.alert_offset
+    grafana = payloads.grafana(starts)
+    grafana["alerts"][0]["labels"]["service"] = AFTER
+    grafana["alerts"][0]["fingerprint"] = grafana["groupKey"] = AFTER
+    pagerduty = payloads.pagerduty(starts, event_id=AFTER)
+    pagerduty["event"]["data"].update(id="PAFTERFUZZ", service={"summary": AFTER})
+    opsgenie = payloads.opsgenie(starts)
+    opsgenie["alert"].update(alertId=AFTER, entity=AFTER, tags=[], details={})
+    datadog = payloads.datadog(starts, alert_id=AFTER, tags=f"service:{AFTER}", scope="")
+    generic = {"events": [{"check": "AfterFuzz", "svc": {"name": AFTER, "ns": "shop"},
+                           "state": "CRITICAL", "at": starts, "id": AFTER}]}  # fmt: skip
+    shared = {"X-Medic-Token": SHARED_SECRET}
+    raw = {k: json.dumps(v).encode() for k, v in (
+        ("grafana", grafana), ("datadog", datadog), ("pagerduty", pagerduty),
+        ("opsgenie", opsgenie), ("generic/nagios", generic))}  # fmt: skip
+    signature = hmac.new(PD_SECRET.encode(), raw["pagerduty"], hashlib.sha256).hexdigest()
+    headers = {"grafana": {"Authorization": f"Bearer {GRAFANA_TOKEN}"}, "datadog": shared,
+               "pagerduty": {"X-PagerDuty-Signature": f"v1={signature}"}, "opsgenie": shared,
+               "generic/nagios": shared}  # fmt: skip
+    return [(path, raw[path], headers[path]) for path in raw]
+
+
+def test_every_receiver_under_fuzzing(
+    start_medic: Callable[..., Medic],  # noqa: F811
+    escaped_exceptions: ErrorLog,
+) -> None:
+    # Hostile shapes for every vendor: huge, nested, wrong types, markup in every text field,
+    # absurd times, signatures right and wrong; then a valid alert from each is still taken in.
+    medic = start_medic(**RECEIVER_ENV)
+    fuzz(medic, escaped_exceptions, RECEIVERS, 100)
+    roots_before = len(medic.slack.roots())
+    for path, raw, credentials in valid_deliveries(medic):
+        headers = {"Content-Type": "application/json", **credentials}
+        answer = medic.http.post(f"{medic.url}/webhook/{path}", content=raw, headers=headers)
+        assert answer.status_code == 200 and "queued" in answer.json(), (path, answer.text)
+    medic.settle(timeout=180)
+    texts = [r.all_text() for r in medic.slack.roots()[roots_before:]]
+    assert len(texts) == 5, texts
+    for shown in ("Grafana", "Datadog", "PagerDuty", "Opsgenie", "AfterFuzz"):
+        assert any(shown in t for t in texts), (shown, texts)
+    assert unescaped(medic.slack, USERS) == []
+
+
 @pytest.mark.soak
 def test_every_surface_under_long_fuzzing(
     start_medic: Callable[..., Medic],  # noqa: F811
     escaped_exceptions: ErrorLog,
 ) -> None:
-    medic = start_medic()
+    medic = start_medic(**RECEIVER_ENV)
     assert medic.alert(medic.demo_alert()).status_code == 200
     medic.settle()
     fuzz(medic, escaped_exceptions, tuple(GENERATORS), 5000)
