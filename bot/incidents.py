@@ -17,6 +17,7 @@ from sqlalchemy.orm import Mapped, Session, mapped_column
 
 from bot.alerts import Alert
 from tools.schema import Base, record_from
+from tools.schema.fit import Clipped, Hashed
 from tools.transactions import transaction
 from tools.upsert import insert_new
 
@@ -32,9 +33,9 @@ class _IncidentRow(Base):
     seq: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
     fingerprint: Mapped[str] = mapped_column(String(64), index=True)
     group_key: Mapped[str] = mapped_column(Text, default="")
-    alertname: Mapped[str] = mapped_column(String(NAME_CHARS))
-    service: Mapped[str] = mapped_column(String(253))
-    namespace: Mapped[str] = mapped_column(String(253))
+    alertname: Mapped[str] = mapped_column(Clipped(NAME_CHARS))
+    service: Mapped[str] = mapped_column(Hashed(253))
+    namespace: Mapped[str] = mapped_column(Hashed(253))
     status: Mapped[str] = mapped_column(String(16), index=True)
     starts_at: Mapped[float] = mapped_column(Float)
     created_at: Mapped[float] = mapped_column(Float)

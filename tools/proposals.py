@@ -39,6 +39,7 @@ from sqlalchemy.orm import Mapped, Session, mapped_column
 from tools.actions import NOT_DONE_RULES, Action, ToolResult
 from tools.guard import cooldown_subject
 from tools.schema import Base, record_from
+from tools.schema.fit import Clipped
 from tools.transactions import transaction
 
 
@@ -70,7 +71,7 @@ class _ProposalRow(Base):
     params: Mapped[str] = mapped_column(Text)
     digest: Mapped[str] = mapped_column(String(64))
     status: Mapped[str] = mapped_column(String(16), index=True)
-    source: Mapped[str] = mapped_column(String(256))
+    source: Mapped[str] = mapped_column(Clipped(256))
     requested_by: Mapped[str] = mapped_column(String(128), default="medic")
     cluster: Mapped[str] = mapped_column(String(256), default="")
     rationale: Mapped[str] = mapped_column(Text, default="")

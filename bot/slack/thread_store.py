@@ -346,7 +346,7 @@ class ThreadStore:
         """True the first time ``key`` (a Slack event id, a message ts) is seen, ever."""
         try:
             with Session(self._engine) as session, session.begin():
-                session.add(SeenRow(key=key[:255], at=now))
+                session.add(SeenRow(key=key, at=now))
         except IntegrityError:
             return False
         return True

@@ -9,6 +9,7 @@ from sqlalchemy import Boolean, Float, Integer, String, Text
 from sqlalchemy.orm import Mapped, mapped_column
 
 from tools.schema import Base
+from tools.schema.fit import Hashed
 
 
 class ThreadRow(Base):
@@ -27,8 +28,8 @@ class LinkRow(Base):
 
     incident_id: Mapped[str] = mapped_column(String(64), primary_key=True)
     thread_key: Mapped[str] = mapped_column(Text, index=True)
-    service: Mapped[str] = mapped_column(String(253))
-    namespace: Mapped[str] = mapped_column(String(253))
+    service: Mapped[str] = mapped_column(Hashed(253))
+    namespace: Mapped[str] = mapped_column(Hashed(253))
     lead: Mapped[bool] = mapped_column(Boolean)
     received_at: Mapped[float] = mapped_column(Float)
     investigated: Mapped[bool] = mapped_column(Boolean, default=False)
@@ -56,5 +57,5 @@ class EventRow(Base):
 class SeenRow(Base):
     __tablename__ = "slack_seen"
 
-    key: Mapped[str] = mapped_column(String(255), primary_key=True)
+    key: Mapped[str] = mapped_column(Hashed(255), primary_key=True)
     at: Mapped[float] = mapped_column(Float)
