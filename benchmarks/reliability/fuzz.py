@@ -37,6 +37,7 @@ from tests.bot.slack.markup_check import foreign_markup, sent, strings
 from tests.bot.slack.markup_check import unescaped as unescaped_in
 from tests.reliability.fuzz_inputs import (
     GENERATORS,
+    LINK_LABELS,
     RECEIVER_ENV,
     SURFACES,
     USERS,
@@ -201,7 +202,7 @@ def run(args: argparse.Namespace) -> dict[str, Any]:
         log = "".join((s.tmp / "serve.log").read_text(errors="replace") for s in servers)
     calls = [c for s in servers for c in sent(s.slack)]
     texts = sum(1 for _where, args_ in calls for _ in strings(args_))
-    unescaped = [u for s in servers for u in unescaped_in(s.slack, USERS)]
+    unescaped = [u for s in servers for u in unescaped_in(s.slack, USERS, LINK_LABELS)]
     for server in servers:
         server.slack.close()
     surfaces: dict[str, Counter[str]] = {s: Counter() for s in SURFACES}

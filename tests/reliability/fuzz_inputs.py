@@ -356,6 +356,7 @@ PD_SECRET = "fuzz-pd-signing-secret"
 GENERIC = {"secret": SHARED_SECRET, "alerts": "/events", "alertname": "/check",
            "service": "svc.name", "namespace": "svc.ns", "status": "/state", "starts_at": "/at",
            "fingerprint": "/id", "summary": "/text", "link": "/url"}  # fmt: skip
+LINK_LABELS = ("nagios",)  # the generic sender's name labels its link (Medic's own markup)
 RECEIVER_ENV = {
     "MEDIC_RECEIVERS__GRAFANA__ENABLED": "true",
     "MEDIC_RECEIVERS__GRAFANA__TOKEN": GRAFANA_TOKEN,

@@ -37,6 +37,7 @@ from tests.bot.slack.markup_check import foreign_markup, strings, unescaped
 from tests.reliability.fuzz_inputs import (
     GENERATORS,
     GRAFANA_TOKEN,
+    LINK_LABELS,
     PD_SECRET,
     RECEIVER_ENV,
     RECEIVERS,
@@ -124,7 +125,7 @@ def fuzz(medic: Medic, errors: ErrorLog, surfaces: tuple[str, ...], examples: in
     one()
     medic.settle(timeout=180)
     assert fuzzer.problems == []
-    assert unescaped(medic.slack, USERS) == []
+    assert unescaped(medic.slack, USERS, LINK_LABELS) == []
     assert foreign_markup(fuzzer.answers, USERS) == []
     assert [r.getMessage() for r in errors.records] == []
 
@@ -201,7 +202,7 @@ def test_every_receiver_under_fuzzing(
     assert len(texts) == 5, texts
     for shown in ("Grafana", "Datadog", "PagerDuty", "Opsgenie", "AfterFuzz"):
         assert any(shown in t for t in texts), (shown, texts)
-    assert unescaped(medic.slack, USERS) == []
+    assert unescaped(medic.slack, USERS, LINK_LABELS) == []
 
 
 @pytest.mark.soak

@@ -22,14 +22,16 @@ from tests.bot.slack.fake_slack import FakeSlack
 DANGEROUS = ("<!channel>", "<!here>", "<!everyone>", "<@U", "<#C", "<!subteam^", "<http")
 
 
-def own_markup(users: Iterable[str]) -> re.Pattern[str]:
-    """The tokens Medic itself writes; ``users`` are the Slack users who really asked."""
+def own_markup(users: Iterable[str], labels: Iterable[str] = ()) -> re.Pattern[str]:
+    """The tokens Medic itself writes; ``users`` are the Slack users who really asked, ``labels``
+    link labels from the configuration (a generic sender's name labels its link)."""
     people = "|".join(re.escape(u) for u in users) or "(?!)"
+    configured = "".join(f"|{re.escape(label)}" for label in labels)
     return re.compile(
         r"<!date\^\d+\^\{time\}\|\d\d:\d\d UTC>"
         rf"|<@(?:{people})>"
         r"|<https?://[^\s<>|]+\|(?:Alertmanager|Grafana rule|dashboard|panel|silence|Grafana"
-        r"|Datadog event|PagerDuty incident|PagerDuty service)>"
+        rf"|Datadog event|PagerDuty incident|PagerDuty service{configured})>"
     )
 
 
@@ -58,9 +60,11 @@ def sent(slack: FakeSlack) -> list[tuple[str, Any]]:
         return calls + [("response_url", r) for r in slack.responses]
 
 
-def foreign_markup(texts: Iterable[str], users: Iterable[str]) -> list[str]:
+def foreign_markup(
+    texts: Iterable[str], users: Iterable[str], labels: Iterable[str] = ()
+) -> list[str]:
     """Each ``<...`` in ``texts`` that is not one of Medic's own tokens, with its surroundings."""
-    own = own_markup(users)
+    own = own_markup(users, labels)
     found = []
     for text in texts:
         for at in (m.start() for m in re.finditer("<", text)):
@@ -69,10 +73,11 @@ def foreign_markup(texts: Iterable[str], users: Iterable[str]) -> list[str]:
     return found
 
 
-def unescaped(slack: FakeSlack, users: Iterable[str] = ()) -> list[str]:
-    """Markup in what Medic sent to ``slack`` that Medic did not write, each with where it was."""
+def unescaped(slack: FakeSlack, users: Iterable[str] = (), labels: Iterable[str] = ()) -> list[str]:
+    """Markup in what Medic sent to ``slack`` that Medic did not write, each with where it was
+    (``labels``: link labels the configuration gives, see :func:`own_markup`)."""
     return [
         f"{where}: {found}"
         for where, args in sent(slack)
-        for found in foreign_markup(strings(args), users)
+        for found in foreign_markup(strings(args), users, labels)
     ]

@@ -1,9 +1,10 @@
-"""Issue 16's "done when" for alerts in: a Grafana, a Datadog, a PagerDuty and an Opsgenie alert
-each become a thread with a diagnosis and proposals, through the bot as `medic serve` runs it
-(the receivers answered in the front process, the simulated shop behind the bot); the source's
-own ids and links are on the thread's root; an unauthenticated one gets 401; resolved updates the
-root; the same delivery twice is one incident; the diagnosis is written back as a note on the
-PagerDuty incident or Opsgenie alert (a local stand-in of their APIs checks the request)."""
+"""Issue 16's "done when" for alerts in: a Grafana, a Datadog, a PagerDuty, an Opsgenie and a
+generic mapped JSON alert each become a thread with a diagnosis and proposals, through the bot
+as `medic serve` runs it (the receivers answered in the front process, the simulated shop behind
+the bot); the source's own ids and links are on the thread's root; an unauthenticated one gets
+401; resolved updates the root; the same delivery twice is one incident; the diagnosis is
+written back as a note on the PagerDuty incident or Opsgenie alert (a local stand-in of their
+APIs checks the request)."""
 
 from __future__ import annotations
 
@@ -33,6 +34,19 @@ def api() -> Iterator[VendorApi]:
         yield running
 
 
+# A JSON sender mapped in the configuration (README, "... and any JSON"): Nagios-like events.
+GENERIC = {"secret": SECRET, "alerts": "/events", "alertname": "/check", "service": "svc.name",
+           "namespace": "svc.ns", "status": "/state", "starts_at": "/at", "fingerprint": "/id",
+           "summary": "/text", "link": "/url"}  # fmt: skip
+
+
+def generic(starts: float, state: str = "CRITICAL") -> dict[str, Any]:
+    return {"events": [{"check": "RecommenderLatencyHigh", "state": state, "at": int(starts),
+                        "svc": {"name": "recommender", "ns": "shop"}, "id": "nagios-42",
+                        "text": "recommender p95 latency above 500 ms",
+                        "url": "https://nagios.example/status?host=recommender"}]}  # fmt: skip
+
+
 def environment(api_url: str) -> dict[str, str]:
     return {
         "MEDIC_RECEIVERS__GRAFANA__ENABLED": "true",
@@ -49,6 +63,7 @@ def environment(api_url: str) -> dict[str, str]:
         "MEDIC_RECEIVERS__PAGERDUTY__API_TOKEN": PD_TOKEN,
         "MEDIC_RECEIVERS__PAGERDUTY__FROM_EMAIL": PD_FROM,
         "MEDIC_RECEIVERS__PAGERDUTY__API_URL": api_url,
+        "MEDIC_RECEIVERS__GENERIC": json.dumps({"nagios": GENERIC}),
         "MEDIC_RECEIVERS__SLACK_URL": "https://acme.slack.com",
     }
 
@@ -61,8 +76,10 @@ def send(medic: Medic, source: str, payload: dict[str, Any]) -> httpx.Response:
         "datadog": {"X-Medic-Token": SECRET},
         "opsgenie": {"X-Medic-Token": SECRET},
         "pagerduty": {"X-PagerDuty-Signature": pd_signature(raw, PD_SECRET)},
+        "generic": {"Authorization": f"Bearer {SECRET}"},
     }[source]
-    return medic.http.post(f"{medic.url}/webhook/{source}", content=raw,
+    path = "generic/nagios" if source == "generic" else source
+    return medic.http.post(f"{medic.url}/webhook/{path}", content=raw,
                            headers={"Content-Type": "application/json", **headers})  # fmt: skip
 
 
@@ -71,12 +88,14 @@ FIRING: dict[str, Callable[[float], dict[str, Any]]] = {
     "datadog": payloads.datadog,
     "pagerduty": payloads.pagerduty,
     "opsgenie": payloads.opsgenie,
+    "generic": generic,
 }
 RESOLVED: dict[str, Callable[[float], dict[str, Any]]] = {
     "grafana": lambda t: payloads.grafana(t, "resolved"),
     "datadog": lambda t: payloads.datadog(t + 600, "Recovered"),
     "pagerduty": lambda t: payloads.pagerduty(t, "incident.resolved", event_id="resolved-1"),
     "opsgenie": lambda t: payloads.opsgenie(t, "Close"),
+    "generic": lambda t: generic(t, "OK"),
 }
 # What of the source's own the root shows.
 SHOWN = {
@@ -85,6 +104,8 @@ SHOWN = {
     "pagerduty": ["from PagerDuty (incident PGR0VU2, number 2)",
                   "https://acme.pagerduty.com/incidents/PGR0VU2|PagerDuty incident"],
     "opsgenie": ["from Opsgenie (alert 052652ac-5d1c-464a-812a-7dd18bbfba8c, tiny 23)"],
+    "generic": ["from JSON webhook (sender nagios)",
+                "https://nagios.example/status?host=recommender|nagios"],
 }  # fmt: skip
 NOTE_PATHS = {
     "pagerduty": "/incidents/PGR0VU2/notes",
@@ -93,13 +114,14 @@ NOTE_PATHS = {
 
 
 @pytest.mark.slow
-@pytest.mark.parametrize("source", ["grafana", "datadog", "pagerduty", "opsgenie"])
+@pytest.mark.parametrize("source", ["grafana", "datadog", "pagerduty", "opsgenie", "generic"])
 def test_each_source_becomes_a_thread_with_a_diagnosis_and_proposals(
     start_medic: Callable[..., Medic], api: VendorApi, source: str
 ) -> None:
     medic = start_medic(fronted=True, **environment(api.url))
     starts = medic.sim.anchor + medic.sim.scenario.alert_offset
-    unauthenticated = medic.http.post(f"{medic.url}/webhook/{source}",
+    path = "generic/nagios" if source == "generic" else source
+    unauthenticated = medic.http.post(f"{medic.url}/webhook/{path}",
                                       json=FIRING[source](starts))  # fmt: skip
     assert unauthenticated.status_code == 401
     assert unauthenticated.json()["error"].startswith("missing or wrong")
