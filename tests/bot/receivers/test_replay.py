@@ -11,6 +11,7 @@ from sqlalchemy.engine import Engine
 from sqlalchemy.orm import Session
 
 from bot.slack.deliveries import DeliveryRow, SharedDeliveries
+from bot.slack.front import FrontConfig, shared_deliveries
 from tests.bot.receivers import payloads
 from tests.bot.receivers.payloads import body, pd_signature
 from tests.bot.receivers.test_receivers import PD_SECRET, STARTS, Receivers
@@ -58,3 +59,15 @@ def test_two_long_event_ids_sharing_a_prefix_are_two_deliveries(tmp_path: Path) 
             raw, PD_SECRET)})  # fmt: skip
         assert answer.status == 200 and "queued" in answer.body, answer.body
     assert len(receivers.queued()) == 2
+
+
+def test_the_front_process_checks_replays_on_the_state_database(tmp_path: Path) -> None:
+    """`medic serve`'s front process answers the receivers: its ledger is the bot's database."""
+    SharedDeliveries(state(tmp_path)).remember("P1")  # the bot's SQLite state, migrated
+    config = FrontConfig(
+        listen_fd=-1, wake_fd=-1, bot_socket="", data_dir=str(tmp_path), token=None,
+        max_body_bytes=1000, receivers={"pagerduty": {"enabled": True, "secrets": ["s" * 16]}},
+    )  # fmt: skip
+    ledger = shared_deliveries(config)
+    assert ledger is not None and ledger.seen("P1") and not ledger.seen("P2")
+    assert shared_deliveries(config.model_copy(update={"receivers": {}})) is None
