@@ -43,6 +43,7 @@ TEXT_SLOT = 2
 # how many top-ranked services give the suspects and the evidence profile; chosen by nested
 # validation among 3, 6, 10 and every service (issue 4 and the first issue-13 pass had 3)
 PROFILE_WIDTH = 6
+RAISED = "shown this high for its text: described most like this incident of the rest"
 _WORD = re.compile(r"[a-z][a-z0-9_-]+")
 
 
@@ -301,8 +302,15 @@ def slotted_order(similarity: Sequence[float], text: Sequence[float], slot: int)
 
 
 def ordered(matches: Sequence[SimilarIncident], slot: int = TEXT_SLOT) -> list[SimilarIncident]:
-    """``matches`` in the order shown (``slotted_order``)."""
-    order = slotted_order(
-        [m.similarity for m in matches], [m.embedding_similarity for m in matches], slot
-    )
-    return [matches[i] for i in order]
+    """``matches`` in the order shown (``slotted_order``); a match the text slot moved above
+    higher scores says so, since the similarities shown are then not in falling order."""
+    similarity = [m.similarity for m in matches]
+    text = [m.embedding_similarity for m in matches]
+    by_score = {i: k for k, i in enumerate(slotted_order(similarity, text, 0))}
+    out = []
+    for place, i in enumerate(slotted_order(similarity, text, slot)):
+        match = matches[i]
+        if place < by_score[i]:
+            match = match.model_copy(update={"explanation": f"{match.explanation}; {RAISED}"})
+        out.append(match)
+    return out

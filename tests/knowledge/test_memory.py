@@ -154,3 +154,5 @@ def test_an_incident_described_alike_is_shown_when_the_suspects_are_its_victims(
     # the combined score still leads with a suspect's incident; the next place is the text's
     assert matches[0].record.id == "INC-ORDER"
     assert [m.record.id for m in matches][1] == "INC-ROUTE"
+    assert "shown this high for its text" in matches[1].explanation
+    assert "shown this high" not in matches[0].explanation
