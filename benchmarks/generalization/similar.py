@@ -17,9 +17,13 @@ incidents - a real output of the same ranking, not a synthetic perturbation). In
 memory's records carry that view's signatures too. Whether a part stays is decided on the two
 views pooled.
 
+A third view, *silent cause*, ranks without the cause's own evidence (it logs nothing new; the
+suspects are its victims); ``VIEWS`` lists the three.
+
 The expensive per-incident features (logs, traces, metrics, rankings, text embeddings) are
 computed once per process; each candidate then only re-weights precomputed match parts, which
-are computed by ``knowledge.matching.match_parts`` - the code ``IncidentMemory.similar`` runs.
+are computed by ``knowledge.matching.match_parts`` - the code ``IncidentMemory.similar`` runs -
+and orders the memory with ``knowledge.matching.slotted_order``, as the memory does.
 """
 
 from __future__ import annotations
