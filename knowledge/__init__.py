@@ -20,7 +20,7 @@ if TYPE_CHECKING:
     from knowledge.kube_logs import KubernetesLogSource
     from knowledge.log_files import ReadReport, read_logs
     from knowledge.logs import InMemoryLogSource, LogLine, LogSource, parse_line
-    from knowledge.matching import Query, metric_family
+    from knowledge.matching import PROFILE_WIDTH, Query, evidence_profile, metric_family
     from knowledge.memory import COLLECTION as INCIDENT_COLLECTION
     from knowledge.memory import IncidentMemory
     from knowledge.postmortems import COLLECTION as POSTMORTEM_COLLECTION
@@ -64,6 +64,7 @@ _EXPORTS: dict[str, tuple[str, str]] = {
     "LogSourceError": ("knowledge.errors", "LogSourceError"),
     "MiniLMEmbedding": ("knowledge.embeddings", "MiniLMEmbedding"),
     "POSTMORTEM_COLLECTION": ("knowledge.postmortems", "COLLECTION"),
+    "PROFILE_WIDTH": ("knowledge.matching", "PROFILE_WIDTH"),
     "Postmortem": ("knowledge.postmortems", "Postmortem"),
     "PostmortemLibrary": ("knowledge.postmortems", "PostmortemLibrary"),
     "Query": ("knowledge.matching", "Query"),
@@ -85,6 +86,7 @@ _EXPORTS: dict[str, tuple[str, str]] = {
     "collection": ("knowledge.store", "collection"),
     "connect_chroma": ("knowledge.store", "connect_chroma"),
     "default_vocabulary": ("knowledge.vocabulary", "default_vocabulary"),
+    "evidence_profile": ("knowledge.matching", "evidence_profile"),
     "features": ("knowledge.ranking", "features"),
     "group_traces": ("knowledge.traces", "group_traces"),
     "load_miner": ("knowledge.template_state", "load_miner"),
@@ -110,6 +112,7 @@ __all__ = [
     "DIMENSIONS",
     "INCIDENT_COLLECTION",
     "POSTMORTEM_COLLECTION",
+    "PROFILE_WIDTH",
     "Cause",
     "ComponentWindow",
     "Features",
@@ -146,6 +149,7 @@ __all__ = [
     "collection",
     "connect_chroma",
     "default_vocabulary",
+    "evidence_profile",
     "features",
     "group_traces",
     "load_miner",

@@ -13,7 +13,11 @@ A match combines six parts, each in [0, 1]:
   when the ranking blames one of them, and even when the exact log templates differ,
 - the same namespace.
 
-The parts add up with ``WEIGHTS``; ``benchmarks/generalization/similar.py`` decides which parts
+The parts add up with ``WEIGHTS``. The order shown then keeps every ``TEXT_SLOT``-th place
+for the best remaining match by its description alone (``slotted_order``): the place and the
+evidence profile both lean on the ranking's suspects, and when the cause is silent (it logs
+nothing new, the ranking blames its victims) they agree on the wrong incidents; the text of an
+alike incident still reads alike. ``benchmarks/generalization/similar.py`` decides which parts
 and weights stay by nested validation (docs/benchmarks.md, "Similar incidents").
 """
 
@@ -32,6 +36,14 @@ from knowledge.vocabulary import default_vocabulary
 
 TEMPLATE_MATCH = 0.6  # token Jaccard at which two templates count as the same
 SHOWN_TEMPLATES = 3
+# every second place of the order shown goes to the best remaining match by text alone; chosen by
+# nested validation (benchmarks/generalization/similar.py: "a place for the best text match",
+# every fold chose 2 over 3)
+TEXT_SLOT = 2
+# how many top-ranked services give the suspects and the evidence profile; chosen by nested
+# validation among 3, 6, 10 and every service (issue 4 and the first issue-13 pass had 3)
+PROFILE_WIDTH = 6
+RAISED = "shown this high for its text: described most like this incident of the rest"
 _WORD = re.compile(r"[a-z][a-z0-9_-]+")
 
 
@@ -262,3 +274,43 @@ def score_match(
         shared_templates=shared,
         explanation="; ".join(reasons),
     )
+
+
+def slotted_order(similarity: Sequence[float], text: Sequence[float], slot: int) -> list[int]:
+    """The matches' indices, best first: by ``similarity`` (ties: the nearer text), except that
+    every ``slot``-th place (0: none) goes to the best remaining match by ``text`` alone. The
+    first places stay the combined score's, so a match every part agrees on keeps its rank; the
+    slot keeps an incident described alike in sight when the parts that follow the suspects
+    point elsewhere (a silent cause)."""
+    indices = range(len(similarity))
+    by_score = sorted(indices, key=lambda i: (-similarity[i], -text[i], i))
+    if slot <= 0:
+        return by_score
+    by_text = sorted(indices, key=lambda i: (-text[i], -similarity[i], i))
+    order: list[int] = []
+    taken: set[int] = set()
+    sources = {False: iter(by_score), True: iter(by_text)}
+    while len(order) < len(by_score):
+        source = sources[(len(order) + 1) % slot == 0]
+        index = next((i for i in source if i not in taken), None)
+        if index is None:  # the slot's ranking ran out: the rest come by score
+            source = sources[False]
+            index = next(i for i in source if i not in taken)
+        order.append(index)
+        taken.add(index)
+    return order
+
+
+def ordered(matches: Sequence[SimilarIncident], slot: int = TEXT_SLOT) -> list[SimilarIncident]:
+    """``matches`` in the order shown (``slotted_order``); a match the text slot moved above
+    higher scores says so, since the similarities shown are then not in falling order."""
+    similarity = [m.similarity for m in matches]
+    text = [m.embedding_similarity for m in matches]
+    by_score = {i: k for k, i in enumerate(slotted_order(similarity, text, 0))}
+    out = []
+    for place, i in enumerate(slotted_order(similarity, text, slot)):
+        match = matches[i]
+        if place < by_score[i]:
+            match = match.model_copy(update={"explanation": f"{match.explanation}; {RAISED}"})
+        out.append(match)
+    return out

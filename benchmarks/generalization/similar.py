@@ -17,9 +17,13 @@ incidents - a real output of the same ranking, not a synthetic perturbation). In
 memory's records carry that view's signatures too. Whether a part stays is decided on the two
 views pooled.
 
+A third view, *silent cause*, ranks without the cause's own evidence (it logs nothing new; the
+suspects are its victims); ``VIEWS`` lists the three.
+
 The expensive per-incident features (logs, traces, metrics, rankings, text embeddings) are
 computed once per process; each candidate then only re-weights precomputed match parts, which
-are computed by ``knowledge.matching.match_parts`` - the code ``IncidentMemory.similar`` runs.
+are computed by ``knowledge.matching.match_parts`` - the code ``IncidentMemory.similar`` runs -
+and orders the memory with ``knowledge.matching.slotted_order``, as the memory does.
 """
 
 from __future__ import annotations
@@ -63,6 +67,7 @@ from knowledge.matching import (
     evidence_profile,
     evidence_similarity,
     match_parts,
+    slotted_order,
     suspects_of,
 )
 from knowledge.memory import incident_text
@@ -89,7 +94,10 @@ PARTS = (
     "window",
 )
 GRID_STEP = 0.1  # the fitted-weights candidate searches the simplex of weights in these steps
-FUSION_K = 60.0  # reciprocal rank fusion's usual constant (Cormack et al., SIGIR 2009)
+FUSION_K = 60.0
+# "a place for the best text match": every third or every second place of the order goes to the
+# best remaining record by text alone (``knowledge.matching.slotted_order``)
+SLOTS = (3, 2)  # reciprocal rank fusion's usual constant (Cormack et al., SIGIR 2009)
 
 
 @dataclass(frozen=True)
@@ -222,13 +230,21 @@ def soft_template_similarity(
     return (there + back) / 2.0
 
 
-def first_alike(scores: np.ndarray, tiebreak: np.ndarray, alike: np.ndarray, query: int) -> int:
+def first_alike(
+    scores: np.ndarray, tiebreak: np.ndarray, alike: np.ndarray, query: int, slot: int = 0
+) -> int:
     """Rank of the first alike record when the others are ordered by ``scores`` (rounded as
     ``SimilarIncident.similarity`` is), ties by ``tiebreak`` (the text part, as the memory's
-    candidates come nearest text first); the query itself is not a candidate."""
+    candidates come nearest text first), every ``slot``-th place the best remaining by the text
+    part alone (``knowledge.matching.slotted_order``, as ``IncidentMemory.similar`` orders);
+    the query itself is not a candidate."""
     others = [r for r in range(len(scores)) if r != query]
-    order = sorted(others, key=lambda r: (-round(float(scores[r]), 4), -float(tiebreak[r]), r))
-    return next(k for k, r in enumerate(order, 1) if alike[query, r])
+    order = slotted_order(
+        [round(float(scores[r]), 4) for r in others],
+        [round(float(tiebreak[r]), 4) for r in others],
+        slot,
+    )
+    return next(k for k, i in enumerate(order, 1) if alike[query, others[i]])
 
 
 def hit_at(k: int) -> Callable[[Sequence[int]], float]:
@@ -276,14 +292,17 @@ def _vector(weights: Weights, place: str, templates: str = "templates") -> np.nd
     return np.array([out[p] for p in PARTS])
 
 
-def weighted(name: str, corpus: Corpus, vector: np.ndarray, width: int = 3) -> Fixed[Item, int]:
+def weighted(
+    name: str, corpus: Corpus, vector: np.ndarray, width: int = 3, slot: int = 0
+) -> Fixed[Item, int]:
     """A weighted sum of the parts, as ``knowledge.matching.score_match`` computes it, with
-    signatures of ``width`` services."""
+    signatures of ``width`` services, every ``slot``-th place to the best text match."""
     w = WIDTHS.index(width)
 
     def outcome(item: Item) -> int:
         parts = corpus.parts[item.view, w, item.query]
-        return first_alike(combine(parts, vector), parts[:, 0], corpus.alike, item.query)
+        scores = combine(parts, vector)
+        return first_alike(scores, parts[:, 0], corpus.alike, item.query, slot)
 
     return Fixed(name, outcome)
 
@@ -336,6 +355,7 @@ class FittedWeights:
     name: str
     corpus: Corpus
     parts: tuple[str, ...]
+    slot: int = 0  # the order's text places, as the configuration kept so far
 
     def _grid(self) -> np.ndarray:
         steps = round(1 / GRID_STEP)
@@ -382,7 +402,7 @@ class FittedWeights:
 
     def outcomes(self, fitted: tuple[np.ndarray, int], test: Sequence[Item]) -> Sequence[int]:
         vector, width = fitted
-        return weighted(self.name, self.corpus, vector, width).outcomes(None, test)
+        return weighted(self.name, self.corpus, vector, width, self.slot).outcomes(None, test)
 
 
 def by_hour(items: Sequence[Item]) -> dict[str, list[Item]]:
@@ -456,6 +476,7 @@ class Config:
     width: int = 3
     meaning: bool = False
     window: bool = False
+    slot: int = 0  # every slot-th place to the best text match (knowledge.matching.TEXT_SLOT)
 
     @property
     def name(self) -> str:
@@ -464,6 +485,7 @@ class Config:
         words += ["evidence profile"] if self.evidence else []
         words += ["templates by meaning"] if self.meaning else []
         words += ["window text"] if self.window else []
+        words += [f"every {self.slot}. place to the text"] if self.slot else []
         return ", ".join(words) + (f", width {self.width}" if self.width != WIDTHS[0] else "")
 
     @property
@@ -504,7 +526,7 @@ class Config:
             share = 1.0 / len(self.parts)
             vector = vector * (1.0 if self.equal else 1.0 - share)
             vector[PARTS.index("window")] = share
-        return weighted(self.name, corpus, vector, self.width)
+        return weighted(self.name, corpus, vector, self.width, self.slot)
 
 
 Step = Callable[[Config, Corpus], list[Method[Item, Any, int]]]
@@ -518,7 +540,14 @@ COMPONENTS: tuple[tuple[str, Step], ...] = (
         "wider suspects and profile",
         lambda c, corpus: [replace(c, width=w).method(corpus) for w in WIDTHS[1:]],
     ),
-    ("fitted weights", lambda c, corpus: [FittedWeights("fitted weights", corpus, c.parts)]),
+    (
+        "a place for the best text match",
+        lambda c, corpus: [replace(c, slot=k).method(corpus) for k in SLOTS],
+    ),
+    (
+        "fitted weights",
+        lambda c, corpus: [FittedWeights("fitted weights", corpus, c.parts, c.slot)],
+    ),
     (
         "rank fusion",
         lambda c, corpus: [rank_fusion("rank fusion", corpus, c.parts, c.width)],
@@ -569,6 +598,7 @@ def _configs(config: Config) -> list[Config]:
         replace(config, evidence=True),
         replace(config, meaning=True),
         *(replace(config, width=w) for w in WIDTHS),
+        *(replace(config, slot=k) for k in SLOTS),
     ]
 
 

@@ -41,6 +41,7 @@ from detectors import (
     Series,
 )
 from knowledge import (
+    PROFILE_WIDTH,
     ComponentWindow,
     IncidentMemory,
     KnowledgeError,
@@ -50,6 +51,7 @@ from knowledge import (
     SimilarIncident,
     TemplateChanges,
     TemplateMiner,
+    evidence_profile,
     features,
     load_miner,
     rank_components,
@@ -87,6 +89,14 @@ class Investigation:
     @property
     def abnormal_templates(self) -> list[str]:
         return [t.template for t in self.templates.abnormal] if self.templates else []
+
+
+def origins_profile(origins: Origins) -> dict[str, float]:
+    """The evidence profile of the services around the alerting one (which kind of evidence
+    the origins ranking held against which of its ``PROFILE_WIDTH`` leaders, how strongly): what
+    the memory keeps of an incident and matches a new one by, as ``medic eval rca`` measures it
+    (``knowledge.matching``). Empty when nothing around it was ranked."""
+    return evidence_profile([o.cause for o in origins.ranked], PROFILE_WIDTH)
 
 
 class Investigator:
@@ -173,7 +183,9 @@ class Investigator:
         symptoms = [self._catalog.symptom_text(f) for f in findings if self._catalog.is_bad(f)]
 
         budget.check("searching similar incidents")
-        similar = self._similar(incident, svc, symptoms, templates, findings, notes)
+        similar = self._similar(
+            incident, svc, symptoms, templates, findings, notes, origins_profile(origins)
+        )
         hypotheses = self._diagnose(findings, templates, similar, series)
         return Investigation(
             incident_id=incident.id,
@@ -201,9 +213,11 @@ class Investigator:
         templates: TemplateChanges | None,
         findings: list[Finding],
         notes: list[str],
+        evidence: dict[str, float] | None = None,
     ) -> list[SimilarIncident]:
         """``service``'s past incidents most like this one (none, and a note, when the memory
-        cannot be searched)."""
+        cannot be searched). ``evidence``: the services around it as the origins ranking saw
+        them (``origins_profile``), matched against the profiles the memory kept."""
         try:
             return self._memory.similar(
                 service=service,
@@ -214,6 +228,7 @@ class Investigator:
                 namespace=incident.namespace,
                 limit=self._settings.similar_limit,
                 exclude={incident.id},
+                evidence=evidence,
             )
         except KnowledgeError as exc:
             notes.append(messages.MEMORY_UNAVAILABLE.format(why=exc))
@@ -267,7 +282,13 @@ class Investigator:
             if origin is not None:
                 budget.check("looking at the likely origin")
                 at_origin = self._look_at(
-                    incident, origin.service, window, around.get(origin.service), miner, budget
+                    incident,
+                    origin.service,
+                    window,
+                    around.get(origin.service),
+                    miner,
+                    budget,
+                    origins_profile(origins),
                 )
         if read is not None:
             self._save_miner(miner, notes)
@@ -281,6 +302,7 @@ class Investigator:
         lines: list[LogLine] | None,
         miner: TemplateMiner,
         budget: Budget,
+        evidence: dict[str, float] | None = None,
     ) -> OriginLook:
         """The origin ``service``'s own evidence in the alerting service's ``window``: its
         metrics judged by the detectors, its logs' templates (``lines``: as the ranking read
@@ -316,7 +338,7 @@ class Investigator:
             lines = _spread(lines, self._settings.max_log_lines, [])
         templates = _compare(window, lines, miner) if lines else None
         symptoms = [self._catalog.symptom_text(f) for f in findings if self._catalog.is_bad(f)]
-        similar = self._similar(incident, service, symptoms, templates, findings, notes)
+        similar = self._similar(incident, service, symptoms, templates, findings, notes, evidence)
         return OriginLook(
             service=service,
             findings=findings,

@@ -6,7 +6,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from datetime import UTC, datetime
 
-from bot.diagnosis.investigation import Investigation
+from bot.diagnosis.investigation import Investigation, origins_profile
 from bot.diagnosis.verification import Verification
 from bot.incidents import Incident
 from knowledge.records import IncidentRecord, Remediation, TemplateCount
@@ -34,6 +34,7 @@ def incident_record(
         alert=incident.summary,
         symptoms=investigation.symptoms,
         abnormal_metrics=list(dict.fromkeys(f.metric for f in investigation.findings)),
+        evidence=origins_profile(investigation.origins),
         templates=investigation.abnormal_templates,
         template_counts=[
             TemplateCount(

@@ -39,7 +39,7 @@ from knowledge.evaluation.fault_data import (
     read_metrics,
 )
 from knowledge.logs import fair_share
-from knowledge.matching import evidence_profile, suspects_of
+from knowledge.matching import PROFILE_WIDTH, evidence_profile, suspects_of
 from knowledge.memory import IncidentMemory
 from knowledge.origins import rank_origins, screen
 from knowledge.ranking import ComponentWindow, Features, RankedCause, features
@@ -50,7 +50,7 @@ from knowledge.traces import TraceEvent, trace_evidence
 
 GAP_SECONDS = 60.0
 SIGNATURE_COMPONENTS = 3
-PROFILE_COMPONENTS = 3
+PROFILE_COMPONENTS = PROFILE_WIDTH  # the suspects and evidence profile (knowledge.matching)
 KS = (1, 3, 5)
 LOG_CANDIDATES = 50  # the live defaults (investigation.log_candidates, max_log_lines)
 MAX_LOG_LINES = 50_000

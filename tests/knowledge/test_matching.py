@@ -12,6 +12,7 @@ from knowledge.matching import (
     evidence_profile,
     evidence_similarity,
     score_match,
+    slotted_order,
     suspects_of,
 )
 from knowledge.ranking import RankedCause
@@ -117,3 +118,13 @@ def test_a_past_incident_of_the_runner_up_suspect_counts_by_its_share_of_the_lea
     assert route.similarity > payment.similarity
     assert "ts-route is suspected too (0.80 of the leader)" in route.explanation
     assert "suspected" not in payment.explanation
+
+
+def test_the_order_shown_keeps_the_best_match_first_and_every_second_place_for_the_text() -> None:
+    # similarity and text of five past incidents: the first leads on both, the fourth is the
+    # one described most alike after it but the suspects point elsewhere
+    similarity = [0.9, 0.8, 0.7, 0.3, 0.6]
+    text = [0.95, 0.5, 0.5, 0.9, 0.4]
+    order = slotted_order(similarity, text, 2)
+    assert order == [0, 3, 1, 2, 4]  # every incident once; the leader stays first
+    assert slotted_order(similarity, text, 0) == [0, 1, 2, 4, 3]

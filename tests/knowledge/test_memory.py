@@ -118,3 +118,41 @@ def test_the_evidence_profile_is_remembered_and_tells_alike_incidents_apart(
     )
     assert [m.record.id for m in matches] == ["INC-DELAY", "INC-ERRORS"]
     assert "same kinds of evidence" in matches[0].explanation
+
+
+def test_an_incident_described_alike_is_shown_when_the_suspects_are_its_victims(
+    memory: IncidentMemory,
+) -> None:
+    # a silent cause: ts-route throws, logs nothing new, and the ranking blames the services
+    # calling it; the past ts-route incident reads the same but is on none of the suspects,
+    # while three unrelated past incidents are on exactly those services
+    for rid, service, title in (
+        ("INC-ORDER", "ts-order", "ts-order database connection pool exhausted"),
+        ("INC-TRAVEL", "ts-travel", "ts-travel pod OOMKilled after a memory leak"),
+        ("INC-BASIC", "ts-basic", "ts-basic certificate expired on the config endpoint"),
+    ):
+        memory.add(
+            IncidentRecord(id=rid, title=title, service=service, root_cause=title, cause=rid)
+        )
+    title = "ts-order and ts-travel return 500: calls to ts-route rejected with an exception"
+    memory.add(
+        IncidentRecord(
+            id="INC-ROUTE",
+            title=title,
+            service="ts-route",
+            root_cause="exception in ts-route",
+            cause="route-exception",
+        )
+    )
+    matches = memory.similar(
+        service="ts-order",
+        title=title,
+        symptoms=[],
+        templates=[],
+        suspects={"ts-order": 1.0, "ts-travel": 0.9, "ts-basic": 0.8},
+    )
+    # the combined score still leads with a suspect's incident; the next place is the text's
+    assert matches[0].record.id == "INC-ORDER"
+    assert [m.record.id for m in matches][1] == "INC-ROUTE"
+    assert "shown this high for its text" in matches[1].explanation
+    assert "shown this high" not in matches[0].explanation

@@ -1,0 +1,29 @@
+"""What the memory keeps of an incident Medic handled (``bot.diagnosis.record``)."""
+
+from __future__ import annotations
+
+from bot.diagnosis.origins import Origins
+from bot.diagnosis.record import incident_record
+from bot.diagnosis.verification import Verification
+from knowledge.origins import Origin
+from knowledge.ranking import RankedCause
+from tests.bot.test_conversation import INCIDENT, investigation
+
+
+def test_the_record_keeps_which_evidence_implicated_which_service_around_it() -> None:
+    # the next incident is matched by what this fault did to the services around it (the
+    # evidence profile), as ``medic eval rca`` measures it, not only by its alerting service
+    origins = Origins(
+        [
+            Origin(RankedCause("checkout", 3.0, [], 100.0, {"delay": 2.0, "errors": 1.0})),
+            Origin(RankedCause("frontend", 1.0, [], 110.0, {"latency": 1.0})),
+        ],
+        {},
+        frozenset({"checkout", "frontend"}),
+    )
+    record = incident_record(INCIDENT, investigation(origins=origins), [], Verification(True, []))
+    assert record.evidence == {
+        "checkout delay": 2.0,
+        "checkout errors": 1.0,
+        "frontend latency": 1.0,
+    }
