@@ -22,20 +22,16 @@ from bot.config import VerificationSettings
 from bot.diagnosis.assembly import (
     Diagnosis,
     assemble,
-    look_with_context,
     origin_context,
     planning_context,
-    with_context,
 )
-from bot.diagnosis.at_origin import OriginLook, downstream_advice, model_at_fault, with_model_look
+from bot.diagnosis.at_origin import downstream_advice
 from bot.diagnosis.budget import Budget
-from bot.diagnosis.changes import changes_from, read_rollouts
+from bot.diagnosis.context import in_context
 from bot.diagnosis.corrections import Correction, CorrectionStore, corrected, parse_correction
-from bot.diagnosis.events import read_events
 from bot.diagnosis.investigation import Investigation, Investigator
 from bot.diagnosis.model import ModelInvestigator
 from bot.diagnosis.model_checks import MODEL_TOOLS, model_checks
-from bot.diagnosis.model_look import ModelLook
 from bot.diagnosis.record import incident_record
 from bot.diagnosis.signals import Glossary
 from bot.diagnosis.stored import KeptDiagnoses
@@ -52,7 +48,7 @@ from knowledge.memory import IncidentMemory
 from knowledge.records import IncidentRecord
 from tools import SERVICE_LABELS
 from tools.actions import Action, Principal, ToolResult
-from tools.backends import Backends, Rollout
+from tools.backends import Backends
 from tools.clock import Clock
 from tools.errors import TargetNotFoundError, ToolError
 from tools.policy import Policy
@@ -74,8 +70,8 @@ class Diagnosed(NamedTuple):
 
 
 class IncidentFlow:
-    """Every step of an incident, for every front end. (About 390 lines, and the module about
-    450, over the house's 250 and 400: it is the one way in, so every step is a method here; each
+    """Every step of an incident, for every front end. (About 550 lines, and the module about
+    640, over the house's 250 and 400: it is the one way in, so every step is a method here; each
     is short and hands the work to the module that does it.)"""
 
     def __init__(
@@ -370,106 +366,21 @@ class IncidentFlow:
     ) -> Investigation:
         """``investigation`` with the service's recent rollouts, the look at its model (an ML
         service's) and the corrected causes of its similar past incidents weighed in
-        (bot.diagnosis.assembly); the same for the origin's own evidence when the fault started
+        (bot.diagnosis.context); the same for the origin's own evidence when the fault started
         in another service."""
         home = self._at(incident.labels)
         if home is not self:
             return home.with_context(incident, investigation, budget)
-        rollouts, note = read_rollouts(self.backends.cluster, incident.namespace, incident.service)
-        changes = changes_from(rollouts, incident.service)
-        events, event_note = read_events(
-            self.backends.cluster,
-            incident.namespace,
-            incident.service,
-            investigation.window.baseline_start,
-            investigation.window.end,
-        )
-        model = self._model_look(incident, investigation, rollouts, budget or self.budget())
-        cause = model_at_fault(model)
-        if cause and investigation.at_origin is not None:  # the model, not the ranked leader
-            investigation = replace(
-                investigation,
-                at_origin=None,
-                notes=[
-                    *investigation.notes,
-                    messages.MODEL_IS_THE_ORIGIN.format(
-                        service=incident.service,
-                        leader=investigation.at_origin.service,
-                        cause=cause,
-                    ),
-                ],
-            )
-        investigation = with_context(
+        return in_context(
+            incident,
             investigation,
-            changes=changes,
-            change_note=note or "",
-            corrections=self._corrections(m.record.id for m in investigation.similar),
+            budget,
+            new_budget=self.budget,
+            cluster=self.backends.cluster,
+            models=self.models,
             catalog=self.catalog,
+            corrections=self._corrections,
             min_similarity=self.min_similarity,
-            model=model,
-            events=events,
-            event_note=event_note or "",
-        )
-        look = investigation.at_origin
-        if look is None:
-            return investigation
-        rollouts, note = read_rollouts(self.backends.cluster, incident.namespace, look.service)
-        changes = changes_from(rollouts, look.service)
-        look = look_with_context(
-            look,
-            changes=changes,
-            change_note=note or "",
-            corrections=self._corrections(m.record.id for m in look.similar),
-            catalog=self.catalog,
-            min_similarity=self.min_similarity,
-        )
-        look = self._origin_model_look(incident, investigation, look, rollouts, budget)
-        return replace(investigation, at_origin=look)
-
-    def _origin_model_look(
-        self,
-        incident: Incident,
-        investigation: Investigation,
-        look: OriginLook,
-        rollouts: Sequence[Rollout],
-        budget: Budget | None,
-    ) -> OriginLook:
-        """The origin's look with the look at the model it serves, when it serves one: judged in
-        the same window, weighed into its hypotheses, so a model remedy is planned on it."""
-        if self.models is None:
-            return look
-        window = investigation.window
-        model = self.models.look(
-            incident.namespace,
-            look.service,
-            rollouts,
-            (window.baseline_start, window.split, window.end),
-            [],
-            look.findings,
-            (budget or self.budget()).share(),
-            measured=look.measured,
-        )
-        return with_model_look(look, model, self.catalog)
-
-    def _model_look(
-        self,
-        incident: Incident,
-        investigation: Investigation,
-        rollouts: Sequence[Rollout],
-        budget: Budget,
-    ) -> ModelLook | None:
-        """The look at the model ``incident``'s service serves; None when it serves none."""
-        if self.models is None:
-            return None
-        window = investigation.window
-        return self.models.look(
-            incident.namespace,
-            incident.service,
-            rollouts,
-            (window.baseline_start, window.split, window.end),
-            investigation.series,
-            investigation.findings,
-            budget.share(),
         )
 
     def plan(self, incident: Incident, investigation: Investigation) -> Plan:

@@ -758,3 +758,7 @@ SIM_EXPORT_SERVING = (
 SIM_EXPORT_HISTORY_PROBLEM = "--history {text!r}: give a duration of at least 1m and at most 48h"
 SIM_EXPORT_PORT_PROBLEM = "cannot serve on {host}:{port}: {why}"
 SIM_EXPORT_NOTHING = "nothing to do: give --port to serve, --openmetrics FILE to write, or both"
+
+# --- cli ---
+USAGE_PROBLEM = "{problem} (see '{command} --help')"
+NO_COMMAND = "give a command"

@@ -17,10 +17,11 @@ from bot.cli.act import act
 from bot.cli.approve import approve
 from bot.cli.audit import audit_app
 from bot.cli.db import db_app
-from bot.cli.errors import reports_errors
+from bot.cli.errors import CommandGroup, reports_errors
 from bot.cli.eval import eval_app, eval_nab
 from bot.cli.knowledge import register as register_knowledge
 from bot.cli.options import DEFAULT_SCENARIO, ClusterNameOption, ClusterOption, ScenarioOption
+from bot.cli.output import console
 from bot.cli.postmortem import postmortem_app
 from bot.cli.scenarios import scenarios
 from bot.cli.serve import serve
@@ -34,6 +35,7 @@ if TYPE_CHECKING:
 app = typer.Typer(
     help="Medic: investigates alerts, proposes guarded remediation, remembers what worked.",
     no_args_is_help=True,
+    cls=CommandGroup,
     pretty_exceptions_enable=False,
     add_completion=False,
 )
@@ -182,8 +184,6 @@ def _run_session(
     gives the alert (``namespace``: for a service named without one); with a clusters map, in
     ``cluster_name`` (None: the alert's cluster label, else default_cluster)."""
     started = time.perf_counter()
-    from rich.console import Console
-
     from bot.alerts import parse_alerts
     from bot.cli.render import ThreadPrinter
     from bot.cli.session import handle_alert
@@ -213,9 +213,12 @@ def _run_session(
         # bad input fails before anything is written
         group = parse_alerts(alert_for(default_namespace(settings, sim), anchor), now=clock.now())
         flow = Wiring(settings).flow(clock, sim=sim)
-    # Wide lines when writing to a file or pipe, so the thread reads well in CI logs too.
-    printer = ThreadPrinter(Console(width=None if _interactive() else 120), flow.catalog)
-    report = handle_alert(flow, group, _decider(yes), f"cli:{getpass.getuser()}", printer)
+    # Wide lines when writing to a file or pipe, so the thread reads well in CI logs too. With
+    # --json the thread and the prompts go to stderr: stdout is the JSON's alone.
+    width = None if _interactive() else 120
+    printer = ThreadPrinter(console(as_json=as_json, width=width), flow.catalog)
+    decide = _decider(yes, prompt_on_stderr=as_json)
+    report = handle_alert(flow, group, decide, f"cli:{getpass.getuser()}", printer)
     report["seconds"] = round(time.perf_counter() - started, 3)
     if as_json:
         typer.echo(json.dumps(report))
@@ -225,11 +228,13 @@ def _interactive() -> bool:
     return sys.stdin.isatty()
 
 
-def _decider(yes: bool) -> Callable[[Any], bool | None]:
+def _decider(yes: bool, *, prompt_on_stderr: bool) -> Callable[[Any], bool | None]:
     if yes:
         return lambda _proposal: True
     if _interactive():
         return lambda proposal: typer.confirm(
-            messages.APPROVE_PROMPT.format(preview=proposal.preview), default=False
+            messages.APPROVE_PROMPT.format(preview=proposal.preview),
+            default=False,
+            err=prompt_on_stderr,
         )
     return lambda _proposal: None

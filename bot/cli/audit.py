@@ -8,7 +8,7 @@ from typing import TYPE_CHECKING, Annotated
 
 import typer
 
-from bot.cli.errors import reports_errors
+from bot.cli.errors import CommandGroup, reports_errors
 
 if TYPE_CHECKING:
     from tools.audit import AuditLog
@@ -18,6 +18,7 @@ MAX_LIMIT = 1_000_000  # entries one `medic audit list` prints; more is not a li
 audit_app = typer.Typer(
     help="The audit log: who asked for, approved and ran what, with the policy's decision.",
     no_args_is_help=True,
+    cls=CommandGroup,
 )
 
 

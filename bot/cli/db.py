@@ -9,9 +9,13 @@ from __future__ import annotations
 
 import typer
 
-from bot.cli.errors import reports_errors
+from bot.cli.errors import CommandGroup, reports_errors
 
-db_app = typer.Typer(help="The state database's schema (Alembic migrations).", no_args_is_help=True)
+db_app = typer.Typer(
+    help="The state database's schema (Alembic migrations).",
+    no_args_is_help=True,
+    cls=CommandGroup,
+)
 
 
 @db_app.command("upgrade")

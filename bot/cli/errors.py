@@ -4,10 +4,16 @@ from __future__ import annotations
 
 import functools
 import unicodedata
-from collections.abc import Callable
-from typing import NoReturn, ParamSpec, TypeVar
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from typing import Any, NoReturn, ParamSpec, TypeVar
 
 import typer
+
+# typer carries its own copy of click (since 0.2x): its exceptions, not the click package's, are
+# the ones raised while parsing a command line.
+from typer._click import ClickException, Context
+from typer.core import TyperGroup
 
 from bot import messages
 from bot.errors import MedicError
@@ -65,3 +71,54 @@ def reports_errors(command: Callable[P, R]) -> Callable[P, R]:
 def _fail(exc: Exception, code: int) -> NoReturn:
     typer.echo(f"medic: {printable(str(exc))}", err=True)
     raise typer.Exit(code) from None
+
+
+class CommandGroup(TyperGroup):
+    """Every `medic` command group (``typer.Typer(cls=CommandGroup)``): a usage error - an
+    unknown option, a missing argument, a bad value, no command at all - is one line on stderr
+    and exit 2, as Medic's own errors are, instead of click's usage line, hint and framed box
+    (`--help` is unchanged). The top group catches them for every command under it."""
+
+    def parse_args(self, ctx: Context, args: list[str]) -> list[str]:
+        # A group given no command: said in a line (click would print the whole help, on
+        # stdout, and exit 2).
+        if not args and self.no_args_is_help and not ctx.resilient_parsing:
+            ctx.fail(messages.NO_COMMAND)
+        return super().parse_args(ctx, args)
+
+    def make_context(
+        self,
+        info_name: str | None,
+        args: list[str],
+        parent: Context | None = None,
+        **extra: Any,
+    ) -> Context:
+        with _click_errors_on_one_line():
+            return super().make_context(info_name, args, parent, **extra)
+
+    def invoke(self, ctx: Context) -> Any:
+        with _click_errors_on_one_line():  # the commands' and the groups' under this one
+            return super().invoke(ctx)
+
+
+@contextmanager
+def _click_errors_on_one_line() -> Iterator[None]:
+    """A usage error (exit 2) as one line naming the command's help; any other error of the
+    command line's parser as one line with its own exit code."""
+    try:
+        yield
+    except ClickException as exc:
+        problem = exc.format_message()
+        ctx: Context | None = getattr(exc, "ctx", None)
+        if ctx is not None:
+            problem = messages.USAGE_PROBLEM.format(problem=problem, command=_command_path(ctx))
+        _fail(Exception(problem), exc.exit_code)
+
+
+def _command_path(ctx: Context | None) -> str:
+    """'medic eval nab', whatever the program was called (``python -c``, a test's runner)."""
+    names = []
+    while ctx is not None and ctx.parent is not None:
+        names.append(ctx.info_name or "")
+        ctx = ctx.parent
+    return " ".join(["medic", *reversed(names)])

@@ -15,6 +15,7 @@ from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 
+from bot.cli.errors import CommandGroup
 from bot.cli.options import MlflowOption, MlflowUriOption
 
 if TYPE_CHECKING:
@@ -24,6 +25,7 @@ if TYPE_CHECKING:
 eval_app = typer.Typer(
     help="Evaluate Medic on benchmark data; the last line of output is one JSON object.",
     no_args_is_help=True,
+    cls=CommandGroup,
 )
 
 

@@ -12,9 +12,10 @@ from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 
-from bot.cli.errors import reports_errors
+from bot.cli.errors import CommandGroup, reports_errors
 from bot.cli.eval import eval_app, evaluation_run, mlflow_store, print_result
 from bot.cli.options import MlflowOption, MlflowUriOption
+from bot.cli.output import console, say
 from bot.errors import InputError
 
 if TYPE_CHECKING:
@@ -22,8 +23,12 @@ if TYPE_CHECKING:
     from knowledge.search import Encoder
     from knowledge.search_index import SearchIndex
 
-ingest_app = typer.Typer(help="Feed the incident memory: logs, postmortems.", no_args_is_help=True)
-knowledge_app = typer.Typer(help="Maintain the incident memory.", no_args_is_help=True)
+ingest_app = typer.Typer(
+    help="Feed the incident memory: logs, postmortems.", no_args_is_help=True, cls=CommandGroup
+)
+knowledge_app = typer.Typer(
+    help="Maintain the incident memory.", no_args_is_help=True, cls=CommandGroup
+)
 
 JsonOption = Annotated[
     bool, typer.Option("--json", help="Print a JSON summary as the last line of output.")
@@ -79,7 +84,10 @@ def ingest_logs(
         "new_clusters": miner.cluster_count - before,
         "seconds": round(time.perf_counter() - started, 3),
     }
-    typer.echo(f"{report.summary()}: {len(templates)} templates ({summary['new_clusters']} new)")
+    say(
+        f"{report.summary()}: {len(templates)} templates ({summary['new_clusters']} new)",
+        as_json=as_json,
+    )
     if as_json:
         typer.echo(json.dumps(summary))
 
@@ -103,11 +111,14 @@ def ingest_postmortems(
     found = list(read_postmortems(path, report))
     wiring = _wiring()
     library = PostmortemLibrary(wiring.vector_store, wiring.embedder)
-    with Progress(transient=True) as progress:
+    with Progress(console=console(as_json=True), transient=True) as progress:  # never output
         task = progress.add_task("embedding postmortems", total=len(found))
         documents, chunks = library.ingest(found, lambda n: progress.advance(task, n))
     _warn(report)
-    typer.echo(f"ingested {documents} postmortems as {chunks} chunks from {report.files} files")
+    say(
+        f"ingested {documents} postmortems as {chunks} chunks from {report.files} files",
+        as_json=as_json,
+    )
     if as_json:
         summary = {
             "postmortems": documents,
@@ -138,16 +149,20 @@ def search(
     hits = HybridSearch(indexes, encode).search(text, limit)
     close = any(hit.relevant for hit in hits)
     if hits and not close:
-        typer.echo(messages.SEARCH_NO_CLOSE_MATCH.format(text=text))
+        say(messages.SEARCH_NO_CLOSE_MATCH.format(text=text), as_json=as_json)
     for hit in hits:
-        typer.echo(
+        say(
             f"{hit.score:.2f}  [{hit.kind}] {hit.title}"
             + (f"  {hit.url}" if hit.url else "")
-            + ("" if hit.relevant or not close else f"  {messages.SEARCH_NOT_CLOSE}")
+            + ("" if hit.relevant or not close else f"  {messages.SEARCH_NOT_CLOSE}"),
+            as_json=as_json,
         )
-        typer.echo(f"      {hit.snippet}")
+        say(f"      {hit.snippet}", as_json=as_json)
     if not hits:
-        typer.echo("nothing found (ingest postmortems with `medic ingest postmortems PATH`)")
+        say(
+            "nothing found (ingest postmortems with `medic ingest postmortems PATH`)",
+            as_json=as_json,
+        )
     if as_json:
         found = {"query": text, "close_match": close, "hits": [vars(h) for h in hits]}
         typer.echo(json.dumps(found))

@@ -10,7 +10,8 @@ from typing import TYPE_CHECKING, Annotated
 import typer
 
 from bot import messages
-from bot.cli.errors import reports_errors
+from bot.cli.errors import CommandGroup, reports_errors
+from bot.cli.output import say
 from bot.errors import InputError
 
 if TYPE_CHECKING:
@@ -19,6 +20,7 @@ if TYPE_CHECKING:
 postmortem_app = typer.Typer(
     help="Postmortems: a draft from the incident's record; publish the finished one.",
     no_args_is_help=True,
+    cls=CommandGroup,
 )
 IncidentArg = Annotated[str, typer.Argument(help="The incident, e.g. INC-0001.")]
 JsonOption = Annotated[
@@ -97,7 +99,7 @@ def publish(
         incident, text, lambda: PostmortemLibrary(wiring.vector_store, wiring.embedder)
     )
     name = drafter.incident(incident).id
-    typer.echo(messages.POSTMORTEM_PUBLISHED.format(incident=name, chunks=chunks))
+    say(messages.POSTMORTEM_PUBLISHED.format(incident=name, chunks=chunks), as_json=as_json)
     if as_json:
         typer.echo(json.dumps({"incident_id": name, "postmortems": documents, "chunks": chunks}))
 

@@ -10,12 +10,14 @@ from typing import Annotated
 import typer
 
 from bot import messages
-from bot.cli.errors import reports_errors
+from bot.cli.errors import CommandGroup, reports_errors
 from bot.cli.options import DEFAULT_SCENARIO, ScenarioOption
 from bot.errors import InputError
 
 MAX_HISTORY_SECONDS = 48 * 3600  # promtool's default block is 2 h; Prometheus keeps 15 d
-sim_app = typer.Typer(help="The simulated shop outside Medic.", no_args_is_help=True)
+sim_app = typer.Typer(
+    help="The simulated shop outside Medic.", no_args_is_help=True, cls=CommandGroup
+)
 
 
 @sim_app.command("export")

@@ -14,6 +14,7 @@ import typer
 from bot import messages
 from bot.cli.errors import reports_errors
 from bot.cli.options import DEFAULT_SCENARIO, ClusterOption, ScenarioOption
+from bot.cli.output import say
 from bot.errors import ConfigError, InputError
 
 if TYPE_CHECKING:
@@ -101,20 +102,21 @@ def watch(
     proposer = watch_proposals(settings, IncidentStore(wiring.engine), parts.workflow)
     proposed: dict[int, Proposal] = {}
     for finding in result.findings:
-        typer.echo(f"- {finding_line(finding, rightsizing)}")
+        say(f"- {finding_line(finding, rightsizing)}", as_json=as_json)
         made = proposer.propose(finding)
         if made is not None:
             proposed[id(finding)] = made.proposal
-            typer.echo(
+            say(
                 "  "
                 + messages.WATCH_PROPOSAL_LINE.format(
                     proposal=made.proposal.id, status=made.proposal.status.value
-                )
+                ),
+                as_json=as_json,
             )
     if not result.findings:
-        typer.echo(messages.WATCH_NOTHING.format(count=result.services))
+        say(messages.WATCH_NOTHING.format(count=result.services), as_json=as_json)
     for note in result.notes:
-        typer.echo(f"note: {note}")
+        say(f"note: {note}", as_json=as_json)
     wiring.close()
     if as_json:
         typer.echo(json.dumps(_summary(result, targets, proposed)))

@@ -180,7 +180,7 @@ def test_ingest_logs_reports_what_it_skipped(tmp_path: Path) -> None:
     )
     result = runner.invoke(app, ["ingest", "logs", str(tmp_path / "app.log"), "--json"])
     assert result.exit_code == 0, result.output
-    summary = json.loads(result.stdout.strip().splitlines()[-1])
+    summary = json.loads(result.stdout)  # --json: the JSON alone on stdout
     assert (summary["lines"], summary["templates"], summary["skipped"]) == (
         2,
         1,
@@ -250,8 +250,8 @@ def test_search_answers_alike_in_two_processes_and_says_when_nothing_is_close(
     assert first["hits"][0]["title"] == "Pod evictions" and first["hits"][0]["relevant"]
     off_topic = runner.invoke(app, ["search", "banana bread recipe with walnuts", "--json"])
     assert off_topic.exit_code == 0, off_topic.output
-    assert off_topic.stdout.startswith("no close match for 'banana bread recipe with walnuts'")
-    found = json.loads(off_topic.stdout.strip().splitlines()[-1])
+    assert off_topic.stderr.startswith("no close match for 'banana bread recipe with walnuts'")
+    found = json.loads(off_topic.stdout)  # --json: the JSON alone on stdout
     assert found["close_match"] is False and found["hits"]
     assert not any(hit["relevant"] for hit in found["hits"])
 

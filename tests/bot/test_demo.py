@@ -21,7 +21,8 @@ def run(*args: str, input: str | None = None) -> tuple[int, str, str]:
 
 
 def summary(stdout: str) -> dict[str, Any]:
-    return json.loads(stdout.strip().splitlines()[-1])  # type: ignore[no-any-return]
+    """The --json report: all of stdout (the thread goes to stderr), so `| jq` works."""
+    return json.loads(stdout)  # type: ignore[no-any-return]
 
 
 def test_demo_with_yes_fixes_verifies_and_remembers_for_next_time() -> None:
@@ -40,7 +41,7 @@ def test_demo_with_yes_fixes_verifies_and_remembers_for_next_time() -> None:
     scale = next(p for p in first["proposals"] if p["tool"] == "scale")
     assert (scale["target"], scale["parameters"]) == ("shop/recommender", {"replicas": 6})
     assert first["verified"] is True
-    assert "p95 latency back to" in out and "Remembered" in out
+    assert "p95 latency back to" in err and "Remembered" in err
 
     code, out, err = run("demo", "--yes", "--json")
     assert code == 0, err
@@ -75,21 +76,23 @@ def test_demo_of_an_unknown_scenario_is_one_line_and_exit_2() -> None:
 
 
 def test_demo_not_on_a_terminal_proposes_and_stops() -> None:
-    code, out, _ = run("demo", "--json")
+    code, out, err = run("demo", "--json")
     assert code == 0
     report = summary(out)
     assert {p["status"] for p in report["proposals"]} == {"proposed"}
     assert report["verified"] is False
-    assert "nothing was executed" in out
+    assert "nothing was executed" in err
 
 
 def test_demo_on_a_terminal_asks_for_each_proposal(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setattr("bot.cli.app._interactive", lambda: True)
-    code, out, _ = run("demo", "--json", input="y\nn\n")
+    code, out, err = run("demo", "--json", input="y\nn\n")
     assert code == 0
-    statuses = [p["status"] for p in summary(out)["proposals"]]
+    echoed = " y\n n\n"  # the answers as typed: a terminal echoes them (the runner, on stdout)
+    assert out.startswith(echoed)
+    statuses = [p["status"] for p in summary(out.removeprefix(echoed))["proposals"]]
     assert statuses == ["succeeded", "rejected"]
-    assert "Approve: scale deployment shop/recommender: 3 -> 6 replicas?" in out
+    assert "Approve: scale deployment shop/recommender: 3 -> 6 replicas?" in err  # not in the JSON
 
 
 def alert_file(tmp_path: Path, **labels: str) -> Path:

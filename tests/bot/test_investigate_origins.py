@@ -18,9 +18,11 @@ pytestmark = pytest.mark.slow
 
 
 def investigate(*args: str) -> tuple[dict[str, Any], str]:
+    """The --json report (all of stdout: `medic investigate ... --json | jq` works) and the
+    thread printed for a person beside it (on stderr)."""
     result = CliRunner().invoke(app, ["investigate", *args, "--cluster", "sim", "--json"])
     assert result.exit_code == 0, result.stderr
-    return json.loads(result.stdout.strip().splitlines()[-1]), result.stdout
+    return json.loads(result.stdout), result.stderr
 
 
 def test_a_victims_origins_are_listed_most_likely_first() -> None:

@@ -187,7 +187,7 @@ def test_investigate_propose_and_approve_on_kubernetes(
     assert scale_patches(shop) == ["All", "All", "All", None]  # propose, execute: dry run first
     assert cache.keys("recommender:*") == [] and cache.get("checkout:cart:1") == b"y"
     assert report["verified"] is False  # Prometheus still shows the surge, and Medic says so
-    assert "p95 latency" in out
+    assert "p95 latency" in err
 
     # The same alert again: the same incident; the cooldown keeps the scale from running twice.
     code, out, err = medic(*approve)

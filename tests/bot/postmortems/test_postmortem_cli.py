@@ -65,7 +65,8 @@ def test_the_demo_incident_drafts_into_a_postmortem_and_publishes_into_the_memor
     finished.write_text(finished.read_text() + "\nThe team added: clients now cap payloads.\n")
     code, out, err = run("postmortem", "publish", incident, str(finished), "--json")
     assert code == 0, err
-    first = json.loads(out.strip().splitlines()[-1])
+    first = json.loads(out)  # --json: the JSON alone on stdout, what it did on stderr
+    assert f"published the postmortem of {incident}" in err
     assert first["postmortems"] == 1 and first["chunks"] >= 1
     code, out, err = run("search", "clients now cap payloads", "--json")
     assert code == 0, err

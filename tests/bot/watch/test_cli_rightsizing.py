@@ -32,11 +32,11 @@ def proposed(out: str) -> dict[str, object]:
 
 
 def test_watch_once_proposes_and_approve_scales_in_once_and_verifies() -> None:
-    code, out, _err = medic("watch", "--once", *SHOP, "--service", "checkout", "--json")
+    code, out, err = medic("watch", "--once", *SHOP, "--service", "checkout", "--json")
     assert code == 0, out
     proposal = proposed(out)
     assert proposal["status"] == "proposed"
-    assert f"medic approve {proposal['id']}" in out
+    assert f"medic approve {proposal['id']}" in err
 
     # the next pass finds the same proposal waiting instead of asking again
     code, out, _err = medic("watch", "--once", *SHOP, "--service", "checkout", "--json")

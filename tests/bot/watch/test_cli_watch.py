@@ -16,18 +16,18 @@ def medic(*args: str) -> tuple[int, str, str]:
 
 
 def test_one_pass_over_the_leaking_shop_prints_the_heads_up_and_json() -> None:
-    code, out, _err = medic(
+    code, out, err = medic(
         "watch", "--once", "--cluster", "sim", "--scenario", "memory-leak",
         "--service", "checkout", "--service", "shop/frontend", "--json",
     )  # fmt: skip
     assert code == 0, out
-    summary = json.loads(out.strip().splitlines()[-1])
+    summary = json.loads(out)  # --json: the JSON alone on stdout, the heads-ups on stderr
     assert summary["services"] == ["shop/checkout", "shop/frontend"]
     limits = [f for f in summary["findings"] if f["concern"] == "limit"]
     assert [(f["service"], f["subject"]) for f in limits] == [
         ("checkout", "memory_working_set_ratio")
     ]
-    assert "Heads-up: checkout (shop) - memory_working_set_ratio is heading for its limit" in out
+    assert "Heads-up: checkout (shop) - memory_working_set_ratio is heading for its limit" in err
     assert all(f["service"] == "checkout" for f in summary["findings"])  # frontend is fine
 
 
@@ -46,7 +46,7 @@ def test_an_ml_service_whose_inputs_drifted_gets_a_heads_up_per_drifted_feature(
     """The drift check reads the served version's training profile from the registry and the
     live feature histograms, as the investigation does; a model that got worse on normal inputs
     (model-regression) is not input drift."""
-    code, out, _err = medic(
+    code, out, err = medic(
         "watch", "--once", "--cluster", "sim", "--scenario", "model-drift",
         "--service", "shop/recommender", "--json",
     )  # fmt: skip
@@ -54,7 +54,7 @@ def test_an_ml_service_whose_inputs_drifted_gets_a_heads_up_per_drifted_feature(
     drifted = [f for f in json.loads(out.strip().splitlines()[-1])["findings"]]
     assert {f["subject"] for f in drifted if f["concern"] == "drift"} >= {"basket_value"}
     assert "hour_of_day" not in {f["subject"] for f in drifted}  # it did not move
-    assert "moved away from its training data: basket_value (PSI" in out
+    assert "moved away from its training data: basket_value (PSI" in err
     code, out, _err = medic(
         "watch", "--once", "--cluster", "sim", "--scenario", "model-regression",
         "--service", "shop/recommender", "--json",
