@@ -68,6 +68,10 @@ CLOSE = 0.9  # a candidate within 10% of the leader's score counts as tied for t
 SHOWN = 3
 CLEAR_FALL = 4.0  # deviance from which a template's fall is named (about 2 sigma)
 SELF_MEASURED = frozenset({"saturation", "latency", "shift"})  # judged against their own past
+# judged only against the component's own history: a link's slow count in one fault-free minute
+# varies from minute to minute far more than counting chance says (a busy link's is never zero),
+# so a new deployment's peers are no yardstick for it
+HISTORY_ONLY = frozenset({"late", "late_raw"})
 DEFAULT_CHANNELS = frozenset({"errors", "drops", "flow", "delay", "late", "saturation", "latency"})
 
 
@@ -363,13 +367,16 @@ def _usual(
     current: Mapping[str, Features],
     history: Sequence[Mapping[str, Features]],
 ) -> float:
-    """The median of the component's own past values; without them, nothing for a metric
+    """The median of the component's own past values; without them, no evidence at all for a
+    channel only its history can judge (``HISTORY_ONLY``: infinity), nothing for a metric
     channel (its value already measures the metric against its own earlier windows), else the
     median of its peers' (a service that is a victim of the same fault is a poor yardstick for
     a metric, but the only one for its logs)."""
     past = [max(0.0, h[name].channels.get(channel, 0.0)) for h in history if name in h]
     if len(past) >= MIN_HISTORY:
         return quantile(past, USUAL_QUANTILE)
+    if channel in HISTORY_ONLY:
+        return math.inf
     if channel in SELF_MEASURED:
         return 0.0
     peers = [max(0.0, f.channels.get(channel, 0.0)) for n, f in current.items() if n != name]

@@ -240,9 +240,9 @@ def selection(cases: Sequence[Case], cache: dict[str, Ranks]) -> list[Step]:
             for by in GROUPINGS
         }
         real = [c for c in cases if c.id == c.host]
-        held = compare(
-            methods(cases, kept, cache),
-            methods(cases, [*kept, (label, candidate)], cache),
+        held = compare(  # the set itself, not a choice that could fall back on the old one
+            methods(cases, kept[-1:], cache),
+            methods(cases, [(label, candidate)], cache),
             grouped(real, "fault type"),
             as_at(1),
         )
