@@ -2,15 +2,17 @@
 
 ``benchmarks/generalization/rca_replay.py`` replays a fault on a service of each real incident
 the way it would show: ``delay`` (a network delay on the pod: every packet it sends is late, so
-its replies and its calls out, database included, are slow; 50 ms-1 s with jitter), ``timeout``
+its replies and its calls out, database included, are slow; 50 ms-1 s, or small beside its usual
+hand-off, with jitter; for a share of the requests or on one edge only), ``timeout``
 (1-3 s, past the callers' patience: requests are cut, the one that gave up logs a timeout half
 the time) and ``slow`` (its own steps 2-11 times slower, CPU up half the time). The incident keeps
 its own fault, left out of the ranking; the other incidents of the day serve as each service's
 history, as in ``medic eval rca``. The script reports how often the replayed service ranks first
-and in the top three, per kind and per size, under the default channels and under issue 4's.
+and in the top three, per kind, per size and per delay shape, under the default channels, issue 13's
+first pass (without ``late``) and issue 4's (``--add``: also the defaults with more channels).
 The same cases are the replayed fault types of ``benchmarks/bench_generalization.py --area rca``.
 
-Usage: python benchmarks/bench_rca_delay.py [--data DIR] [--cache DIR] [--json]
+Usage: python benchmarks/bench_rca_delay.py [--data DIR] [--cache DIR] [--json] [--add CHANNEL..]
 """
 
 from __future__ import annotations
@@ -22,8 +24,8 @@ from collections import defaultdict
 from pathlib import Path
 
 from benchmarks.bench_generalization import default_data
-from benchmarks.generalization.rca import ISSUE_4, NEZHA, cached_cases, positions
-from benchmarks.generalization.rca_replay import KINDS
+from benchmarks.generalization.rca import FIRST_PASS, ISSUE_4, NEZHA, cached_cases, positions
+from benchmarks.generalization.rca_replay import DELAYS, KINDS
 from knowledge.ranking import DEFAULT_CHANNELS
 
 
@@ -32,17 +34,27 @@ def main() -> None:
     parser.add_argument("--data", type=Path, default=default_data(), help="bench-data root")
     parser.add_argument("--cache", type=Path, default=None, help="keep the cases here")
     parser.add_argument("--json", action="store_true")
+    parser.add_argument(
+        "--add", nargs="*", default=[], help="also rank with the defaults and these channels"
+    )
     args = parser.parse_args()
     started = time.perf_counter()
     everything = cached_cases(args.data / NEZHA, args.cache)  # the real ones are the history
     cases = [c for c in everything if c.fault_type in KINDS]
     rows = []
-    for label, channels in (("defaults", DEFAULT_CHANNELS), ("issue 4", ISSUE_4)):
+    sets = [("defaults", DEFAULT_CHANNELS), ("first pass", FIRST_PASS), ("issue 4", ISSUE_4)]
+    sets += [(f"+{c}", DEFAULT_CHANNELS | {c}) for c in args.add if c not in DEFAULT_CHANNELS]
+    for label, channels in sets:
         ranks = positions(everything, channels)
         by: dict[str, list[int | None]] = defaultdict(list)
         for case in cases:
             by[case.fault_type].append(ranks[case.id])
-            by[f"{case.fault_type} {case.size:g}"].append(ranks[case.id])
+            if case.fault_type == "delay" and case.size < min(DELAYS):
+                by["delay small (relative to its hand-offs)"].append(ranks[case.id])
+            else:
+                by[f"{case.fault_type} {case.size:g}"].append(ranks[case.id])
+            for part in filter(None, case.shape.split(", ")):
+                by[f"delay {part}"].append(ranks[case.id])
         for what, found in sorted(by.items()):
             rows.append(
                 {
@@ -56,10 +68,10 @@ def main() -> None:
     if args.json:
         print(json.dumps({"rows": rows, "seconds": round(time.perf_counter() - started, 1)}))
         return
-    print(f"{'channels':<10} {'cases':<24} {'n':>4} {'first':>7} {'top 3':>7}")
+    print(f"{'channels':<10} {'cases':<40} {'n':>4} {'first':>7} {'top 3':>7}")
     for row in rows:
         print(
-            f"{row['channels']:<10} {row['cases']:<24} {row['n']:>4} "
+            f"{row['channels']:<10} {row['cases']:<40} {row['n']:>4} "
             f"{row['first']:>7.1%} {row['top3']:>7.1%}"
         )
 

@@ -1,12 +1,15 @@
 """Root-cause ranking: which component (service) most likely started an incident, with evidence.
 
-Each component gets up to six kinds of evidence ("channels") from the incident window against a
+Each component gets up to seven kinds of evidence ("channels") from the incident window against a
 baseline window:
 - errors: new or surging warning/error templates (Poisson deviance against the baseline rate),
 - drops: templates that stopped or fell behind their usual share of the component's logs (a code
   path that throws half-way stops logging before it reaches its next line),
 - flow: request traces whose first deviation points at the component (``knowledge.traces``),
 - delay: how much slower its hand-offs to other components got (``knowledge.traces``),
+- late: how much more often its hand-offs to one neighbour are slow than that link's were (a
+  delay on some requests only, on one edge only, or small beside the hand-off's own spread;
+  ``knowledge.traces.late_links``), counted from 3 sigma on,
 - saturation: sustained CPU deviation against the hour before, measured against how that metric
   usually deviates (the same statistic over earlier windows of the series),
 - latency: latency metrics, only when no traces are available (a per-hop delay measured in the
@@ -29,6 +32,11 @@ and hand-off delay), ``stretch`` (the slowdown of the steps between a component'
 ``latency_traced`` (latency metrics even when traces exist) and ``flow_share`` (the flow blame as
 a percentage of the traces the component appears in); none of the last three raised the outer
 estimate robustly.
+
+``late`` joined the defaults in a second pass of issue 13, on a replay widened to delays of
+some requests only, on one edge, small or echoed in the callers' metrics: the outer estimate
+rose by fault type and by hour and the real incidents kept their ranks; ``late_raw`` (the same
+count without the 3-sigma floor) cost a real incident and is computed only as a candidate.
 """
 
 from __future__ import annotations
@@ -60,7 +68,11 @@ CLOSE = 0.9  # a candidate within 10% of the leader's score counts as tied for t
 SHOWN = 3
 CLEAR_FALL = 4.0  # deviance from which a template's fall is named (about 2 sigma)
 SELF_MEASURED = frozenset({"saturation", "latency", "shift"})  # judged against their own past
-DEFAULT_CHANNELS = frozenset({"errors", "drops", "flow", "delay", "saturation", "latency"})
+# judged only against the component's own history: a link's slow count in one fault-free minute
+# varies from minute to minute far more than counting chance says (a busy link's is never zero),
+# so a new deployment's peers are no yardstick for it
+HISTORY_ONLY = frozenset({"late", "late_raw"})
+DEFAULT_CHANNELS = frozenset({"errors", "drops", "flow", "delay", "late", "saturation", "latency"})
 
 
 @dataclass(frozen=True)
@@ -106,9 +118,10 @@ class RankedCause:
         """The kinds of evidence that clearly implicate the component, in words a metric
         family understands (``knowledge.matching.metric_family``)."""
         words = default_vocabulary().channel_words
-        return [
+        said = [
             words[c] for c, part in self.channels.items() if part >= CLEAR_SIGNAL and c in words
         ]
+        return list(dict.fromkeys(said))  # two channels may say the same (delay, late)
 
 
 CLEAR_SIGNAL = 1.0  # log excess ratio: e-fold more than usual
@@ -142,6 +155,10 @@ def features(window: ComponentWindow) -> Features:
         channels["flow_untimed"] = float(window.traces.blamed_untimed)
         channels["delay_exact"] = max(0.0, window.traces.delay_exact)
         channels["stretch"] = max(0.0, window.traces.stretch)
+        channels["late_raw"] = window.traces.late
+        # a link's slow count counts from where a deviation counts elsewhere (3 sigma): below
+        # it, ordinary one-minute variation of a busy service's links outweighed the rest
+        channels["late"] = max(0.0, window.traces.late - OUT_OF_BAND)
         share = window.traces.blamed / max(window.traces.traced, 1)
         channels["flow_share"] = 100.0 * share
         evidence += window.traces.describe()
@@ -350,13 +367,16 @@ def _usual(
     current: Mapping[str, Features],
     history: Sequence[Mapping[str, Features]],
 ) -> float:
-    """The median of the component's own past values; without them, nothing for a metric
+    """The median of the component's own past values; without them, no evidence at all for a
+    channel only its history can judge (``HISTORY_ONLY``: infinity), nothing for a metric
     channel (its value already measures the metric against its own earlier windows), else the
     median of its peers' (a service that is a victim of the same fault is a poor yardstick for
     a metric, but the only one for its logs)."""
     past = [max(0.0, h[name].channels.get(channel, 0.0)) for h in history if name in h]
     if len(past) >= MIN_HISTORY:
         return quantile(past, USUAL_QUANTILE)
+    if channel in HISTORY_ONLY:
+        return math.inf
     if channel in SELF_MEASURED:
         return 0.0
     peers = [max(0.0, f.channels.get(channel, 0.0)) for n, f in current.items() if n != name]

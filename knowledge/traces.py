@@ -27,6 +27,10 @@ are kept beside them for that comparison):
 - stretch (a candidate, not scored by default): like the hand-off delay, over the steps between
   a component's own consecutive lines: a service slowed by its own work, or by calls to
   something that does not log (a database across a delayed network), takes longer between them.
+- late links: per link from a component to one neighbour, how much more often its hand-offs are
+  slow (3 baseline spreads past the usual) than the same link's were in the baseline (Poisson
+  deviance of the count). The delay quartile misses a delay on only some requests, on one edge
+  only, or small beside the hand-off's own spread; a count per link sees each.
 
 A live investigation reads plain log lines, not a data set with a trace column: ``trace_id_of``
 finds the id in a line's text, in the shapes tracing libraries log it, and ``trace_events``
@@ -48,11 +52,14 @@ from knowledge.logs import LogLine
 UNLIKELY = 0.05  # a successor seen in fewer than 5% of the baseline continuations deviates
 MIN_SUPPORT = 3  # baseline occurrences of a step before its successors are judged
 SMOOTHING = 0.1
+SMOOTHING_LATE = 0.5  # slow hand-offs added to a link's baseline count (none seen is not zero)
 EDGE_SECONDS = 3.0  # a trace ending this close to the window end may be cut off, not stopped
 CLOCK_RESOLUTION = 0.001  # log timestamps are milliseconds at best
 MIN_HANDOFFS = 5
 DELAY_QUANTILE = 0.75  # most hand-offs of a delayed component are slow, not just a few
 LATE_SPREADS = 10.0  # a hand-off this many baseline spreads slower than usual is late
+CLEAR_LATE = 3.0  # a link's slow count this many deviance-sigmas over the baseline is named
+SLOW_SPREADS = 3.0  # a hand-off counted as slow by ``late_links`` (out of band, as for metrics)
 TRACE_SCAN = 4096  # characters of a line searched for a trace id (ids come early; bodies do not)
 TRACE_MENTIONS = 8  # places in a line where "trace" is tried as the key of an id
 # `trace_id=..`, `traceId":"..`, `traceID: ..`, `TraceID: .. SpanID: ..` (Nezha), `trace.id`
@@ -106,6 +113,8 @@ class TraceEvidence:
     traced: int = 0  # current traces it appears in (what ``blamed`` is a share of)
     delay_exact: float = 0.0  # the delay against exact pairs of steps only (issue 4's)
     stretch: float = 0.0  # upper quartile of the slowdown of its own steps, in baseline spreads
+    late: float = 0.0  # its most surprising link's count of late hand-offs (z-like, ``late_links``)
+    late_link: str = ""  # the neighbour that link hands on to
     examples: Counter[tuple[str, str, str]] = field(default_factory=Counter)
 
     def describe(self) -> list[str]:
@@ -121,6 +130,8 @@ class TraceEvidence:
             out.append(f"first deviation of {self.blamed} request traces ({what})")
         if self.delay_seconds >= CLOCK_RESOLUTION and self.delay > 1.0:
             out.append(f"hands requests on {1000 * self.delay_seconds:.0f} ms slower than usual")
+        if self.late >= CLEAR_LATE and self.late_link:
+            out.append(f"its hand-offs to {self.late_link} are slow far more often than usual")
         return out
 
 
@@ -304,7 +315,47 @@ def trace_evidence(
     stretched = _step_delays(base_traces, cur_traces, own=True, pooled=True)
     for component, (stretch, _) in stretched.items():
         out[component].stretch = stretch
+    for component, (score, peer) in late_links(base_traces, cur_traces).items():
+        out[component].late = score
+        out[component].late_link = peer
     return dict(out)
+
+
+def late_links(
+    baseline: Sequence[Sequence[TraceEvent]], current: Sequence[Sequence[TraceEvent]]
+) -> dict[str, tuple[float, str]]:
+    """Per component, its link to one neighbour whose hand-offs are slow (``SLOW_SPREADS``
+    baseline spreads past the usual, pooled keys) more often than the same link's were in the
+    baseline: the square root of the Poisson deviance of the slow count, and that neighbour.
+
+    The delay quartile misses a delay that makes only some requests late, or only the packets to
+    one neighbour (a chaos tool's target), or is small beside the usual hand-off's own spread;
+    counting slow hand-offs per link sees each: a fifth of fifty hand-offs slow where the
+    baseline had none is as clear as all of them a little slower."""
+    usual = usual_gaps(baseline, pooled=True)
+
+    def tally(traces: Sequence[Sequence[TraceEvent]]) -> dict[tuple[str, str], list[int]]:
+        counts: dict[tuple[str, str], list[int]] = defaultdict(lambda: [0, 0])
+        for before, after in _steps(traces):
+            found = usual_gap(usual, before.step, after.step, pooled=True)
+            if found is None:
+                continue
+            link = counts[(before.component, after.component)]
+            link[0] += 1
+            link[1] += after.timestamp - before.timestamp - found[0] > SLOW_SPREADS * found[1]
+        return counts
+
+    base, cur = tally(baseline), tally(current)
+    out: dict[str, tuple[float, str]] = {}
+    for (component, peer), (n, slow) in cur.items():
+        base_n, base_slow = base.get((component, peer), (0, 0))
+        expected = n * (base_slow + SMOOTHING_LATE) / (base_n + 1.0)
+        if n < MIN_HANDOFFS or slow <= expected:
+            continue
+        score = math.sqrt(2.0 * (slow * math.log(slow / expected) - (slow - expected)))
+        if score > out.get(component, (0.0, ""))[0]:
+            out[component] = (score, peer)
+    return out
 
 
 _Key = tuple[object, ...]

@@ -32,15 +32,18 @@ from knowledge.ranking import DEFAULT_CHANNELS, Features, rank_components
 from knowledge.templates import TemplateMiner
 
 SEED = 13
-PER_HOST = 1  # replays of each kind per real incident
+PER_HOST = {"delay": 2}  # replays of a kind per real incident (1 unless named): delays vary most
 NEZHA = Path("rca") / "nezha"
 
-ISSUE_4 = (DEFAULT_CHANNELS - {"flow", "delay"}) | {"flow_untimed", "delay_exact"}
+ISSUE_4 = (DEFAULT_CHANNELS - {"flow", "delay", "late"}) | {"flow_untimed", "delay_exact"}
+FIRST_PASS = DEFAULT_CHANNELS - {"late"}  # issue 13's defaults before the replay was widened
 # Components tried, in order: each replaces (or adds) channels of the set kept so far and stays
 # only if the outer estimate rises by fault type and by hour (forward selection, ``selection``).
 STEPS: dict[str, tuple[frozenset[str], frozenset[str]]] = {
     "timed flow": (frozenset({"flow_untimed"}), frozenset({"flow"})),
     "pooled delay": (frozenset({"delay_exact"}), frozenset({"delay"})),
+    "late links": (frozenset(), frozenset({"late_raw"})),
+    "late links past 3 sigma": (frozenset({"late_raw"}), frozenset({"late"})),
     "stretch": (frozenset(), frozenset({"stretch"})),
     "latency with traces": (frozenset(), frozenset({"latency_traced"})),
     "flow share": (frozenset({"flow"}), frozenset({"flow_share"})),
@@ -60,6 +63,7 @@ class Case:
     excluded: str  # left out of the ranking: a replay host's real root cause
     features: Mapping[str, Features]
     size: float = 0.0  # a replay's delay (seconds) or slowdown (factor)
+    shape: str = ""  # a replayed delay's shape (``rca_replay.Fault.shape``)
 
 
 def load_cases(data: Path, kinds: Sequence[str] = rca_replay.KINDS) -> list[Case]:
@@ -95,8 +99,15 @@ def load_cases(data: Path, kinds: Sequence[str] = rca_replay.KINDS) -> list[Case
         active = rca_replay.active_services(current, incident.inject_time)
         targets = [s for s in active if s != incident.root_cause]
         for kind in kinds:
-            for n in range(PER_HOST):
-                fault = rca_replay.draw(kind, rng.choice(targets), rng)
+            for n in range(PER_HOST.get(kind, 1)):
+                target = rng.choice(targets)
+                fault = rca_replay.draw(
+                    kind,
+                    target,
+                    rng,
+                    rca_replay.usual_handoff(base, target),
+                    sorted(rca_replay.neighbours(current, target)),
+                )
                 logs, changed = rca_replay.replay(
                     fault, current, metrics[incident.metric_dir], base, incident.inject_time, rng
                 )
@@ -111,6 +122,7 @@ def load_cases(data: Path, kinds: Sequence[str] = rca_replay.KINDS) -> list[Case
                         incident.root_cause,
                         replayed,
                         fault.size,
+                        fault.shape,
                     )
                 )
     return cases
@@ -175,10 +187,14 @@ class Step:
     name: str
     channels: frozenset[str]  # the set with it
     results: Mapping[str, Comparison]
+    real: Comparison | None = None  # the real incidents alone, by fault type
 
     @property
     def keeps(self) -> bool:
-        return all(r.keeps for r in self.results.values())
+        """Both outer estimates rise, and the real incidents' does not fall (a gain on
+        replayed faults bought with a real incident is not one)."""
+        held = self.real is None or self.real.with_.outer_score >= self.real.without.outer_score
+        return held and all(r.keeps for r in self.results.values())
 
 
 def methods(
@@ -207,7 +223,8 @@ def grouped(cases: Sequence[Case], by: str) -> dict[str, list[Case]]:
 
 def selection(cases: Sequence[Case], cache: dict[str, Ranks]) -> list[Step]:
     """Forward selection from issue 4's channels: each step's set is compared with the sets
-    kept so far (AS@1, by fault type and by hour) and kept only if both outer estimates rise."""
+    kept so far (AS@1, by fault type and by hour) and kept only if both outer estimates rise
+    and the real incidents' (by fault type) does not fall."""
     kept: list[tuple[str, frozenset[str]]] = [("issue 4", ISSUE_4)]
     steps: list[Step] = []
     for name, (removed, added) in STEPS.items():
@@ -222,7 +239,14 @@ def selection(cases: Sequence[Case], cache: dict[str, Ranks]) -> list[Step]:
             )
             for by in GROUPINGS
         }
-        step = Step(name, candidate, results)
+        real = [c for c in cases if c.id == c.host]
+        held = compare(  # the set itself, not a choice that could fall back on the old one
+            methods(cases, kept[-1:], cache),
+            methods(cases, [(label, candidate)], cache),
+            grouped(real, "fault type"),
+            as_at(1),
+        )
+        step = Step(name, candidate, results, held)
         steps.append(step)
         if step.keeps:
             kept.append((label, candidate))
@@ -250,6 +274,7 @@ def claims(data: Path, cache: Path | None = None) -> list[Claim]:
         for label, by, groups in views:
             for what, sets, baseline in [
                 ("issue 4 channels", [("issue 4", ISSUE_4)], True),
+                ("issue 13 first pass", [("first pass", FIRST_PASS)], True),
                 ("defaults", [("defaults", DEFAULT_CHANNELS)], False),
                 ("chosen among every set tried", tried, False),
             ]:
@@ -257,7 +282,8 @@ def claims(data: Path, cache: Path | None = None) -> list[Claim]:
                 out.append(Claim(label, what, by, estimate, baseline))
     for step in steps:
         verdict = "kept" if step.keeps else "dropped"
-        for by, result in step.results.items():
+        shown = [*step.results.items(), *([("real fault type", step.real)] if step.real else [])]
+        for by, result in shown:
             what = f"+{step.name} {verdict}, without {result.without.outer_score:.3f}"
             out.append(Claim("Nezha AS@1 selection", what, by, result.with_))
     return out

@@ -12,6 +12,14 @@ window stays as recorded, real fault included, so the target competes with real 
   replay shifts the rest of a trace after each of the target's hand-offs, and after a share of
   the gaps between its own lines (database round trips, which do not log). Its client latency and
   its callers' rise in the metrics. Sizes 50 ms-1 s with +-25% jitter (netem's ``offset``).
+  Issue 4's replay of this kind predicted real delays far too well (58% first against 21%), so
+  each delay also draws a *shape* (``draw``), independently: late for only a share of the
+  requests (netem's probability, 100% / 50% / 20%); on one edge only (the packets to one
+  neighbour, a chaos tool's ``target``), a third of the time; a size either absolute or small,
+  relative to the target's own usual hand-off (0.5-2 times its median, often a few
+  milliseconds); a jitter as large as the delay itself half the time (netem's ``jitter``); and
+  half the time latency metrics that do not tell the target from its callers (the callers'
+  server latency rises as much as the target's). No delay changes how many lines are logged.
 - ``timeout``: a delay of 1-3 s, longer than a caller waits: the caller gives up on the target's
   late reply (or the target on a callee, whose answer its own late packets held up), and the
   rest of the request does not happen; half the time the one that gave up logs a read-timeout
@@ -29,8 +37,9 @@ import dataclasses
 import itertools
 import random
 import re
+import statistics
 from collections import defaultdict
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 
 from knowledge.evaluation.fault_data import FAULT_SECONDS, ServiceLogs
@@ -38,6 +47,11 @@ from knowledge.logs import LogLine
 
 KINDS = ("delay", "timeout", "slow")
 DELAYS = (0.05, 0.2, 0.5, 1.0)
+RELATIVE_DELAYS = (0.5, 1.0, 2.0)  # a small delay: times the target's median hand-off
+DELAY_SHARES = (1.0, 0.5, 0.2)  # share of the requests a delay makes late
+JITTERS = (0.25, 1.0)
+ONE_EDGE = 1 / 3  # chance a delay is on the packets to one neighbour only
+MIN_DELAY = 0.002
 TIMEOUT_DELAYS = (1.0, 2.0, 3.0)
 CALLER_WAITS = (0.5, 1.0)
 SLOWDOWNS = (2.0, 5.0, 11.0)
@@ -62,6 +76,20 @@ class Fault:
     logs_error: bool = False  # timeout: whether the caller logs it
     db_share: float = 0.0  # delay: share of the target's own gaps that cross the network
     cpu: bool = False  # slow: whether its CPU rises too
+    share: float = 1.0  # delay: share of the requests it makes late
+    peer: str = ""  # delay: only what the target sends this neighbour is late ("": everything)
+    jitter: float = JITTER  # delay: the spread of a late step, a share of ``size``
+    echo: bool = False  # delay: callers' server latency rises as much as the target's
+
+    @property
+    def shape(self) -> str:
+        """A delay's shape in words (partial, one edge, wide jitter, echoed), "" for others."""
+        if self.kind != "delay":
+            return ""
+        parts = [f"{self.share:.0%} of requests" if self.share < 1 else ""]
+        parts += ["one edge" if self.peer else "", "wide jitter" if self.jitter >= 1 else ""]
+        parts += ["echoed" if self.echo else ""]
+        return ", ".join(p for p in parts if p) or "plain"
 
     @property
     def label(self) -> str:
@@ -79,10 +107,32 @@ def active_services(logs: ServiceLogs, since: float) -> list[str]:
     return sorted(s for s, n in counts.items() if n >= MIN_HANDOFFS)
 
 
-def draw(kind: str, target: str, rng: random.Random) -> Fault:
-    """A fault of ``kind`` on ``target`` with its size and variant drawn from ``rng``."""
+def draw(
+    kind: str,
+    target: str,
+    rng: random.Random,
+    usual: float = 0.0,
+    neighbours: Sequence[str] = (),
+) -> Fault:
+    """A fault of ``kind`` on ``target`` with its size and variant drawn from ``rng``.
+    ``usual``: the target's median hand-off in seconds (a small delay is relative to it);
+    ``neighbours``: the services it exchanges requests with (a delay on one edge picks one)."""
     if kind == "delay":
-        return Fault(kind, target, rng.choice(DELAYS), db_share=rng.choice(DB_SHARES))
+        if usual > 0 and rng.random() < 0.5:
+            size = max(MIN_DELAY, round(usual * rng.choice(RELATIVE_DELAYS), 4))
+        else:
+            size = rng.choice(DELAYS)
+        one_edge = bool(neighbours) and rng.random() < ONE_EDGE
+        return Fault(
+            kind,
+            target,
+            size,
+            db_share=0.0 if one_edge else rng.choice(DB_SHARES),
+            share=rng.choice(DELAY_SHARES),
+            peer=rng.choice(sorted(neighbours)) if one_edge else "",
+            jitter=rng.choice(JITTERS),
+            echo=rng.random() < 0.5,
+        )
     if kind == "timeout":
         return Fault(
             kind,
@@ -111,9 +161,12 @@ def replay(
     changed = {service: dict(series) for service, series in metrics.items()}
     if fault.kind in ("delay", "timeout"):
         added = min(fault.size, fault.caller_wait or fault.size)
+        if fault.peer in callers:  # one edge to a caller: only that caller waits on it
+            callers = {fault.peer}
         for service, extra in [(fault.target, fault.size), *((c, added) for c in callers)]:
             _shift(changed, service, _CLIENT, extra, since, end)
-        _shift(changed, fault.target, _SERVER, fault.size * fault.db_share, since, end)
+        own = fault.size if fault.echo else fault.size * fault.db_share
+        _shift(changed, fault.target, _SERVER, own, since, end)
         for caller in callers:
             _shift(changed, caller, _SERVER, added, since, end)
     elif fault.kind == "slow":
@@ -121,6 +174,28 @@ def replay(
         if fault.cpu:
             _scale(changed, fault.target, _CPU, 3.0, since, end)
     return new_logs, changed
+
+
+def usual_handoff(logs: ServiceLogs, target: str) -> float:
+    """The median time from one of ``target``'s lines to another service's next line in a
+    trace of ``logs`` (0 when it never hands off)."""
+    gaps = [
+        t2 - t1
+        for trace in _traces(logs).values()
+        for (t1, s1, _), (t2, s2, _) in itertools.pairwise(trace)
+        if s1 == target and s2 != target
+    ]
+    return statistics.median(gaps) if gaps else 0.0
+
+
+def neighbours(logs: ServiceLogs, target: str) -> set[str]:
+    """The services right before or after one of ``target``'s lines in a trace of ``logs``."""
+    found = set()
+    for trace in _traces(logs).values():
+        for (_, s1, _), (_, s2, _) in itertools.pairwise(trace):
+            if target in (s1, s2) and s1 != s2:
+                found.add(s2 if s1 == target else s1)
+    return found
 
 
 def _traces(logs: ServiceLogs) -> dict[str, list[tuple[float, str, int]]]:
@@ -154,14 +229,17 @@ def _retimed(fault: Fault, logs: ServiceLogs, since: float, rng: random.Random) 
     for trace_id, trace in _traces(logs).items():
         shift = 0.0
         seen: set[str] = set()
+        spared = fault.share < 1.0 and rng.random() >= fault.share
         for k, (timestamp, service, i) in enumerate(trace):
             moved[(service, i)] = timestamp + shift
             seen.add(service)
-            if k + 1 == len(trace) or timestamp < since or service != fault.target:
+            after = trace[k + 1][1] if k + 1 < len(trace) else ""
+            # one edge: only what the target sends that neighbour is late
+            elsewhere = bool(fault.peer) and after != fault.peer
+            if not after or timestamp < since or service != fault.target or spared or elsewhere:
                 continue
             gap = trace[k + 1][0] - timestamp
-            after = trace[k + 1][1]
-            late = fault.size * (1.0 + rng.uniform(-JITTER, JITTER))
+            late = max(0.0, fault.size * (1.0 + rng.uniform(-fault.jitter, fault.jitter)))
             if fault.kind == "slow":
                 shift += (fault.size - 1.0) * gap
             elif after != service:

@@ -47,3 +47,37 @@ def test_as_at_k_counts_ranks_within_k_and_unranked_as_misses() -> None:
     assert as_at(1)([1, 2, None, 1]) == 0.5
     assert as_at(3)([1, 2, None, 4]) == 0.5
     assert as_at(1)([]) == 0.0
+
+
+def test_a_channel_that_finds_replayed_delays_but_loses_real_incidents_is_dropped() -> None:
+    def found(**channels: float) -> Features:
+        return Features({"errors": 0.0, **channels}, None, (), ())
+
+    real = []
+    for n in range(9):  # the root logs new errors; in one incident another's links are slow
+        root, laggard = SERVICES[n % 3], SERVICES[(n + 1) % 3] if n == 0 else ""
+        features_ = {
+            s: found(errors=10.0 if s == root else 0.0, late_raw=20.0 if s == laggard else 0.0)
+            for s in SERVICES
+        }
+        fault = ("exception", "return", "cpu_contention")[n % 3]
+        real.append(Case(f"i{n}", fault, f"{8 + n // 3:02d}", root, f"i{n}", "", features_))
+    replayed = [  # a delayed seat service: only its slow links show it
+        Case(
+            f"{c.id}/{kind}",
+            kind,
+            c.hour,
+            "seat",
+            c.host,
+            c.root,
+            {s: found(late_raw=20.0 if s == "seat" else 0.0) for s in SERVICES},
+        )
+        for c in real
+        for kind in ("delay", "timeout")
+        if c.root != "seat"
+    ]
+    steps = {step.name: step for step in selection([*real, *replayed], {})}
+    late = steps["late links"]
+    assert all(r.keeps for r in late.results.values())  # it finds the delays on both groupings
+    assert late.real is not None and late.real.with_.outer_score < late.real.without.outer_score
+    assert not late.keeps

@@ -7,7 +7,14 @@ from __future__ import annotations
 
 import random
 
-from benchmarks.generalization.rca_replay import Fault, active_services, replay
+from benchmarks.generalization.rca_replay import (
+    Fault,
+    active_services,
+    draw,
+    neighbours,
+    replay,
+    usual_handoff,
+)
 from knowledge.evaluation.fault_data import ServiceLogs
 from knowledge.logs import LogLine
 
@@ -78,3 +85,31 @@ def test_a_saturated_service_takes_longer_over_its_own_steps() -> None:
 def test_only_services_that_hand_requests_on_after_the_fault_can_be_targets() -> None:
     assert active_services(logs([110.0 + k for k in range(5)]), SINCE) == ["gateway", "route"]
     assert active_services(logs([10.0 + k for k in range(5)]), SINCE) == []
+
+
+def test_a_delay_on_one_edge_or_on_some_requests_leaves_the_rest_on_time() -> None:
+    during = [110.0 + k for k in range(50)]
+    current = logs(during)
+
+    def late_replies(fault: Fault) -> int:
+        found, _ = replay(fault, current, METRICS, logs([0.0]), SINCE, random.Random(1))
+        done = times(found, "gateway", "INFO done")
+        return sum(1 for t, start in zip(sorted(done), during, strict=True) if t - start > 0.1)
+
+    assert late_replies(Fault("delay", "route", 0.5)) == 50
+    assert late_replies(Fault("delay", "route", 0.5, peer="gateway")) == 50
+    assert late_replies(Fault("delay", "route", 0.5, peer="price")) == 0  # another edge
+    partial = late_replies(Fault("delay", "route", 0.5, share=0.2))
+    assert 3 <= partial <= 20  # about one request in five
+
+
+def test_a_small_delay_is_drawn_relative_to_the_targets_own_hand_offs() -> None:
+    base = logs([0.0, 10.0])
+    assert abs(usual_handoff(base, "route") - 0.005) < 1e-9  # route answers in 5 ms
+    assert neighbours(base, "route") == {"gateway"}
+    sizes = {
+        draw("delay", "route", random.Random(seed), usual_handoff(base, "route")).size
+        for seed in range(40)
+    }
+    assert {0.0025, 0.005, 0.01} <= sizes  # half, once and twice its usual hand-off
+    assert {0.05, 1.0} <= sizes  # and the absolute sizes as before

@@ -147,6 +147,31 @@ def test_a_callee_that_answers_too_late_leads_over_the_caller_that_logs_the_time
     assert rank_components(found, channels=issue_4)[0].component == "gateway"
 
 
+def test_a_service_late_on_a_fifth_of_its_replies_leads_over_a_busy_link_that_always_wobbles() -> (
+    None
+):
+    # route's replies to the gateway are 200 ms late in one request in five (a partial network
+    # delay): its delay quartile does not move, its slow-reply count does; the cart service's
+    # link is as slow now as in every earlier incident (its history)
+    def found(late: float, delay: float = 0.0) -> Features:
+        return features(window("x", QUIET, traces=TraceEvidence(delay=delay, late=late)))
+
+    current = {"route": found(late=5.0), "cart": found(late=3.5, delay=2.0)}
+    history = [
+        {"route": found(late=0.0), "cart": found(late=3.0 + 0.2 * i, delay=2.0)} for i in range(5)
+    ]
+    ranked = rank_components(current, history)
+    assert ranked[0].component == "route"
+    assert ranked[0].signals == ["hand-off latency"]
+    first_pass = {"errors", "drops", "flow", "delay", "saturation", "latency"}
+    assert rank_components(current, history, first_pass)[0].score == 0.0  # nothing seen before
+    # within 3 sigma of its baseline's is not evidence; nor is any count without a history to
+    # tell what is usual for the link (a new deployment: its peers are no yardstick)
+    quiet = {"route": found(late=2.5), "cart": found(late=3.4, delay=2.0)}  # as usual
+    assert rank_components(quiet, history)[0].score == 0.0
+    assert all("late" not in r.channels for r in rank_components(current))
+
+
 def test_a_metric_read_as_an_array_is_judged_as_the_same_samples_in_pairs() -> None:
     """The live investigation passes each metric as read (an (n, 2) array), ``medic eval rca``
     as pairs: the same samples must give the same evidence, earlier windows and all."""

@@ -110,6 +110,34 @@ def test_a_component_whose_replies_are_delayed_hands_off_slower_and_its_caller_d
     assert "hands requests on 300 ms slower than usual" in evidence["route"].describe()
 
 
+def test_a_delay_on_a_fifth_of_the_replies_is_seen_on_the_link_the_quartile_misses() -> None:
+    # a network delay that makes one request in five late (netem's probability): route's reply
+    # to the gateway comes 200 ms late in 10 of 50 requests, on time otherwise
+    def request(i: int) -> list[TraceEvent]:
+        late = 0.2 if i % 5 == 0 else 0.0
+        return [
+            TraceEvent(f"c{i}", 10.0 * i, "gateway", USUAL[0][1]),
+            TraceEvent(f"c{i}", 10.0 * i + 0.005, "route", USUAL[1][1]),
+            TraceEvent(f"c{i}", 10.0 * i + 0.010 + late, "gateway", USUAL[2][1]),
+        ]
+
+    base = [
+        TraceEvent(f"b{i}", 10.0 * i + offset, component, template)
+        for i in range(20)
+        for offset, (component, template) in zip(
+            (0.0, 0.005 + 0.0001 * (i % 5), 0.010 + 0.0002 * (i % 5)), USUAL, strict=True
+        )
+    ]
+    evidence = trace_evidence(base, [e for i in range(50) for e in request(i)])
+    assert evidence["route"].delay < 1  # three replies in four are on time: the quartile is too
+    assert evidence["route"].late > 3  # ten slow replies where the baseline had none: > 3 sigma
+    assert evidence["route"].late_link == "gateway"
+    assert evidence["gateway"].late == 0.0  # the gateway's calls to route left on time
+    assert "its hand-offs to gateway are slow far more often than usual" in (
+        evidence["route"].describe()
+    )
+
+
 def test_a_caller_that_gives_up_on_a_late_callee_blames_the_callee_when_timed() -> None:
     model = FlowModel(group_traces(baseline()))
     # route logs its line on time, its reply never comes back in time, the gateway times out
