@@ -369,7 +369,7 @@ def stress_claims(s: Setup) -> list[Claim]:
     out = []
     for profile in s.profiles:
         method = Thresholded("Medic default", scores, profile)
-        for name, files in (*views.items(), ("original + shifted + trending", pooled)):
+        for name, files in (*views.items(), ("views pooled", pooled)):
             estimate = nested([method], by_category(files), nab_score)
             out.append(Claim(f"NAB {profile.name}, {name}", "Medic default", GROUPS, estimate))
     return out
