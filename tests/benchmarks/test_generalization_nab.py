@@ -71,3 +71,26 @@ def test_replayed_configurations_score_as_medic_eval_nab_does(tmp_path: Path) ->
         assert replayed[name].tolist() == scores.tolist()
     alone = setup.cache.scores(DEFAULT_ENSEMBLE.only("rarity"))
     assert alone.keys() == evaluated.keys()
+
+
+def test_shifted_view_labels_the_onset_and_raises_what_follows_by_the_files_spread(
+    tmp_path: Path,
+) -> None:
+    for f in load_corpus(corpus_root(tmp_path) / "nab").files:
+        view = nab.shifted_view(f)
+        assert view.category == f.category and view.name != f.name
+        (added,) = set(view.windows) - set(f.windows)
+        lift = view.values - f.values
+        onset = int(np.flatnonzero(lift)[0])
+        assert added[0] <= onset <= added[1] and onset >= f.probation
+        assert not any(left <= onset <= right for left, right in f.windows)
+        assert np.allclose(lift[onset:], nab.spread(f.values[: f.probation]))
+
+
+def test_trending_view_ends_one_spread_higher_with_the_same_windows(tmp_path: Path) -> None:
+    for f in load_corpus(corpus_root(tmp_path) / "nab").files:
+        view = nab.trending_view(f)
+        lift = view.values - f.values
+        assert view.windows == f.windows
+        assert np.all(lift[: f.probation + 1] == 0) and np.all(np.diff(lift) >= 0)
+        assert lift[-1] == pytest.approx(nab.spread(f.values[: f.probation]))
