@@ -148,7 +148,7 @@ def _drop_earlier(memory: PostmortemLibrary, postmortem: Postmortem) -> None:
     ids of that text, so without this search would still find the old wording in its results.
     Removed after the new chunks are in, so a failed ingest loses nothing."""
     memory.collection.delete(
-        where={"$and": [{"doc": postmortem.id}, {"record": {"$ne": postmortem.record}}]}
+        where={"$and": [{"doc": postmortem.id}, {"record": {"$ne": postmortem.record}}]}  # type: ignore[dict-item]
     )
 
 
