@@ -6,6 +6,10 @@
   an id, and its vector is the normalised mean of its sentences' (embedding 100,000 documents one
   by one would take this CPU far longer than the measurement). Every question is embedded with
   the real model inside the timing.
+- cv: the generalisation protocol for every retrieval choice (fusion method and weight, per-field
+  keyword weights, chunk aggregation, stemming and stop words): nested 5-fold choice inside the
+  dev questions, the outer estimate beside the dev figure and both baselines; ``--test`` asks
+  the held-back questions once with what the protocol kept.
 - cold: `medic search` in a fresh process over a data directory that holds ingested postmortems
   (``--data-dir``), against the previous version of Medic (``--old``, a checkout) over a copy of
   the same directory, alternating runs so both see the same load.
@@ -14,6 +18,7 @@ Absolute timings are noisy on a shared machine; read them beside the load averag
 Usage:
   python benchmarks/bench_search.py latency [--data DIR] [--docs N] [--queries N]
   python benchmarks/bench_search.py cold --data-dir DIR --old CHECKOUT [--runs N]
+  python benchmarks/bench_search.py cv [--workdir DIR] [--test]
 """
 
 from __future__ import annotations
@@ -29,6 +34,7 @@ import sys
 import tempfile
 import time
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 
@@ -128,16 +134,289 @@ def cold(data_dir: Path, old: Path, runs: int) -> dict[str, object]:
     }
 
 
+# --- cv: the generalisation protocol for the retrieval choices --------------------------------
+
+FOLDS = 5
+FUSIONS = (
+    [("minmax", w) for w in (0.3, 0.1, 0.2, 0.4, 0.5, 0.6, 0.7)]
+    + [("null-z", w) for w in (0.3, 0.1, 0.2, 0.4, 0.5, 0.6, 0.7)]
+    + [("null-z max", w) for w in (0.4, 0.5, 0.6)]
+    + [("rrf", w) for w in (0.3, 0.5, 0.7)]
+    + [("bm25-led", band) for band in (0.05, 0.1, 0.2, 0.3)]
+)
+AGGREGATIONS = ("max", "mean", "top2", "top3")
+FIELD_WEIGHTS = [  # (title, tags, impact) against the body's 1
+    (t, g, i) for t in (0, 0.5, 1, 2) for g in (0, 0.5, 1, 2) for i in (0, 1)
+]
+TOKENS = {"stems, no stop words": (True, True), "stems": (True, False), "words": (False, True)}
+
+
+def _fields(index: object) -> list[dict[str, str]]:
+    """Each document's title, tags, impact and body, from its header chunk and the rest."""
+    out = []
+    for d in range(index.size):  # type: ignore[attr-defined]
+        start = int(index.starts[d])  # type: ignore[attr-defined]
+        end = int(index.starts[d + 1]) if d + 1 < index.size else len(index.texts)  # type: ignore[attr-defined]
+        found: dict[str, list[str]] = {"title": [], "tags": [], "impact": [], "body": []}
+        for c in range(start, end):
+            text, meta = index.texts[c], index.metas[c]  # type: ignore[attr-defined]
+            if meta.get("chunk", 0):
+                found["body"].append(text)
+                continue
+            title = str(meta.get("title", "")).rstrip(".")
+            rest = text[len(title) :] if text.startswith(title) else text
+            found["title" if meta.get("titled", 1) else "body"].append(title)
+            if m := re.search(r"Impact: (.*?)\.(?: Tags:|$)", rest, re.S):
+                found["impact"].append(m.group(1))
+            if m := re.search(r"Tags: (.*)\.$", rest, re.S):
+                found["tags"].append(m.group(1))
+        out.append({k: "\n".join(v) for k, v in found.items()})
+    return out
+
+
+def _tokenizer(stem: bool, stop: bool):  # type: ignore[no-untyped-def]
+    from knowledge import keywords
+
+    words = re.compile(r"(?u)\b\w\w+\b")
+
+    def terms(text: str) -> list[str]:
+        found = words.findall(text.lower())
+        if stop:
+            found = [w for w in found if w not in keywords._stop_words()]
+        return [str(s) for s in keywords._stemmer().stemWords(found)] if stem else found
+
+    return terms
+
+
+def _bm25(texts: list[str], terms):  # type: ignore[no-untyped-def]
+    import bm25s
+
+    from knowledge.keywords import K1, B
+
+    retriever = bm25s.BM25(k1=K1, b=B, method="lucene")
+    retriever.index([terms(t) or ["-"] for t in texts], show_progress=False)
+
+    def scores(query: str) -> np.ndarray:
+        wanted = [t for t in dict.fromkeys(terms(query)) if t in retriever.vocab_dict]
+        if not wanted:
+            return np.zeros(len(texts))
+        return np.asarray(retriever.get_scores(wanted), dtype=np.float64)
+
+    return scores
+
+
+def _scaled(values: np.ndarray) -> np.ndarray:
+    low, high = values.min(), values.max()
+    return np.zeros_like(values) if high - low < 1e-6 else (values - low) / (high - low)
+
+
+def _fuse(keyword: np.ndarray, dense: np.ndarray, null: object, how: str, p: float) -> np.ndarray:
+    kz = (keyword - null.keyword[0]) / null.keyword[1]  # type: ignore[attr-defined]
+    dz = (dense - null.dense[0]) / null.dense[1]  # type: ignore[attr-defined]
+    if how == "minmax":
+        return p * _scaled(keyword) + (1 - p) * _scaled(dense)
+    if how == "null-z":
+        return p * kz + (1 - p) * dz
+    if how == "null-z max":
+        return np.maximum(p * kz, (1 - p) * dz)
+    if how == "rrf":
+        ranks = [np.empty(len(v)) for v in (keyword, dense)]
+        for r, v in zip(ranks, (keyword, dense), strict=True):
+            r[np.argsort(-v, kind="stable")] = np.arange(1, len(v) + 1)
+        return p / (60 + ranks[0]) + (1 - p) / (60 + ranks[1])
+    close = keyword >= keyword.max() * (1 - p)  # BM25's order; meaning orders the close ones
+    return np.where(close, 10 + _scaled(dense), _scaled(keyword))
+
+
+def _families() -> dict[str, list[tuple[object, ...]]]:
+    """The candidates of each family: the current pipeline with one kind of choice opened."""
+    base = ("stems, no stop words", None, "max")
+    families: dict[str, list[tuple[object, ...]]] = {
+        "current: minmax fusion": [(*base, f) for f in FUSIONS if f[0] == "minmax"],
+        "+ fusion method": [(*base, f) for f in FUSIONS],
+        "+ field weights": [
+            ("stems, no stop words", w, "max", f)
+            for w in [None, *FIELD_WEIGHTS]
+            for f in FUSIONS
+            if f[0] == "minmax"
+        ],
+        "+ chunk aggregation": [
+            ("stems, no stop words", None, a, f)
+            for a in AGGREGATIONS
+            for f in FUSIONS
+            if f[0] == "minmax"
+        ],
+        "+ query processing": [
+            (t, None, "max", f) for t in TOKENS for f in FUSIONS if f[0] == "minmax"
+        ],
+    }
+    families["all together"] = list(dict.fromkeys(c for f in families.values() for c in f))
+    return families
+
+
+def _protocol(
+    questions: list[Any],
+    families: dict[str, list[tuple[object, ...]]],
+    ranks: dict[tuple[object, ...], np.ndarray],
+    bm25_alone: np.ndarray,
+    dense_alone: np.ndarray,
+    test: bool,
+) -> dict[str, object]:
+    """Each family's outer estimate over the dev folds, the one kept, and (``test``) the
+    held-back questions asked once with its choice."""
+    import zlib
+
+    dev = sorted(
+        (i for i, q in enumerate(questions) if q.split == "dev"),
+        key=lambda i: zlib.crc32(questions[i].id.encode()),
+    )
+    folds = [dev[k::FOLDS] for k in range(FOLDS)]
+
+    def measured(found: np.ndarray) -> dict[str, float]:
+        return {
+            "hit@1": round(float(np.mean(found == 1)), 3),
+            "mrr": round(float(np.mean(np.where(found <= 10, 1 / found, 0))), 3),
+        }
+
+    def choose(candidates: list[tuple[object, ...]], rows: list[int]) -> tuple[object, ...]:
+        def fit(c: tuple[object, ...]) -> tuple[float, int]:
+            m = measured(ranks[c][rows])
+            return (m["hit@1"] + m["mrr"], -candidates.index(c))  # ties: the earlier, simpler
+
+        return max(candidates, key=fit)
+
+    report: dict[str, object] = {
+        "dev questions": len(dev),
+        "baselines dev": {"bm25": measured(bm25_alone[dev]), "dense": measured(dense_alone[dev])},
+    }
+    for name, candidates in families.items():
+        outer = []
+        for fold in folds:
+            chosen = choose(candidates, [i for i in dev if i not in fold])
+            outer.extend(ranks[chosen][fold])
+        final = choose(candidates, dev)
+        report[name] = {
+            "candidates": len(candidates),
+            "dev cv outer": measured(np.asarray(outer)),
+            "dev (chosen on all of dev)": measured(ranks[final][dev]),
+            "chosen": repr(final),
+        }
+
+    def total(name: str) -> float:
+        outer = report[name]["dev cv outer"]  # type: ignore[index]
+        return float(outer["hit@1"] + outer["mrr"])
+
+    kept = max(families, key=lambda name: (total(name), name == "current: minmax fusion"))
+    report["kept"] = kept  # a family replaces the current pipeline only if its estimate is higher
+    if test:
+        held = [i for i, q in enumerate(questions) if q.split == "test"]
+        final = choose(families[kept], dev)
+        report["test (held back, once)"] = {
+            "medic": measured(ranks[final][held]),
+            "bm25": measured(bm25_alone[held]),
+            "dense": measured(dense_alone[held]),
+        }
+    return report
+
+
+def cv(root: Path, workdir: Path, test: bool) -> dict[str, object]:
+    """Nested choice over the dev questions: for each of 5 folds, every candidate of a family is
+    scored on the other 4 folds (hit@1 + MRR@10) and the best is asked the held-out fold; the
+    outer estimate is over all 35 dev questions, each answered by a choice that never saw it.
+    A family stays only if its outer estimate beats the current pipeline's (minmax fusion, its
+    weight chosen the same way). ``test``: the held-back split, once, with the final choice."""
+    from knowledge.embeddings import MiniLMEmbedding
+    from knowledge.evaluation.postmortems import QUESTIONS, ingest_corpora, load_questions
+    from knowledge.query_encoder import query_encoder
+    from knowledge.search import HybridSearch
+    from knowledge.search_index import SearchIndex
+
+    saved = workdir / "search" / "medic_postmortems"
+    if saved.exists():
+        index = SearchIndex.load(saved)
+    else:
+        index = ingest_corpora(root / "postmortems", MiniLMEmbedding(), workdir)
+    search = HybridSearch([index], query_encoder())
+    null = search.null()
+    questions = [q for q in load_questions(QUESTIONS) if q.relevant]
+    docs = np.asarray(search.keys)
+    ends = [*index.starts[1:], len(index.texts)]
+    scores = {q.id: search.scores(q.text) for q in questions}
+    fields = _fields(index)
+    whole = ["\n".join(index.texts[s:e]) for s, e in zip(index.starts, ends, strict=True)]
+    keyword: dict[tuple[str, str], dict[str, np.ndarray]] = {}
+    for name, (stem, stop) in TOKENS.items():
+        terms = _tokenizer(stem, stop)
+        for field in ("whole", "title", "tags", "impact", "body"):
+            texts = whole if field == "whole" else [f[field] for f in fields]
+            bm25 = _bm25(texts, terms)
+            keyword[(name, field)] = {q.id: bm25(q.text) for q in questions}
+
+    def dense_of(qid: str, how: str) -> np.ndarray:
+        if how == "max":
+            return scores[qid].dense
+        chunks = scores[qid].chunks[0]
+        top = int(how[3:]) if how.startswith("top") else None
+        return np.asarray(
+            [
+                np.sort(chunks[s:e])[::-1][:top].mean()
+                for s, e in zip(index.starts, ends, strict=True)
+            ]
+        )
+
+    dense = {how: {q.id: dense_of(q.id, how) for q in questions} for how in AGGREGATIONS}
+
+    def keyword_of(qid: str, tokens: str, weights: tuple[float, float, float] | None) -> np.ndarray:
+        if weights is None:
+            return keyword[(tokens, "whole")][qid]
+        parts = ("title", "tags", "impact")
+        total = keyword[(tokens, "body")][qid].copy()
+        for w, part in zip(weights, parts, strict=True):
+            total += w * keyword[(tokens, part)][qid]
+        return total
+
+    def first(values: np.ndarray, relevant: frozenset[str]) -> int:
+        order = np.lexsort((docs, -np.round(values, 6)))[:10]
+        return next((r for r, i in enumerate(order, 1) if docs[i] in relevant), 99)
+
+    families = _families()
+    ranks: dict[tuple[object, ...], np.ndarray] = {}
+    for candidates in families.values():
+        for c in candidates:
+            if c not in ranks:
+                tokens, weights, how, (fusion, p) = c  # type: ignore[misc]
+                ranks[c] = np.asarray(
+                    [
+                        first(
+                            _fuse(
+                                keyword_of(q.id, tokens, weights), dense[how][q.id], null, fusion, p
+                            ),
+                            q.relevant,
+                        )
+                        for q in questions
+                    ]
+                )
+    bm25_alone = np.asarray([first(scores[q.id].keyword, q.relevant) for q in questions])
+    dense_alone = np.asarray([first(scores[q.id].dense, q.relevant) for q in questions])
+    return _protocol(questions, families, ranks, bm25_alone, dense_alone, test)
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__)
-    parser.add_argument("what", choices=("latency", "cold"))
+    parser.add_argument("what", choices=("latency", "cold", "cv"))
     parser.add_argument("--data", type=Path, default=DATA)
     parser.add_argument("--docs", type=int, default=100_000)
     parser.add_argument("--queries", type=int, default=200)
     parser.add_argument("--data-dir", type=Path, help="a Medic data directory with postmortems")
     parser.add_argument("--old", type=Path, help="a checkout of the previous version")
     parser.add_argument("--runs", type=int, default=5)
+    parser.add_argument("--workdir", type=Path, help="cv: where the corpora's store is (kept)")
+    parser.add_argument("--test", action="store_true", help="cv: ask the held-back split once")
     args = parser.parse_args()
+    if args.what == "cv":
+        workdir = args.workdir or Path(tempfile.mkdtemp(prefix="medic-cv-"))
+        print(json.dumps(cv(args.data, workdir, args.test), indent=1))
+        return
     if args.what == "latency":
         print(json.dumps(latency(args.data, args.docs, args.queries)))
         return

@@ -184,6 +184,7 @@ SLACK_HELP = "\n".join(
         "service now, in a new thread (by default from its symptoms' onset)",
         "`/medic search TEXT` - search past incidents and postmortems",
         "`/medic postmortem draft [INC-ID]` - a Markdown draft from the incident's timeline",
+        "`/medic postmortem publish [INC-ID]` - the saved draft into the memory, for search",
         "`/medic status` - open incidents and pending proposals",
         "`/medic silence DURATION [INC-ID]` - silence the incident's alerts (`30m`, `2h`, `1d`)",
         "`/medic watch list|add|remove [SERVICE [NAMESPACE]]` - what the watch looks at before "
@@ -762,3 +763,13 @@ SIM_EXPORT_NOTHING = "nothing to do: give --port to serve, --openmetrics FILE to
 # --- cli ---
 USAGE_PROBLEM = "{problem} (see '{command} --help')"
 NO_COMMAND = "give a command"
+
+# --- search ---
+SLACK_PUBLISHED = (
+    "{user} published the postmortem of {incident} into the memory ({chunks} chunks): "
+    "`/medic search` finds it now"
+)
+SLACK_PUBLISH_NO_DRAFT = (
+    "{incident} has no saved draft: run `/medic postmortem draft {incident}` first"
+)
+SLACK_PUBLISH_NO_MEMORY = "this Medic keeps no postmortem memory to publish into"

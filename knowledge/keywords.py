@@ -1,7 +1,11 @@
 """Keyword relevance: Okapi BM25 (``bm25s``) over words split, lower-cased, stripped of English
 stop words and reduced to their Snowball stems, so "evict pods" meets "Pod evictions" and
 "higher-priority" meets "priorities". The index is rebuilt from its documents when they change
-(``knowledge.search_index``) and kept in a directory beside the vector store."""
+(``knowledge.search_index``) and kept in a directory beside the vector store.
+
+The stems come from PyStemmer, Snowball's own C implementation: the same stems as the pure-Python
+``snowballstemmer`` (checked word for word over the public corpora) about 60 times faster, which
+is what stemming 100,000 documents for an index build needs."""
 
 from __future__ import annotations
 
@@ -15,15 +19,16 @@ import numpy as np
 
 K1 = 1.2
 B = 0.75
+MAX_CACHED_STEMS = 100_000  # words whose stem is remembered (PyStemmer's cache, bounded)
 MAX_QUERY_TERMS = 64  # a pasted log is searched by its first words, not all of them
 _WORD = re.compile(r"(?u)\b\w\w+\b")
 
 
 @cache
 def _stemmer() -> Any:
-    import snowballstemmer
+    import Stemmer
 
-    return snowballstemmer.stemmer("english")
+    return Stemmer.Stemmer("english", MAX_CACHED_STEMS)
 
 
 @cache

@@ -120,7 +120,8 @@ class PostmortemDrafter:
         self, incident_id: str, text: str, library: Callable[[], PostmortemLibrary]
     ) -> tuple[int, int]:
         """Put ``text`` (the finished postmortem, Markdown) into the postmortem library as the
-        incident's postmortem, replacing an earlier publication of it; (postmortems, chunks)."""
+        incident's postmortem, replacing an earlier publication of it (its chunks go: search
+        finds the incident's postmortem once, in its latest wording); (postmortems, chunks)."""
         incident = self.incident(incident_id)
         if not text.strip():
             raise InputError(messages.POSTMORTEM_EMPTY.format(incident=incident.id))
@@ -131,13 +132,34 @@ class PostmortemDrafter:
         postmortem = Postmortem(
             id=f"medic-{incident.id}",
             title=title[:200],
-            text=text,
+            text=_untitled(text),
             url="",
             origin=f"medic postmortem {incident.id}",
         )
-        counts = library().ingest([postmortem])
+        memory = library()
+        counts = memory.ingest([postmortem])
+        _drop_earlier(memory, postmortem)
         self._postmortems.mark_published(incident.id, text, self._clock.now())
         return counts
+
+
+def _drop_earlier(memory: PostmortemLibrary, postmortem: Postmortem) -> None:
+    """Remove the chunks an earlier publication of this postmortem left: they are stored under
+    ids of that text, so without this search would still find the old wording in its results.
+    Removed after the new chunks are in, so a failed ingest loses nothing."""
+    memory.collection.delete(
+        where={"$and": [{"doc": postmortem.id}, {"record": {"$ne": postmortem.record}}]}  # type: ignore[dict-item]
+    )
+
+
+def _untitled(markdown: str) -> str:
+    """The text without its first ``# `` heading: the title is stored and shown on its own, and
+    repeated in the text it would open every search snippet of the postmortem."""
+    lines = markdown.splitlines()
+    for i, line in enumerate(lines):
+        if line.startswith("# "):
+            return "\n".join(lines[:i] + lines[i + 1 :]).strip()
+    return markdown
 
 
 def _title(markdown: str) -> str:

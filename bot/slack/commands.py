@@ -6,6 +6,7 @@ from __future__ import annotations
 import re
 from collections.abc import Callable
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
 
 from bot import messages
 from bot.config.clusters import CLUSTER_NAME_PATTERN
@@ -18,6 +19,9 @@ from bot.slack.mrkdwn import Mrkdwn, escape, joined, link, markup
 from bot.slack.search import Searcher
 from bot.slack.threads import IncidentThreads
 from bot.slack.watch_commands import WatchCommands
+
+if TYPE_CHECKING:
+    from knowledge.postmortems import PostmortemLibrary
 
 _NAME = re.compile(r"^[a-z0-9]([-a-z0-9.]{0,251}[a-z0-9])?$")
 _INCIDENT = re.compile(r"^INC-\d+$", re.IGNORECASE)
@@ -52,6 +56,11 @@ class PostmortemDraft:
 
 
 @dataclass(frozen=True)
+class PostmortemPublish:
+    incident: str | None
+
+
+@dataclass(frozen=True)
 class Status:
     pass
 
@@ -69,7 +78,9 @@ class Watch:
     namespace: str | None = None
 
 
-Command = Help | Investigate | Search | PostmortemDraft | Status | Silence | Watch
+Command = (
+    Help | Investigate | Search | PostmortemDraft | PostmortemPublish | Status | Silence | Watch
+)
 
 
 def _incident_arg(args: list[str], usage: str) -> str | None:
@@ -125,9 +136,12 @@ def _search(args: list[str], text: str) -> Command:
 
 
 def _postmortem(args: list[str], _text: str) -> Command:
-    if not args or args[0].lower() != "draft":
-        raise InputError("usage: `/medic postmortem draft [INC-ID]`")
-    return PostmortemDraft(_incident_arg(args[1:], "postmortem draft"))
+    verb = args[0].lower() if args else ""
+    if verb == "draft":
+        return PostmortemDraft(_incident_arg(args[1:], "postmortem draft"))
+    if verb == "publish":
+        return PostmortemPublish(_incident_arg(args[1:], "postmortem publish"))
+    raise InputError("usage: `/medic postmortem draft|publish [INC-ID]`")
 
 
 def _status(args: list[str], _text: str) -> Command:
@@ -235,11 +249,13 @@ class CommandAnswers:
         searcher: Searcher,
         watch: WatchCommands | None = None,
         drafter: PostmortemDrafter | None = None,
+        library: Callable[[], PostmortemLibrary] | None = None,
     ) -> None:
         self._threads = threads
         self._searcher = searcher
         self._watch = watch
         self._drafter_given = drafter
+        self._library = library  # where `/medic postmortem publish` puts the saved draft
 
     def _drafter(self) -> PostmortemDrafter:
         return self._drafter_given or drafter_of(self._threads.flow)
@@ -280,6 +296,8 @@ class CommandAnswers:
             title = messages.SLACK_POSTMORTEM_TITLE.format(incident=drafted.incident.id)
             threads.post_file(link, drafted.filename, title, drafted.markdown)
             return markup(messages.SLACK_DRAFTING, incident=drafted.incident.id)
+        if isinstance(command, PostmortemPublish):
+            return self._publish(command, user, channel)
         if isinstance(command, Silence):
             link = threads.incident_in(channel, command.incident, "silence DURATION")
             incident = threads.flow.incident(link.incident_id)
@@ -304,6 +322,26 @@ class CommandAnswers:
             threads.note(link, text, kind="action")
             return text
         return help_text()
+
+    def _publish(self, command: PostmortemPublish, user: SlackUser, channel: str) -> Mrkdwn:
+        """The incident's saved draft into the memory, the way `medic postmortem publish` puts
+        it there (the same drafter); its thread is told who published it."""
+        link = self._threads.incident_in(channel, command.incident, "postmortem publish")
+        if self._library is None:
+            raise InputError(messages.SLACK_PUBLISH_NO_MEMORY)
+        drafter = self._drafter()
+        text = drafter.saved(link.incident_id)
+        if text is None:
+            raise InputError(messages.SLACK_PUBLISH_NO_DRAFT.format(incident=link.incident_id))
+        _documents, chunks = drafter.publish(link.incident_id, text, self._library)
+        done = markup(
+            messages.SLACK_PUBLISHED,
+            incident=link.incident_id,
+            chunks=chunks,
+            user=blocks.who(user.id),
+        )
+        self._threads.note(link, done)
+        return done
 
     def _watch_answer(self, command: Watch, user: SlackUser) -> Mrkdwn:
         if self._watch is None:

@@ -53,6 +53,7 @@ from bot.watch.store import WatchStore
 from bot.wiring import Wiring
 from bot.wiring.receivers import note_targets
 from bot.wiring.watch import watch_loop
+from knowledge.postmortems import PostmortemLibrary
 from tools.proposals import ProposalStatus
 
 log = logging.getLogger(__name__)
@@ -149,6 +150,7 @@ class MedicService:
                     may_change=approver_anywhere_in(flow.policy),
                     now=flow.clock.now,
                 ),
+                library=lambda: PostmortemLibrary(wiring.vector_store, wiring.embedder),
             ),
             groups=UserGroups(self.client, enabled=names_groups(flow.policy.approvers)),
             watched_channels=settings.watched_channels,

@@ -18,6 +18,12 @@ from bot.incidents import IncidentStore
 from bot.llm.model import bounded
 from bot.postmortems.drafting import PostmortemDrafter
 from bot.postmortems.store import PostmortemStore
+from knowledge.embeddings import MiniLMEmbedding
+from knowledge.postmortems import PostmortemLibrary
+from knowledge.query_encoder import query_encoder
+from knowledge.search import HybridSearch
+from knowledge.search_index import open_index
+from knowledge.store import open_chroma
 from tools.clock import VirtualClock
 from tools.proposals import ProposalStore
 from tools.sim import SCENARIOS
@@ -82,3 +88,23 @@ def test_an_incident_that_does_not_exist_is_one_line(tmp_path: Path) -> None:
     made, _store, _incident = drafter(tmp_path, Echo(""))
     with pytest.raises(InputError, match="no incident 'INC-0999'"):
         made.draft("INC-0999")
+
+
+def test_publishing_again_replaces_the_earlier_text_in_search(
+    tmp_path: Path, embedder: MiniLMEmbedding
+) -> None:
+    made, store, incident = drafter(tmp_path, Echo(""))
+    memory = PostmortemLibrary(open_chroma(tmp_path / "chroma"), embedder)
+    first = "# Cache stampede\n\nThe recommender cache expired at once and the database melted."
+    second = "# Cache stampede\n\nA bigger payload from clients doubled the recommender latency."
+    made.publish(incident, first, lambda: memory)
+    made.publish(incident, second, lambda: memory)
+
+    search = HybridSearch([open_index(memory.collection, None)], query_encoder())
+    (hit,) = search.search("recommender latency after bigger client payloads", 5)
+    assert hit.id == f"medic-{incident}" and hit.title == "Cache stampede"
+    assert hit.snippet == "A bigger payload from clients doubled the recommender latency."
+    (hit,) = search.search("the database melted", 5)
+    assert hit.keyword_rank is None  # the first wording is gone, not kept beside the second
+    stored = store.draft(incident)
+    assert stored is not None and stored.published == second

@@ -106,6 +106,29 @@ def test_postmortem_draft_is_a_markdown_file_in_the_incident_thread(medic: Medic
         assert expected in text
 
 
+def test_a_published_draft_is_found_by_search_and_its_thread_says_who(medic: Medic) -> None:
+    medic.alert(medic.demo_alert())
+    medic.settle()
+    root = medic.root()
+    medic.slash("postmortem publish", channel=ALERTS)
+    medic.settle()
+    assert "INC-0001 has no saved draft" in medic.slack.ephemeral_texts()[-1]
+
+    medic.slash("postmortem draft", channel=ALERTS)
+    medic.settle()
+    medic.slash("postmortem publish INC-0001", user=STRANGER, channel=ALERTS)
+    medic.settle()
+    answer = medic.slack.ephemeral_texts()[-1]
+    assert answer.startswith(f"<@{STRANGER}> published the postmortem of INC-0001 into the memory")
+    assert any(
+        "published the postmortem of INC-0001" in m.all_text() for m in medic.slack.thread(root.ts)
+    )
+    medic.slash("search RecommenderLatencyHigh input size increase postmortem INC-0001")
+    medic.settle()
+    found = medic.slack.ephemeral_texts()[-1]
+    assert "(postmortem," in found and "Postmortem: INC-0001" in found
+
+
 def test_thread_commands_need_an_incident(medic: Medic) -> None:
     medic.slash("postmortem draft", channel="C0QUIET")
     medic.settle()
