@@ -13,7 +13,8 @@ cut in ``SLICES`` slices each judged against the rest, and its metrics in the ``
 of the same length before the suspect one - used as history while the namespace has fewer than
 ``MIN_HISTORY`` earlier investigations. No extra read: the lines and series are the ones the
 line budget and ``log_seconds`` already allowed. Also the live path with ``log_seconds`` emulated
-for log sources of ``--speeds`` lines a second (``knowledge.evaluation.rca.LogSpeed``). Prints
+for log sources of ``--speeds`` lines a second (``knowledge.evaluation.rca.LogSpeed``), with three
+reads at once (as before) and eight (a remote store now), chosen by the same protocol. Prints
 JSON; about 5 minutes on 2 quiet cores.
 Usage: PYTHONPATH=. python benchmarks/bench_origin_history.py [--data DIR]
 """
@@ -38,6 +39,7 @@ from knowledge.evaluation.fault_data import (
 )
 from knowledge.evaluation.rca import (
     GAP_SECONDS,
+    HISTORY_MODES,
     LOG_CANDIDATES,
     MAX_LOG_LINES,
     LogSpeed,
@@ -47,6 +49,7 @@ from knowledge.evaluation.rca import (
     mine_incident,
     screened_evidence,
 )
+from knowledge.logs import IN_PROCESS_READS, REMOTE_READS
 from knowledge.origins import rank_origins
 from knowledge.ranking import MIN_HISTORY, ComponentWindow, Features, features
 from knowledge.templates import TemplateMiner
@@ -162,12 +165,28 @@ def main() -> None:
     table["fresh + baseline"] = with_baseline(incidents, found, baselines, earlier=False)
     table["earlier_only + baseline"] = with_baseline(incidents, found, baselines, earlier=True)
     for rate in args.speeds:  # the time for logs, at the live log_seconds, for a source this fast
-        speed = LogSpeed(args.log_seconds, rate)
-        timed = [screened_evidence(m, LOG_CANDIDATES, MAX_LOG_LINES, miner, speed) for m in mined]
-        for mode, ranks in history_ranks(incidents, timed).items():
-            table[f"{mode}, {rate:.0f} lines/s, {args.log_seconds:g} s"] = ranks
+        for readers in sorted({IN_PROCESS_READS, REMOTE_READS}):  # reads at once: before, now
+            speed = LogSpeed(args.log_seconds, rate, readers=readers)
+            timed = [
+                screened_evidence(m, LOG_CANDIDATES, MAX_LOG_LINES, miner, speed) for m in mined
+            ]
+            for mode, ranks in history_ranks(incidents, timed).items():
+                table[f"{mode}, {rate:.0f} lines/s, {args.log_seconds:g} s, {readers} at once"] = (
+                    ranks
+                )
 
     steps = {
+        f"{mode}, {rate:.0f} lines/s: {REMOTE_READS} reads at once": (
+            [f"{mode}, {rate:.0f} lines/s, {args.log_seconds:g} s, {IN_PROCESS_READS} at once"],
+            [
+                f"{mode}, {rate:.0f} lines/s, {args.log_seconds:g} s, {n} at once"
+                for n in (IN_PROCESS_READS, REMOTE_READS)
+            ],
+        )
+        for rate in args.speeds
+        for mode in HISTORY_MODES
+    }
+    steps |= {
         "a baseline for a first investigation": (["fresh"], ["fresh", "fresh + baseline"]),
         "a baseline while the history is short": (
             ["earlier_only"],

@@ -36,8 +36,26 @@ class LogSource(Protocol):
     ) -> list[LogLine]: ...
 
 
+# Reads of one source worth having in flight at once. A remote store (Loki, Elasticsearch, the
+# Kubernetes API) spends a read's time waiting on the network, so many overlap; a source that
+# makes its lines in this process (the simulator) spends it on this process's CPU, where more
+# reads at once only add up. A source says its own with a ``concurrent_reads`` attribute.
+REMOTE_READS = 8
+IN_PROCESS_READS = 3
+
+
+def concurrent_reads(source: object) -> int:
+    """How many reads of ``source`` to have in flight at once (its ``concurrent_reads``, else
+    ``REMOTE_READS``: the log sources that do not say are remote stores)."""
+    declared = getattr(source, "concurrent_reads", REMOTE_READS)
+    return max(1, declared) if isinstance(declared, int) else REMOTE_READS
+
+
 class InMemoryLogSource:
-    """Answers from a callable, so a simulation can serve live logs."""
+    """Answers from a callable, so a simulation can serve live logs. Its reads run in this
+    process (``concurrent_reads``: ``IN_PROCESS_READS``)."""
+
+    concurrent_reads = IN_PROCESS_READS
 
     def __init__(self, fetcher: Callable[[str, str, float, float], Sequence[LogLine]]) -> None:
         self._fetcher = fetcher

@@ -4,7 +4,9 @@ one (``bot.diagnosis.candidates``) ranked by the same code ``medic eval rca`` me
 
 The fan-out is bounded: at most ``investigation.max_candidates`` services, each read for its
 metrics first (cheap, in parallel), then the logs of up to ``log_candidates`` of them in the
-order the metrics rank them, within ``log_seconds`` (the alerting service's are read already).
+order the metrics rank them, within ``log_seconds`` (the alerting service's are read already),
+as many at once as the source serves (``knowledge.logs.concurrent_reads``: eight from a remote
+store, three from one that makes its lines in this process).
 Logs are read for many, not a few, because the faults the Nezha data holds (exceptions, wrong
 returns, delays) show in a service's logs and traces long before its few metrics move. All
 services together keep at most ``max_log_lines`` lines: each its fair share, the loudest thinned
@@ -50,7 +52,7 @@ from knowledge import (
     trace_events,
     trace_evidence,
 )
-from knowledge.logs import fair_share, spread
+from knowledge.logs import REMOTE_READS, concurrent_reads, fair_share, spread
 from knowledge.origins import Origin, rank_origins, screen
 from knowledge.ranking import (
     METRIC_BASELINE_SECONDS,
@@ -63,8 +65,10 @@ from knowledge.ranking import features as evidence_of
 from tools import ToolError
 
 READERS = 8  # candidates whose metrics are read at once
-LOG_READERS = 3  # candidates whose logs are read at once: each is hours of lines (memory, and CPU
-# where a source draws them here, as the simulator does), so few are in flight when log_seconds ends
+LOG_READERS = REMOTE_READS  # candidates whose logs are read at once from a remote store: each
+# read mostly waits on the network, so with three a 0.05 s request alone let only 18 start within
+# log_seconds (0.3 s) - too few of 46 for Nezha's faults, which only the logs show. A source that
+# draws its lines in this process (the simulator) says fewer (``knowledge.logs.concurrent_reads``).
 
 
 class Directory(Protocol):
@@ -264,7 +268,8 @@ class OriginFinder:
                 return None, ""
             return self._read_logs(namespace, name, window, share)
 
-        with ThreadPoolExecutor(max_workers=min(max(len(names), 1), LOG_READERS)) as pool:
+        readers = min(max(len(names), 1), concurrent_reads(self._logs))
+        with ThreadPoolExecutor(max_workers=readers) as pool:
             answers = list(pool.map(in_time, names))
         read: dict[str, list[LogLine]] = {}
         late: list[str] = []

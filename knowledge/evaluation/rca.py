@@ -38,7 +38,7 @@ from knowledge.evaluation.fault_data import (
     read_logs,
     read_metrics,
 )
-from knowledge.logs import fair_share
+from knowledge.logs import REMOTE_READS, fair_share
 from knowledge.matching import PROFILE_WIDTH, evidence_profile, suspects_of
 from knowledge.memory import IncidentMemory
 from knowledge.origins import rank_origins, screen
@@ -275,14 +275,17 @@ def evidence(mined: MinedIncident, read: Collection[str] | None = None) -> dict[
 @dataclass(frozen=True)
 class LogSpeed:
     """A log source's speed, to emulate ``investigation.log_seconds``: a read costs
-    ``request_seconds`` plus its lines at ``lines_per_second``; ``readers`` run at once (as
-    ``bot.diagnosis.origins.LOG_READERS``), and a read is started only before ``log_seconds``
-    have passed - once started it finishes, as live."""
+    ``request_seconds`` plus its lines - at most ``max_lines``, the cap the sources put on one
+    service's read (``logs.max_lines``, by default ``investigation.max_log_lines``) - at
+    ``lines_per_second``; ``readers`` run at once (``knowledge.logs.concurrent_reads`` of a
+    remote store, as the live fan-out reads one), and a read is started only before
+    ``log_seconds`` have passed - once started it finishes, as live."""
 
     log_seconds: float
     lines_per_second: float
     request_seconds: float = 0.05
-    readers: int = 3
+    readers: int = REMOTE_READS
+    max_lines: int = MAX_LOG_LINES
 
     def reached(self, names: Sequence[str], sizes: Mapping[str, int]) -> list[str]:
         """The services of ``names`` (in the order asked) whose logs are read in time."""
@@ -293,7 +296,8 @@ class LogSpeed:
             if at >= self.log_seconds:
                 break
             out.append(name)
-            cost = self.request_seconds + sizes.get(name, 0) / max(self.lines_per_second, 1e-9)
+            lines = min(sizes.get(name, 0), self.max_lines)
+            cost = self.request_seconds + lines / max(self.lines_per_second, 1e-9)
             heapq.heappush(free, at + cost)
         return out
 

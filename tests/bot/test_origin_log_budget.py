@@ -18,7 +18,13 @@ from bot.diagnosis.origins import LOG_READERS, OriginFinder
 from bot.diagnosis.window import Window
 from detectors import InMemoryMetricSource, Series
 from knowledge import LogLine, LogSourceError, TemplateMiner
-from knowledge.logs import TimeLeft
+from knowledge.logs import (
+    IN_PROCESS_READS,
+    REMOTE_READS,
+    InMemoryLogSource,
+    TimeLeft,
+    concurrent_reads,
+)
 
 NOW = 1_800_000_000.0
 WINDOW = Window(NOW - 7200.0, NOW - 1800.0, NOW)  # 90 minutes of baseline, 30 in the window
@@ -199,4 +205,58 @@ def test_candidates_not_reached_in_the_time_for_logs_are_one_note() -> None:
     assert notes == [
         messages.CANDIDATE_LOGS_LATE.format(count=len(unread), names=notes[0].rsplit(": ", 1)[1])
     ]
-    assert "(and 6 more)" in notes[0]
+    assert f"(and {len(unread) - 3} more)" in notes[0]
+
+
+def test_a_slow_remote_source_with_many_candidates_still_reads_the_likely_origin() -> None:
+    """A remote log store that takes half a second a read (the wait is the network's, not this
+    process's CPU) and 20 candidates: ``ledger``, failing in its logs, is sixth on metrics. All
+    the reads that fit are started at once, not three, so its logs are read within the time for
+    logs and it is named first; three at a time read only the five whose CPU jumped."""
+    busy = BUSY[:5]
+    names = ["front", *busy, "ledger", *[f"flat-{k:02d}" for k in range(13)]]
+
+    def cpu(namespace: str, service: str, start: float, end: float) -> list[Series]:
+        ts = np.arange(start, end, 60.0)
+        rng = np.random.default_rng(zlib.crc32(service.encode()))
+        values = 30.0 + rng.normal(0.0, 1.0, len(ts))
+        values[ts >= WINDOW.split] += 25.0 if service in busy else 8.0 if service == "ledger" else 0
+        return [Series.of("cpu_utilization_pct", ts, values)]
+
+    class Remote(MinuteLogs):
+        def fetch(
+            self,
+            namespace: str,
+            service: str,
+            start: float,
+            end: float,
+            *,
+            time_left: TimeLeft | None = None,
+        ) -> list[LogLine]:
+            threading.Event().wait(0.5)  # the store's answer: longer than the time for logs
+            return super().fetch(namespace, service, start, end)
+
+    notes: list[str] = []
+    origins = OriginFinder(
+        metrics=InMemoryMetricSource(cpu),
+        logs=Remote(failing_ledger),
+        directories=[Namespace(names)],
+        graphs=[],
+        settings=InvestigationSettings(log_seconds=0.4),
+    ).find("shop", "front", WINDOW, [], TemplateMiner(), Budget(60.0), notes)
+    assert "ledger" in origins.with_logs
+    assert origins.ranked[0].service == "ledger"
+    assert len(origins.with_logs) < len(names)  # the rest are ranked on metrics, and said so
+    assert len(notes) == 1
+
+
+def test_a_source_that_makes_its_lines_in_this_process_is_read_three_at_a_time() -> None:
+    """The simulator draws its lines on this process's CPU: more reads at once would only add
+    up (the 50-service benchmark's time); a source may say its own number."""
+
+    class Declared:
+        concurrent_reads = 5
+
+    assert concurrent_reads(InMemoryLogSource(lambda *_: [])) == IN_PROCESS_READS == 3
+    assert concurrent_reads(MinuteLogs(steady)) == REMOTE_READS == LOG_READERS
+    assert concurrent_reads(Declared()) == 5

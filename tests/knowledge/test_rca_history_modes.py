@@ -44,11 +44,22 @@ def test_an_unknown_mode_is_an_error() -> None:
 def test_the_time_for_logs_reads_as_many_as_a_source_of_that_speed_starts_in_time() -> None:
     """Three readers; a read is started only before ``log_seconds`` have passed, and finishes."""
     names = ["a", "b", "c", "d", "e", "f", "g"]
-    quick = LogSpeed(log_seconds=0.3, lines_per_second=1000.0, request_seconds=0.05)
+    quick = LogSpeed(log_seconds=0.3, lines_per_second=1000.0, request_seconds=0.05, readers=3)
     # 0.15 s a read: a, b, c at 0; d, e, f at 0.15; nothing is started at 0.3
     assert quick.reached(names, dict.fromkeys(names, 100)) == names[:6]
-    slow = LogSpeed(log_seconds=0.3, lines_per_second=100.0)
+    slow = LogSpeed(log_seconds=0.3, lines_per_second=100.0, readers=3)
     assert slow.reached(names, dict.fromkeys(names, 1000)) == names[:3]
     # a quiet service is cheap: the order asked is kept, the reading stops at the deadline
     sizes = {"a": 10_000, "b": 10_000, "c": 0, "d": 0, "e": 0, "f": 0, "g": 0}
     assert slow.reached(names, sizes) == names  # c..g, 0.05 s each, on the third reader
+
+
+def test_the_time_for_logs_is_emulated_as_a_remote_store_serves_it() -> None:
+    """By default as the live fan-out reads a remote store: eight reads at once, each at most
+    the lines a source returns for one service (a loud service costs no more than that)."""
+    names = [f"s{k}" for k in range(20)]
+    remote = LogSpeed(log_seconds=0.3, lines_per_second=2000.0)
+    # 0.1 s a read (100 lines): eight at 0, 0.1 and 0.2; three readers would start nine
+    assert remote.reached(names, dict.fromkeys(names, 100)) == names
+    capped = LogSpeed(log_seconds=0.3, lines_per_second=2000.0, max_lines=100)
+    assert capped.reached(names, dict.fromkeys(names, 100_000)) == names
