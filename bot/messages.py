@@ -758,3 +758,9 @@ SIM_EXPORT_SERVING = (
 SIM_EXPORT_HISTORY_PROBLEM = "--history {text!r}: give a duration of at least 1m and at most 48h"
 SIM_EXPORT_PORT_PROBLEM = "cannot serve on {host}:{port}: {why}"
 SIM_EXPORT_NOTHING = "nothing to do: give --port to serve, --openmetrics FILE to write, or both"
+
+# --- watch ---
+WATCH_OFFERED_AGAIN = (
+    "The change proposed for {service} expired unanswered and the condition still holds: "
+    "proposed again below."
+)
