@@ -764,3 +764,6 @@ WATCH_OFFERED_AGAIN = (
     "The change proposed for {service} expired unanswered and the condition still holds: "
     "proposed again below."
 )
+WATCH_HEADSUP_LIMIT_TAKEN_BY = (
+    WATCH_HEADSUP_LIMIT + " What takes most of it: {consumers} (of {level} in use)."
+)

@@ -12,6 +12,7 @@ from typing import Protocol
 import numpy as np
 
 from bot.watch.findings import Concern, ServiceView, Target, WatchFinding
+from bot.watch.limits import CONSUMERS_SUFFIX
 from detectors import (
     DEFAULT_ENSEMBLE,
     EnsembleConfig,
@@ -77,6 +78,7 @@ class ForecastCheck:
                 eta_seconds=forecast.eta,
                 confidence=0.9 if math.isfinite(forecast.latest) else 0.5,
                 details={"where": named} if (named := where(series.labels)) else {},
+                consumers=consumers(view.series, series.metric),
             )
             known = found.get(series.metric)
             if known is None or (known.eta_seconds or 0) > forecast.eta:
@@ -94,6 +96,28 @@ class ForecastCheck:
                 continue
             found.append(forecast)
         return min(found, key=lambda f: f.eta, default=None)
+
+
+SHOWN_CONSUMERS = 3  # services named as taking a shared limit (the biggest)
+
+
+def consumers(
+    series: Sequence[Series], metric: str, shown: int = SHOWN_CONSUMERS
+) -> tuple[tuple[str, float], ...]:
+    """What each workload takes of a shared limit ``metric`` (a quota), read beside it as
+    ``metric`` + :data:`~bot.watch.limits.CONSUMERS_SUFFIX` labelled by workload: the ``shown``
+    biggest at their latest value. Nothing for a limit that is not shared."""
+    wanted = metric + CONSUMERS_SUFFIX
+    latest: dict[str, float] = {}
+    for s in series:
+        name = s.labels.get("workload", "")
+        if s.metric != wanted or not name or len(s) == 0:
+            continue
+        value = float(s.values[-1])
+        if math.isfinite(value) and value > 0:
+            latest[name] = latest.get(name, 0.0) + value
+    ranked = sorted(latest.items(), key=lambda kv: (-kv[1], kv[0]))
+    return tuple(ranked[:shown])
 
 
 @dataclass(frozen=True)
