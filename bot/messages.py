@@ -767,3 +767,4 @@ WATCH_OFFERED_AGAIN = (
 WATCH_HEADSUP_LIMIT_TAKEN_BY = (
     WATCH_HEADSUP_LIMIT + " What takes most of it: {consumers} (of {level} in use)."
 )
+MODEL_CHART_TITLE_ELSEWHERE = "{service}'s model {model} - {title}"
