@@ -54,10 +54,15 @@ class ForecastCheck:
     window is steady, the short one sees a leak that began a quarter of an hour ago (a robust
     fit over a window that is mostly flat still says flat). The trend must get there within
     the horizon and its slower bound within twice that: a noisy flat line's fast bound alone
-    is no heads-up."""
+    is no heads-up. ``quick`` (seconds, a few minutes of samples) sees a trend minutes after
+    it begins, where the windows above still hold mostly flat time: its Theil-Sen fit counts
+    only when even the slower bound of its ``quick_confidence`` interval reaches the limit
+    within the horizon - a few noisy samples must agree on the slope, not just lean."""
 
     horizon: float
     trends: tuple[float, ...]
+    quick: float | None = None
+    quick_confidence: float = 0.99
     name: str = "forecast"
 
     def run(self, view: ServiceView) -> list[WatchFinding]:
@@ -95,6 +100,13 @@ class ForecastCheck:
             if forecast.latest > 2 * self.horizon:
                 continue
             found.append(forecast)
+        if self.quick is not None:
+            rules = ForecastRules(
+                horizon=self.horizon, lookback=self.quick, confidence=self.quick_confidence
+            )
+            forecast = time_to_threshold(series, limit, rules)
+            if forecast is not None and forecast.latest <= self.horizon:
+                found.append(forecast)
         return min(found, key=lambda f: f.eta, default=None)
 
 
