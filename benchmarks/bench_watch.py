@@ -278,13 +278,13 @@ def run(
             for k in range(onsets)
         ]
         for was, now in zip(before, leads, strict=True):
-            shown = [
+            pair = [
                 "none" if x.lead_minutes is None else f"{x.lead_minutes:.0f} min"
                 for x in (was, now)
             ]
             print(
                 f"[{label}] {now.scenario} at {now.rate:g}/h (onset +{now.shift / 60:.0f} min): "
-                f"lead without the short window {shown[0]}, with it {shown[1]}"
+                f"lead without the short window {pair[0]}, with it {pair[1]}"
             )
     for lead in leads:
         shown = "none" if lead.lead_minutes is None else f"{lead.lead_minutes:.0f} min"
