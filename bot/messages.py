@@ -773,3 +773,13 @@ SLACK_PUBLISH_NO_DRAFT = (
     "{incident} has no saved draft: run `/medic postmortem draft {incident}` first"
 )
 SLACK_PUBLISH_NO_MEMORY = "this Medic keeps no postmortem memory to publish into"
+
+# --- watch ---
+WATCH_OFFERED_AGAIN = (
+    "The change proposed for {service} expired unanswered and the condition still holds: "
+    "proposed again below."
+)
+WATCH_HEADSUP_LIMIT_TAKEN_BY = (
+    WATCH_HEADSUP_LIMIT + " What takes most of it: {consumers} (of {level} in use)."
+)
+MODEL_CHART_TITLE_ELSEWHERE = "{service}'s model {model} - {title}"

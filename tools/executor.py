@@ -11,14 +11,34 @@ from __future__ import annotations
 
 from sqlalchemy.orm import Session
 
-from tools.actions import Action, ToolResult, ToolStatus
+from tools.actions import UNREACHABLE, Action, ToolResult, ToolStatus
 from tools.audit import AuditLog
 from tools.backends import Backends
 from tools.catalog import TOOLS, ToolContext, ToolSpec
 from tools.clock import Clock
-from tools.errors import ToolError
+from tools.errors import DependencyUnavailableError, ToolError
 from tools.guard import Guard
 from tools.proposals import OnMoved, Proposal, ProposalStatus, ProposalStore, why_not
+from tools.reconcile import observe
+
+# The tools whose writes go to the model registry or pipeline, and whose interrupted writes
+# tools.reconcile settles from it: a write that lost the registry half-way is settled, not failed.
+REGISTRY_TOOLS = frozenset({"promote_model", "retrain"})
+UNSURE = "unsure"  # the rule of a result whose write may or may not have taken
+# What the registry, asked again, says of such a write (the reconciler's verdicts, in words).
+SETTLED_AS = {
+    ProposalStatus.SUCCEEDED: "done",
+    ProposalStatus.FAILED: "not done",
+    ProposalStatus.UNKNOWN: "unknown",
+}
+
+
+class _UnsureWriteError(Exception):
+    """A registry write that may have taken before the registry stopped answering."""
+
+    def __init__(self, error: DependencyUnavailableError) -> None:
+        super().__init__(str(error))
+        self.error = error
 
 
 class Executor:
@@ -70,6 +90,13 @@ class Executor:
             preview = spec.run(context, action, True)
         except Exception as exc:  # reported as the execution's failure, once it has begun
             preview = exc
+        if isinstance(preview, DependencyUnavailableError):
+            # The model registry (or pipeline) down as the approved action was about to run:
+            # nothing was sent, so it is "not done", as when it was proposed - not a failure.
+            said = f"not done: {preview}"
+            refused = self._entry(now, actor, "refused", said, "not executed")
+            self._store.refuse_approved(proposal_id, f"{UNREACHABLE}: {preview}", now, then=refused)
+            return ToolResult(ToolStatus.REFUSED, said, {"rule": UNREACHABLE})
         cooldown = self._guard.cooldown
         started = self._store.begin_execution(
             proposal_id,
@@ -80,7 +107,10 @@ class Executor:
         )
         if not started.ok:
             return ToolResult(ToolStatus.REFUSED, started.reason)
-        result = self._write(spec, context, action, preview)
+        try:
+            result = self._write(spec, context, action, preview)
+        except _UnsureWriteError as unsure:
+            return self._unsure(proposal_id, actor, decision.text, unsure.error)
         finished = self._clock.now()
         event = "executed" if result.ok else "failed"
         done = self._entry(finished, actor, event, decision.text, result.summary)
@@ -99,6 +129,10 @@ class Executor:
             return ToolResult(
                 result.status, result.summary, {**result.details, "dry_run": preview.summary}
             )
+        except DependencyUnavailableError as exc:
+            if exc.may_have_applied and action.tool in REGISTRY_TOOLS:
+                raise _UnsureWriteError(exc) from exc
+            return ToolResult(ToolStatus.FAILED, f"{action.tool} on {action.target} failed: {exc}")
         except ToolError as exc:
             return ToolResult(ToolStatus.FAILED, f"{action.tool} on {action.target} failed: {exc}")
         except Exception as exc:  # a bug must still leave a record, never a half-told story
@@ -107,6 +141,48 @@ class Executor:
                 f"{action.tool} on {action.target} failed unexpectedly: "
                 f"{type(exc).__name__}: {exc}",
             )
+
+    def _unsure(
+        self, proposal_id: str, actor: str, decision: str, error: DependencyUnavailableError
+    ) -> ToolResult:
+        """The registry stopped answering during the write: the alias may have moved, the run
+        may have started. Asked again at once, what it shows settles the proposal (succeeded,
+        not done, unknown); still away, the proposal stays executing for the reconciler, which
+        settles it from the registry later (:mod:`tools.reconcile`) - never run again, never
+        called failed on a guess. The audit says which."""
+        now = self._clock.now()
+        proposal = self._store.get(proposal_id)
+        assert proposal is not None and proposal.started_at is not None
+        action = proposal.action
+        observed = observe(self._backends, proposal)
+        if observed is None:
+            said = (
+                f"unknown: {error} during the write; whether it took is settled from the "
+                "registry when it answers (reconcile), never run again"
+            )
+            self._audit.record(
+                action,
+                at=now,
+                actor=actor,
+                event="unknown",
+                decision=decision,
+                result=said,
+                proposal_id=proposal_id,
+                cluster=proposal.cluster,
+            )
+            return ToolResult(
+                ToolStatus.FAILED, f"{action.tool} on {action.target}: {said}", {"rule": UNSURE}
+            )
+        verdict = SETTLED_AS.get(observed.status, observed.status.value)
+        said = f"{verdict}: {error} during the write; it shows now: {observed.text}"
+        done = self._entry(now, actor, "reconciled", decision, said)
+        self._store.settle(proposal_id, proposal.started_at, observed.status, said, now, then=done)
+        status = (
+            ToolStatus.SUCCEEDED
+            if observed.status is ProposalStatus.SUCCEEDED
+            else ToolStatus.FAILED
+        )
+        return ToolResult(status, f"{action.tool} on {action.target}: {said}", {"rule": UNSURE})
 
     def _entry(self, at: float, actor: str, event: str, decision: str, result: str) -> OnMoved:
         return self._audit.entry(at=at, actor=actor, event=event, decision=decision, result=result)

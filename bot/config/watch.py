@@ -99,6 +99,17 @@ class WatchSettings(BaseModel):
             raise ValueError("each trend window is 5 to 1440 minutes")
         return minutes
 
+    quick_trend_minutes: float | None = Field(
+        5.0,
+        ge=2.5,
+        le=60,
+        description="A short window (minutes; at least 10 samples) whose trend is a heads-up "
+        "only when even the slower bound of its confidence interval reaches the limit within "
+        "the horizon: sees a leak or a filling disk minutes after it begins. Unset: none.",
+    )
+    quick_confidence: float = Field(
+        0.99, gt=0.5, lt=1, description="The confidence of the short window's interval."
+    )
     anomaly_confidence: float = Field(0.9, ge=0, le=1)
     max_per_hour: int = Field(6, ge=1, le=1000, description="Heads-ups per channel per hour.")
     open_hours: float = Field(

@@ -21,6 +21,7 @@ from sqlalchemy.orm import Session
 from bot import messages
 from bot.diagnosis.assembly import Diagnosis
 from bot.diagnosis.budget import StoppedError
+from bot.diagnosis.model_chart import shown_chart
 from bot.errors import MedicError
 from bot.flow import IncidentFlow
 from bot.incidents import Incident
@@ -249,16 +250,13 @@ class InvestigationJobs:
                 content=metric_chart(data, finding, catalog, incident.service),
                 comment=markup("{} - the anomaly is shaded", catalog.describe(finding)),
             )
-        model = diagnosis.investigation.model
-        if model is not None and model.chart is not None:
-            title = messages.MODEL_CHART_TITLE.format(
-                feature=model.chart.feature, version=model.chart.version
-            )
+        shown = shown_chart(diagnosis.investigation)  # the origin's model's, when at fault
+        if shown is not None:
             self.poster.upload(
                 key,
                 channel,
                 filename=f"{incident.id}-model-drift.png",
-                title=plain(title),
-                content=drift_chart(model.chart),
-                comment=markup("{}", title),
+                title=plain(shown.title),
+                content=drift_chart(shown.chart),
+                comment=markup("{}", shown.title),
             )

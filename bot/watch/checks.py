@@ -12,6 +12,7 @@ from typing import Protocol
 import numpy as np
 
 from bot.watch.findings import Concern, ServiceView, Target, WatchFinding
+from bot.watch.limits import CONSUMERS_SUFFIX
 from detectors import (
     DEFAULT_ENSEMBLE,
     EnsembleConfig,
@@ -53,10 +54,15 @@ class ForecastCheck:
     window is steady, the short one sees a leak that began a quarter of an hour ago (a robust
     fit over a window that is mostly flat still says flat). The trend must get there within
     the horizon and its slower bound within twice that: a noisy flat line's fast bound alone
-    is no heads-up."""
+    is no heads-up. ``quick`` (seconds, a few minutes of samples) sees a trend minutes after
+    it begins, where the windows above still hold mostly flat time: its Theil-Sen fit counts
+    only when even the slower bound of its ``quick_confidence`` interval reaches the limit
+    within the horizon - a few noisy samples must agree on the slope, not just lean."""
 
     horizon: float
     trends: tuple[float, ...]
+    quick: float | None = None
+    quick_confidence: float = 0.99
     name: str = "forecast"
 
     def run(self, view: ServiceView) -> list[WatchFinding]:
@@ -77,6 +83,7 @@ class ForecastCheck:
                 eta_seconds=forecast.eta,
                 confidence=0.9 if math.isfinite(forecast.latest) else 0.5,
                 details={"where": named} if (named := where(series.labels)) else {},
+                consumers=consumers(view.series, series.metric),
             )
             known = found.get(series.metric)
             if known is None or (known.eta_seconds or 0) > forecast.eta:
@@ -93,7 +100,36 @@ class ForecastCheck:
             if forecast.latest > 2 * self.horizon:
                 continue
             found.append(forecast)
+        if self.quick is not None:
+            rules = ForecastRules(
+                horizon=self.horizon, lookback=self.quick, confidence=self.quick_confidence
+            )
+            forecast = time_to_threshold(series, limit, rules)
+            if forecast is not None and forecast.latest <= self.horizon:
+                found.append(forecast)
         return min(found, key=lambda f: f.eta, default=None)
+
+
+SHOWN_CONSUMERS = 3  # services named as taking a shared limit (the biggest)
+
+
+def consumers(
+    series: Sequence[Series], metric: str, shown: int = SHOWN_CONSUMERS
+) -> tuple[tuple[str, float], ...]:
+    """What each workload takes of a shared limit ``metric`` (a quota), read beside it as
+    ``metric`` + :data:`~bot.watch.limits.CONSUMERS_SUFFIX` labelled by workload: the ``shown``
+    biggest at their latest value. Nothing for a limit that is not shared."""
+    wanted = metric + CONSUMERS_SUFFIX
+    latest: dict[str, float] = {}
+    for s in series:
+        name = s.labels.get("workload", "")
+        if s.metric != wanted or not name or len(s) == 0:
+            continue
+        value = float(s.values[-1])
+        if math.isfinite(value) and value > 0:
+            latest[name] = latest.get(name, 0.0) + value
+    ranked = sorted(latest.items(), key=lambda kv: (-kv[1], kv[0]))
+    return tuple(ranked[:shown])
 
 
 @dataclass(frozen=True)

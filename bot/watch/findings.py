@@ -58,6 +58,8 @@ class WatchFinding:
     action: Action | None = None
     verdict: str = ""
     details: Mapping[str, str] = field(default_factory=dict)
+    # what each service takes of a shared limit (a namespace's quota), biggest first
+    consumers: tuple[tuple[str, float], ...] = ()
 
     @property
     def key(self) -> str:

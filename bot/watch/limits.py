@@ -12,7 +12,9 @@
 - quotas: the namespace's ResourceQuota, its ``used`` against its ``hard`` per resource (pods,
   requests and limits of CPU and memory, storage, claims), both from kube-state-metrics
   (``kube_resourcequota``); the hard limits also from the Kubernetes API (:class:`QuotaLimits`),
-  where kube-state-metrics does not export quotas;
+  where kube-state-metrics does not export quotas; and what each workload of the namespace takes
+  of it (:data:`CONSUMER_QUERIES`: pods, requests and limits per workload), so the heads-up
+  names the services that fill it;
 - node disks: the used share of each filesystem of the nodes the service's pods run on
   (``node_filesystem_avail_bytes`` / ``node_filesystem_size_bytes`` of node-exporter, joined to
   ``kube_pod_info``'s ``node`` on the ``instance`` label, as kube-prometheus and OpenShift label
@@ -64,6 +66,40 @@ _SERVICE_NODES = (  # 1 per node running one of the service's pods, labelled as 
     "max by (instance) (label_replace(kube_pod_info{" + _NS + ", " + _POD + '}, "instance", '
     '"$1", "node", "(.+)") * 0 + 1)'
 )
+# A pod's workload, as its name says: a Deployment's pod is NAME-TEMPLATEHASH-XXXXX, a
+# StatefulSet's NAME-ORDINAL, a DaemonSet's or Job's NAME-XXXXX. A pod named otherwise keeps its
+# own name. (kube_pod_owner names only the ReplicaSet, one join short of the Deployment.)
+_WORKLOAD = (
+    'label_replace(label_replace(label_replace({inner}, "workload", "$1", "pod", "(.+)"), '
+    '"workload", "$1", "pod", "(.+)-[0-9]+"), '
+    '"workload", "$1", "pod", "(.+?)(-[a-z0-9]{6,10})?-[a-z0-9]{5}")'
+)
+CONSUMERS_SUFFIX = ":by_workload"
+MAX_CONSUMERS = 10  # workloads read per quota (the biggest); three are named in the heads-up
+
+
+def _consumers(pick: str, inner: str) -> str:
+    return (
+        f"topk({MAX_CONSUMERS}, {pick} by (workload) (" + _WORKLOAD.replace("{inner}", inner) + "))"
+    )
+
+
+def _pod_resources(kind: str, resource: str) -> str:
+    return _consumers(
+        "sum",
+        f"kube_pod_container_resource_{kind}" + "{" + _NS + f', resource="{resource}"' + "}",
+    )
+
+
+# What each workload of the namespace takes of a quota's resource (kube-state-metrics), so a
+# quota's heads-up names the services that fill it, not only the namespace.
+CONSUMER_QUERIES: dict[str, str] = {
+    "quota_pods" + CONSUMERS_SUFFIX: _consumers("count", "kube_pod_info{" + _NS + "}"),
+    "quota_requests_cpu_cores" + CONSUMERS_SUFFIX: _pod_resources("requests", "cpu"),
+    "quota_requests_memory_bytes" + CONSUMERS_SUFFIX: _pod_resources("requests", "memory"),
+    "quota_limits_cpu_cores" + CONSUMERS_SUFFIX: _pod_resources("limits", "cpu"),
+    "quota_limits_memory_bytes" + CONSUMERS_SUFFIX: _pod_resources("limits", "memory"),
+}
 USAGE_QUERIES: dict[str, str] = {
     "memory_working_set_bytes": "max(container_memory_working_set_bytes"
     f'{{{_NS}, {_POD}, container!=""}})',
@@ -73,6 +109,7 @@ USAGE_QUERIES: dict[str, str] = {
     NODE_DISK: f"max by (instance, mountpoint) ((1 - node_filesystem_avail_bytes{_REAL_FS} "
     f"/ node_filesystem_size_bytes{_REAL_FS}) * on (instance) group_left() {_SERVICE_NODES})",
     **{m: _quota(m, "used", "max") for m in dict.fromkeys(QUOTA_RESOURCES.values())},
+    **CONSUMER_QUERIES,
 }
 LIMIT_QUERIES: dict[str, str] = {
     "memory_working_set_bytes": "min(kube_pod_container_resource_limits"

@@ -12,7 +12,7 @@ investigation: an alert of the service that follows is investigated on its own
 from __future__ import annotations
 
 import hashlib
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import UTC, datetime
 
 from bot import messages
@@ -30,6 +30,13 @@ SOURCE = "the watch (right-sizing)"
 STANDING = (ProposalStatus.PROPOSED, ProposalStatus.APPROVED, ProposalStatus.EXECUTING)
 
 
+def lapsed(proposal: Proposal, now: float) -> bool:
+    """Whether ``proposal`` ran out of time with nobody's answer (not rejected, not run)."""
+    if proposal.status is ProposalStatus.EXPIRED:
+        return True
+    return proposal.status is ProposalStatus.PROPOSED and proposal.expires_at <= now
+
+
 @dataclass(frozen=True)
 class Proposed:
     """A finding's change as a proposal of the heads-up's incident (``proposal.id`` is what
@@ -37,6 +44,7 @@ class Proposed:
 
     incident: Incident
     proposal: Proposal
+    again: bool = False  # made because the last proposal of the same change expired unanswered
 
 
 def from_watch(incident: Incident) -> bool:
@@ -120,3 +128,27 @@ class WatchProposals:
             },
         )
         return Proposed(incident, outcome.proposal)
+
+    def propose_again(self, finding: WatchFinding, thread: str | None = None) -> Proposed | None:
+        """The finding's change proposed anew when the heads-up's last proposal of it expired
+        unanswered and the condition still holds (a later pass found it again); None while one
+        stands, after a rejection (asking again would be nagging), or when nothing was proposed
+        in that heads-up's incident. Nothing is opened to find out."""
+        action = finding.action
+        if action is None:
+            return None
+        now = self._workflow.clock.now()
+        fingerprint = watch_alert(finding, now, thread).identity
+        incidents = self._incidents.open_with_fingerprints([fingerprint])
+        if not incidents:
+            return None
+        # the same kind of change on the same workload: the replicas wanted may have moved
+        same = [
+            p
+            for p in self._workflow.proposals.for_incident(incidents[0].id)
+            if (p.action.tool, p.action.target) == (action.tool, action.target)
+        ]
+        if not same or not lapsed(same[-1], now):
+            return None
+        proposed = self.propose(finding, thread)
+        return None if proposed is None else replace(proposed, again=True)

@@ -10,8 +10,10 @@ from collections import Counter
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 
+from bot import messages
 from bot.config.watch import QuietHours
-from bot.slack.blocks import Message
+from bot.slack.blocks import Message, note_message
+from bot.slack.mrkdwn import markup
 from bot.watch.checks import RightSizingCheck
 from bot.watch.findings import WatchFinding
 from bot.watch.gate import HOUR, Gate, gate, in_quiet_hours
@@ -81,6 +83,8 @@ class HeadsUps:
             )
             if verdict is not Gate.POST:
                 done.held[verdict.value] += 1
+                if verdict is Gate.OPEN and thread is not None:
+                    self._offered_again(thread, open_[0].channel, finding, done)
                 continue
             if thread is not None:
                 channel = open_[0].channel
@@ -106,6 +110,28 @@ class HeadsUps:
                 done.proposals.append(proposed)
         except Exception:  # the heads-up is out; the rest of the pass's findings still go
             log.exception("the change of %s could not be proposed", finding.target.name)
+            done.held["proposal failed"] += 1
+
+    def _offered_again(
+        self, thread: str, channel: str, finding: WatchFinding, done: Published
+    ) -> None:
+        """An open heads-up whose proposed change expired unanswered while its finding still
+        holds: the change is proposed anew in the same thread, said so (never twice while one
+        waits: :meth:`WatchProposals.propose_again`)."""
+        if finding.action is None or self._proposals is None or self._offer is None:
+            return
+        try:
+            proposed = self._proposals.propose_again(finding, thread)
+            if proposed is None:
+                return
+            message = note_message(
+                markup(messages.WATCH_OFFERED_AGAIN, service=finding.target.service)
+            )
+            self._deliver(thread, channel, message, False)
+            self._offer(thread, channel, proposed)
+            done.proposals.append(proposed)
+        except Exception:  # as a first offer: the rest of the pass's findings still go
+            log.exception("the change of %s could not be proposed again", finding.target.name)
             done.held["proposal failed"] += 1
 
     def _message(self, finding: WatchFinding, *, root: bool) -> Message:

@@ -57,7 +57,14 @@ def _fields(
         metric = shown(finding.subject)
         if finding.details.get("where"):
             metric += messages.WATCH_HEADSUP_WHERE.format(where=shown(finding.details["where"]))
-        return messages.WATCH_HEADSUP_LIMIT, common | {
+        template = messages.WATCH_HEADSUP_LIMIT
+        if finding.consumers:
+            template = messages.WATCH_HEADSUP_LIMIT_TAKEN_BY
+            common["consumers"] = ", ".join(
+                f"{shown(name)} {amount(finding.subject, value)}"
+                for name, value in finding.consumers
+            )
+        return template, common | {
             "metric": metric,
             "level": amount(finding.subject, finding.level),
             "limit": amount(finding.subject, finding.limit.value),

@@ -82,7 +82,10 @@ def build_checks(settings: Settings, drift: DriftProbe | None = None) -> list[Ch
     w = settings.watch
     checks: list[Check] = [
         ForecastCheck(
-            horizon=60 * w.horizon_minutes, trends=tuple(60 * m for m in w.trend_minutes)
+            horizon=60 * w.horizon_minutes,
+            trends=tuple(60 * m for m in w.trend_minutes),
+            quick=None if w.quick_trend_minutes is None else 60 * w.quick_trend_minutes,
+            quick_confidence=w.quick_confidence,
         ),
         AnomalyCheck(
             recent=60 * w.recent_minutes,

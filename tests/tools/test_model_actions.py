@@ -33,6 +33,10 @@ class Unreachable(MemoryRegistry):
     """A registry that goes down when told to, as an MLflow server stopping does."""
 
     down = False
+    # stops answering during the alias's real write: before it reached the registry (False)
+    # or after the alias moved, the answer lost (True); None: never
+    lost_write: bool | None = None
+    writes = 0
 
     def alias(self, model: str, alias: str) -> ModelVersion | None:
         if self.down:
@@ -46,7 +50,13 @@ class Unreachable(MemoryRegistry):
     ) -> AliasMove:
         if self.down:
             raise RegistryUnavailableError("cannot reach mlflow at http://127.0.0.1:5000")
-        return super().set_alias(model, alias, version, dry_run=dry_run)
+        if dry_run or self.lost_write is None:
+            return super().set_alias(model, alias, version, dry_run=dry_run)
+        self.writes += 1
+        if self.lost_write:
+            super().set_alias(model, alias, version)
+        self.down = True
+        raise RegistryUnavailableError("read timed out from mlflow at http://127.0.0.1:5000")
 
 
 @pytest.fixture
@@ -193,21 +203,51 @@ def test_approvers_cover_the_model_tools_as_any_other(
     assert flow.approve(proposal.id, "U-ML", proposal.digest, groups=["S-ML"]).result.ok
 
 
-def test_a_registry_down_at_execution_is_one_failed_line(
+def test_a_registry_down_when_the_approved_action_runs_is_not_done_not_failed(
     make: Factory, registry: Unreachable
 ) -> None:
     flow = make()
     proposal = flow.propose("INC-1", PROMOTE, requested_by="medic:planner", source="x").proposal
     registry.down = True
     outcome = flow.approve(proposal.id, "cli:alice", proposal.digest)
-    assert outcome.result.status is ToolStatus.FAILED
-    assert outcome.result.summary == (
-        "promote_model on shop/recommender failed: the model registry could not be reached "
-        "(cannot reach mlflow at http://127.0.0.1:5000: Connection refused (errno 111))"
+    said = (
+        "not done: the model registry could not be reached (cannot reach mlflow at "
+        "http://127.0.0.1:5000: Connection refused (errno 111))"
     )
-    assert outcome.proposal.status is ProposalStatus.FAILED
+    assert outcome.result.status is ToolStatus.REFUSED and outcome.result.summary == said
+    assert outcome.result.details["rule"] == "unreachable"  # the CLI's exit 4, not a policy's 3
+    assert outcome.proposal.status is ProposalStatus.REFUSED
+    assert outcome.proposal.refusal == said  # as Slack shows it
+    [entry] = [e for e in flow.audit.entries() if e.proposal_id == proposal.id][-1:]
+    assert (entry.event, entry.decision, entry.result) == ("refused", said, "not executed")
     registry.down = False
     assert champion(registry) == "3"
+
+
+@pytest.mark.parametrize("took", [False, True])
+def test_a_registry_lost_mid_write_is_settled_from_the_registry_not_failed(
+    make: Factory, registry: Unreachable, clock: VirtualClock, took: bool
+) -> None:
+    registry.lost_write = took
+    flow = make()
+    proposal = flow.propose("INC-1", PROMOTE, requested_by="medic:planner", source="x").proposal
+    outcome = flow.approve(proposal.id, "cli:alice", proposal.digest)
+
+    # the registry still away: unknown, left for the reconciler - not "failed"
+    assert outcome.proposal.status is ProposalStatus.EXECUTING
+    assert outcome.result.status is ToolStatus.FAILED  # the CLI's exit 4
+    assert outcome.result.summary.startswith("promote_model on shop/recommender: unknown: ")
+    assert "settled from the registry when it answers (reconcile)" in outcome.result.summary
+    [entry] = [e for e in flow.audit.entries() if e.proposal_id == proposal.id][-1:]
+    assert entry.event == "unknown" and "read timed out" in entry.result
+
+    # the registry back: the reconciler settles it from what the alias names, never writes again
+    registry.down = False
+    clock.sleep(3600)
+    [settled] = flow.settle_interrupted(after_seconds=600)
+    assert settled.proposal.status is (ProposalStatus.SUCCEEDED if took else ProposalStatus.FAILED)
+    assert registry.writes == 1
+    assert champion(registry) == ("2" if took else "3")
 
 
 def test_a_registry_down_when_proposing_is_not_a_policy_verdict(

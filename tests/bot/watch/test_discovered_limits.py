@@ -1,5 +1,6 @@
 """Limits the watch discovers in a real Prometheus, none configured: the namespace's
-ResourceQuota (kube-state-metrics' ``kube_resourcequota``, used against hard) and the disks of
+ResourceQuota (kube-state-metrics' ``kube_resourcequota``, used against hard; the services that
+take most of it named) and the disks of
 the nodes the service's pods run on (node-exporter's avail / size, joined to ``kube_pod_info``
 on the node) - each a forecast of the time to exhaustion. A filesystem in memory (tmpfs) and a
 node the service does not run on are not its limits."""
@@ -57,6 +58,16 @@ def _samples() -> Samples:
     # 4 GiB requested, then 34 MiB more a minute: 6 GiB now, 8 GiB in about an hour
     memory = _ramp(t, 4 * GiB, 2 * GiB / 60) + rng.normal(0, 0.01 * GiB, POINTS)
     put("kube_resourcequota", (*quota, ("resource", "requests.memory"), ("type", "used")), memory)
+    # what each pod requests of it now: checkout's two pods 2 GiB each, frontend's 1.5 GiB, the
+    # database StatefulSet's pod 0.5 GiB
+    for pod, requested in (
+        ("checkout-7d9f5c8b6d-x2x4z", 2 * GiB),
+        ("checkout-7d9f5c8b6d-k8s9q", 2 * GiB),
+        ("frontend-5c4b9d7f8-q7w2e", 1.5 * GiB),
+        ("orders-db-0", 0.5 * GiB),
+    ):
+        where = (("container", "app"), ("namespace", "shop"), ("pod", pod))
+        put("kube_pod_container_resource_requests", (*where, ("resource", "memory")), requested)
     put("kube_resourcequota", (*quota, ("resource", "pods"), ("type", "hard")), 40.0)
     put("kube_resourcequota", (*quota, ("resource", "pods"), ("type", "used")), 12.0)
 
@@ -121,3 +132,23 @@ def test_a_filling_quota_and_a_filling_node_disk_are_forecast_to_exhaustion(
     assert "node_filesystem_used_ratio (instance=node-a, mountpoint=/var/lib/kubelet)" in (
         finding_line(disk)
     )
+
+
+def test_a_filling_quota_names_the_services_that_take_it(prometheus: str) -> None:
+    client = httpx.Client(base_url=prometheus, timeout=5)
+    watch = Watch(
+        metrics=PrometheusMetricSource(client, USAGE_QUERIES),
+        checks=[ForecastCheck(horizon=4 * 3600, trends=(3600.0, 1200.0))],
+        lookback=7200,
+        limits=PrometheusLimits(PrometheusMetricSource(client, LIMIT_QUERIES)),
+    )
+    result = watch.run([Target("shop", "frontend")], NOW)
+    (memory,) = [f for f in result.findings if f.subject == "quota_requests_memory_bytes"]
+    # per service (a Deployment's pods together, a StatefulSet's by its name), biggest first
+    assert memory.consumers == (
+        ("checkout", 4 * GiB),
+        ("frontend", 1.5 * GiB),
+        ("orders-db", 0.5 * GiB),
+    )
+    line = finding_line(memory)
+    assert "What takes most of it: checkout 4.0 GiB, frontend 1.5 GiB, orders-db 512.0 MiB" in line

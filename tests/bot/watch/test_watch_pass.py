@@ -60,6 +60,26 @@ def test_a_slow_leak_is_a_heads_up_long_before_memory_runs_out() -> None:
     assert leak.eta_seconds is not None and leak.eta_seconds > HOUR  # heads-up, not an outage
 
 
+def test_a_disk_filling_at_one_and_a_half_per_hour_is_a_heads_up_four_minutes_in() -> None:
+    """Its alert (5xx above 2% for 5 minutes) comes about 32 minutes after the fault starts: a
+    forecast fitted on 20 or 60 minutes still sees mostly flat disk 4 minutes in; the short
+    window sees the fill, its slower bound sure of it."""
+    clock = VirtualClock(START)
+    base = SCENARIOS["disk-filling"]
+    fault = replace(base.faults[0], offset=2 * HOUR, size=1.5)
+    sim = SimulatedCluster(replace(base, faults=(fault,)), clock)
+    watch = watch_of(sim)
+    frontend = [Target("shop", "frontend")]
+    clock.sleep(2 * HOUR)  # the fault starts now
+    assert watch.run(frontend, clock.now()).findings == []
+    clock.sleep(4 * 60)
+    found = watch.run(frontend, clock.now()).findings
+    assert [(f.concern, f.subject) for f in found] == [(Concern.LIMIT, "disk_usage_ratio")]
+    (disk,) = found
+    assert disk.level < 0.45  # the disk still far from full
+    assert disk.eta_seconds is not None and 20 * 60 < disk.eta_seconds < 40 * 60
+
+
 def test_a_normal_half_day_of_the_shop_is_no_heads_up() -> None:
     clock = VirtualClock(START)
     sim = SimulatedCluster(normal_week(seed=11, days=0.5), clock)
