@@ -25,7 +25,9 @@ def test_vectors_match_sentence_transformers(embedder: MiniLMEmbedding) -> None:
     ours = query_encoder()(TEXTS)
     theirs = embedder.encode(TEXTS)
     assert ours.shape == theirs.shape == (len(TEXTS), 384)
-    assert np.all(np.sum(ours * theirs, axis=1) >= 0.99999)
+    # float32 noise between library versions (transformers' attention kernels) stays below 1e-4;
+    # a wrong pooling, truncation or normalisation costs more than 1e-2
+    assert np.all(np.sum(ours * theirs, axis=1) >= 0.9999)
     assert np.allclose(np.linalg.norm(ours, axis=1), 1.0, atol=1e-5)
 
 
