@@ -5,7 +5,9 @@ from __future__ import annotations
 
 import re
 
-_DURATION = re.compile(r"(\d{1,9})([smhdw])")
+# 15 digits: the longest duration a person can type here (9 digits of weeks), written back in
+# seconds as a manual investigation's ``medic_since`` does, still parses; the callers bound it
+_DURATION = re.compile(r"(\d{1,15})([smhdw])")
 _UNIT = {"s": 1, "m": 60, "h": 3600, "d": 86400, "w": 604800}
 MAX_TEXT = 32  # characters: no real duration is longer, and the regex stays cheap
 MIN_WINDOW = 60  # seconds: a suspect window shorter than a minute holds a few samples at most

@@ -12,9 +12,11 @@ import numpy as np
 import pytest
 from typer.testing import CliRunner
 
+from bot.alerts import manual_alert
 from bot.cli.app import app
 from bot.config import InvestigationSettings, load_settings
 from bot.diagnosis.window import Window, onset, suspect_window
+from bot.durations import parse_window
 from bot.flow import IncidentFlow
 from bot.incidents import Incident
 from bot.slack.blocks.diagnosis import diagnosis_head
@@ -90,6 +92,16 @@ def test_a_window_asked_for_in_a_form_that_is_not_a_duration_is_ignored_and_said
 
 def test_a_window_asked_for_beyond_the_longest_is_cut_to_the_most_recent_part() -> None:
     window = suspect_window(START, {"medic_since": "30d"}, START, SETTINGS)
+    assert window.end - window.baseline_start == 360 * 60  # max_window_minutes
+    assert "longer than the longest window" in window.note
+
+
+def test_the_longest_since_the_command_line_takes_is_cut_not_ignored() -> None:
+    """`medic investigate SERVICE --since 99999999d` is a duration the command line accepts; the
+    alert it makes carries it in seconds (13 digits), and the window read it as no duration."""
+    asked = manual_alert("recommender", "shop", START, since=parse_window("99999999d"))
+    window = suspect_window(START, asked["annotations"], START, SETTINGS)
+    assert window.why == "asked"
     assert window.end - window.baseline_start == 360 * 60  # max_window_minutes
     assert "longer than the longest window" in window.note
 
