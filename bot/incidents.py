@@ -94,7 +94,7 @@ class IncidentStore:
         values = {
             "fingerprint": alert.identity,
             "group_key": group_key,
-            "alertname": alert.name[:NAME_CHARS],  # a label is data: cut to the column
+            "alertname": alert.name,  # a label is data: cut to the column by its type (Clipped)
             "service": service,
             "namespace": namespace,
             "status": "open",

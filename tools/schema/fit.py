@@ -34,30 +34,29 @@ def hashed(value: str, length: int) -> str:
     ]
 
 
-class Clipped(TypeDecorator[str]):
-    """``String(length)`` whose values are cut to ``length`` characters (display text)."""
+class _Fitted(TypeDecorator[str]):
+    """``String(length)`` whose string values pass through ``fit`` when bound."""
 
     impl = String
     cache_ok = True
+    fit: staticmethod[[str, int], str]
 
     def __init__(self, length: int) -> None:
         super().__init__(length)
         self.length = length
 
     def process_bind_param(self, value: Any, dialect: Dialect) -> Any:
-        return clipped(value, self.length) if isinstance(value, str) else value
+        return self.fit(value, self.length) if isinstance(value, str) else value
 
 
-class Hashed(TypeDecorator[str]):
+class Clipped(_Fitted):
+    """``String(length)`` whose values are cut to ``length`` characters (display text)."""
+
+    fit = staticmethod(clipped)
+
+
+class Hashed(_Fitted):
     """``String(length)`` whose values longer than ``length`` are stored as a stable hash
     (identities: the key still matches its copies, and only them)."""
 
-    impl = String
-    cache_ok = True
-
-    def __init__(self, length: int) -> None:
-        super().__init__(length)
-        self.length = length
-
-    def process_bind_param(self, value: Any, dialect: Dialect) -> Any:
-        return hashed(value, self.length) if isinstance(value, str) else value
+    fit = staticmethod(hashed)
