@@ -35,7 +35,15 @@ from threadpoolctl import threadpool_limits
 
 from benchmarks.generalization.protocol import Claim, compare, nested
 from detectors import DEFAULT_ENSEMBLE, EnsembleConfig, Member
-from detectors.ensemble import MULTIVARIATE, alarm_scores, member_surprises
+from detectors.calibration import surprise_score
+from detectors.ensemble import (
+    MULTIVARIATE,
+    AlarmGroup,
+    CausalSuppressor,
+    alarm_scores,
+    combine_surprises,
+    member_surprises,
+)
 from detectors.evaluation import NabFile, Profile, load_corpus
 from detectors.evaluation.baselines import windowed_gaussian_scores
 from detectors.evaluation.scorer import score_file, scored_windows, threshold_for
@@ -187,12 +195,16 @@ class SurpriseCache:
             self._replayed[key] = self._replay(config)
         return self._replayed[key]
 
+    def surprises(self, name: str, config: EnsembleConfig) -> dict[str, FloatArray]:
+        """The members' surprises on one file (``prepare`` first)."""
+        cached = self._cache[name]
+        return {m.detector: cached[member_key(m, config)] for m in config.univariate}
+
     def _replay(self, config: EnsembleConfig) -> dict[str, FloatArray]:
         self.prepare([config])
         out = {}
         for f in self.files:
-            cached = self._cache[f.name]
-            surprises = {m.detector: cached[member_key(m, config)] for m in config.univariate}
+            surprises = self.surprises(f.name, config)
             valid = np.isfinite(f.epoch) & np.isfinite(f.values)
             out[f.name] = alarm_scores(config, surprises, valid, f.probation)
         return out
@@ -375,6 +387,105 @@ def stress_claims(s: Setup) -> list[Claim]:
     return out
 
 
+# An alarm level per series (issue 13, `nab` part, second pass): the combined surprise judged
+# against the series' own level instead of, or on top of, one corpus-wide threshold. Each takes
+# the combined surprises (learning period first) and the learning period's length. None kept:
+# docs/benchmarks.md, "NAB detectors".
+Level = Callable[[FloatArray, int], FloatArray]
+
+
+def learning_level(quantile: float, share: float = 1.0) -> Level:
+    """Less ``share`` x the ``quantile`` of the series' own combined surprise over the second
+    half of its learning period (the first half is the calibrators' warm-up)."""
+
+    def level(combined: FloatArray, learning: int) -> FloatArray:
+        part = combined[learning // 2 : learning]
+        bar = float(np.quantile(part, quantile)) if part.size else 0.0
+        return np.maximum(combined - share * bar, 0.0)
+
+    return level
+
+
+def running_level(quantile: float, every: int = 50) -> Level:
+    """Less the ``quantile`` of the series' combined surprises so far (its last 8640, refreshed
+    every ``every`` points): a running upper level of the series itself."""
+
+    def level(combined: FloatArray, learning: int) -> FloatArray:
+        bar = np.zeros(combined.size)
+        for i in range(30, combined.size, every):
+            bar[i : i + every] = np.quantile(combined[max(0, i - 8640) : i], quantile)
+        return np.maximum(combined - bar, 0.0)
+
+    return level
+
+
+def margin_level(window: float, share: float) -> Level:
+    """Less ``share`` x the largest combined surprise of the previous ``window`` learning
+    periods: an alarm scored by how far it beats the recent past, not by its size."""
+
+    def level(combined: FloatArray, learning: int) -> FloatArray:
+        w = max(int(window * learning), 1)
+        running = np.concatenate([np.zeros(w), combined])
+        previous: FloatArray = np.lib.stride_tricks.sliding_window_view(running, w).max(axis=1)
+        return np.maximum(combined - share * previous[: combined.size], 0.0)
+
+    return level
+
+
+LEVELS: dict[str, Level] = {
+    "learning-period maximum": learning_level(1.0),
+    "learning-period 0.9 quantile": learning_level(0.9),
+    "learning-period median": learning_level(0.5),
+    "running 0.99 quantile": running_level(0.99),
+    "half the last 0.4 learning periods' maximum": margin_level(0.4, 0.5),
+}
+
+
+def leveled_scores(
+    cache: SurpriseCache, config: EnsembleConfig, level: Level
+) -> dict[str, FloatArray]:
+    """``alarm_scores`` with ``level`` applied to the combined surprise before scoring."""
+    cache.prepare([config])
+    out = {}
+    for f in cache.files:
+        keep = np.flatnonzero(np.isfinite(f.epoch) & np.isfinite(f.values))
+        surprises = {name: s[keep] for name, s in cache.surprises(f.name, config).items()}
+        periods = max(f.probation, 1) / config.reference_points
+        combined = combine_surprises(
+            surprises, config.univariate, keep.size, periods**config.period_correction
+        )
+        scores = surprise_score(level(combined, f.probation))
+        scores[: f.probation] = 0.0
+        suppress = CausalSuppressor(int(config.suppression * f.probation)).update
+        group = AlarmGroup(round(config.grouping * f.probation)).update
+        out[f.name] = np.zeros(len(f))
+        out[f.name][keep] = [group(suppress(x), x) for x in scores.tolist()]
+    return out
+
+
+def level_claims(s: Setup, report: Callable[[str], None] = lambda _: None) -> list[Claim]:
+    """Each per-series level alone on the three views pooled, then the default against the
+    default with every level among the candidates (chosen in the inner folds)."""
+    files = [*s.files, *(view(f) for view in VIEWS.values() for f in s.files)]
+    cache = SurpriseCache(files)
+    groups = by_category(files)
+    standard = s.profiles[0]
+    default = Thresholded("Medic default", cache.scores(DEFAULT_ENSEMBLE), standard)
+    levels = [
+        Thresholded(name, leveled_scores(cache, DEFAULT_ENSEMBLE, level), standard)
+        for name, level in LEVELS.items()
+    ]
+    area = f"NAB {standard.name}, views pooled"
+    out = [Claim(area, m.name, GROUPS, nested([m], groups, nab_score)) for m in levels]
+    c = compare([default], [default, *levels], groups, nab_score)
+    report(
+        f"per-series level: pooled outer without {c.without.outer_score:.1f}, "
+        f"with {c.with_.outer_score:.1f} (chosen {c.with_.choices()})"
+    )
+    out.append(Claim(area, "{default, every per-series level}", GROUPS, c.with_))
+    return out
+
+
 def claims(data: Path, report: Callable[[str], None] = lambda _: None) -> list[Claim]:
     s = setup(data)
     s.cache.prepare([ISSUE_3, DEFAULT_ENSEMBLE])
@@ -417,4 +528,5 @@ def claims(data: Path, report: Callable[[str], None] = lambda _: None) -> list[C
     out.append(Claim(area, f"choice among all {len(tried)} configurations tried", GROUPS, search))
     out += baselines(s, standard)
     out += stress_claims(s)
+    out += level_claims(s, report)
     return out

@@ -94,3 +94,14 @@ def test_trending_view_ends_one_spread_higher_with_the_same_windows(tmp_path: Pa
         assert view.windows == f.windows
         assert np.all(lift[: f.probation + 1] == 0) and np.all(np.diff(lift) >= 0)
         assert lift[-1] == pytest.approx(nab.spread(f.values[: f.probation]))
+
+
+def test_a_per_series_level_that_changes_nothing_replays_the_default_exactly(
+    tmp_path: Path,
+) -> None:
+    setup = nab.setup(corpus_root(tmp_path))
+    default = setup.cache.scores(DEFAULT_ENSEMBLE)
+    unchanged = nab.leveled_scores(setup.cache, DEFAULT_ENSEMBLE, lambda c, _: c)
+    assert {n: s.tolist() for n, s in unchanged.items()} == {
+        n: s.tolist() for n, s in default.items()
+    }
