@@ -13,11 +13,13 @@ A match combines six parts, each in [0, 1]:
   when the ranking blames one of them, and even when the exact log templates differ,
 - the same namespace.
 
-The parts add up with ``WEIGHTS``. The order shown then keeps every ``TEXT_SLOT``-th place
+The parts add up with ``WEIGHTS``. The retrieval order then keeps every ``TEXT_SLOT``-th place
 for the best remaining match by its description alone (``slotted_order``): the place and the
 evidence profile both lean on the ranking's suspects, and when the cause is silent (it logs
 nothing new, the ranking blames its victims) they agree on the wrong incidents; the text of an
-alike incident still reads alike. ``benchmarks/generalization/similar.py`` decides which parts
+alike incident still reads alike. What a person sees (``shown``) is the first few of that order
+listed by the similarity shown beside each, since a reader takes the order as confidence; a
+match listed only for its text says so. ``benchmarks/generalization/similar.py`` decides which parts
 and weights stay by nested validation (docs/benchmarks.md, "Similar incidents").
 """
 
@@ -44,6 +46,9 @@ TEXT_SLOT = 2
 # validation among 3, 6, 10 and every service (issue 4 and the first issue-13 pass had 3)
 PROFILE_WIDTH = 6
 RAISED = "shown this high for its text: described most like this incident of the rest"
+LISTED_FOR_TEXT = "listed for its text: described most like this incident of the rest, though {}"
+LEFT_OUT_ONE = "a match scoring {best:.2f} is not listed"
+LEFT_OUT_MANY = "{count} matches scoring up to {best:.2f} are not listed"
 _WORD = re.compile(r"[a-z][a-z0-9_-]+")
 
 
@@ -312,5 +317,34 @@ def ordered(matches: Sequence[SimilarIncident], slot: int = TEXT_SLOT) -> list[S
         match = matches[i]
         if place < by_score[i]:
             match = match.model_copy(update={"explanation": f"{match.explanation}; {RAISED}"})
+        out.append(match)
+    return out
+
+
+def shown(
+    matches: Sequence[SimilarIncident], limit: int, slot: int = TEXT_SLOT
+) -> list[SimilarIncident]:
+    """The ``limit`` matches a person sees: the first ``limit`` of the retrieval order
+    (``slotted_order``, so the same incidents are found) listed by the similarity shown beside
+    each, best first, because a reader takes the order as confidence (a 0.23 above a 0.42 read
+    as the better match). A match in the list only because of the text slot says so, and how
+    many matches scoring higher were left out for it and the best of them."""
+    similarity = [m.similarity for m in matches]
+    text = [m.embedding_similarity for m in matches]
+    by_score = slotted_order(similarity, text, 0)
+    chosen = slotted_order(similarity, text, slot)[:limit]
+    left_out = [i for i in by_score[:limit] if i not in set(chosen)]
+    place = {i: k for k, i in enumerate(by_score)}
+    out = []
+    for i in sorted(chosen, key=lambda i: place[i]):
+        match = matches[i]
+        if place[i] >= limit and left_out:
+            best = max(similarity[j] for j in left_out)
+            note = LISTED_FOR_TEXT.format(
+                LEFT_OUT_ONE.format(best=best)
+                if len(left_out) == 1
+                else LEFT_OUT_MANY.format(count=len(left_out), best=best)
+            )
+            match = match.model_copy(update={"explanation": f"{match.explanation}; {note}"})
         out.append(match)
     return out

@@ -16,7 +16,7 @@ from chromadb.errors import ChromaError
 from knowledge.embeddings import MiniLMEmbedding
 from knowledge.errors import KnowledgeError
 from knowledge.logs import parse_line
-from knowledge.matching import Query, TemplateRarity, ordered, score_match
+from knowledge.matching import Query, TemplateRarity, ordered, score_match, shown
 from knowledge.records import IncidentRecord, SimilarIncident
 from knowledge.store import collection, open_chroma, read_all
 from knowledge.templates import TemplateMiner, readable
@@ -117,12 +117,16 @@ class IncidentMemory:
         exclude: Iterable[str] = (),
         suspects: Mapping[str, float] | None = None,
         evidence: Mapping[str, float] | None = None,
+        ranked: bool = False,
     ) -> list[SimilarIncident]:
         """The best ``limit`` matches: the nearest incidents by text and every incident of a
         suspected service, re-scored and ordered (``knowledge.matching``: every ``TEXT_SLOT``-th
-        place is the best remaining match by text alone). ``suspects`` (service -> score
-        relative to the leader) and ``evidence`` (the evidence profile) come from a root-cause
-        ranking when there is one; without them ``service`` is the only suspect."""
+        place is the best remaining match by text alone), then listed by their similarity as a
+        person sees them (``shown``). ``ranked``: the retrieval order itself, for evaluations
+        that score the rank of the first alike incident over the whole memory. ``suspects``
+        (service -> score relative to the leader) and ``evidence`` (the evidence profile) come
+        from a root-cause ranking when there is one; without them ``service`` is the only
+        suspect."""
         total = self.count()
         if total == 0:
             return []
@@ -149,4 +153,4 @@ class IncidentMemory:
         query = Query(service, templates, metrics, namespace, suspects or {}, evidence or {})
         rarity = self._template_rarity()
         matches = [score_match(r, sim, query, rarity) for r, sim in candidates.values()]
-        return ordered(matches)[:limit]
+        return ordered(matches)[:limit] if ranked else shown(matches, limit)

@@ -30,7 +30,7 @@ from __future__ import annotations
 
 import functools
 import itertools
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, replace
 from datetime import UTC, datetime
 from pathlib import Path
@@ -71,7 +71,7 @@ from knowledge.matching import (
     suspects_of,
 )
 from knowledge.memory import incident_text
-from knowledge.ranking import rank_components
+from knowledge.ranking import RankedCause, rank_components
 from knowledge.templates import TemplateMiner
 
 AREA = "similar incident"
@@ -92,7 +92,12 @@ PARTS = (
     "namespace",
     "meaning",
     "window",
+    "shape",
+    "shape@rank",
 )
+# "shape" (a tried part): the neighbourhood's evidence without service names - each channel's
+# part summed over the top services; "shape@rank" keeps each channel's place among them
+# ("2 delay": ``profile_shape`` of the evidence profile)
 GRID_STEP = 0.1  # the fitted-weights candidate searches the simplex of weights in these steps
 FUSION_K = 60.0
 # "a place for the best text match": every third or every second place of the order goes to the
@@ -185,6 +190,8 @@ def load(data: Path) -> Corpus:
                 )
         for w, width in enumerate(WIDTHS):  # the cheap parts again, at each width
             profiles = [evidence_profile(r[view], width) for r in rankings]
+            channel_shapes = [neighbourhood_shape(r[view], width) for r in rankings]
+            rank_shapes = [profile_shape(profile) for profile in profiles]
             for q, ranking in enumerate(rankings):
                 suspects = suspects_of(ranking[view], width)
                 for r, record in enumerate(records):
@@ -194,6 +201,12 @@ def load(data: Path) -> Corpus:
                         if profiles[q] and profiles[r]
                         else np.nan
                     )
+                    for name, shapes in (("shape", channel_shapes), ("shape@rank", rank_shapes)):
+                        parts[view, w, q, r, PARTS.index(name)] = (
+                            evidence_similarity(shapes[q], shapes[r])
+                            if shapes[q] and shapes[r]
+                            else np.nan
+                        )
     labels = [relevance_label(i) for i in incidents]
     alike = np.array(
         [[q != r and labels[q] == labels[r] for r in range(count)] for q in range(count)]
@@ -206,6 +219,36 @@ def load(data: Path) -> Corpus:
         for q in retrieval_queries(incidents)
     )
     return Corpus(items, parts, alike, np.asarray((matrix @ matrix.T).toarray()))
+
+
+def profile_shape(evidence: Mapping[str, float]) -> dict[str, float]:
+    """A tried part: the evidence profile without service names - the services by their total
+    evidence, most first, each channel keyed by its service's place ("2 delay"). A silent cause
+    leaves its victims in the same places with the same kinds of evidence whichever services
+    those are. Computed from a stored profile alone, so it would need no new record field."""
+    totals: dict[str, float] = {}
+    channels: list[tuple[str, str, float]] = []
+    for key, part in evidence.items():
+        service, _, channel = key.rpartition(" ")
+        totals[service] = totals.get(service, 0.0) + part
+        channels.append((service, channel, part))
+    place = {s: k for k, s in enumerate(sorted(totals, key=lambda s: (-totals[s], s)), 1)}
+    shape: dict[str, float] = {}
+    for service, channel, part in channels:
+        key = f"{place[service]} {channel}"
+        shape[key] = shape.get(key, 0.0) + part
+    return shape
+
+
+def neighbourhood_shape(ranking: Sequence[RankedCause], top: int) -> dict[str, float]:
+    """What the fault did to the ``top`` services, without their names (a tried part): each
+    channel's part of the score summed over them."""
+    out: dict[str, float] = {}
+    for cause in ranking[:top]:
+        for channel, part in cause.channels.items():
+            if part > 0:
+                out[channel] = out.get(channel, 0.0) + part
+    return out
 
 
 def _template_vectors(
@@ -476,6 +519,7 @@ class Config:
     width: int = 3
     meaning: bool = False
     window: bool = False
+    shape: str = ""  # "", "shape" or "shape@rank": the neighbourhood's shape as a part (tried)
     slot: int = 0  # every slot-th place to the best text match (knowledge.matching.TEXT_SLOT)
 
     @property
@@ -485,6 +529,7 @@ class Config:
         words += ["evidence profile"] if self.evidence else []
         words += ["templates by meaning"] if self.meaning else []
         words += ["window text"] if self.window else []
+        words += [f"neighbourhood {self.shape}"] if self.shape else []
         words += [f"every {self.slot}. place to the text"] if self.slot else []
         return ", ".join(words) + (f", width {self.width}" if self.width != WIDTHS[0] else "")
 
@@ -501,6 +546,7 @@ class Config:
             "metrics",
             *(("evidence",) if self.evidence else ()),
             *(("window",) if self.window else ()),
+            *((self.shape,) if self.shape else ()),
         )
 
     def weights(self) -> Weights:
@@ -526,6 +572,10 @@ class Config:
             share = 1.0 / len(self.parts)
             vector = vector * (1.0 if self.equal else 1.0 - share)
             vector[PARTS.index("window")] = share
+        if self.shape:  # a tried part; it takes an equal share
+            share = 1.0 / len(self.parts)
+            vector = vector * (1.0 if self.equal else 1.0 - share)
+            vector[PARTS.index(self.shape)] = share
         return weighted(self.name, corpus, vector, self.width, self.slot)
 
 
@@ -543,6 +593,10 @@ COMPONENTS: tuple[tuple[str, Step], ...] = (
     (
         "a place for the best text match",
         lambda c, corpus: [replace(c, slot=k).method(corpus) for k in SLOTS],
+    ),
+    (
+        "neighbourhood shape (channels without service names)",
+        lambda c, corpus: [replace(c, shape=k).method(corpus) for k in ("shape", "shape@rank")],
     ),
     (
         "fitted weights",
@@ -599,6 +653,7 @@ def _configs(config: Config) -> list[Config]:
         replace(config, meaning=True),
         *(replace(config, width=w) for w in WIDTHS),
         *(replace(config, slot=k) for k in SLOTS),
+        *(replace(config, shape=k) for k in ("shape", "shape@rank")),
     ]
 
 

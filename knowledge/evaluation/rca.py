@@ -457,6 +457,7 @@ def _retrieval(cases: Sequence[_Case], embedder: MiniLMEmbedding, workdir: Path)
             templates=signature.templates,
             metrics=signature.metrics,
             limit=len(cases),
+            ranked=True,
             exclude={case.incident.id},
             evidence=signature.evidence,
             suspects=signature.suspects,

@@ -12,11 +12,12 @@ from knowledge.matching import (
     evidence_profile,
     evidence_similarity,
     score_match,
+    shown,
     slotted_order,
     suspects_of,
 )
 from knowledge.ranking import RankedCause
-from knowledge.records import IncidentRecord
+from knowledge.records import IncidentRecord, SimilarIncident
 
 TIMEOUT = "ERROR c.s.OrderServiceImpl#88 [create][call to <*> timed out after <DURATION>]"
 REFUSED = "ERROR c.s.PaymentClient#12 [pay][connection refused]"
@@ -128,3 +129,32 @@ def test_the_order_shown_keeps_the_best_match_first_and_every_second_place_for_t
     order = slotted_order(similarity, text, 2)
     assert order == [0, 3, 1, 2, 4]  # every incident once; the leader stays first
     assert slotted_order(similarity, text, 0) == [0, 1, 2, 4, 3]
+
+
+def test_the_matches_listed_are_the_slots_but_in_falling_order_of_the_similarity_shown() -> None:
+    # the same five incidents: the slot brings the fourth (0.3, described most alike) into the
+    # first three; it is listed last, under the higher scores, and says what it displaced
+    similarity = [0.9, 0.8, 0.7, 0.3, 0.6]
+    text = [0.95, 0.5, 0.5, 0.9, 0.4]
+    matches = [
+        SimilarIncident(
+            record=record(f"INC-{i}", "cart", [], {}),
+            similarity=s,
+            embedding_similarity=t,
+            shared_templates=[],
+            explanation=f"text similarity {t:.2f}",
+        )
+        for i, (s, t) in enumerate(zip(similarity, text, strict=True))
+    ]
+    listed = shown(matches, 3)
+    assert [m.record.id for m in listed] == ["INC-0", "INC-1", "INC-3"]
+    assert [m.similarity for m in listed] == [0.9, 0.8, 0.3]
+    assert listed[2].explanation.endswith(
+        "listed for its text: described most like this incident of the rest, though a match "
+        "scoring 0.70 is not listed"
+    )
+    assert all("listed for its text" not in m.explanation for m in listed[:2])
+    # with room for every match the list is the combined score's order, and nothing is noted
+    everything = shown(matches, 5)
+    assert [m.similarity for m in everything] == [0.9, 0.8, 0.7, 0.6, 0.3]
+    assert all("listed for its text" not in m.explanation for m in everything)
