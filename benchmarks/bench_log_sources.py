@@ -20,6 +20,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
+import httpx
 from kubernetes import client as k8s
 
 from bot.alerts import parse_alerts
@@ -110,6 +111,9 @@ def log_stores(count: int, runs: int) -> dict[str, float]:
             ),
         ):
             source = log_source(load_settings(logs=settings).logs, count, OWN)
+            # The store's time is taken out below, which holds only for slices read one after
+            # another (at once, the handlers overlap): slices_at_once compares the two.
+            source._pool = None  # type: ignore[attr-defined]
             Handled.seconds = 0.0
             seconds, got = timed(lambda s=source: s.fetch("shop", "checkout", T0, T0 + 3600), runs)
             own = seconds - Handled.seconds / runs
@@ -126,6 +130,77 @@ def log_stores(count: int, runs: int) -> dict[str, float]:
     out["in_memory_lines_per_s"] = round(len(got) / seconds)
     print(f"{'in memory':14s} {len(got):>7,} lines in {seconds * 1000:8.1f} ms "
           f"({len(got) / seconds:>10,.0f} lines/s)")  # fmt: skip
+    return out
+
+
+def slices_at_once(count: int, runs: int, latencies: list[float]) -> dict[str, float]:
+    """One hour of ``count`` lines read in 8 slices (page_lines 5,000) one after another
+    (``concurrent_reads`` 1, as before) and at once (8, the default), same store, same run,
+    alternating; the store answers each request ``latency`` seconds late, as a store a
+    network away does (0: the loopback store alone, which shares this process' CPU)."""
+    from knowledge.elastic_logs import ElasticFields, ElasticsearchLogSource
+    from knowledge.logs import REMOTE_READS
+    from knowledge.loki_logs import LokiLogSource
+
+    labels = {"namespace": "shop", "app": "checkout", "pod": "checkout-7f9c-abcde"}
+    step = 3600 / count
+    loki = FakeLoki(
+        entries=[
+            LokiEntry(int((T0 + k * step) * NS), labels, f"INFO served request {k} in 12 ms")
+            for k in range(count)
+        ]
+    )
+    elastic = FakeElasticsearch(
+        docs=[
+            {
+                "@timestamp": datetime.fromtimestamp(T0 + k * step, UTC).isoformat(),
+                "message": f"served request {k} in 12 ms",
+                "kubernetes": {"namespace": "shop", "labels": {"app": "checkout"}},
+                "seq": k,
+            }
+            for k in range(count)
+        ]
+    )
+    delay = [0.0]
+    for fake in (loki, elastic):
+        answer = fake.answer
+
+        def late(handler: Any, answer: Any = answer) -> Any:
+            time.sleep(delay[0])
+            return answer(handler)
+
+        fake.answer = late  # type: ignore[method-assign]
+    out: dict[str, float] = {}
+    with serving(loki) as loki_url, serving(elastic) as es_url:
+        for latency in latencies:
+            delay[0] = latency
+            for name, url in (("loki", loki_url), ("elasticsearch", es_url)):
+                made = {}
+                for reads in (1, REMOTE_READS):
+                    client = httpx.Client(base_url=url, timeout=60)
+                    made[reads] = (
+                        LokiLogSource(client, max_lines=count, page_lines=5000,
+                                      concurrent_reads=reads)
+                        if name == "loki"
+                        else ElasticsearchLogSource(
+                            client, "logs-*", fields=ElasticFields(tiebreaker="seq"),
+                            max_lines=count, page_lines=5000, concurrent_reads=reads)
+                    )  # fmt: skip
+                seconds: dict[int, list[float]] = {1: [], REMOTE_READS: []}
+                for _ in range(runs):
+                    for reads, source in made.items():
+                        started = time.perf_counter()
+                        got = source.fetch("shop", "checkout", T0, T0 + 3600)
+                        seconds[reads].append(time.perf_counter() - started)
+                        assert len(got) == count, (name, reads, len(got))
+                series = statistics.median(seconds[1])
+                at_once = statistics.median(seconds[REMOTE_READS])
+                key = f"{name}_{latency * 1000:.0f}ms"
+                out[f"{key}_series_ms"] = round(series * 1000)
+                out[f"{key}_at_once_ms"] = round(at_once * 1000)
+                print(f"{name:14s} store latency {latency * 1000:3.0f} ms: 8 slices in series "
+                      f"{series * 1000:7.0f} ms, at once {at_once * 1000:7.0f} ms "
+                      f"({series / at_once:.1f}x, {made[1].requests} requests)")  # fmt: skip
     return out
 
 
@@ -188,8 +263,15 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--lines", type=int, default=50_000)
     parser.add_argument("--runs", type=int, default=3)
+    parser.add_argument("--slices-only", action="store_true",
+                        help="only the slices in series / at once comparison")  # fmt: skip
+    parser.add_argument("--latency-ms", type=float, nargs="*", default=[0.0, 50.0])
     args = parser.parse_args()
-    result = log_stores(args.lines, args.runs)
+    result = slices_at_once(args.lines, args.runs, [ms / 1000 for ms in args.latency_ms])
+    if args.slices_only:
+        print(json.dumps(result))
+        return
+    result |= log_stores(args.lines, args.runs)
     result |= kube_events(args.runs)
     result |= investigation_with_events(args.runs)
     print(json.dumps(result))

@@ -153,16 +153,27 @@ class IncidentFlow:
             alerts.append(alert.model_copy(update={"fingerprint": scoped(name, alert.identity)}))
         return group.model_copy(update={"alerts": alerts})
 
-    def by_cluster(self, group: AlertGroup) -> list[AlertGroup]:
+    def by_cluster(
+        self, group: AlertGroup, *, refused: list[str] | None = None
+    ) -> list[AlertGroup]:
         """``group`` split by cluster (several clusters): the default cluster's alerts keep the
         group's key, another cluster's get it with ``@NAME`` after it - a thread per cluster, the
         same one whether or not the other clusters' alerts come along. An alert naming an unknown
-        cluster is an InputError. Without a map, ``[group]``."""
+        cluster is an InputError; with ``refused``, it is left out and its one-line refusal
+        added there instead, so the other clusters' alerts of the group are still taken in.
+        Without a map, ``[group]``."""
         if self.clusters is None:
             return [group]
         parts: dict[str, list[Alert]] = {}
         for alert in group.alerts:
-            parts.setdefault(self.clusters.name_for(alert.labels, alert.name), []).append(alert)
+            try:
+                name = self.clusters.name_for(alert.labels, alert.name)
+            except InputError as exc:
+                if refused is None:
+                    raise
+                refused.append(str(exc))
+                continue
+            parts.setdefault(name, []).append(alert)
         split = []
         for name, alerts in parts.items():
             key = group.group_key or f"alert:{alerts[0].identity}"

@@ -783,3 +783,8 @@ WATCH_HEADSUP_LIMIT_TAKEN_BY = (
     WATCH_HEADSUP_LIMIT + " What takes most of it: {consumers} (of {level} in use)."
 )
 MODEL_CHART_TITLE_ELSEWHERE = "{service}'s model {model} - {title}"
+
+# --- reach ---
+CLUSTER_UNKNOWN_MORE = (
+    "{first} (and {more} more alert(s) of this notification naming no known cluster)"
+)

@@ -4,7 +4,8 @@ A bool query filters on the timestamp (a ``range`` in epoch milliseconds) and on
 configuration maps to namespace and service (``term`` filters: keyword fields); hits are sorted
 by the timestamp (then a tiebreaker field, when one is configured) and paged with
 ``search_after``, the last hit's ``sort`` values. The window is cut into slices, each with its
-share of the lines, so that the whole window stays in view. Each hit's time is its sort value
+share of the lines, so that the whole window stays in view; the slices are requested at once,
+at most ``concurrent_reads`` in flight per source. Each hit's time is its sort value
 (epoch milliseconds, whatever the field's format); message, level and pod come from
 ``_source`` by their dotted paths (nested objects or dotted keys).
 
@@ -27,12 +28,14 @@ from knowledge.errors import LogSourceError
 from knowledge.log_http import (
     MAX_LABEL_CHARS,
     MAX_MESSAGE_CHARS,
+    RequestCount,
     bounded,
     one_line,
     read_sliced,
     request_json,
+    slice_pool,
 )
-from knowledge.logs import LEVELS, LogLine, TimeLeft, parse_line
+from knowledge.logs import LEVELS, REMOTE_READS, LogLine, TimeLeft, parse_line
 
 
 @dataclass(frozen=True)
@@ -62,6 +65,7 @@ class ElasticsearchLogSource:
         page_lines: int = 1000,
         max_response_bytes: int = 8 * 1024 * 1024,
         slices: int = 8,
+        concurrent_reads: int = REMOTE_READS,
     ) -> None:
         self._client = client
         self._path = f"/{quote(index, safe=',*')}/_search"
@@ -70,7 +74,14 @@ class ElasticsearchLogSource:
         self._page = page_lines
         self._max_bytes = max_response_bytes
         self._slices = slices
-        self.requests = 0  # how many searches the last fetch took (the benchmark reads it)
+        self.concurrent_reads = max(1, concurrent_reads)  # requests in flight at once, at most
+        self._pool = slice_pool(self.concurrent_reads, "elastic-slices")
+        self._count = RequestCount()
+
+    @property
+    def requests(self) -> int:
+        """How many requests the last fetch took (the benchmark reads it)."""
+        return self._count.value
 
     def fetch(
         self,
@@ -81,13 +92,14 @@ class ElasticsearchLogSource:
         *,
         time_left: TimeLeft | None = None,
     ) -> list[LogLine]:
-        self.requests = 0
+        self._count.reset()
         return read_sliced(
             start,
             end,
             self._slices,
             self._max_lines,
             lambda a, b, share: self._slice(namespace, service, a, b, share, time_left),
+            pool=self._pool,
         )
 
     def _slice(
@@ -145,7 +157,7 @@ class ElasticsearchLogSource:
         return out
 
     def _search(self, body: dict[str, Any], time_left: TimeLeft | None) -> list[dict[str, Any]]:
-        self.requests += 1
+        self._count.add()
         answer = request_json(
             self._client,
             "POST",

@@ -6,7 +6,9 @@ from __future__ import annotations
 
 import itertools
 import json
+import threading
 from collections.abc import Callable
+from concurrent.futures import Executor, ThreadPoolExecutor
 from typing import Any
 
 import httpx
@@ -108,14 +110,52 @@ def read_sliced(
     count: int,
     max_lines: int,
     read: Callable[[float, float, int], list[LogLine]],
+    *,
+    pool: Executor | None = None,
 ) -> list[LogLine]:
     """The lines of ``[start, end)`` read slice by slice (``read(a, b, share)``), each slice
     with an equal share of ``max_lines``: a loud minute cannot crowd out the rest of the window,
-    which a single capped query, oldest or newest first, would."""
+    which a single capped query, oldest or newest first, would. With a ``pool`` the slices are
+    read at once (as many as its workers), in order all the same; the first that fails is the
+    error, and the slices not yet started are not read."""
     parts = slices(start, end, count)
     share = max(1, max_lines // len(parts))
-    lines = [line for a, b in parts for line in read(a, b, share)]
-    return [line for line in lines if start <= line.timestamp < end]
+    if pool is None or len(parts) == 1:
+        chunks = [read(a, b, share) for a, b in parts]
+    else:
+        futures = [pool.submit(read, a, b, share) for a, b in parts]
+        try:
+            chunks = [future.result() for future in futures]
+        finally:
+            for future in futures:
+                future.cancel()
+    return [line for chunk in chunks for line in chunk if start <= line.timestamp < end]
+
+
+def slice_pool(concurrent_reads: int, name: str) -> ThreadPoolExecutor | None:
+    """The workers a remote source reads its slices on: ``concurrent_reads`` of them, shared by
+    every fetch of the source, so reads of several services at once (the origin ranking) still
+    keep at most that many requests in flight; None reads them one after another."""
+    if concurrent_reads <= 1:
+        return None
+    return ThreadPoolExecutor(max_workers=concurrent_reads, thread_name_prefix=name)
+
+
+class RequestCount:
+    """How many requests a source's last fetch took (the benchmark reads it), counted from the
+    slices' workers at once."""
+
+    def __init__(self) -> None:
+        self._lock = threading.Lock()
+        self.value = 0
+
+    def reset(self) -> None:
+        with self._lock:
+            self.value = 0
+
+    def add(self) -> None:
+        with self._lock:
+            self.value += 1
 
 
 def bounded(text: Any, limit: int) -> str:

@@ -7,7 +7,7 @@ becomes each line's source. Loki caps the lines of one query (``max_entries_limi
 line's nanosecond timestamp, the lines already read at that instant skipped (more lines at one
 nanosecond than a page holds cannot be paged through, in Loki itself: the rest are skipped). The
 window is cut into slices, each with its share of the lines, so that the whole window stays in
-view.
+view; the slices are requested at once, at most ``concurrent_reads`` in flight per source.
 
 The request and the answer follow Loki's documented HTTP API (grafana.com/docs/loki/latest/
 reference/loki-http-api/, "Query logs within a range of time"): ``query``, ``start`` and ``end``
@@ -29,12 +29,14 @@ from knowledge.log_files import parse_any
 from knowledge.log_http import (
     MAX_LABEL_CHARS,
     MAX_MESSAGE_CHARS,
+    RequestCount,
     bounded,
     one_line,
     read_sliced,
     request_json,
+    slice_pool,
 )
-from knowledge.logs import LogLine, TimeLeft
+from knowledge.logs import REMOTE_READS, LogLine, TimeLeft
 
 QUERY_RANGE = "/loki/api/v1/query_range"
 NS = 1_000_000_000
@@ -84,6 +86,7 @@ class LokiLogSource:
         page_lines: int = 1000,
         max_response_bytes: int = 8 * 1024 * 1024,
         slices: int = 8,
+        concurrent_reads: int = REMOTE_READS,
     ) -> None:
         self._client = client
         self._labels = labels or LokiLabels()
@@ -91,7 +94,14 @@ class LokiLogSource:
         self._page = page_lines
         self._max_bytes = max_response_bytes
         self._slices = slices
-        self.requests = 0  # how many queries the last fetch took (the benchmark reads it)
+        self.concurrent_reads = max(1, concurrent_reads)  # requests in flight at once, at most
+        self._pool = slice_pool(self.concurrent_reads, "loki-slices")
+        self._count = RequestCount()
+
+    @property
+    def requests(self) -> int:
+        """How many requests the last fetch took (the benchmark reads it)."""
+        return self._count.value
 
     def fetch(
         self,
@@ -103,13 +113,14 @@ class LokiLogSource:
         time_left: TimeLeft | None = None,
     ) -> list[LogLine]:
         query = selector(self._labels, namespace, service)
-        self.requests = 0
+        self._count.reset()
         return read_sliced(
             start,
             end,
             self._slices,
             self._max_lines,
             lambda a, b, share: self._slice(query, int(a * NS), int(b * NS), share, time_left),
+            pool=self._pool,
         )
 
     def _slice(
@@ -137,7 +148,7 @@ class LokiLogSource:
     def _page_of(
         self, query: str, start_ns: int, end_ns: int, limit: int, time_left: TimeLeft | None
     ) -> list[_Entry]:
-        self.requests += 1
+        self._count.add()
         body = request_json(
             self._client,
             "GET",

@@ -67,10 +67,29 @@ class SeenEvents:
         if not event_id:
             return
         with self._lock:
-            self._seen[event_id] = None
-            self._seen.move_to_end(event_id)
-            if len(self._seen) > self._size:
-                self._seen.popitem(last=False)
+            self._remember(event_id)
+
+    def claim(self, event_id: str) -> bool:
+        """Record ``event_id`` and say whether this call was the first: the check and the record
+        are one step, so two copies arriving at once are taken once ("" is always taken)."""
+        if not event_id:
+            return True
+        with self._lock:
+            if event_id in self._seen:
+                return False
+            self._remember(event_id)
+            return True
+
+    def release(self, event_id: str) -> None:
+        """Forget a claim whose delivery could not be stored, so a retry of it is taken."""
+        with self._lock:
+            self._seen.pop(event_id, None)
+
+    def _remember(self, event_id: str) -> None:
+        self._seen[event_id] = None
+        self._seen.move_to_end(event_id)
+        if len(self._seen) > self._size:
+            self._seen.popitem(last=False)
 
 
 def service_of(incident: dict[str, Any], services: dict[str, str]) -> tuple[str, str]:

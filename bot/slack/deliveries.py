@@ -88,17 +88,60 @@ class SharedDeliveries:
                     session.execute(
                         update(DeliveryRow).where(DeliveryRow.key == key).values(at=now)
                     )
-                session.execute(delete(DeliveryRow).where(DeliveryRow.at < now - self._max_age))
-                oldest_kept = session.scalar(
-                    select(DeliveryRow.at)
-                    .order_by(DeliveryRow.at.desc())
-                    .offset(self._max_rows - 1)
-                    .limit(1)
-                )
-                if oldest_kept is not None:
-                    session.execute(delete(DeliveryRow).where(DeliveryRow.at < oldest_kept))
+                self._prune(session, now)
         except SQLAlchemyError as exc:
             log.warning("delivery not recorded against replays: %s", _line(exc))
+
+    def claim(self, event_id: str) -> bool:
+        """Record ``event_id`` and say whether this replica's call was the first within the age
+        bound. The check is the insert (``ON CONFLICT DO NOTHING`` on the key), or the update of
+        a row past the age bound, so two copies of a delivery reaching two replicas at the same
+        instant are taken once - not both after each saw it missing. True when it cannot be told
+        (the state database away): the incident store then settles a copy taken twice."""
+        if not event_id:
+            return True
+        now = self._clock()
+        key = delivery_key(event_id)
+        try:
+            with Session(self._engine) as session, session.begin():
+                first = insert_new(session, DeliveryRow, {"key": key, "at": now}, key=["key"])
+                if not first:  # seen: taken again only when that was longer ago than the bound
+                    expired = session.execute(
+                        update(DeliveryRow)
+                        .where(DeliveryRow.key == key, DeliveryRow.at < now - self._max_age)
+                        .values(at=now)
+                    )
+                    first = expired.rowcount == 1  # type: ignore[attr-defined]
+                if first:
+                    self._prune(session, now)
+                return first
+        except SQLAlchemyError as exc:
+            log.warning("replay check skipped, the state database failed: %s", _line(exc))
+            return True
+
+    def release(self, event_id: str) -> None:
+        """Drop a claim whose delivery could not be stored, so PagerDuty's retry is taken."""
+        if not event_id:
+            return
+        try:
+            with Session(self._engine) as session, session.begin():
+                session.execute(
+                    delete(DeliveryRow).where(DeliveryRow.key == delivery_key(event_id))
+                )
+        except SQLAlchemyError as exc:
+            log.warning("a failed delivery's claim was kept: %s", _line(exc))
+
+    def _prune(self, session: Session, now: float) -> None:
+        """Drop the rows past the age bound and the oldest beyond the row bound."""
+        session.execute(delete(DeliveryRow).where(DeliveryRow.at < now - self._max_age))
+        oldest_kept = session.scalar(
+            select(DeliveryRow.at)
+            .order_by(DeliveryRow.at.desc())
+            .offset(self._max_rows - 1)
+            .limit(1)
+        )
+        if oldest_kept is not None:
+            session.execute(delete(DeliveryRow).where(DeliveryRow.at < oldest_kept))
 
 
 def _line(exc: SQLAlchemyError) -> str:

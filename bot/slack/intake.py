@@ -15,7 +15,7 @@ from dataclasses import dataclass
 
 from bot import messages
 from bot.alerts import AlertGroup, manual_alert, parse_alerts
-from bot.errors import ConfigError
+from bot.errors import ConfigError, InputError
 from bot.flow import IncidentFlow
 from bot.slack import blocks
 from bot.slack.metrics import BotMetrics
@@ -82,13 +82,23 @@ class AlertIntake:
         """Take in one notification: incidents opened or attached, the thread posted or its root
         updated, new services queued for investigation, resolved alerts' proposals withdrawn.
         Raises InputError before anything is stored when an alert cannot be handled. With
-        several clusters, each cluster's alerts of the group get a thread of their own."""
-        parts = self.flow.by_cluster(group)  # an unknown cluster is refused here, before all
+        several clusters, each cluster's alerts of the group get a thread of their own; alerts
+        naming a cluster not in the map are refused: one note in the thread of the group's other
+        alerts, which are taken in all the same (InputError when none is left)."""
+        refused: list[str] = []
+        parts = self.flow.by_cluster(group, refused=refused)
         receipts = [
             self._receive(part, source=source, channel=channel, thread_key=thread_key,
                           root_ts=root_ts, received_at=received_at)
             for part in parts
         ]  # fmt: skip
+        if refused:
+            said = refused[0]
+            if len(refused) > 1:
+                said = messages.CLUSTER_UNKNOWN_MORE.format(first=said, more=len(refused) - 1)
+            if not receipts:
+                raise InputError(said)
+            self._refused(receipts[0].thread_key, said)
         if len(receipts) == 1:
             return receipts[0]
         return Receipt(
@@ -159,6 +169,15 @@ class AlertIntake:
         for incident_id in investigate:
             self._investigate(incident_id)
         return Receipt(key, ids, investigate, withdrawn)
+
+    def _refused(self, key: str, text: str) -> None:
+        """Alerts of a notification left out (their cluster is unknown), said in the thread its
+        other alerts went to."""
+        with self._lock:
+            thread = self.store.thread(key)
+            if thread is not None:
+                message = blocks.note_message(markup(":warning: {}", text))
+                self.poster.reply(key, thread.channel, message)
 
     def notice(self, text: str, group: AlertGroup | None = None) -> None:
         """An intake problem (``text``, plain words): in the thread of the alert ``group`` it is

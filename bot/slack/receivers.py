@@ -64,6 +64,15 @@ class DeliveryLedger(Protocol):
 
     def remember(self, event_id: str) -> None: ...
 
+    def claim(self, event_id: str) -> bool:
+        """Record ``event_id``; True when this call was the first (check and record are one
+        step: two copies at the same instant are taken once)."""
+        ...
+
+    def release(self, event_id: str) -> None:
+        """Forget the claim of a delivery that could not be stored."""
+        ...
+
 
 class ReceiverWebhooks:
     def __init__(
@@ -136,11 +145,14 @@ class ReceiverWebhooks:
         except InputError as exc:
             return self._reject(kind, 422, "malformed", str(exc)[:500])
         event_id = self._event_id(payload) if kind == "pagerduty" else ""
-        if self._seen.seen(event_id):
+        if not self._seen.claim(event_id):  # claimed first, so a copy racing this one stops
             self._metrics.receiver_requests.labels(kind, "replayed").inc()
             return WebhookResponse(200, {"ignored": "event delivered before"})
-        queued = self._inbox.add(text, kind, now)
-        self._seen.remember(event_id)
+        try:
+            queued = self._inbox.add(text, kind, now)
+        except BaseException:
+            self._seen.release(event_id)  # not stored: PagerDuty's retry must be taken
+            raise
         self.on_queued()
         self._metrics.receiver_requests.labels(kind, "queued").inc()
         self._metrics.intake_seconds.observe(time.perf_counter() - started)

@@ -11,6 +11,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+import redis
 import yaml
 
 from bot.alerts import parse_alerts
@@ -21,6 +22,8 @@ from bot.flow import IncidentFlow
 from bot.wiring import Wiring
 from bot.wiring.clusters import ClusterFlows
 from knowledge.embeddings import MiniLMEmbedding
+from tests.services.log_stores import FakeLoki, serving
+from tests.services.redis import redis_url  # noqa: F401  (fixture)
 from tools.audit import AuditLog
 from tools.clock import VirtualClock
 from tools.proposals import Proposal, ProposalStatus
@@ -287,3 +290,44 @@ def test_an_interrupted_approval_is_carried_out_by_its_own_cluster(
     assert [s.proposal.id for s in settled] == [west.id] and settled[0].ran_now
     assert clusters.replicas("west") == west.action.params["replicas"]
     assert clusters.replicas("east") == east_before
+
+
+@pytest.mark.slow
+def test_each_cluster_reads_its_own_log_store_and_purges_its_own_redis(
+    tmp_path: Path,
+    clock: VirtualClock,
+    embedder: MiniLMEmbedding,
+    redis_url: str,  # noqa: F811  (fixture)
+) -> None:
+    """west keeps its logs in Loki and its cache in Redis; east has neither: an alert of east
+    never asks west's Loki, one of west does, and a purge in west empties west's Redis only."""
+    loki = FakeLoki()
+    with serving(loki) as loki_url:
+        settings = load_settings(
+            data_dir=tmp_path / "data",
+            policy=write_policy(tmp_path),
+            clusters={
+                "east": {"kind": "sim"},
+                "west": {
+                    "kind": "sim",
+                    "logs": {"source": "loki", "url": loki_url},
+                    "redis_url": redis_url,
+                },
+            },
+            default_cluster="east",
+        )
+        made = Clusters(settings, clock, embedder)
+        try:
+            made.proposals("east")
+            assert loki.requests == []  # east reads its own pods' logs
+            made.proposals("west")
+            asked = {r.get("query") for r in loki.requests}
+            assert '{namespace="shop", app="recommender"}' in asked, asked
+            store = redis.Redis.from_url(redis_url)
+            store.set("reco:1", "x")
+            made.routes.flow("east").backends.cache.purge("reco:*")
+            assert store.exists("reco:1") == 1  # east's purge stays in east
+            made.routes.flow("west").backends.cache.purge("reco:*")
+            assert store.exists("reco:1") == 0
+        finally:
+            made.wiring.close()

@@ -4,6 +4,7 @@ identity, never cut (two long ids sharing a prefix are two deliveries)."""
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from pathlib import Path
 
 from sqlalchemy import create_engine, func, select
@@ -12,9 +13,12 @@ from sqlalchemy.orm import Session
 
 from bot.slack.deliveries import DeliveryRow, SharedDeliveries
 from bot.slack.front import FrontConfig, shared_deliveries
+from bot.slack.inbox import AlertInbox
+from bot.slack.webhook import WebhookResponse
 from tests.bot.receivers import payloads
 from tests.bot.receivers.payloads import body, pd_signature
 from tests.bot.receivers.test_receivers import PD_SECRET, STARTS, Receivers
+from tests.services.postgres import postgres_server, postgres_url  # noqa: F401  (fixtures)
 from tools.schema import upgraded
 
 
@@ -71,3 +75,56 @@ def test_the_front_process_checks_replays_on_the_state_database(tmp_path: Path) 
     ledger = shared_deliveries(config)
     assert ledger is not None and ledger.seen("P1") and not ledger.seen("P2")
     assert shared_deliveries(config.model_copy(update={"receivers": {}})) is None
+
+
+class RacingInbox(AlertInbox):
+    """Replica A's inbox: while A stores the delivery, the same bytes reach replica B - the
+    instant at which a check-then-record ledger lets both through."""
+
+    def __init__(self, inner: AlertInbox, meanwhile: Callable[[], WebhookResponse]) -> None:
+        self.__dict__.update(inner.__dict__)
+        self._meanwhile = meanwhile
+        self.answers: list[WebhookResponse] = []
+
+    def add(self, body: str, source: str, now: float) -> int:
+        self.answers.append(self._meanwhile())
+        return super().add(body, source, now)
+
+
+def replica(tmp_path: Path, database: str) -> Receivers:
+    """One replica: its own inbox and process, the replay ledger on the shared ``database``."""
+    tmp_path.mkdir(parents=True, exist_ok=True)
+    made = Receivers(tmp_path)
+    made.webhooks._seen = SharedDeliveries(upgraded(create_engine(database)))
+    return made
+
+
+def test_two_copies_reaching_two_replicas_at_the_same_instant_are_taken_once(
+    tmp_path: Path,
+    postgres_url: str,  # noqa: F811  (fixture)
+) -> None:
+    a, b = replica(tmp_path / "a", postgres_url), replica(tmp_path / "b", postgres_url)
+    raw = body(payloads.pagerduty(STARTS))
+    headers = {"X-PagerDuty-Signature": pd_signature(raw, PD_SECRET)}
+    inbox = RacingInbox(a.inbox, lambda: b.post("pagerduty", raw, **headers))
+    a.webhooks._inbox = a.inbox = inbox
+
+    first = a.post("pagerduty", raw, **headers)
+
+    assert first.status == 200 and "queued" in first.body, first.body
+    assert [r.body for r in inbox.answers] == [{"ignored": "event delivered before"}]
+    assert len(a.queued()) == 1 and b.queued() == []
+
+
+def test_a_claim_past_the_age_bound_or_released_is_taken_again_once(tmp_path: Path) -> None:
+    """Past the age bound a delivery is new again, to one replica; a claim released (its
+    delivery could not be stored) lets PagerDuty's retry in."""
+    now = [1_000.0]
+    engine = state(tmp_path)
+    a = SharedDeliveries(engine, max_age=100, clock=lambda: now[0])
+    b = SharedDeliveries(engine, max_age=100, clock=lambda: now[0])
+    assert a.claim("P1") and not b.claim("P1") and a.claim("")
+    now[0] += 200
+    assert b.claim("P1") and not a.claim("P1")
+    b.release("P1")
+    assert a.claim("P1") and not b.claim("P1")

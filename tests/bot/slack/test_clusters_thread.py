@@ -19,11 +19,14 @@ from bot.slack.service import MedicService
 from bot.wiring import Wiring
 from bot.wiring.clusters import ClusterFlows
 from knowledge.embeddings import MiniLMEmbedding
+from tests.bot.receivers import payloads
 from tests.bot.slack.fake_slack import FakeSlack
 from tests.bot.slack.harness import ALERTS, APPROVER, Medic, serve_in_thread, write_config
 from tests.bot.slack.markup_check import unescaped
 from tools.clock import VirtualClock
 from tools.sim import SCENARIOS, SimulatedCluster
+
+GRAFANA_TOKEN = "grafana-token-1"
 
 
 class TwoClusters(Medic):
@@ -58,6 +61,7 @@ def two_clusters(
         medic_env,
         clusters={"east": {"kind": "sim"}, "west": {"kind": "sim"}},
         default_cluster="east",
+        receivers={"grafana": {"enabled": True, "token": GRAFANA_TOKEN}},
     )
     wiring = Wiring(load_settings(), embedder=embedder)
     service = MedicService(wiring, wiring.flow(clock))
@@ -157,3 +161,37 @@ def test_one_notification_with_both_clusters_alerts_is_a_thread_per_cluster(
     assert bot.alert(payload).status_code == 200
     bot.settle()
     assert bot.service.threads.flow.open_incidents() == []
+
+
+def test_a_grafana_notification_of_two_clusters_and_an_unknown_one_loses_neither(
+    two_clusters: TwoClusters,
+) -> None:
+    """Grafana groups by alertname unless told otherwise: one notification can carry the same
+    rule firing in several clusters. Each known cluster's alert is investigated there, and the
+    alert naming a cluster Medic does not know is one note - it does not cost the others."""
+    bot = two_clusters
+    starts = bot.sim.anchor + bot.sim.scenario.alert_offset
+    payload = payloads.grafana(starts)
+    east = payload["alerts"][0]
+    for cluster in ("west", "north"):
+        other = copy.deepcopy(east)
+        other["labels"]["cluster"] = cluster  # the same rule's fingerprint, another cluster
+        payload["alerts"].append(other)
+    east["labels"]["cluster"] = "east"
+    answer = bot.http.post(
+        f"{bot.url}/webhook/grafana",
+        json=payload,
+        headers={"Authorization": f"Bearer {GRAFANA_TOKEN}"},
+    )
+    assert answer.status_code == 200 and answer.json()["alerts"] == 3, answer.text
+    bot.settle()
+
+    roots = bot.slack.roots(ALERTS)
+    assert len(roots) == 2 and all("from Grafana" in root.all_text() for root in roots)
+    texts = [bot.diagnosis(root).all_text() for root in roots]
+    assert sum("in cluster east:" in t for t in texts) == 1
+    assert sum("in cluster west:" in t for t in texts) == 1
+    notes = [m.all_text() for root in roots for m in bot.slack.thread(root.ts)
+             if "not in the clusters map" in m.all_text()]  # fmt: skip
+    assert len(notes) == 1 and "names cluster 'north'" in notes[0], notes
+    assert sorted(bot.routes.built()) == ["east", "west"]
