@@ -38,7 +38,6 @@ class _Fitted(TypeDecorator[str]):
     """``String(length)`` whose string values pass through ``fit`` when bound."""
 
     impl = String
-    cache_ok = True
     fit: staticmethod[[str, int], str]
 
     def __init__(self, length: int) -> None:
@@ -52,6 +51,7 @@ class _Fitted(TypeDecorator[str]):
 class Clipped(_Fitted):
     """``String(length)`` whose values are cut to ``length`` characters (display text)."""
 
+    cache_ok = True  # SQLAlchemy reads it from each class's own namespace, not a base's
     fit = staticmethod(clipped)
 
 
@@ -59,4 +59,5 @@ class Hashed(_Fitted):
     """``String(length)`` whose values longer than ``length`` are stored as a stable hash
     (identities: the key still matches its copies, and only them)."""
 
+    cache_ok = True
     fit = staticmethod(hashed)
