@@ -37,6 +37,13 @@ estimate robustly.
 some requests only, on one edge, small or echoed in the callers' metrics: the outer estimate
 rose by fault type and by hour and the real incidents kept their ranks; ``late_raw`` (the same
 count without the 3-sigma floor) cost a real incident and is computed only as a candidate.
+
+A third pass tried latency evidence for slow-only faults, none of it kept (the outer estimate
+did not rise by fault type, or the real incidents lost ranks): ``self_time`` and ``self_slow``
+(a component's own time per request, its callees' excluded: the quartile of its excess, and how
+much more often it is slow, from 3 sigma, history only) and ``delay_tail`` (the hand-off delay's
+0.9 quantile). ``knowledge.traces`` computes them only when asked (``candidates``), so they are 0
+on the live path.
 """
 
 from __future__ import annotations
@@ -71,7 +78,7 @@ SELF_MEASURED = frozenset({"saturation", "latency", "shift"})  # judged against 
 # judged only against the component's own history: a link's slow count in one fault-free minute
 # varies from minute to minute far more than counting chance says (a busy link's is never zero),
 # so a new deployment's peers are no yardstick for it
-HISTORY_ONLY = frozenset({"late", "late_raw"})
+HISTORY_ONLY = frozenset({"late", "late_raw", "self_slow"})  # self_slow: a candidate
 DEFAULT_CHANNELS = frozenset({"errors", "drops", "flow", "delay", "late", "saturation", "latency"})
 
 
@@ -159,6 +166,9 @@ def features(window: ComponentWindow) -> Features:
         # a link's slow count counts from where a deviation counts elsewhere (3 sigma): below
         # it, ordinary one-minute variation of a busy service's links outweighed the rest
         channels["late"] = max(0.0, window.traces.late - OUT_OF_BAND)
+        channels["self_time"] = max(0.0, window.traces.self_time)
+        channels["self_slow"] = max(0.0, window.traces.self_slow - OUT_OF_BAND)
+        channels["delay_tail"] = max(0.0, window.traces.delay_tail)
         share = window.traces.blamed / max(window.traces.traced, 1)
         channels["flow_share"] = 100.0 * share
         evidence += window.traces.describe()

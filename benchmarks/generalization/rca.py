@@ -47,6 +47,9 @@ STEPS: dict[str, tuple[frozenset[str], frozenset[str]]] = {
     "stretch": (frozenset(), frozenset({"stretch"})),
     "latency with traces": (frozenset(), frozenset({"latency_traced"})),
     "flow share": (frozenset({"flow"}), frozenset({"flow_share"})),
+    "self time": (frozenset(), frozenset({"self_time"})),
+    "self time slow past 3 sigma": (frozenset(), frozenset({"self_slow"})),
+    "delay tail": (frozenset(), frozenset({"delay_tail"})),
 }
 GROUPINGS = ("fault type", "hour")
 
@@ -81,7 +84,7 @@ def load_cases(data: Path, kinds: Sequence[str] = rca_replay.KINDS) -> list[Case
     for incident in incidents:  # the real ones first, mined in order as medic eval rca does
         base = baselines[tuple(incident.baseline_log_files)]
         found = incident_features(
-            incident, base, windows[incident.id], metrics[incident.metric_dir], miner
+            incident, base, windows[incident.id], metrics[incident.metric_dir], miner, True
         )
         cases.append(
             Case(
@@ -111,7 +114,7 @@ def load_cases(data: Path, kinds: Sequence[str] = rca_replay.KINDS) -> list[Case
                 logs, changed = rca_replay.replay(
                     fault, current, metrics[incident.metric_dir], base, incident.inject_time, rng
                 )
-                replayed = incident_features(incident, base, logs, changed, miner)
+                replayed = incident_features(incident, base, logs, changed, miner, True)
                 cases.append(
                     Case(
                         f"{incident.id}/{kind}{n}",

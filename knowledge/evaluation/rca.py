@@ -208,10 +208,12 @@ def incident_features(
     cur: ServiceLogs,
     metrics: Metrics,
     miner: TemplateMiner,
+    candidates: bool = False,
 ) -> dict[str, Features]:
     """Every service's evidence for one incident: its logs in the fault window against the
-    fault-free baseline, the request traces of both, its metrics up to the window's end."""
-    return evidence(mine_incident(incident, base, cur, metrics, miner))
+    fault-free baseline, the request traces of both, its metrics up to the window's end
+    (``candidates``: with the trace channels the protocol dropped, for the benchmark)."""
+    return evidence(mine_incident(incident, base, cur, metrics, miner), candidates=candidates)
 
 
 def mine_incident(
@@ -235,7 +237,9 @@ def mine_incident(
     )
 
 
-def evidence(mined: MinedIncident, read: Collection[str] | None = None) -> dict[str, Features]:
+def evidence(
+    mined: MinedIncident, read: Collection[str] | None = None, candidates: bool = False
+) -> dict[str, Features]:
     """Every service's evidence when the logs of ``read`` (None: every service) are read: their
     templates, and the traces as far as those logs tell them; the others on metrics alone."""
     incident = mined.incident
@@ -245,6 +249,7 @@ def evidence(mined: MinedIncident, read: Collection[str] | None = None) -> dict[
     traces = trace_evidence(
         _events(mined.base, mined.base_templates, logged),
         _events(mined.cur, mined.cur_templates, logged),
+        candidates=candidates,
     )
     out: dict[str, Features] = {}
     for service in mined.services:

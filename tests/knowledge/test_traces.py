@@ -266,3 +266,56 @@ def test_trace_events_keep_the_traced_lines_with_their_templates() -> None:
     ]
     events = trace_events("payments", lines, ["INFO charge card trace_id <HEX>", "INFO pool"])
     assert events == [TraceEvent(TRACE, 1.0, "payments", "INFO charge card trace_id <HEX>")]
+
+
+def test_a_callee_that_got_slow_gains_self_time_and_its_waiting_caller_does_not() -> None:
+    # gateway calls route, route calls price (which answers slowly: 300 ms of its own work
+    # between its two lines), route answers the gateway: the gateway and route wait just as
+    # long, but the time is price's own
+    steps = [
+        ("gateway", "INFO query travels"),
+        ("route", "INFO query route by id"),
+        ("price", "INFO price query"),
+        ("price", "INFO price found"),
+        ("route", "INFO route found"),
+        ("gateway", "INFO travels done"),
+    ]
+
+    def request(prefix: str, i: int, slow: float) -> list[TraceEvent]:
+        jitter = 0.0001 * (i % 5)
+        offsets = (0.0, 0.005, 0.010, 0.015 + slow + jitter, 0.020 + slow, 0.025 + slow)
+        return [
+            TraceEvent(f"{prefix}{i}", 10.0 * i + offset, component, template)
+            for offset, (component, template) in zip(offsets, steps, strict=True)
+        ]
+
+    base = [e for i in range(20) for e in request("b", i, 0.0)]
+    evidence = trace_evidence(
+        base, [e for i in range(10) for e in request("c", i, 0.3)], candidates=True
+    )
+    assert evidence["price"].self_time > 50 and evidence["price"].self_slow > 3
+    assert evidence["route"].self_time < 1 and evidence["gateway"].self_time < 1
+    assert evidence["route"].self_slow == 0.0 and evidence["gateway"].self_slow == 0.0
+
+
+def test_a_delay_on_a_fifth_of_the_replies_moves_the_tail_of_the_hand_offs() -> None:
+    # route's reply to the gateway comes 200 ms late in one request in five: the upper
+    # quartile of its hand-offs stays as usual, their 0.9 quantile does not
+    def request(i: int) -> list[TraceEvent]:
+        late = 0.2 if i % 5 == 0 else 0.0
+        return [
+            TraceEvent(f"c{i}", 10.0 * i, "gateway", USUAL[0][1]),
+            TraceEvent(f"c{i}", 10.0 * i + 0.005, "route", USUAL[1][1]),
+            TraceEvent(f"c{i}", 10.0 * i + 0.010 + late, "gateway", USUAL[2][1]),
+        ]
+
+    base = [
+        TraceEvent(f"b{i}", 10.0 * i + offset, component, template)
+        for i in range(20)
+        for offset, (component, template) in zip(
+            (0.0, 0.005 + 0.0001 * (i % 5), 0.010 + 0.0002 * (i % 5)), USUAL, strict=True
+        )
+    ]
+    evidence = trace_evidence(base, [e for i in range(50) for e in request(i)], candidates=True)
+    assert evidence["route"].delay < 1 and evidence["route"].delay_tail > 50
+    assert evidence["gateway"].delay_tail < 1
