@@ -10,6 +10,7 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
+import httpx
 import pytest
 import redis
 import yaml
@@ -22,8 +23,10 @@ from bot.flow import IncidentFlow
 from bot.wiring import Wiring
 from bot.wiring.clusters import ClusterFlows
 from knowledge.embeddings import MiniLMEmbedding
+from tests.services.alertmanager import running_alertmanager
 from tests.services.log_stores import FakeLoki, serving
 from tests.services.redis import redis_url  # noqa: F401  (fixture)
+from tools.actions import Principal
 from tools.audit import AuditLog
 from tools.clock import VirtualClock
 from tools.proposals import Proposal, ProposalStatus
@@ -329,5 +332,47 @@ def test_each_cluster_reads_its_own_log_store_and_purges_its_own_redis(
             assert store.exists("reco:1") == 1  # east's purge stays in east
             made.routes.flow("west").backends.cache.purge("reco:*")
             assert store.exists("reco:1") == 0
+        finally:
+            made.wiring.close()
+
+
+@pytest.mark.slow
+def test_a_silence_goes_to_its_own_clusters_alertmanager_only(
+    tmp_path: Path, clock: VirtualClock, embedder: MiniLMEmbedding
+) -> None:
+    """west has its own Alertmanager (a real one); east has none configured: a silence asked for
+    on west's incident is created in west's Alertmanager, one on east's never reaches it."""
+    with running_alertmanager(tmp_path) as alertmanager:
+        settings = load_settings(
+            data_dir=tmp_path / "data",
+            policy=write_policy(tmp_path),
+            clusters={
+                "east": {"kind": "sim"},
+                "west": {"kind": "sim", "alertmanager_url": alertmanager.url},
+            },
+            default_cluster="east",
+        )
+        made = Clusters(settings, clock, embedder)
+        try:
+            silences: list[dict[str, Any]] = []
+
+            def in_alertmanager() -> list[dict[str, Any]]:
+                answer = httpx.get(f"{alertmanager.url}/api/v2/silences", timeout=10)
+                return list(answer.json())  # pending: the test's clock is ahead of the server's
+
+            for cluster in ("east", "west"):
+                incident, _ = made.flow.intake(parse_alerts(made.alert(cluster)))[0]
+                result = made.flow.silence(
+                    incident, 600, Principal("U1"), source="test", where="a test"
+                )
+                assert result.ok, result
+                silences.append({"cluster": cluster, "incident": incident.id})
+                if cluster == "east":
+                    assert in_alertmanager() == []  # east's silence stayed in east
+                    assert len(made.sim("east").silences) == 1
+            created = in_alertmanager()
+            assert len(created) == 1, created
+            assert silences[1]["incident"] in created[0]["comment"]
+            assert made.sim("west").silences == []  # west's went to its Alertmanager
         finally:
             made.wiring.close()
