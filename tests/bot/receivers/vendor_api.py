@@ -33,6 +33,9 @@ class VendorApi:
     url: str = ""
     script: list[tuple[int, dict[str, str]]] = field(default_factory=list)  # answers, in order
     calls: list[Call] = field(default_factory=list)
+    # When set, every request waits for it (at most 60 s) before it is answered: a vendor API
+    # that hangs.
+    hold: threading.Event | None = None
 
     def notes(self) -> list[Call]:
         return [c for c in self.calls if c.problem is None]
@@ -87,6 +90,8 @@ def running_vendor_api() -> Iterator[VendorApi]:
             query = parse_qs(split.query)
             problem = _problem(split.path, query, headers, body)
             api.calls.append(Call(split.path, query, headers, body, problem))
+            if api.hold is not None:
+                api.hold.wait(timeout=60)
             if problem == "401":
                 self._answer(401, {}, {"error": "Unauthorized"})
             elif problem is not None:

@@ -9,6 +9,8 @@ APIs checks the request)."""
 from __future__ import annotations
 
 import json
+import threading
+import time
 from collections.abc import Callable, Iterator
 from concurrent.futures import ThreadPoolExecutor
 from typing import Any
@@ -174,6 +176,35 @@ def test_a_failed_write_back_is_said_in_the_thread(
     assert len(api.calls) == 1  # a 401 is not tried again
     metrics = medic.http.get(f"{medic.url}/metrics").text
     assert 'medic_writeback_notes_total{result="failed",target="pagerduty"} 1.0' in metrics
+
+
+@pytest.mark.slow
+def test_a_write_back_target_that_hangs_does_not_hold_up_the_thread(
+    start_medic: Callable[..., Medic], api: VendorApi
+) -> None:
+    """PagerDuty's API accepts the note's request and does not answer: the diagnosis with its
+    proposals, and the incident's resolution after it, reach the thread while the note waits."""
+    api.hold = threading.Event()
+    medic = start_medic(fronted=True, **environment(api.url))
+    starts = medic.sim.anchor + medic.sim.scenario.alert_offset
+    assert send(medic, "pagerduty", payloads.pagerduty(starts)).status_code == 200
+    try:
+        deadline = time.monotonic() + 120
+        while not api.calls and time.monotonic() < deadline:  # the note's request is in flight
+            time.sleep(0.2)
+        assert api.calls, "no note was attempted"
+        diagnosis = medic.diagnosis(medic.root())  # posted before the note was answered
+        assert "Input size increase" in diagnosis.all_text() and diagnosis.buttons()
+        # and what comes after it still reaches Slack: the incident resolved
+        assert send(medic, "pagerduty", RESOLVED["pagerduty"](starts)).status_code == 200
+        while "RESOLVED" not in medic.root().all_text() and time.monotonic() < deadline:
+            time.sleep(0.2)
+        assert "RESOLVED" in medic.root().all_text()
+        assert not api.hold.is_set()
+    finally:
+        api.hold.set()
+    medic.settle()
+    assert [c.path for c in api.notes()] == [NOTE_PATHS["pagerduty"]]
 
 
 PING = "<!channel> <@U0BOSS> <https://evil.example/login|Reset password> *bold*"
