@@ -33,7 +33,7 @@ EXPLAINED_BY = "explained by {parts}"
 FORECAST = "{name} reaches its limit {limit} in ~{eta} (between {earliest} and {latest})"
 DRIFT = "{name} drifted: PSI {psi:.2f}, KS {ks:.2f}, median {magnitude:.1f}x the reference"
 NO_TEMPLATES = "No new or surging log templates."
-NO_SIMILAR = "No similar past incident above the similarity threshold."
+NO_SIMILAR = "No similar past incident in the memory."
 NO_HYPOTHESIS = "No clear cause: the evidence is weak."
 NO_CLEAR_CAUSE = "No clear cause: the evidence is weak. The best guesses, for what they are worth:"
 NO_PROPOSALS = "No remediation to propose."
@@ -788,3 +788,8 @@ MODEL_CHART_TITLE_ELSEWHERE = "{service}'s model {model} - {title}"
 CLUSTER_UNKNOWN_MORE = (
     "{first} (and {more} more alert(s) of this notification naming no known cluster)"
 )
+
+# --- similar (lead) ---
+# A listed match below the similarity threshold (`investigation.min_similarity`): the nearest
+# the memory has, which a reader must not take for a precedent.
+SIMILAR_WEAK = "weak match, not used in the diagnosis: "

@@ -93,6 +93,7 @@ class SimilarView:
     fixed_by: str  # the remediation, '-' when none was recorded
     outcome: str  # 'resolved', 'not resolved', ...
     why: str
+    weak: bool = False  # below the similarity threshold: listed, not used in the diagnosis
 
 
 @dataclass(frozen=True)
@@ -181,6 +182,7 @@ def diagnosis_view(
                 fixed_by=", ".join(x.describe() for x in m.record.remediation) or "-",
                 outcome=m.record.outcome.replace("_", " "),
                 why=m.explanation,
+                weak=m.weak,
             )
             for m in inv.similar
         ),

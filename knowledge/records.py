@@ -85,3 +85,6 @@ class SimilarIncident(BaseModel):
     embedding_similarity: float
     shared_templates: list[str]
     explanation: str
+    # Below the investigation's similarity threshold: still listed (the nearest the memory has),
+    # but not evidence for a hypothesis and not a source of proposals, and labelled so.
+    weak: bool = False

@@ -118,7 +118,8 @@ def _similar(view: DiagnosisView) -> RenderableType:
         return Text(messages.NO_SIMILAR)
     lines: list[RenderableType] = []
     for s in view.similar:
-        lines.append(Text(f"  {s.id}  {s.similarity:.2f}  {s.title}"))
+        weak = messages.SIMILAR_WEAK if s.weak else ""
+        lines.append(Text(f"  {s.id}  {s.similarity:.2f}  {weak}{s.title}"))
         lines.append(Text(f"       what was done: {s.fixed_by} -> {s.outcome}", style="dim"))
         lines.append(Text(f"       why it matched: {s.why}", style="dim"))
     return Group(*lines)

@@ -85,7 +85,8 @@ def handle_alert(
         "log_templates": investigation.abnormal_templates,
         "hypotheses": [{"text": h.text, "score": h.score} for h in investigation.hypotheses],
         "similar_incidents": [
-            {"id": m.record.id, "similarity": m.similarity} for m in investigation.similar
+            {"id": m.record.id, "similarity": m.similarity, "weak": m.weak}
+            for m in investigation.similar
         ],
         "proposals": [
             {

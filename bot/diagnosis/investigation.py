@@ -219,7 +219,7 @@ class Investigator:
         cannot be searched). ``evidence``: the services around it as the origins ranking saw
         them (``origins_profile``), matched against the profiles the memory kept."""
         try:
-            return self._memory.similar(
+            found = self._memory.similar(
                 service=service,
                 title=incident.summary,
                 symptoms=symptoms,
@@ -233,6 +233,8 @@ class Investigator:
         except KnowledgeError as exc:
             notes.append(messages.MEMORY_UNAVAILABLE.format(why=exc))
             return []
+        floor = self._settings.min_similarity
+        return [m.model_copy(update={"weak": True}) if m.similarity < floor else m for m in found]
 
     def _diagnose(
         self,

@@ -98,9 +98,10 @@ def _similar(view: DiagnosisView) -> Mrkdwn:
         "\n",
         (
             markup(
-                "• *{}* ({:.2f}) {}\n   fixed by: {} -> {}; matched on {}",
+                "• *{}* ({:.2f}) {}{}\n   fixed by: {} -> {}; matched on {}",
                 s.id,
                 s.similarity,
+                messages.SIMILAR_WEAK if s.weak else "",
                 s.title,
                 s.fixed_by,
                 s.outcome,

@@ -39,3 +39,14 @@ def test_the_similar_incidents_are_listed_by_the_similarity_shown(medic: Medic) 
     assert "listed for its text: described most like this incident of the rest, though " in section
     assert "is not listed" in section or "are not listed" in section
     assert "shown this high" not in section
+
+
+def test_a_match_below_the_similarity_threshold_is_labelled_weak(medic: Medic) -> None:
+    """The list shows the nearest incidents even when they are far: those under
+    ``min_similarity`` (0.45), which the diagnosis ignores, say so; the others do not."""
+    root = alert_thread(medic)
+    section = _similar_section(medic.diagnosis(root).all_text())
+    items = re.findall(r"\*(\S+)\* \((\d\.\d\d)\) (.*)", section)
+    assert any(float(similarity) < 0.45 for _, similarity, _ in items), section
+    for _, similarity, rest in items:
+        assert rest.startswith(messages.SIMILAR_WEAK) == (float(similarity) < 0.45), section
