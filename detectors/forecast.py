@@ -84,3 +84,23 @@ def forecast_finding(
         kind=FindingKind.FORECAST,
         forecast=forecast,
     )
+
+
+def relative_noise(series: Series, before: float) -> float:
+    """How noisy ``series`` was up to ``before`` seconds ahead of its last point, relative to its
+    level: the median absolute step between successive samples over the median absolute value
+    (inf with fewer than :data:`MIN_POINTS` samples there, or a level of 0). Measured on the
+    time before a short trend window, so the trend being judged does not count as noise: a disk
+    whose usage moves by a few parts in a thousand per sample is steady, a working set that
+    wobbles by percents is not."""
+    s = Series.of(series.metric, series.timestamps, series.values, series.labels)
+    if len(s) == 0:
+        return math.inf
+    earlier = s.between(-math.inf, float(s.timestamps[-1]) - before)
+    values = earlier.values[np.isfinite(earlier.values)]
+    if len(values) < MIN_POINTS:
+        return math.inf
+    level = float(np.median(np.abs(values)))
+    if level <= 0:
+        return math.inf
+    return float(np.median(np.abs(np.diff(values)))) / level

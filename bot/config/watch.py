@@ -17,6 +17,10 @@ WatchedService = Annotated[
     ),
 ]
 Namespace = Annotated[str, StringConstraints(pattern=r"^[a-z0-9]([-a-z0-9]{0,61}[a-z0-9])?$")]
+# The steady window (benchmarks/bench_watch_window.py --steady, chosen on the tuning set only)
+STEADY_MINUTES = 3.0
+STEADY_NOISE = 0.005
+STEADY_CONFIDENCE = 0.99
 _CLOCK = re.compile(r"^([01]\d|2[0-3]):[0-5]\d$")
 
 
@@ -109,6 +113,28 @@ class WatchSettings(BaseModel):
     )
     quick_confidence: float = Field(
         0.99, gt=0.5, lt=1, description="The confidence of the short window's interval."
+    )
+    steady_trend_minutes: float | None = Field(
+        STEADY_MINUTES,
+        ge=2.5,
+        le=60,
+        description="A shorter window still (minutes; at least 10 samples), counted as the short "
+        "one is but only on a steady series - one whose successive samples before it moved by "
+        "at most `steady_noise` of its level (a disk's usage): sees a filling disk a minute "
+        "sooner. Unset: none.",
+    )
+    steady_noise: float = Field(
+        STEADY_NOISE,
+        ge=0,
+        le=1,
+        description="The most a series' median step between samples may be, as a share of its "
+        "level, for the steady window to count on it.",
+    )
+    steady_confidence: float = Field(
+        STEADY_CONFIDENCE,
+        gt=0.5,
+        lt=1,
+        description="The confidence of the steady window's interval.",
     )
     anomaly_confidence: float = Field(0.9, ge=0, le=1)
     max_per_hour: int = Field(6, ge=1, le=1000, description="Heads-ups per channel per hour.")

@@ -23,6 +23,7 @@ from detectors import (
     detect_anomalies,
     time_to_threshold,
 )
+from detectors.forecast import relative_noise
 from tools.actions import Action
 
 CPU = "cpu_utilization_pct"
@@ -57,12 +58,21 @@ class ForecastCheck:
     is no heads-up. ``quick`` (seconds, a few minutes of samples) sees a trend minutes after
     it begins, where the windows above still hold mostly flat time: its Theil-Sen fit counts
     only when even the slower bound of its ``quick_confidence`` interval reaches the limit
-    within the horizon - a few noisy samples must agree on the slope, not just lean."""
+    within the horizon - a few noisy samples must agree on the slope, not just lean.
+
+    ``steady`` (seconds, shorter still) does the same on a *steady* series only - one whose
+    successive samples before the window moved by at most ``steady_noise`` of its level
+    (:func:`~detectors.forecast.relative_noise`; a disk's usage, not a working set that wobbles
+    by percents): there a couple of minutes of samples already agree on a slope, where on a
+    noisy series they would agree by chance a few times a day."""
 
     horizon: float
     trends: tuple[float, ...]
     quick: float | None = None
     quick_confidence: float = 0.99
+    steady: float | None = None
+    steady_noise: float = 0.0
+    steady_confidence: float = 0.99
     name: str = "forecast"
 
     def run(self, view: ServiceView) -> list[WatchFinding]:
@@ -103,6 +113,13 @@ class ForecastCheck:
         if self.quick is not None:
             rules = ForecastRules(
                 horizon=self.horizon, lookback=self.quick, confidence=self.quick_confidence
+            )
+            forecast = time_to_threshold(series, limit, rules)
+            if forecast is not None and forecast.latest <= self.horizon:
+                found.append(forecast)
+        if self.steady is not None and relative_noise(series, self.steady) <= self.steady_noise:
+            rules = ForecastRules(
+                horizon=self.horizon, lookback=self.steady, confidence=self.steady_confidence
             )
             forecast = time_to_threshold(series, limit, rules)
             if forecast is not None and forecast.latest <= self.horizon:

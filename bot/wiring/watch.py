@@ -86,6 +86,9 @@ def build_checks(settings: Settings, drift: DriftProbe | None = None) -> list[Ch
             trends=tuple(60 * m for m in w.trend_minutes),
             quick=None if w.quick_trend_minutes is None else 60 * w.quick_trend_minutes,
             quick_confidence=w.quick_confidence,
+            steady=None if w.steady_trend_minutes is None else 60 * w.steady_trend_minutes,
+            steady_noise=w.steady_noise,
+            steady_confidence=w.steady_confidence,
         ),
         AnomalyCheck(
             recent=60 * w.recent_minutes,
