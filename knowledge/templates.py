@@ -17,8 +17,10 @@ judged on the system's own lines: at most ``word_values`` (3) distinct tokens fi
 lines of one statement, and it never holds a number or an id there. A slot filled by many words
 (user names, hosts, programs) or by words and numbers alike is a variable: keeping its words would
 split one event into as many templates as there are users. Runs of placeholders collapse to one (a
-variable that spans a varying number of tokens is still one variable). Issue 13 chose these rules
-on loghub systems held out from the choice (``benchmarks/generalization/templates.py``).
+variable that spans a varying number of tokens is still one variable), and a template that is
+another's with a variable spelled in more tokens ("for user john smith" of "for user <*>": Drain
+mines each token count apart) takes the other's identity (``GapMerge``). Issue 13 chose these
+rules on loghub systems held out from the choice (``benchmarks/generalization/templates.py``).
 """
 
 from __future__ import annotations
@@ -110,6 +112,13 @@ class MinerSettings:
     # vary), is a variable when more than this many values fill it among templates otherwise
     # equal (and naming the event in at least two words); None: never.
     routed_values: int | None = 8
+    # A template is an instance of another when the other's constant tokens align with it in
+    # order and what lies between them fills the other's placeholders, one placeholder taking
+    # at least ``gap_span`` tokens somewhere (a variable spelled in more tokens: "for user
+    # john smith" of "for user <*>"), with at least ``GapMerge.CONTEXT_WORDS`` plain words
+    # around; None: never (each token count stays its own template, as Drain mines them).
+    # Chosen on held-out loghub systems, three views (issue 13): 1 in every fold.
+    gap_span: int | None = 1
 
 
 def default_config(settings: MinerSettings | None = None) -> TemplateMinerConfig:
@@ -228,6 +237,140 @@ class RoutedSlots:
         return self._spelling.setdefault(_MASK.sub("<*>", merged), merged)
 
 
+class GapMerge:
+    """Templates that differ only in how many tokens a variable spans, as one.
+
+    Drain clusters lines by token count, so a variable spelled in one, two or three words (a
+    person's name, a phrase of free text) gives one cluster per length; a cluster that saw few
+    values keeps them as words. A template whose constant tokens are a *general* template's,
+    in order, with the general one's placeholders covering the rest (one placeholder taking
+    ``span`` or more tokens), is an instance of it and takes its identity. The general template
+    must name its event in at least ``CONTEXT_WORDS`` plain words, and what a placeholder takes
+    is never a source location (it names a statement). Of several general templates the one
+    with the most constant tokens wins (then the first seen). Every template ever resolved
+    counts, so identities stay stable across calls, as for the routed slots."""
+
+    CONTEXT_WORDS = 2
+
+    def __init__(self, span: int | None) -> None:
+        self._span = span
+        self._known: set[str] = set()
+        # general templates by their first and last tokens ("" for a placeholder), each as
+        # (rank: more constant tokens first, then first seen; key; constant runs between its
+        # placeholders)
+        self._general: dict[
+            tuple[str, str], list[tuple[tuple[int, int], str, list[list[str]], frozenset[str]]]
+        ] = {}
+        # what each key resolved to, with the rank of the general template it took: a new
+        # general template is tried on the keys resolved so far, not all of them again on all
+        self._merged: dict[str, tuple[tuple[int, int], str]] = {}
+
+    def add(self, key: str) -> None:
+        if self._span is None or key in self._known:
+            return
+        self._known.add(key)
+        tokens = key.split(" ")
+        if not any(_PLACEHOLDER.match(t) for t in tokens):
+            return
+        if sum(1 for t in tokens if _WORD.match(t)) < self.CONTEXT_WORDS:
+            return
+        segments: list[list[str]] = [[]]
+        for token in tokens:
+            if _PLACEHOLDER.match(token):
+                segments.append([])
+            else:
+                segments[-1].append(token)
+        rank = (-sum(len(s) for s in segments), len(self._known))
+        first, last = (
+            segments[0][0] if segments[0] else "",
+            segments[-1][-1] if segments[-1] else "",
+        )
+        needed = frozenset(t for segment in segments for t in segment)
+        self._general.setdefault((first, last), []).append((rank, key, segments, needed))
+        for other, (current, _) in self._merged.items():
+            if rank >= current or other == key:
+                continue
+            words = other.split(" ")
+            if (first and words[0] != first) or (last and words[-1] != last):
+                continue
+            if needed.issubset(words) and _instance(words, segments, self._span):
+                self._merged[other] = (rank, key)
+
+    def merged(self, key: str) -> str:
+        """``key``, or the general template it is an instance of."""
+        if self._span is None:
+            return key
+        merged = self._merged.get(key)
+        if merged is None:
+            merged = self._merged[key] = self._merge(key, self._span)
+        return merged[1]
+
+    def _merge(self, key: str, span: int) -> tuple[tuple[int, int], str]:
+        tokens = key.split(" ")
+        present = set(tokens)
+        best: tuple[tuple[int, int], str] = (_UNRANKED, key)
+        for ends in {(f, t) for f in ("", tokens[0]) for t in ("", tokens[-1])}:
+            for rank, general, segments, needed in self._general.get(ends, ()):
+                if (
+                    rank < best[0]
+                    and general != key
+                    and needed <= present
+                    and _instance(tokens, segments, span)
+                ):
+                    best = (rank, general)
+        return best
+
+
+_UNRANKED = (1, 0)  # the rank of a key that took no general template: worse than any
+
+
+def _instance(tokens: list[str], segments: list[list[str]], span: int) -> bool:
+    """Whether ``tokens`` is ``segments`` (constant runs with one placeholder between each
+    two) with every placeholder filled by one or more tokens that are not source locations,
+    one of them by ``span`` or more. Each constant run is found at its earliest place, which
+    for placeholders of one-or-more tokens finds a match whenever there is one; the last run
+    must end the line."""
+    head, *middle, tail = segments
+    end = len(tokens) - len(tail)
+    if tokens[: len(head)] != head or tokens[end:] != tail or end < len(head):
+        return False
+    at = len(head)
+    widest = 0
+    for segment in middle:
+        found = _find(tokens, segment, at + 1, end)
+        if found < 0:
+            return False
+        widest = max(widest, found - at)
+        if not _fill(tokens[at:found], anchored=bool(head) or at > len(head)):
+            return False
+        at = found + len(segment)
+    anchored = bool(tail) and (bool(middle) or bool(head))
+    if end - at < 1 or not _fill(tokens[at:end], anchored):
+        return False
+    return max(widest, end - at) >= span
+
+
+def _fill(tokens: list[str], anchored: bool) -> bool:
+    """Whether ``tokens`` can be one variable's value. Never a source location (it names a
+    statement). A placeholder with constant words around it is another variable beside the
+    general template's only where constants bound the fill on both sides; at the end of a line
+    nothing bounds it, and "rhost <*> user root" is "rhost <*>" and another clause."""
+    if any(_LOCATION.match(t) for t in tokens):
+        return False
+    if anchored or len(tokens) == 1:
+        return True
+    return not any(_PLACEHOLDER.match(t) or any(c.isdigit() for c in t) for t in tokens)
+
+
+def _find(tokens: list[str], segment: list[str], start: int, stop: int) -> int:
+    """The first index >= ``start`` where ``segment`` lies wholly before ``stop``, or -1."""
+    size = len(segment)
+    for i in range(start, stop - size + 1):
+        if tokens[i : i + size] == segment:
+            return i
+    return -1
+
+
 def _collapsed(tokens: Iterable[str]) -> list[str]:
     """Runs of placeholders as one."""
     out: list[str] = []
@@ -261,6 +404,7 @@ class TemplateMiner:
         self._routed = RoutedSlots(
             max(self.settings.depth - 3, 0), self.settings.routed_values, self._spelling
         )
+        self._gaps = GapMerge(self.settings.gap_span)
         self.lines_seen = 0
 
     @property
@@ -303,7 +447,9 @@ class TemplateMiner:
 
     def template(self, masked: str) -> str:
         """The template of a masked message as the miner stands now."""
-        return self._routed.merged(self._statement_key(masked))
+        key = self._routed.merged(self._statement_key(masked))
+        self._gaps.add(key)
+        return self._gaps.merged(key)
 
     def _statement_key(self, masked: str) -> str:
         """The template as its Drain cluster gives it, before the routed slots are merged."""
@@ -362,7 +508,10 @@ class TemplateMiner:
         masked = [self.add(line) for line in lines]
         statements = {m: self._statement_key(m) for m in dict.fromkeys(masked)}
         keys = {m: self._routed.merged(k) for m, k in statements.items()}
-        return [keys[m] for m in masked]
+        for key in keys.values():
+            self._gaps.add(key)
+        merged = {m: self._gaps.merged(k) for m, k in keys.items()}
+        return [merged[m] for m in masked]
 
     def templates(self, lines: Iterable[LogLine]) -> list[str]:
         """Distinct templates of ``lines``, in order of first appearance."""

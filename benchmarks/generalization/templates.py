@@ -13,7 +13,9 @@ before issue 13, then one change at a time; each new part (``PARTS``, in the ord
 added) is compared with and without its variants among them, and the label says how the outer
 estimate moved. Claims are made on each view and on the first two together (a fold holds a
 system out in both); Medic's defaults follow that two-view mean, with the worst system not
-falling. The third view (phrased) was added after the choices, as a check. Nothing is
+falling. The third view (phrased) was added after those choices, as a check; the fifth part
+(variables of varying length) was judged on the first three together. The fourth view (headers)
+is a check of that: nothing was chosen on it. Nothing is
 fitted, so each candidate is a ``Fixed`` method and the outer estimate measures what choosing
 among them on other systems is worth. Outcomes are memoised per (settings, item): nested
 validation asks for each one ~100 times.
@@ -28,7 +30,7 @@ from functools import cache
 from pathlib import Path
 
 from benchmarks.generalization.protocol import Claim, Comparison, Fixed, compare, nested
-from benchmarks.generalization.worded import read_worded
+from benchmarks.generalization.worded import read_headered, read_worded
 from knowledge.evaluation.grouping import drain3_default_groups, grouping_accuracy, read_system
 from knowledge.templates import MinerSettings, TemplateMiner
 
@@ -44,10 +46,12 @@ DEV_SYSTEMS = (
     "Windows",
     "Zookeeper",
 )
-VIEWS = ("as is", "worded", "phrased")
-CHOOSING_VIEWS = ("as is", "worded")  # the views the defaults were chosen on
+VIEWS = ("as is", "worded", "phrased", "headers")
+CHOOSING_VIEWS = ("as is", "worded")  # the views the first four parts were chosen on
+# the view the variable-length part was judged on as well (phrased was its check before)
+LENGTH_VIEWS = ("as is", "worded", "phrased")
 BEFORE = MinerSettings(  # the miner before issue 13
-    word_values=None, mixed_slots=False, max_children=100, routed_values=None
+    word_values=None, mixed_slots=False, max_children=100, routed_values=None, gap_span=None
 )
 
 # one change at a time from the miner before issue 13, simplest first (a tie keeps the earlier)
@@ -92,6 +96,16 @@ PARTS: tuple[tuple[str, tuple[tuple[str, MinerSettings], ...]], ...] = (
             for k in (3, 8)
         ),
     ),
+    (
+        "variables of varying length",
+        tuple(
+            (
+                f"a placeholder takes {k}+ tokens",
+                replace(MIXED, routed_values=8, gap_span=k),
+            )
+            for k in (1, 2, 3)
+        ),
+    ),
 )
 
 
@@ -112,6 +126,7 @@ class Systems:
             "as is": read_system,
             "worded": read_worded,
             "phrased": lambda path: read_worded(path, phrases=True),
+            "headers": read_headered,
         }
         self._data = {Item(n, view): readers[view](paths[n]) for n in self.names for view in VIEWS}
         self.accuracy = cache(self._accuracy)
@@ -196,4 +211,6 @@ def claims(data: Path) -> list[Claim]:
         *claims_for(systems, ["worded"]),
         *claims_for(systems, list(CHOOSING_VIEWS)),
         *claims_for(systems, ["phrased"]),
+        *claims_for(systems, list(LENGTH_VIEWS)),
+        *claims_for(systems, ["headers"]),
     ]

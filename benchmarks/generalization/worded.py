@@ -16,7 +16,11 @@ It exaggerates (every id, pid and counter of a slot becomes a word, and a timest
 variable loses its shape), which is why it is a second view beside the unchanged systems, never a
 replacement for them. A third view, *phrased*, spells each rewritten value that holds a digit as
 one to three words instead: a variable of varying length, as free text has, which Drain (one
-cluster per token count) cannot see vary. It was added after the choices, as a check.
+cluster per token count) cannot see vary. It was added after the choices, as a check. A
+fourth, *headers*, is a check too (issue 13: "a different header layout, key=value payloads"):
+each line gets a logfmt-style header (an ISO timestamp, a level, a host from a closed set of
+five) and each variable is written as ``key=value``, its key a word fixed by event and slot, a
+value with spaces in quotes.
 """
 
 from __future__ import annotations
@@ -24,6 +28,7 @@ from __future__ import annotations
 import csv
 import hashlib
 import re
+import zlib
 from collections.abc import Callable
 from pathlib import Path
 
@@ -87,6 +92,38 @@ def worded_line(
             out.append(value)
         out.append(parts[i + 1])
     return "".join(out)
+
+
+def headered_line(content: str, event: str, template: str, number: int) -> str:
+    """``content`` as a logfmt-style line: a header (timestamp, level, one of five hosts, all
+    fixed functions of the line's ``number``), then the message with every variable written as
+    ``key=value`` (the key a word fixed by event and slot; a value with a space in quotes)."""
+    parts = template.split("<*>")
+    pattern = "^" + "(.*?)".join(re.escape(p) for p in parts) + "$"
+    match = re.match(pattern, content, re.DOTALL)
+    body = content
+    if match is not None:
+        out = [parts[0]]
+        for i, value in enumerate(match.groups()):
+            shown = f'"{value}"' if " " in value else value
+            out += [f"{word_for(f'{event}/{i}/key')}={shown}", parts[i + 1]]
+        body = "".join(out)
+    seed = zlib.crc32(f"{number}".encode())
+    stamp = f"2026-12-07T{number // 3600 % 24:02d}:{number // 60 % 60:02d}:{number % 60:02d}"
+    host = word_for(f"host/{seed % 5}")
+    return f"ts={stamp}.{seed % 1000:03d}Z level=info host={host} {body}"
+
+
+def read_headered(path: Path) -> tuple[list[str], list[str]]:
+    """(contents, event ids) of one structured CSV in the headers view."""
+    contents, events = [], []
+    with path.open(encoding="utf-8", errors="replace", newline="") as fh:
+        for number, row in enumerate(csv.DictReader(fh)):
+            if row.get("EventId") and row.get("Content") is not None:
+                template = row.get("EventTemplate") or ""
+                contents.append(headered_line(row["Content"], row["EventId"], template, number))
+                events.append(row["EventId"])
+    return contents, events
 
 
 def read_worded(path: Path, phrases: bool = False) -> tuple[list[str], list[str]]:

@@ -51,7 +51,14 @@ def test_the_report_has_dev_beside_outer_for_every_view(tmp_path: Path) -> None:
     areas = {c.area for c in found}
     assert areas == {
         f"{view} {summary}"
-        for view in ("loghub", "loghub worded", "loghub as is+worded", "loghub phrased")
+        for view in (
+            "loghub",
+            "loghub worded",
+            "loghub as is+worded",
+            "loghub phrased",
+            "loghub as is+worded+phrased",
+            "loghub headers",
+        )
         for summary in ("grouping accuracy", "worst - Drain3")
     }
     assert all(len(c.estimate.folds) == 3 for c in found)

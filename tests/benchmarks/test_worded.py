@@ -2,7 +2,13 @@ from __future__ import annotations
 
 import re
 
-from benchmarks.generalization.worded import as_phrase, phrase_for, word_for, worded_line
+from benchmarks.generalization.worded import (
+    as_phrase,
+    headered_line,
+    phrase_for,
+    word_for,
+    worded_line,
+)
 
 TEMPLATE = "Deleting block blk_<*> file <*> for user <*>"
 
@@ -42,3 +48,12 @@ def test_a_phrased_variable_is_one_to_three_words_and_still_fits_its_template() 
     phrased = {worded_line(line, f"E{i}", TEMPLATE, as_phrase) for i in range(40)}
     assert all(_matches(TEMPLATE, p) for p in phrased)
     assert any(" for user " + phrase_for("u42x") in p for p in phrased)
+
+
+def test_the_headers_view_writes_variables_as_key_value_behind_a_header() -> None:
+    line = "Deleting block blk_-63308 file /mnt/dfs/blk_1350 for user john smith"
+    shown = headered_line(line, "E1", TEMPLATE, 7)
+    assert shown.startswith("ts=2026-12-07T00:00:07.") and " level=info host=" in shown
+    key = word_for("E1/2/key")
+    assert shown.endswith(f' for user {key}="john smith"')
+    assert headered_line(line, "E1", TEMPLATE, 7) == shown

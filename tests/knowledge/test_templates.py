@@ -161,3 +161,26 @@ def test_new_user_names_in_the_incident_window_are_not_new_templates() -> None:
     changes = TemplateMiner().compare(baseline, current, baseline_minutes=60, current_minutes=10)
     assert changes.new == []
     assert [s.template for s in changes.surging] == ["INFO Invalid user <*> from <IP>"]
+
+
+USERS = ["alice", "bob", "carol", "dave", "erin", "frank", "grace", "heidi"]
+
+
+def test_a_variable_spelled_in_more_words_is_still_one_template() -> None:
+    # Drain mines each token count apart; a name of two or three words is the same event
+    messages = [f"Session opened for user {u} by login" for u in USERS]
+    messages += ["Session opened for user john smith by login"] * 2
+    messages += ["Session opened for user mary ann lee by login"] * 2
+    messages += ["Session closed for user bob"]
+    keys = TemplateMiner().templates_of(lines(messages))
+    assert len(set(keys[:-1])) == 1
+    assert keys[-1] != keys[0]
+
+
+def test_a_clause_after_a_trailing_variable_is_another_event() -> None:
+    # "... rhost <*>" and "... rhost <*> user root" are two log statements, not one variable
+    messages = [f"authentication failure; rhost=10.0.{i}.{i + 1}" for i in range(12)]
+    messages += [f"authentication failure; rhost=10.1.{i}.{i + 1} user=root" for i in range(12)]
+    keys = TemplateMiner().templates_of(lines(messages))
+    assert len(set(keys[:12])) == len(set(keys[12:])) == 1
+    assert keys[0] != keys[12]
