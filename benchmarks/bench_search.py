@@ -5,7 +5,8 @@
   document strings together 2-4 sentences of the real public postmortems under ``--data`` with
   an id, and its vector is the normalised mean of its sentences' (embedding 100,000 documents one
   by one would take this CPU far longer than the measurement). Every question is embedded with
-  the real model inside the timing.
+  the real model inside the timing. The same search without keyword feedback is timed beside it,
+  question by question in turn, as the baseline of the same run.
 - cv: the generalisation protocol for every retrieval choice (fusion method and weight, per-field
   keyword weights, chunk aggregation, stemming and stop words, keyword feedback): nested 5-fold
   choice inside the dev questions, the outer estimate beside the dev figure and both baselines;
@@ -86,18 +87,26 @@ def latency(root: Path, docs: int, queries: int) -> dict[str, float]:
         start = int(rng.integers(0, max(1, len(words) - size)))
         asked.append(" ".join(words[start : start + size]))
     search = HybridSearch([index], query_encoder())
+    # the baseline in the same run: the same search without keyword feedback, question by
+    # question in turn with the full one, so both see the same load
+    plain = HybridSearch([index], query_encoder(), feedback_weight=0.0)
     search.search(asked[0], 5)  # the null questions and the encoder's weights, once
-    times = []
+    plain.search(asked[0], 5)
+    times: list[float] = []
+    without: list[float] = []
     for question in asked:
-        t0 = time.perf_counter()
-        search.search(question, 5)
-        times.append(time.perf_counter() - t0)
+        for timed, runner in ((times, search), (without, plain)):
+            t0 = time.perf_counter()
+            runner.search(question, 5)
+            timed.append(time.perf_counter() - t0)
     return {
         "docs": docs,
         "queries": queries,
         "index_build_s": round(build, 1),
         "search_p50_ms": round(1000 * statistics.median(times), 1),
         "search_p95_ms": round(1000 * statistics.quantiles(times, n=20)[-1], 1),
+        "without_feedback_p50_ms": round(1000 * statistics.median(without), 1),
+        "without_feedback_p95_ms": round(1000 * statistics.quantiles(without, n=20)[-1], 1),
         "load_average": round(os.getloadavg()[0], 1),
     }
 
