@@ -96,10 +96,10 @@ class KeywordIndex:
         being the feedback words' scores averaged by their weight and scaled by the number of
         question words (so both parts are on one scale). ``text_of(d)`` is document ``d``'s
         text. Unchanged when nothing matched (no document to learn from) or ``weight`` is 0."""
-        if self._retriever is None or weight <= 0 or docs <= 0 or float(scores.max()) <= 0:
+        top = _best(scores, docs) if self._retriever is not None and weight > 0 else []
+        if not top:
             return scores
         asked = list(dict.fromkeys(terms(query)))[:MAX_QUERY_TERMS]
-        top = [d for d in _best(scores, docs) if scores[d] > 0]
         found = [terms(text_of(d)[:MAX_FEEDBACK_CHARS]) for d in top]
         expansion = feedback_terms(
             asked, found, [float(scores[d]) for d in top], self._document_frequency, self.size
@@ -148,14 +148,16 @@ class KeywordIndex:
 
 
 def _best(scores: np.ndarray, k: int) -> list[int]:
-    """The ``k`` best documents, best first, ties by position (a stable sort's order) - from a
-    partition, not a sort of the whole corpus."""
-    k = min(k, len(scores))
+    """The ``k`` best documents that matched at all (score above 0), best first, ties by
+    position (a stable sort's order). Only the matched ones are partitioned: a partition of the
+    whole corpus was most of the feedback's time at 100,000 documents."""
+    found = np.flatnonzero(scores > 0)
     if k <= 0:
         return []
-    threshold = np.partition(scores, len(scores) - k)[len(scores) - k]
-    candidates = np.flatnonzero(scores >= threshold)
-    return [int(d) for d in candidates[np.lexsort((candidates, -scores[candidates]))][:k]]
+    if len(found) > k:
+        values = scores[found]
+        found = found[values >= np.partition(values, len(values) - k)[len(values) - k]]
+    return [int(d) for d in found[np.lexsort((found, -scores[found]))][:k]]
 
 
 def feedback_terms(
