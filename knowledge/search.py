@@ -4,7 +4,10 @@ Each document gets two scores: BM25 over its whole text (``knowledge.keywords``)
 cosine similarity of its chunks to the query, computed exactly over the stored embeddings
 (``knowledge.search_index``: the same list in every process). Each score is scaled to [0, 1]
 over the corpus for this query and the two are added with weight ``KEYWORD_WEIGHT`` - a strong
-hit of one method alone keeps most of its score, where reciprocal-rank fusion buried it.
+hit of one method alone keeps most of its score, where reciprocal-rank fusion buried it. The
+keyword score that is fused carries pseudo-relevance feedback (``KeywordIndex.feedback``: the
+weightiest words of the best keyword matches join the question); the keyword rank shown, the
+relevance and the keyword baseline use plain BM25.
 
 Relevance is calibrated against a null: everyday questions that no postmortem answers
 (``NULL_QUESTIONS``) are scored over the same corpus, and a hit is relevant when its similarity
@@ -22,6 +25,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from knowledge.keywords import FEEDBACK_DOCS, FEEDBACK_WEIGHT
 from knowledge.search_index import SearchIndex
 
 # Chosen on the dev half of knowledge/evaluation/postmortem_questions.jsonl (docs/benchmarks.md):
@@ -86,12 +90,14 @@ class SearchHit:
 class Scores:
     """Per-document scores of one query over every collection (documents in index order)."""
 
-    keyword: np.ndarray
+    keyword: np.ndarray  # plain BM25
     dense: np.ndarray
     chunks: list[np.ndarray]  # per collection: every chunk's cosine similarity
+    expanded: np.ndarray | None = None  # BM25 with feedback, when asked for
 
     def fused(self, keyword_weight: float = KEYWORD_WEIGHT) -> np.ndarray:
-        return keyword_weight * _scaled(self.keyword) + (1 - keyword_weight) * _scaled(self.dense)
+        keyword = self.keyword if self.expanded is None else self.expanded
+        return keyword_weight * _scaled(keyword) + (1 - keyword_weight) * _scaled(self.dense)
 
 
 @dataclass(frozen=True)
@@ -144,10 +150,14 @@ class HybridSearch:
         keyword_weight: float = KEYWORD_WEIGHT,
         relevance_z: float = RELEVANCE_Z,
         keyword_z: float = KEYWORD_Z,
+        feedback_docs: int = FEEDBACK_DOCS,
+        feedback_weight: float = FEEDBACK_WEIGHT,
     ) -> None:
         self._indexes = [i for i in indexes if i.size]
         self._encode = encode
         self.keyword_weight = keyword_weight
+        self.feedback_docs = feedback_docs
+        self.feedback_weight = feedback_weight
         self.relevance_z = relevance_z
         self.keyword_z = keyword_z
         self._keys = [d for index in self._indexes for d in index.docs]
@@ -170,7 +180,10 @@ class HybridSearch:
         """The null of this corpus (computed once: the null questions embedded in one batch)."""
         if self._null is None:
             vectors = self._encode(list(NULL_QUESTIONS))
-            tops = [self.scores(q, v) for q, v in zip(NULL_QUESTIONS, vectors, strict=True)]
+            tops = [
+                self.scores(q, v, feedback=False)
+                for q, v in zip(NULL_QUESTIONS, vectors, strict=True)
+            ]
             dense = np.asarray([t.dense.max(initial=0.0) for t in tops])
             keyword = np.asarray([t.keyword.max(initial=0.0) for t in tops])
             self._null = Null(
@@ -179,20 +192,30 @@ class HybridSearch:
             )
         return self._null
 
-    def scores(self, query: str, vector: np.ndarray | None = None) -> Scores:
+    def scores(self, query: str, vector: np.ndarray | None = None, feedback: bool = True) -> Scores:
+        """Every document's scores for ``query``; ``feedback``: also BM25 with feedback (each
+        collection learns from its own best matches)."""
         if vector is None:
             vector = self._encode([query])[0]
         vector = np.asarray(vector, dtype=np.float32).reshape(-1)
-        keyword, dense, chunks = [], [], []
+        keyword, expanded, dense, chunks = [], [], [], []
         for index in self._indexes:
             cosine = np.round(index.vectors @ vector, DECIMALS)
             chunks.append(cosine)
             dense.append(np.maximum.reduceat(cosine, index.starts))
-            keyword.append(index.keywords.scores(query))
+            plain = index.keywords.scores(query)
+            keyword.append(plain)
+            if feedback:
+                expanded.append(
+                    index.keywords.feedback(
+                        query, plain, index.text_of, self.feedback_docs, self.feedback_weight
+                    )
+                )
         return Scores(
             keyword=np.concatenate(keyword).astype(np.float64),
             dense=np.concatenate(dense).astype(np.float64),
             chunks=chunks,
+            expanded=np.concatenate(expanded).astype(np.float64) if feedback else None,
         )
 
     def search(self, query: str, limit: int = 5) -> list[SearchHit]:

@@ -51,6 +51,11 @@ class SearchIndex:
     def size(self) -> int:
         return len(self.docs)
 
+    def text_of(self, d: int) -> str:
+        """Document ``d``'s whole text, as its keyword index holds it (its chunks in order)."""
+        end = int(self.starts[d + 1]) if d + 1 < self.size else len(self.texts)
+        return "\n".join(self.texts[int(self.starts[d]) : end])
+
     @classmethod
     def build(
         cls,

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from knowledge.keywords import KeywordIndex, terms
+from knowledge.keywords import KeywordIndex, feedback_terms, terms
 
 DOCS = [
     "How a production outage was caused using Kubernetes Pod Priorities. Cascading Pod evictions.",
@@ -38,3 +38,35 @@ def test_no_match_and_an_empty_index_score_zero(tmp_path: Path) -> None:
 def test_a_pasted_log_is_bounded() -> None:
     index = KeywordIndex.build(DOCS)
     assert index.scores("dns " * 100_000 + "pool").shape == (3,)
+
+
+FEEDBACK_DOCS = [
+    "Istio sidecar injection failed during the rollout: the envoy webhook rejected new pods.",
+    "Envoy webhook timeouts took the Istio control plane down.",
+    "Disk filled by audit logs after log rotation was disabled.",
+]
+
+
+def test_a_write_up_in_the_best_matchs_words_is_found_through_feedback() -> None:
+    # The second postmortem shares no word with the question, only the vocabulary of the
+    # question's best match (istio, envoy, webhook): plain BM25 cannot see it, feedback can.
+    index = KeywordIndex.build(FEEDBACK_DOCS)
+    question = "sidecar injection failed in the rollout"
+    plain = index.scores(question)
+    assert plain[0] > 0 and plain[1] == plain[2] == 0
+    expanded = index.feedback(question, plain, FEEDBACK_DOCS.__getitem__, docs=1)
+    assert expanded.argmax() == 0 and expanded[1] > 0 and expanded[2] == 0
+    # nothing matched: nothing to learn from, nothing invented
+    unmatched = index.scores("banana bread")
+    assert not index.feedback("banana bread", unmatched, FEEDBACK_DOCS.__getitem__).any()
+
+
+def test_feedback_words_leave_out_the_question_and_words_every_document_has() -> None:
+    found = feedback_terms(
+        ["disk"],
+        [["disk", "audit", "log", "outag"], ["disk", "outag"]],
+        [2.0, 1.0],
+        {"disk": 2, "audit": 1, "log": 1, "outag": 4}.__getitem__,
+        4,
+    )
+    assert [w for w, _ in found] == ["audit", "log"]  # "outag" is in every document
