@@ -7,7 +7,9 @@ general number rule that would otherwise eat their digits.
 
 from __future__ import annotations
 
-from drain3.masking import MaskingInstruction
+import re
+
+from drain3.masking import AbstractMaskingInstruction, MaskingInstruction
 
 _B = r"(?<![A-Za-z0-9_])"  # left boundary: not inside a word
 _E = r"(?![A-Za-z0-9_])"  # right boundary
@@ -42,7 +44,39 @@ MASKING_RULES: tuple[tuple[str, str], ...] = (
 
 MASK_NAMES = tuple(dict.fromkeys(name for _, name in MASKING_RULES))
 
+# A logfmt ``key=value`` token kept whole (``=`` not a delimiter) names its field in the key and
+# holds a variable in the value: "host=db-7" and "host=db-9" are one token shape, ``host=<KV>``.
+# Applied after the rules above (a timestamp value stays ``ts=<TIMESTAMP>``). "variable" masks a
+# value with a digit or in quotes (a value with spaces), "all" every value; a bare word stays for
+# the miner's slot rules to judge. The key must start a token, so "a==b" or a URL query is left.
+_KEY = r"(?<![^\s\"'(\[{,;])[A-Za-z_][\w.-]{0,63}="
+KEY_VALUE_RULES: dict[str, str] = {
+    "variable": r"(" + _KEY + r")(?:\"[^\"]{0,1000}\"|[^\s\"]*\d[^\s\"]*)",
+    "all": r"(" + _KEY + r")(?:\"[^\"]{0,1000}\"|[^\s\"]+)",
+}
 
-def masking_instructions(names: tuple[str, ...] = MASK_NAMES) -> list[MaskingInstruction]:
-    """The rules whose placeholder is in ``names``, in their order."""
-    return [MaskingInstruction(pattern, name) for pattern, name in MASKING_RULES if name in names]
+
+def masking_instructions(
+    names: tuple[str, ...] = MASK_NAMES, key_values: str | None = None
+) -> list[AbstractMaskingInstruction]:
+    """The rules whose placeholder is in ``names``, in their order, then the ``key_values`` rule
+    (a ``KEY_VALUE_RULES`` name) if any."""
+    out: list[AbstractMaskingInstruction] = [
+        MaskingInstruction(pattern, name) for pattern, name in MASKING_RULES if name in names
+    ]
+    if key_values is not None:
+        out.append(KeyValueMask(KEY_VALUE_RULES[key_values]))
+    return out
+
+
+class KeyValueMask(AbstractMaskingInstruction):  # type: ignore[misc]
+    """Masks the value of ``key=value`` and keeps the key (Drain3's instruction replaces the
+    whole match, and a look-behind for a key of any length is not a Python regex)."""
+
+    def __init__(self, pattern: str) -> None:
+        super().__init__("KV")
+        self.regex = re.compile(pattern)
+
+    def mask(self, content: str, mask_prefix: str, mask_suffix: str) -> str:
+        placeholder = mask_prefix + self.mask_with + mask_suffix
+        return self.regex.sub(lambda m: m.group(1) + placeholder, content)

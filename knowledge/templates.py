@@ -40,8 +40,9 @@ LEVEL_ORDER = {"FATAL": 0, "CRITICAL": 0, "ERROR": 1, "WARN": 2, "WARNING": 2}
 ERROR_LEVELS = frozenset({"FATAL", "CRITICAL", "ERROR", "WARN", "WARNING"})
 _MASK = re.compile(r"<[A-Z]+>|<\*>")
 _PLACEHOLDER = re.compile(r"^<(?:[A-Z]+|\*)>$")
-_WORD = re.compile(r"^[A-Za-z]+[.:,;]?$")
 _LOCATION = re.compile(r"^[A-Za-z_$][\w.$]*#\d+$")  # a logger's source location: Class#123
+_FIELD = re.compile(r"^[A-Za-z_][\w.-]{0,63}=")  # the key of a key=value token
+_WORD = re.compile(r"^[A-Za-z]+[.:,;]?$|^=$")  # a plain word, or an empty key=value's value
 _SPACES = re.compile(r"\s+")
 CACHE_LIMIT = 200_000
 # A log event is named in its head; what follows a thousand characters is a payload dump (a 16 KB
@@ -119,6 +120,10 @@ class MinerSettings:
     # around; None: never (each token count stays its own template, as Drain mines them).
     # Chosen on held-out loghub systems, three views (issue 13): 1 in every fold.
     gap_span: int | None = 1
+    # ``key=value`` tokens kept whole and their value masked (``knowledge.masking``
+    # ``KEY_VALUE_RULES``: "variable" or "all"); meant with ``=`` not among ``delimiters``, so
+    # a logfmt header is one token per field, not two; None: no such mask.
+    key_values: str | None = None
 
 
 def default_config(settings: MinerSettings | None = None) -> TemplateMinerConfig:
@@ -127,7 +132,7 @@ def default_config(settings: MinerSettings | None = None) -> TemplateMinerConfig
     200" and lists)."""
     settings = settings or MinerSettings()
     config = TemplateMinerConfig()
-    config.masking_instructions = masking_instructions(settings.masks)
+    config.masking_instructions = masking_instructions(settings.masks, settings.key_values)
     config.mask_prefix, config.mask_suffix = "<", ">"
     config.drain_sim_th = settings.similarity
     config.drain_depth = settings.depth
@@ -149,8 +154,16 @@ def template_key(
     out: list[str] = []
     for i, token in enumerate(template_tokens):
         value = message_tokens[i] if token == "<*>" and same_shape else token
-        restored = _LOCATION.match(value) or (i not in variables and _WORD.match(value))
-        out.append(value if restored else token)
+        field = _FIELD.match(value) if token == "<*>" else None
+        word = value[field.end() :] if field else value
+        restored = _LOCATION.match(value) or (i not in variables and _WORD.match(word or "="))
+        # a wildcarded key=value token (``=`` not a delimiter) keeps its key as a token of its
+        # own: the field names the event's slot ("tty= <*> rhost= <*>" is not "rhost= <*>
+        # user= <*>"), and the value is a placeholder like any other
+        if restored or not field:
+            out.append(value if restored else token)
+        else:
+            out += [field.group(), "<*>"]
     return " ".join(_collapsed(out))
 
 
@@ -170,7 +183,8 @@ class _Slot:
     def add(self, value: str, limit: int) -> None:
         if len(self.values) <= limit:
             self.values.add(value)
-        if _WORD.match(value):
+        field = _FIELD.match(value)
+        if _WORD.match(value[field.end() :] or "=" if field else value):
             self.word = True
         else:
             self.other = True
@@ -201,7 +215,9 @@ class RoutedSlots:
         for i in range(min(self._positions, len(tokens))):
             token = tokens[i]
             if not _PLACEHOLDER.match(token) and not _LOCATION.match(token):
-                yield i, (*tokens[:i], "<*>", *tokens[i + 1 :])
+                field = _FIELD.match(token)  # key=value: the value is the slot, "key= <*>"
+                fill = f"{field.group()} <*>" if field else "<*>"
+                yield i, (*tokens[:i], fill, *tokens[i + 1 :])
 
     def add(self, key: str) -> None:
         if self._limit is None or key in self._known:
@@ -227,12 +243,13 @@ class RoutedSlots:
             i
             for i, rest in self._slots(tokens)
             if len(self._values.get((i, rest), ())) > limit
-            and sum(1 for t in rest if _WORD.match(t)) >= self.CONTEXT_WORDS
+            and sum(1 for t in rest if _WORD.match(t) or _FIELD.match(t)) >= self.CONTEXT_WORDS
         ]
         if not variables:
             return key
         for i in variables:
-            tokens[i] = "<*>"
+            field = _FIELD.match(tokens[i])
+            tokens[i] = f"{field.group()} <*>" if field else "<*>"
         merged = " ".join(_collapsed(tokens))
         return self._spelling.setdefault(_MASK.sub("<*>", merged), merged)
 
@@ -371,6 +388,11 @@ def _find(tokens: list[str], segment: list[str], start: int, stop: int) -> int:
     return -1
 
 
+def _routes_as_parameter(token: str) -> bool:
+    """Whether Drain's tree sends ``token`` to its wildcard branch: a number, or a key=value."""
+    return bool(_FIELD.match(token)) or any(c.isdigit() for c in token)
+
+
 def _collapsed(tokens: Iterable[str]) -> list[str]:
     """Runs of placeholders as one."""
     out: list[str] = []
@@ -392,6 +414,11 @@ class TemplateMiner:
     ) -> None:
         self.settings = settings or MinerSettings()
         self._miner = Drain3Miner(config=config or default_config(self.settings))
+        if self.settings.key_values is not None:
+            # a key=value token routes Drain's tree as a number does, to its "<*>" branch: a
+            # value among the first tokens would otherwise give each value a cluster of its own
+            # ("acquire lock=lenu ..."), where the ``=`` delimiter put it past the routed tokens
+            self._miner.drain.has_numbers = _routes_as_parameter
         self._masked_of_skeleton: dict[bytes, str] = {}
         self._cluster_of_masked: dict[str, int] = {}
         self._key_of_masked: dict[str, tuple[tuple[str, ...], str, Container[int]]] = {}
@@ -399,7 +426,7 @@ class TemplateMiner:
         # per cluster: how many distinct messages joined it, and its slots keyed by (message
         # length, position, source locations), updated once per distinct message
         self._members: Counter[int] = Counter()
-        self._slots: dict[int, dict[tuple[int, int, tuple[str, ...]], _Slot]] = {}
+        self._slots: dict[int, dict[tuple[int, int, tuple[str, ...], str], _Slot]] = {}
         self._variables: dict[int, tuple[int, tuple[str, ...], Container[int]]] = {}
         self._routed = RoutedSlots(
             max(self.settings.depth - 3, 0), self.settings.routed_values, self._spelling
@@ -443,7 +470,9 @@ class TemplateMiner:
         statement = tuple(t for t in message if "#" in t and _LOCATION.match(t))
         slots = self._slots.setdefault(cluster_id, {})
         for i, value in enumerate(message):
-            slots.setdefault((len(message), i, statement), _Slot(set())).add(value, limit)
+            field = _FIELD.match(value)  # a key=value token's key: each field is its own slot
+            slot = (len(message), i, statement, field.group() if field else "")
+            slots.setdefault(slot, _Slot(set())).add(value, limit)
 
     def template(self, masked: str) -> str:
         """The template of a masked message as the miner stands now."""
@@ -493,7 +522,7 @@ class TemplateMiner:
             return cached[2]
         found = frozenset(
             i
-            for (length, i, _), slot in self._slots.get(cluster_id, {}).items()
+            for (length, i, _, _), slot in self._slots.get(cluster_id, {}).items()
             if length == len(tokens)
             and tokens[i] == "<*>"
             and (

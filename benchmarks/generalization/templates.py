@@ -15,7 +15,9 @@ estimate moved. Claims are made on each view and on the first two together (a fo
 system out in both); Medic's defaults follow that two-view mean, with the worst system not
 falling. The third view (phrased) was added after those choices, as a check; the fifth part
 (variables of varying length) was judged on the first three together. The fourth view (headers)
-is a check of that: nothing was chosen on it. Nothing is
+is a check of that: nothing was chosen on it. The sixth part (``key=value`` tokens kept whole)
+was judged on the same three views, with headers as its check (it did not raise the outer
+estimate, so Medic's defaults leave it off). Nothing is
 fitted, so each candidate is a ``Fixed`` method and the outer estimate measures what choosing
 among them on other systems is worth. Outcomes are memoised per (settings, item): nested
 validation asks for each one ~100 times.
@@ -104,6 +106,16 @@ PARTS: tuple[tuple[str, tuple[tuple[str, MinerSettings], ...]], ...] = (
                 replace(MIXED, routed_values=8, gap_span=k),
             )
             for k in (1, 2, 3)
+        ),
+    ),
+    (
+        "key=value tokens kept whole",
+        tuple(
+            (
+                f"key=value whole, {k} values masked",
+                replace(MIXED, routed_values=8, gap_span=1, delimiters=(":", ","), key_values=k),
+            )
+            for k in ("variable", "all")
         ),
     ),
 )

@@ -3,7 +3,15 @@ from __future__ import annotations
 import pytest
 
 from knowledge.logs import LogLine, parse_line
-from knowledge.templates import EMBEDDED_WORDS, TemplateMiner, embedding_text, readable, skeleton
+from knowledge.masking import masking_instructions
+from knowledge.templates import (
+    EMBEDDED_WORDS,
+    MinerSettings,
+    TemplateMiner,
+    embedding_text,
+    readable,
+    skeleton,
+)
 
 
 def lines(messages: list[str], level: str = "INFO", start: float = 0.0) -> list[LogLine]:
@@ -184,3 +192,59 @@ def test_a_clause_after_a_trailing_variable_is_another_event() -> None:
     keys = TemplateMiner().templates_of(lines(messages))
     assert len(set(keys[:12])) == len(set(keys[12:])) == 1
     assert keys[0] != keys[12]
+
+
+KEY_VALUES = MinerSettings(delimiters=(":", ","), key_values="variable")
+
+
+def logfmt(i: int, body: str) -> str:
+    host = ["alpha", "bravo", "delta", "kilo", "sierra"][i // 5 % 5]
+    return f"ts=2026-12-07T00:00:{i % 60:02d}.{i:03d}Z level=info host={host} {body}"
+
+
+def test_a_logfmt_header_does_not_lump_short_events_together() -> None:
+    # with "=" a delimiter the header alone is six tokens equal on every line, enough for
+    # Drain's 0.5 similarity to put two short events of one length into one cluster
+    bodies = [
+        "disk is now full",
+        "uplink went down again",
+        "cert expired for api",
+        "queue stuck behind lock",
+        "fan failed in rack",
+    ]
+    messages = [logfmt(i, bodies[i % 5]) for i in range(50)]
+    assert len(set(TemplateMiner().templates_of(messages))) == 1
+    keys = TemplateMiner(settings=KEY_VALUES).templates_of(messages)
+    assert len(set(keys)) == 5
+    assert keys[0] == "ts=<TIMESTAMP> level=info host= <*> disk is now full"
+
+
+def test_a_key_value_variable_keeps_its_key_and_closed_sets_stay_words() -> None:
+    users = ["alice", "bob", "carol", "dave", "erin", "frank", "grace", "heidi"]
+    messages = [f"login ok user={u} session={i}" for i, u in enumerate(users * 2)]
+    messages += [f"logout done state={s} session={i}" for i, s in enumerate(["idle", "busy"] * 4)]
+    keys = TemplateMiner(settings=KEY_VALUES).templates_of(messages)
+    assert set(keys[:16]) == {"login ok user= <*> session=<NUM>"}
+    assert set(keys[16:]) == {
+        "logout done state=idle session=<NUM>",
+        "logout done state=busy session=<NUM>",
+    }
+
+
+def test_a_key_value_in_the_first_tokens_does_not_split_an_event_per_value() -> None:
+    # Drain's tree routes on the first tokens; "lock=<name>" there would give every name a
+    # cluster of its own
+    names = ["lenu", "zugare", "batelo", "kimo", "rasu", "tovi", "pela", "dunu", "sako", "mira"]
+    messages = [f"acquire lock={n} flags=0x{i:x} tag=screen" for i, n in enumerate(names * 2)]
+    assert set(TemplateMiner(settings=KEY_VALUES).templates_of(messages)) == {
+        "acquire lock= <*> flags=<HEX> tag=screen"
+    }
+
+
+def test_key_value_masking_is_bounded_and_leaves_other_equals_signs() -> None:
+    [kv] = [m for m in masking_instructions(key_values="variable") if m.mask_with == "KV"]
+    assert kv.mask('a==b x=1 url?q=2 msg="two words" name=plain', "<", ">") == (
+        "a==b x=<KV> url?q=2 msg=<KV> name=plain"
+    )
+    hostile = 'k="' + "a" * 5000
+    assert kv.mask(hostile, "<", ">") == hostile
