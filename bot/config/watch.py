@@ -79,7 +79,13 @@ class WatchSettings(BaseModel):
     )
     max_services: int = Field(200, ge=1, le=2000, description="Most services in one pass.")
     channel: str | None = Field(None, description="Where heads-ups go; unset: alert_channel.")
-    interval_seconds: float = Field(300, ge=10, le=86400)
+    interval_seconds: float = Field(
+        60,
+        ge=10,
+        le=86400,
+        description="A pass this often: a minute, as Prometheus evaluates its alert rules; the "
+        "30-minute lead on a filling disk at its edge needs the heads-up 2 minutes in.",
+    )
     lookback_minutes: float = Field(120, ge=10, le=24 * 60)
     recent_minutes: float = Field(15, ge=1, le=240)
     horizon_minutes: float = Field(

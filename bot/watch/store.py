@@ -10,7 +10,18 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from sqlalchemy import Boolean, Engine, Float, Integer, String, Text, func, select, update
+from sqlalchemy import (
+    Boolean,
+    Engine,
+    Float,
+    Integer,
+    String,
+    Text,
+    delete,
+    func,
+    select,
+    update,
+)
 from sqlalchemy.orm import Mapped, Session, mapped_column
 
 from bot.watch.findings import Target
@@ -44,6 +55,9 @@ class HeadsUpRow(Base):
     opened_at: Mapped[float] = mapped_column(Float)
     seen_at: Mapped[float] = mapped_column(Float)
     alert_key: Mapped[str | None] = mapped_column(Text, nullable=True, index=True)
+
+
+PASSES_KEPT = 86400.0  # seconds a pass's claim is kept: a pass a minute is 1,440 rows, not a year's
 
 
 class WatchPassRow(Base):
@@ -117,7 +131,10 @@ class WatchStore:
         """True for the one replica that runs pass ``slot``."""
         with Session(self._engine) as session, session.begin():
             values = {"slot": slot, "owner": owner[:64], "at": now}
-            return insert_new(session, WatchPassRow, values, key=["slot"])
+            won = insert_new(session, WatchPassRow, values, key=["slot"])
+            if won:  # a claim only matters while replicas may race for its slot
+                session.execute(delete(WatchPassRow).where(WatchPassRow.at < now - PASSES_KEPT))
+            return won
 
     # --- heads-ups -------------------------------------------------------------------------------
     @transaction

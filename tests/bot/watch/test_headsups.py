@@ -7,6 +7,8 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
+from sqlalchemy import func, select
+from sqlalchemy.orm import Session
 
 from bot.config.watch import QuietHours
 from bot.database import state_engine
@@ -14,7 +16,7 @@ from bot.slack.blocks import Message
 from bot.watch.findings import Concern, Limit, Target, WatchFinding
 from bot.watch.proposals import Proposed, WatchProposals
 from bot.watch.publish import HeadsUps
-from bot.watch.store import WatchStore
+from bot.watch.store import WatchPassRow, WatchStore
 from tools.actions import Action
 
 CHANNEL = "C0WATCH"
@@ -98,6 +100,15 @@ def test_one_replica_runs_a_pass(store: WatchStore, tmp_path: Path) -> None:
     assert store.claim_pass(42, "replica-a", NOON)
     assert not other.claim_pass(42, "replica-b", NOON)
     assert other.claim_pass(43, "replica-b", NOON + 300)
+
+
+def test_claims_of_passes_do_not_pile_up(store: WatchStore) -> None:
+    """Passes every 5 minutes for three days leave a day of claims in the database."""
+    for slot in range(3 * 24 * 12):
+        assert store.claim_pass(slot, "replica-a", NOON + 300 * slot)
+    with Session(store._engine) as session:
+        kept = session.scalar(select(func.count()).select_from(WatchPassRow))
+    assert kept == 24 * 12 + 1
 
 
 def test_an_alert_of_the_service_takes_over_the_open_heads_up_thread(store: WatchStore) -> None:
