@@ -28,6 +28,7 @@ from knowledge.ranking import (
 )
 
 SCREEN_CHANNELS = frozenset({"saturation", "latency", "shift"})  # what metrics alone can say
+CORROBORATED = 2  # kinds of clear evidence it takes to displace a recurring origin
 LATER = 60.0  # seconds: a callee that turned abnormal this much after its caller did not cause it
 
 
@@ -53,18 +54,57 @@ class Origin:
         """Whether any kind of evidence clearly implicates the service (e-fold its usual)."""
         return any(part >= CLEAR_SIGNAL for part in self.cause.channels.values())
 
+    @property
+    def corroborated(self) -> bool:
+        """Whether two kinds of evidence clearly implicate the service: among many candidates
+        one metric out of its band is what chance gives some service in most windows."""
+        return sum(part >= CLEAR_SIGNAL for part in self.cause.channels.values()) >= CORROBORATED
+
 
 def rank_origins(
     current: Mapping[str, Features],
     history: Sequence[Mapping[str, Features]] = (),
     graph: Mapping[str, Sequence[str]] | None = None,
     channels: Collection[str] = DEFAULT_CHANNELS,
+    leaders: Sequence[str | None] = (),
 ) -> list[Origin]:
     """Services by evidence, the most likely origin first: ``rank_components`` over ``current``
-    (``history``: the same services' features in other windows), then the call path of
-    ``graph`` (service -> the services it calls)."""
+    (``history``: the same services' features in other windows; ``leaders``: the origin each of
+    those windows named), then the call path of ``graph`` (service -> the services it calls).
+
+    Each service is compared with all its kept windows, so a job that always fails is usual and
+    a service that newly fails leads. But a fault that recurs with nothing new beside it would
+    fade the same way - its own earlier faults become its yardstick. So when no service is
+    implicated by two kinds of evidence (``Origin.corroborated``), the ranking is done again
+    with each service's led windows left out (:func:`led_out`): the recurring origin is compared
+    with the windows it did not lead, as on its first investigation."""
     ranked = [Origin(c) for c in rank_components(current, history, channels)]
+    if any(leaders) and ranked and not ranked[0].corroborated:
+        again = rank_components(current, led_out(history, leaders), channels)
+        ranked = [Origin(c) for c in again]
     return follow_calls(ranked, graph or {})
+
+
+def leader_of(ranked: Sequence[Origin]) -> str | None:
+    """The service an investigation names the origin, to be kept with its evidence: the first,
+    when any evidence clearly implicates it (a leader by a hair is no fault of its own)."""
+    return ranked[0].service if ranked and ranked[0].clear else None
+
+
+def led_out(
+    history: Sequence[Mapping[str, Features]], leaders: Sequence[str | None]
+) -> list[Mapping[str, Features]]:
+    """``history`` with each window's leader left out of it (``leaders``: one a window, None
+    for none): the window an investigation named a service the origin of is its fault, not its
+    usual."""
+    out: list[Mapping[str, Features]] = []
+    for k, found in enumerate(history):
+        leader = leaders[k] if k < len(leaders) else None
+        if leader is None or leader not in found:
+            out.append(found)
+        else:
+            out.append({name: f for name, f in found.items() if name != leader})
+    return out
 
 
 def screen(current: Mapping[str, Features], keep: int, always: Collection[str] = ()) -> list[str]:
