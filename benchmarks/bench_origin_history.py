@@ -18,9 +18,9 @@ reads at once (as before) and eight (a remote store now), chosen by the same pro
 leaders kept with the history (``knowledge.origins.rank_origins``' ``leaders``): each service's
 yardstick without the windows it led when it has at least ``K`` others (else all of them; ``K``
 None: every window, as before), and a second pass with the led windows left out when the first
-names no service implicated by two kinds of evidence (the live rule, ``K`` None) or by any
-clear evidence; ``K`` and the pass chosen in the inner folds. Prints JSON; about 5 minutes on 2
-quiet cores.
+pass's leader is not clearly implicated (by anything, by two kinds of evidence, or beyond its
+metrics - the live rule, with ``K`` None); ``K`` and the pass chosen in the inner folds. Prints
+JSON; about 5 minutes on 2 quiet cores.
 Usage: PYTHONPATH=. python benchmarks/bench_origin_history.py [--data DIR]
 """
 
@@ -55,7 +55,7 @@ from knowledge.evaluation.rca import (
     screened_evidence,
 )
 from knowledge.logs import IN_PROCESS_READS, REMOTE_READS
-from knowledge.origins import CORROBORATED, Origin, leader_of, led_out, rank_origins
+from knowledge.origins import Origin, leader_of, led_out, rank_origins
 from knowledge.ranking import (
     CLEAR_SIGNAL,
     MIN_HISTORY,
@@ -165,28 +165,31 @@ def normal_windows(
     return led_out(history, [leader if leader in enough else None for leader in leaders])
 
 
-def _implicated(origin: Origin, kinds: int) -> bool:
-    return sum(part >= CLEAR_SIGNAL for part in origin.cause.channels.values()) >= kinds
+SECOND_PASS = {  # the leader of the first pass that keeps it: the second is done when it is not
+    "clear": lambda o: o.clear,  # any clear evidence
+    "two kinds": lambda o: sum(p >= CLEAR_SIGNAL for p in o.cause.channels.values()) >= 2,
+    "beyond metrics": lambda o: o.beyond_metrics,  # the live rule
+}
 
 
 def with_leaders(
     incidents: Sequence[NezhaIncident],
     found: Sequence[Found],
     floor: int | None,
-    second_pass: int | None,
+    second_pass: str | None,
 ) -> dict[str, Ranks]:
     """Earlier-only and leave-one-out ranks with each incident kept with the origin it was named
     when investigated (in time order); ``floor``: windows not led a service needs for them to be
     its yardstick (None: every window is, the leaders unused in the first pass);
-    ``second_pass``: rank again without the led windows when the first leader is not implicated
-    by that many kinds of clear evidence (None: no second pass)."""
+    ``second_pass``: rank again without the led windows when the first leader is not what
+    ``SECOND_PASS`` names (None: no second pass)."""
 
     def rank(current: Found, history: list[Found], leaders: list[str | None]) -> list[Origin]:
         kept = normal_windows(history, leaders, floor) if floor is not None else history
         ranked = [Origin(c) for c in rank_components(current, kept)]
         if second_pass is None:
             return ranked
-        if any(leaders) and ranked and not _implicated(ranked[0], second_pass):
+        if any(leaders) and ranked and not SECOND_PASS[second_pass](ranked[0]):
             ranked = [Origin(c) for c in rank_components(current, led_out(history, leaders))]
         return ranked
 
@@ -233,9 +236,9 @@ def main() -> None:
     table: dict[str, Ranks] = dict(history_ranks(incidents, found))
     table["fresh + baseline"] = with_baseline(incidents, found, baselines, earlier=False)
     table["earlier_only + baseline"] = with_baseline(incidents, found, baselines, earlier=True)
-    rules: dict[str, tuple[int | None, int | None]] = {"no leaders": (None, None)}
+    rules: dict[str, tuple[int | None, str | None]] = {"no leaders": (None, None)}
     for k in (None, *FLOORS):
-        for second in (None, 1, CORROBORATED):
+        for second in (None, *SECOND_PASS):
             if (k, second) != (None, None):
                 rules[f"floor {k}, second pass {second}"] = (k, second)
     for rule, (floor, second) in rules.items():
@@ -275,9 +278,13 @@ def main() -> None:
             [f"{mode}, no leaders"],
             [f"{mode}, {rule}" for rule in rules if rule != "no leaders"],
         )
-        steps[f"{mode}: leaders kept, second pass on two kinds, floor chosen"] = (
+        steps[f"{mode}: leaders kept, second pass beyond metrics, floor chosen"] = (
             [f"{mode}, no leaders"],
-            [f"{mode}, floor {k}, second pass {CORROBORATED}" for k in (None, *FLOORS)],
+            [f"{mode}, floor {k}, second pass beyond metrics" for k in (None, *FLOORS)],
+        )
+        steps[f"{mode}: leaders kept, the live rule"] = (
+            [f"{mode}, no leaders"],
+            [f"{mode}, floor None, second pass beyond metrics"],
         )
     report = protocol_report(incidents, table, steps)
     for mode in ("fresh", "earlier_only", "leave_one_out"):  # no choice made: dev is outer

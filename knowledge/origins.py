@@ -22,13 +22,13 @@ from dataclasses import dataclass, replace
 from knowledge.ranking import (
     CLEAR_SIGNAL,
     DEFAULT_CHANNELS,
+    SELF_MEASURED,
     Features,
     RankedCause,
     rank_components,
 )
 
 SCREEN_CHANNELS = frozenset({"saturation", "latency", "shift"})  # what metrics alone can say
-CORROBORATED = 2  # kinds of clear evidence it takes to displace a recurring origin
 LATER = 60.0  # seconds: a callee that turned abnormal this much after its caller did not cause it
 
 
@@ -55,10 +55,15 @@ class Origin:
         return any(part >= CLEAR_SIGNAL for part in self.cause.channels.values())
 
     @property
-    def corroborated(self) -> bool:
-        """Whether two kinds of evidence clearly implicate the service: among many candidates
-        one metric out of its band is what chance gives some service in most windows."""
-        return sum(part >= CLEAR_SIGNAL for part in self.cause.channels.values()) >= CORROBORATED
+    def beyond_metrics(self) -> bool:
+        """Whether evidence other than its metrics (its logs, its traces) clearly implicates the
+        service: among many candidates some service's CPU or latency is out of its band by
+        chance in most windows; a new error or a stopped code path seldom is."""
+        return any(
+            part >= CLEAR_SIGNAL
+            for channel, part in self.cause.channels.items()
+            if channel not in SELF_MEASURED
+        )
 
 
 def rank_origins(
@@ -74,12 +79,12 @@ def rank_origins(
 
     Each service is compared with all its kept windows, so a job that always fails is usual and
     a service that newly fails leads. But a fault that recurs with nothing new beside it would
-    fade the same way - its own earlier faults become its yardstick. So when no service is
-    implicated by two kinds of evidence (``Origin.corroborated``), the ranking is done again
+    fade the same way - its own earlier faults become its yardstick. So when the leader is
+    implicated by its metrics alone (not ``Origin.beyond_metrics``), the ranking is done again
     with each service's led windows left out (:func:`led_out`): the recurring origin is compared
     with the windows it did not lead, as on its first investigation."""
     ranked = [Origin(c) for c in rank_components(current, history, channels)]
-    if any(leaders) and ranked and not ranked[0].corroborated:
+    if any(leaders) and ranked and not ranked[0].beyond_metrics:
         again = rank_components(current, led_out(history, leaders), channels)
         ranked = [Origin(c) for c in again]
     return follow_calls(ranked, graph or {})
