@@ -14,7 +14,12 @@ of the same length before the suspect one - used as history while the namespace 
 ``MIN_HISTORY`` earlier investigations. No extra read: the lines and series are the ones the
 line budget and ``log_seconds`` already allowed. Also the live path with ``log_seconds`` emulated
 for log sources of ``--speeds`` lines a second (``knowledge.evaluation.rca.LogSpeed``), with three
-reads at once (as before) and eight (a remote store now), chosen by the same protocol. Prints
+reads at once (as before) and eight (a remote store now), chosen by the same protocol. And the
+leaders kept with the history (``knowledge.origins.rank_origins``' ``leaders``): each service's
+yardstick without the windows it led when it has at least ``K`` others (else all of them; ``K``
+None: every window, as before), and a second pass with the led windows left out when the first
+pass's leader is not clearly implicated (by anything, by two kinds of evidence, or beyond its
+metrics - the live rule, with ``K`` None); ``K`` and the pass chosen in the inner folds. Prints
 JSON; about 5 minutes on 2 quiet cores.
 Usage: PYTHONPATH=. python benchmarks/bench_origin_history.py [--data DIR]
 """
@@ -50,12 +55,20 @@ from knowledge.evaluation.rca import (
     screened_evidence,
 )
 from knowledge.logs import IN_PROCESS_READS, REMOTE_READS
-from knowledge.origins import rank_origins
-from knowledge.ranking import MIN_HISTORY, ComponentWindow, Features, features
+from knowledge.origins import Origin, leader_of, led_out, rank_origins
+from knowledge.ranking import (
+    CLEAR_SIGNAL,
+    MIN_HISTORY,
+    ComponentWindow,
+    Features,
+    features,
+    rank_components,
+)
 from knowledge.templates import TemplateMiner
 from knowledge.traces import trace_evidence
 
 SLICES = 4
+FLOORS = (1, 2, 3, 5, 8)  # the floors of windows not led that the inner folds choose among
 Ranks = dict[str, int | None]
 Found = Mapping[str, Features]
 
@@ -141,6 +154,65 @@ def with_baseline(
     return out
 
 
+def normal_windows(
+    history: Sequence[Found], leaders: Sequence[str | None], floor: int
+) -> list[Found]:
+    """Each service's windows it did not lead, when it has at least ``floor`` of them; else all
+    its windows (a job that always fails keeps a yardstick)."""
+    count = Counter(name for found in history for name in found)
+    led = Counter(leader for leader in leaders if leader is not None)
+    enough = [name for name in led if count[name] - led[name] >= floor]
+    return led_out(history, [leader if leader in enough else None for leader in leaders])
+
+
+SECOND_PASS = {  # the leader of the first pass that keeps it: the second is done when it is not
+    "clear": lambda o: o.clear,  # any clear evidence
+    "two kinds": lambda o: sum(p >= CLEAR_SIGNAL for p in o.cause.channels.values()) >= 2,
+    "beyond metrics": lambda o: o.beyond_metrics,  # the live rule
+}
+
+
+def with_leaders(
+    incidents: Sequence[NezhaIncident],
+    found: Sequence[Found],
+    floor: int | None,
+    second_pass: str | None,
+) -> dict[str, Ranks]:
+    """Earlier-only and leave-one-out ranks with each incident kept with the origin it was named
+    when investigated (in time order); ``floor``: windows not led a service needs for them to be
+    its yardstick (None: every window is, the leaders unused in the first pass);
+    ``second_pass``: rank again without the led windows when the first leader is not what
+    ``SECOND_PASS`` names (None: no second pass)."""
+
+    def rank(current: Found, history: list[Found], leaders: list[str | None]) -> list[Origin]:
+        kept = normal_windows(history, leaders, floor) if floor is not None else history
+        ranked = [Origin(c) for c in rank_components(current, kept)]
+        if second_pass is None:
+            return ranked
+        if any(leaders) and ranked and not SECOND_PASS[second_pass](ranked[0]):
+            ranked = [Origin(c) for c in rank_components(current, led_out(history, leaders))]
+        return ranked
+
+    def position(i: int, ranked: list[Origin]) -> int | None:
+        names = [o.service for o in ranked]
+        root = incidents[i].root_cause
+        return names.index(root) + 1 if root in names else None
+
+    order = sorted(range(len(incidents)), key=lambda k: (incidents[k].inject_time, k))
+    leaders: dict[int, str | None] = {}
+    earlier: Ranks = {}
+    for at, i in enumerate(order):
+        ranked = rank(found[i], [found[j] for j in order[:at]], [leaders[j] for j in order[:at]])
+        leaders[i] = leader_of(ranked)
+        earlier[incidents[i].id] = position(i, ranked)
+    others: Ranks = {}
+    for i in order:
+        rest = [j for j in order if j != i]
+        ranked = rank(found[i], [found[j] for j in rest], [leaders[j] for j in rest])
+        others[incidents[i].id] = position(i, ranked)
+    return {"earlier_only": earlier, "leave_one_out": others}
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--data", type=Path, default=Path("../shared/bench-data/rca/nezha"))
@@ -164,6 +236,14 @@ def main() -> None:
     table: dict[str, Ranks] = dict(history_ranks(incidents, found))
     table["fresh + baseline"] = with_baseline(incidents, found, baselines, earlier=False)
     table["earlier_only + baseline"] = with_baseline(incidents, found, baselines, earlier=True)
+    rules: dict[str, tuple[int | None, str | None]] = {"no leaders": (None, None)}
+    for k in (None, *FLOORS):
+        for second in (None, *SECOND_PASS):
+            if (k, second) != (None, None):
+                rules[f"floor {k}, second pass {second}"] = (k, second)
+    for rule, (floor, second) in rules.items():
+        for mode, ranks in with_leaders(incidents, found, floor, second).items():
+            table[f"{mode}, {rule}"] = ranks
     for rate in args.speeds:  # the time for logs, at the live log_seconds, for a source this fast
         for readers in sorted({IN_PROCESS_READS, REMOTE_READS}):  # reads at once: before, now
             speed = LogSpeed(args.log_seconds, rate, readers=readers)
@@ -193,6 +273,19 @@ def main() -> None:
             ["earlier_only", "earlier_only + baseline"],
         ),
     }
+    for mode in ("earlier_only", "leave_one_out"):
+        steps[f"{mode}: leaders kept, floor and second pass chosen"] = (
+            [f"{mode}, no leaders"],
+            [f"{mode}, {rule}" for rule in rules if rule != "no leaders"],
+        )
+        steps[f"{mode}: leaders kept, second pass beyond metrics, floor chosen"] = (
+            [f"{mode}, no leaders"],
+            [f"{mode}, floor {k}, second pass beyond metrics" for k in (None, *FLOORS)],
+        )
+        steps[f"{mode}: leaders kept, the live rule"] = (
+            [f"{mode}, no leaders"],
+            [f"{mode}, floor None, second pass beyond metrics"],
+        )
     report = protocol_report(incidents, table, steps)
     for mode in ("fresh", "earlier_only", "leave_one_out"):  # no choice made: dev is outer
         report[f"{mode} | outer"] = "same as dev: nothing is chosen on the data"

@@ -22,6 +22,7 @@ from dataclasses import dataclass, replace
 from knowledge.ranking import (
     CLEAR_SIGNAL,
     DEFAULT_CHANNELS,
+    SELF_MEASURED,
     Features,
     RankedCause,
     rank_components,
@@ -53,18 +54,62 @@ class Origin:
         """Whether any kind of evidence clearly implicates the service (e-fold its usual)."""
         return any(part >= CLEAR_SIGNAL for part in self.cause.channels.values())
 
+    @property
+    def beyond_metrics(self) -> bool:
+        """Whether evidence other than its metrics (its logs, its traces) clearly implicates the
+        service: among many candidates some service's CPU or latency is out of its band by
+        chance in most windows; a new error or a stopped code path seldom is."""
+        return any(
+            part >= CLEAR_SIGNAL
+            for channel, part in self.cause.channels.items()
+            if channel not in SELF_MEASURED
+        )
+
 
 def rank_origins(
     current: Mapping[str, Features],
     history: Sequence[Mapping[str, Features]] = (),
     graph: Mapping[str, Sequence[str]] | None = None,
     channels: Collection[str] = DEFAULT_CHANNELS,
+    leaders: Sequence[str | None] = (),
 ) -> list[Origin]:
     """Services by evidence, the most likely origin first: ``rank_components`` over ``current``
-    (``history``: the same services' features in other windows), then the call path of
-    ``graph`` (service -> the services it calls)."""
+    (``history``: the same services' features in other windows; ``leaders``: the origin each of
+    those windows named), then the call path of ``graph`` (service -> the services it calls).
+
+    Each service is compared with all its kept windows, so a job that always fails is usual and
+    a service that newly fails leads. But a fault that recurs with nothing new beside it would
+    fade the same way - its own earlier faults become its yardstick. So when the leader is
+    implicated by its metrics alone (not ``Origin.beyond_metrics``), the ranking is done again
+    with each service's led windows left out (:func:`led_out`): the recurring origin is compared
+    with the windows it did not lead, as on its first investigation."""
     ranked = [Origin(c) for c in rank_components(current, history, channels)]
+    if any(leaders) and ranked and not ranked[0].beyond_metrics:
+        again = rank_components(current, led_out(history, leaders), channels)
+        ranked = [Origin(c) for c in again]
     return follow_calls(ranked, graph or {})
+
+
+def leader_of(ranked: Sequence[Origin]) -> str | None:
+    """The service an investigation names the origin, to be kept with its evidence: the first,
+    when any evidence clearly implicates it (a leader by a hair is no fault of its own)."""
+    return ranked[0].service if ranked and ranked[0].clear else None
+
+
+def led_out(
+    history: Sequence[Mapping[str, Features]], leaders: Sequence[str | None]
+) -> list[Mapping[str, Features]]:
+    """``history`` with each window's leader left out of it (``leaders``: one a window, None
+    for none): the window an investigation named a service the origin of is its fault, not its
+    usual."""
+    out: list[Mapping[str, Features]] = []
+    for k, found in enumerate(history):
+        leader = leaders[k] if k < len(leaders) else None
+        if leader is None or leader not in found:
+            out.append(found)
+        else:
+            out.append({name: f for name, f in found.items() if name != leader})
+    return out
 
 
 def screen(current: Mapping[str, Features], keep: int, always: Collection[str] = ()) -> list[str]:

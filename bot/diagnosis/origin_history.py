@@ -10,7 +10,9 @@ the flow gets (kept across restarts, shared by replicas). Both keep the same bou
 last ``keep`` investigations of a namespace, each service's channel values only - what the
 ranking compares; the evidence texts and templates, which came from its logs, are never kept -
 and only names and numbers that fit (:func:`numbers_of`): the services and values come from the
-cluster and its logs, so they are bounded here rather than trusted.
+cluster and its logs, so they are bounded here rather than trusted. Each investigation is kept
+with the origin it named (its leader), so a service's yardstick can leave out its own faults
+(``knowledge.origins.normal_windows``): a fault that recurs must not become its usual.
 """
 
 from __future__ import annotations
@@ -19,7 +21,7 @@ import math
 import threading
 from collections import OrderedDict, deque
 from collections.abc import Mapping
-from typing import Protocol
+from typing import NamedTuple, Protocol
 
 from knowledge.ranking import Features
 
@@ -38,15 +40,25 @@ class HistoryUnavailableError(Exception):
     investigation ranks on the other services of its window and says so once."""
 
 
+class Recalled(NamedTuple):
+    """The namespace's earlier investigations, oldest first: each one's evidence, and the
+    service it named the origin (None: none clearly), one for one."""
+
+    windows: list[Mapping[str, Features]]
+    leaders: list[str | None]
+
+
 class OriginHistory(Protocol):
-    def past(self, namespace: str) -> list[Mapping[str, Features]]:
-        """The evidence of the namespace's earlier investigations, oldest first (raises
-        :class:`HistoryUnavailableError`)."""
+    def recall(self, namespace: str) -> Recalled:
+        """The evidence of the namespace's earlier investigations and their leaders, oldest
+        first (raises :class:`HistoryUnavailableError`)."""
         ...
 
-    def keep(self, namespace: str, found: Mapping[str, Features]) -> None:
-        """Remember one investigation's evidence, every service ranked (raises
-        :class:`HistoryUnavailableError`)."""
+    def keep(
+        self, namespace: str, found: Mapping[str, Features], leader: str | None = None
+    ) -> None:
+        """Remember one investigation's evidence, every service ranked, and the origin it named
+        (raises :class:`HistoryUnavailableError`)."""
         ...
 
 
@@ -90,20 +102,29 @@ class MemoryHistory:
 
     def __init__(self, keep: int) -> None:
         self._keep = keep
-        self._by_namespace: OrderedDict[str, deque[Mapping[str, Features]]] = OrderedDict()
+        self._by_namespace: OrderedDict[str, deque[tuple[Mapping[str, Features], str | None]]] = (
+            OrderedDict()
+        )
         self._lock = threading.Lock()
 
     def past(self, namespace: str) -> list[Mapping[str, Features]]:
-        with self._lock:
-            return list(self._by_namespace.get(namespace, ()))
+        """The evidence alone (``recall``'s windows)."""
+        return self.recall(namespace).windows
 
-    def keep(self, namespace: str, found: Mapping[str, Features]) -> None:
+    def recall(self, namespace: str) -> Recalled:
+        with self._lock:
+            kept = list(self._by_namespace.get(namespace, ()))
+        return Recalled([found for found, _ in kept], [leader for _, leader in kept])
+
+    def keep(
+        self, namespace: str, found: Mapping[str, Features], leader: str | None = None
+    ) -> None:
         numbers = numbers_of(found)
         if self._keep <= 0 or not numbers:
             return
         with self._lock:
             kept = self._by_namespace.pop(namespace, None) or deque(maxlen=self._keep)
-            kept.append(as_features(numbers))
+            kept.append((as_features(numbers), leader if leader in numbers else None))
             self._by_namespace[namespace] = kept
             while len(self._by_namespace) > NAMESPACES:
                 self._by_namespace.popitem(last=False)

@@ -1,6 +1,7 @@
 """The origin ranking's history kept in the state database (``origin_history``, migration 0004):
-one row per service an investigation ranked - its namespace, when, and its channel values as a
-small JSON object - so a restart, or another replica, still compares each service with its own
+one row per service an investigation ranked - its namespace, when, its channel values as a
+small JSON object, and whether the investigation named it the origin (``led``, migration 0011) -
+so a restart, or another replica, still compares each service with its own
 past instead of falling back on its peers (on Nezha: AS@1 0.54 against 0.79 with the earlier
 incidents as history).
 
@@ -23,6 +24,7 @@ from collections.abc import Callable, Mapping
 from typing import Any, ParamSpec, TypeVar
 
 from sqlalchemy import (
+    Boolean,
     Engine,
     Float,
     Index,
@@ -31,6 +33,7 @@ from sqlalchemy import (
     Text,
     UniqueConstraint,
     delete,
+    false,
     func,
     select,
 )
@@ -38,7 +41,13 @@ from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.orm import Mapped, Session, mapped_column
 
-from bot.diagnosis.origin_history import MAX_NAME, HistoryUnavailableError, as_features, numbers_of
+from bot.diagnosis.origin_history import (
+    MAX_NAME,
+    HistoryUnavailableError,
+    Recalled,
+    as_features,
+    numbers_of,
+)
 from knowledge.ranking import Features
 from tools.errors import StateUnavailableError
 from tools.schema import Base
@@ -68,6 +77,7 @@ class OriginHistoryRow(Base):
     service: Mapped[str] = mapped_column(String(63))
     investigated_at: Mapped[float] = mapped_column(Float)
     channels: Mapped[str] = mapped_column(Text)
+    led: Mapped[bool] = mapped_column(Boolean, default=False, server_default=false())
 
 
 class StoredHistory:
@@ -84,23 +94,38 @@ class StoredHistory:
         self._now = now
 
     def past(self, namespace: str) -> list[Mapping[str, Features]]:
+        """The evidence alone (``recall``'s windows)."""
+        return self.recall(namespace).windows
+
+    def recall(self, namespace: str) -> Recalled:
         if self._keep <= 0 or not 0 < len(namespace) <= MAX_NAME:
-            return []
+            return Recalled([], [])
         rows = _unavailable_as_history(self._read)(namespace)
         by_investigation: dict[str, dict[str, object]] = {}
-        for investigation, service, channels in rows:
+        leaders: dict[str, str | None] = {}
+        for investigation, service, channels, led in rows:
             by_investigation.setdefault(investigation, {})[service] = _decoded(channels)
-        return [as_features(numbers_of(found)) for found in by_investigation.values()]
+            leaders.setdefault(investigation, None)
+            if led:
+                leaders[investigation] = service
+        windows = [as_features(numbers_of(found)) for found in by_investigation.values()]
+        named = [  # a leader whose row was unreadable is no leader
+            leader if leader in window else None
+            for leader, window in zip(leaders.values(), windows, strict=True)
+        ]
+        return Recalled(list(windows), named)
 
-    def keep(self, namespace: str, found: Mapping[str, Features]) -> None:
+    def keep(
+        self, namespace: str, found: Mapping[str, Features], leader: str | None = None
+    ) -> None:
         numbers = numbers_of(found)
         if self._keep <= 0 or not numbers or not 0 < len(namespace) <= MAX_NAME:
             return
         token = uuid.uuid4().hex  # made once, so a retried transaction recognises its own rows
-        _unavailable_as_history(self._write)(namespace, token, numbers, self._now())
+        _unavailable_as_history(self._write)(namespace, token, numbers, self._now(), leader)
 
     @transaction
-    def _read(self, namespace: str) -> list[tuple[str, str, str]]:
+    def _read(self, namespace: str) -> list[tuple[str, str, str, bool]]:
         """The rows of the namespace's newest ``keep`` investigations, oldest first."""
         with Session(self._engine) as session:
             newest = _newest(namespace).limit(self._keep).subquery()
@@ -109,16 +134,22 @@ class StoredHistory:
                     OriginHistoryRow.investigation,
                     OriginHistoryRow.service,
                     OriginHistoryRow.channels,
+                    OriginHistoryRow.led,
                 )
                 .join(newest, newest.c.investigation == OriginHistoryRow.investigation)
                 .where(OriginHistoryRow.namespace == namespace)
                 .order_by(newest.c.at, newest.c.last, OriginHistoryRow.id)
             ).all()
-            return [(r[0], r[1], r[2]) for r in found]
+            return [(r[0], r[1], r[2], bool(r[3])) for r in found]
 
     @transaction
     def _write(
-        self, namespace: str, token: str, numbers: dict[str, dict[str, float]], at: float
+        self,
+        namespace: str,
+        token: str,
+        numbers: dict[str, dict[str, float]],
+        at: float,
+        leader: str | None = None,
     ) -> None:
         with Session(self._engine) as session, session.begin():
             known = session.scalar(
@@ -131,6 +162,7 @@ class StoredHistory:
                     "service": service,
                     "investigated_at": at,
                     "channels": json.dumps(values, sort_keys=True),
+                    "led": service == leader,
                 }
                 for service, values in numbers.items()
             ]

@@ -20,8 +20,10 @@ delay, not as its callers' latency.
 
 Each service is ranked against its own evidence in the namespace's earlier investigations
 (``OriginHistory``: in the state database for the flow, ``bot.diagnosis.origin_store``), as the
-evaluation ranks each incident against the others. A history that cannot be read or written is
-one note; the services are then ranked against each other, and the investigation goes on.
+evaluation ranks each incident against the others, and each earlier investigation is kept with
+the origin it named, so a fault that recurs is not taken for its service's usual
+(``knowledge.origins.rank_origins``). A history that cannot be read or written is one note; the
+services are then ranked against each other, and the investigation goes on.
 """
 
 from __future__ import annotations
@@ -40,7 +42,12 @@ from bot import messages
 from bot.config import InvestigationSettings
 from bot.diagnosis.budget import Budget
 from bot.diagnosis.candidates import Candidate, candidates
-from bot.diagnosis.origin_history import HistoryUnavailableError, MemoryHistory, OriginHistory
+from bot.diagnosis.origin_history import (
+    HistoryUnavailableError,
+    MemoryHistory,
+    OriginHistory,
+    Recalled,
+)
 from bot.diagnosis.window import Window
 from detectors import MetricSource, MetricSourceError, PartialMetricsError, Series
 from knowledge import (
@@ -53,7 +60,7 @@ from knowledge import (
     trace_evidence,
 )
 from knowledge.logs import REMOTE_READS, concurrent_reads, fair_share, spread
-from knowledge.origins import Origin, rank_origins, screen
+from knowledge.origins import Origin, leader_of, rank_origins, screen
 from knowledge.ranking import (
     METRIC_BASELINE_SECONDS,
     METRIC_NULL_WINDOWS,
@@ -187,20 +194,27 @@ class OriginFinder:
             for caller, callees in graph.items()
             if caller in relations and any(c in relations for c in callees)
         }
-        ranked = rank_origins(found, self._past(namespace, notes), graph=graph)
-        self._keep(namespace, found, notes)
+        past = self._recall(namespace, notes)
+        ranked = rank_origins(found, past.windows, graph=graph, leaders=past.leaders)
+        self._keep(namespace, found, leader_of(ranked), notes)
         return Origins(ranked, relations, frozenset(lines), among)
 
-    def _past(self, namespace: str, notes: list[str]) -> list[Mapping[str, Features]]:
+    def _recall(self, namespace: str, notes: list[str]) -> Recalled:
         try:
-            return self._history.past(namespace)
+            return self._history.recall(namespace)
         except HistoryUnavailableError as exc:
             notes.append(messages.ORIGIN_HISTORY_UNREAD.format(why=exc))
-            return []
+            return Recalled([], [])
 
-    def _keep(self, namespace: str, found: Mapping[str, Features], notes: list[str]) -> None:
+    def _keep(
+        self,
+        namespace: str,
+        found: Mapping[str, Features],
+        leader: str | None,
+        notes: list[str],
+    ) -> None:
         try:
-            self._history.keep(namespace, found)
+            self._history.keep(namespace, found, leader)
         except HistoryUnavailableError as exc:
             if not any(str(exc) in note for note in notes):  # one note for a database down
                 notes.append(messages.ORIGIN_HISTORY_UNKEPT.format(why=exc))

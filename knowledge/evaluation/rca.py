@@ -41,7 +41,7 @@ from knowledge.evaluation.fault_data import (
 from knowledge.logs import REMOTE_READS, fair_share
 from knowledge.matching import PROFILE_WIDTH, evidence_profile, suspects_of
 from knowledge.memory import IncidentMemory
-from knowledge.origins import rank_origins, screen
+from knowledge.origins import leader_of, rank_origins, screen
 from knowledge.ranking import ComponentWindow, Features, RankedCause, features
 from knowledge.records import IncidentRecord
 from knowledge.store import open_chroma
@@ -175,22 +175,33 @@ def history_ranks(
     it, which is also what it keeps): ``fresh`` - none (a first investigation, a restart before
     the history was kept in the state database); ``earlier_only`` - the incidents before it in
     time, as a deployment accumulates them; ``leave_one_out`` - every other incident, later ones
-    too (an upper bound a deployment only reaches after many incidents)."""
+    too (an upper bound a deployment only reaches after many incidents). Each kept incident
+    comes with the origin it was named when it was investigated, in time order against the ones
+    before it, as a deployment keeps it (``knowledge.origins.leader_of``)."""
     order = sorted(range(len(incidents)), key=lambda k: (incidents[k].inject_time, k))
+    leaders: dict[int, str | None] = {}
+    for position, i in enumerate(order):
+        earlier = order[:position]
+        named = rank_origins(
+            found[i], [found[j] for j in earlier], leaders=[leaders[j] for j in earlier]
+        )
+        leaders[i] = leader_of(named)
     out: dict[str, dict[str, int | None]] = {}
     for mode in modes:
         ranks: dict[str, int | None] = {}
         for position, i in enumerate(order):
             if mode == "fresh":
-                history: list[Mapping[str, Features]] = []
+                kept: list[int] = []
             elif mode == "earlier_only":
-                history = [found[j] for j in order[:position]]
+                kept = order[:position]
             elif mode == "leave_one_out":
-                history = [found[j] for j in order if j != i]
+                kept = [j for j in order if j != i]
             else:
                 raise ValueError(f"unknown history mode {mode!r}")
-            ranking = [o.cause for o in rank_origins(found[i], history)]
-            ranks[incidents[i].id] = _position(incidents[i], ranking)
+            ranked = rank_origins(
+                found[i], [found[j] for j in kept], leaders=[leaders[j] for j in kept]
+            )
+            ranks[incidents[i].id] = _position(incidents[i], [o.cause for o in ranked])
         out[mode] = ranks
     return out
 

@@ -37,3 +37,11 @@ def test_origin_history_zero_keeps_nothing() -> None:
     history = MemoryHistory(keep=0)
     history.keep("shop", found(1.0))
     assert history.past("shop") == []
+
+
+def test_each_window_is_kept_with_the_origin_it_named() -> None:
+    history = MemoryHistory(keep=3)
+    history.keep("shop", found(1.0), "ledger")
+    history.keep("shop", found(2.0))
+    history.keep("shop", found(3.0), "not-ranked")  # not among the services kept: no leader
+    assert history.recall("shop").leaders == ["ledger", None, None]

@@ -171,6 +171,20 @@ def test_a_service_that_always_fails_is_compared_with_its_own_past() -> None:
     assert origins.ranked[0].service == "ledger"
 
 
+def test_the_same_fault_four_times_in_a_row_keeps_its_service_first() -> None:
+    """ledger fails the same way in four investigations in a row: its earlier faults are kept
+    as what it led, not as its usual, so on the fourth it is still named the origin (before, it
+    faded: its own failures were most of its yardstick)."""
+    names = ["front", "batch", "ledger", "mail", "cart"]
+    found = finder(MinuteLogs(failing_ledger), names)
+    firsts = [
+        found.find("shop", "front", WINDOW, [], TemplateMiner(), Budget(60.0), []).ranked[0]
+        for _ in range(4)
+    ]
+    assert [o.service for o in firsts] == ["ledger"] * 4
+    assert firsts[-1].clear
+
+
 def test_candidates_not_reached_in_the_time_for_logs_are_one_note() -> None:
     """A slow source: the first reads, started at once, are still read (a read under way keeps
     the investigation's time, not only what is left of the time for logs); once that is up no

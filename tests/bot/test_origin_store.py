@@ -174,3 +174,20 @@ def test_past_the_namespace_bound_the_least_recently_investigated_is_deleted(
     history.keep("d", found(1.0))
     assert history.past("b") == []
     assert [len(history.past(n)) for n in ("a", "c", "d")] == [2, 1, 1]
+
+
+def test_the_origin_each_investigation_named_is_read_back_after_a_restart(url: str) -> None:
+    """The leader is kept with the evidence: after a restart each investigation still says which
+    service it named, so a recurring fault is not compared with itself; a leader that is not
+    among the services ranked is kept as none."""
+    first = engine_of(url)
+    history = StoredHistory(first, keep=5, now=Ticking())
+    history.keep("shop", found(1.0), "ledger")
+    history.keep("shop", found(2.0))
+    history.keep("shop", found(3.0), "mail")
+    history.keep("shop", found(4.0), "<!channel>")
+    first.dispose()
+
+    recalled = StoredHistory(engine_of(url), keep=5, now=Ticking()).recall("shop")
+    assert recalled.leaders == ["ledger", None, "mail", None]
+    assert [w["ledger"].channels["errors"] for w in recalled.windows] == [1.0, 2.0, 3.0, 4.0]

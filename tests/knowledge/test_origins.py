@@ -132,3 +132,41 @@ def test_the_screen_reads_the_strongest_on_metrics_and_the_alerting_service() ->
     assert screen(current, keep=2) == ["checkout", "payments"]
     assert screen(current, keep=1, always={"frontend"}) == ["frontend", "checkout"]
     assert screen(current, keep=0, always={"frontend"}) == ["frontend"]
+
+
+def test_a_service_s_recent_faults_are_not_its_yardstick() -> None:
+    """price was quiet in three investigations and the origin of the next four: against every
+    window its fifth fault is usual and cart's CPU out of band (a metric alone) leads; with the
+    leaders kept, price is compared with its quiet windows and leads again."""
+    quiet, failing = service(errors=0.0), service(errors=40.0)
+    history = [
+        *[{"price": quiet, "cart": quiet} for _ in range(3)],
+        *[{"price": failing, "cart": quiet} for _ in range(4)],
+    ]
+    leaders: list[str | None] = [None, None, None, *["price"] * 4]
+    now = {"price": failing, "cart": service(saturation=5.0)}
+    assert rank_origins(now, history)[0].service == "cart"  # what led before
+    assert rank_origins(now, history, leaders=leaders)[0].service == "price"
+
+
+def test_a_service_that_led_every_window_yields_to_one_that_newly_logs_errors() -> None:
+    """batch led all three earlier investigations (a job that always fails, louder than the
+    rest); ledger now logs new errors: batch's failures are its usual and ledger leads."""
+    batch, quiet = service(errors=40.0, saturation=5.0), service()
+    history = [{"batch": batch, "ledger": quiet} for _ in range(3)]
+    now = {"batch": batch, "ledger": service(errors=8.0)}
+    ranked = rank_origins(now, history, leaders=["batch", "batch", "batch"])
+    assert ranked[0].service == "ledger"
+    assert ranked[0].beyond_metrics
+
+
+def test_a_fault_that_recurs_with_nothing_else_abnormal_still_leads() -> None:
+    """payments led every earlier investigation and now fails the same way, beside one service
+    whose CPU is out of band (what chance gives some service among many): against its own
+    faults payments looks usual, so it is compared without its led windows - and leads, as it
+    did the first time."""
+    failing, quiet = service(errors=40.0), service()
+    history = [{"payments": failing, "cart": quiet, "ads": quiet} for _ in range(3)]
+    now = {"payments": failing, "cart": quiet, "ads": service(saturation=5.0)}
+    assert rank_origins(now, history)[0].service == "ads"  # before: payments faded
+    assert rank_origins(now, history, leaders=["payments"] * 3)[0].service == "payments"
