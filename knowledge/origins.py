@@ -112,6 +112,15 @@ def led_out(
     return out
 
 
+def metrics_only(found: Features) -> Features:
+    """A service's evidence when its logs were not read: its metric channels only. The log and
+    trace channels are left out, not kept as 0 - unknown, so a later investigation that reads
+    its logs compares them with the windows they were read in (``knowledge.ranking``), not
+    with zeros that only say nobody looked."""
+    channels = {c: v for c, v in found.channels.items() if c in SCREEN_CHANNELS}
+    return replace(found, channels=channels)
+
+
 def screen(current: Mapping[str, Features], keep: int, always: Collection[str] = ()) -> list[str]:
     """The services worth reading logs for: the ``keep`` strongest on metric evidence alone (with
     ``always`` besides), in ranking order."""

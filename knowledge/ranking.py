@@ -381,15 +381,26 @@ def _usual(
     channel only its history can judge (``HISTORY_ONLY``: infinity), nothing for a metric
     channel (its value already measures the metric against its own earlier windows), else the
     median of its peers' (a service that is a victim of the same fault is a poor yardstick for
-    a metric, but the only one for its logs)."""
-    past = [max(0.0, h[name].channels.get(channel, 0.0)) for h in history if name in h]
+    a metric, but the only one for its logs). A channel a window does not hold was not read
+    there (a live investigation reads the logs of a few candidates only): it is unknown, not
+    zero, so neither that window nor that peer counts (issue 14: a neighbour read for the first
+    time was judged against the zeros of the windows its logs were never read in)."""
+    past = [
+        max(0.0, h[name].channels[channel])
+        for h in history
+        if name in h and channel in h[name].channels
+    ]
     if len(past) >= MIN_HISTORY:
         return quantile(past, USUAL_QUANTILE)
     if channel in HISTORY_ONLY:
         return math.inf
     if channel in SELF_MEASURED:
         return 0.0
-    peers = [max(0.0, f.channels.get(channel, 0.0)) for n, f in current.items() if n != name]
+    peers = [
+        max(0.0, f.channels[channel])
+        for n, f in current.items()
+        if n != name and channel in f.channels
+    ]
     return statistics.median(peers) if peers else 0.0
 
 

@@ -60,7 +60,7 @@ from knowledge import (
     trace_evidence,
 )
 from knowledge.logs import REMOTE_READS, concurrent_reads, fair_share, spread
-from knowledge.origins import Origin, leader_of, rank_origins, screen
+from knowledge.origins import Origin, leader_of, metrics_only, rank_origins, screen
 from knowledge.ranking import (
     METRIC_BASELINE_SECONDS,
     METRIC_NULL_WINDOWS,
@@ -164,7 +164,7 @@ class OriginFinder:
         most = fair_share([len(got) for got in lines.values()], self._settings.max_log_lines)
         for name, got in lines.items():
             lines[name] = spread(got, max(most, 1))
-        found = dict(screened)
+        found = {name: metrics_only(f) for name, f in screened.items()}  # logs read: replaced below
         windows: dict[str, ComponentWindow] = {}
         before: list[TraceEvent] = []  # the traced lines of the services read, in the baseline
         after: list[TraceEvent] = []  # and in the window

@@ -41,7 +41,7 @@ from knowledge.evaluation.fault_data import (
 from knowledge.logs import REMOTE_READS, fair_share
 from knowledge.matching import PROFILE_WIDTH, evidence_profile, suspects_of
 from knowledge.memory import IncidentMemory
-from knowledge.origins import leader_of, rank_origins, screen
+from knowledge.origins import leader_of, metrics_only, rank_origins, screen
 from knowledge.ranking import ComponentWindow, Features, RankedCause, features
 from knowledge.records import IncidentRecord
 from knowledge.store import open_chroma
@@ -284,7 +284,7 @@ def evidence(
             first_seen=first_seen,
             traces=traces.get(service),
         )
-        out[service] = features(window)
+        out[service] = features(window) if has_logs else metrics_only(features(window))
     return out
 
 

@@ -14,6 +14,7 @@ import numpy as np
 from bot import messages
 from bot.config import InvestigationSettings
 from bot.diagnosis.budget import Budget
+from bot.diagnosis.origin_history import MemoryHistory
 from bot.diagnosis.origins import LOG_READERS, OriginFinder
 from bot.diagnosis.window import Window
 from detectors import InMemoryMetricSource, Series
@@ -274,3 +275,51 @@ def test_a_source_that_makes_its_lines_in_this_process_is_read_three_at_a_time()
     assert concurrent_reads(InMemoryLogSource(lambda *_: [])) == IN_PROCESS_READS == 3
     assert concurrent_reads(MinuteLogs(steady)) == REMOTE_READS == LOG_READERS
     assert concurrent_reads(Declared()) == 5
+
+
+def test_a_neighbour_read_for_the_first_time_does_not_outrank_a_recurring_origin() -> None:
+    """ledger failed in three investigations, the only candidate whose logs were read (its CPU
+    is what the screen picks); mail and cart, never read, log retries, more in a busy half
+    hour. Now ledger fails the same way and their logs are read for the first time in a busy
+    half hour: their past is unknown, not zero, so their retries are judged against each other
+    as on a first investigation, and ledger is still named the origin (before, the retries
+    were new against the zeros of the windows nobody read, and mail or cart was named)."""
+    names = ["front", "ledger", "mail", "cart"]
+
+    def busy_ledger(namespace: str, service: str, start: float, end: float) -> list[Series]:
+        ts = np.arange(start, end, 60.0)
+        rng = np.random.default_rng(zlib.crc32(service.encode()))
+        cpu = 30.0 + rng.normal(0.0, 1.0, len(ts))
+        if service == "ledger":
+            cpu[ts >= WINDOW.split] += 25.0
+        return [Series.of("cpu_utilization_pct", ts, cpu)]
+
+    def lines(service: str, minute: float) -> list[str]:
+        found = failing_ledger(service, minute)
+        if service in ("mail", "cart"):  # retries, more in a busy half hour (as now)
+            busy = 1 if minute >= WINDOW.split else 0
+            found += ["WARN retrying upstream connection"] * (len(service) - 2 + busy)
+        return found
+
+    history = MemoryHistory(20)
+
+    def finder_reading(log_candidates: int) -> OriginFinder:
+        return OriginFinder(
+            metrics=InMemoryMetricSource(busy_ledger),
+            logs=MinuteLogs(lines),
+            directories=[Namespace(names)],
+            graphs=[],
+            settings=InvestigationSettings(log_seconds=60.0, log_candidates=log_candidates),
+            history=history,
+        )
+
+    for _ in range(3):
+        earlier = finder_reading(1).find(
+            "shop", "front", WINDOW, [], TemplateMiner(), Budget(60.0), []
+        )
+        assert earlier.with_logs == {"front", "ledger"}
+    origins = finder_reading(10).find(
+        "shop", "front", WINDOW, [], TemplateMiner(), Budget(60.0), []
+    )
+    assert "mail" in origins.with_logs
+    assert origins.ranked[0].service == "ledger"

@@ -6,19 +6,21 @@ note."""
 
 from __future__ import annotations
 
+import json
 import math
 import threading
 from pathlib import Path
 
 import pytest
-from sqlalchemy import Engine, create_engine, func, select
+from sqlalchemy import Engine, MetaData, Table, create_engine, func, select
 
 from bot.diagnosis import origin_store
 from bot.diagnosis.origin_history import MAX_CHANNELS, HistoryUnavailableError
 from bot.diagnosis.origin_store import OriginHistoryRow, StoredHistory
 from knowledge.ranking import Features
 from tests.services.postgres import postgres_server, postgres_url  # noqa: F401  (fixtures)
-from tools.schema import upgraded
+from tools.schema import head, revision, upgraded
+from tools.schema.migrate import upgrade
 
 NOW = 1_800_000_000.0
 
@@ -191,3 +193,38 @@ def test_the_origin_each_investigation_named_is_read_back_after_a_restart(url: s
     recalled = StoredHistory(engine_of(url), keep=5, now=Ticking()).recall("shop")
     assert recalled.leaders == ["ledger", None, "mail", None]
     assert [w["ledger"].channels["errors"] for w in recalled.windows] == [1.0, 2.0, 3.0, 4.0]
+
+
+def test_rows_kept_before_the_upgrade_read_their_zero_log_channels_as_unknown(
+    tmp_path: Path,
+) -> None:
+    """Before 0012 a service whose logs were not read was kept with 0 errors: after the upgrade
+    those zeros are unknown (left out), so a neighbour read for the first time is not judged
+    against them; values that are not 0, and metric zeros (every candidate's metrics are
+    read), are kept."""
+    engine = create_engine(f"sqlite:///{tmp_path / 'medic.db'}")
+    upgrade(engine, "0011_origin_leader")
+    rows = Table("origin_history", MetaData(), autoload_with=engine)
+    channels = {
+        "ledger": {"errors": 40.0, "drops": 0.0, "saturation": 0.0},
+        "mail": {"errors": 0.0, "drops": 0.0, "saturation": 1.5},
+    }
+    with engine.begin() as conn:
+        for service, values in channels.items():
+            conn.execute(
+                rows.insert().values(
+                    namespace="shop",
+                    investigation="old",
+                    service=service,
+                    investigated_at=NOW,
+                    channels=json.dumps(values),
+                    led=service == "ledger",
+                )
+            )
+    upgrade(engine)
+    assert revision(engine) == head()
+    recalled = StoredHistory(engine, keep=5, now=Ticking()).recall("shop")
+    (window,) = recalled.windows
+    assert window["ledger"].channels == {"errors": 40.0, "saturation": 0.0}
+    assert window["mail"].channels == {"saturation": 1.5}
+    assert recalled.leaders == ["ledger"]

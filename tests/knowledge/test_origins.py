@@ -4,7 +4,7 @@ logs to read from the metrics alone."""
 
 from __future__ import annotations
 
-from knowledge.origins import LATER, rank_origins, screen
+from knowledge.origins import LATER, metrics_only, rank_origins, screen
 from knowledge.ranking import Features
 
 T0 = 1_800_000_000.0
@@ -170,3 +170,23 @@ def test_a_fault_that_recurs_with_nothing_else_abnormal_still_leads() -> None:
     now = {"payments": failing, "cart": quiet, "ads": service(saturation=5.0)}
     assert rank_origins(now, history)[0].service == "ads"  # before: payments faded
     assert rank_origins(now, history, leaders=["payments"] * 3)[0].service == "payments"
+
+
+def test_a_channel_a_window_did_not_read_is_unknown_not_zero() -> None:
+    """payments led three investigations; mail's and cart's logs were read in none of them
+    (their windows hold metrics only). Now both are read and log their retries: against no
+    window of their own they are judged against each other, as on a first investigation, not
+    against zeros nobody measured - and payments, failing again, is still named first."""
+    unread = Features({"saturation": 0.0}, None, (), ())
+    history = [{"payments": service(errors=40.0), "mail": unread, "cart": unread}] * 3
+    now = {
+        "payments": service(errors=40.0),
+        "mail": service(errors=3.0),
+        "cart": service(errors=3.0),
+    }
+    ranked = rank_origins(now, history, leaders=["payments"] * 3)
+    assert ranked[0].service == "payments"
+    assert metrics_only(service(saturation=2.0, errors=5.0)).channels == {
+        "saturation": 2.0,
+        "latency": 0.0,
+    }
