@@ -79,6 +79,8 @@ SELF_MEASURED = frozenset({"saturation", "latency", "shift"})  # judged against 
 # varies from minute to minute far more than counting chance says (a busy link's is never zero),
 # so a new deployment's peers are no yardstick for it
 HISTORY_ONLY = frozenset({"late", "late_raw", "self_slow"})  # self_slow: a candidate
+# computed whenever a component's logs are read; a window without them did not read its logs
+LOG_CHANNELS = frozenset({"errors", "drops"})
 DEFAULT_CHANNELS = frozenset({"errors", "drops", "flow", "delay", "late", "saturation", "latency"})
 
 
@@ -381,14 +383,16 @@ def _usual(
     channel only its history can judge (``HISTORY_ONLY``: infinity), nothing for a metric
     channel (its value already measures the metric against its own earlier windows), else the
     median of its peers' (a service that is a victim of the same fault is a poor yardstick for
-    a metric, but the only one for its logs). A channel a window does not hold was not read
-    there (a live investigation reads the logs of a few candidates only): it is unknown, not
-    zero, so neither that window nor that peer counts (issue 14: a neighbour read for the first
-    time was judged against the zeros of the windows its logs were never read in)."""
+    a metric, but the only one for its logs). A log channel (``LOG_CHANNELS``) a window does not
+    hold was not read there (a live investigation reads the logs of a few candidates only): it
+    is unknown, not zero, so neither that window nor that peer counts (issue 14: a neighbour
+    read for the first time was judged against the zeros of the windows its logs were never read
+    in). Any other channel missing is 0, as it was: unknown for every channel cost an incident
+    on Nezha (earlier-only AS@1 0.857 to 0.821)."""
     past = [
-        max(0.0, h[name].channels[channel])
+        max(0.0, h[name].channels.get(channel, 0.0))
         for h in history
-        if name in h and channel in h[name].channels
+        if name in h and _read(h[name], channel)
     ]
     if len(past) >= MIN_HISTORY:
         return quantile(past, USUAL_QUANTILE)
@@ -397,11 +401,17 @@ def _usual(
     if channel in SELF_MEASURED:
         return 0.0
     peers = [
-        max(0.0, f.channels[channel])
+        max(0.0, f.channels.get(channel, 0.0))
         for n, f in current.items()
-        if n != name and channel in f.channels
+        if n != name and _read(f, channel)
     ]
     return statistics.median(peers) if peers else 0.0
+
+
+def _read(found: Features, channel: str) -> bool:
+    """Whether ``found`` knows ``channel``: a log channel is always computed when the logs were
+    read, so one missing was not read."""
+    return channel in found.channels or channel not in LOG_CHANNELS
 
 
 def _earliest_first(

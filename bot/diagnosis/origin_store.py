@@ -5,7 +5,7 @@ so a restart, or another replica, still compares each service with its own
 past instead of falling back on its peers (on Nezha: AS@1 0.54 against 0.79 with the earlier
 incidents as history). A channel the investigation did not read (the logs of a service beyond
 the few it reads) is not in the row: unknown, not 0 (migration 0012 left the zeros of older rows'
-log and trace channels out for the same reason).
+log channels out for the same reason).
 
 Bounded as in memory: the last ``keep`` investigations of a namespace (older ones are deleted
 when a new one is kept), at most ``NAMESPACES`` namespaces (the least recently investigated

@@ -4,10 +4,11 @@ every service whose logs were not read - a neighbour read for the first time was
 those zeros. Rows kept from now on leave such channels out (``knowledge.origins.metrics_only``), and
 the ranking compares a service only with the windows a channel was read in.
 
-Old rows cannot say which zeros were read, so a log or trace channel at 0 is left out of them
-(unknown); a non-zero one was read. Metric channels keep their zeros: every candidate's metrics
-are read (the screen), so a 0 there was measured. Downgrading changes nothing: the code before
-this revision reads a channel that is not there as 0, which is what the rows said.
+Old rows cannot say which zeros were read, so a log channel (errors, drops) at 0 is left out of
+them (unknown); a non-zero one was read. The other channels keep their zeros: every candidate's
+metrics are read (the screen), and the ranking reads any other channel missing as 0 anyway.
+Downgrading changes nothing: the code before this revision reads a channel that is not there as
+0, which is what the rows said.
 
 Revision ID: 0012_origin_read
 Revises: 0011_origin_leader
@@ -26,7 +27,7 @@ down_revision = "0011_origin_leader"
 branch_labels = None
 depends_on = None
 
-METRIC_CHANNELS = frozenset({"saturation", "latency", "shift"})  # read for every candidate
+LOG_CHANNELS = frozenset({"errors", "drops"})  # knowledge.ranking.LOG_CHANNELS, as of 0012
 BATCH = 1000
 
 
@@ -53,7 +54,7 @@ def upgrade() -> None:
 
 
 def _read_only(text: str) -> str | None:
-    """The row's channels without the zeros of unread log and trace channels (None: unchanged,
+    """The row's channels without the zeros of its log channels (None: unchanged,
     also for a row that is not a JSON object - the store reads it as none already)."""
     try:
         values = json.loads(text)
@@ -61,7 +62,7 @@ def _read_only(text: str) -> str | None:
         return None
     if not isinstance(values, dict):
         return None
-    kept = {c: v for c, v in values.items() if c in METRIC_CHANNELS or v != 0}
+    kept = {c: v for c, v in values.items() if c not in LOG_CHANNELS or v != 0}
     return None if len(kept) == len(values) else json.dumps(kept, sort_keys=True)
 
 
