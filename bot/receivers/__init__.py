@@ -7,9 +7,10 @@ from bot.receivers.datadog import datadog_group
 from bot.receivers.generic import generic_group
 from bot.receivers.grafana import grafana_group
 from bot.receivers.opsgenie import opsgenie_group
-from bot.receivers.pagerduty import SeenEvents, pagerduty_group, signature_valid
+from bot.receivers.pagerduty import Claim, SeenEvents, pagerduty_group, signature_valid
 
 __all__ = [
+    "Claim",
     "SeenEvents",
     "datadog_group",
     "generic_group",

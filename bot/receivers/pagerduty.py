@@ -17,6 +17,7 @@ import hashlib
 import hmac
 import re
 from collections import OrderedDict
+from enum import Enum
 from threading import Lock
 from typing import Any
 
@@ -48,6 +49,17 @@ def signature_valid(body: bytes, header: str | None, secrets: list[str]) -> bool
     return any(hmac.compare_digest(g.encode(), e.encode()) for g in given for e in expected)
 
 
+class Claim(Enum):
+    """What a replay ledger says of a delivery it is asked to take."""
+
+    TAKEN = "taken"  # this request stores it
+    REPLAYED = "replayed"  # stored before: answered 200 and dropped
+    # Another request claimed it and has not said it is stored yet: it may be storing it now (a
+    # copy at the same instant) or have died doing so (kill -9). Answered 503, so the sender
+    # tries again - and then finds it stored, or the claim's lease run out and takes it.
+    PENDING = "pending"
+
+
 class SeenEvents:
     """Event ids delivered lately (at most ``size``), so a replayed delivery is taken once even
     after its incident resolved. Kept in memory: a restart forgets them, and a replay then
@@ -69,16 +81,20 @@ class SeenEvents:
         with self._lock:
             self._remember(event_id)
 
-    def claim(self, event_id: str) -> bool:
+    def claim(self, event_id: str) -> Claim:
         """Record ``event_id`` and say whether this call was the first: the check and the record
-        are one step, so two copies arriving at once are taken once ("" is always taken)."""
+        are one step, so two copies arriving at once are taken once ("" is always taken). In
+        memory a claimer cannot die and leave its claim behind, so nothing is ever pending."""
         if not event_id:
-            return True
+            return Claim.TAKEN
         with self._lock:
             if event_id in self._seen:
-                return False
+                return Claim.REPLAYED
             self._remember(event_id)
-            return True
+            return Claim.TAKEN
+
+    def stored(self, event_id: str) -> None:
+        """The claimed delivery is in the inbox (in memory the claim already says so)."""
 
     def release(self, event_id: str) -> None:
         """Forget a claim whose delivery could not be stored, so a retry of it is taken."""

@@ -7,6 +7,12 @@ any characters). The table is bounded in age (:data:`MAX_AGE_SECONDS`: a replay 
 is taken again, and reaches the incident store, which attaches a firing copy to an open incident)
 and in rows (:data:`MAX_ROWS`, the oldest go first). The state database being away never costs an
 alert: the delivery is then taken (at worst twice) and the failure logged.
+
+The inbox the delivery is stored in is another database (each replica's own), so the claim and
+the store cannot be one transaction. A claim is therefore *pending* until the delivery is stored:
+a copy meanwhile is answered "try again" (503), never "delivered before", and a claim still
+pending after :data:`LEASE_SECONDS` belongs to a request that died (kill -9) and is taken over -
+so a crash between the two costs a retry, not the alert.
 """
 
 from __future__ import annotations
@@ -16,11 +22,12 @@ import logging
 import time
 from collections.abc import Callable
 
-from sqlalchemy import Float, String, delete, select, update
+from sqlalchemy import Boolean, Float, String, delete, select, true, update
 from sqlalchemy.engine import Engine
 from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.orm import Mapped, Session, mapped_column
 
+from bot.receivers.pagerduty import Claim
 from tools.schema import Base
 from tools.upsert import insert_new
 
@@ -30,6 +37,7 @@ MAX_AGE_SECONDS = (
     7 * 24 * 3600.0
 )  # PagerDuty retries for minutes; a week covers any replay worth it
 MAX_ROWS = 100_000
+LEASE_SECONDS = 30.0  # storing takes milliseconds: a claim pending this long is a dead request's
 
 
 class DeliveryRow(Base):
@@ -37,6 +45,8 @@ class DeliveryRow(Base):
 
     key: Mapped[str] = mapped_column(String(64), primary_key=True)
     at: Mapped[float] = mapped_column(Float, index=True)
+    # False from the claim until the delivery is in the inbox (rows before 0013 were stored).
+    stored: Mapped[bool] = mapped_column(Boolean, default=True, server_default=true())
 
 
 def delivery_key(event_id: str) -> str:
@@ -54,11 +64,13 @@ class SharedDeliveries:
         *,
         max_age: float = MAX_AGE_SECONDS,
         max_rows: int = MAX_ROWS,
+        lease: float = LEASE_SECONDS,
         clock: Callable[[], float] = time.time,
     ) -> None:
         self._engine = engine
         self._max_age = max_age
         self._max_rows = max_rows
+        self._lease = lease
         self._clock = clock
 
     def seen(self, event_id: str) -> bool:
@@ -92,32 +104,55 @@ class SharedDeliveries:
         except SQLAlchemyError as exc:
             log.warning("delivery not recorded against replays: %s", _line(exc))
 
-    def claim(self, event_id: str) -> bool:
-        """Record ``event_id`` and say whether this replica's call was the first within the age
-        bound. The check is the insert (``ON CONFLICT DO NOTHING`` on the key), or the update of
-        a row past the age bound, so two copies of a delivery reaching two replicas at the same
-        instant are taken once - not both after each saw it missing. True when it cannot be told
-        (the state database away): the incident store then settles a copy taken twice."""
+    def claim(self, event_id: str) -> Claim:
+        """Record ``event_id`` as pending and say whether this replica's call was the first. The
+        check is the insert (``ON CONFLICT DO NOTHING`` on the key), or the update of a row past
+        the age bound or of a pending one past its lease, so two copies of a delivery reaching
+        two replicas at the same instant are taken once - not both after each saw it missing.
+        TAKEN when it cannot be told (the state database away): the incident store then settles
+        a copy taken twice."""
         if not event_id:
-            return True
+            return Claim.TAKEN
         now = self._clock()
         key = delivery_key(event_id)
+        row = {"key": key, "at": now, "stored": False}
         try:
             with Session(self._engine) as session, session.begin():
-                first = insert_new(session, DeliveryRow, {"key": key, "at": now}, key=["key"])
-                if not first:  # seen: taken again only when that was longer ago than the bound
-                    expired = session.execute(
-                        update(DeliveryRow)
-                        .where(DeliveryRow.key == key, DeliveryRow.at < now - self._max_age)
-                        .values(at=now)
-                    )
-                    first = expired.rowcount == 1  # type: ignore[attr-defined]
-                if first:
+                if insert_new(session, DeliveryRow, row, key=["key"]):
                     self._prune(session, now)
-                return first
+                    return Claim.TAKEN
+                taken_over = session.execute(  # too old to count, or left by a dead request
+                    update(DeliveryRow)
+                    .where(
+                        DeliveryRow.key == key,
+                        (DeliveryRow.at < now - self._max_age)
+                        | (~DeliveryRow.stored & (DeliveryRow.at < now - self._lease)),
+                    )
+                    .values(at=now, stored=False)
+                )
+                if taken_over.rowcount == 1:  # type: ignore[attr-defined]
+                    return Claim.TAKEN
+                stored = session.scalar(select(DeliveryRow.stored).where(DeliveryRow.key == key))
+                return Claim.PENDING if stored is False else Claim.REPLAYED
         except SQLAlchemyError as exc:
             log.warning("replay check skipped, the state database failed: %s", _line(exc))
-            return True
+            return Claim.TAKEN
+
+    def stored(self, event_id: str) -> None:
+        """The claimed delivery is in the inbox: copies from now on are replays. Not recorded
+        (the database away) leaves the claim pending: a copy gets 503 until the lease runs out
+        and is then taken, at worst twice, which the incident store settles."""
+        if not event_id:
+            return
+        try:
+            with Session(self._engine) as session, session.begin():
+                session.execute(
+                    update(DeliveryRow)
+                    .where(DeliveryRow.key == delivery_key(event_id))
+                    .values(stored=True)
+                )
+        except SQLAlchemyError as exc:
+            log.warning("a stored delivery's claim stayed pending: %s", _line(exc))
 
     def release(self, event_id: str) -> None:
         """Drop a claim whose delivery could not be stored, so PagerDuty's retry is taken."""

@@ -25,6 +25,7 @@ from bot.config.front import ReceiverSettings, SharedSecretReceiver
 from bot.errors import InputError
 from bot.payloads import load_json
 from bot.receivers import (
+    Claim,
     SeenEvents,
     datadog_group,
     generic_group,
@@ -56,6 +57,16 @@ def shared_secret_valid(headers: dict[str, str], secret: str) -> bool:
     return scheme.lower() == "bearer" and _same(given.strip(), secret)
 
 
+# A PagerDuty copy that meets the same event being taken in (or left claimed by a request that
+# died) is answered 503 with this: a deliberate "retry", which the sender's retry settles.
+RETRY_LATER = "the same event is being taken in; retry"
+
+
+def retry_later(status: int, body: object) -> bool:
+    """Whether an answer is that deliberate 503 (fuzzers count it apart from failures)."""
+    return status == 503 and isinstance(body, dict) and body.get("error") == RETRY_LATER
+
+
 class DeliveryLedger(Protocol):
     """Which signed deliveries were taken in already (:class:`bot.receivers.SeenEvents` in
     memory, :class:`bot.slack.deliveries.SharedDeliveries` shared by every replica)."""
@@ -64,9 +75,13 @@ class DeliveryLedger(Protocol):
 
     def remember(self, event_id: str) -> None: ...
 
-    def claim(self, event_id: str) -> bool:
-        """Record ``event_id``; True when this call was the first (check and record are one
-        step: two copies at the same instant are taken once)."""
+    def claim(self, event_id: str) -> Claim:
+        """Record ``event_id`` as claimed; TAKEN when this call was the first (check and record
+        are one step: two copies at the same instant are taken once)."""
+        ...
+
+    def stored(self, event_id: str) -> None:
+        """The claimed delivery is in the inbox."""
         ...
 
     def release(self, event_id: str) -> None:
@@ -145,14 +160,19 @@ class ReceiverWebhooks:
         except InputError as exc:
             return self._reject(kind, 422, "malformed", str(exc)[:500])
         event_id = self._event_id(payload) if kind == "pagerduty" else ""
-        if not self._seen.claim(event_id):  # claimed first, so a copy racing this one stops
+        claim = self._seen.claim(event_id)  # claimed first, so a copy racing this one stops
+        if claim is Claim.REPLAYED:
             self._metrics.receiver_requests.labels(kind, "replayed").inc()
             return WebhookResponse(200, {"ignored": "event delivered before"})
+        if claim is Claim.PENDING:  # being stored, or its claimer died: the retry settles it
+            self._metrics.receiver_requests.labels(kind, "pending").inc()
+            return WebhookResponse(503, {"error": RETRY_LATER})
         try:
             queued = self._inbox.add(text, kind, now)
         except BaseException:
             self._seen.release(event_id)  # not stored: PagerDuty's retry must be taken
             raise
+        self._seen.stored(event_id)
         self.on_queued()
         self._metrics.receiver_requests.labels(kind, "queued").inc()
         self._metrics.intake_seconds.observe(time.perf_counter() - started)

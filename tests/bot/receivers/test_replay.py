@@ -7,10 +7,12 @@ from __future__ import annotations
 from collections.abc import Callable
 from pathlib import Path
 
+import pytest
 from sqlalchemy import create_engine, func, select
 from sqlalchemy.engine import Engine
 from sqlalchemy.orm import Session
 
+from bot.receivers import Claim
 from bot.slack.deliveries import DeliveryRow, SharedDeliveries
 from bot.slack.front import FrontConfig, shared_deliveries
 from bot.slack.inbox import AlertInbox
@@ -112,8 +114,50 @@ def test_two_copies_reaching_two_replicas_at_the_same_instant_are_taken_once(
     first = a.post("pagerduty", raw, **headers)
 
     assert first.status == 200 and "queued" in first.body, first.body
-    assert [r.body for r in inbox.answers] == [{"ignored": "event delivered before"}]
+    # B is asked to retry while A stores it, not told it was delivered: A may yet die
+    assert [r.status for r in inbox.answers] == [503]
+    retried = b.post("pagerduty", raw, **headers)  # PagerDuty's retry, once A has stored it
+    assert retried.status == 200 and retried.body == {"ignored": "event delivered before"}
     assert len(a.queued()) == 1 and b.queued() == []
+
+
+class DyingInbox(AlertInbox):
+    """Replica A's process killed (kill -9) after it claimed the delivery and before the
+    inbox's insert committed: nothing is stored and nothing is released."""
+
+    def __init__(self, inner: AlertInbox) -> None:
+        self.__dict__.update(inner.__dict__)
+
+    def add(self, body: str, source: str, now: float) -> int:
+        raise SystemExit(137)  # never reaches `release`: a killed process runs no handler
+
+
+def test_a_replica_killed_between_claim_and_store_loses_no_alert(
+    tmp_path: Path,
+    postgres_url: str,  # noqa: F811  (fixture)
+) -> None:
+    now = [1_000.0]
+    a, b = replica(tmp_path / "a", postgres_url), replica(tmp_path / "b", postgres_url)
+    for made in (a, b):
+        made.webhooks._seen = SharedDeliveries(
+            upgraded(create_engine(postgres_url)), lease=30, clock=lambda: now[0]
+        )
+    raw = body(payloads.pagerduty(STARTS))
+    headers = {"X-PagerDuty-Signature": pd_signature(raw, PD_SECRET)}
+    a.webhooks._inbox = a.inbox = DyingInbox(a.inbox)
+    a.webhooks._seen.release = lambda event_id: None  # type: ignore[method-assign]
+    with pytest.raises(SystemExit):
+        a.post("pagerduty", raw, **headers)
+    assert a.queued() == []
+
+    now[0] += 5  # PagerDuty's retry, reaching B within the dead claim's lease: retry later
+    assert b.post("pagerduty", raw, **headers).status == 503
+    now[0] += 60  # the next retry, past the lease: taken, once
+    taken = b.post("pagerduty", raw, **headers)
+    assert taken.status == 200 and "queued" in taken.body, taken.body
+    again = b.post("pagerduty", raw, **headers)
+    assert again.status == 200 and again.body == {"ignored": "event delivered before"}
+    assert len(b.queued()) == 1
 
 
 def test_a_claim_past_the_age_bound_or_released_is_taken_again_once(tmp_path: Path) -> None:
@@ -123,8 +167,11 @@ def test_a_claim_past_the_age_bound_or_released_is_taken_again_once(tmp_path: Pa
     engine = state(tmp_path)
     a = SharedDeliveries(engine, max_age=100, clock=lambda: now[0])
     b = SharedDeliveries(engine, max_age=100, clock=lambda: now[0])
-    assert a.claim("P1") and not b.claim("P1") and a.claim("")
+    assert a.claim("P1") is Claim.TAKEN and a.claim("") is Claim.TAKEN
+    assert b.claim("P1") is Claim.PENDING  # not stored yet
+    a.stored("P1")
+    assert b.claim("P1") is Claim.REPLAYED
     now[0] += 200
-    assert b.claim("P1") and not a.claim("P1")
+    assert b.claim("P1") is Claim.TAKEN and a.claim("P1") is Claim.PENDING
     b.release("P1")
-    assert a.claim("P1") and not b.claim("P1")
+    assert a.claim("P1") is Claim.TAKEN and b.claim("P1") is Claim.PENDING

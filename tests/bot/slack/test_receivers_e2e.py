@@ -266,7 +266,12 @@ def test_the_same_delivery_at_the_same_instant_is_one_incident_and_one_note(
     payload = FIRING[source](starts)
     with ThreadPoolExecutor(4) as pool:
         answers = list(pool.map(lambda _: send(medic, source, payload), range(4)))
-    assert all(a.status_code == 200 for a in answers), [a.text for a in answers]
+    # a PagerDuty copy that meets another being stored is asked to retry (503), and its retry
+    # then finds it delivered; every other answer is 200
+    assert all(a.status_code in (200, 503) for a in answers), [a.text for a in answers]
+    assert source == "pagerduty" or all(a.status_code == 200 for a in answers)
+    retried = [send(medic, source, payload) for a in answers if a.status_code == 503]
+    assert all(r.status_code == 200 for r in retried), [r.text for r in retried]
     medic.settle()
 
     text = medic.root().all_text()
