@@ -133,7 +133,9 @@ class SharedDeliveries:
                 if taken_over.rowcount == 1:  # type: ignore[attr-defined]
                     return Claim.TAKEN
                 stored = session.scalar(select(DeliveryRow.stored).where(DeliveryRow.key == key))
-                return Claim.PENDING if stored is False else Claim.REPLAYED
+                if stored is None:  # pruned in between: taken (a copy, if any, settles later)
+                    return Claim.TAKEN
+                return Claim.REPLAYED if stored else Claim.PENDING
         except SQLAlchemyError as exc:
             log.warning("replay check skipped, the state database failed: %s", _line(exc))
             return Claim.TAKEN
