@@ -91,7 +91,7 @@ def _client(job: tuple[int, int, str, str, list[str], float]) -> dict[str, Count
                 continue
             tally["slow"] += int(time.monotonic() - started > slow)
             tally[f"status {answer.status_code}"] += 1
-            if answer.status_code == 503 and retry_later(503, _json(answer)):
+            if retry_later(answer.status_code, answer.text):
                 tally["retry later"] += 1  # a copy meeting the same event being taken in
                 continue
             tally[f"{answer.status_code // 100}xx"] += 1
@@ -249,10 +249,3 @@ def run(args: argparse.Namespace) -> dict[str, Any]:
         "tracebacks_in_log": tracebacks,
         "target_met": met,
     }
-
-
-def _json(answer: httpx.Response) -> object:
-    try:
-        return answer.json()
-    except ValueError:
-        return None

@@ -62,9 +62,16 @@ def shared_secret_valid(headers: dict[str, str], secret: str) -> bool:
 RETRY_LATER = "the same event is being taken in; retry"
 
 
-def retry_later(status: int, body: object) -> bool:
-    """Whether an answer is that deliberate 503 (fuzzers count it apart from failures)."""
-    return status == 503 and isinstance(body, dict) and body.get("error") == RETRY_LATER
+def retry_later(status: int, body: str) -> bool:
+    """Whether an answer (its status and body as sent) is that deliberate 503: fuzzers count it
+    apart from failures."""
+    if status != 503:
+        return False
+    try:
+        answer = json.loads(body)
+    except ValueError:
+        return False
+    return isinstance(answer, dict) and answer.get("error") == RETRY_LATER
 
 
 class DeliveryLedger(Protocol):

@@ -46,11 +46,12 @@ def write_policy(tmp_path: Path, **changes: Any) -> Path:
     return path
 
 
-def two_clusters(tmp_path: Path, policy: Path | None = None) -> Settings:
+def two_clusters(tmp_path: Path, policy: Path | None = None, **west: Any) -> Settings:
+    """east and west, both simulated; ``west`` adds to west's entry (its log store, Redis...)."""
     return load_settings(
         data_dir=tmp_path / "data",
         policy=policy or write_policy(tmp_path),
-        clusters={"east": {"kind": "sim"}, "west": {"kind": "sim"}},
+        clusters={"east": {"kind": "sim"}, "west": {"kind": "sim", **west}},
         default_cluster="east",
     )
 
@@ -306,18 +307,8 @@ def test_each_cluster_reads_its_own_log_store_and_purges_its_own_redis(
     never asks west's Loki, one of west does, and a purge in west empties west's Redis only."""
     loki = FakeLoki()
     with serving(loki) as loki_url:
-        settings = load_settings(
-            data_dir=tmp_path / "data",
-            policy=write_policy(tmp_path),
-            clusters={
-                "east": {"kind": "sim"},
-                "west": {
-                    "kind": "sim",
-                    "logs": {"source": "loki", "url": loki_url},
-                    "redis_url": redis_url,
-                },
-            },
-            default_cluster="east",
+        settings = two_clusters(
+            tmp_path, logs={"source": "loki", "url": loki_url}, redis_url=redis_url
         )
         made = Clusters(settings, clock, embedder)
         try:
@@ -343,15 +334,7 @@ def test_a_silence_goes_to_its_own_clusters_alertmanager_only(
     """west has its own Alertmanager (a real one); east has none configured: a silence asked for
     on west's incident is created in west's Alertmanager, one on east's never reaches it."""
     with running_alertmanager(tmp_path) as alertmanager:
-        settings = load_settings(
-            data_dir=tmp_path / "data",
-            policy=write_policy(tmp_path),
-            clusters={
-                "east": {"kind": "sim"},
-                "west": {"kind": "sim", "alertmanager_url": alertmanager.url},
-            },
-            default_cluster="east",
-        )
+        settings = two_clusters(tmp_path, alertmanager_url=alertmanager.url)
         made = Clusters(settings, clock, embedder)
         try:
             silences: list[dict[str, Any]] = []
