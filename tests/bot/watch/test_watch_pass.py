@@ -9,7 +9,7 @@ from dataclasses import replace
 import httpx
 
 from bot.config import Settings
-from bot.watch.findings import Concern, Target
+from bot.watch.findings import Concern, Target, WatchFinding
 from bot.watch.runner import Watch
 from bot.wiring.sources import sim_metric_source
 from bot.wiring.watch import build_checks
@@ -60,10 +60,9 @@ def test_a_slow_leak_is_a_heads_up_long_before_memory_runs_out() -> None:
     assert leak.eta_seconds is not None and leak.eta_seconds > HOUR  # heads-up, not an outage
 
 
-def test_a_disk_filling_at_one_and_a_half_per_hour_is_a_heads_up_four_minutes_in() -> None:
-    """Its alert (5xx above 2% for 5 minutes) comes about 32 minutes after the fault starts: a
-    forecast fitted on 20 or 60 minutes still sees mostly flat disk 4 minutes in; the short
-    window sees the fill, its slower bound sure of it."""
+def disk_filling_at_one_and_a_half_per_hour(minutes: float) -> list[WatchFinding]:
+    """The watch's findings on frontend ``minutes`` after its disk starts filling at 1.5/h (none
+    at the start)."""
     clock = VirtualClock(START)
     base = SCENARIOS["disk-filling"]
     fault = replace(base.faults[0], offset=2 * HOUR, size=1.5)
@@ -72,8 +71,15 @@ def test_a_disk_filling_at_one_and_a_half_per_hour_is_a_heads_up_four_minutes_in
     frontend = [Target("shop", "frontend")]
     clock.sleep(2 * HOUR)  # the fault starts now
     assert watch.run(frontend, clock.now()).findings == []
-    clock.sleep(4 * 60)
-    found = watch.run(frontend, clock.now()).findings
+    clock.sleep(minutes * 60)
+    return watch.run(frontend, clock.now()).findings
+
+
+def test_a_disk_filling_at_one_and_a_half_per_hour_is_a_heads_up_four_minutes_in() -> None:
+    """Its alert (5xx above 2% for 5 minutes) comes about 32 minutes after the fault starts: a
+    forecast fitted on 20 or 60 minutes still sees mostly flat disk 4 minutes in; the short
+    window sees the fill, its slower bound sure of it."""
+    found = disk_filling_at_one_and_a_half_per_hour(minutes=4)
     assert [(f.concern, f.subject) for f in found] == [(Concern.LIMIT, "disk_usage_ratio")]
     (disk,) = found
     assert disk.level < 0.45  # the disk still far from full
@@ -117,16 +123,7 @@ def test_a_steadily_filling_disk_is_a_heads_up_two_minutes_in() -> None:
     within 2 minutes for a 30-minute lead. Disk usage barely moves between samples, so a
     shorter window's slope is sure there already; the same short window on a working set that
     wobbles by percents would fire on normal days (the steady window skips it)."""
-    clock = VirtualClock(START)
-    base = SCENARIOS["disk-filling"]
-    fault = replace(base.faults[0], offset=2 * HOUR, size=1.5)
-    sim = SimulatedCluster(replace(base, faults=(fault,)), clock)
-    watch = watch_of(sim)
-    frontend = [Target("shop", "frontend")]
-    clock.sleep(2 * HOUR)  # the fault starts now
-    assert watch.run(frontend, clock.now()).findings == []
-    clock.sleep(2 * 60)
-    found = watch.run(frontend, clock.now()).findings
+    found = disk_filling_at_one_and_a_half_per_hour(minutes=2)
     assert [(f.concern, f.subject) for f in found] == [(Concern.LIMIT, "disk_usage_ratio")]
     (disk,) = found
     assert disk.level < 0.4  # the disk still far from full
