@@ -56,16 +56,24 @@ KEY_VALUE_RULES: dict[str, str] = {
 }
 
 
+# "evidence" keeps the token whole and masks no value by rule: the miner's slot rules judge a
+# field's values on the data, as they judge any other variable.
+KEY_VALUE_MODES = ("evidence", *KEY_VALUE_RULES)
+
+
 def masking_instructions(
     names: tuple[str, ...] = MASK_NAMES, key_values: str | None = None
 ) -> list[AbstractMaskingInstruction]:
     """The rules whose placeholder is in ``names``, in their order, then the ``key_values`` rule
-    (a ``KEY_VALUE_RULES`` name) if any."""
+    (a ``KEY_VALUE_RULES`` name) if any; "evidence" adds none."""
+    if key_values is not None and key_values not in KEY_VALUE_MODES:
+        raise ValueError(f"unknown key_values {key_values!r} (known: {', '.join(KEY_VALUE_MODES)})")
     out: list[AbstractMaskingInstruction] = [
         MaskingInstruction(pattern, name) for pattern, name in MASKING_RULES if name in names
     ]
-    if key_values is not None:
-        out.append(KeyValueMask(KEY_VALUE_RULES[key_values]))
+    rule = KEY_VALUE_RULES.get(key_values or "")
+    if rule is not None:
+        out.append(KeyValueMask(rule))
     return out
 
 

@@ -31,6 +31,7 @@ from collections.abc import Container, Iterable, Sequence
 from dataclasses import dataclass
 
 from drain3 import TemplateMiner as Drain3Miner
+from drain3.drain import Drain
 from drain3.template_miner_config import TemplateMinerConfig
 
 from knowledge.logs import LogLine
@@ -124,6 +125,10 @@ class MinerSettings:
     # ``KEY_VALUE_RULES``: "variable" or "all"); meant with ``=`` not among ``delimiters``, so
     # a logfmt header is one token per field, not two; None: no such mask.
     key_values: str | None = None
+    # Leading tokens identical in at least this share of a source's distinct messages are its
+    # constant prefix (a logfmt header's ``ts=<TIMESTAMP> level=info``), not counted in Drain's
+    # similarity (``ConstantPrefix``); None: every token counts, as in Drain.
+    prefix_share: float | None = None
 
 
 def default_config(settings: MinerSettings | None = None) -> TemplateMinerConfig:
@@ -252,6 +257,57 @@ class RoutedSlots:
             tokens[i] = f"{field.group()} <*>" if field else "<*>"
         merged = " ".join(_collapsed(tokens))
         return self._spelling.setdefault(_MASK.sub("<*>", merged), merged)
+
+
+class ConstantPrefix:
+    """The leading tokens a source repeats on nearly every message: a header.
+
+    A logfmt header (``ts=<TIMESTAMP> level=info``) is the same few tokens before every
+    message of a source, so Drain counts them as equal tokens and two short messages of
+    different events reach its similarity threshold on the header alone. Per source, the
+    leading positions whose most common token fills at least ``share`` of the distinct
+    messages seen are the prefix; it is judged once ``1 / (1 - share)`` messages were seen
+    (before that one odd message would be a large share) and counts only what its
+    similarity should not. Memory is bounded: ``POSITIONS`` positions, ``VALUES`` distinct
+    tokens counted per position (a token that fills nearly every message is among the first),
+    ``SOURCES`` sources (then it starts over)."""
+
+    POSITIONS = 8
+    VALUES = 16
+    SOURCES = 1024
+
+    def __init__(self, share: float | None) -> None:
+        self._share = share
+        self._evidence = round(1 / (1 - share)) if share is not None and share < 1 else 0
+        self._seen: Counter[str] = Counter()
+        self._tokens: dict[str, list[Counter[str]]] = {}
+
+    def observe(self, source: str, tokens: Sequence[str]) -> int:
+        """Count one distinct message of ``source``; the length of its prefix as it stands."""
+        if self._share is None:
+            return 0
+        if source not in self._tokens and len(self._tokens) >= self.SOURCES:
+            self._tokens.clear()
+            self._seen.clear()
+        counts = self._tokens.setdefault(source, [Counter() for _ in range(self.POSITIONS)])
+        self._seen[source] += 1
+        for token, counted in zip(tokens, counts, strict=False):
+            if token in counted or len(counted) < self.VALUES:
+                counted[token] += 1
+        return self.length(source)
+
+    def length(self, source: str) -> int:
+        """How many leading tokens of ``source``'s messages are its constant prefix."""
+        seen = self._seen[source]
+        if self._share is None or seen < max(self._evidence, 1):
+            return 0
+        needed = self._share * seen
+        length = 0
+        for counted in self._tokens[source]:
+            if not counted or max(counted.values()) < needed:
+                break
+            length += 1
+        return length
 
 
 class GapMerge:
@@ -414,6 +470,10 @@ class TemplateMiner:
     ) -> None:
         self.settings = settings or MinerSettings()
         self._miner = Drain3Miner(config=config or default_config(self.settings))
+        self._prefix = ConstantPrefix(self.settings.prefix_share)
+        self._skip = 0  # the prefix length of the message being mined
+        if self.settings.prefix_share is not None:
+            self._miner.drain.get_seq_distance = self._distance
         if self.settings.key_values is not None:
             # a key=value token routes Drain's tree as a number does, to its "<*>" branch: a
             # value among the first tokens would otherwise give each value a cluster of its own
@@ -443,9 +503,15 @@ class TemplateMiner:
     def cluster_count(self) -> int:
         return len(self._miner.drain.id_to_cluster)
 
+    def prefix_length(self, source: str = "") -> int:
+        """How many leading tokens of ``source``'s messages its constant prefix holds (0 unless
+        ``MinerSettings.prefix_share`` is set)."""
+        return self._prefix.length(source)
+
     def add(self, line: LogLine | str) -> str:
         """Mine one line; returns its masked text, the handle for ``template``."""
         text = _head(line if isinstance(line, str) else _text(line))
+        source = "" if isinstance(line, str) else line.source
         self.lines_seen += 1
         shape = skeleton(text)
         masked = self._masked_of_skeleton.get(shape)
@@ -455,10 +521,24 @@ class TemplateMiner:
                 self._masked_of_skeleton.clear()
             self._masked_of_skeleton[shape] = masked
             if masked not in self._cluster_of_masked:
+                if self.settings.prefix_share is not None:
+                    tokens = self._miner.drain.get_content_as_tokens(masked)
+                    self._skip = self._prefix.observe(source, tokens)
                 cluster, _ = self._miner.drain.add_log_message(masked)
                 self._cluster_of_masked[masked] = cluster.cluster_id
                 self._joined(cluster.cluster_id, masked)
         return masked
+
+    def _distance(
+        self, seq1: Sequence[str], seq2: Sequence[str], include_params: bool
+    ) -> tuple[float, int]:
+        """Drain's similarity of a message to a cluster, the source's constant prefix left out
+        (a message no longer than it is compared whole)."""
+        skip = self._skip if len(seq1) > self._skip else 0
+        distance: tuple[float, int] = Drain.get_seq_distance(
+            self._miner.drain, seq1[skip:], seq2[skip:], include_params
+        )
+        return distance
 
     def _joined(self, cluster_id: int, masked: str) -> None:
         """Count what fills each position of a message new to its cluster."""

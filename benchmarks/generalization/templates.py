@@ -30,9 +30,10 @@ from collections.abc import Callable, Sequence
 from dataclasses import dataclass, replace
 from functools import cache
 from pathlib import Path
+from typing import Any
 
 from benchmarks.generalization.protocol import Claim, Comparison, Fixed, compare, nested
-from benchmarks.generalization.worded import read_headered, read_worded
+from benchmarks.generalization.worded import read_headered, read_shaped, read_worded
 from knowledge.evaluation.grouping import drain3_default_groups, grouping_accuracy, read_system
 from knowledge.templates import MinerSettings, TemplateMiner
 
@@ -48,7 +49,7 @@ DEV_SYSTEMS = (
     "Windows",
     "Zookeeper",
 )
-VIEWS = ("as is", "worded", "phrased", "headers")
+VIEWS = ("as is", "worded", "phrased", "headers", "shapes")
 CHOOSING_VIEWS = ("as is", "worded")  # the views the first four parts were chosen on
 # the view the variable-length part was judged on as well (phrased was its check before)
 LENGTH_VIEWS = ("as is", "worded", "phrased")
@@ -70,6 +71,9 @@ SETTINGS: tuple[tuple[str, MinerSettings], ...] = (
 )
 OPEN_WORDS = replace(BEFORE, word_values=3)
 MIXED = replace(OPEN_WORDS, mixed_slots=True)
+FIVE_PARTS = replace(MIXED, routed_values=8, gap_span=1)
+# key=value tokens kept whole (``=`` not a delimiter), no value masked by rule
+EVIDENCE: dict[str, Any] = {"delimiters": (":", ","), "key_values": "evidence"}
 # new parts, in the order they were added: each is compared with and without its variants among
 # the candidates, on top of the parts before it (its variants start from the earlier parts' pick)
 PARTS: tuple[tuple[str, tuple[tuple[str, MinerSettings], ...]], ...] = (
@@ -118,7 +122,21 @@ PARTS: tuple[tuple[str, tuple[tuple[str, MinerSettings], ...]], ...] = (
             for k in ("variable", "all")
         ),
     ),
+    (
+        "a header and key=value payloads",
+        (
+            ("key=value whole, values judged by the data", replace(FIVE_PARTS, **EVIDENCE)),
+            ("a constant prefix outside similarity", replace(FIVE_PARTS, prefix_share=0.95)),
+            (
+                "key=value by the data and a constant prefix",
+                replace(FIVE_PARTS, **EVIDENCE, prefix_share=0.95),
+            ),
+        ),
+    ),
 )
+# A part judged on the candidates of an earlier part rather than on all before it: the second
+# pass on headers was declared on top of the five parts, not the dropped sixth's variants.
+ON_TOP_OF = {"a header and key=value payloads": "variables of varying length"}
 
 
 @dataclass(frozen=True)
@@ -139,6 +157,7 @@ class Systems:
             "worded": read_worded,
             "phrased": lambda path: read_worded(path, phrases=True),
             "headers": read_headered,
+            "shapes": read_shaped,
         }
         self._data = {Item(n, view): readers[view](paths[n]) for n in self.names for view in VIEWS}
         self.accuracy = cache(self._accuracy)
@@ -204,11 +223,13 @@ def claims_for(systems: Systems, views: Sequence[str]) -> list[Claim]:
             ),
         ]
         candidates = base
+        after: dict[str, list[Fixed[Item, float]]] = {}
         for part, variants in PARTS:
+            candidates = after.get(ON_TOP_OF.get(part, ""), candidates)
             with_ = [*candidates, *(method(n, s) for n, s in variants)]
             result = compare(candidates, with_, groups, summarize)
             out.append(Claim(area, f"+ {part} ({_verdict(result)})", "system", result.with_))
-            candidates = with_
+            candidates = after[part] = with_
         if kind == "mean":
             drain3: Fixed[Item, float] = Fixed("Drain3 defaults", systems.drain3)
             baseline = nested([drain3], groups, summarize)
@@ -225,4 +246,5 @@ def claims(data: Path) -> list[Claim]:
         *claims_for(systems, ["phrased"]),
         *claims_for(systems, list(LENGTH_VIEWS)),
         *claims_for(systems, ["headers"]),
+        *claims_for(systems, ["shapes"]),
     ]

@@ -20,14 +20,18 @@ cluster per token count) cannot see vary. It was added after the choices, as a c
 fourth, *headers*, is a check too (issue 13: "a different header layout, key=value payloads"):
 each line gets a logfmt-style header (an ISO timestamp, a level, a host from a closed set of
 five) and each variable is written as ``key=value``, its key a word fixed by event and slot, a
-value with spaces in quotes.
+value with spaces in quotes. A fifth, *shapes*, is a check as well (issue 13: "paths and ids of
+unusual shapes"): in half of the variable slots a value holding a digit is re-spelt as a path, a
+UUID, bare hex, base64 or ``host:port``, one shape per slot.
 """
 
 from __future__ import annotations
 
+import base64
 import csv
 import hashlib
 import re
+import uuid
 import zlib
 from collections.abc import Callable
 from pathlib import Path
@@ -112,6 +116,55 @@ def headered_line(content: str, event: str, template: str, number: int) -> str:
     stamp = f"2026-12-07T{number // 3600 % 24:02d}:{number // 60 % 60:02d}:{number % 60:02d}"
     host = word_for(f"host/{seed % 5}")
     return f"ts={stamp}.{seed % 1000:03d}Z level=info host={host} {body}"
+
+
+SHAPES = ("path", "uuid", "hex", "base64", "host:port")
+
+
+def shaped_value(value: str, slot: str) -> str:
+    """``value`` re-spelt in the shape fixed for ``slot`` (one of ``SHAPES``), derived from
+    the value: the same value, the same spelling. A value without a digit stays."""
+    if not any(c.isdigit() for c in value):
+        return value
+    shape = SHAPES[_digest(f"{slot}/shape") % len(SHAPES)]
+    h = _digest(value)
+    if shape == "path":
+        return "/var/lib/" + "/".join(word_for(f"{value}/{k}") for k in range(3))
+    if shape == "uuid":
+        return str(uuid.UUID(bytes=hashlib.blake2b(value.encode(), digest_size=16).digest()))
+    if shape == "hex":
+        return hashlib.blake2b(value.encode(), digest_size=6).hexdigest()
+    if shape == "base64":
+        raw = hashlib.blake2b(value.encode(), digest_size=4 + h % 8).digest()
+        return base64.b64encode(raw).decode()
+    return f"{word_for(value)}-{h % 100}.{word_for(f'{value}/zone')}.internal:{1024 + h % 60000}"
+
+
+def shaped_line(content: str, event: str, template: str) -> str:
+    """``content`` with half its variable slots (a fixed hash of event and slot) re-spelt as
+    paths, UUIDs, bare hex, base64 or ``host:port`` (``shaped_value``)."""
+    parts = template.split("<*>")
+    pattern = "^" + "(.*?)".join(re.escape(p) for p in parts) + "$"
+    match = re.match(pattern, content, re.DOTALL)
+    if match is None:
+        return content
+    out = [parts[0]]
+    for i, value in enumerate(match.groups()):
+        slot = f"{event}/{i}"
+        out += [shaped_value(value, slot) if _rewritten(f"{slot}/shapes") else value, parts[i + 1]]
+    return "".join(out)
+
+
+def read_shaped(path: Path) -> tuple[list[str], list[str]]:
+    """(contents, event ids) of one structured CSV in the shapes view."""
+    contents, events = [], []
+    with path.open(encoding="utf-8", errors="replace", newline="") as fh:
+        for row in csv.DictReader(fh):
+            if row.get("EventId") and row.get("Content") is not None:
+                template = row.get("EventTemplate") or ""
+                contents.append(shaped_line(row["Content"], row["EventId"], template))
+                events.append(row["EventId"])
+    return contents, events
 
 
 def read_headered(path: Path) -> tuple[list[str], list[str]]:

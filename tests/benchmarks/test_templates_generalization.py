@@ -1,6 +1,6 @@
 """The loghub part of the generalisation report: every claim is made per system fold, on loghub's
-view, the worded view, both, and the phrased check, with Drain3 defaults measured in the same
-run."""
+view, the worded view, both, and the phrased, headers and shapes checks, with Drain3 defaults
+measured in the same run."""
 
 from __future__ import annotations
 
@@ -58,6 +58,7 @@ def test_the_report_has_dev_beside_outer_for_every_view(tmp_path: Path) -> None:
             "loghub phrased",
             "loghub as is+worded+phrased",
             "loghub headers",
+            "loghub shapes",
         )
         for summary in ("grouping accuracy", "worst - Drain3")
     }

@@ -3,9 +3,12 @@ from __future__ import annotations
 import re
 
 from benchmarks.generalization.worded import (
+    SHAPES,
     as_phrase,
     headered_line,
     phrase_for,
+    shaped_line,
+    shaped_value,
     word_for,
     worded_line,
 )
@@ -57,3 +60,25 @@ def test_the_headers_view_writes_variables_as_key_value_behind_a_header() -> Non
     key = word_for("E1/2/key")
     assert shown.endswith(f' for user {key}="john smith"')
     assert headered_line(line, "E1", TEMPLATE, 7) == shown
+
+
+SHAPE_OF = {
+    "path": r"/var/lib/[a-z]+/[a-z]+/[a-z]+",
+    "uuid": r"[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}",
+    "hex": r"[0-9a-f]{12}",
+    "base64": r"[A-Za-z0-9+/]{6,}={0,2}",
+    "host:port": r"[a-z]+-\d{1,2}\.[a-z]+\.internal:\d{4,5}",
+}
+
+
+def test_the_shapes_view_respells_ids_as_paths_uuids_hex_base64_and_host_port() -> None:
+    line = "Deleting block blk_-6330812010936261924 file /mnt/dfs/subdir32/blk_1350 for user u42x"
+    shaped = {shaped_line(line, f"E{i}", TEMPLATE) for i in range(60)}
+    assert all(_matches(TEMPLATE, s) for s in shaped) and line in shaped
+    seen = set()
+    for i in range(60):
+        value = shaped_value("blk_1350", f"E{i}/1")
+        seen.add(next(n for n, p in SHAPE_OF.items() if re.fullmatch(p, value)))
+        assert shaped_value("blk_1350", f"E{i}/1") == value  # the same value, the same spelling
+    assert seen == set(SHAPES)
+    assert shaped_value("root", "E1/1") == "root"  # a value without a digit stays

@@ -248,3 +248,80 @@ def test_key_value_masking_is_bounded_and_leaves_other_equals_signs() -> None:
     )
     hostile = 'k="' + "a" * 5000
     assert kv.mask(hostile, "<", ">") == hostile
+
+
+HEADER_PREFIX = MinerSettings(prefix_share=0.95)
+
+
+def test_a_header_every_line_repeats_is_left_out_of_drains_similarity() -> None:
+    # the header is the same tokens before every message of the source; counted, they lump
+    # five short events of one length into one template; left out of the similarity (judged
+    # once 20 distinct messages showed it: here a worker's start-up lines) they stay five
+    bodies = [
+        "disk is now full",
+        "uplink went down again",
+        "cert expired for api",
+        "queue stuck behind lock",
+        "fan failed in rack",
+    ]
+    start = [
+        logfmt(i, f"worker {u} joined pool {v} with retries on")
+        for i, u in enumerate(USERS)
+        for v in USERS[:2]
+    ]
+    messages = start + [f"{logfmt(i, bodies[i % 5])} by {USERS[i % 12]}" for i in range(60)]
+    assert len(set(TemplateMiner().templates_of(messages)[len(start) :])) == 1
+    keys = TemplateMiner(settings=HEADER_PREFIX).templates_of(messages)
+    assert len(set(keys[len(start) :])) == 5
+    assert keys[len(start)] == "ts <TIMESTAMP> level info host <*> disk is now full by <*>"
+
+
+def test_a_prefix_is_learned_per_source_and_only_from_enough_messages() -> None:
+    miner = TemplateMiner(settings=HEADER_PREFIX)
+    for user in USERS[:8]:
+        miner.add(LogLine(0, f"svc=cart op=get item of {user}", source="cart-1"))
+        miner.add(LogLine(1, f"svc=cart op=get basket {user}", source="cart-1"))
+    assert miner.prefix_length("cart-1") == 0  # 16 distinct messages: too few to judge
+    for user in USERS[:8]:
+        miner.add(LogLine(2, f"svc=cart op=get line of {user}", source="cart-1"))
+    assert miner.prefix_length("cart-1") == 4  # "svc cart op get" in all 24, then not 95%
+    miner.add(LogLine(3, "svc=cart op=put item of bob", source="cart-1"))
+    miner.add(LogLine(3, "svc=cart op=put item of liz", source="cart-1"))
+    assert miner.prefix_length("cart-1") == 3  # "get" in 24 of 26: under 95%
+    assert miner.prefix_length("pay-1") == 0
+
+
+USERS = [
+    "alice",
+    "bob",
+    "carol",
+    "dave",
+    "erin",
+    "frank",
+    "grace",
+    "heidi",
+    "ivan",
+    "judy",
+    "ken",
+    "liz",
+]
+
+
+KEY_VALUE_EVIDENCE = MinerSettings(delimiters=(":", ","), key_values="evidence")
+
+
+def test_key_values_judged_by_the_data_mask_open_sets_and_keep_closed_ones() -> None:
+    users = ["alice", "bob", "carol", "dave", "erin", "frank", "grace", "heidi"]
+    messages = [f"login ok user={u} shard=s{i}x" for i, u in enumerate(users * 2)]
+    messages += [f"logout done state={s} shard=s1x" for s in ["idle", "busy"] * 4]
+    keys = TemplateMiner(settings=KEY_VALUE_EVIDENCE).templates_of(messages)
+    assert set(keys[:16]) == {"login ok user= <*> shard= <*>"}
+    assert set(keys[16:]) == {
+        "logout done state=idle shard=s1x",
+        "logout done state=busy shard=s1x",
+    }
+
+
+def test_an_unknown_key_value_mode_is_refused() -> None:
+    with pytest.raises(ValueError, match="unknown key_values 'some'"):
+        masking_instructions(key_values="some")
