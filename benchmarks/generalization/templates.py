@@ -17,7 +17,11 @@ falling. The third view (phrased) was added after those choices, as a check; the
 (variables of varying length) was judged on the first three together. The fourth view (headers)
 is a check of that: nothing was chosen on it. The sixth part (``key=value`` tokens kept whole)
 was judged on the same three views, with headers as its check (it did not raise the outer
-estimate, so Medic's defaults leave it off). Nothing is
+estimate, so Medic's defaults leave it off). The seventh (a header and key=value payloads: the
+value judged by the data, a constant prefix per source outside Drain's similarity, both) was
+declared before it ran and judged the same way, on top of the five parts (``ON_TOP_OF``); no
+fold chose it. A fifth view (shapes: ids re-spelt as paths, UUIDs, hex, base64, host:port) is
+one more check. Nothing is
 fitted, so each candidate is a ``Fixed`` method and the outer estimate measures what choosing
 among them on other systems is worth. Outcomes are memoised per (settings, item): nested
 validation asks for each one ~100 times.
