@@ -513,7 +513,6 @@ class TemplateMiner:
     def add(self, line: LogLine | str) -> str:
         """Mine one line; returns its masked text, the handle for ``template``."""
         text = _head(line if isinstance(line, str) else _text(line))
-        source = "" if isinstance(line, str) else line.source
         self.lines_seen += 1
         shape = skeleton(text)
         masked = self._masked_of_skeleton.get(shape)
@@ -525,6 +524,7 @@ class TemplateMiner:
             if masked not in self._cluster_of_masked:
                 if self.settings.prefix_share is not None:
                     tokens = self._miner.drain.get_content_as_tokens(masked)
+                    source = "" if isinstance(line, str) else line.source
                     self._skip = self._prefix.observe(source, tokens)
                 cluster, _ = self._miner.drain.add_log_message(masked)
                 self._cluster_of_masked[masked] = cluster.cluster_id
