@@ -131,6 +131,11 @@ class MinerSettings:
     # similarity (``ConstantPrefix``); None: every token counts, as in Drain. Not chosen on
     # held-out systems (issue 13: it changes no dev system, where no prefix fills 95%).
     prefix_share: float | None = None
+    # ... and a leading column holding at most this many distinct tokens among the source's
+    # distinct messages (a host, a level: a closed set that says nothing of the event) is part
+    # of that prefix as well (``ConstantPrefix``); None: only constant columns. Meant with
+    # ``prefix_share``, which sets the evidence needed.
+    header_values: int | None = None
 
 
 def default_config(settings: MinerSettings | None = None) -> TemplateMinerConfig:
@@ -270,16 +275,20 @@ class ConstantPrefix:
     leading positions whose most common token fills at least ``share`` of the distinct
     messages seen are the prefix; it is judged once ``1 / (1 - share)`` messages were seen
     (before that one odd message would be a large share) and counts only what its
-    similarity should not. Memory is bounded: ``POSITIONS`` positions, ``VALUES`` distinct
-    tokens counted per position (a token that fills nearly every message is among the first),
-    ``SOURCES`` sources (then it starts over)."""
+    similarity should not. With ``values``, a leading column holding at most that many
+    distinct tokens (a host among five, a level) counts as well: a closed set independent of
+    the event, which a syslog or logfmt header puts before the message. Memory is bounded:
+    ``POSITIONS`` positions, ``VALUES`` distinct tokens counted per position (a token that
+    fills nearly every message is among the first), ``SOURCES`` sources (then it starts
+    over)."""
 
     POSITIONS = 8
     VALUES = 16
     SOURCES = 1024
 
-    def __init__(self, share: float | None) -> None:
+    def __init__(self, share: float | None, values: int | None = None) -> None:
         self._share = share
+        self._values = values
         self._evidence = round(1 / (1 - share)) if share is not None and share < 1 else 0
         self._seen: Counter[str] = Counter()
         self._tokens: dict[str, list[Counter[str]]] = {}
@@ -306,7 +315,16 @@ class ConstantPrefix:
         needed = self._share * seen
         length = 0
         for counted in self._tokens[source]:
-            if not counted or max(counted.values()) < needed:
+            if not counted:
+                break
+            constant = max(counted.values()) >= needed
+            # a closed set of a few tokens, filling nearly every message: a header column
+            closed = (
+                self._values is not None
+                and len(counted) <= self._values
+                and sum(counted.values()) >= needed
+            )
+            if not (constant or closed):
                 break
             length += 1
         return length
@@ -472,7 +490,7 @@ class TemplateMiner:
     ) -> None:
         self.settings = settings or MinerSettings()
         self._miner = Drain3Miner(config=config or default_config(self.settings))
-        self._prefix = ConstantPrefix(self.settings.prefix_share)
+        self._prefix = ConstantPrefix(self.settings.prefix_share, self.settings.header_values)
         self._skip = 0  # the prefix length of the message being mined
         if self.settings.prefix_share is not None:
             self._miner.drain.get_seq_distance = self._distance

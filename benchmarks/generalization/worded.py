@@ -30,6 +30,7 @@ from __future__ import annotations
 import base64
 import csv
 import hashlib
+import json
 import re
 import uuid
 import zlib
@@ -118,6 +119,55 @@ def headered_line(content: str, event: str, template: str, number: int) -> str:
     return f"ts={stamp}.{seed % 1000:03d}Z level=info host={host} {body}"
 
 
+def _pattern_values(content: str, template: str) -> tuple[list[str], list[str]] | None:
+    """The template's constant parts and the line's values in its ``<*>``; None when the line
+    does not fit its template."""
+    parts = template.split("<*>")
+    pattern = "^" + "(.*?)".join(re.escape(p) for p in parts) + "$"
+    match = re.match(pattern, content, re.DOTALL)
+    return None if match is None else (parts, list(match.groups()))
+
+
+def _stamp(number: int) -> tuple[int, str]:
+    """A seed and an ISO timestamp, fixed functions of a line's ``number``."""
+    seed = zlib.crc32(f"{number}".encode())
+    clock = f"{number // 3600 % 24:02d}:{number // 60 % 60:02d}:{number % 60:02d}"
+    return seed, f"2026-12-07T{clock}.{seed % 1000:03d}Z"
+
+
+def syslog_line(content: str, event: str, template: str, number: int, app: str) -> str:
+    """``content`` as an RFC 5424 syslog line: ``<134>1 <time> <host> <app> <pid> - -`` (a host
+    among five and a pid among four, fixed functions of the line's ``number``), then the
+    message with half its variable slots worded (``worded_line``)."""
+    seed, stamp = _stamp(number)
+    host = word_for(f"syslog-host/{seed % 5}")
+    pid = 1000 + _digest(f"pid/{seed % 4}") % 30000
+    return f"<134>1 {stamp} {host} {app} {pid} - - {worded_line(content, event, template)}"
+
+
+_JSON_INT = re.compile(r"-?(?:0|[1-9]\d{0,15})")
+
+
+def json_line(content: str, event: str, template: str, number: int) -> str:
+    """``content`` as a JSON line of structured logging: ``ts``, ``level`` (``warn`` for one
+    event in five, else ``info``), ``msg`` the template's constant text, then each variable a
+    field (its key a word fixed by event and slot; a number a JSON number, anything else a
+    string). A line that does not fit its template is its own ``msg``."""
+    _, stamp = _stamp(number)
+    level = "warn" if _digest(f"{event}/level") % 5 == 0 else "info"
+    record: dict[str, object] = {"ts": stamp, "level": level}
+    fitted = _pattern_values(content, template)
+    if fitted is None:
+        record["msg"] = content
+    else:
+        parts, values = fitted
+        record["msg"] = " ".join(" ".join(parts).split())
+        for i, value in enumerate(values):
+            key = word_for(f"{event}/{i}/key")
+            record[key] = int(value) if _JSON_INT.fullmatch(value) else value
+    return json.dumps(record)
+
+
 SHAPES = ("path", "uuid", "hex", "base64", "host:port")
 
 
@@ -163,6 +213,32 @@ def read_shaped(path: Path) -> tuple[list[str], list[str]]:
             if row.get("EventId") and row.get("Content") is not None:
                 template = row.get("EventTemplate") or ""
                 contents.append(shaped_line(row["Content"], row["EventId"], template))
+                events.append(row["EventId"])
+    return contents, events
+
+
+def read_syslog(path: Path) -> tuple[list[str], list[str]]:
+    """(contents, event ids) of one structured CSV in the syslog view (the app is the
+    system's name, lower case)."""
+    app = path.name.split("_")[0].lower()
+    contents, events = [], []
+    with path.open(encoding="utf-8", errors="replace", newline="") as fh:
+        for number, row in enumerate(csv.DictReader(fh)):
+            if row.get("EventId") and row.get("Content") is not None:
+                template = row.get("EventTemplate") or ""
+                contents.append(syslog_line(row["Content"], row["EventId"], template, number, app))
+                events.append(row["EventId"])
+    return contents, events
+
+
+def read_json(path: Path) -> tuple[list[str], list[str]]:
+    """(contents, event ids) of one structured CSV in the JSON-lines view."""
+    contents, events = [], []
+    with path.open(encoding="utf-8", errors="replace", newline="") as fh:
+        for number, row in enumerate(csv.DictReader(fh)):
+            if row.get("EventId") and row.get("Content") is not None:
+                template = row.get("EventTemplate") or ""
+                contents.append(json_line(row["Content"], row["EventId"], template, number))
                 events.append(row["EventId"])
     return contents, events
 

@@ -59,6 +59,9 @@ def test_the_report_has_dev_beside_outer_for_every_view(tmp_path: Path) -> None:
             "loghub as is+worded+phrased",
             "loghub headers",
             "loghub shapes",
+            "loghub as is+worded+phrased+headers",
+            "loghub syslog",
+            "loghub json",
         )
         for summary in ("grouping accuracy", "worst - Drain3")
     }

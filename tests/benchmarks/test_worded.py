@@ -1,14 +1,17 @@
 from __future__ import annotations
 
+import json
 import re
 
 from benchmarks.generalization.worded import (
     SHAPES,
     as_phrase,
     headered_line,
+    json_line,
     phrase_for,
     shaped_line,
     shaped_value,
+    syslog_line,
     word_for,
     worded_line,
 )
@@ -60,6 +63,29 @@ def test_the_headers_view_writes_variables_as_key_value_behind_a_header() -> Non
     key = word_for("E1/2/key")
     assert shown.endswith(f' for user {key}="john smith"')
     assert headered_line(line, "E1", TEMPLATE, 7) == shown
+
+
+def test_the_syslog_view_puts_an_rfc5424_header_before_the_worded_message() -> None:
+    line = "Deleting block blk_-6330812010936261924 file /mnt/dfs/subdir32/blk_1350 for user u42x"
+    shown = syslog_line(line, "E1", TEMPLATE, 7, "hdfs")
+    header = shown.split()[:7]
+    assert header[0] == "<134>1" and header[1].startswith("2026-12-07T00:00:07.")
+    assert header[2].isalpha() and header[3:] == ["hdfs", header[4], "-", "-"]
+    assert header[4].isdigit()
+    assert " ".join(shown.split()[7:]) == worded_line(line, "E1", TEMPLATE)
+    hosts = {syslog_line(line, "E1", TEMPLATE, n, "hdfs").split()[2] for n in range(200)}
+    assert len(hosts) == 5
+
+
+def test_the_json_view_makes_each_variable_a_field_and_msg_the_constant_text() -> None:
+    line = 'Deleting block blk_-63308 file /mnt/"dfs" for user 42'
+    record = json.loads(json_line(line, "E1", TEMPLATE, 7))
+    assert record["ts"].startswith("2026-12-07T00:00:07.") and record["level"] in {"info", "warn"}
+    assert record["msg"] == "Deleting block blk_ file for user"
+    keys = [word_for(f"E1/{i}/key") for i in range(3)]
+    assert [record[k] for k in keys] == [-63308, '/mnt/"dfs"', 42]
+    # a line that does not fit its template is its own message
+    assert json.loads(json_line("other 1", "E1", TEMPLATE, 7))["msg"] == "other 1"
 
 
 SHAPE_OF = {

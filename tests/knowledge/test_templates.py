@@ -291,6 +291,41 @@ def test_a_prefix_is_learned_per_source_and_only_from_enough_messages() -> None:
     assert miner.prefix_length("pay-1") == 0
 
 
+HEADER_COLUMNS = MinerSettings(prefix_share=0.95, header_values=5)
+
+
+def syslog(i: int, body: str) -> str:
+    host = ["alpha", "bravo", "delta", "kilo", "sierra"][i % 5]
+    return f"<134>1 2026-12-07T00:00:{i % 60:02d}.{i:03d}Z {host} cart 4242 - - {body}"
+
+
+def test_a_syslog_header_with_a_host_column_is_left_out_of_drains_similarity() -> None:
+    # a header of seven tokens, the host among five: a prefix of constant tokens stops at the
+    # host, and the rest of the header still lumps five short events of one length into one
+    # template; the host as a closed column of the header keeps them five
+    bodies = ["disk now full", "uplink went down", "cert expired today", "queue is stuck"]
+    bodies.append("fan failed again")
+    start = [syslog(i, f"worker {u} joined pool with retries on") for i, u in enumerate(USERS)]
+    start += [syslog(i, f"worker {u} left pool with retries off") for i, u in enumerate(USERS)]
+    messages = start + [syslog(i, bodies[i // 5 % 5]) for i in range(50)]
+    assert len(set(TemplateMiner().templates_of(messages)[len(start) :])) == 1
+    constant = TemplateMiner(settings=HEADER_PREFIX)
+    assert len(set(constant.templates_of(messages)[len(start) :])) < 5
+    assert constant.prefix_length() == 2  # "<134>1 <TIMESTAMP>", then the host varies
+    columns = TemplateMiner(settings=HEADER_COLUMNS)
+    keys = columns.templates_of(messages)
+    assert columns.prefix_length() == 7  # up to "- -": the host among five, the pid masked
+    assert len(set(keys[len(start) :])) == 5
+
+
+def test_header_columns_stop_at_the_message() -> None:
+    # a message's first word with more than five values is not a header column
+    miner = TemplateMiner(settings=HEADER_COLUMNS)
+    verbs = ["open", "close", "read", "write", "seek", "sync", "stat"]
+    miner.templates_of([syslog(i, f"{verbs[i % 7]} file of {u}") for i, u in enumerate(USERS * 2)])
+    assert miner.prefix_length() == 7
+
+
 USERS = [
     "alice",
     "bob",
