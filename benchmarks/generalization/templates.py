@@ -21,9 +21,11 @@ estimate, so Medic's defaults leave it off). The seventh (a header and key=value
 value judged by the data, a constant prefix per source outside Drain's similarity, both) was
 declared before it ran and judged the same way, on top of the five parts (``ON_TOP_OF``); no
 fold chose it. A fifth view (shapes: ids re-spelt as paths, UUIDs, hex, base64, host:port) is
-one more check. Nothing is
-fitted, so each candidate is a ``Fixed`` method and the outer estimate measures what choosing
-among them on other systems is worth. Outcomes are memoised per (settings, item): nested
+one more check. The third pass on headers (declared before it ran) made headers a choosing
+view: candidates ``THIRD_PASS`` on four views (``HEADER_VIEWS``), checked on syslog and JSON lines
+(``HEADER_CHECKS``); header columns were chosen in 8 of 10 folds and are the defaults since.
+Nothing is fitted, so each candidate is a ``Fixed`` method and the outer estimate measures what
+choosing among them on other systems is worth. Outcomes are memoised per (settings, item): nested
 validation asks for each one ~100 times.
 """
 
@@ -67,7 +69,13 @@ LENGTH_VIEWS = ("as is", "worded", "phrased")
 HEADER_VIEWS = ("as is", "worded", "phrased", "headers")
 HEADER_CHECKS = ("syslog", "json")
 BEFORE = MinerSettings(  # the miner before issue 13
-    word_values=None, mixed_slots=False, max_children=100, routed_values=None, gap_span=None
+    word_values=None,
+    mixed_slots=False,
+    max_children=100,
+    routed_values=None,
+    gap_span=None,
+    prefix_share=None,
+    header_values=None,
 )
 
 # one change at a time from the miner before issue 13, simplest first (a tie keeps the earlier)

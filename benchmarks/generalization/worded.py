@@ -22,7 +22,9 @@ each line gets a logfmt-style header (an ISO timestamp, a level, a host from a c
 five) and each variable is written as ``key=value``, its key a word fixed by event and slot, a
 value with spaces in quotes. A fifth, *shapes*, is a check as well (issue 13: "paths and ids of
 unusual shapes"): in half of the variable slots a value holding a digit is re-spelt as a path, a
-UUID, bare hex, base64 or ``host:port``, one shape per slot.
+UUID, bare hex, base64 or ``host:port``, one shape per slot. Two more checks came with the
+third pass on headers, where headers became a choosing view: *syslog* (an RFC 5424 header before
+the worded message) and *JSON lines* (``msg`` the template's constant text, each variable a field).
 """
 
 from __future__ import annotations
