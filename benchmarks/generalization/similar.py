@@ -274,18 +274,27 @@ def soft_template_similarity(
 
 
 def first_alike(
-    scores: np.ndarray, tiebreak: np.ndarray, alike: np.ndarray, query: int, slot: int = 0
+    scores: np.ndarray,
+    tiebreak: np.ndarray,
+    alike: np.ndarray,
+    query: int,
+    slot: int = 0,
+    neighbourhood: np.ndarray | None = None,
 ) -> int:
     """Rank of the first alike record when the others are ordered by ``scores`` (rounded as
     ``SimilarIncident.similarity`` is), ties by ``tiebreak`` (the text part, as the memory's
     candidates come nearest text first), every ``slot``-th place the best remaining by the text
-    part alone (``knowledge.matching.slotted_order``, as ``IncidentMemory.similar`` orders);
-    the query itself is not a candidate."""
+    part alone (``knowledge.matching.slotted_order``, as ``IncidentMemory.similar`` orders)
+    and, with ``neighbourhood``, the place after each to the best remaining by it; the query
+    itself is not a candidate."""
     others = [r for r in range(len(scores)) if r != query]
     order = slotted_order(
         [round(float(scores[r]), 4) for r in others],
         [round(float(tiebreak[r]), 4) for r in others],
         slot,
+        None
+        if neighbourhood is None
+        else [round(float(np.nan_to_num(neighbourhood[r], nan=0.0)), 4) for r in others],
     )
     return next(k for k, i in enumerate(order, 1) if alike[query, others[i]])
 
@@ -336,16 +345,29 @@ def _vector(weights: Weights, place: str, templates: str = "templates") -> np.nd
 
 
 def weighted(
-    name: str, corpus: Corpus, vector: np.ndarray, width: int = 3, slot: int = 0
+    name: str,
+    corpus: Corpus,
+    vector: np.ndarray,
+    width: int = 3,
+    slot: int = 0,
+    neighbourhood: int = 0,
 ) -> Fixed[Item, int]:
     """A weighted sum of the parts, as ``knowledge.matching.score_match`` computes it, with
-    signatures of ``width`` services, every ``slot``-th place to the best text match."""
+    signatures of ``width`` services, every ``slot``-th place to the best text match and, when
+    ``neighbourhood`` (a width) is given, the place after each to the best match by the
+    evidence profile of that many services."""
     w = WIDTHS.index(width)
+    n = WIDTHS.index(neighbourhood) if neighbourhood else None
 
     def outcome(item: Item) -> int:
         parts = corpus.parts[item.view, w, item.query]
         scores = combine(parts, vector)
-        return first_alike(scores, parts[:, 0], corpus.alike, item.query, slot)
+        profile = (
+            None
+            if n is None
+            else corpus.parts[item.view, n, item.query, :, PARTS.index("evidence")]
+        )
+        return first_alike(scores, parts[:, 0], corpus.alike, item.query, slot, profile)
 
     return Fixed(name, outcome)
 
@@ -399,6 +421,7 @@ class FittedWeights:
     corpus: Corpus
     parts: tuple[str, ...]
     slot: int = 0  # the order's text places, as the configuration kept so far
+    neighbourhood: int = 0  # the order's neighbourhood places, as the configuration kept so far
 
     def _grid(self) -> np.ndarray:
         steps = round(1 / GRID_STEP)
@@ -445,7 +468,9 @@ class FittedWeights:
 
     def outcomes(self, fitted: tuple[np.ndarray, int], test: Sequence[Item]) -> Sequence[int]:
         vector, width = fitted
-        return weighted(self.name, self.corpus, vector, width, self.slot).outcomes(None, test)
+        return weighted(
+            self.name, self.corpus, vector, width, self.slot, self.neighbourhood
+        ).outcomes(None, test)
 
 
 def by_hour(items: Sequence[Item]) -> dict[str, list[Item]]:
@@ -521,6 +546,9 @@ class Config:
     window: bool = False
     shape: str = ""  # "", "shape" or "shape@rank": the neighbourhood's shape as a part (tried)
     slot: int = 0  # every slot-th place to the best text match (knowledge.matching.TEXT_SLOT)
+    # the place after each text place to the best match by the evidence profile of this many
+    # services (0: none; knowledge.matching.NEIGHBOURHOOD_SLOT, only with a text slot)
+    neighbourhood: int = 0
 
     @property
     def name(self) -> str:
@@ -531,6 +559,7 @@ class Config:
         words += ["window text"] if self.window else []
         words += [f"neighbourhood {self.shape}"] if self.shape else []
         words += [f"every {self.slot}. place to the text"] if self.slot else []
+        words += [f"next to the profile of {self.neighbourhood}"] if self.neighbourhood else []
         return ", ".join(words) + (f", width {self.width}" if self.width != WIDTHS[0] else "")
 
     @property
@@ -576,7 +605,7 @@ class Config:
             share = 1.0 / len(self.parts)
             vector = vector * (1.0 if self.equal else 1.0 - share)
             vector[PARTS.index(self.shape)] = share
-        return weighted(self.name, corpus, vector, self.width, self.slot)
+        return weighted(self.name, corpus, vector, self.width, self.slot, self.neighbourhood)
 
 
 Step = Callable[[Config, Corpus], list[Method[Item, Any, int]]]
@@ -595,12 +624,18 @@ COMPONENTS: tuple[tuple[str, Step], ...] = (
         lambda c, corpus: [replace(c, slot=k).method(corpus) for k in SLOTS],
     ),
     (
+        "a place for the whole neighbourhood's evidence",
+        lambda c, corpus: [replace(c, neighbourhood=w).method(corpus) for w in WIDTHS if c.slot],
+    ),
+    (
         "neighbourhood shape (channels without service names)",
         lambda c, corpus: [replace(c, shape=k).method(corpus) for k in ("shape", "shape@rank")],
     ),
     (
         "fitted weights",
-        lambda c, corpus: [FittedWeights("fitted weights", corpus, c.parts, c.slot)],
+        lambda c, corpus: [
+            FittedWeights("fitted weights", corpus, c.parts, c.slot, c.neighbourhood)
+        ],
     ),
     (
         "rank fusion",
@@ -632,6 +667,9 @@ def decide(corpus: Corpus) -> tuple[Config, list[Method[Item, Any, int]], list[D
         dropped = []
         for component, step in pending:
             variants = step(config, corpus)
+            if not variants:  # nothing to add yet (a place after the text's, before a text slot)
+                dropped.append((component, step))
+                continue
             c = compare(kept, [*kept, *variants], groups, hit3_then_mrr)
             decisions.append(Decision(component, c))
             if c.keeps:
@@ -653,6 +691,7 @@ def _configs(config: Config) -> list[Config]:
         replace(config, meaning=True),
         *(replace(config, width=w) for w in WIDTHS),
         *(replace(config, slot=k) for k in SLOTS),
+        *(replace(config, neighbourhood=w) for w in WIDTHS),
         *(replace(config, shape=k) for k in ("shape", "shape@rank")),
     ]
 
