@@ -38,6 +38,7 @@ from typing import Any
 
 import numpy as np
 from sklearn.feature_extraction.text import TfidfVectorizer
+from sklearn.linear_model import LogisticRegression
 
 from benchmarks.generalization.protocol import (
     Claim,
@@ -473,6 +474,53 @@ class FittedWeights:
         ).outcomes(None, test)
 
 
+@dataclass(frozen=True)
+class LearnedWeights:
+    """A tried component: weights over the parts learned by logistic regression (pointwise:
+    each (query, record) pair of the training queries, alike or not; class-balanced,
+    scikit-learn's default regularisation), at the configuration's width, the order's slots
+    kept. A part that cannot be judged counts as 0. Fitted on the training queries only."""
+
+    name: str
+    corpus: Corpus
+    parts: tuple[str, ...]
+    width: int
+    slot: int = 0
+    neighbourhood: int = 0
+
+    def fit(self, train: Sequence[Item]) -> np.ndarray:
+        w = WIDTHS.index(self.width)
+        columns = [PARTS.index(p) for p in self.parts]
+        rows, labels = [], []
+        for item in train:
+            values = np.nan_to_num(self.corpus.parts[item.view, w, item.query][:, columns])
+            keep = np.arange(len(values)) != item.query
+            rows.append(values[keep])
+            labels.append(self.corpus.alike[item.query][keep])
+        model = LogisticRegression(class_weight="balanced", max_iter=1000)
+        model.fit(np.vstack(rows), np.concatenate(labels))
+        vector = np.zeros(len(PARTS))
+        vector[columns] = model.coef_[0]
+        return vector
+
+    def outcomes(self, fitted: np.ndarray, test: Sequence[Item]) -> Sequence[int]:
+        w = WIDTHS.index(self.width)
+        n = WIDTHS.index(self.neighbourhood) if self.neighbourhood else None
+        out = []
+        for item in test:
+            parts = self.corpus.parts[item.view, w, item.query]
+            scores = np.nan_to_num(parts) @ fitted  # the logit: same order as the probability
+            profile = (
+                None
+                if n is None
+                else self.corpus.parts[item.view, n, item.query, :, PARTS.index("evidence")]
+            )
+            out.append(
+                first_alike(scores, parts[:, 0], self.corpus.alike, item.query, self.slot, profile)
+            )
+        return out
+
+
 def by_hour(items: Sequence[Item]) -> dict[str, list[Item]]:
     groups: dict[str, list[Item]] = {}
     for item in items:
@@ -640,6 +688,12 @@ COMPONENTS: tuple[tuple[str, Step], ...] = (
     (
         "rank fusion",
         lambda c, corpus: [rank_fusion("rank fusion", corpus, c.parts, c.width)],
+    ),
+    (
+        "learned weights (logistic regression)",
+        lambda c, corpus: [
+            LearnedWeights("learned weights", corpus, c.parts, c.width, c.slot, c.neighbourhood)
+        ],
     ),
 )
 
