@@ -289,13 +289,12 @@ def first_alike(
     and, with ``neighbourhood``, the place after each to the best remaining by it; the query
     itself is not a candidate."""
     others = [r for r in range(len(scores)) if r != query]
+    around = None if neighbourhood is None else np.round(np.nan_to_num(neighbourhood), 4)
     order = slotted_order(
         [round(float(scores[r]), 4) for r in others],
         [round(float(tiebreak[r]), 4) for r in others],
         slot,
-        None
-        if neighbourhood is None
-        else [round(float(np.nan_to_num(neighbourhood[r], nan=0.0)), 4) for r in others],
+        None if around is None else [float(around[r]) for r in others],
     )
     return next(k for k, i in enumerate(order, 1) if alike[query, others[i]])
 
@@ -474,6 +473,9 @@ class FittedWeights:
         ).outcomes(None, test)
 
 
+_LEARNED: dict[tuple[int, tuple[str, ...], int, tuple[Item, ...]], np.ndarray] = {}
+
+
 @dataclass(frozen=True)
 class LearnedWeights:
     """A tried component: weights over the parts learned by logistic regression (pointwise:
@@ -489,6 +491,14 @@ class LearnedWeights:
     neighbourhood: int = 0
 
     def fit(self, train: Sequence[Item]) -> np.ndarray:
+        """The learned weights (memoised: nested validation asks for the same training sets
+        many times)."""
+        key = (id(self.corpus), self.parts, self.width, tuple(train))
+        if key not in _LEARNED:
+            _LEARNED[key] = self._learn(train)
+        return _LEARNED[key]
+
+    def _learn(self, train: Sequence[Item]) -> np.ndarray:
         w = WIDTHS.index(self.width)
         columns = [PARTS.index(p) for p in self.parts]
         rows, labels = [], []
@@ -706,17 +716,20 @@ class Decision:
     comparison: Comparison
 
 
-def decide(corpus: Corpus) -> tuple[Config, list[Method[Item, Any, int]], list[Decision]]:
+def decide(
+    corpus: Corpus, components: Sequence[tuple[str, Step]] = COMPONENTS
+) -> tuple[Config, list[Method[Item, Any, int]], list[Decision]]:
     """Issue 4's scoring, then each component in turn: its variants join the candidates only
     if the outer estimate (hit@3 then MRR, the views pooled, folds by hour) rises. A dropped
     component is tried again after a later one was kept (forward selection: a part may help
     only beside another), until a pass keeps nothing. Returns the kept configuration, the kept
-    candidates and every verdict."""
+    candidates and every verdict. ``components``: those tried, in order (all of them unless a
+    test asks for fewer)."""
     config = Config()
     kept: list[Method[Item, Any, int]] = [config.method(corpus)]
     decisions: list[Decision] = []
     groups = by_hour(corpus.items)
-    pending = list(COMPONENTS)
+    pending = list(components)
     while pending:
         dropped = []
         for component, step in pending:
