@@ -17,7 +17,10 @@ The parts add up with ``WEIGHTS``. The retrieval order then keeps every ``TEXT_S
 for the best remaining match by its description alone (``slotted_order``): the place and the
 evidence profile both lean on the ranking's suspects, and when the cause is silent (it logs
 nothing new, the ranking blames its victims) they agree on the wrong incidents; the text of an
-alike incident still reads alike. What a person sees (``shown``) is the first few of that order
+alike incident still reads alike; and the place after each text place for the best remaining
+match by the evidence profile of every ranked service (the whole neighbourhood, not the leaders):
+with the cause silent its leaders are victims, but the services around it show what they showed
+the last time. What a person sees (``shown``) is the first few of that order
 listed by the similarity shown beside each, since a reader takes the order as confidence; a
 match listed only for its text says so. ``benchmarks/generalization/similar.py`` decides which parts
 and weights stay by nested validation (docs/benchmarks.md, "Similar incidents").
@@ -47,6 +50,14 @@ TEXT_SLOT = 2
 PROFILE_WIDTH = 6
 RAISED = "shown this high for its text: described most like this incident of the rest"
 LISTED_FOR_TEXT = "listed for its text: described most like this incident of the rest, though {}"
+RAISED_AROUND = (
+    "shown this high for the evidence around it: the services the ranking weighed showed the"
+    " most alike evidence of the rest"
+)
+LISTED_FOR_AROUND = (
+    "listed for the evidence around it: the services the ranking weighed showed the most alike"
+    " evidence of the rest ({around:.2f}), though {{}}"
+)
 LEFT_OUT_ONE = "a match scoring {best:.2f} is not listed"
 LEFT_OUT_MANY = "{count} matches scoring up to {best:.2f} are not listed"
 _WORD = re.compile(r"[a-z][a-z0-9_-]+")
@@ -94,7 +105,8 @@ class Query:
 
     ``suspects``: the ranking's top services, each by its score relative to the leader's (1.0);
     without them the ``service`` is the only suspect. ``evidence``: the evidence profile,
-    ``evidence_key(service, channel)`` -> strength (``evidence_profile``)."""
+    ``evidence_key(service, channel)`` -> strength (``evidence_profile``) of the top
+    ``PROFILE_WIDTH``; ``neighbourhood``: the same of every ranked service (``slotted_order``)."""
 
     service: str
     templates: Sequence[str]
@@ -102,6 +114,7 @@ class Query:
     namespace: str | None = None
     suspects: Mapping[str, float] = field(default_factory=dict)
     evidence: Mapping[str, float] = field(default_factory=dict)
+    neighbourhood: Mapping[str, float] = field(default_factory=dict)
 
     def suspicion(self, service: str) -> float:
         """How strongly ``service`` is suspected, in [0, 1]."""
@@ -278,45 +291,84 @@ def score_match(
         embedding_similarity=round(embedding, 4),
         shared_templates=shared,
         explanation="; ".join(reasons),
+        neighbourhood_similarity=(
+            round(evidence_similarity(query.neighbourhood, record.neighbourhood), 4)
+            if query.neighbourhood and record.neighbourhood
+            else None
+        ),
     )
 
 
-def slotted_order(similarity: Sequence[float], text: Sequence[float], slot: int) -> list[int]:
+def slotted_order(
+    similarity: Sequence[float],
+    text: Sequence[float],
+    slot: int,
+    neighbourhood: Sequence[float] | None = None,
+) -> list[int]:
     """The matches' indices, best first: by ``similarity`` (ties: the nearer text), except that
-    every ``slot``-th place (0: none) goes to the best remaining match by ``text`` alone. The
-    first places stay the combined score's, so a match every part agrees on keeps its rank; the
-    slot keeps an incident described alike in sight when the parts that follow the suspects
-    point elsewhere (a silent cause)."""
+    every ``slot``-th place (0: none) goes to the best remaining match by ``text`` alone, and,
+    when ``neighbourhood`` is given, the place after each text place to the best remaining match
+    by it alone (the evidence profile of every ranked service). The first places stay the
+    combined score's, so a match every part agrees on keeps its rank; the slots keep in sight an
+    incident described alike, and one whose whole neighbourhood showed the same evidence, when
+    the parts that follow the suspects point elsewhere (a silent cause)."""
+    return [i for i, _ in _slotted(similarity, text, slot, neighbourhood)]
+
+
+def _slotted(
+    similarity: Sequence[float],
+    text: Sequence[float],
+    slot: int,
+    neighbourhood: Sequence[float] | None,
+) -> list[tuple[int, str]]:
+    """``slotted_order`` with the ranking each place came from: "score", "text" or
+    "neighbourhood"."""
     indices = range(len(similarity))
     by_score = sorted(indices, key=lambda i: (-similarity[i], -text[i], i))
     if slot <= 0:
-        return by_score
+        return [(i, "score") for i in by_score]
     by_text = sorted(indices, key=lambda i: (-text[i], -similarity[i], i))
-    order: list[int] = []
+    cycle = ["score"] * (slot - 1) + ["text"]
+    rankings = {"score": iter(by_score), "text": iter(by_text)}
+    if neighbourhood is not None:
+        cycle.append("neighbourhood")
+        rankings["neighbourhood"] = iter(
+            sorted(indices, key=lambda i: (-neighbourhood[i], -similarity[i], i))
+        )
+    order: list[tuple[int, str]] = []
     taken: set[int] = set()
-    sources = {False: iter(by_score), True: iter(by_text)}
     while len(order) < len(by_score):
-        source = sources[(len(order) + 1) % slot == 0]
-        index = next((i for i in source if i not in taken), None)
+        name = cycle[len(order) % len(cycle)]
+        index = next((i for i in rankings[name] if i not in taken), None)
         if index is None:  # the slot's ranking ran out: the rest come by score
-            source = sources[False]
-            index = next(i for i in source if i not in taken)
-        order.append(index)
+            name = "score"
+            index = next(i for i in rankings[name] if i not in taken)
+        order.append((index, name))
         taken.add(index)
     return order
 
 
+def _neighbourhoods(matches: Sequence[SimilarIncident]) -> list[float] | None:
+    """The matches' neighbourhood similarities for ``slotted_order`` (0 where unknown); None
+    when no match has one (a memory of records kept before the profile, or no ranking now)."""
+    found = [m.neighbourhood_similarity for m in matches]
+    if all(f is None for f in found):
+        return None
+    return [f or 0.0 for f in found]
+
+
 def ordered(matches: Sequence[SimilarIncident], slot: int = TEXT_SLOT) -> list[SimilarIncident]:
-    """``matches`` in the order shown (``slotted_order``); a match the text slot moved above
-    higher scores says so, since the similarities shown are then not in falling order."""
+    """``matches`` in the order shown (``slotted_order``); a match a slot moved above higher
+    scores says so, since the similarities shown are then not in falling order."""
     similarity = [m.similarity for m in matches]
     text = [m.embedding_similarity for m in matches]
     by_score = {i: k for k, i in enumerate(slotted_order(similarity, text, 0))}
     out = []
-    for place, i in enumerate(slotted_order(similarity, text, slot)):
+    for place, (i, source) in enumerate(_slotted(similarity, text, slot, _neighbourhoods(matches))):
         match = matches[i]
         if place < by_score[i]:
-            match = match.model_copy(update={"explanation": f"{match.explanation}; {RAISED}"})
+            raised = RAISED_AROUND if source == "neighbourhood" else RAISED
+            match = match.model_copy(update={"explanation": f"{match.explanation}; {raised}"})
         out.append(match)
     return out
 
@@ -327,20 +379,26 @@ def shown(
     """The ``limit`` matches a person sees: the first ``limit`` of the retrieval order
     (``slotted_order``, so the same incidents are found) listed by the similarity shown beside
     each, best first, because a reader takes the order as confidence (a 0.23 above a 0.42 read
-    as the better match). A match in the list only because of the text slot says so, and how
-    many matches scoring higher were left out for it and the best of them."""
+    as the better match). A match in the list only because of a slot (its text, or the evidence
+    around every ranked service) says so, and how many matches scoring higher were left out for
+    it and the best of them."""
     similarity = [m.similarity for m in matches]
     text = [m.embedding_similarity for m in matches]
     by_score = slotted_order(similarity, text, 0)
-    chosen = slotted_order(similarity, text, slot)[:limit]
-    left_out = [i for i in by_score[:limit] if i not in set(chosen)]
+    chosen = dict(_slotted(similarity, text, slot, _neighbourhoods(matches))[:limit])
+    left_out = [i for i in by_score[:limit] if i not in chosen]
     place = {i: k for k, i in enumerate(by_score)}
     out = []
     for i in sorted(chosen, key=lambda i: place[i]):
         match = matches[i]
         if place[i] >= limit and left_out:
             best = max(similarity[j] for j in left_out)
-            note = LISTED_FOR_TEXT.format(
+            listed = (
+                LISTED_FOR_AROUND.format(around=match.neighbourhood_similarity or 0.0)
+                if chosen[i] == "neighbourhood"
+                else LISTED_FOR_TEXT
+            )
+            note = listed.format(
                 LEFT_OUT_ONE.format(best=best)
                 if len(left_out) == 1
                 else LEFT_OUT_MANY.format(count=len(left_out), best=best)

@@ -118,6 +118,7 @@ class IncidentMemory:
         suspects: Mapping[str, float] | None = None,
         evidence: Mapping[str, float] | None = None,
         ranked: bool = False,
+        neighbourhood: Mapping[str, float] | None = None,
     ) -> list[SimilarIncident]:
         """The best ``limit`` matches: the nearest incidents by text and every incident of a
         suspected service, re-scored and ordered (``knowledge.matching``: every ``TEXT_SLOT``-th
@@ -126,7 +127,8 @@ class IncidentMemory:
         that score the rank of the first alike incident over the whole memory. ``suspects``
         (service -> score relative to the leader) and ``evidence`` (the evidence profile) come
         from a root-cause ranking when there is one; without them ``service`` is the only
-        suspect."""
+        suspect. ``neighbourhood``: the evidence profile of every service that ranking weighed;
+        the place after each text place goes to the match whose neighbourhood is most alike."""
         total = self.count()
         if total == 0:
             return []
@@ -150,7 +152,15 @@ class IncidentMemory:
                 record = IncidentRecord.model_validate_json(str(meta["record"]))
                 if record.id not in excluded:
                     candidates[record.id] = (record, 1.0 - float(distance))
-        query = Query(service, templates, metrics, namespace, suspects or {}, evidence or {})
+        query = Query(
+            service,
+            templates,
+            metrics,
+            namespace,
+            suspects or {},
+            evidence or {},
+            neighbourhood or {},
+        )
         rarity = self._template_rarity()
         matches = [score_match(r, sim, query, rarity) for r, sim in candidates.values()]
         return ordered(matches)[:limit] if ranked else shown(matches, limit)

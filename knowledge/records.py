@@ -56,6 +56,12 @@ class IncidentRecord(BaseModel):
         " (knowledge.matching.evidence_key); alike incidents leave alike profiles even when the"
         " suspect or the exact log templates differ.",
     )
+    neighbourhood: dict[str, float] = Field(
+        default_factory=dict,
+        description="The evidence profile of every service the ranking weighed, not only its"
+        " leaders: what the fault did to the whole neighbourhood, matched on its own when the"
+        " cause is silent (knowledge.matching.slotted_order). Empty in records kept before it.",
+    )
     log_lines: list[str] = Field(default_factory=list)
     templates: list[str] = Field(default_factory=list)
     template_counts: list[TemplateCount] = Field(default_factory=list)
@@ -85,6 +91,9 @@ class SimilarIncident(BaseModel):
     embedding_similarity: float
     shared_templates: list[str]
     explanation: str
+    # how alike the evidence around every ranked service is (the neighbourhood profiles' cosine);
+    # None when either side has no such profile. It orders the neighbourhood's place of the list.
+    neighbourhood_similarity: float | None = None
     # Below the investigation's similarity threshold: still listed (the nearest the memory has),
     # but not evidence for a hypothesis and not a source of proposals, and labelled so.
     weak: bool = False

@@ -38,6 +38,7 @@ from typing import Any
 
 import numpy as np
 from sklearn.feature_extraction.text import TfidfVectorizer
+from sklearn.linear_model import LogisticRegression
 
 from benchmarks.generalization.protocol import (
     Claim,
@@ -274,18 +275,26 @@ def soft_template_similarity(
 
 
 def first_alike(
-    scores: np.ndarray, tiebreak: np.ndarray, alike: np.ndarray, query: int, slot: int = 0
+    scores: np.ndarray,
+    tiebreak: np.ndarray,
+    alike: np.ndarray,
+    query: int,
+    slot: int = 0,
+    neighbourhood: np.ndarray | None = None,
 ) -> int:
     """Rank of the first alike record when the others are ordered by ``scores`` (rounded as
     ``SimilarIncident.similarity`` is), ties by ``tiebreak`` (the text part, as the memory's
     candidates come nearest text first), every ``slot``-th place the best remaining by the text
-    part alone (``knowledge.matching.slotted_order``, as ``IncidentMemory.similar`` orders);
-    the query itself is not a candidate."""
+    part alone (``knowledge.matching.slotted_order``, as ``IncidentMemory.similar`` orders)
+    and, with ``neighbourhood``, the place after each to the best remaining by it; the query
+    itself is not a candidate."""
     others = [r for r in range(len(scores)) if r != query]
+    around = None if neighbourhood is None else np.round(np.nan_to_num(neighbourhood), 4)
     order = slotted_order(
         [round(float(scores[r]), 4) for r in others],
         [round(float(tiebreak[r]), 4) for r in others],
         slot,
+        None if around is None else [float(around[r]) for r in others],
     )
     return next(k for k, i in enumerate(order, 1) if alike[query, others[i]])
 
@@ -336,16 +345,29 @@ def _vector(weights: Weights, place: str, templates: str = "templates") -> np.nd
 
 
 def weighted(
-    name: str, corpus: Corpus, vector: np.ndarray, width: int = 3, slot: int = 0
+    name: str,
+    corpus: Corpus,
+    vector: np.ndarray,
+    width: int = 3,
+    slot: int = 0,
+    neighbourhood: int = 0,
 ) -> Fixed[Item, int]:
     """A weighted sum of the parts, as ``knowledge.matching.score_match`` computes it, with
-    signatures of ``width`` services, every ``slot``-th place to the best text match."""
+    signatures of ``width`` services, every ``slot``-th place to the best text match and, when
+    ``neighbourhood`` (a width) is given, the place after each to the best match by the
+    evidence profile of that many services."""
     w = WIDTHS.index(width)
+    n = WIDTHS.index(neighbourhood) if neighbourhood else None
 
     def outcome(item: Item) -> int:
         parts = corpus.parts[item.view, w, item.query]
         scores = combine(parts, vector)
-        return first_alike(scores, parts[:, 0], corpus.alike, item.query, slot)
+        profile = (
+            None
+            if n is None
+            else corpus.parts[item.view, n, item.query, :, PARTS.index("evidence")]
+        )
+        return first_alike(scores, parts[:, 0], corpus.alike, item.query, slot, profile)
 
     return Fixed(name, outcome)
 
@@ -399,6 +421,7 @@ class FittedWeights:
     corpus: Corpus
     parts: tuple[str, ...]
     slot: int = 0  # the order's text places, as the configuration kept so far
+    neighbourhood: int = 0  # the order's neighbourhood places, as the configuration kept so far
 
     def _grid(self) -> np.ndarray:
         steps = round(1 / GRID_STEP)
@@ -445,7 +468,67 @@ class FittedWeights:
 
     def outcomes(self, fitted: tuple[np.ndarray, int], test: Sequence[Item]) -> Sequence[int]:
         vector, width = fitted
-        return weighted(self.name, self.corpus, vector, width, self.slot).outcomes(None, test)
+        return weighted(
+            self.name, self.corpus, vector, width, self.slot, self.neighbourhood
+        ).outcomes(None, test)
+
+
+_LEARNED: dict[tuple[int, tuple[str, ...], int, tuple[Item, ...]], np.ndarray] = {}
+
+
+@dataclass(frozen=True)
+class LearnedWeights:
+    """A tried component: weights over the parts learned by logistic regression (pointwise:
+    each (query, record) pair of the training queries, alike or not; class-balanced,
+    scikit-learn's default regularisation), at the configuration's width, the order's slots
+    kept. A part that cannot be judged counts as 0. Fitted on the training queries only."""
+
+    name: str
+    corpus: Corpus
+    parts: tuple[str, ...]
+    width: int
+    slot: int = 0
+    neighbourhood: int = 0
+
+    def fit(self, train: Sequence[Item]) -> np.ndarray:
+        """The learned weights (memoised: nested validation asks for the same training sets
+        many times)."""
+        key = (id(self.corpus), self.parts, self.width, tuple(train))
+        if key not in _LEARNED:
+            _LEARNED[key] = self._learn(train)
+        return _LEARNED[key]
+
+    def _learn(self, train: Sequence[Item]) -> np.ndarray:
+        w = WIDTHS.index(self.width)
+        columns = [PARTS.index(p) for p in self.parts]
+        rows, labels = [], []
+        for item in train:
+            values = np.nan_to_num(self.corpus.parts[item.view, w, item.query][:, columns])
+            keep = np.arange(len(values)) != item.query
+            rows.append(values[keep])
+            labels.append(self.corpus.alike[item.query][keep])
+        model = LogisticRegression(class_weight="balanced", max_iter=1000)
+        model.fit(np.vstack(rows), np.concatenate(labels))
+        vector = np.zeros(len(PARTS))
+        vector[columns] = model.coef_[0]
+        return vector
+
+    def outcomes(self, fitted: np.ndarray, test: Sequence[Item]) -> Sequence[int]:
+        w = WIDTHS.index(self.width)
+        n = WIDTHS.index(self.neighbourhood) if self.neighbourhood else None
+        out = []
+        for item in test:
+            parts = self.corpus.parts[item.view, w, item.query]
+            scores = np.nan_to_num(parts) @ fitted  # the logit: same order as the probability
+            profile = (
+                None
+                if n is None
+                else self.corpus.parts[item.view, n, item.query, :, PARTS.index("evidence")]
+            )
+            out.append(
+                first_alike(scores, parts[:, 0], self.corpus.alike, item.query, self.slot, profile)
+            )
+        return out
 
 
 def by_hour(items: Sequence[Item]) -> dict[str, list[Item]]:
@@ -521,6 +604,9 @@ class Config:
     window: bool = False
     shape: str = ""  # "", "shape" or "shape@rank": the neighbourhood's shape as a part (tried)
     slot: int = 0  # every slot-th place to the best text match (knowledge.matching.TEXT_SLOT)
+    # the place after each text place to the best match by the evidence profile of this many
+    # services (0: none; knowledge.matching.NEIGHBOURHOOD_SLOT, only with a text slot)
+    neighbourhood: int = 0
 
     @property
     def name(self) -> str:
@@ -531,6 +617,7 @@ class Config:
         words += ["window text"] if self.window else []
         words += [f"neighbourhood {self.shape}"] if self.shape else []
         words += [f"every {self.slot}. place to the text"] if self.slot else []
+        words += [f"next to the profile of {self.neighbourhood}"] if self.neighbourhood else []
         return ", ".join(words) + (f", width {self.width}" if self.width != WIDTHS[0] else "")
 
     @property
@@ -576,7 +663,7 @@ class Config:
             share = 1.0 / len(self.parts)
             vector = vector * (1.0 if self.equal else 1.0 - share)
             vector[PARTS.index(self.shape)] = share
-        return weighted(self.name, corpus, vector, self.width, self.slot)
+        return weighted(self.name, corpus, vector, self.width, self.slot, self.neighbourhood)
 
 
 Step = Callable[[Config, Corpus], list[Method[Item, Any, int]]]
@@ -595,16 +682,28 @@ COMPONENTS: tuple[tuple[str, Step], ...] = (
         lambda c, corpus: [replace(c, slot=k).method(corpus) for k in SLOTS],
     ),
     (
+        "a place for the whole neighbourhood's evidence",
+        lambda c, corpus: [replace(c, neighbourhood=w).method(corpus) for w in WIDTHS if c.slot],
+    ),
+    (
         "neighbourhood shape (channels without service names)",
         lambda c, corpus: [replace(c, shape=k).method(corpus) for k in ("shape", "shape@rank")],
     ),
     (
         "fitted weights",
-        lambda c, corpus: [FittedWeights("fitted weights", corpus, c.parts, c.slot)],
+        lambda c, corpus: [
+            FittedWeights("fitted weights", corpus, c.parts, c.slot, c.neighbourhood)
+        ],
     ),
     (
         "rank fusion",
         lambda c, corpus: [rank_fusion("rank fusion", corpus, c.parts, c.width)],
+    ),
+    (
+        "learned weights (logistic regression)",
+        lambda c, corpus: [
+            LearnedWeights("learned weights", corpus, c.parts, c.width, c.slot, c.neighbourhood)
+        ],
     ),
 )
 
@@ -617,21 +716,27 @@ class Decision:
     comparison: Comparison
 
 
-def decide(corpus: Corpus) -> tuple[Config, list[Method[Item, Any, int]], list[Decision]]:
+def decide(
+    corpus: Corpus, components: Sequence[tuple[str, Step]] = COMPONENTS
+) -> tuple[Config, list[Method[Item, Any, int]], list[Decision]]:
     """Issue 4's scoring, then each component in turn: its variants join the candidates only
     if the outer estimate (hit@3 then MRR, the views pooled, folds by hour) rises. A dropped
     component is tried again after a later one was kept (forward selection: a part may help
     only beside another), until a pass keeps nothing. Returns the kept configuration, the kept
-    candidates and every verdict."""
+    candidates and every verdict. ``components``: those tried, in order (all of them unless a
+    test asks for fewer)."""
     config = Config()
     kept: list[Method[Item, Any, int]] = [config.method(corpus)]
     decisions: list[Decision] = []
     groups = by_hour(corpus.items)
-    pending = list(COMPONENTS)
+    pending = list(components)
     while pending:
         dropped = []
         for component, step in pending:
             variants = step(config, corpus)
+            if not variants:  # nothing to add yet (a place after the text's, before a text slot)
+                dropped.append((component, step))
+                continue
             c = compare(kept, [*kept, *variants], groups, hit3_then_mrr)
             decisions.append(Decision(component, c))
             if c.keeps:
@@ -653,6 +758,7 @@ def _configs(config: Config) -> list[Config]:
         replace(config, meaning=True),
         *(replace(config, width=w) for w in WIDTHS),
         *(replace(config, slot=k) for k in SLOTS),
+        *(replace(config, neighbourhood=w) for w in WIDTHS),
         *(replace(config, shape=k) for k in ("shape", "shape@rank")),
     ]
 

@@ -99,6 +99,14 @@ def origins_profile(origins: Origins) -> dict[str, float]:
     return evidence_profile([o.cause for o in origins.ranked], PROFILE_WIDTH)
 
 
+def neighbourhood_profile(origins: Origins) -> dict[str, float]:
+    """The evidence profile of every service the origins ranking weighed (bounded by
+    ``max_candidates``): what the fault did to the whole neighbourhood, which the memory matches
+    on its own for one place of the list (``knowledge.matching.slotted_order``) - when the cause
+    is silent the leaders are its victims, but the neighbourhood still looks alike."""
+    return evidence_profile([o.cause for o in origins.ranked], len(origins.ranked))
+
+
 class Investigator:
     def __init__(
         self,
@@ -184,7 +192,14 @@ class Investigator:
 
         budget.check("searching similar incidents")
         similar = self._similar(
-            incident, svc, symptoms, templates, findings, notes, origins_profile(origins)
+            incident,
+            svc,
+            symptoms,
+            templates,
+            findings,
+            notes,
+            origins_profile(origins),
+            neighbourhood_profile(origins),
         )
         hypotheses = self._diagnose(findings, templates, similar, series)
         return Investigation(
@@ -214,10 +229,12 @@ class Investigator:
         findings: list[Finding],
         notes: list[str],
         evidence: dict[str, float] | None = None,
+        neighbourhood: dict[str, float] | None = None,
     ) -> list[SimilarIncident]:
         """``service``'s past incidents most like this one (none, and a note, when the memory
         cannot be searched). ``evidence``: the services around it as the origins ranking saw
-        them (``origins_profile``), matched against the profiles the memory kept."""
+        them (``origins_profile``) and every service it weighed (``neighbourhood_profile``),
+        matched against the profiles the memory kept."""
         try:
             found = self._memory.similar(
                 service=service,
@@ -229,6 +246,7 @@ class Investigator:
                 limit=self._settings.similar_limit,
                 exclude={incident.id},
                 evidence=evidence,
+                neighbourhood=neighbourhood,
             )
         except KnowledgeError as exc:
             notes.append(messages.MEMORY_UNAVAILABLE.format(why=exc))
@@ -291,6 +309,7 @@ class Investigator:
                     miner,
                     budget,
                     origins_profile(origins),
+                    neighbourhood_profile(origins),
                 )
         if read is not None:
             self._save_miner(miner, notes)
@@ -305,6 +324,7 @@ class Investigator:
         miner: TemplateMiner,
         budget: Budget,
         evidence: dict[str, float] | None = None,
+        neighbourhood: dict[str, float] | None = None,
     ) -> OriginLook:
         """The origin ``service``'s own evidence in the alerting service's ``window``: its
         metrics judged by the detectors, its logs' templates (``lines``: as the ranking read
@@ -340,7 +360,9 @@ class Investigator:
             lines = _spread(lines, self._settings.max_log_lines, [])
         templates = _compare(window, lines, miner) if lines else None
         symptoms = [self._catalog.symptom_text(f) for f in findings if self._catalog.is_bad(f)]
-        similar = self._similar(incident, service, symptoms, templates, findings, notes, evidence)
+        similar = self._similar(
+            incident, service, symptoms, templates, findings, notes, evidence, neighbourhood
+        )
         return OriginLook(
             service=service,
             findings=findings,

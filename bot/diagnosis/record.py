@@ -6,7 +6,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from datetime import UTC, datetime
 
-from bot.diagnosis.investigation import Investigation, origins_profile
+from bot.diagnosis.investigation import Investigation, neighbourhood_profile, origins_profile
 from bot.diagnosis.verification import Verification
 from bot.incidents import Incident
 from knowledge.records import IncidentRecord, Remediation, TemplateCount
@@ -35,6 +35,7 @@ def incident_record(
         symptoms=investigation.symptoms,
         abnormal_metrics=list(dict.fromkeys(f.metric for f in investigation.findings)),
         evidence=origins_profile(investigation.origins),
+        neighbourhood=neighbourhood_profile(investigation.origins),
         templates=investigation.abnormal_templates,
         template_counts=[
             TemplateCount(

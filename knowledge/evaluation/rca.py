@@ -418,6 +418,7 @@ class Signature:
     metrics: list[str]
     evidence: dict[str, float]
     suspects: dict[str, float]
+    neighbourhood: dict[str, float] = field(default_factory=dict)
 
     @property
     def title(self) -> str:
@@ -429,7 +430,7 @@ def incident_signature(
 ) -> Signature:
     """The signature: templates, symptoms and metrics from the top-ranked services; the
     evidence profile and the suspects (by score relative to the leader's) from the ``width``
-    top-ranked."""
+    top-ranked; the neighbourhood profile from every ranked service."""
     top = list(ranking[:SIGNATURE_COMPONENTS])
     return Signature(
         suspect=top[0].component if top else "",
@@ -438,6 +439,7 @@ def incident_signature(
         metrics=top[0].signals if top else [],
         evidence=evidence_profile(ranking, width),
         suspects=suspects_of(ranking, width),
+        neighbourhood=evidence_profile(ranking, len(ranking)),
     )
 
 
@@ -450,6 +452,7 @@ def memory_record(incident: NezhaIncident, signature: Signature) -> IncidentReco
         symptoms=signature.symptoms,
         abnormal_metrics=signature.metrics,
         evidence=signature.evidence,
+        neighbourhood=signature.neighbourhood,
         templates=signature.templates,
         root_cause=f"{incident.fault_type} in {incident.root_cause}",
         cause=incident.fault_type,
@@ -477,6 +480,7 @@ def _retrieval(cases: Sequence[_Case], embedder: MiniLMEmbedding, workdir: Path)
             exclude={case.incident.id},
             evidence=signature.evidence,
             suspects=signature.suspects,
+            neighbourhood=signature.neighbourhood,
         )
         wanted = relevance_label(case.incident)
         found = [m.record.service == wanted[0] and m.record.cause == wanted[1] for m in matches]

@@ -27,3 +27,16 @@ def test_the_record_keeps_which_evidence_implicated_which_service_around_it() ->
         "checkout errors": 1.0,
         "frontend latency": 1.0,
     }
+
+
+def test_the_record_keeps_the_evidence_of_every_service_the_ranking_weighed() -> None:
+    # a silent cause leaves its leaders as victims; what stays alike between two such incidents
+    # is the whole neighbourhood, so the record keeps every ranked service, not only the leaders
+    ranked = [
+        Origin(RankedCause(f"svc-{k}", 10.0 - k, [], 100.0 + k, {"delay": 1.0 + k}))
+        for k in range(9)
+    ]
+    origins = Origins(ranked, {}, frozenset(o.service for o in ranked))
+    record = incident_record(INCIDENT, investigation(origins=origins), [], Verification(True, []))
+    assert len(record.evidence) == 6  # the leaders' profile, as before
+    assert record.neighbourhood == {f"svc-{k} delay": 1.0 + k for k in range(9)}

@@ -158,3 +158,38 @@ def test_the_matches_listed_are_the_slots_but_in_falling_order_of_the_similarity
     everything = shown(matches, 5)
     assert [m.similarity for m in everything] == [0.9, 0.8, 0.7, 0.6, 0.3]
     assert all("listed for its text" not in m.explanation for m in everything)
+
+
+def test_the_place_after_the_text_goes_to_the_most_alike_neighbourhood() -> None:
+    # the same five incidents; the fifth scores low and reads unlike, but the evidence around
+    # every ranked service was the most alike: it takes the third place, the leader stays first
+    similarity = [0.9, 0.8, 0.7, 0.3, 0.6]
+    text = [0.95, 0.5, 0.5, 0.9, 0.4]
+    neighbourhood = [0.2, 0.1, 0.3, 0.0, 0.8]
+    assert slotted_order(similarity, text, 2, neighbourhood) == [0, 3, 4, 1, 2]
+    assert slotted_order(similarity, text, 2) == [0, 3, 1, 2, 4]
+
+
+def test_a_match_listed_for_the_evidence_around_it_says_so() -> None:
+    similarity = [0.9, 0.8, 0.7, 0.3, 0.6]
+    text = [0.95, 0.5, 0.5, 0.9, 0.4]
+    around = [0.2, 0.1, 0.3, None, 0.8]  # an old record kept no neighbourhood
+    matches = [
+        SimilarIncident(
+            record=record(f"INC-{i}", "cart", [], {}),
+            similarity=s,
+            embedding_similarity=t,
+            shared_templates=[],
+            explanation=f"text similarity {t:.2f}",
+            neighbourhood_similarity=a,
+        )
+        for i, (s, t, a) in enumerate(zip(similarity, text, around, strict=True))
+    ]
+    listed = shown(matches, 3)
+    assert [m.record.id for m in listed] == ["INC-0", "INC-4", "INC-3"]
+    assert listed[1].explanation.endswith(
+        "listed for the evidence around it: the services the ranking weighed showed the most "
+        "alike evidence of the rest (0.80), though 2 matches scoring up to 0.80 are not listed"
+    )
+    assert "listed for its text" in listed[2].explanation
+    assert "evidence around it" not in listed[0].explanation

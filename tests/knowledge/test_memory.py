@@ -169,3 +169,54 @@ def test_an_incident_described_alike_is_shown_when_the_suspects_are_its_victims(
     )
     assert [m.record.id for m in ranked][:2] == ["INC-ORDER", "INC-ROUTE"]
     assert "shown this high for its text" in ranked[1].explanation
+
+
+def test_an_incident_whose_neighbourhood_looked_alike_is_listed_when_text_and_suspects_miss(
+    memory: IncidentMemory,
+) -> None:
+    # a silent cause again: ts-route delays its callers and logs nothing new, the ranking blames
+    # ts-order and ts-travel. The past ts-route delay was worded otherwise and blamed ts-route
+    # itself, but the services around it then showed what they show now: slower hand-offs on
+    # ts-order and ts-travel, less traffic on ts-basic
+    around_now = {"ts-order delay": 1.4, "ts-travel delay": 1.1, "ts-basic flow": 0.5}
+    for rid, service, title, around in (
+        ("INC-ORDER", "ts-order", "ts-order database connection pool exhausted", {}),
+        ("INC-TRAVEL", "ts-travel", "ts-travel pod OOMKilled after a memory leak", {}),
+        (
+            "INC-CLOCK",
+            "ts-order",
+            "ts-order and ts-travel slow: clock skew on the order nodes",
+            {"ts-order errors": 2.0},
+        ),
+        (
+            "INC-ROUTE",
+            "ts-route",
+            "rollout of a new station index paused",
+            {"ts-route delay": 3.0, "ts-order delay": 1.5, "ts-travel delay": 1.0},
+        ),
+    ):
+        memory.add(
+            IncidentRecord(
+                id=rid,
+                title=title,
+                service=service,
+                evidence={f"{service} errors": 2.0},
+                neighbourhood=around,
+                root_cause=title,
+                cause=rid,
+            )
+        )
+    query = {
+        "service": "ts-order",
+        "title": "ts-order and ts-travel slow: calls time out",
+        "symptoms": [],
+        "templates": [],
+        "suspects": {"ts-order": 1.0, "ts-travel": 0.9},
+        "evidence": {"ts-order delay": 1.4, "ts-travel delay": 1.1},
+    }
+    without = memory.similar(**query)  # type: ignore[arg-type]
+    assert "INC-ROUTE" not in [m.record.id for m in without]
+    matches = memory.similar(**query, neighbourhood=around_now)  # type: ignore[arg-type]
+    route = next(m for m in matches if m.record.id == "INC-ROUTE")
+    assert "listed for the evidence around it" in route.explanation
+    assert matches[0].record.id != "INC-ROUTE"
