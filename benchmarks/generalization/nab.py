@@ -568,6 +568,14 @@ def new_members() -> list[Candidate]:
             support=(("rarity", "spectral"),),
         ),
         Candidate(
+            "ridge (weight 0.3) instead of CUSUM",
+            replaced(d, "cusum", Member("ridge", weight=0.3)),
+        ),
+        Candidate(
+            "discord at 4x instead of discord",
+            replaced(d, "discord", Member("coarse_discord")),
+        ),
+        Candidate(
             "discord needs support at 4x",
             replaced(
                 with_member(d, Member("coarse_discord", weight=0.0)),

@@ -82,7 +82,7 @@ def test_the_ensemble_accepts_the_new_members_and_a_flat_line_stays_quiet() -> N
         )
     )
     ensemble = StreamingEnsemble(config, learning_points=1000)  # no learning-period correction
-    scores = [ensemble.update(t, 7.0) for t in times(1500).tolist()]
+    scores = [ensemble.update(t, 7.0) for t in times(1200).tolist()]
     assert max(scores) == 0.0
 
 
