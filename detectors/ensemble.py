@@ -36,11 +36,14 @@ from detectors.changepoint import Cusum
 from detectors.detector import PointDetector
 from detectors.discord import Discord
 from detectors.errors import DetectorConfigError
+from detectors.lagridge import LagRidge
+from detectors.multiscale import coarse_discord, coarse_rarity
 from detectors.rarity import ValueRarity
 from detectors.robust import RollingRobustZ
 from detectors.seasonal import SeasonalGap
 from detectors.series import FloatArray
 from detectors.smoothing import HoltResidual
+from detectors.spectral import SpectralResidual
 
 DETECTORS: dict[str, Callable[..., PointDetector]] = {
     "rarity": ValueRarity,
@@ -49,6 +52,10 @@ DETECTORS: dict[str, Callable[..., PointDetector]] = {
     "seasonal": SeasonalGap,
     "cusum": Cusum,
     "discord": Discord,
+    "spectral": SpectralResidual,
+    "coarse_rarity": coarse_rarity,
+    "coarse_discord": coarse_discord,
+    "ridge": LagRidge,
 }
 MULTIVARIATE = "isolation_forest"  # fitted over all of a service's metrics together (alerts only)
 

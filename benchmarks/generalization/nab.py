@@ -486,6 +486,158 @@ def level_claims(s: Setup, report: Callable[[str], None] = lambda _: None) -> li
     return out
 
 
+# New member families (issue 13, `nab` part, third pass): the spectral residual, the same members
+# at a coarser time scale (alone, as voters, or as the support an alarm needs at two scales), and
+# a ridge regression's prediction error. Each is tried as `compare(default, [default, candidate])`
+# on the pooled stress views and on the untouched split; docs/benchmarks.md, "NAB detectors".
+
+
+@dataclass(frozen=True)
+class Candidate:
+    """A configuration, optionally with members that need a supporter: at every point such a
+    member's surprise is at most its supporter's (an alarm needs support at both scales)."""
+
+    name: str
+    config: EnsembleConfig
+    support: tuple[tuple[str, str], ...] = ()
+
+
+def supported_scores(cache: SurpriseCache, candidate: Candidate) -> dict[str, FloatArray]:
+    """``alarm_scores`` of the candidate, each supported member capped by its supporter."""
+    if not candidate.support:
+        return cache.scores(candidate.config)
+    config = candidate.config
+    cache.prepare([config])
+    out = {}
+    for f in cache.files:
+        surprises = dict(cache.surprises(f.name, config))
+        for member, supporter in candidate.support:
+            surprises[member] = np.fmin(surprises[member], surprises[supporter])
+        valid = np.isfinite(f.epoch) & np.isfinite(f.values)
+        out[f.name] = alarm_scores(config, surprises, valid, f.probation)
+    return out
+
+
+def with_member(config: EnsembleConfig, member: Member) -> EnsembleConfig:
+    return replace(config, members=(*config.members, member))
+
+
+def replaced(config: EnsembleConfig, detector: str, member: Member) -> EnsembleConfig:
+    return replace(
+        config, members=tuple(member if m.detector == detector else m for m in config.members)
+    )
+
+
+def new_members() -> list[Candidate]:
+    """The candidates of the third pass, each a change of the default."""
+    d = DEFAULT_ENSEMBLE
+    quiet = Member("coarse_rarity", weight=0.0)  # a supporter only: it does not vote
+    return [
+        Candidate("+ spectral residual", with_member(d, Member("spectral"))),
+        Candidate("+ spectral residual, weight 0.3", with_member(d, Member("spectral", 0.3))),
+        Candidate("+ ridge prediction error", with_member(d, Member("ridge"))),
+        Candidate("+ ridge prediction error, weight 0.3", with_member(d, Member("ridge", 0.3))),
+        Candidate("+ rarity at 4x as a voter", with_member(d, Member("coarse_rarity"))),
+        Candidate(
+            "rarity at 4x instead of rarity",
+            replaced(d, "rarity", Member("coarse_rarity", explained_by="seasonal")),
+        ),
+        Candidate(
+            "rarity needs support at 4x",
+            with_member(d, quiet),
+            support=(("rarity", "coarse_rarity"),),
+        ),
+        Candidate(
+            "rarity needs support at 2x",
+            with_member(d, replace(quiet, params={"factor": 2})),
+            support=(("rarity", "coarse_rarity"),),
+        ),
+        Candidate(
+            "rarity needs support from the ridge's prediction error",
+            with_member(d, Member("ridge", weight=0.0)),
+            support=(("rarity", "ridge"),),
+        ),
+        Candidate(
+            "rarity needs support from the ridge, which votes at 0.3",
+            with_member(d, Member("ridge", weight=0.3)),
+            support=(("rarity", "ridge"),),
+        ),
+        Candidate(
+            "rarity needs support from the spectral residual",
+            with_member(d, Member("spectral", weight=0.0)),
+            support=(("rarity", "spectral"),),
+        ),
+        Candidate(
+            "ridge (weight 0.3) instead of CUSUM",
+            replaced(d, "cusum", Member("ridge", weight=0.3)),
+        ),
+        Candidate(
+            "discord at 4x instead of discord",
+            replaced(d, "discord", Member("coarse_discord")),
+        ),
+        Candidate(
+            "discord needs support at 4x",
+            replaced(
+                with_member(d, Member("coarse_discord", weight=0.0)),
+                "discord",
+                Member("discord", explained_by="coarse_discord"),
+            ),
+        ),
+    ]
+
+
+def member_claims(
+    s: Setup, report: Callable[[str], None] = lambda _: None, only: Sequence[str] = ()
+) -> list[Claim]:
+    """Each new candidate alone per view and profile (dev beside outer), then, standard profile,
+    the default against the default with the candidate (and with all of them) as candidates, on
+    the pooled views and on the untouched split."""
+    candidates = [c for c in new_members() if not only or c.name in only]
+    views = [view(f) for view in VIEWS.values() for f in s.files]
+    cache = SurpriseCache([*s.files, *views])
+    configs = [DEFAULT_ENSEMBLE, *(c.config for c in candidates)]
+    cache.prepare(configs)
+    scored = {"Medic default": cache.scores(DEFAULT_ENSEMBLE)}
+    for c in candidates:
+        scored[c.name] = supported_scores(cache, c)
+    names = {f.name for f in s.files}
+    sets = {
+        "original": [f for f in cache.files if f.name in names],
+        **{
+            v: [f for f in cache.files if f.name.split("/", 1)[1].startswith(v + "_")]
+            for v in VIEWS
+        },
+        "views pooled": list(cache.files),
+    }
+    out = []
+    for profile in s.profiles:
+        for view_name, files in sets.items():
+            groups = by_category(files)
+            for name, scores in scored.items():
+                estimate = nested([Thresholded(name, scores, profile)], groups, nab_score)
+                out.append(Claim(f"NAB {profile.name}, {view_name}", name, GROUPS, estimate))
+                report(
+                    f"{profile.name} {view_name}: {name}: dev {estimate.dev_score:.1f} "
+                    f"outer {estimate.outer_score:.1f}"
+                )
+    standard = s.profiles[0]
+    for view_name in ("views pooled", "original"):
+        groups = by_category(sets[view_name])
+        default = Thresholded("Medic default", scored["Medic default"], standard)
+        methods = [Thresholded(n, sc, standard) for n, sc in scored.items() if n != default.name]
+        for method in [*methods, None]:
+            with_ = [default, *methods] if method is None else [default, method]
+            what = "every new member" if method is None else method.name
+            both = compare([default], with_, groups, nab_score)
+            report(
+                f"{view_name}: {what}: outer without {both.without.outer_score:.1f}, "
+                f"with {both.with_.outer_score:.1f} (chosen {both.with_.choices()})"
+            )
+            area = f"NAB {standard.name}, {view_name}"
+            out.append(Claim(area, f"{{default, {what}}}", GROUPS, both.with_))
+    return out
+
+
 def claims(data: Path, report: Callable[[str], None] = lambda _: None) -> list[Claim]:
     s = setup(data)
     s.cache.prepare([ISSUE_3, DEFAULT_ENSEMBLE])
@@ -530,3 +682,26 @@ def claims(data: Path, report: Callable[[str], None] = lambda _: None) -> list[C
     out += stress_claims(s)
     out += level_claims(s, report)
     return out
+
+
+def main() -> int:
+    """``python -m benchmarks.generalization.nab --members``: the third pass's candidates (their
+    own command: they add about ten minutes of member surprises on 93 files to the nab area)."""
+    import argparse
+    import sys
+
+    parser = argparse.ArgumentParser(description="NAB candidates under the protocol")
+    parser.add_argument("--data", type=Path, default=Path("../shared/bench-data"))
+    parser.add_argument("--members", action="store_true", help="the new member families")
+    parser.add_argument("--only", action="append", default=[], help="one candidate by name")
+    args = parser.parse_args()
+    if not (args.data / "nab").is_dir():
+        print(f"no NAB data under {args.data} (give --data)", file=sys.stderr)
+        return 2
+    if args.members:
+        member_claims(setup(args.data), lambda line: print(line, flush=True), args.only)
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
