@@ -249,8 +249,12 @@ def _bm25(texts: list[str], terms):  # type: ignore[no-untyped-def]
 
 
 def _scaled(values: np.ndarray) -> np.ndarray:
-    low, high = values.min(), values.max()
-    return np.zeros_like(values) if high - low < 1e-6 else (values - low) / (high - low)
+    """The scaling Medic's fusion uses (``knowledge.search``): from the lower of 0 and the
+    lowest score to the highest, so the protocol measures the fusion that ships (a cosine
+    scaled from its corpus minimum instead put one held-back question apart)."""
+    from knowledge.search import _scaled as scaled
+
+    return scaled(values)
 
 
 def _fuse(keyword: np.ndarray, dense: np.ndarray, null: object, how: str, p: float) -> np.ndarray:
