@@ -186,7 +186,11 @@ KEPT_FEEDBACK = (3, 0.2)  # the current pipeline's keyword feedback (3 documents
 DOCUMENT_VECTORS = [
     ("document vector", a, short) for short in (True, False) for a in (0.25, 0.5, 1.0)
 ]
-CURRENT = "current pipeline: minmax + feedback 3 / 0.2"  # the pipeline Medic runs, weight open
+CURRENT = "current pipeline: minmax 0.1-0.3 + feedback 3 / 0.2"  # Medic's, weight open
+BREAKS_SINGLE_HIT = "minmax 0.1-0.7 + feedback 3 / 0.2 (0.4 loses a meaning-only first hit)"
+# The highest keyword weight at which a meaning-only first hit stays above weak keyword matches
+# (tests/knowledge/test_search.py::test_a_strong_hit_of_one_ranking_alone_stays_first fails at 0.4).
+KEEPS_SINGLE_HIT = 0.3
 LEARNED_C = (0.1, 1.0, 10.0)  # learned fusion: inverse regularisation of the logistic regression
 LEARNED_POOL = 20  # the documents a learned fusion orders: the union of each ranking's best 20
 MORE_FUSIONS = [(f"rrf k={k}", w) for k in (1, 5, 10, 20, 60) for w in (0.3, 0.5, 0.7)] + [
@@ -328,18 +332,25 @@ def _families() -> dict[str, list[tuple[object, ...]]]:
         "+ rrf k, query z": [(*base, f, None) for f in [*minmax, *MORE_FUSIONS]],
     }
     with_feedback = [(*base, f, KEPT_FEEDBACK) for f in minmax]
-    families["current pipeline: minmax + feedback 3 / 0.2"] = with_feedback
-    families["+ confidence fusion"] = with_feedback + [
+    families[BREAKS_SINGLE_HIT] = with_feedback
+    families[CURRENT] = [
+        c
+        for c in with_feedback
+        if c[3][1] <= KEEPS_SINGLE_HIT  # type: ignore[index]
+    ]
+    kept_weights = families[CURRENT]
+    families["+ confidence fusion"] = kept_weights + [
         (*base, f, fb) for fb in (KEPT_FEEDBACK, None) for f in CONFIDENCE
     ]
-    families["+ document vector"] = with_feedback + [
+    families["+ document vector"] = kept_weights + [
         ("stems, no stop words", None, how, f, KEPT_FEEDBACK)
         for how in DOCUMENT_VECTORS
         for f in minmax
+        if f[1] <= KEEPS_SINGLE_HIT
     ]
     families["all together"] = list(dict.fromkeys(c for f in families.values() for c in f))
     families["learned fusion alone"] = [("learned", c) for c in LEARNED_C]
-    families["+ learned fusion"] = with_feedback + [("learned", c) for c in LEARNED_C]
+    families["+ learned fusion"] = kept_weights + [("learned", c) for c in LEARNED_C]
     return families
 
 
@@ -430,7 +441,17 @@ def _protocol(
         outer = report[name]["dev cv outer"]  # type: ignore[index]
         return float(outer["hit@1"] + outer["mrr"])
 
-    kept = max(families, key=lambda name: (total(name), name == CURRENT))
+    def keeps_single_hit(name: str) -> bool:
+        """No fold chose a min-max keyword weight above ``KEEPS_SINGLE_HIT``."""
+        return not any(
+            re.search(r"'minmax', (0\.\d+)", p)
+            and float(re.findall(r"'minmax', (0\.\d+)", p)[0]) > KEEPS_SINGLE_HIT
+            for p in report[name]["chosen in each fold"]  # type: ignore[index]
+        )
+
+    admissible = [name for name in families if keeps_single_hit(name)]
+    report["kept only among (no fold chose a keyword weight above 0.3)"] = admissible
+    kept = max(admissible, key=lambda name: (total(name), name == CURRENT))
     report["kept"] = kept  # a family replaces the current pipeline only if its estimate is higher
     if test:
         held = [i for i, q in enumerate(questions) if q.split == "test"]
@@ -447,9 +468,10 @@ def _protocol(
 def cv(root: Path, workdir: Path, test: bool) -> dict[str, object]:
     """Nested choice over the dev questions: for each of 5 folds, every candidate of a family is
     scored on the other 4 folds (hit@1 + MRR@10) and the best is asked the held-out fold; the
-    outer estimate is over all 35 dev questions, each answered by a choice that never saw it.
-    A family stays only if its outer estimate beats the current pipeline's (minmax fusion, its
-    weight chosen the same way). ``test``: the held-back split, once, with the final choice."""
+    outer estimate is over all the dev questions, each answered by a choice that never saw it.
+    A family stays only if its outer estimate beats the current pipeline's (its weight chosen the
+    same way) and no fold chose a keyword weight that loses a meaning-only first hit.
+    ``test``: the held-back split, once, with the final choice."""
     from knowledge.embeddings import MiniLMEmbedding
     from knowledge.evaluation.postmortems import QUESTIONS, ingest_corpora, load_questions
     from knowledge.query_encoder import query_encoder
