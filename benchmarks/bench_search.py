@@ -172,6 +172,27 @@ DENSE_VARIANTS: list[tuple[object, ...]] = [
     *[("header", a) for a in (0.25, 0.5, 0.75, 1.0, 0.0)],
     *[("rocchio", k, beta) for k in (3, 5) for beta in (0.3, 0.6)],
 ]
+# Round 3 (the grown question set): a weight per question from each method's own confidence, so
+# a strong single-method hit keeps its place - the gap between its first and second scaled score
+# ("gap": weight w0 + a x (keyword gap - meaning gap)), or the share of its top score's z against
+# the null questions ("null share": (1 - b) x w0 + b x keyword z / (keyword z + meaning z)).
+CONFIDENCE = [("gap", (w, a)) for w in (0.3, 0.2, 0.4) for a in (0.5, 1.0, 2.0)] + [
+    ("null share", (w, b)) for w in (0.3, 0.2, 0.4) for b in (0.25, 0.5, 0.75)
+]
+KEPT_FEEDBACK = (3, 0.2)  # the current pipeline's keyword feedback (3 documents, weight 0.2)
+# A vector of the whole document (title and text, as far as the model reads) beside its best
+# chunk: (1 - a) x best chunk + a x whole document, for every document or for the short ones
+# (one or two chunks, the class the embeddings ranked low) only.
+DOCUMENT_VECTORS = [
+    ("document vector", a, short) for short in (True, False) for a in (0.25, 0.5, 1.0)
+]
+CURRENT = "current pipeline: minmax 0.1-0.3 + feedback 3 / 0.2"  # Medic's, weight open
+BREAKS_SINGLE_HIT = "minmax 0.1-0.7 + feedback 3 / 0.2 (0.4 loses a meaning-only first hit)"
+# The highest keyword weight at which a meaning-only first hit stays above weak keyword matches
+# (tests/knowledge/test_search.py::test_a_strong_hit_of_one_ranking_alone_stays_first fails at 0.4).
+KEEPS_SINGLE_HIT = 0.3
+LEARNED_C = (0.1, 1.0, 10.0)  # learned fusion: inverse regularisation of the logistic regression
+LEARNED_POOL = 20  # the documents a learned fusion orders: the union of each ranking's best 20
 MORE_FUSIONS = [(f"rrf k={k}", w) for k in (1, 5, 10, 20, 60) for w in (0.3, 0.5, 0.7)] + [
     ("query z", w) for w in (0.3, 0.1, 0.2, 0.4, 0.5, 0.6, 0.7)
 ]
@@ -232,8 +253,12 @@ def _bm25(texts: list[str], terms):  # type: ignore[no-untyped-def]
 
 
 def _scaled(values: np.ndarray) -> np.ndarray:
-    low, high = values.min(), values.max()
-    return np.zeros_like(values) if high - low < 1e-6 else (values - low) / (high - low)
+    """The scaling Medic's fusion uses (``knowledge.search``): from the lower of 0 and the
+    lowest score to the highest, so the protocol measures the fusion that ships (a cosine
+    scaled from its corpus minimum instead put one held-back question apart)."""
+    from knowledge.search import _scaled as scaled
+
+    return scaled(values)
 
 
 def _fuse(keyword: np.ndarray, dense: np.ndarray, null: object, how: str, p: float) -> np.ndarray:
@@ -251,10 +276,29 @@ def _fuse(keyword: np.ndarray, dense: np.ndarray, null: object, how: str, p: flo
         for r, v in zip(ranks, (keyword, dense), strict=True):
             r[np.argsort(-v, kind="stable")] = np.arange(1, len(v) + 1)
         return p / (k + ranks[0]) + (1 - p) / (k + ranks[1])
+    if how == "gap":  # each method's confidence: its first scaled score's lead over the second
+        w0, a = p  # type: ignore[misc]
+        ks, ds = _scaled(keyword), _scaled(dense)
+        w = min(1.0, max(0.0, w0 + a * (_lead(ks) - _lead(ds))))
+        return w * ks + (1 - w) * ds
+    if how == "null share":  # each method's confidence: its best score's z against the null
+        w0, b = p  # type: ignore[misc]
+        zk, zd = max(float(kz.max()), 0.0), max(float(dz.max()), 0.0)
+        share = zk / (zk + zd) if zk + zd > 0 else w0
+        w = (1 - b) * w0 + b * share
+        return w * _scaled(keyword) + (1 - w) * _scaled(dense)
     if how == "query z":  # each score against its own distribution over the corpus
         return p * _z(keyword) + (1 - p) * _z(dense)
     close = keyword >= keyword.max() * (1 - p)  # BM25's order; meaning orders the close ones
     return np.where(close, 10 + _scaled(dense), _scaled(keyword))
+
+
+def _lead(scaled: np.ndarray) -> float:
+    """How far the first of scaled scores (1 at the top) stands above the second."""
+    if len(scaled) < 2:
+        return 1.0
+    top2 = np.partition(scaled, -2)[-2:]
+    return float(top2[1] - top2[0])
 
 
 def _z(values: np.ndarray) -> np.ndarray:
@@ -287,7 +331,26 @@ def _families() -> dict[str, list[tuple[object, ...]]]:
         ],
         "+ rrf k, query z": [(*base, f, None) for f in [*minmax, *MORE_FUSIONS]],
     }
+    with_feedback = [(*base, f, KEPT_FEEDBACK) for f in minmax]
+    families[BREAKS_SINGLE_HIT] = with_feedback
+    families[CURRENT] = [
+        c
+        for c in with_feedback
+        if c[3][1] <= KEEPS_SINGLE_HIT  # type: ignore[index]
+    ]
+    kept_weights = families[CURRENT]
+    families["+ confidence fusion"] = kept_weights + [
+        (*base, f, fb) for fb in (KEPT_FEEDBACK, None) for f in CONFIDENCE
+    ]
+    families["+ document vector"] = kept_weights + [
+        ("stems, no stop words", None, how, f, KEPT_FEEDBACK)
+        for how in DOCUMENT_VECTORS
+        for f in minmax
+        if f[1] <= KEEPS_SINGLE_HIT
+    ]
     families["all together"] = list(dict.fromkeys(c for f in families.values() for c in f))
+    families["learned fusion alone"] = [("learned", c) for c in LEARNED_C]
+    families["+ learned fusion"] = kept_weights + [("learned", c) for c in LEARNED_C]
     return families
 
 
@@ -298,9 +361,12 @@ def _protocol(
     bm25_alone: np.ndarray,
     dense_alone: np.ndarray,
     test: bool,
+    learned: Any = None,
 ) -> dict[str, object]:
     """Each family's outer estimate over the dev folds, the one kept, and (``test``) the
-    held-back questions asked once with its choice."""
+    held-back questions asked once with its choice. ``learned(c, fit_rows, rows)``: the ranks on
+    ``rows`` of a fusion fitted on ``fit_rows`` only (candidates ``("learned", c)``); choosing
+    it inside a training set uses an inner 4-fold split of that set, never its own fit."""
     import zlib
 
     dev = sorted(
@@ -315,43 +381,86 @@ def _protocol(
             "mrr": round(float(np.mean(np.where(found <= 10, 1 / found, 0))), 3),
         }
 
+    def by_set(rows: list[int], found: np.ndarray) -> dict[str, dict[str, float]]:
+        """The figures over all ``rows`` and over each question set apart (the first ``q..``,
+        the grown ones ``n..`` and ``h..``, written later): a gain on one set only shows here."""
+        found = np.asarray(found)
+        sets = np.asarray([questions[i].id[0] for i in rows])
+        split = {"all": found, **{f"{s}..": found[sets == s] for s in ("q", "n", "h")}}
+        return {k: {**measured(v), "n": len(v)} for k, v in split.items() if len(v)}
+
+    def rank_of(c: tuple[object, ...], fit_rows: list[int], rows: list[int]) -> np.ndarray:
+        if c[0] == "learned":
+            return np.asarray(learned(c[1], fit_rows, rows))
+        return ranks[c][rows]
+
+    def inside(c: tuple[object, ...], rows: list[int]) -> np.ndarray:
+        """``c``'s ranks on ``rows`` as judged inside them: a learned fusion answers each
+        inner fold fitted on the other three."""
+        if c[0] != "learned":
+            return ranks[c][rows]
+        found = np.empty(len(rows))
+        for k in range(4):
+            part = list(range(k, len(rows), 4))
+            rest = [rows[i] for i in range(len(rows)) if i % 4 != k]
+            found[part] = rank_of(c, rest, [rows[i] for i in part])
+        return found
+
     def choose(candidates: list[tuple[object, ...]], rows: list[int]) -> tuple[object, ...]:
         def fit(c: tuple[object, ...]) -> tuple[float, int]:
-            m = measured(ranks[c][rows])
+            m = measured(inside(c, rows))
             return (m["hit@1"] + m["mrr"], -candidates.index(c))  # ties: the earlier, simpler
 
         return max(candidates, key=fit)
 
     report: dict[str, object] = {
         "dev questions": len(dev),
-        "baselines dev": {"bm25": measured(bm25_alone[dev]), "dense": measured(dense_alone[dev])},
+        "baselines dev": {
+            "bm25": by_set(dev, bm25_alone[dev]),
+            "dense": by_set(dev, dense_alone[dev]),
+        },
     }
     for name, candidates in families.items():
-        outer = []
+        outer, rows, picks = [], [], []
         for fold in folds:
-            chosen = choose(candidates, [i for i in dev if i not in fold])
-            outer.extend(ranks[chosen][fold])
+            training = [i for i in dev if i not in fold]
+            picks.append(choose(candidates, training))
+            outer.extend(rank_of(picks[-1], training, fold))
+            rows.extend(fold)
         final = choose(candidates, dev)
         report[name] = {
             "candidates": len(candidates),
             "dev cv outer": measured(np.asarray(outer)),
-            "dev (chosen on all of dev)": measured(ranks[final][dev]),
+            "dev cv outer by set": by_set(rows, np.asarray(outer)),
+            "dev (chosen on all of dev)": measured(inside(final, dev)),
             "chosen": repr(final),
+            "chosen in each fold": [repr(p) for p in picks],
         }
 
     def total(name: str) -> float:
         outer = report[name]["dev cv outer"]  # type: ignore[index]
         return float(outer["hit@1"] + outer["mrr"])
 
-    kept = max(families, key=lambda name: (total(name), name == "current: minmax fusion"))
+    def keeps_single_hit(name: str) -> bool:
+        """No fold chose a min-max keyword weight above ``KEEPS_SINGLE_HIT``."""
+        return not any(
+            re.search(r"'minmax', (0\.\d+)", p)
+            and float(re.findall(r"'minmax', (0\.\d+)", p)[0]) > KEEPS_SINGLE_HIT
+            for p in report[name]["chosen in each fold"]  # type: ignore[index]
+        )
+
+    admissible = [name for name in families if keeps_single_hit(name)]
+    report["kept only among (no fold chose a keyword weight above 0.3)"] = admissible
+    kept = max(admissible, key=lambda name: (total(name), name == CURRENT))
     report["kept"] = kept  # a family replaces the current pipeline only if its estimate is higher
     if test:
         held = [i for i, q in enumerate(questions) if q.split == "test"]
         final = choose(families[kept], dev)
         report["test (held back, once)"] = {
-            "medic": measured(ranks[final][held]),
-            "bm25": measured(bm25_alone[held]),
-            "dense": measured(dense_alone[held]),
+            "chosen": repr(final),
+            "medic": by_set(held, rank_of(final, dev, held)),
+            "bm25": by_set(held, bm25_alone[held]),
+            "dense": by_set(held, dense_alone[held]),
         }
     return report
 
@@ -359,9 +468,10 @@ def _protocol(
 def cv(root: Path, workdir: Path, test: bool) -> dict[str, object]:
     """Nested choice over the dev questions: for each of 5 folds, every candidate of a family is
     scored on the other 4 folds (hit@1 + MRR@10) and the best is asked the held-out fold; the
-    outer estimate is over all 35 dev questions, each answered by a choice that never saw it.
-    A family stays only if its outer estimate beats the current pipeline's (minmax fusion, its
-    weight chosen the same way). ``test``: the held-back split, once, with the final choice."""
+    outer estimate is over all the dev questions, each answered by a choice that never saw it.
+    A family stays only if its outer estimate beats the current pipeline's (its weight chosen the
+    same way) and no fold chose a keyword weight that loses a meaning-only first hit.
+    ``test``: the held-back split, once, with the final choice."""
     from knowledge.embeddings import MiniLMEmbedding
     from knowledge.evaluation.postmortems import QUESTIONS, ingest_corpora, load_questions
     from knowledge.query_encoder import query_encoder
@@ -406,6 +516,7 @@ def cv(root: Path, workdir: Path, test: bool) -> dict[str, object]:
     }
     variants = _variants(index, search, questions, scores)
     dense.update(variants["dense"])
+    dense.update(_document_vectors(index, search, questions, dense["max"], whole))
 
     feedback = {
         fb: {
@@ -443,7 +554,7 @@ def cv(root: Path, workdir: Path, test: bool) -> dict[str, object]:
     ranks: dict[tuple[object, ...], np.ndarray] = {}
     for candidates in families.values():
         for c in candidates:
-            if c not in ranks:
+            if c not in ranks and c[0] != "learned":  # a learned fusion is fitted per fold
                 tokens, weights, how, (fusion, p), fb = c  # type: ignore[misc]
                 ranks[c] = np.asarray(
                     [
@@ -462,7 +573,116 @@ def cv(root: Path, workdir: Path, test: bool) -> dict[str, object]:
                 )
     bm25_alone = np.asarray([first(scores[q.id].keyword, q.relevant) for q in questions])
     dense_alone = np.asarray([first(scores[q.id].dense, q.relevant) for q in questions])
-    return _protocol(questions, families, ranks, bm25_alone, dense_alone, test)
+    learned = _learner(questions, scores, feedback[KEPT_FEEDBACK], null, index, docs)
+    return _protocol(questions, families, ranks, bm25_alone, dense_alone, test, learned)
+
+
+def _document_vectors(
+    index: Any,
+    search: Any,
+    questions: list[Any],
+    best_chunk: dict[str, np.ndarray],
+    whole: list[str],
+) -> dict[object, dict[str, np.ndarray]]:
+    """The ``DOCUMENT_VECTORS`` similarities: each whole document embedded once."""
+    from knowledge.embeddings import MiniLMEmbedding
+
+    vectors = MiniLMEmbedding().encode(whole)
+    vectors = vectors / np.linalg.norm(vectors, axis=1, keepdims=True)
+    asked = search._encode([q.text for q in questions])
+    short = np.diff([*index.starts, len(index.texts)]) <= 2
+    out: dict[object, dict[str, np.ndarray]] = {}
+    for how in DOCUMENT_VECTORS:
+        _, a, only_short = how
+        out[how] = {}
+        for q, v in zip(questions, asked, strict=True):
+            mixed = (1 - a) * best_chunk[q.id] + a * (vectors @ v)
+            out[how][q.id] = np.where(short, mixed, best_chunk[q.id]) if only_short else mixed
+    return out
+
+
+def _learner(
+    questions: list[Any],
+    scores: dict[str, Any],
+    expanded: dict[str, np.ndarray],
+    null: Any,
+    index: Any,
+    docs: np.ndarray,
+) -> Any:
+    """``learned(c, fit_rows, rows)`` for the protocol, over each question's pool of documents."""
+    ends = [*index.starts[1:], len(index.texts)]
+    chunk_counts = np.diff([*index.starts, len(index.texts)])
+    lengths = np.asarray(
+        [sum(len(t) for t in index.texts[s:e]) for s, e in zip(index.starts, ends, strict=True)]
+    )
+    pools = [
+        _features(scores[q.id], expanded[q.id], null, chunk_counts, lengths) for q in questions
+    ]
+    labels = [
+        np.isin(docs[pool], list(q.relevant)) for q, (pool, _) in zip(questions, pools, strict=True)
+    ]
+
+    def learned(c: float, fit_rows: list[int], rows: list[int]) -> np.ndarray:
+        return _learned(c, pools, labels, docs, fit_rows, rows)
+
+    return learned
+
+
+def _features(
+    scores: Any, expanded: np.ndarray, null: Any, chunk_counts: np.ndarray, lengths: np.ndarray
+) -> tuple[np.ndarray, np.ndarray]:
+    """The documents a learned fusion orders for one question (the best ``LEARNED_POOL`` of the
+    keyword ranking with feedback, of meaning and of the current fusion) and their features:
+    each score scaled over the corpus, its z against the null questions, the reciprocal of its
+    rank, each method's lead of first over second (alone and times the score), the chunk count
+    and the length (both logged)."""
+    ks, ps, ds = _scaled(expanded), _scaled(scores.keyword), _scaled(scores.dense)
+    fused = 0.3 * ks + 0.7 * ds
+    pool = np.unique(
+        np.concatenate([np.argsort(-v, kind="stable")[:LEARNED_POOL] for v in (ks, ds, fused)])
+    )
+    ranks = []
+    for v in (ks, ds):
+        r = np.empty(len(v))
+        r[np.argsort(-v, kind="stable")] = np.arange(1, len(v) + 1)
+        ranks.append(r)
+    lk, ld = _lead(ks), _lead(ds)
+    kz = (scores.keyword - null.keyword[0]) / null.keyword[1]
+    dz = (scores.dense - null.dense[0]) / null.dense[1]
+    columns = [
+        ks, ps, ds, kz, dz, 1 / ranks[0], 1 / ranks[1],
+        np.full(len(ks), lk), np.full(len(ks), ld), lk * ks, ld * ds,
+        np.log(chunk_counts), np.log1p(lengths),
+    ]  # fmt: skip
+    return pool, np.stack([c[pool] for c in columns], axis=1)
+
+
+def _learned(
+    c: float,
+    pools: list[tuple[np.ndarray, np.ndarray]],
+    labels: list[np.ndarray],
+    docs: np.ndarray,
+    fit_rows: list[int],
+    rows: list[int],
+) -> np.ndarray:
+    """Logistic regression on (question, document) features fitted on ``fit_rows`` only; the
+    rank of each of ``rows``' first relevant document in its order (99 beyond the tenth)."""
+    from sklearn.linear_model import LogisticRegression
+    from sklearn.pipeline import make_pipeline
+    from sklearn.preprocessing import StandardScaler
+
+    x = np.vstack([pools[i][1] for i in fit_rows])
+    y = np.concatenate([labels[i] for i in fit_rows])
+    model = make_pipeline(
+        StandardScaler(), LogisticRegression(C=c, max_iter=2000, class_weight="balanced")
+    ).fit(x, y)
+    found = []
+    for i in rows:
+        pool, features = pools[i]
+        score = model.decision_function(features)
+        order = np.lexsort((docs[pool], -np.round(score, 6)))[:10]
+        found.append(next((r for r, j in enumerate(order, 1) if labels[i][j]), 99))
+    return np.asarray(found)
 
 
 def _variants(
