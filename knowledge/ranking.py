@@ -26,12 +26,14 @@ candidates go to the one that deviated first (anomalies propagate from the cause
 
 The flow blame is timed and the delay pooled since issue 13 (``knowledge.traces``), both kept
 by the generalisation protocol (``benchmarks/generalization/rca.py``: the outer estimate rose
-with each, by fault type and by hour). The candidates it measured are computed alongside but
-scored only when named in ``channels``: ``flow_untimed`` and ``delay_exact`` (issue 4's flow blame
-and hand-off delay), ``stretch`` (the slowdown of the steps between a component's own lines),
-``latency_traced`` (latency metrics even when traces exist) and ``flow_share`` (the flow blame as
-a percentage of the traces the component appears in); none of the last three raised the outer
-estimate robustly.
+with each, by fault type and by hour). The candidates it measured (``CANDIDATE_CHANNELS``) are
+computed only when the benchmark asks (``knowledge.traces.trace_evidence``'s ``candidates``; a
+live investigation neither pays for them nor keeps them in its history) and scored only when
+named in ``channels``: ``flow_untimed`` and ``delay_exact`` (issue 4's flow blame and hand-off
+delay), ``stretch`` (the slowdown of the steps between a component's own lines) and
+``flow_share`` (the flow blame as a percentage of the traces the component appears in);
+``latency_traced`` (latency metrics even when traces exist) is a scoring rule, not a value. None
+of the last three raised the outer estimate robustly.
 
 ``late`` joined the defaults in a second pass of issue 13, on a replay widened to delays of
 some requests only, on one edge, small or echoed in the callers' metrics: the outer estimate
@@ -42,8 +44,8 @@ A third pass tried latency evidence for slow-only faults, none of it kept (the o
 did not rise by fault type, or the real incidents lost ranks): ``self_time`` and ``self_slow``
 (a component's own time per request, its callees' excluded: the quartile of its excess, and how
 much more often it is slow, from 3 sigma, history only) and ``delay_tail`` (the hand-off delay's
-0.9 quantile). ``knowledge.traces`` computes them only when asked (``candidates``), so they are 0
-on the live path.
+0.9 quantile). ``knowledge.traces`` computes them only when asked (``candidates``), so they are
+absent on the live path.
 """
 
 from __future__ import annotations
@@ -82,6 +84,20 @@ HISTORY_ONLY = frozenset({"late", "late_raw", "self_slow"})  # self_slow: a cand
 # computed whenever a component's logs are read; a window without them did not read its logs
 LOG_CHANNELS = frozenset({"errors", "drops"})
 DEFAULT_CHANNELS = frozenset({"errors", "drops", "flow", "delay", "late", "saturation", "latency"})
+# trace channels computed only when asked (``knowledge.traces.trace_evidence``'s ``candidates``):
+# the benchmark's candidates, which the generalisation protocol dropped
+CANDIDATE_CHANNELS = frozenset(
+    {
+        "flow_untimed",
+        "delay_exact",
+        "stretch",
+        "late_raw",
+        "self_time",
+        "self_slow",
+        "delay_tail",
+        "flow_share",
+    }
+)
 
 
 @dataclass(frozen=True)
@@ -161,18 +177,11 @@ def features(window: ComponentWindow) -> Features:
     if window.traces is not None:
         channels["flow"] = float(window.traces.blamed)
         channels["delay"] = max(0.0, window.traces.delay)
-        channels["flow_untimed"] = float(window.traces.blamed_untimed)
-        channels["delay_exact"] = max(0.0, window.traces.delay_exact)
-        channels["stretch"] = max(0.0, window.traces.stretch)
-        channels["late_raw"] = window.traces.late
         # a link's slow count counts from where a deviation counts elsewhere (3 sigma): below
         # it, ordinary one-minute variation of a busy service's links outweighed the rest
         channels["late"] = max(0.0, window.traces.late - OUT_OF_BAND)
-        channels["self_time"] = max(0.0, window.traces.self_time)
-        channels["self_slow"] = max(0.0, window.traces.self_slow - OUT_OF_BAND)
-        channels["delay_tail"] = max(0.0, window.traces.delay_tail)
-        share = window.traces.blamed / max(window.traces.traced, 1)
-        channels["flow_share"] = 100.0 * share
+        if window.traces.candidates:
+            channels.update(_candidate_channels(window.traces))
         evidence += window.traces.describe()
         traced = [t for _, *pair in window.traces.examples for t in pair if t]
     metrics = [_metric_deviation(name, s, window.window) for name, s in window.metrics.items()]
@@ -191,6 +200,22 @@ def features(window: ComponentWindow) -> Features:
         evidence=tuple(evidence),
         abnormal_templates=tuple(dict.fromkeys(templates)),
     )
+
+
+def _candidate_channels(traces: TraceEvidence) -> dict[str, float]:
+    """The trace channels the protocol dropped (``CANDIDATE_CHANNELS``), for the benchmark that
+    compares them; a live investigation neither computes nor keeps them."""
+    share = traces.blamed / max(traces.traced, 1)
+    return {
+        "flow_untimed": float(traces.blamed_untimed),
+        "delay_exact": max(0.0, traces.delay_exact),
+        "stretch": max(0.0, traces.stretch),
+        "late_raw": traces.late,
+        "self_time": max(0.0, traces.self_time),
+        "self_slow": max(0.0, traces.self_slow - OUT_OF_BAND),
+        "delay_tail": max(0.0, traces.delay_tail),
+        "flow_share": 100.0 * share,
+    }
 
 
 def _error_surge(window: ComponentWindow) -> tuple[float, list[str]]:

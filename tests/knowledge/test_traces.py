@@ -176,7 +176,7 @@ def test_a_late_reply_from_a_step_rare_in_the_baseline_is_judged_against_its_lin
             TraceEvent(f"c{i}", 10.0 * i + 0.505, "gateway", USUAL[2][1]),
         ]
     ]
-    evidence = trace_evidence(baseline(), current)
+    evidence = trace_evidence(baseline(), current, candidates=True)
     assert evidence["route"].delay_exact == 0.0  # no baseline pair to compare with
     assert evidence["route"].delay > 50  # route usually answers the gateway in 5 ms
     assert abs(evidence["route"].delay_seconds - 0.5) < 0.01
@@ -197,7 +197,7 @@ def test_a_component_slower_between_its_own_lines_stretches_without_handing_off_
         for i in range(8)
         for offset, (component, template) in zip(offsets, steps, strict=True)
     ]
-    evidence = trace_evidence(base, current)
+    evidence = trace_evidence(base, current, candidates=True)
     assert evidence["route"].stretch > 50
     assert evidence["route"].delay < 1 and evidence["gateway"].stretch < 1
 
