@@ -45,7 +45,10 @@ did not rise by fault type, or the real incidents lost ranks): ``self_time`` and
 (a component's own time per request, its callees' excluded: the quartile of its excess, and how
 much more often it is slow, from 3 sigma, history only) and ``delay_tail`` (the hand-off delay's
 0.9 quantile). ``knowledge.traces`` computes them only when asked (``candidates``), so they are
-absent on the live path.
+absent on the live path. A fourth pass tried ``saturation_steady`` (the CPU z that half of the
+window's samples reach: a rise that holds, not a burst; computed only for a window with
+``candidates``) and a logistic regression over the channels' parts instead of the equal weights
+(``benchmarks/generalization/rca.py``); neither raised the outer estimate.
 """
 
 from __future__ import annotations
@@ -76,7 +79,9 @@ USUAL_QUANTILE = 0.5
 CLOSE = 0.9  # a candidate within 10% of the leader's score counts as tied for the time rule
 SHOWN = 3
 CLEAR_FALL = 4.0  # deviance from which a template's fall is named (about 2 sigma)
-SELF_MEASURED = frozenset({"saturation", "latency", "shift"})  # judged against their own past
+SELF_MEASURED = frozenset(
+    {"saturation", "latency", "shift", "saturation_steady"}
+)  # judged against their own past
 # judged only against the component's own history: a link's slow count in one fault-free minute
 # varies from minute to minute far more than counting chance says (a busy link's is never zero),
 # so a new deployment's peers are no yardstick for it
@@ -96,6 +101,7 @@ CANDIDATE_CHANNELS = frozenset(
         "self_slow",
         "delay_tail",
         "flow_share",
+        "saturation_steady",
     }
 )
 
@@ -118,6 +124,7 @@ class ComponentWindow:
     window: tuple[float, float] | None = None
     first_seen: Mapping[str, float] = field(default_factory=dict)  # template -> first timestamp
     traces: TraceEvidence | None = None
+    candidates: bool = False  # also the metric candidates (``CANDIDATE_CHANNELS``), for benchmarks
 
 
 @dataclass(frozen=True)
@@ -191,6 +198,15 @@ def features(window: ComponentWindow) -> Features:
         if scores:
             channels[kind] = max(0.0, *scores)
     evidence += [m.describe() for m in found[:SHOWN] if m.score > 1.0]
+    if window.candidates:  # a saturation that holds across the window (a candidate)
+        steady = [
+            _metric_deviation(name, s, window.window, steady=True)
+            for name, s in window.metrics.items()
+            if metric_kind(name) == "saturation"
+        ]
+        held = [m.score for m in steady if m is not None]
+        if held:
+            channels["saturation_steady"] = max(0.0, *held)
     firsts = [window.first_seen[t] for t in surging if t in window.first_seen]
     firsts += [m.first_out_of_band for m in found if m.first_out_of_band is not None]
     templates = [*surging, *(t for t, _, _ in dropped), *traced]
@@ -272,10 +288,11 @@ def metric_kind(name: str) -> str:
 
 
 def _metric_deviation(
-    name: str, series: MetricSamples, window: tuple[float, float] | None
+    name: str, series: MetricSamples, window: tuple[float, float] | None, steady: bool = False
 ) -> _MetricDeviation | None:
     """The sustained deviation of a metric in the window (its second-largest robust z, so one
-    odd sample is not enough), against the same statistic over earlier windows."""
+    odd sample is not enough; ``steady``: the z that half of the window's samples reach, so a
+    rise must hold, a candidate), against the same statistic over earlier windows."""
     kind = metric_kind(name)
     kind = "shift" if kind == "other" else kind
     if window is None or not len(series):
@@ -290,12 +307,14 @@ def _metric_deviation(
         values = np.array([v for _, v in series], dtype=np.float64)
     order = np.argsort(times, kind="stable")
     times, values = times[order], values[order]
-    found = _sustained_z(times, values, start, end)
+    found = _sustained_z(times, values, start, end, steady)
     if found is None:
         return None
     z, first = found
     earlier = np.arange(1, METRIC_NULL_WINDOWS + 1, dtype=np.float64) * length
-    null = [abs(past) for past in _sustained_zs(times, values, start - earlier, end - earlier)]
+    null = [
+        abs(past) for past in _sustained_zs(times, values, start - earlier, end - earlier, steady)
+    ]
     if len(null) >= MIN_HISTORY:
         past = np.array(null, dtype=np.float64)
         usual = float(_medians(past[None, :])[0])
@@ -307,7 +326,7 @@ def _metric_deviation(
 
 
 def _sustained_z(
-    times: np.ndarray, values: np.ndarray, start: float, end: float
+    times: np.ndarray, values: np.ndarray, start: float, end: float, steady: bool = False
 ) -> tuple[float, float | None] | None:
     low, mid, high = np.searchsorted(times, [start - METRIC_BASELINE_SECONDS, start, end])
     baseline = values[low:mid]
@@ -319,11 +338,16 @@ def _sustained_z(
     zs = (current - median) / max(mad, 0.05 * abs(median), 1e-3)
     strongest = zs[np.argsort(-np.abs(zs), kind="stable")]
     outside = times[mid:high][np.abs(zs) >= OUT_OF_BAND]
-    return float(strongest[min(1, len(zs) - 1)]), (float(outside[0]) if len(outside) else None)
+    pick = len(zs) // 2 if steady else min(1, len(zs) - 1)
+    return float(strongest[pick]), (float(outside[0]) if len(outside) else None)
 
 
 def _sustained_zs(
-    times: np.ndarray, values: np.ndarray, starts: np.ndarray, ends: np.ndarray
+    times: np.ndarray,
+    values: np.ndarray,
+    starts: np.ndarray,
+    ends: np.ndarray,
+    steady: bool = False,
 ) -> list[float]:
     """``_sustained_z``'s statistic for many windows at once, those with enough data in order
     (the same numbers, bit for bit): the null windows of every metric of every candidate are
@@ -345,7 +369,8 @@ def _sustained_zs(
         mad = 1.4826 * _medians(np.abs(baseline - median[:, None]))
         scale = np.maximum(np.maximum(mad, 0.05 * np.abs(median)), 1e-3)
         zs = (current - median[:, None]) / scale[:, None]
-        strongest = np.argsort(-np.abs(zs), axis=1, kind="stable")[:, min(1, count - 1)]
+        pick = count // 2 if steady else min(1, count - 1)
+        strongest = np.argsort(-np.abs(zs), axis=1, kind="stable")[:, pick]
         found[rows] = zs[np.arange(len(rows)), strongest]
     return [float(z) for z, ok in zip(found, usable, strict=True) if ok]
 
