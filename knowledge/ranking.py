@@ -47,7 +47,8 @@ much more often it is slow, from 3 sigma, history only) and ``delay_tail`` (the 
 0.9 quantile). ``knowledge.traces`` computes them only when asked (``candidates``), so they are
 absent on the live path. A fourth pass tried ``saturation_steady`` (the CPU z that half of the
 window's samples reach: a rise that holds, not a burst; computed only for a window with
-``candidates``) and a logistic regression over the channels' parts instead of the equal weights
+``candidates``), ``late_breadth`` (the late links past 3 sigma summed over all of a component's
+links, history only) and a logistic regression over the channels' parts instead of the equal weights
 (``benchmarks/generalization/rca.py``); neither raised the outer estimate.
 """
 
@@ -85,7 +86,9 @@ SELF_MEASURED = frozenset(
 # judged only against the component's own history: a link's slow count in one fault-free minute
 # varies from minute to minute far more than counting chance says (a busy link's is never zero),
 # so a new deployment's peers are no yardstick for it
-HISTORY_ONLY = frozenset({"late", "late_raw", "self_slow"})  # self_slow: a candidate
+HISTORY_ONLY = frozenset(
+    {"late", "late_raw", "self_slow", "late_breadth"}
+)  # self_slow: a candidate
 # computed whenever a component's logs are read; a window without them did not read its logs
 LOG_CHANNELS = frozenset({"errors", "drops"})
 DEFAULT_CHANNELS = frozenset({"errors", "drops", "flow", "delay", "late", "saturation", "latency"})
@@ -102,6 +105,7 @@ CANDIDATE_CHANNELS = frozenset(
         "delay_tail",
         "flow_share",
         "saturation_steady",
+        "late_breadth",
     }
 )
 
@@ -231,6 +235,7 @@ def _candidate_channels(traces: TraceEvidence) -> dict[str, float]:
         "self_slow": max(0.0, traces.self_slow - OUT_OF_BAND),
         "delay_tail": max(0.0, traces.delay_tail),
         "flow_share": 100.0 * share,
+        "late_breadth": traces.late_breadth,
     }
 
 

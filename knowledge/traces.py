@@ -37,6 +37,9 @@ are kept beside them for that comparison):
   is where self time rose, its callers only inherit the wait. Measured two ways: the upper
   quartile of the excess (``self_time``) and how much more often it is past 3 spreads
   (``self_slow``, a Poisson deviance as for late links).
+- late breadth (a candidate, computed only when asked): the late links' scores past 3 sigma
+  summed over all of a component's links - a delay on every packet it sends makes each of its
+  links late, a victim's slowness is usually on one.
 
 A live investigation reads plain log lines, not a data set with a trace column: ``trace_id_of``
 finds the id in a line's text, in the shapes tracing libraries log it, and ``trace_events``
@@ -125,6 +128,7 @@ class TraceEvidence:
     self_time: float = 0.0  # upper quartile of its per-request own time's excess, in spreads
     self_slow: float = 0.0  # how much more often its per-request own time is slow (z-like)
     delay_tail: float = 0.0  # the delay's 0.9 quantile (a partial delay moves the tail only)
+    late_breadth: float = 0.0  # its late links' scores past 3 sigma, summed over its links
     # whether the candidates the protocol dropped were computed (``trace_evidence``'s
     # ``candidates``): a live investigation does not compute them, so it does not score them
     candidates: bool = False
@@ -354,6 +358,8 @@ def _dropped_candidates(
     for component, (quartile, slow) in self_times(baseline, current).items():
         out[component].self_time = quartile
         out[component].self_slow = slow
+    for (component, _), score in _late_scores(baseline, current).items():
+        out[component].late_breadth += max(0.0, score - SLOW_SPREADS)
     for evidence in out.values():
         evidence.candidates = True
 
@@ -415,17 +421,11 @@ def self_times(
     return out
 
 
-def late_links(
+def _late_scores(
     baseline: Sequence[Sequence[TraceEvent]], current: Sequence[Sequence[TraceEvent]]
-) -> dict[str, tuple[float, str]]:
-    """Per component, its link to one neighbour whose hand-offs are slow (``SLOW_SPREADS``
-    baseline spreads past the usual, pooled keys) more often than the same link's were in the
-    baseline: the square root of the Poisson deviance of the slow count, and that neighbour.
-
-    The delay quartile misses a delay that makes only some requests late, or only the packets to
-    one neighbour (a chaos tool's target), or is small beside the usual hand-off's own spread;
-    counting slow hand-offs per link sees each: a fifth of fifty hand-offs slow where the
-    baseline had none is as clear as all of them a little slower."""
+) -> dict[tuple[str, str], float]:
+    """Per link (component, neighbour) with enough hand-offs, how much more often they are slow
+    than the link's were in the baseline (``late_links``)."""
     usual = usual_gaps(baseline, pooled=True)
 
     def tally(traces: Sequence[Sequence[TraceEvent]]) -> dict[tuple[str, str], list[int]]:
@@ -440,13 +440,31 @@ def late_links(
         return counts
 
     base, cur = tally(baseline), tally(current)
-    out: dict[str, tuple[float, str]] = {}
+    scores: dict[tuple[str, str], float] = {}
     for (component, peer), (n, slow) in cur.items():
         base_n, base_slow = base.get((component, peer), (0, 0))
         expected = n * (base_slow + SMOOTHING_LATE) / (base_n + 1.0)
         if n < MIN_HANDOFFS or slow <= expected:
             continue
-        score = math.sqrt(2.0 * (slow * math.log(slow / expected) - (slow - expected)))
+        scores[(component, peer)] = math.sqrt(
+            2.0 * (slow * math.log(slow / expected) - (slow - expected))
+        )
+    return scores
+
+
+def late_links(
+    baseline: Sequence[Sequence[TraceEvent]], current: Sequence[Sequence[TraceEvent]]
+) -> dict[str, tuple[float, str]]:
+    """Per component, its link to one neighbour whose hand-offs are slow (``SLOW_SPREADS``
+    baseline spreads past the usual, pooled keys) more often than the same link's were in the
+    baseline: the square root of the Poisson deviance of the slow count, and that neighbour.
+
+    The delay quartile misses a delay that makes only some requests late, or only the packets to
+    one neighbour (a chaos tool's target), or is small beside the usual hand-off's own spread;
+    counting slow hand-offs per link sees each: a fifth of fifty hand-offs slow where the
+    baseline had none is as clear as all of them a little slower."""
+    out: dict[str, tuple[float, str]] = {}
+    for (component, peer), score in _late_scores(baseline, current).items():
         if score > out.get(component, (0.0, ""))[0]:
             out[component] = (score, peer)
     return out

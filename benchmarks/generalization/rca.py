@@ -61,6 +61,7 @@ STEPS: dict[str, tuple[frozenset[str], frozenset[str]]] = {
     "self time slow past 3 sigma": (frozenset(), frozenset({"self_slow"})),
     "delay tail": (frozenset(), frozenset({"delay_tail"})),
     "steady saturation": (frozenset({"saturation"}), frozenset({"saturation_steady"})),
+    "late breadth": (frozenset({"late"}), frozenset({"late_breadth"})),
 }
 GROUPINGS = ("fault type", "hour")
 
