@@ -26,12 +26,14 @@ candidates go to the one that deviated first (anomalies propagate from the cause
 
 The flow blame is timed and the delay pooled since issue 13 (``knowledge.traces``), both kept
 by the generalisation protocol (``benchmarks/generalization/rca.py``: the outer estimate rose
-with each, by fault type and by hour). The candidates it measured are computed alongside but
-scored only when named in ``channels``: ``flow_untimed`` and ``delay_exact`` (issue 4's flow blame
-and hand-off delay), ``stretch`` (the slowdown of the steps between a component's own lines),
-``latency_traced`` (latency metrics even when traces exist) and ``flow_share`` (the flow blame as
-a percentage of the traces the component appears in); none of the last three raised the outer
-estimate robustly.
+with each, by fault type and by hour). The candidates it measured (``CANDIDATE_CHANNELS``) are
+computed only when the benchmark asks (``knowledge.traces.trace_evidence``'s ``candidates``; a
+live investigation neither pays for them nor keeps them in its history) and scored only when
+named in ``channels``: ``flow_untimed`` and ``delay_exact`` (issue 4's flow blame and hand-off
+delay), ``stretch`` (the slowdown of the steps between a component's own lines) and
+``flow_share`` (the flow blame as a percentage of the traces the component appears in);
+``latency_traced`` (latency metrics even when traces exist) is a scoring rule, not a value. None
+of the last three raised the outer estimate robustly.
 
 ``late`` joined the defaults in a second pass of issue 13, on a replay widened to delays of
 some requests only, on one edge, small or echoed in the callers' metrics: the outer estimate
@@ -42,8 +44,12 @@ A third pass tried latency evidence for slow-only faults, none of it kept (the o
 did not rise by fault type, or the real incidents lost ranks): ``self_time`` and ``self_slow``
 (a component's own time per request, its callees' excluded: the quartile of its excess, and how
 much more often it is slow, from 3 sigma, history only) and ``delay_tail`` (the hand-off delay's
-0.9 quantile). ``knowledge.traces`` computes them only when asked (``candidates``), so they are 0
-on the live path.
+0.9 quantile). ``knowledge.traces`` computes them only when asked (``candidates``), so they are
+absent on the live path. A fourth pass tried ``saturation_steady`` (the CPU z that half of the
+window's samples reach: a rise that holds, not a burst; computed only for a window with
+``candidates``), ``late_breadth`` (the late links past 3 sigma summed over all of a component's
+links, history only) and a logistic regression over the channels' parts instead of the equal weights
+(``benchmarks/generalization/rca.py``); neither raised the outer estimate.
 """
 
 from __future__ import annotations
@@ -74,14 +80,34 @@ USUAL_QUANTILE = 0.5
 CLOSE = 0.9  # a candidate within 10% of the leader's score counts as tied for the time rule
 SHOWN = 3
 CLEAR_FALL = 4.0  # deviance from which a template's fall is named (about 2 sigma)
-SELF_MEASURED = frozenset({"saturation", "latency", "shift"})  # judged against their own past
+SELF_MEASURED = frozenset(
+    {"saturation", "latency", "shift", "saturation_steady"}
+)  # judged against their own past
 # judged only against the component's own history: a link's slow count in one fault-free minute
 # varies from minute to minute far more than counting chance says (a busy link's is never zero),
 # so a new deployment's peers are no yardstick for it
-HISTORY_ONLY = frozenset({"late", "late_raw", "self_slow"})  # self_slow: a candidate
+HISTORY_ONLY = frozenset(
+    {"late", "late_raw", "self_slow", "late_breadth"}
+)  # self_slow: a candidate
 # computed whenever a component's logs are read; a window without them did not read its logs
 LOG_CHANNELS = frozenset({"errors", "drops"})
 DEFAULT_CHANNELS = frozenset({"errors", "drops", "flow", "delay", "late", "saturation", "latency"})
+# trace channels computed only when asked (``knowledge.traces.trace_evidence``'s ``candidates``):
+# the benchmark's candidates, which the generalisation protocol dropped
+CANDIDATE_CHANNELS = frozenset(
+    {
+        "flow_untimed",
+        "delay_exact",
+        "stretch",
+        "late_raw",
+        "self_time",
+        "self_slow",
+        "delay_tail",
+        "flow_share",
+        "saturation_steady",
+        "late_breadth",
+    }
+)
 
 
 @dataclass(frozen=True)
@@ -102,6 +128,7 @@ class ComponentWindow:
     window: tuple[float, float] | None = None
     first_seen: Mapping[str, float] = field(default_factory=dict)  # template -> first timestamp
     traces: TraceEvidence | None = None
+    candidates: bool = False  # also the metric candidates (``CANDIDATE_CHANNELS``), for benchmarks
 
 
 @dataclass(frozen=True)
@@ -161,18 +188,11 @@ def features(window: ComponentWindow) -> Features:
     if window.traces is not None:
         channels["flow"] = float(window.traces.blamed)
         channels["delay"] = max(0.0, window.traces.delay)
-        channels["flow_untimed"] = float(window.traces.blamed_untimed)
-        channels["delay_exact"] = max(0.0, window.traces.delay_exact)
-        channels["stretch"] = max(0.0, window.traces.stretch)
-        channels["late_raw"] = window.traces.late
         # a link's slow count counts from where a deviation counts elsewhere (3 sigma): below
         # it, ordinary one-minute variation of a busy service's links outweighed the rest
         channels["late"] = max(0.0, window.traces.late - OUT_OF_BAND)
-        channels["self_time"] = max(0.0, window.traces.self_time)
-        channels["self_slow"] = max(0.0, window.traces.self_slow - OUT_OF_BAND)
-        channels["delay_tail"] = max(0.0, window.traces.delay_tail)
-        share = window.traces.blamed / max(window.traces.traced, 1)
-        channels["flow_share"] = 100.0 * share
+        if window.traces.candidates:
+            channels.update(_candidate_channels(window.traces))
         evidence += window.traces.describe()
         traced = [t for _, *pair in window.traces.examples for t in pair if t]
     metrics = [_metric_deviation(name, s, window.window) for name, s in window.metrics.items()]
@@ -182,6 +202,15 @@ def features(window: ComponentWindow) -> Features:
         if scores:
             channels[kind] = max(0.0, *scores)
     evidence += [m.describe() for m in found[:SHOWN] if m.score > 1.0]
+    if window.candidates:  # a saturation that holds across the window (a candidate)
+        steady = [
+            _metric_deviation(name, s, window.window, steady=True)
+            for name, s in window.metrics.items()
+            if metric_kind(name) == "saturation"
+        ]
+        held = [m.score for m in steady if m is not None]
+        if held:
+            channels["saturation_steady"] = max(0.0, *held)
     firsts = [window.first_seen[t] for t in surging if t in window.first_seen]
     firsts += [m.first_out_of_band for m in found if m.first_out_of_band is not None]
     templates = [*surging, *(t for t, _, _ in dropped), *traced]
@@ -191,6 +220,23 @@ def features(window: ComponentWindow) -> Features:
         evidence=tuple(evidence),
         abnormal_templates=tuple(dict.fromkeys(templates)),
     )
+
+
+def _candidate_channels(traces: TraceEvidence) -> dict[str, float]:
+    """The trace channels the protocol dropped (``CANDIDATE_CHANNELS``), for the benchmark that
+    compares them; a live investigation neither computes nor keeps them."""
+    share = traces.blamed / max(traces.traced, 1)
+    return {
+        "flow_untimed": float(traces.blamed_untimed),
+        "delay_exact": max(0.0, traces.delay_exact),
+        "stretch": max(0.0, traces.stretch),
+        "late_raw": traces.late,
+        "self_time": max(0.0, traces.self_time),
+        "self_slow": max(0.0, traces.self_slow - OUT_OF_BAND),
+        "delay_tail": max(0.0, traces.delay_tail),
+        "flow_share": 100.0 * share,
+        "late_breadth": traces.late_breadth,
+    }
 
 
 def _error_surge(window: ComponentWindow) -> tuple[float, list[str]]:
@@ -247,10 +293,11 @@ def metric_kind(name: str) -> str:
 
 
 def _metric_deviation(
-    name: str, series: MetricSamples, window: tuple[float, float] | None
+    name: str, series: MetricSamples, window: tuple[float, float] | None, steady: bool = False
 ) -> _MetricDeviation | None:
     """The sustained deviation of a metric in the window (its second-largest robust z, so one
-    odd sample is not enough), against the same statistic over earlier windows."""
+    odd sample is not enough; ``steady``: the z that half of the window's samples reach, so a
+    rise must hold, a candidate), against the same statistic over earlier windows."""
     kind = metric_kind(name)
     kind = "shift" if kind == "other" else kind
     if window is None or not len(series):
@@ -265,12 +312,14 @@ def _metric_deviation(
         values = np.array([v for _, v in series], dtype=np.float64)
     order = np.argsort(times, kind="stable")
     times, values = times[order], values[order]
-    found = _sustained_z(times, values, start, end)
+    found = _sustained_z(times, values, start, end, steady)
     if found is None:
         return None
     z, first = found
     earlier = np.arange(1, METRIC_NULL_WINDOWS + 1, dtype=np.float64) * length
-    null = [abs(past) for past in _sustained_zs(times, values, start - earlier, end - earlier)]
+    null = [
+        abs(past) for past in _sustained_zs(times, values, start - earlier, end - earlier, steady)
+    ]
     if len(null) >= MIN_HISTORY:
         past = np.array(null, dtype=np.float64)
         usual = float(_medians(past[None, :])[0])
@@ -282,7 +331,7 @@ def _metric_deviation(
 
 
 def _sustained_z(
-    times: np.ndarray, values: np.ndarray, start: float, end: float
+    times: np.ndarray, values: np.ndarray, start: float, end: float, steady: bool = False
 ) -> tuple[float, float | None] | None:
     low, mid, high = np.searchsorted(times, [start - METRIC_BASELINE_SECONDS, start, end])
     baseline = values[low:mid]
@@ -294,11 +343,16 @@ def _sustained_z(
     zs = (current - median) / max(mad, 0.05 * abs(median), 1e-3)
     strongest = zs[np.argsort(-np.abs(zs), kind="stable")]
     outside = times[mid:high][np.abs(zs) >= OUT_OF_BAND]
-    return float(strongest[min(1, len(zs) - 1)]), (float(outside[0]) if len(outside) else None)
+    pick = len(zs) // 2 if steady else min(1, len(zs) - 1)
+    return float(strongest[pick]), (float(outside[0]) if len(outside) else None)
 
 
 def _sustained_zs(
-    times: np.ndarray, values: np.ndarray, starts: np.ndarray, ends: np.ndarray
+    times: np.ndarray,
+    values: np.ndarray,
+    starts: np.ndarray,
+    ends: np.ndarray,
+    steady: bool = False,
 ) -> list[float]:
     """``_sustained_z``'s statistic for many windows at once, those with enough data in order
     (the same numbers, bit for bit): the null windows of every metric of every candidate are
@@ -320,7 +374,8 @@ def _sustained_zs(
         mad = 1.4826 * _medians(np.abs(baseline - median[:, None]))
         scale = np.maximum(np.maximum(mad, 0.05 * np.abs(median)), 1e-3)
         zs = (current - median[:, None]) / scale[:, None]
-        strongest = np.argsort(-np.abs(zs), axis=1, kind="stable")[:, min(1, count - 1)]
+        pick = count // 2 if steady else min(1, count - 1)
+        strongest = np.argsort(-np.abs(zs), axis=1, kind="stable")[:, pick]
         found[rows] = zs[np.arange(len(rows)), strongest]
     return [float(z) for z, ok in zip(found, usable, strict=True) if ok]
 

@@ -24,7 +24,7 @@ are kept beside them for that comparison):
   by what usually follows its component.
 - the hand-off delay is *pooled*: a pair of steps too rare in the baseline is judged against the
   same step handing on to the same component, or failing that the two components' link.
-- stretch (a candidate, not scored by default): like the hand-off delay, over the steps between
+- stretch (a candidate, computed only when asked): like the hand-off delay, over the steps between
   a component's own consecutive lines: a service slowed by its own work, or by calls to
   something that does not log (a database across a delayed network), takes longer between them.
 - late links: per link from a component to one neighbour, how much more often its hand-offs are
@@ -37,6 +37,9 @@ are kept beside them for that comparison):
   is where self time rose, its callers only inherit the wait. Measured two ways: the upper
   quartile of the excess (``self_time``) and how much more often it is past 3 spreads
   (``self_slow``, a Poisson deviance as for late links).
+- late breadth (a candidate, computed only when asked): the late links' scores past 3 sigma
+  summed over all of a component's links - a delay on every packet it sends makes each of its
+  links late, a victim's slowness is usually on one.
 
 A live investigation reads plain log lines, not a data set with a trace column: ``trace_id_of``
 finds the id in a line's text, in the shapes tracing libraries log it, and ``trace_events``
@@ -125,6 +128,10 @@ class TraceEvidence:
     self_time: float = 0.0  # upper quartile of its per-request own time's excess, in spreads
     self_slow: float = 0.0  # how much more often its per-request own time is slow (z-like)
     delay_tail: float = 0.0  # the delay's 0.9 quantile (a partial delay moves the tail only)
+    late_breadth: float = 0.0  # its late links' scores past 3 sigma, summed over its links
+    # whether the candidates the protocol dropped were computed (``trace_evidence``'s
+    # ``candidates``): a live investigation does not compute them, so it does not score them
+    candidates: bool = False
     examples: Counter[tuple[str, str, str]] = field(default_factory=Counter)
 
     def describe(self) -> list[str]:
@@ -293,10 +300,11 @@ class FlowModel:
 def trace_evidence(
     baseline: Iterable[TraceEvent], current: Iterable[TraceEvent], candidates: bool = False
 ) -> dict[str, TraceEvidence]:
-    """Flow blame, hand-off delay and stretch of every component seen in the current window's
-    traces, with issue 4's untimed blame and exact-pair delay beside them. ``candidates``: also
-    the second pass's candidates the protocol dropped (self time, the delay's tail), which only
-    the generalisation benchmark asks for (a live investigation does not pay for them)."""
+    """Flow blame, hand-off delay and late links of every component seen in the current
+    window's traces. ``candidates``: also the candidates the protocol dropped (issue 4's untimed
+    blame and exact-pair delay, stretch, the share of traces blamed, self time, the delay's
+    tail), which only the generalisation benchmark asks for: a live investigation does not pay
+    for them (``benchmarks/bench_trace_candidates.py``)."""
     base_traces = group_traces(baseline)
     cur_traces = group_traces(current)
     out: dict[str, TraceEvidence] = defaultdict(TraceEvidence)
@@ -312,25 +320,21 @@ def trace_evidence(
             evidence = out[found.component]
             evidence.blamed += 1
             evidence.examples[(found.kind, found.expected, found.seen)] += 1
-        plain = model.blame(trace, cut_off=cut_off)
-        if plain is not None:
-            out[plain.component].blamed_untimed += 1
-        for component in {e.component for e in trace}:
-            appearances[component] += 1
+        if candidates:
+            plain = model.blame(trace, cut_off=cut_off)
+            if plain is not None:
+                out[plain.component].blamed_untimed += 1
+            for component in {e.component for e in trace}:
+                appearances[component] += 1
     for component, (delay, seconds) in _step_delays(base_traces, cur_traces, pooled=True).items():
         out[component].delay = delay
         out[component].delay_seconds = seconds
-    for component, (delay, _) in _step_delays(base_traces, cur_traces).items():
-        out[component].delay_exact = delay
-    for component, evidence in out.items():
-        evidence.traced = appearances[component]
-    stretched = _step_delays(base_traces, cur_traces, own=True, pooled=True)
-    for component, (stretch, _) in stretched.items():
-        out[component].stretch = stretch
     for component, (score, peer) in late_links(base_traces, cur_traces).items():
         out[component].late = score
         out[component].late_link = peer
     if candidates:
+        for component, evidence in out.items():
+            evidence.traced = appearances[component]
         _dropped_candidates(out, base_traces, cur_traces)
     return dict(out)
 
@@ -340,14 +344,24 @@ def _dropped_candidates(
     baseline: Sequence[Sequence[TraceEvent]],
     current: Sequence[Sequence[TraceEvent]],
 ) -> None:
-    """The second pass's candidates, which did not raise the outer estimate (kept so that the
-    benchmark can show it): the delay's tail and the per-request self time."""
+    """The candidates the protocol dropped, kept so that the benchmark can show them: issue
+    4's untimed blame's companions (the exact-pair delay), stretch, the delay's tail and the
+    per-request self time. Marks ``out``'s evidence as carrying them (``candidates``)."""
+    for component, (delay, _) in _step_delays(baseline, current).items():
+        out[component].delay_exact = delay
+    stretched = _step_delays(baseline, current, own=True, pooled=True)
+    for component, (stretch, _) in stretched.items():
+        out[component].stretch = stretch
     tails = _step_delays(baseline, current, pooled=True, q=TAIL_QUANTILE)
     for component, (tail, _) in tails.items():
         out[component].delay_tail = tail
     for component, (quartile, slow) in self_times(baseline, current).items():
         out[component].self_time = quartile
         out[component].self_slow = slow
+    for (component, _), score in _late_scores(baseline, current).items():
+        out[component].late_breadth += max(0.0, score - SLOW_SPREADS)
+    for evidence in out.values():
+        evidence.candidates = True
 
 
 def _own_times(trace: Sequence[TraceEvent]) -> dict[tuple[str, ...], float]:
@@ -407,17 +421,11 @@ def self_times(
     return out
 
 
-def late_links(
+def _late_scores(
     baseline: Sequence[Sequence[TraceEvent]], current: Sequence[Sequence[TraceEvent]]
-) -> dict[str, tuple[float, str]]:
-    """Per component, its link to one neighbour whose hand-offs are slow (``SLOW_SPREADS``
-    baseline spreads past the usual, pooled keys) more often than the same link's were in the
-    baseline: the square root of the Poisson deviance of the slow count, and that neighbour.
-
-    The delay quartile misses a delay that makes only some requests late, or only the packets to
-    one neighbour (a chaos tool's target), or is small beside the usual hand-off's own spread;
-    counting slow hand-offs per link sees each: a fifth of fifty hand-offs slow where the
-    baseline had none is as clear as all of them a little slower."""
+) -> dict[tuple[str, str], float]:
+    """Per link (component, neighbour) with enough hand-offs, how much more often they are slow
+    than the link's were in the baseline (``late_links``)."""
     usual = usual_gaps(baseline, pooled=True)
 
     def tally(traces: Sequence[Sequence[TraceEvent]]) -> dict[tuple[str, str], list[int]]:
@@ -432,13 +440,31 @@ def late_links(
         return counts
 
     base, cur = tally(baseline), tally(current)
-    out: dict[str, tuple[float, str]] = {}
+    scores: dict[tuple[str, str], float] = {}
     for (component, peer), (n, slow) in cur.items():
         base_n, base_slow = base.get((component, peer), (0, 0))
         expected = n * (base_slow + SMOOTHING_LATE) / (base_n + 1.0)
         if n < MIN_HANDOFFS or slow <= expected:
             continue
-        score = math.sqrt(2.0 * (slow * math.log(slow / expected) - (slow - expected)))
+        scores[(component, peer)] = math.sqrt(
+            2.0 * (slow * math.log(slow / expected) - (slow - expected))
+        )
+    return scores
+
+
+def late_links(
+    baseline: Sequence[Sequence[TraceEvent]], current: Sequence[Sequence[TraceEvent]]
+) -> dict[str, tuple[float, str]]:
+    """Per component, its link to one neighbour whose hand-offs are slow (``SLOW_SPREADS``
+    baseline spreads past the usual, pooled keys) more often than the same link's were in the
+    baseline: the square root of the Poisson deviance of the slow count, and that neighbour.
+
+    The delay quartile misses a delay that makes only some requests late, or only the packets to
+    one neighbour (a chaos tool's target), or is small beside the usual hand-off's own spread;
+    counting slow hand-offs per link sees each: a fifth of fifty hand-offs slow where the
+    baseline had none is as clear as all of them a little slower."""
+    out: dict[str, tuple[float, str]] = {}
+    for (component, peer), score in _late_scores(baseline, current).items():
         if score > out.get(component, (0.0, ""))[0]:
             out[component] = (score, peer)
     return out

@@ -283,6 +283,7 @@ def evidence(
             window=(start, end),
             first_seen=first_seen,
             traces=traces.get(service),
+            candidates=candidates,
         )
         out[service] = features(window) if has_logs else metrics_only(features(window))
     return out

@@ -4,7 +4,7 @@ nothing stays out."""
 
 from __future__ import annotations
 
-from benchmarks.generalization.rca import Case, as_at, selection
+from benchmarks.generalization.rca import Case, CaseParts, Learned, as_at, selection
 from knowledge.ranking import Features
 
 SERVICES = ("route", "price", "seat")
@@ -81,3 +81,27 @@ def test_a_channel_that_finds_replayed_delays_but_loses_real_incidents_is_droppe
     assert all(r.keeps for r in late.results.values())  # it finds the delays on both groupings
     assert late.real is not None and late.real.with_.outer_score < late.real.without.outer_score
     assert not late.keeps
+
+
+def test_a_learned_combination_weighs_the_channel_that_named_the_root_in_its_training_cases() -> (
+    None
+):
+    # in every case the root's flow blame is modest and a bystander's CPU deviates more: the
+    # additive fusion names the bystander; a combination fitted on other cases learns that
+    # flow names the root and CPU does not, and ranks the held-out cases' root first
+    services = ("route", "price", "seat")
+    cases, parts = [], {}
+    for n in range(12):
+        root, bystander = services[n % 3], services[(n + 1) % 3]
+        rows = tuple(
+            (2.0 if s == root else 0.0, 3.0 if s == bystander else 0.5 * (n % 2)) for s in services
+        )
+        cases.append(Case(f"i{n}", ("a", "b", "c")[n % 3], "08", root, f"i{n}", "", {}))
+        parts[f"i{n}"] = CaseParts(services, rows, root)
+    learned = Learned("learned", parts)
+    train, test = cases[:8], cases[8:]
+    assert learned.outcomes(learned.fit(train), test) == [1, 1, 1, 1]
+    additive = [
+        sorted(services, key=lambda s: -sum(parts[c.id].rows[services.index(s)])) for c in test
+    ]
+    assert all(order[0] != c.root for order, c in zip(additive, test, strict=True))

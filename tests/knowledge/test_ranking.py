@@ -3,16 +3,25 @@ blame from request traces leads, and says why; the usual noise of a component do
 
 from __future__ import annotations
 
+import random
+import zlib
 from collections import Counter
 
 import numpy as np
 
-from knowledge.ranking import ComponentWindow, Features, features, rank_components
+from knowledge.ranking import (
+    CANDIDATE_CHANNELS,
+    ComponentWindow,
+    Features,
+    features,
+    rank_components,
+)
 from knowledge.traces import TraceEvent, TraceEvidence, trace_evidence
 
 QUIET = {"INFO served request": 60}
 START = 10_000.0
 WINDOW = (START, START + 240.0)
+SERVICES = ("gateway", "route", "price")
 
 
 def window(name: str, current: dict[str, int], **extra: object) -> ComponentWindow:
@@ -133,7 +142,7 @@ def test_a_callee_that_answers_too_late_leads_over_the_caller_that_logs_the_time
             TraceEvent(f"c{i}", 10.0 * i + 1.005, "gateway", "ERROR read timed out"),
         ]
     ]
-    traces = trace_evidence(base, current)
+    traces = trace_evidence(base, current, candidates=True)  # issue 4's channels too
     found = {
         "gateway": features(
             window("gateway", {**QUIET, "ERROR read timed out": 8}, traces=traces["gateway"])
@@ -185,3 +194,76 @@ def test_a_metric_read_as_an_array_is_judged_as_the_same_samples_in_pairs() -> N
     )
     assert as_read == features(window("food", QUIET, metrics={"cpu": pairs}, window=WINDOW))
     assert as_read.channels["saturation"] > 0  # judged against its earlier windows, not empty
+
+
+def _chain_window(rng: random.Random, fault: str, victim: str, prefix: str) -> list[TraceEvent]:
+    """Forty requests through gateway -> route -> price -> route -> gateway, with jitter drawn
+    from ``rng``; ``fault`` on ``victim``: "delay" (its hand-offs 200 ms late), "partial" (one
+    request in five), "stretch" (slow between its own lines), "error" (an error line), "none"."""
+    steps = [
+        ("gateway", "INFO query travels"),
+        ("route", "INFO query route by id"),
+        ("price", "INFO price query"),
+        ("price", "INFO price found"),
+        ("route", "INFO route found"),
+        ("gateway", "INFO travels done"),
+    ]
+    events = []
+    for i in range(40):
+        at = 10.0 * i
+        for k, (component, template) in enumerate(steps):
+            if k:
+                before = steps[k - 1][0]
+                at += 0.005 + rng.uniform(0.0, 0.002)
+                if before == victim and before != component:
+                    at += 0.2 if fault == "delay" or (fault == "partial" and i % 5 == 0) else 0
+                if before == victim == component and fault == "stretch":
+                    at += 0.3
+            events.append(TraceEvent(f"{prefix}{i}", at, component, template))
+            if component == victim and fault == "error" and k == 2:
+                events.append(TraceEvent(f"{prefix}{i}", at + 0.001, victim, "ERROR no price"))
+    return events
+
+
+def test_a_live_ranking_computes_no_dropped_candidate_and_ranks_as_it_did_with_them() -> None:
+    # the channels the protocol dropped used to be computed on every live investigation; now
+    # only the benchmark asks for them, and every window's ranking, against the others as its
+    # history, is the same order and scores as when they were computed alongside
+    rng = random.Random(zlib.crc32(b"live ranking without candidates"))
+    base = _chain_window(rng, "none", "", "b")
+    faults = [(f, v) for f in ("delay", "partial", "stretch", "error") for v in SERVICES]
+    live, full = [], []
+    for n, (fault, victim) in enumerate(faults):
+        current = _chain_window(rng, fault, victim, f"c{n}-")
+        for candidates, out in ((False, live), (True, full)):
+            traces = trace_evidence(base, current, candidates=candidates)
+            out.append({s: features(window(s, QUIET, traces=traces.get(s))) for s in SERVICES})
+    for found in live:
+        for service in SERVICES:
+            assert not CANDIDATE_CHANNELS & set(found[service].channels)
+            assert {"flow", "delay", "late"} <= set(found[service].channels)
+    traced = CANDIDATE_CHANNELS - {"saturation_steady"}  # a metric candidate: no metrics here
+    assert all(set(f["route"].channels) >= traced for f in full)
+    for k in range(len(faults)):
+        ranked = [
+            rank_components(kind[k], [f for j, f in enumerate(kind) if j != k])
+            for kind in (live, full)
+        ]
+        assert [(r.component, r.score, r.channels) for r in ranked[0]] == [
+            (r.component, r.score, r.channels) for r in ranked[1]
+        ]
+
+
+def test_a_steady_saturation_candidate_needs_the_rise_in_half_the_window() -> None:
+    # the benchmark's candidate (dropped by the protocol): two busy minutes of four are a
+    # saturation, not a steady one; three of four are both; a live window computes neither
+    def found(during: list[float], candidates: bool = True) -> Features:
+        metrics = {"cpu": cpu_series(during)}
+        return features(
+            window("food", QUIET, metrics=metrics, window=WINDOW, candidates=candidates)
+        )
+
+    burst, held = found([21, 85, 90, 21]), found([21, 85, 90, 88])
+    assert burst.channels["saturation"] > 1 and burst.channels["saturation_steady"] < 1
+    assert held.channels["saturation_steady"] > 1
+    assert "saturation_steady" not in found([21, 85, 90, 88], candidates=False).channels

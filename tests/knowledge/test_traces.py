@@ -176,7 +176,7 @@ def test_a_late_reply_from_a_step_rare_in_the_baseline_is_judged_against_its_lin
             TraceEvent(f"c{i}", 10.0 * i + 0.505, "gateway", USUAL[2][1]),
         ]
     ]
-    evidence = trace_evidence(baseline(), current)
+    evidence = trace_evidence(baseline(), current, candidates=True)
     assert evidence["route"].delay_exact == 0.0  # no baseline pair to compare with
     assert evidence["route"].delay > 50  # route usually answers the gateway in 5 ms
     assert abs(evidence["route"].delay_seconds - 0.5) < 0.01
@@ -197,7 +197,7 @@ def test_a_component_slower_between_its_own_lines_stretches_without_handing_off_
         for i in range(8)
         for offset, (component, template) in zip(offsets, steps, strict=True)
     ]
-    evidence = trace_evidence(base, current)
+    evidence = trace_evidence(base, current, candidates=True)
     assert evidence["route"].stretch > 50
     assert evidence["route"].delay < 1 and evidence["gateway"].stretch < 1
 
@@ -319,3 +319,36 @@ def test_a_delay_on_a_fifth_of_the_replies_moves_the_tail_of_the_hand_offs() -> 
     evidence = trace_evidence(base, [e for i in range(50) for e in request(i)], candidates=True)
     assert evidence["route"].delay < 1 and evidence["route"].delay_tail > 50
     assert evidence["gateway"].delay_tail < 1
+
+
+def test_a_delay_on_every_packet_a_service_sends_makes_each_of_its_links_late() -> None:
+    # the benchmark's breadth candidate (dropped by the protocol): route's calls to price and
+    # its replies to the gateway are both 200 ms late, so its late links add up beyond its
+    # strongest one; the gateway's and price's hand-offs are as usual
+    steps = [
+        ("gateway", "INFO query travels"),
+        ("route", "INFO query route by id"),
+        ("price", "INFO price query"),
+        ("route", "INFO route found"),
+        ("gateway", "INFO travels done"),
+    ]
+
+    def request(prefix: str, i: int, late: float) -> list[TraceEvent]:
+        offsets = (0.0, 0.005, 0.010 + late, 0.015 + late, 0.020 + 2 * late)
+        return [
+            TraceEvent(f"{prefix}{i}", 10.0 * i + offset, component, template)
+            for offset, (component, template) in zip(offsets, steps, strict=True)
+        ]
+
+    base = [e for i in range(20) for e in request("b", i, 0.0)]
+    evidence = trace_evidence(
+        base, [e for i in range(10) for e in request("c", i, 0.2)], candidates=True
+    )
+    assert evidence["route"].late_breadth > 1.5 * (evidence["route"].late - 3.0) > 0
+    assert evidence["gateway"].late_breadth == 0.0 and evidence["price"].late_breadth == 0.0
+    assert (
+        trace_evidence(base, [e for i in range(10) for e in request("c", i, 0.2)])[
+            "route"
+        ].late_breadth
+        == 0.0
+    )  # a live investigation does not compute it
