@@ -12,7 +12,7 @@ from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 
-from bot.cli.errors import CommandGroup, reports_errors
+from bot.cli.errors import CommandGroup, printable, reports_errors
 from bot.cli.eval import eval_app, evaluation_run, mlflow_store, print_result
 from bot.cli.options import MlflowOption, MlflowUriOption
 from bot.cli.output import console, say
@@ -150,14 +150,14 @@ def search(
     close = any(hit.relevant for hit in hits)
     if hits and not close:
         say(messages.SEARCH_NO_CLOSE_MATCH.format(text=text), as_json=as_json)
-    for hit in hits:
+    for hit in hits:  # a stored postmortem is anyone's text: no terminal control reaches stdout
         say(
-            f"{hit.score:.2f}  [{hit.kind}] {hit.title}"
-            + (f"  {hit.url}" if hit.url else "")
+            f"{hit.score:.2f}  [{hit.kind}] {printable(hit.title)}"
+            + (f"  {printable(hit.url)}" if hit.url else "")
             + ("" if hit.relevant or not close else f"  {messages.SEARCH_NOT_CLOSE}"),
             as_json=as_json,
         )
-        say(f"      {hit.snippet}", as_json=as_json)
+        say(f"      {printable(hit.snippet)}", as_json=as_json)
     if not hits:
         say(
             "nothing found (ingest postmortems with `medic ingest postmortems PATH`)",

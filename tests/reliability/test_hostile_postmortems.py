@@ -1,0 +1,62 @@
+"""`medic ingest postmortems` and `medic search` against a postmortem corpus nobody vetted: each
+bad line is skipped on its own with a count (the good lines of the same file stay), a line
+repeated is stored once, and what search prints of a stored postmortem cannot drive the terminal."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+from typer.testing import CliRunner
+
+from bot.cli.app import app
+
+runner = CliRunner()
+GOOD = {"title": "Disk full on the audit node", "summary": "Audit logs filled the root volume."}
+OTHER = {"title": "Resolver outage", "summary": "A typo in the zone file broke every lookup."}
+
+
+def _ingest(path: Path) -> dict[str, object]:
+    result = runner.invoke(app, ["ingest", "postmortems", str(path), "--json"])
+    assert result.exit_code == 0, result.output
+    assert "Traceback" not in result.output
+    summary: dict[str, object] = json.loads(result.stdout)
+    return summary
+
+
+def test_hostile_json_lines_are_skipped_one_by_one_and_the_good_ones_kept(tmp_path: Path) -> None:
+    lines = [
+        json.dumps(GOOD).encode(),
+        b'{"title": "deep", "body": ' + b"[" * 100_000 + b"]" * 100_000 + b"}",
+        b'{"title": "lone \\ud800 surrogate", "summary": "text \\udfff"}',
+        b'{"title": "not \xff\xfe UTF-8", "summary": "bytes"}',
+        json.dumps(GOOD).encode(),  # the same record again
+        json.dumps(OTHER).encode(),
+    ]
+    (tmp_path / "pm.jsonl").write_bytes(b"\n".join(lines) + b"\n")
+    summary = _ingest(tmp_path / "pm.jsonl")
+    assert summary["postmortems"] == 2
+    assert summary["skipped"] == {
+        "unparseable JSON": 1,
+        "invalid Unicode": 1,
+        "non-UTF-8 line": 1,
+        "duplicate postmortem": 1,
+    }
+    found = runner.invoke(app, ["search", "audit logs filled the disk", "--json"])
+    assert found.exit_code == 0, found.output
+    titles = [hit["title"] for hit in json.loads(found.stdout)["hits"]]
+    assert titles[0] == GOOD["title"] and titles.count(GOOD["title"]) == 1
+
+
+def test_search_prints_a_stored_title_without_its_terminal_controls(tmp_path: Path) -> None:
+    hostile = {
+        "title": "Disk \x1b]0;owned\x07full \u202eevil",
+        "summary": "The disk filled \x1b[2J up \x1b[31mred",
+        "url": "https://example.com/pm\x1b[8m",
+    }
+    (tmp_path / "pm.jsonl").write_text(json.dumps(hostile) + "\n")
+    _ingest(tmp_path / "pm.jsonl")
+    shown = runner.invoke(app, ["search", "disk filled"])
+    assert shown.exit_code == 0, shown.output
+    assert "Disk \\x1b]0;owned\\x07full \\u202eevil" in shown.stdout
+    assert not any(ch in shown.stdout for ch in "\x1b\x07\u202e")
