@@ -173,6 +173,7 @@ def _search_indexes() -> tuple[list[SearchIndex], Encoder]:
     embedded store has not been written since the indexes were saved, they are read from
     their files and the store is not opened (importing and opening Chroma cost a terminal user
     seconds)."""
+    from bot import messages
     from bot.config import load_settings
     from bot.wiring.process import CHROMA
     from knowledge.query_encoder import query_encoder
@@ -196,7 +197,13 @@ def _search_indexes() -> tuple[list[SearchIndex], Encoder]:
     names = (POSTMORTEMS, INCIDENTS)
     indexes = [open_index(collection(client, n, embedder), directory) for n in names]
     if store is not None:
-        mark_current(directory, indexes, store_stamp(store))
+        try:
+            mark_current(directory, indexes, store_stamp(store))
+        except OSError as exc:  # a cache: the search answers all the same
+            reason = exc.strerror or type(exc).__name__
+            typer.echo(
+                messages.SEARCH_INDEXES_UNSAVED.format(where=directory, why=reason), err=True
+            )
     return indexes, query_encoder()
 
 

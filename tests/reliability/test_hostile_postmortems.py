@@ -60,3 +60,15 @@ def test_search_prints_a_stored_title_without_its_terminal_controls(tmp_path: Pa
     assert shown.exit_code == 0, shown.output
     assert "Disk \\x1b]0;owned\\x07full \\u202eevil" in shown.stdout
     assert not any(ch in shown.stdout for ch in "\x1b\x07\u202e")
+
+
+def test_search_answers_when_its_indexes_cannot_be_saved(tmp_path: Path) -> None:
+    (tmp_path / "pm.jsonl").write_text(json.dumps(GOOD) + "\n")
+    _ingest(tmp_path / "pm.jsonl")
+    blocked = tmp_path / "data" / "search"  # where the indexes go: a file is in the way
+    blocked.write_text("not a directory")
+    found = runner.invoke(app, ["search", "audit logs filled the disk", "--json"])
+    assert found.exit_code == 0, found.output
+    assert json.loads(found.stdout)["hits"][0]["title"] == GOOD["title"]
+    (warning,) = [line for line in found.stderr.splitlines() if line.startswith("warning:")]
+    assert "the next search builds them again" in warning
