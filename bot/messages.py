@@ -805,3 +805,8 @@ SEARCH_INDEXES_UNSAVED = (
     "warning: the search indexes could not be saved in {where} ({why}); "
     "the next search builds them again"
 )
+# An `@medic` answer from the chat model with a link the evidence does not hold: not given.
+LLM_ANSWER_UNKNOWN_LINKS = (
+    "(the LLM's answer was not used: it gives links the evidence does not hold ({count}); "
+    "this answer comes from the evidence alone)"
+)
