@@ -127,9 +127,12 @@ def _markdown(file: Path, report: ReadReport) -> Iterator[Postmortem]:
     title = heading.group(1) if heading else file.stem.replace("-", " ").replace("_", " ")
     url = next(iter(re.findall(r"^url:\s*(\S+)", text, re.MULTILINE)), "")
     body = (text[: heading.start()] + text[heading.end() :]) if heading else text
-    body = re.sub(r"^url:\s*\S+\s*$", "", body, flags=re.MULTILINE)  # shown as the link
+    body = re.sub(r"^url:\s*\S+\s*$", "", body, flags=re.MULTILINE).strip()  # shown as the link
+    if len(body) > MAX_FIELD:  # as a JSON field is: a file of megabytes is not embedded whole
+        report.warnings.append(f"{file}: only its first {MAX_FIELD:,} characters are stored")
+        body = body[:MAX_FIELD]
     report.lines += 1
-    yield Postmortem(document_id(url, text), title, body.strip(), url, str(file))
+    yield Postmortem(document_id(url, text), title[:MAX_FIELD], body, url, str(file))
 
 
 def _json_lines(file: Path, report: ReadReport) -> Iterator[Postmortem]:

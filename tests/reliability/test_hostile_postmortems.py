@@ -7,6 +7,7 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
+import pytest
 from typer.testing import CliRunner
 
 from bot.cli.app import app
@@ -72,3 +73,22 @@ def test_search_answers_when_its_indexes_cannot_be_saved(tmp_path: Path) -> None
     assert json.loads(found.stdout)["hits"][0]["title"] == GOOD["title"]
     (warning,) = [line for line in found.stderr.splitlines() if line.startswith("warning:")]
     assert "the next search builds them again" in warning
+
+
+def test_a_huge_markdown_postmortem_is_stored_cut_to_the_bound_with_a_warning(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setattr("knowledge.postmortems.MAX_FIELD", 3000)  # 100,000 in use: a fast test
+    paragraphs = [f"Paragraph {i}: the audit volume filled up again." * 5 for i in range(400)]
+    (tmp_path / "huge.md").write_text("# Disk full\n\n" + "\n\n".join(paragraphs))
+    result = runner.invoke(app, ["ingest", "postmortems", str(tmp_path / "huge.md"), "--json"])
+    assert result.exit_code == 0, result.output
+    assert json.loads(result.stdout)["chunks"] <= 1 + 3  # the header, then ~3,000 characters
+    assert "only its first 3,000 characters are stored" in result.stderr
+
+
+def test_a_megabyte_question_is_one_line_and_exit_2() -> None:
+    result = runner.invoke(app, ["search", "disk \x1b[2J full " * 60_000])
+    assert result.exit_code == 2
+    (line,) = result.stderr.splitlines()
+    assert line.startswith("medic: search text is") and "\x1b" not in line
