@@ -224,15 +224,31 @@ def ask_llm(model: ChatModel, text: str, evidence: IncidentEvidence, catalog: Gl
         annotations=evidence.incident.annotations,
         catalog=catalog,
     )
+    shown = render(items)
     prompt = [
         SystemMessage(load_prompt("conversation_system")),
-        HumanMessage(f"Evidence:\n{render(items)}\n\nQuestion: {text}"),
+        HumanMessage(f"Evidence:\n{shown}\n\nQuestion: {text}"),
     ]
     try:
         reply = str(model.run(lambda _deadline: model.model.invoke(prompt)).content)
     except Exception as exc:  # any client error, the deadline, no free slot: the evidence
         why = describe_failure(exc)
         return f"{answer(text, evidence, catalog).text}\n{messages.LLM_UNAVAILABLE.format(why=why)}"
+    unknown = unknown_links(reply, shown)
+    if unknown:  # not quoted: Slack would make each one a link again
+        note = messages.LLM_ANSWER_UNKNOWN_LINKS.format(count=len(unknown))
+        return f"{answer(text, evidence, catalog).text}\n{note}"
     if looks_like_instruction(reply):
         return f"{answer(text, evidence, catalog).text}\n{Flag('LLM answer', reply).note()}"
     return reply
+
+
+_LINK = re.compile(r"(?:[A-Za-z][A-Za-z0-9+.-]*://|www\.)[^\s<>|)\]]+", re.IGNORECASE)
+
+
+def unknown_links(reply: str, evidence: str) -> list[str]:
+    """The addresses in a model's ``reply`` that the ``evidence`` it was shown does not hold,
+    each once: Slack shows every one as a link, in Medic's voice, so a made-up or injected one
+    ("sign in at ...") is a phishing link from the bot people trust."""
+    found = (link.rstrip(".,;:!?'\"") for link in _LINK.findall(reply))
+    return list(dict.fromkeys(link for link in found if link not in evidence))

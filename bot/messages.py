@@ -793,3 +793,20 @@ CLUSTER_UNKNOWN_MORE = (
 # A listed match below the similarity threshold (`investigation.min_similarity`): the nearest
 # the memory has, which a reader must not take for a precedent.
 SIMILAR_WEAK = "weak match, not used in the diagnosis: "
+
+# --- hostile ---
+# `/medic postmortem draft` asked again while the same draft was just posted (two people at once).
+SLACK_DRAFT_ALREADY_POSTED = (
+    "The postmortem draft of {incident} was just drafted and is already in its thread: "
+    "nothing in its record changed since."
+)
+# `medic search` whose data directory refuses its search indexes (read-only, full, in the way).
+SEARCH_INDEXES_UNSAVED = (
+    "warning: the search indexes could not be saved in {where} ({why}); "
+    "the next search builds them again"
+)
+# An `@medic` answer from the chat model with a link the evidence does not hold: not given.
+LLM_ANSWER_UNKNOWN_LINKS = (
+    "(the LLM's answer was not used: it gives links the evidence does not hold ({count}); "
+    "this answer comes from the evidence alone)"
+)

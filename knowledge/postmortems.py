@@ -84,14 +84,23 @@ def read_postmortems(path: Path, report: ReadReport) -> Iterator[Postmortem]:
     if not path.exists():
         report.skip("missing path", str(path))
         return
+    seen: set[tuple[str, str]] = set()  # a record stored twice in one call: Chroma refuses it
     for file in files:
         suffix = file.suffix.lower()
         if suffix in MARKDOWN:
-            yield from _markdown(file, report)
+            found = _markdown(file, report)
         elif suffix in JSON_LINES:
-            yield from _json_lines(file, report)
+            found = _json_lines(file, report)
         else:
             report.skip("unknown format", str(file))
+            continue
+        for postmortem in found:
+            if (postmortem.id, postmortem.record) in seen:
+                report.lines -= 1
+                report.skip("duplicate postmortem", postmortem.origin)
+                continue
+            seen.add((postmortem.id, postmortem.record))
+            yield postmortem
 
 
 def _read_text(file: Path, report: ReadReport) -> str | None:
@@ -118,24 +127,46 @@ def _markdown(file: Path, report: ReadReport) -> Iterator[Postmortem]:
     title = heading.group(1) if heading else file.stem.replace("-", " ").replace("_", " ")
     url = next(iter(re.findall(r"^url:\s*(\S+)", text, re.MULTILINE)), "")
     body = (text[: heading.start()] + text[heading.end() :]) if heading else text
-    body = re.sub(r"^url:\s*\S+\s*$", "", body, flags=re.MULTILINE)  # shown as the link
+    body = re.sub(r"^url:\s*\S+\s*$", "", body, flags=re.MULTILINE).strip()  # shown as the link
+    if len(body) > MAX_FIELD:  # as a JSON field is: a file of megabytes is not embedded whole
+        report.warnings.append(f"{file}: only its first {MAX_FIELD:,} characters are stored")
+        body = body[:MAX_FIELD]
     report.lines += 1
-    yield Postmortem(document_id(url, text), title, body.strip(), url, str(file))
+    yield Postmortem(document_id(url, text), title[:MAX_FIELD], body, url, str(file))
 
 
 def _json_lines(file: Path, report: ReadReport) -> Iterator[Postmortem]:
-    text = _read_text(file, report)
-    if text is None:
+    """Each line on its own: a line that is not UTF-8, not JSON (nesting too deep for the parser
+    included) or holds text that cannot be stored (a lone surrogate escape) is skipped, and the
+    file's other lines are still read."""
+    try:
+        data = file.read_bytes()
+    except OSError as exc:
+        report.skip("unreadable file", f"{file} ({exc.strerror})")
         return
-    for number, line in enumerate(text.splitlines(), 1):
-        if not line.strip():
+    if not data.strip():
+        report.skip("empty file", str(file))
+        return
+    report.files += 1
+    for number, raw in enumerate(data.splitlines(), 1):
+        if not raw.strip():
+            continue
+        try:
+            line = raw.decode("utf-8")
+        except UnicodeDecodeError:
+            report.skip("non-UTF-8 line", f"{file}:{number}")
             continue
         try:
             item: Any = json.loads(line)
-        except ValueError:
+        except (ValueError, RecursionError):
             report.skip("unparseable JSON", f"{file}:{number}")
             continue
-        postmortem = _from_json(item, f"{file}:{number}")
+        try:
+            postmortem = _from_json(item, f"{file}:{number}")
+            _ = postmortem and postmortem.record  # every field encoded, as storing it will
+        except UnicodeEncodeError:
+            report.skip("invalid Unicode", f"{file}:{number}")
+            continue
         if postmortem is None:
             report.skip("JSON without title/summary/body", f"{file}:{number}")
             continue

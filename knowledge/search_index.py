@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import logging
 import shutil
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -24,6 +25,8 @@ from knowledge.keywords import KeywordIndex
 
 if TYPE_CHECKING:
     from chromadb.api.models.Collection import Collection
+
+log = logging.getLogger(__name__)
 
 DIMENSIONS = 384
 PAGE = 1000
@@ -223,5 +226,8 @@ def open_index(
             pass  # derived data: rebuilt below
     index = SearchIndex.build(found.name, read_collection(found), mark)
     if path is not None:
-        index.save(path)
+        try:
+            index.save(path)
+        except OSError as exc:  # derived data: the search answers all the same, unsaved
+            log.warning("search index %s not saved: %s", path, exc)
     return index

@@ -12,7 +12,7 @@ from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 
-from bot.cli.errors import CommandGroup, reports_errors
+from bot.cli.errors import CommandGroup, printable, reports_errors
 from bot.cli.eval import eval_app, evaluation_run, mlflow_store, print_result
 from bot.cli.options import MlflowOption, MlflowUriOption
 from bot.cli.output import console, say
@@ -150,14 +150,14 @@ def search(
     close = any(hit.relevant for hit in hits)
     if hits and not close:
         say(messages.SEARCH_NO_CLOSE_MATCH.format(text=text), as_json=as_json)
-    for hit in hits:
+    for hit in hits:  # a stored postmortem is anyone's text: no terminal control reaches stdout
         say(
-            f"{hit.score:.2f}  [{hit.kind}] {hit.title}"
-            + (f"  {hit.url}" if hit.url else "")
+            f"{hit.score:.2f}  [{hit.kind}] {printable(hit.title)}"
+            + (f"  {printable(hit.url)}" if hit.url else "")
             + ("" if hit.relevant or not close else f"  {messages.SEARCH_NOT_CLOSE}"),
             as_json=as_json,
         )
-        say(f"      {hit.snippet}", as_json=as_json)
+        say(f"      {printable(hit.snippet)}", as_json=as_json)
     if not hits:
         say(
             "nothing found (ingest postmortems with `medic ingest postmortems PATH`)",
@@ -173,6 +173,7 @@ def _search_indexes() -> tuple[list[SearchIndex], Encoder]:
     embedded store has not been written since the indexes were saved, they are read from
     their files and the store is not opened (importing and opening Chroma cost a terminal user
     seconds)."""
+    from bot import messages
     from bot.config import load_settings
     from bot.wiring.process import CHROMA
     from knowledge.query_encoder import query_encoder
@@ -196,7 +197,13 @@ def _search_indexes() -> tuple[list[SearchIndex], Encoder]:
     names = (POSTMORTEMS, INCIDENTS)
     indexes = [open_index(collection(client, n, embedder), directory) for n in names]
     if store is not None:
-        mark_current(directory, indexes, store_stamp(store))
+        try:
+            mark_current(directory, indexes, store_stamp(store))
+        except OSError as exc:  # a cache: the search answers all the same
+            reason = exc.strerror or type(exc).__name__
+            typer.echo(
+                messages.SEARCH_INDEXES_UNSAVED.format(where=directory, why=reason), err=True
+            )
     return indexes, query_encoder()
 
 

@@ -34,6 +34,19 @@ ORDER = (
 )
 
 
+DRAFTED_AT = "_Drafted by Medic at "  # opens the one line of a draft that names its time
+
+
+def same_draft(one: str, other: str) -> bool:
+    """Whether two drafts say the same, the time each was drafted at aside (the same record
+    drafted twice a second apart is one draft)."""
+
+    def told(markdown: str) -> list[str]:
+        return [line for line in markdown.splitlines() if not line.startswith(DRAFTED_AT)]
+
+    return told(one) == told(other)
+
+
 @dataclass(frozen=True)
 class Event:
     """One row of the timeline: ``text`` is Markdown already (escaped where it holds data)."""
@@ -146,7 +159,7 @@ def postmortem_markdown(file: IncidentFile, catalog: Glossary, now: float) -> st
     lines = [
         f"# Postmortem: {md_text(inc.id)} - {md_text(inc.summary, 200)}",
         "",
-        f"_Drafted by Medic at {when(now)} from the incident's record (the alert, the diagnosis, "
+        f"{DRAFTED_AT}{when(now)} from the incident's record (the alert, the diagnosis, "
         "the proposals and decisions, what ran and its verification). Every statement below is "
         "in that record; edit and add what Medic cannot know before publishing._",
         "",

@@ -16,7 +16,7 @@ from bot.diagnosis.signals import Glossary
 from bot.errors import InputError
 from bot.incidents import Incident, IncidentStore
 from bot.llm.model import ChatModel
-from bot.postmortems.draft import postmortem_markdown
+from bot.postmortems.draft import postmortem_markdown, same_draft
 from bot.postmortems.escape import md_text
 from bot.postmortems.record import read_incident_file
 from bot.postmortems.store import PostmortemStore
@@ -30,6 +30,7 @@ if TYPE_CHECKING:
     from bot.flow import IncidentFlow
 
 MAX_POSTMORTEM_BYTES = 1024 * 1024  # a published postmortem; a long one is ~30 kB
+REPEAT_SECONDS = 60.0  # the same draft asked again within this is the one already given
 
 
 @dataclass(frozen=True)
@@ -39,6 +40,7 @@ class Drafted:
     wording: str  # 'record' or 'llm'
     note: str  # why the model's wording was not used, or empty
     seconds: float
+    repeated: bool = False  # the same draft was saved moments ago (asked twice at once)
 
     @property
     def filename(self) -> str:
@@ -106,10 +108,17 @@ class PostmortemDrafter:
             markdown += messages.POSTMORTEM_WORDING_UNUSED.format(note=md_text(worded.note))
         elif worded.by == "llm":
             markdown += messages.POSTMORTEM_WORDED_BY_LLM
-        self._postmortems.save_draft(
-            incident.id, markdown, worded.by, worded.note, self._clock.now()
+        saved = self._postmortems.save_draft_once(
+            incident.id,
+            markdown,
+            worded.by,
+            worded.note,
+            self._clock.now(),
+            within=REPEAT_SECONDS,
+            same=same_draft,
         )
-        return Drafted(incident, markdown, worded.by, worded.note, time.perf_counter() - started)
+        seconds = time.perf_counter() - started
+        return Drafted(incident, markdown, worded.by, worded.note, seconds, repeated=not saved)
 
     def saved(self, incident_id: str) -> str | None:
         """The incident's saved draft, or None."""

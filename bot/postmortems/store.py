@@ -6,6 +6,7 @@ incident's latest draft with how it was worded and when it was published back in
 from __future__ import annotations
 
 import json
+from collections.abc import Callable
 from dataclasses import dataclass
 
 from sqlalchemy import Boolean, Engine, Float, Integer, String, Text, select
@@ -114,6 +115,39 @@ class PostmortemStore:
         stored = self.draft(incident_id)
         assert stored is not None
         return stored
+
+    @transaction
+    def save_draft_once(
+        self,
+        incident_id: str,
+        markdown: str,
+        wording: str,
+        note: str,
+        now: float,
+        *,
+        within: float,
+        same: Callable[[str, str], bool],
+    ) -> bool:
+        """Keep ``markdown`` as the incident's draft, unless the saved one, drafted at most
+        ``within`` seconds ago, is the ``same``: then nothing is written and False is returned.
+        Decided under the row's lock: a draft asked twice at once is saved, and posted, once."""
+        values = {
+            "incident_id": incident_id,
+            "markdown": markdown,
+            "wording": wording,
+            "wording_note": note,
+            "drafted_at": now,
+        }
+        with Session(self._engine) as session, session.begin():
+            if insert_new(session, _DraftRow, values, key=["incident_id"]):
+                return True
+            row = session.get(_DraftRow, incident_id, with_for_update=True)
+            assert row is not None
+            if abs(now - row.drafted_at) <= within and same(row.markdown, markdown):
+                return False
+            for key, value in values.items():
+                setattr(row, key, value)
+            return True
 
     @transaction
     def draft(self, incident_id: str) -> StoredDraft | None:

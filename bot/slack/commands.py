@@ -293,6 +293,8 @@ class CommandAnswers:
             drafted = self._drafter().draft(
                 link.incident_id, diagnosed_as=leader.incident_id, thread=thread
             )
+            if drafted.repeated:  # asked twice at once: the thread gets one file
+                return markup(messages.SLACK_DRAFT_ALREADY_POSTED, incident=drafted.incident.id)
             title = messages.SLACK_POSTMORTEM_TITLE.format(incident=drafted.incident.id)
             threads.post_file(link, drafted.filename, title, drafted.markdown)
             return markup(messages.SLACK_DRAFTING, incident=drafted.incident.id)

@@ -5,7 +5,8 @@ a message's blocks.
 A post that timed out (or met a 5xx) may have reached Slack all the same. Every post carries its
 outbox item in the message's metadata, and before a post is sent again Medic looks for it in the
 channel or thread: a message Slack did take is recorded, not posted twice. Updates replace the
-whole message, so sending one again is harmless; a file upload may arrive twice.
+whole message, so sending one again is harmless; before an upload is sent again Medic looks in
+the thread for a file of its name, title and size shared since it was queued.
 """
 
 from __future__ import annotations
@@ -142,6 +143,8 @@ class SlackDelivery(Worker):
                     channel=target.channel, ts=target.ts, **self._message(item.payload)
                 )
                 return target.ts
+            if item.attempts > 1 and self._earlier(item, thread_ts, _is_upload_of(item)):
+                return ""  # an earlier attempt's upload reached the thread: not twice
             self._client.files_upload_v2(
                 channel=item.channel,
                 thread_ts=thread_ts,
@@ -182,6 +185,20 @@ class SlackDelivery(Worker):
     def _posted_before(self, item: OutboxItem, thread_ts: str | None) -> str | None:
         """The ts of the message an earlier attempt posted for ``item``, if Slack has it. Without
         the permission to read the channel, None: the post is sent again (at least once)."""
+
+        def posted(message: dict[str, Any]) -> bool:
+            meta = message.get("metadata") or {}
+            return meta.get("event_type") == MARK and (
+                (meta.get("event_payload") or {}).get("item") == _mark(item)
+            )
+
+        return self._earlier(item, thread_ts, posted)
+
+    def _earlier(
+        self, item: OutboxItem, thread_ts: str | None, match: Callable[[dict[str, Any]], bool]
+    ) -> str | None:
+        """The ts of a message of the channel or thread, since ``item`` was queued, that
+        ``match``es; None when there is none or Slack does not let Medic look."""
         look: dict[str, Any] = {"channel": item.channel, "oldest": f"{item.created_at - SKEW:.6f}",
                                 "limit": 200, "include_all_metadata": True}  # fmt: skip
         cursor = None
@@ -193,10 +210,7 @@ class SlackDelivery(Worker):
                     else self._client.conversations_history(cursor=cursor, **look)
                 )
                 for message in page.get("messages") or []:
-                    meta = message.get("metadata") or {}
-                    if meta.get("event_type") == MARK and (
-                        (meta.get("event_payload") or {}).get("item") == _mark(item)
-                    ):
+                    if match(message):
                         return str(message.get("ts", ""))
                 cursor = (page.get("response_metadata") or {}).get("next_cursor")
                 if not cursor:
@@ -218,6 +232,23 @@ class RefusedError(Exception):
     def __init__(self, reason: str, blocks_refused: bool = False) -> None:
         super().__init__(reason)
         self.blocks_refused = blocks_refused
+
+
+def _is_upload_of(item: OutboxItem) -> Callable[[dict[str, Any]], bool]:
+    """Whether a message shares ``item``'s file: a file of its name, title and size (uploads
+    carry no metadata to name their outbox item; a file of the thread that is all three, shared
+    since the item was queued, is taken for it)."""
+    size = len(item.file_content())
+    name, title = item.payload["filename"], item.payload["title"]
+
+    def shares(message: dict[str, Any]) -> bool:
+        return any(
+            f.get("name") == name and f.get("title") == title and f.get("size") == size
+            for f in message.get("files") or []
+            if isinstance(f, dict)
+        )
+
+    return shares
 
 
 def _mark(item: OutboxItem) -> str:

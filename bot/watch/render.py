@@ -25,6 +25,8 @@ def amount(metric: str, value: float) -> str:
         return f"{value:.0f} B"
     if metric.endswith("_pct"):
         return f"{value:.0f}%"
+    if 1000 <= abs(value) < 1e15:  # a count (a quota of pods): 10,000, never 1e+04
+        return f"{value:,.0f}"
     return f"{value:.3g}"
 
 

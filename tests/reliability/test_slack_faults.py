@@ -1,10 +1,12 @@
 """Slack misbehaving - rate limits (429 with Retry-After), server errors, calls that time out after
 Slack did them - while an alert becomes a thread and an approver acts on it: every message
-arrives, once, in order, and the decision shows in place; nothing is left waiting or dead."""
+arrives, once, in order (a chart too), and the decision shows in place; nothing is left waiting
+or dead."""
 
 from __future__ import annotations
 
 import time
+from collections import Counter
 from collections.abc import Callable
 
 from tests.bot.slack.conftest import (  # noqa: F401  (fixtures)
@@ -38,10 +40,14 @@ def test_rate_limits_errors_and_timeouts_lose_nothing_and_post_nothing_twice(
     fake_slack.fail("chat.postMessage", "ratelimited", retry_after=1)
     fake_slack.fail("chat.postMessage", "server_error")
     fake_slack.fail("chat.postMessage", "timeout", times=2, retry_after=2)
+    # A chart: shared in the thread, but the upload's last call answered too late.
+    fake_slack.fail("files.completeUploadExternal", "timeout", retry_after=2)
     assert medic.alert(medic.demo_alert()).status_code == 200
     delivered(medic)
 
     root = medic.root()  # one root, though its post was sent three times
+    charts = Counter(f.filename for f in fake_slack.uploaded(root.ts) if f.title)
+    assert charts and set(charts.values()) == {1}, charts  # the retry found the shared file
     thread = fake_slack.thread(root.ts)
     assert [m.text.split(":")[0] for m in thread] == ["Medic investigated INC-0001 (recommender)"]
     # Sent: the root three times (429, 500, timed out after Slack took it), the diagnosis once

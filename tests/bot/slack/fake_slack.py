@@ -82,6 +82,7 @@ class File:
     channel: str = ""
     thread_ts: str | None = None
     initial_comment: str = ""
+    ts: str = ""  # the message that shared it in its channel or thread
 
 
 @dataclass
@@ -319,6 +320,7 @@ class FakeSlack:
                         file.channel = str(args.get("channel_id", ""))
                         file.thread_ts = args.get("thread_ts")
                         file.initial_comment = str(args.get("initial_comment", ""))
+                        file.ts = self._next_ts()
                         done.append({"id": file.id, "title": file.title})
         return {"ok": True, "files": done}
 
@@ -326,11 +328,20 @@ class FakeSlack:
         return {"ok": True, "url": self.socket_url}
 
     def _replies(self, args: dict[str, Any]) -> dict[str, Any]:
-        """A thread: its root, then its replies, oldest first."""
+        """A thread: its root, then its replies - the files shared in it among them, as Slack
+        lists a file share - oldest first."""
         with self._lock:
             found = [m for m in self.messages.values() if m.channel == args["channel"]
                      and args["ts"] in (m.ts, m.thread_ts)]  # fmt: skip
-        return self._listed(found, args)
+            shared = [f for f in self.files if f.ts and f.channel == args["channel"]
+                      and f.thread_ts == args["ts"]]  # fmt: skip
+        listed = self._listed(found, args)
+        oldest = float(args.get("oldest") or 0)
+        listed["messages"] = sorted(
+            listed["messages"] + [_share(f) for f in shared if float(f.ts) > oldest],
+            key=lambda m: float(m["ts"]),
+        )
+        return listed
 
     def _history(self, args: dict[str, Any]) -> dict[str, Any]:
         """A channel's own messages (not thread replies), newest first."""
@@ -377,3 +388,11 @@ def _args(content_type: str, raw: bytes) -> dict[str, Any]:
 def _blocks(args: dict[str, Any]) -> list[dict[str, Any]]:
     blocks = args.get("blocks") or []
     return list(json.loads(blocks) if isinstance(blocks, str) else blocks)
+
+
+def _share(file: File) -> dict[str, Any]:
+    """The message that shares ``file`` in its thread, as conversations.replies lists it."""
+    described = {"id": file.id, "name": file.filename, "title": file.title,
+                 "size": len(file.content)}  # fmt: skip
+    return {"ts": file.ts, "text": file.initial_comment, "thread_ts": file.thread_ts,
+            "files": [described]}  # fmt: skip

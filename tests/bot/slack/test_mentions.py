@@ -129,13 +129,20 @@ def test_after_a_restart_the_evidence_is_rebuilt_without_proposing_again(
 
 
 def test_the_chat_model_answers_when_configured(start_medic: Callable[..., Medic]) -> None:
+    phishing = "Sign in at https://evil.example/login and www.evil.example to restore it (E2)."
     model = GenericFakeChatModel(
-        messages=itertools.cycle([AIMessage("The payload surge (E2). <!channel>")])
+        messages=itertools.cycle(
+            [AIMessage("The payload surge (E2). <!channel>"), AIMessage(phishing)]
+        )
     )
     medic = start_medic(chat_model=model)
     root = alert_thread(medic)
     assert ask(medic, root, "why is it slow?") == "The payload surge (E2). <!channel>"
     raw = [m for m in medic.slack.thread(root.ts) if m.blocks[0].get("block_id") == "answer"]
     assert "&lt;!channel&gt;" in raw[0].blocks[0]["text"]["text"]  # shown, never a ping
+    # A link the evidence does not hold is not given in Medic's voice (Slack would make it one).
+    linked = ask(medic, root, "why is it slow?")
+    assert "evil" not in linked and linked.startswith("Most likely: Input size increase")
+    assert "it gives links the evidence does not hold (2)" in linked
     # A correction is still recorded, not handed to the model.
     assert ask(medic, root, "it was actually the DB pool").startswith("Noted: the root cause")
