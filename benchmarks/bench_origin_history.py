@@ -19,8 +19,10 @@ leaders kept with the history (``knowledge.origins.rank_origins``' ``leaders``):
 yardstick without the windows it led when it has at least ``K`` others (else all of them; ``K``
 None: every window, as before), and a second pass with the led windows left out when the first
 pass's leader is not clearly implicated (by anything, by two kinds of evidence, or beyond its
-metrics - the live rule, with ``K`` None); ``K`` and the pass chosen in the inner folds. Prints
-JSON; about 5 minutes on 2 quiet cores.
+metrics - the live rule, with ``K`` None); ``K`` and the pass chosen in the inner folds. And the
+errors channel's noise floor (``knowledge.ranking.Features.noise``: a service's usual errors are
+at least what Poisson count noise at its baseline rates gives), against the same ranking without
+it. Prints JSON; about 5 minutes on 2 quiet cores.
 Usage: PYTHONPATH=. python benchmarks/bench_origin_history.py [--data DIR]
 """
 
@@ -30,6 +32,7 @@ import argparse
 import json
 from collections import Counter
 from collections.abc import Mapping, Sequence
+from dataclasses import replace
 from pathlib import Path
 
 from benchmarks.bench_nezha_live import protocol_report
@@ -234,6 +237,9 @@ def main() -> None:
     found = [screened_evidence(m, LOG_CANDIDATES, MAX_LOG_LINES, miner) for m in mined]
     baselines = [self_baseline(m, args.slices) for m in mined]
     table: dict[str, Ranks] = dict(history_ranks(incidents, found))
+    unfloored = [{name: replace(f, noise={}) for name, f in one.items()} for one in found]
+    for mode, ranks in history_ranks(incidents, unfloored).items():
+        table[f"{mode}, no noise floor"] = ranks
     table["fresh + baseline"] = with_baseline(incidents, found, baselines, earlier=False)
     table["earlier_only + baseline"] = with_baseline(incidents, found, baselines, earlier=True)
     rules: dict[str, tuple[int | None, str | None]] = {"no leaders": (None, None)}
@@ -285,6 +291,11 @@ def main() -> None:
         steps[f"{mode}: leaders kept, the live rule"] = (
             [f"{mode}, no leaders"],
             [f"{mode}, floor None, second pass beyond metrics"],
+        )
+    for mode in HISTORY_MODES:
+        steps[f"{mode}: errors noise floor"] = (
+            [f"{mode}, no noise floor"],
+            [f"{mode}, no noise floor", mode],
         )
     report = protocol_report(incidents, table, steps)
     for mode in ("fresh", "earlier_only", "leave_one_out"):  # no choice made: dev is outer

@@ -61,6 +61,7 @@ from dataclasses import dataclass, field
 
 import numpy as np
 import numpy.typing as npt
+from scipy.special import gammaln
 
 from knowledge.templates import is_error
 from knowledge.traces import TraceEvidence, quantile
@@ -139,6 +140,9 @@ class Features:
     first_deviation: float | None
     evidence: tuple[str, ...]
     abnormal_templates: tuple[str, ...]  # surging errors, then falling ones, then from traces
+    # what count noise alone gives a channel in this window (``_error_noise``): the least its
+    # usual can be when its peers, not its own past, are the yardstick (``_usual``)
+    noise: Mapping[str, float] = field(default_factory=dict)
 
 
 @dataclass(frozen=True)
@@ -219,6 +223,7 @@ def features(window: ComponentWindow) -> Features:
         first_deviation=min(firsts) if firsts else None,
         evidence=tuple(evidence),
         abnormal_templates=tuple(dict.fromkeys(templates)),
+        noise={"errors": _error_noise(window)},
     )
 
 
@@ -251,6 +256,28 @@ def _error_surge(window: ComponentWindow) -> tuple[float, list[str]]:
             parts.append((_deviance(observed, expected), template))
     parts.sort(reverse=True)
     return sum(p for p, _ in parts), [t for _, t in parts]
+
+
+def _error_noise(window: ComponentWindow) -> float:
+    """The errors channel that count noise alone gives: the square root of the surge deviance
+    expected were each warning-or-worse template of the baseline counted in the window at its
+    baseline rate (Poisson). A service that logs retries every minute shows some surge in any
+    half hour; read for the first time, it was judged against peers that log no warnings (usual
+    0), and a half hour of retries at 1.6 times their rate read as a clear new surge."""
+    base = window.baseline_templates
+    scale = max(window.current_minutes, 1e-9) / max(window.baseline_minutes, 1e-9)
+    rates = [(n + SMOOTHING) * scale for t, n in base.items() if n > 0 and is_error(t)]
+    return math.sqrt(sum(_surge_noise(rate) for rate in rates))
+
+
+def _surge_noise(expected: float) -> float:
+    """The mean deviance above ``expected`` of a Poisson count with that mean (what
+    ``_error_surge`` adds for a template that only varies by chance: about 0.5 for a busy one,
+    less for a rare one)."""
+    counts = np.arange(math.floor(expected) + 1, expected + 12.0 * math.sqrt(expected) + 12.0)
+    chance = np.exp(counts * math.log(expected) - expected - gammaln(counts + 1.0))
+    deviance = 2.0 * (counts * np.log(counts / expected) - (counts - expected))
+    return float(np.sum(chance * deviance))
 
 
 def _drops(window: ComponentWindow) -> tuple[float, list[tuple[str, int, float]]]:
@@ -438,12 +465,15 @@ def _usual(
     channel only its history can judge (``HISTORY_ONLY``: infinity), nothing for a metric
     channel (its value already measures the metric against its own earlier windows), else the
     median of its peers' (a service that is a victim of the same fault is a poor yardstick for
-    a metric, but the only one for its logs). A log channel (``LOG_CHANNELS``) a window does not
-    hold was not read there (a live investigation reads the logs of a few candidates only): it
-    is unknown, not zero, so neither that window nor that peer counts (issue 14: a neighbour
-    read for the first time was judged against the zeros of the windows its logs were never read
-    in). Any other channel missing is 0, as it was: unknown for every channel cost an incident
-    on Nezha (earlier-only AS@1 0.857 to 0.821)."""
+    a metric, but the only one for its logs) - though no less than count noise alone gives it
+    in this window (``Features.noise``): peers that log no warnings are no yardstick for a
+    service that logs retries every minute (its own past, once known, holds that noise and
+    more). A log channel (``LOG_CHANNELS``) a window does not hold was not read there (a live
+    investigation reads the logs of a few candidates only): it is unknown, not zero, so neither
+    that window nor that peer counts (issue 14: a neighbour read for the first time was judged
+    against the zeros of the windows its logs were never read in). Any other channel missing is 0,
+    as it was: unknown for every channel cost an incident on Nezha (earlier-only AS@1 0.857 to
+    0.821)."""
     past = [
         max(0.0, h[name].channels.get(channel, 0.0))
         for h in history
@@ -460,7 +490,7 @@ def _usual(
         for n, f in current.items()
         if n != name and _read(f, channel)
     ]
-    return statistics.median(peers) if peers else 0.0
+    return max(statistics.median(peers) if peers else 0.0, current[name].noise.get(channel, 0.0))
 
 
 def _read(found: Features, channel: str) -> bool:

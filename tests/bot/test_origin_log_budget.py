@@ -323,3 +323,55 @@ def test_a_neighbour_read_for_the_first_time_does_not_outrank_a_recurring_origin
     )
     assert "mail" in origins.with_logs
     assert origins.ranked[0].service == "ledger"
+
+
+def test_a_busy_half_hour_of_a_neighbours_retries_does_not_outrank_a_recurring_origin() -> None:
+    """ledger failed in three investigations, the only candidate whose logs were read. Now it
+    fails the same way and every candidate's logs are read: mail, read for the first time, logs
+    its usual retries - one a minute - a little more often in a busy half hour (1.6 times). Its
+    retries are judged at least against what count noise alone gives them, not against peers
+    that log no warnings at all, so they are not a clear new surge and ledger is still named
+    the origin (before, mail was: its retries alone made it look implicated beyond its
+    metrics, and ledger, against its own three failures, had faded)."""
+    names = ["front", "ledger", "mail", "cart", "tax"]
+
+    def busy_ledger(namespace: str, service: str, start: float, end: float) -> list[Series]:
+        ts = np.arange(start, end, 60.0)
+        rng = np.random.default_rng(zlib.crc32(service.encode()))
+        cpu = 30.0 + rng.normal(0.0, 1.0, len(ts))
+        if service == "ledger":
+            cpu[ts >= WINDOW.split] += 25.0
+        return [Series.of("cpu_utilization_pct", ts, cpu)]
+
+    def lines(service: str, minute: float) -> list[str]:
+        found = failing_ledger(service, minute)
+        if service == "mail":
+            busy = minute >= WINDOW.split and int(minute // 60) % 5 < 3
+            found += ["WARN retrying upstream connection"] * (2 if busy else 1)
+        return found
+
+    history = MemoryHistory(20)
+
+    def finder_reading(log_candidates: int) -> OriginFinder:
+        return OriginFinder(
+            metrics=InMemoryMetricSource(busy_ledger),
+            logs=MinuteLogs(lines),
+            directories=[Namespace(names)],
+            graphs=[],
+            settings=InvestigationSettings(log_seconds=60.0, log_candidates=log_candidates),
+            history=history,
+        )
+
+    for _ in range(3):
+        earlier = finder_reading(1).find(
+            "shop", "front", WINDOW, [], TemplateMiner(), Budget(60.0), []
+        )
+        assert earlier.ranked[0].service == "ledger"
+        assert earlier.with_logs == {"front", "ledger"}
+    origins = finder_reading(10).find(
+        "shop", "front", WINDOW, [], TemplateMiner(), Budget(60.0), []
+    )
+    assert origins.with_logs == set(names)
+    assert origins.ranked[0].service == "ledger"
+    mail = next(o for o in origins.ranked if o.service == "mail")
+    assert not mail.beyond_metrics
