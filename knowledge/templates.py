@@ -136,6 +136,14 @@ class MinerSettings:
     # of that prefix as well (``ConstantPrefix``); None: only constant columns. Meant with
     # ``prefix_share``, which sets the evidence needed. Chosen in 8 of 10 folds (issue 13).
     header_values: int | None = 5
+    # ... a closed (not constant) column counts only once the source has this many distinct
+    # messages (None: as many as ``prefix_share`` asks of a constant one, 20), so a burst of one
+    # event at start-up ("generating core.<name>" x16) is not read as a header column; and
+    header_evidence: int | None = None
+    # ... only while the token after it varies independently of it (some token there follows at
+    # least two of its values): a host or a level does not predict what follows, a message's
+    # first word does. Candidates of the fourth pass on headers (issue 13).
+    header_independent: bool = False
 
 
 def default_config(settings: MinerSettings | None = None) -> TemplateMinerConfig:
@@ -286,12 +294,26 @@ class ConstantPrefix:
     VALUES = 16
     SOURCES = 1024
 
-    def __init__(self, share: float | None, values: int | None = None) -> None:
+    PAIRS = 256  # tokens after a column remembered per position and source
+
+    def __init__(
+        self,
+        share: float | None,
+        values: int | None = None,
+        closed_evidence: int | None = None,
+        independent: bool = False,
+    ) -> None:
         self._share = share
         self._values = values
         self._evidence = round(1 / (1 - share)) if share is not None and share < 1 else 0
+        self._closed_evidence = max(closed_evidence or 0, self._evidence)
+        self._independent = independent
         self._seen: Counter[str] = Counter()
         self._tokens: dict[str, list[Counter[str]]] = {}
+        # per source and position: the column value each following token was first seen after,
+        # and whether some following token was seen after two values (independent of it)
+        self._after: dict[str, list[dict[str, str]]] = {}
+        self._shared: dict[str, list[bool]] = {}
 
     def observe(self, source: str, tokens: Sequence[str]) -> int:
         """Count one distinct message of ``source``; the length of its prefix as it stands."""
@@ -300,6 +322,8 @@ class ConstantPrefix:
         if source not in self._tokens and len(self._tokens) >= self.SOURCES:
             self._tokens.clear()
             self._seen.clear()
+            self._after.clear()
+            self._shared.clear()
         counts = self._tokens.get(source)
         if counts is None:
             counts = self._tokens[source] = [Counter() for _ in range(self.POSITIONS)]
@@ -307,7 +331,27 @@ class ConstantPrefix:
         for token, counted in zip(tokens, counts, strict=False):
             if token in counted or len(counted) < self.VALUES:
                 counted[token] += 1
+        if self._independent:
+            self._pair(source, tokens)
         return self.length(source)
+
+    def _pair(self, source: str, tokens: Sequence[str]) -> None:
+        """Note which column value each following token came after."""
+        after = self._after.get(source)
+        if after is None:
+            after = self._after[source] = [{} for _ in range(self.POSITIONS)]
+            self._shared[source] = [False] * self.POSITIONS
+        shared = self._shared[source]
+        for i in range(min(self.POSITIONS, len(tokens) - 1)):
+            if shared[i]:
+                continue
+            first = after[i].get(tokens[i + 1])
+            if first is None:
+                if len(after[i]) < self.PAIRS:
+                    after[i][tokens[i + 1]] = tokens[i]
+            elif first != tokens[i]:
+                shared[i] = True
+                after[i].clear()
 
     def length(self, source: str) -> int:
         """How many leading tokens of ``source``'s messages are its constant prefix."""
@@ -315,16 +359,19 @@ class ConstantPrefix:
         if self._share is None or seen < max(self._evidence, 1):
             return 0
         needed = self._share * seen
+        shared = self._shared.get(source)
         length = 0
-        for counted in self._tokens[source]:
+        for i, counted in enumerate(self._tokens[source]):
             if not counted:
                 break
             constant = max(counted.values()) >= needed
             # a closed set of a few tokens, filling nearly every message: a header column
             closed = (
                 self._values is not None
+                and seen >= self._closed_evidence
                 and len(counted) <= self._values
                 and sum(counted.values()) >= needed
+                and (not self._independent or (shared is not None and shared[i]))
             )
             if not (constant or closed):
                 break
@@ -492,7 +539,12 @@ class TemplateMiner:
     ) -> None:
         self.settings = settings or MinerSettings()
         self._miner = Drain3Miner(config=config or default_config(self.settings))
-        self._prefix = ConstantPrefix(self.settings.prefix_share, self.settings.header_values)
+        self._prefix = ConstantPrefix(
+            self.settings.prefix_share,
+            self.settings.header_values,
+            self.settings.header_evidence,
+            self.settings.header_independent,
+        )
         self._skip = 0  # the prefix length of the message being mined
         if self.settings.prefix_share is not None:
             self._miner.drain.get_seq_distance = self._distance

@@ -336,6 +336,30 @@ def test_header_columns_stop_at_the_message_and_refill_after_a_restart(tmp_path:
     assert reloaded.prefix_length() == 7
 
 
+def test_a_start_up_burst_is_not_a_header_column_when_columns_must_be_independent() -> None:
+    # a log opening with one event sixteen times and four others: in the first 20 distinct
+    # messages the first word takes five values, so header columns (the defaults) read it as a
+    # host-like column and the burst's later lines, compared on one token, split; asking that
+    # a column's values do not predict what follows (the fourth pass's (f), not a default)
+    # keeps them one event, and still finds the syslog host column
+    names = [f"{a}{b}" for a in ("ravo", "tesu", "bapi", "dori", "feno") for b in ("ma", "lu")]
+    names += [f"{n}x" for n in names]
+    others = ["instruction cache parity error", "data TLB error interrupt"]
+    others += ["machine check interrupt raised", "ciod failed to read message"]
+    burst = [f"generating core.{n}" for n in names[:16]] + others
+    burst += [f"generating core.{n}" for n in names[16:]]
+    independent = MinerSettings(header_independent=True)
+    keys = TemplateMiner(settings=independent).templates_of(burst)
+    assert len({k for k, m in zip(keys, burst, strict=True) if m.startswith("gen")}) == 1
+    keys = TemplateMiner().templates_of(burst)
+    assert len({k for k, m in zip(keys, burst, strict=True) if m.startswith("gen")}) > 1
+    verbs = ["open", "close", "read", "write", "seek", "sync", "stat"]
+    lines = [syslog(i, f"{verbs[i % 7]} file of {u}") for i, u in enumerate(USERS * 2)]
+    miner = TemplateMiner(settings=independent)
+    miner.templates_of(lines)
+    assert miner.prefix_length() == 7  # the host among five, followed by the same app
+
+
 USERS = [
     "alice",
     "bob",
