@@ -15,7 +15,6 @@ from collections import deque
 
 import numpy as np
 from numpy.lib.stride_tricks import sliding_window_view
-from sklearn.linear_model import Ridge
 
 from detectors.calibration import Sides
 from detectors.detector import NO_EVIDENCE, judge_by_streaming
@@ -72,6 +71,9 @@ class LagRidge:
             return
         z = changes / scale
         rows = sliding_window_view(z[:-1], self.lags)[:, ::-1]  # most recent change first
+        # Imported here: reading the configuration must not pay for scipy.stats.
+        from sklearn.linear_model import Ridge
+
         model = Ridge(alpha=self.alpha).fit(rows, z[self.lags :])
         self._coef = np.asarray(model.coef_, dtype=np.float64)
         self._intercept = float(model.intercept_)
