@@ -793,3 +793,9 @@ CLUSTER_UNKNOWN_MORE = (
 # A listed match below the similarity threshold (`investigation.min_similarity`): the nearest
 # the memory has, which a reader must not take for a precedent.
 SIMILAR_WEAK = "weak match, not used in the diagnosis: "
+
+# --- watch ---
+# When a limit comes, as a range: its fast bound to the trend's time ("25-43 min", "50 min-1.6 h")
+WATCH_ETA_RANGE = "{soonest}-{eta}"
+# The services named as taking a quota, when more take it than are named
+WATCH_CONSUMERS_MORE = "{consumers} and {more} more"
