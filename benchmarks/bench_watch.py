@@ -252,6 +252,35 @@ def lead_time(
     )
 
 
+def first_stated(name: str, rate: float, settings: Settings) -> dict[str, object]:
+    """The time to the limit the first heads-up about a fault states (``--eta``): the trend's
+    time and the sooner end of its range, beside the time at the fault's own rate from the
+    level at the heads-up (the share of the limit left / the rate)."""
+    base = SCENARIOS[name]
+    fault = replace(base.faults[0], offset=ONSET, size=rate)
+    clock = VirtualClock(START)
+    sim = SimulatedCluster(replace(base, faults=(fault,)), clock)
+    watch = make_watch(sim, settings)
+    service = ALERTS[name][0]
+    clock.sleep(ONSET)
+    for minute in range(1, 61):
+        clock.sleep(MINUTE)
+        found = watch.run([Target("shop", service)], clock.now()).findings
+        limits = [f for f in found if f.eta_seconds is not None and f.limit is not None]
+        if limits:
+            f = limits[0]
+            assert f.eta_seconds is not None and f.limit is not None
+            soonest = f.eta_earliest_seconds if f.eta_earliest_seconds is not None else math.nan
+            return {
+                "fault": f"{name}@{rate:g}",
+                "minutes_in": minute,
+                "stated_minutes": round(f.eta_seconds / 60, 1),
+                "soonest_minutes": round(soonest / 60, 1),
+                "at_its_rate_minutes": round((f.limit.value - f.level) / rate * 60, 1),
+            }
+    return {"fault": f"{name}@{rate:g}", "minutes_in": None}
+
+
 def by_rate(leads: Sequence[Lead]) -> dict[str, dict[str, object]]:
     """Per scenario and rate: each case's time from fault to alert and lead, and how many of
     the cases where a TARGET lead was possible had it."""
@@ -442,8 +471,24 @@ def main(argv: Sequence[str] | None = None) -> None:
         action="store_true",
         help="normal weeks with each disk quiet but for burst writes (log rotation, backups)",
     )
+    parser.add_argument(
+        "--eta",
+        action="store_true",
+        help="only: the time to the limit each rate's first heads-up states, against the real",
+    )
     args = parser.parse_args(argv)
     settings = Settings()
+    if args.eta:
+        rates = dict.fromkeys(
+            (n, r)
+            for s in args.sets
+            for n, r in SETS[s]["faults"]  # type: ignore[attr-defined]
+        )
+        stated = [first_stated(n, r, settings) for n, r in rates]
+        for row in stated:
+            print(row)
+        print(json.dumps(stated))
+        return
     chosen = ["tuning"] if args.quick else args.sets
     for name in chosen:
         if args.weeks_only:
