@@ -284,6 +284,36 @@ def choose_persist(
     return min(fit, key=lambda w: (burst[windows.index(w)], w.quick_too, w.parts, w.tail, w.share))
 
 
+def bursts_hit(seed: int, days: float, step: float) -> dict[str, int]:
+    """``--per-burst``: how many of a burst-write week's bursts the steady window before and
+    after ``--persist`` fires on (a pass from its start to 10 minutes after its end) - the
+    heads-ups a user would get where no thread is already open."""
+    clock = VirtualClock(START)
+    sim = SimulatedCluster(normal_week(seed, days=days), clock)
+    clock.sleep(days * 86400)
+    _FIRES.clear()
+    _NOISE.clear()
+    _PERSISTS.clear()
+    total = 0
+    hit: list[set[tuple[str, int]]] = [set(), set()]
+    for service in SERVICES:
+        writes = burst_writes(seed, service, START - 86400, clock.now())
+        writes = [b for b in writes if START + LOOKBACK <= b.at < clock.now()]
+        total += len(writes)
+        series = [bursty(s, writes) for s in shares(sim, service, START, clock.now())]
+        disk = [s for s in series if s.metric == "disk_usage_ratio"]
+        for t in np.arange(START + LOOKBACK, clock.now(), step):
+            cuts = [s.between(t - LOOKBACK, t + 1e-6) for s in disk]
+            for i, window in enumerate((STEADY_BEFORE, STEADY)):
+                if any(len(c) and window.fires(c) for c in cuts):
+                    hit[i].update(
+                        (service, k)
+                        for k, b in enumerate(writes)
+                        if b.at <= t <= b.at + b.seconds + 600
+                    )
+    return {"bursts": total, "hit_before": len(hit[0]), "hit_after": len(hit[1])}
+
+
 def persist_run(days: float, step: float) -> dict[str, object]:
     """--persist: every candidate on the tuning faults, day and the day's burst writes."""
     windows = PERSIST_CANDIDATES
@@ -344,6 +374,12 @@ def main(argv: Sequence[str] | None = None) -> None:
         action="store_true",
         help="with --steady --chosen: the steady window as it was before --persist too",
     )
+    parser.add_argument(
+        "--per-burst",
+        action="store_true",
+        help="the bursts of --seeds' burst-write weeks the steady window fires on, before and "
+        "after --persist",
+    )
     parser.add_argument("--seeds", type=int, nargs="+", default=[1])
     parser.add_argument("--days", type=float, default=1.0)
     parser.add_argument("--step", type=float, default=60.0, help="seconds between passes")
@@ -359,7 +395,10 @@ def main(argv: Sequence[str] | None = None) -> None:
     else:
         windows = [CHOSEN] if args.chosen else CANDIDATES
     out: dict[str, object] = {}
-    if args.persist:
+    if args.per_burst:
+        out = {f"seed {seed}": bursts_hit(seed, args.days, args.step) for seed in args.seeds}
+        print(out)
+    elif args.persist:
         out = persist_run(args.days, args.step)
     elif args.steady and not args.chosen:
         per_fault = [first_fire(windows, n, s, r) for n, s, r in FAULTS]
