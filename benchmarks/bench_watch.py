@@ -35,7 +35,8 @@ import argparse
 import json
 import math
 import time
-from collections.abc import Sequence
+import zlib
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, replace
 
 import numpy as np
@@ -45,6 +46,7 @@ from bot.watch.findings import Target
 from bot.watch.runner import Watch
 from bot.wiring.sources import sim_metric_source
 from bot.wiring.watch import build_checks
+from detectors import InMemoryMetricSource, MetricSource, Series
 from tools.clock import VirtualClock
 from tools.sim import SCENARIOS, SimulatedCluster
 from tools.sim.week import normal_week
@@ -106,6 +108,58 @@ FRESH2 = {
 }
 SETS = {"tuning": TUNING, "check": CHECK, "fresh": FRESH, "fresh2": FRESH2}
 
+# Normal weeks with burst writes (``--bursts``): each service's disk perfectly quiet (its usage
+# does not move between samples, as an idle disk's does not) but for bursts - a log rotation or
+# a backup writing 1-3% of the disk in 15 s to 3 min and stopping, every 30 min to 4 h, its files
+# removed 5-60 min later. Nothing is filling: every heads-up about the disk is a false one.
+DISK = "disk_usage_ratio"
+QUIET_LEVEL = 0.3
+
+
+@dataclass(frozen=True)
+class Burst:
+    at: float  # seconds: the write starts
+    seconds: float  # it writes for this long, at an even pace
+    size: float  # share of the disk written
+    removed: float  # seconds: the files are gone again
+
+
+def burst_writes(seed: int, service: str, start: float, end: float) -> list[Burst]:
+    """The bursts of ``service``'s disk between ``start`` and ``end`` (the same for a seed)."""
+    rng = np.random.default_rng(zlib.crc32(f"bursts:{seed}:{service}".encode()))
+    bursts = []
+    t = start + rng.uniform(0, 3600)
+    while t < end:
+        seconds = float(rng.uniform(15, 180))
+        removed = t + seconds + float(rng.uniform(5, 60)) * MINUTE
+        bursts.append(Burst(t, seconds, float(rng.uniform(0.01, 0.03)), removed))
+        t += float(rng.uniform(0.5, 4)) * 3600
+    return bursts
+
+
+def bursty(series: Series, bursts: Sequence[Burst]) -> Series:
+    """``series`` as a quiet disk written in ``bursts`` (other metrics unchanged)."""
+    if series.metric != DISK:
+        return series
+    ts = series.timestamps
+    values = np.full(len(ts), QUIET_LEVEL)
+    for b in bursts:
+        written = b.size * np.clip((ts - b.at) / b.seconds, 0.0, 1.0)
+        values += np.where(ts < b.removed, written, 0.0)
+    return Series.of(series.metric, ts, values, series.labels)
+
+
+def with_bursts(source: MetricSource, seed: int, start: float, end: float) -> MetricSource:
+    """``source`` with every service's disk quiet but for its burst writes."""
+    cache: dict[str, list[Burst]] = {}
+
+    def fetch(namespace: str, service: str, a: float, b: float) -> list[Series]:
+        if service not in cache:
+            cache[service] = burst_writes(seed, service, start - 86400, end)
+        return [bursty(s, cache[service]) for s in source.fetch(namespace, service, a, b)]
+
+    return InMemoryMetricSource(fetch)
+
 
 @dataclass(frozen=True)
 class Lead:
@@ -133,9 +187,13 @@ class Lead:
         return self.lead_minutes is not None and self.lead_minutes >= TARGET / 60.0
 
 
-def make_watch(sim: SimulatedCluster, settings: Settings) -> Watch:
+def make_watch(
+    sim: SimulatedCluster,
+    settings: Settings,
+    wrap: Callable[[MetricSource], MetricSource] = lambda source: source,
+) -> Watch:
     return Watch(
-        metrics=sim_metric_source(sim, settings.metrics.max_points),
+        metrics=wrap(sim_metric_source(sim, settings.metrics.max_points)),
         checks=build_checks(settings),
         lookback=60 * settings.watch.lookback_minutes,
         configured_limits=settings.watch.limits,
@@ -194,6 +252,35 @@ def lead_time(
     )
 
 
+def first_stated(name: str, rate: float, settings: Settings) -> dict[str, object]:
+    """The time to the limit the first heads-up about a fault states (``--eta``): the trend's
+    time and the sooner end of its range, beside the time at the fault's own rate from the
+    level at the heads-up (the share of the limit left / the rate)."""
+    base = SCENARIOS[name]
+    fault = replace(base.faults[0], offset=ONSET, size=rate)
+    clock = VirtualClock(START)
+    sim = SimulatedCluster(replace(base, faults=(fault,)), clock)
+    watch = make_watch(sim, settings)
+    service = ALERTS[name][0]
+    clock.sleep(ONSET)
+    for minute in range(1, 61):
+        clock.sleep(MINUTE)
+        found = watch.run([Target("shop", service)], clock.now()).findings
+        limits = [f for f in found if f.eta_seconds is not None and f.limit is not None]
+        if limits:
+            f = limits[0]
+            assert f.eta_seconds is not None and f.limit is not None
+            soonest = f.eta_earliest_seconds if f.eta_earliest_seconds is not None else math.nan
+            return {
+                "fault": f"{name}@{rate:g}",
+                "minutes_in": minute,
+                "stated_minutes": round(f.eta_seconds / 60, 1),
+                "soonest_minutes": round(soonest / 60, 1),
+                "at_its_rate_minutes": round((f.limit.value - f.level) / rate * 60, 1),
+            }
+    return {"fault": f"{name}@{rate:g}", "minutes_in": None}
+
+
 def by_rate(leads: Sequence[Lead]) -> dict[str, dict[str, object]]:
     """Per scenario and rate: each case's time from fault to alert and lead, and how many of
     the cases where a TARGET lead was possible had it."""
@@ -215,10 +302,16 @@ def by_rate(leads: Sequence[Lead]) -> dict[str, dict[str, object]]:
     return out
 
 
-def false_headsups(seed: int, days: float, step: float, settings: Settings) -> dict[str, object]:
+def false_headsups(
+    seed: int, days: float, step: float, settings: Settings, bursts: bool = False
+) -> dict[str, object]:
+    """Heads-up threads in a normal week (``bursts``: its disks quiet but for burst writes)."""
     clock = VirtualClock(START)
     sim = SimulatedCluster(normal_week(seed, days=days), clock)
-    watch = make_watch(sim, settings)
+    end = START + days * 86400
+    watch = make_watch(
+        sim, settings, (lambda s: with_bursts(s, seed, START, end)) if bursts else lambda s: s
+    )
     targets = [Target("shop", s) for s in SERVICES]
     open_seconds = 3600 * settings.watch.open_hours
     last_seen: dict[str, float] = {}
@@ -239,6 +332,7 @@ def false_headsups(seed: int, days: float, step: float, settings: Settings) -> d
         clock.sleep(step)
     return {
         "seed": seed,
+        "bursts": bursts,
         "days": days,
         "passes": passes,
         "threads": len(threads),
@@ -247,11 +341,12 @@ def false_headsups(seed: int, days: float, step: float, settings: Settings) -> d
     }
 
 
-def without_steady(settings: Settings) -> Settings:
-    """The watch as it was before the steady window (the baseline of ``--baseline``; the short
-    window's own before/after is in docs/benchmarks.md)."""
+def before_tail(settings: Settings) -> Settings:
+    """The watch as it was before a steady series' trend had to go on to its end (the baseline
+    of ``--baseline``; the short and steady windows' own before/after are in
+    docs/benchmarks.md)."""
     return settings.model_copy(
-        update={"watch": settings.watch.model_copy(update={"steady_trend_minutes": None})}
+        update={"watch": settings.watch.model_copy(update={"steady_tail_seconds": 0.0})}
     )
 
 
@@ -262,6 +357,7 @@ def run(
     settings: Settings,
     onsets: int = 1,
     baseline: bool = False,
+    bursts: bool = False,
 ) -> dict[str, object]:
     started = time.perf_counter()
     faults = spec["faults"]
@@ -274,7 +370,7 @@ def run(
     before: list[Lead] = []
     if baseline:
         before = [
-            lead_time(name, rate, without_steady(settings), shift=k * SHIFT)
+            lead_time(name, rate, before_tail(settings), shift=k * SHIFT)
             for name, rate in faults
             for k in range(onsets)
         ]
@@ -287,7 +383,7 @@ def run(
             ]
             print(
                 f"[{label}] {now.scenario} at {now.rate:g}/h (onset +{now.shift / 60:.0f} min): "
-                f"lead without the steady window {pair[0]}, with it {pair[1]}"
+                f"lead before the tail {pair[0]}, with it {pair[1]}"
             )
     for lead in leads:
         shown = "none" if lead.lead_minutes is None else f"{lead.lead_minutes:.0f} min"
@@ -317,13 +413,21 @@ def run(
     weeks_spec = spec["weeks"]
     assert isinstance(weeks_spec, list)
     days = float(spec["days"])  # type: ignore[arg-type]
-    weeks = [false_headsups(seed, days, week_step, settings) for seed in weeks_spec]
+    weeks = [false_headsups(seed, days, week_step, settings, bursts) for seed in weeks_spec]
+    if baseline and bursts:
+        weeks += [
+            false_headsups(seed, days, week_step, before_tail(settings), bursts) | {"before": True}
+            for seed in weeks_spec
+        ]
     for week in weeks:
         print(
-            f"[{label}] normal week seed {week['seed']} ({week['days']:g} days, "
+            f"[{label}] {'before: ' if week.get('before') else ''}"
+            f"{'burst-write ' if week['bursts'] else ''}normal week seed {week['seed']} "
+            f"({week['days']:g} days, "
             f"{week['passes']} passes): {week['threads']} heads-up thread(s), "
             f"{week['per_service_week']:.2f} per service-week {week['first_threads']}"
         )
+    weeks = [w for w in weeks if not w.get("before")]
     threads = sum(int(w["threads"]) for w in weeks)  # type: ignore[call-overload]
     service_weeks = len(SERVICES) * days / 7 * len(weeks)
     return {
@@ -359,10 +463,32 @@ def main(argv: Sequence[str] | None = None) -> None:
     parser.add_argument(
         "--baseline",
         action="store_true",
-        help="also play each fault without the steady window (before/after in one run)",
+        help="also play each fault (and --bursts week) as before a steady series' trend had "
+        "to go on to its end (before/after in one run)",
+    )
+    parser.add_argument(
+        "--bursts",
+        action="store_true",
+        help="normal weeks with each disk quiet but for burst writes (log rotation, backups)",
+    )
+    parser.add_argument(
+        "--eta",
+        action="store_true",
+        help="only: the time to the limit each rate's first heads-up states, against the real",
     )
     args = parser.parse_args(argv)
     settings = Settings()
+    if args.eta:
+        rates = dict.fromkeys(
+            (n, r)
+            for s in args.sets
+            for n, r in SETS[s]["faults"]  # type: ignore[attr-defined]
+        )
+        stated = [first_stated(n, r, settings) for n, r in rates]
+        for row in stated:
+            print(row)
+        print(json.dumps(stated))
+        return
     chosen = ["tuning"] if args.quick else args.sets
     for name in chosen:
         if args.weeks_only:
@@ -374,7 +500,9 @@ def main(argv: Sequence[str] | None = None) -> None:
         if args.days:
             SETS[name] = {**SETS[name], "days": args.days}
     summary: dict[str, object] = {
-        name: run(name, SETS[name], args.week_step, settings, args.onsets, args.baseline)
+        name: run(
+            name, SETS[name], args.week_step, settings, args.onsets, args.baseline, args.bursts
+        )
         for name in chosen
     }
     summary["week_step_seconds"] = args.week_step

@@ -810,3 +810,9 @@ LLM_ANSWER_UNKNOWN_LINKS = (
     "(the LLM's answer was not used: it gives links the evidence does not hold ({count}); "
     "this answer comes from the evidence alone)"
 )
+
+# --- watch (2) ---
+# When a limit comes, as a range: its fast bound to the trend's time ("25-43 min", "50 min-1.6 h")
+WATCH_ETA_RANGE = "{soonest}-{eta}"
+# The services named as taking a quota, when more take it than are named
+WATCH_CONSUMERS_MORE = "{consumers} and {more} more"

@@ -104,3 +104,63 @@ def relative_noise(series: Series, before: float) -> float:
     if level <= 0:
         return math.inf
     return float(np.median(np.abs(np.diff(values)))) / level
+
+
+def persists(
+    series: Series, lookback: float, parts: int = 2, tail: float = 0.0, share: float = 0.0
+) -> bool:
+    """Whether the trend of the last ``lookback`` seconds goes on through the whole window and
+    up to its end, not in one step that stopped: each of its ``parts`` consecutive pieces moves
+    the window's way (a Theil-Sen slope of the same sign), and its last ``tail`` seconds (at
+    least 3 samples) by more than ``share`` of the window's own slope. A burst write on a quiet
+    disk (a log rotation, a backup writing 2% in a minute) is flat in one half of the window,
+    or flat again at its end; a filling disk moves all along. ``parts`` of 1 and no ``tail``
+    ask nothing."""
+    if parts <= 1 and tail <= 0:
+        return True
+    s = Series.of(series.metric, series.timestamps, series.values, series.labels)
+    if len(s) == 0:
+        return False
+    recent = s.between(float(s.timestamps[-1]) - lookback, math.inf)
+    keep = np.isfinite(recent.values)
+    t, v = recent.timestamps[keep] - recent.timestamps[-1], recent.values[keep]
+    if len(t) < max(2 * parts, 3) or np.ptp(t) <= 0:
+        return False
+    from scipy.stats import theilslopes  # as in time_to_threshold
+
+    def slope(piece: np.ndarray) -> float:
+        return float(theilslopes(v[piece], t[piece])[0]) if np.ptp(t[piece]) > 0 else 0.0
+
+    whole = slope(np.arange(len(t)))
+    if whole == 0 or not math.isfinite(whole):
+        return False
+    pieces = np.array_split(np.arange(len(t)), parts) if parts > 1 else []
+    if any(not slope(piece) / whole > 0 for piece in pieces):
+        return False
+    if tail > 0:
+        last = np.arange(min(len(t) - 3, int(np.searchsorted(t, -tail))), len(t))
+        return slope(last) / whole > share
+    return True
+
+
+def recent_eta(series: Series, threshold: float, lookback: float) -> float:
+    """Seconds to ``threshold`` at the trend of the last half of the last ``lookback`` seconds
+    (inf when that half does not head there, or has too few samples). A trend minutes old,
+    fitted on a window still partly from before it began, runs late: a disk full in 26 minutes
+    read as 42. The later half is all trend sooner than the whole window is."""
+    s = Series.of(series.metric, series.timestamps, series.values, series.labels)
+    if len(s) == 0 or not math.isfinite(threshold):
+        return math.inf
+    half = s.between(float(s.timestamps[-1]) - lookback / 2, math.inf)
+    keep = np.isfinite(half.values)
+    t, v = half.timestamps[keep] - half.timestamps[-1], half.values[keep]
+    if len(t) < MIN_POINTS // 2 or np.ptp(t) <= 0:
+        return math.inf
+    from scipy.stats import theilslopes  # as in time_to_threshold
+
+    slope, level = (float(x) for x in theilslopes(v, t)[:2])
+    gap = threshold - level
+    if gap == 0:
+        return 0.0
+    rate = slope if gap > 0 else -slope
+    return abs(gap) / rate if rate > 0 and math.isfinite(rate) else math.inf

@@ -126,6 +126,8 @@ def _summary(
     result: WatchPass, targets: list[Target], proposed: dict[int, Proposal]
 ) -> dict[str, Any]:
     """The JSON last line: the pass's findings, each with the proposal made of its change."""
+    from bot.watch.render import shown
+
     return {
         "at": result.at,
         "services": [t.name for t in targets],
@@ -140,6 +142,12 @@ def _summary(
                 "limit": f.limit.value if f.limit else None,
                 "limit_origin": f.limit.origin if f.limit else None,
                 "eta_seconds": f.eta_seconds,
+                "eta_earliest_seconds": f.eta_earliest_seconds,
+                # what takes a shared limit (a quota): the biggest, as the heads-up names them
+                "consumers": [
+                    {"service": shown(name), "amount": value} for name, value in f.consumers
+                ],
+                "consumers_more": f.consumers_more,
                 "action": (
                     {"tool": f.action.tool, "params": f.action.params} if f.action else None
                 ),

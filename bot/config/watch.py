@@ -21,6 +21,9 @@ Namespace = Annotated[str, StringConstraints(pattern=r"^[a-z0-9]([-a-z0-9]{0,61}
 STEADY_MINUTES = 3.0
 STEADY_NOISE = 0.005
 STEADY_CONFIDENCE = 0.99
+# ... and on a steady series a trend must go on to its end (bench_watch_window.py --persist)
+STEADY_TAIL_SECONDS = 30.0
+STEADY_TAIL_SHARE = 0.75
 _CLOCK = re.compile(r"^([01]\d|2[0-3]):[0-5]\d$")
 
 
@@ -141,6 +144,20 @@ class WatchSettings(BaseModel):
         gt=0.5,
         lt=1,
         description="The confidence of the steady window's interval.",
+    )
+    steady_tail_seconds: float = Field(
+        STEADY_TAIL_SECONDS,
+        ge=0,
+        le=600,
+        description="On a steady series the short and steady windows' trend counts only if it "
+        "still moves over its last this many seconds (at least 3 samples): a burst write on a "
+        "quiet disk that stopped is no trend. 0: not asked.",
+    )
+    steady_tail_share: float = Field(
+        STEADY_TAIL_SHARE,
+        ge=0,
+        le=10,
+        description="How fast it must still move there, as a share of the window's slope.",
     )
     anomaly_confidence: float = Field(0.9, ge=0, le=1)
     max_per_hour: int = Field(6, ge=1, le=1000, description="Heads-ups per channel per hour.")

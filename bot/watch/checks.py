@@ -23,7 +23,7 @@ from detectors import (
     detect_anomalies,
     time_to_threshold,
 )
-from detectors.forecast import relative_noise
+from detectors.forecast import persists, recent_eta, relative_noise
 from tools.actions import Action
 
 CPU = "cpu_utilization_pct"
@@ -64,7 +64,13 @@ class ForecastCheck:
     successive samples before the window moved by at most ``steady_noise`` of its level
     (:func:`~detectors.forecast.relative_noise`; a disk's usage, not a working set that wobbles
     by percents): there a couple of minutes of samples already agree on a slope, where on a
-    noisy series they would agree by chance a few times a day."""
+    noisy series they would agree by chance a few times a day.
+
+    On a steady series a trend must also go on up to the last sample: over the last
+    ``steady_tail`` seconds it must still move by more than ``steady_tail_share`` of the
+    window's slope (:func:`~detectors.forecast.persists`), for the steady and the short window
+    alike. A quiet disk written in a burst (a log rotation, a backup writing 2% in a minute)
+    rises in one step and is flat again; a filling disk goes on."""
 
     horizon: float
     trends: tuple[float, ...]
@@ -73,6 +79,8 @@ class ForecastCheck:
     steady: float | None = None
     steady_noise: float = 0.0
     steady_confidence: float = 0.99
+    steady_tail: float = 0.0
+    steady_tail_share: float = 0.0
     name: str = "forecast"
 
     def run(self, view: ServiceView) -> list[WatchFinding]:
@@ -81,9 +89,11 @@ class ForecastCheck:
             limit = view.limits.get(series.metric)
             if limit is None or len(series) == 0:
                 continue
-            forecast = self._earliest(series, limit.value)
-            if forecast is None:
+            earliest = self._earliest(series, limit.value)
+            if earliest is None:
                 continue
+            forecast, window = earliest
+            soonest = min(forecast.earliest, recent_eta(series, limit.value, window))
             finding = WatchFinding(
                 target=view.target,
                 concern=Concern.LIMIT,
@@ -91,17 +101,22 @@ class ForecastCheck:
                 level=float(series.values[-1]),
                 limit=limit,
                 eta_seconds=forecast.eta,
+                eta_earliest_seconds=min(soonest, forecast.eta),
                 confidence=0.9 if math.isfinite(forecast.latest) else 0.5,
                 details={"where": named} if (named := where(series.labels)) else {},
                 consumers=consumers(view.series, series.metric),
+                consumers_more=max(
+                    0, len(ranked_consumers(view.series, series.metric)) - SHOWN_CONSUMERS
+                ),
             )
             known = found.get(series.metric)
             if known is None or (known.eta_seconds or 0) > forecast.eta:
                 found[series.metric] = finding  # the label set that gets there first
         return list(found.values())
 
-    def _earliest(self, series: Series, limit: float) -> Forecast | None:
-        found = []
+    def _earliest(self, series: Series, limit: float) -> tuple[Forecast, float] | None:
+        """The earliest crossing of the windows that count, and the window it was fitted on."""
+        found: list[tuple[Forecast, float]] = []
         for trend in self.trends:
             rules = ForecastRules(horizon=self.horizon, lookback=trend)
             forecast = time_to_threshold(series, limit, rules)
@@ -109,22 +124,32 @@ class ForecastCheck:
                 continue
             if forecast.latest > 2 * self.horizon:
                 continue
-            found.append(forecast)
+            found.append((forecast, trend))
         if self.quick is not None:
             rules = ForecastRules(
                 horizon=self.horizon, lookback=self.quick, confidence=self.quick_confidence
             )
             forecast = time_to_threshold(series, limit, rules)
-            if forecast is not None and forecast.latest <= self.horizon:
-                found.append(forecast)
-        if self.steady is not None and relative_noise(series, self.steady) <= self.steady_noise:
+            goes_on = not self._steady(series, self.quick) or self._goes_on(series, self.quick)
+            if forecast is not None and forecast.latest <= self.horizon and goes_on:
+                found.append((forecast, self.quick))
+        if self.steady is not None and self._steady(series, self.steady):
             rules = ForecastRules(
                 horizon=self.horizon, lookback=self.steady, confidence=self.steady_confidence
             )
             forecast = time_to_threshold(series, limit, rules)
-            if forecast is not None and forecast.latest <= self.horizon:
-                found.append(forecast)
-        return min(found, key=lambda f: f.eta, default=None)
+            sure = forecast is not None and forecast.latest <= self.horizon
+            if forecast is not None and sure and self._goes_on(series, self.steady):
+                found.append((forecast, self.steady))
+        return min(found, key=lambda f: f[0].eta, default=None)
+
+    def _steady(self, series: Series, window: float) -> bool:
+        return relative_noise(series, window) <= self.steady_noise
+
+    def _goes_on(self, series: Series, window: float) -> bool:
+        if self.steady_tail <= 0:
+            return True
+        return persists(series, window, 1, self.steady_tail, self.steady_tail_share)
 
 
 SHOWN_CONSUMERS = 3  # services named as taking a shared limit (the biggest)
@@ -136,6 +161,12 @@ def consumers(
     """What each workload takes of a shared limit ``metric`` (a quota), read beside it as
     ``metric`` + :data:`~bot.watch.limits.CONSUMERS_SUFFIX` labelled by workload: the ``shown``
     biggest at their latest value. Nothing for a limit that is not shared."""
+    return ranked_consumers(series, metric)[:shown]
+
+
+def ranked_consumers(series: Sequence[Series], metric: str) -> tuple[tuple[str, float], ...]:
+    """Every workload read as taking a shared limit ``metric``, biggest first (the source
+    reads at most :data:`~bot.watch.limits.MAX_CONSUMERS`)."""
     wanted = metric + CONSUMERS_SUFFIX
     latest: dict[str, float] = {}
     for s in series:
@@ -145,8 +176,7 @@ def consumers(
         value = float(s.values[-1])
         if math.isfinite(value) and value > 0:
             latest[name] = latest.get(name, 0.0) + value
-    ranked = sorted(latest.items(), key=lambda kv: (-kv[1], kv[0]))
-    return tuple(ranked[:shown])
+    return tuple(sorted(latest.items(), key=lambda kv: (-kv[1], kv[0])))
 
 
 @dataclass(frozen=True)

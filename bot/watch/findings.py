@@ -53,6 +53,9 @@ class WatchFinding:
     baseline: float = 0.0
     limit: Limit | None = None
     eta_seconds: float | None = None
+    # the fast bound of the limit forecast's interval: the limit may come this soon (a trend a
+    # few minutes old, fitted on a window still partly flat, runs late)
+    eta_earliest_seconds: float | None = None
     since: float | None = None
     confidence: float = 0.0
     action: Action | None = None
@@ -60,6 +63,7 @@ class WatchFinding:
     details: Mapping[str, str] = field(default_factory=dict)
     # what each service takes of a shared limit (a namespace's quota), biggest first
     consumers: tuple[tuple[str, float], ...] = ()
+    consumers_more: int = 0  # further services read as taking it, not named
 
     @property
     def key(self) -> str:

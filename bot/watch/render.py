@@ -46,6 +46,25 @@ def duration(seconds: float) -> str:
     return f"{minutes / 60:.1f} h"
 
 
+RANGE_FROM = 0.85  # a fast bound below this share of the trend's time is stated as a range
+
+
+def eta_text(finding: WatchFinding) -> str:
+    """When the limit comes: the trend's time, or - when the fast bound is well sooner, as it
+    is in a trend's first minutes (its window still partly from before it began) - the range
+    from the fast bound to it, so the sooner end is never hidden behind a late estimate."""
+    eta = finding.eta_seconds or 0.0
+    soonest = finding.eta_earliest_seconds
+    if soonest is None or not soonest < RANGE_FROM * eta:
+        return duration(eta)
+    low, high = duration(soonest), duration(eta)
+    if low.endswith(" min") and high.endswith(" min"):
+        low = low.removesuffix(" min")
+    elif low.endswith(" h") and high.endswith(" h"):
+        low = low.removesuffix(" h")
+    return messages.WATCH_ETA_RANGE.format(soonest=low, eta=high)
+
+
 def _clock(ts: float) -> str:
     return datetime.fromtimestamp(ts, UTC).strftime("%H:%M UTC")
 
@@ -66,12 +85,16 @@ def _fields(
                 f"{shown(name)} {amount(finding.subject, value)}"
                 for name, value in finding.consumers
             )
+            if finding.consumers_more:
+                common["consumers"] = messages.WATCH_CONSUMERS_MORE.format(
+                    consumers=common["consumers"], more=finding.consumers_more
+                )
         return template, common | {
             "metric": metric,
             "level": amount(finding.subject, finding.level),
             "limit": amount(finding.subject, finding.limit.value),
             "origin": finding.limit.origin,
-            "eta": duration(finding.eta_seconds or 0.0),
+            "eta": eta_text(finding),
         }
     if finding.concern is Concern.ANOMALY:
         return messages.WATCH_HEADSUP_ANOMALY, common | {

@@ -89,6 +89,8 @@ def build_checks(settings: Settings, drift: DriftProbe | None = None) -> list[Ch
             steady=None if w.steady_trend_minutes is None else 60 * w.steady_trend_minutes,
             steady_noise=w.steady_noise,
             steady_confidence=w.steady_confidence,
+            steady_tail=w.steady_tail_seconds,
+            steady_tail_share=w.steady_tail_share,
         ),
         AnomalyCheck(
             recent=60 * w.recent_minutes,

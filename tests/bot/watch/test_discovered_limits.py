@@ -7,13 +7,16 @@ node the service does not run on are not its limits."""
 
 from __future__ import annotations
 
+import json
 import time
 from collections.abc import Iterator
 
 import httpx
 import numpy as np
 import pytest
+from typer.testing import CliRunner
 
+from bot.cli.app import app
 from bot.watch.checks import ForecastCheck
 from bot.watch.findings import Concern, Target
 from bot.watch.limits import (
@@ -65,6 +68,9 @@ def _samples() -> Samples:
         ("checkout-7d9f5c8b6d-k8s9q", 2 * GiB),
         ("frontend-5c4b9d7f8-q7w2e", 1.5 * GiB),
         ("orders-db-0", 0.5 * GiB),
+        # and two small ones, not named in the heads-up
+        ("cart-6f7d8c9b5d-p2k9m", 0.25 * GiB),
+        ("search-0", 0.125 * GiB),
     ):
         where = (("container", "app"), ("namespace", "shop"), ("pod", pod))
         put("kube_pod_container_resource_requests", (*where, ("resource", "memory")), requested)
@@ -150,5 +156,29 @@ def test_a_filling_quota_names_the_services_that_take_it(prometheus: str) -> Non
         ("frontend", 1.5 * GiB),
         ("orders-db", 0.5 * GiB),
     )
+    assert memory.consumers_more == 2  # cart and search
     line = finding_line(memory)
-    assert "What takes most of it: checkout 4.0 GiB, frontend 1.5 GiB, orders-db 512.0 MiB" in line
+    assert (
+        "What takes most of it: checkout 4.0 GiB, frontend 1.5 GiB, orders-db 512.0 MiB "
+        "and 2 more (of" in line
+    )
+
+
+def test_medic_watch_json_names_what_takes_the_quota(prometheus: str) -> None:
+    """`medic watch --once --json` carries what the Slack heads-up says of a quota: the biggest
+    services taking it, and how many more there are."""
+    env = {"MEDIC_METRICS__SOURCE": "prometheus", "MEDIC_METRICS__PROMETHEUS_URL": prometheus}
+    result = CliRunner().invoke(
+        app,
+        ["watch", "--once", "--cluster", "sim", "--service", "shop/frontend", "--json"],
+        env=env,
+    )
+    assert result.exit_code == 0, result.output
+    summary = json.loads(result.stdout.strip().splitlines()[-1])
+    (quota,) = [f for f in summary["findings"] if f["subject"] == "quota_requests_memory_bytes"]
+    assert quota["consumers"] == [
+        {"service": "checkout", "amount": 4 * GiB},
+        {"service": "frontend", "amount": 1.5 * GiB},
+        {"service": "orders-db", "amount": 0.5 * GiB},
+    ]
+    assert quota["consumers_more"] == 2

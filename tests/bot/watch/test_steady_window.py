@@ -43,3 +43,27 @@ def test_two_minutes_of_a_rise_are_a_heads_up_on_a_steady_disk_not_on_a_wobbling
     # the same rise on a series that wobbles by 2% per sample waits for the 5-minute window:
     # two minutes of such samples agree on a slope by chance a few times a normal day
     assert forecast().run(view(rising("memory_working_set_ratio", 0.02, 2))) == []
+
+
+def burst_written(seconds_since: float, writing: float = 120.0) -> Series:
+    """Two hours of a perfectly quiet disk at 0.3 (an idle disk's usage does not move between
+    samples), and a backup that wrote 2% of it over ``writing`` seconds, starting
+    ``seconds_since`` seconds ago, then stopped."""
+    ts = np.arange(NOW - 7200, NOW + 1e-6, SCRAPE)
+    written = 0.02 * np.clip((ts - (NOW - seconds_since)) / writing, 0.0, 1.0)
+    return Series("disk_usage_ratio", ts, 0.3 + written, {})
+
+
+def test_a_burst_write_on_a_quiet_disk_that_stopped_is_no_heads_up() -> None:
+    """A log rotation or a backup writes a few percent in a minute or two and stops: once it
+    has stopped it is no trend, though a quiet disk counts as steady and its few samples of the
+    write agree on a slope. (While the write goes on, it looks like the start of a filling
+    disk, and a pass then can only say so.)"""
+    for after_it_stopped in (30, 45, 60, 90, 120):
+        series = burst_written(120.0 + after_it_stopped)
+        assert forecast().run(view(series)) == [], after_it_stopped
+    # a disk that goes on filling at the same pace is still a heads-up
+    ts = np.arange(NOW - 7200, NOW + 1e-6, SCRAPE)
+    filling = 0.3 + 0.01 / 60 * np.clip(ts - (NOW - 150), 0.0, None)
+    (found,) = forecast().run(view(Series("disk_usage_ratio", ts, filling, {})))
+    assert found.subject == "disk_usage_ratio"

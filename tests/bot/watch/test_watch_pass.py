@@ -4,12 +4,14 @@ scale-out proposal judged by the guard, and Prometheus down is one note for the 
 
 from __future__ import annotations
 
+import re
 from dataclasses import replace
 
 import httpx
 
 from bot.config import Settings
 from bot.watch.findings import Concern, Target, WatchFinding
+from bot.watch.render import finding_line
 from bot.watch.runner import Watch
 from bot.wiring.sources import sim_metric_source
 from bot.wiring.watch import build_checks
@@ -130,3 +132,17 @@ def test_a_steadily_filling_disk_is_a_heads_up_two_minutes_in() -> None:
     # full in about 26 minutes; a fit on three minutes, one of them still flat, says within the
     # hour: a heads-up, not a countdown
     assert disk.eta_seconds is not None and 20 * 60 < disk.eta_seconds < 60 * 60
+
+
+def test_the_first_time_to_full_a_disk_heads_up_states_includes_the_real_one() -> None:
+    """Two minutes into a fill, the trend's fit still holds a minute from before it began and
+    reads 43 minutes for a disk full in 26: the heads-up states the range from the sooner
+    estimate (the trend of the window's later half, or the fit's fast bound), so the reader who
+    decides how urgent it is does not read a late number alone."""
+    (disk,) = disk_filling_at_one_and_a_half_per_hour(minutes=2)
+    full_in = (1.0 - disk.level) / 1.5 * 60  # minutes, at the fault's own rate
+    stated = re.search(r"in about (\d+)-(\d+) min at its trend", finding_line(disk))
+    assert stated is not None, finding_line(disk)
+    soonest, latest = int(stated[1]), int(stated[2])
+    assert soonest - 1 <= full_in <= latest  # minutes rounded
+    assert soonest < 0.75 * latest  # a range, not the late figure twice
