@@ -207,54 +207,45 @@ def shaped_line(content: str, event: str, template: str) -> str:
     return "".join(out)
 
 
-def read_shaped(path: Path) -> tuple[list[str], list[str]]:
-    """(contents, event ids) of one structured CSV in the shapes view."""
+def _read_view(
+    path: Path, line: Callable[[str, str, str, int], str]
+) -> tuple[list[str], list[str]]:
+    """(contents, event ids) of one structured CSV, each content rewritten by ``line(content,
+    event, template, row number)``: the one reader behind every rewritten view."""
     contents, events = [], []
     with path.open(encoding="utf-8", errors="replace", newline="") as fh:
-        for row in csv.DictReader(fh):
+        for number, row in enumerate(csv.DictReader(fh)):
             if row.get("EventId") and row.get("Content") is not None:
                 template = row.get("EventTemplate") or ""
-                contents.append(shaped_line(row["Content"], row["EventId"], template))
+                contents.append(line(row["Content"], row["EventId"], template, number))
                 events.append(row["EventId"])
     return contents, events
+
+
+def read_shaped(path: Path) -> tuple[list[str], list[str]]:
+    """(contents, event ids) of one structured CSV in the shapes view."""
+    return _read_view(
+        path, lambda content, event, template, _n: shaped_line(content, event, template)
+    )
 
 
 def read_syslog(path: Path) -> tuple[list[str], list[str]]:
     """(contents, event ids) of one structured CSV in the syslog view (the app is the
     system's name, lower case)."""
     app = path.name.split("_")[0].lower()
-    contents, events = [], []
-    with path.open(encoding="utf-8", errors="replace", newline="") as fh:
-        for number, row in enumerate(csv.DictReader(fh)):
-            if row.get("EventId") and row.get("Content") is not None:
-                template = row.get("EventTemplate") or ""
-                contents.append(syslog_line(row["Content"], row["EventId"], template, number, app))
-                events.append(row["EventId"])
-    return contents, events
+    return _read_view(
+        path, lambda content, event, template, n: syslog_line(content, event, template, n, app)
+    )
 
 
 def read_json(path: Path) -> tuple[list[str], list[str]]:
     """(contents, event ids) of one structured CSV in the JSON-lines view."""
-    contents, events = [], []
-    with path.open(encoding="utf-8", errors="replace", newline="") as fh:
-        for number, row in enumerate(csv.DictReader(fh)):
-            if row.get("EventId") and row.get("Content") is not None:
-                template = row.get("EventTemplate") or ""
-                contents.append(json_line(row["Content"], row["EventId"], template, number))
-                events.append(row["EventId"])
-    return contents, events
+    return _read_view(path, json_line)
 
 
 def read_headered(path: Path) -> tuple[list[str], list[str]]:
     """(contents, event ids) of one structured CSV in the headers view."""
-    contents, events = [], []
-    with path.open(encoding="utf-8", errors="replace", newline="") as fh:
-        for number, row in enumerate(csv.DictReader(fh)):
-            if row.get("EventId") and row.get("Content") is not None:
-                template = row.get("EventTemplate") or ""
-                contents.append(headered_line(row["Content"], row["EventId"], template, number))
-                events.append(row["EventId"])
-    return contents, events
+    return _read_view(path, headered_line)
 
 
 def read_worded(path: Path, phrases: bool = False) -> tuple[list[str], list[str]]:

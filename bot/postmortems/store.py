@@ -99,13 +99,7 @@ class PostmortemStore:
     ) -> StoredDraft:
         """Keep ``markdown`` as the incident's draft, replacing an earlier one (a draft asked for
         twice at once: the later write wins, both are whole)."""
-        values = {
-            "incident_id": incident_id,
-            "markdown": markdown,
-            "wording": wording,
-            "wording_note": note,
-            "drafted_at": now,
-        }
+        values = _draft_values(incident_id, markdown, wording, note, now)
         with Session(self._engine) as session, session.begin():
             if not insert_new(session, _DraftRow, values, key=["incident_id"]):
                 row = session.get(_DraftRow, incident_id, with_for_update=True)
@@ -131,13 +125,7 @@ class PostmortemStore:
         """Keep ``markdown`` as the incident's draft, unless the saved one, drafted at most
         ``within`` seconds ago, is the ``same``: then nothing is written and False is returned.
         Decided under the row's lock: a draft asked twice at once is saved, and posted, once."""
-        values = {
-            "incident_id": incident_id,
-            "markdown": markdown,
-            "wording": wording,
-            "wording_note": note,
-            "drafted_at": now,
-        }
+        values = _draft_values(incident_id, markdown, wording, note, now)
         with Session(self._engine) as session, session.begin():
             if insert_new(session, _DraftRow, values, key=["incident_id"]):
                 return True
@@ -173,3 +161,16 @@ class PostmortemStore:
                 assert row is not None
             row.published_at = now
             row.published = text
+
+
+def _draft_values(
+    incident_id: str, markdown: str, wording: str, note: str, now: float
+) -> dict[str, object]:
+    """A draft row's columns, as both ways of saving a draft write them."""
+    return {
+        "incident_id": incident_id,
+        "markdown": markdown,
+        "wording": wording,
+        "wording_note": note,
+        "drafted_at": now,
+    }
