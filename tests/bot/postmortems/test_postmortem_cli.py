@@ -71,7 +71,11 @@ def test_the_demo_incident_drafts_into_a_postmortem_and_publishes_into_the_memor
     code, out, err = run("search", "clients now cap payloads", "--json")
     assert code == 0, err
     hits = json.loads(out.strip().splitlines()[-1])["hits"]
-    assert incident in json.dumps(hits[0])  # the published postmortem comes first
+    # The published postmortem is found as a match. Not necessarily first: PAST-001 (a client
+    # sending oversized payloads) answers this sentence too, and which of the two leads moved
+    # between runs (keyword ranks 6 and 1: BM25 reads the whole, long draft).
+    found = [h for h in hits[:3] if h["kind"] == "postmortem" and incident in h["title"]]
+    assert found and found[0]["relevant"], hits[:3]  # the postmortem, not the incident's record
     code, out, err = run("postmortem", "publish", incident)  # the saved draft, republished
     assert code == 0 and f"published the postmortem of {incident}" in out, err
 
