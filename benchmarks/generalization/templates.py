@@ -309,18 +309,7 @@ def third_pass_claims(systems: Systems) -> list[Claim]:
         if summary[2] == "mean":
             baseline = nested([drain3], systems.groups(HEADER_VIEWS), mean)
             out.append(Claim(area, "Drain3 defaults", "system", baseline, baseline=True))
-    for view in HEADER_CHECKS:
-        groups = systems.groups([view])
-        for title, summarize, kind in SUMMARIES:
-            method = systems.accuracy_method if kind == "mean" else systems.margin_method
-            area = f"loghub {view} {title}"
-            for name, settings in THIRD_PASS:
-                estimate = nested([method(name, settings)], groups, summarize)
-                out.append(Claim(area, f"{name} (fixed)", "system", estimate))
-            if kind == "mean":
-                baseline = nested([drain3], groups, mean)
-                out.append(Claim(area, "Drain3 defaults", "system", baseline, baseline=True))
-    return out
+    return out + _fixed_on_each_view(systems, HEADER_CHECKS, THIRD_PASS, "")
 
 
 def fourth_pass(systems: Systems, summary: Summary) -> Comparison:
@@ -347,12 +336,26 @@ def fourth_pass_claims(systems: Systems) -> list[Claim]:
         if summary[2] == "mean":
             baseline = nested([drain3], systems.groups(HEADER_VIEWS), mean)
             out.append(Claim(area, "Drain3 defaults", "system", baseline, baseline=True))
-    for view in (*HEADER_VIEWS, *HEADER_CHECKS, "shapes"):
+    views = (*HEADER_VIEWS, *HEADER_CHECKS, "shapes")
+    return out + _fixed_on_each_view(systems, views, FOURTH_PASS, ", fourth pass")
+
+
+def _fixed_on_each_view(
+    systems: Systems,
+    views: Sequence[str],
+    candidates: Sequence[tuple[str, MinerSettings]],
+    suffix: str,
+) -> list[Claim]:
+    """Every candidate fixed on each view alone (nothing chosen), Drain3 defaults beside each
+    mean: how a pass's candidates read view by view, check views included."""
+    out: list[Claim] = []
+    drain3: Fixed[Item, float] = Fixed("Drain3 defaults", systems.drain3)
+    for view in views:
         groups = systems.groups([view])
         for title, summarize, kind in SUMMARIES:
             method = systems.accuracy_method if kind == "mean" else systems.margin_method
-            area = f"loghub {view} {title}, fourth pass"
-            for name, settings in FOURTH_PASS:
+            area = f"loghub {view} {title}{suffix}"
+            for name, settings in candidates:
                 estimate = nested([method(name, settings)], groups, summarize)
                 out.append(Claim(area, f"{name} (fixed)", "system", estimate))
             if kind == "mean":
