@@ -49,23 +49,27 @@ class Verifications:
     def _verify(self, incident_id: str) -> None:
         """Verify after the configured delay, and say so once: when another action ran during the
         wait, this measurement is stale and the verification starts over (one verdict, one
-        memory record, covering every action)."""
-        while True:
-            with self._lock:
-                seen = self._requests[incident_id]
-            try:
-                measured = self._measure(incident_id)
-            except BaseException:
+        memory record, covering every action). The incident stays this job's until its verdict
+        is posted and remembered: an action that ran meanwhile gets a later verdict of its own,
+        never one racing this one (the stale verdict and memory would land last)."""
+        try:
+            while True:
                 with self._lock:
-                    del self._requests[incident_id]
-                raise
+                    seen = self._requests[incident_id]
+                measured = self._measure(incident_id)
+                with self._lock:
+                    if self._requests[incident_id] != seen:
+                        continue
+                if measured is not None:
+                    self._publish(*measured)
+                with self._lock:
+                    if self._requests[incident_id] == seen:
+                        del self._requests[incident_id]
+                        return
+        except BaseException:
             with self._lock:
-                if self._requests[incident_id] != seen:
-                    continue
                 del self._requests[incident_id]
-            if measured is not None:
-                self._publish(*measured)
-            return
+            raise
 
     def _measure(
         self, incident_id: str

@@ -126,3 +126,49 @@ def test_two_quick_approvals_get_one_verdict_and_one_memory(medic: Medic) -> Non
     said = [m.text for m in medic.slack.thread(root.ts)]
     assert sum("Remembered INC-0001" in t for t in said) == 1, said
     assert sum(t.startswith("Verification") for t in said) == 1, said
+
+
+def test_an_approval_while_a_verdict_is_posted_gets_the_last_word(medic: Medic) -> None:
+    """The second fix runs after the first one's verdict was measured but before it was
+    remembered: the thread's last verdict and memory are the ones that cover both fixes (they
+    were once the stale first one's, posted last: the demo's fix remembered as not resolved)."""
+    medic.alert(medic.demo_alert())
+    medic.settle()
+    root = medic.root()
+    diagnosis = medic.diagnosis(root)
+
+    flow = medic.service.threads.flow
+    remember, remembering, release = flow.remember, threading.Event(), threading.Event()
+
+    def held(*args, **kwargs):  # type: ignore[no-untyped-def]
+        if not remembering.is_set():  # only the first verdict's memory waits
+            remembering.set()
+            release.wait(timeout=30)
+        return remember(*args, **kwargs)
+
+    flow.remember = held  # type: ignore[method-assign]
+    medic.click(diagnosis, diagnosis.button("medic_approve", "replicas"), APPROVER)
+    assert remembering.wait(timeout=30)
+    medic.click(diagnosis, diagnosis.button("medic_approve", "purge"), APPROVER)
+    deadline = time.monotonic() + 30
+    while (
+        sum(p.status is ProposalStatus.SUCCEEDED for p in flow.proposals.for_incident("INC-0001"))
+        < 2
+    ):
+        assert time.monotonic() < deadline, "the second approval did not run"
+        time.sleep(0.05)
+    assert medic.service.jobs.listeners.wait_idle(30)
+    time.sleep(0.5)  # room for a verification racing the held one (what the old code did)
+    release.set()
+    medic.settle()
+
+    said = [m.text for m in medic.slack.thread(root.ts)]
+    verdicts = [t for t in said if t.startswith("Verification of INC-0001: ")]
+    assert verdicts == [
+        "Verification of INC-0001: not recovered",  # the scale-out alone
+        "Verification of INC-0001: recovered",  # with the purge
+    ], said
+    memories = [t for t in said if t.startswith("Remembered INC-0001 ")]
+    assert memories[-1].startswith("Remembered INC-0001 (resolved)"), said
+    incident = flow.incidents.get("INC-0001")
+    assert incident is not None and incident.status == "resolved"
