@@ -25,9 +25,10 @@ rules on loghub systems held out from the choice (``benchmarks/generalization/te
 
 from __future__ import annotations
 
+import json
 import re
-from collections import Counter
-from collections.abc import Container, Iterable, Sequence
+from collections import Counter, deque
+from collections.abc import Callable, Container, Iterable, Sequence
 from dataclasses import dataclass
 
 from drain3 import TemplateMiner as Drain3Miner
@@ -52,6 +53,9 @@ CACHE_LIMIT = 200_000
 MINED_CHARS = 1000
 EMBEDDED_WORDS = 16
 _VARIABLE = b"0123456789abcdefABCDEF"
+_LIST = re.compile(r"<([A-Z]+)>(?:,<\1>)+")
+# a JSON line longer than this is mined as text: parsing is bounded like the masks' work
+JSON_CHARS = 64_000
 _DIGITS = re.compile(r"\d*")
 
 
@@ -144,6 +148,17 @@ class MinerSettings:
     # least two of its values): a host or a level does not predict what follows, a message's
     # first word does. Candidates of the fourth pass on headers (issue 13).
     header_independent: bool = False
+    # A message mined while its source's prefix was longer than it now is (a column read as a
+    # header that later messages showed is not closed) is matched again over the tokens the
+    # prefix now leaves, and joins the cluster Drain would give it then (``ConstantPrefix``);
+    # a candidate of the fifth pass on headers (issue 13).
+    header_revisit: bool = False
+    # A run of one placeholder joined by commas (``<IP>,<IP>``: a client list) is one variable,
+    # so a list's length does not change the token count Drain mines by; fifth pass.
+    value_lists: bool = False
+    # A line that is one JSON object is mined as its fields (``key=value``, string values
+    # unquoted), adjacent string fields that together are a timestamp joined; fifth pass.
+    json_fields: bool = False
 
 
 def default_config(settings: MinerSettings | None = None) -> TemplateMinerConfig:
@@ -513,6 +528,79 @@ def _find(tokens: list[str], segment: list[str], start: int, stop: int) -> int:
     return -1
 
 
+def _leaf_clusters(drain: Drain, tokens: Sequence[str]) -> list[int]:
+    """The cluster ids of the tree leaf Drain would route ``tokens`` to (its own walk in
+    ``Drain.tree_search``), without matching: [] when no leaf takes them."""
+    node = drain.root_node.key_to_child_node.get(str(len(tokens)))
+    if node is None or not tokens:
+        return []
+    depth = 1
+    for token in tokens:
+        if depth >= drain.max_node_depth or depth == len(tokens):
+            break
+        children = node.key_to_child_node
+        node = children.get(token) or children.get(drain.param_str)
+        if node is None:
+            return []
+        depth += 1
+    return list(node.cluster_ids)
+
+
+_TIMESTAMP = "<TIMESTAMP>"
+_JOINABLE = 64  # a timestamp's part is short; longer values are never tried as one
+
+
+def json_fields_text(message: str, mask: Callable[[str], str]) -> str | None:
+    """A line that is one JSON object as ``key=value`` per field in order, string values
+    unquoted (so ``"root"`` is the word ``root``, not a token with quotes) and anything else
+    compact JSON; two or three adjacent short string fields whose values joined by ``:`` or a
+    space ``mask`` to one timestamp (a date and a time logged apart) become one field. None
+    when ``message`` is not a JSON object (or longer than ``JSON_CHARS``)."""
+    stripped = message.strip()
+    if not stripped.startswith("{") or len(stripped) > JSON_CHARS:
+        return None
+    try:
+        data = json.loads(stripped)
+    except (ValueError, RecursionError):
+        return None
+    if not isinstance(data, dict):
+        return None
+    items = [
+        (str(key), value if isinstance(value, str) else None, value) for key, value in data.items()
+    ]
+    out: list[str] = []
+    i = 0
+    while i < len(items):
+        joined = _joined_timestamp([text for _, text, _ in items[i : i + 3]], mask)
+        key, text, value = items[i]
+        if joined is not None:
+            out.append(f"{key}={joined[0]}")
+            i += joined[1]
+            continue
+        shown = text if text is not None else json.dumps(value, separators=(",", ":"))
+        out.append(f"{key}={shown}")
+        i += 1
+    return " ".join(out)
+
+
+def _joined_timestamp(
+    texts: Sequence[str | None], mask: Callable[[str], str]
+) -> tuple[str, int] | None:
+    """The longest run (3, then 2) of leading ``texts`` that joined is one timestamp, and its
+    length; None if none is (or the first alone already is one)."""
+    if not texts or texts[0] is None or len(texts[0]) > _JOINABLE or mask(texts[0]) == _TIMESTAMP:
+        return None
+    for size in (3, 2):
+        parts = texts[:size]
+        if len(parts) < size or any(p is None or len(p) > _JOINABLE for p in parts):
+            continue
+        for separator in (":", " "):
+            joined = separator.join(p for p in parts if p is not None)
+            if mask(joined) == _TIMESTAMP:
+                return joined, size
+    return None
+
+
 def _routes_as_parameter(token: str) -> bool:
     """Whether Drain's tree sends ``token`` to its wildcard branch: a number, or a key=value."""
     return bool(_FIELD.match(token)) or any(c.isdigit() for c in token)
@@ -566,6 +654,10 @@ class TemplateMiner:
             max(self.settings.depth - 3, 0), self.settings.routed_values, self._spelling
         )
         self._gaps = GapMerge(self.settings.gap_span)
+        # per source: its prefix length at the last message, and the messages mined under a
+        # prefix longer than 0 with that length, for ``header_revisit`` (bounded per source)
+        self._lengths: dict[str, int] = {}
+        self._mined_under: dict[str, deque[tuple[str, int]]] = {}
         self.lines_seen = 0
 
     @property
@@ -589,19 +681,77 @@ class TemplateMiner:
         shape = skeleton(text)
         masked = self._masked_of_skeleton.get(shape)
         if masked is None:
+            if self.settings.json_fields:
+                text = self._json_text(line) or text
             masked = self._miner.masker.mask(text.strip())
+            if self.settings.value_lists:
+                masked = _LIST.sub(r"<\1>", masked)
             if len(self._masked_of_skeleton) >= CACHE_LIMIT:
                 self._masked_of_skeleton.clear()
             self._masked_of_skeleton[shape] = masked
             if masked not in self._cluster_of_masked:
+                source = "" if isinstance(line, str) else line.source
                 if self.settings.prefix_share is not None:
                     tokens = self._miner.drain.get_content_as_tokens(masked)
-                    source = "" if isinstance(line, str) else line.source
                     self._skip = self._prefix.observe(source, tokens)
+                    if self.settings.header_revisit:
+                        self._revisit(source, self._skip)
                 cluster, _ = self._miner.drain.add_log_message(masked)
                 self._cluster_of_masked[masked] = cluster.cluster_id
                 self._joined(cluster.cluster_id, masked)
+                if self.settings.header_revisit and self._skip:
+                    self._mined_under.setdefault(source, deque(maxlen=self.REVISIT)).append(
+                        (masked, self._skip)
+                    )
         return masked
+
+    REVISIT = 256  # messages remembered per source with the prefix they were mined under
+
+    def _json_text(self, line: LogLine | str) -> str | None:
+        """A JSON-object line as its fields (``json_fields``), its level first as ``_text``
+        puts it; None for any other line."""
+        message = line if isinstance(line, str) else line.message
+        fields = json_fields_text(message, self._miner.masker.mask)
+        if fields is None:
+            return None
+        return _head(
+            fields if isinstance(line, str) or not line.level else f"{line.level} {fields}"
+        )
+
+    def _revisit(self, source: str, length: int) -> None:
+        """When ``source``'s prefix shrank, match again the messages mined under a longer one:
+        a column read as a header (a burst of one event at start-up) is given back to Drain's
+        similarity, and what it split off joins the cluster Drain would give it now."""
+        before = self._lengths.get(source, 0)
+        if len(self._lengths) >= ConstantPrefix.SOURCES and source not in self._lengths:
+            self._lengths.clear()
+            self._mined_under.clear()
+        self._lengths[source] = length
+        pending = self._mined_under.get(source)
+        if length >= before or not pending:
+            return
+        kept: deque[tuple[str, int]] = deque(maxlen=self.REVISIT)
+        for masked, skip in pending:
+            if skip > length:
+                self._rematch(masked)
+            else:
+                kept.append((masked, skip))
+        self._mined_under[source] = kept
+
+    def _rematch(self, masked: str) -> None:
+        """Give ``masked`` the best other cluster of its tree leaf, with the current prefix
+        (``self._skip``) left out of the similarity, if one reaches Drain's threshold."""
+        own = self._cluster_of_masked.get(masked)
+        drain = self._miner.drain
+        tokens = drain.get_content_as_tokens(masked)
+        others = [i for i in _leaf_clusters(drain, tokens) if i != own]
+        match = drain.fast_match(others, tokens, drain.sim_th, False)
+        if own is None or match is None:
+            return
+        match.log_template_tokens = tuple(drain.create_template(tokens, match.log_template_tokens))
+        match.size += 1
+        self._cluster_of_masked[masked] = match.cluster_id
+        self._joined(match.cluster_id, masked)
 
     def _distance(
         self, seq1: Sequence[str], seq2: Sequence[str], include_params: bool

@@ -360,6 +360,68 @@ def test_a_start_up_burst_is_not_a_header_column_when_columns_must_be_independen
     assert miner.prefix_length() == 7  # the host among five, followed by the same app
 
 
+def test_a_start_up_burst_read_as_a_header_is_given_back_when_the_column_opens() -> None:
+    # the same burst as above: header columns (the defaults) compare "generating core.<name>"
+    # on one token while the first word reads as a header column, and those lines stay split;
+    # with the decision revisited (the fifth pass's (g), not a default) the lines mined under
+    # the withdrawn column join the burst's cluster once a sixth first word opens the column
+    names = [f"{a}{b}" for a in ("ravo", "tesu", "bapi", "dori", "feno") for b in ("ma", "lu")]
+    names += [f"{n}x" for n in names]
+    others = ["instruction cache parity error", "data TLB error interrupt"]
+    others += ["machine check interrupt raised", "ciod failed to read message"]
+    burst = [f"generating core.{n}" for n in names[:16]] + others
+    burst += [f"generating core.{n}" for n in names[16:]] + ["kernel panic in node"]
+    revisited = TemplateMiner(settings=MinerSettings(header_revisit=True))
+    keys = revisited.templates_of(burst)
+    assert len({k for k, m in zip(keys, burst, strict=True) if m.startswith("gen")}) == 1
+    assert revisited.prefix_length() == 0
+    keys = TemplateMiner().templates_of(burst)
+    assert len({k for k, m in zip(keys, burst, strict=True) if m.startswith("gen")}) > 1
+
+
+def test_a_list_of_addresses_is_one_variable_when_value_lists_are_on() -> None:
+    # a proxied request lists its clients (two addresses, comma-separated): one token more,
+    # so Drain mines it apart from the direct ones, and the line's open end ("took zeta 3"
+    # against "took <*>") keeps the variable-length part from joining them (headers OpenStack);
+    # with a list as one variable (the fifth pass's (h), not a default) they are one event
+    methods, words = ("GET", "POST", "PUT", "HEAD"), ("alpha", "beta", "gamma", "delta", "nu", "xi")
+    lines = [
+        f"client 10.0.{i}.7 {methods[i % 4]} path /v2/servers status 200 took {words[i % 6]} {i}"
+        for i in range(12)
+    ]
+    lines += [
+        f"client 10.1.{i}.9,10.0.{i}.7 GET path /v2/servers status 200 took zeta {i}"
+        for i in range(6)
+    ]
+    assert (
+        len(set(TemplateMiner(settings=MinerSettings(value_lists=True)).templates_of(lines))) == 1
+    )
+    assert len(set(TemplateMiner().templates_of(lines))) == 2
+
+
+def test_a_json_line_is_read_as_its_fields_with_a_split_date_joined() -> None:
+    # raw JSON lines reach the miner when they carry no message key the readers know; read as
+    # fields (the fifth pass's (q), not a default) the quoted user is the word it names, so
+    # each user's event is a template of its own, and a date logged in three fields is one
+    # timestamp, so the month does not split them; mined raw it is the other way round
+    lines, users = [], []
+    for i in range(8):
+        users.append(("root", "guest")[i % 2])
+        month = ("Jun", "Jul")[i // 2 % 2]
+        lines.append(
+            f'{{"event": "authentication failure", "rhost": "10.0.0.{i}", "user": "{users[i]}",'
+            f' "at": "Fri {month} {10 + i} 07", "m": "0{i}", "s": "00 2005"}}'
+        )
+    keys = TemplateMiner(settings=MinerSettings(json_fields=True)).templates_of(lines)
+    assert {u: {k for k, v in zip(keys, users, strict=True) if v == u} for u in users} == {
+        "root": {keys[0]},
+        "guest": {keys[1]},
+    }
+    assert keys[0] != keys[1] and "user root" in keys[0] and "<TIMESTAMP>" in keys[0]
+    raw = TemplateMiner().templates_of(lines)
+    assert raw[0] == raw[1] and raw[0] != raw[2]  # users lumped, months split
+
+
 USERS = [
     "alice",
     "bob",
