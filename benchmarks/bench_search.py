@@ -193,6 +193,22 @@ BREAKS_SINGLE_HIT = "minmax 0.1-0.7 + feedback 3 / 0.2 (0.4 loses a meaning-only
 KEEPS_SINGLE_HIT = 0.3
 LEARNED_C = (0.1, 1.0, 10.0)  # learned fusion: inverse regularisation of the logistic regression
 LEARNED_POOL = 20  # the documents a learned fusion orders: the union of each ranking's best 20
+# Round 4 (declared before it was measured): the keyword side per chunk, so a long write-up is
+# not diluted by its own length. A document's BM25 is its best chunk's (or best + a share of the
+# second's), over the chunks alone or each body chunk with its document's header (title, impact,
+# tags) in front; or the whole document's BM25 mixed with its best chunk's. And BM25F-style
+# field weighting as ``bm25s`` can index it: the header's (or the title's) words counted 2 or 3
+# times in the whole document (a weighted term frequency under one length normalisation, unlike
+# the per-field sums above). Each with and without keyword feedback (3 / 0.2; over chunks, the
+# best 3 chunks teach it), the dense side and the min-max fusion unchanged (weight 0.1-0.3).
+CHUNK_KEYWORDS: list[tuple[object, ...]] = [
+    *[("per chunk", "chunks", share) for share in (0.0, 0.25, 0.5)],
+    *[("per chunk", "chunks with header", share) for share in (0.0, 0.25, 0.5)],
+    *[("document + chunk", "chunks", mix) for mix in (0.25, 0.5, 0.75)],
+]
+FIELD_REPEATS: list[tuple[object, ...]] = [
+    ("fields repeated", field, times) for field in ("header", "title") for times in (2, 3)
+]
 MORE_FUSIONS = [(f"rrf k={k}", w) for k in (1, 5, 10, 20, 60) for w in (0.3, 0.5, 0.7)] + [
     ("query z", w) for w in (0.3, 0.1, 0.2, 0.4, 0.5, 0.6, 0.7)
 ]
@@ -348,6 +364,24 @@ def _families() -> dict[str, list[tuple[object, ...]]]:
         for f in minmax
         if f[1] <= KEEPS_SINGLE_HIT
     ]
+    round4 = [
+        (*base, f, (*how, fb))
+        for how in CHUNK_KEYWORDS + FIELD_REPEATS
+        for fb in (True, False)
+        for f in minmax
+        if f[1] <= KEEPS_SINGLE_HIT
+    ]
+    families["+ keyword per chunk (a, c)"] = kept_weights + [
+        c
+        for c in round4
+        if c[4][0] != "fields repeated"  # type: ignore[index]
+    ]
+    families["+ fields repeated, BM25F-style (b)"] = kept_weights + [
+        c
+        for c in round4
+        if c[4][0] == "fields repeated"  # type: ignore[index]
+    ]
+    families["+ per chunk or fields repeated"] = kept_weights + round4
     families["all together"] = list(dict.fromkeys(c for f in families.values() for c in f))
     families["learned fusion alone"] = [("learned", c) for c in LEARNED_C]
     families["+ learned fusion"] = kept_weights + [("learned", c) for c in LEARNED_C]
@@ -465,13 +499,14 @@ def _protocol(
     return report
 
 
-def cv(root: Path, workdir: Path, test: bool) -> dict[str, object]:
+def cv(root: Path, workdir: Path, test: bool, only: list[str] | None = None) -> dict[str, object]:
     """Nested choice over the dev questions: for each of 5 folds, every candidate of a family is
     scored on the other 4 folds (hit@1 + MRR@10) and the best is asked the held-out fold; the
     outer estimate is over all the dev questions, each answered by a choice that never saw it.
     A family stays only if its outer estimate beats the current pipeline's (its weight chosen the
     same way) and no fold chose a keyword weight that loses a meaning-only first hit.
-    ``test``: the held-back split, once, with the final choice."""
+    ``test``: the held-back split, once, with the final choice. ``only``: these families (and
+    the current pipeline) alone, skipping what only the others need."""
     from knowledge.embeddings import MiniLMEmbedding
     from knowledge.evaluation.postmortems import QUESTIONS, ingest_corpora, load_questions
     from knowledge.query_encoder import query_encoder
@@ -516,7 +551,7 @@ def cv(root: Path, workdir: Path, test: bool) -> dict[str, object]:
     }
     variants = _variants(index, search, questions, scores)
     dense.update(variants["dense"])
-    dense.update(_document_vectors(index, search, questions, dense["max"], whole))
+    dense.update(_document_vectors(index, search, questions, dense["max"], whole, only))
 
     feedback = {
         fb: {
@@ -550,7 +585,7 @@ def cv(root: Path, workdir: Path, test: bool) -> dict[str, object]:
         order = np.lexsort((docs, -np.round(values, 6)))[:10]
         return next((r for r, i in enumerate(order, 1) if docs[i] in relevant), 99)
 
-    families = _families()
+    families = {k: v for k, v in _families().items() if only is None or k in (CURRENT, *only)}
     ranks: dict[tuple[object, ...], np.ndarray] = {}
     for candidates in families.values():
         for c in candidates:
@@ -573,8 +608,93 @@ def cv(root: Path, workdir: Path, test: bool) -> dict[str, object]:
                 )
     bm25_alone = np.asarray([first(scores[q.id].keyword, q.relevant) for q in questions])
     dense_alone = np.asarray([first(scores[q.id].dense, q.relevant) for q in questions])
-    learned = _learner(questions, scores, feedback[KEPT_FEEDBACK], null, index, docs)
+    learned = (
+        _learner(questions, scores, feedback[KEPT_FEEDBACK], null, index, docs)
+        if "learned" in str(only or "learned")
+        else None
+    )
     return _protocol(questions, families, ranks, bm25_alone, dense_alone, test, learned)
+
+
+def _best_two(values: np.ndarray, starts: np.ndarray, share: float) -> np.ndarray:
+    """Per document (chunks ``starts[d]`` on): its best chunk's value plus ``share`` of its
+    second best's (a document of one chunk: the best alone)."""
+    best = np.maximum.reduceat(values, starts)
+    if share == 0:
+        return best
+    ends = [*starts[1:], len(values)]
+    second = np.asarray(
+        [np.sort(values[s:e])[-2] if e - s > 1 else 0.0 for s, e in zip(starts, ends, strict=True)]
+    )
+    return np.asarray(best + share * second)
+
+
+def _round4(
+    index: Any, questions: list[Any], scores: dict[str, Any]
+) -> dict[object, dict[str, np.ndarray]]:
+    """The keyword scores of ``CHUNK_KEYWORDS`` and ``FIELD_REPEATS`` candidates, with
+    (``True``) and without feedback (3 documents or chunks, weight 0.2)."""
+    from knowledge.keywords import KeywordIndex
+
+    starts = index.starts
+    ends = [*starts[1:], len(index.texts)]
+    header = [
+        next((index.texts[c] for c in range(s, e) if not index.metas[c].get("chunk", 0)), "")
+        for s, e in zip(starts, ends, strict=True)
+    ]
+    doc_of = np.repeat(np.arange(len(starts)), np.diff([*starts, len(index.texts)]))
+    with_header = [
+        t if not index.metas[c].get("chunk", 0) else f"{header[doc_of[c]]}\n{t}"
+        for c, t in enumerate(index.texts)
+    ]
+    chunk_texts = {"chunks": list(index.texts), "chunks with header": with_header}
+    chunk_index = {k: KeywordIndex.build(v) for k, v in chunk_texts.items()}
+    docs, fb = KEPT_FEEDBACK
+    out: dict[object, dict[str, np.ndarray]] = {}
+
+    def per_chunk(passage: str, q: Any, feedback: bool) -> np.ndarray:
+        kw = chunk_index[passage]
+        plain = kw.scores(q.text)
+        if not feedback:
+            return plain
+        return kw.feedback(q.text, plain, chunk_texts[passage].__getitem__, docs, fb)
+
+    for how, passage, p in CHUNK_KEYWORDS:
+        for feedback in (True, False):
+            key = (how, passage, p, feedback)
+            out[key] = {}
+            for q in questions:
+                chunks = per_chunk(str(passage), q, feedback)
+                if how == "per chunk":
+                    out[key][q.id] = _best_two(chunks, starts, float(p))  # type: ignore[arg-type]
+                else:
+                    whole = (
+                        index.keywords.feedback(
+                            q.text, scores[q.id].keyword, index.text_of, docs, fb
+                        )
+                        if feedback
+                        else scores[q.id].keyword
+                    )
+                    best = _best_two(chunks, starts, 0.0)
+                    out[key][q.id] = (1 - float(p)) * whole + float(p) * best  # type: ignore[arg-type]
+    for how, field, times in FIELD_REPEATS:
+        texts = []
+        for d in range(index.size):
+            start = int(starts[d])
+            meta = index.metas[start]
+            title = str(meta.get("title", "")) if meta.get("titled", 1) else ""
+            extra = header[d] if field == "header" else title
+            texts.append("\n".join([extra] * (int(times) - 1) + [index.text_of(d)]))  # type: ignore[call-overload]
+        kw = KeywordIndex.build(texts)
+        for feedback in (True, False):
+            key = (how, field, times, feedback)
+            out[key] = {}
+            for q in questions:
+                plain = kw.scores(q.text)
+                out[key][q.id] = (
+                    kw.feedback(q.text, plain, texts.__getitem__, docs, fb) if feedback else plain
+                )
+    return out
 
 
 def _document_vectors(
@@ -583,9 +703,14 @@ def _document_vectors(
     questions: list[Any],
     best_chunk: dict[str, np.ndarray],
     whole: list[str],
+    only: list[str] | None = None,
 ) -> dict[object, dict[str, np.ndarray]]:
-    """The ``DOCUMENT_VECTORS`` similarities: each whole document embedded once."""
+    """The ``DOCUMENT_VECTORS`` similarities: each whole document embedded once (not when
+    ``only`` names no family that reads them)."""
     from knowledge.embeddings import MiniLMEmbedding
+
+    if only is not None and not any("document vector" in n or n == "all together" for n in only):
+        return {}
 
     vectors = MiniLMEmbedding().encode(whole)
     vectors = vectors / np.linalg.norm(vectors, axis=1, keepdims=True)
@@ -744,6 +869,7 @@ def _variants(
     dense: dict[object, dict[str, np.ndarray]] = {
         how: {q.id: of(q, how) for q in questions} for how in DENSE_VARIANTS
     }
+    keyword.update(_round4(index, questions, scores))
     return {"keyword": keyword, "dense": dense}
 
 
@@ -758,10 +884,13 @@ def main() -> None:
     parser.add_argument("--runs", type=int, default=5)
     parser.add_argument("--workdir", type=Path, help="cv: where the corpora's store is (kept)")
     parser.add_argument("--test", action="store_true", help="cv: ask the held-back split once")
+    parser.add_argument(
+        "--only", action="append", help="cv: this family alone (repeatable; the current too)"
+    )
     args = parser.parse_args()
     if args.what == "cv":
         workdir = args.workdir or Path(tempfile.mkdtemp(prefix="medic-cv-"))
-        print(json.dumps(cv(args.data, workdir, args.test), indent=1))
+        print(json.dumps(cv(args.data, workdir, args.test, args.only), indent=1))
         return
     if args.what == "latency":
         print(json.dumps(latency(args.data, args.docs, args.queries)))
