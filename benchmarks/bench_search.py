@@ -364,7 +364,7 @@ def _families() -> dict[str, list[tuple[object, ...]]]:
         for f in minmax
         if f[1] <= KEEPS_SINGLE_HIT
     ]
-    round4 = [
+    round4: list[tuple[object, ...]] = [
         (*base, f, (*how, fb))
         for how in CHUNK_KEYWORDS + FIELD_REPEATS
         for fb in (True, False)
@@ -374,12 +374,12 @@ def _families() -> dict[str, list[tuple[object, ...]]]:
     families["+ keyword per chunk (a, c)"] = kept_weights + [
         c
         for c in round4
-        if c[4][0] != "fields repeated"  # type: ignore[index]
+        if c[4][0] != "fields repeated"  # type: ignore[index,unused-ignore]
     ]
     families["+ fields repeated, BM25F-style (b)"] = kept_weights + [
         c
         for c in round4
-        if c[4][0] == "fields repeated"  # type: ignore[index]
+        if c[4][0] == "fields repeated"  # type: ignore[index,unused-ignore]
     ]
     families["+ per chunk or fields repeated"] = kept_weights + round4
     families["all together"] = list(dict.fromkeys(c for f in families.values() for c in f))
