@@ -11,6 +11,7 @@ from plain profiles, kept per process, rebuilt after the memory changes.
 
 from __future__ import annotations
 
+import math
 from collections.abc import Mapping
 
 import numpy as np
@@ -26,10 +27,11 @@ class ProfileIndex:
     measures it at 10,000 incidents)."""
 
     def __init__(self, profiles: Mapping[str, Mapping[str, float]]) -> None:
-        self._ids = [i for i, profile in profiles.items() if profile]
+        usable = {i: _usable(profile) for i, profile in profiles.items()}
+        self._ids = [i for i, profile in usable.items() if profile]
         self._keys = DictVectorizer()
         self._rows = (
-            normalize(self._keys.fit_transform([dict(profiles[i]) for i in self._ids]))
+            normalize(self._keys.fit_transform([usable[i] for i in self._ids]))
             if self._ids
             else None
         )
@@ -40,9 +42,10 @@ class ProfileIndex:
     def nearest(self, profile: Mapping[str, float], limit: int) -> list[str]:
         """The ids of the ``limit`` incidents whose profile is most alike (positive cosine
         only), most alike first; ties by id, so the same memory gives the same answer."""
-        if self._rows is None or not profile or limit <= 0:
+        usable = _usable(profile)
+        if self._rows is None or not usable or limit <= 0:
             return []
-        query = normalize(self._keys.transform([dict(profile)]))
+        query = normalize(self._keys.transform([usable]))
         scores = np.asarray((self._rows @ query.T).todense()).ravel()
         found = np.flatnonzero(scores > 0)
         if len(found) > limit:
@@ -50,3 +53,9 @@ class ProfileIndex:
         return [
             self._ids[i] for i in sorted(found.tolist(), key=lambda i: (-scores[i], self._ids[i]))
         ]
+
+
+def _usable(profile: Mapping[str, float]) -> dict[str, float]:
+    """The strengths that can be compared: finite and positive (a stored record is data; a NaN
+    or an infinity in it must not stop the search)."""
+    return {k: float(v) for k, v in profile.items() if math.isfinite(v) and v > 0}
