@@ -34,9 +34,10 @@ TEXT_CANDIDATES = 20
 
 @dataclass(frozen=True)
 class _Recall:
-    """What the memory reads from every stored record, once per process: template rarity and
-    the two profile indices (``knowledge.profile_index``)."""
+    """What the memory reads from every stored record: template rarity and the two profile
+    indices (``knowledge.profile_index``), and how many records they were read from."""
 
+    count: int
     rarity: TemplateRarity
     evidence: ProfileIndex
     neighbourhood: ProfileIndex
@@ -70,13 +71,15 @@ class IncidentMemory:
         self._collection = collection(client, COLLECTION, embedder)
         self._recall: _Recall | None = None
 
-    def _read(self) -> _Recall:
+    def _read(self, total: int) -> _Recall:
         """Template document frequencies and the profile indices over every stored record,
-        read once per process (and again after ``add``)."""
-        if self._recall is None:
+        read once and again after ``add`` or when the store holds another number of records
+        than were read (``total``: another replica, or another process, remembered one)."""
+        if self._recall is None or self._recall.count != total:
             ids, _, metadatas = read_all(self._collection)
             records = [IncidentRecord.model_validate_json(str(m["record"])) for m in metadatas]
             self._recall = _Recall(
+                len(ids),
                 TemplateRarity(r.templates for r in records),
                 ProfileIndex({i: r.evidence for i, r in zip(ids, records, strict=True)}),
                 ProfileIndex({i: r.neighbourhood for i, r in zip(ids, records, strict=True)}),
@@ -175,7 +178,7 @@ class IncidentMemory:
                 record = IncidentRecord.model_validate_json(str(meta["record"]))
                 if record.id not in excluded:
                     candidates[record.id] = (record, 1.0 - float(distance))
-        recall = self._read()
+        recall = self._read(total)
         by_profile = [
             i
             for index, profile in (
