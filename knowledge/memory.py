@@ -7,9 +7,11 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
+from dataclasses import dataclass
 from typing import Any
 
 import httpx
+import numpy as np
 from chromadb.api import ClientAPI
 from chromadb.errors import ChromaError
 
@@ -17,6 +19,7 @@ from knowledge.embeddings import MiniLMEmbedding
 from knowledge.errors import KnowledgeError
 from knowledge.logs import parse_line
 from knowledge.matching import Query, TemplateRarity, ordered, score_match, shown
+from knowledge.profile_index import ProfileIndex
 from knowledge.records import IncidentRecord, SimilarIncident
 from knowledge.store import collection, open_chroma, read_all
 from knowledge.templates import TemplateMiner, readable
@@ -24,6 +27,20 @@ from knowledge.templates import TemplateMiner, readable
 __all__ = ["COLLECTION", "IncidentMemory", "open_chroma"]
 
 COLLECTION = "medic_incidents"
+# the text search's candidates (the nearest ``max(4 * limit, TEXT_CANDIDATES)``), and as many
+# again nearest by each evidence profile (the suspects' and the whole neighbourhood's)
+TEXT_CANDIDATES = 20
+
+
+@dataclass(frozen=True)
+class _Recall:
+    """What the memory reads from every stored record: template rarity and the two profile
+    indices (``knowledge.profile_index``), and how many records they were read from."""
+
+    count: int
+    rarity: TemplateRarity
+    evidence: ProfileIndex
+    neighbourhood: ProfileIndex
 
 
 @contextmanager
@@ -52,16 +69,22 @@ class IncidentMemory:
     def __init__(self, client: ClientAPI, embedder: MiniLMEmbedding) -> None:
         self._embedder = embedder
         self._collection = collection(client, COLLECTION, embedder)
-        self._rarity: TemplateRarity | None = None
+        self._recall: _Recall | None = None
 
-    def _template_rarity(self) -> TemplateRarity:
-        """Template document frequencies over every stored record, read once per process."""
-        if self._rarity is None:
-            _, _, metadatas = read_all(self._collection)
-            self._rarity = TemplateRarity(
-                IncidentRecord.model_validate_json(str(m["record"])).templates for m in metadatas
+    def _read(self, total: int) -> _Recall:
+        """Template document frequencies and the profile indices over every stored record,
+        read once and again after ``add`` or when the store holds another number of records
+        than were read (``total``: another replica, or another process, remembered one)."""
+        if self._recall is None or self._recall.count != total:
+            ids, _, metadatas = read_all(self._collection)
+            records = [IncidentRecord.model_validate_json(str(m["record"])) for m in metadatas]
+            self._recall = _Recall(
+                len(ids),
+                TemplateRarity(r.templates for r in records),
+                ProfileIndex({i: r.evidence for i, r in zip(ids, records, strict=True)}),
+                ProfileIndex({i: r.neighbourhood for i, r in zip(ids, records, strict=True)}),
             )
-        return self._rarity
+        return self._recall
 
     def count(self) -> int:
         return int(self._collection.count())
@@ -93,7 +116,7 @@ class IncidentMemory:
                 }
             ],
         )
-        self._rarity = None  # a replaced record may have changed its templates
+        self._recall = None  # a replaced record may have changed its templates or profiles
         return record
 
     def seed(self, records: Iterable[IncidentRecord]) -> int:
@@ -128,7 +151,9 @@ class IncidentMemory:
         (service -> score relative to the leader) and ``evidence`` (the evidence profile) come
         from a root-cause ranking when there is one; without them ``service`` is the only
         suspect. ``neighbourhood``: the evidence profile of every service that ranking weighed;
-        the place after each text place goes to the match whose neighbourhood is most alike."""
+        the place after each text place goes to the match whose neighbourhood is most alike.
+        The incidents nearest by either profile are candidates too, as many as by text, so one
+        described otherwise is compared at all (``knowledge.profile_index``)."""
         total = self.count()
         if total == 0:
             return []
@@ -138,8 +163,9 @@ class IncidentMemory:
         candidates: dict[str, tuple[IncidentRecord, float]] = {}
         places = sorted({service, *(suspects or {})})
         where = {"service": places[0]} if len(places) == 1 else {"service": {"$in": places}}
+        wanted = max(4 * limit, TEXT_CANDIDATES) + len(excluded)
         searches: list[dict[str, Any]] = [
-            {"n_results": min(total, max(4 * limit, 20) + len(excluded))},
+            {"n_results": min(total, wanted)},
             {"n_results": min(total, 50), "where": where},
         ]
         for search in searches:
@@ -152,6 +178,28 @@ class IncidentMemory:
                 record = IncidentRecord.model_validate_json(str(meta["record"]))
                 if record.id not in excluded:
                     candidates[record.id] = (record, 1.0 - float(distance))
+        recall = self._read(total)
+        by_profile = [
+            i
+            for index, profile in (
+                (recall.evidence, evidence),
+                (recall.neighbourhood, neighbourhood),
+            )
+            for i in index.nearest(profile or {}, wanted)
+            if i not in candidates and i not in excluded
+        ]
+        if by_profile:
+            found = self._collection.get(
+                ids=list(dict.fromkeys(by_profile)), include=["metadatas", "embeddings"]
+            )
+            embeddings = found["embeddings"]  # an array: no truth value
+            for meta, embedding in zip(
+                found["metadatas"] or [],
+                [] if embeddings is None else list(embeddings),
+                strict=True,
+            ):
+                record = IncidentRecord.model_validate_json(str(meta["record"]))
+                candidates[record.id] = (record, _cosine(vector, embedding))
         query = Query(
             service,
             templates,
@@ -161,6 +209,13 @@ class IncidentMemory:
             evidence or {},
             neighbourhood or {},
         )
-        rarity = self._template_rarity()
-        matches = [score_match(r, sim, query, rarity) for r, sim in candidates.values()]
+        matches = [score_match(r, sim, query, recall.rarity) for r, sim in candidates.values()]
         return ordered(matches)[:limit] if ranked else shown(matches, limit)
+
+
+def _cosine(vector: Sequence[float], embedding: Any) -> float:
+    """The text similarity of a candidate found by profile, as Chroma's cosine distance gives
+    it for the text's own candidates (1 - distance)."""
+    a, b = np.asarray(vector, dtype=np.float64), np.asarray(embedding, dtype=np.float64)
+    norm = float(np.linalg.norm(a) * np.linalg.norm(b))
+    return float(a @ b) / norm if norm else 0.0

@@ -52,7 +52,7 @@ from benchmarks.generalization.protocol import (
     nested,
 )
 from knowledge.embeddings import MiniLMEmbedding
-from knowledge.evaluation.fault_data import load_index, read_logs, read_metrics
+from knowledge.evaluation.fault_data import ServiceLogs, load_index, read_logs, read_metrics
 from knowledge.evaluation.rca import (
     incident_features,
     incident_signature,
@@ -95,10 +95,30 @@ PARTS = (
     "window",
     "shape",
     "shape@rank",
+    "kind",
+    "graph mass",
+    "graph place",
 )
 # "shape" (a tried part): the neighbourhood's evidence without service names - each channel's
 # part summed over the top services; "shape@rank" keeps each channel's place among them
 # ("2 delay": ``profile_shape`` of the evidence profile)
+# tried parts, declared before measuring (fourth pass, 2026-12-07): "kind" is the kind of evidence
+# the fault left around it (``EVIDENCE_KINDS``: latency, errors, missing logs, resource, broken
+# flow; each kind's part summed over the top services, cosine); "graph mass" and "graph place"
+# are the past cause's place in the call graph (``call_graph``, from the fault-free windows'
+# traces): the share of the query's evidence on the past incident's service and the services it
+# hands requests to or from, and the strongest suspicion among them - with the cause silent its
+# callers and callees are what the ranking blames
+EVIDENCE_KINDS = {
+    "delay": "latency",
+    "late": "latency",
+    "latency": "latency",
+    "errors": "errors",
+    "drops": "missing logs",
+    "saturation": "resource",
+    "shift": "resource",
+    "flow": "flow",
+}
 GRID_STEP = 0.1  # the fitted-weights candidate searches the simplex of weights in these steps
 FUSION_K = 60.0
 # "a place for the best text match": every third or every second place of the order goes to the
@@ -138,8 +158,10 @@ def load(data: Path) -> Corpus:
     miner = TemplateMiner()
     metrics_cache: dict[Path, dict[str, dict[str, list[tuple[float, float]]]]] = {}
     found, texts = [], []
+    edges: set[frozenset[str]] = set()
     for incident in incidents:
         base, cur = read_logs(incident.baseline_log_files), read_logs(incident.log_files)
+        edges |= call_graph(base)
         if incident.metric_dir not in metrics_cache:
             metrics_cache[incident.metric_dir] = read_metrics(incident.metric_dir)
         found.append(
@@ -193,10 +215,24 @@ def load(data: Path) -> Corpus:
             profiles = [evidence_profile(r[view], width) for r in rankings]
             channel_shapes = [neighbourhood_shape(r[view], width) for r in rankings]
             rank_shapes = [profile_shape(profile) for profile in profiles]
+            kinds = [evidence_kinds(r[view], width) for r in rankings]
             for q, ranking in enumerate(rankings):
                 suspects = suspects_of(ranking[view], width)
+                masses = service_mass(profiles[q])
                 for r, record in enumerate(records):
                     parts[view, w, q, r, PARTS.index("place@k")] = suspects.get(record.service, 0.0)
+                    around = {record.service, *neighbours(edges, record.service)}
+                    parts[view, w, q, r, PARTS.index("graph mass")] = (
+                        sum(masses.get(s, 0.0) for s in around) / sum(masses.values())
+                        if masses
+                        else np.nan
+                    )
+                    parts[view, w, q, r, PARTS.index("graph place")] = max(
+                        suspects.get(s, 0.0) for s in around
+                    )
+                    parts[view, w, q, r, PARTS.index("kind")] = (
+                        evidence_similarity(kinds[q], kinds[r]) if kinds[q] and kinds[r] else np.nan
+                    )
                     parts[view, w, q, r, PARTS.index("evidence")] = (
                         evidence_similarity(profiles[q], profiles[r])
                         if profiles[q] and profiles[r]
@@ -249,6 +285,51 @@ def neighbourhood_shape(ranking: Sequence[RankedCause], top: int) -> dict[str, f
         for channel, part in cause.channels.items():
             if part > 0:
                 out[channel] = out.get(channel, 0.0) + part
+    return out
+
+
+def evidence_kinds(ranking: Sequence[RankedCause], top: int) -> dict[str, float]:
+    """A tried part: what kind of evidence the fault left on the ``top`` services
+    (``EVIDENCE_KINDS``; latency, errors, missing logs, resource, broken flow), each kind's part
+    summed over them, without service names. Coarser than ``neighbourhood_shape``: a delay seen
+    as slow hand-offs in one incident and as a latency metric in the next is the same kind."""
+    out: dict[str, float] = {}
+    for cause in ranking[:top]:
+        for channel, part in cause.channels.items():
+            kind = EVIDENCE_KINDS.get(channel)
+            if kind and part > 0:
+                out[kind] = out.get(kind, 0.0) + part
+    return out
+
+
+def call_graph(logs: ServiceLogs) -> set[frozenset[str]]:
+    """Which services hand requests to each other (a tried part's input): in each trace of a
+    fault-free window, two services that log one after the other, either way round. No label
+    is read; the graph is the system's, as a live investigation's traces show it."""
+    events: dict[str, list[tuple[float, str]]] = {}
+    for service, lines in logs.lines.items():
+        for line, trace in zip(lines, logs.traces[service], strict=True):
+            if trace:
+                events.setdefault(trace, []).append((line.timestamp, service))
+    edges: set[frozenset[str]] = set()
+    for steps in events.values():
+        steps.sort()
+        for (_, a), (_, b) in itertools.pairwise(steps):
+            if a != b:
+                edges.add(frozenset((a, b)))
+    return edges
+
+
+def neighbours(edges: set[frozenset[str]], service: str) -> set[str]:
+    return {s for edge in edges if service in edge for s in edge if s != service}
+
+
+def service_mass(profile: Mapping[str, float]) -> dict[str, float]:
+    """Each service's total evidence in an evidence profile (``evidence_key`` -> part)."""
+    out: dict[str, float] = {}
+    for key, part in profile.items():
+        service, _, _ = key.rpartition(" ")
+        out[service] = out.get(service, 0.0) + part
     return out
 
 
@@ -603,6 +684,8 @@ class Config:
     meaning: bool = False
     window: bool = False
     shape: str = ""  # "", "shape" or "shape@rank": the neighbourhood's shape as a part (tried)
+    kind: bool = False  # the kind of evidence around the fault as a part (tried, fourth pass)
+    graph: str = ""  # "", "graph mass" or "graph place": the call graph as a part (tried)
     slot: int = 0  # every slot-th place to the best text match (knowledge.matching.TEXT_SLOT)
     # the place after each text place to the best match by the evidence profile of this many
     # services (0: none; knowledge.matching.NEIGHBOURHOOD_SLOT, only with a text slot)
@@ -616,6 +699,8 @@ class Config:
         words += ["templates by meaning"] if self.meaning else []
         words += ["window text"] if self.window else []
         words += [f"neighbourhood {self.shape}"] if self.shape else []
+        words += ["kind of evidence"] if self.kind else []
+        words += [self.graph] if self.graph else []
         words += [f"every {self.slot}. place to the text"] if self.slot else []
         words += [f"next to the profile of {self.neighbourhood}"] if self.neighbourhood else []
         return ", ".join(words) + (f", width {self.width}" if self.width != WIDTHS[0] else "")
@@ -634,6 +719,8 @@ class Config:
             *(("evidence",) if self.evidence else ()),
             *(("window",) if self.window else ()),
             *((self.shape,) if self.shape else ()),
+            *(("kind",) if self.kind else ()),
+            *((self.graph,) if self.graph else ()),
         )
 
     def weights(self) -> Weights:
@@ -659,10 +746,11 @@ class Config:
             share = 1.0 / len(self.parts)
             vector = vector * (1.0 if self.equal else 1.0 - share)
             vector[PARTS.index("window")] = share
-        if self.shape:  # a tried part; it takes an equal share
-            share = 1.0 / len(self.parts)
-            vector = vector * (1.0 if self.equal else 1.0 - share)
-            vector[PARTS.index(self.shape)] = share
+        for extra in (self.shape, "kind" if self.kind else "", self.graph):
+            if extra:  # a tried part; it takes an equal share
+                share = 1.0 / len(self.parts)
+                vector = vector * (1.0 if self.equal else 1.0 - share)
+                vector[PARTS.index(extra)] = share
         return weighted(self.name, corpus, vector, self.width, self.slot, self.neighbourhood)
 
 
@@ -688,6 +776,16 @@ COMPONENTS: tuple[tuple[str, Step], ...] = (
     (
         "neighbourhood shape (channels without service names)",
         lambda c, corpus: [replace(c, shape=k).method(corpus) for k in ("shape", "shape@rank")],
+    ),
+    (
+        "the kind of evidence around the fault (latency, errors, missing logs, resource, flow)",
+        lambda c, corpus: [replace(c, kind=True).method(corpus)],
+    ),
+    (
+        "the past cause's place in the call graph (its and its neighbours' share, suspicion)",
+        lambda c, corpus: [
+            replace(c, graph=k).method(corpus) for k in ("graph mass", "graph place")
+        ],
     ),
     (
         "fitted weights",
@@ -760,6 +858,8 @@ def _configs(config: Config) -> list[Config]:
         *(replace(config, slot=k) for k in SLOTS),
         *(replace(config, neighbourhood=w) for w in WIDTHS),
         *(replace(config, shape=k) for k in ("shape", "shape@rank")),
+        replace(config, kind=True),
+        *(replace(config, graph=k) for k in ("graph mass", "graph place")),
     ]
 
 

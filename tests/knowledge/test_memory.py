@@ -220,3 +220,52 @@ def test_an_incident_whose_neighbourhood_looked_alike_is_listed_when_text_and_su
     route = next(m for m in matches if m.record.id == "INC-ROUTE")
     assert "listed for the evidence around it" in route.explanation
     assert matches[0].record.id != "INC-ROUTE"
+
+
+def test_an_incident_whose_neighbourhood_looked_alike_is_found_among_many_described_alike(
+    memory: IncidentMemory, tmp_path: Path, embedder: MiniLMEmbedding
+) -> None:
+    # the silent ts-route delay again, in a memory that has since filled with 24 incidents
+    # described like this one (ts-order slow, timeouts) on services the ranking does not blame:
+    # the past ts-route delay is not among the text's nearest, yet its neighbourhood showed what
+    # it shows now, so it must still be compared and listed. The incidents were remembered by
+    # another replica (the same store) after this one had already searched it
+    around_now = {"ts-order delay": 1.4, "ts-travel delay": 1.1, "ts-basic flow": 0.5}
+    query = {
+        "service": "ts-order",
+        "title": "ts-order and ts-travel slow: calls time out",
+        "symptoms": [],
+        "templates": [],
+        "suspects": {"ts-order": 1.0, "ts-travel": 0.9},
+        "evidence": {"ts-order delay": 1.4, "ts-travel delay": 1.1},
+        "neighbourhood": around_now,
+    }
+    assert "INC-ROUTE" not in [m.record.id for m in memory.similar(**query)]  # type: ignore[arg-type]
+    other = IncidentMemory(open_chroma(tmp_path / "chroma"), embedder)
+    for k in range(24):
+        other.add(
+            IncidentRecord(
+                id=f"INC-SLOW-{k}",
+                title=f"ts-order and ts-travel slow: calls time out, case {k}",
+                service=f"ts-other-{k}",
+                evidence={f"ts-other-{k} errors": 1.0},
+                neighbourhood={f"ts-other-{k} errors": 1.0, "ts-station saturation": 0.3},
+                root_cause="slow calls",
+                cause=f"slow-{k}",
+            )
+        )
+    other.add(
+        IncidentRecord(
+            id="INC-ROUTE",
+            title="rollout of a new station index paused",
+            service="ts-route",
+            evidence={"ts-route errors": 2.0},
+            neighbourhood={"ts-route delay": 3.0, "ts-order delay": 1.5, "ts-travel delay": 1.0},
+            root_cause="station index",
+            cause="index",
+        )
+    )
+    matches = memory.similar(**query)  # type: ignore[arg-type]
+    route = next(m for m in matches if m.record.id == "INC-ROUTE")
+    assert "listed for the evidence around it" in route.explanation
+    assert route.embedding_similarity < max(m.embedding_similarity for m in matches)
