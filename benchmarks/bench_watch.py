@@ -459,6 +459,9 @@ def main(argv: Sequence[str] | None = None) -> None:
     parser.add_argument("--faults-only", action="store_true", help="skip the normal weeks")
     parser.add_argument("--days", type=float, help="days of each normal week (default: the set's)")
     parser.add_argument(
+        "--scenario", choices=sorted(ALERTS), help="only this fault's rates (e.g. disk-filling)"
+    )
+    parser.add_argument(
         "--onsets", type=int, default=1, help="cases per rate, the onset 17 min later each time"
     )
     parser.add_argument(
@@ -500,6 +503,9 @@ def main(argv: Sequence[str] | None = None) -> None:
             SETS[name] = {**SETS[name], "weeks": []}
         if args.days:
             SETS[name] = {**SETS[name], "days": args.days}
+        if args.scenario:
+            faults = [f for f in SETS[name]["faults"] if f[0] == args.scenario]  # type: ignore[attr-defined]
+            SETS[name] = {**SETS[name], "faults": faults}
     summary: dict[str, object] = {
         name: run(
             name, SETS[name], args.week_step, settings, args.onsets, args.baseline, args.bursts

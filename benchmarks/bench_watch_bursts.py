@@ -9,10 +9,11 @@ before the fault began (the memory must not hold a real fill back for long).
 Rule: among the candidates that see every tuning fault no later than the forecast without the
 memory (the bursty disk's fill within 2 minutes of it), the fewest threads on the burst day;
 ties to the least strict - the one that holds back least: the smaller margin, the short windows
-only, the shorter span, the larger share a burst must give back. The memory only holds heads-ups back, so a normal week's 0 stays 0.
+only, the shorter span, the larger share a burst must give back. The memory only holds
+heads-ups back, so a normal week's 0 stays 0.
 
-``--chosen --baseline --seeds 2 3 4 --days 2`` counts the chosen memory's threads and firings
-with and without it, in the same run, on burst-write weeks nothing was chosen on (the full
+``--chosen --seeds 2 3 4 --days 2`` counts the chosen memory's threads and firings with and
+without it, in the same run, on burst-write weeks nothing was chosen on (the full
 watch's threads: ``bench_watch.py --sets check --weeks-only --bursts --baseline``).
 
     python benchmarks/bench_watch_bursts.py                                # the choice (minutes)
@@ -107,17 +108,26 @@ def coarse(series: Series, end: float) -> Series:
     return Series.of(day.metric, day.timestamps[keep], day.values[keep], day.labels)
 
 
-def observe(series: Series, t: float, long: ForecastCheck, short: ForecastCheck) -> Pass:
+def observe(
+    series: Series,
+    t: float,
+    long: ForecastCheck,
+    short: ForecastCheck,
+    memories: Sequence[Memory] = CANDIDATES,
+) -> Pass:
     recent = series.between(t - LOOKBACK, t + 1e-6)
+    spans = sorted({m.span for m in memories})
+    shares = sorted({m.freed for m in memories})
+    window = recent.between(t - max(long.trends), math.inf).values
+    if len(window) and np.ptp(window) == 0:  # flat for the longest window: no window fires
+        zero = {(span, share): 0.0 for span in spans for share in shares}
+        return Pass(False, False, True, dict.fromkeys(spans, 0.0), zero)
     day = coarse(series, t)
-    found = []
-    for check in (long, short):
-        found.append(check._earliest(recent, 1.0) is not None)
-    spans = sorted({m.span for m in CANDIDATES})
+    found = [check._earliest(recent, 1.0) is not None for check in (long, short)]
     freed = {
         (span, share): max(freed_rise(recent, span, share), freed_rise(day, span, share))
         for span in spans
-        for share in sorted({m.freed for m in CANDIDATES})
+        for share in shares
     }
     return Pass(
         found[0],
@@ -133,7 +143,9 @@ def quiet_disk(bursts: Sequence[Burst], start: float, end: float) -> Series:
     return bursty(Series(DISK, ts, np.full(len(ts), QUIET_LEVEL), {}), bursts)
 
 
-def burst_passes(seed: int, days: float, step: float) -> dict[str, list[tuple[float, Pass]]]:
+def burst_passes(
+    seed: int, days: float, step: float, memories: Sequence[Memory] = CANDIDATES
+) -> dict[str, list[tuple[float, Pass]]]:
     """Every service's disk, quiet but for its burst writes, pass by pass."""
     long, short = checks()
     out: dict[str, list[tuple[float, Pass]]] = {}
@@ -141,7 +153,9 @@ def burst_passes(seed: int, days: float, step: float) -> dict[str, list[tuple[fl
     for service in SERVICES:
         writes = burst_writes(seed, service, START - 86400, end)
         disk = quiet_disk(writes, START - 86400, end)
-        out[service] = [(t, observe(disk, t, long, short)) for t in np.arange(START, end, step)]
+        out[service] = [
+            (t, observe(disk, t, long, short, memories)) for t in np.arange(START, end, step)
+        ]
         print(f"  seed {seed} {service}: {len(out[service])} passes", flush=True)
     return out
 
@@ -231,7 +245,7 @@ def choose_run(step: float) -> dict[str, object]:
 def chosen_run(seeds: Sequence[int], days: float, step: float) -> dict[str, object]:
     out: dict[str, object] = {}
     for seed in seeds:
-        week = burst_passes(seed, days, step)
+        week = burst_passes(seed, days, step, [CHOSEN])
         (t0, f0), (t1, f1) = threads(week, None), threads(week, CHOSEN)
         print(f"seed {seed} ({days:g} days, a pass every {step:g} s, burst writes): threads "
               f"{t0} -> {t1}, firings {f0} -> {f1}")  # fmt: skip
