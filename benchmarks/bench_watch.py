@@ -341,12 +341,12 @@ def false_headsups(
     }
 
 
-def before_tail(settings: Settings) -> Settings:
-    """The watch as it was before a steady series' trend had to go on to its end (the baseline
-    of ``--baseline``; the short and steady windows' own before/after are in
-    docs/benchmarks.md)."""
+def without_memory(settings: Settings) -> Settings:
+    """The watch as it was before a steady series remembered its own freed bursts (the
+    baseline of ``--baseline``; the steady tail's, the short and steady windows' own
+    before/after are in docs/benchmarks.md)."""
     return settings.model_copy(
-        update={"watch": settings.watch.model_copy(update={"steady_tail_seconds": 0.0})}
+        update={"watch": settings.watch.model_copy(update={"burst_span_minutes": 0.0})}
     )
 
 
@@ -370,7 +370,7 @@ def run(
     before: list[Lead] = []
     if baseline:
         before = [
-            lead_time(name, rate, before_tail(settings), shift=k * SHIFT)
+            lead_time(name, rate, without_memory(settings), shift=k * SHIFT)
             for name, rate in faults
             for k in range(onsets)
         ]
@@ -383,7 +383,7 @@ def run(
             ]
             print(
                 f"[{label}] {now.scenario} at {now.rate:g}/h (onset +{now.shift / 60:.0f} min): "
-                f"lead before the tail {pair[0]}, with it {pair[1]}"
+                f"lead before the burst memory {pair[0]}, with it {pair[1]}"
             )
     for lead in leads:
         shown = "none" if lead.lead_minutes is None else f"{lead.lead_minutes:.0f} min"
@@ -416,7 +416,8 @@ def run(
     weeks = [false_headsups(seed, days, week_step, settings, bursts) for seed in weeks_spec]
     if baseline and bursts:
         weeks += [
-            false_headsups(seed, days, week_step, before_tail(settings), bursts) | {"before": True}
+            false_headsups(seed, days, week_step, without_memory(settings), bursts)
+            | {"before": True}
             for seed in weeks_spec
         ]
     for week in weeks:
@@ -458,13 +459,16 @@ def main(argv: Sequence[str] | None = None) -> None:
     parser.add_argument("--faults-only", action="store_true", help="skip the normal weeks")
     parser.add_argument("--days", type=float, help="days of each normal week (default: the set's)")
     parser.add_argument(
+        "--scenario", choices=sorted(ALERTS), help="only this fault's rates (e.g. disk-filling)"
+    )
+    parser.add_argument(
         "--onsets", type=int, default=1, help="cases per rate, the onset 17 min later each time"
     )
     parser.add_argument(
         "--baseline",
         action="store_true",
-        help="also play each fault (and --bursts week) as before a steady series' trend had "
-        "to go on to its end (before/after in one run)",
+        help="also play each fault (and --bursts week) as before a steady series remembered "
+        "its own freed bursts (before/after in one run)",
     )
     parser.add_argument(
         "--bursts",
@@ -499,6 +503,9 @@ def main(argv: Sequence[str] | None = None) -> None:
             SETS[name] = {**SETS[name], "weeks": []}
         if args.days:
             SETS[name] = {**SETS[name], "days": args.days}
+        if args.scenario:
+            faults = [f for f in SETS[name]["faults"] if f[0] == args.scenario]  # type: ignore[attr-defined]
+            SETS[name] = {**SETS[name], "faults": faults}
     summary: dict[str, object] = {
         name: run(
             name, SETS[name], args.week_step, settings, args.onsets, args.baseline, args.bursts

@@ -164,3 +164,39 @@ def recent_eta(series: Series, threshold: float, lookback: float) -> float:
         return 0.0
     rate = slope if gap > 0 else -slope
     return abs(gap) / rate if rate > 0 and math.isfinite(rate) else math.inf
+
+
+def _trailing_min(v: np.ndarray, size: int) -> np.ndarray:
+    """The lowest of the ``size`` samples up to each sample."""
+    from scipy.ndimage import minimum_filter1d  # as theilslopes above
+
+    return np.asarray(minimum_filter1d(v, size, mode="nearest", origin=(size - 1) // 2))
+
+
+def freed_rise(series: Series, span: float, freed: float) -> float:
+    """The largest rise ``series`` made and gave back again: at a sample, how far it stood above
+    the lowest point of the ``span`` seconds before it, counted when within ``span`` seconds
+    after it came down again by at least ``freed`` of that rise (0 if never). A quiet disk
+    that a backup or a log rotation writes in bursts whose files are removed later shows its
+    bursts here; a disk that fills, in bursts or not, gives nothing back."""
+    s = Series.of(series.metric, series.timestamps, series.values, series.labels)
+    keep = np.isfinite(s.values)
+    t, v = s.timestamps[keep], s.values[keep]
+    if len(t) < 3 or span <= 0 or np.ptp(t) <= 0:
+        return 0.0
+    # the span in samples at the series' usual step (a gap stretches it: more is compared)
+    size = int(min(len(v), round(span / float(np.median(np.diff(t)))) + 1))
+    rise = v - _trailing_min(v, size)
+    fall = v - _trailing_min(v[::-1], size)[::-1]  # the lowest point of the span after it
+    given_back = (rise > 0) & (fall >= freed * rise)
+    return float(rise[given_back].max()) if given_back.any() else 0.0
+
+
+def current_rise(series: Series, span: float) -> float:
+    """How far the last sample stands above the lowest point of the last ``span`` seconds."""
+    s = Series.of(series.metric, series.timestamps, series.values, series.labels)
+    recent = s.between(float(s.timestamps[-1]) - span, math.inf) if len(s) else s
+    values = recent.values[np.isfinite(recent.values)]
+    if len(values) == 0 or not math.isfinite(float(s.values[-1])):
+        return 0.0
+    return float(s.values[-1] - values.min())

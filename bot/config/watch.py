@@ -24,6 +24,10 @@ STEADY_CONFIDENCE = 0.99
 # ... and on a steady series a trend must go on to its end (bench_watch_window.py --persist)
 STEADY_TAIL_SECONDS = 30.0
 STEADY_TAIL_SHARE = 0.75
+# ... and a steady series' own freed bursts hold a rise back (bench_watch_bursts.py, tuning set)
+BURST_SPAN_MINUTES = 60.0
+BURST_FREED = 0.9
+BURST_MARGIN = 1.0
 _CLOCK = re.compile(r"^([01]\d|2[0-3]):[0-5]\d$")
 
 
@@ -158,6 +162,26 @@ class WatchSettings(BaseModel):
         ge=0,
         le=10,
         description="How fast it must still move there, as a share of the window's slope.",
+    )
+    burst_span_minutes: float = Field(
+        BURST_SPAN_MINUTES,
+        ge=0,
+        le=24 * 60,
+        description="A steady series' burst memory: a rise it gave back again within this "
+        "many minutes (a backup's or a log rotation's files removed) is one of its bursts, and "
+        "a new rise is no heads-up from the short and steady windows while it stands no more "
+        "than `burst_margin` times the largest of them above the lowest point of this span. "
+        "0: no memory.",
+    )
+    burst_margin: float = Field(
+        BURST_MARGIN, ge=0, le=100, description="How far past its own bursts a rise must go."
+    )
+    burst_memory_hours: float = Field(
+        24,
+        ge=0,
+        le=24 * 14,
+        description="How far back the bursts are looked for (read beside the look-back, once a "
+        "pass, as right-sizing reads its day of CPU).",
     )
     anomaly_confidence: float = Field(0.9, ge=0, le=1)
     max_per_hour: int = Field(6, ge=1, le=1000, description="Heads-ups per channel per hour.")

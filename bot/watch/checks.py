@@ -23,7 +23,7 @@ from detectors import (
     detect_anomalies,
     time_to_threshold,
 )
-from detectors.forecast import persists, recent_eta, relative_noise
+from detectors.forecast import current_rise, freed_rise, persists, recent_eta, relative_noise
 from tools.actions import Action
 
 CPU = "cpu_utilization_pct"
@@ -70,7 +70,16 @@ class ForecastCheck:
     ``steady_tail`` seconds it must still move by more than ``steady_tail_share`` of the
     window's slope (:func:`~detectors.forecast.persists`), for the steady and the short window
     alike. A quiet disk written in a burst (a log rotation, a backup writing 2% in a minute)
-    rises in one step and is flat again; a filling disk goes on."""
+    rises in one step and is flat again; a filling disk goes on.
+
+    ``burst_span`` (seconds; 0: not asked) remembers a steady series' own bursts: when its
+    longer history (the view's, else its recent series) shows a rise that was given back again
+    within ``burst_span`` - by at least ``burst_freed`` of it, as a backup's or a log rotation's
+    files are removed - a new rise counts only once it stands more than ``burst_margin`` times
+    the largest such burst above the lowest point of the last ``burst_span``: the short and
+    steady windows' trend (and the long windows' too with ``burst_long``) is held until then.
+    A quiet disk written in long bursts that are freed again is no heads-up every few hours; a
+    disk filling in bursts gives nothing back and is judged as before."""
 
     horizon: float
     trends: tuple[float, ...]
@@ -81,15 +90,23 @@ class ForecastCheck:
     steady_confidence: float = 0.99
     steady_tail: float = 0.0
     steady_tail_share: float = 0.0
+    burst_span: float = 0.0
+    burst_freed: float = 0.5
+    burst_margin: float = 1.0
+    burst_long: bool = False
+    memory: float = 0.0  # seconds of history the burst memory reads (the watch reads it)
     name: str = "forecast"
 
     def run(self, view: ServiceView) -> list[WatchFinding]:
         found: dict[str, WatchFinding] = {}
+        history = {(s.metric, tuple(sorted(s.labels.items()))): s for s in view.history}
         for series in view.series:
             limit = view.limits.get(series.metric)
             if limit is None or len(series) == 0:
                 continue
-            earliest = self._earliest(series, limit.value)
+            longer = history.get((series.metric, tuple(sorted(series.labels.items()))))
+            held = self._held(series, longer)
+            earliest = self._earliest(series, limit.value, held)
             if earliest is None:
                 continue
             forecast, window = earliest
@@ -114,9 +131,25 @@ class ForecastCheck:
                 found[series.metric] = finding  # the label set that gets there first
         return list(found.values())
 
-    def _earliest(self, series: Series, limit: float) -> tuple[Forecast, float] | None:
-        """The earliest crossing of the windows that count, and the window it was fitted on."""
+    def _held(self, series: Series, longer: Series | None) -> bool:
+        """Whether a steady series' rise is still within what its own freed bursts did."""
+        if self.burst_span <= 0 or not self._steady(series, self.steady or self.quick or 0.0):
+            return False
+        bursts = max(
+            freed_rise(s, self.burst_span, self.burst_freed)
+            for s in (series, longer)
+            if s is not None
+        )
+        return bursts > 0 and current_rise(series, self.burst_span) <= self.burst_margin * bursts
+
+    def _earliest(
+        self, series: Series, limit: float, held: bool = False
+    ) -> tuple[Forecast, float] | None:
+        """The earliest crossing of the windows that count (``held``: the short ones not, the
+        long ones neither with ``burst_long``), and the window it was fitted on."""
         found: list[tuple[Forecast, float]] = []
+        if held and self.burst_long:
+            return None
         for trend in self.trends:
             rules = ForecastRules(horizon=self.horizon, lookback=trend)
             forecast = time_to_threshold(series, limit, rules)
@@ -125,6 +158,8 @@ class ForecastCheck:
             if forecast.latest > 2 * self.horizon:
                 continue
             found.append((forecast, trend))
+        if held:
+            return min(found, key=lambda f: f[0].eta, default=None)
         if self.quick is not None:
             rules = ForecastRules(
                 horizon=self.horizon, lookback=self.quick, confidence=self.quick_confidence

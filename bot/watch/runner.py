@@ -13,7 +13,7 @@ from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field, replace
 
 from bot import messages
-from bot.watch.checks import Check, RightSizingCheck
+from bot.watch.checks import Check, ForecastCheck, RightSizingCheck
 from bot.watch.findings import Limit, ServiceView, Target, WatchFinding, WatchPass
 from bot.watch.limits import LimitSource, NoLimits, limits_for
 from detectors import MetricSource, MetricSourceError, PartialMetricsError, Series
@@ -79,7 +79,9 @@ class Watch:
         self._configured = dict(configured_limits or {})
         self._replicas = replicas
         self._verdict = verdict
+        # a longer history for sustained load (right-sizing) and a disk's own bursts (forecast)
         windows = [c.window for c in self._checks if isinstance(c, RightSizingCheck)]
+        windows += [c.memory for c in self._checks if isinstance(c, ForecastCheck)]
         self._history = max(windows, default=0.0)
 
     @property

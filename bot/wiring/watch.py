@@ -12,6 +12,7 @@ from dataclasses import dataclass
 import httpx
 
 from bot.config import Settings
+from bot.config.watch import BURST_FREED
 from bot.flow import IncidentFlow
 from bot.incidents import IncidentStore
 from bot.watch.checks import (
@@ -91,6 +92,10 @@ def build_checks(settings: Settings, drift: DriftProbe | None = None) -> list[Ch
             steady_confidence=w.steady_confidence,
             steady_tail=w.steady_tail_seconds,
             steady_tail_share=w.steady_tail_share,
+            burst_span=60 * w.burst_span_minutes,
+            burst_freed=BURST_FREED,
+            burst_margin=w.burst_margin,
+            memory=3600 * w.burst_memory_hours if w.burst_span_minutes > 0 else 0.0,
         ),
         AnomalyCheck(
             recent=60 * w.recent_minutes,
