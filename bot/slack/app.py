@@ -19,7 +19,7 @@ from bot.alerts import parse_alerts
 from bot.errors import MedicError
 from bot.slack.blocks import APPROVE_ACTION, REJECT_ACTION, section
 from bot.slack.commands import CommandAnswers, Help, immediate_reply, parse_command
-from bot.slack.decisions import SlackUser
+from bot.slack.decisions import NOT_A_SLACK_USER, SLACK_USER_ID, SlackUser
 from bot.slack.limits import fit
 from bot.slack.mentions import SLACK_TS, Mention, Mentions
 from bot.slack.mrkdwn import Mrkdwn, markup, safe_url
@@ -108,6 +108,8 @@ def build_app(
         return next()
 
     def user_of(user_id: str) -> SlackUser:
+        if not SLACK_USER_ID.fullmatch(user_id):
+            return SlackUser(NOT_A_SLACK_USER)
         membership = groups.of(user_id)
         return SlackUser(user_id, membership.groups, membership.unknown)
 
