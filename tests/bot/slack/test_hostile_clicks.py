@@ -76,8 +76,8 @@ def test_a_click_by_a_user_id_slack_never_gives_is_not_a_cli_user(
     medic.click(diagnosis, scale_out, "cli:root")
     medic.slash("silence 2h", user="cli:root")
     medic.settle()
+    assert medic.sim.get_deployment("shop", "recommender").replicas == 3
+    assert medic.sim.silences == []
     approve, silence = medic.slack.ephemeral_texts()[-2:]
     assert "you (not-a-slack-user) may not approve scale in shop" in approve
     assert "you (not-a-slack-user) may not approve silence in shop" in silence
-    assert medic.sim.get_deployment("shop", "recommender").replicas == 3
-    assert medic.sim.silences == []
