@@ -50,6 +50,10 @@ def test_a_click_after_the_clock_jumped_past_expiry_runs_nothing_and_ends_the_bu
     scale_out = diagnosis.button("medic_approve", "scale shop/recommender replicas=6")
     ttl = medic.service.threads.flow.workflow.guard.policy.approval_ttl_seconds
     medic.service.threads.flow.clock.sleep(ttl + 3600)  # the machine's clock jumps ahead
+    medic.slash("status")
+    medic.settle()
+    status = medic.slack.ephemeral_texts()[-1]
+    assert "INC-0001" in status and "pending" not in status  # none can be approved any more
     medic.click(diagnosis, scale_out, APPROVER)
     medic.settle()
     assert "the proposal expired at" in medic.slack.ephemeral_texts()[-1]
