@@ -19,7 +19,7 @@ import time
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from sqlalchemy import Engine, Float, Integer, create_engine, event, update
+from sqlalchemy import Engine, Float, Integer, create_engine, event, make_url, update
 from sqlalchemy.exc import (
     ArgumentError,
     DatabaseError,
@@ -38,6 +38,7 @@ if TYPE_CHECKING:
     from bot.config import DatabaseSettings
 
 BUSY_TIMEOUT_SECONDS = 5.0  # SQLite: how long a statement waits for another writer
+CONNECT_TIMEOUT_SECONDS = 10.0  # PostgreSQL: longest wait for a new connection
 PROBE_TIMEOUT = 2.0  # seconds /healthz waits for the state database
 CACHE_SECONDS = 1.0  # a flood of /healthz costs the database one probe write a second
 
@@ -56,12 +57,13 @@ def state_engine(
     this release's schema unless ``migrate`` is False (``medic db upgrade`` migrates itself)."""
     busy = database.busy_timeout_seconds if database else BUSY_TIMEOUT_SECONDS
     retry = database.retry_seconds if database else DEFAULT_RETRY_SECONDS
+    connect = database.connect_timeout_seconds if database else CONNECT_TIMEOUT_SECONDS
     if url is None:
         engine = sqlite_engine(data_dir, busy_timeout=busy, migrate=migrate)
         return with_retry_budget(engine, retry)
-    where = url.split("@")[-1]
+    where = shown_url(url)
     try:
-        engine = create_engine(url, pool_pre_ping=True)
+        engine = create_engine(url, pool_pre_ping=True, connect_args=_connect_args(url, connect))
     except (ArgumentError, ImportError) as exc:
         raise ConfigError(
             f"cannot use database_url {where!r}: {exc}; use e.g. postgresql+psycopg://USER@HOST/DB"
@@ -75,6 +77,31 @@ def state_engine(
             "(MEDIC_DATABASE_URL) and that the server is up"
         ) from exc
     return with_retry_budget(migrated(engine) if migrate else engine, retry)
+
+
+def shown_url(url: str) -> str:
+    """``url`` as errors show it: the driver, host, port and database only. A user name,
+    password or query parameter (``?password=...``, ``sslkey=...``) may be a secret; errors are
+    read in terminals, logs and CI output."""
+    try:
+        parsed = make_url(url)
+    except ArgumentError:
+        return "(not a database URL)"
+    host = f"{parsed.host or ''}" + (f":{parsed.port}" if parsed.port else "")
+    return f"{parsed.drivername}://{host}/{parsed.database or ''}"
+
+
+def _connect_args(url: str, seconds: float) -> dict[str, Any]:
+    """A PostgreSQL connection gives up after ``seconds`` (libpq waits for ever by default: a
+    server, proxy or firewall that accepts and never answers would hang every click), unless
+    the URL sets its own ``connect_timeout``."""
+    try:
+        parsed = make_url(url)
+    except ArgumentError:
+        return {}
+    if parsed.get_backend_name() != "postgresql" or "connect_timeout" in parsed.query:
+        return {}
+    return {"connect_timeout": max(1, round(seconds))}
 
 
 def sqlite_engine(

@@ -307,14 +307,16 @@ class IncidentFlow:
         return self.proposals.for_incident(incident_id)
 
     def open_incidents(self) -> list[tuple[Incident, list[Proposal]]]:
-        """The open incidents, each with its proposals waiting for a decision."""
+        """The open incidents, each with its proposals waiting for a decision (one past its
+        expiry waits for none: nobody can approve it any more)."""
+        now = self.clock.now()
         return [
             (
                 incident,
                 [
                     p
                     for p in self.proposals.for_incident(incident.id)
-                    if p.status is ProposalStatus.PROPOSED
+                    if p.status is ProposalStatus.PROPOSED and p.expires_at > now
                 ],
             )
             for incident in self.incidents.open_incidents()

@@ -816,3 +816,11 @@ LLM_ANSWER_UNKNOWN_LINKS = (
 WATCH_ETA_RANGE = "{soonest}-{eta}"
 # The services named as taking a quota, when more take it than are named
 WATCH_CONSUMERS_MORE = "{consumers} and {more} more"
+
+# --- hostile ---
+# A click whose button is not on the message where Medic showed that proposal (a button value
+# carried to another message, channel or workspace): it decides nothing.
+SLACK_NOT_THIS_MESSAGE = (
+    "this button is not on the message where Medic showed that proposal; use the Approve and "
+    "Reject buttons under the diagnosis in the thread of {incident}"
+)

@@ -50,7 +50,7 @@ if TYPE_CHECKING:
     from tools.redis_cache import RedisCache
     from tools.sim import SCENARIOS, Scenario, SimulatedCluster
     from tools.workflow import Outcome, RemediationWorkflow, Settled
-    from tools.yaml_input import YamlInputError, load_yaml
+    from tools.yaml_input import YamlInputError, load_yaml, read_bounded
 
 # public name -> (module, attribute); what __getattr__ imports on first use
 _EXPORTS: dict[str, tuple[str, str]] = {
@@ -106,6 +106,7 @@ _EXPORTS: dict[str, tuple[str, str]] = {
     "load_api_client": ("tools.kube", "load_api_client"),
     "load_policy": ("tools.policy", "load_policy"),
     "load_yaml": ("tools.yaml_input", "load_yaml"),
+    "read_bounded": ("tools.yaml_input", "read_bounded"),
     "structured_tools": ("tools.langchain_tools", "structured_tools"),
 }
 
@@ -162,6 +163,7 @@ __all__ = [
     "load_api_client",
     "load_policy",
     "load_yaml",
+    "read_bounded",
     "structured_tools",
 ]
 

@@ -15,7 +15,7 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_valida
 from tools.actions import Principal, Risk
 from tools.catalog import MAX_REPLICAS, MAX_SILENCE_MINUTES, TOOLS, WRITE_TOOLS
 from tools.errors import PolicyError
-from tools.yaml_input import YamlInputError, load_yaml
+from tools.yaml_input import YamlInputError, load_yaml, read_bounded
 
 GLOB_CHARS = set("*?[]\\")
 # The alert labels that name a workload, in the order they are tried: an alert's service is the
@@ -217,15 +217,16 @@ class Policy(BaseModel):
 
 def load_policy(path: Path | None = None) -> Policy:
     """The policy at ``path``, or Medic's default policy when no path is given."""
+    source = "default policy" if path is None else f"policy {path}"
     try:
         if path is None:
             text = resources.files("tools").joinpath("default_policy.yaml").read_bytes()
-            source = "default policy"
         else:
-            text = path.read_bytes()
-            source = f"policy {path}"
+            text = read_bounded(path, source)
     except OSError as exc:
         raise PolicyError(f"cannot read policy file {path or 'default'}: {exc}") from exc
+    except YamlInputError as exc:
+        raise PolicyError(f"{exc}; fix the file and retry") from exc
     try:
         data = load_yaml(text, source) or {}
         return Policy.model_validate(data)

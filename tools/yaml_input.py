@@ -9,7 +9,9 @@ where YAML knows it, the line and column.
 from __future__ import annotations
 
 import math
+import os
 import re
+from pathlib import Path
 from typing import Any
 
 import yaml
@@ -107,6 +109,19 @@ for _kind in ("int", "float"):
     _BoundedLoader.add_constructor(_tag, _number(yaml.SafeLoader.yaml_constructors[_tag]))
 for _kind in _REFUSED_TAGS:
     _BoundedLoader.add_constructor(f"tag:yaml.org,2002:{_kind}", _refused)
+
+
+def read_bounded(path: Path, source: str, *, max_bytes: int = MAX_BYTES) -> bytes:
+    """The bytes of the file at ``path``, never more than ``max_bytes`` read: a file named by
+    mistake that has no end (``/dev/zero``, ``/dev/urandom``) or is gigabytes long is refused
+    after the bound instead of filling the memory. OSError as ``open`` raises it."""
+    with path.open("rb") as file:
+        data = file.read(max_bytes + 1)
+        if len(data) > max_bytes:
+            size = os.fstat(file.fileno()).st_size
+            told = f"{size:,} bytes" if size > max_bytes else f"longer than {max_bytes:,} bytes"
+            raise YamlInputError(f"{source} is {told}; at most {max_bytes:,} are read")
+    return data
 
 
 def load_yaml(text: str | bytes, source: str, *, max_bytes: int = MAX_BYTES) -> Any:

@@ -15,7 +15,7 @@ from pydantic_settings import SettingsError
 from bot import messages
 from bot.config.settings import Settings
 from bot.errors import ConfigError
-from tools.yaml_input import YamlInputError, load_yaml
+from tools.yaml_input import YamlInputError, load_yaml, read_bounded
 
 
 def load_settings(**overrides: Any) -> Settings:
@@ -98,13 +98,12 @@ def _merged(base: dict[str, Any], override: dict[str, Any]) -> dict[str, Any]:
 
 def _read_yaml(path: Path) -> dict[str, Any]:
     shown = str(path) if str(path).isprintable() else repr(str(path))  # a path is text too
+    source = f"MEDIC_CONFIG file {shown}"
     try:
-        text = path.read_bytes()
+        data = load_yaml(read_bounded(path, source), source) or {}
     except OSError as exc:
         reason = exc.strerror
         raise ConfigError(messages.CONFIG_UNREADABLE.format(path=shown, reason=reason)) from exc
-    try:
-        data = load_yaml(text, f"MEDIC_CONFIG file {shown}") or {}
     except YamlInputError as exc:
         raise ConfigError(str(exc)) from exc
     if not isinstance(data, dict):

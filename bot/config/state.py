@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from pydantic import BaseModel, ConfigDict, Field
 
-from bot.database import BUSY_TIMEOUT_SECONDS
+from bot.database import BUSY_TIMEOUT_SECONDS, CONNECT_TIMEOUT_SECONDS
 from tools.transactions import DEFAULT_RETRY_SECONDS
 
 
@@ -19,6 +19,14 @@ class DatabaseSettings(BaseModel):
         ge=0,
         le=60,
         description="SQLite: how long one statement waits for another writer.",
+    )
+    connect_timeout_seconds: float = Field(
+        CONNECT_TIMEOUT_SECONDS,
+        gt=0,
+        le=600,
+        description="PostgreSQL: how long a new connection to the server may take (a server "
+        "that accepts and never answers is then a transient error, retried within "
+        "retry_seconds, not a hang).",
     )
     retry_seconds: float = Field(
         DEFAULT_RETRY_SECONDS,

@@ -16,7 +16,7 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_valida
 
 from bot.errors import ConfigError
 from bot.planners.base import Candidate, PlannerResult, PlanningContext, Recipe
-from tools import YamlInputError, load_yaml
+from tools import YamlInputError, load_yaml, read_bounded
 
 RUNBOOK_WEIGHT = 0.8
 TOP_CAUSES = 3
@@ -86,9 +86,11 @@ def load_runbooks(directory: Path | None = None) -> list[Runbook]:
             raise ConfigError(f"runbooks_dir {directory} is not a directory")
         for path in sorted(directory.glob("*.y*ml")):
             try:
-                sources.append((str(path), path.read_bytes()))
+                sources.append((str(path), read_bounded(path, f"runbook file {path}")))
             except OSError as exc:
                 raise ConfigError(f"cannot read runbook file {path}: {exc.strerror}") from exc
+            except YamlInputError as exc:
+                raise ConfigError(str(exc)) from exc
     runbooks: list[Runbook] = []
     for name, text in sources:
         try:

@@ -19,10 +19,11 @@ from bot.alerts import parse_alerts
 from bot.errors import MedicError
 from bot.slack.blocks import APPROVE_ACTION, REJECT_ACTION, section
 from bot.slack.commands import CommandAnswers, Help, immediate_reply, parse_command
-from bot.slack.decisions import SlackUser
+from bot.slack.decisions import NOT_A_SLACK_USER, SLACK_USER_ID, SlackUser
 from bot.slack.limits import fit
 from bot.slack.mentions import SLACK_TS, Mention, Mentions
 from bot.slack.mrkdwn import Mrkdwn, markup, safe_url
+from bot.slack.outbox import PostedMessage
 from bot.slack.threads import IncidentThreads
 from bot.slack.usergroups import UserGroups
 from bot.slack.watched import ServiceResolver, alert_from_message, posted_at
@@ -107,6 +108,8 @@ def build_app(
         return next()
 
     def user_of(user_id: str) -> SlackUser:
+        if not SLACK_USER_ID.fullmatch(user_id):
+            return SlackUser(NOT_A_SLACK_USER)
         membership = groups.of(user_id)
         return SlackUser(user_id, membership.groups, membership.unknown)
 
@@ -163,6 +166,16 @@ def _register_command(
     app.command("/medic")(ack=ack_command, lazy=[answer_command])
 
 
+def clicked_in(body: dict[str, Any]) -> PostedMessage | None:
+    """The message whose button was clicked, as Slack says (its channel and ts); None when the
+    click names none (then it cannot be a button on a message Medic posted)."""
+    channel = (body.get("channel") or {}).get("id")
+    ts = (body.get("container") or {}).get("message_ts") or (body.get("message") or {}).get("ts")
+    if not isinstance(channel, str) or not isinstance(ts, str):
+        return None
+    return PostedMessage(channel, ts)
+
+
 def _register_buttons(
     app: App, threads: IncidentThreads, user_of: Callable[[str], SlackUser]
 ) -> None:
@@ -174,7 +187,7 @@ def _register_buttons(
         proposal_id, _, digest = value.partition(":")
         user = user_of(str((body.get("user") or {}).get("id", "")))
         try:
-            outcome = threads.decide(approve, proposal_id, user, digest)
+            outcome = threads.decide(approve, proposal_id, user, digest, clicked_in(body))
         except StateUnavailableError as exc:
             verb = "approval" if approve else "rejection"
             not_recorded(respond, exc, f"{verb} of {proposal_id[:32]!r} by {user.id}")

@@ -5,11 +5,18 @@ clicked."""
 
 from __future__ import annotations
 
+import re
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 
 from tools.actions import Principal
 from tools.proposals import Proposal, ProposalStatus
+
+# Slack's user ids: U... (W... on Enterprise Grid). Anything else in a request - "cli:root",
+# "medic:planner", "*" - is no Slack user, and must never pass for a local CLI user or Medic
+# itself, whom a policy may admit ("cli:*" in the shipped one).
+SLACK_USER_ID = re.compile(r"[UW][A-Z0-9]{1,31}")
+NOT_A_SLACK_USER = "not-a-slack-user"
 
 
 @dataclass(frozen=True)

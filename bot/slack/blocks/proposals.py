@@ -6,7 +6,7 @@ changes, so the thread always shows every proposal's current state.
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, LiteralString
 
 from bot import messages
 from bot.slack.blocks.elements import (
@@ -28,9 +28,43 @@ REJECT_ACTION = "medic_reject"
 MAX_DIALOG_TEXT = 300  # Block Kit's limit for a confirmation dialog's text
 
 
+def dialog_text(template: LiteralString, change: str, **more: str) -> Mrkdwn:
+    """``template`` with the exact change and ``more`` within the dialog's limit. What goes
+    first is the end of ``more`` (the dry run's words, also in the message above); the change
+    stays whole whenever it fits, and one longer than the dialog loses its middle, never its
+    tool and target or its values (``replicas=6``). Values are cut before they are escaped, so
+    no entity or markup is left half."""
+    parts = {**more, "change": change}
+    for key in (*more, "change"):
+        if len(markup(template, **parts)) <= MAX_DIALOG_TEXT:
+            break
+        room = MAX_DIALOG_TEXT - len(markup(template, **{**parts, key: ""}))
+        parts[key] = _cut(parts[key], room, middle=key == "change")
+    return markup(template, **parts)
+
+
+def _cut(value: str, room: int, *, middle: bool) -> str:
+    """``value`` with an ellipsis for what goes (its end, or its ``middle``), taking at most
+    ``room`` characters once escaped."""
+    if len(escape(value)) <= room:
+        return value
+    room -= 1  # the ellipsis
+    head = _prefix(value, room - room // 2 if middle else room)
+    tail = _prefix(value[::-1], room - len(escape(head)))[::-1] if middle else ""
+    return head + "…" + tail
+
+
+def _prefix(value: str, room: int) -> str:
+    """The longest start of ``value`` that takes at most ``room`` characters escaped."""
+    used = 0
+    for index, char in enumerate(value):
+        used += len(escape(char))
+        if used > room:
+            return value[:index]
+    return value
+
+
 def _confirm(title: str, text: Mrkdwn, confirm: str, style: str | None = None) -> dict[str, Any]:
-    if len(text) > MAX_DIALOG_TEXT:
-        text = Mrkdwn(text[: MAX_DIALOG_TEXT - 3] + "...")
     dialog: dict[str, Any] = {
         "title": plain(title),
         "text": mrkdwn(text),
@@ -56,7 +90,7 @@ def _buttons(p: Proposal) -> Block:
                 "value": f"{p.id}:{p.digest}",
                 "confirm": _confirm(
                     messages.SLACK_CONFIRM_APPROVE,
-                    markup(messages.SLACK_CONFIRM_APPROVE_TEXT, change=change, preview=p.preview),
+                    dialog_text(messages.SLACK_CONFIRM_APPROVE_TEXT, change, preview=p.preview),
                     messages.SLACK_APPROVE,
                     "primary",
                 ),
@@ -69,7 +103,7 @@ def _buttons(p: Proposal) -> Block:
                 "value": p.id,
                 "confirm": _confirm(
                     messages.SLACK_CONFIRM_REJECT,
-                    markup(messages.SLACK_CONFIRM_REJECT_TEXT, change=change),
+                    dialog_text(messages.SLACK_CONFIRM_REJECT_TEXT, change),
                     messages.SLACK_REJECT,
                     "danger",
                 ),

@@ -1,0 +1,87 @@
+"""Clicks nobody wrote a test for: an Approve button's value carried to another message, another
+channel or a message Medic never posted (Slack signs what it sends, but not where a value came
+from: a decision counts only on the message where Medic showed that proposal), and a click after
+the clock jumped past the proposal's expiry, and a user id Slack never gives (`cli:root`)."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from pathlib import Path
+
+import yaml
+
+from tests.bot.slack.fake_slack import Message
+from tests.bot.slack.harness import ALERTS, APPROVER, Medic, write_config
+
+
+def test_an_approval_counts_only_on_the_message_that_shows_it(medic: Medic) -> None:
+    assert medic.alert(medic.demo_alert()).status_code == 200
+    medic.settle()
+    root = medic.root()
+    diagnosis = medic.diagnosis(root)
+    scale_out = diagnosis.button("medic_approve", "scale shop/recommender replicas=6")
+    elsewhere = [
+        Message("C0OTHER", diagnosis.ts, "", [], None),  # the same ts in another channel
+        Message(ALERTS, root.ts, root.text, root.blocks, None),  # Medic's, but not that one
+        Message(ALERTS, "1800009999.000100", "", [], None),  # a message Medic never posted
+    ]
+    for message in elsewhere:
+        assert medic.click(message, scale_out, APPROVER).status_code == 200
+        medic.settle()
+        said = medic.slack.ephemeral_texts()[-1]
+        assert said.startswith("Not done: this button is not on the message where Medic"), said
+        assert "INC-0001" in said
+        assert medic.sim.get_deployment("shop", "recommender").replicas == 3
+    assert "Approve" in [b["text"]["text"] for b in diagnosis.buttons()]  # still waiting
+
+    # The same value on the diagnosis itself: approved, run once.
+    medic.click(diagnosis, scale_out, APPROVER)
+    medic.settle()
+    assert medic.sim.get_deployment("shop", "recommender").replicas == 6
+    assert "scaled deployment shop/recommender: 3 -> 6 replicas" in diagnosis.all_text()
+
+
+def test_a_click_after_the_clock_jumped_past_expiry_runs_nothing_and_ends_the_buttons(
+    medic: Medic,
+) -> None:
+    assert medic.alert(medic.demo_alert()).status_code == 200
+    medic.settle()
+    diagnosis = medic.diagnosis(medic.root())
+    scale_out = diagnosis.button("medic_approve", "scale shop/recommender replicas=6")
+    ttl = medic.service.threads.flow.workflow.guard.policy.approval_ttl_seconds
+    medic.service.threads.flow.clock.sleep(ttl + 3600)  # the machine's clock jumps ahead
+    medic.slash("status")
+    medic.settle()
+    status = medic.slack.ephemeral_texts()[-1]
+    assert "INC-0001" in status and "pending" not in status  # none can be approved any more
+    medic.click(diagnosis, scale_out, APPROVER)
+    medic.settle()
+    assert "the proposal expired at" in medic.slack.ephemeral_texts()[-1]
+    assert medic.sim.get_deployment("shop", "recommender").replicas == 3
+    assert "Expired: scale deployment shop/recommender: 3 -> 6 replicas" in diagnosis.all_text()
+    assert not any("replicas=6" in b["confirm"]["text"]["text"] for b in diagnosis.buttons())
+
+
+def test_a_click_by_a_user_id_slack_never_gives_is_not_a_cli_user(
+    start_medic: Callable[..., Medic], tmp_path: Path
+) -> None:
+    """The shipped policy admits `cli:*` (whoever runs `medic` on the machine): a request
+    claiming the user id `cli:root` is no Slack user, and approves nothing."""
+    config = write_config(tmp_path / "cli-approvers.yaml")
+    policy = config.with_name("policy.yaml")
+    rules = yaml.safe_load(policy.read_text())
+    rules["approvers"] = [{"users": ["cli:*"]}]
+    policy.write_text(yaml.safe_dump(rules))
+    medic = start_medic(MEDIC_CONFIG=str(config))
+    assert medic.alert(medic.demo_alert()).status_code == 200
+    medic.settle()
+    diagnosis = medic.diagnosis(medic.root())
+    scale_out = diagnosis.button("medic_approve", "scale shop/recommender replicas=6")
+    medic.click(diagnosis, scale_out, "cli:root")
+    medic.slash("silence 2h", user="cli:root")
+    medic.settle()
+    assert medic.sim.get_deployment("shop", "recommender").replicas == 3
+    assert medic.sim.silences == []
+    approve, silence = medic.slack.ephemeral_texts()[-2:]
+    assert "you (not-a-slack-user) may not approve scale in shop" in approve
+    assert "you (not-a-slack-user) may not approve silence in shop" in silence
