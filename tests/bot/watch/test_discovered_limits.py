@@ -34,7 +34,6 @@ from tests.services.prometheus import openmetrics_gauges, running_prometheus
 
 STEP = 15.0
 POINTS = 480  # two hours
-NOW = time.time() // STEP * STEP - 60.0
 GiB = 2.0**30
 Labels = tuple[tuple[str, str], ...]
 Samples = dict[tuple[str, Labels], list[tuple[float, float]]]
@@ -42,11 +41,12 @@ Samples = dict[tuple[str, Labels], list[tuple[float, float]]]
 
 def _ramp(t: np.ndarray, start: float, per_minute: float) -> np.ndarray:
     """Flat for the first hour, then ``per_minute`` a minute over the last hour."""
-    return start + np.where(t > NOW - 3600, (t - (NOW - 3600)) / 60 * per_minute, 0.0)
+    hour_ago = t[-1] - 3600
+    return start + np.where(t > hour_ago, (t - hour_ago) / 60 * per_minute, 0.0)
 
 
-def _samples() -> Samples:
-    t = NOW - STEP * np.arange(POINTS)[::-1]
+def _samples(now: float) -> Samples:
+    t = now - STEP * np.arange(POINTS)[::-1]
     rng = np.random.default_rng(5)
     samples: Samples = {}
 
@@ -93,17 +93,25 @@ def _samples() -> Samples:
 
 
 @pytest.fixture(scope="module")
-def prometheus(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+def now() -> float:
+    """The last sample's time: taken when the module's Prometheus starts, not when the module
+    is imported. `medic watch` reads up to the real now, and a loaded CI run once spent 25
+    minutes between collecting this module and running it: the samples had ended long before."""
+    return time.time() // STEP * STEP - 60.0
+
+
+@pytest.fixture(scope="module")
+def prometheus(tmp_path_factory: pytest.TempPathFactory, now: float) -> Iterator[str]:
     with running_prometheus(
-        tmp_path_factory.mktemp("prometheus"), openmetrics_gauges(_samples())
+        tmp_path_factory.mktemp("prometheus"), openmetrics_gauges(_samples(now))
     ) as url:
         yield url
 
 
-def test_the_quota_hard_limits_come_from_kube_state_metrics(prometheus: str) -> None:
+def test_the_quota_hard_limits_come_from_kube_state_metrics(prometheus: str, now: float) -> None:
     client = httpx.Client(base_url=prometheus, timeout=5)
     found = PrometheusLimits(PrometheusMetricSource(client, LIMIT_QUERIES)).limits(
-        Target("shop", "checkout"), NOW
+        Target("shop", "checkout"), now
     )
     assert found["quota_requests_memory_bytes"].value == 8 * GiB
     assert found["quota_pods"].value == 40
@@ -111,7 +119,7 @@ def test_the_quota_hard_limits_come_from_kube_state_metrics(prometheus: str) -> 
 
 
 def test_a_filling_quota_and_a_filling_node_disk_are_forecast_to_exhaustion(
-    prometheus: str,
+    prometheus: str, now: float
 ) -> None:
     client = httpx.Client(base_url=prometheus, timeout=5)
     watch = Watch(
@@ -120,7 +128,7 @@ def test_a_filling_quota_and_a_filling_node_disk_are_forecast_to_exhaustion(
         lookback=7200,
         limits=PrometheusLimits(PrometheusMetricSource(client, LIMIT_QUERIES)),
     )
-    result = watch.run([Target("shop", "checkout")], NOW)
+    result = watch.run([Target("shop", "checkout")], now)
     assert result.notes == []
     found = {f.subject: f for f in result.findings}
     assert set(found) == {"quota_requests_memory_bytes", NODE_DISK}  # the pods quota is steady
@@ -140,7 +148,7 @@ def test_a_filling_quota_and_a_filling_node_disk_are_forecast_to_exhaustion(
     )
 
 
-def test_a_filling_quota_names_the_services_that_take_it(prometheus: str) -> None:
+def test_a_filling_quota_names_the_services_that_take_it(prometheus: str, now: float) -> None:
     client = httpx.Client(base_url=prometheus, timeout=5)
     watch = Watch(
         metrics=PrometheusMetricSource(client, USAGE_QUERIES),
@@ -148,7 +156,7 @@ def test_a_filling_quota_names_the_services_that_take_it(prometheus: str) -> Non
         lookback=7200,
         limits=PrometheusLimits(PrometheusMetricSource(client, LIMIT_QUERIES)),
     )
-    result = watch.run([Target("shop", "frontend")], NOW)
+    result = watch.run([Target("shop", "frontend")], now)
     (memory,) = [f for f in result.findings if f.subject == "quota_requests_memory_bytes"]
     # per service (a Deployment's pods together, a StatefulSet's by its name), biggest first
     assert memory.consumers == (
