@@ -171,8 +171,12 @@ class CrashRun:
         self.report.kills += 1
 
     def run(self, kills: int = 0, min_cycles: int = 0) -> CrashReport:
-        """At least ``kills`` kills, and as many more as it takes to reach ``min_cycles``."""
-        while self.report.kills < kills or self.cycles() < min_cycles:
+        """At least ``kills`` kills, and as many more as it takes to reach ``min_cycles`` (at
+        most 10 a cycle wanted: workers that make no progress end the run, not hang it)."""
+        limit = max(kills, 10 * min_cycles)
+        while (self.report.kills < kills or self.cycles() < min_cycles) and (
+            self.report.kills < limit
+        ):
             self.kill_one()
         return self.finish()
 

@@ -27,9 +27,11 @@ def alertmanager(tmp_path: Path) -> Iterator[str]:
 
 def crash(tmp_path: Path, kube: KubeApi, alertmanager: str, url: str | None, kills: int) -> None:
     run = CrashRun(tmp_path / "run", kube, alertmanager, database=url, seed=kills)
-    report: CrashReport = run.run(kills=kills)
+    # kills across cycles, not only at start-up: a loaded machine makes fewer cycles before
+    # each kill (CI at load 20 made 4 in 4 kills), so it is killed as often as that takes
+    report: CrashReport = run.run(kills=kills, min_cycles=2 * kills)
     assert report.target_met, report.as_dict()
-    assert report.cycles > kills  # the kills fell across cycles, not only at start-up
+    assert report.cycles >= 2 * kills, report.as_dict()  # not given up after 10 kills a cycle
 
 
 def test_kill_9_across_cycles_on_sqlite(
