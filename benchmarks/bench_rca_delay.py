@@ -10,7 +10,9 @@ its own fault, left out of the ranking; the other incidents of the day serve as 
 history, as in ``medic eval rca``. The script reports how often the replayed service ranks first
 and in the top three, per kind, per size and per delay shape, under the default channels, issue 13's
 first pass (without ``late``) and issue 4's (``--add``: also the defaults with more channels).
-The same cases are the replayed fault types of ``benchmarks/bench_generalization.py --area rca``.
+The same cases are the replayed fault types of ``benchmarks/bench_generalization.py --area rca``;
+rows named "staggered" are the same faults started 2-10 minutes before their host's
+(``rca_replay.stagger``), the others start with it.
 
 Usage: python benchmarks/bench_rca_delay.py [--data DIR] [--cache DIR] [--json] [--add CHANNEL..]
 """
@@ -48,13 +50,14 @@ def main() -> None:
         ranks = positions(everything, channels)
         by: dict[str, list[int | None]] = defaultdict(list)
         for case in cases:
-            by[case.fault_type].append(ranks[case.id])
+            view = "" if case.view == "widened" else f"{case.view} "
+            by[view + case.fault_type].append(ranks[case.id])
             if case.fault_type == "delay" and case.size < min(DELAYS):
-                by["delay small (relative to its hand-offs)"].append(ranks[case.id])
+                by[f"{view}delay small (relative to its hand-offs)"].append(ranks[case.id])
             else:
-                by[f"{case.fault_type} {case.size:g}"].append(ranks[case.id])
+                by[f"{view}{case.fault_type} {case.size:g}"].append(ranks[case.id])
             for part in filter(None, case.shape.split(", ")):
-                by[f"delay {part}"].append(ranks[case.id])
+                by[f"{view}delay {part}"].append(ranks[case.id])
         for what, found in sorted(by.items()):
             rows.append(
                 {
