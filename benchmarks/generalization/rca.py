@@ -45,8 +45,9 @@ SEED = 13
 PER_HOST = {"delay": 2}  # replays of a kind per real incident (1 unless named): delays vary most
 NEZHA = Path("rca") / "nezha"
 
-ISSUE_4 = (DEFAULT_CHANNELS - {"flow", "delay", "late"}) | {"flow_untimed", "delay_exact"}
-FIRST_PASS = DEFAULT_CHANNELS - {"late"}  # issue 13's defaults before the replay was widened
+FOURTH_PASS = DEFAULT_CHANNELS - {"onset"}  # the defaults before onset order (fifth pass)
+ISSUE_4 = (FOURTH_PASS - {"flow", "delay", "late"}) | {"flow_untimed", "delay_exact"}
+FIRST_PASS = FOURTH_PASS - {"late"}  # issue 13's defaults before the replay was widened
 # Components tried, in order: each replaces (or adds) channels of the set kept so far and stays
 # only if the outer estimate rises by fault type and by hour (forward selection, ``selection``).
 STEPS: dict[str, tuple[frozenset[str], frozenset[str]]] = {
@@ -342,9 +343,9 @@ def claims(data: Path, cache: Path | None = None) -> list[Claim]:
 
 # --- a learned combination of the channels (issue 13, fourth pass) ---
 LEARNED_FEATURES = {  # the channel parts a learned combination weighs
-    "defaults": tuple(sorted(DEFAULT_CHANNELS)),
+    "defaults": tuple(sorted(FOURTH_PASS)),
     "every channel": tuple(
-        sorted(DEFAULT_CHANNELS | {"stretch", "self_time", "self_slow", "delay_tail", "late_raw"})
+        sorted(FOURTH_PASS | {"stretch", "self_time", "self_slow", "delay_tail", "late_raw"})
     ),
 }
 LEARNED_C = 1.0  # scikit-learn's default regularisation, not tuned
@@ -435,7 +436,7 @@ def learned_claims(cases: Sequence[Case], cache: dict[str, Ranks]) -> list[Claim
     the defaults alone, then with each learned combination among the candidates (chosen in the
     inner folds); AS@1 and AS@3 outer, and the real incidents' AS@1 in the fault-type folds."""
     defaults: list[Method[Case, Any, int | None]] = list(
-        methods(cases, [("defaults", DEFAULT_CHANNELS)], cache)
+        methods(cases, [("defaults", FOURTH_PASS)], cache)
     )
     out: list[Claim] = []
     for label, channels in LEARNED_FEATURES.items():
@@ -453,7 +454,7 @@ def learned_claims(cases: Sequence[Case], cache: dict[str, Ranks]) -> list[Claim
 
 # --- onset order on staggered replays (issue 13, fifth pass) ---
 VIEWS = ("widened", "staggered")
-ONSET_SETS = (("defaults", DEFAULT_CHANNELS), ("defaults + onset", DEFAULT_CHANNELS | {"onset"}))
+ONSET_SETS = (("fourth pass", FOURTH_PASS), ("defaults (+ onset)", DEFAULT_CHANNELS))
 
 
 def view_cases(cases: Sequence[Case], view: str) -> list[Case]:
@@ -475,7 +476,7 @@ def onset_claims(everything: Sequence[Case]) -> list[Claim]:
         for k in (1, 3):
             for by in GROUPINGS:
                 groups = grouped(cases, by)
-                for what, sets in (("defaults", ONSET_SETS[:1]), ("+onset order", ONSET_SETS)):
+                for what, sets in (("fourth pass", ONSET_SETS[:1]), ("+onset order", ONSET_SETS)):
                     estimate = nested(methods(cases, sets, ranks), groups, as_at(k))
                     held = real_outer(estimate, groups) if by == "fault type" else None
                     note = what if held is None else f"{what} (28 real AS@{k} {held:.3f})"
