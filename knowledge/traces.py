@@ -334,10 +334,11 @@ def trace_evidence(
     for component, (delay, seconds) in _step_delays(base_traces, cur_traces, pooled=True).items():
         out[component].delay = delay
         out[component].delay_seconds = seconds
-    for component, (score, peer) in late_links(base_traces, cur_traces).items():
+    gaps = usual_gaps(base_traces, pooled=True)  # what late links and onsets compare with
+    for component, (score, peer) in late_links(base_traces, cur_traces, gaps).items():
         out[component].late = score
         out[component].late_link = peer
-    for component, moment in slow_onsets(base_traces, cur_traces).items():
+    for component, moment in slow_onsets(base_traces, cur_traces, gaps).items():
         out[component].onset = moment
     if candidates:
         for component, evidence in out.items():
@@ -429,11 +430,14 @@ def self_times(
 
 
 def _late_scores(
-    baseline: Sequence[Sequence[TraceEvent]], current: Sequence[Sequence[TraceEvent]]
+    baseline: Sequence[Sequence[TraceEvent]],
+    current: Sequence[Sequence[TraceEvent]],
+    usual: dict[_Key, tuple[float, float]] | None = None,
 ) -> dict[tuple[str, str], float]:
     """Per link (component, neighbour) with enough hand-offs, how much more often they are slow
-    than the link's were in the baseline (``late_links``)."""
-    usual = usual_gaps(baseline, pooled=True)
+    than the link's were in the baseline (``late_links``; ``usual``: the baseline's pooled usual
+    gaps, when already computed)."""
+    usual = usual_gaps(baseline, pooled=True) if usual is None else usual
 
     def tally(traces: Sequence[Sequence[TraceEvent]]) -> dict[tuple[str, str], list[int]]:
         counts: dict[tuple[str, str], list[int]] = defaultdict(lambda: [0, 0])
@@ -460,13 +464,16 @@ def _late_scores(
 
 
 def slow_onsets(
-    baseline: Sequence[Sequence[TraceEvent]], current: Sequence[Sequence[TraceEvent]]
+    baseline: Sequence[Sequence[TraceEvent]],
+    current: Sequence[Sequence[TraceEvent]],
+    usual: dict[_Key, tuple[float, float]] | None = None,
 ) -> dict[str, float]:
     """Per component, when its hand-offs first became slow (``SLOW_SPREADS`` past the usual,
     pooled keys) more often than its own were in the baseline: walking the window's hand-offs
     in time order, the first at which the slow count so far is ``ONSET_SIGMAS`` deviance-sigmas
-    over the baseline rate (the trace-timing part of onset order)."""
-    usual = usual_gaps(baseline, pooled=True)
+    over the baseline rate (the trace-timing part of onset order). ``usual``: the baseline's
+    pooled usual gaps, when already computed."""
+    usual = usual_gaps(baseline, pooled=True) if usual is None else usual
 
     def flagged(traces: Sequence[Sequence[TraceEvent]]) -> list[tuple[float, str, bool]]:
         found = []
@@ -500,7 +507,9 @@ def slow_onsets(
 
 
 def late_links(
-    baseline: Sequence[Sequence[TraceEvent]], current: Sequence[Sequence[TraceEvent]]
+    baseline: Sequence[Sequence[TraceEvent]],
+    current: Sequence[Sequence[TraceEvent]],
+    usual: dict[_Key, tuple[float, float]] | None = None,
 ) -> dict[str, tuple[float, str]]:
     """Per component, its link to one neighbour whose hand-offs are slow (``SLOW_SPREADS``
     baseline spreads past the usual, pooled keys) more often than the same link's were in the
@@ -511,7 +520,7 @@ def late_links(
     counting slow hand-offs per link sees each: a fifth of fifty hand-offs slow where the
     baseline had none is as clear as all of them a little slower."""
     out: dict[str, tuple[float, str]] = {}
-    for (component, peer), score in _late_scores(baseline, current).items():
+    for (component, peer), score in _late_scores(baseline, current, usual).items():
         if score > out.get(component, (0.0, ""))[0]:
             out[component] = (score, peer)
     return out
