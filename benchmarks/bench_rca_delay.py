@@ -8,9 +8,12 @@ hand-off, with jitter; for a share of the requests or on one edge only), ``timeo
 the time) and ``slow`` (its own steps 2-11 times slower, CPU up half the time). The incident keeps
 its own fault, left out of the ranking; the other incidents of the day serve as each service's
 history, as in ``medic eval rca``. The script reports how often the replayed service ranks first
-and in the top three, per kind, per size and per delay shape, under the default channels, issue 13's
-first pass (without ``late``) and issue 4's (``--add``: also the defaults with more channels).
-The same cases are the replayed fault types of ``benchmarks/bench_generalization.py --area rca``.
+and in the top three, per kind, per size and per delay shape, under the default channels, the
+fourth pass's (before onset order), issue 13's first pass (without ``late``) and issue 4's
+(``--add``: also the defaults with more channels).
+The same cases are the replayed fault types of ``benchmarks/bench_generalization.py --area rca``;
+rows named "staggered" are the same faults started 2-10 minutes before their host's
+(``rca_replay.stagger``), the others start with it.
 
 Usage: python benchmarks/bench_rca_delay.py [--data DIR] [--cache DIR] [--json] [--add CHANNEL..]
 """
@@ -24,7 +27,14 @@ from collections import defaultdict
 from pathlib import Path
 
 from benchmarks.bench_generalization import default_data
-from benchmarks.generalization.rca import FIRST_PASS, ISSUE_4, NEZHA, cached_cases, positions
+from benchmarks.generalization.rca import (
+    FIRST_PASS,
+    FOURTH_PASS,
+    ISSUE_4,
+    NEZHA,
+    cached_cases,
+    positions,
+)
 from benchmarks.generalization.rca_replay import DELAYS, KINDS
 from knowledge.ranking import DEFAULT_CHANNELS
 
@@ -42,19 +52,21 @@ def main() -> None:
     everything = cached_cases(args.data / NEZHA, args.cache)  # the real ones are the history
     cases = [c for c in everything if c.fault_type in KINDS]
     rows = []
-    sets = [("defaults", DEFAULT_CHANNELS), ("first pass", FIRST_PASS), ("issue 4", ISSUE_4)]
+    sets = [("defaults", DEFAULT_CHANNELS), ("fourth pass", FOURTH_PASS)]
+    sets += [("first pass", FIRST_PASS), ("issue 4", ISSUE_4)]
     sets += [(f"+{c}", DEFAULT_CHANNELS | {c}) for c in args.add if c not in DEFAULT_CHANNELS]
     for label, channels in sets:
         ranks = positions(everything, channels)
         by: dict[str, list[int | None]] = defaultdict(list)
         for case in cases:
-            by[case.fault_type].append(ranks[case.id])
+            view = "" if case.view == "widened" else f"{case.view} "
+            by[view + case.fault_type].append(ranks[case.id])
             if case.fault_type == "delay" and case.size < min(DELAYS):
-                by["delay small (relative to its hand-offs)"].append(ranks[case.id])
+                by[f"{view}delay small (relative to its hand-offs)"].append(ranks[case.id])
             else:
-                by[f"{case.fault_type} {case.size:g}"].append(ranks[case.id])
+                by[f"{view}{case.fault_type} {case.size:g}"].append(ranks[case.id])
             for part in filter(None, case.shape.split(", ")):
-                by[f"delay {part}"].append(ranks[case.id])
+                by[f"{view}delay {part}"].append(ranks[case.id])
         for what, found in sorted(by.items()):
             rows.append(
                 {

@@ -1,6 +1,6 @@
 """Root-cause ranking: which component (service) most likely started an incident, with evidence.
 
-Each component gets up to seven kinds of evidence ("channels") from the incident window against a
+Each component gets up to eight kinds of evidence ("channels") from the incident window against a
 baseline window:
 - errors: new or surging warning/error templates (Poisson deviance against the baseline rate),
 - drops: templates that stopped or fell behind their usual share of the component's logs (a code
@@ -14,6 +14,9 @@ baseline window:
   usually deviates (the same statistic over earlier windows of the series),
 - latency: latency metrics, only when no traces are available (a per-hop delay measured in the
   traces is direct; a pod's latency percentile mixes in every callee and idles at random values).
+- onset: onset order - the minutes by which the component whose latency, errors or hand-off
+  timing changed first (against its own history, traced back up to a quarter of an hour before
+  the window) leads the next one; every later one gets nothing (it inherited the change).
 - shift: any other metric's sustained deviation (error ratios, request rates, memory). Not
   scored by default: it did not raise the outer estimate on Nezha; the live screen
   (``knowledge.origins.screen``) uses it to choose whose logs to read.
@@ -40,6 +43,11 @@ some requests only, on one edge, small or echoed in the callers' metrics: the ou
 rose by fault type and by hour and the real incidents kept their ranks; ``late_raw`` (the same
 count without the 3-sigma floor) cost a real incident and is computed only as a candidate.
 
+``onset`` joined the defaults in a fifth pass, on a replay whose faults start 2-10 minutes
+before their host incident's own (the staggered view): the outer AS@1 rose by fault type and by
+hour, the real incidents kept their ranks (``benchmarks/generalization/rca.py``,
+``onset_claims``).
+
 A third pass tried latency evidence for slow-only faults, none of it kept (the outer estimate
 did not rise by fault type, or the real incidents lost ranks): ``self_time`` and ``self_slow``
 (a component's own time per request, its callees' excluded: the quartile of its excess, and how
@@ -57,7 +65,7 @@ from __future__ import annotations
 import math
 import statistics
 from collections.abc import Collection, Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 
 import numpy as np
 import numpy.typing as npt
@@ -92,7 +100,9 @@ HISTORY_ONLY = frozenset(
 )  # self_slow: a candidate
 # computed whenever a component's logs are read; a window without them did not read its logs
 LOG_CHANNELS = frozenset({"errors", "drops"})
-DEFAULT_CHANNELS = frozenset({"errors", "drops", "flow", "delay", "late", "saturation", "latency"})
+DEFAULT_CHANNELS = frozenset(
+    {"errors", "drops", "flow", "delay", "late", "saturation", "latency", "onset"}
+)
 # trace channels computed only when asked (``knowledge.traces.trace_evidence``'s ``candidates``):
 # the benchmark's candidates, which the generalisation protocol dropped
 CANDIDATE_CHANNELS = frozenset(
@@ -109,6 +119,9 @@ CANDIDATE_CHANNELS = frozenset(
         "late_breadth",
     }
 )
+ONSET_LOOKBACK = 900.0  # how far before the window a change that is still going is traced back
+ONSET_RUN = 2  # consecutive out-of-band samples before a metric's change counts (not one spike)
+ONSET_FAMILIES = frozenset({"latency", "errors"})  # the metric families onset order reads
 
 
 @dataclass(frozen=True)
@@ -143,6 +156,9 @@ class Features:
     # what count noise alone gives a channel in this window (``_error_noise``): the least its
     # usual can be when its peers, not its own past, are the yardstick (``_usual``)
     noise: Mapping[str, float] = field(default_factory=dict)
+    # when its latency, errors or hand-off timing first changed against its own history, looking
+    # back before the window (``onset_of``); ``rank_components`` turns it into onset order
+    onset: float | None = None
 
 
 @dataclass(frozen=True)
@@ -224,7 +240,84 @@ def features(window: ComponentWindow) -> Features:
         evidence=tuple(evidence),
         abnormal_templates=tuple(dict.fromkeys(templates)),
         noise={"errors": _error_noise(window)},
+        onset=onset_of(window, surging),
     )
+
+
+def onset_of(window: ComponentWindow, surging: Sequence[str] = ()) -> float | None:
+    """When the component's behaviour first changed against its own history: the earliest of
+    its new error templates' first line (``surging`` ones the baseline never logged), the first
+    time its hand-offs became slow too often (``knowledge.traces.slow_onsets``), and the start
+    of the out-of-band run of a latency or error metric that reaches into the window, traced
+    back up to ``ONSET_LOOKBACK`` before it (a slowdown nobody alerted on began before the
+    alert's window)."""
+    times = [
+        window.first_seen[t]
+        for t in surging
+        if t in window.first_seen and not window.baseline_templates.get(t)
+    ]
+    if window.traces is not None and window.traces.onset is not None:
+        times.append(window.traces.onset)
+    if window.window is not None:
+        vocabulary = default_vocabulary()
+        for name, series in window.metrics.items():
+            if vocabulary.family(name) in ONSET_FAMILIES and len(series):
+                began = _metric_onset(np.asarray(series, dtype=np.float64), *window.window)
+                if began is not None:
+                    times.append(began)
+    return min(times) if times else None
+
+
+def _metric_onset(series: npt.NDArray[np.float64], start: float, end: float) -> float | None:
+    """The first sample of the run of same-signed out-of-band samples (robust z against the
+    hour before the lookback) that holds the window's first out-of-band sample, when the run is
+    at least ``ONSET_RUN`` samples long."""
+    series = series[np.argsort(series[:, 0], kind="stable")]
+    times, values = series[:, 0], series[:, 1]
+    look = start - ONSET_LOOKBACK
+    low, mid, high = np.searchsorted(times, [look - METRIC_BASELINE_SECONDS, look, end])
+    baseline = values[low:mid]
+    if len(baseline) < MIN_HISTORY or high <= mid:
+        return None
+    median = float(np.median(baseline))
+    mad = 1.4826 * float(np.median(np.abs(baseline - median)))
+    zs = (values[mid:high] - median) / max(mad, 0.05 * abs(median), 1e-3)
+    at = times[mid:high]
+    out = np.abs(zs) >= OUT_OF_BAND
+    inside = np.flatnonzero(out & (at >= start))
+    if not len(inside):
+        return None
+    k = first = int(inside[0])
+    sign = np.sign(zs[k])
+    while first > 0 and out[first - 1] and np.sign(zs[first - 1]) == sign:
+        first -= 1
+    last = k
+    while last + 1 < len(zs) and out[last + 1] and np.sign(zs[last + 1]) == sign:
+        last += 1
+    return float(at[first]) if last - first + 1 >= ONSET_RUN else None
+
+
+def onset_leads(found: Mapping[str, Features]) -> dict[str, float]:
+    """Onset order as a channel: the minutes by which the component that changed first leads
+    the next one; every other component 0 (a caller that changed later inherited its change).
+    Without two onsets there is no order."""
+    began = sorted((f.onset, n) for n, f in found.items() if f.onset is not None)
+    leads = {name: 0.0 for name in found}
+    if len(began) >= 2:
+        leads[began[0][1]] = (began[1][0] - began[0][0]) / 60.0
+    return leads
+
+
+def with_onsets(found: Mapping[str, Features]) -> Mapping[str, Features]:
+    """``found`` with each component's onset lead as its ``onset`` channel (what the origin
+    history keeps). A window without onset times (one read back from the history, which keeps
+    the leads) is returned as it is."""
+    if all(f.onset is None for f in found.values()):
+        return found
+    leads = onset_leads(found)
+    return {
+        name: replace(f, channels={**f.channels, "onset": leads[name]}) for name, f in found.items()
+    }
 
 
 def _candidate_channels(traces: TraceEvidence) -> dict[str, float]:
@@ -429,6 +522,9 @@ def rank_components(
     other windows, the yardstick of what is usual for each; without it, the other components of
     this window are the yardstick. ``channels``: the kinds of evidence scored (``latency`` counts
     only without traces unless ``latency_traced`` is named too)."""
+    if "onset" in channels:
+        current = with_onsets(current)
+        history = [with_onsets(h) for h in history]
     traced = any("delay" in f.channels for f in current.values())
     parts: dict[str, dict[str, float]] = {}
     for name, found in current.items():

@@ -40,6 +40,9 @@ are kept beside them for that comparison):
 - late breadth (a candidate, computed only when asked): the late links' scores past 3 sigma
   summed over all of a component's links - a delay on every packet it sends makes each of its
   links late, a victim's slowness is usually on one.
+- slow onset (the trace-timing part of onset order in ``knowledge.ranking``, issue 13's fifth
+  pass): when a component's hand-offs first became slow too often, against its own baseline
+  rate.
 
 A live investigation reads plain log lines, not a data set with a trace column: ``trace_id_of``
 finds the id in a line's text, in the shapes tracing libraries log it, and ``trace_events``
@@ -70,6 +73,7 @@ TAIL_QUANTILE = 0.9  # a delay on some requests only moves the tail (a candidate
 LATE_SPREADS = 10.0  # a hand-off this many baseline spreads slower than usual is late
 CLEAR_LATE = 3.0  # a link's slow count this many deviance-sigmas over the baseline is named
 SLOW_SPREADS = 3.0  # a hand-off counted as slow by ``late_links`` (out of band, as for metrics)
+ONSET_SIGMAS = 3.0  # a component's slow count this far over its baseline rate marks its onset
 TRACE_SCAN = 4096  # characters of a line searched for a trace id (ids come early; bodies do not)
 TRACE_MENTIONS = 8  # places in a line where "trace" is tried as the key of an id
 # `trace_id=..`, `traceId":"..`, `traceID: ..`, `TraceID: .. SpanID: ..` (Nezha), `trace.id`
@@ -129,6 +133,7 @@ class TraceEvidence:
     self_slow: float = 0.0  # how much more often its per-request own time is slow (z-like)
     delay_tail: float = 0.0  # the delay's 0.9 quantile (a partial delay moves the tail only)
     late_breadth: float = 0.0  # its late links' scores past 3 sigma, summed over its links
+    onset: float | None = None  # when its hand-offs first became slow too often (``slow_onsets``)
     # whether the candidates the protocol dropped were computed (``trace_evidence``'s
     # ``candidates``): a live investigation does not compute them, so it does not score them
     candidates: bool = False
@@ -329,9 +334,12 @@ def trace_evidence(
     for component, (delay, seconds) in _step_delays(base_traces, cur_traces, pooled=True).items():
         out[component].delay = delay
         out[component].delay_seconds = seconds
-    for component, (score, peer) in late_links(base_traces, cur_traces).items():
+    gaps = usual_gaps(base_traces, pooled=True)  # what late links and onsets compare with
+    for component, (score, peer) in late_links(base_traces, cur_traces, gaps).items():
         out[component].late = score
         out[component].late_link = peer
+    for component, moment in slow_onsets(base_traces, cur_traces, gaps).items():
+        out[component].onset = moment
     if candidates:
         for component, evidence in out.items():
             evidence.traced = appearances[component]
@@ -422,11 +430,14 @@ def self_times(
 
 
 def _late_scores(
-    baseline: Sequence[Sequence[TraceEvent]], current: Sequence[Sequence[TraceEvent]]
+    baseline: Sequence[Sequence[TraceEvent]],
+    current: Sequence[Sequence[TraceEvent]],
+    usual: dict[_Key, tuple[float, float]] | None = None,
 ) -> dict[tuple[str, str], float]:
     """Per link (component, neighbour) with enough hand-offs, how much more often they are slow
-    than the link's were in the baseline (``late_links``)."""
-    usual = usual_gaps(baseline, pooled=True)
+    than the link's were in the baseline (``late_links``; ``usual``: the baseline's pooled usual
+    gaps, when already computed)."""
+    usual = usual_gaps(baseline, pooled=True) if usual is None else usual
 
     def tally(traces: Sequence[Sequence[TraceEvent]]) -> dict[tuple[str, str], list[int]]:
         counts: dict[tuple[str, str], list[int]] = defaultdict(lambda: [0, 0])
@@ -452,8 +463,53 @@ def _late_scores(
     return scores
 
 
+def slow_onsets(
+    baseline: Sequence[Sequence[TraceEvent]],
+    current: Sequence[Sequence[TraceEvent]],
+    usual: dict[_Key, tuple[float, float]] | None = None,
+) -> dict[str, float]:
+    """Per component, when its hand-offs first became slow (``SLOW_SPREADS`` past the usual,
+    pooled keys) more often than its own were in the baseline: walking the window's hand-offs
+    in time order, the first at which the slow count so far is ``ONSET_SIGMAS`` deviance-sigmas
+    over the baseline rate (the trace-timing part of onset order). ``usual``: the baseline's
+    pooled usual gaps, when already computed."""
+    usual = usual_gaps(baseline, pooled=True) if usual is None else usual
+
+    def flagged(traces: Sequence[Sequence[TraceEvent]]) -> list[tuple[float, str, bool]]:
+        found = []
+        for before, after in _steps(traces):
+            gap = usual_gap(usual, before.step, after.step, pooled=True)
+            if gap is not None:
+                excess = after.timestamp - before.timestamp - gap[0]
+                found.append((after.timestamp, before.component, excess > SLOW_SPREADS * gap[1]))
+        return sorted(found)
+
+    base: dict[str, list[int]] = defaultdict(lambda: [0, 0])
+    for _, component, slow in flagged(baseline):
+        base[component][0] += 1
+        base[component][1] += slow
+    seen: dict[str, list[int]] = defaultdict(lambda: [0, 0])
+    out: dict[str, float] = {}
+    for moment, component, slow in flagged(current):
+        if component in out:
+            continue
+        counts = seen[component]
+        counts[0] += 1
+        counts[1] += slow
+        n, late = counts
+        base_n, base_slow = base.get(component, (0, 0))
+        expected = n * (base_slow + SMOOTHING_LATE) / (base_n + 1.0)
+        if n < MIN_HANDOFFS or late <= expected:
+            continue
+        if 2.0 * (late * math.log(late / expected) - (late - expected)) >= ONSET_SIGMAS**2:
+            out[component] = moment
+    return out
+
+
 def late_links(
-    baseline: Sequence[Sequence[TraceEvent]], current: Sequence[Sequence[TraceEvent]]
+    baseline: Sequence[Sequence[TraceEvent]],
+    current: Sequence[Sequence[TraceEvent]],
+    usual: dict[_Key, tuple[float, float]] | None = None,
 ) -> dict[str, tuple[float, str]]:
     """Per component, its link to one neighbour whose hand-offs are slow (``SLOW_SPREADS``
     baseline spreads past the usual, pooled keys) more often than the same link's were in the
@@ -464,7 +520,7 @@ def late_links(
     counting slow hand-offs per link sees each: a fifth of fifty hand-offs slow where the
     baseline had none is as clear as all of them a little slower."""
     out: dict[str, tuple[float, str]] = {}
-    for (component, peer), score in _late_scores(baseline, current).items():
+    for (component, peer), score in _late_scores(baseline, current, usual).items():
         if score > out.get(component, (0.0, ""))[0]:
             out[component] = (score, peer)
     return out

@@ -36,7 +36,7 @@ from benchmarks.generalization.protocol import (
     compare,
     nested,
 )
-from knowledge.evaluation.fault_data import load_index, read_logs, read_metrics
+from knowledge.evaluation.fault_data import FAULT_SECONDS, load_index, read_logs, read_metrics
 from knowledge.evaluation.rca import incident_features
 from knowledge.ranking import DEFAULT_CHANNELS, Features, rank_components
 from knowledge.templates import TemplateMiner
@@ -45,8 +45,9 @@ SEED = 13
 PER_HOST = {"delay": 2}  # replays of a kind per real incident (1 unless named): delays vary most
 NEZHA = Path("rca") / "nezha"
 
-ISSUE_4 = (DEFAULT_CHANNELS - {"flow", "delay", "late"}) | {"flow_untimed", "delay_exact"}
-FIRST_PASS = DEFAULT_CHANNELS - {"late"}  # issue 13's defaults before the replay was widened
+FOURTH_PASS = DEFAULT_CHANNELS - {"onset"}  # the defaults before onset order (fifth pass)
+ISSUE_4 = (FOURTH_PASS - {"flow", "delay", "late"}) | {"flow_untimed", "delay_exact"}
+FIRST_PASS = FOURTH_PASS - {"late"}  # issue 13's defaults before the replay was widened
 # Components tried, in order: each replaces (or adds) channels of the set kept so far and stays
 # only if the outer estimate rises by fault type and by hour (forward selection, ``selection``).
 STEPS: dict[str, tuple[frozenset[str], frozenset[str]]] = {
@@ -79,11 +80,14 @@ class Case:
     features: Mapping[str, Features]
     size: float = 0.0  # a replay's delay (seconds) or slowdown (factor)
     shape: str = ""  # a replayed delay's shape (``rca_replay.Fault.shape``)
+    view: str = "real"  # "real", or the replay's view: "widened" or "staggered" (its onset)
 
 
 def load_cases(data: Path, kinds: Sequence[str] = rca_replay.KINDS) -> list[Case]:
-    """The real incidents under ``data`` (the Nezha directory) and ``PER_HOST`` replays of each
-    kind on each of them."""
+    """The real incidents under ``data`` (the Nezha directory), ``PER_HOST`` replays of each
+    kind on each of them from the host's injection time (the widened view), then the same
+    faults started earlier (the staggered view, ``rca_replay.stagger``; made after the widened
+    ones, so that those are mined and drawn exactly as before)."""
     incidents = load_index(data)
     miner = TemplateMiner()
     metrics = {d: read_metrics(d) for d in {i.metric_dir for i in incidents}}
@@ -93,6 +97,7 @@ def load_cases(data: Path, kinds: Sequence[str] = rca_replay.KINDS) -> list[Case
     rng = random.Random(SEED)
     windows = {i.id: read_logs(i.log_files) for i in incidents}
     cases: list[Case] = []
+    later: list[tuple[Any, rca_replay.Fault, str, Any]] = []
     for incident in incidents:  # the real ones first, mined in order as medic eval rca does
         base = baselines[tuple(incident.baseline_log_files)]
         found = incident_features(
@@ -123,6 +128,7 @@ def load_cases(data: Path, kinds: Sequence[str] = rca_replay.KINDS) -> list[Case
                     rca_replay.usual_handoff(base, target),
                     sorted(rca_replay.neighbours(current, target)),
                 )
+                later.append((incident, fault, f"{kind}{n}", rng.getstate()))
                 logs, changed = rca_replay.replay(
                     fault, current, metrics[incident.metric_dir], base, incident.inject_time, rng
                 )
@@ -138,8 +144,38 @@ def load_cases(data: Path, kinds: Sequence[str] = rca_replay.KINDS) -> list[Case
                         replayed,
                         fault.size,
                         fault.shape,
+                        "widened",
                     )
                 )
+    for incident, fault, name, state in later:  # the same faults, started before the host's
+        base, current = baselines[tuple(incident.baseline_log_files)], windows[incident.id]
+        case_id = f"{incident.id}/staggered-{name}"
+        onset = incident.inject_time - rca_replay.stagger(case_id)
+        own = random.Random()
+        own.setstate(state)  # the same draws as the widened replay of this fault
+        logs, changed = rca_replay.replay(
+            fault,
+            current,
+            metrics[incident.metric_dir],
+            base,
+            onset,
+            own,
+            until=incident.inject_time + FAULT_SECONDS,
+        )
+        cases.append(
+            Case(
+                case_id,
+                fault.kind,
+                _hour(incident.inject_time),
+                fault.target,
+                incident.id,
+                incident.root_cause,
+                incident_features(incident, base, logs, changed, miner, True),
+                fault.size,
+                fault.shape,
+                "staggered",
+            )
+        )
     return cases
 
 
@@ -272,7 +308,8 @@ def claims(data: Path, cache: Path | None = None) -> list[Claim]:
     """Dev beside outer for AS@1 and AS@3, by fault type (real and replayed) and by hour, for
     issue 4's channels, today's defaults and the choice among every set tried; then each step
     of the forward selection that decided the defaults."""
-    cases = cached_cases(data / NEZHA, cache)
+    everything = cached_cases(data / NEZHA, cache)
+    cases = view_cases(everything, "widened")
     real = [c for c in cases if c.id == c.host]
     ranks: dict[str, Ranks] = {}
     steps = selection(cases, ranks)
@@ -301,14 +338,14 @@ def claims(data: Path, cache: Path | None = None) -> list[Claim]:
         for by, result in shown:
             what = f"+{step.name} {verdict}, without {result.without.outer_score:.3f}"
             out.append(Claim("Nezha AS@1 selection", what, by, result.with_))
-    return out + learned_claims(cases, ranks)
+    return out + learned_claims(cases, ranks) + onset_claims(everything)
 
 
 # --- a learned combination of the channels (issue 13, fourth pass) ---
 LEARNED_FEATURES = {  # the channel parts a learned combination weighs
-    "defaults": tuple(sorted(DEFAULT_CHANNELS)),
+    "defaults": tuple(sorted(FOURTH_PASS)),
     "every channel": tuple(
-        sorted(DEFAULT_CHANNELS | {"stretch", "self_time", "self_slow", "delay_tail", "late_raw"})
+        sorted(FOURTH_PASS | {"stretch", "self_time", "self_slow", "delay_tail", "late_raw"})
     ),
 }
 LEARNED_C = 1.0  # scikit-learn's default regularisation, not tuned
@@ -399,7 +436,7 @@ def learned_claims(cases: Sequence[Case], cache: dict[str, Ranks]) -> list[Claim
     the defaults alone, then with each learned combination among the candidates (chosen in the
     inner folds); AS@1 and AS@3 outer, and the real incidents' AS@1 in the fault-type folds."""
     defaults: list[Method[Case, Any, int | None]] = list(
-        methods(cases, [("defaults", DEFAULT_CHANNELS)], cache)
+        methods(cases, [("defaults", FOURTH_PASS)], cache)
     )
     out: list[Claim] = []
     for label, channels in LEARNED_FEATURES.items():
@@ -412,4 +449,43 @@ def learned_claims(cases: Sequence[Case], cache: dict[str, Ranks]) -> list[Claim
                     real = real_outer(estimate, groups) if by == "fault type" else None
                     note = what if real is None else f"{what} (28 real AS@{k} {real:.3f})"
                     out.append(Claim(f"Nezha AS@{k} learned", note, by, estimate))
+    return out
+
+
+# --- onset order on staggered replays (issue 13, fifth pass) ---
+VIEWS = ("widened", "staggered")
+ONSET_SETS = (("fourth pass", FOURTH_PASS), ("defaults (+ onset)", DEFAULT_CHANNELS))
+
+
+def view_cases(cases: Sequence[Case], view: str) -> list[Case]:
+    """The real incidents and the replays of one view (``Case.view``)."""
+    return [c for c in cases if c.view in ("real", view)]
+
+
+def onset_claims(everything: Sequence[Case]) -> list[Claim]:
+    """Onset order on each replay view, the staggered one declared before it was measured: the
+    defaults alone, then with the onset channel among the candidates (chosen in the inner
+    folds), AS@1 and AS@3 by fault type (with the real incidents' outer AS@k) and by hour; then
+    each set itself on the 28 real incidents by fault type (the set, not a choice that could fall
+    back on the defaults)."""
+    out: list[Claim] = []
+    for view in VIEWS:
+        cases = view_cases(everything, view)
+        real = [c for c in cases if c.view == "real"]
+        ranks: dict[str, Ranks] = {}
+        for k in (1, 3):
+            for by in GROUPINGS:
+                groups = grouped(cases, by)
+                for what, sets in (("fourth pass", ONSET_SETS[:1]), ("+onset order", ONSET_SETS)):
+                    estimate = nested(methods(cases, sets, ranks), groups, as_at(k))
+                    held = real_outer(estimate, groups) if by == "fault type" else None
+                    note = what if held is None else f"{what} (28 real AS@{k} {held:.3f})"
+                    out.append(Claim(f"Nezha AS@{k} {view}", note, by, estimate))
+            for name, channels in ONSET_SETS:
+                estimate = nested(
+                    methods(cases, [(name, channels)], ranks),
+                    grouped(real, "fault type"),
+                    as_at(k),
+                )
+                out.append(Claim(f"Nezha AS@{k} {view} (28 real)", name, "fault type", estimate))
     return out

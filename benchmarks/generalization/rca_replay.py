@@ -29,6 +29,15 @@ window stays as recorded, real fault included, so the target competes with real 
 
 Idle targets show no change whatever the fault, so targets are drawn from the services with
 traffic in the window. Everything is seeded: the same data give the same cases.
+
+*Staggered* onsets (issue 13, fifth pass): the replays above start at their host incident's own
+injection time, the moment the real fault's victims change too, so "which service changed first"
+cannot be measured on them. A staggered replay is the same fault started ``stagger`` seconds
+(2-10 minutes, from a crc32-seeded draw of the case's id) *before* the host's fault, and still
+going at the window's end: nobody alerted on the slowdown, the host's fault raised the alert,
+and the investigation's window is the alert's. Its metrics change from the earlier onset on; in
+the logs (which exist only from the host's window on) every traced request of the window is
+already affected, while the host fault's victims change only from its injection.
 """
 
 from __future__ import annotations
@@ -38,6 +47,7 @@ import itertools
 import random
 import re
 import statistics
+import zlib
 from collections import defaultdict
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
@@ -57,6 +67,7 @@ CALLER_WAITS = (0.5, 1.0)
 SLOWDOWNS = (2.0, 5.0, 11.0)
 JITTER = 0.25
 DB_SHARES = (0.0, 0.5)
+STAGGER_SECONDS = (120.0, 600.0)  # a staggered replay starts this long before its host's fault
 MIN_HANDOFFS = 5  # a target must hand requests on at least this often in the window
 _CLIENT = re.compile(r"clientlatency", re.IGNORECASE)
 _SERVER = re.compile(r"serverlatency", re.IGNORECASE)
@@ -146,6 +157,13 @@ def draw(
     raise ValueError(f"unknown fault kind {kind!r} (known: {', '.join(KINDS)})")
 
 
+def stagger(case_id: str) -> float:
+    """How many seconds before its host's fault a staggered replay starts (``STAGGER_SECONDS``),
+    drawn from a generator seeded with the case id's crc32 (the same on every run and
+    interpreter, whatever else is drawn)."""
+    return random.Random(zlib.crc32(case_id.encode())).uniform(*STAGGER_SECONDS)
+
+
 def replay(
     fault: Fault,
     logs: ServiceLogs,
@@ -153,11 +171,14 @@ def replay(
     baseline: ServiceLogs,
     since: float,
     rng: random.Random,
+    until: float | None = None,
 ) -> tuple[ServiceLogs, Metrics]:
-    """The incident window's logs and metrics as they would be with ``fault`` from ``since``."""
+    """The incident window's logs and metrics as they would be with ``fault`` from ``since``
+    until ``until`` (default: ``FAULT_SECONDS`` after ``since``; a staggered replay starts
+    earlier and lasts as long as its host's window)."""
     callers = _callers(baseline, fault.target)
     new_logs = _retimed(fault, logs, since, rng)
-    end = since + FAULT_SECONDS
+    end = since + FAULT_SECONDS if until is None else until
     changed = {service: dict(series) for service, series in metrics.items()}
     if fault.kind in ("delay", "timeout"):
         added = min(fault.size, fault.caller_wait or fault.size)

@@ -67,6 +67,7 @@ from knowledge.ranking import (
     ComponentWindow,
     Features,
     MetricSamples,
+    with_onsets,
 )
 from knowledge.ranking import features as evidence_of
 from tools import ToolError
@@ -196,7 +197,7 @@ class OriginFinder:
         }
         past = self._recall(namespace, notes)
         ranked = rank_origins(found, past.windows, graph=graph, leaders=past.leaders)
-        self._keep(namespace, found, leader_of(ranked), notes)
+        self._keep(namespace, with_onsets(found), leader_of(ranked), notes)  # onset leads kept
         return Origins(ranked, relations, frozenset(lines), among)
 
     def _recall(self, namespace: str, notes: list[str]) -> Recalled:

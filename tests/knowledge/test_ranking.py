@@ -242,7 +242,8 @@ def test_a_live_ranking_computes_no_dropped_candidate_and_ranks_as_it_did_with_t
         for service in SERVICES:
             assert not CANDIDATE_CHANNELS & set(found[service].channels)
             assert {"flow", "delay", "late"} <= set(found[service].channels)
-    traced = CANDIDATE_CHANNELS - {"saturation_steady"}  # a metric candidate: no metrics here
+    # a metric candidate (no metrics here), and onset order, a lead ranking derives from onsets
+    traced = CANDIDATE_CHANNELS - {"saturation_steady", "onset"}
     assert all(set(f["route"].channels) >= traced for f in full)
     for k in range(len(faults)):
         ranked = [
@@ -267,3 +268,21 @@ def test_a_steady_saturation_candidate_needs_the_rise_in_half_the_window() -> No
     assert burst.channels["saturation"] > 1 and burst.channels["saturation_steady"] < 1
     assert held.channels["saturation_steady"] > 1
     assert "saturation_steady" not in found([21, 85, 90, 88], candidates=False).channels
+
+
+def test_a_slowdown_that_began_before_the_window_is_dated_from_its_start_not_a_spike() -> None:
+    # onset order traces a latency change that still holds back to where it began, up to a
+    # quarter of an hour before the window (nobody was paged then); one odd sample is no onset
+    def latency(during: list[float], since: float = START) -> list[tuple[float, float]]:
+        before = [(START - 60.0 * k, 100.0 + (k % 3)) for k in range(120, 0, -1)]
+        risen = [(t, v + 300.0 if t >= since else v) for t, v in before]
+        return risen + [(START + 60.0 * i, v) for i, v in enumerate(during)]
+
+    def onset(series: list[tuple[float, float]]) -> float | None:
+        metrics = {"latency_p95": series}
+        return features(window("route", QUIET, metrics=metrics, window=WINDOW)).onset
+
+    assert onset(latency([400, 401, 402, 400], since=START - 360.0)) == START - 360.0
+    assert onset(latency([101, 100, 102, 101])) is None
+    assert onset(latency([101, 400, 102, 101])) is None  # a spike
+    assert onset(latency([101, 400, 402, 400])) == START + 60.0  # began in the window
