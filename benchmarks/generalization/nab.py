@@ -627,6 +627,33 @@ def fourth_pass() -> list[Candidate]:
     return out
 
 
+def fourth_pass_followup() -> list[Candidate]:
+    """Declared after the fourth pass's first list was measured (so chosen with its outer numbers
+    in view) and before this list was: level-adjusted rarity helped the trending view and cost
+    the untouched split, so keep rarity's vote on values never seen at a lower weight, or take
+    the level over a long window (a slow drift is forgotten, a departure within weeks is not)."""
+    d = DEFAULT_ENSEMBLE
+    level = Member("level_rarity", explained_by="seasonal", params={"window": 64})
+    long = Member("level_rarity", weight=0.0, params={"window": 4096})
+    return [
+        Candidate(
+            "level-adjusted rarity (64) instead of rarity, rarity votes at 0.3",
+            with_member(
+                replaced(d, "rarity", level), Member("rarity", 0.3, explained_by="seasonal")
+            ),
+        ),
+        Candidate(
+            "level-adjusted rarity (4096) instead of rarity",
+            replaced(d, "rarity", replace(long, weight=1.0, explained_by="seasonal")),
+        ),
+        Candidate(
+            "rarity needs support from level-adjusted rarity (4096)",
+            with_member(d, long),
+            support=(("rarity", "level_rarity"),),
+        ),
+    ]
+
+
 def member_claims(
     s: Setup,
     report: Callable[[str], None] = lambda _: None,
@@ -738,6 +765,7 @@ def main() -> int:
     parser.add_argument("--data", type=Path, default=Path("../shared/bench-data"))
     parser.add_argument("--members", action="store_true", help="the third pass's members")
     parser.add_argument("--fourth", action="store_true", help="the fourth pass's members")
+    parser.add_argument("--followup", action="store_true", help="the fourth pass's second list")
     parser.add_argument("--only", action="append", default=[], help="one candidate by name")
     args = parser.parse_args()
     if not (args.data / "nab").is_dir():
