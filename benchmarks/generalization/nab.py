@@ -771,12 +771,12 @@ def main() -> int:
     if not (args.data / "nab").is_dir():
         print(f"no NAB data under {args.data} (give --data)", file=sys.stderr)
         return 2
-    if args.members:
-        member_claims(setup(args.data), lambda line: print(line, flush=True), args.only)
-    if args.fourth:
-        member_claims(
-            setup(args.data), lambda line: print(line, flush=True), args.only, fourth_pass
-        )
+    listed = {"members": new_members, "fourth": fourth_pass, "followup": fourth_pass_followup}
+    for flag, candidates in listed.items():
+        if getattr(args, flag):
+            member_claims(
+                setup(args.data), lambda line: print(line, flush=True), args.only, candidates
+            )
     return 0
 
 
