@@ -654,6 +654,12 @@ def fourth_pass_followup() -> list[Candidate]:
     ]
 
 
+def fourth_pass_all() -> list[Candidate]:
+    """Both lists of the fourth pass: choosing among all of them in folds estimates the whole
+    search, the follow-up included, not only its best candidate."""
+    return [*fourth_pass(), *fourth_pass_followup()]
+
+
 def member_claims(
     s: Setup,
     report: Callable[[str], None] = lambda _: None,
@@ -766,12 +772,18 @@ def main() -> int:
     parser.add_argument("--members", action="store_true", help="the third pass's members")
     parser.add_argument("--fourth", action="store_true", help="the fourth pass's members")
     parser.add_argument("--followup", action="store_true", help="the fourth pass's second list")
+    parser.add_argument("--fourth-all", action="store_true", help="both lists, chosen together")
     parser.add_argument("--only", action="append", default=[], help="one candidate by name")
     args = parser.parse_args()
     if not (args.data / "nab").is_dir():
         print(f"no NAB data under {args.data} (give --data)", file=sys.stderr)
         return 2
-    listed = {"members": new_members, "fourth": fourth_pass, "followup": fourth_pass_followup}
+    listed = {
+        "members": new_members,
+        "fourth": fourth_pass,
+        "followup": fourth_pass_followup,
+        "fourth_all": fourth_pass_all,
+    }
     for flag, candidates in listed.items():
         if getattr(args, flag):
             member_claims(
