@@ -31,12 +31,14 @@ from dataclasses import dataclass, field, replace
 
 import numpy as np
 
+from detectors.art import AdaptiveResonance
 from detectors.calibration import HALF_SCORE_SURPRISE, TailCalibrator, surprise_score
 from detectors.changepoint import Cusum
 from detectors.detector import PointDetector
-from detectors.discord import Discord
+from detectors.discord import Discord, conformal_knn
 from detectors.errors import DetectorConfigError
 from detectors.lagridge import LagRidge
+from detectors.level import LevelRarity
 from detectors.multiscale import coarse_discord, coarse_rarity
 from detectors.rarity import ValueRarity
 from detectors.robust import RollingRobustZ
@@ -56,6 +58,9 @@ DETECTORS: dict[str, Callable[..., PointDetector]] = {
     "coarse_rarity": coarse_rarity,
     "coarse_discord": coarse_discord,
     "ridge": LagRidge,
+    "art": AdaptiveResonance,
+    "knn": conformal_knn,
+    "level_rarity": LevelRarity,
 }
 MULTIVARIATE = "isolation_forest"  # fitted over all of a service's metrics together (alerts only)
 
