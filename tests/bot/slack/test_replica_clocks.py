@@ -1,7 +1,8 @@
 """Leases between replicas whose wall clocks disagree by minutes (a VM resumed from suspend, a host
 with broken NTP): whether another replica's lease ran out is judged by the taker's own clock
 watching the lease row stop changing, so a replica ten minutes ahead does not take a live lease
-over, and one ten minutes behind still takes a dead replica's lease over after one lease."""
+over, and one ten minutes behind still takes a dead replica's lease over after one lease; the one
+behind does not run the watch's passes the one ahead already ran."""
 
 from __future__ import annotations
 
@@ -12,6 +13,7 @@ from sqlalchemy import create_engine
 
 from bot.slack.lease import LeaseWatch
 from bot.slack.thread_store import Claim, ThreadStore
+from bot.watch.store import WatchStore
 from tools.schema import upgrade
 
 LEASE = 60.0
@@ -95,3 +97,21 @@ def test_a_released_lease_is_taken_at_once_and_finished_ones_are_forgotten() -> 
     watch.keep_only({"INC-0002"})  # INC-0001 was finished meanwhile: its entry goes
     assert watch.expired("INC-0002", "a:2", 1060.0)
     assert not watch.expired(INCIDENT, "a:1", 1060.0)  # seen anew, not remembered
+
+
+def test_a_replica_whose_clock_runs_behind_does_not_run_the_watch_passes_again(
+    tmp_path: Path,
+) -> None:
+    """Two replicas starting together, b's clock ten minutes behind a's, a pass a minute: each
+    minute's pass runs once (was: both ran every pass for the first ten minutes, the slots b
+    reached being ones a, ahead, had never claimed - two heads-ups for one finding)."""
+    engine = create_engine(f"sqlite:///{tmp_path / 'state.db'}")
+    upgrade(engine)
+    store = WatchStore(engine, open_seconds=6 * 3600)
+    interval, start = 60.0, 1_800_000_000.0
+    passes = []
+    for minute in range(30):  # both wake at the start of each minute of their own clock
+        for replica, now in (("a", start + 60 * minute + 600), ("b", start + 60 * minute)):
+            if store.claim_pass(int(now // interval), replica, now):
+                passes.append((minute, replica))
+    assert passes == [(minute, "a") for minute in range(30)]
