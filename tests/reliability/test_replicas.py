@@ -125,6 +125,8 @@ def test_duplicate_deliveries_make_one_incident_one_thread_one_diagnosis_one_exe
         assert len(replicas.diagnoses(root)) == 1, [m.text for m in replicas.slack.thread(root.ts)]
     opened = replicas.a.service.threads.flow.incidents.open_incidents()
     assert len(opened) == 3 and len({i.fingerprint for i in opened}) == 3
+    # numbered without a gap: the insert that lost the race did not take a number
+    assert sorted(i.id for i in opened) == ["INC-0001", "INC-0002", "INC-0003"]
     assert sorted(i for _r, i in replicas.investigated) == sorted(i.id for i in opened)
     for medic in replicas.both:  # no notification failed on either replica (no unique violation)
         assert medic.service.inbox.count("failed") == 0
