@@ -8,6 +8,7 @@ notification at once (an Alertmanager HA pair sends each one to every replica) o
 from __future__ import annotations
 
 import json
+import zlib
 from collections.abc import Collection
 from dataclasses import dataclass
 from typing import Any
@@ -25,6 +26,8 @@ OPEN = text("status = 'open'")  # the predicate of the partial unique index, as 
 
 NAME_CHARS = 253  # an alert's name as kept (PostgreSQL refuses a longer value: the alert was lost)
 LOOKUP_CHUNK = 500  # fingerprints per IN (...): well within every database's parameter limit
+# PostgreSQL advisory locks (two-int form) serialising openers of one fingerprint: "INCI"
+OPENING_LOCK = 0x494E4349
 
 
 class _IncidentRow(Base):
@@ -81,6 +84,19 @@ def incident_id(seq: int) -> str:
     return f"INC-{seq:04d}"
 
 
+def _one_opener(session: Session, fingerprint: str) -> None:
+    """On PostgreSQL, replicas opening the same fingerprint at once take turns (a lock held to the
+    end of the transaction), so the second finds the first's incident instead of inserting too:
+    an insert that does nothing still advances the sequence, and users saw INC-0004 follow
+    INC-0002. SQLite numbers rows by the largest one and writes one at a time: nothing to do."""
+    if session.get_bind().dialect.name != "postgresql":
+        return
+    key = zlib.crc32(fingerprint.encode()) - 2**31  # into int4
+    session.execute(
+        text("SELECT pg_advisory_xact_lock(:kind, :key)"), {"kind": OPENING_LOCK, "key": key}
+    )
+
+
 class IncidentStore:
     def __init__(self, engine: Engine) -> None:
         self._engine = engine
@@ -107,6 +123,7 @@ class IncidentStore:
             _IncidentRow.fingerprint == alert.identity, _IncidentRow.status == "open"
         )
         with Session(self._engine) as session, session.begin():
+            _one_opener(session, alert.identity)
             while True:  # the open one found may resolve before it is read: then insert again
                 row = session.scalars(opened).first()
                 if row is not None:

@@ -28,7 +28,7 @@ from bot.incidents import Incident
 from bot.slack import blocks
 from bot.slack.charts import chart_findings, drift_chart, metric_chart
 from bot.slack.jobs import Jobs
-from bot.slack.lease import LeaseKeeper
+from bot.slack.lease import LeaseKeeper, LeaseWatch
 from bot.slack.metrics import BotMetrics
 from bot.slack.mrkdwn import markup, plain
 from bot.slack.poster import ThreadPoster, diagnosis_ref
@@ -68,10 +68,11 @@ class InvestigationJobs:
         wall_clock: Callable[[], float],
         lease_seconds: float,
         max_attempts: int,
+        monotonic: Callable[[], float] = time.monotonic,
     ) -> None:
         """``lease_seconds``: how long an investigation's lease lasts unrenewed (a dead replica's
-        investigation is taken over after that); ``max_attempts``: tries that never finished
-        before it is dead-lettered."""
+        investigation is taken over after that, as measured by ``monotonic``, this process's own
+        clock); ``max_attempts``: tries that never finished before it is dead-lettered."""
         self.flow = flow
         self.store = store
         self.poster = poster
@@ -80,6 +81,7 @@ class InvestigationJobs:
         self._charts = charts
         self._wall = wall_clock
         self._lease_seconds = lease_seconds
+        self._leases = LeaseWatch(lease_seconds, monotonic)
         self._max_attempts = max_attempts
         self._replica = replica_name()
         self._stopping = threading.Event()
@@ -98,10 +100,16 @@ class InvestigationJobs:
 
     def resume(self) -> int:
         """Queue the investigations nobody runs: a stop interrupted them, or the replica running
-        them died and their lease expired (asked at start and every half lease); returns how
-        many. Dead-lettered ones are not tried again."""
-        waiting = self.store.awaiting_investigation(self._wall())
-        return sum(self.queue(link.incident_id) for link in waiting)
+        them died - their lease has not changed for a whole lease of this process's own clock
+        (asked at start and every half lease, so a dead replica is replaced after 1 to 1.5
+        leases); returns how many. Dead-lettered ones are not tried again."""
+        waiting = self.store.awaiting_investigation()
+        self._leases.keep_only({link.incident_id for link in waiting})
+        return sum(
+            self.queue(link.incident_id)
+            for link in waiting
+            if self._leases.expired(link.incident_id, link.lease_owner, link.lease_until)
+        )
 
     def stop(self) -> None:
         """Shutting down: a running investigation ends at its next stage, unfinished (it is
@@ -140,6 +148,7 @@ class InvestigationJobs:
             now=self._wall(),
             seconds=self._lease_seconds,
             max_attempts=self._max_attempts,
+            expired=lambda holder, version: self._leases.expired(incident_id, holder, version),
         )
         if claim is Claim.DEAD_NOW:
             self._dead_letter(incident, link, thread)

@@ -7,8 +7,10 @@ Several replicas share these tables. A thread and an incident's place in it are 
 of the incident that leads a service's investigation is made holding the thread's row lock, and
 each investigation is run under a lease (:meth:`ThreadStore.claim`): one replica at a time,
 renewed while it runs, taken over by another replica once it expires, and dead-lettered after
-``investigation.max_attempts`` tries that never finished. The tables are declared in
-:mod:`bot.slack.thread_tables`.
+``investigation.max_attempts`` tries that never finished. Between replicas, "expired" is judged
+by the taker's own clock watching the lease row stop changing
+(:class:`bot.slack.lease.LeaseWatch`), never by comparing ``lease_until`` - one host's wall
+clock - with another host's. The tables are declared in :mod:`bot.slack.thread_tables`.
 """
 
 from __future__ import annotations
@@ -19,7 +21,7 @@ from dataclasses import dataclass
 from enum import StrEnum
 from typing import Any
 
-from sqlalchemy import ColumnElement, Engine, or_, select, update
+from sqlalchemy import ColumnElement, Engine, case, or_, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
@@ -54,6 +56,8 @@ class ThreadLink:
     after: str
     attempts: int = 0
     dead: bool = False
+    lease_owner: str = ""  # who holds the investigation's lease ("" nobody)
+    lease_until: float = 0.0  # by the holder's clock; changes at every renewal
 
 
 class Claim(StrEnum):
@@ -204,9 +208,13 @@ class ThreadStore:
         return leaders[-1] if leaders else None
 
     @transaction
-    def awaiting_investigation(self, now: float) -> list[ThreadLink]:
-        """Leading incidents not investigated yet, not dead-lettered, whose lease (if any) has
-        expired: a stop or a dead replica left them."""
+    def awaiting_investigation(self, now: float | None = None) -> list[ThreadLink]:
+        """Leading incidents not investigated yet, not dead-lettered, with their lease holder
+        (if any): a stop or a dead replica left them, or one is running them. ``now`` keeps only
+        those whose ``lease_until`` is past by that clock - meaningful only when the clock is the
+        one that wrote them (one process); replicas judge with a
+        :class:`~bot.slack.lease.LeaseWatch` instead."""
+        fresh: list[ColumnElement[bool]] = [] if now is None else [LinkRow.lease_until <= now]
         with Session(self._engine) as session:
             rows = session.scalars(
                 select(LinkRow)
@@ -214,7 +222,7 @@ class ThreadStore:
                     LinkRow.lead.is_(True),
                     LinkRow.investigated.is_(False),
                     LinkRow.dead.is_(False),
-                    LinkRow.lease_until <= now,
+                    *fresh,
                 )
                 .order_by(LinkRow.received_at)
             )
@@ -223,13 +231,22 @@ class ThreadStore:
     # --- the investigation's lease -------------------------------------------------------------
     @transaction
     def claim(
-        self, incident_id: str, owner: str, *, now: float, seconds: float, max_attempts: int
+        self,
+        incident_id: str,
+        owner: str,
+        *,
+        now: float,
+        seconds: float,
+        max_attempts: int,
+        expired: Callable[[str, float], bool] | None = None,
     ) -> Claim:
         """Take the lease on an incident's investigation for ``seconds``, as try number
         ``attempts + 1``, unless another holder's lease is still running. A try that never
         finished (its process was killed, ran out of memory) counts: after ``max_attempts`` of
         them the investigation is dead-lettered instead. ``owner`` is unique to this try, so a
-        claim whose commit was retried finds itself."""
+        claim whose commit was retried finds itself. ``expired(holder, lease_until)`` judges
+        whether another holder's lease ran out (asked holding the row lock); without it,
+        ``lease_until`` is compared with ``now``, which is right only when one clock wrote both."""
         with Session(self._engine) as session, session.begin():
             row = session.get(LinkRow, incident_id, with_for_update=True)
             if row is None or not row.lead or row.investigated:
@@ -238,7 +255,12 @@ class ThreadStore:
                 return Claim.DEAD
             if row.lease_owner == owner:
                 return Claim.MINE
-            if row.lease_until > now:
+            held = bool(row.lease_owner) and (
+                not expired(row.lease_owner, row.lease_until)
+                if expired is not None
+                else row.lease_until > now
+            )
+            if held:
                 return Claim.BUSY
             if row.attempts >= max_attempts:
                 row.dead, row.lease_owner, row.lease_until = True, "", 0.0
@@ -249,12 +271,15 @@ class ThreadStore:
 
     @transaction
     def renew(self, incident_id: str, owner: str, until: float) -> bool:
-        """Extend ``owner``'s lease; False when it is no longer theirs."""
+        """Extend ``owner``'s lease; False when it is no longer theirs. ``lease_until`` always
+        changes (even when the holder's clock stepped back to the same instant): other replicas
+        see the lease alive by that change alone."""
+        changed = case((LinkRow.lease_until == until, until + 0.001), else_=until)
         with Session(self._engine) as session, session.begin():
             renewed = session.execute(
                 update(LinkRow)
                 .where(LinkRow.incident_id == incident_id, LinkRow.lease_owner == owner)
-                .values(lease_until=until)
+                .values(lease_until=changed)
             )
             return bool(renewed.rowcount == 1)  # type: ignore[attr-defined]
 

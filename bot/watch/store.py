@@ -128,8 +128,14 @@ class WatchStore:
     # --- scheduled passes ------------------------------------------------------------------------
     @transaction
     def claim_pass(self, slot: int, owner: str, now: float) -> bool:
-        """True for the one replica that runs pass ``slot``."""
+        """True for the one replica that runs pass ``slot``. Slots are numbered by each
+        replica's own clock, so one whose clock runs behind reaches a slot after a replica ahead
+        has run a later one: it runs none of those again (was: both replicas ran every pass
+        until the one behind caught up with where the one ahead had started)."""
         with Session(self._engine) as session, session.begin():
+            later = select(WatchPassRow.slot).where(WatchPassRow.slot > slot).limit(1)
+            if session.scalar(later) is not None:
+                return False
             values = {"slot": slot, "owner": owner[:64], "at": now}
             won = insert_new(session, WatchPassRow, values, key=["slot"])
             if won:  # a claim only matters while replicas may race for its slot

@@ -1,8 +1,9 @@
 """Two replicas on one PostgreSQL, as behind an Alertmanager HA pair: every notification arrives at
 both at the same instant, people click on either. One incident per group and fingerprint, one
 thread (one root message), one investigation and one diagnosis, one execution; a replica that dies
-mid-investigation is replaced once its lease runs out; an investigation that dies twice is
-dead-lettered, said once; a group that resolves and fires again is investigated again in its
+mid-investigation is replaced once its lease runs out, and a replica whose clock runs ten
+minutes ahead leaves a live lease alone; an investigation that dies twice is dead-lettered, said
+once; a group that resolves and fires again is investigated again in its
 thread. The long run is `make soak` (test_replicas_soak.py)."""
 
 from __future__ import annotations
@@ -32,6 +33,7 @@ from tests.services.postgres import postgres_server, postgres_url  # noqa: F401 
 from tools.sim import SimulatedCluster
 
 LEASE = 2.0  # seconds: a dead replica's investigation is taken over this soon
+STEADY_LEASE = 30.0  # seconds: long enough that no live holder misses a renewal on a busy machine
 
 
 @pytest.fixture
@@ -42,6 +44,19 @@ def replicas(
 ) -> Iterator[Replicas]:
     second = second_data_dir(Path(os.environ["MEDIC_DATA_DIR"]))
     a = start_medic(MEDIC_DATABASE_URL=postgres_url, MEDIC_INVESTIGATION__LEASE_SECONDS=str(LEASE))
+    b = start_medic(MEDIC_DATA_DIR=str(second))
+    yield Replicas(a, b, fake_slack)
+
+
+@pytest.fixture
+def steady_replicas(
+    postgres_url: str,  # noqa: F811
+    start_medic: Callable[..., Medic],  # noqa: F811
+    fake_slack: FakeSlack,  # noqa: F811
+) -> Iterator[Replicas]:
+    second = second_data_dir(Path(os.environ["MEDIC_DATA_DIR"]))
+    lease = str(STEADY_LEASE)
+    a = start_medic(MEDIC_DATABASE_URL=postgres_url, MEDIC_INVESTIGATION__LEASE_SECONDS=lease)
     b = start_medic(MEDIC_DATA_DIR=str(second))
     yield Replicas(a, b, fake_slack)
 
@@ -110,6 +125,8 @@ def test_duplicate_deliveries_make_one_incident_one_thread_one_diagnosis_one_exe
         assert len(replicas.diagnoses(root)) == 1, [m.text for m in replicas.slack.thread(root.ts)]
     opened = replicas.a.service.threads.flow.incidents.open_incidents()
     assert len(opened) == 3 and len({i.fingerprint for i in opened}) == 3
+    # numbered without a gap: the insert that lost the race did not take a number
+    assert sorted(i.id for i in opened) == ["INC-0001", "INC-0002", "INC-0003"]
     assert sorted(i for _r, i in replicas.investigated) == sorted(i.id for i in opened)
     for medic in replicas.both:  # no notification failed on either replica (no unique violation)
         assert medic.service.inbox.count("failed") == 0
@@ -149,6 +166,39 @@ def test_a_replica_that_dies_mid_investigation_is_replaced_after_its_lease(
     assert len(replicas.investigated) == 2 and replicas.investigated[1][1] == died[1]
     link = replicas.a.service.threads.store.link_of(died[1])
     assert link is not None and link.investigated and link.attempts == 2
+
+
+def test_a_replica_whose_clock_runs_ten_minutes_ahead_leaves_a_live_lease_alone(
+    steady_replicas: Replicas,
+) -> None:
+    """Replica b's wall clock is ten minutes ahead of a's and the database's (a VM resumed from
+    suspend): a's lease, written by a's clock, looks long expired to it - yet a is alive and
+    renewing, so b neither resumes nor takes the investigation: one investigation, one
+    diagnosis."""
+    replicas = steady_replicas
+    holding = threading.Event()
+
+    def a_takes_its_time(replica: str, _n: int) -> bool:
+        if replica == "a":
+            holding.wait(timeout=30)
+        return False
+
+    replicas.count_investigations(die=a_takes_its_time)
+    b = replicas.b.service.threads
+    b.investigations._wall = lambda: time.time() + 600  # type: ignore[method-assign]
+    try:
+        assert replicas.a.alert(group_alert(replicas.a, 0)).status_code == 200
+        wait_for(lambda: len(replicas.investigated) == 1, 60, "a did not start investigating")
+        incident = replicas.investigated[0][1]
+        assert b.resume() == 0  # b's sweep: nothing nobody runs
+        b.investigate(incident)  # as a copy of the notification would make b try
+    finally:
+        holding.set()
+    replicas.settle()
+
+    assert replicas.investigated == [("a", incident)]
+    root = replicas.roots()[0]
+    assert len(replicas.diagnoses(root)) == 1
 
 
 def test_an_investigation_that_dies_twice_is_dead_lettered_and_said_once(
