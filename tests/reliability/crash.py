@@ -170,12 +170,9 @@ class CrashRun:
             worker.wait()
         self.report.kills += 1
 
-    def run(self, kills: int = 0, min_cycles: int = 0, max_kills: int | None = None) -> CrashReport:
-        """At least ``kills`` kills, and as many more as it takes to reach ``min_cycles`` (at
-        most ``max_kills`` in all, when given: a machine too busy to reach them ends the run)."""
+    def run(self, kills: int = 0, min_cycles: int = 0) -> CrashReport:
+        """At least ``kills`` kills, and as many more as it takes to reach ``min_cycles``."""
         while self.report.kills < kills or self.cycles() < min_cycles:
-            if max_kills is not None and self.report.kills >= max_kills:
-                break
             self.kill_one()
         return self.finish()
 
