@@ -259,7 +259,10 @@ class MedicService:
         self.threads.notice(problem, group)
 
     def settle(self, timeout: float) -> bool:
-        """Wait until everything received has been handled and delivered (tests, benchmarks)."""
+        """Wait until everything received has been handled and delivered (tests, benchmarks).
+        The last look at the delivery comes after the last look at the jobs: a job that the
+        delivery itself started (a write-back once its diagnosis was posted) may end after the
+        delivery was found idle, with a message of its own still to send."""
         deadline = time.monotonic() + timeout
 
         def left() -> float:
@@ -272,6 +275,7 @@ class MedicService:
                 and self.delivery.wait_idle(left())
                 and self.intake.wait_idle(0)
                 and self.jobs.wait_idle(0)
+                and self.delivery.wait_idle(0)
             ):
                 return True
         return False

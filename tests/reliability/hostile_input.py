@@ -35,8 +35,11 @@ FAST = settings(
 )
 SOAK = settings(FAST, max_examples=1500, derandomize=False)
 # What one input may cost, on a shared 2-core machine (a refusal takes milliseconds; an alias bomb
-# once took minutes and gigabytes).
+# once took minutes and gigabytes): CPU seconds of this process, which other processes' load does
+# not stretch (the clock does: 11.5 s for a dry-run scale at load 20), and a clock bound against
+# an input that makes Medic wait instead of work.
 SECONDS = 10.0
+HANG_SECONDS = 60.0
 PEAK_BYTES = 64 * 2**20
 
 # The settings a configuration file or variable can set: sections and their keys, top-level keys.
@@ -262,8 +265,10 @@ def runbook_file(rnd: random.Random) -> bytes:
 
 @dataclass(frozen=True)
 class Measured:
-    """What one input cost: wall seconds and the peak of Python allocations (tracemalloc)."""
+    """What one input cost: CPU seconds of this process, wall seconds and the peak of Python
+    allocations (tracemalloc)."""
 
+    cpu_seconds: float
     seconds: float
     peak_bytes: int
 
@@ -271,11 +276,11 @@ class Measured:
 def measured(call: Callable[[], T]) -> tuple[T, Measured]:
     """``call()``'s result and what it cost."""
     tracemalloc.start()
-    started = time.perf_counter()
+    started, cpu = time.perf_counter(), time.process_time()
     try:
         result = call()
     finally:
-        seconds = time.perf_counter() - started
+        seconds, cpu = time.perf_counter() - started, time.process_time() - cpu
         _, peak = tracemalloc.get_traced_memory()
         tracemalloc.stop()
-    return result, Measured(seconds, peak)
+    return result, Measured(cpu, seconds, peak)

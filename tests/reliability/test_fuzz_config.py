@@ -27,7 +27,7 @@ from bot.config import load_settings
 from bot.errors import ConfigError
 from bot.planners.runbooks import load_runbooks
 from tests.reliability import hostile_input as hostile
-from tests.reliability.hostile_input import FAST, PEAK_BYTES, SECONDS, SOAK
+from tests.reliability.hostile_input import FAST, HANG_SECONDS, PEAK_BYTES, SECONDS, SOAK
 from tools.errors import PolicyError
 from tools.policy import load_policy
 
@@ -36,7 +36,8 @@ def bounded(call: Callable[[], Any], refused: type[Exception], names: str, what:
     """``call()``'s result, or its ``refused`` error: one line naming ``names``; either way
     within the time and memory budget. Any other exception fails the test."""
     outcome, cost = hostile.measured(lambda: _outcome(call, refused))
-    assert cost.seconds < SECONDS, f"{cost.seconds:.1f} s: {what[:300]!r}"
+    assert cost.cpu_seconds < SECONDS, f"{cost.cpu_seconds:.1f} s of CPU: {what[:300]!r}"
+    assert cost.seconds < HANG_SECONDS, f"{cost.seconds:.1f} s: {what[:300]!r}"
     assert cost.peak_bytes < PEAK_BYTES, f"{cost.peak_bytes / 2**20:.0f} MiB: {what[:300]!r}"
     if isinstance(outcome, refused):
         message = str(outcome)

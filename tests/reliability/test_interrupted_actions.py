@@ -341,7 +341,7 @@ def test_an_interrupted_action_is_shown_in_its_thread_after_a_restart(
     def note() -> list[Any]:
         return [m for m in medic.slack.thread(root.ts) if "was interrupted" in m.text]
 
-    deadline = time.monotonic() + 30
+    deadline = time.monotonic() + 60
     while not note():
         assert time.monotonic() < deadline, "the thread was not told"
         time.sleep(0.05)

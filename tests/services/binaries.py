@@ -36,7 +36,7 @@ def wait_until(
     ready: Callable[[], bool],
     what: str,
     process: subprocess.Popen[bytes] | None,
-    timeout: float = 30.0,
+    timeout: float = 120.0,  # generous: a busy CI machine; one that never starts still fails
     log: Path | None = None,
 ) -> None:
     """Poll ``ready`` until it is true; a service that exits or stays unready fails the test with

@@ -39,9 +39,10 @@ class PostgresServer:
 
     def start(self) -> None:
         options = f"-p {self.port} -k {self.root} -c listen_addresses=127.0.0.1 -c fsync=off"
+        # -t: pg_ctl's own wait is 60 s by default, short for a busy CI machine
         subprocess.run(
             _as_server_user([self._pg_ctl, "-D", str(self.data), "-o", options, "-l",
-                             str(self.root / "log"), "-w", "start"]),
+                             str(self.root / "log"), "-w", "-t", "120", "start"]),
             check=True,
             capture_output=True,
         )  # fmt: skip

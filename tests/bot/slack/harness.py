@@ -8,6 +8,7 @@ import json
 import socket
 import threading
 import time
+from collections.abc import Callable
 from dataclasses import dataclass
 from importlib import resources
 from pathlib import Path
@@ -34,6 +35,7 @@ WATCHED = "C0WATCH"
 APPROVER = "U0APPROVER"
 STRANGER = "U0STRANGER"
 APPROVER_GROUP = "@sre-oncall"
+STARTUP_SECONDS = 60.0  # generous: CI machines are busy, and a start that never comes still fails
 
 
 def serve_in_thread(app: Any) -> tuple[uvicorn.Server, threading.Thread, str]:
@@ -43,9 +45,7 @@ def serve_in_thread(app: Any) -> tuple[uvicorn.Server, threading.Thread, str]:
     server = uvicorn.Server(uvicorn.Config(app, log_level="warning", lifespan="off"))
     thread = threading.Thread(target=server.run, kwargs={"sockets": [sock]}, daemon=True)
     thread.start()
-    deadline = time.monotonic() + 10
-    while not server.started and time.monotonic() < deadline:
-        time.sleep(0.01)
+    wait_for(lambda: server.started, "the bot's server to start")
     return server, thread, f"http://127.0.0.1:{sock.getsockname()[1]}"
 
 
@@ -56,10 +56,29 @@ def serve_fronted(service: MedicService) -> tuple[FrontedServer, threading.Threa
     fronted = FrontedServer(service, listener, log_level="warning")
     thread = threading.Thread(target=fronted.run, daemon=True)
     thread.start()
-    deadline = time.monotonic() + 10
-    while not fronted.server.started and time.monotonic() < deadline:
+    wait_for(lambda: fronted.server.started, "the bot's server to start")
+    url = f"http://127.0.0.1:{listener.getsockname()[1]}"
+    # The front is a new Python process (seconds of imports on a busy machine): a test's first
+    # request should not spend its own timeout on that.
+    wait_for(lambda: answers(f"{url}/healthz"), "the front process to answer")
+    return fronted, thread, url
+
+
+def wait_for(condition: Callable[[], object], what: str, timeout: float = STARTUP_SECONDS) -> None:
+    """Poll ``condition`` until it holds; a clear failure, not a test that goes on regardless,
+    when it does not within ``timeout``."""
+    deadline = time.monotonic() + timeout
+    while not condition():
+        assert time.monotonic() < deadline, f"timed out after {timeout:.0f} s waiting for {what}"
         time.sleep(0.01)
-    return fronted, thread, f"http://127.0.0.1:{listener.getsockname()[1]}"
+
+
+def answers(url: str) -> bool:
+    try:
+        httpx.get(url, timeout=5)
+    except httpx.HTTPError:
+        return False
+    return True
 
 
 @dataclass
@@ -79,13 +98,14 @@ class Medic:
         assert self.service.settle(timeout), "the bot did not settle"
 
     def hold_investigations(self) -> threading.Event:
-        """Investigations wait until the returned event is set (at most 30 s)."""
+        """Investigations wait until the returned event is set (at most 120 s: a guard against a
+        hang, not a time the test may take)."""
         release = threading.Event()
         flow = self.service.threads.flow
         investigate = flow.investigate
 
         def held(incident: Incident, budget: Budget | None = None) -> Investigation:
-            release.wait(timeout=30)
+            release.wait(timeout=120)  # a guard against a hang: the test sets it
             return investigate(incident, budget)
 
         flow.investigate = held  # type: ignore[method-assign]

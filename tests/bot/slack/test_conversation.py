@@ -104,14 +104,14 @@ def test_two_quick_approvals_get_one_verdict_and_one_memory(medic: Medic) -> Non
 
     def held(incident: Incident, investigation: Investigation) -> Verification:
         waiting.set()
-        release.wait(timeout=30)
+        release.wait(timeout=120)  # a guard against a hang: the test sets it
         return verify(incident, investigation)
 
     flow.verify = held  # type: ignore[method-assign]
     medic.click(diagnosis, approves[0], APPROVER)
-    assert waiting.wait(timeout=30)
+    assert waiting.wait(timeout=60)
     medic.click(diagnosis, approves[1], APPROVER)
-    deadline = time.monotonic() + 30
+    deadline = time.monotonic() + 60
     while (
         sum(p.status is ProposalStatus.SUCCEEDED for p in flow.proposals.for_incident("INC-0001"))
         < 2
@@ -143,14 +143,14 @@ def test_an_approval_while_a_verdict_is_posted_gets_the_last_word(medic: Medic) 
     def held(*args, **kwargs):  # type: ignore[no-untyped-def]
         if not remembering.is_set():  # only the first verdict's memory waits
             remembering.set()
-            release.wait(timeout=30)
+            release.wait(timeout=120)  # a guard against a hang: the test sets it
         return remember(*args, **kwargs)
 
     flow.remember = held  # type: ignore[method-assign]
     medic.click(diagnosis, diagnosis.button("medic_approve", "replicas"), APPROVER)
-    assert remembering.wait(timeout=30)
+    assert remembering.wait(timeout=60)
     medic.click(diagnosis, diagnosis.button("medic_approve", "purge"), APPROVER)
-    deadline = time.monotonic() + 30
+    deadline = time.monotonic() + 60
     while (
         sum(p.status is ProposalStatus.SUCCEEDED for p in flow.proposals.for_incident("INC-0001"))
         < 2

@@ -165,6 +165,31 @@ def test_a_failed_write_back_is_said_in_the_thread(
     env = environment(api.url) | {"MEDIC_RECEIVERS__PAGERDUTY__API_TOKEN": "revoked-token",
                                   "MEDIC_RECEIVERS__NOTE_MAX_WAIT_SECONDS": "0.01"}  # fmt: skip
     medic = start_medic(fronted=True, **env)
+    # Slack gets the diagnosis only once the bot's settle looks at the delivery, and PagerDuty
+    # answers (401) only once the delivery is idle: the failure note comes from a job that ends
+    # after the delivery was found idle (settle once returned without it, and this test failed
+    # now and then).
+    service, looking, api.hold = medic.service, threading.Event(), threading.Event()
+    work, delivery_idle = service.delivery.work, service.delivery.wait_idle
+
+    def work_once_settle_looks() -> bool:
+        looking.wait(timeout=60)
+        return work()
+
+    def idle_then_pagerduty_answers(timeout: float) -> bool:
+        looking.set()
+        idle = delivery_idle(timeout)
+        if idle and api.hold is not None and not api.hold.is_set():
+            deadline = time.monotonic() + 60
+            while not api.calls:  # the note's request, sent once the diagnosis was posted
+                assert time.monotonic() < deadline, "no note was attempted"
+                time.sleep(0.05)
+            api.hold.set()
+            assert service.jobs.writebacks.wait_idle(60)
+        return idle
+
+    service.delivery.work = work_once_settle_looks  # type: ignore[method-assign]
+    service.delivery.wait_idle = idle_then_pagerduty_answers  # type: ignore[method-assign]
     starts = medic.sim.anchor + medic.sim.scenario.alert_offset
     assert send(medic, "pagerduty", payloads.pagerduty(starts)).status_code == 200
     medic.settle()

@@ -54,7 +54,7 @@ def medic_serve(
         )
     url = f"http://127.0.0.1:{port}"
     try:
-        deadline = time.monotonic() + 120
+        deadline = time.monotonic() + 300  # its start took 91 s at load 15
         while True:
             assert process.poll() is None, log.read_text()
             try:

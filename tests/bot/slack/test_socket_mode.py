@@ -62,7 +62,7 @@ class SocketModeSlack:
                 },
             }
         )
-        return self.acks.get(timeout=20)
+        return self.acks.get(timeout=60)
 
     def close(self) -> None:
         self._server.shutdown()
@@ -80,7 +80,7 @@ def test_slash_commands_over_socket_mode(
     start_medic: Callable[..., Medic], socket_slack: SocketModeSlack
 ) -> None:
     medic = start_medic(SLACK_APP_TOKEN="xapp-test")
-    assert socket_slack.connected.wait(timeout=20)
+    assert socket_slack.connected.wait(timeout=60)
     assert medic.slack.calls_to("apps.connections.open")
 
     ack = socket_slack.slash("env-1", "help", f"{medic.slack.url}/response/1")
