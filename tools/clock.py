@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import threading
 import time
 from typing import Protocol
 
@@ -21,13 +22,17 @@ class SystemClock:
 
 
 class VirtualClock:
-    """A clock that advances only when slept on, so a five-minute verification wait is instant."""
+    """A clock that advances only when slept on, so a five-minute verification wait is instant.
+    Verifications sleep on it from several threads: each advance is kept (``+=`` alone is a read
+    and a write another thread can fall between)."""
 
     def __init__(self, start: float) -> None:
         self._now = start
+        self._lock = threading.Lock()
 
     def now(self) -> float:
         return self._now
 
     def sleep(self, seconds: float) -> None:
-        self._now += max(0.0, seconds)
+        with self._lock:
+            self._now += max(0.0, seconds)
