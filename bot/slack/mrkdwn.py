@@ -25,6 +25,14 @@ MAX_URL = 2000
 # percent-encoded, so the URL cannot end the link early or carry a label of its own.
 URL_SAFE = ":/?#[]@!$&'()*+,;=%~-._"
 HOST = re.compile(r"[A-Za-z0-9]([A-Za-z0-9.-]*[A-Za-z0-9])?|[0-9A-Fa-f:.]+")  # a name, IPv4, IPv6
+# Bidirectional embeddings, overrides and isolates: one in an alert's label reverses how the rest
+# of the line is drawn ("Trojan Source"), so a reader could see another namespace or replica
+# count than the one written. Shown as their escape (``\u202e``), as the CLI shows them.
+BIDI = re.compile("[\u202a-\u202e\u2066-\u2069]")
+
+
+def _visible(text: str) -> str:
+    return BIDI.sub(lambda m: f"\\u{ord(m.group()):04x}", text)
 
 
 class Mrkdwn(str):
@@ -38,11 +46,13 @@ class Mrkdwn(str):
 
 
 def escape(text: str) -> Mrkdwn:
-    """``text`` shown as it is: Slack's three control characters as entities. Mrkdwn is
+    """``text`` shown as it is: Slack's three control characters as entities, bidirectional
+    controls as their escapes (``BIDI``). Mrkdwn is
     returned unchanged (it is escaped already; escaping it again would show the entities)."""
     if isinstance(text, Mrkdwn):
         return text
-    return Mrkdwn(text.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;"))
+    shown = _visible(text)
+    return Mrkdwn(shown.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;"))
 
 
 def _part(value: object) -> object:
@@ -94,4 +104,4 @@ def plain(text: str) -> str:
     """Text for a ``plain_text`` object. Slack parses no mentions or links there and documents
     no entity decoding, so escaping could show ``&lt;`` to the reader; angle brackets become
     their look-alikes instead, and the text is never markup whatever Slack does with it."""
-    return text.replace("<", "\u2039").replace(">", "\u203a")
+    return _visible(text).replace("<", "\u2039").replace(">", "\u203a")

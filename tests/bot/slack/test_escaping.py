@@ -180,3 +180,22 @@ def test_a_mention_with_a_made_up_thread_is_not_answered_into_it(medic: Medic) -
     medic.settle()
     assert medic.slack.calls_to("chat.postMessage") == []
     assert unescaped(medic.slack, [APPROVER]) == []
+
+
+def test_a_bidirectional_override_in_an_alert_is_shown_not_obeyed(medic: Medic) -> None:
+    """U+202E in a label would draw the rest of its line right to left in Slack: the reader
+    would see "replicas=6" where "6=sacilper" was written, or another namespace than the one
+    acted on. Slack gets the character's escape instead, everywhere the alert's text appears."""
+    payload = medic.demo_alert()
+    annotations = {"summary": "latency \u202e6=sacilper\u202c high"}
+    payload["alerts"][0]["annotations"] = payload["commonAnnotations"] = annotations
+    payload["alerts"][0]["labels"]["severity"] = "page\u2066x\u2069"
+    payload["commonLabels"] = payload["alerts"][0]["labels"]
+    assert medic.alert(payload).status_code == 200
+    medic.settle()
+
+    root = medic.root()
+    medic.diagnosis(root)
+    said = json.dumps([c.args for c in medic.slack.calls], ensure_ascii=False)
+    assert not any(ch in said for ch in "\u202a\u202b\u202c\u202d\u202e\u2066\u2067\u2068\u2069")
+    assert "latency \\u202e6=sacilper\\u202c high" in root.all_text()
