@@ -1,6 +1,6 @@
 """How alike a past incident is to the current one, and why: pure scoring, no storage.
 
-A match combines six parts, each in [0, 1]:
+A match combines seven parts, each in [0, 1]:
 - the meaning of the incident text (embedding similarity, from the store),
 - shared abnormal log templates, each weighted by how rare it is in the memory (a template every
   incident has says nothing; one only two incidents share says a lot),
@@ -11,9 +11,12 @@ A match combines six parts, each in [0, 1]:
 - the same kinds of evidence against the same services (the evidence profile: which channel
   implicated which service, how strongly). A fault leaves the same pattern in its neighbours even
   when the ranking blames one of them, and even when the exact log templates differ,
+- the same mix of evidence around it without the services' names (the profile's shape): the
+  same fault on differently named services, or the cause silent and its callers slowed,
 - the same namespace.
 
-The parts add up with ``WEIGHTS``. The retrieval order then keeps every ``TEXT_SLOT``-th place
+The parts add up with ``WEIGHTS``, derived from ``CHOSEN``: the protocol's choice, which the
+benchmark reads as the shipped default. The retrieval order then keeps every ``TEXT_SLOT``-th place
 for the best remaining match by its description alone (``slotted_order``): the place and the
 evidence profile both lean on the ranking's suspects, and when the cause is silent (it logs
 nothing new, the ranking blames its victims) they agree on the wrong incidents; the text of an
@@ -32,7 +35,7 @@ import math
 import re
 from collections import Counter
 from collections.abc import Iterable, Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import asdict, dataclass, field
 
 from knowledge.ranking import RankedCause
 from knowledge.records import IncidentRecord, SimilarIncident
@@ -41,13 +44,6 @@ from knowledge.vocabulary import default_vocabulary
 
 TEMPLATE_MATCH = 0.6  # token Jaccard at which two templates count as the same
 SHOWN_TEMPLATES = 3
-# every second place of the order shown goes to the best remaining match by text alone; chosen by
-# nested validation (benchmarks/generalization/similar.py: "a place for the best text match",
-# every fold chose 2 over 3)
-TEXT_SLOT = 2
-# how many top-ranked services give the suspects and the evidence profile; chosen by nested
-# validation among 3, 6, 10 and every service (issue 4 and the first issue-13 pass had 3)
-PROFILE_WIDTH = 6
 RAISED = "shown this high for its text: described most like this incident of the rest"
 LISTED_FOR_TEXT = "listed for its text: described most like this incident of the rest, though {}"
 RAISED_AROUND = (
@@ -75,6 +71,7 @@ class Weights:
     metrics: float
     evidence: float
     namespace: float
+    shape: float = 0.0
 
     def combine(self, parts: MatchParts) -> float:
         pairs = [
@@ -84,6 +81,7 @@ class Weights:
             (self.metrics, parts.metrics),
             (self.evidence, parts.evidence),
             (self.namespace, parts.namespace),
+            (self.shape, parts.shape),
         ]
         known = [(w, p) for w, p in pairs if p is not None]
         total = sum(w for w, _ in known)
@@ -93,10 +91,88 @@ class Weights:
 # issue 4's weights, fitted by hand on the development split (the place was "same service as
 # the suspect", and there was no evidence profile)
 ISSUE4_WEIGHTS = Weights(0.35, 0.30, 0.20, 0.10, 0.0, 0.05)
-# chosen by nested validation (benchmarks/generalization/similar.py): the parts the Nezha
-# evaluation can judge count the same; the namespace, which it cannot (one namespace), keeps
-# issue 4's small share as a tie-breaker
-WEIGHTS = Weights(0.2, 0.2, 0.2, 0.2, 0.2, 0.05)
+
+
+@dataclass(frozen=True)
+class Choice:
+    """A way of scoring and ordering matches, in the terms the protocol chooses among
+    (``benchmarks/generalization/similar.py``: its candidates are built from these fields and
+    its "shipped default" is ``CHOSEN``), so the live scoring and what the protocol measured
+    are one setting and cannot drift apart.
+
+    ``equal``: every part the same weight, else issue 4's hand weights scaled to make room for
+    the added parts; ``suspects``: the place is the ranking's top ``width`` suspects by their
+    score relative to the leader's, else only the suspect; ``evidence``: the evidence profile
+    of the top ``width`` services as a part (an equal share); ``shape``: that profile without
+    the services' names (``profile_shape``) as a part (an equal share): a fault leaves the same
+    mix of evidence around it whichever services it hits; ``text_slot``: every
+    ``text_slot``-th place of the order to the best remaining match by text alone (0: none);
+    ``neighbourhood``: the place after each text place to the best remaining match by the
+    evidence profile of every ranked service."""
+
+    equal: bool
+    suspects: bool
+    evidence: bool
+    shape: bool
+    width: int
+    text_slot: int
+    neighbourhood: bool
+
+    @property
+    def weights(self) -> Weights:
+        """Each added part (the evidence profile, then the shape) takes an equal share,
+        ``1 / parts``, and what was there before keeps the rest in its proportions; with
+        ``equal`` every part has that share. The namespace, which the Nezha evaluation cannot
+        judge (one namespace), keeps issue 4's small share as a tie-breaker."""
+        return self.weights_among(4 + self.evidence + self.shape)
+
+    def weights_among(self, parts: int) -> Weights:
+        """``weights`` when ``parts`` parts share them (the benchmark adds tried parts that are
+        not here, each with the same share)."""
+        share = 1.0 / parts
+        base = ISSUE4_WEIGHTS
+        if self.equal:
+            even = share
+            return Weights(
+                even,
+                even,
+                even,
+                even,
+                even if self.evidence else 0.0,
+                base.namespace,
+                even if self.shape else 0.0,
+            )
+        weights = Weights(base.text, base.templates, base.place, base.metrics, 0.0, base.namespace)
+        for added, name in ((self.evidence, "evidence"), (self.shape, "shape")):
+            if added:
+                weights = _make_room(weights, name, share)
+        return weights
+
+
+def _make_room(weights: Weights, part: str, share: float) -> Weights:
+    """``weights`` scaled by ``1 - share``, and ``part`` given ``share``."""
+    scaled = {k: v * (1.0 - share) for k, v in asdict(weights).items()}
+    scaled[part] = share
+    return Weights(**scaled)
+
+
+# the protocol's choice (docs/benchmarks.md, "Similar incidents", fourth pass): forward selection
+# from issue 4's scoring kept the top 3 suspects, the evidence profile, the neighbourhood's shape,
+# a place for the text every second place and one for every ranked service's profile after it;
+# equal weights, wider profiles, the kind of evidence and the call graph were dropped
+CHOSEN = Choice(
+    equal=False,
+    suspects=True,
+    evidence=True,
+    shape=True,
+    width=3,
+    text_slot=2,
+    neighbourhood=True,
+)
+WEIGHTS = CHOSEN.weights
+# how many top-ranked services give the suspects, the evidence profile and its shape
+PROFILE_WIDTH = CHOSEN.width
+TEXT_SLOT = CHOSEN.text_slot
 
 
 @dataclass(frozen=True)
@@ -133,6 +209,7 @@ class MatchParts:
     metrics: float
     evidence: float | None
     namespace: float | None
+    shape: float | None = None
 
 
 def evidence_key(service: str, channel: str) -> str:
@@ -156,6 +233,32 @@ def evidence_profile(ranking: Sequence[RankedCause], top: int) -> dict[str, floa
         for channel, part in r.channels.items()
         if part > 0
     }
+
+
+def narrowed(profile: Mapping[str, float], width: int) -> dict[str, float]:
+    """An evidence profile of its ``width`` services with the most evidence (a service's total
+    is its ranking score), as ``evidence_profile`` of that width gives it: a record kept with a
+    wider profile is compared on the same footing."""
+    totals: dict[str, float] = {}
+    for key, part in profile.items():
+        service = key.rpartition(" ")[0]
+        totals[service] = totals.get(service, 0.0) + part
+    if len(totals) <= width:
+        return dict(profile)
+    top = set(sorted(totals, key=lambda s: (-totals[s], s))[:width])
+    return {k: v for k, v in profile.items() if k.rpartition(" ")[0] in top}
+
+
+def profile_shape(profile: Mapping[str, float]) -> dict[str, float]:
+    """An evidence profile without the services' names: each channel's part summed over them
+    (the neighbourhood's shape). A fault that slows the calls to a service leaves delays on its
+    callers and less flow downstream whichever services those are, so two such incidents on
+    differently named services look alike by it. Computed from a stored profile alone."""
+    out: dict[str, float] = {}
+    for key, part in profile.items():
+        channel = key.rpartition(" ")[2]
+        out[channel] = out.get(channel, 0.0) + part
+    return out
 
 
 def metric_family(name: str) -> str:
@@ -237,17 +340,16 @@ def match_parts(
 ) -> tuple[MatchParts, list[str]]:
     """Each part of the match, and the shared templates (rarest first)."""
     templates, shared = template_similarity(query.templates, record.templates, rarity)
+    mine, theirs = narrowed(query.evidence, PROFILE_WIDTH), narrowed(record.evidence, PROFILE_WIDTH)
+    known = bool(mine and theirs)
     parts = MatchParts(
         text=max(0.0, min(1.0, embedding)),
         templates=templates,
         place=query.suspicion(record.service),
         metrics=metric_similarity(query.metrics, record.abnormal_metrics),
-        evidence=(
-            evidence_similarity(query.evidence, record.evidence)
-            if query.evidence and record.evidence
-            else None
-        ),
+        evidence=evidence_similarity(mine, theirs) if known else None,
         namespace=None if query.namespace is None else float(record.namespace == query.namespace),
+        shape=(evidence_similarity(profile_shape(mine), profile_shape(theirs)) if known else None),
     )
     return parts, shared
 
@@ -279,6 +381,8 @@ def score_match(
         reasons.append(f"same abnormal metrics ({', '.join(families)})")
     if weights.evidence and parts.evidence:
         reasons.append(f"same kinds of evidence on the same services ({parts.evidence:.2f})")
+    if weights.shape and parts.shape:
+        reasons.append(f"same mix of evidence around it, whichever services ({parts.shape:.2f})")
     if record.service == query.service:
         reasons.append(f"same service ({query.service})")
     elif parts.place:
@@ -357,6 +461,11 @@ def _neighbourhoods(matches: Sequence[SimilarIncident]) -> list[float] | None:
     return [f or 0.0 for f in found]
 
 
+def _around(matches: Sequence[SimilarIncident]) -> list[float] | None:
+    """``_neighbourhoods`` when the chosen order has a place for the neighbourhood."""
+    return _neighbourhoods(matches) if CHOSEN.neighbourhood else None
+
+
 def ordered(matches: Sequence[SimilarIncident], slot: int = TEXT_SLOT) -> list[SimilarIncident]:
     """``matches`` in the order shown (``slotted_order``); a match a slot moved above higher
     scores says so, since the similarities shown are then not in falling order."""
@@ -364,7 +473,7 @@ def ordered(matches: Sequence[SimilarIncident], slot: int = TEXT_SLOT) -> list[S
     text = [m.embedding_similarity for m in matches]
     by_score = {i: k for k, i in enumerate(slotted_order(similarity, text, 0))}
     out = []
-    for place, (i, source) in enumerate(_slotted(similarity, text, slot, _neighbourhoods(matches))):
+    for place, (i, source) in enumerate(_slotted(similarity, text, slot, _around(matches))):
         match = matches[i]
         if place < by_score[i]:
             raised = RAISED_AROUND if source == "neighbourhood" else RAISED
@@ -385,7 +494,7 @@ def shown(
     similarity = [m.similarity for m in matches]
     text = [m.embedding_similarity for m in matches]
     by_score = slotted_order(similarity, text, 0)
-    chosen = dict(_slotted(similarity, text, slot, _neighbourhoods(matches))[:limit])
+    chosen = dict(_slotted(similarity, text, slot, _around(matches))[:limit])
     left_out = [i for i in by_score[:limit] if i not in chosen]
     place = {i: k for k, i in enumerate(by_score)}
     out = []

@@ -1,6 +1,6 @@
 """Incident memory: past incidents in Chroma, searched by embedding and re-scored with shared
-rare log templates, place, abnormal metrics and the evidence profile (``knowledge.matching``),
-every match explained.
+rare log templates, place, abnormal metrics, the evidence profile and its shape
+(``knowledge.matching``), every match explained.
 """
 
 from __future__ import annotations

@@ -61,13 +61,15 @@ from knowledge.evaluation.rca import (
     retrieval_queries,
 )
 from knowledge.matching import (
-    ISSUE4_WEIGHTS,
+    CHOSEN,
+    Choice,
     Query,
     TemplateRarity,
     Weights,
     evidence_profile,
     evidence_similarity,
     match_parts,
+    profile_shape,
     slotted_order,
     suspects_of,
 )
@@ -99,9 +101,10 @@ PARTS = (
     "graph mass",
     "graph place",
 )
-# "shape" (a tried part): the neighbourhood's evidence without service names - each channel's
-# part summed over the top services; "shape@rank" keeps each channel's place among them
-# ("2 delay": ``profile_shape`` of the evidence profile)
+# "shape": the neighbourhood's evidence without service names - each channel's part summed over
+# the top services (``knowledge.matching.profile_shape`` of the evidence profile, as the live
+# scoring computes it); "shape@rank" (tried) keeps each channel's place among them ("2 delay":
+# ``rank_shape``)
 # tried parts, declared before measuring (fourth pass, 2026-12-07): "kind" is the kind of evidence
 # the fault left around it (``EVIDENCE_KINDS``: latency, errors, missing logs, resource, broken
 # flow; each kind's part summed over the top services, cosine); "graph mass" and "graph place"
@@ -124,6 +127,7 @@ FUSION_K = 60.0
 # "a place for the best text match": every third or every second place of the order goes to the
 # best remaining record by text alone (``knowledge.matching.slotted_order``)
 SLOTS = (3, 2)  # reciprocal rank fusion's usual constant (Cormack et al., SIGIR 2009)
+EVERY = WIDTHS[-1]  # the profile of every ranked service (the live neighbourhood's place)
 
 
 @dataclass(frozen=True)
@@ -213,8 +217,8 @@ def load(data: Path) -> Corpus:
                 )
         for w, width in enumerate(WIDTHS):  # the cheap parts again, at each width
             profiles = [evidence_profile(r[view], width) for r in rankings]
-            channel_shapes = [neighbourhood_shape(r[view], width) for r in rankings]
-            rank_shapes = [profile_shape(profile) for profile in profiles]
+            channel_shapes = [profile_shape(profile) for profile in profiles]
+            rank_shapes = [rank_shape(profile) for profile in profiles]
             kinds = [evidence_kinds(r[view], width) for r in rankings]
             for q, ranking in enumerate(rankings):
                 suspects = suspects_of(ranking[view], width)
@@ -258,7 +262,7 @@ def load(data: Path) -> Corpus:
     return Corpus(items, parts, alike, np.asarray((matrix @ matrix.T).toarray()))
 
 
-def profile_shape(evidence: Mapping[str, float]) -> dict[str, float]:
+def rank_shape(evidence: Mapping[str, float]) -> dict[str, float]:
     """A tried part: the evidence profile without service names - the services by their total
     evidence, most first, each channel keyed by its service's place ("2 delay"). A silent cause
     leaves its victims in the same places with the same kinds of evidence whichever services
@@ -277,21 +281,10 @@ def profile_shape(evidence: Mapping[str, float]) -> dict[str, float]:
     return shape
 
 
-def neighbourhood_shape(ranking: Sequence[RankedCause], top: int) -> dict[str, float]:
-    """What the fault did to the ``top`` services, without their names (a tried part): each
-    channel's part of the score summed over them."""
-    out: dict[str, float] = {}
-    for cause in ranking[:top]:
-        for channel, part in cause.channels.items():
-            if part > 0:
-                out[channel] = out.get(channel, 0.0) + part
-    return out
-
-
 def evidence_kinds(ranking: Sequence[RankedCause], top: int) -> dict[str, float]:
     """A tried part: what kind of evidence the fault left on the ``top`` services
     (``EVIDENCE_KINDS``; latency, errors, missing logs, resource, broken flow), each kind's part
-    summed over them, without service names. Coarser than ``neighbourhood_shape``: a delay seen
+    summed over them, without service names. Coarser than ``profile_shape``: a delay seen
     as slow hand-offs in one incident and as a latency metric in the next is the same kind."""
     out: dict[str, float] = {}
     for cause in ranking[:top]:
@@ -419,6 +412,7 @@ def _vector(weights: Weights, place: str, templates: str = "templates") -> np.nd
         evidence=weights.evidence,
         namespace=weights.namespace,
         text=weights.text,
+        shape=weights.shape,
     )
     out[place] = weights.place
     out[templates] = weights.templates
@@ -723,35 +717,57 @@ class Config:
             *((self.graph,) if self.graph else ()),
         )
 
-    def weights(self) -> Weights:
-        """Equal: every part in use the same; else issue 4's, scaled to make room for the
-        evidence profile's equal share."""
-        share = 1.0 / len(self.parts)
-        if self.equal:
-            return Weights(share, share, share, share, share if self.evidence else 0.0, 0.0)
-        keep = 1.0 - share if self.evidence else 1.0
-        w = ISSUE4_WEIGHTS
-        return Weights(
-            w.text * keep,
-            w.templates * keep,
-            w.place * keep,
-            w.metrics * keep,
-            share if self.evidence else 0.0,
-            w.namespace * keep,
+    @classmethod
+    def of(cls, choice: Choice) -> Config:
+        """The candidate that scores as the live path does with ``choice``
+        (``knowledge.matching.CHOSEN``: the shipped default)."""
+        return cls(
+            equal=choice.equal,
+            suspects=choice.suspects,
+            evidence=choice.evidence,
+            width=choice.width,
+            shape="shape" if choice.shape else "",
+            slot=choice.text_slot,
+            neighbourhood=EVERY if choice.neighbourhood else 0,
         )
 
+    @property
+    def choice(self) -> Choice:
+        """The parts ``knowledge.matching`` has, as the live path's setting."""
+        return Choice(
+            equal=self.equal,
+            suspects=self.suspects,
+            evidence=self.evidence,
+            shape=self.shape == "shape",
+            width=self.width,
+            text_slot=self.slot,
+            neighbourhood=bool(self.neighbourhood),
+        )
+
+    def weights(self) -> Weights:
+        """The live path's weights for the parts it has (``Choice.weights``: equal, or issue
+        4's scaled to make room for each added part's equal share); the tried parts it lacks
+        take their share in ``method``."""
+        return self.choice.weights_among(len(self.parts))
+
     def method(self, corpus: Corpus) -> Fixed[Item, int]:
+        return weighted(self.name, corpus, self.vector(), self.width, self.slot, self.neighbourhood)
+
+    def vector(self) -> np.ndarray:
+        """The weights over ``PARTS``: the live path's (``weights``), and each tried part's
+        equal share."""
         vector = _vector(self.weights(), self.place, self.parts[1])
         if self.window:  # a tried part; it takes an equal share
             share = 1.0 / len(self.parts)
             vector = vector * (1.0 if self.equal else 1.0 - share)
             vector[PARTS.index("window")] = share
-        for extra in (self.shape, "kind" if self.kind else "", self.graph):
+        rank_place = self.shape if self.shape != "shape" else ""  # "shape" is in weights()
+        for extra in (rank_place, "kind" if self.kind else "", self.graph):
             if extra:  # a tried part; it takes an equal share
                 share = 1.0 / len(self.parts)
                 vector = vector * (1.0 if self.equal else 1.0 - share)
                 vector[PARTS.index(extra)] = share
-        return weighted(self.name, corpus, vector, self.width, self.slot, self.neighbourhood)
+        return vector
 
 
 Step = Callable[[Config, Corpus], list[Method[Item, Any, int]]]
@@ -883,6 +899,12 @@ def claims(data: Path) -> list[Claim]:
     )
     what = f"+ window text, measured only: ids ({window.without.outer_score:.3f} without)"
     out.append(Claim(f"{AREA} hit@3+MRR/1000, 3 views", what, "hour", window.with_))
+    # what the live path runs (``knowledge.matching.CHOSEN``), fixed: it should be the choice
+    shipped = Config.of(CHOSEN)
+    verdict = "the protocol's choice" if shipped == config else f"not the choice, {config.name}"
+    what = f"shipped default ({verdict}): {shipped.name}"
+    pooled = nested([shipped.method(corpus)], by_hour(corpus.items), hit3_then_mrr)
+    out.append(Claim(f"{AREA} hit@3+MRR/1000, 3 views", what, "hour", pooled))
     baselines = [tfidf(corpus), text_alone(corpus), Config().method(corpus)]
     groupings: tuple[tuple[str, Callable[[Item], str]], ...] = (
         ("hour", lambda i: i.hour),
@@ -895,6 +917,8 @@ def claims(data: Path) -> list[Claim]:
             for grouping, group in groupings:
                 estimate = view_estimate(kept, corpus.items, group, view, summarize)
                 out.append(Claim(area, f"Medic, default {config.name}", grouping, estimate))
+            estimate = nested([shipped.method(corpus)], by_hour(items), summarize)
+            out.append(Claim(area, "shipped default (knowledge.matching.CHOSEN)", "hour", estimate))
             for baseline in baselines:
                 estimate = nested([baseline], by_hour(items), summarize)
                 out.append(Claim(area, baseline.name, "hour", estimate, baseline=True))

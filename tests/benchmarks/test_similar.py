@@ -11,12 +11,15 @@ from benchmarks.generalization.similar import (
     PARTS,
     VIEWS,
     WIDTHS,
+    Config,
     Corpus,
     Item,
     combine,
     decide,
     first_alike,
 )
+from knowledge.matching import CHOSEN, Query, TemplateRarity, match_parts, score_match
+from knowledge.records import IncidentRecord
 
 LABELS = 4  # faults, each hitting three incidents at three different hours
 HOURS = ("08:00", "09:00", "10:00", "11:00")
@@ -64,3 +67,55 @@ def test_the_rank_of_the_first_alike_incident_ignores_the_query_itself() -> None
     alike = np.array([[False, False, True], [False, False, False], [True, False, False]])
     scores = np.array([1.0, 0.9, 0.8])  # the query (0) scores itself highest
     assert first_alike(scores, scores, alike, 0) == 2
+
+
+def test_the_shipped_default_scores_every_match_as_the_live_path_does() -> None:
+    # the benchmark's "shipped default" is read from the live setting (knowledge.matching.CHOSEN),
+    # so what the protocol reports for it is what a user's memory computes: the same
+    # similarity for every past incident, from the same parts
+    shipped = Config.of(CHOSEN)
+    query = Query(
+        "ts-order",
+        ["ERROR call to <*> timed out"],
+        ["latency_p95"],
+        suspects={"ts-order": 1.0, "ts-travel": 0.6},
+        evidence={"ts-order delay": 1.4, "ts-travel delay": 1.1, "ts-basic flow": 0.5},
+    )
+    records = [
+        IncidentRecord(
+            id=f"INC-{k}",
+            title="past",
+            service=service,
+            templates=templates,
+            abnormal_metrics=["latency_p99"] if k % 2 else [],
+            evidence=evidence,
+            root_cause="unknown",
+            cause="unknown",
+        )
+        for k, (service, templates, evidence) in enumerate(
+            (
+                ("ts-order", ["ERROR call to <*> timed out"], {"ts-order errors": 1.0}),
+                ("ts-travel", [], {"ts-seat delay": 2.0, "ts-station flow": 0.3}),
+                ("ts-seat", ["WARN slow"], {"ts-order delay": 1.0, "ts-travel delay": 1.0}),
+                ("ts-basic", [], {}),
+            )
+        )
+    ]
+    rarity = TemplateRarity(r.templates for r in records)
+    for k, record in enumerate(records):
+        text = 0.3 + 0.1 * k
+        parts, _ = match_parts(record, text, query, rarity)
+        row = np.full(len(PARTS), np.nan)
+        for name, value in (
+            ("text", parts.text),
+            ("templates", parts.templates),
+            ("place@1", float(record.service == query.service)),
+            ("place@k", parts.place),
+            ("metrics", parts.metrics),
+            ("evidence", parts.evidence),
+            ("shape", parts.shape),
+        ):
+            row[PARTS.index(name)] = np.nan if value is None else value
+        benchmark = float(combine(row[None, :], shipped.vector())[0])
+        live = score_match(record, text, query, rarity).similarity
+        assert round(benchmark, 4) == live

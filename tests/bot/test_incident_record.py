@@ -5,6 +5,7 @@ from __future__ import annotations
 from bot.diagnosis.origins import Origins
 from bot.diagnosis.record import incident_record
 from bot.diagnosis.verification import Verification
+from knowledge.matching import PROFILE_WIDTH
 from knowledge.origins import Origin
 from knowledge.ranking import RankedCause
 from tests.bot.test_conversation import INCIDENT, investigation
@@ -38,5 +39,5 @@ def test_the_record_keeps_the_evidence_of_every_service_the_ranking_weighed() ->
     ]
     origins = Origins(ranked, {}, frozenset(o.service for o in ranked))
     record = incident_record(INCIDENT, investigation(origins=origins), [], Verification(True, []))
-    assert len(record.evidence) == 6  # the leaders' profile, as before
+    assert len(record.evidence) == PROFILE_WIDTH  # the leaders' profile, as before
     assert record.neighbourhood == {f"svc-{k} delay": 1.0 + k for k in range(9)}

@@ -151,14 +151,13 @@ def test_an_incident_described_alike_is_shown_when_the_suspects_are_its_victims(
         templates=[],
         suspects={"ts-order": 1.0, "ts-travel": 0.9, "ts-basic": 0.8},
     )
-    # the combined score still leads with a suspect's incident; the text's place brings the
-    # route incident into the three listed, under the higher scores, saying why it is there
+    # the combined score still leads with a suspect's incident; the route incident is listed
+    # second (the protocol's weights count the text more than the suspects' place: issue 4's,
+    # scaled; with the equal weights shipped before it needed the text's place to be listed)
     assert matches[0].record.id == "INC-ORDER"
-    route = next(m for m in matches if m.record.id == "INC-ROUTE")
-    assert "listed for its text" in route.explanation
-    assert "listed for its text" not in matches[0].explanation
+    assert [m.record.id for m in matches][1] == "INC-ROUTE"
     assert [m.similarity for m in matches] == sorted((m.similarity for m in matches), reverse=True)
-    # the evaluation's order over the whole memory keeps the slot's place
+    # the evaluation's order over the whole memory is the same
     ranked = memory.similar(
         service="ts-order",
         title=title,
@@ -168,7 +167,59 @@ def test_an_incident_described_alike_is_shown_when_the_suspects_are_its_victims(
         ranked=True,
     )
     assert [m.record.id for m in ranked][:2] == ["INC-ORDER", "INC-ROUTE"]
-    assert "shown this high for its text" in ranked[1].explanation
+
+
+def test_the_same_fault_on_other_services_is_listed_for_the_mix_of_evidence_around_it(
+    memory: IncidentMemory,
+) -> None:
+    # a silent delay slows ts-order and ts-travel and thins the flow through ts-basic; the
+    # ranking blames the callers. The past delay of the same kind hit other services (ts-seat,
+    # ts-config, ts-station) and was worded otherwise; the suspects' own past incidents were
+    # errors and saturation. What looks alike is the mix of evidence around the fault, whichever
+    # services: the protocol's choice weighs it, and the match is among the three listed (with
+    # the equal weights shipped before it was sixth, below the suspects' unrelated incidents)
+    for rid, service, title, evidence in (
+        (
+            "INC-ORDER",
+            "ts-order",
+            "ts-order database connection pool exhausted",
+            {"ts-order errors": 2.0, "ts-order saturation": 1.0},
+        ),
+        (
+            "INC-TRAVEL",
+            "ts-travel",
+            "ts-travel pod OOMKilled after a memory leak",
+            {"ts-travel saturation": 2.0, "ts-travel errors": 0.5},
+        ),
+        (
+            "INC-BASIC",
+            "ts-basic",
+            "ts-basic certificate expired on the config endpoint",
+            {"ts-basic errors": 3.0},
+        ),
+        (
+            "INC-SEAT",
+            "ts-seat",
+            "rollout of a new station index paused",
+            {"ts-seat delay": 1.5, "ts-config delay": 1.2, "ts-station flow": 0.4},
+        ),
+    ):
+        memory.add(
+            IncidentRecord(
+                id=rid, title=title, service=service, evidence=evidence, root_cause=title, cause=rid
+            )
+        )
+    matches = memory.similar(
+        service="ts-order",
+        title="ts-order and ts-travel slow: calls time out",
+        symptoms=[],
+        templates=[],
+        suspects={"ts-order": 1.0, "ts-travel": 0.9, "ts-basic": 0.8},
+        evidence={"ts-order delay": 1.4, "ts-travel delay": 1.1, "ts-basic flow": 0.5},
+    )
+    seat = next(m for m in matches if m.record.id == "INC-SEAT")
+    assert "same mix of evidence around it" in seat.explanation
+    assert "listed for" not in seat.explanation  # by its own score, not a slot
 
 
 def test_an_incident_whose_neighbourhood_looked_alike_is_listed_when_text_and_suspects_miss(
