@@ -301,88 +301,63 @@ def claims_for(systems: Systems, views: Sequence[str]) -> list[Claim]:
     return out
 
 
-def third_pass(systems: Systems, summary: Summary) -> Comparison:
-    """The declared third pass: the defaults alone against choosing among ``THIRD_PASS`` on the
-    four ``HEADER_VIEWS`` (a fold holds a system out in all four)."""
+def declared_pass(
+    systems: Systems, summary: Summary, candidates: Sequence[tuple[str, MinerSettings]]
+) -> Comparison:
+    """A declared pass: its first candidate fixed against choosing among all of ``candidates``
+    on the four ``HEADER_VIEWS`` (a fold holds a system out in all four)."""
     _, summarize, kind = summary
     method = systems.accuracy_method if kind == "mean" else systems.margin_method
-    candidates = [method(n, s) for n, s in THIRD_PASS]
-    return compare(candidates[:1], candidates, systems.groups(HEADER_VIEWS), summarize)
+    made = [method(n, s) for n, s in candidates]
+    return compare(made[:1], made, systems.groups(HEADER_VIEWS), summarize)
 
 
-def third_pass_claims(systems: Systems) -> list[Claim]:
-    """The third pass on the four views, then every candidate fixed on each check view, with
-    Drain3 defaults beside each accuracy."""
+def _pass_claims(
+    systems: Systems,
+    candidates: Sequence[tuple[str, MinerSettings]],
+    labels: tuple[str, str, str],
+    views: Sequence[str],
+    suffix: str,
+) -> list[Claim]:
+    """A declared pass on the four views (``labels``: the area's suffix, the fixed candidate's
+    name and the choice's), then every candidate fixed on each of ``views``, with Drain3
+    defaults beside each mean."""
+    area_suffix, fixed, chosen = labels
     out: list[Claim] = []
     drain3: Fixed[Item, float] = Fixed("Drain3 defaults", systems.drain3)
     for summary in SUMMARIES:
-        result = third_pass(systems, summary)
-        area = f"loghub {'+'.join(HEADER_VIEWS)} {summary[0]}"
-        verdict = f"+ the third pass on headers ({_verdict(result)})"
+        result = declared_pass(systems, summary, candidates)
+        area = f"loghub {'+'.join(HEADER_VIEWS)} {summary[0]}{area_suffix}"
         out += [
-            Claim(area, "defaults (fixed)", "system", result.without),
-            Claim(area, verdict, "system", result.with_),
+            Claim(area, fixed, "system", result.without),
+            Claim(area, f"{chosen} ({_verdict(result)})", "system", result.with_),
         ]
         if summary[2] == "mean":
             baseline = nested([drain3], systems.groups(HEADER_VIEWS), mean)
             out.append(Claim(area, "Drain3 defaults", "system", baseline, baseline=True))
-    return out + _fixed_on_each_view(systems, HEADER_CHECKS, THIRD_PASS, "")
+    return out + _fixed_on_each_view(systems, views, candidates, suffix)
 
 
-def fourth_pass(systems: Systems, summary: Summary) -> Comparison:
-    """The declared fourth pass: (d) fixed against choosing among ``FOURTH_PASS`` on the four
-    ``HEADER_VIEWS`` (a fold holds a system out in all four)."""
-    _, summarize, kind = summary
-    method = systems.accuracy_method if kind == "mean" else systems.margin_method
-    candidates = [method(n, s) for n, s in FOURTH_PASS]
-    return compare(candidates[:1], candidates, systems.groups(HEADER_VIEWS), summarize)
+def third_pass_claims(systems: Systems) -> list[Claim]:
+    """The third pass on the four views, then every candidate fixed on each check view."""
+    labels = ("", "defaults (fixed)", "+ the third pass on headers")
+    return _pass_claims(systems, THIRD_PASS, labels, HEADER_CHECKS, "")
 
 
 def fourth_pass_claims(systems: Systems) -> list[Claim]:
     """The fourth pass on the four views, then every candidate fixed on each view alone and
-    on each check view (syslog, JSON lines, shapes), with Drain3 defaults beside each mean."""
-    out: list[Claim] = []
-    drain3: Fixed[Item, float] = Fixed("Drain3 defaults", systems.drain3)
-    for summary in SUMMARIES:
-        result = fourth_pass(systems, summary)
-        area = f"loghub {'+'.join(HEADER_VIEWS)} {summary[0]}, fourth pass"
-        out += [
-            Claim(area, "(d) header columns (fixed)", "system", result.without),
-            Claim(area, f"+ the fourth pass ({_verdict(result)})", "system", result.with_),
-        ]
-        if summary[2] == "mean":
-            baseline = nested([drain3], systems.groups(HEADER_VIEWS), mean)
-            out.append(Claim(area, "Drain3 defaults", "system", baseline, baseline=True))
+    on each check view (syslog, JSON lines, shapes)."""
+    labels = (", fourth pass", "(d) header columns (fixed)", "+ the fourth pass")
     views = (*HEADER_VIEWS, *HEADER_CHECKS, "shapes")
-    return out + _fixed_on_each_view(systems, views, FOURTH_PASS, ", fourth pass")
-
-
-def fifth_pass(systems: Systems, summary: Summary) -> Comparison:
-    """The declared fifth pass: (d) fixed against choosing among ``FIFTH_PASS`` on the four
-    ``HEADER_VIEWS`` (a fold holds a system out in all four)."""
-    _, summarize, kind = summary
-    method = systems.accuracy_method if kind == "mean" else systems.margin_method
-    candidates = [method(n, s) for n, s in FIFTH_PASS]
-    return compare(candidates[:1], candidates, systems.groups(HEADER_VIEWS), summarize)
+    return _pass_claims(systems, FOURTH_PASS, labels, views, ", fourth pass")
 
 
 def fifth_pass_claims(systems: Systems) -> list[Claim]:
     """The fifth pass on the four views, then every candidate fixed on each view alone and on
-    each check view, with Drain3 defaults beside each mean."""
-    out: list[Claim] = []
-    drain3: Fixed[Item, float] = Fixed("Drain3 defaults", systems.drain3)
-    for summary in SUMMARIES:
-        result = fifth_pass(systems, summary)
-        area = f"loghub {'+'.join(HEADER_VIEWS)} {summary[0]}, fifth pass"
-        out += [
-            Claim(area, "(d) header columns (fixed)", "system", result.without),
-            Claim(area, f"+ the fifth pass ({_verdict(result)})", "system", result.with_),
-        ]
-        if summary[2] == "mean":
-            baseline = nested([drain3], systems.groups(HEADER_VIEWS), mean)
-            out.append(Claim(area, "Drain3 defaults", "system", baseline, baseline=True))
+    each check view."""
+    labels = (", fifth pass", "(d) header columns (fixed)", "+ the fifth pass")
     views = (*HEADER_VIEWS, *HEADER_CHECKS, "shapes")
-    return out + _fixed_on_each_view(systems, views, FIFTH_PASS, ", fifth pass")
+    return _pass_claims(systems, FIFTH_PASS, labels, views, ", fifth pass")
 
 
 def _fixed_on_each_view(
