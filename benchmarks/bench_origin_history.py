@@ -22,7 +22,10 @@ pass's leader is not clearly implicated (by anything, by two kinds of evidence, 
 metrics - the live rule, with ``K`` None); ``K`` and the pass chosen in the inner folds. And the
 errors channel's noise floor (``knowledge.ranking.Features.noise``: a service's usual errors are
 at least what Poisson count noise at its baseline rates gives), against the same ranking without
-it. Prints JSON; about 5 minutes on 2 quiet cores.
+it. And that floor over a service's own past (``knowledge.ranking.QUIET_PAST``: kept unless the
+past fired the channel in fewer windows than chance would, at a binomial tail level chosen in the
+inner folds among ``QUIET_LEVELS``), against the own past's median alone. Prints JSON; about 5
+minutes on 2 quiet cores.
 Usage: PYTHONPATH=. python benchmarks/bench_origin_history.py [--data DIR]
 """
 
@@ -30,11 +33,13 @@ from __future__ import annotations
 
 import argparse
 import json
+import math
 from collections import Counter
 from collections.abc import Mapping, Sequence
 from dataclasses import replace
 from pathlib import Path
 
+import knowledge.ranking
 from benchmarks.bench_nezha_live import protocol_report
 from bot.config import InvestigationSettings
 from knowledge.evaluation.fault_data import (
@@ -72,6 +77,7 @@ from knowledge.traces import trace_evidence
 
 SLICES = 4
 FLOORS = (1, 2, 3, 5, 8)  # the floors of windows not led that the inner folds choose among
+QUIET_LEVELS = (0.01, 0.05, 0.1)  # the binomial tail levels of a quiet own past, to choose among
 Ranks = dict[str, int | None]
 Found = Mapping[str, Features]
 
@@ -216,6 +222,22 @@ def with_leaders(
     return {"earlier_only": earlier, "leave_one_out": others}
 
 
+def quiet_levels(incidents: Sequence[NezhaIncident], found: Sequence[Found]) -> dict[str, Ranks]:
+    """The history modes' ranks with the count-noise floor over a short own past at each level
+    of ``QUIET_LEVELS`` (``knowledge.ranking.QUIET_PAST``), and at none (inf: the own past's
+    median alone, as before)."""
+    shipped = knowledge.ranking.QUIET_PAST
+    table: dict[str, Ranks] = {}
+    try:
+        for level in (math.inf, *QUIET_LEVELS):
+            knowledge.ranking.QUIET_PAST = level
+            for mode, ranks in history_ranks(incidents, found).items():
+                table[f"{mode}, own past floor {level:g}"] = ranks
+    finally:
+        knowledge.ranking.QUIET_PAST = shipped
+    return table
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--data", type=Path, default=Path("../shared/bench-data/rca/nezha"))
@@ -240,6 +262,7 @@ def main() -> None:
     unfloored = [{name: replace(f, noise={}) for name, f in one.items()} for one in found]
     for mode, ranks in history_ranks(incidents, unfloored).items():
         table[f"{mode}, no noise floor"] = ranks
+    table |= quiet_levels(incidents, found)
     table["fresh + baseline"] = with_baseline(incidents, found, baselines, earlier=False)
     table["earlier_only + baseline"] = with_baseline(incidents, found, baselines, earlier=True)
     rules: dict[str, tuple[int | None, str | None]] = {"no leaders": (None, None)}
@@ -291,6 +314,10 @@ def main() -> None:
         steps[f"{mode}: leaders kept, the live rule"] = (
             [f"{mode}, no leaders"],
             [f"{mode}, floor None, second pass beyond metrics"],
+        )
+        steps[f"{mode}: noise floor over a short own past"] = (
+            [f"{mode}, own past floor inf"],
+            [f"{mode}, own past floor {level:g}" for level in (math.inf, *QUIET_LEVELS)],
         )
     for mode in HISTORY_MODES:
         steps[f"{mode}: errors noise floor"] = (

@@ -89,6 +89,10 @@ USUAL_QUANTILE = 0.5
 CLOSE = 0.9  # a candidate within 10% of the leader's score counts as tied for the time rule
 SHOWN = 3
 CLEAR_FALL = 4.0  # deviance from which a template's fall is named (about 2 sigma)
+# a service's own past overrules the count-noise floor of a channel only when it fired that
+# channel in so few windows that chance (half of them, as a count above its rate) would give
+# that few less often than this (``_usual``); 0.001-0.1 rank Nezha and the simulator alike
+QUIET_PAST = 0.05
 SELF_MEASURED = frozenset(
     {"saturation", "latency", "shift", "saturation_steady"}
 )  # judged against their own past
@@ -154,7 +158,7 @@ class Features:
     evidence: tuple[str, ...]
     abnormal_templates: tuple[str, ...]  # surging errors, then falling ones, then from traces
     # what count noise alone gives a channel in this window (``_error_noise``): the least its
-    # usual can be when its peers, not its own past, are the yardstick (``_usual``)
+    # usual can be, unless its own past is far quieter than that noise (``_usual``)
     noise: Mapping[str, float] = field(default_factory=dict)
     # when its latency, errors or hand-off timing first changed against its own history, looking
     # back before the window (``onset_of``); ``rank_components`` turns it into onset order
@@ -564,7 +568,13 @@ def _usual(
     a metric, but the only one for its logs) - though no less than count noise alone gives it
     in this window (``Features.noise``): peers that log no warnings are no yardstick for a
     service that logs retries every minute (its own past, once known, holds that noise and
-    more). A log channel (``LOG_CHANNELS``) a window does not hold was not read there (a live
+    more) - and its own past too, unless that past fired the channel in fewer windows than chance
+    would (a count above its rate about half the time; ``QUIET_PAST``): a healthy service's errors
+    are 0 in most half hours, so the median of its first few read windows was 0 and any busy half
+    hour read as e-fold (issue 14: with 45 neighbours' logs read some neighbour did so in most
+    investigations), while one whose past is quiet far more often than chance allows (on Nezha,
+    25 of 27 windows: its baseline rates overstate its noise) keeps its own yardstick. A log
+    channel (``LOG_CHANNELS``) a window does not hold was not read there (a live
     investigation reads the logs of a few candidates only): it is unknown, not zero, so neither
     that window nor that peer counts (issue 14: a neighbour read for the first time was judged
     against the zeros of the windows its logs were never read in). Any other channel missing is 0,
@@ -575,8 +585,12 @@ def _usual(
         for h in history
         if name in h and _read(h[name], channel)
     ]
+    noise = current[name].noise.get(channel, 0.0)
     if len(past) >= MIN_HISTORY:
-        return quantile(past, USUAL_QUANTILE)
+        usual = quantile(past, USUAL_QUANTILE)
+        if noise > usual and _as_by_chance(sum(value > 0 for value in past), len(past)):
+            return noise  # a short past of mostly zeros: chance, not a quiet service
+        return usual
     if channel in HISTORY_ONLY:
         return math.inf
     if channel in SELF_MEASURED:
@@ -586,7 +600,14 @@ def _usual(
         for n, f in current.items()
         if n != name and _read(f, channel)
     ]
-    return max(statistics.median(peers) if peers else 0.0, current[name].noise.get(channel, 0.0))
+    return max(statistics.median(peers) if peers else 0.0, noise)
+
+
+def _as_by_chance(fired: int, windows: int) -> bool:
+    """Whether a channel that fired in ``fired`` of ``windows`` windows fired as often as chance
+    would have it (the binomial tail at one half, at least ``QUIET_PAST``)."""
+    few = sum(math.comb(windows, k) for k in range(fired + 1))
+    return few / 2.0**windows >= QUIET_PAST
 
 
 def _read(found: Features, channel: str) -> bool:
