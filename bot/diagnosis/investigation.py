@@ -58,6 +58,7 @@ from knowledge import (
     save_miner,
 )
 from knowledge.logs import spread
+from knowledge.matching import suspects_of
 from tools import Clock, ToolError
 from tools.backends import ClusterEvent
 
@@ -105,6 +106,13 @@ def neighbourhood_profile(origins: Origins) -> dict[str, float]:
     on its own for one place of the list (``knowledge.matching.slotted_order``) - when the cause
     is silent the leaders are its victims, but the neighbourhood still looks alike."""
     return evidence_profile([o.cause for o in origins.ranked], len(origins.ranked))
+
+
+def origins_suspects(origins: Origins) -> dict[str, float]:
+    """The origins ranking's ``PROFILE_WIDTH`` leaders by their score relative to the first:
+    a past incident of one of them is in the right place, as ``medic eval rca`` scores the
+    memory (without them only the service the look is about counted as a place)."""
+    return suspects_of([o.cause for o in origins.ranked], PROFILE_WIDTH)
 
 
 class Investigator:
@@ -191,16 +199,7 @@ class Investigator:
         symptoms = [self._catalog.symptom_text(f) for f in findings if self._catalog.is_bad(f)]
 
         budget.check("searching similar incidents")
-        similar = self._similar(
-            incident,
-            svc,
-            symptoms,
-            templates,
-            findings,
-            notes,
-            origins_profile(origins),
-            neighbourhood_profile(origins),
-        )
+        similar = self._similar(incident, svc, symptoms, templates, findings, notes, origins)
         hypotheses = self._diagnose(findings, templates, similar, series)
         return Investigation(
             incident_id=incident.id,
@@ -228,13 +227,12 @@ class Investigator:
         templates: TemplateChanges | None,
         findings: list[Finding],
         notes: list[str],
-        evidence: dict[str, float] | None = None,
-        neighbourhood: dict[str, float] | None = None,
+        origins: Origins | None = None,
     ) -> list[SimilarIncident]:
         """``service``'s past incidents most like this one (none, and a note, when the memory
-        cannot be searched). ``evidence``: the services around it as the origins ranking saw
-        them (``origins_profile``) and every service it weighed (``neighbourhood_profile``),
-        matched against the profiles the memory kept."""
+        cannot be searched). ``origins``: the services around it as the ranking saw them - its
+        leaders (``origins_suspects``) and their evidence (``origins_profile``), every service
+        it weighed (``neighbourhood_profile``) - matched against what the memory kept."""
         try:
             found = self._memory.similar(
                 service=service,
@@ -245,8 +243,9 @@ class Investigator:
                 namespace=incident.namespace,
                 limit=self._settings.similar_limit,
                 exclude={incident.id},
-                evidence=evidence,
-                neighbourhood=neighbourhood,
+                evidence=origins_profile(origins) if origins else None,
+                suspects=origins_suspects(origins) if origins else None,
+                neighbourhood=neighbourhood_profile(origins) if origins else None,
             )
         except KnowledgeError as exc:
             notes.append(messages.MEMORY_UNAVAILABLE.format(why=exc))
@@ -308,8 +307,7 @@ class Investigator:
                     around.get(origin.service),
                     miner,
                     budget,
-                    origins_profile(origins),
-                    neighbourhood_profile(origins),
+                    origins,
                 )
         if read is not None:
             self._save_miner(miner, notes)
@@ -323,8 +321,7 @@ class Investigator:
         lines: list[LogLine] | None,
         miner: TemplateMiner,
         budget: Budget,
-        evidence: dict[str, float] | None = None,
-        neighbourhood: dict[str, float] | None = None,
+        origins: Origins | None = None,
     ) -> OriginLook:
         """The origin ``service``'s own evidence in the alerting service's ``window``: its
         metrics judged by the detectors, its logs' templates (``lines``: as the ranking read
@@ -360,9 +357,7 @@ class Investigator:
             lines = _spread(lines, self._settings.max_log_lines, [])
         templates = _compare(window, lines, miner) if lines else None
         symptoms = [self._catalog.symptom_text(f) for f in findings if self._catalog.is_bad(f)]
-        similar = self._similar(
-            incident, service, symptoms, templates, findings, notes, evidence, neighbourhood
-        )
+        similar = self._similar(incident, service, symptoms, templates, findings, notes, origins)
         return OriginLook(
             service=service,
             findings=findings,

@@ -83,3 +83,13 @@ def test_a_call_graph_naming_markup_is_one_line_and_exit_2(
     assert result.exit_code == 2
     assert result.stderr.startswith("medic: invalid configuration: dependencies.frontend.0")
     assert len(result.stderr.strip().splitlines()) == 1
+
+
+def test_a_victims_thread_lists_the_past_incident_of_the_service_where_it_started() -> None:
+    """frontend pages on latency; checkout, which it calls, is slow. The past incident that
+    answers it is checkout's ("checkout waited on a dependency's timeouts", PAST-007): the
+    ranking's leaders are the places a past incident may have started, as `medic eval rca`
+    scores the memory. Only frontend's own unrelated incidents were listed before, all weak."""
+    report, _ = investigate("frontend", "--scenario", "slow-dependency")
+    listed = {s["id"]: s for s in report["similar_incidents"]}
+    assert "PAST-007" in listed and not listed["PAST-007"]["weak"], report["similar_incidents"]
