@@ -90,6 +90,15 @@ def test_an_approved_action_the_cooldown_stops_is_shown_refused(medic: Medic) ->
     assert "executing" not in text
 
 
+def wait_until_both_ran(medic: Medic) -> None:
+    """Until two of INC-0001's actions have succeeded (at most a minute)."""
+    proposals = medic.service.threads.flow.proposals
+    deadline = time.monotonic() + 60
+    while sum(p.status is ProposalStatus.SUCCEEDED for p in proposals.for_incident("INC-0001")) < 2:
+        assert time.monotonic() < deadline, "the second approval did not run"
+        time.sleep(0.05)
+
+
 def test_two_quick_approvals_get_one_verdict_and_one_memory(medic: Medic) -> None:
     medic.alert(medic.demo_alert())
     medic.settle()
@@ -111,13 +120,7 @@ def test_two_quick_approvals_get_one_verdict_and_one_memory(medic: Medic) -> Non
     medic.click(diagnosis, approves[0], APPROVER)
     assert waiting.wait(timeout=60)
     medic.click(diagnosis, approves[1], APPROVER)
-    deadline = time.monotonic() + 60
-    while (
-        sum(p.status is ProposalStatus.SUCCEEDED for p in flow.proposals.for_incident("INC-0001"))
-        < 2
-    ):
-        assert time.monotonic() < deadline, "the second approval did not run"
-        time.sleep(0.05)
+    wait_until_both_ran(medic)
     # the second click's handler has asked for verification too (it does so after recording)
     assert medic.service.jobs.listeners.wait_idle(30)
     release.set()
@@ -150,13 +153,7 @@ def test_an_approval_while_a_verdict_is_posted_gets_the_last_word(medic: Medic) 
     medic.click(diagnosis, diagnosis.button("medic_approve", "replicas"), APPROVER)
     assert remembering.wait(timeout=60)
     medic.click(diagnosis, diagnosis.button("medic_approve", "purge"), APPROVER)
-    deadline = time.monotonic() + 60
-    while (
-        sum(p.status is ProposalStatus.SUCCEEDED for p in flow.proposals.for_incident("INC-0001"))
-        < 2
-    ):
-        assert time.monotonic() < deadline, "the second approval did not run"
-        time.sleep(0.05)
+    wait_until_both_ran(medic)
     assert medic.service.jobs.listeners.wait_idle(30)
     time.sleep(0.5)  # room for a verification racing the held one (what the old code did)
     release.set()
