@@ -271,7 +271,7 @@ def test_serve_on_kubernetes_answers_health_and_threads_an_alert(
                 "metrics": {"prometheus_url": "http://127.0.0.1:9"},
                 "database_url": "postgresql+psycopg://medic@127.0.0.1:9/medic",
             },
-            "cannot connect to the state database '127.0.0.1:9/medic'",
+            "cannot connect to the state database 'postgresql+psycopg://127.0.0.1:9/medic'",
         ),
     ],
 )
