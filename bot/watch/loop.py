@@ -17,6 +17,15 @@ from bot.watch.store import WatchStore
 log = logging.getLogger(__name__)
 
 
+def pass_slot(now: float, interval: float) -> int:
+    """The scheduled pass ``now`` falls in, named by its start in whole seconds rather than its
+    index: slots of different intervals then compare by time. By index, raising
+    ``watch.interval_seconds`` (60 -> 300) made every new slot number smaller than the last one
+    claimed, and a replica never runs a slot earlier than one already claimed (a clock behind
+    the others', ``WatchStore.claim_pass``): the watch stopped for good, silently."""
+    return int(now // interval * interval)
+
+
 class WatchLoop:
     def __init__(
         self,
@@ -42,7 +51,7 @@ class WatchLoop:
     def run_pass(self) -> tuple[WatchPass, Published] | None:
         """One pass if this replica claims the current slot; None when another one has it."""
         now = self._now()
-        if not self._store.claim_pass(int(now // self._interval), self._owner, now):
+        if not self._store.claim_pass(pass_slot(now, self._interval), self._owner, now):
             return None
         result = self._watch.run(self._targets(), now, stopping=self.stopping)
         for note in result.notes:

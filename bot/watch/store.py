@@ -128,10 +128,11 @@ class WatchStore:
     # --- scheduled passes ------------------------------------------------------------------------
     @transaction
     def claim_pass(self, slot: int, owner: str, now: float) -> bool:
-        """True for the one replica that runs pass ``slot``. Slots are numbered by each
-        replica's own clock, so one whose clock runs behind reaches a slot after a replica ahead
-        has run a later one: it runs none of those again (was: both replicas ran every pass
-        until the one behind caught up with where the one ahead had started)."""
+        """True for the one replica that runs pass ``slot`` (its start in whole seconds,
+        ``bot.watch.loop.pass_slot``). Slots are numbered by each replica's own clock, so one
+        whose clock runs behind reaches a slot after a replica ahead has run a later one: it
+        runs none of those again (was: both replicas ran every pass until the one behind
+        caught up with where the one ahead had started)."""
         with Session(self._engine) as session, session.begin():
             later = select(WatchPassRow.slot).where(WatchPassRow.slot > slot).limit(1)
             if session.scalar(later) is not None:

@@ -13,6 +13,7 @@ from sqlalchemy import create_engine
 
 from bot.slack.lease import LeaseWatch
 from bot.slack.thread_store import Claim, ThreadStore
+from bot.watch.loop import pass_slot
 from bot.watch.store import WatchStore
 from tools.schema import upgrade
 
@@ -112,6 +113,26 @@ def test_a_replica_whose_clock_runs_behind_does_not_run_the_watch_passes_again(
     passes = []
     for minute in range(30):  # both wake at the start of each minute of their own clock
         for replica, now in (("a", start + 60 * minute + 600), ("b", start + 60 * minute)):
-            if store.claim_pass(int(now // interval), replica, now):
+            if store.claim_pass(pass_slot(now, interval), replica, now):
                 passes.append((minute, replica))
     assert passes == [(minute, "a") for minute in range(30)]
+
+
+def test_a_longer_watch_interval_after_a_restart_still_runs_the_passes(tmp_path: Path) -> None:
+    """Half an hour of a pass a minute, then Medic restarted with `watch.interval_seconds` 300:
+    every five-minute pass runs (was: none ever again - slots were numbered by index, so each
+    new one was "earlier" than the last one-minute slot claimed, and a replica never runs a slot
+    earlier than one already claimed)."""
+    engine = create_engine(f"sqlite:///{tmp_path / 'state.db'}")
+    upgrade(engine)
+    store = WatchStore(engine, open_seconds=6 * 3600)
+    start = 1_800_000_000.0
+    for minute in range(30):
+        now = start + 60 * minute
+        assert store.claim_pass(pass_slot(now, 60.0), "a", now)
+    restarted = start + 1800
+    ran = [
+        store.claim_pass(pass_slot(restarted + 300 * i, 300.0), "a", restarted + 300 * i)
+        for i in range(6)
+    ]
+    assert ran == [True] * 6
