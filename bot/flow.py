@@ -530,6 +530,11 @@ class IncidentFlow:
             return self.clusters.settle_interrupted(after_seconds)
         return self.workflow.settle_interrupted(after_seconds)
 
+    def expire_due(self) -> list[Proposal]:
+        """Pending proposals nobody decided before their approval expired, now expired (so
+        their buttons can go without anyone clicking one first)."""
+        return self.proposals.expire_due(self.clock.now())
+
     # --- after an action -----------------------------------------------------------------------
     def verify(self, incident: Incident, investigation: Investigation) -> Verification:
         """Whether the metrics the diagnosis found abnormal (``investigation.findings``) are

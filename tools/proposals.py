@@ -217,6 +217,36 @@ class ProposalStore:
             return proposal
 
     @transaction
+    def expire_due(self, now: float, limit: int = 100) -> list[Proposal]:
+        """Pending proposals whose time to approve ran out by ``now``, moved to expired - the
+        ones this call moved (each by the conditional UPDATE a click's approval makes, so
+        replicas sweeping at once move each once); at most ``limit`` a call."""
+        with Session(self._engine) as session, session.begin():
+            due = session.scalars(
+                select(_ProposalRow.id)
+                .where(
+                    _ProposalRow.status == ProposalStatus.PROPOSED,
+                    _ProposalRow.expires_at <= now,
+                )
+                .order_by(_ProposalRow.expires_at)
+                .limit(limit)
+            ).all()
+            moved = [
+                pid
+                for pid in due
+                if _update(
+                    session,
+                    pid,
+                    ProposalStatus.PROPOSED,
+                    "",
+                    (_ProposalRow.expires_at <= now,),
+                    status=ProposalStatus.EXPIRED,
+                )
+            ]
+            rows = [session.get(_ProposalRow, pid, populate_existing=True) for pid in moved]
+            return [_to_proposal(r) for r in rows if r is not None]
+
+    @transaction
     def get(self, proposal_id: str) -> Proposal | None:
         with Session(self._engine) as session:
             row = session.get(_ProposalRow, proposal_id)

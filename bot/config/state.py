@@ -49,5 +49,8 @@ class ReconcileSettings(BaseModel):
         "interrupted; the tools' retries give up well before (docs/security.md).",
     )
     interval_seconds: float = Field(
-        60, gt=0, description="How often `medic serve` looks for interrupted actions."
+        60,
+        gt=0,
+        description="How often `medic serve` looks for interrupted actions, and for proposals "
+        "whose approval expired undecided (their buttons then go).",
     )

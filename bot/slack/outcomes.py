@@ -106,6 +106,15 @@ class DecisionOutcomes:
         if proposal.status is ProposalStatus.SUCCEEDED:
             self._verify(proposal.incident_id)
 
+    def expire_due(self) -> int:
+        """Take the buttons off the proposals whose time to approve ran out: each incident's
+        diagnosis message shows them expired to everyone, without a click finding out first;
+        returns how many."""
+        expired = self.flow.expire_due()
+        for incident_id in sorted({p.incident_id for p in expired}):
+            self.poster.refresh_diagnosis(incident_id)
+        return len(expired)
+
     def settle_interrupted(self, after_seconds: float) -> int:
         """Settle the actions a stopped process interrupted and say in each one's thread what
         its target shows; returns how many."""

@@ -237,6 +237,9 @@ class MedicService:
         settled = self.threads.settle_interrupted(self.settings.reconcile.after_seconds)
         if settled:
             log.info("settled %d interrupted action(s); see their threads", settled)
+        expired = self.threads.expire_due()
+        if expired:
+            log.info("%d proposal(s) expired undecided; their buttons are gone", expired)
 
     def _resume_investigations(self) -> None:
         resumed = self.threads.resume()

@@ -110,6 +110,7 @@ class IncidentThreads:
         self.stop_investigations = self.investigations.stop
         self.decide = self.outcomes.decide  # a click on Approve or Reject
         self.settle_interrupted = self.outcomes.settle_interrupted
+        self.expire_due = self.outcomes.expire_due
         self.post_file = self.poster.post_file
         self.writeback: WriteBack | None = None  # set by the service when notes are configured
 

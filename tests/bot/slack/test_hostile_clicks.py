@@ -5,6 +5,7 @@ the clock jumped past the proposal's expiry, and a user id Slack never gives (`c
 
 from __future__ import annotations
 
+import time
 from collections.abc import Callable
 from pathlib import Path
 
@@ -60,6 +61,27 @@ def test_a_click_after_the_clock_jumped_past_expiry_runs_nothing_and_ends_the_bu
     assert medic.sim.get_deployment("shop", "recommender").replicas == 3
     assert "Expired: scale deployment shop/recommender: 3 -> 6 replicas" in diagnosis.all_text()
     assert not any("replicas=6" in b["confirm"]["text"]["text"] for b in diagnosis.buttons())
+
+
+def test_a_proposal_left_undecided_past_its_expiry_loses_its_buttons_without_a_click(
+    start_medic: Callable[..., Medic],
+) -> None:
+    """Nobody answered before the approval expired: the diagnosis says so and offers no
+    Approve for it, so nobody finds out only by clicking (the buttons stayed until a click)."""
+    medic = start_medic(MEDIC_RECONCILE__INTERVAL_SECONDS="0.2")
+    assert medic.alert(medic.demo_alert()).status_code == 200
+    medic.settle()
+    diagnosis = medic.diagnosis(medic.root())
+    assert any("replicas=6" in b["confirm"]["text"]["text"] for b in diagnosis.buttons())
+    ttl = medic.service.threads.flow.workflow.guard.policy.approval_ttl_seconds
+    medic.service.threads.flow.clock.sleep(ttl + 1)
+    deadline = time.monotonic() + 60
+    while "Expired: scale deployment shop/recommender" not in diagnosis.all_text():
+        assert time.monotonic() < deadline, diagnosis.all_text()
+        time.sleep(0.1)
+    medic.settle()
+    assert not any("replicas=6" in b["confirm"]["text"]["text"] for b in diagnosis.buttons())
+    assert medic.sim.get_deployment("shop", "recommender").replicas == 3
 
 
 def test_a_click_by_a_user_id_slack_never_gives_is_not_a_cli_user(
