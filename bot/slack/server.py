@@ -93,6 +93,9 @@ OBJECTS = ("event", "view", "message", "user", "team", "channel", "container", "
            "workflow_step", "state")  # fmt: skip
 EVENT_OBJECTS = ("message", "previous_message", "workflow_step", "item", "view")
 LISTS = ("actions", "authorizations")
+# Where Slack answers go: Bolt's ``respond`` strips it as text, so anything else fails only when
+# Medic answers (a refusal told to the clicker), after the ack, as an error in the log.
+STRINGS = ("response_url",)
 
 
 def shape_problem(body: dict[str, Any]) -> str | None:
@@ -101,6 +104,9 @@ def shape_problem(body: dict[str, Any]) -> str | None:
     for key in OBJECTS:
         if key in body and not isinstance(body[key], dict):
             return f"{key} must be an object"
+    for key in STRINGS:
+        if key in body and not isinstance(body[key], str):
+            return f"{key} must be a string"
     for key in LISTS:
         items = body.get(key, [])
         if not isinstance(items, list) or not all(isinstance(i, dict) for i in items):

@@ -5,14 +5,18 @@ the clock jumped past the proposal's expiry, and a user id Slack never gives (`c
 
 from __future__ import annotations
 
+import json
+import logging
 import time
 from collections.abc import Callable
 from pathlib import Path
+from urllib.parse import urlencode
 
+import pytest
 import yaml
 
 from tests.bot.slack.fake_slack import Message
-from tests.bot.slack.harness import ALERTS, APPROVER, Medic, write_config
+from tests.bot.slack.harness import ALERTS, APPROVER, STRANGER, Medic, write_config
 
 
 def test_an_approval_counts_only_on_the_message_that_shows_it(medic: Medic) -> None:
@@ -100,10 +104,44 @@ def test_a_click_by_a_user_id_slack_never_gives_is_not_a_cli_user(
     diagnosis = medic.diagnosis(medic.root())
     scale_out = diagnosis.button("medic_approve", "scale shop/recommender replicas=6")
     medic.click(diagnosis, scale_out, "cli:root")
+    medic.settle()  # one answer at a time: the two are told in whichever order they finish
+    approve = medic.slack.ephemeral_texts()[-1]
     medic.slash("silence 2h", user="cli:root")
     medic.settle()
+    silence = medic.slack.ephemeral_texts()[-1]
     assert medic.sim.get_deployment("shop", "recommender").replicas == 3
     assert medic.sim.silences == []
-    approve, silence = medic.slack.ephemeral_texts()[-2:]
     assert "you (not-a-slack-user) may not approve scale in shop" in approve
     assert "you (not-a-slack-user) may not approve silence in shop" in silence
+
+
+def test_a_click_whose_response_url_is_not_text_is_refused_at_once(
+    medic: Medic, caplog: pytest.LogCaptureFixture
+) -> None:
+    """Bolt answers a clicker through the payload's ``response_url``; an object there failed
+    only when Medic answered (a refusal), after the ack, as an error in the log and no answer
+    (the HTTP fuzzer found it). It is a malformed request: 400, nothing decided."""
+    assert medic.alert(medic.demo_alert()).status_code == 200
+    medic.settle()
+    diagnosis = medic.diagnosis(medic.root())
+    button = diagnosis.button("medic_approve", "scale shop/recommender replicas=6")
+    payload = {
+        "type": "block_actions",
+        "team": {"id": "T1"},
+        "user": {"id": STRANGER},
+        "api_app_id": "A1",
+        "channel": {"id": diagnosis.channel},
+        "container": {"type": "message", "message_ts": diagnosis.ts},
+        "message": {"ts": diagnosis.ts, "text": "", "blocks": []},
+        "response_url": {"url": f"{medic.slack.url}/response/click"},
+        "trigger_id": "1.2.3",
+        "actions": [{"type": "button", "action_id": "medic_approve", "block_id": "b",
+                     "value": button["value"], "action_ts": "1"}],
+    }  # fmt: skip
+    answer = medic.signed(
+        urlencode({"payload": json.dumps(payload)}), "application/x-www-form-urlencoded"
+    )
+    medic.settle()
+    assert answer.status_code == 400 and "response_url must be a string" in answer.text
+    assert [r.getMessage() for r in caplog.records if r.levelno >= logging.ERROR] == []
+    assert medic.sim.get_deployment("shop", "recommender").replicas == 3
