@@ -149,9 +149,12 @@ class Medic:
         }
         return self.signed(urlencode(form), "application/x-www-form-urlencoded")
 
-    def click(self, message: Message, button: dict[str, Any], user: str) -> httpx.Response:
+    def click(
+        self, message: Message, button: dict[str, Any], user: str, **changes: Any
+    ) -> httpx.Response:
         """``user`` clicks (and confirms) ``button`` of ``message`` - possibly one shown before
-        the message changed, as a stale Slack client would."""
+        the message changed, as a stale Slack client would; ``changes`` replace fields of the
+        payload Slack would send (a hostile client's)."""
         action_id = button["action_id"]
         payload = {
             "type": "block_actions",
@@ -172,6 +175,7 @@ class Medic:
                     "action_ts": "1",
                 }
             ],
+            **changes,
         }
         return self.signed(
             urlencode({"payload": json.dumps(payload)}), "application/x-www-form-urlencoded"

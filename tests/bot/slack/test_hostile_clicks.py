@@ -5,12 +5,10 @@ the clock jumped past the proposal's expiry, and a user id Slack never gives (`c
 
 from __future__ import annotations
 
-import json
 import logging
 import time
 from collections.abc import Callable
 from pathlib import Path
-from urllib.parse import urlencode
 
 import pytest
 import yaml
@@ -125,21 +123,8 @@ def test_a_click_whose_response_url_is_not_text_is_refused_at_once(
     medic.settle()
     diagnosis = medic.diagnosis(medic.root())
     button = diagnosis.button("medic_approve", "scale shop/recommender replicas=6")
-    payload = {
-        "type": "block_actions",
-        "team": {"id": "T1"},
-        "user": {"id": STRANGER},
-        "api_app_id": "A1",
-        "channel": {"id": diagnosis.channel},
-        "container": {"type": "message", "message_ts": diagnosis.ts},
-        "message": {"ts": diagnosis.ts, "text": "", "blocks": []},
-        "response_url": {"url": f"{medic.slack.url}/response/click"},
-        "trigger_id": "1.2.3",
-        "actions": [{"type": "button", "action_id": "medic_approve", "block_id": "b",
-                     "value": button["value"], "action_ts": "1"}],
-    }  # fmt: skip
-    answer = medic.signed(
-        urlencode({"payload": json.dumps(payload)}), "application/x-www-form-urlencoded"
+    answer = medic.click(
+        diagnosis, button, STRANGER, response_url={"url": f"{medic.slack.url}/response/click"}
     )
     medic.settle()
     assert answer.status_code == 400 and "response_url must be a string" in answer.text
