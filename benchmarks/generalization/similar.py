@@ -100,6 +100,7 @@ PARTS = (
     "kind",
     "graph mass",
     "graph place",
+    "victims",
 )
 # "shape": the neighbourhood's evidence without service names - each channel's part summed over
 # the top services (``knowledge.matching.profile_shape`` of the evidence profile, as the live
@@ -112,6 +113,18 @@ PARTS = (
 # traces): the share of the query's evidence on the past incident's service and the services it
 # hands requests to or from, and the strongest suspicion among them - with the cause silent its
 # callers and callees are what the ranking blames
+# tried parts and orders, declared before measuring (fifth pass, 2026-12-07): "victims" is the
+# query's evidence around the past incident's recorded root up to renaming - every ranked
+# service's evidence keyed by its distance from that root in the call graph (0, 1, 2, 3 or
+# more hops, or off the graph) and its channel, beside the past incident's own evidence keyed
+# the same way from the same root (cosine; ``victims_profile``); "hubness" discounts a past
+# incident by how alike it is to the rest of the memory (cross-domain similarity local scaling,
+# Conneau et al., ICLR 2018: each record's mean score against its ``k`` nearest other records,
+# half of it subtracted), on the combined score or on the neighbourhood's place; the "pairwise
+# ranker" learns the parts' weights from pairs (an alike and a not alike past incident of the
+# same training query: logistic regression on their difference, inner folds only)
+HUB_KS = (3, 10)
+VICTIM_HOPS = 3  # distances from the past root beyond this one share a key
 EVIDENCE_KINDS = {
     "delay": "latency",
     "late": "latency",
@@ -215,6 +228,9 @@ def load(data: Path) -> Corpus:
                     _known(found_parts.evidence),
                     _known(found_parts.namespace),
                 )
+        parts[view, :, :, :, PARTS.index("victims")] = _victims(
+            [r[view] for r in rankings], [i.root_cause for i in incidents], edges
+        )[None]
         for w, width in enumerate(WIDTHS):  # the cheap parts again, at each width
             profiles = [evidence_profile(r[view], width) for r in rankings]
             channel_shapes = [profile_shape(profile) for profile in profiles]
@@ -260,6 +276,23 @@ def load(data: Path) -> Corpus:
         for q in retrieval_queries(incidents)
     )
     return Corpus(items, parts, alike, np.asarray((matrix @ matrix.T).toarray()))
+
+
+def _victims(
+    rankings: Sequence[Sequence[RankedCause]], roots: Sequence[str], edges: set[frozenset[str]]
+) -> np.ndarray:
+    """The "victims" part of every (query, record): every ranked service's evidence of the
+    query and of the record, each by hops from the record's root (``victims_profile``)."""
+    count = len(rankings)
+    everyone = [evidence_profile(r, EVERY) for r in rankings]
+    hops = {root: distances(edges, root) for root in set(roots)}
+    own = [victims_profile(e, hops[root]) for e, root in zip(everyone, roots, strict=True)]
+    out = np.full((count, count), np.nan)
+    for q, r in itertools.product(range(count), range(count)):
+        mine = victims_profile(everyone[q], hops[roots[r]])
+        if mine and own[r]:
+            out[q, r] = evidence_similarity(mine, own[r])
+    return out
 
 
 def rank_shape(evidence: Mapping[str, float]) -> dict[str, float]:
@@ -315,6 +348,36 @@ def call_graph(logs: ServiceLogs) -> set[frozenset[str]]:
 
 def neighbours(edges: set[frozenset[str]], service: str) -> set[str]:
     return {s for edge in edges if service in edge for s in edge if s != service}
+
+
+def distances(edges: set[frozenset[str]], source: str) -> dict[str, int]:
+    """Hops from ``source`` to every service it reaches in the call graph (breadth first)."""
+    seen = {source: 0}
+    frontier = [source]
+    while frontier:
+        reached = []
+        for service in frontier:
+            for other in sorted(neighbours(edges, service)):
+                if other not in seen:
+                    seen[other] = seen[service] + 1
+                    reached.append(other)
+        frontier = reached
+    return seen
+
+
+def victims_profile(profile: Mapping[str, float], hops: Mapping[str, int]) -> dict[str, float]:
+    """A tried part: an evidence profile up to renaming, relative to one service (a past
+    incident's root): each channel's part keyed by its service's distance from it (``hops``;
+    ``VICTIM_HOPS`` or more share a key, a service off the graph is "off"). The same fault on
+    the same root leaves its victims at the same distances, whichever of them the ranking
+    blames first."""
+    out: dict[str, float] = {}
+    for key, part in profile.items():
+        service, _, channel = key.rpartition(" ")
+        hop = hops.get(service)
+        where = "off" if hop is None else str(min(hop, VICTIM_HOPS))
+        out[f"{where} {channel}"] = out.get(f"{where} {channel}", 0.0) + part
+    return out
 
 
 def service_mass(profile: Mapping[str, float]) -> dict[str, float]:
@@ -426,25 +489,48 @@ def weighted(
     width: int = 3,
     slot: int = 0,
     neighbourhood: int = 0,
+    hub: int = 0,
+    hub_around: int = 0,
 ) -> Fixed[Item, int]:
     """A weighted sum of the parts, as ``knowledge.matching.score_match`` computes it, with
     signatures of ``width`` services, every ``slot``-th place to the best text match and, when
     ``neighbourhood`` (a width) is given, the place after each to the best match by the
-    evidence profile of that many services."""
+    evidence profile of that many services. ``hub`` / ``hub_around`` (a tried order, 0: none):
+    the combined score / the neighbourhood's similarity less half of each record's mean over
+    its that many nearest other records of the query's memory (``hubness``)."""
     w = WIDTHS.index(width)
     n = WIDTHS.index(neighbourhood) if neighbourhood else None
 
     def outcome(item: Item) -> int:
         parts = corpus.parts[item.view, w, item.query]
         scores = combine(parts, vector)
+        if hub:
+            every = np.stack([combine(row, vector) for row in corpus.parts[item.view, w]])
+            scores = scores - hubness(every, item.query, hub) / 2.0
         profile = (
             None
             if n is None
             else corpus.parts[item.view, n, item.query, :, PARTS.index("evidence")]
         )
+        if profile is not None and hub_around:
+            every = np.nan_to_num(corpus.parts[item.view, n, :, :, PARTS.index("evidence")])
+            profile = np.nan_to_num(profile) - hubness(every, item.query, hub_around) / 2.0
         return first_alike(scores, parts[:, 0], corpus.alike, item.query, slot, profile)
 
     return Fixed(name, outcome)
+
+
+def hubness(every: np.ndarray, query: int, k: int) -> np.ndarray:
+    """Each record's mean similarity to its ``k`` most alike other records of the query's
+    memory (``every``: record as the query x record; the query and the record itself left
+    out): a record alike to everything is a hub, and its high similarity to this query says
+    little (cross-domain similarity local scaling's local density)."""
+    count = len(every)
+    out = np.zeros(count)
+    for r in range(count):
+        row = np.array([every[r, o] for o in range(count) if o not in (r, query)])
+        out[r] = float(np.sort(row)[::-1][:k].mean()) if len(row) else 0.0
+    return out
 
 
 def text_alone(corpus: Corpus) -> Fixed[Item, int]:
@@ -606,6 +692,58 @@ class LearnedWeights:
         return out
 
 
+_PAIRWISE: dict[tuple[int, tuple[str, ...], int, tuple[Item, ...]], np.ndarray] = {}
+
+
+@dataclass(frozen=True)
+class PairwiseWeights:
+    """A tried component: weights over the parts learned from pairs (a ranker, not a
+    classifier of single matches): for each training query, every alike past incident against
+    every one not alike, the difference of their part vectors; logistic regression without an
+    intercept (scikit-learn's default regularisation) learns which parts put the alike one
+    first. The order's slots kept; a part that cannot be judged counts as 0. Fitted on the
+    training queries only."""
+
+    name: str
+    corpus: Corpus
+    parts: tuple[str, ...]
+    width: int
+    slot: int = 0
+    neighbourhood: int = 0
+
+    def fit(self, train: Sequence[Item]) -> np.ndarray:
+        """The learned weights (memoised: nested validation asks for the same training sets
+        many times)."""
+        key = (id(self.corpus), self.parts, self.width, tuple(train))
+        if key not in _PAIRWISE:
+            _PAIRWISE[key] = self._learn(train)
+        return _PAIRWISE[key]
+
+    def _learn(self, train: Sequence[Item]) -> np.ndarray:
+        w = WIDTHS.index(self.width)
+        columns = [PARTS.index(p) for p in self.parts]
+        rows: list[np.ndarray] = []
+        for item in train:
+            values = np.nan_to_num(self.corpus.parts[item.view, w, item.query][:, columns])
+            alike = self.corpus.alike[item.query]
+            others = np.arange(len(values)) != item.query
+            good, bad = values[alike & others], values[~alike & others]
+            rows.extend(g - b for g in good for b in bad)
+        differences = np.asarray(rows)
+        x = np.vstack([differences, -differences])
+        y = np.concatenate([np.ones(len(differences)), np.zeros(len(differences))])
+        model = LogisticRegression(fit_intercept=False, max_iter=1000)
+        model.fit(x, y)
+        vector = np.zeros(len(PARTS))
+        vector[columns] = model.coef_[0]
+        return vector
+
+    def outcomes(self, fitted: np.ndarray, test: Sequence[Item]) -> Sequence[int]:
+        return LearnedWeights(
+            self.name, self.corpus, self.parts, self.width, self.slot, self.neighbourhood
+        ).outcomes(fitted, test)
+
+
 def by_hour(items: Sequence[Item]) -> dict[str, list[Item]]:
     groups: dict[str, list[Item]] = {}
     for item in items:
@@ -641,13 +779,13 @@ def view_estimate(
     methods: Sequence[Method[Item, Any, int]],
     items: Sequence[Item],
     group: Callable[[Item], str],
-    view: int,
+    view: int | None,
     summarize: Callable[[Sequence[int]], float],
 ) -> Estimate:
-    """One view's share of ``held_out``: its dev score (the dev choice, fitted on every item)
-    beside its outer estimate."""
+    """One view's share of ``held_out`` (None: the views pooled): its dev score (the dev
+    choice, fitted on every item) beside its outer estimate."""
     outcomes, chosen, dev_choice = held_out(methods, items, group)
-    mine = [i for i in items if i.view == view]
+    mine = [i for i in items if view is None or i.view == view]
     dev_scores = {}
     for m in methods:
         dev_scores[m.name] = summarize(list(m.outcomes(m.fit(items), mine)))
@@ -684,6 +822,9 @@ class Config:
     # the place after each text place to the best match by the evidence profile of this many
     # services (0: none; knowledge.matching.NEIGHBOURHOOD_SLOT, only with a text slot)
     neighbourhood: int = 0
+    victims: bool = False  # the victims up to renaming as a part (tried, fifth pass)
+    hub: int = 0  # the combined score less half its hubness over this many records (tried)
+    hub_around: int = 0  # the neighbourhood's place the same way (tried)
 
     @property
     def name(self) -> str:
@@ -697,6 +838,11 @@ class Config:
         words += [self.graph] if self.graph else []
         words += [f"every {self.slot}. place to the text"] if self.slot else []
         words += [f"next to the profile of {self.neighbourhood}"] if self.neighbourhood else []
+        words += ["victims by hops from the past root"] if self.victims else []
+        words += [f"score less its hubness over {self.hub}"] if self.hub else []
+        words += (
+            [f"neighbourhood less its hubness over {self.hub_around}"] if self.hub_around else []
+        )
         return ", ".join(words) + (f", width {self.width}" if self.width != WIDTHS[0] else "")
 
     @property
@@ -715,6 +861,7 @@ class Config:
             *((self.shape,) if self.shape else ()),
             *(("kind",) if self.kind else ()),
             *((self.graph,) if self.graph else ()),
+            *(("victims",) if self.victims else ()),
         )
 
     @classmethod
@@ -751,7 +898,16 @@ class Config:
         return self.choice.weights_among(len(self.parts))
 
     def method(self, corpus: Corpus) -> Fixed[Item, int]:
-        return weighted(self.name, corpus, self.vector(), self.width, self.slot, self.neighbourhood)
+        return weighted(
+            self.name,
+            corpus,
+            self.vector(),
+            self.width,
+            self.slot,
+            self.neighbourhood,
+            self.hub,
+            self.hub_around,
+        )
 
     def vector(self) -> np.ndarray:
         """The weights over ``PARTS``: the live path's (``weights``), and each tried part's
@@ -762,7 +918,8 @@ class Config:
             vector = vector * (1.0 if self.equal else 1.0 - share)
             vector[PARTS.index("window")] = share
         rank_place = self.shape if self.shape != "shape" else ""  # "shape" is in weights()
-        for extra in (rank_place, "kind" if self.kind else "", self.graph):
+        tried = (rank_place, "kind" if self.kind else "", self.graph)
+        for extra in (*tried, "victims" if self.victims else ""):
             if extra:  # a tried part; it takes an equal share
                 share = 1.0 / len(self.parts)
                 vector = vector * (1.0 if self.equal else 1.0 - share)
@@ -801,6 +958,23 @@ COMPONENTS: tuple[tuple[str, Step], ...] = (
         "the past cause's place in the call graph (its and its neighbours' share, suspicion)",
         lambda c, corpus: [
             replace(c, graph=k).method(corpus) for k in ("graph mass", "graph place")
+        ],
+    ),
+    (
+        "the victims up to renaming (every ranked service's evidence by hops from the past root)",
+        lambda c, corpus: [replace(c, victims=True).method(corpus)],
+    ),
+    (
+        "hubness: a past incident alike to the rest of the memory discounted (CSLS)",
+        lambda c, corpus: [
+            *(replace(c, hub=k).method(corpus) for k in HUB_KS),
+            *(replace(c, hub_around=k).method(corpus) for k in HUB_KS if c.neighbourhood),
+        ],
+    ),
+    (
+        "pairwise ranker (logistic regression on alike minus not alike)",
+        lambda c, corpus: [
+            PairwiseWeights("pairwise ranker", corpus, c.parts, c.width, c.slot, c.neighbourhood)
         ],
     ),
     (
@@ -876,7 +1050,56 @@ def _configs(config: Config) -> list[Config]:
         *(replace(config, shape=k) for k in ("shape", "shape@rank")),
         replace(config, kind=True),
         *(replace(config, graph=k) for k in ("graph mass", "graph place")),
+        replace(config, victims=True),
+        *(replace(config, hub=k) for k in HUB_KS),
+        *(replace(config, hub_around=k) for k in HUB_KS),
     ]
+
+
+def fifth_pass(corpus: Corpus, shipped: Config) -> dict[str, list[Method[Item, Any, int]]]:
+    """The fifth pass's candidates (declared before measuring) on top of what the live path
+    runs: each family's variants."""
+    return {
+        "victims up to renaming": [replace(shipped, victims=True).method(corpus)],
+        "hubness (CSLS)": [
+            *(replace(shipped, hub=k).method(corpus) for k in HUB_KS),
+            *(replace(shipped, hub_around=k).method(corpus) for k in HUB_KS),
+        ],
+        "pairwise ranker": [
+            PairwiseWeights(
+                "pairwise ranker",
+                corpus,
+                shipped.parts,
+                shipped.width,
+                shipped.slot,
+                shipped.neighbourhood,
+            )
+        ],
+    }
+
+
+def on_the_shipped_path(corpus: Corpus, shipped: Config) -> list[Claim]:
+    """Each fifth-pass family added to the shipped default's candidates, the views pooled,
+    outer folds by hour and by fault type (a family stays only if both rise), and the silent
+    view's hit@3 by fault type with and without it."""
+    out: list[Claim] = []
+    base: list[Method[Item, Any, int]] = [shipped.method(corpus)]
+    groupings: tuple[tuple[str, Callable[[Item], str]], ...] = (
+        ("hour", lambda i: i.hour),
+        ("fault type", lambda i: i.fault_type),
+    )
+    for family, variants in fifth_pass(corpus, shipped).items():
+        for grouping, group in groupings:
+            without = view_estimate(base, corpus.items, group, None, hit3_then_mrr)
+            with_ = view_estimate([*base, *variants], corpus.items, group, None, hit3_then_mrr)
+            verdict = "rose" if with_.outer_score > without.outer_score else "did not rise"
+            what = f"shipped + {family} ({verdict}; {without.outer_score:.3f} without)"
+            out.append(Claim(f"{AREA} hit@3+MRR/1000, 3 views", what, grouping, with_))
+        silent = VIEWS.index("silent cause")
+        for name, methods in (("shipped", base), (f"shipped + {family}", [*base, *variants])):
+            estimate = view_estimate(methods, corpus.items, groupings[1][1], silent, hit_at(3))
+            out.append(Claim(f"{AREA} hit@3, silent cause", name, "fault type", estimate))
+    return out
 
 
 def claims(data: Path) -> list[Claim]:
@@ -905,6 +1128,7 @@ def claims(data: Path) -> list[Claim]:
     what = f"shipped default ({verdict}): {shipped.name}"
     pooled = nested([shipped.method(corpus)], by_hour(corpus.items), hit3_then_mrr)
     out.append(Claim(f"{AREA} hit@3+MRR/1000, 3 views", what, "hour", pooled))
+    out.extend(on_the_shipped_path(corpus, shipped))
     baselines = [tfidf(corpus), text_alone(corpus), Config().method(corpus)]
     groupings: tuple[tuple[str, Callable[[Item], str]], ...] = (
         ("hour", lambda i: i.hour),
