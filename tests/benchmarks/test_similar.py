@@ -4,6 +4,8 @@ hours the choice never saw."""
 
 from __future__ import annotations
 
+from dataclasses import replace
+
 import numpy as np
 
 from benchmarks.generalization.similar import (
@@ -15,6 +17,7 @@ from benchmarks.generalization.similar import (
     Corpus,
     Item,
     PairwiseWeights,
+    against_the_shipped,
     combine,
     decide,
     distances,
@@ -65,6 +68,20 @@ def test_the_evidence_profile_stays_when_it_finds_alike_incidents_on_unseen_hour
     verdicts = {d.component: d.comparison.keeps for d in decisions}
     assert verdicts["evidence profile"]
     assert len(kept) > 1
+
+
+def test_a_shipped_configuration_better_than_where_the_selection_ended_is_the_choice() -> None:
+    # the selection tried nothing (it ends at issue 4's scoring); the live path ships the evidence
+    # profile, which tells alike incidents apart on every hour: the protocol keeps what ships
+    data = corpus()
+    config, kept, _ = decide(data, ())
+    shipped = replace(config, evidence=True)
+    chosen, candidates, final = against_the_shipped(data, config, kept, shipped)
+    assert final is not None and final.keeps
+    assert chosen == shipped
+    assert [m.name for m in candidates] == [config.name, shipped.name]
+    # and a shipped configuration the selection already holds is not compared again
+    assert against_the_shipped(data, shipped, candidates, shipped)[2] is None
 
 
 def test_a_part_that_cannot_be_judged_is_left_out_of_the_score() -> None:
