@@ -100,7 +100,7 @@ SELF_MEASURED = frozenset(
 # varies from minute to minute far more than counting chance says (a busy link's is never zero),
 # so a new deployment's peers are no yardstick for it
 HISTORY_ONLY = frozenset(
-    {"late", "late_raw", "self_slow", "late_breadth"}
+    {"late", "late_raw", "self_slow", "late_breadth", "late_unexplained"}
 )  # self_slow: a candidate
 # computed whenever a component's logs are read; a window without them did not read its logs
 LOG_CHANNELS = frozenset({"errors", "drops"})
@@ -121,8 +121,13 @@ CANDIDATE_CHANNELS = frozenset(
         "flow_share",
         "saturation_steady",
         "late_breadth",
+        "graph_rank",
+        "late_unexplained",
     }
 )
+# a rule, not a value (sixth pass, a candidate): a component handed slow hand-offs by a
+# neighbour ranks no higher than that neighbour (``_explained``)
+EXPLAINED = "explained"
 ONSET_LOOKBACK = 900.0  # how far before the window a change that is still going is traced back
 ONSET_RUN = 2  # consecutive out-of-band samples before a metric's change counts (not one spike)
 ONSET_FAMILIES = frozenset({"latency", "errors"})  # the metric families onset order reads
@@ -163,6 +168,8 @@ class Features:
     # when its latency, errors or hand-off timing first changed against its own history, looking
     # back before the window (``onset_of``); ``rank_components`` turns it into onset order
     onset: float | None = None
+    # the neighbours that handed it slow hand-offs (a candidate, ``knowledge.traces``' senders)
+    senders: Mapping[str, float] = field(default_factory=dict)
 
 
 @dataclass(frozen=True)
@@ -245,6 +252,7 @@ def features(window: ComponentWindow) -> Features:
         abnormal_templates=tuple(dict.fromkeys(templates)),
         noise={"errors": _error_noise(window)},
         onset=onset_of(window, surging),
+        senders=dict(window.traces.senders) if window.traces is not None else {},
     )
 
 
@@ -338,6 +346,8 @@ def _candidate_channels(traces: TraceEvidence) -> dict[str, float]:
         "delay_tail": max(0.0, traces.delay_tail),
         "flow_share": 100.0 * share,
         "late_breadth": traces.late_breadth,
+        "graph_rank": traces.graph_rank,
+        "late_unexplained": traces.late_unexplained,
     }
 
 
@@ -542,6 +552,8 @@ def rank_components(
             parts[name][channel] = math.log1p(max(0.0, value - usual) / (usual + 1.0))
     scores = {name: sum(p.values()) for name, p in parts.items()}
     order = sorted(scores, key=lambda n: (-scores[n], n))
+    if EXPLAINED in channels:
+        order = _explained(order, scores, current)
     order = _earliest_first(order, scores, current)
     return [
         RankedCause(
@@ -614,6 +626,34 @@ def _read(found: Features, channel: str) -> bool:
     """Whether ``found`` knows ``channel``: a log channel is always computed when the logs were
     read, so one missing was not read."""
     return channel in found.channels or channel not in LOG_CHANNELS
+
+
+def _explained(
+    order: list[str], scores: Mapping[str, float], current: Mapping[str, Features]
+) -> list[str]:
+    """A component its strongest slow sender explains (``Features.senders``: that neighbour
+    handed it slow work) ranks right after that sender, unless it already ranks lower: its
+    effective score is the least along the chain of senders (each link followed once), and a
+    component deeper in the chain follows the one that explains it (a candidate rule)."""
+    effective: dict[str, tuple[float, int]] = {}
+
+    def resolve(name: str) -> tuple[float, int]:
+        if name in effective:
+            return effective[name]
+        seen = [name]
+        score, depth = scores[name], 0
+        senders = current[name].senders
+        while senders:
+            sender = max(senders, key=lambda n: (senders[n], n))
+            if sender in seen or sender not in scores or scores[sender] <= 0:
+                break
+            seen.append(sender)
+            score, depth = min(score, scores[sender]), depth + 1
+            senders = current[sender].senders
+        effective[name] = (score, depth)
+        return effective[name]
+
+    return sorted(order, key=lambda n: (-resolve(n)[0], resolve(n)[1], -scores[n], n))
 
 
 def _earliest_first(
