@@ -128,6 +128,9 @@ CANDIDATE_CHANNELS = frozenset(
 # a rule, not a value (sixth pass, a candidate): a component handed slow hand-offs by a
 # neighbour ranks no higher than that neighbour (``_explained``)
 EXPLAINED = "explained"
+# a rule, not a value (sixth pass, second round, a candidate): the first ``SHOWN`` reordered by
+# their graph rank against their own history (``_graph_rerank``)
+GRAPH_RERANK = "graph_rerank"
 ONSET_LOOKBACK = 900.0  # how far before the window a change that is still going is traced back
 ONSET_RUN = 2  # consecutive out-of-band samples before a metric's change counts (not one spike)
 ONSET_FAMILIES = frozenset({"latency", "errors"})  # the metric families onset order reads
@@ -555,6 +558,8 @@ def rank_components(
     if EXPLAINED in channels:
         order = _explained(order, scores, current)
     order = _earliest_first(order, scores, current)
+    if GRAPH_RERANK in channels:
+        order = _graph_rerank(order, current, history)
     return [
         RankedCause(
             component=name,
@@ -654,6 +659,26 @@ def _explained(
         return effective[name]
 
     return sorted(order, key=lambda n: (-resolve(n)[0], resolve(n)[1], -scores[n], n))
+
+
+def _graph_rerank(
+    order: list[str],
+    current: Mapping[str, Features],
+    history: Sequence[Mapping[str, Features]],
+) -> list[str]:
+    """The first ``SHOWN`` components reordered by how far their graph rank (``knowledge.traces``'
+    ``call_graph_evidence``) exceeds what is usual for them (as a channel's part), ties keeping
+    the fused order; the rest unchanged (a candidate rule: the walk back along slow links
+    decides among the answers a responder is shown, not who is shown)."""
+    top = order[:SHOWN]
+
+    def part(name: str) -> float:
+        value = current[name].channels.get("graph_rank", 0.0)
+        usual = _usual("graph_rank", name, current, history)
+        return math.log1p(max(0.0, value - usual) / (usual + 1.0))
+
+    parts = {name: part(name) for name in top}
+    return sorted(top, key=lambda n: -parts[n]) + order[SHOWN:]
 
 
 def _earliest_first(
