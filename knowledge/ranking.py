@@ -57,7 +57,13 @@ absent on the live path. A fourth pass tried ``saturation_steady`` (the CPU z th
 window's samples reach: a rise that holds, not a burst; computed only for a window with
 ``candidates``), ``late_breadth`` (the late links past 3 sigma summed over all of a component's
 links, history only) and a logistic regression over the channels' parts instead of the equal weights
-(``benchmarks/generalization/rca.py``); neither raised the outer estimate.
+(``benchmarks/generalization/rca.py``); neither raised the outer estimate. A sixth pass tried
+the call graph (``knowledge.traces.call_graph_evidence``): ``graph_rank`` (a personalised
+PageRank over the slow links, in the spirit of MicroRCA), ``late_unexplained`` (a late link less
+the slowness handed to its sender), and two rules named like channels, ``explained`` (a
+component a slow sender handed slow work to ranks no higher than that sender) and
+``graph_rerank`` (the first ``SHOWN`` reordered by graph rank); none raised the outer estimate and
+each but ``late_unexplained`` cost real incidents, so they are computed only for the benchmark.
 """
 
 from __future__ import annotations

@@ -40,6 +40,9 @@ are kept beside them for that comparison):
 - late breadth (a candidate, computed only when asked): the late links' scores past 3 sigma
   summed over all of a component's links - a delay on every packet it sends makes each of its
   links late, a victim's slowness is usually on one.
+- the call graph (candidates, issue 13's sixth pass, ``call_graph_evidence``): a personalised
+  PageRank walking back along the late links to who handed slow work on, a late link less the
+  slowness handed to its sender, and who handed a component slow work.
 - slow onset (the trace-timing part of onset order in ``knowledge.ranking``, issue 13's fifth
   pass): when a component's hand-offs first became slow too often, against its own baseline
   rate.
