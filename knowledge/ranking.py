@@ -57,7 +57,13 @@ absent on the live path. A fourth pass tried ``saturation_steady`` (the CPU z th
 window's samples reach: a rise that holds, not a burst; computed only for a window with
 ``candidates``), ``late_breadth`` (the late links past 3 sigma summed over all of a component's
 links, history only) and a logistic regression over the channels' parts instead of the equal weights
-(``benchmarks/generalization/rca.py``); neither raised the outer estimate.
+(``benchmarks/generalization/rca.py``); neither raised the outer estimate. A sixth pass tried
+the call graph (``knowledge.traces.call_graph_evidence``): ``graph_rank`` (a personalised
+PageRank over the slow links, in the spirit of MicroRCA), ``late_unexplained`` (a late link less
+the slowness handed to its sender), and two rules named like channels, ``explained`` (a
+component a slow sender handed slow work to ranks no higher than that sender) and
+``graph_rerank`` (the first ``SHOWN`` reordered by graph rank); none raised the outer estimate and
+each but ``late_unexplained`` cost real incidents, so they are computed only for the benchmark.
 """
 
 from __future__ import annotations
@@ -100,7 +106,7 @@ SELF_MEASURED = frozenset(
 # varies from minute to minute far more than counting chance says (a busy link's is never zero),
 # so a new deployment's peers are no yardstick for it
 HISTORY_ONLY = frozenset(
-    {"late", "late_raw", "self_slow", "late_breadth"}
+    {"late", "late_raw", "self_slow", "late_breadth", "late_unexplained"}
 )  # self_slow: a candidate
 # computed whenever a component's logs are read; a window without them did not read its logs
 LOG_CHANNELS = frozenset({"errors", "drops"})
@@ -121,8 +127,16 @@ CANDIDATE_CHANNELS = frozenset(
         "flow_share",
         "saturation_steady",
         "late_breadth",
+        "graph_rank",
+        "late_unexplained",
     }
 )
+# a rule, not a value (sixth pass, a candidate): a component handed slow hand-offs by a
+# neighbour ranks no higher than that neighbour (``_explained``)
+EXPLAINED = "explained"
+# a rule, not a value (sixth pass, second round, a candidate): the first ``SHOWN`` reordered by
+# their graph rank against their own history (``_graph_rerank``)
+GRAPH_RERANK = "graph_rerank"
 ONSET_LOOKBACK = 900.0  # how far before the window a change that is still going is traced back
 ONSET_RUN = 2  # consecutive out-of-band samples before a metric's change counts (not one spike)
 ONSET_FAMILIES = frozenset({"latency", "errors"})  # the metric families onset order reads
@@ -163,6 +177,8 @@ class Features:
     # when its latency, errors or hand-off timing first changed against its own history, looking
     # back before the window (``onset_of``); ``rank_components`` turns it into onset order
     onset: float | None = None
+    # the neighbours that handed it slow hand-offs (a candidate, ``knowledge.traces``' senders)
+    senders: Mapping[str, float] = field(default_factory=dict)
 
 
 @dataclass(frozen=True)
@@ -245,6 +261,7 @@ def features(window: ComponentWindow) -> Features:
         abnormal_templates=tuple(dict.fromkeys(templates)),
         noise={"errors": _error_noise(window)},
         onset=onset_of(window, surging),
+        senders=dict(window.traces.senders) if window.traces is not None else {},
     )
 
 
@@ -338,6 +355,8 @@ def _candidate_channels(traces: TraceEvidence) -> dict[str, float]:
         "delay_tail": max(0.0, traces.delay_tail),
         "flow_share": 100.0 * share,
         "late_breadth": traces.late_breadth,
+        "graph_rank": traces.graph_rank,
+        "late_unexplained": traces.late_unexplained,
     }
 
 
@@ -542,7 +561,11 @@ def rank_components(
             parts[name][channel] = math.log1p(max(0.0, value - usual) / (usual + 1.0))
     scores = {name: sum(p.values()) for name, p in parts.items()}
     order = sorted(scores, key=lambda n: (-scores[n], n))
+    if EXPLAINED in channels:
+        order = _explained(order, scores, current)
     order = _earliest_first(order, scores, current)
+    if GRAPH_RERANK in channels:
+        order = _graph_rerank(order, current, history)
     return [
         RankedCause(
             component=name,
@@ -614,6 +637,54 @@ def _read(found: Features, channel: str) -> bool:
     """Whether ``found`` knows ``channel``: a log channel is always computed when the logs were
     read, so one missing was not read."""
     return channel in found.channels or channel not in LOG_CHANNELS
+
+
+def _explained(
+    order: list[str], scores: Mapping[str, float], current: Mapping[str, Features]
+) -> list[str]:
+    """A component its strongest slow sender explains (``Features.senders``: that neighbour
+    handed it slow work) ranks right after that sender, unless it already ranks lower: its
+    effective score is the least along the chain of senders (each link followed once), and a
+    component deeper in the chain follows the one that explains it (a candidate rule)."""
+    effective: dict[str, tuple[float, int]] = {}
+
+    def resolve(name: str) -> tuple[float, int]:
+        if name in effective:
+            return effective[name]
+        seen = [name]
+        score, depth = scores[name], 0
+        senders = current[name].senders
+        while senders:
+            sender = max(senders, key=lambda n: (senders[n], n))
+            if sender in seen or sender not in scores or scores[sender] <= 0:
+                break
+            seen.append(sender)
+            score, depth = min(score, scores[sender]), depth + 1
+            senders = current[sender].senders
+        effective[name] = (score, depth)
+        return effective[name]
+
+    return sorted(order, key=lambda n: (-resolve(n)[0], resolve(n)[1], -scores[n], n))
+
+
+def _graph_rerank(
+    order: list[str],
+    current: Mapping[str, Features],
+    history: Sequence[Mapping[str, Features]],
+) -> list[str]:
+    """The first ``SHOWN`` components reordered by how far their graph rank (``knowledge.traces``'
+    ``call_graph_evidence``) exceeds what is usual for them (as a channel's part), ties keeping
+    the fused order; the rest unchanged (a candidate rule: the walk back along slow links
+    decides among the answers a responder is shown, not who is shown)."""
+    top = order[:SHOWN]
+
+    def part(name: str) -> float:
+        value = current[name].channels.get("graph_rank", 0.0)
+        usual = _usual("graph_rank", name, current, history)
+        return math.log1p(max(0.0, value - usual) / (usual + 1.0))
+
+    parts = {name: part(name) for name in top}
+    return sorted(top, key=lambda n: -parts[n]) + order[SHOWN:]
 
 
 def _earliest_first(

@@ -40,6 +40,9 @@ are kept beside them for that comparison):
 - late breadth (a candidate, computed only when asked): the late links' scores past 3 sigma
   summed over all of a component's links - a delay on every packet it sends makes each of its
   links late, a victim's slowness is usually on one.
+- the call graph (candidates, issue 13's sixth pass, ``call_graph_evidence``): a personalised
+  PageRank walking back along the late links to who handed slow work on, a late link less the
+  slowness handed to its sender, and who handed a component slow work.
 - slow onset (the trace-timing part of onset order in ``knowledge.ranking``, issue 13's fifth
   pass): when a component's hand-offs first became slow too often, against its own baseline
   rate.
@@ -58,6 +61,8 @@ import statistics
 from collections import Counter, defaultdict
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
+
+import numpy as np
 
 from knowledge.logs import LogLine
 
@@ -133,6 +138,11 @@ class TraceEvidence:
     self_slow: float = 0.0  # how much more often its per-request own time is slow (z-like)
     delay_tail: float = 0.0  # the delay's 0.9 quantile (a partial delay moves the tail only)
     late_breadth: float = 0.0  # its late links' scores past 3 sigma, summed over its links
+    # sixth pass candidates (``call_graph_evidence``): the late-link walk's share of the window's
+    # slow-link evidence, its late links less the slowness handed to it, and who handed it late
+    graph_rank: float = 0.0
+    late_unexplained: float = 0.0
+    senders: dict[str, float] = field(default_factory=dict)
     onset: float | None = None  # when its hand-offs first became slow too often (``slow_onsets``)
     # whether the candidates the protocol dropped were computed (``trace_evidence``'s
     # ``candidates``): a live investigation does not compute them, so it does not score them
@@ -366,10 +376,91 @@ def _dropped_candidates(
     for component, (quartile, slow) in self_times(baseline, current).items():
         out[component].self_time = quartile
         out[component].self_slow = slow
-    for (component, _), score in _late_scores(baseline, current).items():
+    scores = _late_scores(baseline, current)
+    for (component, _), score in scores.items():
         out[component].late_breadth += max(0.0, score - SLOW_SPREADS)
+    graph = call_graph_evidence(scores, sorted(out))
+    for component, (rank, unexplained, senders) in graph.items():
+        out[component].graph_rank = rank
+        out[component].late_unexplained = unexplained
+        out[component].senders = senders
     for evidence in out.values():
         evidence.candidates = True
+
+
+def call_graph_evidence(
+    scores: dict[tuple[str, str], float], components: Sequence[str]
+) -> dict[str, tuple[float, float, dict[str, float]]]:
+    """Three readings of the anomalous call graph (issue 13, sixth pass; candidates only): the
+    links whose hand-offs are slow more often than their baseline's past ``SLOW_SPREADS`` sigma
+    (``_late_scores``; a link's weight is its score past that floor).
+
+    - graph rank, in the spirit of MicroRCA (Wu et al., NOMS 2020; implemented here from the
+      idea): a personalised PageRank whose walker, at a component, moves to the neighbours that
+      handed it slow hand-offs (in proportion to how slow), and stays at one nobody handed slow
+      work to (the walk ends where the slowness began); it restarts (``DAMPING``) at the
+      components the anomalous links touch, in proportion to their links' weight. A component's
+      value is its stationary share times the window's total anomalous-link weight (the share of
+      the slow-link evidence the walk gives it, in the links' own units).
+    - late unexplained (explanation by subtraction): its strongest late link past the floor,
+      less the strongest late link into it (a component handed slow work answers late too:
+      what it received explains that much of what it sends).
+    - senders: the neighbours that handed it slow hand-offs, with their link's weight (what
+      ``knowledge.ranking``'s ``explained`` rule reads)."""
+    weights = {link: score - SLOW_SPREADS for link, score in scores.items()}
+    weights = {link: w for link, w in weights.items() if w > 0}
+    names = sorted(set(components) | {c for link in weights for c in link})
+    index = {name: k for k, name in enumerate(names)}
+    size = len(names)
+    outgoing: dict[str, float] = defaultdict(float)
+    incoming: dict[str, float] = defaultdict(float)
+    senders: dict[str, dict[str, float]] = defaultdict(dict)
+    for (sender, receiver), weight in weights.items():
+        outgoing[sender] = max(outgoing[sender], weight)
+        incoming[receiver] = max(incoming[receiver], weight)
+        senders[receiver][sender] = weight
+    total = sum(weights.values())
+    ranks = [0.0] * size
+    if total > 0:
+        ranks = _personal_pagerank(weights, index, size)
+    return {
+        name: (
+            ranks[index[name]] * total,
+            max(0.0, outgoing[name] - incoming[name]),
+            senders.get(name, {}),
+        )
+        for name in names
+    }
+
+
+DAMPING = 0.85  # PageRank's usual restart probability of 0.15, not tuned
+PAGERANK_STEPS = 100  # power iterations (a namespace's few dozen components settle in far fewer)
+
+
+def _personal_pagerank(
+    weights: dict[tuple[str, str], float], index: dict[str, int], size: int
+) -> list[float]:
+    """The stationary distribution of the walk ``call_graph_evidence`` describes (power
+    iteration with numpy; a graph of a namespace's components is small)."""
+    move = np.zeros((size, size))  # move[to, from]
+    restart = np.zeros(size)
+    for (sender, receiver), weight in weights.items():
+        move[index[sender], index[receiver]] += weight  # from the receiver back to the sender
+        restart[index[sender]] += weight
+        restart[index[receiver]] += weight
+    sums = move.sum(axis=0)
+    for k in np.flatnonzero(sums == 0):
+        move[k, k] = 1.0  # nobody handed it slow work: the walk stays
+    move /= move.sum(axis=0)
+    restart /= restart.sum()
+    rank = restart.copy()
+    for _ in range(PAGERANK_STEPS):
+        following = DAMPING * move @ rank + (1.0 - DAMPING) * restart
+        if float(np.abs(following - rank).sum()) < 1e-12:
+            rank = following
+            break
+        rank = following
+    return [float(v) for v in rank]
 
 
 def _own_times(trace: Sequence[TraceEvent]) -> dict[tuple[str, ...], float]:

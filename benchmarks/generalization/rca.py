@@ -338,7 +338,7 @@ def claims(data: Path, cache: Path | None = None) -> list[Claim]:
         for by, result in shown:
             what = f"+{step.name} {verdict}, without {result.without.outer_score:.3f}"
             out.append(Claim("Nezha AS@1 selection", what, by, result.with_))
-    return out + learned_claims(cases, ranks) + onset_claims(everything)
+    return out + learned_claims(cases, ranks) + onset_claims(everything) + graph_claims(everything)
 
 
 # --- a learned combination of the channels (issue 13, fourth pass) ---
@@ -488,4 +488,60 @@ def onset_claims(everything: Sequence[Case]) -> list[Claim]:
                     as_at(k),
                 )
                 out.append(Claim(f"Nezha AS@{k} {view} (28 real)", name, "fault type", estimate))
+    return out
+
+
+# --- the call graph (issue 13, sixth pass; declared before it was measured) ---
+# Each family replaces or adds to today's defaults; chosen only in the inner folds against the
+# defaults alone, one family at a time and all of them together, on both views; kept only if the
+# widened view's outer AS@1 rises by fault type and by hour and the 28 real incidents keep theirs.
+GRAPH_SETS: dict[str, frozenset[str]] = {
+    # (a) personalised PageRank over the slow links, walking back to who handed slow work on
+    "graph rank": DEFAULT_CHANNELS | {"graph_rank"},
+    # (b) explanation by subtraction: a late link less the slowness handed to its sender
+    "late unexplained": (DEFAULT_CHANNELS - {"late"}) | {"late_unexplained"},
+    # (c) a component its slow sender explains ranks no higher than that sender
+    "explained": DEFAULT_CHANNELS | {"explained"},
+    # second round, declared after the first was measured and before this was: (a) as a
+    # re-ranker of the top 3 (a responder's shown answers) instead of a channel
+    "graph re-rank": DEFAULT_CHANNELS | {"graph_rerank"},
+}
+
+
+def graph_claims(everything: Sequence[Case]) -> list[Claim]:
+    """The call-graph candidates (``GRAPH_SETS``) on each view: the defaults alone, then with
+    each candidate (and all of them) among the sets chosen in the inner folds, AS@1 and AS@3 by
+    fault type (with the real incidents' outer AS@k) and by hour; then each set itself on the
+    28 real incidents, and per held-out fault type (the set itself, AS@1)."""
+    out: list[Claim] = []
+    defaults = [("defaults", DEFAULT_CHANNELS)]
+    offered = [(f"+{name}", [*defaults, (name, s)]) for name, s in GRAPH_SETS.items()]
+    offered.append(("+all four", [*defaults, *GRAPH_SETS.items()]))
+    for view in VIEWS:
+        cases = view_cases(everything, view)
+        real = [c for c in cases if c.view == "real"]
+        ranks: dict[str, Ranks] = {}
+        for k in (1, 3):
+            for by in GROUPINGS:
+                groups = grouped(cases, by)
+                for what, sets in [("defaults", defaults), *offered]:
+                    estimate = nested(methods(cases, sets, ranks), groups, as_at(k))
+                    held = real_outer(estimate, groups) if by == "fault type" else None
+                    note = what if held is None else f"{what} (28 real AS@{k} {held:.3f})"
+                    out.append(Claim(f"Nezha AS@{k} {view} graph", note, by, estimate))
+            for name, channels in [*defaults, *GRAPH_SETS.items()]:
+                estimate = nested(
+                    methods(cases, [(name, channels)], ranks), grouped(real, "fault type"), as_at(k)
+                )
+                out.append(
+                    Claim(f"Nezha AS@{k} {view} graph (28 real)", name, "fault type", estimate)
+                )
+        for name, channels in [*defaults, *GRAPH_SETS.items()]:
+            estimate = nested(
+                methods(cases, [(name, channels)], ranks), grouped(cases, "fault type"), as_at(1)
+            )
+            per = ", ".join(f"{f.group} {f.outer_score:.3f}" for f in estimate.folds)
+            out.append(
+                Claim(f"Nezha AS@1 {view} per type", f"{name}: {per}", "fault type", estimate)
+            )
     return out

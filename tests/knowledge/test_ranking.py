@@ -11,6 +11,7 @@ import numpy as np
 
 from knowledge.ranking import (
     CANDIDATE_CHANNELS,
+    DEFAULT_CHANNELS,
     ComponentWindow,
     Features,
     features,
@@ -286,3 +287,26 @@ def test_a_slowdown_that_began_before_the_window_is_dated_from_its_start_not_a_s
     assert onset(latency([101, 100, 102, 101])) is None
     assert onset(latency([101, 400, 102, 101])) is None  # a spike
     assert onset(latency([101, 400, 402, 400])) == START + 60.0  # began in the window
+
+
+def test_the_call_graph_rules_reorder_only_when_named() -> None:
+    # the sixth pass's rank rules (dropped by the protocol): ``explained`` puts a component a
+    # slow sender handed slow work to right after that sender; ``graph_rerank`` orders the three
+    # shown by their graph rank; neither applies unless named
+    def found(errors: int, graph: float = 0.0, senders: dict[str, float] | None = None) -> Features:
+        base = features(window("x", {**QUIET, "ERROR boom": errors}))
+        channels = {**base.channels, "graph_rank": graph}
+        return Features(channels, None, (), (), senders=senders or {})
+
+    current = {
+        "gateway": found(40, senders={"route": 5.0}),
+        "route": found(25, graph=6.0),
+        "price": found(5),
+    }
+    plain = [r.component for r in rank_components(current)]
+    assert plain == ["gateway", "route", "price"]
+    assert [
+        r.component for r in rank_components(current, channels=DEFAULT_CHANNELS | {"explained"})
+    ] == ["route", "gateway", "price"]
+    reranked = rank_components(current, channels=DEFAULT_CHANNELS | {"graph_rerank"})
+    assert reranked[0].component == "route"

@@ -11,6 +11,7 @@ from knowledge.traces import (
     TRACE_SCAN,
     FlowModel,
     TraceEvent,
+    call_graph_evidence,
     group_traces,
     trace_events,
     trace_evidence,
@@ -352,3 +353,20 @@ def test_a_delay_on_every_packet_a_service_sends_makes_each_of_its_links_late() 
         ].late_breadth
         == 0.0
     )  # a live investigation does not compute it
+
+
+def test_the_walk_back_along_slow_links_ends_at_the_service_that_handed_slow_work_on() -> None:
+    # the sixth pass's call-graph candidates (dropped by the protocol): route hands the gateway
+    # and price slow work (its links are late); the gateway then hands the edge slow work too,
+    # a victim passing it on. The walk from every component the slow links touch moves to who
+    # handed it slow work and stays where nobody did: route holds most of the evidence; the
+    # gateway's late link is less what route handed it; a live investigation computes neither
+    scores = {("route", "gateway"): 12.0, ("route", "price"): 9.0, ("gateway", "edge"): 8.0}
+    found = call_graph_evidence(scores, ["edge", "gateway", "price", "route", "quiet"])
+    ranks = {name: rank for name, (rank, _, _) in found.items()}
+    assert max(ranks, key=lambda n: ranks[n]) == "route"
+    assert ranks["route"] > 0.5 * sum(ranks.values()) and ranks["quiet"] == 0.0
+    assert found["route"][1] == 9.0  # its strongest late link past 3 sigma, nothing handed to it
+    assert found["gateway"][1] == 0.0  # 5 past the floor, less the 9 route handed it
+    assert found["gateway"][2] == {"route": 9.0} and found["route"][2] == {}
+    assert call_graph_evidence({}, ["route"]) == {"route": (0.0, 0.0, {})}
