@@ -473,6 +473,12 @@ def test_each_source_chooses_its_switches_on_its_own_lines() -> None:
     assert miner.chosen_switches("node") == (True, False, False)
     proxied, cores = events(TemplateMiner(settings=FIXED_SWITCHES))
     assert proxied == 2 and cores > 1
+    # by description length (the sixth pass's (m), not a default) the burst is given back too,
+    # but the proxy keeps its lists apart: their lengths cost less as two templates
+    described = TemplateMiner(settings=MinerSettings(source_choice="description"))
+    assert events(described) == (2, 1)
+    with pytest.raises(ValueError, match="source_choice"):
+        TemplateMiner(settings=MinerSettings(source_choice="fewest"))
 
 
 USERS = [
