@@ -351,7 +351,7 @@ def test_a_start_up_burst_is_not_a_header_column_when_columns_must_be_independen
     independent = MinerSettings(header_independent=True)
     keys = TemplateMiner(settings=independent).templates_of(burst)
     assert len({k for k, m in zip(keys, burst, strict=True) if m.startswith("gen")}) == 1
-    keys = TemplateMiner().templates_of(burst)
+    keys = TemplateMiner(settings=FIXED_SWITCHES).templates_of(burst)
     assert len({k for k, m in zip(keys, burst, strict=True) if m.startswith("gen")}) > 1
     verbs = ["open", "close", "read", "write", "seek", "sync", "stat"]
     lines = [syslog(i, f"{verbs[i % 7]} file of {u}") for i, u in enumerate(USERS * 2)]
@@ -371,11 +371,11 @@ def test_a_start_up_burst_read_as_a_header_is_given_back_when_the_column_opens()
     others += ["machine check interrupt raised", "ciod failed to read message"]
     burst = [f"generating core.{n}" for n in names[:16]] + others
     burst += [f"generating core.{n}" for n in names[16:]] + ["kernel panic in node"]
-    revisited = TemplateMiner(settings=MinerSettings(header_revisit=True))
+    revisited = TemplateMiner(settings=MinerSettings(header_revisit=True, source_choice=None))
     keys = revisited.templates_of(burst)
     assert len({k for k, m in zip(keys, burst, strict=True) if m.startswith("gen")}) == 1
     assert revisited.prefix_length() == 0
-    keys = TemplateMiner().templates_of(burst)
+    keys = TemplateMiner(settings=FIXED_SWITCHES).templates_of(burst)
     assert len({k for k, m in zip(keys, burst, strict=True) if m.startswith("gen")}) > 1
 
 
@@ -394,9 +394,16 @@ def test_a_list_of_addresses_is_one_variable_when_value_lists_are_on() -> None:
         for i in range(6)
     ]
     assert (
-        len(set(TemplateMiner(settings=MinerSettings(value_lists=True)).templates_of(lines))) == 1
+        len(
+            set(
+                TemplateMiner(
+                    settings=MinerSettings(value_lists=True, source_choice=None)
+                ).templates_of(lines)
+            )
+        )
+        == 1
     )
-    assert len(set(TemplateMiner().templates_of(lines))) == 2
+    assert len(set(TemplateMiner(settings=FIXED_SWITCHES).templates_of(lines))) == 2
 
 
 def test_a_json_line_is_read_as_its_fields_with_a_split_date_joined() -> None:
@@ -412,14 +419,66 @@ def test_a_json_line_is_read_as_its_fields_with_a_split_date_joined() -> None:
             f'{{"event": "authentication failure", "rhost": "10.0.0.{i}", "user": "{users[i]}",'
             f' "at": "Fri {month} {10 + i} 07", "m": "0{i}", "s": "00 2005"}}'
         )
-    keys = TemplateMiner(settings=MinerSettings(json_fields=True)).templates_of(lines)
+    keys = TemplateMiner(settings=MinerSettings(json_fields=True, source_choice=None)).templates_of(
+        lines
+    )
     assert {u: {k for k, v in zip(keys, users, strict=True) if v == u} for u in users} == {
         "root": {keys[0]},
         "guest": {keys[1]},
     }
     assert keys[0] != keys[1] and "user root" in keys[0] and "<TIMESTAMP>" in keys[0]
-    raw = TemplateMiner().templates_of(lines)
+    raw = TemplateMiner(settings=FIXED_SWITCHES).templates_of(lines)
     assert raw[0] == raw[1] and raw[0] != raw[2]  # users lumped, months split
+
+
+# header columns with every switch off and no per-source choice: the defaults before the sixth
+# pass on headers (issue 13), what the fifth pass's candidates were compared with
+FIXED_SWITCHES = MinerSettings(source_choice=None)
+
+
+def test_each_source_chooses_its_switches_on_its_own_lines() -> None:
+    # Medic's miner as investigations use it (defaults, one window of several sources): a
+    # proxy lists its clients, so a list's length would split its event in two; on another
+    # source a start-up burst of one event reads as a header column and would split it. Each
+    # source, on its own lines and no label, keeps the switches that mine it into the fewest
+    # templates: lists as one variable for the first, the withdrawn column given back for the
+    # second, so each event is one template; with the switches fixed off, each is split
+    methods, words = ("GET", "POST", "PUT", "HEAD"), ("alpha", "beta", "gamma", "delta", "nu", "xi")
+    proxy = [
+        f"client 10.0.{i}.7 {methods[i % 4]} path /v2/servers status 200 took {words[i % 6]} {i}"
+        for i in range(12)
+    ]
+    proxy += [
+        f"client 10.1.{i}.9,10.0.{i}.7 GET path /v2/servers status 200 took zeta {i}"
+        for i in range(6)
+    ]
+    names = [f"{a}{b}" for a in ("ravo", "tesu", "bapi", "dori", "feno") for b in ("ma", "lu")]
+    names += [f"{n}x" for n in names]
+    others = ["instruction cache parity error", "data TLB error interrupt"]
+    others += ["machine check interrupt raised", "ciod failed to read message"]
+    burst = [f"generating core.{n}" for n in names[:16]] + others
+    burst += [f"generating core.{n}" for n in names[16:]] + ["kernel panic in node"]
+    mixed = [LogLine(float(i), m, "", "proxy") for i, m in enumerate(proxy)]
+    mixed += [LogLine(float(i), m, "", "node") for i, m in enumerate(burst)]
+
+    def events(miner: TemplateMiner) -> tuple[int, int]:
+        keys = miner.templates_of(mixed)
+        proxied = {k for k, line in zip(keys, mixed, strict=True) if line.source == "proxy"}
+        cores = {k for k, line in zip(keys, mixed, strict=True) if "generating" in line.message}
+        return len(proxied), len(cores)
+
+    miner = TemplateMiner()
+    assert events(miner) == (1, 1)
+    assert miner.chosen_switches("proxy") == (False, True, False)
+    assert miner.chosen_switches("node") == (True, False, False)
+    proxied, cores = events(TemplateMiner(settings=FIXED_SWITCHES))
+    assert proxied == 2 and cores > 1
+    # by description length (the sixth pass's (m), not a default) the burst is given back too,
+    # but the proxy keeps its lists apart: their lengths cost less as two templates
+    described = TemplateMiner(settings=MinerSettings(source_choice="description"))
+    assert events(described) == (2, 1)
+    with pytest.raises(ValueError, match="source_choice"):
+        TemplateMiner(settings=MinerSettings(source_choice="fewest"))
 
 
 USERS = [
