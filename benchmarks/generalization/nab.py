@@ -687,10 +687,12 @@ def scored_claims(
     cache: SurpriseCache,
     scored: Mapping[str, Mapping[str, FloatArray]],
     report: Callable[[str], None],
+    families: Mapping[str, Sequence[str]] | None = None,
 ) -> list[Claim]:
     """Each scored candidate alone per view and profile (dev beside outer), then, standard
-    profile, ``compare(default, [default, candidate])`` and with every candidate at once, on the
-    pooled views and on the untouched split (``scored`` holds "Medic default" first)."""
+    profile, ``compare(default, [default, candidate])``, with each family of candidates and with
+    every candidate at once, on the pooled views and on the untouched split (``scored`` holds
+    "Medic default" first)."""
     names = {f.name for f in s.files}
     sets = {
         "original": [f for f in cache.files if f.name in names],
@@ -716,10 +718,12 @@ def scored_claims(
         groups = by_category(sets[view_name])
         default = Thresholded("Medic default", scored["Medic default"], standard)
         methods = [Thresholded(n, sc, standard) for n, sc in scored.items() if n != default.name]
-        for method in [*methods, None]:
-            with_ = [default, *methods] if method is None else [default, method]
-            what = "every new member" if method is None else method.name
-            both = compare([default], with_, groups, nab_score)
+        sets_of: list[tuple[str, list[Thresholded]]] = [(m.name, [m]) for m in methods]
+        for family, members in (families or {}).items():
+            sets_of.append((family, [m for m in methods if m.name in members]))
+        sets_of.append(("every new member", methods))
+        for what, chosen in sets_of:
+            both = compare([default], [default, *chosen], groups, nab_score)
             report(
                 f"{view_name}: {what}: outer without {both.without.outer_score:.1f}, "
                 f"with {both.with_.outer_score:.1f} (chosen {both.with_.choices()})"
@@ -878,7 +882,17 @@ def fifth_claims(s: Setup, report: Callable[[str], None] = lambda _: None) -> li
         for name, found in pool.map(_fifth_of_file, tasks):
             for candidate, scores in found.items():
                 scored.setdefault(candidate, {})[name] = scores
-    return scored_claims(s, cache, scored, report)
+    return scored_claims(s, cache, scored, report, fifth_families())
+
+
+def fifth_families() -> dict[str, list[str]]:
+    """The declared families, each chosen among in the inner folds as one set: the per-series
+    choice with its target rate chosen in folds, and the extreme-value levels."""
+    names = list(fifth_pass())
+    return {
+        "per-series choice, the target rate chosen in folds": [n for n in names if "choice" in n],
+        "SPOT, DSPOT or the ceiling, chosen in folds": [n for n in names if "SPOT" in n],
+    }
 
 
 def claims(data: Path, report: Callable[[str], None] = lambda _: None) -> list[Claim]:
