@@ -27,7 +27,7 @@ from __future__ import annotations
 import math
 from collections.abc import Callable, Mapping, Sequence
 from concurrent.futures import ProcessPoolExecutor
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 
 import numpy as np
@@ -35,6 +35,7 @@ from threadpoolctl import threadpool_limits
 
 from benchmarks.generalization.protocol import Claim, compare, nested
 from detectors import DEFAULT_ENSEMBLE, EnsembleConfig, Member
+from detectors.bocpd import gated, normal_gamma_prior, run_predictions
 from detectors.calibration import surprise_score
 from detectors.ensemble import (
     MULTIVARIATE,
@@ -48,6 +49,7 @@ from detectors.evaluation import NabFile, Profile, load_corpus
 from detectors.evaluation.baselines import windowed_gaussian_scores
 from detectors.evaluation.scorer import score_file, scored_windows, threshold_for
 from detectors.series import FloatArray
+from detectors.spot import drift_removed, spot_surprises
 
 JOBS = 2  # the machine's cores; members are streamed file by file in worker processes
 GROUPS = "category"
@@ -677,6 +679,20 @@ def member_claims(
     scored = {"Medic default": cache.scores(DEFAULT_ENSEMBLE)}
     for c in candidates:
         scored[c.name] = supported_scores(cache, c)
+    return scored_claims(s, cache, scored, report)
+
+
+def scored_claims(
+    s: Setup,
+    cache: SurpriseCache,
+    scored: Mapping[str, Mapping[str, FloatArray]],
+    report: Callable[[str], None],
+    families: Mapping[str, Sequence[str]] | None = None,
+) -> list[Claim]:
+    """Each scored candidate alone per view and profile (dev beside outer), then, standard
+    profile, ``compare(default, [default, candidate])``, with each family of candidates and with
+    every candidate at once, on the pooled views and on the untouched split (``scored`` holds
+    "Medic default" first)."""
     names = {f.name for f in s.files}
     sets = {
         "original": [f for f in cache.files if f.name in names],
@@ -702,10 +718,12 @@ def member_claims(
         groups = by_category(sets[view_name])
         default = Thresholded("Medic default", scored["Medic default"], standard)
         methods = [Thresholded(n, sc, standard) for n, sc in scored.items() if n != default.name]
-        for method in [*methods, None]:
-            with_ = [default, *methods] if method is None else [default, method]
-            what = "every new member" if method is None else method.name
-            both = compare([default], with_, groups, nab_score)
+        sets_of: list[tuple[str, list[Thresholded]]] = [(m.name, [m]) for m in methods]
+        for family, members in (families or {}).items():
+            sets_of.append((family, [m for m in methods if m.name in members]))
+        sets_of.append(("every new member", methods))
+        for what, chosen in sets_of:
+            both = compare([default], [default, *chosen], groups, nab_score)
             report(
                 f"{view_name}: {what}: outer without {both.without.outer_score:.1f}, "
                 f"with {both.with_.outer_score:.1f} (chosen {both.with_.choices()})"
@@ -713,6 +731,168 @@ def member_claims(
             area = f"NAB {standard.name}, {view_name}"
             out.append(Claim(area, f"{{default, {what}}}", GROUPS, both.with_))
     return out
+
+
+# The fifth pass (issue 13, `nab` part), declared before it was measured: three families not
+# tried before, each replacing a corpus-wide constant with something the series sets itself -
+# an extreme-value alarm level per series (SPOT / DSPOT: a generalised Pareto tail fitted to the
+# peaks of the series' own combined surprise), a Bayesian online change-point gate (a point after
+# a detected change judged by the new segment's own run) and a label-free choice of configuration
+# per series from its own learning period (the one whose alarm rate there is nearest a target
+# rate; the target is what the inner folds choose). docs/benchmarks.md, "NAB detectors".
+
+LEVEL_LOOK = 4096  # the fourth pass's follow-up window, a member of the per-series choice
+CHOICE_RATES = (0.0, 0.002, 0.01)  # targets: alarms per learning-period point
+CHOICE_SURPRISE = 2.0  # an "alarm" while learning: combined surprise >= 2 (1 in 100, corrected)
+DSPOT_DEPTH = 0.1  # DSPOT's drift window, in learning periods
+SPOT_REFIT = 250  # the tail is refitted every 250 points (a GPD fit costs ~30 ms)
+GATE_MIN_RUN = 10  # a new segment predicts once it holds this many points
+GATE_LONGEST = 500  # BOCPD's longest run (and hazard: one change per learning period)
+
+
+@dataclass(frozen=True)
+class FileContext:
+    """What the fifth pass's candidates see of one file: the finite values, the learning
+    period's length and the combined surprise of each configuration of the choice."""
+
+    values: FloatArray
+    learning: int
+    combined: Mapping[str, FloatArray]
+    gate: dict[str, FloatArray] = field(default_factory=dict)
+
+
+FifthCandidate = Callable[[FileContext], FloatArray]
+
+
+def choice_configs() -> dict[str, Candidate]:
+    """The configurations a series may choose among: the default first (it wins ties), then the
+    two earlier candidates that helped one view each (trend: rarity against a long level; false
+    alarms: rarity needs support at 4x)."""
+    d = DEFAULT_ENSEMBLE
+    long = Member("level_rarity", explained_by="seasonal", params={"window": LEVEL_LOOK})
+    return {
+        "default": Candidate("default", d),
+        "level": Candidate("level (4096) instead of rarity", replaced(d, "rarity", long)),
+        "support": Candidate(
+            "rarity needs support at 4x",
+            with_member(d, Member("coarse_rarity", weight=0.0)),
+            support=(("rarity", "coarse_rarity"),),
+        ),
+    }
+
+
+def _gate(ctx: FileContext) -> FloatArray:
+    if "gate" not in ctx.gate:  # computed once per file: the choice reuses it
+        learning = max(ctx.learning, 2)
+        mean, variance = normal_gamma_prior(ctx.values[:learning])
+        longest = min(learning, GATE_LONGEST)
+        predictions = run_predictions(ctx.values, learning, longest, mean, variance)
+        ctx.gate["gate"] = gated(ctx.combined["default"], predictions, GATE_MIN_RUN, longest)
+    return ctx.gate["gate"]
+
+
+def _spot(ctx: FileContext) -> FloatArray:
+    if "spot" not in ctx.gate:
+        ctx.gate["spot"] = spot_surprises(ctx.combined["default"], ctx.learning, refit=SPOT_REFIT)
+    return ctx.gate["spot"]
+
+
+def _dspot(ctx: FileContext) -> FloatArray:
+    depth = max(int(DSPOT_DEPTH * ctx.learning), 10)
+    drift = drift_removed(ctx.combined["default"], depth)
+    return spot_surprises(drift, ctx.learning, refit=SPOT_REFIT)
+
+
+def _spot_ceiling(ctx: FileContext) -> FloatArray:
+    return np.minimum(ctx.combined["default"], _spot(ctx))
+
+
+def rate_choice(rate: float) -> FifthCandidate:
+    """The configuration whose alarm rate over the second half of the learning period (the
+    first is the calibrators' warm-up) is nearest ``rate``; the default on ties."""
+
+    def choose(ctx: FileContext) -> FloatArray:
+        part = slice(ctx.learning // 2, ctx.learning)
+        options = [*ctx.combined.items(), ("gate", _gate(ctx))]
+        rates = [
+            float(np.mean(c[part] >= CHOICE_SURPRISE)) if ctx.learning > 1 else 0.0
+            for _, c in options
+        ]
+        best = min(range(len(options)), key=lambda k: (abs(rates[k] - rate), k))
+        return options[best][1]
+
+    return choose
+
+
+def fifth_pass() -> dict[str, FifthCandidate]:
+    """The fifth pass's candidates, declared before any was measured."""
+    return {
+        "SPOT: the series' own GPD tail of its combined surprise": _spot,
+        "DSPOT: the same on the drift-removed combined surprise": _dspot,
+        "SPOT as a ceiling on the default": _spot_ceiling,
+        "BOCPD gate after a detected change": _gate,
+        **{f"per-series choice, target rate {r:g}": rate_choice(r) for r in CHOICE_RATES},
+    }
+
+
+def _combined(
+    config: EnsembleConfig, surprises: Mapping[str, FloatArray], size: int, learning: int
+) -> FloatArray:
+    periods = max(learning, 1) / config.reference_points
+    return combine_surprises(surprises, config.univariate, size, periods**config.period_correction)
+
+
+def _fifth_of_file(
+    task: tuple[NabFile, dict[str, dict[str, FloatArray]], dict[str, Candidate]],
+) -> tuple[str, dict[str, FloatArray]]:
+    file, member_surprises_, configs = task
+    keep = np.flatnonzero(np.isfinite(file.epoch) & np.isfinite(file.values))
+    combined = {}
+    for name, candidate in configs.items():
+        surprises = {k: v[keep] for k, v in member_surprises_[name].items()}
+        for member, supporter in candidate.support:
+            surprises[member] = np.fmin(surprises[member], surprises[supporter])
+        combined[name] = _combined(candidate.config, surprises, keep.size, file.probation)
+    ctx = FileContext(file.values[keep], file.probation, combined)
+    config = DEFAULT_ENSEMBLE
+    out = {}
+    for name, judge in fifth_pass().items():
+        scores = surprise_score(judge(ctx))
+        scores[: file.probation] = 0.0
+        suppress = CausalSuppressor(int(config.suppression * file.probation)).update
+        group = AlarmGroup(round(config.grouping * file.probation)).update
+        out[name] = np.zeros(len(file))
+        out[name][keep] = [group(suppress(x), x) for x in scores.tolist()]
+    return file.name, out
+
+
+def fifth_claims(s: Setup, report: Callable[[str], None] = lambda _: None) -> list[Claim]:
+    """The fifth pass: each candidate alone per view and profile, then nested against the
+    default, on the pooled views and on the untouched split."""
+    views = [view(f) for view in VIEWS.values() for f in s.files]
+    cache = SurpriseCache([*s.files, *views])
+    configs = choice_configs()
+    cache.prepare([c.config for c in configs.values()])
+    tasks = [
+        (f, {n: cache.surprises(f.name, c.config) for n, c in configs.items()}, configs)
+        for f in sorted(cache.files, key=len, reverse=True)
+    ]
+    scored: dict[str, dict[str, FloatArray]] = {"Medic default": cache.scores(DEFAULT_ENSEMBLE)}
+    with ProcessPoolExecutor(max_workers=JOBS) as pool:
+        for name, found in pool.map(_fifth_of_file, tasks):
+            for candidate, scores in found.items():
+                scored.setdefault(candidate, {})[name] = scores
+    return scored_claims(s, cache, scored, report, fifth_families())
+
+
+def fifth_families() -> dict[str, list[str]]:
+    """The declared families, each chosen among in the inner folds as one set: the per-series
+    choice with its target rate chosen in folds, and the extreme-value levels."""
+    names = list(fifth_pass())
+    return {
+        "per-series choice, the target rate chosen in folds": [n for n in names if "choice" in n],
+        "SPOT, DSPOT or the ceiling, chosen in folds": [n for n in names if "SPOT" in n],
+    }
 
 
 def claims(data: Path, report: Callable[[str], None] = lambda _: None) -> list[Claim]:
@@ -773,6 +953,7 @@ def main() -> int:
     parser.add_argument("--fourth", action="store_true", help="the fourth pass's members")
     parser.add_argument("--followup", action="store_true", help="the fourth pass's second list")
     parser.add_argument("--fourth-all", action="store_true", help="both lists, chosen together")
+    parser.add_argument("--fifth", action="store_true", help="the fifth pass's candidates")
     parser.add_argument("--only", action="append", default=[], help="one candidate by name")
     args = parser.parse_args()
     if not (args.data / "nab").is_dir():
@@ -784,6 +965,8 @@ def main() -> int:
         "followup": fourth_pass_followup,
         "fourth_all": fourth_pass_all,
     }
+    if args.fifth:
+        fifth_claims(setup(args.data), lambda line: print(line, flush=True))
     for flag, candidates in listed.items():
         if getattr(args, flag):
             member_claims(
