@@ -56,7 +56,7 @@ def reports_errors(command: Callable[P, R]) -> Callable[P, R]:
     def wrapper(*args: P.args, **kwargs: P.kwargs) -> R:
         from sqlalchemy.exc import DBAPIError
 
-        from knowledge.errors import KnowledgeError
+        from knowledge.errors import CorpusError, KnowledgeError
         from tools.errors import PolicyError, StateUnavailableError, ToolError
         from tools.transactions import transient_reason
 
@@ -65,6 +65,8 @@ def reports_errors(command: Callable[P, R]) -> Callable[P, R]:
         except MedicError as exc:
             _fail(exc, exc.exit_code)
         except PolicyError as exc:  # the policy file: configuration, like MEDIC_CONFIG's
+            _fail(exc, EXIT_BAD_INPUT)
+        except CorpusError as exc:  # the --data a person gave is not the corpus
             _fail(exc, EXIT_BAD_INPUT)
         except (ToolError, KnowledgeError) as exc:
             _fail(exc, 1)

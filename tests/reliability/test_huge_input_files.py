@@ -5,6 +5,7 @@ skipped with a count, the good files beside it are still taken (it was read whol
 
 from __future__ import annotations
 
+import gzip
 import json
 import os
 from pathlib import Path
@@ -13,6 +14,8 @@ import pytest
 from typer.testing import CliRunner, Result
 
 from bot.cli.app import app
+from knowledge.errors import CorpusError
+from knowledge.evaluation.fault_data import read_logs
 from knowledge.log_files import ReadReport
 from knowledge.postmortems import MAX_FIELD, read_postmortems
 from tests.reliability.hostile_input import PEAK_BYTES, measured
@@ -79,3 +82,41 @@ def test_reading_postmortems_of_gigabytes_costs_bounded_memory(
     assert cost.peak_bytes < PEAK_BYTES, f"{cost.peak_bytes / 2**20:.0f} MiB read into memory"
     assert [p.title for p in found] == ["Disk full"] and len(found[0].text) == MAX_FIELD
     assert report.skipped == {"line over 1 MiB": 1}
+
+
+@pytest.mark.parametrize(
+    ("command", "corpus_file"),
+    [
+        ("rca", "incidents_trainticket.jsonl"),
+        ("templates", "HDFS/HDFS_2k.log_structured.csv"),
+    ],
+)
+def test_an_evaluation_refuses_a_corpus_file_of_gigabytes_in_one_line(
+    tmp_path: Path, command: str, corpus_file: str
+) -> None:
+    path = tmp_path / corpus_file
+    path.parent.mkdir(parents=True, exist_ok=True)
+    _sparse(path)
+    result = runner.invoke(app, ["eval", command, "--data", str(tmp_path)])  # memory: below
+    assert result.exit_code == 2, result.output
+    assert result.stderr == f"medic: {path}:1: a line over 16 MiB: not a corpus file\n"
+
+
+def test_a_gzip_bomb_among_the_nezha_logs_is_refused_in_bounded_memory(tmp_path: Path) -> None:
+    bomb = tmp_path / "bomb.csv.gz"
+    bomb.write_bytes(gzip.compress(b"\0" * HUGE, compresslevel=1))  # 128 MiB in ~130 KB
+
+    def refused() -> CorpusError:
+        with pytest.raises(CorpusError) as info:
+            read_logs([bomb])
+        return info.value
+
+    error, cost = measured(refused)
+    assert cost.peak_bytes < PEAK_BYTES, f"{cost.peak_bytes / 2**20:.0f} MiB read into memory"
+    assert str(error) == f"{bomb}:1: a line over 16 MiB: not a corpus file"
+
+
+def test_a_nezha_directory_without_its_index_is_bad_input_exit_2(tmp_path: Path) -> None:
+    result = runner.invoke(app, ["eval", "rca", "--data", str(tmp_path)])
+    assert result.exit_code == 2  # was 1, as for a failure
+    assert result.stderr.startswith(f"medic: {tmp_path}/incidents_trainticket.jsonl not found")
