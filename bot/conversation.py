@@ -32,7 +32,7 @@ from bot.llm.evidence import evidence_items, render
 from bot.llm.model import ChatModel
 from bot.model_questions import answer_model_question, model_question
 from bot.planners.combine import Plan
-from bot.untrusted import Flag, looks_like_instruction
+from bot.untrusted import ADDRESS, Flag, looks_like_instruction
 from bot.why_not import asks_why_not, why_not
 from prompts import load_prompt
 from tools.backends import ClusterEvent
@@ -243,12 +243,9 @@ def ask_llm(model: ChatModel, text: str, evidence: IncidentEvidence, catalog: Gl
     return reply
 
 
-_LINK = re.compile(r"(?:[A-Za-z][A-Za-z0-9+.-]*://|www\.)[^\s<>|)\]]+", re.IGNORECASE)
-
-
 def unknown_links(reply: str, evidence: str) -> list[str]:
     """The addresses in a model's ``reply`` that the ``evidence`` it was shown does not hold,
     each once: Slack shows every one as a link, in Medic's voice, so a made-up or injected one
     ("sign in at ...") is a phishing link from the bot people trust."""
-    found = (link.rstrip(".,;:!?'\"") for link in _LINK.findall(reply))
+    found = (link.rstrip(".,;:!?'\"") for link in ADDRESS.findall(reply))
     return list(dict.fromkeys(link for link in found if link not in evidence))

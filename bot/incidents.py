@@ -197,9 +197,18 @@ class IncidentStore:
             return [_to_incident(r) for r in rows]
 
 
+MAX_SEQ = 2**31 - 1  # the largest incident number the column holds (INTEGER on PostgreSQL)
+
+
 def _seq(id_: str) -> int | None:
+    """The number of an incident id such as ``INC-0007``; None for anything that names no
+    incident - other digits than ASCII ones, or a number beyond the column (typed by a person:
+    `INC-` and 30 digits was an OverflowError from SQLite, 5,000 a ValueError from ``int``)."""
     prefix, _, number = id_.partition("-")
-    return int(number) if prefix == "INC" and number.isdigit() else None
+    if prefix != "INC" or not (number.isascii() and number.isdigit()) or len(number) > 10:
+        return None
+    seq = int(number)
+    return seq if seq <= MAX_SEQ else None
 
 
 def _to_incident(row: _IncidentRow) -> Incident:

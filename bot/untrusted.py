@@ -9,9 +9,15 @@ import re
 from collections.abc import Iterable
 from dataclasses import dataclass
 
+# Text that addresses Medic or the people reading it as an instruction: to drop its rules or
+# policy, a new role, a destructive command - or a claim to have approved or acted, which no
+# text can do (only a person's click runs anything, through the guard).
 INSTRUCTION = re.compile(
-    r"\b(ignore|disregard|forget|override)\b.{0,30}\b(instructions?|prompts?|rules|above|"
-    r"previous|prior)\b|\byou are now\b|\bnew instructions\b|\bsystem prompt\b|\bas an ai\b|"
+    r"\b(ignore|disregard|forget|override|bypass|skip)\b.{0,30}\b(instructions?|prompts?|rules|"
+    r"above|previous|prior|polic(y|ies)|guard(rails?)?|approvals?|restrictions?)\b|"
+    r"\b(i|medic)\s*(have|has|had|'ve)\s+(already\s+)?(approved|executed|scaled|restarted|"
+    r"rolled back|purged|silenced)\b|"
+    r"\byou are now\b|\bnew instructions\b|\bsystem prompt\b|\bas an ai\b|"
     r"\bdeveloper mode\b|</?\s*data\b|^\s*(system|assistant|user)\s*:|"
     r"\b(scale|delete|drain|cordon|restart|roll ?back|purge|silence)\b[^.]{0,60}"
     r"(\bto 0\b|\bkube-system\b|--all\b|\ball namespaces\b)",
@@ -46,6 +52,13 @@ def flag(items: Iterable[tuple[str, str]]) -> list[Flag]:
             flags.append(Flag(source, text))
     return flags
 
+
+# An address in text Slack or a Markdown viewer would show as a link: a scheme, "://" and what
+# follows it, or "www.". The scheme is at most 32 characters (RFC 3986 sets no limit; the
+# registered ones are shorter): unbounded, a long word with no "://" in it was tried from each of
+# its letters to its end, quadratic - a model answering 100,000 letters held a CPU for a minute,
+# a million for hours.
+ADDRESS = re.compile(r"(?:[A-Za-z][A-Za-z0-9+.-]{0,31}://|www\.)[^\s<>|)\]]+", re.IGNORECASE)
 
 DATA_LIMIT = 1000  # characters of one untrusted item a model is shown
 

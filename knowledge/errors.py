@@ -7,3 +7,8 @@ class KnowledgeError(Exception):
 
 class LogSourceError(KnowledgeError):
     """Logs could not be read; the investigation continues without them."""
+
+
+class CorpusError(KnowledgeError):
+    """A benchmark corpus given to an evaluation is not one (missing, malformed or without
+    bounds): the person's input, so the command line exits 2."""

@@ -121,7 +121,11 @@ class KubernetesLogSource:
         timeout: float,
     ) -> list[LogLine]:
         try:
-            text = self._core.read_namespaced_pod_log(
+            # The bytes as they are, decoded here: the client's own decoding is strict, so one
+            # byte that is not UTF-8 - a binary write, or a character cut by limit_bytes - lost
+            # the whole investigation (a UnicodeDecodeError: "an internal error" in the thread).
+            # Unloaded, the call returns urllib3's response, not the str its annotation says.
+            response: Any = self._core.read_namespaced_pod_log(
                 pod,
                 namespace,
                 container=container,
@@ -131,7 +135,11 @@ class KubernetesLogSource:
                 limit_bytes=size,
                 tail_lines=tail,
                 _request_timeout=timeout,
+                _preload_content=False,
             )
+            body = response.data.decode("utf-8", "replace")
+            kind = response.headers.get("content-type")  # text/plain; JSON from some emulators
+            text = str(self._core.api_client.deserialize(body, "str", kind))
         except ApiException as exc:
             if previous and exc.status in (400, 404):  # no previous instance after all
                 return []
@@ -141,7 +149,7 @@ class KubernetesLogSource:
         except HTTPError as exc:
             raise LogSourceError(f"Kubernetes API unreachable: {exc}") from exc
         source = f"{pod}/{container}" + (" (previous)" if previous else "")
-        return [line for raw in str(text).splitlines() if (line := _line(raw, source))]
+        return [line for raw in text.splitlines() if (line := _line(raw, source))]
 
 
 def _containers(pod: Any) -> list[tuple[str, bool]]:

@@ -14,7 +14,7 @@ from collections import Counter
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import IO, Any
+from typing import IO, Any, Protocol
 
 from knowledge.logs import LogLine, iso_seconds, parse_line
 
@@ -32,6 +32,12 @@ _FOREIGN_MAGIC += (b"\x89PNG", b"\xff\xd8\xff", b"%PDF", b"\x7fELF")
 MESSAGE_KEYS = ("message", "msg", "log", "MESSAGE", "text", "event")
 LEVEL_KEYS = ("level", "severity", "lvl", "levelname", "log.level")
 TIME_KEYS = ("timestamp", "time", "ts", "@timestamp", "t")
+
+
+class LineStream(Protocol):
+    """A binary stream read a line at a time: a file, stdin, a gzip stream."""
+
+    def readline(self, size: int = -1, /) -> bytes: ...
 
 
 @dataclass
@@ -68,6 +74,8 @@ def read_logs(
                 yield from _file(child, report)
         elif path.is_file():
             yield from _file(path, report)
+        elif path.exists():  # a device or a named pipe: endless, or waiting for a writer
+            report.skip("not a regular file (- reads a pipe)", str(path))
         else:
             report.skip("missing path", str(path))
 
@@ -93,8 +101,25 @@ def _file(path: Path, report: ReadReport) -> Iterator[LogLine]:
         report.skip("unreadable file", f"{path} ({exc})")
 
 
-def _lines(stream: Iterable[bytes], where: str, report: ReadReport) -> Iterator[LogLine]:
-    for number, raw in enumerate(stream, 1):
+def bounded_lines(stream: LineStream, limit: int) -> Iterator[bytes | None]:
+    """Each line of ``stream`` (its newline kept), or None for a line longer than ``limit`` bytes,
+    whose rest is read and dropped ``limit`` bytes at a time. Iterating a file holds a whole line
+    in memory, and a file with no newline - a 2 GB sparse file, ``/dev/zero`` behind a link, a
+    gzip bomb - is one line: here it costs ``limit`` bytes, whatever its size."""
+    while line := stream.readline(limit + 1):
+        if len(line) <= limit:
+            yield line
+            continue
+        while not line.endswith(b"\n") and (line := stream.readline(limit)):
+            pass
+        yield None
+
+
+def _lines(stream: LineStream, where: str, report: ReadReport) -> Iterator[LogLine]:
+    for number, raw in enumerate(bounded_lines(stream, MAX_LINE_BYTES), 1):
+        if raw is None:
+            report.skip(f"line over {MAX_LINE_BYTES // 1024} KiB", f"{where}:{number}")
+            continue
         line = _decode(raw, f"{where}:{number}", report)
         if line is None:
             continue
@@ -108,9 +133,6 @@ def _lines(stream: Iterable[bytes], where: str, report: ReadReport) -> Iterator[
 
 
 def _decode(raw: bytes, where: str, report: ReadReport) -> str | None:
-    if len(raw) > MAX_LINE_BYTES:
-        report.skip(f"line over {MAX_LINE_BYTES // 1024} KiB", where)
-        return None
     if b"\x00" in raw:
         report.skip("binary line", where)
         return None

@@ -3,25 +3,27 @@ are embedded and stored in their own collection for search."""
 
 from __future__ import annotations
 
+import codecs
 import hashlib
 import json
 import re
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import IO, Any
 
 from chromadb.api import ClientAPI
 from chromadb.api.models.Collection import Collection
 
 from knowledge.canonical import document_id
 from knowledge.embeddings import MiniLMEmbedding
-from knowledge.log_files import ReadReport
+from knowledge.log_files import ReadReport, bounded_lines
 from knowledge.store import collection
 
 COLLECTION = "medic_postmortems"
 TEXT_FIELDS = ("summary", "description", "body")
 MAX_FIELD = 100_000  # characters of one field of one postmortem
+MAX_JSON_LINE_BYTES = 8 * 2**20  # one JSON-lines record: a few fields of MAX_FIELD, escaped
 MAX_TAG = 200
 MAX_TAGS = 100
 CHUNK_CHARS = 1200
@@ -104,8 +106,16 @@ def read_postmortems(path: Path, report: ReadReport) -> Iterator[Postmortem]:
 
 
 def _read_text(file: Path, report: ReadReport) -> str | None:
+    """The file's text, at most ``markdown_bytes()`` of it: a file of gigabytes (or a link to
+    ``/dev/zero``) is read no further, and its body is cut to ``MAX_FIELD`` as any long one is."""
+    limit = markdown_bytes()
     try:
-        text = file.read_text(encoding="utf-8")
+        with file.open("rb") as handle:
+            data = handle.read(limit + 1)
+        # a character cut at the limit is dropped; a byte that is not UTF-8 anywhere is refused
+        text = codecs.getincrementaldecoder("utf-8")().decode(
+            data[:limit], final=len(data) <= limit
+        )
     except UnicodeDecodeError:
         report.skip("non-UTF-8 file", str(file))
         return None
@@ -115,8 +125,17 @@ def _read_text(file: Path, report: ReadReport) -> str | None:
     if not text.strip():
         report.skip("empty file", str(file))
         return None
+    if "\x00" in text:  # zeros of a sparse or binary file are no postmortem
+        report.skip("binary file", str(file))
+        return None
     report.files += 1
     return text
+
+
+def markdown_bytes() -> int:
+    """Bytes of a Markdown file read: its body's ``MAX_FIELD`` characters at 4 bytes each, and
+    room for the title and url lines it is stripped of."""
+    return 4 * MAX_FIELD + 64 * 1024
 
 
 def _markdown(file: Path, report: ReadReport) -> Iterator[Postmortem]:
@@ -140,16 +159,24 @@ def _json_lines(file: Path, report: ReadReport) -> Iterator[Postmortem]:
     included) or holds text that cannot be stored (a lone surrogate escape) is skipped, and the
     file's other lines are still read."""
     try:
-        data = file.read_bytes()
+        with file.open("rb") as handle:
+            yield from _json_records(file, handle, report)
     except OSError as exc:
         report.skip("unreadable file", f"{file} ({exc.strerror})")
-        return
-    if not data.strip():
-        report.skip("empty file", str(file))
-        return
-    report.files += 1
-    for number, raw in enumerate(data.splitlines(), 1):
-        if not raw.strip():
+
+
+def _json_records(file: Path, handle: IO[bytes], report: ReadReport) -> Iterator[Postmortem]:
+    """The records of one JSON-lines file, a line at a time: a line over ``MAX_JSON_LINE_BYTES``
+    is skipped in bounded memory (a file of gigabytes without a newline is one such line)."""
+    counted = False
+    for number, raw in enumerate(bounded_lines(handle, MAX_JSON_LINE_BYTES), 1):
+        if raw is not None and not raw.strip():
+            continue
+        if not counted:
+            report.files += 1
+            counted = True
+        if raw is None:
+            report.skip(f"line over {MAX_JSON_LINE_BYTES // 2**20} MiB", f"{file}:{number}")
             continue
         try:
             line = raw.decode("utf-8")
@@ -172,6 +199,8 @@ def _json_lines(file: Path, report: ReadReport) -> Iterator[Postmortem]:
             continue
         report.lines += 1
         yield postmortem
+    if not counted:
+        report.skip("empty file", str(file))
 
 
 def _from_json(item: Any, origin: str) -> Postmortem | None:

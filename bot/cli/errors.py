@@ -33,10 +33,20 @@ R = TypeVar("R")
 def printable(text: str, limit: int = MAX_LINE) -> str:
     """``text`` as one line safe for a terminal: every control or invisible character written as
     an escape (``\\x1b``, ``\\n``, ``\\u202e``), at most ``limit`` characters."""
-    shown = "".join(  # escapes only lengthen: the first ``limit`` characters are enough
-        ch if unicodedata.category(ch) not in _HIDDEN else ascii(ch)[1:-1] for ch in text[:limit]
-    )
+    shown = "".join(_escaped(ch) for ch in text[:limit])  # escapes only lengthen
     return shown if len(shown) <= limit and len(text) <= limit else shown[: limit - 1] + "\u2026"
+
+
+def terminal_safe(text: str) -> str:
+    """``text`` with every character a terminal acts on written as its escape, as
+    :func:`printable` does, but of any length and keeping its line breaks (what rich draws)."""
+    if text.isprintable():
+        return text
+    return "".join(ch if ch == "\n" else _escaped(ch) for ch in text)
+
+
+def _escaped(ch: str) -> str:
+    return ch if unicodedata.category(ch) not in _HIDDEN else ascii(ch)[1:-1]
 
 
 def reports_errors(command: Callable[P, R]) -> Callable[P, R]:
@@ -46,7 +56,7 @@ def reports_errors(command: Callable[P, R]) -> Callable[P, R]:
     def wrapper(*args: P.args, **kwargs: P.kwargs) -> R:
         from sqlalchemy.exc import DBAPIError
 
-        from knowledge.errors import KnowledgeError
+        from knowledge.errors import CorpusError, KnowledgeError
         from tools.errors import PolicyError, StateUnavailableError, ToolError
         from tools.transactions import transient_reason
 
@@ -55,6 +65,8 @@ def reports_errors(command: Callable[P, R]) -> Callable[P, R]:
         except MedicError as exc:
             _fail(exc, exc.exit_code)
         except PolicyError as exc:  # the policy file: configuration, like MEDIC_CONFIG's
+            _fail(exc, EXIT_BAD_INPUT)
+        except CorpusError as exc:  # the --data a person gave is not the corpus
             _fail(exc, EXIT_BAD_INPUT)
         except (ToolError, KnowledgeError) as exc:
             _fail(exc, 1)

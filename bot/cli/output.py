@@ -19,7 +19,8 @@ def say(text: str, *, as_json: bool) -> None:
 
 
 def console(*, as_json: bool, width: int | None = None) -> Console:
-    """The rich console a person's output is drawn on: stdout's, or stderr's with ``--json``."""
-    from rich.console import Console
+    """The rich console a person's output is drawn on: stdout's, or stderr's with ``--json``;
+    what it draws cannot drive the terminal (:class:`bot.cli.terminal.TerminalConsole`)."""
+    from bot.cli.terminal import TerminalConsole
 
-    return Console(stderr=as_json, width=width)
+    return TerminalConsole(stderr=as_json, width=width)

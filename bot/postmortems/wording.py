@@ -19,13 +19,15 @@ from bot import messages
 from bot.llm.calls import describe_failure
 from bot.llm.model import ChatModel
 from bot.postmortems.escape import md_plain
+from bot.untrusted import ADDRESS
 from prompts import load_prompt
 
 MAX_GROWTH = 2.0  # the model's text may be at most this many times the draft's length
 _LIST_NUMBER = re.compile(r"^\s*\d+[.)]\s", re.MULTILINE)  # "1. " numbering a list, not a fact
-_URL = re.compile(r"(?:[A-Za-z][A-Za-z0-9+.-]*://|www\.)[^\s)>\]|]+", re.IGNORECASE)
+_URL = ADDRESS
 _NUMBER = re.compile(r"\d+(?:[.,:]\d+)*")
-_IDENT = re.compile(r"[@#]?[A-Za-z0-9]+(?:[-_/.:@][A-Za-z0-9]+)+|@[A-Za-z0-9_.-]+")
+# a word is tried from its first letter only: tried from each, a long word was quadratic
+_IDENT = re.compile(r"[@#]?(?<![A-Za-z0-9])[A-Za-z0-9]+(?:[-_/.:@][A-Za-z0-9]+)+|@[A-Za-z0-9_.-]+")
 _ABBREVIATION = re.compile(r"[A-Za-z]{1,4}(?:\.[A-Za-z]{1,4})+")
 _MARKUP = re.compile(r"<[A-Za-z/!?]|\]\(|\]\[|^\s*\[[^\]]+\]:", re.MULTILINE)
 

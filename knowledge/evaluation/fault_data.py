@@ -11,11 +11,13 @@ import json
 import math
 import re
 from collections import defaultdict
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
 
-from knowledge.errors import KnowledgeError
+from knowledge.errors import CorpusError
+from knowledge.evaluation.corpus import corpus_lines
 from knowledge.logs import LEVELS, LogLine
 
 INDEX = "incidents_trainticket.jsonl"
@@ -58,11 +60,14 @@ class ServiceLogs:
 def load_index(data: Path) -> list[NezhaIncident]:
     path = data / INDEX
     if not path.is_file():
-        raise KnowledgeError(
-            f"{path} not found: --data must be the Nezha directory holding {INDEX}"
-        )
+        raise CorpusError(f"{path} not found: --data must be the Nezha directory holding {INDEX}")
+    with path.open("rb") as stream:
+        return _index(path, corpus_lines(stream, path), data)
+
+
+def _index(path: Path, lines: Iterable[str], data: Path) -> list[NezhaIncident]:
     incidents = []
-    for number, line in enumerate(path.read_text().splitlines(), 1):
+    for number, line in enumerate(lines, 1):
         if not line.strip():
             continue
         try:
@@ -80,7 +85,7 @@ def load_index(data: Path) -> list[NezhaIncident]:
                 )
             )
         except (ValueError, KeyError, TypeError) as exc:
-            raise KnowledgeError(f"{path}:{number}: not a Nezha incident entry ({exc})") from exc
+            raise CorpusError(f"{path}:{number}: not a Nezha incident entry ({exc})") from exc
     return incidents
 
 
@@ -91,8 +96,8 @@ def read_logs(files: list[Path]) -> ServiceLogs:
     decoder = json.JSONDecoder()
     for file in files:
         try:
-            with gzip.open(file, "rt", encoding="utf-8", errors="replace", newline="") as fh:
-                for row in csv.DictReader(fh):
+            with gzip.open(file) as fh:
+                for row in csv.DictReader(corpus_lines(fh, file)):
                     try:
                         text = decoder.raw_decode(row["Log"])[0]["log"]
                         nanos = int(row["TimeUnixNano"])
@@ -104,7 +109,7 @@ def read_logs(files: list[Path]) -> ServiceLogs:
                     logs.lines[service].append(line)
                     logs.traces[service].append(row.get("TraceID") or "")
         except (OSError, EOFError) as exc:
-            raise KnowledgeError(f"cannot read {file}: {exc}") from exc
+            raise CorpusError(f"cannot read {file}: {exc}") from exc
     return logs
 
 
@@ -124,8 +129,8 @@ def read_metrics(metric_dir: Path) -> dict[str, dict[str, list[tuple[float, floa
     for file in sorted(metric_dir.glob("*_metric.csv.gz")):
         series: dict[str, list[tuple[float, float]]] = defaultdict(list)
         service = ""
-        with gzip.open(file, "rt", encoding="utf-8", errors="replace", newline="") as fh:
-            for row in csv.DictReader(fh):
+        with gzip.open(file) as fh:
+            for row in csv.DictReader(corpus_lines(fh, file)):
                 service = service or service_of(row.get("PodName") or "")
                 try:
                     ts = float(row["TimeStamp"])

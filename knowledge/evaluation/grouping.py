@@ -16,7 +16,8 @@ from typing import Any
 from drain3 import TemplateMiner as Drain3Miner
 from drain3.template_miner_config import TemplateMinerConfig
 
-from knowledge.errors import KnowledgeError
+from knowledge.errors import CorpusError
+from knowledge.evaluation.corpus import corpus_lines
 from knowledge.templates import TemplateMiner
 
 
@@ -38,8 +39,8 @@ def grouping_accuracy(truth: Sequence[Hashable], predicted: Sequence[Hashable]) 
 def read_system(path: Path) -> tuple[list[str], list[str]]:
     """(contents, ground-truth event ids) of one structured CSV; lines without an id dropped."""
     contents, events = [], []
-    with path.open(encoding="utf-8", errors="replace", newline="") as fh:
-        for row in csv.DictReader(fh):
+    with path.open("rb") as fh:
+        for row in csv.DictReader(corpus_lines(fh, path)):
             if row.get("EventId") and row.get("Content") is not None:
                 contents.append(row["Content"])
                 events.append(row["EventId"])
@@ -58,7 +59,7 @@ def evaluate_templates(data: Path) -> dict[str, Any]:
     systems = sorted(p.parent.name for p in data.glob("*/*_2k.log_structured.csv"))
     systems = [s for s in systems if (data / s / f"{s}_2k.log_structured.csv").is_file()]
     if not systems:
-        raise KnowledgeError(f"no <S>/<S>_2k.log_structured.csv under {data}: is it loghub?")
+        raise CorpusError(f"no <S>/<S>_2k.log_structured.csv under {data}: is it loghub?")
     medic: dict[str, float] = {}
     baseline: dict[str, float] = {}
     for system in systems:
