@@ -166,7 +166,8 @@ class MinerSettings:
     # templates ("templates"; "description": the smallest ``description_length``) mines the
     # source from then on; a tie keeps the earlier. No label is read, so nothing is fitted to a
     # corpus. None: the switches as set. Kept by the sixth pass on headers (issue 13): chosen
-    # in 9 of 10 folds, four-view outer 0.869 -> 0.877.
+    # in 9 of 10 folds, four-view outer 0.869 -> 0.877. The choices are saved with the Drain3
+    # state (``knowledge.template_state``), so a source chooses once, not once per incident.
     source_choice: str | None = "templates"
     choice_window: int = 1000
 
@@ -929,20 +930,27 @@ class TemplateMiner:
 
     def _choose(self, lines: Sequence[LogLine | str]) -> None:
         """Let each source seen here for the first time choose its switches on its first
-        ``choice_window`` of ``lines`` (``MinerSettings.source_choice``)."""
+        ``choice_window`` of ``lines`` (``MinerSettings.source_choice``). Past
+        ``ConstantPrefix.SOURCES`` sources the one unseen for longest forgets its choice (pods
+        come and go, and the choices are saved from one incident to the next): the sources
+        still logging keep theirs."""
         window: dict[str, list[LogLine | str]] = {}
+        known: dict[str, None] = {}
         limit = self.settings.choice_window
         for line in lines:
             source = "" if isinstance(line, str) else line.source
             if source in self._source_settings:
+                known[source] = None
                 continue
             chosen = window.setdefault(source, [])
             if len(chosen) < limit:
                 chosen.append(line)
+        for source in known:  # seen again: the last to be forgotten
+            self._source_settings[source] = self._source_settings.pop(source)
         for source, chosen in window.items():
             if len(self._source_settings) >= ConstantPrefix.SOURCES:
-                self._source_settings.clear()
-                self._masked_of_skeleton.clear()
+                # the skeleton cache is keyed by switches, not by source: it stays valid
+                del self._source_settings[next(iter(self._source_settings))]
             self._source_settings[source] = self._chosen(chosen)
 
     def _chosen(self, window: Sequence[LogLine | str]) -> tuple[MinerSettings, bytes]:

@@ -105,3 +105,28 @@ def test_a_broken_choice_file_names_itself_and_the_recovery_command(
         KnowledgeError, match=r"drain3_state\.choices\.json are .*medic knowledge repair"
     ):
         load_miner(path)
+
+
+def test_a_source_still_logging_keeps_its_choice_when_a_thousand_pods_came_and_went(
+    tmp_path: Path,
+) -> None:
+    # The choices are saved across incidents, so pods that are gone pile up to the bound
+    # (``ConstantPrefix.SOURCES``). Past it the pod unseen for longest forgets its choice, not
+    # every source at once: the proxy, logging in every incident, keeps its lists as one
+    # variable, so its proxied requests keep their template.
+    path = tmp_path / "drain3_state.bin"
+    miner = load_miner(path)
+    proxy = [_direct(i) for i in range(12)] + [_proxied(i, 100.0) for i in range(6)]
+    known = miner.templates_of(proxy)
+    assert len(set(known)) == 1
+    save_miner(miner, path)
+    for incident, pods in enumerate((range(1023), range(1023, 1030))):
+        miner = load_miner(path)
+        gone = [LogLine(0.0, f"worker {i} started", "INFO", f"pod-{i}") for i in pods]
+        miner.templates_of([_direct(incident), *gone])
+        save_miner(miner, path)
+    restarted = load_miner(path)
+    assert restarted.chosen_switches("proxy") == (False, True, False)
+    assert restarted.templates_of(proxy) == known
+    assert restarted.chosen_switches("pod-0") is None  # the oldest pod forgot
+    assert len(restarted.choices()) == 1024
