@@ -29,7 +29,7 @@ import json
 import math
 import re
 from collections import Counter, deque
-from collections.abc import Callable, Container, Iterable, Sequence
+from collections.abc import Callable, Container, Iterable, Mapping, Sequence
 from dataclasses import dataclass, replace
 
 from drain3 import TemplateMiner as Drain3Miner
@@ -166,7 +166,8 @@ class MinerSettings:
     # templates ("templates"; "description": the smallest ``description_length``) mines the
     # source from then on; a tie keeps the earlier. No label is read, so nothing is fitted to a
     # corpus. None: the switches as set. Kept by the sixth pass on headers (issue 13): chosen
-    # in 9 of 10 folds, four-view outer 0.869 -> 0.877.
+    # in 9 of 10 folds, four-view outer 0.869 -> 0.877. The choices are saved with the Drain3
+    # state (``knowledge.template_state``), so a source chooses once, not once per incident.
     source_choice: str | None = "templates"
     choice_window: int = 1000
 
@@ -929,20 +930,27 @@ class TemplateMiner:
 
     def _choose(self, lines: Sequence[LogLine | str]) -> None:
         """Let each source seen here for the first time choose its switches on its first
-        ``choice_window`` of ``lines`` (``MinerSettings.source_choice``)."""
+        ``choice_window`` of ``lines`` (``MinerSettings.source_choice``). Past
+        ``ConstantPrefix.SOURCES`` sources the one unseen for longest forgets its choice (pods
+        come and go, and the choices are saved from one incident to the next): the sources
+        still logging keep theirs."""
         window: dict[str, list[LogLine | str]] = {}
+        known: dict[str, None] = {}
         limit = self.settings.choice_window
         for line in lines:
             source = "" if isinstance(line, str) else line.source
             if source in self._source_settings:
+                known[source] = None
                 continue
             chosen = window.setdefault(source, [])
             if len(chosen) < limit:
                 chosen.append(line)
+        for source in known:  # seen again: the last to be forgotten
+            self._source_settings[source] = self._source_settings.pop(source)
         for source, chosen in window.items():
             if len(self._source_settings) >= ConstantPrefix.SOURCES:
-                self._source_settings.clear()
-                self._masked_of_skeleton.clear()
+                # the skeleton cache is keyed by switches, not by source: it stays valid
+                del self._source_settings[next(iter(self._source_settings))]
             self._source_settings[source] = self._chosen(chosen)
 
     def _chosen(self, window: Sequence[LogLine | str]) -> tuple[MinerSettings, bytes]:
@@ -979,20 +987,44 @@ class TemplateMiner:
                 texts = [w if isinstance(w, str) else _text(w) for w in window]
                 scores[i] = description_length(texts, keys)
         index = min(scores, key=lambda i: (scores[i], i))
-        switches = SOURCE_POOL[index]
+        return self._as_chosen(SOURCE_POOL[index])
+
+    def _as_chosen(self, switches: tuple[bool, bool, bool]) -> tuple[MinerSettings, bytes]:
+        """The settings a source mines with under ``switches`` (one of ``SOURCE_POOL``), and
+        the tag that keeps its skeleton cache apart when they are not the miner's own."""
         settings = replace(
             self.settings,
             header_revisit=switches[0],
             value_lists=switches[1],
             json_fields=switches[2],
         )
-        return settings, b"" if switches == _switches(self.settings) else bytes((index + 1,))
+        own = switches == _switches(self.settings)
+        return settings, b"" if own else bytes((SOURCE_POOL.index(switches) + 1,))
 
     def chosen_switches(self, source: str = "") -> tuple[bool, bool, bool] | None:
         """What ``source`` chose (header_revisit, value_lists, json_fields), or None if it has
         not chosen (``source_choice`` off, or its lines not yet resolved)."""
         chosen = self._source_settings.get(source)
         return _switches(chosen[0]) if chosen else None
+
+    def choices(self) -> dict[str, tuple[bool, bool, bool]]:
+        """Every source's chosen switches (at most ``ConstantPrefix.SOURCES``), to be saved with
+        the Drain3 state: a source mined under other switches on the next incident would mask
+        the same lines differently and give them other templates."""
+        return {source: _switches(chosen[0]) for source, chosen in self._source_settings.items()}
+
+    def restore_choices(self, choices: Mapping[str, tuple[bool, bool, bool]]) -> None:
+        """Take back the choices ``choices`` saved, so those sources do not choose again on
+        another window's lines. Ignored when this miner does not choose (``source_choice``
+        off); a combination outside ``SOURCE_POOL`` (another version's) is left out, and that
+        source chooses again."""
+        if self.settings.source_choice is None:
+            return
+        for source, switches in choices.items():
+            if len(self._source_settings) >= ConstantPrefix.SOURCES:
+                break
+            if switches in SOURCE_POOL and source not in self._source_settings:
+                self._source_settings[source] = self._as_chosen(switches)
 
     def templates(self, lines: Iterable[LogLine]) -> list[str]:
         """Distinct templates of ``lines``, in order of first appearance."""

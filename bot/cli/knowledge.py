@@ -19,6 +19,8 @@ from bot.cli.output import console, say
 from bot.errors import InputError
 
 if TYPE_CHECKING:
+    from collections.abc import Callable
+
     from bot.wiring import Wiring
     from knowledge.search import Encoder
     from knowledge.search_index import SearchIndex
@@ -227,15 +229,22 @@ def reindex() -> None:
 @knowledge_app.command("repair")
 @reports_errors
 def repair() -> None:
-    """Move a corrupted template state or embedded Chroma directory aside (kept, renamed), so
-    the next run starts fresh. Healthy ones are left alone."""
+    """Move a corrupted template state, sources' template choices or embedded Chroma directory
+    aside (kept, renamed), so the next run starts fresh. Healthy ones are left alone."""
     from bot.wiring.process import CHROMA
     from knowledge.errors import KnowledgeError
     from knowledge.store import move_aside, open_chroma
-    from knowledge.template_state import load_miner, state_path
+    from knowledge.template_state import choices_path, load_choices, load_miner, state_path
 
     data_dir = _wiring().data_dir
-    checks = [(state_path(data_dir), load_miner), (data_dir / CHROMA, open_chroma)]
+    state = state_path(data_dir)
+    # the choices first: loading the state reads them too, and a broken choice file alone
+    # should not cost the state
+    checks: list[tuple[Path, Callable[[Path], object]]] = [
+        (choices_path(state), load_choices),
+        (state, load_miner),
+        (data_dir / CHROMA, open_chroma),
+    ]
     moved = 0
     for path, opener in checks:
         if not path.exists():

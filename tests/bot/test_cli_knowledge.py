@@ -201,6 +201,27 @@ def test_corrupted_template_state_points_to_repair_which_fixes_it(tmp_path: Path
     assert len(list(data.glob("drain3_state.bin.broken-*"))) == 1
 
 
+def test_a_broken_template_choice_file_is_moved_aside_by_repair_and_the_state_kept(
+    tmp_path: Path,
+) -> None:
+    data = Path(str(tmp_path / "data"))
+    data.mkdir()
+    (tmp_path / "app.log").write_text("INFO hello\n")
+    assert runner.invoke(app, ["ingest", "logs", str(tmp_path / "app.log")]).exit_code == 0
+    state = (data / "drain3_state.bin").read_bytes()
+    (data / "drain3_state.choices.json").write_text('{"sources": "not medic"}')
+    broken = runner.invoke(app, ["ingest", "logs", str(tmp_path / "app.log")])
+    assert broken.exit_code == 1
+    assert "drain3_state.choices.json" in broken.stderr
+    assert "medic knowledge repair" in broken.stderr
+    repaired = runner.invoke(app, ["knowledge", "repair"])
+    assert repaired.exit_code == 0 and "1 store(s) moved aside" in repaired.output
+    assert len(list(data.glob("drain3_state.choices.json.broken-*"))) == 1
+    assert (data / "drain3_state.bin").read_bytes() == state  # the templates are kept
+    assert runner.invoke(app, ["ingest", "logs", str(tmp_path / "app.log")]).exit_code == 0
+    assert (data / "drain3_state.choices.json").exists()
+
+
 @pytest.mark.slow
 def test_eval_rca_emulates_the_time_for_logs_of_a_source_of_a_given_speed(tmp_path: Path) -> None:
     write_nezha(tmp_path / "nezha")
