@@ -824,3 +824,10 @@ SLACK_NOT_THIS_MESSAGE = (
     "this button is not on the message where Medic showed that proposal; use the Approve and "
     "Reject buttons under the diagnosis in the thread of {incident}"
 )
+
+# --- replicas ---
+# A request signed by Medic's Slack app but from another workspace or organisation than the one
+# configured (a distributed app, an org-wide install): refused with a 403, one log line.
+SLACK_OTHER_WORKSPACE = (
+    "refused a Slack request from {what} {got}: Medic answers only {expected} ({key})"
+)

@@ -10,7 +10,10 @@ PostgreSQL both execute atomically, so a double click, a retried request, two th
 processes approving the same proposal change it once; the loser is told who won and when. Each
 transition is one transaction, retried on transient database errors (:mod:`tools.transactions`),
 and writes a claim token: an attempt retried after a commit whose answer was lost recognises its
-own earlier success instead of reporting a lost race. The audit entry of a transition (``then``)
+own earlier success instead of reporting a lost race. Whether a proposal's time to approve ran out
+is judged, with real time, by the database's clock alone (``tools.schema.clock``): written as the
+database's time plus the TTL, compared with the database's time in the same conditional UPDATE,
+so replicas whose clocks disagree agree on it. The audit entry of a transition (``then``)
 is written in the same transaction, so neither exists without the other. Starting an execution
 also takes a per-target lock row, so two *different* proposals for the same tool and workload
 cannot both pass the cooldown by starting at the same moment.
@@ -32,13 +35,24 @@ from datetime import UTC, datetime
 from enum import StrEnum
 from typing import Any
 
-from sqlalchemy import Engine, Float, Integer, String, Text, func, select, update
+from sqlalchemy import (
+    ColumnElement,
+    Engine,
+    Float,
+    Integer,
+    String,
+    Text,
+    func,
+    literal,
+    select,
+    update,
+)
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Mapped, Session, mapped_column
 
 from tools.actions import NOT_DONE_RULES, Action, ToolResult
 from tools.guard import cooldown_subject
-from tools.schema import Base, record_from
+from tools.schema import Base, database_now, read_database_now, record_from
 from tools.schema.fit import Clipped
 from tools.transactions import transaction
 
@@ -158,8 +172,20 @@ def _token() -> str:
 
 
 class ProposalStore:
-    def __init__(self, engine: Engine) -> None:
+    def __init__(self, engine: Engine, *, database_clock: bool = False) -> None:
+        """``database_clock``: judge expiry by the database's clock, the one every replica
+        shares (real time: by each replica's own, a proposal written by a replica behind and
+        clicked on one ahead was refused early, and the other way round approved late); else by
+        the ``now`` callers pass (virtual time - the simulated cluster, tests - is one clock)."""
         self._engine = engine
+        self._database_clock = database_clock
+
+    def _now(self, now: float) -> ColumnElement[float]:
+        """The time expiry is judged at, as SQL: the database's, or the caller's ``now``."""
+        return database_now() if self._database_clock else literal(now, Float)
+
+    def _expires(self, session: Session, now: float, ttl_seconds: float) -> float:
+        return (read_database_now(session) if self._database_clock else now) + ttl_seconds
 
     def create(
         self,
@@ -197,18 +223,20 @@ class ProposalStore:
             recipe=json.dumps(recipe, sort_keys=True),
             rank=rank,
             created_at=now,
-            expires_at=now + ttl_seconds,
             outcome=refused_because or "",
         )
-        return self._insert(values, then)
+        return self._insert(values, now, ttl_seconds, then)
 
     @transaction
-    def _insert(self, values: dict[str, Any], then: OnMoved | None) -> Proposal:
+    def _insert(
+        self, values: dict[str, Any], now: float, ttl_seconds: float, then: OnMoved | None
+    ) -> Proposal:
         with Session(self._engine) as session, session.begin():
             existing = session.get(_ProposalRow, values["id"])
             if existing is not None:  # an earlier attempt committed, its answer was lost
                 return _to_proposal(existing)
-            row = _ProposalRow(**values, claim="", expected="{}")
+            expires_at = self._expires(session, now, ttl_seconds)
+            row = _ProposalRow(**values, expires_at=expires_at, claim="", expected="{}")
             session.add(row)
             session.flush()
             proposal = _to_proposal(row)
@@ -218,15 +246,16 @@ class ProposalStore:
 
     @transaction
     def expire_due(self, now: float, limit: int = 100) -> list[Proposal]:
-        """Pending proposals whose time to approve ran out by ``now``, moved to expired - the
-        ones this call moved (each by the conditional UPDATE a click's approval makes, so
-        replicas sweeping at once move each once); at most ``limit`` a call."""
+        """Pending proposals whose time to approve ran out by ``now`` (by the database's clock
+        when expiry is judged by it), moved to expired - the ones this call moved (each by the
+        conditional UPDATE a click's approval makes, so replicas sweeping at once move each
+        once); at most ``limit`` a call."""
         with Session(self._engine) as session, session.begin():
             due = session.scalars(
                 select(_ProposalRow.id)
                 .where(
                     _ProposalRow.status == ProposalStatus.PROPOSED,
-                    _ProposalRow.expires_at <= now,
+                    _ProposalRow.expires_at <= self._now(now),
                 )
                 .order_by(_ProposalRow.expires_at)
                 .limit(limit)
@@ -239,7 +268,7 @@ class ProposalStore:
                     pid,
                     ProposalStatus.PROPOSED,
                     "",
-                    (_ProposalRow.expires_at <= now,),
+                    (_ProposalRow.expires_at <= self._now(now),),
                     status=ProposalStatus.EXPIRED,
                 )
             ]
@@ -314,7 +343,7 @@ class ProposalStore:
                 proposal_id,
                 ProposalStatus.PROPOSED,
                 token,
-                (_ProposalRow.digest == digest, _ProposalRow.expires_at > now),
+                (_ProposalRow.digest == digest, _ProposalRow.expires_at > self._now(now)),
                 status=ProposalStatus.APPROVED,
                 decided_by=user,
                 decided_at=now,
@@ -325,7 +354,7 @@ class ProposalStore:
                     proposal_id,
                     ProposalStatus.PROPOSED,
                     token="",
-                    where=(_ProposalRow.expires_at <= now,),
+                    where=(_ProposalRow.expires_at <= self._now(now),),
                     status=ProposalStatus.EXPIRED,
                 )
             return _read_back(session, proposal_id, fresh, token, then, digest=digest, now=now)

@@ -18,6 +18,16 @@ class SlackSettings(BaseModel):
     timeout_seconds: float = Field(
         10, gt=0, le=120, description="How long one Slack Web API call may take."
     )
+    team_id: Annotated[str, StringConstraints(pattern=r"^T[A-Z0-9]{1,31}$")] | None = Field(
+        None,
+        description="The workspace Medic answers (T...): signed requests from any other "
+        "workspace of the app are refused (403). Unset: any workspace the app is installed in.",
+    )
+    enterprise_id: Annotated[str, StringConstraints(pattern=r"^E[A-Z0-9]{1,31}$")] | None = Field(
+        None,
+        description="The Enterprise Grid organisation Medic answers (E...): requests from "
+        "outside it are refused (403). Unset: any.",
+    )
 
 
 class WebhookSettings(BaseModel):

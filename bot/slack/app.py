@@ -27,6 +27,7 @@ from bot.slack.outbox import PostedMessage
 from bot.slack.threads import IncidentThreads
 from bot.slack.usergroups import UserGroups
 from bot.slack.watched import ServiceResolver, alert_from_message, posted_at
+from bot.slack.workspace import Workspace
 from tools.actions import ToolStatus
 from tools.errors import StateUnavailableError
 
@@ -89,7 +90,10 @@ def build_app(
     resolve_service: ServiceResolver,
     listener_executor: Executor,
     mentions: Mentions,
+    workspace: Workspace | None = None,
 ) -> App:
+    """``workspace``: the one Slack workspace (organisation) whose requests may act; unset, any
+    the app is installed in."""
     app = App(
         client=client,
         signing_secret=signing_secret or "",
@@ -98,6 +102,18 @@ def build_app(
         listener_executor=listener_executor,
         raise_error_for_unhandled_request=False,
     )
+
+    @app.middleware
+    def only_our_workspace(request: BoltRequest, next: Callable[[], BoltResponse]) -> BoltResponse:
+        """A request signed by our app from another workspace of it acts on nothing (runs after
+        Bolt's signature check, so only signed requests reach it)."""
+        refusal = (workspace or Workspace()).refusal(
+            request.context.team_id, request.context.enterprise_id
+        )
+        if refusal is not None:
+            log.warning("%s", refusal)
+            return BoltResponse(status=403, body="")
+        return next()
 
     @app.middleware
     def skip_retries(request: BoltRequest, next: Callable[[], BoltResponse]) -> BoltResponse:

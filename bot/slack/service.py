@@ -48,6 +48,7 @@ from bot.slack.threads import IncidentThreads
 from bot.slack.usergroups import UserGroups, names_groups
 from bot.slack.watch_commands import WatchCommands, approver_anywhere_in
 from bot.slack.webhook import AlertmanagerWebhook
+from bot.slack.workspace import Workspace
 from bot.slack.writeback import WriteBack
 from bot.watch.store import WatchStore
 from bot.wiring import Wiring
@@ -161,6 +162,7 @@ class MedicService:
                 self.threads,
                 flow.chat if chat_model is None else bounded(chat_model, settings.llm),
             ),
+            workspace=Workspace(settings.slack.team_id, settings.slack.enterprise_id),
         )
         self.reconciler = Periodic(
             settings.reconcile.interval_seconds, self._settle_interrupted, "reconcile"

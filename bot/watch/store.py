@@ -3,11 +3,14 @@ with `/medic watch add`, the heads-ups it posted (open while their finding keeps
 and which alert group took over each thread), and which replica ran each scheduled pass.
 
 A pass is claimed by inserting its slot (``INSERT .. ON CONFLICT DO NOTHING``): of several
-replicas, exactly one runs a given pass, so none posts twice. The tables are created and changed
-by the migrations in ``tools/schema/migrations`` (0003)."""
+replicas, exactly one runs a given pass, so none posts twice. Slots are read off the database's
+clock, not the claiming replica's, so replicas whose clocks disagree name the same pass alike and
+one replica dying leaves no gap. The tables are created and changed by the migrations in
+``tools/schema/migrations`` (0003)."""
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 
 from sqlalchemy import (
@@ -25,7 +28,7 @@ from sqlalchemy import (
 from sqlalchemy.orm import Mapped, Session, mapped_column
 
 from bot.watch.findings import Target
-from tools.schema import Base
+from tools.schema import Base, read_database_now
 from tools.transactions import transaction
 from tools.upsert import insert_new
 
@@ -68,6 +71,29 @@ class WatchPassRow(Base):
     at: Mapped[float] = mapped_column(Float)
 
 
+def pass_slot(now: float, interval: float) -> int:
+    """The scheduled pass ``now`` falls in, named by its start in whole seconds rather than its
+    index: slots of different intervals then compare by time. By index, raising
+    ``watch.interval_seconds`` (60 -> 300) made every new slot number smaller than the last one
+    claimed, and a slot earlier than one already claimed is never run (``WatchStore.claim_pass``):
+    the watch stopped for good, silently."""
+    return int(now // interval * interval)
+
+
+@dataclass(frozen=True)
+class PassClaim:
+    """The answer to a claim: the slot that was due by the database's clock, whether this
+    replica runs it, and the database's time of the claim (to wake at the next slot's start)."""
+
+    slot: int
+    won: bool
+    at: float
+
+    def until_next(self, interval: float) -> float:
+        """Seconds from the claim to the start of the next slot, by the database's clock."""
+        return self.slot + interval - self.at
+
+
 @dataclass(frozen=True)
 class HeadsUp:
     thread_key: str
@@ -92,10 +118,17 @@ def _headsup(row: HeadsUpRow) -> HeadsUp:
 
 
 class WatchStore:
-    def __init__(self, engine: Engine, open_seconds: float) -> None:
-        """``open_seconds``: a heads-up stays open this long after a pass last found it."""
+    def __init__(
+        self,
+        engine: Engine,
+        open_seconds: float,
+        clock: Callable[[Session], float] = read_database_now,
+    ) -> None:
+        """``open_seconds``: a heads-up stays open this long after a pass last found it;
+        ``clock``: the time slots are read from, in the claim's transaction (the database's)."""
         self._engine = engine
         self._open = open_seconds
+        self._clock = clock
 
     # --- services added from Slack ---------------------------------------------------------------
     @transaction
@@ -127,21 +160,23 @@ class WatchStore:
 
     # --- scheduled passes ------------------------------------------------------------------------
     @transaction
-    def claim_pass(self, slot: int, owner: str, now: float) -> bool:
-        """True for the one replica that runs pass ``slot`` (its start in whole seconds,
-        ``bot.watch.loop.pass_slot``). Slots are numbered by each replica's own clock, so one
-        whose clock runs behind reaches a slot after a replica ahead has run a later one: it
-        runs none of those again (was: both replicas ran every pass until the one behind
-        caught up with where the one ahead had started)."""
+    def claim_pass(self, interval: float, owner: str) -> PassClaim:
+        """Claim the pass due now by the database's clock (a slot of ``interval`` seconds,
+        :func:`pass_slot`); ``won`` for the one replica that runs it. By each replica's own
+        clock, when the replica whose clock ran ahead died, no pass ran until the others'
+        clocks reached its last slot - a gap as long as the skew. A slot earlier than one
+        already claimed is not run again (the database's clock was set back)."""
         with Session(self._engine) as session, session.begin():
+            now = self._clock(session)
+            slot = pass_slot(now, interval)
             later = select(WatchPassRow.slot).where(WatchPassRow.slot > slot).limit(1)
             if session.scalar(later) is not None:
-                return False
+                return PassClaim(slot, False, now)
             values = {"slot": slot, "owner": owner[:64], "at": now}
             won = insert_new(session, WatchPassRow, values, key=["slot"])
             if won:  # a claim only matters while replicas may race for its slot
                 session.execute(delete(WatchPassRow).where(WatchPassRow.at < now - PASSES_KEPT))
-            return won
+            return PassClaim(slot, won, now)
 
     # --- heads-ups -------------------------------------------------------------------------------
     @transaction

@@ -33,7 +33,7 @@ from knowledge.samples import sample_incidents
 from knowledge.template_state import state_path
 from tools.audit import AuditLog
 from tools.backends import Backends
-from tools.clock import Clock
+from tools.clock import Clock, SystemClock
 from tools.guard import Guard
 from tools.langchain_tools import structured_tools
 from tools.policy import load_policy
@@ -53,7 +53,9 @@ def build_workflow(
 ) -> RemediationWorkflow:
     """The guarded remediation path: policy, proposals, audit log, executor; bound to
     ``cluster_name`` (a name of the clusters map; unset: the backend's own name)."""
-    proposals = ProposalStore(engine)
+    # Real time: expiry judged by the database's clock, one for every replica whatever theirs
+    # say; virtual time (the simulated cluster, tests) is one clock already, the flow's.
+    proposals = ProposalStore(engine, database_clock=isinstance(clock, SystemClock))
     policy = load_policy(settings.policy)
     backends = with_training_jobs(settings, backends, policy)
     return RemediationWorkflow(

@@ -159,7 +159,12 @@ class Replica:
         return self.log.read_text(errors="replace")[-chars:] if self.log.exists() else ""
 
     def investigations_started(self) -> int:
-        return self.log.read_text(errors="replace").count("bot.slack.threads: investigating INC-")
+        """Investigations this replica started, by its log's "investigating INC-..." lines
+        (whichever module logs them: counting only ``bot.slack.threads``' found none once they
+        moved to ``bot.slack.investigations``, and the kill -9 then came 30 s in, not
+        mid-investigation)."""
+        text = self.log.read_text(errors="replace")
+        return len(re.findall(r"INFO bot\.slack\.\w+: investigating INC-", text))
 
 
 def _has_dead_letters(engine: Engine) -> bool:

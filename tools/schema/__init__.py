@@ -3,6 +3,7 @@ migrations that create and change them (``medic db upgrade``, also run at every 
 else creates a table or alters one."""
 
 from tools.schema.base import Base, record_from
+from tools.schema.clock import database_now, read_database_now
 from tools.schema.migrate import (
     SCHEMA_LOCK,
     SchemaError,
@@ -18,7 +19,9 @@ __all__ = [
     "Base",
     "SchemaError",
     "alembic_config",
+    "database_now",
     "head",
+    "read_database_now",
     "record_from",
     "revision",
     "upgrade",

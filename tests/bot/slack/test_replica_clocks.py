@@ -1,20 +1,27 @@
 """Leases between replicas whose wall clocks disagree by minutes (a VM resumed from suspend, a host
 with broken NTP): whether another replica's lease ran out is judged by the taker's own clock
 watching the lease row stop changing, so a replica ten minutes ahead does not take a live lease
-over, and one ten minutes behind still takes a dead replica's lease over after one lease; the one
-behind does not run the watch's passes the one ahead already ran."""
+over, and one ten minutes behind still takes a dead replica's lease over after one lease. The
+watch's passes are named by the database's clock: each runs once whatever the replicas' clocks
+say, and when the replica ahead dies the next pass runs on another one."""
 
 from __future__ import annotations
 
+import time
 from pathlib import Path
 
 import pytest
-from sqlalchemy import create_engine
+from sqlalchemy import Engine, create_engine
+from sqlalchemy.orm import Session
 
 from bot.slack.lease import LeaseWatch
 from bot.slack.thread_store import Claim, ThreadStore
-from bot.watch.loop import pass_slot
+from bot.watch.loop import WatchLoop
+from bot.watch.publish import HeadsUps
+from bot.watch.runner import Watch
 from bot.watch.store import WatchStore
+from detectors import Series, TimeLeft
+from tests.services.postgres import postgres_server, postgres_url  # noqa: F401  (fixtures)
 from tools.schema import upgrade
 
 LEASE = 60.0
@@ -100,22 +107,89 @@ def test_a_released_lease_is_taken_at_once_and_finished_ones_are_forgotten() -> 
     assert not watch.expired(INCIDENT, "a:1", 1060.0)  # seen anew, not remembered
 
 
-def test_a_replica_whose_clock_runs_behind_does_not_run_the_watch_passes_again(
-    tmp_path: Path,
+class NoMetrics:
+    def fetch(
+        self,
+        namespace: str,
+        service: str,
+        start: float,
+        end: float,
+        *,
+        time_left: TimeLeft | None = None,
+    ) -> list[Series]:
+        return []
+
+
+class DatabaseClock:
+    """The state database's clock, moved by the test."""
+
+    def __init__(self, now: float) -> None:
+        self.now = now
+
+    def __call__(self, _session: Session) -> float:
+        return self.now
+
+
+def replica(store: WatchStore, name: str, skew: float, interval: float) -> WatchLoop:
+    """One replica's watch, its wall clock ``skew`` seconds off the true time."""
+    return WatchLoop(
+        watch=Watch(metrics=NoMetrics(), checks=[], lookback=3600),
+        targets=list,
+        headsups=HeadsUps(
+            store=store, deliver=lambda *_p: None, channel="C0WATCH", max_per_hour=6, quiet=None
+        ),
+        store=store,
+        interval=interval,
+        owner=name,
+        now=lambda: time.time() + skew,
+    )
+
+
+@pytest.fixture
+def database(request: pytest.FixtureRequest, tmp_path: Path) -> Engine:
+    """The state database shared by the replicas: SQLite or PostgreSQL."""
+    url = (
+        f"sqlite:///{tmp_path / 'state.db'}"
+        if request.param == "sqlite"
+        else request.getfixturevalue("postgres_url")
+    )
+    engine = create_engine(url)
+    upgrade(engine)
+    return engine
+
+
+@pytest.mark.parametrize("database", ["sqlite", "postgresql"], indirect=True)
+def test_when_the_replica_whose_clock_runs_ahead_dies_the_watch_runs_on(
+    database: Engine,
 ) -> None:
-    """Two replicas starting together, b's clock ten minutes behind a's, a pass a minute: each
-    minute's pass runs once (was: both ran every pass for the first ten minutes, the slots b
-    reached being ones a, ahead, had never claimed - two heads-ups for one finding)."""
+    """Replica a's clock runs ten minutes ahead of b's; a runs a pass, then dies. The next pass
+    (a pass a second here) runs on b (was: none until b's clock reached a's last pass - ten
+    minutes without a watch)."""
+    store = WatchStore(database, open_seconds=6 * 3600)
+    a, b = replica(store, "a", 600.0, 1.0), replica(store, "b", 0.0, 1.0)
+    assert a.run_pass() is not None
+    deadline = time.monotonic() + 30  # a guard against a hang: the next pass is a second away
+    while b.run_pass() is None:
+        assert time.monotonic() < deadline, "b never ran a pass after a died"
+        time.sleep(0.05)
+
+
+def test_replicas_whose_clocks_disagree_run_each_watch_pass_once(tmp_path: Path) -> None:
+    """b's clock ten minutes behind a's, c's ten minutes ahead, a pass a minute, all three waking
+    at once: each minute's pass runs once (was, by each replica's own clock: both a and b ran
+    every pass for the first ten minutes)."""
     engine = create_engine(f"sqlite:///{tmp_path / 'state.db'}")
     upgrade(engine)
-    store = WatchStore(engine, open_seconds=6 * 3600)
-    interval, start = 60.0, 1_800_000_000.0
+    clock = DatabaseClock(1_800_000_000.0)
+    store = WatchStore(engine, open_seconds=6 * 3600, clock=clock)
+    replicas = [replica(store, name, skew, 60.0) for name, skew in
+                (("a", 0.0), ("b", -600.0), ("c", 600.0))]  # fmt: skip
     passes = []
-    for minute in range(30):  # both wake at the start of each minute of their own clock
-        for replica, now in (("a", start + 60 * minute + 600), ("b", start + 60 * minute)):
-            if store.claim_pass(pass_slot(now, interval), replica, now):
-                passes.append((minute, replica))
-    assert passes == [(minute, "a") for minute in range(30)]
+    for _minute in range(30):
+        ran = [r for r in replicas if r.run_pass() is not None]
+        passes.append(len(ran))
+        clock.now += 60
+    assert passes == [1] * 30
 
 
 def test_a_longer_watch_interval_after_a_restart_still_runs_the_passes(tmp_path: Path) -> None:
@@ -125,14 +199,13 @@ def test_a_longer_watch_interval_after_a_restart_still_runs_the_passes(tmp_path:
     earlier than one already claimed)."""
     engine = create_engine(f"sqlite:///{tmp_path / 'state.db'}")
     upgrade(engine)
-    store = WatchStore(engine, open_seconds=6 * 3600)
-    start = 1_800_000_000.0
-    for minute in range(30):
-        now = start + 60 * minute
-        assert store.claim_pass(pass_slot(now, 60.0), "a", now)
-    restarted = start + 1800
-    ran = [
-        store.claim_pass(pass_slot(restarted + 300 * i, 300.0), "a", restarted + 300 * i)
-        for i in range(6)
-    ]
+    clock = DatabaseClock(1_800_000_000.0)
+    store = WatchStore(engine, open_seconds=6 * 3600, clock=clock)
+    for _minute in range(30):
+        assert store.claim_pass(60.0, "a").won
+        clock.now += 60
+    ran = []
+    for _ in range(6):
+        ran.append(store.claim_pass(300.0, "a").won)
+        clock.now += 300
     assert ran == [True] * 6

@@ -95,17 +95,35 @@ def test_quiet_hours_drop_a_heads_up_and_the_next_pass_after_them_posts_it(
     assert len(morning.threads) == 1 and len(sent) == 1
 
 
-def test_one_replica_runs_a_pass(store: WatchStore, tmp_path: Path) -> None:
-    other = WatchStore(state_engine(tmp_path / "data"), open_seconds=6 * HOUR)
-    assert store.claim_pass(42, "replica-a", NOON)
-    assert not other.claim_pass(42, "replica-b", NOON)
-    assert other.claim_pass(43, "replica-b", NOON + 300)
+class DatabaseClock:
+    """The state database's clock, moved by the test."""
+
+    def __init__(self, now: float) -> None:
+        self.now = now
+
+    def __call__(self, _session: Session) -> float:
+        return self.now
 
 
-def test_claims_of_passes_do_not_pile_up(store: WatchStore) -> None:
+def test_one_replica_runs_a_pass(tmp_path: Path) -> None:
+    (tmp_path / "data").mkdir()
+    clock = DatabaseClock(NOON)
+    store = WatchStore(state_engine(tmp_path / "data"), open_seconds=6 * HOUR, clock=clock)
+    other = WatchStore(state_engine(tmp_path / "data"), open_seconds=6 * HOUR, clock=clock)
+    assert store.claim_pass(300, "replica-a").won
+    assert not other.claim_pass(300, "replica-b").won
+    clock.now += 300
+    assert other.claim_pass(300, "replica-b").won
+
+
+def test_claims_of_passes_do_not_pile_up(tmp_path: Path) -> None:
     """Passes every 5 minutes for three days leave a day of claims in the database."""
-    for slot in range(3 * 24 * 12):
-        assert store.claim_pass(slot, "replica-a", NOON + 300 * slot)
+    (tmp_path / "data").mkdir()
+    clock = DatabaseClock(NOON)
+    store = WatchStore(state_engine(tmp_path / "data"), open_seconds=6 * HOUR, clock=clock)
+    for _ in range(3 * 24 * 12):
+        assert store.claim_pass(300, "replica-a").won
+        clock.now += 300
     with Session(store._engine) as session:
         kept = session.scalar(select(func.count()).select_from(WatchPassRow))
     assert kept == 24 * 12 + 1
