@@ -34,11 +34,14 @@ DEFAULT_RETRY_SECONDS = 30.0
 LOCKED = "the state database is locked by another process"
 UNREACHABLE = "the state database server cannot be reached"
 CONFLICT = "the state database kept aborting the transaction as conflicting with another one"
+SLOW = "the state database kept cancelling a statement after database.statement_timeout_seconds"
 _SQLITE_BUSY, _SQLITE_LOCKED = 5, 6
 # PostgreSQL: connection exceptions (class 08), the server shutting down or starting up (57P0x),
 # serialization failures and deadlocks (40001, 40P01).
 _PG_GONE = ("57P01", "57P02", "57P03")
 _PG_CONFLICT = ("40001", "40P01")
+# A statement the server cancelled after statement_timeout (57014), a lock not had in time (55P03).
+_PG_SLOW = ("57014", "55P03")
 
 
 def transient_reason(exc: BaseException) -> str | None:
@@ -48,6 +51,8 @@ def transient_reason(exc: BaseException) -> str | None:
     if not isinstance(exc, DBAPIError):
         return None
     orig = exc.orig
+    if isinstance(said := getattr(orig, "medic_reason", None), str):
+        return said  # a bound of Medic's own ended the wait (bot/database_bounds.py)
     code = getattr(orig, "sqlite_errorcode", None)
     if code is not None:
         return LOCKED if code & 0xFF in (_SQLITE_BUSY, _SQLITE_LOCKED) else None
@@ -58,6 +63,8 @@ def transient_reason(exc: BaseException) -> str | None:
         return UNREACHABLE
     if state in _PG_CONFLICT:
         return CONFLICT
+    if state in _PG_SLOW:
+        return SLOW
     return None
 
 

@@ -87,6 +87,14 @@ class Settings(BaseSettings):
         "wait of minutes.",
     )
     alertmanager_url: str | None = Field(None, description="Alertmanager base URL for silences.")
+    alertmanager_timeout_seconds: float = Field(
+        10.0,  # tools.alertmanager.TIMEOUT_SECONDS
+        ge=0.2,
+        le=300,
+        description="The longest one Alertmanager call may take, its retries included (each try, "
+        "its whole answer included, gets half of it): a server that accepts and never answers, "
+        "or answers a byte at a time, is then 'did not answer', not a wait of minutes.",
+    )
     runbooks_dir: Path | None = None
     dependencies: dict[ServiceName, Callees] = Field(
         default_factory=dict,

@@ -51,7 +51,9 @@ def silence_backend(settings: Settings, otherwise: SilenceBackend) -> SilenceBac
     from tools.alertmanager import AlertmanagerSilences
 
     if settings.alertmanager_url:
-        return AlertmanagerSilences.from_url(settings.alertmanager_url)
+        return AlertmanagerSilences.from_url(
+            settings.alertmanager_url, timeout=settings.alertmanager_timeout_seconds
+        )
     return otherwise
 
 

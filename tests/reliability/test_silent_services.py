@@ -9,20 +9,35 @@ from __future__ import annotations
 
 import threading
 import time
+from collections.abc import Callable, Iterator
 from pathlib import Path
+from typing import Literal
 
+import httpx
 import pytest
 import redis
 from click.testing import Result
-from sqlalchemy import create_engine
+from sqlalchemy import create_engine, make_url
 from typer.testing import CliRunner
 
 from bot.cli.app import app
 from bot.config import load_settings
+from bot.receivers.notes import NoteError, NoteTarget, OpsgenieNotes, PagerDutyNotes
+from bot.receivers.notes import RetryPolicy as NoteRetry
 from bot.wiring.backends import sim_backends
 from bot.wiring.flow import build_workflow
+from tests.bot.slack.conftest import (  # noqa: F401  (fixtures)
+    fake_slack,
+    medic_env,
+    seeded_data_dir,
+    start_medic,
+)
+from tests.bot.slack.harness import APPROVER, Medic
+from tests.reliability.test_state_database import audit_events, diagnosed, wait_for
+from tests.services.postgres import postgres_server, postgres_url  # noqa: F401  (fixtures)
 from tests.services.redis import running_redis
-from tests.services.silent_tcp import stalling_tcp
+from tests.services.silent_tcp import FreezingProxy, stalling_tcp
+from tests.services.stalling import stalling_server
 from tools.actions import Action, ToolStatus
 from tools.clock import VirtualClock
 from tools.proposals import ProposalStatus
@@ -104,3 +119,139 @@ def test_a_redis_that_stops_answering_before_the_approved_purge_fails_it_and_los
         done = flow.approve(again.id, "cli:anna", again.digest)
         assert done.result.status is ToolStatus.SUCCEEDED, done.result.summary
         assert redis.Redis.from_url(url).dbsize() == 0
+
+
+@pytest.fixture
+def frozen_later(
+    postgres_url: str,  # noqa: F811
+) -> Iterator[tuple[str, FreezingProxy]]:
+    """A fresh PostgreSQL database behind a proxy that freezes on the first statement naming
+    ``proposals`` (after the connection, the server's start-up and the schema check went
+    through); the URL to reach it through the proxy."""
+    upgraded(create_engine(postgres_url)).dispose()
+    port = make_url(postgres_url).port
+    assert port is not None
+    proxy = FreezingProxy(port, freeze_on=b"proposals")
+    url = make_url(postgres_url).set(port=proxy.port).render_as_string(hide_password=False)
+    try:
+        yield url, proxy
+    finally:
+        proxy.close()
+
+
+def test_medic_act_on_a_postgres_frozen_mid_query_says_so_in_one_line(
+    frozen_later: tuple[str, FreezingProxy], monkeypatch: pytest.MonkeyPatch
+) -> None:
+    url, proxy = frozen_later
+    monkeypatch.setenv("MEDIC_DATABASE_URL", url)
+    monkeypatch.setenv("MEDIC_DATABASE__STATEMENT_TIMEOUT_SECONDS", "1")
+    monkeypatch.setenv("MEDIC_DATABASE__RETRY_SECONDS", "2")
+    result = in_thread(
+        "act", "scale", "--target", "shop/recommender", "--param", "replicas=4",
+        "--yes", "--cluster", "sim",
+    )  # fmt: skip
+    assert proxy.froze.is_set()
+    assert (result.exit_code, result.stdout) == (4, "")  # not recorded: try again
+    assert result.stderr == (
+        "medic: not recorded: the state database server did not answer within 3 s "
+        "(database.statement_timeout_seconds plus 2 s); try again in a minute\n"
+    )
+    proxy.thaw()  # answering again: the same command is recorded and runs
+    again = in_thread(
+        "act", "scale", "--target", "shop/recommender", "--param", "replicas=4",
+        "--yes", "--cluster", "sim",
+    )  # fmt: skip
+    assert again.exit_code == 0, again.stderr
+
+
+def test_a_click_while_postgres_is_frozen_is_told_so_and_the_bot_goes_on(
+    start_medic: Callable[..., Medic],  # noqa: F811
+    postgres_url: str,  # noqa: F811
+) -> None:
+    """`medic serve` on PostgreSQL that freezes mid-query: the click is answered "Not recorded"
+    within the bound (not a handler stuck for ever), `/healthz` says 503, and once the server
+    answers again the same click runs the action, once."""
+    upgraded(create_engine(postgres_url)).dispose()
+    port = make_url(postgres_url).port
+    assert port is not None
+    proxy = FreezingProxy(port)
+    try:
+        medic = start_medic(
+            MEDIC_DATABASE_URL=make_url(postgres_url)
+            .set(port=proxy.port)
+            .render_as_string(hide_password=False),
+            MEDIC_DATABASE__STATEMENT_TIMEOUT_SECONDS="1",
+            MEDIC_DATABASE__CONNECT_TIMEOUT_SECONDS="1",
+            MEDIC_DATABASE__RETRY_SECONDS="1",
+        )
+        diagnosis, approve = diagnosed(medic)
+        proxy.freeze()  # every connection open, nothing answered
+        medic.click(diagnosis, approve, APPROVER)
+        [told] = wait_for(medic.slack.ephemeral_texts, "the clicker to be told", HANG)
+        assert told.startswith("Not recorded: the state database server ")
+        assert told.endswith(". Nothing was changed; please try again in a minute.")
+        unhealthy = medic.http.get(f"{medic.url}/healthz")
+        assert unhealthy.status_code == 503
+        assert unhealthy.json()["state"]["error"].startswith("the state database server ")
+        proxy.thaw()
+        wait_for(lambda: medic.http.get(f"{medic.url}/healthz").status_code == 200, "healthy", HANG)
+        medic.click(diagnosis, approve, APPROVER)  # told to try again, the approver does
+        medic.settle()
+        assert "scaled deployment shop/recommender: 3 -> 6 replicas" in diagnosis.all_text()
+        assert audit_events(medic) == ["proposed", "approved", "started", "executed"]
+    finally:
+        proxy.close()
+
+
+@pytest.mark.parametrize("mode", ["silent", "trickle"])
+def test_a_silence_dry_run_against_an_alertmanager_that_stalls_is_one_line_within_its_timeout(
+    monkeypatch: pytest.MonkeyPatch, mode: Literal["silent", "trickle"]
+) -> None:
+    """Silent: four 10 s timeouts plus backoff before; trickling: never ended (httpx's timeout is
+    per read, and each byte came within it)."""
+    monkeypatch.setenv("MEDIC_ALERTMANAGER_TIMEOUT_SECONDS", "1")
+    with stalling_server(mode) as (url, arrived):
+        monkeypatch.setenv("MEDIC_ALERTMANAGER_URL", url)
+        result = in_thread(
+            "act", "silence", "--target", "shop/recommender", "--dry-run", "--cluster", "sim",
+            "--param", "matchers={namespace: shop, service: recommender}",
+            "--param", "duration_minutes=30",
+        )  # fmt: skip
+    assert arrived.is_set()
+    assert (result.exit_code, result.stdout) == (4, "")
+    assert result.stderr.startswith(
+        "medic: not done: the dry run of silence failed: Alertmanager did not answer within 1 s "
+        "(alertmanager_timeout_seconds; "
+    )
+    assert result.stderr.count("\n") == 1
+
+
+@pytest.mark.parametrize("kind", ["pagerduty", "opsgenie"])
+def test_a_write_back_note_to_a_trickling_vendor_api_ends_within_its_tries(kind: str) -> None:
+    """A PagerDuty or Opsgenie that answers a byte at a time held the write-back job (one of the
+    bot's job threads) for ever; now each try ends within the client's timeout, the note fails
+    in one line after its tries, and the job is free."""
+    with stalling_server("trickle") as (url, arrived):
+        client = httpx.Client(timeout=0.5)
+        retry = NoteRetry(attempts=2, sleep=lambda _s: None)
+        target: NoteTarget = (
+            PagerDutyNotes(client, token="t" * 20, from_email="m@x.io", api_url=url, retry=retry)
+            if kind == "pagerduty"
+            else OpsgenieNotes(client, key="k" * 20, api_url=url, retry=retry)
+        )
+        failed: list[BaseException] = []
+
+        def write() -> None:
+            try:
+                target.add_note("PX1", "diagnosis")
+            except NoteError as exc:
+                failed.append(exc)
+
+        writer = threading.Thread(target=write, daemon=True)
+        writer.start()
+        writer.join(HANG)
+        assert not writer.is_alive(), f"the {kind} note still waiting after {HANG} s"
+    assert arrived.is_set()
+    [error] = failed
+    assert "the answer was still coming in after 0.5 s" in str(error)
+    assert "\n" not in str(error)

@@ -79,3 +79,57 @@ def stalling_tcp(
             for conn in held:
                 with suppress(OSError):
                     conn.close()
+
+
+class FreezingProxy:
+    """A TCP proxy in front of a real server (PostgreSQL) that can freeze: from :meth:`freeze`
+    on - or from the first chunk a client sends containing ``freeze_on`` - nothing more goes
+    either way, while every connection stays open (the server frozen mid-query, as a stopped
+    VM, a SIGSTOPped backend or a proxy keeping a dead connection leave it). :meth:`thaw`
+    forwards again; what was held is delivered."""
+
+    def __init__(self, upstream_port: int, freeze_on: bytes | None = None) -> None:
+        self._upstream = upstream_port
+        self._freeze_on = freeze_on
+        self._listener = socket.create_server(("127.0.0.1", 0))
+        self.port = int(self._listener.getsockname()[1])
+        self._flowing = threading.Event()
+        self._flowing.set()
+        self.froze = threading.Event()  # set once it has frozen
+        threading.Thread(target=self._accept, daemon=True).start()
+
+    def freeze(self) -> None:
+        self._flowing.clear()
+        self.froze.set()
+
+    def thaw(self) -> None:
+        self._freeze_on = None
+        self._flowing.set()
+
+    def close(self) -> None:
+        self.thaw()
+        with suppress(OSError):
+            self._listener.shutdown(socket.SHUT_RDWR)
+        self._listener.close()
+
+    def _accept(self) -> None:
+        while True:
+            try:
+                client, _ = self._listener.accept()
+            except OSError:
+                return
+            server = socket.create_connection(("127.0.0.1", self._upstream))
+            for source, sink, watch in ((client, server, True), (server, client, False)):
+                threading.Thread(target=self._pump, args=(source, sink, watch), daemon=True).start()
+
+    def _pump(self, source: socket.socket, sink: socket.socket, watch: bool) -> None:
+        with suppress(OSError):
+            while data := source.recv(65536):
+                if watch and self._freeze_on is not None and self._freeze_on in data:
+                    self.freeze()
+                self._flowing.wait()
+                sink.sendall(data)
+        for sock in (source, sink):
+            with suppress(OSError):
+                sock.shutdown(socket.SHUT_RDWR)
+            sock.close()
