@@ -26,6 +26,7 @@ from bot.receivers.notes import NoteError, NoteTarget, OpsgenieNotes, PagerDutyN
 from bot.receivers.notes import RetryPolicy as NoteRetry
 from bot.wiring.backends import sim_backends
 from bot.wiring.flow import build_workflow
+from bot.wiring.process import Wiring
 from tests.bot.slack.conftest import (  # noqa: F401  (fixtures)
     fake_slack,
     medic_env,
@@ -232,7 +233,7 @@ def test_a_write_back_note_to_a_trickling_vendor_api_ends_within_its_tries(kind:
     bot's job threads) for ever; now each try ends within the client's timeout, the note fails
     in one line after its tries, and the job is free."""
     with stalling_server("trickle") as (url, arrived):
-        client = httpx.Client(timeout=0.5)
+        client = httpx.Client(timeout=2)  # >> the 0.05 s between bytes
         retry = NoteRetry(attempts=2, sleep=lambda _s: None)
         target: NoteTarget = (
             PagerDutyNotes(client, token="t" * 20, from_email="m@x.io", api_url=url, retry=retry)
@@ -253,5 +254,37 @@ def test_a_write_back_note_to_a_trickling_vendor_api_ends_within_its_tries(kind:
         assert not writer.is_alive(), f"the {kind} note still waiting after {HANG} s"
     assert arrived.is_set()
     [error] = failed
-    assert "the answer was still coming in after 0.5 s" in str(error)
+    # Each try cut off at 2 s: the answer still coming in (or, on a machine so loaded that the
+    # server missed 2 s between two bytes, httpx's own read timeout)
+    assert "the answer was still coming in after 2 s" in str(error) or "ReadTimeout" in str(error)
     assert "\n" not in str(error)
+
+
+def test_a_slack_api_that_trickles_costs_each_call_its_timeout(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """The Slack client as `medic serve` wires it, against a Slack-compatible server that answers
+    a byte at a time: each call is an OSError (what the outbox and the click handlers take for
+    "Slack did not answer") within slack.timeout_seconds. Before, the call never ended (urllib's
+    timeout is per read, and each byte came within it): the one delivery thread held for ever.
+    (A server that never answers was already bounded by that read timeout.)"""
+    monkeypatch.setenv("MEDIC_SLACK__TIMEOUT_SECONDS", "3")  # >> the 0.05 s between bytes
+    monkeypatch.setenv("SLACK_BOT_TOKEN", "xoxb-test")
+    with stalling_server("trickle") as (url, arrived):
+        monkeypatch.setenv("MEDIC_SLACK_API_URL", url)
+        client = Wiring(load_settings()).slack_client
+        errors: list[BaseException] = []
+
+        def post() -> None:
+            try:
+                client.chat_postMessage(channel="C0123", text="diagnosis")
+            except OSError as exc:
+                errors.append(exc)
+
+        poster = threading.Thread(target=post, daemon=True)
+        poster.start()
+        poster.join(HANG)
+        assert not poster.is_alive(), f"chat.postMessage still waiting after {HANG} s"
+    assert arrived.is_set()
+    [error] = errors
+    assert str(error) == "Slack did not answer within 3 s (slack.timeout_seconds)"
