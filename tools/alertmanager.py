@@ -46,6 +46,7 @@ class AlertmanagerSilences:
         self._http = client
         self._timeout = timeout
         self._retry = retry or RetryPolicy(within_seconds=timeout / 2)
+        self._half = f"a try's half of {SETTING}, {timeout:g} s"
 
     @classmethod
     def from_url(
@@ -108,7 +109,7 @@ class AlertmanagerSilences:
             ) from exc
         except httpx.TimeoutException as exc:
             raise TransientError(
-                f"Alertmanager did not answer within {self._timeout:g} s ({SETTING}; "
+                f"Alertmanager did not answer within {self._timeout / 2:g} s ({self._half}; "
                 f"{type(exc).__name__})",
                 may_have_applied=True,
             ) from exc
@@ -146,8 +147,8 @@ class AlertmanagerSilences:
             )
         except TooSlowError as exc:
             raise _TooSlowError(
-                f"Alertmanager did not answer within {self._timeout:g} s ({SETTING}; its answer "
-                f"to {method} {path} was still coming in)"
+                f"Alertmanager did not answer within {self._timeout / 2:g} s ({self._half}; "
+                f"its answer to {method} {path} was still coming in)"
             ) from exc
         except TooLargeError as exc:
             raise InvalidRequestError(f"Alertmanager's answer to {method} {path}: {exc}") from exc

@@ -103,7 +103,8 @@ class RedisCache:
                 raise TransientError(f"cannot reach Redis: {exc}", may_have_applied=True) from exc
             except redis.TimeoutError as exc:
                 raise TransientError(
-                    f"Redis did not answer within {self._timeout:g} s ({SETTING}; {exc})",
+                    f"Redis did not answer within {self._timeout / 2:g} s (a try's half of "
+                    f"{SETTING}, {self._timeout:g} s; {exc})",
                     may_have_applied=True,
                 ) from exc
             except redis.ResponseError as exc:

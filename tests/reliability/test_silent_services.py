@@ -75,8 +75,8 @@ def test_a_purge_dry_run_against_a_redis_that_never_answers_is_one_line_within_i
         took = time.monotonic() - started
     assert result.exit_code == 4 and result.stdout == ""  # not done: a failure, not bad input
     assert result.stderr == (
-        "medic: not done: the dry run of purge_cache failed: Redis did not answer within 1 s "
-        f"(redis_timeout_seconds; Timeout reading from {silent.url_host})\n"
+        "medic: not done: the dry run of purge_cache failed: Redis did not answer within 0.5 s "
+        f"(a try's half of redis_timeout_seconds, 1 s; Timeout reading from {silent.url_host})\n"
     )
     # No new try starts after half the timeout: one connection, not four timeouts plus backoff.
     assert silent.accepted == 1, took
@@ -108,8 +108,8 @@ def test_a_redis_that_stops_answering_before_the_approved_purge_fails_it_and_los
     assert silent.accepted == 1
     assert outcome.result.status is ToolStatus.FAILED
     assert outcome.result.summary == (
-        "purge_cache on shop/recommender failed: Redis did not answer within 1 s "
-        f"(redis_timeout_seconds; Timeout reading from 127.0.0.1:{port})"
+        "purge_cache on shop/recommender failed: Redis did not answer within 0.5 s "
+        f"(a try's half of redis_timeout_seconds, 1 s; Timeout reading from 127.0.0.1:{port})"
     )
     assert outcome.proposal.status is ProposalStatus.FAILED
     assert [e.event for e in flow.audit.entries()] == ["proposed", "approved", "started", "failed"]
@@ -221,8 +221,8 @@ def test_a_silence_dry_run_against_an_alertmanager_that_stalls_is_one_line_withi
     assert arrived.is_set()
     assert (result.exit_code, result.stdout) == (4, "")
     assert result.stderr.startswith(
-        "medic: not done: the dry run of silence failed: Alertmanager did not answer within 1 s "
-        "(alertmanager_timeout_seconds; "
+        "medic: not done: the dry run of silence failed: Alertmanager did not answer within "
+        "0.5 s (a try's half of alertmanager_timeout_seconds, 1 s; "
     )
     assert result.stderr.count("\n") == 1
 
