@@ -22,6 +22,7 @@ from typing import Concatenate, ParamSpec, Protocol, TypeVar
 
 from sqlalchemy import Engine
 from sqlalchemy.exc import DBAPIError, OperationalError
+from sqlalchemy.exc import TimeoutError as PoolTimeoutError
 from tenacity import RetryCallState, Retrying, retry_if_exception, stop_after_delay
 from tenacity.wait import wait_random_exponential
 
@@ -34,6 +35,7 @@ DEFAULT_RETRY_SECONDS = 30.0
 LOCKED = "the state database is locked by another process"
 UNREACHABLE = "the state database server cannot be reached"
 CONFLICT = "the state database kept aborting the transaction as conflicting with another one"
+BUSY = "every connection to the state database stayed in use (the server is slow to answer)"
 SLOW = "the state database kept cancelling a statement after database.statement_timeout_seconds"
 _SQLITE_BUSY, _SQLITE_LOCKED = 5, 6
 # PostgreSQL: connection exceptions (class 08), the server shutting down or starting up (57P0x),
@@ -48,6 +50,8 @@ def transient_reason(exc: BaseException) -> str | None:
     """Why ``exc`` may pass if the transaction runs again, in plain words (no host, no driver
     detail: the words are shown to people; the exception itself goes to the log); None if it
     will not pass."""
+    if isinstance(exc, PoolTimeoutError):  # no pooled connection came free within pool_timeout
+        return BUSY
     if not isinstance(exc, DBAPIError):
         return None
     orig = exc.orig
@@ -104,7 +108,7 @@ def transaction(method: Callable[Concatenate[S, P], R]) -> Callable[Concatenate[
         )
         try:
             return retrying(method, store, *args, **kwargs)
-        except DBAPIError as exc:
+        except (DBAPIError, PoolTimeoutError) as exc:
             reason = transient_reason(exc)
             if reason is None:
                 raise

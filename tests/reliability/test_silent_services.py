@@ -41,9 +41,11 @@ from tests.services.silent_tcp import FreezingProxy, stalling_tcp
 from tests.services.stalling import stalling_server
 from tools.actions import Action, ToolStatus
 from tools.clock import VirtualClock
-from tools.proposals import ProposalStatus
+from tools.errors import StateUnavailableError
+from tools.proposals import ProposalStatus, ProposalStore
 from tools.schema import upgraded
 from tools.sim import SimulatedCluster
+from tools.transactions import with_retry_budget
 
 HANG = 30  # seconds after which a command is taken for hung (a silent Redis cost ~45 s before)
 PURGE = Action("purge_cache", "shop", "recommender", {"pattern": "recommender:*"})
@@ -288,3 +290,22 @@ def test_a_slack_api_that_trickles_costs_each_call_its_timeout(
     assert arrived.is_set()
     [error] = errors
     assert str(error) == "Slack did not answer within 3 s (slack.timeout_seconds)"
+
+
+def test_a_transaction_waiting_for_a_pooled_connection_is_not_recorded_not_an_error(
+    tmp_path: Path,
+) -> None:
+    """While every pooled connection is held (each waiting on a server that stopped answering),
+    one more transaction waits pool_timeout, is retried within retry_seconds, then is "not
+    recorded" - the line a clicker is told - instead of an internal error (SQLAlchemy's pool
+    TimeoutError escaped every handler before)."""
+    engine = create_engine(
+        f"sqlite:///{tmp_path / 'state.db'}", pool_size=1, max_overflow=0, pool_timeout=0.1
+    )
+    store = ProposalStore(with_retry_budget(upgraded(engine), 0.3))
+    # the pool's one connection, held
+    with engine.connect(), pytest.raises(StateUnavailableError) as raised:
+        store.get("p-1")
+    assert raised.value.reason == (
+        "every connection to the state database stayed in use (the server is slow to answer)"
+    )
