@@ -24,6 +24,7 @@ from bot.cli.app import app
 from bot.config import load_settings
 from bot.receivers.notes import NoteError, NoteTarget, OpsgenieNotes, PagerDutyNotes
 from bot.receivers.notes import RetryPolicy as NoteRetry
+from bot.slack.worker import Worker
 from bot.wiring.backends import sim_backends
 from bot.wiring.flow import build_workflow
 from bot.wiring.process import Wiring
@@ -309,3 +310,41 @@ def test_a_transaction_waiting_for_a_pooled_connection_is_not_recorded_not_an_er
     assert raised.value.reason == (
         "every connection to the state database stayed in use (the server is slow to answer)"
     )
+
+
+class _PauseFails(Worker):
+    """A worker whose store fails once as it asks when to look again (the delivery's
+    ``next_due`` while the state database is away)."""
+
+    name = "test-worker"
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.passes = 0
+        self.failed = False
+
+    def work(self) -> bool:
+        self.passes += 1
+        return False
+
+    def settled(self) -> bool:
+        return True
+
+    def pause(self) -> float:
+        if not self.failed:
+            self.failed = True
+            raise StateUnavailableError("the state database server cannot be reached")
+        return 60.0
+
+
+def test_a_worker_whose_database_fails_between_passes_keeps_working() -> None:
+    """The delivery thread died when the database failed as it asked when the next retry was
+    due (a frozen PostgreSQL showed it): no message reached Slack again until a restart."""
+    worker = _PauseFails()
+    worker.start()
+    try:
+        wait_for(lambda: worker.failed and worker.passes >= 2, "a pass after the failure", HANG)
+        worker.wake()
+        wait_for(lambda: worker.passes >= 3, "the next pass when woken", HANG)
+    finally:
+        worker.stop()
