@@ -30,6 +30,8 @@ from sqlalchemy.exc import (
 from sqlalchemy.orm import Mapped, Session, mapped_column
 from sqlalchemy.pool import NullPool
 
+from bot.database_bounds import STATEMENT_TIMEOUT_SECONDS, answer_seconds, bound_answers
+from bot.database_bounds import connect_args as bounded_connect_args
 from bot.errors import ConfigError
 from tools.schema import Base, SchemaError, upgrade
 from tools.transactions import DEFAULT_RETRY_SECONDS, transient_reason, with_retry_budget
@@ -58,25 +60,36 @@ def state_engine(
     busy = database.busy_timeout_seconds if database else BUSY_TIMEOUT_SECONDS
     retry = database.retry_seconds if database else DEFAULT_RETRY_SECONDS
     connect = database.connect_timeout_seconds if database else CONNECT_TIMEOUT_SECONDS
+    statement = database.statement_timeout_seconds if database else STATEMENT_TIMEOUT_SECONDS
     if url is None:
         engine = sqlite_engine(data_dir, busy_timeout=busy, migrate=migrate)
         return with_retry_budget(engine, retry)
     where = shown_url(url)
     try:
-        engine = create_engine(url, pool_pre_ping=True, connect_args=_connect_args(url, connect))
+        engine = create_engine(
+            url,
+            pool_pre_ping=True,
+            pool_timeout=answer_seconds(statement),
+            connect_args=_connect_args(url, connect, statement),
+        )
     except (ArgumentError, ImportError) as exc:
         raise ConfigError(
             f"cannot use database_url {where!r}: {exc}; use e.g. postgresql+psycopg://USER@HOST/DB"
         ) from exc
+    if engine.dialect.driver == "psycopg":
+        bound_answers(engine, statement)
     try:
         engine.connect().close()
     except SQLAlchemyError as exc:
-        reason = (str(getattr(exc, "orig", None) or exc).strip().splitlines() or ["no detail"])[0]
         raise ConfigError(
-            f"cannot connect to the state database {where!r}: {reason}; check database_url "
-            "(MEDIC_DATABASE_URL) and that the server is up"
+            f"cannot connect to the state database {where!r}: {_first_line(exc)}; check "
+            "database_url (MEDIC_DATABASE_URL) and that the server is up"
         ) from exc
     return with_retry_budget(migrated(engine) if migrate else engine, retry)
+
+
+def _first_line(exc: SQLAlchemyError) -> str:
+    return (str(getattr(exc, "orig", None) or exc).strip().splitlines() or ["no detail"])[0]
 
 
 def shown_url(url: str) -> str:
@@ -91,17 +104,29 @@ def shown_url(url: str) -> str:
     return f"{parsed.drivername}://{host}/{parsed.database or ''}"
 
 
-def _connect_args(url: str, seconds: float) -> dict[str, Any]:
+def _connect_args(url: str, seconds: float, statement: float) -> dict[str, Any]:
     """A PostgreSQL connection gives up after ``seconds`` (libpq waits for ever by default: a
     server, proxy or firewall that accepts and never answers would hang every click), unless
-    the URL sets its own ``connect_timeout``."""
+    the URL sets its own ``connect_timeout``; with psycopg, the server cancels a statement after
+    ``statement`` seconds and a peer gone from the network is noticed
+    (:func:`bot.database_bounds.connect_args`; options the URL sets come after, so they win)."""
     try:
         parsed = make_url(url)
     except ArgumentError:
         return {}
-    if parsed.get_backend_name() != "postgresql" or "connect_timeout" in parsed.query:
+    if parsed.get_backend_name() != "postgresql":
         return {}
-    return {"connect_timeout": max(1, round(seconds))}
+    args: dict[str, Any] = {}
+    if parsed.get_driver_name() == "psycopg":
+        args = bounded_connect_args(statement)
+        for name, value in parsed.query.items():
+            if name == "options":
+                args["options"] += " " + (value if isinstance(value, str) else " ".join(value))
+            else:
+                args.pop(name, None)  # the URL's own keepalives or tcp_user_timeout
+    if "connect_timeout" not in parsed.query:
+        args["connect_timeout"] = max(1, round(seconds))
+    return args
 
 
 def sqlite_engine(
@@ -209,6 +234,9 @@ def _probe_engine(engine: Engine, timeout: float) -> Engine:
             "connect_timeout": max(1, round(timeout)),
             "options": f"-c lock_timeout={ms} -c statement_timeout={ms}",
         }
+        # A frozen server never cancels: the client's own wait is bounded too.
+        probe = create_engine(url, poolclass=NullPool, connect_args=args)
+        return bound_answers(probe, timeout, f"the health check's {timeout:g} s plus the grace")
     return create_engine(url, poolclass=NullPool, connect_args=args)
 
 

@@ -4,6 +4,12 @@ SCAN walks the keyspace without blocking the server; each batch is sized with ME
 removed with UNLINK (freed in the background). Deleting a key twice deletes nothing, so a batch is
 safe to resend after a transient failure. The guard has already checked that the pattern lies
 within an allowed key prefix.
+
+Each Redis call, its retries included, ends within ``timeout`` seconds (``redis_timeout_seconds``):
+half of it is each try's socket timeout (connecting, and every read), and no new try starts once
+the other half has passed. A Redis that accepts connections and never answers (a stopped VM
+behind a live address, a proxy pointing nowhere) used to cost four 10 s socket timeouts plus
+backoff - about 45 s - per call, twice per approved purge.
 """
 
 from __future__ import annotations
@@ -21,12 +27,16 @@ from tools.retry import RetryPolicy
 
 T = TypeVar("T")
 
+TIMEOUT_SECONDS = 6.0  # the longest one Redis call may take, its retries included
+SETTING = "redis_timeout_seconds"
 
-def client_for(url: str, connect_timeout: float = 5.0) -> redis.Redis:
-    """A client without redis-py's own retries: ``RetryPolicy`` decides what is retried."""
+
+def client_for(url: str, connect_timeout: float = TIMEOUT_SECONDS / 2) -> redis.Redis:
+    """A client without redis-py's own retries (``RetryPolicy`` decides what is retried) whose
+    every connect and read gives up after ``connect_timeout`` seconds."""
     return redis.Redis.from_url(
         url,
-        socket_timeout=10,
+        socket_timeout=connect_timeout,
         socket_connect_timeout=connect_timeout,
         retry=Retry(NoBackoff(), 0),
     )
@@ -34,15 +44,24 @@ def client_for(url: str, connect_timeout: float = 5.0) -> redis.Redis:
 
 class RedisCache:
     def __init__(
-        self, client: redis.Redis, *, batch: int = 500, retry: RetryPolicy | None = None
+        self,
+        client: redis.Redis,
+        *,
+        batch: int = 500,
+        retry: RetryPolicy | None = None,
+        timeout: float = TIMEOUT_SECONDS,
     ) -> None:
         self._redis = client
         self._batch = batch
-        self._retry = retry or RetryPolicy()
+        self._timeout = timeout
+        self._retry = retry or RetryPolicy(within_seconds=timeout / 2)
 
     @classmethod
-    def from_url(cls, url: str, *, batch: int = 500) -> RedisCache:
-        return cls(client_for(url), batch=batch)
+    def from_url(
+        cls, url: str, *, batch: int = 500, timeout: float = TIMEOUT_SECONDS
+    ) -> RedisCache:
+        """Redis at ``url``; each call, retries included, ends within ``timeout`` seconds."""
+        return cls(client_for(url, timeout / 2), batch=batch, timeout=timeout)
 
     def purge(self, pattern: str, *, dry_run: bool = False) -> PurgeResult:
         keys = 0
@@ -83,7 +102,11 @@ class RedisCache:
             except redis.ConnectionError as exc:
                 raise TransientError(f"cannot reach Redis: {exc}", may_have_applied=True) from exc
             except redis.TimeoutError as exc:
-                raise TransientError(f"Redis timed out: {exc}", may_have_applied=True) from exc
+                raise TransientError(
+                    f"Redis did not answer within {self._timeout / 2:g} s (a try's half of "
+                    f"{SETTING}, {self._timeout:g} s; {exc})",
+                    may_have_applied=True,
+                ) from exc
             except redis.ResponseError as exc:
                 raise InvalidRequestError(f"Redis refused the command: {exc}") from exc
 

@@ -13,7 +13,14 @@ from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import TypeVar
 
-from tenacity import RetryCallState, Retrying, retry_if_exception, stop_after_attempt
+from tenacity import (
+    RetryCallState,
+    Retrying,
+    retry_if_exception,
+    stop_after_attempt,
+    stop_before_delay,
+)
+from tenacity.stop import stop_base
 from tenacity.wait import wait_random_exponential
 
 from tools.errors import TransientError
@@ -27,6 +34,10 @@ class RetryPolicy:
     initial_seconds: float = 0.5
     max_seconds: float = 8.0
     max_retry_after_seconds: float = 30.0  # a longer Retry-After is treated as a failure
+    # No new attempt starts this long after the first began (None: attempts alone decide): with
+    # each attempt's own timeout, the whole call is bounded by their sum, never the attempts'
+    # product (a server that accepts and never answers cost 4 timeouts plus backoff per call).
+    within_seconds: float | None = None
     sleep: Callable[[float], None] = field(default=time.sleep, compare=False)
 
     def call(self, fn: Callable[[], T], *, idempotent: bool) -> T:
@@ -45,8 +56,11 @@ class RetryPolicy:
                 return False
             return idempotent or not exc.may_have_applied
 
+        stop: stop_base = stop_after_attempt(self.attempts)
+        if self.within_seconds is not None:
+            stop = stop | stop_before_delay(self.within_seconds)
         retrying = Retrying(
-            stop=stop_after_attempt(self.attempts),
+            stop=stop,
             wait=wait,
             retry=retry_if_exception(retryable),
             reraise=True,

@@ -22,6 +22,7 @@ from typing import Concatenate, ParamSpec, Protocol, TypeVar
 
 from sqlalchemy import Engine
 from sqlalchemy.exc import DBAPIError, OperationalError
+from sqlalchemy.exc import TimeoutError as PoolTimeoutError
 from tenacity import RetryCallState, Retrying, retry_if_exception, stop_after_delay
 from tenacity.wait import wait_random_exponential
 
@@ -34,20 +35,28 @@ DEFAULT_RETRY_SECONDS = 30.0
 LOCKED = "the state database is locked by another process"
 UNREACHABLE = "the state database server cannot be reached"
 CONFLICT = "the state database kept aborting the transaction as conflicting with another one"
+BUSY = "every connection to the state database stayed in use (the server is slow to answer)"
+SLOW = "the state database kept cancelling a statement after database.statement_timeout_seconds"
 _SQLITE_BUSY, _SQLITE_LOCKED = 5, 6
 # PostgreSQL: connection exceptions (class 08), the server shutting down or starting up (57P0x),
 # serialization failures and deadlocks (40001, 40P01).
 _PG_GONE = ("57P01", "57P02", "57P03")
 _PG_CONFLICT = ("40001", "40P01")
+# A statement the server cancelled after statement_timeout (57014), a lock not had in time (55P03).
+_PG_SLOW = ("57014", "55P03")
 
 
 def transient_reason(exc: BaseException) -> str | None:
     """Why ``exc`` may pass if the transaction runs again, in plain words (no host, no driver
     detail: the words are shown to people; the exception itself goes to the log); None if it
     will not pass."""
+    if isinstance(exc, PoolTimeoutError):  # no pooled connection came free within pool_timeout
+        return BUSY
     if not isinstance(exc, DBAPIError):
         return None
     orig = exc.orig
+    if isinstance(said := getattr(orig, "medic_reason", None), str):
+        return said  # a bound of Medic's own ended the wait (bot/database_bounds.py)
     code = getattr(orig, "sqlite_errorcode", None)
     if code is not None:
         return LOCKED if code & 0xFF in (_SQLITE_BUSY, _SQLITE_LOCKED) else None
@@ -58,6 +67,8 @@ def transient_reason(exc: BaseException) -> str | None:
         return UNREACHABLE
     if state in _PG_CONFLICT:
         return CONFLICT
+    if state in _PG_SLOW:
+        return SLOW
     return None
 
 
@@ -97,7 +108,7 @@ def transaction(method: Callable[Concatenate[S, P], R]) -> Callable[Concatenate[
         )
         try:
             return retrying(method, store, *args, **kwargs)
-        except DBAPIError as exc:
+        except (DBAPIError, PoolTimeoutError) as exc:
             reason = transient_reason(exc)
             if reason is None:
                 raise

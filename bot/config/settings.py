@@ -78,7 +78,23 @@ class Settings(BaseSettings):
         "label, `medic investigate SERVICE`); unset: the simulated cluster's, or `default`.",
     )
     redis_url: str | None = Field(None, description="Redis holding the caches purge_cache clears.")
+    redis_timeout_seconds: float = Field(
+        6.0,  # tools.redis_cache.TIMEOUT_SECONDS (not imported: redis-py is loaded only to purge)
+        ge=0.2,
+        le=120,
+        description="The longest one Redis call may take, its retries included (each try gets "
+        "half of it); a Redis that accepts and never answers is then 'did not answer', not a "
+        "wait of minutes.",
+    )
     alertmanager_url: str | None = Field(None, description="Alertmanager base URL for silences.")
+    alertmanager_timeout_seconds: float = Field(
+        10.0,  # tools.alertmanager.TIMEOUT_SECONDS
+        ge=0.2,
+        le=300,
+        description="The longest one Alertmanager call may take, its retries included (each try, "
+        "its whole answer included, gets half of it): a server that accepts and never answers, "
+        "or answers a byte at a time, is then 'did not answer', not a wait of minutes.",
+    )
     runbooks_dir: Path | None = None
     dependencies: dict[ServiceName, Callees] = Field(
         default_factory=dict,

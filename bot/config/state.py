@@ -6,6 +6,7 @@ from __future__ import annotations
 from pydantic import BaseModel, ConfigDict, Field
 
 from bot.database import BUSY_TIMEOUT_SECONDS, CONNECT_TIMEOUT_SECONDS
+from bot.database_bounds import ANSWER_GRACE_SECONDS, STATEMENT_TIMEOUT_SECONDS
 from tools.transactions import DEFAULT_RETRY_SECONDS
 
 
@@ -27,6 +28,16 @@ class DatabaseSettings(BaseModel):
         description="PostgreSQL: how long a new connection to the server may take (a server "
         "that accepts and never answers is then a transient error, retried within "
         "retry_seconds, not a hang).",
+    )
+    statement_timeout_seconds: float = Field(
+        STATEMENT_TIMEOUT_SECONDS,
+        ge=0.1,
+        le=3600,
+        description="PostgreSQL (psycopg): the server cancels a statement running longer "
+        "(statement_timeout), and Medic gives up on a server that has not answered for this "
+        f"long plus {ANSWER_GRACE_SECONDS:g} s (frozen mid-query, a proxy keeping a dead "
+        "connection): the connection is dropped and the transaction retried within "
+        "retry_seconds, not a hang.",
     )
     retry_seconds: float = Field(
         DEFAULT_RETRY_SECONDS,

@@ -45,17 +45,20 @@ class Deadline:
 
 
 class BoundedCalls:
-    """At most ``limit`` calls at once, each under its own deadline."""
+    """At most ``limit`` calls at once, each under its own deadline; ``what`` names them in the
+    refusal, ``thread`` their threads (Slack's client too: bot/slack/bounded_client.py)."""
 
-    def __init__(self, limit: int) -> None:
+    def __init__(self, limit: int, what: str = "model calls", thread: str = "medic-llm") -> None:
         self.limit = limit
+        self._what = what
+        self._thread = thread
         self._slots = threading.BoundedSemaphore(limit)
 
     def run_with_deadline(self, seconds: float, call: Callable[[Deadline], T]) -> T:
         """``call(deadline)``'s result or exception; DeadlineExceededError after ``seconds``;
         BusyError at once when ``limit`` calls are still running."""
         if not self._slots.acquire(blocking=False):
-            raise BusyError(f"{self.limit} model calls are still running; not asking another")
+            raise BusyError(f"{self.limit} {self._what} are still running; not asking another")
         deadline = Deadline(seconds)
         future: concurrent.futures.Future[T] = concurrent.futures.Future()
 
@@ -67,7 +70,7 @@ class BoundedCalls:
             finally:
                 self._slots.release()
 
-        threading.Thread(target=work, name="medic-llm", daemon=True).start()
+        threading.Thread(target=work, name=self._thread, daemon=True).start()
         done, _ = concurrent.futures.wait([future], timeout=seconds)
         if not done:
             raise DeadlineExceededError(f"no answer within {seconds:g} s")

@@ -22,16 +22,20 @@ import logging
 import math
 from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Protocol
+from typing import Any, Protocol
 from urllib.parse import quote
 
 import httpx
 from tenacity import RetryCallState, Retrying, retry_if_exception_type, stop_after_attempt
 
+from tools.http_deadline import TooLargeError, TooSlowError, request_within
+
 log = logging.getLogger(__name__)
 
 MAX_NOTE = 25_000  # PagerDuty's limit on a note's content; Opsgenie takes 25,000 too
 PAGERDUTY_ACCEPT = "application/vnd.pagerduty+json;version=2"
+NOTE_SECONDS = 10.0  # one note request, its whole answer included, when the client sets none
+MAX_ANSWER = 1024 * 1024  # a note's answer is small; more is refused, not held
 
 
 class NoteError(Exception):
@@ -87,16 +91,25 @@ def _retry_after(response: httpx.Response) -> float | None:
     return max(0.0, seconds) if math.isfinite(seconds) else None
 
 
-def _post(client: httpx.Client, url: str, what: str, **kwargs: object) -> None:
-    """POST once; _RetryableError for what is worth another try, NoteError for the rest."""
+def _post(client: httpx.Client, url: str, what: str, **kwargs: Any) -> None:
+    """POST once, its whole answer within the client's timeout (a server answering a byte at a
+    time is cut off: httpx's own timeout is per read); _RetryableError for what is worth another
+    try, NoteError for the rest."""
+    seconds = client.timeout.read or NOTE_SECONDS
     try:
-        response = client.post(url, **kwargs)  # type: ignore[arg-type]
+        response, content = request_within(
+            client, "POST", url, seconds, max_bytes=MAX_ANSWER, **kwargs
+        )
     except httpx.HTTPError as exc:
         raise _RetryableError(f"{what}: {type(exc).__name__}: {str(exc)[:200]}") from exc
+    except TooSlowError as exc:
+        raise _RetryableError(f"{what}: {exc}") from exc
+    except TooLargeError as exc:
+        raise NoteError(f"{what}: {exc}") from exc
     status = response.status_code
     if status < 300:
         return
-    detail = response.text[:200].replace("\n", " ")
+    detail = content[:200].decode("utf-8", errors="replace").replace("\n", " ")
     if status == 429 or status >= 500:
         raise _RetryableError(f"{what}: HTTP {status} {detail}", _retry_after(response))
     raise NoteError(f"{what}: HTTP {status} {detail}")

@@ -92,4 +92,14 @@ class Worker(ABC):
                 if not self._wake.is_set():
                     self._busy = False
                     self._idle.notify_all()
-            self._wake.wait(timeout=self.pause())
+            self._wake.wait(timeout=self._until_next_look())
+
+    def _until_next_look(self) -> float:
+        """:meth:`pause`, or 1 s when it cannot be told: the delivery asks the database when
+        its next retry is due, and a database that failed right then (frozen, restarting)
+        ended the thread for good - every later message stayed unsent until a restart."""
+        try:
+            return self.pause()
+        except Exception:
+            log.exception("%s could not tell when to look again; in 1 s", self.name)
+            return 1.0

@@ -41,7 +41,9 @@ def cache_backend(settings: Settings, otherwise: CacheBackend) -> CacheBackend:
     """Redis at ``redis_url`` when it is set, else ``otherwise``."""
     from tools.redis_cache import RedisCache
 
-    return RedisCache.from_url(settings.redis_url) if settings.redis_url else otherwise
+    if not settings.redis_url:
+        return otherwise
+    return RedisCache.from_url(settings.redis_url, timeout=settings.redis_timeout_seconds)
 
 
 def silence_backend(settings: Settings, otherwise: SilenceBackend) -> SilenceBackend:
@@ -49,7 +51,9 @@ def silence_backend(settings: Settings, otherwise: SilenceBackend) -> SilenceBac
     from tools.alertmanager import AlertmanagerSilences
 
     if settings.alertmanager_url:
-        return AlertmanagerSilences.from_url(settings.alertmanager_url)
+        return AlertmanagerSilences.from_url(
+            settings.alertmanager_url, timeout=settings.alertmanager_timeout_seconds
+        )
     return otherwise
 
 

@@ -171,13 +171,19 @@ class Wiring:
     def slack_client(self) -> WebClient:
         """The Slack Web API client: ``slack_api_url`` (a Slack-compatible server, tests) or
         Slack's own, with the bot token; no retries of its own (the outbox retries)."""
-        from slack_sdk import WebClient
+        from bot.slack.bounded_client import BoundedWebClient
 
         s = self.settings
         base_url = (s.slack_api_url or SLACK_API_URL).rstrip("/") + "/"
         token = s.slack_bot_token.get_secret_value() if s.slack_bot_token else None
         timeout = round(s.slack.timeout_seconds)  # the client takes whole seconds
-        return WebClient(token=token, base_url=base_url, timeout=max(1, timeout), retry_handlers=[])
+        return BoundedWebClient(
+            token=token,
+            base_url=base_url,
+            timeout=max(1, timeout),
+            retry_handlers=[],
+            deadline=s.slack.timeout_seconds,  # the whole call, answer included
+        )
 
     @cached_property
     def model_store(self) -> MlflowRegistry:
