@@ -634,7 +634,7 @@ class FittedWeights:
         ).outcomes(None, test)
 
 
-_LEARNED: dict[tuple[int, tuple[str, ...], int, tuple[Item, ...]], np.ndarray] = {}
+_LEARNED: dict[tuple[str, int, tuple[str, ...], int, tuple[Item, ...]], np.ndarray] = {}
 
 
 @dataclass(frozen=True)
@@ -654,7 +654,7 @@ class LearnedWeights:
     def fit(self, train: Sequence[Item]) -> np.ndarray:
         """The learned weights (memoised: nested validation asks for the same training sets
         many times)."""
-        key = (id(self.corpus), self.parts, self.width, tuple(train))
+        key = (type(self).__name__, id(self.corpus), self.parts, self.width, tuple(train))
         if key not in _LEARNED:
             _LEARNED[key] = self._learn(train)
         return _LEARNED[key]
@@ -692,32 +692,14 @@ class LearnedWeights:
         return out
 
 
-_PAIRWISE: dict[tuple[int, tuple[str, ...], int, tuple[Item, ...]], np.ndarray] = {}
-
-
 @dataclass(frozen=True)
-class PairwiseWeights:
+class PairwiseWeights(LearnedWeights):
     """A tried component: weights over the parts learned from pairs (a ranker, not a
     classifier of single matches): for each training query, every alike past incident against
     every one not alike, the difference of their part vectors; logistic regression without an
     intercept (scikit-learn's default regularisation) learns which parts put the alike one
     first. The order's slots kept; a part that cannot be judged counts as 0. Fitted on the
     training queries only."""
-
-    name: str
-    corpus: Corpus
-    parts: tuple[str, ...]
-    width: int
-    slot: int = 0
-    neighbourhood: int = 0
-
-    def fit(self, train: Sequence[Item]) -> np.ndarray:
-        """The learned weights (memoised: nested validation asks for the same training sets
-        many times)."""
-        key = (id(self.corpus), self.parts, self.width, tuple(train))
-        if key not in _PAIRWISE:
-            _PAIRWISE[key] = self._learn(train)
-        return _PAIRWISE[key]
 
     def _learn(self, train: Sequence[Item]) -> np.ndarray:
         w = WIDTHS.index(self.width)
@@ -737,11 +719,6 @@ class PairwiseWeights:
         vector = np.zeros(len(PARTS))
         vector[columns] = model.coef_[0]
         return vector
-
-    def outcomes(self, fitted: np.ndarray, test: Sequence[Item]) -> Sequence[int]:
-        return LearnedWeights(
-            self.name, self.corpus, self.parts, self.width, self.slot, self.neighbourhood
-        ).outcomes(fitted, test)
 
 
 def by_hour(items: Sequence[Item]) -> dict[str, list[Item]]:

@@ -11,7 +11,7 @@ import threading
 import time
 from collections.abc import Callable, Iterator
 from pathlib import Path
-from typing import Literal
+from typing import Literal, cast
 
 import httpx
 import pytest
@@ -52,16 +52,28 @@ HANG = 30  # seconds after which a command is taken for hung (a silent Redis cos
 PURGE = Action("purge_cache", "shop", "recommender", {"pattern": "recommender:*"})
 
 
+def ended(call: Callable[[], object], what: str) -> list[object]:
+    """What ``call`` returned or raised (one item), or a failed test after ``HANG`` seconds:
+    run on its own thread, so a hang fails the test instead of holding the suite."""
+    done: list[object] = []
+
+    def run() -> None:
+        try:
+            done.append(call())
+        except Exception as exc:
+            done.append(exc)
+
+    worker = threading.Thread(target=run, daemon=True)
+    worker.start()
+    worker.join(HANG)
+    assert done, f"{what} still waiting after {HANG} s"
+    return done
+
+
 def in_thread(*args: str) -> Result:
     """``medic ARGS`` run to its end, or a failed test after ``HANG`` seconds."""
-    done: list[Result] = []
-    medic = threading.Thread(
-        target=lambda: done.append(CliRunner().invoke(app, list(args))), daemon=True
-    )
-    medic.start()
-    medic.join(HANG)
-    assert done, f"`medic {' '.join(args)}` still waiting after {HANG} s"
-    return done[0]
+    [result] = ended(lambda: CliRunner().invoke(app, list(args)), f"`medic {' '.join(args)}`")
+    return cast(Result, result)
 
 
 def test_a_purge_dry_run_against_a_redis_that_never_answers_is_one_line_within_its_timeout(
@@ -243,20 +255,9 @@ def test_a_write_back_note_to_a_trickling_vendor_api_ends_within_its_tries(kind:
             if kind == "pagerduty"
             else OpsgenieNotes(client, key="k" * 20, api_url=url, retry=retry)
         )
-        failed: list[BaseException] = []
-
-        def write() -> None:
-            try:
-                target.add_note("PX1", "diagnosis")
-            except NoteError as exc:
-                failed.append(exc)
-
-        writer = threading.Thread(target=write, daemon=True)
-        writer.start()
-        writer.join(HANG)
-        assert not writer.is_alive(), f"the {kind} note still waiting after {HANG} s"
+        [error] = ended(lambda: target.add_note("PX1", "diagnosis"), f"the {kind} note")
     assert arrived.is_set()
-    [error] = failed
+    assert isinstance(error, NoteError)
     # Each try cut off at 2 s: the answer still coming in (or, on a machine so loaded that the
     # server missed 2 s between two bytes, httpx's own read timeout)
     assert "the answer was still coming in after 2 s" in str(error) or "ReadTimeout" in str(error)
@@ -276,20 +277,11 @@ def test_a_slack_api_that_trickles_costs_each_call_its_timeout(
     with stalling_server("trickle") as (url, arrived):
         monkeypatch.setenv("MEDIC_SLACK_API_URL", url)
         client = Wiring(load_settings()).slack_client
-        errors: list[BaseException] = []
-
-        def post() -> None:
-            try:
-                client.chat_postMessage(channel="C0123", text="diagnosis")
-            except OSError as exc:
-                errors.append(exc)
-
-        poster = threading.Thread(target=post, daemon=True)
-        poster.start()
-        poster.join(HANG)
-        assert not poster.is_alive(), f"chat.postMessage still waiting after {HANG} s"
+        [error] = ended(
+            lambda: client.chat_postMessage(channel="C0123", text="diagnosis"), "chat.postMessage"
+        )
     assert arrived.is_set()
-    [error] = errors
+    assert isinstance(error, OSError)
     assert str(error) == "Slack did not answer within 3 s (slack.timeout_seconds)"
 
 
