@@ -379,20 +379,26 @@ def test_a_start_up_burst_read_as_a_header_is_given_back_when_the_column_opens()
     assert len({k for k, m in zip(keys, burst, strict=True) if m.startswith("gen")}) > 1
 
 
-def test_a_list_of_addresses_is_one_variable_when_value_lists_are_on() -> None:
-    # a proxied request lists its clients (two addresses, comma-separated): one token more,
-    # so Drain mines it apart from the direct ones, and the line's open end ("took zeta 3"
-    # against "took <*>") keeps the variable-length part from joining them (headers OpenStack);
-    # with a list as one variable (the fifth pass's (h), not a default) they are one event
+def proxy_lines() -> list[str]:
+    """A proxy's requests: twelve direct ones, then six that list their clients (two addresses,
+    comma-separated: one token more, and the line's open end "took zeta 3")."""
     methods, words = ("GET", "POST", "PUT", "HEAD"), ("alpha", "beta", "gamma", "delta", "nu", "xi")
     lines = [
         f"client 10.0.{i}.7 {methods[i % 4]} path /v2/servers status 200 took {words[i % 6]} {i}"
         for i in range(12)
     ]
-    lines += [
+    return lines + [
         f"client 10.1.{i}.9,10.0.{i}.7 GET path /v2/servers status 200 took zeta {i}"
         for i in range(6)
     ]
+
+
+def test_a_list_of_addresses_is_one_variable_when_value_lists_are_on() -> None:
+    # a proxied request lists its clients (two addresses, comma-separated): one token more,
+    # so Drain mines it apart from the direct ones, and the line's open end ("took zeta 3"
+    # against "took <*>") keeps the variable-length part from joining them (headers OpenStack);
+    # with a list as one variable (the fifth pass's (h), not a default) they are one event
+    lines = proxy_lines()
     assert (
         len(
             set(
@@ -443,15 +449,7 @@ def test_each_source_chooses_its_switches_on_its_own_lines() -> None:
     # source, on its own lines and no label, keeps the switches that mine it into the fewest
     # templates: lists as one variable for the first, the withdrawn column given back for the
     # second, so each event is one template; with the switches fixed off, each is split
-    methods, words = ("GET", "POST", "PUT", "HEAD"), ("alpha", "beta", "gamma", "delta", "nu", "xi")
-    proxy = [
-        f"client 10.0.{i}.7 {methods[i % 4]} path /v2/servers status 200 took {words[i % 6]} {i}"
-        for i in range(12)
-    ]
-    proxy += [
-        f"client 10.1.{i}.9,10.0.{i}.7 GET path /v2/servers status 200 took zeta {i}"
-        for i in range(6)
-    ]
+    proxy = proxy_lines()
     names = [f"{a}{b}" for a in ("ravo", "tesu", "bapi", "dori", "feno") for b in ("ma", "lu")]
     names += [f"{n}x" for n in names]
     others = ["instruction cache parity error", "data TLB error interrupt"]
